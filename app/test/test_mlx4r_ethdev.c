@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The control path and the placeholder datapath of a net_mlx4r port
+ * through the ethdev API: limits, configuration errors, descriptor
+ * rounding, start/stop, link, loopback and cross-connect traffic,
+ * statistics, and every mbuf back in its pool.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_common.h"
+
+#define NB_MBUF 2047
+#define BURST 32
+
+static struct rte_mempool *mp;
+static uint16_t p1, p2;	/* the two ports of net_mlx4r_e0 */
+
+static int
+ethdev_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("ethdev_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+ethdev_teardown(void)
+{
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+static int
+hca_setup(void)
+{
+	if (rte_vdev_init("net_mlx4r_e0", "ports=2") != 0)
+		return TEST_FAILED;
+	if (rte_eth_dev_get_port_by_name("net_mlx4r_e0", &p1) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_e0_port2", &p2) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+hca_teardown(void)
+{
+	rte_vdev_uninit("net_mlx4r_e0");
+}
+
+/* configure + one Rx and one Tx queue + start */
+static int
+port_up(uint16_t port, uint32_t lpbk)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.lpbk_mode = lpbk;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, 1, 1, &conf),
+			    "configure port %u", port);
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(port, 0, 256, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start port %u", port);
+	return TEST_SUCCESS;
+}
+
+static int
+alloc_frames(struct rte_mbuf **m, unsigned int n, uint16_t len)
+{
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, n), "alloc");
+	for (i = 0; i < n; i++) {
+		TEST_ASSERT_NOT_NULL(rte_pktmbuf_append(m[i], len), "append");
+		memset(rte_pktmbuf_mtod(m[i], void *), (int)i, len);
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_dev_info(void)
+{
+	struct rte_eth_dev_info info;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT_STR_EQUAL(info.driver_name, "net_mlx4r", "driver name");
+	TEST_ASSERT_EQUAL(info.max_rx_queues, 16, "max Rx queues");
+	TEST_ASSERT_EQUAL(info.max_tx_queues, 16, "max Tx queues");
+	TEST_ASSERT_EQUAL(info.min_mtu, RTE_ETHER_MIN_MTU, "min MTU");
+	TEST_ASSERT_EQUAL(info.max_mtu, 9600, "max MTU");
+	TEST_ASSERT_EQUAL(info.rx_desc_lim.nb_max, 8192, "Rx desc max");
+	TEST_ASSERT_EQUAL(info.max_mac_addrs, 1, "MAC addresses");
+	return TEST_SUCCESS;
+}
+
+static int
+test_configure_errors(void)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p1, 17, 1, &conf), -EINVAL,
+			  "17 Rx queues");
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p1, 1, 17, &conf), -EINVAL,
+			  "17 Tx queues");
+	conf.lpbk_mode = 2;
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p1, 1, 1, &conf), -EINVAL,
+			  "loopback mode 2");
+	conf.lpbk_mode = 0;
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_VMDQ_ONLY;
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p1, 1, 1, &conf), -EINVAL,
+			  "VMDq");
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 2, 2, &conf),
+			    "2 + 2 queues");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 2, 64, SOCKET_ID_ANY,
+						 NULL, mp), -EINVAL,
+			  "Rx queue 2 of 2");
+	TEST_ASSERT_EQUAL(rte_eth_tx_queue_setup(p1, 2, 64, SOCKET_ID_ANY,
+						 NULL), -EINVAL,
+			  "Tx queue 2 of 2");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						 NULL, NULL), -EINVAL,
+			  "Rx queue without mempool");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 16384, SOCKET_ID_ANY,
+						 NULL, mp), -EINVAL,
+			  "more descriptors than the limit");
+	return TEST_SUCCESS;
+}
+
+static int
+test_desc_rounding(void)
+{
+	struct rte_eth_rxq_info rxi;
+	struct rte_eth_txq_info txi;
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 2, 2, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 100, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 0");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 1, 0, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 1");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 1, SOCKET_ID_ANY,
+						   NULL), "txq 0");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 1, 4096, SOCKET_ID_ANY,
+						   NULL), "txq 1");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 0, &rxi), "rxi 0");
+	TEST_ASSERT_EQUAL(rxi.nb_desc, 128, "100 rounds up to 128");
+	TEST_ASSERT_EQUAL(rxi.mp, mp, "mempool reported");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 1, &rxi), "rxi 1");
+	TEST_ASSERT_EQUAL(rxi.nb_desc, 512, "0 means the default");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(p1, 0, &txi), "txi 0");
+	TEST_ASSERT_EQUAL(txi.nb_desc, 64, "1 rounds up to the minimum");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(p1, 1, &txi), "txi 1");
+	TEST_ASSERT_EQUAL(txi.nb_desc, 4096, "a power of two stays");
+	return TEST_SUCCESS;
+}
+
+static int
+test_start_stop_link(void)
+{
+	struct rte_eth_link link;
+
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_DOWN,
+			  "down before start");
+	TEST_ASSERT_EQUAL(port_up(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start again is a no-op");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_UP, "up when started");
+	TEST_ASSERT_EQUAL(link.link_speed, RTE_ETH_SPEED_NUM_40G, "40G");
+	TEST_ASSERT_EQUAL(link.link_duplex, RTE_ETH_LINK_FULL_DUPLEX, "full");
+	TEST_ASSERT_EQUAL(rte_eth_dev_close(p1), -EINVAL,
+			  "ethdev refuses to close a started port");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop again is a no-op");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_DOWN,
+			  "down after stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "restart");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+static int
+test_loopback_traffic(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST * 2];
+	struct rte_eth_stats st;
+	unsigned int base = rte_mempool_in_use_count(mp);
+	uint16_t n, i;
+
+	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up in loopback");
+	TEST_ASSERT_EQUAL(alloc_frames(tx, BURST, 100), TEST_SUCCESS, "frames");
+	n = rte_eth_tx_burst(p1, 0, tx, BURST);
+	TEST_ASSERT_EQUAL(n, BURST, "all sent");
+	n = rte_eth_rx_burst(p1, 0, rx, RTE_DIM(rx));
+	TEST_ASSERT_EQUAL(n, BURST, "all looped back");
+	for (i = 0; i < n; i++) {
+		TEST_ASSERT_EQUAL(rx[i]->port, p1, "mbuf port");
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 100, "length");
+		TEST_ASSERT_EQUAL(*rte_pktmbuf_mtod(rx[i], uint8_t *), i,
+				  "order and content");
+	}
+	rte_pktmbuf_free_bulk(rx, n);
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p2, 0, rx, 1), 0,
+			  "nothing reaches the other port");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.opackets, BURST, "opackets");
+	TEST_ASSERT_EQUAL_U(st.obytes, BURST * 100, "obytes");
+	TEST_ASSERT_EQUAL_U(st.ipackets, BURST, "ipackets");
+	TEST_ASSERT_EQUAL_U(st.ibytes, BURST * 100, "ibytes");
+	TEST_ASSERT_EQUAL_U(st.q_ipackets[0], BURST, "queue 0 ipackets");
+	TEST_ASSERT_EQUAL_U(st.q_opackets[0], BURST, "queue 0 opackets");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_reset(p1), "reset");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.ipackets + st.opackets + st.ibytes + st.obytes,
+			    0, "zero after reset");
+
+	/* frames left on the wire go back to the pool at stop */
+	TEST_ASSERT_EQUAL(alloc_frames(tx, BURST, 60), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base,
+			  "mbufs back in the pool");
+	return TEST_SUCCESS;
+}
+
+static int
+test_cross_connect(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_eth_stats st;
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+	TEST_ASSERT_EQUAL(port_up(p1, 0), TEST_SUCCESS, "port 1 up");
+	TEST_ASSERT_EQUAL(port_up(p2, 0), TEST_SUCCESS, "port 2 up");
+	TEST_ASSERT_EQUAL(alloc_frames(tx, BURST, 64), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, rx, BURST), 0,
+			  "port 1 does not hear itself");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p2, 0, rx, BURST), BURST,
+			  "port 2 receives what port 1 sent");
+	rte_pktmbuf_free_bulk(rx, BURST);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p2, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.ipackets, BURST, "port 2 ipackets");
+	TEST_ASSERT_EQUAL_U(st.opackets, 0, "port 2 opackets");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "pool baseline");
+	return TEST_SUCCESS;
+}
+
+/* A one-port HCA with nothing plugged in: frames leave and are freed. */
+static int
+test_no_peer(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	unsigned int base = rte_mempool_in_use_count(mp);
+	struct rte_eth_stats st;
+	uint16_t p;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_e1", NULL), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_e1", &p),
+			    "port");
+	TEST_ASSERT_EQUAL(port_up(p, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(alloc_frames(tx, BURST, 64), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p, 0, tx, BURST), BURST, "sent");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "freed on Tx");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p, 0, rx, BURST), 0, "no Rx");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.opackets, BURST, "opackets");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p), "stop");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_e1"), "remove");
+	return TEST_SUCCESS;
+}
+
+static int
+test_modes_mac_mtu(void)
+{
+	struct rte_ether_addr mac = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x42 } }, got;
+	struct rte_eth_conf conf;
+	uint16_t mtu;
+
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc on");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1, "promisc state");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1), "promisc off");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 0, "promisc state");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1), "allmulti on");
+	TEST_ASSERT_EQUAL(rte_eth_allmulticast_get(p1), 1, "allmulti state");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_disable(p1), "allmulti off");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_default_mac_addr_set(p1, &mac), "MAC");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &got), "get MAC");
+	TEST_ASSERT(rte_is_same_ether_addr(&mac, &got), "MAC stored");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p1, 9000), -EINVAL,
+			  "ethdev wants a configured port");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mtu(p1, 9000), "MTU 9000");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_mtu(p1, &mtu), "get MTU");
+	TEST_ASSERT_EQUAL(mtu, 9000, "MTU stored");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p1, 9601), -EINVAL, "MTU > max");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p1, 67), -EINVAL, "MTU < min");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite ethdev_suite = {
+	.suite_name = "mlx4r ethdev operations",
+	.setup = ethdev_setup,
+	.teardown = ethdev_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(hca_setup, hca_teardown, test_dev_info),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_configure_errors),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_desc_rounding),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_start_stop_link),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_loopback_traffic),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_cross_connect),
+		TEST_CASE(test_no_peer),
+		TEST_CASE_ST(hca_setup, hca_teardown, test_modes_mac_mtu),
+		TEST_CASES_END()
+	}
+};
+
+static int
+mlx4r_ethdev_autotest(void)
+{
+	return unit_test_suite_runner(&ethdev_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_ethdev_autotest, mlx4r_ethdev_autotest);

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Probe, devargs and removal of net_mlx4r through rte_vdev_init() and the
+ * ethdev API: ports created with their names, bad devargs refused with
+ * nothing left behind, every port and the device core released on
+ * close/remove.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+
+#include "rte_pmd_mlx4r.h"
+#include "test.h"
+#include "test_common.h"
+
+static uint64_t heap_base;
+static unsigned int zones_base;
+static uint16_t ports_base;
+
+static int
+probe_setup(void)
+{
+	/*
+	 * The first ethdev ever allocated creates ethdev's shared data for
+	 * good; take the baseline after one probe/remove cycle.
+	 */
+	if (rte_vdev_init("net_mlx4r_warm", NULL) != 0)
+		return TEST_FAILED;
+	if (rte_vdev_uninit("net_mlx4r_warm") != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static int
+case_setup(void)
+{
+	heap_base = test_heap_allocated();
+	zones_base = test_memzone_count();
+	ports_base = rte_eth_dev_count_avail();
+	return TEST_SUCCESS;
+}
+
+/* After each case: no port, no byte of heap, no memzone left over. */
+static int
+check_clean(void)
+{
+	TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), ports_base,
+			  "ports left behind");
+	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
+			    "rte_malloc bytes left behind");
+	TEST_ASSERT_EQUAL(test_memzone_count(), zones_base,
+			  "memzones left behind");
+	return TEST_SUCCESS;
+}
+
+static int
+test_probe_default(void)
+{
+	struct rte_pmd_mlx4r_port_info info;
+	uint16_t port_id;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_p0", NULL), "probe");
+	TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), ports_base + 1,
+			  "one port by default");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p0",
+							 &port_id),
+			    "port named after the vdev");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(port_id, &info),
+			    "port info");
+	TEST_ASSERT_STR_EQUAL(info.hca_name, "net_mlx4r_p0", "HCA name");
+	TEST_ASSERT_EQUAL(info.port_num, 1, "first physical port");
+	TEST_ASSERT_EQUAL(info.nb_ports, 1, "one-port HCA");
+	TEST_ASSERT_EQUAL(info.peer_port_id, UINT16_MAX, "no peer");
+	TEST_ASSERT_STR_EQUAL(info.backend, "emu", "default backend");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(port_id, NULL), -EINVAL,
+			  "NULL info");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(RTE_MAX_ETHPORTS, &info),
+			  -ENODEV, "invalid port");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_p0"), "remove");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(port_id, &info), -ENODEV,
+			  "port gone after remove");
+	return check_clean();
+}
+
+static int
+test_probe_two_ports(void)
+{
+	struct rte_pmd_mlx4r_port_info i1, i2;
+	uint16_t p1, p2;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_p1", "ports=2"), "probe");
+	TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), ports_base + 2,
+			  "two ports");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p1", &p1),
+			    "first port keeps the vdev name");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p1_port2",
+							 &p2),
+			    "second port is <vdev>_port2");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(p1, &i1), "info 1");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(p2, &i2), "info 2");
+	TEST_ASSERT_EQUAL(i1.port_num, 1, "port 1");
+	TEST_ASSERT_EQUAL(i2.port_num, 2, "port 2");
+	TEST_ASSERT_EQUAL(i1.nb_ports, 2, "two-port HCA");
+	TEST_ASSERT_EQUAL(i1.peer_port_id, p2, "peer of port 1");
+	TEST_ASSERT_EQUAL(i2.peer_port_id, p1, "peer of port 2");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_p1"), "remove");
+	TEST_ASSERT_EQUAL(rte_eth_dev_is_valid_port(p1), 0, "port 1 released");
+	TEST_ASSERT_EQUAL(rte_eth_dev_is_valid_port(p2), 0, "port 2 released");
+	return check_clean();
+}
+
+/* Closing ports one by one frees the device core with the last one. */
+static int
+test_close_then_remove(void)
+{
+	struct rte_pmd_mlx4r_port_info info;
+	uint16_t p1, p2;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_p2", "ports=2"), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p2", &p1),
+			    "port 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p2_port2",
+							 &p2), "port 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close port 1");
+	TEST_ASSERT_EQUAL(rte_eth_dev_is_valid_port(p1), 0, "port 1 released");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(p2, &info),
+			    "port 2 still works");
+	TEST_ASSERT_EQUAL(info.peer_port_id, UINT16_MAX,
+			  "closed peer is no longer reported");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p2), "close port 2");
+	/* every port closed: the remove finds nothing to close */
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_p2"), "remove");
+	return check_clean();
+}
+
+/* Remove while a port is started: stopped, closed, released. */
+static int
+test_remove_started(void)
+{
+	struct rte_eth_conf conf;
+	struct rte_mempool *mp;
+	uint16_t p;
+
+	mp = rte_pktmbuf_pool_create("probe_mp", 1023, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	TEST_ASSERT_NOT_NULL(mp, "mempool");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_p3", NULL), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_p3", &p),
+			    "port");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p, 2, 2, &conf), "configure");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 0");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p, 1, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 1");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq 0");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p, 1, 128, SOCKET_ID_ANY,
+						   NULL), "txq 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p), "start");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_p3"), "remove started");
+	TEST_ASSERT_EQUAL(rte_eth_dev_is_valid_port(p), 0, "port released");
+	rte_mempool_free(mp);
+	return check_clean();
+}
+
+/* Each bad devargs string is refused, and nothing stays allocated. */
+static int
+test_bad_devargs(void)
+{
+	static const char * const bad[] = {
+		"bogus=1",
+		"ports=3",
+		"ports=0",
+		"ports=-1",
+		"ports=two",
+		"ports=",
+		"ports=1x",
+		"ports=1,ports=2",
+		"backend=foo",
+		"backend=",
+		"ports=2,bogus",
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		int ret = rte_vdev_init("net_mlx4r_bad", bad[i]);
+
+		TEST_ASSERT(ret < 0, "devargs \"%s\" accepted (%d)", bad[i],
+			    ret);
+		TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), ports_base,
+				  "devargs \"%s\" left a port", bad[i]);
+		TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
+				    "devargs \"%s\" left memory", bad[i]);
+		TEST_ASSERT_EQUAL(test_memzone_count(), zones_base,
+				  "devargs \"%s\" left a memzone", bad[i]);
+		/* a failed probe leaves the vdev listed: uninit it */
+		rte_vdev_uninit("net_mlx4r_bad");
+	}
+	/* the good spellings of the same keys */
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
+					  "ports=2,backend=emu"),
+			    "valid devargs refused");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
+	return check_clean();
+}
+
+/* Probe twice under the same name fails and does not hurt the first. */
+static int
+test_duplicate_name(void)
+{
+	uint16_t p;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_dup", NULL), "probe");
+	TEST_ASSERT(rte_vdev_init("net_mlx4r_dup", NULL) < 0,
+		    "second vdev with the same name");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_dup", &p),
+			    "first still there");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_dup"), "remove");
+	return check_clean();
+}
+
+static struct unit_test_suite probe_suite = {
+	.suite_name = "mlx4r probe and devargs",
+	.setup = probe_setup,
+	.unit_test_cases = {
+		TEST_CASE_ST(case_setup, NULL, test_probe_default),
+		TEST_CASE_ST(case_setup, NULL, test_probe_two_ports),
+		TEST_CASE_ST(case_setup, NULL, test_close_then_remove),
+		TEST_CASE_ST(case_setup, NULL, test_remove_started),
+		TEST_CASE_ST(case_setup, NULL, test_bad_devargs),
+		TEST_CASE_ST(case_setup, NULL, test_duplicate_name),
+		TEST_CASES_END()
+	}
+};
+
+static int
+mlx4r_probe_autotest(void)
+{
+	return unit_test_suite_runner(&probe_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_probe_autotest, mlx4r_probe_autotest);

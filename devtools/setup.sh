@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+#
+# Install what building, testing and running mlx4r needs on Debian 12, then
+# fetch DPDK's driver-SDK headers for the installed DPDK. Non-interactive
+# and idempotent: when everything is present it only checks (about a
+# second). Run as root, or as a user with sudo.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+packages=(
+	# DPDK 22.11: libraries + pkg-config file, runtime PMDs and tools
+	# (dpdk-testpmd, dpdk-test, dpdk-proc-info, dpdk-telemetry.py)
+	libdpdk-dev dpdk dpdk-dev
+	# rdma-core: verbs and mlx4dv headers, the mlx4 provider
+	libibverbs-dev ibverbs-providers rdma-core
+	# build
+	gcc libc6-dev meson ninja-build pkg-config
+	# devtools/get-dpdk-sdk.sh: apt-get source needs dpkg-dev, tar needs xz
+	dpkg-dev xz-utils ca-certificates
+	# tests: the integration suites are Python, stdbuf comes from coreutils;
+	# the TAP wire's tests use ip(8) and network namespaces
+	python3 coreutils iproute2
+	# sanitizer build
+	libasan8 libubsan1
+)
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q
+	$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+"$here/get-dpdk-sdk.sh" >/dev/null
+echo "setup: ready (DPDK $(pkg-config --modversion libdpdk), SDK headers in $("$here/get-dpdk-sdk.sh" --print))" >&2

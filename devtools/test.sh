@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+#
+# The README's test command: set up the machine, configure with warnings as
+# errors, build, run every meson test suite (unit and integration).
+#   devtools/test.sh [build-dir] [extra meson test arguments...]
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$top/build}
+shift || true
+
+"$top/devtools/setup.sh"
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" "$top" -Dwerror=true
+fi
+ninja -C "$build"
+meson test -C "$build" --print-errorlogs "$@"
