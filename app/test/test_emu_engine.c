@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Engines of the emulated ConnectX-3, driven as a mlx4 datapath drives
+ * hardware: Tx WQE validation and error CQEs, completions on request,
+ * checksum offloads and CQE status bits, Toeplitz against the standard
+ * vectors, RSS spreading, flow rules, missed frames, scattered Rx, CQ
+ * owner wrap with 32- and 64-byte CQEs.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_ip.h>
+#include <rte_thash.h>
+
+#include "test.h"
+#include "test_emu_util.h"
+
+#define DEV "t_emu_engine"
+
+static struct temu_env env;
+static struct temu_txq txq;
+static struct temu_rxq rxq;
+static struct mlx4r_hw_ind_table *ind;
+static struct mlx4r_hw_qp *rss;
+static struct mlx4r_hw_flow *flow;
+static uint8_t port_mac[6];
+static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x77 };
+
+#define TX_LKEY (env.mr->lkey)
+
+/* Port 1 in loopback; one Tx queue; one Rx queue behind a promiscuous rule. */
+static int
+setup_lb(uint32_t cqe_size)
+{
+	struct mlx4r_emu_dev_conf conf;
+	struct temu_rxq *r[1] = { &rxq };
+
+	memset(&conf, 0, sizeof(conf));
+	conf.cqe_size = (uint8_t)cqe_size;
+	if (temu_env_init(&env, DEV, &conf) != 0 ||
+	    mlx4r_emu_wire_loopback(env.dev, 1) != 0 ||
+	    temu_txq_create(&env, 1, 64, &txq) != 0 ||
+	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
+	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
+	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
+	    mlx4r_hw_port_mac(env.ctx, 1, port_mac) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static int
+setup(void)
+{
+	return setup_lb(32);
+}
+
+static int
+setup64(void)
+{
+	return setup_lb(64);
+}
+
+static void
+teardown(void)
+{
+	temu_env_fini(&env);
+	free(rxq.mem);
+	memset(&txq, 0, sizeof(txq));
+	memset(&rxq, 0, sizeof(rxq));
+}
+
+/* A frame in the registered buffer at @p off. */
+static uint8_t *
+frame_at(uint32_t off)
+{
+	return env.buf + off;
+}
+
+static uint32_t
+udp_frame(uint32_t off, uint16_t sport, uint32_t payload)
+{
+	return temu_frame_ip4(frame_at(off), port_mac, peer_mac,
+			      RTE_IPV4(10, 0, 0, 1), RTE_IPV4(10, 0, 0, 2),
+			      IPPROTO_UDP, sport, 4000, payload, true);
+}
+
+static int
+test_tx_cqe_on_request(void)
+{
+	struct mlx4r_emu_port_stats st;
+	struct mlx4_cqe cqe;
+	uint32_t len[3], w[3], i;
+
+	rxq.pi = 0;
+	temu_rxq_post(&rxq, 16);
+	for (i = 0; i < 3; i++) {
+		len[i] = udp_frame(i * 2048, (uint16_t)(100 + i), 100 + i * 10);
+		w[i] = temu_tx_post(&txq, frame_at(i * 2048), len[i], TX_LKEY,
+				    i == 1 ? MLX4_WQE_CTRL_CQ_UPDATE : 0);
+	}
+	/* Posted but no doorbell written: the hook alone does nothing. */
+	mlx4r_hw_hook_call(&txq.hook);
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "nothing sent without doorbell");
+	temu_tx_doorbell(&txq);
+	for (i = 0; i < 3; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u received", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "receive CQE");
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), len[i], "len");
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), i, "WQE");
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.vlan_my_qpn) & 0xffffff,
+				  rxq.wq->wq_num, "WQ number");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(temu_rxq_data(&rxq, (uint16_t)i),
+					      frame_at(i * 2048), len[i],
+					      "frame %u", i);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "three frames only");
+	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "one Tx CQE");
+	TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & (MLX4_CQE_IS_SEND_MASK |
+						 MLX4_CQE_OPCODE_MASK),
+			  MLX4_CQE_IS_SEND_MASK | MLX4_OPCODE_SEND, "send CQE");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), w[1],
+			  "for the WQE that asked");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.vlan_my_qpn), txq.qp->qpn,
+			  "QPN");
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+		    "only where requested");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.tx_frames, 3, "tx frames");
+	TEST_ASSERT_EQUAL_U(st.rx_frames, 3, "rx frames");
+	TEST_ASSERT_EQUAL_U(st.doorbells, 1, "doorbells");
+	return TEST_SUCCESS;
+}
+
+/* Post one bad WQE, ring, expect ERR + an error CQE with syn/vendor. */
+static int
+expect_tx_error(uint8_t syn, uint8_t vendor, uint32_t widx)
+{
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe, rcqe;
+	struct ibv_qp_attr a;
+
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "opcode");
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_IS_SEND_MASK,
+			  MLX4_CQE_IS_SEND_MASK, "send side");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, syn, "syndrome");
+	TEST_ASSERT_EQUAL(ecqe.vendor_err, vendor, "vendor error");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index), widx, "WQE");
+	TEST_ASSERT(!temu_rx_poll(&rxq, &rcqe), "nothing sent");
+	/* The QP is in ERR: a good WQE is now flushed. */
+	udp_frame(0, 1, 10);
+	temu_tx_post(&txq, frame_at(0), 60, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "flush CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+			  "flushed");
+	TEST_ASSERT(!temu_rx_poll(&rxq, &rcqe), "nothing sent in ERR");
+	/* RESET -> RTS again works. */
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RESET;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(txq.qp, &a, IBV_QP_STATE), "");
+	return TEST_SUCCESS;
+}
+
+static int
+test_tx_bad_lkey(void)
+{
+	uint32_t len = udp_frame(0, 1, 10), w;
+
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post(&txq, frame_at(0), len, TX_LKEY ^ 0x1000, 0);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			       MLX4R_EMU_VERR_LKEY, w);
+}
+
+static int
+test_tx_out_of_bounds(void)
+{
+	uint32_t w;
+
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post(&txq, frame_at(TEMU_BUF_SIZE - 32), 64, TX_LKEY, 0);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			       MLX4R_EMU_VERR_BOUNDS, w);
+}
+
+static int
+test_tx_bad_ds(void)
+{
+	struct temu_seg s = { frame_at(0), 60, 0 };
+	uint32_t w;
+	int ret;
+
+	s.lkey = TX_LKEY;
+	temu_rxq_post(&rxq, 4);
+	/* A SEND needs a data segment: DS 1 is too small. */
+	w = temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, &s, 1, 0, 1, false);
+	ret = expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			      MLX4R_EMU_VERR_DS, w);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	/* Bring the QP back and try a DS count above max_send_sge + 1. */
+	teardown();
+	if (setup() != TEST_SUCCESS)
+		return TEST_FAILED;
+	s.addr = frame_at(0);
+	s.lkey = TX_LKEY;
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, &s, 1, 0, 40, false);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			       MLX4R_EMU_VERR_DS, w);
+}
+
+static int
+test_tx_bad_owner(void)
+{
+	struct temu_seg s = { frame_at(0), 60, 0 };
+	uint32_t w;
+
+	s.lkey = TX_LKEY;
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, &s, 1, 0, 0, true);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			       MLX4R_EMU_VERR_OWNER, w);
+}
+
+static int
+test_tx_bad_opcode(void)
+{
+	struct temu_seg s = { frame_at(0), 60, 0 };
+	uint32_t w;
+
+	s.lkey = TX_LKEY;
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post_raw(&txq, MLX4_OPCODE_RDMA_WRITE, &s, 1, 0, 0,
+			     false);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			       MLX4R_EMU_VERR_OPCODE, w);
+}
+
+static int
+test_tx_short_frame(void)
+{
+	uint32_t w;
+
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post(&txq, frame_at(0), 10, TX_LKEY, 0);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+			       MLX4R_EMU_VERR_LENGTH, w);
+}
+
+/* Many passes over a small SQ and CQ: owner parity on both sides. */
+static int
+test_tx_ring_wrap(void)
+{
+	struct mlx4_cqe cqe;
+	uint32_t i, n = txq.txbbs * 3 + 5, rx = 0, tx = 0;
+	uint32_t len = udp_frame(0, 7, 20);
+
+	for (i = 0; i < n; i++) {
+		temu_rxq_post(&rxq, 1);
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+		temu_tx_doorbell(&txq);
+		while (temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe)) {
+			TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+					  MLX4_CQE_OPCODE_MASK,
+					  MLX4_OPCODE_SEND, "good CQE %u", tx);
+			tx++;
+		}
+		temu_tx_reclaim(&txq);
+		while (temu_rx_poll(&rxq, &cqe)) {
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), len,
+					  "len");
+			rx++;
+		}
+	}
+	TEST_ASSERT_EQUAL(tx, n, "every WQE completed");
+	TEST_ASSERT_EQUAL(rx, n, "every frame received");
+	return TEST_SUCCESS;
+}
+
+static int
+test_force_loopback(void)
+{
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 9, 30);
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "no wire");
+	temu_rxq_post(&rxq, 2);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no wire, no frame");
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+		     MLX4R_WQE_CTRL_FORCE_LOOPBACK);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "forced loopback");
+	return TEST_SUCCESS;
+}
+
+static int
+rx_status(uint32_t len, uint32_t flags, uint32_t *status)
+{
+	struct mlx4_cqe cqe;
+
+	temu_rxq_post(&rxq, 1);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, flags);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
+	*status = rte_be_to_cpu_32(cqe.status);
+	return TEST_SUCCESS;
+}
+
+static int
+test_checksums(void)
+{
+	const uint32_t ok = MLX4R_CQE_STATUS_IP_HDR_CSUM_OK |
+			    MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+	static const uint8_t s6[16] = { 0x20, 0x01, 0xd, 0xb8, [15] = 1 };
+	static const uint8_t d6[16] = { 0x20, 0x01, 0xd, 0xb8, [15] = 2 };
+	uint32_t len, st, c1, c2;
+	uint8_t *f = frame_at(0), *rx;
+
+	/* Correct checksums, no offload: status says IPv4/UDP, both OK. */
+	len = udp_frame(0, 1234, 200);
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP | ok,
+			  "IPv4 UDP good");
+	/* TCP, broken L4 checksum. */
+	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
+			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 100,
+			     true);
+	f[14 + 20 + 16] ^= 0x55;
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_TCP |
+			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK, "bad TCP csum");
+	/* No checksums at all, offload asked: the engine computes both. */
+	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
+			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 333,
+			     false);
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_TCP,
+			  "both bad");
+	TEST_ASSERT_SUCCESS(rx_status(len, MLX4_WQE_CTRL_IP_HDR_CSUM |
+				      MLX4_WQE_CTRL_TCP_UDP_CSUM, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_TCP | ok,
+			  "offloaded");
+	rx = temu_rxq_data(&rxq, (uint16_t)(rxq.cq_ci - 1));
+	/* Compare with an independent computation. */
+	temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
+		       RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 333, true);
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rx, f, len, "checksums as expected");
+	/* DPDK's own: a correct header (with its checksum) sums to 0. */
+	c1 = rte_ipv4_cksum((const void *)(rx + 14));
+	TEST_ASSERT_EQUAL(c1, 0, "rte_ipv4_cksum agrees");
+	c2 = rte_ipv4_udptcp_cksum_verify((const void *)(rx + 14),
+					  rx + 14 + 20);
+	TEST_ASSERT_EQUAL(c2, 0, "rte_ipv4_udptcp_cksum_verify agrees");
+	/* IP header only. */
+	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
+			     RTE_IPV4(5, 6, 7, 8), IPPROTO_UDP, 1, 2, 17,
+			     false);
+	f[14 + 20 + 6] = 0x12; /* wrong UDP checksum */
+	TEST_ASSERT_SUCCESS(rx_status(len, MLX4_WQE_CTRL_IP_HDR_CSUM, &st),
+			    "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK, "IP only");
+	/* IPv6 TCP. */
+	len = temu_frame_ip6_tcp(f, port_mac, peer_mac, s6, d6, 1, 2, 64);
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV6 | MLX4R_CQE_STATUS_TCP | ok,
+			  "IPv6 TCP");
+	/* Fragment: no L4. */
+	len = udp_frame(0, 1, 64);
+	f[14 + 6] = 0x20; /* MF */
+	TEST_ASSERT_SUCCESS(rx_status(len, MLX4_WQE_CTRL_IP_HDR_CSUM, &st),
+			    "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_IPV4F |
+			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK, "fragment");
+	/* Not IP. */
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	TEST_ASSERT_SUCCESS(rx_status(64, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, 0, "not IP");
+	return TEST_SUCCESS;
+}
+
+/* Microsoft RSS verification suite (dst, src, dst port, src port). */
+static const struct {
+	uint8_t dst[4], src[4];
+	uint16_t dport, sport;
+	uint32_t l3, l4;
+} v4[] = {
+	{ { 161, 142, 100, 80 }, { 66, 9, 149, 187 }, 1766, 2794,
+	  0x323e8fc2, 0x51ccc178 },
+	{ { 65, 69, 140, 83 }, { 199, 92, 111, 2 }, 4739, 14230,
+	  0xd718262a, 0xc626b0ea },
+	{ { 12, 22, 207, 184 }, { 24, 19, 198, 95 }, 38024, 12898,
+	  0xd2d0a5de, 0x5c2b394a },
+	{ { 209, 142, 163, 6 }, { 38, 27, 205, 30 }, 2217, 48228,
+	  0x82989176, 0xafc7327f },
+	{ { 202, 188, 127, 2 }, { 153, 39, 163, 191 }, 1303, 44251,
+	  0x5d1809c5, 0x10e828a2 },
+};
+
+static int
+test_toeplitz_vectors(void)
+{
+	static const uint8_t d6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00,
+		0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x01 };
+	static const uint8_t s6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00,
+		0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x07 };
+	uint8_t in[36];
+	uint32_t tuple[3];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(v4); i++) {
+		memcpy(in, v4[i].src, 4);
+		memcpy(in + 4, v4[i].dst, 4);
+		in[8] = (uint8_t)(v4[i].sport >> 8);
+		in[9] = (uint8_t)v4[i].sport;
+		in[10] = (uint8_t)(v4[i].dport >> 8);
+		in[11] = (uint8_t)v4[i].dport;
+		TEST_ASSERT_EQUAL_U(mlx4r_emu_toeplitz(temu_rss_key, 40, in, 8),
+				    v4[i].l3, "IPv4 vector %u", i);
+		TEST_ASSERT_EQUAL_U(mlx4r_emu_toeplitz(temu_rss_key, 40, in,
+						       12),
+				    v4[i].l4, "IPv4+TCP vector %u", i);
+		/* DPDK's software Toeplitz agrees (check only). */
+		tuple[0] = rte_be_to_cpu_32(*(uint32_t *)in);
+		tuple[1] = rte_be_to_cpu_32(*(uint32_t *)(in + 4));
+		tuple[2] = (uint32_t)v4[i].sport << 16 | v4[i].dport;
+		TEST_ASSERT_EQUAL_U(rte_softrss(tuple, 3, temu_rss_key),
+				    v4[i].l4, "rte_softrss %u", i);
+	}
+	memcpy(in, s6, 16);
+	memcpy(in + 16, d6, 16);
+	in[32] = 2794 >> 8;
+	in[33] = 2794 & 0xff;
+	in[34] = 1766 >> 8;
+	in[35] = 1766 & 0xff;
+	TEST_ASSERT_EQUAL_U(mlx4r_emu_toeplitz(temu_rss_key, 40, in, 32),
+			    0x2cc18cd5, "IPv6 vector");
+	TEST_ASSERT_EQUAL_U(mlx4r_emu_toeplitz(temu_rss_key, 40, in, 36),
+			    0x40207d3d, "IPv6+TCP vector");
+	return TEST_SUCCESS;
+}
+
+/* The engine's RSS hash (in the CQE) equals the vectors too. */
+static int
+test_rss_engine_vectors(void)
+{
+	const uint64_t l3 = IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4;
+	const uint64_t l4 = IBV_RX_HASH_SRC_PORT_TCP | IBV_RX_HASH_DST_PORT_TCP;
+	struct temu_rxq *r[1] = { &rxq };
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	struct mlx4_cqe cqe;
+	unsigned int i, pass;
+	uint32_t len, sip, dip;
+
+	/* Replace the default RSS QP by one hashing TCP/IPv4. */
+	for (pass = 0; pass < 2; pass++) {
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(rss), "");
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind), "");
+		TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, r, NULL, 0,
+						    pass == 0 ? l3 : l3 | l4,
+						    NULL, &ind2, &qp2), "");
+		TEST_ASSERT_SUCCESS(temu_flow_kind(qp2, 1,
+						   IBV_FLOW_ATTR_ALL_DEFAULT,
+						   &fl2), "");
+		ind = ind2;
+		rss = qp2;
+		flow = fl2;
+		for (i = 0; i < RTE_DIM(v4); i++) {
+			sip = (uint32_t)v4[i].src[0] << 24 | v4[i].src[1] << 16 |
+			      v4[i].src[2] << 8 | v4[i].src[3];
+			dip = (uint32_t)v4[i].dst[0] << 24 | v4[i].dst[1] << 16 |
+			      v4[i].dst[2] << 8 | v4[i].dst[3];
+			len = temu_frame_ip4(frame_at(0), port_mac, peer_mac,
+					     sip, dip, IPPROTO_TCP,
+					     v4[i].sport, v4[i].dport, 8, true);
+			temu_rxq_post(&rxq, 1);
+			temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+			temu_tx_doorbell(&txq);
+			TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
+			TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(
+					    cqe.immed_rss_invalid),
+					    pass == 0 ? v4[i].l3 : v4[i].l4,
+					    "pass %u vector %u", pass, i);
+		}
+	}
+	return TEST_SUCCESS;
+}
+
+/* Flows spread over WQs as the indirection table says. */
+static int
+test_rss_spread(void)
+{
+	enum { NQ = 3, LOG = 3, FLOWS = 64 };
+	static const unsigned int map[1 << LOG] = { 0, 1, 2, 0, 1, 2, 2, 2 };
+	const uint64_t fields = IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 |
+		IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP;
+	struct temu_rxq q[NQ], *qs[NQ];
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	struct mlx4_cqe cqe;
+	uint32_t count[NQ] = { 0 }, f, len, h, k;
+	uint8_t in[12];
+
+	for (k = 0; k < NQ; k++) {
+		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, 1, 2048, &q[k]),
+				    "rxq %u", k);
+		temu_rxq_post(&q[k], 128);
+		qs[k] = &q[k];
+	}
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, map, LOG, fields,
+					    NULL, &ind2, &qp2), "rss");
+	/* Higher priority than the promiscuous rule of setup(). */
+	TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2), "flow");
+	for (f = 0; f < FLOWS; f++) {
+		uint32_t sip = RTE_IPV4(10, 0, 0, 1 + f);
+		uint32_t dip = RTE_IPV4(10, 1, 0, 1);
+
+		len = temu_frame_ip4(frame_at(0), port_mac, peer_mac, sip, dip,
+				     IPPROTO_UDP, (uint16_t)(1024 + f), 5000,
+				     18, true);
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		*(uint32_t *)in = rte_cpu_to_be_32(sip);
+		*(uint32_t *)(in + 4) = rte_cpu_to_be_32(dip);
+		in[8] = (uint8_t)((1024 + f) >> 8);
+		in[9] = (uint8_t)(1024 + f);
+		in[10] = 5000 >> 8;
+		in[11] = 5000 & 0xff;
+		h = mlx4r_emu_toeplitz(temu_rss_key, 40, in, 12);
+		k = map[h & ((1 << LOG) - 1)];
+		TEST_ASSERT(temu_cq_poll(&q[k].cdv, &q[k].cq_ci, &cqe),
+			    "flow %u on WQ %u", f, k);
+		TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.immed_rss_invalid), h,
+				    "hash of flow %u", f);
+		count[k]++;
+	}
+	for (k = 0; k < NQ; k++) {
+		TEST_ASSERT(!temu_cq_poll(&q[k].cdv, &q[k].cq_ci, &cqe),
+			    "nothing else on %u", k);
+		TEST_ASSERT_GT_U(count[k], 0, "WQ %u got flows", k);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "default queue untouched");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
+	for (k = 0; k < NQ; k++)
+		temu_rxq_destroy(&q[k]);
+	return TEST_SUCCESS;
+}
+
+static bool
+send_to(const uint8_t *dmac)
+{
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 5, 40);
+
+	memcpy(frame_at(0), dmac, 6);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	return temu_rx_poll(&rxq, &cqe);
+}
+
+static int
+test_flow_rules(void)
+{
+	static const uint8_t other[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4r_hw_flow *mac_fl, *mc_fl;
+
+	temu_rxq_post(&rxq, 32);
+	/* setup() made the port promiscuous: everything comes in. */
+	TEST_ASSERT(send_to(other), "promiscuous: other unicast");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	flow = NULL;
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, port_mac, &mac_fl), "");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT(send_to(port_mac), "our MAC");
+	TEST_ASSERT(!send_to(other), "other unicast filtered");
+	TEST_ASSERT(!send_to(mcast), "multicast filtered");
+	TEST_ASSERT(!send_to(bcast), "broadcast needs its rule");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 3, "dropped");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
+					   &mc_fl), "all-multicast");
+	TEST_ASSERT(send_to(mcast), "all-multicast: multicast");
+	TEST_ASSERT(send_to(bcast), "all-multicast: broadcast");
+	TEST_ASSERT(!send_to(other), "all-multicast: other unicast");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT,
+					   &flow), "promiscuous");
+	TEST_ASSERT(send_to(other), "promiscuous again");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mc_fl), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	return TEST_SUCCESS;
+}
+
+static int
+test_rx_missed(void)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 5, 40);
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no WQE, no CQE");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 2, "missed");
+	temu_rxq_post(&rxq, 1);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "posted: received");
+	return TEST_SUCCESS;
+}
+
+static int
+test_rx_scatter(void)
+{
+	struct temu_rxq sq, *qs[1] = { &sq };
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint32_t len, s;
+	uint8_t *d;
+
+	TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 8, 4, 256, &sq), "rxq");
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, 0, 0, NULL,
+					    &ind2, &qp2), "rss");
+	TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2), "flow");
+	temu_rxq_post(&sq, 8);
+	len = udp_frame(0, 1, 900 - 42);
+	TEST_ASSERT_EQUAL(len, 900, "frame size");
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&sq.cdv, &sq.cq_ci, &cqe), "received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), 900, "length");
+	d = temu_rxq_data(&sq, rte_be_to_cpu_16(cqe.wqe_index));
+	/* Segments are contiguous in this test's memory: 4 x 256. */
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(d, frame_at(0), 900, "scattered");
+	for (s = 900; s < 1024; s++)
+		TEST_ASSERT_EQUAL(d[s], 0xee, "untouched past the frame");
+	/* Larger than the 1024 bytes of a WQE: length error, consumed. */
+	len = udp_frame(0, 1, 1100);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&sq.cdv, &sq.cq_ci, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "error");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+			  "length error");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index), 1, "second WQE");
+	/* The WQ still works. */
+	len = udp_frame(0, 1, 100);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&sq.cdv, &sq.cq_ci, &cqe), "received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), 2, "third WQE");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
+	temu_rxq_destroy(&sq);
+	return TEST_SUCCESS;
+}
+
+/* Rx CQ owner parity over many passes (CQEs of the device's size). */
+static int
+test_rx_cq_wrap(void)
+{
+	struct mlx4_cqe cqe;
+	uint32_t i, n = rxq.cdv.cqe_cnt * 3 + 3;
+	uint32_t len = udp_frame(0, 1, 10);
+
+	for (i = 0; i < n; i++) {
+		temu_rxq_post(&rxq, 1);
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)i, "in order");
+		TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "one at a time");
+	}
+	return TEST_SUCCESS;
+}
+
+/* A CQ the driver does not drain overruns: CQ_ERR, no overwrite. */
+static int
+test_cq_overrun(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct mlx4_cqe cqe;
+	uint32_t i, cnt = txq.cdv.cqe_cnt;
+	uint32_t len = udp_frame(0, 1, 10);
+
+	for (i = 0; i < cnt + 1; i++) {
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(env.ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_CQ_ERR, "CQ error");
+	TEST_ASSERT(ev.element.cq == txq.cq, "the Tx CQ");
+	mlx4r_hw_ack_async_event(env.ctx, &ev);
+	for (i = 0; i < cnt; i++)
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "entry %u kept", i);
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "no more");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite emu_engine_suite = {
+	.suite_name = "emulated ConnectX-3: engine",
+	.unit_test_cases = {
+		TEST_CASE_ST(setup, teardown, test_tx_cqe_on_request),
+		TEST_CASE_ST(setup, teardown, test_tx_bad_lkey),
+		TEST_CASE_ST(setup, teardown, test_tx_out_of_bounds),
+		TEST_CASE_ST(setup, teardown, test_tx_bad_ds),
+		TEST_CASE_ST(setup, teardown, test_tx_bad_owner),
+		TEST_CASE_ST(setup, teardown, test_tx_bad_opcode),
+		TEST_CASE_ST(setup, teardown, test_tx_short_frame),
+		TEST_CASE_ST(setup, teardown, test_tx_ring_wrap),
+		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
+		TEST_CASE_ST(setup, teardown, test_force_loopback),
+		TEST_CASE_ST(setup, teardown, test_checksums),
+		TEST_CASE(test_toeplitz_vectors),
+		TEST_CASE_ST(setup, teardown, test_rss_engine_vectors),
+		TEST_CASE_ST(setup, teardown, test_rss_spread),
+		TEST_CASE_ST(setup, teardown, test_flow_rules),
+		TEST_CASE_ST(setup, teardown, test_rx_missed),
+		TEST_CASE_ST(setup, teardown, test_rx_scatter),
+		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
+		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
+		TEST_CASE_ST(setup, teardown, test_cq_overrun),
+		TEST_CASES_END()
+	}
+};
+
+static int
+test_emu_engine(void)
+{
+	return unit_test_suite_runner(&emu_engine_suite);
+}
+
+REGISTER_TEST_COMMAND(emu_engine_autotest, test_emu_engine);

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_EMU_H
+#define MLX4R_EMU_H
+
+/**
+ * @file
+ * The emulated ConnectX-3: its C API beyond the hardware seam.
+ *
+ * An emulated device (an "HCA" with one or two Ethernet ports) is named;
+ * the seam's open_device() finds it by name and creates it with the default
+ * configuration when it does not exist yet. This header configures devices,
+ * their wires (what a port is cabled to), the built-in traffic generator and
+ * checker, and injects faults; the driver's fault-injection layer and the
+ * tests use it.
+ *
+ * Calls return 0 or a negative errno. Port numbers start at 1, as in verbs.
+ *
+ * Determinism: the device has no thread. The engine runs inside the queue
+ * hooks the datapath calls (see mlx4r_hw.h); the generator is paced by the
+ * device clock, which is either the TSC or, for tests, a manual clock that
+ * only moves when mlx4r_emu_clock_advance() is called. Delayed events
+ * (fatal detection, end of a link flap) use a timerfd of each context, so
+ * that the async fd wakes up poll() without any thread of ours.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include <rte_ether.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mlx4r_emu_dev;
+
+/** Largest frame (without FCS) the device sends or receives. */
+#define MLX4R_EMU_MAX_FRAME 9618u
+/** Smallest generated frame: Ethernet + IPv4 + UDP + stamp. */
+#define MLX4R_EMU_GEN_MIN_FRAME 60u
+/** Most flows a generator varies. */
+#define MLX4R_EMU_GEN_MAX_FLOWS 1024u
+
+/** Configuration of a device; zeroed fields take the default. */
+struct mlx4r_emu_dev_conf {
+	uint8_t nb_ports;  /**< 1 or 2 (default 2) */
+	uint8_t cqe_size;  /**< 32 or 64 (default 32) */
+	uint32_t max_cqe;  /**< largest CQ (default 65536) */
+	uint32_t max_qp_wr; /**< largest SQ/RQ in WQEs (default 16384) */
+	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
+};
+
+/**
+ * Create a device. @return 0, -EEXIST, -EINVAL (configuration), -ENOMEM.
+ */
+int mlx4r_emu_dev_create(const char *name,
+			 const struct mlx4r_emu_dev_conf *conf);
+/**
+ * Find a device by name, creating it with the defaults when absent.
+ * @return the device, or NULL (name too long, out of memory).
+ */
+struct mlx4r_emu_dev *mlx4r_emu_dev_get(const char *name);
+/** Find a device by name. @return the device or NULL. */
+struct mlx4r_emu_dev *mlx4r_emu_dev_lookup(const char *name);
+/**
+ * Destroy a device (its wires are unplugged).
+ * @return 0, -ENOENT, -EBUSY (contexts still open).
+ */
+int mlx4r_emu_dev_destroy(const char *name);
+
+/** What a device says about itself. */
+struct mlx4r_emu_dev_info {
+	uint32_t generation;   /**< bumped when the device comes back */
+	bool fatal;            /**< in catastrophic error */
+	uint32_t nb_contexts;  /**< contexts open */
+	uint32_t nb_objects;   /**< live PDs, MRs, CQs, QPs, WQs, tables, flows */
+	uint64_t objects_leaked; /**< objects close_device had to destroy */
+	uint64_t async_events; /**< events queued to contexts */
+	uint64_t async_acks;   /**< events acknowledged */
+};
+
+/** @return 0, -EINVAL (NULL). */
+int mlx4r_emu_dev_info(struct mlx4r_emu_dev *dev,
+		       struct mlx4r_emu_dev_info *info);
+
+/*
+ * Clock.
+ */
+
+/** Use the manual clock (true, starts at 0) or the TSC (false). */
+void mlx4r_emu_clock_manual(struct mlx4r_emu_dev *dev, bool manual);
+/** Move the manual clock forward. */
+void mlx4r_emu_clock_advance(struct mlx4r_emu_dev *dev, uint64_t ns);
+/** The device clock in nanoseconds. */
+uint64_t mlx4r_emu_clock_now(struct mlx4r_emu_dev *dev);
+
+/*
+ * Wires. A port is cabled to nothing (frames sent are counted and
+ * dropped), to itself (loopback), to another emulated port (cross-connect,
+ * which may be on another device), to the built-in peer (a generator that
+ * sends to the port and a checker that verifies what the port sends), or
+ * to a TAP interface of the kernel. Re-cabling a port unplugs its old
+ * wire (and the peer end of a cross-connect).
+ */
+
+/** Kinds of wire. */
+enum mlx4r_emu_wire_kind {
+	MLX4R_EMU_WIRE_NONE,
+	MLX4R_EMU_WIRE_LOOPBACK,
+	MLX4R_EMU_WIRE_XCONNECT,
+	MLX4R_EMU_WIRE_PEER,
+	MLX4R_EMU_WIRE_TAP,
+};
+
+/** @return 0, -EINVAL (port). */
+int mlx4r_emu_wire_none(struct mlx4r_emu_dev *dev, uint8_t port);
+/** @return 0, -EINVAL. */
+int mlx4r_emu_wire_loopback(struct mlx4r_emu_dev *dev, uint8_t port);
+/** Cable two ports together. @return 0, -EINVAL (a port, same port). */
+int mlx4r_emu_wire_xconnect(struct mlx4r_emu_dev *dev, uint8_t port,
+			    struct mlx4r_emu_dev *peer, uint8_t peer_port);
+/** Cable a port to the built-in generator/checker. @return 0, -EINVAL. */
+int mlx4r_emu_wire_peer(struct mlx4r_emu_dev *dev, uint8_t port);
+/**
+ * Cable a port to a new TAP interface (IFF_TAP | IFF_NO_PI), created in
+ * the caller's network namespace and left down.
+ * @param ifname
+ *   Name wanted ("" or NULL: the kernel picks one).
+ * @param ifname_out
+ *   If not NULL, receives the name (IFNAMSIZ bytes).
+ * @return 0, -EINVAL, or the errno of open(/dev/net/tun) / TUNSETIFF
+ *   (-EPERM, -ENOENT, ... where the machine forbids TAP).
+ */
+int mlx4r_emu_wire_tap(struct mlx4r_emu_dev *dev, uint8_t port,
+		       const char *ifname, char *ifname_out);
+/** @return the kind of wire of a port, or -EINVAL. */
+int mlx4r_emu_wire_kind(struct mlx4r_emu_dev *dev, uint8_t port);
+
+/*
+ * Generator and checker (wire "peer").
+ *
+ * Generated frames are Ethernet/IPv4/UDP; flow f (0 <= f < nb_flows) has
+ * source address src_ip + f and source port 1024 + 7 f, so RSS spreads
+ * flows. The UDP payload starts with a stamp: magic, stream (the
+ * generator's id), flow and a per-flow sequence number. The checker reads
+ * the stamps of the frames the port sends and keeps, per stream and flow,
+ * a window of sequence numbers to count every frame: received, lost
+ * (a gap nothing filled), out-of-order (filled a gap late), duplicated.
+ */
+
+/** Generator configuration; zeroed fields take the default. */
+struct mlx4r_emu_gen_conf {
+	uint64_t rate_pps;   /**< frames per second; 0: burst per pump */
+	uint64_t count;      /**< frames to send in all; 0: no limit */
+	uint16_t frame_size; /**< bytes without FCS (default 60) */
+	uint16_t nb_flows;   /**< flows (default 1) */
+	uint16_t burst;      /**< most frames per pump (default 32) */
+	uint16_t backlog;    /**< most frames due at once (default 4096);
+			      *   beyond it they overflow the port: counted
+			      *   in wire_drop and the port's rx_missed */
+	struct rte_ether_addr dst_mac; /**< default: the port's MAC */
+	struct rte_ether_addr src_mac; /**< default 02:00:00:00:00:<id> */
+	uint32_t src_ip;     /**< host order (default 10.0.0.1) */
+	uint32_t dst_ip;     /**< host order (default 10.1.0.1) */
+};
+
+/** Generator counters. */
+struct mlx4r_emu_gen_stats {
+	uint64_t sent;      /**< frames put on the wire */
+	uint64_t bytes;     /**< their bytes */
+	uint64_t wire_drop; /**< due frames dropped: backlog or link down */
+	uint16_t stream;    /**< stream id stamped in the frames */
+};
+
+/** Checker counters. */
+struct mlx4r_emu_chk_stats {
+	uint64_t received;     /**< stamped frames seen (with duplicates) */
+	uint64_t unique;       /**< distinct stamped frames */
+	uint64_t lost;         /**< sequence numbers skipped, not (yet) seen */
+	uint64_t out_of_order; /**< frames that arrived after a later one */
+	uint64_t duplicated;   /**< frames seen again */
+	uint64_t foreign;      /**< frames without a stamp */
+	uint64_t bytes;        /**< bytes of all frames seen */
+};
+
+/**
+ * Start (or restart) the generator of a port, as a new stream (stream id,
+ * sequence numbers from 0); it sends while the port's wire is "peer" and
+ * the link is up.
+ * @return 0, -EINVAL (port, frame size, flows).
+ */
+int mlx4r_emu_gen_start(struct mlx4r_emu_dev *dev, uint8_t port,
+			const struct mlx4r_emu_gen_conf *conf);
+/** Stop the generator. @return 0, -EINVAL. */
+int mlx4r_emu_gen_stop(struct mlx4r_emu_dev *dev, uint8_t port);
+/** @return 0, -EINVAL. */
+int mlx4r_emu_gen_stats(struct mlx4r_emu_dev *dev, uint8_t port,
+			struct mlx4r_emu_gen_stats *st);
+/** @return 0, -EINVAL. */
+int mlx4r_emu_chk_stats(struct mlx4r_emu_dev *dev, uint8_t port,
+			struct mlx4r_emu_chk_stats *st);
+/** Forget every stream the checker saw. @return 0, -EINVAL. */
+int mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port);
+/**
+ * Build the frame the generator of @p conf sends for (stream, flow, seq)
+ * (for tests that play a misbehaving forwarder).
+ * @return the frame length, -EINVAL (size too small, flow).
+ */
+int mlx4r_emu_gen_frame(const struct mlx4r_emu_gen_conf *conf,
+			uint16_t stream, uint16_t flow, uint64_t seq,
+			void *buf, size_t size);
+
+/*
+ * Statistics of a port, as the device sees them.
+ */
+struct mlx4r_emu_port_stats {
+	uint64_t rx_frames;   /**< frames written to receive WQEs */
+	uint64_t rx_bytes;    /**< their bytes */
+	uint64_t rx_missed;   /**< frames that found no posted WQE */
+	uint64_t rx_dropped;  /**< frames no rule/QP/WQ in a ready state took */
+	uint64_t rx_errors;   /**< error CQEs written on the receive side */
+	uint64_t tx_frames;   /**< frames sent to the wire */
+	uint64_t tx_bytes;    /**< their bytes */
+	uint64_t tx_dropped;  /**< frames lost: link down, no wire, TAP full */
+	uint64_t tx_errors;   /**< error CQEs written on the send side */
+	uint64_t doorbells;   /**< Tx hook calls that found a doorbell */
+	uint64_t lost_doorbells; /**< doorbells lost by fault injection */
+};
+
+/** @return 0, -EINVAL. */
+int mlx4r_emu_port_stats(struct mlx4r_emu_dev *dev, uint8_t port,
+			 struct mlx4r_emu_port_stats *st);
+
+/*
+ * Faults.
+ */
+
+/** Vendor error codes of the error CQEs the engine writes. */
+enum mlx4r_emu_vendor_err {
+	MLX4R_EMU_VERR_NONE = 0x00,
+	MLX4R_EMU_VERR_OWNER = 0x51,   /**< WQE owner bit wrong, not stamped */
+	MLX4R_EMU_VERR_OPCODE = 0x52,  /**< opcode not valid for raw Eth */
+	MLX4R_EMU_VERR_DS = 0x53,      /**< DS count too small or too large */
+	MLX4R_EMU_VERR_LKEY = 0x54,    /**< lkey unknown, other PD, access */
+	MLX4R_EMU_VERR_BOUNDS = 0x55,  /**< segment outside its MR */
+	MLX4R_EMU_VERR_LENGTH = 0x56,  /**< frame too short/long for buffers */
+	MLX4R_EMU_VERR_INLINE = 0x57,  /**< inline data (unsupported) */
+	MLX4R_EMU_VERR_FLUSH = 0x58,   /**< flushed: QP/WQ in error */
+};
+
+/** Commands for mlx4r_emu_fault_cmd() (bit mask). */
+enum mlx4r_emu_op {
+	MLX4R_EMU_OP_OPEN = 1u << 0,
+	MLX4R_EMU_OP_QUERY = 1u << 1,     /**< query_device, query_port */
+	MLX4R_EMU_OP_ALLOC_PD = 1u << 2,
+	MLX4R_EMU_OP_REG_MR = 1u << 3,
+	MLX4R_EMU_OP_CREATE_CQ = 1u << 4,
+	MLX4R_EMU_OP_CREATE_QP = 1u << 5, /**< raw and RSS QPs */
+	MLX4R_EMU_OP_MODIFY_QP = 1u << 6,
+	MLX4R_EMU_OP_CREATE_WQ = 1u << 7,
+	MLX4R_EMU_OP_MODIFY_WQ = 1u << 8,
+	MLX4R_EMU_OP_CREATE_IND = 1u << 9,
+	MLX4R_EMU_OP_CREATE_FLOW = 1u << 10,
+	MLX4R_EMU_OP_ALL = (1u << 11) - 1,
+};
+
+/**
+ * Catastrophic error: the engine freezes at once (no more CQEs, frames or
+ * receive), every command but destroys fails with -EIO from now on, and
+ * IBV_EVENT_DEVICE_FATAL is queued on every context's async fd after
+ * @p detect_ms milliseconds. The device comes back when every context was
+ * closed and one is opened again, with a new generation.
+ * @return 0, -EALREADY (already in error).
+ */
+int mlx4r_emu_fault_fatal(struct mlx4r_emu_dev *dev, uint32_t detect_ms);
+/**
+ * Make the next @p count commands in @p op_mask fail with -err, after
+ * sleeping @p delay_ms (a firmware command timeout: err = ETIMEDOUT and a
+ * delay). count 0 clears. @return 0, -EINVAL (err <= 0).
+ */
+int mlx4r_emu_fault_cmd(struct mlx4r_emu_dev *dev, uint32_t op_mask,
+			uint32_t count, int err, uint32_t delay_ms);
+/**
+ * After a catastrophic error, the next @p n opens fail with -EIO before
+ * the device comes back. @return 0.
+ */
+int mlx4r_emu_fault_reinit_fail(struct mlx4r_emu_dev *dev, uint32_t n);
+/**
+ * After a catastrophic error, the open that brings the device back takes
+ * @p delay_ms longer (slow firmware reset). @return 0.
+ */
+int mlx4r_emu_fault_fw_reset_delay(struct mlx4r_emu_dev *dev,
+				   uint32_t delay_ms);
+/**
+ * Set the link of a port up or down now: IBV_EVENT_PORT_ACTIVE /
+ * IBV_EVENT_PORT_ERR on every context when it changes; query_port
+ * follows. While down, frames sent are dropped, nothing is received.
+ * @return 0, -EINVAL.
+ */
+int mlx4r_emu_link_set(struct mlx4r_emu_dev *dev, uint8_t port, bool up);
+/**
+ * Link flap: down now, up again after @p down_ms (0: stays down).
+ * @return 0, -EINVAL.
+ */
+int mlx4r_emu_fault_link_flap(struct mlx4r_emu_dev *dev, uint8_t port,
+			      uint32_t down_ms);
+/**
+ * Force a QP (Tx or RSS) or a WQ into the error state; its context gets
+ * IBV_EVENT_QP_FATAL (IBV_EVENT_WQ_FATAL). Posted Tx WQEs are then
+ * flushed with error CQEs at the next doorbell.
+ * @return 0, -ENOENT (no such QP/WQ number).
+ */
+int mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *dev, uint32_t qpn);
+/**
+ * Lose the next @p count send doorbells of a QP: the WQEs stay posted
+ * until a later doorbell. @return 0, -ENOENT.
+ */
+int mlx4r_emu_fault_lost_doorbell(struct mlx4r_emu_dev *dev, uint32_t qpn,
+				  uint32_t count);
+/** Clear every pending fault (not a catastrophic error in progress). */
+void mlx4r_emu_fault_clear(struct mlx4r_emu_dev *dev);
+
+/*
+ * Helpers.
+ */
+
+/**
+ * Toeplitz hash of @p len bytes with a key of @p key_len bytes (>= len + 4),
+ * the reference bit-by-bit algorithm (the engine uses a table).
+ */
+uint32_t mlx4r_emu_toeplitz(const uint8_t *key, size_t key_len,
+			    const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLX4R_EMU_H */

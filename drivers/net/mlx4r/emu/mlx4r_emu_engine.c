@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The engines of the emulated ConnectX-3.
+ *
+ * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted:
+ * check each one (owner, opcode, DS count, lkey and bounds of every data
+ * segment), gather the frame, apply the checksum offloads it asks for, put
+ * it on the port's wire and write a CQE if it asked for one. A bad WQE
+ * moves the QP to ERR with an error CQE; WQEs posted to a QP in ERR are
+ * flushed with error CQEs.
+ *
+ * Rx: steer a frame arriving at a port by its flow rules, then by the
+ * Toeplitz hash of the RSS QP that owns the rule, into a WQ; scatter it
+ * into the WQ's next posted WQE (or count it missed) and write the CQE,
+ * body first, owner byte last with a release store.
+ *
+ * Handshakes with the datapath (the driver, on its own lcore):
+ *  - SQ: the driver writes a WQE, then its owner word after a write
+ *    barrier, then the doorbell; the engine runs on the same thread right
+ *    after (the hook), and loads the owner word with acquire before the
+ *    rest of the WQE.
+ *  - RQ: the driver writes receive WQEs, then the doorbell record (after a
+ *    write barrier); the engine, on any lcore, loads the record with
+ *    acquire before it reads the WQEs it covers.
+ *  - CQ: the engine writes a CQE body, then the owner byte with release;
+ *    the driver loads the owner byte, then (after a read barrier) the
+ *    body. The driver stores the consumer index when it is done with the
+ *    CQEs; the engine loads it with acquire before it reuses an entry.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_common.h>
+#include <rte_byteorder.h>
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "mlx4r_emu_priv.h"
+
+void
+emu_port_add_stat(uint64_t *ctr, uint64_t n)
+{
+	if (n != 0)
+		__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Checksums: one's complement sums in memory order (the sum of 16-bit words
+ * read in host order is the byte swap of the sum in network order, so no
+ * swap is needed as long as the result is stored back the same way).
+ */
+uint64_t
+emu_csum_add(uint64_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t w;
+	uint16_t h;
+
+	while (len >= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len != 0) {
+		uint8_t last[2] = { *p, 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
+	return sum;
+}
+
+uint16_t
+emu_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * Toeplitz.
+ */
+
+/* The 32 key bits starting at bit @p t (bit 0 = MSB of key[0]). */
+static uint32_t
+emu_key_window(const uint8_t *key, size_t key_len, size_t t)
+{
+	uint64_t v = 0;
+	size_t m;
+
+	for (m = 0; m < 5; m++) {
+		size_t i = t / 8 + m;
+
+		v = (v << 8) | (i < key_len ? key[i] : 0);
+	}
+	return (uint32_t)(v >> (8 - t % 8));
+}
+
+uint32_t
+mlx4r_emu_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *data,
+		   size_t len)
+{
+	uint32_t hash = 0;
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++)
+		for (k = 0; k < 8; k++)
+			if (data[i] & (0x80 >> k))
+				hash ^= emu_key_window(key, key_len, i * 8 + k);
+	return hash;
+}
+
+void
+emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key)
+{
+	uint32_t w[8];
+	unsigned int i, b, k;
+
+	for (i = 0; i < EMU_RSS_INPUT_MAX; i++) {
+		for (k = 0; k < 8; k++)
+			w[k] = emu_key_window(key, EMU_RSS_KEY_LEN, i * 8 + k);
+		for (b = 0; b < 256; b++) {
+			uint32_t h = 0;
+
+			for (k = 0; k < 8; k++)
+				if (b & (0x80 >> k))
+					h ^= w[k];
+			tbl[i][b] = h;
+		}
+	}
+}
+
+/*
+ * Packet parsing, shared by steering, RSS and checksum status.
+ */
+struct emu_pkt {
+	uint16_t etype;    /* after at most one VLAN tag */
+	uint16_t tci;
+	uint16_t l3;       /* offset of the IP header */
+	uint16_t l4;       /* offset of TCP/UDP, 0 if none */
+	uint16_t l4_len;   /* L4 header + payload, per the IP header */
+	uint8_t ipv;       /* 4, 6 or 0 */
+	uint8_t proto;     /* IPPROTO_TCP/UDP or 0 */
+	bool vlan;
+	bool frag;
+	bool ipopt;
+};
+
+static void
+emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
+{
+	uint16_t off = RTE_ETHER_HDR_LEN;
+
+	memset(p, 0, sizeof(*p));
+	if (len < RTE_ETHER_HDR_LEN)
+		return;
+	p->etype = (uint16_t)(d[12] << 8 | d[13]);
+	if (p->etype == RTE_ETHER_TYPE_VLAN && len >= off + 4u) {
+		p->vlan = true;
+		p->tci = (uint16_t)(d[14] << 8 | d[15]);
+		p->etype = (uint16_t)(d[16] << 8 | d[17]);
+		off += 4;
+	}
+	p->l3 = off;
+	if (p->etype == RTE_ETHER_TYPE_IPV4 &&
+	    len >= off + sizeof(struct rte_ipv4_hdr)) {
+		const uint8_t *ip = d + off;
+		uint32_t ihl = (ip[0] & 0xf) * 4u;
+		uint32_t tot = (uint32_t)(ip[2] << 8 | ip[3]);
+		uint16_t fo = (uint16_t)(ip[6] << 8 | ip[7]);
+
+		if ((ip[0] >> 4) != 4 || ihl < 20 || len < off + ihl)
+			return;
+		p->ipv = 4;
+		p->ipopt = ihl > 20;
+		p->frag = (fo & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+			  != 0;
+		if (tot < ihl || off + tot > len)
+			tot = len - off < ihl ? ihl : len - off;
+		if (!p->frag && (ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP)) {
+			p->proto = ip[9];
+			p->l4 = (uint16_t)(off + ihl);
+			p->l4_len = (uint16_t)(tot - ihl);
+		}
+	} else if (p->etype == RTE_ETHER_TYPE_IPV6 &&
+		   len >= off + sizeof(struct rte_ipv6_hdr)) {
+		const uint8_t *ip = d + off;
+		uint32_t plen = (uint32_t)(ip[4] << 8 | ip[5]);
+
+		if ((ip[0] >> 4) != 6)
+			return;
+		p->ipv = 6;
+		if (off + 40 + plen > len)
+			plen = len - off - 40;
+		if (ip[6] == 44) {
+			p->frag = true;
+		} else if (ip[6] == IPPROTO_TCP || ip[6] == IPPROTO_UDP) {
+			p->proto = ip[6];
+			p->l4 = (uint16_t)(off + 40);
+			p->l4_len = (uint16_t)plen;
+		}
+	}
+	if (p->proto == IPPROTO_TCP && p->l4_len < 20)
+		p->proto = 0, p->l4 = 0;
+	if (p->proto == IPPROTO_UDP && p->l4_len < 8)
+		p->proto = 0, p->l4 = 0;
+}
+
+/* Sum of the pseudo header of @p p. */
+static uint64_t
+emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
+{
+	uint8_t ph[40];
+	uint64_t sum;
+
+	if (p->ipv == 4) {
+		sum = emu_csum_add(0, d + p->l3 + 12, 8);
+		ph[0] = 0;
+		ph[1] = p->proto;
+		ph[2] = (uint8_t)(p->l4_len >> 8);
+		ph[3] = (uint8_t)p->l4_len;
+		return emu_csum_add(sum, ph, 4);
+	}
+	sum = emu_csum_add(0, d + p->l3 + 8, 32);
+	memset(ph, 0, 8);
+	ph[2] = (uint8_t)(p->l4_len >> 8);
+	ph[3] = (uint8_t)p->l4_len;
+	ph[7] = p->proto;
+	return emu_csum_add(sum, ph, 8);
+}
+
+static bool
+emu_l3_ok(const uint8_t *d, const struct emu_pkt *p)
+{
+	if (p->ipv != 4)
+		return p->ipv == 6;
+	return emu_csum_fold(emu_csum_add(0, d + p->l3,
+					  (d[p->l3] & 0xf) * 4u)) == 0xffff;
+}
+
+static bool
+emu_l4_ok(const uint8_t *d, const struct emu_pkt *p)
+{
+	uint64_t sum;
+
+	if (p->proto == IPPROTO_UDP && p->ipv == 4 &&
+	    d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0)
+		return true; /* no UDP checksum */
+	sum = emu_pseudo_sum(d, p);
+	sum = emu_csum_add(sum, d + p->l4, p->l4_len);
+	return emu_csum_fold(sum) == 0xffff;
+}
+
+/* Tx checksum offloads, computed into the frame. */
+static uint32_t
+emu_tx_csum(uint8_t *d, uint32_t len, uint32_t flags)
+{
+	struct emu_pkt p;
+	uint32_t known = 0;
+	uint16_t c;
+
+	emu_parse(d, len, &p);
+	if ((flags & MLX4_WQE_CTRL_IP_HDR_CSUM) && p.ipv == 4) {
+		uint32_t ihl = (d[p.l3] & 0xf) * 4u;
+
+		d[p.l3 + 10] = 0;
+		d[p.l3 + 11] = 0;
+		c = (uint16_t)~emu_csum_fold(emu_csum_add(0, d + p.l3, ihl));
+		memcpy(d + p.l3 + 10, &c, 2);
+		known |= EMU_CSUM_L3_OK;
+	}
+	if ((flags & MLX4_WQE_CTRL_TCP_UDP_CSUM) && p.proto != 0) {
+		uint32_t at = p.l4 + (p.proto == IPPROTO_TCP ? 16 : 6);
+
+		d[at] = 0;
+		d[at + 1] = 0;
+		c = (uint16_t)~emu_csum_fold(emu_csum_add(emu_pseudo_sum(d, &p),
+							  d + p.l4, p.l4_len));
+		if (c == 0 && p.proto == IPPROTO_UDP)
+			c = 0xffff;
+		memcpy(d + at, &c, 2);
+		known |= EMU_CSUM_L4_OK;
+	}
+	return known;
+}
+
+/*
+ * CQs.
+ */
+
+static inline struct mlx4_cqe *
+emu_cqe_at(struct emu_cq *cq, uint32_t pi)
+{
+	return (struct mlx4_cqe *)(cq->buf +
+		((size_t)(pi & (cq->cnt - 1)) * cq->cqe_size) +
+		(cq->cqe_size - 32));
+}
+
+/*
+ * The next CQE to write, or NULL when the CQ is full (overrun: the CQ is
+ * in error from then on, its context gets IBV_EVENT_CQ_ERR).
+ */
+static struct mlx4_cqe *
+emu_cqe_next(struct emu_cq *cq)
+{
+	uint32_t ci;
+
+	if (unlikely(cq->overrun)) {
+		cq->overruns++;
+		return NULL;
+	}
+	/* Pairs with the driver's consumer index store (see top). */
+	ci = rte_be_to_cpu_32(__atomic_load_n(&cq->db[0], __ATOMIC_ACQUIRE)) &
+	     MLX4R_CQ_DB_CI_MASK;
+	if (unlikely(((cq->pi - ci) & MLX4R_CQ_DB_CI_MASK) >= cq->cnt)) {
+		cq->overrun = true;
+		cq->overruns++;
+		EMU_LOG(ERR, "CQ 0x%x overrun", cq->hw.cqn);
+		emu_ctx_post_event(container_of(cq->hw.ctx, struct emu_ctx, hw),
+				   IBV_EVENT_CQ_ERR, &cq->hw, 0, 0);
+		return NULL;
+	}
+	return emu_cqe_at(cq, cq->pi);
+}
+
+/* Hand a written CQE to software: owner byte last, with release. */
+static inline void
+emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
+{
+	uint8_t owner = (cq->pi & cq->cnt) ? MLX4_CQE_OWNER_MASK : 0;
+
+	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
+			 __ATOMIC_RELEASE);
+	cq->pi++;
+}
+
+static bool
+emu_err_cqe(struct emu_cq *cq, uint32_t qpn, uint16_t wqe_index,
+	    uint8_t syndrome, uint8_t vendor, bool send)
+{
+	struct mlx4_err_cqe *e = (struct mlx4_err_cqe *)emu_cqe_next(cq);
+
+	if (e == NULL)
+		return false;
+	memset(e, 0, offsetof(struct mlx4_err_cqe, owner_sr_opcode));
+	e->vlan_my_qpn = rte_cpu_to_be_32(qpn);
+	e->wqe_index = rte_cpu_to_be_16(wqe_index);
+	e->vendor_err = vendor;
+	e->syndrome = syndrome;
+	emu_cqe_commit(cq, (struct mlx4_cqe *)e, MLX4_CQE_OPCODE_ERROR |
+		       (send ? MLX4_CQE_IS_SEND_MASK : 0));
+	return true;
+}
+
+/*
+ * Memory regions: the lkey names a slot of the context's table; the slot
+ * is checked again after its fields were read, so that a registration
+ * racing with the engine (a driver bug) is never half-seen.
+ */
+static bool
+emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
+	     uint32_t len, uint32_t need, uint8_t *verr)
+{
+	struct emu_mr_slot *s = &ctx->mrs[(lkey >> 8) % EMU_MR_SLOTS];
+	uintptr_t start;
+	size_t size;
+	uint32_t access, spdn;
+
+	if (__atomic_load_n(&s->lkey, __ATOMIC_ACQUIRE) != lkey || lkey == 0)
+		goto bad_key;
+	start = s->addr;
+	size = s->len;
+	access = s->access;
+	spdn = s->pdn;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->lkey, __ATOMIC_RELAXED) != lkey)
+		goto bad_key;
+	if (spdn != pdn || (access & need) != need)
+		goto bad_key;
+	if (addr < start || addr + len > start + size || addr + len < addr) {
+		*verr = MLX4R_EMU_VERR_BOUNDS;
+		return false;
+	}
+	return true;
+bad_key:
+	*verr = MLX4R_EMU_VERR_LKEY;
+	return false;
+}
+
+/*
+ * Rx.
+ */
+
+static bool
+emu_mac_match(const uint8_t *a, const uint8_t *v, const uint8_t *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		if ((a[i] & m[i]) != (v[i] & m[i]))
+			return false;
+	return true;
+}
+
+static bool
+emu_rule_match(const struct emu_flow *f, const uint8_t *d,
+	       const struct emu_pkt *p)
+{
+	switch (f->cls) {
+	case 2: /* promiscuous */
+		return true;
+	case 1: /* all-multicast */
+		return rte_is_multicast_ether_addr((const void *)d);
+	default:
+		break;
+	}
+	if (!emu_mac_match(d, f->dmac, f->dmac_m) ||
+	    !emu_mac_match(d + 6, f->smac, f->smac_m))
+		return false;
+	if ((p->etype & f->etype_m) != (f->etype & f->etype_m))
+		return false;
+	if (f->has_vlan_spec &&
+	    (!p->vlan || (p->tci & f->vlan_m) != (f->vlan & f->vlan_m)))
+		return false;
+	if (f->has_ip_spec) {
+		uint32_t s, t;
+
+		if (p->ipv != 4)
+			return false;
+		memcpy(&s, d + p->l3 + 12, 4);
+		memcpy(&t, d + p->l3 + 16, 4);
+		if ((s & f->sip_m) != (f->sip & f->sip_m) ||
+		    (t & f->dip_m) != (f->dip & f->dip_m))
+			return false;
+	}
+	if (f->l4 != 0) {
+		uint16_t sp, dp;
+
+		if (p->proto != f->l4)
+			return false;
+		memcpy(&sp, d + p->l4, 2);
+		memcpy(&dp, d + p->l4 + 2, 2);
+		if ((sp & f->sport_m) != (f->sport & f->sport_m) ||
+		    (dp & f->dport_m) != (f->dport & f->dport_m))
+			return false;
+	}
+	return true;
+}
+
+static uint32_t
+emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
+	     const struct emu_pkt *p)
+{
+	const uint64_t f = qp->hash_fields;
+	uint8_t in[EMU_RSS_INPUT_MAX];
+	uint32_t n = 0, i, h = 0;
+	bool ports = false;
+
+	if (p->ipv == 4) {
+		if (f & IBV_RX_HASH_SRC_IPV4) {
+			memcpy(in + n, d + p->l3 + 12, 4);
+			n += 4;
+		}
+		if (f & IBV_RX_HASH_DST_IPV4) {
+			memcpy(in + n, d + p->l3 + 16, 4);
+			n += 4;
+		}
+	} else if (p->ipv == 6) {
+		if (f & IBV_RX_HASH_SRC_IPV6) {
+			memcpy(in + n, d + p->l3 + 8, 16);
+			n += 16;
+		}
+		if (f & IBV_RX_HASH_DST_IPV6) {
+			memcpy(in + n, d + p->l3 + 24, 16);
+			n += 16;
+		}
+	}
+	if (p->proto == IPPROTO_TCP) {
+		ports = true;
+		if (f & IBV_RX_HASH_SRC_PORT_TCP) {
+			memcpy(in + n, d + p->l4, 2);
+			n += 2;
+		}
+		if (f & IBV_RX_HASH_DST_PORT_TCP) {
+			memcpy(in + n, d + p->l4 + 2, 2);
+			n += 2;
+		}
+	} else if (p->proto == IPPROTO_UDP) {
+		ports = true;
+		if (f & IBV_RX_HASH_SRC_PORT_UDP) {
+			memcpy(in + n, d + p->l4, 2);
+			n += 2;
+		}
+		if (f & IBV_RX_HASH_DST_PORT_UDP) {
+			memcpy(in + n, d + p->l4 + 2, 2);
+			n += 2;
+		}
+	}
+	RTE_SET_USED(ports);
+	for (i = 0; i < n; i++)
+		h ^= qp->rss_tbl[i][in[i]];
+	return h;
+}
+
+static uint32_t
+emu_rx_status(const struct emu_frame *f, const struct emu_pkt *p)
+{
+	const uint8_t *d = f->data;
+	uint32_t st = 0;
+
+	if (p->ipv == 4) {
+		st |= MLX4R_CQE_STATUS_IPV4;
+		if (p->frag)
+			st |= MLX4R_CQE_STATUS_IPV4F;
+		if (p->ipopt)
+			st |= MLX4R_CQE_STATUS_IPV4OPT;
+	} else if (p->ipv == 6) {
+		st |= MLX4R_CQE_STATUS_IPV6;
+		if (p->frag)
+			st |= MLX4R_CQE_STATUS_IPV6F;
+	} else {
+		return 0;
+	}
+	if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
+		st |= MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
+	if (p->proto != 0) {
+		st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
+		      MLX4R_CQE_STATUS_UDP;
+		if ((f->csum_known & EMU_CSUM_L4_OK) || emu_l4_ok(d, p))
+			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+	}
+	return st;
+}
+
+/*
+ * Deliver a frame that arrived at @p port. Called with port->rx_lock held
+ * (from the Tx engine of a port wired to this one, or from this port's
+ * pump).
+ */
+void
+emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
+{
+	struct emu_ctx *ctx;
+	struct emu_flow *rule = NULL;
+	struct emu_qp *qp;
+	struct emu_wq *wq;
+	struct mlx4_cqe *cqe;
+	struct emu_pkt p;
+	const uint8_t *wqe;
+	uint32_t i, hash, pi, off, status;
+	enum ibv_qp_state qs;
+	uint8_t verr = 0;
+
+	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)))
+		return;
+	emu_parse(f->data, f->len, &p);
+	for (i = 0; i < port->nb_rules; i++) {
+		if (emu_rule_match(port->rules[i], f->data, &p)) {
+			rule = port->rules[i];
+			break;
+		}
+	}
+	if (rule == NULL || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
+		goto drop;
+	qp = rule->qp;
+	qs = __atomic_load_n(&qp->state, __ATOMIC_ACQUIRE);
+	if (qs != IBV_QPS_RTR && qs != IBV_QPS_RTS)
+		goto drop;
+	hash = emu_rss_hash(qp, f->data, &p);
+	wq = qp->ind->wqs[hash & qp->ind->mask];
+	if (wq->state != IBV_WQS_RDY || wq->port != port->num)
+		goto drop;
+	/* Pairs with the driver's doorbell record store (see top). */
+	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
+	if (((pi - wq->ci) & 0xffff) == 0) {
+		wq->missed++;
+		EMU_INC(port->st.rx_missed, 1);
+		return;
+	}
+	ctx = wq->ctx;
+	wqe = wq->buf + ((size_t)(wq->ci & (wq->cnt - 1)) << wq->shift);
+	off = 0;
+	for (i = 0; i < wq->sges && off < f->len; i++) {
+		const struct mlx4_wqe_data_seg *s =
+			(const void *)(wqe + i * sizeof(*s));
+		uint32_t lkey = rte_be_to_cpu_32(s->lkey);
+		uint32_t bc = rte_be_to_cpu_32(s->byte_count);
+		uint64_t addr = rte_be_to_cpu_64(s->addr);
+		uint32_t n;
+
+		if (lkey == MLX4_INVALID_LKEY)
+			break;
+		if (!emu_mr_check(ctx, lkey, wq->pd->hw.pdn, addr, bc,
+				  IBV_ACCESS_LOCAL_WRITE, &verr))
+			goto prot_error;
+		n = RTE_MIN(bc, f->len - off);
+		memcpy((void *)(uintptr_t)addr, f->data + off, n);
+		off += n;
+	}
+	if (off < f->len) {
+		/* Frame larger than the WQE: consumed with an error CQE. */
+		if (emu_err_cqe(wq->cq, wq->hw.wq_num,
+				(uint16_t)wq->ci, MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				MLX4R_EMU_VERR_LENGTH, false))
+			wq->ci++;
+		EMU_INC(port->st.rx_errors, 1);
+		return;
+	}
+	cqe = emu_cqe_next(wq->cq);
+	if (cqe == NULL) {
+		EMU_INC(port->st.rx_dropped, 1);
+		return;
+	}
+	status = emu_rx_status(f, &p);
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num);
+	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
+	cqe->g_mlpath_rqpn = 0;
+	cqe->ts_47_16 = 0;
+	cqe->status = rte_cpu_to_be_32(status);
+	cqe->byte_cnt = rte_cpu_to_be_32(f->len);
+	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
+	cqe->checksum = (status & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
+			0xffff : 0;
+	cqe->reserved3 = 0;
+	cqe->ts_15_8 = 0;
+	cqe->ts_7_0 = 0;
+	emu_cqe_commit(wq->cq, cqe, MLX4_RECV_OPCODE_SEND);
+	wq->ci++;
+	EMU_INC(port->st.rx_frames, 1);
+	EMU_INC(port->st.rx_bytes, f->len);
+	return;
+prot_error:
+	/* A receive WQE the device may not write: the WQ goes to error. */
+	emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
+		    MLX4_CQE_SYNDROME_LOCAL_PROT_ERR, verr, false);
+	wq->ci++;
+	wq->state = IBV_WQS_ERR;
+	emu_ctx_post_event(ctx, IBV_EVENT_WQ_FATAL, &wq->hw, 0, 0);
+	EMU_INC(port->st.rx_errors, 1);
+	return;
+drop:
+	EMU_INC(port->st.rx_dropped, 1);
+}
+
+void
+emu_rx_hook(void *arg)
+{
+	struct emu_wq *wq = arg;
+	struct emu_dev *dev = wq->ctx->dev;
+	struct emu_port *port;
+	uint8_t p;
+
+	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+		return;
+	emu_dev_run_timers(dev);
+	/* Bound when its RSS QP moved to INIT (release there). */
+	p = __atomic_load_n(&wq->port, __ATOMIC_ACQUIRE);
+	if (p == 0)
+		return;
+	port = &dev->port[p - 1];
+	/*
+	 * Another lcore pumping or delivering into this port delivers for
+	 * every WQ of it: skip rather than wait.
+	 */
+	if (!rte_spinlock_trylock(&port->rx_lock))
+		return;
+	emu_wire_pump(port);
+	rte_spinlock_unlock(&port->rx_lock);
+}
+
+/*
+ * Tx.
+ */
+
+void
+emu_sq_stamp_all(struct emu_qp *qp)
+{
+	uint32_t i;
+
+	/* Owner bit 1: invalid for the first pass, as rdma-core does. */
+	for (i = 0; i < qp->txbbs; i++)
+		*(uint32_t *)(qp->sq + (size_t)i * MLX4R_TXBB_SIZE) =
+			RTE_BE32(0xffffffff);
+}
+
+struct emu_tx_acc {
+	uint64_t frames, bytes, dropped, errors;
+};
+
+/*
+ * Execute one WQE at qp->head (valid owner). Returns its size in TXBBs,
+ * and 0 with *syn / *verr set when the WQE is bad.
+ */
+static uint32_t
+emu_tx_one(struct emu_qp *qp, struct emu_port *port,
+	   const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
+	   struct emu_port **locked, struct emu_tx_acc *acc,
+	   uint8_t *syn, uint8_t *verr)
+{
+	const uint32_t size_mask = qp->txbbs * MLX4R_TXBB_SIZE - 1;
+	const uint32_t base = (qp->head & (qp->txbbs - 1)) * MLX4R_TXBB_SIZE;
+	uint32_t opcode = w0 & MLX4R_WQE_OPCODE_MASK;
+	uint32_t ds = ctrl->fence_size & MLX4R_WQE_DS_MASK;
+	uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+	uint32_t k, total = 0, n;
+	struct emu_frame fr;
+	struct mlx4_cqe *cqe;
+
+	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
+	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP) {
+		*verr = MLX4R_EMU_VERR_OPCODE;
+		return 0;
+	}
+	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
+		*verr = MLX4R_EMU_VERR_DS;
+		return 0;
+	}
+	n = (ds * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
+	if (opcode == MLX4_OPCODE_SEND) {
+		for (k = 1; k < ds; k++) {
+			const struct mlx4_wqe_data_seg *s = (const void *)
+				(qp->sq + ((base + k * 16) & size_mask));
+			uint32_t bc = rte_be_to_cpu_32(s->byte_count);
+			uint64_t addr = rte_be_to_cpu_64(s->addr);
+
+			if (bc & MLX4_INLINE_SEG) {
+				if ((bc & ~MLX4_INLINE_SEG) == 0)
+					continue; /* empty segment */
+				*verr = MLX4R_EMU_VERR_INLINE;
+				return 0;
+			}
+			if (bc > MLX4R_EMU_MAX_FRAME - total) {
+				*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
+				*verr = MLX4R_EMU_VERR_LENGTH;
+				return 0;
+			}
+			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
+					  qp->pd->hw.pdn, addr, bc, 0, verr)) {
+				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
+				return 0;
+			}
+			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
+			       bc);
+			total += bc;
+		}
+		if (total < RTE_ETHER_HDR_LEN) {
+			*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
+			*verr = MLX4R_EMU_VERR_LENGTH;
+			return 0;
+		}
+		fr.data = qp->frame;
+		fr.len = total;
+		fr.csum_known = 0;
+		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
+			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
+			fr.csum_known = emu_tx_csum(qp->frame, total, flags);
+		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
+			if (*locked != port) {
+				if (*locked != NULL)
+					rte_spinlock_unlock(&(*locked)->rx_lock);
+				rte_spinlock_lock(&port->rx_lock);
+				*locked = port;
+			}
+			emu_rx_deliver(port, &fr);
+			acc->frames++;
+			acc->bytes += total;
+		} else if (emu_wire_tx(port, &fr, locked)) {
+			acc->frames++;
+			acc->bytes += total;
+		} else {
+			acc->dropped++;
+		}
+	}
+	if (flags & MLX4_WQE_CTRL_CQ_UPDATE) {
+		cqe = emu_cqe_next(qp->cq);
+		if (cqe != NULL) {
+			memset(cqe, 0, offsetof(struct mlx4_cqe,
+						owner_sr_opcode));
+			cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
+			cqe->byte_cnt = rte_cpu_to_be_32(total);
+			cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
+			emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode |
+				       MLX4_CQE_IS_SEND_MASK));
+		}
+	}
+	return n;
+}
+
+/* Read a WQE's first word; true if the WQE is owned by the device. */
+static inline bool
+emu_tx_owned(struct emu_qp *qp, const struct mlx4_wqe_ctrl_seg **ctrl,
+	     uint32_t *w0)
+{
+	*ctrl = (const void *)(qp->sq + (size_t)(qp->head & (qp->txbbs - 1)) *
+			       MLX4R_TXBB_SIZE);
+	/* Pairs with the driver's barrier before the owner word. */
+	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
+					       __ATOMIC_ACQUIRE));
+	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(qp->head & qp->txbbs);
+}
+
+/* Flush posted WQEs of a QP in error. */
+static uint64_t
+emu_tx_flush(struct emu_qp *qp)
+{
+	const struct mlx4_wqe_ctrl_seg *ctrl;
+	uint32_t budget = qp->txbbs, w0, n;
+	uint64_t flushed = 0;
+
+	while (budget > 0 && emu_tx_owned(qp, &ctrl, &w0)) {
+		n = ((ctrl->fence_size & MLX4R_WQE_DS_MASK) * 16 +
+		     MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
+		n = RTE_MAX(n, 1u);
+		n = RTE_MIN(n, budget);
+		if (!emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
+				 MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				 MLX4R_EMU_VERR_FLUSH, true))
+			break;
+		qp->head += n;
+		budget -= n;
+		flushed++;
+	}
+	return flushed;
+}
+
+void
+emu_tx_hook(void *arg)
+{
+	struct emu_qp *qp = arg;
+	struct emu_dev *dev = qp->ctx->dev;
+	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
+						      MLX4_SEND_DOORBELL);
+	const struct mlx4_wqe_ctrl_seg *ctrl;
+	struct emu_port *port, *locked = NULL;
+	struct emu_tx_acc acc = { 0, 0, 0, 0 };
+	uint32_t budget, w0, n;
+	uint8_t syn = 0, verr = 0;
+
+	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+		return;
+	emu_dev_run_timers(dev);
+	/* Written by this thread just before (the doorbell itself). */
+	if (*db != qp->doorbell_qpn)
+		return;
+	*db = 0;
+	rte_spinlock_lock(&qp->lock);
+	port = emu_dev_port(dev, qp->port);
+	if (port == NULL)
+		goto out;
+	if (unlikely(qp->lost_db != 0)) {
+		qp->lost_db--;
+		emu_port_add_stat(&port->st.lost_doorbells, 1);
+		goto out;
+	}
+	emu_port_add_stat(&port->st.doorbells, 1);
+	if (unlikely(qp->state == IBV_QPS_ERR)) {
+		acc.errors += emu_tx_flush(qp);
+		goto out;
+	}
+	if (qp->state != IBV_QPS_RTS)
+		goto out;
+	budget = qp->txbbs;
+	while (budget > 0) {
+		if (!emu_tx_owned(qp, &ctrl, &w0)) {
+			/* Stamped (free) TXBB: end of the posted WQEs. */
+			if ((w0 & MLX4R_TXBB_STAMP) == MLX4R_TXBB_STAMP)
+				break;
+			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
+			verr = MLX4R_EMU_VERR_OWNER;
+			n = 0;
+		} else {
+			n = emu_tx_one(qp, port, ctrl, w0, &locked, &acc,
+				       &syn, &verr);
+		}
+		if (unlikely(n == 0)) {
+			EMU_LOG(DEBUG, "QP 0x%x WQE %u: syndrome 0x%x "
+				"vendor 0x%x", qp->hw.qpn, qp->head, syn, verr);
+			emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
+				    syn, verr, true);
+			acc.errors++;
+			__atomic_store_n(&qp->state, IBV_QPS_ERR,
+					 __ATOMIC_RELAXED);
+			/* The bad WQE is consumed; flush the rest. */
+			qp->head += RTE_MAX(1u, ((ctrl->fence_size &
+				MLX4R_WQE_DS_MASK) * 16 + 63) / 64);
+			acc.errors += emu_tx_flush(qp);
+			break;
+		}
+		qp->head += n;
+		budget -= RTE_MIN(n, budget);
+	}
+out:
+	if (locked != NULL)
+		rte_spinlock_unlock(&locked->rx_lock);
+	rte_spinlock_unlock(&qp->lock);
+	if (port != NULL) {
+		emu_port_add_stat(&port->st.tx_frames, acc.frames);
+		emu_port_add_stat(&port->st.tx_bytes, acc.bytes);
+		emu_port_add_stat(&port->st.tx_dropped, acc.dropped);
+		emu_port_add_stat(&port->st.tx_errors, acc.errors);
+	}
+}
+
+int
+mlx4r_emu_port_stats(struct mlx4r_emu_dev *edev, uint8_t port_num,
+		     struct mlx4r_emu_port_stats *st)
+{
+	struct emu_port *port = emu_dev_port((struct emu_dev *)edev, port_num);
+	const uint64_t *src;
+	uint64_t *dst;
+	size_t i;
+
+	if (port == NULL || st == NULL)
+		return -EINVAL;
+	src = (const uint64_t *)&port->st;
+	dst = (uint64_t *)st;
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	return 0;
+}

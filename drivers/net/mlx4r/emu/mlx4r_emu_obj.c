@@ -1,0 +1,1744 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The emulated ConnectX-3: devices, contexts and the objects of the seam
+ * (PD, MR, CQ, QP, WQ, indirection table, flow), their numbers and
+ * generations, and the async event queue of a context.
+ *
+ * Every buffer the datapath reads or writes (SQ, RQ, CQ, doorbell records,
+ * UAR pages) comes from libc rather than rte_malloc, like rdma-core's own
+ * buffers, so that AddressSanitizer sees a datapath that strays out of one.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+
+#include <rte_common.h>
+#include <rte_byteorder.h>
+#include <rte_log.h>
+#include <rte_spinlock.h>
+
+#include "mlx4r_emu_priv.h"
+
+RTE_LOG_REGISTER_SUFFIX(mlx4r_emu_logtype, emu, NOTICE);
+
+static pthread_mutex_t emu_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, emu_dev) emu_registry =
+	TAILQ_HEAD_INITIALIZER(emu_registry);
+static uint32_t emu_dev_count;
+
+#define EMU_FIRST_QPN 0x48
+#define EMU_MAX_LOG_IND 12
+
+static inline struct emu_ctx *
+emu_ctx(struct mlx4r_hw_ctx *c)
+{
+	return container_of(c, struct emu_ctx, hw);
+}
+
+static inline struct emu_pd *
+emu_pd(struct mlx4r_hw_pd *p)
+{
+	return container_of(p, struct emu_pd, hw);
+}
+
+static inline struct emu_cq *
+emu_cq(struct mlx4r_hw_cq *c)
+{
+	return container_of(c, struct emu_cq, hw);
+}
+
+static inline struct emu_qp *
+emu_qp(struct mlx4r_hw_qp *q)
+{
+	return container_of(q, struct emu_qp, hw);
+}
+
+static inline struct emu_wq *
+emu_wq(struct mlx4r_hw_wq *w)
+{
+	return container_of(w, struct emu_wq, hw);
+}
+
+static void *
+emu_zalloc(size_t size, size_t align)
+{
+	void *p;
+
+	if (posix_memalign(&p, align, RTE_ALIGN_CEIL(size, align)) != 0)
+		return NULL;
+	memset(p, 0, RTE_ALIGN_CEIL(size, align));
+	return p;
+}
+
+uint64_t
+emu_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct emu_dev *
+emu_dev_from_ctx(struct mlx4r_hw_ctx *ctx)
+{
+	return emu_ctx(ctx)->dev;
+}
+
+struct emu_port *
+emu_dev_port(struct emu_dev *dev, uint8_t port)
+{
+	if (dev == NULL || port < 1 || port > dev->conf.nb_ports)
+		return NULL;
+	return &dev->port[port - 1];
+}
+
+/*
+ * Devices.
+ */
+
+static int
+emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
+{
+	unsigned int p;
+
+	if (c->nb_ports == 0)
+		c->nb_ports = 2;
+	if (c->cqe_size == 0)
+		c->cqe_size = 32;
+	if (c->max_cqe == 0)
+		c->max_cqe = 65536;
+	if (c->max_qp_wr == 0)
+		c->max_qp_wr = 16384;
+	if (c->nb_ports > EMU_MAX_PORTS ||
+	    (c->cqe_size != 32 && c->cqe_size != 64))
+		return -EINVAL;
+	for (p = 0; p < c->nb_ports; p++) {
+		if (!rte_is_zero_ether_addr(&c->mac[p]))
+			continue;
+		c->mac[p] = (struct rte_ether_addr){ .addr_bytes = {
+			0x00, 0x02, 0xc9, (uint8_t)(index >> 8),
+			(uint8_t)index, (uint8_t)(p + 1) } };
+	}
+	return 0;
+}
+
+static struct emu_dev *
+emu_dev_find_locked(const char *name)
+{
+	struct emu_dev *dev;
+
+	TAILQ_FOREACH(dev, &emu_registry, next)
+		if (strcmp(dev->name, name) == 0)
+			return dev;
+	return NULL;
+}
+
+static int
+emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
+		   struct emu_dev **out)
+{
+	struct emu_dev *dev;
+	unsigned int i;
+	int ret;
+
+	if (name == NULL || strlen(name) >= sizeof(dev->name))
+		return -EINVAL;
+	if (emu_dev_find_locked(name) != NULL)
+		return -EEXIST;
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL)
+		return -ENOMEM;
+	if (conf != NULL)
+		dev->conf = *conf;
+	dev->index = ++emu_dev_count;
+	ret = emu_dev_conf_check(&dev->conf, dev->index);
+	if (ret != 0) {
+		free(dev);
+		return ret;
+	}
+	strcpy(dev->name, name);
+	pthread_mutex_init(&dev->lock, NULL);
+	dev->generation = 1;
+	dev->next_qpn = EMU_FIRST_QPN;
+	for (i = 0; i < EMU_OBJ_KINDS; i++)
+		dev->next_id[i] = 1;
+	TAILQ_INIT(&dev->ctxs);
+	for (i = 0; i < dev->conf.nb_ports; i++) {
+		struct emu_port *port = &dev->port[i];
+
+		port->dev = dev;
+		port->num = (uint8_t)(i + 1);
+		port->link_up = true;
+		port->mac = dev->conf.mac[i];
+		rte_spinlock_init(&port->rx_lock);
+		rte_spinlock_init(&port->chk_lock);
+		emu_wire_port_init(port);
+		if (port->rx_frame == NULL) {
+			while (i-- > 0)
+				emu_wire_port_fini(&dev->port[i]);
+			free(dev);
+			return -ENOMEM;
+		}
+	}
+	TAILQ_INSERT_TAIL(&emu_registry, dev, next);
+	*out = dev;
+	return 0;
+}
+
+int
+mlx4r_emu_dev_create(const char *name, const struct mlx4r_emu_dev_conf *conf)
+{
+	struct emu_dev *dev;
+	int ret;
+
+	pthread_mutex_lock(&emu_registry_lock);
+	ret = emu_dev_new_locked(name, conf, &dev);
+	pthread_mutex_unlock(&emu_registry_lock);
+	return ret;
+}
+
+struct mlx4r_emu_dev *
+mlx4r_emu_dev_lookup(const char *name)
+{
+	struct emu_dev *dev;
+
+	if (name == NULL)
+		return NULL;
+	pthread_mutex_lock(&emu_registry_lock);
+	dev = emu_dev_find_locked(name);
+	pthread_mutex_unlock(&emu_registry_lock);
+	return (struct mlx4r_emu_dev *)dev;
+}
+
+struct mlx4r_emu_dev *
+mlx4r_emu_dev_get(const char *name)
+{
+	struct emu_dev *dev;
+
+	if (name == NULL)
+		return NULL;
+	pthread_mutex_lock(&emu_registry_lock);
+	dev = emu_dev_find_locked(name);
+	if (dev == NULL && emu_dev_new_locked(name, NULL, &dev) != 0)
+		dev = NULL;
+	pthread_mutex_unlock(&emu_registry_lock);
+	return (struct mlx4r_emu_dev *)dev;
+}
+
+int
+mlx4r_emu_dev_destroy(const char *name)
+{
+	struct emu_dev *dev;
+	unsigned int i;
+
+	if (name == NULL)
+		return -ENOENT;
+	pthread_mutex_lock(&emu_registry_lock);
+	dev = emu_dev_find_locked(name);
+	if (dev == NULL) {
+		pthread_mutex_unlock(&emu_registry_lock);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&dev->lock);
+	if (dev->nb_ctx != 0) {
+		pthread_mutex_unlock(&dev->lock);
+		pthread_mutex_unlock(&emu_registry_lock);
+		return -EBUSY;
+	}
+	/* Unplug cross-connects that point at us from other devices. */
+	for (i = 0; i < dev->conf.nb_ports; i++)
+		mlx4r_emu_wire_none((struct mlx4r_emu_dev *)dev,
+				    (uint8_t)(i + 1));
+	TAILQ_REMOVE(&emu_registry, dev, next);
+	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&emu_registry_lock);
+	for (i = 0; i < dev->conf.nb_ports; i++)
+		emu_wire_port_fini(&dev->port[i]);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	return 0;
+}
+
+int
+mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+
+	if (dev == NULL || info == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	info->generation = dev->generation;
+	info->fatal = __atomic_load_n(&dev->fatal, __ATOMIC_RELAXED);
+	info->nb_contexts = dev->nb_ctx;
+	info->nb_objects = dev->nb_objects;
+	info->objects_leaked = dev->leaked;
+	info->async_events = dev->events;
+	info->async_acks = dev->acks;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+struct emu_qp *
+emu_dev_find_qp(struct emu_dev *dev, uint32_t qpn)
+{
+	struct emu_ctx *ctx;
+	struct emu_qp *qp;
+
+	TAILQ_FOREACH(ctx, &dev->ctxs, next)
+		TAILQ_FOREACH(qp, &ctx->qps, next)
+			if (qp->hw.qpn == qpn)
+				return qp;
+	return NULL;
+}
+
+struct emu_wq *
+emu_dev_find_wq(struct emu_dev *dev, uint32_t wqn)
+{
+	struct emu_ctx *ctx;
+	struct emu_wq *wq;
+
+	TAILQ_FOREACH(ctx, &dev->ctxs, next)
+		TAILQ_FOREACH(wq, &ctx->wqs, next)
+			if (wq->hw.wq_num == wqn)
+				return wq;
+	return NULL;
+}
+
+/*
+ * Async events.
+ *
+ * Ready events sit in a ring and are counted by an eventfd (semaphore
+ * mode: one read per event); delayed ones wait in a small array with a
+ * timerfd armed at the earliest. ctx->hw.async_fd is an epoll fd over both,
+ * so it is readable when an event is ready or a delayed one is due.
+ */
+
+static void
+emu_ev_rearm_locked(struct emu_ctx *ctx)
+{
+	struct itimerspec its;
+	uint64_t next = UINT64_MAX;
+	uint32_t i;
+
+	memset(&its, 0, sizeof(its));
+	for (i = 0; i < ctx->nb_delayed; i++)
+		next = RTE_MIN(next, ctx->delayed[i].due_ns);
+	if (next != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
+		its.it_value.tv_nsec = (long)(next % 1000000000ull);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	timerfd_settime(ctx->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void
+emu_ev_ready_locked(struct emu_ctx *ctx, const struct mlx4r_hw_async_event *ev)
+{
+	uint64_t one = 1;
+
+	if (ctx->ready_tail - ctx->ready_head >= EMU_EV_RING) {
+		ctx->ev_lost++;
+		return;
+	}
+	ctx->ready[ctx->ready_tail++ % EMU_EV_RING] = *ev;
+	__atomic_fetch_add(&ctx->dev->events, 1, __ATOMIC_RELAXED);
+	if (write(ctx->efd, &one, sizeof(one)) != sizeof(one))
+		ctx->ev_lost++;
+}
+
+void
+emu_ctx_post_event(struct emu_ctx *ctx, enum ibv_event_type type,
+		   void *element, int port, uint64_t delay_ns)
+{
+	struct mlx4r_hw_async_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event_type = type;
+	switch (type) {
+	case IBV_EVENT_PORT_ACTIVE:
+	case IBV_EVENT_PORT_ERR:
+		ev.element.port_num = port;
+		break;
+	case IBV_EVENT_CQ_ERR:
+		ev.element.cq = element;
+		break;
+	case IBV_EVENT_WQ_FATAL:
+		ev.element.wq = element;
+		break;
+	default:
+		ev.element.qp = element;
+		break;
+	}
+	rte_spinlock_lock(&ctx->ev_lock);
+	if (delay_ns == 0) {
+		emu_ev_ready_locked(ctx, &ev);
+	} else if (ctx->nb_delayed < EMU_EV_RING) {
+		ctx->delayed[ctx->nb_delayed].due_ns = emu_mono_ns() + delay_ns;
+		ctx->delayed[ctx->nb_delayed].ev = ev;
+		ctx->nb_delayed++;
+		emu_ev_rearm_locked(ctx);
+	} else {
+		ctx->ev_lost++;
+	}
+	rte_spinlock_unlock(&ctx->ev_lock);
+}
+
+/* Called with dev->lock held. */
+void
+emu_dev_post_event(struct emu_dev *dev, enum ibv_event_type type, int port,
+		   uint64_t delay_ns)
+{
+	struct emu_ctx *ctx;
+
+	TAILQ_FOREACH(ctx, &dev->ctxs, next)
+		emu_ctx_post_event(ctx, type, NULL, port, delay_ns);
+}
+
+/*
+ * Apply device actions that came due (end of a link flap). Called by the
+ * control path and once per hook when timers_pending is set; the flag and
+ * the due times are atomics because hooks of any lcore may run this
+ * concurrently: the exchange on link_up_due makes exactly one of them apply
+ * an action.
+ */
+void
+emu_dev_run_timers(struct emu_dev *dev)
+{
+	uint64_t now, due;
+	bool left = false;
+	unsigned int i;
+
+	if (!__atomic_load_n(&dev->timers_pending, __ATOMIC_RELAXED))
+		return;
+	now = emu_mono_ns();
+	for (i = 0; i < dev->conf.nb_ports; i++) {
+		due = __atomic_load_n(&dev->link_up_due[i], __ATOMIC_RELAXED);
+		if (due == 0)
+			continue;
+		if (due > now) {
+			left = true;
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&dev->link_up_due[i], &due, 0,
+						false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			__atomic_store_n(&dev->port[i].link_up, true,
+					 __ATOMIC_RELAXED);
+	}
+	if (!left)
+		__atomic_store_n(&dev->timers_pending, false,
+				 __ATOMIC_RELAXED);
+}
+
+static int
+emu_get_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	uint64_t now, val;
+	uint32_t i;
+	int ret = -EAGAIN;
+
+	emu_dev_run_timers(ctx->dev);
+	rte_spinlock_lock(&ctx->ev_lock);
+	if (read(ctx->tfd, &val, sizeof(val)) < 0)
+		val = 0; /* not expired yet: nothing to drain */
+	now = emu_mono_ns();
+	for (i = 0; i < ctx->nb_delayed; ) {
+		if (ctx->delayed[i].due_ns > now) {
+			i++;
+			continue;
+		}
+		emu_ev_ready_locked(ctx, &ctx->delayed[i].ev);
+		ctx->delayed[i] = ctx->delayed[--ctx->nb_delayed];
+	}
+	emu_ev_rearm_locked(ctx);
+	if (ctx->ready_head != ctx->ready_tail) {
+		*ev = ctx->ready[ctx->ready_head++ % EMU_EV_RING];
+		if (read(ctx->efd, &val, sizeof(val)) != sizeof(val))
+			EMU_LOG(ERR, "eventfd out of step");
+		ret = 0;
+	}
+	rte_spinlock_unlock(&ctx->ev_lock);
+	return ret;
+}
+
+static void
+emu_ack_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
+{
+	RTE_SET_USED(ev);
+	__atomic_fetch_add(&emu_ctx(hctx)->dev->acks, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Contexts.
+ */
+
+static int
+emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
+{
+	struct emu_dev *dev = (struct emu_dev *)mlx4r_emu_dev_get(name);
+	struct epoll_event ee;
+	struct emu_ctx *ctx;
+	int ret;
+
+	if (dev == NULL)
+		return -ENODEV;
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return -ENOMEM;
+	ctx->efd = -1;
+	ctx->tfd = -1;
+	ctx->hw.async_fd = -1;
+	ctx->mrs = calloc(EMU_MR_SLOTS, sizeof(*ctx->mrs));
+	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE | EFD_CLOEXEC);
+	ctx->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ctx->hw.async_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (ctx->mrs == NULL || ctx->efd < 0 || ctx->tfd < 0 ||
+	    ctx->hw.async_fd < 0) {
+		ret = ctx->mrs == NULL ? -ENOMEM : -errno;
+		goto error;
+	}
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	if (epoll_ctl(ctx->hw.async_fd, EPOLL_CTL_ADD, ctx->efd, &ee) != 0 ||
+	    epoll_ctl(ctx->hw.async_fd, EPOLL_CTL_ADD, ctx->tfd, &ee) != 0) {
+		ret = -errno;
+		goto error;
+	}
+	rte_spinlock_init(&ctx->ev_lock);
+	TAILQ_INIT(&ctx->pds);
+	TAILQ_INIT(&ctx->mrl);
+	TAILQ_INIT(&ctx->cqs);
+	TAILQ_INIT(&ctx->qps);
+	TAILQ_INIT(&ctx->wqs);
+	TAILQ_INIT(&ctx->inds);
+	TAILQ_INIT(&ctx->flows);
+	ctx->dev = dev;
+	ctx->hw.ops = &mlx4r_hw_emu_ops;
+	ctx->hw.nb_ports = dev->conf.nb_ports;
+	strcpy(ctx->hw.name, dev->name);
+	/* emu_open_check() may sleep (slow firmware reset fault). */
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_open_check(dev);
+	if (ret != 0) {
+		pthread_mutex_unlock(&dev->lock);
+		goto error;
+	}
+	ctx->hw.generation = dev->generation;
+	TAILQ_INSERT_TAIL(&dev->ctxs, ctx, next);
+	dev->nb_ctx++;
+	pthread_mutex_unlock(&dev->lock);
+	*out = &ctx->hw;
+	return 0;
+error:
+	if (ctx->hw.async_fd >= 0)
+		close(ctx->hw.async_fd);
+	if (ctx->efd >= 0)
+		close(ctx->efd);
+	if (ctx->tfd >= 0)
+		close(ctx->tfd);
+	free(ctx->mrs);
+	free(ctx);
+	return ret;
+}
+
+static int emu_destroy_flow_locked(struct emu_flow *flow);
+static void emu_destroy_qp_locked(struct emu_qp *qp);
+static void emu_destroy_ind_locked(struct emu_ind *ind);
+static void emu_destroy_wq_locked(struct emu_wq *wq);
+static void emu_destroy_cq_locked(struct emu_cq *cq);
+static void emu_dereg_mr_locked(struct emu_mr *mr);
+static void emu_dealloc_pd_locked(struct emu_pd *pd);
+
+static int
+emu_close_device(struct mlx4r_hw_ctx *hctx)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	uint64_t leaked = 0;
+	struct emu_qp *qp;
+
+	pthread_mutex_lock(&dev->lock);
+	/* Destroy what the driver left, in dependency order. */
+	while (!TAILQ_EMPTY(&ctx->flows)) {
+		emu_destroy_flow_locked(TAILQ_FIRST(&ctx->flows));
+		leaked++;
+	}
+	/* RSS QPs before indirection tables, those before WQs. */
+	for (qp = TAILQ_FIRST(&ctx->qps); qp != NULL; ) {
+		struct emu_qp *nqp = TAILQ_NEXT(qp, next);
+
+		if (qp->hw.kind == MLX4R_HW_QP_RSS) {
+			emu_destroy_qp_locked(qp);
+			leaked++;
+		}
+		qp = nqp;
+	}
+	while (!TAILQ_EMPTY(&ctx->qps)) {
+		emu_destroy_qp_locked(TAILQ_FIRST(&ctx->qps));
+		leaked++;
+	}
+	while (!TAILQ_EMPTY(&ctx->inds)) {
+		emu_destroy_ind_locked(TAILQ_FIRST(&ctx->inds));
+		leaked++;
+	}
+	while (!TAILQ_EMPTY(&ctx->wqs)) {
+		emu_destroy_wq_locked(TAILQ_FIRST(&ctx->wqs));
+		leaked++;
+	}
+	while (!TAILQ_EMPTY(&ctx->cqs)) {
+		emu_destroy_cq_locked(TAILQ_FIRST(&ctx->cqs));
+		leaked++;
+	}
+	while (!TAILQ_EMPTY(&ctx->mrl)) {
+		emu_dereg_mr_locked(TAILQ_FIRST(&ctx->mrl));
+		leaked++;
+	}
+	while (!TAILQ_EMPTY(&ctx->pds)) {
+		emu_dealloc_pd_locked(TAILQ_FIRST(&ctx->pds));
+		leaked++;
+	}
+	if (leaked != 0)
+		EMU_LOG(INFO, "%s: close destroyed %" PRIu64
+			" objects left behind", dev->name, leaked);
+	dev->leaked += leaked;
+	TAILQ_REMOVE(&dev->ctxs, ctx, next);
+	dev->nb_ctx--;
+	pthread_mutex_unlock(&dev->lock);
+	close(ctx->hw.async_fd);
+	close(ctx->efd);
+	close(ctx->tfd);
+	free(ctx->mrs);
+	free(ctx);
+	return 0;
+}
+
+static int
+emu_query_device(struct mlx4r_hw_ctx *hctx, struct ibv_device_attr *attr)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
+	if (ret == 0) {
+		memset(attr, 0, sizeof(*attr));
+		snprintf(attr->fw_ver, sizeof(attr->fw_ver), "2.42.5000");
+		attr->node_guid = rte_cpu_to_be_64(0x0002c90300000000ull |
+						   dev->index);
+		attr->sys_image_guid = attr->node_guid;
+		attr->max_mr_size = UINT64_MAX;
+		attr->page_size_cap = 0xfffff000;
+		attr->vendor_id = 0x02c9;
+		attr->vendor_part_id = 4099; /* ConnectX-3 */
+		attr->hw_ver = 1;
+		attr->max_qp = 1 << 17;
+		attr->max_qp_wr = (int)dev->conf.max_qp_wr;
+		attr->max_sge = EMU_MAX_SGE;
+		attr->max_cq = 1 << 16;
+		attr->max_cqe = (int)dev->conf.max_cqe - 1;
+		attr->max_mr = EMU_MR_SLOTS;
+		attr->max_pd = 1 << 15;
+		attr->phys_port_cnt = dev->conf.nb_ports;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+	       struct ibv_port_attr *attr)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	bool up;
+	int ret;
+
+	if (port == NULL)
+		return -EINVAL;
+	emu_dev_run_timers(dev);
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
+	if (ret == 0) {
+		up = __atomic_load_n(&port->link_up, __ATOMIC_RELAXED);
+		memset(attr, 0, sizeof(*attr));
+		attr->state = up ? IBV_PORT_ACTIVE : IBV_PORT_DOWN;
+		attr->phys_state = up ? 5 : 3; /* LinkUp, Disabled */
+		attr->max_mtu = IBV_MTU_4096;
+		attr->active_mtu = IBV_MTU_4096;
+		attr->gid_tbl_len = 128;
+		attr->pkey_tbl_len = 1;
+		attr->max_msg_sz = 1u << 30;
+		attr->active_width = 2;  /* 4x */
+		attr->active_speed = 4;  /* QDR: 4 x 10 Gb/s */
+		attr->link_layer = IBV_LINK_LAYER_ETHERNET;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_port_mac(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint8_t mac[6])
+{
+	struct emu_port *port = emu_dev_port(emu_ctx(hctx)->dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	memcpy(mac, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	return 0;
+}
+
+static int
+emu_port_counters(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		  struct mlx4r_hw_port_counters *c)
+{
+	struct emu_port *port = emu_dev_port(emu_ctx(hctx)->dev, port_num);
+	struct mlx4r_emu_port_stats st;
+
+	if (port == NULL)
+		return -EINVAL;
+	mlx4r_emu_port_stats((struct mlx4r_emu_dev *)port->dev, port_num, &st);
+	c->rx_missed = st.rx_missed;
+	c->rx_dropped = st.rx_dropped;
+	c->rx_errors = st.rx_errors;
+	c->tx_dropped = st.tx_dropped;
+	return 0;
+}
+
+/*
+ * PD and MR.
+ */
+
+static int
+emu_alloc_pd(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_pd **out)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_pd *pd;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_ALLOC_PD);
+	if (ret != 0)
+		goto out;
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	pd->hw.ctx = hctx;
+	pd->hw.pdn = dev->next_id[EMU_OBJ_PD]++;
+	TAILQ_INSERT_TAIL(&ctx->pds, pd, next);
+	dev->nb_objects++;
+	*out = &pd->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_dealloc_pd_locked(struct emu_pd *pd)
+{
+	struct emu_ctx *ctx = emu_ctx(pd->hw.ctx);
+
+	TAILQ_REMOVE(&ctx->pds, pd, next);
+	ctx->dev->nb_objects--;
+	free(pd);
+}
+
+static int
+emu_dealloc_pd(struct mlx4r_hw_pd *hpd)
+{
+	struct emu_pd *pd = emu_pd(hpd);
+	struct emu_dev *dev = emu_ctx(hpd->ctx)->dev;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&dev->lock);
+	if (pd->users == 0) {
+		emu_dealloc_pd_locked(pd);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+#define EMU_ACCESS_KNOWN (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC | \
+			  IBV_ACCESS_RELAXED_ORDERING)
+
+static int
+emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
+	   uint32_t access, struct mlx4r_hw_mr **out)
+{
+	struct emu_pd *pd = emu_pd(hpd);
+	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_mr_slot *slot = NULL;
+	struct emu_mr *mr;
+	uint32_t id = 0, tries;
+	int ret;
+
+	if (addr == NULL || length == 0 || (access & ~EMU_ACCESS_KNOWN))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_REG_MR);
+	if (ret != 0)
+		goto out;
+	/* MR numbers only grow; skip those whose table slot is taken. */
+	for (tries = 0; tries < EMU_MR_SLOTS; tries++) {
+		id = dev->next_id[EMU_OBJ_MR]++ & 0xffffff;
+		slot = &ctx->mrs[id % EMU_MR_SLOTS];
+		if (id != 0 && slot->lkey == 0)
+			break;
+		slot = NULL;
+	}
+	mr = calloc(1, sizeof(*mr));
+	if (slot == NULL || mr == NULL) {
+		free(mr);
+		ret = -ENOMEM;
+		goto out;
+	}
+	mr->hw.pd = hpd;
+	mr->hw.addr = addr;
+	mr->hw.length = length;
+	mr->hw.access = access;
+	/* Low byte never 0x00 (MLX4_INVALID_LKEY is 0x100). */
+	mr->hw.lkey = (id << 8) | 0x80 | (dev->generation & 0x7f);
+	mr->slot = id % EMU_MR_SLOTS;
+	slot->addr = (uintptr_t)addr;
+	slot->len = length;
+	slot->access = access;
+	slot->pdn = hpd->pdn;
+	/*
+	 * Publish: the engine (any lcore) loads lkey with acquire before it
+	 * reads the other fields, so it sees them complete.
+	 */
+	__atomic_store_n(&slot->lkey, mr->hw.lkey, __ATOMIC_RELEASE);
+	pd->users++;
+	TAILQ_INSERT_TAIL(&ctx->mrl, mr, next);
+	dev->nb_objects++;
+	*out = &mr->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_dereg_mr_locked(struct emu_mr *mr)
+{
+	struct emu_ctx *ctx = emu_ctx(mr->hw.pd->ctx);
+
+	/* Engines check lkey again after reading the fields. */
+	__atomic_store_n(&ctx->mrs[mr->slot].lkey, 0, __ATOMIC_RELEASE);
+	emu_pd(mr->hw.pd)->users--;
+	TAILQ_REMOVE(&ctx->mrl, mr, next);
+	ctx->dev->nb_objects--;
+	free(mr);
+}
+
+static int
+emu_dereg_mr(struct mlx4r_hw_mr *hmr)
+{
+	struct emu_dev *dev = emu_ctx(hmr->pd->ctx)->dev;
+
+	pthread_mutex_lock(&dev->lock);
+	emu_dereg_mr_locked(container_of(hmr, struct emu_mr, hw));
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+/*
+ * CQ.
+ */
+
+static int
+emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
+	      struct mlx4r_hw_cq **out)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_cq *cq;
+	uint32_t i, cnt;
+	int ret;
+
+	if (cqe == 0 || cqe >= dev->conf.max_cqe)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_CQ);
+	if (ret != 0)
+		goto out;
+	cnt = rte_align32pow2(cqe + 1);
+	cq = calloc(1, sizeof(*cq));
+	if (cq != NULL) {
+		cq->cqe_size = dev->conf.cqe_size;
+		cq->buf = emu_zalloc((size_t)cnt * cq->cqe_size, 4096);
+		cq->db = emu_zalloc(64, 64);
+	}
+	if (cq == NULL || cq->buf == NULL || cq->db == NULL) {
+		if (cq != NULL) {
+			free(cq->buf);
+			free(cq->db);
+		}
+		free(cq);
+		ret = -ENOMEM;
+		goto out;
+	}
+	cq->cnt = cnt;
+	/* Every entry starts hardware-owned: owner bit 1 for pass 0. */
+	for (i = 0; i < cnt; i++) {
+		struct mlx4_cqe *e = (struct mlx4_cqe *)(cq->buf +
+			(size_t)i * cq->cqe_size + (cq->cqe_size - 32));
+
+		e->owner_sr_opcode = MLX4_CQE_OWNER_MASK;
+	}
+	cq->hw.ctx = hctx;
+	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
+	cq->hw.cqe = cnt - 1;
+	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
+	dev->nb_objects++;
+	*out = &cq->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_destroy_cq_locked(struct emu_cq *cq)
+{
+	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
+
+	TAILQ_REMOVE(&ctx->cqs, cq, next);
+	ctx->dev->nb_objects--;
+	free(cq->buf);
+	free(cq->db);
+	free(cq);
+}
+
+static int
+emu_destroy_cq(struct mlx4r_hw_cq *hcq)
+{
+	struct emu_cq *cq = emu_cq(hcq);
+	struct emu_dev *dev = emu_ctx(hcq->ctx)->dev;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&dev->lock);
+	if (!cq->user) {
+		emu_destroy_cq_locked(cq);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_cq_view(struct mlx4r_hw_cq *hcq, struct mlx4dv_cq *dv)
+{
+	struct emu_cq *cq = emu_cq(hcq);
+
+	memset(dv, 0, sizeof(*dv));
+	dv->buf.buf = cq->buf;
+	dv->buf.length = (size_t)cq->cnt * cq->cqe_size;
+	dv->cqe_cnt = cq->cnt;
+	dv->cqn = hcq->cqn;
+	dv->set_ci_db = (__be32 *)&cq->db[0];
+	dv->arm_db = (__be32 *)&cq->db[1];
+	dv->cqe_size = (int)cq->cqe_size;
+	/* Arming writes land in the CQ's own record page, never used. */
+	dv->cq_uar = &cq->db[2];
+	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
+	return 0;
+}
+
+/*
+ * QPs.
+ */
+
+static struct emu_qp *
+emu_qp_alloc(struct emu_ctx *ctx, struct emu_pd *pd,
+	     enum mlx4r_hw_qp_kind kind)
+{
+	struct emu_qp *qp = calloc(1, sizeof(*qp));
+
+	if (qp == NULL)
+		return NULL;
+	qp->ctx = ctx;
+	qp->pd = pd;
+	rte_spinlock_init(&qp->lock);
+	qp->hw.ctx = &ctx->hw;
+	qp->hw.kind = kind;
+	qp->hw.state = IBV_QPS_RESET;
+	qp->state = IBV_QPS_RESET;
+	return qp;
+}
+
+static void
+emu_qp_free(struct emu_qp *qp)
+{
+	free(qp->sq);
+	free(qp->uar);
+	free(qp->frame);
+	free(qp->rss_tbl);
+	free(qp);
+}
+
+static int
+emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
+	      struct mlx4r_hw_qp **out)
+{
+	struct emu_pd *pd = emu_pd(hpd);
+	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_cq *cq;
+	struct emu_qp *qp;
+	uint32_t sge, wqe_txbbs, txbbs;
+	int ret;
+
+	if (attr == NULL || attr->send_cq == NULL)
+		return -EINVAL;
+	cq = emu_cq(attr->send_cq);
+	sge = attr->cap.max_send_sge == 0 ? 1 : attr->cap.max_send_sge;
+	if (attr->cap.max_send_wr == 0 ||
+	    attr->cap.max_send_wr > dev->conf.max_qp_wr ||
+	    sge > EMU_MAX_SGE || attr->cap.max_inline_data != 0 ||
+	    attr->cap.max_recv_wr != 0 || attr->send_cq->ctx != hpd->ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_QP);
+	if (ret != 0)
+		goto out;
+	if (cq->user) {
+		ret = -EINVAL;
+		goto out;
+	}
+	wqe_txbbs = ((1 + sge) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
+	txbbs = rte_align32pow2(attr->cap.max_send_wr * wqe_txbbs +
+				EMU_TXBB_SPARE);
+	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RAW_TX);
+	if (qp == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	qp->sq = emu_zalloc((size_t)txbbs * MLX4R_TXBB_SIZE, 4096);
+	qp->uar = emu_zalloc(4096, 4096);
+	qp->frame = malloc(MLX4R_EMU_MAX_FRAME);
+	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
+		emu_qp_free(qp);
+		ret = -ENOMEM;
+		goto out;
+	}
+	qp->txbbs = txbbs;
+	qp->max_ds = 1 + sge;
+	qp->cq = cq;
+	cq->user = true;
+	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	qp->doorbell_qpn = rte_cpu_to_be_32(qp->hw.qpn << 8);
+	attr->cap.max_send_wr = (txbbs - EMU_TXBB_SPARE) / wqe_txbbs;
+	attr->cap.max_send_sge = sge;
+	pd->users++;
+	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
+	dev->nb_objects++;
+	*out = &qp->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+#define EMU_HASH_KNOWN (IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 | \
+			IBV_RX_HASH_SRC_IPV6 | IBV_RX_HASH_DST_IPV6 | \
+			IBV_RX_HASH_SRC_PORT_TCP | IBV_RX_HASH_DST_PORT_TCP | \
+			IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP)
+
+static int
+emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
+		  const struct ibv_rx_hash_conf *conf,
+		  struct mlx4r_hw_qp **out)
+{
+	struct emu_pd *pd = emu_pd(hpd);
+	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_ind *ind;
+	struct emu_qp *qp;
+	int ret;
+
+	if (hind == NULL || conf == NULL || hind->ctx != hpd->ctx ||
+	    conf->rx_hash_function != IBV_RX_HASH_FUNC_TOEPLITZ ||
+	    conf->rx_hash_key_len != EMU_RSS_KEY_LEN ||
+	    conf->rx_hash_key == NULL)
+		return -EINVAL;
+	if (conf->rx_hash_fields_mask & ~(uint64_t)EMU_HASH_KNOWN)
+		return -EOPNOTSUPP;
+	ind = container_of(hind, struct emu_ind, hw);
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_QP);
+	if (ret != 0)
+		goto out;
+	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RSS);
+	if (qp != NULL)
+		qp->rss_tbl = malloc(sizeof(uint32_t) * 256 *
+				     EMU_RSS_INPUT_MAX);
+	if (qp == NULL || qp->rss_tbl == NULL) {
+		if (qp != NULL)
+			emu_qp_free(qp);
+		ret = -ENOMEM;
+		goto out;
+	}
+	emu_rss_table_init(qp->rss_tbl, conf->rx_hash_key);
+	qp->hash_fields = conf->rx_hash_fields_mask;
+	qp->ind = ind;
+	ind->users++;
+	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	pd->users++;
+	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
+	dev->nb_objects++;
+	*out = &qp->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static bool
+emu_qp_move_ok(enum ibv_qp_state cur, enum ibv_qp_state next)
+{
+	switch (next) {
+	case IBV_QPS_RESET:
+	case IBV_QPS_ERR:
+		return true;
+	case IBV_QPS_INIT:
+		return cur == IBV_QPS_RESET || cur == IBV_QPS_INIT;
+	case IBV_QPS_RTR:
+		return cur == IBV_QPS_INIT;
+	case IBV_QPS_RTS:
+		return cur == IBV_QPS_RTR || cur == IBV_QPS_RTS;
+	default:
+		return false;
+	}
+}
+
+static int
+emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
+	      int attr_mask)
+{
+	struct emu_qp *qp = emu_qp(hqp);
+	struct emu_ctx *ctx = qp->ctx;
+	struct emu_dev *dev = ctx->dev;
+	enum ibv_qp_state cur, next;
+	uint8_t port = 0;
+	uint32_t i;
+	int ret;
+
+	if (attr == NULL || !(attr_mask & IBV_QP_STATE) ||
+	    (attr_mask & ~(IBV_QP_STATE | IBV_QP_PORT | IBV_QP_CUR_STATE)))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_MODIFY_QP);
+	if (ret != 0)
+		goto out;
+	rte_spinlock_lock(&qp->lock);
+	cur = qp->state;
+	rte_spinlock_unlock(&qp->lock);
+	next = attr->qp_state;
+	ret = -EINVAL;
+	if ((attr_mask & IBV_QP_CUR_STATE) && attr->cur_qp_state != cur)
+		goto out;
+	if (!emu_qp_move_ok(cur, next))
+		goto out;
+	if (cur == IBV_QPS_RESET && next == IBV_QPS_INIT) {
+		if (!(attr_mask & IBV_QP_PORT) ||
+		    attr->port_num < 1 || attr->port_num > dev->conf.nb_ports)
+			goto out;
+		port = attr->port_num;
+		if (qp->hw.kind == MLX4R_HW_QP_RSS) {
+			/* Every WQ of the table must be free or on port. */
+			for (i = 0; i <= qp->ind->mask; i++) {
+				uint8_t p = qp->ind->wqs[i]->port;
+
+				if (p != 0 && p != port)
+					goto out;
+			}
+			for (i = 0; i <= qp->ind->mask; i++)
+				__atomic_store_n(&qp->ind->wqs[i]->port, port,
+						 __ATOMIC_RELEASE);
+		}
+	} else if ((attr_mask & IBV_QP_PORT) && attr->port_num != qp->port) {
+		goto out;
+	}
+	ret = 0;
+	/*
+	 * The Tx engine reads state/head/port under qp->lock; the Rx engine
+	 * reads an RSS QP's state with an atomic load under its port's
+	 * rx_lock (a stale state for one frame is what hardware does too).
+	 */
+	rte_spinlock_lock(&qp->lock);
+	if (next == IBV_QPS_RESET) {
+		qp->head = 0;
+		qp->port = 0;
+	}
+	if (port != 0) {
+		qp->port = port;
+		if (qp->hw.kind == MLX4R_HW_QP_RAW_TX)
+			emu_sq_stamp_all(qp);
+	}
+	__atomic_store_n(&qp->state, next, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&qp->lock);
+	hqp->state = next;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_destroy_qp_locked(struct emu_qp *qp)
+{
+	struct emu_ctx *ctx = qp->ctx;
+
+	if (qp->hw.kind == MLX4R_HW_QP_RAW_TX)
+		qp->cq->user = false;
+	else
+		qp->ind->users--;
+	qp->pd->users--;
+	TAILQ_REMOVE(&ctx->qps, qp, next);
+	ctx->dev->nb_objects--;
+	emu_qp_free(qp);
+}
+
+static int
+emu_destroy_qp(struct mlx4r_hw_qp *hqp)
+{
+	struct emu_qp *qp = emu_qp(hqp);
+	struct emu_dev *dev = qp->ctx->dev;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&dev->lock);
+	if (qp->flows == 0) {
+		emu_destroy_qp_locked(qp);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_qp_view(struct mlx4r_hw_qp *hqp, struct mlx4dv_qp *dv,
+	    struct mlx4r_hw_hook *hook)
+{
+	struct emu_qp *qp = emu_qp(hqp);
+
+	if (hqp->kind != MLX4R_HW_QP_RAW_TX)
+		return -EINVAL;
+	memset(dv, 0, sizeof(*dv));
+	dv->rdb = (__be32 *)(qp->uar + 0x100); /* no RQ: a spare word */
+	dv->sdb = (uint32_t *)(qp->uar + MLX4_SEND_DOORBELL);
+	dv->doorbell_qpn = qp->doorbell_qpn;
+	dv->sq.wqe_cnt = qp->txbbs;
+	dv->sq.wqe_shift = 6;
+	dv->sq.offset = 0;
+	dv->rq.wqe_cnt = 0;
+	dv->rq.wqe_shift = 4;
+	dv->rq.offset = (int)(qp->txbbs * MLX4R_TXBB_SIZE);
+	dv->buf.buf = qp->sq;
+	dv->buf.length = (size_t)qp->txbbs * MLX4R_TXBB_SIZE;
+	dv->comp_mask = 0; /* no UAR mmap offset: no secondary process */
+	hook->fn = emu_tx_hook;
+	hook->arg = qp;
+	return 0;
+}
+
+/*
+ * WQs.
+ */
+
+static int
+emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
+	      struct mlx4r_hw_wq **out)
+{
+	struct emu_pd *pd = emu_pd(hpd);
+	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_cq *cq;
+	struct emu_wq *wq;
+	uint32_t cnt, sges;
+	int ret;
+
+	if (attr == NULL || attr->cq == NULL || attr->max_wr == 0 ||
+	    attr->max_wr > dev->conf.max_qp_wr || attr->max_sge == 0 ||
+	    attr->max_sge > EMU_MAX_SGE || attr->cq->ctx != hpd->ctx)
+		return -EINVAL;
+	if (attr->create_flags != 0)
+		return -EOPNOTSUPP;
+	cq = emu_cq(attr->cq);
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_WQ);
+	if (ret != 0)
+		goto out;
+	if (cq->user) {
+		ret = -EINVAL;
+		goto out;
+	}
+	cnt = rte_align32pow2(attr->max_wr);
+	sges = rte_align32pow2(attr->max_sge);
+	wq = calloc(1, sizeof(*wq));
+	if (wq != NULL) {
+		wq->buf = emu_zalloc((size_t)cnt * sges * 16, 4096);
+		wq->rdb = emu_zalloc(64, 64);
+	}
+	if (wq == NULL || wq->buf == NULL || wq->rdb == NULL) {
+		if (wq != NULL) {
+			free(wq->buf);
+			free(wq->rdb);
+		}
+		free(wq);
+		ret = -ENOMEM;
+		goto out;
+	}
+	wq->ctx = ctx;
+	wq->pd = pd;
+	wq->cq = cq;
+	cq->user = true;
+	wq->cnt = cnt;
+	wq->sges = sges;
+	wq->shift = 4 + (uint32_t)rte_log2_u32(sges);
+	wq->state = IBV_WQS_RESET;
+	wq->hw.ctx = &ctx->hw;
+	wq->hw.state = IBV_WQS_RESET;
+	wq->hw.wq_num = dev->next_qpn++ & 0xffffff;
+	attr->max_wr = cnt;
+	attr->max_sge = sges;
+	pd->users++;
+	TAILQ_INSERT_TAIL(&ctx->wqs, wq, next);
+	dev->nb_objects++;
+	*out = &wq->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
+{
+	struct emu_wq *wq = emu_wq(hwq);
+	struct emu_ctx *ctx = wq->ctx;
+	struct emu_dev *dev = ctx->dev;
+	struct emu_port *port;
+	bool ok;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_MODIFY_WQ);
+	if (ret != 0)
+		goto out;
+	switch (next) {
+	case IBV_WQS_RESET:
+	case IBV_WQS_ERR:
+		ok = true;
+		break;
+	case IBV_WQS_RDY:
+		ok = hwq->state == IBV_WQS_RESET || hwq->state == IBV_WQS_RDY;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* The Rx engine reads ci/state under the bound port's rx_lock. */
+	port = emu_dev_port(dev, wq->port);
+	if (port != NULL)
+		rte_spinlock_lock(&port->rx_lock);
+	if (next == IBV_WQS_RESET)
+		wq->ci = 0;
+	wq->state = next;
+	if (port != NULL)
+		rte_spinlock_unlock(&port->rx_lock);
+	hwq->state = next;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_destroy_wq_locked(struct emu_wq *wq)
+{
+	struct emu_ctx *ctx = wq->ctx;
+
+	wq->cq->user = false;
+	wq->pd->users--;
+	TAILQ_REMOVE(&ctx->wqs, wq, next);
+	ctx->dev->nb_objects--;
+	free(wq->buf);
+	free(wq->rdb);
+	free(wq);
+}
+
+static int
+emu_destroy_wq(struct mlx4r_hw_wq *hwq)
+{
+	struct emu_wq *wq = emu_wq(hwq);
+	struct emu_dev *dev = wq->ctx->dev;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&dev->lock);
+	if (wq->users == 0) {
+		emu_destroy_wq_locked(wq);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_wq_view(struct mlx4r_hw_wq *hwq, struct mlx4dv_rwq *dv,
+	    struct mlx4r_hw_hook *hook)
+{
+	struct emu_wq *wq = emu_wq(hwq);
+
+	memset(dv, 0, sizeof(*dv));
+	dv->rdb = (__be32 *)wq->rdb;
+	dv->rq.wqe_cnt = wq->cnt;
+	dv->rq.wqe_shift = (int)wq->shift;
+	dv->rq.offset = 0;
+	dv->buf.buf = wq->buf;
+	dv->buf.length = (size_t)wq->cnt << wq->shift;
+	hook->fn = emu_rx_hook;
+	hook->arg = wq;
+	return 0;
+}
+
+/*
+ * Indirection tables.
+ */
+
+static int
+emu_create_ind_table(struct mlx4r_hw_ctx *hctx, uint32_t log_size,
+		     struct mlx4r_hw_wq *const *wqs,
+		     struct mlx4r_hw_ind_table **out)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+	struct emu_dev *dev = ctx->dev;
+	struct emu_ind *ind;
+	uint32_t i, n = 1u << log_size;
+	int ret;
+
+	if (log_size > EMU_MAX_LOG_IND || wqs == NULL)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (wqs[i] == NULL || wqs[i]->ctx != hctx)
+			return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_IND);
+	if (ret != 0)
+		goto out;
+	ind = calloc(1, sizeof(*ind));
+	if (ind != NULL)
+		ind->wqs = calloc(n, sizeof(*ind->wqs));
+	if (ind == NULL || ind->wqs == NULL) {
+		if (ind != NULL)
+			free(ind->wqs);
+		free(ind);
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ind->wqs[i] = emu_wq(wqs[i]);
+		ind->wqs[i]->users++;
+	}
+	ind->mask = n - 1;
+	ind->hw.ctx = hctx;
+	ind->hw.log_size = log_size;
+	ind->hw.ind_tbl_num = dev->next_id[EMU_OBJ_IND]++ & 0xffffff;
+	TAILQ_INSERT_TAIL(&ctx->inds, ind, next);
+	dev->nb_objects++;
+	*out = &ind->hw;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void
+emu_destroy_ind_locked(struct emu_ind *ind)
+{
+	struct emu_ctx *ctx = emu_ctx(ind->hw.ctx);
+	uint32_t i;
+
+	for (i = 0; i <= ind->mask; i++)
+		ind->wqs[i]->users--;
+	TAILQ_REMOVE(&ctx->inds, ind, next);
+	ctx->dev->nb_objects--;
+	free(ind->wqs);
+	free(ind);
+}
+
+static int
+emu_destroy_ind_table(struct mlx4r_hw_ind_table *hind)
+{
+	struct emu_ind *ind = container_of(hind, struct emu_ind, hw);
+	struct emu_dev *dev = emu_ctx(hind->ctx)->dev;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&dev->lock);
+	if (ind->users == 0) {
+		emu_destroy_ind_locked(ind);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/*
+ * Flow rules.
+ */
+
+static int
+emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
+{
+	const uint8_t *p = (const uint8_t *)(attr + 1);
+	unsigned int i;
+
+	for (i = 0; i < attr->num_of_specs; i++) {
+		struct ibv_flow_spec spec;
+		const struct ibv_flow_spec *s = &spec;
+		uint16_t size;
+
+		/*
+		 * Specs follow each other unaligned (verbs packs them):
+		 * copy each one out. Header: 32-bit type, 16-bit size.
+		 */
+		memcpy(&size, p + sizeof(uint32_t), sizeof(size));
+		if (size < sizeof(uint32_t) + sizeof(size) ||
+		    size > sizeof(spec))
+			return -EINVAL;
+		memset(&spec, 0, sizeof(spec));
+		memcpy(&spec, p, size);
+		switch (s->hdr.type) {
+		case IBV_FLOW_SPEC_ETH: {
+			const struct ibv_flow_spec_eth *e = &s->eth;
+
+			if (e->size != sizeof(*e))
+				return -EINVAL;
+			memcpy(f->dmac, e->val.dst_mac, 6);
+			memcpy(f->dmac_m, e->mask.dst_mac, 6);
+			memcpy(f->smac, e->val.src_mac, 6);
+			memcpy(f->smac_m, e->mask.src_mac, 6);
+			f->etype = rte_be_to_cpu_16(e->val.ether_type);
+			f->etype_m = rte_be_to_cpu_16(e->mask.ether_type);
+			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
+			f->vlan_m = rte_be_to_cpu_16(e->mask.vlan_tag);
+			f->has_vlan_spec = f->vlan_m != 0;
+			break;
+		}
+		case IBV_FLOW_SPEC_IPV4: {
+			const struct ibv_flow_spec_ipv4 *v4 = &s->ipv4;
+
+			if (v4->size != sizeof(*v4))
+				return -EINVAL;
+			f->sip = v4->val.src_ip;
+			f->sip_m = v4->mask.src_ip;
+			f->dip = v4->val.dst_ip;
+			f->dip_m = v4->mask.dst_ip;
+			f->has_ip_spec = true;
+			break;
+		}
+		case IBV_FLOW_SPEC_TCP:
+		case IBV_FLOW_SPEC_UDP: {
+			const struct ibv_flow_spec_tcp_udp *l4 = &s->tcp_udp;
+
+			if (l4->size != sizeof(*l4))
+				return -EINVAL;
+			f->l4 = s->hdr.type == IBV_FLOW_SPEC_TCP ?
+				IPPROTO_TCP : IPPROTO_UDP;
+			f->sport = l4->val.src_port;
+			f->sport_m = l4->mask.src_port;
+			f->dport = l4->val.dst_port;
+			f->dport_m = l4->mask.dst_port;
+			break;
+		}
+		default:
+			return -EOPNOTSUPP;
+		}
+		p += s->hdr.size;
+	}
+	return 0;
+}
+
+/* Order: class (normal, all-multicast, promiscuous), priority, age. */
+static bool
+emu_flow_before(const struct emu_flow *a, const struct emu_flow *b)
+{
+	if (a->cls != b->cls)
+		return a->cls < b->cls;
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	return a->seq < b->seq;
+}
+
+static int
+emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
+		struct mlx4r_hw_flow **out)
+{
+	struct emu_qp *qp = emu_qp(hqp);
+	struct emu_ctx *ctx = qp->ctx;
+	struct emu_dev *dev = ctx->dev;
+	struct emu_port *port;
+	struct emu_flow *f;
+	uint32_t i;
+	int ret;
+
+	if (attr == NULL || attr->comp_mask != 0)
+		return -EINVAL;
+	port = emu_dev_port(dev, attr->port);
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_FLOW);
+	if (ret != 0)
+		goto out;
+	ret = -EINVAL;
+	if (qp->port != 0 && qp->port != attr->port)
+		goto out;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	switch (attr->type) {
+	case IBV_FLOW_ATTR_NORMAL:
+		f->cls = 0;
+		break;
+	case IBV_FLOW_ATTR_MC_DEFAULT:
+		f->cls = 1;
+		break;
+	case IBV_FLOW_ATTR_ALL_DEFAULT:
+		f->cls = 2;
+		break;
+	default:
+		free(f);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	ret = emu_flow_parse(f, attr);
+	if (ret != 0) {
+		free(f);
+		goto out;
+	}
+	if (port->nb_rules == port->rules_cap) {
+		uint32_t cap = port->rules_cap == 0 ? 16 : port->rules_cap * 2;
+		struct emu_flow **r = calloc(cap, sizeof(*r));
+
+		if (r == NULL) {
+			free(f);
+			ret = -ENOMEM;
+			goto out;
+		}
+		/* The engine reads the table under rx_lock only. */
+		rte_spinlock_lock(&port->rx_lock);
+		if (port->nb_rules != 0)
+			memcpy(r, port->rules, port->nb_rules * sizeof(*r));
+		free(port->rules);
+		port->rules = r;
+		port->rules_cap = cap;
+		rte_spinlock_unlock(&port->rx_lock);
+	}
+	f->qp = qp;
+	f->port = attr->port;
+	f->priority = attr->priority;
+	f->seq = dev->next_id[EMU_OBJ_FLOW];
+	f->hw.qp = hqp;
+	f->hw.handle = dev->next_id[EMU_OBJ_FLOW]++;
+	rte_spinlock_lock(&port->rx_lock);
+	i = port->nb_rules;
+	while (i > 0 && emu_flow_before(f, port->rules[i - 1])) {
+		port->rules[i] = port->rules[i - 1];
+		i--;
+	}
+	port->rules[i] = f;
+	port->nb_rules++;
+	rte_spinlock_unlock(&port->rx_lock);
+	qp->flows++;
+	TAILQ_INSERT_TAIL(&ctx->flows, f, next);
+	dev->nb_objects++;
+	*out = &f->hw;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int
+emu_destroy_flow_locked(struct emu_flow *f)
+{
+	struct emu_ctx *ctx = f->qp->ctx;
+	struct emu_port *port = emu_dev_port(ctx->dev, f->port);
+	uint32_t i, j;
+
+	rte_spinlock_lock(&port->rx_lock);
+	for (i = 0, j = 0; i < port->nb_rules; i++)
+		if (port->rules[i] != f)
+			port->rules[j++] = port->rules[i];
+	port->nb_rules = j;
+	rte_spinlock_unlock(&port->rx_lock);
+	f->qp->flows--;
+	TAILQ_REMOVE(&ctx->flows, f, next);
+	ctx->dev->nb_objects--;
+	free(f);
+	return 0;
+}
+
+static int
+emu_destroy_flow(struct mlx4r_hw_flow *hf)
+{
+	struct emu_flow *f = container_of(hf, struct emu_flow, hw);
+	struct emu_dev *dev = f->qp->ctx->dev;
+
+	pthread_mutex_lock(&dev->lock);
+	emu_destroy_flow_locked(f);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
+	.name = "emu",
+	.open_device = emu_open_device,
+	.close_device = emu_close_device,
+	.query_device = emu_query_device,
+	.query_port = emu_query_port,
+	.port_mac = emu_port_mac,
+	.port_counters = emu_port_counters,
+	.alloc_pd = emu_alloc_pd,
+	.dealloc_pd = emu_dealloc_pd,
+	.reg_mr = emu_reg_mr,
+	.dereg_mr = emu_dereg_mr,
+	.create_cq = emu_create_cq,
+	.destroy_cq = emu_destroy_cq,
+	.cq_view = emu_cq_view,
+	.create_qp = emu_create_qp,
+	.create_rss_qp = emu_create_rss_qp,
+	.modify_qp = emu_modify_qp,
+	.destroy_qp = emu_destroy_qp,
+	.qp_view = emu_qp_view,
+	.create_wq = emu_create_wq,
+	.modify_wq = emu_modify_wq,
+	.destroy_wq = emu_destroy_wq,
+	.wq_view = emu_wq_view,
+	.create_ind_table = emu_create_ind_table,
+	.destroy_ind_table = emu_destroy_ind_table,
+	.create_flow = emu_create_flow,
+	.destroy_flow = emu_destroy_flow,
+	.get_async_event = emu_get_async_event,
+	.ack_async_event = emu_ack_async_event,
+};

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_EMU_PRIV_H
+#define MLX4R_EMU_PRIV_H
+
+/*
+ * Internals of the emulated ConnectX-3, shared by its files:
+ *   mlx4r_emu_obj.c    contexts and objects, ids, generations, async events
+ *   mlx4r_emu_engine.c Tx and Rx engines, steering, Toeplitz, CQEs
+ *   mlx4r_emu_wire.c   wires, generator, checker, TAP
+ *   mlx4r_emu_fault.c  fault injection
+ *
+ * Locks, outermost first (a thread never takes an outer lock while it holds
+ * an inner one):
+ *   emu_registry_lock  (mutex)    the list of devices
+ *   dev->lock          (mutex)    control path: objects, faults, wires
+ *   qp->lock           (spinlock) a Tx QP's engine state and its CQ
+ *   port->rx_lock      (spinlock) a port's steering rules, the engine state
+ *                                 of its WQs and their CQs, generator, TAP
+ *                                 reads; one port's at a time
+ *   port->chk_lock     (spinlock) the checker of a port
+ *   ctx->ev_lock       (spinlock) a context's async event queue
+ * Hooks take only spinlocks; the control path takes dev->lock, then the
+ * spinlocks it needs to publish a change to the engine.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_spinlock.h>
+
+#include "mlx4r_hw.h"
+#include "mlx4r_emu.h"
+
+extern int mlx4r_emu_logtype;
+#define EMU_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, mlx4r_emu_logtype, "mlx4r emu: %s(): " \
+		fmt "\n", __func__, ##__VA_ARGS__)
+
+/* Single-writer counter (the writer holds a lock), read lock-free. */
+#define EMU_INC(c, n) \
+	__atomic_store_n(&(c), __atomic_load_n(&(c), __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
+
+#define EMU_MAX_PORTS 2
+#define EMU_MR_SLOTS 1024          /* MR table entries per context */
+#define EMU_EV_RING 64             /* queued async events per context */
+#define EMU_TXBB_SPARE 33          /* 2048-byte headroom + one TXBB */
+#define EMU_MAX_SGE 32             /* data segments per WQE */
+#define EMU_RSS_KEY_LEN 40
+#define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
+#define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
+#define EMU_CHK_STREAMS 8          /* streams a checker tracks */
+#define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
+
+struct emu_ctx;
+struct emu_qp;
+struct emu_wq;
+
+/* Object kinds, for lists and leak counts. */
+enum emu_obj_kind {
+	EMU_OBJ_PD, EMU_OBJ_MR, EMU_OBJ_CQ, EMU_OBJ_QP, EMU_OBJ_WQ,
+	EMU_OBJ_IND, EMU_OBJ_FLOW, EMU_OBJ_KINDS
+};
+
+/* An entry of the MR table, read by the engine without a lock. */
+struct emu_mr_slot {
+	uint32_t lkey;     /* 0 when free; published last (release) */
+	uint32_t access;   /* enum ibv_access_flags */
+	uint32_t pdn;      /* PD it belongs to */
+	uint32_t pad;
+	uintptr_t addr;    /* start */
+	size_t len;        /* length */
+};
+
+/* A delayed async event, or a delayed device action. */
+struct emu_timer_ev {
+	uint64_t due_ns;           /* CLOCK_MONOTONIC */
+	struct mlx4r_hw_async_event ev;
+	int link_up_port;          /* >0: set this port's link up when due */
+};
+
+struct emu_pd {
+	struct mlx4r_hw_pd hw;     /* public part, first */
+	TAILQ_ENTRY(emu_pd) next;
+	uint32_t users;            /* MRs, QPs, WQs */
+};
+
+struct emu_mr {
+	struct mlx4r_hw_mr hw;
+	TAILQ_ENTRY(emu_mr) next;
+	uint32_t slot;             /* index in ctx->mrs */
+};
+
+struct emu_cq {
+	struct mlx4r_hw_cq hw;
+	TAILQ_ENTRY(emu_cq) next;
+	uint8_t *buf;              /* cnt entries of 32 or 64 bytes */
+	uint32_t cnt;              /* power of two */
+	uint32_t cqe_size;         /* 32 or 64 */
+	uint32_t *db;              /* [0] set_ci (be32), [1] arm (be32) */
+	uint32_t pi;               /* producer counter (engine) */
+	bool user;                 /* bound to a QP or WQ */
+	bool overrun;              /* CQ in error after an overrun */
+	uint64_t overruns;         /* CQEs lost to the overrun */
+};
+
+/* A receive work queue. Engine state under its port's rx_lock. */
+struct emu_wq {
+	struct mlx4r_hw_wq hw;
+	TAILQ_ENTRY(emu_wq) next;
+	struct emu_ctx *ctx;
+	struct emu_pd *pd;
+	struct emu_cq *cq;
+	uint8_t *buf;              /* cnt WQEs of sges data segments */
+	uint32_t *rdb;             /* doorbell record: WQEs posted (be32) */
+	uint32_t cnt;              /* WQEs, power of two */
+	uint32_t sges;             /* data segments per WQE, power of two */
+	uint32_t shift;            /* log2(sges * 16) */
+	uint32_t ci;               /* WQEs consumed (engine) */
+	uint32_t users;            /* indirection tables holding it */
+	uint8_t port;              /* bound port (0: none yet), atomic */
+	enum ibv_wq_state state;   /* engine copy of hw.state */
+	uint64_t missed;           /* frames that found no posted WQE */
+};
+
+struct emu_ind {
+	struct mlx4r_hw_ind_table hw;
+	TAILQ_ENTRY(emu_ind) next;
+	uint32_t users;            /* RSS QPs */
+	uint32_t mask;             /* entries - 1 */
+	struct emu_wq **wqs;       /* entries */
+};
+
+struct emu_flow {
+	struct mlx4r_hw_flow hw;
+	TAILQ_ENTRY(emu_flow) next;
+	struct emu_qp *qp;
+	uint8_t port;
+	uint8_t cls;               /* 0 normal, 1 all-multicast, 2 promisc */
+	uint16_t priority;
+	uint64_t seq;              /* creation order */
+	/* Match (normal rules); masks zero = any. */
+	uint8_t dmac[6], dmac_m[6], smac[6], smac_m[6];
+	uint16_t etype, etype_m;   /* host order */
+	uint16_t vlan, vlan_m;     /* host order, TCI */
+	uint32_t sip, sip_m, dip, dip_m; /* big-endian as on the wire */
+	uint8_t l4;                /* 0 any, IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t sport, sport_m, dport, dport_m; /* big-endian */
+	bool has_vlan_spec;
+	bool has_ip_spec;
+};
+
+struct emu_qp {
+	struct mlx4r_hw_qp hw;
+	TAILQ_ENTRY(emu_qp) next;
+	struct emu_ctx *ctx;
+	struct emu_pd *pd;
+	rte_spinlock_t lock;       /* Tx engine state, see top of file */
+	enum ibv_qp_state state;   /* engine copy, under lock */
+	uint8_t port;              /* set at INIT */
+	uint32_t flows;            /* rules pointing here */
+	/* Tx QP */
+	struct emu_cq *cq;
+	uint8_t *sq;               /* txbbs * 64 bytes */
+	uint32_t txbbs;            /* power of two */
+	uint32_t max_ds;           /* 1 + max_send_sge */
+	uint32_t head;             /* TXBBs consumed (engine) */
+	uint8_t *uar;              /* this QP's emulated UAR page */
+	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
+	uint32_t lost_db;          /* doorbells to lose */
+	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME */
+	/* RSS QP */
+	struct emu_ind *ind;
+	uint64_t hash_fields;      /* IBV_RX_HASH_* */
+	uint32_t (*rss_tbl)[256];  /* Toeplitz contribution per byte */
+};
+
+/* A frame on its way to a receive side. */
+struct emu_frame {
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t csum_known;       /* EMU_CSUM_* checksums known correct */
+};
+#define EMU_CSUM_L3_OK 1u
+#define EMU_CSUM_L4_OK 2u
+
+/* Per (stream, flow) state of a checker. */
+struct emu_chk_flow {
+	uint64_t next;             /* next sequence number expected */
+	uint64_t seen[EMU_CHK_WINDOW / 64]; /* bit (seq % W): seq seen */
+};
+
+struct emu_chk_stream {
+	bool used;
+	uint16_t id;
+	struct emu_chk_flow *flows; /* MLX4R_EMU_GEN_MAX_FLOWS */
+};
+
+struct emu_gen {
+	bool on;
+	struct mlx4r_emu_gen_conf conf;
+	uint16_t stream;
+	uint64_t start_ns;         /* clock when started */
+	uint64_t due_base;         /* frames counted before the (re)start */
+	uint64_t issued;           /* frames issued (sent or wire-dropped) */
+	uint64_t *seq;             /* per flow next sequence number */
+	struct mlx4r_emu_gen_stats st;
+};
+
+struct emu_port {
+	struct emu_dev *dev;
+	uint8_t num;               /* 1-based */
+	bool link_up;              /* atomic (relaxed): engine and control */
+	struct rte_ether_addr mac;
+	rte_spinlock_t rx_lock;
+	/* Steering, under rx_lock. */
+	struct emu_flow **rules;
+	uint32_t nb_rules;
+	uint32_t rules_cap;
+	/* Wire, changed under dev->lock + rx_lock, read by engines. */
+	enum mlx4r_emu_wire_kind wire;
+	struct emu_port *peer;     /* cross-connect */
+	int tap_fd;
+	uint8_t *rx_frame;         /* pump buffer, under rx_lock */
+	struct emu_gen gen;        /* under rx_lock */
+	rte_spinlock_t chk_lock;
+	struct emu_chk_stream chk[EMU_CHK_STREAMS];
+	struct mlx4r_emu_chk_stats chk_st;
+	/* Counters: atomics (relaxed), added once per burst. */
+	struct mlx4r_emu_port_stats st;
+};
+
+struct emu_dev {
+	TAILQ_ENTRY(emu_dev) next;
+	char name[64];
+	uint32_t index;            /* creation order, for default MACs */
+	struct mlx4r_emu_dev_conf conf;
+	pthread_mutex_t lock;
+	uint32_t generation;
+	bool fatal;                /* atomic: engines read it */
+	bool timers_pending;       /* atomic: link_up timers queued */
+	uint32_t nb_ctx;
+	TAILQ_HEAD(, emu_ctx) ctxs;
+	uint32_t next_id[EMU_OBJ_KINDS];
+	uint32_t next_qpn;         /* QPs and WQs share the number space */
+	uint32_t nb_objects;
+	uint64_t leaked;
+	uint64_t events, acks;
+	/* Manual clock. */
+	bool manual_clock;
+	uint64_t manual_ns;        /* atomic */
+	/* Pending link-up actions (monotonic clock). */
+	uint64_t link_up_due[EMU_MAX_PORTS];
+	/* Faults. */
+	uint32_t cmd_mask, cmd_count, cmd_delay_ms;
+	int cmd_err;
+	uint32_t reinit_fail;
+	uint32_t fw_reset_ms;
+	struct emu_port port[EMU_MAX_PORTS];
+};
+
+struct emu_ctx {
+	struct mlx4r_hw_ctx hw;
+	TAILQ_ENTRY(emu_ctx) next;
+	struct emu_dev *dev;
+	uint32_t next_mr_slot;
+	struct emu_mr_slot *mrs;   /* EMU_MR_SLOTS */
+	TAILQ_HEAD(, emu_pd) pds;
+	TAILQ_HEAD(, emu_mr) mrl;
+	TAILQ_HEAD(, emu_cq) cqs;
+	TAILQ_HEAD(, emu_qp) qps;
+	TAILQ_HEAD(, emu_wq) wqs;
+	TAILQ_HEAD(, emu_ind) inds;
+	TAILQ_HEAD(, emu_flow) flows;
+	/* Async events. */
+	int efd;                   /* eventfd (semaphore): ready events */
+	int tfd;                   /* timerfd: next delayed event */
+	rte_spinlock_t ev_lock;
+	struct mlx4r_hw_async_event ready[EMU_EV_RING];
+	uint32_t ready_head, ready_tail;
+	struct emu_timer_ev delayed[EMU_EV_RING];
+	uint32_t nb_delayed;
+	uint64_t ev_lost;
+};
+
+/* mlx4r_emu_obj.c */
+uint64_t emu_mono_ns(void);
+void emu_ctx_post_event(struct emu_ctx *ctx, enum ibv_event_type type,
+			void *element, int port, uint64_t delay_ns);
+void emu_dev_post_event(struct emu_dev *dev, enum ibv_event_type type,
+			int port, uint64_t delay_ns);
+void emu_dev_run_timers(struct emu_dev *dev);
+struct emu_qp *emu_dev_find_qp(struct emu_dev *dev, uint32_t qpn);
+struct emu_wq *emu_dev_find_wq(struct emu_dev *dev, uint32_t wqn);
+struct emu_port *emu_dev_port(struct emu_dev *dev, uint8_t port);
+struct emu_dev *emu_dev_from_ctx(struct mlx4r_hw_ctx *ctx);
+
+/* mlx4r_emu_engine.c */
+void emu_tx_hook(void *arg);
+void emu_rx_hook(void *arg);
+void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
+void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
+void emu_sq_stamp_all(struct emu_qp *qp);
+void emu_port_add_stat(uint64_t *ctr, uint64_t n);
+
+/* mlx4r_emu_wire.c */
+bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
+		 struct emu_port **locked);
+void emu_wire_pump(struct emu_port *port);
+void emu_wire_port_init(struct emu_port *port);
+void emu_wire_port_fini(struct emu_port *port);
+uint64_t emu_dev_clock(struct emu_dev *dev);
+uint16_t emu_csum_fold(uint64_t sum);
+uint64_t emu_csum_add(uint64_t sum, const void *buf, size_t len);
+
+/* mlx4r_emu_fault.c */
+int emu_cmd_check(struct emu_ctx *ctx, uint32_t op);
+int emu_open_check(struct emu_dev *dev);
+
+#endif /* MLX4R_EMU_PRIV_H */

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_HW_H
+#define MLX4R_HW_H
+
+/**
+ * @file
+ * The hardware seam of mlx4r.
+ *
+ * Everything the driver asks of a ConnectX-3 goes through one table of
+ * operations, struct mlx4r_hw_ops, shaped like the rdma-core calls a
+ * raw-Ethernet mlx4 driver makes (ibv_open_device, ibv_alloc_pd,
+ * ibv_reg_mr, ibv_create_cq, ibv_create_qp(RAW_PACKET), ibv_create_wq,
+ * ibv_create_rwq_ind_table, ibv_create_qp_ex(rx_hash_conf),
+ * ibv_create_flow, ibv_modify_qp/wq, ibv_get/ack_async_event,
+ * mlx4dv_init_obj). Two backends implement it: "emu" (the emulated
+ * ConnectX-3 in emu/) and, later, "verbs" (libibverbs + mlx4dv).
+ *
+ * Error convention
+ * ----------------
+ * Every operation returns an int: 0 on success, a negative errno value on
+ * failure (never sets errno as the only report). Objects are returned
+ * through an out-pointer, which is left untouched on failure. The errno
+ * values each call may return are listed on the call; in addition, every
+ * call but the destroys, the views and the async-event calls returns
+ * -EIO once the device hit a catastrophic error (see below).
+ *
+ * Objects and ownership
+ * ---------------------
+ * A handle (struct mlx4r_hw_ctx, _pd, _mr, _cq, _qp, _wq, _ind_table,
+ * _flow) is allocated by the backend, starts with the public fields below
+ * (read-only for the driver) and stays valid until its destroy call
+ * returns. A handle is owned by the context it was created from; objects
+ * must be destroyed before what they depend on (flow before QP, QP before
+ * its CQ and indirection table, table before its WQs, WQ before its CQ,
+ * MR and QP before their PD), otherwise the destroy returns -EBUSY.
+ * close_device destroys whatever is left (the emulated device counts it).
+ *
+ * The memory a view points at (SQ/RQ/CQ buffers, doorbell records, the
+ * UAR) belongs to the object and remains mapped until its destroy call
+ * returns, including after a catastrophic error (rdma-core remaps the UAR
+ * to a dummy page then; the emulated engine simply freezes).
+ *
+ * Catastrophic error
+ * ------------------
+ * After IBV_EVENT_DEVICE_FATAL (or from the fault on, for the emulated
+ * device), commands fail with -EIO; destroys and close_device succeed
+ * (rdma-core's MLX4_DEVICE_FATAL_CLEANUP=1 behaviour, which the verbs
+ * backend sets). The device is usable again only through a new context,
+ * opened after every context on it was closed; object numbers of the new
+ * context are all new.
+ *
+ * Datapath rules (the single datapath)
+ * ------------------------------------
+ * The datapath reads and writes real mlx4 formats through the views
+ * (struct mlx4dv_qp, mlx4dv_cq, mlx4dv_rwq): big-endian fields, owner bit =
+ * wrap parity, a write barrier before a WQE's owner word, doorbell records
+ * and the send doorbell at UAR offset MLX4_SEND_DOORBELL (dv.sdb). The
+ * only addition is a hook (struct mlx4r_hw_hook): NULL on hardware; when
+ * it is not NULL the datapath calls it once per burst:
+ *  - Tx: after the send doorbell write, from the thread that wrote it
+ *    (the emulated device executes the posted WQEs there);
+ *  - Rx: once per burst, before polling the CQ (the emulated device pumps
+ *    the port's wire into the posted receive WQEs).
+ * Hooks never block for long, take no lock the driver can see, and may run
+ * concurrently for different queues on different lcores: the backend
+ * protects its own state. A given queue's hook is called by one thread at
+ * a time (the one that owns the queue), exactly as a queue's doorbells.
+ *
+ * Control calls (everything else) are not thread-safe with respect to each
+ * other on one context: the device core serialises them. They are safe to
+ * call while datapath threads use other queues.
+ *
+ * Additional datapath requirements, as on hardware:
+ *  - A Tx WQE is valid when the owner bit (bit 31 of owner_opcode) of its
+ *    first TXBB equals (index & wqe_cnt) != 0. Freed TXBBs must be stamped
+ *    (first word 0x7fffffff with the invalid owner bit), as upstream does,
+ *    and all TXBBs are stamped invalid when the QP moves to INIT.
+ *  - Completion is requested per WQE with MLX4_WQE_CTRL_CQ_UPDATE in
+ *    srcrb_flags; checksum offloads with MLX4_WQE_CTRL_IP_HDR_CSUM and
+ *    MLX4_WQE_CTRL_TCP_UDP_CSUM; MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the
+ *    frame to the port's own receive side instead of the wire.
+ *  - The RQ doorbell record (dv.rdb) holds the 16-bit count of WQEs
+ *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
+ *    index, written after the driver is done reading the CQEs it covers.
+ *  - A CQ serves exactly one QP (send) or one WQ (receive).
+ */
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <errno.h>
+
+#include <infiniband/verbs.h>
+#include <infiniband/mlx4dv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * mlx4 format constants that rdma-core's mlx4dv.h does not define (taken
+ * from the ConnectX-3 programmer's reference as used by Linux mlx4_en).
+ */
+
+/** srcrb_flags bit 0: force loopback of the frame to the port's Rx. */
+#define MLX4R_WQE_CTRL_FORCE_LOOPBACK (1u << 0)
+/** owner_opcode bit 31: the owner bit of a Tx WQE. */
+#define MLX4R_WQE_OWNER_BIT (1u << 31)
+/** owner_opcode low bits: the opcode of a Tx WQE. */
+#define MLX4R_WQE_OPCODE_MASK 0x1fu
+/** fence_size low 6 bits: WQE size in 16-byte units (DS count). */
+#define MLX4R_WQE_DS_MASK 0x3fu
+/** Size of a Tx basic block (TXBB). */
+#define MLX4R_TXBB_SIZE 64u
+/** First word of a stamped (free) TXBB, without its owner bit. */
+#define MLX4R_TXBB_STAMP 0x7fffffffu
+/** Receive CQE status bits (host order of mlx4_cqe.status). */
+#define MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK (1u << 2)
+#define MLX4R_CQE_STATUS_IPV6F (1u << 12)  /**< IPv6 fragment */
+#define MLX4R_CQE_STATUS_IPV4 (1u << 22)
+#define MLX4R_CQE_STATUS_IPV4F (1u << 23)  /**< IPv4 fragment */
+#define MLX4R_CQE_STATUS_IPV6 (1u << 24)
+#define MLX4R_CQE_STATUS_IPV4OPT (1u << 25) /**< IPv4 with options */
+#define MLX4R_CQE_STATUS_TCP (1u << 26)
+#define MLX4R_CQE_STATUS_UDP (1u << 27)
+#define MLX4R_CQE_STATUS_IP_HDR_CSUM_OK (1u << 28)
+/** Consumer index bits of the CQ doorbell record. */
+#define MLX4R_CQ_DB_CI_MASK 0xffffffu
+
+struct mlx4r_hw_ops;
+
+/** A device context (ibv_context). */
+struct mlx4r_hw_ctx {
+	const struct mlx4r_hw_ops *ops; /**< backend of this context */
+	int async_fd;        /**< pollable (POLLIN) when an async event waits */
+	uint32_t generation; /**< device generation this context belongs to */
+	uint8_t nb_ports;    /**< physical ports (1 or 2) */
+	char name[64];       /**< device name it was opened with */
+};
+
+/** A protection domain (ibv_pd). */
+struct mlx4r_hw_pd {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	uint32_t pdn;             /**< PD number */
+};
+
+/** A memory region (ibv_mr). */
+struct mlx4r_hw_mr {
+	struct mlx4r_hw_pd *pd; /**< owner */
+	void *addr;             /**< start of the registered range */
+	size_t length;          /**< length of the registered range */
+	uint32_t lkey;          /**< host order; store rte_cpu_to_be_32(lkey) */
+	uint32_t access;        /**< enum ibv_access_flags */
+};
+
+/** A completion queue (ibv_cq). */
+struct mlx4r_hw_cq {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	uint32_t cqn;             /**< CQ number */
+	uint32_t cqe;             /**< usable entries (>= the requested) */
+};
+
+/** Kinds of QP the seam creates. */
+enum mlx4r_hw_qp_kind {
+	MLX4R_HW_QP_RAW_TX, /**< IBV_QPT_RAW_PACKET with a send queue */
+	MLX4R_HW_QP_RSS,    /**< receive hash QP over an indirection table */
+};
+
+/** A queue pair (ibv_qp). */
+struct mlx4r_hw_qp {
+	struct mlx4r_hw_ctx *ctx;   /**< owner */
+	uint32_t qpn;               /**< QP number (24 bits) */
+	enum mlx4r_hw_qp_kind kind; /**< raw Tx or RSS */
+	enum ibv_qp_state state;    /**< last state set by modify_qp (or a
+				     *   QP_FATAL); WQE errors show as
+				     *   error CQEs, not here */
+	void *user_context;         /**< for the driver, never touched */
+};
+
+/** A receive work queue (ibv_wq). */
+struct mlx4r_hw_wq {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	uint32_t wq_num;          /**< WQ number (24 bits) */
+	enum ibv_wq_state state;  /**< last state set by modify_wq */
+	void *user_context;       /**< for the driver, never touched */
+};
+
+/** An RSS indirection table (ibv_rwq_ind_table). */
+struct mlx4r_hw_ind_table {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	uint32_t ind_tbl_num;     /**< table number */
+	uint32_t log_size;        /**< log2 of the number of entries */
+};
+
+/** A steering rule (ibv_flow). */
+struct mlx4r_hw_flow {
+	struct mlx4r_hw_qp *qp; /**< destination */
+	uint32_t handle;        /**< rule number */
+};
+
+/** Attributes of a raw-packet Tx QP (ibv_qp_init_attr, reduced). */
+struct mlx4r_hw_qp_attr {
+	struct mlx4r_hw_cq *send_cq; /**< completions of the SQ */
+	struct ibv_qp_cap cap;       /**< max_send_wr/max_send_sge in, out */
+};
+
+/** Attributes of a receive WQ (ibv_wq_init_attr, reduced). */
+struct mlx4r_hw_wq_attr {
+	struct mlx4r_hw_cq *cq; /**< completions of the WQ */
+	uint32_t max_wr;        /**< WQEs, rounded up to a power of two */
+	uint32_t max_sge;       /**< data segments per WQE, rounded up too */
+	uint32_t create_flags;  /**< enum ibv_wq_flags (none supported yet) */
+};
+
+/** An asynchronous event (ibv_async_event with seam handles). */
+struct mlx4r_hw_async_event {
+	union {
+		struct mlx4r_hw_cq *cq; /**< IBV_EVENT_CQ_ERR */
+		struct mlx4r_hw_qp *qp; /**< IBV_EVENT_QP_FATAL, ... */
+		struct mlx4r_hw_wq *wq; /**< IBV_EVENT_WQ_FATAL */
+		int port_num;           /**< IBV_EVENT_PORT_ACTIVE/ERR */
+	} element;
+	enum ibv_event_type event_type; /**< what happened */
+};
+
+/** Optional per-port hardware counters. */
+struct mlx4r_hw_port_counters {
+	uint64_t rx_missed;  /**< frames dropped for lack of receive WQEs */
+	uint64_t rx_dropped; /**< frames no steering rule accepted */
+	uint64_t rx_errors;  /**< receive errors (length, protection) */
+	uint64_t tx_dropped; /**< frames sent while the link was down */
+};
+
+/**
+ * The per-burst hook of a queue. fn is NULL on hardware; otherwise the
+ * datapath calls fn(arg) once per burst (see the file comment).
+ */
+struct mlx4r_hw_hook {
+	void (*fn)(void *arg); /**< NULL on hardware */
+	void *arg;             /**< passed to fn */
+};
+
+/**
+ * The operations of a backend. Use the mlx4r_hw_*() wrappers below rather
+ * than the table itself. Every pointer must be set unless noted.
+ */
+struct mlx4r_hw_ops {
+	const char *name; /**< "emu", "verbs" */
+
+	/**
+	 * Open a device (ibv_open_device). Sets up the async fd.
+	 * @return 0, -ENODEV (no such device), -EIO (device in error or
+	 *   failing to come back), -ENOMEM.
+	 */
+	int (*open_device)(const char *name, struct mlx4r_hw_ctx **out);
+	/**
+	 * Close a context (ibv_close_device); destroys what is left. Always
+	 * succeeds, also after a catastrophic error.
+	 */
+	int (*close_device)(struct mlx4r_hw_ctx *ctx);
+	/** ibv_query_device. @return 0, -EIO. */
+	int (*query_device)(struct mlx4r_hw_ctx *ctx,
+			    struct ibv_device_attr *attr);
+	/**
+	 * ibv_query_port; port numbers start at 1. state follows the link
+	 * (IBV_PORT_ACTIVE / IBV_PORT_DOWN), link_layer is
+	 * IBV_LINK_LAYER_ETHERNET. @return 0, -EINVAL (bad port), -EIO.
+	 */
+	int (*query_port)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  struct ibv_port_attr *attr);
+	/** MAC address of a port (netdev on hardware). @return 0, -EINVAL. */
+	int (*port_mac)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			uint8_t mac[6]);
+	/**
+	 * Port counters; may be NULL (the wrapper returns -ENOTSUP).
+	 * @return 0, -EINVAL, -EIO.
+	 */
+	int (*port_counters)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			     struct mlx4r_hw_port_counters *c);
+
+	/** ibv_alloc_pd. @return 0, -ENOMEM, -EIO. */
+	int (*alloc_pd)(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out);
+	/** ibv_dealloc_pd. @return 0, -EBUSY (MRs or QPs left). */
+	int (*dealloc_pd)(struct mlx4r_hw_pd *pd);
+	/**
+	 * ibv_reg_mr. access: IBV_ACCESS_LOCAL_WRITE is needed for memory
+	 * the device writes (receive buffers).
+	 * @return 0, -EINVAL (NULL/empty range, unknown flags), -ENOMEM,
+	 *   -EIO.
+	 */
+	int (*reg_mr)(struct mlx4r_hw_pd *pd, void *addr, size_t length,
+		      uint32_t access, struct mlx4r_hw_mr **out);
+	/** ibv_dereg_mr. @return 0. */
+	int (*dereg_mr)(struct mlx4r_hw_mr *mr);
+
+	/**
+	 * ibv_create_cq: at least @p cqe entries, rounded up to a power of
+	 * two; every entry starts hardware-owned.
+	 * @return 0, -EINVAL (cqe 0 or above the device maximum), -ENOMEM,
+	 *   -EIO.
+	 */
+	int (*create_cq)(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+			 struct mlx4r_hw_cq **out);
+	/** ibv_destroy_cq. @return 0, -EBUSY (a QP or WQ uses it). */
+	int (*destroy_cq)(struct mlx4r_hw_cq *cq);
+	/**
+	 * The CQ's view (mlx4dv_init_obj MLX4DV_OBJ_CQ): buffer, cqe_cnt,
+	 * cqe_size (32 or 64; a 64-byte entry holds its CQE in the second
+	 * half), set_ci_db. @return 0.
+	 */
+	int (*cq_view)(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv);
+
+	/**
+	 * ibv_create_qp(IBV_QPT_RAW_PACKET) with a send queue only; the QP
+	 * starts in IBV_QPS_RESET. cap.max_send_wr is rounded up to a power
+	 * of two of TXBBs; cap is updated with what was granted.
+	 * @return 0, -EINVAL (no CQ, CQ already in use, caps too large),
+	 *   -ENOMEM, -EIO.
+	 */
+	int (*create_qp)(struct mlx4r_hw_pd *pd, struct mlx4r_hw_qp_attr *attr,
+			 struct mlx4r_hw_qp **out);
+	/**
+	 * ibv_create_qp_ex with rx_hash_conf: a receive hash QP spreading
+	 * frames over @p ind by Toeplitz hash. conf->rx_hash_function must
+	 * be IBV_RX_HASH_FUNC_TOEPLITZ, key_len 40; fields_mask takes
+	 * IBV_RX_HASH_{SRC,DST}_{IPV4,IPV6} and _PORT_{TCP,UDP} (0 = every
+	 * frame to entry 0).
+	 * @return 0, -EINVAL, -EOPNOTSUPP (other fields), -ENOMEM, -EIO.
+	 */
+	int (*create_rss_qp)(struct mlx4r_hw_pd *pd,
+			     struct mlx4r_hw_ind_table *ind,
+			     const struct ibv_rx_hash_conf *conf,
+			     struct mlx4r_hw_qp **out);
+	/**
+	 * ibv_modify_qp: attr_mask must hold IBV_QP_STATE; IBV_QP_PORT is
+	 * required for RESET->INIT of a Tx QP. Valid moves: RESET->INIT,
+	 * INIT->INIT, INIT->RTR, RTR->RTS, RTS->RTS, any->RESET, any->ERR.
+	 * RESET empties the queue (indexes back to 0); INIT stamps every
+	 * TXBB invalid.
+	 * @return 0, -EINVAL (invalid move or attribute), -EIO.
+	 */
+	int (*modify_qp)(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
+			 int attr_mask);
+	/** ibv_destroy_qp. @return 0, -EBUSY (flows attached). */
+	int (*destroy_qp)(struct mlx4r_hw_qp *qp);
+	/**
+	 * The Tx QP's view (MLX4DV_OBJ_QP): SQ at buf.buf + sq.offset,
+	 * sq.wqe_cnt TXBBs of 1 << sq.wqe_shift bytes, sdb and doorbell_qpn;
+	 * plus the Tx hook. @return 0, -EINVAL (not a Tx QP).
+	 */
+	int (*qp_view)(struct mlx4r_hw_qp *qp, struct mlx4dv_qp *dv,
+		       struct mlx4r_hw_hook *hook);
+
+	/**
+	 * ibv_create_wq(IBV_WQT_RQ), starts in IBV_WQS_RESET.
+	 * @return 0, -EINVAL (no CQ, CQ in use, sizes), -EOPNOTSUPP (flags),
+	 *   -ENOMEM, -EIO.
+	 */
+	int (*create_wq)(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
+			 struct mlx4r_hw_wq **out);
+	/**
+	 * ibv_modify_wq: RESET->RDY, RDY->RDY, any->ERR, any->RESET (which
+	 * empties the queue). @return 0, -EINVAL, -EIO.
+	 */
+	int (*modify_wq)(struct mlx4r_hw_wq *wq, enum ibv_wq_state state);
+	/** ibv_destroy_wq. @return 0, -EBUSY (in an indirection table). */
+	int (*destroy_wq)(struct mlx4r_hw_wq *wq);
+	/**
+	 * The WQ's view (MLX4DV_OBJ_RWQ): rq.wqe_cnt WQEs of
+	 * 1 << rq.wqe_shift bytes (max_sge data segments; unused ones carry
+	 * lkey MLX4_INVALID_LKEY), rdb; plus the Rx hook. @return 0.
+	 */
+	int (*wq_view)(struct mlx4r_hw_wq *wq, struct mlx4dv_rwq *dv,
+		       struct mlx4r_hw_hook *hook);
+
+	/**
+	 * ibv_create_rwq_ind_table over 1 << log_size entries.
+	 * @return 0, -EINVAL (size, NULL WQ), -ENOMEM, -EIO.
+	 */
+	int (*create_ind_table)(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
+				struct mlx4r_hw_wq *const *wqs,
+				struct mlx4r_hw_ind_table **out);
+	/** ibv_destroy_rwq_ind_table. @return 0, -EBUSY (a QP uses it). */
+	int (*destroy_ind_table)(struct mlx4r_hw_ind_table *ind);
+
+	/**
+	 * ibv_create_flow: @p attr is followed by attr->num_of_specs specs
+	 * (IBV_FLOW_SPEC_ETH, _IPV4, _TCP, _UDP), as in verbs. attr->type
+	 * IBV_FLOW_ATTR_NORMAL (match), IBV_FLOW_ATTR_ALL_DEFAULT
+	 * (promiscuous), IBV_FLOW_ATTR_MC_DEFAULT (all-multicast).
+	 * @return 0, -EINVAL (port, sizes), -EOPNOTSUPP (spec or type),
+	 *   -ENOMEM, -EIO.
+	 */
+	int (*create_flow)(struct mlx4r_hw_qp *qp, struct ibv_flow_attr *attr,
+			   struct mlx4r_hw_flow **out);
+	/** ibv_destroy_flow. @return 0. */
+	int (*destroy_flow)(struct mlx4r_hw_flow *flow);
+
+	/**
+	 * ibv_get_async_event, never blocking: poll ctx->async_fd for POLLIN.
+	 * @return 0, -EAGAIN (nothing pending).
+	 */
+	int (*get_async_event)(struct mlx4r_hw_ctx *ctx,
+			       struct mlx4r_hw_async_event *ev);
+	/** ibv_ack_async_event. */
+	void (*ack_async_event)(struct mlx4r_hw_ctx *ctx,
+				struct mlx4r_hw_async_event *ev);
+};
+
+/** The emulated ConnectX-3 (drivers/net/mlx4r/emu). */
+extern const struct mlx4r_hw_ops mlx4r_hw_emu_ops;
+#ifdef MLX4R_HAVE_VERBS
+/** rdma-core (libibverbs + mlx4dv). */
+extern const struct mlx4r_hw_ops mlx4r_hw_verbs_ops;
+#endif
+
+/**
+ * Select a backend by name ("emu", "verbs").
+ * @return the backend, or NULL if it is unknown or not built.
+ */
+static inline const struct mlx4r_hw_ops *
+mlx4r_hw_backend(const char *name)
+{
+	static const struct mlx4r_hw_ops *const backends[] = {
+		&mlx4r_hw_emu_ops,
+#ifdef MLX4R_HAVE_VERBS
+		&mlx4r_hw_verbs_ops,
+#endif
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+/*
+ * Wrappers: dispatch through the owner context's backend.
+ */
+
+static inline int
+mlx4r_hw_open_device(const struct mlx4r_hw_ops *ops, const char *name,
+		     struct mlx4r_hw_ctx **out)
+{
+	return ops->open_device(name, out);
+}
+
+static inline int
+mlx4r_hw_close_device(struct mlx4r_hw_ctx *ctx)
+{
+	return ctx->ops->close_device(ctx);
+}
+
+static inline int
+mlx4r_hw_query_device(struct mlx4r_hw_ctx *ctx, struct ibv_device_attr *a)
+{
+	return ctx->ops->query_device(ctx, a);
+}
+
+static inline int
+mlx4r_hw_query_port(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		    struct ibv_port_attr *a)
+{
+	return ctx->ops->query_port(ctx, port, a);
+}
+
+static inline int
+mlx4r_hw_port_mac(struct mlx4r_hw_ctx *ctx, uint8_t port, uint8_t mac[6])
+{
+	return ctx->ops->port_mac(ctx, port, mac);
+}
+
+static inline int
+mlx4r_hw_port_counters(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       struct mlx4r_hw_port_counters *c)
+{
+	if (ctx->ops->port_counters == NULL)
+		return -ENOTSUP;
+	return ctx->ops->port_counters(ctx, port, c);
+}
+
+static inline int
+mlx4r_hw_alloc_pd(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out)
+{
+	return ctx->ops->alloc_pd(ctx, out);
+}
+
+static inline int
+mlx4r_hw_dealloc_pd(struct mlx4r_hw_pd *pd)
+{
+	return pd->ctx->ops->dealloc_pd(pd);
+}
+
+static inline int
+mlx4r_hw_reg_mr(struct mlx4r_hw_pd *pd, void *addr, size_t len,
+		uint32_t access, struct mlx4r_hw_mr **out)
+{
+	return pd->ctx->ops->reg_mr(pd, addr, len, access, out);
+}
+
+static inline int
+mlx4r_hw_dereg_mr(struct mlx4r_hw_mr *mr)
+{
+	return mr->pd->ctx->ops->dereg_mr(mr);
+}
+
+static inline int
+mlx4r_hw_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		   struct mlx4r_hw_cq **out)
+{
+	return ctx->ops->create_cq(ctx, cqe, out);
+}
+
+static inline int
+mlx4r_hw_destroy_cq(struct mlx4r_hw_cq *cq)
+{
+	return cq->ctx->ops->destroy_cq(cq);
+}
+
+static inline int
+mlx4r_hw_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
+{
+	return cq->ctx->ops->cq_view(cq, dv);
+}
+
+static inline int
+mlx4r_hw_create_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_qp_attr *attr,
+		   struct mlx4r_hw_qp **out)
+{
+	return pd->ctx->ops->create_qp(pd, attr, out);
+}
+
+static inline int
+mlx4r_hw_create_rss_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_ind_table *ind,
+		       const struct ibv_rx_hash_conf *conf,
+		       struct mlx4r_hw_qp **out)
+{
+	return pd->ctx->ops->create_rss_qp(pd, ind, conf, out);
+}
+
+static inline int
+mlx4r_hw_modify_qp(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
+		   int attr_mask)
+{
+	return qp->ctx->ops->modify_qp(qp, attr, attr_mask);
+}
+
+static inline int
+mlx4r_hw_destroy_qp(struct mlx4r_hw_qp *qp)
+{
+	return qp->ctx->ops->destroy_qp(qp);
+}
+
+static inline int
+mlx4r_hw_qp_view(struct mlx4r_hw_qp *qp, struct mlx4dv_qp *dv,
+		 struct mlx4r_hw_hook *hook)
+{
+	return qp->ctx->ops->qp_view(qp, dv, hook);
+}
+
+static inline int
+mlx4r_hw_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
+		   struct mlx4r_hw_wq **out)
+{
+	return pd->ctx->ops->create_wq(pd, attr, out);
+}
+
+static inline int
+mlx4r_hw_modify_wq(struct mlx4r_hw_wq *wq, enum ibv_wq_state state)
+{
+	return wq->ctx->ops->modify_wq(wq, state);
+}
+
+static inline int
+mlx4r_hw_destroy_wq(struct mlx4r_hw_wq *wq)
+{
+	return wq->ctx->ops->destroy_wq(wq);
+}
+
+static inline int
+mlx4r_hw_wq_view(struct mlx4r_hw_wq *wq, struct mlx4dv_rwq *dv,
+		 struct mlx4r_hw_hook *hook)
+{
+	return wq->ctx->ops->wq_view(wq, dv, hook);
+}
+
+static inline int
+mlx4r_hw_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
+			  struct mlx4r_hw_wq *const *wqs,
+			  struct mlx4r_hw_ind_table **out)
+{
+	return ctx->ops->create_ind_table(ctx, log_size, wqs, out);
+}
+
+static inline int
+mlx4r_hw_destroy_ind_table(struct mlx4r_hw_ind_table *ind)
+{
+	return ind->ctx->ops->destroy_ind_table(ind);
+}
+
+static inline int
+mlx4r_hw_create_flow(struct mlx4r_hw_qp *qp, struct ibv_flow_attr *attr,
+		     struct mlx4r_hw_flow **out)
+{
+	return qp->ctx->ops->create_flow(qp, attr, out);
+}
+
+static inline int
+mlx4r_hw_destroy_flow(struct mlx4r_hw_flow *flow)
+{
+	return flow->qp->ctx->ops->destroy_flow(flow);
+}
+
+static inline int
+mlx4r_hw_get_async_event(struct mlx4r_hw_ctx *ctx,
+			 struct mlx4r_hw_async_event *ev)
+{
+	return ctx->ops->get_async_event(ctx, ev);
+}
+
+static inline void
+mlx4r_hw_ack_async_event(struct mlx4r_hw_ctx *ctx,
+			 struct mlx4r_hw_async_event *ev)
+{
+	ctx->ops->ack_async_event(ctx, ev);
+}
+
+/**
+ * Call a queue's hook if it has one (the datapath's only concession to
+ * emulation: one predictable branch per burst on hardware).
+ */
+static inline void
+mlx4r_hw_hook_call(const struct mlx4r_hw_hook *hook)
+{
+	if (hook->fn != NULL)
+		hook->fn(hook->arg);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLX4R_HW_H */
