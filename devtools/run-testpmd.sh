@@ -3,8 +3,9 @@
 # Copyright(c) 2026 The mlx4r authors
 #
 # The main job until the forwarding application exists: stock dpdk-testpmd
-# forwarding (io mode) between the two cross-connected ports of one emulated
-# ConnectX-3, for a few seconds, then its statistics.
+# forwarding (io mode) between the two ports of one emulated ConnectX-3 whose
+# wires are the built-in traffic generator + checker (the default), for a
+# few seconds, then its port statistics and the driver's xstats.
 #   devtools/run-testpmd.sh [seconds]
 set -euo pipefail
 
@@ -24,10 +25,11 @@ plugin_dir=$build/drivers/net/mlx4r
 cd /
 {
 	echo "set fwd io"
-	echo "start tx_first"
+	echo "start"
 	sleep "$seconds"
 	echo "stop"
 	echo "show port stats all"
+	echo "show port xstats all"
 	echo "quit"
 } | LD_LIBRARY_PATH=$plugin_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
 	stdbuf -oL dpdk-testpmd -l 0-1 --no-huge -m 1024 --no-pci \

@@ -187,6 +187,21 @@ test_bad_devargs(void)
 		"backend=foo",
 		"backend=",
 		"ports=2,bogus",
+		"wire=foo",
+		"wire=",
+		"wire3=none",
+		"wire2=none",
+		"wire=xconnect",
+		"ports=2,wire1=xconnect",
+		"wire=tap:an_interface_name_too_long",
+		"gen_size=10",
+		"gen_size=100000",
+		"gen_flows=0",
+		"gen_flows=5000",
+		"gen_rate=fast",
+		"max_queues=0",
+		"max_queues=17",
+		"wire=none,wire=gen",
 	};
 	unsigned int i;
 
@@ -208,6 +223,15 @@ test_bad_devargs(void)
 	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
 					  "ports=2,backend=emu"),
 			    "valid devargs refused");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
+			"ports=2,wire=gen,wire2=loopback,gen_rate=1000000,"
+			"gen_size=128,gen_flows2=16,max_queues=4"),
+			"valid per-port devargs refused");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
+					  "ports=2,wire=xconnect"),
+			    "xconnect refused");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
 	return check_clean();
 }

@@ -117,8 +117,8 @@ def case_testpmd_probe(env):
     expect_in(out, "Max possible RX queues: 16")
     expect_in(out, "Max possible TX queues: 16")
     expect_in(out, "Maximum configurable length of RX packet: %d" % (9600 + 14 + 4 + 8))
-    expect(re.search(r"MAC address: 02:C9:00:", out, re.I) is not None,
-           "locally administered MAC 02:c9:00:...")
+    expect(re.search(r"MAC address: 00:02:C9:", out, re.I) is not None,
+           "the device's MAC under Mellanox's OUI 00:02:c9")
 
 
 def case_testpmd_bad_devarg(env):
@@ -139,7 +139,7 @@ def case_testpmd_bad_devarg(env):
 def case_testpmd_two_ports_forward(env):
     # tx_first: every port sends 4 bursts of 32 before rxonly forwarding
     # starts; the ports are cross-connected, so each receives the other's.
-    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+    rc, out = env.testpmd(["net_mlx4r0,ports=2,wire=xconnect"], [
         "set fwd rxonly",
         "start tx_first 4",
         "show port stats all",
@@ -153,6 +153,27 @@ def case_testpmd_two_ports_forward(env):
            "accumulated RX-packets equals 2 x 128 (saw %s)" % rx)
     expect(len(tx) > 0 and max(tx) == 256,
            "accumulated TX-packets equals 2 x 128 (saw %s)" % tx)
+
+
+def case_testpmd_generator_forward(env):
+    # The default wire is the built-in generator + checker: io forwarding
+    # between the two ports moves traffic out of the box, as with net_null.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "set fwd io",
+        "start",
+        "show port stats all",
+        "stop",
+        "show port xstats 0",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect_in(out, "Port 1: ", "second port created")
+    rx = field_values(out, "RX-packets")
+    tx = field_values(out, "TX-packets")
+    expect(len(rx) > 0 and max(rx) > 1000,
+           "generated frames received (RX-packets %s)" % rx)
+    expect(len(tx) > 0 and max(tx) > 1000,
+           "and forwarded (TX-packets %s)" % tx)
+    expect_in(out, "rx_missed_errors", "xstats listed")
 
 
 def case_testpmd_port_stop_start(env):

@@ -9,9 +9,11 @@
  * Private definitions shared by the files of the driver.
  *
  * One vdev instance ("net_mlx4r0") is one HCA: the *device core*
- * (struct mlx4r_dev) owns what the ports share, and each physical port is
- * an ethdev whose private data is a struct mlx4r_port, a client of the
- * device core.
+ * (struct mlx4r_dev) owns the hardware context, the PD, the registered
+ * memory and the async-event handler the ports share, and each physical
+ * port is an ethdev whose private data is a struct mlx4r_port, a client of
+ * the device core. Everything the driver asks of the device goes through
+ * the hardware seam (mlx4r_hw.h).
  */
 
 #include <stdbool.h>
@@ -20,9 +22,12 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_log.h>
-#include <rte_ring.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
 #include <ethdev_driver.h>
+
+#include "mlx4r_hw.h"
 
 #define MLX4R_DRIVER_NAME net_mlx4r
 
@@ -38,8 +43,33 @@
 #define MLX4R_MAX_MTU 9600
 #define MLX4R_MAX_RX_PKTLEN (MLX4R_MAX_MTU + RTE_ETHER_HDR_LEN + \
 			     RTE_ETHER_CRC_LEN + 2 * 4 /* two VLAN tags */)
-/* Size of the placeholder wire of each port (frames in flight). */
-#define MLX4R_WIRE_SIZE 4096
+/* Largest number of segments of a Tx frame / of an Rx WQE. */
+#define MLX4R_MAX_TX_SEGS 15
+#define MLX4R_MAX_RX_SEGS 16
+/* Entries of the RSS redirection table (the device's indirection table). */
+#define MLX4R_RETA_SIZE 64
+#define MLX4R_RSS_KEY_LEN 40
+/* Marker of a missing lkey. */
+#define MLX4R_NO_LKEY UINT32_MAX
+/* Memory ranges a device core registers (one MR per mempool chunk). */
+#define MLX4R_MR_MAX 256
+/* Per-queue cache of recently used memory ranges. */
+#define MLX4R_MR_CACHE 8
+/* MAC addresses a port filters on (index 0 is the default one). */
+#define MLX4R_MAX_MAC 16
+/* Flow rules of a port: MACs + broadcast + promiscuous + all-multicast. */
+#define MLX4R_MAX_FLOWS (MLX4R_MAX_MAC + 3)
+
+#define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
+			    RTE_ETH_RSS_FRAG_IPV4 | \
+			    RTE_ETH_RSS_NONFRAG_IPV4_OTHER | \
+			    RTE_ETH_RSS_NONFRAG_IPV4_TCP | \
+			    RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
+			    RTE_ETH_RSS_IPV6 | \
+			    RTE_ETH_RSS_FRAG_IPV6 | \
+			    RTE_ETH_RSS_NONFRAG_IPV6_OTHER | \
+			    RTE_ETH_RSS_NONFRAG_IPV6_TCP | \
+			    RTE_ETH_RSS_NONFRAG_IPV6_UDP)
 
 extern int mlx4r_logtype;
 extern int mlx4r_logtype_init;
@@ -59,35 +89,143 @@ enum mlx4r_backend {
 	MLX4R_BACKEND_VERBS, /**< real hardware through rdma-core */
 };
 
+/** What the port of an emulated device is cabled to (devarg wire). */
+enum mlx4r_wire {
+	MLX4R_WIRE_GEN,      /**< built-in generator + checker (default) */
+	MLX4R_WIRE_XCONNECT, /**< the other port of the HCA */
+	MLX4R_WIRE_LOOPBACK, /**< the port itself */
+	MLX4R_WIRE_TAP,      /**< a TAP interface of the kernel */
+	MLX4R_WIRE_NONE,     /**< nothing: frames sent are dropped */
+};
+
+/** Per-port devargs of the emulated device. */
+struct mlx4r_port_args {
+	enum mlx4r_wire wire;  /**< wire / wire<N> */
+	char tap_name[16];     /**< wire=tap:<name> (IFNAMSIZ) */
+	uint64_t gen_rate;     /**< gen_rate: frames per second, 0: max */
+	uint16_t gen_size;     /**< gen_size: frame bytes without FCS */
+	uint16_t gen_flows;    /**< gen_flows: flows of the generator */
+};
+
 /** Parsed devargs of one vdev instance. */
 struct mlx4r_args {
 	unsigned int nb_ports;       /**< ports=1|2 */
 	enum mlx4r_backend backend;  /**< backend=emu|verbs */
+	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
+	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
 };
 
 struct mlx4r_port;
+struct mlx4r_dev;
 
-/** Receive queue. Fields the burst touches come first. */
+/** One registered memory range (a mempool chunk). */
+struct mlx4r_mr_range {
+	uintptr_t start;   /**< first byte */
+	uintptr_t end;     /**< one past the last byte */
+	uint32_t lkey_be;  /**< lkey, big-endian as the WQE wants it */
+};
+
+/** A queue's cache of the registered ranges it used last. */
+struct mlx4r_mr_cache {
+	struct mlx4r_mr_range e[MLX4R_MR_CACHE]; /**< recent ranges */
+	uint32_t next;           /**< next entry to replace */
+	struct mlx4r_dev *dev;   /**< device table to look up on a miss */
+};
+
+/*
+ * Quiescence (ARCHITECTURE.md): each queue has a single-writer marker
+ * in_burst, set by the polling lcore for the duration of a burst, and a
+ * flag barred, set by the control thread that wants the queue quiescent.
+ * The burst sets in_burst, then (compiler barrier only) reads barred; it
+ * clears in_burst with a release store on exit. The control side (reset
+ * issue) sets barred, issues membarrier(PRIVATE_EXPEDITED) as the fence of
+ * both sides, then waits until in_burst reads 0. No atomic RMW, no fence
+ * in the burst.
+ */
+
+/** Receive queue: a receive WQ and its CQ. Burst fields first. */
 struct mlx4r_rxq {
-	struct rte_ring *wire;     /**< frames arriving on the port */
-	struct rte_mempool *mp;    /**< pool the queue was set up with */
+	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
+	volatile uint8_t barred;   /**< set by the control path: refuse */
+	uint8_t sges_log;          /**< log2 of data segments per WQE */
+	uint8_t csum;              /**< report checksum flags in ol_flags */
+	uint16_t port_id;          /**< ethdev port, for mbuf->port */
+	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
+	uint32_t rq_ci;            /**< WQEs consumed (free-running) */
+	uint32_t cq_ci;            /**< CQ consumer index (free-running) */
+	uint32_t wqe_mask;         /**< WQEs in the WQ - 1 */
+	uint32_t cqe_mask;         /**< CQ entries - 1 */
+	uint32_t cqe_cnt;          /**< CQ entries (wrap parity bit) */
+	uint32_t cqe_shift;        /**< log2 of the CQ entry size */
+	uint32_t seg_first_len;    /**< bytes of the first segment */
+	uint32_t seg_len;          /**< bytes of the other segments */
+	uint8_t *wqes;             /**< the WQ buffer */
+	uint32_t wqe_shift;        /**< log2 of the WQE size */
+	struct mlx4r_mr_cache mr;  /**< lkeys of the buffers it posts */
+	uint8_t *cqes;             /**< the CQ buffer */
+	volatile uint32_t *rq_db;  /**< RQ doorbell record */
+	volatile uint32_t *cq_db;  /**< CQ doorbell record (set_ci) */
+	struct rte_mbuf **elts;    /**< posted mbufs, sges per WQE */
+	struct rte_mempool *mp;    /**< pool of the receive buffers */
+	struct mlx4r_hw_hook hook; /**< per-burst hook (NULL on hardware) */
 	uint64_t ipackets;         /**< frames received (single writer) */
 	uint64_t ibytes;           /**< bytes received (single writer) */
+	uint64_t ierrors;          /**< error CQEs (single writer) */
+	uint64_t rx_nombuf;        /**< frames dropped: no mbuf to repost */
+	uint64_t refused;          /**< bursts refused while barred */
+	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
+	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
+	struct mlx4r_hw_wq *wq;    /**< WQ (NULL while stopped) */
+	uint32_t nb_wqe;           /**< WQEs granted */
+	uint32_t sges;             /**< data segments per WQE */
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
+	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_RX_OFFLOAD_* of the queue */
 } __rte_cache_aligned;
 
-/** Transmit queue. Fields the burst touches come first. */
+/** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
 struct mlx4r_txq {
-	struct rte_ring *wire;     /**< where frames go; NULL: no peer */
+	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
+	volatile uint8_t barred;   /**< set by the control path: refuse */
+	uint8_t loopback;          /**< force loopback bit for every WQE */
+	uint8_t csum;              /**< checksum offloads enabled */
+	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
+	uint32_t sq_ci;            /**< TXBBs completed (free-running) */
+	uint32_t txbb_cnt;         /**< TXBBs in the SQ (power of two) */
+	uint32_t txbb_max;         /**< TXBBs that may be outstanding */
+	uint32_t comp_thresh;      /**< TXBBs between completion requests */
+	uint32_t comp_pending;     /**< TXBBs posted since the last request */
+	uint32_t cq_ci;            /**< CQ consumer index (free-running) */
+	uint32_t cqe_mask;         /**< CQ entries - 1 */
+	uint32_t cqe_cnt;          /**< CQ entries (wrap parity bit) */
+	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
+	uint16_t cqe_shift;        /**< log2 of the CQ entry size */
+	uint32_t sig_pi;           /**< completion requests made */
+	uint32_t sig_ci;           /**< completion requests answered */
+	uint32_t sig_mask;         /**< entries of sig[] - 1 */
+	uint32_t doorbell_qpn;     /**< send doorbell value (big-endian) */
+	uint8_t *sq;               /**< the SQ buffer (TXBBs) */
+	uint8_t *cqes;             /**< the CQ buffer */
+	volatile uint32_t *sdb;    /**< send doorbell (UAR + 0x14) */
+	volatile uint32_t *cq_db;  /**< CQ doorbell record (set_ci) */
+	uint32_t *sig;             /**< sq_pi after each requested WQE */
+	struct rte_mbuf **elts;    /**< mbuf of the WQE at each first TXBB */
+	struct mlx4r_mr_cache mr;  /**< lkeys of the memory it sends */
+	struct mlx4r_hw_hook hook; /**< per-burst hook (NULL on hardware) */
 	uint64_t opackets;         /**< frames sent (single writer) */
 	uint64_t obytes;           /**< bytes sent (single writer) */
-	uint64_t oerrors;          /**< frames the wire refused */
+	uint64_t oerrors;          /**< frames refused or error CQEs */
+	uint64_t mr_miss;          /**< frames from unregistered memory */
+	uint64_t refused;          /**< bursts refused while barred */
+	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
+	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
+	struct mlx4r_hw_qp *qp;    /**< raw QP (NULL while stopped) */
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
+	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
 } __rte_cache_aligned;
 
@@ -97,8 +235,15 @@ struct mlx4r_port {
 	struct rte_eth_dev *eth_dev;  /**< its ethdev */
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
-	struct rte_ring *wire;        /**< frames arriving (dev->wire[i]) */
 	struct rte_ether_addr mac;    /**< permanent address of the port */
+	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
+	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
+	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /**< steering rules */
+	unsigned int nb_flows;        /**< rules in flows[] */
+	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
+	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
+	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -108,24 +253,72 @@ struct mlx4r_dev {
 	int socket_id;                   /**< NUMA node of the vdev */
 	unsigned int nb_live_ports;      /**< ports not yet closed */
 	struct mlx4r_port *ports[MLX4R_MAX_PORTS]; /**< NULL once closed */
+	const struct mlx4r_hw_ops *ops;  /**< backend */
+	struct mlx4r_hw_ctx *ctx;        /**< device context */
+	struct mlx4r_hw_pd *pd;          /**< protection domain */
+	bool emu_owned;                  /**< the emulated device is ours */
+	struct rte_intr_handle *intr;    /**< async event fd */
 	/**
-	 * Placeholder wire of each port until the emulated device lands:
-	 * owned by the core so that a peer's Tx queue never outlives it.
+	 * Taken by the async event handler (EAL interrupt thread) while it
+	 * uses ports[], and by a closing port while it leaves ports[].
 	 */
-	struct rte_ring *wire[MLX4R_MAX_PORTS];
+	rte_spinlock_t ev_lock;
+	/**
+	 * Registered memory. Entries are only appended (control path) and
+	 * published by a release store of nb_mr; bursts read them after an
+	 * acquire load, without a lock. They go at close only.
+	 */
+	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
+	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
+	uint32_t nb_mr;                  /**< entries published */
 };
 
 /* mlx4r_ethdev.c */
 extern const struct eth_dev_ops mlx4r_dev_ops;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
+void mlx4r_port_link_event(struct mlx4r_port *port);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
-struct rte_ring *mlx4r_tx_destination(struct mlx4r_port *port);
+uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr);
+void mlx4r_txq_complete(struct mlx4r_txq *txq);
+
+/* mlx4r_rxq.c */
+int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
+			 uint16_t nb_desc, unsigned int socket,
+			 const struct rte_eth_rxconf *conf,
+			 struct rte_mempool *mp);
+void mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx);
+int mlx4r_rxq_start(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_stop(struct mlx4r_rxq *rxq);
+uint16_t mlx4r_round_desc(uint16_t nb_desc);
+
+/* mlx4r_txq.c */
+int mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
+			 uint16_t nb_desc, unsigned int socket,
+			 const struct rte_eth_txconf *conf);
+void mlx4r_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx);
+int mlx4r_txq_start(struct mlx4r_txq *txq);
+void mlx4r_txq_stop(struct mlx4r_txq *txq);
+
+/* mlx4r_mr.c */
+int mlx4r_mr_register_mempool(struct mlx4r_dev *dev, struct rte_mempool *mp);
+void mlx4r_mr_register_all(struct mlx4r_dev *dev);
+void mlx4r_mr_release_all(struct mlx4r_dev *dev);
+int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
+		  struct mlx4r_mr_range *out);
+
+/* mlx4r_flow.c */
+int mlx4r_rss_start(struct mlx4r_port *port);
+void mlx4r_rss_stop(struct mlx4r_port *port);
+int mlx4r_flow_sync(struct mlx4r_port *port);
+void mlx4r_flow_flush(struct mlx4r_port *port);
+uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
 
 /* mlx4r_probe.c */
 void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
+int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
 
 /** The port behind an ethdev of this driver. */
 static inline struct mlx4r_port *

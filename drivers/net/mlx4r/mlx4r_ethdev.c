@@ -3,9 +3,10 @@
  */
 
 /*
- * ethdev control operations of a port: information, configuration, queue
- * set-up and release, start/stop, link, promiscuous/all-multicast, MAC,
- * MTU, statistics, close.
+ * ethdev control operations of a port: information, configuration, start/
+ * stop, link, promiscuous/all-multicast, MAC addresses, MTU, statistics
+ * and extended statistics, RSS, packet types, close. Queue set-up and
+ * release live in mlx4r_rxq.c / mlx4r_txq.c, steering in mlx4r_flow.c.
  */
 
 #include <errno.h>
@@ -19,23 +20,25 @@
 
 #include "mlx4r.h"
 
-/* Descriptor counts are rounded up to a power of two, as mlx4 rings are. */
-static uint16_t
-mlx4r_round_desc(uint16_t nb_desc)
-{
-	if (nb_desc == 0)
-		nb_desc = MLX4R_DEFAULT_DESC;
-	nb_desc = RTE_MAX(nb_desc, (uint16_t)MLX4R_MIN_DESC);
-	return rte_align32pow2(nb_desc);
-}
+/* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
+static const uint8_t mlx4r_rss_key_default[MLX4R_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+	0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
 
 static int
 mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 		    struct rte_eth_dev_info *info)
 {
-	info->max_mac_addrs = 1;
-	info->max_rx_queues = MLX4R_MAX_QUEUES;
-	info->max_tx_queues = MLX4R_MAX_QUEUES;
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	unsigned int q = port->dev->args.max_queues;
+
+	info->max_mac_addrs = MLX4R_MAX_MAC;
+	info->max_rx_queues = q;
+	info->max_tx_queues = q;
 	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
 	info->max_rx_pktlen = MLX4R_MAX_RX_PKTLEN;
 	info->min_mtu = MLX4R_MIN_MTU;
@@ -46,149 +49,178 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 		.nb_align = 1,
 	};
 	info->tx_desc_lim = info->rx_desc_lim;
+	info->tx_desc_lim.nb_seg_max = MLX4R_MAX_TX_SEGS;
+	info->tx_desc_lim.nb_mtu_seg_max = MLX4R_MAX_TX_SEGS;
 	info->default_rxportconf.ring_size = MLX4R_DEFAULT_DESC;
 	info->default_txportconf.ring_size = MLX4R_DEFAULT_DESC;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER |
+				RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+				RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+				RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	info->rx_queue_offload_capa = info->rx_offload_capa;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+				RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+				RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	info->tx_queue_offload_capa = info->tx_offload_capa;
+	info->reta_size = MLX4R_RETA_SIZE;
+	info->hash_key_size = MLX4R_RSS_KEY_LEN;
+	info->flow_type_rss_offloads = MLX4R_RSS_OFFLOADS;
 	info->speed_capa = RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_10G;
 	info->if_index = 0;
 	info->dev_capa = 0;
-	RTE_SET_USED(eth_dev);
 	return 0;
 }
 
 static int
 mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 {
-	const struct rte_eth_conf *conf = &eth_dev->data->dev_conf;
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_eth_dev_data *data = eth_dev->data;
+	const struct rte_eth_conf *conf = &data->dev_conf;
+	const struct rte_eth_rss_conf *rss = &conf->rx_adv_conf.rss_conf;
+	unsigned int i;
 
 	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_NONE &&
 	    conf->rxmode.mq_mode != RTE_ETH_MQ_RX_RSS) {
 		DRV_LOG(ERR, "port %u: Rx multi-queue mode %d not supported",
-			eth_dev->data->port_id, conf->rxmode.mq_mode);
+			data->port_id, conf->rxmode.mq_mode);
 		return -EINVAL;
 	}
 	if (conf->lpbk_mode > 1) {
 		DRV_LOG(ERR, "port %u: loopback mode %u not supported (0 or 1)",
-			eth_dev->data->port_id, conf->lpbk_mode);
+			data->port_id, conf->lpbk_mode);
 		return -EINVAL;
 	}
+	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN) {
+		DRV_LOG(ERR, "port %u: RSS key of %u bytes, %u expected",
+			data->port_id, rss->rss_key_len, MLX4R_RSS_KEY_LEN);
+		return -EINVAL;
+	}
+	memcpy(port->rss_key, rss->rss_key != NULL ? rss->rss_key :
+	       mlx4r_rss_key_default, MLX4R_RSS_KEY_LEN);
+	port->rss_hf = rss->rss_hf & MLX4R_RSS_OFFLOADS;
+	if (conf->rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && port->rss_hf == 0)
+		port->rss_hf = MLX4R_RSS_OFFLOADS;
+	/* default RETA: queues round-robin */
+	for (i = 0; i < MLX4R_RETA_SIZE; i++)
+		port->reta[i] = data->nb_rx_queues == 0 ? 0 :
+				i % data->nb_rx_queues;
 	return 0;
+}
+
+/* Stop and start the port's device objects. */
+static void
+mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	uint16_t i;
+
+	mlx4r_rss_stop(port);
+	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
+		if (eth_dev->data->rx_queues[i] != NULL)
+			mlx4r_rxq_stop(eth_dev->data->rx_queues[i]);
+	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
+		if (eth_dev->data->tx_queues[i] != NULL)
+			mlx4r_txq_stop(eth_dev->data->tx_queues[i]);
 }
 
 static void
-mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 {
-	rte_free(eth_dev->data->rx_queues[idx]);
-	eth_dev->data->rx_queues[idx] = NULL;
-}
+	struct ibv_port_attr pa;
 
-static void
-mlx4r_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
-{
-	rte_free(eth_dev->data->tx_queues[idx]);
-	eth_dev->data->tx_queues[idx] = NULL;
-}
-
-static int
-mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
-		     uint16_t nb_desc, unsigned int socket,
-		     const struct rte_eth_rxconf *conf, struct rte_mempool *mp)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_rxq *rxq;
-
-	if (mp == NULL) {
-		DRV_LOG(ERR, "port %u Rx queue %u: no mempool",
-			eth_dev->data->port_id, idx);
-		return -EINVAL;
-	}
-	/* ethdev released any previous queue at this index already */
-	rxq = rte_zmalloc_socket("mlx4r_rxq", sizeof(*rxq),
-				 RTE_CACHE_LINE_SIZE, socket);
-	if (rxq == NULL) {
-		DRV_LOG(ERR, "port %u Rx queue %u: out of memory",
-			eth_dev->data->port_id, idx);
-		return -ENOMEM;
-	}
-	rxq->wire = port->wire;
-	rxq->mp = mp;
-	rxq->port = port;
-	rxq->queue_id = idx;
-	rxq->nb_desc = mlx4r_round_desc(nb_desc);
-	rxq->offloads = conf->offloads | eth_dev->data->dev_conf.rxmode.offloads;
-	eth_dev->data->rx_queues[idx] = rxq;
-	return 0;
-}
-
-static int
-mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
-		     uint16_t nb_desc, unsigned int socket,
-		     const struct rte_eth_txconf *conf)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_txq *txq;
-
-	txq = rte_zmalloc_socket("mlx4r_txq", sizeof(*txq),
-				 RTE_CACHE_LINE_SIZE, socket);
-	if (txq == NULL) {
-		DRV_LOG(ERR, "port %u Tx queue %u: out of memory",
-			eth_dev->data->port_id, idx);
-		return -ENOMEM;
-	}
-	txq->port = port;
-	txq->queue_id = idx;
-	txq->nb_desc = mlx4r_round_desc(nb_desc);
-	txq->offloads = conf->offloads | eth_dev->data->dev_conf.txmode.offloads;
-	eth_dev->data->tx_queues[idx] = txq;
-	return 0;
+	memset(link, 0, sizeof(*link));
+	link->link_speed = RTE_ETH_SPEED_NUM_40G;
+	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	link->link_autoneg = RTE_ETH_LINK_AUTONEG;
+	if (port->started && port->dev->ctx != NULL &&
+	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) == 0 &&
+	    pa.state == IBV_PORT_ACTIVE)
+		link->link_status = RTE_ETH_LINK_UP;
+	if (link->link_status == RTE_ETH_LINK_DOWN)
+		link->link_speed = RTE_ETH_SPEED_NUM_NONE;
 }
 
 static int
 mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct rte_ring *dest = mlx4r_tx_destination(port);
+	struct rte_eth_dev_data *data = eth_dev->data;
+	struct rte_eth_link link;
 	uint16_t i;
+	int ret = 0;
 
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
-
-		txq->wire = dest;
-		eth_dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	if (port->started)
+		return 0;
+	if (data->nb_rx_queues == 0 || data->nb_tx_queues == 0 ||
+	    data->rx_queues[0] == NULL) {
+		DRV_LOG(ERR, "port %u: set up the queues first", data->port_id);
+		return -EINVAL;
 	}
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		eth_dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	/* so that Tx takes mbufs of every pool that exists now */
+	mlx4r_mr_register_all(port->dev);
+	for (i = 0; i < data->nb_rx_queues && ret == 0; i++) {
+		if (data->rx_queues[i] == NULL) {
+			DRV_LOG(ERR, "port %u: Rx queue %u not set up",
+				data->port_id, i);
+			ret = -EINVAL;
+		} else {
+			ret = mlx4r_rxq_start(data->rx_queues[i]);
+		}
+	}
+	for (i = 0; i < data->nb_tx_queues && ret == 0; i++) {
+		if (data->tx_queues[i] == NULL) {
+			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
+				data->port_id, i);
+			ret = -EINVAL;
+		} else {
+			ret = mlx4r_txq_start(data->tx_queues[i]);
+		}
+	}
+	if (ret == 0)
+		ret = mlx4r_rss_start(port);
+	if (ret == 0)
+		ret = mlx4r_dev_lpbk(port, data->dev_conf.lpbk_mode != 0);
+	if (ret < 0) {
+		mlx4r_port_hw_stop(eth_dev);
+		return ret;
+	}
+	for (i = 0; i < data->nb_tx_queues; i++)
+		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (i = 0; i < data->nb_rx_queues; i++)
+		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	port->started = true;
-	eth_dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
+	mlx4r_link_read(port, &link);
+	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
-}
-
-/* Free the frames still on a port's wire (nobody will receive them). */
-static void
-mlx4r_wire_flush(struct rte_ring *wire)
-{
-	struct rte_mbuf *m[32];
-	unsigned int n;
-
-	while ((n = rte_ring_dequeue_burst(wire, (void **)m, RTE_DIM(m),
-					   NULL)) > 0)
-		rte_pktmbuf_free_bulk(m, n);
 }
 
 static int
 mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_eth_link link;
 	uint16_t i;
 
+	if (!port->started)
+		return 0;
+	/*
+	 * ethdev already pointed the fast-path ops at its dummy bursts; the
+	 * application must not poll a port it stops (ethdev's rule). The
+	 * reset issue adds the barred/in_burst handshake here.
+	 */
 	port->started = false;
-	eth_dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	mlx4r_dev_lpbk(port, false);
+	mlx4r_port_hw_stop(eth_dev);
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
 		eth_dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
 		eth_dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
-	mlx4r_wire_flush(port->wire);
+	mlx4r_link_read(port, &link);
+	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
 }
 
@@ -200,11 +232,11 @@ mlx4r_port_close(struct rte_eth_dev *eth_dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	mlx4r_dev_stop(eth_dev);
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
 		mlx4r_rx_queue_release(eth_dev, i);
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
 		mlx4r_tx_queue_release(eth_dev, i);
-	mlx4r_wire_flush(port->wire);
 	mlx4r_dev_port_closed(port->dev, port);
 	/* ethdev frees dev_private and mac_addrs on release */
 	return 0;
@@ -213,64 +245,155 @@ mlx4r_port_close(struct rte_eth_dev *eth_dev)
 static int
 mlx4r_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
 {
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct rte_eth_link link = eth_dev->data->dev_link;
+	struct rte_eth_link link;
 
 	RTE_SET_USED(wait_to_complete);
-	link.link_status = port->started ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	mlx4r_link_read(mlx4r_port_of(eth_dev), &link);
 	return rte_eth_linkstatus_set(eth_dev, &link);
 }
 
-/* The placeholder wire filters nothing: these only record the mode. */
+/* Called by the device core on a port event of the device. */
+void
+mlx4r_port_link_event(struct mlx4r_port *port)
+{
+	struct rte_eth_dev *eth_dev = port->eth_dev;
+	struct rte_eth_link link;
+
+	mlx4r_link_read(port, &link);
+	/* rte_eth_linkstatus_set() returns 0 when the link changed */
+	if (rte_eth_linkstatus_set(eth_dev, &link) == 0 &&
+	    eth_dev->data->dev_conf.intr_conf.lsc)
+		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
+					     NULL);
+}
+
+/* ethdev updates data->promiscuous/all_multicast around these. */
+static int
+mlx4r_filter_changed(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	if (!port->started)
+		return 0;
+	return mlx4r_flow_sync(port);
+}
+
 static int
 mlx4r_promiscuous_enable(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
-	return 0;
+	int ret;
+
+	eth_dev->data->promiscuous = 1;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->promiscuous = 0;
+	return ret;
 }
 
 static int
 mlx4r_promiscuous_disable(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
-	return 0;
+	int ret;
+
+	eth_dev->data->promiscuous = 0;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->promiscuous = 1;
+	return ret;
 }
 
 static int
 mlx4r_allmulticast_enable(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
-	return 0;
+	int ret;
+
+	eth_dev->data->all_multicast = 1;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->all_multicast = 0;
+	return ret;
 }
 
 static int
 mlx4r_allmulticast_disable(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
-	return 0;
+	int ret;
+
+	eth_dev->data->all_multicast = 0;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->all_multicast = 1;
+	return ret;
 }
 
 static int
 mlx4r_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *addr)
 {
-	/* ethdev has validated the address and copies it to mac_addrs[0] */
-	RTE_SET_USED(eth_dev);
-	RTE_SET_USED(addr);
-	return 0;
+	struct rte_ether_addr old = eth_dev->data->mac_addrs[0];
+	int ret;
+
+	/* ethdev copies the address to mac_addrs[0] after this returns */
+	eth_dev->data->mac_addrs[0] = *addr;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->mac_addrs[0] = old;
+	return ret;
+}
+
+static int
+mlx4r_mac_addr_add(struct rte_eth_dev *eth_dev, struct rte_ether_addr *addr,
+		   uint32_t index, uint32_t vmdq)
+{
+	struct rte_ether_addr old = eth_dev->data->mac_addrs[index];
+	int ret;
+
+	RTE_SET_USED(vmdq);
+	eth_dev->data->mac_addrs[index] = *addr;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0)
+		eth_dev->data->mac_addrs[index] = old;
+	return ret;
+}
+
+static void
+mlx4r_mac_addr_remove(struct rte_eth_dev *eth_dev, uint32_t index)
+{
+	/* ethdev zeroes mac_addrs[index] after this returns */
+	memset(&eth_dev->data->mac_addrs[index], 0,
+	       sizeof(eth_dev->data->mac_addrs[index]));
+	if (mlx4r_filter_changed(eth_dev) < 0)
+		DRV_LOG(ERR, "port %u: steering rules not rebuilt",
+			eth_dev->data->port_id);
 }
 
 static int
 mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
-	/* ethdev has checked min_mtu/max_mtu and stores the new value */
-	RTE_SET_USED(eth_dev);
-	RTE_SET_USED(mtu);
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	uint32_t frame = mtu + RTE_ETHER_HDR_LEN + 2 * 4;
+	uint16_t i;
+
+	/* a running queue's WQEs are sized: the frame must fit them */
+	if (!port->started)
+		return 0;
+	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
+		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
+
+		if (rxq->seg_first_len + (rxq->sges - 1) * rxq->seg_len <
+		    frame) {
+			DRV_LOG(ERR, "port %u: MTU %u needs larger Rx WQEs; stop the port first",
+				eth_dev->data->port_id, mtu);
+			return -EBUSY;
+		}
+	}
 	return 0;
 }
 
 static int
 mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 {
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_port_counters c;
 	uint16_t i;
 
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
@@ -280,9 +403,12 @@ mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 			continue;
 		stats->ipackets += rxq->ipackets;
 		stats->ibytes += rxq->ibytes;
+		stats->ierrors += rxq->ierrors;
+		stats->rx_nombuf += rxq->rx_nombuf;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_ipackets[i] = rxq->ipackets;
 			stats->q_ibytes[i] = rxq->ibytes;
+			stats->q_errors[i] = rxq->ierrors;
 		}
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
@@ -296,15 +422,17 @@ mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[i] = txq->opackets;
 			stats->q_obytes[i] = txq->obytes;
-			stats->q_errors[i] = txq->oerrors;
 		}
 	}
+	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0)
+		stats->imissed = c.rx_missed - port->cnt_base.rx_missed;
 	return 0;
 }
 
 static int
 mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 {
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	uint16_t i;
 
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
@@ -313,6 +441,8 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		if (rxq != NULL) {
 			rxq->ipackets = 0;
 			rxq->ibytes = 0;
+			rxq->ierrors = 0;
+			rxq->rx_nombuf = 0;
 		}
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
@@ -322,9 +452,210 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 			txq->opackets = 0;
 			txq->obytes = 0;
 			txq->oerrors = 0;
+			txq->mr_miss = 0;
 		}
 	}
+	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
+				   &port->cnt_base) < 0)
+		memset(&port->cnt_base, 0, sizeof(port->cnt_base));
 	return 0;
+}
+
+/* Extended statistics: the device's port counters, then driver counters. */
+static const char * const mlx4r_xstat_names[] = {
+	"rx_missed_errors",
+	"rx_steering_dropped",
+	"rx_device_errors",
+	"tx_link_down_dropped",
+	"rx_mbuf_allocation_errors",
+	"tx_unregistered_memory_dropped",
+	"rx_refused_bursts",
+	"tx_refused_bursts",
+};
+
+static int
+mlx4r_xstats_get_names(struct rte_eth_dev *eth_dev,
+		       struct rte_eth_xstat_name *names, unsigned int size)
+{
+	unsigned int i;
+
+	RTE_SET_USED(eth_dev);
+	if (names == NULL || size < RTE_DIM(mlx4r_xstat_names))
+		return RTE_DIM(mlx4r_xstat_names);
+	for (i = 0; i < RTE_DIM(mlx4r_xstat_names); i++)
+		strlcpy(names[i].name, mlx4r_xstat_names[i],
+			sizeof(names[i].name));
+	return RTE_DIM(mlx4r_xstat_names);
+}
+
+static int
+mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
+		 unsigned int n)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_port_counters c;
+	uint64_t v[RTE_DIM(mlx4r_xstat_names)];
+	unsigned int i;
+
+	if (xs == NULL || n < RTE_DIM(v))
+		return RTE_DIM(v);
+	memset(v, 0, sizeof(v));
+	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0) {
+		v[0] = c.rx_missed - port->cnt_base.rx_missed;
+		v[1] = c.rx_dropped - port->cnt_base.rx_dropped;
+		v[2] = c.rx_errors - port->cnt_base.rx_errors;
+		v[3] = c.tx_dropped - port->cnt_base.tx_dropped;
+	}
+	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
+		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
+
+		if (rxq != NULL) {
+			v[4] += rxq->rx_nombuf;
+			v[6] += rxq->refused;
+		}
+	}
+	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
+		const struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
+
+		if (txq != NULL) {
+			v[5] += txq->mr_miss;
+			v[7] += txq->refused;
+		}
+	}
+	for (i = 0; i < RTE_DIM(v); i++) {
+		xs[i].id = i;
+		xs[i].value = v[i];
+	}
+	return RTE_DIM(v);
+}
+
+static int
+mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->refused = 0;
+	}
+	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
+		struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
+
+		if (txq != NULL)
+			txq->refused = 0;
+	}
+	return mlx4r_stats_reset(eth_dev);
+}
+
+/* Rebuild the RSS objects of a running port after a RETA or key change. */
+static int
+mlx4r_rss_changed(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	if (!port->started)
+		return 0;
+	mlx4r_rss_stop(port);
+	return mlx4r_rss_start(port);
+}
+
+static int
+mlx4r_reta_update(struct rte_eth_dev *eth_dev,
+		  struct rte_eth_rss_reta_entry64 *conf, uint16_t size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	uint16_t reta[MLX4R_RETA_SIZE];
+	unsigned int i;
+
+	if (size != MLX4R_RETA_SIZE)
+		return -EINVAL;
+	memcpy(reta, port->reta, sizeof(reta));
+	for (i = 0; i < size; i++) {
+		const struct rte_eth_rss_reta_entry64 *g =
+			&conf[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (!(g->mask & (1ULL << b)))
+			continue;
+		if (g->reta[b] >= eth_dev->data->nb_rx_queues)
+			return -EINVAL;
+		reta[i] = g->reta[b];
+	}
+	memcpy(port->reta, reta, sizeof(reta));
+	return mlx4r_rss_changed(eth_dev);
+}
+
+static int
+mlx4r_reta_query(struct rte_eth_dev *eth_dev,
+		 struct rte_eth_rss_reta_entry64 *conf, uint16_t size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	unsigned int i;
+
+	if (size != MLX4R_RETA_SIZE)
+		return -EINVAL;
+	for (i = 0; i < size; i++) {
+		struct rte_eth_rss_reta_entry64 *g =
+			&conf[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (g->mask & (1ULL << b))
+			g->reta[b] = port->reta[i];
+	}
+	return 0;
+}
+
+static int
+mlx4r_rss_hash_update(struct rte_eth_dev *eth_dev,
+		      struct rte_eth_rss_conf *rss)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN)
+		return -EINVAL;
+	if (rss->rss_hf & ~MLX4R_RSS_OFFLOADS)
+		return -EINVAL;
+	if (rss->rss_key != NULL)
+		memcpy(port->rss_key, rss->rss_key, MLX4R_RSS_KEY_LEN);
+	port->rss_hf = rss->rss_hf;
+	return mlx4r_rss_changed(eth_dev);
+}
+
+static int
+mlx4r_rss_hash_conf_get(struct rte_eth_dev *eth_dev,
+			struct rte_eth_rss_conf *rss)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	if (rss->rss_key != NULL) {
+		if (rss->rss_key_len < MLX4R_RSS_KEY_LEN)
+			return -EINVAL;
+		memcpy(rss->rss_key, port->rss_key, MLX4R_RSS_KEY_LEN);
+	}
+	rss->rss_key_len = MLX4R_RSS_KEY_LEN;
+	rss->rss_hf = port->rss_hf;
+	return 0;
+}
+
+static const uint32_t *
+mlx4r_dev_supported_ptypes_get(struct rte_eth_dev *eth_dev)
+{
+	static const uint32_t ptypes[] = {
+		RTE_PTYPE_L2_ETHER,
+		RTE_PTYPE_L3_IPV4,
+		RTE_PTYPE_L3_IPV4_EXT,
+		RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+		RTE_PTYPE_L4_FRAG,
+		RTE_PTYPE_L4_TCP,
+		RTE_PTYPE_L4_UDP,
+		RTE_PTYPE_L4_NONFRAG,
+		RTE_PTYPE_UNKNOWN,
+	};
+
+	RTE_SET_USED(eth_dev);
+	return ptypes;
 }
 
 static void
@@ -336,7 +667,7 @@ mlx4r_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t idx,
 	qinfo->mp = rxq->mp;
 	qinfo->nb_desc = rxq->nb_desc;
 	qinfo->conf.offloads = rxq->offloads;
-	qinfo->scattered_rx = eth_dev->data->scattered_rx;
+	qinfo->scattered_rx = rxq->sges > 1;
 }
 
 static void
@@ -355,15 +686,25 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.dev_stop = mlx4r_dev_stop,
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
+	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
 	.link_update = mlx4r_link_update,
 	.promiscuous_enable = mlx4r_promiscuous_enable,
 	.promiscuous_disable = mlx4r_promiscuous_disable,
 	.allmulticast_enable = mlx4r_allmulticast_enable,
 	.allmulticast_disable = mlx4r_allmulticast_disable,
 	.mac_addr_set = mlx4r_mac_addr_set,
+	.mac_addr_add = mlx4r_mac_addr_add,
+	.mac_addr_remove = mlx4r_mac_addr_remove,
 	.mtu_set = mlx4r_mtu_set,
 	.stats_get = mlx4r_stats_get,
 	.stats_reset = mlx4r_stats_reset,
+	.xstats_get = mlx4r_xstats_get,
+	.xstats_get_names = mlx4r_xstats_get_names,
+	.xstats_reset = mlx4r_xstats_reset,
+	.reta_update = mlx4r_reta_update,
+	.reta_query = mlx4r_reta_query,
+	.rss_hash_update = mlx4r_rss_hash_update,
+	.rss_hash_conf_get = mlx4r_rss_hash_conf_get,
 	.rx_queue_setup = mlx4r_rx_queue_setup,
 	.rx_queue_release = mlx4r_rx_queue_release,
 	.tx_queue_setup = mlx4r_tx_queue_setup,

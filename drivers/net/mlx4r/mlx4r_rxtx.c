@@ -3,70 +3,423 @@
  */
 
 /*
- * Fast path. Until the emulated device is in place, a port's wire is a
- * ring: a Tx queue puts frames on the wire of its destination port (itself
- * in loopback mode, the other port of the HCA otherwise) and Rx queues take
- * them off their own port's wire. A one-port HCA without loopback has
- * nothing on the other end of its cable: frames leave and are freed.
+ * Fast path: Rx and Tx bursts in the real mlx4 formats of rdma-core's
+ * mlx4dv.h, the same bytes on hardware and on the emulated device.
+ *
+ * Tx: a frame is one WQE of ceil((1 + segments) / 4) 64-byte TXBBs: a
+ * control segment then one data segment per mbuf segment, written modulo
+ * the SQ size, the owner word last after a write barrier. A completion is
+ * requested every comp_thresh = min(64, SQ/4) TXBBs; sig[] remembers the
+ * producer index after each requesting WQE, so that each CQE releases
+ * everything up to it: mbufs are freed in bulk and their TXBBs stamped
+ * invalid. One send doorbell (and the backend's hook) per burst.
+ *
+ * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
+ * headroom). A CQE gives the frame length; the segments it filled are
+ * chained into the returned mbuf and replaced by mbufs allocated in bulk
+ * for the whole burst; when the pool is empty the frames of the burst are
+ * dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell record
+ * and one CQ doorbell record update per burst.
+ *
+ * Both bursts start with the quiescence marker of mlx4r.h: no atomic
+ * read-modify-write, no fence; the barriers here are the ones the device
+ * format needs (compiler barriers on x86 except the one before the send
+ * doorbell).
  */
 
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_io.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include "mlx4r.h"
 
-struct rte_ring *
-mlx4r_tx_destination(struct mlx4r_port *port)
-{
-	const struct mlx4r_dev *dev = port->dev;
-	const struct rte_eth_conf *conf = &port->eth_dev->data->dev_conf;
+/* Most frames handled by one Rx burst call. */
+#define MLX4R_RX_BURST_MAX 64
+/* Mbufs freed by one rte_pktmbuf_free_bulk() call on Tx completion. */
+#define MLX4R_TX_FREE_BULK 64
 
-	if (conf->lpbk_mode != 0)
-		return port->wire;
-	if (dev->args.nb_ports == 2)
-		return dev->wire[port->port_num == 1 ? 1 : 0];
-	return NULL;
+/* Enter a burst: mark the queue busy, then check the bar. */
+#define MLX4R_BURST_ENTER(q) do { \
+	(q)->in_burst = 1; \
+	/* the store above is ordered before the load below by the membarrier \
+	 * the control side issues after setting barred (see mlx4r.h) */ \
+	rte_compiler_barrier(); \
+} while (0)
+
+/* Leave a burst: whoever sees 0 also sees every access the burst made. */
+#define MLX4R_BURST_LEAVE(q) \
+	__atomic_store_n(&(q)->in_burst, 0, __ATOMIC_RELEASE)
+
+static __rte_always_inline struct mlx4_cqe *
+mlx4r_cqe_get(uint8_t *cqes, uint32_t ci, uint32_t mask, uint32_t shift,
+	      uint32_t off)
+{
+	return (struct mlx4_cqe *)(cqes + ((size_t)(ci & mask) << shift) + off);
+}
+
+/* A CQE belongs to software when its owner bit is the wrap parity of ci. */
+static __rte_always_inline int
+mlx4r_cqe_sw_owned(const struct mlx4_cqe *cqe, uint32_t ci, uint32_t cnt)
+{
+	return !(cqe->owner_sr_opcode & MLX4_CQE_OWNER_MASK) == !(ci & cnt);
+}
+
+static __rte_always_inline uint32_t
+mlx4r_rx_ptype(uint32_t st)
+{
+	uint32_t pt = RTE_PTYPE_L2_ETHER;
+
+	if (st & MLX4R_CQE_STATUS_IPV4)
+		pt |= (st & MLX4R_CQE_STATUS_IPV4OPT) ?
+		      RTE_PTYPE_L3_IPV4_EXT : RTE_PTYPE_L3_IPV4;
+	else if (st & MLX4R_CQE_STATUS_IPV6)
+		pt |= RTE_PTYPE_L3_IPV6_EXT_UNKNOWN;
+	else
+		return pt;
+	if (st & (MLX4R_CQE_STATUS_IPV4F | MLX4R_CQE_STATUS_IPV6F))
+		pt |= RTE_PTYPE_L4_FRAG;
+	else if (st & MLX4R_CQE_STATUS_TCP)
+		pt |= RTE_PTYPE_L4_TCP;
+	else if (st & MLX4R_CQE_STATUS_UDP)
+		pt |= RTE_PTYPE_L4_UDP;
+	else
+		pt |= RTE_PTYPE_L4_NONFRAG;
+	return pt;
+}
+
+static __rte_always_inline uint64_t
+mlx4r_rx_csum(uint32_t st, uint32_t pt)
+{
+	uint64_t f = 0;
+
+	if ((pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4 ||
+	    (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4_EXT)
+		f |= (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) ?
+		     RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP ||
+	    (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP)
+		f |= (st & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
+		     RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	return f;
+}
+
+/* Point data segment j of Rx WQE w at mbuf m. */
+static __rte_always_inline void
+mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
+		  struct rte_mbuf *m)
+{
+	struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
+		(rxq->wqes + ((size_t)w << rxq->wqe_shift)) + j;
+	uint32_t off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
+
+	m->data_off = off;
+	/* the pool was registered at set-up: the lookup cannot miss */
+	d->lkey = mlx4r_mr_lookup(&rxq->mr, (uintptr_t)m->buf_addr);
+	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
 }
 
 uint16_t
 mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct mlx4r_rxq *rxq = q;
+	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX * MLX4R_MAX_RX_SEGS];
+	uint32_t len[MLX4R_RX_BURST_MAX];
+	uint32_t status[MLX4R_RX_BURST_MAX];
+	uint8_t nseg[MLX4R_RX_BURST_MAX];
+	uint32_t ci = rxq->cq_ci;
+	uint32_t nb, i, j, k, need = 0, got = 0;
 	uint64_t bytes = 0;
-	unsigned int i, got;
+	bool refill;
 
-	got = rte_ring_mc_dequeue_burst(rxq->wire, (void **)pkts, n, NULL);
-	for (i = 0; i < got; i++) {
-		pkts[i]->port = rxq->port->eth_dev->data->port_id;
-		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	MLX4R_BURST_ENTER(rxq);
+	if (unlikely(rxq->barred)) {
+		rxq->refused++;
+		MLX4R_BURST_LEAVE(rxq);
+		return 0;
 	}
+	mlx4r_hw_hook_call(&rxq->hook);
+	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
+	/* collect the completed WQEs, in order */
+	for (nb = 0; nb < n; nb++) {
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, ci,
+						     rxq->cqe_mask,
+						     rxq->cqe_shift,
+						     rxq->cqe_off);
+		uint32_t l;
+
+		if (!mlx4r_cqe_sw_owned(cqe, ci, rxq->cqe_cnt))
+			break;
+		/* read the body only after the owner byte said it is ours */
+		rte_io_rmb();
+		ci++;
+		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+			     MLX4_CQE_OPCODE_ERROR)) {
+			nseg[nb] = 0; /* dropped, buffers stay posted */
+			continue;
+		}
+		l = rte_be_to_cpu_32(cqe->byte_cnt);
+		len[nb] = l;
+		status[nb] = rte_be_to_cpu_32(cqe->status);
+		if (l <= rxq->seg_first_len)
+			nseg[nb] = 1;
+		else
+			nseg[nb] = 1 + (l - rxq->seg_first_len +
+					rxq->seg_len - 1) / rxq->seg_len;
+		need += nseg[nb];
+	}
+	if (nb == 0)
+		goto out;
+	refill = rte_pktmbuf_alloc_bulk(rxq->mp, repl, need) == 0;
+	k = 0;
+	for (i = 0; i < nb; i++) {
+		uint32_t w = rxq->rq_ci & rxq->wqe_mask;
+		struct rte_mbuf **e = &rxq->elts[w << rxq->sges_log];
+		struct rte_mbuf *head, *prev;
+		uint32_t left, pt;
+
+		rxq->rq_ci++;
+		if (nseg[i] == 0) {
+			rxq->ierrors++;
+			continue;
+		}
+		if (!refill) {
+			rxq->rx_nombuf++;
+			continue;
+		}
+		head = e[0];
+		left = len[i];
+		prev = NULL;
+		for (j = 0; j < nseg[i]; j++) {
+			struct rte_mbuf *s = e[j];
+			uint32_t cap = j == 0 ? rxq->seg_first_len :
+					       rxq->seg_len;
+
+			s->data_len = RTE_MIN(left, cap);
+			left -= s->data_len;
+			if (prev != NULL)
+				prev->next = s;
+			prev = s;
+			e[j] = repl[k++];
+			mlx4r_rx_post_seg(rxq, w, j, e[j]);
+		}
+		prev->next = NULL;
+		head->nb_segs = nseg[i];
+		head->pkt_len = len[i];
+		head->port = rxq->port_id;
+		pt = mlx4r_rx_ptype(status[i]);
+		head->packet_type = pt;
+		head->ol_flags = rxq->csum ? mlx4r_rx_csum(status[i], pt) : 0;
+		bytes += len[i];
+		pkts[got++] = head;
+	}
+	/* the WQEs are rewritten before the device may see them again */
+	rte_io_wmb();
+	*rxq->rq_db = rte_cpu_to_be_32((rxq->rq_ci + rxq->wqe_mask + 1) &
+				       0xffff);
+	*rxq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
+	rxq->cq_ci = ci;
 	rxq->ipackets += got;
 	rxq->ibytes += bytes;
+out:
+	MLX4R_BURST_LEAVE(rxq);
 	return got;
+}
+
+/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
+uint32_t
+mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
+{
+	struct mlx4r_mr_range r;
+	unsigned int i;
+
+	for (i = 0; i < MLX4R_MR_CACHE; i++) {
+		const struct mlx4r_mr_range *c = &mc->e[i];
+
+		if (addr >= c->start && addr < c->end)
+			return c->lkey_be;
+	}
+	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
+		return MLX4R_NO_LKEY;
+	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
+	return r.lkey_be;
+}
+
+/* Owner bit of a WQE starting at TXBB idx: the wrap parity of idx. */
+static __rte_always_inline uint32_t
+mlx4r_txbb_owner(const struct mlx4r_txq *txq, uint32_t idx)
+{
+	return (idx & txq->txbb_cnt) ? MLX4R_WQE_OWNER_BIT : 0;
+}
+
+/* The 16-byte unit u (free-running) of the SQ, modulo its size. */
+static __rte_always_inline struct mlx4_wqe_data_seg *
+mlx4r_tx_dseg(const struct mlx4r_txq *txq, uint32_t u)
+{
+	return (struct mlx4_wqe_data_seg *)
+		(txq->sq + ((size_t)(u & (txq->txbb_cnt * 4 - 1)) << 4));
+}
+
+/* Stamp a freed TXBB invalid for the next round of the ring. */
+static __rte_always_inline void
+mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
+{
+	uint32_t *w = (uint32_t *)(txq->sq + ((size_t)(idx &
+					(txq->txbb_cnt - 1)) << 6));
+
+	*w = rte_cpu_to_be_32(MLX4R_TXBB_STAMP | mlx4r_txbb_owner(txq, idx));
+}
+
+/* Poll the Tx CQ; free what the device is done with. */
+void
+mlx4r_txq_complete(struct mlx4r_txq *txq)
+{
+	struct rte_mbuf *fr[MLX4R_TX_FREE_BULK];
+	uint32_t ci = txq->cq_ci;
+	uint32_t tail = txq->sq_ci;
+	uint32_t idx, nfr = 0;
+
+	for (;;) {
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(txq->cqes, ci,
+						     txq->cqe_mask,
+						     txq->cqe_shift,
+						     txq->cqe_off);
+
+		if (!mlx4r_cqe_sw_owned(cqe, ci, txq->cqe_cnt))
+			break;
+		rte_io_rmb();
+		ci++;
+		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+			     MLX4_CQE_OPCODE_ERROR)) {
+			/* the QP is in error: the queue waits for a restart */
+			txq->oerrors++;
+			continue;
+		}
+		if (txq->sig_ci != txq->sig_pi)
+			tail = txq->sig[txq->sig_ci++ & txq->sig_mask];
+	}
+	if (ci == txq->cq_ci)
+		return;
+	*txq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
+	txq->cq_ci = ci;
+	for (idx = txq->sq_ci; idx != tail; idx++) {
+		struct rte_mbuf **e = &txq->elts[idx & (txq->txbb_cnt - 1)];
+
+		if (*e != NULL) {
+			fr[nfr++] = *e;
+			*e = NULL;
+			if (nfr == RTE_DIM(fr)) {
+				rte_pktmbuf_free_bulk(fr, nfr);
+				nfr = 0;
+			}
+		}
+		mlx4r_txbb_stamp(txq, idx);
+	}
+	txq->sq_ci = tail;
+	if (nfr != 0)
+		rte_pktmbuf_free_bulk(fr, nfr);
 }
 
 uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct mlx4r_txq *txq = q;
+	const uint32_t mask = txq->txbb_cnt - 1;
+	uint32_t lkeys[MLX4R_MAX_TX_SEGS];
+	uint32_t pi = txq->sq_pi;
 	uint64_t bytes = 0;
-	unsigned int i, sent;
+	uint16_t i, sent = 0, posted = 0;
 
-	for (i = 0; i < n; i++)
-		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	if (txq->wire == NULL) {
-		/* no peer: the frames leave the port and are gone */
-		rte_pktmbuf_free_bulk(pkts, n);
-		sent = n;
-	} else {
-		sent = rte_ring_mp_enqueue_burst(txq->wire, (void **)pkts, n,
-						 NULL);
-		/* a full wire is back-pressure: the caller keeps the rest */
-		for (i = sent; i < n; i++)
-			bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+	MLX4R_BURST_ENTER(txq);
+	if (unlikely(txq->barred)) {
+		txq->refused++;
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
 	}
-	txq->opackets += sent;
-	txq->obytes += bytes;
+	mlx4r_txq_complete(txq);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *s;
+		struct mlx4_wqe_ctrl_seg *ctrl;
+		uint32_t ds = 1 + m->nb_segs;
+		uint32_t txbbs = (ds + 3) / 4;
+		uint32_t flags = 0;
+		uint32_t j, u;
+
+		if (unlikely(m->nb_segs > MLX4R_MAX_TX_SEGS)) {
+			txq->oerrors++;
+			rte_pktmbuf_free(m);
+			sent++;
+			continue;
+		}
+		if (pi + txbbs - txq->sq_ci > txq->txbb_max)
+			break; /* ring full: the caller keeps the rest */
+		for (s = m, j = 0; s != NULL; s = s->next, j++) {
+			lkeys[j] = mlx4r_mr_lookup(&txq->mr,
+				rte_pktmbuf_mtod(s, uintptr_t));
+			if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
+				break;
+		}
+		if (unlikely(s != NULL)) {
+			/* not registered memory: the device cannot read it */
+			txq->mr_miss++;
+			txq->oerrors++;
+			rte_pktmbuf_free(m);
+			sent++;
+			continue;
+		}
+		/* data segments, addresses first, byte counts last */
+		for (s = m, j = 0, u = pi * 4 + 1; s != NULL;
+		     s = s->next, j++, u++) {
+			struct mlx4_wqe_data_seg *d = mlx4r_tx_dseg(txq, u);
+
+			d->lkey = lkeys[j];
+			d->addr = rte_cpu_to_be_64(
+				rte_pktmbuf_mtod(s, uintptr_t));
+		}
+		rte_io_wmb();
+		for (s = m, u = pi * 4 + 1; s != NULL; s = s->next, u++)
+			mlx4r_tx_dseg(txq, u)->byte_count =
+				rte_cpu_to_be_32(s->data_len);
+		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
+			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+		if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
+		    RTE_MBUF_F_TX_TCP_CKSUM ||
+		    (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
+		    RTE_MBUF_F_TX_UDP_CKSUM)
+			flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
+		if (txq->loopback)
+			flags |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
+		txq->comp_pending += txbbs;
+		if (txq->comp_pending >= txq->comp_thresh) {
+			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
+			txq->comp_pending = 0;
+			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
+		}
+		ctrl = (struct mlx4_wqe_ctrl_seg *)
+			(txq->sq + ((size_t)(pi & mask) << 6));
+		ctrl->fence_size = ds;
+		ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
+		ctrl->imm = 0;
+		txq->elts[pi & mask] = m;
+		/* the owner word hands the WQE over: write it last */
+		rte_io_wmb();
+		ctrl->owner_opcode = rte_cpu_to_be_32(
+			MLX4_OPCODE_SEND | mlx4r_txbb_owner(txq, pi));
+		pi += txbbs;
+		bytes += m->pkt_len;
+		posted++;
+		sent++;
+	}
+	if (pi != txq->sq_pi) {
+		txq->opackets += posted;
+		txq->obytes += bytes;
+		txq->sq_pi = pi;
+		/* WQEs in memory before the doorbell reaches the device */
+		rte_wmb();
+		rte_write32_relaxed(txq->doorbell_qpn, txq->sdb);
+	}
+	mlx4r_hw_hook_call(&txq->hook);
+	MLX4R_BURST_LEAVE(txq);
 	return sent;
 }

@@ -1,0 +1,940 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The real datapath of net_mlx4r on the emulated ConnectX-3, through the
+ * ethdev API: frames across loopback and cross-connect wires byte for
+ * byte, multi-segment Tx, scattered Rx, RSS spreading by the RETA, MAC
+ * filtering with promiscuous and all-multicast modes, packet types and
+ * checksum flags, Tx checksum offload, descriptor rounding, mbufs back in
+ * their pool after stop and close, the generator wire, missed frames, and
+ * the errors of bad arguments.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+#include <rte_tcp.h>
+
+#include "test.h"
+#include "test_common.h"
+#include "emu/mlx4r_emu.h"
+
+#define NB_MBUF 4095
+#define BURST 32
+#define HCA "net_mlx4r_dp"
+
+static struct rte_mempool *mp;
+static struct rte_mempool *small_mp; /* 256-byte data room */
+static uint16_t p1, p2;
+
+static int
+dp_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("dp_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	small_mp = rte_pktmbuf_pool_create("dp_small_mp", NB_MBUF, 0, 0,
+					   256 + RTE_PKTMBUF_HEADROOM,
+					   SOCKET_ID_ANY);
+	if (mp == NULL || small_mp == NULL)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+dp_teardown(void)
+{
+	rte_mempool_free(mp);
+	rte_mempool_free(small_mp);
+	mp = NULL;
+	small_mp = NULL;
+}
+
+static int
+hca_up(const char *devargs)
+{
+	if (rte_vdev_init(HCA, devargs) != 0)
+		return TEST_FAILED;
+	if (rte_eth_dev_get_port_by_name(HCA, &p1) != 0)
+		return TEST_FAILED;
+	if (rte_eth_dev_get_port_by_name(HCA "_port2", &p2) != 0)
+		p2 = UINT16_MAX;
+	return TEST_SUCCESS;
+}
+
+static int
+hca_loopback(void)
+{
+	return hca_up("wire=loopback");
+}
+
+static int
+hca_xconnect(void)
+{
+	return hca_up("ports=2,wire=xconnect");
+}
+
+static void
+hca_down(void)
+{
+	rte_vdev_uninit(HCA);
+}
+
+/* configure with nrxq/ntxq queues on pool @p pool, then start */
+static int
+port_up_conf(uint16_t port, uint16_t nrxq, uint16_t ntxq,
+	     struct rte_eth_conf *conf, struct rte_mempool *pool,
+	     uint64_t rx_offloads)
+{
+	struct rte_eth_rxconf rxc;
+	uint16_t q;
+
+	memset(&rxc, 0, sizeof(rxc));
+	rxc.offloads = rx_offloads;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, nrxq, ntxq, conf),
+			    "configure port %u", port);
+	for (q = 0; q < nrxq; q++)
+		TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(port, q, 128,
+				SOCKET_ID_ANY, &rxc, pool), "rxq %u", q);
+	for (q = 0; q < ntxq; q++)
+		TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(port, q, 128,
+				SOCKET_ID_ANY, NULL), "txq %u", q);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start port %u", port);
+	return TEST_SUCCESS;
+}
+
+static int
+port_up(uint16_t port)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	return port_up_conf(port, 1, 1, &conf, mp, 0);
+}
+
+/* An Ethernet frame of @p len bytes to @p dst with a pattern seeded by i. */
+static struct rte_mbuf *
+make_frame(const struct rte_ether_addr *dst, uint16_t len, unsigned int i)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eh;
+	uint8_t *p;
+	uint16_t k;
+
+	if (m == NULL || rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eh->dst_addr = *dst;
+	eh->src_addr = (struct rte_ether_addr){
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
+	eh->ether_type = rte_cpu_to_be_16(0x88b5);
+	p = (uint8_t *)(eh + 1);
+	for (k = 0; k < len - sizeof(*eh); k++)
+		p[k] = (uint8_t)(i * 7 + k);
+	return m;
+}
+
+static int
+frames_to(uint16_t port, struct rte_mbuf **m, unsigned int n, uint16_t len)
+{
+	struct rte_ether_addr mac;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(port, &mac), "MAC");
+	for (i = 0; i < n; i++) {
+		m[i] = make_frame(&mac, len, i);
+		TEST_ASSERT_NOT_NULL(m[i], "frame %u", i);
+	}
+	return TEST_SUCCESS;
+}
+
+/* Receive up to @p want frames from queue q, polling a few times. */
+static uint16_t
+rx_some(uint16_t port, uint16_t q, struct rte_mbuf **m, uint16_t want)
+{
+	uint16_t got = 0;
+	int tries;
+
+	for (tries = 0; tries < 16 && got < want; tries++)
+		got += rte_eth_rx_burst(port, q, m + got, want - got);
+	return got;
+}
+
+static uint64_t
+xstat(uint16_t port, const char *name)
+{
+	uint64_t id, v = UINT64_MAX;
+
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
+		rte_eth_xstats_get_by_id(port, &id, &v, 1);
+	return v;
+}
+
+/* Frames of many sizes cross the loopback wire unchanged. */
+static int
+test_loopback_byte_exact(void)
+{
+	static const uint16_t lens[] = { 60, 61, 64, 127, 128, 512, 1000,
+					 1514 };
+	struct rte_mbuf *tx[RTE_DIM(lens)], *rx[RTE_DIM(lens)];
+	struct rte_eth_stats st;
+	struct rte_ether_addr mac;
+	uint64_t bytes = 0;
+	unsigned int i, base = rte_mempool_in_use_count(mp);
+	uint16_t n;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(lens); i++) {
+		tx[i] = make_frame(&mac, lens[i], i);
+		TEST_ASSERT_NOT_NULL(tx[i], "frame");
+		bytes += lens[i];
+	}
+	/* keep a copy of every frame: the driver frees what it sent */
+	{
+		struct rte_mbuf *ref[RTE_DIM(lens)];
+
+		for (i = 0; i < RTE_DIM(lens); i++)
+			ref[i] = make_frame(&mac, lens[i], i);
+		n = rte_eth_tx_burst(p1, 0, tx, RTE_DIM(lens));
+		TEST_ASSERT_EQUAL(n, RTE_DIM(lens), "all sent");
+		n = rx_some(p1, 0, rx, RTE_DIM(lens));
+		TEST_ASSERT_EQUAL(n, RTE_DIM(lens), "all looped back");
+		for (i = 0; i < n; i++) {
+			TEST_ASSERT_EQUAL(rx[i]->port, p1, "mbuf port");
+			TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), lens[i],
+					  "length of frame %u", i);
+			TEST_ASSERT_EQUAL(rx[i]->nb_segs, 1, "one segment");
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(
+				rte_pktmbuf_mtod(rx[i], void *),
+				rte_pktmbuf_mtod(ref[i], void *), lens[i],
+				"content of frame %u", i);
+		}
+		rte_pktmbuf_free_bulk(ref, RTE_DIM(lens));
+	}
+	rte_pktmbuf_free_bulk(rx, n);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.opackets, RTE_DIM(lens), "opackets");
+	TEST_ASSERT_EQUAL_U(st.obytes, bytes, "obytes");
+	TEST_ASSERT_EQUAL_U(st.ipackets, RTE_DIM(lens), "ipackets");
+	TEST_ASSERT_EQUAL_U(st.ibytes, bytes, "ibytes");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base,
+			  "mbufs back in the pool after stop");
+	return TEST_SUCCESS;
+}
+
+/* Many bursts: the Tx ring wraps, completions free every mbuf. */
+static int
+test_ring_wrap_and_completions(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	unsigned int base = rte_mempool_in_use_count(mp);
+	unsigned int round, total = 0;
+	uint16_t n;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	for (round = 0; round < 64; round++) {
+		TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 60 + round),
+				  TEST_SUCCESS, "frames");
+		n = rte_eth_tx_burst(p1, 0, tx, BURST);
+		if (n < BURST)
+			rte_pktmbuf_free_bulk(tx + n, BURST - n);
+		n = rx_some(p1, 0, rx, BURST);
+		total += n;
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(total, 64 * BURST, "every frame came back");
+	/* in use now: posted Rx buffers + Tx frames awaiting completion */
+	TEST_ASSERT(rte_mempool_in_use_count(mp) - base <= 128 + 128,
+		    "no more in use than the rings hold (%u)",
+		    rte_mempool_in_use_count(mp) - base);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
+/* A chain of three segments leaves as one frame. */
+static int
+test_multiseg_tx(void)
+{
+	struct rte_mbuf *segs[3], *rx[1];
+	struct rte_ether_addr mac;
+	uint8_t expect[300];
+	unsigned int i, k, off = 0;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	segs[0] = make_frame(&mac, 100, 1);
+	TEST_ASSERT_NOT_NULL(segs[0], "head");
+	memcpy(expect, rte_pktmbuf_mtod(segs[0], void *), 100);
+	off = 100;
+	for (i = 1; i < 3; i++) {
+		uint8_t *p;
+
+		segs[i] = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(segs[i], "segment");
+		p = (uint8_t *)rte_pktmbuf_append(segs[i], 100);
+		for (k = 0; k < 100; k++)
+			p[k] = expect[off + k] = (uint8_t)(0xa0 + i + k);
+		off += 100;
+		TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(segs[0], segs[i]),
+				    "chain");
+	}
+	TEST_ASSERT_EQUAL(segs[0]->nb_segs, 3, "three segments");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, segs, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), 300, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
+				      300, "gathered content");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* Frames larger than an mbuf arrive as chains with the scatter offload. */
+static int
+test_scattered_rx(void)
+{
+	struct rte_mbuf *tx[4], *rx[4], *ref[4];
+	struct rte_eth_rxq_info qi;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	unsigned int i, base = rte_mempool_in_use_count(small_mp);
+	uint16_t n;
+
+	memset(&conf, 0, sizeof(conf));
+	/* without the offload the port refuses to start */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, small_mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EINVAL,
+			  "1500-byte MTU on 256-byte buffers needs scatter");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(small_mp), base,
+			  "a failed start leaves no mbuf behind");
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_SCATTER;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, small_mp,
+				       RTE_ETH_RX_OFFLOAD_SCATTER),
+			  TEST_SUCCESS, "up with scatter");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 0, &qi), "info");
+	TEST_ASSERT_EQUAL(qi.scattered_rx, 1, "scattered Rx reported");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(tx); i++) {
+		tx[i] = make_frame(&mac, 1514 - i * 300, i);
+		ref[i] = make_frame(&mac, 1514 - i * 300, i);
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, RTE_DIM(tx)),
+			  RTE_DIM(tx), "sent");
+	n = rx_some(p1, 0, rx, RTE_DIM(rx));
+	TEST_ASSERT_EQUAL(n, RTE_DIM(rx), "received");
+	for (i = 0; i < n; i++) {
+		uint8_t flat[1514];
+		uint32_t len = rte_pktmbuf_pkt_len(ref[i]);
+
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), len, "length");
+		/* 256 bytes after the headroom, then whole 384-byte buffers */
+		TEST_ASSERT_EQUAL(rx[i]->nb_segs, len <= 256 ? 1 :
+				  1 + (len - 256 + 383) / 384,
+				  "segments of a %u-byte frame", len);
+		TEST_ASSERT_SUCCESS(rte_mbuf_check(rx[i], 1, NULL),
+				    "a sane chain");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(
+			rte_pktmbuf_read(rx[i], 0, len, flat),
+			rte_pktmbuf_mtod(ref[i], void *), len,
+			"content of frame %u", i);
+	}
+	rte_pktmbuf_free_bulk(rx, n);
+	rte_pktmbuf_free_bulk(ref, RTE_DIM(ref));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(small_mp), base,
+			  "small pool back to baseline");
+	return TEST_SUCCESS;
+}
+
+/* An IPv4/UDP (or TCP) frame to @p dst, checksums right unless told. */
+static struct rte_mbuf *
+make_ip_frame(const struct rte_ether_addr *dst, uint32_t src_ip,
+	      uint16_t sport, uint8_t proto, bool bad_ip_csum)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint16_t l4len = proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr) :
+			 sizeof(struct rte_udp_hdr);
+	uint16_t len = sizeof(struct rte_ether_hdr) +
+		       sizeof(struct rte_ipv4_hdr) + l4len + 32;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+
+	if (m == NULL || rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(rte_pktmbuf_mtod(m, void *), 0x5a, len);
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eh->dst_addr = *dst;
+	eh->src_addr = (struct rte_ether_addr){
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x02 } };
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len - sizeof(*eh));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(src_ip);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a010001);
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *t = (struct rte_tcp_hdr *)(ip + 1);
+
+		memset(t, 0, sizeof(*t));
+		t->src_port = rte_cpu_to_be_16(sport);
+		t->dst_port = rte_cpu_to_be_16(80);
+		t->data_off = 5 << 4;
+		t->cksum = rte_ipv4_udptcp_cksum(ip, t);
+	} else {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+		u->src_port = rte_cpu_to_be_16(sport);
+		u->dst_port = rte_cpu_to_be_16(4789);
+		u->dgram_len = rte_cpu_to_be_16(l4len + 32);
+		u->dgram_cksum = 0;
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	}
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (bad_ip_csum)
+		ip->hdr_checksum ^= 0x1234;
+	return m;
+}
+
+/* RSS spreads flows by the RETA; a RETA update moves them. */
+static int
+test_rss_reta(void)
+{
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[64], *rx[64];
+	uint8_t key[40];
+	unsigned int q, i, per_q[4], total;
+	uint16_t n;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 4, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 4 Rx queues");
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_EQUAL(rc.rss_key_len, 40, "40-byte key");
+	TEST_ASSERT(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP, "hf kept");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "sent");
+	total = 0;
+	for (q = 0; q < 4; q++) {
+		per_q[q] = rx_some(p1, q, rx, RTE_DIM(rx));
+		total += per_q[q];
+		rte_pktmbuf_free_bulk(rx, per_q[q]);
+		TEST_ASSERT(per_q[q] > 0, "queue %u got nothing of 64 flows",
+			    q);
+	}
+	TEST_ASSERT_EQUAL(total, RTE_DIM(m), "every frame received once");
+
+	/* every RETA entry to queue 2 */
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 2;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64),
+			    "RETA update");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], 2, "RETA entry %u", i);
+	for (i = 0; i < RTE_DIM(m); i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "sent");
+	n = rx_some(p1, 2, rx, RTE_DIM(rx));
+	TEST_ASSERT_EQUAL(n, RTE_DIM(m), "all on queue 2");
+	rte_pktmbuf_free_bulk(rx, n);
+	for (q = 0; q < 4; q++)
+		TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, q, rx, 1), 0,
+				  "nothing else on queue %u", q);
+
+	/* a new key: queried back, traffic still all on queue 2 */
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 13 + 1);
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	rc.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_update(p1, &rc), "new key");
+	{
+		uint8_t got[40];
+		struct rte_eth_rss_conf q = { .rss_key = got,
+					      .rss_key_len = sizeof(got) };
+
+		TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &q),
+				    "query key");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(got, key, sizeof(key),
+					      "key updated");
+	}
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1024, IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 2, rx, 1), 1, "still on queue 2");
+	rte_pktmbuf_free(rx[0]);
+
+	/* bad arguments */
+	reta[0].reta[0] = 4;
+	reta[0].mask = 1;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "queue 4 of 4");
+	TEST_ASSERT(rte_eth_dev_rss_reta_update(p1, reta, 128) < 0,
+		    "RETA of 128 entries");
+	rc.rss_key_len = 16;
+	TEST_ASSERT(rte_eth_dev_rss_hash_update(p1, &rc) < 0, "16-byte key");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* Steering: own MAC, broadcast; others only in promiscuous mode, etc. */
+static int
+test_mac_filter_modes(void)
+{
+	static const struct rte_ether_addr other = {
+		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+	static const struct rte_ether_addr mcast = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct rte_mbuf *m[1], *rx[4];
+	struct rte_ether_addr added = other;
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+#define SEND_EXPECT(dst, want, what) do { \
+	m[0] = make_frame((dst), 64, 0); \
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
+	if ((want) != 0) \
+		rte_pktmbuf_free(rx[0]); \
+} while (0)
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	SEND_EXPECT(&bcast, 1, "broadcast is received");
+	SEND_EXPECT(&other, 0, "another unicast MAC is filtered");
+	SEND_EXPECT(&mcast, 0, "multicast is filtered");
+	TEST_ASSERT(xstat(p1, "rx_steering_dropped") >= 2,
+		    "the device counted the filtered frames");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1), "allmulti on");
+	SEND_EXPECT(&mcast, 1, "multicast in all-multicast mode");
+	SEND_EXPECT(&other, 0, "unicast still filtered in all-multicast");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_disable(p1), "allmulti off");
+	SEND_EXPECT(&mcast, 0, "multicast filtered again");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc on");
+	SEND_EXPECT(&other, 1, "anything in promiscuous mode");
+	SEND_EXPECT(&mcast, 1, "multicast in promiscuous mode");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1), "promisc off");
+	SEND_EXPECT(&other, 0, "filtered again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1, &added, 0), "add");
+	SEND_EXPECT(&other, 1, "an added MAC is received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_remove(p1, &added), "remove");
+	SEND_EXPECT(&other, 0, "a removed MAC is filtered");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_default_mac_addr_set(p1, &added),
+			    "set default MAC");
+	SEND_EXPECT(&other, 1, "the new default MAC is received");
+#undef SEND_EXPECT
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
+/* Packet types and checksum flags come from the CQE. */
+static int
+test_ptype_csum_flags(void)
+{
+	struct rte_mbuf *m[3], *rx[3];
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	uint32_t ptypes[16];
+	int np;
+
+	np = rte_eth_dev_get_supported_ptypes(p1, RTE_PTYPE_ALL_MASK, ptypes,
+					      RTE_DIM(ptypes));
+	TEST_ASSERT(np >= 5, "supported ptypes listed (%d)", np);
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp,
+				       RTE_ETH_RX_OFFLOAD_CHECKSUM),
+			  TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1000, IPPROTO_UDP, false);
+	m[1] = make_ip_frame(&mac, 0x0a000002, 1001, IPPROTO_TCP, false);
+	m[2] = make_ip_frame(&mac, 0x0a000003, 1002, IPPROTO_UDP, true);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 3), 3, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 3), 3, "received");
+	TEST_ASSERT_EQUAL(rx[0]->packet_type, RTE_PTYPE_L2_ETHER |
+			  RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP, "UDP ptype");
+	TEST_ASSERT_EQUAL(rx[1]->packet_type, RTE_PTYPE_L2_ETHER |
+			  RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP, "TCP ptype");
+	TEST_ASSERT_EQUAL_U(rx[0]->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
+			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			    RTE_MBUF_F_RX_L4_CKSUM_GOOD, "good checksums");
+	TEST_ASSERT_EQUAL_U(rx[1]->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
+			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			    RTE_MBUF_F_RX_L4_CKSUM_GOOD, "good TCP");
+	TEST_ASSERT_EQUAL_U(rx[2]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
+			    RTE_MBUF_F_RX_IP_CKSUM_BAD, "bad IP checksum");
+	rte_pktmbuf_free_bulk(rx, 3);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* The device fills in the checksums a WQE asks for. */
+static int
+test_tx_csum_offload(void)
+{
+	struct rte_eth_txconf txc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[2], *rx[2];
+	unsigned int i;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+			       RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+			       RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	memset(&txc, 0, sizeof(txc));
+	txc.offloads = conf.txmode.offloads;
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   &txc), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1000, IPPROTO_UDP, false);
+	m[1] = make_ip_frame(&mac, 0x0a000002, 1001, IPPROTO_TCP, false);
+	for (i = 0; i < 2; i++) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m[i],
+			struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+		ip->hdr_checksum = 0;
+		if (i == 0)
+			((struct rte_udp_hdr *)(ip + 1))->dgram_cksum =
+				rte_ipv4_phdr_cksum(ip, 0);
+		else
+			((struct rte_tcp_hdr *)(ip + 1))->cksum =
+				rte_ipv4_phdr_cksum(ip, 0);
+		m[i]->l2_len = sizeof(struct rte_ether_hdr);
+		m[i]->l3_len = sizeof(struct rte_ipv4_hdr);
+		m[i]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+			(i == 0 ? RTE_MBUF_F_TX_UDP_CKSUM :
+				  RTE_MBUF_F_TX_TCP_CKSUM);
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 2), 2, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 2), 2, "received");
+	for (i = 0; i < 2; i++) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(rx[i],
+			struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+		TEST_ASSERT(ip->hdr_checksum != 0, "IP checksum filled in");
+		TEST_ASSERT_EQUAL(rte_raw_cksum(ip, sizeof(*ip)), 0xffff,
+				  "IP header sums to 0xffff");
+		TEST_ASSERT_SUCCESS(rte_ipv4_udptcp_cksum_verify(ip, ip + 1),
+				    "L4 checksum of frame %u right", i);
+	}
+	rte_pktmbuf_free_bulk(rx, 2);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* nb_desc rounding as documented, and the Rx ring holds that many. */
+static int
+test_desc_rounding(void)
+{
+	struct rte_eth_rxq_info rxi;
+	struct rte_eth_txq_info txi;
+	struct rte_eth_conf conf;
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 100, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 1000, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 0, &rxi), "rxi");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(p1, 0, &txi), "txi");
+	TEST_ASSERT_EQUAL(rxi.nb_desc, 128, "100 -> 128");
+	TEST_ASSERT_EQUAL(txi.nb_desc, 1024, "1000 -> 1024");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp) - base, 128,
+			  "one posted mbuf per Rx descriptor");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
+/* Close with traffic in flight: every mbuf returns, nothing leaks. */
+static int
+test_close_returns_mbufs(void)
+{
+	struct rte_mbuf *tx[BURST];
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 200), TEST_SUCCESS, "fr");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	/* frames sit in Rx WQEs and in the Tx ring: stop + close */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
+/* Cross-connect: each port receives what the other sent. */
+static int
+test_xconnect(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "port 1 up");
+	TEST_ASSERT_EQUAL(port_up(p2), TEST_SUCCESS, "port 2 up");
+	TEST_ASSERT_EQUAL(frames_to(p2, tx, BURST, 64), TEST_SUCCESS, "fr");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "1->2");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, rx, BURST), 0,
+			  "port 1 does not hear itself");
+	TEST_ASSERT_EQUAL(rx_some(p2, 0, rx, BURST), BURST, "port 2 got all");
+	rte_pktmbuf_free_bulk(rx, BURST);
+	TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 64), TEST_SUCCESS, "fr");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p2, 0, tx, BURST), BURST, "2->1");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, BURST), BURST, "port 1 got all");
+	rte_pktmbuf_free_bulk(rx, BURST);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	return TEST_SUCCESS;
+}
+
+/* The default wire: the generator sends, the checker sees our Tx. */
+static int
+test_generator_wire(void)
+{
+	struct rte_mbuf *rx[BURST];
+	struct mlx4r_emu_chk_stats chk;
+	struct mlx4r_emu_dev *emu;
+	struct rte_eth_stats st;
+	unsigned int got = 0, sent = 0, i;
+	uint16_t n, s;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_gen", "gen_flows=4"),
+			    "probe with the default wire");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_gen",
+							 &p1), "port");
+	emu = mlx4r_emu_dev_lookup("net_mlx4r_gen");
+	TEST_ASSERT_NOT_NULL(emu, "the emulated device is named after the vdev");
+	TEST_ASSERT_EQUAL(mlx4r_emu_wire_kind(emu, 1), MLX4R_EMU_WIRE_PEER,
+			  "cabled to the generator");
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	for (i = 0; i < 64 && got < 256; i++) {
+		n = rte_eth_rx_burst(p1, 0, rx, BURST);
+		got += n;
+		/* echo back: the checker verifies the stamps */
+		s = rte_eth_tx_burst(p1, 0, rx, n);
+		sent += s;
+		if (s < n)
+			rte_pktmbuf_free_bulk(rx + s, n - s);
+	}
+	TEST_ASSERT(got >= 256, "generated frames arrive (%u)", got);
+	/* flush the last unsignalled WQEs by stopping the port */
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.ipackets, got, "ipackets");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(emu, 1, &chk), "checker");
+	TEST_ASSERT_EQUAL_U(chk.received, sent, "the checker saw our frames");
+	TEST_ASSERT_EQUAL_U(chk.duplicated, 0, "no duplicate");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_gen"), "remove");
+	TEST_ASSERT_NULL(mlx4r_emu_dev_lookup("net_mlx4r_gen"),
+			 "the emulated device goes with the vdev");
+	return TEST_SUCCESS;
+}
+
+/* Frames that find no posted WQE are counted as imissed. */
+static int
+test_rx_missed(void)
+{
+	struct rte_mbuf *rx[1];
+	struct rte_eth_stats st;
+	struct rte_eth_conf conf;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_miss",
+					  "gen_rate=0,gen_size=64"), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_mlx4r_miss",
+							 &p1), "port");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_reset(p1), "reset");
+	/* each burst pumps a generator burst in but takes one frame out */
+	for (i = 0; i < 16; i++) {
+		if (rte_eth_rx_burst(p1, 0, rx, 1) == 1)
+			rte_pktmbuf_free(rx[0]);
+	}
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT(st.imissed > 0, "imissed counted");
+	TEST_ASSERT_EQUAL_U(xstat(p1, "rx_missed_errors"), st.imissed,
+			    "xstat rx_missed_errors");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_miss"), "remove");
+	return TEST_SUCCESS;
+}
+
+static volatile unsigned int lsc_events;
+
+static int
+lsc_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(type);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	lsc_events++;
+	return 0;
+}
+
+static int
+wait_lsc(unsigned int n)
+{
+	int ms;
+
+	for (ms = 0; ms < 2000 && lsc_events < n; ms++)
+		rte_delay_ms(1);
+	return lsc_events >= n ? 0 : -1;
+}
+
+/* Port events of the device become link status and LSC events. */
+static int
+test_link_events(void)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_link link;
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.lsc = 1;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with LSC interrupts");
+	lsc_events = 0;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_callback_register(p1,
+			RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL), "callback");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_UP, "up");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_link_set(emu, 1, false), "cable out");
+	TEST_ASSERT_SUCCESS(wait_lsc(1), "LSC event for link down");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_DOWN, "down");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_link_set(emu, 1, true), "cable in");
+	TEST_ASSERT_SUCCESS(wait_lsc(2), "LSC event for link up");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_UP, "up again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_callback_unregister(p1,
+			RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL), "unregister");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* Bad queue ids and bad arguments get -EINVAL. */
+static int
+test_bad_args(void)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.reta_size, 64, "RETA size");
+	TEST_ASSERT_EQUAL(info.hash_key_size, 40, "key size");
+	TEST_ASSERT(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS,
+		    "multi-segment Tx");
+	memset(&conf, 0, sizeof(conf));
+	conf.rx_adv_conf.rss_conf.rss_key_len = 8;
+	conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)"12345678";
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p1, 1, 1, &conf), -EINVAL,
+			  "8-byte RSS key");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 2, 2, &conf), "cfg");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 2, 64, SOCKET_ID_ANY,
+						 NULL, mp), -EINVAL,
+			  "Rx queue 2 of 2");
+	TEST_ASSERT_EQUAL(rte_eth_tx_queue_setup(p1, 5, 64, SOCKET_ID_ANY,
+						 NULL), -EINVAL,
+			  "Tx queue 5 of 2");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						 NULL, NULL), -EINVAL,
+			  "no mempool");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 0");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
+						   NULL), "txq 0");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EINVAL,
+			  "start with queue 1 not set up");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite datapath_suite = {
+	.suite_name = "mlx4r datapath on the emulated device",
+	.setup = dp_setup,
+	.teardown = dp_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(hca_loopback, hca_down, test_loopback_byte_exact),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_ring_wrap_and_completions),
+		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
+		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
+		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),
+		TEST_CASE_ST(hca_loopback, hca_down, test_desc_rounding),
+		TEST_CASE_ST(hca_loopback, hca_down, test_close_returns_mbufs),
+		TEST_CASE_ST(hca_xconnect, hca_down, test_xconnect),
+		TEST_CASE(test_generator_wire),
+		TEST_CASE(test_rx_missed),
+		TEST_CASE_ST(hca_loopback, hca_down, test_link_events),
+		TEST_CASE_ST(hca_loopback, hca_down, test_bad_args),
+		TEST_CASES_END()
+	}
+};
+
+static int
+mlx4r_datapath_autotest(void)
+{
+	return unit_test_suite_runner(&datapath_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_datapath_autotest, mlx4r_datapath_autotest);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Rx queue life cycle. Set-up allocates the queue structure and registers
+ * the mempool with the device; start creates the CQ and the receive WQ,
+ * fills every WQE with mbufs and moves the WQ to ready (the port then
+ * puts the WQs behind its RSS indirection table, mlx4r_flow.c); stop
+ * destroys the WQ and the CQ and returns every posted mbuf to its pool.
+ *
+ * Descriptors: nb_desc is rounded up to a power of two in
+ * [MLX4R_MIN_DESC, MLX4R_MAX_DESC] (0 means MLX4R_DEFAULT_DESC); it is the
+ * number of WQEs, each holding one frame. A WQE has one data segment, or
+ * with RTE_ETH_RX_OFFLOAD_SCATTER as many as a frame of the MTU needs in
+ * mbufs of the pool (rounded up to a power of two, at most 16): the first
+ * segment starts after RTE_PKTMBUF_HEADROOM, the others use the whole
+ * buffer.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+
+uint16_t
+mlx4r_round_desc(uint16_t nb_desc)
+{
+	if (nb_desc == 0)
+		nb_desc = MLX4R_DEFAULT_DESC;
+	nb_desc = RTE_MAX(nb_desc, (uint16_t)MLX4R_MIN_DESC);
+	return rte_align32pow2(nb_desc);
+}
+
+void
+mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[idx];
+
+	if (rxq == NULL)
+		return;
+	mlx4r_rxq_stop(rxq);
+	rte_free(rxq);
+	eth_dev->data->rx_queues[idx] = NULL;
+}
+
+int
+mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
+		     uint16_t nb_desc, unsigned int socket,
+		     const struct rte_eth_rxconf *conf, struct rte_mempool *mp)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	int ret;
+
+	if (mp == NULL) {
+		DRV_LOG(ERR, "port %u Rx queue %u: no mempool",
+			eth_dev->data->port_id, idx);
+		return -EINVAL;
+	}
+	if (port->started) {
+		DRV_LOG(ERR, "port %u Rx queue %u: stop the port first",
+			eth_dev->data->port_id, idx);
+		return -EBUSY;
+	}
+	if (rte_pktmbuf_data_room_size(mp) <= RTE_PKTMBUF_HEADROOM) {
+		DRV_LOG(ERR, "port %u Rx queue %u: mbufs of %s have no room",
+			eth_dev->data->port_id, idx, mp->name);
+		return -EINVAL;
+	}
+	ret = mlx4r_mr_register_mempool(port->dev, mp);
+	if (ret < 0)
+		return ret;
+	/* ethdev released any previous queue at this index already */
+	rxq = rte_zmalloc_socket("mlx4r_rxq", sizeof(*rxq),
+				 RTE_CACHE_LINE_SIZE, socket);
+	if (rxq == NULL) {
+		DRV_LOG(ERR, "port %u Rx queue %u: out of memory",
+			eth_dev->data->port_id, idx);
+		return -ENOMEM;
+	}
+	rxq->mp = mp;
+	rxq->port = port;
+	rxq->mr.dev = port->dev;
+	rxq->port_id = eth_dev->data->port_id;
+	rxq->queue_id = idx;
+	rxq->socket = socket;
+	rxq->nb_desc = mlx4r_round_desc(nb_desc);
+	rxq->offloads = conf->offloads |
+			eth_dev->data->dev_conf.rxmode.offloads;
+	eth_dev->data->rx_queues[idx] = rxq;
+	return 0;
+}
+
+static void
+mlx4r_rxq_free_ring(struct mlx4r_rxq *rxq)
+{
+	uint32_t i;
+
+	if (rxq->elts == NULL)
+		return;
+	for (i = 0; i < rxq->nb_wqe * rxq->sges; i++) {
+		if (rxq->elts[i] != NULL)
+			rte_pktmbuf_free_seg(rxq->elts[i]);
+	}
+	rte_free(rxq->elts);
+	rxq->elts = NULL;
+}
+
+void
+mlx4r_rxq_stop(struct mlx4r_rxq *rxq)
+{
+	if (rxq->wq != NULL) {
+		mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RESET);
+		mlx4r_hw_destroy_wq(rxq->wq);
+		rxq->wq = NULL;
+	}
+	if (rxq->cq != NULL) {
+		mlx4r_hw_destroy_cq(rxq->cq);
+		rxq->cq = NULL;
+	}
+	mlx4r_rxq_free_ring(rxq);
+	rxq->hook = (struct mlx4r_hw_hook){ NULL, NULL };
+}
+
+/* Segments per WQE for the port's MTU; -EINVAL if it needs scatter. */
+static int
+mlx4r_rxq_segments(struct mlx4r_rxq *rxq, uint32_t *first, uint32_t *other)
+{
+	struct rte_eth_dev_data *data = rxq->port->eth_dev->data;
+	uint32_t room = rte_pktmbuf_data_room_size(rxq->mp);
+	uint32_t frame = data->mtu + RTE_ETHER_HDR_LEN + 2 * 4;
+	uint32_t n;
+
+	*first = room - RTE_PKTMBUF_HEADROOM;
+	*other = room;
+	if (frame <= *first)
+		return 1;
+	if (!(rxq->offloads & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+		DRV_LOG(ERR, "port %u Rx queue %u: %u-byte frames do not fit %u-byte buffers; enable RTE_ETH_RX_OFFLOAD_SCATTER",
+			data->port_id, rxq->queue_id, frame, *first);
+		return -EINVAL;
+	}
+	n = 1 + (frame - *first + room - 1) / room;
+	n = rte_align32pow2(n);
+	if (n > MLX4R_MAX_RX_SEGS) {
+		DRV_LOG(ERR, "port %u Rx queue %u: %u-byte frames need more than %u segments",
+			data->port_id, rxq->queue_id, frame,
+			MLX4R_MAX_RX_SEGS);
+		return -EINVAL;
+	}
+	return n;
+}
+
+int
+mlx4r_rxq_start(struct mlx4r_rxq *rxq)
+{
+	struct mlx4r_port *port = rxq->port;
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_hw_wq_attr wattr;
+	struct mlx4dv_rwq wv;
+	struct mlx4dv_cq cv;
+	uint32_t first, other, w, j, nelts, slots;
+	int ret;
+
+	ret = mlx4r_rxq_segments(rxq, &first, &other);
+	if (ret < 0)
+		return ret;
+	rxq->sges = ret;
+	rxq->sges_log = rte_log2_u32(rxq->sges);
+	rxq->seg_first_len = first;
+	rxq->seg_len = other;
+	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create CQ: %s",
+			dev->name, port->port_num, rxq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	memset(&wattr, 0, sizeof(wattr));
+	wattr.cq = rxq->cq;
+	wattr.max_wr = rxq->nb_desc;
+	wattr.max_sge = rxq->sges;
+	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",
+			dev->name, port->port_num, rxq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	ret = mlx4r_hw_wq_view(rxq->wq, &wv, &rxq->hook);
+	if (ret == 0)
+		ret = mlx4r_hw_cq_view(rxq->cq, &cv);
+	if (ret < 0)
+		goto error;
+	slots = (1u << wv.rq.wqe_shift) / sizeof(struct mlx4_wqe_data_seg);
+	if (!rte_is_power_of_2(wv.rq.wqe_cnt) || slots < rxq->sges ||
+	    !rte_is_power_of_2(cv.cqe_cnt) ||
+	    (cv.cqe_size != 32 && cv.cqe_size != 64)) {
+		DRV_LOG(ERR, "%s port %u Rx queue %u: unexpected geometry",
+			dev->name, port->port_num, rxq->queue_id);
+		ret = -EINVAL;
+		goto error;
+	}
+	rxq->nb_wqe = wv.rq.wqe_cnt;
+	rxq->wqe_mask = wv.rq.wqe_cnt - 1;
+	rxq->wqe_shift = wv.rq.wqe_shift;
+	rxq->wqes = (uint8_t *)wv.buf.buf + wv.rq.offset;
+	rxq->rq_db = (volatile uint32_t *)wv.rdb;
+	rxq->cqes = cv.buf.buf;
+	rxq->cqe_cnt = cv.cqe_cnt;
+	rxq->cqe_mask = cv.cqe_cnt - 1;
+	rxq->cqe_shift = rte_log2_u32(cv.cqe_size);
+	rxq->cqe_off = cv.cqe_size - sizeof(struct mlx4_cqe);
+	rxq->cq_db = (volatile uint32_t *)cv.set_ci_db;
+	rxq->rq_ci = 0;
+	rxq->cq_ci = 0;
+	rxq->csum = (rxq->offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
+	nelts = rxq->nb_wqe * rxq->sges;
+	rxq->elts = rte_zmalloc_socket("mlx4r_rxq_elts",
+				       nelts * sizeof(*rxq->elts),
+				       RTE_CACHE_LINE_SIZE, rxq->socket);
+	if (rxq->elts == NULL) {
+		ret = -ENOMEM;
+		goto error;
+	}
+	if (rte_pktmbuf_alloc_bulk(rxq->mp, rxq->elts, nelts) != 0) {
+		DRV_LOG(ERR, "%s port %u Rx queue %u: %u mbufs wanted from %s, not available",
+			dev->name, port->port_num, rxq->queue_id, nelts,
+			rxq->mp->name);
+		memset(rxq->elts, 0, nelts * sizeof(*rxq->elts));
+		ret = -ENOMEM;
+		goto error;
+	}
+	memset(&rxq->mr.e, 0, sizeof(rxq->mr.e));
+	for (w = 0; w < rxq->nb_wqe; w++) {
+		struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
+			(rxq->wqes + ((size_t)w << rxq->wqe_shift));
+
+		for (j = 0; j < slots; j++) {
+			struct rte_mbuf *m;
+			uint32_t off;
+
+			if (j >= rxq->sges) {
+				d[j].byte_count = 0;
+				d[j].lkey = rte_cpu_to_be_32(MLX4_INVALID_LKEY);
+				d[j].addr = 0;
+				continue;
+			}
+			m = rxq->elts[(w << rxq->sges_log) + j];
+			off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
+			m->data_off = off;
+			d[j].byte_count = rte_cpu_to_be_32(j == 0 ? first :
+							   other);
+			d[j].lkey = mlx4r_mr_lookup(&rxq->mr,
+						    (uintptr_t)m->buf_addr);
+			d[j].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
+						     off);
+			if (d[j].lkey == MLX4R_NO_LKEY) {
+				ret = -EFAULT;
+				goto error;
+			}
+		}
+	}
+	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RDY);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Rx queue %u: WQ to ready: %s",
+			dev->name, port->port_num, rxq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	rte_io_wmb();
+	*rxq->rq_db = rte_cpu_to_be_32(rxq->nb_wqe & 0xffff);
+	rxq->barred = 0;
+	return 0;
+error:
+	mlx4r_rxq_stop(rxq);
+	return ret;
+}

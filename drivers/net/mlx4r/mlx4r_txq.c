@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Tx queue life cycle. Set-up allocates the queue structure only; start
+ * creates the CQ and the raw-packet QP, maps their views and moves the QP
+ * RESET -> INIT (port; the device stamps every TXBB) -> RTR -> RTS; stop
+ * moves it to RESET, frees the mbufs still in the ring and destroys the
+ * QP and the CQ. So a stopped port holds no device object and no mbuf.
+ *
+ * Descriptors: nb_desc is rounded up to a power of two in
+ * [MLX4R_MIN_DESC, MLX4R_MAX_DESC] (0 means MLX4R_DEFAULT_DESC); it is the
+ * number of frames of up to MLX4R_MAX_TX_SEGS segments the ring holds.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+
+void
+mlx4r_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_txq *txq = eth_dev->data->tx_queues[idx];
+
+	if (txq == NULL)
+		return;
+	mlx4r_txq_stop(txq);
+	rte_free(txq);
+	eth_dev->data->tx_queues[idx] = NULL;
+}
+
+int
+mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
+		     uint16_t nb_desc, unsigned int socket,
+		     const struct rte_eth_txconf *conf)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_txq *txq;
+
+	if (port->started) {
+		DRV_LOG(ERR, "port %u Tx queue %u: stop the port first",
+			eth_dev->data->port_id, idx);
+		return -EBUSY;
+	}
+	/* ethdev released any previous queue at this index already */
+	txq = rte_zmalloc_socket("mlx4r_txq", sizeof(*txq),
+				 RTE_CACHE_LINE_SIZE, socket);
+	if (txq == NULL) {
+		DRV_LOG(ERR, "port %u Tx queue %u: out of memory",
+			eth_dev->data->port_id, idx);
+		return -ENOMEM;
+	}
+	txq->port = port;
+	txq->mr.dev = port->dev;
+	txq->queue_id = idx;
+	txq->socket = socket;
+	txq->nb_desc = mlx4r_round_desc(nb_desc);
+	txq->offloads = conf->offloads |
+			eth_dev->data->dev_conf.txmode.offloads;
+	eth_dev->data->tx_queues[idx] = txq;
+	return 0;
+}
+
+static void
+mlx4r_txq_free_ring(struct mlx4r_txq *txq)
+{
+	uint32_t i;
+
+	if (txq->elts == NULL)
+		return;
+	for (i = 0; i < txq->txbb_cnt; i++) {
+		if (txq->elts[i] != NULL) {
+			rte_pktmbuf_free(txq->elts[i]);
+			txq->elts[i] = NULL;
+		}
+	}
+	rte_free(txq->elts);
+	txq->elts = NULL;
+	rte_free(txq->sig);
+	txq->sig = NULL;
+}
+
+void
+mlx4r_txq_stop(struct mlx4r_txq *txq)
+{
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_RESET };
+
+	if (txq->qp != NULL) {
+		/* nothing is executed any more: every mbuf is ours */
+		mlx4r_hw_modify_qp(txq->qp, &attr, IBV_QP_STATE);
+		mlx4r_hw_destroy_qp(txq->qp);
+		txq->qp = NULL;
+	}
+	if (txq->cq != NULL) {
+		mlx4r_hw_destroy_cq(txq->cq);
+		txq->cq = NULL;
+	}
+	mlx4r_txq_free_ring(txq);
+	txq->hook = (struct mlx4r_hw_hook){ NULL, NULL };
+}
+
+int
+mlx4r_txq_start(struct mlx4r_txq *txq)
+{
+	struct mlx4r_port *port = txq->port;
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_hw_qp_attr qattr;
+	struct ibv_qp_attr mod;
+	struct mlx4dv_qp qv;
+	struct mlx4dv_cq cv;
+	uint32_t wqe_txbbs, usable, nsig;
+	static const enum ibv_qp_state steps[] = {
+		IBV_QPS_INIT, IBV_QPS_RTR, IBV_QPS_RTS,
+	};
+	unsigned int i;
+	int ret;
+
+	ret = mlx4r_hw_create_cq(dev->ctx, txq->nb_desc, &txq->cq);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create CQ: %s",
+			dev->name, port->port_num, txq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	memset(&qattr, 0, sizeof(qattr));
+	qattr.send_cq = txq->cq;
+	qattr.cap.max_send_wr = txq->nb_desc;
+	qattr.cap.max_send_sge = MLX4R_MAX_TX_SEGS;
+	ret = mlx4r_hw_create_qp(dev->pd, &qattr, &txq->qp);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create QP: %s",
+			dev->name, port->port_num, txq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	ret = mlx4r_hw_qp_view(txq->qp, &qv, &txq->hook);
+	if (ret == 0)
+		ret = mlx4r_hw_cq_view(txq->cq, &cv);
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u Tx queue %u: no view: %s",
+			dev->name, port->port_num, txq->queue_id,
+			strerror(-ret));
+		goto error;
+	}
+	if (qv.sq.wqe_shift != 6 || !rte_is_power_of_2(qv.sq.wqe_cnt) ||
+	    !rte_is_power_of_2(cv.cqe_cnt) ||
+	    (cv.cqe_size != 32 && cv.cqe_size != 64)) {
+		DRV_LOG(ERR, "%s port %u Tx queue %u: unexpected geometry",
+			dev->name, port->port_num, txq->queue_id);
+		ret = -EINVAL;
+		goto error;
+	}
+	txq->sq = (uint8_t *)qv.buf.buf + qv.sq.offset;
+	txq->txbb_cnt = qv.sq.wqe_cnt;
+	txq->sdb = (volatile uint32_t *)qv.sdb;
+	txq->doorbell_qpn = qv.doorbell_qpn;
+	txq->cqes = cv.buf.buf;
+	txq->cqe_cnt = cv.cqe_cnt;
+	txq->cqe_mask = cv.cqe_cnt - 1;
+	txq->cqe_shift = rte_log2_u32(cv.cqe_size);
+	txq->cqe_off = cv.cqe_size - sizeof(struct mlx4_cqe);
+	txq->cq_db = (volatile uint32_t *)cv.set_ci_db;
+	/*
+	 * The device keeps spare TXBBs beyond what it granted: never have
+	 * more than the granted WQEs of the largest size outstanding.
+	 */
+	wqe_txbbs = ((1 + qattr.cap.max_send_sge) * 16 + 63) / 64;
+	usable = RTE_MIN(qattr.cap.max_send_wr * wqe_txbbs, txq->txbb_cnt);
+	txq->comp_thresh = RTE_MIN(64u, RTE_MAX(usable / 4, 1u));
+	/* requests outstanding at most: one per comp_thresh TXBBs, + 1 */
+	nsig = rte_align32pow2(txq->txbb_cnt / txq->comp_thresh + 2);
+	txq->sig_mask = nsig - 1;
+	txq->sig = rte_zmalloc_socket("mlx4r_txq_sig", nsig * sizeof(uint32_t),
+				      0, txq->socket);
+	txq->elts = rte_zmalloc_socket("mlx4r_txq_elts",
+				       txq->txbb_cnt * sizeof(*txq->elts),
+				       RTE_CACHE_LINE_SIZE, txq->socket);
+	if (txq->sig == NULL || txq->elts == NULL) {
+		ret = -ENOMEM;
+		goto error;
+	}
+	txq->sq_pi = 0;
+	txq->sq_ci = 0;
+	txq->cq_ci = 0;
+	txq->sig_pi = 0;
+	txq->sig_ci = 0;
+	txq->comp_pending = 0;
+	txq->txbb_max = usable;
+	txq->loopback = port->eth_dev->data->dev_conf.lpbk_mode != 0;
+	txq->csum = (txq->offloads & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+				      RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+				      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) != 0;
+	memset(txq->mr.e, 0, sizeof(txq->mr.e));
+	for (i = 0; i < RTE_DIM(steps); i++) {
+		memset(&mod, 0, sizeof(mod));
+		mod.qp_state = steps[i];
+		mod.port_num = port->port_num;
+		ret = mlx4r_hw_modify_qp(txq->qp, &mod, IBV_QP_STATE |
+					 (i == 0 ? IBV_QP_PORT : 0));
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u Tx queue %u: QP to state %d: %s",
+				dev->name, port->port_num, txq->queue_id,
+				steps[i], strerror(-ret));
+			goto error;
+		}
+	}
+	txq->barred = 0;
+	return 0;
+error:
+	mlx4r_txq_stop(txq);
+	return ret;
+}
