@@ -201,6 +201,26 @@ def case_dpdk_test_pmd_perf(env):
     print("pmd_perf_autotest figure: %s" % (m.group(0) if m else "n/a"))
 
 
+def case_verbs_backend_no_card(env):
+    # The plugin itself needs no rdma-core library (the backend is a
+    # separate object opened on demand), and backend=verbs on a machine
+    # without a ConnectX-3 fails the probe, naming the device.
+    rc, out = env.run(["readelf", "-d", os.path.abspath(env.args.plugin)])
+    expect(rc == 0, "readelf reads the plugin")
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+    expect(needed and not any("ibverbs" in n or "mlx4" in n for n in needed),
+           "librte_net_mlx4r.so does not need libibverbs/libmlx4 (%s)" % needed)
+    argv = [env.args.testpmd] + env.eal(["net_mlx4r0,backend=verbs,ibdev=mlx4_0"]) + [
+        "--", "--total-num-mbufs=16384", "--no-mlockall"]
+    rc, out = env.run(argv)
+    if "Device mlx4_0 opened" in out:
+        return skip("this machine has a ConnectX-3")
+    expect_in(out, "cannot open the verbs device mlx4_0",
+              "the probe error names the RDMA device")
+    expect_in(out, "failed to initialize net_mlx4r0", "the probe fails")
+    expect_in(out, "No probed ethernet devices", "no port was created")
+
+
 def skip(reason):
     print("SKIP: " + reason)
     return SKIP

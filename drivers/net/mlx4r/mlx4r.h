@@ -113,6 +113,7 @@ struct mlx4r_args {
 	enum mlx4r_backend backend;  /**< backend=emu|verbs */
 	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
 	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
+	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
 };
 
 struct mlx4r_port;

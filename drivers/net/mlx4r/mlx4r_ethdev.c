@@ -162,6 +162,17 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	}
 	/* so that Tx takes mbufs of every pool that exists now */
 	mlx4r_mr_register_all(port->dev);
+	/*
+	 * The Rx WQs created next form this port's RSS table: ConnectX-3
+	 * wants their numbers consecutive and aligned to the table size.
+	 */
+	ret = mlx4r_hw_set_rss_range(port->dev->ctx,
+			rte_log2_u32(rte_align32pow2(data->nb_rx_queues)));
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u: cannot prepare RSS for %u Rx queues: %s",
+			data->port_id, data->nb_rx_queues, strerror(-ret));
+		return ret;
+	}
 	for (i = 0; i < data->nb_rx_queues && ret == 0; i++) {
 		if (data->rx_queues[i] == NULL) {
 			DRV_LOG(ERR, "port %u: Rx queue %u not set up",

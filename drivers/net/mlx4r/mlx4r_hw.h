@@ -377,6 +377,14 @@ struct mlx4r_hw_ops {
 		       struct mlx4r_hw_hook *hook);
 
 	/**
+	 * Prepare the context for receive WQs that will form one RSS
+	 * indirection table of 1 << log_size queues (ConnectX-3 needs their
+	 * numbers consecutive and aligned: mlx4dv_set_context_attr
+	 * LOG_WQS_RANGE_SZ). Called before creating those WQs. May be NULL
+	 * (the wrapper then succeeds). @return 0, -EINVAL, -EIO.
+	 */
+	int (*set_rss_range)(struct mlx4r_hw_ctx *ctx, uint32_t log_size);
+	/**
 	 * ibv_create_rwq_ind_table over 1 << log_size entries.
 	 * @return 0, -EINVAL (size, NULL WQ), -ENOMEM, -EIO.
 	 */
@@ -412,29 +420,31 @@ struct mlx4r_hw_ops {
 
 /** The emulated ConnectX-3 (drivers/net/mlx4r/emu). */
 extern const struct mlx4r_hw_ops mlx4r_hw_emu_ops;
-#ifdef MLX4R_HAVE_VERBS
-/** rdma-core (libibverbs + mlx4dv). */
-extern const struct mlx4r_hw_ops mlx4r_hw_verbs_ops;
-#endif
+
+/**
+ * The rdma-core backend: librte_net_mlx4r_verbs.so, opened with dlopen()
+ * on first use (mlx4r_verbs_load.c), so that the driver itself needs no
+ * rdma-core library at run time.
+ * @param[out] err
+ *   Why it could not be loaded (dlerror()), on failure.
+ * @return
+ *   The backend, or NULL.
+ */
+const struct mlx4r_hw_ops *mlx4r_hw_verbs_backend(char *err, size_t len);
 
 /**
  * Select a backend by name ("emu", "verbs").
- * @return the backend, or NULL if it is unknown or not built.
+ * @return the backend, or NULL if it is unknown or cannot be loaded.
  */
 static inline const struct mlx4r_hw_ops *
 mlx4r_hw_backend(const char *name)
 {
-	static const struct mlx4r_hw_ops *const backends[] = {
-		&mlx4r_hw_emu_ops,
-#ifdef MLX4R_HAVE_VERBS
-		&mlx4r_hw_verbs_ops,
-#endif
-	};
-	size_t i;
+	char err[256];
 
-	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(backends[i]->name, name) == 0)
-			return backends[i];
+	if (strcmp(name, "emu") == 0)
+		return &mlx4r_hw_emu_ops;
+	if (strcmp(name, "verbs") == 0)
+		return mlx4r_hw_verbs_backend(err, sizeof(err));
 	return NULL;
 }
 
@@ -594,6 +604,14 @@ mlx4r_hw_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 			  struct mlx4r_hw_ind_table **out)
 {
 	return ctx->ops->create_ind_table(ctx, log_size, wqs, out);
+}
+
+static inline int
+mlx4r_hw_set_rss_range(struct mlx4r_hw_ctx *ctx, uint32_t log_size)
+{
+	if (ctx->ops->set_rss_range == NULL)
+		return 0;
+	return ctx->ops->set_rss_range(ctx, log_size);
 }
 
 static inline int

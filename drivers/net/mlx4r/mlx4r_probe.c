@@ -38,6 +38,9 @@ RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_init, init, NOTICE);
 #define MLX4R_ARG_GEN_RATE "gen_rate"
 #define MLX4R_ARG_GEN_SIZE "gen_size"
 #define MLX4R_ARG_GEN_FLOWS "gen_flows"
+#define MLX4R_ARG_IBDEV "ibdev"
+/* rdma-core's name of the first ConnectX-3 of a machine */
+#define MLX4R_DEFAULT_IBDEV "mlx4_0"
 
 /* Keys that take an optional port suffix: wire=..., wire1=..., wire2=... */
 static const char * const mlx4r_port_args[] = {
@@ -60,7 +63,7 @@ static const char * const mlx4r_wire_names[] = {
 	[MLX4R_WIRE_NONE] = "none",
 };
 
-#define MLX4R_VALID_ARGS "ports, backend, max_queues, wire[1|2], " \
+#define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2]"
 
 /* Parse a decimal integer in [min, max]; -EINVAL on anything else. */
@@ -102,11 +105,6 @@ mlx4r_parse_backend(const char *key, const char *value,
 		INIT_LOG(ERR, "devarg %s=%s: expected emu or verbs", key,
 			 value != NULL ? value : "");
 		return -EINVAL;
-	}
-	if (i == MLX4R_BACKEND_VERBS) {
-		INIT_LOG(ERR, "devarg %s=%s: the rdma-core backend is not part of this build",
-			 key, value);
-		return -ENOTSUP;
 	}
 	args->backend = i;
 	return 0;
@@ -241,6 +239,20 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 								  args);
 				continue;
 			}
+			if (strcmp(key, MLX4R_ARG_IBDEV) == 0) {
+				if (pass == 0 && (value == NULL ||
+				    value[0] == '\0' ||
+				    strlen(value) >= sizeof(args->ibdev))) {
+					INIT_LOG(ERR, "devarg %s=%s: expected an RDMA device name (e.g. mlx4_0), at most %zu characters",
+						 key, value ? value : "",
+						 sizeof(args->ibdev) - 1);
+					ret = -EINVAL;
+				} else if (pass == 0) {
+					strlcpy(args->ibdev, value,
+						sizeof(args->ibdev));
+				}
+				continue;
+			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {
 				if (pass == 0) {
 					ret = mlx4r_parse_uint(key, value, 1,
@@ -295,6 +307,14 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 			goto out;
 		}
 	}
+	if (args->ibdev[0] != '\0' && args->backend != MLX4R_BACKEND_VERBS) {
+		INIT_LOG(ERR, "%s: devarg ibdev=%s needs backend=verbs", name,
+			 args->ibdev);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (args->backend == MLX4R_BACKEND_VERBS && args->ibdev[0] == '\0')
+		strlcpy(args->ibdev, MLX4R_DEFAULT_IBDEV, sizeof(args->ibdev));
 	if (has_emu_args && args->backend != MLX4R_BACKEND_EMU) {
 		INIT_LOG(ERR, "%s: wire and gen_* apply to the emulated device only",
 			 name);
@@ -503,11 +523,17 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 	unsigned int i;
 	int ret;
 
-	dev->ops = mlx4r_hw_backend(mlx4r_backend_names[dev->args.backend]);
-	if (dev->ops == NULL) {
-		INIT_LOG(ERR, "%s: backend %s not built", dev->name,
-			 mlx4r_backend_names[dev->args.backend]);
-		return -ENOTSUP;
+	if (dev->args.backend == MLX4R_BACKEND_VERBS) {
+		char err[256];
+
+		dev->ops = mlx4r_hw_verbs_backend(err, sizeof(err));
+		if (dev->ops == NULL) {
+			INIT_LOG(ERR, "%s: backend=verbs: cannot load the rdma-core backend (librte_net_mlx4r_verbs.so; needs libibverbs1 and ibverbs-providers): %s",
+				 dev->name, err);
+			return -ENOTSUP;
+		}
+	} else {
+		dev->ops = &mlx4r_hw_emu_ops;
 	}
 	if (dev->args.backend == MLX4R_BACKEND_EMU) {
 		struct mlx4r_emu_dev_conf conf = {
@@ -524,10 +550,14 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 		}
 		/* -EEXIST: a device the application configured itself */
 	}
-	ret = mlx4r_hw_open_device(dev->ops, dev->name, &dev->ctx);
+	ret = mlx4r_hw_open_device(dev->ops,
+		dev->args.backend == MLX4R_BACKEND_VERBS ? dev->args.ibdev :
+		dev->name, &dev->ctx);
 	if (ret < 0) {
-		INIT_LOG(ERR, "%s: cannot open the device: %s", dev->name,
-			 strerror(-ret));
+		INIT_LOG(ERR, "%s: cannot open the %s device %s: %s", dev->name,
+			 mlx4r_backend_names[dev->args.backend],
+			 dev->args.backend == MLX4R_BACKEND_VERBS ?
+			 dev->args.ibdev : dev->name, strerror(-ret));
 		return ret;
 	}
 	if (dev->ctx->nb_ports < dev->args.nb_ports) {
@@ -780,6 +810,7 @@ RTE_PMD_REGISTER_VDEV(MLX4R_DRIVER_NAME, mlx4r_vdev_driver);
 RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	MLX4R_ARG_PORTS "=<1|2> "
 	MLX4R_ARG_BACKEND "=<emu|verbs> "
+	MLX4R_ARG_IBDEV "=<rdma device> "
 	MLX4R_ARG_MAX_QUEUES "=<1..16> "
 	MLX4R_ARG_WIRE "[1|2]=<gen|xconnect|loopback|tap[:ifname]|none> "
 	MLX4R_ARG_GEN_RATE "[1|2]=<pps> "

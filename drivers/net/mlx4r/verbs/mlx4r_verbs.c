@@ -1,0 +1,853 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The rdma-core backend of the hardware seam: a ConnectX-3 through
+ * libibverbs and the mlx4 provider's direct-verbs view (mlx4dv).
+ *
+ * This file is built as its own shared object, librte_net_mlx4r_verbs.so,
+ * linked with libibverbs and libmlx4. The driver opens it with dlopen()
+ * only when a port asks for backend=verbs, so that librte_net_mlx4r.so
+ * loads and runs the emulated device on machines without rdma-core.
+ * The object exports one symbol, mlx4r_hw_verbs_ops.
+ *
+ * Every handle is a wrapper whose first member is the seam's public
+ * struct; the ibv object sits behind it. A context keeps a list of its
+ * live objects so that close_device can destroy what the caller left, in
+ * dependency order.
+ *
+ * After IBV_EVENT_DEVICE_FATAL the kernel remaps the UAR to a dummy page
+ * and commands fail with EIO; destroys succeed because
+ * MLX4_DEVICE_FATAL_CLEANUP=1 is set before the first verbs call.
+ */
+
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <infiniband/mlx4dv.h>
+#include <infiniband/verbs.h>
+
+#include "mlx4r_hw.h"
+#include "mlx4r_verbs.h"
+
+/* What a context tracks about each object it owns. */
+enum verbs_obj_kind {
+	/* destroy order: first to last */
+	VERBS_FLOW,
+	VERBS_QP,
+	VERBS_IND,
+	VERBS_WQ,
+	VERBS_CQ,
+	VERBS_MR,
+	VERBS_PD,
+	VERBS_KINDS,
+};
+
+struct verbs_obj {
+	LIST_ENTRY(verbs_obj) next; /**< in its context's list */
+	enum verbs_obj_kind kind;   /**< which list, how to destroy */
+	void *ibv;                  /**< the rdma-core object */
+	void *mem;                  /**< the wrapper to free */
+};
+
+LIST_HEAD(verbs_obj_list, verbs_obj);
+
+struct verbs_ctx {
+	struct mlx4r_hw_ctx pub;         /**< seam view, first */
+	struct ibv_context *ibv;         /**< rdma-core context */
+	struct verbs_obj_list objs[VERBS_KINDS]; /**< live objects */
+};
+
+struct verbs_pd {
+	struct mlx4r_hw_pd pub;
+	struct verbs_obj obj;
+	struct ibv_pd *ibv;
+};
+
+struct verbs_mr {
+	struct mlx4r_hw_mr pub;
+	struct verbs_obj obj;
+	struct ibv_mr *ibv;
+};
+
+struct verbs_cq {
+	struct mlx4r_hw_cq pub;
+	struct verbs_obj obj;
+	struct ibv_cq *ibv;
+};
+
+struct verbs_qp {
+	struct mlx4r_hw_qp pub;
+	struct verbs_obj obj;
+	struct ibv_qp *ibv;
+};
+
+struct verbs_wq {
+	struct mlx4r_hw_wq pub;
+	struct verbs_obj obj;
+	struct ibv_wq *ibv;
+};
+
+struct verbs_ind {
+	struct mlx4r_hw_ind_table pub;
+	struct verbs_obj obj;
+	struct ibv_rwq_ind_table *ibv;
+};
+
+struct verbs_flow {
+	struct mlx4r_hw_flow pub;
+	struct verbs_obj obj;
+	struct ibv_flow *ibv;
+};
+
+#define VCTX(c) container_of(c, struct verbs_ctx, pub)
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+static void
+verbs_track_(struct verbs_ctx *vc, struct verbs_obj *o, enum verbs_obj_kind k,
+	     void *ibv, void *mem)
+{
+	o->kind = k;
+	o->ibv = ibv;
+	o->mem = mem;
+	LIST_INSERT_HEAD(&vc->objs[k], o, next);
+}
+
+/* Track wrapper w (whose ibv object is w->ibv) in its context. */
+#define verbs_track(vc, w, k) verbs_track_(vc, &(w)->obj, k, (w)->ibv, (w))
+
+/* Once per process, before the provider creates any context. */
+static void
+verbs_set_env(void)
+{
+	/*
+	 * Let destroy calls succeed after a fatal error instead of failing
+	 * with EIO (rdma-core's alias of RDMAV_ALLOW_DISASSOC_DESTROY), and
+	 * make fork() safe with DPDK's memory. Never override the user.
+	 */
+	setenv("MLX4_DEVICE_FATAL_CLEANUP", "1", 0);
+	setenv("RDMAV_HUGEPAGES_SAFE", "1", 0);
+}
+
+static uint32_t verbs_generation;
+
+static int
+verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
+{
+	struct mlx4dv_context dv = { 0 };
+	struct ibv_device_attr attr;
+	struct ibv_device **list;
+	struct ibv_context *ibv = NULL;
+	struct verbs_ctx *vc;
+	int i, n = 0, ret, flags;
+
+	verbs_set_env();
+	errno = 0;
+	list = ibv_get_device_list(&n);
+	if (list == NULL || n == 0) {
+		/* no device: NULL with ENOSYS, or an empty list */
+		mlx4r_verbs_log("no RDMA device on this machine (errno %d): is mlx4_ib loaded?",
+				errno);
+		if (list != NULL)
+			ibv_free_device_list(list);
+		return -ENODEV;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(ibv_get_device_name(list[i]), name) == 0)
+			break;
+	}
+	if (i == n) {
+		char names[256] = "";
+		size_t len = 0;
+
+		for (i = 0; i < n && len < sizeof(names); i++)
+			len += snprintf(names + len, sizeof(names) - len,
+					"%s%s", i ? " " : "",
+					ibv_get_device_name(list[i]));
+		mlx4r_verbs_log("no RDMA device named %s (found: %s)", name,
+				names);
+		ibv_free_device_list(list);
+		return -ENODEV;
+	}
+	errno = 0;
+	ibv = ibv_open_device(list[i]);
+	ret = mlx4r_verbs_errno(errno, ENODEV);
+	ibv_free_device_list(list);
+	if (ibv == NULL) {
+		mlx4r_verbs_log("cannot open %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	/* only the mlx4 provider answers mlx4dv_query_device */
+	if (mlx4dv_query_device(ibv, &dv) != 0) {
+		mlx4r_verbs_log("%s is not a ConnectX-3 (mlx4) device", name);
+		ret = -ENODEV;
+		goto error;
+	}
+	ret = ibv_query_device(ibv, &attr);
+	if (ret != 0) {
+		ret = mlx4r_verbs_errno(ret, EIO);
+		mlx4r_verbs_log("cannot query %s: %s", name, strerror(-ret));
+		goto error;
+	}
+	/* the driver polls the async fd: it must never block */
+	flags = fcntl(ibv->async_fd, F_GETFL);
+	if (flags < 0 || fcntl(ibv->async_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		mlx4r_verbs_log("cannot make the async fd of %s non-blocking",
+				name);
+		goto error;
+	}
+	vc = calloc(1, sizeof(*vc));
+	if (vc == NULL) {
+		ret = -ENOMEM;
+		goto error;
+	}
+	vc->ibv = ibv;
+	vc->pub.ops = &mlx4r_hw_verbs_ops;
+	vc->pub.async_fd = ibv->async_fd;
+	vc->pub.generation = ++verbs_generation;
+	vc->pub.nb_ports = attr.phys_port_cnt;
+	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
+	for (i = 0; i < VERBS_KINDS; i++)
+		LIST_INIT(&vc->objs[i]);
+	*out = &vc->pub;
+	return 0;
+error:
+	ibv_close_device(ibv);
+	return ret;
+}
+
+static int verbs_destroy_obj(struct verbs_obj *o);
+
+static int
+verbs_close_device(struct mlx4r_hw_ctx *ctx)
+{
+	struct verbs_ctx *vc = VCTX(ctx);
+	unsigned int k, left = 0;
+
+	for (k = 0; k < VERBS_KINDS; k++) {
+		while (!LIST_EMPTY(&vc->objs[k])) {
+			left++;
+			verbs_destroy_obj(LIST_FIRST(&vc->objs[k]));
+		}
+	}
+	if (left > 0)
+		mlx4r_verbs_log("%s: destroyed %u objects left at close",
+				ctx->name, left);
+	ibv_close_device(vc->ibv);
+	free(vc);
+	return 0;
+}
+
+static int
+verbs_query_device(struct mlx4r_hw_ctx *ctx, struct ibv_device_attr *attr)
+{
+	return mlx4r_verbs_errno(ibv_query_device(VCTX(ctx)->ibv, attr), 0);
+}
+
+static int
+verbs_query_port(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		 struct ibv_port_attr *attr)
+{
+	if (port < 1 || port > ctx->nb_ports)
+		return -EINVAL;
+	return mlx4r_verbs_errno(ibv_query_port(VCTX(ctx)->ibv, port, attr),
+				 0);
+}
+
+/* Read a small sysfs file into buf; 0 or -errno. */
+static int
+verbs_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The MAC of a port is the address of the Ethernet netdev mlx4_en made
+ * for it: <ibdev>/device/net/<ifname>, whose dev_port is port - 1.
+ */
+static int
+verbs_port_mac(struct mlx4r_hw_ctx *ctx, uint8_t port, uint8_t mac[6])
+{
+	struct ibv_context *ibv = VCTX(ctx)->ibv;
+	char path[PATH_MAX], buf[64];
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	if (port < 1 || port > ctx->nb_ports)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/device/net", ibv->device->ibdev_path);
+	dir = opendir(path);
+	if (dir == NULL)
+		return -errno;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/device/net/%s/dev_port",
+			 ibv->device->ibdev_path, de->d_name);
+		if (verbs_read_file(path, buf, sizeof(buf)) != 0 ||
+		    strtoul(buf, NULL, 0) != (unsigned long)(port - 1))
+			continue;
+		snprintf(path, sizeof(path), "%s/device/net/%s/address",
+			 ibv->device->ibdev_path, de->d_name);
+		ret = verbs_read_file(path, buf, sizeof(buf));
+		if (ret == 0)
+			ret = mlx4r_verbs_parse_mac(buf, mac);
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int
+verbs_alloc_pd(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out)
+{
+	struct verbs_pd *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	errno = 0;
+	p->ibv = ibv_alloc_pd(VCTX(ctx)->ibv);
+	if (p->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, ENOMEM);
+
+		free(p);
+		return ret;
+	}
+	p->pub.ctx = ctx;
+	p->pub.pdn = p->ibv->handle;
+	verbs_track(VCTX(ctx), p, VERBS_PD);
+	*out = &p->pub;
+	return 0;
+}
+
+static int
+verbs_dealloc_pd(struct mlx4r_hw_pd *pd)
+{
+	return verbs_destroy_obj(&container_of(pd, struct verbs_pd, pub)->obj);
+}
+
+static int
+verbs_reg_mr(struct mlx4r_hw_pd *pd, void *addr, size_t length,
+	     uint32_t access, struct mlx4r_hw_mr **out)
+{
+	struct verbs_pd *vp = container_of(pd, struct verbs_pd, pub);
+	struct verbs_mr *m;
+
+	if (addr == NULL || length == 0)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	errno = 0;
+	m->ibv = ibv_reg_mr(vp->ibv, addr, length, access);
+	if (m->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, ENOMEM);
+
+		free(m);
+		return ret;
+	}
+	m->pub.pd = pd;
+	m->pub.addr = addr;
+	m->pub.length = length;
+	m->pub.lkey = m->ibv->lkey;
+	m->pub.access = access;
+	verbs_track(VCTX(pd->ctx), m, VERBS_MR);
+	*out = &m->pub;
+	return 0;
+}
+
+static int
+verbs_dereg_mr(struct mlx4r_hw_mr *mr)
+{
+	return verbs_destroy_obj(&container_of(mr, struct verbs_mr, pub)->obj);
+}
+
+static int
+verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		struct mlx4r_hw_cq **out)
+{
+	struct mlx4dv_obj obj;
+	struct mlx4dv_cq dv;
+	struct verbs_cq *c;
+	uint32_t i;
+
+	if (cqe == 0)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	errno = 0;
+	c->ibv = ibv_create_cq(VCTX(ctx)->ibv, cqe, c, NULL, 0);
+	if (c->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, ENOMEM);
+
+		free(c);
+		return ret;
+	}
+	/*
+	 * Mark every entry hardware-owned for consumer index 0 (owner bit
+	 * set) before anything can complete into it: the seam promises it,
+	 * and nothing is posted yet, so this cannot race the device.
+	 */
+	memset(&obj, 0, sizeof(obj));
+	obj.cq.in = c->ibv;
+	obj.cq.out = &dv;
+	if (mlx4dv_init_obj(&obj, MLX4DV_OBJ_CQ) == 0) {
+		for (i = 0; i < dv.cqe_cnt; i++) {
+			struct mlx4_cqe *e = (void *)((char *)dv.buf.buf +
+				(size_t)i * dv.cqe_size +
+				(dv.cqe_size == 64 ? 32 : 0));
+
+			e->owner_sr_opcode = MLX4_CQE_OWNER_MASK;
+		}
+	}
+	c->pub.ctx = ctx;
+	c->pub.cqn = dv.cqn;
+	c->pub.cqe = c->ibv->cqe;
+	verbs_track(VCTX(ctx), c, VERBS_CQ);
+	*out = &c->pub;
+	return 0;
+}
+
+static int
+verbs_destroy_cq(struct mlx4r_hw_cq *cq)
+{
+	return verbs_destroy_obj(&container_of(cq, struct verbs_cq, pub)->obj);
+}
+
+static int
+verbs_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
+{
+	struct mlx4dv_obj obj;
+
+	memset(&obj, 0, sizeof(obj));
+	memset(dv, 0, sizeof(*dv));
+	obj.cq.in = container_of(cq, struct verbs_cq, pub)->ibv;
+	obj.cq.out = dv;
+	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_CQ), 0);
+}
+
+static int
+verbs_create_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_qp_attr *attr,
+		struct mlx4r_hw_qp **out)
+{
+	struct verbs_pd *vp = container_of(pd, struct verbs_pd, pub);
+	struct ibv_qp_init_attr init;
+	struct verbs_qp *q;
+	struct ibv_cq *cq;
+
+	if (attr == NULL || attr->send_cq == NULL)
+		return -EINVAL;
+	cq = container_of(attr->send_cq, struct verbs_cq, pub)->ibv;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	mlx4r_verbs_tx_qp_init_attr(&init, q, cq, &attr->cap);
+	errno = 0;
+	q->ibv = ibv_create_qp(vp->ibv, &init);
+	if (q->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, EINVAL);
+
+		free(q);
+		return ret;
+	}
+	attr->cap = init.cap; /* what was granted */
+	q->pub.ctx = pd->ctx;
+	q->pub.qpn = q->ibv->qp_num;
+	q->pub.kind = MLX4R_HW_QP_RAW_TX;
+	q->pub.state = IBV_QPS_RESET;
+	verbs_track(VCTX(pd->ctx), q, VERBS_QP);
+	*out = &q->pub;
+	return 0;
+}
+
+static int
+verbs_create_rss_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_ind_table *ind,
+		    const struct ibv_rx_hash_conf *conf,
+		    struct mlx4r_hw_qp **out)
+{
+	struct verbs_pd *vp = container_of(pd, struct verbs_pd, pub);
+	struct ibv_qp_init_attr_ex init;
+	struct verbs_qp *q;
+	int ret;
+
+	if (ind == NULL || conf == NULL)
+		return -EINVAL;
+	ret = mlx4r_verbs_rss_qp_init_attr(&init, vp->ibv,
+		container_of(ind, struct verbs_ind, pub)->ibv, conf);
+	if (ret < 0)
+		return ret;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	init.qp_context = q;
+	errno = 0;
+	q->ibv = ibv_create_qp_ex(VCTX(pd->ctx)->ibv, &init);
+	if (q->ibv == NULL) {
+		ret = mlx4r_verbs_errno(errno, EINVAL);
+		free(q);
+		return ret;
+	}
+	q->pub.ctx = pd->ctx;
+	q->pub.qpn = q->ibv->qp_num;
+	q->pub.kind = MLX4R_HW_QP_RSS;
+	q->pub.state = IBV_QPS_RESET;
+	verbs_track(VCTX(pd->ctx), q, VERBS_QP);
+	*out = &q->pub;
+	return 0;
+}
+
+static int
+verbs_modify_qp(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
+		int attr_mask)
+{
+	int ret;
+
+	if (!(attr_mask & IBV_QP_STATE))
+		return -EINVAL;
+	ret = ibv_modify_qp(container_of(qp, struct verbs_qp, pub)->ibv, attr,
+			    attr_mask);
+	if (ret != 0)
+		return mlx4r_verbs_errno(ret, EINVAL);
+	qp->state = attr->qp_state;
+	return 0;
+}
+
+static int
+verbs_destroy_qp(struct mlx4r_hw_qp *qp)
+{
+	return verbs_destroy_obj(&container_of(qp, struct verbs_qp, pub)->obj);
+}
+
+static int
+verbs_qp_view(struct mlx4r_hw_qp *qp, struct mlx4dv_qp *dv,
+	      struct mlx4r_hw_hook *hook)
+{
+	struct mlx4dv_obj obj;
+
+	if (qp->kind != MLX4R_HW_QP_RAW_TX)
+		return -EINVAL;
+	memset(&obj, 0, sizeof(obj));
+	memset(dv, 0, sizeof(*dv));
+	obj.qp.in = container_of(qp, struct verbs_qp, pub)->ibv;
+	obj.qp.out = dv;
+	hook->fn = NULL; /* hardware needs no help */
+	hook->arg = NULL;
+	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_QP), 0);
+}
+
+static int
+verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
+		struct mlx4r_hw_wq **out)
+{
+	struct verbs_pd *vp = container_of(pd, struct verbs_pd, pub);
+	struct ibv_wq_init_attr init;
+	struct verbs_wq *w;
+
+	if (attr == NULL || attr->cq == NULL || attr->max_wr == 0 ||
+	    attr->max_sge == 0)
+		return -EINVAL;
+	if (attr->create_flags != 0)
+		return -EOPNOTSUPP;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	memset(&init, 0, sizeof(init));
+	init.wq_context = w;
+	init.wq_type = IBV_WQT_RQ;
+	init.max_wr = attr->max_wr;
+	init.max_sge = attr->max_sge;
+	init.pd = vp->ibv;
+	init.cq = container_of(attr->cq, struct verbs_cq, pub)->ibv;
+	errno = 0;
+	w->ibv = ibv_create_wq(VCTX(pd->ctx)->ibv, &init);
+	if (w->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, EINVAL);
+
+		free(w);
+		return ret;
+	}
+	attr->max_wr = init.max_wr;
+	attr->max_sge = init.max_sge;
+	w->pub.ctx = pd->ctx;
+	w->pub.wq_num = w->ibv->wq_num;
+	w->pub.state = IBV_WQS_RESET;
+	verbs_track(VCTX(pd->ctx), w, VERBS_WQ);
+	*out = &w->pub;
+	return 0;
+}
+
+static int
+verbs_modify_wq(struct mlx4r_hw_wq *wq, enum ibv_wq_state state)
+{
+	struct ibv_wq_attr attr;
+	int ret;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_mask = IBV_WQ_ATTR_STATE;
+	attr.wq_state = state;
+	ret = ibv_modify_wq(container_of(wq, struct verbs_wq, pub)->ibv,
+			    &attr);
+	if (ret != 0)
+		return mlx4r_verbs_errno(ret, EINVAL);
+	wq->state = state;
+	return 0;
+}
+
+static int
+verbs_destroy_wq(struct mlx4r_hw_wq *wq)
+{
+	return verbs_destroy_obj(&container_of(wq, struct verbs_wq, pub)->obj);
+}
+
+static int
+verbs_wq_view(struct mlx4r_hw_wq *wq, struct mlx4dv_rwq *dv,
+	      struct mlx4r_hw_hook *hook)
+{
+	struct mlx4dv_obj obj;
+
+	memset(&obj, 0, sizeof(obj));
+	memset(dv, 0, sizeof(*dv));
+	obj.rwq.in = container_of(wq, struct verbs_wq, pub)->ibv;
+	obj.rwq.out = dv;
+	hook->fn = NULL;
+	hook->arg = NULL;
+	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_RWQ), 0);
+}
+
+static int
+verbs_set_rss_range(struct mlx4r_hw_ctx *ctx, uint32_t log_size)
+{
+	uint8_t log = log_size;
+
+	if (log_size > 16)
+		return -EINVAL;
+	return mlx4r_verbs_errno(mlx4dv_set_context_attr(VCTX(ctx)->ibv,
+				 MLX4DV_SET_CTX_ATTR_LOG_WQS_RANGE_SZ, &log),
+				 0);
+}
+
+static int
+verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
+		       struct mlx4r_hw_wq *const *wqs,
+		       struct mlx4r_hw_ind_table **out)
+{
+	struct ibv_rwq_ind_table_init_attr init;
+	struct ibv_wq **ibv_wqs;
+	struct verbs_ind *t;
+	uint32_t i, n, period;
+	int ret;
+
+	if (wqs == NULL || log_size > 16)
+		return -EINVAL;
+	n = 1u << log_size;
+	for (i = 0; i < n; i++) {
+		if (wqs[i] == NULL)
+			return -EINVAL;
+	}
+	/*
+	 * The mlx4 kernel driver accepts only tables of WQs with
+	 * consecutive numbers, in order. A table that repeats such a run
+	 * (queue = entry % n, ethdev's default RETA) hashes exactly like
+	 * the run alone (hash & (64 - 1) % n == hash & (n - 1) for powers of
+	 * two): pass the run. Anything else cannot be expressed.
+	 */
+	period = mlx4r_verbs_ind_period(wqs, n);
+	if (period == 0) {
+		mlx4r_verbs_log("%s: ConnectX-3 RSS needs the indirection table to cycle over Rx queues in order (the default RETA)",
+				ctx->name);
+		return -EOPNOTSUPP;
+	}
+	ibv_wqs = calloc(period, sizeof(*ibv_wqs));
+	t = calloc(1, sizeof(*t));
+	if (ibv_wqs == NULL || t == NULL) {
+		free(ibv_wqs);
+		free(t);
+		return -ENOMEM;
+	}
+	for (i = 0; i < period; i++)
+		ibv_wqs[i] = container_of(wqs[i], struct verbs_wq, pub)->ibv;
+	memset(&init, 0, sizeof(init));
+	init.log_ind_tbl_size = __builtin_ctz(period);
+	init.ind_tbl = ibv_wqs;
+	errno = 0;
+	t->ibv = ibv_create_rwq_ind_table(VCTX(ctx)->ibv, &init);
+	ret = mlx4r_verbs_errno(errno, EINVAL);
+	free(ibv_wqs);
+	if (t->ibv == NULL) {
+		free(t);
+		return ret;
+	}
+	t->pub.ctx = ctx;
+	t->pub.ind_tbl_num = t->ibv->ind_tbl_num;
+	t->pub.log_size = log_size;
+	verbs_track(VCTX(ctx), t, VERBS_IND);
+	*out = &t->pub;
+	return 0;
+}
+
+static int
+verbs_destroy_ind_table(struct mlx4r_hw_ind_table *ind)
+{
+	return verbs_destroy_obj(&container_of(ind, struct verbs_ind, pub)->obj);
+}
+
+static int
+verbs_create_flow(struct mlx4r_hw_qp *qp, struct ibv_flow_attr *attr,
+		  struct mlx4r_hw_flow **out)
+{
+	struct verbs_flow *f;
+
+	if (attr == NULL)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	errno = 0;
+	f->ibv = ibv_create_flow(container_of(qp, struct verbs_qp, pub)->ibv,
+				 attr);
+	if (f->ibv == NULL) {
+		int ret = mlx4r_verbs_errno(errno, EINVAL);
+
+		free(f);
+		return ret;
+	}
+	f->pub.qp = qp;
+	f->pub.handle = f->ibv->handle;
+	verbs_track(VCTX(qp->ctx), f, VERBS_FLOW);
+	*out = &f->pub;
+	return 0;
+}
+
+static int
+verbs_destroy_flow(struct mlx4r_hw_flow *flow)
+{
+	return verbs_destroy_obj(&container_of(flow, struct verbs_flow,
+					       pub)->obj);
+}
+
+/*
+ * Destroy one object and forget it. With MLX4_DEVICE_FATAL_CLEANUP the
+ * destroys succeed after a fatal error too; a destroy that still fails
+ * (object in use) keeps the object tracked and returns the error.
+ */
+static int
+verbs_destroy_obj(struct verbs_obj *o)
+{
+	int ret;
+
+	switch (o->kind) {
+	case VERBS_FLOW:
+		ret = ibv_destroy_flow(o->ibv);
+		break;
+	case VERBS_QP:
+		ret = ibv_destroy_qp(o->ibv);
+		break;
+	case VERBS_IND:
+		ret = ibv_destroy_rwq_ind_table(o->ibv);
+		break;
+	case VERBS_WQ:
+		ret = ibv_destroy_wq(o->ibv);
+		break;
+	case VERBS_CQ:
+		ret = ibv_destroy_cq(o->ibv);
+		break;
+	case VERBS_MR:
+		ret = ibv_dereg_mr(o->ibv);
+		break;
+	case VERBS_PD:
+		ret = ibv_dealloc_pd(o->ibv);
+		break;
+	default:
+		ret = EINVAL;
+		break;
+	}
+	if (ret != 0)
+		return mlx4r_verbs_errno(ret, EIO);
+	LIST_REMOVE(o, next);
+	free(o->mem);
+	return 0;
+}
+
+static int
+verbs_get_async_event(struct mlx4r_hw_ctx *ctx,
+		      struct mlx4r_hw_async_event *ev)
+{
+	struct ibv_async_event e;
+
+	/* the fd is non-blocking: EAGAIN when nothing is pending */
+	if (ibv_get_async_event(VCTX(ctx)->ibv, &e) != 0)
+		return mlx4r_verbs_errno(errno, EAGAIN);
+	mlx4r_verbs_event_from_ibv(&e, ev);
+	/*
+	 * Acknowledge at once: the seam's event holds our handles, not
+	 * rdma-core's, and nothing here waits for a destroy that an
+	 * unacknowledged event would block.
+	 */
+	ibv_ack_async_event(&e);
+	return 0;
+}
+
+static void
+verbs_ack_async_event(struct mlx4r_hw_ctx *ctx,
+		      struct mlx4r_hw_async_event *ev)
+{
+	/* acknowledged in get_async_event already */
+	(void)ctx;
+	(void)ev;
+}
+
+const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
+	.name = "verbs",
+	.open_device = verbs_open_device,
+	.close_device = verbs_close_device,
+	.query_device = verbs_query_device,
+	.query_port = verbs_query_port,
+	.port_mac = verbs_port_mac,
+	.port_counters = NULL,
+	.alloc_pd = verbs_alloc_pd,
+	.dealloc_pd = verbs_dealloc_pd,
+	.reg_mr = verbs_reg_mr,
+	.dereg_mr = verbs_dereg_mr,
+	.create_cq = verbs_create_cq,
+	.destroy_cq = verbs_destroy_cq,
+	.cq_view = verbs_cq_view,
+	.create_qp = verbs_create_qp,
+	.create_rss_qp = verbs_create_rss_qp,
+	.modify_qp = verbs_modify_qp,
+	.destroy_qp = verbs_destroy_qp,
+	.qp_view = verbs_qp_view,
+	.create_wq = verbs_create_wq,
+	.modify_wq = verbs_modify_wq,
+	.destroy_wq = verbs_destroy_wq,
+	.wq_view = verbs_wq_view,
+	.set_rss_range = verbs_set_rss_range,
+	.create_ind_table = verbs_create_ind_table,
+	.destroy_ind_table = verbs_destroy_ind_table,
+	.create_flow = verbs_create_flow,
+	.destroy_flow = verbs_destroy_flow,
+	.get_async_event = verbs_get_async_event,
+	.ack_async_event = verbs_ack_async_event,
+};

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_VERBS_H
+#define MLX4R_VERBS_H
+
+/*
+ * Internals of the rdma-core backend that need no device: verbs attribute
+ * construction, error and event mapping. They make no verbs call, so the
+ * unit tests link them directly and check them without a ConnectX-3.
+ */
+
+#include <stdint.h>
+
+#include <infiniband/verbs.h>
+
+#include "mlx4r_hw.h"
+
+/** Size of a Toeplitz key on ConnectX-3. */
+#define MLX4R_VERBS_RSS_KEY_LEN 40
+
+/** Hash fields a ConnectX-3 RSS QP accepts. */
+#define MLX4R_VERBS_RSS_FIELDS \
+	(IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 | \
+	 IBV_RX_HASH_SRC_IPV6 | IBV_RX_HASH_DST_IPV6 | \
+	 IBV_RX_HASH_SRC_PORT_TCP | IBV_RX_HASH_DST_PORT_TCP | \
+	 IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP)
+
+/**
+ * Map an rdma-core error to the seam's convention (-errno).
+ * @param err errno after a failed constructor, or the positive (or
+ *   negative) value a modify/destroy returned.
+ * @param fallback errno to report when err is 0 (a constructor that
+ *   returned NULL without setting errno).
+ * @return -err, or -fallback; 0 if both are 0.
+ */
+int mlx4r_verbs_errno(int err, int fallback);
+
+/**
+ * Fill the attributes of a raw-packet Tx QP: send queue only (the receive
+ * side of mlx4r is WQs behind an RSS QP), completions only on request,
+ * @p qp_context returned in async events.
+ */
+void mlx4r_verbs_tx_qp_init_attr(struct ibv_qp_init_attr *init,
+				 void *qp_context, struct ibv_cq *cq,
+				 const struct ibv_qp_cap *cap);
+
+/**
+ * Fill the attributes of a receive hash QP over @p ind.
+ * @return 0; -EINVAL (not Toeplitz, key not 40 bytes, no key);
+ *   -EOPNOTSUPP (a hash field ConnectX-3 cannot hash on).
+ */
+int mlx4r_verbs_rss_qp_init_attr(struct ibv_qp_init_attr_ex *init,
+				 struct ibv_pd *pd,
+				 struct ibv_rwq_ind_table *ind,
+				 const struct ibv_rx_hash_conf *conf);
+
+/**
+ * Translate an rdma-core async event into the seam's: the element is the
+ * seam handle stored as the ibv object's context (cq_context,
+ * qp_context, wq_context) at creation.
+ */
+void mlx4r_verbs_event_from_ibv(const struct ibv_async_event *e,
+				struct mlx4r_hw_async_event *ev);
+
+/**
+ * The hardware form of an indirection table of @p n entries: the length of
+ * the run of WQs with consecutive numbers, in order, that the table
+ * repeats (a power of two), or 0 if it is not such a repetition.
+ */
+uint32_t mlx4r_verbs_ind_period(struct mlx4r_hw_wq *const *wqs, uint32_t n);
+
+/**
+ * Parse a MAC address as sysfs prints it ("aa:bb:cc:dd:ee:ff\n").
+ * @return 0 or -EINVAL.
+ */
+int mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6]);
+
+/** Log on pmd.net.mlx4r.verbs (adds the newline). */
+void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** The backend, exported by librte_net_mlx4r_verbs.so. */
+extern const struct mlx4r_hw_ops mlx4r_hw_verbs_ops;
+
+#endif /* MLX4R_VERBS_H */

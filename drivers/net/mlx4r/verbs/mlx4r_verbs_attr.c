@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The parts of the rdma-core backend that need no device (see
+ * mlx4r_verbs.h). No verbs call is made here.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_log.h>
+
+#include "mlx4r_verbs.h"
+
+RTE_LOG_REGISTER_SUFFIX(mlx4r_verbs_logtype, verbs, NOTICE);
+
+void
+mlx4r_verbs_log(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	rte_log(RTE_LOG_ERR, mlx4r_verbs_logtype, "mlx4r verbs: %s\n", buf);
+}
+
+int
+mlx4r_verbs_errno(int err, int fallback)
+{
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		err = fallback < 0 ? -fallback : fallback;
+	return -err;
+}
+
+void
+mlx4r_verbs_tx_qp_init_attr(struct ibv_qp_init_attr *init, void *qp_context,
+			    struct ibv_cq *cq, const struct ibv_qp_cap *cap)
+{
+	memset(init, 0, sizeof(*init));
+	init->qp_context = qp_context;
+	init->send_cq = cq;
+	/* a QP needs a receive CQ even without a receive queue */
+	init->recv_cq = cq;
+	init->cap.max_send_wr = cap->max_send_wr;
+	init->cap.max_send_sge = cap->max_send_sge ? cap->max_send_sge : 1;
+	init->cap.max_recv_wr = 0;
+	init->cap.max_recv_sge = 0;
+	init->cap.max_inline_data = cap->max_inline_data;
+	init->qp_type = IBV_QPT_RAW_PACKET;
+	/* completions only where a WQE asks (MLX4_WQE_CTRL_CQ_UPDATE) */
+	init->sq_sig_all = 0;
+}
+
+int
+mlx4r_verbs_rss_qp_init_attr(struct ibv_qp_init_attr_ex *init,
+			     struct ibv_pd *pd, struct ibv_rwq_ind_table *ind,
+			     const struct ibv_rx_hash_conf *conf)
+{
+	if (conf->rx_hash_function != IBV_RX_HASH_FUNC_TOEPLITZ ||
+	    conf->rx_hash_key_len != MLX4R_VERBS_RSS_KEY_LEN ||
+	    conf->rx_hash_key == NULL)
+		return -EINVAL;
+	if (conf->rx_hash_fields_mask & ~(uint64_t)MLX4R_VERBS_RSS_FIELDS)
+		return -EOPNOTSUPP;
+	memset(init, 0, sizeof(*init));
+	init->qp_type = IBV_QPT_RAW_PACKET;
+	init->comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_RX_HASH |
+			  IBV_QP_INIT_ATTR_IND_TABLE;
+	init->pd = pd;
+	init->rwq_ind_tbl = ind;
+	init->rx_hash_conf = *conf;
+	return 0;
+}
+
+void
+mlx4r_verbs_event_from_ibv(const struct ibv_async_event *e,
+			   struct mlx4r_hw_async_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->event_type = e->event_type;
+	switch (e->event_type) {
+	case IBV_EVENT_CQ_ERR:
+		ev->element.cq = e->element.cq->cq_context;
+		break;
+	case IBV_EVENT_QP_FATAL:
+	case IBV_EVENT_QP_REQ_ERR:
+	case IBV_EVENT_QP_ACCESS_ERR:
+	case IBV_EVENT_COMM_EST:
+	case IBV_EVENT_SQ_DRAINED:
+	case IBV_EVENT_PATH_MIG:
+	case IBV_EVENT_PATH_MIG_ERR:
+	case IBV_EVENT_QP_LAST_WQE_REACHED:
+		ev->element.qp = e->element.qp->qp_context;
+		break;
+	case IBV_EVENT_WQ_FATAL:
+		ev->element.wq = e->element.wq->wq_context;
+		break;
+	case IBV_EVENT_PORT_ACTIVE:
+	case IBV_EVENT_PORT_ERR:
+	case IBV_EVENT_LID_CHANGE:
+	case IBV_EVENT_PKEY_CHANGE:
+	case IBV_EVENT_SM_CHANGE:
+	case IBV_EVENT_CLIENT_REREGISTER:
+	case IBV_EVENT_GID_CHANGE:
+		ev->element.port_num = e->element.port_num;
+		break;
+	default: /* DEVICE_FATAL and the SRQ events carry nothing we use */
+		break;
+	}
+}
+
+int
+mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 7 || tail != '\n')
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+uint32_t
+mlx4r_verbs_ind_period(struct mlx4r_hw_wq *const *wqs, uint32_t n)
+{
+	uint32_t period, i;
+
+	/* the shortest power-of-two run of consecutive WQ numbers */
+	for (period = 1; period < n; period <<= 1) {
+		if (wqs[period] == wqs[0])
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		if (wqs[i] != wqs[i % period])
+			return 0;
+		if (i < period && i > 0 &&
+		    wqs[i]->wq_num != wqs[0]->wq_num + i)
+			return 0;
+	}
+	return period;
+}
