@@ -23,6 +23,8 @@ packages=(
 	# tests: the integration suites are Python, stdbuf comes from coreutils;
 	# the TAP wire's tests use ip(8) and network namespaces
 	python3 coreutils iproute2
+	# the forwarding application's throughput plot
+	gnuplot-nox
 	# sanitizer build
 	libasan8 libubsan1
 )

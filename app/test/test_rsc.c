@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The reset-coordination library (lib/rsc) through its public header,
+ * with events raised the way any PMD raises them
+ * (rte_eth_dev_callback_process): proactive and passive flows, event and
+ * acknowledgement order, a client that never acknowledges, reset during
+ * reset, removal, a port closed during a reset, many clients over two
+ * ports, and an lcore really polling while resets happen.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <ethdev_driver.h>
+
+#include "rsc.h"
+#include "test.h"
+
+#define NB_MBUF 2047
+#define MAX_EVENTS 32
+
+static struct rte_mempool *mp;
+static uint16_t p1, p2; /* two ports of net_mlx4r_rsc (loopback wires) */
+
+/* What the notify callback saw, in order. */
+static struct {
+	uint16_t port;
+	enum rsc_event ev;
+	char client[32];
+} events[MAX_EVENTS];
+static unsigned int nb_events;
+
+static void
+record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
+{
+	unsigned int n = __atomic_load_n(&nb_events, __ATOMIC_RELAXED);
+
+	RTE_SET_USED(arg);
+	if (n < MAX_EVENTS) {
+		events[n].port = port;
+		events[n].ev = ev;
+		snprintf(events[n].client, sizeof(events[n].client), "%s",
+			 client != NULL ? client : "");
+		/* pairs with the acquire load in wait_events() */
+		__atomic_store_n(&nb_events, n + 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* Wait (at most 2 s) until @p n events were notified. */
+static int
+wait_events(unsigned int n)
+{
+	uint64_t end = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+
+	while (__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE) < n) {
+		if (rte_get_timer_cycles() > end)
+			return -1;
+		rte_delay_us_sleep(200);
+	}
+	return 0;
+}
+
+static void
+raise_event(uint16_t port, enum rte_eth_event_type type)
+{
+	rte_eth_dev_callback_process(&rte_eth_devices[port], type, NULL);
+}
+
+static int
+port_up(uint16_t port, struct rsc_port_conf *pc)
+{
+	uint16_t q;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->nb_rxq = 1;
+	pc->nb_txq = 1;
+	pc->nb_rxd = 256;
+	pc->nb_txd = 256;
+	pc->mp = mp;
+	pc->promiscuous = true; /* the test frames carry no address */
+	if (rte_eth_dev_configure(port, 1, 1, &pc->eth_conf) != 0)
+		return -1;
+	for (q = 0; q < 1; q++) {
+		if (rte_eth_rx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL,
+					   mp) != 0 ||
+		    rte_eth_tx_queue_setup(port, q, 256, SOCKET_ID_ANY,
+					   NULL) != 0)
+			return -1;
+	}
+	if (rte_eth_dev_start(port) != 0)
+		return -1;
+	return rte_eth_promiscuous_enable(port);
+}
+
+static int
+rsc_suite_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("rsc_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+rsc_suite_teardown(void)
+{
+	rte_mempool_free(mp);
+}
+
+static struct rsc_port_conf pc1, pc2;
+
+static int
+case_setup(void)
+{
+	nb_events = 0;
+	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0)
+		return TEST_FAILED;
+	if (rte_eth_dev_get_port_by_name("net_mlx4r_rsc", &p1) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc_port2", &p2) != 0)
+		return TEST_FAILED;
+	if (port_up(p1, &pc1) != 0 || port_up(p2, &pc2) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+case_teardown(void)
+{
+	rte_vdev_uninit("net_mlx4r_rsc");
+}
+
+static struct rsc *
+make(uint32_t ack_ms, uint32_t rec_ms)
+{
+	struct rsc_conf conf = {
+		.name = "test",
+		.ack_timeout_ms = ack_ms,
+		.recovery_timeout_ms = rec_ms,
+		.notify = record,
+	};
+
+	return rsc_create(&conf);
+}
+
+static int
+test_api_errors(void)
+{
+	struct rsc *r = make(0, 0);
+	struct rsc_client *c;
+	struct rsc_port_stats st;
+	unsigned int i;
+
+	TEST_ASSERT_NOT_NULL(r, "create");
+	TEST_ASSERT_NULL(rsc_create(NULL), "NULL conf");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "errno of NULL conf");
+	TEST_ASSERT_EQUAL(rsc_port_add(r, RTE_MAX_ETHPORTS - 1, &pc1), -1,
+			  "invalid port");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	TEST_ASSERT_EQUAL(rsc_port_add(r, p1, &pc1), -1, "twice");
+	TEST_ASSERT_EQUAL(rte_errno, EEXIST, "EEXIST");
+	c = rsc_client_register(r, "lc", NULL, NULL);
+	TEST_ASSERT_NOT_NULL(c, "client");
+	TEST_ASSERT_EQUAL(rsc_client_use(c, p2, 0, 0), -1, "unmanaged port");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
+	for (i = 0; i < RSC_MAX_USES; i++)
+		TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), (int)i, "use");
+	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), -1, "too many uses");
+	TEST_ASSERT_EQUAL(rte_errno, ENOSPC, "ENOSPC");
+	TEST_ASSERT_EQUAL(rsc_port_stats_get(r, p2, &st), -1, "stats of p2");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RSC_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(rsc_client_pending(c), false, "nothing pending");
+	TEST_ASSERT_SUCCESS(rsc_client_sync(c), "sync without reset");
+	rsc_free(r);
+	rsc_free(NULL);
+	return TEST_SUCCESS;
+}
+
+/* Drain callback: counts its calls. */
+static void
+drain_count(void *arg)
+{
+	__atomic_fetch_add((unsigned int *)arg, 1, __ATOMIC_RELAXED);
+}
+
+/* Call sync on every client until all return 0 (bounded). */
+static int
+sync_all(struct rsc_client **c, unsigned int n, uint32_t ms)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * ms;
+	unsigned int i, done;
+
+	do {
+		for (i = 0, done = 0; i < n; i++)
+			done += rsc_client_sync(c[i]) == 0;
+		if (done == n)
+			return 0;
+		rte_delay_us_sleep(100);
+	} while (rte_get_timer_cycles() < end);
+	return -1;
+}
+
+static int
+test_proactive(void)
+{
+	struct rsc *r = make(100, 2000);
+	unsigned int drained = 0;
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+
+	TEST_ASSERT_NOT_NULL(r, "create");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
+	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), 0, "use");
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "RESET_BEGIN notified");
+	TEST_ASSERT_EQUAL(events[0].ev, RSC_EVENT_RESET_BEGIN, "first event");
+	TEST_ASSERT(rsc_client_pending(c), "pending seen by the client");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "not over yet");
+	TEST_ASSERT_EQUAL(drained, 1, "drained once");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "still not over");
+	TEST_ASSERT_EQUAL(drained, 1, "drained once per reset");
+	rte_delay_ms(20);
+	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 1,
+			  "no end before RECOVERY_SUCCESS");
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(wait_events(2), "RESET_DONE notified");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "second event");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 1, "generation");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset");
+	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "succeeded");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* RECOVERY_FAILED ends in FAILED; then INTR_RMV in REMOVED. */
+static int
+test_proactive_failed_then_removed(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_FAILED);
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+			  "told the port failed");
+	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
+	TEST_ASSERT_SUCCESS(wait_events(4), "removal notified");
+	TEST_ASSERT_EQUAL(events[3].ev, RSC_EVENT_REMOVED, "removed");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+			  "told the port is gone");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* Restore callback of the passive tests: counts, answers what it's told. */
+static int restore_calls, restore_ret;
+
+static int
+restore_cb(uint16_t port_id, void *arg)
+{
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(arg);
+	restore_calls++;
+	return restore_ret;
+}
+
+/*
+ * Passive mode on a PMD with dev_reset: reset, then the saved
+ * configuration; on one without: the reset fails and says so.
+ */
+static int
+test_passive(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_conf pc = pc1;
+	struct rsc_client *c;
+	int ret;
+
+	restore_calls = 0;
+	restore_ret = 0;
+	pc.restore = restore_cb;
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_EQUAL(restore_calls, 0, "nothing before the ack");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	ret = rte_eth_dev_reset(p1);
+	if (ret == -ENOTSUP) {
+		/* the driver has no dev_reset: the library must say FAILED */
+		TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED,
+				  "reset without dev_reset fails");
+		TEST_ASSERT_EQUAL(restore_calls, 0, "no restore");
+		TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+				  "state");
+	} else {
+		TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+		TEST_ASSERT_EQUAL(restore_calls, 1, "restored once");
+		TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE,
+				  "state");
+	}
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* A restore that keeps failing ends in FAILED within the deadline. */
+static int
+test_passive_restore_fails(void)
+{
+	struct rsc *r = make(50, 300);
+	struct rsc_port_conf pc = pc1;
+	struct rsc_client *c;
+	struct rsc_port_stats st;
+
+	if (rte_eth_dev_reset(p1) == -ENOTSUP)
+		TEST_SKIP("the driver has no dev_reset yet");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port back up");
+	restore_calls = 0;
+	restore_ret = -EAGAIN;
+	pc.restore = restore_cb;
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
+	TEST_ASSERT(restore_calls > 1, "-EAGAIN retried (%d calls)",
+		    restore_calls);
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets_failed, 1, "counted");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* A client that never acknowledges: named, counted, port left alone. */
+static int
+test_late_client(void)
+{
+	struct rsc *r = make(30, 200);
+	struct rsc_client *ok, *late;
+	struct rsc_port_stats st;
+	unsigned int i;
+	bool named = false;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	ok = rsc_client_register(r, "lcore-ok", NULL, NULL);
+	late = rsc_client_register(r, "lcore-asleep", NULL, NULL);
+	rsc_client_use(ok, p1, 0, 0);
+	rsc_client_use(late, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_EQUAL(rsc_client_sync(ok), -EAGAIN, "one ack");
+	TEST_ASSERT_SUCCESS(wait_events(3), "late client + failure");
+	for (i = 0; i < 3; i++)
+		named |= events[i].ev == RSC_EVENT_LATE_CLIENT &&
+			 strcmp(events[i].client, "lcore-asleep") == 0;
+	TEST_ASSERT(named, "the late client is named");
+	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_FAILED, "fails");
+	TEST_ASSERT_EQUAL(rte_eth_devices[p1].data->dev_started, 1,
+			  "the port was not reset under the late lcore");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "counted once");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* Reset during reset: coalesced into one. */
+static int
+test_coalesce(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
+	TEST_ASSERT_SUCCESS(wait_events(2), "done");
+	rte_delay_ms(20);
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for three requests");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 2,
+			  "begin + done only");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/*
+ * Eight clients over two ports, acknowledging in reverse order: the
+ * resets end only after the last ack of each port's clients.
+ */
+static int
+test_many_clients(void)
+{
+	struct rsc *r = make(500, 3000);
+	struct rsc_client *c[8];
+	struct rsc_port_stats s1, s2;
+	unsigned int drained[8] = { 0 };
+	char name[16];
+	int i;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add 1");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add 2");
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "lcore-%d", i);
+		c[i] = rsc_client_register(r, name, drain_count, &drained[i]);
+		TEST_ASSERT_NOT_NULL(c[i], "client %d", i);
+		/* even clients on port 1, odd on port 2, 0 and 1 on both */
+		if (i % 2 == 0 || i < 2)
+			rsc_client_use(c[i], p1, 0, 0);
+		if (i % 2 == 1 || i < 2)
+			rsc_client_use(c[i], p2, 0, 0);
+	}
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	raise_event(p2, RTE_ETH_EVENT_ERR_RECOVERING);
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	raise_event(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(wait_events(2), "both begin");
+	for (i = 7; i >= 1; i--)
+		rsc_client_sync(c[i]);
+	rte_delay_ms(30);
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &s1), "stats 1");
+	TEST_ASSERT_EQUAL_U(s1.resets_ok, 0, "port 1 waits for client 0");
+	TEST_ASSERT_EQUAL(rsc_client_pending(c[7]), true,
+			  "everybody waits while a port is resetting");
+	TEST_ASSERT_SUCCESS(sync_all(c, 8, 2000), "all resume");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &s1), "stats 1");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p2, &s2), "stats 2");
+	TEST_ASSERT_EQUAL_U(s1.resets_ok, 1, "port 1 back");
+	TEST_ASSERT_EQUAL_U(s2.resets_ok, 1, "port 2 back");
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT_EQUAL(drained[i], 1, "client %d drained once", i);
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* The port is closed while its reset waits: the reset fails, no crash. */
+static int
+test_port_closed_during_reset(void)
+{
+	struct rsc *r = make(100, 500);
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+			  "told");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/* A worker lcore really forwarding on p1 while resets come and go. */
+struct worker {
+	struct rsc_client *c;
+	volatile int quit;
+	uint64_t loops_after_reset;
+	uint64_t rx, tx, held_freed;
+	struct rte_mbuf *held[32];
+	unsigned int nb_held;
+};
+
+static void
+worker_drain(void *arg)
+{
+	struct worker *w = arg;
+
+	rte_pktmbuf_free_bulk(w->held, w->nb_held);
+	w->held_freed += w->nb_held;
+	w->nb_held = 0;
+}
+
+static int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *m[32];
+	uint16_t n, s;
+
+	while (!w->quit) {
+		const struct rsc_ops *o;
+
+		if (unlikely(rsc_client_pending(w->c)) &&
+		    rsc_client_sync(w->c) != 0)
+			continue;
+		o = rsc_client_ops(w->c, 0);
+		if (o->state != RSC_PORT_LIVE)
+			continue;
+		if (o->generation > 0)
+			w->loops_after_reset++;
+		/* keep a few frames in flight on the loopback wire */
+		if (w->nb_held == 0 &&
+		    rte_pktmbuf_alloc_bulk(mp, w->held, 8) == 0) {
+			for (s = 0; s < 8; s++)
+				rte_pktmbuf_append(w->held[s], 64);
+			w->nb_held = 8;
+		}
+		s = rte_eth_tx_burst(o->port_id, o->tx_queue, w->held,
+				     w->nb_held);
+		memmove(w->held, w->held + s, (w->nb_held - s) * sizeof(void *));
+		w->nb_held -= s;
+		w->tx += s;
+		n = rte_eth_rx_burst(o->port_id, o->rx_queue, m, 32);
+		w->rx += n;
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	worker_drain(w);
+	return 0;
+}
+
+static int
+test_worker_lcore(void)
+{
+	struct rsc *r = make(200, 2000);
+	static struct worker w;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	int i;
+
+	if (lcore >= RTE_MAX_LCORE)
+		TEST_SKIP("needs a worker lcore (-l 0-1)");
+	memset(&w, 0, sizeof(w));
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	w.c = rsc_client_register(r, "worker", worker_drain, &w);
+	rsc_client_use(w.c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(worker_main, &w, lcore),
+			    "launch");
+	for (i = 0; i < 5; i++) {
+		unsigned int base = __atomic_load_n(&nb_events,
+						    __ATOMIC_ACQUIRE);
+
+		rte_delay_ms(10);
+		raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+		TEST_ASSERT_SUCCESS(wait_events(base + 1), "begin %d", i);
+		/* the driver recovers; the lcore must have left first */
+		rte_delay_ms(5);
+		raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+		TEST_ASSERT_SUCCESS(wait_events(base + 2), "done %d", i);
+		TEST_ASSERT_EQUAL(events[base + 1].ev, RSC_EVENT_RESET_DONE,
+				  "reset %d ok", i);
+	}
+	rte_delay_ms(10);
+	w.quit = 1;
+	rte_eal_wait_lcore(lcore);
+	TEST_ASSERT(w.rx > 0 && w.tx > 0, "traffic flowed (rx %" PRIu64
+		    ", tx %" PRIu64 ")", w.rx, w.tx);
+	TEST_ASSERT(w.loops_after_reset > 0, "the lcore resumed after resets");
+	TEST_ASSERT_EQUAL(rsc_client_ops(w.c, 0)->generation, 5,
+			  "five generations");
+	rsc_free(r);
+	/*
+	 * Every mbuf the worker held went back through its drain, and a
+	 * stopped port holds none: the pool is full again.
+	 */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0,
+			  "every mbuf back in the pool");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite rsc_suite = {
+	.suite_name = "rsc reset coordination library",
+	.setup = rsc_suite_setup,
+	.teardown = rsc_suite_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(case_setup, case_teardown, test_api_errors),
+		TEST_CASE_ST(case_setup, case_teardown, test_proactive),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_proactive_failed_then_removed),
+		TEST_CASE_ST(case_setup, case_teardown, test_passive),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_passive_restore_fails),
+		TEST_CASE_ST(case_setup, case_teardown, test_late_client),
+		TEST_CASE_ST(case_setup, case_teardown, test_coalesce),
+		TEST_CASE_ST(case_setup, case_teardown, test_many_clients),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_port_closed_during_reset),
+		TEST_CASE_ST(case_setup, case_teardown, test_worker_lcore),
+		TEST_CASES_END()
+	}
+};
+
+static int
+rsc_autotest(void)
+{
+	return unit_test_suite_runner(&rsc_suite);
+}
+
+REGISTER_TEST_COMMAND(rsc_autotest, rsc_autotest);

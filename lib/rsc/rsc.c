@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Reset coordination: the control thread, the ethdev callbacks, the
+ * client side (see rsc.h for the protocol).
+ *
+ * Threads and what they share:
+ *  - ethdev callbacks run on whatever thread raised the event (the EAL
+ *    interrupt thread, a PMD's control thread, an application thread).
+ *    They only OR a bit into port->events and write the eventfd.
+ *  - the control thread (one per instance) owns every port's state
+ *    machine and every client's round, ops and ack bookkeeping.
+ *  - each client's lcore owns its acked_round and reads its ops only
+ *    while pending is 0.
+ *  - the application's threads call rsc_port_add/client_register/use
+ *    before the lcores run, and rsc_free at the end; the port table is
+ *    protected by r->lock against the control thread.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_string_fns.h>
+
+#include "rsc.h"
+
+RTE_LOG_REGISTER_DEFAULT(rsc_logtype, INFO);
+
+#define RSC_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, rsc_logtype, "RSC %s: " fmt "\n", \
+		r->name, ##__VA_ARGS__)
+
+/* Event bits a callback ORs into port->events. */
+#define RSC_EV_RESET (1u << 0)       /* INTR_RESET: passive */
+#define RSC_EV_RECOVERING (1u << 1)  /* ERR_RECOVERING: proactive */
+#define RSC_EV_SUCCESS (1u << 2)     /* RECOVERY_SUCCESS */
+#define RSC_EV_FAILED (1u << 3)      /* RECOVERY_FAILED */
+#define RSC_EV_RMV (1u << 4)         /* INTR_RMV */
+
+/* Where a port's reset stands (control thread only). */
+enum rsc_phase {
+	RSC_PHASE_IDLE,
+	RSC_PHASE_ACKS,       /* waiting for the clients' acks */
+	RSC_PHASE_DEV_RESET,  /* passive: rte_eth_dev_reset() to call */
+	RSC_PHASE_RESTORE,    /* passive: replaying the configuration */
+	RSC_PHASE_RECOVERY,   /* proactive: waiting for RECOVERY_* */
+};
+
+static const enum rte_eth_event_type rsc_events[] = {
+	RTE_ETH_EVENT_INTR_RESET,
+	RTE_ETH_EVENT_ERR_RECOVERING,
+	RTE_ETH_EVENT_RECOVERY_SUCCESS,
+	RTE_ETH_EVENT_RECOVERY_FAILED,
+	RTE_ETH_EVENT_INTR_RMV,
+};
+
+struct rsc_port {
+	struct rsc *r;               /* owner, for the callbacks */
+	uint16_t port_id;
+	bool managed;
+	bool proactive;              /* this reset's mode */
+	/* OR-ed by callbacks (relaxed: the eventfd orders), swapped out by
+	 * the control thread */
+	uint32_t events;
+	enum rsc_phase phase;
+	enum rsc_port_state state;
+	uint64_t begin_tsc;          /* reset began */
+	uint64_t ack_deadline;       /* tsc */
+	uint64_t end_deadline;       /* tsc */
+	bool late_logged;
+	uint64_t generation;
+	struct rsc_port_conf conf;
+	struct rsc_port_stats stats;
+};
+
+/* Private part of a client; the public struct comes first. */
+struct rsc_client_priv {
+	struct rsc_client pub;
+	struct rsc *r;
+	unsigned int idx;            /* in r->clients[] */
+	char name[32];
+	rsc_drain_t drain;
+	void *drain_arg;
+	/* control thread: round of the reset it waits for, 0 if none */
+	uint32_t round;
+	uint32_t want_round;         /* the round the next ack must carry */
+	bool acked;                  /* control: ack of want_round seen */
+	uint32_t busy_ports;         /* control: ports of it resetting */
+	/* lcore only */
+	uint32_t acked_round;
+};
+
+struct rsc {
+	char name[32];
+	struct rsc_conf conf;
+	pthread_t thread;
+	int efd;                     /* wakes the control thread */
+	bool stop;                   /* set by rsc_free */
+	pthread_mutex_t lock;        /* ports[] and clients[] vs control */
+	struct rte_ring *acks;       /* lcores -> control thread */
+	struct rsc_client_priv *clients[RSC_MAX_CLIENTS];
+	struct rsc_port ports[RTE_MAX_ETHPORTS];
+};
+
+static inline struct rsc_client_priv *
+rsc_priv(struct rsc_client *c)
+{
+	return (struct rsc_client_priv *)c;
+}
+
+static void
+rsc_wake(struct rsc *r)
+{
+	uint64_t one = 1;
+
+	/* eventfd writes only fail when the counter would overflow */
+	if (write(r->efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/*
+ * ethdev callback. Runs on the thread that raised the event: it must not
+ * block, so it only records the event and wakes the control thread.
+ */
+static int
+rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
+	     void *ret_param)
+{
+	struct rsc_port *p = arg;
+	uint32_t bit;
+
+	RTE_SET_USED(ret_param);
+	if (p->port_id != port_id)
+		return 0;
+	switch (type) {
+	case RTE_ETH_EVENT_INTR_RESET:
+		bit = RSC_EV_RESET;
+		break;
+	case RTE_ETH_EVENT_ERR_RECOVERING:
+		bit = RSC_EV_RECOVERING;
+		break;
+	case RTE_ETH_EVENT_RECOVERY_SUCCESS:
+		bit = RSC_EV_SUCCESS;
+		break;
+	case RTE_ETH_EVENT_RECOVERY_FAILED:
+		bit = RSC_EV_FAILED;
+		break;
+	case RTE_ETH_EVENT_INTR_RMV:
+		bit = RSC_EV_RMV;
+		break;
+	default:
+		return 0;
+	}
+	/*
+	 * Release: pairs with the control thread's acquire exchange; the
+	 * eventfd write after it wakes that thread, which then sees the bit.
+	 */
+	__atomic_fetch_or(&p->events, bit, __ATOMIC_RELEASE);
+	rsc_wake(p->r);
+	return 0;
+}
+
+static uint64_t
+rsc_ms_to_tsc(uint32_t ms)
+{
+	return rte_get_timer_hz() / 1000 * ms;
+}
+
+static void
+rsc_notify(struct rsc *r, struct rsc_port *p, enum rsc_event ev,
+	   const char *client)
+{
+	if (r->conf.notify != NULL)
+		r->conf.notify(p->port_id, ev, client, r->conf.notify_arg);
+}
+
+/* Begin a reset of port p: tell every client using it. */
+static void
+rsc_reset_begin(struct rsc *r, struct rsc_port *p, bool proactive)
+{
+	uint64_t now = rte_get_timer_cycles();
+	unsigned int i, j;
+
+	p->proactive = proactive;
+	p->phase = RSC_PHASE_ACKS;
+	p->state = RSC_PORT_RESETTING;
+	p->begin_tsc = now;
+	p->ack_deadline = now + rsc_ms_to_tsc(r->conf.ack_timeout_ms);
+	p->end_deadline = now + rsc_ms_to_tsc(r->conf.recovery_timeout_ms);
+	p->late_logged = false;
+	p->stats.resets++;
+	p->stats.state = p->state;
+	RSC_LOG(INFO, "port %u: %s reset begins", p->port_id,
+		proactive ? "proactive" : "passive");
+	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
+		struct rsc_client_priv *c = r->clients[i];
+
+		if (c == NULL)
+			continue;
+		for (j = 0; j < c->pub.nb_uses; j++) {
+			if (c->pub.ops[j].port_id == p->port_id)
+				break;
+		}
+		if (j == c->pub.nb_uses)
+			continue;
+		if (c->busy_ports++ == 0) {
+			/* a new round: the client's next ack must carry it */
+			c->want_round++;
+			c->acked = false;
+			/*
+			 * Publish the round, then pending (release): the lcore
+			 * that sees pending (acquire) sees the round.
+			 */
+			__atomic_store_n(&c->round, c->want_round,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&c->pub.pending, 1,
+					 __ATOMIC_RELEASE);
+		}
+	}
+	rsc_notify(r, p, RSC_EVENT_RESET_BEGIN, NULL);
+}
+
+/* Drain the ack ring: mark each client whose current round is acked. */
+static void
+rsc_collect_acks(struct rsc *r)
+{
+	void *msg[32];
+	unsigned int n, i;
+
+	/*
+	 * The lcore's enqueue is a release on the ring's tail, the dequeue
+	 * here an acquire: everything the lcore did with the port before
+	 * its ack happens before what this thread does after.
+	 */
+	while ((n = rte_ring_sc_dequeue_burst(r->acks, msg, RTE_DIM(msg),
+					      NULL)) > 0) {
+		for (i = 0; i < n; i++) {
+			uintptr_t v = (uintptr_t)msg[i];
+			unsigned int idx = v & 0xff;
+			uint32_t round = v >> 8;
+			struct rsc_client_priv *c;
+
+			if (idx >= RSC_MAX_CLIENTS)
+				continue;
+			c = r->clients[idx];
+			if (c != NULL && round == c->want_round)
+				c->acked = true;
+		}
+	}
+}
+
+/* Are all clients using port p acked? Log (once) and count late ones. */
+static bool
+rsc_all_acked(struct rsc *r, struct rsc_port *p, uint64_t now)
+{
+	bool all = true, late = now > p->ack_deadline;
+	unsigned int i, j;
+
+	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
+		struct rsc_client_priv *c = r->clients[i];
+
+		if (c == NULL || c->acked || c->busy_ports == 0)
+			continue;
+		for (j = 0; j < c->pub.nb_uses; j++) {
+			if (c->pub.ops[j].port_id == p->port_id)
+				break;
+		}
+		if (j == c->pub.nb_uses)
+			continue;
+		all = false;
+		if (late && !p->late_logged) {
+			RSC_LOG(WARNING, "port %u: client %s has not acknowledged within %u ms",
+				p->port_id, c->name, r->conf.ack_timeout_ms);
+			p->stats.late_clients++;
+			rsc_notify(r, p, RSC_EVENT_LATE_CLIENT, c->name);
+		}
+	}
+	if (late)
+		p->late_logged = true;
+	return all;
+}
+
+/* Passive mode: the saved configuration, again. 0, -EAGAIN, -errno. */
+static int
+rsc_restore(struct rsc_port *p)
+{
+	const struct rsc_port_conf *pc = &p->conf;
+	uint16_t q;
+	int ret;
+
+	if (pc->restore != NULL)
+		return pc->restore(p->port_id, pc->restore_arg);
+	ret = rte_eth_dev_configure(p->port_id, pc->nb_rxq, pc->nb_txq,
+				    &pc->eth_conf);
+	if (ret != 0)
+		return ret;
+	for (q = 0; q < pc->nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(p->port_id, q, pc->nb_rxd,
+			rte_eth_dev_socket_id(p->port_id), NULL, pc->mp);
+		if (ret != 0)
+			return ret;
+	}
+	for (q = 0; q < pc->nb_txq; q++) {
+		ret = rte_eth_tx_queue_setup(p->port_id, q, pc->nb_txd,
+			rte_eth_dev_socket_id(p->port_id), NULL);
+		if (ret != 0)
+			return ret;
+	}
+	if (pc->mtu != 0) {
+		ret = rte_eth_dev_set_mtu(p->port_id, pc->mtu);
+		if (ret != 0)
+			return ret;
+	}
+	ret = rte_eth_dev_start(p->port_id);
+	if (ret != 0)
+		return ret;
+	if (pc->promiscuous)
+		ret = rte_eth_promiscuous_enable(p->port_id);
+	return ret;
+}
+
+/* End a reset: publish fresh ops to the clients, tell the application. */
+static void
+rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
+{
+	uint64_t us = (rte_get_timer_cycles() - p->begin_tsc) * 1000000 /
+		      rte_get_timer_hz();
+	unsigned int i, j;
+
+	p->phase = RSC_PHASE_IDLE;
+	p->state = st;
+	if (st == RSC_PORT_LIVE)
+		p->generation++;
+	p->stats.state = st;
+	p->stats.generation = p->generation;
+	p->stats.last_us = us;
+	p->stats.worst_us = RTE_MAX(p->stats.worst_us, us);
+	if (st == RSC_PORT_LIVE)
+		p->stats.resets_ok++;
+	else if (st == RSC_PORT_FAILED)
+		p->stats.resets_failed++;
+	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
+		struct rsc_client_priv *c = r->clients[i];
+		bool uses = false;
+
+		if (c == NULL)
+			continue;
+		for (j = 0; j < c->pub.nb_uses; j++) {
+			if (c->pub.ops[j].port_id != p->port_id)
+				continue;
+			uses = true;
+			/*
+			 * The lcore reads ops only while pending is 0, so
+			 * these plain stores race with nothing; the release
+			 * store of pending below publishes them.
+			 */
+			c->pub.ops[j].state = st;
+			c->pub.ops[j].generation = p->generation;
+		}
+		if (uses && c->busy_ports > 0 && --c->busy_ports == 0)
+			__atomic_store_n(&c->pub.pending, 0, __ATOMIC_RELEASE);
+	}
+	if (st == RSC_PORT_LIVE)
+		RSC_LOG(INFO, "port %u: reset done after %" PRIu64 " us (generation %" PRIu64 ")",
+			p->port_id, us, p->generation);
+	else
+		RSC_LOG(ERR, "port %u: reset %s after %" PRIu64 " us",
+			p->port_id, st == RSC_PORT_REMOVED ? "ended, port removed" :
+			"FAILED", us);
+	rsc_notify(r, p, st == RSC_PORT_LIVE ? RSC_EVENT_RESET_DONE :
+		   st == RSC_PORT_REMOVED ? RSC_EVENT_REMOVED :
+		   RSC_EVENT_RESET_FAILED, NULL);
+}
+
+/* Advance port p's reset by one step. */
+static void
+rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
+{
+	uint32_t ev = __atomic_exchange_n(&p->events, 0, __ATOMIC_ACQUIRE);
+	int ret;
+
+	if (ev & RSC_EV_RMV) {
+		if (p->phase == RSC_PHASE_IDLE)
+			rsc_reset_begin(r, p, true);
+		rsc_reset_end(r, p, RSC_PORT_REMOVED);
+		return;
+	}
+	if (p->phase == RSC_PHASE_IDLE) {
+		if (p->state == RSC_PORT_REMOVED)
+			return;
+		if (ev & RSC_EV_RESET)
+			rsc_reset_begin(r, p, false);
+		else if (ev & RSC_EV_RECOVERING)
+			rsc_reset_begin(r, p, true);
+		else
+			return;
+		/* keep the outcome bits raised together with the start */
+		ev &= RSC_EV_SUCCESS | RSC_EV_FAILED;
+	} else if (ev & (RSC_EV_RESET | RSC_EV_RECOVERING)) {
+		/* a new error during the reset: it goes on, coalesced */
+		RSC_LOG(INFO, "port %u: new reset request coalesced",
+			p->port_id);
+		if (ev & RSC_EV_RESET)
+			p->proactive = false;
+	}
+	if (p->proactive && (ev & RSC_EV_FAILED)) {
+		RSC_LOG(ERR, "port %u: the driver reports recovery failed",
+			p->port_id);
+		rsc_reset_end(r, p, RSC_PORT_FAILED);
+		return;
+	}
+	switch (p->phase) {
+	case RSC_PHASE_ACKS:
+		if (!rsc_all_acked(r, p, now)) {
+			if (now > p->end_deadline) {
+				RSC_LOG(ERR, "port %u: clients never acknowledged; the port is left alone",
+					p->port_id);
+				rsc_reset_end(r, p, RSC_PORT_FAILED);
+			}
+			/* keep an early RECOVERY_SUCCESS for later */
+			if (ev & RSC_EV_SUCCESS)
+				__atomic_fetch_or(&p->events, RSC_EV_SUCCESS,
+						  __ATOMIC_RELAXED);
+			return;
+		}
+		p->phase = p->proactive ? RSC_PHASE_RECOVERY :
+					  RSC_PHASE_DEV_RESET;
+		if (p->proactive && (ev & RSC_EV_SUCCESS)) {
+			rsc_reset_end(r, p, RSC_PORT_LIVE);
+			return;
+		}
+		if (p->proactive)
+			return;
+		/* fall through */
+	case RSC_PHASE_DEV_RESET:
+		ret = rte_eth_dev_reset(p->port_id);
+		if (ret == -EAGAIN || ret == -EBUSY) {
+			if (now > p->end_deadline)
+				goto failed;
+			return; /* again on the next step */
+		}
+		if (ret != 0) {
+			RSC_LOG(ERR, "port %u: rte_eth_dev_reset: %s",
+				p->port_id, rte_strerror(-ret));
+			goto failed;
+		}
+		p->phase = RSC_PHASE_RESTORE;
+		/* fall through */
+	case RSC_PHASE_RESTORE:
+		ret = rsc_restore(p);
+		if (ret == -EAGAIN || ret == -EBUSY) {
+			if (now > p->end_deadline)
+				goto failed;
+			return;
+		}
+		if (ret != 0) {
+			RSC_LOG(ERR, "port %u: restoring the configuration: %s",
+				p->port_id, rte_strerror(-ret));
+			goto failed;
+		}
+		rsc_reset_end(r, p, RSC_PORT_LIVE);
+		return;
+	case RSC_PHASE_RECOVERY:
+		if (ev & RSC_EV_SUCCESS) {
+			rsc_reset_end(r, p, RSC_PORT_LIVE);
+			return;
+		}
+		if (now > p->end_deadline) {
+			RSC_LOG(ERR, "port %u: no RECOVERY_SUCCESS within %u ms",
+				p->port_id, r->conf.recovery_timeout_ms);
+			goto failed;
+		}
+		return;
+	default:
+		return;
+	}
+failed:
+	rsc_reset_end(r, p, RSC_PORT_FAILED);
+}
+
+static uint32_t
+rsc_control_thread(void *arg)
+{
+	struct rsc *r = arg;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
+		bool busy = false;
+		uint64_t now, v;
+		unsigned int i;
+
+		pthread_mutex_lock(&r->lock);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		now = rte_get_timer_cycles();
+		rsc_collect_acks(r);
+		for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+			struct rsc_port *p = &r->ports[i];
+
+			if (!p->managed)
+				continue;
+			rsc_port_step(r, p, now);
+			busy |= p->phase != RSC_PHASE_IDLE;
+		}
+		pthread_mutex_unlock(&r->lock);
+		/* 1 ms steps while a reset runs; else sleep until woken */
+		if (poll(&pfd, 1, busy ? 1 : 100) > 0 &&
+		    read(r->efd, &v, sizeof(v)) < 0)
+			continue;
+	}
+	return 0;
+}
+
+struct rsc *
+rsc_create(const struct rsc_conf *conf)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct rsc *r;
+	unsigned int i;
+	int ret;
+
+	if (conf == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	r = rte_zmalloc("rsc", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	if (r == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	r->conf = *conf;
+	strlcpy(r->name, conf->name != NULL ? conf->name : "rsc",
+		sizeof(r->name));
+	if (r->conf.ack_timeout_ms == 0)
+		r->conf.ack_timeout_ms = 100;
+	if (r->conf.recovery_timeout_ms == 0)
+		r->conf.recovery_timeout_ms = 5000;
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		r->ports[i].r = r;
+		r->ports[i].port_id = i;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->efd < 0) {
+		rte_errno = errno;
+		goto error;
+	}
+	snprintf(name, sizeof(name), "rsc_%p", (void *)r);
+	/* acks from many lcores, one consumer */
+	r->acks = rte_ring_create(name, RSC_MAX_CLIENTS * 4, SOCKET_ID_ANY,
+				  RING_F_SC_DEQ);
+	if (r->acks == NULL)
+		goto error;
+	/* thread names hold 15 characters */
+	snprintf(name, sizeof(name), "rsc-%.11s", r->name);
+	ret = rte_ctrl_thread_create(&r->thread, name, NULL,
+				     (void *(*)(void *))(uintptr_t)rsc_control_thread,
+				     r);
+	if (ret != 0) {
+		rte_errno = ret;
+		goto error;
+	}
+	return r;
+error:
+	rte_ring_free(r->acks);
+	if (r->efd >= 0)
+		close(r->efd);
+	pthread_mutex_destroy(&r->lock);
+	rte_free(r);
+	return NULL;
+}
+
+static void
+rsc_port_unregister(struct rsc_port *p, unsigned int nb_events)
+{
+	unsigned int i;
+
+	for (i = 0; i < nb_events; i++) {
+		/*
+		 * RTE_ETH_ALL: ethdev keeps a closed port's callback list
+		 * (and would hand it to the next device on that port id),
+		 * but refuses to unregister from an invalid port id; with
+		 * RTE_ETH_ALL it walks every list. -EAGAIN while the
+		 * callback runs on another thread.
+		 */
+		while (rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+				rsc_events[i], rsc_event_cb, p) == -EAGAIN)
+			rte_pause();
+	}
+}
+
+void
+rsc_free(struct rsc *r)
+{
+	unsigned int i;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_mutex_unlock(&r->lock);
+	rsc_wake(r);
+	pthread_join(r->thread, NULL);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		if (r->ports[i].managed)
+			rsc_port_unregister(&r->ports[i], RTE_DIM(rsc_events));
+	}
+	for (i = 0; i < RSC_MAX_CLIENTS; i++)
+		rte_free(r->clients[i]);
+	rte_ring_free(r->acks);
+	close(r->efd);
+	pthread_mutex_destroy(&r->lock);
+	rte_free(r);
+}
+
+int
+rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
+{
+	struct rsc_port *p;
+	unsigned int i;
+	int ret;
+
+	if (r == NULL || conf == NULL || !rte_eth_dev_is_valid_port(port_id)) {
+		rte_errno = EINVAL;
+		return -1;
+	}
+	p = &r->ports[port_id];
+	pthread_mutex_lock(&r->lock);
+	if (p->managed) {
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = EEXIST;
+		return -1;
+	}
+	p->conf = *conf;
+	p->state = RSC_PORT_LIVE;
+	p->phase = RSC_PHASE_IDLE;
+	p->events = 0;
+	memset(&p->stats, 0, sizeof(p->stats));
+	for (i = 0; i < RTE_DIM(rsc_events); i++) {
+		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],
+						    rsc_event_cb, p);
+		if (ret != 0) {
+			rsc_port_unregister(p, i);
+			pthread_mutex_unlock(&r->lock);
+			rte_errno = -ret;
+			return -1;
+		}
+	}
+	p->managed = true;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+struct rsc_client *
+rsc_client_register(struct rsc *r, const char *name, rsc_drain_t drain,
+		    void *arg)
+{
+	struct rsc_client_priv *c;
+	unsigned int i;
+
+	if (r == NULL || name == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	c = rte_zmalloc("rsc_client", sizeof(*c), RTE_CACHE_LINE_SIZE);
+	if (c == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	strlcpy(c->name, name, sizeof(c->name));
+	c->r = r;
+	c->drain = drain;
+	c->drain_arg = arg;
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
+		if (r->clients[i] == NULL)
+			break;
+	}
+	if (i == RSC_MAX_CLIENTS) {
+		pthread_mutex_unlock(&r->lock);
+		rte_free(c);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	c->idx = i;
+	r->clients[i] = c;
+	pthread_mutex_unlock(&r->lock);
+	return &c->pub;
+}
+
+int
+rsc_client_use(struct rsc_client *pub, uint16_t port_id, uint16_t rxq,
+	       uint16_t txq)
+{
+	struct rsc_client_priv *c = rsc_priv(pub);
+	struct rsc *r;
+	struct rsc_ops *o;
+	int idx;
+
+	if (pub == NULL || port_id >= RTE_MAX_ETHPORTS) {
+		rte_errno = EINVAL;
+		return -1;
+	}
+	r = c->r;
+	pthread_mutex_lock(&r->lock);
+	if (!r->ports[port_id].managed) {
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = EINVAL;
+		return -1;
+	}
+	if (pub->nb_uses == RSC_MAX_USES) {
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = ENOSPC;
+		return -1;
+	}
+	if (r->ports[port_id].phase != RSC_PHASE_IDLE) {
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = EBUSY;
+		return -1;
+	}
+	idx = pub->nb_uses;
+	o = &pub->ops[idx];
+	o->port_id = port_id;
+	o->rx_queue = rxq;
+	o->tx_queue = txq;
+	o->state = r->ports[port_id].state;
+	o->generation = r->ports[port_id].generation;
+	pub->nb_uses++;
+	pthread_mutex_unlock(&r->lock);
+	return idx;
+}
+
+int
+rsc_client_unregister(struct rsc_client *pub)
+{
+	struct rsc_client_priv *c = rsc_priv(pub);
+	struct rsc *r;
+
+	if (pub == NULL) {
+		rte_errno = EINVAL;
+		return -1;
+	}
+	r = c->r;
+	pthread_mutex_lock(&r->lock);
+	r->clients[c->idx] = NULL;
+	pthread_mutex_unlock(&r->lock);
+	rte_free(c);
+	return 0;
+}
+
+int
+rsc_client_sync(struct rsc_client *pub)
+{
+	struct rsc_client_priv *c = rsc_priv(pub);
+	uint32_t round;
+
+	if (!rsc_client_pending(pub))
+		return 0;
+	/* pending was seen with acquire: the round read here is current */
+	round = __atomic_load_n(&c->round, __ATOMIC_RELAXED);
+	if (c->acked_round != round) {
+		uintptr_t msg = ((uintptr_t)round << 8) | c->idx;
+
+		if (c->drain != NULL)
+			c->drain(c->drain_arg);
+		/*
+		 * The ring enqueue publishes (release) everything this lcore
+		 * did with the port; the ring has room for every client's
+		 * ack, so it cannot fail while rounds are acked one at a
+		 * time per client.
+		 */
+		if (rte_ring_mp_enqueue(c->r->acks, (void *)msg) != 0)
+			return -EAGAIN; /* try again on the next call */
+		c->acked_round = round;
+		rsc_wake(c->r);
+	}
+	/* pairs with the control thread's release store of pending = 0 */
+	return rsc_client_pending(pub) ? -EAGAIN : 0;
+}
+
+int
+rsc_port_stats_get(struct rsc *r, uint16_t port_id, struct rsc_port_stats *st)
+{
+	if (r == NULL || st == NULL || port_id >= RTE_MAX_ETHPORTS ||
+	    !r->ports[port_id].managed) {
+		rte_errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&r->lock);
+	*st = r->ports[port_id].stats;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

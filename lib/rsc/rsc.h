@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef RSC_H
+#define RSC_H
+
+/**
+ * @file
+ * RSC: reset coordination for DPDK applications.
+ *
+ * ethdev leaves all synchronisation around a port reset to the
+ * application. RSC does it: the application's lcores register as
+ * *clients* and declare which (port, Rx queue, Tx queue) they poll; the
+ * library registers ethdev event callbacks for the ports it manages
+ * (RTE_ETH_EVENT_INTR_RESET, _ERR_RECOVERING, _RECOVERY_SUCCESS,
+ * _RECOVERY_FAILED, _INTR_RMV). When a port must reset:
+ *
+ *  1. the library's control thread marks the reset pending for every
+ *     client using the port — one load per loop iteration for an lcore to
+ *     notice (rsc_client_pending());
+ *  2. each such lcore calls rsc_client_sync(), which calls the
+ *     application's drain callback (flush Tx buffers, free held mbufs),
+ *     after which the lcore does not touch the port, and acknowledges on
+ *     an rte_ring;
+ *  3. the control thread waits for every acknowledgement with a deadline
+ *     (late lcores are named in the log and counted), then
+ *     - passive mode (INTR_RESET): calls rte_eth_dev_reset() and replays
+ *       the port's saved configuration, then starts it;
+ *     - proactive mode (ERR_RECOVERING): waits for RECOVERY_SUCCESS;
+ *  4. it publishes fresh ops (port, queues, state, generation) that each
+ *     lcore takes in rsc_client_sync() before it resumes.
+ *
+ * Failures (RECOVERY_FAILED, removal, a failing rte_eth_dev_reset() or
+ * restart, a deadline) end with the port in RSC_PORT_FAILED or
+ * RSC_PORT_REMOVED: lcores resume with ops whose state says so (they must
+ * skip the port), and the application's notify callback is told.
+ *
+ * The callbacks never block the thread that raised the event (the EAL
+ * interrupt thread, or a PMD's control thread): they post to the
+ * library's own control thread. RSC works with any PMD that raises the
+ * standard events; it makes no PMD-specific call.
+ *
+ * A minimal lcore loop:
+ *
+ * @code
+ * while (!quit) {
+ *	if (unlikely(rsc_client_pending(c)) && rsc_client_sync(c) != 0)
+ *		continue;	// the port is off limits for now
+ *	const struct rsc_ops *o = rsc_client_ops(c, 0);
+ *	if (o->state != RSC_PORT_LIVE)
+ *		continue;	// failed or removed for good
+ *	n = rte_eth_rx_burst(o->port_id, o->rx_queue, pkts, 32);
+ *	...
+ * }
+ * @endcode
+ *
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_compat.h>
+#include <rte_ethdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most clients (lcores) one RSC instance coordinates. */
+#define RSC_MAX_CLIENTS 64
+/** Most (port, queue) uses one client may declare. */
+#define RSC_MAX_USES 8
+
+/** State of a managed port as clients see it. */
+enum rsc_port_state {
+	RSC_PORT_LIVE = 0,   /**< usable */
+	RSC_PORT_RESETTING,  /**< a reset is under way: do not touch */
+	RSC_PORT_FAILED,     /**< the reset failed: the port is not usable */
+	RSC_PORT_REMOVED,    /**< the device was removed */
+};
+
+/** What the application's notify callback is told. */
+enum rsc_event {
+	RSC_EVENT_RESET_BEGIN,  /**< a reset of the port began */
+	RSC_EVENT_RESET_DONE,   /**< the port is back; fresh ops published */
+	RSC_EVENT_RESET_FAILED, /**< the reset failed: port FAILED */
+	RSC_EVENT_REMOVED,      /**< the port was removed */
+	RSC_EVENT_LATE_CLIENT,  /**< a client missed the ack deadline */
+};
+
+/** The ops of one (port, queue) use, as an lcore must use them. */
+struct rsc_ops {
+	uint16_t port_id;   /**< ethdev port */
+	uint16_t rx_queue;  /**< Rx queue to poll */
+	uint16_t tx_queue;  /**< Tx queue to send on */
+	uint8_t state;      /**< enum rsc_port_state */
+	uint64_t generation; /**< bumped by each completed reset */
+};
+
+/**
+ * Configuration of a port the library replays after a passive reset
+ * (rte_eth_dev_reset() leaves a port with no queues).
+ */
+struct rsc_port_conf {
+	struct rte_eth_conf eth_conf; /**< for rte_eth_dev_configure() */
+	uint16_t nb_rxq;           /**< Rx queues */
+	uint16_t nb_txq;           /**< Tx queues */
+	uint16_t nb_rxd;           /**< descriptors per Rx queue */
+	uint16_t nb_txd;           /**< descriptors per Tx queue */
+	struct rte_mempool *mp;    /**< Rx mempool of every queue */
+	uint16_t mtu;              /**< 0: leave the default */
+	bool promiscuous;          /**< enable promiscuous mode */
+	/**
+	 * Optional: replaces the replay above (configure, queues, MTU,
+	 * promiscuous, start); 0 on success, -EAGAIN/-EBUSY to be called
+	 * again later, other -errno to fail the reset.
+	 */
+	int (*restore)(uint16_t port_id, void *arg);
+	void *restore_arg;         /**< passed to restore */
+};
+
+/** Called on the library's control thread; must not call rsc_free(). */
+typedef void (*rsc_notify_t)(uint16_t port_id, enum rsc_event event,
+			     const char *client, void *arg);
+
+/**
+ * Called on the lcore when a reset is pending: flush Tx buffers, free
+ * every mbuf held for the port(s). After it returns the lcore must not
+ * touch those ports until rsc_client_sync() returns 0.
+ */
+typedef void (*rsc_drain_t)(void *arg);
+
+/** Creation parameters. */
+struct rsc_conf {
+	const char *name;             /**< for the log and thread name */
+	uint32_t ack_timeout_ms;      /**< wait for acks (0: 100 ms) */
+	uint32_t recovery_timeout_ms; /**< whole reset (0: 5000 ms) */
+	rsc_notify_t notify;          /**< may be NULL */
+	void *notify_arg;             /**< passed to notify */
+};
+
+/** Counters of one managed port. */
+struct rsc_port_stats {
+	uint64_t resets;          /**< resets begun */
+	uint64_t resets_ok;       /**< ended with the port back */
+	uint64_t resets_failed;   /**< ended with the port FAILED */
+	uint64_t late_clients;    /**< acks that missed the deadline */
+	uint64_t last_us;         /**< last reset: begin to publish, us */
+	uint64_t worst_us;        /**< worst of them, us */
+	uint64_t generation;      /**< of the ops published last */
+	enum rsc_port_state state; /**< now */
+};
+
+struct rsc;
+struct rsc_client;
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Create an instance and its control thread.
+ * @return
+ *   The instance, or NULL with rte_errno set: EINVAL (conf NULL),
+ *   ENOMEM, or the error of the control thread's creation.
+ */
+__rte_experimental
+struct rsc *rsc_create(const struct rsc_conf *conf);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Stop the control thread, unregister the ethdev callbacks, free the
+ * instance. Clients must not use it afterwards. NULL is a no-op.
+ */
+__rte_experimental
+void rsc_free(struct rsc *r);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Manage a port: register the ethdev event callbacks and save the
+ * configuration to replay after a passive reset (copied).
+ * @return
+ *   0; -1 with rte_errno: EINVAL (bad argument or port), EEXIST (already
+ *   managed), or the errno of rte_eth_dev_callback_register().
+ */
+__rte_experimental
+int rsc_port_add(struct rsc *r, uint16_t port_id,
+		 const struct rsc_port_conf *conf);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Register a client (normally one lcore) and its drain callback.
+ * @return
+ *   The client, or NULL with rte_errno: EINVAL, ENOSPC (too many).
+ */
+__rte_experimental
+struct rsc_client *rsc_client_register(struct rsc *r, const char *name,
+				       rsc_drain_t drain, void *arg);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Declare that the client polls Rx queue @p rxq and sends on Tx queue
+ * @p txq of a managed port. Call before the client runs.
+ * @return
+ *   The index of the use (for rsc_client_ops()); -1 with rte_errno:
+ *   EINVAL (port not managed), ENOSPC (RSC_MAX_USES), EBUSY (a reset
+ *   is under way).
+ */
+__rte_experimental
+int rsc_client_use(struct rsc_client *c, uint16_t port_id, uint16_t rxq,
+		   uint16_t txq);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Remove a client. Its lcore must have stopped using the library.
+ * @return 0; -1 with rte_errno EINVAL.
+ */
+__rte_experimental
+int rsc_client_unregister(struct rsc_client *c);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * On the client's lcore, once rsc_client_pending() said so: drain (the
+ * first time for this reset), acknowledge, and take fresh ops if they
+ * are published.
+ * @return
+ *   0: fresh ops are in place, the lcore may go on (check each use's
+ *   state); -EAGAIN: the reset is not over, do not touch its ports.
+ */
+__rte_experimental
+int rsc_client_sync(struct rsc_client *c);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Counters and state of a managed port.
+ * @return 0; -1 with rte_errno EINVAL.
+ */
+__rte_experimental
+int rsc_port_stats_get(struct rsc *r, uint16_t port_id,
+		       struct rsc_port_stats *st);
+
+/** @internal Layout of a client, for the inline helpers below. */
+struct rsc_client {
+	/**
+	 * Non-zero while a reset concerns this client. Written by the
+	 * control thread (release), read by the lcore (acquire) once per
+	 * loop iteration.
+	 */
+	uint32_t pending;
+	uint32_t nb_uses;                 /**< ops[] in use */
+	struct rsc_ops ops[RSC_MAX_USES]; /**< read by the lcore only */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Whether a reset waits for this lcore: one load. Call once per loop
+ * iteration; if true, call rsc_client_sync().
+ */
+__rte_experimental
+static __rte_always_inline bool
+rsc_client_pending(const struct rsc_client *c)
+{
+	/*
+	 * Pairs with the control thread's release stores of pending: seeing
+	 * 0 here means the ops published before it are visible.
+	 */
+	return __atomic_load_n(&c->pending, __ATOMIC_ACQUIRE) != 0;
+}
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * The ops of use @p idx (see rsc_client_use()). Valid on the client's
+ * lcore while rsc_client_pending() is false.
+ */
+__rte_experimental
+static __rte_always_inline const struct rsc_ops *
+rsc_client_ops(const struct rsc_client *c, unsigned int idx)
+{
+	return &c->ops[idx];
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RSC_H */
