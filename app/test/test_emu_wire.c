@@ -4,7 +4,8 @@
 
 /*
  * Wires of the emulated ConnectX-3: generator (rate on a manual clock,
- * size, flows spread by RSS, count, missed frames), checker (received,
+ * size, flows spread by RSS, frames exactly the reference frames, count,
+ * missed frames), checker (received,
  * lost, out-of-order, duplicated), generator -> forwarder -> checker with
  * every frame accounted for, cross-connect, link down, and a TAP interface
  * with real kernel traffic in a network namespace of its own.
@@ -140,6 +141,83 @@ test_gen_rate_flows(void)
 		TEST_ASSERT_GT_U(per_q[q], 0, "RSS spreads flows: WQ %u "
 				 "(%u %u %u %u)", q, per_q[0], per_q[1],
 				 per_q[2], per_q[3]);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The generator stores only what changes from one frame to the next into
+ * a frame built once: every frame must still be, byte for byte, the
+ * reference frame mlx4r_emu_gen_frame() builds from scratch, across flows,
+ * sequence numbers and restarts with another configuration.
+ */
+static int
+check_gen_frames(uint32_t size, uint32_t nb_flows, uint32_t count)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_gen_stats gs;
+	uint8_t ref[2048];
+	bool seen[64] = { false };
+	struct mlx4_cqe cqe;
+	unsigned int q, n = 0;
+
+	memset(&gc, 0, sizeof(gc));
+	gc.frame_size = size;
+	gc.nb_flows = nb_flows;
+	gc.count = count;
+	/* the reference frame has no port to take defaults from */
+	gc.dst_mac = (struct rte_ether_addr){ .addr_bytes = {
+		0x02, 0, 0, 0, 0, 0x11 } };
+	gc.src_mac = (struct rte_ether_addr){ .addr_bytes = {
+		0x02, 0, 0, 0, 0, 0x22 } };
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(env.dev, 1, &gs), "stats");
+	mlx4r_hw_hook_call(&rxq[0][0].hook);
+	mlx4r_hw_hook_call(&rxq[0][0].hook);
+	for (q = 0; q < 4; q++) {
+		struct temu_rxq *r = &rxq[0][q];
+
+		while (temu_cq_poll(&r->cdv, &r->cq_ci, &cqe)) {
+			const uint8_t *d = temu_rxq_data(r,
+				rte_be_to_cpu_16(cqe.wqe_index));
+			uint16_t flow;
+			uint64_t seq, k;
+
+			TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.byte_cnt),
+					    size, "frame size");
+			memcpy(&flow, d + 48, 2);
+			memcpy(&seq, d + 50, 8);
+			flow = rte_be_to_cpu_16(flow);
+			seq = rte_be_to_cpu_64(seq);
+			k = seq * nb_flows + flow;
+			TEST_ASSERT(flow < nb_flows && k < count &&
+				    k < RTE_DIM(seen) && !seen[k],
+				    "frame %u: flow %u seq %" PRIu64,
+				    n, flow, seq);
+			seen[k] = true;
+			TEST_ASSERT_EQUAL(mlx4r_emu_gen_frame(&gc, gs.stream,
+					  flow, seq, ref, sizeof(ref)),
+					  (int)size, "reference frame");
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(d, ref, size,
+				"frame %" PRIu64 " (flow %u, seq %" PRIu64
+				") is the reference frame", k, flow, seq);
+			n++;
+		}
+	}
+	TEST_ASSERT_EQUAL_U(n, count, "every frame came");
+	return TEST_SUCCESS;
+}
+
+static int
+test_gen_frames_exact(void)
+{
+	unsigned int q;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	for (q = 0; q < 4; q++)
+		temu_rxq_post(&rxq[0][q], 64);
+	TEST_ASSERT_SUCCESS(check_gen_frames(100, 5, 23), "5 flows");
+	TEST_ASSERT_SUCCESS(check_gen_frames(60, 1, 9), "one flow");
+	TEST_ASSERT_SUCCESS(check_gen_frames(1514, 7, 40), "7 flows");
 	return TEST_SUCCESS;
 }
 
@@ -612,6 +690,7 @@ static struct unit_test_suite emu_wire_suite = {
 	.suite_name = "emulated ConnectX-3: wires",
 	.unit_test_cases = {
 		TEST_CASE_ST(setup, teardown, test_gen_rate_flows),
+		TEST_CASE_ST(setup, teardown, test_gen_frames_exact),
 		TEST_CASE_ST(setup, teardown, test_gen_count_missed),
 		TEST_CASE_ST(setup, teardown, test_checker_counts),
 		TEST_CASE_ST(setup, teardown, test_forward_accounting),

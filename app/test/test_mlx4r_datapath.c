@@ -741,6 +741,7 @@ static int
 test_generator_wire(void)
 {
 	struct rte_mbuf *rx[BURST];
+	struct mlx4r_emu_gen_stats gen, gen2;
 	struct mlx4r_emu_chk_stats chk;
 	struct mlx4r_emu_dev *emu;
 	struct rte_eth_stats st;
@@ -772,6 +773,17 @@ test_generator_wire(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(emu, 1, &chk), "checker");
 	TEST_ASSERT_EQUAL_U(chk.received, sent, "the checker saw our frames");
 	TEST_ASSERT_EQUAL_U(chk.duplicated, 0, "no duplicate");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(emu, 1, &gen), "generator");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	/* a stop/start does not restart the generator's stream */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "restart");
+	for (i = 0; i < 64; i++) {
+		n = rte_eth_rx_burst(p1, 0, rx, BURST);
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(emu, 1, &gen2), "generator");
+	TEST_ASSERT_EQUAL(gen2.stream, gen.stream, "same stream after restart");
+	TEST_ASSERT_GE_U(gen2.sent, gen.sent, "its counters run on");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_gen"), "remove");
 	TEST_ASSERT_NULL(mlx4r_emu_dev_lookup("net_mlx4r_gen"),

@@ -351,6 +351,8 @@ test_passive_restore_fails(void)
 	c = rsc_client_register(r, "lcore-a", NULL, NULL);
 	rsc_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	/* the client sees the reset only once it began (as in test_passive) */
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
 	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");

@@ -17,6 +17,7 @@ Each case prints what it ran and what the tool printed, and exits 0 (pass),
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,561 @@ def case_verbs_backend_no_card(env):
     expect_in(out, "No probed ethernet devices", "no port was created")
 
 
+# -- forwarding modes, port commands, RSS, proc-info (one case each) -------
+
+def port_stats(out):
+    """Every 'show port stats' block, in order: dicts of port, rx, missed,
+    rx_errors, tx, tx_errors."""
+    pat = (r"NIC statistics for port (\d+)\s+#+\s+"
+           r"RX-packets:\s+(\d+)\s+RX-missed:\s+(\d+)\s+RX-bytes:\s+\d+\s+"
+           r"RX-errors:\s+(\d+)\s+RX-nombuf:\s+\d+\s+"
+           r"TX-packets:\s+(\d+)\s+TX-errors:\s+(\d+)")
+    return [dict(port=int(m[0]), rx=int(m[1]), missed=int(m[2]),
+                 rx_errors=int(m[3]), tx=int(m[4]), tx_errors=int(m[5]))
+            for m in re.findall(pat, out)]
+
+
+def last_port_stats(out, port):
+    blocks = [b for b in port_stats(out) if b["port"] == port]
+    expect(len(blocks) > 0, "port stats of port %d printed" % port)
+    return blocks[-1]
+
+
+def fwd_port_stats(out):
+    """The 'Forward statistics for port N' blocks of the last 'stop', as
+    {port: dict(rx, rx_dropped, tx, tx_dropped[, bad_ip, bad_l4])}."""
+    res = {}
+    pat = (r"Forward statistics for port (\d+)\s+-+\s+"
+           r"RX-packets:\s+(\d+)\s+RX-dropped:\s+(\d+)\s+RX-total:\s+\d+\s+"
+           r"(?:Bad-ipcsum:\s+(\d+)\s+Bad-l4csum:\s+(\d+)\s+"
+           r"Bad-outer-l4csum:\s+\d+\s+Bad-outer-ipcsum:\s+\d+\s+)?"
+           r"TX-packets:\s+(\d+)\s+TX-dropped:\s+(\d+)")
+    for m in re.findall(pat, out):
+        d = dict(rx=int(m[1]), rx_dropped=int(m[2]), tx=int(m[5]),
+                 tx_dropped=int(m[6]))
+        if m[3] != "":
+            d["bad_ip"] = int(m[3])
+            d["bad_l4"] = int(m[4])
+        res[int(m[0])] = d
+    return res
+
+
+def xstats_blocks(out):
+    """Every 'show port xstats' (testpmd) or '--xstats' (proc-info) block,
+    in order, as (port, {name: value})."""
+    res = []
+    for m in re.finditer(r"NIC extended statistics for port (\d+)[ #]*\n"
+                         r"(?:#+\n)?((?:[A-Za-z0-9_]+: \d+\n)+)", out):
+        vals = {}
+        for line in m.group(2).splitlines():
+            k, v = line.split(": ")
+            vals.setdefault(k, int(v))  # a duplicated name: the first
+        res.append((int(m.group(1)), vals))
+    return res
+
+
+def last_xstats(out, port):
+    blocks = [v for p, v in xstats_blocks(out) if p == port]
+    expect(len(blocks) > 0, "xstats of port %d printed" % port)
+    return blocks[-1]
+
+
+def case_testpmd_fwd_io(env):
+    # io: every frame received from the generator goes out of the other
+    # port unchanged, to that port's checker.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "set fwd io",
+        "start",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fs = fwd_port_stats(out)
+    expect(set(fs) == {0, 1}, "forward statistics of both ports")
+    for p in (0, 1):
+        expect(fs[p]["rx"] > 1000, "port %d received %d frames"
+               % (p, fs[p]["rx"]))
+    for p, q in ((0, 1), (1, 0)):
+        expect(fs[q]["tx"] > 1000 and
+               fs[q]["tx"] + fs[q]["tx_dropped"] == fs[p]["rx"],
+               "io: what port %d received (%d) was sent on port %d "
+               "(%d sent + %d dropped)" % (p, fs[p]["rx"], q, fs[q]["tx"],
+                                           fs[q]["tx_dropped"]))
+
+
+def case_testpmd_fwd_mac(env):
+    # Two ports, each on a loopback wire, not promiscuous, MACs ...:01 and
+    # ...:02; each port's peer is the port itself. tx_first puts 4 x 32
+    # frames addressed to each port on its own wire. io then forwards them
+    # unchanged to the other port, whose MAC filter drops them; mac mode
+    # rewrites the destination to the peer of the port that sends, so the
+    # other port accepts them and the frames keep going round.
+    mac = ["02:00:00:00:00:01", "02:00:00:00:00:02"]
+    rc, out = env.testpmd(["net_mlx4r0,ports=2,wire=loopback"], [
+        "port stop all",
+        "mac_addr set 0 " + mac[0],
+        "mac_addr set 1 " + mac[1],
+        "port start all",
+        "set promisc all off",
+        "set fwd io",
+        "start tx_first 4",
+        "stop",
+        "show port xstats all",
+        "clear port xstats all",
+        "set fwd mac",
+        "start tx_first 4",
+        "stop",
+        "show port xstats all",
+    ], testpmd_args=["--eth-peer=0," + mac[0], "--eth-peer=1," + mac[1]],
+        delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    blocks = xstats_blocks(out)
+    expect(len(blocks) == 4, "xstats printed after each run (%d)"
+           % len(blocks))
+    io = {p: v for p, v in blocks[:2]}
+    mac_run = {p: v for p, v in blocks[2:]}
+    for p in (0, 1):
+        expect(io[p]["rx_good_packets"] == 128,
+               "io: port %d received its own 128 frames only (%d)"
+               % (p, io[p]["rx_good_packets"]))
+        expect(io[p]["rx_steering_dropped"] == 128,
+               "io: port %d's MAC filter dropped the 128 frames the other "
+               "port forwarded unchanged (%d)"
+               % (p, io[p]["rx_steering_dropped"]))
+        expect(mac_run[p]["rx_steering_dropped"] == 0,
+               "mac: port %d dropped nothing: destinations rewritten (%d)"
+               % (p, mac_run[p]["rx_steering_dropped"]))
+        expect(mac_run[p]["rx_good_packets"] > 10000,
+               "mac: frames keep going round (port %d received %d)"
+               % (p, mac_run[p]["rx_good_packets"]))
+
+
+def case_testpmd_fwd_txonly(env):
+    # txonly on cross-connected ports: nothing is polled, so each port's
+    # receive ring fills and the rest is missed. Then rxonly drains the
+    # rings: every frame one port sent is accounted for at the other one,
+    # received or missed.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2,wire=xconnect"], [
+        "set fwd txonly",
+        "start",
+        "stop",
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port stats all",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    st = {p: last_port_stats(out, p) for p in (0, 1)}
+    for p, q in ((0, 1), (1, 0)):
+        expect(st[p]["tx"] > 10000, "txonly: port %d sent %d frames"
+               % (p, st[p]["tx"]))
+        expect(st[q]["rx"] > 0, "the peer port %d received %d"
+               % (q, st[q]["rx"]))
+        expect(st[q]["rx"] + st[q]["missed"] == st[p]["tx"],
+               "every frame port %d sent (%d) reached port %d: "
+               "%d received + %d missed"
+               % (p, st[p]["tx"], q, st[q]["rx"], st[q]["missed"]))
+
+
+def case_testpmd_fwd_rxonly(env):
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port stats all",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fs = fwd_port_stats(out)
+    for p in (0, 1):
+        expect(fs[p]["rx"] > 1000, "rxonly: port %d received %d frames"
+               % (p, fs[p]["rx"]))
+        expect(fs[p]["tx"] == 0, "rxonly: port %d sent nothing" % p)
+        st = last_port_stats(out, p)
+        expect(st["rx_errors"] == 0 and st["tx"] == 0,
+               "port %d: no Rx errors, TX-packets 0" % p)
+
+
+def case_testpmd_fwd_csum(env):
+    # Checksum offloads between cross-connected ports. First rxonly with
+    # verbose output: the Rx flags of the frames tx_first sent must say
+    # good IPv4 and UDP checksums. Then the csum engine, with IPv4 and UDP
+    # checksums computed by the device on Tx: frames go round, and none
+    # arrives with a bad checksum.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2,wire=xconnect"], [
+        "port stop all",
+        "csum set ip hw 0",
+        "csum set udp hw 0",
+        "csum set ip hw 1",
+        "csum set udp hw 1",
+        "port start all",
+        "csum show 0",
+        "set fwd rxonly",
+        "set verbose 1",
+        "start tx_first 1",
+        "stop",
+        "set verbose 0",
+        "set fwd csum",
+        "start tx_first 4",
+        "stop",
+    ], testpmd_args=["--enable-rx-cksum"], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect_in(out, "IP checksum offload is hw")
+    expect_in(out, "UDP checksum offload is hw")
+    flags = re.findall(r"ol_flags: ([A-Z0-9_ ]+)", out)
+    expect(len(flags) == 64, "64 frames printed by rxonly (%d)" % len(flags))
+    expect(all("RTE_MBUF_F_RX_IP_CKSUM_GOOD" in f and
+               "RTE_MBUF_F_RX_L4_CKSUM_GOOD" in f for f in flags),
+           "each with RX_IP_CKSUM_GOOD and RX_L4_CKSUM_GOOD")
+    fs = fwd_port_stats(out)
+    for p in (0, 1):
+        expect("bad_ip" in fs[p], "csum engine statistics of port %d" % p)
+        expect(fs[p]["rx"] > 10000, "csum: port %d forwarded %d frames"
+               % (p, fs[p]["rx"]))
+        expect(fs[p]["bad_ip"] == 0 and fs[p]["bad_l4"] == 0,
+               "csum: port %d Bad-ipcsum %d, Bad-l4csum %d"
+               % (p, fs[p]["bad_ip"], fs[p]["bad_l4"]))
+
+
+def case_testpmd_show_port(env):
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port info 1",
+        "show port stats 1",
+        "show port xstats 1",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    for line in ("Infos for port 1", "Device name: net_mlx4r0_port2",
+                 "Driver name: net_mlx4r", "Link status: up",
+                 "Link speed: 40 Gbps", "Link duplex: full-duplex",
+                 "MTU: 1500", "Promiscuous mode: enabled",
+                 "Maximum number of MAC addresses: 16",
+                 "Hash key size in bytes: 40", "Redirection table size: 64",
+                 "Max segment number per packet: 15",
+                 "Max possible number of RXDs per queue: 8192",
+                 "Device error handling mode: "):
+        expect_in(out, line)
+    st = last_port_stats(out, 1)
+    xs = last_xstats(out, 1)
+    expect(st["rx"] > 1000, "stats: RX-packets %d" % st["rx"])
+    expect(xs["rx_good_packets"] == st["rx"] and
+           xs["rx_q0_packets"] == st["rx"],
+           "xstats rx_good_packets and rx_q0_packets equal RX-packets (%d)"
+           % st["rx"])
+    expect(xs["rx_missed_errors"] == st["missed"],
+           "xstats rx_missed_errors equals RX-missed (%d)" % st["missed"])
+    for name in ("rx_steering_dropped", "rx_device_errors",
+                 "tx_link_down_dropped", "tx_unregistered_memory_dropped",
+                 "rx_refused_bursts", "tx_refused_bursts"):
+        expect(xs.get(name) == 0, "xstat %s is 0" % name)
+
+
+def case_testpmd_port_restart_forward(env):
+    # Forward, stop the ports, start them again: the link comes back,
+    # traffic flows again and the counters carried on.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "set fwd io",
+        "start",
+        "stop",
+        "show port stats 0",
+        "port stop all",
+        "show port info 0",
+        "port start all",
+        "show port info 0",
+        "start",
+        "stop",
+        "show port stats 0",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    links = re.findall(r"Link status: (\w+)", out)
+    expect(links == ["down", "up"],
+           "link down after stop, up after start (saw %s)" % links)
+    before = [b for b in port_stats(out) if b["port"] == 0]
+    expect(len(before) == 2, "two stats blocks")
+    expect(before[0]["rx"] > 1000, "traffic before the restart (%d)"
+           % before[0]["rx"])
+    expect(before[1]["rx"] > before[0]["rx"] + 1000 and
+           before[1]["tx"] > before[0]["tx"] + 1000,
+           "traffic after the restart (RX %d -> %d, TX %d -> %d)"
+           % (before[0]["rx"], before[1]["rx"], before[0]["tx"],
+              before[1]["tx"]))
+
+
+def case_testpmd_rss_config(env):
+    # port config all rss <type> then show port 0 rss-hash: the driver
+    # keeps what it supports of each request.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2"], [
+        "show port 0 rss-hash",
+        "port config all rss udp",
+        "show port 0 rss-hash",
+        "port config all rss tcp",
+        "show port 0 rss-hash",
+        "port config all rss ip",
+        "show port 0 rss-hash",
+        "port config all rss none",
+        "show port 0 rss-hash",
+    ], testpmd_args=["--rxq=2", "--txq=2"])
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    shown = re.findall(r"show port 0 rss-hash\n(RSS disabled|RSS functions:"
+                       r"\n([a-z0-9\- ]+))", out)
+    got = [s[1].split() if s[0] != "RSS disabled" else None for s in shown]
+    ip = ["ipv4", "ipv4-frag", "ipv4-other", "ipv6", "ipv6-frag",
+          "ipv6-other"]
+    expect(len(got) == 5, "five rss-hash listings (%d)" % len(got))
+    expect(got[0] == ip, "default: IP (%s)" % got[0])
+    expect(got[1] == ["ipv4-udp", "ipv6-udp"], "udp (%s)" % got[1])
+    expect(got[2] == ["ipv4-tcp", "ipv6-tcp"], "tcp (%s)" % got[2])
+    expect(got[3] == ip, "ip (%s)" % got[3])
+    expect(got[4] is None, "none: RSS disabled")
+
+
+def case_testpmd_rss_spread(env):
+    # Two Rx queues per port, 16 generator flows: RSS spreads them over both
+    # queues; with 'port config all rss none' everything goes to queue 0.
+    rc, out = env.testpmd(["net_mlx4r0,ports=2,gen_flows=16"], [
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port xstats 0",
+        "port config all rss none",
+        "clear port xstats all",
+        "start",
+        "stop",
+        "show port xstats 0",
+    ], testpmd_args=["--rxq=2", "--txq=2"], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    blocks = [v for p, v in xstats_blocks(out) if p == 0]
+    expect(len(blocks) == 2, "two xstats listings")
+    q0, q1 = blocks[0]["rx_q0_packets"], blocks[0]["rx_q1_packets"]
+    expect(q0 > 1000 and q1 > 1000, "RSS on: both queues receive "
+           "(q0 %d, q1 %d)" % (q0, q1))
+    expect(min(q0, q1) * 2 > max(q0, q1), "and about evenly")
+    q0, q1 = blocks[1]["rx_q0_packets"], blocks[1]["rx_q1_packets"]
+    expect(q0 > 1000 and q1 == 0, "RSS none: queue 0 only (q0 %d, q1 %d)"
+           % (q0, q1))
+
+
+class Hugepages:
+    """2 MB hugepages reserved for one case on a private hugetlbfs mount,
+    given back afterwards."""
+
+    def __init__(self, pages):
+        self.pages = pages
+        self.saved = None
+        self.mnt = None
+
+    def reserve(self):
+        """None on success, else why not."""
+        path = "/proc/sys/vm/nr_hugepages"
+        if os.geteuid() != 0:
+            return "not root: cannot reserve hugepages"
+        if not os.path.exists("/sys/kernel/mm/hugepages/hugepages-2048kB"):
+            return "no 2 MB hugepage support in this kernel"
+        with open(path) as f:
+            self.saved = int(f.read())
+        try:
+            with open(path, "w") as f:
+                f.write(str(self.saved + self.pages))
+        except OSError as e:
+            return "cannot reserve hugepages: %s" % e
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/"
+                  "free_hugepages") as f:
+            free = int(f.read())
+        if free < self.pages:
+            return "only %d free hugepages of the %d needed" % (free,
+                                                                 self.pages)
+        self.mnt = tempfile.mkdtemp(prefix="mlx4r-it-huge-")
+        r = subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M",
+                            "nodev", self.mnt], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            os.rmdir(self.mnt)
+            self.mnt = None
+            return "cannot mount hugetlbfs: %s" % r.stderr.strip()
+        return None
+
+    def release(self):
+        if self.mnt is not None:
+            subprocess.run(["umount", self.mnt])
+            os.rmdir(self.mnt)
+            self.mnt = None
+        if self.saved is not None:
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(str(self.saved))
+            self.saved = None
+
+
+def case_proc_info_xstats(env):
+    # dpdk-proc-info is a secondary process: it needs the primary's memory
+    # shared, i.e. hugepages (--no-huge memory is private to a process).
+    # The primary (testpmd) forwards; proc-info attaches, loads the driver
+    # (whose secondary probe attaches to the primary's ports) and reads
+    # statistics and xstats from shared memory.
+    if shutil.which(env.args.proc_info) is None:
+        return skip("no dpdk-proc-info (%s)" % env.args.proc_info)
+    huge = Hugepages(192)
+    why = huge.reserve()
+    try:
+        if why is not None:
+            return skip(why)
+        prefix = "mlx4r_it_" + env.case
+        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
+               "--file-prefix=" + prefix]
+        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
+            "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
+            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+        result = {}
+
+        def run_primary():
+            result["primary"] = env.run(primary, [
+                "set fwd io", "start", "show port stats all",
+                "show port stats all", "show port stats all",
+                "show port stats all", "stop", "show port xstats all"],
+                delay=1.0)
+
+        t = threading.Thread(target=run_primary)
+        t.start()
+        time.sleep(3.5)  # forwarding by now
+        secondary = [env.args.proc_info, "--huge-dir", huge.mnt,
+                     "--no-pci", "--file-prefix=" + prefix,
+                     "-d", env.plugin_name, "--"]
+        # one display per run: proc-info shows only the first one asked
+        rc, out = env.run(secondary + ["--xstats"], timeout=60)
+        rc2, out2 = env.run(secondary + ["--stats"], timeout=60)
+        t.join()
+        prc, pout = result["primary"]
+        expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
+        expect(rc == 0 and rc2 == 0, "dpdk-proc-info exits 0 (got %d, %d)"
+               % (rc, rc2))
+        xs = {p: v for p, v in xstats_blocks(out)}
+        expect(set(xs) == {0, 1}, "proc-info lists xstats of both ports")
+        final = {p: v for p, v in xstats_blocks(pout)}
+        for p in (0, 1):
+            expect(xs[p]["rx_good_packets"] > 1000,
+                   "port %d: the running primary's counters "
+                   "(rx_good_packets %d)" % (p, xs[p]["rx_good_packets"]))
+            expect(xs[p]["rx_good_packets"] <= final[p]["rx_good_packets"],
+                   "port %d: no more than the primary counted in the end"
+                   % p)
+            for name in ("rx_steering_dropped", "rx_refused_bursts",
+                         "tx_unregistered_memory_dropped"):
+                expect(name in xs[p], "driver xstat %s listed" % name)
+        expect(re.search(r"RX-packets:\s+[1-9]", out2) is not None,
+               "proc-info --stats shows received packets")
+    finally:
+        huge.release()
+
+
+# -- coordinated soft reset (doc/guides/nics/mlx4r_reset.rst) --------------
+
+def rx_after(out, marker):
+    """RX-packets values printed after the first line containing marker."""
+    i = out.find(marker)
+    return field_values(out[i:], "RX-packets") if i >= 0 else []
+
+
+def case_testpmd_reset_passive(env):
+    # A catastrophic error scheduled by devarg 1.5 s after probe: testpmd
+    # prints the reset event; the operator's sequence brings the port back
+    # and forwarding resumes.
+    rc, out = env.testpmd(["net_mlx4r0,recovery=passive,fault=fatal@1500"], [
+        "show port info 0",
+        "set fwd io",
+        "start",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+        "port stop 0",
+        "port reset 0",
+        "port start 0",
+        "start",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect_in(out, "Device error handling mode: passive")
+    expect_in(out, "Port 0: reset event")
+    expect("Resetting ports" in out or "port reset 0" in out,
+           "port reset accepted")
+    expect("Fail to reset port" not in out, "port reset succeeded")
+    expect("Fail to start port" not in out, "port start succeeded")
+    after = rx_after(out, "Resetting ports")
+    expect(len(after) > 0 and max(after) > 0,
+           "forwarding again after the reset (RX-packets %s)" % after)
+
+
+def case_testpmd_reset_proactive(env):
+    # The default mode recovers by itself: testpmd prints both events and
+    # the port keeps forwarding without any command.
+    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@1500"], [
+        "show port info 0",
+        "set fwd io",
+        "start",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port xstats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect_in(out, "Device error handling mode: proactive")
+    expect_in(out, "Port 0: error recovering event")
+    expect_in(out, "Port 0: error recovery successful event")
+    expect(out.find("error recovering event") <
+           out.find("error recovery successful event"), "events in order")
+    after = rx_after(out, "error recovery successful event")
+    expect(len(after) >= 2 and after[-1] > after[0],
+           "traffic continues after the recovery (RX-packets %s)" % after)
+    expect(re.search(r"reset_succeeded:\s+1\b", out) is not None,
+           "xstat reset_succeeded: 1")
+
+
+def case_telemetry_reset(env):
+    # The stock dpdk-telemetry.py drives the reset machine of a running
+    # testpmd: read the state, inject a fatal error, read it again.
+    tel = shutil.which("dpdk-telemetry.py")
+    if tel is None:
+        return skip("no dpdk-telemetry.py (apt-get install dpdk)")
+    result = {}
+
+    def run_testpmd():
+        result["pmd"] = env.testpmd(["net_mlx4r0"], [
+            "set fwd io", "start", "show port stats 0", "show port stats 0",
+            "show port stats 0", "show port stats 0", "show port stats 0",
+            "show port stats 0", "show port stats 0", "show port stats 0",
+            "stop"], delay=0.6)
+
+    t = threading.Thread(target=run_testpmd)
+    t.start()
+    time.sleep(1.5)
+    argv = ["python3", tel, "-f", "mlx4r_it_" + env.case]
+    rc1, out1 = env.run(argv, ["/mlx4r/state,0", "/mlx4r/inject,0,fatal"],
+                        timeout=30)
+    time.sleep(1.0)
+    rc2, out2 = env.run(argv, ["/mlx4r/state,0", "/mlx4r/history,0",
+                               "/mlx4r/reset,0"], timeout=30)
+    t.join()
+    prc, pout = result["pmd"]
+    expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
+    expect(rc1 == 0 and rc2 == 0, "dpdk-telemetry.py exits 0")
+    expect(re.search(r'"state": "live".*"generation": 1', out1) is not None,
+           "state live, generation 1 before")
+    expect(re.search(r'"fault": "fatal", "result": 0', out1) is not None,
+           "fatal injected")
+    expect(re.search(r'"state": "live".*"generation": 2', out2) is not None,
+           "live again, generation 2")
+    expect(re.search(r'"trigger": "(fatal|health)".*"result": "live"',
+                     out2) is not None, "history records the recovery")
+    expect_in(pout, "Port 0: error recovering event")
+    expect_in(pout, "Port 0: error recovery successful event")
+
+
 def skip(reason):
     print("SKIP: " + reason)
     return SKIP
@@ -235,6 +791,7 @@ def main():
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--dpdk-test", default="dpdk-test")
+    ap.add_argument("--proc-info", default="dpdk-proc-info")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = Env(args, args.case)

@@ -28,6 +28,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r_hw.h"
+#include "mlx4r_reset.h"
 
 #define MLX4R_DRIVER_NAME net_mlx4r
 
@@ -114,6 +115,7 @@ struct mlx4r_args {
 	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
 	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
 	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
+	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 
 struct mlx4r_port;
@@ -236,6 +238,7 @@ struct mlx4r_port {
 	struct rte_eth_dev *eth_dev;  /**< its ethdev */
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
+	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
 	struct rte_ether_addr mac;    /**< permanent address of the port */
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
@@ -272,10 +275,12 @@ struct mlx4r_dev {
 	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
 	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
 	uint32_t nb_mr;                  /**< entries published */
+	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
 /* mlx4r_ethdev.c */
 extern const struct eth_dev_ops mlx4r_dev_ops;
+extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
 void mlx4r_port_link_event(struct mlx4r_port *port);
 
@@ -319,6 +324,9 @@ uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
 
 /* mlx4r_probe.c */
 void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
+void mlx4r_dev_free(struct mlx4r_dev *dev);
+int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
+void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);
 int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
 
 /** The port behind an ethdev of this driver. */

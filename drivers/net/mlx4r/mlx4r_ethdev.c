@@ -435,7 +435,9 @@ mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 			stats->q_obytes[i] = txq->obytes;
 		}
 	}
-	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0)
+	/* the device context is the primary's (see mlx4r_dev_ops_secondary) */
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY &&
+	    mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0)
 		stats->imissed = c.rx_missed - port->cnt_base.rx_missed;
 	return 0;
 }
@@ -472,16 +474,28 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
-/* Extended statistics: the device's port counters, then driver counters. */
-static const char * const mlx4r_xstat_names[] = {
-	"rx_missed_errors",
-	"rx_steering_dropped",
-	"rx_device_errors",
-	"tx_link_down_dropped",
-	"rx_mbuf_allocation_errors",
-	"tx_unregistered_memory_dropped",
-	"rx_refused_bursts",
-	"tx_refused_bursts",
+/*
+ * Extended statistics: the device's port counters, then driver counters.
+ * imissed and rx_nombuf are not repeated here: ethdev already lists them
+ * as rx_missed_errors and rx_mbuf_allocation_errors.
+ */
+enum {
+	MLX4R_XS_RX_STEERING_DROPPED,
+	MLX4R_XS_RX_DEVICE_ERRORS,
+	MLX4R_XS_TX_LINK_DOWN_DROPPED,
+	MLX4R_XS_TX_UNREGISTERED,
+	MLX4R_XS_RX_REFUSED,
+	MLX4R_XS_TX_REFUSED,
+	MLX4R_XS_NB,
+};
+
+static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
+	[MLX4R_XS_RX_STEERING_DROPPED] = "rx_steering_dropped",
+	[MLX4R_XS_RX_DEVICE_ERRORS] = "rx_device_errors",
+	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
+	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
+	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
+	[MLX4R_XS_TX_REFUSED] = "tx_refused_bursts",
 };
 
 static int
@@ -511,26 +525,28 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	if (xs == NULL || n < RTE_DIM(v))
 		return RTE_DIM(v);
 	memset(v, 0, sizeof(v));
-	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0) {
-		v[0] = c.rx_missed - port->cnt_base.rx_missed;
-		v[1] = c.rx_dropped - port->cnt_base.rx_dropped;
-		v[2] = c.rx_errors - port->cnt_base.rx_errors;
-		v[3] = c.tx_dropped - port->cnt_base.tx_dropped;
+	/* the device context is the primary's (see mlx4r_dev_ops_secondary) */
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY &&
+	    mlx4r_hw_port_counters(port->dev->ctx, port->port_num, &c) == 0) {
+		v[MLX4R_XS_RX_STEERING_DROPPED] =
+			c.rx_dropped - port->cnt_base.rx_dropped;
+		v[MLX4R_XS_RX_DEVICE_ERRORS] =
+			c.rx_errors - port->cnt_base.rx_errors;
+		v[MLX4R_XS_TX_LINK_DOWN_DROPPED] =
+			c.tx_dropped - port->cnt_base.tx_dropped;
 	}
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
 		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
 
-		if (rxq != NULL) {
-			v[4] += rxq->rx_nombuf;
-			v[6] += rxq->refused;
-		}
+		if (rxq != NULL)
+			v[MLX4R_XS_RX_REFUSED] += rxq->refused;
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
 		const struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
 
 		if (txq != NULL) {
-			v[5] += txq->mr_miss;
-			v[7] += txq->refused;
+			v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+			v[MLX4R_XS_TX_REFUSED] += txq->refused;
 		}
 	}
 	for (i = 0; i < RTE_DIM(v); i++) {
@@ -720,6 +736,42 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.rx_queue_release = mlx4r_rx_queue_release,
 	.tx_queue_setup = mlx4r_tx_queue_setup,
 	.tx_queue_release = mlx4r_tx_queue_release,
+	.rxq_info_get = mlx4r_rxq_info_get,
+	.txq_info_get = mlx4r_txq_info_get,
+};
+
+/*
+ * Link of a port seen from a secondary process: ethdev's shared copy, as
+ * the primary last wrote it.
+ */
+static int
+mlx4r_link_update_secondary(struct rte_eth_dev *eth_dev, int wait_to_complete)
+{
+	RTE_SET_USED(eth_dev);
+	RTE_SET_USED(wait_to_complete);
+	return 0;
+}
+
+/*
+ * A secondary process (dpdk-proc-info, for instance) shares the port's
+ * ethdev data, the driver's port and device structures and the queues
+ * (rte_malloc memory), but not the device context, the rings' device
+ * memory nor the emulated device, which are the primary's private memory.
+ * It gets the operations that read nothing else: information, link,
+ * statistics and extended statistics (without the device's port counters,
+ * reported as 0), RSS and queue information. Everything else is
+ * -ENOTSUP there.
+ */
+const struct eth_dev_ops mlx4r_dev_ops_secondary = {
+	.dev_close = mlx4r_port_close,
+	.dev_infos_get = mlx4r_dev_infos_get,
+	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
+	.link_update = mlx4r_link_update_secondary,
+	.stats_get = mlx4r_stats_get,
+	.xstats_get = mlx4r_xstats_get,
+	.xstats_get_names = mlx4r_xstats_get_names,
+	.reta_query = mlx4r_reta_query,
+	.rss_hash_conf_get = mlx4r_rss_hash_conf_get,
 	.rxq_info_get = mlx4r_rxq_info_get,
 	.txq_info_get = mlx4r_txq_info_get,
 };

@@ -475,6 +475,9 @@ static inline int
 mlx4r_hw_query_port(struct mlx4r_hw_ctx *ctx, uint8_t port,
 		    struct ibv_port_attr *a)
 {
+	/* no context between two generations of a reset */
+	if (ctx == NULL)
+		return -ENODEV;
 	return ctx->ops->query_port(ctx, port, a);
 }
 
@@ -488,6 +491,8 @@ static inline int
 mlx4r_hw_port_counters(struct mlx4r_hw_ctx *ctx, uint8_t port,
 		       struct mlx4r_hw_port_counters *c)
 {
+	if (ctx == NULL)
+		return -ENODEV; /* between two generations of a reset */
 	if (ctx->ops->port_counters == NULL)
 		return -ENOTSUP;
 	return ctx->ops->port_counters(ctx, port, c);

@@ -25,7 +25,7 @@ mlx4r_port_lookup(uint16_t port_id, int *err)
 		return NULL;
 	}
 	eth_dev = &rte_eth_devices[port_id];
-	if (eth_dev->dev_ops != &mlx4r_dev_ops) {
+	if (!mlx4r_is_mlx4r_ops(eth_dev->dev_ops)) {
 		*err = -ENOTSUP;
 		return NULL;
 	}
@@ -58,5 +58,89 @@ rte_pmd_mlx4r_port_info_get(uint16_t port_id,
 	strlcpy(info->backend,
 		dev->args.backend == MLX4R_BACKEND_EMU ? "emu" : "verbs",
 		sizeof(info->backend));
+	return 0;
+}
+
+/* An mlx4r port of this (primary) process with its reset machine. */
+static struct mlx4r_port *
+mlx4r_port_lookup_primary(uint16_t port_id, int *err)
+{
+	struct mlx4r_port *port = mlx4r_port_lookup(port_id, err);
+
+	if (port == NULL)
+		return NULL;
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY ||
+	    port->dev == NULL || port->dev->reset == NULL) {
+		*err = -ENOTSUP;
+		return NULL;
+	}
+	return port;
+}
+
+int
+rte_pmd_mlx4r_reset(uint16_t port_id)
+{
+	struct mlx4r_port *port;
+	int err = 0;
+
+	port = mlx4r_port_lookup_primary(port_id, &err);
+	if (port == NULL)
+		return err;
+	mlx4r_reset_post(port->dev, MLX4R_REQ_OPERATOR);
+	return 0;
+}
+
+int
+rte_pmd_mlx4r_inject_fault(uint16_t port_id, enum rte_pmd_mlx4r_fault fault,
+			   uint32_t arg)
+{
+	struct mlx4r_port *port;
+	int err = 0;
+
+	port = mlx4r_port_lookup_primary(port_id, &err);
+	if (port == NULL)
+		return err;
+	mlx4r_reset_lock(port->dev);
+	err = mlx4r_fault_inject(port->dev, port, fault, arg);
+	mlx4r_reset_unlock(port->dev);
+	return err;
+}
+
+int
+rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
+			      struct rte_pmd_mlx4r_reset_state *st)
+{
+	const struct mlx4r_reset *rst;
+	struct mlx4r_port *port;
+	int err = 0;
+
+	if (st == NULL)
+		return -EINVAL;
+	port = mlx4r_port_lookup_primary(port_id, &err);
+	if (port == NULL)
+		return err;
+	rst = port->dev->reset;
+	memset(st, 0, sizeof(*st));
+	/*
+	 * A snapshot without the control lock (it may be held for a whole
+	 * phase): each field is a single aligned word written by the control
+	 * thread; relaxed loads give a value that was true at some point.
+	 */
+	st->phase = (enum rte_pmd_mlx4r_reset_phase)
+		__atomic_load_n(&rst->state, __ATOMIC_RELAXED);
+	st->generation = __atomic_load_n(&rst->generation, __ATOMIC_RELAXED);
+	st->proactive = port->dev->args.reset.mode == MLX4R_RST_PROACTIVE;
+	st->started = __atomic_load_n(&rst->started, __ATOMIC_RELAXED);
+	st->succeeded = __atomic_load_n(&rst->succeeded, __ATOMIC_RELAXED);
+	st->failed = __atomic_load_n(&rst->failed, __ATOMIC_RELAXED);
+	st->coalesced = __atomic_load_n(&rst->coalesced, __ATOMIC_RELAXED);
+	st->restarts = __atomic_load_n(&rst->restarts, __ATOMIC_RELAXED);
+	st->late_clients = __atomic_load_n(&rst->late_clients,
+					   __ATOMIC_RELAXED);
+	st->mbufs_reclaimed = __atomic_load_n(
+		&rst->port[port->port_num - 1].mbufs_reclaimed,
+		__ATOMIC_RELAXED);
+	st->last_us = __atomic_load_n(&rst->last_us, __ATOMIC_RELAXED);
+	st->worst_us = __atomic_load_n(&rst->worst_us, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -64,7 +64,8 @@ static const char * const mlx4r_wire_names[] = {
 };
 
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
-	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2]"
+	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
+	"recovery_attempts, reset_deadline_ms, fault"
 
 /* Parse a decimal integer in [min, max]; -EINVAL on anything else. */
 static int
@@ -193,6 +194,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	int ret = 0;
 
 	memset(args, 0, sizeof(*args));
+	mlx4r_reset_args_default(&args->reset);
 	args->nb_ports = 1;
 	args->backend = MLX4R_BACKEND_EMU;
 	args->max_queues = MLX4R_MAX_QUEUES;
@@ -260,6 +262,18 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 					args->max_queues = v;
 				}
 				continue;
+			}
+			{
+				/* recovery, recovery_attempts, ... (pass 0) */
+				struct mlx4r_reset_args scratch = args->reset;
+				int r = mlx4r_reset_parse_arg(key, value,
+					pass == 0 ? &args->reset : &scratch);
+
+				if (r != -ENOENT) {
+					if (pass == 0)
+						ret = r;
+					continue;
+				}
 			}
 			for (j = 0; j < RTE_DIM(mlx4r_port_args); j++) {
 				size_t l = strlen(mlx4r_port_args[j]);
@@ -382,6 +396,18 @@ mlx4r_dev_async_events(void *arg)
 		case IBV_EVENT_DEVICE_FATAL:
 			DRV_LOG(ERR, "%s: the device reported a fatal error",
 				dev->name);
+			/* the reset runs on the control thread, not here */
+			mlx4r_reset_post(dev, MLX4R_REQ_FATAL);
+			break;
+		case IBV_EVENT_QP_FATAL:
+		case IBV_EVENT_QP_REQ_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR:
+		case IBV_EVENT_WQ_FATAL:
+		case IBV_EVENT_CQ_ERR:
+			/* a queue the datapath cannot repair: reset the HCA */
+			DRV_LOG(ERR, "%s: queue error event %d", dev->name,
+				ev.event_type);
+			mlx4r_reset_post(dev, MLX4R_REQ_QUEUE);
 			break;
 		default:
 			DRV_LOG(ERR, "%s: async event %d not handled",
@@ -392,7 +418,7 @@ mlx4r_dev_async_events(void *arg)
 	}
 }
 
-static void
+void
 mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev)
 {
 	int ret;
@@ -410,7 +436,7 @@ mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev)
 	dev->intr = NULL;
 }
 
-static int
+int
 mlx4r_dev_intr_install(struct mlx4r_dev *dev)
 {
 	int ret;
@@ -441,7 +467,7 @@ static int
 mlx4r_dev_wire(struct mlx4r_dev *dev, unsigned int idx)
 {
 	const struct mlx4r_port_args *pa = &dev->args.port[idx];
-	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(dev->ctx->name);
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(dev->name);
 	struct mlx4r_emu_gen_conf gen;
 	uint8_t p = idx + 1;
 	int ret;
@@ -491,19 +517,37 @@ mlx4r_dev_lpbk(struct mlx4r_port *port, bool on)
 	struct mlx4r_dev *dev = port->dev;
 	struct mlx4r_emu_dev *emu;
 	unsigned int idx = port->port_num - 1;
+	int ret;
 
 	if (dev->args.backend != MLX4R_BACKEND_EMU ||
 	    dev->args.port[idx].wire != MLX4R_WIRE_GEN)
 		return 0;
-	if (!on)
+	if (!on) {
+		/*
+		 * Re-cable only what loopback unplugged: re-cabling restarts
+		 * the generator, whose counters must run on across stops
+		 * and resets (applications account for every frame).
+		 */
+		if (!port->gen_unplugged)
+			return 0;
+		port->gen_unplugged = false;
 		return mlx4r_dev_wire(dev, idx);
-	emu = mlx4r_emu_dev_lookup(dev->ctx->name);
-	return emu == NULL ? -ENODEV : mlx4r_emu_wire_none(emu, port->port_num);
+	}
+	if (port->gen_unplugged)
+		return 0;
+	emu = mlx4r_emu_dev_lookup(dev->name);
+	ret = emu == NULL ? -ENODEV : mlx4r_emu_wire_none(emu, port->port_num);
+	if (ret == 0)
+		port->gen_unplugged = true;
+	return ret;
 }
 
-static void
+void
 mlx4r_dev_free(struct mlx4r_dev *dev)
 {
+	/* stops the reset thread; deferred when called from it */
+	if (!mlx4r_reset_fini(dev))
+		return;
 	mlx4r_dev_intr_uninstall(dev);
 	mlx4r_mr_release_all(dev);
 	if (dev->pd != NULL)
@@ -654,7 +698,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 		goto error;
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
-	eth_dev->dev_ops = &mlx4r_dev_ops;
+	/* the ops behind the reset gate (mlx4r_reset.c) */
+	eth_dev->dev_ops = mlx4r_reset_dev_ops();
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
 	eth_dev->data->dev_link = (struct rte_eth_link){
@@ -665,8 +710,10 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	};
 	/* ethdev frees the port's ethdev on close */
 	eth_dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS |
-				    RTE_ETH_DEV_INTR_LSC;
+				    RTE_ETH_DEV_INTR_LSC |
+				    RTE_ETH_DEV_INTR_RMV;
 	dev->ports[idx] = port;
+	mlx4r_reset_port_add(dev, port);
 	dev->nb_live_ports++;
 	rte_eth_dev_probing_finish(eth_dev);
 	INIT_LOG(DEBUG, "%s: port %u is ethdev %u (%s)", dev->name, idx + 1,
@@ -714,9 +761,8 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 			return -ENODEV;
 		}
 		eth_dev->device = &vdev->device;
-		eth_dev->dev_ops = &mlx4r_dev_ops;
-		eth_dev->rx_pkt_burst = mlx4r_rx_burst;
-		eth_dev->tx_pkt_burst = mlx4r_tx_burst;
+		/* read-only: the device context is the primary's */
+		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
 		rte_eth_dev_probing_finish(eth_dev);
 	}
 	return 0;
@@ -748,6 +794,8 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	dev->args = args;
 	dev->socket_id = vdev->device.numa_node;
 	ret = mlx4r_dev_open(dev);
+	if (ret == 0)
+		ret = mlx4r_reset_init(dev);
 	if (ret < 0)
 		goto error;
 	for (i = 0; i < args.nb_ports; i++) {
@@ -815,4 +863,8 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	MLX4R_ARG_WIRE "[1|2]=<gen|xconnect|loopback|tap[:ifname]|none> "
 	MLX4R_ARG_GEN_RATE "[1|2]=<pps> "
 	MLX4R_ARG_GEN_SIZE "[1|2]=<bytes> "
-	MLX4R_ARG_GEN_FLOWS "[1|2]=<n>");
+	MLX4R_ARG_GEN_FLOWS "[1|2]=<n> "
+	"recovery=<passive|proactive> "
+	"recovery_attempts=<1..100> "
+	"reset_deadline_ms=<ms> "
+	"fault=<fault>[/<arg>]@<ms>[:...]");

@@ -277,7 +277,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	}
 	rte_io_wmb();
 	*rxq->rq_db = rte_cpu_to_be_32(rxq->nb_wqe & 0xffff);
-	rxq->barred = 0;
+	/* stays barred: the caller unbars (mlx4r_reset.c) */
 	return 0;
 error:
 	mlx4r_rxq_stop(rxq);

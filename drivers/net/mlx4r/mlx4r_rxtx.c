@@ -105,6 +105,39 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 	return f;
 }
 
+/* A range missing from the cache: the device's table, then the cache. */
+static __rte_noinline uint32_t
+mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr)
+{
+	struct mlx4r_mr_range r;
+
+	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
+		return MLX4R_NO_LKEY;
+	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
+	return r.lkey_be;
+}
+
+/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
+static __rte_always_inline uint32_t
+mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < MLX4R_MR_CACHE; i++) {
+		const struct mlx4r_mr_range *c = &mc->e[i];
+
+		if (addr >= c->start && addr < c->end)
+			return c->lkey_be;
+	}
+	return mlx4r_mr_miss(mc, addr);
+}
+
+uint32_t
+mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
+{
+	return mlx4r_mr_lkey(mc, addr);
+}
+
 /* Point data segment j of Rx WQE w at mbuf m. */
 static __rte_always_inline void
 mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
@@ -116,7 +149,7 @@ mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 
 	m->data_off = off;
 	/* the pool was registered at set-up: the lookup cannot miss */
-	d->lkey = mlx4r_mr_lookup(&rxq->mr, (uintptr_t)m->buf_addr);
+	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr);
 	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
 }
 
@@ -225,25 +258,6 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 out:
 	MLX4R_BURST_LEAVE(rxq);
 	return got;
-}
-
-/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
-uint32_t
-mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
-{
-	struct mlx4r_mr_range r;
-	unsigned int i;
-
-	for (i = 0; i < MLX4R_MR_CACHE; i++) {
-		const struct mlx4r_mr_range *c = &mc->e[i];
-
-		if (addr >= c->start && addr < c->end)
-			return c->lkey_be;
-	}
-	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
-		return MLX4R_NO_LKEY;
-	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
-	return r.lkey_be;
 }
 
 /* Owner bit of a WQE starting at TXBB idx: the wrap parity of idx. */
@@ -355,7 +369,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		if (pi + txbbs - txq->sq_ci > txq->txbb_max)
 			break; /* ring full: the caller keeps the rest */
 		for (s = m, j = 0; s != NULL; s = s->next, j++) {
-			lkeys[j] = mlx4r_mr_lookup(&txq->mr,
+			lkeys[j] = mlx4r_mr_lkey(&txq->mr,
 				rte_pktmbuf_mtod(s, uintptr_t));
 			if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
 				break;

@@ -212,7 +212,7 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 			goto error;
 		}
 	}
-	txq->barred = 0;
+	/* stays barred: the caller unbars (mlx4r_reset.c) */
 	return 0;
 error:
 	mlx4r_txq_stop(txq);

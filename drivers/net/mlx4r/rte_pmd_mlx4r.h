@@ -52,6 +52,111 @@ __rte_experimental
 int rte_pmd_mlx4r_port_info_get(uint16_t port_id,
 				struct rte_pmd_mlx4r_port_info *info);
 
+/** Phases of the reset of an HCA (see doc/guides/nics/mlx4r_reset.rst). */
+enum rte_pmd_mlx4r_reset_phase {
+	RTE_PMD_MLX4R_RESET_LIVE = 0,  /**< working */
+	RTE_PMD_MLX4R_RESET_BARRED,    /**< datapath barred, quiescing */
+	RTE_PMD_MLX4R_RESET_DRAINING,  /**< clients release and acknowledge */
+	RTE_PMD_MLX4R_RESET_RESETTING, /**< device torn down */
+	RTE_PMD_MLX4R_RESET_REINIT,    /**< device reopened, config replayed */
+	RTE_PMD_MLX4R_RESET_FAILED,    /**< recovery gave up; close the port */
+};
+
+/** Faults the emulated device can be made to suffer. */
+enum rte_pmd_mlx4r_fault {
+	/** Catastrophic error; arg: detection delay of DEVICE_FATAL (ms). */
+	RTE_PMD_MLX4R_FAULT_FATAL = 0,
+	/** The next arg (default 1) device commands fail with -EIO. */
+	RTE_PMD_MLX4R_FAULT_CMD_FAIL,
+	/** The next arg (default 1) commands time out (100 ms, -ETIMEDOUT). */
+	RTE_PMD_MLX4R_FAULT_CMD_TIMEOUT,
+	/** After a fatal error, the next arg (default 1) reopens fail. */
+	RTE_PMD_MLX4R_FAULT_REINIT_FAIL,
+	/** After a fatal error, the firmware reset takes arg ms longer. */
+	RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW,
+	/** The port's link goes down for arg ms (default 100). */
+	RTE_PMD_MLX4R_FAULT_LINK_FLAP,
+	/** The QP of Tx queue arg goes to the error state. */
+	RTE_PMD_MLX4R_FAULT_QP_ERROR,
+	/** The next arg (default 1) send doorbells of Tx queue 0 are lost. */
+	RTE_PMD_MLX4R_FAULT_LOST_DOORBELL,
+};
+
+/** Reset state and counters of the HCA of a port. */
+struct rte_pmd_mlx4r_reset_state {
+	enum rte_pmd_mlx4r_reset_phase phase; /**< current phase */
+	uint32_t generation;    /**< 1 at probe, +1 per successful reset */
+	uint8_t proactive;      /**< 1: recovery=proactive, 0: passive */
+	uint64_t started;       /**< resets started */
+	uint64_t succeeded;     /**< resets that ended LIVE */
+	uint64_t failed;        /**< resets that ended FAILED */
+	uint64_t coalesced;     /**< requests merged into a running reset */
+	uint64_t restarts;      /**< attempts restarted by a new fault */
+	uint64_t late_clients;  /**< clients that missed the ack deadline */
+	uint64_t mbufs_reclaimed; /**< mbufs of this port taken from rings */
+	uint64_t last_us;       /**< duration of the last reset */
+	uint64_t worst_us;      /**< longest reset */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Ask for a reset of the HCA of a port, without a fault. The request is
+ * handled asynchronously by the HCA's control thread; requests made while
+ * a reset runs are merged into it (counted in coalesced). From the FAILED
+ * phase, a request tries to recover again.
+ *
+ * @param port_id
+ *   An mlx4r port.
+ * @return
+ *   0 if the request was posted; -ENODEV (invalid port); -ENOTSUP (not an
+ *   mlx4r port, or a secondary process).
+ */
+__rte_experimental
+int rte_pmd_mlx4r_reset(uint16_t port_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Inject a fault into the emulated device behind a port.
+ *
+ * @param port_id
+ *   An mlx4r port.
+ * @param fault
+ *   The fault.
+ * @param arg
+ *   Its argument (see enum rte_pmd_mlx4r_fault; 0 takes the default).
+ * @return
+ *   0 on success; -ENODEV (invalid port); -ENOTSUP (not an mlx4r port,
+ *   not the emulated backend, secondary process); -EINVAL (unknown fault,
+ *   bad queue); -EALREADY (already in catastrophic error); -EBUSY (the
+ *   fault needs device objects that a reset is rebuilding, or the port
+ *   is stopped).
+ */
+__rte_experimental
+int rte_pmd_mlx4r_inject_fault(uint16_t port_id,
+			       enum rte_pmd_mlx4r_fault fault, uint32_t arg);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Read the reset state of the HCA of a port.
+ *
+ * @param port_id
+ *   An mlx4r port.
+ * @param[out] st
+ *   Filled on success.
+ * @return
+ *   0 on success; -ENODEV; -ENOTSUP (not an mlx4r port, secondary
+ *   process); -EINVAL (@p st is NULL).
+ */
+__rte_experimental
+int rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
+				  struct rte_pmd_mlx4r_reset_state *st);
+
 #ifdef __cplusplus
 }
 #endif

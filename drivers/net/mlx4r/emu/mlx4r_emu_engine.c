@@ -713,7 +713,7 @@ struct emu_tx_acc {
 static uint32_t
 emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	   const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
-	   struct emu_port **locked, struct emu_tx_acc *acc,
+	   rte_spinlock_t **held, struct emu_tx_acc *acc,
 	   uint8_t *syn, uint8_t *verr)
 {
 	const uint32_t size_mask = qp->txbbs * MLX4R_TXBB_SIZE - 1;
@@ -774,16 +774,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(qp->frame, total, flags);
 		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
-			if (*locked != port) {
-				if (*locked != NULL)
-					rte_spinlock_unlock(&(*locked)->rx_lock);
-				rte_spinlock_lock(&port->rx_lock);
-				*locked = port;
-			}
+			emu_lock_switch(held, &port->rx_lock);
 			emu_rx_deliver(port, &fr);
 			acc->frames++;
 			acc->bytes += total;
-		} else if (emu_wire_tx(port, &fr, locked)) {
+		} else if (emu_wire_tx(port, &fr, held)) {
 			acc->frames++;
 			acc->bytes += total;
 		} else {
@@ -850,7 +845,8 @@ emu_tx_hook(void *arg)
 	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
 						      MLX4_SEND_DOORBELL);
 	const struct mlx4_wqe_ctrl_seg *ctrl;
-	struct emu_port *port, *locked = NULL;
+	struct emu_port *port;
+	rte_spinlock_t *held = NULL;
 	struct emu_tx_acc acc = { 0, 0, 0, 0 };
 	uint32_t budget, w0, n;
 	uint8_t syn = 0, verr = 0;
@@ -888,7 +884,7 @@ emu_tx_hook(void *arg)
 			verr = MLX4R_EMU_VERR_OWNER;
 			n = 0;
 		} else {
-			n = emu_tx_one(qp, port, ctrl, w0, &locked, &acc,
+			n = emu_tx_one(qp, port, ctrl, w0, &held, &acc,
 				       &syn, &verr);
 		}
 		if (unlikely(n == 0)) {
@@ -909,8 +905,8 @@ emu_tx_hook(void *arg)
 		budget -= RTE_MIN(n, budget);
 	}
 out:
-	if (locked != NULL)
-		rte_spinlock_unlock(&locked->rx_lock);
+	if (held != NULL)
+		rte_spinlock_unlock(held);
 	rte_spinlock_unlock(&qp->lock);
 	if (port != NULL) {
 		emu_port_add_stat(&port->st.tx_frames, acc.frames);

@@ -20,7 +20,9 @@
  *   port->rx_lock      (spinlock) a port's steering rules, the engine state
  *                                 of its WQs and their CQs, generator, TAP
  *                                 reads; one port's at a time
- *   port->chk_lock     (spinlock) the checker of a port
+ *   port->chk_lock     (spinlock) the checker of a port; the Tx engine
+ *                                 holds one rx_lock or one chk_lock, never
+ *                                 both (emu_lock_switch())
  *   ctx->ev_lock       (spinlock) a context's async event queue
  * Hooks take only spinlocks; the control path takes dev->lock, then the
  * spinlocks it needs to publish a change to the engine.
@@ -212,6 +214,14 @@ struct emu_gen {
 	uint64_t issued;           /* frames issued (sent or wire-dropped) */
 	uint64_t *seq;             /* per flow next sequence number */
 	struct mlx4r_emu_gen_stats st;
+	/*
+	 * Frame being generated: built in full at start, then only the
+	 * fields that vary (flow fields when the flow changes, the sequence
+	 * number always) are stored per frame, never read back.
+	 */
+	uint8_t *frame;
+	uint64_t ip_sum;           /* IPv4 header sum without source address */
+	uint32_t cur_flow;         /* flow the frame's fields are set for */
 };
 
 struct emu_port {
@@ -310,9 +320,25 @@ void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
 void emu_port_add_stat(uint64_t *ctr, uint64_t n);
 
+/*
+ * The Tx engine holds at most one port spinlock besides qp->lock (a port's
+ * rx_lock or its chk_lock), kept from one frame to the next while frames
+ * go the same way: switch to @p want, releasing what is held.
+ */
+static inline void
+emu_lock_switch(rte_spinlock_t **held, rte_spinlock_t *want)
+{
+	if (*held == want)
+		return;
+	if (*held != NULL)
+		rte_spinlock_unlock(*held);
+	rte_spinlock_lock(want);
+	*held = want;
+}
+
 /* mlx4r_emu_wire.c */
 bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
-		 struct emu_port **locked);
+		 rte_spinlock_t **held);
 void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);

@@ -97,6 +97,8 @@ emu_wire_port_fini(struct emu_port *port)
 	port->tap_fd = -1;
 	for (i = 0; i < EMU_CHK_STREAMS; i++)
 		free(port->chk[i].flows);
+	free(port->gen.frame);
+	port->gen.frame = NULL;
 	free(port->rx_frame);
 	free(port->rules);
 	port->rx_frame = NULL;
@@ -360,12 +362,13 @@ mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port_num)
 
 /*
  * Transmit side of a wire. Called by the Tx engine (qp->lock held, and at
- * most one port rx_lock: *locked, which this may switch to the port the
- * frame arrives at). Returns false when the frame was dropped.
+ * most one port spinlock: *held, which this switches to the rx_lock of
+ * the port the frame arrives at, or to the chk_lock of the checker that
+ * takes it). Returns false when the frame was dropped.
  */
 bool
 emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
-	    struct emu_port **locked)
+	    rte_spinlock_t **held)
 {
 	struct emu_port *to = NULL;
 
@@ -382,21 +385,15 @@ emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 			return false;
 		break;
 	case MLX4R_EMU_WIRE_PEER:
-		rte_spinlock_lock(&port->chk_lock);
+		emu_lock_switch(held, &port->chk_lock);
 		emu_chk_frame(port, f);
-		rte_spinlock_unlock(&port->chk_lock);
 		return true;
 	case MLX4R_EMU_WIRE_TAP:
 		return write(port->tap_fd, f->data, f->len) == (ssize_t)f->len;
 	default:
 		return false;
 	}
-	if (*locked != to) {
-		if (*locked != NULL)
-			rte_spinlock_unlock(&(*locked)->rx_lock);
-		rte_spinlock_lock(&to->rx_lock);
-		*locked = to;
-	}
+	emu_lock_switch(held, &to->rx_lock);
 	emu_rx_deliver(to, f);
 	return true;
 }
@@ -477,6 +474,42 @@ emu_gen_build(const struct mlx4r_emu_gen_conf *c, uint16_t stream,
 	return len;
 }
 
+/*
+ * Build the generator's frame in full for flow 0, sequence 0, and the sum
+ * of its IPv4 header without the source address and the checksum, so that
+ * emu_gen_set_flow() and emu_gen_pump() only store what changes: the same
+ * bytes as emu_gen_build() (mlx4r_emu_gen_frame() and the unit tests
+ * compare against it).
+ */
+static void
+emu_gen_prepare(struct emu_gen *g)
+{
+	const uint8_t *ip = g->frame + RTE_ETHER_HDR_LEN;
+
+	emu_gen_build(&g->conf, g->stream, 0, 0, g->frame);
+	/* 16-bit words at even offsets: the order of the sum does not matter */
+	g->ip_sum = emu_csum_add(emu_csum_add(0, ip, 10), ip + 16, 4);
+	g->cur_flow = 0;
+}
+
+/* Store the fields of flow @p flow into the generator's frame. */
+static void
+emu_gen_set_flow(struct emu_gen *g, uint32_t flow)
+{
+	uint8_t *d = g->frame;
+	uint32_t sip = rte_cpu_to_be_32(g->conf.src_ip + flow);
+	uint16_t v16;
+
+	memcpy(d + 26, &sip, 4);
+	v16 = (uint16_t)~emu_csum_fold(g->ip_sum + sip);
+	memcpy(d + 24, &v16, 2);
+	v16 = rte_cpu_to_be_16((uint16_t)(1024 + 7 * flow));
+	memcpy(d + 34, &v16, 2);
+	v16 = rte_cpu_to_be_16((uint16_t)flow);
+	memcpy(d + EMU_STAMP_OFF + 6, &v16, 2);
+	g->cur_flow = flow;
+}
+
 int
 mlx4r_emu_gen_frame(const struct mlx4r_emu_gen_conf *conf, uint16_t stream,
 		    uint16_t flow, uint64_t seq, void *buf, size_t size)
@@ -509,8 +542,17 @@ mlx4r_emu_gen_start(struct mlx4r_emu_dev *edev, uint8_t port_num,
 		return -EINVAL;
 	pthread_mutex_lock(&emu_wire_lock);
 	rte_spinlock_lock(&port->rx_lock);
+	if (port->gen.frame == NULL) {
+		port->gen.frame = malloc(MLX4R_EMU_MAX_FRAME);
+		if (port->gen.frame == NULL) {
+			rte_spinlock_unlock(&port->rx_lock);
+			pthread_mutex_unlock(&emu_wire_lock);
+			return -ENOMEM;
+		}
+	}
 	port->gen.conf = c;
 	port->gen.stream = emu_next_stream++;
+	emu_gen_prepare(&port->gen);
 	port->gen.start_ns = emu_dev_clock(dev);
 	port->gen.issued = 0;
 	memset(&port->gen.st, 0, sizeof(port->gen.st));
@@ -572,7 +614,8 @@ static void
 emu_gen_pump(struct emu_port *port)
 {
 	struct emu_gen *g = &port->gen;
-	uint64_t n, drop, k;
+	uint64_t n, drop, seq, v64;
+	uint32_t flow;
 	struct emu_frame f;
 	bool up;
 
@@ -590,16 +633,25 @@ emu_gen_pump(struct emu_port *port)
 			EMU_INC(port->st.rx_missed, drop);
 	}
 	n = RTE_MIN(n, (uint64_t)g->conf.burst);
-	f.data = port->rx_frame;
+	f.data = g->frame;
+	f.len = g->conf.frame_size;
 	f.csum_known = EMU_CSUM_L3_OK | EMU_CSUM_L4_OK;
+	/* frame k is flow k % nb_flows, sequence number k / nb_flows */
+	flow = (uint32_t)(g->issued % g->conf.nb_flows);
+	seq = g->issued / g->conf.nb_flows;
+	g->issued += n;
+	g->st.sent += n;
+	g->st.bytes += n * f.len;
 	while (n-- > 0) {
-		k = g->issued++;
-		f.len = emu_gen_build(&g->conf, g->stream,
-				      (uint16_t)(k % g->conf.nb_flows),
-				      k / g->conf.nb_flows, port->rx_frame);
-		g->st.sent++;
-		g->st.bytes += f.len;
+		if (flow != g->cur_flow)
+			emu_gen_set_flow(g, flow);
+		v64 = rte_cpu_to_be_64(seq);
+		memcpy(g->frame + EMU_STAMP_OFF + 8, &v64, 8);
 		emu_rx_deliver(port, &f);
+		if (++flow == g->conf.nb_flows) {
+			flow = 0;
+			seq++;
+		}
 	}
 }
 

@@ -1,0 +1,895 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The coordinated soft reset through public interfaces: ethdev, the
+ * driver's rte_pmd_mlx4r.h, ethdev events, mempool counts, the heap.
+ * Proactive and passive modes, errno per phase, configuration replay,
+ * queue addresses, generation, failure with RECOVERY_FAILED then INTR_RMV,
+ * coalescing, late clients, close during each phase, and bursts on
+ * another lcore while the main lcore resets the device again and again.
+ *
+ * The suite links the driver whole, so a case may look at a queue through
+ * mlx4r.h where no public call says what it needs (the address of a queue,
+ * an lcore "stuck" inside a burst).
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_common.h"
+
+#include "mlx4r.h"
+#include "rte_pmd_mlx4r.h"
+
+#define NB_MBUF 4095
+#define BURST 32
+#define HCA "net_mlx4r_r0"
+#define HCA_PORT2 "net_mlx4r_r0_port2"
+#define WAIT_MS 5000
+
+static struct rte_mempool *mp;
+static uint16_t p1, p2;
+static uint64_t heap_base;
+
+/* Events, in the order they were raised. */
+#define MAX_EV 64
+static struct {
+	uint16_t port;
+	enum rte_eth_event_type type;
+} evs[MAX_EV];
+static uint32_t nb_evs;
+
+static const enum rte_eth_event_type watched[] = {
+	RTE_ETH_EVENT_INTR_RESET,
+	RTE_ETH_EVENT_ERR_RECOVERING,
+	RTE_ETH_EVENT_RECOVERY_SUCCESS,
+	RTE_ETH_EVENT_RECOVERY_FAILED,
+	RTE_ETH_EVENT_INTR_RMV,
+};
+
+static int
+ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	uint32_t i = __atomic_fetch_add(&nb_evs, 1, __ATOMIC_RELAXED);
+
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	if (i < MAX_EV) {
+		evs[i].port = port;
+		evs[i].type = type;
+	}
+	return 0;
+}
+
+static void
+ev_register(bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(watched); i++) {
+		if (on)
+			rte_eth_dev_callback_register(RTE_ETH_ALL, watched[i],
+						      ev_cb, NULL);
+		else
+			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+							watched[i], ev_cb,
+							NULL);
+	}
+}
+
+/* Number of recorded events of @p type on @p port. */
+static unsigned int
+ev_count(uint16_t port, enum rte_eth_event_type type)
+{
+	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
+			     (uint32_t)MAX_EV);
+	unsigned int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += evs[i].port == port && evs[i].type == type;
+	return c;
+}
+
+/* Index of the first event of @p type on @p port, or -1. */
+static int
+ev_first(uint16_t port, enum rte_eth_event_type type)
+{
+	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
+			     (uint32_t)MAX_EV);
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (evs[i].port == port && evs[i].type == type)
+			return i;
+	return -1;
+}
+
+static int
+suite_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("reset_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return TEST_FAILED;
+	ev_register(true);
+	/* a first probe allocates what ethdev keeps for the process */
+	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+suite_teardown(void)
+{
+	ev_register(false);
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+/* Probe HCA with @p args; p1 (and p2 with two ports). */
+static int
+hca_up(const char *args)
+{
+	heap_base = test_heap_allocated();
+	__atomic_store_n(&nb_evs, 0, __ATOMIC_RELEASE);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
+	if (rte_eth_dev_get_port_by_name(HCA_PORT2, &p2) != 0)
+		p2 = UINT16_MAX;
+	return TEST_SUCCESS;
+}
+
+/* Remove the HCA: every mbuf and every heap byte back. */
+static int
+hca_down(void)
+{
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(HCA), "remove");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "mbufs still in use after remove");
+	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
+			    "heap bytes leaked");
+	return TEST_SUCCESS;
+}
+
+static void
+case_teardown(void)
+{
+	/* a failed case may leave the HCA: remove it for the next one */
+	rte_vdev_uninit(HCA);
+}
+
+static int
+port_up(uint16_t port, uint16_t nq, bool rss)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+
+	memset(&conf, 0, sizeof(conf));
+	if (rss) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IPV4 |
+						   RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	}
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, nq, nq, &conf),
+			    "configure %u", port);
+	for (q = 0; q < nq; q++) {
+		TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(port, q, 256,
+				    SOCKET_ID_ANY, NULL, mp), "rxq %u", q);
+		TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(port, q, 256,
+				    SOCKET_ID_ANY, NULL), "txq %u", q);
+	}
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start %u", port);
+	return TEST_SUCCESS;
+}
+
+static int
+wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
+	   uint32_t min_gen, unsigned int ms)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+
+	for (i = 0; i < ms * 10; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
+				    "state_get");
+		if (st.phase == ph && st.generation >= min_gen)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("phase %d generation >= %u not reached in %u ms (phase %d, generation %u)",
+		  ph, min_gen, ms, st.phase, st.generation);
+}
+
+/* Send n frames from @p tx, receive them on @p rx (loopback/xconnect). */
+static int
+traffic(uint16_t tx, uint16_t rx, unsigned int n)
+{
+	struct rte_mbuf *m[BURST], *r[BURST];
+	struct rte_ether_addr mac;
+	unsigned int i, got = 0, tries;
+	uint16_t sent;
+
+	TEST_ASSERT(n <= BURST, "n");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(rx, &mac), "mac");
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, n), "alloc");
+	for (i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 64);
+
+		TEST_ASSERT_NOT_NULL(p, "append");
+		memset(p, 0x5a, 64);
+		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
+	}
+	sent = rte_eth_tx_burst(tx, 0, m, n);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	TEST_ASSERT_EQUAL(sent, n, "frames sent");
+	for (tries = 0; tries < 1000 && got < n; tries++) {
+		uint16_t q, k;
+
+		for (q = 0; q < rte_eth_devices[rx].data->nb_rx_queues; q++) {
+			k = rte_eth_rx_burst(rx, q, r, BURST);
+			got += k;
+			rte_pktmbuf_free_bulk(r, k);
+		}
+		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
+		rte_delay_us_sleep(50);
+	}
+	TEST_ASSERT_EQUAL(got, n, "frames received");
+	return TEST_SUCCESS;
+}
+
+static int
+test_devargs_and_mode(void)
+{
+	struct rte_eth_dev_info info;
+
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "recovery=sometimes"), "bad mode");
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "recovery_attempts=0"), "0");
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "reset_deadline_ms=x"), "x");
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "fault=melt@10"), "fault");
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "fault=fatal"), "no @");
+	TEST_ASSERT_EQUAL(hca_up(""), TEST_SUCCESS, "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.err_handle_mode,
+			  RTE_ETH_ERROR_HANDLE_MODE_PROACTIVE, "default");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+	TEST_ASSERT_EQUAL(hca_up("recovery=passive,recovery_attempts=2,reset_deadline_ms=50,fault=link_flap/10@100000"),
+			  TEST_SUCCESS, "probe passive");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.err_handle_mode,
+			  RTE_ETH_ERROR_HANDLE_MODE_PASSIVE, "passive");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_reset(RTE_MAX_ETHPORTS), -ENODEV,
+			  "bad port");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_inject_fault(p1, 99, 0), -EINVAL,
+			  "bad fault");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_inject_fault(p1,
+			  RTE_PMD_MLX4R_FAULT_QP_ERROR, 0), -EINVAL,
+			  "no Tx queue yet");
+	return hca_down();
+}
+
+/*
+ * Proactive recovery from a catastrophic error: events in order,
+ * configuration replayed, queue addresses kept, generation +1, mbufs back,
+ * traffic again. The fatal error is detected by the health check long
+ * before the device would deliver DEVICE_FATAL.
+ */
+static int
+test_proactive_fatal(void)
+{
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_ether_addr extra = {{ 0x02, 0, 0, 0, 0, 0x77 }};
+	struct rte_eth_dev_data *data;
+	void *rxq0, *rxq1, *txq0;
+	uint64_t inuse, t0;
+	uint16_t mtu;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 2, true), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mtu(p1, 1600), "mtu");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1), "allmulti");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1, &extra, 0), "mac");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = i < 48 ? 1 : 0;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64), "reta");
+	data = rte_eth_devices[p1].data;
+	rxq0 = data->rx_queues[0];
+	rxq1 = data->rx_queues[1];
+	txq0 = data->tx_queues[0];
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "before");
+	inuse = rte_mempool_in_use_count(mp);
+
+	t0 = rte_get_timer_cycles();
+	/* DEVICE_FATAL would come after 10 s: the health check sees it */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 10000), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
+			  TEST_SUCCESS, "recovered");
+	TEST_ASSERT(rte_get_timer_cycles() - t0 < rte_get_timer_hz(),
+		    "recovery took more than 1 s");
+	/* RECOVERY_SUCCESS is raised after LIVE: give it a moment */
+	for (i = 0; i < 1000 && ev_count(p1,
+	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 1,
+			  "ERR_RECOVERING");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+			  "RECOVERY_SUCCESS");
+	TEST_ASSERT(ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING) <
+		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), "order");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 0,
+			  "no INTR_RESET in proactive mode");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
+	TEST_ASSERT_EQUAL_U(st.started, 1, "started");
+	TEST_ASSERT_EQUAL_U(st.succeeded, 1, "succeeded");
+	TEST_ASSERT_EQUAL_U(st.failed, 0, "failed");
+	TEST_ASSERT_GT_U(st.last_us, 0, "last time");
+	/* configuration replayed, queues at the same addresses */
+	TEST_ASSERT(data->rx_queues[0] == rxq0 && data->rx_queues[1] == rxq1 &&
+		    data->tx_queues[0] == txq0, "queue addresses changed");
+	TEST_ASSERT_EQUAL(data->dev_started, 1, "started");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_mtu(p1, &mtu), "mtu");
+	TEST_ASSERT_EQUAL(mtu, 1600, "mtu kept");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1, "promisc kept");
+	TEST_ASSERT_EQUAL(rte_eth_allmulticast_get(p1), 1, "allmulti kept");
+	TEST_ASSERT(rte_is_same_ether_addr(&data->mac_addrs[1], &extra),
+		    "extra MAC kept");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "reta");
+	TEST_ASSERT_EQUAL(reta[0].reta[0], 1, "reta kept");
+	TEST_ASSERT_EQUAL(reta[0].reta[63], 0, "reta kept");
+	TEST_ASSERT_EQUAL(data->nb_rx_queues, 2, "queues kept");
+	/*
+	 * Every mbuf the rings held (posted Rx buffers, Tx frames waiting
+	 * for completion) was counted back, and only the refilled Rx rings
+	 * hold mbufs now: none leaked, none freed twice.
+	 */
+	TEST_ASSERT_EQUAL_U(st.mbufs_reclaimed, inuse, "all counted");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 2 * 256,
+			    "mbufs in use after recovery");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "after");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "after stop");
+	return hca_down();
+}
+
+/* Control calls during a proactive recovery: -EBUSY; stats still work. */
+static int
+test_proactive_ebusy(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_eth_stats stats;
+	struct rte_eth_xstat_name *names;
+	struct rte_eth_xstat *xs;
+	int n, i, found = 0;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_inject_fault(p1,
+			  RTE_PMD_MLX4R_FAULT_FATAL, 0), -EALREADY, "again");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
+			  TEST_SUCCESS, "in REINIT");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EBUSY, "promisc");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p1, 1000), -EBUSY, "mtu");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, NULL, 0), 0, "rx barred");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &stats), "stats");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 3000),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc after");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_GE_U(st.last_us, 300000, "slow firmware reset timed");
+	/* the reset xstats */
+	n = rte_eth_xstats_get_names(p1, NULL, 0);
+	TEST_ASSERT(n > 0, "xstats");
+	names = calloc(n, sizeof(*names));
+	xs = calloc(n, sizeof(*xs));
+	TEST_ASSERT(names != NULL && xs != NULL, "calloc");
+	TEST_ASSERT_EQUAL(rte_eth_xstats_get_names(p1, names, n), n, "names");
+	TEST_ASSERT_EQUAL(rte_eth_xstats_get(p1, xs, n), n, "values");
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i].name, "reset_succeeded") == 0 &&
+		    xs[i].value == 1)
+			found++;
+		if (strcmp(names[i].name, "reset_generation") == 0 &&
+		    xs[i].value == 2)
+			found++;
+		if (strcmp(names[i].name, "reset_worst_us") == 0 &&
+		    xs[i].value >= 300000)
+			found++;
+	}
+	free(names);
+	free(xs);
+	TEST_ASSERT_EQUAL(found, 3, "reset xstats");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * The device never comes back: FAILED after recovery_attempts, events
+ * ERR_RECOVERING, RECOVERY_FAILED, INTR_RMV (removal events enabled),
+ * -EIO afterwards, stop and close still work and leak nothing.
+ */
+static int
+test_proactive_failed(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_eth_conf conf;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=2"),
+			  TEST_SUCCESS, "probe");
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rmv = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "conf");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 10), "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000),
+			  TEST_SUCCESS, "failed");
+	for (i = 0; i < 1000 && ev_count(p1, RTE_ETH_EVENT_INTR_RMV) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_FAILED), 1,
+			  "RECOVERY_FAILED");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RMV), 1, "RMV");
+	TEST_ASSERT(ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING) <
+		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_FAILED) &&
+		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_FAILED) <
+		    ev_first(p1, RTE_ETH_EVENT_INTR_RMV), "order");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.failed, 1, "failed count");
+	TEST_ASSERT_EQUAL_U(st.restarts, 1, "one retry");
+	TEST_ASSERT_EQUAL(st.generation, 1, "generation unchanged");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EIO, "-EIO");
+	TEST_ASSERT_EQUAL(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						 NULL), -EBUSY,
+			  "ethdev: started port");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "rings reclaimed at failure");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop works");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EIO, "start -EIO");
+	return hca_down();
+}
+
+/*
+ * Coalescing: repeated operator requests merge into a running reset; a
+ * fault of the device while it comes back (a command failing during the
+ * replay, a reopen failing) restarts the attempt instead of failing.
+ */
+static int
+test_coalesce_and_restart(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	for (i = 0; i < 10; i++)
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request %d", i);
+	rte_delay_us_sleep(200000);
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_LE_U(st.started, 2, "10 requests, at most 2 resets");
+	TEST_ASSERT_GE_U(st.coalesced, 8, "requests coalesced");
+	TEST_ASSERT_EQUAL_U(st.started, st.succeeded, "all succeeded");
+
+	/* a reopen that fails once: restarted, not failed */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 1), "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+				     st.generation + 1, 3000),
+			  TEST_SUCCESS, "live after a failed reopen");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.restarts, 1, "restarted once");
+	TEST_ASSERT_EQUAL_U(st.failed, 0, "not failed");
+
+	/*
+	 * A command failing while the device comes back (armed now: a
+	 * device in error fails commands before counting injected faults),
+	 * and an operator request while it comes back slowly.
+	 */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_CMD_FAIL, 1), "cmd fail");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 100), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
+			  TEST_SUCCESS, "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request meanwhile");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+				     st.generation + 1, 3000),
+			  TEST_SUCCESS, "live after a command failure");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_GE_U(st.restarts, 2, "restarted again");
+	TEST_ASSERT_EQUAL_U(st.failed, 0, "not failed");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/* A queue error the datapath cannot repair resets the HCA. */
+static int
+test_queue_error(void)
+{
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_QP_ERROR, 0), "qp error");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
+			  TEST_SUCCESS, "recovered");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/* Faults a port survives without a reset: a link flap, a lost doorbell. */
+static int
+test_no_reset_faults(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 20), "flap");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LOST_DOORBELL, 1), "doorbell");
+	rte_delay_us_sleep(300000); /* three health checks */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_LIVE, "live");
+	TEST_ASSERT_EQUAL_U(st.started, 0, "no reset");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+			  "no event");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Passive mode, two ports: INTR_RESET on each; the first port's
+ * rte_eth_dev_reset() returns at once and its queue setup says -EAGAIN
+ * until the device is back; the second (last) one waits for it.
+ */
+static int
+test_passive_two_ports(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_eth_conf conf;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, 1, false), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "before");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	for (i = 0; i < 2000 && ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
+	     i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "p1");
+	TEST_ASSERT_EQUAL(ev_count(p2, RTE_ETH_EVENT_INTR_RESET), 1, "p2");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+			  "no proactive events");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EBUSY,
+			  "a started port waits for its reset");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "ack 1");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_DRAINING,
+			  "waiting for port 2");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf),
+			    "configure is software-only");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						 NULL, mp), -EAGAIN,
+			  "queue setup before the device is back");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EAGAIN, "start");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2 (last, waits)");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_LIVE, "live");
+	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "every mbuf back while reset");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1 again");
+	TEST_ASSERT_EQUAL(port_up(p2, 1, false), TEST_SUCCESS, "up 2 again");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "after");
+	TEST_ASSERT_EQUAL(traffic(p2, p1, BURST), TEST_SUCCESS, "after");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	return hca_down();
+}
+
+/* testpmd's sequence on a one-port HCA: stop, reset, start. */
+static int
+test_passive_one_port(void)
+{
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+	for (i = 0; i < 2000 && ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
+	     i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "port reset");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "port start");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/* A port that never acknowledges: reset at the deadline, counted, named. */
+static int
+test_passive_late_client(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	uint64_t t0;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive,reset_deadline_ms=200"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, 1, false), TEST_SUCCESS, "up 2");
+	t0 = rte_get_timer_cycles();
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1,
+				     1000), TEST_SUCCESS, "draining");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "only port 1 acks");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
+			  TEST_SUCCESS, "live without port 2");
+	TEST_ASSERT(rte_get_timer_cycles() - t0 >=
+		    rte_get_timer_hz() / 5, "not before the deadline");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p2, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late client counted");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "late port's rings reclaimed too");
+	/* the late port: barred until stopped, then works */
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p2, 0, NULL, 0), 0, "barred");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop late port");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start late port");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1 again");
+	TEST_ASSERT_EQUAL(traffic(p2, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	return hca_down();
+}
+
+/* An lcore "inside a burst" until cleared (simulated on lcore 1). */
+static volatile uint8_t *stuck_marker;
+
+static int
+unstick_later(void *arg)
+{
+	RTE_SET_USED(arg);
+	rte_delay_us_sleep(100000);
+	__atomic_store_n(stuck_marker, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Close (remove) during each phase wins and leaks nothing: BARRED (an
+ * lcore inside a burst), DRAINING (passive, nobody acks), REINIT (slow
+ * firmware reset), FAILED, and at random points of proactive resets.
+ */
+static int
+test_close_during_phases(void)
+{
+	struct mlx4r_rxq *rxq;
+	unsigned int lcore, i;
+
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (lcore >= RTE_MAX_LCORE)
+		TEST_SKIP("needs a second lcore");
+	/* BARRED: quiescence cannot be proven while the lcore is inside */
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,reset_deadline_ms=5000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	rxq = rte_eth_devices[p1].data->rx_queues[0];
+	rxq->in_burst = 1;
+	stuck_marker = &rxq->in_burst;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_BARRED, 1, 1000),
+			  TEST_SUCCESS, "barred");
+	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(unstick_later, NULL, lcore),
+			    "launch");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop waits for the burst");
+	TEST_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0, "lcore");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close in BARRED");
+
+	/* DRAINING */
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive,reset_deadline_ms=10000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1,
+				     1000), TEST_SUCCESS, "draining");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close in DRAINING");
+
+	/* REINIT */
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
+			  TEST_SUCCESS, "reinit");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close in REINIT");
+
+	/* FAILED */
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 5), "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 2000),
+			  TEST_SUCCESS, "failed");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close in FAILED");
+
+	/* anywhere: remove (stop + close) at random points of a reset */
+	for (i = 0; i < 20; i++) {
+		TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS,
+				  "probe %u", i);
+		TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		rte_delay_us_sleep((i * 7919) % 3000);
+		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "remove %u", i);
+	}
+	return TEST_SUCCESS;
+}
+
+/* Bursts on lcore 1 while the main lcore resets the device. */
+static volatile bool stress_stop;
+static uint64_t stress_rx, stress_tx;
+
+static int
+stress_lcore(void *arg)
+{
+	uint16_t port = *(uint16_t *)arg;
+	struct rte_mbuf *m[BURST], *r[BURST];
+	struct rte_ether_addr mac;
+	unsigned int i;
+
+	rte_eth_macaddr_get(port, &mac);
+	while (!stress_stop) {
+		uint16_t n, k;
+
+		if (rte_pktmbuf_alloc_bulk(mp, m, BURST) == 0) {
+			for (i = 0; i < BURST; i++) {
+				uint8_t *p = (uint8_t *)
+					rte_pktmbuf_append(m[i], 64);
+
+				if (p == NULL)
+					continue;
+				memset(p, 0x11, 64);
+				memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
+			}
+			n = rte_eth_tx_burst(port, 0, m, BURST);
+			stress_tx += n;
+			if (n < BURST)
+				rte_pktmbuf_free_bulk(m + n, BURST - n);
+		}
+		k = rte_eth_rx_burst(port, 0, r, BURST);
+		stress_rx += k;
+		rte_pktmbuf_free_bulk(r, k);
+	}
+	return 0;
+}
+
+static int
+test_stress_bursts_during_resets(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int lcore, i, nb = 40;
+	uint64_t rx_mid;
+
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (lcore >= RTE_MAX_LCORE)
+		TEST_SKIP("needs a second lcore");
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	stress_stop = false;
+	stress_rx = 0;
+	stress_tx = 0;
+	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(stress_lcore, &p1, lcore),
+			    "launch");
+	for (i = 0; i < nb; i++) {
+		if (i % 4 == 3)
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal %u", i);
+		else
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1),
+					    "request %u", i);
+		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+					     i + 2, WAIT_MS), TEST_SUCCESS,
+				  "reset %u", i);
+		rte_delay_us_sleep(2000);
+	}
+	rx_mid = __atomic_load_n(&stress_rx, __ATOMIC_RELAXED);
+	rte_delay_us_sleep(50000);
+	stress_stop = true;
+	TEST_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0, "lcore");
+	TEST_ASSERT_GT_U(stress_rx, rx_mid, "traffic after the last reset");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.succeeded, nb, "every reset succeeded");
+	TEST_ASSERT_EQUAL(st.generation, nb + 1, "generation");
+	printf("  %u resets under bursts: last %" PRIu64 " us, worst %" PRIu64
+	       " us; lcore sent %" PRIu64 ", received %" PRIu64
+	       ", mbufs reclaimed %" PRIu64 "\n", nb, st.last_us, st.worst_us,
+	       stress_tx, stress_rx, st.mbufs_reclaimed);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "every mbuf accounted for");
+	return hca_down();
+}
+
+static struct unit_test_suite reset_suite = {
+	.suite_name = "mlx4r reset",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(NULL, case_teardown, test_devargs_and_mode),
+		TEST_CASE_ST(NULL, case_teardown, test_proactive_fatal),
+		TEST_CASE_ST(NULL, case_teardown, test_proactive_ebusy),
+		TEST_CASE_ST(NULL, case_teardown, test_proactive_failed),
+		TEST_CASE_ST(NULL, case_teardown, test_coalesce_and_restart),
+		TEST_CASE_ST(NULL, case_teardown, test_queue_error),
+		TEST_CASE_ST(NULL, case_teardown, test_no_reset_faults),
+		TEST_CASE_ST(NULL, case_teardown, test_passive_two_ports),
+		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
+		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),
+		TEST_CASE_ST(NULL, case_teardown, test_close_during_phases),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_stress_bursts_during_resets),
+		TEST_CASES_END()
+	},
+};
+
+static int
+mlx4r_reset_autotest(void)
+{
+	return unit_test_suite_runner(&reset_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_reset_autotest, mlx4r_reset_autotest);

@@ -1,0 +1,1716 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The coordinated soft reset of an HCA: the device core's state machine
+ *
+ *   LIVE -> BARRED -> DRAINING -> RESETTING -> REINIT -> LIVE
+ *                         \__________________________\__-> FAILED
+ *
+ * run by one control thread per HCA, the gate of the ethdev control
+ * operations during a reset, and the quiescence proof of the datapath.
+ *
+ * Threads
+ * -------
+ * - The control thread ("mlx4r-rst-<n>", rte_ctrl_thread_create) sleeps
+ *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
+ *   (query_device; a catastrophic error shows as -EIO before the device
+ *   delivers DEVICE_FATAL), fires the devargs fault schedule, and runs a
+ *   reset when a request is posted. It raises every reset event, never
+ *   holding a lock an application callback could need.
+ * - The EAL interrupt thread reads async events (mlx4r_probe.c) and only
+ *   posts requests (rq_lock, never the control lock).
+ * - Application threads call the ethdev ops, gated here under the control
+ *   lock: a defined errno while a reset runs (errno table in
+ *   doc/guides/nics/mlx4r_reset.rst), always-working stop/close/release/
+ *   stats/info.
+ *
+ * Quiescence without atomics on the datapath
+ * ------------------------------------------
+ * A burst stores in_burst = 1, then (compiler barrier only) loads barred;
+ * it leaves with a release store of in_burst = 0 (mlx4r_rxtx.c). To make a
+ * queue quiescent the control side stores barred = 1, then calls
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the
+ * process that is running executes a full memory barrier before the call
+ * returns, and a thread not running passes one at its next context
+ * switch. So for each lcore either its store of in_burst = 1 is ordered
+ * before that barrier -- then our acquire load after membarrier() sees
+ * in_burst = 1 and we wait -- or its load of barred comes after it and
+ * sees barred = 1, so the burst refuses without touching the queue. Once
+ * in_burst reads 0 (acquire, pairing with the burst's release store) every
+ * access of the last burst happened before, and no later burst can pass
+ * the bar: the device objects, rings and mbufs may then be freed. This is
+ * the Dekker pattern with one of the two fences moved out of the fast path
+ * into the kernel, the idea of asymmetric fences (Linux membarrier,
+ * FlushProcessWriteBuffers on Windows).
+ *
+ * Unbarring uses the same tool the other way round: the control thread
+ * writes every field of the rebuilt queue, calls membarrier(), then stores
+ * barred = 0. A burst that reads barred == 0 runs after its own CPU passed
+ * the barrier (interrupts are precise: every instruction after the point
+ * where the IPI hit runs after the barrier), so it sees the new fields
+ * without an acquire load on its side.
+ *
+ * rte_eth_fp_ops[port] is switched to rte_eth_pkt_burst_dummy as ethdev
+ * does on stop, so that well-behaved applications stop calling us, but it
+ * is never relied on: an lcore may hold the old pointer.
+ *
+ * What is freed by whom: the reset frees device objects, rings and mbufs,
+ * only after the proof above. Queue structures (struct mlx4r_rxq/txq) are
+ * freed only by calls whose ethdev contract says no lcore polls the port
+ * (queue release, close, dev_reset); a proactive reset keeps them at the
+ * same addresses.
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_reset.h"
+#include "rte_pmd_mlx4r.h"
+
+RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_reset, reset, NOTICE);
+
+/** Log on pmd.net.mlx4r.reset. */
+#define RST_LOG(level, ...) \
+	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
+
+/* Period of the health check and of the fault schedule. */
+#define MLX4R_HEALTH_MS 100
+/* First and largest back-off between two reopen attempts. */
+#define MLX4R_BACKOFF_MIN_MS 5
+#define MLX4R_BACKOFF_MAX_MS 200
+/* stop/close wait this long for a burst before they say so in the log. */
+#define MLX4R_STOP_WARN_MS 1000
+
+#define MLX4R_ARG_RECOVERY "recovery"
+#define MLX4R_ARG_ATTEMPTS "recovery_attempts"
+#define MLX4R_ARG_DEADLINE "reset_deadline_ms"
+#define MLX4R_ARG_FAULT "fault"
+
+/* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
+static_assert((int)RTE_PMD_MLX4R_RESET_FAILED == (int)MLX4R_RST_FAILED &&
+	      (int)RTE_PMD_MLX4R_RESET_REINIT == (int)MLX4R_RST_REINIT,
+	      "public and private phases differ");
+
+static const char * const mlx4r_state_names[] = {
+	[MLX4R_RST_LIVE] = "live",
+	[MLX4R_RST_BARRED] = "barred",
+	[MLX4R_RST_DRAINING] = "draining",
+	[MLX4R_RST_RESETTING] = "resetting",
+	[MLX4R_RST_REINIT] = "reinit",
+	[MLX4R_RST_FAILED] = "failed",
+};
+
+const char *
+mlx4r_reset_state_name(enum mlx4r_rst_state s)
+{
+	return (unsigned int)s < RTE_DIM(mlx4r_state_names) ?
+	       mlx4r_state_names[s] : "?";
+}
+
+/*
+ * Devargs.
+ */
+
+void
+mlx4r_reset_args_default(struct mlx4r_reset_args *ra)
+{
+	memset(ra, 0, sizeof(*ra));
+	ra->mode = MLX4R_RST_PROACTIVE;
+	ra->attempts = 3;
+	ra->deadline_ms = 1000;
+}
+
+/* -ENOENT: not a reset key; -EINVAL: a bad value (logged). */
+int
+mlx4r_reset_parse_arg(const char *key, const char *value,
+		      struct mlx4r_reset_args *ra)
+{
+	unsigned long v;
+	char *end;
+
+	if (value == NULL)
+		value = "";
+	if (strcmp(key, MLX4R_ARG_RECOVERY) == 0) {
+		if (strcmp(value, "passive") == 0) {
+			ra->mode = MLX4R_RST_PASSIVE;
+		} else if (strcmp(value, "proactive") == 0) {
+			ra->mode = MLX4R_RST_PROACTIVE;
+		} else {
+			INIT_LOG(ERR, "devarg %s=%s: expected passive or proactive",
+				 key, value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, MLX4R_ARG_FAULT) == 0)
+		return mlx4r_fault_parse_sched(value, ra);
+	if (strcmp(key, MLX4R_ARG_ATTEMPTS) != 0 &&
+	    strcmp(key, MLX4R_ARG_DEADLINE) != 0)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0 ||
+	    v < 1 || v > (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 : 600000)) {
+		INIT_LOG(ERR, "devarg %s=%s: expected an integer in 1..%u", key,
+			 value, strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 :
+			 600000);
+		return -EINVAL;
+	}
+	if (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0)
+		ra->attempts = v;
+	else
+		ra->deadline_ms = v;
+	return 0;
+}
+
+/*
+ * Time.
+ */
+
+static uint64_t
+mlx4r_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static void
+mlx4r_abstime(struct timespec *ts, uint64_t at_ns)
+{
+	ts->tv_sec = at_ns / 1000000000u;
+	ts->tv_nsec = at_ns % 1000000000u;
+}
+
+/*
+ * The process-wide barrier.
+ */
+
+/* 1: membarrier registered; -1: unavailable (fallback, see below). */
+static int mlx4r_membarrier_ok;
+static pthread_once_t mlx4r_membarrier_once = PTHREAD_ONCE_INIT;
+
+static void
+mlx4r_membarrier_register(void)
+{
+	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (q >= 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    syscall(__NR_membarrier,
+		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0) {
+		mlx4r_membarrier_ok = 1;
+		return;
+	}
+	mlx4r_membarrier_ok = -1;
+	RST_LOG(WARNING, "membarrier(PRIVATE_EXPEDITED) unavailable: quiescence is proven by a %u ms grace period only",
+		10);
+}
+
+/*
+ * Make every store of the caller visible to, and ordered before the later
+ * loads of, every other thread of the process (see the file comment).
+ * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
+ * grace period stands in, documented as the weaker guarantee.
+ */
+static void
+mlx4r_process_fence(void)
+{
+	if (mlx4r_membarrier_ok > 0 &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
+	    == 0)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	rte_delay_us_sleep(10000);
+}
+
+/*
+ * Queues of a port.
+ */
+
+static void
+mlx4r_port_bar(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint16_t i;
+
+	/*
+	 * Plain stores: ordered before the bursts' loads of barred by the
+	 * process fence the caller issues next (mlx4r_port_quiesce()).
+	 */
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->barred = 1;
+	}
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		struct mlx4r_txq *txq = data->tx_queues[i];
+
+		if (txq != NULL)
+			txq->barred = 1;
+	}
+}
+
+/*
+ * Wait until no burst is inside a queue of the port (barred first, fence
+ * issued). The acquire loads pair with the release store of in_burst = 0
+ * in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the polling lcore): once 0 is seen,
+ * every access that burst made to the queue happened before.
+ * @return 0, or -ETIMEDOUT when @p deadline_ns (monotonic) passed first.
+ */
+static int
+mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
+		      bool *closing)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	unsigned int spins = 0;
+	uint16_t i;
+
+	for (;;) {
+		const char *dir = NULL;
+		uint16_t q = 0;
+
+		for (i = 0; i < data->nb_rx_queues && dir == NULL; i++) {
+			struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+			if (rxq != NULL &&
+			    __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Rx";
+				q = i;
+			}
+		}
+		for (i = 0; i < data->nb_tx_queues && dir == NULL; i++) {
+			struct mlx4r_txq *txq = data->tx_queues[i];
+
+			if (txq != NULL &&
+			    __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Tx";
+				q = i;
+			}
+		}
+		if (dir == NULL)
+			break;
+		if (closing != NULL && __atomic_load_n(closing,
+						       __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline_ns) {
+			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
+				data->port_id, dir, q);
+			return -ETIMEDOUT;
+		}
+		/* bursts take microseconds: spin first, then sleep */
+		if (++spins < 1000)
+			rte_pause();
+		else
+			rte_delay_us_sleep(50);
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
+	return 0;
+}
+
+/* Point the port's fast-path ops at ethdev's dummy bursts, or back. */
+static void
+mlx4r_port_fp_ops(struct mlx4r_port *port, bool real)
+{
+	struct rte_eth_dev *eth_dev = port->eth_dev;
+	struct rte_eth_fp_ops *fo = &rte_eth_fp_ops[eth_dev->data->port_id];
+	eth_rx_burst_t rx = real ? mlx4r_rx_burst : rte_eth_pkt_burst_dummy;
+	eth_tx_burst_t tx = real ? mlx4r_tx_burst : rte_eth_pkt_burst_dummy;
+
+	/*
+	 * Single pointer-sized stores, read by rte_eth_rx/tx_burst() on any
+	 * lcore without synchronisation: relaxed is all ethdev itself uses
+	 * (eth_dev_fp_ops_reset). Safety never depends on them (barred).
+	 */
+	__atomic_store_n(&fo->rx_pkt_burst, rx, __ATOMIC_RELAXED);
+	__atomic_store_n(&fo->tx_pkt_burst, tx, __ATOMIC_RELAXED);
+	eth_dev->rx_pkt_burst = rx;
+	eth_dev->tx_pkt_burst = tx;
+}
+
+/*
+ * Unbar a port whose queues were just (re)built: fence, then plain stores
+ * of barred = 0 (see "Unbarring" in the file comment). Control lock held.
+ */
+static void
+mlx4r_port_unbar(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint16_t i;
+
+	mlx4r_process_fence();
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->barred = 0;
+	}
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		struct mlx4r_txq *txq = data->tx_queues[i];
+
+		if (txq != NULL)
+			txq->barred = 0;
+	}
+}
+
+/* Mbufs a stopped-now port's rings hold (the stop frees them). */
+static uint64_t
+mlx4r_port_pending_mbufs(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint64_t n = 0;
+	uint32_t j;
+	uint16_t i;
+
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		const struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+		if (rxq == NULL || rxq->elts == NULL)
+			continue;
+		for (j = 0; j < rxq->nb_wqe * rxq->sges; j++)
+			n += rxq->elts[j] != NULL;
+	}
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		const struct mlx4r_txq *txq = data->tx_queues[i];
+
+		if (txq == NULL || txq->elts == NULL)
+			continue;
+		for (j = 0; j < txq->txbb_cnt; j++)
+			if (txq->elts[j] != NULL)
+				n += txq->elts[j]->nb_segs;
+	}
+	return n;
+}
+
+/*
+ * Stop a port's device objects and take back its mbufs, counted; its
+ * queues are barred and quiescent. Control lock held.
+ */
+static void
+mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint64_t n;
+
+	if (!port->started)
+		return;
+	n = mlx4r_port_pending_mbufs(port);
+	rst->port[port->port_num - 1].mbufs_reclaimed += n;
+	rst->mbufs_reclaimed += n;
+	/* the ethdev stop op: lpbk off, flows, RSS, queues (frees mbufs) */
+	mlx4r_dev_ops.dev_stop(port->eth_dev);
+}
+
+static void
+mlx4r_port_release_queues(struct rte_eth_dev *eth_dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
+		mlx4r_rx_queue_release(eth_dev, i);
+	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
+		mlx4r_tx_queue_release(eth_dev, i);
+}
+
+/*
+ * Requests and events.
+ */
+
+/* A new port joins the clients of the device core (probe). */
+void
+mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	pthread_mutex_lock(&dev->reset->lock);
+	dev->reset->ports[port->port_num - 1] = port;
+	pthread_mutex_unlock(&dev->reset->lock);
+}
+
+void
+mlx4r_reset_lock(struct mlx4r_dev *dev)
+{
+	pthread_mutex_lock(&dev->reset->lock);
+}
+
+void
+mlx4r_reset_unlock(struct mlx4r_dev *dev)
+{
+	pthread_mutex_unlock(&dev->reset->lock);
+}
+
+/* State change, control lock held: wake dev_reset waiters. */
+static void
+mlx4r_set_state(struct mlx4r_reset *rst, enum mlx4r_rst_state s)
+{
+	/* relaxed: observers (telemetry, state_get) only report it */
+	__atomic_store_n(&rst->state, s, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&rst->st_cond);
+}
+
+/*
+ * Post a request to the control thread; any thread, no control lock
+ * needed (the EAL interrupt thread must not take it). Requests coalesce in
+ * one bit mask; the control thread takes the whole mask at once.
+ */
+void
+mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req)
+{
+	struct mlx4r_reset *rst = dev->reset;
+
+	if (rst == NULL)
+		return;
+	pthread_mutex_lock(&rst->rq_lock);
+	if ((rst->req & req) == req)
+		rst->coalesced++; /* already pending: merged */
+	rst->req |= req;
+	pthread_cond_signal(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
+}
+
+static bool
+mlx4r_closing(struct mlx4r_reset *rst)
+{
+	bool c;
+
+	pthread_mutex_lock(&rst->rq_lock);
+	c = rst->closing;
+	pthread_mutex_unlock(&rst->rq_lock);
+	return c;
+}
+
+/* Sleep up to @p ms or until closing; rq_lock not held. */
+static void
+mlx4r_nap(struct mlx4r_reset *rst, uint32_t ms)
+{
+	struct timespec ts;
+
+	mlx4r_abstime(&ts, mlx4r_now_ns() + (uint64_t)ms * 1000000u);
+	pthread_mutex_lock(&rst->rq_lock);
+	while (!rst->closing &&
+	       pthread_cond_timedwait(&rst->rq_cond, &rst->rq_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&rst->rq_lock);
+}
+
+/*
+ * Raise @p ev on every port listed in @p eth_devs. Called by the control
+ * thread with no lock held: an application callback may call any ethdev
+ * function (they take the control lock), and rte_eth_dev_callback_process()
+ * itself releases ethdev's callback lock around each callback.
+ */
+static void
+mlx4r_raise(struct mlx4r_reset *rst, struct rte_eth_dev **eth_devs,
+	    unsigned int n, enum rte_eth_event_type ev)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (mlx4r_closing(rst))
+			return;
+		rte_eth_dev_callback_process(eth_devs[i], ev, NULL);
+	}
+}
+
+/* The live ports, control lock held. */
+static unsigned int
+mlx4r_live_ports(struct mlx4r_dev *dev, struct mlx4r_port **ports,
+		 struct rte_eth_dev **eth_devs)
+{
+	const struct mlx4r_reset *rst = dev->reset;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		if (rst->ports[i] == NULL)
+			continue;
+		if (ports != NULL)
+			ports[n] = rst->ports[i];
+		if (eth_devs != NULL)
+			eth_devs[n] = rst->ports[i]->eth_dev;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The phases. Each returns 0, or -EINTR when close asked the thread to
+ * stop (then it returns with nothing held), or another errno to fail the
+ * attempt.
+ */
+
+/* BARRED: bar every queue, dummy fp ops, fence, prove quiescence. */
+static int
+mlx4r_phase_barred(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	struct mlx4r_port *ports[MLX4R_MAX_PORTS];
+	uint64_t t0 = mlx4r_now_ns();
+	uint64_t deadline = t0 + (uint64_t)dev->args.reset.deadline_ms *
+			    1000000u;
+	unsigned int i, n;
+	int ret = 0;
+
+	n = mlx4r_live_ports(dev, ports, NULL);
+	mlx4r_set_state(rst, MLX4R_RST_BARRED);
+	for (i = 0; i < n; i++) {
+		mlx4r_port_bar(ports[i]);
+		if (ports[i]->eth_dev->data->dev_started)
+			mlx4r_port_fp_ops(ports[i], false);
+	}
+	mlx4r_process_fence();
+	/*
+	 * Under the control lock: a port cannot close (and free its queues)
+	 * while we read them; bounded by the deadline.
+	 */
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = mlx4r_port_drain_wait(ports[i], deadline, &rst->closing);
+		if (ret == -ETIMEDOUT) {
+			rst->late_clients++;
+			rst->port[ports[i]->port_num - 1].late++;
+			RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms: the device is left as it is",
+				dev->name, ports[i]->port_num,
+				ports[i]->eth_dev->data->port_id,
+				dev->args.reset.deadline_ms);
+		}
+	}
+	rst->quiesce_ns_last = mlx4r_now_ns() - t0;
+	RST_LOG(NOTICE, "%s: barred, %u port(s) quiescent in %" PRIu64 " us",
+		dev->name, n, rst->quiesce_ns_last / 1000);
+	return ret;
+}
+
+/*
+ * Passive DRAINING: wait until every live port acknowledged (dev_reset) or
+ * the deadline passed (the queues were proven quiescent in BARRED, so the
+ * device may be reset anyway). Called without the control lock (dev_reset
+ * needs it); returns with it held.
+ */
+static int
+mlx4r_wait_acks(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint64_t deadline = mlx4r_now_ns() +
+			    (uint64_t)dev->args.reset.deadline_ms * 1000000u;
+	struct timespec ts;
+	unsigned int i;
+
+	mlx4r_abstime(&ts, deadline);
+	for (;;) {
+		bool all = true;
+
+		pthread_mutex_lock(&rst->lock);
+		for (i = 0; i < MLX4R_MAX_PORTS; i++)
+			if (rst->ports[i] != NULL && !rst->port[i].acked)
+				all = false;
+		if (all)
+			break;
+		if (mlx4r_now_ns() >= deadline) {
+			for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+				if (rst->ports[i] == NULL || rst->port[i].acked)
+					continue;
+				rst->port[i].late++;
+				rst->late_clients++;
+				RST_LOG(WARNING, "%s: port %u (ethdev %u) did not acknowledge within %u ms (rte_eth_dev_reset): resetting without it",
+					dev->name, i + 1,
+					rst->ports[i]->eth_dev->data->port_id,
+					dev->args.reset.deadline_ms);
+			}
+			break;
+		}
+		pthread_mutex_unlock(&rst->lock);
+		/*
+		 * dev_reset signals rq_cond after setting acked under the
+		 * control lock; re-checked under it above, so a signal lost
+		 * between the check and this wait costs one timeout at most.
+		 */
+		pthread_mutex_lock(&rst->rq_lock);
+		if (rst->closing) {
+			pthread_mutex_unlock(&rst->rq_lock);
+			return -EINTR;
+		}
+		pthread_cond_timedwait(&rst->rq_cond, &rst->rq_lock, &ts);
+		pthread_mutex_unlock(&rst->rq_lock);
+	}
+	return 0;
+}
+
+/* DRAINING (control lock held): every port gives its mbufs back. */
+static void
+mlx4r_phase_draining(struct mlx4r_dev *dev, bool first)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint64_t before = rst->mbufs_reclaimed;
+	unsigned int i;
+
+	mlx4r_set_state(rst, MLX4R_RST_DRAINING);
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port == NULL)
+			continue;
+		if (first)
+			rst->port[i].restart = port->started &&
+				dev->args.reset.mode == MLX4R_RST_PROACTIVE;
+		mlx4r_port_release_hw(dev, port);
+	}
+	RST_LOG(NOTICE, "%s: drained, %" PRIu64 " mbufs back to their pools",
+		dev->name, rst->mbufs_reclaimed - before);
+}
+
+/*
+ * RESETTING: memory registrations, PD, context. The interrupt callback is
+ * removed first, without the control lock (see mlx4r_reset.h).
+ */
+static void
+mlx4r_phase_resetting(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+
+	mlx4r_set_state(rst, MLX4R_RST_RESETTING);
+	pthread_mutex_unlock(&rst->lock);
+	mlx4r_dev_intr_uninstall(dev);
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_mr_release_all(dev);
+	if (dev->pd != NULL) {
+		mlx4r_hw_dealloc_pd(dev->pd);
+		dev->pd = NULL;
+	}
+	if (dev->ctx != NULL) {
+		mlx4r_hw_close_device(dev->ctx);
+		dev->ctx = NULL;
+	}
+	RST_LOG(NOTICE, "%s: device closed", dev->name);
+}
+
+/* Tear down whatever a failed REINIT built (control lock held). */
+static void
+mlx4r_reinit_undo(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started) {
+			mlx4r_port_bar(port);
+			mlx4r_port_release_hw(dev, port);
+		}
+	}
+	mlx4r_phase_resetting(dev);
+}
+
+struct mlx4r_mr_walk_ctx {
+	struct mlx4r_dev *dev;
+	int ret;
+};
+
+static void
+mlx4r_reinit_mr_pool(struct rte_mempool *mp, void *arg)
+{
+	struct mlx4r_mr_walk_ctx *w = arg;
+	int ret = mlx4r_mr_register_mempool(w->dev, mp);
+
+	/* a device error fails the attempt; a full table stays best effort */
+	if (ret < 0 && ret != -ENOSPC && w->ret == 0)
+		w->ret = ret;
+}
+
+/* Register every mempool with the new PD (new lkeys). */
+static int
+mlx4r_reinit_mr(struct mlx4r_dev *dev)
+{
+	struct mlx4r_mr_walk_ctx w = { .dev = dev, .ret = 0 };
+
+	rte_mempool_walk(mlx4r_reinit_mr_pool, &w);
+	return w.ret;
+}
+
+/*
+ * REINIT (control lock held): reopen with back-off, PD, events, memory,
+ * then replay each port that was started (proactive). The lock is
+ * released while backing off.
+ */
+static int
+mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint32_t backoff = MLX4R_BACKOFF_MIN_MS;
+	unsigned int i;
+	int ret;
+
+	mlx4r_set_state(rst, MLX4R_RST_REINIT);
+	for (;;) {
+		ret = mlx4r_hw_open_device(dev->ops,
+			dev->args.backend == MLX4R_BACKEND_VERBS ?
+			dev->args.ibdev : dev->name, &dev->ctx);
+		if (ret == 0)
+			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
+		if (ret == 0)
+			ret = mlx4r_dev_intr_install(dev);
+		if (ret == 0) {
+			/*
+			 * Requests posted until now came from the old
+			 * context (its late events) or from operators: both
+			 * are merged into this reset. From here on, a fault
+			 * request is about the new context.
+			 */
+			pthread_mutex_lock(&rst->rq_lock);
+			if (rst->req != 0)
+				rst->coalesced++;
+			rst->req = 0;
+			pthread_mutex_unlock(&rst->rq_lock);
+			ret = mlx4r_reinit_mr(dev);
+		}
+		if (ret == 0) {
+			for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
+				struct mlx4r_port *port = rst->ports[i];
+
+				if (port == NULL || !rst->port[i].restart)
+					continue;
+				ret = mlx4r_dev_ops.dev_start(port->eth_dev);
+				if (ret < 0)
+					RST_LOG(ERR, "%s: port %u: replay failed: %s",
+						dev->name, i + 1,
+						strerror(-ret));
+			}
+		}
+		if (ret == 0)
+			return 0;
+		RST_LOG(ERR, "%s: attempt %u of %u to bring the device back failed: %s",
+			dev->name, *attempt, dev->args.reset.attempts,
+			strerror(-ret));
+		if (dev->ctx != NULL)
+			mlx4r_reinit_undo(dev);
+		if (*attempt >= dev->args.reset.attempts)
+			return ret;
+		(*attempt)++;
+		rst->restarts++;
+		mlx4r_set_state(rst, MLX4R_RST_REINIT);
+		pthread_mutex_unlock(&rst->lock);
+		mlx4r_nap(rst, backoff);
+		backoff = RTE_MIN(backoff * 2, (uint32_t)MLX4R_BACKOFF_MAX_MS);
+		pthread_mutex_lock(&rst->lock);
+		if (mlx4r_closing(rst))
+			return -EINTR;
+	}
+}
+
+static void
+mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
+	     uint32_t attempts, uint32_t late, bool success)
+{
+	struct mlx4r_reset_record *r = &rst->hist[rst->hist_n %
+						   MLX4R_RESET_HISTORY];
+	uint64_t us = (mlx4r_now_ns() - t0) / 1000;
+
+	r->start_us = (t0 - rst->probe_ns) / 1000;
+	r->duration_us = us;
+	r->trigger = trigger;
+	r->attempts = attempts;
+	r->generation = rst->generation;
+	r->late = late;
+	r->success = success;
+	rst->hist_n++;
+	rst->last_us = us;
+	if (us > rst->worst_us)
+		rst->worst_us = us;
+}
+
+/*
+ * Run one reset to its end (LIVE or FAILED) or until close interrupts it.
+ * Called by the control thread without any lock.
+ */
+static void
+mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	struct rte_eth_dev *eth_devs[MLX4R_MAX_PORTS];
+	bool proactive = dev->args.reset.mode == MLX4R_RST_PROACTIVE;
+	uint64_t t0 = mlx4r_now_ns();
+	uint64_t late0;
+	uint32_t attempt = 1;
+	unsigned int i, n;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_FAILED &&
+	    !(trigger & MLX4R_REQ_OPERATOR)) {
+		pthread_mutex_unlock(&rst->lock);
+		return; /* only an operator brings a failed device back */
+	}
+	rst->started++;
+	rst->cur_trigger = trigger;
+	late0 = rst->late_clients;
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		rst->port[i].acked = false;
+	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode",
+		dev->name, rst->started,
+		trigger & MLX4R_REQ_FATAL ? "fatal " : "",
+		trigger & MLX4R_REQ_HEALTH ? "health " : "",
+		trigger & MLX4R_REQ_QUEUE ? "queue-error " : "",
+		trigger & MLX4R_REQ_OPERATOR ? "request" : "",
+		proactive ? "proactive" : "passive");
+restart:
+	ret = mlx4r_phase_barred(dev);
+	if (ret == 0) /* quiescent: clients may release and acknowledge */
+		mlx4r_set_state(rst, MLX4R_RST_DRAINING);
+	n = mlx4r_live_ports(dev, NULL, eth_devs);
+	pthread_mutex_unlock(&rst->lock);
+	if (ret == -EINTR)
+		return;
+	if (ret == 0)
+		mlx4r_raise(rst, eth_devs, n, proactive ?
+			    RTE_ETH_EVENT_ERR_RECOVERING :
+			    RTE_ETH_EVENT_INTR_RESET);
+	if (ret == 0 && !proactive)
+		ret = mlx4r_wait_acks(dev); /* returns locked unless -EINTR */
+	else
+		pthread_mutex_lock(&rst->lock);
+	if (ret == -EINTR || mlx4r_closing(rst)) {
+		if (ret != -EINTR)
+			pthread_mutex_unlock(&rst->lock);
+		return;
+	}
+	if (ret == 0) {
+		mlx4r_phase_draining(dev, attempt == 1);
+		mlx4r_phase_resetting(dev);
+		ret = mlx4r_phase_reinit(dev, &attempt);
+		if (ret == -EINTR) {
+			pthread_mutex_unlock(&rst->lock);
+			return;
+		}
+	}
+	if (ret == 0) {
+		/*
+		 * A fault of the new context while it was being built (its
+		 * async events, posted after the new interrupt callback was
+		 * installed): restart from BARRED, the "fault during a reset"
+		 * rule. Operator requests made meanwhile are merged.
+		 */
+		uint32_t again;
+
+		pthread_mutex_lock(&rst->rq_lock);
+		again = rst->req & MLX4R_REQ_FAULTS;
+		if (rst->req != 0)
+			rst->coalesced++;
+		rst->req = 0;
+		pthread_mutex_unlock(&rst->rq_lock);
+		if (again != 0 && attempt < dev->args.reset.attempts) {
+			attempt++;
+			rst->restarts++;
+			RST_LOG(WARNING, "%s: new fault during the reset: restarting it",
+				dev->name);
+			goto restart;
+		}
+	}
+	n = mlx4r_live_ports(dev, NULL, eth_devs);
+	if (ret == 0) {
+		rst->generation++;
+		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+			struct mlx4r_port *port = rst->ports[i];
+
+			if (port == NULL || !port->started)
+				continue;
+			mlx4r_port_unbar(port);
+			if (port->eth_dev->data->dev_started)
+				mlx4r_port_fp_ops(port, true);
+		}
+		rst->succeeded++;
+		mlx4r_record(rst, t0, trigger, attempt,
+			     rst->late_clients - late0, true);
+		mlx4r_set_state(rst, MLX4R_RST_LIVE);
+		RST_LOG(NOTICE, "%s: live again, generation %u, in %" PRIu64 " us (%u attempt(s))",
+			dev->name, rst->generation, rst->last_us, attempt);
+		pthread_mutex_unlock(&rst->lock);
+		if (proactive)
+			mlx4r_raise(rst, eth_devs, n,
+				    RTE_ETH_EVENT_RECOVERY_SUCCESS);
+		return;
+	}
+	rst->failed++;
+	mlx4r_record(rst, t0, trigger, attempt, rst->late_clients - late0,
+		     false);
+	mlx4r_set_state(rst, MLX4R_RST_FAILED);
+	RST_LOG(ERR, "%s: recovery failed after %u attempt(s) in %" PRIu64 " us: ports return -EIO until closed",
+		dev->name, attempt, rst->last_us);
+	pthread_mutex_unlock(&rst->lock);
+	if (proactive)
+		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
+	for (i = 0; i < n; i++) {
+		if (eth_devs[i]->data->dev_conf.intr_conf.rmv &&
+		    !mlx4r_closing(rst))
+			rte_eth_dev_callback_process(eth_devs[i],
+						     RTE_ETH_EVENT_INTR_RMV,
+						     NULL);
+	}
+}
+
+/* Health check, fault schedule (control thread, no lock held). */
+static uint32_t
+mlx4r_periodic(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint64_t since = (mlx4r_now_ns() - rst->probe_ns) / 1000000u;
+	struct ibv_device_attr attr;
+	uint32_t req = 0;
+	unsigned int i;
+
+	for (i = 0; i < dev->args.reset.nb_sched; i++) {
+		const struct mlx4r_fault_sched *f = &dev->args.reset.sched[i];
+		int ret;
+
+		if (rst->fault_sched_done[i] || since < f->at_ms)
+			continue;
+		rst->fault_sched_done[i] = true;
+		pthread_mutex_lock(&rst->lock);
+		ret = mlx4r_fault_inject(dev, rst->ports[0] != NULL ?
+					 rst->ports[0] : rst->ports[1],
+					 f->fault, f->arg);
+		pthread_mutex_unlock(&rst->lock);
+		RST_LOG(NOTICE, "%s: scheduled fault %s at %u ms: %s",
+			dev->name, mlx4r_fault_name(f->fault), f->at_ms,
+			ret == 0 ? "injected" : strerror(-ret));
+	}
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE && dev->ctx != NULL &&
+	    mlx4r_hw_query_device(dev->ctx, &attr) == -EIO)
+		req = MLX4R_REQ_HEALTH;
+	pthread_mutex_unlock(&rst->lock);
+	return req;
+}
+
+/* Milliseconds to the next scheduled fault, or MLX4R_HEALTH_MS. */
+static uint32_t
+mlx4r_next_wake_ms(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint64_t since = (mlx4r_now_ns() - rst->probe_ns) / 1000000u;
+	uint32_t ms = MLX4R_HEALTH_MS;
+	unsigned int i;
+
+	for (i = 0; i < dev->args.reset.nb_sched; i++) {
+		const struct mlx4r_fault_sched *f = &dev->args.reset.sched[i];
+
+		if (!rst->fault_sched_done[i])
+			ms = RTE_MIN(ms, f->at_ms > since ?
+				     (uint32_t)(f->at_ms - since) : 0);
+	}
+	return ms;
+}
+
+static void *
+mlx4r_ctl_thread(void *arg)
+{
+	struct mlx4r_dev *dev = arg;
+	struct mlx4r_reset *rst = dev->reset;
+	bool free_dev;
+
+	for (;;) {
+		struct timespec ts;
+		uint32_t req;
+
+		mlx4r_abstime(&ts, mlx4r_now_ns() +
+			      (uint64_t)mlx4r_next_wake_ms(dev) * 1000000u);
+		pthread_mutex_lock(&rst->rq_lock);
+		while (!rst->closing && rst->req == 0 &&
+		       pthread_cond_timedwait(&rst->rq_cond, &rst->rq_lock,
+					      &ts) == 0)
+			;
+		if (rst->closing) {
+			pthread_mutex_unlock(&rst->rq_lock);
+			break;
+		}
+		req = rst->req;
+		rst->req = 0;
+		pthread_mutex_unlock(&rst->rq_lock);
+		if (req == 0)
+			req = mlx4r_periodic(dev);
+		if (req != 0)
+			mlx4r_run_reset(dev, req);
+	}
+	pthread_mutex_lock(&rst->rq_lock);
+	free_dev = rst->free_on_exit;
+	rst->exiting = true;
+	pthread_mutex_unlock(&rst->rq_lock);
+	if (free_dev)
+		mlx4r_dev_free(dev); /* closed from one of our callbacks */
+	return NULL;
+}
+
+/*
+ * Life cycle.
+ */
+
+int
+mlx4r_reset_init(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst;
+	pthread_condattr_t ca;
+	char name[RTE_MAX_THREAD_NAME_LEN];
+	static uint32_t seq;
+	int ret;
+
+	pthread_once(&mlx4r_membarrier_once, mlx4r_membarrier_register);
+	rst = rte_zmalloc_socket("mlx4r_reset", sizeof(*rst),
+				 RTE_CACHE_LINE_SIZE, dev->socket_id);
+	if (rst == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&rst->lock, NULL);
+	pthread_mutex_init(&rst->rq_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rst->rq_cond, &ca);
+	pthread_cond_init(&rst->st_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	rst->state = MLX4R_RST_LIVE;
+	rst->generation = 1;
+	rst->probe_ns = mlx4r_now_ns();
+	dev->reset = rst;
+	snprintf(name, sizeof(name), "mlx4r-rst-%u",
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	ret = rte_ctrl_thread_create(&rst->tid, name, NULL, mlx4r_ctl_thread,
+				     dev);
+	if (ret != 0) {
+		INIT_LOG(ERR, "%s: cannot create the control thread: %s",
+			 dev->name, strerror(ret));
+		dev->reset = NULL;
+		rte_free(rst);
+		return -ret;
+	}
+	rst->thread_up = true;
+	return 0;
+}
+
+/*
+ * Stop the control thread: close/remove wins, the thread stops at its next
+ * safe point (between two phases, or in a wait). @return true when the
+ * caller may free the device, false when called from the control thread
+ * itself (a port closed from inside one of our event callbacks): the
+ * thread is detached and frees the device on its way out.
+ */
+static bool
+mlx4r_reset_stop(struct mlx4r_reset *rst)
+{
+	bool self;
+
+	if (!rst->thread_up)
+		return !(rst->free_on_exit && !rst->exiting);
+	self = pthread_equal(pthread_self(), rst->tid);
+	/* pairs with the thread's checks of closing under rq_lock */
+	pthread_mutex_lock(&rst->rq_lock);
+	rst->closing = true;
+	rst->free_on_exit = self;
+	pthread_cond_broadcast(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
+	rst->thread_up = false;
+	if (self) {
+		pthread_detach(rst->tid);
+		return false;
+	}
+	pthread_join(rst->tid, NULL);
+	return true;
+}
+
+/* At device free: stop the thread, free the machine (false: deferred). */
+bool
+mlx4r_reset_fini(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+
+	if (rst == NULL)
+		return true;
+	if (!mlx4r_reset_stop(rst))
+		return false;
+	pthread_cond_destroy(&rst->rq_cond);
+	pthread_cond_destroy(&rst->st_cond);
+	pthread_mutex_destroy(&rst->lock);
+	pthread_mutex_destroy(&rst->rq_lock);
+	rte_free(rst);
+	dev->reset = NULL;
+	return true;
+}
+
+/*
+ * The gate: ethdev ops during a reset. Every op below runs under the
+ * control lock, so it never overlaps a phase of the control thread.
+ */
+
+static struct eth_dev_ops mlx4r_gated_ops;
+
+/* errno of an op that needs the device, or 0 to go ahead. */
+static int
+mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
+	       struct mlx4r_port *port)
+{
+	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
+						  __ATOMIC_RELAXED);
+
+	if (st == MLX4R_RST_LIVE)
+		return 0;
+	if (st == MLX4R_RST_FAILED)
+		return -EIO;
+	/*
+	 * Passive mode: a port the application already reset is stopped
+	 * and software-only until the device is back.
+	 */
+	if (dev->args.reset.mode == MLX4R_RST_PASSIVE && passive_soft_ok &&
+	    !port->started)
+		return 0;
+	return -EBUSY;
+}
+
+/*
+ * The state is read once without the lock, so that a call made while a
+ * reset runs returns its errno at once instead of waiting for the phase
+ * to end (a phase may hold the lock for a slow firmware reset); read
+ * again under the lock, which a phase change needs.
+ */
+#define GATE_BEGIN(eth_dev, soft) \
+	struct mlx4r_port *port_ = mlx4r_port_of(eth_dev); \
+	struct mlx4r_dev *dev_ = port_->dev; \
+	int gret_ = mlx4r_gate_err(dev_, (soft), port_); \
+	if (gret_ != 0) \
+		return gret_; \
+	pthread_mutex_lock(&dev_->reset->lock); \
+	gret_ = mlx4r_gate_err(dev_, (soft), port_); \
+	if (gret_ != 0) { \
+		pthread_mutex_unlock(&dev_->reset->lock); \
+		return gret_; \
+	}
+
+#define GATE_END(expr) do { \
+	int r_ = (expr); \
+	pthread_mutex_unlock(&dev_->reset->lock); \
+	return r_; \
+} while (0)
+
+/*
+ * errno of start and queue set-up, which need the device: -EIO after a
+ * failure, -EAGAIN (passive: retry once the device is back) or -EBUSY
+ * (proactive) while a reset runs.
+ */
+static int
+mlx4r_setup_err(struct mlx4r_dev *dev)
+{
+	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
+						  __ATOMIC_RELAXED);
+
+	if (st == MLX4R_RST_LIVE)
+		return 0;
+	if (st == MLX4R_RST_FAILED)
+		return -EIO;
+	return dev->args.reset.mode == MLX4R_RST_PASSIVE ? -EAGAIN : -EBUSY;
+}
+
+static int
+mlx4r_g_configure(struct rte_eth_dev *eth_dev)
+{
+	GATE_BEGIN(eth_dev, true);
+	GATE_END(mlx4r_dev_ops.dev_configure(eth_dev));
+}
+
+static int
+mlx4r_g_start(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(dev);
+	if (ret != 0)
+		return ret; /* at once, see GATE_BEGIN */
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(dev);
+	if (ret == 0)
+		ret = mlx4r_dev_ops.dev_start(eth_dev);
+	if (ret == 0) {
+		mlx4r_port_unbar(port);
+		/* ethdev copies these into rte_eth_fp_ops right after */
+		eth_dev->rx_pkt_burst = mlx4r_rx_burst;
+		eth_dev->tx_pkt_burst = mlx4r_tx_burst;
+	}
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/*
+ * Stop works in every phase: bar the port, prove quiescence (no deadline:
+ * an lcore inside a burst is a bug of the application we must not turn
+ * into a use-after-free; logged every second), then release the device
+ * objects if the port still has any.
+ */
+static void
+mlx4r_stop_locked(struct mlx4r_port *port)
+{
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+
+	mlx4r_port_bar(port);
+	mlx4r_process_fence();
+	while (mlx4r_port_drain_wait(port, mlx4r_now_ns() +
+				     MLX4R_STOP_WARN_MS * 1000000ull,
+				     NULL) != 0)
+		;
+	rst->port[port->port_num - 1].restart = false;
+	if (rst->state == MLX4R_RST_LIVE)
+		mlx4r_dev_ops.dev_stop(port->eth_dev);
+	else
+		mlx4r_port_release_hw(dev, port); /* counted */
+}
+
+static int
+mlx4r_g_stop(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_stop_locked(port);
+	pthread_mutex_unlock(&rst->lock);
+	return 0;
+}
+
+static int
+mlx4r_g_close(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	/* the last port stops the control thread first: close wins */
+	if (dev->nb_live_ports == 1)
+		mlx4r_reset_stop(rst);
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_stop_locked(port);
+	mlx4r_port_release_queues(eth_dev);
+	/* the control thread's view of the ports (control lock) */
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] == port)
+			rst->ports[i] = NULL;
+	pthread_mutex_unlock(&rst->lock);
+	/*
+	 * dev->ports[] (the interrupt thread's view) is cleared under
+	 * ev_lock by mlx4r_dev_port_closed(), after the control lock was
+	 * released: the interrupt thread holds ev_lock while an LSC callback
+	 * runs, and that callback may call a gated op (control lock).
+	 * The last port frees the device (or leaves it to the thread).
+	 */
+	mlx4r_dev_port_closed(dev, port);
+	return 0;
+}
+
+/*
+ * dev_reset: a port's acknowledgement in passive mode. ethdev stopped the
+ * port just before (rte_eth_dev_reset()), so its queues are quiescent and
+ * its mbufs back; the port releases its queues (ethdev's contract: the
+ * application sets them up again). The last port to acknowledge waits,
+ * bounded, for the device to be back, so that "port stop; port reset;
+ * port start" works on a one-port HCA; the others return at once, and
+ * their dev_start returns -EAGAIN until the device is back.
+ */
+static int
+mlx4r_g_reset(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+	bool last = true;
+	int ret = 0;
+
+	pthread_mutex_lock(&rst->lock);
+	if (port->started)
+		mlx4r_stop_locked(port);
+	mlx4r_port_release_queues(eth_dev);
+	if (rst->state == MLX4R_RST_LIVE) {
+		/* no reset pending: a reset of this port's software state */
+		pthread_mutex_unlock(&rst->lock);
+		return 0;
+	}
+	if (rst->state == MLX4R_RST_FAILED) {
+		pthread_mutex_unlock(&rst->lock);
+		return -EIO;
+	}
+	if (dev->args.reset.mode == MLX4R_RST_PROACTIVE) {
+		pthread_mutex_unlock(&rst->lock);
+		return -EBUSY;
+	}
+	rst->port[port->port_num - 1].acked = true;
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] != NULL && !rst->port[i].acked)
+			last = false;
+	/* wake the control thread: it re-checks acked under the lock */
+	pthread_mutex_lock(&rst->rq_lock);
+	pthread_cond_signal(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
+	RST_LOG(NOTICE, "%s: port %u acknowledged the reset%s", dev->name,
+		port->port_num, last ? " (last)" : "");
+	if (last && !pthread_equal(pthread_self(), rst->tid)) {
+		struct timespec ts;
+
+		mlx4r_abstime(&ts, mlx4r_now_ns() +
+			      ((uint64_t)dev->args.reset.deadline_ms +
+			       10000u) * 1000000u);
+		while (rst->state != MLX4R_RST_LIVE &&
+		       rst->state != MLX4R_RST_FAILED && ret == 0)
+			ret = -pthread_cond_timedwait(&rst->st_cond,
+						      &rst->lock, &ts);
+		if (rst->state == MLX4R_RST_FAILED)
+			ret = -EIO;
+		else if (ret != 0)
+			ret = -EAGAIN;
+	}
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_rxq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
+		  unsigned int socket, const struct rte_eth_rxconf *conf,
+		  struct rte_mempool *mp)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(port->dev);
+	if (ret != 0)
+		return ret;
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(port->dev);
+	if (ret == 0)
+		ret = mlx4r_rx_queue_setup(eth_dev, idx, nb, socket, conf, mp);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_txq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
+		  unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(port->dev);
+	if (ret != 0)
+		return ret;
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(port->dev);
+	if (ret == 0)
+		ret = mlx4r_tx_queue_setup(eth_dev, idx, nb, socket, conf);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static void
+mlx4r_g_rxq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_rx_queue_release(eth_dev, idx);
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static void
+mlx4r_g_txq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_tx_queue_release(eth_dev, idx);
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static int
+mlx4r_g_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	int ret = mlx4r_dev_ops.dev_infos_get(eth_dev, info);
+
+	info->err_handle_mode =
+		port->dev->args.reset.mode == MLX4R_RST_PASSIVE ?
+		RTE_ETH_ERROR_HANDLE_MODE_PASSIVE :
+		RTE_ETH_ERROR_HANDLE_MODE_PROACTIVE;
+	return ret;
+}
+
+static int
+mlx4r_g_link_update(struct rte_eth_dev *eth_dev, int wait)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret = 0;
+
+	if (__atomic_load_n(&rst->state, __ATOMIC_RELAXED) != MLX4R_RST_LIVE)
+		return 0; /* the link as last known */
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE)
+		ret = mlx4r_dev_ops.link_update(eth_dev, wait);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/* Software-only unless the port runs: -EBUSY/-EIO then. */
+static int
+mlx4r_g_promisc_on(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.promiscuous_enable(e));
+}
+
+static int
+mlx4r_g_promisc_off(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.promiscuous_disable(e));
+}
+
+static int
+mlx4r_g_allmulti_on(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.allmulticast_enable(e));
+}
+
+static int
+mlx4r_g_allmulti_off(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.allmulticast_disable(e));
+}
+
+static int
+mlx4r_g_mac_set(struct rte_eth_dev *e, struct rte_ether_addr *a)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mac_addr_set(e, a));
+}
+
+static int
+mlx4r_g_mac_add(struct rte_eth_dev *e, struct rte_ether_addr *a,
+		uint32_t index, uint32_t vmdq)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mac_addr_add(e, a, index, vmdq));
+}
+
+static void
+mlx4r_g_mac_remove(struct rte_eth_dev *e, uint32_t index)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_reset *rst = port->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE || !port->started)
+		mlx4r_dev_ops.mac_addr_remove(e, index);
+	else /* the replay rebuilds the rules from mac_addrs */
+		memset(&e->data->mac_addrs[index], 0,
+		       sizeof(e->data->mac_addrs[index]));
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static int
+mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mtu_set(e, mtu));
+}
+
+static int
+mlx4r_g_reta_update(struct rte_eth_dev *e,
+		    struct rte_eth_rss_reta_entry64 *c, uint16_t size)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.reta_update(e, c, size));
+}
+
+static int
+mlx4r_g_rss_update(struct rte_eth_dev *e, struct rte_eth_rss_conf *c)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.rss_hash_update(e, c));
+}
+
+/* Statistics always work; the device's counters are skipped meanwhile. */
+static int
+mlx4r_g_stats_get(struct rte_eth_dev *e, struct rte_eth_stats *s)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.stats_get(e, s);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_stats_reset(struct rte_eth_dev *e)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.stats_reset(e);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_xstats_reset(struct rte_eth_dev *e)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.xstats_reset(e);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/* Reset xstats, after the driver's own. */
+static const char * const mlx4r_rst_xstat_names[] = {
+	"reset_started",
+	"reset_succeeded",
+	"reset_failed",
+	"reset_coalesced",
+	"reset_restarts",
+	"reset_last_us",
+	"reset_worst_us",
+	"reset_generation",
+	"reset_late_clients",
+	"reset_port_late",
+	"reset_mbufs_reclaimed",
+};
+
+static int
+mlx4r_g_xstats_get_names(struct rte_eth_dev *e,
+			 struct rte_eth_xstat_name *names, unsigned int size)
+{
+	int base = mlx4r_dev_ops.xstats_get_names(e, NULL, 0);
+	unsigned int total, i;
+
+	if (base < 0)
+		return base;
+	total = base + RTE_DIM(mlx4r_rst_xstat_names);
+	if (names == NULL || size < total)
+		return total;
+	mlx4r_dev_ops.xstats_get_names(e, names, base);
+	for (i = 0; i < RTE_DIM(mlx4r_rst_xstat_names); i++)
+		strlcpy(names[base + i].name, mlx4r_rst_xstat_names[i],
+			sizeof(names[base + i].name));
+	return total;
+}
+
+static int
+mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
+		   unsigned int n)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_reset *rst = port->dev->reset;
+	const struct mlx4r_port_reset *pr = &rst->port[port->port_num - 1];
+	int base = mlx4r_dev_ops.xstats_get(e, NULL, 0);
+	unsigned int total, i;
+	uint64_t v[RTE_DIM(mlx4r_rst_xstat_names)];
+
+	if (base < 0)
+		return base;
+	total = base + RTE_DIM(v);
+	if (xs == NULL || n < total)
+		return total;
+	pthread_mutex_lock(&rst->lock);
+	base = mlx4r_dev_ops.xstats_get(e, xs, base);
+	v[0] = rst->started;
+	v[1] = rst->succeeded;
+	v[2] = rst->failed;
+	v[3] = rst->coalesced;
+	v[4] = rst->restarts;
+	v[5] = rst->last_us;
+	v[6] = rst->worst_us;
+	v[7] = rst->generation;
+	v[8] = rst->late_clients;
+	v[9] = pr->late;
+	v[10] = pr->mbufs_reclaimed;
+	pthread_mutex_unlock(&rst->lock);
+	if (base < 0)
+		return base;
+	for (i = 0; i < RTE_DIM(v); i++) {
+		xs[base + i].id = base + i;
+		xs[base + i].value = v[i];
+	}
+	return base + RTE_DIM(v);
+}
+
+static pthread_once_t mlx4r_gated_once = PTHREAD_ONCE_INIT;
+
+static void
+mlx4r_gated_build(void)
+{
+	mlx4r_gated_ops = mlx4r_dev_ops;
+	mlx4r_gated_ops.dev_configure = mlx4r_g_configure;
+	mlx4r_gated_ops.dev_start = mlx4r_g_start;
+	mlx4r_gated_ops.dev_stop = mlx4r_g_stop;
+	mlx4r_gated_ops.dev_close = mlx4r_g_close;
+	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
+	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
+	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
+	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;
+	mlx4r_gated_ops.promiscuous_disable = mlx4r_g_promisc_off;
+	mlx4r_gated_ops.allmulticast_enable = mlx4r_g_allmulti_on;
+	mlx4r_gated_ops.allmulticast_disable = mlx4r_g_allmulti_off;
+	mlx4r_gated_ops.mac_addr_set = mlx4r_g_mac_set;
+	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
+	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
+	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
+	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
+	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;
+	mlx4r_gated_ops.stats_get = mlx4r_g_stats_get;
+	mlx4r_gated_ops.stats_reset = mlx4r_g_stats_reset;
+	mlx4r_gated_ops.xstats_get = mlx4r_g_xstats_get;
+	mlx4r_gated_ops.xstats_get_names = mlx4r_g_xstats_get_names;
+	mlx4r_gated_ops.xstats_reset = mlx4r_g_xstats_reset;
+	mlx4r_gated_ops.rx_queue_setup = mlx4r_g_rxq_setup;
+	mlx4r_gated_ops.tx_queue_setup = mlx4r_g_txq_setup;
+	mlx4r_gated_ops.rx_queue_release = mlx4r_g_rxq_release;
+	mlx4r_gated_ops.tx_queue_release = mlx4r_g_txq_release;
+}
+
+/* The ops of a primary process's port: mlx4r_dev_ops behind the gate. */
+const struct eth_dev_ops *
+mlx4r_reset_dev_ops(void)
+{
+	pthread_once(&mlx4r_gated_once, mlx4r_gated_build);
+	return &mlx4r_gated_ops;
+}
+
+bool
+mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops)
+{
+	return ops == &mlx4r_dev_ops || ops == &mlx4r_gated_ops;
+}

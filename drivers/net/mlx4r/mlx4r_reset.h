@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_RESET_H
+#define MLX4R_RESET_H
+
+/*
+ * The coordinated soft reset of an HCA (mlx4r_reset.c), its fault injection
+ * (mlx4r_fault.c) and its telemetry (mlx4r_telemetry.c).
+ *
+ * Locks, outermost first (ev_lock may be held by the interrupt thread
+ * while an LSC callback calls a gated op: nothing takes ev_lock while
+ * holding the control lock):
+ *  - mlx4r_reset.lock, the *control lock* of the HCA: held by every gated
+ *    ethdev op (mlx4r_reset.c) for its whole duration and by the control
+ *    thread while it changes the state or touches the device. Whoever
+ *    holds it may use dev->ctx, dev->pd, the ports' device objects.
+ *  - mlx4r_reset.rq_lock: the request word, the acknowledgements and the
+ *    closing flag; taken by the EAL interrupt thread (async events), by
+ *    telemetry, by the ops and by the control thread; never held across
+ *    anything that can block.
+ *  - mlx4r_dev.ev_lock (spinlock, ports[] against the interrupt thread).
+ * The EAL interrupt thread never takes the control lock: the control
+ * thread may therefore unregister the interrupt callback (which spins
+ * while the callback runs) without deadlock, as long as it does not hold
+ * rq_lock meanwhile.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mlx4r_dev;
+struct mlx4r_port;
+struct rte_eth_dev;
+
+/** Phases of the reset state machine (ARCHITECTURE.md). */
+enum mlx4r_rst_state {
+	MLX4R_RST_LIVE,      /**< working */
+	MLX4R_RST_BARRED,    /**< datapath barred, quiescence being proven */
+	MLX4R_RST_DRAINING,  /**< clients release what they hold, ack */
+	MLX4R_RST_RESETTING, /**< device objects destroyed, context closed */
+	MLX4R_RST_REINIT,    /**< context reopened, configuration replayed */
+	MLX4R_RST_FAILED,    /**< gave up: -EIO until closed */
+};
+
+/** Error-handling mode (devarg recovery). */
+enum mlx4r_rst_mode {
+	MLX4R_RST_PASSIVE,   /**< INTR_RESET + rte_eth_dev_reset() acks */
+	MLX4R_RST_PROACTIVE, /**< ERR_RECOVERING ... RECOVERY_SUCCESS */
+};
+
+/* What asked for a reset (bit mask of the request word). */
+#define MLX4R_REQ_FATAL    (1u << 0) /**< IBV_EVENT_DEVICE_FATAL */
+#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check: query_device -EIO */
+#define MLX4R_REQ_QUEUE    (1u << 2) /**< QP/WQ/CQ fatal event */
+#define MLX4R_REQ_OPERATOR (1u << 3) /**< rte_pmd_mlx4r_reset(), telemetry */
+#define MLX4R_REQ_FAULTS (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH | MLX4R_REQ_QUEUE)
+
+/* Faults of the emulated device (values of enum rte_pmd_mlx4r_fault). */
+#define MLX4R_FAULT_MAX 8
+
+/** One scheduled fault of the devarg "fault". */
+struct mlx4r_fault_sched {
+	uint32_t fault;  /**< enum rte_pmd_mlx4r_fault */
+	uint32_t arg;    /**< its argument */
+	uint32_t at_ms;  /**< milliseconds after probe */
+};
+
+#define MLX4R_FAULT_SCHED_MAX 8
+
+/** Reset devargs. */
+struct mlx4r_reset_args {
+	enum mlx4r_rst_mode mode; /**< recovery=passive|proactive */
+	uint32_t attempts;        /**< recovery_attempts=<n> (default 3) */
+	uint32_t deadline_ms;     /**< reset_deadline_ms=<ms> (default 1000) */
+	uint32_t nb_sched;        /**< entries of sched[] */
+	struct mlx4r_fault_sched sched[MLX4R_FAULT_SCHED_MAX]; /**< fault= */
+};
+
+/** One finished reset, for /mlx4r/history. */
+struct mlx4r_reset_record {
+	uint64_t start_us;   /**< since probe */
+	uint64_t duration_us; /**< to LIVE or FAILED */
+	uint32_t trigger;    /**< MLX4R_REQ_* bits that started it */
+	uint32_t attempts;   /**< attempts made */
+	uint32_t generation; /**< generation after it */
+	uint32_t late;       /**< clients that missed the deadline */
+	bool success;        /**< LIVE (true) or FAILED */
+};
+
+#define MLX4R_RESET_HISTORY 16
+
+/** Per-port part of the reset machine. */
+struct mlx4r_port_reset {
+	uint64_t mbufs_reclaimed; /**< mbufs taken back from its rings */
+	uint64_t late;            /**< times it missed the ack deadline */
+	bool acked;               /**< passive: dev_reset called */
+	bool restart;             /**< proactive: was started, replay it */
+};
+
+/** The reset machine of one HCA (dev->reset). */
+struct mlx4r_reset {
+	pthread_mutex_t lock;     /**< control lock, see the file comment */
+	pthread_mutex_t rq_lock;  /**< request word, acks, closing */
+	pthread_cond_t rq_cond;   /**< wakes the control thread (rq_lock) */
+	pthread_cond_t st_cond;   /**< state changes (lock) */
+	pthread_t tid;            /**< control thread */
+	bool thread_up;           /**< tid is valid and not joined */
+	bool free_on_exit;        /**< closed from the control thread itself */
+	bool exiting;             /**< the thread is freeing the device */
+	/* rq_lock */
+	uint32_t req;             /**< pending MLX4R_REQ_* */
+	bool closing;             /**< close/remove: stop at a safe point */
+	bool fault_sched_done[MLX4R_FAULT_SCHED_MAX]; /**< fired */
+	/* lock; state also read without it (relaxed) by observers */
+	enum mlx4r_rst_state state; /**< current phase */
+	uint32_t generation;      /**< 1 at probe, +1 per successful reset */
+	uint32_t cur_trigger;     /**< MLX4R_REQ_* of the running reset */
+	uint64_t probe_ns;        /**< probe time (monotonic) */
+	/* counters (lock for writers; readers accept a torn snapshot) */
+	uint64_t started;         /**< resets started */
+	uint64_t succeeded;       /**< resets that ended LIVE */
+	uint64_t failed;          /**< resets that ended FAILED */
+	uint64_t coalesced;       /**< requests merged into a running reset */
+	uint64_t restarts;        /**< attempts restarted (fault during reset) */
+	uint64_t late_clients;    /**< clients that missed the deadline */
+	uint64_t mbufs_reclaimed; /**< mbufs taken back from rings */
+	uint64_t last_us;         /**< duration of the last reset */
+	uint64_t worst_us;        /**< longest reset */
+	uint64_t quiesce_ns_last; /**< last bar + membarrier + drain wait */
+	struct mlx4r_reset_record hist[MLX4R_RESET_HISTORY]; /**< ring */
+	uint32_t hist_n;          /**< records written (ring index) */
+	struct mlx4r_port_reset port[2]; /**< by port_num - 1 */
+	/**
+	 * The clients: the ports as the control thread sees them (control
+	 * lock); dev->ports[] is the interrupt thread's view (ev_lock).
+	 */
+	struct mlx4r_port *ports[2];
+};
+
+/* mlx4r_reset.c */
+int mlx4r_reset_parse_arg(const char *key, const char *value,
+			  struct mlx4r_reset_args *ra);
+void mlx4r_reset_args_default(struct mlx4r_reset_args *ra);
+int mlx4r_reset_init(struct mlx4r_dev *dev);
+bool mlx4r_reset_fini(struct mlx4r_dev *dev);
+void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
+const struct eth_dev_ops *mlx4r_reset_dev_ops(void);
+bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);
+const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
+void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
+void mlx4r_reset_lock(struct mlx4r_dev *dev);
+void mlx4r_reset_unlock(struct mlx4r_dev *dev);
+
+/* mlx4r_fault.c */
+int mlx4r_fault_parse(const char *name, uint32_t *fault);
+const char *mlx4r_fault_name(uint32_t fault);
+int mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra);
+int mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,
+		       uint32_t fault, uint32_t arg);
+
+#endif /* MLX4R_RESET_H */

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Telemetry of the reset machine, for the stock dpdk-telemetry.py:
+ *   /mlx4r/state,<port_id>          phase, generation, mode, counters
+ *   /mlx4r/history,<port_id>        the last resets of the HCA
+ *   /mlx4r/inject,<port_id>,<fault>[,<arg>]   inject a fault (emu)
+ *   /mlx4r/reset,<port_id>          ask for a reset
+ * Callbacks run on the telemetry thread; they use the public calls of
+ * rte_pmd_mlx4r.h, which never block on a running reset.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_telemetry.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_reset.h"
+#include "rte_pmd_mlx4r.h"
+
+/* "<port_id>[,rest]": the port, and rest (or NULL). */
+static int
+mlx4r_tel_port(const char *params, uint16_t *port_id, const char **rest)
+{
+	unsigned long v;
+	char *end;
+
+	if (params == NULL || params[0] < '0' || params[0] > '9')
+		return -EINVAL;
+	v = strtoul(params, &end, 10);
+	if (v >= RTE_MAX_ETHPORTS || (*end != '\0' && *end != ','))
+		return -EINVAL;
+	*port_id = v;
+	if (rest != NULL)
+		*rest = *end == ',' ? end + 1 : NULL;
+	return 0;
+}
+
+static int
+mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
+		struct rte_tel_data *d)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	uint16_t port_id;
+
+	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
+	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	/* enum rte_pmd_mlx4r_reset_phase follows enum mlx4r_rst_state */
+	rte_tel_data_add_dict_string(d, "state",
+		mlx4r_reset_state_name((enum mlx4r_rst_state)st.phase));
+	rte_tel_data_add_dict_u64(d, "generation", st.generation);
+	rte_tel_data_add_dict_string(d, "mode",
+		st.proactive ? "proactive" : "passive");
+	rte_tel_data_add_dict_u64(d, "resets_started", st.started);
+	rte_tel_data_add_dict_u64(d, "resets_succeeded", st.succeeded);
+	rte_tel_data_add_dict_u64(d, "resets_failed", st.failed);
+	rte_tel_data_add_dict_u64(d, "requests_coalesced", st.coalesced);
+	rte_tel_data_add_dict_u64(d, "restarts", st.restarts);
+	rte_tel_data_add_dict_u64(d, "late_clients", st.late_clients);
+	rte_tel_data_add_dict_u64(d, "mbufs_reclaimed", st.mbufs_reclaimed);
+	rte_tel_data_add_dict_u64(d, "last_recovery_us", st.last_us);
+	rte_tel_data_add_dict_u64(d, "worst_recovery_us", st.worst_us);
+	return 0;
+}
+
+static int
+mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
+		  struct rte_tel_data *d)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct mlx4r_reset_record rec[MLX4R_RESET_HISTORY];
+	const struct mlx4r_reset *rst;
+	struct mlx4r_port *port;
+	uint32_t n, i, first;
+	uint16_t port_id;
+
+	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
+	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
+		return -EINVAL;
+	port = rte_eth_devices[port_id].data->dev_private;
+	rst = port->dev->reset;
+	/* a copy under the control lock: records are multi-word */
+	mlx4r_reset_lock(port->dev);
+	n = rst->hist_n;
+	memcpy(rec, rst->hist, sizeof(rec));
+	mlx4r_reset_unlock(port->dev);
+	first = n > MLX4R_RESET_HISTORY ? n - MLX4R_RESET_HISTORY : 0;
+	rte_tel_data_start_dict(d);
+	for (i = first; i < n; i++) {
+		const struct mlx4r_reset_record *r =
+			&rec[i % MLX4R_RESET_HISTORY];
+		struct rte_tel_data *e = rte_tel_data_alloc();
+		char key[24];
+
+		if (e == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "start_us", r->start_us);
+		rte_tel_data_add_dict_u64(e, "duration_us", r->duration_us);
+		rte_tel_data_add_dict_string(e, "trigger",
+			r->trigger & MLX4R_REQ_FATAL ? "fatal" :
+			r->trigger & MLX4R_REQ_HEALTH ? "health" :
+			r->trigger & MLX4R_REQ_QUEUE ? "queue_error" :
+			"request");
+		rte_tel_data_add_dict_u64(e, "attempts", r->attempts);
+		rte_tel_data_add_dict_u64(e, "generation", r->generation);
+		rte_tel_data_add_dict_u64(e, "late_clients", r->late);
+		rte_tel_data_add_dict_string(e, "result",
+			r->success ? "live" : "failed");
+		snprintf(key, sizeof(key), "reset_%u", i + 1);
+		rte_tel_data_add_dict_container(d, key, e, 0);
+	}
+	return 0;
+}
+
+static int
+mlx4r_tel_inject(const char *cmd __rte_unused, const char *params,
+		 struct rte_tel_data *d)
+{
+	char name[32];
+	const char *rest, *comma;
+	uint16_t port_id;
+	uint32_t fault, arg = 0;
+	size_t len;
+	int ret;
+
+	if (mlx4r_tel_port(params, &port_id, &rest) < 0 || rest == NULL)
+		return -EINVAL;
+	comma = strchr(rest, ',');
+	len = comma != NULL ? (size_t)(comma - rest) : strlen(rest);
+	if (len == 0 || len >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, rest, len);
+	name[len] = '\0';
+	if (mlx4r_fault_parse(name, &fault) < 0)
+		return -EINVAL;
+	if (comma != NULL)
+		arg = strtoul(comma + 1, NULL, 10);
+	ret = rte_pmd_mlx4r_inject_fault(port_id, fault, arg);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "fault", name);
+	rte_tel_data_add_dict_int(d, "result", ret);
+	return 0;
+}
+
+static int
+mlx4r_tel_reset(const char *cmd __rte_unused, const char *params,
+		struct rte_tel_data *d)
+{
+	uint16_t port_id;
+	int ret;
+
+	if (mlx4r_tel_port(params, &port_id, NULL) < 0)
+		return -EINVAL;
+	ret = rte_pmd_mlx4r_reset(port_id);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "result", ret);
+	return 0;
+}
+
+/* Help texts must stay within RTE_TEL_MAX_STRING_LEN (128) bytes. */
+RTE_INIT(mlx4r_telemetry_init)
+{
+	rte_telemetry_register_cmd("/mlx4r/state", mlx4r_tel_state,
+		"Reset state of the HCA of an mlx4r port. Parameters: int port_id");
+	rte_telemetry_register_cmd("/mlx4r/history", mlx4r_tel_history,
+		"Last resets of the HCA of an mlx4r port. Parameters: int port_id");
+	rte_telemetry_register_cmd("/mlx4r/inject", mlx4r_tel_inject,
+		"Inject a fault (fatal, link_flap, ...; emulated device). Parameters: int port_id, string fault[, int arg]");
+	rte_telemetry_register_cmd("/mlx4r/reset", mlx4r_tel_reset,
+		"Ask for a reset of the HCA of an mlx4r port. Parameters: int port_id");
+}
