@@ -89,7 +89,7 @@ struct fwd_ledger {
 /* Per port, what the driver and rsc say. */
 struct fwd_port_end {
 	uint64_t rx_refused_bursts;
-	uint64_t tx_refused_bursts;
+	uint64_t tx_refused_packets;
 	uint64_t mbufs_reclaimed;
 	uint64_t imissed;
 	bool have_rst;
@@ -143,8 +143,8 @@ fwd_report_collect(struct fwd_app *a)
 		memset(e, 0, sizeof(*e));
 		e->rx_refused_bursts = fwd_xstat(pi->port_id,
 						 "rx_refused_bursts");
-		e->tx_refused_bursts = fwd_xstat(pi->port_id,
-						 "tx_refused_bursts");
+		e->tx_refused_packets = fwd_xstat(pi->port_id,
+						 "tx_refused_packets");
 		e->mbufs_reclaimed = fwd_xstat(pi->port_id,
 					       "reset_mbufs_reclaimed");
 		if (rte_eth_stats_get(pi->port_id, &es) == 0)
@@ -399,12 +399,12 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 				l->out_of_order);
 		fprintf(f, "  port %u driver: resets %" PRIu64 " ok %" PRIu64
 			" failed %" PRIu64 ", mbufs reclaimed %" PRIu64
-			", refused bursts rx %" PRIu64 " tx %" PRIu64
+			", refused: rx bursts %" PRIu64 ", tx packets %" PRIu64
 			"; rsc: resets %" PRIu64 " ok %" PRIu64 " failed %"
 			PRIu64 " worst %" PRIu64 " us, state %s\n", p,
 			e->rst.started, e->rst.succeeded, e->rst.failed,
 			e->mbufs_reclaimed, e->rx_refused_bursts,
-			e->tx_refused_bursts, e->rsc.resets, e->rsc.resets_ok,
+			e->tx_refused_packets, e->rsc.resets, e->rsc.resets_ok,
 			e->rsc.resets_failed, e->rsc.worst_us,
 			fwd_state_name(e->rsc.state));
 	}
@@ -479,7 +479,7 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 				", \"resets_failed\": %" PRIu64
 				", \"mbufs_reclaimed\": %" PRIu64
 				", \"rx_refused_bursts\": %" PRIu64
-				", \"tx_refused_bursts\": %" PRIu64
+				", \"tx_refused_packets\": %" PRIu64
 				", \"imissed\": %" PRIu64 "}"
 				",\n     \"rsc\": {\"resets\": %" PRIu64
 				", \"ok\": %" PRIu64 ", \"failed\": %" PRIu64
@@ -497,7 +497,7 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 				l->negative ? "true" : "false",
 				e->rst.started, e->rst.succeeded,
 				e->rst.failed, e->mbufs_reclaimed,
-				e->rx_refused_bursts, e->tx_refused_bursts,
+				e->rx_refused_bursts, e->tx_refused_packets,
 				e->imissed, e->rsc.resets, e->rsc.resets_ok,
 				e->rsc.resets_failed, e->rsc.late_clients,
 				e->rsc.worst_us,

@@ -381,6 +381,7 @@ test_proactive_ebusy(void)
 	struct rte_eth_stats stats;
 	struct rte_eth_xstat_name *names;
 	struct rte_eth_xstat *xs;
+	struct rte_mbuf *held[5], *got[32];
 	int n, i, found = 0;
 
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
@@ -396,6 +397,19 @@ test_proactive_ebusy(void)
 	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EBUSY, "promisc");
 	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p1, 1000), -EBUSY, "mtu");
 	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, NULL, 0), 0, "rx barred");
+	/*
+	 * An lcore that cached the burst functions and queues before the
+	 * reset (fp_ops are dummies now) is refused by the barred flag.
+	 */
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, held, RTE_DIM(held)),
+			    "mbufs");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(rte_eth_devices[p1].data->tx_queues[0],
+					 held, RTE_DIM(held)), 0,
+			  "a barred Tx queue takes nothing");
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(rte_eth_devices[p1].data->rx_queues[0],
+					 got, RTE_DIM(got)), 0,
+			  "a barred Rx queue gives nothing");
+	rte_pktmbuf_free_bulk(held, RTE_DIM(held));
 	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &stats), "stats");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 3000),
 			  TEST_SUCCESS, "back");
@@ -420,10 +434,16 @@ test_proactive_ebusy(void)
 		if (strcmp(names[i].name, "reset_worst_us") == 0 &&
 		    xs[i].value >= 300000)
 			found++;
+		if (strcmp(names[i].name, "tx_refused_packets") == 0 &&
+		    xs[i].value == RTE_DIM(held))
+			found++;
+		if (strcmp(names[i].name, "rx_refused_bursts") == 0 &&
+		    xs[i].value == 1)
+			found++;
 	}
 	free(names);
 	free(xs);
-	TEST_ASSERT_EQUAL(found, 3, "reset xstats");
+	TEST_ASSERT_EQUAL(found, 5, "reset and refused xstats");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }

@@ -467,7 +467,7 @@ def case_testpmd_show_port(env):
            "xstats rx_missed_errors equals RX-missed (%d)" % st["missed"])
     for name in ("rx_steering_dropped", "rx_device_errors",
                  "tx_link_down_dropped", "tx_unregistered_memory_dropped",
-                 "rx_refused_bursts", "tx_refused_bursts"):
+                 "rx_refused_bursts", "tx_refused_packets"):
         expect(xs.get(name) == 0, "xstat %s is 0" % name)
 
 

@@ -221,7 +221,7 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or error CQEs */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
-	uint64_t refused;          /**< bursts refused while barred */
+	uint64_t refused;          /**< packets refused while barred */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */

@@ -495,7 +495,7 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
-	[MLX4R_XS_TX_REFUSED] = "tx_refused_bursts",
+	[MLX4R_XS_TX_REFUSED] = "tx_refused_packets",
 };
 
 static int

@@ -347,7 +347,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 
 	MLX4R_BURST_ENTER(txq);
 	if (unlikely(txq->barred)) {
-		txq->refused++;
+		txq->refused += n;
 		MLX4R_BURST_LEAVE(txq);
 		return 0;
 	}
