@@ -247,28 +247,35 @@ mlx4r_process_fence(void)
  * Queues of a port.
  */
 
+/* Set every queue's barred flag of a port to @p v (plain stores). */
 static void
-mlx4r_port_bar(struct mlx4r_port *port)
+mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
 {
 	struct rte_eth_dev_data *data = port->eth_dev->data;
 	uint16_t i;
 
-	/*
-	 * Plain stores: ordered before the bursts' loads of barred by the
-	 * process fence the caller issues next (mlx4r_port_quiesce()).
-	 */
 	for (i = 0; i < data->nb_rx_queues; i++) {
 		struct mlx4r_rxq *rxq = data->rx_queues[i];
 
 		if (rxq != NULL)
-			rxq->barred = 1;
+			rxq->barred = v;
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct mlx4r_txq *txq = data->tx_queues[i];
 
 		if (txq != NULL)
-			txq->barred = 1;
+			txq->barred = v;
 	}
+}
+
+static void
+mlx4r_port_bar(struct mlx4r_port *port)
+{
+	/*
+	 * Plain stores: ordered before the bursts' loads of barred by the
+	 * process fence the caller issues next (mlx4r_port_quiesce()).
+	 */
+	mlx4r_port_set_barred(port, 1);
 }
 
 /*
@@ -356,22 +363,8 @@ mlx4r_port_fp_ops(struct mlx4r_port *port, bool real)
 static void
 mlx4r_port_unbar(struct mlx4r_port *port)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
-	uint16_t i;
-
 	mlx4r_process_fence();
-	for (i = 0; i < data->nb_rx_queues; i++) {
-		struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-		if (rxq != NULL)
-			rxq->barred = 0;
-	}
-	for (i = 0; i < data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = data->tx_queues[i];
-
-		if (txq != NULL)
-			txq->barred = 0;
-	}
+	mlx4r_port_set_barred(port, 0);
 }
 
 /* Mbufs a stopped-now port's rings hold (the stop frees them). */
