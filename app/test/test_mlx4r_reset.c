@@ -257,6 +257,7 @@ test_devargs_and_mode(void)
 	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "recovery=sometimes"), "bad mode");
 	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "recovery_attempts=0"), "0");
 	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "reset_deadline_ms=x"), "x");
+	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "reinit_timeout_ms=0"), "0 ms");
 	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "fault=melt@10"), "fault");
 	TEST_ASSERT_FAIL(rte_vdev_init(HCA, "fault=fatal"), "no @");
 	TEST_ASSERT_EQUAL(hca_up(""), TEST_SUCCESS, "probe");
@@ -444,6 +445,51 @@ test_proactive_ebusy(void)
 	free(names);
 	free(xs);
 	TEST_ASSERT_EQUAL(found, 5, "reset and refused xstats");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * After its reset a real device is absent for a while (rdma-core does not
+ * list it): the driver polls for it until reinit_timeout_ms without
+ * spending attempts, and gives up after that.
+ */
+static int
+test_reappear_slow(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW, 300), "absent");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 5000),
+			  TEST_SUCCESS, "back once the device reappeared");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.succeeded, 1, "one recovery");
+	TEST_ASSERT_EQUAL_U(st.restarts, 0, "no attempt spent on absence");
+	TEST_ASSERT_GE_U(st.last_us, 300000, "waited for the device");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic after");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1,"
+				 "reinit_timeout_ms=100"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW, 2000), "absent");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000),
+			  TEST_SUCCESS, "gives up after reinit_timeout_ms");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.failed, 1, "failed");
+	TEST_ASSERT(st.last_us >= 100000 && st.last_us < 1500000,
+		    "failed after the timeout, before the device came back (%"
+		    PRIu64 " us)", st.last_us);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -893,6 +939,7 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_fatal),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_ebusy),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_failed),
+		TEST_CASE_ST(NULL, case_teardown, test_reappear_slow),
 		TEST_CASE_ST(NULL, case_teardown, test_coalesce_and_restart),
 		TEST_CASE_ST(NULL, case_teardown, test_queue_error),
 		TEST_CASE_ST(NULL, case_teardown, test_no_reset_faults),

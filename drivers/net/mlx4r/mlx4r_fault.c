@@ -31,6 +31,7 @@ static const char * const mlx4r_fault_names[] = {
 	[RTE_PMD_MLX4R_FAULT_LINK_FLAP] = "link_flap",
 	[RTE_PMD_MLX4R_FAULT_QP_ERROR] = "qp_error",
 	[RTE_PMD_MLX4R_FAULT_LOST_DOORBELL] = "lost_doorbell",
+	[RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW] = "reappear_slow",
 };
 
 const char *
@@ -95,7 +96,7 @@ mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra)
 		goto bad;
 	return 0;
 bad:
-	INIT_LOG(ERR, "devarg fault=%s: expected <fault>[/<arg>]@<ms>[:...] (at most %u), faults: fatal, cmd_fail, cmd_timeout, reinit_fail, fw_reset_slow, link_flap, qp_error, lost_doorbell",
+	INIT_LOG(ERR, "devarg fault=%s: expected <fault>[/<arg>]@<ms>[:...] (at most %u), faults: fatal, cmd_fail, cmd_timeout, reinit_fail, fw_reset_slow, link_flap, qp_error, lost_doorbell, reappear_slow",
 		 value != NULL ? value : "", MLX4R_FAULT_SCHED_MAX);
 	return -EINVAL;
 }
@@ -133,6 +134,9 @@ mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,
 		return mlx4r_emu_fault_reinit_fail(emu, arg != 0 ? arg : 1);
 	case RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW:
 		return mlx4r_emu_fault_fw_reset_delay(emu, arg);
+	case RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW:
+		return mlx4r_emu_fault_reappear_delay(emu,
+						      arg != 0 ? arg : 1000);
 	case RTE_PMD_MLX4R_FAULT_LINK_FLAP:
 		return mlx4r_emu_fault_link_flap(emu, port->port_num,
 						 arg != 0 ? arg : 100);

@@ -65,7 +65,7 @@ static const char * const mlx4r_wire_names[] = {
 
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
-	"recovery_attempts, reset_deadline_ms, fault"
+	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault"
 
 /* Parse a decimal integer in [min, max]; -EINVAL on anything else. */
 static int
@@ -867,4 +867,5 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	"recovery=<passive|proactive> "
 	"recovery_attempts=<1..100> "
 	"reset_deadline_ms=<ms> "
+	"reinit_timeout_ms=<ms> "
 	"fault=<fault>[/<arg>]@<ms>[:...]");

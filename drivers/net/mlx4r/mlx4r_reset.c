@@ -103,6 +103,9 @@ RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_reset, reset, NOTICE);
 #define MLX4R_ARG_RECOVERY "recovery"
 #define MLX4R_ARG_ATTEMPTS "recovery_attempts"
 #define MLX4R_ARG_DEADLINE "reset_deadline_ms"
+#define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
+/* Poll period while the device is absent after its reset. */
+#define MLX4R_REAPPEAR_POLL_MS 20
 #define MLX4R_ARG_FAULT "fault"
 
 /* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
@@ -137,6 +140,7 @@ mlx4r_reset_args_default(struct mlx4r_reset_args *ra)
 	ra->mode = MLX4R_RST_PROACTIVE;
 	ra->attempts = 3;
 	ra->deadline_ms = 1000;
+	ra->reappear_ms = 5000;
 }
 
 /* -ENOENT: not a reset key; -EINVAL: a bad value (logged). */
@@ -164,7 +168,8 @@ mlx4r_reset_parse_arg(const char *key, const char *value,
 	if (strcmp(key, MLX4R_ARG_FAULT) == 0)
 		return mlx4r_fault_parse_sched(value, ra);
 	if (strcmp(key, MLX4R_ARG_ATTEMPTS) != 0 &&
-	    strcmp(key, MLX4R_ARG_DEADLINE) != 0)
+	    strcmp(key, MLX4R_ARG_DEADLINE) != 0 &&
+	    strcmp(key, MLX4R_ARG_REAPPEAR) != 0)
 		return -ENOENT;
 	errno = 0;
 	v = strtoul(value, &end, 10);
@@ -177,8 +182,10 @@ mlx4r_reset_parse_arg(const char *key, const char *value,
 	}
 	if (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0)
 		ra->attempts = v;
-	else
+	else if (strcmp(key, MLX4R_ARG_DEADLINE) == 0)
 		ra->deadline_ms = v;
+	else
+		ra->reappear_ms = v;
 	return 0;
 }
 
@@ -748,6 +755,8 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint32_t backoff = MLX4R_BACKOFF_MIN_MS;
+	uint64_t appear_by = mlx4r_now_ns() +
+		(uint64_t)dev->args.reset.reappear_ms * 1000000;
 	unsigned int i;
 	int ret;
 
@@ -756,6 +765,21 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 		ret = mlx4r_hw_open_device(dev->ops,
 			dev->args.backend == MLX4R_BACKEND_VERBS ?
 			dev->args.ibdev : dev->name, &dev->ctx);
+		/*
+		 * A device that is not there (yet): after its reset the
+		 * kernel re-creates it, and until then rdma-core does not
+		 * list it. Poll for it until reinit_timeout_ms, without
+		 * spending an attempt.
+		 */
+		if ((ret == -ENODEV || ret == -EAGAIN) &&
+		    mlx4r_now_ns() < appear_by) {
+			pthread_mutex_unlock(&rst->lock);
+			mlx4r_nap(rst, MLX4R_REAPPEAR_POLL_MS);
+			pthread_mutex_lock(&rst->lock);
+			if (mlx4r_closing(rst))
+				return -EINTR;
+			continue;
+		}
 		if (ret == 0)
 			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
 		if (ret == 0)

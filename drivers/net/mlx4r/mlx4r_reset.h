@@ -75,6 +75,7 @@ struct mlx4r_reset_args {
 	enum mlx4r_rst_mode mode; /**< recovery=passive|proactive */
 	uint32_t attempts;        /**< recovery_attempts=<n> (default 3) */
 	uint32_t deadline_ms;     /**< reset_deadline_ms=<ms> (default 1000) */
+	uint32_t reappear_ms;     /**< reinit_timeout_ms=<ms> (default 5000) */
 	uint32_t nb_sched;        /**< entries of sched[] */
 	struct mlx4r_fault_sched sched[MLX4R_FAULT_SCHED_MAX]; /**< fault= */
 };

@@ -80,6 +80,12 @@ enum rte_pmd_mlx4r_fault {
 	RTE_PMD_MLX4R_FAULT_QP_ERROR,
 	/** The next arg (default 1) send doorbells of Tx queue 0 are lost. */
 	RTE_PMD_MLX4R_FAULT_LOST_DOORBELL,
+	/**
+	 * After a fatal error the device is absent for arg ms (default
+	 * 1000): reopening fails with -ENODEV, as while a real device is
+	 * re-created after its reset (see reinit_timeout_ms).
+	 */
+	RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW,
 };
 
 /** Reset state and counters of the HCA of a port. */

@@ -290,6 +290,12 @@ int mlx4r_emu_fault_cmd(struct mlx4r_emu_dev *dev, uint32_t op_mask,
  */
 int mlx4r_emu_fault_reinit_fail(struct mlx4r_emu_dev *dev, uint32_t n);
 /**
+ * After a catastrophic error, once every context is closed, the device is
+ * absent for @p ms: opens fail with -ENODEV, as rdma-core's do while the
+ * kernel re-creates a device after its reset. @return 0.
+ */
+int mlx4r_emu_fault_reappear_delay(struct mlx4r_emu_dev *dev, uint32_t ms);
+/**
  * After a catastrophic error, the open that brings the device back takes
  * @p delay_ms longer (slow firmware reset). @return 0.
  */

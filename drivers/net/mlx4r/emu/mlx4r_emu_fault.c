@@ -61,6 +61,18 @@ emu_open_check(struct emu_dev *dev)
 	if (__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)) {
 		if (dev->nb_ctx != 0)
 			return -EIO;
+		if (dev->absent_ms != 0) {
+			uint64_t now = emu_mono_ns();
+
+			/* the absence begins with the first open after */
+			if (dev->absent_until_ns == 0)
+				dev->absent_until_ns = now +
+					(uint64_t)dev->absent_ms * 1000000;
+			if (now < dev->absent_until_ns)
+				return -ENODEV;
+			dev->absent_ms = 0;
+			dev->absent_until_ns = 0;
+		}
 		if (dev->reinit_fail != 0) {
 			dev->reinit_fail--;
 			EMU_LOG(NOTICE, "%s: re-initialisation fails (%u more)",
@@ -141,6 +153,18 @@ mlx4r_emu_fault_reinit_fail(struct mlx4r_emu_dev *edev, uint32_t n)
 
 	pthread_mutex_lock(&dev->lock);
 	dev->reinit_fail = n;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_fault_reappear_delay(struct mlx4r_emu_dev *edev, uint32_t ms)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+
+	pthread_mutex_lock(&dev->lock);
+	dev->absent_ms = ms;
+	dev->absent_until_ns = 0;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }

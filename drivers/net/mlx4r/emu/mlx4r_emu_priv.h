@@ -273,6 +273,8 @@ struct emu_dev {
 	int cmd_err;
 	uint32_t reinit_fail;
 	uint32_t fw_reset_ms;
+	uint32_t absent_ms;      /* after a fatal: absent this long (-ENODEV) */
+	uint64_t absent_until_ns; /* 0: absence not begun */
 	struct emu_port port[EMU_MAX_PORTS];
 };
 
