@@ -40,13 +40,20 @@ static struct {
 	char client[32];
 } events[MAX_EVENTS];
 static unsigned int nb_events;
+/* stats read back from inside the callback (the library lets it) */
+static uint64_t stats_in_cb;
+static struct rsc *cur_r; /* the instance of the running case */
 
 static void
 record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 {
 	unsigned int n = __atomic_load_n(&nb_events, __ATOMIC_RELAXED);
+	struct rsc_port_stats st;
 
 	RTE_SET_USED(arg);
+	/* would deadlock if notify ran under the library's lock */
+	if (cur_r != NULL && rsc_port_stats_get(cur_r, port, &st) == 0)
+		__atomic_fetch_add(&stats_in_cb, 1, __ATOMIC_RELAXED);
 	if (n < MAX_EVENTS) {
 		events[n].port = port;
 		events[n].ev = ev;
@@ -125,6 +132,8 @@ static int
 case_setup(void)
 {
 	nb_events = 0;
+	stats_in_cb = 0;
+	cur_r = NULL;
 	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0)
 		return TEST_FAILED;
 	if (rte_eth_dev_get_port_by_name("net_mlx4r_rsc", &p1) != 0 ||
@@ -150,8 +159,9 @@ make(uint32_t ack_ms, uint32_t rec_ms)
 		.recovery_timeout_ms = rec_ms,
 		.notify = record,
 	};
-
-	return rsc_create(&conf);
+	/* set before any event of the case is raised */
+	cur_r = rsc_create(&conf);
+	return cur_r;
 }
 
 static int
@@ -246,6 +256,8 @@ test_proactive(void)
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "succeeded");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
+	TEST_ASSERT(__atomic_load_n(&stats_in_cb, __ATOMIC_RELAXED) >= 2,
+		    "the notify callback could read the stats");
 	rsc_free(r);
 	return TEST_SUCCESS;
 }

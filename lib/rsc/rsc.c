@@ -107,6 +107,15 @@ struct rsc_client_priv {
 	uint32_t acked_round;
 };
 
+/* A notification queued by the control thread, delivered unlocked. */
+struct rsc_note {
+	uint16_t port_id;
+	enum rsc_event event;
+	char client[32];
+};
+
+#define RSC_MAX_NOTES 256
+
 struct rsc {
 	char name[32];
 	struct rsc_conf conf;
@@ -117,6 +126,9 @@ struct rsc {
 	struct rte_ring *acks;       /* lcores -> control thread */
 	struct rsc_client_priv *clients[RSC_MAX_CLIENTS];
 	struct rsc_port ports[RTE_MAX_ETHPORTS];
+	/* control thread only: notifications of the current step */
+	struct rsc_note notes[RSC_MAX_NOTES];
+	unsigned int nb_notes;
 };
 
 static inline struct rsc_client_priv *
@@ -183,12 +195,36 @@ rsc_ms_to_tsc(uint32_t ms)
 	return rte_get_timer_hz() / 1000 * ms;
 }
 
+/*
+ * Queue a notification: the control thread delivers them after it let go
+ * of r->lock, so that the application's callback may call the library
+ * (stats, registration) without deadlocking.
+ */
 static void
 rsc_notify(struct rsc *r, struct rsc_port *p, enum rsc_event ev,
 	   const char *client)
 {
-	if (r->conf.notify != NULL)
-		r->conf.notify(p->port_id, ev, client, r->conf.notify_arg);
+	struct rsc_note *n;
+
+	if (r->conf.notify == NULL || r->nb_notes == RSC_MAX_NOTES)
+		return;
+	n = &r->notes[r->nb_notes++];
+	n->port_id = p->port_id;
+	n->event = ev;
+	strlcpy(n->client, client != NULL ? client : "", sizeof(n->client));
+}
+
+static void
+rsc_deliver_notes(struct rsc *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nb_notes; i++)
+		r->conf.notify(r->notes[i].port_id, r->notes[i].event,
+			       r->notes[i].client[0] != '\0' ?
+			       r->notes[i].client : NULL,
+			       r->conf.notify_arg);
+	r->nb_notes = 0;
 }
 
 /* Begin a reset of port p: tell every client using it. */
@@ -450,7 +486,14 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 			return;
 		/* fall through */
 	case RSC_PHASE_DEV_RESET:
+		/*
+		 * ethdev calls may block (a PMD's dev_reset can wait for its
+		 * device): not under r->lock, which the application's calls
+		 * take. This thread alone moves p's state machine.
+		 */
+		pthread_mutex_unlock(&r->lock);
 		ret = rte_eth_dev_reset(p->port_id);
+		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
 			if (now > p->end_deadline)
 				goto failed;
@@ -464,7 +507,9 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 		p->phase = RSC_PHASE_RESTORE;
 		/* fall through */
 	case RSC_PHASE_RESTORE:
+		pthread_mutex_unlock(&r->lock);
 		ret = rsc_restore(p);
+		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
 			if (now > p->end_deadline)
 				goto failed;
@@ -522,6 +567,7 @@ rsc_control_thread(void *arg)
 			busy |= p->phase != RSC_PHASE_IDLE;
 		}
 		pthread_mutex_unlock(&r->lock);
+		rsc_deliver_notes(r);
 		/* 1 ms steps while a reset runs; else sleep until woken */
 		if (poll(&pfd, 1, busy ? 1 : 100) > 0 &&
 		    read(r->efd, &v, sizeof(v)) < 0)

@@ -123,7 +123,11 @@ struct rsc_port_conf {
 	void *restore_arg;         /**< passed to restore */
 };
 
-/** Called on the library's control thread; must not call rsc_free(). */
+/**
+ * Called on the library's control thread, without the library's lock
+ * held: it may call rsc_port_stats_get() and the registration calls, but
+ * must not call rsc_free() nor block for long.
+ */
 typedef void (*rsc_notify_t)(uint16_t port_id, enum rsc_event event,
 			     const char *client, void *arg);
 

@@ -546,9 +546,16 @@ void
 mlx4r_dev_free(struct mlx4r_dev *dev)
 {
 	/* stops the reset thread; deferred when called from it */
-	if (!mlx4r_reset_fini(dev))
+	if (!mlx4r_reset_stop_thread(dev))
 		return;
+	/*
+	 * Order: the thread is joined first (it may itself be uninstalling
+	 * the handler in RESETTING); then the handler goes (unregister waits
+	 * for a running one on the interrupt thread), and only then the reset
+	 * machine it posts requests to.
+	 */
 	mlx4r_dev_intr_uninstall(dev);
+	mlx4r_reset_free(dev);
 	mlx4r_mr_release_all(dev);
 	if (dev->pd != NULL)
 		mlx4r_hw_dealloc_pd(dev->pd);
@@ -642,11 +649,18 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 void
 mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port)
 {
+	bool last;
+
+	/*
+	 * Two ports may close at once (an application thread and a removal
+	 * callback on the reset thread): the count moves under ev_lock too.
+	 */
 	rte_spinlock_lock(&dev->ev_lock);
 	dev->ports[port->port_num - 1] = NULL;
+	last = --dev->nb_live_ports == 0;
 	rte_spinlock_unlock(&dev->ev_lock);
 	port->dev = NULL;
-	if (--dev->nb_live_ports == 0) {
+	if (last) {
 		INIT_LOG(DEBUG, "%s: last port closed, freeing the device",
 			 dev->name);
 		mlx4r_dev_free(dev);

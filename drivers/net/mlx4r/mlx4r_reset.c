@@ -444,6 +444,9 @@ mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port)
 	pthread_mutex_lock(&dev->reset->lock);
 	dev->reset->ports[port->port_num - 1] = port;
 	pthread_mutex_unlock(&dev->reset->lock);
+	pthread_mutex_lock(&dev->reset->rq_lock);
+	dev->reset->open_devs[port->port_num - 1] = port->eth_dev;
+	pthread_mutex_unlock(&dev->reset->rq_lock);
 }
 
 void
@@ -522,13 +525,57 @@ static void
 mlx4r_raise(struct mlx4r_reset *rst, struct rte_eth_dev **eth_devs,
 	    unsigned int n, enum rte_eth_event_type ev)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < n; i++) {
-		if (mlx4r_closing(rst))
-			return;
+		bool open = false;
+
+		/*
+		 * A port closed since the caller's snapshot must not get the
+		 * event: ethdev would run its callbacks with the zeroed data
+		 * of a released port (port id 0). Handshake with
+		 * mlx4r_raise_fence() in close (an application thread): the
+		 * port is checked and marked raising under rq_lock; close
+		 * clears it from open_devs under rq_lock, then waits until
+		 * it is not raising. No lock is held while callbacks run.
+		 */
+		pthread_mutex_lock(&rst->rq_lock);
+		for (j = 0; j < RTE_DIM(rst->open_devs); j++)
+			open |= rst->open_devs[j] == eth_devs[i];
+		if (rst->closing || !open) {
+			pthread_mutex_unlock(&rst->rq_lock);
+			continue;
+		}
+		rst->raising = eth_devs[i];
+		rst->raiser = pthread_self();
+		pthread_mutex_unlock(&rst->rq_lock);
 		rte_eth_dev_callback_process(eth_devs[i], ev, NULL);
+		pthread_mutex_lock(&rst->rq_lock);
+		rst->raising = NULL;
+		pthread_cond_broadcast(&rst->rq_cond);
+		pthread_mutex_unlock(&rst->rq_lock);
 	}
+}
+
+/*
+ * Close of a port (no lock held): no event is raised on it from now on,
+ * and none is running, unless the close comes from one of its own event
+ * callbacks (testpmd closes a port on INTR_RMV), which must not wait for
+ * itself.
+ */
+static void
+mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev)
+{
+	unsigned int j;
+
+	pthread_mutex_lock(&rst->rq_lock);
+	for (j = 0; j < RTE_DIM(rst->open_devs); j++)
+		if (rst->open_devs[j] == eth_dev)
+			rst->open_devs[j] = NULL;
+	while (rst->raising == eth_dev &&
+	       !pthread_equal(rst->raiser, pthread_self()))
+		pthread_cond_wait(&rst->rq_cond, &rst->rq_lock);
+	pthread_mutex_unlock(&rst->rq_lock);
 }
 
 /* The live ports, control lock held. */
@@ -636,13 +683,15 @@ mlx4r_wait_acks(struct mlx4r_dev *dev)
 			}
 			break;
 		}
-		pthread_mutex_unlock(&rst->lock);
 		/*
-		 * dev_reset signals rq_cond after setting acked under the
-		 * control lock; re-checked under it above, so a signal lost
-		 * between the check and this wait costs one timeout at most.
+		 * dev_reset (mlx4r_g_reset, an application thread) sets acked
+		 * under the control lock, then takes rq_lock to signal
+		 * rq_cond. Taking rq_lock before dropping the control lock
+		 * (the same order) leaves it no gap between our check above
+		 * and the wait below: its signal comes once we wait.
 		 */
 		pthread_mutex_lock(&rst->rq_lock);
+		pthread_mutex_unlock(&rst->lock);
 		if (rst->closing) {
 			pthread_mutex_unlock(&rst->rq_lock);
 			return -EINTR;
@@ -866,7 +915,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	uint64_t t0 = mlx4r_now_ns();
 	uint64_t late0;
 	uint32_t attempt = 1;
-	unsigned int i, n;
+	unsigned int i, j, n;
 	int ret;
 
 	pthread_mutex_lock(&rst->lock);
@@ -973,13 +1022,12 @@ restart:
 	pthread_mutex_unlock(&rst->lock);
 	if (proactive)
 		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
-	for (i = 0; i < n; i++) {
-		if (eth_devs[i]->data->dev_conf.intr_conf.rmv &&
-		    !mlx4r_closing(rst))
-			rte_eth_dev_callback_process(eth_devs[i],
-						     RTE_ETH_EVENT_INTR_RMV,
-						     NULL);
+	/* removal events where the application asked for them */
+	for (i = 0, j = 0; i < n; i++) {
+		if (eth_devs[i]->data->dev_conf.intr_conf.rmv)
+			eth_devs[j++] = eth_devs[i];
 	}
+	mlx4r_raise(rst, eth_devs, j, RTE_ETH_EVENT_INTR_RMV);
 }
 
 /* Health check, fault schedule (control thread, no lock held). */
@@ -1148,23 +1196,32 @@ mlx4r_reset_stop(struct mlx4r_reset *rst)
 	return true;
 }
 
-/* At device free: stop the thread, free the machine (false: deferred). */
+/*
+ * At device free, first: stop the control thread (false: called from it,
+ * the free is deferred to its exit). The machine itself stays until
+ * mlx4r_reset_free(), after the async-event handler is gone, because that
+ * handler posts requests to it.
+ */
 bool
-mlx4r_reset_fini(struct mlx4r_dev *dev)
+mlx4r_reset_stop_thread(struct mlx4r_dev *dev)
+{
+	return dev->reset == NULL || mlx4r_reset_stop(dev->reset);
+}
+
+/* At device free, last: the thread and the event handler are gone. */
+void
+mlx4r_reset_free(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
 
 	if (rst == NULL)
-		return true;
-	if (!mlx4r_reset_stop(rst))
-		return false;
+		return;
 	pthread_cond_destroy(&rst->rq_cond);
 	pthread_cond_destroy(&rst->st_cond);
 	pthread_mutex_destroy(&rst->lock);
 	pthread_mutex_destroy(&rst->rq_lock);
 	rte_free(rst);
 	dev->reset = NULL;
-	return true;
 }
 
 /*
@@ -1304,6 +1361,12 @@ mlx4r_g_stop(struct rte_eth_dev *eth_dev)
 
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_stop_locked(port);
+	/*
+	 * ethdev put the dummy bursts in place before calling us, but a
+	 * reset that ended while we waited for the lock may have restored
+	 * the real ones: the port is stopped, so dummies it is.
+	 */
+	mlx4r_port_fp_ops(port, false);
 	pthread_mutex_unlock(&rst->lock);
 	return 0;
 }
@@ -1318,6 +1381,7 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	mlx4r_raise_fence(rst, eth_dev);
 	/* the last port stops the control thread first: close wins */
 	if (dev->nb_live_ports == 1)
 		mlx4r_reset_stop(rst);

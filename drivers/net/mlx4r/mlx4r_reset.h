@@ -115,6 +115,10 @@ struct mlx4r_reset {
 	uint32_t req;             /**< pending MLX4R_REQ_* */
 	bool closing;             /**< close/remove: stop at a safe point */
 	bool fault_sched_done[MLX4R_FAULT_SCHED_MAX]; /**< fired */
+	/** ports an event may still be raised on (cleared by close) */
+	struct rte_eth_dev *open_devs[2];
+	struct rte_eth_dev *raising; /**< port whose callbacks run now */
+	pthread_t raiser;         /**< the thread running them */
 	/* lock; state also read without it (relaxed) by observers */
 	enum mlx4r_rst_state state; /**< current phase */
 	uint32_t generation;      /**< 1 at probe, +1 per successful reset */
@@ -146,7 +150,8 @@ int mlx4r_reset_parse_arg(const char *key, const char *value,
 			  struct mlx4r_reset_args *ra);
 void mlx4r_reset_args_default(struct mlx4r_reset_args *ra);
 int mlx4r_reset_init(struct mlx4r_dev *dev);
-bool mlx4r_reset_fini(struct mlx4r_dev *dev);
+bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
+void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
 const struct eth_dev_ops *mlx4r_reset_dev_ops(void);
 bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);

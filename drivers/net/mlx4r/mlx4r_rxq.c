@@ -86,6 +86,8 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 		return -ENOMEM;
 	}
 	rxq->mp = mp;
+	/* barred until the port starts (unbarred by the start op) */
+	rxq->barred = 1;
 	rxq->port = port;
 	rxq->mr.dev = port->dev;
 	rxq->port_id = eth_dev->data->port_id;

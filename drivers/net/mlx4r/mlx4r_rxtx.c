@@ -161,8 +161,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t len[MLX4R_RX_BURST_MAX];
 	uint32_t status[MLX4R_RX_BURST_MAX];
 	uint8_t nseg[MLX4R_RX_BURST_MAX];
-	uint32_t ci = rxq->cq_ci;
-	uint32_t nb, i, j, k, need = 0, got = 0;
+	uint32_t nb, i, j, k, ci, need = 0, got = 0;
 	uint64_t bytes = 0;
 	bool refill;
 
@@ -172,6 +171,11 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		MLX4R_BURST_LEAVE(rxq);
 		return 0;
 	}
+	/*
+	 * Queue state is read only past the bar check: a reset may rebuild
+	 * the queue (indexes back to 0) between a stale read and the check.
+	 */
+	ci = rxq->cq_ci;
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* collect the completed WQEs, in order */
@@ -339,9 +343,8 @@ uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct mlx4r_txq *txq = q;
-	const uint32_t mask = txq->txbb_cnt - 1;
 	uint32_t lkeys[MLX4R_MAX_TX_SEGS];
-	uint32_t pi = txq->sq_pi;
+	uint32_t mask, pi;
 	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
 
@@ -351,6 +354,9 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		MLX4R_BURST_LEAVE(txq);
 		return 0;
 	}
+	/* queue state only past the bar check (see mlx4r_rx_burst) */
+	mask = txq->txbb_cnt - 1;
+	pi = txq->sq_pi;
 	mlx4r_txq_complete(txq);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *s;

@@ -58,6 +58,8 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx);
 		return -ENOMEM;
 	}
+	/* barred until the port starts (unbarred by the start op) */
+	txq->barred = 1;
 	txq->port = port;
 	txq->mr.dev = port->dev;
 	txq->queue_id = idx;
