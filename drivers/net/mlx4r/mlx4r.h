@@ -282,7 +282,8 @@ struct mlx4r_dev {
 extern const struct eth_dev_ops mlx4r_dev_ops;
 extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
-void mlx4r_port_link_event(struct mlx4r_port *port);
+/* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
+bool mlx4r_port_link_event(struct mlx4r_port *port);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);

@@ -264,7 +264,7 @@ mlx4r_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
 }
 
 /* Called by the device core on a port event of the device. */
-void
+bool
 mlx4r_port_link_event(struct mlx4r_port *port)
 {
 	struct rte_eth_dev *eth_dev = port->eth_dev;
@@ -272,10 +272,8 @@ mlx4r_port_link_event(struct mlx4r_port *port)
 
 	mlx4r_link_read(port, &link);
 	/* rte_eth_linkstatus_set() returns 0 when the link changed */
-	if (rte_eth_linkstatus_set(eth_dev, &link) == 0 &&
-	    eth_dev->data->dev_conf.intr_conf.lsc)
-		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
-					     NULL);
+	return rte_eth_linkstatus_set(eth_dev, &link) == 0 &&
+	       eth_dev->data->dev_conf.intr_conf.lsc;
 }
 
 /* ethdev updates data->promiscuous/all_multicast around these. */

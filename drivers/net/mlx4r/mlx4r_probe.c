@@ -384,13 +384,23 @@ mlx4r_dev_async_events(void *arg)
 		case IBV_EVENT_PORT_ACTIVE:
 		case IBV_EVENT_PORT_ERR: {
 			int p = ev.element.port_num;
+			struct rte_eth_dev *lsc = NULL;
 
 			/* a port closing on another thread waits for this */
 			rte_spinlock_lock(&dev->ev_lock);
 			if (p >= 1 && p <= MLX4R_MAX_PORTS &&
-			    dev->ports[p - 1] != NULL)
-				mlx4r_port_link_event(dev->ports[p - 1]);
+			    dev->ports[p - 1] != NULL &&
+			    mlx4r_port_link_event(dev->ports[p - 1]))
+				lsc = dev->ports[p - 1]->eth_dev;
 			rte_spinlock_unlock(&dev->ev_lock);
+			/*
+			 * The application's callback runs without ev_lock (it
+			 * may close the port), fenced against close by the
+			 * reset machine's raise handshake.
+			 */
+			if (lsc != NULL)
+				mlx4r_reset_raise(dev, lsc,
+						  RTE_ETH_EVENT_INTR_LSC);
 			break;
 		}
 		case IBV_EVENT_DEVICE_FATAL:

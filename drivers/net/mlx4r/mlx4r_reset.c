@@ -521,60 +521,94 @@ mlx4r_nap(struct mlx4r_reset *rst, uint32_t ms)
  * function (they take the control lock), and rte_eth_dev_callback_process()
  * itself releases ethdev's callback lock around each callback.
  */
+/*
+ * Raise @p ev on one port unless it was closed: ethdev would run a
+ * released port's callbacks with its zeroed data (port id 0). Handshake
+ * with mlx4r_raise_fence() in close (an application thread): the port is
+ * checked and this thread registered as a raiser under rq_lock; close
+ * removes the port from open_devs under rq_lock, then waits until no
+ * other thread raises on it. No lock is held while callbacks run. Called
+ * by the control thread and by the interrupt thread (LSC).
+ */
+static void
+mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
+		enum rte_eth_event_type ev)
+{
+	pthread_t self = pthread_self();
+	unsigned int i, k;
+
+	pthread_mutex_lock(&rst->rq_lock);
+	for (i = 0; i < RTE_DIM(rst->open_devs); i++)
+		if (rst->open_devs[i] == eth_dev)
+			break;
+	if (rst->closing || i == RTE_DIM(rst->open_devs) ||
+	    rst->nb_raisers[i] == RTE_DIM(rst->raisers[i])) {
+		pthread_mutex_unlock(&rst->rq_lock);
+		return;
+	}
+	rst->raisers[i][rst->nb_raisers[i]++] = self;
+	pthread_mutex_unlock(&rst->rq_lock);
+	rte_eth_dev_callback_process(eth_dev, ev, NULL);
+	pthread_mutex_lock(&rst->rq_lock);
+	for (k = 0; k < rst->nb_raisers[i]; k++) {
+		if (pthread_equal(rst->raisers[i][k], self)) {
+			rst->raisers[i][k] =
+				rst->raisers[i][--rst->nb_raisers[i]];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
+}
+
 static void
 mlx4r_raise(struct mlx4r_reset *rst, struct rte_eth_dev **eth_devs,
 	    unsigned int n, enum rte_eth_event_type ev)
 {
-	unsigned int i, j;
+	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		bool open = false;
+	for (i = 0; i < n; i++)
+		mlx4r_raise_one(rst, eth_devs[i], ev);
+}
 
-		/*
-		 * A port closed since the caller's snapshot must not get the
-		 * event: ethdev would run its callbacks with the zeroed data
-		 * of a released port (port id 0). Handshake with
-		 * mlx4r_raise_fence() in close (an application thread): the
-		 * port is checked and marked raising under rq_lock; close
-		 * clears it from open_devs under rq_lock, then waits until
-		 * it is not raising. No lock is held while callbacks run.
-		 */
-		pthread_mutex_lock(&rst->rq_lock);
-		for (j = 0; j < RTE_DIM(rst->open_devs); j++)
-			open |= rst->open_devs[j] == eth_devs[i];
-		if (rst->closing || !open) {
-			pthread_mutex_unlock(&rst->rq_lock);
-			continue;
-		}
-		rst->raising = eth_devs[i];
-		rst->raiser = pthread_self();
-		pthread_mutex_unlock(&rst->rq_lock);
-		rte_eth_dev_callback_process(eth_devs[i], ev, NULL);
-		pthread_mutex_lock(&rst->rq_lock);
-		rst->raising = NULL;
-		pthread_cond_broadcast(&rst->rq_cond);
-		pthread_mutex_unlock(&rst->rq_lock);
-	}
+/* The interrupt thread's link events go through the same handshake. */
+void
+mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
+		  enum rte_eth_event_type ev)
+{
+	mlx4r_raise_one(dev->reset, eth_dev, ev);
+}
+
+/* Is a thread other than the caller raising on port i? rq_lock held. */
+static bool
+mlx4r_raising_others(const struct mlx4r_reset *rst, unsigned int i)
+{
+	unsigned int k;
+
+	for (k = 0; k < rst->nb_raisers[i]; k++)
+		if (!pthread_equal(rst->raisers[i][k], pthread_self()))
+			return true;
+	return false;
 }
 
 /*
  * Close of a port (no lock held): no event is raised on it from now on,
- * and none is running, unless the close comes from one of its own event
- * callbacks (testpmd closes a port on INTR_RMV), which must not wait for
- * itself.
+ * and none runs on another thread. A close from one of its own event
+ * callbacks (testpmd closes a port on INTR_RMV) does not wait for itself.
  */
 static void
 mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev)
 {
-	unsigned int j;
+	unsigned int i;
 
 	pthread_mutex_lock(&rst->rq_lock);
-	for (j = 0; j < RTE_DIM(rst->open_devs); j++)
-		if (rst->open_devs[j] == eth_dev)
-			rst->open_devs[j] = NULL;
-	while (rst->raising == eth_dev &&
-	       !pthread_equal(rst->raiser, pthread_self()))
-		pthread_cond_wait(&rst->rq_cond, &rst->rq_lock);
+	for (i = 0; i < RTE_DIM(rst->open_devs); i++) {
+		if (rst->open_devs[i] != eth_dev)
+			continue;
+		rst->open_devs[i] = NULL;
+		while (mlx4r_raising_others(rst, i))
+			pthread_cond_wait(&rst->rq_cond, &rst->rq_lock);
+	}
 	pthread_mutex_unlock(&rst->rq_lock);
 }
 

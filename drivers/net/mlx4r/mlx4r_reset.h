@@ -117,8 +117,12 @@ struct mlx4r_reset {
 	bool fault_sched_done[MLX4R_FAULT_SCHED_MAX]; /**< fired */
 	/** ports an event may still be raised on (cleared by close) */
 	struct rte_eth_dev *open_devs[2];
-	struct rte_eth_dev *raising; /**< port whose callbacks run now */
-	pthread_t raiser;         /**< the thread running them */
+	/**
+	 * Threads running a port's event callbacks now: the control
+	 * thread and the interrupt thread (LSC), at most.
+	 */
+	uint8_t nb_raisers[2];
+	pthread_t raisers[2][2];  /**< [port][i], i < nb_raisers[port] */
 	/* lock; state also read without it (relaxed) by observers */
 	enum mlx4r_rst_state state; /**< current phase */
 	uint32_t generation;      /**< 1 at probe, +1 per successful reset */
@@ -157,6 +161,8 @@ const struct eth_dev_ops *mlx4r_reset_dev_ops(void);
 bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);
 const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
 void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
+void mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
+			enum rte_eth_event_type ev);
 void mlx4r_reset_lock(struct mlx4r_dev *dev);
 void mlx4r_reset_unlock(struct mlx4r_dev *dev);
 
