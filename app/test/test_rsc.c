@@ -382,13 +382,15 @@ test_late_client(void)
 {
 	struct rsc *r = make(30, 200);
 	struct rsc_client *ok, *late;
+	unsigned int late_drained = 0;
 	struct rsc_port_stats st;
 	unsigned int i;
 	bool named = false;
 
 	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
 	ok = rsc_client_register(r, "lcore-ok", NULL, NULL);
-	late = rsc_client_register(r, "lcore-asleep", NULL, NULL);
+	late = rsc_client_register(r, "lcore-asleep", drain_count,
+				   &late_drained);
 	rsc_client_use(ok, p1, 0, 0);
 	rsc_client_use(late, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
@@ -404,6 +406,13 @@ test_late_client(void)
 			  "the port was not reset under the late lcore");
 	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "counted once");
+	/* the late lcore still owes its drain before it may go on */
+	TEST_ASSERT(rsc_client_pending(late), "still pending for it");
+	TEST_ASSERT_EQUAL(late_drained, 0, "not drained yet");
+	TEST_ASSERT_SUCCESS(sync_all(&late, 1, 1000), "resumes once drained");
+	TEST_ASSERT_EQUAL(late_drained, 1, "drained once");
+	TEST_ASSERT_EQUAL(rsc_client_ops(late, 0)->state, RSC_PORT_FAILED,
+			  "and told the port failed");
 	rsc_free(r);
 	return TEST_SUCCESS;
 }
@@ -432,6 +441,43 @@ test_coalesce(void)
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for three requests");
 	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 2,
 			  "begin + done only");
+	rsc_free(r);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The end of one recovery and the start of the next, raised back to back:
+ * both are seen, in order (the next reset drains the client again).
+ */
+static int
+test_event_order(void)
+{
+	struct rsc *r = make(100, 2000);
+	unsigned int drained = 0;
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "first begin");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	rte_delay_ms(5); /* the acks are in: waiting for the outcome */
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(3), "done, then the second begin");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "first done");
+	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_BEGIN,
+			  "second begin, not coalesced away");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "second ack");
+	TEST_ASSERT_EQUAL(drained, 2, "drained for each reset");
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets, 2, "two resets");
+	TEST_ASSERT_EQUAL_U(st.resets_ok, 2, "both recovered");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 2, "generation");
 	rsc_free(r);
 	return TEST_SUCCESS;
 }
@@ -630,6 +676,7 @@ static struct unit_test_suite rsc_suite = {
 			     test_passive_restore_fails),
 		TEST_CASE_ST(case_setup, case_teardown, test_late_client),
 		TEST_CASE_ST(case_setup, case_teardown, test_coalesce),
+		TEST_CASE_ST(case_setup, case_teardown, test_event_order),
 		TEST_CASE_ST(case_setup, case_teardown, test_many_clients),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_port_closed_during_reset),

@@ -76,9 +76,7 @@ struct rsc_port {
 	uint16_t port_id;
 	bool managed;
 	bool proactive;              /* this reset's mode */
-	/* OR-ed by callbacks (relaxed: the eventfd orders), swapped out by
-	 * the control thread */
-	uint32_t events;
+	bool success_early;          /* RECOVERY_SUCCESS before the acks */
 	enum rsc_phase phase;
 	enum rsc_port_state state;
 	uint64_t begin_tsc;          /* reset began */
@@ -103,6 +101,7 @@ struct rsc_client_priv {
 	uint32_t want_round;         /* the round the next ack must carry */
 	bool acked;                  /* control: ack of want_round seen */
 	uint32_t busy_ports;         /* control: ports of it resetting */
+	bool owed;                   /* control: ended without its ack */
 	/* lcore only */
 	uint32_t acked_round;
 };
@@ -124,6 +123,7 @@ struct rsc {
 	bool stop;                   /* set by rsc_free */
 	pthread_mutex_t lock;        /* ports[] and clients[] vs control */
 	struct rte_ring *acks;       /* lcores -> control thread */
+	struct rte_ring *events;     /* callbacks -> control thread, in order */
 	struct rsc_client_priv *clients[RSC_MAX_CLIENTS];
 	struct rsc_port ports[RTE_MAX_ETHPORTS];
 	/* control thread only: notifications of the current step */
@@ -156,6 +156,7 @@ rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 	     void *ret_param)
 {
 	struct rsc_port *p = arg;
+	struct rsc *r = p->r;
 	uint32_t bit;
 
 	RTE_SET_USED(ret_param);
@@ -181,11 +182,16 @@ rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 		return 0;
 	}
 	/*
-	 * Release: pairs with the control thread's acquire exchange; the
-	 * eventfd write after it wakes that thread, which then sees the bit.
+	 * An ordered queue, not a bit mask: a RECOVERY_SUCCESS and the next
+	 * ERR_RECOVERING arriving close together must be seen in that order.
+	 * The enqueue (multi-producer: any thread may raise events) releases,
+	 * the control thread's dequeue acquires; the eventfd wakes it.
 	 */
-	__atomic_fetch_or(&p->events, bit, __ATOMIC_RELEASE);
-	rsc_wake(p->r);
+	if (rte_ring_mp_enqueue(r->events,
+				(void *)(((uintptr_t)port_id << 8) | bit)) != 0)
+		RSC_LOG(ERR, "port %u: event queue full, event %d lost",
+			port_id, type);
+	rsc_wake(r);
 	return 0;
 }
 
@@ -235,6 +241,7 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, bool proactive)
 	unsigned int i, j;
 
 	p->proactive = proactive;
+	p->success_early = false;
 	p->phase = RSC_PHASE_ACKS;
 	p->state = RSC_PORT_RESETTING;
 	p->begin_tsc = now;
@@ -260,6 +267,7 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, bool proactive)
 			/* a new round: the client's next ack must carry it */
 			c->want_round++;
 			c->acked = false;
+			c->owed = false; /* this round's ack settles it */
 			/*
 			 * Publish the round, then pending (release): the lcore
 			 * that sees pending (acquire) sees the round.
@@ -296,8 +304,15 @@ rsc_collect_acks(struct rsc *r)
 			if (idx >= RSC_MAX_CLIENTS)
 				continue;
 			c = r->clients[idx];
-			if (c != NULL && round == c->want_round)
-				c->acked = true;
+			if (c == NULL || round != c->want_round)
+				continue;
+			c->acked = true;
+			if (c->owed && c->busy_ports == 0) {
+				/* it drained at last: release it (see above) */
+				c->owed = false;
+				__atomic_store_n(&c->pub.pending, 0,
+						 __ATOMIC_RELEASE);
+			}
 		}
 	}
 }
@@ -410,8 +425,19 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 			c->pub.ops[j].state = st;
 			c->pub.ops[j].generation = p->generation;
 		}
-		if (uses && c->busy_ports > 0 && --c->busy_ports == 0)
-			__atomic_store_n(&c->pub.pending, 0, __ATOMIC_RELEASE);
+		if (!uses || c->busy_ports == 0 || --c->busy_ports != 0)
+			continue;
+		if (!c->acked) {
+			/*
+			 * A reset that ended without this client's ack (a
+			 * deadline, a removal): it still owes its drain, or
+			 * the mbufs it holds for the port would leak. Keep
+			 * pending until its ack (rsc_collect_acks).
+			 */
+			c->owed = true;
+			continue;
+		}
+		__atomic_store_n(&c->pub.pending, 0, __ATOMIC_RELEASE);
 	}
 	if (st == RSC_PORT_LIVE)
 		RSC_LOG(INFO, "port %u: reset done after %" PRIu64 " us (generation %" PRIu64 ")",
@@ -425,43 +451,52 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 		   RSC_EVENT_RESET_FAILED, NULL);
 }
 
-/* Advance port p's reset by one step. */
+/* One event of port p, in the order the PMD raised it. */
 static void
-rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
+rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
 {
-	uint32_t ev = __atomic_exchange_n(&p->events, 0, __ATOMIC_ACQUIRE);
-	int ret;
-
-	if (ev & RSC_EV_RMV) {
+	if (ev == RSC_EV_RMV) {
 		if (p->phase == RSC_PHASE_IDLE)
 			rsc_reset_begin(r, p, true);
 		rsc_reset_end(r, p, RSC_PORT_REMOVED);
 		return;
 	}
-	if (p->phase == RSC_PHASE_IDLE) {
-		if (p->state == RSC_PORT_REMOVED)
+	if (p->state == RSC_PORT_REMOVED)
+		return;
+	if (ev == RSC_EV_RESET || ev == RSC_EV_RECOVERING) {
+		if (p->phase == RSC_PHASE_IDLE) {
+			rsc_reset_begin(r, p, ev == RSC_EV_RECOVERING);
 			return;
-		if (ev & RSC_EV_RESET)
-			rsc_reset_begin(r, p, false);
-		else if (ev & RSC_EV_RECOVERING)
-			rsc_reset_begin(r, p, true);
-		else
-			return;
-		/* keep the outcome bits raised together with the start */
-		ev &= RSC_EV_SUCCESS | RSC_EV_FAILED;
-	} else if (ev & (RSC_EV_RESET | RSC_EV_RECOVERING)) {
+		}
 		/* a new error during the reset: it goes on, coalesced */
 		RSC_LOG(INFO, "port %u: new reset request coalesced",
 			p->port_id);
-		if (ev & RSC_EV_RESET)
+		if (ev == RSC_EV_RESET)
 			p->proactive = false;
+		/* a success seen so far was for the error before this one */
+		p->success_early = false;
+		return;
 	}
-	if (p->proactive && (ev & RSC_EV_FAILED)) {
+	if (!p->proactive || p->phase == RSC_PHASE_IDLE)
+		return; /* an outcome of no reset of ours */
+	if (ev == RSC_EV_FAILED) {
 		RSC_LOG(ERR, "port %u: the driver reports recovery failed",
 			p->port_id);
 		rsc_reset_end(r, p, RSC_PORT_FAILED);
-		return;
+	} else if (ev == RSC_EV_SUCCESS) {
+		if (p->phase == RSC_PHASE_RECOVERY)
+			rsc_reset_end(r, p, RSC_PORT_LIVE);
+		else
+			p->success_early = true; /* acks still missing */
 	}
+}
+
+/* Advance port p's reset as far as acks, calls and deadlines let it. */
+static void
+rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
+{
+	int ret;
+
 	switch (p->phase) {
 	case RSC_PHASE_ACKS:
 		if (!rsc_all_acked(r, p, now)) {
@@ -470,20 +505,15 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 					p->port_id);
 				rsc_reset_end(r, p, RSC_PORT_FAILED);
 			}
-			/* keep an early RECOVERY_SUCCESS for later */
-			if (ev & RSC_EV_SUCCESS)
-				__atomic_fetch_or(&p->events, RSC_EV_SUCCESS,
-						  __ATOMIC_RELAXED);
 			return;
 		}
-		p->phase = p->proactive ? RSC_PHASE_RECOVERY :
-					  RSC_PHASE_DEV_RESET;
-		if (p->proactive && (ev & RSC_EV_SUCCESS)) {
-			rsc_reset_end(r, p, RSC_PORT_LIVE);
+		if (p->proactive) {
+			p->phase = RSC_PHASE_RECOVERY;
+			if (p->success_early)
+				rsc_reset_end(r, p, RSC_PORT_LIVE);
 			return;
 		}
-		if (p->proactive)
-			return;
+		p->phase = RSC_PHASE_DEV_RESET;
 		/* fall through */
 	case RSC_PHASE_DEV_RESET:
 		/*
@@ -523,10 +553,6 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 		rsc_reset_end(r, p, RSC_PORT_LIVE);
 		return;
 	case RSC_PHASE_RECOVERY:
-		if (ev & RSC_EV_SUCCESS) {
-			rsc_reset_end(r, p, RSC_PORT_LIVE);
-			return;
-		}
 		if (now > p->end_deadline) {
 			RSC_LOG(ERR, "port %u: no RECOVERY_SUCCESS within %u ms",
 				p->port_id, r->conf.recovery_timeout_ms);
@@ -538,6 +564,26 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 	}
 failed:
 	rsc_reset_end(r, p, RSC_PORT_FAILED);
+}
+
+/* The events queued so far, in order, to their managed ports. */
+static void
+rsc_take_events(struct rsc *r)
+{
+	void *msg[32];
+	unsigned int n, i;
+
+	while ((n = rte_ring_sc_dequeue_burst(r->events, msg, RTE_DIM(msg),
+					      NULL)) > 0) {
+		for (i = 0; i < n; i++) {
+			uintptr_t v = (uintptr_t)msg[i];
+			uint16_t port_id = v >> 8;
+
+			if (port_id < RTE_MAX_ETHPORTS &&
+			    r->ports[port_id].managed)
+				rsc_port_event(r, &r->ports[port_id], v & 0xff);
+		}
+	}
 }
 
 static uint32_t
@@ -558,6 +604,7 @@ rsc_control_thread(void *arg)
 		}
 		now = rte_get_timer_cycles();
 		rsc_collect_acks(r);
+		rsc_take_events(r);
 		for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
 			struct rsc_port *p = &r->ports[i];
 
@@ -616,6 +663,11 @@ rsc_create(const struct rsc_conf *conf)
 				  RING_F_SC_DEQ);
 	if (r->acks == NULL)
 		goto error;
+	snprintf(name, sizeof(name), "rsce_%p", (void *)r);
+	/* events from any thread, one consumer */
+	r->events = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (r->events == NULL)
+		goto error;
 	/* thread names hold 15 characters */
 	snprintf(name, sizeof(name), "rsc-%.11s", r->name);
 	ret = rte_ctrl_thread_create(&r->thread, name, NULL,
@@ -627,6 +679,7 @@ rsc_create(const struct rsc_conf *conf)
 	}
 	return r;
 error:
+	rte_ring_free(r->events);
 	rte_ring_free(r->acks);
 	if (r->efd >= 0)
 		close(r->efd);
@@ -672,6 +725,7 @@ rsc_free(struct rsc *r)
 	}
 	for (i = 0; i < RSC_MAX_CLIENTS; i++)
 		rte_free(r->clients[i]);
+	rte_ring_free(r->events);
 	rte_ring_free(r->acks);
 	close(r->efd);
 	pthread_mutex_destroy(&r->lock);
@@ -699,7 +753,7 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	p->conf = *conf;
 	p->state = RSC_PORT_LIVE;
 	p->phase = RSC_PHASE_IDLE;
-	p->events = 0;
+	p->success_early = false;
 	memset(&p->stats, 0, sizeof(p->stats));
 	for (i = 0; i < RTE_DIM(rsc_events); i++) {
 		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],
