@@ -26,6 +26,18 @@ emu_sleep_ms(uint32_t ms)
 		;
 }
 
+/* An injected command failure (or timeout) for op, if one is due. */
+static int
+emu_cmd_fault(struct emu_dev *dev, uint32_t op)
+{
+	if (dev->cmd_count == 0 || !(dev->cmd_mask & op))
+		return 0;
+	dev->cmd_count--;
+	if (dev->cmd_delay_ms != 0)
+		emu_sleep_ms(dev->cmd_delay_ms);
+	return -dev->cmd_err;
+}
+
 /*
  * Gate of every command but the destroys; dev->lock held. A catastrophic
  * error fails it with -EIO; an injected command fault with its errno,
@@ -39,13 +51,7 @@ emu_cmd_check(struct emu_ctx *ctx, uint32_t op)
 	if (__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED) ||
 	    ctx->hw.generation != dev->generation)
 		return -EIO;
-	if (dev->cmd_count != 0 && (dev->cmd_mask & op)) {
-		dev->cmd_count--;
-		if (dev->cmd_delay_ms != 0)
-			emu_sleep_ms(dev->cmd_delay_ms);
-		return -dev->cmd_err;
-	}
-	return 0;
+	return emu_cmd_fault(dev, op);
 }
 
 /*
@@ -96,13 +102,7 @@ emu_open_check(struct emu_dev *dev)
 		EMU_LOG(NOTICE, "%s: back, generation %u", dev->name,
 			dev->generation);
 	}
-	if (dev->cmd_count != 0 && (dev->cmd_mask & MLX4R_EMU_OP_OPEN)) {
-		dev->cmd_count--;
-		if (dev->cmd_delay_ms != 0)
-			emu_sleep_ms(dev->cmd_delay_ms);
-		return -dev->cmd_err;
-	}
-	return 0;
+	return emu_cmd_fault(dev, MLX4R_EMU_OP_OPEN);
 }
 
 int
