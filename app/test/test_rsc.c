@@ -44,6 +44,59 @@ static unsigned int nb_events;
 static uint64_t stats_in_cb;
 static struct rsc *cur_r; /* the instance of the running case */
 
+/*
+ * A gate in the notify callback: the first notification of gate_event
+ * holds the library's control thread there (at most 2 s) until the case
+ * opens the gate, so that a case can queue acks and events while the
+ * control thread is known to be stopped. The case and the control thread
+ * hand over through gate_entered / gate_open (release / acquire).
+ */
+static int gate_event = -1;
+static unsigned int gate_entered, gate_open;
+
+static void
+gate_arm(enum rsc_event ev)
+{
+	__atomic_store_n(&gate_entered, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&gate_open, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&gate_event, (int)ev, __ATOMIC_RELEASE);
+}
+
+/* Wait (at most 2 s) until the control thread is held at the gate. */
+static int
+gate_wait_entered(void)
+{
+	uint64_t end = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+
+	while (__atomic_load_n(&gate_entered, __ATOMIC_ACQUIRE) == 0) {
+		if (rte_get_timer_cycles() > end)
+			return -1;
+		rte_delay_us_sleep(100);
+	}
+	return 0;
+}
+
+static void
+gate_release(void)
+{
+	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+}
+
+static void
+gate_pass(enum rsc_event ev)
+{
+	uint64_t end;
+
+	if (__atomic_load_n(&gate_event, __ATOMIC_ACQUIRE) != (int)ev)
+		return;
+	__atomic_store_n(&gate_event, -1, __ATOMIC_RELAXED); /* once */
+	__atomic_store_n(&gate_entered, 1, __ATOMIC_RELEASE);
+	end = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+	while (__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE) == 0 &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_us_sleep(100);
+}
+
 static void
 record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 {
@@ -62,6 +115,7 @@ record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 		/* pairs with the acquire load in wait_events() */
 		__atomic_store_n(&nb_events, n + 1, __ATOMIC_RELEASE);
 	}
+	gate_pass(ev);
 }
 
 /* Wait (at most 2 s) until @p n events were notified. */
@@ -144,9 +198,20 @@ case_setup(void)
 	return TEST_SUCCESS;
 }
 
+/* The instance of the running case: freed here even when the case failed. */
+static void
+free_instance(void)
+{
+	rsc_free(cur_r);
+	cur_r = NULL;
+}
+
 static void
 case_teardown(void)
 {
+	gate_event = -1;
+	gate_release(); /* a failed case may have left the gate shut */
+	free_instance();
 	rte_vdev_uninit("net_mlx4r_rsc");
 }
 
@@ -194,7 +259,7 @@ test_api_errors(void)
 	TEST_ASSERT_EQUAL(st.state, RSC_PORT_LIVE, "live");
 	TEST_ASSERT_EQUAL(rsc_client_pending(c), false, "nothing pending");
 	TEST_ASSERT_SUCCESS(rsc_client_sync(c), "sync without reset");
-	rsc_free(r);
+	free_instance();
 	rsc_free(NULL);
 	return TEST_SUCCESS;
 }
@@ -258,7 +323,6 @@ test_proactive(void)
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
 	TEST_ASSERT(__atomic_load_n(&stats_in_cb, __ATOMIC_RELAXED) >= 2,
 		    "the notify callback could read the stats");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -287,7 +351,6 @@ test_proactive_failed_then_removed(void)
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
 	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
 			  "told the port is gone");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -340,7 +403,6 @@ test_passive(void)
 		TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE,
 				  "state");
 	}
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -372,7 +434,6 @@ test_passive_restore_fails(void)
 		    restore_calls);
 	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets_failed, 1, "counted");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -413,7 +474,6 @@ test_late_client(void)
 	TEST_ASSERT_EQUAL(late_drained, 1, "drained once");
 	TEST_ASSERT_EQUAL(rsc_client_ops(late, 0)->state, RSC_PORT_FAILED,
 			  "and told the port failed");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -441,13 +501,13 @@ test_coalesce(void)
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for three requests");
 	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 2,
 			  "begin + done only");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
 /*
- * The end of one recovery and the start of the next, raised back to back:
- * both are seen, in order (the next reset drains the client again).
+ * The end of one recovery and the start of the next, raised back to back
+ * after the client acknowledged: both are seen, in order (the next reset
+ * drains the client again), however late the control thread looks.
  */
 static int
 test_event_order(void)
@@ -460,12 +520,20 @@ test_event_order(void)
 	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
 	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
 	rsc_client_use(c, p1, 0, 0);
+	/*
+	 * The control thread is held in the notify callback of the first
+	 * RESET_BEGIN while the client acknowledges and the outcome and the
+	 * next error are raised: it finds the ack and both events queued
+	 * together. The ack came first, so the first reset ends with the
+	 * RECOVERY_SUCCESS and the ERR_RECOVERING begins a second one.
+	 */
+	gate_arm(RSC_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
-	TEST_ASSERT_SUCCESS(wait_events(1), "first begin");
+	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread at the gate");
 	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
-	rte_delay_ms(5); /* the acks are in: waiting for the outcome */
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	gate_release();
 	TEST_ASSERT_SUCCESS(wait_events(3), "done, then the second begin");
 	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "first done");
 	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_BEGIN,
@@ -478,7 +546,6 @@ test_event_order(void)
 	TEST_ASSERT_EQUAL_U(st.resets, 2, "two resets");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 2, "both recovered");
 	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 2, "generation");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -527,7 +594,6 @@ test_many_clients(void)
 	TEST_ASSERT_EQUAL_U(s2.resets_ok, 1, "port 2 back");
 	for (i = 0; i < 8; i++)
 		TEST_ASSERT_EQUAL(drained[i], 1, "client %d drained once", i);
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -550,7 +616,6 @@ test_port_closed_during_reset(void)
 	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
 	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
 			  "told");
-	rsc_free(r);
 	return TEST_SUCCESS;
 }
 
@@ -650,7 +715,7 @@ test_worker_lcore(void)
 	TEST_ASSERT(w.loops_after_reset > 0, "the lcore resumed after resets");
 	TEST_ASSERT_EQUAL(rsc_client_ops(w.c, 0)->generation, 5,
 			  "five generations");
-	rsc_free(r);
+	free_instance();
 	/*
 	 * Every mbuf the worker held went back through its drain, and a
 	 * stopped port holds none: the pool is full again.

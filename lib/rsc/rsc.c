@@ -451,6 +451,19 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 		   RSC_EVENT_RESET_FAILED, NULL);
 }
 
+/* ACKS phase, every ack in: go on with the reset. */
+static void
+rsc_acks_done(struct rsc *r, struct rsc_port *p)
+{
+	if (p->proactive) {
+		p->phase = RSC_PHASE_RECOVERY;
+		if (p->success_early)
+			rsc_reset_end(r, p, RSC_PORT_LIVE);
+		return;
+	}
+	p->phase = RSC_PHASE_DEV_RESET; /* rsc_port_step() calls it */
+}
+
 /* One event of port p, in the order the PMD raised it. */
 static void
 rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
@@ -507,13 +520,9 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 			}
 			return;
 		}
-		if (p->proactive) {
-			p->phase = RSC_PHASE_RECOVERY;
-			if (p->success_early)
-				rsc_reset_end(r, p, RSC_PORT_LIVE);
+		rsc_acks_done(r, p);
+		if (p->phase != RSC_PHASE_DEV_RESET)
 			return;
-		}
-		p->phase = RSC_PHASE_DEV_RESET;
 		/* fall through */
 	case RSC_PHASE_DEV_RESET:
 		/*
@@ -568,20 +577,37 @@ failed:
 
 /* The events queued so far, in order, to their managed ports. */
 static void
-rsc_take_events(struct rsc *r)
+rsc_take_events(struct rsc *r, uint64_t now)
 {
 	void *msg[32];
 	unsigned int n, i;
 
 	while ((n = rte_ring_sc_dequeue_burst(r->events, msg, RTE_DIM(msg),
 					      NULL)) > 0) {
+		/*
+		 * Acks enqueued before these events (a client that acked,
+		 * then the driver that raised the outcome) are visible now:
+		 * the event ring's dequeue acquired what its enqueue
+		 * released. Take them first, so that an event is never
+		 * judged against a port still waiting for an ack that came
+		 * before it: a RECOVERY_SUCCESS after the last ack ends the
+		 * reset, and an ERR_RECOVERING right behind it begins the
+		 * next one instead of being merged into the first.
+		 */
+		rsc_collect_acks(r);
 		for (i = 0; i < n; i++) {
 			uintptr_t v = (uintptr_t)msg[i];
 			uint16_t port_id = v >> 8;
+			struct rsc_port *p;
 
-			if (port_id < RTE_MAX_ETHPORTS &&
-			    r->ports[port_id].managed)
-				rsc_port_event(r, &r->ports[port_id], v & 0xff);
+			if (port_id >= RTE_MAX_ETHPORTS ||
+			    !r->ports[port_id].managed)
+				continue;
+			p = &r->ports[port_id];
+			if (p->phase == RSC_PHASE_ACKS &&
+			    rsc_all_acked(r, p, now))
+				rsc_acks_done(r, p);
+			rsc_port_event(r, p, v & 0xff);
 		}
 	}
 }
@@ -604,7 +630,7 @@ rsc_control_thread(void *arg)
 		}
 		now = rte_get_timer_cycles();
 		rsc_collect_acks(r);
-		rsc_take_events(r);
+		rsc_take_events(r, now);
 		for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
 			struct rsc_port *p = &r->ports[i];
 
