@@ -12,6 +12,8 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include <ethdev_driver.h>
@@ -619,6 +622,133 @@ test_port_closed_during_reset(void)
 	return TEST_SUCCESS;
 }
 
+/* Two instances never manage one port: the second is refused. */
+static int
+test_one_owner_per_port(void)
+{
+	struct rsc_conf conf = { .name = "second" };
+	struct rsc *r = make(100, 2000), *r2;
+	unsigned int drained = 0;
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "first instance");
+	r2 = rsc_create(&conf);
+	TEST_ASSERT_NOT_NULL(r2, "second instance");
+	TEST_ASSERT_EQUAL(rsc_port_add(r2, p1, &pc1), -1, "same port");
+	TEST_ASSERT_EQUAL(rte_errno, EBUSY, "EBUSY");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r2, p2, &pc2), "another port");
+	/* the refused instance left nothing behind: one reset, one begin */
+	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
+	TEST_ASSERT_EQUAL(drained, 1, "drained once");
+	rsc_free(r2);
+	/* once the owner is gone, the port may be managed again */
+	free_instance();
+	r = make(100, 2000);
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "after the free");
+	return TEST_SUCCESS;
+}
+
+/*
+ * rsc_free() while the library's ethdev callback runs on another thread
+ * for a port other than the last port id (the interleaving of ethdev's
+ * RTE_ETH_ALL unregister, which reports -EAGAIN for the last port id
+ * only): the free must wait for the callback, not free the instance under
+ * it (and leave its entry registered).
+ *
+ * To hold the callback, the test stops the control thread in the notify
+ * callback, fills the event queue from a raiser thread, and catches the
+ * library's "event queue full" log line (which the callback writes) in a
+ * log stream that holds that thread for 200 ms. Meanwhile the case calls
+ * rsc_free(): it must return after the held callback went on.
+ */
+static unsigned int hold_entered, hold_seq, held_done_seq;
+static unsigned int free_done_seq;
+
+static ssize_t
+hold_write(void *cookie, const char *buf, size_t size)
+{
+	RTE_SET_USED(cookie);
+	if (memmem(buf, size, "event queue full", 16) != NULL &&
+	    __atomic_exchange_n(&hold_entered, 1, __ATOMIC_ACQ_REL) == 0) {
+		rte_delay_us_sleep(200 * 1000);
+		/* the callback goes on after this write returns */
+		__atomic_store_n(&held_done_seq,
+				 __atomic_add_fetch(&hold_seq, 1,
+						    __ATOMIC_SEQ_CST),
+				 __ATOMIC_RELEASE);
+	}
+	return fwrite(buf, 1, size, stderr);
+}
+
+static void *
+raiser_main(void *arg)
+{
+	unsigned int i;
+
+	RTE_SET_USED(arg);
+	/* more than the event queue holds (4096); stop once held */
+	for (i = 0; i < 8192; i++) {
+		raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+		if (__atomic_load_n(&hold_entered, __ATOMIC_ACQUIRE) != 0)
+			break;
+	}
+	return NULL;
+}
+
+static int
+test_free_waits_for_callback(void)
+{
+	cookie_io_functions_t io = { .write = hold_write };
+	struct rsc *r = make(100, 2000);
+	uint64_t end;
+	pthread_t th;
+	FILE *f;
+	int ret;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	TEST_ASSERT(p1 != RTE_MAX_ETHPORTS - 1, "p1 is not the last port id");
+	hold_entered = 0;
+	hold_seq = 0;
+	held_done_seq = 0;
+	free_done_seq = 0;
+	f = fopencookie(NULL, "w", io);
+	TEST_ASSERT_NOT_NULL(f, "log stream");
+	setvbuf(f, NULL, _IONBF, 0);
+	gate_arm(RSC_EVENT_RESET_BEGIN);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
+	rte_openlog_stream(f);
+	ret = pthread_create(&th, NULL, raiser_main, NULL);
+	if (ret != 0) {
+		rte_openlog_stream(NULL);
+		fclose(f);
+		TEST_FAIL("pthread_create: %d", ret);
+	}
+	end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	while (__atomic_load_n(&hold_entered, __ATOMIC_ACQUIRE) == 0 &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_us_sleep(100);
+	gate_release();
+	ret = __atomic_load_n(&hold_entered, __ATOMIC_ACQUIRE);
+	free_instance();
+	free_done_seq = __atomic_add_fetch(&hold_seq, 1, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	rte_openlog_stream(NULL);
+	fclose(f);
+	TEST_ASSERT_EQUAL(ret, 1, "a callback was held in the event queue");
+	TEST_ASSERT(free_done_seq >
+		    __atomic_load_n(&held_done_seq, __ATOMIC_ACQUIRE),
+		    "rsc_free() returned before the callback (free %u, callback %u)",
+		    free_done_seq, held_done_seq);
+	return TEST_SUCCESS;
+}
+
 /* A worker lcore really forwarding on p1 while resets come and go. */
 struct worker {
 	struct rsc_client *c;
@@ -745,6 +875,9 @@ static struct unit_test_suite rsc_suite = {
 		TEST_CASE_ST(case_setup, case_teardown, test_many_clients),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_port_closed_during_reset),
+		TEST_CASE_ST(case_setup, case_teardown, test_one_owner_per_port),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_free_waits_for_callback),
 		TEST_CASE_ST(case_setup, case_teardown, test_worker_lcore),
 		TEST_CASES_END()
 	}

@@ -9,7 +9,9 @@
  * Threads and what they share:
  *  - ethdev callbacks run on whatever thread raised the event (the EAL
  *    interrupt thread, a PMD's control thread, an application thread).
- *    They only OR a bit into port->events and write the eventfd.
+ *    They find their instance in the process-wide owner table (under
+ *    rsc_owners_lock, see there), queue the event on its ring and write
+ *    its eventfd; they never block on anything else.
  *  - the control thread (one per instance) owns every port's state
  *    machine and every client's round, ops and ack bookkeeping.
  *  - each client's lcore owns its acked_round and reads its ops only
@@ -23,6 +25,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +75,6 @@ static const enum rte_eth_event_type rsc_events[] = {
 };
 
 struct rsc_port {
-	struct rsc *r;               /* owner, for the callbacks */
 	uint16_t port_id;
 	bool managed;
 	bool proactive;              /* this reset's mode */
@@ -117,6 +119,7 @@ struct rsc_note {
 
 struct rsc {
 	char name[32];
+	uint64_t token;              /* cb_arg of its ethdev callbacks */
 	struct rsc_conf conf;
 	pthread_t thread;
 	int efd;                     /* wakes the control thread */
@@ -130,6 +133,34 @@ struct rsc {
 	struct rsc_note notes[RSC_MAX_NOTES];
 	unsigned int nb_notes;
 };
+
+/*
+ * Which instance manages each port id, for the whole process.
+ *
+ * The ethdev callbacks are registered per port with the instance's token
+ * (a number never reused) as their argument, not a pointer into the
+ * instance: a callback looks its instance up here and uses it only while
+ * it holds rsc_owners_lock. rsc_free() takes its ports out of the table
+ * under the same lock, so once it has held the lock no callback still
+ * uses the instance and none will start to: that is the handshake with
+ * callbacks in flight on other threads, and why the instance may be freed
+ * right after. ethdev's own signal is not enough for it:
+ * rte_eth_dev_callback_unregister() reports -EAGAIN (callback running)
+ * per port id only, and with RTE_ETH_ALL only for the last port id
+ * (lib/ethdev/rte_ethdev.c, rte_eth_dev_callback_unregister(): ret is
+ * reset for each port of the loop); and it cannot unregister at all from
+ * a port id that was released (-EINVAL), whose callback list ethdev
+ * keeps. An entry left behind is harmless: its token names no instance.
+ *
+ * A port id has at most one owner: a second instance is refused (EBUSY)
+ * instead of both driving the same reset.
+ *
+ * The lock is held for a table lookup and a ring enqueue, never across a
+ * call into ethdev or the application.
+ */
+static pthread_mutex_t rsc_owners_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rsc *rsc_owners[RTE_MAX_ETHPORTS];
+static uint64_t rsc_last_token; /* under rsc_owners_lock */
 
 static inline struct rsc_client_priv *
 rsc_priv(struct rsc_client *c)
@@ -147,6 +178,23 @@ rsc_wake(struct rsc *r)
 		return;
 }
 
+/* Queue an event of port_id for r's control thread; rsc_owners_lock held. */
+static void
+rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
+{
+	/*
+	 * An ordered queue, not a bit mask: a RECOVERY_SUCCESS and the next
+	 * ERR_RECOVERING arriving close together must be seen in that order.
+	 * The enqueue (multi-producer: any thread may raise events) releases,
+	 * the control thread's dequeue acquires; the eventfd wakes it.
+	 */
+	if (rte_ring_mp_enqueue(r->events,
+				(void *)(((uintptr_t)port_id << 8) | bit)) != 0)
+		RSC_LOG(ERR, "port %u: event queue full, event 0x%x lost",
+			port_id, bit);
+	rsc_wake(r);
+}
+
 /*
  * ethdev callback. Runs on the thread that raised the event: it must not
  * block, so it only records the event and wakes the control thread.
@@ -155,12 +203,12 @@ static int
 rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 	     void *ret_param)
 {
-	struct rsc_port *p = arg;
-	struct rsc *r = p->r;
+	uint64_t token = (uintptr_t)arg;
+	struct rsc *r;
 	uint32_t bit;
 
 	RTE_SET_USED(ret_param);
-	if (p->port_id != port_id)
+	if (port_id >= RTE_MAX_ETHPORTS)
 		return 0;
 	switch (type) {
 	case RTE_ETH_EVENT_INTR_RESET:
@@ -181,17 +229,12 @@ rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 	default:
 		return 0;
 	}
-	/*
-	 * An ordered queue, not a bit mask: a RECOVERY_SUCCESS and the next
-	 * ERR_RECOVERING arriving close together must be seen in that order.
-	 * The enqueue (multi-producer: any thread may raise events) releases,
-	 * the control thread's dequeue acquires; the eventfd wakes it.
-	 */
-	if (rte_ring_mp_enqueue(r->events,
-				(void *)(((uintptr_t)port_id << 8) | bit)) != 0)
-		RSC_LOG(ERR, "port %u: event queue full, event %d lost",
-			port_id, type);
-	rsc_wake(r);
+	/* the instance is used only under the lock: see rsc_owners_lock */
+	pthread_mutex_lock(&rsc_owners_lock);
+	r = rsc_owners[port_id];
+	if (r != NULL && r->token == token)
+		rsc_post(r, port_id, bit);
+	pthread_mutex_unlock(&rsc_owners_lock);
 	return 0;
 }
 
@@ -673,10 +716,11 @@ rsc_create(const struct rsc_conf *conf)
 		r->conf.ack_timeout_ms = 100;
 	if (r->conf.recovery_timeout_ms == 0)
 		r->conf.recovery_timeout_ms = 5000;
-	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
-		r->ports[i].r = r;
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		r->ports[i].port_id = i;
-	}
+	pthread_mutex_lock(&rsc_owners_lock);
+	r->token = ++rsc_last_token;
+	pthread_mutex_unlock(&rsc_owners_lock);
 	pthread_mutex_init(&r->lock, NULL);
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0) {
@@ -714,41 +758,71 @@ error:
 	return NULL;
 }
 
+/*
+ * Take r's callbacks of port_id off ethdev's lists (the first nb_events of
+ * rsc_events[]). The port must no longer be r's in rsc_owners[], so that
+ * a callback still running finds nothing to do and returns at once.
+ */
 static void
-rsc_port_unregister(struct rsc_port *p, unsigned int nb_events)
+rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
 {
+	void *arg = (void *)(uintptr_t)token;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < nb_events; i++) {
 		/*
-		 * RTE_ETH_ALL: ethdev keeps a closed port's callback list
-		 * (and would hand it to the next device on that port id),
-		 * but refuses to unregister from an invalid port id; with
-		 * RTE_ETH_ALL it walks every list. -EAGAIN while the
-		 * callback runs on another thread.
+		 * Per port: -EAGAIN means the callback runs on another thread
+		 * right now (ethdev keeps the entry then); it returns without
+		 * blocking, so wait for it and remove the entry.
 		 */
-		while (rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-				rsc_events[i], rsc_event_cb, p) == -EAGAIN)
-			rte_pause();
+		while ((ret = rte_eth_dev_callback_unregister(port_id,
+				rsc_events[i], rsc_event_cb, arg)) == -EAGAIN)
+			sched_yield();
+		/*
+		 * -EINVAL: the port was released; ethdev keeps its list (the
+		 * next device on that port id inherits it) but refuses its id.
+		 * RTE_ETH_ALL walks every list and removes the entries that do
+		 * not run; its -EAGAIN would only be about the last port id,
+		 * so it is no proof: an entry it leaves is inert (its token
+		 * names no instance).
+		 */
+		if (ret == -EINVAL)
+			(void)rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+				rsc_events[i], rsc_event_cb, arg);
 	}
 }
 
 void
 rsc_free(struct rsc *r)
 {
+	bool owned[RTE_MAX_ETHPORTS];
 	unsigned int i;
 
 	if (r == NULL)
 		return;
+	/*
+	 * Detach from the ports first: a callback running on another thread
+	 * holds rsc_owners_lock while it uses r, so once this section has
+	 * had the lock no callback uses r, and those that come later find
+	 * no owner (see rsc_owners_lock).
+	 */
+	pthread_mutex_lock(&rsc_owners_lock);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		owned[i] = rsc_owners[i] == r;
+		if (owned[i])
+			rsc_owners[i] = NULL;
+	}
+	pthread_mutex_unlock(&rsc_owners_lock);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		if (owned[i])
+			rsc_port_unregister(i, r->token, RTE_DIM(rsc_events));
+	}
 	pthread_mutex_lock(&r->lock);
 	r->stop = true;
 	pthread_mutex_unlock(&r->lock);
 	rsc_wake(r);
 	pthread_join(r->thread, NULL);
-	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
-		if (r->ports[i].managed)
-			rsc_port_unregister(&r->ports[i], RTE_DIM(rsc_events));
-	}
 	for (i = 0; i < RSC_MAX_CLIENTS; i++)
 		rte_free(r->clients[i]);
 	rte_ring_free(r->events);
@@ -770,12 +844,28 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 		return -1;
 	}
 	p = &r->ports[port_id];
+	/*
+	 * r->lock for the whole call: the control thread sees the port
+	 * managed only once its callbacks are in place.
+	 */
 	pthread_mutex_lock(&r->lock);
 	if (p->managed) {
 		pthread_mutex_unlock(&r->lock);
 		rte_errno = EEXIST;
 		return -1;
 	}
+	pthread_mutex_lock(&rsc_owners_lock);
+	if (rsc_owners[port_id] != NULL) {
+		/* the other instance's name is safe to read under the lock */
+		RSC_LOG(ERR, "port %u: already managed by instance %s",
+			port_id, rsc_owners[port_id]->name);
+		pthread_mutex_unlock(&rsc_owners_lock);
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = EBUSY;
+		return -1;
+	}
+	rsc_owners[port_id] = r;
+	pthread_mutex_unlock(&rsc_owners_lock);
 	p->conf = *conf;
 	p->state = RSC_PORT_LIVE;
 	p->phase = RSC_PHASE_IDLE;
@@ -783,9 +873,12 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	memset(&p->stats, 0, sizeof(p->stats));
 	for (i = 0; i < RTE_DIM(rsc_events); i++) {
 		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],
-						    rsc_event_cb, p);
+				rsc_event_cb, (void *)(uintptr_t)r->token);
 		if (ret != 0) {
-			rsc_port_unregister(p, i);
+			pthread_mutex_lock(&rsc_owners_lock);
+			rsc_owners[port_id] = NULL;
+			pthread_mutex_unlock(&rsc_owners_lock);
+			rsc_port_unregister(port_id, r->token, i);
 			pthread_mutex_unlock(&r->lock);
 			rte_errno = -ret;
 			return -1;

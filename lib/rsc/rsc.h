@@ -178,8 +178,10 @@ struct rsc *rsc_create(const struct rsc_conf *conf);
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
- * Stop the control thread, unregister the ethdev callbacks, free the
- * instance. Clients must not use it afterwards. NULL is a no-op.
+ * Unregister the ethdev callbacks, stop the control thread, free the
+ * instance. An ethdev callback of the instance running on another thread
+ * at the time is waited for; one raised later finds no instance. Clients
+ * must not use it afterwards. NULL is a no-op.
  */
 __rte_experimental
 void rsc_free(struct rsc *r);
@@ -188,11 +190,13 @@ void rsc_free(struct rsc *r);
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
- * Manage a port: register the ethdev event callbacks and save the
- * configuration to replay after a passive reset (copied).
+ * Manage a port: register the ethdev event callbacks of this port and
+ * save the configuration to replay after a passive reset (copied). A port
+ * is managed by one instance at most in a process.
  * @return
  *   0; -1 with rte_errno: EINVAL (bad argument or port), EEXIST (already
- *   managed), or the errno of rte_eth_dev_callback_register().
+ *   managed by this instance), EBUSY (managed by another instance), or
+ *   the errno of rte_eth_dev_callback_register().
  */
 __rte_experimental
 int rsc_port_add(struct rsc *r, uint16_t port_id,
