@@ -600,7 +600,10 @@ test_many_clients(void)
 	return TEST_SUCCESS;
 }
 
-/* The port is closed while its reset waits: the reset fails, no crash. */
+/*
+ * The port is closed while its reset waits: ethdev released it, so the
+ * reset ends with the port REMOVED (not reset, no crash).
+ */
 static int
 test_port_closed_during_reset(void)
 {
@@ -616,9 +619,67 @@ test_port_closed_during_reset(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_REMOVED, "removed");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
 			  "told");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The port is closed while no reset runs: its clients are told it is
+ * gone, and the instance lets the port id go, so that the next device on
+ * that port id is not taken for the old one (ethdev keeps a released
+ * port id's callback list for the next device).
+ */
+static int
+test_port_closed_while_idle(void)
+{
+	struct rsc_conf conf = { .name = "next", .notify = record };
+	struct rsc *r = make(100, 2000), *r2;
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+	uint16_t old = p1;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
+	TEST_ASSERT_SUCCESS(wait_events(2), "the close is notified");
+	TEST_ASSERT_EQUAL(events[0].ev, RSC_EVENT_RESET_BEGIN, "begin");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_REMOVED, "removed");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client leaves the port");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+			  "told");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, old, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RSC_PORT_REMOVED, "state");
+	/* a new device on the same port id */
+	rte_vdev_uninit("net_mlx4r_rsc");
+	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc", &p1) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc_port2", &p2) != 0)
+		TEST_FAIL("new device");
+	TEST_ASSERT_EQUAL(p1, old, "same port id");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port up");
+	/* the old instance keeps its slot: a new instance takes the port */
+	TEST_ASSERT_EQUAL(rsc_port_add(r, p1, &pc1), -1, "slot taken");
+	TEST_ASSERT_EQUAL(rte_errno, EEXIST, "EEXIST");
+	r2 = rsc_create(&conf);
+	TEST_ASSERT_NOT_NULL(r2, "second instance");
+	if (rsc_port_add(r2, p1, &pc1) != 0) {
+		rsc_free(r2);
+		TEST_FAIL("the old instance still holds the port id: %s",
+			  rte_strerror(rte_errno));
+	}
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	if (wait_events(3) != 0) {
+		rsc_free(r2);
+		TEST_FAIL("the new instance saw no reset");
+	}
+	rsc_free(r2);
+	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_BEGIN, "begin");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, old, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets, 1, "the old instance left it alone");
 	return TEST_SUCCESS;
 }
 
@@ -875,6 +936,8 @@ static struct unit_test_suite rsc_suite = {
 		TEST_CASE_ST(case_setup, case_teardown, test_many_clients),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_port_closed_during_reset),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_port_closed_while_idle),
 		TEST_CASE_ST(case_setup, case_teardown, test_one_owner_per_port),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_free_waits_for_callback),

@@ -56,6 +56,7 @@ RTE_LOG_REGISTER_DEFAULT(rsc_logtype, INFO);
 #define RSC_EV_SUCCESS (1u << 2)     /* RECOVERY_SUCCESS */
 #define RSC_EV_FAILED (1u << 3)      /* RECOVERY_FAILED */
 #define RSC_EV_RMV (1u << 4)         /* INTR_RMV */
+#define RSC_EV_GONE (1u << 5)        /* DESTROY: ethdev released the port */
 
 /* Where a port's reset stands (control thread only). */
 enum rsc_phase {
@@ -77,6 +78,12 @@ static const enum rte_eth_event_type rsc_events[] = {
 struct rsc_port {
 	uint16_t port_id;
 	bool managed;
+	/*
+	 * Set (release) by the DESTROY callback under rsc_owners_lock when
+	 * ethdev releases the port; read (acquire) by the control thread
+	 * before it calls ethdev on the port.
+	 */
+	bool released;
 	bool proactive;              /* this reset's mode */
 	bool success_early;          /* RECOVERY_SUCCESS before the acks */
 	enum rsc_phase phase;
@@ -161,6 +168,7 @@ struct rsc {
 static pthread_mutex_t rsc_owners_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rsc *rsc_owners[RTE_MAX_ETHPORTS];
 static uint64_t rsc_last_token; /* under rsc_owners_lock */
+static bool rsc_destroy_hooked; /* under rsc_owners_lock */
 
 static inline struct rsc_client_priv *
 rsc_priv(struct rsc_client *c)
@@ -511,7 +519,12 @@ rsc_acks_done(struct rsc *r, struct rsc_port *p)
 static void
 rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
 {
-	if (ev == RSC_EV_RMV) {
+	if (ev == RSC_EV_RMV || ev == RSC_EV_GONE) {
+		if (p->state == RSC_PORT_REMOVED && p->phase == RSC_PHASE_IDLE)
+			return; /* the lcores left it already */
+		if (ev == RSC_EV_GONE)
+			RSC_LOG(ERR, "port %u: released by ethdev (closed) while managed",
+				p->port_id);
 		if (p->phase == RSC_PHASE_IDLE)
 			rsc_reset_begin(r, p, true);
 		rsc_reset_end(r, p, RSC_PORT_REMOVED);
@@ -568,6 +581,10 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 			return;
 		/* fall through */
 	case RSC_PHASE_DEV_RESET:
+		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
+			rsc_reset_end(r, p, RSC_PORT_REMOVED);
+			return;
+		}
 		/*
 		 * ethdev calls may block (a PMD's dev_reset can wait for its
 		 * device): not under r->lock, which the application's calls
@@ -589,6 +606,10 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 		p->phase = RSC_PHASE_RESTORE;
 		/* fall through */
 	case RSC_PHASE_RESTORE:
+		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
+			rsc_reset_end(r, p, RSC_PORT_REMOVED);
+			return;
+		}
 		pthread_mutex_unlock(&r->lock);
 		ret = rsc_restore(p);
 		pthread_mutex_lock(&r->lock);
@@ -692,6 +713,79 @@ rsc_control_thread(void *arg)
 	return 0;
 }
 
+/*
+ * Take r's callbacks of port_id off ethdev's lists (the first nb_events of
+ * rsc_events[]). The port must no longer be r's in rsc_owners[], so that
+ * a callback still running finds nothing to do and returns at once.
+ */
+static void
+rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
+{
+	void *arg = (void *)(uintptr_t)token;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nb_events; i++) {
+		/*
+		 * Per port: -EAGAIN means the callback runs on another thread
+		 * right now (ethdev keeps the entry then); it returns without
+		 * blocking, so wait for it and remove the entry.
+		 */
+		while ((ret = rte_eth_dev_callback_unregister(port_id,
+				rsc_events[i], rsc_event_cb, arg)) == -EAGAIN)
+			sched_yield();
+		/*
+		 * -EINVAL: the port was released; ethdev keeps its list (the
+		 * next device on that port id inherits it) but refuses its id.
+		 * RTE_ETH_ALL walks every list and removes the entries that do
+		 * not run; its -EAGAIN would only be about the last port id,
+		 * so it is no proof: an entry it leaves is inert (its token
+		 * names no instance).
+		 */
+		if (ret == -EINVAL)
+			(void)rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+				rsc_events[i], rsc_event_cb, arg);
+	}
+}
+
+/*
+ * RTE_ETH_EVENT_DESTROY, registered once for every port id (RTE_ETH_ALL,
+ * no argument, never unregistered: it holds nothing that goes away).
+ * ethdev raises it from rte_eth_dev_release_port() on the thread that
+ * closes or detaches the port, while the port id is still valid. The
+ * port's owner lets it go: the port is REMOVED for its clients (the
+ * event below), its callbacks leave the port's list (which ethdev keeps
+ * for the next device on that port id), and the port id may be managed
+ * again, by another instance.
+ */
+static int
+rsc_destroy_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
+	       void *ret_param)
+{
+	uint64_t token = 0;
+	struct rsc *r;
+
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret_param);
+	if (type != RTE_ETH_EVENT_DESTROY || port_id >= RTE_MAX_ETHPORTS)
+		return 0;
+	pthread_mutex_lock(&rsc_owners_lock);
+	r = rsc_owners[port_id];
+	if (r != NULL) {
+		rsc_owners[port_id] = NULL;
+		token = r->token;
+		/* pairs with the acquire loads in rsc_port_step() */
+		__atomic_store_n(&r->ports[port_id].released, true,
+				 __ATOMIC_RELEASE);
+		rsc_post(r, port_id, RSC_EV_GONE);
+	}
+	pthread_mutex_unlock(&rsc_owners_lock);
+	/* r may be gone by now; only its token is used */
+	if (token != 0)
+		rsc_port_unregister(port_id, token, RTE_DIM(rsc_events));
+	return 0;
+}
+
 struct rsc *
 rsc_create(const struct rsc_conf *conf)
 {
@@ -720,7 +814,19 @@ rsc_create(const struct rsc_conf *conf)
 		r->ports[i].port_id = i;
 	pthread_mutex_lock(&rsc_owners_lock);
 	r->token = ++rsc_last_token;
+	if (!rsc_destroy_hooked) {
+		ret = rte_eth_dev_callback_register(RTE_ETH_ALL,
+				RTE_ETH_EVENT_DESTROY, rsc_destroy_cb, NULL);
+		rsc_destroy_hooked = ret == 0;
+	} else {
+		ret = 0;
+	}
 	pthread_mutex_unlock(&rsc_owners_lock);
+	if (ret != 0) {
+		rte_free(r);
+		rte_errno = -ret;
+		return NULL;
+	}
 	pthread_mutex_init(&r->lock, NULL);
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0) {
@@ -756,41 +862,6 @@ error:
 	pthread_mutex_destroy(&r->lock);
 	rte_free(r);
 	return NULL;
-}
-
-/*
- * Take r's callbacks of port_id off ethdev's lists (the first nb_events of
- * rsc_events[]). The port must no longer be r's in rsc_owners[], so that
- * a callback still running finds nothing to do and returns at once.
- */
-static void
-rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
-{
-	void *arg = (void *)(uintptr_t)token;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < nb_events; i++) {
-		/*
-		 * Per port: -EAGAIN means the callback runs on another thread
-		 * right now (ethdev keeps the entry then); it returns without
-		 * blocking, so wait for it and remove the entry.
-		 */
-		while ((ret = rte_eth_dev_callback_unregister(port_id,
-				rsc_events[i], rsc_event_cb, arg)) == -EAGAIN)
-			sched_yield();
-		/*
-		 * -EINVAL: the port was released; ethdev keeps its list (the
-		 * next device on that port id inherits it) but refuses its id.
-		 * RTE_ETH_ALL walks every list and removes the entries that do
-		 * not run; its -EAGAIN would only be about the last port id,
-		 * so it is no proof: an entry it leaves is inert (its token
-		 * names no instance).
-		 */
-		if (ret == -EINVAL)
-			(void)rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-				rsc_events[i], rsc_event_cb, arg);
-	}
 }
 
 void

@@ -31,10 +31,11 @@
  *  4. it publishes fresh ops (port, queues, state, generation) that each
  *     lcore takes in rsc_client_sync() before it resumes.
  *
- * Failures (RECOVERY_FAILED, removal, a failing rte_eth_dev_reset() or
- * restart, a deadline) end with the port in RSC_PORT_FAILED or
- * RSC_PORT_REMOVED: lcores resume with ops whose state says so (they must
- * skip the port), and the application's notify callback is told.
+ * Failures (RECOVERY_FAILED, removal, the port closed, a failing
+ * rte_eth_dev_reset() or restart, a deadline) end with the port in
+ * RSC_PORT_FAILED or RSC_PORT_REMOVED: lcores resume with ops whose state
+ * says so (they must skip the port), and the application's notify
+ * callback is told.
  *
  * The callbacks never block the thread that raised the event (the EAL
  * interrupt thread, or a PMD's control thread): they post to the
@@ -195,8 +196,10 @@ void rsc_free(struct rsc *r);
  * is managed by one instance at most in a process.
  * @return
  *   0; -1 with rte_errno: EINVAL (bad argument or port), EEXIST (already
- *   managed by this instance), EBUSY (managed by another instance), or
- *   the errno of rte_eth_dev_callback_register().
+ *   managed by this instance, or managed by it before and closed since:
+ *   manage the new device on that port id with another instance), EBUSY
+ *   (managed by another instance), or the errno of
+ *   rte_eth_dev_callback_register().
  */
 __rte_experimental
 int rsc_port_add(struct rsc *r, uint16_t port_id,
