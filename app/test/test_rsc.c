@@ -365,7 +365,8 @@ restore_cb(uint16_t port_id, void *arg)
 {
 	RTE_SET_USED(port_id);
 	RTE_SET_USED(arg);
-	restore_calls++;
+	/* on the control thread; cases poll the count */
+	__atomic_fetch_add(&restore_calls, 1, __ATOMIC_RELEASE);
 	return restore_ret;
 }
 
@@ -437,6 +438,216 @@ test_passive_restore_fails(void)
 		    restore_calls);
 	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets_failed, 1, "counted");
+	return TEST_SUCCESS;
+}
+
+/*
+ * RECOVERY_FAILED or INTR_RMV in every phase, with and without a reset
+ * running, in both modes: the lcores leave the port and take the state
+ * from fresh ops, and the application is told.
+ */
+enum lost_phase {
+	LOST_IDLE,          /* no reset, port live */
+	LOST_IDLE_FAILED,   /* no reset, port failed before */
+	LOST_ACKS,          /* a reset waits for the client's ack */
+	LOST_RECOVERY,      /* proactive: acked, waiting for the outcome */
+	LOST_RESTORE,       /* passive: acked, the restore keeps failing */
+};
+
+static const char * const lost_phase_names[] = {
+	"idle", "idle after a failure", "waiting for acks",
+	"waiting for the outcome", "restoring",
+};
+
+static int
+lost_case(enum lost_phase ph, enum rte_eth_event_type ev)
+{
+	enum rsc_port_state want = ev == RTE_ETH_EVENT_INTR_RMV ?
+				   RSC_PORT_REMOVED : RSC_PORT_FAILED;
+	enum rsc_event note = ev == RTE_ETH_EVENT_INTR_RMV ?
+			      RSC_EVENT_REMOVED : RSC_EVENT_RESET_FAILED;
+	const char *name = lost_phase_names[ph];
+	struct rsc_port_conf pc = pc1;
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+	unsigned int base, i;
+	struct rsc *r;
+
+	free_instance();
+	nb_events = 0;
+	restore_calls = 0;
+	restore_ret = -EAGAIN;
+	pc.restore = restore_cb;
+	/* deadlines far beyond the 2 s of wait_events(): no help from them */
+	r = make(5000, 10000);
+	TEST_ASSERT_NOT_NULL(r, "create");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), 0, "use");
+	switch (ph) {
+	case LOST_IDLE:
+		break;
+	case LOST_IDLE_FAILED:
+		raise_event(p1, RTE_ETH_EVENT_RECOVERY_FAILED);
+		TEST_ASSERT_SUCCESS(wait_events(2), "%s: failed first", name);
+		TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "%s: left", name);
+		break;
+	case LOST_ACKS:
+		raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+		TEST_ASSERT_SUCCESS(wait_events(1), "%s: begin", name);
+		break;
+	case LOST_RECOVERY:
+		raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+		TEST_ASSERT_SUCCESS(wait_events(1), "%s: begin", name);
+		TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "%s: ack", name);
+		break;
+	case LOST_RESTORE:
+		raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+		TEST_ASSERT_SUCCESS(wait_events(1), "%s: begin", name);
+		TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "%s: ack", name);
+		for (i = 0; i < 20000 &&
+		     __atomic_load_n(&restore_calls, __ATOMIC_ACQUIRE) == 0;
+		     i++)
+			rte_delay_us_sleep(100);
+		TEST_ASSERT(restore_calls > 0, "%s: restoring", name);
+		break;
+	}
+	base = __atomic_load_n(&nb_events, __ATOMIC_ACQUIRE);
+	raise_event(p1, ev);
+	/* the reset in progress ends; with none, one begins and ends */
+	base += ph == LOST_IDLE || ph == LOST_IDLE_FAILED ? 2 : 1;
+	TEST_ASSERT_SUCCESS(wait_events(base), "%s: outcome notified", name);
+	TEST_ASSERT_EQUAL(events[base - 1].ev, note, "%s: outcome", name);
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "%s: client resumes", name);
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, want,
+			  "%s: the client is off the port", name);
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, want, "%s: state", name);
+	return TEST_SUCCESS;
+}
+
+static int
+test_failure_in_every_phase(void)
+{
+	unsigned int ph;
+
+	if (rte_eth_dev_reset(p1) == -ENOTSUP)
+		TEST_SKIP("the driver has no dev_reset");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port back up");
+	for (ph = LOST_IDLE; ph <= LOST_RESTORE; ph++) {
+		if (ph != LOST_IDLE_FAILED &&
+		    lost_case(ph, RTE_ETH_EVENT_RECOVERY_FAILED) != 0)
+			return TEST_FAILED;
+		if (lost_case(ph, RTE_ETH_EVENT_INTR_RMV) != 0)
+			return TEST_FAILED;
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * A passive INTR_RESET raised while the library restores the port (the
+ * restore called once, asked to be called again): the driver waits for
+ * rte_eth_dev_reset() again, so the port goes through another
+ * rte_eth_dev_reset() before the restore is tried again.
+ */
+static int restore2_calls, restore2_started;
+
+static int
+restore_raise_cb(uint16_t port_id, void *arg)
+{
+	struct rsc_port_conf pc;
+
+	RTE_SET_USED(arg);
+	if (++restore2_calls == 1) {
+		/* restored, then the device needs a reset again */
+		if (port_up(port_id, &pc) != 0)
+			return -EIO;
+		raise_event(port_id, RTE_ETH_EVENT_INTR_RESET);
+		return -EAGAIN;
+	}
+	restore2_started = rte_eth_devices[port_id].data->dev_started;
+	return port_up(port_id, &pc) != 0 ? -EIO : 0;
+}
+
+static int
+test_reset_during_restore(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_conf pc = pc1;
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+
+	if (rte_eth_dev_reset(p1) == -ENOTSUP)
+		TEST_SKIP("the driver has no dev_reset");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port back up");
+	restore2_calls = 0;
+	restore2_started = -1;
+	pc.restore = restore_raise_cb;
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(restore2_calls, 2, "restored twice");
+	TEST_ASSERT_EQUAL(restore2_started, 0,
+			  "rte_eth_dev_reset() again before the second restore");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for both requests");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
+	return TEST_SUCCESS;
+}
+
+/*
+ * An INTR_RESET during a proactive reset (acked, waiting for the
+ * outcome): the library waits for the outcome (ethdev: no control call
+ * before it), then resets and restores the port for the INTR_RESET.
+ */
+static int restore3_calls, restore3_after_outcome;
+static unsigned int outcome_raised;
+
+static int
+restore_after_cb(uint16_t port_id, void *arg)
+{
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(arg);
+	restore3_calls++;
+	restore3_after_outcome = __atomic_load_n(&outcome_raised,
+						 __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+static int
+test_reset_during_recovery(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_conf pc = pc1;
+	struct rsc_client *c;
+
+	if (rte_eth_dev_reset(p1) == -ENOTSUP)
+		TEST_SKIP("the driver has no dev_reset");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port back up");
+	restore3_calls = 0;
+	restore3_after_outcome = 0;
+	outcome_raised = 0;
+	pc.restore = restore_after_cb;
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
+	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	__atomic_store_n(&outcome_raised, 1, __ATOMIC_RELEASE);
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT_SUCCESS(wait_events(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(restore3_calls, 1, "reset and restored once");
+	TEST_ASSERT_EQUAL(restore3_after_outcome, 1, "after the outcome");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client resumes");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
 	return TEST_SUCCESS;
 }
 
@@ -930,6 +1141,12 @@ static struct unit_test_suite rsc_suite = {
 		TEST_CASE_ST(case_setup, case_teardown, test_passive),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_passive_restore_fails),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_failure_in_every_phase),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_reset_during_restore),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_reset_during_recovery),
 		TEST_CASE_ST(case_setup, case_teardown, test_late_client),
 		TEST_CASE_ST(case_setup, case_teardown, test_coalesce),
 		TEST_CASE_ST(case_setup, case_teardown, test_event_order),

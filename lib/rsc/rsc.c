@@ -58,13 +58,17 @@ RTE_LOG_REGISTER_DEFAULT(rsc_logtype, INFO);
 #define RSC_EV_RMV (1u << 4)         /* INTR_RMV */
 #define RSC_EV_GONE (1u << 5)        /* DESTROY: ethdev released the port */
 
-/* Where a port's reset stands (control thread only). */
+/*
+ * Where a port's reset stands (control thread only). After the acks, the
+ * phase follows from what the reset still owes the driver (the need_*
+ * flags of struct rsc_port), see rsc_port_next().
+ */
 enum rsc_phase {
 	RSC_PHASE_IDLE,
 	RSC_PHASE_ACKS,       /* waiting for the clients' acks */
-	RSC_PHASE_DEV_RESET,  /* passive: rte_eth_dev_reset() to call */
-	RSC_PHASE_RESTORE,    /* passive: replaying the configuration */
-	RSC_PHASE_RECOVERY,   /* proactive: waiting for RECOVERY_* */
+	RSC_PHASE_RECOVERY,   /* waiting for the driver's RECOVERY_* */
+	RSC_PHASE_DEV_RESET,  /* rte_eth_dev_reset() to call */
+	RSC_PHASE_RESTORE,    /* replaying the configuration */
 };
 
 static const enum rte_eth_event_type rsc_events[] = {
@@ -84,8 +88,19 @@ struct rsc_port {
 	 * before it calls ethdev on the port.
 	 */
 	bool released;
-	bool proactive;              /* this reset's mode */
-	bool success_early;          /* RECOVERY_SUCCESS before the acks */
+	/*
+	 * What the running reset still owes the driver: set by the events,
+	 * cleared as the reset answers them, all false when none runs.
+	 * ERR_RECOVERING: wait for its RECOVERY_SUCCESS (ethdev: no control
+	 * call on the port until the outcome); INTR_RESET: call
+	 * rte_eth_dev_reset(); after that call: replay the configuration.
+	 * A request that comes during the reset sets its flag again, so it
+	 * gets its own answer (rte_eth_dev_reset() again, even after the
+	 * restore began).
+	 */
+	bool need_outcome;
+	bool need_reset;
+	bool need_restore;
 	enum rsc_phase phase;
 	enum rsc_port_state state;
 	uint64_t begin_tsc;          /* reset began */
@@ -284,15 +299,16 @@ rsc_deliver_notes(struct rsc *r)
 	r->nb_notes = 0;
 }
 
-/* Begin a reset of port p: tell every client using it. */
+/*
+ * Begin a reset of port p (the event's need_* flag is set already): tell
+ * every client using it.
+ */
 static void
-rsc_reset_begin(struct rsc *r, struct rsc_port *p, bool proactive)
+rsc_reset_begin(struct rsc *r, struct rsc_port *p, const char *why)
 {
 	uint64_t now = rte_get_timer_cycles();
 	unsigned int i, j;
 
-	p->proactive = proactive;
-	p->success_early = false;
 	p->phase = RSC_PHASE_ACKS;
 	p->state = RSC_PORT_RESETTING;
 	p->begin_tsc = now;
@@ -301,8 +317,7 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, bool proactive)
 	p->late_logged = false;
 	p->stats.resets++;
 	p->stats.state = p->state;
-	RSC_LOG(INFO, "port %u: %s reset begins", p->port_id,
-		proactive ? "proactive" : "passive");
+	RSC_LOG(INFO, "port %u: reset begins (%s)", p->port_id, why);
 	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
 		struct rsc_client_priv *c = r->clients[i];
 
@@ -448,6 +463,9 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 
 	p->phase = RSC_PHASE_IDLE;
 	p->state = st;
+	p->need_outcome = false;
+	p->need_reset = false;
+	p->need_restore = false;
 	if (st == RSC_PORT_LIVE)
 		p->generation++;
 	p->stats.state = st;
@@ -502,61 +520,97 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 		   RSC_EVENT_RESET_FAILED, NULL);
 }
 
-/* ACKS phase, every ack in: go on with the reset. */
+/*
+ * The acks are in: the next phase is the first thing the reset still owes
+ * (the driver's outcome before any control call, then rte_eth_dev_reset(),
+ * then the restore), or its end.
+ */
 static void
-rsc_acks_done(struct rsc *r, struct rsc_port *p)
+rsc_port_next(struct rsc *r, struct rsc_port *p)
 {
-	if (p->proactive) {
+	if (p->need_outcome)
 		p->phase = RSC_PHASE_RECOVERY;
-		if (p->success_early)
-			rsc_reset_end(r, p, RSC_PORT_LIVE);
-		return;
+	else if (p->need_reset)
+		p->phase = RSC_PHASE_DEV_RESET;
+	else if (p->need_restore)
+		p->phase = RSC_PHASE_RESTORE;
+	else
+		rsc_reset_end(r, p, RSC_PORT_LIVE);
+}
+
+/*
+ * The port fails or goes (st FAILED or REMOVED), whatever its phase: its
+ * lcores leave it. With no reset running, one begins so that every client
+ * gets a round (drain, ack) and takes the new state from fresh ops.
+ */
+static void
+rsc_port_lost(struct rsc *r, struct rsc_port *p, enum rsc_port_state st,
+	      const char *why)
+{
+	if (p->phase == RSC_PHASE_IDLE) {
+		if (p->state == st || p->state == RSC_PORT_REMOVED)
+			return; /* its lcores are off the port already */
+		rsc_reset_begin(r, p, why);
 	}
-	p->phase = RSC_PHASE_DEV_RESET; /* rsc_port_step() calls it */
+	RSC_LOG(ERR, "port %u: %s", p->port_id, why);
+	rsc_reset_end(r, p, st);
 }
 
 /* One event of port p, in the order the PMD raised it. */
 static void
 rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
 {
-	if (ev == RSC_EV_RMV || ev == RSC_EV_GONE) {
-		if (p->state == RSC_PORT_REMOVED && p->phase == RSC_PHASE_IDLE)
-			return; /* the lcores left it already */
-		if (ev == RSC_EV_GONE)
-			RSC_LOG(ERR, "port %u: released by ethdev (closed) while managed",
-				p->port_id);
-		if (p->phase == RSC_PHASE_IDLE)
-			rsc_reset_begin(r, p, true);
-		rsc_reset_end(r, p, RSC_PORT_REMOVED);
+	switch (ev) {
+	case RSC_EV_RMV:
+		rsc_port_lost(r, p, RSC_PORT_REMOVED, "device removed");
 		return;
-	}
-	if (p->state == RSC_PORT_REMOVED)
+	case RSC_EV_GONE:
+		rsc_port_lost(r, p, RSC_PORT_REMOVED,
+			      "released by ethdev (closed) while managed");
 		return;
-	if (ev == RSC_EV_RESET || ev == RSC_EV_RECOVERING) {
+	case RSC_EV_FAILED:
+		/*
+		 * In any phase and mode, with or without a reset of ours: the
+		 * driver says the port is not usable any more (ethdev:
+		 * RTE_ETH_EVENT_RECOVERY_FAILED).
+		 */
+		rsc_port_lost(r, p, RSC_PORT_FAILED,
+			      "the driver reports recovery failed");
+		return;
+	case RSC_EV_SUCCESS:
+		if (p->phase == RSC_PHASE_IDLE || !p->need_outcome)
+			return; /* the outcome of no request we wait on */
+		p->need_outcome = false;
+		if (p->phase == RSC_PHASE_RECOVERY)
+			rsc_port_next(r, p);
+		return; /* else the acks are still missing */
+	case RSC_EV_RESET:
+	case RSC_EV_RECOVERING:
+		if (p->state == RSC_PORT_REMOVED)
+			return;
+		if (ev == RSC_EV_RESET)
+			p->need_reset = true;
+		else
+			p->need_outcome = true; /* a success seen was older */
 		if (p->phase == RSC_PHASE_IDLE) {
-			rsc_reset_begin(r, p, ev == RSC_EV_RECOVERING);
+			rsc_reset_begin(r, p, ev == RSC_EV_RESET ?
+					"INTR_RESET" : "ERR_RECOVERING");
 			return;
 		}
-		/* a new error during the reset: it goes on, coalesced */
-		RSC_LOG(INFO, "port %u: new reset request coalesced",
-			p->port_id);
-		if (ev == RSC_EV_RESET)
-			p->proactive = false;
-		/* a success seen so far was for the error before this one */
-		p->success_early = false;
+		/*
+		 * A new request during the reset: the lcores are off the port
+		 * already, the reset answers it too. Past the acks, it may
+		 * have to step back (a restore under way goes back to
+		 * rte_eth_dev_reset(): the driver waits for that call).
+		 */
+		RSC_LOG(INFO, "port %u: new %s coalesced into the reset",
+			p->port_id, ev == RSC_EV_RESET ? "INTR_RESET" :
+			"ERR_RECOVERING");
+		if (p->phase != RSC_PHASE_ACKS)
+			rsc_port_next(r, p);
 		return;
-	}
-	if (!p->proactive || p->phase == RSC_PHASE_IDLE)
-		return; /* an outcome of no reset of ours */
-	if (ev == RSC_EV_FAILED) {
-		RSC_LOG(ERR, "port %u: the driver reports recovery failed",
-			p->port_id);
-		rsc_reset_end(r, p, RSC_PORT_FAILED);
-	} else if (ev == RSC_EV_SUCCESS) {
-		if (p->phase == RSC_PHASE_RECOVERY)
-			rsc_reset_end(r, p, RSC_PORT_LIVE);
-		else
-			p->success_early = true; /* acks still missing */
+	default:
+		return;
 	}
 }
 
@@ -566,6 +620,7 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 {
 	int ret;
 
+again:
 	switch (p->phase) {
 	case RSC_PHASE_ACKS:
 		if (!rsc_all_acked(r, p, now)) {
@@ -576,10 +631,11 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 			}
 			return;
 		}
-		rsc_acks_done(r, p);
-		if (p->phase != RSC_PHASE_DEV_RESET)
+		rsc_port_next(r, p);
+		if (p->phase != RSC_PHASE_DEV_RESET &&
+		    p->phase != RSC_PHASE_RESTORE)
 			return;
-		/* fall through */
+		goto again;
 	case RSC_PHASE_DEV_RESET:
 		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
 			rsc_reset_end(r, p, RSC_PORT_REMOVED);
@@ -594,8 +650,12 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 		ret = rte_eth_dev_reset(p->port_id);
 		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
-			if (now > p->end_deadline)
+			if (now > p->end_deadline) {
+				RSC_LOG(ERR, "port %u: rte_eth_dev_reset still %s after %u ms",
+					p->port_id, rte_strerror(-ret),
+					r->conf.recovery_timeout_ms);
 				goto failed;
+			}
 			return; /* again on the next step */
 		}
 		if (ret != 0) {
@@ -603,8 +663,11 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 				p->port_id, rte_strerror(-ret));
 			goto failed;
 		}
-		p->phase = RSC_PHASE_RESTORE;
-		/* fall through */
+		/* an INTR_RESET that came meanwhile is in the queue: later */
+		p->need_reset = false;
+		p->need_restore = true;
+		rsc_port_next(r, p);
+		goto again;
 	case RSC_PHASE_RESTORE:
 		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
 			rsc_reset_end(r, p, RSC_PORT_REMOVED);
@@ -614,8 +677,12 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 		ret = rsc_restore(p);
 		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
-			if (now > p->end_deadline)
+			if (now > p->end_deadline) {
+				RSC_LOG(ERR, "port %u: restoring the configuration still %s after %u ms",
+					p->port_id, rte_strerror(-ret),
+					r->conf.recovery_timeout_ms);
 				goto failed;
+			}
 			return;
 		}
 		if (ret != 0) {
@@ -623,7 +690,8 @@ rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
 				p->port_id, rte_strerror(-ret));
 			goto failed;
 		}
-		rsc_reset_end(r, p, RSC_PORT_LIVE);
+		p->need_restore = false;
+		rsc_port_next(r, p);
 		return;
 	case RSC_PHASE_RECOVERY:
 		if (now > p->end_deadline) {
@@ -670,7 +738,7 @@ rsc_take_events(struct rsc *r, uint64_t now)
 			p = &r->ports[port_id];
 			if (p->phase == RSC_PHASE_ACKS &&
 			    rsc_all_acked(r, p, now))
-				rsc_acks_done(r, p);
+				rsc_port_next(r, p);
 			rsc_port_event(r, p, v & 0xff);
 		}
 	}
@@ -940,7 +1008,9 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	p->conf = *conf;
 	p->state = RSC_PORT_LIVE;
 	p->phase = RSC_PHASE_IDLE;
-	p->success_early = false;
+	p->need_outcome = false;
+	p->need_reset = false;
+	p->need_restore = false;
 	memset(&p->stats, 0, sizeof(p->stats));
 	for (i = 0; i < RTE_DIM(rsc_events); i++) {
 		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],

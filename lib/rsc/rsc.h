@@ -25,9 +25,11 @@
  *     an rte_ring;
  *  3. the control thread waits for every acknowledgement with a deadline
  *     (late lcores are named in the log and counted), then
+ *     - proactive mode (ERR_RECOVERING): waits for RECOVERY_SUCCESS;
  *     - passive mode (INTR_RESET): calls rte_eth_dev_reset() and replays
  *       the port's saved configuration, then starts it;
- *     - proactive mode (ERR_RECOVERING): waits for RECOVERY_SUCCESS;
+ *     a request raised during the reset joins it and gets its own answer
+ *     (an INTR_RESET during the restore: rte_eth_dev_reset() again);
  *  4. it publishes fresh ops (port, queues, state, generation) that each
  *     lcore takes in rsc_client_sync() before it resumes.
  *
@@ -35,7 +37,8 @@
  * rte_eth_dev_reset() or restart, a deadline) end with the port in
  * RSC_PORT_FAILED or RSC_PORT_REMOVED: lcores resume with ops whose state
  * says so (they must skip the port), and the application's notify
- * callback is told.
+ * callback is told. RECOVERY_FAILED and removal do so in any state, with
+ * or without a reset running.
  *
  * The callbacks never block the thread that raised the event (the EAL
  * interrupt thread, or a PMD's control thread): they post to the
