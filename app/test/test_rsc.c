@@ -43,6 +43,8 @@ static struct {
 	char client[32];
 } events[MAX_EVENTS];
 static unsigned int nb_events;
+/* and how many of each kind, beyond MAX_EVENTS too */
+static unsigned int ev_count[RSC_EVENT_LATE_CLIENT + 1];
 /* stats read back from inside the callback (the library lets it) */
 static uint64_t stats_in_cb;
 static struct rsc *cur_r; /* the instance of the running case */
@@ -107,6 +109,8 @@ record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 	struct rsc_port_stats st;
 
 	RTE_SET_USED(arg);
+	if ((unsigned int)ev < RTE_DIM(ev_count))
+		__atomic_fetch_add(&ev_count[ev], 1, __ATOMIC_RELEASE);
 	/* would deadlock if notify ran under the library's lock */
 	if (cur_r != NULL && rsc_port_stats_get(cur_r, port, &st) == 0)
 		__atomic_fetch_add(&stats_in_cb, 1, __ATOMIC_RELAXED);
@@ -189,6 +193,7 @@ static int
 case_setup(void)
 {
 	nb_events = 0;
+	memset(ev_count, 0, sizeof(ev_count));
 	stats_in_cb = 0;
 	cur_r = NULL;
 	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0)
@@ -1021,6 +1026,94 @@ test_free_waits_for_callback(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * More events than the event queue holds while the control thread is
+ * held up (an application callback that blocks): none is lost. The last
+ * one, a removal, must still remove the port.
+ */
+static int
+test_event_queue_overflow(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_stats st;
+	struct rsc_client *c;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", NULL, NULL);
+	rsc_client_use(c, p1, 0, 0);
+	gate_arm(RSC_EVENT_RESET_BEGIN);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
+	/* the queue holds 4095 events; the outcome repeated is harmless */
+	for (i = 0; i < 4200; i++)
+		raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
+	gate_release();
+	for (i = 0; i < 20000 &&
+	     __atomic_load_n(&ev_count[RSC_EVENT_REMOVED],
+			     __ATOMIC_ACQUIRE) == 0; i++) {
+		rsc_client_sync(c);
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_REMOVED],
+					  __ATOMIC_ACQUIRE), 1,
+			  "the removal was not lost");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 2000), "client resumes");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+			  "the client is off the port");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RSC_PORT_REMOVED, "state");
+	/* after the overflow, events go through the queue again */
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add p2");
+	raise_event(p2, RTE_ETH_EVENT_RECOVERY_FAILED);
+	for (i = 0; i < 20000 &&
+	     __atomic_load_n(&ev_count[RSC_EVENT_RESET_FAILED],
+			     __ATOMIC_ACQUIRE) == 0; i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p2, &st), "stats p2");
+	TEST_ASSERT_EQUAL(st.state, RSC_PORT_FAILED, "p2 failed");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Many notifications in one go (the control thread finds 400 events at
+ * once): every one is delivered, in order, none dropped for want of room.
+ */
+static int
+test_many_notifications(void)
+{
+	struct rsc *r = make(100, 2000);
+	unsigned int i, n = 200;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	gate_arm(RSC_EVENT_RESET_BEGIN);
+	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
+	/* each pair ends the running reset and begins the next one */
+	for (i = 0; i < n; i++) {
+		raise_event(p1, RTE_ETH_EVENT_RECOVERY_FAILED);
+		raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	}
+	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	gate_release();
+	for (i = 0; i < 20000 &&
+	     __atomic_load_n(&ev_count[RSC_EVENT_RESET_DONE],
+			     __ATOMIC_ACQUIRE) == 0; i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_BEGIN],
+					  __ATOMIC_ACQUIRE), n + 1, "begins");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_FAILED],
+					  __ATOMIC_ACQUIRE), n, "failures");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_DONE],
+					  __ATOMIC_ACQUIRE), 1, "the last one");
+	for (i = 0; i < MAX_EVENTS; i++)
+		TEST_ASSERT_EQUAL(events[i].ev, i % 2 == 0 ?
+				  RSC_EVENT_RESET_BEGIN :
+				  RSC_EVENT_RESET_FAILED, "order at %u", i);
+	return TEST_SUCCESS;
+}
+
 /* A worker lcore really forwarding on p1 while resets come and go. */
 struct worker {
 	struct rsc_client *c;
@@ -1158,6 +1251,10 @@ static struct unit_test_suite rsc_suite = {
 		TEST_CASE_ST(case_setup, case_teardown, test_one_owner_per_port),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_free_waits_for_callback),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_event_queue_overflow),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_many_notifications),
 		TEST_CASE_ST(case_setup, case_teardown, test_worker_lcore),
 		TEST_CASES_END()
 	}

@@ -89,6 +89,12 @@ struct rsc_port {
 	 */
 	bool released;
 	/*
+	 * Events that found the event queue full (or behind an overflow):
+	 * ORed by the callbacks, taken by the control thread, both under
+	 * rsc_owners_lock. See rsc_post() and rsc_take_merged().
+	 */
+	uint32_t merged;
+	/*
 	 * What the running reset still owes the driver: set by the events,
 	 * cleared as the reset answers them, all false when none runs.
 	 * ERR_RECOVERING: wait for its RECOVERY_SUCCESS (ethdev: no control
@@ -137,7 +143,14 @@ struct rsc_note {
 	char client[32];
 };
 
+/*
+ * Notifications queued before the control thread delivers them. Not a
+ * limit on their number: the queue is delivered (lock let go) before any
+ * step that could fill it, see rsc_note_room().
+ */
 #define RSC_MAX_NOTES 256
+/* The most notes one event or one port step queues. */
+#define RSC_NOTES_PER_STEP (RSC_MAX_CLIENTS + 3)
 
 struct rsc {
 	char name[32];
@@ -149,6 +162,13 @@ struct rsc {
 	pthread_mutex_t lock;        /* ports[] and clients[] vs control */
 	struct rte_ring *acks;       /* lcores -> control thread */
 	struct rte_ring *events;     /* callbacks -> control thread, in order */
+	/*
+	 * The event queue overflowed: events go to ports[].merged until the
+	 * control thread took them. Written under rsc_owners_lock; the
+	 * control thread's first look is a relaxed load, then it takes the
+	 * lock.
+	 */
+	bool ev_overflow;
 	struct rsc_client_priv *clients[RSC_MAX_CLIENTS];
 	struct rsc_port ports[RTE_MAX_ETHPORTS];
 	/* control thread only: notifications of the current step */
@@ -210,11 +230,29 @@ rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
 	 * ERR_RECOVERING arriving close together must be seen in that order.
 	 * The enqueue (multi-producer: any thread may raise events) releases,
 	 * the control thread's dequeue acquires; the eventfd wakes it.
+	 *
+	 * If the queue is full (the control thread is held up, e.g. by an
+	 * application callback that blocks), the event is not lost: it is
+	 * merged into the port's word, and so is every later event until
+	 * the control thread took them (so that none of them overtakes one
+	 * still in the queue). Only their order within the word is lost;
+	 * rsc_take_merged() applies them in an order that is safe whatever
+	 * it was.
 	 */
-	if (rte_ring_mp_enqueue(r->events,
-				(void *)(((uintptr_t)port_id << 8) | bit)) != 0)
-		RSC_LOG(ERR, "port %u: event queue full, event 0x%x lost",
-			port_id, bit);
+	bool overflow = __atomic_load_n(&r->ev_overflow, __ATOMIC_RELAXED);
+
+	if (!overflow &&
+	    rte_ring_mp_enqueue(r->events,
+				(void *)(((uintptr_t)port_id << 8) | bit)) == 0) {
+		rsc_wake(r);
+		return;
+	}
+	if (!overflow) {
+		RSC_LOG(ERR, "port %u: event queue full: events merged until the control thread catches up",
+			port_id);
+		__atomic_store_n(&r->ev_overflow, true, __ATOMIC_RELAXED);
+	}
+	r->ports[port_id].merged |= bit;
 	rsc_wake(r);
 }
 
@@ -278,6 +316,7 @@ rsc_notify(struct rsc *r, struct rsc_port *p, enum rsc_event ev,
 {
 	struct rsc_note *n;
 
+	/* never full: rsc_note_room() ran before the step that queues it */
 	if (r->conf.notify == NULL || r->nb_notes == RSC_MAX_NOTES)
 		return;
 	n = &r->notes[r->nb_notes++];
@@ -297,6 +336,22 @@ rsc_deliver_notes(struct rsc *r)
 			       r->notes[i].client : NULL,
 			       r->conf.notify_arg);
 	r->nb_notes = 0;
+}
+
+/*
+ * Make room for the notes of one event or one port step: deliver those
+ * queued so far, with r->lock let go as at the end of an iteration. The
+ * ports' machines are consistent between two events or steps, and this
+ * thread alone moves them.
+ */
+static void
+rsc_note_room(struct rsc *r)
+{
+	if (RSC_MAX_NOTES - r->nb_notes >= RSC_NOTES_PER_STEP)
+		return;
+	pthread_mutex_unlock(&r->lock);
+	rsc_deliver_notes(r);
+	pthread_mutex_lock(&r->lock);
 }
 
 /*
@@ -736,12 +791,69 @@ rsc_take_events(struct rsc *r, uint64_t now)
 			    !r->ports[port_id].managed)
 				continue;
 			p = &r->ports[port_id];
+			rsc_note_room(r);
 			if (p->phase == RSC_PHASE_ACKS &&
 			    rsc_all_acked(r, p, now))
 				rsc_port_next(r, p);
 			rsc_port_event(r, p, v & 0xff);
 		}
 	}
+}
+
+/*
+ * After an overflow of the event queue: the events merged into the ports'
+ * words. They are taken once the queue is empty, with rsc_owners_lock
+ * held, so that they come after every event of the queue and before any
+ * event raised later (which goes to the queue again). Returns false if
+ * the queue was not empty yet.
+ *
+ * Their order is lost, so they are applied in the order that is safe
+ * whatever it was: outcomes first, then requests, then removal. An
+ * outcome taken for older than it was can only leave the reset waiting
+ * for another one (FAILED at the deadline, lcores off the port); a
+ * request taken for older than an outcome could end a reset the driver
+ * is still running, with the lcores back on the port.
+ */
+static bool
+rsc_take_merged(struct rsc *r, uint64_t now)
+{
+	static const uint32_t order[] = {
+		RSC_EV_SUCCESS, RSC_EV_FAILED, RSC_EV_RECOVERING, RSC_EV_RESET,
+		RSC_EV_RMV, RSC_EV_GONE,
+	};
+	uint32_t merged[RTE_MAX_ETHPORTS];
+	unsigned int i, k;
+
+	pthread_mutex_lock(&rsc_owners_lock);
+	if (!rte_ring_empty(r->events)) {
+		pthread_mutex_unlock(&rsc_owners_lock);
+		return false;
+	}
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		merged[i] = r->ports[i].merged;
+		r->ports[i].merged = 0;
+	}
+	__atomic_store_n(&r->ev_overflow, false, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&rsc_owners_lock);
+	rsc_collect_acks(r);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		struct rsc_port *p = &r->ports[i];
+
+		if (merged[i] == 0 || !p->managed)
+			continue;
+		RSC_LOG(WARNING, "port %u: events 0x%x merged at a queue overflow",
+			p->port_id, merged[i]);
+		for (k = 0; k < RTE_DIM(order); k++) {
+			if ((merged[i] & order[k]) == 0)
+				continue;
+			rsc_note_room(r);
+			if (p->phase == RSC_PHASE_ACKS &&
+			    rsc_all_acked(r, p, now))
+				rsc_port_next(r, p);
+			rsc_port_event(r, p, order[k]);
+		}
+	}
+	return true;
 }
 
 static uint32_t
@@ -762,12 +874,16 @@ rsc_control_thread(void *arg)
 		}
 		now = rte_get_timer_cycles();
 		rsc_collect_acks(r);
-		rsc_take_events(r, now);
+		do {
+			rsc_take_events(r, now);
+		} while (__atomic_load_n(&r->ev_overflow, __ATOMIC_RELAXED) &&
+			 !rsc_take_merged(r, now));
 		for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
 			struct rsc_port *p = &r->ports[i];
 
 			if (!p->managed)
 				continue;
+			rsc_note_room(r);
 			rsc_port_step(r, p, now);
 			busy |= p->phase != RSC_PHASE_IDLE;
 		}
