@@ -102,6 +102,9 @@ gate_pass(enum rsc_event ev)
 		rte_delay_us_sleep(100);
 }
 
+/* What a case wants done from inside the notify callback, if anything. */
+static void (*notify_hook)(uint16_t port, enum rsc_event ev);
+
 static void
 record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 {
@@ -122,6 +125,8 @@ record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
 		/* pairs with the acquire load in wait_events() */
 		__atomic_store_n(&nb_events, n + 1, __ATOMIC_RELEASE);
 	}
+	if (notify_hook != NULL)
+		notify_hook(port, ev);
 	gate_pass(ev);
 }
 
@@ -218,6 +223,7 @@ static void
 case_teardown(void)
 {
 	gate_event = -1;
+	notify_hook = NULL;
 	gate_release(); /* a failed case may have left the gate shut */
 	free_instance();
 	rte_vdev_uninit("net_mlx4r_rsc");
@@ -1114,6 +1120,122 @@ test_many_notifications(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The callback-context rules: what would deadlock or free what the caller
+ * stands on fails with an errno, what is allowed works.
+ */
+static struct rsc_client *ctx_client;
+static int ctx_free_ret, ctx_free_errno, ctx_sync_ret, ctx_use_ret;
+static int ctx_restore_free_ret, ctx_restore_free_errno;
+static int ctx_drain_sync, ctx_drain_unreg, ctx_drain_unreg_errno;
+static int ctx_drain_free, ctx_drain_free_errno;
+static struct rsc_client *ctx_late;
+static unsigned int ctx_hooked; /* notifications the hook has handled */
+
+static void
+ctx_notify(uint16_t port, enum rsc_event ev)
+{
+	RTE_SET_USED(port);
+	if (ev == RSC_EVENT_RESET_BEGIN) {
+		ctx_free_ret = rsc_free(cur_r);
+		ctx_free_errno = rte_errno;
+		ctx_sync_ret = rsc_client_sync(ctx_client);
+	} else if (ev == RSC_EVENT_RESET_DONE) {
+		/* registration is allowed here */
+		ctx_late = rsc_client_register(cur_r, "from-notify", NULL,
+					       NULL);
+		ctx_use_ret = ctx_late != NULL ?
+			      rsc_client_use(ctx_late, p2, 0, 0) : -2;
+	}
+	/* pairs with the acquire load in ctx_wait() */
+	__atomic_fetch_add(&ctx_hooked, 1, __ATOMIC_RELEASE);
+}
+
+/* Wait (at most 2 s) until the hook handled n notifications. */
+static int
+ctx_wait(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (__atomic_load_n(&ctx_hooked, __ATOMIC_ACQUIRE) >= n)
+			return 0;
+		rte_delay_us_sleep(100);
+	}
+	return -1;
+}
+
+static void
+ctx_drain(void *arg)
+{
+	RTE_SET_USED(arg);
+	ctx_drain_sync = rsc_client_sync(ctx_client);
+	ctx_drain_unreg = rsc_client_unregister(ctx_client);
+	ctx_drain_unreg_errno = rte_errno;
+	ctx_drain_free = rsc_free(cur_r);
+	ctx_drain_free_errno = rte_errno;
+}
+
+static int
+ctx_restore(uint16_t port_id, void *arg)
+{
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(arg);
+	ctx_restore_free_ret = rsc_free(cur_r);
+	ctx_restore_free_errno = rte_errno;
+	return 0;
+}
+
+static int
+test_callback_contexts(void)
+{
+	struct rsc *r = make(100, 2000);
+	struct rsc_port_conf pc = pc1;
+	struct rsc_port_stats st;
+	int ret;
+
+	if (rte_eth_dev_reset(p1) == -ENOTSUP)
+		TEST_SKIP("the driver has no dev_reset");
+	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port back up");
+	pc.restore = ctx_restore;
+	ctx_free_ret = ctx_sync_ret = ctx_use_ret = 1;
+	ctx_restore_free_ret = ctx_drain_sync = ctx_drain_unreg = 1;
+	ctx_drain_free = 1;
+	ctx_late = NULL;
+	ctx_hooked = 0;
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add p2");
+	ctx_client = rsc_client_register(r, "lcore-a", ctx_drain, NULL);
+	rsc_client_use(ctx_client, p1, 0, 0);
+	notify_hook = ctx_notify;
+	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
+	TEST_ASSERT_SUCCESS(ctx_wait(1), "begin");
+	/* notify, on the control thread */
+	TEST_ASSERT_EQUAL(ctx_free_ret, -1, "rsc_free() from notify");
+	TEST_ASSERT_EQUAL(ctx_free_errno, EDEADLK, "EDEADLK");
+	TEST_ASSERT_EQUAL(ctx_sync_ret, -EPERM, "sync from notify");
+	/* drain, on this thread inside rsc_client_sync() */
+	ret = rsc_client_sync(ctx_client);
+	/* 0 if the whole passive reset ran between the ack and the return */
+	TEST_ASSERT(ret == -EAGAIN || ret == 0, "ack: %d", ret);
+	TEST_ASSERT_EQUAL(ctx_drain_sync, -EBUSY, "sync from drain");
+	TEST_ASSERT_EQUAL(ctx_drain_unreg, -1, "unregister from drain");
+	TEST_ASSERT_EQUAL(ctx_drain_unreg_errno, EBUSY, "EBUSY");
+	TEST_ASSERT_EQUAL(ctx_drain_free, -1, "rsc_free() from drain");
+	TEST_ASSERT_EQUAL(ctx_drain_free_errno, EBUSY, "EBUSY");
+	/* the refused calls left everything in place: the reset goes on */
+	TEST_ASSERT_SUCCESS(sync_all(&ctx_client, 1, 1500), "resumes");
+	TEST_ASSERT_SUCCESS(ctx_wait(2), "end");
+	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(ctx_restore_free_ret, -1, "rsc_free() from restore");
+	TEST_ASSERT_EQUAL(ctx_restore_free_errno, EDEADLK, "EDEADLK");
+	TEST_ASSERT_NOT_NULL(ctx_late, "register from notify");
+	TEST_ASSERT_EQUAL(ctx_use_ret, 0, "use from notify");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "reset done");
+	return TEST_SUCCESS;
+}
+
 /* A worker lcore really forwarding on p1 while resets come and go. */
 struct worker {
 	struct rsc_client *c;
@@ -1255,6 +1377,7 @@ static struct unit_test_suite rsc_suite = {
 			     test_event_queue_overflow),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_many_notifications),
+		TEST_CASE_ST(case_setup, case_teardown, test_callback_contexts),
 		TEST_CASE_ST(case_setup, case_teardown, test_worker_lcore),
 		TEST_CASES_END()
 	}

@@ -205,6 +205,17 @@ static struct rsc *rsc_owners[RTE_MAX_ETHPORTS];
 static uint64_t rsc_last_token; /* under rsc_owners_lock */
 static bool rsc_destroy_hooked; /* under rsc_owners_lock */
 
+/*
+ * The library's callback contexts, per thread: the instance whose control
+ * thread this is (notify and restore callbacks run there), and the client
+ * whose drain callback runs (inside its rsc_client_sync()). Calls that
+ * would wait for the calling thread itself, or free what the caller is
+ * in the middle of, see them and fail with an errno instead
+ * (rsc_lib.rst, "Callback contexts").
+ */
+static RTE_DEFINE_PER_LCORE(struct rsc *, rsc_in_control);
+static RTE_DEFINE_PER_LCORE(struct rsc_client_priv *, rsc_in_drain);
+
 static inline struct rsc_client_priv *
 rsc_priv(struct rsc_client *c)
 {
@@ -861,6 +872,7 @@ rsc_control_thread(void *arg)
 {
 	struct rsc *r = arg;
 
+	RTE_PER_LCORE(rsc_in_control) = r;
 	for (;;) {
 		struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
 		bool busy = false;
@@ -1048,14 +1060,28 @@ error:
 	return NULL;
 }
 
-void
+int
 rsc_free(struct rsc *r)
 {
+	struct rsc_client_priv *d = RTE_PER_LCORE(rsc_in_drain);
 	bool owned[RTE_MAX_ETHPORTS];
 	unsigned int i;
 
 	if (r == NULL)
-		return;
+		return 0;
+	if (RTE_PER_LCORE(rsc_in_control) == r) {
+		/* it would join the thread it runs on */
+		RSC_LOG(ERR, "rsc_free() from the instance's notify or restore callback refused");
+		rte_errno = EDEADLK;
+		return -1;
+	}
+	if (d != NULL && d->r == r) {
+		/* it would free the client whose rsc_client_sync() runs */
+		RSC_LOG(ERR, "rsc_free() from the drain callback of client %s refused",
+			d->name);
+		rte_errno = EBUSY;
+		return -1;
+	}
 	/*
 	 * Detach from the ports first: a callback running on another thread
 	 * holds rsc_owners_lock while it uses r, so once this section has
@@ -1085,6 +1111,7 @@ rsc_free(struct rsc *r)
 	close(r->efd);
 	pthread_mutex_destroy(&r->lock);
 	rte_free(r);
+	return 0;
 }
 
 int
@@ -1236,6 +1263,13 @@ rsc_client_unregister(struct rsc_client *pub)
 		return -1;
 	}
 	r = c->r;
+	if (RTE_PER_LCORE(rsc_in_drain) == c) {
+		/* its rsc_client_sync() runs and goes on with it */
+		RSC_LOG(ERR, "client %s: rsc_client_unregister() from its own drain callback refused",
+			c->name);
+		rte_errno = EBUSY;
+		return -1;
+	}
 	pthread_mutex_lock(&r->lock);
 	r->clients[c->idx] = NULL;
 	pthread_mutex_unlock(&r->lock);
@@ -1251,13 +1285,24 @@ rsc_client_sync(struct rsc_client *pub)
 
 	if (!rsc_client_pending(pub))
 		return 0;
+	/* the client's lcore only: not its own drain, not the control thread */
+	if (RTE_PER_LCORE(rsc_in_drain) == c)
+		return -EBUSY;
+	if (RTE_PER_LCORE(rsc_in_control) == c->r)
+		return -EPERM;
 	/* pending was seen with acquire: the round read here is current */
 	round = __atomic_load_n(&c->round, __ATOMIC_RELAXED);
 	if (c->acked_round != round) {
 		uintptr_t msg = ((uintptr_t)round << 8) | c->idx;
 
-		if (c->drain != NULL)
+		if (c->drain != NULL) {
+			struct rsc_client_priv *outer =
+				RTE_PER_LCORE(rsc_in_drain);
+
+			RTE_PER_LCORE(rsc_in_drain) = c;
 			c->drain(c->drain_arg);
+			RTE_PER_LCORE(rsc_in_drain) = outer;
+		}
 		/*
 		 * The ring enqueue publishes (release) everything this lcore
 		 * did with the port; the ring has room for every client's

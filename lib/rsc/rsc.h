@@ -121,7 +121,9 @@ struct rsc_port_conf {
 	/**
 	 * Optional: replaces the replay above (configure, queues, MTU,
 	 * promiscuous, start); 0 on success, -EAGAIN/-EBUSY to be called
-	 * again later, other -errno to fail the reset.
+	 * again later, other -errno to fail the reset. Called on the
+	 * library's control thread, as the notify callback is, with the
+	 * same rules.
 	 */
 	int (*restore)(uint16_t port_id, void *arg);
 	void *restore_arg;         /**< passed to restore */
@@ -129,16 +131,20 @@ struct rsc_port_conf {
 
 /**
  * Called on the library's control thread, without the library's lock
- * held: it may call rsc_port_stats_get() and the registration calls, but
- * must not call rsc_free() nor block for long.
+ * held: it may call rsc_port_stats_get(), rsc_port_add() and the client
+ * registration calls; rsc_free() of this instance fails there (EDEADLK),
+ * and so does rsc_client_sync() (-EPERM). It must not block for long: it
+ * holds up every port's reset. See "Callback contexts" in the guide.
  */
 typedef void (*rsc_notify_t)(uint16_t port_id, enum rsc_event event,
 			     const char *client, void *arg);
 
 /**
- * Called on the lcore when a reset is pending: flush Tx buffers, free
- * every mbuf held for the port(s). After it returns the lcore must not
- * touch those ports until rsc_client_sync() returns 0.
+ * Called on the lcore when a reset is pending, inside rsc_client_sync():
+ * flush Tx buffers, free every mbuf held for the port(s). After it
+ * returns the lcore must not touch those ports until rsc_client_sync()
+ * returns 0. From it, rsc_client_sync() and rsc_client_unregister() of
+ * the same client and rsc_free() of its instance fail (EBUSY).
  */
 typedef void (*rsc_drain_t)(void *arg);
 
@@ -186,9 +192,17 @@ struct rsc *rsc_create(const struct rsc_conf *conf);
  * instance. An ethdev callback of the instance running on another thread
  * at the time is waited for; one raised later finds no instance. Clients
  * must not use it afterwards. NULL is a no-op.
+ *
+ * Not from an ethdev event callback: the control thread may be inside an
+ * ethdev call that waits for the thread that raised the event.
+ * @return
+ *   0; -1 with rte_errno, the instance left as it was: EDEADLK (called
+ *   from the instance's notify or restore callback, on its control
+ *   thread), EBUSY (called from the drain callback of one of its
+ *   clients).
  */
 __rte_experimental
-void rsc_free(struct rsc *r);
+int rsc_free(struct rsc *r);
 
 /**
  * @warning
@@ -240,7 +254,8 @@ int rsc_client_use(struct rsc_client *c, uint16_t port_id, uint16_t rxq,
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
  * Remove a client. Its lcore must have stopped using the library.
- * @return 0; -1 with rte_errno EINVAL.
+ * @return 0; -1 with rte_errno: EINVAL, EBUSY (called from the client's
+ *   own drain callback).
  */
 __rte_experimental
 int rsc_client_unregister(struct rsc_client *c);
@@ -254,7 +269,10 @@ int rsc_client_unregister(struct rsc_client *c);
  * are published.
  * @return
  *   0: fresh ops are in place, the lcore may go on (check each use's
- *   state); -EAGAIN: the reset is not over, do not touch its ports.
+ *   state); -EAGAIN: the reset is not over, do not touch its ports;
+ *   -EBUSY: called from the client's own drain callback; -EPERM: called
+ *   on the library's control thread (a notify or restore callback), not
+ *   the client's lcore. Neither of the last two drains nor acknowledges.
  */
 __rte_experimental
 int rsc_client_sync(struct rsc_client *c);
