@@ -368,6 +368,34 @@ test_proactive_failed_then_removed(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A reset that ends before the client acknowledged (a removal with no
+ * reset running begins and ends at once): the client's lcore may be in
+ * the middle of an iteration, reading its ops, so they must not change
+ * under it; it takes the new state in rsc_client_sync(), after its drain.
+ */
+static int
+test_ops_change_in_sync_only(void)
+{
+	struct rsc *r = make(100, 2000);
+	unsigned int drained = 0;
+	struct rsc_client *c;
+
+	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
+	rsc_client_use(c, p1, 0, 0);
+	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
+	TEST_ASSERT_SUCCESS(wait_events(2), "begin and removed");
+	TEST_ASSERT(rsc_client_pending(c), "pending");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE,
+			  "ops untouched before the client's sync");
+	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client resumes");
+	TEST_ASSERT_EQUAL(drained, 1, "drained first");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+			  "then the new state");
+	return TEST_SUCCESS;
+}
+
 /* Restore callback of the passive tests: counts, answers what it's told. */
 static int restore_calls, restore_ret;
 
@@ -1353,6 +1381,8 @@ static struct unit_test_suite rsc_suite = {
 		TEST_CASE_ST(case_setup, case_teardown, test_proactive),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_proactive_failed_then_removed),
+		TEST_CASE_ST(case_setup, case_teardown,
+			     test_ops_change_in_sync_only),
 		TEST_CASE_ST(case_setup, case_teardown, test_passive),
 		TEST_CASE_ST(case_setup, case_teardown,
 			     test_passive_restore_fails),

@@ -413,6 +413,31 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, const char *why)
 	rsc_notify(r, p, RSC_EVENT_RESET_BEGIN, NULL);
 }
 
+/*
+ * Client c acknowledged its round and none of its ports resets any more:
+ * publish fresh ops (every use from its port's state now) and let it go.
+ * The lcore's reads of its ops before it acked happen before its ack
+ * (ring enqueue, release), which this thread took (dequeue, acquire); it
+ * reads them again only once it sees pending 0: so these plain stores
+ * race with no read of the lcore, and the release store of pending
+ * publishes them. Ops are written here only: a client that has not acked
+ * may be in the middle of an iteration, reading them.
+ */
+static void
+rsc_client_release(struct rsc *r, struct rsc_client_priv *c)
+{
+	unsigned int j;
+
+	for (j = 0; j < c->pub.nb_uses; j++) {
+		const struct rsc_port *p = &r->ports[c->pub.ops[j].port_id];
+
+		c->pub.ops[j].state = p->state;
+		c->pub.ops[j].generation = p->generation;
+	}
+	c->owed = false;
+	__atomic_store_n(&c->pub.pending, 0, __ATOMIC_RELEASE);
+}
+
 /* Drain the ack ring: mark each client whose current round is acked. */
 static void
 rsc_collect_acks(struct rsc *r)
@@ -439,12 +464,9 @@ rsc_collect_acks(struct rsc *r)
 			if (c == NULL || round != c->want_round)
 				continue;
 			c->acked = true;
-			if (c->owed && c->busy_ports == 0) {
-				/* it drained at last: release it (see above) */
-				c->owed = false;
-				__atomic_store_n(&c->pub.pending, 0,
-						 __ATOMIC_RELEASE);
-			}
+			/* it drained at last: release it (rsc_reset_end) */
+			if (c->owed && c->busy_ports == 0)
+				rsc_client_release(r, c);
 		}
 	}
 }
@@ -549,16 +571,10 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 		if (c == NULL)
 			continue;
 		for (j = 0; j < c->pub.nb_uses; j++) {
-			if (c->pub.ops[j].port_id != p->port_id)
-				continue;
-			uses = true;
-			/*
-			 * The lcore reads ops only while pending is 0, so
-			 * these plain stores race with nothing; the release
-			 * store of pending below publishes them.
-			 */
-			c->pub.ops[j].state = st;
-			c->pub.ops[j].generation = p->generation;
+			if (c->pub.ops[j].port_id == p->port_id) {
+				uses = true;
+				break;
+			}
 		}
 		if (!uses || c->busy_ports == 0 || --c->busy_ports != 0)
 			continue;
@@ -566,13 +582,14 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 			/*
 			 * A reset that ended without this client's ack (a
 			 * deadline, a removal): it still owes its drain, or
-			 * the mbufs it holds for the port would leak. Keep
-			 * pending until its ack (rsc_collect_acks).
+			 * the mbufs it holds for the port would leak, and it
+			 * may be reading its ops right now. Keep pending
+			 * until its ack (rsc_collect_acks).
 			 */
 			c->owed = true;
 			continue;
 		}
-		__atomic_store_n(&c->pub.pending, 0, __ATOMIC_RELEASE);
+		rsc_client_release(r, c);
 	}
 	if (st == RSC_PORT_LIVE)
 		RSC_LOG(INFO, "port %u: reset done after %" PRIu64 " us (generation %" PRIu64 ")",

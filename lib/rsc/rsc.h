@@ -323,7 +323,8 @@ rsc_client_pending(const struct rsc_client *c)
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
  * The ops of use @p idx (see rsc_client_use()). Valid on the client's
- * lcore while rsc_client_pending() is false.
+ * lcore while rsc_client_pending() is false; they change only while the
+ * client has acknowledged a reset and not yet resumed.
  */
 __rte_experimental
 static __rte_always_inline const struct rsc_ops *
