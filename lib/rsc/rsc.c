@@ -1063,7 +1063,8 @@ rsc_create(const struct rsc_conf *conf)
 				     (void *(*)(void *))(uintptr_t)rsc_control_thread,
 				     r);
 	if (ret != 0) {
-		rte_errno = ret;
+		/* -errno (lib/eal/common/eal_common_thread.c) */
+		rte_errno = -ret;
 		goto error;
 	}
 	return r;
@@ -1338,12 +1339,17 @@ rsc_client_sync(struct rsc_client *pub)
 int
 rsc_port_stats_get(struct rsc *r, uint16_t port_id, struct rsc_port_stats *st)
 {
-	if (r == NULL || st == NULL || port_id >= RTE_MAX_ETHPORTS ||
-	    !r->ports[port_id].managed) {
+	if (r == NULL || st == NULL || port_id >= RTE_MAX_ETHPORTS) {
 		rte_errno = EINVAL;
 		return -1;
 	}
+	/* managed is written by rsc_port_add() under the lock */
 	pthread_mutex_lock(&r->lock);
+	if (!r->ports[port_id].managed) {
+		pthread_mutex_unlock(&r->lock);
+		rte_errno = EINVAL;
+		return -1;
+	}
 	*st = r->ports[port_id].stats;
 	pthread_mutex_unlock(&r->lock);
 	return 0;
