@@ -27,15 +27,11 @@
 
 #include <ethdev_driver.h>
 
+#include "mlx4r_devargs.h"
 #include "mlx4r_hw.h"
-#include "mlx4r_reset.h"
 
 #define MLX4R_DRIVER_NAME net_mlx4r
 
-/* A ConnectX-3 HCA has one or two physical ports. */
-#define MLX4R_MAX_PORTS 2
-/* Queue limits advertised by dev_infos_get. */
-#define MLX4R_MAX_QUEUES 16
 #define MLX4R_MIN_DESC 64
 #define MLX4R_MAX_DESC 8192
 #define MLX4R_DEFAULT_DESC 512
@@ -72,8 +68,10 @@
 			    RTE_ETH_RSS_NONFRAG_IPV6_TCP | \
 			    RTE_ETH_RSS_NONFRAG_IPV6_UDP)
 
+/* Log types (mlx4r_log.c). */
 extern int mlx4r_logtype;
 extern int mlx4r_logtype_init;
+extern int mlx4r_logtype_reset;
 
 #define DRV_LOG_(type, level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, (type), "%s(): " fmt "%s\n", __func__, \
@@ -83,40 +81,9 @@ extern int mlx4r_logtype_init;
 /** Log on pmd.net.mlx4r.init (probe, devargs, remove). */
 #define INIT_LOG(level, ...) \
 	DRV_LOG_(mlx4r_logtype_init, level, __VA_ARGS__, "")
-
-/** Backends of the hardware seam a device can be opened on. */
-enum mlx4r_backend {
-	MLX4R_BACKEND_EMU,   /**< the emulated ConnectX-3 (default) */
-	MLX4R_BACKEND_VERBS, /**< real hardware through rdma-core */
-};
-
-/** What the port of an emulated device is cabled to (devarg wire). */
-enum mlx4r_wire {
-	MLX4R_WIRE_GEN,      /**< built-in generator + checker (default) */
-	MLX4R_WIRE_XCONNECT, /**< the other port of the HCA */
-	MLX4R_WIRE_LOOPBACK, /**< the port itself */
-	MLX4R_WIRE_TAP,      /**< a TAP interface of the kernel */
-	MLX4R_WIRE_NONE,     /**< nothing: frames sent are dropped */
-};
-
-/** Per-port devargs of the emulated device. */
-struct mlx4r_port_args {
-	enum mlx4r_wire wire;  /**< wire / wire<N> */
-	char tap_name[16];     /**< wire=tap:<name> (IFNAMSIZ) */
-	uint64_t gen_rate;     /**< gen_rate: frames per second, 0: max */
-	uint16_t gen_size;     /**< gen_size: frame bytes without FCS */
-	uint16_t gen_flows;    /**< gen_flows: flows of the generator */
-};
-
-/** Parsed devargs of one vdev instance. */
-struct mlx4r_args {
-	unsigned int nb_ports;       /**< ports=1|2 */
-	enum mlx4r_backend backend;  /**< backend=emu|verbs */
-	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
-	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
-	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
-	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
-};
+/** Log on pmd.net.mlx4r.reset (the reset machine, quiescence, gate). */
+#define RST_LOG(level, ...) \
+	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
 
 struct mlx4r_port;
 struct mlx4r_dev;

@@ -18,7 +18,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
-#include "mlx4r_reset.h"
+#include "mlx4r_fault.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
 

@@ -83,14 +83,9 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_fault.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
-
-RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_reset, reset, NOTICE);
-
-/** Log on pmd.net.mlx4r.reset. */
-#define RST_LOG(level, ...) \
-	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
 
 /* Period of the health check and of the fault schedule. */
 #define MLX4R_HEALTH_MS 100
@@ -100,13 +95,8 @@ RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_reset, reset, NOTICE);
 /* stop/close wait this long for a burst before they say so in the log. */
 #define MLX4R_STOP_WARN_MS 1000
 
-#define MLX4R_ARG_RECOVERY "recovery"
-#define MLX4R_ARG_ATTEMPTS "recovery_attempts"
-#define MLX4R_ARG_DEADLINE "reset_deadline_ms"
-#define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
 /* Poll period while the device is absent after its reset. */
 #define MLX4R_REAPPEAR_POLL_MS 20
-#define MLX4R_ARG_FAULT "fault"
 
 /* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
 static_assert((int)RTE_PMD_MLX4R_RESET_FAILED == (int)MLX4R_RST_FAILED &&
@@ -127,66 +117,6 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 {
 	return (unsigned int)s < RTE_DIM(mlx4r_state_names) ?
 	       mlx4r_state_names[s] : "?";
-}
-
-/*
- * Devargs.
- */
-
-void
-mlx4r_reset_args_default(struct mlx4r_reset_args *ra)
-{
-	memset(ra, 0, sizeof(*ra));
-	ra->mode = MLX4R_RST_PROACTIVE;
-	ra->attempts = 3;
-	ra->deadline_ms = 1000;
-	ra->reappear_ms = 5000;
-}
-
-/* -ENOENT: not a reset key; -EINVAL: a bad value (logged). */
-int
-mlx4r_reset_parse_arg(const char *key, const char *value,
-		      struct mlx4r_reset_args *ra)
-{
-	unsigned long v;
-	char *end;
-
-	if (value == NULL)
-		value = "";
-	if (strcmp(key, MLX4R_ARG_RECOVERY) == 0) {
-		if (strcmp(value, "passive") == 0) {
-			ra->mode = MLX4R_RST_PASSIVE;
-		} else if (strcmp(value, "proactive") == 0) {
-			ra->mode = MLX4R_RST_PROACTIVE;
-		} else {
-			INIT_LOG(ERR, "devarg %s=%s: expected passive or proactive",
-				 key, value);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (strcmp(key, MLX4R_ARG_FAULT) == 0)
-		return mlx4r_fault_parse_sched(value, ra);
-	if (strcmp(key, MLX4R_ARG_ATTEMPTS) != 0 &&
-	    strcmp(key, MLX4R_ARG_DEADLINE) != 0 &&
-	    strcmp(key, MLX4R_ARG_REAPPEAR) != 0)
-		return -ENOENT;
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0 ||
-	    v < 1 || v > (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 : 600000)) {
-		INIT_LOG(ERR, "devarg %s=%s: expected an integer in 1..%u", key,
-			 value, strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 :
-			 600000);
-		return -EINVAL;
-	}
-	if (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0)
-		ra->attempts = v;
-	else if (strcmp(key, MLX4R_ARG_DEADLINE) == 0)
-		ra->deadline_ms = v;
-	else
-		ra->reappear_ms = v;
-	return 0;
 }
 
 /*
