@@ -87,6 +87,8 @@ extern int mlx4r_logtype_reset;
 
 struct mlx4r_port;
 struct mlx4r_dev;
+struct mlx4r_dev_events;
+struct mlx4r_reset;
 
 /** One registered memory range (a mempool chunk). */
 struct mlx4r_mr_range {
@@ -229,6 +231,8 @@ struct mlx4r_dev {
 	struct mlx4r_hw_pd *pd;          /**< protection domain */
 	bool emu_owned;                  /**< the emulated device is ours */
 	struct rte_intr_handle *intr;    /**< async event fd */
+	/** what the async events tell the layers above (mlx4r_core.h) */
+	const struct mlx4r_dev_events *events;
 	/**
 	 * Taken by the async event handler (EAL interrupt thread) while it
 	 * uses ports[], and by a closing port while it leaves ports[].
@@ -289,13 +293,6 @@ void mlx4r_rss_stop(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
 void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
-
-/* mlx4r_probe.c */
-void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
-void mlx4r_dev_free(struct mlx4r_dev *dev);
-int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
-void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);
-int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
 
 /** The port behind an ethdev of this driver. */
 static inline struct mlx4r_port *

@@ -19,6 +19,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_core.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
 static const uint8_t mlx4r_rss_key_default[MLX4R_RSS_KEY_LEN] = {
@@ -235,21 +236,16 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+/*
+ * Close of a port in a secondary process: nothing to release, the queues
+ * and the device are the primary's. A primary process's ports have the
+ * gated ops (mlx4r_reset.c), whose close stops the port, releases its
+ * queues and leaves the device core.
+ */
 int
 mlx4r_port_close(struct rte_eth_dev *eth_dev)
 {
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	uint16_t i;
-
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return 0;
-	mlx4r_dev_stop(eth_dev);
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		mlx4r_rx_queue_release(eth_dev, i);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		mlx4r_tx_queue_release(eth_dev, i);
-	mlx4r_dev_port_closed(port->dev, port);
-	/* ethdev frees dev_private and mac_addrs on release */
+	RTE_SET_USED(eth_dev);
 	return 0;
 }
 

@@ -702,15 +702,7 @@ mlx4r_phase_resetting(struct mlx4r_dev *dev)
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_dev_intr_uninstall(dev);
 	pthread_mutex_lock(&rst->lock);
-	mlx4r_mr_release_all(dev);
-	if (dev->pd != NULL) {
-		mlx4r_hw_dealloc_pd(dev->pd);
-		dev->pd = NULL;
-	}
-	if (dev->ctx != NULL) {
-		mlx4r_hw_close_device(dev->ctx);
-		dev->ctx = NULL;
-	}
+	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
 }
 
@@ -1187,6 +1179,49 @@ mlx4r_reset_free(struct mlx4r_dev *dev)
 	rte_free(rst);
 	dev->reset = NULL;
 }
+
+/*
+ * Free the device: stop its control thread (close wins over a running
+ * reset), then the interrupt handler, the reset machine and the device
+ * core (mlx4r_core.c).
+ */
+void
+mlx4r_dev_free(struct mlx4r_dev *dev)
+{
+	/* stops the reset thread; deferred when called from it */
+	if (!mlx4r_reset_stop_thread(dev))
+		return;
+	/*
+	 * Order: the thread is joined first (it may itself be uninstalling
+	 * the handler in RESETTING); then the handler goes (unregister waits
+	 * for a running one on the interrupt thread), and only then the reset
+	 * machine it posts requests to.
+	 */
+	mlx4r_dev_intr_uninstall(dev);
+	mlx4r_reset_free(dev);
+	mlx4r_dev_core_free(dev);
+}
+
+/*
+ * Called by dev_close of a port once its queues are gone: the port leaves
+ * the device core; the last one frees the device.
+ */
+void
+mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	if (mlx4r_dev_port_leave(dev, port)) {
+		INIT_LOG(DEBUG, "%s: last port closed, freeing the device",
+			 dev->name);
+		mlx4r_dev_free(dev);
+	}
+}
+
+/* What the device core's async events tell (mlx4r_core.h). */
+const struct mlx4r_dev_events mlx4r_reset_dev_events = {
+	.request = mlx4r_reset_post,
+	.link_event = mlx4r_port_link_event,
+	.raise = mlx4r_reset_raise,
+};
 
 /*
  * The gate: ethdev ops during a reset. Every op below runs under the

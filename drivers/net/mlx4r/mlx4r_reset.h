@@ -33,6 +33,7 @@
 
 #include <rte_ethdev.h>
 
+#include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 
 struct mlx4r_dev;
@@ -48,13 +49,6 @@ enum mlx4r_rst_state {
 	MLX4R_RST_REINIT,    /**< context reopened, configuration replayed */
 	MLX4R_RST_FAILED,    /**< gave up: -EIO until closed */
 };
-
-/* What asked for a reset (bit mask of the request word). */
-#define MLX4R_REQ_FATAL    (1u << 0) /**< IBV_EVENT_DEVICE_FATAL */
-#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check: query_device -EIO */
-#define MLX4R_REQ_QUEUE    (1u << 2) /**< QP/WQ/CQ fatal event */
-#define MLX4R_REQ_OPERATOR (1u << 3) /**< rte_pmd_mlx4r_reset(), telemetry */
-#define MLX4R_REQ_FAULTS (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH | MLX4R_REQ_QUEUE)
 
 /** One finished reset, for /mlx4r/history. */
 struct mlx4r_reset_record {
@@ -126,6 +120,10 @@ struct mlx4r_reset {
 };
 
 /* mlx4r_reset.c */
+/* The device core's callbacks into the reset machine and the ports. */
+extern const struct mlx4r_dev_events mlx4r_reset_dev_events;
+void mlx4r_dev_free(struct mlx4r_dev *dev);
+void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
 int mlx4r_reset_init(struct mlx4r_dev *dev);
 bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
