@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -293,6 +294,24 @@ void mlx4r_rss_stop(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
 void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
+
+/** Monotonic time in nanoseconds (deadlines of the reset machine). */
+static inline uint64_t
+mlx4r_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/** A monotonic time as the timespec of pthread_cond_timedwait(). */
+static inline void
+mlx4r_abstime(struct timespec *ts, uint64_t at_ns)
+{
+	ts->tv_sec = at_ns / 1000000000u;
+	ts->tv_nsec = at_ns % 1000000000u;
+}
 
 /** The port behind an ethdev of this driver. */
 static inline struct mlx4r_port *

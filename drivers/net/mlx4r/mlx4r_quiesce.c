@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Where a queue is proven quiescent: the bar, the process-wide fence
+ * (membarrier), the wait for bursts in flight, and the unbar. The burst's
+ * side of the handshake is MLX4R_BURST_ENTER / MLX4R_BURST_LEAVE in
+ * mlx4r_rxtx.c; the callers are the reset machine (mlx4r_reset.c) and the
+ * stop and close of a port (the gated ops), all with the control lock.
+ *
+ * Quiescence without atomics on the datapath
+ * ------------------------------------------
+ * A burst stores in_burst = 1, then (compiler barrier only) loads barred;
+ * it leaves with a release store of in_burst = 0 (mlx4r_rxtx.c). To make a
+ * queue quiescent the control side stores barred = 1, then calls
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the
+ * process that is running executes a full memory barrier before the call
+ * returns, and a thread not running passes one at its next context
+ * switch. So for each lcore either its store of in_burst = 1 is ordered
+ * before that barrier -- then our acquire load after membarrier() sees
+ * in_burst = 1 and we wait -- or its load of barred comes after it and
+ * sees barred = 1, so the burst refuses without touching the queue. Once
+ * in_burst reads 0 (acquire, pairing with the burst's release store) every
+ * access of the last burst happened before, and no later burst can pass
+ * the bar: the device objects, rings and mbufs may then be freed. This is
+ * the Dekker pattern with one of the two fences moved out of the fast path
+ * into the kernel, the idea of asymmetric fences (Linux membarrier,
+ * FlushProcessWriteBuffers on Windows).
+ *
+ * Unbarring uses the same tool the other way round: the control thread
+ * writes every field of the rebuilt queue, calls membarrier(), then stores
+ * barred = 0. A burst that reads barred == 0 runs after its own CPU passed
+ * the barrier (interrupts are precise: every instruction after the point
+ * where the IPI hit runs after the barrier), so it sees the new fields
+ * without an acquire load on its side.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_quiesce.h"
+
+/*
+ * The process-wide barrier.
+ */
+
+/* 1: membarrier registered; -1: unavailable (fallback, see below). */
+static int mlx4r_membarrier_ok;
+static pthread_once_t mlx4r_membarrier_once = PTHREAD_ONCE_INIT;
+
+static void
+mlx4r_membarrier_register(void)
+{
+	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (q >= 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    syscall(__NR_membarrier,
+		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0) {
+		mlx4r_membarrier_ok = 1;
+		return;
+	}
+	mlx4r_membarrier_ok = -1;
+	RST_LOG(WARNING, "membarrier(PRIVATE_EXPEDITED) unavailable: quiescence is proven by a %u ms grace period only",
+		10);
+}
+
+/*
+ * Make every store of the caller visible to, and ordered before the later
+ * loads of, every other thread of the process (see the file comment).
+ * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
+ * grace period stands in, documented as the weaker guarantee.
+ */
+void
+mlx4r_process_fence(void)
+{
+	if (mlx4r_membarrier_ok > 0 &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
+	    == 0)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	rte_delay_us_sleep(10000);
+}
+
+/* Register with membarrier, once per process (first probe). */
+void
+mlx4r_quiesce_init(void)
+{
+	pthread_once(&mlx4r_membarrier_once, mlx4r_membarrier_register);
+}
+
+/*
+ * Queues of a port.
+ */
+
+/* Set every queue's barred flag of a port to @p v (plain stores). */
+static void
+mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint16_t i;
+
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->barred = v;
+	}
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		struct mlx4r_txq *txq = data->tx_queues[i];
+
+		if (txq != NULL)
+			txq->barred = v;
+	}
+}
+
+void
+mlx4r_port_bar(struct mlx4r_port *port)
+{
+	/*
+	 * Plain stores: ordered before the bursts' loads of barred by the
+	 * process fence the caller issues next (mlx4r_port_quiesce()).
+	 */
+	mlx4r_port_set_barred(port, 1);
+}
+
+/*
+ * Wait until no burst is inside a queue of the port (barred first, fence
+ * issued). The acquire loads pair with the release store of in_burst = 0
+ * in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the polling lcore): once 0 is seen,
+ * every access that burst made to the queue happened before.
+ * @return 0, or -ETIMEDOUT when @p deadline_ns (monotonic) passed first.
+ */
+int
+mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
+		      bool *closing)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	unsigned int spins = 0;
+	uint16_t i;
+
+	for (;;) {
+		const char *dir = NULL;
+		uint16_t q = 0;
+
+		for (i = 0; i < data->nb_rx_queues && dir == NULL; i++) {
+			struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+			if (rxq != NULL &&
+			    __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Rx";
+				q = i;
+			}
+		}
+		for (i = 0; i < data->nb_tx_queues && dir == NULL; i++) {
+			struct mlx4r_txq *txq = data->tx_queues[i];
+
+			if (txq != NULL &&
+			    __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Tx";
+				q = i;
+			}
+		}
+		if (dir == NULL)
+			break;
+		if (closing != NULL && __atomic_load_n(closing,
+						       __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline_ns) {
+			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
+				data->port_id, dir, q);
+			return -ETIMEDOUT;
+		}
+		/* bursts take microseconds: spin first, then sleep */
+		if (++spins < 1000)
+			rte_pause();
+		else
+			rte_delay_us_sleep(50);
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
+	return 0;
+}
+
+/*
+ * Unbar a port whose queues were just (re)built: fence, then plain stores
+ * of barred = 0 (see "Unbarring" in the file comment). Control lock held.
+ */
+void
+mlx4r_port_unbar(struct mlx4r_port *port)
+{
+	mlx4r_process_fence();
+	mlx4r_port_set_barred(port, 0);
+}
