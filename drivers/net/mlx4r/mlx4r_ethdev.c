@@ -239,7 +239,7 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 /*
  * Close of a port in a secondary process: nothing to release, the queues
  * and the device are the primary's. A primary process's ports have the
- * gated ops (mlx4r_reset.c), whose close stops the port, releases its
+ * gated ops (mlx4r_gate.c), whose close stops the port, releases its
  * queues and leaves the device core.
  */
 int

@@ -13,6 +13,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
+#include "mlx4r_gate.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 

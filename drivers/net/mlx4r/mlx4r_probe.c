@@ -27,6 +27,7 @@
 #include "mlx4r.h"
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
+#include "mlx4r_gate.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
@@ -97,8 +98,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 		goto error;
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
-	/* the ops behind the reset gate (mlx4r_reset.c) */
-	eth_dev->dev_ops = mlx4r_reset_dev_ops();
+	/* the ops behind the reset gate (mlx4r_gate.c) */
+	eth_dev->dev_ops = mlx4r_gate_dev_ops();
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
 	eth_dev->data->dev_link = (struct rte_eth_link){

@@ -6,14 +6,15 @@
 #define MLX4R_RESET_H
 
 /*
- * The coordinated soft reset of an HCA (mlx4r_reset.c), its fault injection
- * (mlx4r_fault.c) and its telemetry (mlx4r_telemetry.c).
+ * The coordinated soft reset of an HCA (mlx4r_reset.c), read by its gate
+ * (mlx4r_gate.c), the public calls (mlx4r_pmd_api.c) and telemetry
+ * (mlx4r_telemetry.c).
  *
  * Locks, outermost first (ev_lock may be held by the interrupt thread
  * while an LSC callback calls a gated op: nothing takes ev_lock while
  * holding the control lock):
  *  - mlx4r_reset.lock, the *control lock* of the HCA: held by every gated
- *    ethdev op (mlx4r_reset.c) for its whole duration and by the control
+ *    ethdev op (mlx4r_gate.c) for its whole duration and by the control
  *    thread while it changes the state or touches the device. Whoever
  *    holds it may use dev->ctx, dev->pd, the ports' device objects.
  *  - mlx4r_reset.rq_lock: the request word, the acknowledgements and the
@@ -128,8 +129,11 @@ int mlx4r_reset_init(struct mlx4r_dev *dev);
 bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
-const struct eth_dev_ops *mlx4r_reset_dev_ops(void);
-bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);
+/* For the gate (mlx4r_gate.c), control lock held unless said. */
+void mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port);
+void mlx4r_port_fp_ops(struct mlx4r_port *port, bool real);
+/* No lock held: no event is raised on the closing port from now on. */
+void mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev);
 const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
 void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
 void mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
