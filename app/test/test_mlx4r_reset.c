@@ -757,7 +757,7 @@ test_passive_late_client(void)
 }
 
 /* An lcore "inside a burst" until cleared (simulated on lcore 1). */
-static volatile uint8_t *stuck_marker;
+static uint8_t *stuck_marker;
 
 static int
 unstick_later(void *arg)
@@ -787,7 +787,7 @@ test_close_during_phases(void)
 			  TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
 	rxq = rte_eth_devices[p1].data->rx_queues[0];
-	rxq->in_burst = 1;
+	__atomic_store_n(&rxq->in_burst, 1, __ATOMIC_RELAXED);
 	stuck_marker = &rxq->in_burst;
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_BARRED, 1, 1000),

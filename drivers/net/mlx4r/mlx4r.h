@@ -106,20 +106,20 @@ struct mlx4r_mr_cache {
 };
 
 /*
- * Quiescence (ARCHITECTURE.md): each queue has a single-writer marker
+ * Quiescence (mlx4r_quiesce.c): each queue has a single-writer marker
  * in_burst, set by the polling lcore for the duration of a burst, and a
  * flag barred, set by the control thread that wants the queue quiescent.
- * The burst sets in_burst, then (compiler barrier only) reads barred; it
- * clears in_burst with a release store on exit. The control side (reset
- * issue) sets barred, issues membarrier(PRIVATE_EXPEDITED) as the fence of
- * both sides, then waits until in_burst reads 0. No atomic RMW, no fence
- * in the burst.
+ * The burst stores in_burst (relaxed), then (compiler-only fence) loads
+ * barred (acquire); it clears in_burst with a release store on exit. The
+ * control side sets barred, issues membarrier(PRIVATE_EXPEDITED) as the
+ * fence of both sides, then waits until in_burst reads 0. No atomic RMW,
+ * no fence in the burst. Both are accessed with __atomic builtins only.
  */
 
 /** Receive queue: a receive WQ and its CQ. Burst fields first. */
 struct mlx4r_rxq {
-	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
-	volatile uint8_t barred;   /**< set by the control path: refuse */
+	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t barred;            /**< set by the control path: refuse */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
@@ -160,8 +160,8 @@ struct mlx4r_rxq {
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
 struct mlx4r_txq {
-	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
-	volatile uint8_t barred;   /**< set by the control path: refuse */
+	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t barred;            /**< set by the control path: refuse */
 	uint8_t loopback;          /**< force loopback bit for every WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */

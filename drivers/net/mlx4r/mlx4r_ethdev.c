@@ -533,14 +533,16 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
 
 		if (rxq != NULL)
-			v[MLX4R_XS_RX_REFUSED] += rxq->refused;
+			v[MLX4R_XS_RX_REFUSED] += __atomic_load_n(&rxq->refused,
+							  __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
 		const struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
 
 		if (txq != NULL) {
 			v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
-			v[MLX4R_XS_TX_REFUSED] += txq->refused;
+			v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
+							  __ATOMIC_RELAXED);
 		}
 	}
 	for (i = 0; i < RTE_DIM(v); i++) {
@@ -558,14 +560,15 @@ mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
 		struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
 
+		/* relaxed, as the bursts' MLX4R_BURST_REFUSED */
 		if (rxq != NULL)
-			rxq->refused = 0;
+			__atomic_store_n(&rxq->refused, 0, __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
 		struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
 
 		if (txq != NULL)
-			txq->refused = 0;
+			__atomic_store_n(&txq->refused, 0, __ATOMIC_RELAXED);
 	}
 	return mlx4r_stats_reset(eth_dev);
 }

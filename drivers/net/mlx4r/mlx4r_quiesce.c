@@ -9,31 +9,53 @@
  * mlx4r_rxtx.c; the callers are the reset machine (mlx4r_reset.c) and the
  * stop and close of a port (the gated ops), all with the control lock.
  *
- * Quiescence without atomics on the datapath
- * ------------------------------------------
- * A burst stores in_burst = 1, then (compiler barrier only) loads barred;
- * it leaves with a release store of in_burst = 0 (mlx4r_rxtx.c). To make a
- * queue quiescent the control side stores barred = 1, then calls
- * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the
- * process that is running executes a full memory barrier before the call
- * returns, and a thread not running passes one at its next context
- * switch. So for each lcore either its store of in_burst = 1 is ordered
- * before that barrier -- then our acquire load after membarrier() sees
- * in_burst = 1 and we wait -- or its load of barred comes after it and
- * sees barred = 1, so the burst refuses without touching the queue. Once
- * in_burst reads 0 (acquire, pairing with the burst's release store) every
- * access of the last burst happened before, and no later burst can pass
- * the bar: the device objects, rings and mbufs may then be freed. This is
- * the Dekker pattern with one of the two fences moved out of the fast path
- * into the kernel, the idea of asymmetric fences (Linux membarrier,
- * FlushProcessWriteBuffers on Windows).
+ * The handshake, per queue (struct mlx4r_rxq/txq: in_burst has one
+ * writer, the polling lcore; barred has one writer, the control thread
+ * with the control lock; both are accessed with __atomic builtins only):
  *
- * Unbarring uses the same tool the other way round: the control thread
- * writes every field of the rebuilt queue, calls membarrier(), then stores
- * barred = 0. A burst that reads barred == 0 runs after its own CPU passed
- * the barrier (interrupts are precise: every instruction after the point
- * where the IPI hit runs after the barrier), so it sees the new fields
- * without an acquire load on its side.
+ *   lcore, MLX4R_BURST_ENTER/LEAVE        control thread
+ *   (mlx4r_rxtx.c)                        (this file)
+ *   W1 store in_burst = 1   relaxed       W2 store barred = 1   relaxed
+ *      signal fence (compiler only)          membarrier()      [full]
+ *   R2 load barred          acquire       R1 load in_burst     acquire
+ *      ... the queue ...                     ... free rings, objects
+ *   W3 store in_burst = 0   release
+ *
+ * mlx4r_port_bar() is W2, mlx4r_process_fence() the membarrier,
+ * mlx4r_port_drain_wait() R1. membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+ * returns only after every thread of the process that is running has
+ * executed a full memory barrier (an IPI); a thread that is not running
+ * passes one at its next context switch. Take one lcore and call P the
+ * point of its instruction stream where that barrier ran. The compiler
+ * emits W1 before R2 (the signal fence, which costs no instruction), and
+ * the barrier at P orders whatever precedes P before whatever follows it,
+ * including the store buffer that would let R2 pass W1 (x86-TSO's only
+ * reordering). So either W1 precedes P -- then W1 is visible to R1, which
+ * follows the membarrier, and the control thread waits -- or R2 follows P
+ * -- then R2 reads barred = 1 (W2 precedes the membarrier) and the burst
+ * refuses without touching the queue. When R1 reads 0 it reads W3 or
+ * later: the release/acquire pair makes every access of that burst happen
+ * before what the control thread does next, and no later burst can pass
+ * the bar, so the rings, mbufs and device objects may be freed. This is
+ * the Dekker pattern with one of its two fences moved out of the fast path
+ * into the kernel, the idea of asymmetric fences (Linux membarrier,
+ * FlushProcessWriteBuffers on Windows); the C11 memory model has no name
+ * for membarrier, which is why the argument is made at the level of the
+ * barrier it runs on each CPU.
+ *
+ * Unbarring is the mirror image (mlx4r_port_unbar()): the control thread
+ * writes every field of the rebuilt queue, calls membarrier(), then
+ * stores barred = 0 (relaxed). A burst whose acquire load R2 reads 0 ran
+ * R2 after P (the store of 0 follows the membarrier), and the acquire
+ * keeps every later load of the queue after R2, hence after P, where the
+ * new fields are visible. Without the acquire the compiler could hoist a
+ * queue load above R2, to before P: that is why it is there, at the cost
+ * of nothing on x86 (a plain load) and an ldar on ARMv8.
+ *
+ * What the proof needs of the queue structure: that an lcore which
+ * loaded a queue pointer before the bar still finds a queue there when it
+ * runs W1 and R2, however late. Queue structures are therefore
+ * type-stable for the life of the device (mlx4r_rxq.c, mlx4r_txq.c).
  */
 
 #include <errno.h>
@@ -105,7 +127,11 @@ mlx4r_quiesce_init(void)
  * Queues of a port.
  */
 
-/* Set every queue's barred flag of a port to @p v (plain stores). */
+/*
+ * Set every queue's barred flag of a port to @p v: relaxed atomic stores,
+ * ordered against the bursts by the membarrier around them (file
+ * comment); the bursts load barred with acquire (MLX4R_BURST_BARRED).
+ */
 static void
 mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
 {
@@ -116,13 +142,13 @@ mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
 		struct mlx4r_rxq *rxq = data->rx_queues[i];
 
 		if (rxq != NULL)
-			rxq->barred = v;
+			__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct mlx4r_txq *txq = data->tx_queues[i];
 
 		if (txq != NULL)
-			txq->barred = v;
+			__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
 	}
 }
 
@@ -130,8 +156,8 @@ void
 mlx4r_port_bar(struct mlx4r_port *port)
 {
 	/*
-	 * Plain stores: ordered before the bursts' loads of barred by the
-	 * process fence the caller issues next (mlx4r_port_quiesce()).
+	 * W2 of the file comment: ordered before the bursts' loads of barred
+	 * by the process fence the caller issues next.
 	 */
 	mlx4r_port_set_barred(port, 1);
 }
@@ -195,8 +221,9 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 }
 
 /*
- * Unbar a port whose queues were just (re)built: fence, then plain stores
- * of barred = 0 (see "Unbarring" in the file comment). Control lock held.
+ * Unbar a port whose queues were just (re)built: fence, then relaxed
+ * stores of barred = 0 (see "Unbarring" in the file comment). Control
+ * lock held.
  */
 void
 mlx4r_port_unbar(struct mlx4r_port *port)

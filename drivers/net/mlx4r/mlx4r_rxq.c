@@ -87,7 +87,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	}
 	rxq->mp = mp;
 	/* barred until the port starts (unbarred by the start op) */
-	rxq->barred = 1;
+	__atomic_store_n(&rxq->barred, 1, __ATOMIC_RELAXED);
 	rxq->port = port;
 	rxq->mr.dev = port->dev;
 	rxq->port_id = eth_dev->data->port_id;

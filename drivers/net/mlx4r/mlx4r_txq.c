@@ -59,7 +59,7 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 		return -ENOMEM;
 	}
 	/* barred until the port starts (unbarred by the start op) */
-	txq->barred = 1;
+	__atomic_store_n(&txq->barred, 1, __ATOMIC_RELAXED);
 	txq->port = port;
 	txq->mr.dev = port->dev;
 	txq->queue_id = idx;
