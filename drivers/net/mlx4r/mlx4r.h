@@ -116,8 +116,17 @@ struct mlx4r_mr_cache {
  * no fence in the burst. Both are accessed with __atomic builtins only.
  */
 
+/*
+ * First byte of every queue structure, checked by the bursts before they
+ * store anything (mlx4r_rxtx.c): ethdev may hand a burst its dummy queue
+ * object instead, whose first byte is a bool (0 or 1).
+ */
+#define MLX4R_RXQ_TAG 0xa5
+#define MLX4R_TXQ_TAG 0x5a
+
 /** Receive queue: a receive WQ and its CQ. Burst fields first. */
 struct mlx4r_rxq {
+	uint8_t tag;               /**< MLX4R_RXQ_TAG (offset 0) */
 	uint8_t in_burst;          /**< set while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
@@ -160,6 +169,7 @@ struct mlx4r_rxq {
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
 struct mlx4r_txq {
+	uint8_t tag;               /**< MLX4R_TXQ_TAG (offset 0) */
 	uint8_t in_burst;          /**< set while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint8_t loopback;          /**< force loopback bit for every WQE */

@@ -133,12 +133,12 @@ mlx4r_g_start(struct rte_eth_dev *eth_dev)
 	ret = mlx4r_setup_err(dev);
 	if (ret == 0)
 		ret = mlx4r_dev_ops.dev_start(eth_dev);
-	if (ret == 0) {
+	/*
+	 * ethdev copies eth_dev->rx/tx_pkt_burst (set once at probe) with the
+	 * queue arrays into rte_eth_fp_ops right after.
+	 */
+	if (ret == 0)
 		mlx4r_port_unbar(port);
-		/* ethdev copies these into rte_eth_fp_ops right after */
-		eth_dev->rx_pkt_burst = mlx4r_rx_burst;
-		eth_dev->tx_pkt_burst = mlx4r_tx_burst;
-	}
 	pthread_mutex_unlock(&rst->lock);
 	return ret;
 }
@@ -174,14 +174,9 @@ mlx4r_g_stop(struct rte_eth_dev *eth_dev)
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	struct mlx4r_reset *rst = port->dev->reset;
 
+	/* ethdev put its dummy bursts and queues in place before calling us */
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_stop_locked(port);
-	/*
-	 * ethdev put the dummy bursts in place before calling us, but a
-	 * reset that ended while we waited for the lock may have restored
-	 * the real ones: the port is stopped, so dummies it is.
-	 */
-	mlx4r_port_fp_ops(port, false);
 	pthread_mutex_unlock(&rst->lock);
 	return 0;
 }

@@ -100,6 +100,10 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
 	/* the ops behind the reset gate (mlx4r_gate.c) */
 	eth_dev->dev_ops = mlx4r_gate_dev_ops();
+	/*
+	 * The bursts, set once: ethdev copies them into rte_eth_fp_ops at
+	 * every start; the driver never writes either afterwards.
+	 */
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
 	eth_dev->data->dev_link = (struct rte_eth_link){

@@ -29,9 +29,16 @@
  * The quiescence proof of the datapath (bar, membarrier, drain, unbar)
  * is mlx4r_quiesce.c.
  *
- * rte_eth_fp_ops[port] is switched to rte_eth_pkt_burst_dummy as ethdev
- * does on stop, so that well-behaved applications stop calling us, but it
- * is never relied on: an lcore may hold the old pointer.
+ * The reset never writes rte_eth_fp_ops[port] (nor eth_dev->rx/
+ * tx_pkt_burst): ethdev owns that entry and replaces it as a whole, burst
+ * function and queue array, at stop and start, without any lock the
+ * driver could share; a reset that wrote the real burst function back
+ * while an application's stop had put ethdev's dummy queue array in place
+ * would hand a polling lcore that array. During a reset the bursts stay
+ * the real ones and the bar refuses (return 0, counted), the same effect
+ * for an application as the dummy bursts ethdev's documentation of
+ * RTE_ETH_EVENT_ERR_RECOVERING mentions; the bursts refuse whatever queue
+ * pointer is not one of ours (mlx4r_rxtx.c).
  *
  * What is freed by whom: the reset frees device objects, rings and mbufs,
  * only after the proof above. Queue structures (struct mlx4r_rxq/txq) are
@@ -91,26 +98,6 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 {
 	return (unsigned int)s < RTE_DIM(mlx4r_state_names) ?
 	       mlx4r_state_names[s] : "?";
-}
-
-/* Point the port's fast-path ops at ethdev's dummy bursts, or back. */
-void
-mlx4r_port_fp_ops(struct mlx4r_port *port, bool real)
-{
-	struct rte_eth_dev *eth_dev = port->eth_dev;
-	struct rte_eth_fp_ops *fo = &rte_eth_fp_ops[eth_dev->data->port_id];
-	eth_rx_burst_t rx = real ? mlx4r_rx_burst : rte_eth_pkt_burst_dummy;
-	eth_tx_burst_t tx = real ? mlx4r_tx_burst : rte_eth_pkt_burst_dummy;
-
-	/*
-	 * Single pointer-sized stores, read by rte_eth_rx/tx_burst() on any
-	 * lcore without synchronisation: relaxed is all ethdev itself uses
-	 * (eth_dev_fp_ops_reset). Safety never depends on them (barred).
-	 */
-	__atomic_store_n(&fo->rx_pkt_burst, rx, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tx_pkt_burst, tx, __ATOMIC_RELAXED);
-	eth_dev->rx_pkt_burst = rx;
-	eth_dev->tx_pkt_burst = tx;
 }
 
 /* Mbufs a stopped-now port's rings hold (the stop frees them). */
@@ -380,11 +367,8 @@ mlx4r_phase_barred(struct mlx4r_dev *dev)
 
 	n = mlx4r_live_ports(dev, ports, NULL);
 	mlx4r_set_state(rst, MLX4R_RST_BARRED);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		mlx4r_port_bar(ports[i]);
-		if (ports[i]->eth_dev->data->dev_started)
-			mlx4r_port_fp_ops(ports[i], false);
-	}
 	mlx4r_process_fence();
 	/*
 	 * Under the control lock: a port cannot close (and free its queues)
@@ -752,8 +736,6 @@ restart:
 			if (port == NULL || !port->started)
 				continue;
 			mlx4r_port_unbar(port);
-			if (port->eth_dev->data->dev_started)
-				mlx4r_port_fp_ops(port, true);
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,

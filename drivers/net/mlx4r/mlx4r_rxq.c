@@ -85,6 +85,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx);
 		return -ENOMEM;
 	}
+	rxq->tag = MLX4R_RXQ_TAG;
 	rxq->mp = mp;
 	/* barred until the port starts (unbarred by the start op) */
 	__atomic_store_n(&rxq->barred, 1, __ATOMIC_RELAXED);

@@ -82,6 +82,31 @@
 #define MLX4R_BURST_LEAVE(q) \
 	__atomic_store_n(&(q)->in_burst, 0, __ATOMIC_RELEASE)
 
+/*
+ * Is @p q a queue structure of ours, tagged @p tag? Checked before the
+ * first store of a burst. What ethdev's rte_eth_rx/tx_burst() may hand a
+ * burst besides a live queue (DPDK 22.11, lib/ethdev):
+ * - NULL: rxq.data[i] of a queue never set up, or released
+ *   (eth_dev_rxq_release() stores NULL);
+ * - its dummy queue object: eth_dev_fp_ops_reset() (ethdev_private.c),
+ *   run at rte_eth_dev_stop() and before the first start, points
+ *   rxq.data/txq.data at dummy_queues_array[port], whose entries all point
+ *   at per_port_queues[port], a struct dummy_queue of two bools
+ *   (rx_warn_once, tx_warn_once): two bytes. rte_eth_rx_burst() loads the
+ *   burst function and the queue array without synchronisation, and
+ *   eth_dev_fp_ops_reset() / eth_dev_fp_ops_setup() write them one after
+ *   the other, so an lcore polling across a stop or a start can call this
+ *   burst with the dummy object.
+ * The check reads one byte at offset 0 (within the dummy's two), through
+ * a character type so that nothing is assumed about the alignment or type
+ * of what was handed, with a relaxed atomic load (ethdev's dummy burst
+ * writes its bools from any lcore). A dummy's first byte is a bool, 0 or
+ * 1; a tag is neither.
+ */
+#define MLX4R_QUEUE_IS(q, t) \
+	likely((q) != NULL && \
+	       __atomic_load_n((const uint8_t *)(q), __ATOMIC_RELAXED) == (t))
+
 static __rte_always_inline struct mlx4_cqe *
 mlx4r_cqe_get(uint8_t *cqes, uint32_t ci, uint32_t mask, uint32_t shift,
 	      uint32_t off)
@@ -195,6 +220,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 	bool refill;
 
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
 	MLX4R_BURST_ENTER(rxq);
 	if (MLX4R_BURST_BARRED(rxq)) {
 		MLX4R_BURST_REFUSED(rxq, 1);
@@ -378,6 +405,8 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
 
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return 0;
 	MLX4R_BURST_ENTER(txq);
 	if (MLX4R_BURST_BARRED(txq)) {
 		MLX4R_BURST_REFUSED(txq, n);

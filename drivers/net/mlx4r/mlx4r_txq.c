@@ -58,6 +58,7 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx);
 		return -ENOMEM;
 	}
+	txq->tag = MLX4R_TXQ_TAG;
 	/* barred until the port starts (unbarred by the start op) */
 	__atomic_store_n(&txq->barred, 1, __ATOMIC_RELAXED);
 	txq->port = port;

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * What a burst may be handed, and how long what it was handed stays
+ * valid: the fast path against every queue pointer ethdev can give it
+ * (NULL, ethdev's dummy queue object, a torn pair of burst function and
+ * queue array), rte_eth_fp_ops left to ethdev, and an application lcore
+ * that keeps polling while another thread stops, resets and reconfigures
+ * the port (issue 12, items 1 and 2 and its acceptance).
+ *
+ * The suite links the driver whole: a case calls the bursts directly with
+ * a pointer it loaded earlier, as an lcore that cached it would.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_common.h"
+
+#include "mlx4r.h"
+#include "rte_pmd_mlx4r.h"
+
+#define NB_MBUF 4095
+#define BURST 32
+#define NB_DESC 256
+#define HCA "net_mlx4r_l0"
+#define WAIT_MS 5000
+
+static struct rte_mempool *mp;
+static uint16_t p1;
+static uint64_t heap_base;
+
+static int
+suite_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("lifetime_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return TEST_FAILED;
+	/* a first probe allocates what ethdev keeps for the process */
+	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+suite_teardown(void)
+{
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+static void
+case_teardown(void)
+{
+	/* a failed case may leave the HCA: remove it for the next one */
+	rte_vdev_uninit(HCA);
+}
+
+static int
+hca_up(const char *args)
+{
+	heap_base = test_heap_allocated();
+	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
+	return TEST_SUCCESS;
+}
+
+/* Remove the HCA: every mbuf and every heap byte back. */
+static int
+hca_down(void)
+{
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(HCA), "remove");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "mbufs still in use after remove");
+	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
+			    "heap bytes leaked");
+	return TEST_SUCCESS;
+}
+
+/* Configure @p nq queue pairs and set them up (no start). */
+static int
+port_setup(uint16_t port, uint16_t nq)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (ret != 0)
+		return ret;
+	for (q = 0; q < nq; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, NB_DESC, SOCKET_ID_ANY,
+					     NULL, mp);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(port, q, NB_DESC,
+						     SOCKET_ID_ANY, NULL);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int
+port_up(uint16_t port, uint16_t nq)
+{
+	TEST_ASSERT_SUCCESS(port_setup(port, nq), "set up port %u", port);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start %u", port);
+	return TEST_SUCCESS;
+}
+
+static int
+wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
+	   uint32_t min_gen, unsigned int ms)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+
+	for (i = 0; i < ms * 10; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
+				    "state_get");
+		if (st.phase == ph && st.generation >= min_gen)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("phase %d generation >= %u not reached in %u ms (phase %d, generation %u)",
+		  ph, min_gen, ms, st.phase, st.generation);
+}
+
+/* Frames of 64 bytes addressed to @p port, from mp. */
+static int
+frames(uint16_t port, struct rte_mbuf **m, unsigned int n)
+{
+	struct rte_ether_addr mac;
+	unsigned int i;
+
+	if (rte_eth_macaddr_get(port, &mac) != 0 ||
+	    rte_pktmbuf_alloc_bulk(mp, m, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 64);
+
+		if (p == NULL) {
+			rte_pktmbuf_free_bulk(m, n);
+			return -1;
+		}
+		memset(p, 0x3c, 64);
+		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
+	}
+	return 0;
+}
+
+/*
+ * Item 1: the bursts refuse, without a store, every queue pointer that is
+ * not one of their queues: NULL, ethdev's dummy queue object (two bytes in
+ * 22.11, ethdev_private.c), the torn pair "real burst function + ethdev's
+ * dummy queue array" through rte_eth_rx/tx_burst(), and a queue of the
+ * other direction.
+ */
+static int
+test_burst_foreign_queue_pointers(void)
+{
+	struct rte_eth_fp_ops *fo, saved;
+	struct rte_eth_dev_data *data;
+	struct rte_mbuf *m[4], *r[BURST];
+	uint8_t dummy_rx[2], dummy_tx[2];
+	void *drxq, *dtxq;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	data = rte_eth_devices[p1].data;
+	fo = &rte_eth_fp_ops[p1];
+	/* after the stop, ethdev's dummy queue array (eth_dev_fp_ops_reset) */
+	drxq = fo->rxq.data[0];
+	dtxq = fo->txq.data[0];
+	TEST_ASSERT(drxq != NULL && drxq != data->rx_queues[0] &&
+		    dtxq != NULL && dtxq != data->tx_queues[0],
+		    "ethdev's dummy queues in rte_eth_fp_ops after stop");
+	memcpy(dummy_rx, drxq, sizeof(dummy_rx));
+	memcpy(dummy_tx, dtxq, sizeof(dummy_tx));
+	TEST_ASSERT_SUCCESS(frames(p1, m, RTE_DIM(m)), "mbufs");
+
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(NULL, r, BURST), 0, "Rx NULL");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(NULL, m, RTE_DIM(m)), 0, "Tx NULL");
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(drxq, r, BURST), 0, "Rx dummy");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(dtxq, m, RTE_DIM(m)), 0, "Tx dummy");
+	/* the torn pair a polling lcore can load during a stop or a start */
+	saved = *fo;
+	fo->rx_pkt_burst = mlx4r_rx_burst;
+	fo->tx_pkt_burst = mlx4r_tx_burst;
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, r, BURST), 0, "Rx torn");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), 0,
+			  "Tx torn");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 7, r, BURST), 0,
+			  "Rx torn, queue never set up");
+	*fo = saved;
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(dummy_rx, drxq, sizeof(dummy_rx),
+				      "ethdev's dummy Rx queue was written");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(dummy_tx, dtxq, sizeof(dummy_tx),
+				      "ethdev's dummy Tx queue was written");
+
+	/* a queue of the other direction */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(data->tx_queues[0], r, BURST), 0,
+			  "Rx burst on a Tx queue");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(data->rx_queues[0], m, RTE_DIM(m)),
+			  0, "Tx burst on an Rx queue");
+	/* nothing was taken: the frames are still the caller's, and work */
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "the same frames on the real queue");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "mbufs back");
+	return hca_down();
+}
+
+/*
+ * Item 1: the driver leaves rte_eth_fp_ops to ethdev. During a reset the
+ * entry stays what start made it (the real bursts and queue arrays), and
+ * the bar refuses; a stop during a reset leaves ethdev's dummy pair in
+ * place when the reset ends (the driver used to write its burst
+ * functions back next to ethdev's dummy queue array).
+ */
+static int
+test_fp_ops_left_to_ethdev(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_eth_dev_data *data;
+	struct rte_eth_fp_ops *fo, snap;
+	struct rte_mbuf *r[BURST];
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up");
+	data = rte_eth_devices[p1].data;
+	fo = &rte_eth_fp_ops[p1];
+	TEST_ASSERT(fo->rx_pkt_burst == mlx4r_rx_burst &&
+		    fo->tx_pkt_burst == mlx4r_tx_burst &&
+		    fo->rxq.data == data->rx_queues &&
+		    fo->txq.data == data->tx_queues, "started: real pair");
+	snap = *fo;
+	/* a catastrophic error and a slow firmware reset: REINIT lasts */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
+			  TEST_SUCCESS, "in REINIT");
+	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
+		    "rte_eth_fp_ops written during the reset");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, r, BURST), 0, "barred");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
+		    "rte_eth_fp_ops written by the reset");
+
+	/* a stop during the reset: it waits for the phase, ethdev's pair stays */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 2, 1000),
+			  TEST_SUCCESS, "in REINIT");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop during the reset");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 3, WAIT_MS),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT(fo->rx_pkt_burst != mlx4r_rx_burst &&
+		    fo->tx_pkt_burst != mlx4r_tx_burst &&
+		    fo->rxq.data != data->rx_queues &&
+		    fo->txq.data != data->tx_queues,
+		    "stopped port: ethdev's dummy pair, not a torn one");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.succeeded, 2, "both resets ended LIVE");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
+		    "start: the real pair again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+static struct unit_test_suite lifetime_suite = {
+	.suite_name = "mlx4r queue pointers and lifetimes",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_burst_foreign_queue_pointers),
+		TEST_CASE_ST(NULL, case_teardown, test_fp_ops_left_to_ethdev),
+		TEST_CASES_END()
+	},
+};
+
+static int
+mlx4r_lifetime_autotest(void)
+{
+	return unit_test_suite_runner(&lifetime_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_lifetime_autotest, mlx4r_lifetime_autotest);
