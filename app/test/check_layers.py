@@ -25,15 +25,16 @@ import sys
 LAYERS = [
     # leaves: log types, the rdma-core backend loader, the emulated device
     ['mlx4r_log', 'mlx4r_verbs_load', 'emu'],
-    # fault injection into the emulated device; memory registration
-    ['mlx4r_fault', 'mlx4r_mr'],
+    # fault injection into the emulated device; memory registration; the
+    # quiescence proof (bar, membarrier, drain, unbar)
+    ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce'],
     # devargs (fault schedule syntax); the fast path (lkeys)
     ['mlx4r_devargs', 'mlx4r_rxtx'],
     # queue life cycles, steering
     ['mlx4r_rxq', 'mlx4r_flow'],
     ['mlx4r_txq'],
-    # the device core; the quiescence proof
-    ['mlx4r_core', 'mlx4r_quiesce'],
+    # the device core
+    ['mlx4r_core'],
     # a port's control operations (ungated)
     ['mlx4r_ethdev'],
     # the reset machine: phases, control thread, events, close vs reset

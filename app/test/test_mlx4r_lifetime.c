@@ -15,12 +15,14 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
+#include <rte_malloc.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -288,6 +290,168 @@ test_fp_ops_left_to_ethdev(void)
 	return hca_down();
 }
 
+/* Send @p n frames from @p tx and receive them on @p rx (loopback). */
+static int
+traffic(uint16_t tx, uint16_t rx, unsigned int n)
+{
+	struct rte_mbuf *m[BURST], *r[BURST];
+	unsigned int got = 0, tries;
+	uint16_t sent;
+
+	TEST_ASSERT(n <= BURST, "n");
+	TEST_ASSERT_SUCCESS(frames(rx, m, n), "frames");
+	sent = rte_eth_tx_burst(tx, 0, m, n);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	TEST_ASSERT_EQUAL(sent, n, "frames sent");
+	for (tries = 0; tries < 1000 && got < n; tries++) {
+		uint16_t k = rte_eth_rx_burst(rx, 0, r, BURST);
+
+		got += k;
+		rte_pktmbuf_free_bulk(r, k);
+		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
+		rte_delay_us_sleep(50);
+	}
+	TEST_ASSERT_EQUAL(got, n, "frames received");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Item 2: queue structures are type-stable. A released queue stays at its
+ * address, barred: a burst through a pointer loaded before its release is
+ * refused and counted there, touching nothing else. The next set-up of the
+ * index reuses the same structure, whatever the allocator did meanwhile:
+ * after a reconfigure, a reset of the port's software state
+ * (rte_eth_dev_reset() while live) and a passive reset of the device.
+ */
+static int
+test_queues_type_stable(void)
+{
+	struct rte_eth_dev_data *data;
+	struct rte_eth_conf conf;
+	struct mlx4r_rxq *rxq0, *rxq1;
+	struct mlx4r_txq *txq0, *txq1;
+	struct rte_mbuf *m[4], *r[BURST];
+	void *squat;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 2), TEST_SUCCESS, "up");
+	data = rte_eth_devices[p1].data;
+	rxq0 = data->rx_queues[0];
+	rxq1 = data->rx_queues[1];
+	txq0 = data->tx_queues[0];
+	txq1 = data->tx_queues[1];
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+
+	/* one queue pair: ethdev releases index 1 */
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf),
+			    "configure 1 queue");
+	/* what the allocator would hand out next now sits on anything freed */
+	squat = rte_malloc("squat", sizeof(struct mlx4r_rxq),
+			   RTE_CACHE_LINE_SIZE);
+	TEST_ASSERT_NOT_NULL(squat, "rte_malloc");
+	TEST_ASSERT_SUCCESS(frames(p1, m, RTE_DIM(m)), "mbufs");
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(rxq1, r, BURST), 0,
+			  "Rx burst on a released queue");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(txq1, m, RTE_DIM(m)), 0,
+			  "Tx burst on a released queue");
+	TEST_ASSERT_EQUAL_U(__atomic_load_n(&rxq1->refused, __ATOMIC_RELAXED),
+			    1, "refused by the released Rx queue itself");
+	TEST_ASSERT_EQUAL_U(__atomic_load_n(&txq1->refused, __ATOMIC_RELAXED),
+			    RTE_DIM(m), "refused by the released Tx queue");
+	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
+
+	/* two again: the same structures, though the allocator moved on */
+	TEST_ASSERT_SUCCESS(port_setup(p1, 2), "set up 2 queues");
+	rte_free(squat);
+	TEST_ASSERT(data->rx_queues[0] == rxq0 && data->rx_queues[1] == rxq1 &&
+		    data->tx_queues[0] == txq0 && data->tx_queues[1] == txq1,
+		    "reconfigure moved a queue structure");
+	TEST_ASSERT_EQUAL_U(__atomic_load_n(&rxq1->refused, __ATOMIC_RELAXED),
+			    0, "a new set-up starts its counters at 0");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+
+	/* rte_eth_dev_reset() of a live port: its queues are released */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "software reset");
+	TEST_ASSERT_EQUAL(mlx4r_rx_burst(rxq0, r, BURST), 0, "released");
+	TEST_ASSERT_SUCCESS(port_setup(p1, 2), "set up after the reset");
+	TEST_ASSERT(data->rx_queues[0] == rxq0 && data->tx_queues[1] == txq1,
+		    "dev_reset moved a queue structure");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+
+	/* a passive reset of the device: the port acknowledges with dev_reset */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1, 1000),
+			  TEST_SUCCESS, "draining");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledge (waits)");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT_EQUAL(mlx4r_tx_burst(txq0, NULL, 0), 0, "released");
+	TEST_ASSERT_SUCCESS(port_setup(p1, 2), "set up after the reset");
+	TEST_ASSERT(data->rx_queues[1] == rxq1 && data->tx_queues[0] == txq0,
+		    "a passive reset moved a queue structure");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 2: the reset, stop, close and statistics walk the driver's own
+ * list of a port's queues, never ethdev's rx_queues[]/tx_queues[]: ethdev
+ * frees those of a stopped port without the driver's lock. The case puts a
+ * stopped port's arrays in the state eth_dev_rx_queue_config(dev, 0)
+ * leaves them in between its rte_free() and its count update (NULL, the
+ * count still 2), then resets the HCA and reads the port's statistics.
+ */
+static int
+test_walks_use_driver_list(void)
+{
+	struct rte_eth_xstat_name *names;
+	struct rte_eth_dev_data *d2;
+	struct rte_eth_xstat *xs;
+	struct rte_eth_stats st;
+	void **rxa, **txa;
+	uint16_t p2;
+	int n;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect"), TEST_SUCCESS,
+			  "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA "_port2", &p2),
+			    "p2");
+	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_SUCCESS(port_setup(p2, 2), "port 2 set up, stopped");
+	n = rte_eth_xstats_get_names(p2, NULL, 0);
+	TEST_ASSERT(n > 0, "xstats");
+	names = calloc(n, sizeof(*names));
+	xs = calloc(n, sizeof(*xs));
+	TEST_ASSERT(names != NULL && xs != NULL, "calloc");
+	d2 = rte_eth_devices[p2].data;
+	rxa = d2->rx_queues;
+	txa = d2->tx_queues;
+	d2->rx_queues = NULL;
+	d2->tx_queues = NULL;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p2, &st), "stats");
+	TEST_ASSERT_EQUAL(rte_eth_xstats_get_names(p2, names, n), n, "names");
+	TEST_ASSERT_EQUAL(rte_eth_xstats_get(p2, xs, n), n, "xstats");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_reset(p2), "stats reset");
+	d2->rx_queues = rxa;
+	d2->tx_queues = txa;
+	free(names);
+	free(xs);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	return hca_down();
+}
+
 static struct unit_test_suite lifetime_suite = {
 	.suite_name = "mlx4r queue pointers and lifetimes",
 	.setup = suite_setup,
@@ -296,6 +460,8 @@ static struct unit_test_suite lifetime_suite = {
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_burst_foreign_queue_pointers),
 		TEST_CASE_ST(NULL, case_teardown, test_fp_ops_left_to_ethdev),
+		TEST_CASE_ST(NULL, case_teardown, test_queues_type_stable),
+		TEST_CASE_ST(NULL, case_teardown, test_walks_use_driver_list),
 		TEST_CASES_END()
 	},
 };

@@ -124,11 +124,27 @@ struct mlx4r_mr_cache {
 #define MLX4R_RXQ_TAG 0xa5
 #define MLX4R_TXQ_TAG 0x5a
 
+/*
+ * Lifetime of the queue structures: type-stable for the life of the
+ * device. The structure of (port, queue index) is allocated at the first
+ * set-up of that index, reused at the same address by every later set-up
+ * (after a release, a reconfigure, a passive reset), and freed only with
+ * the device (mlx4r_dev_core_free()). A released structure keeps its tag
+ * and stays barred. So a burst called with a pointer loaded at any time
+ * before, however late, finds the guard (tag, in_burst, barred, refused)
+ * of a queue, refuses if barred, and touches nothing else: the condition
+ * the quiescence proof needs (mlx4r_quiesce.c). Set-up re-initialises
+ * everything after the guard (the reinit marker).
+ */
+
 /** Receive queue: a receive WQ and its CQ. Burst fields first. */
 struct mlx4r_rxq {
+	/* the guard: valid for the life of the device */
 	uint8_t tag;               /**< MLX4R_RXQ_TAG (offset 0) */
 	uint8_t in_burst;          /**< set while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
+	uint64_t refused;          /**< bursts refused while barred */
+	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
@@ -154,7 +170,6 @@ struct mlx4r_rxq {
 	uint64_t ibytes;           /**< bytes received (single writer) */
 	uint64_t ierrors;          /**< error CQEs (single writer) */
 	uint64_t rx_nombuf;        /**< frames dropped: no mbuf to repost */
-	uint64_t refused;          /**< bursts refused while barred */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
@@ -169,9 +184,12 @@ struct mlx4r_rxq {
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
 struct mlx4r_txq {
+	/* the guard: valid for the life of the device */
 	uint8_t tag;               /**< MLX4R_TXQ_TAG (offset 0) */
 	uint8_t in_burst;          /**< set while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
+	uint64_t refused;          /**< packets refused while barred */
+	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t loopback;          /**< force loopback bit for every WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
@@ -201,7 +219,6 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or error CQEs */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
-	uint64_t refused;          /**< packets refused while barred */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
@@ -228,6 +245,15 @@ struct mlx4r_port {
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
+	/**
+	 * The driver's own list of the port's queues: set up and not yet
+	 * released, by queue index (control lock). Every walk of the
+	 * driver (reset, stop, close, statistics) reads these, never
+	 * ethdev's rx_queues[]/tx_queues[], which ethdev reallocates and
+	 * frees without the driver's lock.
+	 */
+	struct mlx4r_rxq *rxqs[MLX4R_MAX_QUEUES];
+	struct mlx4r_txq *txqs[MLX4R_MAX_QUEUES]; /**< see rxqs */
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -257,6 +283,12 @@ struct mlx4r_dev {
 	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
 	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
 	uint32_t nb_mr;                  /**< entries published */
+	/**
+	 * Storage of the queue structures by port and index, allocated at
+	 * their first set-up, freed with the device (type-stable, above).
+	 */
+	struct mlx4r_rxq *rxq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
+	struct mlx4r_txq *txq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
@@ -321,6 +353,30 @@ mlx4r_abstime(struct timespec *ts, uint64_t at_ns)
 {
 	ts->tv_sec = at_ns / 1000000000u;
 	ts->tv_nsec = at_ns % 1000000000u;
+}
+
+/** Walk the Rx queues of the driver's list of @p port (control lock). */
+#define MLX4R_FOREACH_RXQ(port, i, q) \
+	for ((i) = 0; (i) < MLX4R_MAX_QUEUES; (i)++) \
+		if (((q) = (port)->rxqs[(i)]) != NULL)
+
+/** Walk the Tx queues of the driver's list of @p port (control lock). */
+#define MLX4R_FOREACH_TXQ(port, i, q) \
+	for ((i) = 0; (i) < MLX4R_MAX_QUEUES; (i)++) \
+		if (((q) = (port)->txqs[(i)]) != NULL)
+
+/** Rx queue @p i of the driver's list of @p port, or NULL. */
+static inline struct mlx4r_rxq *
+mlx4r_port_rxq(const struct mlx4r_port *port, uint16_t i)
+{
+	return i < MLX4R_MAX_QUEUES ? port->rxqs[i] : NULL;
+}
+
+/** Tx queue @p i of the driver's list of @p port, or NULL. */
+static inline struct mlx4r_txq *
+mlx4r_port_txq(const struct mlx4r_port *port, uint16_t i)
+{
+	return i < MLX4R_MAX_QUEUES ? port->txqs[i] : NULL;
 }
 
 /** The port behind an ethdev of this driver. */

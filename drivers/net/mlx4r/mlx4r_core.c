@@ -300,7 +300,29 @@ mlx4r_dev_ctx_close(struct mlx4r_dev *dev)
 void
 mlx4r_dev_core_free(struct mlx4r_dev *dev)
 {
+	unsigned int p, i;
+
 	mlx4r_dev_ctx_close(dev);
+	/*
+	 * The queue structures go only now (type-stable, mlx4r.h): every
+	 * port was closed, so every queue was released. The tag is cleared
+	 * first so that a stale pointer is refused for as long as the memory
+	 * is not reused.
+	 */
+	for (p = 0; p < MLX4R_MAX_PORTS; p++) {
+		for (i = 0; i < MLX4R_MAX_QUEUES; i++) {
+			if (dev->rxq_store[p][i] != NULL) {
+				__atomic_store_n(&dev->rxq_store[p][i]->tag, 0,
+						 __ATOMIC_RELAXED);
+				rte_free(dev->rxq_store[p][i]);
+			}
+			if (dev->txq_store[p][i] != NULL) {
+				__atomic_store_n(&dev->txq_store[p][i]->tag, 0,
+						 __ATOMIC_RELAXED);
+				rte_free(dev->txq_store[p][i]);
+			}
+		}
+	}
 	if (dev->emu_owned && mlx4r_emu_dev_destroy(dev->name) < 0)
 		INIT_LOG(ERR, "%s: the emulated device stays", dev->name);
 	rte_free(dev);

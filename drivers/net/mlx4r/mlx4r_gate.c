@@ -33,14 +33,18 @@
 /* stop/close wait this long for a burst before they say so in the log. */
 #define MLX4R_STOP_WARN_MS 1000
 
+/* Release every queue of the driver's list of the port. */
 static void
 mlx4r_port_release_queues(struct rte_eth_dev *eth_dev)
 {
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
+	MLX4R_FOREACH_RXQ(port, i, rxq)
 		mlx4r_rx_queue_release(eth_dev, i);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
+	MLX4R_FOREACH_TXQ(port, i, txq)
 		mlx4r_tx_queue_release(eth_dev, i);
 }
 

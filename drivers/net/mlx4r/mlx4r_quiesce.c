@@ -135,21 +135,15 @@ mlx4r_quiesce_init(void)
 static void
 mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	for (i = 0; i < data->nb_rx_queues; i++) {
-		struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-		if (rxq != NULL)
-			__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
-	}
-	for (i = 0; i < data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = data->tx_queues[i];
-
-		if (txq != NULL)
-			__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
-	}
+	/* the driver's list: ethdev's arrays may be freed meanwhile */
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
+	MLX4R_FOREACH_TXQ(port, i, txq)
+		__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
 }
 
 void
@@ -173,30 +167,30 @@ int
 mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 		      bool *closing)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
 	unsigned int spins = 0;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
 	for (;;) {
 		const char *dir = NULL;
 		uint16_t q = 0;
 
-		for (i = 0; i < data->nb_rx_queues && dir == NULL; i++) {
-			struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-			if (rxq != NULL &&
-			    __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+		/* R1 of the file comment, on the driver's list */
+		MLX4R_FOREACH_RXQ(port, i, rxq) {
+			if (__atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
 				dir = "Rx";
 				q = i;
+				break;
 			}
 		}
-		for (i = 0; i < data->nb_tx_queues && dir == NULL; i++) {
-			struct mlx4r_txq *txq = data->tx_queues[i];
-
-			if (txq != NULL &&
-			    __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+		MLX4R_FOREACH_TXQ(port, i, txq) {
+			if (dir != NULL)
+				break;
+			if (__atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
 				dir = "Tx";
 				q = i;
+				break;
 			}
 		}
 		if (dir == NULL)
@@ -206,7 +200,7 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 			return -EINTR;
 		if (mlx4r_now_ns() >= deadline_ns) {
 			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
-				data->port_id, dir, q);
+				port->eth_dev->data->port_id, dir, q);
 			return -ETIMEDOUT;
 		}
 		/* bursts take microseconds: spin first, then sleep */
@@ -218,6 +212,32 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 	if (mlx4r_membarrier_ok < 0)
 		rte_delay_us_sleep(10000); /* the documented grace period */
 	return 0;
+}
+
+/*
+ * Bar one queue for good (its release) and wait, without a deadline,
+ * until no burst is inside it: the same handshake on one queue. A queue
+ * is released on a stopped port, already barred and quiescent (the stop
+ * proved it), so this costs a load; the rest is defence.
+ */
+void
+mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
+{
+	uint64_t warn = mlx4r_now_ns() + 1000000000ull;
+
+	if (__atomic_load_n(barred, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(barred, 1, __ATOMIC_RELAXED); /* W2 */
+	mlx4r_process_fence();
+	while (__atomic_load_n(in_burst, __ATOMIC_ACQUIRE)) { /* R1 */
+		if (mlx4r_now_ns() >= warn) {
+			RST_LOG(WARNING, "an lcore is still inside a released queue");
+			warn = mlx4r_now_ns() + 1000000000ull;
+		}
+		rte_pause();
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
 }
 
 /*

@@ -7,7 +7,8 @@
 
 /*
  * Quiescence of a port's queues (mlx4r_quiesce.c): bar, process-wide
- * fence, drain wait, unbar. Callers hold the control lock.
+ * fence, drain wait, unbar, on the driver's list of the port's queues.
+ * Callers hold the control lock.
  */
 
 #include <stdbool.h>
@@ -28,6 +29,8 @@ void mlx4r_port_bar(struct mlx4r_port *port);
  */
 int mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 			  bool *closing);
+/* Bar one queue being released and wait until no burst is inside it. */
+void mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst);
 /* Unbar the port's (rebuilt) queues: fence, then barred = 0. */
 void mlx4r_port_unbar(struct mlx4r_port *port);
 

@@ -41,10 +41,13 @@
  * pointer is not one of ours (mlx4r_rxtx.c).
  *
  * What is freed by whom: the reset frees device objects, rings and mbufs,
- * only after the proof above. Queue structures (struct mlx4r_rxq/txq) are
- * freed only by calls whose ethdev contract says no lcore polls the port
- * (queue release, close, dev_reset); a proactive reset keeps them at the
- * same addresses.
+ * only after the quiescence proof. Queue structures (struct mlx4r_rxq/txq)
+ * are type-stable: released queues stay, barred, at their addresses and
+ * are reused by the next set-up of their index; they are freed with the
+ * device (mlx4r.h). The control thread walks the driver's list of a
+ * port's queues (mlx4r_port.rxqs/txqs, control lock), never ethdev's
+ * rx_queues[]/tx_queues[], which ethdev frees without the driver's lock
+ * (eth_dev_rx_queue_config(dev, 0), lib/ethdev/ethdev_private.c).
  */
 
 #include <assert.h>
@@ -104,23 +107,21 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 static uint64_t
 mlx4r_port_pending_mbufs(struct mlx4r_port *port)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint64_t n = 0;
 	uint32_t j;
 	uint16_t i;
 
-	for (i = 0; i < data->nb_rx_queues; i++) {
-		const struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-		if (rxq == NULL || rxq->elts == NULL)
+	/* the driver's list, never ethdev's arrays (mlx4r_port.rxqs) */
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (rxq->elts == NULL)
 			continue;
 		for (j = 0; j < rxq->nb_wqe * rxq->sges; j++)
 			n += rxq->elts[j] != NULL;
 	}
-	for (i = 0; i < data->nb_tx_queues; i++) {
-		const struct mlx4r_txq *txq = data->tx_queues[i];
-
-		if (txq == NULL || txq->elts == NULL)
+	MLX4R_FOREACH_TXQ(port, i, txq) {
+		if (txq->elts == NULL)
 			continue;
 		for (j = 0; j < txq->txbb_cnt; j++)
 			if (txq->elts[j] != NULL)
