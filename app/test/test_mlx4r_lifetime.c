@@ -15,6 +15,8 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,6 +454,300 @@ test_walks_use_driver_list(void)
 	return hca_down();
 }
 
+/*
+ * The acceptance of issue 12: an application lcore keeps polling port p1
+ * while the main lcore resets the device, and stops, starts, resets and
+ * reconfigures the port, in every order, outside the ethdev contract.
+ * Nothing may crash or touch freed memory; every mbuf is back in its pool
+ * at the end. The lcore polls three ways: through ethdev, through the
+ * queue pointers it loaded earlier (direct calls, as an lcore that cached
+ * them would), and through the fast-path entry as rte_eth_rx_burst()
+ * reads it.
+ *
+ * ethdev itself limits the first way: eth_dev_fp_ops_reset()
+ * (lib/ethdev/ethdev_private.c), run by rte_eth_dev_stop(), assigns the
+ * whole rte_eth_fp_ops entry from a compound literal, which Debian's
+ * build of librte_ethdev.so.23 compiles to "rep stos" (the 128-byte entry
+ * zeroed) followed by the stores of the dummy functions and queue arrays:
+ * an lcore inside rte_eth_rx_burst() at that moment can load a NULL burst
+ * function or a NULL queue array, and crash in ethdev's inline code,
+ * whatever the driver does (this test, polling through rte_eth_tx_burst()
+ * across stops, did: a call to address 0). So the lcore goes through
+ * ethdev only while the port is reset by the driver alone (phase 1); while
+ * the main lcore also stops and starts the port (phase 2) it reads the
+ * entry with the loads of rte_eth_rx_burst() and skips a NULL, the one
+ * thing only ethdev could fix, and keeps every pairing the driver must
+ * survive: the real burst with ethdev's dummy queue array, the dummy burst
+ * with the real queues, a queue released since.
+ */
+static struct {
+	uint16_t port;
+	bool ethdev;      /* poll through rte_eth_rx/tx_burst() */
+	bool quit;        /* main -> lcore (atomics) */
+	uint64_t loops;   /* lcore only, read after it returned */
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t direct;  /* direct calls with a cached pointer */
+	uint64_t foreign; /* ... that was not a live queue of ours */
+	uint64_t null;    /* ethdev's zeroed entry seen */
+} poll;
+
+static bool
+ours(void *q, uint8_t tag)
+{
+	return q != NULL && *(const uint8_t *)q == tag;
+}
+
+/* One burst as rte_eth_rx/tx_burst() makes it, but for a NULL. */
+static uint16_t
+poll_fp(uint16_t port, bool tx, struct rte_mbuf **m, uint16_t n)
+{
+	struct rte_eth_fp_ops *p = &rte_eth_fp_ops[port];
+	void **data = __atomic_load_n(tx ? &p->txq.data : &p->rxq.data,
+				      __ATOMIC_RELAXED);
+	void *q;
+
+	if (data == NULL) {
+		poll.null++;
+		return 0;
+	}
+	q = __atomic_load_n(&data[0], __ATOMIC_RELAXED);
+	if (tx) {
+		eth_tx_burst_t fn = __atomic_load_n(&p->tx_pkt_burst,
+						    __ATOMIC_RELAXED);
+
+		if (fn != NULL)
+			return fn(q, m, n);
+	} else {
+		eth_rx_burst_t fn = __atomic_load_n(&p->rx_pkt_burst,
+						    __ATOMIC_RELAXED);
+
+		if (fn != NULL)
+			return fn(q, m, n);
+	}
+	poll.null++;
+	return 0;
+}
+
+/* Send 8 frames one of three ways; free what was not taken. */
+static unsigned int
+poll_tx(uint16_t port, int how, void *txq)
+{
+	struct rte_mbuf *m[8];
+	uint16_t n;
+
+	if (frames(port, m, RTE_DIM(m)) != 0)
+		return 0;
+	if (how == 0)
+		n = rte_eth_tx_burst(port, 0, m, RTE_DIM(m));
+	else if (how == 1)
+		n = poll_fp(port, true, m, RTE_DIM(m));
+	else
+		n = mlx4r_tx_burst(txq, m, RTE_DIM(m));
+	if (n < RTE_DIM(m))
+		rte_pktmbuf_free_bulk(m + n, RTE_DIM(m) - n);
+	return n;
+}
+
+static int
+poll_lcore(void *arg)
+{
+	struct rte_mbuf *r[BURST];
+	uint16_t port = poll.port;
+	void *rxq = NULL, *txq = NULL;
+	uint16_t n;
+
+	RTE_SET_USED(arg);
+	while (!__atomic_load_n(&poll.quit, __ATOMIC_RELAXED)) {
+		/* refresh the cached pointers now and then, as ethdev has them */
+		if (poll.loops % 64 == 0) {
+			void **rd = __atomic_load_n(&rte_eth_fp_ops[port].rxq.data,
+						    __ATOMIC_RELAXED);
+			void **td = __atomic_load_n(&rte_eth_fp_ops[port].txq.data,
+						    __ATOMIC_RELAXED);
+
+			rxq = rd != NULL ? __atomic_load_n(&rd[0],
+							   __ATOMIC_RELAXED) : NULL;
+			txq = td != NULL ? __atomic_load_n(&td[0],
+							   __ATOMIC_RELAXED) : NULL;
+		}
+		poll.loops++;
+		if (poll.ethdev) {
+			n = rte_eth_rx_burst(port, 0, r, BURST);
+			poll.rx += n;
+			rte_pktmbuf_free_bulk(r, n);
+			poll.tx += poll_tx(port, 0, NULL);
+		}
+		n = poll_fp(port, false, r, BURST);
+		poll.rx += n;
+		rte_pktmbuf_free_bulk(r, n);
+		poll.tx += poll_tx(port, 1, NULL);
+		n = mlx4r_rx_burst(rxq, r, BURST);
+		poll.rx += n;
+		rte_pktmbuf_free_bulk(r, n);
+		poll.tx += poll_tx(port, 2, txq);
+		poll.direct += 2;
+		poll.foreign += !ours(rxq, MLX4R_RXQ_TAG) +
+				!ours(txq, MLX4R_TXQ_TAG);
+	}
+	return 0;
+}
+
+/*
+ * Back to started, whatever a reset in progress answers meanwhile. A
+ * proactive port is reconfigured only once the device is live: a
+ * configure that fails (-EBUSY) makes ethdev free the port's queue arrays
+ * (eth_dev_rx_queue_config(dev, 0)), which an lcore that loaded
+ * rte_eth_fp_ops before the stop may still index: ethdev's hazard again,
+ * not the driver's.
+ */
+static int
+bring_up(uint16_t port, bool passive)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		if (rte_eth_devices[port].data->dev_started)
+			return TEST_SUCCESS;
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
+				    "state");
+		TEST_ASSERT(st.phase != RTE_PMD_MLX4R_RESET_FAILED,
+			    "the device failed");
+		if (st.phase != RTE_PMD_MLX4R_RESET_LIVE) {
+			if (!passive) {
+				rte_delay_us_sleep(200);
+				continue;
+			}
+			/* passive: the port's acknowledgement */
+			rte_eth_dev_reset(port);
+		}
+		ret = port_setup(port, 1);
+		if (ret == 0)
+			ret = rte_eth_dev_start(port);
+		if (ret == 0)
+			return TEST_SUCCESS;
+		TEST_ASSERT(ret == -EBUSY || ret == -EAGAIN,
+			    "set-up or start: %d, not a reset's -EBUSY/-EAGAIN",
+			    ret);
+		rte_delay_us_sleep(1000);
+	}
+	TEST_FAIL("port %u not started again in %u ms (last %d)", port,
+		  WAIT_MS, ret);
+}
+
+static int
+poll_across_control_calls(const char *mode, bool passive)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	char args[128];
+	unsigned int lcore, i, resets1, steps[5] = { 0 };
+	uint64_t t_end;
+	int ret = TEST_SUCCESS;
+
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (lcore >= RTE_MAX_LCORE)
+		TEST_SKIP("needs a second lcore (-l 0-1)");
+	snprintf(args, sizeof(args),
+		 "wire=loopback,recovery=%s,reset_deadline_ms=50", mode);
+	TEST_ASSERT_EQUAL(hca_up(args), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up");
+	memset(&poll, 0, sizeof(poll));
+	poll.port = p1;
+	poll.ethdev = true;
+	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(poll_lcore, NULL, lcore),
+			    "launch");
+
+	/*
+	 * Phase 1: the driver resets the device under the lcore, which polls
+	 * through ethdev too (nothing rewrites rte_eth_fp_ops). A passive port
+	 * nobody acknowledges is reset at the deadline and stays barred.
+	 */
+	for (resets1 = 0; resets1 < (passive ? 4u : 20u); resets1++) {
+		if (resets1 % 3 == 2)
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		else
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+					     resets1 + 2, WAIT_MS),
+				  TEST_SUCCESS, "live after reset %u", resets1);
+		rte_delay_us_sleep(1000);
+	}
+
+	/*
+	 * Phase 2: the main lcore also stops, starts, resets and reconfigures
+	 * the port, during device resets or not.
+	 */
+	__atomic_store_n(&poll.ethdev, false, __ATOMIC_RELAXED);
+	t_end = rte_get_timer_cycles() + rte_get_timer_hz() * 3 / 2;
+	for (i = 0; rte_get_timer_cycles() < t_end; i++) {
+		unsigned int step = i % RTE_DIM(steps);
+
+		steps[step]++;
+		switch (step) {
+		case 0: /* stop, start */
+			rte_eth_dev_stop(p1);
+			break;
+		case 1: /* stop, reset the port, reconfigure */
+			rte_eth_dev_stop(p1);
+			rte_eth_dev_reset(p1);
+			break;
+		case 2: /* reset the device */
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			rte_delay_us_sleep(300);
+			break;
+		case 3: /* reset the device and stop the port meanwhile */
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			rte_delay_us_sleep(i % 300);
+			rte_eth_dev_stop(p1);
+			break;
+		default: /* reset the device and the port meanwhile */
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			rte_delay_us_sleep(i % 300);
+			rte_eth_dev_reset(p1);
+			break;
+		}
+		ret = bring_up(p1, passive);
+		if (ret != TEST_SUCCESS)
+			break;
+	}
+	__atomic_store_n(&poll.quit, true, __ATOMIC_RELAXED);
+	TEST_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0, "lcore");
+	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS, "step %u", i);
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 0, WAIT_MS),
+			  TEST_SUCCESS, "live at the end");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	printf("  %s: %u device resets, then %u steps (stop/start %u, port reset %u, device reset %u, reset+stop %u, reset+port reset %u); resets %"
+	       PRIu64 " ok %" PRIu64 " failed %" PRIu64 "; lcore %" PRIu64
+	       " loops, rx %" PRIu64 ", tx %" PRIu64 ", %" PRIu64
+	       " direct calls, %" PRIu64 " on NULL or a dummy, %" PRIu64
+	       " NULL entries of ethdev skipped\n",
+	       mode, resets1, i, steps[0], steps[1], steps[2], steps[3],
+	       steps[4], st.started, st.succeeded, st.failed, poll.loops,
+	       poll.rx, poll.tx, poll.direct, poll.foreign, poll.null);
+	TEST_ASSERT_EQUAL_U(st.failed, 0, "no reset failed");
+	TEST_ASSERT_GE_U(st.succeeded, resets1, "resets ran");
+	TEST_ASSERT_GT_U(poll.rx, 0, "traffic flowed");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "every mbuf back in its pool");
+	return hca_down();
+}
+
+static int
+test_poll_across_control_calls_proactive(void)
+{
+	return poll_across_control_calls("proactive", false);
+}
+
+static int
+test_poll_across_control_calls_passive(void)
+{
+	return poll_across_control_calls("passive", true);
+}
+
 static struct unit_test_suite lifetime_suite = {
 	.suite_name = "mlx4r queue pointers and lifetimes",
 	.setup = suite_setup,
@@ -462,6 +758,10 @@ static struct unit_test_suite lifetime_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_fp_ops_left_to_ethdev),
 		TEST_CASE_ST(NULL, case_teardown, test_queues_type_stable),
 		TEST_CASE_ST(NULL, case_teardown, test_walks_use_driver_list),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_poll_across_control_calls_proactive),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_poll_across_control_calls_passive),
 		TEST_CASES_END()
 	},
 };
