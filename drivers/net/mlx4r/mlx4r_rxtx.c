@@ -96,7 +96,9 @@
  *   burst function and the queue array without synchronisation, and
  *   eth_dev_fp_ops_reset() / eth_dev_fp_ops_setup() write them one after
  *   the other, so an lcore polling across a stop or a start can call this
- *   burst with the dummy object.
+ *   burst with the dummy object;
+ * - a queue structure released since: type-stable (mlx4r.h), so still
+ *   tagged, and barred.
  * The check reads one byte at offset 0 (within the dummy's two), through
  * a character type so that nothing is assumed about the alignment or type
  * of what was handed, with a relaxed atomic load (ethdev's dummy burst
