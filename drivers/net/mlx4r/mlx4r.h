@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -27,15 +28,11 @@
 
 #include <ethdev_driver.h>
 
+#include "mlx4r_devargs.h"
 #include "mlx4r_hw.h"
-#include "mlx4r_reset.h"
 
 #define MLX4R_DRIVER_NAME net_mlx4r
 
-/* A ConnectX-3 HCA has one or two physical ports. */
-#define MLX4R_MAX_PORTS 2
-/* Queue limits advertised by dev_infos_get. */
-#define MLX4R_MAX_QUEUES 16
 #define MLX4R_MIN_DESC 64
 #define MLX4R_MAX_DESC 8192
 #define MLX4R_DEFAULT_DESC 512
@@ -72,8 +69,10 @@
 			    RTE_ETH_RSS_NONFRAG_IPV6_TCP | \
 			    RTE_ETH_RSS_NONFRAG_IPV6_UDP)
 
+/* Log types (mlx4r_log.c). */
 extern int mlx4r_logtype;
 extern int mlx4r_logtype_init;
+extern int mlx4r_logtype_reset;
 
 #define DRV_LOG_(type, level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, (type), "%s(): " fmt "%s\n", __func__, \
@@ -83,43 +82,14 @@ extern int mlx4r_logtype_init;
 /** Log on pmd.net.mlx4r.init (probe, devargs, remove). */
 #define INIT_LOG(level, ...) \
 	DRV_LOG_(mlx4r_logtype_init, level, __VA_ARGS__, "")
-
-/** Backends of the hardware seam a device can be opened on. */
-enum mlx4r_backend {
-	MLX4R_BACKEND_EMU,   /**< the emulated ConnectX-3 (default) */
-	MLX4R_BACKEND_VERBS, /**< real hardware through rdma-core */
-};
-
-/** What the port of an emulated device is cabled to (devarg wire). */
-enum mlx4r_wire {
-	MLX4R_WIRE_GEN,      /**< built-in generator + checker (default) */
-	MLX4R_WIRE_XCONNECT, /**< the other port of the HCA */
-	MLX4R_WIRE_LOOPBACK, /**< the port itself */
-	MLX4R_WIRE_TAP,      /**< a TAP interface of the kernel */
-	MLX4R_WIRE_NONE,     /**< nothing: frames sent are dropped */
-};
-
-/** Per-port devargs of the emulated device. */
-struct mlx4r_port_args {
-	enum mlx4r_wire wire;  /**< wire / wire<N> */
-	char tap_name[16];     /**< wire=tap:<name> (IFNAMSIZ) */
-	uint64_t gen_rate;     /**< gen_rate: frames per second, 0: max */
-	uint16_t gen_size;     /**< gen_size: frame bytes without FCS */
-	uint16_t gen_flows;    /**< gen_flows: flows of the generator */
-};
-
-/** Parsed devargs of one vdev instance. */
-struct mlx4r_args {
-	unsigned int nb_ports;       /**< ports=1|2 */
-	enum mlx4r_backend backend;  /**< backend=emu|verbs */
-	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
-	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
-	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
-	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
-};
+/** Log on pmd.net.mlx4r.reset (the reset machine, quiescence, gate). */
+#define RST_LOG(level, ...) \
+	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
 
 struct mlx4r_port;
 struct mlx4r_dev;
+struct mlx4r_dev_events;
+struct mlx4r_reset;
 
 /** One registered memory range (a mempool chunk). */
 struct mlx4r_mr_range {
@@ -136,20 +106,45 @@ struct mlx4r_mr_cache {
 };
 
 /*
- * Quiescence (ARCHITECTURE.md): each queue has a single-writer marker
+ * Quiescence (mlx4r_quiesce.c): each queue has a single-writer marker
  * in_burst, set by the polling lcore for the duration of a burst, and a
  * flag barred, set by the control thread that wants the queue quiescent.
- * The burst sets in_burst, then (compiler barrier only) reads barred; it
- * clears in_burst with a release store on exit. The control side (reset
- * issue) sets barred, issues membarrier(PRIVATE_EXPEDITED) as the fence of
- * both sides, then waits until in_burst reads 0. No atomic RMW, no fence
- * in the burst.
+ * The burst stores in_burst (relaxed), then (compiler-only fence) loads
+ * barred (acquire); it clears in_burst with a release store on exit. The
+ * control side sets barred, issues membarrier(PRIVATE_EXPEDITED) as the
+ * fence of both sides, then waits until in_burst reads 0. No atomic RMW,
+ * no fence in the burst. Both are accessed with __atomic builtins only.
+ */
+
+/*
+ * First byte of every queue structure, checked by the bursts before they
+ * store anything (mlx4r_rxtx.c): ethdev may hand a burst its dummy queue
+ * object instead, whose first byte is a bool (0 or 1).
+ */
+#define MLX4R_RXQ_TAG 0xa5
+#define MLX4R_TXQ_TAG 0x5a
+
+/*
+ * Lifetime of the queue structures: type-stable for the life of the
+ * device. The structure of (port, queue index) is allocated at the first
+ * set-up of that index, reused at the same address by every later set-up
+ * (after a release, a reconfigure, a passive reset), and freed only with
+ * the device (mlx4r_dev_core_free()). A released structure keeps its tag
+ * and stays barred. So a burst called with a pointer loaded at any time
+ * before, however late, finds the guard (tag, in_burst, barred, refused)
+ * of a queue, refuses if barred, and touches nothing else: the condition
+ * the quiescence proof needs (mlx4r_quiesce.c). Set-up re-initialises
+ * everything after the guard (the reinit marker).
  */
 
 /** Receive queue: a receive WQ and its CQ. Burst fields first. */
 struct mlx4r_rxq {
-	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
-	volatile uint8_t barred;   /**< set by the control path: refuse */
+	/* the guard: valid for the life of the device */
+	uint8_t tag;               /**< MLX4R_RXQ_TAG (offset 0) */
+	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t barred;            /**< set by the control path: refuse */
+	uint64_t refused;          /**< bursts refused while barred */
+	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
@@ -175,7 +170,6 @@ struct mlx4r_rxq {
 	uint64_t ibytes;           /**< bytes received (single writer) */
 	uint64_t ierrors;          /**< error CQEs (single writer) */
 	uint64_t rx_nombuf;        /**< frames dropped: no mbuf to repost */
-	uint64_t refused;          /**< bursts refused while barred */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
@@ -190,8 +184,12 @@ struct mlx4r_rxq {
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
 struct mlx4r_txq {
-	volatile uint8_t in_burst; /**< set while a burst runs (one writer) */
-	volatile uint8_t barred;   /**< set by the control path: refuse */
+	/* the guard: valid for the life of the device */
+	uint8_t tag;               /**< MLX4R_TXQ_TAG (offset 0) */
+	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t barred;            /**< set by the control path: refuse */
+	uint64_t refused;          /**< packets refused while barred */
+	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t loopback;          /**< force loopback bit for every WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
@@ -221,7 +219,6 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or error CQEs */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
-	uint64_t refused;          /**< packets refused while barred */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
@@ -248,6 +245,15 @@ struct mlx4r_port {
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
+	/**
+	 * The driver's own list of the port's queues: set up and not yet
+	 * released, by queue index (control lock). Every walk of the
+	 * driver (reset, stop, close, statistics) reads these, never
+	 * ethdev's rx_queues[]/tx_queues[], which ethdev reallocates and
+	 * frees without the driver's lock.
+	 */
+	struct mlx4r_rxq *rxqs[MLX4R_MAX_QUEUES];
+	struct mlx4r_txq *txqs[MLX4R_MAX_QUEUES]; /**< see rxqs */
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -262,6 +268,8 @@ struct mlx4r_dev {
 	struct mlx4r_hw_pd *pd;          /**< protection domain */
 	bool emu_owned;                  /**< the emulated device is ours */
 	struct rte_intr_handle *intr;    /**< async event fd */
+	/** what the async events tell the layers above (mlx4r_core.h) */
+	const struct mlx4r_dev_events *events;
 	/**
 	 * Taken by the async event handler (EAL interrupt thread) while it
 	 * uses ports[], and by a closing port while it leaves ports[].
@@ -275,6 +283,12 @@ struct mlx4r_dev {
 	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
 	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
 	uint32_t nb_mr;                  /**< entries published */
+	/**
+	 * Storage of the queue structures by port and index, allocated at
+	 * their first set-up, freed with the device (type-stable, above).
+	 */
+	struct mlx4r_rxq *rxq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
+	struct mlx4r_txq *txq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
@@ -323,12 +337,47 @@ int mlx4r_flow_sync(struct mlx4r_port *port);
 void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
 
-/* mlx4r_probe.c */
-void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
-void mlx4r_dev_free(struct mlx4r_dev *dev);
-int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
-void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);
-int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
+/** Monotonic time in nanoseconds (deadlines of the reset machine). */
+static inline uint64_t
+mlx4r_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/** A monotonic time as the timespec of pthread_cond_timedwait(). */
+static inline void
+mlx4r_abstime(struct timespec *ts, uint64_t at_ns)
+{
+	ts->tv_sec = at_ns / 1000000000u;
+	ts->tv_nsec = at_ns % 1000000000u;
+}
+
+/** Walk the Rx queues of the driver's list of @p port (control lock). */
+#define MLX4R_FOREACH_RXQ(port, i, q) \
+	for ((i) = 0; (i) < MLX4R_MAX_QUEUES; (i)++) \
+		if (((q) = (port)->rxqs[(i)]) != NULL)
+
+/** Walk the Tx queues of the driver's list of @p port (control lock). */
+#define MLX4R_FOREACH_TXQ(port, i, q) \
+	for ((i) = 0; (i) < MLX4R_MAX_QUEUES; (i)++) \
+		if (((q) = (port)->txqs[(i)]) != NULL)
+
+/** Rx queue @p i of the driver's list of @p port, or NULL. */
+static inline struct mlx4r_rxq *
+mlx4r_port_rxq(const struct mlx4r_port *port, uint16_t i)
+{
+	return i < MLX4R_MAX_QUEUES ? port->rxqs[i] : NULL;
+}
+
+/** Tx queue @p i of the driver's list of @p port, or NULL. */
+static inline struct mlx4r_txq *
+mlx4r_port_txq(const struct mlx4r_port *port, uint16_t i)
+{
+	return i < MLX4R_MAX_QUEUES ? port->txqs[i] : NULL;
+}
 
 /** The port behind an ethdev of this driver. */
 static inline struct mlx4r_port *

@@ -19,6 +19,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_core.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
 static const uint8_t mlx4r_rss_key_default[MLX4R_RSS_KEY_LEN] = {
@@ -116,15 +117,16 @@ static void
 mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
 	mlx4r_rss_stop(port);
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		if (eth_dev->data->rx_queues[i] != NULL)
-			mlx4r_rxq_stop(eth_dev->data->rx_queues[i]);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		if (eth_dev->data->tx_queues[i] != NULL)
-			mlx4r_txq_stop(eth_dev->data->tx_queues[i]);
+	/* the driver's list: the reset stops ports on its own thread */
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		mlx4r_rxq_stop(rxq);
+	MLX4R_FOREACH_TXQ(port, i, txq)
+		mlx4r_txq_stop(txq);
 }
 
 static void
@@ -156,7 +158,7 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	if (port->started)
 		return 0;
 	if (data->nb_rx_queues == 0 || data->nb_tx_queues == 0 ||
-	    data->rx_queues[0] == NULL) {
+	    mlx4r_port_rxq(port, 0) == NULL) {
 		DRV_LOG(ERR, "port %u: set up the queues first", data->port_id);
 		return -EINVAL;
 	}
@@ -173,22 +175,23 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 			data->port_id, data->nb_rx_queues, strerror(-ret));
 		return ret;
 	}
+	/* the driver's list: the reset replays a start on its own thread */
 	for (i = 0; i < data->nb_rx_queues && ret == 0; i++) {
-		if (data->rx_queues[i] == NULL) {
+		if (mlx4r_port_rxq(port, i) == NULL) {
 			DRV_LOG(ERR, "port %u: Rx queue %u not set up",
 				data->port_id, i);
 			ret = -EINVAL;
 		} else {
-			ret = mlx4r_rxq_start(data->rx_queues[i]);
+			ret = mlx4r_rxq_start(mlx4r_port_rxq(port, i));
 		}
 	}
 	for (i = 0; i < data->nb_tx_queues && ret == 0; i++) {
-		if (data->tx_queues[i] == NULL) {
+		if (mlx4r_port_txq(port, i) == NULL) {
 			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
 				data->port_id, i);
 			ret = -EINVAL;
 		} else {
-			ret = mlx4r_txq_start(data->tx_queues[i]);
+			ret = mlx4r_txq_start(mlx4r_port_txq(port, i));
 		}
 	}
 	if (ret == 0)
@@ -235,21 +238,16 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+/*
+ * Close of a port in a secondary process: nothing to release, the queues
+ * and the device are the primary's. A primary process's ports have the
+ * gated ops (mlx4r_gate.c), whose close stops the port, releases its
+ * queues and leaves the device core.
+ */
 int
 mlx4r_port_close(struct rte_eth_dev *eth_dev)
 {
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	uint16_t i;
-
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return 0;
-	mlx4r_dev_stop(eth_dev);
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		mlx4r_rx_queue_release(eth_dev, i);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		mlx4r_tx_queue_release(eth_dev, i);
-	mlx4r_dev_port_closed(port->dev, port);
-	/* ethdev frees dev_private and mac_addrs on release */
+	RTE_SET_USED(eth_dev);
 	return 0;
 }
 
@@ -380,14 +378,13 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	uint32_t frame = mtu + RTE_ETHER_HDR_LEN + 2 * 4;
+	struct mlx4r_rxq *rxq;
 	uint16_t i;
 
 	/* a running queue's WQEs are sized: the frame must fit them */
 	if (!port->started)
 		return 0;
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
-
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
 		if (rxq->seg_first_len + (rxq->sges - 1) * rxq->seg_len <
 		    frame) {
 			DRV_LOG(ERR, "port %u: MTU %u needs larger Rx WQEs; stop the port first",
@@ -403,13 +400,12 @@ mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	struct mlx4r_hw_port_counters c;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq == NULL)
-			continue;
+	/* the driver's list of the port's queues */
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
 		stats->ipackets += rxq->ipackets;
 		stats->ibytes += rxq->ibytes;
 		stats->ierrors += rxq->ierrors;
@@ -420,11 +416,7 @@ mlx4r_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 			stats->q_errors[i] = rxq->ierrors;
 		}
 	}
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		const struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq == NULL)
-			continue;
+	MLX4R_FOREACH_TXQ(port, i, txq) {
 		stats->opackets += txq->opackets;
 		stats->obytes += txq->obytes;
 		stats->oerrors += txq->oerrors;
@@ -444,27 +436,21 @@ static int
 mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq != NULL) {
-			rxq->ipackets = 0;
-			rxq->ibytes = 0;
-			rxq->ierrors = 0;
-			rxq->rx_nombuf = 0;
-		}
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		rxq->ipackets = 0;
+		rxq->ibytes = 0;
+		rxq->ierrors = 0;
+		rxq->rx_nombuf = 0;
 	}
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq != NULL) {
-			txq->opackets = 0;
-			txq->obytes = 0;
-			txq->oerrors = 0;
-			txq->mr_miss = 0;
-		}
+	MLX4R_FOREACH_TXQ(port, i, txq) {
+		txq->opackets = 0;
+		txq->obytes = 0;
+		txq->oerrors = 0;
+		txq->mr_miss = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -518,6 +504,8 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	struct mlx4r_hw_port_counters c;
 	uint64_t v[RTE_DIM(mlx4r_xstat_names)];
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	unsigned int i;
 
 	if (xs == NULL || n < RTE_DIM(v))
@@ -533,19 +521,13 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 		v[MLX4R_XS_TX_LINK_DOWN_DROPPED] =
 			c.tx_dropped - port->cnt_base.tx_dropped;
 	}
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq != NULL)
-			v[MLX4R_XS_RX_REFUSED] += rxq->refused;
-	}
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		const struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq != NULL) {
-			v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
-			v[MLX4R_XS_TX_REFUSED] += txq->refused;
-		}
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		v[MLX4R_XS_RX_REFUSED] += __atomic_load_n(&rxq->refused,
+							  __ATOMIC_RELAXED);
+	MLX4R_FOREACH_TXQ(port, i, txq) {
+		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
+							  __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < RTE_DIM(v); i++) {
 		xs[i].id = i;
@@ -557,20 +539,16 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 static int
 mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
 {
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq != NULL)
-			rxq->refused = 0;
-	}
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq != NULL)
-			txq->refused = 0;
-	}
+	/* relaxed, as the bursts' MLX4R_BURST_REFUSED */
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		__atomic_store_n(&rxq->refused, 0, __ATOMIC_RELAXED);
+	MLX4R_FOREACH_TXQ(port, i, txq)
+		__atomic_store_n(&txq->refused, 0, __ATOMIC_RELAXED);
 	return mlx4r_stats_reset(eth_dev);
 }
 

@@ -18,7 +18,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
-#include "mlx4r_reset.h"
+#include "mlx4r_fault.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
@@ -146,7 +146,8 @@ mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,
 		uint16_t q = fault == RTE_PMD_MLX4R_FAULT_QP_ERROR ? arg : 0;
 		struct mlx4r_txq *txq;
 
-		txq = q < data->nb_tx_queues ? data->tx_queues[q] : NULL;
+		/* the driver's list (control lock), not ethdev's array */
+		txq = q < data->nb_tx_queues ? mlx4r_port_txq(port, q) : NULL;
 		if (q >= data->nb_tx_queues)
 			ret = -EINVAL;
 		else if (txq == NULL || txq->qp == NULL)

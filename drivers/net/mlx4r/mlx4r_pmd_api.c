@@ -12,6 +12,9 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_fault.h"
+#include "mlx4r_gate.h"
+#include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 
 /* The port behind @p port_id if it is an mlx4r port, else NULL. */

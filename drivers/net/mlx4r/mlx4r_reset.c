@@ -3,13 +3,13 @@
  */
 
 /*
- * The coordinated soft reset of an HCA: the device core's state machine
+ * The coordinated soft reset of an HCA: the state machine
  *
  *   LIVE -> BARRED -> DRAINING -> RESETTING -> REINIT -> LIVE
  *                         \__________________________\__-> FAILED
  *
- * run by one control thread per HCA, the gate of the ethdev control
- * operations during a reset, and the quiescence proof of the datapath.
+ * run by one control thread per HCA, the events it raises, and where
+ * close stops a running reset (mlx4r_reset_stop(), mlx4r_dev_free()).
  *
  * Threads
  * -------
@@ -19,48 +19,35 @@
  *   delivers DEVICE_FATAL), fires the devargs fault schedule, and runs a
  *   reset when a request is posted. It raises every reset event, never
  *   holding a lock an application callback could need.
- * - The EAL interrupt thread reads async events (mlx4r_probe.c) and only
+ * - The EAL interrupt thread reads async events (mlx4r_core.c) and only
  *   posts requests (rq_lock, never the control lock).
- * - Application threads call the ethdev ops, gated here under the control
- *   lock: a defined errno while a reset runs (errno table in
- *   doc/guides/nics/mlx4r_reset.rst), always-working stop/close/release/
- *   stats/info.
+ * - Application threads call the ethdev ops, gated under the control
+ *   lock (mlx4r_gate.c): a defined errno while a reset runs (errno table
+ *   in doc/guides/nics/mlx4r_reset.rst), always-working stop/close/
+ *   release/stats/info.
  *
- * Quiescence without atomics on the datapath
- * ------------------------------------------
- * A burst stores in_burst = 1, then (compiler barrier only) loads barred;
- * it leaves with a release store of in_burst = 0 (mlx4r_rxtx.c). To make a
- * queue quiescent the control side stores barred = 1, then calls
- * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the
- * process that is running executes a full memory barrier before the call
- * returns, and a thread not running passes one at its next context
- * switch. So for each lcore either its store of in_burst = 1 is ordered
- * before that barrier -- then our acquire load after membarrier() sees
- * in_burst = 1 and we wait -- or its load of barred comes after it and
- * sees barred = 1, so the burst refuses without touching the queue. Once
- * in_burst reads 0 (acquire, pairing with the burst's release store) every
- * access of the last burst happened before, and no later burst can pass
- * the bar: the device objects, rings and mbufs may then be freed. This is
- * the Dekker pattern with one of the two fences moved out of the fast path
- * into the kernel, the idea of asymmetric fences (Linux membarrier,
- * FlushProcessWriteBuffers on Windows).
+ * The quiescence proof of the datapath (bar, membarrier, drain, unbar)
+ * is mlx4r_quiesce.c.
  *
- * Unbarring uses the same tool the other way round: the control thread
- * writes every field of the rebuilt queue, calls membarrier(), then stores
- * barred = 0. A burst that reads barred == 0 runs after its own CPU passed
- * the barrier (interrupts are precise: every instruction after the point
- * where the IPI hit runs after the barrier), so it sees the new fields
- * without an acquire load on its side.
- *
- * rte_eth_fp_ops[port] is switched to rte_eth_pkt_burst_dummy as ethdev
- * does on stop, so that well-behaved applications stop calling us, but it
- * is never relied on: an lcore may hold the old pointer.
+ * The reset never writes rte_eth_fp_ops[port] (nor eth_dev->rx/
+ * tx_pkt_burst): ethdev owns that entry and replaces it as a whole, burst
+ * function and queue array, at stop and start, without any lock the
+ * driver could share; a reset that wrote the real burst function back
+ * while an application's stop had put ethdev's dummy queue array in place
+ * would hand a polling lcore that array. During a reset the bursts stay
+ * the real ones and the bar refuses (return 0, counted), the same effect
+ * for an application as the dummy bursts ethdev's documentation of
+ * RTE_ETH_EVENT_ERR_RECOVERING mentions; the bursts refuse whatever queue
+ * pointer is not one of ours (mlx4r_rxtx.c).
  *
  * What is freed by whom: the reset frees device objects, rings and mbufs,
- * only after the proof above. Queue structures (struct mlx4r_rxq/txq) are
- * freed only by calls whose ethdev contract says no lcore polls the port
- * (queue release, close, dev_reset); a proactive reset keeps them at the
- * same addresses.
+ * only after the quiescence proof. Queue structures (struct mlx4r_rxq/txq)
+ * are type-stable: released queues stay, barred, at their addresses and
+ * are reused by the next set-up of their index; they are freed with the
+ * device (mlx4r.h). The control thread walks the driver's list of a
+ * port's queues (mlx4r_port.rxqs/txqs, control lock), never ethdev's
+ * rx_queues[]/tx_queues[], which ethdev frees without the driver's lock
+ * (eth_dev_rx_queue_config(dev, 0), lib/ethdev/ethdev_private.c).
  */
 
 #include <assert.h>
@@ -71,8 +58,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -83,30 +68,19 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_fault.h"
+#include "mlx4r_quiesce.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
-
-RTE_LOG_REGISTER_SUFFIX(mlx4r_logtype_reset, reset, NOTICE);
-
-/** Log on pmd.net.mlx4r.reset. */
-#define RST_LOG(level, ...) \
-	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
 
 /* Period of the health check and of the fault schedule. */
 #define MLX4R_HEALTH_MS 100
 /* First and largest back-off between two reopen attempts. */
 #define MLX4R_BACKOFF_MIN_MS 5
 #define MLX4R_BACKOFF_MAX_MS 200
-/* stop/close wait this long for a burst before they say so in the log. */
-#define MLX4R_STOP_WARN_MS 1000
 
-#define MLX4R_ARG_RECOVERY "recovery"
-#define MLX4R_ARG_ATTEMPTS "recovery_attempts"
-#define MLX4R_ARG_DEADLINE "reset_deadline_ms"
-#define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
 /* Poll period while the device is absent after its reset. */
 #define MLX4R_REAPPEAR_POLL_MS 20
-#define MLX4R_ARG_FAULT "fault"
 
 /* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
 static_assert((int)RTE_PMD_MLX4R_RESET_FAILED == (int)MLX4R_RST_FAILED &&
@@ -129,272 +103,25 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 	       mlx4r_state_names[s] : "?";
 }
 
-/*
- * Devargs.
- */
-
-void
-mlx4r_reset_args_default(struct mlx4r_reset_args *ra)
-{
-	memset(ra, 0, sizeof(*ra));
-	ra->mode = MLX4R_RST_PROACTIVE;
-	ra->attempts = 3;
-	ra->deadline_ms = 1000;
-	ra->reappear_ms = 5000;
-}
-
-/* -ENOENT: not a reset key; -EINVAL: a bad value (logged). */
-int
-mlx4r_reset_parse_arg(const char *key, const char *value,
-		      struct mlx4r_reset_args *ra)
-{
-	unsigned long v;
-	char *end;
-
-	if (value == NULL)
-		value = "";
-	if (strcmp(key, MLX4R_ARG_RECOVERY) == 0) {
-		if (strcmp(value, "passive") == 0) {
-			ra->mode = MLX4R_RST_PASSIVE;
-		} else if (strcmp(value, "proactive") == 0) {
-			ra->mode = MLX4R_RST_PROACTIVE;
-		} else {
-			INIT_LOG(ERR, "devarg %s=%s: expected passive or proactive",
-				 key, value);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (strcmp(key, MLX4R_ARG_FAULT) == 0)
-		return mlx4r_fault_parse_sched(value, ra);
-	if (strcmp(key, MLX4R_ARG_ATTEMPTS) != 0 &&
-	    strcmp(key, MLX4R_ARG_DEADLINE) != 0 &&
-	    strcmp(key, MLX4R_ARG_REAPPEAR) != 0)
-		return -ENOENT;
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0 ||
-	    v < 1 || v > (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 : 600000)) {
-		INIT_LOG(ERR, "devarg %s=%s: expected an integer in 1..%u", key,
-			 value, strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 :
-			 600000);
-		return -EINVAL;
-	}
-	if (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0)
-		ra->attempts = v;
-	else if (strcmp(key, MLX4R_ARG_DEADLINE) == 0)
-		ra->deadline_ms = v;
-	else
-		ra->reappear_ms = v;
-	return 0;
-}
-
-/*
- * Time.
- */
-
-static uint64_t
-mlx4r_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static void
-mlx4r_abstime(struct timespec *ts, uint64_t at_ns)
-{
-	ts->tv_sec = at_ns / 1000000000u;
-	ts->tv_nsec = at_ns % 1000000000u;
-}
-
-/*
- * The process-wide barrier.
- */
-
-/* 1: membarrier registered; -1: unavailable (fallback, see below). */
-static int mlx4r_membarrier_ok;
-static pthread_once_t mlx4r_membarrier_once = PTHREAD_ONCE_INIT;
-
-static void
-mlx4r_membarrier_register(void)
-{
-	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-
-	if (q >= 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	    syscall(__NR_membarrier,
-		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0) {
-		mlx4r_membarrier_ok = 1;
-		return;
-	}
-	mlx4r_membarrier_ok = -1;
-	RST_LOG(WARNING, "membarrier(PRIVATE_EXPEDITED) unavailable: quiescence is proven by a %u ms grace period only",
-		10);
-}
-
-/*
- * Make every store of the caller visible to, and ordered before the later
- * loads of, every other thread of the process (see the file comment).
- * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
- * grace period stands in, documented as the weaker guarantee.
- */
-static void
-mlx4r_process_fence(void)
-{
-	if (mlx4r_membarrier_ok > 0 &&
-	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
-	    == 0)
-		return;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	rte_delay_us_sleep(10000);
-}
-
-/*
- * Queues of a port.
- */
-
-/* Set every queue's barred flag of a port to @p v (plain stores). */
-static void
-mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
-{
-	struct rte_eth_dev_data *data = port->eth_dev->data;
-	uint16_t i;
-
-	for (i = 0; i < data->nb_rx_queues; i++) {
-		struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-		if (rxq != NULL)
-			rxq->barred = v;
-	}
-	for (i = 0; i < data->nb_tx_queues; i++) {
-		struct mlx4r_txq *txq = data->tx_queues[i];
-
-		if (txq != NULL)
-			txq->barred = v;
-	}
-}
-
-static void
-mlx4r_port_bar(struct mlx4r_port *port)
-{
-	/*
-	 * Plain stores: ordered before the bursts' loads of barred by the
-	 * process fence the caller issues next (mlx4r_port_quiesce()).
-	 */
-	mlx4r_port_set_barred(port, 1);
-}
-
-/*
- * Wait until no burst is inside a queue of the port (barred first, fence
- * issued). The acquire loads pair with the release store of in_burst = 0
- * in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the polling lcore): once 0 is seen,
- * every access that burst made to the queue happened before.
- * @return 0, or -ETIMEDOUT when @p deadline_ns (monotonic) passed first.
- */
-static int
-mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
-		      bool *closing)
-{
-	struct rte_eth_dev_data *data = port->eth_dev->data;
-	unsigned int spins = 0;
-	uint16_t i;
-
-	for (;;) {
-		const char *dir = NULL;
-		uint16_t q = 0;
-
-		for (i = 0; i < data->nb_rx_queues && dir == NULL; i++) {
-			struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-			if (rxq != NULL &&
-			    __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
-				dir = "Rx";
-				q = i;
-			}
-		}
-		for (i = 0; i < data->nb_tx_queues && dir == NULL; i++) {
-			struct mlx4r_txq *txq = data->tx_queues[i];
-
-			if (txq != NULL &&
-			    __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
-				dir = "Tx";
-				q = i;
-			}
-		}
-		if (dir == NULL)
-			break;
-		if (closing != NULL && __atomic_load_n(closing,
-						       __ATOMIC_RELAXED))
-			return -EINTR;
-		if (mlx4r_now_ns() >= deadline_ns) {
-			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
-				data->port_id, dir, q);
-			return -ETIMEDOUT;
-		}
-		/* bursts take microseconds: spin first, then sleep */
-		if (++spins < 1000)
-			rte_pause();
-		else
-			rte_delay_us_sleep(50);
-	}
-	if (mlx4r_membarrier_ok < 0)
-		rte_delay_us_sleep(10000); /* the documented grace period */
-	return 0;
-}
-
-/* Point the port's fast-path ops at ethdev's dummy bursts, or back. */
-static void
-mlx4r_port_fp_ops(struct mlx4r_port *port, bool real)
-{
-	struct rte_eth_dev *eth_dev = port->eth_dev;
-	struct rte_eth_fp_ops *fo = &rte_eth_fp_ops[eth_dev->data->port_id];
-	eth_rx_burst_t rx = real ? mlx4r_rx_burst : rte_eth_pkt_burst_dummy;
-	eth_tx_burst_t tx = real ? mlx4r_tx_burst : rte_eth_pkt_burst_dummy;
-
-	/*
-	 * Single pointer-sized stores, read by rte_eth_rx/tx_burst() on any
-	 * lcore without synchronisation: relaxed is all ethdev itself uses
-	 * (eth_dev_fp_ops_reset). Safety never depends on them (barred).
-	 */
-	__atomic_store_n(&fo->rx_pkt_burst, rx, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tx_pkt_burst, tx, __ATOMIC_RELAXED);
-	eth_dev->rx_pkt_burst = rx;
-	eth_dev->tx_pkt_burst = tx;
-}
-
-/*
- * Unbar a port whose queues were just (re)built: fence, then plain stores
- * of barred = 0 (see "Unbarring" in the file comment). Control lock held.
- */
-static void
-mlx4r_port_unbar(struct mlx4r_port *port)
-{
-	mlx4r_process_fence();
-	mlx4r_port_set_barred(port, 0);
-}
-
 /* Mbufs a stopped-now port's rings hold (the stop frees them). */
 static uint64_t
 mlx4r_port_pending_mbufs(struct mlx4r_port *port)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
 	uint64_t n = 0;
 	uint32_t j;
 	uint16_t i;
 
-	for (i = 0; i < data->nb_rx_queues; i++) {
-		const struct mlx4r_rxq *rxq = data->rx_queues[i];
-
-		if (rxq == NULL || rxq->elts == NULL)
+	/* the driver's list, never ethdev's arrays (mlx4r_port.rxqs) */
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (rxq->elts == NULL)
 			continue;
 		for (j = 0; j < rxq->nb_wqe * rxq->sges; j++)
 			n += rxq->elts[j] != NULL;
 	}
-	for (i = 0; i < data->nb_tx_queues; i++) {
-		const struct mlx4r_txq *txq = data->tx_queues[i];
-
-		if (txq == NULL || txq->elts == NULL)
+	MLX4R_FOREACH_TXQ(port, i, txq) {
+		if (txq->elts == NULL)
 			continue;
 		for (j = 0; j < txq->txbb_cnt; j++)
 			if (txq->elts[j] != NULL)
@@ -407,7 +134,7 @@ mlx4r_port_pending_mbufs(struct mlx4r_port *port)
  * Stop a port's device objects and take back its mbufs, counted; its
  * queues are barred and quiescent. Control lock held.
  */
-static void
+void
 mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port)
 {
 	struct mlx4r_reset *rst = dev->reset;
@@ -420,17 +147,6 @@ mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port)
 	rst->mbufs_reclaimed += n;
 	/* the ethdev stop op: lpbk off, flows, RSS, queues (frees mbufs) */
 	mlx4r_dev_ops.dev_stop(port->eth_dev);
-}
-
-static void
-mlx4r_port_release_queues(struct rte_eth_dev *eth_dev)
-{
-	uint16_t i;
-
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		mlx4r_rx_queue_release(eth_dev, i);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		mlx4r_tx_queue_release(eth_dev, i);
 }
 
 /*
@@ -596,7 +312,7 @@ mlx4r_raising_others(const struct mlx4r_reset *rst, unsigned int i)
  * and none runs on another thread. A close from one of its own event
  * callbacks (testpmd closes a port on INTR_RMV) does not wait for itself.
  */
-static void
+void
 mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev)
 {
 	unsigned int i;
@@ -652,11 +368,8 @@ mlx4r_phase_barred(struct mlx4r_dev *dev)
 
 	n = mlx4r_live_ports(dev, ports, NULL);
 	mlx4r_set_state(rst, MLX4R_RST_BARRED);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		mlx4r_port_bar(ports[i]);
-		if (ports[i]->eth_dev->data->dev_started)
-			mlx4r_port_fp_ops(ports[i], false);
-	}
 	mlx4r_process_fence();
 	/*
 	 * Under the control lock: a port cannot close (and free its queues)
@@ -772,15 +485,7 @@ mlx4r_phase_resetting(struct mlx4r_dev *dev)
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_dev_intr_uninstall(dev);
 	pthread_mutex_lock(&rst->lock);
-	mlx4r_mr_release_all(dev);
-	if (dev->pd != NULL) {
-		mlx4r_hw_dealloc_pd(dev->pd);
-		dev->pd = NULL;
-	}
-	if (dev->ctx != NULL) {
-		mlx4r_hw_close_device(dev->ctx);
-		dev->ctx = NULL;
-	}
+	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
 }
 
@@ -1032,8 +737,6 @@ restart:
 			if (port == NULL || !port->started)
 				continue;
 			mlx4r_port_unbar(port);
-			if (port->eth_dev->data->dev_started)
-				mlx4r_port_fp_ops(port, true);
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
@@ -1169,7 +872,7 @@ mlx4r_reset_init(struct mlx4r_dev *dev)
 	static uint32_t seq;
 	int ret;
 
-	pthread_once(&mlx4r_membarrier_once, mlx4r_membarrier_register);
+	mlx4r_quiesce_init();
 	rst = rte_zmalloc_socket("mlx4r_reset", sizeof(*rst),
 				 RTE_CACHE_LINE_SIZE, dev->socket_id);
 	if (rst == NULL)
@@ -1259,573 +962,44 @@ mlx4r_reset_free(struct mlx4r_dev *dev)
 }
 
 /*
- * The gate: ethdev ops during a reset. Every op below runs under the
- * control lock, so it never overlaps a phase of the control thread.
+ * Free the device: stop its control thread (close wins over a running
+ * reset), then the interrupt handler, the reset machine and the device
+ * core (mlx4r_core.c).
  */
-
-static struct eth_dev_ops mlx4r_gated_ops;
-
-/* errno of an op that needs the device, or 0 to go ahead. */
-static int
-mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
-	       struct mlx4r_port *port)
+void
+mlx4r_dev_free(struct mlx4r_dev *dev)
 {
-	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
-						  __ATOMIC_RELAXED);
-
-	if (st == MLX4R_RST_LIVE)
-		return 0;
-	if (st == MLX4R_RST_FAILED)
-		return -EIO;
+	/* stops the reset thread; deferred when called from it */
+	if (!mlx4r_reset_stop_thread(dev))
+		return;
 	/*
-	 * Passive mode: a port the application already reset is stopped
-	 * and software-only until the device is back.
+	 * Order: the thread is joined first (it may itself be uninstalling
+	 * the handler in RESETTING); then the handler goes (unregister waits
+	 * for a running one on the interrupt thread), and only then the reset
+	 * machine it posts requests to.
 	 */
-	if (dev->args.reset.mode == MLX4R_RST_PASSIVE && passive_soft_ok &&
-	    !port->started)
-		return 0;
-	return -EBUSY;
+	mlx4r_dev_intr_uninstall(dev);
+	mlx4r_reset_free(dev);
+	mlx4r_dev_core_free(dev);
 }
 
 /*
- * The state is read once without the lock, so that a call made while a
- * reset runs returns its errno at once instead of waiting for the phase
- * to end (a phase may hold the lock for a slow firmware reset); read
- * again under the lock, which a phase change needs.
+ * Called by dev_close of a port once its queues are gone: the port leaves
+ * the device core; the last one frees the device.
  */
-#define GATE_BEGIN(eth_dev, soft) \
-	struct mlx4r_port *port_ = mlx4r_port_of(eth_dev); \
-	struct mlx4r_dev *dev_ = port_->dev; \
-	int gret_ = mlx4r_gate_err(dev_, (soft), port_); \
-	if (gret_ != 0) \
-		return gret_; \
-	pthread_mutex_lock(&dev_->reset->lock); \
-	gret_ = mlx4r_gate_err(dev_, (soft), port_); \
-	if (gret_ != 0) { \
-		pthread_mutex_unlock(&dev_->reset->lock); \
-		return gret_; \
+void
+mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	if (mlx4r_dev_port_leave(dev, port)) {
+		INIT_LOG(DEBUG, "%s: last port closed, freeing the device",
+			 dev->name);
+		mlx4r_dev_free(dev);
 	}
-
-#define GATE_END(expr) do { \
-	int r_ = (expr); \
-	pthread_mutex_unlock(&dev_->reset->lock); \
-	return r_; \
-} while (0)
-
-/*
- * errno of start and queue set-up, which need the device: -EIO after a
- * failure, -EAGAIN (passive: retry once the device is back) or -EBUSY
- * (proactive) while a reset runs.
- */
-static int
-mlx4r_setup_err(struct mlx4r_dev *dev)
-{
-	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
-						  __ATOMIC_RELAXED);
-
-	if (st == MLX4R_RST_LIVE)
-		return 0;
-	if (st == MLX4R_RST_FAILED)
-		return -EIO;
-	return dev->args.reset.mode == MLX4R_RST_PASSIVE ? -EAGAIN : -EBUSY;
 }
 
-static int
-mlx4r_g_configure(struct rte_eth_dev *eth_dev)
-{
-	GATE_BEGIN(eth_dev, true);
-	GATE_END(mlx4r_dev_ops.dev_configure(eth_dev));
-}
-
-static int
-mlx4r_g_start(struct rte_eth_dev *eth_dev)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_dev *dev = port->dev;
-	struct mlx4r_reset *rst = dev->reset;
-	int ret;
-
-	ret = mlx4r_setup_err(dev);
-	if (ret != 0)
-		return ret; /* at once, see GATE_BEGIN */
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(dev);
-	if (ret == 0)
-		ret = mlx4r_dev_ops.dev_start(eth_dev);
-	if (ret == 0) {
-		mlx4r_port_unbar(port);
-		/* ethdev copies these into rte_eth_fp_ops right after */
-		eth_dev->rx_pkt_burst = mlx4r_rx_burst;
-		eth_dev->tx_pkt_burst = mlx4r_tx_burst;
-	}
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-/*
- * Stop works in every phase: bar the port, prove quiescence (no deadline:
- * an lcore inside a burst is a bug of the application we must not turn
- * into a use-after-free; logged every second), then release the device
- * objects if the port still has any.
- */
-static void
-mlx4r_stop_locked(struct mlx4r_port *port)
-{
-	struct mlx4r_dev *dev = port->dev;
-	struct mlx4r_reset *rst = dev->reset;
-
-	mlx4r_port_bar(port);
-	mlx4r_process_fence();
-	while (mlx4r_port_drain_wait(port, mlx4r_now_ns() +
-				     MLX4R_STOP_WARN_MS * 1000000ull,
-				     NULL) != 0)
-		;
-	rst->port[port->port_num - 1].restart = false;
-	if (rst->state == MLX4R_RST_LIVE)
-		mlx4r_dev_ops.dev_stop(port->eth_dev);
-	else
-		mlx4r_port_release_hw(dev, port); /* counted */
-}
-
-static int
-mlx4r_g_stop(struct rte_eth_dev *eth_dev)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_reset *rst = port->dev->reset;
-
-	pthread_mutex_lock(&rst->lock);
-	mlx4r_stop_locked(port);
-	/*
-	 * ethdev put the dummy bursts in place before calling us, but a
-	 * reset that ended while we waited for the lock may have restored
-	 * the real ones: the port is stopped, so dummies it is.
-	 */
-	mlx4r_port_fp_ops(port, false);
-	pthread_mutex_unlock(&rst->lock);
-	return 0;
-}
-
-static int
-mlx4r_g_close(struct rte_eth_dev *eth_dev)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_dev *dev = port->dev;
-	struct mlx4r_reset *rst = dev->reset;
-	unsigned int i;
-
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return 0;
-	mlx4r_raise_fence(rst, eth_dev);
-	/* the last port stops the control thread first: close wins */
-	if (dev->nb_live_ports == 1)
-		mlx4r_reset_stop(rst);
-	pthread_mutex_lock(&rst->lock);
-	mlx4r_stop_locked(port);
-	mlx4r_port_release_queues(eth_dev);
-	/* the control thread's view of the ports (control lock) */
-	for (i = 0; i < MLX4R_MAX_PORTS; i++)
-		if (rst->ports[i] == port)
-			rst->ports[i] = NULL;
-	pthread_mutex_unlock(&rst->lock);
-	/*
-	 * dev->ports[] (the interrupt thread's view) is cleared under
-	 * ev_lock by mlx4r_dev_port_closed(), after the control lock was
-	 * released: the interrupt thread holds ev_lock while an LSC callback
-	 * runs, and that callback may call a gated op (control lock).
-	 * The last port frees the device (or leaves it to the thread).
-	 */
-	mlx4r_dev_port_closed(dev, port);
-	return 0;
-}
-
-/*
- * dev_reset: a port's acknowledgement in passive mode. ethdev stopped the
- * port just before (rte_eth_dev_reset()), so its queues are quiescent and
- * its mbufs back; the port releases its queues (ethdev's contract: the
- * application sets them up again). The last port to acknowledge waits,
- * bounded, for the device to be back, so that "port stop; port reset;
- * port start" works on a one-port HCA; the others return at once, and
- * their dev_start returns -EAGAIN until the device is back.
- */
-static int
-mlx4r_g_reset(struct rte_eth_dev *eth_dev)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_dev *dev = port->dev;
-	struct mlx4r_reset *rst = dev->reset;
-	unsigned int i;
-	bool last = true;
-	int ret = 0;
-
-	pthread_mutex_lock(&rst->lock);
-	if (port->started)
-		mlx4r_stop_locked(port);
-	mlx4r_port_release_queues(eth_dev);
-	if (rst->state == MLX4R_RST_LIVE) {
-		/* no reset pending: a reset of this port's software state */
-		pthread_mutex_unlock(&rst->lock);
-		return 0;
-	}
-	if (rst->state == MLX4R_RST_FAILED) {
-		pthread_mutex_unlock(&rst->lock);
-		return -EIO;
-	}
-	if (dev->args.reset.mode == MLX4R_RST_PROACTIVE) {
-		pthread_mutex_unlock(&rst->lock);
-		return -EBUSY;
-	}
-	rst->port[port->port_num - 1].acked = true;
-	for (i = 0; i < MLX4R_MAX_PORTS; i++)
-		if (rst->ports[i] != NULL && !rst->port[i].acked)
-			last = false;
-	/* wake the control thread: it re-checks acked under the lock */
-	pthread_mutex_lock(&rst->rq_lock);
-	pthread_cond_signal(&rst->rq_cond);
-	pthread_mutex_unlock(&rst->rq_lock);
-	RST_LOG(NOTICE, "%s: port %u acknowledged the reset%s", dev->name,
-		port->port_num, last ? " (last)" : "");
-	if (last && !pthread_equal(pthread_self(), rst->tid)) {
-		struct timespec ts;
-
-		mlx4r_abstime(&ts, mlx4r_now_ns() +
-			      ((uint64_t)dev->args.reset.deadline_ms +
-			       10000u) * 1000000u);
-		while (rst->state != MLX4R_RST_LIVE &&
-		       rst->state != MLX4R_RST_FAILED && ret == 0)
-			ret = -pthread_cond_timedwait(&rst->st_cond,
-						      &rst->lock, &ts);
-		if (rst->state == MLX4R_RST_FAILED)
-			ret = -EIO;
-		else if (ret != 0)
-			ret = -EAGAIN;
-	}
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-static int
-mlx4r_g_rxq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
-		  unsigned int socket, const struct rte_eth_rxconf *conf,
-		  struct rte_mempool *mp)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_reset *rst = port->dev->reset;
-	int ret;
-
-	ret = mlx4r_setup_err(port->dev);
-	if (ret != 0)
-		return ret;
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(port->dev);
-	if (ret == 0)
-		ret = mlx4r_rx_queue_setup(eth_dev, idx, nb, socket, conf, mp);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-static int
-mlx4r_g_txq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
-		  unsigned int socket, const struct rte_eth_txconf *conf)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_reset *rst = port->dev->reset;
-	int ret;
-
-	ret = mlx4r_setup_err(port->dev);
-	if (ret != 0)
-		return ret;
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(port->dev);
-	if (ret == 0)
-		ret = mlx4r_tx_queue_setup(eth_dev, idx, nb, socket, conf);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-static void
-mlx4r_g_rxq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
-{
-	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
-
-	pthread_mutex_lock(&rst->lock);
-	mlx4r_rx_queue_release(eth_dev, idx);
-	pthread_mutex_unlock(&rst->lock);
-}
-
-static void
-mlx4r_g_txq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
-{
-	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
-
-	pthread_mutex_lock(&rst->lock);
-	mlx4r_tx_queue_release(eth_dev, idx);
-	pthread_mutex_unlock(&rst->lock);
-}
-
-static int
-mlx4r_g_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	int ret = mlx4r_dev_ops.dev_infos_get(eth_dev, info);
-
-	info->err_handle_mode =
-		port->dev->args.reset.mode == MLX4R_RST_PASSIVE ?
-		RTE_ETH_ERROR_HANDLE_MODE_PASSIVE :
-		RTE_ETH_ERROR_HANDLE_MODE_PROACTIVE;
-	return ret;
-}
-
-static int
-mlx4r_g_link_update(struct rte_eth_dev *eth_dev, int wait)
-{
-	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	struct mlx4r_reset *rst = port->dev->reset;
-	int ret = 0;
-
-	if (__atomic_load_n(&rst->state, __ATOMIC_RELAXED) != MLX4R_RST_LIVE)
-		return 0; /* the link as last known */
-	pthread_mutex_lock(&rst->lock);
-	if (rst->state == MLX4R_RST_LIVE)
-		ret = mlx4r_dev_ops.link_update(eth_dev, wait);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-/* Software-only unless the port runs: -EBUSY/-EIO then. */
-static int
-mlx4r_g_promisc_on(struct rte_eth_dev *e)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.promiscuous_enable(e));
-}
-
-static int
-mlx4r_g_promisc_off(struct rte_eth_dev *e)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.promiscuous_disable(e));
-}
-
-static int
-mlx4r_g_allmulti_on(struct rte_eth_dev *e)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.allmulticast_enable(e));
-}
-
-static int
-mlx4r_g_allmulti_off(struct rte_eth_dev *e)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.allmulticast_disable(e));
-}
-
-static int
-mlx4r_g_mac_set(struct rte_eth_dev *e, struct rte_ether_addr *a)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.mac_addr_set(e, a));
-}
-
-static int
-mlx4r_g_mac_add(struct rte_eth_dev *e, struct rte_ether_addr *a,
-		uint32_t index, uint32_t vmdq)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.mac_addr_add(e, a, index, vmdq));
-}
-
-static void
-mlx4r_g_mac_remove(struct rte_eth_dev *e, uint32_t index)
-{
-	struct mlx4r_port *port = mlx4r_port_of(e);
-	struct mlx4r_reset *rst = port->dev->reset;
-
-	pthread_mutex_lock(&rst->lock);
-	if (rst->state == MLX4R_RST_LIVE || !port->started)
-		mlx4r_dev_ops.mac_addr_remove(e, index);
-	else /* the replay rebuilds the rules from mac_addrs */
-		memset(&e->data->mac_addrs[index], 0,
-		       sizeof(e->data->mac_addrs[index]));
-	pthread_mutex_unlock(&rst->lock);
-}
-
-static int
-mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.mtu_set(e, mtu));
-}
-
-static int
-mlx4r_g_reta_update(struct rte_eth_dev *e,
-		    struct rte_eth_rss_reta_entry64 *c, uint16_t size)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.reta_update(e, c, size));
-}
-
-static int
-mlx4r_g_rss_update(struct rte_eth_dev *e, struct rte_eth_rss_conf *c)
-{
-	GATE_BEGIN(e, true);
-	GATE_END(mlx4r_dev_ops.rss_hash_update(e, c));
-}
-
-/* Statistics always work; the device's counters are skipped meanwhile. */
-static int
-mlx4r_g_stats_get(struct rte_eth_dev *e, struct rte_eth_stats *s)
-{
-	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
-	int ret;
-
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_dev_ops.stats_get(e, s);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-static int
-mlx4r_g_stats_reset(struct rte_eth_dev *e)
-{
-	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
-	int ret;
-
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_dev_ops.stats_reset(e);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-static int
-mlx4r_g_xstats_reset(struct rte_eth_dev *e)
-{
-	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
-	int ret;
-
-	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_dev_ops.xstats_reset(e);
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
-}
-
-/* Reset xstats, after the driver's own. */
-static const char * const mlx4r_rst_xstat_names[] = {
-	"reset_started",
-	"reset_succeeded",
-	"reset_failed",
-	"reset_coalesced",
-	"reset_restarts",
-	"reset_last_us",
-	"reset_worst_us",
-	"reset_generation",
-	"reset_late_clients",
-	"reset_port_late",
-	"reset_mbufs_reclaimed",
+/* What the device core's async events tell (mlx4r_core.h). */
+const struct mlx4r_dev_events mlx4r_reset_dev_events = {
+	.request = mlx4r_reset_post,
+	.link_event = mlx4r_port_link_event,
+	.raise = mlx4r_reset_raise,
 };
-
-static int
-mlx4r_g_xstats_get_names(struct rte_eth_dev *e,
-			 struct rte_eth_xstat_name *names, unsigned int size)
-{
-	int base = mlx4r_dev_ops.xstats_get_names(e, NULL, 0);
-	unsigned int total, i;
-
-	if (base < 0)
-		return base;
-	total = base + RTE_DIM(mlx4r_rst_xstat_names);
-	if (names == NULL || size < total)
-		return total;
-	mlx4r_dev_ops.xstats_get_names(e, names, base);
-	for (i = 0; i < RTE_DIM(mlx4r_rst_xstat_names); i++)
-		strlcpy(names[base + i].name, mlx4r_rst_xstat_names[i],
-			sizeof(names[base + i].name));
-	return total;
-}
-
-static int
-mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
-		   unsigned int n)
-{
-	struct mlx4r_port *port = mlx4r_port_of(e);
-	struct mlx4r_reset *rst = port->dev->reset;
-	const struct mlx4r_port_reset *pr = &rst->port[port->port_num - 1];
-	int base = mlx4r_dev_ops.xstats_get(e, NULL, 0);
-	unsigned int total, i;
-	uint64_t v[RTE_DIM(mlx4r_rst_xstat_names)];
-
-	if (base < 0)
-		return base;
-	total = base + RTE_DIM(v);
-	if (xs == NULL || n < total)
-		return total;
-	pthread_mutex_lock(&rst->lock);
-	base = mlx4r_dev_ops.xstats_get(e, xs, base);
-	v[0] = rst->started;
-	v[1] = rst->succeeded;
-	v[2] = rst->failed;
-	v[3] = rst->coalesced;
-	v[4] = rst->restarts;
-	v[5] = rst->last_us;
-	v[6] = rst->worst_us;
-	v[7] = rst->generation;
-	v[8] = rst->late_clients;
-	v[9] = pr->late;
-	v[10] = pr->mbufs_reclaimed;
-	pthread_mutex_unlock(&rst->lock);
-	if (base < 0)
-		return base;
-	for (i = 0; i < RTE_DIM(v); i++) {
-		xs[base + i].id = base + i;
-		xs[base + i].value = v[i];
-	}
-	return base + RTE_DIM(v);
-}
-
-static pthread_once_t mlx4r_gated_once = PTHREAD_ONCE_INIT;
-
-static void
-mlx4r_gated_build(void)
-{
-	mlx4r_gated_ops = mlx4r_dev_ops;
-	mlx4r_gated_ops.dev_configure = mlx4r_g_configure;
-	mlx4r_gated_ops.dev_start = mlx4r_g_start;
-	mlx4r_gated_ops.dev_stop = mlx4r_g_stop;
-	mlx4r_gated_ops.dev_close = mlx4r_g_close;
-	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
-	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
-	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
-	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;
-	mlx4r_gated_ops.promiscuous_disable = mlx4r_g_promisc_off;
-	mlx4r_gated_ops.allmulticast_enable = mlx4r_g_allmulti_on;
-	mlx4r_gated_ops.allmulticast_disable = mlx4r_g_allmulti_off;
-	mlx4r_gated_ops.mac_addr_set = mlx4r_g_mac_set;
-	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
-	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
-	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
-	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
-	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;
-	mlx4r_gated_ops.stats_get = mlx4r_g_stats_get;
-	mlx4r_gated_ops.stats_reset = mlx4r_g_stats_reset;
-	mlx4r_gated_ops.xstats_get = mlx4r_g_xstats_get;
-	mlx4r_gated_ops.xstats_get_names = mlx4r_g_xstats_get_names;
-	mlx4r_gated_ops.xstats_reset = mlx4r_g_xstats_reset;
-	mlx4r_gated_ops.rx_queue_setup = mlx4r_g_rxq_setup;
-	mlx4r_gated_ops.tx_queue_setup = mlx4r_g_txq_setup;
-	mlx4r_gated_ops.rx_queue_release = mlx4r_g_rxq_release;
-	mlx4r_gated_ops.tx_queue_release = mlx4r_g_txq_release;
-}
-
-/* The ops of a primary process's port: mlx4r_dev_ops behind the gate. */
-const struct eth_dev_ops *
-mlx4r_reset_dev_ops(void)
-{
-	pthread_once(&mlx4r_gated_once, mlx4r_gated_build);
-	return &mlx4r_gated_ops;
-}
-
-bool
-mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops)
-{
-	return ops == &mlx4r_dev_ops || ops == &mlx4r_gated_ops;
-}

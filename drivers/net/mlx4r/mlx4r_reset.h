@@ -6,14 +6,15 @@
 #define MLX4R_RESET_H
 
 /*
- * The coordinated soft reset of an HCA (mlx4r_reset.c), its fault injection
- * (mlx4r_fault.c) and its telemetry (mlx4r_telemetry.c).
+ * The coordinated soft reset of an HCA (mlx4r_reset.c), read by its gate
+ * (mlx4r_gate.c), the public calls (mlx4r_pmd_api.c) and telemetry
+ * (mlx4r_telemetry.c).
  *
  * Locks, outermost first (ev_lock may be held by the interrupt thread
  * while an LSC callback calls a gated op: nothing takes ev_lock while
  * holding the control lock):
  *  - mlx4r_reset.lock, the *control lock* of the HCA: held by every gated
- *    ethdev op (mlx4r_reset.c) for its whole duration and by the control
+ *    ethdev op (mlx4r_gate.c) for its whole duration and by the control
  *    thread while it changes the state or touches the device. Whoever
  *    holds it may use dev->ctx, dev->pd, the ports' device objects.
  *  - mlx4r_reset.rq_lock: the request word, the acknowledgements and the
@@ -31,6 +32,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
+
+#include "mlx4r_core.h"
+#include "mlx4r_devargs.h"
+
 struct mlx4r_dev;
 struct mlx4r_port;
 struct rte_eth_dev;
@@ -43,41 +49,6 @@ enum mlx4r_rst_state {
 	MLX4R_RST_RESETTING, /**< device objects destroyed, context closed */
 	MLX4R_RST_REINIT,    /**< context reopened, configuration replayed */
 	MLX4R_RST_FAILED,    /**< gave up: -EIO until closed */
-};
-
-/** Error-handling mode (devarg recovery). */
-enum mlx4r_rst_mode {
-	MLX4R_RST_PASSIVE,   /**< INTR_RESET + rte_eth_dev_reset() acks */
-	MLX4R_RST_PROACTIVE, /**< ERR_RECOVERING ... RECOVERY_SUCCESS */
-};
-
-/* What asked for a reset (bit mask of the request word). */
-#define MLX4R_REQ_FATAL    (1u << 0) /**< IBV_EVENT_DEVICE_FATAL */
-#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check: query_device -EIO */
-#define MLX4R_REQ_QUEUE    (1u << 2) /**< QP/WQ/CQ fatal event */
-#define MLX4R_REQ_OPERATOR (1u << 3) /**< rte_pmd_mlx4r_reset(), telemetry */
-#define MLX4R_REQ_FAULTS (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH | MLX4R_REQ_QUEUE)
-
-/* Faults of the emulated device (values of enum rte_pmd_mlx4r_fault). */
-#define MLX4R_FAULT_MAX 8
-
-/** One scheduled fault of the devarg "fault". */
-struct mlx4r_fault_sched {
-	uint32_t fault;  /**< enum rte_pmd_mlx4r_fault */
-	uint32_t arg;    /**< its argument */
-	uint32_t at_ms;  /**< milliseconds after probe */
-};
-
-#define MLX4R_FAULT_SCHED_MAX 8
-
-/** Reset devargs. */
-struct mlx4r_reset_args {
-	enum mlx4r_rst_mode mode; /**< recovery=passive|proactive */
-	uint32_t attempts;        /**< recovery_attempts=<n> (default 3) */
-	uint32_t deadline_ms;     /**< reset_deadline_ms=<ms> (default 1000) */
-	uint32_t reappear_ms;     /**< reinit_timeout_ms=<ms> (default 5000) */
-	uint32_t nb_sched;        /**< entries of sched[] */
-	struct mlx4r_fault_sched sched[MLX4R_FAULT_SCHED_MAX]; /**< fault= */
 };
 
 /** One finished reset, for /mlx4r/history. */
@@ -150,27 +121,23 @@ struct mlx4r_reset {
 };
 
 /* mlx4r_reset.c */
-int mlx4r_reset_parse_arg(const char *key, const char *value,
-			  struct mlx4r_reset_args *ra);
-void mlx4r_reset_args_default(struct mlx4r_reset_args *ra);
+/* The device core's callbacks into the reset machine and the ports. */
+extern const struct mlx4r_dev_events mlx4r_reset_dev_events;
+void mlx4r_dev_free(struct mlx4r_dev *dev);
+void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
 int mlx4r_reset_init(struct mlx4r_dev *dev);
 bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
-const struct eth_dev_ops *mlx4r_reset_dev_ops(void);
-bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);
+/* For the gate (mlx4r_gate.c), control lock held unless said. */
+void mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port);
+/* No lock held: no event is raised on the closing port from now on. */
+void mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev);
 const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
 void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
 void mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
 			enum rte_eth_event_type ev);
 void mlx4r_reset_lock(struct mlx4r_dev *dev);
 void mlx4r_reset_unlock(struct mlx4r_dev *dev);
-
-/* mlx4r_fault.c */
-int mlx4r_fault_parse(const char *name, uint32_t *fault);
-const char *mlx4r_fault_name(uint32_t fault);
-int mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra);
-int mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,
-		       uint32_t fault, uint32_t arg);
 
 #endif /* MLX4R_RESET_H */

@@ -3,8 +3,9 @@
  */
 
 /*
- * Rx queue life cycle. Set-up allocates the queue structure and registers
- * the mempool with the device; start creates the CQ and the receive WQ,
+ * Rx queue life cycle. Set-up takes the queue structure of its index
+ * (allocated at the first set-up, type-stable for the life of the device:
+ * mlx4r.h) and registers the mempool with the device; start creates the CQ and the receive WQ,
  * fills every WQE with mbufs and moves the WQ to ready (the port then
  * puts the WQs behind its RSS indirection table, mlx4r_flow.c); stop
  * destroys the WQ and the CQ and returns every posted mbuf to its pool.
@@ -19,6 +20,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -28,6 +30,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_quiesce.h"
 
 uint16_t
 mlx4r_round_desc(uint16_t nb_desc)
@@ -38,16 +41,54 @@ mlx4r_round_desc(uint16_t nb_desc)
 	return rte_align32pow2(nb_desc);
 }
 
+/*
+ * Release Rx queue @p idx: it leaves the driver's list, barred, its ring
+ * and device objects gone; the structure stays where it is (type-stable,
+ * mlx4r.h) for the next set-up of the index. Called by ethdev (which
+ * clears its rx_queues[idx] itself) and by close and dev_reset.
+ */
 void
 mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
 {
-	struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[idx];
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_eth_dev_data *data = eth_dev->data;
+	struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, idx);
 
 	if (rxq == NULL)
 		return;
+	mlx4r_queue_retire(&rxq->barred, &rxq->in_burst);
 	mlx4r_rxq_stop(rxq);
-	rte_free(rxq);
-	eth_dev->data->rx_queues[idx] = NULL;
+	port->rxqs[idx] = NULL;
+	if (data->rx_queues != NULL && idx < data->nb_rx_queues &&
+	    data->rx_queues[idx] == rxq)
+		data->rx_queues[idx] = NULL;
+}
+
+/*
+ * The structure of Rx queue @p idx of @p port: the one of an earlier
+ * set-up, re-initialised after its guard, or a new one.
+ */
+static struct mlx4r_rxq *
+mlx4r_rxq_get(struct mlx4r_port *port, uint16_t idx, unsigned int socket)
+{
+	struct mlx4r_rxq **slot = &port->dev->rxq_store[port->port_num - 1][idx];
+	struct mlx4r_rxq *rxq = *slot;
+	size_t off = offsetof(struct mlx4r_rxq, reinit);
+
+	if (rxq != NULL) {
+		/* released: barred, no burst inside, nothing attached */
+		memset((uint8_t *)rxq + off, 0, sizeof(*rxq) - off);
+		__atomic_store_n(&rxq->refused, 0, __ATOMIC_RELAXED);
+		return rxq;
+	}
+	rxq = rte_zmalloc_socket("mlx4r_rxq", sizeof(*rxq),
+				 RTE_CACHE_LINE_SIZE, socket);
+	if (rxq == NULL)
+		return NULL;
+	rxq->tag = MLX4R_RXQ_TAG;
+	__atomic_store_n(&rxq->barred, 1, __ATOMIC_RELAXED);
+	*slot = rxq;
+	return rxq;
 }
 
 int
@@ -69,6 +110,11 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx);
 		return -EBUSY;
 	}
+	if (idx >= MLX4R_MAX_QUEUES) {
+		DRV_LOG(ERR, "port %u Rx queue %u: at most %u queues",
+			eth_dev->data->port_id, idx, MLX4R_MAX_QUEUES);
+		return -EINVAL;
+	}
 	if (rte_pktmbuf_data_room_size(mp) <= RTE_PKTMBUF_HEADROOM) {
 		DRV_LOG(ERR, "port %u Rx queue %u: mbufs of %s have no room",
 			eth_dev->data->port_id, idx, mp->name);
@@ -78,16 +124,15 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	if (ret < 0)
 		return ret;
 	/* ethdev released any previous queue at this index already */
-	rxq = rte_zmalloc_socket("mlx4r_rxq", sizeof(*rxq),
-				 RTE_CACHE_LINE_SIZE, socket);
+	mlx4r_rx_queue_release(eth_dev, idx);
+	rxq = mlx4r_rxq_get(port, idx, socket);
 	if (rxq == NULL) {
 		DRV_LOG(ERR, "port %u Rx queue %u: out of memory",
 			eth_dev->data->port_id, idx);
 		return -ENOMEM;
 	}
+	/* barred (mlx4r_rxq_get) until the port starts and unbars it */
 	rxq->mp = mp;
-	/* barred until the port starts (unbarred by the start op) */
-	rxq->barred = 1;
 	rxq->port = port;
 	rxq->mr.dev = port->dev;
 	rxq->port_id = eth_dev->data->port_id;
@@ -96,6 +141,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	rxq->nb_desc = mlx4r_round_desc(nb_desc);
 	rxq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.rxmode.offloads;
+	port->rxqs[idx] = rxq;
 	eth_dev->data->rx_queues[idx] = rxq;
 	return 0;
 }

@@ -21,10 +21,10 @@
  * dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell record
  * and one CQ doorbell record update per burst.
  *
- * Both bursts start with the quiescence marker of mlx4r.h: no atomic
- * read-modify-write, no fence; the barriers here are the ones the device
- * format needs (compiler barriers on x86 except the one before the send
- * doorbell).
+ * Both bursts start with the quiescence marker (MLX4R_BURST_ENTER, the
+ * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
+ * fence; the barriers here are the ones the device format needs
+ * (compiler barriers on x86 except the one before the send doorbell).
  */
 
 #include <rte_branch_prediction.h>
@@ -40,17 +40,74 @@
 /* Mbufs freed by one rte_pktmbuf_free_bulk() call on Tx completion. */
 #define MLX4R_TX_FREE_BULK 64
 
-/* Enter a burst: mark the queue busy, then check the bar. */
+/*
+ * The lcore's side of the quiescence handshake; the control thread's side
+ * is mlx4r_port_bar(), mlx4r_process_fence() and mlx4r_port_drain_wait()
+ * (and mlx4r_port_unbar() the other way), in mlx4r_quiesce.c, whose file
+ * comment holds the proof. Per burst: a relaxed store, a compiler-only
+ * fence, an acquire load and a release store: on x86 three plain moves.
+ *
+ * - in_burst = 1, relaxed: one writer (this lcore), read by
+ *   mlx4r_port_drain_wait(); an atomic, so no C11 data race.
+ * - __atomic_signal_fence(SEQ_CST) keeps the compiler from moving that
+ *   store below the load of barred, and emits nothing. The CPU may still
+ *   let the load pass the store (store buffer): that is what the control
+ *   side's membarrier() rules out, by running a full barrier on this CPU
+ *   between any two of them that straddle the bar.
+ * - barred, acquire: no access to the queue that follows is hoisted
+ *   above the check, by the compiler or the CPU (a plain load on x86), so
+ *   a burst that saw 0 reads the queue as mlx4r_port_unbar() left it.
+ * - in_burst = 0, release: whoever reads 0 (acquire, drain_wait) also
+ *   sees every access the burst made.
+ */
 #define MLX4R_BURST_ENTER(q) do { \
-	(q)->in_burst = 1; \
-	/* the store above is ordered before the load below by the membarrier \
-	 * the control side issues after setting barred (see mlx4r.h) */ \
-	rte_compiler_barrier(); \
+	__atomic_store_n(&(q)->in_burst, 1, __ATOMIC_RELAXED); \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); \
 } while (0)
+
+/* After MLX4R_BURST_ENTER: did the control path bar the queue? */
+#define MLX4R_BURST_BARRED(q) \
+	unlikely(__atomic_load_n(&(q)->barred, __ATOMIC_ACQUIRE))
+
+/*
+ * Count what a barred queue refused: relaxed atomics (no RMW; the control
+ * path's xstats reset stores 0 the same way).
+ */
+#define MLX4R_BURST_REFUSED(q, k) \
+	__atomic_store_n(&(q)->refused, \
+			 __atomic_load_n(&(q)->refused, __ATOMIC_RELAXED) + (k), \
+			 __ATOMIC_RELAXED)
 
 /* Leave a burst: whoever sees 0 also sees every access the burst made. */
 #define MLX4R_BURST_LEAVE(q) \
 	__atomic_store_n(&(q)->in_burst, 0, __ATOMIC_RELEASE)
+
+/*
+ * Is @p q a queue structure of ours, tagged @p tag? Checked before the
+ * first store of a burst. What ethdev's rte_eth_rx/tx_burst() may hand a
+ * burst besides a live queue (DPDK 22.11, lib/ethdev):
+ * - NULL: rxq.data[i] of a queue never set up, or released
+ *   (eth_dev_rxq_release() stores NULL);
+ * - its dummy queue object: eth_dev_fp_ops_reset() (ethdev_private.c),
+ *   run at rte_eth_dev_stop() and before the first start, points
+ *   rxq.data/txq.data at dummy_queues_array[port], whose entries all point
+ *   at per_port_queues[port], a struct dummy_queue of two bools
+ *   (rx_warn_once, tx_warn_once): two bytes. rte_eth_rx_burst() loads the
+ *   burst function and the queue array without synchronisation, and
+ *   eth_dev_fp_ops_reset() / eth_dev_fp_ops_setup() write them one after
+ *   the other, so an lcore polling across a stop or a start can call this
+ *   burst with the dummy object;
+ * - a queue structure released since: type-stable (mlx4r.h), so still
+ *   tagged, and barred.
+ * The check reads one byte at offset 0 (within the dummy's two), through
+ * a character type so that nothing is assumed about the alignment or type
+ * of what was handed, with a relaxed atomic load (ethdev's dummy burst
+ * writes its bools from any lcore). A dummy's first byte is a bool, 0 or
+ * 1; a tag is neither.
+ */
+#define MLX4R_QUEUE_IS(q, t) \
+	likely((q) != NULL && \
+	       __atomic_load_n((const uint8_t *)(q), __ATOMIC_RELAXED) == (t))
 
 static __rte_always_inline struct mlx4_cqe *
 mlx4r_cqe_get(uint8_t *cqes, uint32_t ci, uint32_t mask, uint32_t shift,
@@ -165,9 +222,11 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 	bool refill;
 
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
 	MLX4R_BURST_ENTER(rxq);
-	if (unlikely(rxq->barred)) {
-		rxq->refused++;
+	if (MLX4R_BURST_BARRED(rxq)) {
+		MLX4R_BURST_REFUSED(rxq, 1);
 		MLX4R_BURST_LEAVE(rxq);
 		return 0;
 	}
@@ -348,9 +407,11 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
 
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return 0;
 	MLX4R_BURST_ENTER(txq);
-	if (unlikely(txq->barred)) {
-		txq->refused += n;
+	if (MLX4R_BURST_BARRED(txq)) {
+		MLX4R_BURST_REFUSED(txq, n);
 		MLX4R_BURST_LEAVE(txq);
 		return 0;
 	}

@@ -22,6 +22,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_fault.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 

@@ -3,9 +3,10 @@
  */
 
 /*
- * Tx queue life cycle. Set-up allocates the queue structure only; start
- * creates the CQ and the raw-packet QP, maps their views and moves the QP
- * RESET -> INIT (port; the device stamps every TXBB) -> RTR -> RTS; stop
+ * Tx queue life cycle. Set-up takes the queue structure of its index only
+ * (allocated at the first set-up, type-stable for the life of the device:
+ * mlx4r.h); start creates the CQ and the raw-packet QP, maps their views
+ * and moves the QP RESET -> INIT (port; the device stamps every TXBB) -> RTR -> RTS; stop
  * moves it to RESET, frees the mbufs still in the ring and destroys the
  * QP and the CQ. So a stopped port holds no device object and no mbuf.
  *
@@ -15,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -24,17 +26,51 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_quiesce.h"
 
+/*
+ * Release Tx queue @p idx: as mlx4r_rx_queue_release(), the structure
+ * stays (type-stable, mlx4r.h), barred, off the driver's list.
+ */
 void
 mlx4r_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx)
 {
-	struct mlx4r_txq *txq = eth_dev->data->tx_queues[idx];
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_eth_dev_data *data = eth_dev->data;
+	struct mlx4r_txq *txq = mlx4r_port_txq(port, idx);
 
 	if (txq == NULL)
 		return;
+	mlx4r_queue_retire(&txq->barred, &txq->in_burst);
 	mlx4r_txq_stop(txq);
-	rte_free(txq);
-	eth_dev->data->tx_queues[idx] = NULL;
+	port->txqs[idx] = NULL;
+	if (data->tx_queues != NULL && idx < data->nb_tx_queues &&
+	    data->tx_queues[idx] == txq)
+		data->tx_queues[idx] = NULL;
+}
+
+/* The structure of Tx queue @p idx of @p port (see mlx4r_rxq_get()). */
+static struct mlx4r_txq *
+mlx4r_txq_get(struct mlx4r_port *port, uint16_t idx, unsigned int socket)
+{
+	struct mlx4r_txq **slot = &port->dev->txq_store[port->port_num - 1][idx];
+	struct mlx4r_txq *txq = *slot;
+	size_t off = offsetof(struct mlx4r_txq, reinit);
+
+	if (txq != NULL) {
+		/* released: barred, no burst inside, nothing attached */
+		memset((uint8_t *)txq + off, 0, sizeof(*txq) - off);
+		__atomic_store_n(&txq->refused, 0, __ATOMIC_RELAXED);
+		return txq;
+	}
+	txq = rte_zmalloc_socket("mlx4r_txq", sizeof(*txq),
+				 RTE_CACHE_LINE_SIZE, socket);
+	if (txq == NULL)
+		return NULL;
+	txq->tag = MLX4R_TXQ_TAG;
+	__atomic_store_n(&txq->barred, 1, __ATOMIC_RELAXED);
+	*slot = txq;
+	return txq;
 }
 
 int
@@ -50,16 +86,20 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx);
 		return -EBUSY;
 	}
+	if (idx >= MLX4R_MAX_QUEUES) {
+		DRV_LOG(ERR, "port %u Tx queue %u: at most %u queues",
+			eth_dev->data->port_id, idx, MLX4R_MAX_QUEUES);
+		return -EINVAL;
+	}
 	/* ethdev released any previous queue at this index already */
-	txq = rte_zmalloc_socket("mlx4r_txq", sizeof(*txq),
-				 RTE_CACHE_LINE_SIZE, socket);
+	mlx4r_tx_queue_release(eth_dev, idx);
+	txq = mlx4r_txq_get(port, idx, socket);
 	if (txq == NULL) {
 		DRV_LOG(ERR, "port %u Tx queue %u: out of memory",
 			eth_dev->data->port_id, idx);
 		return -ENOMEM;
 	}
-	/* barred until the port starts (unbarred by the start op) */
-	txq->barred = 1;
+	/* barred (mlx4r_txq_get) until the port starts and unbars it */
 	txq->port = port;
 	txq->mr.dev = port->dev;
 	txq->queue_id = idx;
@@ -67,6 +107,7 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	txq->nb_desc = mlx4r_round_desc(nb_desc);
 	txq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.txmode.offloads;
+	port->txqs[idx] = txq;
 	eth_dev->data->tx_queues[idx] = txq;
 	return 0;
 }

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The device core of an HCA (one net_mlx4r vdev): open and close of the
+ * context and the PD the ports share, the async events of the device and
+ * their handler on the EAL interrupt thread, the wires of the emulated
+ * device, internal loopback, ports joining and leaving, and the free of
+ * the structure. Everything goes to the device through the hardware seam
+ * (mlx4r_hw.h). The layers above (ports, reset machine) are told through
+ * dev->events (mlx4r_core.h), never called.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_interrupts.h>
+#include <rte_malloc.h>
+#include <rte_spinlock.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_core.h"
+#include "emu/mlx4r_emu.h"
+
+/* Read and dispatch the device's async events (EAL interrupt thread). */
+static void
+mlx4r_dev_async_events(void *arg)
+{
+	struct mlx4r_dev *dev = arg;
+	struct mlx4r_hw_async_event ev;
+
+	while (mlx4r_hw_get_async_event(dev->ctx, &ev) == 0) {
+		switch (ev.event_type) {
+		case IBV_EVENT_PORT_ACTIVE:
+		case IBV_EVENT_PORT_ERR: {
+			int p = ev.element.port_num;
+			struct rte_eth_dev *lsc = NULL;
+
+			/* a port closing on another thread waits for this */
+			rte_spinlock_lock(&dev->ev_lock);
+			if (p >= 1 && p <= MLX4R_MAX_PORTS &&
+			    dev->ports[p - 1] != NULL &&
+			    dev->events->link_event(dev->ports[p - 1]))
+				lsc = dev->ports[p - 1]->eth_dev;
+			rte_spinlock_unlock(&dev->ev_lock);
+			/*
+			 * The application's callback runs without ev_lock (it
+			 * may close the port), fenced against close by the
+			 * reset machine's raise handshake.
+			 */
+			if (lsc != NULL)
+				dev->events->raise(dev, lsc,
+						   RTE_ETH_EVENT_INTR_LSC);
+			break;
+		}
+		case IBV_EVENT_DEVICE_FATAL:
+			DRV_LOG(ERR, "%s: the device reported a fatal error",
+				dev->name);
+			/* the reset runs on the control thread, not here */
+			dev->events->request(dev, MLX4R_REQ_FATAL);
+			break;
+		case IBV_EVENT_QP_FATAL:
+		case IBV_EVENT_QP_REQ_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR:
+		case IBV_EVENT_WQ_FATAL:
+		case IBV_EVENT_CQ_ERR:
+			/* a queue the datapath cannot repair: reset the HCA */
+			DRV_LOG(ERR, "%s: queue error event %d", dev->name,
+				ev.event_type);
+			dev->events->request(dev, MLX4R_REQ_QUEUE);
+			break;
+		default:
+			DRV_LOG(ERR, "%s: async event %d not handled",
+				dev->name, ev.event_type);
+			break;
+		}
+		mlx4r_hw_ack_async_event(dev->ctx, &ev);
+	}
+}
+
+void
+mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev)
+{
+	int ret;
+
+	if (dev->intr == NULL)
+		return;
+	/* -EAGAIN while the handler runs on the interrupt thread: retry */
+	do {
+		ret = rte_intr_callback_unregister(dev->intr,
+						   mlx4r_dev_async_events, dev);
+		if (ret == -EAGAIN)
+			rte_delay_us_sleep(1000);
+	} while (ret == -EAGAIN);
+	rte_intr_instance_free(dev->intr);
+	dev->intr = NULL;
+}
+
+int
+mlx4r_dev_intr_install(struct mlx4r_dev *dev)
+{
+	int ret;
+
+	dev->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (dev->intr == NULL)
+		return -ENOMEM;
+	if (rte_intr_fd_set(dev->intr, dev->ctx->async_fd) != 0 ||
+	    rte_intr_type_set(dev->intr, RTE_INTR_HANDLE_EXT) != 0) {
+		ret = -rte_errno;
+		goto error;
+	}
+	ret = rte_intr_callback_register(dev->intr, mlx4r_dev_async_events,
+					 dev);
+	if (ret < 0)
+		goto error;
+	return 0;
+error:
+	INIT_LOG(ERR, "%s: cannot watch the async event fd: %s", dev->name,
+		 rte_strerror(-ret));
+	rte_intr_instance_free(dev->intr);
+	dev->intr = NULL;
+	return ret;
+}
+
+/* Cable a port of the emulated device as its devargs say. */
+static int
+mlx4r_dev_wire(struct mlx4r_dev *dev, unsigned int idx)
+{
+	const struct mlx4r_port_args *pa = &dev->args.port[idx];
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(dev->name);
+	struct mlx4r_emu_gen_conf gen;
+	uint8_t p = idx + 1;
+	int ret;
+
+	if (emu == NULL)
+		return -ENODEV;
+	switch (pa->wire) {
+	case MLX4R_WIRE_GEN:
+		ret = mlx4r_emu_wire_peer(emu, p);
+		if (ret < 0)
+			break;
+		memset(&gen, 0, sizeof(gen));
+		gen.rate_pps = pa->gen_rate;
+		gen.frame_size = pa->gen_size;
+		gen.nb_flows = pa->gen_flows;
+		ret = mlx4r_emu_gen_start(emu, p, &gen);
+		break;
+	case MLX4R_WIRE_XCONNECT:
+		ret = idx == 0 ? mlx4r_emu_wire_xconnect(emu, 1, emu, 2) : 0;
+		break;
+	case MLX4R_WIRE_LOOPBACK:
+		ret = mlx4r_emu_wire_loopback(emu, p);
+		break;
+	case MLX4R_WIRE_TAP:
+		ret = mlx4r_emu_wire_tap(emu, p, pa->tap_name, NULL);
+		break;
+	default:
+		ret = mlx4r_emu_wire_none(emu, p);
+		break;
+	}
+	if (ret < 0)
+		INIT_LOG(ERR, "%s: cannot cable port %u to wire %s: %s",
+			 dev->name, p, mlx4r_wire_name(pa->wire),
+			 strerror(-ret));
+	return ret;
+}
+
+/*
+ * Internal loopback (lpbk_mode=1): Tx WQEs carry the force-loopback bit;
+ * on the emulated device a port cabled to the generator is unplugged
+ * meanwhile, so that the port hears only itself, as with a PHY in
+ * loopback.
+ */
+int
+mlx4r_dev_lpbk(struct mlx4r_port *port, bool on)
+{
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_emu_dev *emu;
+	unsigned int idx = port->port_num - 1;
+	int ret;
+
+	if (dev->args.backend != MLX4R_BACKEND_EMU ||
+	    dev->args.port[idx].wire != MLX4R_WIRE_GEN)
+		return 0;
+	if (!on) {
+		/*
+		 * Re-cable only what loopback unplugged: re-cabling restarts
+		 * the generator, whose counters must run on across stops
+		 * and resets (applications account for every frame).
+		 */
+		if (!port->gen_unplugged)
+			return 0;
+		port->gen_unplugged = false;
+		return mlx4r_dev_wire(dev, idx);
+	}
+	if (port->gen_unplugged)
+		return 0;
+	emu = mlx4r_emu_dev_lookup(dev->name);
+	ret = emu == NULL ? -ENODEV : mlx4r_emu_wire_none(emu, port->port_num);
+	if (ret == 0)
+		port->gen_unplugged = true;
+	return ret;
+}
+
+/* Open the device and what the ports share: context, PD, events. */
+int
+mlx4r_dev_open(struct mlx4r_dev *dev)
+{
+	struct ibv_port_attr pa;
+	unsigned int i;
+	int ret;
+
+	if (dev->args.backend == MLX4R_BACKEND_VERBS) {
+		char err[256];
+
+		dev->ops = mlx4r_hw_verbs_backend(err, sizeof(err));
+		if (dev->ops == NULL) {
+			INIT_LOG(ERR, "%s: backend=verbs: cannot load the rdma-core backend (librte_net_mlx4r_verbs.so; needs libibverbs1 and ibverbs-providers): %s",
+				 dev->name, err);
+			return -ENOTSUP;
+		}
+	} else {
+		dev->ops = &mlx4r_hw_emu_ops;
+	}
+	if (dev->args.backend == MLX4R_BACKEND_EMU) {
+		struct mlx4r_emu_dev_conf conf = {
+			.nb_ports = dev->args.nb_ports,
+		};
+
+		ret = mlx4r_emu_dev_create(dev->name, &conf);
+		if (ret == 0) {
+			dev->emu_owned = true;
+		} else if (ret != -EEXIST) {
+			INIT_LOG(ERR, "%s: cannot create the emulated device: %s",
+				 dev->name, strerror(-ret));
+			return ret;
+		}
+		/* -EEXIST: a device the application configured itself */
+	}
+	ret = mlx4r_hw_open_device(dev->ops,
+		dev->args.backend == MLX4R_BACKEND_VERBS ? dev->args.ibdev :
+		dev->name, &dev->ctx);
+	if (ret < 0) {
+		INIT_LOG(ERR, "%s: cannot open the %s device %s: %s", dev->name,
+			 mlx4r_backend_name(dev->args.backend),
+			 dev->args.backend == MLX4R_BACKEND_VERBS ?
+			 dev->args.ibdev : dev->name, strerror(-ret));
+		return ret;
+	}
+	if (dev->ctx->nb_ports < dev->args.nb_ports) {
+		INIT_LOG(ERR, "%s: ports=%u but the device has %u", dev->name,
+			 dev->args.nb_ports, dev->ctx->nb_ports);
+		return -EINVAL;
+	}
+	for (i = 0; i < dev->args.nb_ports; i++) {
+		ret = mlx4r_hw_query_port(dev->ctx, i + 1, &pa);
+		if (ret == 0 && pa.link_layer != IBV_LINK_LAYER_ETHERNET)
+			ret = -EPROTONOSUPPORT;
+		if (ret < 0) {
+			INIT_LOG(ERR, "%s: port %u is not usable: %s",
+				 dev->name, i + 1, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
+	if (ret < 0) {
+		INIT_LOG(ERR, "%s: cannot allocate a PD: %s", dev->name,
+			 strerror(-ret));
+		return ret;
+	}
+	if (dev->args.backend == MLX4R_BACKEND_EMU) {
+		for (i = 0; i < dev->args.nb_ports; i++) {
+			ret = mlx4r_dev_wire(dev, i);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return mlx4r_dev_intr_install(dev);
+}
+
+void
+mlx4r_dev_ctx_close(struct mlx4r_dev *dev)
+{
+	mlx4r_mr_release_all(dev);
+	if (dev->pd != NULL) {
+		mlx4r_hw_dealloc_pd(dev->pd);
+		dev->pd = NULL;
+	}
+	if (dev->ctx != NULL) {
+		mlx4r_hw_close_device(dev->ctx);
+		dev->ctx = NULL;
+	}
+}
+
+void
+mlx4r_dev_core_free(struct mlx4r_dev *dev)
+{
+	unsigned int p, i;
+
+	mlx4r_dev_ctx_close(dev);
+	/*
+	 * The queue structures go only now (type-stable, mlx4r.h): every
+	 * port was closed, so every queue was released. The tag is cleared
+	 * first so that a stale pointer is refused for as long as the memory
+	 * is not reused.
+	 */
+	for (p = 0; p < MLX4R_MAX_PORTS; p++) {
+		for (i = 0; i < MLX4R_MAX_QUEUES; i++) {
+			if (dev->rxq_store[p][i] != NULL) {
+				__atomic_store_n(&dev->rxq_store[p][i]->tag, 0,
+						 __ATOMIC_RELAXED);
+				rte_free(dev->rxq_store[p][i]);
+			}
+			if (dev->txq_store[p][i] != NULL) {
+				__atomic_store_n(&dev->txq_store[p][i]->tag, 0,
+						 __ATOMIC_RELAXED);
+				rte_free(dev->txq_store[p][i]);
+			}
+		}
+	}
+	if (dev->emu_owned && mlx4r_emu_dev_destroy(dev->name) < 0)
+		INIT_LOG(ERR, "%s: the emulated device stays", dev->name);
+	rte_free(dev);
+}
+
+/* A new port joins the device core (probe, before its ethdev is ready). */
+void
+mlx4r_dev_port_join(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	dev->ports[port->port_num - 1] = port;
+	dev->nb_live_ports++;
+}
+
+/*
+ * A closing port leaves the device core, once its queues are gone.
+ * @return true if it was the last: the caller frees the device.
+ */
+bool
+mlx4r_dev_port_leave(struct mlx4r_dev *dev, struct mlx4r_port *port)
+{
+	bool last;
+
+	/*
+	 * Two ports may close at once (an application thread and a removal
+	 * callback on the reset thread): the count moves under ev_lock too.
+	 */
+	rte_spinlock_lock(&dev->ev_lock);
+	dev->ports[port->port_num - 1] = NULL;
+	last = --dev->nb_live_ports == 0;
+	rte_spinlock_unlock(&dev->ev_lock);
+	port->dev = NULL;
+	return last;
+}

@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The gate of the ethdev operations of a primary process's port: the ops
+ * of mlx4r_ethdev.c behind the reset machine (mlx4r_reset.c). Every gated
+ * op runs under the control lock, so it never overlaps a phase of the
+ * control thread. Calls that need the device return their errno at once
+ * while a reset runs (the errno table of doc/guides/nics/mlx4r_reset.rst);
+ * stop, close, queue release, statistics and information always work.
+ * Stop and close prove the port quiescent (mlx4r_quiesce.c) before they
+ * free anything; dev_reset is a port's acknowledgement in passive mode.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_common.h>
+#include <rte_string_fns.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_gate.h"
+#include "mlx4r_quiesce.h"
+#include "mlx4r_reset.h"
+
+/* stop/close wait this long for a burst before they say so in the log. */
+#define MLX4R_STOP_WARN_MS 1000
+
+/* Release every queue of the driver's list of the port. */
+static void
+mlx4r_port_release_queues(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		mlx4r_rx_queue_release(eth_dev, i);
+	MLX4R_FOREACH_TXQ(port, i, txq)
+		mlx4r_tx_queue_release(eth_dev, i);
+}
+
+static struct eth_dev_ops mlx4r_gated_ops;
+
+/* errno of an op that needs the device, or 0 to go ahead. */
+static int
+mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
+	       struct mlx4r_port *port)
+{
+	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
+						  __ATOMIC_RELAXED);
+
+	if (st == MLX4R_RST_LIVE)
+		return 0;
+	if (st == MLX4R_RST_FAILED)
+		return -EIO;
+	/*
+	 * Passive mode: a port the application already reset is stopped
+	 * and software-only until the device is back.
+	 */
+	if (dev->args.reset.mode == MLX4R_RST_PASSIVE && passive_soft_ok &&
+	    !port->started)
+		return 0;
+	return -EBUSY;
+}
+
+/*
+ * The state is read once without the lock, so that a call made while a
+ * reset runs returns its errno at once instead of waiting for the phase
+ * to end (a phase may hold the lock for a slow firmware reset); read
+ * again under the lock, which a phase change needs.
+ */
+#define GATE_BEGIN(eth_dev, soft) \
+	struct mlx4r_port *port_ = mlx4r_port_of(eth_dev); \
+	struct mlx4r_dev *dev_ = port_->dev; \
+	int gret_ = mlx4r_gate_err(dev_, (soft), port_); \
+	if (gret_ != 0) \
+		return gret_; \
+	pthread_mutex_lock(&dev_->reset->lock); \
+	gret_ = mlx4r_gate_err(dev_, (soft), port_); \
+	if (gret_ != 0) { \
+		pthread_mutex_unlock(&dev_->reset->lock); \
+		return gret_; \
+	}
+
+#define GATE_END(expr) do { \
+	int r_ = (expr); \
+	pthread_mutex_unlock(&dev_->reset->lock); \
+	return r_; \
+} while (0)
+
+/*
+ * errno of start and queue set-up, which need the device: -EIO after a
+ * failure, -EAGAIN (passive: retry once the device is back) or -EBUSY
+ * (proactive) while a reset runs.
+ */
+static int
+mlx4r_setup_err(struct mlx4r_dev *dev)
+{
+	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
+						  __ATOMIC_RELAXED);
+
+	if (st == MLX4R_RST_LIVE)
+		return 0;
+	if (st == MLX4R_RST_FAILED)
+		return -EIO;
+	return dev->args.reset.mode == MLX4R_RST_PASSIVE ? -EAGAIN : -EBUSY;
+}
+
+static int
+mlx4r_g_configure(struct rte_eth_dev *eth_dev)
+{
+	GATE_BEGIN(eth_dev, true);
+	GATE_END(mlx4r_dev_ops.dev_configure(eth_dev));
+}
+
+static int
+mlx4r_g_start(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(dev);
+	if (ret != 0)
+		return ret; /* at once, see GATE_BEGIN */
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(dev);
+	if (ret == 0)
+		ret = mlx4r_dev_ops.dev_start(eth_dev);
+	/*
+	 * ethdev copies eth_dev->rx/tx_pkt_burst (set once at probe) with the
+	 * queue arrays into rte_eth_fp_ops right after.
+	 */
+	if (ret == 0)
+		mlx4r_port_unbar(port);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/*
+ * Stop works in every phase: bar the port, prove quiescence (no deadline:
+ * an lcore inside a burst is a bug of the application we must not turn
+ * into a use-after-free; logged every second), then release the device
+ * objects if the port still has any.
+ */
+static void
+mlx4r_stop_locked(struct mlx4r_port *port)
+{
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+
+	mlx4r_port_bar(port);
+	mlx4r_process_fence();
+	while (mlx4r_port_drain_wait(port, mlx4r_now_ns() +
+				     MLX4R_STOP_WARN_MS * 1000000ull,
+				     NULL) != 0)
+		;
+	rst->port[port->port_num - 1].restart = false;
+	if (rst->state == MLX4R_RST_LIVE)
+		mlx4r_dev_ops.dev_stop(port->eth_dev);
+	else
+		mlx4r_port_release_hw(dev, port); /* counted */
+}
+
+static int
+mlx4r_g_stop(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+
+	/* ethdev put its dummy bursts and queues in place before calling us */
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_stop_locked(port);
+	pthread_mutex_unlock(&rst->lock);
+	return 0;
+}
+
+static int
+mlx4r_g_close(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	mlx4r_raise_fence(rst, eth_dev);
+	/* the last port stops the control thread first: close wins */
+	if (dev->nb_live_ports == 1)
+		mlx4r_reset_stop_thread(dev);
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_stop_locked(port);
+	mlx4r_port_release_queues(eth_dev);
+	/* the control thread's view of the ports (control lock) */
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] == port)
+			rst->ports[i] = NULL;
+	pthread_mutex_unlock(&rst->lock);
+	/*
+	 * dev->ports[] (the interrupt thread's view) is cleared under
+	 * ev_lock by mlx4r_dev_port_closed(), after the control lock was
+	 * released: the interrupt thread holds ev_lock while an LSC callback
+	 * runs, and that callback may call a gated op (control lock).
+	 * The last port frees the device (or leaves it to the thread).
+	 */
+	mlx4r_dev_port_closed(dev, port);
+	return 0;
+}
+
+/*
+ * dev_reset: a port's acknowledgement in passive mode. ethdev stopped the
+ * port just before (rte_eth_dev_reset()), so its queues are quiescent and
+ * its mbufs back; the port releases its queues (ethdev's contract: the
+ * application sets them up again). The last port to acknowledge waits,
+ * bounded, for the device to be back, so that "port stop; port reset;
+ * port start" works on a one-port HCA; the others return at once, and
+ * their dev_start returns -EAGAIN until the device is back.
+ */
+static int
+mlx4r_g_reset(struct rte_eth_dev *eth_dev)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+	bool last = true;
+	int ret = 0;
+
+	pthread_mutex_lock(&rst->lock);
+	if (port->started)
+		mlx4r_stop_locked(port);
+	mlx4r_port_release_queues(eth_dev);
+	if (rst->state == MLX4R_RST_LIVE) {
+		/* no reset pending: a reset of this port's software state */
+		pthread_mutex_unlock(&rst->lock);
+		return 0;
+	}
+	if (rst->state == MLX4R_RST_FAILED) {
+		pthread_mutex_unlock(&rst->lock);
+		return -EIO;
+	}
+	if (dev->args.reset.mode == MLX4R_RST_PROACTIVE) {
+		pthread_mutex_unlock(&rst->lock);
+		return -EBUSY;
+	}
+	rst->port[port->port_num - 1].acked = true;
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] != NULL && !rst->port[i].acked)
+			last = false;
+	/* wake the control thread: it re-checks acked under the lock */
+	pthread_mutex_lock(&rst->rq_lock);
+	pthread_cond_signal(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
+	RST_LOG(NOTICE, "%s: port %u acknowledged the reset%s", dev->name,
+		port->port_num, last ? " (last)" : "");
+	if (last && !pthread_equal(pthread_self(), rst->tid)) {
+		struct timespec ts;
+
+		mlx4r_abstime(&ts, mlx4r_now_ns() +
+			      ((uint64_t)dev->args.reset.deadline_ms +
+			       10000u) * 1000000u);
+		while (rst->state != MLX4R_RST_LIVE &&
+		       rst->state != MLX4R_RST_FAILED && ret == 0)
+			ret = -pthread_cond_timedwait(&rst->st_cond,
+						      &rst->lock, &ts);
+		if (rst->state == MLX4R_RST_FAILED)
+			ret = -EIO;
+		else if (ret != 0)
+			ret = -EAGAIN;
+	}
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_rxq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
+		  unsigned int socket, const struct rte_eth_rxconf *conf,
+		  struct rte_mempool *mp)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(port->dev);
+	if (ret != 0)
+		return ret;
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(port->dev);
+	if (ret == 0)
+		ret = mlx4r_rx_queue_setup(eth_dev, idx, nb, socket, conf, mp);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_txq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
+		  unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	ret = mlx4r_setup_err(port->dev);
+	if (ret != 0)
+		return ret;
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_setup_err(port->dev);
+	if (ret == 0)
+		ret = mlx4r_tx_queue_setup(eth_dev, idx, nb, socket, conf);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static void
+mlx4r_g_rxq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_rx_queue_release(eth_dev, idx);
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static void
+mlx4r_g_txq_release(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(eth_dev)->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	mlx4r_tx_queue_release(eth_dev, idx);
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static int
+mlx4r_g_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	int ret = mlx4r_dev_ops.dev_infos_get(eth_dev, info);
+
+	info->err_handle_mode =
+		port->dev->args.reset.mode == MLX4R_RST_PASSIVE ?
+		RTE_ETH_ERROR_HANDLE_MODE_PASSIVE :
+		RTE_ETH_ERROR_HANDLE_MODE_PROACTIVE;
+	return ret;
+}
+
+static int
+mlx4r_g_link_update(struct rte_eth_dev *eth_dev, int wait)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret = 0;
+
+	if (__atomic_load_n(&rst->state, __ATOMIC_RELAXED) != MLX4R_RST_LIVE)
+		return 0; /* the link as last known */
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE)
+		ret = mlx4r_dev_ops.link_update(eth_dev, wait);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/* Software-only unless the port runs: -EBUSY/-EIO then. */
+static int
+mlx4r_g_promisc_on(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.promiscuous_enable(e));
+}
+
+static int
+mlx4r_g_promisc_off(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.promiscuous_disable(e));
+}
+
+static int
+mlx4r_g_allmulti_on(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.allmulticast_enable(e));
+}
+
+static int
+mlx4r_g_allmulti_off(struct rte_eth_dev *e)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.allmulticast_disable(e));
+}
+
+static int
+mlx4r_g_mac_set(struct rte_eth_dev *e, struct rte_ether_addr *a)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mac_addr_set(e, a));
+}
+
+static int
+mlx4r_g_mac_add(struct rte_eth_dev *e, struct rte_ether_addr *a,
+		uint32_t index, uint32_t vmdq)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mac_addr_add(e, a, index, vmdq));
+}
+
+static void
+mlx4r_g_mac_remove(struct rte_eth_dev *e, uint32_t index)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_reset *rst = port->dev->reset;
+
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE || !port->started)
+		mlx4r_dev_ops.mac_addr_remove(e, index);
+	else /* the replay rebuilds the rules from mac_addrs */
+		memset(&e->data->mac_addrs[index], 0,
+		       sizeof(e->data->mac_addrs[index]));
+	pthread_mutex_unlock(&rst->lock);
+}
+
+static int
+mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.mtu_set(e, mtu));
+}
+
+static int
+mlx4r_g_reta_update(struct rte_eth_dev *e,
+		    struct rte_eth_rss_reta_entry64 *c, uint16_t size)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.reta_update(e, c, size));
+}
+
+static int
+mlx4r_g_rss_update(struct rte_eth_dev *e, struct rte_eth_rss_conf *c)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.rss_hash_update(e, c));
+}
+
+/* Statistics always work; the device's counters are skipped meanwhile. */
+static int
+mlx4r_g_stats_get(struct rte_eth_dev *e, struct rte_eth_stats *s)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.stats_get(e, s);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_stats_reset(struct rte_eth_dev *e)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.stats_reset(e);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_xstats_reset(struct rte_eth_dev *e)
+{
+	struct mlx4r_reset *rst = mlx4r_port_of(e)->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	ret = mlx4r_dev_ops.xstats_reset(e);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
+/* Reset xstats, after the driver's own. */
+static const char * const mlx4r_rst_xstat_names[] = {
+	"reset_started",
+	"reset_succeeded",
+	"reset_failed",
+	"reset_coalesced",
+	"reset_restarts",
+	"reset_last_us",
+	"reset_worst_us",
+	"reset_generation",
+	"reset_late_clients",
+	"reset_port_late",
+	"reset_mbufs_reclaimed",
+};
+
+static int
+mlx4r_g_xstats_get_names(struct rte_eth_dev *e,
+			 struct rte_eth_xstat_name *names, unsigned int size)
+{
+	int base = mlx4r_dev_ops.xstats_get_names(e, NULL, 0);
+	unsigned int total, i;
+
+	if (base < 0)
+		return base;
+	total = base + RTE_DIM(mlx4r_rst_xstat_names);
+	if (names == NULL || size < total)
+		return total;
+	mlx4r_dev_ops.xstats_get_names(e, names, base);
+	for (i = 0; i < RTE_DIM(mlx4r_rst_xstat_names); i++)
+		strlcpy(names[base + i].name, mlx4r_rst_xstat_names[i],
+			sizeof(names[base + i].name));
+	return total;
+}
+
+static int
+mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
+		   unsigned int n)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_reset *rst = port->dev->reset;
+	const struct mlx4r_port_reset *pr = &rst->port[port->port_num - 1];
+	int base = mlx4r_dev_ops.xstats_get(e, NULL, 0);
+	unsigned int total, i;
+	uint64_t v[RTE_DIM(mlx4r_rst_xstat_names)];
+
+	if (base < 0)
+		return base;
+	total = base + RTE_DIM(v);
+	if (xs == NULL || n < total)
+		return total;
+	pthread_mutex_lock(&rst->lock);
+	base = mlx4r_dev_ops.xstats_get(e, xs, base);
+	v[0] = rst->started;
+	v[1] = rst->succeeded;
+	v[2] = rst->failed;
+	v[3] = rst->coalesced;
+	v[4] = rst->restarts;
+	v[5] = rst->last_us;
+	v[6] = rst->worst_us;
+	v[7] = rst->generation;
+	v[8] = rst->late_clients;
+	v[9] = pr->late;
+	v[10] = pr->mbufs_reclaimed;
+	pthread_mutex_unlock(&rst->lock);
+	if (base < 0)
+		return base;
+	for (i = 0; i < RTE_DIM(v); i++) {
+		xs[base + i].id = base + i;
+		xs[base + i].value = v[i];
+	}
+	return base + RTE_DIM(v);
+}
+
+static pthread_once_t mlx4r_gated_once = PTHREAD_ONCE_INIT;
+
+static void
+mlx4r_gated_build(void)
+{
+	mlx4r_gated_ops = mlx4r_dev_ops;
+	mlx4r_gated_ops.dev_configure = mlx4r_g_configure;
+	mlx4r_gated_ops.dev_start = mlx4r_g_start;
+	mlx4r_gated_ops.dev_stop = mlx4r_g_stop;
+	mlx4r_gated_ops.dev_close = mlx4r_g_close;
+	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
+	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
+	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
+	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;
+	mlx4r_gated_ops.promiscuous_disable = mlx4r_g_promisc_off;
+	mlx4r_gated_ops.allmulticast_enable = mlx4r_g_allmulti_on;
+	mlx4r_gated_ops.allmulticast_disable = mlx4r_g_allmulti_off;
+	mlx4r_gated_ops.mac_addr_set = mlx4r_g_mac_set;
+	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
+	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
+	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
+	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
+	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;
+	mlx4r_gated_ops.stats_get = mlx4r_g_stats_get;
+	mlx4r_gated_ops.stats_reset = mlx4r_g_stats_reset;
+	mlx4r_gated_ops.xstats_get = mlx4r_g_xstats_get;
+	mlx4r_gated_ops.xstats_get_names = mlx4r_g_xstats_get_names;
+	mlx4r_gated_ops.xstats_reset = mlx4r_g_xstats_reset;
+	mlx4r_gated_ops.rx_queue_setup = mlx4r_g_rxq_setup;
+	mlx4r_gated_ops.tx_queue_setup = mlx4r_g_txq_setup;
+	mlx4r_gated_ops.rx_queue_release = mlx4r_g_rxq_release;
+	mlx4r_gated_ops.tx_queue_release = mlx4r_g_txq_release;
+}
+
+/* The ops of a primary process's port: mlx4r_dev_ops behind the gate. */
+const struct eth_dev_ops *
+mlx4r_gate_dev_ops(void)
+{
+	pthread_once(&mlx4r_gated_once, mlx4r_gated_build);
+	return &mlx4r_gated_ops;
+}
+
+bool
+mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops)
+{
+	return ops == &mlx4r_dev_ops || ops == &mlx4r_gated_ops;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Where a queue is proven quiescent: the bar, the process-wide fence
+ * (membarrier), the wait for bursts in flight, and the unbar. The burst's
+ * side of the handshake is MLX4R_BURST_ENTER / MLX4R_BURST_LEAVE in
+ * mlx4r_rxtx.c; the callers are the reset machine (mlx4r_reset.c) and the
+ * stop and close of a port (the gated ops), all with the control lock.
+ *
+ * The handshake, per queue (struct mlx4r_rxq/txq: in_burst has one
+ * writer, the polling lcore; barred has one writer, the control thread
+ * with the control lock; both are accessed with __atomic builtins only):
+ *
+ *   lcore, MLX4R_BURST_ENTER/LEAVE        control thread
+ *   (mlx4r_rxtx.c)                        (this file)
+ *   W1 store in_burst = 1   relaxed       W2 store barred = 1   relaxed
+ *      signal fence (compiler only)          membarrier()      [full]
+ *   R2 load barred          acquire       R1 load in_burst     acquire
+ *      ... the queue ...                     ... free rings, objects
+ *   W3 store in_burst = 0   release
+ *
+ * mlx4r_port_bar() is W2, mlx4r_process_fence() the membarrier,
+ * mlx4r_port_drain_wait() R1. membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+ * returns only after every thread of the process that is running has
+ * executed a full memory barrier (an IPI); a thread that is not running
+ * passes one at its next context switch. Take one lcore and call P the
+ * point of its instruction stream where that barrier ran. The compiler
+ * emits W1 before R2 (the signal fence, which costs no instruction), and
+ * the barrier at P orders whatever precedes P before whatever follows it,
+ * including the store buffer that would let R2 pass W1 (x86-TSO's only
+ * reordering). So either W1 precedes P -- then W1 is visible to R1, which
+ * follows the membarrier, and the control thread waits -- or R2 follows P
+ * -- then R2 reads barred = 1 (W2 precedes the membarrier) and the burst
+ * refuses without touching the queue. When R1 reads 0 it reads W3 or
+ * later: the release/acquire pair makes every access of that burst happen
+ * before what the control thread does next, and no later burst can pass
+ * the bar, so the rings, mbufs and device objects may be freed. This is
+ * the Dekker pattern with one of its two fences moved out of the fast path
+ * into the kernel, the idea of asymmetric fences (Linux membarrier,
+ * FlushProcessWriteBuffers on Windows); the C11 memory model has no name
+ * for membarrier, which is why the argument is made at the level of the
+ * barrier it runs on each CPU.
+ *
+ * Unbarring is the mirror image (mlx4r_port_unbar()): the control thread
+ * writes every field of the rebuilt queue, calls membarrier(), then
+ * stores barred = 0 (relaxed). A burst whose acquire load R2 reads 0 ran
+ * R2 after P (the store of 0 follows the membarrier), and the acquire
+ * keeps every later load of the queue after R2, hence after P, where the
+ * new fields are visible. Without the acquire the compiler could hoist a
+ * queue load above R2, to before P: that is why it is there, at the cost
+ * of nothing on x86 (a plain load) and an ldar on ARMv8.
+ *
+ * What the proof needs of the queue structure: that an lcore which
+ * loaded a queue pointer before the bar still finds a queue there when it
+ * runs W1 and R2, however late. Queue structures are therefore
+ * type-stable for the life of the device (mlx4r_rxq.c, mlx4r_txq.c).
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include <ethdev_driver.h>
+
+#include "mlx4r.h"
+#include "mlx4r_quiesce.h"
+
+/*
+ * The process-wide barrier.
+ */
+
+/* 1: membarrier registered; -1: unavailable (fallback, see below). */
+static int mlx4r_membarrier_ok;
+static pthread_once_t mlx4r_membarrier_once = PTHREAD_ONCE_INIT;
+
+static void
+mlx4r_membarrier_register(void)
+{
+	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (q >= 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    syscall(__NR_membarrier,
+		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0) {
+		mlx4r_membarrier_ok = 1;
+		return;
+	}
+	mlx4r_membarrier_ok = -1;
+	RST_LOG(WARNING, "membarrier(PRIVATE_EXPEDITED) unavailable: quiescence is proven by a %u ms grace period only",
+		10);
+}
+
+/*
+ * Make every store of the caller visible to, and ordered before the later
+ * loads of, every other thread of the process (see the file comment).
+ * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
+ * grace period stands in, documented as the weaker guarantee.
+ */
+void
+mlx4r_process_fence(void)
+{
+	if (mlx4r_membarrier_ok > 0 &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
+	    == 0)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	rte_delay_us_sleep(10000);
+}
+
+/* Register with membarrier, once per process (first probe). */
+void
+mlx4r_quiesce_init(void)
+{
+	pthread_once(&mlx4r_membarrier_once, mlx4r_membarrier_register);
+}
+
+/*
+ * Queues of a port.
+ */
+
+/*
+ * Set every queue's barred flag of a port to @p v: relaxed atomic stores,
+ * ordered against the bursts by the membarrier around them (file
+ * comment); the bursts load barred with acquire (MLX4R_BURST_BARRED).
+ */
+static void
+mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
+{
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	/* the driver's list: ethdev's arrays may be freed meanwhile */
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
+	MLX4R_FOREACH_TXQ(port, i, txq)
+		__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
+}
+
+void
+mlx4r_port_bar(struct mlx4r_port *port)
+{
+	/*
+	 * W2 of the file comment: ordered before the bursts' loads of barred
+	 * by the process fence the caller issues next.
+	 */
+	mlx4r_port_set_barred(port, 1);
+}
+
+/*
+ * Wait until no burst is inside a queue of the port (barred first, fence
+ * issued). The acquire loads pair with the release store of in_burst = 0
+ * in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the polling lcore): once 0 is seen,
+ * every access that burst made to the queue happened before.
+ * @return 0, or -ETIMEDOUT when @p deadline_ns (monotonic) passed first.
+ */
+int
+mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
+		      bool *closing)
+{
+	unsigned int spins = 0;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	for (;;) {
+		const char *dir = NULL;
+		uint16_t q = 0;
+
+		/* R1 of the file comment, on the driver's list */
+		MLX4R_FOREACH_RXQ(port, i, rxq) {
+			if (__atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Rx";
+				q = i;
+				break;
+			}
+		}
+		MLX4R_FOREACH_TXQ(port, i, txq) {
+			if (dir != NULL)
+				break;
+			if (__atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+				dir = "Tx";
+				q = i;
+				break;
+			}
+		}
+		if (dir == NULL)
+			break;
+		if (closing != NULL && __atomic_load_n(closing,
+						       __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline_ns) {
+			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
+				port->eth_dev->data->port_id, dir, q);
+			return -ETIMEDOUT;
+		}
+		/* bursts take microseconds: spin first, then sleep */
+		if (++spins < 1000)
+			rte_pause();
+		else
+			rte_delay_us_sleep(50);
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
+	return 0;
+}
+
+/*
+ * Bar one queue for good (its release) and wait, without a deadline,
+ * until no burst is inside it: the same handshake on one queue. A queue
+ * is released on a stopped port, already barred and quiescent (the stop
+ * proved it), so this costs a load; the rest is defence.
+ */
+void
+mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
+{
+	uint64_t warn = mlx4r_now_ns() + 1000000000ull;
+
+	if (__atomic_load_n(barred, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(barred, 1, __ATOMIC_RELAXED); /* W2 */
+	mlx4r_process_fence();
+	while (__atomic_load_n(in_burst, __ATOMIC_ACQUIRE)) { /* R1 */
+		if (mlx4r_now_ns() >= warn) {
+			RST_LOG(WARNING, "an lcore is still inside a released queue");
+			warn = mlx4r_now_ns() + 1000000000ull;
+		}
+		rte_pause();
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
+}
+
+/*
+ * Unbar a port whose queues were just (re)built: fence, then relaxed
+ * stores of barred = 0 (see "Unbarring" in the file comment). Control
+ * lock held.
+ */
+void
+mlx4r_port_unbar(struct mlx4r_port *port)
+{
+	mlx4r_process_fence();
+	mlx4r_port_set_barred(port, 0);
+}

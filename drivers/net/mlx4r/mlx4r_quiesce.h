@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+#ifndef MLX4R_QUIESCE_H
+#define MLX4R_QUIESCE_H
+
+/*
+ * Quiescence of a port's queues (mlx4r_quiesce.c): bar, process-wide
+ * fence, drain wait, unbar, on the driver's list of the port's queues.
+ * Callers hold the control lock.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mlx4r.h"
+
+/* Register with membarrier (once per process; first probe). */
+void mlx4r_quiesce_init(void);
+/* Order every store of the caller before every later load of any thread. */
+void mlx4r_process_fence(void);
+/* Bar every queue of the port: bursts refuse from the next fence on. */
+void mlx4r_port_bar(struct mlx4r_port *port);
+/*
+ * Wait until no burst is inside a queue of the (barred, fenced) port.
+ * @return 0, -ETIMEDOUT past @p deadline_ns (monotonic), -EINTR when
+ * *closing became true.
+ */
+int mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
+			  bool *closing);
+/* Bar one queue being released and wait until no burst is inside it. */
+void mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst);
+/* Unbar the port's (rebuilt) queues: fence, then barred = 0. */
+void mlx4r_port_unbar(struct mlx4r_port *port);
+
+#endif /* MLX4R_QUIESCE_H */
