@@ -508,12 +508,14 @@ test_rss_engine_vectors(void)
 	return TEST_SUCCESS;
 }
 
-/* Flows spread over WQs as the indirection table says. */
+/*
+ * Flows spread over WQs as the indirection table says: ConnectX-3 hashes
+ * into base_wqn + (hash & (size - 1)) of a run of consecutive WQs.
+ */
 static int
 test_rss_spread(void)
 {
-	enum { NQ = 3, LOG = 3, FLOWS = 64 };
-	static const unsigned int map[1 << LOG] = { 0, 1, 2, 0, 1, 2, 2, 2 };
+	enum { NQ = 4, LOG = 2, FLOWS = 64 };
 	const uint64_t fields = IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 |
 		IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP;
 	struct temu_rxq q[NQ], *qs[NQ];
@@ -524,13 +526,16 @@ test_rss_spread(void)
 	uint32_t count[NQ] = { 0 }, f, len, h, k;
 	uint8_t in[12];
 
+	/* one WQN range of 4, as the driver asks for it */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, LOG), "range");
 	for (k = 0; k < NQ; k++) {
 		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, 1, 2048, &q[k]),
 				    "rxq %u", k);
 		temu_rxq_post(&q[k], 128);
 		qs[k] = &q[k];
 	}
-	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, map, LOG, fields,
+	TEST_ASSERT_EQUAL(q[0].wq->wq_num % NQ, 0, "range aligned");
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, LOG, fields,
 					    NULL, &ind2, &qp2), "rss");
 	/* Higher priority than the promiscuous rule of setup(). */
 	TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2), "flow");
@@ -551,11 +556,13 @@ test_rss_spread(void)
 		in[10] = 5000 >> 8;
 		in[11] = 5000 & 0xff;
 		h = mlx4r_emu_toeplitz(temu_rss_key, 40, in, 12);
-		k = map[h & ((1 << LOG) - 1)];
+		k = h & ((1 << LOG) - 1);
 		TEST_ASSERT(temu_cq_poll(&q[k].cdv, &q[k].cq_ci, &cqe),
 			    "flow %u on WQ %u", f, k);
 		TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.immed_rss_invalid), h,
 				    "hash of flow %u", f);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.vlan_my_qpn) & 0xffffff,
+				  q[0].wq->wq_num + k, "WQN of flow %u", f);
 		count[k]++;
 	}
 	for (k = 0; k < NQ; k++) {
@@ -569,6 +576,124 @@ test_rss_spread(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
 	for (k = 0; k < NQ; k++)
 		temu_rxq_destroy(&q[k]);
+	return TEST_SUCCESS;
+}
+
+/* A WQ of @p ctx on a CQ of its own, for the WQN range rules. */
+static int
+wq_new(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd *pd,
+       struct mlx4r_hw_cq **cq, struct mlx4r_hw_wq **wq)
+{
+	struct mlx4r_hw_wq_attr wa;
+	int ret;
+
+	ret = mlx4r_hw_create_cq(ctx, 1, cq);
+	if (ret != 0)
+		return ret;
+	memset(&wa, 0, sizeof(wa));
+	wa.cq = *cq;
+	wa.max_wr = 1;
+	wa.max_sge = 1;
+	ret = mlx4r_hw_create_wq(pd, &wa, wq);
+	if (ret != 0)
+		mlx4r_hw_destroy_cq(*cq);
+	return ret;
+}
+
+static void
+wq_del(struct mlx4r_hw_cq *cq, struct mlx4r_hw_wq *wq)
+{
+	mlx4r_hw_destroy_wq(wq);
+	mlx4r_hw_destroy_cq(cq);
+}
+
+/*
+ * WQ numbers and indirection tables as Linux mlx4_ib gives and takes them
+ * (qp.c mlx4_ib_alloc_wqn / mlx4_ib_release_wqn /
+ * mlx4_ib_create_rwq_ind_table), with libmlx4's LOG_WQS_RANGE_SZ that
+ * holds for the next WQ only.
+ */
+static int
+test_wqn_ranges(void)
+{
+	struct mlx4r_hw_cq *c[6];
+	struct mlx4r_hw_wq *w[6], *t[4];
+	struct mlx4r_hw_ind_table *it;
+	uint32_t base;
+
+	/* A range of 4: numbers base..base+3, base % 4 == 0. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 2), "range 4");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[0], &w[0]), "WQ 0");
+	base = w[0]->wq_num;
+	TEST_ASSERT_EQUAL(base % 4, 0, "aligned to the range (0x%x)", base);
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[1], &w[1]), "WQ 1");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[2], &w[2]), "WQ 2");
+	TEST_ASSERT_EQUAL(w[1]->wq_num, base + 1, "next number");
+	TEST_ASSERT_EQUAL(w[2]->wq_num, base + 2, "next number");
+	/* The range is open (3 of 4): a new range > 1 is refused. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 1), "range 2");
+	TEST_ASSERT_EQUAL(wq_new(env.ctx, env.pd, &c[3], &w[3]), -EINVAL,
+			  "new range while the last one is open");
+	/* the refused WQ left the range size pending, as libmlx4 does */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 0), "range 1");
+
+	/* Tables: consecutive WQNs from a multiple of the size. */
+	t[0] = w[0];
+	t[1] = w[1];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			    "base, base+1");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	t[0] = w[1];
+	t[1] = w[2];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "base+1 is not aligned to 2");
+	t[0] = w[0];
+	t[1] = w[0];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "a WQ twice");
+	t[0] = w[1];
+	t[1] = w[0];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "out of order");
+	t[0] = w[1];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 0, t, &it),
+			    "one WQ: any number");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 9, t, &it),
+			  -EINVAL, "512 entries: above the device's 256");
+
+	/* Size 1 takes the next number of the open range... */
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[3], &w[3]), "WQ 3");
+	TEST_ASSERT_EQUAL(w[3]->wq_num, base + 3, "last of the range");
+	t[0] = w[0];
+	t[1] = w[1];
+	t[2] = w[2];
+	t[3] = w[3];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 2, t, &it),
+			    "the 4 of the range");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	/* ...a full range gives no more: the next WQ opens a new one. */
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[4], &w[4]), "WQ 4");
+	TEST_ASSERT(w[4]->wq_num >= base + 4, "a new range");
+	wq_del(c[4], w[4]);
+	/* Destroying a WQ leaves its range dirty: no number is reused. */
+	wq_del(c[3], w[3]);
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[3], &w[3]), "WQ 3'");
+	TEST_ASSERT(w[3]->wq_num != base + 3, "dirty range: not reused");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 1), "range 2");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[5], &w[5]),
+			    "a new range of 2: the newest (of 1) is full");
+	TEST_ASSERT_EQUAL(w[5]->wq_num % 2, 0, "aligned to 2");
+	wq_del(c[5], w[5]);
+	wq_del(c[3], w[3]);
+	/* A range larger than the largest RSS table is refused. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 9), "range 512");
+	TEST_ASSERT_EQUAL(wq_new(env.ctx, env.pd, &c[5], &w[5]), -EOPNOTSUPP,
+			  "above max_rss_tbl_sz");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 0), "range 1");
+	wq_del(c[2], w[2]);
+	wq_del(c[1], w[1]);
+	wq_del(c[0], w[0]);
 	return TEST_SUCCESS;
 }
 
@@ -757,6 +882,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE(test_toeplitz_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_engine_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_spread),
+		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),

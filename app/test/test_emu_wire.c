@@ -56,6 +56,9 @@ setup(void)
 	for (p = 0; p < 2; p++) {
 		if (temu_txq_create(&env, (uint8_t)(p + 1), 256, &txq[p]) != 0)
 			return TEST_FAILED;
+		/* ConnectX-3 RSS: 4 consecutive, aligned WQ numbers */
+		if (mlx4r_hw_set_rss_range(env.ctx, 2) != 0)
+			return TEST_FAILED;
 		for (q = 0; q < 4; q++) {
 			if (temu_rxq_create(&env, 256, 1, 2048,
 					    &rxq[p][q]) != 0)

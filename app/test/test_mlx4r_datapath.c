@@ -516,6 +516,137 @@ test_rss_reta(void)
 	return TEST_SUCCESS;
 }
 
+/* Send 64 UDP flows to port @p port (loopback), count them per queue. */
+static int
+rss_count(uint16_t port, uint16_t nq, unsigned int *per_q)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[64], *rx[64];
+	unsigned int i, q, total = 0;
+
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(port, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++) {
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+		TEST_ASSERT_NOT_NULL(m[i], "frame");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, m, RTE_DIM(m)),
+			  RTE_DIM(m), "sent");
+	for (q = 0; q < nq; q++) {
+		per_q[q] = rx_some(port, q, rx, RTE_DIM(rx));
+		total += per_q[q];
+		rte_pktmbuf_free_bulk(rx, per_q[q]);
+	}
+	TEST_ASSERT_EQUAL(total, RTE_DIM(m), "every frame received once");
+	return TEST_SUCCESS;
+}
+
+/*
+ * ConnectX-3 RSS tables are 2^k consecutive WQs from a multiple of 2^k
+ * (Linux mlx4_ib_create_rwq_ind_table): with 3 Rx queues the port starts
+ * and spreads over queues 0 and 1 (upstream rounds down the same way);
+ * a RETA the card can express is taken, others are refused and change
+ * nothing.
+ */
+static int
+test_rss_not_pow2(void)
+{
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_eth_conf conf;
+	unsigned int per_q[3], i;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 3 Rx queues");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], i % 2, "default entry %u",
+				  i);
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT(per_q[0] > 0 && per_q[1] > 0, "queues 0 and 1 (%u, %u)",
+		    per_q[0], per_q[1]);
+	TEST_ASSERT_EQUAL(per_q[2], 0, "queue 2 out of the default table");
+
+	/* all on queue 2: a table of one */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 2;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64),
+			    "all to queue 2");
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[2], 64, "all on queue 2");
+
+	/* not expressible: refused, the table in force stays */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = i % 3;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "round-robin over 3");
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 1 + i % 2;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "queues 1, 2: not aligned to 2");
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = (i + 1) % 2;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "queues 1, 0: out of order");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], 2, "entry %u unchanged", i);
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[2], 64, "still all on queue 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Both ports share the device context, hence its WQN ranges: a port with
+ * fewer Rx queues than its range (3 of 4) must not leave the range open,
+ * or the other port's WQs are refused (mlx4_ib_alloc_wqn: -EINVAL for a
+ * new range while the newest is open).
+ */
+static int
+test_rss_two_ports(void)
+{
+	struct rte_eth_conf conf;
+	unsigned int per_q[4], k;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	conf.lpbk_mode = 1;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 1 up with 3 Rx queues");
+	for (k = 0; k < 3; k++) {
+		TEST_ASSERT_EQUAL(port_up_conf(p2, 2, 1, &conf, mp, 0),
+				  TEST_SUCCESS, "port 2 up with 2 queues (%u)",
+				  k);
+		TEST_ASSERT_EQUAL(rss_count(p2, 2, per_q), TEST_SUCCESS,
+				  "port 2 traffic");
+		TEST_ASSERT(per_q[0] > 0 && per_q[1] > 0, "port 2 spreads");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	}
+	TEST_ASSERT_EQUAL(port_up_conf(p2, 4, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 2 up with 4 queues");
+	TEST_ASSERT_EQUAL(rss_count(p2, 4, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS,
+			  "port 1 traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop port 1");
+	/* and the other way round: port 1 restarts beside port 2 */
+	TEST_ASSERT_EQUAL(port_up_conf(p2, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 2 up with 3 queues");
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 1 up with 2 queues");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop port 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	return TEST_SUCCESS;
+}
+
 /* Steering: own MAC, broadcast; others only in promiscuous mode, etc. */
 static int
 test_mac_filter_modes(void)
@@ -929,6 +1060,8 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),
+		TEST_CASE_ST(hca_xconnect, hca_down, test_rss_two_ports),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),

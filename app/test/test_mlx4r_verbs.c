@@ -222,40 +222,29 @@ test_no_device(void)
 	return TEST_SUCCESS;
 }
 
-/* ConnectX-3 RSS tables: a run of consecutive WQ numbers, repeated. */
+/* ConnectX-3 RSS tables: consecutive WQ numbers from an aligned base. */
 static int
-test_ind_period(void)
+test_ind_check(void)
 {
 	struct mlx4r_hw_wq w[4];
-	struct mlx4r_hw_wq *t[8];
+	struct mlx4r_hw_wq *t[4];
 	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(w); i++)
+	for (i = 0; i < RTE_DIM(w); i++) {
 		w[i].wq_num = 0x40 + i;
-	for (i = 0; i < 8; i++)
-		t[i] = &w[i % 4];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 4,
-			  "default RETA over 4 queues");
-	for (i = 0; i < 8; i++)
-		t[i] = &w[0];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 1, "one queue");
-	for (i = 0; i < 4; i++)
 		t[i] = &w[i];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 4, "identity");
+	}
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 4), 0, "aligned run");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t + 1, 1), 0, "one WQ");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t + 1, 2), 1,
+			  "0x41 is not a multiple of 2");
 	t[1] = &w[2];
 	t[2] = &w[1];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 0,
-			  "out of order: not expressible");
-	for (i = 0; i < 8; i++)
-		t[i] = &w[i % 2];
-	t[7] = &w[2];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 0,
-			  "not a repetition");
-	w[1].wq_num = 0x50;
-	for (i = 0; i < 4; i++)
-		t[i] = &w[i % 2];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 0,
-			  "numbers not consecutive");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 4), 2,
+			  "out of order: entry 1");
+	t[1] = &w[0];
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 2), 2,
+			  "a repeated WQ: entry 1");
 	return TEST_SUCCESS;
 }
 
@@ -300,7 +289,7 @@ static struct unit_test_suite verbs_suite = {
 		TEST_CASE(test_parse_mac),
 		TEST_CASE(test_view_layout),
 		TEST_CASE(test_no_device),
-		TEST_CASE(test_ind_period),
+		TEST_CASE(test_ind_check),
 		TEST_CASE(test_probe_no_device),
 		TEST_CASES_END()
 	}

@@ -319,6 +319,9 @@ int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
 /* mlx4r_flow.c */
 int mlx4r_rss_start(struct mlx4r_port *port);
 void mlx4r_rss_stop(struct mlx4r_port *port);
+int mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
+			 uint16_t *first, uint32_t *count);
+int mlx4r_rss_range_close(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
 void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);

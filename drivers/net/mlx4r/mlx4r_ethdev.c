@@ -81,7 +81,7 @@ mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 	struct rte_eth_dev_data *data = eth_dev->data;
 	const struct rte_eth_conf *conf = &data->dev_conf;
 	const struct rte_eth_rss_conf *rss = &conf->rx_adv_conf.rss_conf;
-	unsigned int i;
+	unsigned int i, n;
 
 	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_NONE &&
 	    conf->rxmode.mq_mode != RTE_ETH_MQ_RX_RSS) {
@@ -104,10 +104,20 @@ mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 	port->rss_hf = rss->rss_hf & MLX4R_RSS_OFFLOADS;
 	if (conf->rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && port->rss_hf == 0)
 		port->rss_hf = MLX4R_RSS_OFFLOADS;
-	/* default RETA: queues round-robin */
+	/*
+	 * Default RETA: round-robin over the largest power of two of queues,
+	 * the most a ConnectX-3 table can spread over (see
+	 * mlx4r_rss_reta_table(); upstream's mlx4_flow_internal rounds down
+	 * the same way): the other queues get no RSS traffic.
+	 */
+	n = data->nb_rx_queues == 0 ? 1 :
+	    rte_align32prevpow2(data->nb_rx_queues);
+	if (conf->rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
+	    n != data->nb_rx_queues)
+		DRV_LOG(INFO, "port %u: RSS spreads over Rx queues 0..%u of %u (ConnectX-3 RSS tables are powers of two); the others receive nothing by default",
+			data->port_id, n - 1, data->nb_rx_queues);
 	for (i = 0; i < MLX4R_RETA_SIZE; i++)
-		port->reta[i] = data->nb_rx_queues == 0 ? 0 :
-				i % data->nb_rx_queues;
+		port->reta[i] = i % n;
 	return 0;
 }
 
@@ -182,6 +192,8 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 			ret = mlx4r_rxq_start(data->rx_queues[i]);
 		}
 	}
+	if (ret == 0)
+		ret = mlx4r_rss_range_close(port);
 	for (i = 0; i < data->nb_tx_queues && ret == 0; i++) {
 		if (data->tx_queues[i] == NULL) {
 			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
@@ -591,11 +603,16 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 		  struct rte_eth_rss_reta_entry64 *conf, uint16_t size)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	uint16_t reta[MLX4R_RETA_SIZE];
+	uint16_t reta[MLX4R_RETA_SIZE], first;
+	uint32_t count;
 	unsigned int i;
+	int ret;
 
-	if (size != MLX4R_RETA_SIZE)
+	if (size != MLX4R_RETA_SIZE) {
+		DRV_LOG(ERR, "port %u: RETA of %u entries, %u expected",
+			eth_dev->data->port_id, size, MLX4R_RETA_SIZE);
 		return -EINVAL;
+	}
 	memcpy(reta, port->reta, sizeof(reta));
 	for (i = 0; i < size; i++) {
 		const struct rte_eth_rss_reta_entry64 *g =
@@ -604,10 +621,18 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 
 		if (!(g->mask & (1ULL << b)))
 			continue;
-		if (g->reta[b] >= eth_dev->data->nb_rx_queues)
+		if (g->reta[b] >= eth_dev->data->nb_rx_queues) {
+			DRV_LOG(ERR, "port %u: RETA entry %u: queue %u of %u",
+				eth_dev->data->port_id, i, g->reta[b],
+				eth_dev->data->nb_rx_queues);
 			return -EINVAL;
+		}
 		reta[i] = g->reta[b];
 	}
+	/* refuse what the card cannot express before anything changes */
+	ret = mlx4r_rss_reta_table(port, reta, &first, &count);
+	if (ret < 0)
+		return ret;
 	memcpy(port->reta, reta, sizeof(reta));
 	return mlx4r_rss_changed(eth_dev);
 }

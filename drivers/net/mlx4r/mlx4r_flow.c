@@ -136,8 +136,92 @@ mlx4r_rss_stop(struct mlx4r_port *port)
 }
 
 /*
- * Build the indirection table from the RETA (one entry per RETA entry;
- * with RSS off, one entry: queue 0), the hash QP and the rules.
+ * What a ConnectX-3 can do with a RETA.
+ *
+ * The card hashes a frame into WQ base_wqn + (hash & (size - 1)) of its
+ * indirection table: the table is a run of 2^k WQs with consecutive
+ * numbers, the first aligned to 2^k (Linux mlx4_ib qp.c
+ * mlx4_ib_create_rwq_ind_table refuses anything else). The port's Rx WQs
+ * are created in queue order from one WQN range aligned to the next power
+ * of two of the queue count (mlx4r_dev_start), so queue q has number
+ * base + q, and the tables the card can express are exactly the runs of
+ * 2^k queues starting at a multiple of 2^k. ethdev's RETA of 64 entries
+ * (entry = hash & 63) expresses one of them when entry i names queue
+ * first + i % 2^k; any other RETA cannot be programmed.
+ */
+int
+mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
+		     uint16_t *first, uint32_t *count)
+{
+	uint16_t nb_rxq = port->eth_dev->data->nb_rx_queues;
+	uint32_t n, i;
+
+	/* the run the RETA starts with, then whether it only repeats it */
+	for (i = 1; i < MLX4R_RETA_SIZE && reta[i] == reta[0] + i; i++)
+		;
+	n = rte_align32prevpow2(i);
+	for (i = 0; i < MLX4R_RETA_SIZE && reta[i] == reta[0] + i % n; i++)
+		;
+	if (i < MLX4R_RETA_SIZE) {
+		DRV_LOG(ERR, "port %u: RETA entry %u is queue %u, not %u: ConnectX-3 can only spread over 2^k queues in order (entry i to first + i %% 2^k, first a multiple of 2^k)",
+			port->eth_dev->data->port_id, i, reta[i],
+			reta[0] + i % n);
+		return -EINVAL;
+	}
+	if (reta[0] % n != 0 || reta[0] + n > nb_rxq) {
+		DRV_LOG(ERR, "port %u: RETA spreads over queues %u..%u: ConnectX-3 needs the first of 2^k queues to be a multiple of 2^k (of %u queues)",
+			port->eth_dev->data->port_id, reta[0],
+			reta[0] + n - 1, nb_rxq);
+		return -EINVAL;
+	}
+	*first = reta[0];
+	*count = n;
+	return 0;
+}
+
+/*
+ * Close the port's WQN range (called once its Rx WQs exist). A range the
+ * port leaves open, with fewer WQs than numbers, would make the next WQ
+ * of the other port of the shared context fail: mlx4_ib_alloc_wqn refuses
+ * a new range (> 1) while the newest one is open. A WQ created and
+ * destroyed at once takes the next number and leaves the range dirty:
+ * it hands out no more numbers (mlx4_ib_release_wqn), as upstream's
+ * placeholder WQs in mlx4_rss_init rely on.
+ */
+int
+mlx4r_rss_range_close(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_hw_wq_attr wattr;
+	struct mlx4r_hw_cq *cq;
+	struct mlx4r_hw_wq *wq;
+	int ret;
+
+	if (rte_is_power_of_2(data->nb_rx_queues))
+		return 0; /* full */
+	ret = mlx4r_hw_create_cq(dev->ctx, 1, &cq);
+	if (ret < 0)
+		goto error;
+	memset(&wattr, 0, sizeof(wattr));
+	wattr.cq = cq;
+	wattr.max_wr = 1;
+	wattr.max_sge = 1;
+	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &wq);
+	if (ret == 0)
+		mlx4r_hw_destroy_wq(wq);
+	mlx4r_hw_destroy_cq(cq);
+	if (ret == 0)
+		return 0;
+error:
+	DRV_LOG(ERR, "%s port %u: cannot close the WQ number range of %u Rx queues: %s",
+		dev->name, port->port_num, data->nb_rx_queues, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Build the indirection table the RETA stands for (with RSS off, one
+ * entry: queue 0), the hash QP and the rules.
  */
 int
 mlx4r_rss_start(struct mlx4r_port *port)
@@ -146,16 +230,26 @@ mlx4r_rss_start(struct mlx4r_port *port)
 	struct mlx4r_hw_wq *wqs[MLX4R_RETA_SIZE];
 	struct ibv_rx_hash_conf conf;
 	struct ibv_qp_attr mod;
-	bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
-		   data->nb_rx_queues > 1;
-	uint32_t i, n = rss ? MLX4R_RETA_SIZE : 1;
+	bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS;
+	uint16_t first = 0;
+	uint32_t i, n = 1;
 	int ret;
 
+	if (rss) {
+		ret = mlx4r_rss_reta_table(port, port->reta, &first, &n);
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < n; i++) {
-		const struct mlx4r_rxq *rxq =
-			data->rx_queues[rss ? port->reta[i] : 0];
+		const struct mlx4r_rxq *rxq = data->rx_queues[first + i];
 
 		wqs[i] = rxq->wq;
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
+			DRV_LOG(ERR, "%s port %u: the WQ numbers of Rx queues %u..%u are not consecutive (0x%x then 0x%x)",
+				port->dev->name, port->port_num, first,
+				first + n - 1, wqs[0]->wq_num, wqs[i]->wq_num);
+			return -ERANGE;
+		}
 	}
 	ret = mlx4r_hw_create_ind_table(port->dev->ctx, rte_log2_u32(n), wqs,
 					&port->ind);

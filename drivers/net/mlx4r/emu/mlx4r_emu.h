@@ -52,6 +52,12 @@ struct mlx4r_emu_dev_conf {
 	uint32_t max_cqe;  /**< largest CQ (default 65536) */
 	uint32_t max_qp_wr; /**< largest SQ/RQ in WQEs (default 16384) */
 	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
+	/**
+	 * Largest RSS indirection table and WQN range, a power of two
+	 * (default 256): the firmware's QUERY_DEV_CAP max_rss_tbl_sz, which
+	 * mlx4_ib reports as max_rwq_indirection_table_size.
+	 */
+	uint32_t max_rss_tbl;
 };
 
 /**

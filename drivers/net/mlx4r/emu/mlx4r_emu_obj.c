@@ -105,6 +105,20 @@ emu_dev_port(struct emu_dev *dev, uint8_t port)
 }
 
 /*
+ * QP numbers: QPs and WQN ranges come from one space, as from mlx4_core's
+ * QP bitmap (mlx4_qp_reserve_range(cnt, align)); a range is aligned to
+ * its size. Numbers are never reused within a generation. dev->lock held.
+ */
+static uint32_t
+emu_qpn_reserve(struct emu_dev *dev, uint32_t cnt)
+{
+	uint32_t base = RTE_ALIGN_CEIL(dev->next_qpn, cnt);
+
+	dev->next_qpn = base + cnt;
+	return base & 0xffffff;
+}
+
+/*
  * Devices.
  */
 
@@ -121,8 +135,12 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 		c->max_cqe = 65536;
 	if (c->max_qp_wr == 0)
 		c->max_qp_wr = 16384;
+	if (c->max_rss_tbl == 0)
+		c->max_rss_tbl = 256;
 	if (c->nb_ports > EMU_MAX_PORTS ||
-	    (c->cqe_size != 32 && c->cqe_size != 64))
+	    (c->cqe_size != 32 && c->cqe_size != 64) ||
+	    !rte_is_power_of_2(c->max_rss_tbl) ||
+	    c->max_rss_tbl > (1u << EMU_MAX_LOG_IND))
 		return -EINVAL;
 	for (p = 0; p < c->nb_ports; p++) {
 		if (!rte_is_zero_ether_addr(&c->mac[p]))
@@ -526,6 +544,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	TAILQ_INIT(&ctx->wqs);
 	TAILQ_INIT(&ctx->inds);
 	TAILQ_INIT(&ctx->flows);
+	TAILQ_INIT(&ctx->wqn_ranges);
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
@@ -1045,7 +1064,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	qp->max_ds = 1 + sge;
 	qp->cq = cq;
 	cq->user = true;
-	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	qp->hw.qpn = emu_qpn_reserve(dev, 1);
 	qp->doorbell_qpn = rte_cpu_to_be_32(qp->hw.qpn << 8);
 	attr->cap.max_send_wr = (txbbs - EMU_TXBB_SPARE) / wqe_txbbs;
 	attr->cap.max_send_sge = sge;
@@ -1101,7 +1120,7 @@ emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
 	qp->hash_fields = conf->rx_hash_fields_mask;
 	qp->ind = ind;
 	ind->users++;
-	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	qp->hw.qpn = emu_qpn_reserve(dev, 1);
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
 	dev->nb_objects++;
@@ -1262,6 +1281,70 @@ emu_qp_view(struct mlx4r_hw_qp *hqp, struct mlx4dv_qp *dv,
  * WQs.
  */
 
+/*
+ * Take a WQ number as mlx4_ib_alloc_wqn (Linux mlx4_ib qp.c) does for the
+ * context: from its newest range while that one is open (not full, not
+ * dirty), else from a new range of 1 << log_range numbers, consecutive
+ * and aligned to their count. Asking for a new range of more than one
+ * number while the newest is still open is -EINVAL there. dev->lock held.
+ */
+static int
+emu_wqn_alloc(struct emu_ctx *ctx, uint32_t log_range, struct emu_wq *wq)
+{
+	struct emu_wqn_range *r = TAILQ_FIRST(&ctx->wqn_ranges);
+	uint32_t size = 1u << log_range;
+
+	if (r == NULL || r->refcount == r->size || r->dirty) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		r->size = size;
+		r->base = emu_qpn_reserve(ctx->dev, size);
+		TAILQ_INSERT_HEAD(&ctx->wqn_ranges, r, next);
+	} else if (size != 1) {
+		return -EINVAL;
+	}
+	wq->range = r;
+	wq->hw.wq_num = (r->base + r->refcount) & 0xffffff;
+	r->refcount++;
+	return 0;
+}
+
+/*
+ * Give a WQ number back (mlx4_ib_release_wqn with dirty_release, as
+ * destroying a WQ does): the last one frees the range, any other leaves
+ * the range dirty, so that it hands out no more numbers. dev->lock held.
+ */
+static void
+emu_wqn_release(struct emu_ctx *ctx, struct emu_wq *wq)
+{
+	struct emu_wqn_range *r = wq->range;
+
+	if (--r->refcount == 0) {
+		TAILQ_REMOVE(&ctx->wqn_ranges, r, next);
+		free(r);
+	} else {
+		r->dirty = true;
+	}
+}
+
+/*
+ * LOG_WQS_RANGE_SZ (rdma-core libmlx4 mlx4.c mlx4dv_set_context_attr):
+ * remembered by the context for the next WQ only.
+ */
+static int
+emu_set_rss_range(struct mlx4r_hw_ctx *hctx, uint32_t log_size)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+
+	if (log_size > UINT8_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->dev->lock);
+	ctx->log_wqs_range = (uint8_t)log_size;
+	pthread_mutex_unlock(&ctx->dev->lock);
+	return 0;
+}
+
 static int
 emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	      struct mlx4r_hw_wq **out)
@@ -1289,6 +1372,14 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		ret = -EINVAL;
 		goto out;
 	}
+	/*
+	 * A range larger than the device's largest RSS table is refused
+	 * (Linux mlx4_ib qp.c create_rq: -EOPNOTSUPP).
+	 */
+	if ((1ull << ctx->log_wqs_range) > dev->conf.max_rss_tbl) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	cnt = rte_align32pow2(attr->max_wr);
 	sges = rte_align32pow2(attr->max_sge);
 	wq = calloc(1, sizeof(*wq));
@@ -1305,6 +1396,15 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = emu_wqn_alloc(ctx, ctx->log_wqs_range, wq);
+	if (ret != 0) {
+		free(wq->buf);
+		free(wq->rdb);
+		free(wq);
+		goto out;
+	}
+	/* libmlx4's mlx4_create_wq: the range size is for one WQ only */
+	ctx->log_wqs_range = 0;
 	wq->ctx = ctx;
 	wq->pd = pd;
 	wq->cq = cq;
@@ -1315,7 +1415,6 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	wq->state = IBV_WQS_RESET;
 	wq->hw.ctx = &ctx->hw;
 	wq->hw.state = IBV_WQS_RESET;
-	wq->hw.wq_num = dev->next_qpn++ & 0xffffff;
 	attr->max_wr = cnt;
 	attr->max_sge = sges;
 	pd->users++;
@@ -1379,6 +1478,7 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 
 	wq->cq->user = false;
 	wq->pd->users--;
+	emu_wqn_release(ctx, wq);
 	TAILQ_REMOVE(&ctx->wqs, wq, next);
 	ctx->dev->nb_objects--;
 	free(wq->buf);
@@ -1432,14 +1532,35 @@ emu_create_ind_table(struct mlx4r_hw_ctx *hctx, uint32_t log_size,
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
 	struct emu_ind *ind;
-	uint32_t i, n = 1u << log_size;
+	uint32_t i, n;
 	int ret;
 
-	if (log_size > EMU_MAX_LOG_IND || wqs == NULL)
+	if (log_size > EMU_MAX_LOG_IND)
+		return -EINVAL;
+	n = 1u << log_size;
+	/*
+	 * Linux mlx4_ib qp.c mlx4_ib_create_rwq_ind_table: at most the
+	 * device's max_rwq_indirection_table_size entries; the first WQN
+	 * aligned to the table size and the others following it one by one
+	 * (ConnectX-3 hashes into base_wqn + (hash & (size - 1))): -EINVAL.
+	 */
+	if (n > dev->conf.max_rss_tbl || wqs == NULL)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (wqs[i] == NULL || wqs[i]->ctx != hctx)
 			return -EINVAL;
+	if (wqs[0]->wq_num % n != 0) {
+		EMU_LOG(DEBUG, "WQN 0x%x isn't aligned with table size %u",
+			wqs[0]->wq_num, n);
+		return -EINVAL;
+	}
+	for (i = 1; i < n; i++) {
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
+			EMU_LOG(DEBUG, "table WQNs aren't consecutive (entry %u)",
+				i);
+			return -EINVAL;
+		}
+	}
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_IND);
 	if (ret != 0)
@@ -1735,6 +1856,7 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.modify_wq = emu_modify_wq,
 	.destroy_wq = emu_destroy_wq,
 	.wq_view = emu_wq_view,
+	.set_rss_range = emu_set_rss_range,
 	.create_ind_table = emu_create_ind_table,
 	.destroy_ind_table = emu_destroy_ind_table,
 	.create_flow = emu_create_flow,

@@ -64,6 +64,7 @@ extern int mlx4r_emu_logtype;
 struct emu_ctx;
 struct emu_qp;
 struct emu_wq;
+struct emu_wqn_range;
 
 /* Object kinds, for lists and leak counts. */
 enum emu_obj_kind {
@@ -127,9 +128,24 @@ struct emu_wq {
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
 	uint32_t users;            /* indirection tables holding it */
+	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
+};
+
+/*
+ * A range of WQ numbers of a context (Linux mlx4_ib qp.c,
+ * mlx4_ib_alloc_wqn / mlx4_ib_release_wqn): consecutive, aligned to its
+ * size, handed out in order; a range that is full, or one of whose WQs
+ * was destroyed (dirty), gives no more numbers.
+ */
+struct emu_wqn_range {
+	TAILQ_ENTRY(emu_wqn_range) next; /* newest first */
+	uint32_t base;             /* first WQN, base % size == 0 */
+	uint32_t size;             /* power of two */
+	uint32_t refcount;         /* WQs holding a number of it */
+	bool dirty;                /* a WQ of it was destroyed */
 };
 
 struct emu_ind {
@@ -259,7 +275,7 @@ struct emu_dev {
 	uint32_t nb_ctx;
 	TAILQ_HEAD(, emu_ctx) ctxs;
 	uint32_t next_id[EMU_OBJ_KINDS];
-	uint32_t next_qpn;         /* QPs and WQs share the number space */
+	uint32_t next_qpn;         /* QPs and WQN ranges share the space */
 	uint32_t nb_objects;
 	uint64_t leaked;
 	uint64_t events, acks;
@@ -291,6 +307,13 @@ struct emu_ctx {
 	TAILQ_HEAD(, emu_wq) wqs;
 	TAILQ_HEAD(, emu_ind) inds;
 	TAILQ_HEAD(, emu_flow) flows;
+	TAILQ_HEAD(, emu_wqn_range) wqn_ranges; /* newest first */
+	/*
+	 * log2 of the WQN range the next WQ opens (libmlx4's
+	 * mlx4dv_set_context_attr(LOG_WQS_RANGE_SZ)); back to 0 after each
+	 * WQ created, as libmlx4's mlx4_create_wq does.
+	 */
+	uint8_t log_wqs_range;
 	/* Async events. */
 	int efd;                   /* eventfd (semaphore): ready events */
 	int tfd;                   /* timerfd: next delayed event */

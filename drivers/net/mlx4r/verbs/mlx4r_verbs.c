@@ -657,7 +657,7 @@ verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 	struct ibv_rwq_ind_table_init_attr init;
 	struct ibv_wq **ibv_wqs;
 	struct verbs_ind *t;
-	uint32_t i, n, period;
+	uint32_t i, n, bad;
 	int ret;
 
 	if (wqs == NULL || log_size > 16)
@@ -667,30 +667,25 @@ verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 		if (wqs[i] == NULL)
 			return -EINVAL;
 	}
-	/*
-	 * The mlx4 kernel driver accepts only tables of WQs with
-	 * consecutive numbers, in order. A table that repeats such a run
-	 * (queue = entry % n, ethdev's default RETA) hashes exactly like
-	 * the run alone (hash & (64 - 1) % n == hash & (n - 1) for powers of
-	 * two): pass the run. Anything else cannot be expressed.
-	 */
-	period = mlx4r_verbs_ind_period(wqs, n);
-	if (period == 0) {
-		mlx4r_verbs_log("%s: ConnectX-3 RSS needs the indirection table to cycle over Rx queues in order (the default RETA)",
-				ctx->name);
-		return -EOPNOTSUPP;
+	/* the table is the driver's; say what the kernel will refuse */
+	bad = mlx4r_verbs_ind_check(wqs, n);
+	if (bad != 0) {
+		mlx4r_verbs_log("%s: RSS table entry %u (WQ 0x%x): ConnectX-3 needs %u WQs with consecutive numbers from a multiple of %u",
+				ctx->name, bad - 1, wqs[bad - 1]->wq_num, n,
+				n);
+		return -EINVAL;
 	}
-	ibv_wqs = calloc(period, sizeof(*ibv_wqs));
+	ibv_wqs = calloc(n, sizeof(*ibv_wqs));
 	t = calloc(1, sizeof(*t));
 	if (ibv_wqs == NULL || t == NULL) {
 		free(ibv_wqs);
 		free(t);
 		return -ENOMEM;
 	}
-	for (i = 0; i < period; i++)
+	for (i = 0; i < n; i++)
 		ibv_wqs[i] = container_of(wqs[i], struct verbs_wq, pub)->ibv;
 	memset(&init, 0, sizeof(init));
-	init.log_ind_tbl_size = __builtin_ctz(period);
+	init.log_ind_tbl_size = log_size;
 	init.ind_tbl = ibv_wqs;
 	errno = 0;
 	t->ibv = ibv_create_rwq_ind_table(VCTX(ctx)->ibv, &init);

@@ -133,21 +133,14 @@ mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6])
 }
 
 uint32_t
-mlx4r_verbs_ind_period(struct mlx4r_hw_wq *const *wqs, uint32_t n)
+mlx4r_verbs_ind_check(struct mlx4r_hw_wq *const *wqs, uint32_t n)
 {
-	uint32_t period, i;
+	uint32_t i;
 
-	/* the shortest power-of-two run of consecutive WQ numbers */
-	for (period = 1; period < n; period <<= 1) {
-		if (wqs[period] == wqs[0])
-			break;
-	}
-	for (i = 0; i < n; i++) {
-		if (wqs[i] != wqs[i % period])
-			return 0;
-		if (i < period && i > 0 &&
-		    wqs[i]->wq_num != wqs[0]->wq_num + i)
-			return 0;
-	}
-	return period;
+	if (wqs[0]->wq_num % n != 0)
+		return 1;
+	for (i = 1; i < n; i++)
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i)
+			return i + 1;
+	return 0;
 }
