@@ -698,6 +698,196 @@ test_mac_filter_modes(void)
 	return TEST_SUCCESS;
 }
 
+/* Objects alive on the emulated device of the HCA. */
+static uint32_t
+emu_objects(void)
+{
+	struct mlx4r_emu_dev_info info;
+
+	if (mlx4r_emu_dev_info(mlx4r_emu_dev_lookup(HCA), &info) != 0)
+		return UINT32_MAX;
+	return info.nb_objects;
+}
+
+/*
+ * A RETA or hash update the device refuses at any step (table, hash QP,
+ * its move to ready, a rule) returns the error and leaves a running port
+ * receiving as before, its configuration unchanged, nothing leaked.
+ */
+static int
+test_rss_update_fails(void)
+{
+	static const uint32_t ops[] = {
+		MLX4R_EMU_OP_CREATE_IND, MLX4R_EMU_OP_CREATE_QP,
+		MLX4R_EMU_OP_MODIFY_QP, MLX4R_EMU_OP_CREATE_FLOW,
+	};
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	uint8_t key[40], got[40];
+	unsigned int per_q[4], i, k;
+	uint32_t objs;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 4, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 4 Rx queues");
+	objs = emu_objects();
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 3;
+	for (k = 0; k < RTE_DIM(ops); k++) {
+		TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, ops[k], 1, ENOSPC,
+							0), "fault");
+		TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64),
+				  -ENOSPC, "RETA update, op 0x%x fails",
+				  ops[k]);
+		mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+		TEST_ASSERT_EQUAL(emu_objects(), objs, "nothing left (0x%x)",
+				  ops[k]);
+		TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS,
+				  "traffic after op 0x%x failed", ops[k]);
+		for (i = 0; i < 4; i++)
+			TEST_ASSERT(per_q[i] > 0, "queue %u still in the table",
+				    i);
+	}
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], i % 4, "RETA entry %u kept",
+				  i);
+
+	/* a key the device does not take: the old key stays */
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = got;
+	rc.rss_key_len = sizeof(got);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	memcpy(key, got, sizeof(key));
+	for (i = 0; i < sizeof(key); i++)
+		key[i] ^= 0x5a;
+	rc.rss_key = key;
+	rc.rss_hf = RTE_ETH_RSS_IPV4;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_QP, 1,
+						EIO, 0), "fault");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_hash_update(p1, &rc), -EIO,
+			  "hash update fails");
+	rc.rss_key = key;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(key, got, sizeof(key), "old key kept");
+	TEST_ASSERT_EQUAL_U(rc.rss_hf, RTE_ETH_RSS_NONFRAG_IPV4_UDP,
+			    "old hash types kept");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "nothing left");
+	TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS, "traffic");
+	for (i = 0; i < 4; i++)
+		TEST_ASSERT(per_q[i] > 0, "queue %u", i);
+
+	/* and without a fault the update is made */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 3;
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64),
+			    "RETA update");
+	TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[3], 64, "all on queue 3");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "the old objects went");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A filter change the device refuses (a rule it cannot create) returns
+ * the error and leaves the port receiving what it received before.
+ */
+static int
+test_filter_change_fails(void)
+{
+	static const struct rte_ether_addr other = {
+		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+	static const struct rte_ether_addr mcast = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[1], *rx[4];
+	unsigned int base = rte_mempool_in_use_count(mp), k;
+	uint32_t objs;
+
+#define SEND_EXPECT(dst, want, what) do { \
+	m[0] = make_frame((dst), 64, 0); \
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
+	if ((want) != 0) \
+		rte_pktmbuf_free(rx[0]); \
+} while (0)
+#define FAIL_NEXT_RULE() \
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW, \
+						1, ENOMEM, 0), "fault")
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	objs = emu_objects();
+	for (k = 0; k < 5; k++) {
+		FAIL_NEXT_RULE();
+		switch (k) {
+		case 0:
+			TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1),
+					  -ENOMEM, "promiscuous on fails");
+			TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 0,
+					  "still not promiscuous");
+			break;
+		case 1:
+			TEST_ASSERT_EQUAL(rte_eth_allmulticast_enable(p1),
+					  -ENOMEM, "all-multicast on fails");
+			TEST_ASSERT_EQUAL(rte_eth_allmulticast_get(p1), 0,
+					  "still not all-multicast");
+			break;
+		case 2:
+			TEST_ASSERT_EQUAL(rte_eth_dev_mac_addr_add(p1,
+				(struct rte_ether_addr *)(uintptr_t)&other, 0),
+				-ENOMEM, "MAC add fails");
+			break;
+		case 3:
+			TEST_ASSERT_EQUAL(rte_eth_dev_default_mac_addr_set(p1,
+				(struct rte_ether_addr *)(uintptr_t)&other),
+				-ENOMEM, "default MAC set fails");
+			break;
+		default:
+			mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+			break;
+		}
+		mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+		TEST_ASSERT_EQUAL(emu_objects(), objs, "rules as before (%u)",
+				  k);
+		SEND_EXPECT(&own, 1, "own MAC still received");
+		SEND_EXPECT(&bcast, 1, "broadcast still received");
+		SEND_EXPECT(&other, 0, "other MAC still filtered");
+		SEND_EXPECT(&mcast, 0, "multicast still filtered");
+	}
+	/* the same changes without a fault */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1,
+		(struct rte_ether_addr *)(uintptr_t)&other, 0), "MAC add");
+	SEND_EXPECT(&other, 1, "the added MAC");
+	SEND_EXPECT(&own, 1, "own MAC");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1), "all-multicast");
+	SEND_EXPECT(&mcast, 1, "multicast");
+	FAIL_NEXT_RULE();
+	TEST_ASSERT_EQUAL(rte_eth_allmulticast_disable(p1), 0,
+			  "a change that only removes rules needs no new one");
+	mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+	SEND_EXPECT(&mcast, 0, "multicast filtered again");
+	SEND_EXPECT(&other, 1, "the added MAC kept");
+#undef FAIL_NEXT_RULE
+#undef SEND_EXPECT
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
 /* Packet types and checksum flags come from the CQE. */
 static int
 test_ptype_csum_flags(void)
@@ -1062,6 +1252,8 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),
 		TEST_CASE_ST(hca_xconnect, hca_down, test_rss_two_ports),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_update_fails),
+		TEST_CASE_ST(hca_loopback, hca_down, test_filter_change_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),

@@ -232,6 +232,12 @@ struct mlx4r_txq {
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
 } __rte_cache_aligned;
 
+/** A steering rule of a port, as the driver asked for it. */
+struct mlx4r_flow_spec {
+	enum ibv_flow_attr_type type; /**< NORMAL (on mac), ALL/MC_DEFAULT */
+	struct rte_ether_addr mac;    /**< destination MAC of a NORMAL rule */
+};
+
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
 	struct mlx4r_dev *dev;        /**< the HCA this port belongs to */
@@ -243,6 +249,7 @@ struct mlx4r_port {
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
 	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /**< steering rules */
+	struct mlx4r_flow_spec flow_spec[MLX4R_MAX_FLOWS]; /**< of flows[] */
 	unsigned int nb_flows;        /**< rules in flows[] */
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
@@ -318,12 +325,12 @@ int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
 
 /* mlx4r_flow.c */
 int mlx4r_rss_start(struct mlx4r_port *port);
+int mlx4r_rss_update(struct mlx4r_port *port);
 void mlx4r_rss_stop(struct mlx4r_port *port);
 int mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
 			 uint16_t *first, uint32_t *count);
 int mlx4r_rss_range_close(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
-void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
 
 /* mlx4r_probe.c */

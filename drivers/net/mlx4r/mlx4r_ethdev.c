@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -586,7 +587,10 @@ mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
 	return mlx4r_stats_reset(eth_dev);
 }
 
-/* Rebuild the RSS objects of a running port after a RETA or key change. */
+/*
+ * Rebuild the RSS objects of a running port after a RETA, key or hash
+ * change; on failure the port keeps receiving through the old ones.
+ */
 static int
 mlx4r_rss_changed(struct rte_eth_dev *eth_dev)
 {
@@ -594,8 +598,7 @@ mlx4r_rss_changed(struct rte_eth_dev *eth_dev)
 
 	if (!port->started)
 		return 0;
-	mlx4r_rss_stop(port);
-	return mlx4r_rss_start(port);
+	return mlx4r_rss_update(port);
 }
 
 static int
@@ -603,7 +606,7 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 		  struct rte_eth_rss_reta_entry64 *conf, uint16_t size)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	uint16_t reta[MLX4R_RETA_SIZE], first;
+	uint16_t reta[MLX4R_RETA_SIZE], old[MLX4R_RETA_SIZE], first;
 	uint32_t count;
 	unsigned int i;
 	int ret;
@@ -633,8 +636,12 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 	ret = mlx4r_rss_reta_table(port, reta, &first, &count);
 	if (ret < 0)
 		return ret;
+	memcpy(old, port->reta, sizeof(old));
 	memcpy(port->reta, reta, sizeof(reta));
-	return mlx4r_rss_changed(eth_dev);
+	ret = mlx4r_rss_changed(eth_dev);
+	if (ret < 0)
+		memcpy(port->reta, old, sizeof(old));
+	return ret;
 }
 
 static int
@@ -662,15 +669,32 @@ mlx4r_rss_hash_update(struct rte_eth_dev *eth_dev,
 		      struct rte_eth_rss_conf *rss)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	uint8_t old_key[MLX4R_RSS_KEY_LEN];
+	uint64_t old_hf = port->rss_hf;
+	int ret;
 
-	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN)
+	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN) {
+		DRV_LOG(ERR, "port %u: RSS key of %u bytes, %u expected",
+			eth_dev->data->port_id, rss->rss_key_len,
+			MLX4R_RSS_KEY_LEN);
 		return -EINVAL;
-	if (rss->rss_hf & ~MLX4R_RSS_OFFLOADS)
+	}
+	if (rss->rss_hf & ~MLX4R_RSS_OFFLOADS) {
+		DRV_LOG(ERR, "port %u: RSS hash types 0x%" PRIx64 " not supported",
+			eth_dev->data->port_id,
+			rss->rss_hf & ~MLX4R_RSS_OFFLOADS);
 		return -EINVAL;
+	}
+	memcpy(old_key, port->rss_key, sizeof(old_key));
 	if (rss->rss_key != NULL)
 		memcpy(port->rss_key, rss->rss_key, MLX4R_RSS_KEY_LEN);
 	port->rss_hf = rss->rss_hf;
-	return mlx4r_rss_changed(eth_dev);
+	ret = mlx4r_rss_changed(eth_dev);
+	if (ret < 0) {
+		memcpy(port->rss_key, old_key, sizeof(old_key));
+		port->rss_hf = old_hf;
+	}
+	return ret;
 }
 
 static int
