@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 #include <rte_tcp.h>
+#include <rte_thash.h>
 
 #include "test.h"
 #include "test_common.h"
@@ -698,6 +699,84 @@ test_mac_filter_modes(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The CQE's RSS hash reaches the mbuf (RTE_MBUF_F_RX_RSS_HASH, hash.rss)
+ * while the port hashes, and equals the Toeplitz hash of the frame's
+ * addresses and ports with the port's key; without RSS there is no flag.
+ */
+static int
+test_rss_hash_mbuf(void)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[16], *rx[16];
+	uint8_t key[40];
+	unsigned int i, q, n, seen = 0;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH,
+		    "RSS hash offload listed");
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 2 Rx queues");
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "sent");
+	for (q = 0; q < 2; q++) {
+		n = rx_some(p1, q, rx, RTE_DIM(rx));
+		for (i = 0; i < n; i++) {
+			const struct rte_ipv4_hdr *ip =
+				rte_pktmbuf_mtod_offset(rx[i],
+					const struct rte_ipv4_hdr *,
+					sizeof(struct rte_ether_hdr));
+			const struct rte_udp_hdr *u =
+				(const struct rte_udp_hdr *)(ip + 1);
+			uint32_t t[3] = {
+				rte_be_to_cpu_32(ip->src_addr),
+				rte_be_to_cpu_32(ip->dst_addr),
+				(uint32_t)rte_be_to_cpu_16(u->src_port) << 16 |
+				rte_be_to_cpu_16(u->dst_port),
+			};
+			uint32_t h = rte_softrss(t, 3, key);
+
+			TEST_ASSERT(rx[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH,
+				    "RSS hash flag");
+			TEST_ASSERT_EQUAL_U(rx[i]->hash.rss, h,
+					    "Toeplitz hash of the frame");
+			TEST_ASSERT_EQUAL(h & 1, q, "hash picked queue %u", q);
+		}
+		seen += n;
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(seen, RTE_DIM(m), "all received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+
+	/* without RSS the CQE carries no hash worth reporting */
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up without RSS");
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1024, IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL_U(rx[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH, 0,
+			    "no RSS hash flag");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Objects alive on the emulated device of the HCA. */
 static uint32_t
 emu_objects(void)
@@ -1252,6 +1331,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),
 		TEST_CASE_ST(hca_xconnect, hca_down, test_rss_two_ports),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_hash_mbuf),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_update_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_filter_change_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),

@@ -152,6 +152,7 @@ struct mlx4r_rxq {
 	volatile uint8_t barred;   /**< set by the control path: refuse */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
+	uint8_t rss_hash;          /**< report the RSS hash (RX_RSS_HASH) */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
 	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
 	uint32_t rq_ci;            /**< WQEs consumed (free-running) */

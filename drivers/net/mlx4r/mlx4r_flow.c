@@ -414,6 +414,22 @@ mlx4r_rss_build_all(struct mlx4r_port *port, struct mlx4r_rss_objs *nw)
 static void
 mlx4r_rss_install(struct mlx4r_port *port, const struct mlx4r_rss_objs *nw)
 {
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint8_t hashed = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
+			 mlx4r_rss_hf_to_fields(port->rss_hf) != 0;
+	uint16_t i;
+
+	/*
+	 * Whether the CQE's hash means anything: a plain store the bursts
+	 * read once per burst; one burst with the previous value is what a
+	 * frame hashed by the previous QP looks like anyway.
+	 */
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->rss_hash = hashed;
+	}
 	port->ind = nw->ind;
 	port->rss_qp = nw->qp;
 	memcpy(port->flows, nw->flows, nw->nb_flows * sizeof(nw->flows[0]));

@@ -19,7 +19,10 @@
  * chained into the returned mbuf and replaced by mbufs allocated in bulk
  * for the whole burst; when the pool is empty the frames of the burst are
  * dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell record
- * and one CQ doorbell record update per burst.
+ * and one CQ doorbell record update per burst. The CQE's
+ * immed_rss_invalid is the hash QP's Toeplitz hash (mlx4_en en_rx.c
+ * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
+ * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode).
  *
  * Both bursts start with the quiescence marker of mlx4r.h: no atomic
  * read-modify-write, no fence; the barriers here are the ones the device
@@ -160,9 +163,10 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX * MLX4R_MAX_RX_SEGS];
 	uint32_t len[MLX4R_RX_BURST_MAX];
 	uint32_t status[MLX4R_RX_BURST_MAX];
+	uint32_t hash[MLX4R_RX_BURST_MAX];
 	uint8_t nseg[MLX4R_RX_BURST_MAX];
 	uint32_t nb, i, j, k, ci, need = 0, got = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, ol;
 	bool refill;
 
 	MLX4R_BURST_ENTER(rxq);
@@ -199,6 +203,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		l = rte_be_to_cpu_32(cqe->byte_cnt);
 		len[nb] = l;
 		status[nb] = rte_be_to_cpu_32(cqe->status);
+		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
+		hash[nb] = cqe->immed_rss_invalid;
 		if (l <= rxq->seg_first_len)
 			nseg[nb] = 1;
 		else
@@ -209,6 +215,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	if (nb == 0)
 		goto out;
 	refill = rte_pktmbuf_alloc_bulk(rxq->mp, repl, need) == 0;
+	ol = rxq->rss_hash ? RTE_MBUF_F_RX_RSS_HASH : 0;
 	k = 0;
 	for (i = 0; i < nb; i++) {
 		uint32_t w = rxq->rq_ci & rxq->wqe_mask;
@@ -247,7 +254,9 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		head->port = rxq->port_id;
 		pt = mlx4r_rx_ptype(status[i]);
 		head->packet_type = pt;
-		head->ol_flags = rxq->csum ? mlx4r_rx_csum(status[i], pt) : 0;
+		head->hash.rss = rte_be_to_cpu_32(hash[i]);
+		head->ol_flags = ol | (rxq->csum ?
+				       mlx4r_rx_csum(status[i], pt) : 0);
 		bytes += len[i];
 		pkts[got++] = head;
 	}
