@@ -311,6 +311,9 @@ test_force_loopback(void)
 	return TEST_SUCCESS;
 }
 
+/* The CQE's checksum field of the last rx_status(), host order. */
+static uint16_t last_csum;
+
 static int
 rx_status(uint32_t len, uint32_t flags, uint32_t *status)
 {
@@ -321,7 +324,25 @@ rx_status(uint32_t len, uint32_t flags, uint32_t *status)
 	temu_tx_doorbell(&txq);
 	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
 	*status = rte_be_to_cpu_32(cqe.status);
+	last_csum = rte_be_to_cpu_16(cqe.checksum);
 	return TEST_SUCCESS;
+}
+
+/* One's complement sum (folded) of the pseudo header + L4 of an IPv4 frame. */
+static uint16_t
+l4_sum(const uint8_t *f, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const void *)(f + 14);
+	uint32_t l4len = len - 14 - 20;
+	uint32_t sum;
+
+	sum = rte_raw_cksum(&ip->src_addr, 8);
+	sum += rte_cpu_to_be_16(ip->next_proto_id);
+	sum += rte_cpu_to_be_16((uint16_t)l4len);
+	sum += rte_raw_cksum(f + 14 + 20, l4len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_be_to_cpu_16((uint16_t)sum);
 }
 
 static int
@@ -339,6 +360,7 @@ test_checksums(void)
 	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP | ok,
 			  "IPv4 UDP good");
+	TEST_ASSERT_EQUAL(last_csum, 0xffff, "checksum field of a good frame");
 	/* TCP, broken L4 checksum. */
 	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
 			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 100,
@@ -347,6 +369,9 @@ test_checksums(void)
 	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_TCP |
 			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK, "bad TCP csum");
+	TEST_ASSERT(last_csum != 0xffff, "checksum field of a bad segment");
+	TEST_ASSERT_EQUAL(last_csum, l4_sum(f, len),
+			  "the sum of pseudo header and segment");
 	/* No checksums at all, offload asked: the engine computes both. */
 	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
 			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 333,
@@ -395,6 +420,46 @@ test_checksums(void)
 	f[13] = 0xb5;
 	TEST_ASSERT_SUCCESS(rx_status(64, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, 0, "not IP");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Firmware that reports a good checksum only in the CQE's checksum field
+ * (mlx4_en's test: IPOK + TCP/UDP + 0xffff) and leaves the status bit clear.
+ */
+static int
+setup_csum_field_only(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+	struct temu_rxq *r[1] = { &rxq };
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rx_csum_field_only = true;
+	if (temu_env_init(&env, DEV, &conf) != 0 ||
+	    mlx4r_emu_wire_loopback(env.dev, 1) != 0 ||
+	    temu_txq_create(&env, 1, 64, &txq) != 0 ||
+	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
+	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
+	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
+	    mlx4r_hw_port_mac(env.ctx, 1, port_mac) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static int
+test_csum_field_only(void)
+{
+	uint32_t len, st;
+
+	len = udp_frame(0, 1234, 200);
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK,
+			  "good UDP: no L4 status bit");
+	TEST_ASSERT_EQUAL(last_csum, 0xffff, "but the field says good");
+	frame_at(0)[len - 1] ^= 0x01;
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT(last_csum != 0xffff, "a bad segment: not 0xffff");
 	return TEST_SUCCESS;
 }
 
@@ -879,6 +944,8 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),
 		TEST_CASE_ST(setup, teardown, test_checksums),
+		TEST_CASE_ST(setup_csum_field_only, teardown,
+			     test_csum_field_only),
 		TEST_CASE(test_toeplitz_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_engine_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_spread),

@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
@@ -1003,11 +1004,83 @@ test_ptype_csum_flags(void)
 					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
 			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
 			    RTE_MBUF_F_RX_L4_CKSUM_GOOD, "good TCP");
+	/*
+	 * The device's IPOK clear means "not found right", not "found
+	 * wrong": unknown (upstream net_mlx4 never reports BAD either).
+	 */
 	TEST_ASSERT_EQUAL_U(rx[2]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
-			    RTE_MBUF_F_RX_IP_CKSUM_BAD, "bad IP checksum");
+			    RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN,
+			    "bad IP checksum: unknown");
 	rte_pktmbuf_free_bulk(rx, 3);
+	/* a wrong UDP checksum: L4 unknown, IP good */
+	m[0] = make_ip_frame(&mac, 0x0a000004, 1003, IPPROTO_UDP, false);
+	rte_pktmbuf_mtod_offset(m[0], uint8_t *, 14 + 20 + 6)[0] ^= 0x40;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL_U(rx[0]->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
+			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			    RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN,
+			    "bad UDP checksum: unknown");
+	rte_pktmbuf_free(rx[0]);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
+}
+
+/*
+ * Firmware that says "L4 good" only with the CQE's checksum field
+ * (IPOK + TCP/UDP + 0xffff, Linux mlx4_en's test) and leaves the status
+ * bit clear: the frames are reported good, not bad.
+ */
+static int
+test_csum_field_only(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[3], *rx[3];
+	int ret = TEST_FAILED;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	ec.rx_csum_field_only = true;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(HCA, &ec), "device");
+	if (hca_up("wire=loopback") != TEST_SUCCESS)
+		goto out;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM;
+	if (port_up_conf(p1, 1, 1, &conf, mp, RTE_ETH_RX_OFFLOAD_CHECKSUM) !=
+	    TEST_SUCCESS || rte_eth_macaddr_get(p1, &mac) != 0)
+		goto out;
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1000, IPPROTO_UDP, false);
+	m[1] = make_ip_frame(&mac, 0x0a000002, 1001, IPPROTO_TCP, false);
+	m[2] = make_ip_frame(&mac, 0x0a000003, 1002, IPPROTO_TCP, false);
+	rte_pktmbuf_mtod_offset(m[2], uint8_t *, 14 + 20 + 16)[0] ^= 0x11;
+	if (rte_eth_tx_burst(p1, 0, m, 3) != 3 || rx_some(p1, 0, rx, 3) != 3) {
+		printf("frames lost\n");
+		goto out;
+	}
+	if ((rx[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+	    (rx[1]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+		printf("good UDP/TCP not reported good (0x%" PRIx64 ", 0x%"
+		       PRIx64 ")\n", rx[0]->ol_flags, rx[1]->ol_flags);
+		goto free;
+	}
+	if ((rx[2]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		printf("bad TCP not reported unknown (0x%" PRIx64 ")\n",
+		       rx[2]->ol_flags);
+		goto free;
+	}
+	ret = TEST_SUCCESS;
+free:
+	rte_pktmbuf_free_bulk(rx, 3);
+out:
+	rte_vdev_uninit(HCA);
+	mlx4r_emu_dev_destroy(HCA);
+	return ret;
 }
 
 /* The device fills in the checksums a WQE asks for. */
@@ -1336,6 +1409,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_filter_change_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
+		TEST_CASE(test_csum_field_only),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),
 		TEST_CASE_ST(hca_loopback, hca_down, test_desc_rounding),
 		TEST_CASE_ST(hca_loopback, hca_down, test_close_returns_mbufs),

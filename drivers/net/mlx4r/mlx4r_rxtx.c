@@ -92,19 +92,29 @@ mlx4r_rx_ptype(uint32_t st)
 	return pt;
 }
 
+/*
+ * Checksum flags from what the CQE says. A ConnectX-3 says "good" two
+ * ways: the status bit MLX4_CQE_STATUS_L4_CSUM (what upstream net_mlx4
+ * reads) or the checksum field at 0xffff with IPOK on a TCP/UDP frame
+ * (what Linux mlx4_en reads, en_rx.c mlx4_en_process_rx_cq; the burst
+ * folds that into the status bit). It never says "bad": a clear bit means
+ * the device did not find the checksum right, not that it found it wrong
+ * (mlx4_en then falls back to CHECKSUM_COMPLETE or NONE, upstream reports
+ * nothing). So: GOOD or UNKNOWN (0), never BAD.
+ */
 static __rte_always_inline uint64_t
 mlx4r_rx_csum(uint32_t st, uint32_t pt)
 {
 	uint64_t f = 0;
 
-	if ((pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4 ||
-	    (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4_EXT)
-		f |= (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) ?
-		     RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
-	if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP ||
-	    (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP)
-		f |= (st & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
-		     RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	if (((pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4 ||
+	     (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4_EXT) &&
+	    (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK))
+		f |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	if (((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP ||
+	     (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) &&
+	    (st & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK))
+		f |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	return f;
 }
 
@@ -203,6 +213,10 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		l = rte_be_to_cpu_32(cqe->byte_cnt);
 		len[nb] = l;
 		status[nb] = rte_be_to_cpu_32(cqe->status);
+		/* IPOK and the checksum field at 0xffff: L4 good too */
+		if ((status[nb] & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
+		    cqe->checksum == RTE_BE16(0xffff))
+			status[nb] |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
 		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
 		hash[nb] = cqe->immed_rss_invalid;
 		if (l <= rxq->seg_first_len)

@@ -58,6 +58,13 @@ struct mlx4r_emu_dev_conf {
 	 * mlx4_ib reports as max_rwq_indirection_table_size.
 	 */
 	uint32_t max_rss_tbl;
+	/**
+	 * Firmware that reports a good TCP/UDP checksum only with the CQE's
+	 * checksum field at 0xffff (and IPOK), leaving
+	 * MLX4_CQE_STATUS_L4_CSUM clear: what Linux mlx4_en tests
+	 * (en_rx.c mlx4_en_process_rx_cq). Default false: both indications.
+	 */
+	bool rx_csum_field_only;
 };
 
 /**

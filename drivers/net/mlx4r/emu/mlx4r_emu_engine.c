@@ -257,17 +257,60 @@ emu_l3_ok(const uint8_t *d, const struct emu_pkt *p)
 					  (d[p->l3] & 0xf) * 4u)) == 0xffff;
 }
 
+/* An IPv4 UDP frame without a checksum (field 0). */
 static bool
-emu_l4_ok(const uint8_t *d, const struct emu_pkt *p)
+emu_udp_no_csum(const uint8_t *d, const struct emu_pkt *p)
+{
+	return p->proto == IPPROTO_UDP && p->ipv == 4 &&
+	       d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0;
+}
+
+/*
+ * The CQE's checksum field, as mlx4_en reads it (Linux en_rx.c
+ * mlx4_en_process_rx_cq and check_csum): for TCP/UDP the one's complement
+ * sum of the pseudo header and the L4 segment, 0xffff when the segment's
+ * checksum is right; for other IPv4 the pseudo header and the payload
+ * (get_fixed_ipv4_csum subtracts the pseudo header); for other IPv6 the
+ * header without its first 4 bytes, next header and hop limit, then the
+ * payload (get_fixed_ipv6_csum adds those 6 bytes back). Stored as the
+ * big-endian 16 bits of the sum (memory order). 0 for non-IP frames.
+ */
+static uint16_t
+emu_rx_csum_field(const uint8_t *d, uint32_t len, const struct emu_pkt *p)
 {
 	uint64_t sum;
+	uint16_t c;
+	uint8_t ph[4];
 
-	if (p->proto == IPPROTO_UDP && p->ipv == 4 &&
-	    d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0)
-		return true; /* no UDP checksum */
-	sum = emu_pseudo_sum(d, p);
-	sum = emu_csum_add(sum, d + p->l4, p->l4_len);
-	return emu_csum_fold(sum) == 0xffff;
+	if (p->proto != 0) {
+		sum = emu_csum_add(emu_pseudo_sum(d, p), d + p->l4, p->l4_len);
+	} else if (p->ipv == 4) {
+		uint32_t ihl = (d[p->l3] & 0xf) * 4u;
+		uint32_t tot = (uint32_t)(d[p->l3 + 2] << 8 | d[p->l3 + 3]);
+		uint32_t pl;
+
+		if (tot < ihl || p->l3 + tot > len)
+			tot = RTE_MAX(ihl, len - p->l3);
+		pl = tot - ihl;
+		sum = emu_csum_add(0, d + p->l3 + 12, 8);
+		ph[0] = 0;
+		ph[1] = d[p->l3 + 9];
+		ph[2] = (uint8_t)(pl >> 8);
+		ph[3] = (uint8_t)pl;
+		sum = emu_csum_add(sum, ph, 4);
+		sum = emu_csum_add(sum, d + p->l3 + ihl, pl);
+	} else if (p->ipv == 6) {
+		uint32_t pl = (uint32_t)(d[p->l3 + 4] << 8 | d[p->l3 + 5]);
+
+		if (p->l3 + 40 + pl > len)
+			pl = len - p->l3 - 40;
+		sum = emu_csum_add(0, d + p->l3 + 4, 2);
+		sum = emu_csum_add(sum, d + p->l3 + 8, 32 + pl);
+	} else {
+		return 0;
+	}
+	c = emu_csum_fold(sum);
+	return c;
 }
 
 /* Tx checksum offloads, computed into the frame. */
@@ -521,12 +564,22 @@ emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
 	return h;
 }
 
+/*
+ * Status and checksum field of a receive CQE. Firmware reports a good
+ * TCP/UDP checksum both ways, MLX4_CQE_STATUS_L4_CSUM (rdma-core's
+ * MLX4_CQE_STATUS_TCP_UDP_CSUM_OK, what upstream net_mlx4 reads) and the
+ * checksum field at 0xffff with IPOK (what mlx4_en reads); with
+ * conf.rx_csum_field_only it leaves the status bit clear, as firmware
+ * mlx4_en copes with does.
+ */
 static uint32_t
-emu_rx_status(const struct emu_frame *f, const struct emu_pkt *p)
+emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
+	      const struct emu_pkt *p, uint16_t *csum)
 {
 	const uint8_t *d = f->data;
 	uint32_t st = 0;
 
+	*csum = 0;
 	if (p->ipv == 4) {
 		st |= MLX4R_CQE_STATUS_IPV4;
 		if (p->frag)
@@ -542,12 +595,18 @@ emu_rx_status(const struct emu_frame *f, const struct emu_pkt *p)
 	}
 	if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
 		st |= MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
-	if (p->proto != 0) {
-		st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
-		      MLX4R_CQE_STATUS_UDP;
-		if ((f->csum_known & EMU_CSUM_L4_OK) || emu_l4_ok(d, p))
-			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+	if (p->proto == 0) {
+		*csum = emu_rx_csum_field(d, f->len, p);
+		return st;
 	}
+	st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
+	      MLX4R_CQE_STATUS_UDP;
+	/* computed on Tx (offload, generator): right by construction */
+	*csum = (f->csum_known & EMU_CSUM_L4_OK) ? 0xffff :
+		emu_rx_csum_field(d, f->len, p);
+	if ((*csum == 0xffff || emu_udp_no_csum(d, p)) &&
+	    !port->dev->conf.rx_csum_field_only)
+		st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
 	return st;
 }
 
@@ -567,6 +626,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	struct emu_pkt p;
 	const uint8_t *wqe;
 	uint32_t i, hash, pi, off, status;
+	uint16_t csum;
 	enum ibv_qp_state qs;
 	uint8_t verr = 0;
 
@@ -630,7 +690,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	status = emu_rx_status(f, &p);
+	status = emu_rx_status(port, f, &p, &csum);
 	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num);
 	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
 	cqe->g_mlpath_rqpn = 0;
@@ -638,8 +698,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	cqe->status = rte_cpu_to_be_32(status);
 	cqe->byte_cnt = rte_cpu_to_be_32(f->len);
 	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	cqe->checksum = (status & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
-			0xffff : 0;
+	memcpy(&cqe->checksum, &csum, sizeof(csum));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;
