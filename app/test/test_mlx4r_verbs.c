@@ -11,8 +11,11 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/stat.h>
 
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
@@ -248,6 +251,75 @@ test_ind_check(void)
 	return TEST_SUCCESS;
 }
 
+/* Write @p text to <dir>/device/net/<ifname>/<attr>. */
+static int
+fake_sysfs(const char *dir, const char *ifname, const char *attr,
+	   const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/device", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net/%s", dir, ifname);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net/%s/%s", dir, ifname, attr);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The mlx4_en interface of a port, found in sysfs as upstream's
+ * mlx4_get_ifname finds it: dev_port = port - 1, or dev_id where dev_port
+ * is missing (Linux < 3.15) or the same for every port (MOFED < 3.0).
+ */
+static int
+test_port_ifname(void)
+{
+	char dir[] = "/tmp/mlx4r_sysfs_XXXXXX", name[IF_NAMESIZE], cmd[600];
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_NOT_NULL(mkdtemp(dir), "temporary directory");
+	if (mlx4r_verbs_port_ifname(dir, 1, name, sizeof(name)) != -ENOENT) {
+		printf("no device/net: -ENOENT expected\n");
+		goto out;
+	}
+	fake_sysfs(dir, "ens1", "dev_port", "0\n");
+	fake_sysfs(dir, "ens1d1", "dev_port", "1\n");
+	fake_sysfs(dir, "ens1", "dev_id", "0x0\n");
+	fake_sysfs(dir, "ens1d1", "dev_id", "0x1\n");
+	if (mlx4r_verbs_port_ifname(dir, 1, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1") != 0 ||
+	    mlx4r_verbs_port_ifname(dir, 2, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1d1") != 0) {
+		printf("dev_port: port 1 ens1, port 2 ens1d1 expected\n");
+		goto out;
+	}
+	/* an old MOFED: dev_port 0 everywhere, dev_id tells */
+	fake_sysfs(dir, "ens1d1", "dev_port", "0\n");
+	if (mlx4r_verbs_port_ifname(dir, 2, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1d1") != 0) {
+		printf("dev_id: port 2 ens1d1 expected\n");
+		goto out;
+	}
+	if (mlx4r_verbs_port_ifname(dir, 3, name, sizeof(name)) != -ENODEV) {
+		printf("port 3: -ENODEV expected\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("could not remove %s\n", dir);
+	return ret;
+}
+
 /* The driver on backend=verbs without a card: a clear failure, no leak. */
 static int
 test_probe_no_device(void)
@@ -290,6 +362,7 @@ static struct unit_test_suite verbs_suite = {
 		TEST_CASE(test_view_layout),
 		TEST_CASE(test_no_device),
 		TEST_CASE(test_ind_check),
+		TEST_CASE(test_port_ifname),
 		TEST_CASE(test_probe_no_device),
 		TEST_CASES_END()
 	}

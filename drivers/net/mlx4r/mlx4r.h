@@ -255,6 +255,8 @@ struct mlx4r_port {
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	char netdev[16];              /**< its kernel netdev, "" if none */
+	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
 };
 
@@ -290,6 +292,8 @@ struct mlx4r_dev {
 extern const struct eth_dev_ops mlx4r_dev_ops;
 extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
+/* At probe: read the port's kernel netdev (MTU) and bring it up. */
+void mlx4r_port_netdev_probe(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
 

@@ -71,7 +71,7 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
 	info->flow_type_rss_offloads = MLX4R_RSS_OFFLOADS;
 	info->speed_capa = RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_10G;
-	info->if_index = 0;
+	info->if_index = port->ifindex;
 	info->dev_capa = 0;
 	return 0;
 }
@@ -139,21 +139,142 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 			mlx4r_txq_stop(eth_dev->data->tx_queues[i]);
 }
 
+/*
+ * The kernel netdev of a port.
+ *
+ * On hardware each port has an mlx4_en interface, and the port receives
+ * only while it is up: mlx4_en closes the port when the interface goes
+ * down (Linux en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT) and programs
+ * the port's MTU from the interface's when it comes up
+ * (mlx4_en_start_port: mlx4_SET_PORT_general). Upstream net_mlx4 reads the
+ * MTU and forces the interface up at probe (mlx4.c mlx4_pci_probe,
+ * mlx4_ethdev.c mlx4_mtu_get, mlx4_dev_set_link) and sets it with
+ * SIOCSIFMTU (mlx4_mtu_set). mlx4r does the same at probe, and at start
+ * too: after a catastrophic error the kernel makes the interface anew,
+ * down, with the default MTU (mlx4_restart_one), and the reset starts the
+ * port again. Backends without the netdev ops (-ENOTSUP) are left alone.
+ */
+void
+mlx4r_port_netdev_probe(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_hw_netdev nd;
+	int ret;
+
+	ret = mlx4r_hw_netdev_query(port->dev->ctx, port->port_num, &nd);
+	if (ret == -ENOTSUP)
+		return;
+	if (ret < 0) {
+		DRV_LOG(WARNING, "%s port %u: no kernel netdev: %s; the port may receive nothing",
+			port->dev->name, port->port_num, strerror(-ret));
+		return;
+	}
+	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
+	port->ifindex = nd.ifindex;
+	if (nd.mtu >= MLX4R_MIN_MTU && nd.mtu <= MLX4R_MAX_MTU)
+		data->mtu = nd.mtu;
+	if (nd.up)
+		return;
+	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, true);
+	if (ret < 0)
+		DRV_LOG(WARNING, "%s port %u: cannot bring netdev %s up: %s; the port receives nothing until it is up",
+			port->dev->name, port->port_num, nd.name,
+			strerror(-ret));
+}
+
+/* At start: the netdev up, with the port's MTU; the port fails otherwise. */
+static int
+mlx4r_port_netdev_start(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_hw_ctx *ctx = port->dev->ctx;
+	struct mlx4r_hw_netdev nd;
+	int ret;
+
+	ret = mlx4r_hw_netdev_query(ctx, port->port_num, &nd);
+	if (ret == -ENOTSUP)
+		return 0;
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u: no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
+			port->dev->name, port->port_num, strerror(-ret));
+		return ret;
+	}
+	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
+	port->ifindex = nd.ifindex;
+	if (nd.mtu != data->mtu) {
+		ret = mlx4r_hw_netdev_set_mtu(ctx, port->port_num, data->mtu);
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u: netdev %s refuses MTU %u: %s",
+				port->dev->name, port->port_num, nd.name,
+				data->mtu, strerror(-ret));
+			return ret;
+		}
+	}
+	if (!nd.up) {
+		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num, true);
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s up: %s",
+				port->dev->name, port->port_num, nd.name,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Mb/s of an ibv_port_attr's width and speed (mlx4_ib's Ethernet ports). */
+static uint32_t
+mlx4r_port_attr_speed(const struct ibv_port_attr *pa)
+{
+	uint32_t lanes, lane;
+
+	switch (pa->active_width) {
+	case 1: lanes = 1; break;
+	case 2: lanes = 4; break;
+	case 4: lanes = 8; break;
+	case 8: lanes = 12; break;
+	default: return RTE_ETH_SPEED_NUM_UNKNOWN;
+	}
+	switch (pa->active_speed) {
+	case 1: lane = 2500; break;    /* SDR */
+	case 2: lane = 5000; break;    /* DDR */
+	case 4: case 8: lane = 10000; break; /* QDR, FDR10 */
+	case 16: lane = 14000; break;  /* FDR: 56 Gb/s on 4x */
+	case 32: lane = 25000; break;  /* EDR */
+	default: return RTE_ETH_SPEED_NUM_UNKNOWN;
+	}
+	return lanes * lane;
+}
+
+/*
+ * The link: up while the port is started and the device says the port is
+ * active (mlx4_ib: the netdev runs); its speed and duplex from the
+ * netdev's ethtool, as upstream's mlx4_link_update reads them, else from
+ * the port's width and speed.
+ */
 static void
 mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 {
+	struct mlx4r_hw_netdev nd;
 	struct ibv_port_attr pa;
 
 	memset(link, 0, sizeof(*link));
-	link->link_speed = RTE_ETH_SPEED_NUM_40G;
+	link->link_speed = RTE_ETH_SPEED_NUM_NONE;
 	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link->link_autoneg = RTE_ETH_LINK_AUTONEG;
-	if (port->started && port->dev->ctx != NULL &&
-	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) == 0 &&
-	    pa.state == IBV_PORT_ACTIVE)
-		link->link_status = RTE_ETH_LINK_UP;
-	if (link->link_status == RTE_ETH_LINK_DOWN)
-		link->link_speed = RTE_ETH_SPEED_NUM_NONE;
+	if (!port->started || port->dev->ctx == NULL ||
+	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) != 0 ||
+	    pa.state != IBV_PORT_ACTIVE)
+		return;
+	link->link_status = RTE_ETH_LINK_UP;
+	if (mlx4r_hw_netdev_query(port->dev->ctx, port->port_num, &nd) == 0 &&
+	    nd.speed != 0) {
+		link->link_speed = nd.speed;
+		link->link_duplex = nd.full_duplex ? RTE_ETH_LINK_FULL_DUPLEX :
+				    RTE_ETH_LINK_HALF_DUPLEX;
+	} else {
+		link->link_speed = mlx4r_port_attr_speed(&pa);
+	}
 }
 
 static int
@@ -172,6 +293,9 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		DRV_LOG(ERR, "port %u: set up the queues first", data->port_id);
 		return -EINVAL;
 	}
+	ret = mlx4r_port_netdev_start(port);
+	if (ret < 0)
+		return ret;
 	/* so that Tx takes mbufs of every pool that exists now */
 	mlx4r_mr_register_all(port->dev);
 	/*
@@ -395,11 +519,10 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	uint32_t frame = mtu + RTE_ETHER_HDR_LEN + 2 * 4;
 	uint16_t i;
+	int ret;
 
 	/* a running queue's WQEs are sized: the frame must fit them */
-	if (!port->started)
-		return 0;
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
+	for (i = 0; port->started && i < eth_dev->data->nb_rx_queues; i++) {
 		const struct mlx4r_rxq *rxq = eth_dev->data->rx_queues[i];
 
 		if (rxq->seg_first_len + (rxq->sges - 1) * rxq->seg_len <
@@ -409,7 +532,18 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			return -EBUSY;
 		}
 	}
-	return 0;
+	/*
+	 * The port's MTU is its netdev's (SIOCSIFMTU, as upstream's
+	 * mlx4_mtu_set): what the netdev refuses is refused.
+	 */
+	ret = mlx4r_hw_netdev_set_mtu(port->dev->ctx, port->port_num, mtu);
+	if (ret == -ENOTSUP)
+		return 0;
+	if (ret < 0)
+		DRV_LOG(ERR, "port %u: netdev %s refuses MTU %u: %s",
+			eth_dev->data->port_id, port->netdev, mtu,
+			strerror(-ret));
+	return ret;
 }
 
 static int

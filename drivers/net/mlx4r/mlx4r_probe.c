@@ -722,6 +722,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 		goto error;
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
+	mlx4r_port_netdev_probe(port);
 	/* the ops behind the reset gate (mlx4r_reset.c) */
 	eth_dev->dev_ops = mlx4r_reset_dev_ops();
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;

@@ -65,6 +65,16 @@ struct mlx4r_emu_dev_conf {
 	 * (en_rx.c mlx4_en_process_rx_cq). Default false: both indications.
 	 */
 	bool rx_csum_field_only;
+	/**
+	 * Link speed of the ports in Mb/s: 10000, 40000 (default) or 56000,
+	 * as ethtool on the netdev and query_port (width, speed) report it.
+	 */
+	uint32_t speed;
+	/**
+	 * Largest MTU the ports' netdevs take (default and at most 9600):
+	 * mlx4_en's max_mtu, the port's eth_mtu_cap from firmware.
+	 */
+	uint16_t max_mtu;
 };
 
 /**
@@ -242,11 +252,50 @@ struct mlx4r_emu_port_stats {
 	uint64_t tx_errors;   /**< error CQEs written on the send side */
 	uint64_t doorbells;   /**< Tx hook calls that found a doorbell */
 	uint64_t lost_doorbells; /**< doorbells lost by fault injection */
+	uint64_t rx_port_down; /**< frames that arrived while the netdev
+				*   was down (port closed) */
+	uint64_t rx_oversize; /**< frames larger than the port's MTU */
+	uint64_t netdev_rx;   /**< frames the netdev's own rules took */
 };
 
 /** @return 0, -EINVAL. */
 int mlx4r_emu_port_stats(struct mlx4r_emu_dev *dev, uint8_t port,
 			 struct mlx4r_emu_port_stats *st);
+
+/*
+ * The kernel netdev of a port (mlx4_en's Ethernet interface; a real TAP
+ * interface once the device has its kernel face). While it is down the
+ * port is closed and receives nothing (Linux en_netdev.c
+ * mlx4_en_stop_port: mlx4_CLOSE_PORT); its MTU is the port's (frames
+ * larger than MTU + 14 + 8 are dropped); ibv_query_port says ACTIVE only
+ * while it is up with carrier (mlx4_ib main.c eth_link_query_port). It is
+ * created down with MTU 1500, and created again so when the device comes
+ * back after a catastrophic error (mlx4_restart_one re-creates mlx4_en's
+ * interfaces). The seam's netdev ops are the driver's way in; these calls
+ * play the administrator (ip link).
+ */
+
+/** What the netdev of a port says. */
+struct mlx4r_emu_netdev_info {
+	char name[16];   /**< interface name */
+	bool up;         /**< IFF_UP */
+	bool running;    /**< up with carrier (the port's link) */
+	uint16_t mtu;    /**< MTU */
+	uint32_t nb_mc;  /**< multicast addresses joined */
+};
+
+/** @return 0, -EINVAL (port, NULL). */
+int mlx4r_emu_netdev_info(struct mlx4r_emu_dev *dev, uint8_t port,
+			  struct mlx4r_emu_netdev_info *info);
+/**
+ * ip link set up|down: IBV_EVENT_PORT_ACTIVE / _ERR on every context when
+ * the port's state changes. @return 0, -EINVAL.
+ */
+int mlx4r_emu_netdev_set_up(struct mlx4r_emu_dev *dev, uint8_t port,
+			    bool up);
+/** ip link set mtu. @return 0, -EINVAL (port, MTU outside 68..max_mtu). */
+int mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *dev, uint8_t port,
+			     uint16_t mtu);
 
 /*
  * Faults.

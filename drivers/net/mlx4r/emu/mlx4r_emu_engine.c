@@ -632,6 +632,24 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 
 	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)))
 		return;
+	/*
+	 * While the netdev is down mlx4_en keeps the port closed (Linux
+	 * en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing comes in.
+	 */
+	if (unlikely(!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED))) {
+		EMU_INC(port->st.rx_port_down, 1);
+		return;
+	}
+	/*
+	 * The port takes frames up to its MTU: mlx4_en_start_port programs
+	 * it with mlx4_SET_PORT_general(MLX4_EN_EFF_MTU(mtu) + FCS)
+	 * (en_rx.c mlx4_en_calc_rx_buf); larger ones are dropped.
+	 */
+	if (unlikely(f->len > EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
+							  __ATOMIC_RELAXED)))) {
+		EMU_INC(port->st.rx_oversize, 1);
+		return;
+	}
 	emu_parse(f->data, f->len, &p);
 	for (i = 0; i < port->nb_rules; i++) {
 		if (emu_rule_match(port->rules[i], f->data, &p)) {

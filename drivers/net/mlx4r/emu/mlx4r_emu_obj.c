@@ -119,6 +119,115 @@ emu_qpn_reserve(struct emu_dev *dev, uint32_t cnt)
 }
 
 /*
+ * The kernel netdev of a port, as mlx4_en creates it (en_netdev.c
+ * mlx4_en_init_netdev): registered down, MTU ETH_DATA_LEN, no multicast
+ * address joined. dev->lock held (or the device not yet listed).
+ */
+static void
+emu_netdev_init(struct emu_port *port)
+{
+	struct emu_dev *dev = port->dev;
+
+	snprintf(port->nd.name, sizeof(port->nd.name), "emu%u.%u",
+		 dev->index % 100000u, port->num);
+	port->nd.generation = dev->generation;
+	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
+	rte_spinlock_lock(&port->rx_lock);
+	port->nd.nb_mc = 0;
+	rte_spinlock_unlock(&port->rx_lock);
+}
+
+/* The port's state as ibv_query_port gives it (eth_link_query_port). */
+static bool
+emu_port_active(const struct emu_port *port)
+{
+	return __atomic_load_n(&port->link_up, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+}
+
+/*
+ * ip link set up/down. mlx4_ib tells every context when the port's state
+ * changes with it (main.c mlx4_ib_scan_netdevs: NETDEV_UP/DOWN ->
+ * IB_EVENT_PORT_ACTIVE/ERR). dev->lock held.
+ */
+static void
+emu_netdev_set_up_locked(struct emu_port *port, bool up)
+{
+	bool before = emu_port_active(port);
+
+	__atomic_store_n(&port->nd.up, up, __ATOMIC_RELAXED);
+	if (emu_port_active(port) != before)
+		emu_dev_post_event(port->dev, up ? IBV_EVENT_PORT_ACTIVE :
+				   IBV_EVENT_PORT_ERR, port->num, 0);
+}
+
+/*
+ * dev_set_mtu's check (net/core/dev.c dev_validate_mtu: min_mtu ETH_MIN_MTU,
+ * max_mtu the port's eth_mtu_cap, en_netdev.c mlx4_en_init_netdev):
+ * -EINVAL.
+ */
+static int
+emu_netdev_set_mtu_locked(struct emu_port *port, uint16_t mtu)
+{
+	if (mtu < EMU_NETDEV_MIN_MTU || mtu > port->dev->conf.max_mtu)
+		return -EINVAL;
+	__atomic_store_n(&port->nd.mtu, mtu, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_info(struct mlx4r_emu_dev *edev, uint8_t port_num,
+		      struct mlx4r_emu_netdev_info *info)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL || info == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	memset(info, 0, sizeof(*info));
+	strcpy(info->name, port->nd.name);
+	info->up = __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+	info->running = emu_port_active(port);
+	info->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
+	info->nb_mc = port->nd.nb_mc;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_up(struct mlx4r_emu_dev *edev, uint8_t port_num, bool up)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	emu_netdev_set_up_locked(port, up);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			 uint16_t mtu)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	int ret;
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_netdev_set_mtu_locked(port, mtu);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/*
  * Devices.
  */
 
@@ -137,6 +246,15 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 		c->max_qp_wr = 16384;
 	if (c->max_rss_tbl == 0)
 		c->max_rss_tbl = 256;
+	if (c->speed == 0)
+		c->speed = 40000;
+	if (c->speed != 10000 && c->speed != 40000 && c->speed != 56000)
+		return -EINVAL;
+	if (c->max_mtu == 0)
+		c->max_mtu = EMU_NETDEV_MAX_MTU;
+	if (c->max_mtu < EMU_NETDEV_DEFAULT_MTU ||
+	    c->max_mtu > EMU_NETDEV_MAX_MTU)
+		return -EINVAL;
 	if (c->nb_ports > EMU_MAX_PORTS ||
 	    (c->cqe_size != 32 && c->cqe_size != 64) ||
 	    !rte_is_power_of_2(c->max_rss_tbl) ||
@@ -202,6 +320,7 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 		port->mac = dev->conf.mac[i];
 		rte_spinlock_init(&port->rx_lock);
 		rte_spinlock_init(&port->chk_lock);
+		emu_netdev_init(port);
 		emu_wire_port_init(port);
 		if (port->rx_frame == NULL) {
 			while (i-- > 0)
@@ -510,6 +629,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	struct emu_dev *dev = (struct emu_dev *)mlx4r_emu_dev_get(name);
 	struct epoll_event ee;
 	struct emu_ctx *ctx;
+	unsigned int i;
 	int ret;
 
 	if (dev == NULL)
@@ -557,6 +677,15 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		goto error;
 	}
 	ctx->hw.generation = dev->generation;
+	/*
+	 * A device back from a catastrophic error has new netdevs: mlx4_core
+	 * restarts it (catas.c mlx4_handle_error_state, main.c
+	 * mlx4_restart_one) and mlx4_en registers its interfaces again,
+	 * down, with the default MTU.
+	 */
+	for (i = 0; i < dev->conf.nb_ports; i++)
+		if (dev->port[i].nd.generation != dev->generation)
+			emu_netdev_init(&dev->port[i]);
 	TAILQ_INSERT_TAIL(&dev->ctxs, ctx, next);
 	dev->nb_ctx++;
 	pthread_mutex_unlock(&dev->lock);
@@ -694,7 +823,12 @@ emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
 	if (ret == 0) {
-		up = __atomic_load_n(&port->link_up, __ATOMIC_RELAXED);
+		/*
+		 * Linux mlx4_ib main.c eth_link_query_port: ACTIVE only while
+		 * the netdev runs (up, carrier); 4x unless at 10 Gb/s, FDR at
+		 * 56 Gb/s, QDR otherwise.
+		 */
+		up = emu_port_active(port);
 		memset(attr, 0, sizeof(*attr));
 		attr->state = up ? IBV_PORT_ACTIVE : IBV_PORT_DOWN;
 		attr->phys_state = up ? 5 : 3; /* LinkUp, Disabled */
@@ -703,8 +837,8 @@ emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 		attr->gid_tbl_len = 128;
 		attr->pkey_tbl_len = 1;
 		attr->max_msg_sz = 1u << 30;
-		attr->active_width = 2;  /* 4x */
-		attr->active_speed = 4;  /* QDR: 4 x 10 Gb/s */
+		attr->active_width = dev->conf.speed == 10000 ? 1 : 2;
+		attr->active_speed = dev->conf.speed == 56000 ? 16 : 4;
 		attr->link_layer = IBV_LINK_LAYER_ETHERNET;
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -734,9 +868,51 @@ emu_port_counters(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 	mlx4r_emu_port_stats((struct mlx4r_emu_dev *)port->dev, port_num, &st);
 	c->rx_missed = st.rx_missed;
 	c->rx_dropped = st.rx_dropped;
-	c->rx_errors = st.rx_errors;
+	c->rx_errors = st.rx_errors + st.rx_oversize;
 	c->tx_dropped = st.tx_dropped;
 	return 0;
+}
+
+/*
+ * The seam's netdev ops: the driver's SIOCGIFFLAGS/SIOCSIFFLAGS,
+ * SIOCGIFMTU/SIOCSIFMTU and ethtool on mlx4_en's interface. Not firmware
+ * commands: they work in a catastrophic error too.
+ */
+static int
+emu_netdev_query(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		 struct mlx4r_hw_netdev *nd)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	emu_dev_run_timers(dev);
+	pthread_mutex_lock(&dev->lock);
+	memset(nd, 0, sizeof(*nd));
+	strcpy(nd->name, port->nd.name);
+	nd->up = __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+	nd->running = emu_port_active(port);
+	nd->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
+	/* en_ethtool.c mlx4_en_get_link_ksettings: unknown without carrier */
+	nd->speed = nd->running ? dev->conf.speed : 0;
+	nd->full_duplex = nd->running;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int
+emu_netdev_set_up(struct mlx4r_hw_ctx *hctx, uint8_t port_num, bool up)
+{
+	return mlx4r_emu_netdev_set_up(
+		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, up);
+}
+
+static int
+emu_netdev_set_mtu(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint16_t mtu)
+{
+	return mlx4r_emu_netdev_set_mtu(
+		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, mtu);
 }
 
 /*
@@ -1840,6 +2016,9 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.query_port = emu_query_port,
 	.port_mac = emu_port_mac,
 	.port_counters = emu_port_counters,
+	.netdev_query = emu_netdev_query,
+	.netdev_set_up = emu_netdev_set_up,
+	.netdev_set_mtu = emu_netdev_set_mtu,
 	.alloc_pd = emu_alloc_pd,
 	.dealloc_pd = emu_dealloc_pd,
 	.reg_mr = emu_reg_mr,

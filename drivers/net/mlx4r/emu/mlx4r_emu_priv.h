@@ -60,6 +60,13 @@ extern int mlx4r_emu_logtype;
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
 #define EMU_CHK_STREAMS 8          /* streams a checker tracks */
 #define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
+#define EMU_NETDEV_MC 16           /* multicast addresses a netdev joins */
+/* MTUs of mlx4_en's netdev: ETH_MIN_MTU..the port's eth_mtu_cap. */
+#define EMU_NETDEV_MIN_MTU 68
+#define EMU_NETDEV_MAX_MTU 9600
+#define EMU_NETDEV_DEFAULT_MTU 1500
+/* Largest frame (no FCS) a port takes: MLX4_EN_EFF_MTU(mtu). */
+#define EMU_PORT_MAX_FRAME(mtu) ((uint32_t)(mtu) + 14 + 2 * 4)
 
 struct emu_ctx;
 struct emu_qp;
@@ -259,6 +266,21 @@ struct emu_port {
 	rte_spinlock_t chk_lock;
 	struct emu_chk_stream chk[EMU_CHK_STREAMS];
 	struct mlx4r_emu_chk_stats chk_st;
+	/*
+	 * The kernel netdev of the port (mlx4_en's interface). up and mtu
+	 * are changed under dev->lock and read by the Rx engine with
+	 * relaxed atomics (a frame racing a change sees either, as on
+	 * hardware); the multicast list is changed under dev->lock and
+	 * rx_lock, read under rx_lock.
+	 */
+	struct {
+		char name[16];         /* interface name */
+		bool up;               /* IFF_UP; down: the port is closed */
+		uint16_t mtu;          /* the port's MTU */
+		uint32_t generation;   /* device generation it was made in */
+		uint32_t nb_mc;        /* multicast addresses joined */
+		struct rte_ether_addr mc[EMU_NETDEV_MC];
+	} nd;
 	/* Counters: atomics (relaxed), added once per burst. */
 	struct mlx4r_emu_port_stats st;
 };

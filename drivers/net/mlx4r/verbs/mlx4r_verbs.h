@@ -80,6 +80,19 @@ uint32_t mlx4r_verbs_ind_check(struct mlx4r_hw_wq *const *wqs, uint32_t n);
  */
 int mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6]);
 
+/**
+ * The name of a port's Ethernet netdev (mlx4_en's interface): the entry of
+ * <ibdev_path>/device/net whose dev_port is @p port - 1, or, on kernels
+ * without dev_port (< 3.15) or where every entry says the same, whose
+ * dev_id (hexadecimal) is, as upstream net_mlx4's mlx4_get_ifname finds
+ * it. Reads sysfs only.
+ * @param[out] ifname
+ *   IF_NAMESIZE bytes.
+ * @return 0, -ENODEV (no such netdev), or the errno of opendir().
+ */
+int mlx4r_verbs_port_ifname(const char *ibdev_path, uint8_t port,
+			    char *ifname, size_t len);
+
 /** Log on pmd.net.mlx4r.verbs (adds the newline). */
 void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
