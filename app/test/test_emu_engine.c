@@ -31,7 +31,13 @@ static struct temu_rxq rxq;
 static struct mlx4r_hw_ind_table *ind;
 static struct mlx4r_hw_qp *rss;
 static struct mlx4r_hw_flow *flow;
-static uint8_t port_mac[6];
+/*
+ * Where the frames of these tests go: an address the port's kernel netdev
+ * does not own (its own MAC, nd_mac, broadcast and the groups it joins are
+ * its, ahead of the uverbs default rules: see test_steering_domains).
+ */
+static const uint8_t port_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
+static uint8_t nd_mac[6];
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x77 };
 
 #define TX_LKEY (env.mr->lkey)
@@ -51,7 +57,7 @@ setup_lb(uint32_t cqe_size)
 	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
 	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
 	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
-	    mlx4r_hw_port_mac(env.ctx, 1, port_mac) != 0)
+	    mlx4r_hw_port_mac(env.ctx, 1, nd_mac) != 0)
 		return TEST_FAILED;
 	return TEST_SUCCESS;
 }
@@ -441,7 +447,7 @@ setup_csum_field_only(void)
 	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
 	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
 	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
-	    mlx4r_hw_port_mac(env.ctx, 1, port_mac) != 0)
+	    mlx4r_hw_port_mac(env.ctx, 1, nd_mac) != 0)
 		return TEST_FAILED;
 	return TEST_SUCCESS;
 }
@@ -796,16 +802,74 @@ test_flow_rules(void)
 	TEST_ASSERT(!send_to(mcast), "multicast filtered");
 	TEST_ASSERT(!send_to(bcast), "broadcast needs its rule");
 	mlx4r_emu_port_stats(env.dev, 1, &st1);
-	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 3, "dropped");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 2, "dropped");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 1,
+			    "broadcast: the netdev's");
 	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
 					   &mc_fl), "all-multicast");
 	TEST_ASSERT(send_to(mcast), "all-multicast: multicast");
-	TEST_ASSERT(send_to(bcast), "all-multicast: broadcast");
+	TEST_ASSERT(!send_to(bcast), "all-multicast: broadcast stays the "
+		    "netdev's");
 	TEST_ASSERT(!send_to(other), "all-multicast: other unicast");
 	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT,
 					   &flow), "promiscuous");
 	TEST_ASSERT(send_to(other), "promiscuous again");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mc_fl), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Steering domains: uverbs rules first (MLX4_DOMAIN_UVERBS), then the
+ * kernel netdev's rules for its MAC, broadcast and joined groups
+ * (MLX4_DOMAIN_NIC), then the default rules, which catch only what no rule
+ * matched: ALL_DEFAULT alone does not get the netdev's traffic.
+ */
+static int
+test_steering_domains(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 };
+	static const uint8_t grp2[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4r_hw_flow *mac_fl, *bc_fl, *mc_fl;
+	struct mlx4r_emu_netdev_info ni;
+
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_add(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)grp), "join");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_info(env.dev, 1, &ni), "info");
+	TEST_ASSERT_EQUAL(ni.nb_mc, 1, "one group");
+	/* setup(): ALL_DEFAULT only */
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT(!send_to(nd_mac), "ALL_DEFAULT: not the netdev's MAC");
+	TEST_ASSERT(!send_to(bcast), "ALL_DEFAULT: not broadcast");
+	TEST_ASSERT(!send_to(grp), "ALL_DEFAULT: not a joined group");
+	TEST_ASSERT(send_to(grp2), "ALL_DEFAULT: another group");
+	TEST_ASSERT(send_to(port_mac), "ALL_DEFAULT: another unicast");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 3,
+			    "the netdev got 3");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 0, "none lost");
+	/* uverbs rules for them take them ahead of the netdev */
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, nd_mac, &mac_fl), "MAC");
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, bcast, &bc_fl), "bcast");
+	TEST_ASSERT(send_to(nd_mac), "a uverbs MAC rule beats the netdev");
+	TEST_ASSERT(send_to(bcast), "a uverbs broadcast rule too");
+	/* MC_DEFAULT is a default rule as well */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
+					   &mc_fl), "all-multicast");
+	flow = mc_fl;
+	TEST_ASSERT(!send_to(grp), "MC_DEFAULT: not a joined group");
+	TEST_ASSERT(send_to(grp2), "MC_DEFAULT: another group");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_del(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)grp), "leave");
+	TEST_ASSERT(send_to(grp), "MC_DEFAULT: the group once left");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_mc_add(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)nd_mac), -EINVAL,
+		"a unicast address is no group");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(bc_fl), "");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
 	return TEST_SUCCESS;
 }
@@ -951,6 +1015,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rss_spread),
 		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
+		TEST_CASE_ST(setup, teardown, test_steering_domains),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),

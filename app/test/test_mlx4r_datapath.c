@@ -778,6 +778,69 @@ test_rss_hash_mbuf(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * On mlx4, ALL_DEFAULT and MC_DEFAULT catch only what no other rule
+ * matched, and the kernel netdev has rules for the port's MAC, broadcast
+ * and its multicast groups: in promiscuous and all-multicast mode the port
+ * keeps its MAC and broadcast rules (upstream's mlx4_flow_internal), or
+ * the netdev takes that traffic.
+ */
+static int
+test_promisc_steering(void)
+{
+	static const struct rte_ether_addr other = {
+		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+	static const struct rte_ether_addr grp = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 } };
+	static const struct rte_ether_addr joined = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a } };
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct mlx4r_emu_port_stats st0, st1;
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[1], *rx[4];
+	unsigned int mode;
+
+#define SEND_EXPECT(dst, want, what) do { \
+	m[0] = make_frame((dst), 64, 0); \
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
+	if ((want) != 0) \
+		rte_pktmbuf_free(rx[0]); \
+} while (0)
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	/* the kernel joined a group on the port's netdev */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_add(emu, 1, &joined), "join");
+	for (mode = 0; mode < 2; mode++) {
+		if (mode == 0)
+			TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1),
+					    "promiscuous");
+		else
+			TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1),
+					    "all-multicast");
+		mlx4r_emu_port_stats(emu, 1, &st0);
+		SEND_EXPECT(&own, 1, "own MAC");
+		SEND_EXPECT(&bcast, 1, "broadcast");
+		SEND_EXPECT(&grp, 1, "a multicast group");
+		SEND_EXPECT(&other, mode == 0 ? 1 : 0, "another unicast");
+		/* ahead of the default rules, as on the card */
+		SEND_EXPECT(&joined, 0, "a group the netdev joined");
+		mlx4r_emu_port_stats(emu, 1, &st1);
+		TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 1,
+				    "the netdev got its group only");
+		if (mode == 0)
+			TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1),
+					    "promiscuous off");
+	}
+#undef SEND_EXPECT
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_disable(p1), "off");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Objects alive on the emulated device of the HCA. */
 static uint32_t
 emu_objects(void)
@@ -1408,6 +1471,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_update_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_filter_change_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
+		TEST_CASE_ST(hca_loopback, hca_down, test_promisc_steering),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
 		TEST_CASE(test_csum_field_only),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),

@@ -102,7 +102,15 @@ mlx4r_flow_spec_eq(const struct mlx4r_flow_spec *a,
 				      rte_is_same_ether_addr(&a->mac, &b->mac));
 }
 
-/* The rules the port's filter asks for; returns how many. */
+/*
+ * The rules the port's filter asks for; returns how many. Its MAC
+ * addresses and broadcast always, in promiscuous and all-multicast mode
+ * too: ALL_DEFAULT and MC_DEFAULT are the device's default rules, which
+ * catch only what no other rule matched, and the kernel netdev's own
+ * rules for the port's MAC and broadcast (mlx4_en, MLX4_DOMAIN_NIC) would
+ * take those frames first (see the emulated device's emu_steer). Upstream's
+ * mlx4_flow_internal keeps them the same way: MAC + broadcast + catch-all.
+ */
 static unsigned int
 mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 {
@@ -111,11 +119,6 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	unsigned int i, j, n = 0;
 
-	if (data->promiscuous) {
-		w[n++] = (struct mlx4r_flow_spec){
-			.type = IBV_FLOW_ATTR_ALL_DEFAULT };
-		return n;
-	}
 	for (i = 0; i <= MLX4R_MAX_MAC; i++) {
 		const struct rte_ether_addr *mac = i < MLX4R_MAX_MAC ?
 			&data->mac_addrs[i] : &bcast;
@@ -131,7 +134,10 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 		w[n].mac = *mac;
 		n++;
 	}
-	if (data->all_multicast)
+	if (data->promiscuous)
+		w[n++] = (struct mlx4r_flow_spec){
+			.type = IBV_FLOW_ATTR_ALL_DEFAULT };
+	else if (data->all_multicast)
 		w[n++] = (struct mlx4r_flow_spec){
 			.type = IBV_FLOW_ATTR_MC_DEFAULT };
 	return n;

@@ -267,7 +267,10 @@ int mlx4r_emu_port_stats(struct mlx4r_emu_dev *dev, uint8_t port,
  * interface once the device has its kernel face). While it is down the
  * port is closed and receives nothing (Linux en_netdev.c
  * mlx4_en_stop_port: mlx4_CLOSE_PORT); its MTU is the port's (frames
- * larger than MTU + 14 + 8 are dropped); ibv_query_port says ACTIVE only
+ * larger than MTU + 14 + 8 are dropped); its rules for its MAC address,
+ * broadcast and the multicast groups it joined take frames ahead of the
+ * uverbs default rules (see mlx4r_emu_engine.c emu_steer) and count them in
+ * netdev_rx; ibv_query_port says ACTIVE only
  * while it is up with carrier (mlx4_ib main.c eth_link_query_port). It is
  * created down with MTU 1500, and created again so when the device comes
  * back after a catastrophic error (mlx4_restart_one re-creates mlx4_en's
@@ -296,6 +299,16 @@ int mlx4r_emu_netdev_set_up(struct mlx4r_emu_dev *dev, uint8_t port,
 /** ip link set mtu. @return 0, -EINVAL (port, MTU outside 68..max_mtu). */
 int mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *dev, uint8_t port,
 			     uint16_t mtu);
+/**
+ * ip maddr add: the netdev joins a multicast group; frames to it go to the
+ * netdev, ahead of the uverbs MC_DEFAULT / ALL_DEFAULT rules.
+ * @return 0, -EINVAL (port, not a multicast address), -ENOSPC (16 already).
+ */
+int mlx4r_emu_netdev_mc_add(struct mlx4r_emu_dev *dev, uint8_t port,
+			    const struct rte_ether_addr *mac);
+/** ip maddr del. @return 0, -EINVAL, -ENOENT (not joined). */
+int mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *dev, uint8_t port,
+			    const struct rte_ether_addr *mac);
 
 /*
  * Faults.

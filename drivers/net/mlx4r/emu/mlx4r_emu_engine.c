@@ -509,6 +509,64 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	return true;
 }
 
+/* Whether the port's netdev has a rule for the frame's destination. */
+static bool
+emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
+{
+	uint32_t i;
+
+	if (memcmp(d, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0 ||
+	    rte_is_broadcast_ether_addr((const void *)d))
+		return true;
+	if (!rte_is_multicast_ether_addr((const void *)d))
+		return false;
+	for (i = 0; i < port->nd.nb_mc; i++)
+		if (memcmp(d, port->nd.mc[i].addr_bytes,
+			   RTE_ETHER_ADDR_LEN) == 0)
+			return true;
+	return false;
+}
+
+#define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
+
+/*
+ * Steering domains of device-managed flow steering, highest first:
+ *  1. the uverbs rules (mlx4_ib main.c __mlx4_ib_create_flow: priority
+ *     MLX4_DOMAIN_UVERBS | attr->priority, 0x1000...), by priority then
+ *     age;
+ *  2. the netdev's own rules while it is up (mlx4_en: its MAC
+ *     (en_netdev.c mlx4_en_uc_steer_add), broadcast and the multicast
+ *     addresses it joined (mlx4_en_start_port, mlx4_en_do_set_rx_mode,
+ *     mcg.c mlx4_multicast_attach), MLX4_DOMAIN_NIC, 0x5000; on a PF
+ *     without SR-IOV mlx4_core main.c mlx4_handle_eth_header_mcast_prio
+ *     does not move uverbs multicast rules down to it, mlx4_is_master
+ *     being false);
+ *  3. the default rules, MLX4_FS_MC_DEFAULT / MLX4_FS_ALL_DEFAULT
+ *     (ibv ALL_DEFAULT / MC_DEFAULT, mlx4_ib_create_flow): they catch
+ *     only what no rule matched, as mlx4_en's own promiscuous mode uses
+ *     them (en_netdev.c mlx4_en_set_promisc_mode).
+ * Returns the uverbs rule that takes the frame, NULL when the netdev
+ * takes it (counted), EMU_STEER_MISS when nothing does. rx_lock held.
+ */
+static struct emu_flow *
+emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
+{
+	uint32_t i;
+
+	/* rules[] is sorted: normal rules (by priority, age), then default */
+	for (i = 0; i < port->nb_rules && port->rules[i]->cls == 0; i++)
+		if (emu_rule_match(port->rules[i], d, p))
+			return port->rules[i];
+	if (emu_netdev_claims(port, d)) {
+		EMU_INC(port->st.netdev_rx, 1);
+		return NULL;
+	}
+	for (; i < port->nb_rules; i++)
+		if (emu_rule_match(port->rules[i], d, p))
+			return port->rules[i];
+	return EMU_STEER_MISS;
+}
+
 static uint32_t
 emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
 	     const struct emu_pkt *p)
@@ -619,7 +677,7 @@ void
 emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 {
 	struct emu_ctx *ctx;
-	struct emu_flow *rule = NULL;
+	struct emu_flow *rule;
 	struct emu_qp *qp;
 	struct emu_wq *wq;
 	struct mlx4_cqe *cqe;
@@ -651,13 +709,10 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		return;
 	}
 	emu_parse(f->data, f->len, &p);
-	for (i = 0; i < port->nb_rules; i++) {
-		if (emu_rule_match(port->rules[i], f->data, &p)) {
-			rule = port->rules[i];
-			break;
-		}
-	}
-	if (rule == NULL || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
+	rule = emu_steer(port, f->data, &p);
+	if (rule == NULL)
+		return; /* the netdev took it */
+	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
 	qp = rule->qp;
 	qs = __atomic_load_n(&qp->state, __ATOMIC_ACQUIRE);

@@ -227,6 +227,58 @@ mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	return ret;
 }
 
+int
+mlx4r_emu_netdev_mc_add(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			const struct rte_ether_addr *mac)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	uint32_t i;
+	int ret = 0;
+
+	if (port == NULL || mac == NULL || !rte_is_multicast_ether_addr(mac))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	for (i = 0; i < port->nd.nb_mc; i++)
+		if (rte_is_same_ether_addr(&port->nd.mc[i], mac))
+			break;
+	if (i == port->nd.nb_mc) {
+		if (port->nd.nb_mc == EMU_NETDEV_MC)
+			ret = -ENOSPC;
+		else
+			port->nd.mc[port->nd.nb_mc++] = *mac;
+	}
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+int
+mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			const struct rte_ether_addr *mac)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	uint32_t i;
+	int ret = -ENOENT;
+
+	if (port == NULL || mac == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	for (i = 0; i < port->nd.nb_mc; i++) {
+		if (rte_is_same_ether_addr(&port->nd.mc[i], mac)) {
+			port->nd.mc[i] = port->nd.mc[--port->nd.nb_mc];
+			ret = 0;
+			break;
+		}
+	}
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
 /*
  * Devices.
  */
