@@ -177,7 +177,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint8_t nseg[MLX4R_RX_BURST_MAX];
 	uint32_t nb, i, j, k, ci, need = 0, got = 0;
 	uint64_t bytes = 0, ol;
-	bool refill;
+	bool refill, csum, rss;
 
 	MLX4R_BURST_ENTER(rxq);
 	if (unlikely(rxq->barred)) {
@@ -190,6 +190,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	 * the queue (indexes back to 0) between a stale read and the check.
 	 */
 	ci = rxq->cq_ci;
+	csum = rxq->csum;
+	rss = rxq->rss_hash;
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* collect the completed WQEs, in order */
@@ -214,11 +216,12 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		len[nb] = l;
 		status[nb] = rte_be_to_cpu_32(cqe->status);
 		/* IPOK and the checksum field at 0xffff: L4 good too */
-		if ((status[nb] & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
+		if (csum && (status[nb] & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
 		    cqe->checksum == RTE_BE16(0xffff))
 			status[nb] |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
 		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
-		hash[nb] = cqe->immed_rss_invalid;
+		if (rss)
+			hash[nb] = cqe->immed_rss_invalid;
 		if (l <= rxq->seg_first_len)
 			nseg[nb] = 1;
 		else
@@ -229,7 +232,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	if (nb == 0)
 		goto out;
 	refill = rte_pktmbuf_alloc_bulk(rxq->mp, repl, need) == 0;
-	ol = rxq->rss_hash ? RTE_MBUF_F_RX_RSS_HASH : 0;
+	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
 	k = 0;
 	for (i = 0; i < nb; i++) {
 		uint32_t w = rxq->rq_ci & rxq->wqe_mask;
@@ -268,9 +271,10 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		head->port = rxq->port_id;
 		pt = mlx4r_rx_ptype(status[i]);
 		head->packet_type = pt;
-		head->hash.rss = rte_be_to_cpu_32(hash[i]);
-		head->ol_flags = ol | (rxq->csum ?
-				       mlx4r_rx_csum(status[i], pt) : 0);
+		if (rss)
+			head->hash.rss = rte_be_to_cpu_32(hash[i]);
+		head->ol_flags = ol | (csum ? mlx4r_rx_csum(status[i], pt) :
+				       0);
 		bytes += len[i];
 		pkts[got++] = head;
 	}
