@@ -162,6 +162,29 @@ ns_per_pkt(uint64_t cycles, uint64_t pkts)
 	       (double)pkts;
 }
 
+/* A NORMAL rule on the port's MAC (the generator's and frame()'s). */
+static int
+mac_rule(struct mlx4r_hw_qp *rss, uint8_t port)
+{
+	uint64_t buf[(4 + sizeof(struct ibv_flow_attr) +
+		      sizeof(struct ibv_flow_spec_eth) + 7) / 8];
+	struct ibv_flow_attr *fa = (void *)((uint8_t *)buf + 4);
+	struct ibv_flow_spec_eth *eth = (void *)(fa + 1);
+	struct mlx4r_hw_flow *fl;
+
+	memset(buf, 0, sizeof(buf));
+	fa->type = IBV_FLOW_ATTR_NORMAL;
+	fa->size = sizeof(*fa) + sizeof(*eth);
+	fa->num_of_specs = 1;
+	fa->port = port;
+	eth->type = IBV_FLOW_SPEC_ETH;
+	eth->size = sizeof(*eth);
+	if (mlx4r_hw_port_mac(ctx, port, eth->val.dst_mac) != 0)
+		return -1;
+	memset(eth->mask.dst_mac, 0xff, 6);
+	return mlx4r_hw_create_flow(rss, fa, &fl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,6 +267,14 @@ main(int argc, char **argv)
 	fa.port = 1;
 	if (mlx4r_hw_create_flow(rss, &fa, &fl) != 0)
 		die("flow", -1);
+	/*
+	 * As a driver does: the port's netdev up (the port receives nothing
+	 * while it is down), and a rule for the port's MAC, which its netdev
+	 * takes otherwise (ALL_DEFAULT catches only unmatched frames).
+	 */
+	if (mlx4r_hw_netdev_set_up(ctx, 1, true) != 0 ||
+	    mac_rule(rss, 1) != 0)
+		die("netdev/MAC rule", -1);
 
 	printf("emulated ConnectX-3 engine, %u-packet bursts, %s\n", BURST,
 	       "ns per packet (TSC; see EAL args for hugepages)");

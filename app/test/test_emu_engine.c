@@ -31,7 +31,13 @@ static struct temu_rxq rxq;
 static struct mlx4r_hw_ind_table *ind;
 static struct mlx4r_hw_qp *rss;
 static struct mlx4r_hw_flow *flow;
-static uint8_t port_mac[6];
+/*
+ * Where the frames of these tests go: an address the port's kernel netdev
+ * does not own (its own MAC, nd_mac, broadcast and the groups it joins are
+ * its, ahead of the uverbs default rules: see test_steering_domains).
+ */
+static const uint8_t port_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
+static uint8_t nd_mac[6];
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x77 };
 
 #define TX_LKEY (env.mr->lkey)
@@ -51,7 +57,7 @@ setup_lb(uint32_t cqe_size)
 	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
 	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
 	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
-	    mlx4r_hw_port_mac(env.ctx, 1, port_mac) != 0)
+	    mlx4r_hw_port_mac(env.ctx, 1, nd_mac) != 0)
 		return TEST_FAILED;
 	return TEST_SUCCESS;
 }
@@ -311,6 +317,9 @@ test_force_loopback(void)
 	return TEST_SUCCESS;
 }
 
+/* The CQE's checksum field of the last rx_status(), host order. */
+static uint16_t last_csum;
+
 static int
 rx_status(uint32_t len, uint32_t flags, uint32_t *status)
 {
@@ -321,7 +330,25 @@ rx_status(uint32_t len, uint32_t flags, uint32_t *status)
 	temu_tx_doorbell(&txq);
 	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
 	*status = rte_be_to_cpu_32(cqe.status);
+	last_csum = rte_be_to_cpu_16(cqe.checksum);
 	return TEST_SUCCESS;
+}
+
+/* One's complement sum (folded) of the pseudo header + L4 of an IPv4 frame. */
+static uint16_t
+l4_sum(const uint8_t *f, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const void *)(f + 14);
+	uint32_t l4len = len - 14 - 20;
+	uint32_t sum;
+
+	sum = rte_raw_cksum(&ip->src_addr, 8);
+	sum += rte_cpu_to_be_16(ip->next_proto_id);
+	sum += rte_cpu_to_be_16((uint16_t)l4len);
+	sum += rte_raw_cksum(f + 14 + 20, l4len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_be_to_cpu_16((uint16_t)sum);
 }
 
 static int
@@ -339,6 +366,7 @@ test_checksums(void)
 	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP | ok,
 			  "IPv4 UDP good");
+	TEST_ASSERT_EQUAL(last_csum, 0xffff, "checksum field of a good frame");
 	/* TCP, broken L4 checksum. */
 	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
 			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 100,
@@ -347,6 +375,9 @@ test_checksums(void)
 	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_TCP |
 			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK, "bad TCP csum");
+	TEST_ASSERT(last_csum != 0xffff, "checksum field of a bad segment");
+	TEST_ASSERT_EQUAL(last_csum, l4_sum(f, len),
+			  "the sum of pseudo header and segment");
 	/* No checksums at all, offload asked: the engine computes both. */
 	len = temu_frame_ip4(f, port_mac, peer_mac, RTE_IPV4(1, 2, 3, 4),
 			     RTE_IPV4(5, 6, 7, 8), IPPROTO_TCP, 80, 8080, 333,
@@ -395,6 +426,46 @@ test_checksums(void)
 	f[13] = 0xb5;
 	TEST_ASSERT_SUCCESS(rx_status(64, 0, &st), "");
 	TEST_ASSERT_EQUAL(st, 0, "not IP");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Firmware that reports a good checksum only in the CQE's checksum field
+ * (mlx4_en's test: IPOK + TCP/UDP + 0xffff) and leaves the status bit clear.
+ */
+static int
+setup_csum_field_only(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+	struct temu_rxq *r[1] = { &rxq };
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rx_csum_field_only = true;
+	if (temu_env_init(&env, DEV, &conf) != 0 ||
+	    mlx4r_emu_wire_loopback(env.dev, 1) != 0 ||
+	    temu_txq_create(&env, 1, 64, &txq) != 0 ||
+	    temu_rxq_create(&env, 64, 1, 2048, &rxq) != 0 ||
+	    temu_rss_create(&env, 1, r, NULL, 0, 0, NULL, &ind, &rss) != 0 ||
+	    temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT, &flow) != 0 ||
+	    mlx4r_hw_port_mac(env.ctx, 1, nd_mac) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static int
+test_csum_field_only(void)
+{
+	uint32_t len, st;
+
+	len = udp_frame(0, 1234, 200);
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT_EQUAL(st, MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			  MLX4R_CQE_STATUS_IP_HDR_CSUM_OK,
+			  "good UDP: no L4 status bit");
+	TEST_ASSERT_EQUAL(last_csum, 0xffff, "but the field says good");
+	frame_at(0)[len - 1] ^= 0x01;
+	TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+	TEST_ASSERT(last_csum != 0xffff, "a bad segment: not 0xffff");
 	return TEST_SUCCESS;
 }
 
@@ -508,12 +579,14 @@ test_rss_engine_vectors(void)
 	return TEST_SUCCESS;
 }
 
-/* Flows spread over WQs as the indirection table says. */
+/*
+ * Flows spread over WQs as the indirection table says: ConnectX-3 hashes
+ * into base_wqn + (hash & (size - 1)) of a run of consecutive WQs.
+ */
 static int
 test_rss_spread(void)
 {
-	enum { NQ = 3, LOG = 3, FLOWS = 64 };
-	static const unsigned int map[1 << LOG] = { 0, 1, 2, 0, 1, 2, 2, 2 };
+	enum { NQ = 4, LOG = 2, FLOWS = 64 };
 	const uint64_t fields = IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 |
 		IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP;
 	struct temu_rxq q[NQ], *qs[NQ];
@@ -524,13 +597,16 @@ test_rss_spread(void)
 	uint32_t count[NQ] = { 0 }, f, len, h, k;
 	uint8_t in[12];
 
+	/* one WQN range of 4, as the driver asks for it */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, LOG), "range");
 	for (k = 0; k < NQ; k++) {
 		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, 1, 2048, &q[k]),
 				    "rxq %u", k);
 		temu_rxq_post(&q[k], 128);
 		qs[k] = &q[k];
 	}
-	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, map, LOG, fields,
+	TEST_ASSERT_EQUAL(q[0].wq->wq_num % NQ, 0, "range aligned");
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, LOG, fields,
 					    NULL, &ind2, &qp2), "rss");
 	/* Higher priority than the promiscuous rule of setup(). */
 	TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2), "flow");
@@ -551,11 +627,13 @@ test_rss_spread(void)
 		in[10] = 5000 >> 8;
 		in[11] = 5000 & 0xff;
 		h = mlx4r_emu_toeplitz(temu_rss_key, 40, in, 12);
-		k = map[h & ((1 << LOG) - 1)];
+		k = h & ((1 << LOG) - 1);
 		TEST_ASSERT(temu_cq_poll(&q[k].cdv, &q[k].cq_ci, &cqe),
 			    "flow %u on WQ %u", f, k);
 		TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.immed_rss_invalid), h,
 				    "hash of flow %u", f);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.vlan_my_qpn) & 0xffffff,
+				  q[0].wq->wq_num + k, "WQN of flow %u", f);
 		count[k]++;
 	}
 	for (k = 0; k < NQ; k++) {
@@ -569,6 +647,124 @@ test_rss_spread(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
 	for (k = 0; k < NQ; k++)
 		temu_rxq_destroy(&q[k]);
+	return TEST_SUCCESS;
+}
+
+/* A WQ of @p ctx on a CQ of its own, for the WQN range rules. */
+static int
+wq_new(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd *pd,
+       struct mlx4r_hw_cq **cq, struct mlx4r_hw_wq **wq)
+{
+	struct mlx4r_hw_wq_attr wa;
+	int ret;
+
+	ret = mlx4r_hw_create_cq(ctx, 1, cq);
+	if (ret != 0)
+		return ret;
+	memset(&wa, 0, sizeof(wa));
+	wa.cq = *cq;
+	wa.max_wr = 1;
+	wa.max_sge = 1;
+	ret = mlx4r_hw_create_wq(pd, &wa, wq);
+	if (ret != 0)
+		mlx4r_hw_destroy_cq(*cq);
+	return ret;
+}
+
+static void
+wq_del(struct mlx4r_hw_cq *cq, struct mlx4r_hw_wq *wq)
+{
+	mlx4r_hw_destroy_wq(wq);
+	mlx4r_hw_destroy_cq(cq);
+}
+
+/*
+ * WQ numbers and indirection tables as Linux mlx4_ib gives and takes them
+ * (qp.c mlx4_ib_alloc_wqn / mlx4_ib_release_wqn /
+ * mlx4_ib_create_rwq_ind_table), with libmlx4's LOG_WQS_RANGE_SZ that
+ * holds for the next WQ only.
+ */
+static int
+test_wqn_ranges(void)
+{
+	struct mlx4r_hw_cq *c[6];
+	struct mlx4r_hw_wq *w[6], *t[4];
+	struct mlx4r_hw_ind_table *it;
+	uint32_t base;
+
+	/* A range of 4: numbers base..base+3, base % 4 == 0. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 2), "range 4");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[0], &w[0]), "WQ 0");
+	base = w[0]->wq_num;
+	TEST_ASSERT_EQUAL(base % 4, 0, "aligned to the range (0x%x)", base);
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[1], &w[1]), "WQ 1");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[2], &w[2]), "WQ 2");
+	TEST_ASSERT_EQUAL(w[1]->wq_num, base + 1, "next number");
+	TEST_ASSERT_EQUAL(w[2]->wq_num, base + 2, "next number");
+	/* The range is open (3 of 4): a new range > 1 is refused. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 1), "range 2");
+	TEST_ASSERT_EQUAL(wq_new(env.ctx, env.pd, &c[3], &w[3]), -EINVAL,
+			  "new range while the last one is open");
+	/* the refused WQ left the range size pending, as libmlx4 does */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 0), "range 1");
+
+	/* Tables: consecutive WQNs from a multiple of the size. */
+	t[0] = w[0];
+	t[1] = w[1];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			    "base, base+1");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	t[0] = w[1];
+	t[1] = w[2];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "base+1 is not aligned to 2");
+	t[0] = w[0];
+	t[1] = w[0];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "a WQ twice");
+	t[0] = w[1];
+	t[1] = w[0];
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 1, t, &it),
+			  -EINVAL, "out of order");
+	t[0] = w[1];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 0, t, &it),
+			    "one WQ: any number");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_ind_table(env.ctx, 9, t, &it),
+			  -EINVAL, "512 entries: above the device's 256");
+
+	/* Size 1 takes the next number of the open range... */
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[3], &w[3]), "WQ 3");
+	TEST_ASSERT_EQUAL(w[3]->wq_num, base + 3, "last of the range");
+	t[0] = w[0];
+	t[1] = w[1];
+	t[2] = w[2];
+	t[3] = w[3];
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_ind_table(env.ctx, 2, t, &it),
+			    "the 4 of the range");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(it), "");
+	/* ...a full range gives no more: the next WQ opens a new one. */
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[4], &w[4]), "WQ 4");
+	TEST_ASSERT(w[4]->wq_num >= base + 4, "a new range");
+	wq_del(c[4], w[4]);
+	/* Destroying a WQ leaves its range dirty: no number is reused. */
+	wq_del(c[3], w[3]);
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[3], &w[3]), "WQ 3'");
+	TEST_ASSERT(w[3]->wq_num != base + 3, "dirty range: not reused");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 1), "range 2");
+	TEST_ASSERT_SUCCESS(wq_new(env.ctx, env.pd, &c[5], &w[5]),
+			    "a new range of 2: the newest (of 1) is full");
+	TEST_ASSERT_EQUAL(w[5]->wq_num % 2, 0, "aligned to 2");
+	wq_del(c[5], w[5]);
+	wq_del(c[3], w[3]);
+	/* A range larger than the largest RSS table is refused. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 9), "range 512");
+	TEST_ASSERT_EQUAL(wq_new(env.ctx, env.pd, &c[5], &w[5]), -EOPNOTSUPP,
+			  "above max_rss_tbl_sz");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_set_rss_range(env.ctx, 0), "range 1");
+	wq_del(c[2], w[2]);
+	wq_del(c[1], w[1]);
+	wq_del(c[0], w[0]);
 	return TEST_SUCCESS;
 }
 
@@ -606,16 +802,74 @@ test_flow_rules(void)
 	TEST_ASSERT(!send_to(mcast), "multicast filtered");
 	TEST_ASSERT(!send_to(bcast), "broadcast needs its rule");
 	mlx4r_emu_port_stats(env.dev, 1, &st1);
-	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 3, "dropped");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 2, "dropped");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 1,
+			    "broadcast: the netdev's");
 	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
 					   &mc_fl), "all-multicast");
 	TEST_ASSERT(send_to(mcast), "all-multicast: multicast");
-	TEST_ASSERT(send_to(bcast), "all-multicast: broadcast");
+	TEST_ASSERT(!send_to(bcast), "all-multicast: broadcast stays the "
+		    "netdev's");
 	TEST_ASSERT(!send_to(other), "all-multicast: other unicast");
 	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT,
 					   &flow), "promiscuous");
 	TEST_ASSERT(send_to(other), "promiscuous again");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mc_fl), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Steering domains: uverbs rules first (MLX4_DOMAIN_UVERBS), then the
+ * kernel netdev's rules for its MAC, broadcast and joined groups
+ * (MLX4_DOMAIN_NIC), then the default rules, which catch only what no rule
+ * matched: ALL_DEFAULT alone does not get the netdev's traffic.
+ */
+static int
+test_steering_domains(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 };
+	static const uint8_t grp2[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4r_hw_flow *mac_fl, *bc_fl, *mc_fl;
+	struct mlx4r_emu_netdev_info ni;
+
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_add(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)grp), "join");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_info(env.dev, 1, &ni), "info");
+	TEST_ASSERT_EQUAL(ni.nb_mc, 1, "one group");
+	/* setup(): ALL_DEFAULT only */
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT(!send_to(nd_mac), "ALL_DEFAULT: not the netdev's MAC");
+	TEST_ASSERT(!send_to(bcast), "ALL_DEFAULT: not broadcast");
+	TEST_ASSERT(!send_to(grp), "ALL_DEFAULT: not a joined group");
+	TEST_ASSERT(send_to(grp2), "ALL_DEFAULT: another group");
+	TEST_ASSERT(send_to(port_mac), "ALL_DEFAULT: another unicast");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 3,
+			    "the netdev got 3");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 0, "none lost");
+	/* uverbs rules for them take them ahead of the netdev */
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, nd_mac, &mac_fl), "MAC");
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, bcast, &bc_fl), "bcast");
+	TEST_ASSERT(send_to(nd_mac), "a uverbs MAC rule beats the netdev");
+	TEST_ASSERT(send_to(bcast), "a uverbs broadcast rule too");
+	/* MC_DEFAULT is a default rule as well */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
+					   &mc_fl), "all-multicast");
+	flow = mc_fl;
+	TEST_ASSERT(!send_to(grp), "MC_DEFAULT: not a joined group");
+	TEST_ASSERT(send_to(grp2), "MC_DEFAULT: another group");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_del(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)grp), "leave");
+	TEST_ASSERT(send_to(grp), "MC_DEFAULT: the group once left");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_mc_add(env.dev, 1,
+		(const struct rte_ether_addr *)(uintptr_t)nd_mac), -EINVAL,
+		"a unicast address is no group");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(bc_fl), "");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
 	return TEST_SUCCESS;
 }
@@ -754,10 +1008,14 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),
 		TEST_CASE_ST(setup, teardown, test_checksums),
+		TEST_CASE_ST(setup_csum_field_only, teardown,
+			     test_csum_field_only),
 		TEST_CASE(test_toeplitz_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_engine_vectors),
 		TEST_CASE_ST(setup, teardown, test_rss_spread),
+		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
+		TEST_CASE_ST(setup, teardown, test_steering_domains),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),

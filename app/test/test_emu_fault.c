@@ -162,6 +162,8 @@ test_fatal(void)
 	/* Back, with a new generation and new numbers. */
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &env.ctx), "open");
 	TEST_ASSERT_EQUAL(env.ctx->generation, 2, "generation");
+	/* a new netdev (mlx4_restart_one), down: the driver brings it up */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(env.ctx, 1, true), "up");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_alloc_pd(env.ctx, &env.pd), "pd");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, env.buf, TEMU_BUF_SIZE,
 					    IBV_ACCESS_LOCAL_WRITE, &env.mr),

@@ -419,6 +419,85 @@ test_close_cleans_up(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The kernel netdev of a port: created down (the driver brings it up); the
+ * port is ACTIVE only while it is up (mlx4_ib eth_link_query_port), each
+ * change of that posts PORT_ACTIVE/PORT_ERR; the MTU takes 68..max_mtu;
+ * after a catastrophic error the device comes back with new netdevs,
+ * down, MTU 1500 (mlx4_restart_one).
+ */
+static int
+test_netdev(void)
+{
+	const struct mlx4r_hw_ops *ops = mlx4r_hw_backend("emu");
+	struct mlx4r_emu_dev_conf conf;
+	struct mlx4r_emu_netdev_info ni;
+	struct mlx4r_hw_async_event ev;
+	struct mlx4r_emu_dev *dev;
+	struct mlx4r_hw_netdev nd;
+	struct mlx4r_hw_ctx *ctx;
+	struct ibv_port_attr pa;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.max_mtu = 4000;
+	conf.speed = 10000;
+	mlx4r_emu_dev_destroy("t_emu_netdev");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create("t_emu_netdev", &conf), "");
+	dev = mlx4r_emu_dev_lookup("t_emu_netdev");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, "t_emu_netdev", &ctx),
+			    "open");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 1, &nd), "query");
+	TEST_ASSERT(!nd.up && !nd.running, "created down");
+	TEST_ASSERT_EQUAL(nd.mtu, 1500, "MTU 1500");
+	TEST_ASSERT_EQUAL(nd.speed, 0, "no speed without carrier");
+	TEST_ASSERT(nd.name[0] != '\0', "a name");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_port(ctx, 1, &pa), "port");
+	TEST_ASSERT_EQUAL(pa.state, IBV_PORT_DOWN, "down with its netdev");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(ctx, 1, true), "up");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_PORT_ACTIVE, "ACTIVE");
+	TEST_ASSERT_EQUAL(ev.element.port_num, 1, "port 1");
+	mlx4r_hw_ack_async_event(ctx, &ev);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(ctx, 1, true), "up again");
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_async_event(ctx, &ev), -EAGAIN,
+			  "no change, no event");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_port(ctx, 1, &pa), "port");
+	TEST_ASSERT_EQUAL(pa.state, IBV_PORT_ACTIVE, "active");
+	TEST_ASSERT_EQUAL(pa.active_width, 1, "1x at 10 Gb/s");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 1, &nd), "query");
+	TEST_ASSERT(nd.up && nd.running, "running");
+	TEST_ASSERT_EQUAL(nd.speed, 10000, "ethtool speed");
+	TEST_ASSERT_EQUAL(mlx4r_hw_netdev_set_mtu(ctx, 1, 67), -EINVAL,
+			  "below ETH_MIN_MTU");
+	TEST_ASSERT_EQUAL(mlx4r_hw_netdev_set_mtu(ctx, 1, 4001), -EINVAL,
+			  "above max_mtu");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_mtu(ctx, 1, 4000), "4000");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_info(dev, 1, &ni), "info");
+	TEST_ASSERT_EQUAL(ni.mtu, 4000, "MTU set");
+	/* the administrator takes it down: PORT_ERR, port down */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(dev, 1, false), "down");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_PORT_ERR, "PORT_ERR");
+	mlx4r_hw_ack_async_event(ctx, &ev);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_port(ctx, 1, &pa), "port");
+	TEST_ASSERT_EQUAL(pa.state, IBV_PORT_DOWN, "down");
+	/* a catastrophic error: new netdevs when the device is back */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(ctx, 2, true), "up 2");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(dev, 0), "fatal");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");
+	TEST_ASSERT(nd.up, "the old netdev lives on until the restart");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx), "close");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, "t_emu_netdev", &ctx),
+			    "back");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");
+	TEST_ASSERT(!nd.up, "a new netdev, down");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 1, &nd), "query");
+	TEST_ASSERT_EQUAL(nd.mtu, 1500, "with the default MTU");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx), "close");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_destroy("t_emu_netdev"), "destroy");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_obj_suite = {
 	.suite_name = "emulated ConnectX-3: objects",
 	.setup = NULL,
@@ -433,6 +512,7 @@ static struct unit_test_suite emu_obj_suite = {
 		TEST_CASE_ST(setup, teardown, test_qp_create_checks),
 		TEST_CASE_ST(setup, teardown, test_wq_ind_rss_flow),
 		TEST_CASE_ST(setup, teardown, test_close_cleans_up),
+		TEST_CASE(test_netdev),
 		TEST_CASES_END()
 	}
 };

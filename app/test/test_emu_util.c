@@ -36,6 +36,9 @@ temu_env_init(struct temu_env *e, const char *name,
 	if (ret != 0)
 		return ret;
 	e->dev = mlx4r_emu_dev_lookup(name);
+	/* the driver's part: mlx4_en's interfaces up (before any context) */
+	mlx4r_emu_netdev_set_up(e->dev, 1, true);
+	mlx4r_emu_netdev_set_up(e->dev, 2, true);
 	ret = mlx4r_hw_open_device(ops, name, &e->ctx);
 	if (ret != 0)
 		return ret;

@@ -41,6 +41,7 @@ static struct temu_rxq rxq[2][4];
 static struct mlx4r_hw_ind_table *ind[2];
 static struct mlx4r_hw_qp *rss[2];
 static struct mlx4r_hw_flow *flow[2];
+static struct mlx4r_hw_flow *mac_flow[2];
 
 /* Both ports: a Tx queue, 4 Rx queues behind UDP/IPv4 RSS, promiscuous. */
 static int
@@ -50,11 +51,15 @@ setup(void)
 		IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP;
 	struct temu_rxq *r[4];
 	unsigned int p, q;
+	uint8_t mac[6];
 
 	if (temu_env_init(&env, DEV, NULL) != 0)
 		return TEST_FAILED;
 	for (p = 0; p < 2; p++) {
 		if (temu_txq_create(&env, (uint8_t)(p + 1), 256, &txq[p]) != 0)
+			return TEST_FAILED;
+		/* ConnectX-3 RSS: 4 consecutive, aligned WQ numbers */
+		if (mlx4r_hw_set_rss_range(env.ctx, 2) != 0)
 			return TEST_FAILED;
 		for (q = 0; q < 4; q++) {
 			if (temu_rxq_create(&env, 256, 1, 2048,
@@ -62,10 +67,18 @@ setup(void)
 				return TEST_FAILED;
 			r[q] = &rxq[p][q];
 		}
+		/*
+		 * ALL_DEFAULT catches only what no rule matched: the port's
+		 * own MAC (the generator's destination) is its kernel
+		 * netdev's unless a rule of ours claims it.
+		 */
 		if (temu_rss_create(&env, (uint8_t)(p + 1), r, NULL, 2, f,
 				    NULL, &ind[p], &rss[p]) != 0 ||
 		    temu_flow_kind(rss[p], (uint8_t)(p + 1),
-				   IBV_FLOW_ATTR_ALL_DEFAULT, &flow[p]) != 0)
+				   IBV_FLOW_ATTR_ALL_DEFAULT, &flow[p]) != 0 ||
+		    mlx4r_hw_port_mac(env.ctx, (uint8_t)(p + 1), mac) != 0 ||
+		    temu_flow_mac(rss[p], (uint8_t)(p + 1), mac,
+				  &mac_flow[p]) != 0)
 			return TEST_FAILED;
 	}
 	return TEST_SUCCESS;

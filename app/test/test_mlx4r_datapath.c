@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
@@ -23,6 +24,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 #include <rte_tcp.h>
+#include <rte_thash.h>
 
 #include "test.h"
 #include "test_common.h"
@@ -516,6 +518,137 @@ test_rss_reta(void)
 	return TEST_SUCCESS;
 }
 
+/* Send 64 UDP flows to port @p port (loopback), count them per queue. */
+static int
+rss_count(uint16_t port, uint16_t nq, unsigned int *per_q)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[64], *rx[64];
+	unsigned int i, q, total = 0;
+
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(port, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++) {
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+		TEST_ASSERT_NOT_NULL(m[i], "frame");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, m, RTE_DIM(m)),
+			  RTE_DIM(m), "sent");
+	for (q = 0; q < nq; q++) {
+		per_q[q] = rx_some(port, q, rx, RTE_DIM(rx));
+		total += per_q[q];
+		rte_pktmbuf_free_bulk(rx, per_q[q]);
+	}
+	TEST_ASSERT_EQUAL(total, RTE_DIM(m), "every frame received once");
+	return TEST_SUCCESS;
+}
+
+/*
+ * ConnectX-3 RSS tables are 2^k consecutive WQs from a multiple of 2^k
+ * (Linux mlx4_ib_create_rwq_ind_table): with 3 Rx queues the port starts
+ * and spreads over queues 0 and 1 (upstream rounds down the same way);
+ * a RETA the card can express is taken, others are refused and change
+ * nothing.
+ */
+static int
+test_rss_not_pow2(void)
+{
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_eth_conf conf;
+	unsigned int per_q[3], i;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 3 Rx queues");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], i % 2, "default entry %u",
+				  i);
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT(per_q[0] > 0 && per_q[1] > 0, "queues 0 and 1 (%u, %u)",
+		    per_q[0], per_q[1]);
+	TEST_ASSERT_EQUAL(per_q[2], 0, "queue 2 out of the default table");
+
+	/* all on queue 2: a table of one */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 2;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64),
+			    "all to queue 2");
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[2], 64, "all on queue 2");
+
+	/* not expressible: refused, the table in force stays */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = i % 3;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "round-robin over 3");
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 1 + i % 2;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "queues 1, 2: not aligned to 2");
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = (i + 1) % 2;
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64), -EINVAL,
+			  "queues 1, 0: out of order");
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], 2, "entry %u unchanged", i);
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[2], 64, "still all on queue 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Both ports share the device context, hence its WQN ranges: a port with
+ * fewer Rx queues than its range (3 of 4) must not leave the range open,
+ * or the other port's WQs are refused (mlx4_ib_alloc_wqn: -EINVAL for a
+ * new range while the newest is open).
+ */
+static int
+test_rss_two_ports(void)
+{
+	struct rte_eth_conf conf;
+	unsigned int per_q[4], k;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	conf.lpbk_mode = 1;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 1 up with 3 Rx queues");
+	for (k = 0; k < 3; k++) {
+		TEST_ASSERT_EQUAL(port_up_conf(p2, 2, 1, &conf, mp, 0),
+				  TEST_SUCCESS, "port 2 up with 2 queues (%u)",
+				  k);
+		TEST_ASSERT_EQUAL(rss_count(p2, 2, per_q), TEST_SUCCESS,
+				  "port 2 traffic");
+		TEST_ASSERT(per_q[0] > 0 && per_q[1] > 0, "port 2 spreads");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	}
+	TEST_ASSERT_EQUAL(port_up_conf(p2, 4, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 2 up with 4 queues");
+	TEST_ASSERT_EQUAL(rss_count(p2, 4, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(rss_count(p1, 3, per_q), TEST_SUCCESS,
+			  "port 1 traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop port 1");
+	/* and the other way round: port 1 restarts beside port 2 */
+	TEST_ASSERT_EQUAL(port_up_conf(p2, 3, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 2 up with 3 queues");
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "port 1 up with 2 queues");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop port 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop port 2");
+	return TEST_SUCCESS;
+}
+
 /* Steering: own MAC, broadcast; others only in promiscuous mode, etc. */
 static int
 test_mac_filter_modes(void)
@@ -567,6 +700,337 @@ test_mac_filter_modes(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The CQE's RSS hash reaches the mbuf (RTE_MBUF_F_RX_RSS_HASH, hash.rss)
+ * while the port hashes, and equals the Toeplitz hash of the frame's
+ * addresses and ports with the port's key; without RSS there is no flag.
+ */
+static int
+test_rss_hash_mbuf(void)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[16], *rx[16];
+	uint8_t key[40];
+	unsigned int i, q, n, seen = 0;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH,
+		    "RSS hash offload listed");
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 2 Rx queues");
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "sent");
+	for (q = 0; q < 2; q++) {
+		n = rx_some(p1, q, rx, RTE_DIM(rx));
+		for (i = 0; i < n; i++) {
+			const struct rte_ipv4_hdr *ip =
+				rte_pktmbuf_mtod_offset(rx[i],
+					const struct rte_ipv4_hdr *,
+					sizeof(struct rte_ether_hdr));
+			const struct rte_udp_hdr *u =
+				(const struct rte_udp_hdr *)(ip + 1);
+			uint32_t t[3] = {
+				rte_be_to_cpu_32(ip->src_addr),
+				rte_be_to_cpu_32(ip->dst_addr),
+				(uint32_t)rte_be_to_cpu_16(u->src_port) << 16 |
+				rte_be_to_cpu_16(u->dst_port),
+			};
+			uint32_t h = rte_softrss(t, 3, key);
+
+			TEST_ASSERT(rx[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH,
+				    "RSS hash flag");
+			TEST_ASSERT_EQUAL_U(rx[i]->hash.rss, h,
+					    "Toeplitz hash of the frame");
+			TEST_ASSERT_EQUAL(h & 1, q, "hash picked queue %u", q);
+		}
+		seen += n;
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(seen, RTE_DIM(m), "all received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+
+	/* without RSS the CQE carries no hash worth reporting */
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up without RSS");
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1024, IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL_U(rx[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH, 0,
+			    "no RSS hash flag");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * On mlx4, ALL_DEFAULT and MC_DEFAULT catch only what no other rule
+ * matched, and the kernel netdev has rules for the port's MAC, broadcast
+ * and its multicast groups: in promiscuous and all-multicast mode the port
+ * keeps its MAC and broadcast rules (upstream's mlx4_flow_internal), or
+ * the netdev takes that traffic.
+ */
+static int
+test_promisc_steering(void)
+{
+	static const struct rte_ether_addr other = {
+		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+	static const struct rte_ether_addr grp = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 } };
+	static const struct rte_ether_addr joined = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a } };
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct mlx4r_emu_port_stats st0, st1;
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[1], *rx[4];
+	unsigned int mode;
+
+#define SEND_EXPECT(dst, want, what) do { \
+	m[0] = make_frame((dst), 64, 0); \
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
+	if ((want) != 0) \
+		rte_pktmbuf_free(rx[0]); \
+} while (0)
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	/* the kernel joined a group on the port's netdev */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_mc_add(emu, 1, &joined), "join");
+	for (mode = 0; mode < 2; mode++) {
+		if (mode == 0)
+			TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1),
+					    "promiscuous");
+		else
+			TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1),
+					    "all-multicast");
+		mlx4r_emu_port_stats(emu, 1, &st0);
+		SEND_EXPECT(&own, 1, "own MAC");
+		SEND_EXPECT(&bcast, 1, "broadcast");
+		SEND_EXPECT(&grp, 1, "a multicast group");
+		SEND_EXPECT(&other, mode == 0 ? 1 : 0, "another unicast");
+		/* ahead of the default rules, as on the card */
+		SEND_EXPECT(&joined, 0, "a group the netdev joined");
+		mlx4r_emu_port_stats(emu, 1, &st1);
+		TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 1,
+				    "the netdev got its group only");
+		if (mode == 0)
+			TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1),
+					    "promiscuous off");
+	}
+#undef SEND_EXPECT
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_disable(p1), "off");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* Objects alive on the emulated device of the HCA. */
+static uint32_t
+emu_objects(void)
+{
+	struct mlx4r_emu_dev_info info;
+
+	if (mlx4r_emu_dev_info(mlx4r_emu_dev_lookup(HCA), &info) != 0)
+		return UINT32_MAX;
+	return info.nb_objects;
+}
+
+/*
+ * A RETA or hash update the device refuses at any step (table, hash QP,
+ * its move to ready, a rule) returns the error and leaves a running port
+ * receiving as before, its configuration unchanged, nothing leaked.
+ */
+static int
+test_rss_update_fails(void)
+{
+	static const uint32_t ops[] = {
+		MLX4R_EMU_OP_CREATE_IND, MLX4R_EMU_OP_CREATE_QP,
+		MLX4R_EMU_OP_MODIFY_QP, MLX4R_EMU_OP_CREATE_FLOW,
+	};
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_eth_rss_reta_entry64 reta[1];
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	uint8_t key[40], got[40];
+	unsigned int per_q[4], i, k;
+	uint32_t objs;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 4, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up with 4 Rx queues");
+	objs = emu_objects();
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 3;
+	for (k = 0; k < RTE_DIM(ops); k++) {
+		TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, ops[k], 1, ENOSPC,
+							0), "fault");
+		TEST_ASSERT_EQUAL(rte_eth_dev_rss_reta_update(p1, reta, 64),
+				  -ENOSPC, "RETA update, op 0x%x fails",
+				  ops[k]);
+		mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+		TEST_ASSERT_EQUAL(emu_objects(), objs, "nothing left (0x%x)",
+				  ops[k]);
+		TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS,
+				  "traffic after op 0x%x failed", ops[k]);
+		for (i = 0; i < 4; i++)
+			TEST_ASSERT(per_q[i] > 0, "queue %u still in the table",
+				    i);
+	}
+	memset(reta, 0, sizeof(reta));
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_query(p1, reta, 64), "query");
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(reta[0].reta[i], i % 4, "RETA entry %u kept",
+				  i);
+
+	/* a key the device does not take: the old key stays */
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = got;
+	rc.rss_key_len = sizeof(got);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	memcpy(key, got, sizeof(key));
+	for (i = 0; i < sizeof(key); i++)
+		key[i] ^= 0x5a;
+	rc.rss_key = key;
+	rc.rss_hf = RTE_ETH_RSS_IPV4;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_QP, 1,
+						EIO, 0), "fault");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rss_hash_update(p1, &rc), -EIO,
+			  "hash update fails");
+	rc.rss_key = key;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(key, got, sizeof(key), "old key kept");
+	TEST_ASSERT_EQUAL_U(rc.rss_hf, RTE_ETH_RSS_NONFRAG_IPV4_UDP,
+			    "old hash types kept");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "nothing left");
+	TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS, "traffic");
+	for (i = 0; i < 4; i++)
+		TEST_ASSERT(per_q[i] > 0, "queue %u", i);
+
+	/* and without a fault the update is made */
+	for (i = 0; i < 64; i++)
+		reta[0].reta[i] = 3;
+	reta[0].mask = UINT64_MAX;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_reta_update(p1, reta, 64),
+			    "RETA update");
+	TEST_ASSERT_EQUAL(rss_count(p1, 4, per_q), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(per_q[3], 64, "all on queue 3");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "the old objects went");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A filter change the device refuses (a rule it cannot create) returns
+ * the error and leaves the port receiving what it received before.
+ */
+static int
+test_filter_change_fails(void)
+{
+	static const struct rte_ether_addr other = {
+		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+	static const struct rte_ether_addr mcast = {
+		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[1], *rx[4];
+	unsigned int base = rte_mempool_in_use_count(mp), k;
+	uint32_t objs;
+
+#define SEND_EXPECT(dst, want, what) do { \
+	m[0] = make_frame((dst), 64, 0); \
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
+	if ((want) != 0) \
+		rte_pktmbuf_free(rx[0]); \
+} while (0)
+#define FAIL_NEXT_RULE() \
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW, \
+						1, ENOMEM, 0), "fault")
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	objs = emu_objects();
+	for (k = 0; k < 5; k++) {
+		FAIL_NEXT_RULE();
+		switch (k) {
+		case 0:
+			TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1),
+					  -ENOMEM, "promiscuous on fails");
+			TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 0,
+					  "still not promiscuous");
+			break;
+		case 1:
+			TEST_ASSERT_EQUAL(rte_eth_allmulticast_enable(p1),
+					  -ENOMEM, "all-multicast on fails");
+			TEST_ASSERT_EQUAL(rte_eth_allmulticast_get(p1), 0,
+					  "still not all-multicast");
+			break;
+		case 2:
+			TEST_ASSERT_EQUAL(rte_eth_dev_mac_addr_add(p1,
+				(struct rte_ether_addr *)(uintptr_t)&other, 0),
+				-ENOMEM, "MAC add fails");
+			break;
+		case 3:
+			TEST_ASSERT_EQUAL(rte_eth_dev_default_mac_addr_set(p1,
+				(struct rte_ether_addr *)(uintptr_t)&other),
+				-ENOMEM, "default MAC set fails");
+			break;
+		default:
+			mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+			break;
+		}
+		mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+		TEST_ASSERT_EQUAL(emu_objects(), objs, "rules as before (%u)",
+				  k);
+		SEND_EXPECT(&own, 1, "own MAC still received");
+		SEND_EXPECT(&bcast, 1, "broadcast still received");
+		SEND_EXPECT(&other, 0, "other MAC still filtered");
+		SEND_EXPECT(&mcast, 0, "multicast still filtered");
+	}
+	/* the same changes without a fault */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1,
+		(struct rte_ether_addr *)(uintptr_t)&other, 0), "MAC add");
+	SEND_EXPECT(&other, 1, "the added MAC");
+	SEND_EXPECT(&own, 1, "own MAC");
+	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_enable(p1), "all-multicast");
+	SEND_EXPECT(&mcast, 1, "multicast");
+	FAIL_NEXT_RULE();
+	TEST_ASSERT_EQUAL(rte_eth_allmulticast_disable(p1), 0,
+			  "a change that only removes rules needs no new one");
+	mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+	SEND_EXPECT(&mcast, 0, "multicast filtered again");
+	SEND_EXPECT(&other, 1, "the added MAC kept");
+#undef FAIL_NEXT_RULE
+#undef SEND_EXPECT
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
 /* Packet types and checksum flags come from the CQE. */
 static int
 test_ptype_csum_flags(void)
@@ -603,11 +1067,83 @@ test_ptype_csum_flags(void)
 					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
 			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
 			    RTE_MBUF_F_RX_L4_CKSUM_GOOD, "good TCP");
+	/*
+	 * The device's IPOK clear means "not found right", not "found
+	 * wrong": unknown (upstream net_mlx4 never reports BAD either).
+	 */
 	TEST_ASSERT_EQUAL_U(rx[2]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
-			    RTE_MBUF_F_RX_IP_CKSUM_BAD, "bad IP checksum");
+			    RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN,
+			    "bad IP checksum: unknown");
 	rte_pktmbuf_free_bulk(rx, 3);
+	/* a wrong UDP checksum: L4 unknown, IP good */
+	m[0] = make_ip_frame(&mac, 0x0a000004, 1003, IPPROTO_UDP, false);
+	rte_pktmbuf_mtod_offset(m[0], uint8_t *, 14 + 20 + 6)[0] ^= 0x40;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL_U(rx[0]->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					       RTE_MBUF_F_RX_L4_CKSUM_MASK),
+			    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			    RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN,
+			    "bad UDP checksum: unknown");
+	rte_pktmbuf_free(rx[0]);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
+}
+
+/*
+ * Firmware that says "L4 good" only with the CQE's checksum field
+ * (IPOK + TCP/UDP + 0xffff, Linux mlx4_en's test) and leaves the status
+ * bit clear: the frames are reported good, not bad.
+ */
+static int
+test_csum_field_only(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[3], *rx[3];
+	int ret = TEST_FAILED;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	ec.rx_csum_field_only = true;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(HCA, &ec), "device");
+	if (hca_up("wire=loopback") != TEST_SUCCESS)
+		goto out;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM;
+	if (port_up_conf(p1, 1, 1, &conf, mp, RTE_ETH_RX_OFFLOAD_CHECKSUM) !=
+	    TEST_SUCCESS || rte_eth_macaddr_get(p1, &mac) != 0)
+		goto out;
+	m[0] = make_ip_frame(&mac, 0x0a000001, 1000, IPPROTO_UDP, false);
+	m[1] = make_ip_frame(&mac, 0x0a000002, 1001, IPPROTO_TCP, false);
+	m[2] = make_ip_frame(&mac, 0x0a000003, 1002, IPPROTO_TCP, false);
+	rte_pktmbuf_mtod_offset(m[2], uint8_t *, 14 + 20 + 16)[0] ^= 0x11;
+	if (rte_eth_tx_burst(p1, 0, m, 3) != 3 || rx_some(p1, 0, rx, 3) != 3) {
+		printf("frames lost\n");
+		goto out;
+	}
+	if ((rx[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+	    (rx[1]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+		printf("good UDP/TCP not reported good (0x%" PRIx64 ", 0x%"
+		       PRIx64 ")\n", rx[0]->ol_flags, rx[1]->ol_flags);
+		goto free;
+	}
+	if ((rx[2]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		printf("bad TCP not reported unknown (0x%" PRIx64 ")\n",
+		       rx[2]->ol_flags);
+		goto free;
+	}
+	ret = TEST_SUCCESS;
+free:
+	rte_pktmbuf_free_bulk(rx, 3);
+out:
+	rte_vdev_uninit(HCA);
+	mlx4r_emu_dev_destroy(HCA);
+	return ret;
 }
 
 /* The device fills in the checksums a WQE asks for. */
@@ -929,8 +1465,15 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),
+		TEST_CASE_ST(hca_xconnect, hca_down, test_rss_two_ports),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_hash_mbuf),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rss_update_fails),
+		TEST_CASE_ST(hca_loopback, hca_down, test_filter_change_fails),
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
+		TEST_CASE_ST(hca_loopback, hca_down, test_promisc_steering),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
+		TEST_CASE(test_csum_field_only),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),
 		TEST_CASE_ST(hca_loopback, hca_down, test_desc_rounding),
 		TEST_CASE_ST(hca_loopback, hca_down, test_close_returns_mbufs),

@@ -18,6 +18,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 2047
 #define BURST 32
@@ -343,6 +344,200 @@ test_modes_mac_mtu(void)
 	return TEST_SUCCESS;
 }
 
+#define NDEV "net_mlx4r_nd"
+
+/* A one-port HCA in loopback on an emulated device configured here. */
+static int
+nd_hca_up(const struct mlx4r_emu_dev_conf *conf, uint16_t *port)
+{
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(NDEV, conf), "device");
+	TEST_ASSERT_SUCCESS(rte_vdev_init(NDEV, "wire=loopback"), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(NDEV, port), "port");
+	return TEST_SUCCESS;
+}
+
+static void
+nd_hca_down(void)
+{
+	rte_vdev_uninit(NDEV);
+	mlx4r_emu_dev_destroy(NDEV);
+}
+
+/* Send n frames of len bytes to the port itself; how many came back. */
+static unsigned int
+nd_loop(uint16_t port, unsigned int n, uint16_t len)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	unsigned int got = 0;
+	int tries;
+
+	if (n > BURST || alloc_frames(tx, n, len, port) != TEST_SUCCESS)
+		return UINT32_MAX;
+	if (rte_eth_tx_burst(port, 0, tx, n) != n)
+		return UINT32_MAX;
+	for (tries = 0; tries < 8; tries++) {
+		uint16_t k = rte_eth_rx_burst(port, 0, rx, BURST);
+
+		rte_pktmbuf_free_bulk(rx, k);
+		got += k;
+	}
+	return got;
+}
+
+/*
+ * mlx4_en's interface must be up for the port to receive (Linux
+ * en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): the driver brings it
+ * up at probe and at start, as upstream net_mlx4 does at probe, and reads
+ * its MTU at probe (mlx4_mtu_get).
+ */
+static int
+test_netdev_up(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct mlx4r_emu_netdev_info ni;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_dev *emu;
+	struct rte_eth_link link;
+	uint16_t p, mtu;
+	int ret = TEST_FAILED;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(NDEV, &ec), "device");
+	emu = mlx4r_emu_dev_lookup(NDEV);
+	/* created down; an MTU of 2000 configured on it beforehand */
+	if (mlx4r_emu_netdev_set_mtu(emu, 1, 2000) != 0 ||
+	    rte_vdev_init(NDEV, "wire=loopback") != 0 ||
+	    rte_eth_dev_get_port_by_name(NDEV, &p) != 0)
+		goto out;
+	if (mlx4r_emu_netdev_info(emu, 1, &ni) != 0 || !ni.up) {
+		printf("the netdev is not up after probe\n");
+		goto out;
+	}
+	if (rte_eth_dev_get_mtu(p, &mtu) != 0 || mtu != 2000) {
+		printf("MTU %u read at probe, 2000 expected\n", mtu);
+		goto out;
+	}
+	if (port_up(p, 0) != TEST_SUCCESS || nd_loop(p, 8, 100) != 8) {
+		printf("no traffic with the netdev up\n");
+		goto out;
+	}
+	/* an administrator takes it down: nothing comes in, link down */
+	mlx4r_emu_netdev_set_up(emu, 1, false);
+	if (nd_loop(p, 8, 100) != 0 ||
+	    mlx4r_emu_port_stats(emu, 1, &st) != 0 || st.rx_port_down != 8) {
+		printf("frames received with the netdev down\n");
+		goto out;
+	}
+	if (rte_eth_link_get_nowait(p, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_DOWN) {
+		printf("link up with the netdev down\n");
+		goto out;
+	}
+	/* a restart brings it up again */
+	if (rte_eth_dev_stop(p) != 0 || rte_eth_dev_start(p) != 0 ||
+	    mlx4r_emu_netdev_info(emu, 1, &ni) != 0 || !ni.up ||
+	    nd_loop(p, 8, 100) != 8) {
+		printf("start did not bring the netdev up\n");
+		goto out;
+	}
+	if (rte_eth_link_get_nowait(p, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_UP) {
+		printf("link down after start\n");
+		goto out;
+	}
+	ret = rte_eth_dev_stop(p) == 0 ? TEST_SUCCESS : TEST_FAILED;
+out:
+	nd_hca_down();
+	return ret;
+}
+
+/*
+ * The port's MTU is its netdev's: mtu_set sets it (SIOCSIFMTU, as
+ * upstream's mlx4_mtu_set), what the netdev refuses is refused, and the
+ * port drops frames above MTU + 14 + 8 (mlx4_SET_PORT_general).
+ */
+static int
+test_netdev_mtu(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct mlx4r_emu_netdev_info ni;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_dev *emu;
+	struct rte_eth_conf conf;
+	uint16_t p, mtu;
+	int ret = TEST_FAILED;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	ec.max_mtu = 4000; /* the port's eth_mtu_cap */
+	if (nd_hca_up(&ec, &p) != TEST_SUCCESS)
+		goto out;
+	emu = mlx4r_emu_dev_lookup(NDEV);
+	memset(&conf, 0, sizeof(conf));
+	if (rte_eth_dev_configure(p, 1, 1, &conf) != 0 ||
+	    rte_eth_dev_set_mtu(p, 1800) != 0 ||
+	    mlx4r_emu_netdev_info(emu, 1, &ni) != 0 || ni.mtu != 1800) {
+		printf("MTU 1800 not set on the netdev\n");
+		goto out;
+	}
+	if (rte_eth_dev_set_mtu(p, 9000) != -EINVAL ||
+	    rte_eth_dev_get_mtu(p, &mtu) != 0 || mtu != 1800) {
+		printf("the netdev's refusal of 9000 not passed on\n");
+		goto out;
+	}
+	if (rte_eth_rx_queue_setup(p, 0, 256, SOCKET_ID_ANY, NULL, mp) != 0 ||
+	    rte_eth_tx_queue_setup(p, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
+	    rte_eth_dev_start(p) != 0)
+		goto out;
+	/* 1800 + 22 bytes come in; one more is dropped by the port */
+	if (nd_loop(p, 4, 1800 + 22) != 4 || nd_loop(p, 4, 1800 + 23) != 0 ||
+	    mlx4r_emu_port_stats(emu, 1, &st) != 0 || st.rx_oversize != 4) {
+		printf("MTU not applied by the port\n");
+		goto out;
+	}
+	/* an MTU the netdev had lost (e.g. a reset) is set again at start */
+	if (rte_eth_dev_stop(p) != 0 ||
+	    mlx4r_emu_netdev_set_mtu(emu, 1, 1500) != 0 ||
+	    rte_eth_dev_start(p) != 0 ||
+	    mlx4r_emu_netdev_info(emu, 1, &ni) != 0 || ni.mtu != 1800) {
+		printf("start did not set the MTU again\n");
+		goto out;
+	}
+	ret = rte_eth_dev_stop(p) == 0 ? TEST_SUCCESS : TEST_FAILED;
+out:
+	nd_hca_down();
+	return ret;
+}
+
+/* The link speed is what ethtool says of the netdev, not a fixed 40G. */
+static int
+test_netdev_speed(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct rte_eth_link link;
+	uint16_t p;
+	int ret = TEST_FAILED;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	ec.speed = 10000;
+	if (nd_hca_up(&ec, &p) != TEST_SUCCESS || port_up(p, 0) != TEST_SUCCESS)
+		goto out;
+	if (rte_eth_link_get_nowait(p, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_UP ||
+	    link.link_speed != RTE_ETH_SPEED_NUM_10G ||
+	    link.link_duplex != RTE_ETH_LINK_FULL_DUPLEX) {
+		printf("link %u Mb/s, status %u: 10G up expected\n",
+		       link.link_speed, link.link_status);
+		goto out;
+	}
+	ret = rte_eth_dev_stop(p) == 0 ? TEST_SUCCESS : TEST_FAILED;
+out:
+	nd_hca_down();
+	return ret;
+}
+
 static struct unit_test_suite ethdev_suite = {
 	.suite_name = "mlx4r ethdev operations",
 	.setup = ethdev_setup,
@@ -356,6 +551,9 @@ static struct unit_test_suite ethdev_suite = {
 		TEST_CASE_ST(hca_setup, hca_teardown, test_cross_connect),
 		TEST_CASE(test_no_peer),
 		TEST_CASE_ST(hca_setup, hca_teardown, test_modes_mac_mtu),
+		TEST_CASE(test_netdev_up),
+		TEST_CASE(test_netdev_mtu),
+		TEST_CASE(test_netdev_speed),
 		TEST_CASES_END()
 	}
 };

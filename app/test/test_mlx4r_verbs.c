@@ -11,8 +11,11 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/stat.h>
 
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
@@ -222,41 +225,99 @@ test_no_device(void)
 	return TEST_SUCCESS;
 }
 
-/* ConnectX-3 RSS tables: a run of consecutive WQ numbers, repeated. */
+/* ConnectX-3 RSS tables: consecutive WQ numbers from an aligned base. */
 static int
-test_ind_period(void)
+test_ind_check(void)
 {
 	struct mlx4r_hw_wq w[4];
-	struct mlx4r_hw_wq *t[8];
+	struct mlx4r_hw_wq *t[4];
 	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(w); i++)
+	for (i = 0; i < RTE_DIM(w); i++) {
 		w[i].wq_num = 0x40 + i;
-	for (i = 0; i < 8; i++)
-		t[i] = &w[i % 4];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 4,
-			  "default RETA over 4 queues");
-	for (i = 0; i < 8; i++)
-		t[i] = &w[0];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 1, "one queue");
-	for (i = 0; i < 4; i++)
 		t[i] = &w[i];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 4, "identity");
+	}
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 4), 0, "aligned run");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t + 1, 1), 0, "one WQ");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t + 1, 2), 1,
+			  "0x41 is not a multiple of 2");
 	t[1] = &w[2];
 	t[2] = &w[1];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 0,
-			  "out of order: not expressible");
-	for (i = 0; i < 8; i++)
-		t[i] = &w[i % 2];
-	t[7] = &w[2];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 8), 0,
-			  "not a repetition");
-	w[1].wq_num = 0x50;
-	for (i = 0; i < 4; i++)
-		t[i] = &w[i % 2];
-	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_period(t, 4), 0,
-			  "numbers not consecutive");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 4), 2,
+			  "out of order: entry 1");
+	t[1] = &w[0];
+	TEST_ASSERT_EQUAL(mlx4r_verbs_ind_check(t, 2), 2,
+			  "a repeated WQ: entry 1");
 	return TEST_SUCCESS;
+}
+
+/* Write @p text to <dir>/device/net/<ifname>/<attr>. */
+static int
+fake_sysfs(const char *dir, const char *ifname, const char *attr,
+	   const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/device", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net/%s", dir, ifname);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/net/%s/%s", dir, ifname, attr);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The mlx4_en interface of a port, found in sysfs as upstream's
+ * mlx4_get_ifname finds it: dev_port = port - 1, or dev_id where dev_port
+ * is missing (Linux < 3.15) or the same for every port (MOFED < 3.0).
+ */
+static int
+test_port_ifname(void)
+{
+	char dir[] = "/tmp/mlx4r_sysfs_XXXXXX", name[IF_NAMESIZE], cmd[600];
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_NOT_NULL(mkdtemp(dir), "temporary directory");
+	if (mlx4r_verbs_port_ifname(dir, 1, name, sizeof(name)) != -ENOENT) {
+		printf("no device/net: -ENOENT expected\n");
+		goto out;
+	}
+	fake_sysfs(dir, "ens1", "dev_port", "0\n");
+	fake_sysfs(dir, "ens1d1", "dev_port", "1\n");
+	fake_sysfs(dir, "ens1", "dev_id", "0x0\n");
+	fake_sysfs(dir, "ens1d1", "dev_id", "0x1\n");
+	if (mlx4r_verbs_port_ifname(dir, 1, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1") != 0 ||
+	    mlx4r_verbs_port_ifname(dir, 2, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1d1") != 0) {
+		printf("dev_port: port 1 ens1, port 2 ens1d1 expected\n");
+		goto out;
+	}
+	/* an old MOFED: dev_port 0 everywhere, dev_id tells */
+	fake_sysfs(dir, "ens1d1", "dev_port", "0\n");
+	if (mlx4r_verbs_port_ifname(dir, 2, name, sizeof(name)) != 0 ||
+	    strcmp(name, "ens1d1") != 0) {
+		printf("dev_id: port 2 ens1d1 expected\n");
+		goto out;
+	}
+	if (mlx4r_verbs_port_ifname(dir, 3, name, sizeof(name)) != -ENODEV) {
+		printf("port 3: -ENODEV expected\n");
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("could not remove %s\n", dir);
+	return ret;
 }
 
 /* The driver on backend=verbs without a card: a clear failure, no leak. */
@@ -300,7 +361,8 @@ static struct unit_test_suite verbs_suite = {
 		TEST_CASE(test_parse_mac),
 		TEST_CASE(test_view_layout),
 		TEST_CASE(test_no_device),
-		TEST_CASE(test_ind_period),
+		TEST_CASE(test_ind_check),
+		TEST_CASE(test_port_ifname),
 		TEST_CASE(test_probe_no_device),
 		TEST_CASES_END()
 	}

@@ -556,6 +556,73 @@ def case_testpmd_rss_spread(env):
            % (q0, q1))
 
 
+def case_testpmd_rss_three_queues(env):
+    # Three Rx queues: the port starts (a ConnectX-3 RSS table is 2^k
+    # queues), the default RETA spreads over queues 0 and 1; a RETA the
+    # card cannot express is refused and changes nothing. (testpmd's
+    # reta command takes a few entries at a time, and every step from
+    # this RETA to another one the card can express is one it cannot:
+    # the unit suite covers the RETAs taken.)
+    rc, out = env.testpmd(["net_mlx4r0,gen_flows=16"], [
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port xstats 0",
+        "port config 0 rss reta (0,2)",
+        "clear port xstats all",
+        "start",
+        "stop",
+        "show port xstats 0",
+    ], testpmd_args=["--rxq=3", "--txq=3"], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect("Fail to start port" not in out, "the port starts")
+    expect_in(out, "Bad redirection table parameter, return code = -22",
+              "a RETA the card cannot express is refused")
+    expect_in(out, "RETA entry 1 is queue 1, not 2",
+              "and the log names the entry")
+    blocks = [v for p, v in xstats_blocks(out) if p == 0]
+    expect(len(blocks) == 2, "two xstats listings")
+    for k, what in ((0, "default"), (1, "after the refused RETA")):
+        q = [blocks[k]["rx_q%d_packets" % i] for i in range(3)]
+        expect(q[0] > 1000 and q[1] > 1000 and q[2] == 0,
+               "%s: queues 0 and 1 receive, queue 2 nothing (%s)"
+               % (what, q))
+
+
+def case_testpmd_mtu(env):
+    # 1600-byte generator frames: dropped by the port at MTU 1500 (the
+    # port's MTU is its netdev's), received once the MTU is 1600; an MTU
+    # above the card's is refused.
+    rc, out = env.testpmd(["net_mlx4r0,gen_size=1600"], [
+        "set fwd rxonly",
+        "start",
+        "stop",
+        "show port xstats 0",
+        "port stop 0",
+        "port config mtu 0 1600",
+        "port start 0",
+        "clear port xstats all",
+        "start",
+        "stop",
+        "show port xstats 0",
+        "show port info 0",
+        "port config mtu 0 9700",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    blocks = [v for p, v in xstats_blocks(out) if p == 0]
+    expect(len(blocks) == 2, "two xstats listings")
+    expect(blocks[0]["rx_good_packets"] == 0 and
+           blocks[0]["rx_device_errors"] > 1000,
+           "MTU 1500: 1600-byte frames dropped by the port (%d received, "
+           "%d dropped)" % (blocks[0]["rx_good_packets"],
+                            blocks[0]["rx_device_errors"]))
+    expect(blocks[1]["rx_good_packets"] > 1000 and
+           blocks[1]["rx_device_errors"] == 0,
+           "MTU 1600: received (%d)" % blocks[1]["rx_good_packets"])
+    expect_in(out, "MTU: 1600")
+    expect_in(out, "MTU (9700) > device max MTU (9600)")
+
+
 class Hugepages:
     """2 MB hugepages reserved for one case on a private hugetlbfs mount,
     given back afterwards."""

@@ -147,6 +147,7 @@ struct mlx4r_rxq {
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
+	uint8_t rss_hash;          /**< report the RSS hash (RX_RSS_HASH) */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
 	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
 	uint32_t rq_ci;            /**< WQEs consumed (free-running) */
@@ -229,6 +230,12 @@ struct mlx4r_txq {
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
 } __rte_cache_aligned;
 
+/** A steering rule of a port, as the driver asked for it. */
+struct mlx4r_flow_spec {
+	enum ibv_flow_attr_type type; /**< NORMAL (on mac), ALL/MC_DEFAULT */
+	struct rte_ether_addr mac;    /**< destination MAC of a NORMAL rule */
+};
+
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
 	struct mlx4r_dev *dev;        /**< the HCA this port belongs to */
@@ -240,10 +247,13 @@ struct mlx4r_port {
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
 	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /**< steering rules */
+	struct mlx4r_flow_spec flow_spec[MLX4R_MAX_FLOWS]; /**< of flows[] */
 	unsigned int nb_flows;        /**< rules in flows[] */
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	char netdev[16];              /**< its kernel netdev, "" if none */
+	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
 	/**
 	 * The driver's own list of the port's queues: set up and not yet
@@ -296,6 +306,8 @@ struct mlx4r_dev {
 extern const struct eth_dev_ops mlx4r_dev_ops;
 extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
+/* At probe: read the port's kernel netdev (MTU) and bring it up. */
+void mlx4r_port_netdev_probe(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
 
@@ -332,9 +344,12 @@ int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
 
 /* mlx4r_flow.c */
 int mlx4r_rss_start(struct mlx4r_port *port);
+int mlx4r_rss_update(struct mlx4r_port *port);
 void mlx4r_rss_stop(struct mlx4r_port *port);
+int mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
+			 uint16_t *first, uint32_t *count);
+int mlx4r_rss_range_close(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
-void mlx4r_flow_flush(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
 
 /** Monotonic time in nanoseconds (deadlines of the reset machine). */

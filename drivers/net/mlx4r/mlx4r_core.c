@@ -74,6 +74,11 @@ mlx4r_dev_async_events(void *arg)
 				ev.event_type);
 			dev->events->request(dev, MLX4R_REQ_QUEUE);
 			break;
+		case IBV_EVENT_GID_CHANGE:
+			/* normal on RoCE ports: an address came or went */
+			DRV_LOG(DEBUG, "%s: GID table of port %d changed",
+				dev->name, ev.element.port_num);
+			break;
 		default:
 			DRV_LOG(ERR, "%s: async event %d not handled",
 				dev->name, ev.event_type);

@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -59,7 +60,8 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER |
 				RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
-				RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+				RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+				RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	info->rx_queue_offload_capa = info->rx_offload_capa;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
@@ -70,7 +72,7 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
 	info->flow_type_rss_offloads = MLX4R_RSS_OFFLOADS;
 	info->speed_capa = RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_10G;
-	info->if_index = 0;
+	info->if_index = port->ifindex;
 	info->dev_capa = 0;
 	return 0;
 }
@@ -82,7 +84,7 @@ mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 	struct rte_eth_dev_data *data = eth_dev->data;
 	const struct rte_eth_conf *conf = &data->dev_conf;
 	const struct rte_eth_rss_conf *rss = &conf->rx_adv_conf.rss_conf;
-	unsigned int i;
+	unsigned int i, n;
 
 	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_NONE &&
 	    conf->rxmode.mq_mode != RTE_ETH_MQ_RX_RSS) {
@@ -105,10 +107,20 @@ mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 	port->rss_hf = rss->rss_hf & MLX4R_RSS_OFFLOADS;
 	if (conf->rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && port->rss_hf == 0)
 		port->rss_hf = MLX4R_RSS_OFFLOADS;
-	/* default RETA: queues round-robin */
+	/*
+	 * Default RETA: round-robin over the largest power of two of queues,
+	 * the most a ConnectX-3 table can spread over (see
+	 * mlx4r_rss_reta_table(); upstream's mlx4_flow_internal rounds down
+	 * the same way): the other queues get no RSS traffic.
+	 */
+	n = data->nb_rx_queues == 0 ? 1 :
+	    rte_align32prevpow2(data->nb_rx_queues);
+	if (conf->rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
+	    n != data->nb_rx_queues)
+		DRV_LOG(INFO, "port %u: RSS spreads over Rx queues 0..%u of %u (ConnectX-3 RSS tables are powers of two); the others receive nothing by default",
+			data->port_id, n - 1, data->nb_rx_queues);
 	for (i = 0; i < MLX4R_RETA_SIZE; i++)
-		port->reta[i] = data->nb_rx_queues == 0 ? 0 :
-				i % data->nb_rx_queues;
+		port->reta[i] = i % n;
 	return 0;
 }
 
@@ -129,21 +141,142 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 		mlx4r_txq_stop(txq);
 }
 
+/*
+ * The kernel netdev of a port.
+ *
+ * On hardware each port has an mlx4_en interface, and the port receives
+ * only while it is up: mlx4_en closes the port when the interface goes
+ * down (Linux en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT) and programs
+ * the port's MTU from the interface's when it comes up
+ * (mlx4_en_start_port: mlx4_SET_PORT_general). Upstream net_mlx4 reads the
+ * MTU and forces the interface up at probe (mlx4.c mlx4_pci_probe,
+ * mlx4_ethdev.c mlx4_mtu_get, mlx4_dev_set_link) and sets it with
+ * SIOCSIFMTU (mlx4_mtu_set). mlx4r does the same at probe, and at start
+ * too: after a catastrophic error the kernel makes the interface anew,
+ * down, with the default MTU (mlx4_restart_one), and the reset starts the
+ * port again. Backends without the netdev ops (-ENOTSUP) are left alone.
+ */
+void
+mlx4r_port_netdev_probe(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_hw_netdev nd;
+	int ret;
+
+	ret = mlx4r_hw_netdev_query(port->dev->ctx, port->port_num, &nd);
+	if (ret == -ENOTSUP)
+		return;
+	if (ret < 0) {
+		DRV_LOG(WARNING, "%s port %u: no kernel netdev: %s; the port may receive nothing",
+			port->dev->name, port->port_num, strerror(-ret));
+		return;
+	}
+	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
+	port->ifindex = nd.ifindex;
+	if (nd.mtu >= MLX4R_MIN_MTU && nd.mtu <= MLX4R_MAX_MTU)
+		data->mtu = nd.mtu;
+	if (nd.up)
+		return;
+	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, true);
+	if (ret < 0)
+		DRV_LOG(WARNING, "%s port %u: cannot bring netdev %s up: %s; the port receives nothing until it is up",
+			port->dev->name, port->port_num, nd.name,
+			strerror(-ret));
+}
+
+/* At start: the netdev up, with the port's MTU; the port fails otherwise. */
+static int
+mlx4r_port_netdev_start(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_hw_ctx *ctx = port->dev->ctx;
+	struct mlx4r_hw_netdev nd;
+	int ret;
+
+	ret = mlx4r_hw_netdev_query(ctx, port->port_num, &nd);
+	if (ret == -ENOTSUP)
+		return 0;
+	if (ret < 0) {
+		DRV_LOG(ERR, "%s port %u: no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
+			port->dev->name, port->port_num, strerror(-ret));
+		return ret;
+	}
+	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
+	port->ifindex = nd.ifindex;
+	if (nd.mtu != data->mtu) {
+		ret = mlx4r_hw_netdev_set_mtu(ctx, port->port_num, data->mtu);
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u: netdev %s refuses MTU %u: %s",
+				port->dev->name, port->port_num, nd.name,
+				data->mtu, strerror(-ret));
+			return ret;
+		}
+	}
+	if (!nd.up) {
+		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num, true);
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s up: %s",
+				port->dev->name, port->port_num, nd.name,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Mb/s of an ibv_port_attr's width and speed (mlx4_ib's Ethernet ports). */
+static uint32_t
+mlx4r_port_attr_speed(const struct ibv_port_attr *pa)
+{
+	uint32_t lanes, lane;
+
+	switch (pa->active_width) {
+	case 1: lanes = 1; break;
+	case 2: lanes = 4; break;
+	case 4: lanes = 8; break;
+	case 8: lanes = 12; break;
+	default: return RTE_ETH_SPEED_NUM_UNKNOWN;
+	}
+	switch (pa->active_speed) {
+	case 1: lane = 2500; break;    /* SDR */
+	case 2: lane = 5000; break;    /* DDR */
+	case 4: case 8: lane = 10000; break; /* QDR, FDR10 */
+	case 16: lane = 14000; break;  /* FDR: 56 Gb/s on 4x */
+	case 32: lane = 25000; break;  /* EDR */
+	default: return RTE_ETH_SPEED_NUM_UNKNOWN;
+	}
+	return lanes * lane;
+}
+
+/*
+ * The link: up while the port is started and the device says the port is
+ * active (mlx4_ib: the netdev runs); its speed and duplex from the
+ * netdev's ethtool, as upstream's mlx4_link_update reads them, else from
+ * the port's width and speed.
+ */
 static void
 mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 {
+	struct mlx4r_hw_netdev nd;
 	struct ibv_port_attr pa;
 
 	memset(link, 0, sizeof(*link));
-	link->link_speed = RTE_ETH_SPEED_NUM_40G;
+	link->link_speed = RTE_ETH_SPEED_NUM_NONE;
 	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link->link_autoneg = RTE_ETH_LINK_AUTONEG;
-	if (port->started && port->dev->ctx != NULL &&
-	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) == 0 &&
-	    pa.state == IBV_PORT_ACTIVE)
-		link->link_status = RTE_ETH_LINK_UP;
-	if (link->link_status == RTE_ETH_LINK_DOWN)
-		link->link_speed = RTE_ETH_SPEED_NUM_NONE;
+	if (!port->started || port->dev->ctx == NULL ||
+	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) != 0 ||
+	    pa.state != IBV_PORT_ACTIVE)
+		return;
+	link->link_status = RTE_ETH_LINK_UP;
+	if (mlx4r_hw_netdev_query(port->dev->ctx, port->port_num, &nd) == 0 &&
+	    nd.speed != 0) {
+		link->link_speed = nd.speed;
+		link->link_duplex = nd.full_duplex ? RTE_ETH_LINK_FULL_DUPLEX :
+				    RTE_ETH_LINK_HALF_DUPLEX;
+	} else {
+		link->link_speed = mlx4r_port_attr_speed(&pa);
+	}
 }
 
 static int
@@ -162,6 +295,9 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		DRV_LOG(ERR, "port %u: set up the queues first", data->port_id);
 		return -EINVAL;
 	}
+	ret = mlx4r_port_netdev_start(port);
+	if (ret < 0)
+		return ret;
 	/* so that Tx takes mbufs of every pool that exists now */
 	mlx4r_mr_register_all(port->dev);
 	/*
@@ -185,6 +321,8 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 			ret = mlx4r_rxq_start(mlx4r_port_rxq(port, i));
 		}
 	}
+	if (ret == 0)
+		ret = mlx4r_rss_range_close(port);
 	for (i = 0; i < data->nb_tx_queues && ret == 0; i++) {
 		if (mlx4r_port_txq(port, i) == NULL) {
 			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
@@ -380,11 +518,12 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 	uint32_t frame = mtu + RTE_ETHER_HDR_LEN + 2 * 4;
 	struct mlx4r_rxq *rxq;
 	uint16_t i;
+	int ret;
 
 	/* a running queue's WQEs are sized: the frame must fit them */
-	if (!port->started)
-		return 0;
 	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (!port->started)
+			break;
 		if (rxq->seg_first_len + (rxq->sges - 1) * rxq->seg_len <
 		    frame) {
 			DRV_LOG(ERR, "port %u: MTU %u needs larger Rx WQEs; stop the port first",
@@ -392,7 +531,18 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			return -EBUSY;
 		}
 	}
-	return 0;
+	/*
+	 * The port's MTU is its netdev's (SIOCSIFMTU, as upstream's
+	 * mlx4_mtu_set): what the netdev refuses is refused.
+	 */
+	ret = mlx4r_hw_netdev_set_mtu(port->dev->ctx, port->port_num, mtu);
+	if (ret == -ENOTSUP)
+		return 0;
+	if (ret < 0)
+		DRV_LOG(ERR, "port %u: netdev %s refuses MTU %u: %s",
+			eth_dev->data->port_id, port->netdev, mtu,
+			strerror(-ret));
+	return ret;
 }
 
 static int
@@ -552,7 +702,10 @@ mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
 	return mlx4r_stats_reset(eth_dev);
 }
 
-/* Rebuild the RSS objects of a running port after a RETA or key change. */
+/*
+ * Rebuild the RSS objects of a running port after a RETA, key or hash
+ * change; on failure the port keeps receiving through the old ones.
+ */
 static int
 mlx4r_rss_changed(struct rte_eth_dev *eth_dev)
 {
@@ -560,8 +713,7 @@ mlx4r_rss_changed(struct rte_eth_dev *eth_dev)
 
 	if (!port->started)
 		return 0;
-	mlx4r_rss_stop(port);
-	return mlx4r_rss_start(port);
+	return mlx4r_rss_update(port);
 }
 
 static int
@@ -569,11 +721,16 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 		  struct rte_eth_rss_reta_entry64 *conf, uint16_t size)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
-	uint16_t reta[MLX4R_RETA_SIZE];
+	uint16_t reta[MLX4R_RETA_SIZE], old[MLX4R_RETA_SIZE], first;
+	uint32_t count;
 	unsigned int i;
+	int ret;
 
-	if (size != MLX4R_RETA_SIZE)
+	if (size != MLX4R_RETA_SIZE) {
+		DRV_LOG(ERR, "port %u: RETA of %u entries, %u expected",
+			eth_dev->data->port_id, size, MLX4R_RETA_SIZE);
 		return -EINVAL;
+	}
 	memcpy(reta, port->reta, sizeof(reta));
 	for (i = 0; i < size; i++) {
 		const struct rte_eth_rss_reta_entry64 *g =
@@ -582,12 +739,24 @@ mlx4r_reta_update(struct rte_eth_dev *eth_dev,
 
 		if (!(g->mask & (1ULL << b)))
 			continue;
-		if (g->reta[b] >= eth_dev->data->nb_rx_queues)
+		if (g->reta[b] >= eth_dev->data->nb_rx_queues) {
+			DRV_LOG(ERR, "port %u: RETA entry %u: queue %u of %u",
+				eth_dev->data->port_id, i, g->reta[b],
+				eth_dev->data->nb_rx_queues);
 			return -EINVAL;
+		}
 		reta[i] = g->reta[b];
 	}
+	/* refuse what the card cannot express before anything changes */
+	ret = mlx4r_rss_reta_table(port, reta, &first, &count);
+	if (ret < 0)
+		return ret;
+	memcpy(old, port->reta, sizeof(old));
 	memcpy(port->reta, reta, sizeof(reta));
-	return mlx4r_rss_changed(eth_dev);
+	ret = mlx4r_rss_changed(eth_dev);
+	if (ret < 0)
+		memcpy(port->reta, old, sizeof(old));
+	return ret;
 }
 
 static int
@@ -615,15 +784,32 @@ mlx4r_rss_hash_update(struct rte_eth_dev *eth_dev,
 		      struct rte_eth_rss_conf *rss)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	uint8_t old_key[MLX4R_RSS_KEY_LEN];
+	uint64_t old_hf = port->rss_hf;
+	int ret;
 
-	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN)
+	if (rss->rss_key != NULL && rss->rss_key_len != MLX4R_RSS_KEY_LEN) {
+		DRV_LOG(ERR, "port %u: RSS key of %u bytes, %u expected",
+			eth_dev->data->port_id, rss->rss_key_len,
+			MLX4R_RSS_KEY_LEN);
 		return -EINVAL;
-	if (rss->rss_hf & ~MLX4R_RSS_OFFLOADS)
+	}
+	if (rss->rss_hf & ~MLX4R_RSS_OFFLOADS) {
+		DRV_LOG(ERR, "port %u: RSS hash types 0x%" PRIx64 " not supported",
+			eth_dev->data->port_id,
+			rss->rss_hf & ~MLX4R_RSS_OFFLOADS);
 		return -EINVAL;
+	}
+	memcpy(old_key, port->rss_key, sizeof(old_key));
 	if (rss->rss_key != NULL)
 		memcpy(port->rss_key, rss->rss_key, MLX4R_RSS_KEY_LEN);
 	port->rss_hf = rss->rss_hf;
-	return mlx4r_rss_changed(eth_dev);
+	ret = mlx4r_rss_changed(eth_dev);
+	if (ret < 0) {
+		memcpy(port->rss_key, old_key, sizeof(old_key));
+		port->rss_hf = old_hf;
+	}
+	return ret;
 }
 
 static int

@@ -6,12 +6,20 @@
  * Receive steering of a port: the RSS indirection table over the Rx
  * queues' WQs, the hash QP that uses it, and the flow rules that send
  * frames to that QP (a raw QP receives nothing without one): one rule per
- * MAC address of the port, one for broadcast, and the promiscuous and
- * all-multicast default rules when those modes are on. The rules are
- * rebuilt as a whole whenever the filter changes while the port runs.
+ * MAC address of the port, one for broadcast, and the promiscuous or
+ * all-multicast default rule when that mode is on.
+ *
+ * Changes are made before they break anything: a filter change creates
+ * the rules it adds before it destroys those it drops, and an RSS change
+ * builds the new table, QP and rules before it destroys the old ones
+ * (upstream's mlx4_flow_internal also creates new internal rules before it
+ * cleans up the stale ones). When a step fails, what was built goes, the
+ * port keeps the objects it had and receives what it received before, and
+ * the call returns the error.
  */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -41,17 +49,17 @@ mlx4r_rss_hf_to_fields(uint64_t hf)
 	return f;
 }
 
-void
-mlx4r_flow_flush(struct mlx4r_port *port)
+static void
+mlx4r_flow_destroy_all(struct mlx4r_hw_flow **flows, unsigned int n)
 {
-	while (port->nb_flows > 0)
-		mlx4r_hw_destroy_flow(port->flows[--port->nb_flows]);
+	while (n > 0)
+		mlx4r_hw_destroy_flow(flows[--n]);
 }
 
-/* Add one rule: type ALL_DEFAULT/MC_DEFAULT, or NORMAL on dst MAC. */
+/* Create one rule on @p qp: ALL_DEFAULT/MC_DEFAULT, or NORMAL on a MAC. */
 static int
-mlx4r_flow_add(struct mlx4r_port *port, enum ibv_flow_attr_type type,
-	       const struct rte_ether_addr *dst)
+mlx4r_flow_create(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
+		  const struct mlx4r_flow_spec *spec, struct mlx4r_hw_flow **out)
 {
 	/*
 	 * Verbs wants the specs right after the 20-byte attribute; place
@@ -65,66 +73,145 @@ mlx4r_flow_add(struct mlx4r_port *port, enum ibv_flow_attr_type type,
 	int ret;
 
 	RTE_BUILD_BUG_ON((4 + sizeof(struct ibv_flow_attr)) % 8 != 0);
-	if (port->nb_flows == MLX4R_MAX_FLOWS)
-		return -ENOSPC;
 	memset(buf, 0, sizeof(buf));
-	attr->type = type;
+	attr->type = spec->type;
 	attr->size = sizeof(*attr);
 	attr->port = port->port_num;
-	if (dst != NULL) {
+	if (spec->type == IBV_FLOW_ATTR_NORMAL) {
 		attr->num_of_specs = 1;
 		attr->size += sizeof(*eth);
 		eth->type = IBV_FLOW_SPEC_ETH;
 		eth->size = sizeof(*eth);
-		memcpy(eth->val.dst_mac, dst->addr_bytes, RTE_ETHER_ADDR_LEN);
+		memcpy(eth->val.dst_mac, spec->mac.addr_bytes,
+		       RTE_ETHER_ADDR_LEN);
 		memset(eth->mask.dst_mac, 0xff, RTE_ETHER_ADDR_LEN);
 	}
-	ret = mlx4r_hw_create_flow(port->rss_qp, attr,
-				   &port->flows[port->nb_flows]);
-	if (ret < 0) {
+	ret = mlx4r_hw_create_flow(qp, attr, out);
+	if (ret < 0)
 		DRV_LOG(ERR, "%s port %u: cannot add a steering rule (type %d): %s",
-			port->dev->name, port->port_num, type, strerror(-ret));
-		return ret;
+			port->dev->name, port->port_num, spec->type,
+			strerror(-ret));
+	return ret;
+}
+
+static bool
+mlx4r_flow_spec_eq(const struct mlx4r_flow_spec *a,
+		   const struct mlx4r_flow_spec *b)
+{
+	return a->type == b->type && (a->type != IBV_FLOW_ATTR_NORMAL ||
+				      rte_is_same_ether_addr(&a->mac, &b->mac));
+}
+
+/*
+ * The rules the port's filter asks for; returns how many. Its MAC
+ * addresses and broadcast always, in promiscuous and all-multicast mode
+ * too: ALL_DEFAULT and MC_DEFAULT are the device's default rules, which
+ * catch only what no other rule matched, and the kernel netdev's own
+ * rules for the port's MAC and broadcast (mlx4_en, MLX4_DOMAIN_NIC) would
+ * take those frames first (see the emulated device's emu_steer). Upstream's
+ * mlx4_flow_internal keeps them the same way: MAC + broadcast + catch-all.
+ */
+static unsigned int
+mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
+{
+	const struct rte_eth_dev_data *data = port->eth_dev->data;
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i <= MLX4R_MAX_MAC; i++) {
+		const struct rte_ether_addr *mac = i < MLX4R_MAX_MAC ?
+			&data->mac_addrs[i] : &bcast;
+
+		if (rte_is_zero_ether_addr(mac))
+			continue;
+		for (j = 0; j < n && !rte_is_same_ether_addr(&w[j].mac, mac);
+		     j++)
+			;
+		if (j < n)
+			continue; /* the same address twice: one rule */
+		w[n].type = IBV_FLOW_ATTR_NORMAL;
+		w[n].mac = *mac;
+		n++;
 	}
-	port->nb_flows++;
+	if (data->promiscuous)
+		w[n++] = (struct mlx4r_flow_spec){
+			.type = IBV_FLOW_ATTR_ALL_DEFAULT };
+	else if (data->all_multicast)
+		w[n++] = (struct mlx4r_flow_spec){
+			.type = IBV_FLOW_ATTR_MC_DEFAULT };
+	return n;
+}
+
+/* Create every rule of @p w on @p qp; on failure none is left. */
+static int
+mlx4r_flow_create_all(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
+		      const struct mlx4r_flow_spec *w, unsigned int n,
+		      struct mlx4r_hw_flow **flows)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = mlx4r_flow_create(port, qp, &w[i], &flows[i]);
+		if (ret < 0) {
+			mlx4r_flow_destroy_all(flows, i);
+			return ret;
+		}
+	}
 	return 0;
 }
 
+/*
+ * Bring the rules of a running port to what its filter asks for: the
+ * rules it keeps stay, the new ones are created, and only then the ones it
+ * drops go. On failure the rules created here go and the port keeps the
+ * rules it had: it receives what it received before.
+ */
 int
 mlx4r_flow_sync(struct mlx4r_port *port)
 {
-	struct rte_eth_dev_data *data = port->eth_dev->data;
-	static const struct rte_ether_addr bcast = {
-		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	unsigned int i;
-	int ret = 0;
+	struct mlx4r_flow_spec want[MLX4R_MAX_FLOWS];
+	struct mlx4r_hw_flow *got[MLX4R_MAX_FLOWS];
+	struct mlx4r_hw_flow *fresh[MLX4R_MAX_FLOWS];
+	bool kept[MLX4R_MAX_FLOWS] = { false };
+	unsigned int n, i, j, nb_fresh = 0;
+	int ret;
 
-	mlx4r_flow_flush(port);
 	if (port->rss_qp == NULL)
 		return 0;
-	if (data->promiscuous) {
-		ret = mlx4r_flow_add(port, IBV_FLOW_ATTR_ALL_DEFAULT, NULL);
-		goto out;
+	n = mlx4r_flow_wanted(port, want);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < port->nb_flows; j++)
+			if (!kept[j] &&
+			    mlx4r_flow_spec_eq(&port->flow_spec[j], &want[i]))
+				break;
+		if (j < port->nb_flows) {
+			kept[j] = true;
+			got[i] = port->flows[j];
+			continue;
+		}
+		ret = mlx4r_flow_create(port, port->rss_qp, &want[i], &got[i]);
+		if (ret < 0) {
+			mlx4r_flow_destroy_all(fresh, nb_fresh);
+			return ret;
+		}
+		fresh[nb_fresh++] = got[i];
 	}
-	for (i = 0; i < MLX4R_MAX_MAC && ret == 0; i++) {
-		if (!rte_is_zero_ether_addr(&data->mac_addrs[i]))
-			ret = mlx4r_flow_add(port, IBV_FLOW_ATTR_NORMAL,
-					     &data->mac_addrs[i]);
-	}
-	if (ret == 0)
-		ret = mlx4r_flow_add(port, IBV_FLOW_ATTR_NORMAL, &bcast);
-	if (ret == 0 && data->all_multicast)
-		ret = mlx4r_flow_add(port, IBV_FLOW_ATTR_MC_DEFAULT, NULL);
-out:
-	if (ret < 0)
-		mlx4r_flow_flush(port);
-	return ret;
+	for (j = 0; j < port->nb_flows; j++)
+		if (!kept[j])
+			mlx4r_hw_destroy_flow(port->flows[j]);
+	memcpy(port->flows, got, n * sizeof(got[0]));
+	memcpy(port->flow_spec, want, n * sizeof(want[0]));
+	port->nb_flows = n;
+	return 0;
 }
 
 void
 mlx4r_rss_stop(struct mlx4r_port *port)
 {
-	mlx4r_flow_flush(port);
+	mlx4r_flow_destroy_all(port->flows, port->nb_flows);
+	port->nb_flows = 0;
 	if (port->rss_qp != NULL) {
 		mlx4r_hw_destroy_qp(port->rss_qp);
 		port->rss_qp = NULL;
@@ -136,33 +223,132 @@ mlx4r_rss_stop(struct mlx4r_port *port)
 }
 
 /*
- * Build the indirection table from the RETA (one entry per RETA entry;
- * with RSS off, one entry: queue 0), the hash QP and the rules.
+ * What a ConnectX-3 can do with a RETA.
+ *
+ * The card hashes a frame into WQ base_wqn + (hash & (size - 1)) of its
+ * indirection table: the table is a run of 2^k WQs with consecutive
+ * numbers, the first aligned to 2^k (Linux mlx4_ib qp.c
+ * mlx4_ib_create_rwq_ind_table refuses anything else). The port's Rx WQs
+ * are created in queue order from one WQN range aligned to the next power
+ * of two of the queue count (mlx4r_dev_start), so queue q has number
+ * base + q, and the tables the card can express are exactly the runs of
+ * 2^k queues starting at a multiple of 2^k. ethdev's RETA of 64 entries
+ * (entry = hash & 63) expresses one of them when entry i names queue
+ * first + i % 2^k; any other RETA cannot be programmed.
  */
 int
-mlx4r_rss_start(struct mlx4r_port *port)
+mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
+		     uint16_t *first, uint32_t *count)
+{
+	uint16_t nb_rxq = port->eth_dev->data->nb_rx_queues;
+	uint32_t n, i;
+
+	/* the run the RETA starts with, then whether it only repeats it */
+	for (i = 1; i < MLX4R_RETA_SIZE && reta[i] == reta[0] + i; i++)
+		;
+	n = rte_align32prevpow2(i);
+	for (i = 0; i < MLX4R_RETA_SIZE && reta[i] == reta[0] + i % n; i++)
+		;
+	if (i < MLX4R_RETA_SIZE) {
+		DRV_LOG(ERR, "port %u: RETA entry %u is queue %u, not %u: ConnectX-3 can only spread over 2^k queues in order (entry i to first + i %% 2^k, first a multiple of 2^k)",
+			port->eth_dev->data->port_id, i, reta[i],
+			reta[0] + i % n);
+		return -EINVAL;
+	}
+	if (reta[0] % n != 0 || reta[0] + n > nb_rxq) {
+		DRV_LOG(ERR, "port %u: RETA spreads over queues %u..%u: ConnectX-3 needs the first of 2^k queues to be a multiple of 2^k (of %u queues)",
+			port->eth_dev->data->port_id, reta[0],
+			reta[0] + n - 1, nb_rxq);
+		return -EINVAL;
+	}
+	*first = reta[0];
+	*count = n;
+	return 0;
+}
+
+/*
+ * Close the port's WQN range (called once its Rx WQs exist). A range the
+ * port leaves open, with fewer WQs than numbers, would make the next WQ
+ * of the other port of the shared context fail: mlx4_ib_alloc_wqn refuses
+ * a new range (> 1) while the newest one is open. A WQ created and
+ * destroyed at once takes the next number and leaves the range dirty:
+ * it hands out no more numbers (mlx4_ib_release_wqn), as upstream's
+ * placeholder WQs in mlx4_rss_init rely on.
+ */
+int
+mlx4r_rss_range_close(struct mlx4r_port *port)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_dev *dev = port->dev;
+	struct mlx4r_hw_wq_attr wattr;
+	struct mlx4r_hw_cq *cq;
+	struct mlx4r_hw_wq *wq;
+	int ret;
+
+	if (rte_is_power_of_2(data->nb_rx_queues))
+		return 0; /* full */
+	ret = mlx4r_hw_create_cq(dev->ctx, 1, &cq);
+	if (ret < 0)
+		goto error;
+	memset(&wattr, 0, sizeof(wattr));
+	wattr.cq = cq;
+	wattr.max_wr = 1;
+	wattr.max_sge = 1;
+	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &wq);
+	if (ret == 0)
+		mlx4r_hw_destroy_wq(wq);
+	mlx4r_hw_destroy_cq(cq);
+	if (ret == 0)
+		return 0;
+error:
+	DRV_LOG(ERR, "%s port %u: cannot close the WQ number range of %u Rx queues: %s",
+		dev->name, port->port_num, data->nb_rx_queues, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Build the indirection table the RETA stands for (with RSS off, one
+ * entry: queue 0) and the hash QP over it, ready to receive; nothing is
+ * left on failure.
+ */
+static int
+mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
+		struct mlx4r_hw_qp **qp)
 {
 	struct rte_eth_dev_data *data = port->eth_dev->data;
 	struct mlx4r_hw_wq *wqs[MLX4R_RETA_SIZE];
 	struct ibv_rx_hash_conf conf;
 	struct ibv_qp_attr mod;
-	bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
-		   data->nb_rx_queues > 1;
-	uint32_t i, n = rss ? MLX4R_RETA_SIZE : 1;
+	bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS;
+	uint16_t first = 0;
+	uint32_t i, n = 1;
 	int ret;
 
+	*ind = NULL;
+	*qp = NULL;
+	if (rss) {
+		ret = mlx4r_rss_reta_table(port, port->reta, &first, &n);
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < n; i++) {
-		const struct mlx4r_rxq *rxq =
-			data->rx_queues[rss ? port->reta[i] : 0];
+		const struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, first + i);
 
 		wqs[i] = rxq->wq;
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
+			DRV_LOG(ERR, "%s port %u: the WQ numbers of Rx queues %u..%u are not consecutive (0x%x then 0x%x)",
+				port->dev->name, port->port_num, first,
+				first + n - 1, wqs[0]->wq_num, wqs[i]->wq_num);
+			return -ERANGE;
+		}
 	}
 	ret = mlx4r_hw_create_ind_table(port->dev->ctx, rte_log2_u32(n), wqs,
-					&port->ind);
+					ind);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u: cannot create the indirection table: %s",
 			port->dev->name, port->port_num, strerror(-ret));
-		goto error;
+		*ind = NULL;
+		return ret;
 	}
 	memset(&conf, 0, sizeof(conf));
 	conf.rx_hash_function = IBV_RX_HASH_FUNC_TOEPLITZ;
@@ -170,32 +356,122 @@ mlx4r_rss_start(struct mlx4r_port *port)
 	conf.rx_hash_key = port->rss_key;
 	conf.rx_hash_fields_mask = rss ? mlx4r_rss_hf_to_fields(port->rss_hf) :
 				   0;
-	ret = mlx4r_hw_create_rss_qp(port->dev->pd, port->ind, &conf,
-				     &port->rss_qp);
+	ret = mlx4r_hw_create_rss_qp(port->dev->pd, *ind, &conf, qp);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u: cannot create the hash QP: %s",
 			port->dev->name, port->port_num, strerror(-ret));
+		*qp = NULL;
 		goto error;
 	}
 	memset(&mod, 0, sizeof(mod));
 	mod.qp_state = IBV_QPS_INIT;
 	mod.port_num = port->port_num;
-	ret = mlx4r_hw_modify_qp(port->rss_qp, &mod,
-				 IBV_QP_STATE | IBV_QP_PORT);
+	ret = mlx4r_hw_modify_qp(*qp, &mod, IBV_QP_STATE | IBV_QP_PORT);
 	if (ret == 0) {
 		mod.qp_state = IBV_QPS_RTR;
-		ret = mlx4r_hw_modify_qp(port->rss_qp, &mod, IBV_QP_STATE);
+		ret = mlx4r_hw_modify_qp(*qp, &mod, IBV_QP_STATE);
 	}
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u: hash QP to ready: %s",
 			port->dev->name, port->port_num, strerror(-ret));
 		goto error;
 	}
-	ret = mlx4r_flow_sync(port);
-	if (ret < 0)
-		goto error;
 	return 0;
 error:
-	mlx4r_rss_stop(port);
+	if (*qp != NULL)
+		mlx4r_hw_destroy_qp(*qp);
+	mlx4r_hw_destroy_ind_table(*ind);
+	*qp = NULL;
+	*ind = NULL;
 	return ret;
+}
+
+/* What a port receives through. */
+struct mlx4r_rss_objs {
+	struct mlx4r_hw_ind_table *ind;               /* table */
+	struct mlx4r_hw_qp *qp;                       /* hash QP over it */
+	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /* rules to the QP */
+	struct mlx4r_flow_spec spec[MLX4R_MAX_FLOWS]; /* what they match */
+	unsigned int nb_flows;                        /* rules */
+};
+
+/*
+ * Build the table, the hash QP and the rules on it into @p nw; nothing is
+ * left on failure.
+ */
+static int
+mlx4r_rss_build_all(struct mlx4r_port *port, struct mlx4r_rss_objs *nw)
+{
+	int ret;
+
+	ret = mlx4r_rss_build(port, &nw->ind, &nw->qp);
+	if (ret < 0)
+		return ret;
+	nw->nb_flows = mlx4r_flow_wanted(port, nw->spec);
+	ret = mlx4r_flow_create_all(port, nw->qp, nw->spec, nw->nb_flows,
+				    nw->flows);
+	if (ret < 0) {
+		mlx4r_hw_destroy_qp(nw->qp);
+		mlx4r_hw_destroy_ind_table(nw->ind);
+	}
+	return ret;
+}
+
+static void
+mlx4r_rss_install(struct mlx4r_port *port, const struct mlx4r_rss_objs *nw)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	uint8_t hashed = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS &&
+			 mlx4r_rss_hf_to_fields(port->rss_hf) != 0;
+	uint16_t i;
+
+	/*
+	 * Whether the CQE's hash means anything: a plain store the bursts
+	 * read once per burst; one burst with the previous value is what a
+	 * frame hashed by the previous QP looks like anyway.
+	 */
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, i);
+
+		if (rxq != NULL)
+			rxq->rss_hash = hashed;
+	}
+	port->ind = nw->ind;
+	port->rss_qp = nw->qp;
+	memcpy(port->flows, nw->flows, nw->nb_flows * sizeof(nw->flows[0]));
+	memcpy(port->flow_spec, nw->spec, nw->nb_flows * sizeof(nw->spec[0]));
+	port->nb_flows = nw->nb_flows;
+}
+
+int
+mlx4r_rss_start(struct mlx4r_port *port)
+{
+	struct mlx4r_rss_objs nw;
+	int ret;
+
+	ret = mlx4r_rss_build_all(port, &nw);
+	if (ret < 0)
+		return ret;
+	mlx4r_rss_install(port, &nw);
+	return 0;
+}
+
+/*
+ * A running port's RETA, key or hash fields changed: build the new table,
+ * QP and rules beside the old ones, then switch and destroy the old. A
+ * frame meanwhile goes through one set or the other. On failure the port
+ * keeps its old objects and receives as before.
+ */
+int
+mlx4r_rss_update(struct mlx4r_port *port)
+{
+	struct mlx4r_rss_objs nw;
+	int ret;
+
+	ret = mlx4r_rss_build_all(port, &nw);
+	if (ret < 0)
+		return ret;
+	mlx4r_rss_stop(port);
+	mlx4r_rss_install(port, &nw);
+	return 0;
 }

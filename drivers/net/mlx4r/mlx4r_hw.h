@@ -88,6 +88,7 @@
  *  - A CQ serves exactly one QP (send) or one WQ (receive).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -235,6 +236,22 @@ struct mlx4r_hw_port_counters {
 };
 
 /**
+ * The kernel netdev of a port: on hardware mlx4_en's Ethernet interface,
+ * found as <ibdev>/device/net/<ifname> whose dev_port is port - 1. While it
+ * is down mlx4_en keeps the port closed (mlx4_CLOSE_PORT): nothing is
+ * received. Its MTU is the port's: larger frames are dropped by the port.
+ */
+struct mlx4r_hw_netdev {
+	char name[16];        /**< interface name (IFNAMSIZ); "" if none */
+	unsigned int ifindex; /**< interface index; 0 if not a real one */
+	bool up;              /**< IFF_UP: administratively up */
+	bool running;         /**< IFF_RUNNING: up, with carrier */
+	uint16_t mtu;         /**< MTU (SIOCGIFMTU) */
+	uint32_t speed;       /**< ethtool link speed, Mb/s; 0 unknown */
+	bool full_duplex;     /**< ethtool duplex is full */
+};
+
+/**
  * The per-burst hook of a queue. fn is NULL on hardware; otherwise the
  * datapath calls fn(arg) once per burst (see the file comment).
  */
@@ -280,6 +297,28 @@ struct mlx4r_hw_ops {
 	 */
 	int (*port_counters)(struct mlx4r_hw_ctx *ctx, uint8_t port,
 			     struct mlx4r_hw_port_counters *c);
+	/**
+	 * The port's kernel netdev: name, flags, MTU, ethtool link speed
+	 * (SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFINDEX, ETHTOOL_GLINKSETTINGS or
+	 * ETHTOOL_GSET). May be NULL (the wrapper returns -ENOTSUP).
+	 * @return 0, -EINVAL (port), -ENODEV (no netdev for the port), or
+	 *   the errno of the ioctl.
+	 */
+	int (*netdev_query)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			    struct mlx4r_hw_netdev *nd);
+	/**
+	 * Bring the netdev up or down (SIOCSIFFLAGS, IFF_UP). May be NULL.
+	 * @return 0, -EINVAL, -ENODEV, -EPERM (no CAP_NET_ADMIN), or the
+	 *   errno of the ioctl.
+	 */
+	int (*netdev_set_up)(struct mlx4r_hw_ctx *ctx, uint8_t port, bool up);
+	/**
+	 * Set the netdev's MTU (SIOCSIFMTU), which is the port's. May be
+	 * NULL. @return 0, -EINVAL (the netdev refuses the value: outside
+	 *   its min_mtu..max_mtu), -ENODEV, -EPERM, or the errno of the ioctl.
+	 */
+	int (*netdev_set_mtu)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			      uint16_t mtu);
 
 	/** ibv_alloc_pd. @return 0, -ENOMEM, -EIO. */
 	int (*alloc_pd)(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out);
@@ -496,6 +535,37 @@ mlx4r_hw_port_counters(struct mlx4r_hw_ctx *ctx, uint8_t port,
 	if (ctx->ops->port_counters == NULL)
 		return -ENOTSUP;
 	return ctx->ops->port_counters(ctx, port, c);
+}
+
+static inline int
+mlx4r_hw_netdev_query(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		      struct mlx4r_hw_netdev *nd)
+{
+	if (ctx == NULL)
+		return -ENODEV; /* between two generations of a reset */
+	if (ctx->ops->netdev_query == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_query(ctx, port, nd);
+}
+
+static inline int
+mlx4r_hw_netdev_set_up(struct mlx4r_hw_ctx *ctx, uint8_t port, bool up)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_set_up == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_set_up(ctx, port, up);
+}
+
+static inline int
+mlx4r_hw_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_set_mtu == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_set_mtu(ctx, port, mtu);
 }
 
 static inline int

@@ -98,6 +98,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 		goto error;
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
+	mlx4r_port_netdev_probe(port);
 	/* the ops behind the reset gate (mlx4r_gate.c) */
 	eth_dev->dev_ops = mlx4r_gate_dev_ops();
 	/*

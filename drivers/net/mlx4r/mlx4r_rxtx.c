@@ -19,7 +19,10 @@
  * chained into the returned mbuf and replaced by mbufs allocated in bulk
  * for the whole burst; when the pool is empty the frames of the burst are
  * dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell record
- * and one CQ doorbell record update per burst.
+ * and one CQ doorbell record update per burst. The CQE's
+ * immed_rss_invalid is the hash QP's Toeplitz hash (mlx4_en en_rx.c
+ * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
+ * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode).
  *
  * Both bursts start with the quiescence marker (MLX4R_BURST_ENTER, the
  * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
@@ -146,19 +149,29 @@ mlx4r_rx_ptype(uint32_t st)
 	return pt;
 }
 
+/*
+ * Checksum flags from what the CQE says. A ConnectX-3 says "good" two
+ * ways: the status bit MLX4_CQE_STATUS_L4_CSUM (what upstream net_mlx4
+ * reads) or the checksum field at 0xffff with IPOK on a TCP/UDP frame
+ * (what Linux mlx4_en reads, en_rx.c mlx4_en_process_rx_cq; the burst
+ * folds that into the status bit). It never says "bad": a clear bit means
+ * the device did not find the checksum right, not that it found it wrong
+ * (mlx4_en then falls back to CHECKSUM_COMPLETE or NONE, upstream reports
+ * nothing). So: GOOD or UNKNOWN (0), never BAD.
+ */
 static __rte_always_inline uint64_t
 mlx4r_rx_csum(uint32_t st, uint32_t pt)
 {
 	uint64_t f = 0;
 
-	if ((pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4 ||
-	    (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4_EXT)
-		f |= (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) ?
-		     RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD;
-	if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP ||
-	    (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP)
-		f |= (st & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
-		     RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	if (((pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4 ||
+	     (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV4_EXT) &&
+	    (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK))
+		f |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	if (((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP ||
+	     (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP) &&
+	    (st & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK))
+		f |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	return f;
 }
 
@@ -217,10 +230,11 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX * MLX4R_MAX_RX_SEGS];
 	uint32_t len[MLX4R_RX_BURST_MAX];
 	uint32_t status[MLX4R_RX_BURST_MAX];
+	uint32_t hash[MLX4R_RX_BURST_MAX];
 	uint8_t nseg[MLX4R_RX_BURST_MAX];
 	uint32_t nb, i, j, k, ci, need = 0, got = 0;
-	uint64_t bytes = 0;
-	bool refill;
+	uint64_t bytes = 0, ol;
+	bool refill, csum, rss;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
 		return 0;
@@ -235,6 +249,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	 * the queue (indexes back to 0) between a stale read and the check.
 	 */
 	ci = rxq->cq_ci;
+	csum = rxq->csum;
+	rss = rxq->rss_hash;
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* collect the completed WQEs, in order */
@@ -258,6 +274,13 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		l = rte_be_to_cpu_32(cqe->byte_cnt);
 		len[nb] = l;
 		status[nb] = rte_be_to_cpu_32(cqe->status);
+		/* IPOK and the checksum field at 0xffff: L4 good too */
+		if (csum && (status[nb] & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
+		    cqe->checksum == RTE_BE16(0xffff))
+			status[nb] |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
+		if (rss)
+			hash[nb] = cqe->immed_rss_invalid;
 		if (l <= rxq->seg_first_len)
 			nseg[nb] = 1;
 		else
@@ -268,6 +291,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	if (nb == 0)
 		goto out;
 	refill = rte_pktmbuf_alloc_bulk(rxq->mp, repl, need) == 0;
+	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
 	k = 0;
 	for (i = 0; i < nb; i++) {
 		uint32_t w = rxq->rq_ci & rxq->wqe_mask;
@@ -306,7 +330,10 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		head->port = rxq->port_id;
 		pt = mlx4r_rx_ptype(status[i]);
 		head->packet_type = pt;
-		head->ol_flags = rxq->csum ? mlx4r_rx_csum(status[i], pt) : 0;
+		if (rss)
+			head->hash.rss = rte_be_to_cpu_32(hash[i]);
+		head->ol_flags = ol | (csum ? mlx4r_rx_csum(status[i], pt) :
+				       0);
 		bytes += len[i];
 		pkts[got++] = head;
 	}

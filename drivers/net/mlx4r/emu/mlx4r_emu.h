@@ -52,6 +52,29 @@ struct mlx4r_emu_dev_conf {
 	uint32_t max_cqe;  /**< largest CQ (default 65536) */
 	uint32_t max_qp_wr; /**< largest SQ/RQ in WQEs (default 16384) */
 	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
+	/**
+	 * Largest RSS indirection table and WQN range, a power of two
+	 * (default 256): the firmware's QUERY_DEV_CAP max_rss_tbl_sz, which
+	 * mlx4_ib reports as max_rwq_indirection_table_size.
+	 */
+	uint32_t max_rss_tbl;
+	/**
+	 * Firmware that reports a good TCP/UDP checksum only with the CQE's
+	 * checksum field at 0xffff (and IPOK), leaving
+	 * MLX4_CQE_STATUS_L4_CSUM clear: what Linux mlx4_en tests
+	 * (en_rx.c mlx4_en_process_rx_cq). Default false: both indications.
+	 */
+	bool rx_csum_field_only;
+	/**
+	 * Link speed of the ports in Mb/s: 10000, 40000 (default) or 56000,
+	 * as ethtool on the netdev and query_port (width, speed) report it.
+	 */
+	uint32_t speed;
+	/**
+	 * Largest MTU the ports' netdevs take (default and at most 9600):
+	 * mlx4_en's max_mtu, the port's eth_mtu_cap from firmware.
+	 */
+	uint16_t max_mtu;
 };
 
 /**
@@ -229,11 +252,63 @@ struct mlx4r_emu_port_stats {
 	uint64_t tx_errors;   /**< error CQEs written on the send side */
 	uint64_t doorbells;   /**< Tx hook calls that found a doorbell */
 	uint64_t lost_doorbells; /**< doorbells lost by fault injection */
+	uint64_t rx_port_down; /**< frames that arrived while the netdev
+				*   was down (port closed) */
+	uint64_t rx_oversize; /**< frames larger than the port's MTU */
+	uint64_t netdev_rx;   /**< frames the netdev's own rules took */
 };
 
 /** @return 0, -EINVAL. */
 int mlx4r_emu_port_stats(struct mlx4r_emu_dev *dev, uint8_t port,
 			 struct mlx4r_emu_port_stats *st);
+
+/*
+ * The kernel netdev of a port (mlx4_en's Ethernet interface; a real TAP
+ * interface once the device has its kernel face). While it is down the
+ * port is closed and receives nothing (Linux en_netdev.c
+ * mlx4_en_stop_port: mlx4_CLOSE_PORT); its MTU is the port's (frames
+ * larger than MTU + 14 + 8 are dropped); its rules for its MAC address,
+ * broadcast and the multicast groups it joined take frames ahead of the
+ * uverbs default rules (see mlx4r_emu_engine.c emu_steer) and count them in
+ * netdev_rx; ibv_query_port says ACTIVE only
+ * while it is up with carrier (mlx4_ib main.c eth_link_query_port). It is
+ * created down with MTU 1500, and created again so when the device comes
+ * back after a catastrophic error (mlx4_restart_one re-creates mlx4_en's
+ * interfaces). The seam's netdev ops are the driver's way in; these calls
+ * play the administrator (ip link).
+ */
+
+/** What the netdev of a port says. */
+struct mlx4r_emu_netdev_info {
+	char name[16];   /**< interface name */
+	bool up;         /**< IFF_UP */
+	bool running;    /**< up with carrier (the port's link) */
+	uint16_t mtu;    /**< MTU */
+	uint32_t nb_mc;  /**< multicast addresses joined */
+};
+
+/** @return 0, -EINVAL (port, NULL). */
+int mlx4r_emu_netdev_info(struct mlx4r_emu_dev *dev, uint8_t port,
+			  struct mlx4r_emu_netdev_info *info);
+/**
+ * ip link set up|down: IBV_EVENT_PORT_ACTIVE / _ERR on every context when
+ * the port's state changes. @return 0, -EINVAL.
+ */
+int mlx4r_emu_netdev_set_up(struct mlx4r_emu_dev *dev, uint8_t port,
+			    bool up);
+/** ip link set mtu. @return 0, -EINVAL (port, MTU outside 68..max_mtu). */
+int mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *dev, uint8_t port,
+			     uint16_t mtu);
+/**
+ * ip maddr add: the netdev joins a multicast group; frames to it go to the
+ * netdev, ahead of the uverbs MC_DEFAULT / ALL_DEFAULT rules.
+ * @return 0, -EINVAL (port, not a multicast address), -ENOSPC (16 already).
+ */
+int mlx4r_emu_netdev_mc_add(struct mlx4r_emu_dev *dev, uint8_t port,
+			    const struct rte_ether_addr *mac);
+/** ip maddr del. @return 0, -EINVAL, -ENOENT (not joined). */
+int mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *dev, uint8_t port,
+			    const struct rte_ether_addr *mac);
 
 /*
  * Faults.

@@ -61,10 +61,18 @@ uint64_t
 emu_csum_add(uint64_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
+	uint64_t q;
 	uint32_t w;
 	uint16_t h;
 
-	while (len >= 4) {
+	/* 8 bytes a step: two 32-bit halves (frames are < 64 KB: no carry) */
+	while (len >= 8) {
+		memcpy(&q, p, 8);
+		sum += (q & 0xffffffffull) + (q >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
 		memcpy(&w, p, 4);
 		sum += w;
 		p += 4;
@@ -257,17 +265,60 @@ emu_l3_ok(const uint8_t *d, const struct emu_pkt *p)
 					  (d[p->l3] & 0xf) * 4u)) == 0xffff;
 }
 
+/* An IPv4 UDP frame without a checksum (field 0). */
 static bool
-emu_l4_ok(const uint8_t *d, const struct emu_pkt *p)
+emu_udp_no_csum(const uint8_t *d, const struct emu_pkt *p)
+{
+	return p->proto == IPPROTO_UDP && p->ipv == 4 &&
+	       d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0;
+}
+
+/*
+ * The CQE's checksum field, as mlx4_en reads it (Linux en_rx.c
+ * mlx4_en_process_rx_cq and check_csum): for TCP/UDP the one's complement
+ * sum of the pseudo header and the L4 segment, 0xffff when the segment's
+ * checksum is right; for other IPv4 the pseudo header and the payload
+ * (get_fixed_ipv4_csum subtracts the pseudo header); for other IPv6 the
+ * header without its first 4 bytes, next header and hop limit, then the
+ * payload (get_fixed_ipv6_csum adds those 6 bytes back). Stored as the
+ * big-endian 16 bits of the sum (memory order). 0 for non-IP frames.
+ */
+static uint16_t
+emu_rx_csum_field(const uint8_t *d, uint32_t len, const struct emu_pkt *p)
 {
 	uint64_t sum;
+	uint16_t c;
+	uint8_t ph[4];
 
-	if (p->proto == IPPROTO_UDP && p->ipv == 4 &&
-	    d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0)
-		return true; /* no UDP checksum */
-	sum = emu_pseudo_sum(d, p);
-	sum = emu_csum_add(sum, d + p->l4, p->l4_len);
-	return emu_csum_fold(sum) == 0xffff;
+	if (p->proto != 0) {
+		sum = emu_csum_add(emu_pseudo_sum(d, p), d + p->l4, p->l4_len);
+	} else if (p->ipv == 4) {
+		uint32_t ihl = (d[p->l3] & 0xf) * 4u;
+		uint32_t tot = (uint32_t)(d[p->l3 + 2] << 8 | d[p->l3 + 3]);
+		uint32_t pl;
+
+		if (tot < ihl || p->l3 + tot > len)
+			tot = RTE_MAX(ihl, len - p->l3);
+		pl = tot - ihl;
+		sum = emu_csum_add(0, d + p->l3 + 12, 8);
+		ph[0] = 0;
+		ph[1] = d[p->l3 + 9];
+		ph[2] = (uint8_t)(pl >> 8);
+		ph[3] = (uint8_t)pl;
+		sum = emu_csum_add(sum, ph, 4);
+		sum = emu_csum_add(sum, d + p->l3 + ihl, pl);
+	} else if (p->ipv == 6) {
+		uint32_t pl = (uint32_t)(d[p->l3 + 4] << 8 | d[p->l3 + 5]);
+
+		if (p->l3 + 40 + pl > len)
+			pl = len - p->l3 - 40;
+		sum = emu_csum_add(0, d + p->l3 + 4, 2);
+		sum = emu_csum_add(sum, d + p->l3 + 8, 32 + pl);
+	} else {
+		return 0;
+	}
+	c = emu_csum_fold(sum);
+	return c;
 }
 
 /* Tx checksum offloads, computed into the frame. */
@@ -466,6 +517,64 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	return true;
 }
 
+/* Whether the port's netdev has a rule for the frame's destination. */
+static bool
+emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
+{
+	uint32_t i;
+
+	if (memcmp(d, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0 ||
+	    rte_is_broadcast_ether_addr((const void *)d))
+		return true;
+	if (!rte_is_multicast_ether_addr((const void *)d))
+		return false;
+	for (i = 0; i < port->nd.nb_mc; i++)
+		if (memcmp(d, port->nd.mc[i].addr_bytes,
+			   RTE_ETHER_ADDR_LEN) == 0)
+			return true;
+	return false;
+}
+
+#define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
+
+/*
+ * Steering domains of device-managed flow steering, highest first:
+ *  1. the uverbs rules (mlx4_ib main.c __mlx4_ib_create_flow: priority
+ *     MLX4_DOMAIN_UVERBS | attr->priority, 0x1000...), by priority then
+ *     age;
+ *  2. the netdev's own rules while it is up (mlx4_en: its MAC
+ *     (en_netdev.c mlx4_en_uc_steer_add), broadcast and the multicast
+ *     addresses it joined (mlx4_en_start_port, mlx4_en_do_set_rx_mode,
+ *     mcg.c mlx4_multicast_attach), MLX4_DOMAIN_NIC, 0x5000; on a PF
+ *     without SR-IOV mlx4_core main.c mlx4_handle_eth_header_mcast_prio
+ *     does not move uverbs multicast rules down to it, mlx4_is_master
+ *     being false);
+ *  3. the default rules, MLX4_FS_MC_DEFAULT / MLX4_FS_ALL_DEFAULT
+ *     (ibv ALL_DEFAULT / MC_DEFAULT, mlx4_ib_create_flow): they catch
+ *     only what no rule matched, as mlx4_en's own promiscuous mode uses
+ *     them (en_netdev.c mlx4_en_set_promisc_mode).
+ * Returns the uverbs rule that takes the frame, NULL when the netdev
+ * takes it (counted), EMU_STEER_MISS when nothing does. rx_lock held.
+ */
+static struct emu_flow *
+emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
+{
+	uint32_t i;
+
+	/* rules[] is sorted: normal rules (by priority, age), then default */
+	for (i = 0; i < port->nb_rules && port->rules[i]->cls == 0; i++)
+		if (emu_rule_match(port->rules[i], d, p))
+			return port->rules[i];
+	if (emu_netdev_claims(port, d)) {
+		EMU_INC(port->st.netdev_rx, 1);
+		return NULL;
+	}
+	for (; i < port->nb_rules; i++)
+		if (emu_rule_match(port->rules[i], d, p))
+			return port->rules[i];
+	return EMU_STEER_MISS;
+}
+
 static uint32_t
 emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
 	     const struct emu_pkt *p)
@@ -521,12 +630,22 @@ emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
 	return h;
 }
 
+/*
+ * Status and checksum field of a receive CQE. Firmware reports a good
+ * TCP/UDP checksum both ways, MLX4_CQE_STATUS_L4_CSUM (rdma-core's
+ * MLX4_CQE_STATUS_TCP_UDP_CSUM_OK, what upstream net_mlx4 reads) and the
+ * checksum field at 0xffff with IPOK (what mlx4_en reads); with
+ * conf.rx_csum_field_only it leaves the status bit clear, as firmware
+ * mlx4_en copes with does.
+ */
 static uint32_t
-emu_rx_status(const struct emu_frame *f, const struct emu_pkt *p)
+emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
+	      const struct emu_pkt *p, uint16_t *csum)
 {
 	const uint8_t *d = f->data;
 	uint32_t st = 0;
 
+	*csum = 0;
 	if (p->ipv == 4) {
 		st |= MLX4R_CQE_STATUS_IPV4;
 		if (p->frag)
@@ -542,12 +661,18 @@ emu_rx_status(const struct emu_frame *f, const struct emu_pkt *p)
 	}
 	if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
 		st |= MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
-	if (p->proto != 0) {
-		st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
-		      MLX4R_CQE_STATUS_UDP;
-		if ((f->csum_known & EMU_CSUM_L4_OK) || emu_l4_ok(d, p))
-			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+	if (p->proto == 0) {
+		*csum = emu_rx_csum_field(d, f->len, p);
+		return st;
 	}
+	st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
+	      MLX4R_CQE_STATUS_UDP;
+	/* computed on Tx (offload, generator): right by construction */
+	*csum = (f->csum_known & EMU_CSUM_L4_OK) ? 0xffff :
+		emu_rx_csum_field(d, f->len, p);
+	if ((*csum == 0xffff || emu_udp_no_csum(d, p)) &&
+	    !port->dev->conf.rx_csum_field_only)
+		st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
 	return st;
 }
 
@@ -560,26 +685,42 @@ void
 emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 {
 	struct emu_ctx *ctx;
-	struct emu_flow *rule = NULL;
+	struct emu_flow *rule;
 	struct emu_qp *qp;
 	struct emu_wq *wq;
 	struct mlx4_cqe *cqe;
 	struct emu_pkt p;
 	const uint8_t *wqe;
 	uint32_t i, hash, pi, off, status;
+	uint16_t csum;
 	enum ibv_qp_state qs;
 	uint8_t verr = 0;
 
 	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)))
 		return;
-	emu_parse(f->data, f->len, &p);
-	for (i = 0; i < port->nb_rules; i++) {
-		if (emu_rule_match(port->rules[i], f->data, &p)) {
-			rule = port->rules[i];
-			break;
-		}
+	/*
+	 * While the netdev is down mlx4_en keeps the port closed (Linux
+	 * en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing comes in.
+	 */
+	if (unlikely(!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED))) {
+		EMU_INC(port->st.rx_port_down, 1);
+		return;
 	}
-	if (rule == NULL || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
+	/*
+	 * The port takes frames up to its MTU: mlx4_en_start_port programs
+	 * it with mlx4_SET_PORT_general(MLX4_EN_EFF_MTU(mtu) + FCS)
+	 * (en_rx.c mlx4_en_calc_rx_buf); larger ones are dropped.
+	 */
+	if (unlikely(f->len > EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
+							  __ATOMIC_RELAXED)))) {
+		EMU_INC(port->st.rx_oversize, 1);
+		return;
+	}
+	emu_parse(f->data, f->len, &p);
+	rule = emu_steer(port, f->data, &p);
+	if (rule == NULL)
+		return; /* the netdev took it */
+	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
 	qp = rule->qp;
 	qs = __atomic_load_n(&qp->state, __ATOMIC_ACQUIRE);
@@ -630,7 +771,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	status = emu_rx_status(f, &p);
+	status = emu_rx_status(port, f, &p, &csum);
 	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num);
 	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
 	cqe->g_mlpath_rqpn = 0;
@@ -638,8 +779,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	cqe->status = rte_cpu_to_be_32(status);
 	cqe->byte_cnt = rte_cpu_to_be_32(f->len);
 	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	cqe->checksum = (status & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK) ?
-			0xffff : 0;
+	memcpy(&cqe->checksum, &csum, sizeof(csum));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;

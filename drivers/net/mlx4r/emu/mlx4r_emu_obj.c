@@ -105,6 +105,181 @@ emu_dev_port(struct emu_dev *dev, uint8_t port)
 }
 
 /*
+ * QP numbers: QPs and WQN ranges come from one space, as from mlx4_core's
+ * QP bitmap (mlx4_qp_reserve_range(cnt, align)); a range is aligned to
+ * its size. Numbers are never reused within a generation. dev->lock held.
+ */
+static uint32_t
+emu_qpn_reserve(struct emu_dev *dev, uint32_t cnt)
+{
+	uint32_t base = RTE_ALIGN_CEIL(dev->next_qpn, cnt);
+
+	dev->next_qpn = base + cnt;
+	return base & 0xffffff;
+}
+
+/*
+ * The kernel netdev of a port, as mlx4_en creates it (en_netdev.c
+ * mlx4_en_init_netdev): registered down, MTU ETH_DATA_LEN, no multicast
+ * address joined. dev->lock held (or the device not yet listed).
+ */
+static void
+emu_netdev_init(struct emu_port *port)
+{
+	struct emu_dev *dev = port->dev;
+
+	snprintf(port->nd.name, sizeof(port->nd.name), "emu%u.%u",
+		 dev->index % 100000u, port->num);
+	port->nd.generation = dev->generation;
+	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
+	rte_spinlock_lock(&port->rx_lock);
+	port->nd.nb_mc = 0;
+	rte_spinlock_unlock(&port->rx_lock);
+}
+
+/* The port's state as ibv_query_port gives it (eth_link_query_port). */
+static bool
+emu_port_active(const struct emu_port *port)
+{
+	return __atomic_load_n(&port->link_up, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+}
+
+/*
+ * ip link set up/down. mlx4_ib tells every context when the port's state
+ * changes with it (main.c mlx4_ib_scan_netdevs: NETDEV_UP/DOWN ->
+ * IB_EVENT_PORT_ACTIVE/ERR). dev->lock held.
+ */
+static void
+emu_netdev_set_up_locked(struct emu_port *port, bool up)
+{
+	bool before = emu_port_active(port);
+
+	__atomic_store_n(&port->nd.up, up, __ATOMIC_RELAXED);
+	if (emu_port_active(port) != before)
+		emu_dev_post_event(port->dev, up ? IBV_EVENT_PORT_ACTIVE :
+				   IBV_EVENT_PORT_ERR, port->num, 0);
+}
+
+/*
+ * dev_set_mtu's check (net/core/dev.c dev_validate_mtu: min_mtu ETH_MIN_MTU,
+ * max_mtu the port's eth_mtu_cap, en_netdev.c mlx4_en_init_netdev):
+ * -EINVAL.
+ */
+static int
+emu_netdev_set_mtu_locked(struct emu_port *port, uint16_t mtu)
+{
+	if (mtu < EMU_NETDEV_MIN_MTU || mtu > port->dev->conf.max_mtu)
+		return -EINVAL;
+	__atomic_store_n(&port->nd.mtu, mtu, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_info(struct mlx4r_emu_dev *edev, uint8_t port_num,
+		      struct mlx4r_emu_netdev_info *info)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL || info == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	memset(info, 0, sizeof(*info));
+	strcpy(info->name, port->nd.name);
+	info->up = __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+	info->running = emu_port_active(port);
+	info->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
+	info->nb_mc = port->nd.nb_mc;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_up(struct mlx4r_emu_dev *edev, uint8_t port_num, bool up)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	emu_netdev_set_up_locked(port, up);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_mtu(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			 uint16_t mtu)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	int ret;
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_netdev_set_mtu_locked(port, mtu);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+int
+mlx4r_emu_netdev_mc_add(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			const struct rte_ether_addr *mac)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	uint32_t i;
+	int ret = 0;
+
+	if (port == NULL || mac == NULL || !rte_is_multicast_ether_addr(mac))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	for (i = 0; i < port->nd.nb_mc; i++)
+		if (rte_is_same_ether_addr(&port->nd.mc[i], mac))
+			break;
+	if (i == port->nd.nb_mc) {
+		if (port->nd.nb_mc == EMU_NETDEV_MC)
+			ret = -ENOSPC;
+		else
+			port->nd.mc[port->nd.nb_mc++] = *mac;
+	}
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+int
+mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			const struct rte_ether_addr *mac)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	uint32_t i;
+	int ret = -ENOENT;
+
+	if (port == NULL || mac == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	for (i = 0; i < port->nd.nb_mc; i++) {
+		if (rte_is_same_ether_addr(&port->nd.mc[i], mac)) {
+			port->nd.mc[i] = port->nd.mc[--port->nd.nb_mc];
+			ret = 0;
+			break;
+		}
+	}
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/*
  * Devices.
  */
 
@@ -121,8 +296,21 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 		c->max_cqe = 65536;
 	if (c->max_qp_wr == 0)
 		c->max_qp_wr = 16384;
+	if (c->max_rss_tbl == 0)
+		c->max_rss_tbl = 256;
+	if (c->speed == 0)
+		c->speed = 40000;
+	if (c->speed != 10000 && c->speed != 40000 && c->speed != 56000)
+		return -EINVAL;
+	if (c->max_mtu == 0)
+		c->max_mtu = EMU_NETDEV_MAX_MTU;
+	if (c->max_mtu < EMU_NETDEV_DEFAULT_MTU ||
+	    c->max_mtu > EMU_NETDEV_MAX_MTU)
+		return -EINVAL;
 	if (c->nb_ports > EMU_MAX_PORTS ||
-	    (c->cqe_size != 32 && c->cqe_size != 64))
+	    (c->cqe_size != 32 && c->cqe_size != 64) ||
+	    !rte_is_power_of_2(c->max_rss_tbl) ||
+	    c->max_rss_tbl > (1u << EMU_MAX_LOG_IND))
 		return -EINVAL;
 	for (p = 0; p < c->nb_ports; p++) {
 		if (!rte_is_zero_ether_addr(&c->mac[p]))
@@ -184,6 +372,7 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 		port->mac = dev->conf.mac[i];
 		rte_spinlock_init(&port->rx_lock);
 		rte_spinlock_init(&port->chk_lock);
+		emu_netdev_init(port);
 		emu_wire_port_init(port);
 		if (port->rx_frame == NULL) {
 			while (i-- > 0)
@@ -492,6 +681,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	struct emu_dev *dev = (struct emu_dev *)mlx4r_emu_dev_get(name);
 	struct epoll_event ee;
 	struct emu_ctx *ctx;
+	unsigned int i;
 	int ret;
 
 	if (dev == NULL)
@@ -526,6 +716,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	TAILQ_INIT(&ctx->wqs);
 	TAILQ_INIT(&ctx->inds);
 	TAILQ_INIT(&ctx->flows);
+	TAILQ_INIT(&ctx->wqn_ranges);
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
@@ -538,6 +729,15 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		goto error;
 	}
 	ctx->hw.generation = dev->generation;
+	/*
+	 * A device back from a catastrophic error has new netdevs: mlx4_core
+	 * restarts it (catas.c mlx4_handle_error_state, main.c
+	 * mlx4_restart_one) and mlx4_en registers its interfaces again,
+	 * down, with the default MTU.
+	 */
+	for (i = 0; i < dev->conf.nb_ports; i++)
+		if (dev->port[i].nd.generation != dev->generation)
+			emu_netdev_init(&dev->port[i]);
 	TAILQ_INSERT_TAIL(&dev->ctxs, ctx, next);
 	dev->nb_ctx++;
 	pthread_mutex_unlock(&dev->lock);
@@ -675,7 +875,12 @@ emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
 	if (ret == 0) {
-		up = __atomic_load_n(&port->link_up, __ATOMIC_RELAXED);
+		/*
+		 * Linux mlx4_ib main.c eth_link_query_port: ACTIVE only while
+		 * the netdev runs (up, carrier); 4x unless at 10 Gb/s, FDR at
+		 * 56 Gb/s, QDR otherwise.
+		 */
+		up = emu_port_active(port);
 		memset(attr, 0, sizeof(*attr));
 		attr->state = up ? IBV_PORT_ACTIVE : IBV_PORT_DOWN;
 		attr->phys_state = up ? 5 : 3; /* LinkUp, Disabled */
@@ -684,8 +889,8 @@ emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 		attr->gid_tbl_len = 128;
 		attr->pkey_tbl_len = 1;
 		attr->max_msg_sz = 1u << 30;
-		attr->active_width = 2;  /* 4x */
-		attr->active_speed = 4;  /* QDR: 4 x 10 Gb/s */
+		attr->active_width = dev->conf.speed == 10000 ? 1 : 2;
+		attr->active_speed = dev->conf.speed == 56000 ? 16 : 4;
 		attr->link_layer = IBV_LINK_LAYER_ETHERNET;
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -715,9 +920,51 @@ emu_port_counters(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 	mlx4r_emu_port_stats((struct mlx4r_emu_dev *)port->dev, port_num, &st);
 	c->rx_missed = st.rx_missed;
 	c->rx_dropped = st.rx_dropped;
-	c->rx_errors = st.rx_errors;
+	c->rx_errors = st.rx_errors + st.rx_oversize;
 	c->tx_dropped = st.tx_dropped;
 	return 0;
+}
+
+/*
+ * The seam's netdev ops: the driver's SIOCGIFFLAGS/SIOCSIFFLAGS,
+ * SIOCGIFMTU/SIOCSIFMTU and ethtool on mlx4_en's interface. Not firmware
+ * commands: they work in a catastrophic error too.
+ */
+static int
+emu_netdev_query(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		 struct mlx4r_hw_netdev *nd)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	emu_dev_run_timers(dev);
+	pthread_mutex_lock(&dev->lock);
+	memset(nd, 0, sizeof(*nd));
+	strcpy(nd->name, port->nd.name);
+	nd->up = __atomic_load_n(&port->nd.up, __ATOMIC_RELAXED);
+	nd->running = emu_port_active(port);
+	nd->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
+	/* en_ethtool.c mlx4_en_get_link_ksettings: unknown without carrier */
+	nd->speed = nd->running ? dev->conf.speed : 0;
+	nd->full_duplex = nd->running;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int
+emu_netdev_set_up(struct mlx4r_hw_ctx *hctx, uint8_t port_num, bool up)
+{
+	return mlx4r_emu_netdev_set_up(
+		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, up);
+}
+
+static int
+emu_netdev_set_mtu(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint16_t mtu)
+{
+	return mlx4r_emu_netdev_set_mtu(
+		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, mtu);
 }
 
 /*
@@ -1045,7 +1292,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	qp->max_ds = 1 + sge;
 	qp->cq = cq;
 	cq->user = true;
-	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	qp->hw.qpn = emu_qpn_reserve(dev, 1);
 	qp->doorbell_qpn = rte_cpu_to_be_32(qp->hw.qpn << 8);
 	attr->cap.max_send_wr = (txbbs - EMU_TXBB_SPARE) / wqe_txbbs;
 	attr->cap.max_send_sge = sge;
@@ -1101,7 +1348,7 @@ emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
 	qp->hash_fields = conf->rx_hash_fields_mask;
 	qp->ind = ind;
 	ind->users++;
-	qp->hw.qpn = dev->next_qpn++ & 0xffffff;
+	qp->hw.qpn = emu_qpn_reserve(dev, 1);
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
 	dev->nb_objects++;
@@ -1262,6 +1509,70 @@ emu_qp_view(struct mlx4r_hw_qp *hqp, struct mlx4dv_qp *dv,
  * WQs.
  */
 
+/*
+ * Take a WQ number as mlx4_ib_alloc_wqn (Linux mlx4_ib qp.c) does for the
+ * context: from its newest range while that one is open (not full, not
+ * dirty), else from a new range of 1 << log_range numbers, consecutive
+ * and aligned to their count. Asking for a new range of more than one
+ * number while the newest is still open is -EINVAL there. dev->lock held.
+ */
+static int
+emu_wqn_alloc(struct emu_ctx *ctx, uint32_t log_range, struct emu_wq *wq)
+{
+	struct emu_wqn_range *r = TAILQ_FIRST(&ctx->wqn_ranges);
+	uint32_t size = 1u << log_range;
+
+	if (r == NULL || r->refcount == r->size || r->dirty) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		r->size = size;
+		r->base = emu_qpn_reserve(ctx->dev, size);
+		TAILQ_INSERT_HEAD(&ctx->wqn_ranges, r, next);
+	} else if (size != 1) {
+		return -EINVAL;
+	}
+	wq->range = r;
+	wq->hw.wq_num = (r->base + r->refcount) & 0xffffff;
+	r->refcount++;
+	return 0;
+}
+
+/*
+ * Give a WQ number back (mlx4_ib_release_wqn with dirty_release, as
+ * destroying a WQ does): the last one frees the range, any other leaves
+ * the range dirty, so that it hands out no more numbers. dev->lock held.
+ */
+static void
+emu_wqn_release(struct emu_ctx *ctx, struct emu_wq *wq)
+{
+	struct emu_wqn_range *r = wq->range;
+
+	if (--r->refcount == 0) {
+		TAILQ_REMOVE(&ctx->wqn_ranges, r, next);
+		free(r);
+	} else {
+		r->dirty = true;
+	}
+}
+
+/*
+ * LOG_WQS_RANGE_SZ (rdma-core libmlx4 mlx4.c mlx4dv_set_context_attr):
+ * remembered by the context for the next WQ only.
+ */
+static int
+emu_set_rss_range(struct mlx4r_hw_ctx *hctx, uint32_t log_size)
+{
+	struct emu_ctx *ctx = emu_ctx(hctx);
+
+	if (log_size > UINT8_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->dev->lock);
+	ctx->log_wqs_range = (uint8_t)log_size;
+	pthread_mutex_unlock(&ctx->dev->lock);
+	return 0;
+}
+
 static int
 emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	      struct mlx4r_hw_wq **out)
@@ -1289,6 +1600,14 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		ret = -EINVAL;
 		goto out;
 	}
+	/*
+	 * A range larger than the device's largest RSS table is refused
+	 * (Linux mlx4_ib qp.c create_rq: -EOPNOTSUPP).
+	 */
+	if ((1ull << ctx->log_wqs_range) > dev->conf.max_rss_tbl) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	cnt = rte_align32pow2(attr->max_wr);
 	sges = rte_align32pow2(attr->max_sge);
 	wq = calloc(1, sizeof(*wq));
@@ -1305,6 +1624,15 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = emu_wqn_alloc(ctx, ctx->log_wqs_range, wq);
+	if (ret != 0) {
+		free(wq->buf);
+		free(wq->rdb);
+		free(wq);
+		goto out;
+	}
+	/* libmlx4's mlx4_create_wq: the range size is for one WQ only */
+	ctx->log_wqs_range = 0;
 	wq->ctx = ctx;
 	wq->pd = pd;
 	wq->cq = cq;
@@ -1315,7 +1643,6 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	wq->state = IBV_WQS_RESET;
 	wq->hw.ctx = &ctx->hw;
 	wq->hw.state = IBV_WQS_RESET;
-	wq->hw.wq_num = dev->next_qpn++ & 0xffffff;
 	attr->max_wr = cnt;
 	attr->max_sge = sges;
 	pd->users++;
@@ -1379,6 +1706,7 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 
 	wq->cq->user = false;
 	wq->pd->users--;
+	emu_wqn_release(ctx, wq);
 	TAILQ_REMOVE(&ctx->wqs, wq, next);
 	ctx->dev->nb_objects--;
 	free(wq->buf);
@@ -1432,14 +1760,35 @@ emu_create_ind_table(struct mlx4r_hw_ctx *hctx, uint32_t log_size,
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
 	struct emu_ind *ind;
-	uint32_t i, n = 1u << log_size;
+	uint32_t i, n;
 	int ret;
 
-	if (log_size > EMU_MAX_LOG_IND || wqs == NULL)
+	if (log_size > EMU_MAX_LOG_IND)
+		return -EINVAL;
+	n = 1u << log_size;
+	/*
+	 * Linux mlx4_ib qp.c mlx4_ib_create_rwq_ind_table: at most the
+	 * device's max_rwq_indirection_table_size entries; the first WQN
+	 * aligned to the table size and the others following it one by one
+	 * (ConnectX-3 hashes into base_wqn + (hash & (size - 1))): -EINVAL.
+	 */
+	if (n > dev->conf.max_rss_tbl || wqs == NULL)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (wqs[i] == NULL || wqs[i]->ctx != hctx)
 			return -EINVAL;
+	if (wqs[0]->wq_num % n != 0) {
+		EMU_LOG(DEBUG, "WQN 0x%x isn't aligned with table size %u",
+			wqs[0]->wq_num, n);
+		return -EINVAL;
+	}
+	for (i = 1; i < n; i++) {
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
+			EMU_LOG(DEBUG, "table WQNs aren't consecutive (entry %u)",
+				i);
+			return -EINVAL;
+		}
+	}
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_IND);
 	if (ret != 0)
@@ -1719,6 +2068,9 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.query_port = emu_query_port,
 	.port_mac = emu_port_mac,
 	.port_counters = emu_port_counters,
+	.netdev_query = emu_netdev_query,
+	.netdev_set_up = emu_netdev_set_up,
+	.netdev_set_mtu = emu_netdev_set_mtu,
 	.alloc_pd = emu_alloc_pd,
 	.dealloc_pd = emu_dealloc_pd,
 	.reg_mr = emu_reg_mr,
@@ -1735,6 +2087,7 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.modify_wq = emu_modify_wq,
 	.destroy_wq = emu_destroy_wq,
 	.wq_view = emu_wq_view,
+	.set_rss_range = emu_set_rss_range,
 	.create_ind_table = emu_create_ind_table,
 	.destroy_ind_table = emu_destroy_ind_table,
 	.create_flow = emu_create_flow,

@@ -60,10 +60,18 @@ extern int mlx4r_emu_logtype;
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
 #define EMU_CHK_STREAMS 8          /* streams a checker tracks */
 #define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
+#define EMU_NETDEV_MC 16           /* multicast addresses a netdev joins */
+/* MTUs of mlx4_en's netdev: ETH_MIN_MTU..the port's eth_mtu_cap. */
+#define EMU_NETDEV_MIN_MTU 68
+#define EMU_NETDEV_MAX_MTU 9600
+#define EMU_NETDEV_DEFAULT_MTU 1500
+/* Largest frame (no FCS) a port takes: MLX4_EN_EFF_MTU(mtu). */
+#define EMU_PORT_MAX_FRAME(mtu) ((uint32_t)(mtu) + 14 + 2 * 4)
 
 struct emu_ctx;
 struct emu_qp;
 struct emu_wq;
+struct emu_wqn_range;
 
 /* Object kinds, for lists and leak counts. */
 enum emu_obj_kind {
@@ -127,9 +135,24 @@ struct emu_wq {
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
 	uint32_t users;            /* indirection tables holding it */
+	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
+};
+
+/*
+ * A range of WQ numbers of a context (Linux mlx4_ib qp.c,
+ * mlx4_ib_alloc_wqn / mlx4_ib_release_wqn): consecutive, aligned to its
+ * size, handed out in order; a range that is full, or one of whose WQs
+ * was destroyed (dirty), gives no more numbers.
+ */
+struct emu_wqn_range {
+	TAILQ_ENTRY(emu_wqn_range) next; /* newest first */
+	uint32_t base;             /* first WQN, base % size == 0 */
+	uint32_t size;             /* power of two */
+	uint32_t refcount;         /* WQs holding a number of it */
+	bool dirty;                /* a WQ of it was destroyed */
 };
 
 struct emu_ind {
@@ -243,6 +266,21 @@ struct emu_port {
 	rte_spinlock_t chk_lock;
 	struct emu_chk_stream chk[EMU_CHK_STREAMS];
 	struct mlx4r_emu_chk_stats chk_st;
+	/*
+	 * The kernel netdev of the port (mlx4_en's interface). up and mtu
+	 * are changed under dev->lock and read by the Rx engine with
+	 * relaxed atomics (a frame racing a change sees either, as on
+	 * hardware); the multicast list is changed under dev->lock and
+	 * rx_lock, read under rx_lock.
+	 */
+	struct {
+		char name[16];         /* interface name */
+		bool up;               /* IFF_UP; down: the port is closed */
+		uint16_t mtu;          /* the port's MTU */
+		uint32_t generation;   /* device generation it was made in */
+		uint32_t nb_mc;        /* multicast addresses joined */
+		struct rte_ether_addr mc[EMU_NETDEV_MC];
+	} nd;
 	/* Counters: atomics (relaxed), added once per burst. */
 	struct mlx4r_emu_port_stats st;
 };
@@ -259,7 +297,7 @@ struct emu_dev {
 	uint32_t nb_ctx;
 	TAILQ_HEAD(, emu_ctx) ctxs;
 	uint32_t next_id[EMU_OBJ_KINDS];
-	uint32_t next_qpn;         /* QPs and WQs share the number space */
+	uint32_t next_qpn;         /* QPs and WQN ranges share the space */
 	uint32_t nb_objects;
 	uint64_t leaked;
 	uint64_t events, acks;
@@ -291,6 +329,13 @@ struct emu_ctx {
 	TAILQ_HEAD(, emu_wq) wqs;
 	TAILQ_HEAD(, emu_ind) inds;
 	TAILQ_HEAD(, emu_flow) flows;
+	TAILQ_HEAD(, emu_wqn_range) wqn_ranges; /* newest first */
+	/*
+	 * log2 of the WQN range the next WQ opens (libmlx4's
+	 * mlx4dv_set_context_attr(LOG_WQS_RANGE_SZ)); back to 0 after each
+	 * WQ created, as libmlx4's mlx4_create_wq does.
+	 */
+	uint8_t log_wqs_range;
 	/* Async events. */
 	int efd;                   /* eventfd (semaphore): ready events */
 	int tfd;                   /* timerfd: next delayed event */

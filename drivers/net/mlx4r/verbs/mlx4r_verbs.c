@@ -22,15 +22,22 @@
  * MLX4_DEVICE_FATAL_CLEANUP=1 is set before the first verbs call.
  */
 
-#include <dirent.h>
-#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
@@ -290,34 +297,146 @@ static int
 verbs_port_mac(struct mlx4r_hw_ctx *ctx, uint8_t port, uint8_t mac[6])
 {
 	struct ibv_context *ibv = VCTX(ctx)->ibv;
-	char path[PATH_MAX], buf[64];
-	struct dirent *de;
-	int ret = -ENODEV;
-	DIR *dir;
+	char path[PATH_MAX], buf[64], ifname[IF_NAMESIZE];
+	int ret;
 
 	if (port < 1 || port > ctx->nb_ports)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/device/net", ibv->device->ibdev_path);
-	dir = opendir(path);
-	if (dir == NULL)
-		return -errno;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/device/net/%s/dev_port",
-			 ibv->device->ibdev_path, de->d_name);
-		if (verbs_read_file(path, buf, sizeof(buf)) != 0 ||
-		    strtoul(buf, NULL, 0) != (unsigned long)(port - 1))
-			continue;
-		snprintf(path, sizeof(path), "%s/device/net/%s/address",
-			 ibv->device->ibdev_path, de->d_name);
-		ret = verbs_read_file(path, buf, sizeof(buf));
-		if (ret == 0)
-			ret = mlx4r_verbs_parse_mac(buf, mac);
-		break;
-	}
-	closedir(dir);
+	ret = mlx4r_verbs_port_ifname(ibv->device->ibdev_path, port, ifname,
+				      sizeof(ifname));
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/device/net/%s/address",
+		 ibv->device->ibdev_path, ifname);
+	ret = verbs_read_file(path, buf, sizeof(buf));
+	if (ret == 0)
+		ret = mlx4r_verbs_parse_mac(buf, mac);
 	return ret;
+}
+
+/*
+ * The netdev ops: ioctls on the port's mlx4_en interface, as upstream
+ * net_mlx4 makes them (mlx4_ethdev.c mlx4_ifreq, mlx4_set_flags,
+ * mlx4_mtu_get/set, mlx4_link_update).
+ */
+static int
+verbs_ifreq(struct mlx4r_hw_ctx *ctx, uint8_t port, unsigned long req,
+	    struct ifreq *ifr)
+{
+	int sock, ret;
+
+	if (port < 1 || port > ctx->nb_ports)
+		return -EINVAL;
+	ret = mlx4r_verbs_port_ifname(VCTX(ctx)->ibv->device->ibdev_path,
+				      port, ifr->ifr_name,
+				      sizeof(ifr->ifr_name));
+	if (ret < 0)
+		return ret;
+	sock = socket(PF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
+	if (sock < 0)
+		return -errno;
+	ret = ioctl(sock, req, ifr) < 0 ? -errno : 0;
+	close(sock);
+	return ret;
+}
+
+/* ethtool speed (Mb/s) and duplex; speed 0 when unknown. */
+static void
+verbs_ethtool(struct mlx4r_hw_ctx *ctx, uint8_t port,
+	      struct mlx4r_hw_netdev *nd)
+{
+	struct {
+		struct ethtool_link_settings req;
+		uint32_t masks[3 * 127]; /* 3 masks of at most SCHAR_MAX */
+	} ls;
+	struct ethtool_cmd ecmd;
+	struct ifreq ifr;
+	uint32_t speed;
+
+	/* ETHTOOL_GLINKSETTINGS: a first call tells the mask size */
+	memset(&ls, 0, sizeof(ls));
+	ls.req.cmd = ETHTOOL_GLINKSETTINGS;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ls;
+	if (verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr) == 0 &&
+	    ls.req.link_mode_masks_nwords < 0 &&
+	    -ls.req.link_mode_masks_nwords <= 127) {
+		ls.req.link_mode_masks_nwords =
+			(int8_t)-ls.req.link_mode_masks_nwords;
+		ls.req.cmd = ETHTOOL_GLINKSETTINGS;
+		if (verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr) == 0) {
+			speed = ls.req.speed;
+			nd->speed = speed == (uint32_t)SPEED_UNKNOWN ? 0 :
+				    speed;
+			nd->full_duplex = ls.req.duplex == DUPLEX_FULL;
+			return;
+		}
+	}
+	/* older kernels: ETHTOOL_GSET */
+	memset(&ecmd, 0, sizeof(ecmd));
+	ecmd.cmd = ETHTOOL_GSET;
+	ifr.ifr_data = (void *)&ecmd;
+	if (verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr) == 0) {
+		speed = ethtool_cmd_speed(&ecmd);
+		nd->speed = speed == (uint32_t)SPEED_UNKNOWN ? 0 : speed;
+		nd->full_duplex = ecmd.duplex == DUPLEX_FULL;
+	}
+}
+
+static int
+verbs_netdev_query(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		   struct mlx4r_hw_netdev *nd)
+{
+	struct ifreq ifr;
+	int ret;
+
+	memset(nd, 0, sizeof(*nd));
+	memset(&ifr, 0, sizeof(ifr));
+	ret = verbs_ifreq(ctx, port, SIOCGIFFLAGS, &ifr);
+	if (ret < 0)
+		return ret;
+	snprintf(nd->name, sizeof(nd->name), "%s", ifr.ifr_name);
+	nd->up = (ifr.ifr_flags & IFF_UP) != 0;
+	nd->running = nd->up && (ifr.ifr_flags & IFF_RUNNING) != 0;
+	memset(&ifr, 0, sizeof(ifr));
+	ret = verbs_ifreq(ctx, port, SIOCGIFMTU, &ifr);
+	if (ret < 0)
+		return ret;
+	nd->mtu = ifr.ifr_mtu > 0 && ifr.ifr_mtu <= UINT16_MAX ?
+		  (uint16_t)ifr.ifr_mtu : 0;
+	memset(&ifr, 0, sizeof(ifr));
+	if (verbs_ifreq(ctx, port, SIOCGIFINDEX, &ifr) == 0)
+		nd->ifindex = ifr.ifr_ifindex;
+	if (nd->running)
+		verbs_ethtool(ctx, port, nd);
+	return 0;
+}
+
+static int
+verbs_netdev_set_up(struct mlx4r_hw_ctx *ctx, uint8_t port, bool up)
+{
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ret = verbs_ifreq(ctx, port, SIOCGIFFLAGS, &ifr);
+	if (ret < 0)
+		return ret;
+	if (up)
+		ifr.ifr_flags |= IFF_UP;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
+	return verbs_ifreq(ctx, port, SIOCSIFFLAGS, &ifr);
+}
+
+static int
+verbs_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_mtu = mtu;
+	return verbs_ifreq(ctx, port, SIOCSIFMTU, &ifr);
 }
 
 static int
@@ -657,7 +776,7 @@ verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 	struct ibv_rwq_ind_table_init_attr init;
 	struct ibv_wq **ibv_wqs;
 	struct verbs_ind *t;
-	uint32_t i, n, period;
+	uint32_t i, n, bad;
 	int ret;
 
 	if (wqs == NULL || log_size > 16)
@@ -667,30 +786,25 @@ verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 		if (wqs[i] == NULL)
 			return -EINVAL;
 	}
-	/*
-	 * The mlx4 kernel driver accepts only tables of WQs with
-	 * consecutive numbers, in order. A table that repeats such a run
-	 * (queue = entry % n, ethdev's default RETA) hashes exactly like
-	 * the run alone (hash & (64 - 1) % n == hash & (n - 1) for powers of
-	 * two): pass the run. Anything else cannot be expressed.
-	 */
-	period = mlx4r_verbs_ind_period(wqs, n);
-	if (period == 0) {
-		mlx4r_verbs_log("%s: ConnectX-3 RSS needs the indirection table to cycle over Rx queues in order (the default RETA)",
-				ctx->name);
-		return -EOPNOTSUPP;
+	/* the table is the driver's; say what the kernel will refuse */
+	bad = mlx4r_verbs_ind_check(wqs, n);
+	if (bad != 0) {
+		mlx4r_verbs_log("%s: RSS table entry %u (WQ 0x%x): ConnectX-3 needs %u WQs with consecutive numbers from a multiple of %u",
+				ctx->name, bad - 1, wqs[bad - 1]->wq_num, n,
+				n);
+		return -EINVAL;
 	}
-	ibv_wqs = calloc(period, sizeof(*ibv_wqs));
+	ibv_wqs = calloc(n, sizeof(*ibv_wqs));
 	t = calloc(1, sizeof(*t));
 	if (ibv_wqs == NULL || t == NULL) {
 		free(ibv_wqs);
 		free(t);
 		return -ENOMEM;
 	}
-	for (i = 0; i < period; i++)
+	for (i = 0; i < n; i++)
 		ibv_wqs[i] = container_of(wqs[i], struct verbs_wq, pub)->ibv;
 	memset(&init, 0, sizeof(init));
-	init.log_ind_tbl_size = __builtin_ctz(period);
+	init.log_ind_tbl_size = log_size;
 	init.ind_tbl = ibv_wqs;
 	errno = 0;
 	t->ibv = ibv_create_rwq_ind_table(VCTX(ctx)->ibv, &init);
@@ -827,6 +941,9 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.query_port = verbs_query_port,
 	.port_mac = verbs_port_mac,
 	.port_counters = NULL,
+	.netdev_query = verbs_netdev_query,
+	.netdev_set_up = verbs_netdev_set_up,
+	.netdev_set_mtu = verbs_netdev_set_mtu,
 	.alloc_pd = verbs_alloc_pd,
 	.dealloc_pd = verbs_dealloc_pd,
 	.reg_mr = verbs_reg_mr,

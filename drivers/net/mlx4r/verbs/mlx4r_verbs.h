@@ -65,17 +65,33 @@ void mlx4r_verbs_event_from_ibv(const struct ibv_async_event *e,
 				struct mlx4r_hw_async_event *ev);
 
 /**
- * The hardware form of an indirection table of @p n entries: the length of
- * the run of WQs with consecutive numbers, in order, that the table
- * repeats (a power of two), or 0 if it is not such a repetition.
+ * Whether the mlx4 kernel driver takes an indirection table of @p n
+ * entries (a power of two): WQs with consecutive numbers, in order, the
+ * first aligned to @p n (Linux mlx4_ib qp.c mlx4_ib_create_rwq_ind_table).
+ * The driver decides the table (mlx4r_flow.c); this only names what is
+ * wrong before the kernel answers a bare -EINVAL.
+ * @return 0, or the index of the first entry that breaks the rule + 1.
  */
-uint32_t mlx4r_verbs_ind_period(struct mlx4r_hw_wq *const *wqs, uint32_t n);
+uint32_t mlx4r_verbs_ind_check(struct mlx4r_hw_wq *const *wqs, uint32_t n);
 
 /**
  * Parse a MAC address as sysfs prints it ("aa:bb:cc:dd:ee:ff\n").
  * @return 0 or -EINVAL.
  */
 int mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6]);
+
+/**
+ * The name of a port's Ethernet netdev (mlx4_en's interface): the entry of
+ * <ibdev_path>/device/net whose dev_port is @p port - 1, or, on kernels
+ * without dev_port (< 3.15) or where every entry says the same, whose
+ * dev_id (hexadecimal) is, as upstream net_mlx4's mlx4_get_ifname finds
+ * it. Reads sysfs only.
+ * @param[out] ifname
+ *   IF_NAMESIZE bytes.
+ * @return 0, -ENODEV (no such netdev), or the errno of opendir().
+ */
+int mlx4r_verbs_port_ifname(const char *ibdev_path, uint8_t port,
+			    char *ifname, size_t len);
 
 /** Log on pmd.net.mlx4r.verbs (adds the newline). */
 void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

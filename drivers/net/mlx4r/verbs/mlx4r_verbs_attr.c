@@ -7,11 +7,16 @@
  * mlx4r_verbs.h). No verbs call is made here.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 
 #include "mlx4r_verbs.h"
@@ -133,21 +138,93 @@ mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6])
 }
 
 uint32_t
-mlx4r_verbs_ind_period(struct mlx4r_hw_wq *const *wqs, uint32_t n)
+mlx4r_verbs_ind_check(struct mlx4r_hw_wq *const *wqs, uint32_t n)
 {
-	uint32_t period, i;
+	uint32_t i;
 
-	/* the shortest power-of-two run of consecutive WQ numbers */
-	for (period = 1; period < n; period <<= 1) {
-		if (wqs[period] == wqs[0])
-			break;
+	if (wqs[0]->wq_num % n != 0)
+		return 1;
+	for (i = 1; i < n; i++)
+		if (wqs[i]->wq_num != wqs[0]->wq_num + i)
+			return i + 1;
+	return 0;
+}
+
+/* Read the unsigned number in @p dir/@p name/@p attr; -1 if none. */
+static long
+mlx4r_verbs_read_num(const char *dir, const char *name, const char *attr,
+		     int base)
+{
+	char path[PATH_MAX], buf[32], *end;
+	unsigned long v;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s", dir, name, attr) >=
+	    (int)sizeof(path))
+		return -1;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (wqs[i] != wqs[i % period])
-			return 0;
-		if (i < period && i > 0 &&
-		    wqs[i]->wq_num != wqs[0]->wq_num + i)
-			return 0;
+	fclose(f);
+	errno = 0;
+	v = strtoul(buf, &end, base);
+	if (errno != 0 || end == buf || v > 0xffff)
+		return -1;
+	return (long)v;
+}
+
+int
+mlx4r_verbs_port_ifname(const char *ibdev_path, uint8_t port, char *ifname,
+			size_t len)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	unsigned int pass;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s/device/net", ibdev_path) >=
+	    (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	d = opendir(dir);
+	if (d == NULL)
+		return -errno;
+	/* pass 0: dev_port; pass 1: dev_id, where dev_port cannot tell */
+	for (pass = 0; pass < 2; pass++) {
+		const char *attr = pass == 0 ? "dev_port" : "dev_id";
+		bool ambiguous = false, found = false;
+		long v, seen[16];
+		unsigned int n = 0, k;
+
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			v = mlx4r_verbs_read_num(dir, de->d_name, attr,
+						 pass == 0 ? 10 : 16);
+			for (k = 0; v >= 0 && k < n && seen[k] != v; k++)
+				;
+			if (v < 0 || k < n) {
+				/* no dev_port (Linux < 3.15), or one value
+				 * for every port (MOFED < 3.0): dev_id */
+				ambiguous = true;
+				continue;
+			}
+			if (n < RTE_DIM(seen))
+				seen[n++] = v;
+			if (v == port - 1 && strlen(de->d_name) < len) {
+				strcpy(ifname, de->d_name);
+				found = true;
+			}
+		}
+		if (pass == 0 && ambiguous)
+			continue;
+		closedir(d);
+		return found ? 0 : -ENODEV;
 	}
-	return period;
+	closedir(d);
+	return -ENODEV;
 }
