@@ -27,6 +27,9 @@ packages=(
 	gnuplot-nox
 	# sanitizer build
 	libasan8 libubsan1
+	# install tests (app/test/integration/install.py): dpdk-pmdinfo.py
+	# reads ELF with pyelftools
+	python3-pyelftools
 )
 
 sudo=
