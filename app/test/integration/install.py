@@ -15,6 +15,10 @@
                      net_mlx4r0 with no -d at all, and an application built
                      only with pkg-config --cflags --libs of our .pc files
                      calls the driver's API and the library.
+  deb_packages       dpkg-buildpackage -b -us -uc of a copy of the sources,
+                     lintian, then in a throwaway root: dpkg -i of the
+                     packages, testpmd with no -d, the pkg-config
+                     application, mlx4r-fwd, dpkg --purge.
 
 Nothing is installed on this machine: the throwaway root takes every
 write. Each case exits 0 (pass), 1 (fail) or 77 (skipped, saying why).
@@ -23,6 +27,7 @@ there with --inside.
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -48,6 +53,13 @@ ROOT_ENV = {
     "DEBIAN_FRONTEND": "noninteractive",
 }
 INSIDE_DIR = "/mlx4r-test"
+# Debian package names: the driver's follows its soname (Debian policy
+# 8.1), librte_net_mlx4r.so.<major>; the others are fixed.
+DEB_DEV = "mlx4r-dev"
+DEB_TOOLS = "mlx4r-tools"
+DEB_RSC = "librsc0"
+
+
 class CaseFailed(Exception):
     pass
 
@@ -109,11 +121,17 @@ class Layout:
     where EAL looks for PMDs, from the installed DPDK's rte_build_config.h
     (not from our meson.build: the test reads it on its own)."""
 
-    def __init__(self, build):
+    def __init__(self, build, debian=False):
         rc, out = run(["meson", "introspect", "--buildoptions", build], quiet=True)
         if rc != 0:
             raise CaseFailed("meson introspect --buildoptions failed:\n" + out)
         opts = {o["name"]: o["value"] for o in json.loads(out)}
+        if debian:
+            # what dh_auto_configure passes to meson (and debian/rules
+            # leaves pmd_dir at its default)
+            rc, arch = run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"], quiet=True)
+            opts.update(prefix="/usr", libdir="lib/" + arch.strip(), includedir="include",
+                        bindir="bin", mandir="share/man", pmd_dir="")
         self.prefix = opts["prefix"]
 
         def under_prefix(p):
@@ -133,7 +151,8 @@ class Layout:
         self.pmd_dir = (under_prefix(opts["pmd_dir"]) if opts["pmd_dir"]
                         else self.eal_pmd_path)
         self.glue_dir = self.pmd_dir + "-glue"
-        self.verbs_built = os.path.exists(os.path.join(
+        # debian/rules builds it (-Dverbs=enabled)
+        self.verbs_built = debian or os.path.exists(os.path.join(
             build, "drivers", "net", "mlx4r", "%s.so.%s" % (GLUE, self.abi)))
 
     def plugin(self):
@@ -440,6 +459,98 @@ def case_install_autoload(args):
     shutil.rmtree(work, ignore_errors=True)
 
 
+def copy_sources(src, dest):
+    """The sources as a user has them: no build directory, no git."""
+    def ignore(d, names):
+        out = {n for n in names if os.path.isdir(os.path.join(d, n)) and
+               (os.path.exists(os.path.join(d, n, "meson-private")) or
+                n in (".git", ".debhelper") or n.startswith("obj-"))}
+        if d == src:
+            out |= {n for n in names if n == ".git"}
+        return out
+    shutil.copytree(src, dest, symlinks=True, ignore=ignore)
+
+
+def case_deb_packages(args):
+    for tool, pkg in (("dpkg-buildpackage", "dpkg-dev"), ("dh", "debhelper")):
+        if shutil.which(tool) is None:
+            raise Skip("%s not found (apt-get install %s; devtools/setup.sh does)" % (tool, pkg))
+    ok, why = throwaway_root.available()
+    if not ok:
+        raise Skip("throwaway root: " + why)
+    lay = Layout(args.build, debian=True)
+    work = scratch_dir(args, "deb_packages")
+    src = os.path.join(work, "mlx4r")
+    copy_sources(args.source, src)
+    rc, out = run(["dpkg-checkbuilddeps"], cwd=src)
+    if rc != 0:
+        raise Skip("build dependencies missing (devtools/setup.sh installs them): " +
+                   out.strip())
+    env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=%d" % (os.cpu_count() or 1),
+               PATH=ROOT_ENV["PATH"])
+    t0 = time.monotonic()
+    rc, out = run(["dpkg-buildpackage", "-b", "-us", "-uc"], cwd=src, env=env,
+                  timeout=600, quiet=True)
+    took = time.monotonic() - t0
+    print("\n".join(out.splitlines()[-40:]))
+    expect(rc == 0, "dpkg-buildpackage -b -us -uc succeeds (%.0f s)" % took)
+    # (and the -dbgsym packages of debhelper, not checked here)
+    debs = sorted(d for d in glob.glob(os.path.join(work, "*.deb"))
+                  if "-dbgsym_" not in d)
+    names = {os.path.basename(d).split("_")[0]: d for d in debs}
+    driver_pkg = "librte-net-mlx4r" + lay.major
+    expect(sorted(names) == sorted([driver_pkg, DEB_RSC, DEB_DEV, DEB_TOOLS]),
+           "the packages %s" % sorted(names))
+
+    def field(deb, name):
+        rc, out = run(["dpkg-deb", "-f", deb, name], quiet=True)
+        return out.strip()
+
+    def contents(deb):
+        rc, out = run(["dpkg-deb", "-c", deb], quiet=True)
+        return [line.split()[5].lstrip(".") for line in out.splitlines()]
+
+    depends = field(names[driver_pkg], "Depends")
+    print("%s Depends: %s" % (driver_pkg, depends))
+    for lib in ("librte-eal", "librte-ethdev", "librte-bus-vdev"):
+        expect(re.search(r"\b%s%s\b" % (lib, lay.major), depends) is not None,
+               "%s depends on DPDK's ABI %s package %s%s" % (driver_pkg, lay.major, lib, lay.major))
+    expect("ibverbs" not in depends,
+           "and not on rdma-core (the backend is opened at run time)")
+    if lay.verbs_built:
+        recommends = field(names[driver_pkg], "Recommends")
+        expect("libibverbs1" in recommends,
+               "the backend's rdma-core libraries are recommended (%s)" % recommends)
+    files = contents(names[driver_pkg])
+    for f in (lay.plugin(), os.path.join(lay.libdir, DRIVER + ".so." + lay.major)):
+        expect(f in files, "%s ships %s" % (driver_pkg, f))
+    dev = contents(names[DEB_DEV])
+    for f in (os.path.join(lay.includedir, "rte_pmd_mlx4r.h"),
+              os.path.join(lay.includedir, "rsc.h"),
+              os.path.join(lay.libdir, "pkgconfig", "librte_net_mlx4r.pc"),
+              os.path.join(lay.libdir, "pkgconfig", "librsc.pc"),
+              os.path.join(lay.libdir, DRIVER + ".a")):
+        expect(f in dev, "%s ships %s" % (DEB_DEV, f))
+    expect("/usr/bin/mlx4r-fwd" in contents(names[DEB_TOOLS]),
+           "%s ships /usr/bin/mlx4r-fwd" % DEB_TOOLS)
+
+    if shutil.which("lintian"):
+        changes = glob.glob(os.path.join(work, "*.changes"))
+        t0 = time.monotonic()
+        # (the tags overridden in debian/*.lintian-overrides say why)
+        rc, out = run(["lintian", "--fail-on", "error,warning",
+                       "--display-level", ">=pedantic"] + changes, timeout=300)
+        expect(rc == 0, "lintian: no error, no warning (%.0f s)" % (time.monotonic() - t0))
+    else:
+        print("note: lintian not installed: packages not linted")
+
+    with throwaway_root.ThrowawayRoot(work) as root:
+        for d in debs:
+            root.put(d, INSIDE_DIR + "/debs/" + os.path.basename(d))
+        inside_root(root, args, "debs")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 # -- inside the throwaway root ---------------------------------------------
 
 def inside_common(args, lay, tag):
@@ -466,7 +577,37 @@ def inside_autoload(args):
     inside_common(args, lay, "auto")
 
 
-INSIDE = {"autoload": inside_autoload}
+def inside_debs(args):
+    lay = Layout(args.build, debian=True)
+    debs = sorted(glob.glob(INSIDE_DIR + "/debs/*.deb"))
+    rc, out = run(["dpkg", "-i"] + debs, timeout=300)
+    expect(rc == 0, "dpkg -i of the packages: their dependencies are met")
+    rc, out = run(["dpkg-query", "-W", "-f", "${Package} ${Status}\\n"] +
+                  [os.path.basename(d).split("_")[0] for d in debs], quiet=True)
+    print(out)
+    expect(out.count("install ok installed") == len(debs), "all installed")
+    check_tree(lay, "/", args.source)
+    inside_common(args, lay, "deb")
+    # the tools package: mlx4r-fwd with its copy of the driver, while EAL
+    # also loads the packaged plugin
+    rc, out = run(["mlx4r-fwd", "-l", "0-1"] + EAL + ["--file-prefix=mlx4r_deb_fwd", "--",
+                   "--duration", "1", "--no-progress", "--json", "/tmp/fwd.json"],
+                  timeout=120)
+    expect(rc == 0, "mlx4r-fwd from %s runs and its accounting closes" % DEB_TOOLS)
+    with open("/tmp/fwd.json") as f:
+        rep = json.load(f)
+    expect(rep["totals"]["forwarded"] > 0, "and it forwarded frames")
+    pkgs = [os.path.basename(d).split("_")[0] for d in debs]
+    rc, out = run(["dpkg", "--purge"] + pkgs, timeout=300)
+    expect(rc == 0, "dpkg --purge of the packages")
+    expect(not os.path.exists(lay.plugin()) and
+           not os.path.lexists(os.path.join(lay.libdir, DRIVER + ".so." + lay.major)),
+           "the plugin and its links are gone")
+    expect(os.path.isdir(lay.eal_pmd_path) and
+           len(os.listdir(lay.eal_pmd_path)) > 0, "DPDK's own PMDs are still there")
+
+
+INSIDE = {"autoload": inside_autoload, "debs": inside_debs}
 CASES = {name[5:]: fn for name, fn in list(globals().items())
          if name.startswith("case_")}
 
