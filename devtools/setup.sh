@@ -27,6 +27,11 @@ packages=(
 	gnuplot-nox
 	# sanitizer build
 	libasan8 libubsan1
+	# install and package tests (app/test/integration/install.py):
+	# dpdk-pmdinfo.py reads ELF with pyelftools; dpkg-buildpackage of
+	# debian/ needs debhelper (and build-essential); lintian checks the
+	# packages
+	python3-pyelftools build-essential debhelper lintian
 )
 
 sudo=

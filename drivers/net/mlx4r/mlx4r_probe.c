@@ -275,3 +275,11 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	"reset_deadline_ms=<ms> "
 	"reinit_timeout_ms=<ms> "
 	"fault=<fault>[/<arg>]@<ms>[:...]");
+
+/*
+ * What backend=verbs needs of the kernel, as upstream mlx4 declares it
+ * (drivers/net/mlx4/mlx4.c); dpdk-pmdinfo.py shows it. The emulated device
+ * needs no module.
+ */
+RTE_PMD_REGISTER_KMOD_DEP(MLX4R_DRIVER_NAME,
+	"* ib_uverbs & mlx4_en & mlx4_core & mlx4_ib");
