@@ -79,7 +79,7 @@ temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 	memset(&qa, 0, sizeof(qa));
 	qa.send_cq = t->cq;
 	qa.cap.max_send_wr = nb_wr;
-	qa.cap.max_send_sge = 4;
+	qa.cap.max_send_sge = 1;
 	ret = mlx4r_hw_create_qp(e->pd, &qa, &t->qp);
 	if (ret != 0)
 		return ret;
@@ -103,6 +103,9 @@ temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 	ret = mlx4r_hw_cq_view(t->cq, &t->cdv);
 	t->sq = (uint8_t *)t->dv.buf.buf + t->dv.sq.offset;
 	t->txbbs = t->dv.sq.wqe_cnt;
+	/* the helpers write WQEs of 64-byte TXBBs */
+	if (ret == 0 && t->dv.sq.wqe_shift != 6)
+		ret = -EINVAL;
 	return ret;
 }
 

@@ -72,7 +72,7 @@ int temu_env_init(struct temu_env *e, const char *name,
 		  const struct mlx4r_emu_dev_conf *conf);
 void temu_env_fini(struct temu_env *e);
 
-/* Tx queue in RTS on @p port. */
+/* Tx queue in RTS on @p port: @p nb_wr WRs of one SGE (64-byte TXBBs). */
 int temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 		    struct temu_txq *t);
 void temu_txq_destroy(struct temu_txq *t);

@@ -28,6 +28,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 4095
@@ -300,6 +301,151 @@ test_multiseg_tx(void)
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
 				      300, "gathered content");
 	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* A chain of @p n segments of @p len[i] bytes (to our MAC), its bytes. */
+static struct rte_mbuf *
+make_chain(const struct rte_ether_addr *mac, const uint16_t *len,
+	   unsigned int n, unsigned int seed, uint8_t *expect)
+{
+	struct rte_mbuf *head, *m;
+	unsigned int i, k, off;
+
+	head = make_frame(mac, len[0], seed);
+	if (head == NULL)
+		return NULL;
+	memcpy(expect, rte_pktmbuf_mtod(head, void *), len[0]);
+	off = len[0];
+	for (i = 1; i < n; i++) {
+		uint8_t *p;
+
+		m = rte_pktmbuf_alloc(mp);
+		if (m == NULL)
+			goto fail;
+		p = (uint8_t *)rte_pktmbuf_append(m, len[i]);
+		if (len[i] != 0 && p == NULL) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+		for (k = 0; k < len[i]; k++)
+			p[k] = expect[off + k] = (uint8_t)(seed + 0x30 * i + k);
+		off += len[i];
+		if (rte_pktmbuf_chain(head, m) != 0) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+	}
+	return head;
+fail:
+	rte_pktmbuf_free(head);
+	return NULL;
+}
+
+/* The largest frame: MLX4R_MAX_TX_SEGS segments; one more is refused. */
+static int
+test_max_segments_tx(void)
+{
+	uint16_t len[MLX4R_MAX_TX_SEGS + 1];
+	uint8_t expect[(MLX4R_MAX_TX_SEGS + 1) * 40];
+	struct rte_mbuf *m, *rx[1];
+	struct rte_ether_addr mac;
+	struct rte_eth_stats st;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(len); i++)
+		len[i] = 40;
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS, 7, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), MLX4R_MAX_TX_SEGS * 40,
+			  "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
+				      MLX4R_MAX_TX_SEGS * 40, "content");
+	rte_pktmbuf_free(rx[0]);
+	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS + 1, 7, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1,
+			  "taken (and dropped)");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 0, "not sent");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.oerrors, 1, "counted");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The Tx queue's geometry is what libmlx4 makes of one SGE: 64-byte TXBBs,
+ * nb_desc + 33 rounded up to a power of two; every TXBB but the 33 of the
+ * prefetch headroom may be outstanding. With the doorbells lost, the ring
+ * fills at exactly that many frames, and the device, when a doorbell
+ * finally comes, finds its headroom rule kept.
+ */
+static int
+test_tx_ring_headroom(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct mlx4r_emu_port_stats st0, st1;
+	struct rte_eth_conf conf;
+	struct mlx4r_emu_dev *emu;
+	struct mlx4r_txq *txq;
+	unsigned int b, taken = 0;
+	uint16_t n;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "conf");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	/* 4096 descriptors: 8192 TXBBs, not rings for 15-SGE WQEs */
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 4096, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->txbb_cnt, 8192, "4096 + 33 -> 8192 TXBBs");
+	TEST_ASSERT_EQUAL(txq->txbb_max, 8192 - 33, "all but the headroom");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->txbb_cnt, 256, "128 + 33 -> 256 TXBBs");
+	TEST_ASSERT_EQUAL(txq->txbb_max, 256 - 33, "223 usable");
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	/* six bursts of 32 stay posted, the seventh's doorbell arrives */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_lost_doorbell(emu, txq->qp->qpn,
+							  6), "lose 6");
+	mlx4r_emu_port_stats(emu, 1, &st0);
+	for (b = 0; b < 8; b++) {
+		TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 60), TEST_SUCCESS,
+				  "frames");
+		n = rte_eth_tx_burst(p1, 0, tx, BURST);
+		if (n < BURST)
+			rte_pktmbuf_free_bulk(tx + n, BURST - n);
+		if (b < 6)
+			TEST_ASSERT_EQUAL(n, BURST, "burst %u: room", b);
+		if (b == 6) {
+			TEST_ASSERT_EQUAL(n, 223 - 6 * BURST,
+					  "the ring is full at 223");
+			mlx4r_emu_port_stats(emu, 1, &st1);
+			TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 223,
+					    "all 223 sent at once");
+		}
+		if (b == 7)
+			TEST_ASSERT_EQUAL(n, BURST, "room again");
+		taken += n;
+		while ((n = rte_eth_rx_burst(p1, 0, rx, BURST)) != 0)
+			rte_pktmbuf_free_bulk(rx, n);
+	}
+	mlx4r_emu_port_stats(emu, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 0,
+			    "the device's headroom rule kept");
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, taken,
+			    "every frame taken was sent");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
 }
@@ -1463,6 +1609,8 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_max_segments_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_ring_headroom),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),

@@ -8,11 +8,13 @@
  *
  * Tx: a frame is one WQE of ceil((1 + segments) / 4) 64-byte TXBBs: a
  * control segment then one data segment per mbuf segment, written modulo
- * the SQ size, the owner word last after a write barrier. A completion is
- * requested every comp_thresh = min(64, SQ/4) TXBBs; sig[] remembers the
- * producer index after each requesting WQE, so that each CQE releases
- * everything up to it: mbufs are freed in bulk and their TXBBs stamped
- * invalid. One send doorbell (and the backend's hook) per burst.
+ * the SQ size, the owner word last after a write barrier. At most all TXBBs
+ * but the prefetch headroom are outstanding. A completion is requested
+ * every comp_thresh = min(64, usable/4) TXBBs; sig[] remembers the producer
+ * index after each requesting WQE, so that each CQE releases everything up
+ * to it: mbufs are freed in bulk and every TXBB of theirs is stamped
+ * invalid (0x7fffffff with the owner bit of the pass it was used in). One
+ * send doorbell (and the backend's hook) per burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -370,7 +372,7 @@ static __rte_always_inline void
 mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
 {
 	uint32_t *w = (uint32_t *)(txq->sq + ((size_t)(idx &
-					(txq->txbb_cnt - 1)) << 6));
+			(txq->txbb_cnt - 1)) << MLX4R_TXBB_SHIFT));
 
 	*w = rte_cpu_to_be_32(MLX4R_TXBB_STAMP | mlx4r_txbb_owner(txq, idx));
 }
@@ -505,7 +507,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
 		}
 		ctrl = (struct mlx4_wqe_ctrl_seg *)
-			(txq->sq + ((size_t)(pi & mask) << 6));
+			(txq->sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
 		ctrl->fence_size = ds;
 		ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
 		ctrl->imm = 0;

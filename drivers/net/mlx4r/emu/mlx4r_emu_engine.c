@@ -5,12 +5,14 @@
 /*
  * The engines of the emulated ConnectX-3.
  *
- * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted:
- * check each one (owner, opcode, DS count, lkey and bounds of every data
- * segment), gather the frame, apply the checksum offloads it asks for, put
- * it on the port's wire and write a CQE if it asked for one. A bad WQE
- * moves the QP to ERR with an error CQE; WQEs posted to a QP in ERR are
- * flushed with error CQEs.
+ * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted
+ * (those whose owner bit is that of their pass): check each one (opcode, DS
+ * count against the WQE size limit, lkey and bounds of every data segment,
+ * the prefetch headroom), gather the frame, compute the checksums it asks
+ * for, put it on the port's wire (or loop it back) and write a CQE if it
+ * asked for one. A bad WQE moves the QP to ERR with an error CQE; WQEs
+ * posted to a QP in ERR are flushed with error CQEs. The rules and their
+ * sources: doc/guides/nics/mlx4r_hardware.rst, "Transmit".
  *
  * Rx: steer a frame arriving at a port by its flow rules, then by the
  * Toeplitz hash of the RSS QP that owns the rule, into a WQ; scatter it
@@ -829,25 +831,55 @@ emu_rx_hook(void *arg)
 
 /*
  * Tx.
+ *
+ * The SQ is 1 << qp->shift byte basic blocks (64-byte TXBBs for the
+ * driver's and upstream net_mlx4's 1-SGE QPs); a WQE spans as many
+ * blocks as its DS count needs, and its first block's owner bit says
+ * whether it is posted (the wrap parity of its index). A block whose owner
+ * bit is that of another pass ends the posted WQEs, whatever else it
+ * holds: that is all the device looks at (libmlx4 reuses its 1-block
+ * WQEs without stamping them; upstream and mlx4_en stamp every freed
+ * TXBB 0x7fffffff with the previous pass's owner bit).
  */
 
 void
 emu_sq_stamp_all(struct emu_qp *qp)
 {
-	uint32_t i;
+	const uint32_t stride = 1u << qp->shift;
+	uint32_t i, k, dwords;
 
-	/* Owner bit 1: invalid for the first pass, as rdma-core does. */
-	for (i = 0; i < qp->txbbs; i++)
-		*(uint32_t *)(qp->sq + (size_t)i * MLX4R_TXBB_SIZE) =
-			RTE_BE32(0xffffffff);
+	/*
+	 * What libmlx4 writes at RESET->INIT (providers/mlx4/qp.c
+	 * mlx4_qp_init_sq_ownership, stamp_send_wqe): each WQE a NOP with
+	 * the owner bit of no pass-0 WQE and the size of its stride, every
+	 * further 64-byte chunk of it 0xffffffff.
+	 */
+	for (i = 0; i < qp->txbbs; i++) {
+		struct mlx4_wqe_ctrl_seg *c = (void *)(qp->sq +
+						       (size_t)i * stride);
+		uint8_t fs = (uint8_t)(1u << (qp->shift - 4));
+
+		c->owner_opcode = RTE_BE32(MLX4R_WQE_OWNER_BIT);
+		c->fence_size = fs;
+		dwords = (uint32_t)(fs & MLX4R_WQE_DS_MASK) << 2;
+		for (k = 16; k < dwords; k += 16)
+			((uint32_t *)c)[k] = 0xffffffff;
+	}
 }
 
 struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
 };
 
+/* Blocks of a WQE of @p ds 16-byte units (at least one). */
+static inline uint32_t
+emu_wqe_blocks(const struct emu_qp *qp, uint32_t ds)
+{
+	return RTE_MAX(1u, (ds * 16 + (1u << qp->shift) - 1) >> qp->shift);
+}
+
 /*
- * Execute one WQE at qp->head (valid owner). Returns its size in TXBBs,
+ * Execute one WQE at qp->head (valid owner). Returns its size in blocks,
  * and 0 with *syn / *verr set when the WQE is bad.
  */
 static uint32_t
@@ -856,12 +888,12 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	   rte_spinlock_t **held, struct emu_tx_acc *acc,
 	   uint8_t *syn, uint8_t *verr)
 {
-	const uint32_t size_mask = qp->txbbs * MLX4R_TXBB_SIZE - 1;
-	const uint32_t base = (qp->head & (qp->txbbs - 1)) * MLX4R_TXBB_SIZE;
+	const uint32_t size_mask = (qp->txbbs << qp->shift) - 1;
+	const uint32_t base = (qp->head & (qp->txbbs - 1)) << qp->shift;
 	uint32_t opcode = w0 & MLX4R_WQE_OPCODE_MASK;
 	uint32_t ds = ctrl->fence_size & MLX4R_WQE_DS_MASK;
 	uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
-	uint32_t k, total = 0, n;
+	uint32_t k, total = 0;
 	struct emu_frame fr;
 	struct mlx4_cqe *cqe;
 
@@ -870,11 +902,18 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		*verr = MLX4R_EMU_VERR_OPCODE;
 		return 0;
 	}
+	/*
+	 * The size limit of a send WQE is the firmware's max_sq_desc_sz
+	 * (mlx4_core fw.c mlx4_QUERY_DEV_CAP; mlx4_ib qp.c
+	 * set_kernel_sq_size refuses larger ones), not the SGEs the QP was
+	 * created for: upstream net_mlx4 (mlx4_rxtx.c mlx4_tx_burst_segs)
+	 * and mlx4_en (en_tx.c mlx4_en_xmit) build multi-TXBB WQEs of many
+	 * segments on 1-SGE QPs.
+	 */
 	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
 		*verr = MLX4R_EMU_VERR_DS;
 		return 0;
 	}
-	n = (ds * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
 	if (opcode == MLX4_OPCODE_SEND) {
 		for (k = 1; k < ds; k++) {
 			const struct mlx4_wqe_data_seg *s = (const void *)
@@ -908,11 +947,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			return 0;
 		}
 		fr.data = qp->frame;
-		fr.len = total;
 		fr.csum_known = 0;
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(qp->frame, total, flags);
+		fr.len = total;
 		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
 			emu_lock_switch(held, &port->rx_lock);
 			emu_rx_deliver(port, &fr);
@@ -937,20 +976,27 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				       MLX4_CQE_IS_SEND_MASK));
 		}
 	}
-	return n;
+	return emu_wqe_blocks(qp, ds);
 }
 
-/* Read a WQE's first word; true if the WQE is owned by the device. */
+/* The first word of block @p idx of the SQ; true if it is posted. */
 static inline bool
-emu_tx_owned(struct emu_qp *qp, const struct mlx4_wqe_ctrl_seg **ctrl,
-	     uint32_t *w0)
+emu_tx_owned_at(const struct emu_qp *qp, uint32_t idx,
+		const struct mlx4_wqe_ctrl_seg **ctrl, uint32_t *w0)
 {
-	*ctrl = (const void *)(qp->sq + (size_t)(qp->head & (qp->txbbs - 1)) *
-			       MLX4R_TXBB_SIZE);
+	*ctrl = (const void *)(qp->sq + ((size_t)(idx & (qp->txbbs - 1)) <<
+					 qp->shift));
 	/* Pairs with the driver's barrier before the owner word. */
 	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
 					       __ATOMIC_ACQUIRE));
-	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(qp->head & qp->txbbs);
+	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & qp->txbbs);
+}
+
+static inline bool
+emu_tx_owned(const struct emu_qp *qp, const struct mlx4_wqe_ctrl_seg **ctrl,
+	     uint32_t *w0)
+{
+	return emu_tx_owned_at(qp, qp->head, ctrl, w0);
 }
 
 /* Flush posted WQEs of a QP in error. */
@@ -962,9 +1008,7 @@ emu_tx_flush(struct emu_qp *qp)
 	uint64_t flushed = 0;
 
 	while (budget > 0 && emu_tx_owned(qp, &ctrl, &w0)) {
-		n = ((ctrl->fence_size & MLX4R_WQE_DS_MASK) * 16 +
-		     MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
-		n = RTE_MAX(n, 1u);
+		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
 		n = RTE_MIN(n, budget);
 		if (!emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
 				 MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
@@ -975,6 +1019,41 @@ emu_tx_flush(struct emu_qp *qp)
 		flushed++;
 	}
 	return flushed;
+}
+
+/*
+ * The prefetch headroom (libmlx4 verbs.c create_qp_ex "leave 2 KB + 1 WQE
+ * of headroom in the SQ to allow HW to prefetch"; mlx4_ib qp.c
+ * set_kernel_sq_size; upstream mlx4_txq.c mlx4_txq_fill_dv_obj_info
+ * "Continuous headroom size bytes must always stay freed"): the device
+ * reads up to qp->spare blocks past the last posted WQE ahead of time. A
+ * block there that looks posted (the owner bit of its pass: not stamped
+ * since its last use, or written ahead) would be taken for a WQE with
+ * stale contents, corrupting what the driver posts next; the model makes
+ * it a QP error. Returns the index of the first such block past @p end,
+ * or @p end when the headroom is clean.
+ */
+static uint32_t
+emu_tx_headroom(const struct emu_qp *qp, uint32_t end)
+{
+	const struct mlx4_wqe_ctrl_seg *ctrl;
+	uint32_t k, w0;
+
+	/* block end itself ended the posted WQEs: its owner is not valid */
+	for (k = 1; k < qp->spare; k++) {
+		if (likely(!emu_tx_owned_at(qp, end + k, &ctrl, &w0)))
+			continue;
+		/*
+		 * Unless block end was posted meanwhile (a driver posts in
+		 * order, each owner word after a barrier, so whoever sees
+		 * a later WQE's owner sees this one's): then it is a new
+		 * WQE, for the next round.
+		 */
+		if (emu_tx_owned_at(qp, end, &ctrl, &w0))
+			return end;
+		return end + k;
+	}
+	return end;
 }
 
 void
@@ -988,7 +1067,7 @@ emu_tx_hook(void *arg)
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
 	struct emu_tx_acc acc = { 0, 0, 0, 0 };
-	uint32_t budget, w0, n;
+	uint32_t owned = 0, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
 
 	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
@@ -1014,36 +1093,46 @@ emu_tx_hook(void *arg)
 	}
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
-	budget = qp->txbbs;
-	while (budget > 0) {
-		if (!emu_tx_owned(qp, &ctrl, &w0)) {
-			/* Stamped (free) TXBB: end of the posted WQEs. */
-			if ((w0 & MLX4R_TXBB_STAMP) == MLX4R_TXBB_STAMP)
-				break;
+	/* The posted WQEs: up to the first block of another pass. */
+	while (emu_tx_owned(qp, &ctrl, &w0)) {
+		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
+		if (unlikely(owned + n > qp->txbbs - qp->spare)) {
+			/* The device never owns more than wqe_cnt - spare. */
+			EMU_LOG(ERR, "QP 0x%x: %u blocks posted at once, more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
+				qp->hw.qpn, owned + n, qp->txbbs, qp->spare);
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
-			verr = MLX4R_EMU_VERR_OWNER;
-			n = 0;
-		} else {
-			n = emu_tx_one(qp, port, ctrl, w0, &held, &acc,
-				       &syn, &verr);
+			verr = MLX4R_EMU_VERR_HEADROOM;
+			goto wqe_error;
 		}
+		n = emu_tx_one(qp, port, ctrl, w0, &held, &acc, &syn, &verr);
 		if (unlikely(n == 0)) {
 			EMU_LOG(DEBUG, "QP 0x%x WQE %u: syndrome 0x%x "
 				"vendor 0x%x", qp->hw.qpn, qp->head, syn, verr);
-			emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
-				    syn, verr, true);
-			acc.errors++;
-			__atomic_store_n(&qp->state, IBV_QPS_ERR,
-					 __ATOMIC_RELAXED);
-			/* The bad WQE is consumed; flush the rest. */
-			qp->head += RTE_MAX(1u, ((ctrl->fence_size &
-				MLX4R_WQE_DS_MASK) * 16 + 63) / 64);
-			acc.errors += emu_tx_flush(qp);
-			break;
+			goto wqe_error;
 		}
 		qp->head += n;
-		budget -= RTE_MIN(n, budget);
+		owned += n;
 	}
+	if (owned == 0)
+		goto out;
+	bad = emu_tx_headroom(qp, qp->head);
+	if (unlikely(bad != qp->head)) {
+		EMU_LOG(ERR, "QP 0x%x: block %u of the %u-block prefetch headroom past WQE %u looks posted, not stamped free (libmlx4 verbs.c create_qp_ex)",
+			qp->hw.qpn, bad, qp->spare, qp->head);
+		emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)bad,
+			    MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			    MLX4R_EMU_VERR_HEADROOM, true);
+		acc.errors++;
+		__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELAXED);
+	}
+	goto out;
+wqe_error:
+	emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head, syn, verr, true);
+	acc.errors++;
+	__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELAXED);
+	/* The bad WQE is consumed; flush the rest. */
+	qp->head += emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
+	acc.errors += emu_tx_flush(qp);
 out:
 	if (held != NULL)
 		rte_spinlock_unlock(held);
