@@ -7,7 +7,7 @@
  * mlx4_ib and the card (doc/guides/nics/mlx4r_hardware.rst, "Transmit"):
  * the SQ geometry libmlx4 makes of the capabilities asked and what mlx4_ib
  * accepts of it, the WQE size limit of the firmware, ownership by the
- * owner bit alone and the prefetch headroom.
+ * owner bit alone, the prefetch headroom and SOLICIT (no ICRC).
  */
 
 #include <errno.h>
@@ -526,6 +526,57 @@ test_headroom_stale(void)
 	return TEST_SUCCESS;
 }
 
+/* The bit-by-bit CRC32 of the Ethernet FCS, for the expected ICRC. */
+static uint32_t
+crc32_le(const uint8_t *d, uint32_t len)
+{
+	uint32_t crc = 0xffffffff, i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		crc ^= d[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc & 1) ? (crc >> 1) ^ 0xedb88320 : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* Without SOLICIT a raw Ethernet send carries an ICRC: 4 more bytes. */
+static int
+test_solicit(void)
+{
+	struct temu_seg s = { frame_at(0), 0, 0 };
+	struct temu_wqe w = {
+		.opcode = MLX4_OPCODE_SEND,
+		.segs = &s,
+		.n = 1,
+	};
+	struct mlx4_cqe cqe;
+	uint32_t crc;
+	uint8_t *d;
+
+	s.len = udp_frame(0, 3, 77);
+	s.lkey = env.mr->lkey;
+	temu_rxq_post(&rxq, 4);
+	w.flags = MLX4_WQE_CTRL_SOLICIT;
+	temu_tx_post_wqe(&txq, &w);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), s.len,
+			  "SOLICIT: the frame as posted");
+	w.flags = 0;
+	temu_tx_post_wqe(&txq, &w);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), s.len + 4,
+			  "no SOLICIT: 4 bytes more");
+	d = temu_rxq_data(&rxq, rte_be_to_cpu_16(cqe.wqe_index));
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(d, frame_at(0), s.len, "the frame");
+	crc = rte_cpu_to_le_32(crc32_le(frame_at(0), s.len));
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(d + s.len, &crc, 4, "then a CRC32");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_sq_suite = {
 	.suite_name = "emulated ConnectX-3: send queue rules",
 	.unit_test_cases = {
@@ -540,6 +591,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_owner_bit_only),
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
+		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASES_END()
 	}
 };

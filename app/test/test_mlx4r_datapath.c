@@ -1427,7 +1427,8 @@ test_generator_wire(void)
 	struct mlx4r_emu_chk_stats chk;
 	struct mlx4r_emu_dev *emu;
 	struct rte_eth_stats st;
-	unsigned int got = 0, sent = 0, i;
+	unsigned int got = 0, sent = 0, i, k;
+	uint64_t bytes = 0;
 	uint16_t n, s;
 
 	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_gen", "gen_flows=4"),
@@ -1443,8 +1444,12 @@ test_generator_wire(void)
 		n = rte_eth_rx_burst(p1, 0, rx, BURST);
 		got += n;
 		/* echo back: the checker verifies the stamps */
+		for (k = 0; k < n; k++)
+			bytes += rte_pktmbuf_pkt_len(rx[k]);
 		s = rte_eth_tx_burst(p1, 0, rx, n);
 		sent += s;
+		for (k = s; k < n; k++)
+			bytes -= rte_pktmbuf_pkt_len(rx[k]);
 		if (s < n)
 			rte_pktmbuf_free_bulk(rx + s, n - s);
 	}
@@ -1454,6 +1459,8 @@ test_generator_wire(void)
 	TEST_ASSERT_EQUAL_U(st.ipackets, got, "ipackets");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(emu, 1, &chk), "checker");
 	TEST_ASSERT_EQUAL_U(chk.received, sent, "the checker saw our frames");
+	/* as they were sent: no ICRC (SOLICIT), nothing inserted */
+	TEST_ASSERT_EQUAL_U(chk.bytes, bytes, "and their bytes");
 	TEST_ASSERT_EQUAL_U(chk.duplicated, 0, "no duplicate");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(emu, 1, &gen), "generator");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");

@@ -85,10 +85,12 @@
  *    WQE must not look posted: drivers that reuse blocks as parts of
  *    larger WQEs stamp every freed block (first word 0x7fffffff with the
  *    owner bit of the pass it was used in), as upstream does.
- *  - Completion is requested per WQE with MLX4_WQE_CTRL_CQ_UPDATE in
- *    srcrb_flags; checksum offloads with MLX4_WQE_CTRL_IP_HDR_CSUM and
- *    MLX4_WQE_CTRL_TCP_UDP_CSUM; MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the
- *    frame to the port's own receive side instead of the wire.
+ *  - Every raw Ethernet send carries MLX4_WQE_CTRL_SOLICIT (without it the
+ *    device appends a 4-byte ICRC); completion is requested per WQE with
+ *    MLX4_WQE_CTRL_CQ_UPDATE in srcrb_flags; checksum offloads with
+ *    MLX4_WQE_CTRL_IP_HDR_CSUM and MLX4_WQE_CTRL_TCP_UDP_CSUM;
+ *    MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the frame to the port's own
+ *    receive side instead of the wire.
  *  - The RQ doorbell record (dv.rdb) holds the 16-bit count of WQEs
  *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
  *    index, written after the driver is done reading the CQEs it covers.

@@ -8,7 +8,8 @@
  *
  * Tx: a frame is one WQE of ceil((1 + segments) / 4) 64-byte TXBBs: a
  * control segment then one data segment per mbuf segment, written modulo
- * the SQ size, the owner word last after a write barrier. At most all TXBBs
+ * the SQ size, the owner word last after a write barrier. The control
+ * segment always says SOLICIT (no ICRC on raw Ethernet). At most all TXBBs
  * but the prefetch headroom are outstanding. A completion is requested
  * every comp_thresh = min(64, usable/4) TXBBs; sig[] remembers the producer
  * index after each requesting WQE, so that each CQE releases everything up
@@ -453,7 +454,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		struct mlx4_wqe_ctrl_seg *ctrl;
 		uint32_t ds = 1 + m->nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
-		uint32_t flags = 0;
+		uint32_t flags = txq->srcrb;
 		uint32_t j, u;
 
 		if (unlikely(m->nb_segs > MLX4R_MAX_TX_SEGS)) {
@@ -498,8 +499,6 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		    (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
 		    RTE_MBUF_F_TX_UDP_CKSUM)
 			flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
-		if (txq->loopback)
-			flags |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
 		txq->comp_pending += txbbs;
 		if (txq->comp_pending >= txq->comp_thresh) {
 			flags |= MLX4_WQE_CTRL_CQ_UPDATE;

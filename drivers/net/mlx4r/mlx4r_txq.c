@@ -263,7 +263,16 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->sig_ci = 0;
 	txq->comp_pending = 0;
 	txq->txbb_max = usable;
-	txq->loopback = port->eth_dev->data->dev_conf.lpbk_mode != 0;
+	/*
+	 * Every WQE: SOLICIT, which on raw Ethernet means "no ICRC"
+	 * (libmlx4 qp.c mlx4_post_send, upstream mlx4_rxtx.c
+	 * mlx4_tx_burst, mlx4_en en_netdev.c ctrl_flags); force loopback
+	 * in lpbk_mode, as mlx4_en for NETIF_F_LOOPBACK (en_main.c
+	 * mlx4_en_update_loopback_state).
+	 */
+	txq->srcrb = MLX4_WQE_CTRL_SOLICIT;
+	if (port->eth_dev->data->dev_conf.lpbk_mode != 0)
+		txq->srcrb |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
 	txq->csum = (txq->offloads & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) != 0;

@@ -9,10 +9,11 @@
  * (those whose owner bit is that of their pass): check each one (opcode, DS
  * count against the WQE size limit, lkey and bounds of every data segment,
  * the prefetch headroom), gather the frame, compute the checksums it asks
- * for, put it on the port's wire (or loop it back) and write a CQE if it
- * asked for one. A bad WQE moves the QP to ERR with an error CQE; WQEs
- * posted to a QP in ERR are flushed with error CQEs. The rules and their
- * sources: doc/guides/nics/mlx4r_hardware.rst, "Transmit".
+ * for, append an ICRC unless it says SOLICIT, put it on the port's wire (or
+ * loop it back) and write a CQE if it asked for one. A bad WQE moves the QP
+ * to ERR with an error CQE; WQEs posted to a QP in ERR are flushed with
+ * error CQEs. The rules and their sources:
+ * doc/guides/nics/mlx4r_hardware.rst, "Transmit".
  *
  * Rx: steer a frame arriving at a port by its flow rules, then by the
  * Toeplitz hash of the RSS QP that owns the rule, into a WQ; scatter it
@@ -867,6 +868,27 @@ emu_sq_stamp_all(struct emu_qp *qp)
 	}
 }
 
+/*
+ * The ICRC a raw Ethernet send gets without MLX4_WQE_CTRL_SOLICIT: modelled
+ * as a CRC32 (the polynomial of the Ethernet FCS and of the IB ICRC) of the
+ * frame, appended as 4 bytes; what matters is that the frame leaves 4
+ * bytes longer. Only bad WQEs pay for it.
+ */
+static uint32_t
+emu_crc32(const uint8_t *d, uint32_t len)
+{
+	uint32_t crc = 0xffffffff;
+	uint32_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		crc ^= d[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
 struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
 };
@@ -951,6 +973,19 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(qp->frame, total, flags);
+		/*
+		 * On raw Ethernet, SOLICIT means "no ICRC": libmlx4 (qp.c
+		 * mlx4_post_send, IBV_QPT_RAW_PACKET), upstream (mlx4_rxtx.c
+		 * mlx4_tx_burst) and mlx4_en (en_netdev.c ctrl_flags) set it
+		 * on every send. Without it the frame carries 4 more bytes.
+		 */
+		if (unlikely(!(flags & MLX4_WQE_CTRL_SOLICIT))) {
+			uint32_t icrc = rte_cpu_to_le_32(emu_crc32(qp->frame,
+								   total));
+
+			memcpy(qp->frame + total, &icrc, 4);
+			total += 4;
+		}
 		fr.len = total;
 		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
 			emu_lock_switch(held, &port->rx_lock);

@@ -1388,7 +1388,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	/* The SQ, then the dummy RQ (one 16-byte WQE), as libmlx4 lays out */
 	qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
 	qp->uar = emu_zalloc(4096, 4096);
-	qp->frame = malloc(MLX4R_EMU_MAX_FRAME);
+	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
 		emu_qp_free(qp);
 		ret = -ENOMEM;

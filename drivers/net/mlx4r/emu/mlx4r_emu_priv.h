@@ -65,6 +65,8 @@ extern int mlx4r_emu_logtype;
 #define EMU_SQ_MAX_HEADROOM 2048   /* MLX4_IB_MAX_HEADROOM */
 #define EMU_SQ_HEADROOM(shift) ((EMU_SQ_MAX_HEADROOM >> (shift)) + 1)
 #define EMU_SQ_MAX_SPARE EMU_SQ_HEADROOM(EMU_SQ_MIN_STRIDE) /* 33 */
+/* Bytes an ICRC (no SOLICIT) adds to a frame. */
+#define EMU_TX_GROWTH 4
 #define EMU_RSS_KEY_LEN 40
 #define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
@@ -212,7 +214,8 @@ struct emu_qp {
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
 	uint32_t lost_db;          /* doorbells to lose */
-	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME */
+	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME
+				    * + EMU_TX_GROWTH */
 	/* RSS QP */
 	struct emu_ind *ind;
 	uint64_t hash_fields;      /* IBV_RX_HASH_* */
