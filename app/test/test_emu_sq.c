@@ -7,7 +7,8 @@
  * mlx4_ib and the card (doc/guides/nics/mlx4r_hardware.rst, "Transmit"):
  * the SQ geometry libmlx4 makes of the capabilities asked and what mlx4_ib
  * accepts of it, the WQE size limit of the firmware, ownership by the
- * owner bit alone, the prefetch headroom and SOLICIT (no ICRC).
+ * owner bit alone, the prefetch headroom, SOLICIT (no ICRC), empty and
+ * zero-length data segments.
  */
 
 #include <errno.h>
@@ -577,6 +578,51 @@ test_solicit(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A data segment's byte count of 0 means 2^31 bytes: outside any MR, a
+ * local protection error; 0x80000000 is an empty segment.
+ */
+static int
+test_zero_length_segment(void)
+{
+	struct temu_seg s[3];
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 4, 50), w;
+	struct ibv_qp_attr a;
+
+	s[0].addr = frame_at(0);
+	s[0].len = 30;
+	s[1].addr = frame_at(30);
+	s[1].len = MLX4_INLINE_SEG;
+	s[2].addr = frame_at(30);
+	s[2].len = len - 30;
+	s[0].lkey = s[1].lkey = s[2].lkey = env.mr->lkey;
+	temu_rxq_post(&rxq, 4);
+	temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, s, 3, 0, 0, false);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "0x80000000: received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), len, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(temu_rxq_data(&rxq,
+				      rte_be_to_cpu_16(cqe.wqe_index)),
+				      frame_at(0), len, "the frame");
+	temu_tx_reclaim(&txq);
+	s[1].len = 0;
+	w = temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, s, 3, 0, 0, false);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT_SUCCESS(tx_err_cqe(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				       MLX4R_EMU_VERR_BOUNDS, w),
+			    "0: 2 GB, outside the MR");
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "not sent");
+	/* the QP is in error: the next WQE is flushed */
+	temu_tx_post_raw(&txq, MLX4_OPCODE_SEND, s, 1, 0, 0, false);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "flush CQE");
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RESET;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(txq.qp, &a, IBV_QP_STATE), "");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_sq_suite = {
 	.suite_name = "emulated ConnectX-3: send queue rules",
 	.unit_test_cases = {
@@ -592,6 +638,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
 		TEST_CASE_ST(setup, teardown, test_solicit),
+		TEST_CASE_ST(setup, teardown, test_zero_length_segment),
 		TEST_CASES_END()
 	}
 };

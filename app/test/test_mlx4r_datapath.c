@@ -343,6 +343,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * An empty mbuf segment (data_len 0) leaves nothing in the frame: the
+ * WQE says 0x80000000, an empty segment; 0 would be 2 GB to the device.
+ */
+static int
+test_empty_segment_tx(void)
+{
+	static const uint16_t len[] = { 100, 0, 100, 0 };
+	struct rte_mbuf *m, *rx[1];
+	struct rte_ether_addr mac;
+	struct rte_eth_stats st;
+	uint8_t expect[200];
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_chain(&mac, len, RTE_DIM(len), 5, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(m->nb_segs, 4, "four segments, two empty");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), 200, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
+				      200, "content");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.oerrors, 0, "no Tx error");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* The largest frame: MLX4R_MAX_TX_SEGS segments; one more is refused. */
 static int
 test_max_segments_tx(void)
@@ -1616,6 +1646,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_max_segments_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_ring_headroom),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),

@@ -91,6 +91,8 @@
  *    MLX4_WQE_CTRL_IP_HDR_CSUM and MLX4_WQE_CTRL_TCP_UDP_CSUM;
  *    MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the frame to the port's own
  *    receive side instead of the wire.
+ *  - A data segment of no bytes is written 0x80000000 (an empty inline
+ *    segment); a byte count of 0 means 2 GB.
  *  - The RQ doorbell record (dv.rdb) holds the 16-bit count of WQEs
  *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
  *    index, written after the driver is done reading the CQEs it covers.

@@ -7,15 +7,16 @@
  * mlx4dv.h, the same bytes on hardware and on the emulated device.
  *
  * Tx: a frame is one WQE of ceil((1 + segments) / 4) 64-byte TXBBs: a
- * control segment then one data segment per mbuf segment, written modulo
- * the SQ size, the owner word last after a write barrier. The control
- * segment always says SOLICIT (no ICRC on raw Ethernet). At most all TXBBs
- * but the prefetch headroom are outstanding. A completion is requested
- * every comp_thresh = min(64, usable/4) TXBBs; sig[] remembers the producer
- * index after each requesting WQE, so that each CQE releases everything up
- * to it: mbufs are freed in bulk and every TXBB of theirs is stamped
- * invalid (0x7fffffff with the owner bit of the pass it was used in). One
- * send doorbell (and the backend's hook) per burst.
+ * control segment then one data segment per mbuf segment (an empty one as
+ * 0x80000000), written modulo the SQ size, the owner word last after a
+ * write barrier. The control segment always says SOLICIT (no ICRC on raw
+ * Ethernet). At most all TXBBs but the prefetch headroom are outstanding. A
+ * completion is requested every comp_thresh = min(64, usable/4) TXBBs;
+ * sig[] remembers the producer index after each requesting WQE, so that
+ * each CQE releases everything up to it: mbufs are freed in bulk and every
+ * TXBB of theirs is stamped invalid (0x7fffffff with the owner bit of the
+ * pass it was used in). One send doorbell (and the backend's hook) per
+ * burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -489,9 +490,15 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				rte_pktmbuf_mtod(s, uintptr_t));
 		}
 		rte_io_wmb();
+		/*
+		 * The device reads a byte count of 0 as 2 GB: an empty
+		 * segment is an inline segment of no data, 0x80000000
+		 * (libmlx4 qp.c set_data_seg, upstream mlx4_rxtx.c).
+		 */
 		for (s = m, u = pi * 4 + 1; s != NULL; s = s->next, u++)
-			mlx4r_tx_dseg(txq, u)->byte_count =
-				rte_cpu_to_be_32(s->data_len);
+			mlx4r_tx_dseg(txq, u)->byte_count = rte_cpu_to_be_32(
+				s->data_len != 0 ? s->data_len :
+				MLX4_INLINE_SEG);
 		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
 			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
 		if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==

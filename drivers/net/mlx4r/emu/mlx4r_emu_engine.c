@@ -942,21 +942,34 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				(qp->sq + ((base + k * 16) & size_mask));
 			uint32_t bc = rte_be_to_cpu_32(s->byte_count);
 			uint64_t addr = rte_be_to_cpu_64(s->addr);
+			uint64_t len;
 
 			if (bc & MLX4_INLINE_SEG) {
+				/*
+				 * 0x80000000: an inline segment of no data,
+				 * which is how libmlx4 (qp.c set_data_seg)
+				 * and upstream (mlx4_rxtx.c) write an empty
+				 * segment.
+				 */
 				if ((bc & ~MLX4_INLINE_SEG) == 0)
-					continue; /* empty segment */
+					continue;
 				*verr = MLX4R_EMU_VERR_INLINE;
 				return 0;
 			}
-			if (bc > MLX4R_EMU_MAX_FRAME - total) {
-				*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
-				*verr = MLX4R_EMU_VERR_LENGTH;
+			/*
+			 * A byte count of 0 means 2^31 bytes to the device
+			 * (hence the 0x80000000 above): it fails the MR
+			 * bounds check, a local protection error.
+			 */
+			len = bc != 0 ? bc : 1ull << 31;
+			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
+					  qp->pd->hw.pdn, addr, len, 0, verr)) {
+				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
 				return 0;
 			}
-			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
-					  qp->pd->hw.pdn, addr, bc, 0, verr)) {
-				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
+			if (len > MLX4R_EMU_MAX_FRAME - total) {
+				*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
+				*verr = MLX4R_EMU_VERR_LENGTH;
 				return 0;
 			}
 			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
