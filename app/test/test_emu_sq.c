@@ -8,7 +8,8 @@
  * the SQ geometry libmlx4 makes of the capabilities asked and what mlx4_ib
  * accepts of it, the WQE size limit of the firmware, ownership by the
  * owner bit alone, the prefetch headroom, SOLICIT (no ICRC), empty and
- * zero-length data segments.
+ * zero-length data segments and the VLAN insertion bytes of the control
+ * segment.
  */
 
 #include <errno.h>
@@ -623,6 +624,52 @@ test_zero_length_segment(void)
 	return TEST_SUCCESS;
 }
 
+/* ins_vlan of the control segment inserts a tag of vlan_tag. */
+static int
+test_vlan_insertion_bytes(void)
+{
+	static const uint8_t ins[] = { 0, EMU_WQE_INS_CVLAN,
+				       EMU_WQE_INS_SVLAN };
+	static const uint16_t tpid[] = { 0, 0x8100, 0x88a8 };
+	struct temu_seg s = { frame_at(0), 0, 0 };
+	struct temu_wqe w = {
+		.opcode = MLX4_OPCODE_SEND,
+		.segs = &s,
+		.n = 1,
+		.flags = MLX4_WQE_CTRL_SOLICIT,
+		.vlan_tag = 0x0123,
+	};
+	struct mlx4_cqe cqe;
+	unsigned int i;
+	uint8_t *d;
+
+	s.len = udp_frame(0, 3, 40);
+	s.lkey = env.mr->lkey;
+	for (i = 0; i < RTE_DIM(ins); i++) {
+		temu_rxq_post(&rxq, 1);
+		w.ins_vlan = ins[i];
+		temu_tx_post_wqe(&txq, &w);
+		temu_tx_doorbell(&txq);
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "received %u", i);
+		d = temu_rxq_data(&rxq, rte_be_to_cpu_16(cqe.wqe_index));
+		if (i == 0) {
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), s.len,
+					  "no insertion");
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(d, frame_at(0), s.len,
+						      "as posted");
+			continue;
+		}
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), s.len + 4,
+				  "a tag more");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(d, frame_at(0), 12, "MACs");
+		TEST_ASSERT_EQUAL(d[12] << 8 | d[13], tpid[i], "TPID");
+		TEST_ASSERT_EQUAL(d[14] << 8 | d[15], 0x0123, "TCI");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(d + 16, frame_at(12),
+					      s.len - 12, "the rest");
+	}
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_sq_suite = {
 	.suite_name = "emulated ConnectX-3: send queue rules",
 	.unit_test_cases = {
@@ -639,6 +686,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
 		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASE_ST(setup, teardown, test_zero_length_segment),
+		TEST_CASE_ST(setup, teardown, test_vlan_insertion_bytes),
 		TEST_CASES_END()
 	}
 };

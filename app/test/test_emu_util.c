@@ -136,7 +136,9 @@ temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w)
 		s->lkey = rte_cpu_to_be_32(w->segs[i].lkey);
 		s->byte_count = rte_cpu_to_be_32(w->segs[i].len);
 	}
-	ctrl->fence_size = (uint8_t)ds;
+	ctrl->bf_qpn = rte_cpu_to_be_32((uint32_t)w->vlan_tag << 16 |
+					(uint32_t)w->ins_vlan << 8 |
+					(ds & 0x3f));
 	ctrl->srcrb_flags = rte_cpu_to_be_32(w->flags);
 	ctrl->imm = 0;
 	owner = (idx & t->txbbs) ? MLX4R_WQE_OWNER_BIT : 0;

@@ -84,11 +84,14 @@ struct temu_wqe {
 	uint32_t flags;               /**< srcrb_flags (host), as written */
 	uint32_t ds;                  /**< DS count; 0: 1 + n */
 	bool owner_flip;              /**< the wrong owner bit */
+	uint16_t vlan_tag;            /**< qpn_vlan.vlan_tag (host) */
+	uint8_t ins_vlan;             /**< qpn_vlan.ins_vlan */
 };
 
 /*
  * Write one WQE at the head, as the driver does: data segments, the
- * control segment, the owner word last after a barrier. Returns its TXBB index.
+ * control segment (the whole qpn_vlan word), the owner word last after a
+ * barrier. Returns its TXBB index.
  */
 uint32_t temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w);
 /*

@@ -480,6 +480,90 @@ test_tx_ring_headroom(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A WQE that starts where an older WQE's data segment was leaves no VLAN
+ * insertion behind: the driver writes the whole qpn_vlan word. The MRs of
+ * this case get numbers 64..127, so that their lkeys, in the second word
+ * of a TXBB, would ask for a C-VLAN tag (ins_vlan bit 6).
+ */
+static int
+hca_loopback_mr64(void)
+{
+	struct mlx4r_hw_ctx *ctx;
+	struct mlx4r_hw_pd *pd;
+	struct mlx4r_hw_mr *mr[63];
+	static uint8_t buf[64];
+	unsigned int i;
+
+	mlx4r_emu_dev_destroy(HCA);
+	if (mlx4r_emu_dev_create(HCA, NULL) != 0 ||
+	    mlx4r_hw_open_device(mlx4r_hw_backend("emu"), HCA, &ctx) != 0)
+		return TEST_FAILED;
+	if (mlx4r_hw_alloc_pd(ctx, &pd) != 0)
+		return TEST_FAILED;
+	for (i = 0; i < RTE_DIM(mr); i++)
+		if (mlx4r_hw_reg_mr(pd, buf, sizeof(buf), 0, &mr[i]) != 0)
+			return TEST_FAILED;
+	mlx4r_hw_close_device(ctx);
+	return hca_loopback();
+}
+
+static void
+hca_down_emu(void)
+{
+	hca_down();
+	mlx4r_emu_dev_destroy(HCA);
+}
+
+static int
+test_no_stale_vlan_insertion(void)
+{
+	static const uint16_t len[] = { 40, 40, 40, 40 };
+	struct rte_mbuf *tx[16], *rx[16], *m;
+	uint8_t expect[16][160];
+	struct rte_ether_addr mac;
+	struct mlx4r_mr_cache cache;
+	unsigned int i, round, rounds, nseg, got, bad = 0;
+	uint32_t lkey;
+	uint16_t k;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_frame(&mac, 60, 0);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	memset(&cache, 0, sizeof(cache));
+	cache.dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
+	lkey = rte_be_to_cpu_32(mlx4r_mr_lookup(&cache,
+					rte_pktmbuf_mtod(m, uintptr_t)));
+	rte_pktmbuf_free(m);
+	/* byte 6 of a TXBB holding this lkey: bit 6, INS_CVLAN */
+	TEST_ASSERT((lkey >> 8) & 0x40,
+		    "premise: lkey 0x%x would ask for a C-VLAN tag", lkey);
+	/* a pass of two-TXBB WQEs (4 segments), then one-TXBB ones */
+	rounds = 256 / 2 / 16 + 2 * 256 / 16;
+	for (round = 0; round < rounds; round++) {
+		nseg = round < 256 / 2 / 16 ? 4 : 1;
+		for (i = 0; i < 16; i++) {
+			tx[i] = make_chain(&mac, len, nseg, round * 16 + i,
+					   expect[i]);
+			TEST_ASSERT_NOT_NULL(tx[i], "frame");
+		}
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, 16), 16, "sent");
+		got = rx_some(p1, 0, rx, 16);
+		TEST_ASSERT_EQUAL(got, 16, "round %u received", round);
+		for (k = 0; k < got; k++) {
+			if (rte_pktmbuf_pkt_len(rx[k]) != 40 * nseg ||
+			    memcmp(rte_pktmbuf_mtod(rx[k], void *), expect[k],
+				   40 * nseg) != 0)
+				bad++;
+		}
+		rte_pktmbuf_free_bulk(rx, got);
+	}
+	TEST_ASSERT_EQUAL(bad, 0, "frames changed on the way");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Frames larger than an mbuf arrive as chains with the scatter offload. */
 static int
 test_scattered_rx(void)
@@ -1649,6 +1733,8 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_max_segments_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_ring_headroom),
+		TEST_CASE_ST(hca_loopback_mr64, hca_down_emu,
+			     test_no_stale_vlan_insertion),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),

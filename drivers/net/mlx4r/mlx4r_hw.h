@@ -90,7 +90,9 @@
  *    MLX4_WQE_CTRL_CQ_UPDATE in srcrb_flags; checksum offloads with
  *    MLX4_WQE_CTRL_IP_HDR_CSUM and MLX4_WQE_CTRL_TCP_UDP_CSUM;
  *    MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the frame to the port's own
- *    receive side instead of the wire.
+ *    receive side instead of the wire. The second word
+ *    of the control segment holds vlan_tag and ins_vlan (a VLAN tag to
+ *    insert) and the DS count.
  *  - A data segment of no bytes is written 0x80000000 (an empty inline
  *    segment); a byte count of 0 means 2 GB.
  *  - The RQ doorbell record (dv.rdb) holds the 16-bit count of WQEs

@@ -10,13 +10,13 @@
  * control segment then one data segment per mbuf segment (an empty one as
  * 0x80000000), written modulo the SQ size, the owner word last after a
  * write barrier. The control segment always says SOLICIT (no ICRC on raw
- * Ethernet). At most all TXBBs but the prefetch headroom are outstanding. A
- * completion is requested every comp_thresh = min(64, usable/4) TXBBs;
- * sig[] remembers the producer index after each requesting WQE, so that
- * each CQE releases everything up to it: mbufs are freed in bulk and every
- * TXBB of theirs is stamped invalid (0x7fffffff with the owner bit of the
- * pass it was used in). One send doorbell (and the backend's hook) per
- * burst.
+ * Ethernet) and clears the VLAN insertion bytes. At most all TXBBs but the
+ * prefetch headroom are outstanding. A completion is requested every
+ * comp_thresh = min(64, usable/4) TXBBs; sig[] remembers the producer index
+ * after each requesting WQE, so that each CQE releases everything up to it:
+ * mbufs are freed in bulk and every TXBB of theirs is stamped invalid
+ * (0x7fffffff with the owner bit of the pass it was used in). One send
+ * doorbell (and the backend's hook) per burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -514,7 +514,13 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		}
 		ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(txq->sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
-		ctrl->fence_size = ds;
+		/*
+		 * The whole second word: no VLAN to insert (vlan_tag and
+		 * ins_vlan, which mlx4_en en_tx.c mlx4_en_xmit writes in
+		 * every WQE, may hold an older WQE's lkey bytes), no fence,
+		 * the DS count.
+		 */
+		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
 		ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
 		ctrl->imm = 0;
 		txq->elts[pi & mask] = m;

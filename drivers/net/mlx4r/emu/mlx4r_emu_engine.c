@@ -8,11 +8,11 @@
  * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted
  * (those whose owner bit is that of their pass): check each one (opcode, DS
  * count against the WQE size limit, lkey and bounds of every data segment,
- * the prefetch headroom), gather the frame, compute the checksums it asks
- * for, append an ICRC unless it says SOLICIT, put it on the port's wire (or
- * loop it back) and write a CQE if it asked for one. A bad WQE moves the QP
- * to ERR with an error CQE; WQEs posted to a QP in ERR are flushed with
- * error CQEs. The rules and their sources:
+ * the prefetch headroom), gather the frame, insert the VLAN tag and compute
+ * the checksums it asks for, append an ICRC unless it says SOLICIT, put it
+ * on the port's wire (or loop it back) and write a CQE if it asked for one.
+ * A bad WQE moves the QP to ERR with an error CQE; WQEs posted to a QP in
+ * ERR are flushed with error CQEs. The rules and their sources:
  * doc/guides/nics/mlx4r_hardware.rst, "Transmit".
  *
  * Rx: steer a frame arriving at a port by its flow rules, then by the
@@ -915,6 +915,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	uint32_t opcode = w0 & MLX4R_WQE_OPCODE_MASK;
 	uint32_t ds = ctrl->fence_size & MLX4R_WQE_DS_MASK;
 	uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	uint32_t k, total = 0;
 	struct emu_frame fr;
 	struct mlx4_cqe *cqe;
@@ -980,6 +981,19 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
 			*verr = MLX4R_EMU_VERR_LENGTH;
 			return 0;
+		}
+		/*
+		 * VLAN insertion asked by qpn_vlan (mlx4_en en_tx.c
+		 * mlx4_en_xmit writes vlan_tag and ins_vlan in every WQE):
+		 * bytes a driver leaves there are obeyed.
+		 */
+		if (unlikely(qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN))) {
+			memmove(qp->frame + 16, qp->frame + 12, total - 12);
+			qp->frame[12] = (qv[2] & EMU_WQE_INS_SVLAN) ? 0x88 : 0x81;
+			qp->frame[13] = (qv[2] & EMU_WQE_INS_SVLAN) ? 0xa8 : 0x00;
+			qp->frame[14] = qv[0];
+			qp->frame[15] = qv[1];
+			total += 4;
 		}
 		fr.data = qp->frame;
 		fr.csum_known = 0;

@@ -65,8 +65,15 @@ extern int mlx4r_emu_logtype;
 #define EMU_SQ_MAX_HEADROOM 2048   /* MLX4_IB_MAX_HEADROOM */
 #define EMU_SQ_HEADROOM(shift) ((EMU_SQ_MAX_HEADROOM >> (shift)) + 1)
 #define EMU_SQ_MAX_SPARE EMU_SQ_HEADROOM(EMU_SQ_MIN_STRIDE) /* 33 */
-/* Bytes an ICRC (no SOLICIT) adds to a frame. */
-#define EMU_TX_GROWTH 4
+/*
+ * qpn_vlan.ins_vlan of a Tx control segment (include/linux/mlx4/qp.h
+ * MLX4_WQE_CTRL_INS_CVLAN / _INS_SVLAN, set by mlx4_en's mlx4_en_xmit):
+ * insert a C-VLAN (0x8100) or S-VLAN (0x88a8) tag of qpn_vlan.vlan_tag.
+ */
+#define EMU_WQE_INS_CVLAN (1u << 6)
+#define EMU_WQE_INS_SVLAN (1u << 7)
+/* Bytes an ICRC (no SOLICIT) and an inserted VLAN tag add to a frame. */
+#define EMU_TX_GROWTH 8
 #define EMU_RSS_KEY_LEN 40
 #define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
