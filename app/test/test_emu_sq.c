@@ -8,7 +8,8 @@
  * the SQ geometry libmlx4 makes of the capabilities asked and what mlx4_ib
  * accepts of it, the WQE size limit of the firmware, ownership by the
  * owner bit alone, the prefetch headroom, SOLICIT (no ICRC), empty and
- * zero-length data segments and the VLAN insertion bytes of the control
+ * zero-length data segments, the VLAN insertion bytes of the control
+ * segment, and a VF's loopback by the destination MAC of the control
  * segment.
  */
 
@@ -62,6 +63,16 @@ setup(void)
 	struct mlx4r_emu_dev_conf conf;
 
 	memset(&conf, 0, sizeof(conf));
+	return setup_conf(&conf);
+}
+
+static int
+setup_vf(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.vf = true;
 	return setup_conf(&conf);
 }
 
@@ -670,6 +681,68 @@ test_vlan_insertion_bytes(void)
 	return TEST_SUCCESS;
 }
 
+/* Force loopback on a PF: no destination MAC needed in the WQE. */
+static int
+test_loopback_pf(void)
+{
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 9, 30);
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "no wire");
+	temu_rxq_post(&rxq, 2);
+	temu_tx_post(&txq, frame_at(0), len, env.mr->lkey,
+		     MLX4R_WQE_CTRL_FORCE_LOOPBACK);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "forced loopback");
+	return TEST_SUCCESS;
+}
+
+/*
+ * On a VF the eSwitch loops a frame back by the destination MAC of the
+ * control segment: with the frame's MAC there it arrives, without it (or
+ * with another) it is lost.
+ */
+static int
+test_loopback_vf(void)
+{
+	static const uint8_t other[6] = { 0x00, 0x02, 0xc9, 9, 9, 9 };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct ibv_device_attr da;
+	struct temu_seg s = { frame_at(0), 0, 0 };
+	struct temu_wqe w = {
+		.opcode = MLX4_OPCODE_SEND,
+		.segs = &s,
+		.n = 1,
+		.flags = MLX4_WQE_CTRL_SOLICIT | MLX4R_WQE_CTRL_FORCE_LOOPBACK,
+	};
+	struct mlx4_cqe cqe;
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da), "query");
+	TEST_ASSERT_EQUAL(da.vendor_part_id, MLX4R_PART_CX3_VF, "a VF");
+	TEST_ASSERT_EQUAL(env.ctx->vendor_part_id, MLX4R_PART_CX3_VF,
+			  "in the context too");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "no wire");
+	s.len = udp_frame(0, 9, 30);
+	s.lkey = env.mr->lkey;
+	temu_rxq_post(&rxq, 4);
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_tx_post_wqe(&txq, &w);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no MAC in the WQE: lost");
+	w.dmac = other;
+	temu_tx_post_wqe(&txq, &w);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "another MAC: lost");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, 2, "dropped");
+	w.dmac = frame_at(0);
+	temu_tx_post_wqe(&txq, &w);
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "its MAC: looped back");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), s.len, "length");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_sq_suite = {
 	.suite_name = "emulated ConnectX-3: send queue rules",
 	.unit_test_cases = {
@@ -687,6 +760,8 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASE_ST(setup, teardown, test_zero_length_segment),
 		TEST_CASE_ST(setup, teardown, test_vlan_insertion_bytes),
+		TEST_CASE_ST(setup, teardown, test_loopback_pf),
+		TEST_CASE_ST(setup_vf, teardown, test_loopback_vf),
 		TEST_CASES_END()
 	}
 };

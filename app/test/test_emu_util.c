@@ -126,6 +126,10 @@ temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w)
 	uint32_t idx = t->head, base = (idx & (t->txbbs - 1)) * 64;
 	struct mlx4_wqe_ctrl_seg *ctrl = (void *)(t->sq + base);
 	uint32_t ds = w->ds != 0 ? w->ds : 1 + w->n;
+	union {
+		uint32_t flags;
+		uint16_t flags16[2];
+	} srcrb;
 	uint32_t owner, i;
 
 	for (i = 0; i < w->n; i++) {
@@ -139,8 +143,13 @@ temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w)
 	ctrl->bf_qpn = rte_cpu_to_be_32((uint32_t)w->vlan_tag << 16 |
 					(uint32_t)w->ins_vlan << 8 |
 					(ds & 0x3f));
-	ctrl->srcrb_flags = rte_cpu_to_be_32(w->flags);
+	srcrb.flags = rte_cpu_to_be_32(w->flags);
 	ctrl->imm = 0;
+	if (w->dmac != NULL) {
+		memcpy(&srcrb.flags16[0], w->dmac, 2);
+		memcpy(&ctrl->imm, w->dmac + 2, 4);
+	}
+	ctrl->srcrb_flags = srcrb.flags;
 	owner = (idx & t->txbbs) ? MLX4R_WQE_OWNER_BIT : 0;
 	if (w->owner_flip)
 		owner ^= MLX4R_WQE_OWNER_BIT;

@@ -86,6 +86,7 @@ struct temu_wqe {
 	bool owner_flip;              /**< the wrong owner bit */
 	uint16_t vlan_tag;            /**< qpn_vlan.vlan_tag (host) */
 	uint8_t ins_vlan;             /**< qpn_vlan.ins_vlan */
+	const uint8_t *dmac;          /**< srcrb_flags16[0] + imm, or NULL */
 };
 
 /*

@@ -564,6 +564,49 @@ test_no_stale_vlan_insertion(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * On a VF the eSwitch loops frames back by the destination MAC in the
+ * control segment: in lpbk_mode the port hears its own frames only if
+ * its WQEs carry it, as upstream's do for VFs.
+ */
+static int
+hca_vf(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.vf = true;
+	mlx4r_emu_dev_destroy(HCA);
+	if (mlx4r_emu_dev_create(HCA, &conf) != 0)
+		return TEST_FAILED;
+	return hca_up("");
+}
+
+static int
+test_vf_loopback(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_eth_conf conf;
+	struct mlx4r_txq *txq;
+	unsigned int i, got;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.lpbk_mode = 1;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up in loopback mode");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->lb, 1, "a VF: MAC in the WQEs");
+	TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 80), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	got = rx_some(p1, 0, rx, BURST);
+	TEST_ASSERT_EQUAL(got, BURST, "looped back by the eSwitch");
+	for (i = 0; i < got; i++)
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 80, "length");
+	rte_pktmbuf_free_bulk(rx, got);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Frames larger than an mbuf arrive as chains with the scatter offload. */
 static int
 test_scattered_rx(void)
@@ -1735,6 +1778,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_ring_headroom),
 		TEST_CASE_ST(hca_loopback_mr64, hca_down_emu,
 			     test_no_stale_vlan_insertion),
+		TEST_CASE_ST(hca_vf, hca_down_emu, test_vf_loopback),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),

@@ -201,6 +201,7 @@ struct mlx4r_txq {
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint64_t refused;          /**< packets refused while barred */
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
+	uint8_t lb;                /**< VF: destination MAC in each WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
 	uint32_t srcrb;            /**< srcrb flags of every WQE (host) */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */

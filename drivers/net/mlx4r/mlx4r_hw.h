@@ -90,7 +90,8 @@
  *    MLX4_WQE_CTRL_CQ_UPDATE in srcrb_flags; checksum offloads with
  *    MLX4_WQE_CTRL_IP_HDR_CSUM and MLX4_WQE_CTRL_TCP_UDP_CSUM;
  *    MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the frame to the port's own
- *    receive side instead of the wire. The second word
+ *    receive side instead of the wire (on a VF, by the destination MAC the
+ *    control segment carries in srcrb_flags16[0] and imm). The second word
  *    of the control segment holds vlan_tag and ins_vlan (a VLAN tag to
  *    insert) and the DS count.
  *  - A data segment of no bytes is written 0x80000000 (an empty inline
@@ -147,11 +148,20 @@ extern "C" {
 
 struct mlx4r_hw_ops;
 
+/*
+ * PCI device ids of ConnectX-3 functions (ibv_device_attr.vendor_part_id;
+ * Linux mlx4_core main.c mlx4_pci_table, DPDK net/mlx4 mlx4.h).
+ */
+#define MLX4R_PART_CX3 0x1003     /**< ConnectX-3 (physical function) */
+#define MLX4R_PART_CX3_VF 0x1004  /**< ConnectX-3 virtual function */
+#define MLX4R_PART_CX3_PRO 0x1007 /**< ConnectX-3 Pro */
+
 /** A device context (ibv_context). */
 struct mlx4r_hw_ctx {
 	const struct mlx4r_hw_ops *ops; /**< backend of this context */
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
 	uint32_t generation; /**< device generation this context belongs to */
+	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	char name[64];       /**< device name it was opened with */
 };

@@ -10,13 +10,14 @@
  * control segment then one data segment per mbuf segment (an empty one as
  * 0x80000000), written modulo the SQ size, the owner word last after a
  * write barrier. The control segment always says SOLICIT (no ICRC on raw
- * Ethernet) and clears the VLAN insertion bytes. At most all TXBBs but the
- * prefetch headroom are outstanding. A completion is requested every
- * comp_thresh = min(64, usable/4) TXBBs; sig[] remembers the producer index
- * after each requesting WQE, so that each CQE releases everything up to it:
- * mbufs are freed in bulk and every TXBB of theirs is stamped invalid
- * (0x7fffffff with the owner bit of the pass it was used in). One send
- * doorbell (and the backend's hook) per burst.
+ * Ethernet), clears the VLAN insertion bytes and, on a VF, carries the
+ * destination MAC. At most all TXBBs but the prefetch headroom are
+ * outstanding. A completion is requested every comp_thresh = min(64,
+ * usable/4) TXBBs; sig[] remembers the producer index after each requesting
+ * WQE, so that each CQE releases everything up to it: mbufs are freed in
+ * bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
+ * owner bit of the pass it was used in). One send doorbell (and the
+ * backend's hook) per burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -33,6 +34,8 @@
  * fence; the barriers here are the ones the device format needs
  * (compiler barriers on x86 except the one before the send doorbell).
  */
+
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -453,6 +456,10 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *s;
 		struct mlx4_wqe_ctrl_seg *ctrl;
+		union {
+			uint32_t flags;
+			uint16_t flags16[2];
+		} srcrb;
 		uint32_t ds = 1 + m->nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = txq->srcrb;
@@ -521,8 +528,21 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		 * the DS count.
 		 */
 		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
-		ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
-		ctrl->imm = 0;
+		srcrb.flags = rte_cpu_to_be_32(flags);
+		if (unlikely(txq->lb)) {
+			/*
+			 * The destination MAC, for the eSwitch: its first two
+			 * bytes in the high half of srcrb_flags, the other
+			 * four in imm (upstream mlx4_rxtx.c mlx4_tx_burst).
+			 */
+			const uint8_t *dmac = rte_pktmbuf_mtod(m, uint8_t *);
+
+			memcpy(&srcrb.flags16[0], dmac, 2);
+			memcpy(&ctrl->imm, dmac + 2, 4);
+		} else {
+			ctrl->imm = 0;
+		}
+		ctrl->srcrb_flags = srcrb.flags;
 		txq->elts[pi & mask] = m;
 		/* the owner word hands the WQE over: write it last */
 		rte_io_wmb();

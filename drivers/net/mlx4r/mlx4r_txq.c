@@ -273,6 +273,12 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->srcrb = MLX4_WQE_CTRL_SOLICIT;
 	if (port->eth_dev->data->dev_conf.lpbk_mode != 0)
 		txq->srcrb |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
+	/*
+	 * A VF carries the destination MAC in the control segment, which
+	 * the eSwitch switches by (upstream mlx4_txq.c "Enable Tx loopback
+	 * for VF devices", mlx4_en for multi-function devices).
+	 */
+	txq->lb = dev->ctx->vendor_part_id == MLX4R_PART_CX3_VF;
 	txq->csum = (txq->offloads & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) != 0;

@@ -61,6 +61,13 @@ struct mlx4r_emu_dev_conf {
 	 * A WQE whose DS count exceeds max_sq_desc_sz / 16 is refused.
 	 */
 	uint16_t max_sq_desc_sz;
+	/**
+	 * An SR-IOV virtual function (PCI device 0x1004, vendor_part_id
+	 * 4100) behind the ConnectX-3 eSwitch: the eSwitch takes the
+	 * destination MAC of a looped-back frame from the WQE's control
+	 * segment (srcrb_flags16[0], imm), not from the frame.
+	 */
+	bool vf;
 	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
 	/**
 	 * Largest RSS indirection table and WQN range, a power of two

@@ -1015,10 +1015,27 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		}
 		fr.len = total;
 		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
-			emu_lock_switch(held, &port->rx_lock);
-			emu_rx_deliver(port, &fr);
-			acc->frames++;
-			acc->bytes += total;
+			/*
+			 * A VF's eSwitch delivers a looped-back frame to the
+			 * vport of the destination MAC the control segment
+			 * carries (srcrb_flags16[0], imm: mlx4_en en_tx.c
+			 * mlx4_en_xmit "allows loopback in eSwitch", set on
+			 * every multi-function device by en_main.c
+			 * mlx4_en_update_loopback_state; upstream
+			 * mlx4_rxtx.c mlx4_tx_burst for txq->lb, a VF).
+			 * Another MAC than the frame's names no vport of
+			 * this function: the frame is lost.
+			 */
+			if (unlikely(qp->vf) &&
+			    (memcmp(&ctrl->srcrb_flags16[0], qp->frame, 2) != 0 ||
+			     memcmp(&ctrl->imm, qp->frame + 2, 4) != 0)) {
+				acc->dropped++;
+			} else {
+				emu_lock_switch(held, &port->rx_lock);
+				emu_rx_deliver(port, &fr);
+				acc->frames++;
+				acc->bytes += total;
+			}
 		} else if (emu_wire_tx(port, &fr, held)) {
 			acc->frames++;
 			acc->bytes += total;

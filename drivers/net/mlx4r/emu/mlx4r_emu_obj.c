@@ -729,6 +729,9 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
+	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
+	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
+				 MLX4R_PART_CX3;
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
@@ -853,7 +856,7 @@ emu_query_device(struct mlx4r_hw_ctx *hctx, struct ibv_device_attr *attr)
 		attr->max_mr_size = UINT64_MAX;
 		attr->page_size_cap = 0xfffff000;
 		attr->vendor_id = 0x02c9;
-		attr->vendor_part_id = 4099; /* ConnectX-3 */
+		attr->vendor_part_id = ctx->hw.vendor_part_id;
 		attr->hw_ver = 1;
 		attr->max_qp = 1 << 17;
 		/*
@@ -1398,6 +1401,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	qp->shift = g.log_stride;
 	qp->spare = g.spare;
 	qp->max_ds = dev->conf.max_sq_desc_sz / 16;
+	qp->vf = dev->conf.vf;
 	qp->cq = cq;
 	cq->user = true;
 	qp->hw.qpn = emu_qpn_reserve(dev, 1);

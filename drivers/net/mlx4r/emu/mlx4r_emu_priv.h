@@ -218,6 +218,7 @@ struct emu_qp {
 	uint32_t spare;            /* prefetch headroom, in strides */
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
+	bool vf;                   /* eSwitch loopback by control seg MAC */
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
 	uint32_t lost_db;          /* doorbells to lose */
