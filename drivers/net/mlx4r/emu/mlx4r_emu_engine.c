@@ -893,18 +893,18 @@ struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
 };
 
-/* Blocks of a WQE of @p ds 16-byte units (at least one). */
+/* Blocks of a WQE of @p ds 16-byte units (0 for ds 0). */
 static inline uint32_t
 emu_wqe_blocks(const struct emu_qp *qp, uint32_t ds)
 {
-	return RTE_MAX(1u, (ds * 16 + (1u << qp->shift) - 1) >> qp->shift);
+	return (ds + qp->ds_round) >> qp->ds_shift;
 }
 
 /*
- * Execute one WQE at qp->head (valid owner). Returns its size in blocks,
- * and 0 with *syn / *verr set when the WQE is bad.
+ * Execute one WQE at qp->head (valid owner). Returns false with *syn /
+ * *verr set when the WQE is bad.
  */
-static uint32_t
+static bool
 emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	   const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
 	   rte_spinlock_t **held, struct emu_tx_acc *acc,
@@ -923,7 +923,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP) {
 		*verr = MLX4R_EMU_VERR_OPCODE;
-		return 0;
+		return false;
 	}
 	/*
 	 * The size limit of a send WQE is the firmware's max_sq_desc_sz
@@ -935,7 +935,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	 */
 	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
 		*verr = MLX4R_EMU_VERR_DS;
-		return 0;
+		return false;
 	}
 	if (opcode == MLX4_OPCODE_SEND) {
 		for (k = 1; k < ds; k++) {
@@ -943,7 +943,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				(qp->sq + ((base + k * 16) & size_mask));
 			uint32_t bc = rte_be_to_cpu_32(s->byte_count);
 			uint64_t addr = rte_be_to_cpu_64(s->addr);
-			uint64_t len;
+			uint32_t len;
 
 			if (bc & MLX4_INLINE_SEG) {
 				/*
@@ -955,23 +955,23 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				if ((bc & ~MLX4_INLINE_SEG) == 0)
 					continue;
 				*verr = MLX4R_EMU_VERR_INLINE;
-				return 0;
+				return false;
 			}
 			/*
 			 * A byte count of 0 means 2^31 bytes to the device
 			 * (hence the 0x80000000 above): it fails the MR
 			 * bounds check, a local protection error.
 			 */
-			len = bc != 0 ? bc : 1ull << 31;
+			len = bc != 0 ? bc : 1u << 31;
 			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
 					  qp->pd->hw.pdn, addr, len, 0, verr)) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
-				return 0;
+				return false;
 			}
 			if (len > MLX4R_EMU_MAX_FRAME - total) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
 				*verr = MLX4R_EMU_VERR_LENGTH;
-				return 0;
+				return false;
 			}
 			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
 			       bc);
@@ -980,7 +980,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		if (total < RTE_ETHER_HDR_LEN) {
 			*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
 			*verr = MLX4R_EMU_VERR_LENGTH;
-			return 0;
+			return false;
 		}
 		/*
 		 * VLAN insertion asked by qpn_vlan (mlx4_en en_tx.c
@@ -1055,7 +1055,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				       MLX4_CQE_IS_SEND_MASK));
 		}
 	}
-	return emu_wqe_blocks(qp, ds);
+	return true;
 }
 
 /* The first word of block @p idx of the SQ; true if it is posted. */
@@ -1088,7 +1088,7 @@ emu_tx_flush(struct emu_qp *qp)
 
 	while (budget > 0 && emu_tx_owned(qp, &ctrl, &w0)) {
 		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
-		n = RTE_MIN(n, budget);
+		n = RTE_MIN(RTE_MAX(n, 1u), budget);
 		if (!emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
 				 MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
 				 MLX4R_EMU_VERR_FLUSH, true))
@@ -1111,17 +1111,60 @@ emu_tx_flush(struct emu_qp *qp)
  * stale contents, corrupting what the driver posts next; the model makes
  * it a QP error. Returns the index of the first such block past @p end,
  * or @p end when the headroom is clean.
+ *
+ * A block found clean stays so until the driver writes it, which only a
+ * new WQE does: then it is posted, executed and behind the next end. So
+ * each block is checked once, when it enters the headroom (qp->hr_done
+ * is where the last check stopped), whatever the burst size.
  */
+/*
+ * Whether one of @p n blocks from @p b, @p stride apart, has the owner bit
+ * @p posted (0x80 or 0): the top bit of the first byte, accumulated over
+ * the run so that a clean run costs a load and two logic operations per
+ * block.
+ */
+static inline bool
+emu_tx_run_posted(const uint8_t *b, uint32_t n, uint32_t stride,
+		  uint8_t posted)
+{
+	uint8_t all = 0xff, any = 0;
+
+	for (; n != 0; n--, b += stride) {
+		uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED);
+
+		all &= v;
+		any |= v;
+	}
+	return posted ? (any & 0x80) != 0 : (all & 0x80) == 0;
+}
+
 static uint32_t
-emu_tx_headroom(const struct emu_qp *qp, uint32_t end)
+emu_tx_headroom(struct emu_qp *qp, uint32_t end)
 {
 	const struct mlx4_wqe_ctrl_seg *ctrl;
-	uint32_t k, w0;
+	const uint32_t stride = 1u << qp->shift;
+	uint32_t j = end + 1, to = end + qp->spare, run, k, w0;
+	const uint8_t *b;
+	uint8_t posted;
 
 	/* block end itself ended the posted WQEs: its owner is not valid */
-	for (k = 1; k < qp->spare; k++) {
-		if (likely(!emu_tx_owned_at(qp, end + k, &ctrl, &w0)))
+	if ((int32_t)(qp->hr_done - j) > 0)
+		j = qp->hr_done;
+	for (; j != to; j += run) {
+		/* up to the end of the ring at most: one owner bit value */
+		k = j & (qp->txbbs - 1);
+		run = RTE_MIN(to - j, qp->txbbs - k);
+		b = qp->sq + ((size_t)k << qp->shift);
+		posted = (j & qp->txbbs) ? 0x80 : 0;
+		if (likely(!emu_tx_run_posted(b, run, stride, posted)))
 			continue;
+		for (k = 0; k < run; k++)
+			if ((__atomic_load_n(b + (size_t)k * stride,
+					     __ATOMIC_RELAXED) & 0x80) == posted)
+				break;
+		if (k == run)
+			continue; /* written meanwhile (kernel face) */
+		qp->hr_done = j + k;
 		/*
 		 * Unless block end was posted meanwhile (a driver posts in
 		 * order, each owner word after a barrier, so whoever sees
@@ -1130,8 +1173,9 @@ emu_tx_headroom(const struct emu_qp *qp, uint32_t end)
 		 */
 		if (emu_tx_owned_at(qp, end, &ctrl, &w0))
 			return end;
-		return end + k;
+		return j + k;
 	}
+	qp->hr_done = to;
 	return end;
 }
 
@@ -1183,8 +1227,8 @@ emu_tx_hook(void *arg)
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
 		}
-		n = emu_tx_one(qp, port, ctrl, w0, &held, &acc, &syn, &verr);
-		if (unlikely(n == 0)) {
+		if (unlikely(!emu_tx_one(qp, port, ctrl, w0, &held, &acc,
+					 &syn, &verr))) {
 			EMU_LOG(DEBUG, "QP 0x%x WQE %u: syndrome 0x%x "
 				"vendor 0x%x", qp->hw.qpn, qp->head, syn, verr);
 			goto wqe_error;
@@ -1209,8 +1253,9 @@ wqe_error:
 	emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head, syn, verr, true);
 	acc.errors++;
 	__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELAXED);
-	/* The bad WQE is consumed; flush the rest. */
-	qp->head += emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
+	/* The bad WQE (at least a block) is consumed; flush the rest. */
+	qp->head += RTE_MAX(1u, emu_wqe_blocks(qp, ctrl->fence_size &
+					       MLX4R_WQE_DS_MASK));
 	acc.errors += emu_tx_flush(qp);
 out:
 	if (held != NULL)

@@ -1400,6 +1400,8 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	qp->txbbs = g.wqe_cnt;
 	qp->shift = g.log_stride;
 	qp->spare = g.spare;
+	qp->ds_shift = (uint8_t)(g.log_stride - 4);
+	qp->ds_round = (uint8_t)((1u << (g.log_stride - 4)) - 1);
 	qp->max_ds = dev->conf.max_sq_desc_sz / 16;
 	qp->vf = dev->conf.vf;
 	qp->cq = cq;
@@ -1548,6 +1550,7 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 	rte_spinlock_lock(&qp->lock);
 	if (next == IBV_QPS_RESET) {
 		qp->head = 0;
+		qp->hr_done = 0;
 		qp->port = 0;
 	}
 	if (port != 0) {

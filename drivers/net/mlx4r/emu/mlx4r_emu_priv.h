@@ -216,6 +216,9 @@ struct emu_qp {
 	uint32_t txbbs;            /* SQ basic blocks (sq.wqe_cnt), pow2 */
 	uint32_t shift;            /* log2 of the stride (sq.wqe_shift) */
 	uint32_t spare;            /* prefetch headroom, in strides */
+	uint8_t ds_shift;          /* shift - 4: DS units to strides */
+	uint8_t ds_round;          /* DS units per stride - 1 */
+	uint32_t hr_done;          /* headroom checked up to here (engine) */
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
 	bool vf;                   /* eSwitch loopback by control seg MAC */
