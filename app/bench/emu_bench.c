@@ -119,8 +119,8 @@ tx_burst(uint32_t len)
 		d->lkey = rte_cpu_to_be_32(mr->lkey);
 		d->byte_count = rte_cpu_to_be_32(len);
 		c->fence_size = 2;
-		c->srcrb_flags = rte_cpu_to_be_32(i == BURST - 1 ?
-						  MLX4_WQE_CTRL_CQ_UPDATE : 0);
+		c->srcrb_flags = rte_cpu_to_be_32(MLX4_WQE_CTRL_SOLICIT |
+			(i == BURST - 1 ? MLX4_WQE_CTRL_CQ_UPDATE : 0));
 		rte_io_wmb();
 		c->owner_opcode = rte_cpu_to_be_32(MLX4_OPCODE_SEND |
 			((head & n) ? MLX4R_WQE_OWNER_BIT : 0));

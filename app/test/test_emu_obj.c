@@ -243,10 +243,14 @@ test_qp_state_machine(void)
 			  "no IBV_QP_STATE");
 	TEST_ASSERT_EQUAL(qp->state, IBV_QPS_RESET, "unchanged");
 	TEST_ASSERT_SUCCESS(qp_move(qp, IBV_QPS_INIT, SP, 1), "RESET->INIT");
-	/* SQ ownership stamped at INIT: every TXBB invalid for pass 0. */
+	/*
+	 * SQ ownership set at INIT as libmlx4 does it: every TXBB a NOP
+	 * with the owner bit of no pass-0 WQE (test_emu_sq.c for more).
+	 */
 	for (i = 0; i < dv.sq.wqe_cnt; i++)
 		TEST_ASSERT_EQUAL(*(uint32_t *)((uint8_t *)dv.buf.buf +
-						i * 64), 0xffffffff,
+						i * 64),
+				  RTE_BE32(MLX4R_WQE_OWNER_BIT),
 				  "TXBB %u stamped", i);
 	TEST_ASSERT_SUCCESS(qp_move(qp, IBV_QPS_INIT, S, 0), "INIT->INIT");
 	TEST_ASSERT_EQUAL(qp_move(qp, IBV_QPS_RTS, S, 0), -EINVAL,

@@ -79,7 +79,7 @@ temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 	memset(&qa, 0, sizeof(qa));
 	qa.send_cq = t->cq;
 	qa.cap.max_send_wr = nb_wr;
-	qa.cap.max_send_sge = 4;
+	qa.cap.max_send_sge = 1;
 	ret = mlx4r_hw_create_qp(e->pd, &qa, &t->qp);
 	if (ret != 0)
 		return ret;
@@ -103,6 +103,9 @@ temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 	ret = mlx4r_hw_cq_view(t->cq, &t->cdv);
 	t->sq = (uint8_t *)t->dv.buf.buf + t->dv.sq.offset;
 	t->txbbs = t->dv.sq.wqe_cnt;
+	/* the helpers write WQEs of 64-byte TXBBs */
+	if (ret == 0 && t->dv.sq.wqe_shift != 6)
+		ret = -EINVAL;
 	return ret;
 }
 
@@ -117,35 +120,61 @@ temu_txq_destroy(struct temu_txq *t)
 }
 
 uint32_t
-temu_tx_post_raw(struct temu_txq *t, uint32_t opcode,
-		 const struct temu_seg *segs, unsigned int n, uint32_t flags,
-		 uint32_t ds_override, bool owner_flip)
+temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w)
 {
 	const uint32_t size = t->txbbs * 64;
 	uint32_t idx = t->head, base = (idx & (t->txbbs - 1)) * 64;
 	struct mlx4_wqe_ctrl_seg *ctrl = (void *)(t->sq + base);
-	uint32_t ds = ds_override != 0 ? ds_override : 1 + n;
+	uint32_t ds = w->ds != 0 ? w->ds : 1 + w->n;
+	union {
+		uint32_t flags;
+		uint16_t flags16[2];
+	} srcrb;
 	uint32_t owner, i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < w->n; i++) {
 		struct mlx4_wqe_data_seg *s = (void *)(t->sq +
 			((base + (i + 1) * 16) & (size - 1)));
 
-		s->addr = rte_cpu_to_be_64((uintptr_t)segs[i].addr);
-		s->lkey = rte_cpu_to_be_32(segs[i].lkey);
-		s->byte_count = rte_cpu_to_be_32(segs[i].len);
+		s->addr = rte_cpu_to_be_64((uintptr_t)w->segs[i].addr);
+		s->lkey = rte_cpu_to_be_32(w->segs[i].lkey);
+		s->byte_count = rte_cpu_to_be_32(w->segs[i].len);
 	}
-	ctrl->fence_size = (uint8_t)ds;
-	ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
+	ctrl->bf_qpn = rte_cpu_to_be_32((uint32_t)w->vlan_tag << 16 |
+					(uint32_t)w->ins_vlan << 8 |
+					(ds & 0x3f));
+	srcrb.flags = rte_cpu_to_be_32(w->flags);
 	ctrl->imm = 0;
+	if (w->dmac != NULL) {
+		memcpy(&srcrb.flags16[0], w->dmac, 2);
+		memcpy(&ctrl->imm, w->dmac + 2, 4);
+	}
+	ctrl->srcrb_flags = srcrb.flags;
 	owner = (idx & t->txbbs) ? MLX4R_WQE_OWNER_BIT : 0;
-	if (owner_flip)
+	if (w->owner_flip)
 		owner ^= MLX4R_WQE_OWNER_BIT;
 	/* The device may start on the WQE as soon as the owner is valid. */
 	rte_io_wmb();
-	ctrl->owner_opcode = rte_cpu_to_be_32(opcode | owner);
+	ctrl->owner_opcode = rte_cpu_to_be_32(w->opcode | owner);
 	t->head += (ds * 16 + 63) / 64;
 	return idx;
+}
+
+uint32_t
+temu_tx_post_raw(struct temu_txq *t, uint32_t opcode,
+		 const struct temu_seg *segs, unsigned int n, uint32_t flags,
+		 uint32_t ds_override, bool owner_flip)
+{
+	struct temu_wqe w = {
+		.opcode = opcode,
+		.segs = segs,
+		.n = n,
+		.flags = flags | MLX4_WQE_CTRL_SOLICIT,
+		.ds = ds_override,
+		.owner_flip = owner_flip,
+	};
+
+	return temu_tx_post_wqe(t, &w);
 }
 
 uint32_t

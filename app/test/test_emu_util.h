@@ -72,14 +72,33 @@ int temu_env_init(struct temu_env *e, const char *name,
 		  const struct mlx4r_emu_dev_conf *conf);
 void temu_env_fini(struct temu_env *e);
 
-/* Tx queue in RTS on @p port. */
+/* Tx queue in RTS on @p port: @p nb_wr WRs of one SGE (64-byte TXBBs). */
 int temu_txq_create(struct temu_env *e, uint8_t port, uint32_t nb_wr,
 		    struct temu_txq *t);
 void temu_txq_destroy(struct temu_txq *t);
+/** A Tx WQE to write, field by field (zeroed fields: defaults). */
+struct temu_wqe {
+	uint32_t opcode;              /**< MLX4_OPCODE_* */
+	const struct temu_seg *segs;  /**< data segments (len as written) */
+	unsigned int n;               /**< number of segments */
+	uint32_t flags;               /**< srcrb_flags (host), as written */
+	uint32_t ds;                  /**< DS count; 0: 1 + n */
+	bool owner_flip;              /**< the wrong owner bit */
+	uint16_t vlan_tag;            /**< qpn_vlan.vlan_tag (host) */
+	uint8_t ins_vlan;             /**< qpn_vlan.ins_vlan */
+	const uint8_t *dmac;          /**< srcrb_flags16[0] + imm, or NULL */
+};
+
 /*
- * Write one WQE (opcode, segments, srcrb flags) at the head, owner word
- * last after a barrier; @p ds_override != 0 forces the DS count,
- * @p owner_flip writes the wrong owner bit. Returns its TXBB index.
+ * Write one WQE at the head, as the driver does: data segments, the
+ * control segment (the whole qpn_vlan word), the owner word last after a
+ * barrier. Returns its TXBB index.
+ */
+uint32_t temu_tx_post_wqe(struct temu_txq *t, const struct temu_wqe *w);
+/*
+ * The same with SOLICIT added to @p flags, as every raw Ethernet send
+ * has it; @p ds_override != 0 forces the DS count, @p owner_flip writes
+ * the wrong owner bit.
  */
 uint32_t temu_tx_post_raw(struct temu_txq *t, uint32_t opcode,
 			  const struct temu_seg *segs, unsigned int n,

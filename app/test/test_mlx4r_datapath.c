@@ -28,6 +28,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 4095
@@ -300,6 +301,308 @@ test_multiseg_tx(void)
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
 				      300, "gathered content");
 	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* A chain of @p n segments of @p len[i] bytes (to our MAC), its bytes. */
+static struct rte_mbuf *
+make_chain(const struct rte_ether_addr *mac, const uint16_t *len,
+	   unsigned int n, unsigned int seed, uint8_t *expect)
+{
+	struct rte_mbuf *head, *m;
+	unsigned int i, k, off;
+
+	head = make_frame(mac, len[0], seed);
+	if (head == NULL)
+		return NULL;
+	memcpy(expect, rte_pktmbuf_mtod(head, void *), len[0]);
+	off = len[0];
+	for (i = 1; i < n; i++) {
+		uint8_t *p;
+
+		m = rte_pktmbuf_alloc(mp);
+		if (m == NULL)
+			goto fail;
+		p = (uint8_t *)rte_pktmbuf_append(m, len[i]);
+		if (len[i] != 0 && p == NULL) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+		for (k = 0; k < len[i]; k++)
+			p[k] = expect[off + k] = (uint8_t)(seed + 0x30 * i + k);
+		off += len[i];
+		if (rte_pktmbuf_chain(head, m) != 0) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+	}
+	return head;
+fail:
+	rte_pktmbuf_free(head);
+	return NULL;
+}
+
+/*
+ * An empty mbuf segment (data_len 0) leaves nothing in the frame: the
+ * WQE says 0x80000000, an empty segment; 0 would be 2 GB to the device.
+ */
+static int
+test_empty_segment_tx(void)
+{
+	static const uint16_t len[] = { 100, 0, 100, 0 };
+	struct rte_mbuf *m, *rx[1];
+	struct rte_ether_addr mac;
+	struct rte_eth_stats st;
+	uint8_t expect[200];
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_chain(&mac, len, RTE_DIM(len), 5, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(m->nb_segs, 4, "four segments, two empty");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), 200, "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
+				      200, "content");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.oerrors, 0, "no Tx error");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* The largest frame: MLX4R_MAX_TX_SEGS segments; one more is refused. */
+static int
+test_max_segments_tx(void)
+{
+	uint16_t len[MLX4R_MAX_TX_SEGS + 1];
+	uint8_t expect[(MLX4R_MAX_TX_SEGS + 1) * 40];
+	struct rte_mbuf *m, *rx[1];
+	struct rte_ether_addr mac;
+	struct rte_eth_stats st;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(len); i++)
+		len[i] = 40;
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS, 7, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), MLX4R_MAX_TX_SEGS * 40,
+			  "length");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
+				      MLX4R_MAX_TX_SEGS * 40, "content");
+	rte_pktmbuf_free(rx[0]);
+	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS + 1, 7, expect);
+	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1,
+			  "taken (and dropped)");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 0, "not sent");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.oerrors, 1, "counted");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The Tx queue's geometry is what libmlx4 makes of one SGE: 64-byte TXBBs,
+ * nb_desc + 33 rounded up to a power of two; every TXBB but the 33 of the
+ * prefetch headroom may be outstanding. With the doorbells lost, the ring
+ * fills at exactly that many frames, and the device, when a doorbell
+ * finally comes, finds its headroom rule kept.
+ */
+static int
+test_tx_ring_headroom(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct mlx4r_emu_port_stats st0, st1;
+	struct rte_eth_conf conf;
+	struct mlx4r_emu_dev *emu;
+	struct mlx4r_txq *txq;
+	unsigned int b, taken = 0;
+	uint16_t n;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "conf");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	/* 4096 descriptors: 8192 TXBBs, not rings for 15-SGE WQEs */
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 4096, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->txbb_cnt, 8192, "4096 + 33 -> 8192 TXBBs");
+	TEST_ASSERT_EQUAL(txq->txbb_max, 8192 - 33, "all but the headroom");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->txbb_cnt, 256, "128 + 33 -> 256 TXBBs");
+	TEST_ASSERT_EQUAL(txq->txbb_max, 256 - 33, "223 usable");
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	/* six bursts of 32 stay posted, the seventh's doorbell arrives */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_lost_doorbell(emu, txq->qp->qpn,
+							  6), "lose 6");
+	mlx4r_emu_port_stats(emu, 1, &st0);
+	for (b = 0; b < 8; b++) {
+		TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 60), TEST_SUCCESS,
+				  "frames");
+		n = rte_eth_tx_burst(p1, 0, tx, BURST);
+		if (n < BURST)
+			rte_pktmbuf_free_bulk(tx + n, BURST - n);
+		if (b < 6)
+			TEST_ASSERT_EQUAL(n, BURST, "burst %u: room", b);
+		if (b == 6) {
+			TEST_ASSERT_EQUAL(n, 223 - 6 * BURST,
+					  "the ring is full at 223");
+			mlx4r_emu_port_stats(emu, 1, &st1);
+			TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 223,
+					    "all 223 sent at once");
+		}
+		if (b == 7)
+			TEST_ASSERT_EQUAL(n, BURST, "room again");
+		taken += n;
+		while ((n = rte_eth_rx_burst(p1, 0, rx, BURST)) != 0)
+			rte_pktmbuf_free_bulk(rx, n);
+	}
+	mlx4r_emu_port_stats(emu, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 0,
+			    "the device's headroom rule kept");
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, taken,
+			    "every frame taken was sent");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A WQE that starts where an older WQE's data segment was leaves no VLAN
+ * insertion behind: the driver writes the whole qpn_vlan word. The MRs of
+ * this case get numbers 64..127, so that their lkeys, in the second word
+ * of a TXBB, would ask for a C-VLAN tag (ins_vlan bit 6).
+ */
+static int
+hca_loopback_mr64(void)
+{
+	struct mlx4r_hw_ctx *ctx;
+	struct mlx4r_hw_pd *pd;
+	struct mlx4r_hw_mr *mr[63];
+	static uint8_t buf[64];
+	unsigned int i;
+
+	mlx4r_emu_dev_destroy(HCA);
+	if (mlx4r_emu_dev_create(HCA, NULL) != 0 ||
+	    mlx4r_hw_open_device(mlx4r_hw_backend("emu"), HCA, &ctx) != 0)
+		return TEST_FAILED;
+	if (mlx4r_hw_alloc_pd(ctx, &pd) != 0)
+		return TEST_FAILED;
+	for (i = 0; i < RTE_DIM(mr); i++)
+		if (mlx4r_hw_reg_mr(pd, buf, sizeof(buf), 0, &mr[i]) != 0)
+			return TEST_FAILED;
+	mlx4r_hw_close_device(ctx);
+	return hca_loopback();
+}
+
+static void
+hca_down_emu(void)
+{
+	hca_down();
+	mlx4r_emu_dev_destroy(HCA);
+}
+
+static int
+test_no_stale_vlan_insertion(void)
+{
+	static const uint16_t len[] = { 40, 40, 40, 40 };
+	struct rte_mbuf *tx[16], *rx[16], *m;
+	uint8_t expect[16][160];
+	struct rte_ether_addr mac;
+	struct mlx4r_mr_cache cache;
+	unsigned int i, round, rounds, nseg, got, bad = 0;
+	uint32_t lkey;
+	uint16_t k;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_frame(&mac, 60, 0);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	memset(&cache, 0, sizeof(cache));
+	cache.dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
+	lkey = rte_be_to_cpu_32(mlx4r_mr_lookup(&cache,
+					rte_pktmbuf_mtod(m, uintptr_t)));
+	rte_pktmbuf_free(m);
+	/* byte 6 of a TXBB holding this lkey: bit 6, INS_CVLAN */
+	TEST_ASSERT((lkey >> 8) & 0x40,
+		    "premise: lkey 0x%x would ask for a C-VLAN tag", lkey);
+	/* a pass of two-TXBB WQEs (4 segments), then one-TXBB ones */
+	rounds = 256 / 2 / 16 + 2 * 256 / 16;
+	for (round = 0; round < rounds; round++) {
+		nseg = round < 256 / 2 / 16 ? 4 : 1;
+		for (i = 0; i < 16; i++) {
+			tx[i] = make_chain(&mac, len, nseg, round * 16 + i,
+					   expect[i]);
+			TEST_ASSERT_NOT_NULL(tx[i], "frame");
+		}
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, 16), 16, "sent");
+		got = rx_some(p1, 0, rx, 16);
+		TEST_ASSERT_EQUAL(got, 16, "round %u received", round);
+		for (k = 0; k < got; k++) {
+			if (rte_pktmbuf_pkt_len(rx[k]) != 40 * nseg ||
+			    memcmp(rte_pktmbuf_mtod(rx[k], void *), expect[k],
+				   40 * nseg) != 0)
+				bad++;
+		}
+		rte_pktmbuf_free_bulk(rx, got);
+	}
+	TEST_ASSERT_EQUAL(bad, 0, "frames changed on the way");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * On a VF the eSwitch loops frames back by the destination MAC in the
+ * control segment: in lpbk_mode the port hears its own frames only if
+ * its WQEs carry it, as upstream's do for VFs.
+ */
+static int
+hca_vf(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.vf = true;
+	mlx4r_emu_dev_destroy(HCA);
+	if (mlx4r_emu_dev_create(HCA, &conf) != 0)
+		return TEST_FAILED;
+	return hca_up("");
+}
+
+static int
+test_vf_loopback(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_eth_conf conf;
+	struct mlx4r_txq *txq;
+	unsigned int i, got;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.lpbk_mode = 1;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up in loopback mode");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	TEST_ASSERT_EQUAL(txq->lb, 1, "a VF: MAC in the WQEs");
+	TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 80), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	got = rx_some(p1, 0, rx, BURST);
+	TEST_ASSERT_EQUAL(got, BURST, "looped back by the eSwitch");
+	for (i = 0; i < got; i++)
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 80, "length");
+	rte_pktmbuf_free_bulk(rx, got);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
 }
@@ -1281,7 +1584,8 @@ test_generator_wire(void)
 	struct mlx4r_emu_chk_stats chk;
 	struct mlx4r_emu_dev *emu;
 	struct rte_eth_stats st;
-	unsigned int got = 0, sent = 0, i;
+	unsigned int got = 0, sent = 0, i, k;
+	uint64_t bytes = 0;
 	uint16_t n, s;
 
 	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_gen", "gen_flows=4"),
@@ -1297,8 +1601,12 @@ test_generator_wire(void)
 		n = rte_eth_rx_burst(p1, 0, rx, BURST);
 		got += n;
 		/* echo back: the checker verifies the stamps */
+		for (k = 0; k < n; k++)
+			bytes += rte_pktmbuf_pkt_len(rx[k]);
 		s = rte_eth_tx_burst(p1, 0, rx, n);
 		sent += s;
+		for (k = s; k < n; k++)
+			bytes -= rte_pktmbuf_pkt_len(rx[k]);
 		if (s < n)
 			rte_pktmbuf_free_bulk(rx + s, n - s);
 	}
@@ -1308,6 +1616,8 @@ test_generator_wire(void)
 	TEST_ASSERT_EQUAL_U(st.ipackets, got, "ipackets");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(emu, 1, &chk), "checker");
 	TEST_ASSERT_EQUAL_U(chk.received, sent, "the checker saw our frames");
+	/* as they were sent: no ICRC (SOLICIT), nothing inserted */
+	TEST_ASSERT_EQUAL_U(chk.bytes, bytes, "and their bytes");
 	TEST_ASSERT_EQUAL_U(chk.duplicated, 0, "no duplicate");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(emu, 1, &gen), "generator");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
@@ -1463,6 +1773,12 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_max_segments_tx),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_ring_headroom),
+		TEST_CASE_ST(hca_loopback_mr64, hca_down_emu,
+			     test_no_stale_vlan_insertion),
+		TEST_CASE_ST(hca_vf, hca_down_emu, test_vf_loopback),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),

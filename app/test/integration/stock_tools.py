@@ -452,7 +452,7 @@ def case_testpmd_show_port(env):
                  "MTU: 1500", "Promiscuous mode: enabled",
                  "Maximum number of MAC addresses: 16",
                  "Hash key size in bytes: 40", "Redirection table size: 64",
-                 "Max segment number per packet: 15",
+                 "Max segment number per packet: 31",
                  "Max possible number of RXDs per queue: 8192",
                  "Device error handling mode: "):
         expect_in(out, line)

@@ -41,8 +41,18 @@
 #define MLX4R_MAX_MTU 9600
 #define MLX4R_MAX_RX_PKTLEN (MLX4R_MAX_MTU + RTE_ETHER_HDR_LEN + \
 			     RTE_ETHER_CRC_LEN + 2 * 4 /* two VLAN tags */)
-/* Largest number of segments of a Tx frame / of an Rx WQE. */
-#define MLX4R_MAX_TX_SEGS 15
+/*
+ * Largest number of segments of a Tx frame: a control segment and 31 data
+ * segments make a 512-byte WQE of 8 TXBBs, the largest upstream net_mlx4
+ * (mlx4_prm.h MLX4_MAX_WQE_SIZE, TXBB-aligned in mlx4_tx_burst_segs) and
+ * mlx4_en (mlx4_en.h MAX_DESC_SIZE) post; the firmware's limit
+ * (QUERY_DEV_CAP max_sq_desc_sz) is above it.
+ */
+#define MLX4R_MAX_TX_SEGS 31
+/* TXBBs of the largest Tx WQE (control + MLX4R_MAX_TX_SEGS segments). */
+#define MLX4R_MAX_WQE_TXBBS \
+	(((1 + MLX4R_MAX_TX_SEGS) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE)
+/* Largest number of segments of an Rx WQE. */
 #define MLX4R_MAX_RX_SEGS 16
 /* Entries of the RSS redirection table (the device's indirection table). */
 #define MLX4R_RETA_SIZE 64
@@ -191,12 +201,14 @@ struct mlx4r_txq {
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint64_t refused;          /**< packets refused while barred */
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
-	uint8_t loopback;          /**< force loopback bit for every WQE */
+	uint8_t lb;                /**< VF: destination MAC in each WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
+	uint32_t srcrb;            /**< srcrb flags of every WQE (host) */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
 	uint32_t sq_ci;            /**< TXBBs completed (free-running) */
 	uint32_t txbb_cnt;         /**< TXBBs in the SQ (power of two) */
-	uint32_t txbb_max;         /**< TXBBs that may be outstanding */
+	uint32_t txbb_max;         /**< TXBBs that may be outstanding: all
+				    *   but the prefetch headroom */
 	uint32_t comp_thresh;      /**< TXBBs between completion requests */
 	uint32_t comp_pending;     /**< TXBBs posted since the last request */
 	uint32_t cq_ci;            /**< CQ consumer index (free-running) */

@@ -74,14 +74,28 @@
  * call while datapath threads use other queues.
  *
  * Additional datapath requirements, as on hardware:
- *  - A Tx WQE is valid when the owner bit (bit 31 of owner_opcode) of its
- *    first TXBB equals (index & wqe_cnt) != 0. Freed TXBBs must be stamped
- *    (first word 0x7fffffff with the invalid owner bit), as upstream does,
- *    and all TXBBs are stamped invalid when the QP moves to INIT.
- *  - Completion is requested per WQE with MLX4_WQE_CTRL_CQ_UPDATE in
- *    srcrb_flags; checksum offloads with MLX4_WQE_CTRL_IP_HDR_CSUM and
- *    MLX4_WQE_CTRL_TCP_UDP_CSUM; MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the
- *    frame to the port's own receive side instead of the wire.
+ *  - A Tx WQE is posted when the owner bit (bit 31 of owner_opcode) of its
+ *    first block equals (index & wqe_cnt) != 0; a block with the other
+ *    owner bit ends the posted WQEs. RESET->INIT makes every block an
+ *    invalid NOP, as libmlx4 does. A WQE may span several blocks (its DS
+ *    count, up to the device's max_sq_desc_sz / 16).
+ *  - Prefetch headroom: the device reads up to (2048 >> wqe_shift) + 1
+ *    blocks past the last posted WQE ahead of time. At most wqe_cnt minus
+ *    that many blocks may be outstanding, and those past the last posted
+ *    WQE must not look posted: drivers that reuse blocks as parts of
+ *    larger WQEs stamp every freed block (first word 0x7fffffff with the
+ *    owner bit of the pass it was used in), as upstream does.
+ *  - Every raw Ethernet send carries MLX4_WQE_CTRL_SOLICIT (without it the
+ *    device appends a 4-byte ICRC); completion is requested per WQE with
+ *    MLX4_WQE_CTRL_CQ_UPDATE in srcrb_flags; checksum offloads with
+ *    MLX4_WQE_CTRL_IP_HDR_CSUM and MLX4_WQE_CTRL_TCP_UDP_CSUM;
+ *    MLX4R_WQE_CTRL_FORCE_LOOPBACK sends the frame to the port's own
+ *    receive side instead of the wire (on a VF, by the destination MAC the
+ *    control segment carries in srcrb_flags16[0] and imm). The second word
+ *    of the control segment holds vlan_tag and ins_vlan (a VLAN tag to
+ *    insert) and the DS count.
+ *  - A data segment of no bytes is written 0x80000000 (an empty inline
+ *    segment); a byte count of 0 means 2 GB.
  *  - The RQ doorbell record (dv.rdb) holds the 16-bit count of WQEs
  *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
  *    index, written after the driver is done reading the CQEs it covers.
@@ -114,8 +128,9 @@ extern "C" {
 #define MLX4R_WQE_OPCODE_MASK 0x1fu
 /** fence_size low 6 bits: WQE size in 16-byte units (DS count). */
 #define MLX4R_WQE_DS_MASK 0x3fu
-/** Size of a Tx basic block (TXBB). */
+/** Size of a Tx basic block (TXBB), and its log2. */
 #define MLX4R_TXBB_SIZE 64u
+#define MLX4R_TXBB_SHIFT 6
 /** First word of a stamped (free) TXBB, without its owner bit. */
 #define MLX4R_TXBB_STAMP 0x7fffffffu
 /** Receive CQE status bits (host order of mlx4_cqe.status). */
@@ -133,11 +148,20 @@ extern "C" {
 
 struct mlx4r_hw_ops;
 
+/*
+ * PCI device ids of ConnectX-3 functions (ibv_device_attr.vendor_part_id;
+ * Linux mlx4_core main.c mlx4_pci_table, DPDK net/mlx4 mlx4.h).
+ */
+#define MLX4R_PART_CX3 0x1003     /**< ConnectX-3 (physical function) */
+#define MLX4R_PART_CX3_VF 0x1004  /**< ConnectX-3 virtual function */
+#define MLX4R_PART_CX3_PRO 0x1007 /**< ConnectX-3 Pro */
+
 /** A device context (ibv_context). */
 struct mlx4r_hw_ctx {
 	const struct mlx4r_hw_ops *ops; /**< backend of this context */
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
 	uint32_t generation; /**< device generation this context belongs to */
+	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	char name[64];       /**< device name it was opened with */
 };
@@ -353,11 +377,15 @@ struct mlx4r_hw_ops {
 	int (*cq_view)(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv);
 
 	/**
-	 * ibv_create_qp(IBV_QPT_RAW_PACKET) with a send queue only; the QP
-	 * starts in IBV_QPS_RESET. cap.max_send_wr is rounded up to a power
-	 * of two of TXBBs; cap is updated with what was granted.
-	 * @return 0, -EINVAL (no CQ, CQ already in use, caps too large),
-	 *   -ENOMEM, -EIO.
+	 * ibv_create_qp(IBV_QPT_RAW_PACKET) with a send queue only (no
+	 * receive WRs, no inline data); the QP starts in IBV_QPS_RESET. The
+	 * SQ is what libmlx4 makes of cap: a stride of the smallest power of
+	 * two >= 64 holding max_send_sge data segments and the control
+	 * segment, max_send_wr + (2048 / stride + 1) spare WQEs rounded up to
+	 * a power of two; cap is updated with what was granted (max_send_wr:
+	 * all WQEs but the spare ones; max_send_sge: what a stride holds).
+	 * @return 0, -EINVAL (no CQ, CQ already in use, no WRs, caps above
+	 *   query_device's, a SQ the kernel refuses), -ENOMEM, -EIO.
 	 */
 	int (*create_qp)(struct mlx4r_hw_pd *pd, struct mlx4r_hw_qp_attr *attr,
 			 struct mlx4r_hw_qp **out);
@@ -387,8 +415,9 @@ struct mlx4r_hw_ops {
 	int (*destroy_qp)(struct mlx4r_hw_qp *qp);
 	/**
 	 * The Tx QP's view (MLX4DV_OBJ_QP): SQ at buf.buf + sq.offset,
-	 * sq.wqe_cnt TXBBs of 1 << sq.wqe_shift bytes, sdb and doorbell_qpn;
-	 * plus the Tx hook. @return 0, -EINVAL (not a Tx QP).
+	 * sq.wqe_cnt blocks of 1 << sq.wqe_shift bytes (64-byte TXBBs for
+	 * up to 3 SGEs), sdb and doorbell_qpn; plus the Tx hook.
+	 * @return 0, -EINVAL (not a Tx QP).
 	 */
 	int (*qp_view)(struct mlx4r_hw_qp *qp, struct mlx4dv_qp *dv,
 		       struct mlx4r_hw_hook *hook);

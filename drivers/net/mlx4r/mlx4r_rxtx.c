@@ -7,12 +7,17 @@
  * mlx4dv.h, the same bytes on hardware and on the emulated device.
  *
  * Tx: a frame is one WQE of ceil((1 + segments) / 4) 64-byte TXBBs: a
- * control segment then one data segment per mbuf segment, written modulo
- * the SQ size, the owner word last after a write barrier. A completion is
- * requested every comp_thresh = min(64, SQ/4) TXBBs; sig[] remembers the
- * producer index after each requesting WQE, so that each CQE releases
- * everything up to it: mbufs are freed in bulk and their TXBBs stamped
- * invalid. One send doorbell (and the backend's hook) per burst.
+ * control segment then one data segment per mbuf segment (an empty one as
+ * 0x80000000), written modulo the SQ size, the owner word last after a
+ * write barrier. The control segment always says SOLICIT (no ICRC on raw
+ * Ethernet), clears the VLAN insertion bytes and, on a VF, carries the
+ * destination MAC. At most all TXBBs but the prefetch headroom are
+ * outstanding. A completion is requested every comp_thresh = min(64,
+ * usable/4) TXBBs; sig[] remembers the producer index after each requesting
+ * WQE, so that each CQE releases everything up to it: mbufs are freed in
+ * bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
+ * owner bit of the pass it was used in). One send doorbell (and the
+ * backend's hook) per burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -29,6 +34,8 @@
  * fence; the barriers here are the ones the device format needs
  * (compiler barriers on x86 except the one before the send doorbell).
  */
+
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -370,7 +377,7 @@ static __rte_always_inline void
 mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
 {
 	uint32_t *w = (uint32_t *)(txq->sq + ((size_t)(idx &
-					(txq->txbb_cnt - 1)) << 6));
+			(txq->txbb_cnt - 1)) << MLX4R_TXBB_SHIFT));
 
 	*w = rte_cpu_to_be_32(MLX4R_TXBB_STAMP | mlx4r_txbb_owner(txq, idx));
 }
@@ -449,9 +456,13 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *s;
 		struct mlx4_wqe_ctrl_seg *ctrl;
+		union {
+			uint32_t flags;
+			uint16_t flags16[2];
+		} srcrb;
 		uint32_t ds = 1 + m->nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
-		uint32_t flags = 0;
+		uint32_t flags = txq->srcrb;
 		uint32_t j, u;
 
 		if (unlikely(m->nb_segs > MLX4R_MAX_TX_SEGS)) {
@@ -486,9 +497,15 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				rte_pktmbuf_mtod(s, uintptr_t));
 		}
 		rte_io_wmb();
+		/*
+		 * The device reads a byte count of 0 as 2 GB: an empty
+		 * segment is an inline segment of no data, 0x80000000
+		 * (libmlx4 qp.c set_data_seg, upstream mlx4_rxtx.c).
+		 */
 		for (s = m, u = pi * 4 + 1; s != NULL; s = s->next, u++)
-			mlx4r_tx_dseg(txq, u)->byte_count =
-				rte_cpu_to_be_32(s->data_len);
+			mlx4r_tx_dseg(txq, u)->byte_count = rte_cpu_to_be_32(
+				s->data_len != 0 ? s->data_len :
+				MLX4_INLINE_SEG);
 		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
 			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
 		if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
@@ -496,8 +513,6 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		    (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
 		    RTE_MBUF_F_TX_UDP_CKSUM)
 			flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
-		if (txq->loopback)
-			flags |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
 		txq->comp_pending += txbbs;
 		if (txq->comp_pending >= txq->comp_thresh) {
 			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
@@ -505,10 +520,29 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
 		}
 		ctrl = (struct mlx4_wqe_ctrl_seg *)
-			(txq->sq + ((size_t)(pi & mask) << 6));
-		ctrl->fence_size = ds;
-		ctrl->srcrb_flags = rte_cpu_to_be_32(flags);
-		ctrl->imm = 0;
+			(txq->sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
+		/*
+		 * The whole second word: no VLAN to insert (vlan_tag and
+		 * ins_vlan, which mlx4_en en_tx.c mlx4_en_xmit writes in
+		 * every WQE, may hold an older WQE's lkey bytes), no fence,
+		 * the DS count.
+		 */
+		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
+		srcrb.flags = rte_cpu_to_be_32(flags);
+		if (unlikely(txq->lb)) {
+			/*
+			 * The destination MAC, for the eSwitch: its first two
+			 * bytes in the high half of srcrb_flags, the other
+			 * four in imm (upstream mlx4_rxtx.c mlx4_tx_burst).
+			 */
+			const uint8_t *dmac = rte_pktmbuf_mtod(m, uint8_t *);
+
+			memcpy(&srcrb.flags16[0], dmac, 2);
+			memcpy(&ctrl->imm, dmac + 2, 4);
+		} else {
+			ctrl->imm = 0;
+		}
+		ctrl->srcrb_flags = srcrb.flags;
 		txq->elts[pi & mask] = m;
 		/* the owner word hands the WQE over: write it last */
 		rte_io_wmb();

@@ -10,9 +10,19 @@
  * moves it to RESET, frees the mbufs still in the ring and destroys the
  * QP and the CQ. So a stopped port holds no device object and no mbuf.
  *
+ * Geometry, as upstream net_mlx4 (mlx4_txq.c mlx4_tx_queue_setup) asks
+ * for it: nb_desc send WRs of one SGE, which libmlx4 (qp.c
+ * mlx4_calc_sq_wqe_size, verbs.c create_qp_ex) turns into a SQ of 64-byte
+ * TXBBs, nb_desc plus the spare ones rounded up to a power of two. The
+ * datapath builds WQEs of several TXBBs itself (up to MLX4R_MAX_TX_SEGS
+ * segments, 8 TXBBs) and keeps the spare TXBBs, the 2 KB + 1 WQE the
+ * device prefetches past the last posted WQE, free: at most
+ * wqe_cnt - ((2048 >> wqe_shift) + 1) TXBBs outstanding.
+ *
  * Descriptors: nb_desc is rounded up to a power of two in
- * [MLX4R_MIN_DESC, MLX4R_MAX_DESC] (0 means MLX4R_DEFAULT_DESC); it is the
- * number of frames of up to MLX4R_MAX_TX_SEGS segments the ring holds.
+ * [MLX4R_MIN_DESC, MLX4R_MAX_DESC] (0 means MLX4R_DEFAULT_DESC); the ring
+ * holds at least that many single-segment frames (a frame of s segments
+ * takes ceil((s + 1) / 4) TXBBs).
  */
 
 #include <errno.h>
@@ -159,14 +169,22 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	struct ibv_qp_attr mod;
 	struct mlx4dv_qp qv;
 	struct mlx4dv_cq cv;
-	uint32_t wqe_txbbs, usable, nsig;
+	uint32_t spare, usable, nsig;
 	static const enum ibv_qp_state steps[] = {
 		IBV_QPS_INIT, IBV_QPS_RTR, IBV_QPS_RTS,
 	};
 	unsigned int i;
 	int ret;
 
-	ret = mlx4r_hw_create_cq(dev->ctx, txq->nb_desc, &txq->cq);
+	/*
+	 * The CQ holds a CQE for every WQE that may be outstanding (each
+	 * gets one when the QP flushes them in error): as many as the TXBBs
+	 * the SQ libmlx4 makes for nb_desc WRs leaves outside the headroom.
+	 */
+	spare = (2048u >> MLX4R_TXBB_SHIFT) + 1;
+	ret = mlx4r_hw_create_cq(dev->ctx,
+				 rte_align32pow2(txq->nb_desc + spare) - spare,
+				 &txq->cq);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create CQ: %s",
 			dev->name, port->port_num, txq->queue_id,
@@ -175,8 +193,9 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	}
 	memset(&qattr, 0, sizeof(qattr));
 	qattr.send_cq = txq->cq;
+	/* one SGE: 64-byte TXBBs; the datapath chains them itself */
 	qattr.cap.max_send_wr = txq->nb_desc;
-	qattr.cap.max_send_sge = MLX4R_MAX_TX_SEGS;
+	qattr.cap.max_send_sge = 1;
 	ret = mlx4r_hw_create_qp(dev->pd, &qattr, &txq->qp);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create QP: %s",
@@ -193,11 +212,22 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 			strerror(-ret));
 		goto error;
 	}
-	if (qv.sq.wqe_shift != 6 || !rte_is_power_of_2(qv.sq.wqe_cnt) ||
-	    !rte_is_power_of_2(cv.cqe_cnt) ||
+	/* the prefetch headroom: 2 KB + one WQE, as libmlx4 reserves it */
+	if (qv.sq.wqe_shift != MLX4R_TXBB_SHIFT ||
+	    !rte_is_power_of_2(qv.sq.wqe_cnt) ||
+	    qv.sq.wqe_cnt < spare + MLX4R_MAX_WQE_TXBBS) {
+		DRV_LOG(ERR, "%s port %u Tx queue %u: send queue of %u WQEs of %u bytes, expected a power of two of %u-byte TXBBs above %u",
+			dev->name, port->port_num, txq->queue_id,
+			qv.sq.wqe_cnt, 1u << qv.sq.wqe_shift, MLX4R_TXBB_SIZE,
+			spare + MLX4R_MAX_WQE_TXBBS);
+		ret = -EINVAL;
+		goto error;
+	}
+	if (!rte_is_power_of_2(cv.cqe_cnt) ||
 	    (cv.cqe_size != 32 && cv.cqe_size != 64)) {
-		DRV_LOG(ERR, "%s port %u Tx queue %u: unexpected geometry",
-			dev->name, port->port_num, txq->queue_id);
+		DRV_LOG(ERR, "%s port %u Tx queue %u: CQ of %u entries of %u bytes, expected a power of two of 32 or 64",
+			dev->name, port->port_num, txq->queue_id,
+			cv.cqe_cnt, cv.cqe_size);
 		ret = -EINVAL;
 		goto error;
 	}
@@ -211,12 +241,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->cqe_shift = rte_log2_u32(cv.cqe_size);
 	txq->cqe_off = cv.cqe_size - sizeof(struct mlx4_cqe);
 	txq->cq_db = (volatile uint32_t *)cv.set_ci_db;
-	/*
-	 * The device keeps spare TXBBs beyond what it granted: never have
-	 * more than the granted WQEs of the largest size outstanding.
-	 */
-	wqe_txbbs = ((1 + qattr.cap.max_send_sge) * 16 + 63) / 64;
-	usable = RTE_MIN(qattr.cap.max_send_wr * wqe_txbbs, txq->txbb_cnt);
+	/* every TXBB but the headroom, with a CQE for each, may be out */
+	usable = RTE_MIN(txq->txbb_cnt - spare, txq->cq->cqe);
 	txq->comp_thresh = RTE_MIN(64u, RTE_MAX(usable / 4, 1u));
 	/* requests outstanding at most: one per comp_thresh TXBBs, + 1 */
 	nsig = rte_align32pow2(txq->txbb_cnt / txq->comp_thresh + 2);
@@ -237,7 +263,22 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->sig_ci = 0;
 	txq->comp_pending = 0;
 	txq->txbb_max = usable;
-	txq->loopback = port->eth_dev->data->dev_conf.lpbk_mode != 0;
+	/*
+	 * Every WQE: SOLICIT, which on raw Ethernet means "no ICRC"
+	 * (libmlx4 qp.c mlx4_post_send, upstream mlx4_rxtx.c
+	 * mlx4_tx_burst, mlx4_en en_netdev.c ctrl_flags); force loopback
+	 * in lpbk_mode, as mlx4_en for NETIF_F_LOOPBACK (en_main.c
+	 * mlx4_en_update_loopback_state).
+	 */
+	txq->srcrb = MLX4_WQE_CTRL_SOLICIT;
+	if (port->eth_dev->data->dev_conf.lpbk_mode != 0)
+		txq->srcrb |= MLX4R_WQE_CTRL_FORCE_LOOPBACK;
+	/*
+	 * A VF carries the destination MAC in the control segment, which
+	 * the eSwitch switches by (upstream mlx4_txq.c "Enable Tx loopback
+	 * for VF devices", mlx4_en for multi-function devices).
+	 */
+	txq->lb = dev->ctx->vendor_part_id == MLX4R_PART_CX3_VF;
 	txq->csum = (txq->offloads & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) != 0;

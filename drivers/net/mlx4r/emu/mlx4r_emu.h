@@ -50,7 +50,24 @@ struct mlx4r_emu_dev_conf {
 	uint8_t nb_ports;  /**< 1 or 2 (default 2) */
 	uint8_t cqe_size;  /**< 32 or 64 (default 32) */
 	uint32_t max_cqe;  /**< largest CQ (default 65536) */
-	uint32_t max_qp_wr; /**< largest SQ/RQ in WQEs (default 16384) */
+	/**
+	 * Largest SQ/RQ in WQEs, the firmware's max_wqes (default 16384);
+	 * query_device reports max_qp_wr = max_qp_wr - 33, as mlx4_ib does.
+	 */
+	uint32_t max_qp_wr;
+	/**
+	 * Largest send WQE in bytes, the firmware's max_sq_desc_sz
+	 * (QUERY_DEV_CAP; default 1008, all the 6-bit DS count can say).
+	 * A WQE whose DS count exceeds max_sq_desc_sz / 16 is refused.
+	 */
+	uint16_t max_sq_desc_sz;
+	/**
+	 * An SR-IOV virtual function (PCI device 0x1004, vendor_part_id
+	 * 4100) behind the ConnectX-3 eSwitch: the eSwitch takes the
+	 * destination MAC of a looped-back frame from the WQE's control
+	 * segment (srcrb_flags16[0], imm), not from the frame.
+	 */
+	bool vf;
 	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
 	/**
 	 * Largest RSS indirection table and WQN range, a power of two
@@ -317,14 +334,25 @@ int mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *dev, uint8_t port,
 /** Vendor error codes of the error CQEs the engine writes. */
 enum mlx4r_emu_vendor_err {
 	MLX4R_EMU_VERR_NONE = 0x00,
-	MLX4R_EMU_VERR_OWNER = 0x51,   /**< WQE owner bit wrong, not stamped */
+	/**
+	 * No longer written: a WQE whose owner bit is not that of its pass
+	 * is simply not posted, as on the card.
+	 */
+	MLX4R_EMU_VERR_OWNER = 0x51,
 	MLX4R_EMU_VERR_OPCODE = 0x52,  /**< opcode not valid for raw Eth */
-	MLX4R_EMU_VERR_DS = 0x53,      /**< DS count too small or too large */
+	MLX4R_EMU_VERR_DS = 0x53,      /**< DS count too small or above
+					*   max_sq_desc_sz / 16 */
 	MLX4R_EMU_VERR_LKEY = 0x54,    /**< lkey unknown, other PD, access */
 	MLX4R_EMU_VERR_BOUNDS = 0x55,  /**< segment outside its MR */
 	MLX4R_EMU_VERR_LENGTH = 0x56,  /**< frame too short/long for buffers */
 	MLX4R_EMU_VERR_INLINE = 0x57,  /**< inline data (unsupported) */
 	MLX4R_EMU_VERR_FLUSH = 0x58,   /**< flushed: QP/WQ in error */
+	/**
+	 * The driver broke the prefetch headroom: more than wqe_cnt - spare
+	 * TXBBs posted at once, or a TXBB of the 2 KB + 1 WQE past the
+	 * last posted one that looks posted (owner bit of its pass).
+	 */
+	MLX4R_EMU_VERR_HEADROOM = 0x59,
 };
 
 /** Commands for mlx4r_emu_fault_cmd() (bit mask). */

@@ -5,12 +5,15 @@
 /*
  * The engines of the emulated ConnectX-3.
  *
- * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted:
- * check each one (owner, opcode, DS count, lkey and bounds of every data
- * segment), gather the frame, apply the checksum offloads it asks for, put
- * it on the port's wire and write a CQE if it asked for one. A bad WQE
- * moves the QP to ERR with an error CQE; WQEs posted to a QP in ERR are
- * flushed with error CQEs.
+ * Tx: on a send doorbell (the Tx hook), execute the WQEs the driver posted
+ * (those whose owner bit is that of their pass): check each one (opcode, DS
+ * count against the WQE size limit, lkey and bounds of every data segment,
+ * the prefetch headroom), gather the frame, insert the VLAN tag and compute
+ * the checksums it asks for, append an ICRC unless it says SOLICIT, put it
+ * on the port's wire (or loop it back) and write a CQE if it asked for one.
+ * A bad WQE moves the QP to ERR with an error CQE; WQEs posted to a QP in
+ * ERR are flushed with error CQEs. The rules and their sources:
+ * doc/guides/nics/mlx4r_hardware.rst, "Transmit".
  *
  * Rx: steer a frame arriving at a port by its flow rules, then by the
  * Toeplitz hash of the RSS QP that owns the rule, into a WQ; scatter it
@@ -829,74 +832,146 @@ emu_rx_hook(void *arg)
 
 /*
  * Tx.
+ *
+ * The SQ is 1 << qp->shift byte basic blocks (64-byte TXBBs for the
+ * driver's and upstream net_mlx4's 1-SGE QPs); a WQE spans as many
+ * blocks as its DS count needs, and its first block's owner bit says
+ * whether it is posted (the wrap parity of its index). A block whose owner
+ * bit is that of another pass ends the posted WQEs, whatever else it
+ * holds: that is all the device looks at (libmlx4 reuses its 1-block
+ * WQEs without stamping them; upstream and mlx4_en stamp every freed
+ * TXBB 0x7fffffff with the previous pass's owner bit).
  */
 
 void
 emu_sq_stamp_all(struct emu_qp *qp)
 {
-	uint32_t i;
+	const uint32_t stride = 1u << qp->shift;
+	uint32_t i, k, dwords;
 
-	/* Owner bit 1: invalid for the first pass, as rdma-core does. */
-	for (i = 0; i < qp->txbbs; i++)
-		*(uint32_t *)(qp->sq + (size_t)i * MLX4R_TXBB_SIZE) =
-			RTE_BE32(0xffffffff);
+	/*
+	 * What libmlx4 writes at RESET->INIT (providers/mlx4/qp.c
+	 * mlx4_qp_init_sq_ownership, stamp_send_wqe): each WQE a NOP with
+	 * the owner bit of no pass-0 WQE and the size of its stride, every
+	 * further 64-byte chunk of it 0xffffffff.
+	 */
+	for (i = 0; i < qp->txbbs; i++) {
+		struct mlx4_wqe_ctrl_seg *c = (void *)(qp->sq +
+						       (size_t)i * stride);
+		uint8_t fs = (uint8_t)(1u << (qp->shift - 4));
+
+		c->owner_opcode = RTE_BE32(MLX4R_WQE_OWNER_BIT);
+		c->fence_size = fs;
+		dwords = (uint32_t)(fs & MLX4R_WQE_DS_MASK) << 2;
+		for (k = 16; k < dwords; k += 16)
+			((uint32_t *)c)[k] = 0xffffffff;
+	}
+}
+
+/*
+ * The ICRC a raw Ethernet send gets without MLX4_WQE_CTRL_SOLICIT: modelled
+ * as a CRC32 (the polynomial of the Ethernet FCS and of the IB ICRC) of the
+ * frame, appended as 4 bytes; what matters is that the frame leaves 4
+ * bytes longer. Only bad WQEs pay for it.
+ */
+static uint32_t
+emu_crc32(const uint8_t *d, uint32_t len)
+{
+	uint32_t crc = 0xffffffff;
+	uint32_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		crc ^= d[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
+	}
+	return ~crc;
 }
 
 struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
 };
 
+/* Blocks of a WQE of @p ds 16-byte units (0 for ds 0). */
+static inline uint32_t
+emu_wqe_blocks(const struct emu_qp *qp, uint32_t ds)
+{
+	return (ds + qp->ds_round) >> qp->ds_shift;
+}
+
 /*
- * Execute one WQE at qp->head (valid owner). Returns its size in TXBBs,
- * and 0 with *syn / *verr set when the WQE is bad.
+ * Execute one WQE at qp->head (valid owner). Returns false with *syn /
+ * *verr set when the WQE is bad.
  */
-static uint32_t
+static bool
 emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	   const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
 	   rte_spinlock_t **held, struct emu_tx_acc *acc,
 	   uint8_t *syn, uint8_t *verr)
 {
-	const uint32_t size_mask = qp->txbbs * MLX4R_TXBB_SIZE - 1;
-	const uint32_t base = (qp->head & (qp->txbbs - 1)) * MLX4R_TXBB_SIZE;
+	const uint32_t size_mask = (qp->txbbs << qp->shift) - 1;
+	const uint32_t base = (qp->head & (qp->txbbs - 1)) << qp->shift;
 	uint32_t opcode = w0 & MLX4R_WQE_OPCODE_MASK;
 	uint32_t ds = ctrl->fence_size & MLX4R_WQE_DS_MASK;
 	uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
-	uint32_t k, total = 0, n;
+	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
+	uint32_t k, total = 0;
 	struct emu_frame fr;
 	struct mlx4_cqe *cqe;
 
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP) {
 		*verr = MLX4R_EMU_VERR_OPCODE;
-		return 0;
+		return false;
 	}
+	/*
+	 * The size limit of a send WQE is the firmware's max_sq_desc_sz
+	 * (mlx4_core fw.c mlx4_QUERY_DEV_CAP; mlx4_ib qp.c
+	 * set_kernel_sq_size refuses larger ones), not the SGEs the QP was
+	 * created for: upstream net_mlx4 (mlx4_rxtx.c mlx4_tx_burst_segs)
+	 * and mlx4_en (en_tx.c mlx4_en_xmit) build multi-TXBB WQEs of many
+	 * segments on 1-SGE QPs.
+	 */
 	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
 		*verr = MLX4R_EMU_VERR_DS;
-		return 0;
+		return false;
 	}
-	n = (ds * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
 	if (opcode == MLX4_OPCODE_SEND) {
 		for (k = 1; k < ds; k++) {
 			const struct mlx4_wqe_data_seg *s = (const void *)
 				(qp->sq + ((base + k * 16) & size_mask));
 			uint32_t bc = rte_be_to_cpu_32(s->byte_count);
 			uint64_t addr = rte_be_to_cpu_64(s->addr);
+			uint32_t len;
 
 			if (bc & MLX4_INLINE_SEG) {
+				/*
+				 * 0x80000000: an inline segment of no data,
+				 * which is how libmlx4 (qp.c set_data_seg)
+				 * and upstream (mlx4_rxtx.c) write an empty
+				 * segment.
+				 */
 				if ((bc & ~MLX4_INLINE_SEG) == 0)
-					continue; /* empty segment */
+					continue;
 				*verr = MLX4R_EMU_VERR_INLINE;
-				return 0;
+				return false;
 			}
-			if (bc > MLX4R_EMU_MAX_FRAME - total) {
+			/*
+			 * A byte count of 0 means 2^31 bytes to the device
+			 * (hence the 0x80000000 above): it fails the MR
+			 * bounds check, a local protection error.
+			 */
+			len = bc != 0 ? bc : 1u << 31;
+			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
+					  qp->pd->hw.pdn, addr, len, 0, verr)) {
+				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
+				return false;
+			}
+			if (len > MLX4R_EMU_MAX_FRAME - total) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
 				*verr = MLX4R_EMU_VERR_LENGTH;
-				return 0;
-			}
-			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
-					  qp->pd->hw.pdn, addr, bc, 0, verr)) {
-				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
-				return 0;
+				return false;
 			}
 			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
 			       bc);
@@ -905,19 +980,62 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		if (total < RTE_ETHER_HDR_LEN) {
 			*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
 			*verr = MLX4R_EMU_VERR_LENGTH;
-			return 0;
+			return false;
+		}
+		/*
+		 * VLAN insertion asked by qpn_vlan (mlx4_en en_tx.c
+		 * mlx4_en_xmit writes vlan_tag and ins_vlan in every WQE):
+		 * bytes a driver leaves there are obeyed.
+		 */
+		if (unlikely(qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN))) {
+			memmove(qp->frame + 16, qp->frame + 12, total - 12);
+			qp->frame[12] = (qv[2] & EMU_WQE_INS_SVLAN) ? 0x88 : 0x81;
+			qp->frame[13] = (qv[2] & EMU_WQE_INS_SVLAN) ? 0xa8 : 0x00;
+			qp->frame[14] = qv[0];
+			qp->frame[15] = qv[1];
+			total += 4;
 		}
 		fr.data = qp->frame;
-		fr.len = total;
 		fr.csum_known = 0;
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(qp->frame, total, flags);
+		/*
+		 * On raw Ethernet, SOLICIT means "no ICRC": libmlx4 (qp.c
+		 * mlx4_post_send, IBV_QPT_RAW_PACKET), upstream (mlx4_rxtx.c
+		 * mlx4_tx_burst) and mlx4_en (en_netdev.c ctrl_flags) set it
+		 * on every send. Without it the frame carries 4 more bytes.
+		 */
+		if (unlikely(!(flags & MLX4_WQE_CTRL_SOLICIT))) {
+			uint32_t icrc = rte_cpu_to_le_32(emu_crc32(qp->frame,
+								   total));
+
+			memcpy(qp->frame + total, &icrc, 4);
+			total += 4;
+		}
+		fr.len = total;
 		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
-			emu_lock_switch(held, &port->rx_lock);
-			emu_rx_deliver(port, &fr);
-			acc->frames++;
-			acc->bytes += total;
+			/*
+			 * A VF's eSwitch delivers a looped-back frame to the
+			 * vport of the destination MAC the control segment
+			 * carries (srcrb_flags16[0], imm: mlx4_en en_tx.c
+			 * mlx4_en_xmit "allows loopback in eSwitch", set on
+			 * every multi-function device by en_main.c
+			 * mlx4_en_update_loopback_state; upstream
+			 * mlx4_rxtx.c mlx4_tx_burst for txq->lb, a VF).
+			 * Another MAC than the frame's names no vport of
+			 * this function: the frame is lost.
+			 */
+			if (unlikely(qp->vf) &&
+			    (memcmp(&ctrl->srcrb_flags16[0], qp->frame, 2) != 0 ||
+			     memcmp(&ctrl->imm, qp->frame + 2, 4) != 0)) {
+				acc->dropped++;
+			} else {
+				emu_lock_switch(held, &port->rx_lock);
+				emu_rx_deliver(port, &fr);
+				acc->frames++;
+				acc->bytes += total;
+			}
 		} else if (emu_wire_tx(port, &fr, held)) {
 			acc->frames++;
 			acc->bytes += total;
@@ -937,20 +1055,27 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				       MLX4_CQE_IS_SEND_MASK));
 		}
 	}
-	return n;
+	return true;
 }
 
-/* Read a WQE's first word; true if the WQE is owned by the device. */
+/* The first word of block @p idx of the SQ; true if it is posted. */
 static inline bool
-emu_tx_owned(struct emu_qp *qp, const struct mlx4_wqe_ctrl_seg **ctrl,
-	     uint32_t *w0)
+emu_tx_owned_at(const struct emu_qp *qp, uint32_t idx,
+		const struct mlx4_wqe_ctrl_seg **ctrl, uint32_t *w0)
 {
-	*ctrl = (const void *)(qp->sq + (size_t)(qp->head & (qp->txbbs - 1)) *
-			       MLX4R_TXBB_SIZE);
+	*ctrl = (const void *)(qp->sq + ((size_t)(idx & (qp->txbbs - 1)) <<
+					 qp->shift));
 	/* Pairs with the driver's barrier before the owner word. */
 	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
 					       __ATOMIC_ACQUIRE));
-	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(qp->head & qp->txbbs);
+	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & qp->txbbs);
+}
+
+static inline bool
+emu_tx_owned(const struct emu_qp *qp, const struct mlx4_wqe_ctrl_seg **ctrl,
+	     uint32_t *w0)
+{
+	return emu_tx_owned_at(qp, qp->head, ctrl, w0);
 }
 
 /* Flush posted WQEs of a QP in error. */
@@ -962,10 +1087,8 @@ emu_tx_flush(struct emu_qp *qp)
 	uint64_t flushed = 0;
 
 	while (budget > 0 && emu_tx_owned(qp, &ctrl, &w0)) {
-		n = ((ctrl->fence_size & MLX4R_WQE_DS_MASK) * 16 +
-		     MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
-		n = RTE_MAX(n, 1u);
-		n = RTE_MIN(n, budget);
+		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
+		n = RTE_MIN(RTE_MAX(n, 1u), budget);
 		if (!emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
 				 MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
 				 MLX4R_EMU_VERR_FLUSH, true))
@@ -975,6 +1098,85 @@ emu_tx_flush(struct emu_qp *qp)
 		flushed++;
 	}
 	return flushed;
+}
+
+/*
+ * The prefetch headroom (libmlx4 verbs.c create_qp_ex "leave 2 KB + 1 WQE
+ * of headroom in the SQ to allow HW to prefetch"; mlx4_ib qp.c
+ * set_kernel_sq_size; upstream mlx4_txq.c mlx4_txq_fill_dv_obj_info
+ * "Continuous headroom size bytes must always stay freed"): the device
+ * reads up to qp->spare blocks past the last posted WQE ahead of time. A
+ * block there that looks posted (the owner bit of its pass: not stamped
+ * since its last use, or written ahead) would be taken for a WQE with
+ * stale contents, corrupting what the driver posts next; the model makes
+ * it a QP error. Returns the index of the first such block past @p end,
+ * or @p end when the headroom is clean.
+ *
+ * A block found clean stays so until the driver writes it, which only a
+ * new WQE does: then it is posted, executed and behind the next end. So
+ * each block is checked once, when it enters the headroom (qp->hr_done
+ * is where the last check stopped), whatever the burst size.
+ */
+/*
+ * Whether one of @p n blocks from @p b, @p stride apart, has the owner bit
+ * @p posted (0x80 or 0): the top bit of the first byte, accumulated over
+ * the run so that a clean run costs a load and two logic operations per
+ * block.
+ */
+static inline bool
+emu_tx_run_posted(const uint8_t *b, uint32_t n, uint32_t stride,
+		  uint8_t posted)
+{
+	uint8_t all = 0xff, any = 0;
+
+	for (; n != 0; n--, b += stride) {
+		uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED);
+
+		all &= v;
+		any |= v;
+	}
+	return posted ? (any & 0x80) != 0 : (all & 0x80) == 0;
+}
+
+static uint32_t
+emu_tx_headroom(struct emu_qp *qp, uint32_t end)
+{
+	const struct mlx4_wqe_ctrl_seg *ctrl;
+	const uint32_t stride = 1u << qp->shift;
+	uint32_t j = end + 1, to = end + qp->spare, run, k, w0;
+	const uint8_t *b;
+	uint8_t posted;
+
+	/* block end itself ended the posted WQEs: its owner is not valid */
+	if ((int32_t)(qp->hr_done - j) > 0)
+		j = qp->hr_done;
+	for (; j != to; j += run) {
+		/* up to the end of the ring at most: one owner bit value */
+		k = j & (qp->txbbs - 1);
+		run = RTE_MIN(to - j, qp->txbbs - k);
+		b = qp->sq + ((size_t)k << qp->shift);
+		posted = (j & qp->txbbs) ? 0x80 : 0;
+		if (likely(!emu_tx_run_posted(b, run, stride, posted)))
+			continue;
+		for (k = 0; k < run; k++)
+			if ((__atomic_load_n(b + (size_t)k * stride,
+					     __ATOMIC_RELAXED) & 0x80) == posted)
+				break;
+		if (k == run)
+			continue; /* written meanwhile (kernel face) */
+		qp->hr_done = j + k;
+		/*
+		 * Unless block end was posted meanwhile (a driver posts in
+		 * order, each owner word after a barrier, so whoever sees
+		 * a later WQE's owner sees this one's): then it is a new
+		 * WQE, for the next round.
+		 */
+		if (emu_tx_owned_at(qp, end, &ctrl, &w0))
+			return end;
+		return j + k;
+	}
+	qp->hr_done = to;
+	return end;
 }
 
 void
@@ -988,7 +1190,7 @@ emu_tx_hook(void *arg)
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
 	struct emu_tx_acc acc = { 0, 0, 0, 0 };
-	uint32_t budget, w0, n;
+	uint32_t owned = 0, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
 
 	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
@@ -1014,36 +1216,47 @@ emu_tx_hook(void *arg)
 	}
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
-	budget = qp->txbbs;
-	while (budget > 0) {
-		if (!emu_tx_owned(qp, &ctrl, &w0)) {
-			/* Stamped (free) TXBB: end of the posted WQEs. */
-			if ((w0 & MLX4R_TXBB_STAMP) == MLX4R_TXBB_STAMP)
-				break;
+	/* The posted WQEs: up to the first block of another pass. */
+	while (emu_tx_owned(qp, &ctrl, &w0)) {
+		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
+		if (unlikely(owned + n > qp->txbbs - qp->spare)) {
+			/* The device never owns more than wqe_cnt - spare. */
+			EMU_LOG(ERR, "QP 0x%x: %u blocks posted at once, more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
+				qp->hw.qpn, owned + n, qp->txbbs, qp->spare);
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
-			verr = MLX4R_EMU_VERR_OWNER;
-			n = 0;
-		} else {
-			n = emu_tx_one(qp, port, ctrl, w0, &held, &acc,
-				       &syn, &verr);
+			verr = MLX4R_EMU_VERR_HEADROOM;
+			goto wqe_error;
 		}
-		if (unlikely(n == 0)) {
+		if (unlikely(!emu_tx_one(qp, port, ctrl, w0, &held, &acc,
+					 &syn, &verr))) {
 			EMU_LOG(DEBUG, "QP 0x%x WQE %u: syndrome 0x%x "
 				"vendor 0x%x", qp->hw.qpn, qp->head, syn, verr);
-			emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head,
-				    syn, verr, true);
-			acc.errors++;
-			__atomic_store_n(&qp->state, IBV_QPS_ERR,
-					 __ATOMIC_RELAXED);
-			/* The bad WQE is consumed; flush the rest. */
-			qp->head += RTE_MAX(1u, ((ctrl->fence_size &
-				MLX4R_WQE_DS_MASK) * 16 + 63) / 64);
-			acc.errors += emu_tx_flush(qp);
-			break;
+			goto wqe_error;
 		}
 		qp->head += n;
-		budget -= RTE_MIN(n, budget);
+		owned += n;
 	}
+	if (owned == 0)
+		goto out;
+	bad = emu_tx_headroom(qp, qp->head);
+	if (unlikely(bad != qp->head)) {
+		EMU_LOG(ERR, "QP 0x%x: block %u of the %u-block prefetch headroom past WQE %u looks posted, not stamped free (libmlx4 verbs.c create_qp_ex)",
+			qp->hw.qpn, bad, qp->spare, qp->head);
+		emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)bad,
+			    MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			    MLX4R_EMU_VERR_HEADROOM, true);
+		acc.errors++;
+		__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELAXED);
+	}
+	goto out;
+wqe_error:
+	emu_err_cqe(qp->cq, qp->hw.qpn, (uint16_t)qp->head, syn, verr, true);
+	acc.errors++;
+	__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELAXED);
+	/* The bad WQE (at least a block) is consumed; flush the rest. */
+	qp->head += RTE_MAX(1u, emu_wqe_blocks(qp, ctrl->fence_size &
+					       MLX4R_WQE_DS_MASK));
+	acc.errors += emu_tx_flush(qp);
 out:
 	if (held != NULL)
 		rte_spinlock_unlock(held);

@@ -307,10 +307,19 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 	if (c->max_mtu < EMU_NETDEV_DEFAULT_MTU ||
 	    c->max_mtu > EMU_NETDEV_MAX_MTU)
 		return -EINVAL;
+	if (c->max_sq_desc_sz == 0)
+		c->max_sq_desc_sz = EMU_MAX_SQ_DESC_SZ;
+	/*
+	 * A send WQE holds at least a control and a data segment, and the
+	 * 6-bit DS count of the control segment says at most 63 x 16 bytes.
+	 */
 	if (c->nb_ports > EMU_MAX_PORTS ||
 	    (c->cqe_size != 32 && c->cqe_size != 64) ||
 	    !rte_is_power_of_2(c->max_rss_tbl) ||
-	    c->max_rss_tbl > (1u << EMU_MAX_LOG_IND))
+	    c->max_rss_tbl > (1u << EMU_MAX_LOG_IND) ||
+	    c->max_qp_wr <= EMU_SQ_MAX_SPARE ||
+	    c->max_sq_desc_sz < 32 ||
+	    c->max_sq_desc_sz > MLX4R_WQE_DS_MASK * 16)
 		return -EINVAL;
 	for (p = 0; p < c->nb_ports; p++) {
 		if (!rte_is_zero_ether_addr(&c->mac[p]))
@@ -720,6 +729,9 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
+	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
+	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
+				 MLX4R_PART_CX3;
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
@@ -844,10 +856,16 @@ emu_query_device(struct mlx4r_hw_ctx *hctx, struct ibv_device_attr *attr)
 		attr->max_mr_size = UINT64_MAX;
 		attr->page_size_cap = 0xfffff000;
 		attr->vendor_id = 0x02c9;
-		attr->vendor_part_id = 4099; /* ConnectX-3 */
+		attr->vendor_part_id = ctx->hw.vendor_part_id;
 		attr->hw_ver = 1;
 		attr->max_qp = 1 << 17;
-		attr->max_qp_wr = (int)dev->conf.max_qp_wr;
+		/*
+		 * mlx4_ib's mlx4_ib_query_device: max_wqes less the most
+		 * spare WQEs a SQ may need; max_sge = min(max_sq_sg,
+		 * max_rq_sg) (ConnectX-3: 62 and 32).
+		 */
+		attr->max_qp_wr = (int)(dev->conf.max_qp_wr -
+					EMU_SQ_MAX_SPARE);
 		attr->max_sge = EMU_MAX_SGE;
 		attr->max_cq = 1 << 16;
 		attr->max_cqe = (int)dev->conf.max_cqe - 1;
@@ -1243,6 +1261,90 @@ emu_qp_free(struct emu_qp *qp)
 	free(qp);
 }
 
+/* Smallest power of two >= n (n >= 1), as rdma-core's roundup_pow_of_two. */
+static uint64_t
+emu_pow2_ge(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * What libmlx4 (rdma-core 44) asks the kernel for when ibv_create_qp()
+ * creates a RAW_PACKET QP with these capabilities:
+ *  - verbs.c create_qp_ex: max_send_wr above query_device's max_qp_wr or
+ *    max_send_sge above its max_sge fail with EINVAL (and max_inline_data
+ *    above 1024);
+ *  - qp.c mlx4_calc_sq_wqe_size: a WQE is max_send_sge data segments (at
+ *    least a bind segment, 32 bytes) plus the 16-byte control segment;
+ *    the stride is the smallest power of two >= that size, at least 64;
+ *  - verbs.c create_qp_ex: sq_spare_wqes = (2048 >> wqe_shift) + 1 (the
+ *    "2 KB + 1 WQE of headroom in the SQ to allow HW to prefetch") and
+ *    wqe_cnt = roundup_pow_of_two(max_send_wr + spare);
+ *  - qp.c mlx4_set_sq_sizes: grants max_send_sge = (stride - 16) / 16,
+ *    max_send_wr = wqe_cnt - spare, and the inline room of a stride.
+ * Inline data is not asked for (the engine does not run inline sends).
+ */
+int
+emu_libmlx4_sq_geom(const struct emu_dev *dev, const struct ibv_qp_cap *cap,
+		    struct emu_sq_geom *g)
+{
+	const uint32_t max_qp_wr = dev->conf.max_qp_wr - EMU_SQ_MAX_SPARE;
+	uint32_t size, wqe_size;
+	uint64_t cnt;
+
+	if (cap->max_send_wr > max_qp_wr || cap->max_recv_wr > max_qp_wr ||
+	    cap->max_send_sge > EMU_MAX_SGE ||
+	    cap->max_recv_sge > EMU_MAX_SGE ||
+	    cap->max_inline_data > 1024)
+		return -EINVAL;
+	memset(g, 0, sizeof(*g));
+	size = cap->max_send_sge * (uint32_t)sizeof(struct mlx4_wqe_data_seg);
+	size = RTE_MAX(size, (uint32_t)sizeof(struct mlx4_wqe_bind_seg));
+	size += sizeof(struct mlx4_wqe_ctrl_seg);
+	for (g->log_stride = EMU_SQ_MIN_STRIDE; (1u << g->log_stride) < size;
+	     g->log_stride++)
+		;
+	g->spare = EMU_SQ_HEADROOM(g->log_stride);
+	cnt = emu_pow2_ge((uint64_t)cap->max_send_wr + g->spare);
+	g->wqe_cnt = (uint32_t)cnt;
+	for (g->log_bb_count = 0; (1ull << g->log_bb_count) < cnt;
+	     g->log_bb_count++)
+		;
+	wqe_size = (1u << g->log_stride) - sizeof(struct mlx4_wqe_ctrl_seg);
+	g->max_gs = wqe_size / sizeof(struct mlx4_wqe_data_seg);
+	g->max_post = g->wqe_cnt - g->spare;
+	g->max_inline = wqe_size - sizeof(struct mlx4_wqe_inline_seg) *
+			(RTE_ALIGN_CEIL(wqe_size, 64) / 64);
+	return 0;
+}
+
+/*
+ * What mlx4_ib (Linux 6.1 drivers/infiniband/hw/mlx4/qp.c
+ * set_user_sq_size) accepts for the SQ of a user QP: 1 << log_bb_count
+ * WQEs, no more than the firmware's max_wqes (and no shift overflow);
+ * a stride of 1 << log_stride bytes, at least MLX4_IB_MIN_SQ_STRIDE (64
+ * bytes) and at most max_sq_desc_sz rounded up to a power of two. The
+ * SQ takes wqe_cnt << stride bytes of the QP buffer.
+ */
+int
+emu_kernel_sq_check(const struct emu_dev *dev, uint32_t log_bb_count,
+		    uint32_t log_stride, size_t *sq_bytes)
+{
+	uint32_t max_stride = rte_log2_u32(rte_align32pow2(
+					dev->conf.max_sq_desc_sz));
+
+	if (log_bb_count >= 31 || (1u << log_bb_count) > dev->conf.max_qp_wr)
+		return -EINVAL;
+	if (log_stride > max_stride || log_stride < EMU_SQ_MIN_STRIDE)
+		return -EINVAL;
+	*sq_bytes = (size_t)1 << (log_bb_count + log_stride);
+	return 0;
+}
+
 static int
 emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	      struct mlx4r_hw_qp **out)
@@ -1250,52 +1352,67 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	struct emu_pd *pd = emu_pd(hpd);
 	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
 	struct emu_dev *dev = ctx->dev;
+	struct emu_sq_geom g;
 	struct emu_cq *cq;
 	struct emu_qp *qp;
-	uint32_t sge, wqe_txbbs, txbbs;
+	size_t sq_bytes;
 	int ret;
 
-	if (attr == NULL || attr->send_cq == NULL)
-		return -EINVAL;
-	cq = emu_cq(attr->send_cq);
-	sge = attr->cap.max_send_sge == 0 ? 1 : attr->cap.max_send_sge;
-	if (attr->cap.max_send_wr == 0 ||
-	    attr->cap.max_send_wr > dev->conf.max_qp_wr ||
-	    sge > EMU_MAX_SGE || attr->cap.max_inline_data != 0 ||
+	/*
+	 * A send queue only: no receive WRs (libmlx4 then asks the kernel
+	 * for a dummy RQ of one 16-byte WQE, which set_rq_size accepts),
+	 * no inline data (the engine does not run it), and at least one
+	 * WQE asked for.
+	 */
+	if (attr == NULL || attr->send_cq == NULL ||
+	    attr->cap.max_send_wr == 0 || attr->cap.max_inline_data != 0 ||
 	    attr->cap.max_recv_wr != 0 || attr->send_cq->ctx != hpd->ctx)
 		return -EINVAL;
+	cq = emu_cq(attr->send_cq);
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_QP);
+	if (ret != 0)
+		goto out;
+	ret = emu_libmlx4_sq_geom(dev, &attr->cap, &g);
+	if (ret == 0)
+		ret = emu_kernel_sq_check(dev, g.log_bb_count, g.log_stride,
+					  &sq_bytes);
 	if (ret != 0)
 		goto out;
 	if (cq->user) {
 		ret = -EINVAL;
 		goto out;
 	}
-	wqe_txbbs = ((1 + sge) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE;
-	txbbs = rte_align32pow2(attr->cap.max_send_wr * wqe_txbbs +
-				EMU_TXBB_SPARE);
 	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RAW_TX);
 	if (qp == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	qp->sq = emu_zalloc((size_t)txbbs * MLX4R_TXBB_SIZE, 4096);
+	/* The SQ, then the dummy RQ (one 16-byte WQE), as libmlx4 lays out */
+	qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
 	qp->uar = emu_zalloc(4096, 4096);
-	qp->frame = malloc(MLX4R_EMU_MAX_FRAME);
+	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
 		emu_qp_free(qp);
 		ret = -ENOMEM;
 		goto out;
 	}
-	qp->txbbs = txbbs;
-	qp->max_ds = 1 + sge;
+	qp->txbbs = g.wqe_cnt;
+	qp->shift = g.log_stride;
+	qp->spare = g.spare;
+	qp->ds_shift = (uint8_t)(g.log_stride - 4);
+	qp->ds_round = (uint8_t)((1u << (g.log_stride - 4)) - 1);
+	qp->max_ds = dev->conf.max_sq_desc_sz / 16;
+	qp->vf = dev->conf.vf;
 	qp->cq = cq;
 	cq->user = true;
 	qp->hw.qpn = emu_qpn_reserve(dev, 1);
 	qp->doorbell_qpn = rte_cpu_to_be_32(qp->hw.qpn << 8);
-	attr->cap.max_send_wr = (txbbs - EMU_TXBB_SPARE) / wqe_txbbs;
-	attr->cap.max_send_sge = sge;
+	attr->cap.max_send_wr = g.max_post;
+	attr->cap.max_send_sge = g.max_gs;
+	attr->cap.max_recv_wr = 1;
+	attr->cap.max_recv_sge = 1;
+	attr->cap.max_inline_data = 0;
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
 	dev->nb_objects++;
@@ -1433,6 +1550,7 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 	rte_spinlock_lock(&qp->lock);
 	if (next == IBV_QPS_RESET) {
 		qp->head = 0;
+		qp->hr_done = 0;
 		qp->port = 0;
 	}
 	if (port != 0) {
@@ -1491,14 +1609,16 @@ emu_qp_view(struct mlx4r_hw_qp *hqp, struct mlx4dv_qp *dv,
 	dv->rdb = (__be32 *)(qp->uar + 0x100); /* no RQ: a spare word */
 	dv->sdb = (uint32_t *)(qp->uar + MLX4_SEND_DOORBELL);
 	dv->doorbell_qpn = qp->doorbell_qpn;
+	/* libmlx4's layout: the SQ first (its stride is the larger), then
+	 * the dummy RQ of one 16-byte WQE the kernel requires */
 	dv->sq.wqe_cnt = qp->txbbs;
-	dv->sq.wqe_shift = 6;
+	dv->sq.wqe_shift = (int)qp->shift;
 	dv->sq.offset = 0;
-	dv->rq.wqe_cnt = 0;
+	dv->rq.wqe_cnt = 1;
 	dv->rq.wqe_shift = 4;
-	dv->rq.offset = (int)(qp->txbbs * MLX4R_TXBB_SIZE);
+	dv->rq.offset = (int)((size_t)qp->txbbs << qp->shift);
 	dv->buf.buf = qp->sq;
-	dv->buf.length = (size_t)qp->txbbs * MLX4R_TXBB_SIZE;
+	dv->buf.length = ((size_t)qp->txbbs << qp->shift) + 16;
 	dv->comp_mask = 0; /* no UAR mmap offset: no secondary process */
 	hook->fn = emu_tx_hook;
 	hook->arg = qp;

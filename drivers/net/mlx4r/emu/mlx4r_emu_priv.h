@@ -53,8 +53,27 @@ extern int mlx4r_emu_logtype;
 #define EMU_MAX_PORTS 2
 #define EMU_MR_SLOTS 1024          /* MR table entries per context */
 #define EMU_EV_RING 64             /* queued async events per context */
-#define EMU_TXBB_SPARE 33          /* 2048-byte headroom + one TXBB */
-#define EMU_MAX_SGE 32             /* data segments per WQE */
+#define EMU_MAX_SGE 32             /* query_device max_sge (see below) */
+#define EMU_MAX_SQ_DESC_SZ 1008    /* default max_sq_desc_sz, bytes */
+/*
+ * Send queue geometry, as Linux mlx4_ib (drivers/infiniband/hw/mlx4/
+ * mlx4_ib.h, qp.c) and libmlx4 (providers/mlx4/verbs.c create_qp_ex)
+ * define it: strides of at least 64 bytes, and 2 KB + one WQE of
+ * prefetch headroom kept free.
+ */
+#define EMU_SQ_MIN_STRIDE 6        /* MLX4_IB_MIN_SQ_STRIDE */
+#define EMU_SQ_MAX_HEADROOM 2048   /* MLX4_IB_MAX_HEADROOM */
+#define EMU_SQ_HEADROOM(shift) ((EMU_SQ_MAX_HEADROOM >> (shift)) + 1)
+#define EMU_SQ_MAX_SPARE EMU_SQ_HEADROOM(EMU_SQ_MIN_STRIDE) /* 33 */
+/*
+ * qpn_vlan.ins_vlan of a Tx control segment (include/linux/mlx4/qp.h
+ * MLX4_WQE_CTRL_INS_CVLAN / _INS_SVLAN, set by mlx4_en's mlx4_en_xmit):
+ * insert a C-VLAN (0x8100) or S-VLAN (0x88a8) tag of qpn_vlan.vlan_tag.
+ */
+#define EMU_WQE_INS_CVLAN (1u << 6)
+#define EMU_WQE_INS_SVLAN (1u << 7)
+/* Bytes an ICRC (no SOLICIT) and an inserted VLAN tag add to a frame. */
+#define EMU_TX_GROWTH 8
 #define EMU_RSS_KEY_LEN 40
 #define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
@@ -193,14 +212,21 @@ struct emu_qp {
 	uint32_t flows;            /* rules pointing here */
 	/* Tx QP */
 	struct emu_cq *cq;
-	uint8_t *sq;               /* txbbs * 64 bytes */
-	uint32_t txbbs;            /* power of two */
-	uint32_t max_ds;           /* 1 + max_send_sge */
-	uint32_t head;             /* TXBBs consumed (engine) */
+	uint8_t *sq;               /* txbbs << shift bytes, then the RQ */
+	uint32_t txbbs;            /* SQ basic blocks (sq.wqe_cnt), pow2 */
+	uint32_t shift;            /* log2 of the stride (sq.wqe_shift) */
+	uint32_t spare;            /* prefetch headroom, in strides */
+	uint8_t ds_shift;          /* shift - 4: DS units to strides */
+	uint8_t ds_round;          /* DS units per stride - 1 */
+	uint32_t hr_done;          /* headroom checked up to here (engine) */
+	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
+	uint32_t head;             /* strides consumed (engine) */
+	bool vf;                   /* eSwitch loopback by control seg MAC */
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
 	uint32_t lost_db;          /* doorbells to lose */
-	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME */
+	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME
+				    * + EMU_TX_GROWTH */
 	/* RSS QP */
 	struct emu_ind *ind;
 	uint64_t hash_fields;      /* IBV_RX_HASH_* */
@@ -347,7 +373,37 @@ struct emu_ctx {
 	uint64_t ev_lost;
 };
 
+/*
+ * A send queue as libmlx4 lays it out for the capabilities asked
+ * (providers/mlx4/qp.c mlx4_calc_sq_wqe_size, mlx4_set_sq_sizes;
+ * verbs.c create_qp_ex).
+ */
+struct emu_sq_geom {
+	uint32_t log_stride;       /* cmd.log_sq_stride: sq.wqe_shift */
+	uint32_t log_bb_count;     /* cmd.log_sq_bb_count */
+	uint32_t wqe_cnt;          /* sq.wqe_cnt: 1 << log_bb_count */
+	uint32_t spare;            /* sq_spare_wqes: 2 KB + 1 WQE headroom */
+	uint32_t max_post;         /* granted max_send_wr: wqe_cnt - spare */
+	uint32_t max_gs;           /* granted max_send_sge */
+	uint32_t max_inline;       /* what libmlx4 grants as max_inline_data */
+};
+
 /* mlx4r_emu_obj.c */
+/*
+ * Seam face only: what libmlx4 asks the kernel for a RAW_PACKET QP with
+ * @p cap (no receive queue, no inline data asked), after libmlx4's own
+ * checks against query_device. @return 0, -EINVAL.
+ */
+int emu_libmlx4_sq_geom(const struct emu_dev *dev,
+			const struct ibv_qp_cap *cap, struct emu_sq_geom *g);
+/*
+ * Both faces: does mlx4_ib accept a user SQ of 1 << log_bb_count WQEs of
+ * 1 << log_stride bytes (drivers/infiniband/hw/mlx4/qp.c
+ * set_user_sq_size)? On success *sq_bytes is the size of the SQ part of
+ * the QP buffer. @return 0, -EINVAL.
+ */
+int emu_kernel_sq_check(const struct emu_dev *dev, uint32_t log_bb_count,
+			uint32_t log_stride, size_t *sq_bytes);
 uint64_t emu_mono_ns(void);
 void emu_ctx_post_event(struct emu_ctx *ctx, enum ibv_event_type type,
 			void *element, int port, uint64_t delay_ns);

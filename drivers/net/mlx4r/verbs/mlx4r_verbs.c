@@ -223,6 +223,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->pub.async_fd = ibv->async_fd;
 	vc->pub.generation = ++verbs_generation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
+	vc->pub.vendor_part_id = attr.vendor_part_id;
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
