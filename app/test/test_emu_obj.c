@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -441,6 +442,7 @@ test_netdev(void)
 	struct mlx4r_hw_netdev nd;
 	struct mlx4r_hw_ctx *ctx;
 	struct ibv_port_attr pa;
+	unsigned int i;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.max_mtu = 4000;
@@ -491,6 +493,15 @@ test_netdev(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");
 	TEST_ASSERT(nd.up, "the old netdev lives on until the restart");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx), "close");
+	/* dying, then absent, then re-created (mlx4r_emu_fault_fatal()) */
+	for (i = 0; i < 5000; i++) {
+		struct mlx4r_emu_dev_info di;
+
+		TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(dev, &di), "info");
+		if (di.catas == MLX4R_EMU_CATAS_NONE)
+			break;
+		usleep(1000);
+	}
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, "t_emu_netdev", &ctx),
 			    "back");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");

@@ -290,6 +290,9 @@ struct mlx4r_dev {
 	struct mlx4r_hw_pd *pd;          /**< protection domain */
 	bool emu_owned;                  /**< the emulated device is ours */
 	struct rte_intr_handle *intr;    /**< async event fd */
+	/** the context's async event stream ended (interrupt thread) */
+	bool async_ended;
+	uint64_t async_wakeups;          /**< calls of the async handler */
 	/** what the async events tell the layers above (mlx4r_core.h) */
 	const struct mlx4r_dev_events *events;
 	/**

@@ -23,7 +23,7 @@
 
 /* What asked for a reset (bit mask of the reset machine's request word). */
 #define MLX4R_REQ_FATAL    (1u << 0) /**< IBV_EVENT_DEVICE_FATAL */
-#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check: query_device -EIO */
+#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check (mlx4r_dev_health()) */
 #define MLX4R_REQ_QUEUE    (1u << 2) /**< QP/WQ/CQ fatal event */
 #define MLX4R_REQ_OPERATOR (1u << 3) /**< rte_pmd_mlx4r_reset(), telemetry */
 #define MLX4R_REQ_FAULTS (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH | MLX4R_REQ_QUEUE)
@@ -56,6 +56,8 @@ void mlx4r_dev_ctx_close(struct mlx4r_dev *dev);
  */
 void mlx4r_dev_core_free(struct mlx4r_dev *dev);
 int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
+/* Control thread, device live, no lock: 0, or -EIO (catastrophic error). */
+int mlx4r_dev_health(struct mlx4r_dev *dev);
 void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);
 int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
 /* A port joins the device (probe); leaves it (close): true if the last. */

@@ -15,9 +15,9 @@
  * -------
  * - The control thread ("mlx4r-rst-<n>", rte_ctrl_thread_create) sleeps
  *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
- *   (query_device; a catastrophic error shows as -EIO before the device
- *   delivers DEVICE_FATAL), fires the devargs fault schedule, and runs a
- *   reset when a request is posted. It raises every reset event, never
+ *   (mlx4r_dev_health(): the async fd's state and a firmware command,
+ *   not query_device, which the kernel answers from a copy), fires the
+ *   devargs fault schedule, and runs a reset when a request is posted. It raises every reset event, never
  *   holding a lock an application callback could need.
  * - The EAL interrupt thread reads async events (mlx4r_core.c) and only
  *   posts requests (rq_lock, never the control lock).
@@ -79,8 +79,14 @@
 #define MLX4R_BACKOFF_MIN_MS 5
 #define MLX4R_BACKOFF_MAX_MS 200
 
-/* Poll period while the device is absent after its reset. */
-#define MLX4R_REAPPEAR_POLL_MS 20
+/*
+ * Poll period while the device is dying or absent after a catastrophic
+ * error, first and largest: the kernel needs seconds (mlx4 catas.c: a 1 s
+ * chip reset, then mlx4_restart_one() unloads and reloads the device),
+ * so the period grows rather than spend hundreds of device scans.
+ */
+#define MLX4R_REAPPEAR_POLL_MIN_MS 10
+#define MLX4R_REAPPEAR_POLL_MAX_MS 250
 
 /* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
 static_assert((int)RTE_PMD_MLX4R_RESET_FAILED == (int)MLX4R_RST_FAILED &&
@@ -543,8 +549,10 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint32_t backoff = MLX4R_BACKOFF_MIN_MS;
+	uint32_t poll_ms = MLX4R_REAPPEAR_POLL_MIN_MS;
 	uint64_t appear_by = mlx4r_now_ns() +
 		(uint64_t)dev->args.reset.reappear_ms * 1000000;
+	int waiting = 0;
 	unsigned int i;
 	int ret;
 
@@ -554,19 +562,37 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 			dev->args.backend == MLX4R_BACKEND_VERBS ?
 			dev->args.ibdev : dev->name, &dev->ctx);
 		/*
-		 * A device that is not there (yet): after its reset the
-		 * kernel re-creates it, and until then rdma-core does not
-		 * list it. Poll for it until reinit_timeout_ms, without
-		 * spending an attempt.
+		 * A device that is not back yet, after a catastrophic error
+		 * (Linux mlx4 catas.c, mlx4_ib main.c): listed but dying,
+		 * when mlx4_ib_alloc_ucontext() refuses a context (-EAGAIN,
+		 * !ib_active), then absent while mlx4_core reloads it (not
+		 * listed by rdma-core: -ENODEV), then re-created under the
+		 * same name. An open that works after DEVICE_FATAL is the
+		 * new device (the dying one refuses opens): its generation
+		 * is new. Poll, more and more slowly, until
+		 * reinit_timeout_ms, without spending an attempt.
 		 */
 		if ((ret == -ENODEV || ret == -EAGAIN) &&
 		    mlx4r_now_ns() < appear_by) {
+			if (waiting != ret)
+				RST_LOG(NOTICE, "%s: the device is %s: waiting up to %u ms (reinit_timeout_ms) for it to come back",
+					dev->name, ret == -EAGAIN ?
+					"dying (no new context)" :
+					"absent", dev->args.reset.reappear_ms);
+			waiting = ret;
 			pthread_mutex_unlock(&rst->lock);
-			mlx4r_nap(rst, MLX4R_REAPPEAR_POLL_MS);
+			mlx4r_nap(rst, poll_ms);
+			poll_ms = RTE_MIN(poll_ms * 2,
+					  (uint32_t)MLX4R_REAPPEAR_POLL_MAX_MS);
 			pthread_mutex_lock(&rst->lock);
 			if (mlx4r_closing(rst))
 				return -EINTR;
 			continue;
+		}
+		if (ret == 0 && waiting != 0) {
+			RST_LOG(NOTICE, "%s: the device is back (device generation %u)",
+				dev->name, dev->ctx->generation);
+			waiting = 0;
 		}
 		if (ret == 0)
 			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
@@ -773,9 +799,9 @@ mlx4r_periodic(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint64_t since = (mlx4r_now_ns() - rst->probe_ns) / 1000000u;
-	struct ibv_device_attr attr;
 	uint32_t req = 0;
 	unsigned int i;
+	bool live;
 
 	for (i = 0; i < dev->args.reset.nb_sched; i++) {
 		const struct mlx4r_fault_sched *f = &dev->args.reset.sched[i];
@@ -794,10 +820,17 @@ mlx4r_periodic(struct mlx4r_dev *dev)
 			ret == 0 ? "injected" : strerror(-ret));
 	}
 	pthread_mutex_lock(&rst->lock);
-	if (rst->state == MLX4R_RST_LIVE && dev->ctx != NULL &&
-	    mlx4r_hw_query_device(dev->ctx, &attr) == -EIO)
-		req = MLX4R_REQ_HEALTH;
+	live = rst->state == MLX4R_RST_LIVE && dev->ctx != NULL;
 	pthread_mutex_unlock(&rst->lock);
+	/*
+	 * Without the control lock: the check's firmware command may wait
+	 * seconds on a dead device, and the ops must not wait with it. Only
+	 * this thread changes the state from LIVE and closes dev->ctx (in a
+	 * reset, or after it was joined); the seam's query_port may run
+	 * beside another thread's control call.
+	 */
+	if (live && mlx4r_dev_health(dev) < 0)
+		req = MLX4R_REQ_HEALTH;
 	return req;
 }
 

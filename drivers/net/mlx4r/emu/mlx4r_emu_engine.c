@@ -812,7 +812,8 @@ emu_rx_hook(void *arg)
 	struct emu_port *port;
 	uint8_t p;
 
-	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+	/* dead device, or a queue of a generation before the reset */
+	if (unlikely(emu_ctx_frozen(wq->ctx)))
 		return;
 	emu_dev_run_timers(dev);
 	/* Bound when its RSS QP moved to INIT (release there). */
@@ -1193,7 +1194,8 @@ emu_tx_hook(void *arg)
 	uint32_t owned = 0, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
 
-	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+	/* dead device, or a queue of a generation before the reset */
+	if (unlikely(emu_ctx_frozen(qp->ctx)))
 		return;
 	emu_dev_run_timers(dev);
 	/* Written by this thread just before (the doorbell itself). */
