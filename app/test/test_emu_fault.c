@@ -73,12 +73,13 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* One frame out on port 1 (loopback); true if it came back. */
+/* The receive CQE send_one() polled last. */
+static struct mlx4_cqe cqe;
+
+/* One frame out on port 1 (loopback); true if a receive CQE came. */
 static bool
 send_one(uint32_t flags)
 {
-	struct mlx4_cqe cqe;
-
 	temu_tx_post(&txq, env.buf, flen, env.mr->lkey, flags);
 	temu_tx_doorbell(&txq);
 	temu_tx_reclaim(&txq);
@@ -430,12 +431,56 @@ test_qp_forced_error(void)
 	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "flush CQE");
 	memcpy(&e, &cqe, sizeof(e));
 	TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR, "flush");
-	/* A WQ too. */
+	return TEST_SUCCESS;
+}
+
+/*
+ * A WQ in error, as mlx4_ib reports it: no event (mlx4_ib_wq_event()
+ * drops them), its posted WQEs flushed with error CQEs, every WQE posted
+ * later too; RDY -> RDY does not repair it (the kernel believes it ready),
+ * RESET -> RDY does.
+ */
+static int
+test_wq_forced_error(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct mlx4_err_cqe e;
+	uint32_t i;
+
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev,
 						     rxq.wq->wq_num), "WQ");
-	TEST_ASSERT_EQUAL(wait_event(env.ctx, 0, &ev), IBV_EVENT_WQ_FATAL,
-			  "WQ_FATAL");
-	TEST_ASSERT(ev.element.wq == rxq.wq, "the WQ");
+	TEST_ASSERT_EQUAL(wait_event(env.ctx, 0, &ev), -1,
+			  "no WQ event from mlx4_ib");
+	for (i = 0; i < 64; i++) {
+		TEST_ASSERT(temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe),
+			    "flush CQE %u", i);
+		memcpy(&e, &cqe, sizeof(e));
+		TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "flush %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(e.wqe_index), i, "in order");
+	}
+	TEST_ASSERT(!temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe),
+		    "every posted WQE, once");
+	TEST_ASSERT(!send_one(0), "nothing received");
+	temu_rxq_post(&rxq, 2);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "a WQE posted later: flushed");
+	memcpy(&e, &cqe, sizeof(e));
+	TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR, "flush");
+	TEST_ASSERT(temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe), "both");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY),
+			    "RDY -> RDY is accepted");
+	temu_rxq_post(&rxq, 1);
+	TEST_ASSERT(send_one(0), "a CQE");
+	TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR,
+			  "RDY -> RDY repaired nothing: the WQE is flushed");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
+	rxq.pi = 0; /* RESET: the WQ and its doorbell record start over */
+	temu_rxq_post(&rxq, 8);
+	TEST_ASSERT(send_one(0), "repaired through RESET");
+	TEST_ASSERT_NOT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			      MLX4_CQE_OPCODE_ERROR, "a frame");
 	return TEST_SUCCESS;
 }
 
@@ -472,6 +517,7 @@ static struct unit_test_suite emu_fault_suite = {
 		TEST_CASE_ST(setup, teardown, test_cmd_fail_timeout),
 		TEST_CASE_ST(setup, teardown, test_link_flap),
 		TEST_CASE_ST(setup, teardown, test_qp_forced_error),
+		TEST_CASE_ST(setup, teardown, test_wq_forced_error),
 		TEST_CASE_ST(setup, teardown, test_lost_doorbell),
 		TEST_CASES_END()
 	}

@@ -336,6 +336,10 @@ test_wq_ind_rss_flow(void)
 	TEST_ASSERT_EQUAL(rxq.dv.rq.wqe_shift, 5, "2 segments of 16 bytes");
 	TEST_ASSERT_EQUAL(rxq.wq->state, IBV_WQS_RDY, "ready");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	/* mlx4_ib_modify_wq(): RESET -> ERR and ERR -> RDY are refused */
+	TEST_ASSERT_EQUAL(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_ERR), -EINVAL,
+			  "RESET->ERR");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_ERR), "");
 	TEST_ASSERT_EQUAL(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), -EINVAL,
 			  "ERR->RDY");

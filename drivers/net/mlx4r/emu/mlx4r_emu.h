@@ -487,9 +487,14 @@ int mlx4r_emu_link_set(struct mlx4r_emu_dev *dev, uint8_t port, bool up);
 int mlx4r_emu_fault_link_flap(struct mlx4r_emu_dev *dev, uint8_t port,
 			      uint32_t down_ms);
 /**
- * Force a QP (Tx or RSS) or a WQ into the error state; its context gets
- * IBV_EVENT_QP_FATAL (IBV_EVENT_WQ_FATAL). Posted Tx WQEs are then
- * flushed with error CQEs at the next doorbell.
+ * A local work queue catastrophic error on a QP (Tx or RSS) or a WQ: it
+ * goes to the error state. A QP's context gets IBV_EVENT_QP_FATAL
+ * (mlx4_ib_qp_event() for MLX4_EVENT_TYPE_WQ_CATAS_ERROR); a WQ's gets
+ * nothing, as mlx4_ib drops every WQ event (Linux 6.1 qp.c
+ * mlx4_ib_wq_event(): "Events are not supported for WQs"): its posted
+ * receive WQEs are flushed with error CQEs instead, at once, and those
+ * posted later at the next pump. Posted Tx WQEs are flushed with error
+ * CQEs at the next doorbell.
  * @return 0, -ENOENT (no such QP/WQ number).
  */
 int mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *dev, uint32_t qpn);

@@ -411,14 +411,19 @@ mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *edev, uint32_t qpn)
 	}
 	wq = emu_dev_find_wq(dev, qpn);
 	if (wq != NULL) {
+		/*
+		 * The hardware state only: the WQ's logical state (what the
+		 * driver last set) stays, as in mlx4_ib, which never hears
+		 * of it (mlx4_ib_wq_event() drops WQ events): no event; the
+		 * posted WQEs are flushed with error CQEs instead.
+		 */
 		port = emu_dev_port(dev, wq->port);
 		if (port != NULL)
 			rte_spinlock_lock(&port->rx_lock);
 		wq->state = IBV_WQS_ERR;
+		emu_wq_flush(wq);
 		if (port != NULL)
 			rte_spinlock_unlock(&port->rx_lock);
-		wq->hw.state = IBV_WQS_ERR;
-		emu_ctx_post_event(wq->ctx, IBV_EVENT_WQ_FATAL, &wq->hw, 0, 0);
 		goto out;
 	}
 	ret = -ENOENT;

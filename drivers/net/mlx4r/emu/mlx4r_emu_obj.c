@@ -1846,10 +1846,19 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_MODIFY_WQ);
 	if (ret != 0)
 		goto out;
+	/*
+	 * mlx4_ib_modify_wq() (Linux 6.1 qp.c) judges a move by the WQ's
+	 * logical state, the last one set: ERR -> RDY and RESET -> ERR are
+	 * -EINVAL. A move to the state the hardware is believed to be in
+	 * does nothing (_mlx4_ib_modify_wq()): RDY -> RDY leaves a WQ the
+	 * hardware put in error as it is; only RESET repairs it.
+	 */
 	switch (next) {
 	case IBV_WQS_RESET:
-	case IBV_WQS_ERR:
 		ok = true;
+		break;
+	case IBV_WQS_ERR:
+		ok = hwq->state != IBV_WQS_RESET;
 		break;
 	case IBV_WQS_RDY:
 		ok = hwq->state == IBV_WQS_RESET || hwq->state == IBV_WQS_RDY;
@@ -1862,13 +1871,20 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 		ret = -EINVAL;
 		goto out;
 	}
+	if (next == hwq->state && next != IBV_WQS_RESET)
+		goto out;
 	/* The Rx engine reads ci/state under the bound port's rx_lock. */
 	port = emu_dev_port(dev, wq->port);
 	if (port != NULL)
 		rte_spinlock_lock(&port->rx_lock);
-	if (next == IBV_WQS_RESET)
+	if (next == IBV_WQS_RESET) {
+		/* libmlx4 mlx4_modify_wq() zeroes the doorbell record too */
 		wq->ci = 0;
+		__atomic_store_n(wq->rdb, 0, __ATOMIC_RELAXED);
+	}
 	wq->state = next;
+	if (next == IBV_WQS_ERR)
+		emu_wq_flush(wq);
 	if (port != NULL)
 		rte_spinlock_unlock(&port->rx_lock);
 	hwq->state = next;

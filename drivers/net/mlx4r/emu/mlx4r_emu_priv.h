@@ -468,6 +468,7 @@ struct emu_dev *emu_dev_from_ctx(struct mlx4r_hw_ctx *ctx);
 void emu_tx_hook(void *arg);
 void emu_rx_hook(void *arg);
 void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
+uint32_t emu_wq_flush(struct emu_wq *wq);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
 void emu_port_add_stat(uint64_t *ctr, uint64_t n);
