@@ -766,17 +766,40 @@ test_reappear_paced(void)
 	return mlx4r_emu_dev_destroy(HCA) == 0 ? TEST_SUCCESS : TEST_FAILED;
 }
 
-/* A queue error the datapath cannot repair resets the HCA. */
+/*
+ * A Tx QP in error (QP_FATAL) is repaired without a reset of the HCA
+ * (mlx4r_repair.c; mlx4r_repair_autotest has the cases): the reset
+ * machine stays LIVE, the generation stays, no event is raised.
+ */
 static int
 test_queue_error(void)
 {
+	struct mlx4r_txq *txq;
+	unsigned int i;
+
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_QP_ERROR, 0), "qp error");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
-			  TEST_SUCCESS, "recovered");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	/* repaired, then unbarred */
+	for (i = 0; i < 20000 && (txq->repairs == 0 ||
+	     __atomic_load_n(&txq->barred, __ATOMIC_ACQUIRE)); i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_EQUAL_U(txq->repairs, 1, "repaired");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 1, 100),
+			  TEST_SUCCESS, "live");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+			  "no reset event");
 	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	{
+		struct rte_pmd_mlx4r_reset_state st;
+
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		TEST_ASSERT_EQUAL(st.generation, 1, "no device reset");
+		TEST_ASSERT_EQUAL_U(st.started, 0, "no reset started");
+	}
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }

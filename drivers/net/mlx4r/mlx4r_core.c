@@ -126,10 +126,35 @@ mlx4r_dev_async_events(void *arg)
 			break;
 		case IBV_EVENT_QP_FATAL:
 		case IBV_EVENT_QP_REQ_ERR:
-		case IBV_EVENT_QP_ACCESS_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR: {
+			bool kept = false;
+
+			/*
+			 * A QP in error (mlx4_ib_qp_event(): a local work
+			 * queue catastrophic error, ...): a Tx queue is
+			 * repaired without a device reset (mlx4r_repair.c),
+			 * which the control thread decides, by the handle.
+			 */
+			DRV_LOG(ERR, "%s: QP error event %d", dev->name,
+				ev.event_type);
+			rte_spinlock_lock(&dev->ev_lock);
+			if (dev->nb_qp_errs < RTE_DIM(dev->qp_errs)) {
+				dev->qp_errs[dev->nb_qp_errs++] =
+					ev.element.qp;
+				kept = true;
+			}
+			rte_spinlock_unlock(&dev->ev_lock);
+			/* too many at once: reset the HCA */
+			dev->events->request(dev, kept ? MLX4R_REQ_REPAIR :
+					     MLX4R_REQ_QUEUE);
+			break;
+		}
 		case IBV_EVENT_WQ_FATAL:
 		case IBV_EVENT_CQ_ERR:
-			/* a queue the datapath cannot repair: reset the HCA */
+			/*
+			 * A CQ overrun, or a WQ event (which mlx4_ib never
+			 * delivers: qp.c mlx4_ib_wq_event()): reset the HCA.
+			 */
 			DRV_LOG(ERR, "%s: queue error event %d", dev->name,
 				ev.event_type);
 			dev->events->request(dev, MLX4R_REQ_QUEUE);
@@ -155,6 +180,23 @@ mlx4r_dev_async_events(void *arg)
 	if (ret != -EAGAIN ||
 	    (n == 0 && mlx4r_async_fd_broken(dev->ctx->async_fd)))
 		mlx4r_dev_async_ended(dev, ret);
+}
+
+/*
+ * Take the QPs that async events reported in error (control thread, no
+ * lock held: ev_lock is never taken under the control lock).
+ */
+unsigned int
+mlx4r_dev_take_qp_errors(struct mlx4r_dev *dev, void **qps, unsigned int max)
+{
+	unsigned int n;
+
+	rte_spinlock_lock(&dev->ev_lock);
+	n = RTE_MIN(dev->nb_qp_errs, max);
+	memcpy(qps, dev->qp_errs, n * sizeof(*qps));
+	dev->nb_qp_errs = 0;
+	rte_spinlock_unlock(&dev->ev_lock);
+	return n;
 }
 
 /*

@@ -17,8 +17,10 @@
  *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
  *   (mlx4r_dev_health(): the async fd's state and a firmware command,
  *   not query_device, which the kernel answers from a copy), fires the
- *   devargs fault schedule, and runs a reset when a request is posted. It raises every reset event, never
- *   holding a lock an application callback could need.
+ *   devargs fault schedule, and runs a reset when a request is posted
+ *   (or, for a queue in error, a repair of that queue alone:
+ *   mlx4r_repair.c). It raises every reset event, never holding a lock
+ *   an application callback could need.
  * - The EAL interrupt thread reads async events (mlx4r_core.c) and only
  *   posts requests (rq_lock, never the control lock).
  * - Application threads call the ethdev ops, gated under the control
@@ -205,8 +207,9 @@ mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req)
 	if (rst == NULL)
 		return;
 	pthread_mutex_lock(&rst->rq_lock);
-	if ((rst->req & req) == req)
-		rst->coalesced++; /* already pending: merged */
+	/* already pending: merged (a repair request is not a reset) */
+	if ((rst->req & req) == req && req != MLX4R_REQ_REPAIR)
+		rst->coalesced++;
 	rst->req |= req;
 	pthread_cond_signal(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
@@ -486,10 +489,13 @@ static void
 mlx4r_phase_resetting(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
+	void *stale[RTE_DIM(dev->qp_errs)];
 
 	mlx4r_set_state(rst, MLX4R_RST_RESETTING);
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_dev_intr_uninstall(dev);
+	/* QP errors of this context: its queues are rebuilt anyway */
+	mlx4r_dev_take_qp_errors(dev, stale, RTE_DIM(stale));
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
@@ -834,6 +840,45 @@ mlx4r_periodic(struct mlx4r_dev *dev)
 	return req;
 }
 
+/*
+ * Repair the queues in error of every started port without a device
+ * reset (mlx4r_repair.c), control thread, no lock held. Nothing to do
+ * unless the device is live: a reset rebuilds every queue anyway.
+ * @return 0, or -errno when a repair failed or is not possible: the
+ * caller resets the device.
+ */
+static int
+mlx4r_run_repairs(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	void *qp_errs[RTE_DIM(dev->qp_errs)];
+	unsigned int i, n;
+	uint64_t deadline;
+	int ret = 0;
+
+	/* ev_lock before the control lock, never under it */
+	n = mlx4r_dev_take_qp_errors(dev, qp_errs, RTE_DIM(qp_errs));
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state != MLX4R_RST_LIVE) {
+		pthread_mutex_unlock(&rst->lock);
+		return 0;
+	}
+	deadline = mlx4r_now_ns() +
+		   (uint64_t)dev->args.reset.deadline_ms * 1000000u;
+	for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started)
+			ret = mlx4r_port_repair(port, qp_errs, n, deadline,
+						&rst->closing);
+	}
+	pthread_mutex_unlock(&rst->lock);
+	if (ret < 0 && ret != -EINTR)
+		RST_LOG(ERR, "%s: a queue in error cannot be repaired alone (%s): resetting the device",
+			dev->name, strerror(-ret));
+	return ret == -EINTR ? 0 : ret;
+}
+
 /* Milliseconds to the next scheduled fault, or MLX4R_HEALTH_MS. */
 static uint32_t
 mlx4r_next_wake_ms(struct mlx4r_dev *dev)
@@ -878,6 +923,15 @@ mlx4r_ctl_thread(void *arg)
 		req = rst->req;
 		rst->req = 0;
 		pthread_mutex_unlock(&rst->rq_lock);
+		if (req & MLX4R_REQ_REPAIR) {
+			/* a queue in error; a device reset repairs it too */
+			req &= ~MLX4R_REQ_REPAIR;
+			if (!(req & (MLX4R_REQ_FAULTS | MLX4R_REQ_OPERATOR)) &&
+			    mlx4r_run_repairs(dev) < 0)
+				req |= MLX4R_REQ_QUEUE;
+			if (req == 0)
+				continue;
+		}
 		if (req == 0)
 			req = mlx4r_periodic(dev);
 		if (req != 0)
