@@ -33,6 +33,8 @@ LAYERS = [
     # queue life cycles, steering
     ['mlx4r_rxq', 'mlx4r_flow'],
     ['mlx4r_txq'],
+    # queues in error repaired without a device reset
+    ['mlx4r_repair'],
     # the device core
     ['mlx4r_core'],
     # a port's control operations (ungated)

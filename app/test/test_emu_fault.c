@@ -3,11 +3,12 @@
  */
 
 /*
- * Faults of the emulated ConnectX-3: catastrophic error (frozen engine,
- * EIO, destroys succeed, DEVICE_FATAL on the async fd after the detection
- * delay, new generation after every context is closed), re-initialisation
- * failing N times, slow firmware reset, command failures and timeouts,
- * link flap, a QP forced to error, a lost doorbell.
+ * Faults of the emulated ConnectX-3: catastrophic error on Linux's
+ * timeline (dead, detected and dying, gone with every context
+ * disassociated, back in a new generation; the legacy closure of the
+ * event queue), re-initialisation failing N times, slow firmware reset,
+ * command failures and timeouts, link flap, a QP forced to error, a lost
+ * doorbell.
  */
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include <rte_byteorder.h>
@@ -71,12 +73,13 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* One frame out on port 1 (loopback); true if it came back. */
+/* The receive CQE send_one() polled last. */
+static struct mlx4_cqe cqe;
+
+/* One frame out on port 1 (loopback); true if a receive CQE came. */
 static bool
 send_one(uint32_t flags)
 {
-	struct mlx4_cqe cqe;
-
 	temu_tx_post(&txq, env.buf, flen, env.mr->lkey, flags);
 	temu_tx_doorbell(&txq);
 	temu_tx_reclaim(&txq);
@@ -107,6 +110,31 @@ wait_event(struct mlx4r_hw_ctx *ctx, int ms,
 	}
 }
 
+/* Wait up to @p ms for the device to reach catastrophic phase @p ph. */
+static int
+wait_catas(enum mlx4r_emu_catas ph, unsigned int ms)
+{
+	struct mlx4r_emu_dev_info info;
+	uint64_t end = now_ms() + ms;
+
+	do {
+		if (mlx4r_emu_dev_info(env.dev, &info) != 0)
+			return -1;
+		if (info.catas == ph)
+			return 0;
+		usleep(1000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+/*
+ * A catastrophic error on Linux's timeline: dead (commands wait for the
+ * detection, the legacy query answers from its copy, open works), then
+ * detected (DEVICE_FATAL, -EIO at once, open -EAGAIN, destroys work), then
+ * gone (disassociated: -EIO for everything, a second DEVICE_FATAL, the
+ * async fd quiet; open -ENODEV), then back under its name in a new
+ * generation while the old context is still open.
+ */
 static int
 test_fatal(void)
 {
@@ -114,7 +142,8 @@ test_fatal(void)
 	struct mlx4r_emu_dev_info info;
 	struct mlx4r_hw_async_event ev;
 	struct pollfd pfd = { .fd = env.ctx->async_fd, .events = POLLIN };
-	struct mlx4r_hw_ctx *ctx2;
+	struct mlx4r_hw_ctx *old = env.ctx, *ctx2, *ctx3;
+	struct ibv_device_attr da;
 	struct mlx4r_hw_pd *pd;
 	struct mlx4r_hw_cq *cq;
 	struct ibv_port_attr pa;
@@ -126,44 +155,81 @@ test_fatal(void)
 	TEST_ASSERT(send_one(MLX4_WQE_CTRL_CQ_UPDATE), "works before");
 	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "Tx CQE");
 	t0 = now_ms();
-	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(env.dev, 80), "inject");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(env.dev, 150), "inject");
 	TEST_ASSERT_EQUAL(mlx4r_emu_fault_fatal(env.dev, 0), -EALREADY, "");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_DEAD, "dead");
 	/* Frozen at once. */
 	TEST_ASSERT(!send_one(MLX4_WQE_CTRL_CQ_UPDATE), "no frame");
 	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "no CQE");
-	/* Commands fail with EIO. */
-	TEST_ASSERT_EQUAL(mlx4r_hw_alloc_pd(env.ctx, &pd), -EIO, "alloc_pd");
-	TEST_ASSERT_EQUAL(mlx4r_hw_create_cq(env.ctx, 8, &cq), -EIO, "cq");
+	/*
+	 * Not detected yet: the kernel's copy of the attributes and a PD
+	 * (no firmware) still answer, a new context opens on the dying
+	 * device, nothing on the async fd.
+	 */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da),
+			    "legacy QUERY_DEVICE answers from the cache");
+	TEST_ASSERT_EQUAL(da.vendor_part_id, 4099, "attributes");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_alloc_pd(env.ctx, &pd), "PD, no firmware");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dealloc_pd(pd), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &ctx2),
+			    "open the dying device");
+	TEST_ASSERT_EQUAL(poll(&pfd, 1, 0), 0, "no event before detection");
+	/* A firmware command waits for the detection, then fails. */
 	TEST_ASSERT_EQUAL(mlx4r_hw_query_port(env.ctx, 1, &pa), -EIO, "port");
+	TEST_ASSERT_GE_U(now_ms() - t0, 145, "waited for the detection");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_ERROR, "detected");
+	TEST_ASSERT_EQUAL(wait_event(env.ctx, 2000, &ev),
+			  IBV_EVENT_DEVICE_FATAL, "DEVICE_FATAL");
+	TEST_ASSERT_EQUAL(wait_event(ctx2, 2000, &ev), IBV_EVENT_DEVICE_FATAL,
+			  "DEVICE_FATAL on the context opened meanwhile");
+	/* Detected, still listed: -EIO at once, open -EAGAIN. */
+	t0 = now_ms();
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_cq(env.ctx, 8, &cq), -EIO, "cq");
 	memset(&qa, 0, sizeof(qa));
 	qa.qp_state = IBV_QPS_ERR;
 	TEST_ASSERT_EQUAL(mlx4r_hw_modify_qp(txq.qp, &qa, IBV_QP_STATE), -EIO,
 			  "modify");
-	/* Not detected yet. */
-	TEST_ASSERT_EQUAL(poll(&pfd, 1, 0), 0, "no event before the delay");
-	TEST_ASSERT_EQUAL(wait_event(env.ctx, 2000, &ev),
-			  IBV_EVENT_DEVICE_FATAL, "DEVICE_FATAL");
-	TEST_ASSERT_GE_U(now_ms() - t0, 75, "after the detection delay");
-	/* Still in error: a second context does not bring it back. */
-	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx2), -EIO,
-			  "open while a context is left");
+	TEST_ASSERT_LE_U(now_ms() - t0, 10, "failing at once");
+	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx3), -EAGAIN,
+			  "open while dying");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da), "cache");
 	/* Destroys succeed. */
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "flow");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(rss), "rss qp");
+	/* Unregistered: every context disassociated. */
+	TEST_ASSERT_SUCCESS(wait_catas(MLX4R_EMU_CATAS_GONE, 2000), "gone");
+	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx3), -ENODEV,
+			  "not listed");
+	TEST_ASSERT_EQUAL(mlx4r_hw_query_device(env.ctx, &da), -EIO,
+			  "a disassociated context gets EIO for everything");
+	TEST_ASSERT_EQUAL(mlx4r_hw_alloc_pd(ctx2, &pd), -EIO, "PD too");
+	TEST_ASSERT_EQUAL(wait_event(env.ctx, 2000, &ev),
+			  IBV_EVENT_DEVICE_FATAL,
+			  "a second DEVICE_FATAL from the disassociation");
+	TEST_ASSERT_EQUAL(poll(&pfd, 1, 50), 0,
+			  "then quiet (Linux 6.1: no EPOLLERR)");
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_async_event(env.ctx, &ev), -EAGAIN,
+			  "nothing to read");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind), "ind");
 	temu_rxq_destroy(&rxq);
 	temu_txq_destroy(&txq);
 	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(env.mr), "mr");
-	TEST_ASSERT_SUCCESS(mlx4r_hw_dealloc_pd(env.pd), "pd");
+	env.mr = NULL;
 	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
-	TEST_ASSERT_EQUAL(info.nb_objects, 0, "all destroyed");
 	TEST_ASSERT(info.fatal, "in error");
-	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(env.ctx), "close");
-	/* Back, with a new generation and new numbers. */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx2), "close ctx2");
+	/* Back under its name, a new generation; the old context lingers. */
+	TEST_ASSERT_SUCCESS(wait_catas(MLX4R_EMU_CATAS_NONE, 3000), "back");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &env.ctx), "open");
 	TEST_ASSERT_EQUAL(env.ctx->generation, 2, "generation");
 	/* a new netdev (mlx4_restart_one), down: the driver brings it up */
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(env.ctx, 1, true), "up");
+	TEST_ASSERT_EQUAL(mlx4r_hw_query_port(old, 1, &pa), -EIO,
+			  "the old context stays disassociated");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dealloc_pd(env.pd), "old PD");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(old), "close the old one");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_alloc_pd(env.ctx, &env.pd), "pd");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, env.buf, TEMU_BUF_SIZE,
 					    IBV_ACCESS_LOCAL_WRITE, &env.mr),
@@ -185,6 +251,70 @@ test_fatal(void)
 	TEST_ASSERT(send_one(0), "traffic again");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
 	TEST_ASSERT(!info.fatal, "healthy");
+	TEST_ASSERT_EQUAL(info.nb_contexts, 1, "one context");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The durations scale with catas_time_pct; at 100 % they are Linux's
+ * (estimated) unload and reload times.
+ */
+static int
+test_fatal_time_scale(void)
+{
+	struct mlx4r_emu_dev_conf conf = { .catas_time_pct = 100 };
+	struct mlx4r_emu_dev_info info;
+	struct temu_env e2;
+
+	TEST_ASSERT_EQUAL(mlx4r_emu_dev_create("t_emu_bad",
+			  &(struct mlx4r_emu_dev_conf){ .catas_time_pct = 1001 }),
+			  -EINVAL, "at most 1000 %%");
+	TEST_ASSERT_SUCCESS(temu_env_init(&e2, "t_emu_catas100", &conf), "");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(e2.dev, 0), "inject");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(e2.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_ERROR, "detected");
+	TEST_ASSERT(info.catas_next_ms > MLX4R_EMU_CATAS_UNLOAD_MS - 50 &&
+		    info.catas_next_ms <= MLX4R_EMU_CATAS_UNLOAD_MS,
+		    "dying for the unload time (%u ms)", info.catas_next_ms);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_reappear_delay(e2.dev, 5000),
+			    "absent 5 s from now at least");
+	usleep((MLX4R_EMU_CATAS_UNLOAD_MS + 20) * 1000);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(e2.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_GONE, "gone");
+	TEST_ASSERT(info.catas_next_ms > 4500 && info.catas_next_ms <= 5000,
+		    "absent for the delay asked (%u ms)", info.catas_next_ms);
+	temu_env_fini(&e2);
+	return TEST_SUCCESS;
+}
+
+/*
+ * Linux 4.5 to 5.6 closed the async event queue at disassociation: the
+ * fd then polls as ready for ever and reading it fails with EIO.
+ */
+static int
+test_fatal_legacy_disassoc(void)
+{
+	struct mlx4r_emu_dev_conf conf = { .legacy_disassoc = true };
+	struct mlx4r_hw_async_event ev;
+	struct temu_env e2;
+	struct pollfd pfd;
+	int i;
+
+	TEST_ASSERT_SUCCESS(temu_env_init(&e2, "t_emu_legacy", &conf), "");
+	pfd.fd = e2.ctx->async_fd;
+	pfd.events = POLLIN;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(e2.dev, 0), "inject");
+	TEST_ASSERT_EQUAL(wait_event(e2.ctx, 2000, &ev),
+			  IBV_EVENT_DEVICE_FATAL, "first DEVICE_FATAL");
+	TEST_ASSERT_EQUAL(wait_event(e2.ctx, 2000, &ev),
+			  IBV_EVENT_DEVICE_FATAL, "second, at disassociation");
+	for (i = 0; i < 3; i++) {
+		TEST_ASSERT_EQUAL(poll(&pfd, 1, 0), 1, "ready for ever (%d)",
+				  i);
+		TEST_ASSERT_EQUAL(mlx4r_hw_get_async_event(e2.ctx, &ev), -EIO,
+				  "and EIO to read");
+	}
+	temu_env_fini(&e2);
 	return TEST_SUCCESS;
 }
 
@@ -199,6 +329,7 @@ test_reinit_fail_and_slow_reset(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(env.dev, 0), "inject");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(env.ctx), "close");
 	env.ctx = NULL;
+	TEST_ASSERT_SUCCESS(wait_catas(MLX4R_EMU_CATAS_NONE, 3000), "back");
 	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &env.ctx), -EIO,
 			  "first reinit fails");
 	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &env.ctx), -EIO,
@@ -300,12 +431,56 @@ test_qp_forced_error(void)
 	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "flush CQE");
 	memcpy(&e, &cqe, sizeof(e));
 	TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR, "flush");
-	/* A WQ too. */
+	return TEST_SUCCESS;
+}
+
+/*
+ * A WQ in error, as mlx4_ib reports it: no event (mlx4_ib_wq_event()
+ * drops them), its posted WQEs flushed with error CQEs, every WQE posted
+ * later too; RDY -> RDY does not repair it (the kernel believes it ready),
+ * RESET -> RDY does.
+ */
+static int
+test_wq_forced_error(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct mlx4_err_cqe e;
+	uint32_t i;
+
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev,
 						     rxq.wq->wq_num), "WQ");
-	TEST_ASSERT_EQUAL(wait_event(env.ctx, 0, &ev), IBV_EVENT_WQ_FATAL,
-			  "WQ_FATAL");
-	TEST_ASSERT(ev.element.wq == rxq.wq, "the WQ");
+	TEST_ASSERT_EQUAL(wait_event(env.ctx, 0, &ev), -1,
+			  "no WQ event from mlx4_ib");
+	for (i = 0; i < 64; i++) {
+		TEST_ASSERT(temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe),
+			    "flush CQE %u", i);
+		memcpy(&e, &cqe, sizeof(e));
+		TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "flush %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(e.wqe_index), i, "in order");
+	}
+	TEST_ASSERT(!temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe),
+		    "every posted WQE, once");
+	TEST_ASSERT(!send_one(0), "nothing received");
+	temu_rxq_post(&rxq, 2);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "a WQE posted later: flushed");
+	memcpy(&e, &cqe, sizeof(e));
+	TEST_ASSERT_EQUAL(e.syndrome, MLX4_CQE_SYNDROME_WR_FLUSH_ERR, "flush");
+	TEST_ASSERT(temu_cq_poll(&rxq.cdv, &rxq.cq_ci, &cqe), "both");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY),
+			    "RDY -> RDY is accepted");
+	temu_rxq_post(&rxq, 1);
+	TEST_ASSERT(send_one(0), "a CQE");
+	TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR,
+			  "RDY -> RDY repaired nothing: the WQE is flushed");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
+	rxq.pi = 0; /* RESET: the WQ and its doorbell record start over */
+	temu_rxq_post(&rxq, 8);
+	TEST_ASSERT(send_one(0), "repaired through RESET");
+	TEST_ASSERT_NOT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			      MLX4_CQE_OPCODE_ERROR, "a frame");
 	return TEST_SUCCESS;
 }
 
@@ -336,10 +511,13 @@ static struct unit_test_suite emu_fault_suite = {
 	.suite_name = "emulated ConnectX-3: faults",
 	.unit_test_cases = {
 		TEST_CASE_ST(setup, teardown, test_fatal),
+		TEST_CASE(test_fatal_time_scale),
+		TEST_CASE(test_fatal_legacy_disassoc),
 		TEST_CASE_ST(setup, teardown, test_reinit_fail_and_slow_reset),
 		TEST_CASE_ST(setup, teardown, test_cmd_fail_timeout),
 		TEST_CASE_ST(setup, teardown, test_link_flap),
 		TEST_CASE_ST(setup, teardown, test_qp_forced_error),
+		TEST_CASE_ST(setup, teardown, test_wq_forced_error),
 		TEST_CASE_ST(setup, teardown, test_lost_doorbell),
 		TEST_CASES_END()
 	}

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -335,6 +336,10 @@ test_wq_ind_rss_flow(void)
 	TEST_ASSERT_EQUAL(rxq.dv.rq.wqe_shift, 5, "2 segments of 16 bytes");
 	TEST_ASSERT_EQUAL(rxq.wq->state, IBV_WQS_RDY, "ready");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	/* mlx4_ib_modify_wq(): RESET -> ERR and ERR -> RDY are refused */
+	TEST_ASSERT_EQUAL(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_ERR), -EINVAL,
+			  "RESET->ERR");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_ERR), "");
 	TEST_ASSERT_EQUAL(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), -EINVAL,
 			  "ERR->RDY");
@@ -441,6 +446,7 @@ test_netdev(void)
 	struct mlx4r_hw_netdev nd;
 	struct mlx4r_hw_ctx *ctx;
 	struct ibv_port_attr pa;
+	unsigned int i;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.max_mtu = 4000;
@@ -491,6 +497,15 @@ test_netdev(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");
 	TEST_ASSERT(nd.up, "the old netdev lives on until the restart");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx), "close");
+	/* dying, then absent, then re-created (mlx4r_emu_fault_fatal()) */
+	for (i = 0; i < 5000; i++) {
+		struct mlx4r_emu_dev_info di;
+
+		TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(dev, &di), "info");
+		if (di.catas == MLX4R_EMU_CATAS_NONE)
+			break;
+		usleep(1000);
+	}
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, "t_emu_netdev", &ctx),
 			    "back");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_query(ctx, 2, &nd), "query");

@@ -30,6 +30,11 @@
 
 const struct mlx4r_hw_ops *mlx4r_hw_verbs_backend(char *err, size_t len);
 
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
 static int
 test_errno_mapping(void)
 {
@@ -275,6 +280,84 @@ fake_sysfs(const char *dir, const char *ifname, const char *attr,
 }
 
 /*
+ * Only ConnectX-3 parts, by what ibv_query_device() says: libmlx4's
+ * mlx4dv_query_device() would take an mlx5 context as its own.
+ */
+static int
+test_check_part(void)
+{
+	TEST_ASSERT_SUCCESS(mlx4r_verbs_check_part(0x02c9, 4099),
+			    "ConnectX-3");
+	TEST_ASSERT_SUCCESS(mlx4r_verbs_check_part(0x02c9, 4100),
+			    "ConnectX-3 VF");
+	TEST_ASSERT_SUCCESS(mlx4r_verbs_check_part(0x02c9, 4103),
+			    "ConnectX-3 Pro");
+	TEST_ASSERT_SUCCESS(mlx4r_verbs_check_part(0x02c9, 0x1010),
+			    "MT27561, the last of the family");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_check_part(0x02c9, 4115), -ENODEV,
+			  "ConnectX-4 (mlx5_0) reports the same vendor OUI");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_check_part(0x02c9, 4098), -ENODEV,
+			  "ConnectX-2 VF");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_check_part(0x02c9, 0x6750), -ENODEV,
+			  "ConnectX EN (Hermon)");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_check_part(0x15b3, 4099), -ENODEV,
+			  "the PCI vendor id is not the IB vendor id");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_check_part(0x8086, 4099), -ENODEV,
+			  "another vendor");
+	return TEST_SUCCESS;
+}
+
+/* What a destroy's result means: EIO after disassociation is "gone". */
+static int
+test_destroy_result(void)
+{
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_result(0), MLX4R_VERBS_DESTROYED,
+			  "success");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_result(EIO), MLX4R_VERBS_GONE,
+			  "EIO: destroyed by the kernel's disassociation");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_result(-EIO), MLX4R_VERBS_GONE,
+			  "as a negative value");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_result(EBUSY),
+			  MLX4R_VERBS_FAILED, "in use: still there");
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_result(EINVAL),
+			  MLX4R_VERBS_FAILED, "other errors");
+	return TEST_SUCCESS;
+}
+
+/* Fake objects for mlx4r_verbs_destroy_all(). */
+struct fake_obj {
+	struct mlx4r_verbs_obj obj;
+	int fail;          /* errno its destroy returns, 0: succeeds */
+	unsigned int *log; /* destroy order */
+	unsigned int *nlog;
+	unsigned int id;
+};
+
+static unsigned int fake_destroys;
+
+static int
+fake_destroy(struct mlx4r_verbs_obj *o)
+{
+	struct fake_obj *f = container_of(o, struct fake_obj, obj);
+
+	fake_destroys++;
+	/*
+	 * A loop that retries a failing destroy would call this for ever:
+	 * give in after a while, so that the test ends (and fails on the
+	 * count of calls) instead of hanging.
+	 */
+	if (fake_destroys > 32)
+		f->fail = 0;
+	else
+		f->log[(*f->nlog)++] = f->id;
+	if (f->fail != 0)
+		return -f->fail;
+	LIST_REMOVE(o, next);
+	free(o->mem);
+	return 0;
+}
+
+/*
  * The mlx4_en interface of a port, found in sysfs as upstream's
  * mlx4_get_ifname finds it: dev_port = port - 1, or dev_id where dev_port
  * is missing (Linux < 3.15) or the same for every port (MOFED < 3.0).
@@ -318,6 +401,59 @@ out:
 	if (system(cmd) != 0)
 		printf("could not remove %s\n", dir);
 	return ret;
+
+}
+
+/*
+ * close_device destroys what is left in dependency order and gives up on
+ * an object whose destroy fails instead of trying it again for ever.
+ */
+static int
+test_destroy_all(void)
+{
+	struct mlx4r_verbs_obj_list lists[MLX4R_VERBS_KINDS];
+	static const struct {
+		enum mlx4r_verbs_obj_kind kind;
+		int fail;
+	} objs[] = {
+		{ MLX4R_VERBS_PD, 0 },
+		{ MLX4R_VERBS_QP, EBUSY },
+		{ MLX4R_VERBS_CQ, 0 },
+		{ MLX4R_VERBS_FLOW, 0 },
+		{ MLX4R_VERBS_MR, EINVAL },
+		{ MLX4R_VERBS_QP, 0 },
+	};
+	unsigned int log[64], nlog = 0, i, k;
+
+	for (k = 0; k < MLX4R_VERBS_KINDS; k++)
+		LIST_INIT(&lists[k]);
+	for (i = 0; i < RTE_DIM(objs); i++) {
+		struct fake_obj *f = calloc(1, sizeof(*f));
+
+		TEST_ASSERT_NOT_NULL(f, "calloc");
+		f->obj.kind = objs[i].kind;
+		f->obj.mem = f;
+		f->fail = objs[i].fail;
+		f->log = log;
+		f->nlog = &nlog;
+		f->id = i;
+		LIST_INSERT_HEAD(&lists[objs[i].kind], &f->obj, next);
+	}
+	fake_destroys = 0;
+	TEST_ASSERT_EQUAL(mlx4r_verbs_destroy_all(lists, fake_destroy), 2,
+			  "two objects given up");
+	TEST_ASSERT_EQUAL(fake_destroys, RTE_DIM(objs),
+			  "every object tried exactly once");
+	for (k = 0; k < MLX4R_VERBS_KINDS; k++)
+		TEST_ASSERT(LIST_EMPTY(&lists[k]), "list %u emptied", k);
+	/* dependency order: flows, QPs, ..., CQs, MRs, PDs last */
+	TEST_ASSERT_EQUAL(log[0], 3, "the flow first");
+	TEST_ASSERT(objs[log[1]].kind == MLX4R_VERBS_QP &&
+		    objs[log[2]].kind == MLX4R_VERBS_QP, "then the QPs");
+	TEST_ASSERT_EQUAL(log[3], 2, "then the CQ");
+	TEST_ASSERT_EQUAL(log[4], 4, "then the MR");
+	TEST_ASSERT_EQUAL(log[5], 0, "the PD last");
+	return TEST_SUCCESS;
 }
 
 /* The driver on backend=verbs without a card: a clear failure, no leak. */
@@ -364,6 +500,9 @@ static struct unit_test_suite verbs_suite = {
 		TEST_CASE(test_ind_check),
 		TEST_CASE(test_port_ifname),
 		TEST_CASE(test_probe_no_device),
+		TEST_CASE(test_check_part),
+		TEST_CASE(test_destroy_result),
+		TEST_CASE(test_destroy_all),
 		TEST_CASES_END()
 	}
 };

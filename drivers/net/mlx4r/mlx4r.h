@@ -181,10 +181,17 @@ struct mlx4r_rxq {
 	uint64_t ibytes;           /**< bytes received (single writer) */
 	uint64_t ierrors;          /**< error CQEs (single writer) */
 	uint64_t rx_nombuf;        /**< frames dropped: no mbuf to repost */
+	/**
+	 * The WQ is in error (an error CQE): set by the lcore, which bars
+	 * its queue, cleared by its repair (mlx4r_repair.c) and by start.
+	 */
+	uint8_t fault;
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
 	struct mlx4r_hw_wq *wq;    /**< WQ (NULL while stopped) */
+	uint64_t repairs;          /**< WQ repaired without a device reset */
+	uint64_t flushed;          /**< WQEs whose frames an error lost */
 	uint32_t nb_wqe;           /**< WQEs granted */
 	uint32_t sges;             /**< data segments per WQE */
 	uint16_t queue_id;         /**< index in the port */
@@ -230,12 +237,20 @@ struct mlx4r_txq {
 	struct mlx4r_hw_hook hook; /**< per-burst hook (NULL on hardware) */
 	uint64_t opackets;         /**< frames sent (single writer) */
 	uint64_t obytes;           /**< bytes sent (single writer) */
-	uint64_t oerrors;          /**< frames refused or error CQEs */
+	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
+	/**
+	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
+	 * (or the control thread), which bars the queue, cleared by its
+	 * repair (mlx4r_repair.c) and by start.
+	 */
+	uint8_t fault;
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
 	struct mlx4r_hw_qp *qp;    /**< raw QP (NULL while stopped) */
+	uint64_t repairs;          /**< QP repaired without a device reset */
+	uint64_t flushed;          /**< frames failed or flushed, freed */
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
@@ -290,6 +305,16 @@ struct mlx4r_dev {
 	struct mlx4r_hw_pd *pd;          /**< protection domain */
 	bool emu_owned;                  /**< the emulated device is ours */
 	struct rte_intr_handle *intr;    /**< async event fd */
+	/**
+	 * QPs an async event said are in error (QP_FATAL, ...), for the
+	 * control thread to find among its queues: handles compared, never
+	 * dereferenced (the QP may be gone). Under ev_lock.
+	 */
+	void *qp_errs[8];
+	unsigned int nb_qp_errs;
+	/** the context's async event stream ended (interrupt thread) */
+	bool async_ended;
+	uint64_t async_wakeups;          /**< calls of the async handler */
 	/** what the async events tell the layers above (mlx4r_core.h) */
 	const struct mlx4r_dev_events *events;
 	/**
@@ -327,7 +352,13 @@ bool mlx4r_port_link_event(struct mlx4r_port *port);
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr);
-void mlx4r_txq_complete(struct mlx4r_txq *txq);
+/* Reap completions; -EIO: an error CQE, the queue is barred for repair. */
+int mlx4r_txq_complete(struct mlx4r_txq *txq);
+
+/* mlx4r_repair.c: queues in error, repaired without a device reset. */
+int mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
+		      unsigned int nb_qp_errs, uint64_t deadline_ns,
+		      bool *closing);
 
 /* mlx4r_rxq.c */
 int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,

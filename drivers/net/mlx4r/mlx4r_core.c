@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -27,14 +28,73 @@
 #include "mlx4r_core.h"
 #include "emu/mlx4r_emu.h"
 
+static void mlx4r_dev_async_events(void *arg);
+
+/*
+ * Does the async fd report an error or a hang-up (poll() without waiting)?
+ * Linux 4.5 to 5.6 closed the async event queue when it disassociated a
+ * device (ib_uverbs_free_hw_resources() set is_closed on every event
+ * file): its poll() then reports EPOLLERR for ever (uverbs_main.c
+ * ib_uverbs_event_poll()) and read() fails with EIO. Linux 6.1 closes it
+ * only when the application closes the fd, and reports DEVICE_FATAL
+ * instead (uverbs_std_types_async_fd.c).
+ */
+static bool
+mlx4r_async_fd_broken(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 &&
+	       (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+}
+
+/*
+ * The async event stream of the context ended (EAL interrupt thread): the
+ * fd would wake the interrupt thread for ever (EXT handles are not read by
+ * EAL, and an error condition stays), so it is no longer watched; the
+ * device is as good as gone: a fatal request. Called once per context.
+ */
+static void
+mlx4r_dev_async_ended(struct mlx4r_dev *dev, int why)
+{
+	int ret;
+
+	/* read by the health check on the control thread (relaxed: alone) */
+	__atomic_store_n(&dev->async_ended, true, __ATOMIC_RELAXED);
+	/*
+	 * From inside the callback, the pending form: EAL removes it once
+	 * the callback returned (rte_intr_callback_unregister() would say
+	 * -EAGAIN here). mlx4r_dev_intr_uninstall() copes with a callback
+	 * that is gone already.
+	 */
+	ret = rte_intr_callback_unregister_pending(dev->intr,
+						   mlx4r_dev_async_events,
+						   dev, NULL);
+	DRV_LOG(ERR, "%s: the async event fd %d reports %s (the kernel closed its event queue: the device was disassociated); no longer watched%s; resetting",
+		dev->name, dev->ctx->async_fd,
+		why == -EAGAIN ? "an error" : strerror(-why),
+		ret < 0 ? " (cannot unregister it)" : "");
+	dev->events->request(dev, MLX4R_REQ_FATAL);
+}
+
 /* Read and dispatch the device's async events (EAL interrupt thread). */
 static void
 mlx4r_dev_async_events(void *arg)
 {
 	struct mlx4r_dev *dev = arg;
 	struct mlx4r_hw_async_event ev;
+	unsigned int n = 0;
+	int ret;
 
-	while (mlx4r_hw_get_async_event(dev->ctx, &ev) == 0) {
+	/* one writer (the interrupt thread); read by tests */
+	__atomic_store_n(&dev->async_wakeups,
+			 __atomic_load_n(&dev->async_wakeups,
+					 __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	if (__atomic_load_n(&dev->async_ended, __ATOMIC_RELAXED))
+		return; /* until EAL removed the callback */
+	while ((ret = mlx4r_hw_get_async_event(dev->ctx, &ev)) == 0) {
+		n++;
 		switch (ev.event_type) {
 		case IBV_EVENT_PORT_ACTIVE:
 		case IBV_EVENT_PORT_ERR: {
@@ -66,10 +126,35 @@ mlx4r_dev_async_events(void *arg)
 			break;
 		case IBV_EVENT_QP_FATAL:
 		case IBV_EVENT_QP_REQ_ERR:
-		case IBV_EVENT_QP_ACCESS_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR: {
+			bool kept = false;
+
+			/*
+			 * A QP in error (mlx4_ib_qp_event(): a local work
+			 * queue catastrophic error, ...): a Tx queue is
+			 * repaired without a device reset (mlx4r_repair.c),
+			 * which the control thread decides, by the handle.
+			 */
+			DRV_LOG(ERR, "%s: QP error event %d", dev->name,
+				ev.event_type);
+			rte_spinlock_lock(&dev->ev_lock);
+			if (dev->nb_qp_errs < RTE_DIM(dev->qp_errs)) {
+				dev->qp_errs[dev->nb_qp_errs++] =
+					ev.element.qp;
+				kept = true;
+			}
+			rte_spinlock_unlock(&dev->ev_lock);
+			/* too many at once: reset the HCA */
+			dev->events->request(dev, kept ? MLX4R_REQ_REPAIR :
+					     MLX4R_REQ_QUEUE);
+			break;
+		}
 		case IBV_EVENT_WQ_FATAL:
 		case IBV_EVENT_CQ_ERR:
-			/* a queue the datapath cannot repair: reset the HCA */
+			/*
+			 * A CQ overrun, or a WQ event (which mlx4_ib never
+			 * delivers: qp.c mlx4_ib_wq_event()): reset the HCA.
+			 */
 			DRV_LOG(ERR, "%s: queue error event %d", dev->name,
 				ev.event_type);
 			dev->events->request(dev, MLX4R_REQ_QUEUE);
@@ -86,6 +171,57 @@ mlx4r_dev_async_events(void *arg)
 		}
 		mlx4r_hw_ack_async_event(dev->ctx, &ev);
 	}
+	/*
+	 * The end of the stream: an error other than "nothing pending"
+	 * (EIO of a closed queue), or a wake-up with nothing to read on an
+	 * fd in error. Without this the interrupt thread would call us in
+	 * a loop for as long as the context lives.
+	 */
+	if (ret != -EAGAIN ||
+	    (n == 0 && mlx4r_async_fd_broken(dev->ctx->async_fd)))
+		mlx4r_dev_async_ended(dev, ret);
+}
+
+/*
+ * Take the QPs that async events reported in error (control thread, no
+ * lock held: ev_lock is never taken under the control lock).
+ */
+unsigned int
+mlx4r_dev_take_qp_errors(struct mlx4r_dev *dev, void **qps, unsigned int max)
+{
+	unsigned int n;
+
+	rte_spinlock_lock(&dev->ev_lock);
+	n = RTE_MIN(dev->nb_qp_errs, max);
+	memcpy(qps, dev->qp_errs, n * sizeof(*qps));
+	dev->nb_qp_errs = 0;
+	rte_spinlock_unlock(&dev->ev_lock);
+	return n;
+}
+
+/*
+ * Health check of the device (control thread, no lock held: only that
+ * thread changes dev->ctx while the device is live). Not query_device:
+ * the kernel answers the legacy QUERY_DEVICE from its copy of the
+ * attributes (Linux uverbs_cmd.c ib_uverbs_query_device()), so it never
+ * fails before the device is disassociated. Instead: the async fd's state
+ * (no syscall to the device), then a firmware command, QUERY_PORT, which
+ * mlx4_ib issues for every query_port of an Ethernet port
+ * (mlx4_ib_query_port() -> eth_link_query_port()) and which fails with
+ * EIO in catastrophic error (mlx4_cmd() -> mlx4_internal_err_ret_value()).
+ * On a dead device that the kernel has not detected yet, the command
+ * waits for the detection (catas.c polls every 5 s): so may this.
+ * @return 0, or -EIO.
+ */
+int
+mlx4r_dev_health(struct mlx4r_dev *dev)
+{
+	struct ibv_port_attr pa;
+
+	if (__atomic_load_n(&dev->async_ended, __ATOMIC_RELAXED) ||
+	    mlx4r_async_fd_broken(dev->ctx->async_fd))
+		return -EIO;
+	return mlx4r_hw_query_port(dev->ctx, 1, &pa) == -EIO ? -EIO : 0;
 }
 
 void
@@ -95,7 +231,10 @@ mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev)
 
 	if (dev->intr == NULL)
 		return;
-	/* -EAGAIN while the handler runs on the interrupt thread: retry */
+	/*
+	 * -EAGAIN while the handler runs on the interrupt thread: retry;
+	 * -ENOENT when it removed itself (mlx4r_dev_async_ended()).
+	 */
 	do {
 		ret = rte_intr_callback_unregister(dev->intr,
 						   mlx4r_dev_async_events, dev);
@@ -111,6 +250,8 @@ mlx4r_dev_intr_install(struct mlx4r_dev *dev)
 {
 	int ret;
 
+	/* a new context: its stream is open (no handler runs yet) */
+	__atomic_store_n(&dev->async_ended, false, __ATOMIC_RELAXED);
 	dev->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
 	if (dev->intr == NULL)
 		return -ENOMEM;
@@ -235,6 +376,7 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 	if (dev->args.backend == MLX4R_BACKEND_EMU) {
 		struct mlx4r_emu_dev_conf conf = {
 			.nb_ports = dev->args.nb_ports,
+			.catas_time_pct = dev->args.catas_time_pct,
 		};
 
 		ret = mlx4r_emu_dev_create(dev->name, &conf);

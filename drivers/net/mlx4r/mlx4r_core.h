@@ -23,10 +23,16 @@
 
 /* What asked for a reset (bit mask of the reset machine's request word). */
 #define MLX4R_REQ_FATAL    (1u << 0) /**< IBV_EVENT_DEVICE_FATAL */
-#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check: query_device -EIO */
+#define MLX4R_REQ_HEALTH   (1u << 1) /**< health check (mlx4r_dev_health()) */
 #define MLX4R_REQ_QUEUE    (1u << 2) /**< QP/WQ/CQ fatal event */
 #define MLX4R_REQ_OPERATOR (1u << 3) /**< rte_pmd_mlx4r_reset(), telemetry */
 #define MLX4R_REQ_FAULTS (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH | MLX4R_REQ_QUEUE)
+/**
+ * A queue in error to repair without a device reset (mlx4r_repair.c): an
+ * lcore found an error CQE (its queue's fault flag), or a QP event came
+ * (dev->qp_errs). Not a reset request by itself.
+ */
+#define MLX4R_REQ_REPAIR   (1u << 4)
 
 /**
  * What the device core tells the layers above it, from the EAL interrupt
@@ -56,6 +62,11 @@ void mlx4r_dev_ctx_close(struct mlx4r_dev *dev);
  */
 void mlx4r_dev_core_free(struct mlx4r_dev *dev);
 int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
+/* Control thread, device live, no lock: 0, or -EIO (catastrophic error). */
+int mlx4r_dev_health(struct mlx4r_dev *dev);
+/* Take the QPs async events said are in error (no lock held). */
+unsigned int mlx4r_dev_take_qp_errors(struct mlx4r_dev *dev, void **qps,
+				      unsigned int max);
 void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);
 int mlx4r_dev_lpbk(struct mlx4r_port *port, bool on);
 /* A port joins the device (probe); leaves it (close): true if the last. */

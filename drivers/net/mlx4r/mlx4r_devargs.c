@@ -51,7 +51,8 @@ static const char * const mlx4r_wire_names[] = {
 
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
-	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault"
+	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
+	"catas_time_pct"
 
 const char *
 mlx4r_backend_name(enum mlx4r_backend b)
@@ -311,6 +312,16 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 				}
 				continue;
 			}
+			if (strcmp(key, MLX4R_ARG_CATAS_TIME) == 0) {
+				/* emulated device: percent of Linux's timeline */
+				if (pass == 0) {
+					ret = mlx4r_parse_uint(key, value, 1,
+							       1000, &v);
+					args->catas_time_pct = v;
+					has_emu_args = true;
+				}
+				continue;
+			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {
 				if (pass == 0) {
 					ret = mlx4r_parse_uint(key, value, 1,
@@ -386,7 +397,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	if (args->backend == MLX4R_BACKEND_VERBS && args->ibdev[0] == '\0')
 		strlcpy(args->ibdev, MLX4R_DEFAULT_IBDEV, sizeof(args->ibdev));
 	if (has_emu_args && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: wire and gen_* apply to the emulated device only",
+		INIT_LOG(ERR, "%s: wire, gen_* and catas_time_pct apply to the emulated device only",
 			 name);
 		ret = -EINVAL;
 		goto out;

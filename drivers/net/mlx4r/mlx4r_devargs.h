@@ -32,6 +32,7 @@
 #define MLX4R_ARG_DEADLINE "reset_deadline_ms"
 #define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
 #define MLX4R_ARG_FAULT "fault"
+#define MLX4R_ARG_CATAS_TIME "catas_time_pct"
 
 /** Backends of the hardware seam a device can be opened on. */
 enum mlx4r_backend {
@@ -92,6 +93,8 @@ struct mlx4r_args {
 	unsigned int max_queues;     /**< max_queues=1..16 (Rx and Tx) */
 	struct mlx4r_port_args port[MLX4R_MAX_PORTS]; /**< per port */
 	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
+	/** catas_time_pct=1..1000: emulated device's way back (0: default) */
+	uint16_t catas_time_pct;
 	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 

@@ -620,6 +620,10 @@ enum {
 	MLX4R_XS_TX_UNREGISTERED,
 	MLX4R_XS_RX_REFUSED,
 	MLX4R_XS_TX_REFUSED,
+	MLX4R_XS_RX_QUEUE_REPAIRS,
+	MLX4R_XS_RX_QUEUE_FLUSHED,
+	MLX4R_XS_TX_QUEUE_REPAIRS,
+	MLX4R_XS_TX_QUEUE_FLUSHED,
 	MLX4R_XS_NB,
 };
 
@@ -630,6 +634,11 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
 	[MLX4R_XS_TX_REFUSED] = "tx_refused_packets",
+	/* queues in error repaired without a device reset (mlx4r_repair.c) */
+	[MLX4R_XS_RX_QUEUE_REPAIRS] = "rx_queue_repairs",
+	[MLX4R_XS_RX_QUEUE_FLUSHED] = "rx_queue_flushed_wqes",
+	[MLX4R_XS_TX_QUEUE_REPAIRS] = "tx_queue_repairs",
+	[MLX4R_XS_TX_QUEUE_FLUSHED] = "tx_queue_flushed_packets",
 };
 
 static int
@@ -671,13 +680,18 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 		v[MLX4R_XS_TX_LINK_DOWN_DROPPED] =
 			c.tx_dropped - port->cnt_base.tx_dropped;
 	}
-	MLX4R_FOREACH_RXQ(port, i, rxq)
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
 		v[MLX4R_XS_RX_REFUSED] += __atomic_load_n(&rxq->refused,
 							  __ATOMIC_RELAXED);
+		v[MLX4R_XS_RX_QUEUE_REPAIRS] += rxq->repairs;
+		v[MLX4R_XS_RX_QUEUE_FLUSHED] += rxq->flushed;
+	}
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
+		v[MLX4R_XS_TX_QUEUE_REPAIRS] += txq->repairs;
+		v[MLX4R_XS_TX_QUEUE_FLUSHED] += txq->flushed;
 	}
 	for (i = 0; i < RTE_DIM(v); i++) {
 		xs[i].id = i;
@@ -695,10 +709,16 @@ mlx4r_xstats_reset(struct rte_eth_dev *eth_dev)
 	uint16_t i;
 
 	/* relaxed, as the bursts' MLX4R_BURST_REFUSED */
-	MLX4R_FOREACH_RXQ(port, i, rxq)
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
 		__atomic_store_n(&rxq->refused, 0, __ATOMIC_RELAXED);
-	MLX4R_FOREACH_TXQ(port, i, txq)
+		rxq->repairs = 0;
+		rxq->flushed = 0;
+	}
+	MLX4R_FOREACH_TXQ(port, i, txq) {
 		__atomic_store_n(&txq->refused, 0, __ATOMIC_RELAXED);
+		txq->repairs = 0;
+		txq->flushed = 0;
+	}
 	return mlx4r_stats_reset(eth_dev);
 }
 

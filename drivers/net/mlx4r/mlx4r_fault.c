@@ -103,7 +103,7 @@ bad:
 
 /* Commands a cmd_fail/cmd_timeout fault hits: not open, not queries. */
 #define MLX4R_FAULT_CMD_MASK (MLX4R_EMU_OP_ALL & \
-	~(MLX4R_EMU_OP_OPEN | MLX4R_EMU_OP_QUERY))
+	~(MLX4R_EMU_OP_OPEN | MLX4R_EMU_OP_QUERY | MLX4R_EMU_OP_QUERY_PORT))
 
 /*
  * Inject @p fault; control lock held (faults that name a device object,

@@ -23,9 +23,9 @@
  * Every operation returns an int: 0 on success, a negative errno value on
  * failure (never sets errno as the only report). Objects are returned
  * through an out-pointer, which is left untouched on failure. The errno
- * values each call may return are listed on the call; in addition, every
- * call but the destroys, the views and the async-event calls returns
- * -EIO once the device hit a catastrophic error (see below).
+ * values each call may return are listed on the call; in addition, the
+ * firmware commands return -EIO once the device hit a catastrophic error
+ * (see below).
  *
  * Objects and ownership
  * ---------------------
@@ -45,12 +45,25 @@
  *
  * Catastrophic error
  * ------------------
- * After IBV_EVENT_DEVICE_FATAL (or from the fault on, for the emulated
- * device), commands fail with -EIO; destroys and close_device succeed
- * (rdma-core's MLX4_DEVICE_FATAL_CLEANUP=1 behaviour, which the verbs
- * backend sets). The device is usable again only through a new context,
- * opened after every context on it was closed; object numbers of the new
- * context are all new.
+ * As Linux goes through it (mlx4 catas.c, mlx4_ib main.c, uverbs):
+ *  - before the kernel detected it, firmware commands (all but the
+ *    destroys, the views, the async-event calls, query_device and
+ *    alloc_pd) wait, then fail with -EIO; query_device answers from the
+ *    kernel's copy of the attributes (it never sees the error) and
+ *    open_device still works;
+ *  - IBV_EVENT_DEVICE_FATAL, then firmware commands fail with -EIO at
+ *    once; open_device returns -EAGAIN while the device is dying, then
+ *    -ENODEV while it is absent;
+ *  - the kernel disassociates every context: every call on it but the
+ *    destroys, close_device, the views and the async-event calls fails
+ *    with -EIO; the async stream may end (get_async_event -EIO, the fd in
+ *    error for ever, Linux < 5.7);
+ *  - destroys and close_device always succeed (rdma-core with
+ *    RDMAV_ALLOW_DISASSOC_DESTROY, or the verbs backend forgetting an
+ *    object whose destroy said EIO);
+ *  - the device comes back under its name: a new context (new generation,
+ *    all object numbers new); contexts of the old one stay dead until
+ *    closed.
  *
  * Datapath rules (the single datapath)
  * ------------------------------------
@@ -293,8 +306,9 @@ struct mlx4r_hw_ops {
 
 	/**
 	 * Open a device (ibv_open_device). Sets up the async fd.
-	 * @return 0, -ENODEV (no such device), -EIO (device in error or
-	 *   failing to come back), -ENOMEM.
+	 * @return 0, -ENODEV (no such device, or absent after a catastrophic
+	 *   error), -EAGAIN (dying: mlx4_ib refuses new contexts), -EIO
+	 *   (failing to come back), -ENOMEM.
 	 */
 	int (*open_device)(const char *name, struct mlx4r_hw_ctx **out);
 	/**
@@ -302,13 +316,20 @@ struct mlx4r_hw_ops {
 	 * succeeds, also after a catastrophic error.
 	 */
 	int (*close_device)(struct mlx4r_hw_ctx *ctx);
-	/** ibv_query_device. @return 0, -EIO. */
+	/**
+	 * ibv_query_device: the kernel's copy of the attributes (answers on
+	 * a dying device). @return 0, -EIO (context disassociated).
+	 */
 	int (*query_device)(struct mlx4r_hw_ctx *ctx,
 			    struct ibv_device_attr *attr);
 	/**
 	 * ibv_query_port; port numbers start at 1. state follows the link
 	 * (IBV_PORT_ACTIVE / IBV_PORT_DOWN), link_layer is
-	 * IBV_LINK_LAYER_ETHERNET. @return 0, -EINVAL (bad port), -EIO.
+	 * IBV_LINK_LAYER_ETHERNET. A firmware command on mlx4 (QUERY_PORT):
+	 * it fails on a device in catastrophic error. Unlike the other
+	 * control calls it may run beside another thread's call on the same
+	 * context (the health check).
+	 * @return 0, -EINVAL (bad port), -EIO.
 	 */
 	int (*query_port)(struct mlx4r_hw_ctx *ctx, uint8_t port,
 			  struct ibv_port_attr *attr);
@@ -477,7 +498,9 @@ struct mlx4r_hw_ops {
 
 	/**
 	 * ibv_get_async_event, never blocking: poll ctx->async_fd for POLLIN.
-	 * @return 0, -EAGAIN (nothing pending).
+	 * @return 0, -EAGAIN (nothing pending), -EIO (the event stream ended:
+	 *   the kernel closed the queue of a disassociated device; the fd
+	 *   stays ready or in error for ever).
 	 */
 	int (*get_async_event)(struct mlx4r_hw_ctx *ctx,
 			       struct mlx4r_hw_async_event *ev);

@@ -10,8 +10,10 @@
  * stop and close of a port (the gated ops), all with the control lock.
  *
  * The handshake, per queue (struct mlx4r_rxq/txq: in_burst has one
- * writer, the polling lcore; barred has one writer, the control thread
- * with the control lock; both are accessed with __atomic builtins only):
+ * writer, the polling lcore; barred is written by the control thread with
+ * the control lock, and by the polling lcore, inside a burst, when it
+ * finds its queue in error (it stores 1, see "A queue in error" below);
+ * both are accessed with __atomic builtins only):
  *
  *   lcore, MLX4R_BURST_ENTER/LEAVE        control thread
  *   (mlx4r_rxtx.c)                        (this file)
@@ -56,6 +58,17 @@
  * loaded a queue pointer before the bar still finds a queue there when it
  * runs W1 and R2, however late. Queue structures are therefore
  * type-stable for the life of the device (mlx4r_rxq.c, mlx4r_txq.c).
+ *
+ * A queue in error. A burst that finds an error CQE stores barred = 1 on
+ * its own queue (mlx4r_rxtx.c mlx4r_queue_fault()), between its W1 and W3,
+ * so that later bursts refuse it until the control thread repaired it
+ * (mlx4r_repair.c), per queue: mlx4r_queue_quiesce() is W2 + membarrier +
+ * R1 on that queue alone, mlx4r_queue_unbar() the unbar. The lcore's
+ * store only ever writes 1, and it happens before its W3; the control
+ * thread stores 0 (unbar) only after an R1 that read that W3 or a later
+ * one, on a barred queue that no burst can enter: so the lcore's store is
+ * ordered before the control thread's, and the last word is the control
+ * thread's. Barred flags with two writers never lose an unbar.
  */
 
 #include <errno.h>
@@ -238,6 +251,44 @@ mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
 	}
 	if (mlx4r_membarrier_ok < 0)
 		rte_delay_us_sleep(10000); /* the documented grace period */
+}
+
+/*
+ * Bar one queue of a running port and wait, with a deadline, until no
+ * burst is inside it: W2, the process fence, R1 (file comment), on that
+ * queue only. Its lcore may have barred it already (a queue in error).
+ * Control lock held.
+ */
+int
+mlx4r_queue_quiesce(uint8_t *barred, const uint8_t *in_burst,
+		    uint64_t deadline_ns, bool *closing)
+{
+	unsigned int spins = 0;
+
+	__atomic_store_n(barred, 1, __ATOMIC_RELAXED); /* W2 */
+	mlx4r_process_fence();
+	while (__atomic_load_n(in_burst, __ATOMIC_ACQUIRE)) { /* R1 */
+		if (closing != NULL &&
+		    __atomic_load_n(closing, __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline_ns)
+			return -ETIMEDOUT;
+		if (++spins < 1000)
+			rte_pause();
+		else
+			rte_delay_us_sleep(50);
+	}
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000); /* the documented grace period */
+	return 0;
+}
+
+/* Unbar one queue after its repair: fence, then barred = 0 (relaxed). */
+void
+mlx4r_queue_unbar(uint8_t *barred)
+{
+	mlx4r_process_fence();
+	__atomic_store_n(barred, 0, __ATOMIC_RELAXED);
 }
 
 /*

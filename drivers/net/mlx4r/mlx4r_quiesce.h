@@ -31,6 +31,15 @@ int mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 			  bool *closing);
 /* Bar one queue being released and wait until no burst is inside it. */
 void mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst);
+/*
+ * Bar one queue of a running port and prove it quiescent (its repair,
+ * mlx4r_repair.c): the port's other queues keep running.
+ * @return 0, -ETIMEDOUT past @p deadline_ns, -EINTR when *closing.
+ */
+int mlx4r_queue_quiesce(uint8_t *barred, const uint8_t *in_burst,
+			uint64_t deadline_ns, bool *closing);
+/* Unbar one (repaired) queue: fence, then barred = 0. */
+void mlx4r_queue_unbar(uint8_t *barred);
 /* Unbar the port's (rebuilt) queues: fence, then barred = 0. */
 void mlx4r_port_unbar(struct mlx4r_port *port);
 

@@ -15,10 +15,12 @@
  * -------
  * - The control thread ("mlx4r-rst-<n>", rte_ctrl_thread_create) sleeps
  *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
- *   (query_device; a catastrophic error shows as -EIO before the device
- *   delivers DEVICE_FATAL), fires the devargs fault schedule, and runs a
- *   reset when a request is posted. It raises every reset event, never
- *   holding a lock an application callback could need.
+ *   (mlx4r_dev_health(): the async fd's state and a firmware command,
+ *   not query_device, which the kernel answers from a copy), fires the
+ *   devargs fault schedule, and runs a reset when a request is posted
+ *   (or, for a queue in error, a repair of that queue alone:
+ *   mlx4r_repair.c). It raises every reset event, never holding a lock
+ *   an application callback could need.
  * - The EAL interrupt thread reads async events (mlx4r_core.c) and only
  *   posts requests (rq_lock, never the control lock).
  * - Application threads call the ethdev ops, gated under the control
@@ -79,8 +81,14 @@
 #define MLX4R_BACKOFF_MIN_MS 5
 #define MLX4R_BACKOFF_MAX_MS 200
 
-/* Poll period while the device is absent after its reset. */
-#define MLX4R_REAPPEAR_POLL_MS 20
+/*
+ * Poll period while the device is dying or absent after a catastrophic
+ * error, first and largest: the kernel needs seconds (mlx4 catas.c: a 1 s
+ * chip reset, then mlx4_restart_one() unloads and reloads the device),
+ * so the period grows rather than spend hundreds of device scans.
+ */
+#define MLX4R_REAPPEAR_POLL_MIN_MS 10
+#define MLX4R_REAPPEAR_POLL_MAX_MS 250
 
 /* enum rte_pmd_mlx4r_reset_phase mirrors enum mlx4r_rst_state. */
 static_assert((int)RTE_PMD_MLX4R_RESET_FAILED == (int)MLX4R_RST_FAILED &&
@@ -199,8 +207,9 @@ mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req)
 	if (rst == NULL)
 		return;
 	pthread_mutex_lock(&rst->rq_lock);
-	if ((rst->req & req) == req)
-		rst->coalesced++; /* already pending: merged */
+	/* already pending: merged (a repair request is not a reset) */
+	if ((rst->req & req) == req && req != MLX4R_REQ_REPAIR)
+		rst->coalesced++;
 	rst->req |= req;
 	pthread_cond_signal(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
@@ -480,10 +489,13 @@ static void
 mlx4r_phase_resetting(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
+	void *stale[RTE_DIM(dev->qp_errs)];
 
 	mlx4r_set_state(rst, MLX4R_RST_RESETTING);
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_dev_intr_uninstall(dev);
+	/* QP errors of this context: its queues are rebuilt anyway */
+	mlx4r_dev_take_qp_errors(dev, stale, RTE_DIM(stale));
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
@@ -543,8 +555,10 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint32_t backoff = MLX4R_BACKOFF_MIN_MS;
+	uint32_t poll_ms = MLX4R_REAPPEAR_POLL_MIN_MS;
 	uint64_t appear_by = mlx4r_now_ns() +
 		(uint64_t)dev->args.reset.reappear_ms * 1000000;
+	int waiting = 0;
 	unsigned int i;
 	int ret;
 
@@ -554,19 +568,37 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 			dev->args.backend == MLX4R_BACKEND_VERBS ?
 			dev->args.ibdev : dev->name, &dev->ctx);
 		/*
-		 * A device that is not there (yet): after its reset the
-		 * kernel re-creates it, and until then rdma-core does not
-		 * list it. Poll for it until reinit_timeout_ms, without
-		 * spending an attempt.
+		 * A device that is not back yet, after a catastrophic error
+		 * (Linux mlx4 catas.c, mlx4_ib main.c): listed but dying,
+		 * when mlx4_ib_alloc_ucontext() refuses a context (-EAGAIN,
+		 * !ib_active), then absent while mlx4_core reloads it (not
+		 * listed by rdma-core: -ENODEV), then re-created under the
+		 * same name. An open that works after DEVICE_FATAL is the
+		 * new device (the dying one refuses opens): its generation
+		 * is new. Poll, more and more slowly, until
+		 * reinit_timeout_ms, without spending an attempt.
 		 */
 		if ((ret == -ENODEV || ret == -EAGAIN) &&
 		    mlx4r_now_ns() < appear_by) {
+			if (waiting != ret)
+				RST_LOG(NOTICE, "%s: the device is %s: waiting up to %u ms (reinit_timeout_ms) for it to come back",
+					dev->name, ret == -EAGAIN ?
+					"dying (no new context)" :
+					"absent", dev->args.reset.reappear_ms);
+			waiting = ret;
 			pthread_mutex_unlock(&rst->lock);
-			mlx4r_nap(rst, MLX4R_REAPPEAR_POLL_MS);
+			mlx4r_nap(rst, poll_ms);
+			poll_ms = RTE_MIN(poll_ms * 2,
+					  (uint32_t)MLX4R_REAPPEAR_POLL_MAX_MS);
 			pthread_mutex_lock(&rst->lock);
 			if (mlx4r_closing(rst))
 				return -EINTR;
 			continue;
+		}
+		if (ret == 0 && waiting != 0) {
+			RST_LOG(NOTICE, "%s: the device is back (device generation %u)",
+				dev->name, dev->ctx->generation);
+			waiting = 0;
 		}
 		if (ret == 0)
 			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
@@ -773,9 +805,9 @@ mlx4r_periodic(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint64_t since = (mlx4r_now_ns() - rst->probe_ns) / 1000000u;
-	struct ibv_device_attr attr;
 	uint32_t req = 0;
 	unsigned int i;
+	bool live;
 
 	for (i = 0; i < dev->args.reset.nb_sched; i++) {
 		const struct mlx4r_fault_sched *f = &dev->args.reset.sched[i];
@@ -794,11 +826,57 @@ mlx4r_periodic(struct mlx4r_dev *dev)
 			ret == 0 ? "injected" : strerror(-ret));
 	}
 	pthread_mutex_lock(&rst->lock);
-	if (rst->state == MLX4R_RST_LIVE && dev->ctx != NULL &&
-	    mlx4r_hw_query_device(dev->ctx, &attr) == -EIO)
-		req = MLX4R_REQ_HEALTH;
+	live = rst->state == MLX4R_RST_LIVE && dev->ctx != NULL;
 	pthread_mutex_unlock(&rst->lock);
+	/*
+	 * Without the control lock: the check's firmware command may wait
+	 * seconds on a dead device, and the ops must not wait with it. Only
+	 * this thread changes the state from LIVE and closes dev->ctx (in a
+	 * reset, or after it was joined); the seam's query_port may run
+	 * beside another thread's control call.
+	 */
+	if (live && mlx4r_dev_health(dev) < 0)
+		req = MLX4R_REQ_HEALTH;
 	return req;
+}
+
+/*
+ * Repair the queues in error of every started port without a device
+ * reset (mlx4r_repair.c), control thread, no lock held. Nothing to do
+ * unless the device is live: a reset rebuilds every queue anyway.
+ * @return 0, or -errno when a repair failed or is not possible: the
+ * caller resets the device.
+ */
+static int
+mlx4r_run_repairs(struct mlx4r_dev *dev)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	void *qp_errs[RTE_DIM(dev->qp_errs)];
+	unsigned int i, n;
+	uint64_t deadline;
+	int ret = 0;
+
+	/* ev_lock before the control lock, never under it */
+	n = mlx4r_dev_take_qp_errors(dev, qp_errs, RTE_DIM(qp_errs));
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state != MLX4R_RST_LIVE) {
+		pthread_mutex_unlock(&rst->lock);
+		return 0;
+	}
+	deadline = mlx4r_now_ns() +
+		   (uint64_t)dev->args.reset.deadline_ms * 1000000u;
+	for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started)
+			ret = mlx4r_port_repair(port, qp_errs, n, deadline,
+						&rst->closing);
+	}
+	pthread_mutex_unlock(&rst->lock);
+	if (ret < 0 && ret != -EINTR)
+		RST_LOG(ERR, "%s: a queue in error cannot be repaired alone (%s): resetting the device",
+			dev->name, strerror(-ret));
+	return ret == -EINTR ? 0 : ret;
 }
 
 /* Milliseconds to the next scheduled fault, or MLX4R_HEALTH_MS. */
@@ -845,6 +923,15 @@ mlx4r_ctl_thread(void *arg)
 		req = rst->req;
 		rst->req = 0;
 		pthread_mutex_unlock(&rst->rq_lock);
+		if (req & MLX4R_REQ_REPAIR) {
+			/* a queue in error; a device reset repairs it too */
+			req &= ~MLX4R_REQ_REPAIR;
+			if (!(req & (MLX4R_REQ_FAULTS | MLX4R_REQ_OPERATOR)) &&
+			    mlx4r_run_repairs(dev) < 0)
+				req |= MLX4R_REQ_QUEUE;
+			if (req == 0)
+				continue;
+		}
 		if (req == 0)
 			req = mlx4r_periodic(dev);
 		if (req != 0)

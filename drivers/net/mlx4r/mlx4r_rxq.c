@@ -269,6 +269,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->cq_db = (volatile uint32_t *)cv.set_ci_db;
 	rxq->rq_ci = 0;
 	rxq->cq_ci = 0;
+	rxq->fault = 0; /* a new WQ: no error to repair */
 	rxq->csum = (rxq->offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
 	nelts = rxq->nb_wqe * rxq->sges;
 	rxq->elts = rte_zmalloc_socket("mlx4r_rxq_elts",

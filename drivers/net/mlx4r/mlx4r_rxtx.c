@@ -33,6 +33,13 @@
  * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
  * fence; the barriers here are the ones the device format needs
  * (compiler barriers on x86 except the one before the send doorbell).
+ *
+ * Errors: an error CQE means the QP or WQ is in error (every completion
+ * in error moves a work queue to the error state, and mlx4_ib delivers no
+ * WQ event: Linux qp.c mlx4_ib_wq_event()). The burst that meets one
+ * leaves it unconsumed, bars its own queue and asks the control thread to
+ * repair it (mlx4r_queue_fault(), mlx4r_repair.c); the queue refuses
+ * bursts until then, the port's other queues go on.
  */
 
 #include <string.h>
@@ -44,6 +51,7 @@
 #include <rte_mbuf.h>
 
 #include "mlx4r.h"
+#include "mlx4r_core.h"
 
 /* Most frames handled by one Rx burst call. */
 #define MLX4R_RX_BURST_MAX 64
@@ -118,6 +126,29 @@
 #define MLX4R_QUEUE_IS(q, t) \
 	likely((q) != NULL && \
 	       __atomic_load_n((const uint8_t *)(q), __ATOMIC_RELAXED) == (t))
+
+/*
+ * A queue met an error CQE (an lcore, inside a burst): report it once,
+ * bar the queue (its later bursts refuse it; the lcore's store of barred
+ * is the one mlx4r_quiesce.c "A queue in error" orders before the
+ * repair's unbar), wake the control thread. The request takes a mutex:
+ * the error path only.
+ */
+static __rte_noinline __rte_cold void
+mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port)
+{
+	struct mlx4r_dev *dev = port->dev;
+
+	if (__atomic_load_n(fault, __ATOMIC_RELAXED))
+		return;
+	/*
+	 * Read by the control thread after it took the request, which the
+	 * request's mutex orders after this store.
+	 */
+	__atomic_store_n(fault, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(barred, 1, __ATOMIC_RELAXED);
+	dev->events->request(dev, MLX4R_REQ_REPAIR);
+}
 
 static __rte_always_inline struct mlx4_cqe *
 mlx4r_cqe_get(uint8_t *cqes, uint32_t ci, uint32_t mask, uint32_t shift,
@@ -272,12 +303,14 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		/* read the body only after the owner byte said it is ours */
 		rte_io_rmb();
-		ci++;
 		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
 			     MLX4_CQE_OPCODE_ERROR)) {
-			nseg[nb] = 0; /* dropped, buffers stay posted */
-			continue;
+			/* the WQ is in error: left to its repair, with this */
+			mlx4r_queue_fault(&rxq->fault, &rxq->barred,
+					  rxq->port);
+			break;
 		}
+		ci++;
 		l = rte_be_to_cpu_32(cqe->byte_cnt);
 		len[nb] = l;
 		status[nb] = rte_be_to_cpu_32(cqe->status);
@@ -307,10 +340,6 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t left, pt;
 
 		rxq->rq_ci++;
-		if (nseg[i] == 0) {
-			rxq->ierrors++;
-			continue;
-		}
 		if (!refill) {
 			rxq->rx_nombuf++;
 			continue;
@@ -382,14 +411,19 @@ mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
 	*w = rte_cpu_to_be_32(MLX4R_TXBB_STAMP | mlx4r_txbb_owner(txq, idx));
 }
 
-/* Poll the Tx CQ; free what the device is done with. */
-void
+/*
+ * Poll the Tx CQ; free what the device is done with.
+ * @return 0, or -EIO: an error CQE, left for the queue's repair, which
+ * the queue is barred for (mlx4r_queue_fault()).
+ */
+int
 mlx4r_txq_complete(struct mlx4r_txq *txq)
 {
 	struct rte_mbuf *fr[MLX4R_TX_FREE_BULK];
 	uint32_t ci = txq->cq_ci;
 	uint32_t tail = txq->sq_ci;
 	uint32_t idx, nfr = 0;
+	int ret = 0;
 
 	for (;;) {
 		struct mlx4_cqe *cqe = mlx4r_cqe_get(txq->cqes, ci,
@@ -400,18 +434,23 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 		if (!mlx4r_cqe_sw_owned(cqe, ci, txq->cqe_cnt))
 			break;
 		rte_io_rmb();
-		ci++;
 		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
 			     MLX4_CQE_OPCODE_ERROR)) {
-			/* the QP is in error: the queue waits for a restart */
-			txq->oerrors++;
-			continue;
+			/*
+			 * The QP is in error: what completed before is
+			 * freed below, the rest is left to the repair.
+			 */
+			mlx4r_queue_fault(&txq->fault, &txq->barred,
+					  txq->port);
+			ret = -EIO;
+			break;
 		}
+		ci++;
 		if (txq->sig_ci != txq->sig_pi)
 			tail = txq->sig[txq->sig_ci++ & txq->sig_mask];
 	}
 	if (ci == txq->cq_ci)
-		return;
+		return ret;
 	*txq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
 	txq->cq_ci = ci;
 	for (idx = txq->sq_ci; idx != tail; idx++) {
@@ -430,6 +469,7 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 	txq->sq_ci = tail;
 	if (nfr != 0)
 		rte_pktmbuf_free_bulk(fr, nfr);
+	return ret;
 }
 
 uint16_t
@@ -452,7 +492,12 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	/* queue state only past the bar check (see mlx4r_rx_burst) */
 	mask = txq->txbb_cnt - 1;
 	pi = txq->sq_pi;
-	mlx4r_txq_complete(txq);
+	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
+		/* the QP is in error, the queue barred until its repair */
+		MLX4R_BURST_REFUSED(txq, n);
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *s;
 		struct mlx4_wqe_ctrl_seg *ctrl;

@@ -262,6 +262,7 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->sig_pi = 0;
 	txq->sig_ci = 0;
 	txq->comp_pending = 0;
+	txq->fault = 0; /* a new QP: no error to repair */
 	txq->txbb_max = usable;
 	/*
 	 * Every WQE: SOLICIT, which on raw Ethernet means "no ICRC"

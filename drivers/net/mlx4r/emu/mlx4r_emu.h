@@ -49,6 +49,22 @@ struct mlx4r_emu_dev;
 struct mlx4r_emu_dev_conf {
 	uint8_t nb_ports;  /**< 1 or 2 (default 2) */
 	uint8_t cqe_size;  /**< 32 or 64 (default 32) */
+	/**
+	 * The durations of a catastrophic error's way back (see
+	 * mlx4r_emu_fault_fatal()), in percent of Linux's: 1..1000, default
+	 * MLX4R_EMU_CATAS_PCT_DEFAULT (fast enough for CI); 100 is the
+	 * kernel's own timeline.
+	 */
+	uint16_t catas_time_pct;
+	/**
+	 * Behave as Linux 4.5 to 5.6 at disassociation: the async event
+	 * queue is closed, so that once its events are read the async fd
+	 * polls as readable (error) for ever and reading it fails with EIO
+	 * (ib_uverbs_free_hw_resources() of those kernels set is_closed on
+	 * every event file). Linux 6.1, the default, leaves it open and
+	 * quiet (uverbs_std_types_async_fd.c).
+	 */
+	bool legacy_disassoc;
 	uint32_t max_cqe;  /**< largest CQ (default 65536) */
 	/**
 	 * Largest SQ/RQ in WQEs, the firmware's max_wqes (default 16384);
@@ -94,6 +110,28 @@ struct mlx4r_emu_dev_conf {
 	uint16_t max_mtu;
 };
 
+/** Default of mlx4r_emu_dev_conf.catas_time_pct. */
+#define MLX4R_EMU_CATAS_PCT_DEFAULT 10
+/*
+ * The way back from a catastrophic error at 100 %, after it was detected
+ * (DEVICE_FATAL): the device stays listed, dying, while mlx4_core unloads
+ * it (mlx4_restart_one() -> mlx4_unload_one(), which unregisters the IB
+ * device and so disassociates every context), then it is absent while
+ * mlx4_load_one() brings the firmware up again. Linux has no constant for
+ * either; these are estimates of a ConnectX-3's (the firmware bring-up,
+ * QUERY_FW, MAP_FA, RUN_FW, INIT_HCA, takes seconds).
+ */
+#define MLX4R_EMU_CATAS_UNLOAD_MS 200
+#define MLX4R_EMU_CATAS_RELOAD_MS 2000
+
+/** Where a device is in a catastrophic error (mlx4r_emu_fault_fatal()). */
+enum mlx4r_emu_catas {
+	MLX4R_EMU_CATAS_NONE,  /**< healthy */
+	MLX4R_EMU_CATAS_DEAD,  /**< the chip stopped, not detected yet */
+	MLX4R_EMU_CATAS_ERROR, /**< detected, still listed, dying */
+	MLX4R_EMU_CATAS_GONE,  /**< unregistered: contexts disassociated */
+};
+
 /**
  * Create a device. @return 0, -EEXIST, -EINVAL (configuration), -ENOMEM.
  */
@@ -116,6 +154,9 @@ int mlx4r_emu_dev_destroy(const char *name);
 struct mlx4r_emu_dev_info {
 	uint32_t generation;   /**< bumped when the device comes back */
 	bool fatal;            /**< in catastrophic error */
+	enum mlx4r_emu_catas catas; /**< where in it */
+	uint32_t catas_next_ms; /**< to the next phase of it (0: none) */
+	uint64_t opens;        /**< open_device calls, failed ones too */
 	uint32_t nb_contexts;  /**< contexts open */
 	uint32_t nb_objects;   /**< live PDs, MRs, CQs, QPs, WQs, tables, flows */
 	uint64_t objects_leaked; /**< objects close_device had to destroy */
@@ -358,7 +399,7 @@ enum mlx4r_emu_vendor_err {
 /** Commands for mlx4r_emu_fault_cmd() (bit mask). */
 enum mlx4r_emu_op {
 	MLX4R_EMU_OP_OPEN = 1u << 0,
-	MLX4R_EMU_OP_QUERY = 1u << 1,     /**< query_device, query_port */
+	MLX4R_EMU_OP_QUERY = 1u << 1,     /**< query_device */
 	MLX4R_EMU_OP_ALLOC_PD = 1u << 2,
 	MLX4R_EMU_OP_REG_MR = 1u << 3,
 	MLX4R_EMU_OP_CREATE_CQ = 1u << 4,
@@ -368,15 +409,41 @@ enum mlx4r_emu_op {
 	MLX4R_EMU_OP_MODIFY_WQ = 1u << 8,
 	MLX4R_EMU_OP_CREATE_IND = 1u << 9,
 	MLX4R_EMU_OP_CREATE_FLOW = 1u << 10,
-	MLX4R_EMU_OP_ALL = (1u << 11) - 1,
+	MLX4R_EMU_OP_QUERY_PORT = 1u << 11, /**< query_port (QUERY_PORT) */
+	MLX4R_EMU_OP_ALL = (1u << 12) - 1,
 };
 
 /**
- * Catastrophic error: the engine freezes at once (no more CQEs, frames or
- * receive), every command but destroys fails with -EIO from now on, and
- * IBV_EVENT_DEVICE_FATAL is queued on every context's async fd after
- * @p detect_ms milliseconds. The device comes back when every context was
- * closed and one is opened again, with a new generation.
+ * Catastrophic error, on the timeline Linux follows (mlx4 catas.c,
+ * infiniband/hw/mlx4/main.c, infiniband/core/uverbs_main.c):
+ *
+ * - DEAD, for @p detect_ms (catas.c polls the internal error buffer every
+ *   5 s, then resets the chip for 1 s before it reports: 1000 to 6000 ms
+ *   on a card): the engine is frozen (no more CQEs, frames or receive);
+ *   firmware commands (every command but the destroys, query_device and
+ *   alloc_pd) wait for the detection, then fail with -EIO (mlx4_cmd_wait()
+ *   woken by mlx4_cmd_wake_completions()); open, query_device and
+ *   alloc_pd succeed (the kernel answers the legacy QUERY_DEVICE from its
+ *   copy of the attributes, uverbs_cmd.c ib_uverbs_query_device(); a PD
+ *   is a bitmap allocation, mlx4_pd_alloc()).
+ * - ERROR, for MLX4R_EMU_CATAS_UNLOAD_MS: IBV_EVENT_DEVICE_FATAL on every
+ *   context's async fd; firmware commands fail with -EIO at once,
+ *   destroys succeed (mlx4_internal_err_ret_value()); open fails with
+ *   -EAGAIN (mlx4_ib_alloc_ucontext() while !ib_active); query_device and
+ *   alloc_pd still answer.
+ * - GONE, for MLX4R_EMU_CATAS_RELOAD_MS plus any reappear delay: the
+ *   device is unregistered: open fails with -ENODEV; every context is
+ *   disassociated: its objects leave the engine, every command including
+ *   query_device fails with -EIO, a second DEVICE_FATAL is queued
+ *   (uverbs_async_event_destroy_uobj()), the async fd then stays quiet
+ *   (or, with legacy_disassoc, errs for ever); through the seam destroys
+ *   succeed, as rdma-core's with RDMAV_ALLOW_DISASSOC_DESTROY.
+ * - then the device is back under its name, with a new generation (new
+ *   object numbers): opens succeed (unless re-initialisation faults say
+ *   otherwise); contexts of the old generation stay disassociated until
+ *   closed.
+ *
+ * The durations after detection scale with conf.catas_time_pct.
  * @return 0, -EALREADY (already in error).
  */
 int mlx4r_emu_fault_fatal(struct mlx4r_emu_dev *dev, uint32_t detect_ms);
@@ -388,14 +455,16 @@ int mlx4r_emu_fault_fatal(struct mlx4r_emu_dev *dev, uint32_t detect_ms);
 int mlx4r_emu_fault_cmd(struct mlx4r_emu_dev *dev, uint32_t op_mask,
 			uint32_t count, int err, uint32_t delay_ms);
 /**
- * After a catastrophic error, the next @p n opens fail with -EIO before
- * the device comes back. @return 0.
+ * After a catastrophic error, the next @p n opens of the re-created
+ * device fail with -EIO (its firmware does not come up) before one
+ * succeeds. @return 0.
  */
 int mlx4r_emu_fault_reinit_fail(struct mlx4r_emu_dev *dev, uint32_t n);
 /**
- * After a catastrophic error, once every context is closed, the device is
- * absent for @p ms: opens fail with -ENODEV, as rdma-core's do while the
- * kernel re-creates a device after its reset. @return 0.
+ * After the next catastrophic error, the device stays absent (opens fail
+ * with -ENODEV, as rdma-core's do while the kernel re-creates a device
+ * after its reset) @p ms longer than the reload takes; during an error in
+ * progress, at least @p ms from now. @return 0.
  */
 int mlx4r_emu_fault_reappear_delay(struct mlx4r_emu_dev *dev, uint32_t ms);
 /**
@@ -418,9 +487,14 @@ int mlx4r_emu_link_set(struct mlx4r_emu_dev *dev, uint8_t port, bool up);
 int mlx4r_emu_fault_link_flap(struct mlx4r_emu_dev *dev, uint8_t port,
 			      uint32_t down_ms);
 /**
- * Force a QP (Tx or RSS) or a WQ into the error state; its context gets
- * IBV_EVENT_QP_FATAL (IBV_EVENT_WQ_FATAL). Posted Tx WQEs are then
- * flushed with error CQEs at the next doorbell.
+ * A local work queue catastrophic error on a QP (Tx or RSS) or a WQ: it
+ * goes to the error state. A QP's context gets IBV_EVENT_QP_FATAL
+ * (mlx4_ib_qp_event() for MLX4_EVENT_TYPE_WQ_CATAS_ERROR); a WQ's gets
+ * nothing, as mlx4_ib drops every WQ event (Linux 6.1 qp.c
+ * mlx4_ib_wq_event(): "Events are not supported for WQs"): its posted
+ * receive WQEs are flushed with error CQEs instead, at once, and those
+ * posted later at the next pump. Posted Tx WQEs are flushed with error
+ * CQEs at the next doorbell.
  * @return 0, -ENOENT (no such QP/WQ number).
  */
 int mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *dev, uint32_t qpn);

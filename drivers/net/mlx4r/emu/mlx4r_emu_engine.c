@@ -680,6 +680,32 @@ emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
 }
 
 /*
+ * A receive WQ in the error state completes every WQE posted to it with a
+ * flush error (IB: outstanding and newly posted work requests of a queue
+ * in error complete with IBV_WC_WR_FLUSH_ERR), as many as its CQ holds.
+ * Called with the bound port's rx_lock held, or when it is not bound.
+ * @return the WQEs flushed.
+ */
+uint32_t
+emu_wq_flush(struct emu_wq *wq)
+{
+	uint32_t pi, n = 0;
+
+	if (wq->state != IBV_WQS_ERR)
+		return 0;
+	/* Pairs with the driver's doorbell record store (see top). */
+	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
+	while (((pi - wq->ci) & 0xffff) != 0 &&
+	       emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
+			   MLX4_CQE_SYNDROME_WR_FLUSH_ERR, MLX4R_EMU_VERR_FLUSH,
+			   false)) {
+		wq->ci++;
+		n++;
+	}
+	return n;
+}
+
+/*
  * Deliver a frame that arrived at @p port. Called with port->rx_lock held
  * (from the Tx engine of a port wired to this one, or from this port's
  * pump).
@@ -792,13 +818,19 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	EMU_INC(port->st.rx_bytes, f->len);
 	return;
 prot_error:
-	/* A receive WQE the device may not write: the WQ goes to error. */
+	/*
+	 * A receive WQE the device may not write: an error CQE, the WQ goes
+	 * to error and its other WQEs are flushed. No async event: mlx4_ib
+	 * drops every WQ event (Linux 6.1 qp.c mlx4_ib_wq_event(), "Events
+	 * are not supported for WQs"), so the driver learns it from the
+	 * CQEs only.
+	 */
+	RTE_SET_USED(ctx);
 	emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
 		    MLX4_CQE_SYNDROME_LOCAL_PROT_ERR, verr, false);
 	wq->ci++;
 	wq->state = IBV_WQS_ERR;
-	emu_ctx_post_event(ctx, IBV_EVENT_WQ_FATAL, &wq->hw, 0, 0);
-	EMU_INC(port->st.rx_errors, 1);
+	EMU_INC(port->st.rx_errors, 1 + emu_wq_flush(wq));
 	return;
 drop:
 	EMU_INC(port->st.rx_dropped, 1);
@@ -812,7 +844,8 @@ emu_rx_hook(void *arg)
 	struct emu_port *port;
 	uint8_t p;
 
-	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+	/* dead device, or a queue of a generation before the reset */
+	if (unlikely(emu_ctx_frozen(wq->ctx)))
 		return;
 	emu_dev_run_timers(dev);
 	/* Bound when its RSS QP moved to INIT (release there). */
@@ -826,6 +859,9 @@ emu_rx_hook(void *arg)
 	 */
 	if (!rte_spinlock_trylock(&port->rx_lock))
 		return;
+	/* WQEs posted to a WQ in error complete in flush error at once */
+	if (unlikely(wq->state == IBV_WQS_ERR))
+		EMU_INC(port->st.rx_errors, emu_wq_flush(wq));
 	emu_wire_pump(port);
 	rte_spinlock_unlock(&port->rx_lock);
 }
@@ -1193,7 +1229,8 @@ emu_tx_hook(void *arg)
 	uint32_t owned = 0, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
 
-	if (unlikely(__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED)))
+	/* dead device, or a queue of a generation before the reset */
+	if (unlikely(emu_ctx_frozen(qp->ctx)))
 		return;
 	emu_dev_run_timers(dev);
 	/* Written by this thread just before (the doorbell itself). */

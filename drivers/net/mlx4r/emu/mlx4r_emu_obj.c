@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -313,8 +314,11 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 	 * A send WQE holds at least a control and a data segment, and the
 	 * 6-bit DS count of the control segment says at most 63 x 16 bytes.
 	 */
+	if (c->catas_time_pct == 0)
+		c->catas_time_pct = MLX4R_EMU_CATAS_PCT_DEFAULT;
 	if (c->nb_ports > EMU_MAX_PORTS ||
 	    (c->cqe_size != 32 && c->cqe_size != 64) ||
+	    c->catas_time_pct > 1000 ||
 	    !rte_is_power_of_2(c->max_rss_tbl) ||
 	    c->max_rss_tbl > (1u << EMU_MAX_LOG_IND) ||
 	    c->max_qp_wr <= EMU_SQ_MAX_SPARE ||
@@ -346,6 +350,7 @@ static int
 emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 		   struct emu_dev **out)
 {
+	pthread_condattr_t ca;
 	struct emu_dev *dev;
 	unsigned int i;
 	int ret;
@@ -367,6 +372,11 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 	}
 	strcpy(dev->name, name);
 	pthread_mutex_init(&dev->lock, NULL);
+	/* commands wait for a catastrophic error's detection time */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&dev->catas_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	dev->generation = 1;
 	dev->next_qpn = EMU_FIRST_QPN;
 	for (i = 0; i < EMU_OBJ_KINDS; i++)
@@ -386,6 +396,8 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 		if (port->rx_frame == NULL) {
 			while (i-- > 0)
 				emu_wire_port_fini(&dev->port[i]);
+			pthread_cond_destroy(&dev->catas_cond);
+			pthread_mutex_destroy(&dev->lock);
 			free(dev);
 			return -ENOMEM;
 		}
@@ -464,6 +476,7 @@ mlx4r_emu_dev_destroy(const char *name)
 	pthread_mutex_unlock(&emu_registry_lock);
 	for (i = 0; i < dev->conf.nb_ports; i++)
 		emu_wire_port_fini(&dev->port[i]);
+	pthread_cond_destroy(&dev->catas_cond);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return 0;
@@ -477,13 +490,27 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	if (dev == NULL || info == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
+	emu_catas_advance(dev);
 	info->generation = dev->generation;
 	info->fatal = __atomic_load_n(&dev->fatal, __ATOMIC_RELAXED);
+	info->catas = dev->catas.phase;
+	info->catas_next_ms = 0;
+	if (dev->catas.phase != MLX4R_EMU_CATAS_NONE) {
+		uint64_t now = emu_mono_ns();
+		uint64_t at = dev->catas.phase == MLX4R_EMU_CATAS_DEAD ?
+			      dev->catas.detect_ns :
+			      dev->catas.phase == MLX4R_EMU_CATAS_ERROR ?
+			      dev->catas.gone_ns : dev->catas.back_ns;
+
+		info->catas_next_ms = at > now ?
+			(uint32_t)((at - now + 999999) / 1000000) : 0;
+	}
 	info->nb_contexts = dev->nb_ctx;
 	info->nb_objects = dev->nb_objects;
 	info->objects_leaked = dev->leaked;
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
+	info->opens = dev->opens;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -533,6 +560,8 @@ emu_ev_rearm_locked(struct emu_ctx *ctx)
 	memset(&its, 0, sizeof(its));
 	for (i = 0; i < ctx->nb_delayed; i++)
 		next = RTE_MIN(next, ctx->delayed[i].due_ns);
+	if (ctx->ev_close_ns != 0 && !ctx->ev_closed)
+		next = RTE_MIN(next, ctx->ev_close_ns);
 	if (next != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
 		its.it_value.tv_nsec = (long)(next % 1000000000ull);
@@ -662,12 +691,16 @@ emu_get_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
 		emu_ev_ready_locked(ctx, &ctx->delayed[i].ev);
 		ctx->delayed[i] = ctx->delayed[--ctx->nb_delayed];
 	}
+	emu_ctx_ev_close_due(ctx, now);
 	emu_ev_rearm_locked(ctx);
 	if (ctx->ready_head != ctx->ready_tail) {
 		*ev = ctx->ready[ctx->ready_head++ % EMU_EV_RING];
 		if (read(ctx->efd, &val, sizeof(val)) != sizeof(val))
 			EMU_LOG(ERR, "eventfd out of step");
 		ret = 0;
+	} else if (ctx->ev_closed) {
+		/* a closed event queue: read() fails with EIO (legacy) */
+		ret = -EIO;
 	}
 	rte_spinlock_unlock(&ctx->ev_lock);
 	return ret;
@@ -700,6 +733,8 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		return -ENOMEM;
 	ctx->efd = -1;
 	ctx->tfd = -1;
+	ctx->hup[0] = -1;
+	ctx->hup[1] = -1;
 	ctx->hw.async_fd = -1;
 	ctx->mrs = calloc(EMU_MR_SLOTS, sizeof(*ctx->mrs));
 	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE | EFD_CLOEXEC);
@@ -714,6 +749,13 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ee.events = EPOLLIN;
 	if (epoll_ctl(ctx->hw.async_fd, EPOLL_CTL_ADD, ctx->efd, &ee) != 0 ||
 	    epoll_ctl(ctx->hw.async_fd, EPOLL_CTL_ADD, ctx->tfd, &ee) != 0) {
+		ret = -errno;
+		goto error;
+	}
+	/* legacy_disassoc: the hang-up that stands for a closed queue */
+	if (dev->conf.legacy_disassoc &&
+	    (pipe2(ctx->hup, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	     epoll_ctl(ctx->hw.async_fd, EPOLL_CTL_ADD, ctx->hup[0], &ee) != 0)) {
 		ret = -errno;
 		goto error;
 	}
@@ -735,7 +777,8 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
-	ret = emu_open_check(dev);
+	dev->opens++;
+	ret = emu_open_check(dev, ctx);
 	if (ret != 0) {
 		pthread_mutex_unlock(&dev->lock);
 		goto error;
@@ -762,6 +805,10 @@ error:
 		close(ctx->efd);
 	if (ctx->tfd >= 0)
 		close(ctx->tfd);
+	if (ctx->hup[0] >= 0)
+		close(ctx->hup[0]);
+	if (ctx->hup[1] >= 0)
+		close(ctx->hup[1]);
 	free(ctx->mrs);
 	free(ctx);
 	return ret;
@@ -833,6 +880,10 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 	close(ctx->hw.async_fd);
 	close(ctx->efd);
 	close(ctx->tfd);
+	if (ctx->hup[0] >= 0)
+		close(ctx->hup[0]);
+	if (ctx->hup[1] >= 0)
+		close(ctx->hup[1]);
 	free(ctx->mrs);
 	free(ctx);
 	return 0;
@@ -846,7 +897,8 @@ emu_query_device(struct mlx4r_hw_ctx *hctx, struct ibv_device_attr *attr)
 	int ret;
 
 	pthread_mutex_lock(&dev->lock);
-	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
+	/* the kernel's copy of the attributes, no firmware command */
+	ret = emu_sw_check(ctx, MLX4R_EMU_OP_QUERY);
 	if (ret == 0) {
 		memset(attr, 0, sizeof(*attr));
 		snprintf(attr->fw_ver, sizeof(attr->fw_ver), "2.42.5000");
@@ -891,7 +943,12 @@ emu_query_port(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
 		return -EINVAL;
 	emu_dev_run_timers(dev);
 	pthread_mutex_lock(&dev->lock);
-	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY);
+	/*
+	 * A firmware command on an Ethernet port (mlx4_ib_query_port() ->
+	 * eth_link_query_port() -> QUERY_PORT): it sees a catastrophic error,
+	 * as query_device does not.
+	 */
+	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_QUERY_PORT);
 	if (ret == 0) {
 		/*
 		 * Linux mlx4_ib main.c eth_link_query_port: ACTIVE only while
@@ -998,7 +1055,8 @@ emu_alloc_pd(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_pd **out)
 	int ret;
 
 	pthread_mutex_lock(&dev->lock);
-	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_ALLOC_PD);
+	/* a bitmap allocation in mlx4_core, no firmware command */
+	ret = emu_sw_check(ctx, MLX4R_EMU_OP_ALLOC_PD);
 	if (ret != 0)
 		goto out;
 	pd = calloc(1, sizeof(*pd));
@@ -1788,10 +1846,19 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_MODIFY_WQ);
 	if (ret != 0)
 		goto out;
+	/*
+	 * mlx4_ib_modify_wq() (Linux 6.1 qp.c) judges a move by the WQ's
+	 * logical state, the last one set: ERR -> RDY and RESET -> ERR are
+	 * -EINVAL. A move to the state the hardware is believed to be in
+	 * does nothing (_mlx4_ib_modify_wq()): RDY -> RDY leaves a WQ the
+	 * hardware put in error as it is; only RESET repairs it.
+	 */
 	switch (next) {
 	case IBV_WQS_RESET:
-	case IBV_WQS_ERR:
 		ok = true;
+		break;
+	case IBV_WQS_ERR:
+		ok = hwq->state != IBV_WQS_RESET;
 		break;
 	case IBV_WQS_RDY:
 		ok = hwq->state == IBV_WQS_RESET || hwq->state == IBV_WQS_RDY;
@@ -1804,13 +1871,20 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 		ret = -EINVAL;
 		goto out;
 	}
+	if (next == hwq->state && next != IBV_WQS_RESET)
+		goto out;
 	/* The Rx engine reads ci/state under the bound port's rx_lock. */
 	port = emu_dev_port(dev, wq->port);
 	if (port != NULL)
 		rte_spinlock_lock(&port->rx_lock);
-	if (next == IBV_WQS_RESET)
+	if (next == IBV_WQS_RESET) {
+		/* libmlx4 mlx4_modify_wq() zeroes the doorbell record too */
 		wq->ci = 0;
+		__atomic_store_n(wq->rdb, 0, __ATOMIC_RELAXED);
+	}
 	wq->state = next;
+	if (next == IBV_WQS_ERR)
+		emu_wq_flush(wq);
 	if (port != NULL)
 		rte_spinlock_unlock(&port->rx_lock);
 	hwq->state = next;
@@ -2166,6 +2240,28 @@ emu_destroy_flow_locked(struct emu_flow *f)
 	ctx->dev->nb_objects--;
 	free(f);
 	return 0;
+}
+
+/*
+ * The rules of @p ctx leave the ports' steering tables (its
+ * disassociation); the flow objects stay until destroyed. dev->lock held.
+ */
+void
+emu_detach_flows_locked(struct emu_ctx *ctx)
+{
+	struct emu_flow *f;
+	struct emu_port *port;
+	uint32_t i, j;
+
+	TAILQ_FOREACH(f, &ctx->flows, next) {
+		port = emu_dev_port(ctx->dev, f->port);
+		rte_spinlock_lock(&port->rx_lock);
+		for (i = 0, j = 0; i < port->nb_rules; i++)
+			if (port->rules[i] != f)
+				port->rules[j++] = port->rules[i];
+		port->nb_rules = j;
+		rte_spinlock_unlock(&port->rx_lock);
+	}
 }
 
 static int

@@ -311,14 +311,31 @@ struct emu_port {
 	struct mlx4r_emu_port_stats st;
 };
 
+/*
+ * A catastrophic error in progress (mlx4r_emu_fault.c), under dev->lock:
+ * its phase and when the next ones begin (CLOCK_MONOTONIC). Phases move
+ * lazily, whenever the device is asked something (emu_catas_advance());
+ * what must happen on time without anybody asking (DEVICE_FATAL, the
+ * legacy closure of the event queue) is on each context's timer.
+ */
+struct emu_catas {
+	enum mlx4r_emu_catas phase;
+	uint64_t detect_ns;        /* DEAD -> ERROR */
+	uint64_t gone_ns;          /* ERROR -> GONE */
+	uint64_t back_ns;          /* GONE -> back, new generation */
+	bool slow_open;            /* the next open sleeps fw_reset_ms */
+};
+
 struct emu_dev {
 	TAILQ_ENTRY(emu_dev) next;
 	char name[64];
 	uint32_t index;            /* creation order, for default MACs */
 	struct mlx4r_emu_dev_conf conf;
 	pthread_mutex_t lock;
-	uint32_t generation;
+	pthread_cond_t catas_cond; /* commands waiting for the detection */
+	uint32_t generation;       /* atomic: hooks compare their context's */
 	bool fatal;                /* atomic: engines read it */
+	struct emu_catas catas;
 	bool timers_pending;       /* atomic: link_up timers queued */
 	uint32_t nb_ctx;
 	TAILQ_HEAD(, emu_ctx) ctxs;
@@ -327,6 +344,7 @@ struct emu_dev {
 	uint32_t nb_objects;
 	uint64_t leaked;
 	uint64_t events, acks;
+	uint64_t opens;            /* open_device calls reaching the device */
 	/* Manual clock. */
 	bool manual_clock;
 	uint64_t manual_ns;        /* atomic */
@@ -337,8 +355,7 @@ struct emu_dev {
 	int cmd_err;
 	uint32_t reinit_fail;
 	uint32_t fw_reset_ms;
-	uint32_t absent_ms;      /* after a fatal: absent this long (-ENODEV) */
-	uint64_t absent_until_ns; /* 0: absence not begun */
+	uint32_t absent_ms;      /* after a fatal: absent this much longer */
 	struct emu_port port[EMU_MAX_PORTS];
 };
 
@@ -371,6 +388,20 @@ struct emu_ctx {
 	struct emu_timer_ev delayed[EMU_EV_RING];
 	uint32_t nb_delayed;
 	uint64_t ev_lost;
+	/*
+	 * Disassociation (catastrophic error, GONE): set under dev->lock;
+	 * read under dev->lock by the commands (EIO) and by the kernel face.
+	 */
+	bool disassoc;
+	/*
+	 * legacy_disassoc: when the event queue closes (ev_lock); hup[0] is
+	 * in the async fd's epoll set, hup[1] closed then: the async fd
+	 * polls readable for ever and get_async_event fails with -EIO once
+	 * the ready events are read.
+	 */
+	uint64_t ev_close_ns;
+	bool ev_closed;
+	int hup[2];
 };
 
 /*
@@ -387,6 +418,24 @@ struct emu_sq_geom {
 	uint32_t max_gs;           /* granted max_send_sge */
 	uint32_t max_inline;       /* what libmlx4 grants as max_inline_data */
 };
+
+/*
+ * A context whose objects must not run: the device is in catastrophic
+ * error, or came back in a later generation than the context's. Read by
+ * the hooks of any lcore without a lock: fatal and generation are atomics
+ * written under dev->lock (emu_catas_advance()), and a stale fatal for one
+ * burst is what a chip stopping between two doorbells looks like.
+ */
+static inline bool
+emu_ctx_frozen(const struct emu_ctx *ctx)
+{
+	const struct emu_dev *dev = ctx->dev;
+
+	/* acquire: pairs with the release of fatal = false at the way back */
+	return __atomic_load_n(&dev->fatal, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&dev->generation, __ATOMIC_RELAXED) !=
+	       ctx->hw.generation;
+}
 
 /* mlx4r_emu_obj.c */
 /*
@@ -419,6 +468,7 @@ struct emu_dev *emu_dev_from_ctx(struct mlx4r_hw_ctx *ctx);
 void emu_tx_hook(void *arg);
 void emu_rx_hook(void *arg);
 void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
+uint32_t emu_wq_flush(struct emu_wq *wq);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
 void emu_port_add_stat(uint64_t *ctr, uint64_t n);
@@ -451,6 +501,11 @@ uint64_t emu_csum_add(uint64_t sum, const void *buf, size_t len);
 
 /* mlx4r_emu_fault.c */
 int emu_cmd_check(struct emu_ctx *ctx, uint32_t op);
-int emu_open_check(struct emu_dev *dev);
+int emu_sw_check(struct emu_ctx *ctx, uint32_t op);
+int emu_open_check(struct emu_dev *dev, struct emu_ctx *ctx);
+void emu_catas_advance(struct emu_dev *dev);
+bool emu_ctx_disassociated(struct emu_ctx *ctx);
+void emu_ctx_ev_close_due(struct emu_ctx *ctx, uint64_t now);
+void emu_detach_flows_locked(struct emu_ctx *ctx);
 
 #endif /* MLX4R_EMU_PRIV_H */

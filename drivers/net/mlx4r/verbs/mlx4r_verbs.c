@@ -17,13 +17,26 @@
  * live objects so that close_device can destroy what the caller left, in
  * dependency order.
  *
- * After IBV_EVENT_DEVICE_FATAL the kernel remaps the UAR to a dummy page
- * and commands fail with EIO; destroys succeed because
- * MLX4_DEVICE_FATAL_CLEANUP=1 is set before the first verbs call.
+ * After a catastrophic error (Linux mlx4 catas.c, infiniband/core
+ * uverbs_main.c): IBV_EVENT_DEVICE_FATAL; firmware commands fail with EIO
+ * (destroys still succeed: mlx4_internal_err_ret_value()); then the
+ * kernel unregisters the device, which disassociates every context: the
+ * kernel destroys their objects, zaps the UAR mapping (a write then
+ * lands on a zeroed page, rdma_umap_fault()) and fails every later
+ * command, destroys too, with EIO. libibverbs reports those destroys as
+ * successes when RDMAV_ALLOW_DISASSOC_DESTROY (or its old name
+ * MLX4_DEVICE_FATAL_CLEANUP) was set when it initialised; this backend
+ * sets it before its first verbs call, but another user of libibverbs in
+ * the process may have initialised it first: then a destroy fails with
+ * EIO, and the object is forgotten here (its libmlx4 memory leaks,
+ * counted), see mlx4r_verbs_destroy_result(). close_device never loops
+ * on a failing destroy. Then the device is absent until the kernel has
+ * re-created it (a new kernel index, the same name).
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +47,7 @@
 #include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/ethtool.h>
@@ -45,73 +59,55 @@
 #include "mlx4r_hw.h"
 #include "mlx4r_verbs.h"
 
-/* What a context tracks about each object it owns. */
-enum verbs_obj_kind {
-	/* destroy order: first to last */
-	VERBS_FLOW,
-	VERBS_QP,
-	VERBS_IND,
-	VERBS_WQ,
-	VERBS_CQ,
-	VERBS_MR,
-	VERBS_PD,
-	VERBS_KINDS,
-};
-
-struct verbs_obj {
-	LIST_ENTRY(verbs_obj) next; /**< in its context's list */
-	enum verbs_obj_kind kind;   /**< which list, how to destroy */
-	void *ibv;                  /**< the rdma-core object */
-	void *mem;                  /**< the wrapper to free */
-};
-
-LIST_HEAD(verbs_obj_list, verbs_obj);
-
 struct verbs_ctx {
 	struct mlx4r_hw_ctx pub;         /**< seam view, first */
 	struct ibv_context *ibv;         /**< rdma-core context */
-	struct verbs_obj_list objs[VERBS_KINDS]; /**< live objects */
+	/** live objects, by kind */
+	struct mlx4r_verbs_obj_list objs[MLX4R_VERBS_KINDS];
 };
+
+/* Objects whose libmlx4 memory leaked (destroy EIO without the env). */
+static uint64_t verbs_leaked;
 
 struct verbs_pd {
 	struct mlx4r_hw_pd pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_pd *ibv;
 };
 
 struct verbs_mr {
 	struct mlx4r_hw_mr pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_mr *ibv;
 };
 
 struct verbs_cq {
 	struct mlx4r_hw_cq pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_cq *ibv;
 };
 
 struct verbs_qp {
 	struct mlx4r_hw_qp pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_qp *ibv;
 };
 
 struct verbs_wq {
 	struct mlx4r_hw_wq pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_wq *ibv;
 };
 
 struct verbs_ind {
 	struct mlx4r_hw_ind_table pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_rwq_ind_table *ibv;
 };
 
 struct verbs_flow {
 	struct mlx4r_hw_flow pub;
-	struct verbs_obj obj;
+	struct mlx4r_verbs_obj obj;
 	struct ibv_flow *ibv;
 };
 
@@ -120,8 +116,8 @@ struct verbs_flow {
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 static void
-verbs_track_(struct verbs_ctx *vc, struct verbs_obj *o, enum verbs_obj_kind k,
-	     void *ibv, void *mem)
+verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
+	     enum mlx4r_verbs_obj_kind k, void *ibv, void *mem)
 {
 	o->kind = k;
 	o->ibv = ibv;
@@ -132,20 +128,45 @@ verbs_track_(struct verbs_ctx *vc, struct verbs_obj *o, enum verbs_obj_kind k,
 /* Track wrapper w (whose ibv object is w->ibv) in its context. */
 #define verbs_track(vc, w, k) verbs_track_(vc, &(w)->obj, k, (w)->ibv, (w))
 
-/* Once per process, before the provider creates any context. */
+/* Before the first verbs call of this backend. */
 static void
 verbs_set_env(void)
 {
 	/*
 	 * Let destroy calls succeed after a fatal error instead of failing
-	 * with EIO (rdma-core's alias of RDMAV_ALLOW_DISASSOC_DESTROY), and
-	 * make fork() safe with DPDK's memory. Never override the user.
+	 * with EIO (RDMAV_ALLOW_DISASSOC_DESTROY; libibverbs reads it, and
+	 * its old name MLX4_DEVICE_FATAL_CLEANUP, once, when it initialises:
+	 * void if the application used libibverbs first, which
+	 * verbs_destroy_obj() copes with), and make fork() safe with DPDK's
+	 * memory. Never override the user.
 	 */
+	setenv("RDMAV_ALLOW_DISASSOC_DESTROY", "1", 0);
 	setenv("MLX4_DEVICE_FATAL_CLEANUP", "1", 0);
 	setenv("RDMAV_HUGEPAGES_SAFE", "1", 0);
 }
 
-static uint32_t verbs_generation;
+/*
+ * The generation of a device: changes when the kernel re-creates it under
+ * the same name after a reset. In netlink mode rdma-core gives the
+ * kernel's device index, allocated anew at every registration
+ * (xa_alloc_cyclic() in Linux infiniband/core/device.c assign_name());
+ * in sysfs mode rdma-core itself tells two registrations apart by the
+ * time the device's sysfs directory was made (libibverbs/init.c
+ * same_sysfs_dev(), time_created): so do we.
+ */
+static uint32_t
+verbs_dev_generation(struct ibv_device *dev)
+{
+	struct stat st;
+	int idx = ibv_get_device_index(dev);
+
+	if (idx >= 0)
+		return (uint32_t)idx + 1;
+	if (stat(dev->ibdev_path, &st) != 0)
+		return 0;
+	return (uint32_t)st.st_mtim.tv_sec * 1000003u ^
+	       (uint32_t)st.st_mtim.tv_nsec;
+}
 
 static int
 verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
@@ -155,6 +176,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	struct ibv_device **list;
 	struct ibv_context *ibv = NULL;
 	struct verbs_ctx *vc;
+	uint32_t generation;
 	int i, n = 0, ret, flags;
 
 	verbs_set_env();
@@ -188,21 +210,44 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	errno = 0;
 	ibv = ibv_open_device(list[i]);
 	ret = mlx4r_verbs_errno(errno, ENODEV);
+	generation = verbs_dev_generation(list[i]);
 	ibv_free_device_list(list);
 	if (ibv == NULL) {
-		mlx4r_verbs_log("cannot open %s: %s", name, strerror(-ret));
+		/*
+		 * EAGAIN: a device in catastrophic error, still listed
+		 * (mlx4_ib_alloc_ucontext() refuses while !ib_active): the
+		 * caller polls until the kernel re-created it. Not logged:
+		 * that poll would repeat it.
+		 */
+		if (ret != -EAGAIN)
+			mlx4r_verbs_log("cannot open %s: %s", name,
+					strerror(-ret));
 		return ret;
 	}
-	/* only the mlx4 provider answers mlx4dv_query_device */
-	if (mlx4dv_query_device(ibv, &dv) != 0) {
-		mlx4r_verbs_log("%s is not a ConnectX-3 (mlx4) device", name);
-		ret = -ENODEV;
-		goto error;
-	}
+	/*
+	 * The vendor and part first: mlx4dv_query_device() reads any
+	 * provider's context as libmlx4's (mlx4r_verbs_check_part()). The
+	 * legacy QUERY_DEVICE answers from the kernel's copy of the
+	 * attributes (uverbs_cmd.c ib_uverbs_query_device()), so this works
+	 * on a dying device too.
+	 */
 	ret = ibv_query_device(ibv, &attr);
 	if (ret != 0) {
 		ret = mlx4r_verbs_errno(ret, EIO);
 		mlx4r_verbs_log("cannot query %s: %s", name, strerror(-ret));
+		goto error;
+	}
+	if (mlx4r_verbs_check_part(attr.vendor_id, attr.vendor_part_id) != 0) {
+		mlx4r_verbs_log("ibdev=%s is not a ConnectX-3: vendor 0x%x part %u (%#x); mlx4r drives vendor 0x%x parts %u-%u (mlx4_core's MT27500 family)",
+				name, attr.vendor_id, attr.vendor_part_id,
+				attr.vendor_part_id, MLX4R_VERBS_VENDOR_ID,
+				MLX4R_VERBS_PART_FIRST, MLX4R_VERBS_PART_LAST);
+		ret = -ENODEV;
+		goto error;
+	}
+	if (mlx4dv_query_device(ibv, &dv) != 0) {
+		mlx4r_verbs_log("%s: mlx4dv_query_device failed", name);
+		ret = -ENODEV;
 		goto error;
 	}
 	/* the driver polls the async fd: it must never block */
@@ -221,11 +266,11 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->ibv = ibv;
 	vc->pub.ops = &mlx4r_hw_verbs_ops;
 	vc->pub.async_fd = ibv->async_fd;
-	vc->pub.generation = ++verbs_generation;
+	vc->pub.generation = generation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
 	vc->pub.vendor_part_id = attr.vendor_part_id;
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
-	for (i = 0; i < VERBS_KINDS; i++)
+	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
 	*out = &vc->pub;
 	return 0;
@@ -234,23 +279,26 @@ error:
 	return ret;
 }
 
-static int verbs_destroy_obj(struct verbs_obj *o);
+static int verbs_destroy_obj(struct mlx4r_verbs_obj *o);
 
 static int
 verbs_close_device(struct mlx4r_hw_ctx *ctx)
 {
 	struct verbs_ctx *vc = VCTX(ctx);
-	unsigned int k, left = 0;
+	unsigned int k, left = 0, given_up;
 
-	for (k = 0; k < VERBS_KINDS; k++) {
-		while (!LIST_EMPTY(&vc->objs[k])) {
+	for (k = 0; k < MLX4R_VERBS_KINDS; k++) {
+		struct mlx4r_verbs_obj *o;
+
+		LIST_FOREACH(o, &vc->objs[k], next)
 			left++;
-			verbs_destroy_obj(LIST_FIRST(&vc->objs[k]));
-		}
 	}
+	/* each object once: a destroy that fails is not retried for ever */
+	given_up = mlx4r_verbs_destroy_all(vc->objs, verbs_destroy_obj);
 	if (left > 0)
-		mlx4r_verbs_log("%s: destroyed %u objects left at close",
-				ctx->name, left);
+		mlx4r_verbs_log("%s: %u objects left at close, %u of them not destroyed (the kernel releases them with the command fd, libmlx4 leaks their memory)",
+				ctx->name, left, given_up);
+	verbs_leaked += given_up;
 	ibv_close_device(vc->ibv);
 	free(vc);
 	return 0;
@@ -457,7 +505,7 @@ verbs_alloc_pd(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out)
 	}
 	p->pub.ctx = ctx;
 	p->pub.pdn = p->ibv->handle;
-	verbs_track(VCTX(ctx), p, VERBS_PD);
+	verbs_track(VCTX(ctx), p, MLX4R_VERBS_PD);
 	*out = &p->pub;
 	return 0;
 }
@@ -493,7 +541,7 @@ verbs_reg_mr(struct mlx4r_hw_pd *pd, void *addr, size_t length,
 	m->pub.length = length;
 	m->pub.lkey = m->ibv->lkey;
 	m->pub.access = access;
-	verbs_track(VCTX(pd->ctx), m, VERBS_MR);
+	verbs_track(VCTX(pd->ctx), m, MLX4R_VERBS_MR);
 	*out = &m->pub;
 	return 0;
 }
@@ -546,7 +594,7 @@ verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 	c->pub.ctx = ctx;
 	c->pub.cqn = dv.cqn;
 	c->pub.cqe = c->ibv->cqe;
-	verbs_track(VCTX(ctx), c, VERBS_CQ);
+	verbs_track(VCTX(ctx), c, MLX4R_VERBS_CQ);
 	*out = &c->pub;
 	return 0;
 }
@@ -598,7 +646,7 @@ verbs_create_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_qp_attr *attr,
 	q->pub.qpn = q->ibv->qp_num;
 	q->pub.kind = MLX4R_HW_QP_RAW_TX;
 	q->pub.state = IBV_QPS_RESET;
-	verbs_track(VCTX(pd->ctx), q, VERBS_QP);
+	verbs_track(VCTX(pd->ctx), q, MLX4R_VERBS_QP);
 	*out = &q->pub;
 	return 0;
 }
@@ -634,7 +682,7 @@ verbs_create_rss_qp(struct mlx4r_hw_pd *pd, struct mlx4r_hw_ind_table *ind,
 	q->pub.qpn = q->ibv->qp_num;
 	q->pub.kind = MLX4R_HW_QP_RSS;
 	q->pub.state = IBV_QPS_RESET;
-	verbs_track(VCTX(pd->ctx), q, VERBS_QP);
+	verbs_track(VCTX(pd->ctx), q, MLX4R_VERBS_QP);
 	*out = &q->pub;
 	return 0;
 }
@@ -714,7 +762,7 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	w->pub.ctx = pd->ctx;
 	w->pub.wq_num = w->ibv->wq_num;
 	w->pub.state = IBV_WQS_RESET;
-	verbs_track(VCTX(pd->ctx), w, VERBS_WQ);
+	verbs_track(VCTX(pd->ctx), w, MLX4R_VERBS_WQ);
 	*out = &w->pub;
 	return 0;
 }
@@ -818,7 +866,7 @@ verbs_create_ind_table(struct mlx4r_hw_ctx *ctx, uint32_t log_size,
 	t->pub.ctx = ctx;
 	t->pub.ind_tbl_num = t->ibv->ind_tbl_num;
 	t->pub.log_size = log_size;
-	verbs_track(VCTX(ctx), t, VERBS_IND);
+	verbs_track(VCTX(ctx), t, MLX4R_VERBS_IND);
 	*out = &t->pub;
 	return 0;
 }
@@ -851,7 +899,7 @@ verbs_create_flow(struct mlx4r_hw_qp *qp, struct ibv_flow_attr *attr,
 	}
 	f->pub.qp = qp;
 	f->pub.handle = f->ibv->handle;
-	verbs_track(VCTX(qp->ctx), f, VERBS_FLOW);
+	verbs_track(VCTX(qp->ctx), f, MLX4R_VERBS_FLOW);
 	*out = &f->pub;
 	return 0;
 }
@@ -864,43 +912,59 @@ verbs_destroy_flow(struct mlx4r_hw_flow *flow)
 }
 
 /*
- * Destroy one object and forget it. With MLX4_DEVICE_FATAL_CLEANUP the
- * destroys succeed after a fatal error too; a destroy that still fails
+ * Destroy one object and forget it. After the device was disassociated a
+ * destroy fails with EIO unless libibverbs honours
+ * RDMAV_ALLOW_DISASSOC_DESTROY: the kernel destroyed the object already,
+ * so it is forgotten all the same and counted as leaked (libmlx4 keeps
+ * its memory); the seam says destroys succeed then. Any other failure
  * (object in use) keeps the object tracked and returns the error.
  */
 static int
-verbs_destroy_obj(struct verbs_obj *o)
+verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 {
+	static bool warned;
 	int ret;
 
 	switch (o->kind) {
-	case VERBS_FLOW:
+	case MLX4R_VERBS_FLOW:
 		ret = ibv_destroy_flow(o->ibv);
 		break;
-	case VERBS_QP:
+	case MLX4R_VERBS_QP:
 		ret = ibv_destroy_qp(o->ibv);
 		break;
-	case VERBS_IND:
+	case MLX4R_VERBS_IND:
 		ret = ibv_destroy_rwq_ind_table(o->ibv);
 		break;
-	case VERBS_WQ:
+	case MLX4R_VERBS_WQ:
 		ret = ibv_destroy_wq(o->ibv);
 		break;
-	case VERBS_CQ:
+	case MLX4R_VERBS_CQ:
 		ret = ibv_destroy_cq(o->ibv);
 		break;
-	case VERBS_MR:
+	case MLX4R_VERBS_MR:
 		ret = ibv_dereg_mr(o->ibv);
 		break;
-	case VERBS_PD:
+	case MLX4R_VERBS_PD:
 		ret = ibv_dealloc_pd(o->ibv);
 		break;
 	default:
 		ret = EINVAL;
 		break;
 	}
-	if (ret != 0)
+	switch (mlx4r_verbs_destroy_result(ret)) {
+	case MLX4R_VERBS_DESTROYED:
+		break;
+	case MLX4R_VERBS_GONE:
+		verbs_leaked++;
+		if (!warned) {
+			warned = true;
+			mlx4r_verbs_log("destroys fail with EIO on a disassociated device: libibverbs was initialised before RDMAV_ALLOW_DISASSOC_DESTROY was set (set it to 1 in the environment of the application); the objects are forgotten, libmlx4 leaks their memory (%" PRIu64 " so far)",
+					verbs_leaked);
+		}
+		break;
+	default:
 		return mlx4r_verbs_errno(ret, EIO);
+	}
 	LIST_REMOVE(o, next);
 	free(o->mem);
 	return 0;

@@ -11,7 +11,9 @@
  * unit tests link them directly and check them without a ConnectX-3.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <infiniband/verbs.h>
 
@@ -92,6 +94,91 @@ int mlx4r_verbs_parse_mac(const char *text, uint8_t mac[6]);
  */
 int mlx4r_verbs_port_ifname(const char *ibdev_path, uint8_t port,
 			    char *ifname, size_t len);
+
+/*
+ * The devices this backend drives: ConnectX-3 functions, as mlx4_ib reports
+ * them in ibv_device_attr. vendor_id is Mellanox's IEEE OUI (0x0002c9, from
+ * the NodeInfo MAD of mlx4_ib_query_device(); mlx5 devices report the same
+ * OUI), vendor_part_id the PCI device id. The parts are the MT27500 family
+ * of mlx4_core's PCI table (Linux drivers/net/ethernet/mellanox/mlx4/main.c
+ * mlx4_pci_table: 0x1003 ConnectX-3, 0x1004 its VF, 0x1007 ConnectX-3 Pro,
+ * 0x1005-0x1010 the other MT275xx); the older ConnectX/ConnectX-2 parts of
+ * that table (CONFIG_MLX4_CORE_GEN2) and every mlx5 part (0x1011 on) are
+ * not ConnectX-3.
+ */
+#define MLX4R_VERBS_VENDOR_ID 0x02c9
+#define MLX4R_VERBS_PART_FIRST 0x1003
+#define MLX4R_VERBS_PART_LAST 0x1010
+
+/**
+ * Is (vendor, part) of ibv_device_attr a ConnectX-3 function?
+ * mlx4dv_query_device() cannot tell: libmlx4's takes any provider's
+ * context and reads it as its own (rdma-core providers/mlx4/mlx4.c,
+ * to_mctx()), so an ibdev=mlx5_0 would be accepted and misread.
+ * @return 0, or -ENODEV.
+ */
+int mlx4r_verbs_check_part(uint32_t vendor_id, uint32_t vendor_part_id);
+
+/*
+ * Objects of a context, tracked so that close_device can destroy what the
+ * caller left, in dependency order (the order of the kinds).
+ */
+enum mlx4r_verbs_obj_kind {
+	MLX4R_VERBS_FLOW,
+	MLX4R_VERBS_QP,
+	MLX4R_VERBS_IND,
+	MLX4R_VERBS_WQ,
+	MLX4R_VERBS_CQ,
+	MLX4R_VERBS_MR,
+	MLX4R_VERBS_PD,
+	MLX4R_VERBS_KINDS,
+};
+
+/** One tracked object. */
+struct mlx4r_verbs_obj {
+	LIST_ENTRY(mlx4r_verbs_obj) next; /**< in its context's list */
+	enum mlx4r_verbs_obj_kind kind;   /**< which list, how to destroy */
+	void *ibv;                        /**< the rdma-core object */
+	void *mem;                        /**< the wrapper to free */
+};
+
+LIST_HEAD(mlx4r_verbs_obj_list, mlx4r_verbs_obj);
+
+/** What an ibv_destroy_*() result means for the object. */
+enum mlx4r_verbs_destroyed {
+	MLX4R_VERBS_DESTROYED, /**< gone, libmlx4 freed it */
+	/**
+	 * EIO: the kernel refused the command because the device was
+	 * disassociated (ib_uverbs_write() after uverbs_disassociate_api(),
+	 * Linux drivers/infiniband/core/uverbs_main.c), having destroyed
+	 * every object of the context itself (ib_uverbs_free_hw_resources()
+	 * -> uverbs_destroy_ufile_hw(RDMA_REMOVE_DRIVER_REMOVE)). libibverbs
+	 * turns this EIO into success only when RDMAV_ALLOW_DISASSOC_DESTROY
+	 * or MLX4_DEVICE_FATAL_CLEANUP was set when it initialised
+	 * (libibverbs/init.c ibverbs_init(), read once, at the first
+	 * ibv_get_device_list() of the process); otherwise the object is
+	 * gone in the kernel but libmlx4 kept its memory: forget it, count
+	 * the leak.
+	 */
+	MLX4R_VERBS_GONE,
+	MLX4R_VERBS_FAILED,    /**< still there (EBUSY, ...) */
+};
+
+/** Classify the return value (0 or an errno) of an ibv_destroy_*(). */
+enum mlx4r_verbs_destroyed mlx4r_verbs_destroy_result(int ret);
+
+/**
+ * Destroy every object of @p lists (MLX4R_VERBS_KINDS lists), kind by
+ * kind, each object once: one that @p destroy cannot destroy is given up
+ * (taken off its list, its wrapper freed; closing the command fd releases
+ * whatever the kernel still holds) rather than tried again for ever.
+ * @param destroy
+ *   Destroys one object: 0 (it left its list), or -errno (it did not).
+ * @return
+ *   The number of objects given up.
+ */
+unsigned int mlx4r_verbs_destroy_all(struct mlx4r_verbs_obj_list *lists,
+				     int (*destroy)(struct mlx4r_verbs_obj *));
 
 /** Log on pmd.net.mlx4r.verbs (adds the newline). */
 void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -228,3 +228,46 @@ mlx4r_verbs_port_ifname(const char *ibdev_path, uint8_t port, char *ifname,
 	closedir(d);
 	return -ENODEV;
 }
+
+int
+mlx4r_verbs_check_part(uint32_t vendor_id, uint32_t vendor_part_id)
+{
+	if (vendor_id != MLX4R_VERBS_VENDOR_ID ||
+	    vendor_part_id < MLX4R_VERBS_PART_FIRST ||
+	    vendor_part_id > MLX4R_VERBS_PART_LAST)
+		return -ENODEV;
+	return 0;
+}
+
+enum mlx4r_verbs_destroyed
+mlx4r_verbs_destroy_result(int ret)
+{
+	if (ret < 0)
+		ret = -ret;
+	if (ret == 0)
+		return MLX4R_VERBS_DESTROYED;
+	if (ret == EIO)
+		return MLX4R_VERBS_GONE;
+	return MLX4R_VERBS_FAILED;
+}
+
+unsigned int
+mlx4r_verbs_destroy_all(struct mlx4r_verbs_obj_list *lists,
+			int (*destroy)(struct mlx4r_verbs_obj *))
+{
+	struct mlx4r_verbs_obj *o, *next;
+	unsigned int k, given_up = 0;
+
+	for (k = 0; k < MLX4R_VERBS_KINDS; k++) {
+		/* each object once: a failing destroy would fail again */
+		for (o = LIST_FIRST(&lists[k]); o != NULL; o = next) {
+			next = LIST_NEXT(o, next);
+			if (destroy(o) == 0)
+				continue;
+			LIST_REMOVE(o, next);
+			free(o->mem);
+			given_up++;
+		}
+	}
+	return given_up;
+}
