@@ -187,6 +187,16 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	ret = mlx4r_parse_args(name, rte_vdev_device_args(vdev), &args);
 	if (ret < 0)
 		return ret;
+	/*
+	 * A device of this name closed from inside one of its own event
+	 * callbacks may still be freeing itself (its emulated device, its
+	 * context): wait for it, unless the caller runs that callback.
+	 */
+	if (mlx4r_reset_reap(name) < 0) {
+		INIT_LOG(ERR, "%s: the previous device of this name is still being freed (its last port was closed from its event callback, which is still running): probe it again after that callback returned",
+			 name);
+		return -EBUSY;
+	}
 	dev = rte_zmalloc_socket(name, sizeof(*dev), RTE_CACHE_LINE_SIZE,
 				 vdev->device.numa_node);
 	if (dev == NULL) {
@@ -251,6 +261,13 @@ mlx4r_remove(struct rte_vdev_device *vdev)
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
+	/*
+	 * Also the remove of rte_eal_cleanup() (the vdev bus's cleanup):
+	 * join the control threads left to free devices closed from their
+	 * own callbacks, this one's included, before EAL frees the memory
+	 * they still use.
+	 */
+	mlx4r_reset_reap(NULL);
 	INIT_LOG(DEBUG, "%s: removed", name);
 	return ret;
 }

@@ -58,12 +58,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/queue.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_tailq.h>
 
 #include <ethdev_driver.h>
 
@@ -72,6 +74,8 @@
 #include "mlx4r_quiesce.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
+
+static void mlx4r_dev_free_now(struct mlx4r_dev *dev);
 
 /* Period of the health check and of the fault schedule. */
 #define MLX4R_HEALTH_MS 100
@@ -102,6 +106,37 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 	return (unsigned int)s < RTE_DIM(mlx4r_state_names) ?
 	       mlx4r_state_names[s] : "?";
 }
+
+/*
+ * The reset machine whose event callbacks this thread is running now, or
+ * NULL: set by mlx4r_raise_one() around rte_eth_dev_callback_process(),
+ * on the control thread and on the EAL interrupt thread (LSC). A close or
+ * a remove called from inside such a callback must not wait for what
+ * waits for the callback to return (mlx4r_reset_stop()).
+ */
+static __thread const struct mlx4r_reset *mlx4r_cb_rst;
+
+/*
+ * The control threads of devices whose last port was closed from inside
+ * one of their own event callbacks: such a thread cannot be joined by the
+ * close (it is the caller, or it waits for the caller's callback to
+ * return), so it frees the device on its way out and stays here until
+ * someone joins it: the vdev remove path (rte_vdev_uninit(), and
+ * rte_eal_cleanup() through the vdev bus's cleanup, eal_bus_cleanup() ->
+ * vdev_cleanup() -> remove in DPDK 22.11) and the probe of a device of the
+ * same name (mlx4r_reset_reap()). Process-local; mlx4r_dying_lock guards
+ * the list, never held while joining.
+ */
+struct mlx4r_dying {
+	TAILQ_ENTRY(mlx4r_dying) next;
+	char name[RTE_DEV_NAME_MAX_LEN]; /**< vdev name of the device */
+	pthread_t tid;                   /**< its control thread */
+	const struct mlx4r_reset *rst;   /**< identity only, never read */
+};
+
+static TAILQ_HEAD(, mlx4r_dying) mlx4r_dying_list =
+	TAILQ_HEAD_INITIALIZER(mlx4r_dying_list);
+static pthread_mutex_t mlx4r_dying_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Mbufs a stopped-now port's rings hold (the stop frees them). */
 static uint64_t
@@ -250,6 +285,7 @@ static void
 mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
 		enum rte_eth_event_type ev)
 {
+	const struct mlx4r_reset *prev;
 	pthread_t self = pthread_self();
 	unsigned int i, k;
 
@@ -264,7 +300,10 @@ mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
 	}
 	rst->raisers[i][rst->nb_raisers[i]++] = self;
 	pthread_mutex_unlock(&rst->rq_lock);
+	prev = mlx4r_cb_rst;
+	mlx4r_cb_rst = rst;
 	rte_eth_dev_callback_process(eth_dev, ev, NULL);
+	mlx4r_cb_rst = prev;
 	pthread_mutex_lock(&rst->rq_lock);
 	for (k = 0; k < rst->nb_raisers[i]; k++) {
 		if (pthread_equal(rst->raisers[i][k], self)) {
@@ -850,12 +889,12 @@ mlx4r_ctl_thread(void *arg)
 		if (req != 0)
 			mlx4r_run_reset(dev, req);
 	}
+	/* pairs with mlx4r_reset_stop(), which wrote it under rq_lock */
 	pthread_mutex_lock(&rst->rq_lock);
 	free_dev = rst->free_on_exit;
-	rst->exiting = true;
 	pthread_mutex_unlock(&rst->rq_lock);
 	if (free_dev)
-		mlx4r_dev_free(dev); /* closed from one of our callbacks */
+		mlx4r_dev_free_now(dev); /* closed from one of our callbacks */
 	return NULL;
 }
 
@@ -903,30 +942,94 @@ mlx4r_reset_init(struct mlx4r_dev *dev)
 	return 0;
 }
 
+/* Keep a control thread that frees its device for a later join. */
+static void
+mlx4r_dying_add(const char *name, struct mlx4r_reset *rst)
+{
+	struct mlx4r_dying *d = calloc(1, sizeof(*d));
+
+	if (d == NULL) {
+		/* nobody can join it then: at least do not leak it */
+		RST_LOG(ERR, "%s: out of memory: the control thread is detached and cannot be waited for",
+			name);
+		pthread_detach(rst->tid);
+		return;
+	}
+	strlcpy(d->name, name, sizeof(d->name));
+	d->tid = rst->tid;
+	d->rst = rst;
+	pthread_mutex_lock(&mlx4r_dying_lock);
+	TAILQ_INSERT_TAIL(&mlx4r_dying_list, d, next);
+	pthread_mutex_unlock(&mlx4r_dying_lock);
+}
+
+/*
+ * Join the control threads of the devices that were closed from inside
+ * their own event callbacks (mlx4r_dying_list), except those the caller
+ * must not wait for: itself, and the one whose callback it is running
+ * (that thread waits for the callback to return before it frees its
+ * device: mlx4r_dev_intr_uninstall()). Called by the vdev remove and
+ * probe paths, with no lock of any device held.
+ * @return -EBUSY if a thread of a device named @p name (NULL: none) is
+ *   left running, else 0.
+ */
+int
+mlx4r_reset_reap(const char *name)
+{
+	TAILQ_HEAD(, mlx4r_dying) join = TAILQ_HEAD_INITIALIZER(join);
+	struct mlx4r_dying *d, *tmp;
+	int ret = 0;
+
+	pthread_mutex_lock(&mlx4r_dying_lock);
+	RTE_TAILQ_FOREACH_SAFE(d, &mlx4r_dying_list, next, tmp) {
+		if (pthread_equal(d->tid, pthread_self()) ||
+		    d->rst == mlx4r_cb_rst) {
+			if (name != NULL && strcmp(d->name, name) == 0)
+				ret = -EBUSY;
+			continue;
+		}
+		TAILQ_REMOVE(&mlx4r_dying_list, d, next);
+		TAILQ_INSERT_TAIL(&join, d, next);
+	}
+	pthread_mutex_unlock(&mlx4r_dying_lock);
+	/* not under the list lock: a thread finishing a callback may probe */
+	RTE_TAILQ_FOREACH_SAFE(d, &join, next, tmp) {
+		pthread_join(d->tid, NULL);
+		free(d);
+	}
+	return ret;
+}
+
 /*
  * Stop the control thread: close/remove wins, the thread stops at its next
  * safe point (between two phases, or in a wait). @return true when the
- * caller may free the device, false when called from the control thread
- * itself (a port closed from inside one of our event callbacks): the
- * thread is detached and frees the device on its way out.
+ * caller may free the device, false when the free is left to the thread:
+ * the caller is the control thread itself (a port closed from inside one
+ * of our event callbacks) or runs one of this device's event callbacks on
+ * another thread (an LSC callback on the EAL interrupt thread), which the
+ * thread waits for before it frees anything (mlx4r_dev_free_now() begins
+ * with the removal of the interrupt handler, which waits for a running
+ * one). Such a thread is kept for a later join (mlx4r_reset_reap()).
  */
 static bool
-mlx4r_reset_stop(struct mlx4r_reset *rst)
+mlx4r_reset_stop(struct mlx4r_dev *dev)
 {
-	bool self;
+	struct mlx4r_reset *rst = dev->reset;
+	bool defer;
 
 	if (!rst->thread_up)
-		return !(rst->free_on_exit && !rst->exiting);
-	self = pthread_equal(pthread_self(), rst->tid);
+		return !rst->free_on_exit; /* written by this closer, below */
+	defer = pthread_equal(pthread_self(), rst->tid) ||
+		mlx4r_cb_rst == rst;
 	/* pairs with the thread's checks of closing under rq_lock */
 	pthread_mutex_lock(&rst->rq_lock);
 	rst->closing = true;
-	rst->free_on_exit = self;
+	rst->free_on_exit = defer;
 	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
 	rst->thread_up = false;
-	if (self) {
-		pthread_detach(rst->tid);
+	if (defer) {
+		mlx4r_dying_add(dev->name, rst);
 		return false;
 	}
 	pthread_join(rst->tid, NULL);
@@ -942,7 +1045,7 @@ mlx4r_reset_stop(struct mlx4r_reset *rst)
 bool
 mlx4r_reset_stop_thread(struct mlx4r_dev *dev)
 {
-	return dev->reset == NULL || mlx4r_reset_stop(dev->reset);
+	return dev->reset == NULL || mlx4r_reset_stop(dev);
 }
 
 /* At device free, last: the thread and the event handler are gone. */
@@ -969,9 +1072,15 @@ mlx4r_reset_free(struct mlx4r_dev *dev)
 void
 mlx4r_dev_free(struct mlx4r_dev *dev)
 {
-	/* stops the reset thread; deferred when called from it */
-	if (!mlx4r_reset_stop_thread(dev))
-		return;
+	/* stops the reset thread; deferred to it from our callbacks */
+	if (mlx4r_reset_stop_thread(dev))
+		mlx4r_dev_free_now(dev);
+}
+
+/* The free itself, once the control thread is stopped (or is the caller). */
+static void
+mlx4r_dev_free_now(struct mlx4r_dev *dev)
+{
 	/*
 	 * Order: the thread is joined first (it may itself be uninstalling
 	 * the handler in RESETTING); then the handler goes (unregister waits

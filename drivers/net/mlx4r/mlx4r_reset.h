@@ -80,8 +80,7 @@ struct mlx4r_reset {
 	pthread_cond_t st_cond;   /**< state changes (lock) */
 	pthread_t tid;            /**< control thread */
 	bool thread_up;           /**< tid is valid and not joined */
-	bool free_on_exit;        /**< closed from the control thread itself */
-	bool exiting;             /**< the thread is freeing the device */
+	bool free_on_exit;        /**< the thread frees the device (rq_lock) */
 	/* rq_lock */
 	uint32_t req;             /**< pending MLX4R_REQ_* */
 	bool closing;             /**< close/remove: stop at a safe point */
@@ -127,6 +126,7 @@ void mlx4r_dev_free(struct mlx4r_dev *dev);
 void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
 int mlx4r_reset_init(struct mlx4r_dev *dev);
 bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
+int mlx4r_reset_reap(const char *name);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
 /* For the gate (mlx4r_gate.c), control lock held unless said. */

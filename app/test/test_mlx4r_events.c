@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The events of a reset and the control calls around them (issue 12,
+ * items 5 to 8): the event grammar of doc/guides/nics/mlx4r_reset.rst on
+ * every path (success, failure, quiescence timeout, a fault during the
+ * reset, recovery from FAILED, close), what an application may call from
+ * each event callback (close of the last port from its own callback, on
+ * the control thread and on the EAL interrupt thread, then rte_vdev_uninit
+ * and a probe of the same name), and the errno table, walked phase by
+ * phase in both modes with each phase held open.
+ *
+ * The suite links the driver whole: a case may look at a queue through
+ * mlx4r.h (an lcore "stuck" inside a burst) or at the emulated device.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_common.h"
+
+#include "mlx4r.h"
+#include "rte_pmd_mlx4r.h"
+#include "emu/mlx4r_emu.h"
+
+#define NB_MBUF 4095
+#define NB_DESC 256
+#define BURST 32
+#define HCA "net_mlx4r_e0"
+#define HCA_PORT2 "net_mlx4r_e0_port2"
+#define WAIT_MS 5000
+
+static struct rte_mempool *mp;
+static uint16_t p1, p2;
+static uint64_t heap_base;
+
+/*
+ * Event recorder: every event of the watched types, in the order the
+ * callbacks ran, with an action a case may arm for one event type.
+ */
+#define MAX_EV 256
+static struct {
+	uint16_t port;
+	enum rte_eth_event_type type;
+} evs[MAX_EV];
+static uint32_t nb_evs;
+
+static const enum rte_eth_event_type watched[] = {
+	RTE_ETH_EVENT_INTR_RESET,
+	RTE_ETH_EVENT_ERR_RECOVERING,
+	RTE_ETH_EVENT_RECOVERY_SUCCESS,
+	RTE_ETH_EVENT_RECOVERY_FAILED,
+	RTE_ETH_EVENT_INTR_RMV,
+	RTE_ETH_EVENT_INTR_LSC,
+	RTE_ETH_EVENT_DESTROY,
+};
+
+/* What the callback does on the armed event (then disarms). */
+enum cb_action {
+	CB_NONE,
+	CB_CLOSE,          /* stop and close the port */
+	CB_CLOSE_REPROBE,  /* close, rte_vdev_uninit, rte_vdev_init */
+	CB_HOLD,           /* wait until the case releases it */
+	CB_DEV_RESET,      /* rte_eth_dev_reset() (passive ack) */
+};
+
+static struct {
+	enum rte_eth_event_type type; /* armed event */
+	enum cb_action action;
+	uint32_t sleep_ms;            /* after the action, before returning */
+	int ret[3];                   /* what the calls returned */
+	bool armed;
+	bool done;                    /* the action ran */
+	bool release;                 /* CB_HOLD: return now */
+	pthread_t thread;             /* where it ran */
+} cb;
+
+static int
+ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	uint32_t i = __atomic_fetch_add(&nb_evs, 1, __ATOMIC_RELAXED);
+
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	if (i < MAX_EV) {
+		evs[i].port = port;
+		evs[i].type = type;
+	}
+	if (!__atomic_load_n(&cb.armed, __ATOMIC_ACQUIRE) || cb.type != type)
+		return 0;
+	cb.armed = false;
+	cb.thread = pthread_self();
+	switch (cb.action) {
+	case CB_CLOSE:
+	case CB_CLOSE_REPROBE:
+		cb.ret[0] = rte_eth_dev_stop(port);
+		cb.ret[1] = rte_eth_dev_close(port);
+		if (cb.action == CB_CLOSE_REPROBE) {
+			cb.ret[2] = rte_vdev_uninit(HCA);
+			if (cb.ret[2] == 0)
+				cb.ret[2] = rte_vdev_init(HCA, "");
+		}
+		break;
+	case CB_HOLD:
+		__atomic_store_n(&cb.done, true, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&cb.release, __ATOMIC_ACQUIRE))
+			rte_delay_us_sleep(1000);
+		return 0;
+	case CB_DEV_RESET:
+		cb.ret[0] = rte_eth_dev_reset(port);
+		break;
+	default:
+		break;
+	}
+	__atomic_store_n(&cb.done, true, __ATOMIC_RELEASE);
+	if (cb.sleep_ms != 0)
+		rte_delay_us_sleep(cb.sleep_ms * 1000);
+	return 0;
+}
+
+static void
+cb_arm(enum rte_eth_event_type type, enum cb_action action,
+       uint32_t sleep_ms)
+{
+	memset(&cb, 0, sizeof(cb));
+	cb.type = type;
+	cb.action = action;
+	cb.sleep_ms = sleep_ms;
+	__atomic_store_n(&cb.armed, true, __ATOMIC_RELEASE);
+}
+
+/* Wait until the armed action ran (false: not within WAIT_MS). */
+static bool
+cb_wait_done(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		if (__atomic_load_n(&cb.done, __ATOMIC_ACQUIRE))
+			return true;
+		rte_delay_us_sleep(1000);
+	}
+	return false;
+}
+
+static void
+ev_register(bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(watched); i++) {
+		if (on)
+			rte_eth_dev_callback_register(RTE_ETH_ALL, watched[i],
+						      ev_cb, NULL);
+		else
+			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+							watched[i], ev_cb,
+							NULL);
+	}
+}
+
+static uint32_t
+ev_n(void)
+{
+	return RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
+		       (uint32_t)MAX_EV);
+}
+
+static unsigned int
+ev_count(uint16_t port, enum rte_eth_event_type type)
+{
+	uint32_t i, n = ev_n();
+	unsigned int c = 0;
+
+	for (i = 0; i < n; i++)
+		c += evs[i].port == port && evs[i].type == type;
+	return c;
+}
+
+/* Wait until @p port saw @p nb events of @p type. */
+static int
+ev_wait(uint16_t port, enum rte_eth_event_type type, unsigned int nb)
+{
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS && ev_count(port, type) < nb; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(port, type), nb,
+			  "port %u: events of type %d", port, type);
+	return TEST_SUCCESS;
+}
+
+static bool
+ev_is_announce(enum rte_eth_event_type t)
+{
+	return t == RTE_ETH_EVENT_INTR_RESET ||
+	       t == RTE_ETH_EVENT_ERR_RECOVERING;
+}
+
+static bool
+ev_is_outcome(enum rte_eth_event_type t)
+{
+	return t == RTE_ETH_EVENT_RECOVERY_SUCCESS ||
+	       t == RTE_ETH_EVENT_RECOVERY_FAILED;
+}
+
+/*
+ * The event grammar of mlx4r_reset.rst, per port:
+ *   rounds := { ANNOUNCE OUTCOME }   [ ANNOUNCE ]   (an unfinished round
+ *             only when the port was closed: then DESTROY follows)
+ *   ANNOUNCE := ERR_RECOVERING (proactive) | INTR_RESET (passive)
+ *   OUTCOME  := RECOVERY_SUCCESS | RECOVERY_FAILED [ INTR_RMV ]
+ * INTR_RMV only right after RECOVERY_FAILED (where intr_conf.rmv); LSC
+ * events may come anywhere. Fills the number of rounds and of outcomes
+ * of each kind.
+ */
+static int
+ev_grammar(uint16_t port, bool proactive, unsigned int *rounds,
+	   unsigned int *ok, unsigned int *failed)
+{
+	enum rte_eth_event_type announce = proactive ?
+		RTE_ETH_EVENT_ERR_RECOVERING : RTE_ETH_EVENT_INTR_RESET;
+	enum rte_eth_event_type prev = RTE_ETH_EVENT_MAX;
+	bool open = false, closed = false;
+	uint32_t i, n = ev_n();
+
+	*rounds = 0;
+	*ok = 0;
+	*failed = 0;
+	for (i = 0; i < n; i++) {
+		enum rte_eth_event_type t = evs[i].type;
+
+		if (evs[i].port != port || t == RTE_ETH_EVENT_INTR_LSC)
+			continue;
+		TEST_ASSERT(!closed, "port %u: event %d after DESTROY (#%u)",
+			    port, t, i);
+		if (t == RTE_ETH_EVENT_DESTROY) {
+			closed = true;
+		} else if (ev_is_announce(t)) {
+			TEST_ASSERT_EQUAL(t, announce,
+					  "port %u: announcement of the other mode (#%u)",
+					  port, i);
+			TEST_ASSERT(!open, "port %u: a second announcement before an outcome (#%u)",
+				    port, i);
+			open = true;
+			(*rounds)++;
+		} else if (ev_is_outcome(t)) {
+			TEST_ASSERT(open, "port %u: outcome %d with no announcement (#%u)",
+				    port, t, i);
+			open = false;
+			if (t == RTE_ETH_EVENT_RECOVERY_SUCCESS)
+				(*ok)++;
+			else
+				(*failed)++;
+		} else if (t == RTE_ETH_EVENT_INTR_RMV) {
+			TEST_ASSERT_EQUAL(prev, RTE_ETH_EVENT_RECOVERY_FAILED,
+					  "port %u: INTR_RMV not right after RECOVERY_FAILED (#%u)",
+					  port, i);
+		}
+		prev = t;
+	}
+	TEST_ASSERT(!open || closed,
+		    "port %u: an announcement with no outcome", port);
+	return TEST_SUCCESS;
+}
+
+/* ev_grammar() and the expected numbers of rounds, successes, failures. */
+static int
+ev_expect(uint16_t port, bool proactive, unsigned int rounds,
+	  unsigned int ok, unsigned int failed)
+{
+	unsigned int r, s, f;
+
+	TEST_ASSERT_SUCCESS(ev_grammar(port, proactive, &r, &s, &f),
+			    "grammar of port %u", port);
+	TEST_ASSERT_EQUAL(r, rounds, "port %u: announced rounds", port);
+	TEST_ASSERT_EQUAL(s, ok, "port %u: RECOVERY_SUCCESS", port);
+	TEST_ASSERT_EQUAL(f, failed, "port %u: RECOVERY_FAILED", port);
+	return TEST_SUCCESS;
+}
+
+static int
+suite_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("events_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return TEST_FAILED;
+	ev_register(true);
+	/* a first probe allocates what ethdev keeps for the process */
+	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+suite_teardown(void)
+{
+	ev_register(false);
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+static void
+case_teardown(void)
+{
+	/* a failed case may leave things behind: release them */
+	__atomic_store_n(&cb.release, true, __ATOMIC_RELEASE);
+	cb.armed = false;
+	rte_vdev_uninit(HCA);
+}
+
+/* Probe HCA with @p args; p1 (and p2 with two ports). */
+static int
+hca_up(const char *args)
+{
+	heap_base = test_heap_allocated();
+	__atomic_store_n(&nb_evs, 0, __ATOMIC_RELEASE);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
+	if (rte_eth_dev_get_port_by_name(HCA_PORT2, &p2) != 0)
+		p2 = UINT16_MAX;
+	return TEST_SUCCESS;
+}
+
+/* Everything of the HCA gone: the emulated device, mbufs, heap. */
+static int
+hca_gone(void)
+{
+	TEST_ASSERT_NULL(mlx4r_emu_dev_lookup(HCA),
+			 "the emulated device is still there");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "mbufs still in use");
+	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
+			    "heap bytes leaked");
+	return TEST_SUCCESS;
+}
+
+static int
+hca_down(void)
+{
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(HCA), "remove");
+	return hca_gone();
+}
+
+static int
+port_conf(uint16_t port, uint16_t nq, bool rmv, bool lsc)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rmv = rmv;
+	conf.intr_conf.lsc = lsc;
+	ret = rte_eth_dev_configure(port, nq, nq, &conf);
+	for (q = 0; q < nq && ret == 0; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, NB_DESC, SOCKET_ID_ANY,
+					     NULL, mp);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(port, q, NB_DESC,
+						     SOCKET_ID_ANY, NULL);
+	}
+	return ret;
+}
+
+static int
+port_up(uint16_t port, bool rmv, bool lsc)
+{
+	TEST_ASSERT_SUCCESS(port_conf(port, 1, rmv, lsc), "set up %u", port);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start %u", port);
+	return TEST_SUCCESS;
+}
+
+static int
+wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
+	   uint32_t min_gen)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS * 10; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
+				    "state_get");
+		if (st.phase == ph && st.generation >= min_gen)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("phase %d generation >= %u not reached (phase %d, generation %u)",
+		  ph, min_gen, st.phase, st.generation);
+}
+
+/* Send n frames from @p tx, receive them on @p rx (loopback/xconnect). */
+static int
+traffic(uint16_t tx, uint16_t rx, unsigned int n)
+{
+	struct rte_mbuf *m[BURST], *r[BURST];
+	struct rte_ether_addr mac;
+	unsigned int i, got = 0, tries;
+	uint16_t sent;
+
+	TEST_ASSERT(n <= BURST, "n");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(rx, &mac), "mac");
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, n), "alloc");
+	for (i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 64);
+
+		TEST_ASSERT_NOT_NULL(p, "append");
+		memset(p, 0x5a, 64);
+		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
+	}
+	sent = rte_eth_tx_burst(tx, 0, m, n);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	TEST_ASSERT_EQUAL(sent, n, "frames sent");
+	for (tries = 0; tries < 1000 && got < n; tries++) {
+		uint16_t k = rte_eth_rx_burst(rx, 0, r, BURST);
+
+		got += k;
+		rte_pktmbuf_free_bulk(r, k);
+		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
+		rte_delay_us_sleep(50);
+	}
+	TEST_ASSERT_EQUAL(got, n, "frames received");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Make the device fail for good (reopen fails more often than attempts);
+ * wait for FAILED unless @p closes: a callback closes the port then.
+ */
+static int
+make_fail(uint16_t port, bool closes)
+{
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(port,
+			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 50), "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(port,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	return closes ? TEST_SUCCESS :
+	       wait_phase(port, RTE_PMD_MLX4R_RESET_FAILED, 1);
+}
+
+/*
+ * Item 5: the last port closed from its own INTR_RMV callback (on the
+ * control thread, which therefore cannot be joined by the close and frees
+ * the device on its way out). rte_vdev_uninit() waits for that thread, so
+ * that everything is gone when it returns and a probe of the same name
+ * works at once; a probe of the same name from inside the callback, while
+ * the old device cannot be freed yet, fails with -EBUSY.
+ */
+static int
+test_close_from_rmv_callback(void)
+{
+	struct rte_eth_dev_info info;
+	uint64_t base;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, true, false), TEST_SUCCESS, "up");
+	/* the callback returns 200 ms after its close: the thread is late */
+	cb_arm(RTE_ETH_EVENT_INTR_RMV, CB_CLOSE, 200);
+	TEST_ASSERT_EQUAL(make_fail(p1, true), TEST_SUCCESS, "fault");
+	TEST_ASSERT(cb_wait_done(), "the RMV callback closed the port");
+	TEST_ASSERT_SUCCESS(cb.ret[0], "stop from the callback");
+	TEST_ASSERT_SUCCESS(cb.ret[1], "close from the callback");
+	TEST_ASSERT(rte_eth_dev_info_get(p1, &info) != 0, "port released");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_DESTROY, 1), TEST_SUCCESS,
+			  "DESTROY");
+	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 0, 1), TEST_SUCCESS,
+			  "announced, failed, removed, closed");
+	/* the vdev is still probed: its remove waits for the thread */
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS,
+			  "all freed when rte_vdev_uninit() returns");
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS,
+			  "the same name probes again at once");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+
+	/* uninit and a probe of the same name from inside the callback */
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, true, false), TEST_SUCCESS, "up");
+	cb_arm(RTE_ETH_EVENT_INTR_RMV, CB_CLOSE_REPROBE, 100);
+	TEST_ASSERT_EQUAL(make_fail(p1, true), TEST_SUCCESS, "fault");
+	TEST_ASSERT(cb_wait_done(), "the RMV callback ran");
+	TEST_ASSERT_SUCCESS(cb.ret[1], "close from the callback");
+	TEST_ASSERT_EQUAL(cb.ret[2], -EBUSY,
+			  "a probe of the same name while the old device cannot be freed");
+	/*
+	 * The vdev was removed by the callback; a probe from here waits
+	 * for the old device to be freed (the heap is compared with what
+	 * it was before the old device).
+	 */
+	base = heap_base;
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS,
+			  "probe after the callback");
+	heap_base = base;
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 5 and the callback contexts: the last port closed from its LSC
+ * callback, on the EAL interrupt thread inside the driver's async-event
+ * handler. The close cannot wait for the control thread (which may be
+ * waiting for that handler) nor remove the handler it runs in: the free
+ * goes to the control thread, after the callback returned. Before, the
+ * close never returned.
+ */
+static int
+test_close_from_lsc_callback(void)
+{
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, true), TEST_SUCCESS, "up");
+	cb_arm(RTE_ETH_EVENT_INTR_LSC, CB_CLOSE, 0);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 50), "flap");
+	TEST_ASSERT(cb_wait_done(), "the LSC callback closed the port");
+	TEST_ASSERT(!pthread_equal(cb.thread, pthread_self()),
+		    "the LSC callback ran on another thread");
+	TEST_ASSERT_SUCCESS(cb.ret[0], "stop from the callback");
+	TEST_ASSERT_SUCCESS(cb.ret[1], "close from the callback");
+	return hca_down();
+}
+
+static struct unit_test_suite events_suite = {
+	.suite_name = "mlx4r reset events and control calls",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_close_from_rmv_callback),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_close_from_lsc_callback),
+		TEST_CASES_END()
+	},
+};
+
+static int
+mlx4r_events_autotest(void)
+{
+	return unit_test_suite_runner(&events_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_events_autotest, mlx4r_events_autotest);
