@@ -33,6 +33,7 @@
 #include "test_common.h"
 
 #include "mlx4r.h"
+#include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
@@ -46,6 +47,8 @@
 static struct rte_mempool *mp;
 static uint16_t p1, p2;
 static uint64_t heap_base;
+/* The in_burst marker a case set, cleared by the teardown if need be. */
+static uint8_t *stuck;
 
 /*
  * Event recorder: every event of the watched types, in the order the
@@ -320,6 +323,9 @@ case_teardown(void)
 	/* a failed case may leave things behind: release them */
 	__atomic_store_n(&cb.release, true, __ATOMIC_RELEASE);
 	cb.armed = false;
+	if (stuck != NULL)
+		__atomic_store_n(stuck, 0, __ATOMIC_RELEASE);
+	stuck = NULL;
 	rte_vdev_uninit(HCA);
 }
 
@@ -540,6 +546,322 @@ test_close_from_lsc_callback(void)
 	return hca_down();
 }
 
+/* Reset state of the HCA of @p port. */
+static struct rte_pmd_mlx4r_reset_state
+state_of(uint16_t port)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	memset(&st, 0, sizeof(st));
+	rte_pmd_mlx4r_reset_state_get(port, &st);
+	return st;
+}
+
+/* An lcore "inside a burst" of Rx queue 0 of @p port, until unstuck. */
+static void
+stick(uint16_t port, bool on)
+{
+	struct mlx4r_rxq *rxq = rte_eth_devices[port].data->rx_queues[0];
+
+	stuck = on ? &rxq->in_burst : NULL;
+	__atomic_store_n(&rxq->in_burst, on, __ATOMIC_RELEASE);
+}
+
+/* The device core of @p port (to post a request as its handler would). */
+static struct mlx4r_dev *
+dev_of(uint16_t port)
+{
+	return mlx4r_port_of(&rte_eth_devices[port])->dev;
+}
+
+/*
+ * Item 6, success in both modes: one announcement, one RECOVERY_SUCCESS.
+ * In passive mode the outcome tells the application that the ports it
+ * reset can be set up and started (before, passive mode raised no
+ * outcome: the application had no event to learn it).
+ */
+static int
+test_events_success(void)
+{
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "outcome");
+	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 1, 0), TEST_SUCCESS,
+			  "proactive grammar");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
+			  TEST_SUCCESS, "probe passive");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 1),
+			  TEST_SUCCESS, "announced");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "ack");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "passive outcome");
+	TEST_ASSERT_EQUAL(ev_expect(p1, false, 1, 1, 0), TEST_SUCCESS,
+			  "passive grammar");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
+			  "set up and started after the outcome");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 6, failure in both modes: the announcement, RECOVERY_FAILED, then
+ * INTR_RMV (removal events enabled). Passive mode raised only INTR_RMV.
+ */
+static int
+test_events_failure(void)
+{
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, true, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(make_fail(p1, false), TEST_SUCCESS, "failed");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RMV, 1),
+			  TEST_SUCCESS, "removal");
+	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 0, 1), TEST_SUCCESS,
+			  "proactive grammar");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe passive");
+	TEST_ASSERT_EQUAL(port_up(p1, true, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(make_fail(p1, true), TEST_SUCCESS, "fault");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 1),
+			  TEST_SUCCESS, "announced");
+	rte_eth_dev_reset(p1); /* the ack; its errno: the errno walk */
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1),
+			  TEST_SUCCESS, "failed");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RMV, 1),
+			  TEST_SUCCESS, "removal");
+	TEST_ASSERT_EQUAL(ev_expect(p1, false, 1, 0, 1), TEST_SUCCESS,
+			  "passive grammar");
+	return hca_down();
+}
+
+/*
+ * Item 6, a quiescence timeout (an lcore stays inside a burst) during a
+ * fault's reset: announced, then RECOVERY_FAILED, in both modes (before:
+ * proactive raised RECOVERY_FAILED with no ERR_RECOVERING, passive
+ * nothing). The device was left as it was; once the lcore is out, an
+ * operator's reset from FAILED brings it back, announced again.
+ */
+static int
+test_events_quiescence_timeout(void)
+{
+	static const char * const args[] = {
+		"wire=loopback,reset_deadline_ms=100",
+		"wire=loopback,reset_deadline_ms=100,recovery=passive",
+	};
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int m;
+
+	for (m = 0; m < RTE_DIM(args); m++) {
+		bool proactive = m == 0;
+
+		TEST_ASSERT_EQUAL(hca_up(args[m]), TEST_SUCCESS, "probe");
+		TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
+				  "up");
+		stick(p1, true);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED,
+					     1), TEST_SUCCESS, "failed");
+		TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_FAILED, 1),
+				  TEST_SUCCESS, "outcome");
+		TEST_ASSERT_EQUAL(ev_expect(p1, proactive, 1, 0, 1),
+				  TEST_SUCCESS, "announced before it failed");
+		st = state_of(p1);
+		TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late port counted");
+		stick(p1, false);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "operator");
+		if (!proactive) {
+			TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET,
+						  2), TEST_SUCCESS, "again");
+			TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "ack");
+		}
+		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
+				  TEST_SUCCESS, "back");
+		TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS,
+					  1), TEST_SUCCESS, "outcome");
+		TEST_ASSERT_EQUAL(ev_expect(p1, proactive, 2, 1, 1),
+				  TEST_SUCCESS, "two rounds");
+		if (!proactive)
+			TEST_ASSERT_EQUAL(port_up(p1, false, false),
+					  TEST_SUCCESS, "up again");
+		TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+				  "traffic");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * Item 6: an operator's reset of a working device that cannot be carried
+ * out (quiescence not proven by the deadline) is cancelled: no event, the
+ * device stays LIVE at its generation and keeps forwarding; counted in
+ * cancelled. Before, the healthy device ended FAILED.
+ */
+static int
+test_events_operator_cancelled(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,reset_deadline_ms=100"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	stick(p1, true);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "operator");
+	for (i = 0; i < WAIT_MS && state_of(p1).cancelled == 0; i++)
+		rte_delay_us_sleep(1000);
+	stick(p1, false);
+	st = state_of(p1);
+	TEST_ASSERT_EQUAL_U(st.cancelled, 1, "cancelled");
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_LIVE, "live");
+	TEST_ASSERT_EQUAL(st.generation, 1, "not reset");
+	TEST_ASSERT_EQUAL_U(st.started, 1, "started");
+	TEST_ASSERT_EQUAL_U(st.failed + st.succeeded, 0, "no other outcome");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late port counted");
+	TEST_ASSERT_EQUAL(ev_n(), 0, "no event");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+			  "the port works on");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 6: recovering from FAILED restarts the ports that were started
+ * when the device failed (before: RECOVERY_SUCCESS, started in ethdev,
+ * stopped in the driver, no traffic), but not one the application
+ * stopped meanwhile.
+ */
+static int
+test_events_recover_from_failed(void)
+{
+	struct rte_eth_link link;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 1), "reinit");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1),
+			  TEST_SUCCESS, "failed");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "port 2 stopped in FAILED");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "operator");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "outcome 1");
+	TEST_ASSERT_EQUAL(ev_wait(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "outcome 2");
+	TEST_ASSERT_EQUAL(ev_expect(p1, true, 2, 1, 1), TEST_SUCCESS, "p1");
+	TEST_ASSERT_EQUAL(ev_expect(p2, true, 2, 1, 1), TEST_SUCCESS, "p2");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_UP,
+			  "port 1 restarted: link up");
+	TEST_ASSERT_EQUAL(rte_eth_devices[p2].data->dev_started, 0,
+			  "port 2 stays stopped");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start port 2");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "1 -> 2");
+	TEST_ASSERT_EQUAL(traffic(p2, p1, BURST), TEST_SUCCESS, "2 -> 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	return hca_down();
+}
+
+/*
+ * Items 6 and 7: a fault of the new context while REINIT builds it. It is
+ * posted while the slow firmware reset holds REINIT open, before the new
+ * interrupt handler is installed: it restarts the attempt (before, the
+ * request word was cleared after that install and the fault was merged
+ * away), without a second announcement; with no attempt left the reset
+ * fails (before, the fault was dropped and the device declared live).
+ */
+static int
+test_events_fault_during_reinit(void)
+{
+	static const char * const args[] = {
+		"wire=loopback",
+		"wire=loopback,recovery_attempts=1",
+	};
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int m;
+
+	for (m = 0; m < RTE_DIM(args); m++) {
+		bool last = m == 1;
+
+		TEST_ASSERT_EQUAL(hca_up(args[m]), TEST_SUCCESS, "probe");
+		TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
+				  "up");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300),
+				    "slow");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1),
+				  TEST_SUCCESS, "reinit");
+		/* as the new context's handler would: a queue error */
+		mlx4r_reset_post(dev_of(p1), MLX4R_REQ_QUEUE);
+		TEST_ASSERT_EQUAL(wait_phase(p1, last ?
+					     RTE_PMD_MLX4R_RESET_FAILED :
+					     RTE_PMD_MLX4R_RESET_LIVE, 1),
+				  TEST_SUCCESS, "end");
+		TEST_ASSERT_EQUAL(ev_wait(p1, last ?
+					  RTE_ETH_EVENT_RECOVERY_FAILED :
+					  RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+				  TEST_SUCCESS, "outcome");
+		st = state_of(p1);
+		TEST_ASSERT_EQUAL_U(st.restarts, last ? 0 : 1,
+				    "the fault restarted the attempt");
+		TEST_ASSERT_EQUAL(st.generation, last ? 1 : 2, "generation");
+		TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, last ? 0 : 1,
+					    last ? 1 : 0), TEST_SUCCESS,
+				  "one announcement, one outcome");
+		if (!last)
+			TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+					  "traffic");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * Item 6: a close during a reset ends the port's events: after the
+ * announcement, DESTROY and no outcome (passive, nobody acknowledges).
+ */
+static int
+test_events_close_during_reset(void)
+{
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive,"
+				 "reset_deadline_ms=10000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 1),
+			  TEST_SUCCESS, "announced");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close wins");
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_DESTROY), 1, "closed");
+	return ev_expect(p1, false, 1, 0, 0);
+}
+
 static struct unit_test_suite events_suite = {
 	.suite_name = "mlx4r reset events and control calls",
 	.setup = suite_setup,
@@ -549,6 +871,18 @@ static struct unit_test_suite events_suite = {
 			     test_close_from_rmv_callback),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_close_from_lsc_callback),
+		TEST_CASE_ST(NULL, case_teardown, test_events_success),
+		TEST_CASE_ST(NULL, case_teardown, test_events_failure),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_events_quiescence_timeout),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_events_operator_cancelled),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_events_recover_from_failed),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_events_fault_during_reinit),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_events_close_during_reset),
 		TEST_CASES_END()
 	},
 };

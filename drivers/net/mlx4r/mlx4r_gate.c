@@ -502,6 +502,7 @@ static const char * const mlx4r_rst_xstat_names[] = {
 	"reset_late_clients",
 	"reset_port_late",
 	"reset_mbufs_reclaimed",
+	"reset_cancelled",
 };
 
 static int
@@ -552,6 +553,7 @@ mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
 	v[8] = rst->late_clients;
 	v[9] = pr->late;
 	v[10] = pr->mbufs_reclaimed;
+	v[11] = rst->cancelled;
 	pthread_mutex_unlock(&rst->lock);
 	if (base < 0)
 		return base;

@@ -145,5 +145,6 @@ rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
 		__ATOMIC_RELAXED);
 	st->last_us = __atomic_load_n(&rst->last_us, __ATOMIC_RELAXED);
 	st->worst_us = __atomic_load_n(&rst->worst_us, __ATOMIC_RELAXED);
+	st->cancelled = __atomic_load_n(&rst->cancelled, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -490,7 +490,7 @@ mlx4r_wait_acks(struct mlx4r_dev *dev)
 
 /* DRAINING (control lock held): every port gives its mbufs back. */
 static void
-mlx4r_phase_draining(struct mlx4r_dev *dev, bool first)
+mlx4r_phase_draining(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint64_t before = rst->mbufs_reclaimed;
@@ -498,14 +498,8 @@ mlx4r_phase_draining(struct mlx4r_dev *dev, bool first)
 
 	mlx4r_set_state(rst, MLX4R_RST_DRAINING);
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
-		struct mlx4r_port *port = rst->ports[i];
-
-		if (port == NULL)
-			continue;
-		if (first)
-			rst->port[i].restart = port->started &&
-				dev->args.reset.mode == MLX4R_RST_PROACTIVE;
-		mlx4r_port_release_hw(dev, port);
+		if (rst->ports[i] != NULL)
+			mlx4r_port_release_hw(dev, rst->ports[i]);
 	}
 	RST_LOG(NOTICE, "%s: drained, %" PRIu64 " mbufs back to their pools",
 		dev->name, rst->mbufs_reclaimed - before);
@@ -523,6 +517,18 @@ mlx4r_phase_resetting(struct mlx4r_dev *dev)
 	mlx4r_set_state(rst, MLX4R_RST_RESETTING);
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_dev_intr_uninstall(dev);
+	/*
+	 * The old context's handler is gone: the requests posted until now
+	 * (its late events, operators) are merged into this reset. From here
+	 * on, a fault request is about the context REINIT opens, even one
+	 * posted before its handler is installed: mlx4r_run_reset() restarts
+	 * the attempt for it.
+	 */
+	pthread_mutex_lock(&rst->rq_lock);
+	if (rst->req != 0)
+		rst->coalesced++;
+	rst->req = 0;
+	pthread_mutex_unlock(&rst->rq_lock);
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
@@ -611,20 +617,9 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
 		if (ret == 0)
 			ret = mlx4r_dev_intr_install(dev);
-		if (ret == 0) {
-			/*
-			 * Requests posted until now came from the old
-			 * context (its late events) or from operators: both
-			 * are merged into this reset. From here on, a fault
-			 * request is about the new context.
-			 */
-			pthread_mutex_lock(&rst->rq_lock);
-			if (rst->req != 0)
-				rst->coalesced++;
-			rst->req = 0;
-			pthread_mutex_unlock(&rst->rq_lock);
+		/* the request word was cleared in RESETTING, not here */
+		if (ret == 0)
 			ret = mlx4r_reinit_mr(dev);
-		}
 		if (ret == 0) {
 			for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
 				struct mlx4r_port *port = rst->ports[i];
@@ -661,7 +656,7 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 
 static void
 mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
-	     uint32_t attempts, uint32_t late, bool success)
+	     uint32_t attempts, uint32_t late, enum mlx4r_reset_result result)
 {
 	struct mlx4r_reset_record *r = &rst->hist[rst->hist_n %
 						   MLX4R_RESET_HISTORY];
@@ -673,7 +668,7 @@ mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 	r->attempts = attempts;
 	r->generation = rst->generation;
 	r->late = late;
-	r->success = success;
+	r->result = result;
 	rst->hist_n++;
 	rst->last_us = us;
 	if (us > rst->worst_us)
@@ -681,8 +676,47 @@ mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 }
 
 /*
+ * An operator's reset of a working device that cannot be carried out (a
+ * port not proven quiescent by the deadline: an lcore stays inside a
+ * burst) is cancelled before it is announced: the device was not touched,
+ * so it stays LIVE at the same generation, and no event is raised.
+ * Control lock held.
+ */
+static void
+mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
+		   uint64_t late0)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started)
+			mlx4r_port_unbar(port);
+	}
+	rst->cancelled++;
+	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
+		     MLX4R_RESET_CANCELLED);
+	mlx4r_set_state(rst, MLX4R_RST_LIVE);
+	RST_LOG(WARNING, "%s: reset %" PRIu64 " cancelled: not quiescent within %u ms; the device was not touched and stays live",
+		dev->name, rst->started, dev->args.reset.deadline_ms);
+}
+
+/*
  * Run one reset to its end (LIVE or FAILED) or until close interrupts it.
  * Called by the control thread without any lock.
+ *
+ * The events follow the grammar of doc/guides/nics/mlx4r_reset.rst, per
+ * port: one announcement (ERR_RECOVERING in proactive mode, INTR_RESET in
+ * passive mode), then exactly one outcome (RECOVERY_SUCCESS, or
+ * RECOVERY_FAILED followed by INTR_RMV where intr_conf.rmv), in both
+ * modes and on every path (a quiescence timeout included), unless the
+ * port is closed meanwhile; nothing else. A fault during the reset
+ * restarts the attempt without a new announcement (the ports are barred
+ * and, in passive mode, acknowledged already); an operator's reset that
+ * cannot be carried out on a working device is cancelled before it is
+ * announced (mlx4r_reset_cancel()).
  */
 static void
 mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
@@ -694,6 +728,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	uint64_t late0;
 	uint32_t attempt = 1;
 	unsigned int i, j, n;
+	bool from_failed;
 	int ret;
 
 	pthread_mutex_lock(&rst->lock);
@@ -702,30 +737,51 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 		pthread_mutex_unlock(&rst->lock);
 		return; /* only an operator brings a failed device back */
 	}
+	from_failed = rst->state == MLX4R_RST_FAILED;
 	rst->started++;
 	rst->cur_trigger = trigger;
 	late0 = rst->late_clients;
-	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
 		rst->port[i].acked = false;
-	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode",
+		/*
+		 * What the replay starts again (proactive): the ports
+		 * started now; from FAILED, the ports that were started when
+		 * the device failed and that the application has not stopped
+		 * since (mlx4r_stop_locked() clears the flag). A failure
+		 * left them stopped in the driver, started in ethdev.
+		 */
+		if (!from_failed)
+			rst->port[i].restart = proactive && port != NULL &&
+					       port->started;
+	}
+	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode%s",
 		dev->name, rst->started,
 		trigger & MLX4R_REQ_FATAL ? "fatal " : "",
 		trigger & MLX4R_REQ_HEALTH ? "health " : "",
 		trigger & MLX4R_REQ_QUEUE ? "queue-error " : "",
 		trigger & MLX4R_REQ_OPERATOR ? "request" : "",
-		proactive ? "proactive" : "passive");
-restart:
+		proactive ? "proactive" : "passive",
+		from_failed ? ", from FAILED" : "");
 	ret = mlx4r_phase_barred(dev);
+	if (ret == -EINTR) {
+		pthread_mutex_unlock(&rst->lock);
+		return;
+	}
+	if (ret == -ETIMEDOUT && !from_failed &&
+	    !(trigger & MLX4R_REQ_FAULTS)) {
+		mlx4r_reset_cancel(dev, t0, trigger, late0);
+		pthread_mutex_unlock(&rst->lock);
+		return;
+	}
 	if (ret == 0) /* quiescent: clients may release and acknowledge */
 		mlx4r_set_state(rst, MLX4R_RST_DRAINING);
+	/* the ports announced now get the outcome (unless closed since) */
 	n = mlx4r_live_ports(dev, NULL, eth_devs);
 	pthread_mutex_unlock(&rst->lock);
-	if (ret == -EINTR)
-		return;
-	if (ret == 0)
-		mlx4r_raise(rst, eth_devs, n, proactive ?
-			    RTE_ETH_EVENT_ERR_RECOVERING :
-			    RTE_ETH_EVENT_INTR_RESET);
+	mlx4r_raise(rst, eth_devs, n, proactive ?
+		    RTE_ETH_EVENT_ERR_RECOVERING : RTE_ETH_EVENT_INTR_RESET);
 	if (ret == 0 && !proactive)
 		ret = mlx4r_wait_acks(dev); /* returns locked unless -EINTR */
 	else
@@ -735,39 +791,47 @@ restart:
 			pthread_mutex_unlock(&rst->lock);
 		return;
 	}
-	if (ret == 0) {
-		mlx4r_phase_draining(dev, attempt == 1);
+	while (ret == 0) {
+		uint32_t again;
+
+		mlx4r_phase_draining(dev);
 		mlx4r_phase_resetting(dev);
 		ret = mlx4r_phase_reinit(dev, &attempt);
 		if (ret == -EINTR) {
 			pthread_mutex_unlock(&rst->lock);
 			return;
 		}
-	}
-	if (ret == 0) {
+		if (ret != 0)
+			break;
 		/*
 		 * A fault of the new context while it was being built (its
 		 * async events, posted after the new interrupt callback was
-		 * installed): restart from BARRED, the "fault during a reset"
-		 * rule. Operator requests made meanwhile are merged.
+		 * installed): the attempt restarts, the "fault during a
+		 * reset" rule, without a new announcement (the replayed ports
+		 * are still barred: nothing to prove quiescent again).
+		 * Operator requests made meanwhile are merged.
 		 */
-		uint32_t again;
-
 		pthread_mutex_lock(&rst->rq_lock);
 		again = rst->req & MLX4R_REQ_FAULTS;
 		if (rst->req != 0)
 			rst->coalesced++;
 		rst->req = 0;
 		pthread_mutex_unlock(&rst->rq_lock);
-		if (again != 0 && attempt < dev->args.reset.attempts) {
-			attempt++;
-			rst->restarts++;
-			RST_LOG(WARNING, "%s: new fault during the reset: restarting it",
-				dev->name);
-			goto restart;
+		if (again == 0)
+			break;
+		if (attempt >= dev->args.reset.attempts) {
+			/* not declared live with a fault pending: it failed */
+			RST_LOG(ERR, "%s: new fault during the last attempt (%u): the device did not come back",
+				dev->name, attempt);
+			mlx4r_reinit_undo(dev);
+			ret = -EIO;
+			break;
 		}
+		attempt++;
+		rst->restarts++;
+		RST_LOG(WARNING, "%s: new fault during the reset: restarting it",
+			dev->name);
 	}
-	n = mlx4r_live_ports(dev, NULL, eth_devs);
 	if (ret == 0) {
 		rst->generation++;
 		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
@@ -779,25 +843,22 @@ restart:
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
-			     rst->late_clients - late0, true);
+			     rst->late_clients - late0, MLX4R_RESET_LIVE);
 		mlx4r_set_state(rst, MLX4R_RST_LIVE);
 		RST_LOG(NOTICE, "%s: live again, generation %u, in %" PRIu64 " us (%u attempt(s))",
 			dev->name, rst->generation, rst->last_us, attempt);
 		pthread_mutex_unlock(&rst->lock);
-		if (proactive)
-			mlx4r_raise(rst, eth_devs, n,
-				    RTE_ETH_EVENT_RECOVERY_SUCCESS);
+		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 		return;
 	}
 	rst->failed++;
 	mlx4r_record(rst, t0, trigger, attempt, rst->late_clients - late0,
-		     false);
+		     MLX4R_RESET_FAILED);
 	mlx4r_set_state(rst, MLX4R_RST_FAILED);
 	RST_LOG(ERR, "%s: recovery failed after %u attempt(s) in %" PRIu64 " us: ports return -EIO until closed",
 		dev->name, attempt, rst->last_us);
 	pthread_mutex_unlock(&rst->lock);
-	if (proactive)
-		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
+	mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
 	/* removal events where the application asked for them */
 	for (i = 0, j = 0; i < n; i++) {
 		if (eth_devs[i]->data->dev_conf.intr_conf.rmv)

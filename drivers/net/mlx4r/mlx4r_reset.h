@@ -51,6 +51,13 @@ enum mlx4r_rst_state {
 	MLX4R_RST_FAILED,    /**< gave up: -EIO until closed */
 };
 
+/** How a reset ended. */
+enum mlx4r_reset_result {
+	MLX4R_RESET_LIVE,      /**< the device is back */
+	MLX4R_RESET_FAILED,    /**< recovery gave up */
+	MLX4R_RESET_CANCELLED, /**< an operator's reset not carried out */
+};
+
 /** One finished reset, for /mlx4r/history. */
 struct mlx4r_reset_record {
 	uint64_t start_us;   /**< since probe */
@@ -59,7 +66,7 @@ struct mlx4r_reset_record {
 	uint32_t attempts;   /**< attempts made */
 	uint32_t generation; /**< generation after it */
 	uint32_t late;       /**< clients that missed the deadline */
-	bool success;        /**< LIVE (true) or FAILED */
+	uint8_t result;      /**< enum mlx4r_reset_result */
 };
 
 #define MLX4R_RESET_HISTORY 16
@@ -69,7 +76,8 @@ struct mlx4r_port_reset {
 	uint64_t mbufs_reclaimed; /**< mbufs taken back from its rings */
 	uint64_t late;            /**< times it missed the ack deadline */
 	bool acked;               /**< passive: dev_reset called */
-	bool restart;             /**< proactive: was started, replay it */
+	bool restart;             /**< proactive: was started, replay it
+				    (kept across FAILED) */
 };
 
 /** The reset machine of one HCA (dev->reset). */
@@ -102,6 +110,7 @@ struct mlx4r_reset {
 	uint64_t started;         /**< resets started */
 	uint64_t succeeded;       /**< resets that ended LIVE */
 	uint64_t failed;          /**< resets that ended FAILED */
+	uint64_t cancelled;       /**< operator's resets not carried out */
 	uint64_t coalesced;       /**< requests merged into a running reset */
 	uint64_t restarts;        /**< attempts restarted (fault during reset) */
 	uint64_t late_clients;    /**< clients that missed the deadline */

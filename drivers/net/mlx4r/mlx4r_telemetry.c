@@ -64,6 +64,7 @@ mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
 	rte_tel_data_add_dict_u64(d, "resets_started", st.started);
 	rte_tel_data_add_dict_u64(d, "resets_succeeded", st.succeeded);
 	rte_tel_data_add_dict_u64(d, "resets_failed", st.failed);
+	rte_tel_data_add_dict_u64(d, "resets_cancelled", st.cancelled);
 	rte_tel_data_add_dict_u64(d, "requests_coalesced", st.coalesced);
 	rte_tel_data_add_dict_u64(d, "restarts", st.restarts);
 	rte_tel_data_add_dict_u64(d, "late_clients", st.late_clients);
@@ -116,7 +117,9 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 		rte_tel_data_add_dict_u64(e, "generation", r->generation);
 		rte_tel_data_add_dict_u64(e, "late_clients", r->late);
 		rte_tel_data_add_dict_string(e, "result",
-			r->success ? "live" : "failed");
+			r->result == MLX4R_RESET_LIVE ? "live" :
+			r->result == MLX4R_RESET_FAILED ? "failed" :
+			"cancelled");
 		snprintf(key, sizeof(key), "reset_%u", i + 1);
 		rte_tel_data_add_dict_container(d, key, e, 0);
 	}

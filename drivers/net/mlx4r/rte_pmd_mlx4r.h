@@ -102,6 +102,13 @@ struct rte_pmd_mlx4r_reset_state {
 	uint64_t mbufs_reclaimed; /**< mbufs of this port taken from rings */
 	uint64_t last_us;       /**< duration of the last reset */
 	uint64_t worst_us;      /**< longest reset */
+	/**
+	 * Operator's resets not carried out: a port was not quiescent by
+	 * reset_deadline_ms on a working device (no event raised). So
+	 * started = succeeded + failed + cancelled, plus one while a reset
+	 * runs.
+	 */
+	uint64_t cancelled;
 };
 
 /**
