@@ -862,6 +862,251 @@ test_events_close_during_reset(void)
 	return ev_expect(p1, false, 1, 0, 0);
 }
 
+/*
+ * Item 8: in passive mode rte_eth_dev_reset() is the acknowledgement and
+ * returns at once, even for the last port (it waited for the device to
+ * come back, up to reset_deadline_ms + 10 s: a control thread resetting
+ * ports one by one, lib/rsc's, was held that long); set-up and start say
+ * -EAGAIN until RECOVERY_SUCCESS, then work.
+ */
+static int
+test_passive_ack_returns_at_once(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 500), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 1),
+			  TEST_SUCCESS, "announced");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "the last port's ack");
+	st = state_of(p1);
+	TEST_ASSERT(st.phase != RTE_PMD_MLX4R_RESET_LIVE && st.generation == 1,
+		    "returned before the device was back (phase %d)",
+		    st.phase);
+	TEST_ASSERT_EQUAL(port_conf(p1, 1, false, false), -EAGAIN,
+			  "set-up until the device is back");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
+			  "set up and started after the outcome");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 8: in passive mode, calls on a port the application has not reset
+ * yet are refused with -EBUSY, as documented (the gate let configuration
+ * calls through in software on any stopped port, and answered -EAGAIN to
+ * set-up and start); on a port it reset, configuration is software only
+ * and set-up and start say -EAGAIN.
+ */
+static int
+test_passive_unacked_port_refuses(void)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive,"
+				 "reset_deadline_ms=10000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(ev_wait(p2, RTE_ETH_EVENT_INTR_RESET, 1),
+			  TEST_SUCCESS, "announced");
+	/* port 2: stopped, not reset */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p2), -EBUSY, "promisc");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p2, 1400), -EBUSY, "mtu");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p2, 0, NB_DESC, SOCKET_ID_ANY,
+						 NULL, mp), -EBUSY, "rxq");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p2), -EBUSY, "start");
+	TEST_ASSERT_EQUAL(rte_eth_dev_configure(p2, 1, 1, &conf), -EBUSY,
+			  "configure");
+	/* port 1: reset */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "ack 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf),
+			    "configure: software only");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc: soft");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, NB_DESC, SOCKET_ID_ANY,
+						 NULL, mp), -EAGAIN, "rxq");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EAGAIN, "start");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2");
+	TEST_ASSERT_EQUAL(ev_wait(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1,
+			  "promiscuous applied at start");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	return hca_down();
+}
+
+/*
+ * Item 8: a refused rte_eth_dev_reset() changes nothing: during a
+ * proactive reset (-EBUSY) and once FAILED (-EIO) the port keeps its
+ * queues (they were released before the refusal; after the reset, a
+ * start without set-up then failed with -EINVAL).
+ */
+static int
+test_refused_dev_reset_keeps_queues(void)
+{
+	struct rte_eth_dev_data *data;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	data = rte_eth_devices[p1].data;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1),
+			  TEST_SUCCESS, "reinit");
+	/* ethdev stops the port first: that always works */
+	TEST_ASSERT_EQUAL(rte_eth_dev_reset(p1), -EBUSY, "proactive");
+	TEST_ASSERT_NOT_NULL(data->rx_queues[0], "Rx queue kept");
+	TEST_ASSERT_NOT_NULL(data->tx_queues[0], "Tx queue kept");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start, no set-up needed");
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(make_fail(p1, false), TEST_SUCCESS, "failed");
+	TEST_ASSERT_EQUAL(rte_eth_dev_reset(p1), -EIO, "FAILED");
+	TEST_ASSERT_NOT_NULL(data->rx_queues[0], "Rx queue kept");
+	TEST_ASSERT_NOT_NULL(data->tx_queues[0], "Tx queue kept");
+	return hca_down();
+}
+
+/* Is the HCA of @p port still in phase @p ph of its first reset? */
+static bool
+still_in(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph)
+{
+	struct rte_pmd_mlx4r_reset_state st = state_of(port);
+
+	return st.phase == ph && st.generation == 1;
+}
+
+/*
+ * Item 8: no control call waits for a phase. BARRED held by an lcore
+ * inside a burst (the control thread held the control lock through the
+ * whole wait, up to reset_deadline_ms), REINIT held by a slow firmware
+ * reset (the open of the device ran under the control lock: 200-400 ms in
+ * the fault campaign): the calls return while the phase is still on.
+ */
+static int
+test_calls_do_not_wait_for_a_phase(void)
+{
+	struct rte_eth_stats stats;
+	struct rte_eth_link link;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,"
+				 "reset_deadline_ms=2000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
+	stick(p2, true);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 1000), "slow");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_BARRED, 1),
+			  TEST_SUCCESS, "barred");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &stats), "stats");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EBUSY, "promisc");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(p1, &link), "link");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop of a quiescent port");
+	TEST_ASSERT(still_in(p1, RTE_PMD_MLX4R_RESET_BARRED),
+		    "the calls waited for BARRED to end");
+	stick(p2, false);
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1),
+			  TEST_SUCCESS, "reinit");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p2, &stats), "stats");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mtu(p2, 1400), -EBUSY, "mtu");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p2), -EBUSY, "start");
+	TEST_ASSERT(still_in(p1, RTE_PMD_MLX4R_RESET_REINIT),
+		    "the calls waited for REINIT to end");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
+			  TEST_SUCCESS, "back");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
+	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
+	return hca_down();
+}
+
+/* A thread that closes a port (and says when it is done). */
+static void *
+close_thread(void *arg)
+{
+	uint16_t port = *(uint16_t *)arg;
+
+	rte_eth_dev_close(port);
+	return NULL;
+}
+
+/*
+ * Item 7: a passive acknowledgement wakes the control thread even when a
+ * close waits on the same condition variable (mlx4r_raise_fence(): the
+ * port's LSC callback still runs on the interrupt thread). The wake-up
+ * was a pthread_cond_signal(), which woke the older waiter, the close,
+ * and left the control thread asleep until the acknowledgement deadline
+ * (here 30 s); a broadcast wakes both.
+ */
+static int
+test_ack_wakes_control_thread(void)
+{
+	struct mlx4r_reset *rst;
+	pthread_t t;
+	unsigned int i;
+	int ret;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive,"
+				 "reset_deadline_ms=30000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, true), TEST_SUCCESS, "up");
+	rst = dev_of(p1)->reset;
+	/* the interrupt thread held inside the port's LSC callback */
+	cb_arm(RTE_ETH_EVENT_INTR_LSC, CB_HOLD, 0);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 50), "flap");
+	TEST_ASSERT(cb_wait_done(), "LSC callback running");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	/* a close that waits for that callback, on rq_cond */
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, close_thread, &p1),
+			    "thread");
+	for (i = 0; i < WAIT_MS && __atomic_load_n(&rst->open_devs[0],
+						   __ATOMIC_RELAXED) != NULL;
+	     i++)
+		rte_delay_us_sleep(1000);
+	rte_delay_us_sleep(20000); /* now inside pthread_cond_wait() */
+	/* a reset: the control thread waits for the acknowledgement */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1),
+			  TEST_SUCCESS, "draining");
+	rte_delay_us_sleep(20000);
+	ret = rte_eth_dev_reset(p1);
+	/* woken: past DRAINING, RESETTING waits for the LSC callback */
+	if (ret == 0)
+		ret = wait_phase(p1, RTE_PMD_MLX4R_RESET_RESETTING, 1);
+	/* the close finishes once the callback returns, in any case */
+	__atomic_store_n(&cb.release, true, __ATOMIC_RELEASE);
+	TEST_ASSERT_SUCCESS(pthread_join(t, NULL), "close done");
+	TEST_ASSERT_SUCCESS(ret, "the acknowledgement was seen at once");
+	return hca_down();
+}
+
 static struct unit_test_suite events_suite = {
 	.suite_name = "mlx4r reset events and control calls",
 	.setup = suite_setup,
@@ -883,6 +1128,16 @@ static struct unit_test_suite events_suite = {
 			     test_events_fault_during_reinit),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_events_close_during_reset),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_passive_ack_returns_at_once),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_passive_unacked_port_refuses),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_refused_dev_reset_keeps_queues),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_ack_wakes_control_thread),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_calls_do_not_wait_for_a_phase),
 		TEST_CASES_END()
 	},
 };

@@ -237,7 +237,11 @@ mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req)
 	if ((rst->req & req) == req)
 		rst->coalesced++; /* already pending: merged */
 	rst->req |= req;
-	pthread_cond_signal(&rst->rq_cond);
+	/*
+	 * A broadcast: a close may wait on rq_cond too (mlx4r_raise_fence())
+	 * and a signal could wake it instead of the control thread.
+	 */
+	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
 }
 
@@ -393,41 +397,84 @@ mlx4r_live_ports(struct mlx4r_dev *dev, struct mlx4r_port **ports,
  * attempt.
  */
 
-/* BARRED: bar every queue, dummy fp ops, fence, prove quiescence. */
+/*
+ * BARRED: bar every queue, fence, prove quiescence. Called and returns
+ * with the control lock held, but drops it between two looks at the
+ * markers once the first microseconds of spinning are over, so that no
+ * control call waits for an lcore inside a burst (only stop and close of
+ * that port do, for their own proof). Meanwhile
+ * a port may be stopped (its hardware released, counted) or closed (it
+ * leaves rst->ports), a queue released: the next look sees the lists as
+ * they are. No queue can be set up or started, and none unbarred: the
+ * gate refuses while the state is not LIVE.
+ */
 static int
 mlx4r_phase_barred(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
-	struct mlx4r_port *ports[MLX4R_MAX_PORTS];
 	uint64_t t0 = mlx4r_now_ns();
 	uint64_t deadline = t0 + (uint64_t)dev->args.reset.deadline_ms *
 			    1000000u;
-	unsigned int i, n;
+	unsigned int i, n = 0, spins = 0;
+	const char *dir = NULL;
+	uint16_t q = 0;
 	int ret = 0;
 
-	n = mlx4r_live_ports(dev, ports, NULL);
 	mlx4r_set_state(rst, MLX4R_RST_BARRED);
-	for (i = 0; i < n; i++)
-		mlx4r_port_bar(ports[i]);
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] != NULL)
+			mlx4r_port_bar(rst->ports[i]);
 	mlx4r_process_fence();
-	/*
-	 * Under the control lock: a port cannot close (and free its queues)
-	 * while we read them; bounded by the deadline.
-	 */
-	for (i = 0; i < n && ret == 0; i++) {
-		ret = mlx4r_port_drain_wait(ports[i], deadline, &rst->closing);
-		if (ret == -ETIMEDOUT) {
-			rst->late_clients++;
-			rst->port[ports[i]->port_num - 1].late++;
-			RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms: the device is left as it is",
-				dev->name, ports[i]->port_num,
-				ports[i]->eth_dev->data->port_id,
-				dev->args.reset.deadline_ms);
+	for (;;) {
+		struct mlx4r_port *busy = NULL;
+
+		for (i = 0; i < MLX4R_MAX_PORTS && busy == NULL; i++) {
+			if (rst->ports[i] != NULL &&
+			    !mlx4r_port_quiescent(rst->ports[i], &dir, &q))
+				busy = rst->ports[i];
 		}
+		if (busy == NULL)
+			break;
+		/* relaxed: closing only goes true; checked again under rq_lock */
+		if (__atomic_load_n(&rst->closing, __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline) {
+			for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+				struct mlx4r_port *p = rst->ports[i];
+
+				if (p == NULL ||
+				    mlx4r_port_quiescent(p, &dir, &q))
+					continue;
+				rst->late_clients++;
+				rst->port[i].late++;
+				RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms (an lcore inside %s queue %u): the device is left as it is",
+					dev->name, p->port_num,
+					p->eth_dev->data->port_id,
+					dev->args.reset.deadline_ms, dir, q);
+			}
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/*
+		 * Bursts take microseconds: spin first (the lock held, for a
+		 * few microseconds), then sleep without the lock.
+		 */
+		if (++spins < 1000) {
+			rte_pause();
+			continue;
+		}
+		pthread_mutex_unlock(&rst->lock);
+		rte_delay_us_sleep(50);
+		pthread_mutex_lock(&rst->lock);
 	}
+	if (ret == 0)
+		mlx4r_quiesce_grace();
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		n += rst->ports[i] != NULL;
 	rst->quiesce_ns_last = mlx4r_now_ns() - t0;
-	RST_LOG(NOTICE, "%s: barred, %u port(s) quiescent in %" PRIu64 " us",
-		dev->name, n, rst->quiesce_ns_last / 1000);
+	RST_LOG(NOTICE, "%s: barred, %u port(s) %s in %" PRIu64 " us",
+		dev->name, n, ret == 0 ? "quiescent" : "NOT quiescent",
+		rst->quiesce_ns_last / 1000);
 	return ret;
 }
 
@@ -595,9 +642,30 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 
 	mlx4r_set_state(rst, MLX4R_RST_REINIT);
 	for (;;) {
+		struct mlx4r_hw_ctx *ctx = NULL;
+
+		/*
+		 * The open is where a device takes its time after a reset
+		 * (its firmware reset: seconds on a ConnectX-3, fw_reset_slow
+		 * on the emulated one): not under the control lock, so that
+		 * no control call waits for it. dev->ctx stays NULL meanwhile
+		 * (closed in RESETTING): the gated ops refuse in REINIT and
+		 * those that always work take a NULL context
+		 * (mlx4r_hw_port_counters(), mlx4r_hw_query_port()). The new
+		 * context is published under the lock.
+		 */
+		pthread_mutex_unlock(&rst->lock);
 		ret = mlx4r_hw_open_device(dev->ops,
 			dev->args.backend == MLX4R_BACKEND_VERBS ?
-			dev->args.ibdev : dev->name, &dev->ctx);
+			dev->args.ibdev : dev->name, &ctx);
+		pthread_mutex_lock(&rst->lock);
+		if (mlx4r_closing(rst)) {
+			if (ret == 0)
+				mlx4r_hw_close_device(ctx);
+			return -EINTR;
+		}
+		if (ret == 0)
+			dev->ctx = ctx;
 		/*
 		 * A device that is not there (yet): after its reset the
 		 * kernel re-creates it, and until then rdma-core does not
@@ -744,7 +812,8 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 		struct mlx4r_port *port = rst->ports[i];
 
-		rst->port[i].acked = false;
+		/* relaxed: the gate also reads it before the control lock */
+		__atomic_store_n(&rst->port[i].acked, false, __ATOMIC_RELAXED);
 		/*
 		 * What the replay starts again (proactive): the ports
 		 * started now; from FAILED, the ports that were started when
@@ -1082,9 +1151,12 @@ mlx4r_reset_stop(struct mlx4r_dev *dev)
 		return !rst->free_on_exit; /* written by this closer, below */
 	defer = pthread_equal(pthread_self(), rst->tid) ||
 		mlx4r_cb_rst == rst;
-	/* pairs with the thread's checks of closing under rq_lock */
+	/*
+	 * Pairs with the thread's checks of closing under rq_lock; an atomic
+	 * store, as the quiescence waits also read it without the lock.
+	 */
 	pthread_mutex_lock(&rst->rq_lock);
-	rst->closing = true;
+	__atomic_store_n(&rst->closing, true, __ATOMIC_RELAXED);
 	rst->free_on_exit = defer;
 	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
