@@ -22,9 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -78,13 +83,15 @@ enum cb_action {
 	CB_CLOSE_REPROBE,  /* close, rte_vdev_uninit, rte_vdev_init */
 	CB_HOLD,           /* wait until the case releases it */
 	CB_DEV_RESET,      /* rte_eth_dev_reset() (passive ack) */
+	CB_PUBLIC,         /* the public calls of rte_pmd_mlx4r.h */
 };
 
 static struct {
 	enum rte_eth_event_type type; /* armed event */
 	enum cb_action action;
 	uint32_t sleep_ms;            /* after the action, before returning */
-	int ret[3];                   /* what the calls returned */
+	int ret[4];                   /* what the calls returned */
+	struct rte_pmd_mlx4r_port_info info; /* CB_PUBLIC */
 	bool armed;
 	bool done;                    /* the action ran */
 	bool release;                 /* CB_HOLD: return now */
@@ -125,6 +132,16 @@ ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
 	case CB_DEV_RESET:
 		cb.ret[0] = rte_eth_dev_reset(port);
 		break;
+	case CB_PUBLIC: {
+		struct rte_pmd_mlx4r_reset_state st;
+
+		cb.ret[0] = rte_pmd_mlx4r_port_info_get(port, &cb.info);
+		cb.ret[1] = rte_pmd_mlx4r_reset_state_get(port, &st);
+		cb.ret[2] = rte_pmd_mlx4r_reset(port);
+		cb.ret[3] = rte_pmd_mlx4r_inject_fault(port,
+			RTE_PMD_MLX4R_FAULT_LINK_FLAP, 10);
+		break;
+	}
 	default:
 		break;
 	}
@@ -1107,6 +1124,137 @@ test_ack_wakes_control_thread(void)
 	return hca_down();
 }
 
+/*
+ * Items 7 and 8: the public calls of a port its close is releasing. From
+ * the port's DESTROY callback (rte_eth_dev_release_port(), after the
+ * driver's close) the port was still valid for ethdev but had left its
+ * device: rte_pmd_mlx4r_port_info_get() dereferenced port->dev (NULL), and
+ * the same calls racing a close on another thread read the freed, zeroed
+ * port (port_num 0: index -1 of the per-port reset array, UBSan in the
+ * fault campaign). Now the calls find a port only while it is in the
+ * driver's table, and a close waits for the calls using it.
+ */
+static int
+test_public_calls_of_a_closing_port(void)
+{
+	struct rte_pmd_mlx4r_port_info info;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect"), TEST_SUCCESS,
+			  "probe");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.peer_port_id, p2, "peer");
+	cb_arm(RTE_ETH_EVENT_DESTROY, CB_PUBLIC, 0);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p2), "close port 2");
+	TEST_ASSERT(cb_wait_done(), "DESTROY callback");
+	for (i = 0; i < RTE_DIM(cb.ret); i++)
+		TEST_ASSERT_EQUAL(cb.ret[i], -ENOTSUP,
+				  "public call %u on the port being released",
+				  i);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_port_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.peer_port_id, UINT16_MAX, "no peer any more");
+	/* the last port: its device is freed before DESTROY */
+	cb_arm(RTE_ETH_EVENT_DESTROY, CB_PUBLIC, 0);
+	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "remove");
+	TEST_ASSERT(cb_wait_done(), "DESTROY callback");
+	for (i = 0; i < RTE_DIM(cb.ret); i++)
+		TEST_ASSERT_EQUAL(cb.ret[i], -ENOTSUP,
+				  "public call %u on the last port", i);
+	return TEST_SUCCESS;
+}
+
+/* A telemetry command through the process's own telemetry socket. */
+static int
+telemetry(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	ssize_t n;
+	int s;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		 rte_eal_get_runtime_dir());
+	s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (s < 0)
+		return -errno;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    read(s, out, len) <= 0 ||      /* the greeting */
+	    write(s, cmd, strlen(cmd)) < 0) {
+		close(s);
+		return -EIO;
+	}
+	n = read(s, out, len - 1);
+	close(s);
+	if (n <= 0)
+		return -ETIMEDOUT;
+	out[n] = '\0';
+	return 0;
+}
+
+static bool stop_done;
+
+/* Let the "lcore" out of its burst after 8 s, whatever the case does. */
+static void *
+unstick_thread(void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8000 && !__atomic_load_n(&stop_done,
+						 __ATOMIC_ACQUIRE); i++)
+		rte_delay_us_sleep(1000);
+	__atomic_store_n((uint8_t *)arg, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *
+stop_thread(void *arg)
+{
+	rte_eth_dev_stop(*(uint16_t *)arg);
+	__atomic_store_n(&stop_done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Item 7: telemetry's /mlx4r/history and the injection of a device fault
+ * never wait for the control lock. A stop of a port an lcore is inside a
+ * burst of holds that lock until the lcore leaves (it must not free
+ * anything under it); history copied its records under it, and every
+ * injection took it: both returned only when the stop did.
+ */
+static int
+test_telemetry_does_not_wait(void)
+{
+	char out[4096], cmd[64];
+	pthread_t t, w;
+	int ret, ret2;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
+	stick(p1, true);
+	__atomic_store_n(&stop_done, false, __ATOMIC_RELAXED);
+	/* a watchdog, so that a call that waits fails instead of hanging */
+	TEST_ASSERT_SUCCESS(pthread_create(&w, NULL, unstick_thread, stuck),
+			    "watchdog");
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, stop_thread, &p1),
+			    "thread");
+	rte_delay_us_sleep(50000); /* the stop waits for the lcore */
+	snprintf(cmd, sizeof(cmd), "/mlx4r/history,%u", p1);
+	ret = telemetry(cmd, out, sizeof(out));
+	ret2 = rte_pmd_mlx4r_inject_fault(p1, RTE_PMD_MLX4R_FAULT_LINK_FLAP,
+					  10);
+	TEST_ASSERT(!__atomic_load_n(&stop_done, __ATOMIC_ACQUIRE),
+		    "answered only after the stop returned");
+	stick(p1, false);
+	TEST_ASSERT_SUCCESS(pthread_join(t, NULL), "stop done");
+	TEST_ASSERT_SUCCESS(pthread_join(w, NULL), "watchdog done");
+	TEST_ASSERT_SUCCESS(ret, "history answered: %s", out);
+	TEST_ASSERT(strstr(out, "/mlx4r/history") != NULL,
+		    "history reply: %s", out);
+	TEST_ASSERT_SUCCESS(ret2, "fault injected");
+	return hca_down();
+}
+
 static struct unit_test_suite events_suite = {
 	.suite_name = "mlx4r reset events and control calls",
 	.setup = suite_setup,
@@ -1138,6 +1286,10 @@ static struct unit_test_suite events_suite = {
 			     test_ack_wakes_control_thread),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_calls_do_not_wait_for_a_phase),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_public_calls_of_a_closing_port),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_telemetry_does_not_wait),
 		TEST_CASES_END()
 	},
 };

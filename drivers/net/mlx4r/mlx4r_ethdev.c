@@ -21,6 +21,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_registry.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
 static const uint8_t mlx4r_rss_key_default[MLX4R_RSS_KEY_LEN] = {
@@ -385,7 +386,8 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 int
 mlx4r_port_close(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
+	/* the public calls of this process no longer find it */
+	mlx4r_registry_del(mlx4r_port_of(eth_dev));
 	return 0;
 }
 

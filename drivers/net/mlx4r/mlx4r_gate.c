@@ -612,9 +612,3 @@ mlx4r_gate_dev_ops(void)
 	pthread_once(&mlx4r_gated_once, mlx4r_gated_build);
 	return &mlx4r_gated_ops;
 }
-
-bool
-mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops)
-{
-	return ops == &mlx4r_dev_ops || ops == &mlx4r_gated_ops;
-}

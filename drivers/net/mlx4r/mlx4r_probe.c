@@ -28,6 +28,7 @@
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 #include "mlx4r_gate.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
@@ -120,6 +121,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	mlx4r_dev_port_join(dev, port);
 	mlx4r_reset_port_add(dev, port);
 	rte_eth_dev_probing_finish(eth_dev);
+	/* the public calls find it from now on (until its close) */
+	mlx4r_registry_add(eth_dev->data->port_id, port);
 	INIT_LOG(DEBUG, "%s: port %u is ethdev %u (%s)", dev->name, idx + 1,
 		 eth_dev->data->port_id, name);
 	return 0;
@@ -168,6 +171,8 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		/* read-only: the device context is the primary's */
 		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
 		rte_eth_dev_probing_finish(eth_dev);
+		mlx4r_registry_add(eth_dev->data->port_id,
+				   eth_dev->data->dev_private);
 	}
 	return 0;
 }
@@ -241,6 +246,7 @@ mlx4r_remove(struct rte_vdev_device *vdev)
 	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
 		RTE_ETH_FOREACH_DEV_OF(port_id, &vdev->device) {
 			eth_dev = &rte_eth_devices[port_id];
+			mlx4r_registry_del(eth_dev->data->dev_private);
 			rte_eth_dev_release_port(eth_dev);
 		}
 		return 0;

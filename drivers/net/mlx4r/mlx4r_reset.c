@@ -72,6 +72,7 @@
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
 #include "mlx4r_quiesce.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 
@@ -722,6 +723,11 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 	}
 }
 
+/*
+ * A finished reset into the history (control lock held). The records are
+ * written under rq_lock too, so that mlx4r_reset_history() can copy them
+ * without waiting for a phase (rq_lock is never held across one).
+ */
 static void
 mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 	     uint32_t attempts, uint32_t late, enum mlx4r_reset_result result)
@@ -729,6 +735,8 @@ mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 	struct mlx4r_reset_record *r = &rst->hist[rst->hist_n %
 						   MLX4R_RESET_HISTORY];
 	uint64_t us = (mlx4r_now_ns() - t0) / 1000;
+
+	pthread_mutex_lock(&rst->rq_lock);
 
 	r->start_us = (t0 - rst->probe_ns) / 1000;
 	r->duration_us = us;
@@ -738,9 +746,28 @@ mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 	r->late = late;
 	r->result = result;
 	rst->hist_n++;
+	pthread_mutex_unlock(&rst->rq_lock);
 	rst->last_us = us;
 	if (us > rst->worst_us)
 		rst->worst_us = us;
+}
+
+/*
+ * Copy the history (at most MLX4R_RESET_HISTORY records, a ring indexed by
+ * the count of records written) into @p rec; any thread, no lock held;
+ * never waits for a phase. @return the count of records written.
+ */
+uint32_t
+mlx4r_reset_history(struct mlx4r_dev *dev, struct mlx4r_reset_record *rec)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint32_t n;
+
+	pthread_mutex_lock(&rst->rq_lock);
+	n = rst->hist_n;
+	memcpy(rec, rst->hist, sizeof(rst->hist));
+	pthread_mutex_unlock(&rst->rq_lock);
+	return n;
 }
 
 /*
@@ -1232,6 +1259,8 @@ mlx4r_dev_free_now(struct mlx4r_dev *dev)
 void
 mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port)
 {
+	/* no public call uses the port (nor, if last, the device) after */
+	mlx4r_registry_del(port);
 	if (mlx4r_dev_port_leave(dev, port)) {
 		INIT_LOG(DEBUG, "%s: last port closed, freeing the device",
 			 dev->name);

@@ -118,7 +118,8 @@ struct mlx4r_reset {
 	uint64_t last_us;         /**< duration of the last reset */
 	uint64_t worst_us;        /**< longest reset */
 	uint64_t quiesce_ns_last; /**< last bar + membarrier + drain wait */
-	struct mlx4r_reset_record hist[MLX4R_RESET_HISTORY]; /**< ring */
+	/** ring of finished resets (lock and rq_lock for writers) */
+	struct mlx4r_reset_record hist[MLX4R_RESET_HISTORY];
 	uint32_t hist_n;          /**< records written (ring index) */
 	struct mlx4r_port_reset port[2]; /**< by port_num - 1 */
 	/**
@@ -146,6 +147,9 @@ const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
 void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
 void mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
 			enum rte_eth_event_type ev);
+/* Copy the reset history (MLX4R_RESET_HISTORY records); the count. */
+uint32_t mlx4r_reset_history(struct mlx4r_dev *dev,
+			     struct mlx4r_reset_record *rec);
 void mlx4r_reset_lock(struct mlx4r_dev *dev);
 void mlx4r_reset_unlock(struct mlx4r_dev *dev);
 
