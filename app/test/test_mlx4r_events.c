@@ -1301,3 +1301,49 @@ mlx4r_events_autotest(void)
 }
 
 REGISTER_TEST_COMMAND(mlx4r_events_autotest, mlx4r_events_autotest);
+
+/*
+ * Item 7, run in a secondary process by the integration case
+ * secondary_bursts (app/test/integration/stock_tools.py) while a primary
+ * forwards on net_mlx4r ports: the bursts of a secondary refuse (0,
+ * rte_errno ENOTSUP) instead of calling through NULL pointers, the reset
+ * calls say -ENOTSUP, port information works.
+ */
+static int
+mlx4r_secondary_autotest(void)
+{
+	struct rte_pmd_mlx4r_port_info info;
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_mbuf *pkts[BURST], *fake[4] = { NULL };
+	unsigned int found = 0;
+	uint16_t port;
+
+	if (rte_eal_process_type() != RTE_PROC_SECONDARY)
+		TEST_SKIP("run as a secondary process of a primary with net_mlx4r ports");
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_pmd_mlx4r_port_info_get(port, &info) != 0)
+			continue;
+		found++;
+		rte_errno = 0;
+		TEST_ASSERT_EQUAL(rte_eth_rx_burst(port, 0, pkts, BURST), 0,
+				  "port %u: Rx burst in a secondary", port);
+		TEST_ASSERT_EQUAL(rte_errno, ENOTSUP, "port %u: Rx errno",
+				  port);
+		rte_errno = 0;
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, fake, RTE_DIM(fake)),
+				  0, "port %u: Tx burst in a secondary", port);
+		TEST_ASSERT_EQUAL(rte_errno, ENOTSUP, "port %u: Tx errno",
+				  port);
+		TEST_ASSERT_EQUAL(rte_pmd_mlx4r_reset(port), -ENOTSUP,
+				  "port %u: reset", port);
+		TEST_ASSERT_EQUAL(rte_pmd_mlx4r_reset_state_get(port, &st),
+				  -ENOTSUP, "port %u: state", port);
+		printf("port %u: %s port %u of %u, peer %u: bursts refused\n",
+		       port, info.hca_name, info.port_num, info.nb_ports,
+		       info.peer_port_id);
+	}
+	TEST_ASSERT(found > 0, "no mlx4r port attached");
+	return TEST_SUCCESS;
+}
+
+REGISTER_TEST_COMMAND(mlx4r_secondary_autotest, mlx4r_secondary_autotest);

@@ -18,6 +18,7 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 
 #include <bus_vdev_driver.h>
@@ -149,6 +150,26 @@ mlx4r_dev_destroy(struct mlx4r_dev *dev)
 	}
 }
 
+/*
+ * The bursts of a secondary process: a defined refusal. The rings' device
+ * memory, the doorbells and the emulated device are the primary's private
+ * memory (mlx4r_dev_ops_secondary), so a secondary cannot send or receive
+ * on the port; before, its burst pointers were NULL, which ethdev's
+ * rte_eth_fp_ops entry took at the secondary's probe
+ * (rte_eth_dev_probing_finish()), and a burst called there crashed. Like
+ * ethdev's dummy bursts (ethdev_private.c): 0 packets, rte_errno ENOTSUP;
+ * a Tx burst leaves the packets to the caller.
+ */
+static uint16_t
+mlx4r_burst_secondary(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	RTE_SET_USED(q);
+	RTE_SET_USED(pkts);
+	RTE_SET_USED(n);
+	rte_errno = ENOTSUP;
+	return 0;
+}
+
 static int
 mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 {
@@ -170,6 +191,9 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		eth_dev->device = &vdev->device;
 		/* read-only: the device context is the primary's */
 		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
+		/* copied into rte_eth_fp_ops by rte_eth_dev_probing_finish() */
+		eth_dev->rx_pkt_burst = mlx4r_burst_secondary;
+		eth_dev->tx_pkt_burst = mlx4r_burst_secondary;
 		rte_eth_dev_probing_finish(eth_dev);
 		mlx4r_registry_add(eth_dev->data->port_id,
 				   eth_dev->data->dev_private);
