@@ -88,6 +88,7 @@ enum cb_action {
 
 static struct {
 	enum rte_eth_event_type type; /* armed event */
+	uint16_t port;                /* of this port (UINT16_MAX: any) */
 	enum cb_action action;
 	uint32_t sleep_ms;            /* after the action, before returning */
 	int ret[4];                   /* what the calls returned */
@@ -109,7 +110,8 @@ ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
 		evs[i].port = port;
 		evs[i].type = type;
 	}
-	if (!__atomic_load_n(&cb.armed, __ATOMIC_ACQUIRE) || cb.type != type)
+	if (!__atomic_load_n(&cb.armed, __ATOMIC_ACQUIRE) || cb.type != type ||
+	    (cb.port != UINT16_MAX && cb.port != port))
 		return 0;
 	cb.armed = false;
 	cb.thread = pthread_self();
@@ -157,6 +159,7 @@ cb_arm(enum rte_eth_event_type type, enum cb_action action,
 {
 	memset(&cb, 0, sizeof(cb));
 	cb.type = type;
+	cb.port = UINT16_MAX;
 	cb.action = action;
 	cb.sleep_ms = sleep_ms;
 	__atomic_store_n(&cb.armed, true, __ATOMIC_RELEASE);
@@ -1255,6 +1258,347 @@ test_telemetry_does_not_wait(void)
 	return hca_down();
 }
 
+/*
+ * The errno table of doc/guides/nics/mlx4r_reset.rst ("What the control
+ * path returns during a reset"), walked (brief A2 item 5): every row, in
+ * every phase, in both modes, on a port the application has not reset
+ * and (passive) on one it reset, each phase held open while the calls are
+ * made, and each call returning while the phase is still on.
+ */
+
+/* The classes of rows of the table. */
+enum walk_cls {
+	W_ALWAYS,  /* always works: 0 */
+	W_SOFT,    /* configuration: -EBUSY / passive reset port 0 / -EIO */
+	W_SETUP,   /* queue set-up, start: -EBUSY / -EAGAIN / -EIO */
+	W_RESET,   /* rte_eth_dev_reset(): -EBUSY / passive 0 / -EIO */
+};
+
+/* What the table says for a class, phase, mode and port. */
+static int
+walk_expect(enum walk_cls cls, enum rte_pmd_mlx4r_reset_phase ph,
+	    bool proactive, bool acked)
+{
+	if (cls == W_ALWAYS || ph == RTE_PMD_MLX4R_RESET_LIVE)
+		return 0;
+	if (ph == RTE_PMD_MLX4R_RESET_FAILED)
+		return -EIO;
+	switch (cls) {
+	case W_SOFT:
+		return !proactive && acked ? 0 : -EBUSY;
+	case W_SETUP:
+		return !proactive && acked ? -EAGAIN : -EBUSY;
+	default: /* W_RESET */
+		return proactive ? -EBUSY : 0;
+	}
+}
+
+static struct rte_ether_addr walk_mac = {{ 0x02, 0, 0, 0, 0x0e, 0x01 }};
+static struct rte_ether_addr walk_mac2 = {{ 0x02, 0, 0, 0, 0x0e, 0x02 }};
+
+static int op_info(uint16_t p) { struct rte_eth_dev_info i; return rte_eth_dev_info_get(p, &i); }
+static int op_link(uint16_t p) { struct rte_eth_link l; return rte_eth_link_get_nowait(p, &l); }
+static int op_stats(uint16_t p) { struct rte_eth_stats s; return rte_eth_stats_get(p, &s); }
+static int op_stats_reset(uint16_t p) { return rte_eth_stats_reset(p); }
+static int op_xstats_reset(uint16_t p) { return rte_eth_xstats_reset(p); }
+static int op_promisc_off(uint16_t p) { return rte_eth_promiscuous_disable(p); }
+static int op_allmulti_on(uint16_t p) { return rte_eth_allmulticast_enable(p); }
+static int op_mac_add(uint16_t p) { return rte_eth_dev_mac_addr_add(p, &walk_mac2, 0); }
+static int op_mac_remove(uint16_t p) { return rte_eth_dev_mac_addr_remove(p, &walk_mac); }
+static int op_mtu(uint16_t p) { return rte_eth_dev_set_mtu(p, 1400); }
+static int op_stop(uint16_t p) { return rte_eth_dev_stop(p); }
+static int op_start(uint16_t p) { return rte_eth_dev_start(p); }
+static int op_dev_reset(uint16_t p) { return rte_eth_dev_reset(p); }
+static int op_close(uint16_t p) { return rte_eth_dev_close(p); }
+
+static int
+op_xstats(uint16_t p)
+{
+	struct rte_eth_xstat xs[64];
+	int n = rte_eth_xstats_get(p, xs, RTE_DIM(xs));
+
+	return n > 0 ? 0 : n;
+}
+
+static int
+op_mac_set(uint16_t p)
+{
+	struct rte_ether_addr a;
+
+	/* the address it has: a change the device must make, all the same */
+	if (rte_eth_macaddr_get(p, &a) != 0)
+		return -1;
+	return rte_eth_dev_default_mac_addr_set(p, &a);
+}
+
+static int
+op_reta_query(uint16_t p)
+{
+	struct rte_eth_rss_reta_entry64 r[1] = {{ .mask = UINT64_MAX }};
+
+	return rte_eth_dev_rss_reta_query(p, r, 64);
+}
+
+static int
+op_reta_update(uint16_t p)
+{
+	struct rte_eth_rss_reta_entry64 r[1] = {{ .mask = UINT64_MAX }};
+
+	return rte_eth_dev_rss_reta_update(p, r, 64);
+}
+
+static int
+op_rss_get(uint16_t p)
+{
+	struct rte_eth_rss_conf c = { .rss_key = NULL };
+
+	return rte_eth_dev_rss_hash_conf_get(p, &c);
+}
+
+static int
+op_rss_update(uint16_t p)
+{
+	struct rte_eth_rss_conf c = { .rss_hf = RTE_ETH_RSS_IPV4 };
+
+	return rte_eth_dev_rss_hash_update(p, &c);
+}
+
+static int
+op_rxq(uint16_t p)
+{
+	return rte_eth_rx_queue_setup(p, 0, NB_DESC, SOCKET_ID_ANY, NULL, mp);
+}
+
+static int
+op_txq(uint16_t p)
+{
+	return rte_eth_tx_queue_setup(p, 0, NB_DESC, SOCKET_ID_ANY, NULL);
+}
+
+/* RSS mode: ethdev refuses RETA and hash updates without it (-ENOTSUP). */
+static int
+op_configure(uint16_t p)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IPV4;
+	return rte_eth_dev_configure(p, 1, 1, &conf);
+}
+
+static int
+op_pmd_state(uint16_t p)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	return rte_pmd_mlx4r_reset_state_get(p, &st);
+}
+
+static int
+op_pmd_info(uint16_t p)
+{
+	struct rte_pmd_mlx4r_port_info info;
+
+	return rte_pmd_mlx4r_port_info_get(p, &info);
+}
+
+/* A request during a reset is merged into it (not made LIVE or FAILED). */
+static int op_pmd_reset(uint16_t p) { return rte_pmd_mlx4r_reset(p); }
+
+static const struct walk_op {
+	const char *name;
+	enum walk_cls cls;
+	int (*fn)(uint16_t port);
+	bool running_only; /* only while a reset runs (a request) */
+} walk_ops[] = {
+	/* on the started port */
+	{ "info", W_ALWAYS, op_info, false },
+	{ "link", W_ALWAYS, op_link, false },
+	{ "stats", W_ALWAYS, op_stats, false },
+	{ "xstats", W_ALWAYS, op_xstats, false },
+	{ "stats_reset", W_ALWAYS, op_stats_reset, false },
+	{ "xstats_reset", W_ALWAYS, op_xstats_reset, false },
+	{ "reta_query", W_ALWAYS, op_reta_query, false },
+	{ "rss_conf_get", W_ALWAYS, op_rss_get, false },
+	{ "pmd_state_get", W_ALWAYS, op_pmd_state, false },
+	{ "pmd_port_info_get", W_ALWAYS, op_pmd_info, false },
+	{ "pmd_reset", W_ALWAYS, op_pmd_reset, true },
+	/*
+	 * ethdev answers 0 itself when a mode is already the one asked:
+	 * promiscuous is on and all-multicast off when the walk begins.
+	 */
+	{ "promiscuous_disable", W_SOFT, op_promisc_off, false },
+	{ "allmulticast_enable", W_SOFT, op_allmulti_on, false },
+	{ "mac_addr_add", W_SOFT, op_mac_add, false },
+	{ "mac_addr_set", W_SOFT, op_mac_set, false },
+	{ "mtu_set", W_SOFT, op_mtu, false },
+	{ "reta_update", W_SOFT, op_reta_update, false },
+	{ "rss_hash_update", W_SOFT, op_rss_update, false },
+	{ "mac_addr_remove", W_ALWAYS, op_mac_remove, false },
+	{ "stop", W_ALWAYS, op_stop, false },
+	/* on the stopped port: ethdev's own checks want it stopped */
+	{ "rx_queue_setup", W_SETUP, op_rxq, false },
+	{ "tx_queue_setup", W_SETUP, op_txq, false },
+	{ "start", W_SETUP, op_start, false },
+	{ "stop", W_ALWAYS, op_stop, false },
+	{ "configure", W_SOFT, op_configure, false },
+	{ "dev_reset", W_RESET, op_dev_reset, false },
+};
+
+/* After the passive acknowledgement: the port that was reset. */
+static const struct walk_op walk_acked_ops[] = {
+	{ "configure", W_SOFT, op_configure, false },
+	{ "promiscuous_disable", W_SOFT, op_promisc_off, false },
+	{ "allmulticast_enable", W_SOFT, op_allmulti_on, false },
+	{ "mtu_set", W_SOFT, op_mtu, false },
+	{ "rx_queue_setup", W_SETUP, op_rxq, false },
+	{ "tx_queue_setup", W_SETUP, op_txq, false },
+	{ "start", W_SETUP, op_start, false },
+	{ "dev_reset", W_RESET, op_dev_reset, false },
+};
+
+static int
+walk_one(const struct walk_op *op, enum rte_pmd_mlx4r_reset_phase ph,
+	 bool proactive, bool acked, const char *mode)
+{
+	int want = walk_expect(op->cls, ph, proactive, acked);
+	int got;
+
+	if (op->running_only && (ph == RTE_PMD_MLX4R_RESET_LIVE ||
+				 ph == RTE_PMD_MLX4R_RESET_FAILED))
+		return TEST_SUCCESS;
+	got = op->fn(p1);
+	TEST_ASSERT_EQUAL(got, want, "%s, phase %d, %s%s: %s", mode, ph,
+			  acked ? "port reset: " : "", op->name,
+			  rte_strerror(-got));
+	/* through the other port, which stays open (p1 is closed last) */
+	TEST_ASSERT(ph == RTE_PMD_MLX4R_RESET_LIVE ||
+		    state_of(p2).phase == ph,
+		    "%s: %s returned after phase %d ended", mode, op->name,
+		    ph);
+	return TEST_SUCCESS;
+}
+
+/* How a case holds phase @p ph open, and releases it. */
+static int
+walk_hold(enum rte_pmd_mlx4r_reset_phase ph, bool proactive)
+{
+	switch (ph) {
+	case RTE_PMD_MLX4R_RESET_BARRED:
+		/* an lcore inside a burst of the other port */
+		stick(p2, true);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		break;
+	case RTE_PMD_MLX4R_RESET_DRAINING:
+		/* passive: nobody acknowledges; proactive: a callback holds */
+		if (proactive) {
+			cb_arm(RTE_ETH_EVENT_ERR_RECOVERING, CB_HOLD, 0);
+			cb.port = p2;
+		}
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		break;
+	case RTE_PMD_MLX4R_RESET_RESETTING:
+		/* the removal of the interrupt handler waits for this one */
+		cb_arm(RTE_ETH_EVENT_INTR_LSC, CB_HOLD, 0);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p2,
+				    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 20), "flap");
+		TEST_ASSERT(cb_wait_done(), "LSC callback held");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		break;
+	case RTE_PMD_MLX4R_RESET_REINIT:
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 3000),
+				    "slow");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		break;
+	case RTE_PMD_MLX4R_RESET_FAILED:
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 50), "reinit");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		break;
+	default:
+		return TEST_SUCCESS;
+	}
+	return wait_phase(p1, ph, 1);
+}
+
+static void
+walk_release(void)
+{
+	if (stuck != NULL)
+		__atomic_store_n(stuck, 0, __ATOMIC_RELEASE);
+	stuck = NULL;
+	__atomic_store_n(&cb.release, true, __ATOMIC_RELEASE);
+}
+
+static int
+walk_phase(enum rte_pmd_mlx4r_reset_phase ph, bool proactive)
+{
+	const char *mode = proactive ? "proactive" : "passive";
+	char args[160];
+	unsigned int i;
+	/* passive: past the acknowledgements on their deadline, unless held */
+	unsigned int deadline = ph == RTE_PMD_MLX4R_RESET_BARRED ||
+				ph == RTE_PMD_MLX4R_RESET_DRAINING ||
+				proactive ? 10000 : 100;
+
+	snprintf(args, sizeof(args),
+		 "ports=2,wire=xconnect,recovery=%s,recovery_attempts=1,"
+		 "reset_deadline_ms=%u", mode, deadline);
+	TEST_ASSERT_EQUAL(hca_up(args), TEST_SUCCESS, "probe");
+	TEST_ASSERT_SUCCESS(op_configure(p1), "configure 1");
+	TEST_ASSERT_SUCCESS(op_rxq(p1), "rxq 1");
+	TEST_ASSERT_SUCCESS(op_txq(p1), "txq 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, true), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1, &walk_mac, 0),
+			    "a MAC to remove");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promiscuous on");
+	TEST_ASSERT_EQUAL(walk_hold(ph, proactive), TEST_SUCCESS,
+			  "%s: hold phase %d", mode, ph);
+	for (i = 0; i < RTE_DIM(walk_ops); i++)
+		TEST_ASSERT_EQUAL(walk_one(&walk_ops[i], ph, proactive, false,
+					   mode), TEST_SUCCESS, "walk");
+	/* passive during a reset: dev_reset was the acknowledgement */
+	if (!proactive && ph != RTE_PMD_MLX4R_RESET_LIVE &&
+	    ph != RTE_PMD_MLX4R_RESET_FAILED) {
+		for (i = 0; i < RTE_DIM(walk_acked_ops); i++)
+			TEST_ASSERT_EQUAL(walk_one(&walk_acked_ops[i], ph,
+						   false, true, mode),
+					  TEST_SUCCESS, "walk");
+	}
+	TEST_ASSERT_EQUAL(walk_one(&(const struct walk_op){ "close", W_ALWAYS,
+				   op_close, false }, ph, proactive, false,
+				   mode), TEST_SUCCESS, "close");
+	walk_release();
+	return hca_down();
+}
+
+static int
+test_errno_table(void)
+{
+	static const enum rte_pmd_mlx4r_reset_phase phases[] = {
+		RTE_PMD_MLX4R_RESET_LIVE,
+		RTE_PMD_MLX4R_RESET_BARRED,
+		RTE_PMD_MLX4R_RESET_DRAINING,
+		RTE_PMD_MLX4R_RESET_RESETTING,
+		RTE_PMD_MLX4R_RESET_REINIT,
+		RTE_PMD_MLX4R_RESET_FAILED,
+	};
+	unsigned int m, i;
+
+	for (m = 0; m < 2; m++)
+		for (i = 0; i < RTE_DIM(phases); i++)
+			TEST_ASSERT_EQUAL(walk_phase(phases[i], m == 0),
+					  TEST_SUCCESS, "%s, phase %d",
+					  m == 0 ? "proactive" : "passive",
+					  phases[i]);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite events_suite = {
 	.suite_name = "mlx4r reset events and control calls",
 	.setup = suite_setup,
@@ -1290,6 +1634,7 @@ static struct unit_test_suite events_suite = {
 			     test_public_calls_of_a_closing_port),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_telemetry_does_not_wait),
+		TEST_CASE_ST(NULL, case_teardown, test_errno_table),
 		TEST_CASES_END()
 	},
 };

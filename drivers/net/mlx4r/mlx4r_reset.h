@@ -15,8 +15,12 @@
  * holding the control lock):
  *  - mlx4r_reset.lock, the *control lock* of the HCA: held by every gated
  *    ethdev op (mlx4r_gate.c) for its whole duration and by the control
- *    thread while it changes the state or touches the device. Whoever
- *    holds it may use dev->ctx, dev->pd, the ports' device objects.
+ *    thread while it changes the state or touches the device, but never
+ *    across a wait: it drops it between two looks at the in-burst
+ *    markers (BARRED), while it waits for acknowledgements, while it
+ *    removes the interrupt handler and while it opens the device again
+ *    (REINIT, dev->ctx NULL meanwhile). Whoever holds it may use dev->ctx,
+ *    dev->pd, the ports' device objects.
  *  - mlx4r_reset.rq_lock: the request word, the acknowledgements and the
  *    closing flag; taken by the EAL interrupt thread (async events), by
  *    telemetry, by the ops and by the control thread; never held across
