@@ -250,10 +250,10 @@ mlx4r_port_attr_speed(const struct ibv_port_attr *pa)
 }
 
 /*
- * The link, if @p started: up while the port is started and the device says the port is
- * active (mlx4_ib: the netdev runs); its speed and duplex from the
- * netdev's ethtool, as upstream's mlx4_link_update reads them, else from
- * the port's width and speed.
+ * The link as if @p started: up while the port is started and the device
+ * says the port is active (mlx4_ib: the netdev runs); its speed and duplex
+ * from the netdev's ethtool, as upstream's mlx4_link_update reads them,
+ * else from the port's width and speed.
  */
 static void
 mlx4r_link_read_as(struct mlx4r_port *port, bool started,
@@ -559,6 +559,13 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			return -EBUSY;
 		}
 	}
+	/*
+	 * Between two contexts of a reset (a passive port reset by the
+	 * application, mlx4r_gate.c): software only, the start sets the
+	 * netdev's MTU from data->mtu (mlx4r_port_netdev_start()).
+	 */
+	if (port->dev->ctx == NULL)
+		return 0;
 	/*
 	 * The port's MTU is its netdev's (SIOCSIFMTU, as upstream's
 	 * mlx4_mtu_set): what the netdev refuses is refused.
