@@ -23,8 +23,9 @@ import sys
 
 # Bottom first. A file may use what is defined in a lower layer only.
 LAYERS = [
-    # leaves: log types, the rdma-core backend loader, the emulated device
-    ['mlx4r_log', 'mlx4r_verbs_load', 'emu'],
+    # leaves: log types, the rdma-core backend loader, the emulated device,
+    # the table of ports by port id (public calls against close)
+    ['mlx4r_log', 'mlx4r_verbs_load', 'emu', 'mlx4r_registry'],
     # fault injection into the emulated device; memory registration; the
     # quiescence proof (bar, membarrier, drain, unbar)
     ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce'],

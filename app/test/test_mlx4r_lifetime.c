@@ -388,7 +388,7 @@ test_queues_type_stable(void)
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1, 1000),
 			  TEST_SUCCESS, "draining");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledge (waits)");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledge");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT_EQUAL(mlx4r_tx_burst(txq0, NULL, 0), 0, "released");

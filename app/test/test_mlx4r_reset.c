@@ -827,9 +827,10 @@ test_no_reset_faults(void)
 }
 
 /*
- * Passive mode, two ports: INTR_RESET on each; the first port's
- * rte_eth_dev_reset() returns at once and its queue setup says -EAGAIN
- * until the device is back; the second (last) one waits for it.
+ * Passive mode, two ports: INTR_RESET on each; each port's
+ * rte_eth_dev_reset() is its acknowledgement and returns at once, and the
+ * port's queue setup and start say -EAGAIN until the device is back
+ * (RECOVERY_SUCCESS); the last acknowledgement lets the device reset.
  */
 static int
 test_passive_two_ports(void)
@@ -865,9 +866,17 @@ test_passive_two_ports(void)
 						 NULL, mp), -EAGAIN,
 			  "queue setup before the device is back");
 	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EAGAIN, "start");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2 (last, waits)");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2 (last)");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
+			  TEST_SUCCESS, "live");
+	for (i = 0; i < 2000 && ev_count(p2,
+	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+			  "outcome on port 1");
+	TEST_ASSERT_EQUAL(ev_count(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+			  "outcome on port 2");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
-	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_LIVE, "live");
 	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
@@ -897,6 +906,12 @@ test_passive_one_port(void)
 	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "port reset");
+	/* the acknowledgement returns at once; the outcome says "back" */
+	for (i = 0; i < 2000 && ev_count(p1,
+	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+			  "outcome");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "port start");
 	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");

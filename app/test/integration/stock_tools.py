@@ -734,6 +734,49 @@ def case_proc_info_xstats(env):
         huge.release()
 
 
+def case_secondary_bursts(env):
+    # A secondary process (mlx4r-test, with the driver built in) attaches
+    # to a forwarding primary's ports and calls their bursts: a defined
+    # refusal (0, rte_errno ENOTSUP), not a call through NULL pointers.
+    if env.args.mlx4r_test is None:
+        return skip("no --mlx4r-test given")
+    huge = Hugepages(192)
+    why = huge.reserve()
+    try:
+        if why is not None:
+            return skip(why)
+        prefix = "mlx4r_it_" + env.case
+        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
+               "--file-prefix=" + prefix]
+        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
+            "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
+            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+        result = {}
+
+        def run_primary():
+            result["primary"] = env.run(primary, [
+                "set fwd io", "start", "show port stats all",
+                "show port stats all", "show port stats all", "stop"],
+                delay=1.0)
+
+        t = threading.Thread(target=run_primary)
+        t.start()
+        time.sleep(2.5)  # forwarding by now
+        rc, out = env.run([env.args.mlx4r_test, "--proc-type=secondary",
+                           "-l", "0", "--huge-dir", huge.mnt, "--no-pci",
+                           "--file-prefix=" + prefix, "--",
+                           "mlx4r_secondary_autotest"], timeout=60)
+        t.join()
+        prc, pout = result["primary"]
+        expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
+        expect(rc == 0, "the secondary exits 0 (got %d): %s" % (rc, out))
+        expect_in(out, "mlx4r_secondary_autotest: Test OK")
+        expect(out.count("bursts refused") == 2,
+               "both ports attached and refused")
+    finally:
+        huge.release()
+
+
 # -- coordinated soft reset (doc/guides/nics/mlx4r_reset.rst) --------------
 
 def rx_after(out, marker):
@@ -859,6 +902,7 @@ def main():
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--dpdk-test", default="dpdk-test")
     ap.add_argument("--proc-info", default="dpdk-proc-info")
+    ap.add_argument("--mlx4r-test", default=None)
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = Env(args, args.case)

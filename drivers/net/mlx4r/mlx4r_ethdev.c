@@ -21,6 +21,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_registry.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
 static const uint8_t mlx4r_rss_key_default[MLX4R_RSS_KEY_LEN] = {
@@ -249,13 +250,14 @@ mlx4r_port_attr_speed(const struct ibv_port_attr *pa)
 }
 
 /*
- * The link: up while the port is started and the device says the port is
- * active (mlx4_ib: the netdev runs); its speed and duplex from the
- * netdev's ethtool, as upstream's mlx4_link_update reads them, else from
- * the port's width and speed.
+ * The link as if @p started: up while the port is started and the device
+ * says the port is active (mlx4_ib: the netdev runs); its speed and duplex
+ * from the netdev's ethtool, as upstream's mlx4_link_update reads them,
+ * else from the port's width and speed.
  */
 static void
-mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
+mlx4r_link_read_as(struct mlx4r_port *port, bool started,
+		   struct rte_eth_link *link)
 {
 	struct mlx4r_hw_netdev nd;
 	struct ibv_port_attr pa;
@@ -264,7 +266,7 @@ mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 	link->link_speed = RTE_ETH_SPEED_NUM_NONE;
 	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	link->link_autoneg = RTE_ETH_LINK_AUTONEG;
-	if (!port->started || port->dev->ctx == NULL ||
+	if (!started || port->dev->ctx == NULL ||
 	    mlx4r_hw_query_port(port->dev->ctx, port->port_num, &pa) != 0 ||
 	    pa.state != IBV_PORT_ACTIVE)
 		return;
@@ -277,6 +279,13 @@ mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 	} else {
 		link->link_speed = mlx4r_port_attr_speed(&pa);
 	}
+}
+
+/* The link of the port; control lock held (started is stable). */
+static void
+mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
+{
+	mlx4r_link_read_as(port, port->started, link);
 }
 
 static int
@@ -344,7 +353,8 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < data->nb_rx_queues; i++)
 		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
-	port->started = true;
+	/* relaxed: read by mlx4r_port_link_event() without the lock */
+	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
 	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
@@ -364,7 +374,8 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 	 * application must not poll a port it stops (ethdev's rule). The
 	 * reset issue adds the barred/in_burst handshake here.
 	 */
-	port->started = false;
+	/* relaxed: read by mlx4r_port_link_event() without the lock */
+	__atomic_store_n(&port->started, false, __ATOMIC_RELAXED);
 	mlx4r_dev_lpbk(port, false);
 	mlx4r_port_hw_stop(eth_dev);
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
@@ -385,7 +396,8 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 int
 mlx4r_port_close(struct rte_eth_dev *eth_dev)
 {
-	RTE_SET_USED(eth_dev);
+	/* the public calls of this process no longer find it */
+	mlx4r_registry_del(mlx4r_port_of(eth_dev));
 	return 0;
 }
 
@@ -399,17 +411,33 @@ mlx4r_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
 	return rte_eth_linkstatus_set(eth_dev, &link);
 }
 
-/* Called by the device core on a port event of the device. */
+/*
+ * Called by the device core on a port event of the device: the EAL
+ * interrupt thread, without the control lock, which dev_start/dev_stop
+ * hold while they change started and then set the link themselves. So
+ * started is loaded (atomically) once, the link computed from it and set,
+ * and started loaded again: if it changed meanwhile, the link set here may
+ * have overwritten the one start or stop set after their store, and the
+ * link is computed and set again. rte_eth_linkstatus_set() is a SEQ_CST
+ * exchange of the whole link (ethdev_driver.h): when ours comes after
+ * theirs in its modification order, it synchronizes with theirs, and their
+ * store of started, sequenced before it, is visible to our second load.
+ */
 bool
 mlx4r_port_link_event(struct mlx4r_port *port)
 {
 	struct rte_eth_dev *eth_dev = port->eth_dev;
 	struct rte_eth_link link;
+	bool started, changed = false;
 
-	mlx4r_link_read(port, &link);
-	/* rte_eth_linkstatus_set() returns 0 when the link changed */
-	return rte_eth_linkstatus_set(eth_dev, &link) == 0 &&
-	       eth_dev->data->dev_conf.intr_conf.lsc;
+	do {
+		started = __atomic_load_n(&port->started, __ATOMIC_RELAXED);
+		mlx4r_link_read_as(port, started, &link);
+		/* rte_eth_linkstatus_set() returns 0 when the link changed */
+		if (rte_eth_linkstatus_set(eth_dev, &link) == 0)
+			changed = true;
+	} while (__atomic_load_n(&port->started, __ATOMIC_SEQ_CST) != started);
+	return changed && eth_dev->data->dev_conf.intr_conf.lsc;
 }
 
 /* ethdev updates data->promiscuous/all_multicast around these. */
@@ -531,6 +559,13 @@ mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			return -EBUSY;
 		}
 	}
+	/*
+	 * Between two contexts of a reset (a passive port reset by the
+	 * application, mlx4r_gate.c): software only, the start sets the
+	 * netdev's MTU from data->mtu (mlx4r_port_netdev_start()).
+	 */
+	if (port->dev->ctx == NULL)
+		return 0;
 	/*
 	 * The port's MTU is its netdev's (SIOCSIFMTU, as upstream's
 	 * mlx4_mtu_set): what the netdev refuses is refused.

@@ -106,8 +106,9 @@ bad:
 	~(MLX4R_EMU_OP_OPEN | MLX4R_EMU_OP_QUERY | MLX4R_EMU_OP_QUERY_PORT))
 
 /*
- * Inject @p fault; control lock held (faults that name a device object,
- * QP error and lost doorbell, read it; @p port stays a client meanwhile).
+ * Inject @p fault. @p port stays a client meanwhile (held or under the
+ * control lock); the faults that name a device object, QP error and lost
+ * doorbell, read it under the control lock.
  */
 int
 mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,

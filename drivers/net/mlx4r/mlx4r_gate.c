@@ -50,10 +50,29 @@ mlx4r_port_release_queues(struct rte_eth_dev *eth_dev)
 
 static struct eth_dev_ops mlx4r_gated_ops;
 
-/* errno of an op that needs the device, or 0 to go ahead. */
+/*
+ * Has the application reset @p port (rte_eth_dev_reset(), the passive
+ * acknowledgement) in the reset that runs now? Such a port is stopped,
+ * without queues, in the initial state (start is refused until the reset
+ * ends): it may be configured in software until the device is back.
+ */
+static bool
+mlx4r_port_acked(const struct mlx4r_dev *dev, const struct mlx4r_port *port)
+{
+	/* relaxed: written under the control lock, also read before it */
+	return dev->args.reset.mode == MLX4R_RST_PASSIVE &&
+	       __atomic_load_n(&dev->reset->port[port->port_num - 1].acked,
+			       __ATOMIC_RELAXED);
+}
+
+/*
+ * errno of an op that changes a port's configuration (the errno table of
+ * doc/guides/nics/mlx4r_reset.rst), or 0 to go ahead: -EIO once FAILED;
+ * during a reset -EBUSY, except (passive mode, @p soft) on a port the
+ * application reset in this reset: software only, applied at its start.
+ */
 static int
-mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
-	       struct mlx4r_port *port)
+mlx4r_gate_err(struct mlx4r_dev *dev, bool soft, struct mlx4r_port *port)
 {
 	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
 						  __ATOMIC_RELAXED);
@@ -62,21 +81,15 @@ mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
 		return 0;
 	if (st == MLX4R_RST_FAILED)
 		return -EIO;
-	/*
-	 * Passive mode: a port the application already reset is stopped
-	 * and software-only until the device is back.
-	 */
-	if (dev->args.reset.mode == MLX4R_RST_PASSIVE && passive_soft_ok &&
-	    !port->started)
+	if (soft && mlx4r_port_acked(dev, port))
 		return 0;
 	return -EBUSY;
 }
 
 /*
  * The state is read once without the lock, so that a call made while a
- * reset runs returns its errno at once instead of waiting for the phase
- * to end (a phase may hold the lock for a slow firmware reset); read
- * again under the lock, which a phase change needs.
+ * reset runs returns its errno at once instead of waiting for the lock;
+ * read again under the lock, which a phase change needs.
  */
 #define GATE_BEGIN(eth_dev, soft) \
 	struct mlx4r_port *port_ = mlx4r_port_of(eth_dev); \
@@ -99,11 +112,12 @@ mlx4r_gate_err(struct mlx4r_dev *dev, bool passive_soft_ok,
 
 /*
  * errno of start and queue set-up, which need the device: -EIO after a
- * failure, -EAGAIN (passive: retry once the device is back) or -EBUSY
- * (proactive) while a reset runs.
+ * failure; while a reset runs, -EAGAIN on a port the application reset
+ * (passive: retry once the device is back, RECOVERY_SUCCESS says when),
+ * -EBUSY otherwise (proactive; passive before the port's reset).
  */
 static int
-mlx4r_setup_err(struct mlx4r_dev *dev)
+mlx4r_setup_err(struct mlx4r_dev *dev, struct mlx4r_port *port)
 {
 	enum mlx4r_rst_state st = __atomic_load_n(&dev->reset->state,
 						  __ATOMIC_RELAXED);
@@ -112,7 +126,7 @@ mlx4r_setup_err(struct mlx4r_dev *dev)
 		return 0;
 	if (st == MLX4R_RST_FAILED)
 		return -EIO;
-	return dev->args.reset.mode == MLX4R_RST_PASSIVE ? -EAGAIN : -EBUSY;
+	return mlx4r_port_acked(dev, port) ? -EAGAIN : -EBUSY;
 }
 
 static int
@@ -130,11 +144,11 @@ mlx4r_g_start(struct rte_eth_dev *eth_dev)
 	struct mlx4r_reset *rst = dev->reset;
 	int ret;
 
-	ret = mlx4r_setup_err(dev);
+	ret = mlx4r_setup_err(dev, port);
 	if (ret != 0)
 		return ret; /* at once, see GATE_BEGIN */
 	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(dev);
+	ret = mlx4r_setup_err(dev, port);
 	if (ret == 0)
 		ret = mlx4r_dev_ops.dev_start(eth_dev);
 	/*
@@ -219,13 +233,16 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 }
 
 /*
- * dev_reset: a port's acknowledgement in passive mode. ethdev stopped the
- * port just before (rte_eth_dev_reset()), so its queues are quiescent and
- * its mbufs back; the port releases its queues (ethdev's contract: the
- * application sets them up again). The last port to acknowledge waits,
- * bounded, for the device to be back, so that "port stop; port reset;
- * port start" works on a one-port HCA; the others return at once, and
- * their dev_start returns -EAGAIN until the device is back.
+ * dev_reset. With no reset running: a reset of the port's software state
+ * (ethdev stopped the port just before, rte_eth_dev_reset(); its queues
+ * are released, ethdev's contract: the application sets them up again).
+ * During a passive reset: the port's acknowledgement, the same release,
+ * then 0 at once: the device is reset once every port acknowledged (or at
+ * the deadline), and the port's queue set-up and start return -EAGAIN
+ * until RECOVERY_SUCCESS. Nothing waits for the device here: a control
+ * thread that resets port after port (lib/rsc, testpmd) is never held.
+ * Refused, with nothing released: -EBUSY during a proactive reset, -EIO
+ * once FAILED.
  */
 static int
 mlx4r_g_reset(struct rte_eth_dev *eth_dev)
@@ -235,52 +252,42 @@ mlx4r_g_reset(struct rte_eth_dev *eth_dev)
 	struct mlx4r_reset *rst = dev->reset;
 	unsigned int i;
 	bool last = true;
-	int ret = 0;
 
 	pthread_mutex_lock(&rst->lock);
-	if (port->started)
-		mlx4r_stop_locked(port);
-	mlx4r_port_release_queues(eth_dev);
-	if (rst->state == MLX4R_RST_LIVE) {
-		/* no reset pending: a reset of this port's software state */
-		pthread_mutex_unlock(&rst->lock);
-		return 0;
-	}
 	if (rst->state == MLX4R_RST_FAILED) {
 		pthread_mutex_unlock(&rst->lock);
 		return -EIO;
 	}
-	if (dev->args.reset.mode == MLX4R_RST_PROACTIVE) {
+	if (rst->state != MLX4R_RST_LIVE &&
+	    dev->args.reset.mode == MLX4R_RST_PROACTIVE) {
 		pthread_mutex_unlock(&rst->lock);
 		return -EBUSY;
 	}
-	rst->port[port->port_num - 1].acked = true;
+	if (port->started)
+		mlx4r_stop_locked(port);
+	mlx4r_port_release_queues(eth_dev);
+	if (rst->state == MLX4R_RST_LIVE) {
+		pthread_mutex_unlock(&rst->lock);
+		return 0;
+	}
+	__atomic_store_n(&rst->port[port->port_num - 1].acked, true,
+			 __ATOMIC_RELAXED);
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (rst->ports[i] != NULL && !rst->port[i].acked)
 			last = false;
-	/* wake the control thread: it re-checks acked under the lock */
+	/*
+	 * Wake the control thread (mlx4r_wait_acks(), which re-checks acked
+	 * under the control lock): a broadcast, since a close may wait on
+	 * the same condition (mlx4r_raise_fence()) and a signal could wake
+	 * that one instead.
+	 */
 	pthread_mutex_lock(&rst->rq_lock);
-	pthread_cond_signal(&rst->rq_cond);
+	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
+	pthread_mutex_unlock(&rst->lock);
 	RST_LOG(NOTICE, "%s: port %u acknowledged the reset%s", dev->name,
 		port->port_num, last ? " (last)" : "");
-	if (last && !pthread_equal(pthread_self(), rst->tid)) {
-		struct timespec ts;
-
-		mlx4r_abstime(&ts, mlx4r_now_ns() +
-			      ((uint64_t)dev->args.reset.deadline_ms +
-			       10000u) * 1000000u);
-		while (rst->state != MLX4R_RST_LIVE &&
-		       rst->state != MLX4R_RST_FAILED && ret == 0)
-			ret = -pthread_cond_timedwait(&rst->st_cond,
-						      &rst->lock, &ts);
-		if (rst->state == MLX4R_RST_FAILED)
-			ret = -EIO;
-		else if (ret != 0)
-			ret = -EAGAIN;
-	}
-	pthread_mutex_unlock(&rst->lock);
-	return ret;
+	return 0;
 }
 
 static int
@@ -292,11 +299,11 @@ mlx4r_g_rxq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
 	struct mlx4r_reset *rst = port->dev->reset;
 	int ret;
 
-	ret = mlx4r_setup_err(port->dev);
+	ret = mlx4r_setup_err(port->dev, port);
 	if (ret != 0)
 		return ret;
 	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(port->dev);
+	ret = mlx4r_setup_err(port->dev, port);
 	if (ret == 0)
 		ret = mlx4r_rx_queue_setup(eth_dev, idx, nb, socket, conf, mp);
 	pthread_mutex_unlock(&rst->lock);
@@ -311,11 +318,11 @@ mlx4r_g_txq_setup(struct rte_eth_dev *eth_dev, uint16_t idx, uint16_t nb,
 	struct mlx4r_reset *rst = port->dev->reset;
 	int ret;
 
-	ret = mlx4r_setup_err(port->dev);
+	ret = mlx4r_setup_err(port->dev, port);
 	if (ret != 0)
 		return ret;
 	pthread_mutex_lock(&rst->lock);
-	ret = mlx4r_setup_err(port->dev);
+	ret = mlx4r_setup_err(port->dev, port);
 	if (ret == 0)
 		ret = mlx4r_tx_queue_setup(eth_dev, idx, nb, socket, conf);
 	pthread_mutex_unlock(&rst->lock);
@@ -502,6 +509,7 @@ static const char * const mlx4r_rst_xstat_names[] = {
 	"reset_late_clients",
 	"reset_port_late",
 	"reset_mbufs_reclaimed",
+	"reset_cancelled",
 };
 
 static int
@@ -552,6 +560,7 @@ mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
 	v[8] = rst->late_clients;
 	v[9] = pr->late;
 	v[10] = pr->mbufs_reclaimed;
+	v[11] = rst->cancelled;
 	pthread_mutex_unlock(&rst->lock);
 	if (base < 0)
 		return base;
@@ -602,10 +611,4 @@ mlx4r_gate_dev_ops(void)
 {
 	pthread_once(&mlx4r_gated_once, mlx4r_gated_build);
 	return &mlx4r_gated_ops;
-}
-
-bool
-mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops)
-{
-	return ops == &mlx4r_dev_ops || ops == &mlx4r_gated_ops;
 }

@@ -7,13 +7,9 @@
 
 /* The gated ethdev operations of a primary process's port (mlx4r_gate.c). */
 
-#include <stdbool.h>
-
 #include <ethdev_driver.h>
 
 /* The ops of a primary process's port: mlx4r_dev_ops behind the gate. */
 const struct eth_dev_ops *mlx4r_gate_dev_ops(void);
-/* Is @p ops one of this driver's op tables (gated or not)? */
-bool mlx4r_is_mlx4r_ops(const struct eth_dev_ops *ops);
 
 #endif /* MLX4R_GATE_H */

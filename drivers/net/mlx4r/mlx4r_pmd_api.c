@@ -13,35 +13,36 @@
 
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
-#include "mlx4r_gate.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 
-/* The port behind @p port_id if it is an mlx4r port, else NULL. */
+/*
+ * The mlx4r port behind @p port_id, held against its close until
+ * mlx4r_registry_release() (mlx4r_registry.c); NULL with *err: -ENODEV
+ * (no such port), -ENOTSUP (not an mlx4r port, or being closed).
+ */
 static struct mlx4r_port *
 mlx4r_port_lookup(uint16_t port_id, int *err)
 {
-	struct rte_eth_dev *eth_dev;
+	struct mlx4r_port *port;
 
 	if (!rte_eth_dev_is_valid_port(port_id)) {
 		*err = -ENODEV;
 		return NULL;
 	}
-	eth_dev = &rte_eth_devices[port_id];
-	if (!mlx4r_is_mlx4r_ops(eth_dev->dev_ops)) {
+	port = mlx4r_registry_hold(port_id);
+	if (port == NULL)
 		*err = -ENOTSUP;
-		return NULL;
-	}
-	return mlx4r_port_of(eth_dev);
+	return port;
 }
 
 int
 rte_pmd_mlx4r_port_info_get(uint16_t port_id,
 			    struct rte_pmd_mlx4r_port_info *info)
 {
-	const struct mlx4r_port *port;
+	struct mlx4r_port *port;
 	const struct mlx4r_dev *dev;
-	unsigned int peer;
 	int err = 0;
 
 	if (info == NULL)
@@ -49,35 +50,30 @@ rte_pmd_mlx4r_port_info_get(uint16_t port_id,
 	port = mlx4r_port_lookup(port_id, &err);
 	if (port == NULL)
 		return err;
+	/* held: the port and its device stay until the release */
 	dev = port->dev;
 	memset(info, 0, sizeof(*info));
 	strlcpy(info->hca_name, dev->name, sizeof(info->hca_name));
 	info->port_num = port->port_num;
 	info->nb_ports = dev->args.nb_ports;
-	info->peer_port_id = UINT16_MAX;
-	peer = port->port_num == 1 ? 1 : 0;
-	if (dev->args.nb_ports == 2 && dev->ports[peer] != NULL)
-		info->peer_port_id = dev->ports[peer]->eth_dev->data->port_id;
+	/* the other port only while it is in the table (not closing) */
+	info->peer_port_id = mlx4r_registry_peer(port);
 	strlcpy(info->backend,
 		dev->args.backend == MLX4R_BACKEND_EMU ? "emu" : "verbs",
 		sizeof(info->backend));
+	mlx4r_registry_release(port_id);
 	return 0;
 }
 
-/* An mlx4r port of this (primary) process with its reset machine. */
+/* An mlx4r port of this (primary) process, held (see above). */
 static struct mlx4r_port *
 mlx4r_port_lookup_primary(uint16_t port_id, int *err)
 {
-	struct mlx4r_port *port = mlx4r_port_lookup(port_id, err);
-
-	if (port == NULL)
-		return NULL;
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY ||
-	    port->dev == NULL || port->dev->reset == NULL) {
-		*err = -ENOTSUP;
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		*err = rte_eth_dev_is_valid_port(port_id) ? -ENOTSUP : -ENODEV;
 		return NULL;
 	}
-	return port;
+	return mlx4r_port_lookup(port_id, err);
 }
 
 int
@@ -90,9 +86,25 @@ rte_pmd_mlx4r_reset(uint16_t port_id)
 	if (port == NULL)
 		return err;
 	mlx4r_reset_post(port->dev, MLX4R_REQ_OPERATOR);
+	mlx4r_registry_release(port_id);
 	return 0;
 }
 
+/* Faults that name a device object of a queue (read under the lock). */
+static bool
+mlx4r_fault_needs_queue(enum rte_pmd_mlx4r_fault fault)
+{
+	return fault == RTE_PMD_MLX4R_FAULT_QP_ERROR ||
+	       fault == RTE_PMD_MLX4R_FAULT_LOST_DOORBELL;
+}
+
+/*
+ * Inject a fault. Faults of the whole device go to the emulated device by
+ * name, without the control lock: they never wait for the reset machine
+ * (only for the emulated device itself, which is busy during its own slow
+ * firmware reset). Those of a queue read its QP under the control lock,
+ * and only on a live device (-EBUSY at once during a reset).
+ */
 int
 rte_pmd_mlx4r_inject_fault(uint16_t port_id, enum rte_pmd_mlx4r_fault fault,
 			   uint32_t arg)
@@ -103,9 +115,18 @@ rte_pmd_mlx4r_inject_fault(uint16_t port_id, enum rte_pmd_mlx4r_fault fault,
 	port = mlx4r_port_lookup_primary(port_id, &err);
 	if (port == NULL)
 		return err;
-	mlx4r_reset_lock(port->dev);
-	err = mlx4r_fault_inject(port->dev, port, fault, arg);
-	mlx4r_reset_unlock(port->dev);
+	if (!mlx4r_fault_needs_queue(fault)) {
+		err = mlx4r_fault_inject(port->dev, port, fault, arg);
+	} else if (__atomic_load_n(&port->dev->reset->state,
+				   __ATOMIC_RELAXED) != MLX4R_RST_LIVE) {
+		err = port->dev->args.backend == MLX4R_BACKEND_EMU ?
+		      -EBUSY : -ENOTSUP;
+	} else {
+		mlx4r_reset_lock(port->dev);
+		err = mlx4r_fault_inject(port->dev, port, fault, arg);
+		mlx4r_reset_unlock(port->dev);
+	}
+	mlx4r_registry_release(port_id);
 	return err;
 }
 
@@ -145,5 +166,7 @@ rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
 		__ATOMIC_RELAXED);
 	st->last_us = __atomic_load_n(&rst->last_us, __ATOMIC_RELAXED);
 	st->worst_us = __atomic_load_n(&rst->worst_us, __ATOMIC_RELAXED);
+	st->cancelled = __atomic_load_n(&rst->cancelled, __ATOMIC_RELAXED);
+	mlx4r_registry_release(port_id);
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 
 #include <bus_vdev_driver.h>
@@ -28,6 +29,7 @@
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 #include "mlx4r_gate.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
@@ -120,6 +122,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	mlx4r_dev_port_join(dev, port);
 	mlx4r_reset_port_add(dev, port);
 	rte_eth_dev_probing_finish(eth_dev);
+	/* the public calls find it from now on (until its close) */
+	mlx4r_registry_add(eth_dev->data->port_id, port);
 	INIT_LOG(DEBUG, "%s: port %u is ethdev %u (%s)", dev->name, idx + 1,
 		 eth_dev->data->port_id, name);
 	return 0;
@@ -146,6 +150,26 @@ mlx4r_dev_destroy(struct mlx4r_dev *dev)
 	}
 }
 
+/*
+ * The bursts of a secondary process: a defined refusal. The rings' device
+ * memory, the doorbells and the emulated device are the primary's private
+ * memory (mlx4r_dev_ops_secondary), so a secondary cannot send or receive
+ * on the port; before, its burst pointers were NULL, which ethdev's
+ * rte_eth_fp_ops entry took at the secondary's probe
+ * (rte_eth_dev_probing_finish()), and a burst called there crashed. Like
+ * ethdev's dummy bursts (ethdev_private.c): 0 packets, rte_errno ENOTSUP;
+ * a Tx burst leaves the packets to the caller.
+ */
+static uint16_t
+mlx4r_burst_secondary(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	RTE_SET_USED(q);
+	RTE_SET_USED(pkts);
+	RTE_SET_USED(n);
+	rte_errno = ENOTSUP;
+	return 0;
+}
+
 static int
 mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 {
@@ -167,7 +191,12 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		eth_dev->device = &vdev->device;
 		/* read-only: the device context is the primary's */
 		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
+		/* copied into rte_eth_fp_ops by rte_eth_dev_probing_finish() */
+		eth_dev->rx_pkt_burst = mlx4r_burst_secondary;
+		eth_dev->tx_pkt_burst = mlx4r_burst_secondary;
 		rte_eth_dev_probing_finish(eth_dev);
+		mlx4r_registry_add(eth_dev->data->port_id,
+				   eth_dev->data->dev_private);
 	}
 	return 0;
 }
@@ -187,6 +216,16 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	ret = mlx4r_parse_args(name, rte_vdev_device_args(vdev), &args);
 	if (ret < 0)
 		return ret;
+	/*
+	 * A device of this name closed from inside one of its own event
+	 * callbacks may still be freeing itself (its emulated device, its
+	 * context): wait for it, unless the caller runs that callback.
+	 */
+	if (mlx4r_reset_reap(name) < 0) {
+		INIT_LOG(ERR, "%s: the previous device of this name is still being freed (its last port was closed from its event callback, which is still running): probe it again after that callback returned",
+			 name);
+		return -EBUSY;
+	}
 	dev = rte_zmalloc_socket(name, sizeof(*dev), RTE_CACHE_LINE_SIZE,
 				 vdev->device.numa_node);
 	if (dev == NULL) {
@@ -231,6 +270,7 @@ mlx4r_remove(struct rte_vdev_device *vdev)
 	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
 		RTE_ETH_FOREACH_DEV_OF(port_id, &vdev->device) {
 			eth_dev = &rte_eth_devices[port_id];
+			mlx4r_registry_del(eth_dev->data->dev_private);
 			rte_eth_dev_release_port(eth_dev);
 		}
 		return 0;
@@ -251,6 +291,13 @@ mlx4r_remove(struct rte_vdev_device *vdev)
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
+	/*
+	 * Also the remove of rte_eal_cleanup() (the vdev bus's cleanup):
+	 * join the control threads left to free devices closed from their
+	 * own callbacks, this one's included, before EAL frees the memory
+	 * they still use.
+	 */
+	mlx4r_reset_reap(NULL);
 	INIT_LOG(DEBUG, "%s: removed", name);
 	return ret;
 }

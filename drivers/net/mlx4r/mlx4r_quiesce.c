@@ -170,10 +170,55 @@ mlx4r_port_bar(struct mlx4r_port *port)
 }
 
 /*
+ * One look at the in_burst markers of a (barred, fenced) port: R1 of the
+ * file comment, on the driver's list. The acquire loads pair with the
+ * release store of in_burst = 0 in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the
+ * polling lcore): once 0 is seen, every access that burst made to the
+ * queue happened before. @return true if no burst is inside; else false,
+ * with the direction and index of a queue one is inside (may be NULL).
+ */
+bool
+mlx4r_port_quiescent(struct mlx4r_port *port, const char **dir, uint16_t *q)
+{
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (__atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+			if (dir != NULL)
+				*dir = "Rx";
+			if (q != NULL)
+				*q = i;
+			return false;
+		}
+	}
+	MLX4R_FOREACH_TXQ(port, i, txq) {
+		if (__atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+			if (dir != NULL)
+				*dir = "Tx";
+			if (q != NULL)
+				*q = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * After quiescence was seen without membarrier: the documented grace
+ * period (mlx4r_process_fence()); nothing with it.
+ */
+void
+mlx4r_quiesce_grace(void)
+{
+	if (mlx4r_membarrier_ok < 0)
+		rte_delay_us_sleep(10000);
+}
+
+/*
  * Wait until no burst is inside a queue of the port (barred first, fence
- * issued). The acquire loads pair with the release store of in_burst = 0
- * in MLX4R_BURST_LEAVE (mlx4r_rxtx.c, the polling lcore): once 0 is seen,
- * every access that burst made to the queue happened before.
+ * issued): mlx4r_port_quiescent() until it holds.
  * @return 0, or -ETIMEDOUT when @p deadline_ns (monotonic) passed first.
  */
 int
@@ -181,33 +226,10 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 		      bool *closing)
 {
 	unsigned int spins = 0;
-	struct mlx4r_rxq *rxq;
-	struct mlx4r_txq *txq;
-	uint16_t i;
+	const char *dir = NULL;
+	uint16_t q = 0;
 
-	for (;;) {
-		const char *dir = NULL;
-		uint16_t q = 0;
-
-		/* R1 of the file comment, on the driver's list */
-		MLX4R_FOREACH_RXQ(port, i, rxq) {
-			if (__atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
-				dir = "Rx";
-				q = i;
-				break;
-			}
-		}
-		MLX4R_FOREACH_TXQ(port, i, txq) {
-			if (dir != NULL)
-				break;
-			if (__atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
-				dir = "Tx";
-				q = i;
-				break;
-			}
-		}
-		if (dir == NULL)
-			break;
+	while (!mlx4r_port_quiescent(port, &dir, &q)) {
 		if (closing != NULL && __atomic_load_n(closing,
 						       __ATOMIC_RELAXED))
 			return -EINTR;
@@ -222,8 +244,7 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 		else
 			rte_delay_us_sleep(50);
 	}
-	if (mlx4r_membarrier_ok < 0)
-		rte_delay_us_sleep(10000); /* the documented grace period */
+	mlx4r_quiesce_grace();
 	return 0;
 }
 
@@ -249,8 +270,7 @@ mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
 		}
 		rte_pause();
 	}
-	if (mlx4r_membarrier_ok < 0)
-		rte_delay_us_sleep(10000); /* the documented grace period */
+	mlx4r_quiesce_grace();
 }
 
 /*

@@ -23,6 +23,14 @@ void mlx4r_process_fence(void);
 /* Bar every queue of the port: bursts refuse from the next fence on. */
 void mlx4r_port_bar(struct mlx4r_port *port);
 /*
+ * Is no burst inside a queue of the (barred, fenced) port? One look; if
+ * one is, *dir ("Rx"/"Tx") and *q name a queue it is inside.
+ */
+bool mlx4r_port_quiescent(struct mlx4r_port *port, const char **dir,
+			  uint16_t *q);
+/* The grace period that stands in for membarrier where it is missing. */
+void mlx4r_quiesce_grace(void);
+/*
  * Wait until no burst is inside a queue of the (barred, fenced) port.
  * @return 0, -ETIMEDOUT past @p deadline_ns (monotonic), -EINTR when
  * *closing became true.

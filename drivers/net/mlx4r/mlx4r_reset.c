@@ -60,20 +60,25 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/queue.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_tailq.h>
 
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
 #include "mlx4r_quiesce.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
+
+static void mlx4r_dev_free_now(struct mlx4r_dev *dev);
 
 /* Period of the health check and of the fault schedule. */
 #define MLX4R_HEALTH_MS 100
@@ -110,6 +115,37 @@ mlx4r_reset_state_name(enum mlx4r_rst_state s)
 	return (unsigned int)s < RTE_DIM(mlx4r_state_names) ?
 	       mlx4r_state_names[s] : "?";
 }
+
+/*
+ * The reset machine whose event callbacks this thread is running now, or
+ * NULL: set by mlx4r_raise_one() around rte_eth_dev_callback_process(),
+ * on the control thread and on the EAL interrupt thread (LSC). A close or
+ * a remove called from inside such a callback must not wait for what
+ * waits for the callback to return (mlx4r_reset_stop()).
+ */
+static __thread const struct mlx4r_reset *mlx4r_cb_rst;
+
+/*
+ * The control threads of devices whose last port was closed from inside
+ * one of their own event callbacks: such a thread cannot be joined by the
+ * close (it is the caller, or it waits for the caller's callback to
+ * return), so it frees the device on its way out and stays here until
+ * someone joins it: the vdev remove path (rte_vdev_uninit(), and
+ * rte_eal_cleanup() through the vdev bus's cleanup, eal_bus_cleanup() ->
+ * vdev_cleanup() -> remove in DPDK 22.11) and the probe of a device of the
+ * same name (mlx4r_reset_reap()). Process-local; mlx4r_dying_lock guards
+ * the list, never held while joining.
+ */
+struct mlx4r_dying {
+	TAILQ_ENTRY(mlx4r_dying) next;
+	char name[RTE_DEV_NAME_MAX_LEN]; /**< vdev name of the device */
+	pthread_t tid;                   /**< its control thread */
+	const struct mlx4r_reset *rst;   /**< identity only, never read */
+};
+
+static TAILQ_HEAD(, mlx4r_dying) mlx4r_dying_list =
+	TAILQ_HEAD_INITIALIZER(mlx4r_dying_list);
+static pthread_mutex_t mlx4r_dying_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Mbufs a stopped-now port's rings hold (the stop frees them). */
 static uint64_t
@@ -211,7 +247,11 @@ mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req)
 	if ((rst->req & req) == req && req != MLX4R_REQ_REPAIR)
 		rst->coalesced++;
 	rst->req |= req;
-	pthread_cond_signal(&rst->rq_cond);
+	/*
+	 * A broadcast: a close may wait on rq_cond too (mlx4r_raise_fence())
+	 * and a signal could wake it instead of the control thread.
+	 */
+	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
 }
 
@@ -259,6 +299,7 @@ static void
 mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
 		enum rte_eth_event_type ev)
 {
+	const struct mlx4r_reset *prev;
 	pthread_t self = pthread_self();
 	unsigned int i, k;
 
@@ -273,7 +314,10 @@ mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
 	}
 	rst->raisers[i][rst->nb_raisers[i]++] = self;
 	pthread_mutex_unlock(&rst->rq_lock);
+	prev = mlx4r_cb_rst;
+	mlx4r_cb_rst = rst;
 	rte_eth_dev_callback_process(eth_dev, ev, NULL);
+	mlx4r_cb_rst = prev;
 	pthread_mutex_lock(&rst->rq_lock);
 	for (k = 0; k < rst->nb_raisers[i]; k++) {
 		if (pthread_equal(rst->raisers[i][k], self)) {
@@ -363,41 +407,84 @@ mlx4r_live_ports(struct mlx4r_dev *dev, struct mlx4r_port **ports,
  * attempt.
  */
 
-/* BARRED: bar every queue, dummy fp ops, fence, prove quiescence. */
+/*
+ * BARRED: bar every queue, fence, prove quiescence. Called and returns
+ * with the control lock held, but drops it between two looks at the
+ * markers once the first microseconds of spinning are over, so that no
+ * control call waits for an lcore inside a burst (only stop and close of
+ * that port do, for their own proof). Meanwhile
+ * a port may be stopped (its hardware released, counted) or closed (it
+ * leaves rst->ports), a queue released: the next look sees the lists as
+ * they are. No queue can be set up or started, and none unbarred: the
+ * gate refuses while the state is not LIVE.
+ */
 static int
 mlx4r_phase_barred(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
-	struct mlx4r_port *ports[MLX4R_MAX_PORTS];
 	uint64_t t0 = mlx4r_now_ns();
 	uint64_t deadline = t0 + (uint64_t)dev->args.reset.deadline_ms *
 			    1000000u;
-	unsigned int i, n;
+	unsigned int i, n = 0, spins = 0;
+	const char *dir = NULL;
+	uint16_t q = 0;
 	int ret = 0;
 
-	n = mlx4r_live_ports(dev, ports, NULL);
 	mlx4r_set_state(rst, MLX4R_RST_BARRED);
-	for (i = 0; i < n; i++)
-		mlx4r_port_bar(ports[i]);
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] != NULL)
+			mlx4r_port_bar(rst->ports[i]);
 	mlx4r_process_fence();
-	/*
-	 * Under the control lock: a port cannot close (and free its queues)
-	 * while we read them; bounded by the deadline.
-	 */
-	for (i = 0; i < n && ret == 0; i++) {
-		ret = mlx4r_port_drain_wait(ports[i], deadline, &rst->closing);
-		if (ret == -ETIMEDOUT) {
-			rst->late_clients++;
-			rst->port[ports[i]->port_num - 1].late++;
-			RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms: the device is left as it is",
-				dev->name, ports[i]->port_num,
-				ports[i]->eth_dev->data->port_id,
-				dev->args.reset.deadline_ms);
+	for (;;) {
+		struct mlx4r_port *busy = NULL;
+
+		for (i = 0; i < MLX4R_MAX_PORTS && busy == NULL; i++) {
+			if (rst->ports[i] != NULL &&
+			    !mlx4r_port_quiescent(rst->ports[i], &dir, &q))
+				busy = rst->ports[i];
 		}
+		if (busy == NULL)
+			break;
+		/* relaxed: closing only goes true; checked again under rq_lock */
+		if (__atomic_load_n(&rst->closing, __ATOMIC_RELAXED))
+			return -EINTR;
+		if (mlx4r_now_ns() >= deadline) {
+			for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+				struct mlx4r_port *p = rst->ports[i];
+
+				if (p == NULL ||
+				    mlx4r_port_quiescent(p, &dir, &q))
+					continue;
+				rst->late_clients++;
+				rst->port[i].late++;
+				RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms (an lcore inside %s queue %u): the device is left as it is",
+					dev->name, p->port_num,
+					p->eth_dev->data->port_id,
+					dev->args.reset.deadline_ms, dir, q);
+			}
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/*
+		 * Bursts take microseconds: spin first (the lock held, for a
+		 * few microseconds), then sleep without the lock.
+		 */
+		if (++spins < 1000) {
+			rte_pause();
+			continue;
+		}
+		pthread_mutex_unlock(&rst->lock);
+		rte_delay_us_sleep(50);
+		pthread_mutex_lock(&rst->lock);
 	}
+	if (ret == 0)
+		mlx4r_quiesce_grace();
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		n += rst->ports[i] != NULL;
 	rst->quiesce_ns_last = mlx4r_now_ns() - t0;
-	RST_LOG(NOTICE, "%s: barred, %u port(s) quiescent in %" PRIu64 " us",
-		dev->name, n, rst->quiesce_ns_last / 1000);
+	RST_LOG(NOTICE, "%s: barred, %u port(s) %s in %" PRIu64 " us",
+		dev->name, n, ret == 0 ? "quiescent" : "NOT quiescent",
+		rst->quiesce_ns_last / 1000);
 	return ret;
 }
 
@@ -460,7 +547,7 @@ mlx4r_wait_acks(struct mlx4r_dev *dev)
 
 /* DRAINING (control lock held): every port gives its mbufs back. */
 static void
-mlx4r_phase_draining(struct mlx4r_dev *dev, bool first)
+mlx4r_phase_draining(struct mlx4r_dev *dev)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint64_t before = rst->mbufs_reclaimed;
@@ -468,14 +555,8 @@ mlx4r_phase_draining(struct mlx4r_dev *dev, bool first)
 
 	mlx4r_set_state(rst, MLX4R_RST_DRAINING);
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
-		struct mlx4r_port *port = rst->ports[i];
-
-		if (port == NULL)
-			continue;
-		if (first)
-			rst->port[i].restart = port->started &&
-				dev->args.reset.mode == MLX4R_RST_PROACTIVE;
-		mlx4r_port_release_hw(dev, port);
+		if (rst->ports[i] != NULL)
+			mlx4r_port_release_hw(dev, rst->ports[i]);
 	}
 	RST_LOG(NOTICE, "%s: drained, %" PRIu64 " mbufs back to their pools",
 		dev->name, rst->mbufs_reclaimed - before);
@@ -496,6 +577,18 @@ mlx4r_phase_resetting(struct mlx4r_dev *dev)
 	mlx4r_dev_intr_uninstall(dev);
 	/* QP errors of this context: its queues are rebuilt anyway */
 	mlx4r_dev_take_qp_errors(dev, stale, RTE_DIM(stale));
+	/*
+	 * The old context's handler is gone: the requests posted until now
+	 * (its late events, operators) are merged into this reset. From here
+	 * on, a fault request is about the context REINIT opens, even one
+	 * posted before its handler is installed: mlx4r_run_reset() restarts
+	 * the attempt for it.
+	 */
+	pthread_mutex_lock(&rst->rq_lock);
+	if (rst->req != 0)
+		rst->coalesced++;
+	rst->req = 0;
+	pthread_mutex_unlock(&rst->rq_lock);
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_dev_ctx_close(dev);
 	RST_LOG(NOTICE, "%s: device closed", dev->name);
@@ -564,9 +657,30 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 
 	mlx4r_set_state(rst, MLX4R_RST_REINIT);
 	for (;;) {
+		struct mlx4r_hw_ctx *ctx = NULL;
+
+		/*
+		 * The open is where a device takes its time after a reset
+		 * (its firmware reset: seconds on a ConnectX-3, fw_reset_slow
+		 * on the emulated one): not under the control lock, so that
+		 * no control call waits for it. dev->ctx stays NULL meanwhile
+		 * (closed in RESETTING): the gated ops refuse in REINIT and
+		 * those that always work take a NULL context
+		 * (mlx4r_hw_port_counters(), mlx4r_hw_query_port()). The new
+		 * context is published under the lock.
+		 */
+		pthread_mutex_unlock(&rst->lock);
 		ret = mlx4r_hw_open_device(dev->ops,
 			dev->args.backend == MLX4R_BACKEND_VERBS ?
-			dev->args.ibdev : dev->name, &dev->ctx);
+			dev->args.ibdev : dev->name, &ctx);
+		pthread_mutex_lock(&rst->lock);
+		if (mlx4r_closing(rst)) {
+			if (ret == 0)
+				mlx4r_hw_close_device(ctx);
+			return -EINTR;
+		}
+		if (ret == 0)
+			dev->ctx = ctx;
 		/*
 		 * A device that is not back yet, after a catastrophic error
 		 * (Linux mlx4 catas.c, mlx4_ib main.c): listed but dying,
@@ -604,20 +718,9 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 			ret = mlx4r_hw_alloc_pd(dev->ctx, &dev->pd);
 		if (ret == 0)
 			ret = mlx4r_dev_intr_install(dev);
-		if (ret == 0) {
-			/*
-			 * Requests posted until now came from the old
-			 * context (its late events) or from operators: both
-			 * are merged into this reset. From here on, a fault
-			 * request is about the new context.
-			 */
-			pthread_mutex_lock(&rst->rq_lock);
-			if (rst->req != 0)
-				rst->coalesced++;
-			rst->req = 0;
-			pthread_mutex_unlock(&rst->rq_lock);
+		/* the request word was cleared in RESETTING, not here */
+		if (ret == 0)
 			ret = mlx4r_reinit_mr(dev);
-		}
 		if (ret == 0) {
 			for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
 				struct mlx4r_port *port = rst->ports[i];
@@ -652,13 +755,20 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 	}
 }
 
+/*
+ * A finished reset into the history (control lock held). The records are
+ * written under rq_lock too, so that mlx4r_reset_history() can copy them
+ * without waiting for a phase (rq_lock is never held across one).
+ */
 static void
 mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
-	     uint32_t attempts, uint32_t late, bool success)
+	     uint32_t attempts, uint32_t late, enum mlx4r_reset_result result)
 {
 	struct mlx4r_reset_record *r = &rst->hist[rst->hist_n %
 						   MLX4R_RESET_HISTORY];
 	uint64_t us = (mlx4r_now_ns() - t0) / 1000;
+
+	pthread_mutex_lock(&rst->rq_lock);
 
 	r->start_us = (t0 - rst->probe_ns) / 1000;
 	r->duration_us = us;
@@ -666,16 +776,74 @@ mlx4r_record(struct mlx4r_reset *rst, uint64_t t0, uint32_t trigger,
 	r->attempts = attempts;
 	r->generation = rst->generation;
 	r->late = late;
-	r->success = success;
+	r->result = result;
 	rst->hist_n++;
+	pthread_mutex_unlock(&rst->rq_lock);
 	rst->last_us = us;
 	if (us > rst->worst_us)
 		rst->worst_us = us;
 }
 
 /*
+ * Copy the history (at most MLX4R_RESET_HISTORY records, a ring indexed by
+ * the count of records written) into @p rec; any thread, no lock held;
+ * never waits for a phase. @return the count of records written.
+ */
+uint32_t
+mlx4r_reset_history(struct mlx4r_dev *dev, struct mlx4r_reset_record *rec)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	uint32_t n;
+
+	pthread_mutex_lock(&rst->rq_lock);
+	n = rst->hist_n;
+	memcpy(rec, rst->hist, sizeof(rst->hist));
+	pthread_mutex_unlock(&rst->rq_lock);
+	return n;
+}
+
+/*
+ * An operator's reset of a working device that cannot be carried out (a
+ * port not proven quiescent by the deadline: an lcore stays inside a
+ * burst) is cancelled before it is announced: the device was not touched,
+ * so it stays LIVE at the same generation, and no event is raised.
+ * Control lock held.
+ */
+static void
+mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
+		   uint64_t late0)
+{
+	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
+
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started)
+			mlx4r_port_unbar(port);
+	}
+	rst->cancelled++;
+	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
+		     MLX4R_RESET_CANCELLED);
+	mlx4r_set_state(rst, MLX4R_RST_LIVE);
+	RST_LOG(WARNING, "%s: reset %" PRIu64 " cancelled: not quiescent within %u ms; the device was not touched and stays live",
+		dev->name, rst->started, dev->args.reset.deadline_ms);
+}
+
+/*
  * Run one reset to its end (LIVE or FAILED) or until close interrupts it.
  * Called by the control thread without any lock.
+ *
+ * The events follow the grammar of doc/guides/nics/mlx4r_reset.rst, per
+ * port: one announcement (ERR_RECOVERING in proactive mode, INTR_RESET in
+ * passive mode), then exactly one outcome (RECOVERY_SUCCESS, or
+ * RECOVERY_FAILED followed by INTR_RMV where intr_conf.rmv), in both
+ * modes and on every path (a quiescence timeout included), unless the
+ * port is closed meanwhile; nothing else. A fault during the reset
+ * restarts the attempt without a new announcement (the ports are barred
+ * and, in passive mode, acknowledged already); an operator's reset that
+ * cannot be carried out on a working device is cancelled before it is
+ * announced (mlx4r_reset_cancel()).
  */
 static void
 mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
@@ -687,6 +855,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	uint64_t late0;
 	uint32_t attempt = 1;
 	unsigned int i, j, n;
+	bool from_failed;
 	int ret;
 
 	pthread_mutex_lock(&rst->lock);
@@ -695,30 +864,52 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 		pthread_mutex_unlock(&rst->lock);
 		return; /* only an operator brings a failed device back */
 	}
+	from_failed = rst->state == MLX4R_RST_FAILED;
 	rst->started++;
 	rst->cur_trigger = trigger;
 	late0 = rst->late_clients;
-	for (i = 0; i < MLX4R_MAX_PORTS; i++)
-		rst->port[i].acked = false;
-	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode",
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		/* relaxed: the gate also reads it before the control lock */
+		__atomic_store_n(&rst->port[i].acked, false, __ATOMIC_RELAXED);
+		/*
+		 * What the replay starts again (proactive): the ports
+		 * started now; from FAILED, the ports that were started when
+		 * the device failed and that the application has not stopped
+		 * since (mlx4r_stop_locked() clears the flag). A failure
+		 * left them stopped in the driver, started in ethdev.
+		 */
+		if (!from_failed)
+			rst->port[i].restart = proactive && port != NULL &&
+					       port->started;
+	}
+	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode%s",
 		dev->name, rst->started,
 		trigger & MLX4R_REQ_FATAL ? "fatal " : "",
 		trigger & MLX4R_REQ_HEALTH ? "health " : "",
 		trigger & MLX4R_REQ_QUEUE ? "queue-error " : "",
 		trigger & MLX4R_REQ_OPERATOR ? "request" : "",
-		proactive ? "proactive" : "passive");
-restart:
+		proactive ? "proactive" : "passive",
+		from_failed ? ", from FAILED" : "");
 	ret = mlx4r_phase_barred(dev);
+	if (ret == -EINTR) {
+		pthread_mutex_unlock(&rst->lock);
+		return;
+	}
+	if (ret == -ETIMEDOUT && !from_failed &&
+	    !(trigger & MLX4R_REQ_FAULTS)) {
+		mlx4r_reset_cancel(dev, t0, trigger, late0);
+		pthread_mutex_unlock(&rst->lock);
+		return;
+	}
 	if (ret == 0) /* quiescent: clients may release and acknowledge */
 		mlx4r_set_state(rst, MLX4R_RST_DRAINING);
+	/* the ports announced now get the outcome (unless closed since) */
 	n = mlx4r_live_ports(dev, NULL, eth_devs);
 	pthread_mutex_unlock(&rst->lock);
-	if (ret == -EINTR)
-		return;
-	if (ret == 0)
-		mlx4r_raise(rst, eth_devs, n, proactive ?
-			    RTE_ETH_EVENT_ERR_RECOVERING :
-			    RTE_ETH_EVENT_INTR_RESET);
+	mlx4r_raise(rst, eth_devs, n, proactive ?
+		    RTE_ETH_EVENT_ERR_RECOVERING : RTE_ETH_EVENT_INTR_RESET);
 	if (ret == 0 && !proactive)
 		ret = mlx4r_wait_acks(dev); /* returns locked unless -EINTR */
 	else
@@ -728,39 +919,47 @@ restart:
 			pthread_mutex_unlock(&rst->lock);
 		return;
 	}
-	if (ret == 0) {
-		mlx4r_phase_draining(dev, attempt == 1);
+	while (ret == 0) {
+		uint32_t again;
+
+		mlx4r_phase_draining(dev);
 		mlx4r_phase_resetting(dev);
 		ret = mlx4r_phase_reinit(dev, &attempt);
 		if (ret == -EINTR) {
 			pthread_mutex_unlock(&rst->lock);
 			return;
 		}
-	}
-	if (ret == 0) {
+		if (ret != 0)
+			break;
 		/*
 		 * A fault of the new context while it was being built (its
 		 * async events, posted after the new interrupt callback was
-		 * installed): restart from BARRED, the "fault during a reset"
-		 * rule. Operator requests made meanwhile are merged.
+		 * installed): the attempt restarts, the "fault during a
+		 * reset" rule, without a new announcement (the replayed ports
+		 * are still barred: nothing to prove quiescent again).
+		 * Operator requests made meanwhile are merged.
 		 */
-		uint32_t again;
-
 		pthread_mutex_lock(&rst->rq_lock);
 		again = rst->req & MLX4R_REQ_FAULTS;
 		if (rst->req != 0)
 			rst->coalesced++;
 		rst->req = 0;
 		pthread_mutex_unlock(&rst->rq_lock);
-		if (again != 0 && attempt < dev->args.reset.attempts) {
-			attempt++;
-			rst->restarts++;
-			RST_LOG(WARNING, "%s: new fault during the reset: restarting it",
-				dev->name);
-			goto restart;
+		if (again == 0)
+			break;
+		if (attempt >= dev->args.reset.attempts) {
+			/* not declared live with a fault pending: it failed */
+			RST_LOG(ERR, "%s: new fault during the last attempt (%u): the device did not come back",
+				dev->name, attempt);
+			mlx4r_reinit_undo(dev);
+			ret = -EIO;
+			break;
 		}
+		attempt++;
+		rst->restarts++;
+		RST_LOG(WARNING, "%s: new fault during the reset: restarting it",
+			dev->name);
 	}
-	n = mlx4r_live_ports(dev, NULL, eth_devs);
 	if (ret == 0) {
 		rst->generation++;
 		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
@@ -772,25 +971,22 @@ restart:
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
-			     rst->late_clients - late0, true);
+			     rst->late_clients - late0, MLX4R_RESET_LIVE);
 		mlx4r_set_state(rst, MLX4R_RST_LIVE);
 		RST_LOG(NOTICE, "%s: live again, generation %u, in %" PRIu64 " us (%u attempt(s))",
 			dev->name, rst->generation, rst->last_us, attempt);
 		pthread_mutex_unlock(&rst->lock);
-		if (proactive)
-			mlx4r_raise(rst, eth_devs, n,
-				    RTE_ETH_EVENT_RECOVERY_SUCCESS);
+		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 		return;
 	}
 	rst->failed++;
 	mlx4r_record(rst, t0, trigger, attempt, rst->late_clients - late0,
-		     false);
+		     MLX4R_RESET_FAILED);
 	mlx4r_set_state(rst, MLX4R_RST_FAILED);
 	RST_LOG(ERR, "%s: recovery failed after %u attempt(s) in %" PRIu64 " us: ports return -EIO until closed",
 		dev->name, attempt, rst->last_us);
 	pthread_mutex_unlock(&rst->lock);
-	if (proactive)
-		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
+	mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
 	/* removal events where the application asked for them */
 	for (i = 0, j = 0; i < n; i++) {
 		if (eth_devs[i]->data->dev_conf.intr_conf.rmv)
@@ -937,12 +1133,12 @@ mlx4r_ctl_thread(void *arg)
 		if (req != 0)
 			mlx4r_run_reset(dev, req);
 	}
+	/* pairs with mlx4r_reset_stop(), which wrote it under rq_lock */
 	pthread_mutex_lock(&rst->rq_lock);
 	free_dev = rst->free_on_exit;
-	rst->exiting = true;
 	pthread_mutex_unlock(&rst->rq_lock);
 	if (free_dev)
-		mlx4r_dev_free(dev); /* closed from one of our callbacks */
+		mlx4r_dev_free_now(dev); /* closed from one of our callbacks */
 	return NULL;
 }
 
@@ -990,30 +1186,97 @@ mlx4r_reset_init(struct mlx4r_dev *dev)
 	return 0;
 }
 
+/* Keep a control thread that frees its device for a later join. */
+static void
+mlx4r_dying_add(const char *name, struct mlx4r_reset *rst)
+{
+	struct mlx4r_dying *d = calloc(1, sizeof(*d));
+
+	if (d == NULL) {
+		/* nobody can join it then: at least do not leak it */
+		RST_LOG(ERR, "%s: out of memory: the control thread is detached and cannot be waited for",
+			name);
+		pthread_detach(rst->tid);
+		return;
+	}
+	strlcpy(d->name, name, sizeof(d->name));
+	d->tid = rst->tid;
+	d->rst = rst;
+	pthread_mutex_lock(&mlx4r_dying_lock);
+	TAILQ_INSERT_TAIL(&mlx4r_dying_list, d, next);
+	pthread_mutex_unlock(&mlx4r_dying_lock);
+}
+
+/*
+ * Join the control threads of the devices that were closed from inside
+ * their own event callbacks (mlx4r_dying_list), except those the caller
+ * must not wait for: itself, and the one whose callback it is running
+ * (that thread waits for the callback to return before it frees its
+ * device: mlx4r_dev_intr_uninstall()). Called by the vdev remove and
+ * probe paths, with no lock of any device held.
+ * @return -EBUSY if a thread of a device named @p name (NULL: none) is
+ *   left running, else 0.
+ */
+int
+mlx4r_reset_reap(const char *name)
+{
+	TAILQ_HEAD(, mlx4r_dying) join = TAILQ_HEAD_INITIALIZER(join);
+	struct mlx4r_dying *d, *tmp;
+	int ret = 0;
+
+	pthread_mutex_lock(&mlx4r_dying_lock);
+	RTE_TAILQ_FOREACH_SAFE(d, &mlx4r_dying_list, next, tmp) {
+		if (pthread_equal(d->tid, pthread_self()) ||
+		    d->rst == mlx4r_cb_rst) {
+			if (name != NULL && strcmp(d->name, name) == 0)
+				ret = -EBUSY;
+			continue;
+		}
+		TAILQ_REMOVE(&mlx4r_dying_list, d, next);
+		TAILQ_INSERT_TAIL(&join, d, next);
+	}
+	pthread_mutex_unlock(&mlx4r_dying_lock);
+	/* not under the list lock: a thread finishing a callback may probe */
+	RTE_TAILQ_FOREACH_SAFE(d, &join, next, tmp) {
+		pthread_join(d->tid, NULL);
+		free(d);
+	}
+	return ret;
+}
+
 /*
  * Stop the control thread: close/remove wins, the thread stops at its next
  * safe point (between two phases, or in a wait). @return true when the
- * caller may free the device, false when called from the control thread
- * itself (a port closed from inside one of our event callbacks): the
- * thread is detached and frees the device on its way out.
+ * caller may free the device, false when the free is left to the thread:
+ * the caller is the control thread itself (a port closed from inside one
+ * of our event callbacks) or runs one of this device's event callbacks on
+ * another thread (an LSC callback on the EAL interrupt thread), which the
+ * thread waits for before it frees anything (mlx4r_dev_free_now() begins
+ * with the removal of the interrupt handler, which waits for a running
+ * one). Such a thread is kept for a later join (mlx4r_reset_reap()).
  */
 static bool
-mlx4r_reset_stop(struct mlx4r_reset *rst)
+mlx4r_reset_stop(struct mlx4r_dev *dev)
 {
-	bool self;
+	struct mlx4r_reset *rst = dev->reset;
+	bool defer;
 
 	if (!rst->thread_up)
-		return !(rst->free_on_exit && !rst->exiting);
-	self = pthread_equal(pthread_self(), rst->tid);
-	/* pairs with the thread's checks of closing under rq_lock */
+		return !rst->free_on_exit; /* written by this closer, below */
+	defer = pthread_equal(pthread_self(), rst->tid) ||
+		mlx4r_cb_rst == rst;
+	/*
+	 * Pairs with the thread's checks of closing under rq_lock; an atomic
+	 * store, as the quiescence waits also read it without the lock.
+	 */
 	pthread_mutex_lock(&rst->rq_lock);
-	rst->closing = true;
-	rst->free_on_exit = self;
+	__atomic_store_n(&rst->closing, true, __ATOMIC_RELAXED);
+	rst->free_on_exit = defer;
 	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
 	rst->thread_up = false;
-	if (self) {
-		pthread_detach(rst->tid);
+	if (defer) {
+		mlx4r_dying_add(dev->name, rst);
 		return false;
 	}
 	pthread_join(rst->tid, NULL);
@@ -1029,7 +1292,7 @@ mlx4r_reset_stop(struct mlx4r_reset *rst)
 bool
 mlx4r_reset_stop_thread(struct mlx4r_dev *dev)
 {
-	return dev->reset == NULL || mlx4r_reset_stop(dev->reset);
+	return dev->reset == NULL || mlx4r_reset_stop(dev);
 }
 
 /* At device free, last: the thread and the event handler are gone. */
@@ -1056,9 +1319,15 @@ mlx4r_reset_free(struct mlx4r_dev *dev)
 void
 mlx4r_dev_free(struct mlx4r_dev *dev)
 {
-	/* stops the reset thread; deferred when called from it */
-	if (!mlx4r_reset_stop_thread(dev))
-		return;
+	/* stops the reset thread; deferred to it from our callbacks */
+	if (mlx4r_reset_stop_thread(dev))
+		mlx4r_dev_free_now(dev);
+}
+
+/* The free itself, once the control thread is stopped (or is the caller). */
+static void
+mlx4r_dev_free_now(struct mlx4r_dev *dev)
+{
 	/*
 	 * Order: the thread is joined first (it may itself be uninstalling
 	 * the handler in RESETTING); then the handler goes (unregister waits
@@ -1077,6 +1346,8 @@ mlx4r_dev_free(struct mlx4r_dev *dev)
 void
 mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port)
 {
+	/* no public call uses the port (nor, if last, the device) after */
+	mlx4r_registry_del(port);
 	if (mlx4r_dev_port_leave(dev, port)) {
 		INIT_LOG(DEBUG, "%s: last port closed, freeing the device",
 			 dev->name);

@@ -15,8 +15,12 @@
  * holding the control lock):
  *  - mlx4r_reset.lock, the *control lock* of the HCA: held by every gated
  *    ethdev op (mlx4r_gate.c) for its whole duration and by the control
- *    thread while it changes the state or touches the device. Whoever
- *    holds it may use dev->ctx, dev->pd, the ports' device objects.
+ *    thread while it changes the state or touches the device, but never
+ *    across a wait: it drops it between two looks at the in-burst
+ *    markers (BARRED), while it waits for acknowledgements, while it
+ *    removes the interrupt handler and while it opens the device again
+ *    (REINIT, dev->ctx NULL meanwhile). Whoever holds it may use dev->ctx,
+ *    dev->pd, the ports' device objects.
  *  - mlx4r_reset.rq_lock: the request word, the acknowledgements and the
  *    closing flag; taken by the EAL interrupt thread (async events), by
  *    telemetry, by the ops and by the control thread; never held across
@@ -51,6 +55,13 @@ enum mlx4r_rst_state {
 	MLX4R_RST_FAILED,    /**< gave up: -EIO until closed */
 };
 
+/** How a reset ended. */
+enum mlx4r_reset_result {
+	MLX4R_RESET_LIVE,      /**< the device is back */
+	MLX4R_RESET_FAILED,    /**< recovery gave up */
+	MLX4R_RESET_CANCELLED, /**< an operator's reset not carried out */
+};
+
 /** One finished reset, for /mlx4r/history. */
 struct mlx4r_reset_record {
 	uint64_t start_us;   /**< since probe */
@@ -59,7 +70,7 @@ struct mlx4r_reset_record {
 	uint32_t attempts;   /**< attempts made */
 	uint32_t generation; /**< generation after it */
 	uint32_t late;       /**< clients that missed the deadline */
-	bool success;        /**< LIVE (true) or FAILED */
+	uint8_t result;      /**< enum mlx4r_reset_result */
 };
 
 #define MLX4R_RESET_HISTORY 16
@@ -69,7 +80,8 @@ struct mlx4r_port_reset {
 	uint64_t mbufs_reclaimed; /**< mbufs taken back from its rings */
 	uint64_t late;            /**< times it missed the ack deadline */
 	bool acked;               /**< passive: dev_reset called */
-	bool restart;             /**< proactive: was started, replay it */
+	bool restart;             /**< proactive: was started, replay it
+				    (kept across FAILED) */
 };
 
 /** The reset machine of one HCA (dev->reset). */
@@ -80,8 +92,7 @@ struct mlx4r_reset {
 	pthread_cond_t st_cond;   /**< state changes (lock) */
 	pthread_t tid;            /**< control thread */
 	bool thread_up;           /**< tid is valid and not joined */
-	bool free_on_exit;        /**< closed from the control thread itself */
-	bool exiting;             /**< the thread is freeing the device */
+	bool free_on_exit;        /**< the thread frees the device (rq_lock) */
 	/* rq_lock */
 	uint32_t req;             /**< pending MLX4R_REQ_* */
 	bool closing;             /**< close/remove: stop at a safe point */
@@ -103,6 +114,7 @@ struct mlx4r_reset {
 	uint64_t started;         /**< resets started */
 	uint64_t succeeded;       /**< resets that ended LIVE */
 	uint64_t failed;          /**< resets that ended FAILED */
+	uint64_t cancelled;       /**< operator's resets not carried out */
 	uint64_t coalesced;       /**< requests merged into a running reset */
 	uint64_t restarts;        /**< attempts restarted (fault during reset) */
 	uint64_t late_clients;    /**< clients that missed the deadline */
@@ -110,7 +122,8 @@ struct mlx4r_reset {
 	uint64_t last_us;         /**< duration of the last reset */
 	uint64_t worst_us;        /**< longest reset */
 	uint64_t quiesce_ns_last; /**< last bar + membarrier + drain wait */
-	struct mlx4r_reset_record hist[MLX4R_RESET_HISTORY]; /**< ring */
+	/** ring of finished resets (lock and rq_lock for writers) */
+	struct mlx4r_reset_record hist[MLX4R_RESET_HISTORY];
 	uint32_t hist_n;          /**< records written (ring index) */
 	struct mlx4r_port_reset port[2]; /**< by port_num - 1 */
 	/**
@@ -127,6 +140,7 @@ void mlx4r_dev_free(struct mlx4r_dev *dev);
 void mlx4r_dev_port_closed(struct mlx4r_dev *dev, struct mlx4r_port *port);
 int mlx4r_reset_init(struct mlx4r_dev *dev);
 bool mlx4r_reset_stop_thread(struct mlx4r_dev *dev);
+int mlx4r_reset_reap(const char *name);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
 /* For the gate (mlx4r_gate.c), control lock held unless said. */
@@ -137,6 +151,9 @@ const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);
 void mlx4r_reset_port_add(struct mlx4r_dev *dev, struct mlx4r_port *port);
 void mlx4r_reset_raise(struct mlx4r_dev *dev, struct rte_eth_dev *eth_dev,
 			enum rte_eth_event_type ev);
+/* Copy the reset history (MLX4R_RESET_HISTORY records); the count. */
+uint32_t mlx4r_reset_history(struct mlx4r_dev *dev,
+			     struct mlx4r_reset_record *rec);
 void mlx4r_reset_lock(struct mlx4r_dev *dev);
 void mlx4r_reset_unlock(struct mlx4r_dev *dev);
 

@@ -9,7 +9,11 @@
  *   /mlx4r/inject,<port_id>,<fault>[,<arg>]   inject a fault (emu)
  *   /mlx4r/reset,<port_id>          ask for a reset
  * Callbacks run on the telemetry thread; they use the public calls of
- * rte_pmd_mlx4r.h, which never block on a running reset.
+ * rte_pmd_mlx4r.h and the reset history, which never wait for a phase of
+ * a reset (none takes the control lock, except the injection of a queue's
+ * fault on a live device, for one short step): a fault of the whole
+ * device waits only for the emulated device itself, while its own slow
+ * firmware reset holds it.
  */
 
 #include <errno.h>
@@ -23,6 +27,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
+#include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 
@@ -64,6 +69,7 @@ mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
 	rte_tel_data_add_dict_u64(d, "resets_started", st.started);
 	rte_tel_data_add_dict_u64(d, "resets_succeeded", st.succeeded);
 	rte_tel_data_add_dict_u64(d, "resets_failed", st.failed);
+	rte_tel_data_add_dict_u64(d, "resets_cancelled", st.cancelled);
 	rte_tel_data_add_dict_u64(d, "requests_coalesced", st.coalesced);
 	rte_tel_data_add_dict_u64(d, "restarts", st.restarts);
 	rte_tel_data_add_dict_u64(d, "late_clients", st.late_clients);
@@ -79,7 +85,6 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	struct mlx4r_reset_record rec[MLX4R_RESET_HISTORY];
-	const struct mlx4r_reset *rst;
 	struct mlx4r_port *port;
 	uint32_t n, i, first;
 	uint16_t port_id;
@@ -87,13 +92,12 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
 	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
 		return -EINVAL;
-	port = rte_eth_devices[port_id].data->dev_private;
-	rst = port->dev->reset;
-	/* a copy under the control lock: records are multi-word */
-	mlx4r_reset_lock(port->dev);
-	n = rst->hist_n;
-	memcpy(rec, rst->hist, sizeof(rec));
-	mlx4r_reset_unlock(port->dev);
+	/* held against its close, as the public calls (mlx4r_registry.c) */
+	port = mlx4r_registry_hold(port_id);
+	if (port == NULL)
+		return -EINVAL;
+	n = mlx4r_reset_history(port->dev, rec);
+	mlx4r_registry_release(port_id);
 	first = n > MLX4R_RESET_HISTORY ? n - MLX4R_RESET_HISTORY : 0;
 	rte_tel_data_start_dict(d);
 	for (i = first; i < n; i++) {
@@ -116,7 +120,9 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 		rte_tel_data_add_dict_u64(e, "generation", r->generation);
 		rte_tel_data_add_dict_u64(e, "late_clients", r->late);
 		rte_tel_data_add_dict_string(e, "result",
-			r->success ? "live" : "failed");
+			r->result == MLX4R_RESET_LIVE ? "live" :
+			r->result == MLX4R_RESET_FAILED ? "failed" :
+			"cancelled");
 		snprintf(key, sizeof(key), "reset_%u", i + 1);
 		rte_tel_data_add_dict_container(d, key, e, 0);
 	}

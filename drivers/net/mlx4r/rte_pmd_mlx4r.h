@@ -46,7 +46,12 @@ struct rte_pmd_mlx4r_port_info {
  *   Filled on success.
  * @return
  *   0 on success; -ENODEV if @p port_id is not a valid port; -ENOTSUP if
- *   the port is not an mlx4r port; -EINVAL if @p info is NULL.
+ *   the port is not an mlx4r port, or is being closed (e.g. from its
+ *   RTE_ETH_EVENT_DESTROY callback); -EINVAL if @p info is NULL.
+ *
+ * Safe against a close of the port or of its peer on another thread: a
+ * close waits for the calls of rte_pmd_mlx4r.h using its port. The peer
+ * is reported while it is not being closed.
  */
 __rte_experimental
 int rte_pmd_mlx4r_port_info_get(uint16_t port_id,
@@ -102,6 +107,13 @@ struct rte_pmd_mlx4r_reset_state {
 	uint64_t mbufs_reclaimed; /**< mbufs of this port taken from rings */
 	uint64_t last_us;       /**< duration of the last reset */
 	uint64_t worst_us;      /**< longest reset */
+	/**
+	 * Operator's resets not carried out: a port was not quiescent by
+	 * reset_deadline_ms on a working device (no event raised). So
+	 * started = succeeded + failed + cancelled, plus one while a reset
+	 * runs.
+	 */
+	uint64_t cancelled;
 };
 
 /**
@@ -117,7 +129,7 @@ struct rte_pmd_mlx4r_reset_state {
  *   An mlx4r port.
  * @return
  *   0 if the request was posted; -ENODEV (invalid port); -ENOTSUP (not an
- *   mlx4r port, or a secondary process).
+ *   mlx4r port, being closed, or a secondary process).
  */
 __rte_experimental
 int rte_pmd_mlx4r_reset(uint16_t port_id);
@@ -136,10 +148,13 @@ int rte_pmd_mlx4r_reset(uint16_t port_id);
  *   Its argument (see enum rte_pmd_mlx4r_fault; 0 takes the default).
  * @return
  *   0 on success; -ENODEV (invalid port); -ENOTSUP (not an mlx4r port,
- *   not the emulated backend, secondary process); -EINVAL (unknown fault,
- *   bad queue); -EALREADY (already in catastrophic error); -EBUSY (the
- *   fault needs device objects that a reset is rebuilding, or the port
- *   is stopped).
+ *   being closed, not the emulated backend, secondary process); -EINVAL
+ *   (unknown fault, bad queue); -EALREADY (already in catastrophic error);
+ *   -EBUSY (the fault needs device objects that a reset is rebuilding, or
+ *   the port is stopped).
+ *
+ * Never waits for a phase of a reset; a fault of the whole device may wait
+ * for the emulated device itself while its slow firmware reset runs.
  */
 __rte_experimental
 int rte_pmd_mlx4r_inject_fault(uint16_t port_id,
@@ -156,8 +171,8 @@ int rte_pmd_mlx4r_inject_fault(uint16_t port_id,
  * @param[out] st
  *   Filled on success.
  * @return
- *   0 on success; -ENODEV; -ENOTSUP (not an mlx4r port, secondary
- *   process); -EINVAL (@p st is NULL).
+ *   0 on success; -ENODEV; -ENOTSUP (not an mlx4r port, being closed,
+ *   secondary process); -EINVAL (@p st is NULL).
  */
 __rte_experimental
 int rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
