@@ -12,6 +12,9 @@ build=${1:-$top/build}
 shift || true
 
 "$top/devtools/setup.sh"
+# A DPDK process that dies under --no-huge -m 1024 dumps a gigabyte of core
+# (core_pattern /tmp/core.%p here); a failing run must not fill the disk.
+ulimit -c 0
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dwerror=true
 fi
