@@ -157,6 +157,11 @@ test_fatal(void)
 	t0 = now_ms();
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_fatal(env.dev, 150), "inject");
 	TEST_ASSERT_EQUAL(mlx4r_emu_fault_fatal(env.dev, 0), -EALREADY, "");
+	/*
+	 * Once detected, held in ERROR until the checks of that phase are
+	 * done, so that a loaded machine cannot move the device on meanwhile.
+	 */
+	mlx4r_emu_fault_catas_hold(env.dev, true);
 	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
 	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_DEAD, "dead");
 	/* Frozen at once. */
@@ -191,13 +196,16 @@ test_fatal(void)
 	qa.qp_state = IBV_QPS_ERR;
 	TEST_ASSERT_EQUAL(mlx4r_hw_modify_qp(txq.qp, &qa, IBV_QP_STATE), -EIO,
 			  "modify");
-	TEST_ASSERT_LE_U(now_ms() - t0, 10, "failing at once");
+	TEST_ASSERT_LE_U(now_ms() - t0, 100, "failing at once, not at a detection");
 	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx3), -EAGAIN,
 			  "open while dying");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da), "cache");
 	/* Destroys succeed. */
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "flow");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(rss), "rss qp");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_ERROR, "held");
+	mlx4r_emu_fault_catas_hold(env.dev, false);
 	/* Unregistered: every context disassociated. */
 	TEST_ASSERT_SUCCESS(wait_catas(MLX4R_EMU_CATAS_GONE, 2000), "gone");
 	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx3), -ENODEV,

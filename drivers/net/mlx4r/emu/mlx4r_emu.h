@@ -448,6 +448,15 @@ enum mlx4r_emu_op {
  */
 int mlx4r_emu_fault_fatal(struct mlx4r_emu_dev *dev, uint32_t detect_ms);
 /**
+ * Hold a detected catastrophic error where it is (for tests that check
+ * what a phase does without racing its end): while held, the timeline
+ * stays in ERROR or GONE whatever the clock says; released, it catches up
+ * with the clock at the next command. The detection (DEAD) is not held:
+ * it is the @p detect_ms the caller chose. The async events already
+ * scheduled still fire on time.
+ */
+void mlx4r_emu_fault_catas_hold(struct mlx4r_emu_dev *dev, bool hold);
+/**
  * Make the next @p count commands in @p op_mask fail with -err, after
  * sleeping @p delay_ms (a firmware command timeout: err = ETIMEDOUT and a
  * delay). count 0 clears. @return 0, -EINVAL (err <= 0).

@@ -90,6 +90,8 @@ emu_catas_advance(struct emu_dev *dev)
 		/* commands waiting in emu_cmd_check() fail now */
 		pthread_cond_broadcast(&dev->catas_cond);
 	}
+	if (c->hold)
+		return; /* mlx4r_emu_fault_catas_hold(): ERROR or GONE stay */
 	if (c->phase == MLX4R_EMU_CATAS_ERROR && now >= c->gone_ns) {
 		TAILQ_FOREACH(ctx, &dev->ctxs, next)
 			emu_ctx_disassociate(ctx);
@@ -118,6 +120,16 @@ emu_catas_advance(struct emu_dev *dev)
 		EMU_LOG(NOTICE, "%s: re-created, generation %u", dev->name,
 			dev->generation);
 	}
+}
+
+void
+mlx4r_emu_fault_catas_hold(struct mlx4r_emu_dev *edev, bool hold)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+
+	pthread_mutex_lock(&dev->lock);
+	dev->catas.hold = hold;
+	pthread_mutex_unlock(&dev->lock);
 }
 
 bool

@@ -324,6 +324,7 @@ struct emu_catas {
 	uint64_t gone_ns;          /* ERROR -> GONE */
 	uint64_t back_ns;          /* GONE -> back, new generation */
 	bool slow_open;            /* the next open sleeps fw_reset_ms */
+	bool hold;                 /* tests: stay in ERROR / GONE */
 };
 
 struct emu_dev {
