@@ -27,11 +27,12 @@
  *    without pause, across stops, port resets, reconfigures, device
  *    resets and the close of one port, until the HCA's last port is
  *    closed. It uses the one pattern that is safe with ethdev 22.11
- *    (doc/guides/nics/mlx4r_reset.rst, "Queue lifetimes"): the driver's
- *    burst functions called directly with queue pointers it was given
- *    earlier, never rte_eth_rx_burst() nor rte_eth_fp_ops, which ethdev
- *    rewrites (zeroed, then the dummies) at every stop and whose queue
- *    arrays it frees after a failed configure.
+ *    (doc/guides/nics/mlx4r_reset.rst, "Queue lifetimes"): the burst
+ *    functions and queue pointers of rte_eth_fp_ops, read once while the
+ *    port was started and called later, never rte_eth_rx_burst() nor a
+ *    new read of rte_eth_fp_ops, which ethdev rewrites (zeroed, then the
+ *    dummies) at every stop and whose queue arrays it frees after a
+ *    failed configure.
  *
  * Asserted: every call returns an errno the driver documents (the errno
  * table of mlx4r_reset.rst, plus the device command's own error while a
@@ -306,6 +307,8 @@ static struct {
 static struct {
 	void *rxq[2];
 	void *txq[2];
+	eth_rx_burst_t rx_fn[2];
+	eth_tx_burst_t tx_fn[2];
 	bool quit;
 	uint64_t beat;
 	uint64_t calls, rx, tx;
@@ -432,14 +435,14 @@ ooc_thread(void *arg)
 			if (no_ooc)
 				continue;
 			if (rq != NULL) {
-				k = mlx4r_rx_burst(rq, m, BURST);
+				k = ooc.rx_fn[s](rq, m, BURST);
 				ooc.rx += k;
 				rte_pktmbuf_free_bulk(m, k);
 				ooc.calls++;
 			}
 			if (tq != NULL) {
 				n = frames((int)s, m, 8);
-				k = n != 0 ? mlx4r_tx_burst(tq, m, n) : 0;
+				k = n != 0 ? ooc.tx_fn[s](tq, m, n) : 0;
 				if (k < n)
 					rte_pktmbuf_free_bulk(m + k, n - k);
 				ooc.tx += k;
@@ -451,20 +454,29 @@ ooc_thread(void *arg)
 }
 
 /*
- * After a set-up of queue 1, the pointers of it for the out-of-contract
- * poller; read by the port's own control thread, which alone sets the
- * port up. Published once: the same address for the life of the HCA.
+ * After a start with two queue pairs, what the out-of-contract poller
+ * calls: the burst functions and queue 1's pointers, read from
+ * rte_eth_fp_ops as rte_eth_rx/tx_burst() read them, once, by the port's
+ * own control thread while the port is started (nothing rewrites the
+ * entry then). The pattern an application can use to poll across stops:
+ * cache them while started, never read rte_eth_fp_ops again. Valid until
+ * the HCA's last port is closed (type-stable queues, mlx4r.h).
  */
 static void
 publish(int slot)
 {
-	struct rte_eth_dev_data *d = rte_eth_devices[port_of[slot]].data;
+	struct rte_eth_fp_ops *fo = &rte_eth_fp_ops[port_of[slot]];
 
-	if (d->nb_rx_queues < 2 || d->nb_tx_queues < 2 ||
-	    d->rx_queues[1] == NULL || d->tx_queues[1] == NULL)
+	if (!rte_eth_devices[port_of[slot]].data->dev_started ||
+	    rte_eth_devices[port_of[slot]].data->nb_rx_queues < 2 ||
+	    rte_eth_devices[port_of[slot]].data->nb_tx_queues < 2 ||
+	    fo->rxq.data[1] == NULL || fo->txq.data[1] == NULL)
 		return;
-	__atomic_store_n(&ooc.rxq[slot], d->rx_queues[1], __ATOMIC_RELEASE);
-	__atomic_store_n(&ooc.txq[slot], d->tx_queues[1], __ATOMIC_RELEASE);
+	__atomic_store_n(&ooc.rx_fn[slot], fo->rx_pkt_burst, __ATOMIC_RELAXED);
+	__atomic_store_n(&ooc.tx_fn[slot], fo->tx_pkt_burst, __ATOMIC_RELAXED);
+	/* release: the functions before the queues, which the poller tests */
+	__atomic_store_n(&ooc.rxq[slot], fo->rxq.data[1], __ATOMIC_RELEASE);
+	__atomic_store_n(&ooc.txq[slot], fo->txq.data[1], __ATOMIC_RELEASE);
 }
 
 static uint64_t
@@ -522,11 +534,12 @@ port_bring_up(struct ctl *c)
 	}
 	if (ret != 0)
 		return ret;
-	publish(c->slot);
 	OP(c, "start");
 	ret = chk(c->slot, "start", C_SETUP, rte_eth_dev_start(port));
-	if (ret == 0)
+	if (ret == 0) {
+		publish(c->slot);
 		ic_resume(c->slot);
+	}
 	return ret;
 }
 
@@ -697,12 +710,13 @@ ctl_thread(void *arg)
 				  rte_eth_rx_queue_setup(port,
 					(uint16_t)rnd(c, c->nq), NB_DESC,
 					SOCKET_ID_ANY, NULL, mp));
-			if (ret == 0)
-				publish(c->slot);
+			RTE_SET_USED(ret);
 			OP(c, "start");
 			if (chk(c->slot, "start", C_SETUP,
-				rte_eth_dev_start(port)) == 0)
+				rte_eth_dev_start(port)) == 0) {
+				publish(c->slot);
 				ic_resume(c->slot);
+			}
 			break;
 		case 4:
 		case 5:
