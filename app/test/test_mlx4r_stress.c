@@ -590,18 +590,39 @@ do_fault(struct ctl *c, uint16_t port)
 		arg = 1 + (uint32_t)rnd(c, 2);
 		break;
 	}
-	/* half of them aimed at a phase of a reset, if one comes soon */
-	if (rnd(c, 2) == 0)
+	/*
+	 * Half of them aimed at a phase of a reset: one is started first
+	 * (an operator's request, or a fatal error that a slow firmware
+	 * reset keeps in REINIT), then the fault waits up to ~100 ms for
+	 * the phase. The phase it met is counted.
+	 */
+	if (rnd(c, 2) == 0) {
 		target = RTE_PMD_MLX4R_RESET_BARRED + (int)rnd(c, 5);
+		OP(c, "start a reset (aim)");
+		if (target == RTE_PMD_MLX4R_RESET_REINIT) {
+			rte_pmd_mlx4r_inject_fault(port,
+				RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 30);
+			rte_pmd_mlx4r_inject_fault(port,
+				RTE_PMD_MLX4R_FAULT_FATAL, 0);
+		} else if (target == RTE_PMD_MLX4R_RESET_FAILED) {
+			rte_pmd_mlx4r_inject_fault(port,
+				RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 2);
+			rte_pmd_mlx4r_inject_fault(port,
+				RTE_PMD_MLX4R_FAULT_FATAL, 0);
+		} else {
+			chk(c->slot, "pmd_reset", C_ALWAYS,
+			    rte_pmd_mlx4r_reset(port));
+		}
+	}
 	OP(c, "state_get (aim)");
-	for (i = 0; i < 2000; i++) {
+	for (i = 0; i < 5000; i++) {
 		ret = chk(c->slot, "reset_state_get", C_PMD,
 			  rte_pmd_mlx4r_reset_state_get(port, &st));
 		if (ret != 0)
 			return;
 		if (target < 0 || (int)st.phase == target)
 			break;
-		rte_delay_us_block(1);
+		rte_delay_us_block(i < 1000 ? 1 : 20);
 	}
 	OP(c, "inject_fault");
 	ret = rte_pmd_mlx4r_inject_fault(port, kind, arg);
