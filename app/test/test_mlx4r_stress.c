@@ -566,6 +566,7 @@ do_fault(struct ctl *c, uint16_t port)
 	struct rte_pmd_mlx4r_reset_state st;
 	uint32_t kind = kinds[rnd(c, RTE_DIM(kinds))], arg = 0;
 	int target = -1, i, ret;
+	uint64_t t_end;
 
 	switch (kind) {
 	case RTE_PMD_MLX4R_FAULT_FATAL:
@@ -593,8 +594,8 @@ do_fault(struct ctl *c, uint16_t port)
 	/*
 	 * Half of them aimed at a phase of a reset: one is started first
 	 * (an operator's request, or a fatal error that a slow firmware
-	 * reset keeps in REINIT), then the fault waits up to ~100 ms for
-	 * the phase. The phase it met is counted.
+	 * reset keeps in REINIT), then the fault waits up to 100 ms for
+	 * the phase (0.5 s for FAILED). The phase it met is counted.
 	 */
 	if (rnd(c, 2) == 0) {
 		target = RTE_PMD_MLX4R_RESET_BARRED + (int)rnd(c, 5);
@@ -615,12 +616,16 @@ do_fault(struct ctl *c, uint16_t port)
 		}
 	}
 	OP(c, "state_get (aim)");
-	for (i = 0; i < 5000; i++) {
+	/* FAILED comes after the device's way back: up to 0.5 s */
+	t_end = rte_get_timer_cycles() + rte_get_timer_hz() /
+		(target == RTE_PMD_MLX4R_RESET_FAILED ? 2 : 10);
+	for (i = 0;; i++) {
 		ret = chk(c->slot, "reset_state_get", C_PMD,
 			  rte_pmd_mlx4r_reset_state_get(port, &st));
 		if (ret != 0)
 			return;
-		if (target < 0 || (int)st.phase == target)
+		if (target < 0 || (int)st.phase == target ||
+		    rte_get_timer_cycles() > t_end)
 			break;
 		rte_delay_us_block(i < 1000 ? 1 : 20);
 	}
@@ -1081,16 +1086,37 @@ one_round(unsigned int round)
 					  "round %u port %u: every announcement has its outcome",
 					  round, port_of[s]);
 	}
+	/*
+	 * Every fourth round the HCA is removed while a reset runs: port 2
+	 * started again (and port 1 if it is open), a fatal error, the
+	 * removal at once or within 0.5 ms. The removal wins; nothing
+	 * leaks (checked below).
+	 */
+	if (round % 4 == 3) {
+		for (s = 0; s < 2; s++) {
+			if (ctl[s].closed)
+				continue;
+			ctl[s].nq = NQ_MAX;
+			ctl[s].t_op = 0; /* not one of the thread's calls */
+			TEST_ASSERT_SUCCESS(port_bring_up(&ctl[s]),
+					    "port %u up before the removal",
+					    port_of[s]);
+		}
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(port_of[1],
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		rte_delay_us_sleep(rte_rand_max(500));
+	}
 	ret = rte_vdev_uninit(HCA);
 	TEST_ASSERT_SUCCESS(ret, "remove");
 	TEST_ASSERT_NULL(mlx4r_emu_dev_lookup(HCA), "emulated device gone");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "mbufs");
 	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
 			    "round %u: heap bytes leaked", round);
-	printf("  round %u (%s%s): calls %" PRIu64 "/%" PRIu64
+	printf("  round %u (%s%s%s): calls %" PRIu64 "/%" PRIu64
 	       ", announcements %u/%u, longest call %.1f ms (%s) / %.1f ms (%s), round %.1f s\n",
 	       round, mode ? "proactive" : "passive",
 	       ctl[0].close_port ? ", port 1 closed during a reset" : "",
+	       round % 4 == 3 ? ", removed during a reset" : "",
 	       ctl[0].beat, ctl[1].beat, ev[0].announce, ev[1].announce,
 	       ctl[0].worst * 1e3 / rte_get_timer_hz(), ctl[0].worst_op,
 	       ctl[1].worst * 1e3 / rte_get_timer_hz(), ctl[1].worst_op,
