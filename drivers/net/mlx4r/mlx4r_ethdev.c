@@ -307,8 +307,6 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	ret = mlx4r_port_netdev_start(port);
 	if (ret < 0)
 		return ret;
-	/* so that Tx takes mbufs of every pool that exists now */
-	mlx4r_mr_register_all(port->dev);
 	/*
 	 * The Rx WQs created next form this port's RSS table: ConnectX-3
 	 * wants their numbers consecutive and aligned to the table size.

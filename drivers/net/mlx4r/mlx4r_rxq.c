@@ -120,6 +120,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx, mp->name);
 		return -EINVAL;
 	}
+	/* the pool's memory, for the buffers the queue will post */
 	ret = mlx4r_mr_register_mempool(port->dev, mp);
 	if (ret < 0)
 		return ret;
@@ -288,6 +289,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 		goto error;
 	}
 	memset(&rxq->mr.e, 0, sizeof(rxq->mr.e));
+	mlx4r_mr_cache_sync(&rxq->mr);
 	for (w = 0; w < rxq->nb_wqe; w++) {
 		struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
 			(rxq->wqes + ((size_t)w << rxq->wqe_shift));
@@ -308,7 +310,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 			d[j].byte_count = rte_cpu_to_be_32(j == 0 ? first :
 							   other);
 			d[j].lkey = mlx4r_mr_lookup(&rxq->mr,
-						    (uintptr_t)m->buf_addr);
+						    (uintptr_t)m->buf_addr,
+						    m->buf_len);
 			d[j].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
 						     off);
 			if (d[j].lkey == MLX4R_NO_LKEY) {

@@ -215,35 +215,39 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 
 /* A range missing from the cache: the device's table, then the cache. */
 static __rte_noinline uint32_t
-mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	struct mlx4r_mr_range r;
 
-	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
+	if (mlx4r_mr_find(mc->dev, addr, len, &r) < 0)
 		return MLX4R_NO_LKEY;
 	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
 	return r.lkey_be;
 }
 
-/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
+/*
+ * Lkey of the registered range that holds all of [addr, addr + len),
+ * big-endian; NO_LKEY if none. The device checks the same bounds on the
+ * lkey (an MR covers exactly what was registered).
+ */
 static __rte_always_inline uint32_t
-mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	unsigned int i;
 
 	for (i = 0; i < MLX4R_MR_CACHE; i++) {
 		const struct mlx4r_mr_range *c = &mc->e[i];
 
-		if (addr >= c->start && addr < c->end)
+		if (addr >= c->start && addr + len <= c->end)
 			return c->lkey_be;
 	}
-	return mlx4r_mr_miss(mc, addr);
+	return mlx4r_mr_miss(mc, addr, len);
 }
 
 uint32_t
-mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
-	return mlx4r_mr_lkey(mc, addr);
+	return mlx4r_mr_lkey(mc, addr, len);
 }
 
 /* Point data segment j of Rx WQE w at mbuf m. */
@@ -257,7 +261,8 @@ mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 
 	m->data_off = off;
 	/* the pool was registered at set-up: the lookup cannot miss */
-	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr);
+	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr,
+				m->buf_len);
 	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
 }
 
@@ -289,6 +294,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	ci = rxq->cq_ci;
 	csum = rxq->csum;
 	rss = rxq->rss_hash;
+	mlx4r_mr_cache_sync(&rxq->mr);
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* collect the completed WQEs, in order */
@@ -492,6 +498,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	/* queue state only past the bar check (see mlx4r_rx_burst) */
 	mask = txq->txbb_cnt - 1;
 	pi = txq->sq_pi;
+	mlx4r_mr_cache_sync(&txq->mr);
 	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
 		/* the QP is in error, the queue barred until its repair */
 		MLX4R_BURST_REFUSED(txq, n);
@@ -520,7 +527,9 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			break; /* ring full: the caller keeps the rest */
 		for (s = m, j = 0; s != NULL; s = s->next, j++) {
 			lkeys[j] = mlx4r_mr_lkey(&txq->mr,
-				rte_pktmbuf_mtod(s, uintptr_t));
+				rte_pktmbuf_mtod(s, uintptr_t), s->data_len);
+			if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
+				lkeys[j] = mlx4r_mr_tx_miss(txq, s);
 			if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
 				break;
 		}

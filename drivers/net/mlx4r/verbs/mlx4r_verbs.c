@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,14 @@ struct verbs_ctx {
 	/** live objects, by kind */
 	struct mlx4r_verbs_obj_list objs[MLX4R_VERBS_KINDS];
 };
+
+/*
+ * Guards the contexts' object lists: reg_mr and dereg_mr may be called
+ * from any thread (a Tx burst, the memory event callback) while the
+ * control thread creates or destroys other objects (mlx4r_hw.h); the
+ * verbs calls themselves are thread-safe in libibverbs.
+ */
+static pthread_mutex_t verbs_objs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Objects whose libmlx4 memory leaked (destroy EIO without the env). */
 static uint64_t verbs_leaked;
@@ -122,7 +131,9 @@ verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
 	o->kind = k;
 	o->ibv = ibv;
 	o->mem = mem;
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_INSERT_HEAD(&vc->objs[k], o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 }
 
 /* Track wrapper w (whose ibv object is w->ibv) in its context. */
@@ -965,7 +976,9 @@ verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 	default:
 		return mlx4r_verbs_errno(ret, EIO);
 	}
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_REMOVE(o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 	free(o->mem);
 	return 0;
 }
