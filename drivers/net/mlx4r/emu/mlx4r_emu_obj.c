@@ -1328,7 +1328,7 @@ emu_mem_event(enum rte_mem_event type, const void *addr, size_t len,
 				/* pairs with the acquire of emu_mr_check() */
 				__atomic_store_n(&ctx->mrs[mr->slot].unmapped,
 						 1, __ATOMIC_RELEASE);
-				EMU_LOG(INFO, "%s: memory of MR 0x%x unmapped while registered: its lkey fails from now on",
+				EMU_LOG(DEBUG, "%s: memory of MR 0x%x unmapped while registered: its lkey fails from now on",
 					dev->name, mr->hw.lkey);
 			}
 		}
