@@ -181,6 +181,15 @@ struct mlx4r_hw_ctx {
 	uint32_t generation; /**< device generation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
+	/**
+	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created
+	 * next, SOCKET_ID_ANY (-1, the value at open) for the device's own:
+	 * written by the driver before it creates a queue's objects (under
+	 * the control lock); the verbs backend allocates them in DPDK memory
+	 * there (MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), the emulated device
+	 * ignores it (libc buffers).
+	 */
+	int buf_socket;
 	char name[64];       /**< device name it was opened with */
 };
 

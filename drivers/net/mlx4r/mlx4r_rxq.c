@@ -225,8 +225,11 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->sges_log = rte_log2_u32(rxq->sges);
 	rxq->seg_first_len = first;
 	rxq->seg_len = other;
+	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
+	dev->ctx->buf_socket = rxq->socket;
 	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
 	if (ret < 0) {
+		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create CQ: %s",
 			dev->name, port->port_num, rxq->queue_id,
 			strerror(-ret));
@@ -237,6 +240,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	wattr.max_wr = rxq->nb_desc;
 	wattr.max_sge = rxq->sges;
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
+	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",
 			dev->name, port->port_num, rxq->queue_id,

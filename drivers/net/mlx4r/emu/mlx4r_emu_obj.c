@@ -807,6 +807,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
+	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
 				 MLX4R_PART_CX3;
