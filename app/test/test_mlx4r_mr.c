@@ -405,6 +405,8 @@ test_mr_freed_memory(void)
 	ra = pool_range(a);
 	TEST_ASSERT_EQUAL(loop_frames(a, BURST, 17), BURST, "frames of a");
 	TEST_ASSERT_GE_U(pinned(a), 1, "a registered");
+	printf("pool a: %u memory chunks, %d MR(s)\n", a->nb_mem_chunks,
+	       pinned(a));
 	/* the Tx ring may still hold mbufs of a: stop returns them */
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(a), 0, "a all back");

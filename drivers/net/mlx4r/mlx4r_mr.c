@@ -14,8 +14,11 @@
  * seam's reg_mr/dereg_mr are the two calls allowed outside the control
  * lock, mlx4r_hw.h). A Tx buffer that belongs to no pool (an external
  * buffer) is dropped and counted (xstat tx_unregistered_memory_dropped).
- * One MR per chunk of a pool (rte_mempool_mem_iter): the smallest range
- * that holds its mbufs, so that a pool pins only its own pages.
+ * One MR per chunk of a pool (rte_mempool_mem_iter), virtually adjacent
+ * chunks merged: the smallest ranges that hold its mbufs, so that a pool
+ * pins only its own pages (upstream registers whole memseg chunks,
+ * mlx4_mr.c mlx4_mr_create(), which pins whatever else lies in them:
+ * with --no-huge, all of EAL's memory).
  *
  * Lookups are by the whole buffer: a range serves an address only if
  * [addr, addr + len) lies in it, which is also the rule the device
@@ -53,6 +56,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -78,69 +82,126 @@ mlx4r_mr_index(const struct mlx4r_dev *dev, uintptr_t start, uintptr_t end)
 	return -1;
 }
 
+/* The memory chunks of a pool, collected before registration. */
 struct mlx4r_mr_walk {
-	struct mlx4r_dev *dev;
+	struct mlx4r_mr_range *r; /* start and end only */
+	uint32_t n;
+	uint32_t cap;
 	int ret;
-	uint32_t added;
 };
 
-/* Register one chunk of a pool unless a range holds it; mr_mtx held. */
+/*
+ * Collect one chunk. libc memory, not rte_malloc: this may run under
+ * nothing but the caller's locks, and an rte_malloc could wait for EAL's
+ * memory hotplug lock that a memory event callback holds while it waits
+ * for mr_mtx.
+ */
 static void
-mlx4r_mr_chunk(struct rte_mempool *mp, void *opaque,
-	       struct rte_mempool_memhdr *memhdr, unsigned int idx)
+mlx4r_mr_collect(struct rte_mempool *mp, void *opaque,
+		 struct rte_mempool_memhdr *memhdr, unsigned int idx)
 {
 	struct mlx4r_mr_walk *w = opaque;
-	struct mlx4r_dev *dev = w->dev;
-	uintptr_t start = (uintptr_t)memhdr->addr;
-	struct mlx4r_hw_mr *mr;
+	struct mlx4r_mr_range *r;
+
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	if (w->ret < 0 || memhdr->len == 0)
+		return;
+	if (w->n == w->cap) {
+		uint32_t cap = w->cap != 0 ? 2 * w->cap : 16;
+
+		r = realloc(w->r, cap * sizeof(*r));
+		if (r == NULL) {
+			w->ret = -ENOMEM;
+			return;
+		}
+		w->r = r;
+		w->cap = cap;
+	}
+	w->r[w->n].start = (uintptr_t)memhdr->addr;
+	w->r[w->n].end = (uintptr_t)memhdr->addr + memhdr->len;
+	w->n++;
+}
+
+static int
+mlx4r_mr_cmp(const void *a, const void *b)
+{
+	const struct mlx4r_mr_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Register [start, end) as one MR and add it; mr_mtx held. */
+static int
+mlx4r_mr_add(struct mlx4r_dev *dev, uintptr_t start, uintptr_t end,
+	     const char *pool)
+{
 	uint32_t n = dev->nb_mr;
+	struct mlx4r_hw_mr *mr;
 	int ret;
 
-	RTE_SET_USED(idx);
-	/* mr_mtx held: no other writer, the table is stable */
-	if (w->ret < 0 || memhdr->len == 0 ||
-	    mlx4r_mr_index(dev, start, start + memhdr->len) >= 0)
-		return;
 	if (n == MLX4R_MR_MAX) {
-		DRV_LOG(ERR, "%s: more than %u memory chunks to register (pool %s)",
-			dev->name, MLX4R_MR_MAX, mp->name);
-		w->ret = -ENOSPC;
-		return;
+		DRV_LOG(ERR, "%s: more than %u memory ranges to register (pool %s)",
+			dev->name, MLX4R_MR_MAX, pool);
+		return -ENOSPC;
 	}
-	ret = mlx4r_hw_reg_mr(dev->pd, memhdr->addr, memhdr->len,
+	ret = mlx4r_hw_reg_mr(dev->pd, (void *)start, end - start,
 			      IBV_ACCESS_LOCAL_WRITE, &mr);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s: cannot register %zu bytes of pool %s: %s",
-			dev->name, memhdr->len, mp->name, strerror(-ret));
-		w->ret = ret;
-		return;
+			dev->name, (size_t)(end - start), pool,
+			strerror(-ret));
+		return ret;
 	}
 	rte_rwlock_write_lock(&dev->mr_rwl);
 	dev->mr_obj[n] = mr;
 	dev->mr[n].start = start;
-	dev->mr[n].end = start + memhdr->len;
+	dev->mr[n].end = end;
 	dev->mr[n].lkey_be = rte_cpu_to_be_32(mr->lkey);
 	dev->nb_mr = n + 1;
 	rte_rwlock_write_unlock(&dev->mr_rwl);
 	dev->mr_regs++;
-	w->added++;
+	return 0;
 }
 
 /*
- * Register the chunks of @p mp that no range holds yet. Any thread; the
- * device's PD must be valid (not between a reset's close and re-open).
+ * Register the memory of @p mp that no range holds yet: its chunks,
+ * virtually adjacent ones merged into one MR (a pool on 2 MB pages may
+ * have a chunk per page), so that a large pool takes few entries. Any
+ * thread; the device's PD must be valid (not between a reset's close and
+ * re-open).
  * @return the number of MRs registered now (0: all known), -ENOSPC (table
- *   full), or the seam's errno.
+ *   full), -ENOMEM, or the seam's errno.
  */
 int
 mlx4r_mr_register_mempool(struct mlx4r_dev *dev, struct rte_mempool *mp)
 {
-	struct mlx4r_mr_walk w = { .dev = dev, .ret = 0 };
+	struct mlx4r_mr_walk w = { .r = NULL, .n = 0, .cap = 0, .ret = 0 };
+	uint32_t i, j, added = 0;
+	int ret = 0;
 
+	rte_mempool_mem_iter(mp, mlx4r_mr_collect, &w);
+	if (w.ret < 0) {
+		free(w.r);
+		return w.ret;
+	}
+	qsort(w.r, w.n, sizeof(*w.r), mlx4r_mr_cmp);
 	pthread_mutex_lock(&dev->mr_mtx);
-	rte_mempool_mem_iter(mp, mlx4r_mr_chunk, &w);
+	for (i = 0; i < w.n && ret == 0; i = j) {
+		uintptr_t start = w.r[i].start, end = w.r[i].end;
+
+		for (j = i + 1; j < w.n && w.r[j].start <= end; j++)
+			end = RTE_MAX(end, w.r[j].end);
+		/* mr_mtx held: no other writer, the table is stable */
+		if (mlx4r_mr_index(dev, start, end) >= 0)
+			continue;
+		ret = mlx4r_mr_add(dev, start, end, mp->name);
+		if (ret == 0)
+			added++;
+	}
 	pthread_mutex_unlock(&dev->mr_mtx);
-	return w.ret < 0 ? w.ret : (int)w.added;
+	free(w.r);
+	return ret < 0 ? ret : (int)added;
 }
 
 /* Remove entry i; mr_mtx held. @return its MR, for the caller to dereg. */
