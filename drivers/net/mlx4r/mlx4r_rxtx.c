@@ -281,9 +281,12 @@ mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 		(rxq->wqes + ((size_t)w << rxq->wqe_shift)) + j;
 	uint32_t off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
 
-	/* the pool was registered at set-up: the lookup cannot miss */
-	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr,
-				m->buf_len);
+	/*
+	 * The pool was registered at set-up: the lookup cannot miss. A
+	 * direct mbuf of the queue's own pool lies in one of its chunks,
+	 * which one range holds whole: its first byte finds that range.
+	 */
+	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr, 1);
 	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
 }
 
@@ -626,10 +629,11 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
 		lkeys[j] = mlx4r_mr_lkey(&txq->mr,
 					 rte_pktmbuf_mtod(s, uintptr_t),
 					 s->data_len);
-		if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
+		if (unlikely(lkeys[j] == MLX4R_NO_LKEY)) {
 			lkeys[j] = mlx4r_mr_tx_miss(txq, s);
-		if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
-			return -1;
+			if (lkeys[j] == MLX4R_NO_LKEY)
+				return -1;
+		}
 	}
 	for (s = m, j = 0, u = pi * 4 + 1; s != NULL; s = s->next, j++, u++) {
 		struct mlx4_wqe_data_seg *d = mlx4r_tx_dseg(txq, u);
@@ -717,10 +721,11 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
 			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
 
-			if (unlikely(lkey == MLX4R_NO_LKEY))
+			if (unlikely(lkey == MLX4R_NO_LKEY)) {
 				lkey = mlx4r_mr_tx_miss(txq, m);
-			if (unlikely(lkey == MLX4R_NO_LKEY))
-				goto refuse;
+				if (lkey == MLX4R_NO_LKEY)
+					goto refuse;
+			}
 			d->lkey = lkey;
 			d->addr = rte_cpu_to_be_64(a);
 			d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
