@@ -24,10 +24,12 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 
 #include "test.h"
+#include "mlx4r.h"
 #include "emu/mlx4r_emu.h"
 #include "rte_pmd_mlx4r.h"
 
@@ -352,6 +354,39 @@ test_mr_reset_and_close(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The rings of a queue's CQ and QP or WQ are asked for on the queue's
+ * node (mlx4r_hw_ctx.buf_socket, which the verbs backend hands libmlx4's
+ * allocators, MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), and the context is
+ * back to the device's node after them.
+ */
+static int
+test_rings_on_queue_socket(void)
+{
+	struct mlx4r_emu_dev_info a, b;
+	int node = rte_socket_id_by_idx(0);
+	struct mlx4r_hw_ctx *ctx;
+	struct rte_eth_conf conf;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(emu(), &a), "info");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "conf");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, node, NULL,
+						   rx_mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, node, NULL),
+			    "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(emu(), &b), "info");
+	TEST_ASSERT_EQUAL_U(b.rings_socket_set - a.rings_socket_set, 4,
+			    "Rx CQ and WQ, Tx CQ and QP on the queues' node");
+	TEST_ASSERT_EQUAL(b.last_ring_socket, node, "node %d", node);
+	ctx = mlx4r_port_of(&rte_eth_devices[p1])->dev->ctx;
+	TEST_ASSERT_EQUAL(ctx->buf_socket, SOCKET_ID_ANY,
+			  "back to the device's node after them");
+	rte_eth_dev_stop(p1);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mr_suite = {
 	.suite_name = "mlx4r memory registration",
 	.setup = mr_setup,
@@ -361,6 +396,7 @@ static struct unit_test_suite mr_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_mr_tx_new_pool),
 		TEST_CASE_ST(hca_up, hca_down, test_mr_whole_buffer),
 		TEST_CASE_ST(hca_up, hca_down, test_mr_reset_and_close),
+		TEST_CASE_ST(hca_up, hca_down, test_rings_on_queue_socket),
 		TEST_CASES_END()
 	}
 };

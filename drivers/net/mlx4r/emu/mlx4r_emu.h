@@ -166,6 +166,13 @@ struct mlx4r_emu_dev_info {
 	uint64_t mrs_deregistered; /**< dereg_mr (and close_device) of them */
 	/** live MRs whose pages the process unmapped (rte_mem_event FREE) */
 	uint64_t mrs_unmapped;
+	/**
+	 * CQs, QPs and WQs created with mlx4r_hw_ctx.buf_socket
+	 * SOCKET_ID_ANY, and with a node (the last one in last_ring_socket)
+	 */
+	uint64_t rings_socket_any;
+	uint64_t rings_socket_set;
+	int last_ring_socket;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
 };

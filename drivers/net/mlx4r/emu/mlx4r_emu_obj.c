@@ -544,6 +544,9 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	info->mrs_registered = dev->mrs_registered;
 	info->mrs_deregistered = dev->mrs_deregistered;
 	info->mrs_unmapped = dev->mrs_unmapped;
+	info->rings_socket_any = dev->rings_socket_any;
+	info->rings_socket_set = dev->rings_socket_set;
+	info->last_ring_socket = dev->last_ring_socket;
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
 	info->opens = dev->opens;
@@ -1360,6 +1363,22 @@ mlx4r_emu_mr_pinning(struct mlx4r_emu_dev *edev, const void *addr,
 }
 
 /*
+ * The node the driver asked for the rings of an object it creates
+ * (mlx4r_hw_ctx.buf_socket; the verbs backend allocates there, this model
+ * keeps libc buffers): counted, for tests. dev->lock held.
+ */
+static void
+emu_ring_socket(struct emu_dev *dev, const struct mlx4r_hw_ctx *hctx)
+{
+	if (hctx->buf_socket == SOCKET_ID_ANY) {
+		dev->rings_socket_any++;
+	} else {
+		dev->rings_socket_set++;
+		dev->last_ring_socket = hctx->buf_socket;
+	}
+}
+
+/*
  * CQ.
  */
 
@@ -1407,6 +1426,7 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
 	cq->hw.cqe = cnt - 1;
 	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
+	emu_ring_socket(dev, hctx);
 	dev->nb_objects++;
 	*out = &cq->hw;
 out:
@@ -1647,6 +1667,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	attr->cap.max_inline_data = 0;
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
+	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
 	*out = &qp->hw;
 out:
@@ -1999,6 +2020,7 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	attr->max_sge = sges;
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->wqs, wq, next);
+	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
 	*out = &wq->hw;
 out:

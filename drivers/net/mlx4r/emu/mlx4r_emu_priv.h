@@ -355,6 +355,9 @@ struct emu_dev {
 	uint32_t nb_mrs;
 	uint64_t pinned_bytes, mrs_registered, mrs_deregistered;
 	uint64_t mrs_unmapped;
+	/* nodes asked for the rings of CQs, QPs, WQs (emu_ring_socket()) */
+	uint64_t rings_socket_any, rings_socket_set;
+	int last_ring_socket;
 	uint64_t events, acks;
 	uint64_t opens;            /* open_device calls reaching the device */
 	/* Manual clock. */
