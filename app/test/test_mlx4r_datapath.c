@@ -594,7 +594,8 @@ test_no_stale_vlan_insertion(void)
 	memset(&cache, 0, sizeof(cache));
 	cache.dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
 	lkey = rte_be_to_cpu_32(mlx4r_mr_lookup(&cache,
-					rte_pktmbuf_mtod(m, uintptr_t)));
+					rte_pktmbuf_mtod(m, uintptr_t),
+					m->data_len));
 	rte_pktmbuf_free(m);
 	/* byte 6 of a TXBB holding this lkey: bit 6, INS_CVLAN */
 	TEST_ASSERT((lkey >> 8) & 0x40,

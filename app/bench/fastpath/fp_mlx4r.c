@@ -23,12 +23,24 @@
 
 /* A miss means the harness registered too little: stop there. */
 int
-mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr, struct mlx4r_mr_range *r)
+mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr, size_t len,
+	      struct mlx4r_mr_range *r)
 {
 	RTE_SET_USED(dev);
+	RTE_SET_USED(len);
 	RTE_SET_USED(r);
 	rte_panic("fp mlx4r: MR miss at %#lx\n", (unsigned long)addr);
 }
+
+uint32_t
+mlx4r_mr_tx_miss(struct mlx4r_txq *txq, struct rte_mbuf *seg)
+{
+	RTE_SET_USED(txq);
+	rte_panic("fp mlx4r: Tx MR miss at %p\n", seg->buf_addr);
+}
+
+/* The device table whose generation the bursts compare (never bumped). */
+static struct mlx4r_dev fp_dev;
 
 static void
 fp_ours_mr(struct mlx4r_mr_cache *c, struct rte_mempool *mp)
@@ -41,6 +53,7 @@ fp_ours_mr(struct mlx4r_mr_cache *c, struct rte_mempool *mp)
 	c->e[0].end = e;
 	c->e[0].lkey_be = rte_cpu_to_be_32(FP_LKEY);
 	c->next = 1;
+	c->dev = &fp_dev;
 }
 
 static void *

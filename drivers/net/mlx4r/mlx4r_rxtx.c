@@ -217,35 +217,39 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 
 /* A range missing from the cache: the device's table, then the cache. */
 static __rte_noinline uint32_t
-mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	struct mlx4r_mr_range r;
 
-	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
+	if (mlx4r_mr_find(mc->dev, addr, len, &r) < 0)
 		return MLX4R_NO_LKEY;
 	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
 	return r.lkey_be;
 }
 
-/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
+/*
+ * Lkey of the registered range that holds all of [addr, addr + len),
+ * big-endian; NO_LKEY if none. The device checks the same bounds on the
+ * lkey (an MR covers exactly what was registered).
+ */
 static __rte_always_inline uint32_t
-mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	unsigned int i;
 
 	for (i = 0; i < MLX4R_MR_CACHE; i++) {
 		const struct mlx4r_mr_range *c = &mc->e[i];
 
-		if (addr >= c->start && addr < c->end)
+		if (addr >= c->start && addr + len <= c->end)
 			return c->lkey_be;
 	}
-	return mlx4r_mr_miss(mc, addr);
+	return mlx4r_mr_miss(mc, addr, len);
 }
 
 uint32_t
-mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
-	return mlx4r_mr_lkey(mc, addr);
+	return mlx4r_mr_lkey(mc, addr, len);
 }
 
 /*
@@ -277,8 +281,12 @@ mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 		(rxq->wqes + ((size_t)w << rxq->wqe_shift)) + j;
 	uint32_t off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
 
-	/* the pool was registered at set-up: the lookup cannot miss */
-	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr);
+	/*
+	 * The pool was registered at set-up: the lookup cannot miss. A
+	 * direct mbuf of the queue's own pool lies in one of its chunks,
+	 * which one range holds whole: its first byte finds that range.
+	 */
+	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr, 1);
 	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
 }
 
@@ -372,6 +380,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	csum = rxq->csum;
 	rss = rxq->rss_hash;
 	port = rxq->port_id;
+	mlx4r_mr_cache_sync(&rxq->mr);
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* how many CQEs are ours: owner bytes only */
@@ -618,9 +627,13 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
 
 	for (s = m, j = 0; s != NULL; s = s->next, j++) {
 		lkeys[j] = mlx4r_mr_lkey(&txq->mr,
-					 rte_pktmbuf_mtod(s, uintptr_t));
-		if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
-			return -1;
+					 rte_pktmbuf_mtod(s, uintptr_t),
+					 s->data_len);
+		if (unlikely(lkeys[j] == MLX4R_NO_LKEY)) {
+			lkeys[j] = mlx4r_mr_tx_miss(txq, s);
+			if (lkeys[j] == MLX4R_NO_LKEY)
+				return -1;
+		}
 	}
 	for (s = m, j = 0, u = pi * 4 + 1; s != NULL; s = s->next, j++, u++) {
 		struct mlx4_wqe_data_seg *d = mlx4r_tx_dseg(txq, u);
@@ -660,6 +673,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	/* queue state only past the bar check (see mlx4r_rx_burst) */
+	mlx4r_mr_cache_sync(&txq->mr);
 	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
 		/* the QP is in error, the queue barred until its repair */
 		MLX4R_BURST_REFUSED(txq, n);
@@ -705,10 +719,13 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			struct mlx4_wqe_data_seg *d =
 				(struct mlx4_wqe_data_seg *)(ctrl + 1);
 			uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
-			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a);
+			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
 
-			if (unlikely(lkey == MLX4R_NO_LKEY))
-				goto refuse;
+			if (unlikely(lkey == MLX4R_NO_LKEY)) {
+				lkey = mlx4r_mr_tx_miss(txq, m);
+				if (lkey == MLX4R_NO_LKEY)
+					goto refuse;
+			}
 			d->lkey = lkey;
 			d->addr = rte_cpu_to_be_64(a);
 			d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
