@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The mlx4r authors
-"""Model-check the reset protocol (quiesce.pml, reset.pml) with spin.
+"""Model-check the reset protocol (quiesce.pml, reset.pml, rsc_free.pml)
+with spin.
 
 For each model and variant: spin -a [-D...], gcc pan.c, run pan (an
 exhaustive safety search: assertions and invalid end states). The real
@@ -63,6 +64,9 @@ CHECKS = [
      ["RSC_IGNORE_FAILED", "TIMEOUT_NO_ANNOUNCE", "NO_GRAMMAR",
       "NOPENFAIL=0", "NFAULTS=1", "NOPER=0"],
      "assertion violated (((state!=5)||(rstate==2))||(rstate==3))"),
+    ("rsc-free", "rsc_free.pml", [], None),
+    ("rsc-free-all", "rsc_free.pml", ["RSC_FREE_ALL"],
+     "assertion violated  !(freed)"),
 ]
 
 
