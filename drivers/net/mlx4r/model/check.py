@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (name, model, -D macros, expected: None = pass, else a part of the
 # counterexample's message)
-USE = "assertion violated ((alive[qd]&&rings)&&(g==gen))"
+USE = "assertion violated (((alive[qd]&&rings)&&(g==gen))&& !(qerr))"
 LIVE_DEAD = "assertion violated (( !(ctx_dead)||ev_pend)||(req&3))"
 CHECKS = [
     ("quiesce", "quiesce.pml", [], None),
@@ -41,6 +41,10 @@ CHECKS = [
     ("quiesce-hoist", "quiesce.pml", ["HOIST"], USE),
     ("quiesce-free-queue", "quiesce.pml", ["FREE_QUEUE"], USE),
     ("quiesce-no-tag", "quiesce.pml", ["NO_TAG"], "assertion violated 0"),
+    ("quiesce-fp-ops-rewrite", "quiesce.pml", ["FP_OPS_REWRITE"],
+     "assertion violated  !(((fp_fn==1)&&(fp_qd==2)))"),
+    ("quiesce-bar-after-leave", "quiesce.pml", ["BAR_AFTER_LEAVE"],
+     "||(mem[((cur*3)+0)]==0))"),
     ("reset", "reset.pml", [], None),
     ("reset-timeout-no-announce", "reset.pml", ["TIMEOUT_NO_ANNOUNCE"],
      "assertion violated announced"),

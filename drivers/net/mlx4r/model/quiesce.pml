@@ -33,8 +33,13 @@
  *
  * Properties (assertions, exhaustive within the bounds): a burst that
  * passes the bar check uses a live queue structure, live rings, of the
- * current generation, and never ethdev's dummy queue object as a queue;
- * no deadlock (every process ends or sits at an end label).
+ * current generation, not in error, and never ethdev's dummy queue object
+ * as a queue; between two control operations ethdev's fp_ops entry is
+ * whole (never the real burst function with ethdev's dummy queue array);
+ * at the end a started port that did not fail and has no repair pending
+ * is unbarred (the lcore's own store of barred never overwrites an
+ * unbar, mlx4r_quiesce.c "A queue in error"); no deadlock (every process
+ * ends or sits at an end label).
  *
  * Variants (-D), each a bug of issue 12 the model must catch:
  *   NO_MEMBARRIER   bar/unbar with a fence of the control thread only
@@ -45,16 +50,22 @@
  *                   (not type-stable)
  *   NO_TAG          bursts do not check the queue's tag (ethdev's dummy
  *                   queue object paired with the real burst function)
- * Bounds: one lcore, BURSTS bursts; one port with one queue, ROUNDS
- * control operations (each a device reset, a stop and start, or a stop,
- * queue release, set-up and start).
+ *   FP_OPS_REWRITE  the end of a reset writes the real burst function
+ *                   into fp_ops again, next to ethdev's dummy queue array
+ *                   of a port stopped meanwhile
+ *   BAR_AFTER_LEAVE the lcore bars its queue in error after it left the
+ *                   burst (not before its release store of in_burst = 0)
+ * Bounds: one lcore, BURSTS bursts, one error CQE; one port with one
+ * queue, ROUNDS control operations (each a device reset, a stop, a queue
+ * release and set-up, a start, or a queue repair) after the first start,
+ * and the repair of the lcore's last error.
  */
 
 #ifndef BURSTS
-#define BURSTS 2
+#define BURSTS 3
 #endif
 #ifndef ROUNDS
-#define ROUNDS 2
+#define ROUNDS 3
 #endif
 
 /* processes owning a store buffer */
@@ -90,6 +101,10 @@ byte fp_qd = Q_DUMMY;
 
 byte cur = 0;       /* the queue's address in the driver's list */
 bool lcore_done = false; /* the lcore finished its bursts */
+bool control_done = false;
+bool stopped_end, failed_end; /* how the control thread left the port */
+bool qerr;          /* ghost: the queue met an error CQE, not repaired */
+bool repair_req;    /* MLX4R_REQ_REPAIR posted by the lcore */
 
 #define S(p, v) ((p) * NV + (v))
 
@@ -190,11 +205,15 @@ end:	do
  * The polling lcore: rte_eth_rx_burst() (loads fp_ops' function and
  * queue data, without synchronisation, one after the other), then
  * mlx4r_rx_burst(): MLX4R_QUEUE_IS, MLX4R_BURST_ENTER, MLX4R_BURST_BARRED
- * (acquire), the queue's use, MLX4R_BURST_LEAVE (release).
+ * (acquire), the queue's use, MLX4R_BURST_LEAVE (release). The use may
+ * meet an error CQE (at most once): mlx4r_queue_fault() bars the queue
+ * itself (relaxed store) and asks the control thread for its repair,
+ * before it leaves.
  */
 active proctype lcore()
 {
 	byte b = 0, fn, qd, bar, g, k, tag;
+	bool erred = false;
 
 	do
 	:: b < BURSTS ->
@@ -249,12 +268,32 @@ active proctype lcore()
 #ifndef HOIST
 		ld(LC, QGEN(qd), g);
 #endif
-		/* the burst uses the queue: rings, CQEs, doorbells */
-use:		assert(alive[qd] && rings && g == gen);
+		/*
+		 * The burst uses the queue: rings, CQEs, doorbells; never a
+		 * queue in error before its repair
+		 */
+use:		assert(alive[qd] && rings && g == gen && !qerr);
+		if
+		:: !erred ->
+			/* an error CQE: mlx4r_queue_fault() */
+			erred = true;
+			qerr = 1;
+#ifndef BAR_AFTER_LEAVE
+			st(LC, BARRED(qd), 1);
+#endif
+			repair_req = 1
+		:: true -> skip
+		fi;
 		assert(alive[qd] && rings && g == gen);
 		/* MLX4R_BURST_LEAVE: release (earlier stores first) */
 		d_step { flush(LC); k = 0 };
 		st(LC, INBURST(qd), 0);
+#ifdef BAR_AFTER_LEAVE
+		if
+		:: erred && repair_req -> st(LC, BARRED(qd), 1)
+		:: else -> skip
+		fi;
+#endif
 next:		skip
 	:: else -> break
 	od;
@@ -269,13 +308,15 @@ next:		skip
 inline drain_wait(deadline, r)
 {
 	do
-	:: ld(CT, INBURST(cur), r) ->
+	:: true ->
+		ld(CT, INBURST(cur), r);
 		if
 		:: r == 0 -> r = 1; break
 		:: else -> r = 0
 		fi
 	:: deadline -> r = 0; break
-	od
+	od;
+	skip /* a break may not jump into a d_step */
 }
 
 /* mlx4r_port_bar() then mlx4r_process_fence() */
@@ -300,8 +341,22 @@ inline unbar_port()
 /* The queue's rings and device objects built for the current context. */
 inline build_rings()
 {
-	rings = 1;
+	d_step { rings = 1; qerr = 0 };
 	st(CT, QGEN(cur), gen)
+}
+
+/*
+ * The queue's repair without a device reset (mlx4r_repair.c):
+ * mlx4r_queue_quiesce() (W2, fence, R1 on the queue), the repair,
+ * mlx4r_queue_unbar() (fence, barred = 0).
+ */
+inline repair()
+{
+	st(CT, BARRED(cur), 1);
+	membarrier();
+	drain_wait(false, r);
+	d_step { qerr = 0; repair_req = 0 };
+	unbar_port()
 }
 
 /*
@@ -309,22 +364,29 @@ inline build_rings()
  * - a device reset, mlx4r_run_reset(): mlx4r_phase_barred() (bar, fence,
  *   drain wait with a deadline), DRAINING / RESETTING (the rings and the
  *   context freed), REINIT (a new context: the generation changes; the
- *   proactive replay rebuilds the rings in the same queue structure),
- *   mlx4r_port_unbar(); a quiescence timeout leaves the device as it is
- *   (FAILED: nothing freed, the queue stays barred);
+ *   proactive replay rebuilds the rings of a started port in the same
+ *   queue structure), mlx4r_port_unbar(); a quiescence timeout leaves the
+ *   device as it is (FAILED: nothing freed, the queue stays barred);
+ *   FP_OPS_REWRITE: its end writes the real burst function into fp_ops
+ *   again (the old code);
  * - rte_eth_dev_stop(): ethdev's eth_dev_fp_ops_reset() (the dummy
  *   function, then the dummy queue array), the driver's stop (bar, fence,
- *   wait without a deadline, free the rings); optionally a queue release
- *   (mlx4r_queue_retire(): it is barred already) and a queue set-up
- *   (type-stable: the same structure, mlx4r_rxq.c; FREE_QUEUE: freed and
- *   a new one allocated elsewhere); then rte_eth_dev_start(): the rings
- *   built, mlx4r_port_unbar(), ethdev's eth_dev_fp_ops_setup() (function,
- *   then queue array).
+ *   wait without a deadline, free the rings);
+ * - on a stopped port, a queue release (mlx4r_queue_retire(): barred
+ *   already) and set-up (type-stable: the same structure, mlx4r_rxq.c;
+ *   FREE_QUEUE: freed and a new one allocated elsewhere);
+ * - on a stopped port, rte_eth_dev_start(): the rings built,
+ *   mlx4r_port_unbar(), ethdev's eth_dev_fp_ops_setup() (function, then
+ *   queue array);
+ * - the repair of a queue in error, when the lcore asked for it (and at
+ *   the end, once the lcore is done, if it did).
+ * Between two operations ethdev's fp_ops entry is whole: never the real
+ * burst function with ethdev's dummy queue array.
  */
 active proctype control()
 {
 	byte round = 0, r, k;
-	bool failed = false;
+	bool failed = false, stopped = false;
 
 	/* probe, configure, queue set-up, start */
 	d_step {
@@ -342,43 +404,75 @@ active proctype control()
 		round++;
 		if
 		:: /* a device reset (mlx4r_run_reset) */
-			bar_port();
-			drain_wait(true, r);
 			if
-			:: r == 0 -> failed = true /* left as it is: FAILED */
-			:: else ->
-				rings = 0;      /* DRAINING, RESETTING */
-				gen++;          /* REINIT: a new context */
-				build_rings();  /* the replay */
-				unbar_port()
-			fi
-		:: /* rte_eth_dev_stop, [release, set-up], start */
+			:: !stopped ->
+				bar_port();
+				drain_wait(true, r);
+				if
+				:: r == 0 ->
+					failed = true /* left as it is */
+				:: else ->
+					rings = 0; /* DRAINING, RESETTING */
+					gen++;     /* REINIT: a new context */
+					build_rings(); /* the replay */
+					unbar_port()
+				fi
+			:: stopped ->
+				gen++ /* a stopped port: nothing to replay */
+			fi;
+#ifdef FP_OPS_REWRITE
+			fp_fn = F_REAL;
+#endif
+			skip
+		:: !stopped -> /* rte_eth_dev_stop */
 			fp_fn = F_DUMMY;
 			fp_qd = Q_DUMMY;
 			bar_port();
 			drain_wait(false, r);
 			rings = 0;
-			if
-			:: skip
-			:: /* queue release, set-up */
+			stopped = true
+		:: stopped -> /* queue release, set-up */
 #ifdef FREE_QUEUE
-				d_step {
-					alive[cur] = 0;
-					cur = 1 - cur;
-					alive[cur] = 1;
-					mem[BARRED(cur)] = 1;
-					mem[INBURST(cur)] = 0;
-					mem[QGEN(cur)] = 0
-				}
+			d_step {
+				alive[cur] = 0;
+				cur = 1 - cur;
+				alive[cur] = 1;
+				mem[BARRED(cur)] = 1;
+				mem[INBURST(cur)] = 0;
+				mem[QGEN(cur)] = 0
+			}
 #else
-				skip /* mlx4r_queue_retire: barred already */
+			skip /* mlx4r_queue_retire: barred already */
 #endif
-			fi;
+		:: stopped -> /* rte_eth_dev_start */
 			build_rings();
 			unbar_port();
 			fp_fn = F_REAL;
-			fp_qd = cur
-		fi
+			fp_qd = cur;
+			stopped = false
+		:: repair_req && !stopped ->
+			repair()
+		fi;
+		assert(!(fp_fn == F_REAL && fp_qd == Q_DUMMY))
 	:: else -> break
-	od
+	od;
+	/* the lcore's last request, once it is done */
+	lcore_done;
+	if
+	:: repair_req && !stopped && !failed -> repair()
+	:: else -> skip
+	fi;
+	d_step { stopped_end = stopped; failed_end = failed; control_done = true }
+}
+
+/*
+ * At the end, all stores visible: a started port that did not fail and
+ * has no repair pending is unbarred (no unbar lost to the lcore's own
+ * store of barred).
+ */
+active proctype final()
+{
+	timeout ->
+	assert(!control_done || stopped_end || failed_end || repair_req ||
+	       mem[BARRED(cur)] == 0)
 }
