@@ -348,8 +348,11 @@ end_idle:
 	do
 	:: ret != OK -> break
 	:: ret == OK ->
-		/* mlx4r_phase_draining(): the rings back to the mempools */
-		state = DRAINING;
+		/*
+		 * mlx4r_phase_draining(): mlx4r_port_release_hw() stops the
+		 * started ports (the rings back to the mempools)
+		 */
+		d_step { state = DRAINING; started = 0 };
 		/*
 		 * mlx4r_phase_resetting(): the handler removed, the request
 		 * word cleared (merged into this reset), the context closed
