@@ -16,6 +16,7 @@ given (a part of pan's message). Exit 0 when all hold, 1 otherwise, 77
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,7 +118,8 @@ def check(spin, cc, name, model, defs, expect, work):
                                 ["-t", "-p", model], d)
                 # the steps, the last 80 (the interleaving that fails)
                 steps = [ln for ln in trail.splitlines()
-                         if " proc " in ln or "assert" in ln]
+                         if re.match(r"\s*\d+:\s+proc\s", ln) or
+                         "assert" in ln]
                 trail = "\n".join(steps[-80:])
             return False, ("counterexample in the real model:\n" + out +
                            "\n" + trail), secs
