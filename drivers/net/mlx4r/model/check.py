@@ -69,10 +69,22 @@ CHECKS = [
      ["RSC_IGNORE_FAILED", "TIMEOUT_NO_ANNOUNCE", "NO_GRAMMAR",
       "NOPENFAIL=0", "NFAULTS=1", "NOPER=0"],
      "assertion violated (((state!=5)||(rstate==2))||(rstate==3))"),
+    # liveness (LTL "ends", weak fairness), at NFAULTS=1
+    ("reset-liveness", "reset.pml", ["LIVENESS", "NFAULTS=1"], None),
+    ("reset-liveness-no-quiesce-deadline", "reset.pml",
+     ["LIVENESS", "NFAULTS=1", "NOPENFAIL=0", "NO_QUIESCE_DEADLINE"],
+     "acceptance cycle"),
+    ("reset-liveness-no-ack-deadline", "reset.pml",
+     ["LIVENESS", "NFAULTS=1", "NOPENFAIL=0", "NO_ACK_DEADLINE"],
+     "acceptance cycle"),
     ("rsc-free", "rsc_free.pml", [], None),
     ("rsc-free-all", "rsc_free.pml", ["RSC_FREE_ALL"],
      "assertion violated  !(freed)"),
 ]
+
+
+# the big searches, where an optimised pan.c pays for its compilation
+OPTIMISED = {"reset", "reset-liveness"}
 
 
 def run(cmd, cwd):
@@ -90,13 +102,17 @@ def check(spin, cc, name, model, defs, expect, work):
     if rc != 0 or not os.path.exists(os.path.join(d, "pan.c")):
         return False, "spin -a failed:\n" + out, 0
     # SAFETY: assertions and end states only; COLLAPSE: less memory.
-    # Optimising pan.c costs more than it saves, but for the big search.
-    opt = "-O1" if model == "reset.pml" and len(defs) == 0 else "-O0"
-    rc, out = run([cc, opt, "-w", "-DSAFETY", "-DCOLLAPSE", "-o", "pan",
-                   "pan.c"], d)
+    # Optimising pan.c costs more than it saves, but for the big searches.
+    # LIVENESS: the LTL claim, acceptance cycles under weak fairness.
+    live = "LIVENESS" in defs
+    opt = "-O1" if name in OPTIMISED else "-O0"
+    mode = ["-DNFAIR=3"] if live else ["-DSAFETY"]
+    rc, out = run([cc, opt, "-w", "-DCOLLAPSE", "-o", "pan", "pan.c"] +
+                  mode, d)
     if rc != 0:
         return False, "cc pan.c failed:\n" + out, 0
-    rc, out = run(["./pan", "-m100000", "-w21"], d)
+    rc, out = run(["./pan", "-m200000", "-w21"] +
+                  (["-a", "-f"] if live else []), d)
     secs = time.monotonic() - t0
     errors = None
     states = "?"

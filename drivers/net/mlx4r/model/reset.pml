@@ -32,7 +32,9 @@
  *  - the device is never declared live with a fault of its context
  *    unseen (LIVE with a dead context and no request pending);
  *  - every reset ends, in LIVE or FAILED, or is stopped by close; close
- *    ends in every phase (no invalid end state: nothing waits for ever);
+ *    ends in every phase (no invalid end state: nothing waits for ever;
+ *    and with -DLIVENESS the LTL property "ends" under weak fairness:
+ *    no livelock);
  *  - passive mode: lib/rsc acknowledges every INTR_RESET (the driver's
  *    deadline for the acknowledgements is never needed);
  *  - lib/rsc agrees with the driver at the end: its port is FAILED iff
@@ -50,6 +52,10 @@
  *                         the ports that were started
  *   RSC_NO_REACK          lib/rsc does not answer an INTR_RESET raised
  *                         while it restores the port
+ *   NO_QUIESCE_DEADLINE   (with LIVENESS) BARRED waits for a stuck lcore
+ *                         without a deadline
+ *   NO_ACK_DEADLINE       (with LIVENESS) passive mode waits for the
+ *                         acknowledgements without a deadline
  *   RSC_IGNORE_FAILED     lib/rsc ignores RECOVERY_FAILED with no reset
  *                         of its own running: caught with
  *                         TIMEOUT_NO_ANNOUNCE and NO_GRAMMAR (the grammar
@@ -298,7 +304,13 @@ end_idle:
 	/* mlx4r_phase_barred(): bar, fence, drain wait (quiesce.pml) */
 	if
 	:: ret = OK
-	:: stuck < NSTUCK -> stuck++; ret = ETIMEOUT
+	:: stuck < NSTUCK -> stuck++;
+#ifdef NO_QUIESCE_DEADLINE
+		/* the lcore never leaves: only close ends the wait */
+		closing -> goto out
+#else
+		ret = ETIMEOUT
+#endif
 	:: closing -> goto out
 	fi;
 	if
@@ -329,6 +341,7 @@ end_idle:
 		do
 		:: acked -> break
 		:: closing -> goto out
+#ifndef NO_ACK_DEADLINE
 		:: timeout ->
 			/* the deadline: nobody acknowledged */
 			/*
@@ -337,6 +350,7 @@ end_idle:
 			 */
 			assert(closed || rstate == S_REMOVED);
 			break
+#endif
 		od
 	:: else -> skip
 	fi;
@@ -671,3 +685,11 @@ end:	do
 	   }
 	od
 }
+
+#ifdef LIVENESS
+/*
+ * Every reset ends (LIVE or FAILED) or is stopped by close, under weak
+ * fairness (pan -a -f): no livelock either.
+ */
+ltl ends { [] (running -> <> (!running || ctl_done)) }
+#endif
