@@ -328,11 +328,14 @@ inline bar_port()
 
 /*
  * mlx4r_port_unbar(): the rebuilt queue was written, fence, barred = 0.
- * NO_UNBAR_FENCE: without the fence.
+ * NO_UNBAR_FENCE: without the fence; UNBAR_RELEASE: a release store of
+ * barred = 0 instead of the fence (an alternative, not a bug).
  */
 inline unbar_port()
 {
-#ifndef NO_UNBAR_FENCE
+#if defined(UNBAR_RELEASE)
+	fence(CT); /* a release store: the caller's earlier stores first */
+#elif !defined(NO_UNBAR_FENCE)
 	membarrier();
 #endif
 	st(CT, BARRED(cur), 0)
