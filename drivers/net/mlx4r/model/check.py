@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The mlx4r authors
-"""Model-check the reset protocol (quiesce.pml, reset.pml, rsc_free.pml)
-with spin.
+"""Model-check the reset protocol (quiesce.pml, reset.pml, ports.pml,
+rsc_free.pml) with spin.
 
 For each model and variant: spin -a [-D...], gcc pan.c, run pan (an
 exhaustive safety search: assertions and invalid end states). The real
@@ -80,6 +80,11 @@ CHECKS = [
     ("reset-liveness-no-ack-deadline", "reset.pml",
      ["LIVENESS", "NFAULTS=1", "NOPENFAIL=0", "NO_ACK_DEADLINE"],
      "acceptance cycle"),
+    ("ports", "ports.pml", [], None),
+    ("ports-close-no-wake", "ports.pml", ["CLOSE_NO_WAKE", "NOPER=0"],
+     "assertion violated  !((( !(open[0])||acked[0])"),
+    ("ports-ack-all-ports", "ports.pml", ["ACK_ALL_PORTS", "NOPER=0"],
+     "assertion violated  !((( !(open[0])||acked[0])"),
     ("rsc-free", "rsc_free.pml", [], None),
     ("rsc-free-all", "rsc_free.pml", ["RSC_FREE_ALL"],
      "assertion violated  !(freed)"),
@@ -87,7 +92,7 @@ CHECKS = [
 
 
 # the big searches, where an optimised pan.c pays for its compilation
-OPTIMISED = {"reset", "reset-liveness"}
+OPTIMISED = {"reset", "reset-liveness", "ports"}
 
 
 def run(cmd, cwd):
