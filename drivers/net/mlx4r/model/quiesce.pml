@@ -373,8 +373,10 @@ inline repair()
  *   FP_OPS_REWRITE: its end writes the real burst function into fp_ops
  *   again (the old code);
  * - rte_eth_dev_stop(): ethdev's eth_dev_fp_ops_reset() (the dummy
- *   function, then the dummy queue array), the driver's stop (bar, fence,
- *   wait without a deadline, free the rings);
+ *   function, then the dummy queue array: a struct assignment, whose
+ *   store order is the compiler's; either order gives the lcore a torn
+ *   pair), the driver's stop (bar, fence, wait without a deadline, free
+ *   the rings);
  * - on a stopped port, a queue release (mlx4r_queue_retire(): barred
  *   already) and set-up (type-stable: the same structure, mlx4r_rxq.c;
  *   FREE_QUEUE: freed and a new one allocated elsewhere);

@@ -35,14 +35,20 @@
  *    ends in every phase (no invalid end state: nothing waits for ever;
  *    and with -DLIVENESS the LTL property "ends" under weak fairness:
  *    no livelock);
- *  - passive mode: lib/rsc acknowledges every INTR_RESET (the driver's
- *    deadline for the acknowledgements is never needed);
- *  - lib/rsc agrees with the driver at the end: its port is FAILED iff
- *    the driver's device is, LIVE and started otherwise, and its client
- *    took the ops; the client never polls the port while lib/rsc resets
- *    or restores it (ethdev's contract).
+ *  - passive mode: lib/rsc acknowledges every INTR_RESET of a port it
+ *    still manages (the driver's deadline for the acknowledgements is
+ *    never needed; after INTR_RMV its port is REMOVED for good);
+ *  - lib/rsc agrees with the driver at the end: its port is FAILED (or
+ *    REMOVED) if the device is FAILED, LIVE and started (or REMOVED) if
+ *    the device is LIVE, LIVE only then, and its client took the ops;
+ *    the client never polls the port while lib/rsc resets or restores it
+ *    (ethdev's contract).
  *
- * Variants (-D), each a bug of issue 12:
+ * The device's errors are seen by its async event (the interrupt thread)
+ * and by the health check of the control thread (mlx4r_periodic()).
+ *
+ * Variants (-D), each a bug of issue 12 or a part of the protocol taken
+ * away:
  *   TIMEOUT_NO_ANNOUNCE   a quiescence timeout goes to FAILED unannounced
  *   CLEAR_LATE            REINIT clears the request word after installing
  *                         the new context's interrupt handler
