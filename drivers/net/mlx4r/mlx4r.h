@@ -65,8 +65,24 @@
 #define MLX4R_MR_CACHE 8
 /* MAC addresses a port filters on (index 0 is the default one). */
 #define MLX4R_MAX_MAC 16
-/* Flow rules of a port: MACs + broadcast + promiscuous + all-multicast. */
-#define MLX4R_MAX_FLOWS (MLX4R_MAX_MAC + 3)
+/*
+ * Multicast addresses of a port (set_mc_addr_list). Upstream net_mlx4
+ * keeps them in the tail of its 128 MAC slots (mlx4.h
+ * MLX4_MAX_MAC_ADDRESSES, mlx4_ethdev.c mlx4_set_mc_addr_list): mlx4r
+ * keeps the same 128 slots, the unicast ones first (MLX4R_MAX_MAC).
+ */
+#define MLX4R_MAC_SLOTS 128
+#define MLX4R_MAX_MC MLX4R_MAC_SLOTS
+/*
+ * Steering rules a port may hold: each address (unicast, multicast,
+ * broadcast) once per filtered VLAN, plus the promiscuous or
+ * all-multicast rule. A driver limit: a ConnectX-3 holds more (its MCG
+ * table), and answers a full table with -ENOMEM (Linux mlx4 cmd.c
+ * mlx4_status_to_errno: CMD_STAT_EXCEED_LIM), the errno mlx4r gives too.
+ */
+#define MLX4R_MAX_FLOWS 4096
+/* No VLAN in a steering rule. */
+#define MLX4R_NO_VLAN UINT16_MAX
 
 #define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
 			    RTE_ETH_RSS_FRAG_IPV4 | \
@@ -261,6 +277,7 @@ struct mlx4r_txq {
 struct mlx4r_flow_spec {
 	enum ibv_flow_attr_type type; /**< NORMAL (on mac), ALL/MC_DEFAULT */
 	struct rte_ether_addr mac;    /**< destination MAC of a NORMAL rule */
+	uint16_t vlan;                /**< its VLAN ID, or MLX4R_NO_VLAN */
 };
 
 /** One physical port: the private data of its ethdev. */
@@ -279,6 +296,12 @@ struct mlx4r_port {
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	/**
+	 * Multicast addresses (set_mc_addr_list): kept by the port across
+	 * stop, start and resets, steered while the port runs.
+	 */
+	struct rte_ether_addr mc[MLX4R_MAX_MC];
+	uint32_t nb_mc;               /**< entries of mc[] */
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -539,6 +540,56 @@ mlx4r_mac_addr_remove(struct rte_eth_dev *eth_dev, uint32_t index)
 			eth_dev->data->port_id);
 }
 
+/*
+ * The multicast list, as upstream's mlx4_set_mc_addr_list lays it out:
+ * the list takes the last @p num of the port's 128 MAC slots, the unicast
+ * addresses being the first MLX4R_MAX_MAC; more than 128 is -EINVAL, a
+ * list that would cover a unicast address in use is -EBUSY. A steering
+ * rule per address while the port runs (mlx4r_flow_wanted()); the list is
+ * the port's, kept across stop/start and replayed by a proactive reset.
+ * On failure the port keeps its previous list and rules.
+ */
+static int
+mlx4r_set_mc_addr_list(struct rte_eth_dev *eth_dev,
+		       struct rte_ether_addr *list, uint32_t num)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_ether_addr *old;
+	uint32_t i, nb_old = port->nb_mc;
+	int ret;
+
+	if (num > MLX4R_MAX_MC) {
+		DRV_LOG(ERR, "port %u: %u multicast addresses, at most %u",
+			eth_dev->data->port_id, num, MLX4R_MAX_MC);
+		return -EINVAL;
+	}
+	if (num > 0 && list == NULL) {
+		DRV_LOG(ERR, "port %u: %u multicast addresses and no list",
+			eth_dev->data->port_id, num);
+		return -EINVAL;
+	}
+	for (i = MLX4R_MAC_SLOTS - num; i < MLX4R_MAX_MAC; i++)
+		if (!rte_is_zero_ether_addr(&eth_dev->data->mac_addrs[i])) {
+			DRV_LOG(ERR, "port %u: %u multicast addresses would take MAC slot %u, used by a unicast address",
+				eth_dev->data->port_id, num, i);
+			return -EBUSY;
+		}
+	old = malloc(sizeof(port->mc));
+	if (old == NULL)
+		return -ENOMEM;
+	memcpy(old, port->mc, sizeof(port->mc));
+	if (num > 0)
+		memcpy(port->mc, list, num * sizeof(list[0]));
+	port->nb_mc = num;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0) {
+		memcpy(port->mc, old, sizeof(port->mc));
+		port->nb_mc = nb_old;
+	}
+	free(old);
+	return ret;
+}
+
 static int
 mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
@@ -939,6 +990,7 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.mac_addr_set = mlx4r_mac_addr_set,
 	.mac_addr_add = mlx4r_mac_addr_add,
 	.mac_addr_remove = mlx4r_mac_addr_remove,
+	.set_mc_addr_list = mlx4r_set_mc_addr_list,
 	.mtu_set = mlx4r_mtu_set,
 	.stats_get = mlx4r_stats_get,
 	.stats_reset = mlx4r_stats_reset,

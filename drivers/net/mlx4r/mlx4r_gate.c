@@ -438,6 +438,14 @@ mlx4r_g_mac_remove(struct rte_eth_dev *e, uint32_t index)
 }
 
 static int
+mlx4r_g_mc_list(struct rte_eth_dev *e, struct rte_ether_addr *list,
+		uint32_t num)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.set_mc_addr_list(e, list, num));
+}
+
+static int
 mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
 {
 	GATE_BEGIN(e, true);
@@ -591,6 +599,7 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.mac_addr_set = mlx4r_g_mac_set;
 	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
 	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
+	mlx4r_gated_ops.set_mc_addr_list = mlx4r_g_mc_list;
 	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
 	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
 	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;

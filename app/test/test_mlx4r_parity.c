@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The rows of upstream net_mlx4's feature list that mlx4r adds to its own
+ * (issue 14), on the emulated device through the ethdev API: multicast
+ * MAC filter, VLAN filter, FW version, link up/down, and each one across
+ * a stop/start and a proactive reset.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_pmd_mlx4r.h>
+
+#include "test.h"
+#include "test_common.h"
+#include "mlx4r.h"
+#include "emu/mlx4r_emu.h"
+
+#define NB_MBUF 2047
+#define HCA "net_mlx4r_par"
+
+static struct rte_mempool *mp;
+static uint16_t p1;
+
+static const struct rte_ether_addr grp1 = {
+	.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+static const struct rte_ether_addr grp2 = {
+	.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x02 } };
+static const struct rte_ether_addr grp3 = {
+	.addr_bytes = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x03 } };
+
+static int
+par_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("par_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	return mp == NULL ? TEST_FAILED : TEST_SUCCESS;
+}
+
+static void
+par_teardown(void)
+{
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+static int
+hca_loopback(void)
+{
+	if (rte_vdev_init(HCA, "wire=loopback") != 0 ||
+	    rte_eth_dev_get_port_by_name(HCA, &p1) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static void
+hca_down(void)
+{
+	rte_vdev_uninit(HCA);
+}
+
+static int
+port_up_offloads(uint16_t port, uint64_t rx_offloads)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = rx_offloads;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, 1, 1, &conf),
+			    "configure port %u", port);
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(port, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(port, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start port %u", port);
+	return TEST_SUCCESS;
+}
+
+/*
+ * A 64-byte frame to @p dst, tagged with VLAN ID @p vlan unless it is
+ * UINT16_MAX.
+ */
+static struct rte_mbuf *
+make_frame(const struct rte_ether_addr *dst, uint16_t vlan)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eh;
+	uint8_t *p;
+
+	if (m == NULL || rte_pktmbuf_append(m, 64) == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	memset(p, 0x5a, 64);
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = *dst;
+	eh->src_addr = (struct rte_ether_addr){
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
+	if (vlan == UINT16_MAX) {
+		eh->ether_type = rte_cpu_to_be_16(0x88b5);
+	} else {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(vlan);
+		vh->eth_proto = rte_cpu_to_be_16(0x88b5);
+	}
+	return m;
+}
+
+/*
+ * Send one frame to @p dst (VLAN @p vlan) on the loopback wire; how many
+ * frames came back (-1 when it could not be sent).
+ */
+static int
+loop_one(const struct rte_ether_addr *dst, uint16_t vlan)
+{
+	struct rte_mbuf *m[1], *rx[4];
+	int got = 0, tries;
+
+	m[0] = make_frame(dst, vlan);
+	if (m[0] == NULL)
+		return -1;
+	if (rte_eth_tx_burst(p1, 0, m, 1) != 1) {
+		rte_pktmbuf_free(m[0]);
+		return -1;
+	}
+	for (tries = 0; tries < 16; tries++) {
+		uint16_t k = rte_eth_rx_burst(p1, 0, rx, RTE_DIM(rx));
+
+		rte_pktmbuf_free_bulk(rx, k);
+		got += k;
+	}
+	return got;
+}
+
+#define EXPECT(dst, vlan, want, what) \
+	TEST_ASSERT_EQUAL(loop_one((dst), (vlan)), (want), what)
+
+/* Objects alive on the emulated device of the HCA (rules among them). */
+static uint32_t
+emu_objects(void)
+{
+	struct mlx4r_emu_dev_info info;
+
+	if (mlx4r_emu_dev_info(mlx4r_emu_dev_lookup(HCA), &info) != 0)
+		return UINT32_MAX;
+	return info.nb_objects;
+}
+
+/* Ask for a proactive reset and wait until the device is back. */
+static int
+reset_and_wait(uint16_t port)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	uint32_t gen;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st), "state");
+	TEST_ASSERT_EQUAL(st.proactive, 1, "proactive mode");
+	gen = st.generation;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(port), "reset request");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("no new generation after the reset (phase %d)", st.phase);
+}
+
+/*
+ * Multicast MAC filter (set_mc_addr_list): one steering rule per address
+ * of the list, as upstream's mlx4_flow_internal makes for each of its MAC
+ * slots; a new list replaces the old one; the limits and errno of
+ * upstream's mlx4_set_mc_addr_list (-EINVAL beyond 128 slots, -EBUSY over
+ * a unicast slot in use); a failed change keeps the old list and rules.
+ */
+static int
+test_mc_addr_list(void)
+{
+	struct rte_ether_addr list[MLX4R_MAX_MC + 1];
+	struct rte_ether_addr extra = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x42 } };
+	struct rte_ether_addr own;
+	struct mlx4r_emu_dev *emu;
+	unsigned int base = rte_mempool_in_use_count(mp), i;
+	uint32_t objs;
+
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	EXPECT(&grp1, UINT16_MAX, 0, "a group not in the list is filtered");
+	list[0] = grp1;
+	list[1] = grp2;
+	objs = emu_objects();
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 2), "set");
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 2, "one rule per address");
+	EXPECT(&grp1, UINT16_MAX, 1, "first group received");
+	EXPECT(&grp2, UINT16_MAX, 1, "second group received");
+	EXPECT(&grp3, UINT16_MAX, 0, "another group still filtered");
+	EXPECT(&own, UINT16_MAX, 1, "own MAC still received");
+	/* a new list replaces the old one */
+	list[0] = grp3;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 2), "set");
+	EXPECT(&grp1, UINT16_MAX, 0, "a group no longer listed is filtered");
+	EXPECT(&grp3, UINT16_MAX, 1, "the new group received");
+	EXPECT(&grp2, UINT16_MAX, 1, "the kept group received");
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 2, "still one rule each");
+	/* upstream's limits and errno */
+	for (i = 0; i < RTE_DIM(list); i++)
+		list[i] = (struct rte_ether_addr){
+			.addr_bytes = { 0x01, 0x00, 0x5e, 0x01, i >> 8, i } };
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mc_addr_list(p1, list,
+						       MLX4R_MAX_MC + 1),
+			  -EINVAL, "more than 128 slots");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mc_addr_list(p1, NULL, 1), -EINVAL,
+			  "no list");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_mac_addr_add(p1, &extra, 0),
+			    "a unicast address in slot 1");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mc_addr_list(p1, list, 127), -EBUSY,
+			  "127 groups would take the unicast slot 1");
+	EXPECT(&grp3, UINT16_MAX, 1, "the list is unchanged after -EBUSY");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 126),
+			    "126 groups fit beside two unicast addresses");
+	EXPECT(&list[125], UINT16_MAX, 1, "the last group received");
+	EXPECT(&grp3, UINT16_MAX, 0, "the old list is gone");
+	EXPECT(&extra, UINT16_MAX, 1, "the unicast address kept");
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 127, "126 + 1 unicast rules");
+	/* a change the device refuses leaves the old list and rules */
+	list[0] = grp1;
+	list[1] = grp2;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 1), "one");
+	objs = emu_objects();
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW,
+						1, ENOMEM, 0), "fault");
+	TEST_ASSERT_EQUAL(rte_eth_dev_set_mc_addr_list(p1, &list[1], 1),
+			  -ENOMEM,
+			  "a rule refused");
+	mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "rules as before");
+	EXPECT(&grp1, UINT16_MAX, 1, "the old group still received");
+	EXPECT(&grp2, UINT16_MAX, 0, "the refused group filtered");
+	/* an empty list */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, NULL, 0), "none");
+	EXPECT(&grp1, UINT16_MAX, 0, "no group after an empty list");
+	TEST_ASSERT_EQUAL(emu_objects(), objs - 1, "its rule gone");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The list is the port's: set while stopped it is steered at start, it
+ * survives a stop/start, and a proactive reset replays it.
+ */
+static int
+test_mc_addr_list_persists(void)
+{
+	struct rte_ether_addr list[2] = { grp1, grp3 };
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 2),
+			    "set on a stopped port");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	EXPECT(&grp1, UINT16_MAX, 1, "steered at start");
+	EXPECT(&grp3, UINT16_MAX, 1, "steered at start");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start again");
+	EXPECT(&grp1, UINT16_MAX, 1, "after a stop/start");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	EXPECT(&grp1, UINT16_MAX, 1, "replayed by the reset");
+	EXPECT(&grp3, UINT16_MAX, 1, "replayed by the reset");
+	EXPECT(&grp2, UINT16_MAX, 0, "nothing else");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite mlx4r_parity_suite = {
+	.suite_name = "mlx4r features of upstream net_mlx4",
+	.setup = par_setup,
+	.teardown = par_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(hca_loopback, hca_down, test_mc_addr_list),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_mc_addr_list_persists),
+		TEST_CASES_END()
+	}
+};
+
+static int
+mlx4r_parity_autotest(void)
+{
+	return unit_test_suite_runner(&mlx4r_parity_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_parity_autotest, mlx4r_parity_autotest);
