@@ -847,6 +847,26 @@ def case_testpmd_reset_proactive(env):
            "xstat reset_succeeded: 1")
 
 
+def case_testpmd_mcast_addr(env):
+    # mcast_addr add/remove (upstream net_mlx4's Multicast MAC filter row):
+    # accepted up to upstream's limit, 128 MAC slots of which the default
+    # MAC takes one: the 128th group is refused with -EBUSY
+    # (mlx4_set_mc_addr_list), testpmd then drops it from its list.
+    groups = ["01:00:5E:00:%02X:%02X" % (i >> 8, i & 0xff) for i in range(128)]
+    cmds = ["mcast_addr add 0 " + g for g in groups]
+    cmds += ["mcast_addr remove 0 " + groups[0],
+             "mcast_addr add 0 " + groups[127],
+             "port stop 0", "port start 0", "show port info 0"]
+    rc, out = env.testpmd(["net_mlx4r0"], cmds, delay=0.02)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fails = re.findall(r"rte_eth_dev_set_mc_addr_list\(port=0, nb=(\d+)\) "
+                       r"failed\. diag=(-?\d+)", out)
+    expect(fails == [("128", "-16")],
+           "only the 128th group refused, with -EBUSY (got %s)" % fails)
+    expect("diag=-95" not in out, "no -ENOTSUP")
+    expect_in(out, "Link status: up", "the port restarts with its list")
+
+
 def case_telemetry_reset(env):
     # The stock dpdk-telemetry.py drives the reset machine of a running
     # testpmd: read the state, inject a fatal error, read it again.
