@@ -293,6 +293,138 @@ test_mc_addr_list_persists(void)
 	return TEST_SUCCESS;
 }
 
+#define BCAST (&(const struct rte_ether_addr){ \
+	.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } })
+
+/*
+ * VLAN filter (RTE_ETH_RX_OFFLOAD_VLAN_FILTER) through steering, as
+ * upstream's mlx4_flow_internal does it: with at least one VLAN ID set,
+ * each address rule becomes one rule per ID, and only frames tagged with
+ * a filtered ID reach the port (untagged ones no longer do); with none
+ * set, everything passes; promiscuous mode ignores the filter. A change
+ * the device refuses leaves the filter as it was.
+ */
+static int
+test_vlan_filter(void)
+{
+	struct rte_ether_addr own, list[1] = { grp1 };
+	struct rte_eth_dev_info info;
+	struct mlx4r_emu_dev *emu;
+	unsigned int base = rte_mempool_in_use_count(mp);
+	uint32_t objs;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_FILTER,
+		    "VLAN filter in the port's capabilities");
+	TEST_ASSERT(!(info.rx_queue_offload_capa &
+		      RTE_ETH_RX_OFFLOAD_VLAN_FILTER), "a port offload");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(rte_eth_dev_vlan_filter(p1, 100, 1), -ENOSYS,
+			  "ethdev: not without the offload");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, RTE_ETH_RX_OFFLOAD_VLAN_FILTER),
+			  TEST_SUCCESS, "up with the VLAN filter");
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	EXPECT(&own, UINT16_MAX, 1, "no VLAN set: untagged passes");
+	EXPECT(&own, 100, 1, "no VLAN set: tagged passes");
+	objs = emu_objects();
+	TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, 100, 1), "VLAN 100");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "MAC and broadcast on VLAN 100");
+	EXPECT(&own, 100, 1, "VLAN 100 received");
+	EXPECT(BCAST, 100, 1, "broadcast on VLAN 100 received");
+	EXPECT(&own, 200, 0, "VLAN 200 filtered");
+	EXPECT(&own, UINT16_MAX, 0, "untagged filtered");
+	EXPECT(BCAST, UINT16_MAX, 0, "untagged broadcast filtered");
+	EXPECT(&own, (5 << 13) | 100, 1, "the priority bits do not matter");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, 200, 1), "VLAN 200");
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 2, "two rules per VLAN");
+	EXPECT(&own, 200, 1, "VLAN 200 received");
+	EXPECT(&own, 100, 1, "VLAN 100 still received");
+	/* the multicast list is filtered per VLAN too */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 1), "list");
+	EXPECT(&grp1, 200, 1, "a listed group on a filtered VLAN");
+	EXPECT(&grp1, UINT16_MAX, 0, "a listed group untagged");
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 4, "three rules per VLAN");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, NULL, 0), "none");
+	/* refused by the device: the filter stays as it was */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW,
+						1, ENOMEM, 0), "fault");
+	TEST_ASSERT_EQUAL(rte_eth_dev_vlan_filter(p1, 300, 1), -ENOMEM,
+			  "VLAN 300 refused");
+	mlx4r_emu_fault_cmd(emu, 0, 0, 1, 0);
+	TEST_ASSERT_EQUAL(emu_objects(), objs + 2, "rules as before");
+	EXPECT(&own, 300, 0, "VLAN 300 filtered");
+	EXPECT(&own, 100, 1, "VLAN 100 still received");
+	TEST_ASSERT(!(rte_eth_devices[p1].data->vlan_filter_conf.ids[300 / 64] &
+		      RTE_BIT64(300 % 64)), "VLAN 300 not in the filter");
+	/* promiscuous mode ignores the filter, as upstream */
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promiscuous");
+	EXPECT(&own, 300, 1, "promiscuous: any VLAN");
+	EXPECT(&own, UINT16_MAX, 1, "promiscuous: untagged");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1), "promisc off");
+	EXPECT(&own, 300, 0, "filtered again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, 100, 0), "VLAN 100 off");
+	EXPECT(&own, 100, 0, "VLAN 100 filtered once removed");
+	EXPECT(&own, 200, 1, "VLAN 200 kept");
+	/* the offload turned off on the running port */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_vlan_offload(p1, 0), "filter off");
+	EXPECT(&own, UINT16_MAX, 1, "untagged again without the filter");
+	EXPECT(&own, 100, 1, "any VLAN without the filter");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_vlan_offload(p1,
+			RTE_ETH_VLAN_FILTER_OFFLOAD), "filter on");
+	EXPECT(&own, UINT16_MAX, 0, "untagged filtered again");
+	EXPECT(&own, 200, 1, "VLAN 200 still set");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The filter is ethdev's (vlan_filter_conf): set on a stopped port it is
+ * steered at start, and a proactive reset replays it. A filter needing
+ * more rules than a port holds fails the start with -ENOMEM.
+ */
+static int
+test_vlan_filter_persists(void)
+{
+	struct rte_ether_addr own;
+	struct rte_eth_conf conf;
+	uint16_t v;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	/* own MAC + broadcast on 2048 VLANs, and no room for the last one */
+	for (v = 1; v <= MLX4R_MAX_FLOWS / 2; v++)
+		TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, v, 1),
+				    "VLAN %u on a stopped port", v);
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -ENOMEM,
+			  "4096 address rules and a port holds 4096 rules");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, 1, 0), "one less");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start with 4094 rules");
+	EXPECT(&own, MLX4R_MAX_FLOWS / 2, 1, "the last VLAN steered at start");
+	EXPECT(&own, 1, 0, "the removed VLAN filtered");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	for (v = 3; v <= MLX4R_MAX_FLOWS / 2; v++)
+		TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, v, 0),
+				    "VLAN %u off", v);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start with VLAN 2");
+	EXPECT(&own, 2, 1, "VLAN 2 received");
+	EXPECT(&own, 3, 0, "VLAN 3 filtered");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	EXPECT(&own, 2, 1, "VLAN 2 received after the reset");
+	EXPECT(&own, 3, 0, "VLAN 3 filtered after the reset");
+	EXPECT(&own, UINT16_MAX, 0, "untagged filtered after the reset");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -301,6 +433,9 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_mc_addr_list),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_mc_addr_list_persists),
+		TEST_CASE_ST(hca_loopback, hca_down, test_vlan_filter),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_vlan_filter_persists),
 		TEST_CASES_END()
 	}
 };

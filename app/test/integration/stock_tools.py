@@ -867,6 +867,46 @@ def case_testpmd_mcast_addr(env):
     expect_in(out, "Link status: up", "the port restarts with its list")
 
 
+def case_testpmd_vlan_filter(env):
+    # rx_vlan add/rm and vlan set filter (upstream net_mlx4's VLAN filter
+    # row): refused by ethdev without the offload (-ENOSYS); with it and
+    # VLAN 100 set, the generator's untagged frames no longer reach the
+    # port; with no VLAN set they pass again (upstream's
+    # mlx4_flow_internal: no VLAN item when no ID is set). testpmd turns
+    # promiscuous mode on, which ignores the filter (as upstream): off.
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "set promisc 0 off",
+        "set fwd rxonly",
+        "rx_vlan add 100 0",
+        "start",
+        "show port stats 0",
+        "vlan set filter on 0",
+        "rx_vlan add 100 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "rx_vlan rm 100 0",
+        "show port stats 0",
+        "show port stats 0",
+        "vlan set filter off 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fails = re.findall(r"rte_eth_dev_vlan_filter\(port_pi=0, vlan_id=(\d+), "
+                       r"on=(\d)\) failed diag=(-?\d+)", out)
+    expect(fails == [("100", "1", "-38")],
+           "only the add without the offload refused, -ENOSYS (got %s)"
+           % fails)
+    expect(re.search(r"filter on", out) is not None,
+           "show port info: VLAN filter on")
+    rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
+    expect(len(rx) == 6, "six stats blocks (%s)" % rx)
+    expect(rx[0] > 0, "traffic before the filter (%s)" % rx)
+    expect(rx[3] == rx[2], "no untagged frame on VLAN 100 only (%s)" % rx)
+    expect(rx[5] > rx[4], "traffic again with no VLAN set (%s)" % rx)
+
+
 def case_telemetry_reset(env):
     # The stock dpdk-telemetry.py drives the reset machine of a running
     # testpmd: read the state, inject a fatal error, read it again.

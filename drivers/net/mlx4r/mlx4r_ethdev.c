@@ -65,6 +65,8 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 				RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 				RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	info->rx_queue_offload_capa = info->rx_offload_capa;
+	/* a filter of the port's steering rules (mlx4r_flow.c) */
+	info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
@@ -590,6 +592,49 @@ mlx4r_set_mc_addr_list(struct rte_eth_dev *eth_dev,
 	return ret;
 }
 
+/*
+ * VLAN filter (RTE_ETH_RX_OFFLOAD_VLAN_FILTER; ethdev refuses the call
+ * without it, and updates vlan_filter_conf after this returns 0): the bit
+ * is set here first, so that the rules built from vlan_filter_conf have
+ * it, as upstream's mlx4_vlan_filter_set does, and restored on failure.
+ * mlx4r_flow_wanted() makes the port's address rules per VLAN ID.
+ */
+static int
+mlx4r_vlan_filter_set(struct rte_eth_dev *eth_dev, uint16_t vlan_id, int on)
+{
+	uint64_t *w = &eth_dev->data->vlan_filter_conf.ids[vlan_id / 64];
+	uint64_t old = *w;
+	int ret;
+
+	if (on)
+		*w |= RTE_BIT64(vlan_id % 64);
+	else
+		*w &= ~RTE_BIT64(vlan_id % 64);
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0) {
+		*w = old;
+		DRV_LOG(ERR, "port %u: VLAN %u filter %s: %s",
+			eth_dev->data->port_id, vlan_id, on ? "on" : "off",
+			strerror(-ret));
+	}
+	return ret;
+}
+
+/*
+ * rte_eth_dev_set_vlan_offload(): ethdev changed dev_conf.rxmode.offloads
+ * (only VLAN_FILTER can change, the other VLAN offloads are not in the
+ * capabilities) and restores it when this fails. Upstream net_mlx4 has no
+ * such op (the offload is set at configure only); mlx4r also lets a
+ * running port turn filtering on and off.
+ */
+static int
+mlx4r_vlan_offload_set(struct rte_eth_dev *eth_dev, int mask)
+{
+	if (!(mask & RTE_ETH_VLAN_FILTER_MASK))
+		return 0;
+	return mlx4r_filter_changed(eth_dev);
+}
+
 static int
 mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
@@ -991,6 +1036,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.mac_addr_add = mlx4r_mac_addr_add,
 	.mac_addr_remove = mlx4r_mac_addr_remove,
 	.set_mc_addr_list = mlx4r_set_mc_addr_list,
+	.vlan_filter_set = mlx4r_vlan_filter_set,
+	.vlan_offload_set = mlx4r_vlan_offload_set,
 	.mtu_set = mlx4r_mtu_set,
 	.stats_get = mlx4r_stats_get,
 	.stats_reset = mlx4r_stats_reset,

@@ -446,6 +446,20 @@ mlx4r_g_mc_list(struct rte_eth_dev *e, struct rte_ether_addr *list,
 }
 
 static int
+mlx4r_g_vlan_filter(struct rte_eth_dev *e, uint16_t vlan_id, int on)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.vlan_filter_set(e, vlan_id, on));
+}
+
+static int
+mlx4r_g_vlan_offload(struct rte_eth_dev *e, int mask)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.vlan_offload_set(e, mask));
+}
+
+static int
 mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
 {
 	GATE_BEGIN(e, true);
@@ -600,6 +614,8 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
 	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
 	mlx4r_gated_ops.set_mc_addr_list = mlx4r_g_mc_list;
+	mlx4r_gated_ops.vlan_filter_set = mlx4r_g_vlan_filter;
+	mlx4r_gated_ops.vlan_offload_set = mlx4r_g_vlan_offload;
 	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
 	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
 	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;
