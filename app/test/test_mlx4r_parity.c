@@ -425,6 +425,184 @@ test_vlan_filter_persists(void)
 	return TEST_SUCCESS;
 }
 
+static uint64_t
+xstat(uint16_t port, const char *name)
+{
+	uint64_t id, v = UINT64_MAX;
+
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
+		rte_eth_xstats_get_by_id(port, &id, &v, 1);
+	return v;
+}
+
+static int
+rxq_state(uint16_t port, uint16_t q)
+{
+	struct rte_eth_rxq_info qi;
+
+	if (rte_eth_rx_queue_info_get(port, q, &qi) != 0)
+		return -1;
+	return qi.queue_state;
+}
+
+static int
+txq_state(uint16_t port, uint16_t q)
+{
+	struct rte_eth_txq_info qi;
+
+	if (rte_eth_tx_queue_info_get(port, q, &qi) != 0)
+		return -1;
+	return qi.queue_state;
+}
+
+/* Send @p n frames to the port's MAC without polling. */
+static int
+send_n(unsigned int n)
+{
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[8];
+	unsigned int i;
+
+	TEST_ASSERT(n <= RTE_DIM(m), "n");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	for (i = 0; i < n; i++) {
+		m[i] = make_frame(&own, UINT16_MAX);
+		TEST_ASSERT_NOT_NULL(m[i], "frame");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, n), n, "sent");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Rx/Tx queue stop and start on a running port: a stopped Rx queue
+ * receives nothing (its WQ in RESET: the device drops what is steered to
+ * it), the frames it had and nobody polled are dropped and counted, its
+ * mbufs stay posted; a stopped Tx queue sends nothing; both work again
+ * once started; a port restart starts every queue again; every mbuf back.
+ */
+static int
+test_queue_start_stop(void)
+{
+	struct rte_ether_addr own;
+	unsigned int base = rte_mempool_in_use_count(mp);
+	uint64_t v;
+
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	EXPECT(&own, UINT16_MAX, 1, "traffic");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED, "Rx");
+	/* frames the application has not polled when it stops the queue */
+	TEST_ASSERT_EQUAL(send_n(3), TEST_SUCCESS, "3 frames");
+	v = xstat(p1, "rx_queue_flushed_wqes");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_stop(p1, 0), "Rx stop");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "Rx queue stopped");
+	TEST_ASSERT_EQUAL_U(xstat(p1, "rx_queue_flushed_wqes") - v, 3,
+			    "the unpolled frames dropped, counted");
+	v = xstat(p1, "rx_steering_dropped");
+	EXPECT(&own, UINT16_MAX, 0, "a stopped Rx queue receives nothing");
+	TEST_ASSERT_EQUAL_U(xstat(p1, "rx_steering_dropped") - v, 1,
+			    "the device dropped the frame");
+	TEST_ASSERT(xstat(p1, "rx_refused_bursts") > 0,
+		    "the bursts on it refused");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_start(p1, 0), "Rx start");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED,
+			  "Rx queue started");
+	EXPECT(&own, UINT16_MAX, 1, "received again");
+	EXPECT(&own, UINT16_MAX, 1, "and again");
+	/* Tx */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_stop(p1, 0), "Tx stop");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "Tx queue stopped");
+	v = xstat(p1, "tx_refused_packets");
+	EXPECT(&own, UINT16_MAX, -1, "a stopped Tx queue sends nothing");
+	TEST_ASSERT_EQUAL_U(xstat(p1, "tx_refused_packets") - v, 1,
+			    "the packet refused, counted");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_start(p1, 0), "Tx start");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED,
+			  "Tx queue started");
+	EXPECT(&own, UINT16_MAX, 1, "sent again");
+	/* a port restart starts every queue */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_stop(p1, 0), "Rx stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_stop(p1, 0), "Tx stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "port start");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED,
+			  "Rx queue started with the port");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED,
+			  "Tx queue started with the port");
+	EXPECT(&own, UINT16_MAX, 1, "traffic after the port restart");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_queue_start(p1, 0), -EINVAL,
+			  "ethdev: not on a stopped port");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Deferred start (rx/tx_deferred_start): the queue stays stopped at each
+ * port start until the application starts it; a queue stopped (deferred
+ * or not) stays stopped across a proactive reset, which replays the port
+ * around it.
+ */
+static int
+test_queue_deferred_reset(void)
+{
+	struct rte_eth_rxconf rxc;
+	struct rte_eth_txconf txc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr own;
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&rxc, 0, sizeof(rxc));
+	memset(&txc, 0, sizeof(txc));
+	rxc.rx_deferred_start = 1;
+	txc.tx_deferred_start = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   &rxc, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   &txc), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "deferred Rx queue stopped at start");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "deferred Tx queue stopped at start");
+	EXPECT(&own, UINT16_MAX, -1, "nothing sent");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_start(p1, 0), "Tx start");
+	EXPECT(&own, UINT16_MAX, 0, "sent, not received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_start(p1, 0), "Rx start");
+	EXPECT(&own, UINT16_MAX, 1, "both started");
+	/* stopped across a reset */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_stop(p1, 0), "Rx stop");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "the Rx queue still stopped after the reset");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STARTED,
+			  "the Tx queue still started after the reset");
+	EXPECT(&own, UINT16_MAX, 0, "still nothing received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_start(p1, 0), "Rx start");
+	EXPECT(&own, UINT16_MAX, 1, "received after its start");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_stop(p1, 0), "Tx stop");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	TEST_ASSERT_EQUAL(txq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "the Tx queue still stopped after the reset");
+	EXPECT(&own, UINT16_MAX, -1, "still nothing sent");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_start(p1, 0), "Tx start");
+	EXPECT(&own, UINT16_MAX, 1, "traffic again");
+	/* the next port start stops the deferred queues again */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(rxq_state(p1, 0), RTE_ETH_QUEUE_STATE_STOPPED,
+			  "deferred again at the next start");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -436,6 +614,9 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_vlan_filter),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_vlan_filter_persists),
+		TEST_CASE_ST(hca_loopback, hca_down, test_queue_start_stop),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_queue_deferred_reset),
 		TEST_CASES_END()
 	}
 };

@@ -214,6 +214,13 @@ struct mlx4r_rxq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_RX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< rx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (rx_queue_stop, deferred start): its WQ
+	 * in RESET, the queue barred. Set at each start from deferred, kept
+	 * by a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
@@ -271,6 +278,13 @@ struct mlx4r_txq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< tx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (tx_queue_stop, deferred start): no QP
+	 * nor CQ, the queue barred. Set at each start from deferred, kept by
+	 * a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** A steering rule of a port, as the driver asked for it. */
@@ -382,6 +396,10 @@ int mlx4r_txq_complete(struct mlx4r_txq *txq);
 int mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		      unsigned int nb_qp_errs, uint64_t deadline_ns,
 		      bool *closing);
+/* A (barred, quiescent) Rx queue's WQ to RESET, its CQ emptied. */
+int mlx4r_rxq_pause(struct mlx4r_rxq *rxq);
+/* And back to RDY with every WQE posted again. */
+int mlx4r_rxq_resume(struct mlx4r_rxq *rxq);
 
 /* mlx4r_rxq.c */
 int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,

@@ -22,6 +22,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_quiesce.h"
 #include "mlx4r_registry.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
@@ -330,7 +331,16 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 				data->port_id, i);
 			ret = -EINVAL;
 		} else {
-			ret = mlx4r_rxq_start(mlx4r_port_rxq(port, i));
+			struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, i);
+
+			/*
+			 * A stopped queue's WQ is created too (its number
+			 * belongs to the RSS table) and parked: no rule
+			 * steers anything yet.
+			 */
+			ret = mlx4r_rxq_start(rxq);
+			if (ret == 0 && rxq->stopped)
+				ret = mlx4r_rxq_pause(rxq);
 		}
 	}
 	if (ret == 0)
@@ -340,7 +350,7 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
 				data->port_id, i);
 			ret = -EINVAL;
-		} else {
+		} else if (!mlx4r_port_txq(port, i)->stopped) {
 			ret = mlx4r_txq_start(mlx4r_port_txq(port, i));
 		}
 	}
@@ -353,9 +363,13 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		return ret;
 	}
 	for (i = 0; i < data->nb_tx_queues; i++)
-		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+		data->tx_queue_state[i] = mlx4r_port_txq(port, i)->stopped ?
+			RTE_ETH_QUEUE_STATE_STOPPED :
+			RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < data->nb_rx_queues; i++)
-		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
+			RTE_ETH_QUEUE_STATE_STOPPED :
+			RTE_ETH_QUEUE_STATE_STARTED;
 	/* relaxed: read by mlx4r_port_link_event() without the lock */
 	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
@@ -633,6 +647,114 @@ mlx4r_vlan_offload_set(struct rte_eth_dev *eth_dev, int mask)
 	if (!(mask & RTE_ETH_VLAN_FILTER_MASK))
 		return 0;
 	return mlx4r_filter_changed(eth_dev);
+}
+
+/*
+ * Queue start/stop on a running port (ethdev calls these only for a
+ * started port's queue in the other state). Upstream net_mlx4 has none:
+ * these are mlx4r's. A queue stops as a queue in error is set aside for
+ * its repair (mlx4r_repair.c): barred, proven quiescent alone while the
+ * port's other queues run, then an Rx queue's WQ is parked in RESET (it
+ * stays in the RSS table: a frame hashed to it is dropped) and a Tx
+ * queue's QP and CQ are destroyed (the frames not yet completed are
+ * freed). Its start brings the WQ back to RDY or builds a new QP, then
+ * unbars it. The queue structure stays where it is (type-stable), in the
+ * driver's list: the reset walks it, and its replay keeps the queue
+ * stopped (mlx4r_dev_start(), mlx4r_port_set_barred()).
+ */
+
+/* Bar a queue and wait, without a deadline, until no burst is inside. */
+static void
+mlx4r_queue_stop_wait(uint8_t *barred, const uint8_t *in_burst,
+		      uint16_t port_id, const char *dir, uint16_t idx)
+{
+	while (mlx4r_queue_quiesce(barred, in_burst,
+				   mlx4r_now_ns() + 1000000000ull,
+				   NULL) != 0)
+		DRV_LOG(WARNING, "port %u %s queue %u: a burst is still inside after 1 s; waiting",
+			port_id, dir, idx);
+}
+
+static int
+mlx4r_rx_queue_stop(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, idx);
+	int ret = 0;
+
+	if (rxq == NULL)
+		return -EINVAL;
+	if (port->started && !rxq->stopped) {
+		mlx4r_queue_stop_wait(&rxq->barred, &rxq->in_burst,
+				      eth_dev->data->port_id, "Rx", idx);
+		ret = mlx4r_rxq_pause(rxq);
+	}
+	/* stopped even when the WQ refused RESET: nobody polls it */
+	rxq->stopped = 1;
+	eth_dev->data->rx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return ret;
+}
+
+static int
+mlx4r_rx_queue_start(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, idx);
+	int ret;
+
+	if (rxq == NULL || !port->started)
+		return -EINVAL;
+	if (!rxq->stopped)
+		return 0;
+	ret = mlx4r_rxq_resume(rxq);
+	if (ret < 0)
+		return ret;
+	rxq->stopped = 0;
+	eth_dev->data->rx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_queue_unbar(&rxq->barred);
+	return 0;
+}
+
+static int
+mlx4r_tx_queue_stop(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_txq *txq = mlx4r_port_txq(port, idx);
+
+	if (txq == NULL)
+		return -EINVAL;
+	if (port->started && !txq->stopped) {
+		mlx4r_queue_stop_wait(&txq->barred, &txq->in_burst,
+				      eth_dev->data->port_id, "Tx", idx);
+		mlx4r_txq_stop(txq);
+	}
+	txq->stopped = 1;
+	eth_dev->data->tx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static int
+mlx4r_tx_queue_start(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_txq *txq = mlx4r_port_txq(port, idx);
+	int ret;
+
+	if (txq == NULL || !port->started)
+		return -EINVAL;
+	if (!txq->stopped)
+		return 0;
+	/* memory registered since the port started is sent from too */
+	mlx4r_mr_register_all(port->dev);
+	ret = mlx4r_txq_start(txq);
+	if (ret < 0) {
+		mlx4r_txq_stop(txq);
+		return ret;
+	}
+	txq->stopped = 0;
+	eth_dev->data->tx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_queue_unbar(&txq->barred);
+	return 0;
 }
 
 static int
@@ -1052,6 +1174,10 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.rx_queue_release = mlx4r_rx_queue_release,
 	.tx_queue_setup = mlx4r_tx_queue_setup,
 	.tx_queue_release = mlx4r_tx_queue_release,
+	.rx_queue_start = mlx4r_rx_queue_start,
+	.rx_queue_stop = mlx4r_rx_queue_stop,
+	.tx_queue_start = mlx4r_tx_queue_start,
+	.tx_queue_stop = mlx4r_tx_queue_stop,
 	.rxq_info_get = mlx4r_rxq_info_get,
 	.txq_info_get = mlx4r_txq_info_get,
 };

@@ -149,6 +149,21 @@ mlx4r_g_start(struct rte_eth_dev *eth_dev)
 		return ret; /* at once, see GATE_BEGIN */
 	pthread_mutex_lock(&rst->lock);
 	ret = mlx4r_setup_err(dev, port);
+	if (ret == 0 && !port->started) {
+		struct mlx4r_rxq *rxq;
+		struct mlx4r_txq *txq;
+		uint16_t i;
+
+		/*
+		 * The application's start: every queue starts but the
+		 * deferred ones. A reset's replay calls the ungated start,
+		 * which keeps the queues the application stopped stopped.
+		 */
+		MLX4R_FOREACH_RXQ(port, i, rxq)
+			rxq->stopped = rxq->deferred;
+		MLX4R_FOREACH_TXQ(port, i, txq)
+			txq->stopped = txq->deferred;
+	}
 	if (ret == 0)
 		ret = mlx4r_dev_ops.dev_start(eth_dev);
 	/*
@@ -459,6 +474,35 @@ mlx4r_g_vlan_offload(struct rte_eth_dev *e, int mask)
 	GATE_END(mlx4r_dev_ops.vlan_offload_set(e, mask));
 }
 
+/* Queue start/stop need the device: -EBUSY/-EIO during a reset. */
+static int
+mlx4r_g_rxq_start(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.rx_queue_start(e, idx));
+}
+
+static int
+mlx4r_g_rxq_stop(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.rx_queue_stop(e, idx));
+}
+
+static int
+mlx4r_g_txq_start(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.tx_queue_start(e, idx));
+}
+
+static int
+mlx4r_g_txq_stop(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.tx_queue_stop(e, idx));
+}
+
 static int
 mlx4r_g_mtu_set(struct rte_eth_dev *e, uint16_t mtu)
 {
@@ -627,6 +671,10 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.rx_queue_setup = mlx4r_g_rxq_setup;
 	mlx4r_gated_ops.tx_queue_setup = mlx4r_g_txq_setup;
 	mlx4r_gated_ops.rx_queue_release = mlx4r_g_rxq_release;
+	mlx4r_gated_ops.rx_queue_start = mlx4r_g_rxq_start;
+	mlx4r_gated_ops.rx_queue_stop = mlx4r_g_rxq_stop;
+	mlx4r_gated_ops.tx_queue_start = mlx4r_g_txq_start;
+	mlx4r_gated_ops.tx_queue_stop = mlx4r_g_txq_stop;
 	mlx4r_gated_ops.tx_queue_release = mlx4r_g_txq_release;
 }
 

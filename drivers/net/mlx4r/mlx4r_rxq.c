@@ -141,6 +141,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	rxq->nb_desc = mlx4r_round_desc(nb_desc);
 	rxq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.rxmode.offloads;
+	rxq->deferred = conf->rx_deferred_start;
 	port->rxqs[idx] = rxq;
 	eth_dev->data->rx_queues[idx] = rxq;
 	return 0;
