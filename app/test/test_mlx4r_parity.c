@@ -603,6 +603,111 @@ test_queue_deferred_reset(void)
 	return TEST_SUCCESS;
 }
 
+/* Send @p n frames to the port's MAC in bursts of 32, without polling. */
+static int
+send_many(unsigned int n)
+{
+	while (n > 0) {
+		unsigned int k = RTE_MIN(n, 8u);
+
+		TEST_ASSERT_EQUAL(send_n(k), TEST_SUCCESS, "frames");
+		n -= k;
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * Rx descriptor status and queue count: DONE for each frame the device
+ * completed and nobody polled, AVAIL for the posted WQEs after them,
+ * -EINVAL past the ring; UNAVAIL and 0 on a stopped queue.
+ */
+static int
+test_rx_descriptor_status(void)
+{
+	struct rte_mbuf *rx[8];
+	unsigned int base = rte_mempool_in_use_count(mp);
+
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_count(p1, 0), 0, "empty");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_RX_DESC_AVAIL, "posted, nothing in it");
+	TEST_ASSERT_EQUAL(send_n(3), TEST_SUCCESS, "3 frames");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_count(p1, 0), 3, "3 to poll");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_RX_DESC_DONE, "first frame");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 2),
+			  RTE_ETH_RX_DESC_DONE, "third frame");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 3),
+			  RTE_ETH_RX_DESC_AVAIL, "after them");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 127),
+			  RTE_ETH_RX_DESC_AVAIL, "the last descriptor");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 128), -EINVAL,
+			  "past the ring of 128");
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, rx, 1), 1, "poll one");
+	rte_pktmbuf_free(rx[0]);
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_count(p1, 0), 2, "2 left");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 2),
+			  RTE_ETH_RX_DESC_AVAIL, "one less DONE");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_stop(p1, 0), "Rx stop");
+	TEST_ASSERT_EQUAL(rte_eth_rx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_RX_DESC_UNAVAIL, "a stopped queue");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_count(p1, 0), 0, "stopped: 0");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_queue_start(p1, 0), "Rx start");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_count(p1, 0), 0, "started empty");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Tx descriptor status, in TXBBs from the producer index: a slot whose
+ * last WQE is still the device's is FULL, DONE once a CQE completes it
+ * (reaped or not) or when it was never used; -EINVAL past the usable
+ * ring; UNAVAIL on a stopped queue.
+ */
+static int
+test_tx_descriptor_status(void)
+{
+	const struct mlx4r_txq *txq;
+	unsigned int base = rte_mempool_in_use_count(mp);
+	uint32_t cnt, t;
+	struct rte_mbuf *rx[32];
+	uint16_t k;
+
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	txq = rte_eth_devices[p1].data->tx_queues[0];
+	cnt = txq->txbb_cnt;
+	t = txq->comp_thresh;
+	TEST_ASSERT(t > 34 && t < txq->txbb_max, "completion threshold %u", t);
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_TX_DESC_DONE, "never used");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, txq->txbb_max),
+			  -EINVAL, "past the usable ring");
+	/* t - 1 frames: no completion asked for yet, all the device's */
+	TEST_ASSERT_EQUAL(send_many(t - 1), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, cnt - (t - 1)),
+			  RTE_ETH_TX_DESC_FULL, "the first frame's slot");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, cnt - t),
+			  RTE_ETH_TX_DESC_DONE, "the slot before it: unused");
+	/* the t-th asks for a CQE, which completes all of them */
+	TEST_ASSERT_EQUAL(send_n(2), TEST_SUCCESS, "two more");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, cnt - (t + 1)),
+			  RTE_ETH_TX_DESC_DONE, "completed, not yet reaped");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_stop(p1, 0), "Tx stop");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_TX_DESC_UNAVAIL, "a stopped queue");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_tx_queue_start(p1, 0), "Tx start");
+	TEST_ASSERT_EQUAL(rte_eth_tx_descriptor_status(p1, 0, 0),
+			  RTE_ETH_TX_DESC_DONE, "a new QP: every slot free");
+	do {
+		k = rte_eth_rx_burst(p1, 0, rx, RTE_DIM(rx));
+		rte_pktmbuf_free_bulk(rx, k);
+	} while (k > 0);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "mbufs back");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -617,6 +722,10 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_queue_start_stop),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_queue_deferred_reset),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_rx_descriptor_status),
+		TEST_CASE_ST(hca_loopback, hca_down,
+			     test_tx_descriptor_status),
 		TEST_CASES_END()
 	}
 };

@@ -389,6 +389,9 @@ bool mlx4r_port_link_event(struct mlx4r_port *port);
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr);
+int mlx4r_rx_descriptor_status(void *rxq, uint16_t offset);
+uint32_t mlx4r_rx_queue_count(void *rxq);
+int mlx4r_tx_descriptor_status(void *txq, uint16_t offset);
 /* Reap completions; -EIO: an error CQE, the queue is barred for repair. */
 int mlx4r_txq_complete(struct mlx4r_txq *txq);
 

@@ -109,6 +109,13 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	 */
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
+	/*
+	 * Primary only: they read the rings' device memory, the primary's
+	 * own (a secondary gets ethdev's -ENOTSUP).
+	 */
+	eth_dev->rx_descriptor_status = mlx4r_rx_descriptor_status;
+	eth_dev->rx_queue_count = mlx4r_rx_queue_count;
+	eth_dev->tx_descriptor_status = mlx4r_tx_descriptor_status;
 	eth_dev->data->dev_link = (struct rte_eth_link){
 		.link_speed = RTE_ETH_SPEED_NUM_40G,
 		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
