@@ -708,6 +708,32 @@ test_tx_descriptor_status(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * FW version from the device's attributes (ibv_device_attr.fw_ver, the
+ * emulated ConnectX-3's 2.42.5000), upstream's mlx4_fw_version_get
+ * contract: 0, or the size needed with the NUL when the buffer is short;
+ * the same after a reset.
+ */
+static int
+test_fw_version(void)
+{
+	char buf[64], small[4];
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_fw_version_get(p1, buf, sizeof(buf)),
+			    "fw_version_get");
+	TEST_ASSERT(strcmp(buf, "2.42.5000") == 0, "version %s", buf);
+	TEST_ASSERT_EQUAL(rte_eth_dev_fw_version_get(p1, small, sizeof(small)),
+			  (int)strlen("2.42.5000") + 1, "size needed");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	memset(buf, 0, sizeof(buf));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_fw_version_get(p1, buf, sizeof(buf)),
+			    "after the reset");
+	TEST_ASSERT(strcmp(buf, "2.42.5000") == 0, "version %s", buf);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -726,6 +752,7 @@ static struct unit_test_suite mlx4r_parity_suite = {
 			     test_rx_descriptor_status),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_tx_descriptor_status),
+		TEST_CASE_ST(hca_loopback, hca_down, test_fw_version),
 		TEST_CASES_END()
 	}
 };

@@ -900,6 +900,8 @@ def case_testpmd_vlan_filter(env):
            % fails)
     expect(re.search(r"filter on", out) is not None,
            "show port info: VLAN filter on")
+    expect_in(out, "Firmware-version: 2.42.5000",
+              "show port info: the device's firmware version")
     rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
     expect(len(rx) == 6, "six stats blocks (%s)" % rx)
     expect(rx[0] > 0, "traffic before the filter (%s)" % rx)

@@ -316,6 +316,11 @@ struct mlx4r_port {
 	 */
 	struct rte_ether_addr mc[MLX4R_MAX_MC];
 	uint32_t nb_mc;               /**< entries of mc[] */
+	/**
+	 * Firmware version (ibv_device_attr.fw_ver), as last read from the
+	 * device: at probe and at each fw_version_get of a live device.
+	 */
+	char fw_ver[64];
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
@@ -382,6 +387,8 @@ extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
 /* At probe: read the port's kernel netdev (MTU) and bring it up. */
 void mlx4r_port_netdev_probe(struct mlx4r_port *port);
+/* Read the firmware version of a live device into the port's copy. */
+int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
 

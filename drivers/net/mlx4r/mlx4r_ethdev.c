@@ -82,6 +82,64 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	return 0;
 }
 
+/*
+ * The firmware version, from the device's attributes (ibv_query_device,
+ * which the kernel answers from its copy: Linux uverbs_cmd.c
+ * ib_uverbs_query_device), as upstream's mlx4_fw_version_get reports it.
+ */
+int
+mlx4r_port_fw_read(struct mlx4r_port *port)
+{
+	struct ibv_device_attr attr;
+	int ret;
+
+	if (port->dev->ctx == NULL)
+		return -EIO;
+	memset(&attr, 0, sizeof(attr));
+	ret = mlx4r_hw_query_device(port->dev->ctx, &attr);
+	if (ret < 0)
+		return ret;
+	RTE_BUILD_BUG_ON(sizeof(port->fw_ver) != sizeof(attr.fw_ver));
+	memcpy(port->fw_ver, attr.fw_ver, sizeof(port->fw_ver));
+	port->fw_ver[sizeof(port->fw_ver) - 1] = '\0';
+	return 0;
+}
+
+/*
+ * ethdev's contract (rte_eth_dev_fw_version_get), upstream's answer: 0
+ * with the version, or the size needed (with the NUL) when @p fw_size is
+ * too small. The port's copy when the device cannot be asked.
+ */
+static int
+mlx4r_fw_version_copy(struct mlx4r_port *port, char *fw_ver, size_t fw_size)
+{
+	size_t size = strnlen(port->fw_ver, sizeof(port->fw_ver)) + 1;
+
+	if (size == 1)
+		return -EIO; /* never read */
+	if (fw_size < size)
+		return size;
+	strlcpy(fw_ver, port->fw_ver, fw_size);
+	return 0;
+}
+
+static int
+mlx4r_fw_version_get(struct rte_eth_dev *eth_dev, char *fw_ver, size_t fw_size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	mlx4r_port_fw_read(port); /* else the copy */
+	return mlx4r_fw_version_copy(port, fw_ver, fw_size);
+}
+
+/* A secondary process: the primary's copy, in the shared port. */
+static int
+mlx4r_fw_version_get_secondary(struct rte_eth_dev *eth_dev, char *fw_ver,
+			       size_t fw_size)
+{
+	return mlx4r_fw_version_copy(mlx4r_port_of(eth_dev), fw_ver, fw_size);
+}
+
 static int
 mlx4r_dev_configure(struct rte_eth_dev *eth_dev)
 {
@@ -1148,6 +1206,7 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.dev_stop = mlx4r_dev_stop,
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
+	.fw_version_get = mlx4r_fw_version_get,
 	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
 	.link_update = mlx4r_link_update,
 	.promiscuous_enable = mlx4r_promiscuous_enable,
@@ -1207,6 +1266,7 @@ mlx4r_link_update_secondary(struct rte_eth_dev *eth_dev, int wait_to_complete)
 const struct eth_dev_ops mlx4r_dev_ops_secondary = {
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
+	.fw_version_get = mlx4r_fw_version_get_secondary,
 	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
 	.link_update = mlx4r_link_update_secondary,
 	.stats_get = mlx4r_stats_get,

@@ -377,6 +377,24 @@ mlx4r_g_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	return ret;
 }
 
+/* Information: always answers; the port's copy while a reset runs. */
+static int
+mlx4r_g_fw_version(struct rte_eth_dev *eth_dev, char *fw_ver, size_t size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE)
+		ret = mlx4r_dev_ops.fw_version_get(eth_dev, fw_ver, size);
+	else
+		ret = mlx4r_dev_ops_secondary.fw_version_get(eth_dev, fw_ver,
+							      size);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
 static int
 mlx4r_g_link_update(struct rte_eth_dev *eth_dev, int wait)
 {
@@ -649,6 +667,7 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.dev_close = mlx4r_g_close;
 	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
 	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
+	mlx4r_gated_ops.fw_version_get = mlx4r_g_fw_version;
 	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
 	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;
 	mlx4r_gated_ops.promiscuous_disable = mlx4r_g_promisc_off;

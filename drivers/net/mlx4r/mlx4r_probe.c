@@ -101,6 +101,9 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
 	mlx4r_port_netdev_probe(port);
+	if (mlx4r_port_fw_read(port) < 0)
+		INIT_LOG(WARNING, "%s port %u: no firmware version from the device",
+			 name, port->port_num);
 	/* the ops behind the reset gate (mlx4r_gate.c) */
 	eth_dev->dev_ops = mlx4r_gate_dev_ops();
 	/*
