@@ -734,6 +734,82 @@ test_fw_version(void)
 	return TEST_SUCCESS;
 }
 
+static int
+link_status(uint16_t port)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(port, &link) != 0)
+		return -1;
+	return link.link_status;
+}
+
+static int
+netdev_up(void)
+{
+	struct mlx4r_emu_netdev_info ni;
+
+	if (mlx4r_emu_netdev_info(mlx4r_emu_dev_lookup(HCA), 1, &ni) != 0)
+		return -1;
+	return ni.up;
+}
+
+/* Frames the emulated port dropped while closed (netdev down). */
+static uint64_t
+port_down_drops(void)
+{
+	struct mlx4r_emu_port_stats st;
+
+	if (mlx4r_emu_port_stats(mlx4r_emu_dev_lookup(HCA), 1, &st) != 0)
+		return UINT64_MAX;
+	return st.rx_port_down;
+}
+
+/*
+ * set link-down/up: the netdev's IFF_UP, as upstream's mlx4_dev_set_link;
+ * with the interface down mlx4_en closes the port: nothing received, link
+ * down. The link stays down through a port restart and a
+ * proactive reset until set up.
+ */
+static int
+test_link_up_down(void)
+{
+	struct rte_ether_addr own;
+	uint64_t v;
+
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_UP, "link up");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_down(p1), "link down");
+	TEST_ASSERT_EQUAL(netdev_up(), 0, "the netdev is down");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_DOWN, "link down");
+	v = port_down_drops();
+	EXPECT(&own, UINT16_MAX, 0, "no traffic with the link down");
+	TEST_ASSERT_EQUAL_U(port_down_drops() - v, 1,
+			    "the closed port dropped the frame");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(netdev_up(), 0, "still down after a restart");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_DOWN, "link down");
+	EXPECT(&own, UINT16_MAX, 0, "still no traffic");
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	TEST_ASSERT_EQUAL(netdev_up(), 0, "still down after a reset");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_DOWN, "link down");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_up(p1), "link up");
+	TEST_ASSERT_EQUAL(netdev_up(), 1, "the netdev is up");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_UP, "link up");
+	EXPECT(&own, UINT16_MAX, 1, "traffic again");
+	/* on a stopped port: recorded, the netdev follows */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_down(p1), "down, stopped");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(link_status(p1), RTE_ETH_LINK_DOWN, "started down");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_up(p1), "link up");
+	EXPECT(&own, UINT16_MAX, 1, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -753,6 +829,7 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_tx_descriptor_status),
 		TEST_CASE_ST(hca_loopback, hca_down, test_fw_version),
+		TEST_CASE_ST(hca_loopback, hca_down, test_link_up_down),
 		TEST_CASES_END()
 	}
 };

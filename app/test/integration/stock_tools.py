@@ -943,6 +943,32 @@ def case_testpmd_queue_stop_start(env):
     expect(rx[4] > rx[3], "traffic again after its start (%s)" % rx)
 
 
+def case_testpmd_link_down_up(env):
+    # set link-down/up (the netdev's IFF_UP, as upstream net_mlx4): the
+    # link reads down and the generator's frames stop arriving; up again,
+    # they come back.
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "set fwd rxonly",
+        "start",
+        "set link-down port 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "set link-up port 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    st = re.findall(r"Link status: (\w+)", out)
+    expect(st[-2:] == ["down", "up"], "link down, then up (%s)" % st)
+    rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
+    expect(len(rx) == 4, "four stats blocks (%s)" % rx)
+    expect(rx[1] == rx[0], "nothing with the link down (%s)" % rx)
+    expect(rx[3] > rx[2], "traffic once up (%s)" % rx)
+
+
 def case_telemetry_reset(env):
     # The stock dpdk-telemetry.py drives the reset machine of a running
     # testpmd: read the state, inject a fatal error, read it again.

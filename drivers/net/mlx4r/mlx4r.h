@@ -301,6 +301,11 @@ struct mlx4r_port {
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
 	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
+	/**
+	 * The application set the link down (dev_set_link_down): the
+	 * netdev stays down, through start and reset, until set_link_up.
+	 */
+	bool link_down;
 	struct rte_ether_addr mac;    /**< permanent address of the port */
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */

@@ -275,11 +275,14 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 			return ret;
 		}
 	}
-	if (!nd.up) {
-		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num, true);
+	if (nd.up == port->link_down) {
+		/* up, unless the application set the link down */
+		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num,
+					     !port->link_down);
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s up: %s",
+			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s %s: %s",
 				port->dev->name, port->port_num, nd.name,
+				port->link_down ? "down" : "up",
 				strerror(-ret));
 			return ret;
 		}
@@ -348,6 +351,52 @@ static void
 mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 {
 	mlx4r_link_read_as(port, port->started, link);
+}
+
+/*
+ * dev_set_link_up/down: the netdev's IFF_UP, as upstream's
+ * mlx4_dev_set_link. mlx4_en closes the port while its interface is down
+ * (en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing is received,
+ * the port is not active (the link reads down, and the port event raises
+ * LSC). The choice is the port's (link_down): a start
+ * and a proactive reset keep it, as ethdev wants a link set down to stay
+ * down until set up. Between two contexts of a reset (a passive port the
+ * application reset) it is only recorded, and applied at the start.
+ */
+static int
+mlx4r_dev_set_link(struct rte_eth_dev *eth_dev, bool up)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	bool old = port->link_down;
+	struct rte_eth_link link;
+	int ret;
+
+	port->link_down = !up;
+	if (port->dev->ctx == NULL)
+		return 0;
+	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, up);
+	if (ret < 0) {
+		port->link_down = old;
+		DRV_LOG(ERR, "port %u: cannot set netdev %s %s: %s",
+			eth_dev->data->port_id, port->netdev,
+			up ? "up" : "down", strerror(-ret));
+		return ret;
+	}
+	mlx4r_link_read(port, &link);
+	rte_eth_linkstatus_set(eth_dev, &link);
+	return 0;
+}
+
+static int
+mlx4r_dev_set_link_up(struct rte_eth_dev *eth_dev)
+{
+	return mlx4r_dev_set_link(eth_dev, true);
+}
+
+static int
+mlx4r_dev_set_link_down(struct rte_eth_dev *eth_dev)
+{
+	return mlx4r_dev_set_link(eth_dev, false);
 }
 
 static int
@@ -1204,6 +1253,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.dev_configure = mlx4r_dev_configure,
 	.dev_start = mlx4r_dev_start,
 	.dev_stop = mlx4r_dev_stop,
+	.dev_set_link_up = mlx4r_dev_set_link_up,
+	.dev_set_link_down = mlx4r_dev_set_link_down,
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
 	.fw_version_get = mlx4r_fw_version_get,

@@ -492,6 +492,34 @@ mlx4r_g_vlan_offload(struct rte_eth_dev *e, int mask)
 	GATE_END(mlx4r_dev_ops.vlan_offload_set(e, mask));
 }
 
+/*
+ * Software only on a passive port reset by the application (recorded,
+ * applied by its start, mlx4r_port_netdev_start()).
+ */
+static int
+mlx4r_g_link_set(struct rte_eth_dev *e, bool up)
+{
+	GATE_BEGIN(e, true);
+	if (dev_->reset->state != MLX4R_RST_LIVE) {
+		port_->link_down = !up;
+		GATE_END(0);
+	}
+	GATE_END(up ? mlx4r_dev_ops.dev_set_link_up(e) :
+		 mlx4r_dev_ops.dev_set_link_down(e));
+}
+
+static int
+mlx4r_g_link_up(struct rte_eth_dev *e)
+{
+	return mlx4r_g_link_set(e, true);
+}
+
+static int
+mlx4r_g_link_down(struct rte_eth_dev *e)
+{
+	return mlx4r_g_link_set(e, false);
+}
+
 /* Queue start/stop need the device: -EBUSY/-EIO during a reset. */
 static int
 mlx4r_g_rxq_start(struct rte_eth_dev *e, uint16_t idx)
@@ -666,6 +694,8 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.dev_stop = mlx4r_g_stop;
 	mlx4r_gated_ops.dev_close = mlx4r_g_close;
 	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
+	mlx4r_gated_ops.dev_set_link_up = mlx4r_g_link_up;
+	mlx4r_gated_ops.dev_set_link_down = mlx4r_g_link_down;
 	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
 	mlx4r_gated_ops.fw_version_get = mlx4r_g_fw_version;
 	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
