@@ -810,6 +810,85 @@ test_link_up_down(void)
 	return TEST_SUCCESS;
 }
 
+static int
+fc_mode(uint16_t port)
+{
+	struct rte_eth_fc_conf fc;
+	int ret;
+
+	memset(&fc, 0xff, sizeof(fc));
+	ret = rte_eth_dev_flow_ctrl_get(port, &fc);
+	if (ret != 0)
+		return ret;
+	if (fc.autoneg != 0)
+		return -100; /* mlx4_en never negotiates pause */
+	return fc.mode;
+}
+
+static int
+fc_set(uint16_t port, enum rte_eth_fc_mode mode, uint8_t autoneg)
+{
+	struct rte_eth_fc_conf fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.mode = mode;
+	fc.autoneg = autoneg;
+	return rte_eth_dev_flow_ctrl_set(port, &fc);
+}
+
+/*
+ * Flow control: the netdev's pause parameters, as upstream's
+ * mlx4_flow_ctrl_get/set: mlx4_en's default is pause both ways, autoneg
+ * is never on and refused (-EINVAL, mlx4_en_set_pauseparam). A
+ * catastrophic reset makes the netdev anew with the defaults: the replay
+ * sets the application's choice again.
+ */
+static int
+test_flow_ctrl(void)
+{
+	struct mlx4r_emu_netdev_info ni;
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+	uint32_t gen;
+
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_FULL, "default: both ways");
+	TEST_ASSERT_SUCCESS(fc_set(p1, RTE_ETH_FC_NONE, 0), "none");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_NONE, "none read back");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_info(emu, 1, &ni), "netdev");
+	TEST_ASSERT(!ni.rx_pause && !ni.tx_pause, "the port has no pause");
+	TEST_ASSERT_SUCCESS(fc_set(p1, RTE_ETH_FC_RX_PAUSE, 0), "rx");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_RX_PAUSE, "rx read back");
+	TEST_ASSERT_SUCCESS(fc_set(p1, RTE_ETH_FC_TX_PAUSE, 0), "tx");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_TX_PAUSE, "tx read back");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_info(emu, 1, &ni), "netdev");
+	TEST_ASSERT(!ni.rx_pause && ni.tx_pause, "the port sends pause only");
+	TEST_ASSERT_EQUAL(fc_set(p1, RTE_ETH_FC_FULL, 1), -EINVAL,
+			  "autoneg refused by mlx4_en");
+	TEST_ASSERT_EQUAL(fc_set(p1, (enum rte_eth_fc_mode)7, 0), -EINVAL,
+			  "an unknown mode");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_TX_PAUSE, "unchanged");
+	/* a catastrophic error: the netdev made anew, the choice replayed */
+	TEST_ASSERT_SUCCESS(fc_set(p1, RTE_ETH_FC_NONE, 0), "none");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	gen = st.generation;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 1), "fatal");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT(st.generation > gen, "recovered");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_NONE,
+			  "flow control replayed on the new netdev");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -830,6 +909,7 @@ static struct unit_test_suite mlx4r_parity_suite = {
 			     test_tx_descriptor_status),
 		TEST_CASE_ST(hca_loopback, hca_down, test_fw_version),
 		TEST_CASE_ST(hca_loopback, hca_down, test_link_up_down),
+		TEST_CASE_ST(hca_loopback, hca_down, test_flow_ctrl),
 		TEST_CASES_END()
 	}
 };

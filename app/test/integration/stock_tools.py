@@ -969,6 +969,30 @@ def case_testpmd_link_down_up(env):
     expect(rx[3] > rx[2], "traffic once up (%s)" % rx)
 
 
+def case_testpmd_flow_ctrl(env):
+    # show port flow_ctrl / set flow_ctrl (upstream net_mlx4's Flow control
+    # row, the netdev's ethtool pause parameters): mlx4_en's default is
+    # pause both ways; rx off and tx off are read back; autoneg on is
+    # refused with -EINVAL (mlx4_en_set_pauseparam).
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "show port 0 flow_ctrl",
+        "set flow_ctrl rx off 0",
+        "show port 0 flow_ctrl",
+        "set flow_ctrl tx off 0",
+        "show port 0 flow_ctrl",
+        "set flow_ctrl autoneg on 0",
+        "show port 0 flow_ctrl",
+    ])
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    modes = re.findall(r"Rx pause: (on|off)\s+Tx pause: (on|off)\s+"
+                       r"Autoneg: (on|off)", out)
+    expect(modes == [("on", "on", "off"), ("off", "on", "off"),
+                     ("off", "off", "off"), ("off", "off", "off")],
+           "pause both ways, rx off, tx off, unchanged (%s)" % modes)
+    expect(re.findall(r"bad flow control parameter, return code = (-?\d+)",
+                      out) == ["-22"], "autoneg refused with -EINVAL")
+
+
 def case_telemetry_reset(env):
     # The stock dpdk-telemetry.py drives the reset machine of a running
     # testpmd: read the state, inject a fatal error, read it again.

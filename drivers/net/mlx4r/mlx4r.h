@@ -306,6 +306,13 @@ struct mlx4r_port {
 	 * netdev stays down, through start and reset, until set_link_up.
 	 */
 	bool link_down;
+	/**
+	 * Flow control the application set (flow_ctrl_set): applied again
+	 * at each start, since a catastrophic reset makes the netdev anew
+	 * with mlx4_en's defaults (pause on both ways).
+	 */
+	bool pause_set;
+	struct mlx4r_hw_pause pause;  /**< what it set */
 	struct rte_ether_addr mac;    /**< permanent address of the port */
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
@@ -392,6 +399,9 @@ extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
 /* At probe: read the port's kernel netdev (MTU) and bring it up. */
 void mlx4r_port_netdev_probe(struct mlx4r_port *port);
+/* Record a flow control setting, to be applied at the next start. */
+int mlx4r_flow_ctrl_record(struct mlx4r_port *port,
+			   const struct rte_eth_fc_conf *fc);
 /* Read the firmware version of a live device into the port's copy. */
 int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */

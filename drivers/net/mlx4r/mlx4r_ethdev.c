@@ -275,6 +275,21 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 			return ret;
 		}
 	}
+	if (port->pause_set) {
+		struct mlx4r_hw_pause cur;
+
+		ret = mlx4r_hw_netdev_pause_get(ctx, port->port_num, &cur);
+		if (ret == 0 && (cur.rx_pause != port->pause.rx_pause ||
+				 cur.tx_pause != port->pause.tx_pause))
+			ret = mlx4r_hw_netdev_pause_set(ctx, port->port_num,
+							&port->pause);
+		if (ret < 0 && ret != -ENOTSUP) {
+			DRV_LOG(ERR, "%s port %u: netdev %s refuses its flow control: %s",
+				port->dev->name, port->port_num, nd.name,
+				strerror(-ret));
+			return ret;
+		}
+	}
 	if (nd.up == port->link_down) {
 		/* up, unless the application set the link down */
 		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num,
@@ -287,6 +302,89 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 			return ret;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Flow control: the pause parameters of the port's netdev (ethtool), as
+ * upstream's mlx4_flow_ctrl_get/set: rx and tx pause make the mode;
+ * autoneg is what mlx4_en says (never), and a set with autoneg is refused
+ * by it with -EINVAL (Linux en_ethtool.c mlx4_en_set_pauseparam). The
+ * water marks, pause time, XON and MAC control forwarding are not the
+ * netdev's to set: ignored, as upstream does.
+ */
+static int
+mlx4r_flow_ctrl_get(struct rte_eth_dev *eth_dev, struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_pause p;
+	int ret;
+
+	ret = mlx4r_hw_netdev_pause_get(port->dev->ctx, port->port_num, &p);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u: pause parameters of netdev %s: %s",
+			eth_dev->data->port_id, port->netdev, strerror(-ret));
+		return ret;
+	}
+	fc->autoneg = p.autoneg;
+	fc->mode = p.rx_pause && p.tx_pause ? RTE_ETH_FC_FULL :
+		   p.rx_pause ? RTE_ETH_FC_RX_PAUSE :
+		   p.tx_pause ? RTE_ETH_FC_TX_PAUSE : RTE_ETH_FC_NONE;
+	return 0;
+}
+
+/* What @p fc asks for; -EINVAL for an unknown mode. */
+static int
+mlx4r_fc_pause(const struct rte_eth_fc_conf *fc, struct mlx4r_hw_pause *p)
+{
+	if (fc->mode > RTE_ETH_FC_FULL)
+		return -EINVAL;
+	p->autoneg = fc->autoneg != 0;
+	p->rx_pause = fc->mode == RTE_ETH_FC_FULL ||
+		      fc->mode == RTE_ETH_FC_RX_PAUSE;
+	p->tx_pause = fc->mode == RTE_ETH_FC_FULL ||
+		      fc->mode == RTE_ETH_FC_TX_PAUSE;
+	return 0;
+}
+
+static int
+mlx4r_flow_ctrl_set(struct rte_eth_dev *eth_dev, struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_pause p;
+	int ret;
+
+	if (mlx4r_fc_pause(fc, &p) < 0) {
+		DRV_LOG(ERR, "port %u: flow control mode %d unknown",
+			eth_dev->data->port_id, fc->mode);
+		return -EINVAL;
+	}
+	ret = mlx4r_hw_netdev_pause_set(port->dev->ctx, port->port_num, &p);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u: netdev %s refuses flow control mode %d%s: %s",
+			eth_dev->data->port_id, port->netdev, fc->mode,
+			p.autoneg ? " with autoneg" : "", strerror(-ret));
+		return ret;
+	}
+	port->pause = p;
+	port->pause_set = true;
+	return 0;
+}
+
+/*
+ * Only what is recorded, for a passive port the application reset
+ * between two contexts (the gate): its start applies it.
+ */
+int
+mlx4r_flow_ctrl_record(struct mlx4r_port *port,
+		       const struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_hw_pause p;
+
+	if (mlx4r_fc_pause(fc, &p) < 0 || p.autoneg)
+		return -EINVAL; /* what mlx4_en would refuse */
+	port->pause = p;
+	port->pause_set = true;
 	return 0;
 }
 
@@ -1270,6 +1368,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.set_mc_addr_list = mlx4r_set_mc_addr_list,
 	.vlan_filter_set = mlx4r_vlan_filter_set,
 	.vlan_offload_set = mlx4r_vlan_offload_set,
+	.flow_ctrl_get = mlx4r_flow_ctrl_get,
+	.flow_ctrl_set = mlx4r_flow_ctrl_set,
 	.mtu_set = mlx4r_mtu_set,
 	.stats_get = mlx4r_stats_get,
 	.stats_reset = mlx4r_stats_reset,

@@ -520,6 +520,23 @@ mlx4r_g_link_down(struct rte_eth_dev *e)
 	return mlx4r_g_link_set(e, false);
 }
 
+/* Flow control: the netdev's; recorded only on a passive port reset. */
+static int
+mlx4r_g_fc_get(struct rte_eth_dev *e, struct rte_eth_fc_conf *fc)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.flow_ctrl_get(e, fc));
+}
+
+static int
+mlx4r_g_fc_set(struct rte_eth_dev *e, struct rte_eth_fc_conf *fc)
+{
+	GATE_BEGIN(e, true);
+	if (dev_->reset->state != MLX4R_RST_LIVE)
+		GATE_END(mlx4r_flow_ctrl_record(port_, fc));
+	GATE_END(mlx4r_dev_ops.flow_ctrl_set(e, fc));
+}
+
 /* Queue start/stop need the device: -EBUSY/-EIO during a reset. */
 static int
 mlx4r_g_rxq_start(struct rte_eth_dev *e, uint16_t idx)
@@ -709,6 +726,8 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.set_mc_addr_list = mlx4r_g_mc_list;
 	mlx4r_gated_ops.vlan_filter_set = mlx4r_g_vlan_filter;
 	mlx4r_gated_ops.vlan_offload_set = mlx4r_g_vlan_offload;
+	mlx4r_gated_ops.flow_ctrl_get = mlx4r_g_fc_get;
+	mlx4r_gated_ops.flow_ctrl_set = mlx4r_g_fc_set;
 	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
 	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
 	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;

@@ -288,6 +288,13 @@ struct mlx4r_hw_netdev {
 	bool full_duplex;     /**< ethtool duplex is full */
 };
 
+/** Pause (IEEE 802.3x flow control) of a port (ethtool_pauseparam). */
+struct mlx4r_hw_pause {
+	bool autoneg;  /**< negotiated (mlx4_en: never) */
+	bool rx_pause; /**< honour received pause frames */
+	bool tx_pause; /**< send pause frames when the Rx buffer fills */
+};
+
 /**
  * The per-burst hook of a queue. fn is NULL on hardware; otherwise the
  * datapath calls fn(arg) once per burst (see the file comment).
@@ -364,6 +371,21 @@ struct mlx4r_hw_ops {
 	 */
 	int (*netdev_set_mtu)(struct mlx4r_hw_ctx *ctx, uint8_t port,
 			      uint16_t mtu);
+	/**
+	 * The netdev's pause parameters (ethtool ETHTOOL_GPAUSEPARAM, as
+	 * upstream's mlx4_flow_ctrl_get). May be NULL.
+	 * @return 0, -EINVAL, -ENODEV, or the errno of the ioctl.
+	 */
+	int (*netdev_pause_get)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				struct mlx4r_hw_pause *pause);
+	/**
+	 * Set them (ETHTOOL_SPAUSEPARAM, as mlx4_flow_ctrl_set). May be
+	 * NULL. @return 0, -EINVAL (autoneg: Linux en_ethtool.c
+	 *   mlx4_en_set_pauseparam refuses it), -ENODEV, -EPERM, or the
+	 *   errno of the ioctl.
+	 */
+	int (*netdev_pause_set)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				const struct mlx4r_hw_pause *pause);
 
 	/** ibv_alloc_pd. @return 0, -ENOMEM, -EIO. */
 	int (*alloc_pd)(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out);
@@ -618,6 +640,28 @@ mlx4r_hw_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 	if (ctx->ops->netdev_set_mtu == NULL)
 		return -ENOTSUP;
 	return ctx->ops->netdev_set_mtu(ctx, port, mtu);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_get == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_get(ctx, port, pause);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  const struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_set == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_set(ctx, port, pause);
 }
 
 static inline int

@@ -343,6 +343,8 @@ struct mlx4r_emu_netdev_info {
 	bool running;    /**< up with carrier (the port's link) */
 	uint16_t mtu;    /**< MTU */
 	uint32_t nb_mc;  /**< multicast addresses joined */
+	bool rx_pause;   /**< ethtool pause parameters: rx */
+	bool tx_pause;   /**< and tx */
 };
 
 /** @return 0, -EINVAL (port, NULL). */

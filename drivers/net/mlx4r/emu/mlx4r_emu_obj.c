@@ -135,6 +135,13 @@ emu_netdev_init(struct emu_port *port)
 	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
+	/*
+	 * Pause on in both directions: mlx4_en's profile default
+	 * (en_main.c mlx4_en_get_profile: tx_pause = rx_pause =
+	 * !(pfcrx || pfctx), the module parameters being 0).
+	 */
+	port->nd.rx_pause = true;
+	port->nd.tx_pause = true;
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -194,6 +201,8 @@ mlx4r_emu_netdev_info(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	info->running = emu_port_active(port);
 	info->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
 	info->nb_mc = port->nd.nb_mc;
+	info->rx_pause = port->nd.rx_pause;
+	info->tx_pause = port->nd.tx_pause;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -1040,6 +1049,48 @@ emu_netdev_set_mtu(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint16_t mtu)
 {
 	return mlx4r_emu_netdev_set_mtu(
 		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, mtu);
+}
+
+/*
+ * ethtool pause parameters, port state of mlx4_en: get reports its
+ * profile's rx/tx pause, autoneg never (en_ethtool.c
+ * mlx4_en_get_pauseparam); set refuses autoneg with -EINVAL and programs
+ * the port (mlx4_en_set_pauseparam: mlx4_SET_PORT_general). Not firmware
+ * commands the emulated device fails: the netdev's, as the other ops.
+ */
+static int
+emu_netdev_pause_get(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	pause->autoneg = false;
+	pause->rx_pause = port->nd.rx_pause;
+	pause->tx_pause = port->nd.tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int
+emu_netdev_pause_set(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     const struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	if (pause->autoneg)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	port->nd.rx_pause = pause->rx_pause;
+	port->nd.tx_pause = pause->tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
 /*
@@ -2287,6 +2338,8 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.netdev_query = emu_netdev_query,
 	.netdev_set_up = emu_netdev_set_up,
 	.netdev_set_mtu = emu_netdev_set_mtu,
+	.netdev_pause_get = emu_netdev_pause_get,
+	.netdev_pause_set = emu_netdev_pause_set,
 	.alloc_pd = emu_alloc_pd,
 	.dealloc_pd = emu_dealloc_pd,
 	.reg_mr = emu_reg_mr,

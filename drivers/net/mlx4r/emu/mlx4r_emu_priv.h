@@ -303,6 +303,8 @@ struct emu_port {
 		char name[16];         /* interface name */
 		bool up;               /* IFF_UP; down: the port is closed */
 		uint16_t mtu;          /* the port's MTU */
+		bool rx_pause;         /* ethtool pause: honour pause frames */
+		bool tx_pause;         /* ethtool pause: send pause frames */
 		uint32_t generation;   /* device generation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];

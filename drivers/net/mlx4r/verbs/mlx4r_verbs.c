@@ -489,6 +489,44 @@ verbs_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 }
 
 static int
+verbs_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_GPAUSEPARAM;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	ret = verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
+	if (ret < 0)
+		return ret;
+	pause->autoneg = ep.autoneg != 0;
+	pause->rx_pause = ep.rx_pause != 0;
+	pause->tx_pause = ep.tx_pause != 0;
+	return 0;
+}
+
+static int
+verbs_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       const struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_SPAUSEPARAM;
+	ep.autoneg = pause->autoneg;
+	ep.rx_pause = pause->rx_pause;
+	ep.tx_pause = pause->tx_pause;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	return verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
+}
+
+static int
 verbs_alloc_pd(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out)
 {
 	struct verbs_pd *p = calloc(1, sizeof(*p));
@@ -1009,6 +1047,8 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.netdev_query = verbs_netdev_query,
 	.netdev_set_up = verbs_netdev_set_up,
 	.netdev_set_mtu = verbs_netdev_set_mtu,
+	.netdev_pause_get = verbs_netdev_pause_get,
+	.netdev_pause_set = verbs_netdev_pause_set,
 	.alloc_pd = verbs_alloc_pd,
 	.dealloc_pd = verbs_dealloc_pd,
 	.reg_mr = verbs_reg_mr,
