@@ -17,6 +17,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_net_crc.h>
 #include <rte_pmd_mlx4r.h>
 
 #include "test.h"
@@ -889,6 +890,117 @@ test_flow_ctrl(void)
 	return TEST_SUCCESS;
 }
 
+/* One frame of 64 bytes to the port's MAC, back: its length and bytes. */
+static int
+loop_frame(uint8_t *out, uint32_t *len)
+{
+	struct rte_ether_addr own;
+	struct rte_mbuf *m[1], *rx[1];
+	int tries;
+
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	m[0] = make_frame(&own, UINT16_MAX);
+	TEST_ASSERT_NOT_NULL(m[0], "frame");
+	memcpy(out, rte_pktmbuf_mtod(m[0], uint8_t *), 64);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	for (tries = 0; tries < 16; tries++)
+		if (rte_eth_rx_burst(p1, 0, rx, 1) == 1)
+			break;
+	TEST_ASSERT(tries < 16, "received");
+	*len = rx[0]->pkt_len;
+	TEST_ASSERT(rx[0]->nb_segs == 1 && *len <= 128, "one segment");
+	memcpy(out + 64, rte_pktmbuf_mtod(rx[0], uint8_t *), *len);
+	rte_pktmbuf_free(rx[0]);
+	return TEST_SUCCESS;
+}
+
+/*
+ * CRC keeping (RTE_ETH_RX_OFFLOAD_KEEP_CRC), offered when the firmware
+ * keeps the FCS (IBV_RAW_PACKET_CAP_SCATTER_FCS): the WQ scatters the
+ * frame's FCS after it (IBV_WQ_FLAGS_SCATTER_FCS) and the mbuf holds it,
+ * 4 more bytes, the CRC-32 of the frame; stripped otherwise; kept after a
+ * proactive reset.
+ */
+static int
+test_keep_crc(void)
+{
+	struct rte_eth_dev_info info;
+	uint8_t b[64 + 128];
+	uint32_t len, crc;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_KEEP_CRC,
+		    "KEEP_CRC offered");
+	TEST_ASSERT(info.rx_queue_offload_capa & RTE_ETH_RX_OFFLOAD_KEEP_CRC,
+		    "a queue offload");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, 0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(loop_frame(b, &len), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL_U(len, 64, "the FCS stripped by default");
+	TEST_ASSERT(memcmp(b, b + 64, 64) == 0, "the frame");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(port_up_offloads(p1, RTE_ETH_RX_OFFLOAD_KEEP_CRC),
+			  TEST_SUCCESS, "up, keeping the CRC");
+	TEST_ASSERT_EQUAL(loop_frame(b, &len), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL_U(len, 64 + RTE_ETHER_CRC_LEN, "the FCS kept");
+	TEST_ASSERT(memcmp(b, b + 64, 64) == 0, "the frame, then");
+	crc = rte_net_crc_calc(b, 64, RTE_NET_CRC32_ETH);
+	TEST_ASSERT(b[128] == (crc & 0xff) && b[129] == ((crc >> 8) & 0xff) &&
+		    b[130] == ((crc >> 16) & 0xff) && b[131] == crc >> 24,
+		    "its CRC-32, least significant byte first (%08x)", crc);
+	TEST_ASSERT_EQUAL(reset_and_wait(p1), TEST_SUCCESS, "reset");
+	TEST_ASSERT_EQUAL(loop_frame(b, &len), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL_U(len, 64 + RTE_ETHER_CRC_LEN, "kept after reset");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+#define NOFCS "net_mlx4r_par_nofcs"
+
+/*
+ * Firmware without FCS_KEEP: no KEEP_CRC offered (ethdev refuses it), and
+ * Linux 6.1 mlx4_ib refuses every WQ there (qp.c mlx4_ib_create_wq:
+ * -EOPNOTSUPP), so the port cannot start, as upstream could not.
+ */
+static int
+test_keep_crc_missing(void)
+{
+	struct mlx4r_emu_dev_conf ec;
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	uint16_t p;
+	int ret;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.nb_ports = 1;
+	ec.no_fcs_keep = true;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(NOFCS, &ec), "device");
+	ret = rte_vdev_init(NOFCS, "wire=loopback");
+	if (ret == 0)
+		ret = rte_eth_dev_get_port_by_name(NOFCS, &p);
+	if (ret == 0)
+		ret = rte_eth_dev_info_get(p, &info);
+	if (ret == 0 && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_KEEP_CRC))
+		ret = -1000;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_KEEP_CRC;
+	if (ret == 0 && rte_eth_dev_configure(p, 1, 1, &conf) != -EINVAL)
+		ret = -1001;
+	conf.rxmode.offloads = 0;
+	if (ret == 0)
+		ret = rte_eth_dev_configure(p, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(p, 0, 128, SOCKET_ID_ANY, NULL,
+					     mp);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(p, 0, 128, SOCKET_ID_ANY, NULL);
+	if (ret == 0 && rte_eth_dev_start(p) != -EOPNOTSUPP)
+		ret = -1002;
+	rte_vdev_uninit(NOFCS);
+	mlx4r_emu_dev_destroy(NOFCS);
+	TEST_ASSERT_SUCCESS(ret, "no KEEP_CRC, no WQ (%d)", ret);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -910,6 +1022,8 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_fw_version),
 		TEST_CASE_ST(hca_loopback, hca_down, test_link_up_down),
 		TEST_CASE_ST(hca_loopback, hca_down, test_flow_ctrl),
+		TEST_CASE_ST(hca_loopback, hca_down, test_keep_crc),
+		TEST_CASE(test_keep_crc_missing),
 		TEST_CASES_END()
 	}
 };

@@ -333,6 +333,8 @@ struct mlx4r_port {
 	 * device: at probe and at each fw_version_get of a live device.
 	 */
 	char fw_ver[64];
+	/** The device keeps the FCS on request (SCATTER_FCS), at probe. */
+	bool keep_crc_cap;
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */

@@ -65,6 +65,12 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 				RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
 				RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 				RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	/*
+	 * CRC keeping where the firmware does it (FCS_KEEP), as upstream
+	 * (mlx4.c hw_fcs_strip, mlx4_rxq.c mlx4_get_rx_queue_offloads).
+	 */
+	if (port->keep_crc_cap)
+		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_KEEP_CRC;
 	info->rx_queue_offload_capa = info->rx_offload_capa;
 	/* a filter of the port's steering rules (mlx4r_flow.c) */
 	info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;

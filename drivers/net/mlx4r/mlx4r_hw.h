@@ -175,6 +175,12 @@ struct mlx4r_hw_ctx {
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
 	uint32_t generation; /**< device generation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
+	/**
+	 * IBV_RAW_PACKET_CAP_* of the device (ibv_query_device_ex), at
+	 * open: SCATTER_FCS when the firmware keeps the FCS on request
+	 * (Linux mlx4_ib main.c mlx4_ib_query_device: MLX4_DEV_CAP_FLAG_FCS_KEEP).
+	 */
+	uint32_t raw_packet_caps;
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	char name[64];       /**< device name it was opened with */
 };
@@ -250,7 +256,7 @@ struct mlx4r_hw_wq_attr {
 	struct mlx4r_hw_cq *cq; /**< completions of the WQ */
 	uint32_t max_wr;        /**< WQEs, rounded up to a power of two */
 	uint32_t max_sge;       /**< data segments per WQE, rounded up too */
-	uint32_t create_flags;  /**< enum ibv_wq_flags (none supported yet) */
+	uint32_t create_flags;  /**< enum ibv_wq_flags: SCATTER_FCS only */
 };
 
 /** An asynchronous event (ibv_async_event with seam handles). */

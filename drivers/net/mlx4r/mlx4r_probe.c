@@ -101,6 +101,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
 	mlx4r_port_netdev_probe(port);
+	port->keep_crc_cap = (dev->ctx->raw_packet_caps &
+			      IBV_RAW_PACKET_CAP_SCATTER_FCS) != 0;
 	if (mlx4r_port_fw_read(port) < 0)
 		INIT_LOG(WARNING, "%s port %u: no firmware version from the device",
 			 name, port->port_num);

@@ -236,6 +236,14 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	wattr.cq = rxq->cq;
 	wattr.max_wr = rxq->nb_desc;
 	wattr.max_sge = rxq->sges;
+	/*
+	 * RTE_ETH_RX_OFFLOAD_KEEP_CRC: the device scatters the FCS after
+	 * the frame and counts it in the CQE's byte count, so the mbuf
+	 * holds it (upstream net_mlx4 asks for it the same way, mlx4_rxq.c
+	 * mlx4_rxq_attach, but then subtracts it from the length).
+	 */
+	if (rxq->offloads & RTE_ETH_RX_OFFLOAD_KEEP_CRC)
+		wattr.create_flags = IBV_WQ_FLAGS_SCATTER_FCS;
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",

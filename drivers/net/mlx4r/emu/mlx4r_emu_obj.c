@@ -783,6 +783,9 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
 				 MLX4R_PART_CX3;
+	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
+	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
+				  IBV_RAW_PACKET_CAP_SCATTER_FCS;
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
@@ -1818,7 +1821,12 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	    attr->max_wr > dev->conf.max_qp_wr || attr->max_sge == 0 ||
 	    attr->max_sge > EMU_MAX_SGE || attr->cq->ctx != hpd->ctx)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	/*
+	 * Linux 6.1 mlx4_ib qp.c mlx4_ib_create_wq: flags other than
+	 * SCATTER_FCS, or any WQ on firmware without FCS_KEEP, -EOPNOTSUPP.
+	 */
+	if ((attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS) ||
+	    dev->conf.no_fcs_keep)
 		return -EOPNOTSUPP;
 	cq = emu_cq(attr->cq);
 	pthread_mutex_lock(&dev->lock);
@@ -1868,6 +1876,7 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	cq->user = true;
 	wq->cnt = cnt;
 	wq->sges = sges;
+	wq->scatter_fcs = (attr->create_flags & IBV_WQ_FLAGS_SCATTER_FCS) != 0;
 	wq->shift = 4 + (uint32_t)rte_log2_u32(sges);
 	wq->state = IBV_WQS_RESET;
 	wq->hw.ctx = &ctx->hw;

@@ -156,6 +156,7 @@ struct emu_wq {
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
+	bool scatter_fcs;          /* IBV_WQ_FLAGS_SCATTER_FCS: FCS kept */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
 };

@@ -269,6 +269,14 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->pub.generation = generation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
 	vc->pub.vendor_part_id = attr.vendor_part_id;
+	{
+		struct ibv_device_attr_ex ax;
+
+		/* none known when the extended query is missing */
+		memset(&ax, 0, sizeof(ax));
+		if (ibv_query_device_ex(ibv, NULL, &ax) == 0)
+			vc->pub.raw_packet_caps = ax.raw_packet_caps;
+	}
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
@@ -775,7 +783,7 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	if (attr == NULL || attr->cq == NULL || attr->max_wr == 0 ||
 	    attr->max_sge == 0)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	if (attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS)
 		return -EOPNOTSUPP;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -787,6 +795,10 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	init.max_sge = attr->max_sge;
 	init.pd = vp->ibv;
 	init.cq = container_of(attr->cq, struct verbs_cq, pub)->ibv;
+	if (attr->create_flags != 0) {
+		init.create_flags = attr->create_flags;
+		init.comp_mask |= IBV_WQ_INIT_ATTR_FLAGS;
+	}
 	errno = 0;
 	w->ibv = ibv_create_wq(VCTX(pd->ctx)->ibv, &init);
 	if (w->ibv == NULL) {
