@@ -921,11 +921,15 @@ def case_testpmd_queue_stop_start(env):
         "show port stats 0",
         "stop",
         "port 0 rxq 0 stop",
+        "show port 0 rxq 0 desc 0 status",
         "start",
         "show port stats 0",
         "show port stats 0",
         "stop",
         "port 0 rxq 0 start",
+        "show port 0 rxq 0 desc 0 status",
+        "show port 0 txq 0 desc 0 status",
+        "show port 0 rxq 0 desc 8192 status",
         "port 0 txq 0 stop",
         "port 0 txq 0 start",
         "start",
@@ -941,6 +945,14 @@ def case_testpmd_queue_stop_start(env):
     expect(rx[0] > 0, "traffic before (%s)" % rx)
     expect(rx[2] == rx[1], "nothing while Rx queue 0 is stopped (%s)" % rx)
     expect(rx[4] > rx[3], "traffic again after its start (%s)" % rx)
+    # descriptor status (rows upstream lacks): a stopped queue is
+    # UNAVAILABLE; a started one answers; past the ring is refused
+    st = re.findall(r"Desc status = (\w+)", out)
+    expect(len(st) == 3 and st[0] == "UNAVAILABLE" and
+           st[1] in ("AVAILABLE", "DONE") and st[2] in ("FULL", "DONE"),
+           "descriptor status: stopped, then started (%s)" % st)
+    expect_in(out, "Invalid input: queue id = 0, desc id = 8192",
+              "an offset past the ring refused")
 
 
 def case_testpmd_link_down_up(env):
