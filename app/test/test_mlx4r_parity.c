@@ -1001,6 +1001,82 @@ test_keep_crc_missing(void)
 	return TEST_SUCCESS;
 }
 
+static int
+hca_passive(void)
+{
+	if (rte_vdev_init(HCA, "wire=loopback,recovery=passive") != 0 ||
+	    rte_eth_dev_get_port_by_name(HCA, &p1) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+/*
+ * Passive mode: a catastrophic error, the application's port reset (its
+ * acknowledgement), then its configure, set-up and start. What ethdev and
+ * the port keep through rte_eth_dev_reset() is applied at that start: the
+ * multicast list, the VLAN IDs, the flow control, a link set down (here
+ * set while the device is away, recorded).
+ */
+static int
+test_passive_kept(void)
+{
+	struct rte_ether_addr own, list[1] = { grp1 };
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_eth_conf conf;
+	unsigned int i;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_vlan_filter(p1, 100, 1), "VLAN 100");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_mc_addr_list(p1, list, 1), "list");
+	TEST_ASSERT_SUCCESS(fc_set(p1, RTE_ETH_FC_NONE, 0), "no pause");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
+	EXPECT(&grp1, 100, 1, "the group on VLAN 100");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 1), "fatal");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_DRAINING)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_DRAINING,
+			  "waiting for the acknowledgement");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledged");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_down(p1),
+			    "link down, while the device is away or back");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > 1)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT(st.generation > 1, "the device is back");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(netdev_up(), 0, "the link set down kept");
+	TEST_ASSERT_EQUAL(fc_mode(p1), RTE_ETH_FC_NONE,
+			  "flow control kept (the new netdev had pause on)");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_set_link_up(p1), "link up");
+	EXPECT(&grp1, 100, 1, "the group on VLAN 100 kept");
+	EXPECT(&grp1, UINT16_MAX, 0, "untagged filtered: the VLAN kept");
+	EXPECT(&own, 200, 0, "another VLAN filtered");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_parity_suite = {
 	.suite_name = "mlx4r features of upstream net_mlx4",
 	.setup = par_setup,
@@ -1024,6 +1100,7 @@ static struct unit_test_suite mlx4r_parity_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_flow_ctrl),
 		TEST_CASE_ST(hca_loopback, hca_down, test_keep_crc),
 		TEST_CASE(test_keep_crc_missing),
+		TEST_CASE_ST(hca_passive, hca_down, test_passive_kept),
 		TEST_CASES_END()
 	}
 };
