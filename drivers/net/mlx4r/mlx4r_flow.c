@@ -111,9 +111,10 @@ static bool
 mlx4r_flow_spec_eq(const struct mlx4r_flow_spec *a,
 		   const struct mlx4r_flow_spec *b)
 {
-	return a->type == b->type && (a->type != IBV_FLOW_ATTR_NORMAL ||
-				      (rte_is_same_ether_addr(&a->mac, &b->mac) &&
-				       a->vlan == b->vlan));
+	if (a->type != b->type)
+		return false;
+	return a->type != IBV_FLOW_ATTR_NORMAL ||
+	       (rte_is_same_ether_addr(&a->mac, &b->mac) && a->vlan == b->vlan);
 }
 
 /* The next VLAN ID >= @p vlan the port filters on, or 4096. */
@@ -164,9 +165,9 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 
 		if (rte_is_zero_ether_addr(mac))
 			continue;
-		for (j = 0; j < nb_addr && !rte_is_same_ether_addr(&addr[j], mac);
-		     j++)
-			;
+		for (j = 0; j < nb_addr; j++)
+			if (rte_is_same_ether_addr(&addr[j], mac))
+				break;
 		if (j == nb_addr) /* the same address twice: one rule */
 			addr[nb_addr++] = *mac;
 	}
@@ -174,7 +175,7 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 	    !data->promiscuous) {
 		vlan = mlx4r_flow_next_vlan(data, 0);
 		if (vlan > RTE_ETHER_MAX_VLAN_ID)
-			vlan = MLX4R_NO_VLAN; /* none set: no VLAN in the rules */
+			vlan = MLX4R_NO_VLAN; /* none set: rules without */
 	}
 	do {
 		if (n + nb_addr + 1 > MLX4R_MAX_FLOWS) {
@@ -248,7 +249,7 @@ mlx4r_flow_sync(struct mlx4r_port *port)
 
 	if (port->rss_qp == NULL)
 		return 0;
-	sc = calloc(1, sizeof(*sc)); /* too large for a control thread's stack */
+	sc = calloc(1, sizeof(*sc)); /* too large for a thread's stack */
 	if (sc == NULL)
 		return -ENOMEM;
 	ret = mlx4r_flow_wanted(port, sc->want);

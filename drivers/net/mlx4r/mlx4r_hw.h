@@ -178,7 +178,8 @@ struct mlx4r_hw_ctx {
 	/**
 	 * IBV_RAW_PACKET_CAP_* of the device (ibv_query_device_ex), at
 	 * open: SCATTER_FCS when the firmware keeps the FCS on request
-	 * (Linux mlx4_ib main.c mlx4_ib_query_device: MLX4_DEV_CAP_FLAG_FCS_KEEP).
+	 * (Linux mlx4_ib main.c mlx4_ib_query_device:
+	 * MLX4_DEV_CAP_FLAG_FCS_KEEP).
 	 */
 	uint32_t raw_packet_caps;
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
