@@ -107,11 +107,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cmd = data[0] % RTE_DIM(handlers);
 	params = size > 1 ? fuzz_cstr(data + 1, size - 1) : NULL;
-	side_effect = cmd >= 2;
+	/* /inject and /reset of port 0 act on the live device: not run */
+	side_effect = false;
+	port_id = RTE_MAX_ETHPORTS;
 	if (params != NULL &&
 	    mlx4r_tel_parse_port(params, &port_id, &rest) == 0) {
 		check_port(params, port_id, rest);
-		side_effect = side_effect && port_id == 0;
+		side_effect = cmd >= 2 && port_id == 0;
 	}
 	if (params != NULL && mlx4r_tel_parse_inject(params, &req) == 0) {
 		FUZZ_CHECK(memchr(req.name, '\0', sizeof(req.name)) != NULL &&
