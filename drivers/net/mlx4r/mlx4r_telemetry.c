@@ -50,12 +50,14 @@ mlx4r_tel_parse_port(const char *params, uint16_t *port_id, const char **rest)
 	return 0;
 }
 
-/* "<port_id>,<fault>[,<arg>]" */
+/* "<port_id>,<fault>[,<arg>]", arg a decimal of 32 bits */
 int
 mlx4r_tel_parse_inject(const char *params, struct mlx4r_tel_inject_req *req)
 {
 	const char *rest, *comma;
+	unsigned long arg;
 	size_t len;
+	char *end;
 
 	if (mlx4r_tel_parse_port(params, &req->port_id, &rest) < 0 ||
 	    rest == NULL)
@@ -68,7 +70,20 @@ mlx4r_tel_parse_inject(const char *params, struct mlx4r_tel_inject_req *req)
 	req->name[len] = '\0';
 	if (mlx4r_fault_parse(req->name, &req->fault) < 0)
 		return -EINVAL;
-	req->arg = comma != NULL ? strtoul(comma + 1, NULL, 10) : 0;
+	req->arg = 0;
+	if (comma == NULL)
+		return 0;
+	/*
+	 * A decimal of 32 bits and nothing else: strtoul() alone took
+	 * "abc" for 0, "-1" for 4294967295 and "5x" for 5.
+	 */
+	if (comma[1] < '0' || comma[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	arg = strtoul(comma + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || arg > UINT32_MAX)
+		return -EINVAL;
+	req->arg = arg;
 	return 0;
 }
 

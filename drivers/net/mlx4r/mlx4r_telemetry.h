@@ -32,7 +32,11 @@ struct mlx4r_tel_inject_req {
  */
 int mlx4r_tel_parse_port(const char *params, uint16_t *port_id,
 			 const char **rest);
-/** Parse the parameters of /mlx4r/inject. @return 0, -EINVAL. */
+/**
+ * Parse the parameters of /mlx4r/inject: a port as above, a fault name
+ * (mlx4r_fault_parse()), and optionally its argument, a decimal integer
+ * of 32 bits. @return 0, -EINVAL.
+ */
 int mlx4r_tel_parse_inject(const char *params,
 			   struct mlx4r_tel_inject_req *req);
 
