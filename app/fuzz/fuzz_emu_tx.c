@@ -31,7 +31,7 @@
  *
  * The first bytes choose the device and queues: CQE size, a VF, the
  * firmware's WQE size limit, the SGEs (thus the stride) and depth of the
- * SQ, the hash fields of the RSS QP.
+ * SQ, the hash fields of the RSS QP, a MAC rule besides the default one.
  *
  * Checks, besides the sanitizers (no crash, no out-of-bounds access, no
  * UB, nothing leaked): every CQE is well formed (an error CQE carries a
@@ -134,6 +134,7 @@ struct fuzz {
 	struct mlx4r_hw_ind_table *ind;
 	struct mlx4r_hw_qp *rss;
 	struct mlx4r_hw_flow *flow;
+	struct mlx4r_hw_flow *mac_flow;
 	/* the reference model of the send engine */
 	bool armed;
 	enum ibv_qp_state o_state;
@@ -145,6 +146,8 @@ struct fuzz {
 };
 
 static struct fuzz fz;
+/* the destination of the frames of make_seeds.py */
+static const uint8_t seed_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
 static uint8_t *fuzz_buf;
 /* MLX4R_FUZZ_TRACE set: each operation and expected CQE on stderr */
 static bool trace;
@@ -748,6 +751,10 @@ setup(struct cursor *c)
 			    NULL, &fz.ind, &fz.rss) != 0 ||
 	    temu_flow_kind(fz.rss, 1, IBV_FLOW_ATTR_ALL_DEFAULT,
 			   &fz.flow) != 0)
+		return -1;
+	/* and a rule for the seeds' destination MAC */
+	if ((c0 & 0x40) &&
+	    temu_flow_mac(fz.rss, 1, seed_mac, &fz.mac_flow) != 0)
 		return -1;
 	temu_rxq_post(&fz.rxq, fz.rxq.cnt);
 	return 0;

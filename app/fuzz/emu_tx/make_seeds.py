@@ -93,6 +93,8 @@ def ring(seed_dir):
         bytes([DOORBELL, QP, 4, DOORBELL]),
         'cq_db': setup() + frame + bytes([CQDB, 0, 0, 0, 0]) +
         (send() + bytes([DOORBELL])) * 4,
+        'mac_rule': setup(c0=0x40 | 0x10) + frame + send() +
+        bytes([DOORBELL, RXPOLL]),
         'rx_states': setup(c1=0x80) + frame + bytes([WQ, 1]) + send() +
         bytes([DOORBELL, RXPOLL, WQ, 0, RXPOST, 8]) + send() +
         bytes([DOORBELL, RXPOLL]),
