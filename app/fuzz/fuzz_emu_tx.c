@@ -229,10 +229,13 @@ stride_at(uint32_t idx)
  *  - the first bad WQE completes in error, the QP goes to error, every
  *    WQE posted after it completes in flush error; doorbells of a QP in
  *    error flush, those of a QP in RESET, INIT or RTR do nothing;
- *  - a QP moved to error straight from RESET has no context on the card:
- *    mlx4_ib (Linux qp.c __mlx4_ib_modify_qp) writes the QP context, its
- *    port and CQs, at RESET->INIT only, 2ERR from RESET passes none; its
- *    doorbells complete nothing.
+ *  - a QP moved to error straight from RESET completes nothing: the
+ *    emulated device binds a QP to its port at RESET->INIT only (the
+ *    port comes with that transition, mlx4_ib qp.c __mlx4_ib_modify_qp),
+ *    and flushes nothing for a QP without one. What the card does there
+ *    is not established: mlx4_ib passes the QP context, CQs included,
+ *    with 2ERR_QP from RESET too. No driver posts to such a QP; the
+ *    model follows the emulated device.
  */
 static void
 expect(bool err, uint8_t op, uint8_t syn, uint8_t verr, uint32_t widx,
