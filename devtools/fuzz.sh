@@ -45,7 +45,7 @@ for t in "${targets[@]}"; do
 	log=$build/fuzz-artifacts/$t.log
 	mkdir -p "$work"
 	echo "fuzz: $t for ${secs} s" >&2
-	if "$exe" -max_total_time="$secs" -print_final_stats=1 \
+	if "$exe" -max_total_time="$secs" -print_final_stats=1 -error_exitcode=1 \
 		-artifact_prefix="$build/fuzz-artifacts/$t-" \
 		"$work" "$top/app/fuzz/$t/corpus" >"$log" 2>&1; then
 		grep -E '^stat::number_of_executed_units|^Done' "$log" | \
