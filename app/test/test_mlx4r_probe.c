@@ -15,6 +15,7 @@
 
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 
 #include "rte_pmd_mlx4r.h"
 #include "test.h"
@@ -79,6 +80,9 @@ test_probe_default(void)
 	TEST_ASSERT_EQUAL(info.nb_ports, 1, "one-port HCA");
 	TEST_ASSERT_EQUAL(info.peer_port_id, UINT16_MAX, "no peer");
 	TEST_ASSERT_STR_EQUAL(info.backend, "emu", "default backend");
+	/* a vdev has no node: the probing lcore's, never SOCKET_ID_ANY */
+	TEST_ASSERT_EQUAL(rte_eth_dev_socket_id(port_id), (int)rte_socket_id(),
+			  "port on the probing lcore's socket");
 	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(port_id, NULL), -EINVAL,
 			  "NULL info");
 	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(RTE_MAX_ETHPORTS, &info),

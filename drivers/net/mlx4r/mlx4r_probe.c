@@ -19,6 +19,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include <bus_vdev_driver.h>
@@ -226,6 +227,21 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 			 name);
 		return -EBUSY;
 	}
+	/*
+	 * A vdev has no NUMA node of its own (SOCKET_ID_ANY): take the
+	 * probing lcore's, as net_null does (rte_eth_null.c,
+	 * rte_pmd_null_probe). A port on socket -1 is skipped by tests that
+	 * match ports to lcores by socket: pmd_perf_autotest
+	 * (app/test/test_pmd_perf.c, test_pmd_perf) configures and starts
+	 * such a port, then never stops it, so a second run fails to
+	 * configure it and exits.
+	 */
+	if (vdev->device.numa_node == SOCKET_ID_ANY)
+		vdev->device.numa_node = rte_socket_id();
+	/* a probe from a thread of no socket (hotplug from a non-EAL thread) */
+	if (vdev->device.numa_node == SOCKET_ID_ANY)
+		vdev->device.numa_node =
+			rte_lcore_to_socket_id(rte_get_main_lcore());
 	dev = rte_zmalloc_socket(name, sizeof(*dev), RTE_CACHE_LINE_SIZE,
 				 vdev->device.numa_node);
 	if (dev == NULL) {
