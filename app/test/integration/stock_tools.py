@@ -460,6 +460,10 @@ def case_testpmd_show_port(env):
                  "Hash key size in bytes: 40", "Redirection table size: 64",
                  "Max segment number per packet: 31",
                  "Max possible number of RXDs per queue: 8192",
+                 "Min possible number of RXDs per queue: 64",
+                 "RXDs number alignment: 64",
+                 "Min possible number of TXDs per queue: 64",
+                 "TXDs number alignment: 64",
                  "Device error handling mode: "):
         expect_in(out, line)
     st = last_port_stats(out, 1)

@@ -46,10 +46,18 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->max_rx_pktlen = MLX4R_MAX_RX_PKTLEN;
 	info->min_mtu = MLX4R_MIN_MTU;
 	info->max_mtu = MLX4R_MAX_MTU;
+	/*
+	 * A ring is a power of two of at least MLX4R_MIN_DESC entries
+	 * (mlx4r_round_desc()). The limits say as much as struct
+	 * rte_eth_desc_lim can: ethdev refuses a count below nb_min or not a
+	 * multiple of nb_align, and rte_eth_dev_adjust_nb_rx_tx_desc() rounds
+	 * an application's count to them; a multiple of 64 that is not a
+	 * power of two is rounded up, as queue_info_get reports.
+	 */
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
 		.nb_max = MLX4R_MAX_DESC,
-		.nb_min = 1,
-		.nb_align = 1,
+		.nb_min = MLX4R_MIN_DESC,
+		.nb_align = MLX4R_MIN_DESC,
 	};
 	info->tx_desc_lim = info->rx_desc_lim;
 	info->tx_desc_lim.nb_seg_max = MLX4R_MAX_TX_SEGS;
