@@ -59,6 +59,7 @@ static const enum rte_eth_event_type watched[] = {
 	RTE_ETH_EVENT_RECOVERY_SUCCESS,
 	RTE_ETH_EVENT_RECOVERY_FAILED,
 	RTE_ETH_EVENT_INTR_RMV,
+	RTE_ETH_EVENT_INTR_LSC,
 };
 
 static int
@@ -826,6 +827,94 @@ test_no_reset_faults(void)
 	return hca_down();
 }
 
+/* Index of the first event of @p type on @p port after event @p after. */
+static int
+ev_next(uint16_t port, enum rte_eth_event_type type, int after)
+{
+	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
+			     (uint32_t)MAX_EV);
+	uint32_t i;
+
+	for (i = after + 1; i < n; i++)
+		if (evs[i].port == port && evs[i].type == type)
+			return i;
+	return -1;
+}
+
+/* Wait (at most WAIT_MS) for the link of @p port to be @p status. */
+static int
+wait_link(uint16_t port, uint16_t status)
+{
+	struct rte_eth_link link;
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(port, &link),
+				    "link");
+		if (link.link_status == status)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(1000);
+	}
+	TEST_FAIL("link %s after %u ms", status ? "not up" : "not down",
+		  WAIT_MS);
+}
+
+/*
+ * An operator's reset while a link flap runs (issue 13: the link stayed
+ * DOWN for good): the device reopened by the reset still tells the port
+ * when the link comes back. Event order: LSC down, ERR_RECOVERING,
+ * RECOVERY_SUCCESS, LSC up; the link is up, traffic passes.
+ */
+static int
+test_reset_during_link_flap(void)
+{
+	struct rte_eth_conf conf;
+	int down, rec, ok, up;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.lsc = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
+			  "up after start");
+	/* long enough for the reset to end while the link is down */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 1000), "flap");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_DOWN), TEST_SUCCESS,
+			  "down in the flap");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2,
+				     WAIT_MS), TEST_SUCCESS, "live again");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
+			  "up again after the flap");
+	/* the event order, and an LSC up raised after the recovery */
+	down = ev_first(p1, RTE_ETH_EVENT_INTR_LSC);
+	rec = ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	ok = ev_first(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT(down >= 0 && rec > down && ok > rec,
+		    "LSC down (%d), ERR_RECOVERING (%d), RECOVERY_SUCCESS (%d)",
+		    down, rec, ok);
+	for (up = -1; up < 0 && ok >= 0; ) {
+		unsigned int i;
+
+		for (i = 0; i < WAIT_MS && up < 0; i++) {
+			up = ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
+			if (up < 0)
+				rte_delay_us_sleep(1000);
+		}
+		break;
+	}
+	TEST_ASSERT(up > ok, "LSC up after RECOVERY_SUCCESS (%d, %d)", up, ok);
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
 /*
  * Passive mode, two ports: INTR_RESET on each; each port's
  * rte_eth_dev_reset() is its acknowledgement and returns at once, and the
@@ -1144,6 +1233,7 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_coalesce_and_restart),
 		TEST_CASE_ST(NULL, case_teardown, test_queue_error),
 		TEST_CASE_ST(NULL, case_teardown, test_no_reset_faults),
+		TEST_CASE_ST(NULL, case_teardown, test_reset_during_link_flap),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_two_ports),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),

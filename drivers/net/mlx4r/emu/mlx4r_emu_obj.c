@@ -795,6 +795,26 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 			emu_netdev_init(&dev->port[i]);
 	TAILQ_INSERT_TAIL(&dev->ctxs, ctx, next);
 	dev->nb_ctx++;
+	/*
+	 * A link flap still running: the port-up event at its end goes to
+	 * every context open then, this one included. Linux raises it when
+	 * the link comes up (mlx4_ib main.c mlx4_ib_event, PORT_UP ->
+	 * ib_dispatch_event) to each handler registered at that moment, one
+	 * per open ucontext's async file (uverbs_main.c
+	 * ib_uverbs_init_async_event_file registers it,
+	 * ib_uverbs_event_handler queues the event). Without this a context
+	 * opened during the flap, as a reset does, never hears of the link
+	 * again, and a port with LSC interrupts stays down.
+	 */
+	for (i = 0; i < dev->conf.nb_ports; i++) {
+		uint64_t due = __atomic_load_n(&dev->link_up_due[i],
+					       __ATOMIC_RELAXED);
+		uint64_t now = emu_mono_ns();
+
+		if (due != 0)
+			emu_ctx_post_event(ctx, IBV_EVENT_PORT_ACTIVE, NULL,
+					   i + 1, due > now ? due - now : 0);
+	}
 	pthread_mutex_unlock(&dev->lock);
 	*out = &ctx->hw;
 	return 0;
