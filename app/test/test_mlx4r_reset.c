@@ -16,6 +16,8 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "test.h"
@@ -869,7 +872,8 @@ static int
 test_reset_during_link_flap(void)
 {
 	struct rte_eth_conf conf;
-	int down, rec, ok, up;
+	int down, rec, ok, up = -1;
+	unsigned int i;
 
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
 	memset(&conf, 0, sizeof(conf));
@@ -899,19 +903,66 @@ test_reset_during_link_flap(void)
 	TEST_ASSERT(down >= 0 && rec > down && ok > rec,
 		    "LSC down (%d), ERR_RECOVERING (%d), RECOVERY_SUCCESS (%d)",
 		    down, rec, ok);
-	for (up = -1; up < 0 && ok >= 0; ) {
-		unsigned int i;
-
-		for (i = 0; i < WAIT_MS && up < 0; i++) {
-			up = ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
-			if (up < 0)
-				rte_delay_us_sleep(1000);
-		}
-		break;
+	for (i = 0; i < WAIT_MS && up < 0; i++) {
+		up = ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
+		if (up < 0)
+			rte_delay_us_sleep(1000);
 	}
 	TEST_ASSERT(up > ok, "LSC up after RECOVERY_SUCCESS (%d, %d)", up, ok);
 	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * The log of a reset (issue 13): the trigger without a stray space, each
+ * port named by its ethdev port id and physical port, the generation the
+ * state says.
+ */
+static int
+test_log_lines(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	char want[128], *log = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, 1, false), TEST_SUCCESS, "up 2");
+	f = open_memstream(&log, &len);
+	TEST_ASSERT_NOT_NULL(f, "log stream");
+	rte_openlog_stream(f);
+	rte_pmd_mlx4r_inject_fault(p1, RTE_PMD_MLX4R_FAULT_FATAL, 0);
+	for (i = 0; i < 2000 && ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
+	     i++)
+		rte_delay_us_sleep(1000);
+	rte_eth_dev_reset(p2);
+	rte_eth_dev_reset(p1);
+	i = wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS);
+	rte_openlog_stream(NULL);
+	fclose(f);
+	TEST_ASSERT_EQUAL(i, TEST_SUCCESS, "live");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	printf("log of the reset:\n%s", log);
+	TEST_ASSERT(strstr(log, "reset 1 started (fatal), passive mode") !=
+		    NULL, "trigger without a stray space");
+	TEST_ASSERT(strstr(log, "( ") == NULL && strstr(log, " )") == NULL,
+		    "no space inside parentheses");
+	snprintf(want, sizeof(want),
+		 HCA ": port %u (physical port 2) acknowledged the reset", p2);
+	TEST_ASSERT(strstr(log, want) != NULL, "\"%s\" logged", want);
+	snprintf(want, sizeof(want),
+		 HCA ": port %u (physical port 1) acknowledged the reset (last)",
+		 p1);
+	TEST_ASSERT(strstr(log, want) != NULL, "\"%s\" logged", want);
+	snprintf(want, sizeof(want), "live again, generation %u,",
+		 st.generation);
+	TEST_ASSERT(st.generation == 2 && strstr(log, want) != NULL,
+		    "\"%s\" logged, generation 2", want);
+	free(log);
 	return hca_down();
 }
 
@@ -1234,6 +1285,7 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_queue_error),
 		TEST_CASE_ST(NULL, case_teardown, test_no_reset_faults),
 		TEST_CASE_ST(NULL, case_teardown, test_reset_during_link_flap),
+		TEST_CASE_ST(NULL, case_teardown, test_log_lines),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_two_ports),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),

@@ -176,8 +176,8 @@ mlx4r_port_netdev_probe(struct mlx4r_port *port)
 	if (ret == -ENOTSUP)
 		return;
 	if (ret < 0) {
-		DRV_LOG(WARNING, "%s port %u: no kernel netdev: %s; the port may receive nothing",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(WARNING, MLX4R_PORT_FMT ": no kernel netdev: %s; the port may receive nothing",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		return;
 	}
 	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
@@ -188,8 +188,8 @@ mlx4r_port_netdev_probe(struct mlx4r_port *port)
 		return;
 	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, true);
 	if (ret < 0)
-		DRV_LOG(WARNING, "%s port %u: cannot bring netdev %s up: %s; the port receives nothing until it is up",
-			port->dev->name, port->port_num, nd.name,
+		DRV_LOG(WARNING, MLX4R_PORT_FMT ": cannot bring netdev %s up: %s; the port receives nothing until it is up",
+			MLX4R_PORT_ARGS(port), nd.name,
 			strerror(-ret));
 }
 
@@ -206,8 +206,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 	if (ret == -ENOTSUP)
 		return 0;
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u: no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		return ret;
 	}
 	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
@@ -215,8 +215,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 	if (nd.mtu != data->mtu) {
 		ret = mlx4r_hw_netdev_set_mtu(ctx, port->port_num, data->mtu);
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: netdev %s refuses MTU %u: %s",
-				port->dev->name, port->port_num, nd.name,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": netdev %s refuses MTU %u: %s",
+				MLX4R_PORT_ARGS(port), nd.name,
 				data->mtu, strerror(-ret));
 			return ret;
 		}
@@ -224,8 +224,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 	if (!nd.up) {
 		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num, true);
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s up: %s",
-				port->dev->name, port->port_num, nd.name,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot bring netdev %s up: %s",
+				MLX4R_PORT_ARGS(port), nd.name,
 				strerror(-ret));
 			return ret;
 		}
