@@ -8,7 +8,8 @@
  *   /mlx4r/history,<port_id>        the last resets of the HCA
  *   /mlx4r/inject,<port_id>,<fault>[,<arg>]   inject a fault (emu)
  *   /mlx4r/reset,<port_id>          ask for a reset
- * Callbacks run on the telemetry thread; they use the public calls of
+ * A command that fails answers {"result": <negative errno>, "error":
+ * "<why>"} (mlx4r_tel_error()). Callbacks run on the telemetry thread; they use the public calls of
  * rte_pmd_mlx4r.h and the reset history, which never wait for a phase of
  * a reset (none takes the control lock, except the injection of a queue's
  * fault on a live device, for one short step): a fault of the whole
@@ -17,6 +18,8 @@
  */
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,39 +29,101 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_devargs.h"
 #include "mlx4r_fault.h"
 #include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 
-/* "<port_id>[,rest]": the port, and rest (or NULL). */
-static int
-mlx4r_tel_port(const char *params, uint16_t *port_id, const char **rest)
+/*
+ * A failing command answers a dict the caller can read, {"result":
+ * <negative errno>, "error": "<what>"}: DPDK 22.11's telemetry turns a
+ * negative return of the callback into {"<cmd>": null} and drops the
+ * reason (lib/telemetry/telemetry.c, perform_command()).
+ */
+static int __rte_format_printf(3, 4)
+mlx4r_tel_error(struct rte_tel_data *d, int err, const char *fmt, ...)
 {
-	unsigned long v;
-	char *end;
+	char msg[RTE_TEL_MAX_STRING_LEN];
+	va_list ap;
 
-	if (params == NULL || params[0] < '0' || params[0] > '9')
-		return -EINVAL;
-	v = strtoul(params, &end, 10);
-	if (v >= RTE_MAX_ETHPORTS || (*end != '\0' && *end != ','))
-		return -EINVAL;
-	*port_id = v;
-	if (rest != NULL)
-		*rest = *end == ',' ? end + 1 : NULL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "result", err);
+	rte_tel_data_add_dict_string(d, "error", msg);
 	return 0;
 }
 
+/* Why a public call refused port @p port_id (rte_pmd_mlx4r.h). */
+static const char *
+mlx4r_tel_why(int err)
+{
+	switch (err) {
+	case -ENODEV:
+		return "no such port";
+	case -ENOTSUP:
+		return "not an mlx4r port of this primary process, or closing";
+	case -EINVAL:
+		return "invalid argument (unknown fault, or no such Tx queue)";
+	case -EALREADY:
+		return "the device is already in a catastrophic error";
+	case -EBUSY:
+		return "the port is stopped, or a reset is rebuilding it";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* "<port_id>[,rest]": the port, and rest (or NULL); else an error dict. */
 static int
-mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
-		struct rte_tel_data *d)
+mlx4r_tel_port(const char *cmd, const char *params, struct rte_tel_data *d,
+	       uint16_t *port_id, const char **rest)
+{
+	const char *comma;
+	char num[8];
+	uint64_t v;
+	size_t len;
+
+	if (params == NULL || params[0] == '\0') {
+		mlx4r_tel_error(d, -EINVAL, "%s: a port id is required", cmd);
+		return -EINVAL;
+	}
+	comma = strchr(params, ',');
+	len = comma != NULL ? (size_t)(comma - params) : strlen(params);
+	if (len >= sizeof(num))
+		goto bad;
+	memcpy(num, params, len);
+	num[len] = '\0';
+	if (mlx4r_parse_dec(num, RTE_MAX_ETHPORTS - 1, &v) < 0 ||
+	    (rest == NULL && comma != NULL))
+		goto bad;
+	*port_id = v;
+	if (rest != NULL)
+		*rest = comma != NULL ? comma + 1 : NULL;
+	return 0;
+bad:
+	mlx4r_tel_error(d, -EINVAL,
+			"%s: expected a port id in 0..%u%s, got '%.48s'",
+			cmd, RTE_MAX_ETHPORTS - 1,
+			rest != NULL ? " then parameters" : "", params);
+	return -EINVAL;
+}
+
+static int
+mlx4r_tel_state(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	uint16_t port_id;
+	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
-	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
-		return -EINVAL;
+	if (mlx4r_tel_port(cmd, params, d, &port_id, NULL) < 0)
+		return 0;
+	ret = rte_pmd_mlx4r_reset_state_get(port_id, &st);
+	if (ret < 0)
+		return mlx4r_tel_error(d, ret, "port %u: %s", port_id,
+				       mlx4r_tel_why(ret));
 	rte_tel_data_start_dict(d);
 	/* enum rte_pmd_mlx4r_reset_phase follows enum mlx4r_rst_state */
 	rte_tel_data_add_dict_string(d, "state",
@@ -80,7 +145,7 @@ mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
 }
 
 static int
-mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
+mlx4r_tel_history(const char *cmd, const char *params,
 		  struct rte_tel_data *d)
 {
 	struct rte_pmd_mlx4r_reset_state st;
@@ -88,14 +153,19 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 	struct mlx4r_port *port;
 	uint32_t n, i, first;
 	uint16_t port_id;
+	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
-	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
-		return -EINVAL;
+	if (mlx4r_tel_port(cmd, params, d, &port_id, NULL) < 0)
+		return 0;
+	ret = rte_pmd_mlx4r_reset_state_get(port_id, &st);
+	if (ret < 0)
+		return mlx4r_tel_error(d, ret, "port %u: %s", port_id,
+				       mlx4r_tel_why(ret));
 	/* held against its close, as the public calls (mlx4r_registry.c) */
 	port = mlx4r_registry_hold(port_id);
 	if (port == NULL)
-		return -EINVAL;
+		return mlx4r_tel_error(d, -ENOTSUP, "port %u: %s", port_id,
+				       mlx4r_tel_why(-ENOTSUP));
 	n = mlx4r_reset_history(port->dev, rec);
 	mlx4r_registry_release(port_id);
 	first = n > MLX4R_RESET_HISTORY ? n - MLX4R_RESET_HISTORY : 0;
@@ -130,47 +200,56 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 }
 
 static int
-mlx4r_tel_inject(const char *cmd __rte_unused, const char *params,
-		 struct rte_tel_data *d)
+mlx4r_tel_inject(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	char name[32];
-	const char *rest, *comma;
+	const char *rest, *comma, *what;
 	uint16_t port_id;
-	uint32_t fault, arg = 0;
+	uint32_t fault, max;
+	uint64_t arg = 0;
 	size_t len;
 	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, &rest) < 0 || rest == NULL)
-		return -EINVAL;
+	if (mlx4r_tel_port(cmd, params, d, &port_id, &rest) < 0)
+		return 0;
+	if (rest == NULL)
+		return mlx4r_tel_error(d, -EINVAL, "%s: a fault is required after the port id",
+				       cmd);
 	comma = strchr(rest, ',');
 	len = comma != NULL ? (size_t)(comma - rest) : strlen(rest);
-	if (len == 0 || len >= sizeof(name))
-		return -EINVAL;
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
 	memcpy(name, rest, len);
 	name[len] = '\0';
 	if (mlx4r_fault_parse(name, &fault) < 0)
-		return -EINVAL;
-	if (comma != NULL)
-		arg = strtoul(comma + 1, NULL, 10);
+		return mlx4r_tel_error(d, -EINVAL, "%s: unknown fault '%s' (fatal, cmd_fail, link_flap, qp_error, ...)",
+				       cmd, name);
+	max = mlx4r_fault_arg_max(fault, &what);
+	if (comma != NULL && mlx4r_parse_dec(comma + 1, max, &arg) < 0)
+		return mlx4r_tel_error(d, -EINVAL, "%s: argument '%.32s' of %s: expected %s, a decimal integer in 0..%u",
+				       cmd, comma + 1, name, what, max);
 	ret = rte_pmd_mlx4r_inject_fault(port_id, fault, arg);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "fault", name);
 	rte_tel_data_add_dict_int(d, "result", ret);
+	if (ret < 0)
+		rte_tel_data_add_dict_string(d, "error", mlx4r_tel_why(ret));
 	return 0;
 }
 
 static int
-mlx4r_tel_reset(const char *cmd __rte_unused, const char *params,
-		struct rte_tel_data *d)
+mlx4r_tel_reset(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	uint16_t port_id;
 	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0)
-		return -EINVAL;
+	if (mlx4r_tel_port(cmd, params, d, &port_id, NULL) < 0)
+		return 0;
 	ret = rte_pmd_mlx4r_reset(port_id);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "result", ret);
+	if (ret < 0)
+		rte_tel_data_add_dict_string(d, "error", mlx4r_tel_why(ret));
 	return 0;
 }
 
