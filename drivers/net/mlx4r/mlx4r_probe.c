@@ -30,6 +30,7 @@
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 #include "mlx4r_gate.h"
+#include "mlx4r_mp.h"
 #include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
@@ -191,7 +192,7 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		}
 		eth_dev->device = &vdev->device;
 		/* read-only: the device context is the primary's */
-		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
+		eth_dev->dev_ops = mlx4r_mp_secondary_ops();
 		/* copied into rte_eth_fp_ops by rte_eth_dev_probing_finish() */
 		eth_dev->rx_pkt_burst = mlx4r_burst_secondary;
 		eth_dev->tx_pkt_burst = mlx4r_burst_secondary;
@@ -264,6 +265,8 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 		if (ret < 0)
 			goto error;
 	}
+	/* a secondary process asks this one for the device's counters */
+	mlx4r_mp_init();
 	INIT_LOG(INFO, "%s: %u port(s) on the %s backend", name,
 		 args.nb_ports, mlx4r_backend_name(args.backend));
 	return 0;
