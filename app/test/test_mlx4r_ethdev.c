@@ -116,6 +116,16 @@ test_dev_info(void)
 	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_min, 64, "Tx desc min");
 	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_align, 64, "Tx desc alignment");
 	TEST_ASSERT_EQUAL(info.max_mac_addrs, 16, "MAC addresses");
+	/* features/mlx4r.ini: Speed capabilities = P (no speed setting) */
+	TEST_ASSERT_EQUAL(info.speed_capa, RTE_ETH_LINK_SPEED_1G |
+			  RTE_ETH_LINK_SPEED_10G | RTE_ETH_LINK_SPEED_20G |
+			  RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_56G,
+			  "speeds of a ConnectX-3 port");
+	/* Link status event, Removal event */
+	TEST_ASSERT(*info.dev_flags & RTE_ETH_DEV_INTR_LSC,
+		    "LSC interrupts");
+	TEST_ASSERT(*info.dev_flags & RTE_ETH_DEV_INTR_RMV,
+		    "removal interrupts");
 	return TEST_SUCCESS;
 }
 

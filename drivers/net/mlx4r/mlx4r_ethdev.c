@@ -80,7 +80,15 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->reta_size = MLX4R_RETA_SIZE;
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
 	info->flow_type_rss_offloads = MLX4R_RSS_OFFLOADS;
-	info->speed_capa = RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_10G;
+	/*
+	 * The Ethernet speeds of a ConnectX-3 port, as upstream mlx4 reports
+	 * them (mlx4_ethdev.c, mlx4_dev_infos_get()); the link runs at the
+	 * speed of its module and cable: no speed can be set
+	 * (RTE_ETH_LINK_SPEED_FIXED is not honoured).
+	 */
+	info->speed_capa = RTE_ETH_LINK_SPEED_1G | RTE_ETH_LINK_SPEED_10G |
+			   RTE_ETH_LINK_SPEED_20G | RTE_ETH_LINK_SPEED_40G |
+			   RTE_ETH_LINK_SPEED_56G;
 	info->if_index = port->ifindex;
 	info->dev_capa = 0;
 	return 0;
