@@ -27,6 +27,8 @@ packages=(
 	gnuplot-nox
 	# sanitizer build
 	libasan8 libubsan1
+	# the model check of the reset protocol (drivers/net/mlx4r/model)
+	spin
 	# install and package tests (app/test/integration/install.py):
 	# dpdk-pmdinfo.py reads ELF with pyelftools; dpkg-buildpackage of
 	# debian/ needs debhelper (and build-essential); lintian checks the

@@ -220,6 +220,19 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (rst->ports[i] == port)
 			rst->ports[i] = NULL;
+	/*
+	 * Wake the control thread if it waits for the acknowledgements
+	 * (mlx4r_wait_acks(), passive mode): it re-checks them under the
+	 * control lock, which orders our store above before its check, and
+	 * this port no longer counts; without it, it slept until
+	 * reset_deadline_ms although every port left had acknowledged
+	 * (model ports.pml, CLOSE_NO_WAKE). rq_lock under the control lock,
+	 * the order mlx4r_g_reset() and mlx4r_wait_acks() take them in; a
+	 * broadcast, as in mlx4r_g_reset().
+	 */
+	pthread_mutex_lock(&rst->rq_lock);
+	pthread_cond_broadcast(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
 	pthread_mutex_unlock(&rst->lock);
 	/*
 	 * dev->ports[] (the interrupt thread's view) is cleared under
