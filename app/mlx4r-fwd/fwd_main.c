@@ -511,6 +511,11 @@ fwd_ports_setup(struct fwd_app *a)
 					    &pc.eth_conf);
 		if (ret != 0)
 			goto fail;
+		/* --rxd/--txd to the port's descriptor limits */
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &pc.nb_rxd,
+						       &pc.nb_txd);
+		if (ret != 0)
+			goto fail;
 		for (q = 0; q < pc.nb_rxq; q++) {
 			ret = rte_eth_rx_queue_setup(pid, q, pc.nb_rxd,
 				rte_eth_dev_socket_id(pid), NULL, a->mp);

@@ -44,8 +44,9 @@ LAYERS = [
     ['mlx4r_reset'],
     # the gated ethdev operations
     ['mlx4r_gate'],
-    # public calls, telemetry on them, probe and registration
-    ['mlx4r_pmd_api'],
+    # telemetry on the public calls, probe and registration
+    # public calls; statistics for secondary processes (multi-process)
+    ['mlx4r_pmd_api', 'mlx4r_mp'],
     ['mlx4r_telemetry'],
     ['mlx4r_probe'],
 ]

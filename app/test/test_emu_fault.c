@@ -5,7 +5,7 @@
 /*
  * Faults of the emulated ConnectX-3: catastrophic error on Linux's
  * timeline (dead, detected and dying, gone with every context
- * disassociated, back in a new generation; the legacy closure of the
+ * disassociated, back in a new incarnation; the legacy closure of the
  * event queue), re-initialisation failing N times, slow firmware reset,
  * command failures and timeouts, link flap, a QP forced to error, a lost
  * doorbell.
@@ -133,7 +133,7 @@ wait_catas(enum mlx4r_emu_catas ph, unsigned int ms)
  * detected (DEVICE_FATAL, -EIO at once, open -EAGAIN, destroys work), then
  * gone (disassociated: -EIO for everything, a second DEVICE_FATAL, the
  * async fd quiet; open -ENODEV), then back under its name in a new
- * generation while the old context is still open.
+ * incarnation while the old context is still open.
  */
 static int
 test_fatal(void)
@@ -237,10 +237,10 @@ test_fatal(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
 	TEST_ASSERT(info.fatal, "in error");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(ctx2), "close ctx2");
-	/* Back under its name, a new generation; the old context lingers. */
+	/* Back under its name, a new incarnation; the old context lingers. */
 	TEST_ASSERT_SUCCESS(wait_catas(MLX4R_EMU_CATAS_NONE, 3000), "back");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &env.ctx), "open");
-	TEST_ASSERT_EQUAL(env.ctx->generation, 2, "generation");
+	TEST_ASSERT_EQUAL(env.ctx->incarnation, 2, "incarnation");
 	/* a new netdev (mlx4_restart_one), down: the driver brings it up */
 	TEST_ASSERT_SUCCESS(mlx4r_hw_netdev_set_up(env.ctx, 1, true), "up");
 	TEST_ASSERT_EQUAL(mlx4r_hw_query_port(old, 1, &pa), -EIO,
@@ -354,7 +354,7 @@ test_reinit_fail_and_slow_reset(void)
 	t0 = now_ms();
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &env.ctx), "third");
 	TEST_ASSERT_GE_U(now_ms() - t0, 95, "slow firmware reset");
-	TEST_ASSERT_EQUAL(env.ctx->generation, 2, "generation");
+	TEST_ASSERT_EQUAL(env.ctx->incarnation, 2, "incarnation");
 	/*
 	 * No firmware reset without an error: the open after the one that
 	 * reset the firmware does not go through that path again. Shown by
@@ -368,7 +368,7 @@ test_reinit_fail_and_slow_reset(void)
 
 		TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &c2),
 				    "no reset without error");
-		TEST_ASSERT_EQUAL(c2->generation, 2, "same generation");
+		TEST_ASSERT_EQUAL(c2->incarnation, 2, "same incarnation");
 		mlx4r_hw_close_device(c2);
 	}
 	mlx4r_emu_fault_clear(env.dev);

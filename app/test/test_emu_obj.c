@@ -51,7 +51,7 @@ test_open_query(void)
 	TEST_ASSERT_NOT_NULL(mlx4r_hw_backend("emu"), "emu backend");
 	TEST_ASSERT_NULL(mlx4r_hw_backend("nope"), "unknown backend");
 	TEST_ASSERT_STR_EQUAL(env.ctx->ops->name, "emu", "backend name");
-	TEST_ASSERT_EQUAL(env.ctx->generation, 1, "first generation");
+	TEST_ASSERT_EQUAL(env.ctx->incarnation, 1, "first incarnation");
 	TEST_ASSERT_EQUAL(env.ctx->nb_ports, 2, "ports");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da), "query");
 	TEST_ASSERT_EQUAL(da.vendor_id, 0x02c9, "Mellanox");
@@ -240,7 +240,7 @@ test_ids_never_reused(void)
 		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "cq");
 		TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(mr), "mr");
 		if (i == N / 2) {
-			/* A new context of the same generation. */
+			/* A new context of the same incarnation. */
 			TEST_ASSERT_SUCCESS(mlx4r_hw_close_device(env.ctx), "");
 			env.ctx = NULL;
 			TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(

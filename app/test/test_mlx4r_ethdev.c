@@ -109,7 +109,23 @@ test_dev_info(void)
 	TEST_ASSERT_EQUAL(info.min_mtu, RTE_ETHER_MIN_MTU, "min MTU");
 	TEST_ASSERT_EQUAL(info.max_mtu, 9600, "max MTU");
 	TEST_ASSERT_EQUAL(info.rx_desc_lim.nb_max, 8192, "Rx desc max");
+	/* rings are powers of two of at least 64: say so (issue 13) */
+	TEST_ASSERT_EQUAL(info.rx_desc_lim.nb_min, 64, "Rx desc min");
+	TEST_ASSERT_EQUAL(info.rx_desc_lim.nb_align, 64, "Rx desc alignment");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_max, 8192, "Tx desc max");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_min, 64, "Tx desc min");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_align, 64, "Tx desc alignment");
 	TEST_ASSERT_EQUAL(info.max_mac_addrs, 16, "MAC addresses");
+	/* features/mlx4r.ini: Speed capabilities = P (no speed setting) */
+	TEST_ASSERT_EQUAL(info.speed_capa, RTE_ETH_LINK_SPEED_1G |
+			  RTE_ETH_LINK_SPEED_10G | RTE_ETH_LINK_SPEED_20G |
+			  RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_56G,
+			  "speeds of a ConnectX-3 port");
+	/* Link status event, Removal event */
+	TEST_ASSERT(*info.dev_flags & RTE_ETH_DEV_INTR_LSC,
+		    "LSC interrupts");
+	TEST_ASSERT(*info.dev_flags & RTE_ETH_DEV_INTR_RMV,
+		    "removal interrupts");
 	return TEST_SUCCESS;
 }
 
@@ -157,21 +173,28 @@ test_desc_rounding(void)
 
 	memset(&conf, 0, sizeof(conf));
 	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 2, 2, &conf), "cfg");
-	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 100, SOCKET_ID_ANY,
+	/* below nb_min, or not a multiple of nb_align: refused by ethdev */
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 32, SOCKET_ID_ANY,
+						 NULL, mp), -EINVAL, "32 Rx desc");
+	TEST_ASSERT_EQUAL(rte_eth_tx_queue_setup(p1, 0, 1, SOCKET_ID_ANY,
+						 NULL), -EINVAL, "1 Tx desc");
+	TEST_ASSERT_EQUAL(rte_eth_rx_queue_setup(p1, 0, 100, SOCKET_ID_ANY,
+						 NULL, mp), -EINVAL, "100 Rx desc");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 192, SOCKET_ID_ANY,
 						   NULL, mp), "rxq 0");
 	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 1, 0, SOCKET_ID_ANY,
 						   NULL, mp), "rxq 1");
-	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 1, SOCKET_ID_ANY,
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 64, SOCKET_ID_ANY,
 						   NULL), "txq 0");
 	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 1, 4096, SOCKET_ID_ANY,
 						   NULL), "txq 1");
 	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 0, &rxi), "rxi 0");
-	TEST_ASSERT_EQUAL(rxi.nb_desc, 128, "100 rounds up to 128");
+	TEST_ASSERT_EQUAL(rxi.nb_desc, 256, "192 rounds up to 256");
 	TEST_ASSERT_EQUAL(rxi.mp, mp, "mempool reported");
 	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 1, &rxi), "rxi 1");
 	TEST_ASSERT_EQUAL(rxi.nb_desc, 512, "0 means the default");
 	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(p1, 0, &txi), "txi 0");
-	TEST_ASSERT_EQUAL(txi.nb_desc, 64, "1 rounds up to the minimum");
+	TEST_ASSERT_EQUAL(txi.nb_desc, 64, "the minimum");
 	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(p1, 1, &txi), "txi 1");
 	TEST_ASSERT_EQUAL(txi.nb_desc, 4096, "a power of two stays");
 	return TEST_SUCCESS;

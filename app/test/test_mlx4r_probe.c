@@ -11,10 +11,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "rte_pmd_mlx4r.h"
 #include "test.h"
@@ -79,6 +82,9 @@ test_probe_default(void)
 	TEST_ASSERT_EQUAL(info.nb_ports, 1, "one-port HCA");
 	TEST_ASSERT_EQUAL(info.peer_port_id, UINT16_MAX, "no peer");
 	TEST_ASSERT_STR_EQUAL(info.backend, "emu", "default backend");
+	/* a vdev has no node: the probing lcore's, never SOCKET_ID_ANY */
+	TEST_ASSERT_EQUAL(rte_eth_dev_socket_id(port_id), (int)rte_socket_id(),
+			  "port on the probing lcore's socket");
 	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(port_id, NULL), -EINVAL,
 			  "NULL info");
 	TEST_ASSERT_EQUAL(rte_pmd_mlx4r_port_info_get(RTE_MAX_ETHPORTS, &info),
@@ -171,51 +177,149 @@ test_remove_started(void)
 	return check_clean();
 }
 
-/* Each bad devargs string is refused, and nothing stays allocated. */
+/* The log of one call, through rte_openlog_stream(). */
+static char *log_buf;
+static size_t log_len;
+
+static FILE *
+log_capture_begin(void)
+{
+	FILE *f = open_memstream(&log_buf, &log_len);
+
+	if (f != NULL)
+		rte_openlog_stream(f);
+	return f;
+}
+
+static void
+log_capture_end(FILE *f)
+{
+	rte_openlog_stream(NULL);
+	fclose(f);
+}
+
+/*
+ * Each bad devargs string is refused with an error that names the key and
+ * the value (the part of it that is wrong), and nothing stays allocated.
+ */
 static int
 test_bad_devargs(void)
 {
-	static const char * const bad[] = {
-		"bogus=1",
-		"ports=3",
-		"ports=0",
-		"ports=-1",
-		"ports=two",
-		"ports=",
-		"ports=1x",
-		"ports=1,ports=2",
-		"backend=foo",
-		"backend=",
-		"ports=2,bogus",
-		"wire=foo",
-		"wire=",
-		"wire3=none",
-		"wire2=none",
-		"wire=xconnect",
-		"ports=2,wire1=xconnect",
-		"wire=tap:an_interface_name_too_long",
-		"gen_size=10",
-		"gen_size=100000",
-		"gen_flows=0",
-		"gen_flows=5000",
-		"gen_rate=fast",
-		"max_queues=0",
-		"max_queues=17",
-		"wire=none,wire=gen",
+	static const struct {
+		const char *devargs;
+		const char *error; /* in the log of the failed probe */
+	} bad[] = {
+		{ "bogus=1", "unknown devarg \"bogus\"" },
+		{ "ports=3", "devarg ports=3:" },
+		{ "ports=0", "devarg ports=0:" },
+		{ "ports=-1", "devarg ports=-1:" },
+		{ "ports=two", "devarg ports=two:" },
+		{ "ports=", "devarg ports: a value is required" },
+		{ "ports=1x", "devarg ports=1x:" },
+		{ "ports=0x2", "devarg ports=0x2:" },
+		{ "ports=+2", "devarg ports=+2:" },
+		{ "ports=02x", "devarg ports=02x:" },
+		{ "ports=1,ports=2", "devarg \"ports\" given more than once" },
+		{ "backend=foo", "devarg backend=foo:" },
+		{ "backend=", "devarg backend=:" },
+		{ "ports=2,bogus", "unknown devarg \"bogus\"" },
+		{ "wire=foo", "devarg wire=foo:" },
+		{ "wire=", "devarg wire=:" },
+		{ "wire3=none", "unknown devarg \"wire3\"" },
+		{ "wire2=none", "devarg wire2 for a one-port HCA" },
+		{ "wire=xconnect", "wire=xconnect cables port 1 to port 2" },
+		{ "ports=2,wire1=xconnect", "wire=xconnect cables port 1" },
+		{ "wire=tap:an_interface_name_too_long",
+		  "devarg wire=tap:an_interface_name_too_long:" },
+		{ "wire=tap:a/b", "devarg wire=tap:a/b: not a valid Linux" },
+		{ "wire=tap:a:b", "devarg wire=tap:a:b: not a valid Linux" },
+		{ "wire=tap:..", "devarg wire=tap:..: not a valid Linux" },
+		{ "gen_size=10", "devarg gen_size=10:" },
+		{ "gen_size=100000", "devarg gen_size=100000:" },
+		{ "gen_flows=0", "devarg gen_flows=0:" },
+		{ "gen_flows=5000", "devarg gen_flows=5000:" },
+		{ "gen_rate=fast", "devarg gen_rate=fast:" },
+		{ "gen_rate=0x10", "devarg gen_rate=0x10:" },
+		{ "gen_rate=99999999999999999999",
+		  "devarg gen_rate=99999999999999999999:" },
+		{ "max_queues=0", "devarg max_queues=0:" },
+		{ "max_queues=17", "devarg max_queues=17:" },
+		{ "max_queues= 4", "devarg max_queues= 4:" },
+		{ "wire=none,wire=gen", "devarg \"wire\" given more than once" },
+		{ "catas_time_pct=0", "devarg catas_time_pct=0:" },
+		{ "catas_time_pct=1e2", "devarg catas_time_pct=1e2:" },
+		{ "recovery=active", "devarg recovery=active:" },
+		{ "recovery=", "devarg recovery=:" },
+		{ "recovery_attempts=0", "devarg recovery_attempts=0:" },
+		{ "recovery_attempts=-1", "devarg recovery_attempts=-1:" },
+		{ "recovery_attempts=0x5", "devarg recovery_attempts=0x5:" },
+		{ "recovery_attempts=101", "devarg recovery_attempts=101:" },
+		{ "reset_deadline_ms= 5", "devarg reset_deadline_ms= 5:" },
+		{ "reset_deadline_ms=+5", "devarg reset_deadline_ms=+5:" },
+		{ "reset_deadline_ms=18446744073709551617",
+		  "devarg reset_deadline_ms=18446744073709551617:" },
+		{ "reinit_timeout_ms=600001", "devarg reinit_timeout_ms=600001:" },
+		{ "fault=", "devarg fault=:" },
+		{ "fault=fatal", "devarg fault=fatal: \"fatal\" has no @<ms>" },
+		{ "fault=fatal@-5", "devarg fault=fatal@-5: time \"-5\"" },
+		{ "fault=fatal@99999999999999999999",
+		  "devarg fault=fatal@99999999999999999999: time \"99999999999999999999\"" },
+		{ "fault=fatal@4294967296",
+		  "devarg fault=fatal@4294967296: time \"4294967296\"" },
+		{ "fault=fatal@86400001", "devarg fault=fatal@86400001: time" },
+		{ "fault=fatal@", "devarg fault=fatal@: time \"\"" },
+		{ "fault=fatal/-1@10",
+		  "devarg fault=fatal/-1@10: argument \"-1\" of fatal" },
+		{ "fault=fatal/@10", "devarg fault=fatal/@10: argument \"\"" },
+		{ "fault=fatal/0x10@10",
+		  "devarg fault=fatal/0x10@10: argument \"0x10\"" },
+		{ "fault=link_flap/600001@10",
+		  "devarg fault=link_flap/600001@10: argument \"600001\"" },
+		{ "fault=cmd_fail/1000001@10",
+		  "devarg fault=cmd_fail/1000001@10: argument \"1000001\"" },
+		{ "fault=qp_error/99@10",
+		  "devarg fault=qp_error/99@10: argument \"99\" of qp_error" },
+		{ "max_queues=4,fault=qp_error/4@10",
+		  "devarg fault: qp_error/4 names Tx queue 4, but a port has 4" },
+		{ "fault=meltdown@10", "devarg fault=meltdown@10: unknown fault \"meltdown\"" },
+		{ "fault=fatal@10:", "devarg fault=fatal@10:: empty element" },
+		{ "fault=:fatal@10", "devarg fault=:fatal@10: empty element" },
+		{ "fault=fatal@1::link_flap@2",
+		  "devarg fault=fatal@1::link_flap@2: empty element" },
+		{ "fault=fatal@1:fatal@2:fatal@3:fatal@4:fatal@5:fatal@6:fatal@7:fatal@8:fatal@9",
+		  "more than 8 faults" },
+		{ "ibdev=mlx4_0", "devarg ibdev=mlx4_0 needs backend=verbs" },
+		{ "backend=verbs,wire=none",
+		  "devarg wire with backend=verbs" },
+		{ "backend=verbs,fault=fatal@10",
+		  "devarg fault with backend=verbs" },
 	};
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(bad); i++) {
-		int ret = rte_vdev_init("net_mlx4r_bad", bad[i]);
+		FILE *f = log_capture_begin();
+		int ret;
 
-		TEST_ASSERT(ret < 0, "devargs \"%s\" accepted (%d)", bad[i],
-			    ret);
+		TEST_ASSERT_NOT_NULL(f, "log stream");
+		ret = rte_vdev_init("net_mlx4r_bad", bad[i].devargs);
+		log_capture_end(f);
+		TEST_ASSERT(ret < 0, "devargs \"%s\" accepted (%d)",
+			    bad[i].devargs, ret);
+		TEST_ASSERT(log_buf != NULL &&
+			    strstr(log_buf, bad[i].error) != NULL,
+			    "devargs \"%s\": the error does not say \"%s\" (log: %s)",
+			    bad[i].devargs, bad[i].error,
+			    log_buf != NULL ? log_buf : "");
+		free(log_buf);
+		log_buf = NULL;
 		TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), ports_base,
-				  "devargs \"%s\" left a port", bad[i]);
+				  "devargs \"%s\" left a port", bad[i].devargs);
 		TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
-				    "devargs \"%s\" left memory", bad[i]);
+				    "devargs \"%s\" left memory",
+				    bad[i].devargs);
 		TEST_ASSERT_EQUAL(test_memzone_count(), zones_base,
-				  "devargs \"%s\" left a memzone", bad[i]);
+				  "devargs \"%s\" left a memzone",
+				  bad[i].devargs);
 		/* a failed probe leaves the vdev listed: uninit it */
 		rte_vdev_uninit("net_mlx4r_bad");
 	}
@@ -232,6 +336,14 @@ test_bad_devargs(void)
 	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
 					  "ports=2,wire=xconnect"),
 			    "xconnect refused");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
+	/* the edges of the fault schedule, the queue before max_queues */
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
+			"fault=qp_error/3@86400000:fatal/0@0:"
+			"link_flap/600000@1:cmd_fail/1000000@86400000,"
+			"max_queues=4,recovery_attempts=100,"
+			"reset_deadline_ms=600000,recovery=passive"),
+			"valid fault schedule refused");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
 	return check_clean();
 }

@@ -16,6 +16,8 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "test.h"
@@ -59,6 +62,7 @@ static const enum rte_eth_event_type watched[] = {
 	RTE_ETH_EVENT_RECOVERY_SUCCESS,
 	RTE_ETH_EVENT_RECOVERY_FAILED,
 	RTE_ETH_EVENT_INTR_RMV,
+	RTE_ETH_EVENT_INTR_LSC,
 };
 
 static int
@@ -843,6 +847,142 @@ test_no_reset_faults(void)
 	return hca_down();
 }
 
+/* Index of the first event of @p type on @p port after event @p after. */
+static int
+ev_next(uint16_t port, enum rte_eth_event_type type, int after)
+{
+	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
+			     (uint32_t)MAX_EV);
+	uint32_t i;
+
+	for (i = after + 1; i < n; i++)
+		if (evs[i].port == port && evs[i].type == type)
+			return i;
+	return -1;
+}
+
+/* Wait (at most WAIT_MS) for the link of @p port to be @p status. */
+static int
+wait_link(uint16_t port, uint16_t status)
+{
+	struct rte_eth_link link;
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(port, &link),
+				    "link");
+		if (link.link_status == status)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(1000);
+	}
+	TEST_FAIL("link %s after %u ms", status ? "not up" : "not down",
+		  WAIT_MS);
+}
+
+/*
+ * An operator's reset while a link flap runs (issue 13: the link stayed
+ * DOWN for good): the device reopened by the reset still tells the port
+ * when the link comes back. Event order: LSC down, ERR_RECOVERING,
+ * RECOVERY_SUCCESS, LSC up; the link is up, traffic passes.
+ */
+static int
+test_reset_during_link_flap(void)
+{
+	struct rte_eth_conf conf;
+	int down, rec, ok, up = -1;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.lsc = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
+			  "up after start");
+	/* long enough for the reset to end while the link is down */
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 1000), "flap");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_DOWN), TEST_SUCCESS,
+			  "down in the flap");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2,
+				     WAIT_MS), TEST_SUCCESS, "live again");
+	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
+			  "up again after the flap");
+	/* the event order, and an LSC up raised after the recovery */
+	down = ev_first(p1, RTE_ETH_EVENT_INTR_LSC);
+	rec = ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING);
+	ok = ev_first(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	TEST_ASSERT(down >= 0 && rec > down && ok > rec,
+		    "LSC down (%d), ERR_RECOVERING (%d), RECOVERY_SUCCESS (%d)",
+		    down, rec, ok);
+	for (i = 0; i < WAIT_MS && up < 0; i++) {
+		up = ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
+		if (up < 0)
+			rte_delay_us_sleep(1000);
+	}
+	TEST_ASSERT(up > ok, "LSC up after RECOVERY_SUCCESS (%d, %d)", up, ok);
+	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
+/*
+ * The log of a reset (issue 13): the trigger without a stray space, each
+ * port named by its ethdev port id and physical port, the generation the
+ * state says.
+ */
+static int
+test_log_lines(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	char want[128], *log = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, 1, false), TEST_SUCCESS, "up 2");
+	f = open_memstream(&log, &len);
+	TEST_ASSERT_NOT_NULL(f, "log stream");
+	rte_openlog_stream(f);
+	rte_pmd_mlx4r_inject_fault(p1, RTE_PMD_MLX4R_FAULT_FATAL, 0);
+	for (i = 0; i < 2000 && ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
+	     i++)
+		rte_delay_us_sleep(1000);
+	rte_eth_dev_reset(p2);
+	rte_eth_dev_reset(p1);
+	i = wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS);
+	rte_openlog_stream(NULL);
+	fclose(f);
+	TEST_ASSERT_EQUAL(i, TEST_SUCCESS, "live");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	printf("log of the reset:\n%s", log);
+	TEST_ASSERT(strstr(log, "reset 1 started (fatal), passive mode") !=
+		    NULL, "trigger without a stray space");
+	TEST_ASSERT(strstr(log, "( ") == NULL && strstr(log, " )") == NULL,
+		    "no space inside parentheses");
+	snprintf(want, sizeof(want),
+		 HCA ": port %u (physical port 2) acknowledged the reset", p2);
+	TEST_ASSERT(strstr(log, want) != NULL, "\"%s\" logged", want);
+	snprintf(want, sizeof(want),
+		 HCA ": port %u (physical port 1) acknowledged the reset (last)",
+		 p1);
+	TEST_ASSERT(strstr(log, want) != NULL, "\"%s\" logged", want);
+	snprintf(want, sizeof(want), "live again, generation %u,",
+		 st.generation);
+	TEST_ASSERT(st.generation == 2 && strstr(log, want) != NULL,
+		    "\"%s\" logged, generation 2", want);
+	free(log);
+	return hca_down();
+}
+
 /*
  * Passive mode, two ports: INTR_RESET on each; each port's
  * rte_eth_dev_reset() is its acknowledgement and returns at once, and the
@@ -1161,6 +1301,8 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_coalesce_and_restart),
 		TEST_CASE_ST(NULL, case_teardown, test_queue_error),
 		TEST_CASE_ST(NULL, case_teardown, test_no_reset_faults),
+		TEST_CASE_ST(NULL, case_teardown, test_reset_during_link_flap),
+		TEST_CASE_ST(NULL, case_teardown, test_log_lines),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_two_ports),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),

@@ -314,6 +314,11 @@ test_proactive(void)
 	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
 	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
 	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), 0, "use");
+	/* generation 1 before any reset, as the driver's at probe */
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 1,
+			  "generation 1 before a reset");
+	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.generation, 1, "stats: generation 1");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "RESET_BEGIN notified");
 	TEST_ASSERT_EQUAL(events[0].ev, RSC_EVENT_RESET_BEGIN, "first event");
@@ -330,7 +335,8 @@ test_proactive(void)
 	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "second event");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
 	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 1, "generation");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 2,
+			  "generation 2 after one reset");
 	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "succeeded");
@@ -798,7 +804,8 @@ test_event_order(void)
 	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 2, "two resets");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 2, "both recovered");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 2, "generation");
+	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 3,
+			  "generation 3 after two resets");
 	return TEST_SUCCESS;
 }
 
@@ -1300,7 +1307,7 @@ worker_main(void *arg)
 		o = rsc_client_ops(w->c, 0);
 		if (o->state != RSC_PORT_LIVE)
 			continue;
-		if (o->generation > 0)
+		if (o->generation > 1)
 			w->loops_after_reset++;
 		/* keep a few frames in flight on the loopback wire */
 		if (w->nb_held == 0 &&
@@ -1358,8 +1365,8 @@ test_worker_lcore(void)
 	TEST_ASSERT(w.rx > 0 && w.tx > 0, "traffic flowed (rx %" PRIu64
 		    ", tx %" PRIu64 ")", w.rx, w.tx);
 	TEST_ASSERT(w.loops_after_reset > 0, "the lcore resumed after resets");
-	TEST_ASSERT_EQUAL(rsc_client_ops(w.c, 0)->generation, 5,
-			  "five generations");
+	TEST_ASSERT_EQUAL(rsc_client_ops(w.c, 0)->generation, 6,
+			  "generation 6 after five resets");
 	free_instance();
 	/*
 	 * Every mbuf the worker held went back through its drain, and a

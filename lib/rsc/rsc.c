@@ -1173,6 +1173,9 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	p->need_reset = false;
 	p->need_restore = false;
 	memset(&p->stats, 0, sizeof(p->stats));
+	/* the queues the application set up: generation 1, as at probe */
+	p->generation = 1;
+	p->stats.generation = 1;
 	for (i = 0; i < RTE_DIM(rsc_events); i++) {
 		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],
 				rsc_event_cb, (void *)(uintptr_t)r->token);

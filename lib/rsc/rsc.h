@@ -102,7 +102,11 @@ struct rsc_ops {
 	uint16_t rx_queue;  /**< Rx queue to poll */
 	uint16_t tx_queue;  /**< Tx queue to send on */
 	uint8_t state;      /**< enum rsc_port_state */
-	uint64_t generation; /**< bumped by each completed reset */
+	/**
+	 * 1 when the port was added, +1 by each reset that ended with the
+	 * port live (fresh queues): the meaning of mlx4r's generation.
+	 */
+	uint64_t generation;
 };
 
 /**
@@ -165,7 +169,7 @@ struct rsc_port_stats {
 	uint64_t late_clients;    /**< acks that missed the deadline */
 	uint64_t last_us;         /**< last reset: begin to publish, us */
 	uint64_t worst_us;        /**< worst of them, us */
-	uint64_t generation;      /**< of the ops published last */
+	uint64_t generation;      /**< of the ops published last (1 first) */
 	enum rsc_port_state state; /**< now */
 };
 

@@ -193,11 +193,17 @@ def case_testpmd_port_stop_start(env):
 def case_dpdk_test_pmd_perf(env):
     if os.cpu_count() < 2:
         return skip("pmd_perf_autotest needs two lcores")
+    # Twice in one session: the test stops only the ports on its lcore's
+    # socket, so a port on socket -1 stays started and the second run's
+    # configure fails and exits the process.
     argv = [env.args.dpdk_test] + env.eal(["net_mlx4r0"])
-    run_env = dict(env.env, DPDK_TEST="pmd_perf_autotest")
-    rc, out = env.run(argv, env=run_env, timeout=150)
+    rc, out = env.run(argv, ["pmd_perf_autotest", "pmd_perf_autotest"],
+                      delay=0.5, timeout=240)
     expect(rc == 0, "dpdk-test exits 0 (got %d)" % rc)
-    expect_in(out, "Test OK")
+    expect(out.count("Test OK") == 2,
+           "pmd_perf_autotest passes twice in one session (%d)"
+           % out.count("Test OK"))
+    expect("Cannot configure device" not in out, "no configure failure")
     m = re.search(r"(\d+) cycles per packet|\(\d+ cycles\)|cycles: (\d+)", out)
     print("pmd_perf_autotest figure: %s" % (m.group(0) if m else "n/a"))
 
@@ -454,6 +460,10 @@ def case_testpmd_show_port(env):
                  "Hash key size in bytes: 40", "Redirection table size: 64",
                  "Max segment number per packet: 31",
                  "Max possible number of RXDs per queue: 8192",
+                 "Min possible number of RXDs per queue: 64",
+                 "RXDs number alignment: 64",
+                 "Min possible number of TXDs per queue: 64",
+                 "TXDs number alignment: 64",
                  "Device error handling mode: "):
         expect_in(out, line)
     st = last_port_stats(out, 1)
@@ -726,10 +736,79 @@ def case_proc_info_xstats(env):
                    "port %d: no more than the primary counted in the end"
                    % p)
             for name in ("rx_steering_dropped", "rx_refused_bursts",
-                         "tx_unregistered_memory_dropped"):
+                         "tx_unregistered_memory_dropped", "reset_started",
+                         "reset_generation", "reset_cancelled"):
                 expect(name in xs[p], "driver xstat %s listed" % name)
+            expect(xs[p]["reset_generation"] == 1,
+                   "port %d: reset_generation 1, as the primary's" % p)
         expect(re.search(r"RX-packets:\s+[1-9]", out2) is not None,
                "proc-info --stats shows received packets")
+    finally:
+        huge.release()
+
+
+def case_proc_info_reset(env):
+    # dpdk-proc-info --stats-reset and --xstats-reset clear the primary's
+    # counters: the secondary asks the primary (multi-process channel).
+    # The primary forwards, stops forwarding (its counters stand still),
+    # then the secondary reads, clears, reads again; the primary's own
+    # statistics show the clearing.
+    if shutil.which(env.args.proc_info) is None:
+        return skip("no dpdk-proc-info (%s)" % env.args.proc_info)
+    huge = Hugepages(192)
+    why = huge.reserve()
+    try:
+        if why is not None:
+            return skip(why)
+        prefix = "mlx4r_it_" + env.case
+        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
+               "--file-prefix=" + prefix]
+        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
+            "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
+            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+        result = {}
+
+        def run_primary():
+            result["primary"] = env.run(primary, [
+                "set fwd io", "start", "show port stats all", "stop"] +
+                ["show port stats all"] * 12, delay=1.0)
+
+        t = threading.Thread(target=run_primary)
+        t.start()
+        time.sleep(5.5)  # forwarding stopped by now
+        secondary = [env.args.proc_info, "--huge-dir", huge.mnt,
+                     "--no-pci", "--file-prefix=" + prefix,
+                     "-d", env.plugin_name, "--"]
+        rc1, before = env.run(secondary + ["--xstats"], timeout=60)
+        rc2, out2 = env.run(secondary + ["--stats-reset"], timeout=60)
+        rc3, out3 = env.run(secondary + ["--xstats-reset"], timeout=60)
+        rc4, after = env.run(secondary + ["--xstats"], timeout=60)
+        t.join()
+        prc, pout = result["primary"]
+        expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
+        expect((rc1, rc2, rc3, rc4) == (0, 0, 0, 0),
+               "dpdk-proc-info exits 0 (got %s)" % [rc1, rc2, rc3, rc4])
+        expect("Error" not in out3 and
+               "NIC extended statistics for port 0 cleared" in out3,
+               "--xstats-reset accepted")
+        xs0 = {p: v for p, v in xstats_blocks(before)}
+        xs1 = {p: v for p, v in xstats_blocks(after)}
+        expect(set(xs0) == {0, 1} and set(xs1) == {0, 1},
+               "xstats of both ports, before and after")
+        for p in (0, 1):
+            expect(xs0[p]["rx_good_packets"] > 1000,
+                   "port %d: counted before (rx_good_packets %d)"
+                   % (p, xs0[p]["rx_good_packets"]))
+            for name in ("rx_good_packets", "tx_good_packets",
+                         "rx_q0_packets", "tx_q0_packets"):
+                expect(xs1[p][name] == 0, "port %d: %s cleared (%d)"
+                       % (p, name, xs1[p][name]))
+            expect(xs1[p]["reset_generation"] == 1,
+                   "port %d: reset_generation read from the primary" % p)
+            st = last_port_stats(pout, p)
+            expect(st["rx"] == 0 and st["tx"] == 0,
+                   "port %d: the primary's counters were cleared (RX %d, "
+                   "TX %d)" % (p, st["rx"], st["tx"]))
     finally:
         huge.release()
 

@@ -115,6 +115,15 @@ extern int mlx4r_logtype_reset;
 #define RST_LOG(level, ...) \
 	DRV_LOG_(mlx4r_logtype_reset, level, __VA_ARGS__, "")
 
+/*
+ * What a log line about one port says: the HCA (vdev name), the ethdev
+ * port id an application knows, and the physical port of the HCA:
+ * "net_mlx4r0: port 3 (physical port 2)". Use with MLX4R_PORT_ARGS().
+ */
+#define MLX4R_PORT_FMT "%s: port %u (physical port %u)"
+#define MLX4R_PORT_ARGS(port) (port)->dev->name, \
+	(port)->eth_dev->data->port_id, (port)->port_num
+
 struct mlx4r_port;
 struct mlx4r_dev;
 struct mlx4r_dev_events;

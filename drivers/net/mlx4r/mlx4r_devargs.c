@@ -83,8 +83,7 @@ int
 mlx4r_reset_parse_arg(const char *key, const char *value,
 		      struct mlx4r_reset_args *ra)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v, max;
 
 	if (value == NULL)
 		value = "";
@@ -106,13 +105,10 @@ mlx4r_reset_parse_arg(const char *key, const char *value,
 	    strcmp(key, MLX4R_ARG_DEADLINE) != 0 &&
 	    strcmp(key, MLX4R_ARG_REAPPEAR) != 0)
 		return -ENOENT;
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0 ||
-	    v < 1 || v > (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 : 600000)) {
-		INIT_LOG(ERR, "devarg %s=%s: expected an integer in 1..%u", key,
-			 value, strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 :
-			 600000);
+	max = strcmp(key, MLX4R_ARG_ATTEMPTS) == 0 ? 100 : 600000;
+	if (mlx4r_parse_dec(value, max, &v) < 0 || v < 1) {
+		INIT_LOG(ERR, "devarg %s=%s: expected a decimal integer in 1..%" PRIu64,
+			 key, value, max);
 		return -EINVAL;
 	}
 	if (strcmp(key, MLX4R_ARG_ATTEMPTS) == 0)
@@ -124,24 +120,21 @@ mlx4r_reset_parse_arg(const char *key, const char *value,
 	return 0;
 }
 
-/* Parse a decimal integer in [min, max]; -EINVAL on anything else. */
+/* A decimal integer in [min, max]; -EINVAL (logged) on anything else. */
 static int
 mlx4r_parse_uint(const char *key, const char *value, uint64_t min,
 		 uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
+	*out = 0; /* the caller stores it before looking at the result */
 	if (value == NULL || value[0] == '\0') {
 		INIT_LOG(ERR, "devarg %s: a value is required (%" PRIu64 "..%" PRIu64 ")",
 			 key, min, max);
 		return -EINVAL;
 	}
-	errno = 0;
-	v = strtoull(value, &end, 0);
-	if (errno != 0 || *end != '\0' || value[0] == '-' ||
-	    v < min || v > max) {
-		INIT_LOG(ERR, "devarg %s=%s: expected an integer in %" PRIu64 "..%" PRIu64,
+	if (mlx4r_parse_dec(value, max, &v) < 0 || v < min) {
+		INIT_LOG(ERR, "devarg %s=%s: expected a decimal integer in %" PRIu64 "..%" PRIu64,
 			 key, value, min, max);
 		return -EINVAL;
 	}
@@ -183,6 +176,16 @@ mlx4r_parse_wire(const char *key, const char *value,
 		if (strlen(ifname) >= sizeof(pa->tap_name)) {
 			INIT_LOG(ERR, "devarg %s=%s: interface name longer than %zu",
 				 key, value, sizeof(pa->tap_name) - 1);
+			return -EINVAL;
+		}
+		/*
+		 * Names Linux refuses (net/core/dev.c, dev_valid_name()):
+		 * "." and "..", '/', ':' and white space.
+		 */
+		if (strcmp(ifname, ".") == 0 || strcmp(ifname, "..") == 0 ||
+		    strpbrk(ifname, "/: \t\n\v\f\r") != NULL) {
+			INIT_LOG(ERR, "devarg %s=%s: not a valid Linux interface name",
+				 key, value);
 			return -EINVAL;
 		}
 		strlcpy(pa->tap_name, ifname, sizeof(pa->tap_name));
@@ -247,7 +250,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 {
 	struct rte_kvargs *kvlist;
 	unsigned int i, j, pass;
-	bool has_emu_args = false;
+	const char *emu_key = NULL; /* a key of the emulated device */
 	int ret = 0;
 
 	memset(args, 0, sizeof(*args));
@@ -318,7 +321,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 					ret = mlx4r_parse_uint(key, value, 1,
 							       1000, &v);
 					args->catas_time_pct = v;
-					has_emu_args = true;
+					emu_key = key;
 				}
 				continue;
 			}
@@ -371,7 +374,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 					 name, key, MLX4R_VALID_ARGS);
 				ret = -EINVAL;
 			} else {
-				has_emu_args = true;
+				emu_key = key;
 			}
 		}
 	}
@@ -396,11 +399,26 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	}
 	if (args->backend == MLX4R_BACKEND_VERBS && args->ibdev[0] == '\0')
 		strlcpy(args->ibdev, MLX4R_DEFAULT_IBDEV, sizeof(args->ibdev));
-	if (has_emu_args && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: wire, gen_* and catas_time_pct apply to the emulated device only",
-			 name);
+	if (args->reset.nb_sched > 0 && emu_key == NULL)
+		emu_key = MLX4R_ARG_FAULT;
+	if (emu_key != NULL && args->backend != MLX4R_BACKEND_EMU) {
+		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct and fault apply to the emulated device only",
+			 name, emu_key, mlx4r_backend_name(args->backend));
 		ret = -EINVAL;
 		goto out;
+	}
+	/* a Tx queue of a scheduled qp_error beyond max_queues never exists */
+	for (i = 0; i < args->reset.nb_sched; i++) {
+		const struct mlx4r_fault_sched *f = &args->reset.sched[i];
+
+		if (f->fault == MLX4R_FAULT_QP_ERROR &&
+		    f->arg >= args->max_queues) {
+			INIT_LOG(ERR, "%s: devarg %s: qp_error/%u names Tx queue %u, but a port has %u (max_queues)",
+				 name, MLX4R_ARG_FAULT, f->arg, f->arg,
+				 args->max_queues);
+			ret = -EINVAL;
+			goto out;
+		}
 	}
 	for (i = 0; i < args->nb_ports; i++) {
 		if (args->port[i].wire != MLX4R_WIRE_XCONNECT)

@@ -12,6 +12,7 @@
  * run (and fuzzed) on its own.
  */
 
+#include <errno.h>
 #include <stdint.h>
 
 /* A ConnectX-3 HCA has one or two physical ports (devarg ports). */
@@ -57,6 +58,12 @@ enum mlx4r_rst_mode {
 
 /* Faults of the emulated device (values of enum rte_pmd_mlx4r_fault). */
 #define MLX4R_FAULT_MAX 8
+#define MLX4R_FAULT_QP_ERROR 6 /* RTE_PMD_MLX4R_FAULT_QP_ERROR */
+/* fault=: longest duration argument and latest time (ms) */
+#define MLX4R_FAULT_MAX_MS 600000
+#define MLX4R_FAULT_MAX_AT_MS 86400000
+/* fault=: largest count argument (cmd_fail, reinit_fail, ...) */
+#define MLX4R_FAULT_MAX_COUNT 1000000
 
 /** One scheduled fault of the devarg "fault". */
 struct mlx4r_fault_sched {
@@ -108,6 +115,31 @@ int mlx4r_parse_args(const char *name, const char *params,
 int mlx4r_reset_parse_arg(const char *key, const char *value,
 			  struct mlx4r_reset_args *ra);
 void mlx4r_reset_args_default(struct mlx4r_reset_args *ra);
+
+/**
+ * Parse @p s, a decimal integer in [0, @p max], into @p out: digits only.
+ * strtoul() would take a sign ("-5" wraps to a huge value), leading
+ * blanks, "0x" with base 0, and saturate on overflow; none of that is a
+ * valid devarg. Inline, so that the layers below the devargs (the fault
+ * schedule, telemetry) share it. @return 0 or -EINVAL.
+ */
+static inline int
+mlx4r_parse_dec(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		unsigned int d = (unsigned char)*s - '0';
+
+		if (d > 9 || d > max || v > (max - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
 /** Names of the values, for log lines. */
 const char *mlx4r_backend_name(enum mlx4r_backend b);
 const char *mlx4r_wire_name(enum mlx4r_wire w);

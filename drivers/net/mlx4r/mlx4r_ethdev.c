@@ -48,10 +48,18 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->max_rx_pktlen = MLX4R_MAX_RX_PKTLEN;
 	info->min_mtu = MLX4R_MIN_MTU;
 	info->max_mtu = MLX4R_MAX_MTU;
+	/*
+	 * A ring is a power of two of at least MLX4R_MIN_DESC entries
+	 * (mlx4r_round_desc()). The limits say as much as struct
+	 * rte_eth_desc_lim can: ethdev refuses a count below nb_min or not a
+	 * multiple of nb_align, and rte_eth_dev_adjust_nb_rx_tx_desc() rounds
+	 * an application's count to them; a multiple of 64 that is not a
+	 * power of two is rounded up, as queue_info_get reports.
+	 */
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
 		.nb_max = MLX4R_MAX_DESC,
-		.nb_min = 1,
-		.nb_align = 1,
+		.nb_min = MLX4R_MIN_DESC,
+		.nb_align = MLX4R_MIN_DESC,
 	};
 	info->tx_desc_lim = info->rx_desc_lim;
 	info->tx_desc_lim.nb_seg_max = MLX4R_MAX_TX_SEGS;
@@ -82,7 +90,15 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->reta_size = MLX4R_RETA_SIZE;
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
 	info->flow_type_rss_offloads = MLX4R_RSS_OFFLOADS;
-	info->speed_capa = RTE_ETH_LINK_SPEED_40G | RTE_ETH_LINK_SPEED_10G;
+	/*
+	 * The Ethernet speeds of a ConnectX-3 port, as upstream mlx4 reports
+	 * them (mlx4_ethdev.c, mlx4_dev_infos_get()); the link runs at the
+	 * speed of its module and cable: no speed can be set
+	 * (RTE_ETH_LINK_SPEED_FIXED is not honoured).
+	 */
+	info->speed_capa = RTE_ETH_LINK_SPEED_1G | RTE_ETH_LINK_SPEED_10G |
+			   RTE_ETH_LINK_SPEED_20G | RTE_ETH_LINK_SPEED_40G |
+			   RTE_ETH_LINK_SPEED_56G;
 	info->if_index = port->ifindex;
 	info->dev_capa = 0;
 	return 0;
@@ -236,8 +252,8 @@ mlx4r_port_netdev_probe(struct mlx4r_port *port)
 	if (ret == -ENOTSUP)
 		return;
 	if (ret < 0) {
-		DRV_LOG(WARNING, "%s port %u: no kernel netdev: %s; the port may receive nothing",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(WARNING, MLX4R_PORT_FMT ": no kernel netdev: %s; the port may receive nothing",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		return;
 	}
 	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
@@ -248,8 +264,8 @@ mlx4r_port_netdev_probe(struct mlx4r_port *port)
 		return;
 	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, true);
 	if (ret < 0)
-		DRV_LOG(WARNING, "%s port %u: cannot bring netdev %s up: %s; the port receives nothing until it is up",
-			port->dev->name, port->port_num, nd.name,
+		DRV_LOG(WARNING, MLX4R_PORT_FMT ": cannot bring netdev %s up: %s; the port receives nothing until it is up",
+			MLX4R_PORT_ARGS(port), nd.name,
 			strerror(-ret));
 }
 
@@ -266,8 +282,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 	if (ret == -ENOTSUP)
 		return 0;
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u: no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": no kernel netdev (a ConnectX-3 port receives only while its mlx4_en interface is up): %s",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		return ret;
 	}
 	strlcpy(port->netdev, nd.name, sizeof(port->netdev));
@@ -275,8 +291,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 	if (nd.mtu != data->mtu) {
 		ret = mlx4r_hw_netdev_set_mtu(ctx, port->port_num, data->mtu);
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: netdev %s refuses MTU %u: %s",
-				port->dev->name, port->port_num, nd.name,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": netdev %s refuses MTU %u: %s",
+				MLX4R_PORT_ARGS(port), nd.name,
 				data->mtu, strerror(-ret));
 			return ret;
 		}
@@ -290,8 +306,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 			ret = mlx4r_hw_netdev_pause_set(ctx, port->port_num,
 							&port->pause);
 		if (ret < 0 && ret != -ENOTSUP) {
-			DRV_LOG(ERR, "%s port %u: netdev %s refuses its flow control: %s",
-				port->dev->name, port->port_num, nd.name,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": netdev %s refuses its flow control: %s",
+				MLX4R_PORT_ARGS(port), nd.name,
 				strerror(-ret));
 			return ret;
 		}
@@ -301,8 +317,8 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num,
 					     !port->link_down);
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s %s: %s",
-				port->dev->name, port->port_num, nd.name,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot bring netdev %s %s: %s",
+				MLX4R_PORT_ARGS(port), nd.name,
 				port->link_down ? "down" : "up",
 				strerror(-ret));
 			return ret;

@@ -9,6 +9,7 @@
  * HCA's control thread <ms> milliseconds after probe.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,50 +56,119 @@ mlx4r_fault_parse(const char *name, uint32_t *fault)
 	return -EINVAL;
 }
 
+static_assert(MLX4R_FAULT_QP_ERROR == RTE_PMD_MLX4R_FAULT_QP_ERROR,
+	      "mlx4r_devargs.h checks the queue of qp_error");
+
+/*
+ * Largest argument of @p fault, and what it counts: durations in ms up to
+ * MLX4R_FAULT_MAX_MS, counts up to MLX4R_FAULT_MAX_COUNT, a Tx queue index
+ * below MLX4R_MAX_QUEUES (the devargs check it against max_queues).
+ */
+uint32_t
+mlx4r_fault_arg_max(uint32_t fault, const char **what)
+{
+	switch (fault) {
+	case RTE_PMD_MLX4R_FAULT_CMD_FAIL:
+	case RTE_PMD_MLX4R_FAULT_CMD_TIMEOUT:
+	case RTE_PMD_MLX4R_FAULT_REINIT_FAIL:
+	case RTE_PMD_MLX4R_FAULT_LOST_DOORBELL:
+		*what = "a count";
+		return MLX4R_FAULT_MAX_COUNT;
+	case RTE_PMD_MLX4R_FAULT_QP_ERROR:
+		*what = "a Tx queue";
+		return MLX4R_MAX_QUEUES - 1;
+	default:
+		*what = "milliseconds";
+		return MLX4R_FAULT_MAX_MS;
+	}
+}
+
+/*
+ * One element "<fault>[/<arg>]@<ms>" of the schedule, in @p tok (written
+ * to). @return 0, or -EINVAL with one log line naming the element.
+ */
+static int
+mlx4r_fault_parse_one(const char *value, char *tok,
+		      struct mlx4r_fault_sched *f)
+{
+	char *at = strrchr(tok, '@');
+	char *slash = strchr(tok, '/');
+	const char *what;
+	uint32_t max;
+	uint64_t v;
+
+	if (at == NULL) {
+		INIT_LOG(ERR, "devarg %s=%s: \"%s\" has no @<ms>",
+			 MLX4R_ARG_FAULT, value, tok);
+		return -EINVAL;
+	}
+	*at++ = '\0';
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (mlx4r_fault_parse(tok, &f->fault) < 0) {
+		INIT_LOG(ERR, "devarg %s=%s: unknown fault \"%s\" (faults: fatal, cmd_fail, cmd_timeout, reinit_fail, fw_reset_slow, link_flap, qp_error, lost_doorbell, reappear_slow)",
+			 MLX4R_ARG_FAULT, value, tok);
+		return -EINVAL;
+	}
+	f->arg = 0;
+	max = mlx4r_fault_arg_max(f->fault, &what);
+	if (slash != NULL) {
+		if (mlx4r_parse_dec(slash, max, &v) < 0) {
+			INIT_LOG(ERR, "devarg %s=%s: argument \"%s\" of %s: expected %s, a decimal integer in 0..%u",
+				 MLX4R_ARG_FAULT, value, slash, tok, what,
+				 max);
+			return -EINVAL;
+		}
+		f->arg = v;
+	}
+	if (mlx4r_parse_dec(at, MLX4R_FAULT_MAX_AT_MS, &v) < 0) {
+		INIT_LOG(ERR, "devarg %s=%s: time \"%s\" of %s: expected milliseconds after probe, a decimal integer in 0..%u",
+			 MLX4R_ARG_FAULT, value, at, tok,
+			 MLX4R_FAULT_MAX_AT_MS);
+		return -EINVAL;
+	}
+	f->at_ms = v;
+	return 0;
+}
+
 /* "fatal@200:link_flap/50@400" */
 int
 mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra)
 {
 	char buf[256];
-	char *tok, *save = NULL;
+	char *tok, *next;
 
 	if (value == NULL || value[0] == '\0' ||
-	    strlen(value) >= sizeof(buf))
-		goto bad;
+	    strlen(value) >= sizeof(buf)) {
+		INIT_LOG(ERR, "devarg %s=%s: expected <fault>[/<arg>]@<ms>[:...], at most %zu characters",
+			 MLX4R_ARG_FAULT, value != NULL ? value : "",
+			 sizeof(buf) - 1);
+		return -EINVAL;
+	}
 	strlcpy(buf, value, sizeof(buf));
 	ra->nb_sched = 0;
-	for (tok = strtok_r(buf, ":", &save); tok != NULL;
-	     tok = strtok_r(NULL, ":", &save)) {
-		struct mlx4r_fault_sched *f;
-		char *at = strchr(tok, '@');
-		char *slash, *end;
-
-		if (at == NULL || ra->nb_sched == MLX4R_FAULT_SCHED_MAX)
-			goto bad;
-		*at++ = '\0';
-		f = &ra->sched[ra->nb_sched];
-		slash = strchr(tok, '/');
-		f->arg = 0;
-		if (slash != NULL) {
-			*slash++ = '\0';
-			f->arg = strtoul(slash, &end, 10);
-			if (*slash == '\0' || *end != '\0')
-				goto bad;
+	/* not strtok_r(): an empty element ("fatal@1::", ":fatal@1") is bad */
+	for (tok = buf; tok != NULL; tok = next) {
+		next = strchr(tok, ':');
+		if (next != NULL)
+			*next++ = '\0';
+		if (*tok == '\0') {
+			INIT_LOG(ERR, "devarg %s=%s: empty element",
+				 MLX4R_ARG_FAULT, value);
+			return -EINVAL;
 		}
-		if (mlx4r_fault_parse(tok, &f->fault) < 0)
-			goto bad;
-		f->at_ms = strtoul(at, &end, 10);
-		if (*at == '\0' || *end != '\0')
-			goto bad;
+		if (ra->nb_sched == MLX4R_FAULT_SCHED_MAX) {
+			INIT_LOG(ERR, "devarg %s=%s: more than %u faults",
+				 MLX4R_ARG_FAULT, value,
+				 MLX4R_FAULT_SCHED_MAX);
+			return -EINVAL;
+		}
+		if (mlx4r_fault_parse_one(value, tok,
+					  &ra->sched[ra->nb_sched]) < 0)
+			return -EINVAL;
 		ra->nb_sched++;
 	}
-	if (ra->nb_sched == 0)
-		goto bad;
 	return 0;
-bad:
-	INIT_LOG(ERR, "devarg fault=%s: expected <fault>[/<arg>]@<ms>[:...] (at most %u), faults: fatal, cmd_fail, cmd_timeout, reinit_fail, fw_reset_slow, link_flap, qp_error, lost_doorbell, reappear_slow",
-		 value != NULL ? value : "", MLX4R_FAULT_SCHED_MAX);
-	return -EINVAL;
 }
 
 /* Commands a cmd_fail/cmd_timeout fault hits: not open, not queries. */

@@ -19,6 +19,7 @@ struct mlx4r_port;
 
 int mlx4r_fault_parse(const char *name, uint32_t *fault);
 const char *mlx4r_fault_name(uint32_t fault);
+uint32_t mlx4r_fault_arg_max(uint32_t fault, const char **what);
 int mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra);
 int mlx4r_fault_inject(struct mlx4r_dev *dev, struct mlx4r_port *port,
 		       uint32_t fault, uint32_t arg);

@@ -101,8 +101,8 @@ mlx4r_flow_create(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
 	}
 	ret = mlx4r_hw_create_flow(qp, attr, out);
 	if (ret < 0)
-		DRV_LOG(ERR, "%s port %u: cannot add a steering rule (type %d): %s",
-			port->dev->name, port->port_num, spec->type,
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot add a steering rule (type %d): %s",
+			MLX4R_PORT_ARGS(port), spec->type,
 			strerror(-ret));
 	return ret;
 }
@@ -179,8 +179,8 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 	}
 	do {
 		if (n + nb_addr + 1 > MLX4R_MAX_FLOWS) {
-			DRV_LOG(ERR, "%s port %u: %u addresses on the filtered VLANs need more than %u steering rules",
-				port->dev->name, port->port_num, nb_addr,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": %u addresses on the filtered VLANs need more than %u steering rules",
+				MLX4R_PORT_ARGS(port), nb_addr,
 				MLX4R_MAX_FLOWS);
 			return -ENOMEM;
 		}
@@ -381,8 +381,8 @@ mlx4r_rss_range_close(struct mlx4r_port *port)
 	if (ret == 0)
 		return 0;
 error:
-	DRV_LOG(ERR, "%s port %u: cannot close the WQ number range of %u Rx queues: %s",
-		dev->name, port->port_num, data->nb_rx_queues, strerror(-ret));
+	DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot close the WQ number range of %u Rx queues: %s",
+		MLX4R_PORT_ARGS(port), data->nb_rx_queues, strerror(-ret));
 	return ret;
 }
 
@@ -416,8 +416,8 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 
 		wqs[i] = rxq->wq;
 		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
-			DRV_LOG(ERR, "%s port %u: the WQ numbers of Rx queues %u..%u are not consecutive (0x%x then 0x%x)",
-				port->dev->name, port->port_num, first,
+			DRV_LOG(ERR, MLX4R_PORT_FMT ": the WQ numbers of Rx queues %u..%u are not consecutive (0x%x then 0x%x)",
+				MLX4R_PORT_ARGS(port), first,
 				first + n - 1, wqs[0]->wq_num, wqs[i]->wq_num);
 			return -ERANGE;
 		}
@@ -425,8 +425,8 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 	ret = mlx4r_hw_create_ind_table(port->dev->ctx, rte_log2_u32(n), wqs,
 					ind);
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u: cannot create the indirection table: %s",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot create the indirection table: %s",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		*ind = NULL;
 		return ret;
 	}
@@ -438,8 +438,8 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 				   0;
 	ret = mlx4r_hw_create_rss_qp(port->dev->pd, *ind, &conf, qp);
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u: cannot create the hash QP: %s",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot create the hash QP: %s",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		*qp = NULL;
 		goto error;
 	}
@@ -452,8 +452,8 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 		ret = mlx4r_hw_modify_qp(*qp, &mod, IBV_QP_STATE);
 	}
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u: hash QP to ready: %s",
-			port->dev->name, port->port_num, strerror(-ret));
+		DRV_LOG(ERR, MLX4R_PORT_FMT ": hash QP to ready: %s",
+			MLX4R_PORT_ARGS(port), strerror(-ret));
 		goto error;
 	}
 	return 0;

@@ -313,8 +313,8 @@ mlx4r_g_reset(struct rte_eth_dev *eth_dev)
 	pthread_cond_broadcast(&rst->rq_cond);
 	pthread_mutex_unlock(&rst->rq_lock);
 	pthread_mutex_unlock(&rst->lock);
-	RST_LOG(NOTICE, "%s: port %u acknowledged the reset%s", dev->name,
-		port->port_num, last ? " (last)" : "");
+	RST_LOG(NOTICE, MLX4R_PORT_FMT " acknowledged the reset%s",
+		MLX4R_PORT_ARGS(port), last ? " (last)" : "");
 	return 0;
 }
 

@@ -61,7 +61,7 @@
  *  - destroys and close_device always succeed (rdma-core with
  *    RDMAV_ALLOW_DISASSOC_DESTROY, or the verbs backend forgetting an
  *    object whose destroy said EIO);
- *  - the device comes back under its name: a new context (new generation,
+ *  - the device comes back under its name: a new context (new incarnation,
  *    all object numbers new); contexts of the old one stay dead until
  *    closed.
  *
@@ -178,7 +178,7 @@ struct mlx4r_hw_ops;
 struct mlx4r_hw_ctx {
 	const struct mlx4r_hw_ops *ops; /**< backend of this context */
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
-	uint32_t generation; /**< device generation this context belongs to */
+	uint32_t incarnation; /**< device incarnation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
 	/**
 	 * IBV_RAW_PACKET_CAP_* of the device (ibv_query_device_ex), at
@@ -617,7 +617,7 @@ static inline int
 mlx4r_hw_query_port(struct mlx4r_hw_ctx *ctx, uint8_t port,
 		    struct ibv_port_attr *a)
 {
-	/* no context between two generations of a reset */
+	/* no context between the two contexts of a reset */
 	if (ctx == NULL)
 		return -ENODEV;
 	return ctx->ops->query_port(ctx, port, a);
@@ -634,7 +634,7 @@ mlx4r_hw_port_counters(struct mlx4r_hw_ctx *ctx, uint8_t port,
 		       struct mlx4r_hw_port_counters *c)
 {
 	if (ctx == NULL)
-		return -ENODEV; /* between two generations of a reset */
+		return -ENODEV; /* between the two contexts of a reset */
 	if (ctx->ops->port_counters == NULL)
 		return -ENOTSUP;
 	return ctx->ops->port_counters(ctx, port, c);
@@ -645,7 +645,7 @@ mlx4r_hw_netdev_query(struct mlx4r_hw_ctx *ctx, uint8_t port,
 		      struct mlx4r_hw_netdev *nd)
 {
 	if (ctx == NULL)
-		return -ENODEV; /* between two generations of a reset */
+		return -ENODEV; /* between the two contexts of a reset */
 	if (ctx->ops->netdev_query == NULL)
 		return -ENOTSUP;
 	return ctx->ops->netdev_query(ctx, port, nd);

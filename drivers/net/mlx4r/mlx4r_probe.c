@@ -19,6 +19,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include <bus_vdev_driver.h>
@@ -29,6 +30,7 @@
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 #include "mlx4r_gate.h"
+#include "mlx4r_mp.h"
 #include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
@@ -104,8 +106,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	port->keep_crc_cap = (dev->ctx->raw_packet_caps &
 			      IBV_RAW_PACKET_CAP_SCATTER_FCS) != 0;
 	if (mlx4r_port_fw_read(port) < 0)
-		INIT_LOG(WARNING, "%s port %u: no firmware version from the device",
-			 name, port->port_num);
+		INIT_LOG(WARNING, MLX4R_PORT_FMT ": no firmware version from the device",
+			 MLX4R_PORT_ARGS(port));
 	/* the ops behind the reset gate (mlx4r_gate.c) */
 	eth_dev->dev_ops = mlx4r_gate_dev_ops();
 	/*
@@ -202,7 +204,7 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		}
 		eth_dev->device = &vdev->device;
 		/* read-only: the device context is the primary's */
-		eth_dev->dev_ops = &mlx4r_dev_ops_secondary;
+		eth_dev->dev_ops = mlx4r_mp_secondary_ops();
 		/* copied into rte_eth_fp_ops by rte_eth_dev_probing_finish() */
 		eth_dev->rx_pkt_burst = mlx4r_burst_secondary;
 		eth_dev->tx_pkt_burst = mlx4r_burst_secondary;
@@ -238,6 +240,21 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 			 name);
 		return -EBUSY;
 	}
+	/*
+	 * A vdev has no NUMA node of its own (SOCKET_ID_ANY): take the
+	 * probing lcore's, as net_null does (rte_eth_null.c,
+	 * rte_pmd_null_probe). A port on socket -1 is skipped by tests that
+	 * match ports to lcores by socket: pmd_perf_autotest
+	 * (app/test/test_pmd_perf.c, test_pmd_perf) configures and starts
+	 * such a port, then never stops it, so a second run fails to
+	 * configure it and exits.
+	 */
+	if (vdev->device.numa_node == SOCKET_ID_ANY)
+		vdev->device.numa_node = rte_socket_id();
+	/* a probe from a thread of no socket (hotplug from a non-EAL thread) */
+	if (vdev->device.numa_node == SOCKET_ID_ANY)
+		vdev->device.numa_node =
+			rte_lcore_to_socket_id(rte_get_main_lcore());
 	dev = rte_zmalloc_socket(name, sizeof(*dev), RTE_CACHE_LINE_SIZE,
 				 vdev->device.numa_node);
 	if (dev == NULL) {
@@ -261,6 +278,8 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 		if (ret < 0)
 			goto error;
 	}
+	/* a secondary process asks this one for the device's counters */
+	mlx4r_mp_init();
 	INIT_LOG(INFO, "%s: %u port(s) on the %s backend", name,
 		 args.nb_ports, mlx4r_backend_name(args.backend));
 	return 0;

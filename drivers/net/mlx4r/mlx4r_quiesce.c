@@ -239,8 +239,8 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
 						       __ATOMIC_RELAXED))
 			return -EINTR;
 		if (mlx4r_now_ns() >= deadline_ns) {
-			RST_LOG(WARNING, "port %u: an lcore is still inside %s queue %u",
-				port->eth_dev->data->port_id, dir, q);
+			RST_LOG(WARNING, MLX4R_PORT_FMT ": an lcore is still inside %s queue %u",
+				MLX4R_PORT_ARGS(port), dir, q);
 			return -ETIMEDOUT;
 		}
 		/* bursts take microseconds: spin first, then sleep */

@@ -457,9 +457,8 @@ mlx4r_phase_barred(struct mlx4r_dev *dev)
 					continue;
 				rst->late_clients++;
 				rst->port[i].late++;
-				RST_LOG(ERR, "%s: port %u (ethdev %u) not quiescent after %u ms (an lcore inside %s queue %u): the device is left as it is",
-					dev->name, p->port_num,
-					p->eth_dev->data->port_id,
+				RST_LOG(ERR, MLX4R_PORT_FMT " not quiescent after %u ms (an lcore inside %s queue %u): the device is left as it is",
+					MLX4R_PORT_ARGS(p),
 					dev->args.reset.deadline_ms, dir, q);
 			}
 			ret = -ETIMEDOUT;
@@ -519,9 +518,8 @@ mlx4r_wait_acks(struct mlx4r_dev *dev)
 					continue;
 				rst->port[i].late++;
 				rst->late_clients++;
-				RST_LOG(WARNING, "%s: port %u (ethdev %u) did not acknowledge within %u ms (rte_eth_dev_reset): resetting without it",
-					dev->name, i + 1,
-					rst->ports[i]->eth_dev->data->port_id,
+				RST_LOG(WARNING, MLX4R_PORT_FMT " did not acknowledge within %u ms (rte_eth_dev_reset): resetting without it",
+					MLX4R_PORT_ARGS(rst->ports[i]),
 					dev->args.reset.deadline_ms);
 			}
 			break;
@@ -662,8 +660,8 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 		 * !ib_active), then absent while mlx4_core reloads it (not
 		 * listed by rdma-core: -ENODEV), then re-created under the
 		 * same name. An open that works after DEVICE_FATAL is the
-		 * new device (the dying one refuses opens): its generation
-		 * is new. Poll, more and more slowly, until
+		 * new device (the dying one refuses opens): a new
+		 * incarnation of it. Poll, more and more slowly, until
 		 * reinit_timeout_ms, without spending an attempt.
 		 */
 		if ((ret == -ENODEV || ret == -EAGAIN) &&
@@ -684,8 +682,8 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 			continue;
 		}
 		if (ret == 0 && waiting != 0) {
-			RST_LOG(NOTICE, "%s: the device is back (device generation %u)",
-				dev->name, dev->ctx->generation);
+			RST_LOG(NOTICE, "%s: the device is back (incarnation %u)",
+				dev->name, dev->ctx->incarnation);
 			waiting = 0;
 		}
 		if (ret == 0)
@@ -704,8 +702,8 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 					continue;
 				ret = mlx4r_dev_ops.dev_start(port->eth_dev);
 				if (ret < 0)
-					RST_LOG(ERR, "%s: port %u: replay failed: %s",
-						dev->name, i + 1,
+					RST_LOG(ERR, MLX4R_PORT_FMT ": replay failed: %s",
+						MLX4R_PORT_ARGS(port),
 						strerror(-ret));
 			}
 		}
@@ -820,6 +818,32 @@ mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
  * cannot be carried out on a working device is cancelled before it is
  * announced (mlx4r_reset_cancel()).
  */
+/* "fatal, request": the MLX4R_REQ_* bits of @p trigger, for the log. */
+static void
+mlx4r_trigger_names(uint32_t trigger, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ MLX4R_REQ_FATAL, "fatal" },
+		{ MLX4R_REQ_HEALTH, "health" },
+		{ MLX4R_REQ_QUEUE, "queue-error" },
+		{ MLX4R_REQ_OPERATOR, "request" },
+	};
+	const char *sep = "";
+	unsigned int i;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < RTE_DIM(names) && n < len; i++) {
+		if (!(trigger & names[i].bit))
+			continue;
+		n += snprintf(buf + n, len - n, "%s%s", sep, names[i].name);
+		sep = ", ";
+	}
+}
+
 static void
 mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 {
@@ -831,6 +855,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	uint32_t attempt = 1;
 	unsigned int i, j, n;
 	bool from_failed;
+	char why[64];
 	int ret;
 
 	pthread_mutex_lock(&rst->lock);
@@ -859,12 +884,9 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 			rst->port[i].restart = proactive && port != NULL &&
 					       port->started;
 	}
-	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s%s%s%s), %s mode%s",
-		dev->name, rst->started,
-		trigger & MLX4R_REQ_FATAL ? "fatal " : "",
-		trigger & MLX4R_REQ_HEALTH ? "health " : "",
-		trigger & MLX4R_REQ_QUEUE ? "queue-error " : "",
-		trigger & MLX4R_REQ_OPERATOR ? "request" : "",
+	mlx4r_trigger_names(trigger, why, sizeof(why));
+	RST_LOG(NOTICE, "%s: reset %" PRIu64 " started (%s), %s mode%s",
+		dev->name, rst->started, why,
 		proactive ? "proactive" : "passive",
 		from_failed ? ", from FAILED" : "");
 	ret = mlx4r_phase_barred(dev);

@@ -231,8 +231,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
 	if (ret < 0) {
 		dev->ctx->buf_socket = SOCKET_ID_ANY;
-		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create CQ: %s",
-			dev->name, port->port_num, rxq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: cannot create CQ: %s",
+			MLX4R_PORT_ARGS(port), rxq->queue_id,
 			strerror(-ret));
 		goto error;
 	}
@@ -251,8 +251,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
 	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",
-			dev->name, port->port_num, rxq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: cannot create WQ: %s",
+			MLX4R_PORT_ARGS(port), rxq->queue_id,
 			strerror(-ret));
 		goto error;
 	}
@@ -265,8 +265,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	if (!rte_is_power_of_2(wv.rq.wqe_cnt) || slots < rxq->sges ||
 	    !rte_is_power_of_2(cv.cqe_cnt) ||
 	    (cv.cqe_size != 32 && cv.cqe_size != 64)) {
-		DRV_LOG(ERR, "%s port %u Rx queue %u: unexpected geometry",
-			dev->name, port->port_num, rxq->queue_id);
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: unexpected geometry",
+			MLX4R_PORT_ARGS(port), rxq->queue_id);
 		ret = -EINVAL;
 		goto error;
 	}
@@ -294,8 +294,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 		goto error;
 	}
 	if (rte_pktmbuf_alloc_bulk(rxq->mp, rxq->elts, nelts) != 0) {
-		DRV_LOG(ERR, "%s port %u Rx queue %u: %u mbufs wanted from %s, not available",
-			dev->name, port->port_num, rxq->queue_id, nelts,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: %u mbufs wanted from %s, not available",
+			MLX4R_PORT_ARGS(port), rxq->queue_id, nelts,
 			rxq->mp->name);
 		memset(rxq->elts, 0, nelts * sizeof(*rxq->elts));
 		ret = -ENOMEM;
@@ -335,8 +335,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	}
 	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RDY);
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u Rx queue %u: WQ to ready: %s",
-			dev->name, port->port_num, rxq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: WQ to ready: %s",
+			MLX4R_PORT_ARGS(port), rxq->queue_id,
 			strerror(-ret));
 		goto error;
 	}

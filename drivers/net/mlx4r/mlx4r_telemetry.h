@@ -35,12 +35,16 @@ int mlx4r_tel_parse_port(const char *params, uint16_t *port_id,
 /**
  * Parse the parameters of /mlx4r/inject: a port as above, a fault name
  * (mlx4r_fault_parse()), and optionally its argument, a decimal integer
- * of 32 bits. @return 0, -EINVAL.
+ * within what the fault takes (mlx4r_fault_arg_max()). @return 0, -EINVAL.
  */
 int mlx4r_tel_parse_inject(const char *params,
 			   struct mlx4r_tel_inject_req *req);
 
-/* The handlers (rte_telemetry_cb); each returns 0 or -EINVAL, -ENOMEM. */
+/*
+ * The handlers (rte_telemetry_cb): 0, with an error dict {"result":
+ * -errno, "error": ...} when the parameters or the call were refused; or
+ * -ENOMEM.
+ */
 int mlx4r_tel_state(const char *cmd, const char *params,
 		    struct rte_tel_data *d);
 int mlx4r_tel_history(const char *cmd, const char *params,

@@ -190,8 +190,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 				 &txq->cq);
 	if (ret < 0) {
 		dev->ctx->buf_socket = SOCKET_ID_ANY;
-		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create CQ: %s",
-			dev->name, port->port_num, txq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: cannot create CQ: %s",
+			MLX4R_PORT_ARGS(port), txq->queue_id,
 			strerror(-ret));
 		goto error;
 	}
@@ -203,8 +203,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	ret = mlx4r_hw_create_qp(dev->pd, &qattr, &txq->qp);
 	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create QP: %s",
-			dev->name, port->port_num, txq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: cannot create QP: %s",
+			MLX4R_PORT_ARGS(port), txq->queue_id,
 			strerror(-ret));
 		goto error;
 	}
@@ -212,8 +212,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	if (ret == 0)
 		ret = mlx4r_hw_cq_view(txq->cq, &cv);
 	if (ret < 0) {
-		DRV_LOG(ERR, "%s port %u Tx queue %u: no view: %s",
-			dev->name, port->port_num, txq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: no view: %s",
+			MLX4R_PORT_ARGS(port), txq->queue_id,
 			strerror(-ret));
 		goto error;
 	}
@@ -221,8 +221,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	if (qv.sq.wqe_shift != MLX4R_TXBB_SHIFT ||
 	    !rte_is_power_of_2(qv.sq.wqe_cnt) ||
 	    qv.sq.wqe_cnt < spare + MLX4R_MAX_WQE_TXBBS) {
-		DRV_LOG(ERR, "%s port %u Tx queue %u: send queue of %u WQEs of %u bytes, expected a power of two of %u-byte TXBBs above %u",
-			dev->name, port->port_num, txq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: send queue of %u WQEs of %u bytes, expected a power of two of %u-byte TXBBs above %u",
+			MLX4R_PORT_ARGS(port), txq->queue_id,
 			qv.sq.wqe_cnt, 1u << qv.sq.wqe_shift, MLX4R_TXBB_SIZE,
 			spare + MLX4R_MAX_WQE_TXBBS);
 		ret = -EINVAL;
@@ -230,8 +230,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	}
 	if (!rte_is_power_of_2(cv.cqe_cnt) ||
 	    (cv.cqe_size != 32 && cv.cqe_size != 64)) {
-		DRV_LOG(ERR, "%s port %u Tx queue %u: CQ of %u entries of %u bytes, expected a power of two of 32 or 64",
-			dev->name, port->port_num, txq->queue_id,
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: CQ of %u entries of %u bytes, expected a power of two of 32 or 64",
+			MLX4R_PORT_ARGS(port), txq->queue_id,
 			cv.cqe_cnt, cv.cqe_size);
 		ret = -EINVAL;
 		goto error;
@@ -296,8 +296,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 		ret = mlx4r_hw_modify_qp(txq->qp, &mod, IBV_QP_STATE |
 					 (i == 0 ? IBV_QP_PORT : 0));
 		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u Tx queue %u: QP to state %d: %s",
-				dev->name, port->port_num, txq->queue_id,
+			DRV_LOG(ERR, MLX4R_PORT_FMT " Tx queue %u: QP to state %d: %s",
+				MLX4R_PORT_ARGS(port), txq->queue_id,
 				steps[i], strerror(-ret));
 			goto error;
 		}

@@ -159,7 +159,7 @@ int mlx4r_emu_dev_destroy(const char *name);
 
 /** What a device says about itself. */
 struct mlx4r_emu_dev_info {
-	uint32_t generation;   /**< bumped when the device comes back */
+	uint32_t incarnation;   /**< bumped when the device comes back */
 	bool fatal;            /**< in catastrophic error */
 	enum mlx4r_emu_catas catas; /**< where in it */
 	uint32_t catas_next_ms; /**< to the next phase of it (0: none) */
@@ -468,9 +468,9 @@ enum mlx4r_emu_op {
  *   (uverbs_async_event_destroy_uobj()), the async fd then stays quiet
  *   (or, with legacy_disassoc, errs for ever); through the seam destroys
  *   succeed, as rdma-core's with RDMAV_ALLOW_DISASSOC_DESTROY.
- * - then the device is back under its name, with a new generation (new
+ * - then the device is back under its name, with a new incarnation (new
  *   object numbers): opens succeed (unless re-initialisation faults say
- *   otherwise); contexts of the old generation stay disassociated until
+ *   otherwise); contexts of the old incarnation stay disassociated until
  *   closed.
  *
  * The durations after detection scale with conf.catas_time_pct.

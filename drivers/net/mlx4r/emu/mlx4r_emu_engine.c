@@ -910,7 +910,7 @@ emu_rx_hook(void *arg)
 	struct emu_port *port;
 	uint8_t p;
 
-	/* dead device, or a queue of a generation before the reset */
+	/* dead device, or a queue of a incarnation before the reset */
 	if (unlikely(emu_ctx_frozen(wq->ctx)))
 		return;
 	emu_dev_run_timers(dev);
@@ -1295,7 +1295,7 @@ emu_tx_hook(void *arg)
 	uint32_t owned = 0, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
 
-	/* dead device, or a queue of a generation before the reset */
+	/* dead device, or a queue of a incarnation before the reset */
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
 		return;
 	emu_dev_run_timers(dev);

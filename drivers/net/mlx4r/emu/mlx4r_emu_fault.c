@@ -6,7 +6,7 @@
  * Fault injection of the emulated ConnectX-3: catastrophic error and the
  * way back, on Linux's timeline (mlx4r_emu_fault_fatal() in mlx4r_emu.h:
  * dead, detected and dying, gone with every context disassociated, back
- * under its name in a new generation, optionally failing N times and
+ * under its name in a new incarnation, optionally failing N times and
  * taking a slow firmware reset), command failures and timeouts, link
  * flaps, a QP or WQ forced to error, lost doorbells.
  */
@@ -107,18 +107,18 @@ emu_catas_advance(struct emu_dev *dev)
 					 __ATOMIC_RELAXED);
 		}
 		/*
-		 * The new generation first, then fatal cleared with release:
+		 * The new incarnation first, then fatal cleared with release:
 		 * a hook that loads fatal == false (acquire, emu_ctx_frozen())
-		 * sees the new generation and leaves an old context's
+		 * sees the new incarnation and leaves an old context's
 		 * objects alone.
 		 */
-		__atomic_store_n(&dev->generation, dev->generation + 1,
+		__atomic_store_n(&dev->incarnation, dev->incarnation + 1,
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&dev->fatal, false, __ATOMIC_RELEASE);
 		c->phase = MLX4R_EMU_CATAS_NONE;
 		c->slow_open = true;
-		EMU_LOG(NOTICE, "%s: re-created, generation %u", dev->name,
-			dev->generation);
+		EMU_LOG(NOTICE, "%s: re-created, incarnation %u", dev->name,
+			dev->incarnation);
 	}
 }
 
@@ -137,7 +137,7 @@ emu_ctx_disassociated(struct emu_ctx *ctx)
 {
 	emu_catas_advance(ctx->dev);
 	return ctx->disassoc ||
-	       ctx->hw.generation != ctx->dev->generation;
+	       ctx->hw.incarnation != ctx->dev->incarnation;
 }
 
 /*

@@ -5,7 +5,7 @@
 /*
  * The emulated ConnectX-3: devices, contexts and the objects of the seam
  * (PD, MR, CQ, QP, WQ, indirection table, flow), their numbers and
- * generations, and the async event queue of a context.
+ * incarnations, and the async event queue of a context.
  *
  * Every buffer the datapath reads or writes (SQ, RQ, CQ, doorbell records,
  * UAR pages) comes from libc rather than rte_malloc, like rdma-core's own
@@ -111,7 +111,7 @@ emu_dev_port(struct emu_dev *dev, uint8_t port)
 /*
  * QP numbers: QPs and WQN ranges come from one space, as from mlx4_core's
  * QP bitmap (mlx4_qp_reserve_range(cnt, align)); a range is aligned to
- * its size. Numbers are never reused within a generation. dev->lock held.
+ * its size. Numbers are never reused within a incarnation. dev->lock held.
  */
 static uint32_t
 emu_qpn_reserve(struct emu_dev *dev, uint32_t cnt)
@@ -134,7 +134,7 @@ emu_netdev_init(struct emu_port *port)
 
 	snprintf(port->nd.name, sizeof(port->nd.name), "emu%u.%u",
 		 dev->index % 100000u, port->num);
-	port->nd.generation = dev->generation;
+	port->nd.incarnation = dev->incarnation;
 	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
@@ -389,7 +389,7 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&dev->catas_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	dev->generation = 1;
+	dev->incarnation = 1;
 	dev->next_qpn = EMU_FIRST_QPN;
 	for (i = 0; i < EMU_OBJ_KINDS; i++)
 		dev->next_id[i] = 1;
@@ -531,7 +531,7 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	emu_catas_advance(dev);
-	info->generation = dev->generation;
+	info->incarnation = dev->incarnation;
 	info->fatal = __atomic_load_n(&dev->fatal, __ATOMIC_RELAXED);
 	info->catas = dev->catas.phase;
 	info->catas_next_ms = 0;
@@ -835,7 +835,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		pthread_mutex_unlock(&dev->lock);
 		goto error;
 	}
-	ctx->hw.generation = dev->generation;
+	ctx->hw.incarnation = dev->incarnation;
 	/*
 	 * A device back from a catastrophic error has new netdevs: mlx4_core
 	 * restarts it (catas.c mlx4_handle_error_state, main.c
@@ -843,10 +843,30 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	 * down, with the default MTU.
 	 */
 	for (i = 0; i < dev->conf.nb_ports; i++)
-		if (dev->port[i].nd.generation != dev->generation)
+		if (dev->port[i].nd.incarnation != dev->incarnation)
 			emu_netdev_init(&dev->port[i]);
 	TAILQ_INSERT_TAIL(&dev->ctxs, ctx, next);
 	dev->nb_ctx++;
+	/*
+	 * A link flap still running: the port-up event at its end goes to
+	 * every context open then, this one included. Linux raises it when
+	 * the link comes up (mlx4_ib main.c mlx4_ib_event, PORT_UP ->
+	 * ib_dispatch_event) to each handler registered at that moment, one
+	 * per open ucontext's async file (uverbs_main.c
+	 * ib_uverbs_init_async_event_file registers it,
+	 * ib_uverbs_event_handler queues the event). Without this a context
+	 * opened during the flap, as a reset does, never hears of the link
+	 * again, and a port with LSC interrupts stays down.
+	 */
+	for (i = 0; i < dev->conf.nb_ports; i++) {
+		uint64_t due = __atomic_load_n(&dev->link_up_due[i],
+					       __ATOMIC_RELAXED);
+		uint64_t now = emu_mono_ns();
+
+		if (due != 0)
+			emu_ctx_post_event(ctx, IBV_EVENT_PORT_ACTIVE, NULL,
+					   i + 1, due > now ? due - now : 0);
+	}
 	pthread_mutex_unlock(&dev->lock);
 	*out = &ctx->hw;
 	return 0;
@@ -1292,7 +1312,7 @@ emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
 	mr->hw.length = length;
 	mr->hw.access = access;
 	/* Low byte never 0x00 (MLX4_INVALID_LKEY is 0x100). */
-	mr->hw.lkey = (id << 8) | 0x80 | (dev->generation & 0x7f);
+	mr->hw.lkey = (id << 8) | 0x80 | (dev->incarnation & 0x7f);
 	mr->slot = id % EMU_MR_SLOTS;
 	mr->pin_start = pin_start;
 	mr->pin_end = pin_end;

@@ -7,7 +7,7 @@
 
 /*
  * Internals of the emulated ConnectX-3, shared by its files:
- *   mlx4r_emu_obj.c    contexts and objects, ids, generations, async events
+ *   mlx4r_emu_obj.c    contexts and objects, ids, incarnations, async events
  *   mlx4r_emu_engine.c Tx and Rx engines, steering, Toeplitz, CQEs
  *   mlx4r_emu_wire.c   wires, generator, checker, TAP
  *   mlx4r_emu_fault.c  fault injection
@@ -313,7 +313,7 @@ struct emu_port {
 		uint16_t mtu;          /* the port's MTU */
 		bool rx_pause;         /* ethtool pause: honour pause frames */
 		bool tx_pause;         /* ethtool pause: send pause frames */
-		uint32_t generation;   /* device generation it was made in */
+		uint32_t incarnation;  /* device incarnation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];
 	} nd;
@@ -332,7 +332,7 @@ struct emu_catas {
 	enum mlx4r_emu_catas phase;
 	uint64_t detect_ns;        /* DEAD -> ERROR */
 	uint64_t gone_ns;          /* ERROR -> GONE */
-	uint64_t back_ns;          /* GONE -> back, new generation */
+	uint64_t back_ns;          /* GONE -> back, new incarnation */
 	bool slow_open;            /* the next open sleeps fw_reset_ms */
 	bool hold;                 /* tests: stay in ERROR / GONE */
 };
@@ -344,7 +344,7 @@ struct emu_dev {
 	struct mlx4r_emu_dev_conf conf;
 	pthread_mutex_t lock;
 	pthread_cond_t catas_cond; /* commands waiting for the detection */
-	uint32_t generation;       /* atomic: hooks compare their context's */
+	uint32_t incarnation;       /* atomic: hooks compare their context's */
 	bool fatal;                /* atomic: engines read it */
 	struct emu_catas catas;
 	bool timers_pending;       /* atomic: link_up timers queued */
@@ -439,8 +439,8 @@ struct emu_sq_geom {
 
 /*
  * A context whose objects must not run: the device is in catastrophic
- * error, or came back in a later generation than the context's. Read by
- * the hooks of any lcore without a lock: fatal and generation are atomics
+ * error, or came back in a later incarnation than the context's. Read by
+ * the hooks of any lcore without a lock: fatal and incarnation are atomics
  * written under dev->lock (emu_catas_advance()), and a stale fatal for one
  * burst is what a chip stopping between two doorbells looks like.
  */
@@ -451,8 +451,8 @@ emu_ctx_frozen(const struct emu_ctx *ctx)
 
 	/* acquire: pairs with the release of fatal = false at the way back */
 	return __atomic_load_n(&dev->fatal, __ATOMIC_ACQUIRE) ||
-	       __atomic_load_n(&dev->generation, __ATOMIC_RELAXED) !=
-	       ctx->hw.generation;
+	       __atomic_load_n(&dev->incarnation, __ATOMIC_RELAXED) !=
+	       ctx->hw.incarnation;
 }
 
 /* mlx4r_emu_obj.c */

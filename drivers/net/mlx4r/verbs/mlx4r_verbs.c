@@ -163,7 +163,7 @@ verbs_set_env(void)
 }
 
 /*
- * The generation of a device: changes when the kernel re-creates it under
+ * The incarnation of a device: changes when the kernel re-creates it under
  * the same name after a reset. In netlink mode rdma-core gives the
  * kernel's device index, allocated anew at every registration
  * (xa_alloc_cyclic() in Linux infiniband/core/device.c assign_name());
@@ -172,7 +172,7 @@ verbs_set_env(void)
  * same_sysfs_dev(), time_created): so do we.
  */
 static uint32_t
-verbs_dev_generation(struct ibv_device *dev)
+verbs_dev_incarnation(struct ibv_device *dev)
 {
 	struct stat st;
 	int idx = ibv_get_device_index(dev);
@@ -230,7 +230,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	struct ibv_device **list;
 	struct ibv_context *ibv = NULL;
 	struct verbs_ctx *vc;
-	uint32_t generation;
+	uint32_t incarnation;
 	int i, n = 0, ret, flags;
 
 	verbs_set_env();
@@ -264,7 +264,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	errno = 0;
 	ibv = ibv_open_device(list[i]);
 	ret = mlx4r_verbs_errno(errno, ENODEV);
-	generation = verbs_dev_generation(list[i]);
+	incarnation = verbs_dev_incarnation(list[i]);
 	ibv_free_device_list(list);
 	if (ibv == NULL) {
 		/*
@@ -320,7 +320,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->ibv = ibv;
 	vc->pub.ops = &mlx4r_hw_verbs_ops;
 	vc->pub.async_fd = ibv->async_fd;
-	vc->pub.generation = generation;
+	vc->pub.incarnation = incarnation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
 	vc->pub.vendor_part_id = attr.vendor_part_id;
 	{
