@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+"""Integration cases: the emulated ConnectX-3 behind the kernel interface.
+
+Each case runs stock programs (rdma-core's ibv_devices / ibv_devinfo,
+dpdk-testpmd with mlx4r or Debian's own net_mlx4) under
+devtools/with-emu-cx3.sh, which preloads libmlx4r_kface.so, and checks what
+they print. Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason: only
+where the machine lacks a program).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise CaseFailed(what)
+
+
+def expect_in(text, needle, what=None):
+    expect(needle in text, what or ("output has %r" % needle))
+
+
+class Env:
+    def __init__(self, args, case):
+        self.args = args
+        self.case = case
+        self.workdir = tempfile.mkdtemp(prefix="mlx4r-kface-")
+        self.env = dict(os.environ)
+        self.env["MLX4R_KFACE_LIB"] = os.path.abspath(args.kface_lib)
+        self.plugin_dir = os.path.dirname(os.path.abspath(args.plugin))
+        self.plugin_name = os.path.basename(args.plugin)
+        ld = self.env.get("LD_LIBRARY_PATH")
+        self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
+
+    def run(self, argv, stdin_lines=(), delay=0.0, timeout=60, wrapper=()):
+        """Run argv under the wrapper (with its options), feeding stdin
+        lines with a pause before each; return (exit code, output)."""
+        full = [self.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+        print("$ " + " ".join(full), flush=True)
+        p = subprocess.Popen(full, cwd=self.workdir, env=self.env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        expired = threading.Event()
+
+        def feed():
+            try:
+                for line in stdin_lines:
+                    if delay:
+                        time.sleep(delay)
+                    p.stdin.write(line + "\n")
+                    p.stdin.flush()
+                p.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        def kill():
+            expired.set()
+            p.kill()
+
+        writer = threading.Thread(target=feed, daemon=True)
+        watchdog = threading.Timer(timeout, kill)
+        writer.start()
+        watchdog.start()
+        out = p.stdout.read()
+        p.wait()
+        watchdog.cancel()
+        print(out, flush=True)
+        expect(not expired.is_set(), "%s finished within %d s" % (argv[0], timeout))
+        return p.returncode, out
+
+
+def need(prog):
+    path = shutil.which(prog)
+    if path is None:
+        raise Skip("%s is not installed (Debian ibverbs-utils; devtools/setup.sh installs it)" % prog)
+    return path
+
+
+class Skip(Exception):
+    pass
+
+
+def port_blocks(out):
+    return re.split(r"\n\s+port:\s+\d+\n", out)[1:]
+
+
+def case_kface_ibv_devices(env):
+    need("ibv_devices")
+    rc, out = env.run(["ibv_devices"])
+    expect(rc == 0, "ibv_devices exits 0")
+    expect(re.search(r"^\s+mlx4_0\s+0002c90300000001\s*$", out, re.M) is not None,
+           "ibv_devices lists mlx4_0 with its node GUID")
+    expect_in(out, "RDMA device mlx4_0", "the wrapper names the RDMA device")
+    expect(re.search(r"at PCI 0000:82:00\.0", out) is not None,
+           "the wrapper prints the PCI address")
+
+
+def case_kface_ibv_devinfo(env):
+    need("ibv_devinfo")
+    for ports in (2, 1):
+        rc, out = env.run(["ibv_devinfo", "-v"], wrapper=["--ports", str(ports)])
+        expect(rc == 0, "ibv_devinfo -v exits 0")
+        expect_in(out, "hca_id:\tmlx4_0")
+        expect(re.search(r"vendor_id:\s+0x02c9\b", out) is not None, "vendor 0x02c9")
+        expect(re.search(r"vendor_part_id:\s+4099\b", out) is not None,
+               "part 4099 (ConnectX-3)")
+        expect(re.search(r"fw_ver:\s+2\.42\.5000\b", out) is not None,
+               "firmware version from QUERY_DEVICE's fw_ver")
+        expect(re.search(r"phys_port_cnt:\s+%d\b" % ports, out) is not None,
+               "%d ports" % ports)
+        blocks = port_blocks(out)
+        expect(len(blocks) == ports, "%d port blocks, got %d" % (ports, len(blocks)))
+        for b in blocks:
+            expect(re.search(r"link_layer:\s+Ethernet", b) is not None,
+                   "link layer Ethernet")
+            # the netdev starts down (mlx4_en), so the port is down
+            expect(re.search(r"state:\s+PORT_DOWN", b) is not None,
+                   "port down while its netdev is down")
+            expect(re.search(r"GID\[\s*0\]:\s+fe80:0000:0000:0000:0202:c9ff:fe00:000", b)
+                   is not None, "GID 0 from the port's MAC (sysfs fallback)")
+        # the extended query (write ex, mlx4 driver data)
+        expect(re.search(r"max_rwq_indirection_table_size:\s+256\b", out) is not None,
+               "RSS caps from the extended QUERY_DEVICE")
+        expect(re.search(r"rx_hash_fields_mask:\s+0xFF\b", out) is not None,
+               "mlx4 driver data: Toeplitz over addresses and ports")
+
+
+def case_kface_wrapper_errors(env):
+    for opts, msg in ((["--ports", "3"], "--ports 3: 1 or 2"),
+                      (["--wire", "bogus"], "--wire bogus:"),
+                      (["--ports", "1", "--wire", "xconnect"], "--wire xconnect needs --ports 2"),
+                      (["--pci", "zz"], "--pci zz: not a PCI address")):
+        rc, out = env.run(["true"], wrapper=opts)
+        expect(rc == 2, "%s: exit 2, got %d" % (" ".join(opts), rc))
+        expect_in(out, msg)
+    # the command's status is the wrapper's, and the tree is gone after
+    rc, out = env.run(["sh", "-c", "echo dir=$MLX4R_KFACE_DIR; exit 7"])
+    expect(rc == 7, "the command's exit status (7), got %d" % rc)
+    m = re.search(r"dir=(\S+)", out)
+    expect(m is not None and not os.path.exists(m.group(1)),
+           "the private directory is removed")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--wrapper", required=True)
+    ap.add_argument("--kface-lib", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    env = Env(args, args.case)
+    try:
+        CASES[args.case](env)
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return SKIP
+    except CaseFailed as e:
+        print("FAIL: %s: %s" % (args.case, e))
+        return 1
+    finally:
+        shutil.rmtree(env.workdir, ignore_errors=True)
+    print("PASS: " + args.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
