@@ -77,7 +77,10 @@ pcidir=$sys/devices/pci${bus}/$bdf
 ifnames=()
 for p in $(seq 1 "$ports"); do ifnames+=("cx3p$p"); done
 
-w() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" > "$1"; }
+w() {
+	[ -d "${1%/*}" ] || mkdir -p "${1%/*}"
+	printf '%s\n' "$2" > "$1"
+}
 
 # The PCI function, as DPDK's PCI scan reads it (drivers/bus/pci/linux/
 # pci.c pci_scan_one(): vendor, device, subsystem ids, class, numa_node,
@@ -152,8 +155,8 @@ for i in "${!ifnames[@]}"; do
 	w "$pd/gid_attrs/types/1" "RoCE v2"
 	w "$pd/gid_attrs/ndevs/0" "${ifnames[$i]}"
 	w "$pd/gid_attrs/ndevs/1" "${ifnames[$i]}"
-	for g in $(seq 2 127); do
-		w "$pd/gids/$g" "0000:0000:0000:0000:0000:0000:0000:0000"
+	for ((g = 2; g < 128; g++)); do
+		printf '%s\n' "0000:0000:0000:0000:0000:0000:0000:0000" > "$pd/gids/$g"
 	done
 done
 mkdir -p "$sys/class/infiniband" "$sys/class/infiniband_verbs"

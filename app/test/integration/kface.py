@@ -157,6 +157,60 @@ def case_kface_wrapper_errors(env):
            "the private directory is removed")
 
 
+EAL = ["-l", "0-1", "--no-huge", "-m", "1024", "--no-pci",
+       "--log-level=pmd.net.mlx4r*:info"]
+TESTPMD = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+
+
+def testpmd_mlx4r(env, case, devargs="", extra=()):
+    """stock testpmd with mlx4r's verbs backend on the emulated mlx4_0"""
+    return ([env.args.testpmd] + EAL + ["--file-prefix=kface_" + case,
+            "-d", env.plugin_name,
+            "--vdev", "net_mlx4r0,backend=verbs,ibdev=mlx4_0,ports=2" + devargs]
+            + TESTPMD + list(extra))
+
+
+def fwd_stats(out):
+    """Per-port RX/TX-packets of testpmd's 'stop' (forward statistics)."""
+    ports = {}
+    for m in re.finditer(r"Forward statistics for port (\d+)\s+-+\s*\n"
+                         r"\s*RX-packets: (\d+)\s+RX-dropped: \d+\s+RX-total: \d+\s*\n"
+                         r"\s*TX-packets: (\d+)", out):
+        ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    return ports
+
+
+def pps(out):
+    """Rx-pps of the last 'show port stats all', per port, in order."""
+    vals = [int(v) for v in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    return vals[-2:]
+
+
+def expect_forwarded(out, nports=2):
+    st = fwd_stats(out)
+    expect(len(st) == nports, "forward statistics of %d ports, got %r" % (nports, st))
+    for p, (rx, tx) in sorted(st.items()):
+        expect(rx > 0 and tx > 0, "port %d received and sent (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == nports and all(r > 0 for r in rates),
+           "Rx-pps > 0 on every port, got %r" % rates)
+
+
+def case_kface_verbs_forward(env):
+    """mlx4r backend=verbs in stock testpmd forwards on both ports of the
+    emulated card through rdma-core's libibverbs and libmlx4."""
+    cmds = ["start", "show port stats all", "show port stats all",
+            "show port info 0", "stop", "quit"]
+    rc, out = env.run(testpmd_mlx4r(env, "verbs_forward"), cmds, delay=2.0)
+    expect(rc == 0, "testpmd exits 0")
+    expect_in(out, "net_mlx4r0: 2 port(s) on the verbs backend")
+    expect(re.search(r"Link status: up", out) is not None,
+           "link up (the port's netdev up, with carrier)")
+    expect_forwarded(out)
+    # no queue went to error on the way (a repair says so)
+    expect(" in error " not in out, "no queue in error")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("case_")}
 

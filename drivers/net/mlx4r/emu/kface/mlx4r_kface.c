@@ -102,6 +102,7 @@ kf_constructor(void)
 	const char *dir = getenv("MLX4R_KFACE_DIR");
 	char ifnames[64];
 	char *comma;
+	uint8_t p;
 
 	kf_resolve();
 	if (dir == NULL || dir[0] == '\0')
@@ -122,6 +123,14 @@ kf_constructor(void)
 	}
 	snprintf(kf_conf.ifname[0], sizeof(kf_conf.ifname[0]), "%.15s",
 		 ifnames);
+	/* the wrapper's MAC addresses: 00:02:c9:00:00:<port> (Mellanox OUI) */
+	for (p = 0; p < 2; p++) {
+		struct rte_ether_addr m = {
+			.addr_bytes = { 0x00, 0x02, 0xc9, 0x00, 0x00, p + 1 },
+		};
+
+		kf_conf.mac[p] = m;
+	}
 	kf_enabled = true;
 }
 

@@ -16,6 +16,8 @@
  *   mlx4r_kface_cmd.c  the uverbs write commands, as
  *                      drivers/infiniband/core/uverbs_cmd.c and
  *                      drivers/infiniband/hw/mlx4 check and answer them
+ *   mlx4r_kface_dev.c  the device thread: the doorbells the model cannot
+ *                      see, the netdevs' state
  *
  * Every libc call of the library itself goes to libc's own symbol (kf_real),
  * never through its own interposers.
@@ -29,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "mlx4r_hw.h"
+#include "mlx4r_emu.h"
 
 /* The character device of uverbs0: major 231, minor 192 (IB_UVERBS_BASE_MINOR). */
 #define KF_CDEV_MAJOR 231
@@ -68,6 +71,7 @@ struct kf_conf {
 	uint8_t nb_ports;          /* 1 or 2 */
 	char wire[16];             /* gen, xconnect, loopback, none */
 	char ifname[2][16];        /* the ports' TAP interfaces ("" none) */
+	struct rte_ether_addr mac[2]; /* the ports' MAC addresses */
 	char dir[256];             /* private directory: sysfs, control */
 };
 
@@ -92,7 +96,19 @@ extern struct kf_real_calls kf_real;
 int kf_init(void);
 struct kf_file *kf_file_of_async(int fd);
 
+/* mlx4r_kface_dev.c: the device thread */
+int kf_dev_start(void);
+/* Watch a Tx QP (qp) or a receive WQ (wq) from now on. */
+void kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq);
+/* Stop watching it; no engine runs on it when this returns. */
+void kf_dev_untrack(void *hw);
+/* Hold the device thread off the queues (around a state change). */
+void kf_dev_lock(void);
+void kf_dev_unlock(void);
+
 /* mlx4r_kface_cmd.c */
+/* The model's device (after kf_init()), or NULL. */
+struct mlx4r_emu_dev *kf_model(void);
 /*
  * Execute one write() of a uverbs command on @p f.
  * @return the bytes consumed (count) or a negative errno.

@@ -55,6 +55,14 @@ kf_init_once(void)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.nb_ports = kf_conf.nb_ports;
+	/*
+	 * The ports' MAC addresses, from the firmware on a card (QUERY_PORT
+	 * at mlx4_core's init); mlx4_en gives them to its netdevs
+	 * (en_netdev.c mlx4_en_init_netdev): the wrapper made the TAP
+	 * interfaces with the same ones.
+	 */
+	for (p = 0; p < conf.nb_ports; p++)
+		conf.mac[p] = kf_conf.mac[p];
 	ret = mlx4r_emu_dev_create(kf_conf.dev_name, &conf);
 	if (ret != 0 && ret != -EEXIST) {
 		kf_init_err = ret;
@@ -78,6 +86,12 @@ kf_init_once(void)
 	}
 	kf_dev = dev;
 	kf_init_err = ret;
+}
+
+struct mlx4r_emu_dev *
+kf_model(void)
+{
+	return kf_dev;
 }
 
 int
@@ -164,6 +178,12 @@ kf_get_context(struct kf_file *f, struct kf_req *r)
 	afd = dup(ctx->async_fd);
 	if (afd < 0) {
 		ret = -errno;
+		mlx4r_hw_emu_ops.close_device(ctx);
+		return ret;
+	}
+	ret = kf_dev_start();
+	if (ret != 0) {
+		close(afd);
 		mlx4r_hw_emu_ops.close_device(ctx);
 		return ret;
 	}
@@ -394,6 +414,804 @@ kf_dealloc_pd(struct kf_file *f, struct kf_req *r)
 	return 0;
 }
 
+
+/*
+ * Memory regions.
+ */
+
+static int
+kf_reg_mr(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_reg_mr *cmd = (const void *)r->in;
+	struct ib_uverbs_reg_mr_resp resp;
+	struct kf_obj *pd = kf_obj_get(f, cmd->pd_handle, KF_OBJ_PD);
+	long page = sysconf(_SC_PAGESIZE);
+	struct mlx4r_hw_mr *mr;
+	uint32_t h;
+	int ret;
+
+	/* uverbs_cmd.c ib_uverbs_reg_mr(): start and hca_va share their
+	 * offset in a page; ib_check_mr_access() */
+	if ((cmd->start & (uint64_t)(page - 1)) !=
+	    (cmd->hca_va & (uint64_t)(page - 1)))
+		return -EINVAL;
+	if (pd == NULL)
+		return -EINVAL;
+	/* in process, the device sees the user's addresses: hca_va == start */
+	if (cmd->hca_va != cmd->start)
+		return -EOPNOTSUPP;
+	ret = mlx4r_hw_emu_ops.reg_mr(pd->hw, (void *)(uintptr_t)cmd->start,
+				      cmd->length, cmd->access_flags, &mr);
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_MR, mr, 0, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.dereg_mr(mr);
+		return ret;
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.mr_handle = h;
+	resp.lkey = mr->lkey;
+	resp.rkey = mr->lkey;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_dereg_mr(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_dereg_mr *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->mr_handle, KF_OBJ_MR);
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	ret = mlx4r_hw_emu_ops.dereg_mr(o->hw);
+	if (ret != 0)
+		return ret;
+	kf_obj_free(o);
+	return 0;
+}
+
+/*
+ * Completion queues.
+ */
+
+static int
+kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
+		    uint32_t cqe, int32_t comp_channel, uint32_t *handle,
+		    uint32_t *granted)
+{
+	const struct mlx4_ib_create_cq *ucmd = (const void *)r->drv_in;
+	struct emu_ctx *ctx = (struct emu_ctx *)f->ctx;
+	struct mlx4r_hw_cq *cq;
+	uint32_t entries;
+	int ret;
+
+	/* comp channels are not modelled: nobody asks completions events */
+	if (comp_channel >= 0)
+		return -EOPNOTSUPP;
+	/* mlx4_ib cq.c mlx4_ib_create_cq(): 1..max_cqes entries, the
+	 * driver data (buf_addr, db_addr) from libmlx4 */
+	if (cqe < 1 || cqe > (uint32_t)ctx->dev->conf.max_cqe - 1)
+		return -EINVAL;
+	if (r->drv_in_len < sizeof(*ucmd))
+		return -EFAULT;
+	if (ucmd->buf_addr == 0 || ucmd->db_addr == 0)
+		return -EFAULT;
+	entries = rte_align32pow2(cqe + 1);
+	/*
+	 * mlx4_core cq.c mlx4_cq_alloc() -> mlx4_init_user_cqes(): every
+	 * entry 0xcc, "the initialization value required by the FW" (its
+	 * owner bit set: hardware-owned for the first pass).
+	 */
+	memset((void *)(uintptr_t)ucmd->buf_addr, 0xcc,
+	       (size_t)entries * ctx->dev->conf.cqe_size);
+	ctx->umem.set = true;
+	ctx->umem.buf = (uint8_t *)(uintptr_t)ucmd->buf_addr;
+	ctx->umem.db = (uint32_t *)(uintptr_t)ucmd->db_addr;
+	ret = mlx4r_hw_emu_ops.create_cq(f->ctx, cqe, &cq);
+	memset(&ctx->umem, 0, sizeof(ctx->umem));
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_CQ, cq, user_handle, handle);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_cq(cq);
+		return ret;
+	}
+	*granted = cq->cqe;
+	if (r->drv_out_len >= sizeof(struct mlx4_ib_create_cq_resp)) {
+		struct mlx4_ib_create_cq_resp drv = { .cqn = cq->cqn };
+
+		memcpy(r->drv_out, &drv, sizeof(drv));
+	}
+	return 0;
+}
+
+static int
+kf_create_cq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_create_cq *cmd = (const void *)r->in;
+	struct ib_uverbs_create_cq_resp resp;
+	int ret;
+
+	if (f->ctx == NULL)
+		return -EINVAL;
+	memset(&resp, 0, sizeof(resp));
+	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
+				  cmd->comp_channel, &resp.cq_handle,
+				  &resp.cqe);
+	if (ret != 0)
+		return ret;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_create_cq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_create_cq *cmd = (const void *)r->in;
+	struct ib_uverbs_ex_create_cq_resp resp;
+	int ret;
+
+	if (f->ctx == NULL)
+		return -EINVAL;
+	/* uverbs_cmd.c ib_uverbs_ex_create_cq(): comp_mask 0, reserved 0;
+	 * mlx4_ib_create_cq(): flags only TIMESTAMP_COMPLETION */
+	if (cmd->comp_mask != 0 || cmd->reserved != 0)
+		return -EINVAL;
+	if (cmd->flags & ~(uint32_t)IB_UVERBS_CQ_FLAGS_TIMESTAMP_COMPLETION)
+		return -EINVAL;
+	memset(&resp, 0, sizeof(resp));
+	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
+				  cmd->comp_channel, &resp.base.cq_handle,
+				  &resp.base.cqe);
+	if (ret != 0)
+		return ret;
+	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_destroy_cq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_destroy_cq *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
+	struct ib_uverbs_destroy_cq_resp resp;
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	ret = mlx4r_hw_emu_ops.destroy_cq(o->hw);
+	if (ret != 0)
+		return ret;
+	kf_obj_free(o);
+	memset(&resp, 0, sizeof(resp));
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+/*
+ * Queue pairs.
+ */
+
+/* Copy of the core request of CREATE_QP, legacy or extended. */
+struct kf_qp_req {
+	uint64_t user_handle;
+	uint32_t pd_handle, send_cq_handle, recv_cq_handle, srq_handle;
+	uint32_t max_send_wr, max_recv_wr, max_send_sge, max_recv_sge;
+	uint32_t max_inline_data;
+	uint8_t qp_type, is_srq;
+	uint32_t comp_mask, create_flags, rwq_ind_tbl_handle, source_qpn;
+};
+
+static int
+kf_create_raw_qp(struct kf_file *f, struct kf_req *r,
+		 const struct kf_qp_req *q, struct ib_uverbs_create_qp_resp *resp)
+{
+	const struct mlx4_ib_create_qp *ucmd = (const void *)r->drv_in;
+	struct emu_ctx *ctx = (struct emu_ctx *)f->ctx;
+	struct kf_obj *pd, *scq, *rcq;
+	struct mlx4r_hw_qp_attr attr;
+	struct mlx4r_hw_qp *qp;
+	uint32_t rq_cnt, rq_gs, rq_shift, h;
+	size_t sq_bytes;
+	int ret;
+
+	pd = kf_obj_get(f, q->pd_handle, KF_OBJ_PD);
+	scq = kf_obj_get(f, q->send_cq_handle, KF_OBJ_CQ);
+	rcq = kf_obj_get(f, q->recv_cq_handle, KF_OBJ_CQ);
+	if (pd == NULL || scq == NULL || rcq == NULL || q->is_srq)
+		return -EINVAL;
+	if (r->drv_in_len < offsetof(struct mlx4_ib_create_qp, inl_recv_sz))
+		return -EFAULT;
+	/*
+	 * mlx4_ib qp.c create_qp_common() for a user QP with a receive
+	 * queue (no SRQ, no indirection table): set_rq_size() wants at
+	 * least one receive WQE of one SGE ("HW requires >= 1 RQ entry
+	 * with >= 1 gather entry"; libmlx4 asks one for a RAW_PACKET QP
+	 * without receives) and no more than max_wqes - MLX4_IB_SQ_MAX_SPARE
+	 * or max_rq_sg; set_user_sq_size() the SQ geometry (checked by the
+	 * model, emu_kernel_sq_check()).
+	 */
+	if (q->max_recv_wr == 0 || q->max_recv_sge == 0 ||
+	    q->max_recv_wr > ctx->dev->conf.max_qp_wr - EMU_SQ_MAX_SPARE ||
+	    q->max_recv_sge > EMU_MAX_SGE)
+		return -EINVAL;
+	if (ucmd->buf_addr == 0 || ucmd->db_addr == 0)
+		return -EFAULT;
+	ret = emu_kernel_sq_check(ctx->dev, ucmd->log_sq_bb_count,
+				  ucmd->log_sq_stride, &sq_bytes);
+	if (ret != 0)
+		return ret;
+	rq_cnt = rte_align32pow2(q->max_recv_wr);
+	rq_gs = rte_align32pow2(q->max_recv_sge);
+	rq_shift = rte_log2_u32(rq_gs * 16);
+	memset(&attr, 0, sizeof(attr));
+	attr.send_cq = scq->hw;
+	attr.cap.max_send_wr = q->max_send_wr;
+	attr.cap.max_send_sge = q->max_send_sge;
+	/* the engine runs no inline data: refuse it rather than misread it */
+	if (q->max_inline_data != 0)
+		return -EOPNOTSUPP;
+	if (q->max_send_wr == 0)
+		return -EINVAL;
+	/*
+	 * The larger stride first, as mlx4_ib lays out a QP buffer (qp.c
+	 * create_qp_common for kernel QPs; libmlx4 qp.c mlx4_alloc_qp_buf
+	 * for user ones, and the hardware agrees).
+	 */
+	ctx->umem.set = true;
+	ctx->umem.buf = (uint8_t *)(uintptr_t)ucmd->buf_addr;
+	ctx->umem.db = (uint32_t *)(uintptr_t)ucmd->db_addr;
+	ctx->umem.log_bb_count = ucmd->log_sq_bb_count;
+	ctx->umem.log_stride = ucmd->log_sq_stride;
+	ctx->umem.sq_offset = rq_shift > ucmd->log_sq_stride ?
+			      (size_t)rq_cnt << rq_shift : 0;
+	ret = mlx4r_hw_emu_ops.create_qp(pd->hw, &attr, &qp);
+	memset(&ctx->umem, 0, sizeof(ctx->umem));
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_QP, qp, q->user_handle, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_qp(qp);
+		return ret;
+	}
+	kf_dev_track(qp, NULL);
+	memset(resp, 0, sizeof(*resp));
+	resp->qp_handle = h;
+	resp->qpn = qp->qpn;
+	/* a user QP: the caps as asked (set_rq_size "leave userspace
+	 * return values as they were") */
+	resp->max_send_wr = q->max_send_wr;
+	resp->max_send_sge = q->max_send_sge;
+	resp->max_recv_wr = rq_cnt;
+	resp->max_recv_sge = rq_gs;
+	return 0;
+}
+
+static int
+kf_create_rss_qp(struct kf_file *f, struct kf_req *r,
+		 const struct kf_qp_req *q, struct ib_uverbs_create_qp_resp *resp)
+{
+	const struct mlx4_ib_create_qp_rss *ucmd = (const void *)r->drv_in;
+	struct kf_obj *pd, *ind;
+	struct ibv_rx_hash_conf conf;
+	struct mlx4r_hw_qp *qp;
+	uint32_t h;
+	int ret;
+
+	pd = kf_obj_get(f, q->pd_handle, KF_OBJ_PD);
+	ind = kf_obj_get(f, q->rwq_ind_tbl_handle, KF_OBJ_IND);
+	if (pd == NULL || ind == NULL)
+		return -EINVAL;
+	/*
+	 * mlx4_ib qp.c _mlx4_ib_create_qp_rss(): a RAW_PACKET QP, no send
+	 * or receive capacity, the driver data complete with comp_mask 0;
+	 * create_qp_rss() then checks the hash (the model does it again).
+	 */
+	if (q->qp_type != IBV_QPT_RAW_PACKET)
+		return -EOPNOTSUPP;
+	if (q->max_send_wr || q->max_send_sge || q->max_recv_wr ||
+	    q->max_recv_sge || q->max_inline_data)
+		return -EOPNOTSUPP;
+	if (r->drv_in_len < offsetof(struct mlx4_ib_create_qp_rss, reserved1))
+		return -EFAULT;
+	if (ucmd->comp_mask != 0)
+		return -EOPNOTSUPP;
+	if (ucmd->rx_hash_function != MLX4_IB_RX_HASH_FUNC_TOEPLITZ)
+		return -EOPNOTSUPP;
+	memset(&conf, 0, sizeof(conf));
+	conf.rx_hash_function = IBV_RX_HASH_FUNC_TOEPLITZ;
+	conf.rx_hash_key_len = sizeof(ucmd->rx_hash_key);
+	conf.rx_hash_key = (uint8_t *)(uintptr_t)ucmd->rx_hash_key;
+	/* the same bits in mlx4-abi.h and verbs.h */
+	conf.rx_hash_fields_mask = ucmd->rx_hash_fields_mask;
+	ret = mlx4r_hw_emu_ops.create_rss_qp(pd->hw, ind->hw, &conf, &qp);
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_QP, qp, q->user_handle, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_qp(qp);
+		return ret;
+	}
+	memset(resp, 0, sizeof(*resp));
+	resp->qp_handle = h;
+	resp->qpn = qp->qpn;
+	return 0;
+}
+
+static int
+kf_create_qp_common(struct kf_file *f, struct kf_req *r,
+		    const struct kf_qp_req *q,
+		    struct ib_uverbs_create_qp_resp *resp)
+{
+	if (f->ctx == NULL)
+		return -EINVAL;
+	/* the model is an Ethernet function: RAW_PACKET QPs only */
+	if (q->qp_type != IBV_QPT_RAW_PACKET)
+		return -EOPNOTSUPP;
+	if (q->create_flags != 0)
+		return -EOPNOTSUPP;
+	if (q->comp_mask & IB_UVERBS_CREATE_QP_MASK_IND_TABLE)
+		return kf_create_rss_qp(f, r, q, resp);
+	return kf_create_raw_qp(f, r, q, resp);
+}
+
+static int
+kf_create_qp(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_create_qp *cmd = (const void *)r->in;
+	struct ib_uverbs_create_qp_resp resp;
+	struct kf_qp_req q;
+	int ret;
+
+	memset(&q, 0, sizeof(q));
+	q.user_handle = cmd->user_handle;
+	q.pd_handle = cmd->pd_handle;
+	q.send_cq_handle = cmd->send_cq_handle;
+	q.recv_cq_handle = cmd->recv_cq_handle;
+	q.srq_handle = cmd->srq_handle;
+	q.max_send_wr = cmd->max_send_wr;
+	q.max_recv_wr = cmd->max_recv_wr;
+	q.max_send_sge = cmd->max_send_sge;
+	q.max_recv_sge = cmd->max_recv_sge;
+	q.max_inline_data = cmd->max_inline_data;
+	q.qp_type = cmd->qp_type;
+	q.is_srq = cmd->is_srq;
+	ret = kf_create_qp_common(f, r, &q, &resp);
+	if (ret != 0)
+		return ret;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_create_qp(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_create_qp *cmd = (const void *)r->in;
+	struct ib_uverbs_ex_create_qp_resp resp;
+	struct kf_qp_req q;
+	int ret;
+
+	/* uverbs_cmd.c ib_uverbs_ex_create_qp(): known comp_mask bits */
+	if (cmd->comp_mask & ~(uint32_t)IB_UVERBS_CREATE_QP_SUP_COMP_MASK)
+		return -EINVAL;
+	memset(&q, 0, sizeof(q));
+	q.user_handle = cmd->user_handle;
+	q.pd_handle = cmd->pd_handle;
+	q.send_cq_handle = cmd->send_cq_handle;
+	q.recv_cq_handle = cmd->recv_cq_handle;
+	q.srq_handle = cmd->srq_handle;
+	q.max_send_wr = cmd->max_send_wr;
+	q.max_recv_wr = cmd->max_recv_wr;
+	q.max_send_sge = cmd->max_send_sge;
+	q.max_recv_sge = cmd->max_recv_sge;
+	q.max_inline_data = cmd->max_inline_data;
+	q.qp_type = cmd->qp_type;
+	q.is_srq = cmd->is_srq;
+	q.comp_mask = cmd->comp_mask;
+	q.create_flags = cmd->create_flags;
+	q.rwq_ind_tbl_handle = cmd->rwq_ind_tbl_handle;
+	q.source_qpn = cmd->source_qpn;
+	memset(&resp, 0, sizeof(resp));
+	ret = kf_create_qp_common(f, r, &q, &resp.base);
+	if (ret != 0)
+		return ret;
+	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_modify_qp(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_modify_qp *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->qp_handle, KF_OBJ_QP);
+	struct ibv_qp_attr attr;
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	/* uverbs_cmd.c modify_qp(): a port number must be valid */
+	if ((cmd->attr_mask & IBV_QP_PORT) &&
+	    (cmd->port_num < 1 || cmd->port_num > f->ctx->nb_ports))
+		return -EINVAL;
+	if ((cmd->attr_mask & IBV_QP_CUR_STATE) &&
+	    cmd->cur_qp_state > IBV_QPS_ERR)
+		return -EINVAL;
+	if ((cmd->attr_mask & IBV_QP_STATE) && cmd->qp_state > IBV_QPS_ERR)
+		return -EINVAL;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = cmd->qp_state;
+	attr.cur_qp_state = cmd->cur_qp_state;
+	attr.port_num = cmd->port_num;
+	attr.qkey = cmd->qkey;
+	attr.qp_access_flags = cmd->qp_access_flags;
+	attr.pkey_index = cmd->pkey_index;
+	kf_dev_lock();
+	ret = mlx4r_hw_emu_ops.modify_qp(o->hw, &attr, (int)cmd->attr_mask);
+	kf_dev_unlock();
+	return ret;
+}
+
+static int
+kf_destroy_qp(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_destroy_qp *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->qp_handle, KF_OBJ_QP);
+	struct ib_uverbs_destroy_qp_resp resp;
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	kf_dev_untrack(o->hw);
+	ret = mlx4r_hw_emu_ops.destroy_qp(o->hw);
+	if (ret != 0) {
+		if (((struct mlx4r_hw_qp *)o->hw)->kind == MLX4R_HW_QP_RAW_TX)
+			kf_dev_track(o->hw, NULL);
+		return ret;
+	}
+	kf_obj_free(o);
+	memset(&resp, 0, sizeof(resp));
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+/*
+ * Receive work queues and indirection tables.
+ */
+
+static int
+kf_ex_create_wq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_create_wq *cmd = (const void *)r->in;
+	const struct mlx4_ib_create_wq *ucmd = (const void *)r->drv_in;
+	struct ib_uverbs_ex_create_wq_resp resp;
+	struct emu_ctx *ctx = (struct emu_ctx *)f->ctx;
+	struct mlx4r_hw_wq_attr attr;
+	struct kf_obj *pd, *cq;
+	struct mlx4r_hw_wq *wq;
+	uint32_t h, rq_shift;
+	int ret;
+
+	if (f->ctx == NULL)
+		return -EINVAL;
+	pd = kf_obj_get(f, cmd->pd_handle, KF_OBJ_PD);
+	cq = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
+	if (pd == NULL || cq == NULL)
+		return -EINVAL;
+	/* uverbs_cmd.c ib_uverbs_ex_create_wq(): comp_mask 0 */
+	if (cmd->comp_mask != 0)
+		return -EOPNOTSUPP;
+	/* mlx4_ib qp.c mlx4_ib_create_wq(): RQs, known flags, the driver
+	 * data with comp_mask 0 and a range no larger than the RSS table */
+	if (cmd->wq_type != IBV_WQT_RQ)
+		return -EOPNOTSUPP;
+	if (cmd->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS)
+		return -EOPNOTSUPP;
+	if (r->drv_in_len < offsetof(struct mlx4_ib_create_wq, comp_mask) +
+			    sizeof(ucmd->comp_mask))
+		return -EFAULT;
+	if (ucmd->comp_mask != 0)
+		return -EOPNOTSUPP;
+	if (ucmd->buf_addr == 0 || ucmd->db_addr == 0)
+		return -EFAULT;
+	ret = mlx4r_hw_emu_ops.set_rss_range(f->ctx, ucmd->log_range_size);
+	if (ret != 0)
+		return ret;
+	memset(&attr, 0, sizeof(attr));
+	attr.cq = cq->hw;
+	attr.max_wr = cmd->max_wr;
+	attr.max_sge = cmd->max_sge;
+	/* SCATTER_FCS changes nothing the model writes: frames carry no FCS */
+	attr.create_flags = 0;
+	/*
+	 * mlx4_ib qp.c create_rq(): a WQ is a QP with a dummy SQ of one
+	 * 64-byte WQE (sq.wqe_cnt = 1, MLX4_IB_MIN_SQ_STRIDE), and the
+	 * larger stride comes first in the buffer (libmlx4 qp.c
+	 * mlx4_alloc_qp_buf()): the RQ starts after the SQ unless its WQEs
+	 * are larger than 64 bytes.
+	 */
+	rq_shift = rte_log2_u32(rte_align32pow2(RTE_MAX(cmd->max_sge, 1u)) * 16);
+	ctx->umem.set = true;
+	ctx->umem.buf = (uint8_t *)(uintptr_t)ucmd->buf_addr +
+			(rq_shift > EMU_SQ_MIN_STRIDE ? 0 : 1u << EMU_SQ_MIN_STRIDE);
+	ctx->umem.db = (uint32_t *)(uintptr_t)ucmd->db_addr;
+	ret = mlx4r_hw_emu_ops.create_wq(pd->hw, &attr, &wq);
+	memset(&ctx->umem, 0, sizeof(ctx->umem));
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_WQ, wq, cmd->user_handle, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_wq(wq);
+		return ret;
+	}
+	kf_dev_track(NULL, wq);
+	memset(&resp, 0, sizeof(resp));
+	resp.wq_handle = h;
+	resp.max_wr = attr.max_wr;
+	resp.max_sge = attr.max_sge;
+	resp.wqn = wq->wq_num;
+	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_modify_wq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_modify_wq *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->wq_handle, KF_OBJ_WQ);
+	struct mlx4r_hw_wq *wq;
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	wq = o->hw;
+	/* uverbs_cmd.c ib_uverbs_ex_modify_wq(): known attributes; mlx4_ib
+	 * mlx4_ib_modify_wq(): the current state, if given, must be it */
+	if (cmd->attr_mask & ~(uint32_t)(IBV_WQ_ATTR_STATE |
+					 IBV_WQ_ATTR_CURR_STATE |
+					 IBV_WQ_ATTR_FLAGS))
+		return -EINVAL;
+	if ((cmd->attr_mask & IBV_WQ_ATTR_FLAGS) && cmd->flags_mask != 0)
+		return -EOPNOTSUPP;
+	if ((cmd->attr_mask & IBV_WQ_ATTR_CURR_STATE) &&
+	    cmd->curr_wq_state != (uint32_t)wq->state)
+		return -EINVAL;
+	if (!(cmd->attr_mask & IBV_WQ_ATTR_STATE))
+		return 0;
+	if (cmd->wq_state > IBV_WQS_ERR)
+		return -EINVAL;
+	kf_dev_lock();
+	ret = mlx4r_hw_emu_ops.modify_wq(wq, (enum ibv_wq_state)cmd->wq_state);
+	kf_dev_unlock();
+	return ret;
+}
+
+static int
+kf_ex_destroy_wq(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_destroy_wq *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->wq_handle, KF_OBJ_WQ);
+	struct ib_uverbs_ex_destroy_wq_resp resp;
+	int ret;
+
+	if (cmd->comp_mask != 0)
+		return -EINVAL;
+	if (o == NULL)
+		return -EINVAL;
+	kf_dev_untrack(o->hw);
+	ret = mlx4r_hw_emu_ops.destroy_wq(o->hw);
+	if (ret != 0) {
+		kf_dev_track(NULL, o->hw);
+		return ret;
+	}
+	kf_obj_free(o);
+	memset(&resp, 0, sizeof(resp));
+	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_create_ind(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_create_rwq_ind_table *cmd = (const void *)r->in;
+	struct ib_uverbs_ex_create_rwq_ind_table_resp resp;
+	struct mlx4r_hw_wq *wqs[1u << IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE];
+	struct mlx4r_hw_ind_table *ind;
+	struct kf_obj *o;
+	uint32_t i, n, h;
+	int ret;
+
+	if (f->ctx == NULL)
+		return -EINVAL;
+	/* uverbs_cmd.c ib_uverbs_ex_create_rwq_ind_table(): comp_mask 0,
+	 * log size up to IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE, the handles
+	 * in the request (padded to 8 bytes when there is one) */
+	if (cmd->comp_mask != 0)
+		return -EOPNOTSUPP;
+	if (cmd->log_ind_tbl_size > IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE)
+		return -EINVAL;
+	n = 1u << cmd->log_ind_tbl_size;
+	if (r->in_len < sizeof(*cmd) + RTE_MAX(n, 2u) * sizeof(uint32_t))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		o = kf_obj_get(f, cmd->wq_handles[i], KF_OBJ_WQ);
+		if (o == NULL)
+			return -EINVAL;
+		wqs[i] = o->hw;
+	}
+	ret = mlx4r_hw_emu_ops.create_ind_table(f->ctx, cmd->log_ind_tbl_size,
+						wqs, &ind);
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_IND, ind, 0, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_ind_table(ind);
+		return ret;
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.ind_tbl_handle = h;
+	resp.ind_tbl_num = ind->ind_tbl_num;
+	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_destroy_ind(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_ex_destroy_rwq_ind_table *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->ind_tbl_handle, KF_OBJ_IND);
+	int ret;
+
+	if (cmd->comp_mask != 0)
+		return -EINVAL;
+	if (o == NULL)
+		return -EINVAL;
+	ret = mlx4r_hw_emu_ops.destroy_ind_table(o->hw);
+	if (ret != 0)
+		return ret;
+	kf_obj_free(o);
+	return 0;
+}
+
+/*
+ * Steering rules.
+ */
+
+static int
+kf_ex_create_flow(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_create_flow *cmd = (const void *)r->in;
+	const struct ib_uverbs_flow_attr *fa = &cmd->flow_attr;
+	struct ib_uverbs_create_flow_resp resp;
+	union {
+		struct ibv_flow_attr attr;
+		uint8_t raw[512];
+	} buf;
+	const uint8_t *spec, *end;
+	struct mlx4r_hw_flow *flow;
+	struct kf_obj *qp;
+	uint8_t *out;
+	uint32_t i, h;
+	int ret;
+
+	if (f->ctx == NULL)
+		return -EINVAL;
+	/*
+	 * uverbs_cmd.c ib_uverbs_ex_create_flow(): comp_mask 0, CAP_NET_RAW
+	 * (the wrapper runs as root), known flags, a size that holds the
+	 * specs it says, a QP of the file.
+	 */
+	if (r->in_len < sizeof(*cmd))
+		return -EINVAL;
+	if (cmd->comp_mask != 0)
+		return -EINVAL;
+	if (fa->flags & ~(uint32_t)(IBV_FLOW_ATTR_FLAGS_DONT_TRAP |
+				    IBV_FLOW_ATTR_FLAGS_EGRESS))
+		return -EINVAL;
+	/* flow_attr.size: the bytes of the specs that follow it */
+	if (fa->size > r->in_len - sizeof(*cmd))
+		return -EINVAL;
+	qp = kf_obj_get(f, cmd->qp_handle, KF_OBJ_QP);
+	if (qp == NULL)
+		return -EINVAL;
+	memset(&buf, 0, sizeof(buf));
+	buf.attr.type = fa->type;
+	buf.attr.priority = fa->priority;
+	buf.attr.num_of_specs = fa->num_of_specs;
+	buf.attr.port = fa->port;
+	buf.attr.flags = fa->flags;
+	out = buf.raw + sizeof(buf.attr);
+	spec = (const uint8_t *)fa->flow_specs;
+	end = spec + fa->size;
+	/* kern_spec_to_ib_spec(): each spec back to its verbs layout */
+	for (i = 0; i < fa->num_of_specs; i++) {
+		const struct ib_uverbs_flow_spec_hdr *hd = (const void *)spec;
+		size_t fl, kfl, vsize, voff;
+		uint16_t vsize16;
+
+		if (spec + sizeof(*hd) > end || hd->size < sizeof(*hd) ||
+		    spec + hd->size > end || hd->reserved != 0)
+			return -EINVAL;
+		switch (hd->type & ~(uint32_t)IBV_FLOW_SPEC_INNER) {
+		case IBV_FLOW_SPEC_ETH:
+			fl = sizeof(struct ibv_flow_eth_filter);
+			vsize = sizeof(struct ibv_flow_spec_eth);
+			voff = offsetof(struct ibv_flow_spec_eth, val);
+			break;
+		case IBV_FLOW_SPEC_IPV4:
+			fl = sizeof(struct ibv_flow_ipv4_filter);
+			vsize = sizeof(struct ibv_flow_spec_ipv4);
+			voff = offsetof(struct ibv_flow_spec_ipv4, val);
+			break;
+		case IBV_FLOW_SPEC_TCP:
+		case IBV_FLOW_SPEC_UDP:
+			fl = sizeof(struct ibv_flow_tcp_udp_filter);
+			vsize = sizeof(struct ibv_flow_spec_tcp_udp);
+			voff = offsetof(struct ibv_flow_spec_tcp_udp, val);
+			break;
+		default:
+			/* what mlx4_ib does not parse (main.c parse_flow_attr) */
+			return -EOPNOTSUPP;
+		}
+		/*
+		 * uverbs_cmd.c kern_spec_to_ib_spec_filter(): the value and
+		 * the mask take half of what follows the header each; bytes
+		 * beyond the filter the kernel knows must be zero (else
+		 * -EOPNOTSUPP); a shorter filter is not taken here.
+		 */
+		kfl = (hd->size - sizeof(*hd)) / 2;
+		if (kfl < fl || (hd->size - sizeof(*hd)) % 2 != 0)
+			return -EINVAL;
+		if (kfl > fl) {
+			const uint8_t *x = spec + sizeof(*hd);
+			size_t k;
+
+			for (k = fl; k < kfl; k++)
+				if (x[k] != 0 || x[kfl + k] != 0)
+					return -EOPNOTSUPP;
+		}
+		if (out + vsize > buf.raw + sizeof(buf.raw))
+			return -EINVAL;
+		vsize16 = (uint16_t)vsize;
+		memcpy(out, &hd->type, sizeof(uint32_t));
+		memcpy(out + 4, &vsize16, sizeof(uint16_t));
+		memcpy(out + voff, spec + sizeof(*hd), fl);
+		memcpy(out + voff + fl, spec + sizeof(*hd) + kfl, fl);
+		out += vsize;
+		spec += hd->size;
+	}
+	/* every byte of size in a spec, as many specs as it says */
+	if (spec != end)
+		return -EINVAL;
+	buf.attr.size = (uint16_t)(out - buf.raw);
+	ret = mlx4r_hw_emu_ops.create_flow(qp->hw, &buf.attr, &flow);
+	if (ret != 0)
+		return ret;
+	ret = kf_obj_new(f, KF_OBJ_FLOW, flow, 0, &h);
+	if (ret != 0) {
+		mlx4r_hw_emu_ops.destroy_flow(flow);
+		return ret;
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.flow_handle = h;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
+static int
+kf_ex_destroy_flow(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_destroy_flow *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->flow_handle, KF_OBJ_FLOW);
+	int ret;
+
+	if (cmd->comp_mask != 0)
+		return -EINVAL;
+	if (o == NULL)
+		return -EINVAL;
+	ret = mlx4r_hw_emu_ops.destroy_flow(o->hw);
+	if (ret != 0)
+		return ret;
+	kf_obj_free(o);
+	return 0;
+}
+
 /*
  * Dispatch.
  */
@@ -426,6 +1244,25 @@ static const struct kf_method kf_legacy[IB_USER_VERBS_CMD_THRESHOLD] = {
 		sizeof(struct ib_uverbs_alloc_pd_resp), true, true),
 	[IB_USER_VERBS_CMD_DEALLOC_PD] = KF_M(kf_dealloc_pd,
 		sizeof(struct ib_uverbs_dealloc_pd), 0, false, false),
+	[IB_USER_VERBS_CMD_REG_MR] = KF_M(kf_reg_mr,
+		sizeof(struct ib_uverbs_reg_mr),
+		sizeof(struct ib_uverbs_reg_mr_resp), true, true),
+	[IB_USER_VERBS_CMD_DEREG_MR] = KF_M(kf_dereg_mr,
+		sizeof(struct ib_uverbs_dereg_mr), 0, false, false),
+	[IB_USER_VERBS_CMD_CREATE_CQ] = KF_M(kf_create_cq,
+		sizeof(struct ib_uverbs_create_cq),
+		sizeof(struct ib_uverbs_create_cq_resp), true, true),
+	[IB_USER_VERBS_CMD_DESTROY_CQ] = KF_M(kf_destroy_cq,
+		sizeof(struct ib_uverbs_destroy_cq),
+		sizeof(struct ib_uverbs_destroy_cq_resp), true, false),
+	[IB_USER_VERBS_CMD_CREATE_QP] = KF_M(kf_create_qp,
+		sizeof(struct ib_uverbs_create_qp),
+		sizeof(struct ib_uverbs_create_qp_resp), true, true),
+	[IB_USER_VERBS_CMD_MODIFY_QP] = KF_M(kf_modify_qp,
+		sizeof(struct ib_uverbs_modify_qp), 0, false, true),
+	[IB_USER_VERBS_CMD_DESTROY_QP] = KF_M(kf_destroy_qp,
+		sizeof(struct ib_uverbs_destroy_qp),
+		sizeof(struct ib_uverbs_destroy_qp_resp), true, false),
 };
 
 static const struct kf_method kf_ex[IB_USER_VERBS_EX_CMD_MODIFY_CQ + 1] = {
@@ -433,6 +1270,32 @@ static const struct kf_method kf_ex[IB_USER_VERBS_EX_CMD_MODIFY_CQ + 1] = {
 		sizeof(struct ib_uverbs_ex_query_device),
 		offsetof(struct ib_uverbs_ex_query_device_resp, comp_mask) +
 		2 * sizeof(uint32_t), false, true),
+	[IB_USER_VERBS_EX_CMD_CREATE_CQ] = KF_M(kf_ex_create_cq,
+		sizeof(struct ib_uverbs_ex_create_cq),
+		sizeof(struct ib_uverbs_ex_create_cq_resp), false, true),
+	[IB_USER_VERBS_EX_CMD_CREATE_QP] = KF_M(kf_ex_create_qp,
+		sizeof(struct ib_uverbs_ex_create_qp),
+		sizeof(struct ib_uverbs_ex_create_qp_resp), false, true),
+	[IB_USER_VERBS_EX_CMD_CREATE_FLOW] = KF_M(kf_ex_create_flow,
+		sizeof(struct ib_uverbs_create_flow),
+		sizeof(struct ib_uverbs_create_flow_resp), false, true),
+	[IB_USER_VERBS_EX_CMD_DESTROY_FLOW] = KF_M(kf_ex_destroy_flow,
+		sizeof(struct ib_uverbs_destroy_flow), 0, false, true),
+	[IB_USER_VERBS_EX_CMD_CREATE_WQ] = KF_M(kf_ex_create_wq,
+		sizeof(struct ib_uverbs_ex_create_wq),
+		sizeof(struct ib_uverbs_ex_create_wq_resp), false, true),
+	[IB_USER_VERBS_EX_CMD_MODIFY_WQ] = KF_M(kf_ex_modify_wq,
+		sizeof(struct ib_uverbs_ex_modify_wq), 0, false, true),
+	[IB_USER_VERBS_EX_CMD_DESTROY_WQ] = KF_M(kf_ex_destroy_wq,
+		sizeof(struct ib_uverbs_ex_destroy_wq),
+		sizeof(struct ib_uverbs_ex_destroy_wq_resp), false, true),
+	[IB_USER_VERBS_EX_CMD_CREATE_RWQ_IND_TBL] = KF_M(kf_ex_create_ind,
+		sizeof(struct ib_uverbs_ex_create_rwq_ind_table),
+		sizeof(struct ib_uverbs_ex_create_rwq_ind_table_resp) - 8,
+		false, true),
+	[IB_USER_VERBS_EX_CMD_DESTROY_RWQ_IND_TBL] = KF_M(kf_ex_destroy_ind,
+		sizeof(struct ib_uverbs_ex_destroy_rwq_ind_table), 0, false,
+		true),
 };
 
 /* MLX4R_KFACE_TRACE=1: one line per command on stderr. */
@@ -543,7 +1406,12 @@ kf_cmd_write(struct kf_file *f, const void *buf, size_t count)
 void
 kf_cmd_release(struct kf_file *f)
 {
+	uint32_t h;
+
 	pthread_mutex_lock(&f->lock);
+	for (h = 1; h < KF_MAX_OBJ; h++)
+		if (f->obj[h].kind == KF_OBJ_QP || f->obj[h].kind == KF_OBJ_WQ)
+			kf_dev_untrack(f->obj[h].hw);
 	/* the seam's close destroys what is left, in dependency order */
 	if (f->ctx != NULL)
 		mlx4r_hw_emu_ops.close_device(f->ctx);
