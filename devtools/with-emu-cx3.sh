@@ -13,6 +13,8 @@
 #   --wire   what the ports are cabled to: gen (the model's traffic
 #            generator and checker, default), xconnect (port 1 to port 2),
 #            loopback, none
+#   --gen-flows N  flows of the generator (wire gen, default 1; RSS spreads
+#            flows: source address and port vary)
 #   --pci    PCI address of the function (default 0000:82:00.0)
 #   --lib    libmlx4r_kface.so (default: the build tree's, or
 #            $MLX4R_KFACE_LIB)
@@ -31,10 +33,11 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ports=2
 wire=gen
 bdf=0000:82:00.0
+flows=1
 lib=${MLX4R_KFACE_LIB:-$top/build/drivers/net/mlx4r/emu/kface/libmlx4r_kface.so}
 
 usage() {
-	sed -n '5,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--ports) ports=${2:-}; shift 2 ;;
 	--wire) wire=${2:-}; shift 2 ;;
 	--pci) bdf=${2:-}; shift 2 ;;
+	--gen-flows) flows=${2:-}; shift 2 ;;
 	--lib) lib=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
@@ -55,6 +59,9 @@ case $ports in 1|2) ;; *) echo "with-emu-cx3.sh: --ports $ports: 1 or 2" >&2; ex
 case $wire in gen|xconnect|loopback|none) ;;
 	*) echo "with-emu-cx3.sh: --wire $wire: gen, xconnect, loopback or none" >&2; exit 2 ;;
 esac
+if ! [[ $flows =~ ^[0-9]+$ ]] || [ "$flows" -lt 1 ] || [ "$flows" -gt 1024 ]; then
+	echo "with-emu-cx3.sh: --gen-flows $flows: 1..1024" >&2; exit 2
+fi
 if [ "$wire" = xconnect ] && [ "$ports" != 2 ]; then
 	echo "with-emu-cx3.sh: --wire xconnect needs --ports 2" >&2; exit 2
 fi
@@ -177,6 +184,7 @@ export SYSFS_PCI_DEVICES=$sys/bus/pci/devices
 export MLX4R_KFACE_DIR=$dir
 export MLX4R_KFACE_PORTS=$ports
 export MLX4R_KFACE_WIRE=$wire
+export MLX4R_KFACE_GEN_FLOWS=$flows
 export MLX4R_KFACE_IFNAMES=$(IFS=,; echo "${ifnames[*]}")
 export MLX4R_KFACE_CTL=$dir/ctl.sock
 export MLX4R_EMU_PCI=$bdf

@@ -85,6 +85,69 @@ class Env:
         return p.returncode, out
 
 
+def interact(env, argv, steps, timeout=90, wrapper=()):
+    """Run an interactive testpmd under the wrapper: send each step's
+    command when the prompt is back (so that nothing is typed ahead of a
+    slow start), then wait its pause; return (exit code, output)."""
+    full = [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+    print("$ " + " ".join(full), flush=True)
+    p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    buf = bytearray()
+    cond = threading.Condition()
+
+    def reader():
+        while True:
+            b = p.stdout.read1(4096)
+            with cond:
+                if not b:
+                    buf.extend(b"\n<EOF>")
+                    cond.notify_all()
+                    return
+                buf.extend(b)
+                cond.notify_all()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    deadline = time.monotonic() + timeout
+    prompts = 0
+    expired = False
+    for cmd, pause in steps:
+        with cond:
+            while buf.count(b"testpmd> ") <= prompts and b"<EOF>" not in buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    expired = True
+                    break
+                cond.wait(left)
+            if expired or b"<EOF>" in buf:
+                break
+            prompts = buf.count(b"testpmd> ")
+        try:
+            p.stdin.write((cmd + "\n").encode())
+            p.stdin.flush()
+        except BrokenPipeError:
+            break
+        if pause:
+            time.sleep(pause)
+    try:
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        p.wait(max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        expired = True
+        p.kill()
+        p.wait()
+    t.join(5)
+    out = buf.decode(errors="replace")
+    print(out, flush=True)
+    expect(not expired, "%s finished within %d s" % (argv[0], timeout))
+    return p.returncode, out
+
+
 def need(prog):
     path = shutil.which(prog)
     if path is None:
@@ -157,8 +220,8 @@ def case_kface_wrapper_errors(env):
            "the private directory is removed")
 
 
-EAL = ["-l", "0-1", "--no-huge", "-m", "1024", "--no-pci",
-       "--log-level=pmd.net.mlx4r*:info"]
+EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "1024"]
+EAL = EAL_BASE + ["--no-pci", "--log-level=pmd.net.mlx4r*:info"]
 TESTPMD = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
 
 
@@ -199,9 +262,10 @@ def expect_forwarded(out, nports=2):
 def case_kface_verbs_forward(env):
     """mlx4r backend=verbs in stock testpmd forwards on both ports of the
     emulated card through rdma-core's libibverbs and libmlx4."""
-    cmds = ["start", "show port stats all", "show port stats all",
-            "show port info 0", "stop", "quit"]
-    rc, out = env.run(testpmd_mlx4r(env, "verbs_forward"), cmds, delay=2.0)
+    steps = [("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("show port info 0", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_forward"), steps)
     expect(rc == 0, "testpmd exits 0")
     expect_in(out, "net_mlx4r0: 2 port(s) on the verbs backend")
     expect(re.search(r"Link status: up", out) is not None,
@@ -209,6 +273,77 @@ def case_kface_verbs_forward(env):
     expect_forwarded(out)
     # no queue went to error on the way (a repair says so)
     expect(" in error " not in out, "no queue in error")
+
+
+BDF = "0000:82:00.0"
+
+
+def testpmd_upstream(env, case, extra=()):
+    """stock testpmd with Debian's own net_mlx4 (auto-loaded from the PMD
+    directory) on the emulated PCI function"""
+    return ([env.args.testpmd] + EAL_BASE + ["--file-prefix=kface_" + case,
+            "-a", BDF, "--log-level=pmd.net.mlx4:info"] + TESTPMD + list(extra))
+
+
+def phases(out):
+    """The forward statistics of each 'stop', in order: a list of
+    {port: (rx, tx)} and of {(port, queue): rx} per phase."""
+    res = []
+    for block in out.split("Telling cores to stop...")[1:]:
+        block = block.split("Done.")[0]
+        ports = {}
+        for m in re.finditer(r"Forward statistics for port (\d+)\s+-+\s*\n"
+                             r"\s*RX-packets: (\d+)\s+RX-dropped: \d+\s+RX-total: \d+\s*\n"
+                             r"\s*TX-packets: (\d+)", block):
+            ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+        queues = {}
+        for m in re.finditer(r"RX Port= *(\d+)/Queue= *(\d+) -> TX Port= *\d+/Queue= *\d+ -+\s*\n"
+                             r"\s*RX-packets: (\d+)", block):
+            queues[(int(m.group(1)), int(m.group(2)))] = int(m.group(3))
+        res.append((ports, queues))
+    return res
+
+
+def case_kface_upstream_forward(env):
+    """Debian's stock net_mlx4 on the emulated ConnectX-3: io and mac
+    forwarding over 4-queue RSS, promiscuous off and on, an MTU change
+    (which reaches the kernel's netdev) and a port stop/start."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)" % path)
+    run = 1.5
+    steps = [("start", run), ("stop", 0),
+             ("set promisc all off", 0), ("start", run), ("stop", 0),
+             ("set promisc all on", 0),
+             ("port stop all", 0), ("port config mtu 0 1600", 0),
+             ("port config mtu 1 1600", 0), ("port start all", 0),
+             ("show port info 0", 0), ("start", run), ("stop", 0),
+             ("set fwd mac", 0), ("start", run), ("stop", 0), ("quit", 0)]
+    argv = ["bash", "-c", '"$@"; rc=$?; ip -o link show cx3p1; ip -o link show cx3p2; exit $rc',
+            "bash"] + testpmd_upstream(env, "upstream_forward", ["--rxq=4", "--txq=4"])
+    rc, out = interact(env, argv, steps, wrapper=["--gen-flows", "64"])
+    expect(rc == 0, "testpmd exits 0")
+    expect_in(out, "Probe PCI driver: net_mlx4 (15b3:1003) device: " + BDF)
+    expect_in(out, 'PCI information matches, using device "mlx4_0"')
+    ph = phases(out)
+    expect(len(ph) == 4, "four forwarding phases, got %d" % len(ph))
+    names = ["io, promiscuous on", "io, promiscuous off", "io after MTU 1600 and port stop/start",
+             "mac"]
+    for name, (ports, queues) in zip(names, ph):
+        expect(len(ports) == 2, "%s: both ports in the statistics" % name)
+        for p, (rx, tx) in sorted(ports.items()):
+            expect(rx > 0 and tx > 0, "%s: port %d RX %d TX %d > 0" % (name, p, rx, tx))
+    # RSS: 64 flows spread over the 4 queues of each port
+    ports, queues = ph[0]
+    for p in (0, 1):
+        for q in range(4):
+            expect(queues.get((p, q), 0) > 0, "RSS: port %d queue %d received (%r)" % (p, q, queues))
+    expect(re.search(r"MTU: 1600", out) is not None, "port info says MTU 1600")
+    for n in ("cx3p1", "cx3p2"):
+        expect(re.search(r"\d+: %s: .* mtu 1600 " % n, out) is not None,
+               "the kernel's %s has MTU 1600 (SIOCSIFMTU reached it)" % n)
+        expect(re.search(r"\d+: %s: <[^>]*\bUP\b" % n, out) is not None,
+               "upstream forced %s up" % n)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items()

@@ -80,6 +80,7 @@ kf_init_once(void)
 		else if (strcmp(kf_conf.wire, "gen") == 0) {
 			ret = mlx4r_emu_wire_peer(dev, p);
 			memset(&gen, 0, sizeof(gen));
+			gen.nb_flows = kf_conf.gen_flows;
 			if (ret == 0)
 				ret = mlx4r_emu_gen_start(dev, p, &gen);
 		}
