@@ -177,7 +177,7 @@ ln -s "../../devices/pci${bus}/$bdf/infiniband_verbs/uverbs0" "$sys/class/infini
 w "$sys/class/infiniband_verbs/abi_version" 6
 mkdir -p "$sys/class/net"
 
-echo "mlx4r emu: ConnectX-3 (15b3:1003) at PCI $bdf, RDMA device $ibdev, ports ${ports}, netdevs ${ifnames[*]}, wire $wire" >&2
+echo "mlx4r emu: ConnectX-3 (15b3:1003) at PCI $bdf, RDMA device $ibdev, ports ${ports}, netdevs ${ifnames[*]}, wire $wire, control $dir/ctl.sock" >&2
 
 export SYSFS_PATH=$sys
 export SYSFS_PCI_DEVICES=$sys/bus/pci/devices

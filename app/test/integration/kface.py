@@ -113,6 +113,7 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
     deadline = time.monotonic() + timeout
     prompts = 0
     expired = False
+    ctl_err = None
     for cmd, pause in steps:
         with cond:
             while buf.count(b"testpmd> ") <= prompts and b"<EOF>" not in buf:
@@ -124,6 +125,26 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
             if expired or b"<EOF>" in buf:
                 break
             prompts = buf.count(b"testpmd> ")
+            text = buf.decode(errors="replace")
+        if cmd.startswith("!ctl "):
+            # the emulated device's control socket, named by the wrapper
+            m = re.search(r"control (\S+ctl\.sock)", text)
+            if m is None:
+                ctl_err = "the wrapper names no control socket"
+                break
+            r = subprocess.run([sys.executable, env.args.ctl, "--socket", m.group(1)]
+                               + cmd.split()[1:], capture_output=True, text=True)
+            with cond:
+                buf.extend(("\n[ctl %s: %s%s]\n" % (cmd[5:], r.stdout.strip(),
+                                                   r.stderr.strip())).encode())
+            if r.returncode != 0:
+                ctl_err = "mlx4r-emu-ctl %s: %s%s" % (cmd[5:], r.stdout, r.stderr)
+                break
+            # the prompt is not printed again: type the next command at once
+            prompts -= 1
+            if pause:
+                time.sleep(pause)
+            continue
         try:
             p.stdin.write((cmd + "\n").encode())
             p.stdin.flush()
@@ -144,6 +165,7 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
     t.join(5)
     out = buf.decode(errors="replace")
     print(out, flush=True)
+    expect(ctl_err is None, ctl_err)
     expect(not expired, "%s finished within %d s" % (argv[0], timeout))
     return p.returncode, out
 
@@ -346,6 +368,49 @@ def case_kface_upstream_forward(env):
                "upstream forced %s up" % n)
 
 
+def case_kface_verbs_fatal(env):
+    """A catastrophic error through the kernel face (DEVICE_FATAL, the
+    device unregistered, commands EIO, then back under its name): mlx4r's
+    verbs backend recovers by itself (proactive) and forwards again."""
+    steps = [("start", 1.0), ("!ctl fatal 100", 0), ("show port info 0", 3.0),
+             ("stop", 0), ("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("stop", 0), ("!ctl status", 0),
+             ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    for p in (0, 1):
+        expect_in(out, "Port %d: error recovering event" % p)
+        expect_in(out, "Port %d: error recovery successful event" % p)
+    expect(re.search(r"live again, generation 2", out) is not None,
+           "mlx4r: live again in the device's next generation")
+    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
+           "the device came back under its name (generation 2)")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for p, (rx, tx) in sorted(ph[1][0].items()):
+        expect(rx > 0 and tx > 0,
+               "after the recovery, port %d forwards (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+
+
+def case_kface_upstream_fatal(env):
+    """Upstream net_mlx4 on a catastrophic error through the kernel face:
+    its removal event on each port, nothing crashes, testpmd exits."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        raise Skip("Debian's net_mlx4 is not installed (%s)" % path)
+    steps = [("start", 1.0), ("!ctl fatal 100", 2.0), ("!ctl status", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_upstream(env, "upstream_fatal"), steps)
+    expect(rc == 0, "testpmd exits 0 (no crash)")
+    for p in (0, 1):
+        expect_in(out, "Port %d: device removal event" % p)
+    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
+           "the device came back under its name (generation 2)")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("case_")}
 
@@ -356,6 +421,7 @@ def main():
     ap.add_argument("--kface-lib", required=True)
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--ctl", required=True)
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = Env(args, args.case)

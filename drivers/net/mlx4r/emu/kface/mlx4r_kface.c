@@ -192,6 +192,11 @@ kf_open_node(int flags)
 		errno = -ret;
 		return -1;
 	}
+	/* unregistered after a catastrophic error: no node (udev removed it) */
+	if (kf_dev_gone()) {
+		errno = ENOENT;
+		return -1;
+	}
 	if ((flags & O_ACCMODE) != O_RDWR) {
 		/* libibverbs opens O_RDWR: mmap() of the UAR needs it */
 		errno = EACCES;
@@ -420,6 +425,10 @@ stat(const char *path, struct stat *st)
 {
 	kf_resolve();
 	if (kf_is_node(path)) {
+		if (kf_dev_gone()) {
+			errno = ENOENT;
+			return -1;
+		}
 		kf_fake_stat(st);
 		return 0;
 	}

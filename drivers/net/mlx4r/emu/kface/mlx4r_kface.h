@@ -103,6 +103,8 @@ int kf_dev_start(void);
 void kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq);
 /* Stop watching it; no engine runs on it when this returns. */
 void kf_dev_untrack(void *hw);
+/* The device is unregistered (catastrophic error): its node is gone. */
+bool kf_dev_gone(void);
 /* Hold the device thread off the queues (around a state change). */
 void kf_dev_lock(void);
 void kf_dev_unlock(void);

@@ -39,6 +39,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +55,10 @@ struct kf_q {
 };
 
 static pthread_mutex_t kf_q_lock = PTHREAD_MUTEX_INITIALIZER;
+static int kf_ctl_fd = -1;
+static uint32_t kf_seen_gen;
+/* the device is unregistered (catastrophic error, GONE): read by stat() */
+static bool kf_gone;
 static pthread_cond_t kf_q_cond = PTHREAD_COND_INITIALIZER;
 static struct kf_q kf_q[KF_MAX_Q];
 static unsigned int kf_nb_q;
@@ -158,6 +164,158 @@ kf_netdev_sync(void)
 	}
 }
 
+bool
+kf_dev_gone(void)
+{
+	/* relaxed: a stat() racing the change sees either, as with udev */
+	return __atomic_load_n(&kf_gone, __ATOMIC_RELAXED);
+}
+
+/*
+ * The device came back from a catastrophic error: mlx4_core restarted it
+ * (catas.c mlx4_handle_error_state() -> main.c mlx4_restart_one()) and
+ * mlx4_en registered its interfaces again, down, with the default MTU
+ * (en_netdev.c mlx4_en_init_netdev()), as the model's netdevs are. The
+ * TAP interfaces stay (same name and index, unlike the kernel's new ones)
+ * but go down with MTU 1500: a driver has to bring them up again, as
+ * upstream does after a restart.
+ */
+static void
+kf_netdev_recreate(void)
+{
+	struct ifreq ifr;
+	unsigned int p;
+
+	if (kf_nd_sock < 0)
+		return;
+	for (p = 0; p < kf_conf.nb_ports; p++) {
+		if (kf_conf.ifname[p][0] == '\0')
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			 kf_conf.ifname[p]);
+		if (kf_real.ioctl(kf_nd_sock, SIOCGIFFLAGS, &ifr) == 0) {
+			ifr.ifr_flags &= ~IFF_UP;
+			kf_real.ioctl(kf_nd_sock, SIOCSIFFLAGS, &ifr);
+		}
+		ifr.ifr_mtu = 1500;
+		kf_real.ioctl(kf_nd_sock, SIOCSIFMTU, &ifr);
+		kf_nd[p].known = false;
+	}
+	kf_netdev_sync();
+}
+
+/*
+ * The device's place in a catastrophic error, as rdma-core sees it: while
+ * it is unregistered (GONE) its node is gone (stat() and open() of
+ * /dev/infiniband/uverbs0 fail with ENOENT: libibverbs does not list it,
+ * init.c try_access_device()); when it is back, its sysfs directory is
+ * new (mlx4_ib registers a new ib_device under the same name), which
+ * libibverbs reads as its time_created (init.c setup_sysfs_uverbs(): the
+ * st_mtim of class/infiniband/<name>).
+ */
+static void
+kf_catas_sync(void)
+{
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct mlx4r_emu_dev_info info;
+	char path[512];
+
+	if (dev == NULL || mlx4r_emu_dev_info(dev, &info) != 0)
+		return;
+	__atomic_store_n(&kf_gone, info.catas == MLX4R_EMU_CATAS_GONE,
+			 __ATOMIC_RELAXED);
+	if (info.generation != kf_seen_gen) {
+		if (kf_seen_gen != 0) {
+			snprintf(path, sizeof(path),
+				 "%s/sys/class/infiniband/%s", kf_conf.dir,
+				 kf_conf.dev_name);
+			utimensat(AT_FDCWD, path, NULL, 0);
+			kf_netdev_recreate();
+		}
+		kf_seen_gen = info.generation;
+	}
+}
+
+/*
+ * The control socket ($MLX4R_KFACE_DIR/ctl.sock, a datagram socket; the
+ * first process of the wrapper's command that opens the device binds it):
+ * one command per datagram, one answer back.
+ *   fatal [DETECT_MS]    catastrophic error (mlx4r_emu_fault_fatal())
+ *   link PORT up|down    the cable of a port
+ *   status               the device's generation and catastrophic phase
+ */
+static void
+kf_ctl_bind(void)
+{
+	struct sockaddr_un sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(kf_conf.dir) + sizeof("/ctl.sock") > sizeof(sa.sun_path))
+		return; /* a directory too deep for a socket: no control */
+	memcpy(sa.sun_path, kf_conf.dir, strlen(kf_conf.dir));
+	strcat(sa.sun_path, "/ctl.sock");
+	kf_ctl_fd = kf_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+				   SOCK_NONBLOCK, 0);
+	if (kf_ctl_fd < 0)
+		return;
+	if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		kf_real.close(kf_ctl_fd);
+		kf_ctl_fd = -1;
+	}
+}
+
+static void
+kf_ctl_poll(void)
+{
+	static const char *const phase[] = { "none", "dead", "error", "gone" };
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct mlx4r_emu_dev_info info;
+	struct sockaddr_un from;
+	socklen_t flen = sizeof(from);
+	char buf[128], reply[160], word[16];
+	unsigned int a = 0;
+	ssize_t n;
+	int ret;
+
+	if (kf_ctl_fd < 0 || dev == NULL)
+		return;
+	n = recvfrom(kf_ctl_fd, buf, sizeof(buf) - 1, 0,
+		     (struct sockaddr *)&from, &flen);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	word[0] = '\0';
+	if (strncmp(buf, "fatal", 5) == 0) {
+		if (sscanf(buf + 5, "%u", &a) != 1)
+			a = 100;
+		ret = mlx4r_emu_fault_fatal(dev, a);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: fatal: %s", strerror(-ret));
+	} else if (sscanf(buf, "link %u %15s", &a, word) == 2 &&
+		   (strcmp(word, "up") == 0 || strcmp(word, "down") == 0)) {
+		ret = mlx4r_emu_link_set(dev, (uint8_t)a,
+					 strcmp(word, "up") == 0);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: link: port %u: %s", a, strerror(-ret));
+	} else if (strncmp(buf, "status", 6) == 0 &&
+		   mlx4r_emu_dev_info(dev, &info) == 0) {
+		snprintf(reply, sizeof(reply),
+			 "generation %u catas %s contexts %u",
+			 info.generation,
+			 phase[RTE_MIN((unsigned int)info.catas, 3u)],
+			 info.nb_contexts);
+	} else {
+		snprintf(reply, sizeof(reply),
+			 "error: unknown command \"%.60s\" (fatal [ms], link PORT up|down, status)",
+			 buf);
+	}
+	if (flen > sizeof(sa_family_t))
+		sendto(kf_ctl_fd, reply, strlen(reply), 0,
+		       (struct sockaddr *)&from, flen);
+}
+
 static uint64_t
 kf_port_frames(struct emu_wq *wq)
 {
@@ -238,12 +396,14 @@ kf_dev_thread(void *arg)
 		if ((ts.tv_sec - last.tv_sec) * 1000000000L +
 		    (ts.tv_nsec - last.tv_nsec) > 10000000L) {
 			kf_netdev_sync();
+			kf_catas_sync();
 			if (kf_trace_on() && ts.tv_sec != last.tv_sec) {
 				kf_dev_trace();
 				kf_q_trace();
 			}
 			last = ts;
 		}
+		kf_ctl_poll();
 		if (kf_nb_q == 0) {
 			ts.tv_nsec += 20000000L;
 			if (ts.tv_nsec >= 1000000000L) {
@@ -317,6 +477,8 @@ kf_dev_start(void)
 	pthread_mutex_lock(&kf_q_lock);
 	if (!kf_thread_on) {
 		kf_netdev_sync();
+		kf_catas_sync();
+		kf_ctl_bind();
 		if (pthread_create(&kf_thread, NULL, kf_dev_thread, NULL) != 0) {
 			pthread_mutex_unlock(&kf_q_lock);
 			return -EAGAIN;
