@@ -395,6 +395,33 @@ def case_kface_verbs_fatal(env):
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
 
 
+def case_kface_verbs_fatal_passive(env):
+    """The same error in passive mode: INTR_RESET on both ports, the
+    application's stop / reset / start, and forwarding again."""
+    steps = [("start", 1.0), ("!ctl fatal 100", 1.0), ("stop", 0),
+             ("port stop all", 0), ("port reset all", 1.5),
+             # main's passive reset does not wait for the recovery: a
+             # start during it may be refused (-EBUSY); start again
+             ("port start all", 1.5), ("port start all", 0),
+             ("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal_passive",
+                                          ",recovery=passive"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    for p in (0, 1):
+        expect_in(out, "Port %d: reset event" % p)
+    expect(re.search(r"live again, generation 2", out) is not None,
+           "mlx4r: live again in the device's next generation")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for p, (rx, tx) in sorted(ph[1][0].items()):
+        expect(rx > 0 and tx > 0,
+               "after reset and start, port %d forwards (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the reset: %r" % rates)
+
+
 def case_kface_upstream_fatal(env):
     """Upstream net_mlx4 on a catastrophic error through the kernel face:
     its removal event on each port, nothing crashes, testpmd exits."""
