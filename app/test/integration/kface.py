@@ -226,6 +226,15 @@ def case_kface_ibv_devinfo(env):
                "mlx4 driver data: Toeplitz over addresses and ports")
 
 
+def case_kface_uverbs_abi(env):
+    """The uverbs ABI checks of the kernel face with raw system calls
+    (kface_abi.py: headers, sizes, handles, mmap offsets, the async
+    file), errno by errno as Linux 6.1 answers them."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kface_abi.py")
+    rc, out = env.run([sys.executable, script])
+    expect(rc == 0 and "PASS" in out, "every ABI check passes")
+
+
 def case_kface_wrapper_errors(env):
     for opts, msg in ((["--ports", "3"], "--ports 3: 1 or 2"),
                       (["--wire", "bogus"], "--wire bogus:"),
