@@ -16,14 +16,17 @@
  * the hardware seam (mlx4r_hw.h).
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_rwlock.h>
 #include <rte_spinlock.h>
 
 #include <ethdev_driver.h>
@@ -108,10 +111,16 @@ struct mlx4r_mr_range {
 	uint32_t lkey_be;  /**< lkey, big-endian as the WQE wants it */
 };
 
-/** A queue's cache of the registered ranges it used last. */
+/**
+ * A queue's cache of the registered ranges it used last. Its entries are
+ * copies of the device table's (mlx4r_mr.c); they are valid while gen
+ * equals the table's generation, which the bursts compare once per burst
+ * (mlx4r_mr_cache_sync()).
+ */
 struct mlx4r_mr_cache {
 	struct mlx4r_mr_range e[MLX4R_MR_CACHE]; /**< recent ranges */
 	uint32_t next;           /**< next entry to replace */
+	uint32_t gen;            /**< table generation of the entries */
 	struct mlx4r_dev *dev;   /**< device table to look up on a miss */
 };
 
@@ -239,6 +248,7 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
+	uint64_t mr_ondemand;      /**< pools registered by the burst */
 	/**
 	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
 	 * (or the control thread), which bars the queue, cleared by its
@@ -323,13 +333,22 @@ struct mlx4r_dev {
 	 */
 	rte_spinlock_t ev_lock;
 	/**
-	 * Registered memory. Entries are only appended (control path) and
-	 * published by a release store of nb_mr; bursts read them after an
-	 * acquire load, without a lock. They go at close only.
+	 * Registered memory (mlx4r_mr.c): the ranges the queues need, each
+	 * one MR. mr_gen is bumped whenever a range loses its lkey (memory
+	 * freed, context closed): the queues' caches start afresh. Read by
+	 * the bursts (mr_gen once per burst, the table on a cache miss
+	 * under mr_rwl); written under mr_mtx, the table under mr_rwl too.
 	 */
+	uint32_t mr_gen;
+	rte_rwlock_t mr_rwl;             /**< the table: bursts read */
+	pthread_mutex_t mr_mtx;          /**< writers; held over reg/dereg */
+	bool mr_cb;                      /**< mem event callback registered */
+	uint32_t nb_mr;                  /**< entries of mr[] */
 	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
-	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
-	uint32_t nb_mr;                  /**< entries published */
+	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< NULL: no key yet */
+	uint64_t mr_regs;                /**< MRs registered */
+	uint64_t mr_deregs;              /**< MRs deregistered */
+	uint64_t mr_freed;               /**< ranges dropped: memory freed */
 	/**
 	 * Storage of the queue structures by port and index, allocated at
 	 * their first set-up, freed with the device (type-stable, above).
@@ -351,7 +370,8 @@ bool mlx4r_port_link_event(struct mlx4r_port *port);
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
-uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr);
+uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
+			 uint32_t len);
 /* Reap completions; -EIO: an error CQE, the queue is barred for repair. */
 int mlx4r_txq_complete(struct mlx4r_txq *txq);
 
@@ -379,11 +399,36 @@ int mlx4r_txq_start(struct mlx4r_txq *txq);
 void mlx4r_txq_stop(struct mlx4r_txq *txq);
 
 /* mlx4r_mr.c */
+void mlx4r_mr_init(struct mlx4r_dev *dev);
+void mlx4r_mr_fini(struct mlx4r_dev *dev);
 int mlx4r_mr_register_mempool(struct mlx4r_dev *dev, struct rte_mempool *mp);
-void mlx4r_mr_register_all(struct mlx4r_dev *dev);
-void mlx4r_mr_release_all(struct mlx4r_dev *dev);
-int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
+void mlx4r_mr_drop_keys(struct mlx4r_dev *dev);
+int mlx4r_mr_rekey(struct mlx4r_dev *dev);
+int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr, size_t len,
 		  struct mlx4r_mr_range *out);
+uint32_t mlx4r_mr_tx_miss(struct mlx4r_txq *txq, struct rte_mbuf *seg);
+
+/**
+ * Start the cache afresh if the device table lost a range since it was
+ * filled. Once per burst, from the queue's thread.
+ */
+static __rte_always_inline void
+mlx4r_mr_cache_sync(struct mlx4r_mr_cache *mc)
+{
+	/*
+	 * Relaxed: the memory event callback bumps mr_gen before the freed
+	 * memory can be allocated again, and whatever mbuf of that new
+	 * memory reaches this burst came to the thread through the
+	 * application's own hand-off (a ring, a pool: release/acquire) after
+	 * the allocation; that hand-off orders the bump before this load.
+	 */
+	uint32_t g = __atomic_load_n(&mc->dev->mr_gen, __ATOMIC_RELAXED);
+
+	if (unlikely(g != mc->gen)) {
+		memset(mc->e, 0, sizeof(mc->e));
+		mc->gen = g;
+	}
+}
 
 /* mlx4r_flow.c */
 int mlx4r_rss_start(struct mlx4r_port *port);

@@ -307,8 +307,6 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	ret = mlx4r_port_netdev_start(port);
 	if (ret < 0)
 		return ret;
-	/* so that Tx takes mbufs of every pool that exists now */
-	mlx4r_mr_register_all(port->dev);
 	/*
 	 * The Rx WQs created next form this port's RSS table: ConnectX-3
 	 * wants their numbers consecutive and aligned to the table size.
@@ -636,6 +634,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->obytes = 0;
 		txq->oerrors = 0;
 		txq->mr_miss = 0;
+		txq->mr_ondemand = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -653,6 +652,8 @@ enum {
 	MLX4R_XS_RX_DEVICE_ERRORS,
 	MLX4R_XS_TX_LINK_DOWN_DROPPED,
 	MLX4R_XS_TX_UNREGISTERED,
+	MLX4R_XS_TX_MR_ONDEMAND,
+	MLX4R_XS_MR_FREED,
 	MLX4R_XS_RX_REFUSED,
 	MLX4R_XS_TX_REFUSED,
 	MLX4R_XS_RX_QUEUE_REPAIRS,
@@ -667,6 +668,9 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_RX_DEVICE_ERRORS] = "rx_device_errors",
 	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
+	/* memory registration (mlx4r_mr.c) */
+	[MLX4R_XS_TX_MR_ONDEMAND] = "tx_mr_registered_on_demand",
+	[MLX4R_XS_MR_FREED] = "mr_dropped_memory_freed",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
 	[MLX4R_XS_TX_REFUSED] = "tx_refused_packets",
 	/* queues in error repaired without a device reset (mlx4r_repair.c) */
@@ -721,8 +725,11 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 		v[MLX4R_XS_RX_QUEUE_REPAIRS] += rxq->repairs;
 		v[MLX4R_XS_RX_QUEUE_FLUSHED] += rxq->flushed;
 	}
+	/* the device's: written under its mr_mtx, a snapshot here */
+	v[MLX4R_XS_MR_FREED] = port->dev->mr_freed;
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
 		v[MLX4R_XS_TX_QUEUE_REPAIRS] += txq->repairs;

@@ -84,7 +84,12 @@
  *
  * Control calls (everything else) are not thread-safe with respect to each
  * other on one context: the device core serialises them. They are safe to
- * call while datapath threads use other queues.
+ * call while datapath threads use other queues. Two exceptions: reg_mr and
+ * dereg_mr may be called from any thread at any time, concurrently with
+ * any other call but the close of their context (the MR layer calls them
+ * from a Tx burst that meets a new pool and from EAL's memory event
+ * callback, as upstream net_mlx4 does; ibv_reg_mr/ibv_dereg_mr are
+ * thread-safe in libibverbs, and the backends guard their own lists).
  *
  * Additional datapath requirements, as on hardware:
  *  - A Tx WQE is posted when the owner bit (bit 31 of owner_opcode) of its
@@ -176,6 +181,15 @@ struct mlx4r_hw_ctx {
 	uint32_t generation; /**< device generation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
+	/**
+	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created
+	 * next, SOCKET_ID_ANY (-1, the value at open) for the device's own:
+	 * written by the driver before it creates a queue's objects (under
+	 * the control lock); the verbs backend allocates them in DPDK memory
+	 * there (MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), the emulated device
+	 * ignores it (libc buffers).
+	 */
+	int buf_socket;
 	char name[64];       /**< device name it was opened with */
 };
 
@@ -371,9 +385,17 @@ struct mlx4r_hw_ops {
 	int (*dealloc_pd)(struct mlx4r_hw_pd *pd);
 	/**
 	 * ibv_reg_mr. access: IBV_ACCESS_LOCAL_WRITE is needed for memory
-	 * the device writes (receive buffers).
-	 * @return 0, -EINVAL (NULL/empty range, unknown flags), -ENOMEM,
-	 *   -EIO.
+	 * the device writes (receive buffers). As Linux does it
+	 * (uverbs_cmd.c ib_uverbs_reg_mr(), ib_verbs.h ib_check_mr_access(),
+	 * umem.c ib_umem_get()): the pages of the range are pinned, whole;
+	 * an lkey then covers exactly [addr, addr + length), and keeps the
+	 * pages it pinned even if the process unmaps them (a card then reads
+	 * and writes pages the process no longer sees; the emulated device
+	 * fails such an lkey with a local protection error).
+	 * @return 0, -EINVAL (NULL/empty range, wrapping range, unknown
+	 *   flags, remote write or atomic without local write), -EFAULT
+	 *   (a page of the range not mapped, or not writable for a
+	 *   writable MR), -ENOMEM, -EIO.
 	 */
 	int (*reg_mr)(struct mlx4r_hw_pd *pd, void *addr, size_t length,
 		      uint32_t access, struct mlx4r_hw_mr **out);

@@ -234,6 +234,7 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	}
 	strlcpy(dev->name, name, sizeof(dev->name));
 	rte_spinlock_init(&dev->ev_lock);
+	mlx4r_mr_init(dev);
 	dev->args = args;
 	dev->socket_id = vdev->device.numa_node;
 	/* the device core tells the reset machine and the ports of events */

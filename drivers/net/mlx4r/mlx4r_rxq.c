@@ -120,6 +120,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx, mp->name);
 		return -EINVAL;
 	}
+	/* the pool's memory, for the buffers the queue will post */
 	ret = mlx4r_mr_register_mempool(port->dev, mp);
 	if (ret < 0)
 		return ret;
@@ -224,8 +225,11 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->sges_log = rte_log2_u32(rxq->sges);
 	rxq->seg_first_len = first;
 	rxq->seg_len = other;
+	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
+	dev->ctx->buf_socket = rxq->socket;
 	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
 	if (ret < 0) {
+		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create CQ: %s",
 			dev->name, port->port_num, rxq->queue_id,
 			strerror(-ret));
@@ -236,6 +240,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	wattr.max_wr = rxq->nb_desc;
 	wattr.max_sge = rxq->sges;
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
+	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",
 			dev->name, port->port_num, rxq->queue_id,
@@ -288,6 +293,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 		goto error;
 	}
 	memset(&rxq->mr.e, 0, sizeof(rxq->mr.e));
+	mlx4r_mr_cache_sync(&rxq->mr);
 	for (w = 0; w < rxq->nb_wqe; w++) {
 		struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
 			(rxq->wqes + ((size_t)w << rxq->wqe_shift));
@@ -308,7 +314,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 			d[j].byte_count = rte_cpu_to_be_32(j == 0 ? first :
 							   other);
 			d[j].lkey = mlx4r_mr_lookup(&rxq->mr,
-						    (uintptr_t)m->buf_addr);
+						    (uintptr_t)m->buf_addr,
+						    m->buf_len);
 			d[j].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
 						     off);
 			if (d[j].lkey == MLX4R_NO_LKEY) {

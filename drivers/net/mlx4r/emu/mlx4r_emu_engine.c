@@ -428,7 +428,13 @@ emu_err_cqe(struct emu_cq *cq, uint32_t qpn, uint16_t wqe_index,
 /*
  * Memory regions: the lkey names a slot of the context's table; the slot
  * is checked again after its fields were read, so that a registration
- * racing with the engine (a driver bug) is never half-seen.
+ * racing with the engine (a driver bug) is never half-seen. A key is good
+ * for its own PD, the access it was registered with and exactly
+ * [addr, addr + len) of its registration: the MPT that Linux mlx4_ib
+ * writes (mr.c mlx4_ib_reg_user_mr() -> mlx4_mr_alloc(start, length,
+ * access)); anything else, a deregistered key included (dereg moves the
+ * MPT to software ownership, mlx4 mr.c mlx4_mr_free() HW2SW_MPT), is a
+ * local protection error.
  */
 static bool
 emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
@@ -449,6 +455,15 @@ emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
 	if (__atomic_load_n(&s->lkey, __ATOMIC_RELAXED) != lkey)
 		goto bad_key;
 	if (spdn != pdn || (access & need) != need)
+		goto bad_key;
+	/*
+	 * Pages unmapped since the registration: a card would still reach
+	 * the pages the MR pinned (Linux umem.c ib_umem_get() keeps them),
+	 * which the process no longer sees at that address: silent loss or
+	 * corruption. Stricter, as the model must be: a local protection
+	 * error. Acquire: pairs with the release of emu_mem_event().
+	 */
+	if (__atomic_load_n(&s->unmapped, __ATOMIC_ACQUIRE) != 0)
 		goto bad_key;
 	if (addr < start || addr + len > start + size || addr + len < addr) {
 		*verr = MLX4R_EMU_VERR_BOUNDS;

@@ -123,7 +123,11 @@ struct emu_mr_slot {
 	uint32_t lkey;     /* 0 when free; published last (release) */
 	uint32_t access;   /* enum ibv_access_flags */
 	uint32_t pdn;      /* PD it belongs to */
-	uint32_t pad;
+	/*
+	 * atomic: the pages the MR pinned were unmapped by the process (an
+	 * rte_mem_event FREE over them); the lkey then fails (emu_mr_check())
+	 */
+	uint32_t unmapped;
 	uintptr_t addr;    /* start */
 	size_t len;        /* length */
 };
@@ -145,6 +149,9 @@ struct emu_mr {
 	struct mlx4r_hw_mr hw;
 	TAILQ_ENTRY(emu_mr) next;
 	uint32_t slot;             /* index in ctx->mrs */
+	bool unmapped;             /* counted in mrs_unmapped already */
+	uintptr_t pin_start;       /* the pages pinned: page-aligned */
+	uintptr_t pin_end;
 };
 
 struct emu_cq {
@@ -367,6 +374,13 @@ struct emu_dev {
 	uint32_t next_qpn;         /* QPs and WQN ranges share the space */
 	uint32_t nb_objects;
 	uint64_t leaked;
+	/* MRs (struct mlx4r_emu_dev_info) */
+	uint32_t nb_mrs;
+	uint64_t pinned_bytes, mrs_registered, mrs_deregistered;
+	uint64_t mrs_unmapped;
+	/* nodes asked for the rings of CQs, QPs, WQs (emu_ring_socket()) */
+	uint64_t rings_socket_any, rings_socket_set;
+	int last_ring_socket;
 	uint64_t events, acks;
 	uint64_t opens;            /* open_device calls reaching the device */
 	/* Manual clock. */

@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
 
+#include <rte_memory.h>
+
 #include "mlx4r_hw.h"
 #include "mlx4r_verbs.h"
 
@@ -64,7 +67,17 @@ struct verbs_ctx {
 	struct ibv_context *ibv;         /**< rdma-core context */
 	/** live objects, by kind */
 	struct mlx4r_verbs_obj_list objs[MLX4R_VERBS_KINDS];
+	/** libmlx4's ring allocator (DPDK memory) */
+	struct mlx4r_verbs_alloc alloc;
 };
+
+/*
+ * Guards the contexts' object lists: reg_mr and dereg_mr may be called
+ * from any thread (a Tx burst, the memory event callback) while the
+ * control thread creates or destroys other objects (mlx4r_hw.h); the
+ * verbs calls themselves are thread-safe in libibverbs.
+ */
+static pthread_mutex_t verbs_objs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Objects whose libmlx4 memory leaked (destroy EIO without the env). */
 static uint64_t verbs_leaked;
@@ -112,8 +125,10 @@ struct verbs_flow {
 };
 
 #define VCTX(c) container_of(c, struct verbs_ctx, pub)
+#ifndef container_of /* rte_common.h has one */
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 static void
 verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
@@ -122,7 +137,9 @@ verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
 	o->kind = k;
 	o->ibv = ibv;
 	o->mem = mem;
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_INSERT_HEAD(&vc->objs[k], o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 }
 
 /* Track wrapper w (whose ibv object is w->ibv) in its context. */
@@ -166,6 +183,43 @@ verbs_dev_generation(struct ibv_device *dev)
 		return 0;
 	return (uint32_t)st.st_mtim.tv_sec * 1000003u ^
 	       (uint32_t)st.st_mtim.tv_nsec;
+}
+
+static int verbs_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * Rings in DPDK memory on the right NUMA node, as upstream net_mlx4 does
+ * (mlx4.c: mlx4dv_set_context_attr(MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS)
+ * with mlx4_alloc_verbs_buf() on the queue's socket), instead of
+ * libmlx4's anonymous mmap() wherever the kernel puts it. Before any
+ * object exists (libmlx4 copies the allocators and uses them for every
+ * buffer and doorbell page from then on, providers/mlx4/buf.c). A
+ * libmlx4 without the attribute keeps its own allocator.
+ */
+static void
+verbs_set_allocator(struct verbs_ctx *vc)
+{
+	struct mlx4dv_ctx_allocators alctr = {
+		.alloc = mlx4r_verbs_buf_alloc,
+		.free = mlx4r_verbs_buf_free,
+		.data = &vc->alloc,
+	};
+	char path[PATH_MAX], buf[32];
+	int ret;
+
+	vc->alloc.socket = &vc->pub.buf_socket;
+	vc->alloc.dev_socket = SOCKET_ID_ANY;
+	/* the PCI function's node; -1 when the platform does not say */
+	snprintf(path, sizeof(path), "%s/device/numa_node",
+		 vc->ibv->device->ibdev_path);
+	if (verbs_read_file(path, buf, sizeof(buf)) == 0 && atoi(buf) >= 0)
+		vc->alloc.dev_socket = atoi(buf);
+	ret = mlx4dv_set_context_attr(vc->ibv,
+				      MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS,
+				      &alctr);
+	if (ret != 0)
+		mlx4r_verbs_log("%s: rings stay in libmlx4's memory (mlx4dv_set_context_attr(BUF_ALLOCATORS): %s)",
+				vc->pub.name, strerror(ret));
 }
 
 static int
@@ -272,6 +326,8 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
+	vc->pub.buf_socket = SOCKET_ID_ANY;
+	verbs_set_allocator(vc);
 	*out = &vc->pub;
 	return 0;
 error:
@@ -965,7 +1021,9 @@ verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 	default:
 		return mlx4r_verbs_errno(ret, EIO);
 	}
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_REMOVE(o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 	free(o->mem);
 	return 0;
 }
