@@ -56,6 +56,7 @@ struct kf_q {
 
 static pthread_mutex_t kf_q_lock = PTHREAD_MUTEX_INITIALIZER;
 static int kf_ctl_fd = -1;
+static char kf_ctl_path[108];      /* the socket bound, to unlink at exit */
 static uint32_t kf_seen_gen;
 /* the device is unregistered (catastrophic error, GONE): read by stat() */
 static bool kf_gone;
@@ -245,6 +246,21 @@ kf_catas_sync(void)
  *   link PORT up|down    the cable of a port
  *   status               the device's generation and catastrophic phase
  */
+/* Nobody reads the socket at @p sa: connecting is refused. */
+static bool
+kf_ctl_stale(const struct sockaddr_un *sa)
+{
+	int probe = kf_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool stale;
+
+	if (probe < 0)
+		return false;
+	stale = connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) != 0 &&
+		errno == ECONNREFUSED;
+	kf_real.close(probe);
+	return stale;
+}
+
 static void
 kf_ctl_bind(void)
 {
@@ -260,10 +276,27 @@ kf_ctl_bind(void)
 				   SOCK_NONBLOCK, 0);
 	if (kf_ctl_fd < 0)
 		return;
-	if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		kf_real.close(kf_ctl_fd);
-		kf_ctl_fd = -1;
+	if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		goto bound;
+	if (errno == EADDRINUSE && kf_ctl_stale(&sa)) {
+		/* a socket nobody reads any more (its process ended) */
+		unlink(sa.sun_path);
+		if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			goto bound;
 	}
+	kf_real.close(kf_ctl_fd);
+	kf_ctl_fd = -1;
+	return;
+bound:
+	snprintf(kf_ctl_path, sizeof(kf_ctl_path), "%s", sa.sun_path);
+}
+
+/* The control socket goes with the process that served it. */
+__attribute__((destructor)) static void
+kf_ctl_unbind(void)
+{
+	if (kf_ctl_fd >= 0 && kf_ctl_path[0] != '\0')
+		unlink(kf_ctl_path);
 }
 
 static void
