@@ -404,6 +404,28 @@ def case_kface_verbs_fatal(env):
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
 
 
+def case_kface_verbs_fatal_late(env):
+    """The device reappears late (1.5 s more absent than the reload):
+    mlx4r keeps polling for it within reinit_timeout_ms, without spending
+    an attempt, and recovers in one."""
+    steps = [("start", 1.0), ("!ctl reappear 1500", 0), ("!ctl fatal 100", 0),
+             ("show port info 0", 3.5), ("stop", 0), ("start", 1.0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal_late"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    m = re.search(r"live again, generation 2, in (\d+) us \((\d+) attempt", out)
+    expect(m is not None, "mlx4r: live again in generation 2")
+    expect(int(m.group(1)) >= 1500000 and m.group(2) == "1",
+           "after the late device (>= 1.5 s), in one attempt: %s us, %s" %
+           (m.group(1), m.group(2)))
+    for p in (0, 1):
+        expect_in(out, "Port %d: error recovery successful event" % p)
+    ph = phases(out)
+    expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
+           "both ports forward again: %r" % (ph[1:],))
+
+
 def case_kface_verbs_fatal_passive(env):
     """The same error in passive mode: INTR_RESET on both ports, the
     application's stop / reset / start, and forwarding again."""

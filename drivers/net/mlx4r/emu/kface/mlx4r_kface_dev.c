@@ -243,6 +243,7 @@ kf_catas_sync(void)
  * first process of the wrapper's command that opens the device binds it):
  * one command per datagram, one answer back.
  *   fatal [DETECT_MS]    catastrophic error (mlx4r_emu_fault_fatal())
+ *   reappear MS          after it, absent MS longer (a slow re-creation)
  *   link PORT up|down    the cable of a port
  *   status               the device's generation and catastrophic phase
  */
@@ -326,6 +327,11 @@ kf_ctl_poll(void)
 		ret = mlx4r_emu_fault_fatal(dev, a);
 		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
 			 "error: fatal: %s", strerror(-ret));
+	} else if (sscanf(buf, "reappear %u", &a) == 1) {
+		/* the device stays absent a ms longer after the next error */
+		ret = mlx4r_emu_fault_reappear_delay(dev, a);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: reappear: %s", strerror(-ret));
 	} else if (sscanf(buf, "link %u %15s", &a, word) == 2 &&
 		   (strcmp(word, "up") == 0 || strcmp(word, "down") == 0)) {
 		ret = mlx4r_emu_link_set(dev, (uint8_t)a,
@@ -341,7 +347,7 @@ kf_ctl_poll(void)
 			 info.nb_contexts);
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], link PORT up|down, status)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
