@@ -919,8 +919,8 @@ kf_ex_create_wq(struct kf_file *f, struct kf_req *r)
 	attr.cq = cq->hw;
 	attr.max_wr = cmd->max_wr;
 	attr.max_sge = cmd->max_sge;
-	/* SCATTER_FCS changes nothing the model writes: frames carry no FCS */
-	attr.create_flags = 0;
+	/* SCATTER_FCS: the model keeps the FCS in the frame (its rule) */
+	attr.create_flags = cmd->create_flags;
 	/*
 	 * mlx4_ib qp.c create_rq(): a WQ is a QP with a dummy SQ of one
 	 * 64-byte WQE (sq.wqe_cnt = 1, MLX4_IB_MIN_SQ_STRIDE), and the
