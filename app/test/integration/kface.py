@@ -85,6 +85,17 @@ class Env:
         return p.returncode, out
 
 
+# testpmd's prompt, which another thread's log line may cut anywhere (the
+# prompt and the logs share the output): count it with the whole log lines
+# that may sit between its characters.
+_LOG_LINE = r"(?:(?:mlx4r|net_mlx4|EAL|Port \d+:|\[ctl )[^\n]*\n)*"
+PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
+
+
+def prompts_in(buf):
+    return len(PROMPT.findall(buf.decode(errors="replace")))
+
+
 def interact(env, argv, steps, timeout=90, wrapper=()):
     """Run an interactive testpmd under the wrapper: send each step's
     command when the prompt is back (so that nothing is typed ahead of a
@@ -116,7 +127,7 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
     ctl_err = None
     for cmd, pause in steps:
         with cond:
-            while buf.count(b"testpmd> ") <= prompts and b"<EOF>" not in buf:
+            while prompts_in(buf) <= prompts and b"<EOF>" not in buf:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     expired = True
@@ -124,7 +135,7 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
                 cond.wait(left)
             if expired or b"<EOF>" in buf:
                 break
-            prompts = buf.count(b"testpmd> ")
+            prompts = prompts_in(buf)
             text = buf.decode(errors="replace")
         if cmd.startswith("!ctl "):
             # the emulated device's control socket, named by the wrapper
