@@ -16,6 +16,9 @@ packages=(
 	libdpdk-dev dpdk dpdk-dev
 	# rdma-core: verbs and mlx4dv headers, the mlx4 provider
 	libibverbs-dev ibverbs-providers rdma-core
+	# the emulated ConnectX-3's kernel face (devtools/with-emu-cx3.sh):
+	# its tests run rdma-core's ibv_devices and ibv_devinfo
+	ibverbs-utils
 	# build
 	gcc libc6-dev meson ninja-build pkg-config
 	# devtools/get-dpdk-sdk.sh: apt-get source needs dpkg-dev, tar needs xz

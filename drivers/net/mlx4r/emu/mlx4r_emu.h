@@ -520,6 +520,10 @@ int mlx4r_emu_fault_fw_reset_delay(struct mlx4r_emu_dev *dev,
  */
 int mlx4r_emu_link_set(struct mlx4r_emu_dev *dev, uint8_t port, bool up);
 /**
+ * The link of a port (the cable, not the netdev): 1 up, 0 down, -EINVAL.
+ */
+int mlx4r_emu_link_get(struct mlx4r_emu_dev *dev, uint8_t port);
+/**
  * Link flap: down now, up again after @p down_ms (0: stays down).
  * @return 0, -EINVAL.
  */

@@ -1389,3 +1389,26 @@ mlx4r_emu_port_stats(struct mlx4r_emu_dev *edev, uint8_t port_num,
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	return 0;
 }
+
+bool
+emu_tx_pending(struct emu_qp *qp)
+{
+	const struct mlx4_wqe_ctrl_seg *ctrl;
+	enum ibv_qp_state st = __atomic_load_n(&qp->state, __ATOMIC_RELAXED);
+	uint32_t w0;
+
+	if (st != IBV_QPS_RTS && st != IBV_QPS_ERR)
+		return false;
+	return emu_tx_owned(qp, &ctrl, &w0);
+}
+
+void
+emu_tx_kick(struct emu_qp *qp)
+{
+	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
+						      MLX4_SEND_DOORBELL);
+
+	/* what the driver's write of the QP number to the UAR would do */
+	*db = qp->doorbell_qpn;
+	emu_tx_hook(qp);
+}

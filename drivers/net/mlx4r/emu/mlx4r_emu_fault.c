@@ -390,6 +390,18 @@ emu_link_change(struct emu_dev *dev, uint8_t port_num, bool up,
 }
 
 int
+mlx4r_emu_link_get(struct mlx4r_emu_dev *edev, uint8_t port_num)
+{
+	struct emu_port *port = emu_dev_port((struct emu_dev *)edev,
+					     port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	emu_dev_run_timers((struct emu_dev *)edev);
+	return __atomic_load_n(&port->link_up, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+int
 mlx4r_emu_link_set(struct mlx4r_emu_dev *dev, uint8_t port, bool up)
 {
 	return emu_link_change((struct emu_dev *)dev, port, up, 0);

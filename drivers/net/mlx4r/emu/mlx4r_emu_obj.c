@@ -1474,7 +1474,13 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 		goto out;
 	cnt = rte_align32pow2(cqe + 1);
 	cq = calloc(1, sizeof(*cq));
-	if (cq != NULL) {
+	if (cq != NULL && ctx->umem.set) {
+		/* the kernel face: libmlx4's buffer, initialised by mlx4_core */
+		cq->cqe_size = dev->conf.cqe_size;
+		cq->buf = ctx->umem.buf;
+		cq->db = ctx->umem.db;
+		cq->umem = true;
+	} else if (cq != NULL) {
 		cq->cqe_size = dev->conf.cqe_size;
 		cq->buf = emu_zalloc((size_t)cnt * cq->cqe_size, 4096);
 		cq->db = emu_zalloc(64, 64);
@@ -1490,7 +1496,7 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	}
 	cq->cnt = cnt;
 	/* Every entry starts hardware-owned: owner bit 1 for pass 0. */
-	for (i = 0; i < cnt; i++) {
+	for (i = 0; i < cnt && !cq->umem; i++) {
 		struct mlx4_cqe *e = (struct mlx4_cqe *)(cq->buf +
 			(size_t)i * cq->cqe_size + (cq->cqe_size - 32));
 
@@ -1515,8 +1521,10 @@ emu_destroy_cq_locked(struct emu_cq *cq)
 
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
-	free(cq->buf);
-	free(cq->db);
+	if (!cq->umem) {
+		free(cq->buf);
+		free(cq->db);
+	}
 	free(cq);
 }
 
@@ -1580,7 +1588,8 @@ emu_qp_alloc(struct emu_ctx *ctx, struct emu_pd *pd,
 static void
 emu_qp_free(struct emu_qp *qp)
 {
-	free(qp->sq);
+	if (!qp->umem)
+		free(qp->sq);
 	free(qp->uar);
 	free(qp->frame);
 	free(qp->rss_tbl);
@@ -1699,7 +1708,19 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_QP);
 	if (ret != 0)
 		goto out;
-	ret = emu_libmlx4_sq_geom(dev, &attr->cap, &g);
+	if (ctx->umem.set) {
+		/* the kernel face: the SQ libmlx4 laid out in its buffer */
+		memset(&g, 0, sizeof(g));
+		g.log_stride = ctx->umem.log_stride;
+		g.log_bb_count = ctx->umem.log_bb_count;
+		g.wqe_cnt = 1u << RTE_MIN(g.log_bb_count, 30u);
+		g.spare = EMU_SQ_HEADROOM(RTE_MIN(g.log_stride, 11u));
+		g.max_post = g.wqe_cnt > g.spare ? g.wqe_cnt - g.spare : 0;
+		g.max_gs = ((1u << RTE_MIN(g.log_stride, 16u)) - 16) / 16;
+		ret = 0;
+	} else {
+		ret = emu_libmlx4_sq_geom(dev, &attr->cap, &g);
+	}
 	if (ret == 0)
 		ret = emu_kernel_sq_check(dev, g.log_bb_count, g.log_stride,
 					  &sq_bytes);
@@ -1715,7 +1736,12 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 		goto out;
 	}
 	/* The SQ, then the dummy RQ (one 16-byte WQE), as libmlx4 lays out */
-	qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
+	if (ctx->umem.set) {
+		qp->sq = ctx->umem.buf + ctx->umem.sq_offset;
+		qp->umem = true;
+	} else {
+		qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
+	}
 	qp->uar = emu_zalloc(4096, 4096);
 	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
@@ -2063,7 +2089,12 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	cnt = rte_align32pow2(attr->max_wr);
 	sges = rte_align32pow2(attr->max_sge);
 	wq = calloc(1, sizeof(*wq));
-	if (wq != NULL) {
+	if (wq != NULL && ctx->umem.set) {
+		/* the kernel face: libmlx4's ring and doorbell record */
+		wq->buf = ctx->umem.buf;
+		wq->rdb = ctx->umem.db;
+		wq->umem = true;
+	} else if (wq != NULL) {
 		wq->buf = emu_zalloc((size_t)cnt * sges * 16, 4096);
 		wq->rdb = emu_zalloc(64, 64);
 	}
@@ -2078,8 +2109,10 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	}
 	ret = emu_wqn_alloc(ctx, ctx->log_wqs_range, wq);
 	if (ret != 0) {
-		free(wq->buf);
-		free(wq->rdb);
+		if (!wq->umem) {
+			free(wq->buf);
+			free(wq->rdb);
+		}
 		free(wq);
 		goto out;
 	}
@@ -2179,8 +2212,10 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 	emu_wqn_release(ctx, wq);
 	TAILQ_REMOVE(&ctx->wqs, wq, next);
 	ctx->dev->nb_objects--;
-	free(wq->buf);
-	free(wq->rdb);
+	if (!wq->umem) {
+		free(wq->buf);
+		free(wq->rdb);
+	}
 	free(wq);
 }
 

@@ -89,6 +89,26 @@ extern int mlx4r_emu_logtype;
 
 struct emu_ctx;
 struct emu_qp;
+
+/*
+ * The kernel face only (emu/kface/mlx4r_kface_cmd.c): the user memory
+ * the next CQ, Tx QP or WQ created on a context lives in, as mlx4_ib takes
+ * it from the command (buf_addr pinned by ib_umem_get(), db_addr by
+ * mlx4_ib_db_map_user(); Linux 6.1 drivers/infiniband/hw/mlx4 cq.c
+ * mlx4_ib_create_cq, qp.c create_qp_common, create_rq), and for a Tx QP
+ * the SQ geometry libmlx4 chose (mlx4_ib_create_qp's log_sq_bb_count,
+ * log_sq_stride). Set by the kernel face around the create, under its
+ * file lock (which serialises a context's commands); the seam face never
+ * sets it.
+ */
+struct emu_umem {
+	bool set;
+	uint8_t *buf;              /* ring (for a QP: the whole QP buffer) */
+	uint32_t *db;              /* doorbell record */
+	uint32_t log_bb_count;     /* Tx QP: SQ of 1 << log_bb_count WQEs */
+	uint32_t log_stride;       /* Tx QP: of 1 << log_stride bytes */
+	size_t sq_offset;          /* Tx QP: the SQ's offset in buf */
+};
 struct emu_wq;
 struct emu_wqn_range;
 
@@ -143,6 +163,7 @@ struct emu_cq {
 	uint32_t *db;              /* [0] set_ci (be32), [1] arm (be32) */
 	uint32_t pi;               /* producer counter (engine) */
 	bool user;                 /* bound to a QP or WQ */
+	bool umem;                 /* buf and db are the user's (kface) */
 	bool overrun;              /* CQ in error after an overrun */
 	uint64_t overruns;         /* CQEs lost to the overrun */
 };
@@ -163,6 +184,7 @@ struct emu_wq {
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
+	bool umem;                 /* buf and rdb are the user's (kface) */
 	bool scatter_fcs;          /* IBV_WQ_FLAGS_SCATTER_FCS: FCS kept */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
@@ -221,6 +243,7 @@ struct emu_qp {
 	/* Tx QP */
 	struct emu_cq *cq;
 	uint8_t *sq;               /* txbbs << shift bytes, then the RQ */
+	bool umem;                 /* sq is in the user's buffer (kface) */
 	uint32_t txbbs;            /* SQ basic blocks (sq.wqe_cnt), pow2 */
 	uint32_t shift;            /* log2 of the stride (sq.wqe_shift) */
 	uint32_t spare;            /* prefetch headroom, in strides */
@@ -397,6 +420,7 @@ struct emu_ctx {
 	 * WQ created, as libmlx4's mlx4_create_wq does.
 	 */
 	uint8_t log_wqs_range;
+	struct emu_umem umem;      /* kernel face: memory of the next object */
 	/* Async events. */
 	int efd;                   /* eventfd (semaphore): ready events */
 	int tfd;                   /* timerfd: next delayed event */
@@ -489,6 +513,14 @@ void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
 uint32_t emu_wq_flush(struct emu_wq *wq);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
+/*
+ * The kernel face's device thread (emu/kface), which plays the part of the
+ * doorbells the model cannot see: true if the WQE at the head of a Tx QP
+ * in RTS or ERR looks posted (its owner bit); then emu_tx_kick() runs the
+ * Tx engine on it as a send doorbell would.
+ */
+bool emu_tx_pending(struct emu_qp *qp);
+void emu_tx_kick(struct emu_qp *qp);
 void emu_port_add_stat(uint64_t *ctr, uint64_t n);
 
 /*

@@ -46,10 +46,17 @@ static uint16_t emu_next_stream = 1;
 uint64_t
 emu_dev_clock(struct emu_dev *dev)
 {
+	uint64_t hz;
+
 	if (__atomic_load_n(&dev->manual_clock, __ATOMIC_RELAXED))
 		return __atomic_load_n(&dev->manual_ns, __ATOMIC_RELAXED);
+	hz = rte_get_timer_hz();
+	/* no EAL in the process (a plain rdma-core program on the kernel
+	 * face, emu/kface): no timer frequency, the monotonic clock */
+	if (unlikely(hz == 0))
+		return emu_mono_ns();
 	return (uint64_t)((unsigned __int128)rte_get_timer_cycles() *
-			  1000000000u / rte_get_timer_hz());
+			  1000000000u / hz);
 }
 
 void

@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+"""Integration cases: the emulated ConnectX-3 behind the kernel interface.
+
+Each case runs stock programs (rdma-core's ibv_devices / ibv_devinfo,
+dpdk-testpmd with mlx4r or Debian's own net_mlx4) under
+devtools/with-emu-cx3.sh, which preloads libmlx4r_kface.so, and checks what
+they print. Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason: only
+where the machine lacks a program).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise CaseFailed(what)
+
+
+def expect_in(text, needle, what=None):
+    expect(needle in text, what or ("output has %r" % needle))
+
+
+class Env:
+    def __init__(self, args, case):
+        self.args = args
+        self.case = case
+        self.workdir = tempfile.mkdtemp(prefix="mlx4r-kface-")
+        self.env = dict(os.environ)
+        self.env["MLX4R_KFACE_LIB"] = os.path.abspath(args.kface_lib)
+        self.plugin_dir = os.path.dirname(os.path.abspath(args.plugin))
+        self.plugin_name = os.path.basename(args.plugin)
+        ld = self.env.get("LD_LIBRARY_PATH")
+        self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
+
+    def run(self, argv, stdin_lines=(), delay=0.0, timeout=60, wrapper=()):
+        """Run argv under the wrapper (with its options), feeding stdin
+        lines with a pause before each; return (exit code, output)."""
+        full = [self.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+        print("$ " + " ".join(full), flush=True)
+        p = subprocess.Popen(full, cwd=self.workdir, env=self.env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        expired = threading.Event()
+
+        def feed():
+            try:
+                for line in stdin_lines:
+                    if delay:
+                        time.sleep(delay)
+                    p.stdin.write(line + "\n")
+                    p.stdin.flush()
+                p.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        def kill():
+            expired.set()
+            p.kill()
+
+        writer = threading.Thread(target=feed, daemon=True)
+        watchdog = threading.Timer(timeout, kill)
+        writer.start()
+        watchdog.start()
+        out = p.stdout.read()
+        p.wait()
+        watchdog.cancel()
+        print(out, flush=True)
+        expect(not expired.is_set(), "%s finished within %d s" % (argv[0], timeout))
+        return p.returncode, out
+
+
+# testpmd's prompt, which another thread's log line may cut anywhere (the
+# prompt and the logs share the output): count it with the whole log lines
+# that may sit between its characters.
+_LOG_LINE = r"(?:(?:mlx4r|net_mlx4|EAL|Port \d+:|\[ctl )[^\n]*\n)*"
+PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
+
+
+def prompts_in(buf):
+    return len(PROMPT.findall(buf.decode(errors="replace")))
+
+
+def interact(env, argv, steps, timeout=90, wrapper=()):
+    """Run an interactive testpmd under the wrapper: send each step's
+    command when the prompt is back (so that nothing is typed ahead of a
+    slow start), then wait its pause; return (exit code, output)."""
+    full = [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+    print("$ " + " ".join(full), flush=True)
+    p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    buf = bytearray()
+    cond = threading.Condition()
+
+    def reader():
+        while True:
+            b = p.stdout.read1(4096)
+            with cond:
+                if not b:
+                    buf.extend(b"\n<EOF>")
+                    cond.notify_all()
+                    return
+                buf.extend(b)
+                cond.notify_all()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    deadline = time.monotonic() + timeout
+    prompts = 0
+    expired = False
+    ctl_err = None
+    for cmd, pause in steps:
+        with cond:
+            while prompts_in(buf) <= prompts and b"<EOF>" not in buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    expired = True
+                    break
+                cond.wait(left)
+            if expired or b"<EOF>" in buf:
+                break
+            prompts = prompts_in(buf)
+            text = buf.decode(errors="replace")
+        if cmd.startswith("!ctl "):
+            # the emulated device's control socket, named by the wrapper
+            m = re.search(r"control (\S+ctl\.sock)", text)
+            if m is None:
+                ctl_err = "the wrapper names no control socket"
+                break
+            r = subprocess.run([sys.executable, env.args.ctl, "--socket", m.group(1)]
+                               + cmd.split()[1:], capture_output=True, text=True)
+            with cond:
+                buf.extend(("\n[ctl %s: %s%s]\n" % (cmd[5:], r.stdout.strip(),
+                                                   r.stderr.strip())).encode())
+            if r.returncode != 0:
+                ctl_err = "mlx4r-emu-ctl %s: %s%s" % (cmd[5:], r.stdout, r.stderr)
+                break
+            # the prompt is not printed again: type the next command at once
+            prompts -= 1
+            if pause:
+                time.sleep(pause)
+            continue
+        try:
+            p.stdin.write((cmd + "\n").encode())
+            p.stdin.flush()
+        except BrokenPipeError:
+            break
+        if pause:
+            time.sleep(pause)
+    try:
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        p.wait(max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        expired = True
+        p.kill()
+        p.wait()
+    t.join(5)
+    out = buf.decode(errors="replace")
+    print(out, flush=True)
+    expect(ctl_err is None, ctl_err)
+    expect(not expired, "%s finished within %d s" % (argv[0], timeout))
+    return p.returncode, out
+
+
+def need(prog):
+    path = shutil.which(prog)
+    if path is None:
+        raise Skip("%s is not installed (Debian ibverbs-utils; devtools/setup.sh installs it)" % prog)
+    return path
+
+
+class Skip(Exception):
+    pass
+
+
+def port_blocks(out):
+    return re.split(r"\n\s+port:\s+\d+\n", out)[1:]
+
+
+def case_kface_ibv_devices(env):
+    need("ibv_devices")
+    rc, out = env.run(["ibv_devices"])
+    expect(rc == 0, "ibv_devices exits 0")
+    expect(re.search(r"^\s+mlx4_0\s+0002c90300000001\s*$", out, re.M) is not None,
+           "ibv_devices lists mlx4_0 with its node GUID")
+    expect_in(out, "RDMA device mlx4_0", "the wrapper names the RDMA device")
+    expect(re.search(r"at PCI 0000:82:00\.0", out) is not None,
+           "the wrapper prints the PCI address")
+
+
+def case_kface_ibv_devinfo(env):
+    need("ibv_devinfo")
+    for ports in (2, 1):
+        rc, out = env.run(["ibv_devinfo", "-v"], wrapper=["--ports", str(ports)])
+        expect(rc == 0, "ibv_devinfo -v exits 0")
+        expect_in(out, "hca_id:\tmlx4_0")
+        expect(re.search(r"vendor_id:\s+0x02c9\b", out) is not None, "vendor 0x02c9")
+        expect(re.search(r"vendor_part_id:\s+4099\b", out) is not None,
+               "part 4099 (ConnectX-3)")
+        expect(re.search(r"fw_ver:\s+2\.42\.5000\b", out) is not None,
+               "firmware version from QUERY_DEVICE's fw_ver")
+        expect(re.search(r"phys_port_cnt:\s+%d\b" % ports, out) is not None,
+               "%d ports" % ports)
+        blocks = port_blocks(out)
+        expect(len(blocks) == ports, "%d port blocks, got %d" % (ports, len(blocks)))
+        for b in blocks:
+            expect(re.search(r"link_layer:\s+Ethernet", b) is not None,
+                   "link layer Ethernet")
+            # the netdev starts down (mlx4_en), so the port is down
+            expect(re.search(r"state:\s+PORT_DOWN", b) is not None,
+                   "port down while its netdev is down")
+            expect(re.search(r"GID\[\s*0\]:\s+fe80:0000:0000:0000:0202:c9ff:fe00:000", b)
+                   is not None, "GID 0 from the port's MAC (sysfs fallback)")
+        # the extended query (write ex, mlx4 driver data)
+        expect(re.search(r"max_rwq_indirection_table_size:\s+256\b", out) is not None,
+               "RSS caps from the extended QUERY_DEVICE")
+        expect(re.search(r"rx_hash_fields_mask:\s+0xFF\b", out) is not None,
+               "mlx4 driver data: Toeplitz over addresses and ports")
+
+
+def case_kface_uverbs_abi(env):
+    """The uverbs ABI checks of the kernel face with raw system calls
+    (kface_abi.py: headers, sizes, handles, mmap offsets, the async
+    file), errno by errno as Linux 6.1 answers them."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kface_abi.py")
+    rc, out = env.run([sys.executable, script])
+    expect(rc == 0 and "PASS" in out, "every ABI check passes")
+
+
+def case_kface_wrapper_errors(env):
+    for opts, msg in ((["--ports", "3"], "--ports 3: 1 or 2"),
+                      (["--wire", "bogus"], "--wire bogus:"),
+                      (["--ports", "1", "--wire", "xconnect"], "--wire xconnect needs --ports 2"),
+                      (["--pci", "zz"], "--pci zz: not a PCI address")):
+        rc, out = env.run(["true"], wrapper=opts)
+        expect(rc == 2, "%s: exit 2, got %d" % (" ".join(opts), rc))
+        expect_in(out, msg)
+    # the command's status is the wrapper's, and the tree is gone after
+    rc, out = env.run(["sh", "-c", "echo dir=$MLX4R_KFACE_DIR; exit 7"])
+    expect(rc == 7, "the command's exit status (7), got %d" % rc)
+    m = re.search(r"dir=(\S+)", out)
+    expect(m is not None and not os.path.exists(m.group(1)),
+           "the private directory is removed")
+
+
+EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "1024"]
+EAL = EAL_BASE + ["--no-pci", "--log-level=pmd.net.mlx4r*:info"]
+TESTPMD = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+
+
+def testpmd_mlx4r(env, case, devargs="", extra=()):
+    """stock testpmd with mlx4r's verbs backend on the emulated mlx4_0"""
+    return ([env.args.testpmd] + EAL + ["--file-prefix=kface_" + case,
+            "-d", env.plugin_name,
+            "--vdev", "net_mlx4r0,backend=verbs,ibdev=mlx4_0,ports=2" + devargs]
+            + TESTPMD + list(extra))
+
+
+def fwd_stats(out):
+    """Per-port RX/TX-packets of testpmd's 'stop' (forward statistics)."""
+    ports = {}
+    for m in re.finditer(r"Forward statistics for port (\d+)\s+-+\s*\n"
+                         r"\s*RX-packets: (\d+)\s+RX-dropped: \d+\s+RX-total: \d+\s*\n"
+                         r"\s*TX-packets: (\d+)", out):
+        ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    return ports
+
+
+def pps(out):
+    """Rx-pps of the last 'show port stats all', per port, in order."""
+    vals = [int(v) for v in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    return vals[-2:]
+
+
+def expect_forwarded(out, nports=2):
+    st = fwd_stats(out)
+    expect(len(st) == nports, "forward statistics of %d ports, got %r" % (nports, st))
+    for p, (rx, tx) in sorted(st.items()):
+        expect(rx > 0 and tx > 0, "port %d received and sent (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == nports and all(r > 0 for r in rates),
+           "Rx-pps > 0 on every port, got %r" % rates)
+
+
+def case_kface_verbs_forward(env):
+    """mlx4r backend=verbs in stock testpmd forwards on both ports of the
+    emulated card through rdma-core's libibverbs and libmlx4."""
+    steps = [("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("show port info 0", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_forward"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    expect_in(out, "net_mlx4r0: 2 port(s) on the verbs backend")
+    expect(re.search(r"Link status: up", out) is not None,
+           "link up (the port's netdev up, with carrier)")
+    expect_forwarded(out)
+    # no queue went to error on the way (a repair says so)
+    expect(" in error " not in out, "no queue in error")
+
+
+BDF = "0000:82:00.0"
+
+
+def testpmd_upstream(env, case, extra=()):
+    """stock testpmd with Debian's own net_mlx4 (auto-loaded from the PMD
+    directory) on the emulated PCI function"""
+    return ([env.args.testpmd] + EAL_BASE + ["--file-prefix=kface_" + case,
+            "-a", BDF, "--log-level=pmd.net.mlx4:info"] + TESTPMD + list(extra))
+
+
+def phases(out):
+    """The forward statistics of each 'stop', in order: a list of
+    {port: (rx, tx)} and of {(port, queue): rx} per phase."""
+    res = []
+    for block in out.split("Telling cores to stop...")[1:]:
+        block = block.split("Done.")[0]
+        ports = {}
+        for m in re.finditer(r"Forward statistics for port (\d+)\s+-+\s*\n"
+                             r"\s*RX-packets: (\d+)\s+RX-dropped: \d+\s+RX-total: \d+\s*\n"
+                             r"\s*TX-packets: (\d+)", block):
+            ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+        queues = {}
+        for m in re.finditer(r"RX Port= *(\d+)/Queue= *(\d+) -> TX Port= *\d+/Queue= *\d+ -+\s*\n"
+                             r"\s*RX-packets: (\d+)", block):
+            queues[(int(m.group(1)), int(m.group(2)))] = int(m.group(3))
+        res.append((ports, queues))
+    return res
+
+
+def case_kface_upstream_forward(env):
+    """Debian's stock net_mlx4 on the emulated ConnectX-3: io and mac
+    forwarding over 4-queue RSS, promiscuous off and on, an MTU change
+    (which reaches the kernel's netdev) and a port stop/start."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)" % path)
+    run = 1.5
+    steps = [("start", run), ("stop", 0),
+             ("set promisc all off", 0), ("start", run), ("stop", 0),
+             ("set promisc all on", 0),
+             ("port stop all", 0), ("port config mtu 0 1600", 0),
+             ("port config mtu 1 1600", 0), ("port start all", 0),
+             ("show port info 0", 0), ("start", run), ("stop", 0),
+             ("set fwd mac", 0), ("start", run), ("stop", 0), ("quit", 0)]
+    argv = ["bash", "-c", '"$@"; rc=$?; ip -o link show cx3p1; ip -o link show cx3p2; exit $rc',
+            "bash"] + testpmd_upstream(env, "upstream_forward", ["--rxq=4", "--txq=4"])
+    rc, out = interact(env, argv, steps, wrapper=["--gen-flows", "64"])
+    expect(rc == 0, "testpmd exits 0")
+    expect_in(out, "Probe PCI driver: net_mlx4 (15b3:1003) device: " + BDF)
+    expect_in(out, 'PCI information matches, using device "mlx4_0"')
+    ph = phases(out)
+    expect(len(ph) == 4, "four forwarding phases, got %d" % len(ph))
+    names = ["io, promiscuous on", "io, promiscuous off", "io after MTU 1600 and port stop/start",
+             "mac"]
+    for name, (ports, queues) in zip(names, ph):
+        expect(len(ports) == 2, "%s: both ports in the statistics" % name)
+        for p, (rx, tx) in sorted(ports.items()):
+            expect(rx > 0 and tx > 0, "%s: port %d RX %d TX %d > 0" % (name, p, rx, tx))
+    # RSS: 64 flows spread over the 4 queues of each port
+    ports, queues = ph[0]
+    for p in (0, 1):
+        for q in range(4):
+            expect(queues.get((p, q), 0) > 0, "RSS: port %d queue %d received (%r)" % (p, q, queues))
+    expect(re.search(r"MTU: 1600", out) is not None, "port info says MTU 1600")
+    for n in ("cx3p1", "cx3p2"):
+        expect(re.search(r"\d+: %s: .* mtu 1600 " % n, out) is not None,
+               "the kernel's %s has MTU 1600 (SIOCSIFMTU reached it)" % n)
+        expect(re.search(r"\d+: %s: <[^>]*\bUP\b" % n, out) is not None,
+               "upstream forced %s up" % n)
+
+
+def case_kface_verbs_fatal(env):
+    """A catastrophic error through the kernel face (DEVICE_FATAL, the
+    device unregistered, commands EIO, then back under its name): mlx4r's
+    verbs backend recovers by itself (proactive) and forwards again."""
+    steps = [("start", 1.0), ("!ctl fatal 100", 0), ("show port info 0", 3.0),
+             ("stop", 0), ("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("stop", 0), ("!ctl status", 0),
+             ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    for p in (0, 1):
+        expect_in(out, "Port %d: error recovering event" % p)
+        expect_in(out, "Port %d: error recovery successful event" % p)
+    expect(re.search(r"live again, generation 2", out) is not None,
+           "mlx4r: live again in the device's next generation")
+    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
+           "the device came back under its name (generation 2)")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for p, (rx, tx) in sorted(ph[1][0].items()):
+        expect(rx > 0 and tx > 0,
+               "after the recovery, port %d forwards (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+
+
+def case_kface_verbs_fatal_late(env):
+    """The device reappears late (1.5 s more absent than the reload):
+    mlx4r keeps polling for it within reinit_timeout_ms, without spending
+    an attempt, and recovers in one."""
+    steps = [("start", 1.0), ("!ctl reappear 1500", 0), ("!ctl fatal 100", 0),
+             ("show port info 0", 3.5), ("stop", 0), ("start", 1.0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal_late"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    m = re.search(r"live again, generation 2, in (\d+) us \((\d+) attempt", out)
+    expect(m is not None, "mlx4r: live again in generation 2")
+    expect(int(m.group(1)) >= 1500000 and m.group(2) == "1",
+           "after the late device (>= 1.5 s), in one attempt: %s us, %s" %
+           (m.group(1), m.group(2)))
+    for p in (0, 1):
+        expect_in(out, "Port %d: error recovery successful event" % p)
+    ph = phases(out)
+    expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
+           "both ports forward again: %r" % (ph[1:],))
+
+
+def case_kface_verbs_fatal_passive(env):
+    """The same error in passive mode: INTR_RESET on both ports, the
+    application's stop / reset / start, and forwarding again."""
+    steps = [("start", 1.0), ("!ctl fatal 100", 1.0), ("stop", 0),
+             ("port stop all", 0), ("port reset all", 1.5),
+             # main's passive reset does not wait for the recovery: a
+             # start during it may be refused (-EBUSY); start again
+             ("port start all", 1.5), ("port start all", 0),
+             ("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0), ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal_passive",
+                                          ",recovery=passive"), steps)
+    expect(rc == 0, "testpmd exits 0")
+    for p in (0, 1):
+        expect_in(out, "Port %d: reset event" % p)
+    expect(re.search(r"live again, generation 2", out) is not None,
+           "mlx4r: live again in the device's next generation")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for p, (rx, tx) in sorted(ph[1][0].items()):
+        expect(rx > 0 and tx > 0,
+               "after reset and start, port %d forwards (RX %d, TX %d)" % (p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the reset: %r" % rates)
+
+
+def case_kface_upstream_fatal(env):
+    """Upstream net_mlx4 on a catastrophic error through the kernel face:
+    its removal event on each port, nothing crashes, testpmd exits."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        raise Skip("Debian's net_mlx4 is not installed (%s)" % path)
+    steps = [("start", 1.0), ("!ctl fatal 100", 2.0), ("!ctl status", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_upstream(env, "upstream_fatal"), steps)
+    expect(rc == 0, "testpmd exits 0 (no crash)")
+    for p in (0, 1):
+        expect_in(out, "Port %d: device removal event" % p)
+    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
+           "the device came back under its name (generation 2)")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--wrapper", required=True)
+    ap.add_argument("--kface-lib", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--ctl", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    env = Env(args, args.case)
+    try:
+        CASES[args.case](env)
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return SKIP
+    except CaseFailed as e:
+        print("FAIL: %s: %s" % (args.case, e))
+        return 1
+    finally:
+        shutil.rmtree(env.workdir, ignore_errors=True)
+    print("PASS: " + args.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

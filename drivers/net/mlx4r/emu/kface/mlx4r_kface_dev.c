@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * The device thread of the kernel face: what the hardware does that the
+ * model cannot see happen. On a card, a send doorbell (a write to the UAR)
+ * starts the Tx engine and the RQ doorbell record tells it what was
+ * posted; here the UAR is plain memory, so the thread watches instead:
+ *  - the owner bit of the WQE at the head of every Tx QP in RTS (libmlx4,
+ *    upstream net_mlx4 and mlx4r write it last, after a write barrier);
+ *    when it says posted, the thread runs the model's Tx engine on the
+ *    QP, as the doorbell would (emu_tx_kick());
+ *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
+ *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
+ *  - every 10 ms, the ports' netdevs (the TAP interfaces in the private
+ *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU): their state gates the
+ *    port as mlx4_en's does (the model's netdev: up, MTU).
+ * It sleeps when it finds nothing to do (20 us, then up to 1 ms), and
+ * waits on a condition variable while no queue exists: an idle device
+ * costs no core.
+ *
+ * Queues are tracked under kf_q_lock, which the thread holds while it runs
+ * the engines; the command layer untracks a queue (and takes the lock
+ * around a state change) before the model is asked to destroy or modify
+ * it, so that the engines never run on a queue being destroyed. Lock
+ * order: kf_q_lock, then the model's (dev->lock, its spinlocks).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mlx4r_kface.h"
+#include "mlx4r_emu_priv.h"
+
+#define KF_MAX_Q 512
+
+struct kf_q {
+	struct emu_qp *qp;         /* a Tx QP, or */
+	struct emu_wq *wq;         /* a receive WQ */
+};
+
+static pthread_mutex_t kf_q_lock = PTHREAD_MUTEX_INITIALIZER;
+static int kf_ctl_fd = -1;
+static char kf_ctl_path[108];      /* the socket bound, to unlink at exit */
+static uint32_t kf_seen_gen;
+/* the device is unregistered (catastrophic error, GONE): read by stat() */
+static bool kf_gone;
+static pthread_cond_t kf_q_cond = PTHREAD_COND_INITIALIZER;
+static struct kf_q kf_q[KF_MAX_Q];
+static unsigned int kf_nb_q;
+static bool kf_thread_on;
+static pthread_t kf_thread;
+static int kf_nd_sock = -1;
+static struct {
+	bool known;
+	bool up;
+	int mtu;
+	int tap_fd;                /* attached: the carrier is ours */
+	int carrier;               /* last carrier set (-1: none yet) */
+} kf_nd[2] = { { .tap_fd = -1, .carrier = -1 }, { .tap_fd = -1, .carrier = -1 } };
+
+/*
+ * Attach to a port's TAP interface: a TAP has carrier only while a file
+ * is attached to it, and the carrier of mlx4_en's netdev is the port's
+ * link (en_netdev.c mlx4_en_linkstate(): netif_carrier_on/off), which
+ * drivers read as IFF_RUNNING (upstream mlx4_ethdev.c mlx4_link_update(),
+ * mlx4r's verbs backend). The carrier then follows the model's link
+ * (TUNSETCARRIER).
+ */
+static void
+kf_tap_attach(unsigned int p)
+{
+	struct ifreq ifr;
+	int fd;
+
+	fd = kf_real.open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", kf_conf.ifname[p]);
+	if (kf_real.ioctl(fd, TUNSETIFF, &ifr) != 0) {
+		kf_real.close(fd);
+		return;
+	}
+	kf_nd[p].tap_fd = fd;
+}
+
+void
+kf_dev_lock(void)
+{
+	pthread_mutex_lock(&kf_q_lock);
+}
+
+void
+kf_dev_unlock(void)
+{
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+/* The TAP interfaces' state into the model's netdevs. */
+static void
+kf_netdev_sync(void)
+{
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct ifreq ifr;
+	unsigned int p;
+	bool up;
+
+	if (dev == NULL)
+		return;
+	if (kf_nd_sock < 0)
+		kf_nd_sock = kf_real.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (kf_nd_sock < 0)
+		return;
+	for (p = 0; p < kf_conf.nb_ports; p++) {
+		if (kf_conf.ifname[p][0] == '\0')
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			 kf_conf.ifname[p]);
+		if (kf_real.ioctl(kf_nd_sock, SIOCGIFFLAGS, &ifr) != 0)
+			continue;
+		up = (ifr.ifr_flags & IFF_UP) != 0;
+		if (kf_real.ioctl(kf_nd_sock, SIOCGIFMTU, &ifr) != 0)
+			continue;
+		if (!kf_nd[p].known || kf_nd[p].mtu != ifr.ifr_mtu) {
+			/* what the TAP took, the port takes (MTU 68..9600) */
+			mlx4r_emu_netdev_set_mtu(dev, (uint8_t)(p + 1),
+						 (uint16_t)ifr.ifr_mtu);
+			kf_nd[p].mtu = ifr.ifr_mtu;
+		}
+		if (!kf_nd[p].known || kf_nd[p].up != up) {
+			mlx4r_emu_netdev_set_up(dev, (uint8_t)(p + 1), up);
+			kf_nd[p].up = up;
+		}
+		kf_nd[p].known = true;
+		if (kf_nd[p].tap_fd < 0)
+			kf_tap_attach(p);
+		if (kf_nd[p].tap_fd >= 0) {
+			int carrier;
+
+			/* the port's link: its state without the netdev's */
+			carrier = mlx4r_emu_link_get(dev, (uint8_t)(p + 1));
+			if (carrier >= 0 && carrier != kf_nd[p].carrier &&
+			    kf_real.ioctl(kf_nd[p].tap_fd, TUNSETCARRIER,
+					  &carrier) == 0)
+				kf_nd[p].carrier = carrier;
+		}
+	}
+}
+
+bool
+kf_dev_gone(void)
+{
+	/* relaxed: a stat() racing the change sees either, as with udev */
+	return __atomic_load_n(&kf_gone, __ATOMIC_RELAXED);
+}
+
+/*
+ * The device came back from a catastrophic error: mlx4_core restarted it
+ * (catas.c mlx4_handle_error_state() -> main.c mlx4_restart_one()) and
+ * mlx4_en registered its interfaces again, down, with the default MTU
+ * (en_netdev.c mlx4_en_init_netdev()), as the model's netdevs are. The
+ * TAP interfaces stay (same name and index, unlike the kernel's new ones)
+ * but go down with MTU 1500: a driver has to bring them up again, as
+ * upstream does after a restart.
+ */
+static void
+kf_netdev_recreate(void)
+{
+	struct ifreq ifr;
+	unsigned int p;
+
+	if (kf_nd_sock < 0)
+		return;
+	for (p = 0; p < kf_conf.nb_ports; p++) {
+		if (kf_conf.ifname[p][0] == '\0')
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+			 kf_conf.ifname[p]);
+		if (kf_real.ioctl(kf_nd_sock, SIOCGIFFLAGS, &ifr) == 0) {
+			ifr.ifr_flags &= ~IFF_UP;
+			kf_real.ioctl(kf_nd_sock, SIOCSIFFLAGS, &ifr);
+		}
+		ifr.ifr_mtu = 1500;
+		kf_real.ioctl(kf_nd_sock, SIOCSIFMTU, &ifr);
+		kf_nd[p].known = false;
+	}
+	kf_netdev_sync();
+}
+
+/*
+ * The device's place in a catastrophic error, as rdma-core sees it: while
+ * it is unregistered (GONE) its node is gone (stat() and open() of
+ * /dev/infiniband/uverbs0 fail with ENOENT: libibverbs does not list it,
+ * init.c try_access_device()); when it is back, its sysfs directory is
+ * new (mlx4_ib registers a new ib_device under the same name), which
+ * libibverbs reads as its time_created (init.c setup_sysfs_uverbs(): the
+ * st_mtim of class/infiniband/<name>).
+ */
+static void
+kf_catas_sync(void)
+{
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct mlx4r_emu_dev_info info;
+	char path[512];
+
+	if (dev == NULL || mlx4r_emu_dev_info(dev, &info) != 0)
+		return;
+	__atomic_store_n(&kf_gone, info.catas == MLX4R_EMU_CATAS_GONE,
+			 __ATOMIC_RELAXED);
+	if (info.generation != kf_seen_gen) {
+		if (kf_seen_gen != 0) {
+			snprintf(path, sizeof(path),
+				 "%s/sys/class/infiniband/%s", kf_conf.dir,
+				 kf_conf.dev_name);
+			utimensat(AT_FDCWD, path, NULL, 0);
+			kf_netdev_recreate();
+		}
+		kf_seen_gen = info.generation;
+	}
+}
+
+/*
+ * The control socket ($MLX4R_KFACE_DIR/ctl.sock, a datagram socket; the
+ * first process of the wrapper's command that opens the device binds it):
+ * one command per datagram, one answer back.
+ *   fatal [DETECT_MS]    catastrophic error (mlx4r_emu_fault_fatal())
+ *   reappear MS          after it, absent MS longer (a slow re-creation)
+ *   link PORT up|down    the cable of a port
+ *   status               the device's generation and catastrophic phase
+ */
+/* Nobody reads the socket at @p sa: connecting is refused. */
+static bool
+kf_ctl_stale(const struct sockaddr_un *sa)
+{
+	int probe = kf_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool stale;
+
+	if (probe < 0)
+		return false;
+	stale = connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) != 0 &&
+		errno == ECONNREFUSED;
+	kf_real.close(probe);
+	return stale;
+}
+
+static void
+kf_ctl_bind(void)
+{
+	struct sockaddr_un sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(kf_conf.dir) + sizeof("/ctl.sock") > sizeof(sa.sun_path))
+		return; /* a directory too deep for a socket: no control */
+	memcpy(sa.sun_path, kf_conf.dir, strlen(kf_conf.dir));
+	strcat(sa.sun_path, "/ctl.sock");
+	kf_ctl_fd = kf_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+				   SOCK_NONBLOCK, 0);
+	if (kf_ctl_fd < 0)
+		return;
+	if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		goto bound;
+	if (errno == EADDRINUSE && kf_ctl_stale(&sa)) {
+		/* a socket nobody reads any more (its process ended) */
+		unlink(sa.sun_path);
+		if (bind(kf_ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			goto bound;
+	}
+	kf_real.close(kf_ctl_fd);
+	kf_ctl_fd = -1;
+	return;
+bound:
+	snprintf(kf_ctl_path, sizeof(kf_ctl_path), "%s", sa.sun_path);
+}
+
+/* The control socket goes with the process that served it. */
+__attribute__((destructor)) static void
+kf_ctl_unbind(void)
+{
+	if (kf_ctl_fd >= 0 && kf_ctl_path[0] != '\0')
+		unlink(kf_ctl_path);
+}
+
+static void
+kf_ctl_poll(void)
+{
+	static const char *const phase[] = { "none", "dead", "error", "gone" };
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct mlx4r_emu_dev_info info;
+	struct sockaddr_un from;
+	socklen_t flen = sizeof(from);
+	char buf[128], reply[160], word[16];
+	unsigned int a = 0;
+	ssize_t n;
+	int ret;
+
+	if (kf_ctl_fd < 0 || dev == NULL)
+		return;
+	n = recvfrom(kf_ctl_fd, buf, sizeof(buf) - 1, 0,
+		     (struct sockaddr *)&from, &flen);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	word[0] = '\0';
+	if (strncmp(buf, "fatal", 5) == 0) {
+		if (sscanf(buf + 5, "%u", &a) != 1)
+			a = 100;
+		ret = mlx4r_emu_fault_fatal(dev, a);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: fatal: %s", strerror(-ret));
+	} else if (sscanf(buf, "reappear %u", &a) == 1) {
+		/* the device stays absent a ms longer after the next error */
+		ret = mlx4r_emu_fault_reappear_delay(dev, a);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: reappear: %s", strerror(-ret));
+	} else if (sscanf(buf, "link %u %15s", &a, word) == 2 &&
+		   (strcmp(word, "up") == 0 || strcmp(word, "down") == 0)) {
+		ret = mlx4r_emu_link_set(dev, (uint8_t)a,
+					 strcmp(word, "up") == 0);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: link: port %u: %s", a, strerror(-ret));
+	} else if (strncmp(buf, "status", 6) == 0 &&
+		   mlx4r_emu_dev_info(dev, &info) == 0) {
+		snprintf(reply, sizeof(reply),
+			 "generation %u catas %s contexts %u",
+			 info.generation,
+			 phase[RTE_MIN((unsigned int)info.catas, 3u)],
+			 info.nb_contexts);
+	} else {
+		snprintf(reply, sizeof(reply),
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status)",
+			 buf);
+	}
+	if (flen > sizeof(sa_family_t))
+		sendto(kf_ctl_fd, reply, strlen(reply), 0,
+		       (struct sockaddr *)&from, flen);
+}
+
+static uint64_t
+kf_port_frames(struct emu_wq *wq)
+{
+	uint8_t p = __atomic_load_n(&wq->port, __ATOMIC_ACQUIRE);
+
+	if (p == 0)
+		return 0;
+	return __atomic_load_n(&wq->ctx->dev->port[p - 1].st.rx_frames,
+			       __ATOMIC_RELAXED);
+}
+
+static bool
+kf_trace_on(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("MLX4R_KFACE_TRACE") != NULL;
+	return on;
+}
+
+/* MLX4R_KFACE_TRACE: the ports' counters once a second on stderr. */
+static void
+kf_dev_trace(void)
+{
+	struct mlx4r_emu_dev *dev = kf_model();
+	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_netdev_info nd;
+	unsigned int p;
+
+	for (p = 1; dev != NULL && p <= kf_conf.nb_ports; p++) {
+		if (mlx4r_emu_port_stats(dev, (uint8_t)p, &st) != 0 ||
+		    mlx4r_emu_netdev_info(dev, (uint8_t)p, &nd) != 0)
+			continue;
+		fprintf(stderr, "mlx4r kface: port %u: %u queues, netdev %s mtu %u, rx %" PRIu64 " missed %" PRIu64 " dropped %" PRIu64 " port_down %" PRIu64 " netdev %" PRIu64 ", tx %" PRIu64 " dropped %" PRIu64 " errors %" PRIu64 "\n",
+			p, kf_nb_q, nd.up ? "up" : "down", nd.mtu,
+			st.rx_frames, st.rx_missed, st.rx_dropped,
+			st.rx_port_down, st.netdev_rx, st.tx_frames,
+			st.tx_dropped, st.tx_errors);
+	}
+}
+
+static void
+kf_q_trace(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < kf_nb_q; i++) {
+		struct emu_cq *cq = kf_q[i].qp != NULL ? kf_q[i].qp->cq :
+				    kf_q[i].wq->cq;
+
+		if (kf_q[i].qp != NULL)
+			fprintf(stderr, "  qp 0x%x state %d head %u txbbs %u",
+				kf_q[i].qp->hw.qpn, kf_q[i].qp->state,
+				kf_q[i].qp->head, kf_q[i].qp->txbbs);
+		else
+			fprintf(stderr, "  wq 0x%x state %d ci %u rdb %u",
+				kf_q[i].wq->hw.wq_num, kf_q[i].wq->state,
+				kf_q[i].wq->ci,
+				rte_be_to_cpu_32(*kf_q[i].wq->rdb));
+		fprintf(stderr, " cq 0x%x pi %u ci %u cnt %u overrun %d\n",
+			cq->hw.cqn, cq->pi, rte_be_to_cpu_32(cq->db[0]),
+			cq->cnt, cq->overrun);
+	}
+}
+
+static void *
+kf_dev_thread(void *arg)
+{
+	struct timespec ts, last = { 0, 0 };
+	uint64_t before, idle = 0;
+	unsigned int i, work;
+
+	(void)arg;
+	pthread_mutex_lock(&kf_q_lock);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((ts.tv_sec - last.tv_sec) * 1000000000L +
+		    (ts.tv_nsec - last.tv_nsec) > 10000000L) {
+			kf_netdev_sync();
+			kf_catas_sync();
+			if (kf_trace_on() && ts.tv_sec != last.tv_sec) {
+				kf_dev_trace();
+				kf_q_trace();
+			}
+			last = ts;
+		}
+		kf_ctl_poll();
+		if (kf_nb_q == 0) {
+			ts.tv_nsec += 20000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&kf_q_cond, &kf_q_lock, &ts);
+			continue;
+		}
+		work = 0;
+		for (i = 0; i < kf_nb_q; i++) {
+			if (kf_q[i].qp != NULL) {
+				if (emu_tx_pending(kf_q[i].qp)) {
+					emu_tx_kick(kf_q[i].qp);
+					work++;
+				}
+			} else {
+				before = kf_port_frames(kf_q[i].wq);
+				emu_rx_hook(kf_q[i].wq);
+				work += kf_port_frames(kf_q[i].wq) != before;
+			}
+		}
+		pthread_mutex_unlock(&kf_q_lock);
+		if (work != 0) {
+			idle = 0;
+			sched_yield();
+		} else {
+			/* 20 us, doubling to 1 ms while nothing happens */
+			ts.tv_sec = 0;
+			ts.tv_nsec = RTE_MIN(20000L << RTE_MIN(idle / 64, 6u),
+					     1000000L);
+			idle++;
+			nanosleep(&ts, NULL);
+		}
+		pthread_mutex_lock(&kf_q_lock);
+	}
+	return NULL;
+}
+
+void
+kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq)
+{
+	pthread_mutex_lock(&kf_q_lock);
+	if (kf_nb_q < KF_MAX_Q) {
+		kf_q[kf_nb_q].qp = (struct emu_qp *)qp;
+		kf_q[kf_nb_q].wq = (struct emu_wq *)wq;
+		kf_nb_q++;
+	}
+	pthread_cond_signal(&kf_q_cond);
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+void
+kf_dev_untrack(void *hw)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&kf_q_lock);
+	for (i = 0; i < kf_nb_q; i++) {
+		if ((void *)kf_q[i].qp == hw || (void *)kf_q[i].wq == hw) {
+			kf_q[i] = kf_q[--kf_nb_q];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+int
+kf_dev_start(void)
+{
+	pthread_mutex_lock(&kf_q_lock);
+	if (!kf_thread_on) {
+		kf_netdev_sync();
+		kf_catas_sync();
+		kf_ctl_bind();
+		if (pthread_create(&kf_thread, NULL, kf_dev_thread, NULL) != 0) {
+			pthread_mutex_unlock(&kf_q_lock);
+			return -EAGAIN;
+		}
+		pthread_setname_np(kf_thread, "mlx4r-cx3");
+		pthread_detach(kf_thread);
+		kf_thread_on = true;
+	}
+	pthread_mutex_unlock(&kf_q_lock);
+	return 0;
+}
