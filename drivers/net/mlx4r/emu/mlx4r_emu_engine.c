@@ -382,9 +382,25 @@ emu_cqe_next(struct emu_cq *cq)
 		cq->overruns++;
 		return NULL;
 	}
-	/* Pairs with the driver's consumer index store (see top). */
+	/*
+	 * The driver's consumer index only grows (libmlx4 cq.c
+	 * mlx4_update_cons_index, upstream mlx4_rxtx.c mlx4_rx_burst: set_ci
+	 * is the count of CQEs polled), so with fewer than cnt entries
+	 * written past the value last read the CQ has room whatever the
+	 * driver did since: db[0] is read again only when the CQ looks
+	 * full from there, and the overrun check below is the same as if it
+	 * were read for every CQE.
+	 */
+	if (likely(((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt))
+		return emu_cqe_at(cq, cq->pi);
+	/*
+	 * Pairs with the driver's consumer index store (see top): the
+	 * driver read the CQEs up to ci before it stored ci, so the entries
+	 * below it may be rewritten.
+	 */
 	ci = rte_be_to_cpu_32(__atomic_load_n(&cq->db[0], __ATOMIC_ACQUIRE)) &
 	     MLX4R_CQ_DB_CI_MASK;
+	cq->ci_seen = ci;
 	if (unlikely(((cq->pi - ci) & MLX4R_CQ_DB_CI_MASK) >= cq->cnt)) {
 		cq->overrun = true;
 		cq->overruns++;
@@ -473,6 +489,46 @@ emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
 bad_key:
 	*verr = MLX4R_EMU_VERR_LKEY;
 	return false;
+}
+
+/*
+ * emu_mr_check() through the queue's cache @p c of the last key it found
+ * good, for the queue's own PD and access @p need (both fixed for a
+ * queue). A hit is a key and a range within what the table said at
+ * generation c->gen, and no key has turned bad since (mr_gen unchanged):
+ * the same verdict as the table's. Everything else (another key, out of
+ * the cached range, any deregistration or unmapping since) is checked
+ * against the table, and errors always are.
+ *
+ * mr_gen is loaded with acquire before the slot: pairs with the release
+ * increments of emu_dereg_mr_locked() and emu_mem_event(), which come
+ * after their stores to the slot; an entry filled from a slot read after
+ * a generation was loaded carries that generation, so a change to the
+ * slot that the fill may have missed has bumped mr_gen past it.
+ */
+static inline bool
+emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
+		    uint32_t lkey, uint32_t pdn, uint64_t addr, uint32_t len,
+		    uint32_t need, uint8_t *verr)
+{
+	uint64_t gen = __atomic_load_n(&ctx->mr_gen, __ATOMIC_ACQUIRE);
+	struct emu_mr_slot *s;
+
+	if (likely(lkey == c->lkey && gen == c->gen && addr >= c->start &&
+		   addr + len <= c->end && addr + len >= addr))
+		return true;
+	if (!emu_mr_check(ctx, lkey, pdn, addr, len, need, verr))
+		return false;
+	/* emu_mr_check() saw these fields under this lkey */
+	s = &ctx->mrs[(lkey >> 8) % EMU_MR_SLOTS];
+	c->start = s->addr;
+	c->end = s->addr + s->len;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->lkey, __ATOMIC_RELAXED) != lkey)
+		return true; /* changed meanwhile: good this time, not kept */
+	c->lkey = lkey;
+	c->gen = gen;
+	return true;
 }
 
 /*
@@ -794,8 +850,9 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 
 		if (lkey == MLX4_INVALID_LKEY)
 			break;
-		if (!emu_mr_check(ctx, lkey, wq->pd->hw.pdn, addr, bc,
-				  IBV_ACCESS_LOCAL_WRITE, &verr))
+		if (!emu_mr_check_cached(ctx, &wq->mrc, lkey, wq->pd->hw.pdn,
+					 addr, bc, IBV_ACCESS_LOCAL_WRITE,
+					 &verr))
 			goto prot_error;
 		n = RTE_MIN(bc, f->len - off);
 		memcpy((void *)(uintptr_t)addr, f->data + off, n);
@@ -1014,8 +1071,10 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			 * bounds check, a local protection error.
 			 */
 			len = bc != 0 ? bc : 1u << 31;
-			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
-					  qp->pd->hw.pdn, addr, len, 0, verr)) {
+			if (!emu_mr_check_cached(qp->ctx, &qp->mrc,
+						 rte_be_to_cpu_32(s->lkey),
+						 qp->pd->hw.pdn, addr, len, 0,
+						 verr)) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
 				return false;
 			}

@@ -112,6 +112,19 @@ struct emu_mr_slot {
 	size_t len;        /* length */
 };
 
+/*
+ * A queue's memory of the last lkey its engine found good
+ * (emu_mr_check_cached()): [start, end) of that key's registration for
+ * the queue's PD and access need, valid while the context's mr_gen is
+ * still gen. gen 0: empty (mr_gen starts at 1 and only grows).
+ */
+struct emu_mr_cache {
+	uint64_t gen;
+	uint32_t lkey;
+	uintptr_t start;
+	uintptr_t end;
+};
+
 /* A delayed async event, or a delayed device action. */
 struct emu_timer_ev {
 	uint64_t due_ns;           /* CLOCK_MONOTONIC */
@@ -142,6 +155,13 @@ struct emu_cq {
 	uint32_t cqe_size;         /* 32 or 64 */
 	uint32_t *db;              /* [0] set_ci (be32), [1] arm (be32) */
 	uint32_t pi;               /* producer counter (engine) */
+	/*
+	 * The driver's consumer index as the engine last read it from db[0]
+	 * (engine): consumption only moves it forward, so while pi - ci_seen
+	 * < cnt the CQ cannot be full and db[0] need not be read again
+	 * (emu_cqe_next()).
+	 */
+	uint32_t ci_seen;
 	bool user;                 /* bound to a QP or WQ */
 	bool overrun;              /* CQ in error after an overrun */
 	uint64_t overruns;         /* CQEs lost to the overrun */
@@ -160,6 +180,7 @@ struct emu_wq {
 	uint32_t sges;             /* data segments per WQE, power of two */
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
+	struct emu_mr_cache mrc;   /* last good scatter lkey (engine) */
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
@@ -228,6 +249,7 @@ struct emu_qp {
 	uint32_t hr_done;          /* headroom checked up to here (engine) */
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
+	struct emu_mr_cache mrc;   /* last good gather lkey (engine) */
 	bool vf;                   /* eSwitch loopback by control seg MAC */
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
@@ -380,6 +402,13 @@ struct emu_ctx {
 	struct emu_dev *dev;
 	uint32_t next_mr_slot;
 	struct emu_mr_slot *mrs;   /* EMU_MR_SLOTS */
+	/*
+	 * atomic: bumped (release) after every change that makes a good
+	 * lkey bad (deregistration, pages unmapped), so that the engines'
+	 * per-queue emu_mr_cache entries of older generations are checked
+	 * against the table again (emu_mr_check_cached()). Starts at 1.
+	 */
+	uint64_t mr_gen;
 	TAILQ_HEAD(, emu_pd) pds;
 	TAILQ_HEAD(, emu_mr) mrl;
 	TAILQ_HEAD(, emu_cq) cqs;
