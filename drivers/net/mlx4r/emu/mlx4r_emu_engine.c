@@ -56,57 +56,6 @@ emu_port_add_stat(uint64_t *ctr, uint64_t n)
 }
 
 /*
- * Checksums: one's complement sums in memory order (the sum of 16-bit words
- * read in host order is the byte swap of the sum in network order, so no
- * swap is needed as long as the result is stored back the same way).
- */
-uint64_t
-emu_csum_add(uint64_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint64_t q;
-	uint32_t w;
-	uint16_t h;
-
-	/* 8 bytes a step: two 32-bit halves (frames are < 64 KB: no carry) */
-	while (len >= 8) {
-		memcpy(&q, p, 8);
-		sum += (q & 0xffffffffull) + (q >> 32);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len != 0) {
-		uint8_t last[2] = { *p, 0 };
-
-		memcpy(&h, last, 2);
-		sum += h;
-	}
-	return sum;
-}
-
-uint16_t
-emu_csum_fold(uint64_t sum)
-{
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/*
  * Toeplitz.
  */
 

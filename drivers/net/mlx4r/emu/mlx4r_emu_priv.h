@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include <rte_common.h>
@@ -540,8 +541,66 @@ void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);
 uint64_t emu_dev_clock(struct emu_dev *dev);
-uint16_t emu_csum_fold(uint64_t sum);
-uint64_t emu_csum_add(uint64_t sum, const void *buf, size_t len);
+
+/*
+ * Checksums (mlx4r_emu_engine.c, mlx4r_emu_wire.c; inline: called per
+ * frame with small constant lengths): one's complement sums in memory
+ * order (the sum of 16-bit words read in host order is the byte swap of
+ * the sum in network order, so no swap is needed as long as the result
+ * is stored back the same way). 8 bytes a step with the carries counted
+ * apart: 2^64 is 1 modulo 0xffff, like 2^16, so each carry out adds 1.
+ * Returns at most 33 bits: room for more additions before the fold.
+ */
+static inline uint64_t
+emu_csum_add(uint64_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s = sum, c = 0, q;
+	uint32_t w;
+	uint16_t h;
+
+	while (len >= 8) {
+		memcpy(&q, p, 8);
+		s += q;
+		c += s < q;
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		memcpy(&w, p, 4);
+		s += w;
+		c += s < w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		s += h;
+		c += s < h;
+		p += 2;
+		len -= 2;
+	}
+	if (len != 0) {
+		uint8_t last[2] = { *p, 0 };
+
+		memcpy(&h, last, 2);
+		s += h;
+		c += s < h;
+	}
+	s += c;
+	s += s < c;
+	return (s & 0xffffffffull) + (s >> 32);
+}
+
+static inline uint16_t
+emu_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
 
 /* mlx4r_emu_fault.c */
 int emu_cmd_check(struct emu_ctx *ctx, uint32_t op);
