@@ -484,15 +484,23 @@ emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
  * Rx.
  */
 
-static bool
+/* The 6 bytes of a MAC address at @p a in a 48-bit integer, memory order. */
+static inline uint64_t
+emu_mac48(const uint8_t *a)
+{
+	uint32_t lo;
+	uint16_t hi;
+
+	memcpy(&lo, a, 4);
+	memcpy(&hi, a + 4, 2);
+	return lo | (uint64_t)hi << 32;
+}
+
+/* (a & m) == (v & m) for every byte: the masked bits agree. */
+static inline bool
 emu_mac_match(const uint8_t *a, const uint8_t *v, const uint8_t *m)
 {
-	unsigned int i;
-
-	for (i = 0; i < 6; i++)
-		if ((a[i] & m[i]) != (v[i] & m[i]))
-			return false;
-	return true;
+	return ((emu_mac48(a) ^ emu_mac48(v)) & emu_mac48(m)) == 0;
 }
 
 static bool
