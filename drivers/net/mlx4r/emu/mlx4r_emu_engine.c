@@ -1003,6 +1003,21 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		return false;
 	}
 	if (opcode == MLX4_OPCODE_SEND) {
+		/*
+		 * One data segment and nothing to change in the frame (no
+		 * VLAN insertion, no checksum offload, no ICRC to append):
+		 * the wire and the receive side read the frame where the
+		 * driver put it, during this call, after the same checks,
+		 * instead of from a gathered copy.
+		 */
+		const bool direct = ds == 2 &&
+			!(qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)) &&
+			(flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
+				  MLX4_WQE_CTRL_TCP_UDP_CSUM |
+				  MLX4_WQE_CTRL_SOLICIT)) ==
+			MLX4_WQE_CTRL_SOLICIT;
+
+		fr.data = qp->frame;
 		for (k = 1; k < ds; k++) {
 			const struct mlx4_wqe_data_seg *s = (const void *)
 				(qp->sq + ((base + k * 16) & size_mask));
@@ -1040,8 +1055,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				*verr = MLX4R_EMU_VERR_LENGTH;
 				return false;
 			}
-			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
-			       bc);
+			if (direct)
+				fr.data = (const uint8_t *)(uintptr_t)addr;
+			else
+				memcpy(qp->frame + total,
+				       (const void *)(uintptr_t)addr, bc);
 			total += bc;
 		}
 		if (total < RTE_ETHER_HDR_LEN) {
@@ -1062,7 +1080,6 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			qp->frame[15] = qv[1];
 			total += 4;
 		}
-		fr.data = qp->frame;
 		fr.csum_known = 0;
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
@@ -1094,8 +1111,8 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			 * this function: the frame is lost.
 			 */
 			if (unlikely(qp->vf) &&
-			    (memcmp(&ctrl->srcrb_flags16[0], qp->frame, 2) != 0 ||
-			     memcmp(&ctrl->imm, qp->frame + 2, 4) != 0)) {
+			    (memcmp(&ctrl->srcrb_flags16[0], fr.data, 2) != 0 ||
+			     memcmp(&ctrl->imm, fr.data + 2, 4) != 0)) {
 				acc->dropped++;
 			} else {
 				emu_lock_switch(held, &port->rx_lock);
