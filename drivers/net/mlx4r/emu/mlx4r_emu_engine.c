@@ -322,8 +322,8 @@ emu_cqe_at(struct emu_cq *cq, uint32_t pi)
  * The next CQE to write, or NULL when the CQ is full (overrun: the CQ is
  * in error from then on, its context gets IBV_EVENT_CQ_ERR).
  */
-static struct mlx4_cqe *
-emu_cqe_next(struct emu_cq *cq)
+static __rte_noinline struct mlx4_cqe *
+emu_cqe_next_slow(struct emu_cq *cq)
 {
 	uint32_t ci;
 
@@ -340,7 +340,7 @@ emu_cqe_next(struct emu_cq *cq)
 	 * full from there, and the overrun check below is the same as if it
 	 * were read for every CQE.
 	 */
-	if (likely(((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt))
+	if (((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt)
 		return emu_cqe_at(cq, cq->pi);
 	/*
 	 * Pairs with the driver's consumer index store (see top): the
@@ -359,6 +359,16 @@ emu_cqe_next(struct emu_cq *cq)
 		return NULL;
 	}
 	return emu_cqe_at(cq, cq->pi);
+}
+
+/* emu_cqe_next_slow(), its common case inline: room below ci_seen. */
+static inline struct mlx4_cqe *
+emu_cqe_next(struct emu_cq *cq)
+{
+	if (likely(!cq->overrun &&
+		   ((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt))
+		return emu_cqe_at(cq, cq->pi);
+	return emu_cqe_next_slow(cq);
 }
 
 /* Hand a written CQE to software: owner byte last, with release. */
