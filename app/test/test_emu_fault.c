@@ -189,14 +189,23 @@ test_fatal(void)
 			  IBV_EVENT_DEVICE_FATAL, "DEVICE_FATAL");
 	TEST_ASSERT_EQUAL(wait_event(ctx2, 2000, &ev), IBV_EVENT_DEVICE_FATAL,
 			  "DEVICE_FATAL on the context opened meanwhile");
-	/* Detected, still listed: -EIO at once, open -EAGAIN. */
+	/*
+	 * Detected, still listed: -EIO at once, open -EAGAIN. "At once" is
+	 * the phase, not a stopwatch: only a command of the DEAD phase waits
+	 * (for the detection, emu_cmd_check()); the device is held in ERROR,
+	 * checked before the commands. The time they took is printed.
+	 */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.catas, MLX4R_EMU_CATAS_ERROR,
+			  "detected: nothing left to wait for");
 	t0 = now_ms();
 	TEST_ASSERT_EQUAL(mlx4r_hw_create_cq(env.ctx, 8, &cq), -EIO, "cq");
 	memset(&qa, 0, sizeof(qa));
 	qa.qp_state = IBV_QPS_ERR;
 	TEST_ASSERT_EQUAL(mlx4r_hw_modify_qp(txq.qp, &qa, IBV_QP_STATE), -EIO,
 			  "modify");
-	TEST_ASSERT_LE_U(now_ms() - t0, 100, "failing at once, not at a detection");
+	printf("  two commands of a detected error failed in %" PRIu64 " ms\n",
+	       now_ms() - t0);
 	TEST_ASSERT_EQUAL(mlx4r_hw_open_device(ops, DEV, &ctx3), -EAGAIN,
 			  "open while dying");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_query_device(env.ctx, &da), "cache");
@@ -346,15 +355,23 @@ test_reinit_fail_and_slow_reset(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &env.ctx), "third");
 	TEST_ASSERT_GE_U(now_ms() - t0, 95, "slow firmware reset");
 	TEST_ASSERT_EQUAL(env.ctx->generation, 2, "generation");
-	t0 = now_ms();
+	/*
+	 * No firmware reset without an error: the open after the one that
+	 * reset the firmware does not go through that path again. Shown by
+	 * what the path consumes, not by a stopwatch: a pending reinit_fail
+	 * is spent only by the open that resets the firmware
+	 * (emu_open_check()), so this open succeeds and leaves it pending.
+	 */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_reinit_fail(env.dev, 1), "");
 	{
 		struct mlx4r_hw_ctx *c2;
 
-		TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &c2), "");
-		TEST_ASSERT_LE_U(now_ms() - t0, 50, "no reset without error");
+		TEST_ASSERT_SUCCESS(mlx4r_hw_open_device(ops, DEV, &c2),
+				    "no reset without error");
 		TEST_ASSERT_EQUAL(c2->generation, 2, "same generation");
 		mlx4r_hw_close_device(c2);
 	}
+	mlx4r_emu_fault_clear(env.dev);
 	return TEST_SUCCESS;
 }
 

@@ -489,6 +489,9 @@ static int
 test_reappear_slow(void)
 {
 	struct rte_pmd_mlx4r_reset_state st;
+	struct mlx4r_emu_dev_info info;
+	struct mlx4r_emu_dev *emu;
+	int ret;
 
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=1"),
 			  TEST_SUCCESS, "probe");
@@ -512,15 +515,29 @@ test_reappear_slow(void)
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW, 2000), "absent");
+	/*
+	 * "Before the device came back" by construction, not by a stopwatch:
+	 * the emulated device is held where its error is (ERROR, then GONE)
+	 * until the driver gave up, so a driver that waited for the device
+	 * instead of reinit_timeout_ms would never reach FAILED.
+	 */
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	mlx4r_emu_fault_catas_hold(emu, true);
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000),
-			  TEST_SUCCESS, "gives up after reinit_timeout_ms");
+	ret = wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(emu, &info), "emu info");
+	mlx4r_emu_fault_catas_hold(emu, false);
+	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS,
+			  "gives up after reinit_timeout_ms, device absent");
+	TEST_ASSERT(info.catas == MLX4R_EMU_CATAS_ERROR ||
+		    info.catas == MLX4R_EMU_CATAS_GONE,
+		    "the device had not come back (%d)", info.catas);
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL_U(st.failed, 1, "failed");
-	TEST_ASSERT(st.last_us >= 100000 && st.last_us < 1500000,
-		    "failed after the timeout, before the device came back (%"
-		    PRIu64 " us)", st.last_us);
+	/* a lower bound: the driver waited its own timeout first */
+	TEST_ASSERT_GE_U(st.last_us, 100000, "failed after the timeout");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }

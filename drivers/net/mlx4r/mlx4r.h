@@ -68,8 +68,24 @@
 #define MLX4R_MR_CACHE 8
 /* MAC addresses a port filters on (index 0 is the default one). */
 #define MLX4R_MAX_MAC 16
-/* Flow rules of a port: MACs + broadcast + promiscuous + all-multicast. */
-#define MLX4R_MAX_FLOWS (MLX4R_MAX_MAC + 3)
+/*
+ * Multicast addresses of a port (set_mc_addr_list). Upstream net_mlx4
+ * keeps them in the tail of its 128 MAC slots (mlx4.h
+ * MLX4_MAX_MAC_ADDRESSES, mlx4_ethdev.c mlx4_set_mc_addr_list): mlx4r
+ * keeps the same 128 slots, the unicast ones first (MLX4R_MAX_MAC).
+ */
+#define MLX4R_MAC_SLOTS 128
+#define MLX4R_MAX_MC MLX4R_MAC_SLOTS
+/*
+ * Steering rules a port may hold: each address (unicast, multicast,
+ * broadcast) once per filtered VLAN, plus the promiscuous or
+ * all-multicast rule. A driver limit: a ConnectX-3 holds more (its MCG
+ * table), and answers a full table with -ENOMEM (Linux mlx4 cmd.c
+ * mlx4_status_to_errno: CMD_STAT_EXCEED_LIM), the errno mlx4r gives too.
+ */
+#define MLX4R_MAX_FLOWS 4096
+/* No VLAN in a steering rule. */
+#define MLX4R_NO_VLAN UINT16_MAX
 
 #define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
 			    RTE_ETH_RSS_FRAG_IPV4 | \
@@ -207,6 +223,13 @@ struct mlx4r_rxq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_RX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< rx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (rx_queue_stop, deferred start): its WQ
+	 * in RESET, the queue barred. Set at each start from deferred, kept
+	 * by a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
@@ -265,12 +288,20 @@ struct mlx4r_txq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< tx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (tx_queue_stop, deferred start): no QP
+	 * nor CQ, the queue barred. Set at each start from deferred, kept by
+	 * a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** A steering rule of a port, as the driver asked for it. */
 struct mlx4r_flow_spec {
 	enum ibv_flow_attr_type type; /**< NORMAL (on mac), ALL/MC_DEFAULT */
 	struct rte_ether_addr mac;    /**< destination MAC of a NORMAL rule */
+	uint16_t vlan;                /**< its VLAN ID, or MLX4R_NO_VLAN */
 };
 
 /** One physical port: the private data of its ethdev. */
@@ -280,6 +311,18 @@ struct mlx4r_port {
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
 	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
+	/**
+	 * The application set the link down (dev_set_link_down): the
+	 * netdev stays down, through start and reset, until set_link_up.
+	 */
+	bool link_down;
+	/**
+	 * Flow control the application set (flow_ctrl_set): applied again
+	 * at each start, since a catastrophic reset makes the netdev anew
+	 * with mlx4_en's defaults (pause on both ways).
+	 */
+	bool pause_set;
+	struct mlx4r_hw_pause pause;  /**< what it set */
 	struct rte_ether_addr mac;    /**< permanent address of the port */
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
@@ -289,6 +332,19 @@ struct mlx4r_port {
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	/**
+	 * Multicast addresses (set_mc_addr_list): kept by the port across
+	 * stop, start and resets, steered while the port runs.
+	 */
+	struct rte_ether_addr mc[MLX4R_MAX_MC];
+	uint32_t nb_mc;               /**< entries of mc[] */
+	/**
+	 * Firmware version (ibv_device_attr.fw_ver), as last read from the
+	 * device: at probe and at each fw_version_get of a live device.
+	 */
+	char fw_ver[64];
+	/** The device keeps the FCS on request (SCATTER_FCS), at probe. */
+	bool keep_crc_cap;
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
@@ -364,6 +420,11 @@ extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
 /* At probe: read the port's kernel netdev (MTU) and bring it up. */
 void mlx4r_port_netdev_probe(struct mlx4r_port *port);
+/* Record a flow control setting, to be applied at the next start. */
+int mlx4r_flow_ctrl_record(struct mlx4r_port *port,
+			   const struct rte_eth_fc_conf *fc);
+/* Read the firmware version of a live device into the port's copy. */
+int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
 
@@ -372,6 +433,9 @@ uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
 			 uint32_t len);
+int mlx4r_rx_descriptor_status(void *rxq, uint16_t offset);
+uint32_t mlx4r_rx_queue_count(void *rxq);
+int mlx4r_tx_descriptor_status(void *txq, uint16_t offset);
 /* Reap completions; -EIO: an error CQE, the queue is barred for repair. */
 int mlx4r_txq_complete(struct mlx4r_txq *txq);
 
@@ -379,6 +443,10 @@ int mlx4r_txq_complete(struct mlx4r_txq *txq);
 int mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		      unsigned int nb_qp_errs, uint64_t deadline_ns,
 		      bool *closing);
+/* A (barred, quiescent) Rx queue's WQ to RESET, its CQ emptied. */
+int mlx4r_rxq_pause(struct mlx4r_rxq *rxq);
+/* And back to RDY with every WQE posted again. */
+int mlx4r_rxq_resume(struct mlx4r_rxq *rxq);
 
 /* mlx4r_rxq.c */
 int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,

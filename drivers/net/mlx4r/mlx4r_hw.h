@@ -180,6 +180,13 @@ struct mlx4r_hw_ctx {
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
 	uint32_t generation; /**< device generation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
+	/**
+	 * IBV_RAW_PACKET_CAP_* of the device (ibv_query_device_ex), at
+	 * open: SCATTER_FCS when the firmware keeps the FCS on request
+	 * (Linux mlx4_ib main.c mlx4_ib_query_device:
+	 * MLX4_DEV_CAP_FLAG_FCS_KEEP).
+	 */
+	uint32_t raw_packet_caps;
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	/**
 	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created
@@ -264,7 +271,7 @@ struct mlx4r_hw_wq_attr {
 	struct mlx4r_hw_cq *cq; /**< completions of the WQ */
 	uint32_t max_wr;        /**< WQEs, rounded up to a power of two */
 	uint32_t max_sge;       /**< data segments per WQE, rounded up too */
-	uint32_t create_flags;  /**< enum ibv_wq_flags (none supported yet) */
+	uint32_t create_flags;  /**< enum ibv_wq_flags: SCATTER_FCS only */
 };
 
 /** An asynchronous event (ibv_async_event with seam handles). */
@@ -300,6 +307,13 @@ struct mlx4r_hw_netdev {
 	uint16_t mtu;         /**< MTU (SIOCGIFMTU) */
 	uint32_t speed;       /**< ethtool link speed, Mb/s; 0 unknown */
 	bool full_duplex;     /**< ethtool duplex is full */
+};
+
+/** Pause (IEEE 802.3x flow control) of a port (ethtool_pauseparam). */
+struct mlx4r_hw_pause {
+	bool autoneg;  /**< negotiated (mlx4_en: never) */
+	bool rx_pause; /**< honour received pause frames */
+	bool tx_pause; /**< send pause frames when the Rx buffer fills */
 };
 
 /**
@@ -378,6 +392,21 @@ struct mlx4r_hw_ops {
 	 */
 	int (*netdev_set_mtu)(struct mlx4r_hw_ctx *ctx, uint8_t port,
 			      uint16_t mtu);
+	/**
+	 * The netdev's pause parameters (ethtool ETHTOOL_GPAUSEPARAM, as
+	 * upstream's mlx4_flow_ctrl_get). May be NULL.
+	 * @return 0, -EINVAL, -ENODEV, or the errno of the ioctl.
+	 */
+	int (*netdev_pause_get)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				struct mlx4r_hw_pause *pause);
+	/**
+	 * Set them (ETHTOOL_SPAUSEPARAM, as mlx4_flow_ctrl_set). May be
+	 * NULL. @return 0, -EINVAL (autoneg: Linux en_ethtool.c
+	 *   mlx4_en_set_pauseparam refuses it), -ENODEV, -EPERM, or the
+	 *   errno of the ioctl.
+	 */
+	int (*netdev_pause_set)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				const struct mlx4r_hw_pause *pause);
 
 	/** ibv_alloc_pd. @return 0, -ENOMEM, -EIO. */
 	int (*alloc_pd)(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out);
@@ -640,6 +669,28 @@ mlx4r_hw_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 	if (ctx->ops->netdev_set_mtu == NULL)
 		return -ENOTSUP;
 	return ctx->ops->netdev_set_mtu(ctx, port, mtu);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_get == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_get(ctx, port, pause);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  const struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_set == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_set(ctx, port, pause);
 }
 
 static inline int

@@ -142,6 +142,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	rxq->nb_desc = mlx4r_round_desc(nb_desc);
 	rxq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.rxmode.offloads;
+	rxq->deferred = conf->rx_deferred_start;
 	port->rxqs[idx] = rxq;
 	eth_dev->data->rx_queues[idx] = rxq;
 	return 0;
@@ -239,6 +240,14 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	wattr.cq = rxq->cq;
 	wattr.max_wr = rxq->nb_desc;
 	wattr.max_sge = rxq->sges;
+	/*
+	 * RTE_ETH_RX_OFFLOAD_KEEP_CRC: the device scatters the FCS after
+	 * the frame and counts it in the CQE's byte count, so the mbuf
+	 * holds it (upstream net_mlx4 asks for it the same way, mlx4_rxq.c
+	 * mlx4_rxq_attach, but then subtracts it from the length).
+	 */
+	if (rxq->offloads & RTE_ETH_RX_OFFLOAD_KEEP_CRC)
+		wattr.create_flags = IBV_WQ_FLAGS_SCATTER_FCS;
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
 	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {

@@ -44,6 +44,7 @@
  * bursts until then, the port's other queues go on.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -806,4 +807,122 @@ refuse:
 	mlx4r_hw_hook_call(&txq->hook);
 	MLX4R_BURST_LEAVE(txq);
 	return sent;
+}
+
+/*
+ * Descriptor status and Rx queue count (rte_eth_rx/tx_descriptor_status,
+ * rte_eth_rx_queue_count). Upstream net_mlx4 has none of them. They read
+ * the ring of a queue, as a burst does, so they take the burst's guard
+ * (tag, in_burst marker, barred): a barred queue, whose device memory a
+ * reset may free, is only answered UNAVAIL (0 frames). On the emulated
+ * device the engine advances at the bursts' hooks (a frame is received,
+ * a WQE completed, inside a burst), on a card on its own.
+ */
+
+/* Frames the device completed into @p rxq not yet polled, at most @p max. */
+static uint32_t
+mlx4r_rxq_done(const struct mlx4r_rxq *rxq, uint32_t max)
+{
+	uint32_t n;
+
+	for (n = 0; n < max; n++) {
+		uint32_t ci = rxq->cq_ci + n;
+
+		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci,
+				rxq->cqe_mask, rxq->cqe_shift, rxq->cqe_off),
+				ci, rxq->cqe_cnt))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Every WQE of an Rx queue is always posted (a burst reposts what it
+ * takes): descriptor rq_ci + offset is DONE when its frame's CQE is
+ * software's (a WQ completes in order into its own CQ), AVAIL otherwise.
+ */
+int
+mlx4r_rx_descriptor_status(void *q, uint16_t offset)
+{
+	struct mlx4r_rxq *rxq = q;
+	int ret;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return -ENODEV;
+	MLX4R_BURST_ENTER(rxq);
+	if (MLX4R_BURST_BARRED(rxq))
+		ret = RTE_ETH_RX_DESC_UNAVAIL;
+	else if (offset >= RTE_MIN(rxq->nb_wqe, rxq->cqe_cnt))
+		ret = -EINVAL;
+	else
+		ret = mlx4r_rxq_done(rxq, offset + 1) > offset ?
+		      RTE_ETH_RX_DESC_DONE : RTE_ETH_RX_DESC_AVAIL;
+	MLX4R_BURST_LEAVE(rxq);
+	return ret;
+}
+
+uint32_t
+mlx4r_rx_queue_count(void *q)
+{
+	struct mlx4r_rxq *rxq = q;
+	uint32_t n = 0;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(rxq);
+	if (!MLX4R_BURST_BARRED(rxq))
+		n = mlx4r_rxq_done(rxq, RTE_MIN(rxq->nb_wqe, rxq->cqe_cnt));
+	MLX4R_BURST_LEAVE(rxq);
+	return n;
+}
+
+/*
+ * Tx descriptors are TXBBs (a frame of up to 3 segments is one): the
+ * slot sq_pi + offset last held the TXBB of index u = that - txbb_cnt,
+ * outstanding while sq_ci <= u. It is DONE when reaped, or when a CQE not
+ * yet reaped completes it (each CQE answers the next completion request,
+ * sig[] holds the producer index after its WQE); FULL otherwise.
+ */
+int
+mlx4r_tx_descriptor_status(void *q, uint16_t offset)
+{
+	struct mlx4r_txq *txq = q;
+	uint32_t u, ci, sig, k;
+	int ret = RTE_ETH_TX_DESC_FULL;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return -ENODEV;
+	MLX4R_BURST_ENTER(txq);
+	if (MLX4R_BURST_BARRED(txq)) {
+		ret = RTE_ETH_TX_DESC_UNAVAIL;
+		goto out;
+	}
+	if (offset >= txq->txbb_max) {
+		ret = -EINVAL;
+		goto out;
+	}
+	u = txq->sq_pi + offset - txq->txbb_cnt;
+	if ((int32_t)(u - txq->sq_ci) < 0) {
+		ret = RTE_ETH_TX_DESC_DONE;
+		goto out;
+	}
+	for (k = 0, ci = txq->cq_ci, sig = txq->sig_ci;
+	     k < txq->cqe_cnt && sig != txq->sig_pi; k++, ci++, sig++) {
+		const struct mlx4_cqe *cqe = mlx4r_cqe_get(txq->cqes, ci,
+			txq->cqe_mask, txq->cqe_shift, txq->cqe_off);
+
+		if (!mlx4r_cqe_sw_owned(cqe, ci, txq->cqe_cnt))
+			break;
+		rte_io_rmb(); /* the opcode after the owner bit */
+		if ((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+		    MLX4_CQE_OPCODE_ERROR)
+			break;
+		if ((int32_t)(u - txq->sig[sig & txq->sig_mask]) < 0) {
+			ret = RTE_ETH_TX_DESC_DONE;
+			break;
+		}
+	}
+out:
+	MLX4R_BURST_LEAVE(txq);
+	return ret;
 }

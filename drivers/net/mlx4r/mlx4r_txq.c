@@ -117,6 +117,7 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	txq->nb_desc = mlx4r_round_desc(nb_desc);
 	txq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.txmode.offloads;
+	txq->deferred = conf->tx_deferred_start;
 	port->txqs[idx] = txq;
 	eth_dev->data->tx_queues[idx] = txq;
 	return 0;

@@ -108,6 +108,13 @@ struct mlx4r_emu_dev_conf {
 	 * mlx4_en's max_mtu, the port's eth_mtu_cap from firmware.
 	 */
 	uint16_t max_mtu;
+	/**
+	 * Firmware without MLX4_DEV_CAP_FLAG_FCS_KEEP: no
+	 * IBV_RAW_PACKET_CAP_SCATTER_FCS, and Linux 6.1 mlx4_ib then refuses
+	 * every WQ with -EOPNOTSUPP (qp.c mlx4_ib_create_wq). Default false:
+	 * a ConnectX-3 keeps the FCS on request.
+	 */
+	bool no_fcs_keep;
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */
@@ -363,6 +370,8 @@ struct mlx4r_emu_netdev_info {
 	bool running;    /**< up with carrier (the port's link) */
 	uint16_t mtu;    /**< MTU */
 	uint32_t nb_mc;  /**< multicast addresses joined */
+	bool rx_pause;   /**< ethtool pause parameters: rx */
+	bool tx_pause;   /**< and tx */
 };
 
 /** @return 0, -EINVAL (port, NULL). */

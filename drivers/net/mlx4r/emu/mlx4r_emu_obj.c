@@ -138,6 +138,13 @@ emu_netdev_init(struct emu_port *port)
 	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
+	/*
+	 * Pause on in both directions: mlx4_en's profile default
+	 * (en_main.c mlx4_en_get_profile: tx_pause = rx_pause =
+	 * !(pfcrx || pfctx), the module parameters being 0).
+	 */
+	port->nd.rx_pause = true;
+	port->nd.tx_pause = true;
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -197,6 +204,8 @@ mlx4r_emu_netdev_info(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	info->running = emu_port_active(port);
 	info->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
 	info->nb_mc = port->nd.nb_mc;
+	info->rx_pause = port->nd.rx_pause;
+	info->tx_pause = port->nd.tx_pause;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -815,6 +824,9 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
 				 MLX4R_PART_CX3;
+	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
+	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
+				  IBV_RAW_PACKET_CAP_SCATTER_FCS;
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
@@ -1081,6 +1093,48 @@ emu_netdev_set_mtu(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint16_t mtu)
 {
 	return mlx4r_emu_netdev_set_mtu(
 		(struct mlx4r_emu_dev *)emu_ctx(hctx)->dev, port_num, mtu);
+}
+
+/*
+ * ethtool pause parameters, port state of mlx4_en: get reports its
+ * profile's rx/tx pause, autoneg never (en_ethtool.c
+ * mlx4_en_get_pauseparam); set refuses autoneg with -EINVAL and programs
+ * the port (mlx4_en_set_pauseparam: mlx4_SET_PORT_general). Not firmware
+ * commands the emulated device fails: the netdev's, as the other ops.
+ */
+static int
+emu_netdev_pause_get(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	pause->autoneg = false;
+	pause->rx_pause = port->nd.rx_pause;
+	pause->tx_pause = port->nd.tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int
+emu_netdev_pause_set(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     const struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	if (pause->autoneg)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	port->nd.rx_pause = pause->rx_pause;
+	port->nd.tx_pause = pause->tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
 /*
@@ -1972,7 +2026,12 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	    attr->max_wr > dev->conf.max_qp_wr || attr->max_sge == 0 ||
 	    attr->max_sge > EMU_MAX_SGE || attr->cq->ctx != hpd->ctx)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	/*
+	 * Linux 6.1 mlx4_ib qp.c mlx4_ib_create_wq: flags other than
+	 * SCATTER_FCS, or any WQ on firmware without FCS_KEEP, -EOPNOTSUPP.
+	 */
+	if ((attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS) ||
+	    dev->conf.no_fcs_keep)
 		return -EOPNOTSUPP;
 	cq = emu_cq(attr->cq);
 	pthread_mutex_lock(&dev->lock);
@@ -2022,6 +2081,7 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	cq->user = true;
 	wq->cnt = cnt;
 	wq->sges = sges;
+	wq->scatter_fcs = (attr->create_flags & IBV_WQ_FLAGS_SCATTER_FCS) != 0;
 	wq->shift = 4 + (uint32_t)rte_log2_u32(sges);
 	wq->state = IBV_WQS_RESET;
 	wq->hw.ctx = &ctx->hw;
@@ -2493,6 +2553,8 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.netdev_query = emu_netdev_query,
 	.netdev_set_up = emu_netdev_set_up,
 	.netdev_set_mtu = emu_netdev_set_mtu,
+	.netdev_pause_get = emu_netdev_pause_get,
+	.netdev_pause_set = emu_netdev_pause_set,
 	.alloc_pd = emu_alloc_pd,
 	.dealloc_pd = emu_dealloc_pd,
 	.reg_mr = emu_reg_mr,

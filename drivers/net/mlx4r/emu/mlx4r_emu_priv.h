@@ -185,6 +185,7 @@ struct emu_wq {
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
+	bool scatter_fcs;          /* IBV_WQ_FLAGS_SCATTER_FCS: FCS kept */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
 };
@@ -333,6 +334,8 @@ struct emu_port {
 		char name[16];         /* interface name */
 		bool up;               /* IFF_UP; down: the port is closed */
 		uint16_t mtu;          /* the port's MTU */
+		bool rx_pause;         /* ethtool pause: honour pause frames */
+		bool tx_pause;         /* ethtool pause: send pause frames */
 		uint32_t generation;   /* device generation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];

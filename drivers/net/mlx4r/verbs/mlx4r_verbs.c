@@ -323,6 +323,14 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->pub.generation = generation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
 	vc->pub.vendor_part_id = attr.vendor_part_id;
+	{
+		struct ibv_device_attr_ex ax;
+
+		/* none known when the extended query is missing */
+		memset(&ax, 0, sizeof(ax));
+		if (ibv_query_device_ex(ibv, NULL, &ax) == 0)
+			vc->pub.raw_packet_caps = ax.raw_packet_caps;
+	}
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
@@ -542,6 +550,44 @@ verbs_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_mtu = mtu;
 	return verbs_ifreq(ctx, port, SIOCSIFMTU, &ifr);
+}
+
+static int
+verbs_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_GPAUSEPARAM;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	ret = verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
+	if (ret < 0)
+		return ret;
+	pause->autoneg = ep.autoneg != 0;
+	pause->rx_pause = ep.rx_pause != 0;
+	pause->tx_pause = ep.tx_pause != 0;
+	return 0;
+}
+
+static int
+verbs_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       const struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_SPAUSEPARAM;
+	ep.autoneg = pause->autoneg;
+	ep.rx_pause = pause->rx_pause;
+	ep.tx_pause = pause->tx_pause;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	return verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
 }
 
 static int
@@ -793,7 +839,7 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	if (attr == NULL || attr->cq == NULL || attr->max_wr == 0 ||
 	    attr->max_sge == 0)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	if (attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS)
 		return -EOPNOTSUPP;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -805,6 +851,10 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	init.max_sge = attr->max_sge;
 	init.pd = vp->ibv;
 	init.cq = container_of(attr->cq, struct verbs_cq, pub)->ibv;
+	if (attr->create_flags != 0) {
+		init.create_flags = attr->create_flags;
+		init.comp_mask |= IBV_WQ_INIT_ATTR_FLAGS;
+	}
 	errno = 0;
 	w->ibv = ibv_create_wq(VCTX(pd->ctx)->ibv, &init);
 	if (w->ibv == NULL) {
@@ -1067,6 +1117,8 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.netdev_query = verbs_netdev_query,
 	.netdev_set_up = verbs_netdev_set_up,
 	.netdev_set_mtu = verbs_netdev_set_mtu,
+	.netdev_pause_get = verbs_netdev_pause_get,
+	.netdev_pause_set = verbs_netdev_pause_set,
 	.alloc_pd = verbs_alloc_pd,
 	.dealloc_pd = verbs_dealloc_pd,
 	.reg_mr = verbs_reg_mr,
