@@ -223,6 +223,49 @@ test_tx_dereg_in_use(void)
 			       MLX4R_EMU_VERR_LKEY, w);
 }
 
+/*
+ * The engine keeps the last lkey a queue used good: a key deregistered
+ * after frames went out with it (the cache warm) still fails at once.
+ */
+static int
+test_tx_dereg_after_use(void)
+{
+	uint32_t len = udp_frame(0, 1, 10), i, w;
+	struct mlx4r_hw_mr *mr;
+	struct mlx4_cqe cqe;
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, env.buf, TEMU_BUF_SIZE,
+					    0, &mr), "second MR");
+	temu_rxq_post(&rxq, 4);
+	for (i = 0; i < 3; i++) {
+		temu_tx_post(&txq, frame_at(0), len, mr->lkey, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u sent", i);
+	}
+	w = temu_tx_post(&txq, frame_at(0), len, mr->lkey, 0);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(mr), "dereg, a WQE posted");
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			       MLX4R_EMU_VERR_LKEY, w);
+}
+
+/* Out of the MR's bounds after good frames with the same key. */
+static int
+test_tx_out_of_bounds_warm(void)
+{
+	uint32_t len = udp_frame(0, 1, 10), w;
+	struct mlx4_cqe cqe;
+
+	temu_rxq_post(&rxq, 4);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "good frame sent");
+	w = temu_tx_post(&txq, frame_at(TEMU_BUF_SIZE - 32), 64, TX_LKEY, 0);
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			       MLX4R_EMU_VERR_BOUNDS, w);
+}
+
 static int
 test_tx_bad_ds(void)
 {
@@ -948,6 +991,55 @@ test_rx_scatter(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A receive WQE whose buffer runs past its MR, after frames were
+ * scattered with the same key (the engine's cache of it warm): a local
+ * protection error CQE naming the bounds, the frame not written.
+ */
+static int
+test_rx_out_of_bounds_warm(void)
+{
+	uint32_t len = udp_frame(0, 1, 10), i, w;
+	size_t size = (size_t)rxq.cnt * rxq.sges * rxq.seg_size;
+	struct mlx4_wqe_data_seg *seg;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint8_t *past;
+
+	for (i = 0; i < 3; i++) {
+		temu_rxq_post(&rxq, 1);
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "received");
+	}
+	w = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 1);
+	/* its first segment: 16 bytes before the MR's end, seg_size long */
+	seg = (void *)((uint8_t *)rxq.dv.buf.buf + rxq.dv.rq.offset +
+		       ((size_t)w << rxq.dv.rq.wqe_shift));
+	past = rxq.mem + size - 16;
+	seg->addr = rte_cpu_to_be_64((uintptr_t)past);
+	memset(past, 0xee, 16);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "opcode");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			  "syndrome");
+	TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_BOUNDS, "bounds");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index), (uint16_t)w,
+			  "that WQE");
+	for (i = 0; i < 16; i++)
+		TEST_ASSERT_EQUAL(past[i], 0xee, "byte %u not written", i);
+	return TEST_SUCCESS;
+}
+
 /* Rx CQ owner parity over many passes (CQEs of the device's size). */
 static int
 test_rx_cq_wrap(void)
@@ -995,6 +1087,56 @@ test_cq_overrun(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The engine rereads the CQ's consumer index only when the CQ looks full
+ * from the value it read last: the overrun must still come exactly when
+ * cnt entries are outstanding, after a partial drain the engine saw.
+ */
+static int
+test_cq_overrun_after_drain(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct mlx4_cqe cqe;
+	uint32_t i, cnt = txq.cdv.cqe_cnt, half = cnt / 2;
+	uint32_t len = udp_frame(0, 1, 10);
+
+	/* full, then half of it drained */
+	for (i = 0; i < cnt; i++) {
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+	}
+	for (i = 0; i < half; i++)
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "entry %u", i);
+	/* the freed half takes CQEs again (the index is read anew) */
+	for (i = 0; i < half; i++) {
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+	}
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_async_event(env.ctx, &ev), -EAGAIN,
+			  "no event while the CQ has room");
+	/* one more than the CQ holds: overrun */
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(env.ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_CQ_ERR, "CQ error");
+	TEST_ASSERT(ev.element.cq == txq.cq, "the Tx CQ");
+	mlx4r_hw_ack_async_event(env.ctx, &ev);
+	for (i = 0; i < cnt; i++) {
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "entry %u kept", half + i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(half + i), "in order, none lost");
+	}
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "no more");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_engine_suite = {
 	.suite_name = "emulated ConnectX-3: engine",
 	.unit_test_cases = {
@@ -1002,6 +1144,8 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_bad_lkey),
 		TEST_CASE_ST(setup, teardown, test_tx_out_of_bounds),
 		TEST_CASE_ST(setup, teardown, test_tx_dereg_in_use),
+		TEST_CASE_ST(setup, teardown, test_tx_dereg_after_use),
+		TEST_CASE_ST(setup, teardown, test_tx_out_of_bounds_warm),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_ds),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_opcode),
 		TEST_CASE_ST(setup, teardown, test_tx_short_frame),
@@ -1021,7 +1165,9 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
+		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
+		TEST_CASE_ST(setup, teardown, test_cq_overrun_after_drain),
 		TEST_CASES_END()
 	}
 };

@@ -56,57 +56,6 @@ emu_port_add_stat(uint64_t *ctr, uint64_t n)
 }
 
 /*
- * Checksums: one's complement sums in memory order (the sum of 16-bit words
- * read in host order is the byte swap of the sum in network order, so no
- * swap is needed as long as the result is stored back the same way).
- */
-uint64_t
-emu_csum_add(uint64_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint64_t q;
-	uint32_t w;
-	uint16_t h;
-
-	/* 8 bytes a step: two 32-bit halves (frames are < 64 KB: no carry) */
-	while (len >= 8) {
-		memcpy(&q, p, 8);
-		sum += (q & 0xffffffffull) + (q >> 32);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len != 0) {
-		uint8_t last[2] = { *p, 0 };
-
-		memcpy(&h, last, 2);
-		sum += h;
-	}
-	return sum;
-}
-
-uint16_t
-emu_csum_fold(uint64_t sum)
-{
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/*
  * Toeplitz.
  */
 
@@ -373,8 +322,8 @@ emu_cqe_at(struct emu_cq *cq, uint32_t pi)
  * The next CQE to write, or NULL when the CQ is full (overrun: the CQ is
  * in error from then on, its context gets IBV_EVENT_CQ_ERR).
  */
-static struct mlx4_cqe *
-emu_cqe_next(struct emu_cq *cq)
+static __rte_noinline struct mlx4_cqe *
+emu_cqe_next_slow(struct emu_cq *cq)
 {
 	uint32_t ci;
 
@@ -382,9 +331,25 @@ emu_cqe_next(struct emu_cq *cq)
 		cq->overruns++;
 		return NULL;
 	}
-	/* Pairs with the driver's consumer index store (see top). */
+	/*
+	 * The driver's consumer index only grows (libmlx4 cq.c
+	 * mlx4_update_cons_index, upstream mlx4_rxtx.c mlx4_rx_burst: set_ci
+	 * is the count of CQEs polled), so with fewer than cnt entries
+	 * written past the value last read the CQ has room whatever the
+	 * driver did since: db[0] is read again only when the CQ looks
+	 * full from there, and the overrun check below is the same as if it
+	 * were read for every CQE.
+	 */
+	if (((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt)
+		return emu_cqe_at(cq, cq->pi);
+	/*
+	 * Pairs with the driver's consumer index store (see top): the
+	 * driver read the CQEs up to ci before it stored ci, so the entries
+	 * below it may be rewritten.
+	 */
 	ci = rte_be_to_cpu_32(__atomic_load_n(&cq->db[0], __ATOMIC_ACQUIRE)) &
 	     MLX4R_CQ_DB_CI_MASK;
+	cq->ci_seen = ci;
 	if (unlikely(((cq->pi - ci) & MLX4R_CQ_DB_CI_MASK) >= cq->cnt)) {
 		cq->overrun = true;
 		cq->overruns++;
@@ -394,6 +359,16 @@ emu_cqe_next(struct emu_cq *cq)
 		return NULL;
 	}
 	return emu_cqe_at(cq, cq->pi);
+}
+
+/* emu_cqe_next_slow(), its common case inline: room below ci_seen. */
+static inline struct mlx4_cqe *
+emu_cqe_next(struct emu_cq *cq)
+{
+	if (likely(!cq->overrun &&
+		   ((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt))
+		return emu_cqe_at(cq, cq->pi);
+	return emu_cqe_next_slow(cq);
 }
 
 /* Hand a written CQE to software: owner byte last, with release. */
@@ -476,18 +451,66 @@ bad_key:
 }
 
 /*
+ * emu_mr_check() through the queue's cache @p c of the last key it found
+ * good, for the queue's own PD and access @p need (both fixed for a
+ * queue). A hit is a key and a range within what the table said at
+ * generation c->gen, and no key has turned bad since (mr_gen unchanged):
+ * the same verdict as the table's. Everything else (another key, out of
+ * the cached range, any deregistration or unmapping since) is checked
+ * against the table, and errors always are.
+ *
+ * mr_gen is loaded with acquire before the slot: pairs with the release
+ * increments of emu_dereg_mr_locked() and emu_mem_event(), which come
+ * after their stores to the slot; an entry filled from a slot read after
+ * a generation was loaded carries that generation, so a change to the
+ * slot that the fill may have missed has bumped mr_gen past it.
+ */
+static inline bool
+emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
+		    uint32_t lkey, uint32_t pdn, uint64_t addr, uint32_t len,
+		    uint32_t need, uint8_t *verr)
+{
+	uint64_t gen = __atomic_load_n(&ctx->mr_gen, __ATOMIC_ACQUIRE);
+	struct emu_mr_slot *s;
+
+	if (likely(lkey == c->lkey && gen == c->gen && addr >= c->start &&
+		   addr + len <= c->end && addr + len >= addr))
+		return true;
+	if (!emu_mr_check(ctx, lkey, pdn, addr, len, need, verr))
+		return false;
+	/* emu_mr_check() saw these fields under this lkey */
+	s = &ctx->mrs[(lkey >> 8) % EMU_MR_SLOTS];
+	c->start = s->addr;
+	c->end = s->addr + s->len;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->lkey, __ATOMIC_RELAXED) != lkey)
+		return true; /* changed meanwhile: good this time, not kept */
+	c->lkey = lkey;
+	c->gen = gen;
+	return true;
+}
+
+/*
  * Rx.
  */
 
-static bool
+/* The 6 bytes of a MAC address at @p a in a 48-bit integer, memory order. */
+static inline uint64_t
+emu_mac48(const uint8_t *a)
+{
+	uint32_t lo;
+	uint16_t hi;
+
+	memcpy(&lo, a, 4);
+	memcpy(&hi, a + 4, 2);
+	return lo | (uint64_t)hi << 32;
+}
+
+/* (a & m) == (v & m) for every byte: the masked bits agree. */
+static inline bool
 emu_mac_match(const uint8_t *a, const uint8_t *v, const uint8_t *m)
 {
-	unsigned int i;
-
-	for (i = 0; i < 6; i++)
-		if ((a[i] & m[i]) != (v[i] & m[i]))
-			return false;
-	return true;
+	return ((emu_mac48(a) ^ emu_mac48(v)) & emu_mac48(m)) == 0;
 }
 
 static bool
@@ -845,8 +868,9 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 
 		if (lkey == MLX4_INVALID_LKEY)
 			break;
-		if (!emu_mr_check(ctx, lkey, wq->pd->hw.pdn, addr, bc,
-				  IBV_ACCESS_LOCAL_WRITE, &verr))
+		if (!emu_mr_check_cached(ctx, &wq->mrc, lkey, wq->pd->hw.pdn,
+					 addr, bc, IBV_ACCESS_LOCAL_WRITE,
+					 &verr))
 			goto prot_error;
 		n = RTE_MIN(bc, len - off);
 		emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, off, n);
@@ -1040,6 +1064,21 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 		return false;
 	}
 	if (opcode == MLX4_OPCODE_SEND) {
+		/*
+		 * One data segment and nothing to change in the frame (no
+		 * VLAN insertion, no checksum offload, no ICRC to append):
+		 * the wire and the receive side read the frame where the
+		 * driver put it, during this call, after the same checks,
+		 * instead of from a gathered copy.
+		 */
+		const bool direct = ds == 2 &&
+			!(qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)) &&
+			(flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
+				  MLX4_WQE_CTRL_TCP_UDP_CSUM |
+				  MLX4_WQE_CTRL_SOLICIT)) ==
+			MLX4_WQE_CTRL_SOLICIT;
+
+		fr.data = qp->frame;
 		for (k = 1; k < ds; k++) {
 			const struct mlx4_wqe_data_seg *s = (const void *)
 				(qp->sq + ((base + k * 16) & size_mask));
@@ -1065,8 +1104,10 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			 * bounds check, a local protection error.
 			 */
 			len = bc != 0 ? bc : 1u << 31;
-			if (!emu_mr_check(qp->ctx, rte_be_to_cpu_32(s->lkey),
-					  qp->pd->hw.pdn, addr, len, 0, verr)) {
+			if (!emu_mr_check_cached(qp->ctx, &qp->mrc,
+						 rte_be_to_cpu_32(s->lkey),
+						 qp->pd->hw.pdn, addr, len, 0,
+						 verr)) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
 				return false;
 			}
@@ -1075,8 +1116,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 				*verr = MLX4R_EMU_VERR_LENGTH;
 				return false;
 			}
-			memcpy(qp->frame + total, (const void *)(uintptr_t)addr,
-			       bc);
+			if (direct)
+				fr.data = (const uint8_t *)(uintptr_t)addr;
+			else
+				memcpy(qp->frame + total,
+				       (const void *)(uintptr_t)addr, bc);
 			total += bc;
 		}
 		if (total < RTE_ETHER_HDR_LEN) {
@@ -1097,7 +1141,6 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			qp->frame[15] = qv[1];
 			total += 4;
 		}
-		fr.data = qp->frame;
 		fr.csum_known = 0;
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
@@ -1129,8 +1172,8 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			 * this function: the frame is lost.
 			 */
 			if (unlikely(qp->vf) &&
-			    (memcmp(&ctrl->srcrb_flags16[0], qp->frame, 2) != 0 ||
-			     memcmp(&ctrl->imm, qp->frame + 2, 4) != 0)) {
+			    (memcmp(&ctrl->srcrb_flags16[0], fr.data, 2) != 0 ||
+			     memcmp(&ctrl->imm, fr.data + 2, 4) != 0)) {
 				acc->dropped++;
 			} else {
 				emu_lock_switch(held, &port->rx_lock);

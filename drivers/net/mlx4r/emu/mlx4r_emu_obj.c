@@ -785,6 +785,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->hup[1] = -1;
 	ctx->hw.async_fd = -1;
 	ctx->mrs = calloc(EMU_MR_SLOTS, sizeof(*ctx->mrs));
+	ctx->mr_gen = 1; /* 0: an empty emu_mr_cache */
 	ctx->efd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE | EFD_CLOEXEC);
 	ctx->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ctx->hw.async_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -1350,6 +1351,12 @@ emu_dereg_mr_locked(struct emu_mr *mr)
 	 * on the card once the MPT is back in software ownership.
 	 */
 	__atomic_store_n(&ctx->mrs[mr->slot].lkey, 0, __ATOMIC_RELEASE);
+	/*
+	 * Then the engines' cached lkeys are stale: pairs with the acquire
+	 * load of mr_gen in emu_mr_check_cached(), which reads the slot
+	 * after it, so an engine that sees the new generation sees lkey 0.
+	 */
+	__atomic_fetch_add(&ctx->mr_gen, 1, __ATOMIC_RELEASE);
 	emu_pd(mr->hw.pd)->users--;
 	TAILQ_REMOVE(&ctx->mrl, mr, next);
 	dev->nb_objects--;
@@ -1406,6 +1413,9 @@ emu_mem_event(enum rte_mem_event type, const void *addr, size_t len,
 				/* pairs with the acquire of emu_mr_check() */
 				__atomic_store_n(&ctx->mrs[mr->slot].unmapped,
 						 1, __ATOMIC_RELEASE);
+				/* as in emu_dereg_mr_locked() */
+				__atomic_fetch_add(&ctx->mr_gen, 1,
+						   __ATOMIC_RELEASE);
 				EMU_LOG(DEBUG, "%s: memory of MR 0x%x unmapped while registered: its lkey fails from now on",
 					dev->name, mr->hw.lkey);
 			}

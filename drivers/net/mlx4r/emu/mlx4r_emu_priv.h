@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include <rte_common.h>
@@ -132,6 +133,19 @@ struct emu_mr_slot {
 	size_t len;        /* length */
 };
 
+/*
+ * A queue's memory of the last lkey its engine found good
+ * (emu_mr_check_cached()): [start, end) of that key's registration for
+ * the queue's PD and access need, valid while the context's mr_gen is
+ * still gen. gen 0: empty (mr_gen starts at 1 and only grows).
+ */
+struct emu_mr_cache {
+	uint64_t gen;
+	uint32_t lkey;
+	uintptr_t start;
+	uintptr_t end;
+};
+
 /* A delayed async event, or a delayed device action. */
 struct emu_timer_ev {
 	uint64_t due_ns;           /* CLOCK_MONOTONIC */
@@ -162,6 +176,13 @@ struct emu_cq {
 	uint32_t cqe_size;         /* 32 or 64 */
 	uint32_t *db;              /* [0] set_ci (be32), [1] arm (be32) */
 	uint32_t pi;               /* producer counter (engine) */
+	/*
+	 * The driver's consumer index as the engine last read it from db[0]
+	 * (engine): consumption only moves it forward, so while pi - ci_seen
+	 * < cnt the CQ cannot be full and db[0] need not be read again
+	 * (emu_cqe_next()).
+	 */
+	uint32_t ci_seen;
 	bool user;                 /* bound to a QP or WQ */
 	bool umem;                 /* buf and db are the user's (kface) */
 	bool overrun;              /* CQ in error after an overrun */
@@ -181,6 +202,7 @@ struct emu_wq {
 	uint32_t sges;             /* data segments per WQE, power of two */
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
+	struct emu_mr_cache mrc;   /* last good scatter lkey (engine) */
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
@@ -252,6 +274,7 @@ struct emu_qp {
 	uint32_t hr_done;          /* headroom checked up to here (engine) */
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
+	struct emu_mr_cache mrc;   /* last good gather lkey (engine) */
 	bool vf;                   /* eSwitch loopback by control seg MAC */
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
@@ -406,6 +429,13 @@ struct emu_ctx {
 	struct emu_dev *dev;
 	uint32_t next_mr_slot;
 	struct emu_mr_slot *mrs;   /* EMU_MR_SLOTS */
+	/*
+	 * atomic: bumped (release) after every change that makes a good
+	 * lkey bad (deregistration, pages unmapped), so that the engines'
+	 * per-queue emu_mr_cache entries of older generations are checked
+	 * against the table again (emu_mr_check_cached()). Starts at 1.
+	 */
+	uint64_t mr_gen;
 	TAILQ_HEAD(, emu_pd) pds;
 	TAILQ_HEAD(, emu_mr) mrl;
 	TAILQ_HEAD(, emu_cq) cqs;
@@ -546,8 +576,82 @@ void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);
 uint64_t emu_dev_clock(struct emu_dev *dev);
-uint16_t emu_csum_fold(uint64_t sum);
-uint64_t emu_csum_add(uint64_t sum, const void *buf, size_t len);
+
+/*
+ * Checksums (mlx4r_emu_engine.c, mlx4r_emu_wire.c; inline: called per
+ * frame with small constant lengths): one's complement sums in memory
+ * order (the sum of 16-bit words read in host order is the byte swap of
+ * the sum in network order, so no swap is needed as long as the result
+ * is stored back the same way). 8 bytes a step with the carries counted
+ * apart: 2^64 is 1 modulo 0xffff, like 2^16, so each carry out adds 1.
+ * Returns at most 33 bits: room for more additions before the fold.
+ */
+static inline uint64_t
+emu_csum_add(uint64_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s = sum, c = 0, q;
+	uint32_t w;
+	uint16_t h;
+
+	/* 32 bytes an iteration: loop overhead for 4 words (1500-byte frames) */
+	while (len >= 32) {
+		uint64_t v[4];
+
+		memcpy(v, p, 32);
+		s += v[0];
+		c += s < v[0];
+		s += v[1];
+		c += s < v[1];
+		s += v[2];
+		c += s < v[2];
+		s += v[3];
+		c += s < v[3];
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&q, p, 8);
+		s += q;
+		c += s < q;
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		memcpy(&w, p, 4);
+		s += w;
+		c += s < w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		s += h;
+		c += s < h;
+		p += 2;
+		len -= 2;
+	}
+	if (len != 0) {
+		uint8_t last[2] = { *p, 0 };
+
+		memcpy(&h, last, 2);
+		s += h;
+		c += s < h;
+	}
+	s += c;
+	s += s < c;
+	return (s & 0xffffffffull) + (s >> 32);
+}
+
+static inline uint16_t
+emu_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffffffffull) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
 
 /* mlx4r_emu_fault.c */
 int emu_cmd_check(struct emu_ctx *ctx, uint32_t op);

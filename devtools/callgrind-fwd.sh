@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+#
+# Instructions per forwarded frame, per function, of stock dpdk-testpmd
+# io forwarding through mlx4r on the emulated device (2 ports, generator +
+# checker wires, 60-byte frames, one forwarding lcore), counted by
+# valgrind --tool=callgrind (the machine's load does not change them).
+# Prints figures, asserts nothing.
+#
+#   MLX4R_BUILD=build devtools/callgrind-fwd.sh [seconds] [outprefix]
+#
+# seconds: how long testpmd forwards under valgrind (default 40; about
+# 10^5 frames per 3 s on a 2-core guest). outprefix: where the callgrind
+# file (<outprefix>.cg) and testpmd's output (<outprefix>.log) go
+# (default /tmp/mlx4r-cgfwd). Run it through devtools' private runtime
+# directory wrapper when other DPDK processes share the machine.
+set -e
+seconds=${1:-40}
+out=${2:-/tmp/mlx4r-cgfwd}
+build=${MLX4R_BUILD:-build}
+testpmd=${TESTPMD:-dpdk-testpmd}
+plugin_dir=$(realpath "$build/drivers/net/mlx4r")
+if [ ! -e "$plugin_dir/librte_net_mlx4r.so" ]; then
+	echo "no $plugin_dir/librte_net_mlx4r.so: build first (MLX4R_BUILD)" >&2
+	exit 1
+fi
+if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate \
+		>/dev/null; then
+	echo "valgrind (callgrind) not installed: skipped" >&2
+	exit 0
+fi
+export LD_LIBRARY_PATH=$plugin_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# EAL refuses a -d path under a world-writable directory: bare name.
+cd /
+{
+	echo "set fwd io"
+	echo "start"
+	sleep "$seconds"
+	echo "stop"
+	echo "quit"
+} | valgrind --tool=callgrind --callgrind-out-file="$out.cg" \
+	"$testpmd" -l 0-1 --no-huge -m 512 --no-pci \
+	--file-prefix=mlx4r_cgfwd -d librte_net_mlx4r.so \
+	--vdev net_mlx4r0,ports=2,gen_size=60 -- -i --nb-cores=1 \
+	--rxq=1 --txq=1 --txpkts=64 --burst=32 --total-num-mbufs=16384 \
+	--no-mlockall > "$out.log" 2>&1
+frames=$(grep -A1 "Accumulated forward" "$out.log" |
+	 sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p')
+if [ -z "$frames" ] || [ "$frames" = 0 ]; then
+	tail -20 "$out.log" >&2
+	echo "no frames forwarded" >&2
+	exit 1
+fi
+echo "instructions per forwarded frame (self cost; $frames frames):"
+callgrind_annotate --threshold=100 "$out.cg" 2>/dev/null | awk -v n="$frames" '
+/^ *[0-9,]+ .*(emu_|mlx4r_|memcpy|memmove)/ {
+	gsub(",", "", $1); f = $0; sub(/.*:/, "", f); sub(/ .*/, "", f)
+	if ($1 / n >= 0.5) printf "  %-30s %7.1f\n", f, $1 / n
+	if (f ~ /^emu_|memcpy|memmove/) model += $1; else drv += $1
+}
+END {
+	printf "  %-30s %7.1f\n", "device model (emu_*, memcpy)", model / n
+	printf "  %-30s %7.1f\n", "driver (mlx4r_*)", drv / n
+	printf "  %-30s %7.1f\n", "total", (model + drv) / n
+}'
