@@ -13,7 +13,7 @@
  *
  * Threads
  * -------
- * - The control thread ("mlx4r-rst-<n>", rte_ctrl_thread_create) sleeps
+ * - The control thread ("mlx4r-rst-<n>", a DPDK control thread) sleeps
  *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
  *   (mlx4r_dev_health(): the async fd's state and a firmware command,
  *   not query_device, which the kernel answers from a copy), fires the
