@@ -48,7 +48,7 @@ case "${1:-}" in
 esac
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mount namespaces)"
-for t in debootstrap unshare chroot; do
+for t in debootstrap unshare chroot flock; do
 	command -v "$t" >/dev/null ||
 		die "$t not found: run devtools/setup.sh (it installs debootstrap)"
 done
@@ -69,6 +69,14 @@ fi
 if [ -n "$fallback" ]; then
 	[ -d "$fallback" ] || die "MLX4R_SDK_FALLBACK=$fallback: no such directory"
 	say "SDK header fallback: $fallback"
+fi
+
+# One run at a time per cache: a second one waits for the first.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	say "another run uses $cache: waiting for it"
+	flock 9
 fi
 
 # --- the root: made once, kept while young enough ----------------------
