@@ -195,7 +195,9 @@ def case_dpdk_test_pmd_perf(env):
         return skip("pmd_perf_autotest needs two lcores")
     argv = [env.args.dpdk_test] + env.eal(["net_mlx4r0"])
     run_env = dict(env.env, DPDK_TEST="pmd_perf_autotest")
-    rc, out = env.run(argv, env=run_env, timeout=150)
+    # a benchmark: 85 to 145 s on a 2-core machine shared with other
+    # builds (DPDK 22.11 and 24.11 alike); the limit only catches a hang
+    rc, out = env.run(argv, env=run_env, timeout=280)
     expect(rc == 0, "dpdk-test exits 0 (got %d)" % rc)
     expect_in(out, "Test OK")
     m = re.search(r"(\d+) cycles per packet|\(\d+ cycles\)|cycles: (\d+)", out)
