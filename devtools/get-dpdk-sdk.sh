@@ -13,7 +13,10 @@
 # private lists directory and a private archive directory are passed to
 # apt-get with -o options. Only the needed headers are extracted, into
 #   ${MLX4R_SDK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlx4r}/dpdk-sdk-<version>/include
-# which meson finds on its own (see meson.build). Nothing lands in git.
+# which meson finds on its own (see meson.build), and upstream net_mlx4's
+# sources into .../dpdk-sdk-<version>/src/drivers/net/mlx4 for the
+# fast-path benchmark (devtools/bench-fastpath.sh; not from a fallback
+# directory, below, which holds only the headers). Nothing lands in git.
 #
 # When the source package cannot be had (the mirror does not serve it: the
 # one this project's CI machines reach answers 404 for Debian 13's), a
@@ -178,6 +181,9 @@ members=()
 for h in "${HEADERS[@]}"; do
 	members+=("*/$h")
 done
+# upstream net_mlx4's sources too, for devtools/bench-fastpath.sh (the
+# benchmark compiles its bursts beside ours; nothing else uses them)
+members+=("*/drivers/net/mlx4/*")
 tar -C "$work/src" --wildcards -xf "$orig" "${members[@]}" ||
 	die "the tarball $(basename "$orig") lacks one of: ${HEADERS[*]}"
 top=$(cd "$work/src" && ls -d */lib 2>/dev/null | head -n 1)
@@ -202,4 +208,6 @@ mkdir -p "$dest.new/include"
 for h in "${HEADERS[@]}"; do
 	install -m 0644 "$work/src/$top/$h" "$dest.new/include/"
 done
+mkdir -p "$dest.new/src/drivers/net"
+cp -r "$work/src/$top/drivers/net/mlx4" "$dest.new/src/drivers/net/"
 commit "Debian source package dpdk=$debver"

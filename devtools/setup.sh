@@ -30,6 +30,11 @@ packages=(
 	gnuplot-nox
 	# sanitizer build
 	libasan8 libubsan1
+	# the model check of the reset protocol (drivers/net/mlx4r/model)
+	spin
+	# fuzzers (devtools/fuzz.sh, -Dfuzz=true): clang 14 and its runtimes
+	# (libFuzzer, ASan, UBSan for clang), only recommended by clang-14
+	clang libclang-rt-14-dev
 	# install and package tests (app/test/integration/install.py):
 	# dpdk-pmdinfo.py reads ELF with pyelftools; dpkg-buildpackage of
 	# debian/ needs debhelper (and build-essential); lintian checks the

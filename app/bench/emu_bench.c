@@ -58,7 +58,7 @@ static struct mlx4r_hw_hook rxhook;
 static struct bq rxcq;
 static uint32_t rq_pi;
 
-static void
+static __rte_noreturn void
 die(const char *what, int ret)
 {
 	fprintf(stderr, "emu-bench: %s: %d\n", what, ret);

@@ -203,6 +203,26 @@ test_tx_out_of_bounds(void)
 			       MLX4R_EMU_VERR_BOUNDS, w);
 }
 
+/*
+ * An MR deregistered while a posted WQE still names it: the MPT is gone
+ * (Linux mlx4 mr.c mlx4_mr_free(), HW2SW_MPT), the WQE fails with a local
+ * protection error when the device reaches it.
+ */
+static int
+test_tx_dereg_in_use(void)
+{
+	uint32_t len = udp_frame(0, 1, 10), w;
+	struct mlx4r_hw_mr *mr;
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, env.buf, TEMU_BUF_SIZE,
+					    0, &mr), "second MR");
+	temu_rxq_post(&rxq, 4);
+	w = temu_tx_post(&txq, frame_at(0), len, mr->lkey, 0);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(mr), "dereg, a WQE posted");
+	return expect_tx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			       MLX4R_EMU_VERR_LKEY, w);
+}
+
 static int
 test_tx_bad_ds(void)
 {
@@ -981,6 +1001,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_cqe_on_request),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_lkey),
 		TEST_CASE_ST(setup, teardown, test_tx_out_of_bounds),
+		TEST_CASE_ST(setup, teardown, test_tx_dereg_in_use),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_ds),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_opcode),
 		TEST_CASE_ST(setup, teardown, test_tx_short_frame),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -142,6 +143,73 @@ test_pd_mr(void)
 	TEST_ASSERT(mr->addr == mem && mr->length == sizeof(mem), "range");
 	TEST_ASSERT_EQUAL(mlx4r_hw_dealloc_pd(pd), -EBUSY, "PD with MR");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(mr), "dereg");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dealloc_pd(pd), "dealloc");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Registration as Linux does it: ib_check_mr_access() (remote write or
+ * atomic need local write), ib_umem_get() (a wrapping range is EINVAL;
+ * every page of the range pinned, mapped and readable, writable for a
+ * writable MR, else EFAULT; whole pages counted).
+ */
+static int
+test_mr_pinning(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct mlx4r_emu_dev_info before, info;
+	struct mlx4r_hw_pd *pd;
+	struct mlx4r_hw_mr *mr, *ro;
+	uint8_t *m;
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_alloc_pd(env.ctx, &pd), "pd");
+	m = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(m != MAP_FAILED, "mmap");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, m, 64, IBV_ACCESS_REMOTE_WRITE,
+					  &mr), -EINVAL,
+			  "remote write without local write");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, m, 64, IBV_ACCESS_REMOTE_ATOMIC,
+					  &mr), -EINVAL,
+			  "remote atomic without local write");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, (void *)(UINTPTR_MAX - 15), 64,
+					  0, &mr), -EINVAL, "wrapping range");
+	/* page 3 unmapped, page 2 read-only */
+	TEST_ASSERT_SUCCESS(munmap(m + 3 * pg, pg), "munmap");
+	TEST_ASSERT_SUCCESS(mprotect(m + 2 * pg, pg, PROT_READ), "mprotect");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, m + 3 * pg, 16, 0, &mr),
+			  -EFAULT, "unmapped page");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, m + 2 * pg + 8, pg, 0, &mr),
+			  -EFAULT, "runs into the unmapped page");
+	TEST_ASSERT_EQUAL(mlx4r_hw_reg_mr(pd, m + pg, 2 * pg,
+					  IBV_ACCESS_LOCAL_WRITE, &mr),
+			  -EFAULT, "writable MR over a read-only page");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &before), "info");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(pd, m + 2 * pg, 100, 0, &ro),
+			    "read-only MR over a read-only page");
+	/* 16 bytes across a page boundary pin two pages */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(pd, m + pg - 8, 16,
+					    IBV_ACCESS_LOCAL_WRITE, &mr),
+			    "writable MR");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.nb_mrs, before.nb_mrs + 2, "two more MRs");
+	TEST_ASSERT_EQUAL(info.pinned_bytes, before.pinned_bytes + 3 * pg,
+			  "one page and two pages pinned");
+	TEST_ASSERT_EQUAL(mlx4r_emu_mr_pinning(env.dev, m, 1), 1,
+			  "page 0 pinned by one MR");
+	TEST_ASSERT_EQUAL(mlx4r_emu_mr_pinning(env.dev, m + 2 * pg, pg), 1,
+			  "page 2 by one");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(mr), "dereg");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(ro), "dereg");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &info), "info");
+	TEST_ASSERT_EQUAL(info.nb_mrs, before.nb_mrs, "MRs back");
+	TEST_ASSERT_EQUAL(info.pinned_bytes, before.pinned_bytes,
+			  "pinned bytes back");
+	TEST_ASSERT_EQUAL(info.mrs_deregistered, before.mrs_deregistered + 2,
+			  "two deregistrations counted");
+	TEST_ASSERT_EQUAL(mlx4r_emu_mr_pinning(env.dev, m, 3 * pg), 0,
+			  "nothing pinned there");
+	munmap(m, 3 * pg);
 	TEST_ASSERT_SUCCESS(mlx4r_hw_dealloc_pd(pd), "dealloc");
 	return TEST_SUCCESS;
 }
@@ -526,6 +594,7 @@ static struct unit_test_suite emu_obj_suite = {
 		TEST_CASE_ST(setup, teardown, test_async_fd_idle),
 		TEST_CASE(test_cq_owner_hw),
 		TEST_CASE_ST(setup, teardown, test_pd_mr),
+		TEST_CASE_ST(setup, teardown, test_mr_pinning),
 		TEST_CASE_ST(setup, teardown, test_ids_never_reused),
 		TEST_CASE_ST(setup, teardown, test_qp_state_machine),
 		TEST_CASE_ST(setup, teardown, test_qp_create_checks),

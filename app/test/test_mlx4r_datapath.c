@@ -267,6 +267,66 @@ test_ring_wrap_and_completions(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Tx completion gives back only what the driver held: an mbuf the
+ * application still references (refcnt 2) loses one reference and stays
+ * out of the pool; an indirect clone is detached, its parent released by
+ * one; only then do the buffers go home. (The completion's fast path puts
+ * direct single-segment mbufs of refcnt 1 straight into their pool.)
+ */
+static int
+test_tx_shared_mbufs(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST], *held, *parent, *clone;
+	struct rte_ether_addr mac;
+	unsigned int base = rte_mempool_in_use_count(mp);
+	unsigned int round, in_use;
+	uint8_t copy[200];
+	uint16_t n;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	held = make_frame(&mac, 200, 7);
+	parent = make_frame(&mac, 120, 9);
+	TEST_ASSERT(held != NULL && parent != NULL, "frames");
+	memcpy(copy, rte_pktmbuf_mtod(held, void *), sizeof(copy));
+	rte_mbuf_refcnt_update(held, 1);
+	clone = rte_pktmbuf_clone(parent, mp);
+	TEST_ASSERT_NOT_NULL(clone, "clone");
+	TEST_ASSERT_EQUAL(rte_mbuf_refcnt_read(parent), 2, "clone attached");
+	tx[0] = held;
+	tx[1] = clone;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, 2), 2, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 2), 2, "received");
+	rte_pktmbuf_free_bulk(rx, 2);
+	/* enough traffic behind them for their completions to come back */
+	for (round = 0; round < 16; round++) {
+		TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 64), TEST_SUCCESS,
+				  "frames");
+		n = rte_eth_tx_burst(p1, 0, tx, BURST);
+		if (n < BURST)
+			rte_pktmbuf_free_bulk(tx + n, BURST - n);
+		n = rx_some(p1, 0, rx, BURST);
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(rte_mbuf_refcnt_read(held), 1,
+			  "the driver dropped its reference only");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(held, void *), copy,
+				      sizeof(copy), "held frame untouched");
+	TEST_ASSERT_EQUAL(rte_mbuf_refcnt_read(parent), 1,
+			  "the clone was detached from its parent");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	/* held and parent are all the application still has */
+	in_use = rte_mempool_in_use_count(mp);
+	TEST_ASSERT_EQUAL(in_use, base + 2,
+			  "in use: the two frames still held (%u)",
+			  in_use - base);
+	rte_pktmbuf_free(held);
+	rte_pktmbuf_free(parent);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
+	return TEST_SUCCESS;
+}
+
 /* A chain of three segments leaves as one frame. */
 static int
 test_multiseg_tx(void)
@@ -534,7 +594,8 @@ test_no_stale_vlan_insertion(void)
 	memset(&cache, 0, sizeof(cache));
 	cache.dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
 	lkey = rte_be_to_cpu_32(mlx4r_mr_lookup(&cache,
-					rte_pktmbuf_mtod(m, uintptr_t)));
+					rte_pktmbuf_mtod(m, uintptr_t),
+					m->data_len));
 	rte_pktmbuf_free(m);
 	/* byte 6 of a TXBB holding this lkey: bit 6, INS_CVLAN */
 	TEST_ASSERT((lkey >> 8) & 0x40,
@@ -615,7 +676,7 @@ test_scattered_rx(void)
 	struct rte_eth_rxq_info qi;
 	struct rte_eth_conf conf;
 	struct rte_ether_addr mac;
-	unsigned int i, base = rte_mempool_in_use_count(small_mp);
+	unsigned int i, round, base = rte_mempool_in_use_count(small_mp);
 	uint16_t n;
 
 	memset(&conf, 0, sizeof(conf));
@@ -636,32 +697,43 @@ test_scattered_rx(void)
 	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(p1, 0, &qi), "info");
 	TEST_ASSERT_EQUAL(qi.scattered_rx, 1, "scattered Rx reported");
 	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
-	for (i = 0; i < RTE_DIM(tx); i++) {
-		tx[i] = make_frame(&mac, 1514 - i * 300, i);
-		ref[i] = make_frame(&mac, 1514 - i * 300, i);
-	}
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, RTE_DIM(tx)),
-			  RTE_DIM(tx), "sent");
-	n = rx_some(p1, 0, rx, RTE_DIM(rx));
-	TEST_ASSERT_EQUAL(n, RTE_DIM(rx), "received");
-	for (i = 0; i < n; i++) {
-		uint8_t flat[1514];
-		uint32_t len = rte_pktmbuf_pkt_len(ref[i]);
+	/*
+	 * Rounds of big and small frames in turn: the segments of freed
+	 * chains come back as the heads of one-segment frames, and must
+	 * then have next NULL and nb_segs 1 (rte_mbuf_check walks them).
+	 */
+	for (round = 0; round < 8; round++) {
+		for (i = 0; i < RTE_DIM(tx); i++) {
+			uint16_t len = (round & 1) ? 100 + i * 40 :
+						     1514 - i * 300;
 
-		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), len, "length");
-		/* 256 bytes after the headroom, then whole 384-byte buffers */
-		TEST_ASSERT_EQUAL(rx[i]->nb_segs, len <= 256 ? 1 :
-				  1 + (len - 256 + 383) / 384,
-				  "segments of a %u-byte frame", len);
-		TEST_ASSERT_SUCCESS(rte_mbuf_check(rx[i], 1, NULL),
-				    "a sane chain");
-		TEST_ASSERT_BUFFERS_ARE_EQUAL(
-			rte_pktmbuf_read(rx[i], 0, len, flat),
-			rte_pktmbuf_mtod(ref[i], void *), len,
-			"content of frame %u", i);
+			tx[i] = make_frame(&mac, len, i);
+			ref[i] = make_frame(&mac, len, i);
+		}
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, RTE_DIM(tx)),
+				  RTE_DIM(tx), "sent");
+		n = rx_some(p1, 0, rx, RTE_DIM(rx));
+		TEST_ASSERT_EQUAL(n, RTE_DIM(rx), "received");
+		for (i = 0; i < n; i++) {
+			uint8_t flat[1514];
+			uint32_t len = rte_pktmbuf_pkt_len(ref[i]);
+
+			TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), len,
+					  "length");
+			/* 256 bytes after the headroom, then 384-byte buffers */
+			TEST_ASSERT_EQUAL(rx[i]->nb_segs, len <= 256 ? 1 :
+					  1 + (len - 256 + 383) / 384,
+					  "segments of a %u-byte frame", len);
+			TEST_ASSERT_SUCCESS(rte_mbuf_check(rx[i], 1, NULL),
+					    "a sane chain");
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(
+				rte_pktmbuf_read(rx[i], 0, len, flat),
+				rte_pktmbuf_mtod(ref[i], void *), len,
+				"content of frame %u", i);
+		}
+		rte_pktmbuf_free_bulk(rx, n);
+		rte_pktmbuf_free_bulk(ref, RTE_DIM(ref));
 	}
-	rte_pktmbuf_free_bulk(rx, n);
-	rte_pktmbuf_free_bulk(ref, RTE_DIM(ref));
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(small_mp), base,
 			  "small pool back to baseline");
@@ -1772,6 +1844,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_loopback_byte_exact),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_shared_mbufs),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_max_segments_tx),

@@ -1128,6 +1128,40 @@ test_ack_wakes_control_thread(void)
 }
 
 /*
+ * A passive reset of two ports: port 1 acknowledges, port 2 is closed
+ * without acknowledging. The device is reset as soon as every port still
+ * there acknowledged: the close wakes the control thread waiting for the
+ * acknowledgements (mlx4r_wait_acks()), which slept until
+ * reset_deadline_ms (here 30 s) before. Found by the model
+ * (drivers/net/mlx4r/model/ports.pml, variant CLOSE_NO_WAKE).
+ */
+static int
+test_close_wakes_ack_wait(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive,"
+				 "reset_deadline_ms=30000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING,
+				     st.generation), TEST_SUCCESS, "draining");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "port 1 acknowledges");
+	/* the control thread sees port 2's missing and sleeps again */
+	rte_delay_us_sleep(20000);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p2), "close 2, unacknowledged");
+	/* within WAIT_MS, not at the deadline */
+	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+				     st.generation + 1), TEST_SUCCESS,
+			  "reset once every port left acknowledged");
+	return hca_down();
+}
+
+/*
  * Items 7 and 8: the public calls of a port its close is releasing. From
  * the port's DESTROY callback (rte_eth_dev_release_port(), after the
  * driver's close) the port was still valid for ethdev but had left its
@@ -1688,6 +1722,8 @@ static struct unit_test_suite events_suite = {
 			     test_refused_dev_reset_keeps_queues),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_ack_wakes_control_thread),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_close_wakes_ack_wait),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_calls_do_not_wait_for_a_phase),
 		TEST_CASE_ST(NULL, case_teardown,

@@ -650,7 +650,7 @@ poll_across_control_calls(const char *mode, bool passive)
 	if (lcore >= RTE_MAX_LCORE)
 		TEST_SKIP("needs a second lcore (-l 0-1)");
 	snprintf(args, sizeof(args),
-		 "wire=loopback,recovery=%s,reset_deadline_ms=50", mode);
+		 "wire=loopback,recovery=%s,reset_deadline_ms=500", mode);
 	TEST_ASSERT_EQUAL(hca_up(args), TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1), TEST_SUCCESS, "up");
 	memset(&poll, 0, sizeof(poll));
@@ -665,14 +665,19 @@ poll_across_control_calls(const char *mode, bool passive)
 	 * nobody acknowledges is reset at the deadline and stays barred.
 	 */
 	for (resets1 = 0; resets1 < (passive ? 4u : 20u); resets1++) {
-		if (resets1 % 3 == 2)
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-				RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-		else
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
-		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
-					     resets1 + 2, WAIT_MS),
-				  TEST_SUCCESS, "live after reset %u", resets1);
+		int r = resets1 % 3 == 2 ?
+			rte_pmd_mlx4r_inject_fault(p1,
+						   RTE_PMD_MLX4R_FAULT_FATAL, 0) :
+			rte_pmd_mlx4r_reset(p1);
+
+		/* a failure stops the lcore first (below), then reports */
+		if (r != 0 || wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+					 resets1 + 2, WAIT_MS) != TEST_SUCCESS) {
+			printf("  reset %u: request %d, or not live again\n",
+			       resets1, r);
+			ret = TEST_FAILED;
+			break;
+		}
 		rte_delay_us_sleep(1000);
 	}
 
@@ -682,7 +687,8 @@ poll_across_control_calls(const char *mode, bool passive)
 	 */
 	__atomic_store_n(&poll.ethdev, false, __ATOMIC_RELAXED);
 	t_end = rte_get_timer_cycles() + rte_get_timer_hz() * 3 / 2;
-	for (i = 0; rte_get_timer_cycles() < t_end; i++) {
+	for (i = 0; ret == TEST_SUCCESS && rte_get_timer_cycles() < t_end;
+	     i++) {
 		unsigned int step = i % RTE_DIM(steps);
 
 		steps[step]++;
@@ -695,18 +701,23 @@ poll_across_control_calls(const char *mode, bool passive)
 			rte_eth_dev_reset(p1);
 			break;
 		case 2: /* reset the device */
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			ret = rte_pmd_mlx4r_reset(p1);
 			rte_delay_us_sleep(300);
 			break;
 		case 3: /* reset the device and stop the port meanwhile */
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			ret = rte_pmd_mlx4r_reset(p1);
 			rte_delay_us_sleep(i % 300);
 			rte_eth_dev_stop(p1);
 			break;
 		default: /* reset the device and the port meanwhile */
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+			ret = rte_pmd_mlx4r_reset(p1);
 			rte_delay_us_sleep(i % 300);
 			rte_eth_dev_reset(p1);
+			break;
+		}
+		if (ret != 0) {
+			printf("  step %u: rte_pmd_mlx4r_reset() = %d\n", i, ret);
+			ret = TEST_FAILED;
 			break;
 		}
 		ret = bring_up(p1, passive);

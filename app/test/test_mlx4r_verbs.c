@@ -16,12 +16,14 @@
 #include <string.h>
 #include <net/if.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
+#include <rte_memory.h>
 
 #include "mlx4r_hw.h"
 #include "test.h"
@@ -457,6 +459,50 @@ test_destroy_all(void)
 }
 
 /* The driver on backend=verbs without a card: a clear failure, no leak. */
+/*
+ * The ring allocator libmlx4 gets (MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS):
+ * zeroed, page-aligned DPDK memory on the node the driver named for the
+ * queue, the device's node otherwise.
+ */
+static int
+test_ring_allocator(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	int buf_socket = SOCKET_ID_ANY;
+	struct mlx4r_verbs_alloc a = {
+		.socket = &buf_socket,
+		.dev_socket = rte_socket_id_by_idx(0),
+	};
+	const struct rte_memseg *ms;
+	uint64_t heap = test_heap_allocated();
+	uint8_t *p, *q;
+	size_t i;
+
+	p = mlx4r_verbs_buf_alloc(5000, &a);
+	TEST_ASSERT_NOT_NULL(p, "a ring on the device's node");
+	TEST_ASSERT_EQUAL((uintptr_t)p % pg, 0, "page-aligned");
+	for (i = 0; i < 5000; i++)
+		TEST_ASSERT_EQUAL(p[i], 0, "zeroed (byte %zu)", i);
+	ms = rte_mem_virt2memseg(p, NULL);
+	TEST_ASSERT_NOT_NULL(ms, "DPDK memory");
+	TEST_ASSERT_EQUAL(ms->socket_id, a.dev_socket, "the device's node");
+	TEST_ASSERT_GE_U(test_heap_allocated(), heap + 5000, "from the heap");
+	buf_socket = a.dev_socket;
+	q = mlx4r_verbs_buf_alloc(100, &a);
+	TEST_ASSERT_NOT_NULL(q, "on the queue's node");
+	TEST_ASSERT_EQUAL(rte_mem_virt2memseg(q, NULL)->socket_id, buf_socket,
+			  "the queue's node");
+	TEST_ASSERT_EQUAL_U(a.allocs, 2, "two given");
+	TEST_ASSERT_NULL(mlx4r_verbs_buf_alloc(0, &a), "nothing for 0 bytes");
+	TEST_ASSERT_EQUAL_U(a.allocs, 2, "failures not counted");
+	mlx4r_verbs_buf_free(q, &a);
+	mlx4r_verbs_buf_free(p, &a);
+	mlx4r_verbs_buf_free(NULL, &a);
+	TEST_ASSERT_EQUAL_U(a.frees, 2, "two taken back");
+	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap, "heap as before");
+	return TEST_SUCCESS;
+}
+
 static int
 test_probe_no_device(void)
 {
@@ -500,6 +546,7 @@ static struct unit_test_suite verbs_suite = {
 		TEST_CASE(test_ind_check),
 		TEST_CASE(test_port_ifname),
 		TEST_CASE(test_probe_no_device),
+		TEST_CASE(test_ring_allocator),
 		TEST_CASE(test_check_part),
 		TEST_CASE(test_destroy_result),
 		TEST_CASE(test_destroy_all),

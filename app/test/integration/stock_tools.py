@@ -849,6 +849,164 @@ def case_testpmd_reset_proactive(env):
            "xstat reset_succeeded: 1")
 
 
+def case_testpmd_mcast_addr(env):
+    # mcast_addr add/remove (upstream net_mlx4's Multicast MAC filter row):
+    # accepted up to upstream's limit, 128 MAC slots of which the default
+    # MAC takes one: the 128th group is refused with -EBUSY
+    # (mlx4_set_mc_addr_list), testpmd then drops it from its list.
+    groups = ["01:00:5E:00:%02X:%02X" % (i >> 8, i & 0xff) for i in range(128)]
+    cmds = ["mcast_addr add 0 " + g for g in groups]
+    cmds += ["mcast_addr remove 0 " + groups[0],
+             "mcast_addr add 0 " + groups[127],
+             "port stop 0", "port start 0", "show port info 0"]
+    rc, out = env.testpmd(["net_mlx4r0"], cmds, delay=0.02)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fails = re.findall(r"rte_eth_dev_set_mc_addr_list\(port=0, nb=(\d+)\) "
+                       r"failed\. diag=(-?\d+)", out)
+    expect(fails == [("128", "-16")],
+           "only the 128th group refused, with -EBUSY (got %s)" % fails)
+    expect("diag=-95" not in out, "no -ENOTSUP")
+    expect_in(out, "Link status: up", "the port restarts with its list")
+
+
+def case_testpmd_vlan_filter(env):
+    # rx_vlan add/rm and vlan set filter (upstream net_mlx4's VLAN filter
+    # row): refused by ethdev without the offload (-ENOSYS); with it and
+    # VLAN 100 set, the generator's untagged frames no longer reach the
+    # port; with no VLAN set they pass again (upstream's
+    # mlx4_flow_internal: no VLAN item when no ID is set). testpmd turns
+    # promiscuous mode on, which ignores the filter (as upstream): off.
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "set promisc 0 off",
+        "set fwd rxonly",
+        "rx_vlan add 100 0",
+        "start",
+        "show port stats 0",
+        "vlan set filter on 0",
+        "rx_vlan add 100 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "rx_vlan rm 100 0",
+        "show port stats 0",
+        "show port stats 0",
+        "vlan set filter off 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    fails = re.findall(r"rte_eth_dev_vlan_filter\(port_pi=0, vlan_id=(\d+), "
+                       r"on=(\d)\) failed diag=(-?\d+)", out)
+    expect(fails == [("100", "1", "-38")],
+           "only the add without the offload refused, -ENOSYS (got %s)"
+           % fails)
+    expect(re.search(r"filter on", out) is not None,
+           "show port info: VLAN filter on")
+    expect_in(out, "Firmware-version: 2.42.5000",
+              "show port info: the device's firmware version")
+    rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
+    expect(len(rx) == 6, "six stats blocks (%s)" % rx)
+    expect(rx[0] > 0, "traffic before the filter (%s)" % rx)
+    expect(rx[3] == rx[2], "no untagged frame on VLAN 100 only (%s)" % rx)
+    expect(rx[5] > rx[4], "traffic again with no VLAN set (%s)" % rx)
+
+
+def case_testpmd_queue_stop_start(env):
+    # port <p> rxq|txq <q> stop|start on a forwarding port (a row upstream
+    # net_mlx4 claims without the ops): the generator's frames stop
+    # arriving while Rx queue 0 is stopped and come back at its start;
+    # testpmd reports no failure (it wants forwarding stopped around the
+    # queue commands).
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "set fwd rxonly",
+        "start",
+        "show port stats 0",
+        "stop",
+        "port 0 rxq 0 stop",
+        "show port 0 rxq 0 desc 0 status",
+        "start",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+        "port 0 rxq 0 start",
+        "show port 0 rxq 0 desc 0 status",
+        "show port 0 txq 0 desc 0 status",
+        "show port 0 rxq 0 desc 8192 status",
+        "port 0 txq 0 stop",
+        "port 0 txq 0 start",
+        "start",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect("fail" not in out.lower() and "Please stop" not in out,
+           "no failure printed")
+    rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
+    expect(len(rx) == 5, "five stats blocks (%s)" % rx)
+    expect(rx[0] > 0, "traffic before (%s)" % rx)
+    expect(rx[2] == rx[1], "nothing while Rx queue 0 is stopped (%s)" % rx)
+    expect(rx[4] > rx[3], "traffic again after its start (%s)" % rx)
+    # descriptor status (rows upstream lacks): a stopped queue is
+    # UNAVAILABLE; a started one answers; past the ring is refused
+    st = re.findall(r"Desc status = (\w+)", out)
+    expect(len(st) == 3 and st[0] == "UNAVAILABLE" and
+           st[1] in ("AVAILABLE", "DONE") and st[2] in ("FULL", "DONE"),
+           "descriptor status: stopped, then started (%s)" % st)
+    expect_in(out, "Invalid input: queue id = 0, desc id = 8192",
+              "an offset past the ring refused")
+
+
+def case_testpmd_link_down_up(env):
+    # set link-down/up (the netdev's IFF_UP, as upstream net_mlx4): the
+    # link reads down and the generator's frames stop arriving; up again,
+    # they come back.
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "set fwd rxonly",
+        "start",
+        "set link-down port 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "set link-up port 0",
+        "show port info 0",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    st = re.findall(r"Link status: (\w+)", out)
+    expect(st[-2:] == ["down", "up"], "link down, then up (%s)" % st)
+    rx = [b["rx"] for b in port_stats(out) if b["port"] == 0]
+    expect(len(rx) == 4, "four stats blocks (%s)" % rx)
+    expect(rx[1] == rx[0], "nothing with the link down (%s)" % rx)
+    expect(rx[3] > rx[2], "traffic once up (%s)" % rx)
+
+
+def case_testpmd_flow_ctrl(env):
+    # show port flow_ctrl / set flow_ctrl (upstream net_mlx4's Flow control
+    # row, the netdev's ethtool pause parameters): mlx4_en's default is
+    # pause both ways; rx off and tx off are read back; autoneg on is
+    # refused with -EINVAL (mlx4_en_set_pauseparam).
+    rc, out = env.testpmd(["net_mlx4r0"], [
+        "show port 0 flow_ctrl",
+        "set flow_ctrl rx off 0",
+        "show port 0 flow_ctrl",
+        "set flow_ctrl tx off 0",
+        "show port 0 flow_ctrl",
+        "set flow_ctrl autoneg on 0",
+        "show port 0 flow_ctrl",
+    ])
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    modes = re.findall(r"Rx pause: (on|off)\s+Tx pause: (on|off)\s+"
+                       r"Autoneg: (on|off)", out)
+    expect(modes == [("on", "on", "off"), ("off", "on", "off"),
+                     ("off", "off", "off"), ("off", "off", "off")],
+           "pause both ways, rx off, tx off, unchanged (%s)" % modes)
+    expect(re.findall(r"bad flow control parameter, return code = (-?\d+)",
+                      out) == ["-22"], "autoneg refused with -EINVAL")
+
+
 def case_telemetry_reset(env):
     # The stock dpdk-telemetry.py drives the reset machine of a running
     # testpmd: read the state, inject a fatal error, read it again.

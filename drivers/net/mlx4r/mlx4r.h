@@ -16,14 +16,17 @@
  * the hardware seam (mlx4r_hw.h).
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_rwlock.h>
 #include <rte_spinlock.h>
 
 #include <ethdev_driver.h>
@@ -65,8 +68,24 @@
 #define MLX4R_MR_CACHE 8
 /* MAC addresses a port filters on (index 0 is the default one). */
 #define MLX4R_MAX_MAC 16
-/* Flow rules of a port: MACs + broadcast + promiscuous + all-multicast. */
-#define MLX4R_MAX_FLOWS (MLX4R_MAX_MAC + 3)
+/*
+ * Multicast addresses of a port (set_mc_addr_list). Upstream net_mlx4
+ * keeps them in the tail of its 128 MAC slots (mlx4.h
+ * MLX4_MAX_MAC_ADDRESSES, mlx4_ethdev.c mlx4_set_mc_addr_list): mlx4r
+ * keeps the same 128 slots, the unicast ones first (MLX4R_MAX_MAC).
+ */
+#define MLX4R_MAC_SLOTS 128
+#define MLX4R_MAX_MC MLX4R_MAC_SLOTS
+/*
+ * Steering rules a port may hold: each address (unicast, multicast,
+ * broadcast) once per filtered VLAN, plus the promiscuous or
+ * all-multicast rule. A driver limit: a ConnectX-3 holds more (its MCG
+ * table), and answers a full table with -ENOMEM (Linux mlx4 cmd.c
+ * mlx4_status_to_errno: CMD_STAT_EXCEED_LIM), the errno mlx4r gives too.
+ */
+#define MLX4R_MAX_FLOWS 4096
+/* No VLAN in a steering rule. */
+#define MLX4R_NO_VLAN UINT16_MAX
 
 #define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
 			    RTE_ETH_RSS_FRAG_IPV4 | \
@@ -108,10 +127,16 @@ struct mlx4r_mr_range {
 	uint32_t lkey_be;  /**< lkey, big-endian as the WQE wants it */
 };
 
-/** A queue's cache of the registered ranges it used last. */
+/**
+ * A queue's cache of the registered ranges it used last. Its entries are
+ * copies of the device table's (mlx4r_mr.c); they are valid while gen
+ * equals the table's generation, which the bursts compare once per burst
+ * (mlx4r_mr_cache_sync()).
+ */
 struct mlx4r_mr_cache {
 	struct mlx4r_mr_range e[MLX4R_MR_CACHE]; /**< recent ranges */
 	uint32_t next;           /**< next entry to replace */
+	uint32_t gen;            /**< table generation of the entries */
 	struct mlx4r_dev *dev;   /**< device table to look up on a miss */
 };
 
@@ -198,6 +223,13 @@ struct mlx4r_rxq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_RX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< rx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (rx_queue_stop, deferred start): its WQ
+	 * in RESET, the queue barred. Set at each start from deferred, kept
+	 * by a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** Transmit queue: a raw-packet QP and its CQ. Burst fields first. */
@@ -239,6 +271,7 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
+	uint64_t mr_ondemand;      /**< pools registered by the burst */
 	/**
 	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
 	 * (or the control thread), which bars the queue, cleared by its
@@ -255,12 +288,20 @@ struct mlx4r_txq {
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
 	uint64_t offloads;         /**< RTE_ETH_TX_OFFLOAD_* of the queue */
+	uint8_t deferred;          /**< tx_deferred_start: stopped at start */
+	/**
+	 * Stopped by the application (tx_queue_stop, deferred start): no QP
+	 * nor CQ, the queue barred. Set at each start from deferred, kept by
+	 * a reset's replay (control lock).
+	 */
+	uint8_t stopped;
 } __rte_cache_aligned;
 
 /** A steering rule of a port, as the driver asked for it. */
 struct mlx4r_flow_spec {
 	enum ibv_flow_attr_type type; /**< NORMAL (on mac), ALL/MC_DEFAULT */
 	struct rte_ether_addr mac;    /**< destination MAC of a NORMAL rule */
+	uint16_t vlan;                /**< its VLAN ID, or MLX4R_NO_VLAN */
 };
 
 /** One physical port: the private data of its ethdev. */
@@ -270,6 +311,18 @@ struct mlx4r_port {
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
 	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
+	/**
+	 * The application set the link down (dev_set_link_down): the
+	 * netdev stays down, through start and reset, until set_link_up.
+	 */
+	bool link_down;
+	/**
+	 * Flow control the application set (flow_ctrl_set): applied again
+	 * at each start, since a catastrophic reset makes the netdev anew
+	 * with mlx4_en's defaults (pause on both ways).
+	 */
+	bool pause_set;
+	struct mlx4r_hw_pause pause;  /**< what it set */
 	struct rte_ether_addr mac;    /**< permanent address of the port */
 	struct mlx4r_hw_ind_table *ind; /**< RSS indirection (started) */
 	struct mlx4r_hw_qp *rss_qp;   /**< receive hash QP (started) */
@@ -279,6 +332,19 @@ struct mlx4r_port {
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
+	/**
+	 * Multicast addresses (set_mc_addr_list): kept by the port across
+	 * stop, start and resets, steered while the port runs.
+	 */
+	struct rte_ether_addr mc[MLX4R_MAX_MC];
+	uint32_t nb_mc;               /**< entries of mc[] */
+	/**
+	 * Firmware version (ibv_device_attr.fw_ver), as last read from the
+	 * device: at probe and at each fw_version_get of a live device.
+	 */
+	char fw_ver[64];
+	/** The device keeps the FCS on request (SCATTER_FCS), at probe. */
+	bool keep_crc_cap;
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
@@ -323,13 +389,22 @@ struct mlx4r_dev {
 	 */
 	rte_spinlock_t ev_lock;
 	/**
-	 * Registered memory. Entries are only appended (control path) and
-	 * published by a release store of nb_mr; bursts read them after an
-	 * acquire load, without a lock. They go at close only.
+	 * Registered memory (mlx4r_mr.c): the ranges the queues need, each
+	 * one MR. mr_gen is bumped whenever a range loses its lkey (memory
+	 * freed, context closed): the queues' caches start afresh. Read by
+	 * the bursts (mr_gen once per burst, the table on a cache miss
+	 * under mr_rwl); written under mr_mtx, the table under mr_rwl too.
 	 */
+	uint32_t mr_gen;
+	rte_rwlock_t mr_rwl;             /**< the table: bursts read */
+	pthread_mutex_t mr_mtx;          /**< writers; held over reg/dereg */
+	bool mr_cb;                      /**< mem event callback registered */
+	uint32_t nb_mr;                  /**< entries of mr[] */
 	struct mlx4r_mr_range mr[MLX4R_MR_MAX];
-	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< seam handles */
-	uint32_t nb_mr;                  /**< entries published */
+	struct mlx4r_hw_mr *mr_obj[MLX4R_MR_MAX]; /**< NULL: no key yet */
+	uint64_t mr_regs;                /**< MRs registered */
+	uint64_t mr_deregs;              /**< MRs deregistered */
+	uint64_t mr_freed;               /**< ranges dropped: memory freed */
 	/**
 	 * Storage of the queue structures by port and index, allocated at
 	 * their first set-up, freed with the device (type-stable, above).
@@ -345,13 +420,22 @@ extern const struct eth_dev_ops mlx4r_dev_ops_secondary;
 int mlx4r_port_close(struct rte_eth_dev *eth_dev);
 /* At probe: read the port's kernel netdev (MTU) and bring it up. */
 void mlx4r_port_netdev_probe(struct mlx4r_port *port);
+/* Record a flow control setting, to be applied at the next start. */
+int mlx4r_flow_ctrl_record(struct mlx4r_port *port,
+			   const struct rte_eth_fc_conf *fc);
+/* Read the firmware version of a live device into the port's copy. */
+int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
-uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr);
+uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
+			 uint32_t len);
+int mlx4r_rx_descriptor_status(void *rxq, uint16_t offset);
+uint32_t mlx4r_rx_queue_count(void *rxq);
+int mlx4r_tx_descriptor_status(void *txq, uint16_t offset);
 /* Reap completions; -EIO: an error CQE, the queue is barred for repair. */
 int mlx4r_txq_complete(struct mlx4r_txq *txq);
 
@@ -359,6 +443,10 @@ int mlx4r_txq_complete(struct mlx4r_txq *txq);
 int mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		      unsigned int nb_qp_errs, uint64_t deadline_ns,
 		      bool *closing);
+/* A (barred, quiescent) Rx queue's WQ to RESET, its CQ emptied. */
+int mlx4r_rxq_pause(struct mlx4r_rxq *rxq);
+/* And back to RDY with every WQE posted again. */
+int mlx4r_rxq_resume(struct mlx4r_rxq *rxq);
 
 /* mlx4r_rxq.c */
 int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
@@ -379,11 +467,36 @@ int mlx4r_txq_start(struct mlx4r_txq *txq);
 void mlx4r_txq_stop(struct mlx4r_txq *txq);
 
 /* mlx4r_mr.c */
+void mlx4r_mr_init(struct mlx4r_dev *dev);
+void mlx4r_mr_fini(struct mlx4r_dev *dev);
 int mlx4r_mr_register_mempool(struct mlx4r_dev *dev, struct rte_mempool *mp);
-void mlx4r_mr_register_all(struct mlx4r_dev *dev);
-void mlx4r_mr_release_all(struct mlx4r_dev *dev);
-int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr,
+void mlx4r_mr_drop_keys(struct mlx4r_dev *dev);
+int mlx4r_mr_rekey(struct mlx4r_dev *dev);
+int mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr, size_t len,
 		  struct mlx4r_mr_range *out);
+uint32_t mlx4r_mr_tx_miss(struct mlx4r_txq *txq, struct rte_mbuf *seg);
+
+/**
+ * Start the cache afresh if the device table lost a range since it was
+ * filled. Once per burst, from the queue's thread.
+ */
+static __rte_always_inline void
+mlx4r_mr_cache_sync(struct mlx4r_mr_cache *mc)
+{
+	/*
+	 * Relaxed: the memory event callback bumps mr_gen before the freed
+	 * memory can be allocated again, and whatever mbuf of that new
+	 * memory reaches this burst came to the thread through the
+	 * application's own hand-off (a ring, a pool: release/acquire) after
+	 * the allocation; that hand-off orders the bump before this load.
+	 */
+	uint32_t g = __atomic_load_n(&mc->dev->mr_gen, __ATOMIC_RELAXED);
+
+	if (unlikely(g != mc->gen)) {
+		memset(mc->e, 0, sizeof(mc->e));
+		mc->gen = g;
+	}
+}
 
 /* mlx4r_flow.c */
 int mlx4r_rss_start(struct mlx4r_port *port);

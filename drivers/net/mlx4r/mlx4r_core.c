@@ -433,7 +433,8 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 void
 mlx4r_dev_ctx_close(struct mlx4r_dev *dev)
 {
-	mlx4r_mr_release_all(dev);
+	/* every MR before its PD (the ranges stay for a reset's re-open) */
+	mlx4r_mr_drop_keys(dev);
 	if (dev->pd != NULL) {
 		mlx4r_hw_dealloc_pd(dev->pd);
 		dev->pd = NULL;
@@ -450,6 +451,7 @@ mlx4r_dev_core_free(struct mlx4r_dev *dev)
 	unsigned int p, i;
 
 	mlx4r_dev_ctx_close(dev);
+	mlx4r_mr_fini(dev);
 	/*
 	 * The queue structures go only now (type-stable, mlx4r.h): every
 	 * port was closed, so every queue was released. The tag is cleared

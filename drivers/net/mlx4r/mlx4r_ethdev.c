@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -22,6 +23,7 @@
 #include "mlx4r.h"
 #include "mlx4r_compat.h"
 #include "mlx4r_core.h"
+#include "mlx4r_quiesce.h"
 #include "mlx4r_registry.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
@@ -64,7 +66,15 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 				RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
 				RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 				RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	/*
+	 * CRC keeping where the firmware does it (FCS_KEEP), as upstream
+	 * (mlx4.c hw_fcs_strip, mlx4_rxq.c mlx4_get_rx_queue_offloads).
+	 */
+	if (port->keep_crc_cap)
+		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_KEEP_CRC;
 	info->rx_queue_offload_capa = info->rx_offload_capa;
+	/* a filter of the port's steering rules (mlx4r_flow.c) */
+	info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
@@ -77,6 +87,64 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 	info->if_index = port->ifindex;
 	info->dev_capa = 0;
 	return 0;
+}
+
+/*
+ * The firmware version, from the device's attributes (ibv_query_device,
+ * which the kernel answers from its copy: Linux uverbs_cmd.c
+ * ib_uverbs_query_device), as upstream's mlx4_fw_version_get reports it.
+ */
+int
+mlx4r_port_fw_read(struct mlx4r_port *port)
+{
+	struct ibv_device_attr attr;
+	int ret;
+
+	if (port->dev->ctx == NULL)
+		return -EIO;
+	memset(&attr, 0, sizeof(attr));
+	ret = mlx4r_hw_query_device(port->dev->ctx, &attr);
+	if (ret < 0)
+		return ret;
+	RTE_BUILD_BUG_ON(sizeof(port->fw_ver) != sizeof(attr.fw_ver));
+	memcpy(port->fw_ver, attr.fw_ver, sizeof(port->fw_ver));
+	port->fw_ver[sizeof(port->fw_ver) - 1] = '\0';
+	return 0;
+}
+
+/*
+ * ethdev's contract (rte_eth_dev_fw_version_get), upstream's answer: 0
+ * with the version, or the size needed (with the NUL) when @p fw_size is
+ * too small. The port's copy when the device cannot be asked.
+ */
+static int
+mlx4r_fw_version_copy(struct mlx4r_port *port, char *fw_ver, size_t fw_size)
+{
+	size_t size = strnlen(port->fw_ver, sizeof(port->fw_ver)) + 1;
+
+	if (size == 1)
+		return -EIO; /* never read */
+	if (fw_size < size)
+		return size;
+	strlcpy(fw_ver, port->fw_ver, fw_size);
+	return 0;
+}
+
+static int
+mlx4r_fw_version_get(struct rte_eth_dev *eth_dev, char *fw_ver, size_t fw_size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+
+	mlx4r_port_fw_read(port); /* else the copy */
+	return mlx4r_fw_version_copy(port, fw_ver, fw_size);
+}
+
+/* A secondary process: the primary's copy, in the shared port. */
+static int
+mlx4r_fw_version_get_secondary(struct rte_eth_dev *eth_dev, char *fw_ver,
+			       size_t fw_size)
+{
+	return mlx4r_fw_version_copy(mlx4r_port_of(eth_dev), fw_ver, fw_size);
 }
 
 static int
@@ -214,15 +282,116 @@ mlx4r_port_netdev_start(struct mlx4r_port *port)
 			return ret;
 		}
 	}
-	if (!nd.up) {
-		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num, true);
-		if (ret < 0) {
-			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s up: %s",
+	if (port->pause_set) {
+		struct mlx4r_hw_pause cur;
+
+		ret = mlx4r_hw_netdev_pause_get(ctx, port->port_num, &cur);
+		if (ret == 0 && (cur.rx_pause != port->pause.rx_pause ||
+				 cur.tx_pause != port->pause.tx_pause))
+			ret = mlx4r_hw_netdev_pause_set(ctx, port->port_num,
+							&port->pause);
+		if (ret < 0 && ret != -ENOTSUP) {
+			DRV_LOG(ERR, "%s port %u: netdev %s refuses its flow control: %s",
 				port->dev->name, port->port_num, nd.name,
 				strerror(-ret));
 			return ret;
 		}
 	}
+	if (nd.up == port->link_down) {
+		/* up, unless the application set the link down */
+		ret = mlx4r_hw_netdev_set_up(ctx, port->port_num,
+					     !port->link_down);
+		if (ret < 0) {
+			DRV_LOG(ERR, "%s port %u: cannot bring netdev %s %s: %s",
+				port->dev->name, port->port_num, nd.name,
+				port->link_down ? "down" : "up",
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Flow control: the pause parameters of the port's netdev (ethtool), as
+ * upstream's mlx4_flow_ctrl_get/set: rx and tx pause make the mode;
+ * autoneg is what mlx4_en says (never), and a set with autoneg is refused
+ * by it with -EINVAL (Linux en_ethtool.c mlx4_en_set_pauseparam). The
+ * water marks, pause time, XON and MAC control forwarding are not the
+ * netdev's to set: ignored, as upstream does.
+ */
+static int
+mlx4r_flow_ctrl_get(struct rte_eth_dev *eth_dev, struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_pause p;
+	int ret;
+
+	ret = mlx4r_hw_netdev_pause_get(port->dev->ctx, port->port_num, &p);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u: pause parameters of netdev %s: %s",
+			eth_dev->data->port_id, port->netdev, strerror(-ret));
+		return ret;
+	}
+	fc->autoneg = p.autoneg;
+	fc->mode = p.rx_pause && p.tx_pause ? RTE_ETH_FC_FULL :
+		   p.rx_pause ? RTE_ETH_FC_RX_PAUSE :
+		   p.tx_pause ? RTE_ETH_FC_TX_PAUSE : RTE_ETH_FC_NONE;
+	return 0;
+}
+
+/* What @p fc asks for; -EINVAL for an unknown mode. */
+static int
+mlx4r_fc_pause(const struct rte_eth_fc_conf *fc, struct mlx4r_hw_pause *p)
+{
+	if (fc->mode > RTE_ETH_FC_FULL)
+		return -EINVAL;
+	p->autoneg = fc->autoneg != 0;
+	p->rx_pause = fc->mode == RTE_ETH_FC_FULL ||
+		      fc->mode == RTE_ETH_FC_RX_PAUSE;
+	p->tx_pause = fc->mode == RTE_ETH_FC_FULL ||
+		      fc->mode == RTE_ETH_FC_TX_PAUSE;
+	return 0;
+}
+
+static int
+mlx4r_flow_ctrl_set(struct rte_eth_dev *eth_dev, struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_hw_pause p;
+	int ret;
+
+	if (mlx4r_fc_pause(fc, &p) < 0) {
+		DRV_LOG(ERR, "port %u: flow control mode %d unknown",
+			eth_dev->data->port_id, fc->mode);
+		return -EINVAL;
+	}
+	ret = mlx4r_hw_netdev_pause_set(port->dev->ctx, port->port_num, &p);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u: netdev %s refuses flow control mode %d%s: %s",
+			eth_dev->data->port_id, port->netdev, fc->mode,
+			p.autoneg ? " with autoneg" : "", strerror(-ret));
+		return ret;
+	}
+	port->pause = p;
+	port->pause_set = true;
+	return 0;
+}
+
+/*
+ * Only what is recorded, for a passive port the application reset
+ * between two contexts (the gate): its start applies it.
+ */
+int
+mlx4r_flow_ctrl_record(struct mlx4r_port *port,
+		       const struct rte_eth_fc_conf *fc)
+{
+	struct mlx4r_hw_pause p;
+
+	if (mlx4r_fc_pause(fc, &p) < 0 || p.autoneg)
+		return -EINVAL; /* what mlx4_en would refuse */
+	port->pause = p;
+	port->pause_set = true;
 	return 0;
 }
 
@@ -289,6 +458,52 @@ mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
 	mlx4r_link_read_as(port, port->started, link);
 }
 
+/*
+ * dev_set_link_up/down: the netdev's IFF_UP, as upstream's
+ * mlx4_dev_set_link. mlx4_en closes the port while its interface is down
+ * (en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing is received,
+ * the port is not active (the link reads down, and the port event raises
+ * LSC). The choice is the port's (link_down): a start
+ * and a proactive reset keep it, as ethdev wants a link set down to stay
+ * down until set up. Between two contexts of a reset (a passive port the
+ * application reset) it is only recorded, and applied at the start.
+ */
+static int
+mlx4r_dev_set_link(struct rte_eth_dev *eth_dev, bool up)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	bool old = port->link_down;
+	struct rte_eth_link link;
+	int ret;
+
+	port->link_down = !up;
+	if (port->dev->ctx == NULL)
+		return 0;
+	ret = mlx4r_hw_netdev_set_up(port->dev->ctx, port->port_num, up);
+	if (ret < 0) {
+		port->link_down = old;
+		DRV_LOG(ERR, "port %u: cannot set netdev %s %s: %s",
+			eth_dev->data->port_id, port->netdev,
+			up ? "up" : "down", strerror(-ret));
+		return ret;
+	}
+	mlx4r_link_read(port, &link);
+	rte_eth_linkstatus_set(eth_dev, &link);
+	return 0;
+}
+
+static int
+mlx4r_dev_set_link_up(struct rte_eth_dev *eth_dev)
+{
+	return mlx4r_dev_set_link(eth_dev, true);
+}
+
+static int
+mlx4r_dev_set_link_down(struct rte_eth_dev *eth_dev)
+{
+	return mlx4r_dev_set_link(eth_dev, false);
+}
+
 static int
 mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 {
@@ -308,8 +523,6 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	ret = mlx4r_port_netdev_start(port);
 	if (ret < 0)
 		return ret;
-	/* so that Tx takes mbufs of every pool that exists now */
-	mlx4r_mr_register_all(port->dev);
 	/*
 	 * The Rx WQs created next form this port's RSS table: ConnectX-3
 	 * wants their numbers consecutive and aligned to the table size.
@@ -328,7 +541,16 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 				data->port_id, i);
 			ret = -EINVAL;
 		} else {
-			ret = mlx4r_rxq_start(mlx4r_port_rxq(port, i));
+			struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, i);
+
+			/*
+			 * A stopped queue's WQ is created too (its number
+			 * belongs to the RSS table) and parked: no rule
+			 * steers anything yet.
+			 */
+			ret = mlx4r_rxq_start(rxq);
+			if (ret == 0 && rxq->stopped)
+				ret = mlx4r_rxq_pause(rxq);
 		}
 	}
 	if (ret == 0)
@@ -338,7 +560,7 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 			DRV_LOG(ERR, "port %u: Tx queue %u not set up",
 				data->port_id, i);
 			ret = -EINVAL;
-		} else {
+		} else if (!mlx4r_port_txq(port, i)->stopped) {
 			ret = mlx4r_txq_start(mlx4r_port_txq(port, i));
 		}
 	}
@@ -351,9 +573,13 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		return ret;
 	}
 	for (i = 0; i < data->nb_tx_queues; i++)
-		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+		data->tx_queue_state[i] = mlx4r_port_txq(port, i)->stopped ?
+			RTE_ETH_QUEUE_STATE_STOPPED :
+			RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < data->nb_rx_queues; i++)
-		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
+			RTE_ETH_QUEUE_STATE_STOPPED :
+			RTE_ETH_QUEUE_STATE_STARTED;
 	/* relaxed: read by mlx4r_port_link_event() without the lock */
 	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
@@ -540,6 +766,205 @@ mlx4r_mac_addr_remove(struct rte_eth_dev *eth_dev, uint32_t index)
 			eth_dev->data->port_id);
 }
 
+/*
+ * The multicast list, as upstream's mlx4_set_mc_addr_list lays it out:
+ * the list takes the last @p num of the port's 128 MAC slots, the unicast
+ * addresses being the first MLX4R_MAX_MAC; more than 128 is -EINVAL, a
+ * list that would cover a unicast address in use is -EBUSY. A steering
+ * rule per address while the port runs (mlx4r_flow_wanted()); the list is
+ * the port's, kept across stop/start and replayed by a proactive reset.
+ * On failure the port keeps its previous list and rules.
+ */
+static int
+mlx4r_set_mc_addr_list(struct rte_eth_dev *eth_dev,
+		       struct rte_ether_addr *list, uint32_t num)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct rte_ether_addr *old;
+	uint32_t i, nb_old = port->nb_mc;
+	int ret;
+
+	if (num > MLX4R_MAX_MC) {
+		DRV_LOG(ERR, "port %u: %u multicast addresses, at most %u",
+			eth_dev->data->port_id, num, MLX4R_MAX_MC);
+		return -EINVAL;
+	}
+	if (num > 0 && list == NULL) {
+		DRV_LOG(ERR, "port %u: %u multicast addresses and no list",
+			eth_dev->data->port_id, num);
+		return -EINVAL;
+	}
+	for (i = MLX4R_MAC_SLOTS - num; i < MLX4R_MAX_MAC; i++)
+		if (!rte_is_zero_ether_addr(&eth_dev->data->mac_addrs[i])) {
+			DRV_LOG(ERR, "port %u: %u multicast addresses would take MAC slot %u, used by a unicast address",
+				eth_dev->data->port_id, num, i);
+			return -EBUSY;
+		}
+	old = malloc(sizeof(port->mc));
+	if (old == NULL)
+		return -ENOMEM;
+	memcpy(old, port->mc, sizeof(port->mc));
+	if (num > 0)
+		memcpy(port->mc, list, num * sizeof(list[0]));
+	port->nb_mc = num;
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0) {
+		memcpy(port->mc, old, sizeof(port->mc));
+		port->nb_mc = nb_old;
+	}
+	free(old);
+	return ret;
+}
+
+/*
+ * VLAN filter (RTE_ETH_RX_OFFLOAD_VLAN_FILTER; ethdev refuses the call
+ * without it, and updates vlan_filter_conf after this returns 0): the bit
+ * is set here first, so that the rules built from vlan_filter_conf have
+ * it, as upstream's mlx4_vlan_filter_set does, and restored on failure.
+ * mlx4r_flow_wanted() makes the port's address rules per VLAN ID.
+ */
+static int
+mlx4r_vlan_filter_set(struct rte_eth_dev *eth_dev, uint16_t vlan_id, int on)
+{
+	uint64_t *w = &eth_dev->data->vlan_filter_conf.ids[vlan_id / 64];
+	uint64_t old = *w;
+	int ret;
+
+	if (on)
+		*w |= RTE_BIT64(vlan_id % 64);
+	else
+		*w &= ~RTE_BIT64(vlan_id % 64);
+	ret = mlx4r_filter_changed(eth_dev);
+	if (ret < 0) {
+		*w = old;
+		DRV_LOG(ERR, "port %u: VLAN %u filter %s: %s",
+			eth_dev->data->port_id, vlan_id, on ? "on" : "off",
+			strerror(-ret));
+	}
+	return ret;
+}
+
+/*
+ * rte_eth_dev_set_vlan_offload(): ethdev changed dev_conf.rxmode.offloads
+ * (only VLAN_FILTER can change, the other VLAN offloads are not in the
+ * capabilities) and restores it when this fails. Upstream net_mlx4 has no
+ * such op (the offload is set at configure only); mlx4r also lets a
+ * running port turn filtering on and off.
+ */
+static int
+mlx4r_vlan_offload_set(struct rte_eth_dev *eth_dev, int mask)
+{
+	if (!(mask & RTE_ETH_VLAN_FILTER_MASK))
+		return 0;
+	return mlx4r_filter_changed(eth_dev);
+}
+
+/*
+ * Queue start/stop on a running port (ethdev calls these only for a
+ * started port's queue in the other state). Upstream net_mlx4 has none:
+ * these are mlx4r's. A queue stops as a queue in error is set aside for
+ * its repair (mlx4r_repair.c): barred, proven quiescent alone while the
+ * port's other queues run, then an Rx queue's WQ is parked in RESET (it
+ * stays in the RSS table: a frame hashed to it is dropped) and a Tx
+ * queue's QP and CQ are destroyed (the frames not yet completed are
+ * freed). Its start brings the WQ back to RDY or builds a new QP, then
+ * unbars it. The queue structure stays where it is (type-stable), in the
+ * driver's list: the reset walks it, and its replay keeps the queue
+ * stopped (mlx4r_dev_start(), mlx4r_port_set_barred()).
+ */
+
+/* Bar a queue and wait, without a deadline, until no burst is inside. */
+static void
+mlx4r_queue_stop_wait(uint8_t *barred, const uint8_t *in_burst,
+		      uint16_t port_id, const char *dir, uint16_t idx)
+{
+	while (mlx4r_queue_quiesce(barred, in_burst,
+				   mlx4r_now_ns() + 1000000000ull,
+				   NULL) != 0)
+		DRV_LOG(WARNING, "port %u %s queue %u: a burst is still inside after 1 s; waiting",
+			port_id, dir, idx);
+}
+
+static int
+mlx4r_rx_queue_stop(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, idx);
+	int ret = 0;
+
+	if (rxq == NULL)
+		return -EINVAL;
+	if (port->started && !rxq->stopped) {
+		mlx4r_queue_stop_wait(&rxq->barred, &rxq->in_burst,
+				      eth_dev->data->port_id, "Rx", idx);
+		ret = mlx4r_rxq_pause(rxq);
+	}
+	/* stopped even when the WQ refused RESET: nobody polls it */
+	rxq->stopped = 1;
+	eth_dev->data->rx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return ret;
+}
+
+static int
+mlx4r_rx_queue_start(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, idx);
+	int ret;
+
+	if (rxq == NULL || !port->started)
+		return -EINVAL;
+	if (!rxq->stopped)
+		return 0;
+	ret = mlx4r_rxq_resume(rxq);
+	if (ret < 0)
+		return ret;
+	rxq->stopped = 0;
+	eth_dev->data->rx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_queue_unbar(&rxq->barred);
+	return 0;
+}
+
+static int
+mlx4r_tx_queue_stop(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_txq *txq = mlx4r_port_txq(port, idx);
+
+	if (txq == NULL)
+		return -EINVAL;
+	if (port->started && !txq->stopped) {
+		mlx4r_queue_stop_wait(&txq->barred, &txq->in_burst,
+				      eth_dev->data->port_id, "Tx", idx);
+		mlx4r_txq_stop(txq);
+	}
+	txq->stopped = 1;
+	eth_dev->data->tx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static int
+mlx4r_tx_queue_start(struct rte_eth_dev *eth_dev, uint16_t idx)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_txq *txq = mlx4r_port_txq(port, idx);
+	int ret;
+
+	if (txq == NULL || !port->started)
+		return -EINVAL;
+	if (!txq->stopped)
+		return 0;
+	ret = mlx4r_txq_start(txq);
+	if (ret < 0) {
+		mlx4r_txq_stop(txq);
+		return ret;
+	}
+	txq->stopped = 0;
+	eth_dev->data->tx_queue_state[idx] = RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_queue_unbar(&txq->barred);
+	return 0;
+}
+
 static int
 mlx4r_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
@@ -637,6 +1062,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->obytes = 0;
 		txq->oerrors = 0;
 		txq->mr_miss = 0;
+		txq->mr_ondemand = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -654,6 +1080,8 @@ enum {
 	MLX4R_XS_RX_DEVICE_ERRORS,
 	MLX4R_XS_TX_LINK_DOWN_DROPPED,
 	MLX4R_XS_TX_UNREGISTERED,
+	MLX4R_XS_TX_MR_ONDEMAND,
+	MLX4R_XS_MR_FREED,
 	MLX4R_XS_RX_REFUSED,
 	MLX4R_XS_TX_REFUSED,
 	MLX4R_XS_RX_QUEUE_REPAIRS,
@@ -668,6 +1096,9 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_RX_DEVICE_ERRORS] = "rx_device_errors",
 	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
+	/* memory registration (mlx4r_mr.c) */
+	[MLX4R_XS_TX_MR_ONDEMAND] = "tx_mr_registered_on_demand",
+	[MLX4R_XS_MR_FREED] = "mr_dropped_memory_freed",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
 	[MLX4R_XS_TX_REFUSED] = "tx_refused_packets",
 	/* queues in error repaired without a device reset (mlx4r_repair.c) */
@@ -722,8 +1153,11 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 		v[MLX4R_XS_RX_QUEUE_REPAIRS] += rxq->repairs;
 		v[MLX4R_XS_RX_QUEUE_FLUSHED] += rxq->flushed;
 	}
+	/* the device's: written under its mr_mtx, a snapshot here */
+	v[MLX4R_XS_MR_FREED] = port->dev->mr_freed;
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
 		v[MLX4R_XS_TX_QUEUE_REPAIRS] += txq->repairs;
@@ -933,8 +1367,11 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.dev_configure = mlx4r_dev_configure,
 	.dev_start = mlx4r_dev_start,
 	.dev_stop = mlx4r_dev_stop,
+	.dev_set_link_up = mlx4r_dev_set_link_up,
+	.dev_set_link_down = mlx4r_dev_set_link_down,
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
+	.fw_version_get = mlx4r_fw_version_get,
 	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
 	.link_update = mlx4r_link_update,
 	.promiscuous_enable = mlx4r_promiscuous_enable,
@@ -944,6 +1381,11 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.mac_addr_set = mlx4r_mac_addr_set,
 	.mac_addr_add = mlx4r_mac_addr_add,
 	.mac_addr_remove = mlx4r_mac_addr_remove,
+	.set_mc_addr_list = mlx4r_set_mc_addr_list,
+	.vlan_filter_set = mlx4r_vlan_filter_set,
+	.vlan_offload_set = mlx4r_vlan_offload_set,
+	.flow_ctrl_get = mlx4r_flow_ctrl_get,
+	.flow_ctrl_set = mlx4r_flow_ctrl_set,
 	.mtu_set = mlx4r_mtu_set,
 	.stats_get = mlx4r_stats_get,
 	.stats_reset = mlx4r_stats_reset,
@@ -958,6 +1400,10 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.rx_queue_release = mlx4r_rx_queue_release,
 	.tx_queue_setup = mlx4r_tx_queue_setup,
 	.tx_queue_release = mlx4r_tx_queue_release,
+	.rx_queue_start = mlx4r_rx_queue_start,
+	.rx_queue_stop = mlx4r_rx_queue_stop,
+	.tx_queue_start = mlx4r_tx_queue_start,
+	.tx_queue_stop = mlx4r_tx_queue_stop,
 	.rxq_info_get = mlx4r_rxq_info_get,
 	.txq_info_get = mlx4r_txq_info_get,
 };
@@ -987,6 +1433,7 @@ mlx4r_link_update_secondary(struct rte_eth_dev *eth_dev, int wait_to_complete)
 const struct eth_dev_ops mlx4r_dev_ops_secondary = {
 	.dev_close = mlx4r_port_close,
 	.dev_infos_get = mlx4r_dev_infos_get,
+	.fw_version_get = mlx4r_fw_version_get_secondary,
 	.dev_supported_ptypes_get = mlx4r_dev_supported_ptypes_get,
 	.link_update = mlx4r_link_update_secondary,
 	.stats_get = mlx4r_stats_get,

@@ -6,8 +6,9 @@
  * Receive steering of a port: the RSS indirection table over the Rx
  * queues' WQs, the hash QP that uses it, and the flow rules that send
  * frames to that QP (a raw QP receives nothing without one): one rule per
- * MAC address of the port, one for broadcast, and the promiscuous or
- * all-multicast default rule when that mode is on.
+ * MAC address of the port, per multicast address of its list and one for
+ * broadcast (each once per filtered VLAN when VLAN filtering is on), and
+ * the promiscuous or all-multicast default rule when that mode is on.
  *
  * Changes are made before they break anything: a filter change creates
  * the rules it adds before it destroys those it drops, and an RSS change
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -85,6 +87,17 @@ mlx4r_flow_create(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
 		memcpy(eth->val.dst_mac, spec->mac.addr_bytes,
 		       RTE_ETHER_ADDR_LEN);
 		memset(eth->mask.dst_mac, 0xff, RTE_ETHER_ADDR_LEN);
+		/*
+		 * The VLAN ID under the 12-bit mask, as upstream's
+		 * mlx4_flow_internal asks (vlan_mask .tci 0x0fff); mlx4_ib
+		 * hands vlan_tag and its mask to the card (Linux mlx4 main.c
+		 * parse_flow_attr, IB_FLOW_SPEC_ETH), which then takes only
+		 * frames tagged with that ID.
+		 */
+		if (spec->vlan != MLX4R_NO_VLAN) {
+			eth->val.vlan_tag = rte_cpu_to_be_16(spec->vlan);
+			eth->mask.vlan_tag = RTE_BE16(0x0fff);
+		}
 	}
 	ret = mlx4r_hw_create_flow(qp, attr, out);
 	if (ret < 0)
@@ -98,48 +111,99 @@ static bool
 mlx4r_flow_spec_eq(const struct mlx4r_flow_spec *a,
 		   const struct mlx4r_flow_spec *b)
 {
-	return a->type == b->type && (a->type != IBV_FLOW_ATTR_NORMAL ||
-				      rte_is_same_ether_addr(&a->mac, &b->mac));
+	if (a->type != b->type)
+		return false;
+	return a->type != IBV_FLOW_ATTR_NORMAL ||
+	       (rte_is_same_ether_addr(&a->mac, &b->mac) && a->vlan == b->vlan);
+}
+
+/* The next VLAN ID >= @p vlan the port filters on, or 4096. */
+static uint16_t
+mlx4r_flow_next_vlan(const struct rte_eth_dev_data *data, uint16_t vlan)
+{
+	for (; vlan < RTE_ETHER_MAX_VLAN_ID + 1; vlan++)
+		if (data->vlan_filter_conf.ids[vlan / 64] &
+		    RTE_BIT64(vlan % 64))
+			break;
+	return vlan;
 }
 
 /*
- * The rules the port's filter asks for; returns how many. Its MAC
- * addresses and broadcast always, in promiscuous and all-multicast mode
- * too: ALL_DEFAULT and MC_DEFAULT are the device's default rules, which
- * catch only what no other rule matched, and the kernel netdev's own
- * rules for the port's MAC and broadcast (mlx4_en, MLX4_DOMAIN_NIC) would
- * take those frames first (see the emulated device's emu_steer). Upstream's
- * mlx4_flow_internal keeps them the same way: MAC + broadcast + catch-all.
+ * The rules the port's filter asks for into @p w (MLX4R_MAX_FLOWS
+ * entries); returns how many, or -ENOMEM beyond MLX4R_MAX_FLOWS. Its MAC
+ * addresses, its multicast list and broadcast always, in promiscuous and
+ * all-multicast mode too: ALL_DEFAULT and MC_DEFAULT are the device's
+ * default rules, which catch only what no other rule matched, and the
+ * kernel netdev's own rules for the port's MAC and broadcast (mlx4_en,
+ * MLX4_DOMAIN_NIC) would take those frames first (see the emulated
+ * device's emu_steer). Upstream's mlx4_flow_internal keeps them the same
+ * way: MAC + broadcast + catch-all, its multicast list being the tail of
+ * its MAC slots (mlx4_set_mc_addr_list).
+ *
+ * VLAN filtering (RTE_ETH_RX_OFFLOAD_VLAN_FILTER with at least one VLAN
+ * ID set, and not promiscuous) makes every address rule one rule per
+ * VLAN ID: only frames tagged with a filtered ID reach the port, untagged
+ * ones no longer do. With the offload on and no ID set, the rules carry
+ * no VLAN and everything passes. Both as upstream's mlx4_flow_internal
+ * (rule_vlan, mlx4_flow_internal_next_vlan).
  */
-static unsigned int
+static int
 mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 {
 	const struct rte_eth_dev_data *data = port->eth_dev->data;
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	unsigned int i, j, n = 0;
+	struct rte_ether_addr addr[MLX4R_MAX_MAC + MLX4R_MAX_MC + 1];
+	unsigned int i, j, nb_addr = 0, n = 0;
+	uint16_t vlan = MLX4R_NO_VLAN;
 
-	for (i = 0; i <= MLX4R_MAX_MAC; i++) {
-		const struct rte_ether_addr *mac = i < MLX4R_MAX_MAC ?
-			&data->mac_addrs[i] : &bcast;
+	for (i = 0; i < MLX4R_MAX_MAC + port->nb_mc + 1; i++) {
+		const struct rte_ether_addr *mac =
+			i < MLX4R_MAX_MAC ? &data->mac_addrs[i] :
+			i < MLX4R_MAX_MAC + port->nb_mc ?
+			&port->mc[i - MLX4R_MAX_MAC] : &bcast;
 
 		if (rte_is_zero_ether_addr(mac))
 			continue;
-		for (j = 0; j < n && !rte_is_same_ether_addr(&w[j].mac, mac);
-		     j++)
-			;
-		if (j < n)
-			continue; /* the same address twice: one rule */
-		w[n].type = IBV_FLOW_ATTR_NORMAL;
-		w[n].mac = *mac;
-		n++;
+		for (j = 0; j < nb_addr; j++)
+			if (rte_is_same_ether_addr(&addr[j], mac))
+				break;
+		if (j == nb_addr) /* the same address twice: one rule */
+			addr[nb_addr++] = *mac;
 	}
+	if ((data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) &&
+	    !data->promiscuous) {
+		vlan = mlx4r_flow_next_vlan(data, 0);
+		if (vlan > RTE_ETHER_MAX_VLAN_ID)
+			vlan = MLX4R_NO_VLAN; /* none set: rules without */
+	}
+	do {
+		if (n + nb_addr + 1 > MLX4R_MAX_FLOWS) {
+			DRV_LOG(ERR, "%s port %u: %u addresses on the filtered VLANs need more than %u steering rules",
+				port->dev->name, port->port_num, nb_addr,
+				MLX4R_MAX_FLOWS);
+			return -ENOMEM;
+		}
+		for (i = 0; i < nb_addr; i++)
+			w[n++] = (struct mlx4r_flow_spec){
+				.type = IBV_FLOW_ATTR_NORMAL,
+				.mac = addr[i],
+				.vlan = vlan,
+			};
+		if (vlan != MLX4R_NO_VLAN) {
+			vlan = mlx4r_flow_next_vlan(data, vlan + 1);
+			if (vlan > RTE_ETHER_MAX_VLAN_ID)
+				vlan = MLX4R_NO_VLAN;
+		}
+	} while (vlan != MLX4R_NO_VLAN);
 	if (data->promiscuous)
 		w[n++] = (struct mlx4r_flow_spec){
-			.type = IBV_FLOW_ATTR_ALL_DEFAULT };
+			.type = IBV_FLOW_ATTR_ALL_DEFAULT,
+			.vlan = MLX4R_NO_VLAN };
 	else if (data->all_multicast)
 		w[n++] = (struct mlx4r_flow_spec){
-			.type = IBV_FLOW_ATTR_MC_DEFAULT };
+			.type = IBV_FLOW_ATTR_MC_DEFAULT,
+			.vlan = MLX4R_NO_VLAN };
 	return n;
 }
 
@@ -168,43 +232,59 @@ mlx4r_flow_create_all(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
  * drops go. On failure the rules created here go and the port keeps the
  * rules it had: it receives what it received before.
  */
+/* Scratch of a rule change: up to MLX4R_MAX_FLOWS of each. */
+struct mlx4r_flow_scratch {
+	struct mlx4r_flow_spec want[MLX4R_MAX_FLOWS]; /* rules asked for */
+	struct mlx4r_hw_flow *got[MLX4R_MAX_FLOWS];   /* rule of each */
+	struct mlx4r_hw_flow *fresh[MLX4R_MAX_FLOWS]; /* created here */
+	bool kept[MLX4R_MAX_FLOWS];                   /* old rule kept */
+};
+
 int
 mlx4r_flow_sync(struct mlx4r_port *port)
 {
-	struct mlx4r_flow_spec want[MLX4R_MAX_FLOWS];
-	struct mlx4r_hw_flow *got[MLX4R_MAX_FLOWS];
-	struct mlx4r_hw_flow *fresh[MLX4R_MAX_FLOWS];
-	bool kept[MLX4R_MAX_FLOWS] = { false };
+	struct mlx4r_flow_scratch *sc;
 	unsigned int n, i, j, nb_fresh = 0;
 	int ret;
 
 	if (port->rss_qp == NULL)
 		return 0;
-	n = mlx4r_flow_wanted(port, want);
+	sc = calloc(1, sizeof(*sc)); /* too large for a thread's stack */
+	if (sc == NULL)
+		return -ENOMEM;
+	ret = mlx4r_flow_wanted(port, sc->want);
+	if (ret < 0)
+		goto out;
+	n = ret;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < port->nb_flows; j++)
-			if (!kept[j] &&
-			    mlx4r_flow_spec_eq(&port->flow_spec[j], &want[i]))
+			if (!sc->kept[j] &&
+			    mlx4r_flow_spec_eq(&port->flow_spec[j],
+					       &sc->want[i]))
 				break;
 		if (j < port->nb_flows) {
-			kept[j] = true;
-			got[i] = port->flows[j];
+			sc->kept[j] = true;
+			sc->got[i] = port->flows[j];
 			continue;
 		}
-		ret = mlx4r_flow_create(port, port->rss_qp, &want[i], &got[i]);
+		ret = mlx4r_flow_create(port, port->rss_qp, &sc->want[i],
+					&sc->got[i]);
 		if (ret < 0) {
-			mlx4r_flow_destroy_all(fresh, nb_fresh);
-			return ret;
+			mlx4r_flow_destroy_all(sc->fresh, nb_fresh);
+			goto out;
 		}
-		fresh[nb_fresh++] = got[i];
+		sc->fresh[nb_fresh++] = sc->got[i];
 	}
 	for (j = 0; j < port->nb_flows; j++)
-		if (!kept[j])
+		if (!sc->kept[j])
 			mlx4r_hw_destroy_flow(port->flows[j]);
-	memcpy(port->flows, got, n * sizeof(got[0]));
-	memcpy(port->flow_spec, want, n * sizeof(want[0]));
+	memcpy(port->flows, sc->got, n * sizeof(sc->got[0]));
+	memcpy(port->flow_spec, sc->want, n * sizeof(sc->want[0]));
 	port->nb_flows = n;
-	return 0;
+	ret = 0;
+out:
+	free(sc);
+	return ret;
 }
 
 void
@@ -407,9 +487,12 @@ mlx4r_rss_build_all(struct mlx4r_port *port, struct mlx4r_rss_objs *nw)
 	ret = mlx4r_rss_build(port, &nw->ind, &nw->qp);
 	if (ret < 0)
 		return ret;
-	nw->nb_flows = mlx4r_flow_wanted(port, nw->spec);
-	ret = mlx4r_flow_create_all(port, nw->qp, nw->spec, nw->nb_flows,
-				    nw->flows);
+	ret = mlx4r_flow_wanted(port, nw->spec);
+	if (ret >= 0) {
+		nw->nb_flows = ret;
+		ret = mlx4r_flow_create_all(port, nw->qp, nw->spec,
+					    nw->nb_flows, nw->flows);
+	}
 	if (ret < 0) {
 		mlx4r_hw_destroy_qp(nw->qp);
 		mlx4r_hw_destroy_ind_table(nw->ind);
@@ -446,14 +529,17 @@ mlx4r_rss_install(struct mlx4r_port *port, const struct mlx4r_rss_objs *nw)
 int
 mlx4r_rss_start(struct mlx4r_port *port)
 {
-	struct mlx4r_rss_objs nw;
+	struct mlx4r_rss_objs *nw;
 	int ret;
 
-	ret = mlx4r_rss_build_all(port, &nw);
-	if (ret < 0)
-		return ret;
-	mlx4r_rss_install(port, &nw);
-	return 0;
+	nw = calloc(1, sizeof(*nw)); /* too large for a thread's stack */
+	if (nw == NULL)
+		return -ENOMEM;
+	ret = mlx4r_rss_build_all(port, nw);
+	if (ret == 0)
+		mlx4r_rss_install(port, nw);
+	free(nw);
+	return ret;
 }
 
 /*
@@ -465,13 +551,17 @@ mlx4r_rss_start(struct mlx4r_port *port)
 int
 mlx4r_rss_update(struct mlx4r_port *port)
 {
-	struct mlx4r_rss_objs nw;
+	struct mlx4r_rss_objs *nw;
 	int ret;
 
-	ret = mlx4r_rss_build_all(port, &nw);
-	if (ret < 0)
-		return ret;
-	mlx4r_rss_stop(port);
-	mlx4r_rss_install(port, &nw);
-	return 0;
+	nw = calloc(1, sizeof(*nw)); /* too large for a thread's stack */
+	if (nw == NULL)
+		return -ENOMEM;
+	ret = mlx4r_rss_build_all(port, nw);
+	if (ret == 0) {
+		mlx4r_rss_stop(port);
+		mlx4r_rss_install(port, nw);
+	}
+	free(nw);
+	return ret;
 }

@@ -149,6 +149,21 @@ mlx4r_g_start(struct rte_eth_dev *eth_dev)
 		return ret; /* at once, see GATE_BEGIN */
 	pthread_mutex_lock(&rst->lock);
 	ret = mlx4r_setup_err(dev, port);
+	if (ret == 0 && !port->started) {
+		struct mlx4r_rxq *rxq;
+		struct mlx4r_txq *txq;
+		uint16_t i;
+
+		/*
+		 * The application's start: every queue starts but the
+		 * deferred ones. A reset's replay calls the ungated start,
+		 * which keeps the queues the application stopped stopped.
+		 */
+		MLX4R_FOREACH_RXQ(port, i, rxq)
+			rxq->stopped = rxq->deferred;
+		MLX4R_FOREACH_TXQ(port, i, txq)
+			txq->stopped = txq->deferred;
+	}
 	if (ret == 0)
 		ret = mlx4r_dev_ops.dev_start(eth_dev);
 	/*
@@ -220,6 +235,19 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (rst->ports[i] == port)
 			rst->ports[i] = NULL;
+	/*
+	 * Wake the control thread if it waits for the acknowledgements
+	 * (mlx4r_wait_acks(), passive mode): it re-checks them under the
+	 * control lock, which orders our store above before its check, and
+	 * this port no longer counts; without it, it slept until
+	 * reset_deadline_ms although every port left had acknowledged
+	 * (model ports.pml, CLOSE_NO_WAKE). rq_lock under the control lock,
+	 * the order mlx4r_g_reset() and mlx4r_wait_acks() take them in; a
+	 * broadcast, as in mlx4r_g_reset().
+	 */
+	pthread_mutex_lock(&rst->rq_lock);
+	pthread_cond_broadcast(&rst->rq_cond);
+	pthread_mutex_unlock(&rst->rq_lock);
 	pthread_mutex_unlock(&rst->lock);
 	/*
 	 * dev->ports[] (the interrupt thread's view) is cleared under
@@ -362,6 +390,24 @@ mlx4r_g_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	return ret;
 }
 
+/* Information: always answers; the port's copy while a reset runs. */
+static int
+mlx4r_g_fw_version(struct rte_eth_dev *eth_dev, char *fw_ver, size_t size)
+{
+	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
+	struct mlx4r_reset *rst = port->dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	if (rst->state == MLX4R_RST_LIVE)
+		ret = mlx4r_dev_ops.fw_version_get(eth_dev, fw_ver, size);
+	else
+		ret = mlx4r_dev_ops_secondary.fw_version_get(eth_dev, fw_ver,
+							      size);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
 static int
 mlx4r_g_link_update(struct rte_eth_dev *eth_dev, int wait)
 {
@@ -435,6 +481,102 @@ mlx4r_g_mac_remove(struct rte_eth_dev *e, uint32_t index)
 		memset(&e->data->mac_addrs[index], 0,
 		       sizeof(e->data->mac_addrs[index]));
 	pthread_mutex_unlock(&rst->lock);
+}
+
+static int
+mlx4r_g_mc_list(struct rte_eth_dev *e, struct rte_ether_addr *list,
+		uint32_t num)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.set_mc_addr_list(e, list, num));
+}
+
+static int
+mlx4r_g_vlan_filter(struct rte_eth_dev *e, uint16_t vlan_id, int on)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.vlan_filter_set(e, vlan_id, on));
+}
+
+static int
+mlx4r_g_vlan_offload(struct rte_eth_dev *e, int mask)
+{
+	GATE_BEGIN(e, true);
+	GATE_END(mlx4r_dev_ops.vlan_offload_set(e, mask));
+}
+
+/*
+ * Software only on a passive port reset by the application (recorded,
+ * applied by its start, mlx4r_port_netdev_start()).
+ */
+static int
+mlx4r_g_link_set(struct rte_eth_dev *e, bool up)
+{
+	GATE_BEGIN(e, true);
+	if (dev_->reset->state != MLX4R_RST_LIVE) {
+		port_->link_down = !up;
+		GATE_END(0);
+	}
+	GATE_END(up ? mlx4r_dev_ops.dev_set_link_up(e) :
+		 mlx4r_dev_ops.dev_set_link_down(e));
+}
+
+static int
+mlx4r_g_link_up(struct rte_eth_dev *e)
+{
+	return mlx4r_g_link_set(e, true);
+}
+
+static int
+mlx4r_g_link_down(struct rte_eth_dev *e)
+{
+	return mlx4r_g_link_set(e, false);
+}
+
+/* Flow control: the netdev's; recorded only on a passive port reset. */
+static int
+mlx4r_g_fc_get(struct rte_eth_dev *e, struct rte_eth_fc_conf *fc)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.flow_ctrl_get(e, fc));
+}
+
+static int
+mlx4r_g_fc_set(struct rte_eth_dev *e, struct rte_eth_fc_conf *fc)
+{
+	GATE_BEGIN(e, true);
+	if (dev_->reset->state != MLX4R_RST_LIVE)
+		GATE_END(mlx4r_flow_ctrl_record(port_, fc));
+	GATE_END(mlx4r_dev_ops.flow_ctrl_set(e, fc));
+}
+
+/* Queue start/stop need the device: -EBUSY/-EIO during a reset. */
+static int
+mlx4r_g_rxq_start(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.rx_queue_start(e, idx));
+}
+
+static int
+mlx4r_g_rxq_stop(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.rx_queue_stop(e, idx));
+}
+
+static int
+mlx4r_g_txq_start(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.tx_queue_start(e, idx));
+}
+
+static int
+mlx4r_g_txq_stop(struct rte_eth_dev *e, uint16_t idx)
+{
+	GATE_BEGIN(e, false);
+	GATE_END(mlx4r_dev_ops.tx_queue_stop(e, idx));
 }
 
 static int
@@ -582,7 +724,10 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.dev_stop = mlx4r_g_stop;
 	mlx4r_gated_ops.dev_close = mlx4r_g_close;
 	mlx4r_gated_ops.dev_reset = mlx4r_g_reset;
+	mlx4r_gated_ops.dev_set_link_up = mlx4r_g_link_up;
+	mlx4r_gated_ops.dev_set_link_down = mlx4r_g_link_down;
 	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
+	mlx4r_gated_ops.fw_version_get = mlx4r_g_fw_version;
 	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
 	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;
 	mlx4r_gated_ops.promiscuous_disable = mlx4r_g_promisc_off;
@@ -591,6 +736,11 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.mac_addr_set = mlx4r_g_mac_set;
 	mlx4r_gated_ops.mac_addr_add = mlx4r_g_mac_add;
 	mlx4r_gated_ops.mac_addr_remove = mlx4r_g_mac_remove;
+	mlx4r_gated_ops.set_mc_addr_list = mlx4r_g_mc_list;
+	mlx4r_gated_ops.vlan_filter_set = mlx4r_g_vlan_filter;
+	mlx4r_gated_ops.vlan_offload_set = mlx4r_g_vlan_offload;
+	mlx4r_gated_ops.flow_ctrl_get = mlx4r_g_fc_get;
+	mlx4r_gated_ops.flow_ctrl_set = mlx4r_g_fc_set;
 	mlx4r_gated_ops.mtu_set = mlx4r_g_mtu_set;
 	mlx4r_gated_ops.reta_update = mlx4r_g_reta_update;
 	mlx4r_gated_ops.rss_hash_update = mlx4r_g_rss_update;
@@ -602,6 +752,10 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.rx_queue_setup = mlx4r_g_rxq_setup;
 	mlx4r_gated_ops.tx_queue_setup = mlx4r_g_txq_setup;
 	mlx4r_gated_ops.rx_queue_release = mlx4r_g_rxq_release;
+	mlx4r_gated_ops.rx_queue_start = mlx4r_g_rxq_start;
+	mlx4r_gated_ops.rx_queue_stop = mlx4r_g_rxq_stop;
+	mlx4r_gated_ops.tx_queue_start = mlx4r_g_txq_start;
+	mlx4r_gated_ops.tx_queue_stop = mlx4r_g_txq_stop;
 	mlx4r_gated_ops.tx_queue_release = mlx4r_g_txq_release;
 }
 

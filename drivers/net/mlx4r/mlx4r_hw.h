@@ -84,7 +84,12 @@
  *
  * Control calls (everything else) are not thread-safe with respect to each
  * other on one context: the device core serialises them. They are safe to
- * call while datapath threads use other queues.
+ * call while datapath threads use other queues. Two exceptions: reg_mr and
+ * dereg_mr may be called from any thread at any time, concurrently with
+ * any other call but the close of their context (the MR layer calls them
+ * from a Tx burst that meets a new pool and from EAL's memory event
+ * callback, as upstream net_mlx4 does; ibv_reg_mr/ibv_dereg_mr are
+ * thread-safe in libibverbs, and the backends guard their own lists).
  *
  * Additional datapath requirements, as on hardware:
  *  - A Tx WQE is posted when the owner bit (bit 31 of owner_opcode) of its
@@ -175,7 +180,23 @@ struct mlx4r_hw_ctx {
 	int async_fd;        /**< pollable (POLLIN) when an async event waits */
 	uint32_t generation; /**< device generation this context belongs to */
 	uint32_t vendor_part_id; /**< PCI device id (MLX4R_PART_*), at open */
+	/**
+	 * IBV_RAW_PACKET_CAP_* of the device (ibv_query_device_ex), at
+	 * open: SCATTER_FCS when the firmware keeps the FCS on request
+	 * (Linux mlx4_ib main.c mlx4_ib_query_device:
+	 * MLX4_DEV_CAP_FLAG_FCS_KEEP).
+	 */
+	uint32_t raw_packet_caps;
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
+	/**
+	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created
+	 * next, SOCKET_ID_ANY (-1, the value at open) for the device's own:
+	 * written by the driver before it creates a queue's objects (under
+	 * the control lock); the verbs backend allocates them in DPDK memory
+	 * there (MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), the emulated device
+	 * ignores it (libc buffers).
+	 */
+	int buf_socket;
 	char name[64];       /**< device name it was opened with */
 };
 
@@ -250,7 +271,7 @@ struct mlx4r_hw_wq_attr {
 	struct mlx4r_hw_cq *cq; /**< completions of the WQ */
 	uint32_t max_wr;        /**< WQEs, rounded up to a power of two */
 	uint32_t max_sge;       /**< data segments per WQE, rounded up too */
-	uint32_t create_flags;  /**< enum ibv_wq_flags (none supported yet) */
+	uint32_t create_flags;  /**< enum ibv_wq_flags: SCATTER_FCS only */
 };
 
 /** An asynchronous event (ibv_async_event with seam handles). */
@@ -286,6 +307,13 @@ struct mlx4r_hw_netdev {
 	uint16_t mtu;         /**< MTU (SIOCGIFMTU) */
 	uint32_t speed;       /**< ethtool link speed, Mb/s; 0 unknown */
 	bool full_duplex;     /**< ethtool duplex is full */
+};
+
+/** Pause (IEEE 802.3x flow control) of a port (ethtool_pauseparam). */
+struct mlx4r_hw_pause {
+	bool autoneg;  /**< negotiated (mlx4_en: never) */
+	bool rx_pause; /**< honour received pause frames */
+	bool tx_pause; /**< send pause frames when the Rx buffer fills */
 };
 
 /**
@@ -364,6 +392,21 @@ struct mlx4r_hw_ops {
 	 */
 	int (*netdev_set_mtu)(struct mlx4r_hw_ctx *ctx, uint8_t port,
 			      uint16_t mtu);
+	/**
+	 * The netdev's pause parameters (ethtool ETHTOOL_GPAUSEPARAM, as
+	 * upstream's mlx4_flow_ctrl_get). May be NULL.
+	 * @return 0, -EINVAL, -ENODEV, or the errno of the ioctl.
+	 */
+	int (*netdev_pause_get)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				struct mlx4r_hw_pause *pause);
+	/**
+	 * Set them (ETHTOOL_SPAUSEPARAM, as mlx4_flow_ctrl_set). May be
+	 * NULL. @return 0, -EINVAL (autoneg: Linux en_ethtool.c
+	 *   mlx4_en_set_pauseparam refuses it), -ENODEV, -EPERM, or the
+	 *   errno of the ioctl.
+	 */
+	int (*netdev_pause_set)(struct mlx4r_hw_ctx *ctx, uint8_t port,
+				const struct mlx4r_hw_pause *pause);
 
 	/** ibv_alloc_pd. @return 0, -ENOMEM, -EIO. */
 	int (*alloc_pd)(struct mlx4r_hw_ctx *ctx, struct mlx4r_hw_pd **out);
@@ -371,9 +414,17 @@ struct mlx4r_hw_ops {
 	int (*dealloc_pd)(struct mlx4r_hw_pd *pd);
 	/**
 	 * ibv_reg_mr. access: IBV_ACCESS_LOCAL_WRITE is needed for memory
-	 * the device writes (receive buffers).
-	 * @return 0, -EINVAL (NULL/empty range, unknown flags), -ENOMEM,
-	 *   -EIO.
+	 * the device writes (receive buffers). As Linux does it
+	 * (uverbs_cmd.c ib_uverbs_reg_mr(), ib_verbs.h ib_check_mr_access(),
+	 * umem.c ib_umem_get()): the pages of the range are pinned, whole;
+	 * an lkey then covers exactly [addr, addr + length), and keeps the
+	 * pages it pinned even if the process unmaps them (a card then reads
+	 * and writes pages the process no longer sees; the emulated device
+	 * fails such an lkey with a local protection error).
+	 * @return 0, -EINVAL (NULL/empty range, wrapping range, unknown
+	 *   flags, remote write or atomic without local write), -EFAULT
+	 *   (a page of the range not mapped, or not writable for a
+	 *   writable MR), -ENOMEM, -EIO.
 	 */
 	int (*reg_mr)(struct mlx4r_hw_pd *pd, void *addr, size_t length,
 		      uint32_t access, struct mlx4r_hw_mr **out);
@@ -618,6 +669,28 @@ mlx4r_hw_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 	if (ctx->ops->netdev_set_mtu == NULL)
 		return -ENOTSUP;
 	return ctx->ops->netdev_set_mtu(ctx, port, mtu);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_get == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_get(ctx, port, pause);
+}
+
+static inline int
+mlx4r_hw_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+			  const struct mlx4r_hw_pause *pause)
+{
+	if (ctx == NULL)
+		return -ENODEV;
+	if (ctx->ops->netdev_pause_set == NULL)
+		return -ENOTSUP;
+	return ctx->ops->netdev_pause_set(ctx, port, pause);
 }
 
 static inline int

@@ -101,6 +101,11 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	}
 	rte_ether_addr_copy(&port->mac, &eth_dev->data->mac_addrs[0]);
 	mlx4r_port_netdev_probe(port);
+	port->keep_crc_cap = (dev->ctx->raw_packet_caps &
+			      IBV_RAW_PACKET_CAP_SCATTER_FCS) != 0;
+	if (mlx4r_port_fw_read(port) < 0)
+		INIT_LOG(WARNING, "%s port %u: no firmware version from the device",
+			 name, port->port_num);
 	/* the ops behind the reset gate (mlx4r_gate.c) */
 	eth_dev->dev_ops = mlx4r_gate_dev_ops();
 	/*
@@ -109,6 +114,13 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	 */
 	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
+	/*
+	 * Primary only: they read the rings' device memory, the primary's
+	 * own (a secondary gets ethdev's -ENOTSUP).
+	 */
+	eth_dev->rx_descriptor_status = mlx4r_rx_descriptor_status;
+	eth_dev->rx_queue_count = mlx4r_rx_queue_count;
+	eth_dev->tx_descriptor_status = mlx4r_tx_descriptor_status;
 	eth_dev->data->dev_link = (struct rte_eth_link){
 		.link_speed = RTE_ETH_SPEED_NUM_40G,
 		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
@@ -234,6 +246,7 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	}
 	strlcpy(dev->name, name, sizeof(dev->name));
 	rte_spinlock_init(&dev->ev_lock);
+	mlx4r_mr_init(dev);
 	dev->args = args;
 	dev->socket_id = vdev->device.numa_node;
 	/* the device core tells the reset machine and the ports of events */

@@ -152,11 +152,16 @@ mlx4r_port_set_barred(struct mlx4r_port *port, uint8_t v)
 	struct mlx4r_txq *txq;
 	uint16_t i;
 
-	/* the driver's list: ethdev's arrays may be freed meanwhile */
+	/*
+	 * The driver's list: ethdev's arrays may be freed meanwhile. A queue
+	 * the application stopped stays barred (its start unbars it).
+	 */
 	MLX4R_FOREACH_RXQ(port, i, rxq)
-		__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
+		if (v != 0 || !rxq->stopped)
+			__atomic_store_n(&rxq->barred, v, __ATOMIC_RELAXED);
 	MLX4R_FOREACH_TXQ(port, i, txq)
-		__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
+		if (v != 0 || !txq->stopped)
+			__atomic_store_n(&txq->barred, v, __ATOMIC_RELAXED);
 }
 
 void

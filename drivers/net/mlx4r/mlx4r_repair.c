@@ -37,6 +37,13 @@
  * When a repair is not possible (the RSS QP in error) or fails (a command
  * fails, the queue is not quiescent by the deadline), the caller resets
  * the device.
+ *
+ * The same moves stop and start an Rx queue for the application
+ * (rx_queue_stop/start, deferred start): its WQ must stay, a member of
+ * the port's RSS table whose WQ numbers are consecutive, so it is parked
+ * in RESET, where the device delivers nothing into it (a frame hashed to
+ * it is dropped), and brought back to RDY with its WQEs posted again.
+ * A stopped queue is not repaired: its start goes through RESET anyway.
  */
 
 #include <errno.h>
@@ -245,6 +252,62 @@ mlx4r_rxq_repair(struct mlx4r_rxq *rxq)
 }
 
 /*
+ * Park a stopped Rx queue (barred and quiescent): its WQ to RESET, after
+ * which the device writes nothing more into it; the frames it completed
+ * and nobody polled are dropped (counted in rx_queue_flushed_wqes), their
+ * mbufs stay posted for the start. Control lock held.
+ */
+int
+mlx4r_rxq_pause(struct mlx4r_rxq *rxq)
+{
+	uint32_t ci = rxq->cq_ci, k;
+	int ret;
+
+	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RESET);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x to RESET: %s",
+			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
+			strerror(-ret));
+		return ret;
+	}
+	for (k = 0; k < rxq->cqe_cnt; k++) {
+		if (mlx4r_repair_cqe(rxq->cqes, ci, rxq->cqe_mask,
+				     rxq->cqe_shift, rxq->cqe_off,
+				     rxq->cqe_cnt) == NULL)
+			break;
+		ci++;
+	}
+	rxq->flushed += ci - rxq->cq_ci;
+	rxq->cq_ci = ci;
+	*rxq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
+	return 0;
+}
+
+/*
+ * Bring a parked Rx queue back: its WQ RESET -> RDY (mlx4_ib_modify_wq
+ * takes no other way from RESET), every WQE posted again from index 0,
+ * as a repair does. The caller unbars it. Control lock held.
+ */
+int
+mlx4r_rxq_resume(struct mlx4r_rxq *rxq)
+{
+	int ret;
+
+	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RDY);
+	if (ret < 0) {
+		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x to ready: %s",
+			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
+			strerror(-ret));
+		return ret;
+	}
+	rxq->rq_ci = 0;
+	rxq->fault = 0; /* through RESET: no error left */
+	rte_io_wmb(); /* the WQEs before the doorbell record */
+	*rxq->rq_db = rte_cpu_to_be_32(rxq->nb_wqe & 0xffff);
+	return 0;
+}
+
+/*
  * Repair the queues of a started port that are in error: those whose
  * lcore found an error CQE (fault set) and the Tx queues whose QP is in
  * @p qp_errs (QP events). Control lock held; the device is live. Each
@@ -290,7 +353,7 @@ mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		mlx4r_queue_unbar(&txq->barred);
 	}
 	MLX4R_FOREACH_RXQ(port, i, rxq) {
-		if (rxq->wq == NULL ||
+		if (rxq->wq == NULL || rxq->stopped ||
 		    !__atomic_load_n(&rxq->fault, __ATOMIC_RELAXED))
 			continue;
 		ret = mlx4r_queue_quiesce(&rxq->barred, &rxq->in_burst,

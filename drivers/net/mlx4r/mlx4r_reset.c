@@ -612,32 +612,6 @@ mlx4r_reinit_undo(struct mlx4r_dev *dev)
 	mlx4r_phase_resetting(dev);
 }
 
-struct mlx4r_mr_walk_ctx {
-	struct mlx4r_dev *dev;
-	int ret;
-};
-
-static void
-mlx4r_reinit_mr_pool(struct rte_mempool *mp, void *arg)
-{
-	struct mlx4r_mr_walk_ctx *w = arg;
-	int ret = mlx4r_mr_register_mempool(w->dev, mp);
-
-	/* a device error fails the attempt; a full table stays best effort */
-	if (ret < 0 && ret != -ENOSPC && w->ret == 0)
-		w->ret = ret;
-}
-
-/* Register every mempool with the new PD (new lkeys). */
-static int
-mlx4r_reinit_mr(struct mlx4r_dev *dev)
-{
-	struct mlx4r_mr_walk_ctx w = { .dev = dev, .ret = 0 };
-
-	rte_mempool_walk(mlx4r_reinit_mr_pool, &w);
-	return w.ret;
-}
-
 /*
  * REINIT (control lock held): reopen with back-off, PD, events, memory,
  * then replay each port that was started (proactive). The lock is
@@ -719,8 +693,9 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 		if (ret == 0)
 			ret = mlx4r_dev_intr_install(dev);
 		/* the request word was cleared in RESETTING, not here */
+		/* the ranges the queues used, with the new PD (new lkeys) */
 		if (ret == 0)
-			ret = mlx4r_reinit_mr(dev);
+			ret = mlx4r_mr_rekey(dev);
 		if (ret == 0) {
 			for (i = 0; i < MLX4R_MAX_PORTS && ret == 0; i++) {
 				struct mlx4r_port *port = rst->ports[i];

@@ -120,6 +120,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 			eth_dev->data->port_id, idx, mp->name);
 		return -EINVAL;
 	}
+	/* the pool's memory, for the buffers the queue will post */
 	ret = mlx4r_mr_register_mempool(port->dev, mp);
 	if (ret < 0)
 		return ret;
@@ -141,6 +142,7 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	rxq->nb_desc = mlx4r_round_desc(nb_desc);
 	rxq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.rxmode.offloads;
+	rxq->deferred = conf->rx_deferred_start;
 	port->rxqs[idx] = rxq;
 	eth_dev->data->rx_queues[idx] = rxq;
 	return 0;
@@ -224,8 +226,11 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->sges_log = rte_log2_u32(rxq->sges);
 	rxq->seg_first_len = first;
 	rxq->seg_len = other;
+	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
+	dev->ctx->buf_socket = rxq->socket;
 	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
 	if (ret < 0) {
+		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create CQ: %s",
 			dev->name, port->port_num, rxq->queue_id,
 			strerror(-ret));
@@ -235,7 +240,16 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	wattr.cq = rxq->cq;
 	wattr.max_wr = rxq->nb_desc;
 	wattr.max_sge = rxq->sges;
+	/*
+	 * RTE_ETH_RX_OFFLOAD_KEEP_CRC: the device scatters the FCS after
+	 * the frame and counts it in the CQE's byte count, so the mbuf
+	 * holds it (upstream net_mlx4 asks for it the same way, mlx4_rxq.c
+	 * mlx4_rxq_attach, but then subtracts it from the length).
+	 */
+	if (rxq->offloads & RTE_ETH_RX_OFFLOAD_KEEP_CRC)
+		wattr.create_flags = IBV_WQ_FLAGS_SCATTER_FCS;
 	ret = mlx4r_hw_create_wq(dev->pd, &wattr, &rxq->wq);
+	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Rx queue %u: cannot create WQ: %s",
 			dev->name, port->port_num, rxq->queue_id,
@@ -288,6 +302,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 		goto error;
 	}
 	memset(&rxq->mr.e, 0, sizeof(rxq->mr.e));
+	mlx4r_mr_cache_sync(&rxq->mr);
 	for (w = 0; w < rxq->nb_wqe; w++) {
 		struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
 			(rxq->wqes + ((size_t)w << rxq->wqe_shift));
@@ -308,7 +323,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 			d[j].byte_count = rte_cpu_to_be_32(j == 0 ? first :
 							   other);
 			d[j].lkey = mlx4r_mr_lookup(&rxq->mr,
-						    (uintptr_t)m->buf_addr);
+						    (uintptr_t)m->buf_addr,
+						    m->buf_len);
 			d[j].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
 						     off);
 			if (d[j].lkey == MLX4R_NO_LKEY) {

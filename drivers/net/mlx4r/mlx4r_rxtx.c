@@ -14,17 +14,19 @@
  * destination MAC. At most all TXBBs but the prefetch headroom are
  * outstanding. A completion is requested every comp_thresh = min(64,
  * usable/4) TXBBs; sig[] remembers the producer index after each requesting
- * WQE, so that each CQE releases everything up to it: mbufs are freed in
- * bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
+ * WQE, so that each CQE releases everything up to it: mbufs go back to
+ * their pools in bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
  * owner bit of the pass it was used in). One send doorbell (and the
  * backend's hook) per burst.
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
- * chained into the returned mbuf and replaced by mbufs allocated in bulk
- * for the whole burst; when the pool is empty the frames of the burst are
- * dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell record
- * and one CQ doorbell record update per burst. The CQE's
+ * chained into the returned mbuf and replaced by raw objects taken from
+ * the pool in one bulk get for the burst (an mbuf in its pool has refcnt
+ * 1, nb_segs 1 and next NULL, so only the first cache line is written for
+ * a one-segment frame); when the pool is empty the frames of the burst
+ * are dropped (rx_nombuf) and their buffers stay posted. One RQ doorbell
+ * record and one CQ doorbell record update per burst. The CQE's
  * immed_rss_invalid is the hash QP's Toeplitz hash (mlx4_en en_rx.c
  * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
  * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode).
@@ -42,6 +44,7 @@
  * bursts until then, the port's other queues go on.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -55,7 +58,7 @@
 
 /* Most frames handled by one Rx burst call. */
 #define MLX4R_RX_BURST_MAX 64
-/* Mbufs freed by one rte_pktmbuf_free_bulk() call on Tx completion. */
+/* Mbufs given back by one rte_mempool_put_bulk() on Tx completion. */
 #define MLX4R_TX_FREE_BULK 64
 
 /*
@@ -215,38 +218,62 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 
 /* A range missing from the cache: the device's table, then the cache. */
 static __rte_noinline uint32_t
-mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	struct mlx4r_mr_range r;
 
-	if (mlx4r_mr_find(mc->dev, addr, &r) < 0)
+	if (mlx4r_mr_find(mc->dev, addr, len, &r) < 0)
 		return MLX4R_NO_LKEY;
 	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
 	return r.lkey_be;
 }
 
-/* Lkey of the registered range holding addr, big-endian; NO_LKEY if none. */
+/*
+ * Lkey of the registered range that holds all of [addr, addr + len),
+ * big-endian; NO_LKEY if none. The device checks the same bounds on the
+ * lkey (an MR covers exactly what was registered).
+ */
 static __rte_always_inline uint32_t
-mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	unsigned int i;
 
 	for (i = 0; i < MLX4R_MR_CACHE; i++) {
 		const struct mlx4r_mr_range *c = &mc->e[i];
 
-		if (addr >= c->start && addr < c->end)
+		if (addr >= c->start && addr + len <= c->end)
 			return c->lkey_be;
 	}
-	return mlx4r_mr_miss(mc, addr);
+	return mlx4r_mr_miss(mc, addr, len);
 }
 
 uint32_t
-mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr)
+mlx4r_mr_lookup(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
-	return mlx4r_mr_lkey(mc, addr);
+	return mlx4r_mr_lkey(mc, addr, len);
 }
 
-/* Point data segment j of Rx WQE w at mbuf m. */
+/*
+ * Packet type by the CQE's status bits, a table built once from
+ * mlx4r_rx_ptype(): index bits 0-5 are status bits 22-27 (IPv4, IPv4
+ * fragment, IPv6, IPv4 options, TCP, UDP), bit 6 is status bit 12 (IPv6
+ * fragment); no other bit takes part.
+ */
+#define MLX4R_PTYPE_IDX(st) ((((st) >> 22) & 0x3f) | (((st) >> 6) & 0x40))
+static uint32_t mlx4r_ptype_table[128];
+
+RTE_INIT(mlx4r_ptype_table_init)
+{
+	uint32_t i;
+
+	for (i = 0; i < RTE_DIM(mlx4r_ptype_table); i++) {
+		uint32_t st = ((i & 0x3f) << 22) | ((i & 0x40) << 6);
+
+		mlx4r_ptype_table[i] = mlx4r_rx_ptype(st);
+	}
+}
+
+/* Point data segment j of Rx WQE w at the buffer of mbuf m. */
 static __rte_always_inline void
 mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 		  struct rte_mbuf *m)
@@ -255,23 +282,87 @@ mlx4r_rx_post_seg(struct mlx4r_rxq *rxq, uint32_t w, uint32_t j,
 		(rxq->wqes + ((size_t)w << rxq->wqe_shift)) + j;
 	uint32_t off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
 
-	m->data_off = off;
-	/* the pool was registered at set-up: the lookup cannot miss */
-	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr);
+	/*
+	 * The pool was registered at set-up: the lookup cannot miss. A
+	 * direct mbuf of the queue's own pool lies in one of its chunks,
+	 * which one range holds whole: its first byte finds that range.
+	 */
+	d->lkey = mlx4r_mr_lkey(&rxq->mr, (uintptr_t)m->buf_addr, 1);
 	d->addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr + off);
+}
+
+/*
+ * The first 8 bytes of rte_mbuf's rearm_data (data_off, refcnt, nb_segs,
+ * port) as one store. Buffers come raw from the pool (rte_mempool_get):
+ * an mbuf in its pool has refcnt 1, nb_segs 1 and next NULL (the mbuf
+ * library's invariant, rte_mbuf_raw_alloc(), kept by every free path), so
+ * what a received mbuf needs written is this word and the descriptor
+ * fields of its first cache line; next, in the second line, is written
+ * only to chain a scattered frame.
+ */
+static __rte_always_inline void
+mlx4r_rx_rearm(struct rte_mbuf *m, uint16_t data_off, uint16_t nb_segs,
+	       uint16_t port)
+{
+	union {
+		uint64_t u64;
+		struct {
+			uint16_t data_off;
+			uint16_t refcnt;
+			uint16_t nb_segs;
+			uint16_t port;
+		};
+	} r = { .data_off = data_off, .refcnt = 1, .nb_segs = nb_segs,
+		.port = port };
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, refcnt) !=
+			 offsetof(struct rte_mbuf, data_off) + 2);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
+			 offsetof(struct rte_mbuf, data_off) + 4);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) !=
+			 offsetof(struct rte_mbuf, data_off) + 6);
+	memcpy((uint8_t *)m + offsetof(struct rte_mbuf, rearm_data), &r.u64,
+	       sizeof(r.u64));
+}
+
+/*
+ * A scattered frame (more than the first segment): chain its nseg posted
+ * buffers, replace each by one from @p extra. Cold: only when the MTU
+ * exceeds the first segment.
+ */
+static __rte_noinline void
+mlx4r_rx_chain(struct mlx4r_rxq *rxq, struct rte_mbuf **e, uint32_t w,
+	       uint32_t nseg, uint32_t len, struct rte_mbuf **extra)
+{
+	struct rte_mbuf *head = e[0], *prev = head;
+	uint32_t j, left = len - rxq->seg_first_len;
+
+	head->data_len = rxq->seg_first_len;
+	for (j = 1; j < nseg; j++) {
+		struct rte_mbuf *s = e[j];
+
+		mlx4r_rx_rearm(s, 0, 1, rxq->port_id);
+		s->data_len = RTE_MIN(left, rxq->seg_len);
+		left -= s->data_len;
+		prev->next = s;
+		prev = s;
+		e[j] = extra[j - 1];
+		mlx4r_rx_post_seg(rxq, w, j, e[j]);
+	}
+	/* the last one's next is NULL already (raw from the pool) */
 }
 
 uint16_t
 mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct mlx4r_rxq *rxq = q;
-	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX * MLX4R_MAX_RX_SEGS];
-	uint32_t len[MLX4R_RX_BURST_MAX];
-	uint32_t status[MLX4R_RX_BURST_MAX];
-	uint32_t hash[MLX4R_RX_BURST_MAX];
-	uint8_t nseg[MLX4R_RX_BURST_MAX];
-	uint32_t nb, i, j, k, ci, need = 0, got = 0;
+	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
+	struct rte_mbuf *extra[MLX4R_MAX_RX_SEGS];
+	uint32_t nb, i, ci, ci0, rq_ci, wqe_mask, sges_log, first_len;
+	uint32_t used = 0, got = 0;
 	uint64_t bytes = 0, ol;
+	struct rte_mbuf **elts;
+	uint16_t port;
 	bool refill, csum, rss;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
@@ -286,23 +377,44 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	 * Queue state is read only past the bar check: a reset may rebuild
 	 * the queue (indexes back to 0) between a stale read and the check.
 	 */
-	ci = rxq->cq_ci;
+	ci0 = ci = rxq->cq_ci;
 	csum = rxq->csum;
 	rss = rxq->rss_hash;
+	port = rxq->port_id;
+	mlx4r_mr_cache_sync(&rxq->mr);
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
-	/* collect the completed WQEs, in order */
-	for (nb = 0; nb < n; nb++) {
+	/* how many CQEs are ours: owner bytes only */
+	for (nb = 0; nb < n; nb++)
+		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci + nb,
+						      rxq->cqe_mask,
+						      rxq->cqe_shift,
+						      rxq->cqe_off),
+					ci + nb, rxq->cqe_cnt))
+			break;
+	if (nb == 0)
+		goto out;
+	/* read the bodies only after the owner bytes said they are ours */
+	rte_io_rmb();
+	/* one replacement per frame; a scattered frame takes more below */
+	refill = rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) == 0;
+	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
+	/* locals: the mbuf and WQE stores could alias the queue's fields */
+	rq_ci = rxq->rq_ci;
+	wqe_mask = rxq->wqe_mask;
+	sges_log = rxq->sges_log;
+	first_len = rxq->seg_first_len;
+	elts = rxq->elts;
+	for (i = 0; i < nb; i++) {
 		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, ci,
 						     rxq->cqe_mask,
 						     rxq->cqe_shift,
 						     rxq->cqe_off);
-		uint32_t l;
+		uint32_t w = rq_ci & wqe_mask;
+		struct rte_mbuf **e = &elts[w << sges_log];
+		struct rte_mbuf *head;
+		uint32_t len, st, nseg, pt;
 
-		if (!mlx4r_cqe_sw_owned(cqe, ci, rxq->cqe_cnt))
-			break;
-		/* read the body only after the owner byte said it is ours */
-		rte_io_rmb();
 		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
 			     MLX4_CQE_OPCODE_ERROR)) {
 			/* the WQ is in error: left to its repair, with this */
@@ -311,72 +423,55 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		}
 		ci++;
-		l = rte_be_to_cpu_32(cqe->byte_cnt);
-		len[nb] = l;
-		status[nb] = rte_be_to_cpu_32(cqe->status);
-		/* IPOK and the checksum field at 0xffff: L4 good too */
-		if (csum && (status[nb] & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
-		    cqe->checksum == RTE_BE16(0xffff))
-			status[nb] |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
-		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
-		if (rss)
-			hash[nb] = cqe->immed_rss_invalid;
-		if (l <= rxq->seg_first_len)
-			nseg[nb] = 1;
-		else
-			nseg[nb] = 1 + (l - rxq->seg_first_len +
-					rxq->seg_len - 1) / rxq->seg_len;
-		need += nseg[nb];
-	}
-	if (nb == 0)
-		goto out;
-	refill = rte_pktmbuf_alloc_bulk(rxq->mp, repl, need) == 0;
-	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
-	k = 0;
-	for (i = 0; i < nb; i++) {
-		uint32_t w = rxq->rq_ci & rxq->wqe_mask;
-		struct rte_mbuf **e = &rxq->elts[w << rxq->sges_log];
-		struct rte_mbuf *head, *prev;
-		uint32_t left, pt;
-
-		rxq->rq_ci++;
+		rq_ci++;
+		len = rte_be_to_cpu_32(cqe->byte_cnt);
 		if (!refill) {
+			/* the frame is lost, its buffers stay posted */
 			rxq->rx_nombuf++;
 			continue;
 		}
-		head = e[0];
-		left = len[i];
-		prev = NULL;
-		for (j = 0; j < nseg[i]; j++) {
-			struct rte_mbuf *s = e[j];
-			uint32_t cap = j == 0 ? rxq->seg_first_len :
-					       rxq->seg_len;
-
-			s->data_len = RTE_MIN(left, cap);
-			left -= s->data_len;
-			if (prev != NULL)
-				prev->next = s;
-			prev = s;
-			e[j] = repl[k++];
-			mlx4r_rx_post_seg(rxq, w, j, e[j]);
+		nseg = 1;
+		if (unlikely(len > first_len)) {
+			nseg += (len - first_len + rxq->seg_len - 1) /
+				rxq->seg_len;
+			if (rte_mempool_get_bulk(rxq->mp, (void **)extra,
+						 nseg - 1) != 0) {
+				rxq->rx_nombuf++;
+				continue;
+			}
 		}
-		prev->next = NULL;
-		head->nb_segs = nseg[i];
-		head->pkt_len = len[i];
-		head->port = rxq->port_id;
-		pt = mlx4r_rx_ptype(status[i]);
+		st = rte_be_to_cpu_32(cqe->status);
+		/* IPOK and the checksum field at 0xffff: L4 good too */
+		if (csum && (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
+		    cqe->checksum == RTE_BE16(0xffff))
+			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		head = e[0];
+		mlx4r_rx_rearm(head, RTE_PKTMBUF_HEADROOM, nseg, port);
+		if (likely(nseg == 1))
+			head->data_len = len;
+		else
+			mlx4r_rx_chain(rxq, e, w, nseg, len, extra);
+		head->pkt_len = len;
+		pt = mlx4r_ptype_table[MLX4R_PTYPE_IDX(st)];
 		head->packet_type = pt;
+		/* the hash QP's Toeplitz hash, as mlx4_en reads it */
 		if (rss)
-			head->hash.rss = rte_be_to_cpu_32(hash[i]);
-		head->ol_flags = ol | (csum ? mlx4r_rx_csum(status[i], pt) :
-				       0);
-		bytes += len[i];
+			head->hash.rss =
+				rte_be_to_cpu_32(cqe->immed_rss_invalid);
+		head->ol_flags = ol | (csum ? mlx4r_rx_csum(st, pt) : 0);
+		e[0] = repl[used++];
+		mlx4r_rx_post_seg(rxq, w, 0, e[0]);
+		bytes += len;
 		pkts[got++] = head;
 	}
+	if (refill && used < nb)
+		rte_mempool_put_bulk(rxq->mp, (void **)&repl[used], nb - used);
+	if (ci == ci0)
+		goto out;
+	rxq->rq_ci = rq_ci;
 	/* the WQEs are rewritten before the device may see them again */
 	rte_io_wmb();
-	*rxq->rq_db = rte_cpu_to_be_32((rxq->rq_ci + rxq->wqe_mask + 1) &
-				       0xffff);
+	*rxq->rq_db = rte_cpu_to_be_32((rq_ci + wqe_mask + 1) & 0xffff);
 	*rxq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
 	rxq->cq_ci = ci;
 	rxq->ipackets += got;
@@ -384,13 +479,6 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 out:
 	MLX4R_BURST_LEAVE(rxq);
 	return got;
-}
-
-/* Owner bit of a WQE starting at TXBB idx: the wrap parity of idx. */
-static __rte_always_inline uint32_t
-mlx4r_txbb_owner(const struct mlx4r_txq *txq, uint32_t idx)
-{
-	return (idx & txq->txbb_cnt) ? MLX4R_WQE_OWNER_BIT : 0;
 }
 
 /* The 16-byte unit u (free-running) of the SQ, modulo its size. */
@@ -401,14 +489,57 @@ mlx4r_tx_dseg(const struct mlx4r_txq *txq, uint32_t u)
 		(txq->sq + ((size_t)(u & (txq->txbb_cnt * 4 - 1)) << 4));
 }
 
-/* Stamp a freed TXBB invalid for the next round of the ring. */
-static __rte_always_inline void
-mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
-{
-	uint32_t *w = (uint32_t *)(txq->sq + ((size_t)(idx &
-			(txq->txbb_cnt - 1)) << MLX4R_TXBB_SHIFT));
+/*
+ * Give back the mbufs the device is done with, in runs of one pool: a
+ * single-segment, direct mbuf of refcnt 1 (the common case) goes straight
+ * to rte_mempool_put_bulk() without touching its second cache line (a
+ * one-segment packet has next NULL: the mbuf library's invariant);
+ * anything else through rte_pktmbuf_prefree_seg(), segment by segment.
+ */
+struct mlx4r_tx_free {
+	struct rte_mempool *pool;
+	uint32_t n;
+	void *objs[MLX4R_TX_FREE_BULK];
+};
 
-	*w = rte_cpu_to_be_32(MLX4R_TXBB_STAMP | mlx4r_txbb_owner(txq, idx));
+static __rte_always_inline void
+mlx4r_tx_free_flush(struct mlx4r_tx_free *f)
+{
+	if (f->n != 0)
+		rte_mempool_put_bulk(f->pool, f->objs, f->n);
+	f->n = 0;
+}
+
+static __rte_always_inline void
+mlx4r_tx_free_add(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+{
+	if (f->n == RTE_DIM(f->objs) || (f->n != 0 && m->pool != f->pool))
+		mlx4r_tx_free_flush(f);
+	f->pool = m->pool;
+	f->objs[f->n++] = m;
+}
+
+static __rte_noinline void
+mlx4r_tx_free_chain(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m = rte_pktmbuf_prefree_seg(m);
+		if (m != NULL)
+			mlx4r_tx_free_add(f, m);
+		m = next;
+	}
+}
+
+static __rte_always_inline void
+mlx4r_tx_free_pkt(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+{
+	if (likely(m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+		   rte_mbuf_refcnt_read(m) == 1))
+		mlx4r_tx_free_add(f, m);
+	else
+		mlx4r_tx_free_chain(f, m);
 }
 
 /*
@@ -419,10 +550,12 @@ mlx4r_txbb_stamp(struct mlx4r_txq *txq, uint32_t idx)
 int
 mlx4r_txq_complete(struct mlx4r_txq *txq)
 {
-	struct rte_mbuf *fr[MLX4R_TX_FREE_BULK];
+	struct mlx4r_tx_free fr;
+	struct rte_mbuf **elts;
 	uint32_t ci = txq->cq_ci;
 	uint32_t tail = txq->sq_ci;
-	uint32_t idx, nfr = 0;
+	uint32_t idx, cnt;
+	uint8_t *sq;
 	int ret = 0;
 
 	for (;;) {
@@ -453,33 +586,84 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 		return ret;
 	*txq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
 	txq->cq_ci = ci;
+	fr.n = 0;
+	fr.pool = NULL;
+	/* locals: the stores below could alias the queue's fields */
+	cnt = txq->txbb_cnt;
+	elts = txq->elts;
+	sq = txq->sq;
 	for (idx = txq->sq_ci; idx != tail; idx++) {
-		struct rte_mbuf **e = &txq->elts[idx & (txq->txbb_cnt - 1)];
+		struct rte_mbuf **e = &elts[idx & (cnt - 1)];
 
 		if (*e != NULL) {
-			fr[nfr++] = *e;
+			mlx4r_tx_free_pkt(&fr, *e);
 			*e = NULL;
-			if (nfr == RTE_DIM(fr)) {
-				rte_pktmbuf_free_bulk(fr, nfr);
-				nfr = 0;
-			}
 		}
-		mlx4r_txbb_stamp(txq, idx);
+		/* stamp the TXBB invalid for the next pass of the ring */
+		*(uint32_t *)(sq + ((size_t)(idx & (cnt - 1)) <<
+				    MLX4R_TXBB_SHIFT)) =
+			rte_cpu_to_be_32(MLX4R_TXBB_STAMP |
+					 ((idx & cnt) ? MLX4R_WQE_OWNER_BIT :
+					  0));
 	}
 	txq->sq_ci = tail;
-	if (nfr != 0)
-		rte_pktmbuf_free_bulk(fr, nfr);
+	mlx4r_tx_free_flush(&fr);
 	return ret;
+}
+
+/*
+ * The data segments of a frame of several mbufs, from 16-byte unit
+ * pi * 4 + 1 on, modulo the SQ: addresses and keys first, then (after a
+ * barrier) the byte counts, which open each TXBB after the first to the
+ * device's prefetch (libmlx4 qp.c mlx4_post_send, set_data_seg).
+ * @return 0, or -1: a segment outside registered memory (nothing written
+ * that the device may read: the owner word is not).
+ */
+static __rte_noinline int
+mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
+{
+	uint32_t lkeys[MLX4R_MAX_TX_SEGS];
+	struct rte_mbuf *s;
+	uint32_t j, u;
+
+	for (s = m, j = 0; s != NULL; s = s->next, j++) {
+		lkeys[j] = mlx4r_mr_lkey(&txq->mr,
+					 rte_pktmbuf_mtod(s, uintptr_t),
+					 s->data_len);
+		if (unlikely(lkeys[j] == MLX4R_NO_LKEY)) {
+			lkeys[j] = mlx4r_mr_tx_miss(txq, s);
+			if (lkeys[j] == MLX4R_NO_LKEY)
+				return -1;
+		}
+	}
+	for (s = m, j = 0, u = pi * 4 + 1; s != NULL; s = s->next, j++, u++) {
+		struct mlx4_wqe_data_seg *d = mlx4r_tx_dseg(txq, u);
+
+		d->lkey = lkeys[j];
+		d->addr = rte_cpu_to_be_64(rte_pktmbuf_mtod(s, uintptr_t));
+	}
+	rte_io_wmb();
+	/*
+	 * The device reads a byte count of 0 as 2 GB: an empty segment is
+	 * an inline segment of no data, 0x80000000 (libmlx4 qp.c
+	 * set_data_seg, upstream mlx4_rxtx.c).
+	 */
+	for (s = m, u = pi * 4 + 1; s != NULL; s = s->next, u++)
+		mlx4r_tx_dseg(txq, u)->byte_count = rte_cpu_to_be_32(
+			s->data_len != 0 ? s->data_len : MLX4_INLINE_SEG);
+	return 0;
 }
 
 uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct mlx4r_txq *txq = q;
-	uint32_t lkeys[MLX4R_MAX_TX_SEGS];
-	uint32_t mask, pi;
+	struct rte_mbuf **elts;
+	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
+	uint8_t *sq;
 	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
+	bool csum, lb;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
 		return 0;
@@ -490,82 +674,84 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	/* queue state only past the bar check (see mlx4r_rx_burst) */
-	mask = txq->txbb_cnt - 1;
-	pi = txq->sq_pi;
+	mlx4r_mr_cache_sync(&txq->mr);
 	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
 		/* the QP is in error, the queue barred until its repair */
 		MLX4R_BURST_REFUSED(txq, n);
 		MLX4R_BURST_LEAVE(txq);
 		return 0;
 	}
+	/*
+	 * The queue's fields in locals: the WQE stores below may alias them
+	 * as far as the compiler knows, which would reload each per frame.
+	 */
+	mask = txq->txbb_cnt - 1;
+	pi = txq->sq_pi;
+	sq_ci = txq->sq_ci;
+	txbb_max = txq->txbb_max;
+	pending = txq->comp_pending;
+	thresh = txq->comp_thresh;
+	srcrb = txq->srcrb;
+	csum = txq->csum;
+	lb = txq->lb;
+	sq = txq->sq;
+	elts = txq->elts;
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i], *s;
+		struct rte_mbuf *m = pkts[i];
 		struct mlx4_wqe_ctrl_seg *ctrl;
 		union {
 			uint32_t flags;
 			uint16_t flags16[2];
-		} srcrb;
-		uint32_t ds = 1 + m->nb_segs;
+		} rb;
+		uint32_t nb_segs = m->nb_segs;
+		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
-		uint32_t flags = txq->srcrb;
-		uint32_t j, u;
+		uint32_t flags = srcrb;
 
-		if (unlikely(m->nb_segs > MLX4R_MAX_TX_SEGS)) {
-			txq->oerrors++;
-			rte_pktmbuf_free(m);
-			sent++;
-			continue;
-		}
-		if (pi + txbbs - txq->sq_ci > txq->txbb_max)
+		if (pi + txbbs - sq_ci > txbb_max)
 			break; /* ring full: the caller keeps the rest */
-		for (s = m, j = 0; s != NULL; s = s->next, j++) {
-			lkeys[j] = mlx4r_mr_lkey(&txq->mr,
-				rte_pktmbuf_mtod(s, uintptr_t));
-			if (unlikely(lkeys[j] == MLX4R_NO_LKEY))
-				break;
-		}
-		if (unlikely(s != NULL)) {
-			/* not registered memory: the device cannot read it */
-			txq->mr_miss++;
-			txq->oerrors++;
-			rte_pktmbuf_free(m);
-			sent++;
-			continue;
-		}
-		/* data segments, addresses first, byte counts last */
-		for (s = m, j = 0, u = pi * 4 + 1; s != NULL;
-		     s = s->next, j++, u++) {
-			struct mlx4_wqe_data_seg *d = mlx4r_tx_dseg(txq, u);
+		ctrl = (struct mlx4_wqe_ctrl_seg *)
+			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
+		if (likely(nb_segs == 1)) {
+			/*
+			 * One data segment, in the control segment's TXBB:
+			 * the owner word written last covers all of it.
+			 */
+			struct mlx4_wqe_data_seg *d =
+				(struct mlx4_wqe_data_seg *)(ctrl + 1);
+			uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
+			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
 
-			d->lkey = lkeys[j];
-			d->addr = rte_cpu_to_be_64(
-				rte_pktmbuf_mtod(s, uintptr_t));
+			if (unlikely(lkey == MLX4R_NO_LKEY)) {
+				lkey = mlx4r_mr_tx_miss(txq, m);
+				if (lkey == MLX4R_NO_LKEY)
+					goto refuse;
+			}
+			d->lkey = lkey;
+			d->addr = rte_cpu_to_be_64(a);
+			d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
+							 m->data_len :
+							 MLX4_INLINE_SEG);
+		} else if (unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
+				    mlx4r_tx_segs(txq, m, pi) != 0)) {
+			goto refuse;
 		}
-		rte_io_wmb();
-		/*
-		 * The device reads a byte count of 0 as 2 GB: an empty
-		 * segment is an inline segment of no data, 0x80000000
-		 * (libmlx4 qp.c set_data_seg, upstream mlx4_rxtx.c).
-		 */
-		for (s = m, u = pi * 4 + 1; s != NULL; s = s->next, u++)
-			mlx4r_tx_dseg(txq, u)->byte_count = rte_cpu_to_be_32(
-				s->data_len != 0 ? s->data_len :
-				MLX4_INLINE_SEG);
-		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
-			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
-		if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
-		    RTE_MBUF_F_TX_TCP_CKSUM ||
-		    (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
-		    RTE_MBUF_F_TX_UDP_CKSUM)
-			flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
-		txq->comp_pending += txbbs;
-		if (txq->comp_pending >= txq->comp_thresh) {
+		if (csum && (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM |
+					    RTE_MBUF_F_TX_L4_MASK))) {
+			uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+
+			if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
+				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+			if (l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
+			    l4 == RTE_MBUF_F_TX_UDP_CKSUM)
+				flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
+		}
+		pending += txbbs;
+		if (pending >= thresh) {
 			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
-			txq->comp_pending = 0;
+			pending = 0;
 			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
 		}
-		ctrl = (struct mlx4_wqe_ctrl_seg *)
-			(txq->sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
 		/*
 		 * The whole second word: no VLAN to insert (vlan_tag and
 		 * ins_vlan, which mlx4_en en_tx.c mlx4_en_xmit writes in
@@ -573,8 +759,8 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		 * the DS count.
 		 */
 		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
-		srcrb.flags = rte_cpu_to_be_32(flags);
-		if (unlikely(txq->lb)) {
+		rb.flags = rte_cpu_to_be_32(flags);
+		if (unlikely(lb)) {
 			/*
 			 * The destination MAC, for the eSwitch: its first two
 			 * bytes in the high half of srcrb_flags, the other
@@ -582,22 +768,34 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			 */
 			const uint8_t *dmac = rte_pktmbuf_mtod(m, uint8_t *);
 
-			memcpy(&srcrb.flags16[0], dmac, 2);
+			memcpy(&rb.flags16[0], dmac, 2);
 			memcpy(&ctrl->imm, dmac + 2, 4);
 		} else {
 			ctrl->imm = 0;
 		}
-		ctrl->srcrb_flags = srcrb.flags;
-		txq->elts[pi & mask] = m;
+		ctrl->srcrb_flags = rb.flags;
+		elts[pi & mask] = m;
 		/* the owner word hands the WQE over: write it last */
 		rte_io_wmb();
-		ctrl->owner_opcode = rte_cpu_to_be_32(
-			MLX4_OPCODE_SEND | mlx4r_txbb_owner(txq, pi));
+		ctrl->owner_opcode = rte_cpu_to_be_32(MLX4_OPCODE_SEND |
+			((pi & (mask + 1)) ? MLX4R_WQE_OWNER_BIT : 0));
 		pi += txbbs;
 		bytes += m->pkt_len;
 		posted++;
 		sent++;
+		continue;
+refuse:
+		/*
+		 * Too many segments, or memory the device cannot read
+		 * (not registered): dropped and counted.
+		 */
+		if (nb_segs <= MLX4R_MAX_TX_SEGS)
+			txq->mr_miss++;
+		txq->oerrors++;
+		rte_pktmbuf_free(m);
+		sent++;
 	}
+	txq->comp_pending = pending;
 	if (pi != txq->sq_pi) {
 		txq->opackets += posted;
 		txq->obytes += bytes;
@@ -609,4 +807,122 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	mlx4r_hw_hook_call(&txq->hook);
 	MLX4R_BURST_LEAVE(txq);
 	return sent;
+}
+
+/*
+ * Descriptor status and Rx queue count (rte_eth_rx/tx_descriptor_status,
+ * rte_eth_rx_queue_count). Upstream net_mlx4 has none of them. They read
+ * the ring of a queue, as a burst does, so they take the burst's guard
+ * (tag, in_burst marker, barred): a barred queue, whose device memory a
+ * reset may free, is only answered UNAVAIL (0 frames). On the emulated
+ * device the engine advances at the bursts' hooks (a frame is received,
+ * a WQE completed, inside a burst), on a card on its own.
+ */
+
+/* Frames the device completed into @p rxq not yet polled, at most @p max. */
+static uint32_t
+mlx4r_rxq_done(const struct mlx4r_rxq *rxq, uint32_t max)
+{
+	uint32_t n;
+
+	for (n = 0; n < max; n++) {
+		uint32_t ci = rxq->cq_ci + n;
+
+		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci,
+				rxq->cqe_mask, rxq->cqe_shift, rxq->cqe_off),
+				ci, rxq->cqe_cnt))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Every WQE of an Rx queue is always posted (a burst reposts what it
+ * takes): descriptor rq_ci + offset is DONE when its frame's CQE is
+ * software's (a WQ completes in order into its own CQ), AVAIL otherwise.
+ */
+int
+mlx4r_rx_descriptor_status(void *q, uint16_t offset)
+{
+	struct mlx4r_rxq *rxq = q;
+	int ret;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return -ENODEV;
+	MLX4R_BURST_ENTER(rxq);
+	if (MLX4R_BURST_BARRED(rxq))
+		ret = RTE_ETH_RX_DESC_UNAVAIL;
+	else if (offset >= RTE_MIN(rxq->nb_wqe, rxq->cqe_cnt))
+		ret = -EINVAL;
+	else
+		ret = mlx4r_rxq_done(rxq, offset + 1) > offset ?
+		      RTE_ETH_RX_DESC_DONE : RTE_ETH_RX_DESC_AVAIL;
+	MLX4R_BURST_LEAVE(rxq);
+	return ret;
+}
+
+uint32_t
+mlx4r_rx_queue_count(void *q)
+{
+	struct mlx4r_rxq *rxq = q;
+	uint32_t n = 0;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(rxq);
+	if (!MLX4R_BURST_BARRED(rxq))
+		n = mlx4r_rxq_done(rxq, RTE_MIN(rxq->nb_wqe, rxq->cqe_cnt));
+	MLX4R_BURST_LEAVE(rxq);
+	return n;
+}
+
+/*
+ * Tx descriptors are TXBBs (a frame of up to 3 segments is one): the
+ * slot sq_pi + offset last held the TXBB of index u = that - txbb_cnt,
+ * outstanding while sq_ci <= u. It is DONE when reaped, or when a CQE not
+ * yet reaped completes it (each CQE answers the next completion request,
+ * sig[] holds the producer index after its WQE); FULL otherwise.
+ */
+int
+mlx4r_tx_descriptor_status(void *q, uint16_t offset)
+{
+	struct mlx4r_txq *txq = q;
+	uint32_t u, ci, sig, k;
+	int ret = RTE_ETH_TX_DESC_FULL;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return -ENODEV;
+	MLX4R_BURST_ENTER(txq);
+	if (MLX4R_BURST_BARRED(txq)) {
+		ret = RTE_ETH_TX_DESC_UNAVAIL;
+		goto out;
+	}
+	if (offset >= txq->txbb_max) {
+		ret = -EINVAL;
+		goto out;
+	}
+	u = txq->sq_pi + offset - txq->txbb_cnt;
+	if ((int32_t)(u - txq->sq_ci) < 0) {
+		ret = RTE_ETH_TX_DESC_DONE;
+		goto out;
+	}
+	for (k = 0, ci = txq->cq_ci, sig = txq->sig_ci;
+	     k < txq->cqe_cnt && sig != txq->sig_pi; k++, ci++, sig++) {
+		const struct mlx4_cqe *cqe = mlx4r_cqe_get(txq->cqes, ci,
+			txq->cqe_mask, txq->cqe_shift, txq->cqe_off);
+
+		if (!mlx4r_cqe_sw_owned(cqe, ci, txq->cqe_cnt))
+			break;
+		rte_io_rmb(); /* the opcode after the owner bit */
+		if ((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+		    MLX4_CQE_OPCODE_ERROR)
+			break;
+		if ((int32_t)(u - txq->sig[sig & txq->sig_mask]) < 0) {
+			ret = RTE_ETH_TX_DESC_DONE;
+			break;
+		}
+	}
+out:
+	MLX4R_BURST_LEAVE(txq);
+	return ret;
 }

@@ -30,11 +30,12 @@
 #include "mlx4r_fault.h"
 #include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
+#include "mlx4r_telemetry.h"
 #include "rte_pmd_mlx4r.h"
 
 /* "<port_id>[,rest]": the port, and rest (or NULL). */
-static int
-mlx4r_tel_port(const char *params, uint16_t *port_id, const char **rest)
+int
+mlx4r_tel_parse_port(const char *params, uint16_t *port_id, const char **rest)
 {
 	unsigned long v;
 	char *end;
@@ -50,14 +51,51 @@ mlx4r_tel_port(const char *params, uint16_t *port_id, const char **rest)
 	return 0;
 }
 
-static int
+/* "<port_id>,<fault>[,<arg>]", arg a decimal of 32 bits */
+int
+mlx4r_tel_parse_inject(const char *params, struct mlx4r_tel_inject_req *req)
+{
+	const char *rest, *comma;
+	unsigned long arg;
+	size_t len;
+	char *end;
+
+	if (mlx4r_tel_parse_port(params, &req->port_id, &rest) < 0 ||
+	    rest == NULL)
+		return -EINVAL;
+	comma = strchr(rest, ',');
+	len = comma != NULL ? (size_t)(comma - rest) : strlen(rest);
+	if (len == 0 || len >= sizeof(req->name))
+		return -EINVAL;
+	memcpy(req->name, rest, len);
+	req->name[len] = '\0';
+	if (mlx4r_fault_parse(req->name, &req->fault) < 0)
+		return -EINVAL;
+	req->arg = 0;
+	if (comma == NULL)
+		return 0;
+	/*
+	 * A decimal of 32 bits and nothing else: strtoul() alone took
+	 * "abc" for 0, "-1" for 4294967295 and "5x" for 5.
+	 */
+	if (comma[1] < '0' || comma[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	arg = strtoul(comma + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || arg > UINT32_MAX)
+		return -EINVAL;
+	req->arg = arg;
+	return 0;
+}
+
+int
 mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
 		struct rte_tel_data *d)
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	uint16_t port_id;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
+	if (mlx4r_tel_parse_port(params, &port_id, NULL) < 0 ||
 	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
@@ -80,7 +118,7 @@ mlx4r_tel_state(const char *cmd __rte_unused, const char *params,
 	return 0;
 }
 
-static int
+int
 mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 		  struct rte_tel_data *d)
 {
@@ -90,7 +128,7 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 	uint32_t n, i, first;
 	uint16_t port_id;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0 ||
+	if (mlx4r_tel_parse_port(params, &port_id, NULL) < 0 ||
 	    rte_pmd_mlx4r_reset_state_get(port_id, &st) < 0)
 		return -EINVAL;
 	/* held against its close, as the public calls (mlx4r_registry.c) */
@@ -130,44 +168,30 @@ mlx4r_tel_history(const char *cmd __rte_unused, const char *params,
 	return 0;
 }
 
-static int
+int
 mlx4r_tel_inject(const char *cmd __rte_unused, const char *params,
 		 struct rte_tel_data *d)
 {
-	char name[32];
-	const char *rest, *comma;
-	uint16_t port_id;
-	uint32_t fault, arg = 0;
-	size_t len;
+	struct mlx4r_tel_inject_req req;
 	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, &rest) < 0 || rest == NULL)
+	if (mlx4r_tel_parse_inject(params, &req) < 0)
 		return -EINVAL;
-	comma = strchr(rest, ',');
-	len = comma != NULL ? (size_t)(comma - rest) : strlen(rest);
-	if (len == 0 || len >= sizeof(name))
-		return -EINVAL;
-	memcpy(name, rest, len);
-	name[len] = '\0';
-	if (mlx4r_fault_parse(name, &fault) < 0)
-		return -EINVAL;
-	if (comma != NULL)
-		arg = strtoul(comma + 1, NULL, 10);
-	ret = rte_pmd_mlx4r_inject_fault(port_id, fault, arg);
+	ret = rte_pmd_mlx4r_inject_fault(req.port_id, req.fault, req.arg);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "fault", name);
+	rte_tel_data_add_dict_string(d, "fault", req.name);
 	rte_tel_data_add_dict_int(d, "result", ret);
 	return 0;
 }
 
-static int
+int
 mlx4r_tel_reset(const char *cmd __rte_unused, const char *params,
 		struct rte_tel_data *d)
 {
 	uint16_t port_id;
 	int ret;
 
-	if (mlx4r_tel_port(params, &port_id, NULL) < 0)
+	if (mlx4r_tel_parse_port(params, &port_id, NULL) < 0)
 		return -EINVAL;
 	ret = rte_pmd_mlx4r_reset(port_id);
 	rte_tel_data_start_dict(d);

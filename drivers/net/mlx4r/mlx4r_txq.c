@@ -117,6 +117,7 @@ mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	txq->nb_desc = mlx4r_round_desc(nb_desc);
 	txq->offloads = conf->offloads |
 			eth_dev->data->dev_conf.txmode.offloads;
+	txq->deferred = conf->tx_deferred_start;
 	port->txqs[idx] = txq;
 	eth_dev->data->tx_queues[idx] = txq;
 	return 0;
@@ -182,10 +183,13 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	 * the SQ libmlx4 makes for nb_desc WRs leaves outside the headroom.
 	 */
 	spare = (2048u >> MLX4R_TXBB_SHIFT) + 1;
+	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
+	dev->ctx->buf_socket = txq->socket;
 	ret = mlx4r_hw_create_cq(dev->ctx,
 				 rte_align32pow2(txq->nb_desc + spare) - spare,
 				 &txq->cq);
 	if (ret < 0) {
+		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create CQ: %s",
 			dev->name, port->port_num, txq->queue_id,
 			strerror(-ret));
@@ -197,6 +201,7 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	qattr.cap.max_send_wr = txq->nb_desc;
 	qattr.cap.max_send_sge = 1;
 	ret = mlx4r_hw_create_qp(dev->pd, &qattr, &txq->qp);
+	dev->ctx->buf_socket = SOCKET_ID_ANY;
 	if (ret < 0) {
 		DRV_LOG(ERR, "%s port %u Tx queue %u: cannot create QP: %s",
 			dev->name, port->port_num, txq->queue_id,

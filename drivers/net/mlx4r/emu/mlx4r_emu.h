@@ -108,6 +108,13 @@ struct mlx4r_emu_dev_conf {
 	 * mlx4_en's max_mtu, the port's eth_mtu_cap from firmware.
 	 */
 	uint16_t max_mtu;
+	/**
+	 * Firmware without MLX4_DEV_CAP_FLAG_FCS_KEEP: no
+	 * IBV_RAW_PACKET_CAP_SCATTER_FCS, and Linux 6.1 mlx4_ib then refuses
+	 * every WQ with -EOPNOTSUPP (qp.c mlx4_ib_create_wq). Default false:
+	 * a ConnectX-3 keeps the FCS on request.
+	 */
+	bool no_fcs_keep;
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */
@@ -160,6 +167,19 @@ struct mlx4r_emu_dev_info {
 	uint32_t nb_contexts;  /**< contexts open */
 	uint32_t nb_objects;   /**< live PDs, MRs, CQs, QPs, WQs, tables, flows */
 	uint64_t objects_leaked; /**< objects close_device had to destroy */
+	uint32_t nb_mrs;       /**< live MRs */
+	uint64_t pinned_bytes; /**< bytes of the pages live MRs pin */
+	uint64_t mrs_registered;   /**< reg_mr calls that succeeded */
+	uint64_t mrs_deregistered; /**< dereg_mr (and close_device) of them */
+	/** live MRs whose pages the process unmapped (rte_mem_event FREE) */
+	uint64_t mrs_unmapped;
+	/**
+	 * CQs, QPs and WQs created with mlx4r_hw_ctx.buf_socket
+	 * SOCKET_ID_ANY, and with a node (the last one in last_ring_socket)
+	 */
+	uint64_t rings_socket_any;
+	uint64_t rings_socket_set;
+	int last_ring_socket;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
 };
@@ -167,6 +187,13 @@ struct mlx4r_emu_dev_info {
 /** @return 0, -EINVAL (NULL). */
 int mlx4r_emu_dev_info(struct mlx4r_emu_dev *dev,
 		       struct mlx4r_emu_dev_info *info);
+
+/**
+ * Live MRs of the device whose pinned pages overlap [addr, addr + len).
+ * @return that count (0: none pins that memory), -EINVAL (NULL).
+ */
+int mlx4r_emu_mr_pinning(struct mlx4r_emu_dev *dev, const void *addr,
+			 size_t len);
 
 /*
  * Clock.
@@ -343,6 +370,8 @@ struct mlx4r_emu_netdev_info {
 	bool running;    /**< up with carrier (the port's link) */
 	uint16_t mtu;    /**< MTU */
 	uint32_t nb_mc;  /**< multicast addresses joined */
+	bool rx_pause;   /**< ethtool pause parameters: rx */
+	bool tx_pause;   /**< and tx */
 };
 
 /** @return 0, -EINVAL (port, NULL). */
@@ -383,7 +412,8 @@ enum mlx4r_emu_vendor_err {
 	MLX4R_EMU_VERR_OPCODE = 0x52,  /**< opcode not valid for raw Eth */
 	MLX4R_EMU_VERR_DS = 0x53,      /**< DS count too small or above
 					*   max_sq_desc_sz / 16 */
-	MLX4R_EMU_VERR_LKEY = 0x54,    /**< lkey unknown, other PD, access */
+	MLX4R_EMU_VERR_LKEY = 0x54,    /**< lkey unknown, other PD, access,
+					*   or its pages unmapped since */
 	MLX4R_EMU_VERR_BOUNDS = 0x55,  /**< segment outside its MR */
 	MLX4R_EMU_VERR_LENGTH = 0x56,  /**< frame too short/long for buffers */
 	MLX4R_EMU_VERR_INLINE = 0x57,  /**< inline data (unsupported) */

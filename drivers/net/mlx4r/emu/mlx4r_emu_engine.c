@@ -428,7 +428,13 @@ emu_err_cqe(struct emu_cq *cq, uint32_t qpn, uint16_t wqe_index,
 /*
  * Memory regions: the lkey names a slot of the context's table; the slot
  * is checked again after its fields were read, so that a registration
- * racing with the engine (a driver bug) is never half-seen.
+ * racing with the engine (a driver bug) is never half-seen. A key is good
+ * for its own PD, the access it was registered with and exactly
+ * [addr, addr + len) of its registration: the MPT that Linux mlx4_ib
+ * writes (mr.c mlx4_ib_reg_user_mr() -> mlx4_mr_alloc(start, length,
+ * access)); anything else, a deregistered key included (dereg moves the
+ * MPT to software ownership, mlx4 mr.c mlx4_mr_free() HW2SW_MPT), is a
+ * local protection error.
  */
 static bool
 emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
@@ -449,6 +455,15 @@ emu_mr_check(struct emu_ctx *ctx, uint32_t lkey, uint32_t pdn, uint64_t addr,
 	if (__atomic_load_n(&s->lkey, __ATOMIC_RELAXED) != lkey)
 		goto bad_key;
 	if (spdn != pdn || (access & need) != need)
+		goto bad_key;
+	/*
+	 * Pages unmapped since the registration: a card would still reach
+	 * the pages the MR pinned (Linux umem.c ib_umem_get() keeps them),
+	 * which the process no longer sees at that address: silent loss or
+	 * corruption. Stricter, as the model must be: a local protection
+	 * error. Acquire: pairs with the release of emu_mem_event().
+	 */
+	if (__atomic_load_n(&s->unmapped, __ATOMIC_ACQUIRE) != 0)
 		goto bad_key;
 	if (addr < start || addr + len > start + size || addr + len < addr) {
 		*verr = MLX4R_EMU_VERR_BOUNDS;
@@ -706,6 +721,43 @@ emu_wq_flush(struct emu_wq *wq)
 }
 
 /*
+ * The Ethernet FCS of a frame: CRC-32 of IEEE 802.3 (reflected polynomial
+ * 0xedb88320, initial and final value all ones), sent least significant
+ * byte first; four bits at a time.
+ */
+static uint32_t
+emu_eth_fcs(const uint8_t *d, uint32_t len)
+{
+	static const uint32_t nib[16] = {
+		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
+		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+	};
+	uint32_t c = 0xffffffff, i;
+
+	for (i = 0; i < len; i++) {
+		c ^= d[i];
+		c = (c >> 4) ^ nib[c & 15];
+		c = (c >> 4) ^ nib[c & 15];
+	}
+	return ~c;
+}
+
+/* Bytes [off, off + n) of the frame as delivered: data, then @p fcs. */
+static void
+emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
+	    uint32_t off, uint32_t n)
+{
+	uint32_t k = off < f->len ? RTE_MIN(n, f->len - off) : 0;
+
+	if (k != 0)
+		memcpy(dst, f->data + off, k);
+	if (k < n)
+		memcpy(dst + k, fcs + (off + k - f->len), n - k);
+}
+
+/*
  * Deliver a frame that arrived at @p port. Called with port->rx_lock held
  * (from the Tx engine of a port wired to this one, or from this port's
  * pump).
@@ -720,7 +772,8 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	struct mlx4_cqe *cqe;
 	struct emu_pkt p;
 	const uint8_t *wqe;
-	uint32_t i, hash, pi, off, status;
+	uint32_t i, hash, pi, off, status, len;
+	uint8_t fcs[RTE_ETHER_CRC_LEN];
 	uint16_t csum;
 	enum ibv_qp_state qs;
 	uint8_t verr = 0;
@@ -767,9 +820,22 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		return;
 	}
 	ctx = wq->ctx;
+	/*
+	 * A WQ with SCATTER_FCS (the QP context's FCS-keep bit, Linux
+	 * mlx4_ib qp.c __mlx4_ib_modify_qp: param3 bit 29) gets the frame's
+	 * four FCS bytes after it, counted in the CQE's byte count.
+	 */
+	len = f->len;
+	if (wq->scatter_fcs) {
+		uint32_t c = emu_eth_fcs(f->data, f->len);
+
+		for (i = 0; i < RTE_ETHER_CRC_LEN; i++)
+			fcs[i] = (uint8_t)(c >> (8 * i));
+		len += RTE_ETHER_CRC_LEN;
+	}
 	wqe = wq->buf + ((size_t)(wq->ci & (wq->cnt - 1)) << wq->shift);
 	off = 0;
-	for (i = 0; i < wq->sges && off < f->len; i++) {
+	for (i = 0; i < wq->sges && off < len; i++) {
 		const struct mlx4_wqe_data_seg *s =
 			(const void *)(wqe + i * sizeof(*s));
 		uint32_t lkey = rte_be_to_cpu_32(s->lkey);
@@ -782,11 +848,11 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		if (!emu_mr_check(ctx, lkey, wq->pd->hw.pdn, addr, bc,
 				  IBV_ACCESS_LOCAL_WRITE, &verr))
 			goto prot_error;
-		n = RTE_MIN(bc, f->len - off);
-		memcpy((void *)(uintptr_t)addr, f->data + off, n);
+		n = RTE_MIN(bc, len - off);
+		emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, off, n);
 		off += n;
 	}
-	if (off < f->len) {
+	if (off < len) {
 		/* Frame larger than the WQE: consumed with an error CQE. */
 		if (emu_err_cqe(wq->cq, wq->hw.wq_num,
 				(uint16_t)wq->ci, MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
@@ -806,7 +872,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	cqe->g_mlpath_rqpn = 0;
 	cqe->ts_47_16 = 0;
 	cqe->status = rte_cpu_to_be_32(status);
-	cqe->byte_cnt = rte_cpu_to_be_32(f->len);
+	cqe->byte_cnt = rte_cpu_to_be_32(len);
 	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
 	memcpy(&cqe->checksum, &csum, sizeof(csum));
 	cqe->reserved3 = 0;
@@ -815,7 +881,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	emu_cqe_commit(wq->cq, cqe, MLX4_RECV_OPCODE_SEND);
 	wq->ci++;
 	EMU_INC(port->st.rx_frames, 1);
-	EMU_INC(port->st.rx_bytes, f->len);
+	EMU_INC(port->st.rx_bytes, len);
 	return;
 prot_error:
 	/*

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +29,7 @@
 #include <rte_common.h>
 #include <rte_byteorder.h>
 #include <rte_log.h>
+#include <rte_memory.h>
 #include <rte_spinlock.h>
 
 #include "mlx4r_emu_priv.h"
@@ -135,6 +138,13 @@ emu_netdev_init(struct emu_port *port)
 	__atomic_store_n(&port->nd.mtu, EMU_NETDEV_DEFAULT_MTU,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&port->nd.up, false, __ATOMIC_RELAXED);
+	/*
+	 * Pause on in both directions: mlx4_en's profile default
+	 * (en_main.c mlx4_en_get_profile: tx_pause = rx_pause =
+	 * !(pfcrx || pfctx), the module parameters being 0).
+	 */
+	port->nd.rx_pause = true;
+	port->nd.tx_pause = true;
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -194,6 +204,8 @@ mlx4r_emu_netdev_info(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	info->running = emu_port_active(port);
 	info->mtu = __atomic_load_n(&port->nd.mtu, __ATOMIC_RELAXED);
 	info->nb_mc = port->nd.nb_mc;
+	info->rx_pause = port->nd.rx_pause;
+	info->tx_pause = port->nd.tx_pause;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -407,12 +419,39 @@ emu_dev_new_locked(const char *name, const struct mlx4r_emu_dev_conf *conf,
 	return 0;
 }
 
+static void emu_mem_event(enum rte_mem_event type, const void *addr,
+			  size_t len, void *arg);
+
+static void
+emu_mem_cb_register(void)
+{
+	/*
+	 * Best effort: EAL in legacy memory mode (--no-huge, --legacy-mem)
+	 * never unmaps its memory and has no callbacks (ENOTSUP).
+	 */
+	rte_mem_event_callback_register("mlx4r_emu", emu_mem_event, NULL);
+}
+
+/*
+ * Once per process, never under emu_registry_lock: EAL calls the callback
+ * with its callback list's lock held, and the callback takes the registry
+ * lock.
+ */
+static void
+emu_mem_cb_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, emu_mem_cb_register);
+}
+
 int
 mlx4r_emu_dev_create(const char *name, const struct mlx4r_emu_dev_conf *conf)
 {
 	struct emu_dev *dev;
 	int ret;
 
+	emu_mem_cb_once();
 	pthread_mutex_lock(&emu_registry_lock);
 	ret = emu_dev_new_locked(name, conf, &dev);
 	pthread_mutex_unlock(&emu_registry_lock);
@@ -439,6 +478,7 @@ mlx4r_emu_dev_get(const char *name)
 
 	if (name == NULL)
 		return NULL;
+	emu_mem_cb_once();
 	pthread_mutex_lock(&emu_registry_lock);
 	dev = emu_dev_find_locked(name);
 	if (dev == NULL && emu_dev_new_locked(name, NULL, &dev) != 0)
@@ -508,6 +548,14 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	info->nb_contexts = dev->nb_ctx;
 	info->nb_objects = dev->nb_objects;
 	info->objects_leaked = dev->leaked;
+	info->nb_mrs = dev->nb_mrs;
+	info->pinned_bytes = dev->pinned_bytes;
+	info->mrs_registered = dev->mrs_registered;
+	info->mrs_deregistered = dev->mrs_deregistered;
+	info->mrs_unmapped = dev->mrs_unmapped;
+	info->rings_socket_any = dev->rings_socket_any;
+	info->rings_socket_set = dev->rings_socket_set;
+	info->last_ring_socket = dev->last_ring_socket;
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
 	info->opens = dev->opens;
@@ -771,9 +819,13 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->dev = dev;
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
+	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
 				 MLX4R_PART_CX3;
+	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
+	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
+				  IBV_RAW_PACKET_CAP_SCATTER_FCS;
 	strcpy(ctx->hw.name, dev->name);
 	/* emu_open_check() may sleep (slow firmware reset fault). */
 	pthread_mutex_lock(&dev->lock);
@@ -1043,6 +1095,48 @@ emu_netdev_set_mtu(struct mlx4r_hw_ctx *hctx, uint8_t port_num, uint16_t mtu)
 }
 
 /*
+ * ethtool pause parameters, port state of mlx4_en: get reports its
+ * profile's rx/tx pause, autoneg never (en_ethtool.c
+ * mlx4_en_get_pauseparam); set refuses autoneg with -EINVAL and programs
+ * the port (mlx4_en_set_pauseparam: mlx4_SET_PORT_general). Not firmware
+ * commands the emulated device fails: the netdev's, as the other ops.
+ */
+static int
+emu_netdev_pause_get(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	pause->autoneg = false;
+	pause->rx_pause = port->nd.rx_pause;
+	pause->tx_pause = port->nd.tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int
+emu_netdev_pause_set(struct mlx4r_hw_ctx *hctx, uint8_t port_num,
+		     const struct mlx4r_hw_pause *pause)
+{
+	struct emu_dev *dev = emu_ctx(hctx)->dev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	if (pause->autoneg)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	port->nd.rx_pause = pause->rx_pause;
+	port->nd.tx_pause = pause->tx_pause;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+/*
  * PD and MR.
  */
 
@@ -1103,6 +1197,44 @@ emu_dealloc_pd(struct mlx4r_hw_pd *hpd)
 #define EMU_ACCESS_KNOWN (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC | \
 			  IBV_ACCESS_RELAXED_ORDERING)
+/* Access that makes the pinned pages writable (ib_access_writable()). */
+#define EMU_ACCESS_WRITABLE (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			     IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_MW_BIND)
+
+/*
+ * Pin [start, end) (page-aligned) as Linux umem.c ib_umem_get() does with
+ * pin_user_pages_fast(FOLL_LONGTERM | FOLL_WRITE if writable): every page
+ * must be mapped, readable, and writable for a writable MR, otherwise
+ * -EFAULT. Read from /proc/self/maps (the emulated device has no page
+ * tables to walk). @return 0, -EFAULT, -ENOMEM (maps unreadable).
+ */
+static int
+emu_pin_check(uintptr_t start, uintptr_t end, bool writable)
+{
+	uintptr_t at = start;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		return -ENOMEM;
+	while (at < end && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+		char perm[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3)
+			continue;
+		if (hi <= at)
+			continue;
+		if (lo > at)
+			break; /* a hole at at */
+		if (perm[0] != 'r' || (writable && perm[1] != 'w'))
+			break;
+		at = hi;
+	}
+	fclose(f);
+	return at >= end ? 0 : -EFAULT;
+}
 
 static int
 emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
@@ -1111,6 +1243,8 @@ emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
 	struct emu_pd *pd = emu_pd(hpd);
 	struct emu_ctx *ctx = emu_ctx(hpd->ctx);
 	struct emu_dev *dev = ctx->dev;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)addr, pin_start, pin_end;
 	struct emu_mr_slot *slot = NULL;
 	struct emu_mr *mr;
 	uint32_t id = 0, tries;
@@ -1118,6 +1252,23 @@ emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
 
 	if (addr == NULL || length == 0 || (access & ~EMU_ACCESS_KNOWN))
 		return -EINVAL;
+	/*
+	 * Linux ib_verbs.h ib_check_mr_access(), from uverbs_cmd.c
+	 * ib_uverbs_reg_mr(): remote write or atomic needs local write.
+	 */
+	if ((access & (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)) &&
+	    !(access & IBV_ACCESS_LOCAL_WRITE))
+		return -EINVAL;
+	/* umem.c ib_umem_get(): a range that wraps, or its page end does */
+	if (start + length < start ||
+	    RTE_ALIGN_CEIL(start + length, page) < start + length)
+		return -EINVAL;
+	pin_start = RTE_ALIGN_FLOOR(start, page);
+	pin_end = RTE_ALIGN_CEIL(start + length, page);
+	ret = emu_pin_check(pin_start, pin_end,
+			    (access & EMU_ACCESS_WRITABLE) != 0);
+	if (ret != 0)
+		return ret;
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_REG_MR);
 	if (ret != 0)
@@ -1143,10 +1294,13 @@ emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
 	/* Low byte never 0x00 (MLX4_INVALID_LKEY is 0x100). */
 	mr->hw.lkey = (id << 8) | 0x80 | (dev->generation & 0x7f);
 	mr->slot = id % EMU_MR_SLOTS;
+	mr->pin_start = pin_start;
+	mr->pin_end = pin_end;
 	slot->addr = (uintptr_t)addr;
 	slot->len = length;
 	slot->access = access;
 	slot->pdn = hpd->pdn;
+	__atomic_store_n(&slot->unmapped, 0, __ATOMIC_RELAXED);
 	/*
 	 * Publish: the engine (any lcore) loads lkey with acquire before it
 	 * reads the other fields, so it sees them complete.
@@ -1155,6 +1309,9 @@ emu_reg_mr(struct mlx4r_hw_pd *hpd, void *addr, size_t length,
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->mrl, mr, next);
 	dev->nb_objects++;
+	dev->nb_mrs++;
+	dev->pinned_bytes += pin_end - pin_start;
+	dev->mrs_registered++;
 	*out = &mr->hw;
 out:
 	pthread_mutex_unlock(&dev->lock);
@@ -1165,12 +1322,22 @@ static void
 emu_dereg_mr_locked(struct emu_mr *mr)
 {
 	struct emu_ctx *ctx = emu_ctx(mr->hw.pd->ctx);
+	struct emu_dev *dev = ctx->dev;
 
-	/* Engines check lkey again after reading the fields. */
+	/*
+	 * Engines check lkey again after reading the fields: a WQE still
+	 * naming this key fails from now on (a local protection error), as
+	 * on the card once the MPT is back in software ownership.
+	 */
 	__atomic_store_n(&ctx->mrs[mr->slot].lkey, 0, __ATOMIC_RELEASE);
 	emu_pd(mr->hw.pd)->users--;
 	TAILQ_REMOVE(&ctx->mrl, mr, next);
-	ctx->dev->nb_objects--;
+	dev->nb_objects--;
+	dev->nb_mrs--;
+	dev->pinned_bytes -= mr->pin_end - mr->pin_start;
+	dev->mrs_deregistered++;
+	if (mr->unmapped)
+		dev->mrs_unmapped--;
 	free(mr);
 }
 
@@ -1183,6 +1350,86 @@ emu_dereg_mr(struct mlx4r_hw_mr *hmr)
 	emu_dereg_mr_locked(container_of(hmr, struct emu_mr, hw));
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
+}
+
+/*
+ * rte_mem_event callback: the process is about to unmap [addr, addr +
+ * len) (RTE_MEM_EVENT_FREE, lib/eal/common/malloc_heap.c). The MRs that
+ * pinned any of those pages keep pinning the old pages, which the process
+ * will not see at these addresses again: their lkeys fail from now on
+ * (emu_mr_check()). Called with EAL's memory hotplug lock held; takes
+ * the registry lock then each device's lock, as dev_destroy does, and no
+ * emulated device path allocates DPDK memory under them (libc only).
+ */
+static void
+emu_mem_event(enum rte_mem_event type, const void *addr, size_t len,
+	      void *arg)
+{
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+	struct emu_dev *dev;
+	struct emu_ctx *ctx;
+	struct emu_mr *mr;
+
+	RTE_SET_USED(arg);
+	if (type != RTE_MEM_EVENT_FREE)
+		return;
+	pthread_mutex_lock(&emu_registry_lock);
+	TAILQ_FOREACH(dev, &emu_registry, next) {
+		pthread_mutex_lock(&dev->lock);
+		TAILQ_FOREACH(ctx, &dev->ctxs, next) {
+			TAILQ_FOREACH(mr, &ctx->mrl, next) {
+				if (mr->unmapped || mr->pin_start >= end ||
+				    start >= mr->pin_end)
+					continue;
+				mr->unmapped = true;
+				dev->mrs_unmapped++;
+				/* pairs with the acquire of emu_mr_check() */
+				__atomic_store_n(&ctx->mrs[mr->slot].unmapped,
+						 1, __ATOMIC_RELEASE);
+				EMU_LOG(DEBUG, "%s: memory of MR 0x%x unmapped while registered: its lkey fails from now on",
+					dev->name, mr->hw.lkey);
+			}
+		}
+		pthread_mutex_unlock(&dev->lock);
+	}
+	pthread_mutex_unlock(&emu_registry_lock);
+}
+
+int
+mlx4r_emu_mr_pinning(struct mlx4r_emu_dev *edev, const void *addr,
+		     size_t len)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+	struct emu_ctx *ctx;
+	struct emu_mr *mr;
+	int n = 0;
+
+	if (dev == NULL || addr == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	TAILQ_FOREACH(ctx, &dev->ctxs, next)
+		TAILQ_FOREACH(mr, &ctx->mrl, next)
+			if (mr->pin_start < end && start < mr->pin_end)
+				n++;
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}
+
+/*
+ * The node the driver asked for the rings of an object it creates
+ * (mlx4r_hw_ctx.buf_socket; the verbs backend allocates there, this model
+ * keeps libc buffers): counted, for tests. dev->lock held.
+ */
+static void
+emu_ring_socket(struct emu_dev *dev, const struct mlx4r_hw_ctx *hctx)
+{
+	if (hctx->buf_socket == SOCKET_ID_ANY) {
+		dev->rings_socket_any++;
+	} else {
+		dev->rings_socket_set++;
+		dev->last_ring_socket = hctx->buf_socket;
+	}
 }
 
 /*
@@ -1233,6 +1480,7 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
 	cq->hw.cqe = cnt - 1;
 	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
+	emu_ring_socket(dev, hctx);
 	dev->nb_objects++;
 	*out = &cq->hw;
 out:
@@ -1473,6 +1721,7 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	attr->cap.max_inline_data = 0;
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
+	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
 	*out = &qp->hw;
 out:
@@ -1767,7 +2016,12 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	    attr->max_wr > dev->conf.max_qp_wr || attr->max_sge == 0 ||
 	    attr->max_sge > EMU_MAX_SGE || attr->cq->ctx != hpd->ctx)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	/*
+	 * Linux 6.1 mlx4_ib qp.c mlx4_ib_create_wq: flags other than
+	 * SCATTER_FCS, or any WQ on firmware without FCS_KEEP, -EOPNOTSUPP.
+	 */
+	if ((attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS) ||
+	    dev->conf.no_fcs_keep)
 		return -EOPNOTSUPP;
 	cq = emu_cq(attr->cq);
 	pthread_mutex_lock(&dev->lock);
@@ -1817,6 +2071,7 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	cq->user = true;
 	wq->cnt = cnt;
 	wq->sges = sges;
+	wq->scatter_fcs = (attr->create_flags & IBV_WQ_FLAGS_SCATTER_FCS) != 0;
 	wq->shift = 4 + (uint32_t)rte_log2_u32(sges);
 	wq->state = IBV_WQS_RESET;
 	wq->hw.ctx = &ctx->hw;
@@ -1825,6 +2080,7 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	attr->max_sge = sges;
 	pd->users++;
 	TAILQ_INSERT_TAIL(&ctx->wqs, wq, next);
+	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
 	*out = &wq->hw;
 out:
@@ -2287,6 +2543,8 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.netdev_query = emu_netdev_query,
 	.netdev_set_up = emu_netdev_set_up,
 	.netdev_set_mtu = emu_netdev_set_mtu,
+	.netdev_pause_get = emu_netdev_pause_get,
+	.netdev_pause_set = emu_netdev_pause_set,
 	.alloc_pd = emu_alloc_pd,
 	.dealloc_pd = emu_dealloc_pd,
 	.reg_mr = emu_reg_mr,

@@ -103,7 +103,11 @@ struct emu_mr_slot {
 	uint32_t lkey;     /* 0 when free; published last (release) */
 	uint32_t access;   /* enum ibv_access_flags */
 	uint32_t pdn;      /* PD it belongs to */
-	uint32_t pad;
+	/*
+	 * atomic: the pages the MR pinned were unmapped by the process (an
+	 * rte_mem_event FREE over them); the lkey then fails (emu_mr_check())
+	 */
+	uint32_t unmapped;
 	uintptr_t addr;    /* start */
 	size_t len;        /* length */
 };
@@ -125,6 +129,9 @@ struct emu_mr {
 	struct mlx4r_hw_mr hw;
 	TAILQ_ENTRY(emu_mr) next;
 	uint32_t slot;             /* index in ctx->mrs */
+	bool unmapped;             /* counted in mrs_unmapped already */
+	uintptr_t pin_start;       /* the pages pinned: page-aligned */
+	uintptr_t pin_end;
 };
 
 struct emu_cq {
@@ -156,6 +163,7 @@ struct emu_wq {
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
 	uint8_t port;              /* bound port (0: none yet), atomic */
+	bool scatter_fcs;          /* IBV_WQ_FLAGS_SCATTER_FCS: FCS kept */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
 };
@@ -303,6 +311,8 @@ struct emu_port {
 		char name[16];         /* interface name */
 		bool up;               /* IFF_UP; down: the port is closed */
 		uint16_t mtu;          /* the port's MTU */
+		bool rx_pause;         /* ethtool pause: honour pause frames */
+		bool tx_pause;         /* ethtool pause: send pause frames */
 		uint32_t generation;   /* device generation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];
@@ -344,6 +354,13 @@ struct emu_dev {
 	uint32_t next_qpn;         /* QPs and WQN ranges share the space */
 	uint32_t nb_objects;
 	uint64_t leaked;
+	/* MRs (struct mlx4r_emu_dev_info) */
+	uint32_t nb_mrs;
+	uint64_t pinned_bytes, mrs_registered, mrs_deregistered;
+	uint64_t mrs_unmapped;
+	/* nodes asked for the rings of CQs, QPs, WQs (emu_ring_socket()) */
+	uint64_t rings_socket_any, rings_socket_set;
+	int last_ring_socket;
 	uint64_t events, acks;
 	uint64_t opens;            /* open_device calls reaching the device */
 	/* Manual clock. */

@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@
 #include <infiniband/mlx4dv.h>
 #include <infiniband/verbs.h>
 
+#include <rte_memory.h>
+
 #include "mlx4r_hw.h"
 #include "mlx4r_verbs.h"
 
@@ -64,7 +67,17 @@ struct verbs_ctx {
 	struct ibv_context *ibv;         /**< rdma-core context */
 	/** live objects, by kind */
 	struct mlx4r_verbs_obj_list objs[MLX4R_VERBS_KINDS];
+	/** libmlx4's ring allocator (DPDK memory) */
+	struct mlx4r_verbs_alloc alloc;
 };
+
+/*
+ * Guards the contexts' object lists: reg_mr and dereg_mr may be called
+ * from any thread (a Tx burst, the memory event callback) while the
+ * control thread creates or destroys other objects (mlx4r_hw.h); the
+ * verbs calls themselves are thread-safe in libibverbs.
+ */
+static pthread_mutex_t verbs_objs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Objects whose libmlx4 memory leaked (destroy EIO without the env). */
 static uint64_t verbs_leaked;
@@ -112,8 +125,10 @@ struct verbs_flow {
 };
 
 #define VCTX(c) container_of(c, struct verbs_ctx, pub)
+#ifndef container_of /* rte_common.h has one */
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 static void
 verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
@@ -122,7 +137,9 @@ verbs_track_(struct verbs_ctx *vc, struct mlx4r_verbs_obj *o,
 	o->kind = k;
 	o->ibv = ibv;
 	o->mem = mem;
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_INSERT_HEAD(&vc->objs[k], o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 }
 
 /* Track wrapper w (whose ibv object is w->ibv) in its context. */
@@ -166,6 +183,43 @@ verbs_dev_generation(struct ibv_device *dev)
 		return 0;
 	return (uint32_t)st.st_mtim.tv_sec * 1000003u ^
 	       (uint32_t)st.st_mtim.tv_nsec;
+}
+
+static int verbs_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * Rings in DPDK memory on the right NUMA node, as upstream net_mlx4 does
+ * (mlx4.c: mlx4dv_set_context_attr(MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS)
+ * with mlx4_alloc_verbs_buf() on the queue's socket), instead of
+ * libmlx4's anonymous mmap() wherever the kernel puts it. Before any
+ * object exists (libmlx4 copies the allocators and uses them for every
+ * buffer and doorbell page from then on, providers/mlx4/buf.c). A
+ * libmlx4 without the attribute keeps its own allocator.
+ */
+static void
+verbs_set_allocator(struct verbs_ctx *vc)
+{
+	struct mlx4dv_ctx_allocators alctr = {
+		.alloc = mlx4r_verbs_buf_alloc,
+		.free = mlx4r_verbs_buf_free,
+		.data = &vc->alloc,
+	};
+	char path[PATH_MAX], buf[32];
+	int ret;
+
+	vc->alloc.socket = &vc->pub.buf_socket;
+	vc->alloc.dev_socket = SOCKET_ID_ANY;
+	/* the PCI function's node; -1 when the platform does not say */
+	snprintf(path, sizeof(path), "%s/device/numa_node",
+		 vc->ibv->device->ibdev_path);
+	if (verbs_read_file(path, buf, sizeof(buf)) == 0 && atoi(buf) >= 0)
+		vc->alloc.dev_socket = atoi(buf);
+	ret = mlx4dv_set_context_attr(vc->ibv,
+				      MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS,
+				      &alctr);
+	if (ret != 0)
+		mlx4r_verbs_log("%s: rings stay in libmlx4's memory (mlx4dv_set_context_attr(BUF_ALLOCATORS): %s)",
+				vc->pub.name, strerror(ret));
 }
 
 static int
@@ -269,9 +323,19 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	vc->pub.generation = generation;
 	vc->pub.nb_ports = attr.phys_port_cnt;
 	vc->pub.vendor_part_id = attr.vendor_part_id;
+	{
+		struct ibv_device_attr_ex ax;
+
+		/* none known when the extended query is missing */
+		memset(&ax, 0, sizeof(ax));
+		if (ibv_query_device_ex(ibv, NULL, &ax) == 0)
+			vc->pub.raw_packet_caps = ax.raw_packet_caps;
+	}
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
+	vc->pub.buf_socket = SOCKET_ID_ANY;
+	verbs_set_allocator(vc);
 	*out = &vc->pub;
 	return 0;
 error:
@@ -486,6 +550,44 @@ verbs_netdev_set_mtu(struct mlx4r_hw_ctx *ctx, uint8_t port, uint16_t mtu)
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_mtu = mtu;
 	return verbs_ifreq(ctx, port, SIOCSIFMTU, &ifr);
+}
+
+static int
+verbs_netdev_pause_get(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_GPAUSEPARAM;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	ret = verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
+	if (ret < 0)
+		return ret;
+	pause->autoneg = ep.autoneg != 0;
+	pause->rx_pause = ep.rx_pause != 0;
+	pause->tx_pause = ep.tx_pause != 0;
+	return 0;
+}
+
+static int
+verbs_netdev_pause_set(struct mlx4r_hw_ctx *ctx, uint8_t port,
+		       const struct mlx4r_hw_pause *pause)
+{
+	struct ethtool_pauseparam ep;
+	struct ifreq ifr;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.cmd = ETHTOOL_SPAUSEPARAM;
+	ep.autoneg = pause->autoneg;
+	ep.rx_pause = pause->rx_pause;
+	ep.tx_pause = pause->tx_pause;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ep;
+	return verbs_ifreq(ctx, port, SIOCETHTOOL, &ifr);
 }
 
 static int
@@ -737,7 +839,7 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	if (attr == NULL || attr->cq == NULL || attr->max_wr == 0 ||
 	    attr->max_sge == 0)
 		return -EINVAL;
-	if (attr->create_flags != 0)
+	if (attr->create_flags & ~(uint32_t)IBV_WQ_FLAGS_SCATTER_FCS)
 		return -EOPNOTSUPP;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -749,6 +851,10 @@ verbs_create_wq(struct mlx4r_hw_pd *pd, struct mlx4r_hw_wq_attr *attr,
 	init.max_sge = attr->max_sge;
 	init.pd = vp->ibv;
 	init.cq = container_of(attr->cq, struct verbs_cq, pub)->ibv;
+	if (attr->create_flags != 0) {
+		init.create_flags = attr->create_flags;
+		init.comp_mask |= IBV_WQ_INIT_ATTR_FLAGS;
+	}
 	errno = 0;
 	w->ibv = ibv_create_wq(VCTX(pd->ctx)->ibv, &init);
 	if (w->ibv == NULL) {
@@ -965,7 +1071,9 @@ verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 	default:
 		return mlx4r_verbs_errno(ret, EIO);
 	}
+	pthread_mutex_lock(&verbs_objs_lock);
 	LIST_REMOVE(o, next);
+	pthread_mutex_unlock(&verbs_objs_lock);
 	free(o->mem);
 	return 0;
 }
@@ -1009,6 +1117,8 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.netdev_query = verbs_netdev_query,
 	.netdev_set_up = verbs_netdev_set_up,
 	.netdev_set_mtu = verbs_netdev_set_mtu,
+	.netdev_pause_get = verbs_netdev_pause_get,
+	.netdev_pause_set = verbs_netdev_pause_set,
 	.alloc_pd = verbs_alloc_pd,
 	.dealloc_pd = verbs_dealloc_pd,
 	.reg_mr = verbs_reg_mr,

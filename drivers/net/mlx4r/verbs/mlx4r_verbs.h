@@ -180,6 +180,28 @@ enum mlx4r_verbs_destroyed mlx4r_verbs_destroy_result(int ret);
 unsigned int mlx4r_verbs_destroy_all(struct mlx4r_verbs_obj_list *lists,
 				     int (*destroy)(struct mlx4r_verbs_obj *));
 
+/**
+ * The ring allocator a context gives libmlx4 (mlx4dv_set_context_attr(
+ * MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), as upstream net_mlx4's mlx4.c
+ * mlx4_alloc_verbs_buf()): libmlx4 allocates every SQ/RQ/CQ buffer and
+ * doorbell page through it (providers/mlx4/buf.c mlx4_alloc_buf()).
+ */
+struct mlx4r_verbs_alloc {
+	const int *socket;    /**< the context's buf_socket (mlx4r_hw.h) */
+	int dev_socket;       /**< the device's NUMA node, or SOCKET_ID_ANY */
+	uint64_t allocs;      /**< buffers given (control thread) */
+	uint64_t frees;       /**< buffers taken back */
+};
+
+/**
+ * Zeroed, page-aligned DPDK memory on *socket, or on dev_socket when that
+ * is SOCKET_ID_ANY. @return NULL when there is none there (libmlx4 fails
+ * the create with ENOMEM) or for size 0.
+ */
+void *mlx4r_verbs_buf_alloc(size_t size, void *data);
+/** Free what mlx4r_verbs_buf_alloc() gave (NULL is fine). */
+void mlx4r_verbs_buf_free(void *ptr, void *data);
+
 /** Log on pmd.net.mlx4r.verbs (adds the newline). */
 void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
 
 #include "mlx4r_verbs.h"
 
@@ -270,4 +273,37 @@ mlx4r_verbs_destroy_all(struct mlx4r_verbs_obj_list *lists,
 		}
 	}
 	return given_up;
+}
+
+void *
+mlx4r_verbs_buf_alloc(size_t size, void *data)
+{
+	struct mlx4r_verbs_alloc *a = data;
+	int socket = *a->socket != SOCKET_ID_ANY ? *a->socket : a->dev_socket;
+	void *p;
+
+	if (size == 0)
+		return NULL;
+	/*
+	 * Page-aligned: the kernel maps a QP's or CQ's buffer by pages from
+	 * its start (Linux mlx4_ib qp.c create_qp_common() and cq.c
+	 * mlx4_ib_get_cq_umem(): ib_umem_get() + MTT, no page offset).
+	 * Zeroed, as libmlx4's anonymous mmap() is.
+	 */
+	p = rte_zmalloc_socket("mlx4r_verbs_ring", size,
+			       (unsigned int)sysconf(_SC_PAGESIZE), socket);
+	if (p != NULL)
+		a->allocs++;
+	return p;
+}
+
+void
+mlx4r_verbs_buf_free(void *ptr, void *data)
+{
+	struct mlx4r_verbs_alloc *a = data;
+
+	if (ptr == NULL)
+		return;
+	a->frees++;
+	rte_free(ptr);
 }
