@@ -15,12 +15,25 @@
 #   ${MLX4R_SDK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlx4r}/dpdk-sdk-<version>/include
 # which meson finds on its own (see meson.build), and upstream net_mlx4's
 # sources into .../dpdk-sdk-<version>/src/drivers/net/mlx4 for the
-# fast-path benchmark (devtools/bench-fastpath.sh). Nothing lands in git.
+# fast-path benchmark (devtools/bench-fastpath.sh; not from a fallback
+# directory, below, which holds only the headers). Nothing lands in git.
 #
-# Usage: get-dpdk-sdk.sh            fetch if missing, print the include dir
-#        get-dpdk-sdk.sh --print    print the include dir if it is complete,
-#                                   exit 1 otherwise (used by meson)
-#        get-dpdk-sdk.sh --force    fetch again even if present
+# When the source package cannot be had (the mirror does not serve it: the
+# one this project's CI machines reach answers 404 for Debian 13's), a
+# directory named by the caller may supply the headers instead:
+# --fallback DIR or $MLX4R_SDK_FALLBACK. It must be named
+# dpdk-sdk-<major>.<minor> of the installed DPDK, hold the headers in
+# DIR/include and their sha256 sums in DIR/README* or DIR/SHA256SUMS
+# ("<sum>  <file>" lines, as sha256sum(1) writes them); every header is
+# checked against its sum before it is copied to the cache. The source
+# package is always tried first.
+#
+# Usage: get-dpdk-sdk.sh [--fallback DIR]          fetch if missing, print
+#                                                  the include dir
+#        get-dpdk-sdk.sh --print                   print the include dir if
+#                                                  it is complete, exit 1
+#                                                  otherwise (used by meson)
+#        get-dpdk-sdk.sh --force [--fallback DIR]  fetch again even if present
 set -euo pipefail
 
 # Headers the driver needs, as paths inside the DPDK source tree.
@@ -32,13 +45,19 @@ HEADERS=(
 	drivers/bus/vdev/bus_vdev_driver.h
 )
 
+usage() { echo "usage: $0 [--print | [--force] [--fallback DIR]]" >&2; exit 2; }
 mode=fetch
-case "${1:-}" in
---print) mode=print ;;
---force) mode=force ;;
-"") ;;
-*) echo "usage: $0 [--print|--force]" >&2; exit 2 ;;
-esac
+fallback=${MLX4R_SDK_FALLBACK:-}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--print) mode=print ;;
+	--force) mode=force ;;
+	--fallback) [ $# -ge 2 ] || usage; fallback=$2; shift ;;
+	--fallback=*) fallback=${1#--fallback=} ;;
+	*) usage ;;
+	esac
+	shift
+done
 
 die() { echo "get-dpdk-sdk: $*" >&2; exit 1; }
 
@@ -66,14 +85,55 @@ if [ "$mode" = fetch ] && complete; then
 	exit 0
 fi
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/mlx4r-sdk.XXXXXX")
+# (and a half-made cache entry, when a check fails)
+trap 'rm -rf "$work" "$dest.new"' EXIT
+mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/src"
+
+# Move the headers gathered in $dest.new into place.
+commit() {
+	echo "$version" >"$dest.new/VERSION"
+	echo "$1" >"$dest.new/SOURCE"
+	rm -rf "$dest"
+	mv "$dest.new" "$dest"
+	echo "get-dpdk-sdk: headers for DPDK $version in $inc ($1)" >&2
+	echo "$inc"
+	exit 0
+}
+
+# The caller's directory, when the source package could not be had.
+use_fallback() {
+	local why=$1 dir sums h b want got
+	[ -n "$fallback" ] ||
+		die "$why (a directory of verified headers may be given with --fallback DIR or MLX4R_SDK_FALLBACK)"
+	echo "get-dpdk-sdk: $why; trying the fallback $fallback" >&2
+	dir=$(cd "$fallback" 2>/dev/null && pwd) ||
+		die "fallback $fallback: no such directory"
+	b=$(basename "$dir")
+	[ "$b" = "dpdk-sdk-${version%.*}" ] ||
+		die "fallback $dir is not for DPDK ${version%.*} (its name must be dpdk-sdk-${version%.*}; the installed libdpdk is $version)"
+	sums=$(cat "$dir"/SHA256SUMS "$dir"/README* 2>/dev/null |
+		grep -E '^[0-9a-f]{64}  [A-Za-z0-9_.-]+$' || true)
+	[ -n "$sums" ] || die "fallback $dir: no sha256 sums (SHA256SUMS or README*)"
+	rm -rf "$dest.new"
+	mkdir -p "$dest.new/include"
+	for h in "${HEADERS[@]}"; do
+		b=$(basename "$h")
+		want=$(echo "$sums" | awk -v f="$b" '$2 == f { print $1; exit }')
+		[ -n "$want" ] || die "fallback $dir: no sha256 sum for $b"
+		[ -f "$dir/include/$b" ] || die "fallback $dir: include/$b is missing"
+		got=$(sha256sum "$dir/include/$b" | cut -d' ' -f1)
+		[ "$got" = "$want" ] ||
+			die "fallback $dir: include/$b has sha256 $got, its list says $want"
+		install -m 0644 "$dir/include/$b" "$dest.new/include/"
+	done
+	commit "fallback $dir (sha256 verified)"
+}
+
 # The Debian version of the installed libdpdk-dev (e.g. 22.11.11-0+deb12u1)
 # names the source package version to fetch.
 debver=$(dpkg-query -W -f '${Version}' libdpdk-dev 2>/dev/null) ||
-	die "libdpdk-dev is not installed as a Debian package; build DPDK with -Denable_driver_sdk=true or pass -Ddpdk_sdk_include=DIR to meson"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mlx4r-sdk.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/src"
+	use_fallback "libdpdk-dev is not installed as a Debian package; build DPDK with -Denable_driver_sdk=true or pass -Ddpdk_sdk_include=DIR to meson"
 
 # Build a deb-src list from the Debian repositories apt already uses for
 # binary packages, so that the source comes from the same mirror and suites.
@@ -102,10 +162,18 @@ apt_opts=(
 	-q
 )
 echo "get-dpdk-sdk: fetching Debian source package dpdk=$debver" >&2
-apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1 ||
-	{ cat "$work/apt.log" >&2; die "apt-get update of the private deb-src list failed"; }
-(cd "$work/src" && apt-get "${apt_opts[@]}" source --download-only "dpdk=$debver") >>"$work/apt.log" 2>&1 ||
-	{ cat "$work/apt.log" >&2; die "cannot download source package dpdk=$debver"; }
+if ! apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1; then
+	[ -n "$fallback" ] || cat "$work/apt.log" >&2
+	use_fallback "apt-get update of the private deb-src list failed"
+fi
+if ! (cd "$work/src" && apt-get "${apt_opts[@]}" source --download-only "dpdk=$debver") >>"$work/apt.log" 2>&1; then
+	if [ -n "$fallback" ]; then
+		grep -E '^(E|Err):' "$work/apt.log" | head -n 3 >&2 || true
+	else
+		cat "$work/apt.log" >&2
+	fi
+	use_fallback "cannot download source package dpdk=$debver"
+fi
 
 orig=$(ls "$work"/src/dpdk_*.orig.tar.* 2>/dev/null | head -1)
 [ -n "$orig" ] || die "no upstream tarball in the downloaded source package"
@@ -142,9 +210,4 @@ for h in "${HEADERS[@]}"; do
 done
 mkdir -p "$dest.new/src/drivers/net"
 cp -r "$work/src/$top/drivers/net/mlx4" "$dest.new/src/drivers/net/"
-echo "$version" >"$dest.new/VERSION"
-echo "dpdk=$debver" >"$dest.new/SOURCE"
-rm -rf "$dest"
-mv "$dest.new" "$dest"
-echo "get-dpdk-sdk: headers for DPDK $version in $inc" >&2
-echo "$inc"
+commit "Debian source package dpdk=$debver"

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The mlx4r authors
 #
-# Install what building, testing and running mlx4r needs on Debian 12, then
-# fetch DPDK's driver-SDK headers for the installed DPDK. Non-interactive
+# Install what building, testing and running mlx4r needs on Debian 12
+# (DPDK 22.11) or Debian 13 (DPDK 24.11: the same package names), then
+# fetch DPDK's driver-SDK headers for the installed DPDK (a fallback
+# directory for them, when the source package cannot be had:
+# $MLX4R_SDK_FALLBACK, see get-dpdk-sdk.sh). Non-interactive
 # and idempotent: when everything is present it only checks (about a
 # second). Run as root, or as a user with sudo.
 set -euo pipefail
@@ -40,6 +43,8 @@ packages=(
 	# debian/ needs debhelper (and build-essential); lintian checks the
 	# packages
 	python3-pyelftools build-essential debhelper lintian
+	# devtools/ci-debian13.sh: a Debian 13 root for the DPDK 24.11 CI phase
+	debootstrap
 )
 
 sudo=

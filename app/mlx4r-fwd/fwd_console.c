@@ -4,14 +4,18 @@
 
 /*
  * The interactive console (-i), on DPDK's cmdline library, polled from
- * the main lcore's loop (cmdline_poll) so that the schedule, the timeline
- * and the console share one thread:
+ * the main lcore's loop (poll(2) on standard input, then cmdline_in(): the
+ * cmdline_poll() of DPDK 22.11 is gone in 24.11) so that the schedule, the
+ * timeline and the console share one thread:
  *   show stats | reset <port> | fault <port> <kind> [<arg>] | quit | help
  */
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
+#include <unistd.h>
 
 #include <cmdline.h>
 #include <cmdline_parse.h>
@@ -217,9 +221,28 @@ fwd_console_poll(struct fwd_app *a)
 {
 	if (fwd_cl == NULL)
 		return;
-	/* end of input (a pipe closed) ends the run like quit */
-	if (cmdline_poll(fwd_cl) == RDLINE_EXITED)
-		a->quit = true;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char c;
+	ssize_t n;
+
+	/*
+	 * What is there now, one character at a time as the console echoes
+	 * it. End of input (a pipe closed, ^D) ends the run like quit;
+	 * cmdline_in() fails once quit ended the console (RDLINE_RES_EXITED)
+	 * or on ^D (RDLINE_RES_EOF), lib/cmdline/cmdline.c.
+	 */
+	while (!a->quit && poll(&pfd, 1, 0) > 0) {
+		if ((pfd.revents & POLLIN) == 0) {
+			/* POLLHUP/POLLERR with nothing to read: input is over */
+			a->quit = true;
+			break;
+		}
+		n = read(STDIN_FILENO, &c, 1);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			break;
+		if (n <= 0 || cmdline_in(fwd_cl, &c, 1) < 0)
+			a->quit = true;
+	}
 }
 
 void

@@ -42,6 +42,7 @@
 #include <rte_ring.h>
 #include <rte_string_fns.h>
 
+#include "mlx4r_compat.h"
 #include "rsc.h"
 
 RTE_LOG_REGISTER_DEFAULT(rsc_logtype, INFO);
@@ -156,7 +157,7 @@ struct rsc {
 	char name[32];
 	uint64_t token;              /* cb_arg of its ethdev callbacks */
 	struct rsc_conf conf;
-	pthread_t thread;
+	mlx4r_thread_t thread;
 	int efd;                     /* wakes the control thread */
 	bool stop;                   /* set by rsc_free */
 	pthread_mutex_t lock;        /* ports[] and clients[] vs control */
@@ -884,7 +885,7 @@ rsc_take_merged(struct rsc *r, uint64_t now)
 	return true;
 }
 
-static uint32_t
+static mlx4r_thread_ret_t
 rsc_control_thread(void *arg)
 {
 	struct rsc *r = arg;
@@ -923,7 +924,7 @@ rsc_control_thread(void *arg)
 		    read(r->efd, &v, sizeof(v)) < 0)
 			continue;
 	}
-	return 0;
+	return MLX4R_THREAD_RET;
 }
 
 /*
@@ -1059,11 +1060,9 @@ rsc_create(const struct rsc_conf *conf)
 		goto error;
 	/* thread names hold 15 characters */
 	snprintf(name, sizeof(name), "rsc-%.11s", r->name);
-	ret = rte_ctrl_thread_create(&r->thread, name, NULL,
-				     (void *(*)(void *))(uintptr_t)rsc_control_thread,
-				     r);
+	ret = mlx4r_thread_create_control(&r->thread, name,
+					  rsc_control_thread, r);
 	if (ret != 0) {
-		/* -errno (lib/eal/common/eal_common_thread.c) */
 		rte_errno = -ret;
 		goto error;
 	}
@@ -1121,7 +1120,7 @@ rsc_free(struct rsc *r)
 	r->stop = true;
 	pthread_mutex_unlock(&r->lock);
 	rsc_wake(r);
-	pthread_join(r->thread, NULL);
+	mlx4r_thread_join(r->thread);
 	for (i = 0; i < RSC_MAX_CLIENTS; i++)
 		rte_free(r->clients[i]);
 	rte_ring_free(r->events);

@@ -198,7 +198,7 @@ def case_dpdk_test_pmd_perf(env):
     # configure fails and exits the process.
     argv = [env.args.dpdk_test] + env.eal(["net_mlx4r0"])
     rc, out = env.run(argv, ["pmd_perf_autotest", "pmd_perf_autotest"],
-                      delay=0.5, timeout=240)
+                      delay=0.5, timeout=280)
     expect(rc == 0, "dpdk-test exits 0 (got %d)" % rc)
     expect(out.count("Test OK") == 2,
            "pmd_perf_autotest passes twice in one session (%d)"

@@ -21,6 +21,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_compat.h"
 #include "mlx4r_core.h"
 #include "mlx4r_quiesce.h"
 #include "mlx4r_registry.h"
@@ -1333,8 +1334,9 @@ mlx4r_rss_hash_conf_get(struct rte_eth_dev *eth_dev,
 	return 0;
 }
 
+/* The array ends with RTE_PTYPE_UNKNOWN; *n counts the entries before it. */
 static const uint32_t *
-mlx4r_dev_supported_ptypes_get(struct rte_eth_dev *eth_dev)
+mlx4r_ptypes(struct rte_eth_dev *eth_dev, size_t *n)
 {
 	static const uint32_t ptypes[] = {
 		RTE_PTYPE_L2_ETHER,
@@ -1349,8 +1351,11 @@ mlx4r_dev_supported_ptypes_get(struct rte_eth_dev *eth_dev)
 	};
 
 	RTE_SET_USED(eth_dev);
+	*n = RTE_DIM(ptypes) - 1;
 	return ptypes;
 }
+
+MLX4R_PTYPES_GET_OP(mlx4r_dev_supported_ptypes_get, mlx4r_ptypes)
 
 static void
 mlx4r_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t idx,

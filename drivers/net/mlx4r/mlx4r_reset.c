@@ -13,7 +13,7 @@
  *
  * Threads
  * -------
- * - The control thread ("mlx4r-rst-<n>", rte_ctrl_thread_create) sleeps
+ * - The control thread ("mlx4r-rst-<n>", a DPDK control thread) sleeps
  *   on rq_cond with a timeout: every MLX4R_HEALTH_MS it checks the device
  *   (mlx4r_dev_health(): the async fd's state and a firmware command,
  *   not query_device, which the kernel answers from a copy), fires the
@@ -139,7 +139,7 @@ static __thread const struct mlx4r_reset *mlx4r_cb_rst;
 struct mlx4r_dying {
 	TAILQ_ENTRY(mlx4r_dying) next;
 	char name[RTE_DEV_NAME_MAX_LEN]; /**< vdev name of the device */
-	pthread_t tid;                   /**< its control thread */
+	mlx4r_thread_t tid;              /**< its control thread */
 	const struct mlx4r_reset *rst;   /**< identity only, never read */
 };
 
@@ -1091,7 +1091,7 @@ mlx4r_next_wake_ms(struct mlx4r_dev *dev)
 	return ms;
 }
 
-static void *
+static mlx4r_thread_ret_t
 mlx4r_ctl_thread(void *arg)
 {
 	struct mlx4r_dev *dev = arg;
@@ -1136,7 +1136,7 @@ mlx4r_ctl_thread(void *arg)
 	pthread_mutex_unlock(&rst->rq_lock);
 	if (free_dev)
 		mlx4r_dev_free_now(dev); /* closed from one of our callbacks */
-	return NULL;
+	return MLX4R_THREAD_RET;
 }
 
 /*
@@ -1170,14 +1170,14 @@ mlx4r_reset_init(struct mlx4r_dev *dev)
 	dev->reset = rst;
 	snprintf(name, sizeof(name), "mlx4r-rst-%u",
 		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	ret = rte_ctrl_thread_create(&rst->tid, name, NULL, mlx4r_ctl_thread,
-				     dev);
+	ret = mlx4r_thread_create_control(&rst->tid, name, mlx4r_ctl_thread,
+					  dev);
 	if (ret != 0) {
 		INIT_LOG(ERR, "%s: cannot create the control thread: %s",
-			 dev->name, strerror(ret));
+			 dev->name, strerror(-ret));
 		dev->reset = NULL;
 		rte_free(rst);
-		return -ret;
+		return ret;
 	}
 	rst->thread_up = true;
 	return 0;
@@ -1193,7 +1193,7 @@ mlx4r_dying_add(const char *name, struct mlx4r_reset *rst)
 		/* nobody can join it then: at least do not leak it */
 		RST_LOG(ERR, "%s: out of memory: the control thread is detached and cannot be waited for",
 			name);
-		pthread_detach(rst->tid);
+		mlx4r_thread_detach(rst->tid);
 		return;
 	}
 	strlcpy(d->name, name, sizeof(d->name));
@@ -1223,7 +1223,7 @@ mlx4r_reset_reap(const char *name)
 
 	pthread_mutex_lock(&mlx4r_dying_lock);
 	RTE_TAILQ_FOREACH_SAFE(d, &mlx4r_dying_list, next, tmp) {
-		if (pthread_equal(d->tid, pthread_self()) ||
+		if (mlx4r_thread_is_self(d->tid) ||
 		    d->rst == mlx4r_cb_rst) {
 			if (name != NULL && strcmp(d->name, name) == 0)
 				ret = -EBUSY;
@@ -1235,7 +1235,7 @@ mlx4r_reset_reap(const char *name)
 	pthread_mutex_unlock(&mlx4r_dying_lock);
 	/* not under the list lock: a thread finishing a callback may probe */
 	RTE_TAILQ_FOREACH_SAFE(d, &join, next, tmp) {
-		pthread_join(d->tid, NULL);
+		mlx4r_thread_join(d->tid);
 		free(d);
 	}
 	return ret;
@@ -1260,7 +1260,7 @@ mlx4r_reset_stop(struct mlx4r_dev *dev)
 
 	if (!rst->thread_up)
 		return !rst->free_on_exit; /* written by this closer, below */
-	defer = pthread_equal(pthread_self(), rst->tid) ||
+	defer = mlx4r_thread_is_self(rst->tid) ||
 		mlx4r_cb_rst == rst;
 	/*
 	 * Pairs with the thread's checks of closing under rq_lock; an atomic
@@ -1276,7 +1276,7 @@ mlx4r_reset_stop(struct mlx4r_dev *dev)
 		mlx4r_dying_add(dev->name, rst);
 		return false;
 	}
-	pthread_join(rst->tid, NULL);
+	mlx4r_thread_join(rst->tid);
 	return true;
 }
 

@@ -38,6 +38,7 @@
 
 #include <rte_ethdev.h>
 
+#include "mlx4r_compat.h"
 #include "mlx4r_core.h"
 #include "mlx4r_devargs.h"
 
@@ -90,7 +91,7 @@ struct mlx4r_reset {
 	pthread_mutex_t rq_lock;  /**< request word, acks, closing */
 	pthread_cond_t rq_cond;   /**< wakes the control thread (rq_lock) */
 	pthread_cond_t st_cond;   /**< state changes (lock) */
-	pthread_t tid;            /**< control thread */
+	mlx4r_thread_t tid;       /**< control thread */
 	bool thread_up;           /**< tid is valid and not joined */
 	bool free_on_exit;        /**< the thread frees the device (rq_lock) */
 	/* rq_lock */

@@ -29,6 +29,7 @@
 #include <ethdev_driver.h>
 
 #include "mlx4r.h"
+#include "mlx4r_compat.h"
 #include "mlx4r_devargs.h"
 #include "mlx4r_fault.h"
 #include "mlx4r_registry.h"
@@ -199,19 +200,19 @@ mlx4r_tel_state(const char *cmd, const char *params, struct rte_tel_data *d)
 	/* enum rte_pmd_mlx4r_reset_phase follows enum mlx4r_rst_state */
 	rte_tel_data_add_dict_string(d, "state",
 		mlx4r_reset_state_name((enum mlx4r_rst_state)st.phase));
-	rte_tel_data_add_dict_u64(d, "generation", st.generation);
+	mlx4r_tel_dict_add_uint(d, "generation", st.generation);
 	rte_tel_data_add_dict_string(d, "mode",
 		st.proactive ? "proactive" : "passive");
-	rte_tel_data_add_dict_u64(d, "resets_started", st.started);
-	rte_tel_data_add_dict_u64(d, "resets_succeeded", st.succeeded);
-	rte_tel_data_add_dict_u64(d, "resets_failed", st.failed);
-	rte_tel_data_add_dict_u64(d, "resets_cancelled", st.cancelled);
-	rte_tel_data_add_dict_u64(d, "requests_coalesced", st.coalesced);
-	rte_tel_data_add_dict_u64(d, "restarts", st.restarts);
-	rte_tel_data_add_dict_u64(d, "late_clients", st.late_clients);
-	rte_tel_data_add_dict_u64(d, "mbufs_reclaimed", st.mbufs_reclaimed);
-	rte_tel_data_add_dict_u64(d, "last_recovery_us", st.last_us);
-	rte_tel_data_add_dict_u64(d, "worst_recovery_us", st.worst_us);
+	mlx4r_tel_dict_add_uint(d, "resets_started", st.started);
+	mlx4r_tel_dict_add_uint(d, "resets_succeeded", st.succeeded);
+	mlx4r_tel_dict_add_uint(d, "resets_failed", st.failed);
+	mlx4r_tel_dict_add_uint(d, "resets_cancelled", st.cancelled);
+	mlx4r_tel_dict_add_uint(d, "requests_coalesced", st.coalesced);
+	mlx4r_tel_dict_add_uint(d, "restarts", st.restarts);
+	mlx4r_tel_dict_add_uint(d, "late_clients", st.late_clients);
+	mlx4r_tel_dict_add_uint(d, "mbufs_reclaimed", st.mbufs_reclaimed);
+	mlx4r_tel_dict_add_uint(d, "last_recovery_us", st.last_us);
+	mlx4r_tel_dict_add_uint(d, "worst_recovery_us", st.worst_us);
 	return 0;
 }
 
@@ -250,16 +251,16 @@ mlx4r_tel_history(const char *cmd, const char *params,
 		if (e == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(e);
-		rte_tel_data_add_dict_u64(e, "start_us", r->start_us);
-		rte_tel_data_add_dict_u64(e, "duration_us", r->duration_us);
+		mlx4r_tel_dict_add_uint(e, "start_us", r->start_us);
+		mlx4r_tel_dict_add_uint(e, "duration_us", r->duration_us);
 		rte_tel_data_add_dict_string(e, "trigger",
 			r->trigger & MLX4R_REQ_FATAL ? "fatal" :
 			r->trigger & MLX4R_REQ_HEALTH ? "health" :
 			r->trigger & MLX4R_REQ_QUEUE ? "queue_error" :
 			"request");
-		rte_tel_data_add_dict_u64(e, "attempts", r->attempts);
-		rte_tel_data_add_dict_u64(e, "generation", r->generation);
-		rte_tel_data_add_dict_u64(e, "late_clients", r->late);
+		mlx4r_tel_dict_add_uint(e, "attempts", r->attempts);
+		mlx4r_tel_dict_add_uint(e, "generation", r->generation);
+		mlx4r_tel_dict_add_uint(e, "late_clients", r->late);
 		rte_tel_data_add_dict_string(e, "result",
 			r->result == MLX4R_RESET_LIVE ? "live" :
 			r->result == MLX4R_RESET_FAILED ? "failed" :

@@ -43,11 +43,8 @@
 #include "mlx4r_hw.h"
 
 /* Both set by meson from the installed DPDK's ABI and PMD directory. */
-#ifndef MLX4R_VERBS_GLUE_NAME
-#define MLX4R_VERBS_GLUE_NAME "librte_net_mlx4r_verbs.so.23.0"
-#endif
-#ifndef MLX4R_VERBS_GLUE_DIR
-#define MLX4R_VERBS_GLUE_DIR ""
+#if !defined(MLX4R_VERBS_GLUE_NAME) || !defined(MLX4R_VERBS_GLUE_DIR)
+#error "MLX4R_VERBS_GLUE_NAME and MLX4R_VERBS_GLUE_DIR come from meson (drivers/net/mlx4r/meson.build)"
 #endif
 #define MLX4R_VERBS_OPS_SYMBOL "mlx4r_hw_verbs_ops"
 
