@@ -402,9 +402,9 @@ def case_kface_verbs_fatal(env):
         expect_in(out, "Port %d: error recovering event" % p)
         expect_in(out, "Port %d: error recovery successful event" % p)
     expect(re.search(r"live again, generation 2", out) is not None,
-           "mlx4r: live again in the device's next generation")
-    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
-           "the device came back under its name (generation 2)")
+           "mlx4r: live again (generation 2: one reset)")
+    expect(re.search(r"\[ctl status: incarnation 2 catas none", out) is not None,
+           "the device came back under its name (incarnation 2)")
     ph = phases(out)
     expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
     for p, (rx, tx) in sorted(ph[1][0].items()):
@@ -476,8 +476,8 @@ def case_kface_upstream_fatal(env):
     expect(rc == 0, "testpmd exits 0 (no crash)")
     for p in (0, 1):
         expect_in(out, "Port %d: device removal event" % p)
-    expect(re.search(r"\[ctl status: generation 2 catas none", out) is not None,
-           "the device came back under its name (generation 2)")
+    expect(re.search(r"\[ctl status: incarnation 2 catas none", out) is not None,
+           "the device came back under its name (incarnation 2)")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items()

@@ -226,7 +226,7 @@ kf_catas_sync(void)
 		return;
 	__atomic_store_n(&kf_gone, info.catas == MLX4R_EMU_CATAS_GONE,
 			 __ATOMIC_RELAXED);
-	if (info.generation != kf_seen_gen) {
+	if (info.incarnation != kf_seen_gen) {
 		if (kf_seen_gen != 0) {
 			snprintf(path, sizeof(path),
 				 "%s/sys/class/infiniband/%s", kf_conf.dir,
@@ -234,7 +234,7 @@ kf_catas_sync(void)
 			utimensat(AT_FDCWD, path, NULL, 0);
 			kf_netdev_recreate();
 		}
-		kf_seen_gen = info.generation;
+		kf_seen_gen = info.incarnation;
 	}
 }
 
@@ -245,7 +245,7 @@ kf_catas_sync(void)
  *   fatal [DETECT_MS]    catastrophic error (mlx4r_emu_fault_fatal())
  *   reappear MS          after it, absent MS longer (a slow re-creation)
  *   link PORT up|down    the cable of a port
- *   status               the device's generation and catastrophic phase
+ *   status               the device's incarnation and catastrophic phase
  */
 /* Nobody reads the socket at @p sa: connecting is refused. */
 static bool
@@ -341,8 +341,8 @@ kf_ctl_poll(void)
 	} else if (strncmp(buf, "status", 6) == 0 &&
 		   mlx4r_emu_dev_info(dev, &info) == 0) {
 		snprintf(reply, sizeof(reply),
-			 "generation %u catas %s contexts %u",
-			 info.generation,
+			 "incarnation %u catas %s contexts %u",
+			 info.incarnation,
 			 phase[RTE_MIN((unsigned int)info.catas, 3u)],
 			 info.nb_contexts);
 	} else {
