@@ -8,12 +8,12 @@
 /*
  * mlx4r-fwd: io forwarding between the ports of emulated (or real)
  * ConnectX-3 HCAs, port i <-> port i ^ 1, over N ports x M lcores, with
- * resets coordinated by the rsc library, scheduled faults, a console, a
+ * resets coordinated by the resetcoord library, scheduled faults, a console, a
  * progress line, a timeline and a closing report whose accounting of
  * every generated frame must close.
  *
  * Files:
- *  - fwd_main.c: options, EAL, devices, ports, rsc, schedule, teardown
+ *  - fwd_main.c: options, EAL, devices, ports, resetcoord, schedule, teardown
  *  - fwd_lcore.c: the forwarding lcore loop, Tx buffers, drain callback
  *  - fwd_report.c: counters at the end, the accounting, text and JSON
  *  - fwd_console.c: the interactive console (cmdline)
@@ -29,7 +29,7 @@
 #include <rte_mempool.h>
 #include <rte_spinlock.h>
 
-#include "rsc.h"
+#include "resetcoord.h"
 
 #define FWD_MAX_PORTS 4        /**< two HCAs of two ports */
 #define FWD_MAX_QUEUES 8       /**< Rx/Tx queues per port */
@@ -69,8 +69,8 @@ struct fwd_opts {
 	uint32_t nb_mbufs;         /**< mempool size */
 	uint16_t nb_rxd;           /**< Rx descriptors */
 	uint16_t nb_txd;           /**< Tx descriptors */
-	uint32_t ack_timeout_ms;   /**< rsc */
-	uint32_t recovery_timeout_ms; /**< rsc */
+	uint32_t ack_timeout_ms;   /**< resetcoord */
+	uint32_t recovery_timeout_ms; /**< resetcoord */
 	uint32_t drain_ms;         /**< quiet time that ends the final drain */
 	char devargs[256];         /**< extra devargs of every HCA */
 	struct fwd_sched sched[FWD_MAX_SCHED];
@@ -91,8 +91,8 @@ struct fwd_stream {
 	uint16_t rx_port;        /**< application port index */
 	uint16_t queue;          /**< Rx queue, and Tx queue of the peer */
 	uint16_t tx_port;        /**< rx_port ^ 1 */
-	uint8_t rx_use;          /**< rsc use index of rx_port */
-	uint8_t tx_use;          /**< rsc use index of tx_port */
+	uint8_t rx_use;          /**< resetcoord use index of rx_port */
+	uint8_t tx_use;          /**< resetcoord use index of tx_port */
 	struct rte_eth_dev_tx_buffer *txb; /**< frames held for tx_port */
 	uint64_t rx;             /**< frames received */
 	uint64_t tx;             /**< frames tx_burst took */
@@ -106,21 +106,21 @@ struct fwd_stream {
 /** A forwarding lcore. */
 struct fwd_lcore {
 	unsigned int lcore_id;
-	struct rsc_client *client;
+	struct resetcoord_client *client;
 	unsigned int nb_streams;
 	struct fwd_stream *streams[FWD_MAX_STREAMS];
 	uint64_t syncs;          /**< resets this lcore took part in */
 	uint64_t paused_tsc;     /**< time spent waiting in resets */
 };
 
-/** One reset of a port as the application saw it (rsc notify). */
+/** One reset of a port as the application saw it (resetcoord notify). */
 struct fwd_reset {
 	uint16_t port;           /**< application port index */
 	double begin_s;          /**< RESET_BEGIN, s since start */
 	double end_s;            /**< DONE/FAILED, s since start (<0: open) */
 	uint64_t begin_tsc;
 	uint64_t end_tsc;
-	enum rsc_event outcome;  /**< RESET_DONE, _FAILED, REMOVED */
+	enum resetcoord_event outcome;  /**< RESET_DONE, _FAILED, REMOVED */
 	uint64_t last_rx_before; /**< tsc of the last frame before */
 	uint64_t first_rx_after; /**< tsc of the first frame after (0: none) */
 	const char *cause;       /**< scheduled action that preceded it */
@@ -140,7 +140,7 @@ struct fwd_sample {
 	uint64_t rx[FWD_MAX_PORTS];      /**< cumulative frames received */
 	uint64_t tx[FWD_MAX_PORTS];      /**< cumulative frames sent out */
 	uint64_t refused[FWD_MAX_PORTS]; /**< cumulative, by rx port */
-	uint8_t state[FWD_MAX_PORTS];    /**< enum rsc_port_state */
+	uint8_t state[FWD_MAX_PORTS];    /**< enum resetcoord_port_state */
 	uint32_t resets;                 /**< resets begun so far */
 };
 
@@ -154,7 +154,7 @@ struct fwd_app {
 	unsigned int mp_final;           /**< free mbufs after the ports stopped */
 	bool ports_stopped;              /**< mp_final is meaningful */
 	bool own_wires;                  /**< we created the HCAs: we cable them */
-	struct rsc *rsc;
+	struct resetcoord *resetcoord;
 	unsigned int nb_lcores;
 	struct fwd_lcore *lcores;        /**< nb_lcores */
 	unsigned int nb_streams;
@@ -163,7 +163,7 @@ struct fwd_app {
 	volatile bool quit;              /**< console/signal: end the run */
 	uint64_t start_tsc;
 	uint64_t hz;
-	/* resets, written by the rsc control thread, read by main */
+	/* resets, written by the resetcoord control thread, read by main */
 	rte_spinlock_t lock;
 	unsigned int nb_resets;
 	struct fwd_reset resets[FWD_MAX_RESETS];
@@ -191,7 +191,7 @@ double fwd_now_s(void);
 int fwd_action_parse(const char *s, int *action);
 const char *fwd_action_name(int action);
 int fwd_act(uint16_t port, int action, uint32_t arg, const char *cause);
-const char *fwd_state_name(enum rsc_port_state st);
+const char *fwd_state_name(enum resetcoord_port_state st);
 
 /* fwd_timeline.c */
 int fwd_timeline_init(struct fwd_app *a);

@@ -3,10 +3,10 @@
  */
 
 /*
- * The forwarding lcore: io forwarding of its streams, one rsc client.
+ * The forwarding lcore: io forwarding of its streams, one resetcoord client.
  *
- * Each loop iteration starts with rsc_client_pending() (one acquire
- * load). When a reset is pending, rsc_client_sync() calls fwd_drain() on
+ * Each loop iteration starts with resetcoord_client_pending() (one acquire
+ * load). When a reset is pending, resetcoord_client_sync() calls fwd_drain() on
  * this lcore -- it flushes every Tx buffer; what the barred port does not
  * take is freed and counted as refused -- acknowledges, and returns
  * -EAGAIN until the library publishes fresh ops: meanwhile the lcore does
@@ -46,7 +46,7 @@ fwd_stream_flush(struct fwd_stream *s)
 }
 
 /*
- * rsc drain callback, on this lcore: hand over or drop what we hold. The
+ * resetcoord drain callback, on this lcore: hand over or drop what we hold. The
  * port is barred (proactive) or about to be reset (passive): a flush may
  * still go through, else the error callback frees and counts.
  */
@@ -70,12 +70,12 @@ fwd_drain(void *arg)
 static inline void
 fwd_stream_poll(struct fwd_lcore *lc, struct fwd_stream *s)
 {
-	const struct rsc_ops *ro = rsc_client_ops(lc->client, s->rx_use);
-	const struct rsc_ops *to = rsc_client_ops(lc->client, s->tx_use);
+	const struct resetcoord_ops *ro = resetcoord_client_ops(lc->client, s->rx_use);
+	const struct resetcoord_ops *to = resetcoord_client_ops(lc->client, s->tx_use);
 	struct rte_mbuf *pkts[FWD_BURST];
 	uint16_t n, i;
 
-	if (ro->state != RSC_PORT_LIVE)
+	if (ro->state != RESETCOORD_PORT_LIVE)
 		return;
 	n = rte_eth_rx_burst(ro->port_id, ro->rx_queue, pkts, FWD_BURST);
 	if (n == 0)
@@ -86,7 +86,7 @@ fwd_stream_poll(struct fwd_lcore *lc, struct fwd_stream *s)
 		s->first_rx_tsc = s->last_rx_tsc;
 		s->resumed = false;
 	}
-	if (unlikely(to->state != RSC_PORT_LIVE)) {
+	if (unlikely(to->state != RESETCOORD_PORT_LIVE)) {
 		/* the peer failed for good: nowhere to send them */
 		rte_pktmbuf_free_bulk(pkts, n);
 		s->refused += n;
@@ -110,11 +110,11 @@ fwd_lcore_main(void *arg)
 	while (!__atomic_load_n(&fwd.stop, __ATOMIC_RELAXED)) {
 		uint64_t now;
 
-		if (unlikely(rsc_client_pending(lc->client))) {
+		if (unlikely(resetcoord_client_pending(lc->client))) {
 			uint64_t t0 = rte_rdtsc();
 
 			in_reset = true;
-			if (rsc_client_sync(lc->client) != 0) {
+			if (resetcoord_client_sync(lc->client) != 0) {
 				rte_pause();
 				lc->paused_tsc += rte_rdtsc() - t0;
 				continue;
@@ -137,11 +137,11 @@ fwd_lcore_main(void *arg)
 		if (now - last_flush >= flush_tsc) {
 			for (i = 0; i < lc->nb_streams; i++) {
 				struct fwd_stream *s = lc->streams[i];
-				const struct rsc_ops *to =
-					rsc_client_ops(lc->client, s->tx_use);
+				const struct resetcoord_ops *to =
+					resetcoord_client_ops(lc->client, s->tx_use);
 
 				if (s->txb->length != 0 &&
-				    to->state == RSC_PORT_LIVE)
+				    to->state == RESETCOORD_PORT_LIVE)
 					fwd_stream_flush(s);
 			}
 			last_flush = now;
@@ -151,16 +151,16 @@ fwd_lcore_main(void *arg)
 	 * Leaving: a reset may still wait for us. Drain (counted) and
 	 * acknowledge if so, then flush what is left.
 	 */
-	if (rsc_client_pending(lc->client))
-		(void)rsc_client_sync(lc->client);
+	if (resetcoord_client_pending(lc->client))
+		(void)resetcoord_client_sync(lc->client);
 	for (i = 0; i < lc->nb_streams; i++) {
 		struct fwd_stream *s = lc->streams[i];
 
 		if (s->txb->length == 0)
 			continue;
-		if (!rsc_client_pending(lc->client) &&
-		    rsc_client_ops(lc->client, s->tx_use)->state ==
-		    RSC_PORT_LIVE) {
+		if (!resetcoord_client_pending(lc->client) &&
+		    resetcoord_client_ops(lc->client, s->tx_use)->state ==
+		    RESETCOORD_PORT_LIVE) {
 			fwd_stream_flush(s);
 		} else {
 			rte_pktmbuf_free_bulk(s->txb->pkts, s->txb->length);

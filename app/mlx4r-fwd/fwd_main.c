@@ -3,7 +3,7 @@
  */
 
 /*
- * mlx4r-fwd: options, devices, ports, the rsc instance, the lcores, the
+ * mlx4r-fwd: options, devices, ports, the resetcoord instance, the lcores, the
  * schedule of faults and resets, the end of the run.
  */
 
@@ -28,7 +28,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "rsc.h"
+#include "resetcoord.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
@@ -54,16 +54,16 @@ fwd_now_s(void)
 }
 
 const char *
-fwd_state_name(enum rsc_port_state st)
+fwd_state_name(enum resetcoord_port_state st)
 {
 	switch (st) {
-	case RSC_PORT_LIVE:
+	case RESETCOORD_PORT_LIVE:
 		return "live";
-	case RSC_PORT_RESETTING:
+	case RESETCOORD_PORT_RESETTING:
 		return "resetting";
-	case RSC_PORT_FAILED:
+	case RESETCOORD_PORT_FAILED:
 		return "FAILED";
-	case RSC_PORT_REMOVED:
+	case RESETCOORD_PORT_REMOVED:
 		return "removed";
 	}
 	return "?";
@@ -151,8 +151,8 @@ fwd_usage(const char *prog)
 	       "  --rxd N / --txd N    descriptors per queue [512 / 512]\n"
 	       "  --devargs KV         more devargs for every HCA (a=b,c=d)\n"
 	       "  --interval MS        timeline interval [100]\n"
-	       "  --ack-timeout MS     rsc: wait for lcore acks [100]\n"
-	       "  --recovery-timeout MS rsc: whole reset [5000]\n"
+	       "  --ack-timeout MS     resetcoord: wait for lcore acks [100]\n"
+	       "  --recovery-timeout MS resetcoord: whole reset [5000]\n"
 	       "  --drain-ms MS        quiet time that ends the final drain [50]\n"
 	       "  --json FILE          write the report as JSON\n"
 	       "  --csv FILE           write the timeline as CSV\n"
@@ -355,9 +355,9 @@ bad:
 	return -EINVAL;
 }
 
-/* rsc notify callback: on the library's control thread. */
+/* resetcoord notify callback: on the library's control thread. */
 static void
-fwd_notify(uint16_t port_id, enum rsc_event ev, const char *client,
+fwd_notify(uint16_t port_id, enum resetcoord_event ev, const char *client,
 	   void *arg)
 {
 	struct fwd_app *a = arg;
@@ -373,7 +373,7 @@ fwd_notify(uint16_t port_id, enum rsc_event ev, const char *client,
 		return;
 	rte_spinlock_lock(&a->lock);
 	switch (ev) {
-	case RSC_EVENT_RESET_BEGIN:
+	case RESETCOORD_EVENT_RESET_BEGIN:
 		if (a->nb_resets == FWD_MAX_RESETS)
 			break;
 		r = &a->resets[a->nb_resets++];
@@ -386,9 +386,9 @@ fwd_notify(uint16_t port_id, enum rsc_event ev, const char *client,
 			   "device";
 		a->last_cause[p] = NULL;
 		break;
-	case RSC_EVENT_RESET_DONE:
-	case RSC_EVENT_RESET_FAILED:
-	case RSC_EVENT_REMOVED:
+	case RESETCOORD_EVENT_RESET_DONE:
+	case RESETCOORD_EVENT_RESET_FAILED:
+	case RESETCOORD_EVENT_REMOVED:
 		for (i = (int)a->nb_resets - 1; i >= 0; i--) {
 			r = &a->resets[i];
 			if (r->port == p && r->end_s < 0) {
@@ -399,7 +399,7 @@ fwd_notify(uint16_t port_id, enum rsc_event ev, const char *client,
 			}
 		}
 		break;
-	case RSC_EVENT_LATE_CLIENT:
+	case RESETCOORD_EVENT_LATE_CLIENT:
 		a->late_clients++;
 		fprintf(stderr, "\nport %u: lcore %s missed the ack deadline\n",
 			p, client != NULL ? client : "?");
@@ -482,7 +482,7 @@ fwd_ports_find(struct fwd_app *a)
 static int
 fwd_ports_setup(struct fwd_app *a)
 {
-	struct rsc_port_conf pc;
+	struct resetcoord_port_conf pc;
 	uint16_t p, q;
 	int ret;
 
@@ -535,7 +535,7 @@ fwd_ports_setup(struct fwd_app *a)
 		if (ret != 0)
 			goto fail;
 		/* the configuration passive resets replay */
-		if (rsc_port_add(a->rsc, pid, &pc) != 0) {
+		if (resetcoord_port_add(a->resetcoord, pid, &pc) != 0) {
 			ret = -rte_errno;
 			goto fail;
 		}
@@ -546,7 +546,7 @@ fail:
 	return ret;
 }
 
-/* Spread streams over lcores, register each lcore with rsc. */
+/* Spread streams over lcores, register each lcore with resetcoord. */
 static int
 fwd_lcores_setup(struct fwd_app *a)
 {
@@ -605,7 +605,7 @@ fwd_lcores_setup(struct fwd_app *a)
 		char name[32];
 
 		snprintf(name, sizeof(name), "lcore%u", lc->lcore_id);
-		lc->client = rsc_client_register(a->rsc, name, fwd_drain, lc);
+		lc->client = resetcoord_client_register(a->resetcoord, name, fwd_drain, lc);
 		if (lc->client == NULL)
 			return -rte_errno;
 		for (p = 0; p < a->nb_ports; p++)
@@ -618,7 +618,7 @@ fwd_lcores_setup(struct fwd_app *a)
 			for (j = 0; j < 2; j++) {
 				if (use[pp[j]] >= 0)
 					continue;
-				use[pp[j]] = rsc_client_use(lc->client,
+				use[pp[j]] = resetcoord_client_use(lc->client,
 					a->ports[pp[j]].port_id, s->queue,
 					s->queue);
 				if (use[pp[j]] < 0)
@@ -672,12 +672,12 @@ fwd_generators_stop(struct fwd_app *a)
 static bool
 fwd_any_resetting(struct fwd_app *a)
 {
-	struct rsc_port_stats st;
+	struct resetcoord_port_stats st;
 	uint16_t p;
 
 	for (p = 0; p < a->nb_ports; p++)
-		if (rsc_port_stats_get(a->rsc, a->ports[p].port_id, &st) == 0 &&
-		    st.state == RSC_PORT_RESETTING)
+		if (resetcoord_port_stats_get(a->resetcoord, a->ports[p].port_id, &st) == 0 &&
+		    st.state == RESETCOORD_PORT_RESETTING)
 			return true;
 	return false;
 }
@@ -746,7 +746,7 @@ int
 main(int argc, char **argv)
 {
 	struct fwd_app *a = &fwd;
-	struct rsc_conf rc;
+	struct resetcoord_conf rc;
 	uint64_t next_sample, interval;
 	unsigned int i;
 	uint16_t p;
@@ -803,9 +803,9 @@ main(int argc, char **argv)
 	rc.recovery_timeout_ms = a->opt.recovery_timeout_ms;
 	rc.notify = fwd_notify;
 	rc.notify_arg = a;
-	a->rsc = rsc_create(&rc);
-	if (a->rsc == NULL) {
-		fprintf(stderr, "rsc_create: %s\n", rte_strerror(rte_errno));
+	a->resetcoord = resetcoord_create(&rc);
+	if (a->resetcoord == NULL) {
+		fprintf(stderr, "resetcoord_create: %s\n", rte_strerror(rte_errno));
 		ret = -rte_errno;
 		goto out;
 	}
@@ -879,11 +879,11 @@ main(int argc, char **argv)
 	if (a->opt.plot_path != NULL)
 		fwd_timeline_plot(a, a->opt.plot_path);
 out:
-	if (a->rsc != NULL) {
+	if (a->resetcoord != NULL) {
 		for (i = 0; i < a->nb_lcores; i++)
 			if (a->lcores[i].client != NULL)
-				rsc_client_unregister(a->lcores[i].client);
-		rsc_free(a->rsc);
+				resetcoord_client_unregister(a->lcores[i].client);
+		resetcoord_free(a->resetcoord);
 	}
 	for (p = 0; p < a->nb_ports; p++)
 		rte_eth_dev_close(a->ports[p].port_id);

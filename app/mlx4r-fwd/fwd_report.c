@@ -53,7 +53,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
-#include "rsc.h"
+#include "resetcoord.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
@@ -86,7 +86,7 @@ struct fwd_ledger {
 	bool negative;           /* a boundary counted backwards */
 };
 
-/* Per port, what the driver and rsc say. */
+/* Per port, what the driver and resetcoord say. */
 struct fwd_port_end {
 	uint64_t rx_refused_bursts;
 	uint64_t tx_refused_packets;
@@ -94,7 +94,7 @@ struct fwd_port_end {
 	uint64_t imissed;
 	bool have_rst;
 	struct rte_pmd_mlx4r_reset_state rst;
-	struct rsc_port_stats rsc;
+	struct resetcoord_port_stats resetcoord;
 };
 
 static struct fwd_ledger fwd_led[FWD_MAX_PORTS];
@@ -151,7 +151,7 @@ fwd_report_collect(struct fwd_app *a)
 			e->imissed = es.imissed;
 		e->have_rst = rte_pmd_mlx4r_reset_state_get(pi->port_id,
 							    &e->rst) == 0;
-		rsc_port_stats_get(a->rsc, pi->port_id, &e->rsc);
+		resetcoord_port_stats_get(a->resetcoord, pi->port_id, &e->resetcoord);
 
 		l->app_rx = fwd_port_rx(a, i);
 		l->app_tx = fwd_port_tx(a, i ^ 1);
@@ -204,11 +204,11 @@ fwd_outcome_name(const struct fwd_reset *r)
 	if (r->end_s < 0)
 		return "unfinished";
 	switch (r->outcome) {
-	case RSC_EVENT_RESET_DONE:
+	case RESETCOORD_EVENT_RESET_DONE:
 		return "recovered";
-	case RSC_EVENT_RESET_FAILED:
+	case RESETCOORD_EVENT_RESET_FAILED:
 		return "failed";
-	case RSC_EVENT_REMOVED:
+	case RESETCOORD_EVENT_REMOVED:
 		return "removed";
 	default:
 		return "?";
@@ -283,10 +283,10 @@ fwd_stats_show(struct fwd_app *a, FILE *f)
 
 	fprintf(f, "%.3f s\n", t);
 	for (p = 0; p < a->nb_ports; p++) {
-		struct rsc_port_stats st;
+		struct resetcoord_port_stats st;
 
 		memset(&st, 0, sizeof(st));
-		rsc_port_stats_get(a->rsc, a->ports[p].port_id, &st);
+		resetcoord_port_stats_get(a->resetcoord, a->ports[p].port_id, &st);
 		fprintf(f, "  port %u (%s port %u): rx %" PRIu64 " tx %" PRIu64
 			" refused %" PRIu64 " state %s resets %" PRIu64
 			" (ok %" PRIu64 ", failed %" PRIu64 ") last %" PRIu64
@@ -400,13 +400,13 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 		fprintf(f, "  port %u driver: resets %" PRIu64 " ok %" PRIu64
 			" failed %" PRIu64 ", mbufs reclaimed %" PRIu64
 			", refused: rx bursts %" PRIu64 ", tx packets %" PRIu64
-			"; rsc: resets %" PRIu64 " ok %" PRIu64 " failed %"
+			"; resetcoord: resets %" PRIu64 " ok %" PRIu64 " failed %"
 			PRIu64 " worst %" PRIu64 " us, state %s\n", p,
 			e->rst.started, e->rst.succeeded, e->rst.failed,
 			e->mbufs_reclaimed, e->rx_refused_bursts,
-			e->tx_refused_packets, e->rsc.resets, e->rsc.resets_ok,
-			e->rsc.resets_failed, e->rsc.worst_us,
-			fwd_state_name(e->rsc.state));
+			e->tx_refused_packets, e->resetcoord.resets, e->resetcoord.resets_ok,
+			e->resetcoord.resets_failed, e->resetcoord.worst_us,
+			fwd_state_name(e->resetcoord.state));
 	}
 	fprintf(f, "\nmempool: %u free of %u at the start, %u after the ports stopped: %s\n",
 		a->mp_baseline, a->mp->size, a->mp_final,
@@ -481,7 +481,7 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 				", \"rx_refused_bursts\": %" PRIu64
 				", \"tx_refused_packets\": %" PRIu64
 				", \"imissed\": %" PRIu64 "}"
-				",\n     \"rsc\": {\"resets\": %" PRIu64
+				",\n     \"resetcoord\": {\"resets\": %" PRIu64
 				", \"ok\": %" PRIu64 ", \"failed\": %" PRIu64
 				", \"late_clients\": %" PRIu64
 				", \"worst_us\": %" PRIu64 ", \"state\": \"%s\"}}%s\n",
@@ -498,10 +498,10 @@ fwd_report(struct fwd_app *a, FILE *f, const char *json_path)
 				e->rst.started, e->rst.succeeded,
 				e->rst.failed, e->mbufs_reclaimed,
 				e->rx_refused_bursts, e->tx_refused_packets,
-				e->imissed, e->rsc.resets, e->rsc.resets_ok,
-				e->rsc.resets_failed, e->rsc.late_clients,
-				e->rsc.worst_us,
-				fwd_state_name(e->rsc.state),
+				e->imissed, e->resetcoord.resets, e->resetcoord.resets_ok,
+				e->resetcoord.resets_failed, e->resetcoord.late_clients,
+				e->resetcoord.worst_us,
+				fwd_state_name(e->resetcoord.state),
 				p + 1 < a->nb_ports ? "," : "");
 		}
 		fprintf(j, "  ],\n  \"scheduled\": [\n");

@@ -52,12 +52,12 @@ fwd_timeline_sample(struct fwd_app *a)
 	s = &a->samples[a->nb_samples++];
 	s->t_s = fwd_now_s();
 	for (p = 0; p < a->nb_ports; p++) {
-		struct rsc_port_stats st;
+		struct resetcoord_port_stats st;
 
 		s->rx[p] = fwd_port_rx(a, p);
 		s->tx[p] = fwd_port_tx(a, p);
 		s->refused[p] = fwd_port_refused(a, p);
-		if (rsc_port_stats_get(a->rsc, a->ports[p].port_id, &st) == 0)
+		if (resetcoord_port_stats_get(a->resetcoord, a->ports[p].port_id, &st) == 0)
 			s->state[p] = st.state;
 	}
 	s->resets = a->nb_resets;

@@ -886,7 +886,7 @@ test_events_close_during_reset(void)
  * Item 8: in passive mode rte_eth_dev_reset() is the acknowledgement and
  * returns at once, even for the last port (it waited for the device to
  * come back, up to reset_deadline_ms + 10 s: a control thread resetting
- * ports one by one, lib/rsc's, was held that long); set-up and start say
+ * ports one by one, lib/resetcoord's, was held that long); set-up and start say
  * -EAGAIN until RECOVERY_SUCCESS, then work.
  */
 static int

@@ -93,10 +93,10 @@ def check(rep, expect):
                                  r['traffic_gap_ms'], r['pps_after']))
     if expect == 'failed':
         for s in rep['streams']:
-            if s['rsc']['state'] != 'FAILED' or s['rsc']['failed'] < 1:
-                errors.append('port %d: rsc state %s, failed %d: expected FAILED'
-                              % (s['from'], s['rsc']['state'],
-                                 s['rsc']['failed']))
+            if s['resetcoord']['state'] != 'FAILED' or s['resetcoord']['failed'] < 1:
+                errors.append('port %d: resetcoord state %s, failed %d: expected FAILED'
+                              % (s['from'], s['resetcoord']['state'],
+                                 s['resetcoord']['failed']))
     return errors
 
 

@@ -57,7 +57,7 @@ INSIDE_DIR = "/mlx4r-test"
 # 8.1), librte_net_mlx4r.so.<major>; the others are fixed.
 DEB_DEV = "mlx4r-dev"
 DEB_TOOLS = "mlx4r-tools"
-DEB_RSC = "librsc0"
+DEB_RESETCOORD = "libresetcoord0"
 
 
 class CaseFailed(Exception):
@@ -258,7 +258,7 @@ def check_tree(lay, root, src):
         expect(os.path.isfile(in_tree(root, glue)),
                "the rdma-core backend is in %s" % lay.glue_dir)
     for h, s in (("rte_pmd_mlx4r.h", "drivers/net/mlx4r/rte_pmd_mlx4r.h"),
-                 ("rsc.h", "lib/rsc/rsc.h")):
+                 ("resetcoord.h", "lib/resetcoord/resetcoord.h")):
         path = in_tree(root, os.path.join(lay.includedir, h))
         expect(os.path.isfile(path), "%s is in DPDK's include directory %s" % (h, lay.includedir))
         with open(path, "rb") as a, open(os.path.join(src, s), "rb") as b:
@@ -280,7 +280,7 @@ def check_pc(lay, root):
         return out.split()
 
     _, dpdk_cflags = run(["pkg-config", "--cflags", "libdpdk"], quiet=True)
-    for name, lib in (("librte_net_mlx4r", "-lrte_net_mlx4r"), ("librsc", "-lrsc")):
+    for name, lib in (("librte_net_mlx4r", "-lrte_net_mlx4r"), ("libresetcoord", "-lresetcoord")):
         cflags = pc("--cflags", name)
         libs = pc("--libs", name)
         expect("-I" + lay.includedir in cflags,
@@ -368,13 +368,13 @@ def pkgconfig_app(app_src, workdir, eal_extra, prefix, static=False):
     if static:
         archive = os.path.join(pkgconf("--variable=libdir", "librte_net_mlx4r")[0],
                                DRIVER + ".a")
-        flags = pkgconf("--cflags", "librte_net_mlx4r", "librsc") + [
+        flags = pkgconf("--cflags", "librte_net_mlx4r", "libresetcoord") + [
             "-Wl,--whole-archive", archive, "-Wl,--no-whole-archive"] + \
-            pkgconf("--libs", "librsc") + ["-lrte_bus_vdev"]
+            pkgconf("--libs", "libresetcoord") + ["-lrte_bus_vdev"]
         how = "with the driver's archive linked whole"
     else:
-        flags = pkgconf("--cflags", "--libs", "librte_net_mlx4r", "librsc")
-        how = "with nothing but pkg-config --cflags --libs librte_net_mlx4r librsc"
+        flags = pkgconf("--cflags", "--libs", "librte_net_mlx4r", "libresetcoord")
+        how = "with nothing but pkg-config --cflags --libs librte_net_mlx4r libresetcoord"
     rc, out = run(["cc", "-O2", "-DALLOW_EXPERIMENTAL_API", "-o", exe, app_src] + flags,
                   timeout=120)
     expect(rc == 0, "the application builds " + how)
@@ -391,11 +391,11 @@ def pkgconfig_app(app_src, workdir, eal_extra, prefix, static=False):
     expect(re.search(r"^reset_state_get=0 phase=0 generation=1 started=0$", out, re.M)
            is not None,
            "rte_pmd_mlx4r_reset_state_get(): LIVE, generation 1, no reset")
-    expect("rsc_create=ok" in out and re.search(r"^rsc_port_add=0$", out, re.M),
-           "rsc_create() and rsc_port_add() succeed")
-    expect(re.search(r"^rsc_port_stats_get=0 state=0 resets=0$", out, re.M) is not None,
-           "rsc_port_stats_get(): port LIVE, no reset")
-    expect(re.search(r"^rsc_free=0$", out, re.M) is not None, "rsc_free() returns 0")
+    expect("resetcoord_create=ok" in out and re.search(r"^resetcoord_port_add=0$", out, re.M),
+           "resetcoord_create() and resetcoord_port_add() succeed")
+    expect(re.search(r"^resetcoord_port_stats_get=0 state=0 resets=0$", out, re.M) is not None,
+           "resetcoord_port_stats_get(): port LIVE, no reset")
+    expect(re.search(r"^resetcoord_free=0$", out, re.M) is not None, "resetcoord_free() returns 0")
 
 
 # -- cases ------------------------------------------------------------------
@@ -499,7 +499,7 @@ def case_deb_packages(args):
                   if "-dbgsym_" not in d)
     names = {os.path.basename(d).split("_")[0]: d for d in debs}
     driver_pkg = "librte-net-mlx4r" + lay.major
-    expect(sorted(names) == sorted([driver_pkg, DEB_RSC, DEB_DEV, DEB_TOOLS]),
+    expect(sorted(names) == sorted([driver_pkg, DEB_RESETCOORD, DEB_DEV, DEB_TOOLS]),
            "the packages %s" % sorted(names))
 
     def field(deb, name):
@@ -526,9 +526,9 @@ def case_deb_packages(args):
         expect(f in files, "%s ships %s" % (driver_pkg, f))
     dev = contents(names[DEB_DEV])
     for f in (os.path.join(lay.includedir, "rte_pmd_mlx4r.h"),
-              os.path.join(lay.includedir, "rsc.h"),
+              os.path.join(lay.includedir, "resetcoord.h"),
               os.path.join(lay.libdir, "pkgconfig", "librte_net_mlx4r.pc"),
-              os.path.join(lay.libdir, "pkgconfig", "librsc.pc"),
+              os.path.join(lay.libdir, "pkgconfig", "libresetcoord.pc"),
               os.path.join(lay.libdir, DRIVER + ".a")):
         expect(f in dev, "%s ships %s" % (DEB_DEV, f))
     expect("/usr/bin/mlx4r-fwd" in contents(names[DEB_TOOLS]),

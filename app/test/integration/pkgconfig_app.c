@@ -6,7 +6,7 @@
  * An application as a user writes it against an installed mlx4r: built
  * with nothing but
  *   cc -DALLOW_EXPERIMENTAL_API pkgconfig_app.c \
- *       $(pkg-config --cflags --libs librte_net_mlx4r librsc)
+ *       $(pkg-config --cflags --libs librte_net_mlx4r libresetcoord)
  * (install.py builds it from a DESTDIR install and from the packages). It
  * calls the driver's API and the library on the port of the first --vdev
  * and prints what they answered, one "key=value" per line, for the test
@@ -23,18 +23,18 @@
 #include <rte_mbuf.h>
 
 #include <rte_pmd_mlx4r.h>
-#include <rsc.h>
+#include <resetcoord.h>
 
 int
 main(int argc, char **argv)
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	struct rte_pmd_mlx4r_port_info info;
-	struct rsc_port_conf pconf;
-	struct rsc_port_stats rs;
-	struct rsc_conf rconf;
+	struct resetcoord_port_conf pconf;
+	struct resetcoord_port_stats rs;
+	struct resetcoord_conf rconf;
 	struct rte_mempool *mp;
-	struct rsc *r;
+	struct resetcoord *r;
 	uint16_t port;
 	int ret;
 
@@ -64,8 +64,8 @@ main(int argc, char **argv)
 	}
 	memset(&rconf, 0, sizeof(rconf));
 	rconf.name = "pkgapp";
-	r = rsc_create(&rconf);
-	printf("rsc_create=%s\n", r != NULL ? "ok" : rte_strerror(rte_errno));
+	r = resetcoord_create(&rconf);
+	printf("resetcoord_create=%s\n", r != NULL ? "ok" : rte_strerror(rte_errno));
 	if (r == NULL)
 		return 1;
 	memset(&pconf, 0, sizeof(pconf));
@@ -74,13 +74,13 @@ main(int argc, char **argv)
 	pconf.nb_rxd = 512;
 	pconf.nb_txd = 512;
 	pconf.mp = mp;
-	ret = rsc_port_add(r, port, &pconf);
-	printf("rsc_port_add=%d\n", ret);
+	ret = resetcoord_port_add(r, port, &pconf);
+	printf("resetcoord_port_add=%d\n", ret);
 	memset(&rs, 0, sizeof(rs));
-	ret = rsc_port_stats_get(r, port, &rs);
-	printf("rsc_port_stats_get=%d state=%d resets=%lu\n", ret,
+	ret = resetcoord_port_stats_get(r, port, &rs);
+	printf("resetcoord_port_stats_get=%d state=%d resets=%lu\n", ret,
 	       (int)rs.state, (unsigned long)rs.resets);
-	printf("rsc_free=%d\n", rsc_free(r));
+	printf("resetcoord_free=%d\n", resetcoord_free(r));
 
 	rte_eth_dev_close(port);
 	rte_mempool_free(mp);

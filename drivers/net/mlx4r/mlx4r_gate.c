@@ -268,7 +268,7 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
  * then 0 at once: the device is reset once every port acknowledged (or at
  * the deadline), and the port's queue set-up and start return -EAGAIN
  * until RECOVERY_SUCCESS. Nothing waits for the device here: a control
- * thread that resets port after port (lib/rsc, testpmd) is never held.
+ * thread that resets port after port (lib/resetcoord, testpmd) is never held.
  * Refused, with nothing released: -EBUSY during a proactive reset, -EIO
  * once FAILED.
  */

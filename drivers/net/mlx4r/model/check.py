@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The mlx4r authors
 """Model-check the reset protocol (quiesce.pml, reset.pml, ports.pml,
-rsc_free.pml) with spin.
+resetcoord_free.pml) with spin.
 
 For each model and variant: spin -a [-D...], gcc pan.c, run pan (an
 exhaustive safety search: assertions and invalid end states). The real
@@ -59,17 +59,17 @@ CHECKS = [
     ("reset-no-restart-from-failed", "reset.pml",
      ["NO_RESTART_FROM_FAILED", "NSTUCK=0"],
      "assertion violated (((state!=0)||(rstate==3))||((rstate==0)&&started))"),
-    ("reset-rsc-no-reack", "reset.pml",
-     ["RSC_NO_REACK", "NSTUCK=0", "NOPENFAIL=0", "NFAULTS=1"],
+    ("reset-resetcoord-no-reack", "reset.pml",
+     ["RESETCOORD_NO_REACK", "NSTUCK=0", "NOPENFAIL=0", "NFAULTS=1"],
      "assertion violated (closed||(rstate==3))"),
-    # lib/rsc takes RECOVERY_FAILED in any phase: a driver that fails
+    # lib/resetcoord takes RECOVERY_FAILED in any phase: a driver that fails
     # unannounced (grammar assertions off) does not fool it ...
-    ("reset-rsc-vs-unannounced", "reset.pml",
+    ("reset-resetcoord-vs-unannounced", "reset.pml",
      ["TIMEOUT_NO_ANNOUNCE", "NO_GRAMMAR", "NOPENFAIL=0", "NFAULTS=1"],
      None),
     # ... unless it ignores RECOVERY_FAILED with no reset of its own
-    ("reset-rsc-ignore-failed", "reset.pml",
-     ["RSC_IGNORE_FAILED", "TIMEOUT_NO_ANNOUNCE", "NO_GRAMMAR",
+    ("reset-resetcoord-ignore-failed", "reset.pml",
+     ["RESETCOORD_IGNORE_FAILED", "TIMEOUT_NO_ANNOUNCE", "NO_GRAMMAR",
       "NOPENFAIL=0", "NFAULTS=1", "NOPER=0"],
      "assertion violated (((state!=5)||(rstate==2))||(rstate==3))"),
     # liveness (LTL "ends", weak fairness), at NFAULTS=1
@@ -85,8 +85,8 @@ CHECKS = [
      "assertion violated  !((( !(open[0])||acked[0])"),
     ("ports-ack-all-ports", "ports.pml", ["ACK_ALL_PORTS", "NOPER=0"],
      "assertion violated  !((( !(open[0])||acked[0])"),
-    ("rsc-free", "rsc_free.pml", [], None),
-    ("rsc-free-all", "rsc_free.pml", ["RSC_FREE_ALL"],
+    ("resetcoord-free", "resetcoord_free.pml", [], None),
+    ("resetcoord-free-all", "resetcoord_free.pml", ["RESETCOORD_FREE_ALL"],
      "assertion violated  !(freed)"),
 ]
 

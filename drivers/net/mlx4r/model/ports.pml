@@ -10,7 +10,7 @@
  * on a port being closed, mlx4r_wait_acks() over the ports still there,
  * mlx4r_dev_port_closed(): a port leaves rst->ports, the last one stops
  * the control thread) and mlx4r_g_reset(). reset.pml has the rest of the
- * machine (faults during REINIT, the health check, lib/rsc); here the
+ * machine (faults during REINIT, the health check, lib/resetcoord); here the
  * device meets at most NFAULTS catastrophic errors, an operator may ask
  * for a reset, and BARRED may time out once.
  *

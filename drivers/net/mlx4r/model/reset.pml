@@ -4,13 +4,13 @@
 
 /*
  * The reset machine of one HCA with one port, its events, close, and the
- * application's acknowledgement through lib/rsc. Mirrors mlx4r_reset.c
+ * application's acknowledgement through lib/resetcoord. Mirrors mlx4r_reset.c
  * (mlx4r_ctl_thread(), mlx4r_run_reset() and its phases, mlx4r_raise_one(),
  * mlx4r_reset_stop()), mlx4r_gate.c (mlx4r_g_reset() and the start of an
  * acknowledged port), the device core's async events (mlx4r_core.c: the
- * interrupt handler that posts MLX4R_REQ_FATAL) and lib/rsc/rsc.c
- * (rsc_event_cb(), rsc_control_thread(), rsc_port_event(),
- * rsc_port_step(), rsc_client_sync()).
+ * interrupt handler that posts MLX4R_REQ_FATAL) and lib/resetcoord/resetcoord.c
+ * (resetcoord_event_cb(), resetcoord_control_thread(), resetcoord_port_event(),
+ * resetcoord_port_step(), resetcoord_client_sync()).
  *
  * What is abstracted: time (a deadline is a nondeterministic choice, or,
  * for the passive acknowledgements, Promela's timeout: "long enough that
@@ -20,7 +20,7 @@
  * under the control lock or rq_lock is one atomic step); the device
  * objects (one context: open, dead, its interrupt handler installed);
  * the event callbacks run in ethdev (the driver's raise hands the event to
- * rsc_event_cb(), which queues it on lib/rsc's event ring, here evq).
+ * resetcoord_event_cb(), which queues it on lib/resetcoord's event ring, here evq).
  *
  * Properties, checked exhaustively within the bounds:
  *  - the event grammar of doc/guides/nics/mlx4r_reset.rst, per port:
@@ -35,13 +35,13 @@
  *    ends in every phase (no invalid end state: nothing waits for ever;
  *    and with -DLIVENESS the LTL property "ends" under weak fairness:
  *    no livelock);
- *  - passive mode: lib/rsc acknowledges every INTR_RESET of a port it
+ *  - passive mode: lib/resetcoord acknowledges every INTR_RESET of a port it
  *    still manages (the driver's deadline for the acknowledgements is
  *    never needed; after INTR_RMV its port is REMOVED for good);
- *  - lib/rsc agrees with the driver at the end: its port is FAILED (or
+ *  - lib/resetcoord agrees with the driver at the end: its port is FAILED (or
  *    REMOVED) if the device is FAILED, LIVE and started (or REMOVED) if
  *    the device is LIVE, LIVE only then, and its client took the ops;
- *    the client never polls the port while lib/rsc resets or restores it
+ *    the client never polls the port while lib/resetcoord resets or restores it
  *    (ethdev's contract).
  *
  * The device's errors are seen by its async event (the interrupt thread)
@@ -56,16 +56,16 @@
  *                         and the device declared live
  *   NO_RESTART_FROM_FAILED  recovering from FAILED does not start again
  *                         the ports that were started
- *   RSC_NO_REACK          lib/rsc does not answer an INTR_RESET raised
+ *   RESETCOORD_NO_REACK          lib/resetcoord does not answer an INTR_RESET raised
  *                         while it restores the port
  *   NO_QUIESCE_DEADLINE   (with LIVENESS) BARRED waits for a stuck lcore
  *                         without a deadline
  *   NO_ACK_DEADLINE       (with LIVENESS) passive mode waits for the
  *                         acknowledgements without a deadline
- *   RSC_IGNORE_FAILED     lib/rsc ignores RECOVERY_FAILED with no reset
+ *   RESETCOORD_IGNORE_FAILED     lib/resetcoord ignores RECOVERY_FAILED with no reset
  *                         of its own running: caught with
  *                         TIMEOUT_NO_ANNOUNCE and NO_GRAMMAR (the grammar
- *                         assertions off), which without it pass: lib/rsc
+ *                         assertions off), which without it pass: lib/resetcoord
  *                         stands even a driver that breaks the grammar so
  */
 
@@ -99,7 +99,7 @@
 #define R_OPER   4
 #define R_FAULTS 3
 
-/* ethdev events as lib/rsc's ring carries them */
+/* ethdev events as lib/resetcoord's ring carries them */
 #define E_RESET   1 /* RTE_ETH_EVENT_INTR_RESET */
 #define E_RECOV   2 /* RTE_ETH_EVENT_ERR_RECOVERING */
 #define E_SUCCESS 3 /* RTE_ETH_EVENT_RECOVERY_SUCCESS */
@@ -137,7 +137,7 @@ byte openfail;          /* failed opens so far */
 bool announced;
 byte lastev;
 
-/* lib/rsc: its event ring (rsc_post), one port, one client */
+/* lib/resetcoord: its event ring (resetcoord_post), one port, one client */
 chan evq = [16] of { byte };
 chan ackq = [4] of { byte };   /* r->acks */
 
@@ -146,7 +146,7 @@ chan ackq = [4] of { byte };   /* r->acks */
 #define P_RECOVERY 2
 #define P_DEV_RESET 3
 #define P_RESTORE  4
-#define S_LIVE      0  /* enum rsc_port_state */
+#define S_LIVE      0  /* enum resetcoord_port_state */
 #define S_RESETTING 1
 #define S_FAILED    2
 #define S_REMOVED   3
@@ -154,7 +154,7 @@ chan ackq = [4] of { byte };   /* r->acks */
 byte rphase = P_IDLE;
 byte rstate = S_LIVE;
 bool need_outcome, need_reset, need_restore;
-byte want_round;        /* rsc side of the client */
+byte want_round;        /* resetcoord side of the client */
 bool c_acked = 1, owed;
 byte busy;
 /* what the client's lcore reads (pub) */
@@ -166,8 +166,8 @@ bool at_idle;           /* ghost: the control thread waits for work */
 
 /*
  * mlx4r_raise_one(): no event on a port being closed (the close's
- * mlx4r_raise_fence()); the callback, rsc_event_cb(), queues it for
- * lib/rsc's control thread. The grammar is checked here.
+ * mlx4r_raise_fence()); the callback, resetcoord_event_cb(), queues it for
+ * lib/resetcoord's control thread. The grammar is checked here.
  */
 #ifdef NO_GRAMMAR
 #define GRAMMAR(c) skip
@@ -351,7 +351,7 @@ end_idle:
 		:: timeout ->
 			/* the deadline: nobody acknowledged */
 			/*
-			 * lib/rsc acknowledges every INTR_RESET of a port it
+			 * lib/resetcoord acknowledges every INTR_RESET of a port it
 			 * still manages (not after INTR_RMV: REMOVED is final)
 			 */
 			assert(closed || rstate == S_REMOVED);
@@ -469,11 +469,11 @@ out:
 }
 
 /*
- * lib/rsc, one port: the state machine of rsc_port_event() and
- * rsc_port_step(), one client (rsc_reset_begin(), rsc_reset_end(),
- * rsc_client_release(), rsc_collect_acks()).
+ * lib/resetcoord, one port: the state machine of resetcoord_port_event() and
+ * resetcoord_port_step(), one client (resetcoord_reset_begin(), resetcoord_reset_end(),
+ * resetcoord_client_release(), resetcoord_collect_acks()).
  */
-inline rsc_begin()
+inline resetcoord_begin()
 {
 	rphase = P_ACKS;
 	rstate = S_RESETTING;
@@ -489,14 +489,14 @@ inline rsc_begin()
 	busy++
 }
 
-inline rsc_release()
+inline resetcoord_release()
 {
 	ops_state = rstate;
 	owed = 0;
 	pending = 0
 }
 
-inline rsc_end(st)
+inline resetcoord_end(st)
 {
 	rphase = P_IDLE;
 	rstate = st;
@@ -508,79 +508,79 @@ inline rsc_end(st)
 		busy--;
 		if
 		:: busy == 0 && !c_acked -> owed = 1 /* released at its ack */
-		:: busy == 0 && c_acked -> rsc_release()
+		:: busy == 0 && c_acked -> resetcoord_release()
 		:: else -> skip
 		fi
 	:: else -> skip
 	fi
 }
 
-/* rsc_port_next() */
-inline rsc_next()
+/* resetcoord_port_next() */
+inline resetcoord_next()
 {
 	if
 	:: need_outcome -> rphase = P_RECOVERY
 	:: !need_outcome && need_reset -> rphase = P_DEV_RESET
 	:: !need_outcome && !need_reset && need_restore -> rphase = P_RESTORE
-	:: else -> rsc_end(S_LIVE)
+	:: else -> resetcoord_end(S_LIVE)
 	fi
 }
 
-/* rsc_port_lost() */
-inline rsc_lost(st)
+/* resetcoord_port_lost() */
+inline resetcoord_lost(st)
 {
 	if
 	:: rphase == P_IDLE && (rstate == st || rstate == S_REMOVED) -> skip
 	:: else ->
 		if
-		:: rphase == P_IDLE -> rsc_begin()
+		:: rphase == P_IDLE -> resetcoord_begin()
 		:: else -> skip
 		fi;
-		rsc_end(st)
+		resetcoord_end(st)
 	fi
 }
 
-/* rsc_collect_acks(), one message */
-inline rsc_ack(r)
+/* resetcoord_collect_acks(), one message */
+inline resetcoord_ack(r)
 {
 	if
 	:: r == want_round ->
 		c_acked = 1;
 		if
-		:: owed && busy == 0 -> rsc_release()
+		:: owed && busy == 0 -> resetcoord_release()
 		:: else -> skip
 		fi
 	:: else -> skip
 	fi
 }
 
-active proctype rsc()
+active proctype resetcoord()
 {
 	byte ev, r, ret;
 
 end:	do
-	:: ackq?r -> d_step { rsc_ack(r) }
+	:: ackq?r -> d_step { resetcoord_ack(r) }
 	:: atomic { evq?ev ->
-		/* rsc_take_events(): acks first, then the event */
+		/* resetcoord_take_events(): acks first, then the event */
 		do
-		:: ackq?r -> rsc_ack(r)
+		:: ackq?r -> resetcoord_ack(r)
 		:: empty(ackq) -> break
 		od;
 		if
-		:: rphase == P_ACKS && c_acked -> rsc_next()
+		:: rphase == P_ACKS && c_acked -> resetcoord_next()
 		:: else -> skip
 		fi;
-		/* rsc_port_event() */
+		/* resetcoord_port_event() */
 		if
-		:: ev == E_RMV || ev == E_DESTROY -> rsc_lost(S_REMOVED)
+		:: ev == E_RMV || ev == E_DESTROY -> resetcoord_lost(S_REMOVED)
 		:: ev == E_FAILED ->
-#ifdef RSC_IGNORE_FAILED
+#ifdef RESETCOORD_IGNORE_FAILED
 			if
-			:: rphase != P_IDLE -> rsc_lost(S_FAILED)
+			:: rphase != P_IDLE -> resetcoord_lost(S_FAILED)
 			:: else -> skip
 			fi
 #else
-			rsc_lost(S_FAILED)
+			resetcoord_lost(S_FAILED)
 #endif
 		:: ev == E_SUCCESS ->
 			if
@@ -588,7 +588,7 @@ end:	do
 			:: else ->
 				need_outcome = 0;
 				if
-				:: rphase == P_RECOVERY -> rsc_next()
+				:: rphase == P_RECOVERY -> resetcoord_next()
 				:: else -> skip
 				fi
 			fi
@@ -601,13 +601,13 @@ end:	do
 				:: else -> need_outcome = 1
 				fi;
 				if
-				:: rphase == P_IDLE -> rsc_begin()
-#ifdef RSC_NO_REACK
+				:: rphase == P_IDLE -> resetcoord_begin()
+#ifdef RESETCOORD_NO_REACK
 				:: rphase == P_RESTORE -> skip
 				:: rphase != P_IDLE && rphase != P_ACKS &&
-				   rphase != P_RESTORE -> rsc_next()
+				   rphase != P_RESTORE -> resetcoord_next()
 #else
-				:: rphase != P_IDLE && rphase != P_ACKS -> rsc_next()
+				:: rphase != P_IDLE && rphase != P_ACKS -> resetcoord_next()
 #endif
 				:: rphase == P_ACKS -> skip
 				fi
@@ -615,12 +615,12 @@ end:	do
 		:: else -> skip
 		fi
 	   }
-	:: d_step { rphase == P_ACKS && c_acked -> rsc_next() }
+	:: d_step { rphase == P_ACKS && c_acked -> resetcoord_next() }
 	:: d_step { rphase == P_DEV_RESET ->
 		/* rte_eth_dev_reset(): the driver's mlx4r_g_reset() */
 		if
-		:: closed -> rsc_end(S_REMOVED)
-		:: !closed && state == FAILED -> rsc_end(S_FAILED) /* -EIO */
+		:: closed -> resetcoord_end(S_REMOVED)
+		:: !closed && state == FAILED -> resetcoord_end(S_FAILED) /* -EIO */
 		:: !closed && state != FAILED && state != LIVE && proactive ->
 			skip /* -EBUSY: again at the next step */
 		:: !closed && state != FAILED && (state == LIVE || !proactive) ->
@@ -631,29 +631,29 @@ end:	do
 			fi;
 			need_reset = 0;
 			need_restore = 1;
-			rsc_next()
+			resetcoord_next()
 		fi
 	   }
 	:: d_step { rphase == P_RESTORE &&
 		    (closed || state == LIVE || state == FAILED) ->
 		/*
-		 * rsc_restore(): configure, queues, start; -EAGAIN while the
+		 * resetcoord_restore(): configure, queues, start; -EAGAIN while the
 		 * reset runs (the step is taken once it would not be)
 		 */
 		if
-		:: closed -> rsc_end(S_REMOVED)
-		:: !closed && state == FAILED -> rsc_end(S_FAILED)
+		:: closed -> resetcoord_end(S_REMOVED)
+		:: !closed && state == FAILED -> resetcoord_end(S_FAILED)
 		:: !closed && state == LIVE ->
 			started = 1;
 			need_restore = 0;
-			rsc_next()
+			resetcoord_next()
 		fi
 	   }
 	od
 }
 
 /*
- * The client's lcore: rsc_client_sync() when pending (drain, ack on the
+ * The client's lcore: resetcoord_client_sync() when pending (drain, ack on the
  * ring), else a burst on the port when its ops say LIVE.
  */
 active proctype client()
@@ -665,7 +665,7 @@ end:	do
 		ackq!round }
 	:: d_step { !pending && ops_state == S_LIVE &&
 		    (rphase == P_DEV_RESET || rphase == P_RESTORE) ->
-		assert(false) /* polling a port lib/rsc resets */ }
+		assert(false) /* polling a port lib/resetcoord resets */ }
 	od
 }
 
@@ -678,10 +678,10 @@ end:	do
 		if
 		:: !closed ->
 			GRAMMAR(!announced);
-			/* FAILED: lib/rsc's port FAILED (or REMOVED: INTR_RMV) */
+			/* FAILED: lib/resetcoord's port FAILED (or REMOVED: INTR_RMV) */
 			assert(state != FAILED || rstate == S_FAILED ||
 			       rstate == S_REMOVED);
-			/* LIVE: started and LIVE for lib/rsc (unless removed) */
+			/* LIVE: started and LIVE for lib/resetcoord (unless removed) */
 			assert(state != LIVE || rstate == S_REMOVED ||
 			       (rstate == S_LIVE && started));
 			assert(rstate != S_LIVE || state == LIVE);

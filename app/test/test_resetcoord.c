@@ -3,7 +3,7 @@
  */
 
 /*
- * The reset-coordination library (lib/rsc) through its public header,
+ * The reset-coordination library (lib/resetcoord) through its public header,
  * with events raised the way any PMD raises them
  * (rte_eth_dev_callback_process): proactive and passive flows, event and
  * acknowledgement order, a client that never acknowledges, reset during
@@ -27,27 +27,27 @@
 
 #include <ethdev_driver.h>
 
-#include "rsc.h"
+#include "resetcoord.h"
 #include "test.h"
 
 #define NB_MBUF 2047
 #define MAX_EVENTS 32
 
 static struct rte_mempool *mp;
-static uint16_t p1, p2; /* two ports of net_mlx4r_rsc (loopback wires) */
+static uint16_t p1, p2; /* two ports of net_mlx4r_resetcoord (loopback wires) */
 
 /* What the notify callback saw, in order. */
 static struct {
 	uint16_t port;
-	enum rsc_event ev;
+	enum resetcoord_event ev;
 	char client[32];
 } events[MAX_EVENTS];
 static unsigned int nb_events;
 /* and how many of each kind, beyond MAX_EVENTS too */
-static unsigned int ev_count[RSC_EVENT_LATE_CLIENT + 1];
+static unsigned int ev_count[RESETCOORD_EVENT_LATE_CLIENT + 1];
 /* stats read back from inside the callback (the library lets it) */
 static uint64_t stats_in_cb;
-static struct rsc *cur_r; /* the instance of the running case */
+static struct resetcoord *cur_r; /* the instance of the running case */
 
 /*
  * A gate in the notify callback: the first notification of gate_event
@@ -60,7 +60,7 @@ static int gate_event = -1;
 static unsigned int gate_entered, gate_open;
 
 static void
-gate_arm(enum rsc_event ev)
+gate_arm(enum resetcoord_event ev)
 {
 	__atomic_store_n(&gate_entered, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&gate_open, 0, __ATOMIC_RELAXED);
@@ -88,7 +88,7 @@ gate_release(void)
 }
 
 static void
-gate_pass(enum rsc_event ev)
+gate_pass(enum resetcoord_event ev)
 {
 	uint64_t end;
 
@@ -103,19 +103,19 @@ gate_pass(enum rsc_event ev)
 }
 
 /* What a case wants done from inside the notify callback, if anything. */
-static void (*notify_hook)(uint16_t port, enum rsc_event ev);
+static void (*notify_hook)(uint16_t port, enum resetcoord_event ev);
 
 static void
-record(uint16_t port, enum rsc_event ev, const char *client, void *arg)
+record(uint16_t port, enum resetcoord_event ev, const char *client, void *arg)
 {
 	unsigned int n = __atomic_load_n(&nb_events, __ATOMIC_RELAXED);
-	struct rsc_port_stats st;
+	struct resetcoord_port_stats st;
 
 	RTE_SET_USED(arg);
 	if ((unsigned int)ev < RTE_DIM(ev_count))
 		__atomic_fetch_add(&ev_count[ev], 1, __ATOMIC_RELEASE);
 	/* would deadlock if notify ran under the library's lock */
-	if (cur_r != NULL && rsc_port_stats_get(cur_r, port, &st) == 0)
+	if (cur_r != NULL && resetcoord_port_stats_get(cur_r, port, &st) == 0)
 		__atomic_fetch_add(&stats_in_cb, 1, __ATOMIC_RELAXED);
 	if (n < MAX_EVENTS) {
 		events[n].port = port;
@@ -151,7 +151,7 @@ raise_event(uint16_t port, enum rte_eth_event_type type)
 }
 
 static int
-port_up(uint16_t port, struct rsc_port_conf *pc)
+port_up(uint16_t port, struct resetcoord_port_conf *pc)
 {
 	uint16_t q;
 
@@ -177,9 +177,9 @@ port_up(uint16_t port, struct rsc_port_conf *pc)
 }
 
 static int
-rsc_suite_setup(void)
+resetcoord_suite_setup(void)
 {
-	mp = rte_pktmbuf_pool_create("rsc_mp", NB_MBUF, 0, 0,
+	mp = rte_pktmbuf_pool_create("resetcoord_mp", NB_MBUF, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL)
 		return TEST_FAILED;
@@ -187,12 +187,12 @@ rsc_suite_setup(void)
 }
 
 static void
-rsc_suite_teardown(void)
+resetcoord_suite_teardown(void)
 {
 	rte_mempool_free(mp);
 }
 
-static struct rsc_port_conf pc1, pc2;
+static struct resetcoord_port_conf pc1, pc2;
 
 static int
 case_setup(void)
@@ -201,10 +201,10 @@ case_setup(void)
 	memset(ev_count, 0, sizeof(ev_count));
 	stats_in_cb = 0;
 	cur_r = NULL;
-	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0)
+	if (rte_vdev_init("net_mlx4r_resetcoord", "ports=2,wire=loopback") != 0)
 		return TEST_FAILED;
-	if (rte_eth_dev_get_port_by_name("net_mlx4r_rsc", &p1) != 0 ||
-	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc_port2", &p2) != 0)
+	if (rte_eth_dev_get_port_by_name("net_mlx4r_resetcoord", &p1) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_resetcoord_port2", &p2) != 0)
 		return TEST_FAILED;
 	if (port_up(p1, &pc1) != 0 || port_up(p2, &pc2) != 0)
 		return TEST_FAILED;
@@ -215,7 +215,7 @@ case_setup(void)
 static void
 free_instance(void)
 {
-	rsc_free(cur_r);
+	resetcoord_free(cur_r);
 	cur_r = NULL;
 }
 
@@ -226,55 +226,55 @@ case_teardown(void)
 	notify_hook = NULL;
 	gate_release(); /* a failed case may have left the gate shut */
 	free_instance();
-	rte_vdev_uninit("net_mlx4r_rsc");
+	rte_vdev_uninit("net_mlx4r_resetcoord");
 }
 
-static struct rsc *
+static struct resetcoord *
 make(uint32_t ack_ms, uint32_t rec_ms)
 {
-	struct rsc_conf conf = {
+	struct resetcoord_conf conf = {
 		.name = "test",
 		.ack_timeout_ms = ack_ms,
 		.recovery_timeout_ms = rec_ms,
 		.notify = record,
 	};
 	/* set before any event of the case is raised */
-	cur_r = rsc_create(&conf);
+	cur_r = resetcoord_create(&conf);
 	return cur_r;
 }
 
 static int
 test_api_errors(void)
 {
-	struct rsc *r = make(0, 0);
-	struct rsc_client *c;
-	struct rsc_port_stats st;
+	struct resetcoord *r = make(0, 0);
+	struct resetcoord_client *c;
+	struct resetcoord_port_stats st;
 	unsigned int i;
 
 	TEST_ASSERT_NOT_NULL(r, "create");
-	TEST_ASSERT_NULL(rsc_create(NULL), "NULL conf");
+	TEST_ASSERT_NULL(resetcoord_create(NULL), "NULL conf");
 	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "errno of NULL conf");
-	TEST_ASSERT_EQUAL(rsc_port_add(r, RTE_MAX_ETHPORTS - 1, &pc1), -1,
+	TEST_ASSERT_EQUAL(resetcoord_port_add(r, RTE_MAX_ETHPORTS - 1, &pc1), -1,
 			  "invalid port");
 	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	TEST_ASSERT_EQUAL(rsc_port_add(r, p1, &pc1), -1, "twice");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	TEST_ASSERT_EQUAL(resetcoord_port_add(r, p1, &pc1), -1, "twice");
 	TEST_ASSERT_EQUAL(rte_errno, EEXIST, "EEXIST");
-	c = rsc_client_register(r, "lc", NULL, NULL);
+	c = resetcoord_client_register(r, "lc", NULL, NULL);
 	TEST_ASSERT_NOT_NULL(c, "client");
-	TEST_ASSERT_EQUAL(rsc_client_use(c, p2, 0, 0), -1, "unmanaged port");
+	TEST_ASSERT_EQUAL(resetcoord_client_use(c, p2, 0, 0), -1, "unmanaged port");
 	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
-	for (i = 0; i < RSC_MAX_USES; i++)
-		TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), (int)i, "use");
-	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), -1, "too many uses");
+	for (i = 0; i < RESETCOORD_MAX_USES; i++)
+		TEST_ASSERT_EQUAL(resetcoord_client_use(c, p1, 0, 0), (int)i, "use");
+	TEST_ASSERT_EQUAL(resetcoord_client_use(c, p1, 0, 0), -1, "too many uses");
 	TEST_ASSERT_EQUAL(rte_errno, ENOSPC, "ENOSPC");
-	TEST_ASSERT_EQUAL(rsc_port_stats_get(r, p2, &st), -1, "stats of p2");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
-	TEST_ASSERT_EQUAL(st.state, RSC_PORT_LIVE, "live");
-	TEST_ASSERT_EQUAL(rsc_client_pending(c), false, "nothing pending");
-	TEST_ASSERT_SUCCESS(rsc_client_sync(c), "sync without reset");
+	TEST_ASSERT_EQUAL(resetcoord_port_stats_get(r, p2, &st), -1, "stats of p2");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RESETCOORD_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(resetcoord_client_pending(c), false, "nothing pending");
+	TEST_ASSERT_SUCCESS(resetcoord_client_sync(c), "sync without reset");
 	free_instance();
-	rsc_free(NULL);
+	resetcoord_free(NULL);
 	return TEST_SUCCESS;
 }
 
@@ -287,14 +287,14 @@ drain_count(void *arg)
 
 /* Call sync on every client until all return 0 (bounded). */
 static int
-sync_all(struct rsc_client **c, unsigned int n, uint32_t ms)
+sync_all(struct resetcoord_client **c, unsigned int n, uint32_t ms)
 {
 	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * ms;
 	unsigned int i, done;
 
 	do {
 		for (i = 0, done = 0; i < n; i++)
-			done += rsc_client_sync(c[i]) == 0;
+			done += resetcoord_client_sync(c[i]) == 0;
 		if (done == n)
 			return 0;
 		rte_delay_us_sleep(100);
@@ -305,39 +305,39 @@ sync_all(struct rsc_client **c, unsigned int n, uint32_t ms)
 static int
 test_proactive(void)
 {
-	struct rsc *r = make(100, 2000);
+	struct resetcoord *r = make(100, 2000);
 	unsigned int drained = 0;
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 
 	TEST_ASSERT_NOT_NULL(r, "create");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
-	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), 0, "use");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
+	TEST_ASSERT_EQUAL(resetcoord_client_use(c, p1, 0, 0), 0, "use");
 	/* generation 1 before any reset, as the driver's at probe */
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 1,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->generation, 1,
 			  "generation 1 before a reset");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.generation, 1, "stats: generation 1");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "RESET_BEGIN notified");
-	TEST_ASSERT_EQUAL(events[0].ev, RSC_EVENT_RESET_BEGIN, "first event");
-	TEST_ASSERT(rsc_client_pending(c), "pending seen by the client");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "not over yet");
+	TEST_ASSERT_EQUAL(events[0].ev, RESETCOORD_EVENT_RESET_BEGIN, "first event");
+	TEST_ASSERT(resetcoord_client_pending(c), "pending seen by the client");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "not over yet");
 	TEST_ASSERT_EQUAL(drained, 1, "drained once");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "still not over");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "still not over");
 	TEST_ASSERT_EQUAL(drained, 1, "drained once per reset");
 	rte_delay_ms(20);
 	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 1,
 			  "no end before RECOVERY_SUCCESS");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(wait_events(2), "RESET_DONE notified");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "second event");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "second event");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 2,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->generation, 2,
 			  "generation 2 after one reset");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "succeeded");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
@@ -350,26 +350,26 @@ test_proactive(void)
 static int
 test_proactive_failed_then_removed(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_FAILED);
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_FAILED, "failed");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_FAILED,
 			  "told the port failed");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
 	TEST_ASSERT_SUCCESS(wait_events(4), "removal notified");
-	TEST_ASSERT_EQUAL(events[3].ev, RSC_EVENT_REMOVED, "removed");
+	TEST_ASSERT_EQUAL(events[3].ev, RESETCOORD_EVENT_REMOVED, "removed");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 500), "client resumes");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_REMOVED,
 			  "told the port is gone");
 	return TEST_SUCCESS;
 }
@@ -378,26 +378,26 @@ test_proactive_failed_then_removed(void)
  * A reset that ends before the client acknowledged (a removal with no
  * reset running begins and ends at once): the client's lcore may be in
  * the middle of an iteration, reading its ops, so they must not change
- * under it; it takes the new state in rsc_client_sync(), after its drain.
+ * under it; it takes the new state in resetcoord_client_sync(), after its drain.
  */
 static int
 test_ops_change_in_sync_only(void)
 {
-	struct rsc *r = make(100, 2000);
+	struct resetcoord *r = make(100, 2000);
 	unsigned int drained = 0;
-	struct rsc_client *c;
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
 	TEST_ASSERT_SUCCESS(wait_events(2), "begin and removed");
-	TEST_ASSERT(rsc_client_pending(c), "pending");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE,
+	TEST_ASSERT(resetcoord_client_pending(c), "pending");
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_LIVE,
 			  "ops untouched before the client's sync");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client resumes");
 	TEST_ASSERT_EQUAL(drained, 1, "drained first");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_REMOVED,
 			  "then the new state");
 	return TEST_SUCCESS;
 }
@@ -422,17 +422,17 @@ restore_cb(uint16_t port_id, void *arg)
 static int
 test_passive(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_conf pc = pc1;
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_client *c;
 	int ret;
 
 	restore_calls = 0;
 	restore_ret = 0;
 	pc.restore = restore_cb;
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_EQUAL(restore_calls, 0, "nothing before the ack");
@@ -441,15 +441,15 @@ test_passive(void)
 	ret = rte_eth_dev_reset(p1);
 	if (ret == -ENOTSUP) {
 		/* the driver has no dev_reset: the library must say FAILED */
-		TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED,
+		TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_FAILED,
 				  "reset without dev_reset fails");
 		TEST_ASSERT_EQUAL(restore_calls, 0, "no restore");
-		TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_FAILED,
+		TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_FAILED,
 				  "state");
 	} else {
-		TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+		TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "done");
 		TEST_ASSERT_EQUAL(restore_calls, 1, "restored once");
-		TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE,
+		TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_LIVE,
 				  "state");
 	}
 	return TEST_SUCCESS;
@@ -459,10 +459,10 @@ test_passive(void)
 static int
 test_passive_restore_fails(void)
 {
-	struct rsc *r = make(50, 300);
-	struct rsc_port_conf pc = pc1;
-	struct rsc_client *c;
-	struct rsc_port_stats st;
+	struct resetcoord *r = make(50, 300);
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_client *c;
+	struct resetcoord_port_stats st;
 
 	if (rte_eth_dev_reset(p1) == -ENOTSUP)
 		TEST_SKIP("the driver has no dev_reset yet");
@@ -470,18 +470,18 @@ test_passive_restore_fails(void)
 	restore_calls = 0;
 	restore_ret = -EAGAIN;
 	pc.restore = restore_cb;
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	/* the client sees the reset only once it began (as in test_passive) */
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_FAILED, "failed");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_FAILED, "failed");
 	TEST_ASSERT(restore_calls > 1, "-EAGAIN retried (%d calls)",
 		    restore_calls);
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets_failed, 1, "counted");
 	return TEST_SUCCESS;
 }
@@ -507,16 +507,16 @@ static const char * const lost_phase_names[] = {
 static int
 lost_case(enum lost_phase ph, enum rte_eth_event_type ev)
 {
-	enum rsc_port_state want = ev == RTE_ETH_EVENT_INTR_RMV ?
-				   RSC_PORT_REMOVED : RSC_PORT_FAILED;
-	enum rsc_event note = ev == RTE_ETH_EVENT_INTR_RMV ?
-			      RSC_EVENT_REMOVED : RSC_EVENT_RESET_FAILED;
+	enum resetcoord_port_state want = ev == RTE_ETH_EVENT_INTR_RMV ?
+				   RESETCOORD_PORT_REMOVED : RESETCOORD_PORT_FAILED;
+	enum resetcoord_event note = ev == RTE_ETH_EVENT_INTR_RMV ?
+			      RESETCOORD_EVENT_REMOVED : RESETCOORD_EVENT_RESET_FAILED;
 	const char *name = lost_phase_names[ph];
-	struct rsc_port_conf pc = pc1;
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 	unsigned int base, i;
-	struct rsc *r;
+	struct resetcoord *r;
 
 	free_instance();
 	nb_events = 0;
@@ -526,9 +526,9 @@ lost_case(enum lost_phase ph, enum rte_eth_event_type ev)
 	/* deadlines far beyond the 2 s of wait_events(): no help from them */
 	r = make(5000, 10000);
 	TEST_ASSERT_NOT_NULL(r, "create");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	TEST_ASSERT_EQUAL(rsc_client_use(c, p1, 0, 0), 0, "use");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	TEST_ASSERT_EQUAL(resetcoord_client_use(c, p1, 0, 0), 0, "use");
 	switch (ph) {
 	case LOST_IDLE:
 		break;
@@ -544,12 +544,12 @@ lost_case(enum lost_phase ph, enum rte_eth_event_type ev)
 	case LOST_RECOVERY:
 		raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 		TEST_ASSERT_SUCCESS(wait_events(1), "%s: begin", name);
-		TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "%s: ack", name);
+		TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "%s: ack", name);
 		break;
 	case LOST_RESTORE:
 		raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 		TEST_ASSERT_SUCCESS(wait_events(1), "%s: begin", name);
-		TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "%s: ack", name);
+		TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "%s: ack", name);
 		for (i = 0; i < 20000 &&
 		     __atomic_load_n(&restore_calls, __ATOMIC_ACQUIRE) == 0;
 		     i++)
@@ -564,9 +564,9 @@ lost_case(enum lost_phase ph, enum rte_eth_event_type ev)
 	TEST_ASSERT_SUCCESS(wait_events(base), "%s: outcome notified", name);
 	TEST_ASSERT_EQUAL(events[base - 1].ev, note, "%s: outcome", name);
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "%s: client resumes", name);
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, want,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, want,
 			  "%s: the client is off the port", name);
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL(st.state, want, "%s: state", name);
 	return TEST_SUCCESS;
 }
@@ -600,7 +600,7 @@ static int restore2_calls, restore2_started;
 static int
 restore_raise_cb(uint16_t port_id, void *arg)
 {
-	struct rsc_port_conf pc;
+	struct resetcoord_port_conf pc;
 
 	RTE_SET_USED(arg);
 	if (++restore2_calls == 1) {
@@ -617,10 +617,10 @@ restore_raise_cb(uint16_t port_id, void *arg)
 static int
 test_reset_during_restore(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_conf pc = pc1;
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 
 	if (rte_eth_dev_reset(p1) == -ENOTSUP)
 		TEST_SKIP("the driver has no dev_reset");
@@ -628,20 +628,20 @@ test_reset_during_restore(void)
 	restore2_calls = 0;
 	restore2_started = -1;
 	pc.restore = restore_raise_cb;
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "done");
 	TEST_ASSERT_EQUAL(restore2_calls, 2, "restored twice");
 	TEST_ASSERT_EQUAL(restore2_started, 0,
 			  "rte_eth_dev_reset() again before the second restore");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for both requests");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_LIVE, "live");
 	return TEST_SUCCESS;
 }
 
@@ -667,9 +667,9 @@ restore_after_cb(uint16_t port_id, void *arg)
 static int
 test_reset_during_recovery(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_conf pc = pc1;
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_client *c;
 
 	if (rte_eth_dev_reset(p1) == -ENOTSUP)
 		TEST_SKIP("the driver has no dev_reset");
@@ -678,21 +678,21 @@ test_reset_during_recovery(void)
 	restore3_after_outcome = 0;
 	outcome_raised = 0;
 	pc.restore = restore_after_cb;
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	__atomic_store_n(&outcome_raised, 1, __ATOMIC_RELEASE);
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "done");
 	TEST_ASSERT_EQUAL(restore3_calls, 1, "reset and restored once");
 	TEST_ASSERT_EQUAL(restore3_after_outcome, 1, "after the outcome");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client resumes");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_LIVE, "live");
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_LIVE, "live");
 	return TEST_SUCCESS;
 }
 
@@ -700,38 +700,38 @@ test_reset_during_recovery(void)
 static int
 test_late_client(void)
 {
-	struct rsc *r = make(30, 200);
-	struct rsc_client *ok, *late;
+	struct resetcoord *r = make(30, 200);
+	struct resetcoord_client *ok, *late;
 	unsigned int late_drained = 0;
-	struct rsc_port_stats st;
+	struct resetcoord_port_stats st;
 	unsigned int i;
 	bool named = false;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	ok = rsc_client_register(r, "lcore-ok", NULL, NULL);
-	late = rsc_client_register(r, "lcore-asleep", drain_count,
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	ok = resetcoord_client_register(r, "lcore-ok", NULL, NULL);
+	late = resetcoord_client_register(r, "lcore-asleep", drain_count,
 				   &late_drained);
-	rsc_client_use(ok, p1, 0, 0);
-	rsc_client_use(late, p1, 0, 0);
+	resetcoord_client_use(ok, p1, 0, 0);
+	resetcoord_client_use(late, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
-	TEST_ASSERT_EQUAL(rsc_client_sync(ok), -EAGAIN, "one ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(ok), -EAGAIN, "one ack");
 	TEST_ASSERT_SUCCESS(wait_events(3), "late client + failure");
 	for (i = 0; i < 3; i++)
-		named |= events[i].ev == RSC_EVENT_LATE_CLIENT &&
+		named |= events[i].ev == RESETCOORD_EVENT_LATE_CLIENT &&
 			 strcmp(events[i].client, "lcore-asleep") == 0;
 	TEST_ASSERT(named, "the late client is named");
-	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_FAILED, "fails");
+	TEST_ASSERT_EQUAL(events[2].ev, RESETCOORD_EVENT_RESET_FAILED, "fails");
 	TEST_ASSERT_EQUAL(rte_eth_devices[p1].data->dev_started, 1,
 			  "the port was not reset under the late lcore");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "counted once");
 	/* the late lcore still owes its drain before it may go on */
-	TEST_ASSERT(rsc_client_pending(late), "still pending for it");
+	TEST_ASSERT(resetcoord_client_pending(late), "still pending for it");
 	TEST_ASSERT_EQUAL(late_drained, 0, "not drained yet");
 	TEST_ASSERT_SUCCESS(sync_all(&late, 1, 1000), "resumes once drained");
 	TEST_ASSERT_EQUAL(late_drained, 1, "drained once");
-	TEST_ASSERT_EQUAL(rsc_client_ops(late, 0)->state, RSC_PORT_FAILED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(late, 0)->state, RESETCOORD_PORT_FAILED,
 			  "and told the port failed");
 	return TEST_SUCCESS;
 }
@@ -740,23 +740,23 @@ test_late_client(void)
 static int
 test_coalesce(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "done");
 	rte_delay_ms(20);
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "one reset for three requests");
 	TEST_ASSERT_EQUAL(__atomic_load_n(&nb_events, __ATOMIC_ACQUIRE), 2,
 			  "begin + done only");
@@ -771,14 +771,14 @@ test_coalesce(void)
 static int
 test_event_order(void)
 {
-	struct rsc *r = make(100, 2000);
+	struct resetcoord *r = make(100, 2000);
 	unsigned int drained = 0;
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
+	resetcoord_client_use(c, p1, 0, 0);
 	/*
 	 * The control thread is held in the notify callback of the first
 	 * RESET_BEGIN while the client acknowledges and the outcome and the
@@ -786,25 +786,25 @@ test_event_order(void)
 	 * together. The ack came first, so the first reset ends with the
 	 * RECOVERY_SUCCESS and the ERR_RECOVERING begins a second one.
 	 */
-	gate_arm(RSC_EVENT_RESET_BEGIN);
+	gate_arm(RESETCOORD_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread at the gate");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	gate_release();
 	TEST_ASSERT_SUCCESS(wait_events(3), "done, then the second begin");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "first done");
-	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_BEGIN,
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "first done");
+	TEST_ASSERT_EQUAL(events[2].ev, RESETCOORD_EVENT_RESET_BEGIN,
 			  "second begin, not coalesced away");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "second ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "second ack");
 	TEST_ASSERT_EQUAL(drained, 2, "drained for each reset");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 2, "two resets");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 2, "both recovered");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->generation, 3,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->generation, 3,
 			  "generation 3 after two resets");
 	return TEST_SUCCESS;
 }
@@ -816,24 +816,24 @@ test_event_order(void)
 static int
 test_many_clients(void)
 {
-	struct rsc *r = make(500, 3000);
-	struct rsc_client *c[8];
-	struct rsc_port_stats s1, s2;
+	struct resetcoord *r = make(500, 3000);
+	struct resetcoord_client *c[8];
+	struct resetcoord_port_stats s1, s2;
 	unsigned int drained[8] = { 0 };
 	char name[16];
 	int i;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add 1");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add 2");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add 1");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p2, &pc2), "add 2");
 	for (i = 0; i < 8; i++) {
 		snprintf(name, sizeof(name), "lcore-%d", i);
-		c[i] = rsc_client_register(r, name, drain_count, &drained[i]);
+		c[i] = resetcoord_client_register(r, name, drain_count, &drained[i]);
 		TEST_ASSERT_NOT_NULL(c[i], "client %d", i);
 		/* even clients on port 1, odd on port 2, 0 and 1 on both */
 		if (i % 2 == 0 || i < 2)
-			rsc_client_use(c[i], p1, 0, 0);
+			resetcoord_client_use(c[i], p1, 0, 0);
 		if (i % 2 == 1 || i < 2)
-			rsc_client_use(c[i], p2, 0, 0);
+			resetcoord_client_use(c[i], p2, 0, 0);
 	}
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	raise_event(p2, RTE_ETH_EVENT_ERR_RECOVERING);
@@ -841,15 +841,15 @@ test_many_clients(void)
 	raise_event(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(wait_events(2), "both begin");
 	for (i = 7; i >= 1; i--)
-		rsc_client_sync(c[i]);
+		resetcoord_client_sync(c[i]);
 	rte_delay_ms(30);
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &s1), "stats 1");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &s1), "stats 1");
 	TEST_ASSERT_EQUAL_U(s1.resets_ok, 0, "port 1 waits for client 0");
-	TEST_ASSERT_EQUAL(rsc_client_pending(c[7]), true,
+	TEST_ASSERT_EQUAL(resetcoord_client_pending(c[7]), true,
 			  "everybody waits while a port is resetting");
 	TEST_ASSERT_SUCCESS(sync_all(c, 8, 2000), "all resume");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &s1), "stats 1");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p2, &s2), "stats 2");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &s1), "stats 1");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p2, &s2), "stats 2");
 	TEST_ASSERT_EQUAL_U(s1.resets_ok, 1, "port 1 back");
 	TEST_ASSERT_EQUAL_U(s2.resets_ok, 1, "port 2 back");
 	for (i = 0; i < 8; i++)
@@ -864,20 +864,20 @@ test_many_clients(void)
 static int
 test_port_closed_during_reset(void)
 {
-	struct rsc *r = make(100, 500);
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 500);
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
 	TEST_ASSERT_SUCCESS(wait_events(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_REMOVED, "removed");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_REMOVED, "removed");
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_REMOVED,
 			  "told");
 	return TEST_SUCCESS;
 }
@@ -891,51 +891,51 @@ test_port_closed_during_reset(void)
 static int
 test_port_closed_while_idle(void)
 {
-	struct rsc_conf conf = { .name = "next", .notify = record };
-	struct rsc *r = make(100, 2000), *r2;
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord_conf conf = { .name = "next", .notify = record };
+	struct resetcoord *r = make(100, 2000), *r2;
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 	uint16_t old = p1;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
 	TEST_ASSERT_SUCCESS(wait_events(2), "the close is notified");
-	TEST_ASSERT_EQUAL(events[0].ev, RSC_EVENT_RESET_BEGIN, "begin");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_REMOVED, "removed");
+	TEST_ASSERT_EQUAL(events[0].ev, RESETCOORD_EVENT_RESET_BEGIN, "begin");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_REMOVED, "removed");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "client leaves the port");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_REMOVED,
 			  "told");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, old, &st), "stats");
-	TEST_ASSERT_EQUAL(st.state, RSC_PORT_REMOVED, "state");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, old, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RESETCOORD_PORT_REMOVED, "state");
 	/* a new device on the same port id */
-	rte_vdev_uninit("net_mlx4r_rsc");
-	if (rte_vdev_init("net_mlx4r_rsc", "ports=2,wire=loopback") != 0 ||
-	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc", &p1) != 0 ||
-	    rte_eth_dev_get_port_by_name("net_mlx4r_rsc_port2", &p2) != 0)
+	rte_vdev_uninit("net_mlx4r_resetcoord");
+	if (rte_vdev_init("net_mlx4r_resetcoord", "ports=2,wire=loopback") != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_resetcoord", &p1) != 0 ||
+	    rte_eth_dev_get_port_by_name("net_mlx4r_resetcoord_port2", &p2) != 0)
 		TEST_FAIL("new device");
 	TEST_ASSERT_EQUAL(p1, old, "same port id");
 	TEST_ASSERT_SUCCESS(port_up(p1, &pc1), "port up");
 	/* the old instance keeps its slot: a new instance takes the port */
-	TEST_ASSERT_EQUAL(rsc_port_add(r, p1, &pc1), -1, "slot taken");
+	TEST_ASSERT_EQUAL(resetcoord_port_add(r, p1, &pc1), -1, "slot taken");
 	TEST_ASSERT_EQUAL(rte_errno, EEXIST, "EEXIST");
-	r2 = rsc_create(&conf);
+	r2 = resetcoord_create(&conf);
 	TEST_ASSERT_NOT_NULL(r2, "second instance");
-	if (rsc_port_add(r2, p1, &pc1) != 0) {
-		rsc_free(r2);
+	if (resetcoord_port_add(r2, p1, &pc1) != 0) {
+		resetcoord_free(r2);
 		TEST_FAIL("the old instance still holds the port id: %s",
 			  rte_strerror(rte_errno));
 	}
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	if (wait_events(3) != 0) {
-		rsc_free(r2);
+		resetcoord_free(r2);
 		TEST_FAIL("the new instance saw no reset");
 	}
-	rsc_free(r2);
-	TEST_ASSERT_EQUAL(events[2].ev, RSC_EVENT_RESET_BEGIN, "begin");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, old, &st), "stats");
+	resetcoord_free(r2);
+	TEST_ASSERT_EQUAL(events[2].ev, RESETCOORD_EVENT_RESET_BEGIN, "begin");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, old, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets, 1, "the old instance left it alone");
 	return TEST_SUCCESS;
 }
@@ -944,36 +944,36 @@ test_port_closed_while_idle(void)
 static int
 test_one_owner_per_port(void)
 {
-	struct rsc_conf conf = { .name = "second" };
-	struct rsc *r = make(100, 2000), *r2;
+	struct resetcoord_conf conf = { .name = "second" };
+	struct resetcoord *r = make(100, 2000), *r2;
 	unsigned int drained = 0;
-	struct rsc_client *c;
+	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "first instance");
-	r2 = rsc_create(&conf);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "first instance");
+	r2 = resetcoord_create(&conf);
 	TEST_ASSERT_NOT_NULL(r2, "second instance");
-	TEST_ASSERT_EQUAL(rsc_port_add(r2, p1, &pc1), -1, "same port");
+	TEST_ASSERT_EQUAL(resetcoord_port_add(r2, p1, &pc1), -1, "same port");
 	TEST_ASSERT_EQUAL(rte_errno, EBUSY, "EBUSY");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r2, p2, &pc2), "another port");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r2, p2, &pc2), "another port");
 	/* the refused instance left nothing behind: one reset, one begin */
-	c = rsc_client_register(r, "lcore-a", drain_count, &drained);
-	rsc_client_use(c, p1, 0, 0);
+	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
+	resetcoord_client_use(c, p1, 0, 0);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
-	TEST_ASSERT_EQUAL(rsc_client_sync(c), -EAGAIN, "ack");
+	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1000), "resumes");
 	TEST_ASSERT_EQUAL(drained, 1, "drained once");
-	rsc_free(r2);
+	resetcoord_free(r2);
 	/* once the owner is gone, the port may be managed again */
 	free_instance();
 	r = make(100, 2000);
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "after the free");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "after the free");
 	return TEST_SUCCESS;
 }
 
 /*
- * rsc_free() while the library's ethdev callback runs on another thread
+ * resetcoord_free() while the library's ethdev callback runs on another thread
  * for a port other than the last port id (the interleaving of ethdev's
  * RTE_ETH_ALL unregister, which reports -EAGAIN for the last port id
  * only): the free must wait for the callback, not free the instance under
@@ -983,7 +983,7 @@ test_one_owner_per_port(void)
  * callback, fills the event queue from a raiser thread, and catches the
  * library's "event queue full" log line (which the callback writes) in a
  * log stream that holds that thread for 200 ms. Meanwhile the case calls
- * rsc_free(): it must return after the held callback went on.
+ * resetcoord_free(): it must return after the held callback went on.
  */
 static unsigned int hold_entered, hold_seq, held_done_seq;
 static unsigned int free_done_seq;
@@ -1023,13 +1023,13 @@ static int
 test_free_waits_for_callback(void)
 {
 	cookie_io_functions_t io = { .write = hold_write };
-	struct rsc *r = make(100, 2000);
+	struct resetcoord *r = make(100, 2000);
 	uint64_t end;
 	pthread_t th;
 	FILE *f;
 	int ret;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
 	TEST_ASSERT(p1 != RTE_MAX_ETHPORTS - 1, "p1 is not the last port id");
 	hold_entered = 0;
 	hold_seq = 0;
@@ -1038,7 +1038,7 @@ test_free_waits_for_callback(void)
 	f = fopencookie(NULL, "w", io);
 	TEST_ASSERT_NOT_NULL(f, "log stream");
 	setvbuf(f, NULL, _IONBF, 0);
-	gate_arm(RSC_EVENT_RESET_BEGIN);
+	gate_arm(RESETCOORD_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
 	rte_openlog_stream(f);
@@ -1062,7 +1062,7 @@ test_free_waits_for_callback(void)
 	TEST_ASSERT_EQUAL(ret, 1, "a callback was held in the event queue");
 	TEST_ASSERT(free_done_seq >
 		    __atomic_load_n(&held_done_seq, __ATOMIC_ACQUIRE),
-		    "rsc_free() returned before the callback (free %u, callback %u)",
+		    "resetcoord_free() returned before the callback (free %u, callback %u)",
 		    free_done_seq, held_done_seq);
 	return TEST_SUCCESS;
 }
@@ -1075,15 +1075,15 @@ test_free_waits_for_callback(void)
 static int
 test_event_queue_overflow(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_stats st;
-	struct rsc_client *c;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_stats st;
+	struct resetcoord_client *c;
 	unsigned int i;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	c = rsc_client_register(r, "lcore-a", NULL, NULL);
-	rsc_client_use(c, p1, 0, 0);
-	gate_arm(RSC_EVENT_RESET_BEGIN);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
+	resetcoord_client_use(c, p1, 0, 0);
+	gate_arm(RESETCOORD_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
 	/* the queue holds 4095 events; the outcome repeated is harmless */
@@ -1092,28 +1092,28 @@ test_event_queue_overflow(void)
 	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
 	gate_release();
 	for (i = 0; i < 20000 &&
-	     __atomic_load_n(&ev_count[RSC_EVENT_REMOVED],
+	     __atomic_load_n(&ev_count[RESETCOORD_EVENT_REMOVED],
 			     __ATOMIC_ACQUIRE) == 0; i++) {
-		rsc_client_sync(c);
+		resetcoord_client_sync(c);
 		rte_delay_us_sleep(100);
 	}
-	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_REMOVED],
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RESETCOORD_EVENT_REMOVED],
 					  __ATOMIC_ACQUIRE), 1,
 			  "the removal was not lost");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 2000), "client resumes");
-	TEST_ASSERT_EQUAL(rsc_client_ops(c, 0)->state, RSC_PORT_REMOVED,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(c, 0)->state, RESETCOORD_PORT_REMOVED,
 			  "the client is off the port");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
-	TEST_ASSERT_EQUAL(st.state, RSC_PORT_REMOVED, "state");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_EQUAL(st.state, RESETCOORD_PORT_REMOVED, "state");
 	/* after the overflow, events go through the queue again */
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add p2");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p2, &pc2), "add p2");
 	raise_event(p2, RTE_ETH_EVENT_RECOVERY_FAILED);
 	for (i = 0; i < 20000 &&
-	     __atomic_load_n(&ev_count[RSC_EVENT_RESET_FAILED],
+	     __atomic_load_n(&ev_count[RESETCOORD_EVENT_RESET_FAILED],
 			     __ATOMIC_ACQUIRE) == 0; i++)
 		rte_delay_us_sleep(100);
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p2, &st), "stats p2");
-	TEST_ASSERT_EQUAL(st.state, RSC_PORT_FAILED, "p2 failed");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p2, &st), "stats p2");
+	TEST_ASSERT_EQUAL(st.state, RESETCOORD_PORT_FAILED, "p2 failed");
 	return TEST_SUCCESS;
 }
 
@@ -1124,11 +1124,11 @@ test_event_queue_overflow(void)
 static int
 test_many_notifications(void)
 {
-	struct rsc *r = make(100, 2000);
+	struct resetcoord *r = make(100, 2000);
 	unsigned int i, n = 200;
 
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	gate_arm(RSC_EVENT_RESET_BEGIN);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	gate_arm(RESETCOORD_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
 	/* each pair ends the running reset and begins the next one */
@@ -1139,19 +1139,19 @@ test_many_notifications(void)
 	raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 	gate_release();
 	for (i = 0; i < 20000 &&
-	     __atomic_load_n(&ev_count[RSC_EVENT_RESET_DONE],
+	     __atomic_load_n(&ev_count[RESETCOORD_EVENT_RESET_DONE],
 			     __ATOMIC_ACQUIRE) == 0; i++)
 		rte_delay_us_sleep(100);
-	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_BEGIN],
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RESETCOORD_EVENT_RESET_BEGIN],
 					  __ATOMIC_ACQUIRE), n + 1, "begins");
-	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_FAILED],
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RESETCOORD_EVENT_RESET_FAILED],
 					  __ATOMIC_ACQUIRE), n, "failures");
-	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RSC_EVENT_RESET_DONE],
+	TEST_ASSERT_EQUAL(__atomic_load_n(&ev_count[RESETCOORD_EVENT_RESET_DONE],
 					  __ATOMIC_ACQUIRE), 1, "the last one");
 	for (i = 0; i < MAX_EVENTS; i++)
 		TEST_ASSERT_EQUAL(events[i].ev, i % 2 == 0 ?
-				  RSC_EVENT_RESET_BEGIN :
-				  RSC_EVENT_RESET_FAILED, "order at %u", i);
+				  RESETCOORD_EVENT_RESET_BEGIN :
+				  RESETCOORD_EVENT_RESET_FAILED, "order at %u", i);
 	return TEST_SUCCESS;
 }
 
@@ -1159,28 +1159,28 @@ test_many_notifications(void)
  * The callback-context rules: what would deadlock or free what the caller
  * stands on fails with an errno, what is allowed works.
  */
-static struct rsc_client *ctx_client;
+static struct resetcoord_client *ctx_client;
 static int ctx_free_ret, ctx_free_errno, ctx_sync_ret, ctx_use_ret;
 static int ctx_restore_free_ret, ctx_restore_free_errno;
 static int ctx_drain_sync, ctx_drain_unreg, ctx_drain_unreg_errno;
 static int ctx_drain_free, ctx_drain_free_errno;
-static struct rsc_client *ctx_late;
+static struct resetcoord_client *ctx_late;
 static unsigned int ctx_hooked; /* notifications the hook has handled */
 
 static void
-ctx_notify(uint16_t port, enum rsc_event ev)
+ctx_notify(uint16_t port, enum resetcoord_event ev)
 {
 	RTE_SET_USED(port);
-	if (ev == RSC_EVENT_RESET_BEGIN) {
-		ctx_free_ret = rsc_free(cur_r);
+	if (ev == RESETCOORD_EVENT_RESET_BEGIN) {
+		ctx_free_ret = resetcoord_free(cur_r);
 		ctx_free_errno = rte_errno;
-		ctx_sync_ret = rsc_client_sync(ctx_client);
-	} else if (ev == RSC_EVENT_RESET_DONE) {
+		ctx_sync_ret = resetcoord_client_sync(ctx_client);
+	} else if (ev == RESETCOORD_EVENT_RESET_DONE) {
 		/* registration is allowed here */
-		ctx_late = rsc_client_register(cur_r, "from-notify", NULL,
+		ctx_late = resetcoord_client_register(cur_r, "from-notify", NULL,
 					       NULL);
 		ctx_use_ret = ctx_late != NULL ?
-			      rsc_client_use(ctx_late, p2, 0, 0) : -2;
+			      resetcoord_client_use(ctx_late, p2, 0, 0) : -2;
 	}
 	/* pairs with the acquire load in ctx_wait() */
 	__atomic_fetch_add(&ctx_hooked, 1, __ATOMIC_RELEASE);
@@ -1204,10 +1204,10 @@ static void
 ctx_drain(void *arg)
 {
 	RTE_SET_USED(arg);
-	ctx_drain_sync = rsc_client_sync(ctx_client);
-	ctx_drain_unreg = rsc_client_unregister(ctx_client);
+	ctx_drain_sync = resetcoord_client_sync(ctx_client);
+	ctx_drain_unreg = resetcoord_client_unregister(ctx_client);
 	ctx_drain_unreg_errno = rte_errno;
-	ctx_drain_free = rsc_free(cur_r);
+	ctx_drain_free = resetcoord_free(cur_r);
 	ctx_drain_free_errno = rte_errno;
 }
 
@@ -1216,7 +1216,7 @@ ctx_restore(uint16_t port_id, void *arg)
 {
 	RTE_SET_USED(port_id);
 	RTE_SET_USED(arg);
-	ctx_restore_free_ret = rsc_free(cur_r);
+	ctx_restore_free_ret = resetcoord_free(cur_r);
 	ctx_restore_free_errno = rte_errno;
 	return 0;
 }
@@ -1224,9 +1224,9 @@ ctx_restore(uint16_t port_id, void *arg)
 static int
 test_callback_contexts(void)
 {
-	struct rsc *r = make(100, 2000);
-	struct rsc_port_conf pc = pc1;
-	struct rsc_port_stats st;
+	struct resetcoord *r = make(100, 2000);
+	struct resetcoord_port_conf pc = pc1;
+	struct resetcoord_port_stats st;
 	int ret;
 
 	if (rte_eth_dev_reset(p1) == -ENOTSUP)
@@ -1238,42 +1238,42 @@ test_callback_contexts(void)
 	ctx_drain_free = 1;
 	ctx_late = NULL;
 	ctx_hooked = 0;
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc), "add");
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p2, &pc2), "add p2");
-	ctx_client = rsc_client_register(r, "lcore-a", ctx_drain, NULL);
-	rsc_client_use(ctx_client, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p2, &pc2), "add p2");
+	ctx_client = resetcoord_client_register(r, "lcore-a", ctx_drain, NULL);
+	resetcoord_client_use(ctx_client, p1, 0, 0);
 	notify_hook = ctx_notify;
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(ctx_wait(1), "begin");
 	/* notify, on the control thread */
-	TEST_ASSERT_EQUAL(ctx_free_ret, -1, "rsc_free() from notify");
+	TEST_ASSERT_EQUAL(ctx_free_ret, -1, "resetcoord_free() from notify");
 	TEST_ASSERT_EQUAL(ctx_free_errno, EDEADLK, "EDEADLK");
 	TEST_ASSERT_EQUAL(ctx_sync_ret, -EPERM, "sync from notify");
-	/* drain, on this thread inside rsc_client_sync() */
-	ret = rsc_client_sync(ctx_client);
+	/* drain, on this thread inside resetcoord_client_sync() */
+	ret = resetcoord_client_sync(ctx_client);
 	/* 0 if the whole passive reset ran between the ack and the return */
 	TEST_ASSERT(ret == -EAGAIN || ret == 0, "ack: %d", ret);
 	TEST_ASSERT_EQUAL(ctx_drain_sync, -EBUSY, "sync from drain");
 	TEST_ASSERT_EQUAL(ctx_drain_unreg, -1, "unregister from drain");
 	TEST_ASSERT_EQUAL(ctx_drain_unreg_errno, EBUSY, "EBUSY");
-	TEST_ASSERT_EQUAL(ctx_drain_free, -1, "rsc_free() from drain");
+	TEST_ASSERT_EQUAL(ctx_drain_free, -1, "resetcoord_free() from drain");
 	TEST_ASSERT_EQUAL(ctx_drain_free_errno, EBUSY, "EBUSY");
 	/* the refused calls left everything in place: the reset goes on */
 	TEST_ASSERT_SUCCESS(sync_all(&ctx_client, 1, 1500), "resumes");
 	TEST_ASSERT_SUCCESS(ctx_wait(2), "end");
-	TEST_ASSERT_EQUAL(events[1].ev, RSC_EVENT_RESET_DONE, "done");
-	TEST_ASSERT_EQUAL(ctx_restore_free_ret, -1, "rsc_free() from restore");
+	TEST_ASSERT_EQUAL(events[1].ev, RESETCOORD_EVENT_RESET_DONE, "done");
+	TEST_ASSERT_EQUAL(ctx_restore_free_ret, -1, "resetcoord_free() from restore");
 	TEST_ASSERT_EQUAL(ctx_restore_free_errno, EDEADLK, "EDEADLK");
 	TEST_ASSERT_NOT_NULL(ctx_late, "register from notify");
 	TEST_ASSERT_EQUAL(ctx_use_ret, 0, "use from notify");
-	TEST_ASSERT_SUCCESS(rsc_port_stats_get(r, p1, &st), "stats");
+	TEST_ASSERT_SUCCESS(resetcoord_port_stats_get(r, p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.resets_ok, 1, "reset done");
 	return TEST_SUCCESS;
 }
 
 /* A worker lcore really forwarding on p1 while resets come and go. */
 struct worker {
-	struct rsc_client *c;
+	struct resetcoord_client *c;
 	volatile int quit;
 	uint64_t loops_after_reset;
 	uint64_t rx, tx, held_freed;
@@ -1299,13 +1299,13 @@ worker_main(void *arg)
 	uint16_t n, s;
 
 	while (!w->quit) {
-		const struct rsc_ops *o;
+		const struct resetcoord_ops *o;
 
-		if (unlikely(rsc_client_pending(w->c)) &&
-		    rsc_client_sync(w->c) != 0)
+		if (unlikely(resetcoord_client_pending(w->c)) &&
+		    resetcoord_client_sync(w->c) != 0)
 			continue;
-		o = rsc_client_ops(w->c, 0);
-		if (o->state != RSC_PORT_LIVE)
+		o = resetcoord_client_ops(w->c, 0);
+		if (o->state != RESETCOORD_PORT_LIVE)
 			continue;
 		if (o->generation > 1)
 			w->loops_after_reset++;
@@ -1332,7 +1332,7 @@ worker_main(void *arg)
 static int
 test_worker_lcore(void)
 {
-	struct rsc *r = make(200, 2000);
+	struct resetcoord *r = make(200, 2000);
 	static struct worker w;
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
 	int i;
@@ -1340,9 +1340,9 @@ test_worker_lcore(void)
 	if (lcore >= RTE_MAX_LCORE)
 		TEST_SKIP("needs a worker lcore (-l 0-1)");
 	memset(&w, 0, sizeof(w));
-	TEST_ASSERT_SUCCESS(rsc_port_add(r, p1, &pc1), "add");
-	w.c = rsc_client_register(r, "worker", worker_drain, &w);
-	rsc_client_use(w.c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
+	w.c = resetcoord_client_register(r, "worker", worker_drain, &w);
+	resetcoord_client_use(w.c, p1, 0, 0);
 	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(worker_main, &w, lcore),
 			    "launch");
 	for (i = 0; i < 5; i++) {
@@ -1356,7 +1356,7 @@ test_worker_lcore(void)
 		rte_delay_ms(5);
 		raise_event(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 		TEST_ASSERT_SUCCESS(wait_events(base + 2), "done %d", i);
-		TEST_ASSERT_EQUAL(events[base + 1].ev, RSC_EVENT_RESET_DONE,
+		TEST_ASSERT_EQUAL(events[base + 1].ev, RESETCOORD_EVENT_RESET_DONE,
 				  "reset %d ok", i);
 	}
 	rte_delay_ms(10);
@@ -1365,7 +1365,7 @@ test_worker_lcore(void)
 	TEST_ASSERT(w.rx > 0 && w.tx > 0, "traffic flowed (rx %" PRIu64
 		    ", tx %" PRIu64 ")", w.rx, w.tx);
 	TEST_ASSERT(w.loops_after_reset > 0, "the lcore resumed after resets");
-	TEST_ASSERT_EQUAL(rsc_client_ops(w.c, 0)->generation, 6,
+	TEST_ASSERT_EQUAL(resetcoord_client_ops(w.c, 0)->generation, 6,
 			  "generation 6 after five resets");
 	free_instance();
 	/*
@@ -1379,10 +1379,10 @@ test_worker_lcore(void)
 	return TEST_SUCCESS;
 }
 
-static struct unit_test_suite rsc_suite = {
-	.suite_name = "rsc reset coordination library",
-	.setup = rsc_suite_setup,
-	.teardown = rsc_suite_teardown,
+static struct unit_test_suite resetcoord_suite = {
+	.suite_name = "resetcoord reset coordination library",
+	.setup = resetcoord_suite_setup,
+	.teardown = resetcoord_suite_teardown,
 	.unit_test_cases = {
 		TEST_CASE_ST(case_setup, case_teardown, test_api_errors),
 		TEST_CASE_ST(case_setup, case_teardown, test_proactive),
@@ -1421,9 +1421,9 @@ static struct unit_test_suite rsc_suite = {
 };
 
 static int
-rsc_autotest(void)
+resetcoord_autotest(void)
 {
-	return unit_test_suite_runner(&rsc_suite);
+	return unit_test_suite_runner(&resetcoord_suite);
 }
 
-REGISTER_TEST_COMMAND(rsc_autotest, rsc_autotest);
+REGISTER_TEST_COMMAND(resetcoord_autotest, resetcoord_autotest);

@@ -4,20 +4,20 @@
 
 /*
  * Reset coordination: the control thread, the ethdev callbacks, the
- * client side (see rsc.h for the protocol).
+ * client side (see resetcoord.h for the protocol).
  *
  * Threads and what they share:
  *  - ethdev callbacks run on whatever thread raised the event (the EAL
  *    interrupt thread, a PMD's control thread, an application thread).
  *    They find their instance in the process-wide owner table (under
- *    rsc_owners_lock, see there), queue the event on its ring and write
+ *    resetcoord_owners_lock, see there), queue the event on its ring and write
  *    its eventfd; they never block on anything else.
  *  - the control thread (one per instance) owns every port's state
  *    machine and every client's round, ops and ack bookkeeping.
  *  - each client's lcore owns its acked_round and reads its ops only
  *    while pending is 0.
- *  - the application's threads call rsc_port_add/client_register/use
- *    before the lcores run, and rsc_free at the end; the port table is
+ *  - the application's threads call resetcoord_port_add/client_register/use
+ *    before the lcores run, and resetcoord_free at the end; the port table is
  *    protected by r->lock against the control thread.
  */
 
@@ -43,36 +43,36 @@
 #include <rte_string_fns.h>
 
 #include "mlx4r_compat.h"
-#include "rsc.h"
+#include "resetcoord.h"
 
-RTE_LOG_REGISTER_DEFAULT(rsc_logtype, INFO);
+RTE_LOG_REGISTER_DEFAULT(resetcoord_logtype, INFO);
 
-#define RSC_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, rsc_logtype, "RSC %s: " fmt "\n", \
+#define RESETCOORD_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, resetcoord_logtype, "resetcoord %s: " fmt "\n", \
 		r->name, ##__VA_ARGS__)
 
 /* Event bits a callback ORs into port->events. */
-#define RSC_EV_RESET (1u << 0)       /* INTR_RESET: passive */
-#define RSC_EV_RECOVERING (1u << 1)  /* ERR_RECOVERING: proactive */
-#define RSC_EV_SUCCESS (1u << 2)     /* RECOVERY_SUCCESS */
-#define RSC_EV_FAILED (1u << 3)      /* RECOVERY_FAILED */
-#define RSC_EV_RMV (1u << 4)         /* INTR_RMV */
-#define RSC_EV_GONE (1u << 5)        /* DESTROY: ethdev released the port */
+#define RESETCOORD_EV_RESET (1u << 0)       /* INTR_RESET: passive */
+#define RESETCOORD_EV_RECOVERING (1u << 1)  /* ERR_RECOVERING: proactive */
+#define RESETCOORD_EV_SUCCESS (1u << 2)     /* RECOVERY_SUCCESS */
+#define RESETCOORD_EV_FAILED (1u << 3)      /* RECOVERY_FAILED */
+#define RESETCOORD_EV_RMV (1u << 4)         /* INTR_RMV */
+#define RESETCOORD_EV_GONE (1u << 5)        /* DESTROY: ethdev released the port */
 
 /*
  * Where a port's reset stands (control thread only). After the acks, the
  * phase follows from what the reset still owes the driver (the need_*
- * flags of struct rsc_port), see rsc_port_next().
+ * flags of struct resetcoord_port), see resetcoord_port_next().
  */
-enum rsc_phase {
-	RSC_PHASE_IDLE,
-	RSC_PHASE_ACKS,       /* waiting for the clients' acks */
-	RSC_PHASE_RECOVERY,   /* waiting for the driver's RECOVERY_* */
-	RSC_PHASE_DEV_RESET,  /* rte_eth_dev_reset() to call */
-	RSC_PHASE_RESTORE,    /* replaying the configuration */
+enum resetcoord_phase {
+	RESETCOORD_PHASE_IDLE,
+	RESETCOORD_PHASE_ACKS,       /* waiting for the clients' acks */
+	RESETCOORD_PHASE_RECOVERY,   /* waiting for the driver's RECOVERY_* */
+	RESETCOORD_PHASE_DEV_RESET,  /* rte_eth_dev_reset() to call */
+	RESETCOORD_PHASE_RESTORE,    /* replaying the configuration */
 };
 
-static const enum rte_eth_event_type rsc_events[] = {
+static const enum rte_eth_event_type resetcoord_events[] = {
 	RTE_ETH_EVENT_INTR_RESET,
 	RTE_ETH_EVENT_ERR_RECOVERING,
 	RTE_ETH_EVENT_RECOVERY_SUCCESS,
@@ -80,11 +80,11 @@ static const enum rte_eth_event_type rsc_events[] = {
 	RTE_ETH_EVENT_INTR_RMV,
 };
 
-struct rsc_port {
+struct resetcoord_port {
 	uint16_t port_id;
 	bool managed;
 	/*
-	 * Set (release) by the DESTROY callback under rsc_owners_lock when
+	 * Set (release) by the DESTROY callback under resetcoord_owners_lock when
 	 * ethdev releases the port; read (acquire) by the control thread
 	 * before it calls ethdev on the port.
 	 */
@@ -92,7 +92,7 @@ struct rsc_port {
 	/*
 	 * Events that found the event queue full (or behind an overflow):
 	 * ORed by the callbacks, taken by the control thread, both under
-	 * rsc_owners_lock. See rsc_post() and rsc_take_merged().
+	 * resetcoord_owners_lock. See resetcoord_post() and resetcoord_take_merged().
 	 */
 	uint32_t merged;
 	/*
@@ -108,24 +108,24 @@ struct rsc_port {
 	bool need_outcome;
 	bool need_reset;
 	bool need_restore;
-	enum rsc_phase phase;
-	enum rsc_port_state state;
+	enum resetcoord_phase phase;
+	enum resetcoord_port_state state;
 	uint64_t begin_tsc;          /* reset began */
 	uint64_t ack_deadline;       /* tsc */
 	uint64_t end_deadline;       /* tsc */
 	bool late_logged;
 	uint64_t generation;
-	struct rsc_port_conf conf;
-	struct rsc_port_stats stats;
+	struct resetcoord_port_conf conf;
+	struct resetcoord_port_stats stats;
 };
 
 /* Private part of a client; the public struct comes first. */
-struct rsc_client_priv {
-	struct rsc_client pub;
-	struct rsc *r;
+struct resetcoord_client_priv {
+	struct resetcoord_client pub;
+	struct resetcoord *r;
 	unsigned int idx;            /* in r->clients[] */
 	char name[32];
-	rsc_drain_t drain;
+	resetcoord_drain_t drain;
 	void *drain_arg;
 	/* control thread: round of the reset it waits for, 0 if none */
 	uint32_t round;
@@ -138,42 +138,42 @@ struct rsc_client_priv {
 };
 
 /* A notification queued by the control thread, delivered unlocked. */
-struct rsc_note {
+struct resetcoord_note {
 	uint16_t port_id;
-	enum rsc_event event;
+	enum resetcoord_event event;
 	char client[32];
 };
 
 /*
  * Notifications queued before the control thread delivers them. Not a
  * limit on their number: the queue is delivered (lock let go) before any
- * step that could fill it, see rsc_note_room().
+ * step that could fill it, see resetcoord_note_room().
  */
-#define RSC_MAX_NOTES 256
+#define RESETCOORD_MAX_NOTES 256
 /* The most notes one event or one port step queues. */
-#define RSC_NOTES_PER_STEP (RSC_MAX_CLIENTS + 3)
+#define RESETCOORD_NOTES_PER_STEP (RESETCOORD_MAX_CLIENTS + 3)
 
-struct rsc {
+struct resetcoord {
 	char name[32];
 	uint64_t token;              /* cb_arg of its ethdev callbacks */
-	struct rsc_conf conf;
+	struct resetcoord_conf conf;
 	mlx4r_thread_t thread;
 	int efd;                     /* wakes the control thread */
-	bool stop;                   /* set by rsc_free */
+	bool stop;                   /* set by resetcoord_free */
 	pthread_mutex_t lock;        /* ports[] and clients[] vs control */
 	struct rte_ring *acks;       /* lcores -> control thread */
 	struct rte_ring *events;     /* callbacks -> control thread, in order */
 	/*
 	 * The event queue overflowed: events go to ports[].merged until the
-	 * control thread took them. Written under rsc_owners_lock; the
+	 * control thread took them. Written under resetcoord_owners_lock; the
 	 * control thread's first look is a relaxed load, then it takes the
 	 * lock.
 	 */
 	bool ev_overflow;
-	struct rsc_client_priv *clients[RSC_MAX_CLIENTS];
-	struct rsc_port ports[RTE_MAX_ETHPORTS];
+	struct resetcoord_client_priv *clients[RESETCOORD_MAX_CLIENTS];
+	struct resetcoord_port ports[RTE_MAX_ETHPORTS];
 	/* control thread only: notifications of the current step */
-	struct rsc_note notes[RSC_MAX_NOTES];
+	struct resetcoord_note notes[RESETCOORD_MAX_NOTES];
 	unsigned int nb_notes;
 };
 
@@ -183,7 +183,7 @@ struct rsc {
  * The ethdev callbacks are registered per port with the instance's token
  * (a number never reused) as their argument, not a pointer into the
  * instance: a callback looks its instance up here and uses it only while
- * it holds rsc_owners_lock. rsc_free() takes its ports out of the table
+ * it holds resetcoord_owners_lock. resetcoord_free() takes its ports out of the table
  * under the same lock, so once it has held the lock no callback still
  * uses the instance and none will start to: that is the handshake with
  * callbacks in flight on other threads, and why the instance may be freed
@@ -201,30 +201,30 @@ struct rsc {
  * The lock is held for a table lookup and a ring enqueue, never across a
  * call into ethdev or the application.
  */
-static pthread_mutex_t rsc_owners_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rsc *rsc_owners[RTE_MAX_ETHPORTS];
-static uint64_t rsc_last_token; /* under rsc_owners_lock */
-static bool rsc_destroy_hooked; /* under rsc_owners_lock */
+static pthread_mutex_t resetcoord_owners_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct resetcoord *resetcoord_owners[RTE_MAX_ETHPORTS];
+static uint64_t resetcoord_last_token; /* under resetcoord_owners_lock */
+static bool resetcoord_destroy_hooked; /* under resetcoord_owners_lock */
 
 /*
  * The library's callback contexts, per thread: the instance whose control
  * thread this is (notify and restore callbacks run there), and the client
- * whose drain callback runs (inside its rsc_client_sync()). Calls that
+ * whose drain callback runs (inside its resetcoord_client_sync()). Calls that
  * would wait for the calling thread itself, or free what the caller is
  * in the middle of, see them and fail with an errno instead
- * (rsc_lib.rst, "Callback contexts").
+ * (resetcoord_lib.rst, "Callback contexts").
  */
-static RTE_DEFINE_PER_LCORE(struct rsc *, rsc_in_control);
-static RTE_DEFINE_PER_LCORE(struct rsc_client_priv *, rsc_in_drain);
+static RTE_DEFINE_PER_LCORE(struct resetcoord *, resetcoord_in_control);
+static RTE_DEFINE_PER_LCORE(struct resetcoord_client_priv *, resetcoord_in_drain);
 
-static inline struct rsc_client_priv *
-rsc_priv(struct rsc_client *c)
+static inline struct resetcoord_client_priv *
+resetcoord_priv(struct resetcoord_client *c)
 {
-	return (struct rsc_client_priv *)c;
+	return (struct resetcoord_client_priv *)c;
 }
 
 static void
-rsc_wake(struct rsc *r)
+resetcoord_wake(struct resetcoord *r)
 {
 	uint64_t one = 1;
 
@@ -233,9 +233,9 @@ rsc_wake(struct rsc *r)
 		return;
 }
 
-/* Queue an event of port_id for r's control thread; rsc_owners_lock held. */
+/* Queue an event of port_id for r's control thread; resetcoord_owners_lock held. */
 static void
-rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
+resetcoord_post(struct resetcoord *r, uint16_t port_id, uint32_t bit)
 {
 	/*
 	 * An ordered queue, not a bit mask: a RECOVERY_SUCCESS and the next
@@ -248,7 +248,7 @@ rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
 	 * merged into the port's word, and so is every later event until
 	 * the control thread took them (so that none of them overtakes one
 	 * still in the queue). Only their order within the word is lost;
-	 * rsc_take_merged() applies them in an order that is safe whatever
+	 * resetcoord_take_merged() applies them in an order that is safe whatever
 	 * it was.
 	 */
 	bool overflow = __atomic_load_n(&r->ev_overflow, __ATOMIC_RELAXED);
@@ -256,16 +256,16 @@ rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
 	if (!overflow &&
 	    rte_ring_mp_enqueue(r->events,
 				(void *)(((uintptr_t)port_id << 8) | bit)) == 0) {
-		rsc_wake(r);
+		resetcoord_wake(r);
 		return;
 	}
 	if (!overflow) {
-		RSC_LOG(ERR, "port %u: event queue full: events merged until the control thread catches up",
+		RESETCOORD_LOG(ERR, "port %u: event queue full: events merged until the control thread catches up",
 			port_id);
 		__atomic_store_n(&r->ev_overflow, true, __ATOMIC_RELAXED);
 	}
 	r->ports[port_id].merged |= bit;
-	rsc_wake(r);
+	resetcoord_wake(r);
 }
 
 /*
@@ -273,11 +273,11 @@ rsc_post(struct rsc *r, uint16_t port_id, uint32_t bit)
  * block, so it only records the event and wakes the control thread.
  */
 static int
-rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
+resetcoord_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 	     void *ret_param)
 {
 	uint64_t token = (uintptr_t)arg;
-	struct rsc *r;
+	struct resetcoord *r;
 	uint32_t bit;
 
 	RTE_SET_USED(ret_param);
@@ -285,34 +285,34 @@ rsc_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 		return 0;
 	switch (type) {
 	case RTE_ETH_EVENT_INTR_RESET:
-		bit = RSC_EV_RESET;
+		bit = RESETCOORD_EV_RESET;
 		break;
 	case RTE_ETH_EVENT_ERR_RECOVERING:
-		bit = RSC_EV_RECOVERING;
+		bit = RESETCOORD_EV_RECOVERING;
 		break;
 	case RTE_ETH_EVENT_RECOVERY_SUCCESS:
-		bit = RSC_EV_SUCCESS;
+		bit = RESETCOORD_EV_SUCCESS;
 		break;
 	case RTE_ETH_EVENT_RECOVERY_FAILED:
-		bit = RSC_EV_FAILED;
+		bit = RESETCOORD_EV_FAILED;
 		break;
 	case RTE_ETH_EVENT_INTR_RMV:
-		bit = RSC_EV_RMV;
+		bit = RESETCOORD_EV_RMV;
 		break;
 	default:
 		return 0;
 	}
-	/* the instance is used only under the lock: see rsc_owners_lock */
-	pthread_mutex_lock(&rsc_owners_lock);
-	r = rsc_owners[port_id];
+	/* the instance is used only under the lock: see resetcoord_owners_lock */
+	pthread_mutex_lock(&resetcoord_owners_lock);
+	r = resetcoord_owners[port_id];
 	if (r != NULL && r->token == token)
-		rsc_post(r, port_id, bit);
-	pthread_mutex_unlock(&rsc_owners_lock);
+		resetcoord_post(r, port_id, bit);
+	pthread_mutex_unlock(&resetcoord_owners_lock);
 	return 0;
 }
 
 static uint64_t
-rsc_ms_to_tsc(uint32_t ms)
+resetcoord_ms_to_tsc(uint32_t ms)
 {
 	return rte_get_timer_hz() / 1000 * ms;
 }
@@ -323,13 +323,13 @@ rsc_ms_to_tsc(uint32_t ms)
  * (stats, registration) without deadlocking.
  */
 static void
-rsc_notify(struct rsc *r, struct rsc_port *p, enum rsc_event ev,
+resetcoord_notify(struct resetcoord *r, struct resetcoord_port *p, enum resetcoord_event ev,
 	   const char *client)
 {
-	struct rsc_note *n;
+	struct resetcoord_note *n;
 
-	/* never full: rsc_note_room() ran before the step that queues it */
-	if (r->conf.notify == NULL || r->nb_notes == RSC_MAX_NOTES)
+	/* never full: resetcoord_note_room() ran before the step that queues it */
+	if (r->conf.notify == NULL || r->nb_notes == RESETCOORD_MAX_NOTES)
 		return;
 	n = &r->notes[r->nb_notes++];
 	n->port_id = p->port_id;
@@ -338,7 +338,7 @@ rsc_notify(struct rsc *r, struct rsc_port *p, enum rsc_event ev,
 }
 
 static void
-rsc_deliver_notes(struct rsc *r)
+resetcoord_deliver_notes(struct resetcoord *r)
 {
 	unsigned int i;
 
@@ -357,12 +357,12 @@ rsc_deliver_notes(struct rsc *r)
  * thread alone moves them.
  */
 static void
-rsc_note_room(struct rsc *r)
+resetcoord_note_room(struct resetcoord *r)
 {
-	if (RSC_MAX_NOTES - r->nb_notes >= RSC_NOTES_PER_STEP)
+	if (RESETCOORD_MAX_NOTES - r->nb_notes >= RESETCOORD_NOTES_PER_STEP)
 		return;
 	pthread_mutex_unlock(&r->lock);
-	rsc_deliver_notes(r);
+	resetcoord_deliver_notes(r);
 	pthread_mutex_lock(&r->lock);
 }
 
@@ -371,22 +371,22 @@ rsc_note_room(struct rsc *r)
  * every client using it.
  */
 static void
-rsc_reset_begin(struct rsc *r, struct rsc_port *p, const char *why)
+resetcoord_reset_begin(struct resetcoord *r, struct resetcoord_port *p, const char *why)
 {
 	uint64_t now = rte_get_timer_cycles();
 	unsigned int i, j;
 
-	p->phase = RSC_PHASE_ACKS;
-	p->state = RSC_PORT_RESETTING;
+	p->phase = RESETCOORD_PHASE_ACKS;
+	p->state = RESETCOORD_PORT_RESETTING;
 	p->begin_tsc = now;
-	p->ack_deadline = now + rsc_ms_to_tsc(r->conf.ack_timeout_ms);
-	p->end_deadline = now + rsc_ms_to_tsc(r->conf.recovery_timeout_ms);
+	p->ack_deadline = now + resetcoord_ms_to_tsc(r->conf.ack_timeout_ms);
+	p->end_deadline = now + resetcoord_ms_to_tsc(r->conf.recovery_timeout_ms);
 	p->late_logged = false;
 	p->stats.resets++;
 	p->stats.state = p->state;
-	RSC_LOG(INFO, "port %u: reset begins (%s)", p->port_id, why);
-	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
-		struct rsc_client_priv *c = r->clients[i];
+	RESETCOORD_LOG(INFO, "port %u: reset begins (%s)", p->port_id, why);
+	for (i = 0; i < RESETCOORD_MAX_CLIENTS; i++) {
+		struct resetcoord_client_priv *c = r->clients[i];
 
 		if (c == NULL)
 			continue;
@@ -411,7 +411,7 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, const char *why)
 					 __ATOMIC_RELEASE);
 		}
 	}
-	rsc_notify(r, p, RSC_EVENT_RESET_BEGIN, NULL);
+	resetcoord_notify(r, p, RESETCOORD_EVENT_RESET_BEGIN, NULL);
 }
 
 /*
@@ -425,12 +425,12 @@ rsc_reset_begin(struct rsc *r, struct rsc_port *p, const char *why)
  * may be in the middle of an iteration, reading them.
  */
 static void
-rsc_client_release(struct rsc *r, struct rsc_client_priv *c)
+resetcoord_client_release(struct resetcoord *r, struct resetcoord_client_priv *c)
 {
 	unsigned int j;
 
 	for (j = 0; j < c->pub.nb_uses; j++) {
-		const struct rsc_port *p = &r->ports[c->pub.ops[j].port_id];
+		const struct resetcoord_port *p = &r->ports[c->pub.ops[j].port_id];
 
 		c->pub.ops[j].state = p->state;
 		c->pub.ops[j].generation = p->generation;
@@ -441,7 +441,7 @@ rsc_client_release(struct rsc *r, struct rsc_client_priv *c)
 
 /* Drain the ack ring: mark each client whose current round is acked. */
 static void
-rsc_collect_acks(struct rsc *r)
+resetcoord_collect_acks(struct resetcoord *r)
 {
 	void *msg[32];
 	unsigned int n, i;
@@ -457,30 +457,30 @@ rsc_collect_acks(struct rsc *r)
 			uintptr_t v = (uintptr_t)msg[i];
 			unsigned int idx = v & 0xff;
 			uint32_t round = v >> 8;
-			struct rsc_client_priv *c;
+			struct resetcoord_client_priv *c;
 
-			if (idx >= RSC_MAX_CLIENTS)
+			if (idx >= RESETCOORD_MAX_CLIENTS)
 				continue;
 			c = r->clients[idx];
 			if (c == NULL || round != c->want_round)
 				continue;
 			c->acked = true;
-			/* it drained at last: release it (rsc_reset_end) */
+			/* it drained at last: release it (resetcoord_reset_end) */
 			if (c->owed && c->busy_ports == 0)
-				rsc_client_release(r, c);
+				resetcoord_client_release(r, c);
 		}
 	}
 }
 
 /* Are all clients using port p acked? Log (once) and count late ones. */
 static bool
-rsc_all_acked(struct rsc *r, struct rsc_port *p, uint64_t now)
+resetcoord_all_acked(struct resetcoord *r, struct resetcoord_port *p, uint64_t now)
 {
 	bool all = true, late = now > p->ack_deadline;
 	unsigned int i, j;
 
-	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
-		struct rsc_client_priv *c = r->clients[i];
+	for (i = 0; i < RESETCOORD_MAX_CLIENTS; i++) {
+		struct resetcoord_client_priv *c = r->clients[i];
 
 		if (c == NULL || c->acked || c->busy_ports == 0)
 			continue;
@@ -492,10 +492,10 @@ rsc_all_acked(struct rsc *r, struct rsc_port *p, uint64_t now)
 			continue;
 		all = false;
 		if (late && !p->late_logged) {
-			RSC_LOG(WARNING, "port %u: client %s has not acknowledged within %u ms",
+			RESETCOORD_LOG(WARNING, "port %u: client %s has not acknowledged within %u ms",
 				p->port_id, c->name, r->conf.ack_timeout_ms);
 			p->stats.late_clients++;
-			rsc_notify(r, p, RSC_EVENT_LATE_CLIENT, c->name);
+			resetcoord_notify(r, p, RESETCOORD_EVENT_LATE_CLIENT, c->name);
 		}
 	}
 	if (late)
@@ -505,9 +505,9 @@ rsc_all_acked(struct rsc *r, struct rsc_port *p, uint64_t now)
 
 /* Passive mode: the saved configuration, again. 0, -EAGAIN, -errno. */
 static int
-rsc_restore(struct rsc_port *p)
+resetcoord_restore(struct resetcoord_port *p)
 {
-	const struct rsc_port_conf *pc = &p->conf;
+	const struct resetcoord_port_conf *pc = &p->conf;
 	uint16_t q;
 	int ret;
 
@@ -544,29 +544,29 @@ rsc_restore(struct rsc_port *p)
 
 /* End a reset: publish fresh ops to the clients, tell the application. */
 static void
-rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
+resetcoord_reset_end(struct resetcoord *r, struct resetcoord_port *p, enum resetcoord_port_state st)
 {
 	uint64_t us = (rte_get_timer_cycles() - p->begin_tsc) * 1000000 /
 		      rte_get_timer_hz();
 	unsigned int i, j;
 
-	p->phase = RSC_PHASE_IDLE;
+	p->phase = RESETCOORD_PHASE_IDLE;
 	p->state = st;
 	p->need_outcome = false;
 	p->need_reset = false;
 	p->need_restore = false;
-	if (st == RSC_PORT_LIVE)
+	if (st == RESETCOORD_PORT_LIVE)
 		p->generation++;
 	p->stats.state = st;
 	p->stats.generation = p->generation;
 	p->stats.last_us = us;
 	p->stats.worst_us = RTE_MAX(p->stats.worst_us, us);
-	if (st == RSC_PORT_LIVE)
+	if (st == RESETCOORD_PORT_LIVE)
 		p->stats.resets_ok++;
-	else if (st == RSC_PORT_FAILED)
+	else if (st == RESETCOORD_PORT_FAILED)
 		p->stats.resets_failed++;
-	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
-		struct rsc_client_priv *c = r->clients[i];
+	for (i = 0; i < RESETCOORD_MAX_CLIENTS; i++) {
+		struct resetcoord_client_priv *c = r->clients[i];
 		bool uses = false;
 
 		if (c == NULL)
@@ -585,23 +585,23 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
 			 * deadline, a removal): it still owes its drain, or
 			 * the mbufs it holds for the port would leak, and it
 			 * may be reading its ops right now. Keep pending
-			 * until its ack (rsc_collect_acks).
+			 * until its ack (resetcoord_collect_acks).
 			 */
 			c->owed = true;
 			continue;
 		}
-		rsc_client_release(r, c);
+		resetcoord_client_release(r, c);
 	}
-	if (st == RSC_PORT_LIVE)
-		RSC_LOG(INFO, "port %u: reset done after %" PRIu64 " us (generation %" PRIu64 ")",
+	if (st == RESETCOORD_PORT_LIVE)
+		RESETCOORD_LOG(INFO, "port %u: reset done after %" PRIu64 " us (generation %" PRIu64 ")",
 			p->port_id, us, p->generation);
 	else
-		RSC_LOG(ERR, "port %u: reset %s after %" PRIu64 " us",
-			p->port_id, st == RSC_PORT_REMOVED ? "ended, port removed" :
+		RESETCOORD_LOG(ERR, "port %u: reset %s after %" PRIu64 " us",
+			p->port_id, st == RESETCOORD_PORT_REMOVED ? "ended, port removed" :
 			"FAILED", us);
-	rsc_notify(r, p, st == RSC_PORT_LIVE ? RSC_EVENT_RESET_DONE :
-		   st == RSC_PORT_REMOVED ? RSC_EVENT_REMOVED :
-		   RSC_EVENT_RESET_FAILED, NULL);
+	resetcoord_notify(r, p, st == RESETCOORD_PORT_LIVE ? RESETCOORD_EVENT_RESET_DONE :
+		   st == RESETCOORD_PORT_REMOVED ? RESETCOORD_EVENT_REMOVED :
+		   RESETCOORD_EVENT_RESET_FAILED, NULL);
 }
 
 /*
@@ -610,16 +610,16 @@ rsc_reset_end(struct rsc *r, struct rsc_port *p, enum rsc_port_state st)
  * then the restore), or its end.
  */
 static void
-rsc_port_next(struct rsc *r, struct rsc_port *p)
+resetcoord_port_next(struct resetcoord *r, struct resetcoord_port *p)
 {
 	if (p->need_outcome)
-		p->phase = RSC_PHASE_RECOVERY;
+		p->phase = RESETCOORD_PHASE_RECOVERY;
 	else if (p->need_reset)
-		p->phase = RSC_PHASE_DEV_RESET;
+		p->phase = RESETCOORD_PHASE_DEV_RESET;
 	else if (p->need_restore)
-		p->phase = RSC_PHASE_RESTORE;
+		p->phase = RESETCOORD_PHASE_RESTORE;
 	else
-		rsc_reset_end(r, p, RSC_PORT_LIVE);
+		resetcoord_reset_end(r, p, RESETCOORD_PORT_LIVE);
 }
 
 /*
@@ -628,56 +628,56 @@ rsc_port_next(struct rsc *r, struct rsc_port *p)
  * gets a round (drain, ack) and takes the new state from fresh ops.
  */
 static void
-rsc_port_lost(struct rsc *r, struct rsc_port *p, enum rsc_port_state st,
+resetcoord_port_lost(struct resetcoord *r, struct resetcoord_port *p, enum resetcoord_port_state st,
 	      const char *why)
 {
-	if (p->phase == RSC_PHASE_IDLE) {
-		if (p->state == st || p->state == RSC_PORT_REMOVED)
+	if (p->phase == RESETCOORD_PHASE_IDLE) {
+		if (p->state == st || p->state == RESETCOORD_PORT_REMOVED)
 			return; /* its lcores are off the port already */
-		rsc_reset_begin(r, p, why);
+		resetcoord_reset_begin(r, p, why);
 	}
-	RSC_LOG(ERR, "port %u: %s", p->port_id, why);
-	rsc_reset_end(r, p, st);
+	RESETCOORD_LOG(ERR, "port %u: %s", p->port_id, why);
+	resetcoord_reset_end(r, p, st);
 }
 
 /* One event of port p, in the order the PMD raised it. */
 static void
-rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
+resetcoord_port_event(struct resetcoord *r, struct resetcoord_port *p, uint32_t ev)
 {
 	switch (ev) {
-	case RSC_EV_RMV:
-		rsc_port_lost(r, p, RSC_PORT_REMOVED, "device removed");
+	case RESETCOORD_EV_RMV:
+		resetcoord_port_lost(r, p, RESETCOORD_PORT_REMOVED, "device removed");
 		return;
-	case RSC_EV_GONE:
-		rsc_port_lost(r, p, RSC_PORT_REMOVED,
+	case RESETCOORD_EV_GONE:
+		resetcoord_port_lost(r, p, RESETCOORD_PORT_REMOVED,
 			      "released by ethdev (closed) while managed");
 		return;
-	case RSC_EV_FAILED:
+	case RESETCOORD_EV_FAILED:
 		/*
 		 * In any phase and mode, with or without a reset of ours: the
 		 * driver says the port is not usable any more (ethdev:
 		 * RTE_ETH_EVENT_RECOVERY_FAILED).
 		 */
-		rsc_port_lost(r, p, RSC_PORT_FAILED,
+		resetcoord_port_lost(r, p, RESETCOORD_PORT_FAILED,
 			      "the driver reports recovery failed");
 		return;
-	case RSC_EV_SUCCESS:
-		if (p->phase == RSC_PHASE_IDLE || !p->need_outcome)
+	case RESETCOORD_EV_SUCCESS:
+		if (p->phase == RESETCOORD_PHASE_IDLE || !p->need_outcome)
 			return; /* the outcome of no request we wait on */
 		p->need_outcome = false;
-		if (p->phase == RSC_PHASE_RECOVERY)
-			rsc_port_next(r, p);
+		if (p->phase == RESETCOORD_PHASE_RECOVERY)
+			resetcoord_port_next(r, p);
 		return; /* else the acks are still missing */
-	case RSC_EV_RESET:
-	case RSC_EV_RECOVERING:
-		if (p->state == RSC_PORT_REMOVED)
+	case RESETCOORD_EV_RESET:
+	case RESETCOORD_EV_RECOVERING:
+		if (p->state == RESETCOORD_PORT_REMOVED)
 			return;
-		if (ev == RSC_EV_RESET)
+		if (ev == RESETCOORD_EV_RESET)
 			p->need_reset = true;
 		else
 			p->need_outcome = true; /* a success seen was older */
-		if (p->phase == RSC_PHASE_IDLE) {
-			rsc_reset_begin(r, p, ev == RSC_EV_RESET ?
+		if (p->phase == RESETCOORD_PHASE_IDLE) {
+			resetcoord_reset_begin(r, p, ev == RESETCOORD_EV_RESET ?
 					"INTR_RESET" : "ERR_RECOVERING");
 			return;
 		}
@@ -687,11 +687,11 @@ rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
 		 * have to step back (a restore under way goes back to
 		 * rte_eth_dev_reset(): the driver waits for that call).
 		 */
-		RSC_LOG(INFO, "port %u: new %s coalesced into the reset",
-			p->port_id, ev == RSC_EV_RESET ? "INTR_RESET" :
+		RESETCOORD_LOG(INFO, "port %u: new %s coalesced into the reset",
+			p->port_id, ev == RESETCOORD_EV_RESET ? "INTR_RESET" :
 			"ERR_RECOVERING");
-		if (p->phase != RSC_PHASE_ACKS)
-			rsc_port_next(r, p);
+		if (p->phase != RESETCOORD_PHASE_ACKS)
+			resetcoord_port_next(r, p);
 		return;
 	default:
 		return;
@@ -700,29 +700,29 @@ rsc_port_event(struct rsc *r, struct rsc_port *p, uint32_t ev)
 
 /* Advance port p's reset as far as acks, calls and deadlines let it. */
 static void
-rsc_port_step(struct rsc *r, struct rsc_port *p, uint64_t now)
+resetcoord_port_step(struct resetcoord *r, struct resetcoord_port *p, uint64_t now)
 {
 	int ret;
 
 again:
 	switch (p->phase) {
-	case RSC_PHASE_ACKS:
-		if (!rsc_all_acked(r, p, now)) {
+	case RESETCOORD_PHASE_ACKS:
+		if (!resetcoord_all_acked(r, p, now)) {
 			if (now > p->end_deadline) {
-				RSC_LOG(ERR, "port %u: clients never acknowledged; the port is left alone",
+				RESETCOORD_LOG(ERR, "port %u: clients never acknowledged; the port is left alone",
 					p->port_id);
-				rsc_reset_end(r, p, RSC_PORT_FAILED);
+				resetcoord_reset_end(r, p, RESETCOORD_PORT_FAILED);
 			}
 			return;
 		}
-		rsc_port_next(r, p);
-		if (p->phase != RSC_PHASE_DEV_RESET &&
-		    p->phase != RSC_PHASE_RESTORE)
+		resetcoord_port_next(r, p);
+		if (p->phase != RESETCOORD_PHASE_DEV_RESET &&
+		    p->phase != RESETCOORD_PHASE_RESTORE)
 			return;
 		goto again;
-	case RSC_PHASE_DEV_RESET:
+	case RESETCOORD_PHASE_DEV_RESET:
 		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
-			rsc_reset_end(r, p, RSC_PORT_REMOVED);
+			resetcoord_reset_end(r, p, RESETCOORD_PORT_REMOVED);
 			return;
 		}
 		/*
@@ -735,7 +735,7 @@ again:
 		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
 			if (now > p->end_deadline) {
-				RSC_LOG(ERR, "port %u: rte_eth_dev_reset still %s after %u ms",
+				RESETCOORD_LOG(ERR, "port %u: rte_eth_dev_reset still %s after %u ms",
 					p->port_id, rte_strerror(-ret),
 					r->conf.recovery_timeout_ms);
 				goto failed;
@@ -743,26 +743,26 @@ again:
 			return; /* again on the next step */
 		}
 		if (ret != 0) {
-			RSC_LOG(ERR, "port %u: rte_eth_dev_reset: %s",
+			RESETCOORD_LOG(ERR, "port %u: rte_eth_dev_reset: %s",
 				p->port_id, rte_strerror(-ret));
 			goto failed;
 		}
 		/* an INTR_RESET that came meanwhile is in the queue: later */
 		p->need_reset = false;
 		p->need_restore = true;
-		rsc_port_next(r, p);
+		resetcoord_port_next(r, p);
 		goto again;
-	case RSC_PHASE_RESTORE:
+	case RESETCOORD_PHASE_RESTORE:
 		if (__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
-			rsc_reset_end(r, p, RSC_PORT_REMOVED);
+			resetcoord_reset_end(r, p, RESETCOORD_PORT_REMOVED);
 			return;
 		}
 		pthread_mutex_unlock(&r->lock);
-		ret = rsc_restore(p);
+		ret = resetcoord_restore(p);
 		pthread_mutex_lock(&r->lock);
 		if (ret == -EAGAIN || ret == -EBUSY) {
 			if (now > p->end_deadline) {
-				RSC_LOG(ERR, "port %u: restoring the configuration still %s after %u ms",
+				RESETCOORD_LOG(ERR, "port %u: restoring the configuration still %s after %u ms",
 					p->port_id, rte_strerror(-ret),
 					r->conf.recovery_timeout_ms);
 				goto failed;
@@ -770,16 +770,16 @@ again:
 			return;
 		}
 		if (ret != 0) {
-			RSC_LOG(ERR, "port %u: restoring the configuration: %s",
+			RESETCOORD_LOG(ERR, "port %u: restoring the configuration: %s",
 				p->port_id, rte_strerror(-ret));
 			goto failed;
 		}
 		p->need_restore = false;
-		rsc_port_next(r, p);
+		resetcoord_port_next(r, p);
 		return;
-	case RSC_PHASE_RECOVERY:
+	case RESETCOORD_PHASE_RECOVERY:
 		if (now > p->end_deadline) {
-			RSC_LOG(ERR, "port %u: no RECOVERY_SUCCESS within %u ms",
+			RESETCOORD_LOG(ERR, "port %u: no RECOVERY_SUCCESS within %u ms",
 				p->port_id, r->conf.recovery_timeout_ms);
 			goto failed;
 		}
@@ -788,12 +788,12 @@ again:
 		return;
 	}
 failed:
-	rsc_reset_end(r, p, RSC_PORT_FAILED);
+	resetcoord_reset_end(r, p, RESETCOORD_PORT_FAILED);
 }
 
 /* The events queued so far, in order, to their managed ports. */
 static void
-rsc_take_events(struct rsc *r, uint64_t now)
+resetcoord_take_events(struct resetcoord *r, uint64_t now)
 {
 	void *msg[32];
 	unsigned int n, i;
@@ -810,28 +810,28 @@ rsc_take_events(struct rsc *r, uint64_t now)
 		 * reset, and an ERR_RECOVERING right behind it begins the
 		 * next one instead of being merged into the first.
 		 */
-		rsc_collect_acks(r);
+		resetcoord_collect_acks(r);
 		for (i = 0; i < n; i++) {
 			uintptr_t v = (uintptr_t)msg[i];
 			uint16_t port_id = v >> 8;
-			struct rsc_port *p;
+			struct resetcoord_port *p;
 
 			if (port_id >= RTE_MAX_ETHPORTS ||
 			    !r->ports[port_id].managed)
 				continue;
 			p = &r->ports[port_id];
-			rsc_note_room(r);
-			if (p->phase == RSC_PHASE_ACKS &&
-			    rsc_all_acked(r, p, now))
-				rsc_port_next(r, p);
-			rsc_port_event(r, p, v & 0xff);
+			resetcoord_note_room(r);
+			if (p->phase == RESETCOORD_PHASE_ACKS &&
+			    resetcoord_all_acked(r, p, now))
+				resetcoord_port_next(r, p);
+			resetcoord_port_event(r, p, v & 0xff);
 		}
 	}
 }
 
 /*
  * After an overflow of the event queue: the events merged into the ports'
- * words. They are taken once the queue is empty, with rsc_owners_lock
+ * words. They are taken once the queue is empty, with resetcoord_owners_lock
  * held, so that they come after every event of the queue and before any
  * event raised later (which goes to the queue again). Returns false if
  * the queue was not empty yet.
@@ -844,18 +844,18 @@ rsc_take_events(struct rsc *r, uint64_t now)
  * is still running, with the lcores back on the port.
  */
 static bool
-rsc_take_merged(struct rsc *r, uint64_t now)
+resetcoord_take_merged(struct resetcoord *r, uint64_t now)
 {
 	static const uint32_t order[] = {
-		RSC_EV_SUCCESS, RSC_EV_FAILED, RSC_EV_RECOVERING, RSC_EV_RESET,
-		RSC_EV_RMV, RSC_EV_GONE,
+		RESETCOORD_EV_SUCCESS, RESETCOORD_EV_FAILED, RESETCOORD_EV_RECOVERING, RESETCOORD_EV_RESET,
+		RESETCOORD_EV_RMV, RESETCOORD_EV_GONE,
 	};
 	uint32_t merged[RTE_MAX_ETHPORTS];
 	unsigned int i, k;
 
-	pthread_mutex_lock(&rsc_owners_lock);
+	pthread_mutex_lock(&resetcoord_owners_lock);
 	if (!rte_ring_empty(r->events)) {
-		pthread_mutex_unlock(&rsc_owners_lock);
+		pthread_mutex_unlock(&resetcoord_owners_lock);
 		return false;
 	}
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
@@ -863,34 +863,34 @@ rsc_take_merged(struct rsc *r, uint64_t now)
 		r->ports[i].merged = 0;
 	}
 	__atomic_store_n(&r->ev_overflow, false, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&rsc_owners_lock);
-	rsc_collect_acks(r);
+	pthread_mutex_unlock(&resetcoord_owners_lock);
+	resetcoord_collect_acks(r);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
-		struct rsc_port *p = &r->ports[i];
+		struct resetcoord_port *p = &r->ports[i];
 
 		if (merged[i] == 0 || !p->managed)
 			continue;
-		RSC_LOG(WARNING, "port %u: events 0x%x merged at a queue overflow",
+		RESETCOORD_LOG(WARNING, "port %u: events 0x%x merged at a queue overflow",
 			p->port_id, merged[i]);
 		for (k = 0; k < RTE_DIM(order); k++) {
 			if ((merged[i] & order[k]) == 0)
 				continue;
-			rsc_note_room(r);
-			if (p->phase == RSC_PHASE_ACKS &&
-			    rsc_all_acked(r, p, now))
-				rsc_port_next(r, p);
-			rsc_port_event(r, p, order[k]);
+			resetcoord_note_room(r);
+			if (p->phase == RESETCOORD_PHASE_ACKS &&
+			    resetcoord_all_acked(r, p, now))
+				resetcoord_port_next(r, p);
+			resetcoord_port_event(r, p, order[k]);
 		}
 	}
 	return true;
 }
 
 static mlx4r_thread_ret_t
-rsc_control_thread(void *arg)
+resetcoord_control_thread(void *arg)
 {
-	struct rsc *r = arg;
+	struct resetcoord *r = arg;
 
-	RTE_PER_LCORE(rsc_in_control) = r;
+	RTE_PER_LCORE(resetcoord_in_control) = r;
 	for (;;) {
 		struct pollfd pfd = { .fd = r->efd, .events = POLLIN };
 		bool busy = false;
@@ -903,22 +903,22 @@ rsc_control_thread(void *arg)
 			break;
 		}
 		now = rte_get_timer_cycles();
-		rsc_collect_acks(r);
+		resetcoord_collect_acks(r);
 		do {
-			rsc_take_events(r, now);
+			resetcoord_take_events(r, now);
 		} while (__atomic_load_n(&r->ev_overflow, __ATOMIC_RELAXED) &&
-			 !rsc_take_merged(r, now));
+			 !resetcoord_take_merged(r, now));
 		for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
-			struct rsc_port *p = &r->ports[i];
+			struct resetcoord_port *p = &r->ports[i];
 
 			if (!p->managed)
 				continue;
-			rsc_note_room(r);
-			rsc_port_step(r, p, now);
-			busy |= p->phase != RSC_PHASE_IDLE;
+			resetcoord_note_room(r);
+			resetcoord_port_step(r, p, now);
+			busy |= p->phase != RESETCOORD_PHASE_IDLE;
 		}
 		pthread_mutex_unlock(&r->lock);
-		rsc_deliver_notes(r);
+		resetcoord_deliver_notes(r);
 		/* 1 ms steps while a reset runs; else sleep until woken */
 		if (poll(&pfd, 1, busy ? 1 : 100) > 0 &&
 		    read(r->efd, &v, sizeof(v)) < 0)
@@ -929,11 +929,11 @@ rsc_control_thread(void *arg)
 
 /*
  * Take r's callbacks of port_id off ethdev's lists (the first nb_events of
- * rsc_events[]). The port must no longer be r's in rsc_owners[], so that
+ * resetcoord_events[]). The port must no longer be r's in resetcoord_owners[], so that
  * a callback still running finds nothing to do and returns at once.
  */
 static void
-rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
+resetcoord_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
 {
 	void *arg = (void *)(uintptr_t)token;
 	unsigned int i;
@@ -946,7 +946,7 @@ rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
 		 * blocking, so wait for it and remove the entry.
 		 */
 		while ((ret = rte_eth_dev_callback_unregister(port_id,
-				rsc_events[i], rsc_event_cb, arg)) == -EAGAIN)
+				resetcoord_events[i], resetcoord_event_cb, arg)) == -EAGAIN)
 			sched_yield();
 		/*
 		 * -EINVAL: the port was released; ethdev keeps its list (the
@@ -958,7 +958,7 @@ rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
 		 */
 		if (ret == -EINVAL)
 			(void)rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-				rsc_events[i], rsc_event_cb, arg);
+				resetcoord_events[i], resetcoord_event_cb, arg);
 	}
 }
 
@@ -973,38 +973,38 @@ rsc_port_unregister(uint16_t port_id, uint64_t token, unsigned int nb_events)
  * again, by another instance.
  */
 static int
-rsc_destroy_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
+resetcoord_destroy_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg,
 	       void *ret_param)
 {
 	uint64_t token = 0;
-	struct rsc *r;
+	struct resetcoord *r;
 
 	RTE_SET_USED(arg);
 	RTE_SET_USED(ret_param);
 	if (type != RTE_ETH_EVENT_DESTROY || port_id >= RTE_MAX_ETHPORTS)
 		return 0;
-	pthread_mutex_lock(&rsc_owners_lock);
-	r = rsc_owners[port_id];
+	pthread_mutex_lock(&resetcoord_owners_lock);
+	r = resetcoord_owners[port_id];
 	if (r != NULL) {
-		rsc_owners[port_id] = NULL;
+		resetcoord_owners[port_id] = NULL;
 		token = r->token;
-		/* pairs with the acquire loads in rsc_port_step() */
+		/* pairs with the acquire loads in resetcoord_port_step() */
 		__atomic_store_n(&r->ports[port_id].released, true,
 				 __ATOMIC_RELEASE);
-		rsc_post(r, port_id, RSC_EV_GONE);
+		resetcoord_post(r, port_id, RESETCOORD_EV_GONE);
 	}
-	pthread_mutex_unlock(&rsc_owners_lock);
+	pthread_mutex_unlock(&resetcoord_owners_lock);
 	/* r may be gone by now; only its token is used */
 	if (token != 0)
-		rsc_port_unregister(port_id, token, RTE_DIM(rsc_events));
+		resetcoord_port_unregister(port_id, token, RTE_DIM(resetcoord_events));
 	return 0;
 }
 
-struct rsc *
-rsc_create(const struct rsc_conf *conf)
+struct resetcoord *
+resetcoord_create(const struct resetcoord_conf *conf)
 {
 	char name[RTE_RING_NAMESIZE];
-	struct rsc *r;
+	struct resetcoord *r;
 	unsigned int i;
 	int ret;
 
@@ -1012,13 +1012,13 @@ rsc_create(const struct rsc_conf *conf)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	r = rte_zmalloc("rsc", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	r = rte_zmalloc("resetcoord", sizeof(*r), RTE_CACHE_LINE_SIZE);
 	if (r == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
 	}
 	r->conf = *conf;
-	strlcpy(r->name, conf->name != NULL ? conf->name : "rsc",
+	strlcpy(r->name, conf->name != NULL ? conf->name : "resetcoord",
 		sizeof(r->name));
 	if (r->conf.ack_timeout_ms == 0)
 		r->conf.ack_timeout_ms = 100;
@@ -1026,16 +1026,16 @@ rsc_create(const struct rsc_conf *conf)
 		r->conf.recovery_timeout_ms = 5000;
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		r->ports[i].port_id = i;
-	pthread_mutex_lock(&rsc_owners_lock);
-	r->token = ++rsc_last_token;
-	if (!rsc_destroy_hooked) {
+	pthread_mutex_lock(&resetcoord_owners_lock);
+	r->token = ++resetcoord_last_token;
+	if (!resetcoord_destroy_hooked) {
 		ret = rte_eth_dev_callback_register(RTE_ETH_ALL,
-				RTE_ETH_EVENT_DESTROY, rsc_destroy_cb, NULL);
-		rsc_destroy_hooked = ret == 0;
+				RTE_ETH_EVENT_DESTROY, resetcoord_destroy_cb, NULL);
+		resetcoord_destroy_hooked = ret == 0;
 	} else {
 		ret = 0;
 	}
-	pthread_mutex_unlock(&rsc_owners_lock);
+	pthread_mutex_unlock(&resetcoord_owners_lock);
 	if (ret != 0) {
 		rte_free(r);
 		rte_errno = -ret;
@@ -1047,21 +1047,21 @@ rsc_create(const struct rsc_conf *conf)
 		rte_errno = errno;
 		goto error;
 	}
-	snprintf(name, sizeof(name), "rsc_%p", (void *)r);
+	snprintf(name, sizeof(name), "resetcoord_%p", (void *)r);
 	/* acks from many lcores, one consumer */
-	r->acks = rte_ring_create(name, RSC_MAX_CLIENTS * 4, SOCKET_ID_ANY,
+	r->acks = rte_ring_create(name, RESETCOORD_MAX_CLIENTS * 4, SOCKET_ID_ANY,
 				  RING_F_SC_DEQ);
 	if (r->acks == NULL)
 		goto error;
-	snprintf(name, sizeof(name), "rsce_%p", (void *)r);
+	snprintf(name, sizeof(name), "resetcoorde_%p", (void *)r);
 	/* events from any thread, one consumer */
 	r->events = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (r->events == NULL)
 		goto error;
 	/* thread names hold 15 characters */
-	snprintf(name, sizeof(name), "rsc-%.11s", r->name);
+	snprintf(name, sizeof(name), "rcoord-%.8s", r->name);
 	ret = mlx4r_thread_create_control(&r->thread, name,
-					  rsc_control_thread, r);
+					  resetcoord_control_thread, r);
 	if (ret != 0) {
 		rte_errno = -ret;
 		goto error;
@@ -1078,50 +1078,50 @@ error:
 }
 
 int
-rsc_free(struct rsc *r)
+resetcoord_free(struct resetcoord *r)
 {
-	struct rsc_client_priv *d = RTE_PER_LCORE(rsc_in_drain);
+	struct resetcoord_client_priv *d = RTE_PER_LCORE(resetcoord_in_drain);
 	bool owned[RTE_MAX_ETHPORTS];
 	unsigned int i;
 
 	if (r == NULL)
 		return 0;
-	if (RTE_PER_LCORE(rsc_in_control) == r) {
+	if (RTE_PER_LCORE(resetcoord_in_control) == r) {
 		/* it would join the thread it runs on */
-		RSC_LOG(ERR, "rsc_free() from the instance's notify or restore callback refused");
+		RESETCOORD_LOG(ERR, "resetcoord_free() from the instance's notify or restore callback refused");
 		rte_errno = EDEADLK;
 		return -1;
 	}
 	if (d != NULL && d->r == r) {
-		/* it would free the client whose rsc_client_sync() runs */
-		RSC_LOG(ERR, "rsc_free() from the drain callback of client %s refused",
+		/* it would free the client whose resetcoord_client_sync() runs */
+		RESETCOORD_LOG(ERR, "resetcoord_free() from the drain callback of client %s refused",
 			d->name);
 		rte_errno = EBUSY;
 		return -1;
 	}
 	/*
 	 * Detach from the ports first: a callback running on another thread
-	 * holds rsc_owners_lock while it uses r, so once this section has
+	 * holds resetcoord_owners_lock while it uses r, so once this section has
 	 * had the lock no callback uses r, and those that come later find
-	 * no owner (see rsc_owners_lock).
+	 * no owner (see resetcoord_owners_lock).
 	 */
-	pthread_mutex_lock(&rsc_owners_lock);
+	pthread_mutex_lock(&resetcoord_owners_lock);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
-		owned[i] = rsc_owners[i] == r;
+		owned[i] = resetcoord_owners[i] == r;
 		if (owned[i])
-			rsc_owners[i] = NULL;
+			resetcoord_owners[i] = NULL;
 	}
-	pthread_mutex_unlock(&rsc_owners_lock);
+	pthread_mutex_unlock(&resetcoord_owners_lock);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
 		if (owned[i])
-			rsc_port_unregister(i, r->token, RTE_DIM(rsc_events));
+			resetcoord_port_unregister(i, r->token, RTE_DIM(resetcoord_events));
 	}
 	pthread_mutex_lock(&r->lock);
 	r->stop = true;
 	pthread_mutex_unlock(&r->lock);
-	rsc_wake(r);
+	resetcoord_wake(r);
 	mlx4r_thread_join(r->thread);
-	for (i = 0; i < RSC_MAX_CLIENTS; i++)
+	for (i = 0; i < RESETCOORD_MAX_CLIENTS; i++)
 		rte_free(r->clients[i]);
 	rte_ring_free(r->events);
 	rte_ring_free(r->acks);
@@ -1132,9 +1132,9 @@ rsc_free(struct rsc *r)
 }
 
 int
-rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
+resetcoord_port_add(struct resetcoord *r, uint16_t port_id, const struct resetcoord_port_conf *conf)
 {
-	struct rsc_port *p;
+	struct resetcoord_port *p;
 	unsigned int i;
 	int ret;
 
@@ -1153,21 +1153,21 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 		rte_errno = EEXIST;
 		return -1;
 	}
-	pthread_mutex_lock(&rsc_owners_lock);
-	if (rsc_owners[port_id] != NULL) {
+	pthread_mutex_lock(&resetcoord_owners_lock);
+	if (resetcoord_owners[port_id] != NULL) {
 		/* the other instance's name is safe to read under the lock */
-		RSC_LOG(ERR, "port %u: already managed by instance %s",
-			port_id, rsc_owners[port_id]->name);
-		pthread_mutex_unlock(&rsc_owners_lock);
+		RESETCOORD_LOG(ERR, "port %u: already managed by instance %s",
+			port_id, resetcoord_owners[port_id]->name);
+		pthread_mutex_unlock(&resetcoord_owners_lock);
 		pthread_mutex_unlock(&r->lock);
 		rte_errno = EBUSY;
 		return -1;
 	}
-	rsc_owners[port_id] = r;
-	pthread_mutex_unlock(&rsc_owners_lock);
+	resetcoord_owners[port_id] = r;
+	pthread_mutex_unlock(&resetcoord_owners_lock);
 	p->conf = *conf;
-	p->state = RSC_PORT_LIVE;
-	p->phase = RSC_PHASE_IDLE;
+	p->state = RESETCOORD_PORT_LIVE;
+	p->phase = RESETCOORD_PHASE_IDLE;
 	p->need_outcome = false;
 	p->need_reset = false;
 	p->need_restore = false;
@@ -1175,14 +1175,14 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	/* the queues the application set up: generation 1, as at probe */
 	p->generation = 1;
 	p->stats.generation = 1;
-	for (i = 0; i < RTE_DIM(rsc_events); i++) {
-		ret = rte_eth_dev_callback_register(port_id, rsc_events[i],
-				rsc_event_cb, (void *)(uintptr_t)r->token);
+	for (i = 0; i < RTE_DIM(resetcoord_events); i++) {
+		ret = rte_eth_dev_callback_register(port_id, resetcoord_events[i],
+				resetcoord_event_cb, (void *)(uintptr_t)r->token);
 		if (ret != 0) {
-			pthread_mutex_lock(&rsc_owners_lock);
-			rsc_owners[port_id] = NULL;
-			pthread_mutex_unlock(&rsc_owners_lock);
-			rsc_port_unregister(port_id, r->token, i);
+			pthread_mutex_lock(&resetcoord_owners_lock);
+			resetcoord_owners[port_id] = NULL;
+			pthread_mutex_unlock(&resetcoord_owners_lock);
+			resetcoord_port_unregister(port_id, r->token, i);
 			pthread_mutex_unlock(&r->lock);
 			rte_errno = -ret;
 			return -1;
@@ -1193,18 +1193,18 @@ rsc_port_add(struct rsc *r, uint16_t port_id, const struct rsc_port_conf *conf)
 	return 0;
 }
 
-struct rsc_client *
-rsc_client_register(struct rsc *r, const char *name, rsc_drain_t drain,
+struct resetcoord_client *
+resetcoord_client_register(struct resetcoord *r, const char *name, resetcoord_drain_t drain,
 		    void *arg)
 {
-	struct rsc_client_priv *c;
+	struct resetcoord_client_priv *c;
 	unsigned int i;
 
 	if (r == NULL || name == NULL) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	c = rte_zmalloc("rsc_client", sizeof(*c), RTE_CACHE_LINE_SIZE);
+	c = rte_zmalloc("resetcoord_client", sizeof(*c), RTE_CACHE_LINE_SIZE);
 	if (c == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
@@ -1214,11 +1214,11 @@ rsc_client_register(struct rsc *r, const char *name, rsc_drain_t drain,
 	c->drain = drain;
 	c->drain_arg = arg;
 	pthread_mutex_lock(&r->lock);
-	for (i = 0; i < RSC_MAX_CLIENTS; i++) {
+	for (i = 0; i < RESETCOORD_MAX_CLIENTS; i++) {
 		if (r->clients[i] == NULL)
 			break;
 	}
-	if (i == RSC_MAX_CLIENTS) {
+	if (i == RESETCOORD_MAX_CLIENTS) {
 		pthread_mutex_unlock(&r->lock);
 		rte_free(c);
 		rte_errno = ENOSPC;
@@ -1231,12 +1231,12 @@ rsc_client_register(struct rsc *r, const char *name, rsc_drain_t drain,
 }
 
 int
-rsc_client_use(struct rsc_client *pub, uint16_t port_id, uint16_t rxq,
+resetcoord_client_use(struct resetcoord_client *pub, uint16_t port_id, uint16_t rxq,
 	       uint16_t txq)
 {
-	struct rsc_client_priv *c = rsc_priv(pub);
-	struct rsc *r;
-	struct rsc_ops *o;
+	struct resetcoord_client_priv *c = resetcoord_priv(pub);
+	struct resetcoord *r;
+	struct resetcoord_ops *o;
 	int idx;
 
 	if (pub == NULL || port_id >= RTE_MAX_ETHPORTS) {
@@ -1250,12 +1250,12 @@ rsc_client_use(struct rsc_client *pub, uint16_t port_id, uint16_t rxq,
 		rte_errno = EINVAL;
 		return -1;
 	}
-	if (pub->nb_uses == RSC_MAX_USES) {
+	if (pub->nb_uses == RESETCOORD_MAX_USES) {
 		pthread_mutex_unlock(&r->lock);
 		rte_errno = ENOSPC;
 		return -1;
 	}
-	if (r->ports[port_id].phase != RSC_PHASE_IDLE) {
+	if (r->ports[port_id].phase != RESETCOORD_PHASE_IDLE) {
 		pthread_mutex_unlock(&r->lock);
 		rte_errno = EBUSY;
 		return -1;
@@ -1273,19 +1273,19 @@ rsc_client_use(struct rsc_client *pub, uint16_t port_id, uint16_t rxq,
 }
 
 int
-rsc_client_unregister(struct rsc_client *pub)
+resetcoord_client_unregister(struct resetcoord_client *pub)
 {
-	struct rsc_client_priv *c = rsc_priv(pub);
-	struct rsc *r;
+	struct resetcoord_client_priv *c = resetcoord_priv(pub);
+	struct resetcoord *r;
 
 	if (pub == NULL) {
 		rte_errno = EINVAL;
 		return -1;
 	}
 	r = c->r;
-	if (RTE_PER_LCORE(rsc_in_drain) == c) {
-		/* its rsc_client_sync() runs and goes on with it */
-		RSC_LOG(ERR, "client %s: rsc_client_unregister() from its own drain callback refused",
+	if (RTE_PER_LCORE(resetcoord_in_drain) == c) {
+		/* its resetcoord_client_sync() runs and goes on with it */
+		RESETCOORD_LOG(ERR, "client %s: resetcoord_client_unregister() from its own drain callback refused",
 			c->name);
 		rte_errno = EBUSY;
 		return -1;
@@ -1298,17 +1298,17 @@ rsc_client_unregister(struct rsc_client *pub)
 }
 
 int
-rsc_client_sync(struct rsc_client *pub)
+resetcoord_client_sync(struct resetcoord_client *pub)
 {
-	struct rsc_client_priv *c = rsc_priv(pub);
+	struct resetcoord_client_priv *c = resetcoord_priv(pub);
 	uint32_t round;
 
-	if (!rsc_client_pending(pub))
+	if (!resetcoord_client_pending(pub))
 		return 0;
 	/* the client's lcore only: not its own drain, not the control thread */
-	if (RTE_PER_LCORE(rsc_in_drain) == c)
+	if (RTE_PER_LCORE(resetcoord_in_drain) == c)
 		return -EBUSY;
-	if (RTE_PER_LCORE(rsc_in_control) == c->r)
+	if (RTE_PER_LCORE(resetcoord_in_control) == c->r)
 		return -EPERM;
 	/* pending was seen with acquire: the round read here is current */
 	round = __atomic_load_n(&c->round, __ATOMIC_RELAXED);
@@ -1316,12 +1316,12 @@ rsc_client_sync(struct rsc_client *pub)
 		uintptr_t msg = ((uintptr_t)round << 8) | c->idx;
 
 		if (c->drain != NULL) {
-			struct rsc_client_priv *outer =
-				RTE_PER_LCORE(rsc_in_drain);
+			struct resetcoord_client_priv *outer =
+				RTE_PER_LCORE(resetcoord_in_drain);
 
-			RTE_PER_LCORE(rsc_in_drain) = c;
+			RTE_PER_LCORE(resetcoord_in_drain) = c;
 			c->drain(c->drain_arg);
-			RTE_PER_LCORE(rsc_in_drain) = outer;
+			RTE_PER_LCORE(resetcoord_in_drain) = outer;
 		}
 		/*
 		 * The ring enqueue publishes (release) everything this lcore
@@ -1332,20 +1332,20 @@ rsc_client_sync(struct rsc_client *pub)
 		if (rte_ring_mp_enqueue(c->r->acks, (void *)msg) != 0)
 			return -EAGAIN; /* try again on the next call */
 		c->acked_round = round;
-		rsc_wake(c->r);
+		resetcoord_wake(c->r);
 	}
 	/* pairs with the control thread's release store of pending = 0 */
-	return rsc_client_pending(pub) ? -EAGAIN : 0;
+	return resetcoord_client_pending(pub) ? -EAGAIN : 0;
 }
 
 int
-rsc_port_stats_get(struct rsc *r, uint16_t port_id, struct rsc_port_stats *st)
+resetcoord_port_stats_get(struct resetcoord *r, uint16_t port_id, struct resetcoord_port_stats *st)
 {
 	if (r == NULL || st == NULL || port_id >= RTE_MAX_ETHPORTS) {
 		rte_errno = EINVAL;
 		return -1;
 	}
-	/* managed is written by rsc_port_add() under the lock */
+	/* managed is written by resetcoord_port_add() under the lock */
 	pthread_mutex_lock(&r->lock);
 	if (!r->ports[port_id].managed) {
 		pthread_mutex_unlock(&r->lock);

@@ -3,8 +3,8 @@
  */
 
 /*
- * lib/rsc's teardown against its ethdev callbacks in flight on other
- * threads: rsc_free() (lib/rsc/rsc.c) and rsc_event_cb(), over DPDK
+ * lib/resetcoord's teardown against its ethdev callbacks in flight on other
+ * threads: resetcoord_free() (lib/resetcoord/resetcoord.c) and resetcoord_event_cb(), over DPDK
  * 22.11's rte_eth_dev_callback_process() (lib/ethdev/ethdev_driver.c:
  * the entry marked active under eth_dev_cb_lock, the callback called
  * without it) and rte_eth_dev_callback_unregister() (lib/ethdev/
@@ -18,8 +18,8 @@
  * was freed (the assertion in the callback); no deadlock.
  *
  * Variant (-D):
- *   RSC_FREE_ALL  the old teardown: the callback's argument is the
- *                 instance itself (no table of owners), rsc_free()
+ *   RESETCOORD_FREE_ALL  the old teardown: the callback's argument is the
+ *                 instance itself (no table of owners), resetcoord_free()
  *                 unregisters with RTE_ETH_ALL and frees unless that
  *                 returned -EAGAIN
  */
@@ -30,8 +30,8 @@
 
 bool reg[2] = 1;     /* the entry on each port's callback list */
 bool cb_active[2];      /* cb->active */
-bool owner[2] = 1;   /* rsc_owners[port] == the instance */
-bool olock;          /* rsc_owners_lock */
+bool owner[2] = 1;   /* resetcoord_owners[port] == the instance */
+bool olock;          /* resetcoord_owners_lock */
 bool freed;          /* ghost: rte_free(r) done */
 
 inline lock(l)
@@ -46,7 +46,7 @@ inline unlock(l)
 
 /*
  * rte_eth_dev_callback_process() on port p, EVENTS times; the callback
- * is rsc_event_cb(), which posts the event (rsc_post()) to the instance.
+ * is resetcoord_event_cb(), which posts the event (resetcoord_post()) to the instance.
  */
 proctype raiser(byte p)
 {
@@ -62,12 +62,12 @@ proctype raiser(byte p)
 			:: else -> goto next
 			fi
 		};
-#ifdef RSC_FREE_ALL
+#ifdef RESETCOORD_FREE_ALL
 		/* the instance from the callback's argument */
 		assert(!freed);
 		assert(!freed);
 #else
-		/* the instance only under rsc_owners_lock, if it owns p */
+		/* the instance only under resetcoord_owners_lock, if it owns p */
 		lock(olock);
 		if
 		:: owner[p] -> assert(!freed); assert(!freed)
@@ -81,13 +81,13 @@ next:		skip
 	od
 }
 
-/* rsc_free(): detach, unregister, join, free. */
+/* resetcoord_free(): detach, unregister, join, free. */
 active proctype freer()
 {
 	byte p;
 	bool again;
 
-#ifdef RSC_FREE_ALL
+#ifdef RESETCOORD_FREE_ALL
 	/* rte_eth_dev_callback_unregister(RTE_ETH_ALL, ...) */
 	do
 	:: atomic {
@@ -115,7 +115,7 @@ active proctype freer()
 	owner[0] = 0;
 	owner[1] = 0;
 	unlock(olock);
-	/* rsc_port_unregister(): per port, again while -EAGAIN */
+	/* resetcoord_port_unregister(): per port, again while -EAGAIN */
 	p = 0;
 	do
 	:: p < 2 ->

@@ -2,15 +2,15 @@
  * Copyright(c) 2026 The mlx4r authors
  */
 
-#ifndef RSC_H
-#define RSC_H
+#ifndef RESETCOORD_H
+#define RESETCOORD_H
 
 /**
  * @file
- * RSC: reset coordination for DPDK applications.
+ * resetcoord: reset coordination for DPDK applications.
  *
  * ethdev leaves all synchronisation around a port reset to the
- * application. RSC does it: the application's lcores register as
+ * application. resetcoord does it: the application's lcores register as
  * *clients* and declare which (port, Rx queue, Tx queue) they poll; the
  * library registers ethdev event callbacks for the ports it manages
  * (RTE_ETH_EVENT_INTR_RESET, _ERR_RECOVERING, _RECOVERY_SUCCESS,
@@ -18,8 +18,8 @@
  *
  *  1. the library's control thread marks the reset pending for every
  *     client using the port — one load per loop iteration for an lcore to
- *     notice (rsc_client_pending());
- *  2. each such lcore calls rsc_client_sync(), which calls the
+ *     notice (resetcoord_client_pending());
+ *  2. each such lcore calls resetcoord_client_sync(), which calls the
  *     application's drain callback (flush Tx buffers, free held mbufs),
  *     after which the lcore does not touch the port, and acknowledges on
  *     an rte_ring;
@@ -31,28 +31,28 @@
  *     a request raised during the reset joins it and gets its own answer
  *     (an INTR_RESET during the restore: rte_eth_dev_reset() again);
  *  4. it publishes fresh ops (port, queues, state, generation) that each
- *     lcore takes in rsc_client_sync() before it resumes.
+ *     lcore takes in resetcoord_client_sync() before it resumes.
  *
  * Failures (RECOVERY_FAILED, removal, the port closed, a failing
  * rte_eth_dev_reset() or restart, a deadline) end with the port in
- * RSC_PORT_FAILED or RSC_PORT_REMOVED: lcores resume with ops whose state
+ * RESETCOORD_PORT_FAILED or RESETCOORD_PORT_REMOVED: lcores resume with ops whose state
  * says so (they must skip the port), and the application's notify
  * callback is told. RECOVERY_FAILED and removal do so in any state, with
  * or without a reset running.
  *
  * The callbacks never block the thread that raised the event (the EAL
  * interrupt thread, or a PMD's control thread): they post to the
- * library's own control thread. RSC works with any PMD that raises the
+ * library's own control thread. resetcoord works with any PMD that raises the
  * standard events; it makes no PMD-specific call.
  *
  * A minimal lcore loop:
  *
  * @code
  * while (!quit) {
- *	if (unlikely(rsc_client_pending(c)) && rsc_client_sync(c) != 0)
+ *	if (unlikely(resetcoord_client_pending(c)) && resetcoord_client_sync(c) != 0)
  *		continue;	// the port is off limits for now
- *	const struct rsc_ops *o = rsc_client_ops(c, 0);
- *	if (o->state != RSC_PORT_LIVE)
+ *	const struct resetcoord_ops *o = resetcoord_client_ops(c, 0);
+ *	if (o->state != RESETCOORD_PORT_LIVE)
  *		continue;	// failed or removed for good
  *	n = rte_eth_rx_burst(o->port_id, o->rx_queue, pkts, 32);
  *	...
@@ -74,34 +74,34 @@
 extern "C" {
 #endif
 
-/** Most clients (lcores) one RSC instance coordinates. */
-#define RSC_MAX_CLIENTS 64
+/** Most clients (lcores) one resetcoord instance coordinates. */
+#define RESETCOORD_MAX_CLIENTS 64
 /** Most (port, queue) uses one client may declare. */
-#define RSC_MAX_USES 8
+#define RESETCOORD_MAX_USES 8
 
 /** State of a managed port as clients see it. */
-enum rsc_port_state {
-	RSC_PORT_LIVE = 0,   /**< usable */
-	RSC_PORT_RESETTING,  /**< a reset is under way: do not touch */
-	RSC_PORT_FAILED,     /**< the reset failed: the port is not usable */
-	RSC_PORT_REMOVED,    /**< the device was removed */
+enum resetcoord_port_state {
+	RESETCOORD_PORT_LIVE = 0,   /**< usable */
+	RESETCOORD_PORT_RESETTING,  /**< a reset is under way: do not touch */
+	RESETCOORD_PORT_FAILED,     /**< the reset failed: the port is not usable */
+	RESETCOORD_PORT_REMOVED,    /**< the device was removed */
 };
 
 /** What the application's notify callback is told. */
-enum rsc_event {
-	RSC_EVENT_RESET_BEGIN,  /**< a reset of the port began */
-	RSC_EVENT_RESET_DONE,   /**< the port is back; fresh ops published */
-	RSC_EVENT_RESET_FAILED, /**< the reset failed: port FAILED */
-	RSC_EVENT_REMOVED,      /**< the port was removed */
-	RSC_EVENT_LATE_CLIENT,  /**< a client missed the ack deadline */
+enum resetcoord_event {
+	RESETCOORD_EVENT_RESET_BEGIN,  /**< a reset of the port began */
+	RESETCOORD_EVENT_RESET_DONE,   /**< the port is back; fresh ops published */
+	RESETCOORD_EVENT_RESET_FAILED, /**< the reset failed: port FAILED */
+	RESETCOORD_EVENT_REMOVED,      /**< the port was removed */
+	RESETCOORD_EVENT_LATE_CLIENT,  /**< a client missed the ack deadline */
 };
 
 /** The ops of one (port, queue) use, as an lcore must use them. */
-struct rsc_ops {
+struct resetcoord_ops {
 	uint16_t port_id;   /**< ethdev port */
 	uint16_t rx_queue;  /**< Rx queue to poll */
 	uint16_t tx_queue;  /**< Tx queue to send on */
-	uint8_t state;      /**< enum rsc_port_state */
+	uint8_t state;      /**< enum resetcoord_port_state */
 	/**
 	 * 1 when the port was added, +1 by each reset that ended with the
 	 * port live (fresh queues): the meaning of mlx4r's generation.
@@ -113,7 +113,7 @@ struct rsc_ops {
  * Configuration of a port the library replays after a passive reset
  * (rte_eth_dev_reset() leaves a port with no queues).
  */
-struct rsc_port_conf {
+struct resetcoord_port_conf {
 	struct rte_eth_conf eth_conf; /**< for rte_eth_dev_configure() */
 	uint16_t nb_rxq;           /**< Rx queues */
 	uint16_t nb_txq;           /**< Tx queues */
@@ -135,34 +135,34 @@ struct rsc_port_conf {
 
 /**
  * Called on the library's control thread, without the library's lock
- * held: it may call rsc_port_stats_get(), rsc_port_add() and the client
- * registration calls; rsc_free() of this instance fails there (EDEADLK),
- * and so does rsc_client_sync() (-EPERM). It must not block for long: it
+ * held: it may call resetcoord_port_stats_get(), resetcoord_port_add() and the client
+ * registration calls; resetcoord_free() of this instance fails there (EDEADLK),
+ * and so does resetcoord_client_sync() (-EPERM). It must not block for long: it
  * holds up every port's reset. See "Callback contexts" in the guide.
  */
-typedef void (*rsc_notify_t)(uint16_t port_id, enum rsc_event event,
+typedef void (*resetcoord_notify_t)(uint16_t port_id, enum resetcoord_event event,
 			     const char *client, void *arg);
 
 /**
- * Called on the lcore when a reset is pending, inside rsc_client_sync():
+ * Called on the lcore when a reset is pending, inside resetcoord_client_sync():
  * flush Tx buffers, free every mbuf held for the port(s). After it
- * returns the lcore must not touch those ports until rsc_client_sync()
- * returns 0. From it, rsc_client_sync() and rsc_client_unregister() of
- * the same client and rsc_free() of its instance fail (EBUSY).
+ * returns the lcore must not touch those ports until resetcoord_client_sync()
+ * returns 0. From it, resetcoord_client_sync() and resetcoord_client_unregister() of
+ * the same client and resetcoord_free() of its instance fail (EBUSY).
  */
-typedef void (*rsc_drain_t)(void *arg);
+typedef void (*resetcoord_drain_t)(void *arg);
 
 /** Creation parameters. */
-struct rsc_conf {
+struct resetcoord_conf {
 	const char *name;             /**< for the log and thread name */
 	uint32_t ack_timeout_ms;      /**< wait for acks (0: 100 ms) */
 	uint32_t recovery_timeout_ms; /**< whole reset (0: 5000 ms) */
-	rsc_notify_t notify;          /**< may be NULL */
+	resetcoord_notify_t notify;          /**< may be NULL */
 	void *notify_arg;             /**< passed to notify */
 };
 
 /** Counters of one managed port. */
-struct rsc_port_stats {
+struct resetcoord_port_stats {
 	uint64_t resets;          /**< resets begun */
 	uint64_t resets_ok;       /**< ended with the port back */
 	uint64_t resets_failed;   /**< ended with the port FAILED */
@@ -170,11 +170,11 @@ struct rsc_port_stats {
 	uint64_t last_us;         /**< last reset: begin to publish, us */
 	uint64_t worst_us;        /**< worst of them, us */
 	uint64_t generation;      /**< of the ops published last (1 first) */
-	enum rsc_port_state state; /**< now */
+	enum resetcoord_port_state state; /**< now */
 };
 
-struct rsc;
-struct rsc_client;
+struct resetcoord;
+struct resetcoord_client;
 
 /**
  * @warning
@@ -186,7 +186,7 @@ struct rsc_client;
  *   ENOMEM, or the error of the control thread's creation.
  */
 __rte_experimental
-struct rsc *rsc_create(const struct rsc_conf *conf);
+struct resetcoord *resetcoord_create(const struct resetcoord_conf *conf);
 
 /**
  * @warning
@@ -206,7 +206,7 @@ struct rsc *rsc_create(const struct rsc_conf *conf);
  *   clients).
  */
 __rte_experimental
-int rsc_free(struct rsc *r);
+int resetcoord_free(struct resetcoord *r);
 
 /**
  * @warning
@@ -223,8 +223,8 @@ int rsc_free(struct rsc *r);
  *   rte_eth_dev_callback_register().
  */
 __rte_experimental
-int rsc_port_add(struct rsc *r, uint16_t port_id,
-		 const struct rsc_port_conf *conf);
+int resetcoord_port_add(struct resetcoord *r, uint16_t port_id,
+		 const struct resetcoord_port_conf *conf);
 
 /**
  * @warning
@@ -235,8 +235,8 @@ int rsc_port_add(struct rsc *r, uint16_t port_id,
  *   The client, or NULL with rte_errno: EINVAL, ENOSPC (too many).
  */
 __rte_experimental
-struct rsc_client *rsc_client_register(struct rsc *r, const char *name,
-				       rsc_drain_t drain, void *arg);
+struct resetcoord_client *resetcoord_client_register(struct resetcoord *r, const char *name,
+				       resetcoord_drain_t drain, void *arg);
 
 /**
  * @warning
@@ -245,12 +245,12 @@ struct rsc_client *rsc_client_register(struct rsc *r, const char *name,
  * Declare that the client polls Rx queue @p rxq and sends on Tx queue
  * @p txq of a managed port. Call before the client runs.
  * @return
- *   The index of the use (for rsc_client_ops()); -1 with rte_errno:
- *   EINVAL (port not managed), ENOSPC (RSC_MAX_USES), EBUSY (a reset
+ *   The index of the use (for resetcoord_client_ops()); -1 with rte_errno:
+ *   EINVAL (port not managed), ENOSPC (RESETCOORD_MAX_USES), EBUSY (a reset
  *   is under way).
  */
 __rte_experimental
-int rsc_client_use(struct rsc_client *c, uint16_t port_id, uint16_t rxq,
+int resetcoord_client_use(struct resetcoord_client *c, uint16_t port_id, uint16_t rxq,
 		   uint16_t txq);
 
 /**
@@ -262,13 +262,13 @@ int rsc_client_use(struct rsc_client *c, uint16_t port_id, uint16_t rxq,
  *   own drain callback).
  */
 __rte_experimental
-int rsc_client_unregister(struct rsc_client *c);
+int resetcoord_client_unregister(struct resetcoord_client *c);
 
 /**
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
- * On the client's lcore, once rsc_client_pending() said so: drain (the
+ * On the client's lcore, once resetcoord_client_pending() said so: drain (the
  * first time for this reset), acknowledge, and take fresh ops if they
  * are published.
  * @return
@@ -279,7 +279,7 @@ int rsc_client_unregister(struct rsc_client *c);
  *   the client's lcore. Neither of the last two drains nor acknowledges.
  */
 __rte_experimental
-int rsc_client_sync(struct rsc_client *c);
+int resetcoord_client_sync(struct resetcoord_client *c);
 
 /**
  * @warning
@@ -289,11 +289,11 @@ int rsc_client_sync(struct rsc_client *c);
  * @return 0; -1 with rte_errno EINVAL.
  */
 __rte_experimental
-int rsc_port_stats_get(struct rsc *r, uint16_t port_id,
-		       struct rsc_port_stats *st);
+int resetcoord_port_stats_get(struct resetcoord *r, uint16_t port_id,
+		       struct resetcoord_port_stats *st);
 
 /** @internal Layout of a client, for the inline helpers below. */
-struct rsc_client {
+struct resetcoord_client {
 	/**
 	 * Non-zero while a reset concerns this client. Written by the
 	 * control thread (release), read by the lcore (acquire) once per
@@ -301,7 +301,7 @@ struct rsc_client {
 	 */
 	uint32_t pending;
 	uint32_t nb_uses;                 /**< ops[] in use */
-	struct rsc_ops ops[RSC_MAX_USES]; /**< read by the lcore only */
+	struct resetcoord_ops ops[RESETCOORD_MAX_USES]; /**< read by the lcore only */
 };
 
 /**
@@ -309,11 +309,11 @@ struct rsc_client {
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
  * Whether a reset waits for this lcore: one load. Call once per loop
- * iteration; if true, call rsc_client_sync().
+ * iteration; if true, call resetcoord_client_sync().
  */
 __rte_experimental
 static __rte_always_inline bool
-rsc_client_pending(const struct rsc_client *c)
+resetcoord_client_pending(const struct resetcoord_client *c)
 {
 	/*
 	 * Pairs with the control thread's release stores of pending: seeing
@@ -326,13 +326,13 @@ rsc_client_pending(const struct rsc_client *c)
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
- * The ops of use @p idx (see rsc_client_use()). Valid on the client's
- * lcore while rsc_client_pending() is false; they change only while the
+ * The ops of use @p idx (see resetcoord_client_use()). Valid on the client's
+ * lcore while resetcoord_client_pending() is false; they change only while the
  * client has acknowledged a reset and not yet resumed.
  */
 __rte_experimental
-static __rte_always_inline const struct rsc_ops *
-rsc_client_ops(const struct rsc_client *c, unsigned int idx)
+static __rte_always_inline const struct resetcoord_ops *
+resetcoord_client_ops(const struct resetcoord_client *c, unsigned int idx)
 {
 	return &c->ops[idx];
 }
@@ -341,4 +341,4 @@ rsc_client_ops(const struct rsc_client *c, unsigned int idx)
 }
 #endif
 
-#endif /* RSC_H */
+#endif /* RESETCOORD_H */
