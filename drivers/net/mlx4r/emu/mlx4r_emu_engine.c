@@ -513,6 +513,24 @@ emu_mac_match(const uint8_t *a, const uint8_t *v, const uint8_t *m)
 	return ((emu_mac48(a) ^ emu_mac48(v)) & emu_mac48(m)) == 0;
 }
 
+/*
+ * Destination address tests on frame bytes, which may sit at any address
+ * (a one-segment send is read in place from the sender's buffer): byte
+ * reads, where DPDK's rte_is_*_ether_addr() load 16-bit words and need
+ * the 2-byte alignment of struct rte_ether_addr.
+ */
+static inline bool
+emu_mac_is_mcast(const uint8_t *d)
+{
+	return (d[0] & 0x01) != 0;
+}
+
+static inline bool
+emu_mac_is_bcast(const uint8_t *d)
+{
+	return (d[0] & d[1] & d[2] & d[3] & d[4] & d[5]) == 0xff;
+}
+
 static bool
 emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	       const struct emu_pkt *p)
@@ -521,7 +539,7 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	case 2: /* promiscuous */
 		return true;
 	case 1: /* all-multicast */
-		return rte_is_multicast_ether_addr((const void *)d);
+		return emu_mac_is_mcast(d);
 	default:
 		break;
 	}
@@ -565,9 +583,9 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
 	uint32_t i;
 
 	if (memcmp(d, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0 ||
-	    rte_is_broadcast_ether_addr((const void *)d))
+	    emu_mac_is_bcast(d))
 		return true;
-	if (!rte_is_multicast_ether_addr((const void *)d))
+	if (!emu_mac_is_mcast(d))
 		return false;
 	for (i = 0; i < port->nd.nb_mc; i++)
 		if (memcmp(d, port->nd.mc[i].addr_bytes,
