@@ -1580,6 +1580,39 @@ test_tx_csum_offload(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Checksum flags of an mbuf on a queue that did not enable the offloads
+ * are not handed to the device (as upstream net_mlx4, txq->csum; ethdev:
+ * an offload is used only when enabled): the frame leaves as it was.
+ */
+static int
+test_tx_csum_not_enabled(void)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m, *rx;
+	struct rte_ipv4_hdr *ip;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up, no Tx offloads");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	m = make_ip_frame(&mac, 0x0a000001, 1000, IPPROTO_UDP, false);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+				     sizeof(struct rte_ether_hdr));
+	ip->hdr_checksum = 0;
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l3_len = sizeof(struct rte_ipv4_hdr);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, &rx, 1), 1, "received");
+	ip = rte_pktmbuf_mtod_offset(rx, struct rte_ipv4_hdr *,
+				     sizeof(struct rte_ether_hdr));
+	TEST_ASSERT_EQUAL(ip->hdr_checksum, 0,
+			  "IP checksum left alone: the offload is not enabled");
+	rte_pktmbuf_free(rx);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* nb_desc rounding as documented, and the Rx ring holds that many. */
 static int
 test_desc_rounding(void)
@@ -1864,6 +1897,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
 		TEST_CASE(test_csum_field_only),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_not_enabled),
 		TEST_CASE_ST(hca_loopback, hca_down, test_desc_rounding),
 		TEST_CASE_ST(hca_loopback, hca_down, test_close_returns_mbufs),
 		TEST_CASE_ST(hca_xconnect, hca_down, test_xconnect),

@@ -142,6 +142,45 @@ kf_obj_free(struct kf_obj *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * DEALLOC_PD, DEREG_MR, DESTROY_CQ, the indirection table's and the
+ * flow's destroy: the object of @p handle, of @p kind, given back to the
+ * model, then its handle freed. A bad handle is -EINVAL (as
+ * kf_obj_get()); a refusal of the model keeps the handle.
+ */
+static int
+kf_obj_destroy(struct kf_file *f, uint32_t handle, enum kf_obj_kind kind)
+{
+	struct kf_obj *o = kf_obj_get(f, handle, kind);
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	switch (kind) {
+	case KF_OBJ_PD:
+		ret = mlx4r_hw_emu_ops.dealloc_pd(o->hw);
+		break;
+	case KF_OBJ_MR:
+		ret = mlx4r_hw_emu_ops.dereg_mr(o->hw);
+		break;
+	case KF_OBJ_CQ:
+		ret = mlx4r_hw_emu_ops.destroy_cq(o->hw);
+		break;
+	case KF_OBJ_IND:
+		ret = mlx4r_hw_emu_ops.destroy_ind_table(o->hw);
+		break;
+	case KF_OBJ_FLOW:
+		ret = mlx4r_hw_emu_ops.destroy_flow(o->hw);
+		break;
+	default:
+		return -EINVAL; /* QP and WQ have their own (device thread) */
+	}
+	if (ret != 0)
+		return ret;
+	kf_obj_free(o);
+	return 0;
+}
+
 /* Copy a core response, shorter if the user's buffer is shorter
  * (uverbs_cmd.c uverbs_response(): copies min(resp_len, outlen)). */
 static int
@@ -403,16 +442,8 @@ static int
 kf_dealloc_pd(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_dealloc_pd *cmd = (const void *)r->in;
-	struct kf_obj *o = kf_obj_get(f, cmd->pd_handle, KF_OBJ_PD);
-	int ret;
 
-	if (o == NULL)
-		return -EINVAL;
-	ret = mlx4r_hw_emu_ops.dealloc_pd(o->hw);
-	if (ret != 0)
-		return ret;
-	kf_obj_free(o);
-	return 0;
+	return kf_obj_destroy(f, cmd->pd_handle, KF_OBJ_PD);
 }
 
 
@@ -461,16 +492,8 @@ static int
 kf_dereg_mr(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_dereg_mr *cmd = (const void *)r->in;
-	struct kf_obj *o = kf_obj_get(f, cmd->mr_handle, KF_OBJ_MR);
-	int ret;
 
-	if (o == NULL)
-		return -EINVAL;
-	ret = mlx4r_hw_emu_ops.dereg_mr(o->hw);
-	if (ret != 0)
-		return ret;
-	kf_obj_free(o);
-	return 0;
+	return kf_obj_destroy(f, cmd->mr_handle, KF_OBJ_MR);
 }
 
 /*
@@ -575,16 +598,12 @@ static int
 kf_destroy_cq(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_destroy_cq *cmd = (const void *)r->in;
-	struct kf_obj *o = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
 	struct ib_uverbs_destroy_cq_resp resp;
 	int ret;
 
-	if (o == NULL)
-		return -EINVAL;
-	ret = mlx4r_hw_emu_ops.destroy_cq(o->hw);
+	ret = kf_obj_destroy(f, cmd->cq_handle, KF_OBJ_CQ);
 	if (ret != 0)
 		return ret;
-	kf_obj_free(o);
 	memset(&resp, 0, sizeof(resp));
 	return kf_resp(r, &resp, sizeof(resp));
 }
@@ -1057,18 +1076,10 @@ static int
 kf_ex_destroy_ind(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_ex_destroy_rwq_ind_table *cmd = (const void *)r->in;
-	struct kf_obj *o = kf_obj_get(f, cmd->ind_tbl_handle, KF_OBJ_IND);
-	int ret;
 
 	if (cmd->comp_mask != 0)
 		return -EINVAL;
-	if (o == NULL)
-		return -EINVAL;
-	ret = mlx4r_hw_emu_ops.destroy_ind_table(o->hw);
-	if (ret != 0)
-		return ret;
-	kf_obj_free(o);
-	return 0;
+	return kf_obj_destroy(f, cmd->ind_tbl_handle, KF_OBJ_IND);
 }
 
 /*
@@ -1199,18 +1210,10 @@ static int
 kf_ex_destroy_flow(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_destroy_flow *cmd = (const void *)r->in;
-	struct kf_obj *o = kf_obj_get(f, cmd->flow_handle, KF_OBJ_FLOW);
-	int ret;
 
 	if (cmd->comp_mask != 0)
 		return -EINVAL;
-	if (o == NULL)
-		return -EINVAL;
-	ret = mlx4r_hw_emu_ops.destroy_flow(o->hw);
-	if (ret != 0)
-		return ret;
-	kf_obj_free(o);
-	return 0;
+	return kf_obj_destroy(f, cmd->flow_handle, KF_OBJ_FLOW);
 }
 
 /*
