@@ -151,6 +151,36 @@ extern "C" {
 #define MLX4R_TXBB_SHIFT 6
 /** First word of a stamped (free) TXBB, without its owner bit. */
 #define MLX4R_TXBB_STAMP 0x7fffffffu
+/**
+ * LSO (TSO): the opcode is rdma-core's MLX4_OPCODE_LSO, the WQE a control
+ * segment, struct mlx4_wqe_lso_seg (mss << 16 | header size, then the
+ * header inline), padded to 16 bytes, then data segments of the payload.
+ * owner_opcode bit 6 says the inline header spans more than the first
+ * 64 bytes (Linux mlx4_ib qp.c build_lso_seg "blh", set when the LSO
+ * segment is above 64 bytes; mlx4_en en_tx.c mlx4_en_xmit and upstream
+ * mlx4_rxtx.c mlx4_tx_burst set it on every LSO WQE).
+ */
+#define MLX4R_WQE_CTRL_LSO_BLH (1u << 6)
+/**
+ * owner_opcode bits 28 and 27 (Linux include/linux/mlx4/qp.h
+ * MLX4_WQE_CTRL_IIP, _ILP; upstream mlx4_prm.h MLX4_WQE_CTRL_IIP_HDR_CSUM,
+ * _IL4_HDR_CSUM): the inner IP and TCP/UDP checksums of a tunnelled frame
+ * (ConnectX-3 Pro); srcrb's IP_HDR_CSUM is then the outer IPv4 one.
+ */
+#define MLX4R_WQE_CTRL_IIP_CSUM (1u << 28)
+#define MLX4R_WQE_CTRL_IL4_CSUM (1u << 27)
+/**
+ * Receive CQE vlan_my_qpn bits of a tunnelled frame (ConnectX-3 Pro;
+ * Linux include/linux/mlx4/cq.h, upstream mlx4_prm.h): the status bits
+ * then describe the inner headers, these the outer ones.
+ */
+#define MLX4R_CQE_L2_TUNNEL_IPOK (1u << 31) /**< outer IPv4 checksum ok */
+#define MLX4R_CQE_L2_TUNNEL (1u << 27)      /**< a tunnelled frame */
+#define MLX4R_CQE_L2_TUNNEL_CSUM (1u << 26) /**< outer UDP checksum ok */
+#define MLX4R_CQE_L2_TUNNEL_IPV4 (1u << 25) /**< outer IPv4 (else IPv6) */
+/** The VXLAN UDP port a ConnectX-3 Pro recognises (IANA; mlx4_en
+ * en_netdev.c mlx4_udp_tunnel_sync -> mlx4_config_vxlan_port). */
+#define MLX4R_VXLAN_PORT 4789
 /** Receive CQE status bits (host order of mlx4_cqe.status). */
 #define MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK (1u << 2)
 #define MLX4R_CQE_STATUS_IPV6F (1u << 12)  /**< IPv6 fragment */
@@ -187,6 +217,15 @@ struct mlx4r_hw_ctx {
 	 * MLX4_DEV_CAP_FLAG_FCS_KEEP).
 	 */
 	uint32_t raw_packet_caps;
+	/**
+	 * TSO (ibv_query_device_ex tso_caps), at open: the largest LSO
+	 * payload in bytes (0: no TSO) and the QP types that do it (bit
+	 * 1 << IBV_QPT_*). Linux mlx4_ib main.c mlx4_ib_query_device: the
+	 * firmware's max_gso_sz (mlx4_core fw.c mlx4_QUERY_DEV_CAP,
+	 * QUERY_DEV_CAP_MAX_GSO_OFFSET) with RAW_PACKET on an Ethernet port.
+	 */
+	uint32_t max_tso;
+	uint32_t tso_qpts;   /**< supported_qpts of tso_caps */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	/**
 	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created

@@ -115,6 +115,28 @@ struct mlx4r_emu_dev_conf {
 	 * a ConnectX-3 keeps the FCS on request.
 	 */
 	bool no_fcs_keep;
+	/**
+	 * A ConnectX-3 Pro (PCI device 0x1007, vendor_part_id 4103: Linux
+	 * mlx4_core main.c mlx4_pci_table) rather than a ConnectX-3 (0x1003):
+	 * the tunnel (VXLAN) offloads of mlx4_core's
+	 * MLX4_DEV_CAP_FLAG2_VXLAN_OFFLOADS, which upstream net_mlx4 takes
+	 * from the part id (mlx4.c hw_csum_l2tun). Tx: inner IP and TCP/UDP
+	 * checksums (owner_opcode MLX4R_WQE_CTRL_IIP_CSUM, _IL4_CSUM) of a
+	 * VXLAN frame; Rx: a VXLAN frame's CQE describes the inner headers
+	 * in its status and the outer ones in vlan_my_qpn
+	 * (MLX4R_CQE_L2_TUNNEL*). VXLAN is UDP to MLX4R_VXLAN_PORT. Ignored
+	 * with vf (no Pro VF is modelled). Default false: a ConnectX-3,
+	 * whose firmware ignores those WQE bits and sets none of the CQE's.
+	 */
+	bool pro;
+	/**
+	 * Largest LSO payload, the firmware's max_gso_sz (QUERY_DEV_CAP: a
+	 * power of two), which mlx4_ib reports as tso_caps.max_tso
+	 * (default 65536, what a ConnectX-3 reports). no_tso: firmware
+	 * without LSO (max_gso_sz 0: no tso_caps, LSO WQEs are bad opcodes).
+	 */
+	uint32_t max_gso;
+	bool no_tso;  /**< firmware without LSO */
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */
@@ -341,6 +363,8 @@ struct mlx4r_emu_port_stats {
 				*   was down (port closed) */
 	uint64_t rx_oversize; /**< frames larger than the port's MTU */
 	uint64_t netdev_rx;   /**< frames the netdev's own rules took */
+	uint64_t tx_lso;      /**< LSO WQEs executed (their segments are
+			       *   in tx_frames and tx_bytes) */
 };
 
 /** @return 0, -EINVAL. */
@@ -424,6 +448,13 @@ enum mlx4r_emu_vendor_err {
 	 * last posted one that looks posted (owner bit of its pass).
 	 */
 	MLX4R_EMU_VERR_HEADROOM = 0x59,
+	/**
+	 * A bad LSO WQE (mlx4r_emu_engine.c emu_tx_lso): MSS or header size
+	 * 0, a header that is not Ethernet + IPv4/IPv6 + TCP ending where
+	 * the header size says, more than the WQE holds, beyond 64 bytes
+	 * without MLX4R_WQE_CTRL_LSO_BLH, VLAN insertion asked.
+	 */
+	MLX4R_EMU_VERR_LSO = 0x5a,
 };
 
 /** Commands for mlx4r_emu_fault_cmd() (bit mask). */

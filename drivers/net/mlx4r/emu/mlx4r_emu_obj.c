@@ -322,6 +322,14 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 		return -EINVAL;
 	if (c->max_sq_desc_sz == 0)
 		c->max_sq_desc_sz = EMU_MAX_SQ_DESC_SZ;
+	/* QUERY_DEV_CAP_MAX_GSO_OFFSET: log2 of max_gso_sz (fw.c) */
+	if (c->max_gso == 0)
+		c->max_gso = EMU_MAX_GSO_DEFAULT;
+	if (!rte_is_power_of_2(c->max_gso) || c->max_gso < 1024 ||
+	    c->max_gso > EMU_MAX_GSO)
+		return -EINVAL;
+	if (c->no_tso)
+		c->max_gso = 0;
 	/*
 	 * A send WQE holds at least a control and a data segment, and the
 	 * 6-bit DS count of the control segment says at most 63 x 16 bytes.
@@ -823,7 +831,12 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
+				 dev->conf.pro ? MLX4R_PART_CX3_PRO :
 				 MLX4R_PART_CX3;
+	/* mlx4_ib main.c mlx4_ib_query_device: tso_caps from max_gso_sz */
+	ctx->hw.max_tso = dev->conf.max_gso;
+	ctx->hw.tso_qpts = dev->conf.max_gso != 0 ?
+			   1u << IBV_QPT_RAW_PACKET : 0;
 	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
 	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
 				  IBV_RAW_PACKET_CAP_SCATTER_FCS;

@@ -57,6 +57,13 @@ extern int mlx4r_emu_logtype;
 #define EMU_MAX_SGE 32             /* query_device max_sge (see below) */
 #define EMU_MAX_SQ_DESC_SZ 1008    /* default max_sq_desc_sz, bytes */
 /*
+ * max_gso_sz: default and largest (a ConnectX-3 reports 65536; the field
+ * is 5 bits of log2, mlx4_core fw.c mlx4_QUERY_DEV_CAP; the model stops
+ * at 256 KB).
+ */
+#define EMU_MAX_GSO_DEFAULT 65536u
+#define EMU_MAX_GSO (1u << 18)
+/*
  * Send queue geometry, as Linux mlx4_ib (drivers/infiniband/hw/mlx4/
  * mlx4_ib.h, qp.c) and libmlx4 (providers/mlx4/verbs.c create_qp_ex)
  * define it: strides of at least 64 bytes, and 2 KB + one WQE of
