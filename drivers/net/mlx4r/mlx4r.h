@@ -55,6 +55,29 @@
 /* TXBBs of the largest Tx WQE (control + MLX4R_MAX_TX_SEGS segments). */
 #define MLX4R_MAX_WQE_TXBBS \
 	(((1 + MLX4R_MAX_TX_SEGS) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE)
+/*
+ * TSO: the largest header (L2 + L3 + L4) of a TSO frame, upstream's
+ * (mlx4.h MLX4_MAX_TSO_HEADER), and the largest segment a port sends
+ * (header + MSS: MTU + Ethernet header + one VLAN tag). An LSO WQE is at
+ * most MLX4R_MAX_WQE_TXBBS, as upstream's (mlx4_rxtx.c
+ * mlx4_tx_burst_tso_get_params, MLX4_MAX_WQE_SIZE).
+ */
+#define MLX4R_TSO_MAX_HDR 192
+#define MLX4R_TSO_MAX_FRAME (MLX4R_MAX_MTU + RTE_ETHER_HDR_LEN + 4)
+
+/**
+ * DS count (16-byte units) of an LSO WQE of a @p hdr -byte header and
+ * @p nd data segments: the control segment, struct mlx4_wqe_lso_seg with
+ * the header inline padded to 16 bytes (libmlx4 qp.c mlx4_calc_sq_wqe_size,
+ * Linux mlx4_ib qp.c build_lso_seg), the data segments. The one place
+ * of the driver's LSO WQE size.
+ */
+static inline uint32_t
+mlx4r_tx_lso_ds(uint32_t hdr, uint32_t nd)
+{
+	return 1 + (4 + hdr + 15) / 16 + nd;
+}
+
 /* Largest number of segments of an Rx WQE. */
 #define MLX4R_MAX_RX_SEGS 16
 /* Entries of the RSS redirection table (the device's indirection table). */
@@ -191,6 +214,12 @@ struct mlx4r_rxq {
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
+	/**
+	 * ConnectX-3 Pro with checksum offloads: a tunnelled frame's CQE
+	 * (MLX4R_CQE_L2_TUNNEL) gives tunnel packet types and the outer
+	 * UDP checksum flag (upstream mlx4_rxq.c csum_l2tun, l2tun_offload)
+	 */
+	uint8_t l2tun;
 	uint8_t rss_hash;          /**< report the RSS hash (RX_RSS_HASH) */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
 	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
@@ -251,6 +280,14 @@ struct mlx4r_txq {
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t lb;                /**< VF: destination MAC in each WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
+	/**
+	 * ConnectX-3 Pro with OUTER_IPV4_CKSUM: inner checksums of VXLAN
+	 * frames (upstream mlx4_txq.c csum_l2tun)
+	 */
+	uint8_t l2tun;
+	/** RTE_MBUF_F_TX_TCP_SEG while TCP_TSO is enabled, else 0 */
+	uint64_t tso;
+	uint32_t tso_max;          /**< largest TSO payload (tso_caps) */
 	uint32_t srcrb;            /**< srcrb flags of every WQE (host) */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
 	uint32_t sq_ci;            /**< TXBBs completed (free-running) */
@@ -280,6 +317,7 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
+	uint64_t tso_refused;      /**< TSO frames refused (mlx4r_tx_lso) */
 	uint64_t mr_ondemand;      /**< pools registered by the burst */
 	/**
 	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
@@ -354,6 +392,17 @@ struct mlx4r_port {
 	char fw_ver[64];
 	/** The device keeps the FCS on request (SCATTER_FCS), at probe. */
 	bool keep_crc_cap;
+	/**
+	 * Largest TSO payload, 0 without TSO: tso_caps.max_tso when
+	 * supported_qpts has RAW_PACKET (upstream mlx4.c priv->tso,
+	 * tso_max_payload_sz).
+	 */
+	uint32_t tso_max;
+	/**
+	 * A ConnectX-3 Pro: tunnel (VXLAN) checksum offloads (upstream
+	 * mlx4.c hw_csum_l2tun: vendor_part_id 0x1007).
+	 */
+	bool l2tun_cap;
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */

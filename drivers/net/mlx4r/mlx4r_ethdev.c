@@ -87,6 +87,11 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	/* upstream mlx4_txq.c mlx4_get_tx_port_offloads */
+	if (port->tso_max != 0)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	if (port->l2tun_cap)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM;
 	info->tx_queue_offload_capa = info->tx_offload_capa;
 	info->reta_size = MLX4R_RETA_SIZE;
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
@@ -1079,6 +1084,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->oerrors = 0;
 		txq->mr_miss = 0;
 		txq->mr_ondemand = 0;
+		txq->tso_refused = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -1096,6 +1102,7 @@ enum {
 	MLX4R_XS_RX_DEVICE_ERRORS,
 	MLX4R_XS_TX_LINK_DOWN_DROPPED,
 	MLX4R_XS_TX_UNREGISTERED,
+	MLX4R_XS_TX_TSO_REFUSED,
 	MLX4R_XS_TX_MR_ONDEMAND,
 	MLX4R_XS_MR_FREED,
 	MLX4R_XS_RX_REFUSED,
@@ -1113,6 +1120,7 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
 	/* memory registration (mlx4r_mr.c) */
+	[MLX4R_XS_TX_TSO_REFUSED] = "tx_tso_refused",
 	[MLX4R_XS_TX_MR_ONDEMAND] = "tx_mr_registered_on_demand",
 	[MLX4R_XS_MR_FREED] = "mr_dropped_memory_freed",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
@@ -1173,6 +1181,7 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	v[MLX4R_XS_MR_FREED] = port->dev->mr_freed;
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+		v[MLX4R_XS_TX_TSO_REFUSED] += txq->tso_refused;
 		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
@@ -1349,8 +1358,33 @@ mlx4r_ptypes(struct rte_eth_dev *eth_dev, size_t *n)
 		RTE_PTYPE_L4_NONFRAG,
 		RTE_PTYPE_UNKNOWN,
 	};
+	/* a ConnectX-3 Pro adds VXLAN (upstream mlx4_ethdev.c ptypes_l2tun) */
+	static const uint32_t ptypes_l2tun[] = {
+		RTE_PTYPE_L2_ETHER,
+		RTE_PTYPE_L3_IPV4,
+		RTE_PTYPE_L3_IPV4_EXT,
+		RTE_PTYPE_L3_IPV4_EXT_UNKNOWN,
+		RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+		RTE_PTYPE_L4_FRAG,
+		RTE_PTYPE_L4_TCP,
+		RTE_PTYPE_L4_UDP,
+		RTE_PTYPE_L4_NONFRAG,
+		RTE_PTYPE_TUNNEL_VXLAN,
+		RTE_PTYPE_INNER_L2_ETHER,
+		RTE_PTYPE_INNER_L3_IPV4,
+		RTE_PTYPE_INNER_L3_IPV4_EXT,
+		RTE_PTYPE_INNER_L3_IPV6_EXT_UNKNOWN,
+		RTE_PTYPE_INNER_L4_FRAG,
+		RTE_PTYPE_INNER_L4_TCP,
+		RTE_PTYPE_INNER_L4_UDP,
+		RTE_PTYPE_INNER_L4_NONFRAG,
+		RTE_PTYPE_UNKNOWN,
+	};
 
-	RTE_SET_USED(eth_dev);
+	if (mlx4r_port_of(eth_dev)->l2tun_cap) {
+		*n = RTE_DIM(ptypes_l2tun) - 1;
+		return ptypes_l2tun;
+	}
 	*n = RTE_DIM(ptypes) - 1;
 	return ptypes;
 }

@@ -105,6 +105,10 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	mlx4r_port_netdev_probe(port);
 	port->keep_crc_cap = (dev->ctx->raw_packet_caps &
 			      IBV_RAW_PACKET_CAP_SCATTER_FCS) != 0;
+	port->tso_max = dev->ctx->max_tso != 0 &&
+			(dev->ctx->tso_qpts & (1u << IBV_QPT_RAW_PACKET)) ?
+			dev->ctx->max_tso : 0;
+	port->l2tun_cap = dev->ctx->vendor_part_id == MLX4R_PART_CX3_PRO;
 	if (mlx4r_port_fw_read(port) < 0)
 		INIT_LOG(WARNING, MLX4R_PORT_FMT ": no firmware version from the device",
 			 MLX4R_PORT_ARGS(port));

@@ -285,6 +285,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->cq_ci = 0;
 	rxq->fault = 0; /* a new WQ: no error to repair */
 	rxq->csum = (rxq->offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
+	rxq->l2tun = rxq->csum && rxq->port->l2tun_cap;
 	nelts = rxq->nb_wqe * rxq->sges;
 	rxq->elts = rte_zmalloc_socket("mlx4r_rxq_elts",
 				       nelts * sizeof(*rxq->elts),

@@ -216,6 +216,31 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 	return f;
 }
 
+/*
+ * A tunnelled frame's CQE on a ConnectX-3 Pro (MLX4R_CQE_L2_TUNNEL in
+ * vlan_my_qpn): the status bits, read into @p pt and the checksum flags,
+ * describe the inner headers; vlan_my_qpn the outer ones. As upstream
+ * (mlx4_rxtx.c rxq_cq_to_pkt_type, rxq_cq_to_ol_flags), with the types
+ * moved to the INNER_ fields and the outer UDP checksum as its own flag
+ * (upstream folds both levels into the same two flags). The device
+ * recognises VXLAN only (mlx4_en's tunnel_offload_mode VXLAN).
+ */
+static __rte_noinline void
+mlx4r_rx_tunnel(struct rte_mbuf *m, const struct mlx4_cqe *cqe, uint32_t pt)
+{
+	uint32_t tn = rte_be_to_cpu_32(cqe->vlan_my_qpn);
+
+	if (!(tn & MLX4R_CQE_L2_TUNNEL))
+		return;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L4_UDP |
+		((tn & MLX4R_CQE_L2_TUNNEL_IPV4) ?
+		 RTE_PTYPE_L3_IPV4_EXT_UNKNOWN : RTE_PTYPE_L3_IPV6_EXT_UNKNOWN) |
+		RTE_PTYPE_TUNNEL_VXLAN | RTE_PTYPE_INNER_L2_ETHER |
+		((pt & (RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK)) << 16);
+	if (tn & MLX4R_CQE_L2_TUNNEL_CSUM)
+		m->ol_flags |= RTE_MBUF_F_RX_OUTER_L4_CKSUM_GOOD;
+}
+
 /* A range missing from the cache: the device's table, then the cache. */
 static __rte_noinline uint32_t
 mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
@@ -363,7 +388,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0, ol;
 	struct rte_mbuf **elts;
 	uint16_t port;
-	bool refill, csum, rss;
+	bool refill, csum, rss, l2tun;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
 		return 0;
@@ -379,6 +404,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	 */
 	ci0 = ci = rxq->cq_ci;
 	csum = rxq->csum;
+	l2tun = rxq->l2tun;
 	rss = rxq->rss_hash;
 	port = rxq->port_id;
 	mlx4r_mr_cache_sync(&rxq->mr);
@@ -459,6 +485,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			head->hash.rss =
 				rte_be_to_cpu_32(cqe->immed_rss_invalid);
 		head->ol_flags = ol | (csum ? mlx4r_rx_csum(st, pt) : 0);
+		if (unlikely(l2tun))
+			mlx4r_rx_tunnel(head, cqe, pt);
 		e[0] = repl[used++];
 		mlx4r_rx_post_seg(rxq, w, 0, e[0]);
 		bytes += len;
@@ -654,6 +682,99 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
 	return 0;
 }
 
+/*
+ * The LSO WQE of a TSO frame (RTE_MBUF_F_TX_TCP_SEG, TCP_TSO enabled)
+ * from TXBB @p pi on, all but what the burst writes in the control
+ * segment, as upstream builds it (mlx4_rxtx.c mlx4_tx_burst_tso): the
+ * LSO segment (tso_segsz << 16 | header size, the l2_len + l3_len +
+ * l4_len header bytes of the first mbuf inline), then a data segment for
+ * the rest of the first mbuf (none when it holds only the header) and one
+ * per further mbuf. Written through a copy of the WQE so that the first
+ * word of each TXBB after the first goes last, after a barrier (the
+ * device may prefetch those TXBBs: upstream mlx4_tx_burst_fill_tso_hdr's
+ * pv[], libmlx4 qp.c mlx4_post_send). Refused, as upstream refuses them
+ * (mlx4_tx_burst_tso_get_params): a header of 0 or more than
+ * MLX4R_TSO_MAX_HDR bytes or not in the first mbuf, tso_segsz 0, a WQE
+ * above MLX4R_MAX_WQE_TXBBS (too many segments); and, beyond upstream,
+ * what the device cannot send: a payload above tso_caps.max_tso, a
+ * segment above MLX4R_TSO_MAX_FRAME, a tunnel (no tunnel TSO offered).
+ * @return the WQE's TXBBs (*ds its DS count), 0 when the ring has no room
+ *   for it (nothing written), or -1: refused (counted in tso_refused or,
+ *   for memory the device cannot read, mr_miss), nothing written the
+ *   device may read.
+ */
+static __rte_noinline int
+mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
+	     uint32_t room, uint32_t *ds)
+{
+	uint8_t body[MLX4R_MAX_WQE_TXBBS * MLX4R_TXBB_SIZE] __rte_aligned(16);
+	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	uint32_t lso = (4 + hdr + 15) & ~15u, n, u, txbbs;
+	struct mlx4_wqe_data_seg *d;
+	struct rte_mbuf *s;
+	uint32_t w;
+
+	if (hdr == 0 || hdr > MLX4R_TSO_MAX_HDR || hdr > m->data_len ||
+	    m->tso_segsz == 0 || hdr + m->tso_segsz > MLX4R_TSO_MAX_FRAME ||
+	    m->pkt_len - hdr > txq->tso_max ||
+	    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) != 0)
+		goto refuse;
+	n = mlx4r_tx_lso_ds(hdr, m->nb_segs - (m->data_len == hdr));
+	txbbs = (n + 3) / 4;
+	if (txbbs > MLX4R_MAX_WQE_TXBBS)
+		goto refuse;
+	if (txbbs > room)
+		return 0;
+	/* the WQE from its second 16-byte unit on */
+	w = rte_cpu_to_be_32((uint32_t)m->tso_segsz << 16 | hdr);
+	memcpy(body, &w, sizeof(w));
+	memcpy(body + 4, rte_pktmbuf_mtod(m, const void *), hdr);
+	memset(body + 4 + hdr, 0, lso - 4 - hdr);
+	d = (struct mlx4_wqe_data_seg *)(body + lso);
+	for (s = m; s != NULL; s = s->next) {
+		uintptr_t a = rte_pktmbuf_mtod(s, uintptr_t);
+		uint32_t len = s->data_len, lkey;
+
+		if (s == m) {
+			a += hdr;
+			len -= hdr;
+			if (len == 0)
+				continue;
+		}
+		lkey = mlx4r_mr_lkey(&txq->mr, a, len);
+		if (unlikely(lkey == MLX4R_NO_LKEY)) {
+			lkey = mlx4r_mr_tx_miss(txq, s);
+			if (lkey == MLX4R_NO_LKEY) {
+				txq->mr_miss++;
+				return -1;
+			}
+		}
+		d->lkey = lkey;
+		d->addr = rte_cpu_to_be_64(a);
+		/* an empty segment: an inline one of no data (see above) */
+		d->byte_count = rte_cpu_to_be_32(len != 0 ? len :
+						 MLX4_INLINE_SEG);
+		d++;
+	}
+	for (u = 1; u < n; u++) {
+		uint8_t *to = (uint8_t *)mlx4r_tx_dseg(txq, pi * 4 + u);
+		const uint8_t *from = body + (u - 1) * 16;
+
+		if (u % 4 == 0)
+			memcpy(to + 4, from + 4, 12);
+		else
+			memcpy(to, from, 16);
+	}
+	rte_io_wmb();
+	for (u = 4; u < n; u += 4)
+		memcpy(mlx4r_tx_dseg(txq, pi * 4 + u), body + (u - 1) * 16, 4);
+	*ds = n;
+	return (int)txbbs;
+refuse:
+	txq->tso_refused++;
+	return -1;
+}
+
 uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -661,7 +782,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf **elts;
 	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
 	uint8_t *sq;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, tso;
 	uint16_t i, sent = 0, posted = 0;
 	bool csum, lb;
 
@@ -693,6 +814,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	thresh = txq->comp_thresh;
 	srcrb = txq->srcrb;
 	csum = txq->csum;
+	tso = txq->tso;
 	lb = txq->lb;
 	sq = txq->sq;
 	elts = txq->elts;
@@ -707,11 +829,31 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
+		uint32_t op = MLX4_OPCODE_SEND;
 
-		if (pi + txbbs - sq_ci > txbb_max)
-			break; /* ring full: the caller keeps the rest */
 		ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
+		if (unlikely(m->ol_flags & tso)) {
+			int r = mlx4r_tx_lso(txq, m, pi,
+					     txbb_max - (pi - sq_ci), &ds);
+
+			if (r == 0)
+				break; /* ring full: the caller keeps the rest */
+			if (r < 0)
+				goto drop;
+			txbbs = (uint32_t)r;
+			/*
+			 * Both checksums, as mlx4_en on every LSO WQE (a GSO
+			 * skb is CHECKSUM_PARTIAL: en_tx.c mlx4_en_xmit); the
+			 * header-size bit as upstream and mlx4_en set it.
+			 */
+			op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
+			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
+				 MLX4_WQE_CTRL_TCP_UDP_CSUM;
+			goto ctrl_seg;
+		}
+		if (pi + txbbs - sq_ci > txbb_max)
+			break; /* ring full: the caller keeps the rest */
 		if (likely(nb_segs == 1)) {
 			/*
 			 * One data segment, in the control segment's TXBB:
@@ -737,15 +879,38 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			goto refuse;
 		}
 		if (csum && (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM |
-					    RTE_MBUF_F_TX_L4_MASK))) {
+					    RTE_MBUF_F_TX_L4_MASK |
+					    RTE_MBUF_F_TX_OUTER_IP_CKSUM))) {
 			uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+			uint32_t ip = 0, tl = 0;
 
 			if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
-				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+				ip = 1;
 			if (l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
 			    l4 == RTE_MBUF_F_TX_UDP_CKSUM)
-				flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
+				tl = 1;
+			if (unlikely(txq->l2tun) &&
+			    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) ==
+			    RTE_MBUF_F_TX_TUNNEL_VXLAN) {
+				/*
+				 * A VXLAN frame on a ConnectX-3 Pro: the
+				 * mbuf's IP and L4 flags are the inner
+				 * headers' (owner_opcode bits), OUTER_IP
+				 * the outer IPv4 header's (upstream
+				 * mlx4_rxtx.c mlx4_tx_burst, mlx4_en
+				 * en_tx.c mlx4_en_xmit; upstream sets both
+				 * inner bits whatever was asked).
+				 */
+				op |= (ip ? MLX4R_WQE_CTRL_IIP_CSUM : 0) |
+				      (tl ? MLX4R_WQE_CTRL_IL4_CSUM : 0);
+				if (m->ol_flags & RTE_MBUF_F_TX_OUTER_IP_CKSUM)
+					flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+			} else {
+				flags |= (ip ? MLX4_WQE_CTRL_IP_HDR_CSUM : 0) |
+					 (tl ? MLX4_WQE_CTRL_TCP_UDP_CSUM : 0);
+			}
 		}
+ctrl_seg:
 		pending += txbbs;
 		if (pending >= thresh) {
 			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
@@ -777,7 +942,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		elts[pi & mask] = m;
 		/* the owner word hands the WQE over: write it last */
 		rte_io_wmb();
-		ctrl->owner_opcode = rte_cpu_to_be_32(MLX4_OPCODE_SEND |
+		ctrl->owner_opcode = rte_cpu_to_be_32(op |
 			((pi & (mask + 1)) ? MLX4R_WQE_OWNER_BIT : 0));
 		pi += txbbs;
 		bytes += m->pkt_len;
@@ -791,6 +956,7 @@ refuse:
 		 */
 		if (nb_segs <= MLX4R_MAX_TX_SEGS)
 			txq->mr_miss++;
+drop:
 		txq->oerrors++;
 		rte_pktmbuf_free(m);
 		sent++;

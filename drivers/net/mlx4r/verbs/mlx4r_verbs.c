@@ -328,8 +328,12 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 
 		/* none known when the extended query is missing */
 		memset(&ax, 0, sizeof(ax));
-		if (ibv_query_device_ex(ibv, NULL, &ax) == 0)
+		if (ibv_query_device_ex(ibv, NULL, &ax) == 0) {
 			vc->pub.raw_packet_caps = ax.raw_packet_caps;
+			/* as upstream mlx4.c reads them (priv->tso) */
+			vc->pub.max_tso = ax.tso_caps.max_tso;
+			vc->pub.tso_qpts = ax.tso_caps.supported_qpts;
+		}
 	}
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)

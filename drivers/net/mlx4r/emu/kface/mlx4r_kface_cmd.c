@@ -367,8 +367,15 @@ kf_ex_query_device(struct kf_file *f, struct kf_req *r)
 			drv.response_length = offsetof(typeof(drv), rss_caps) +
 					      sizeof(drv.rss_caps);
 		}
-		if (r->drv_out_len >= sizeof(drv))
+		/*
+		 * tso_caps: max_gso_sz with RAW_PACKET on an Ethernet port
+		 * (mlx4_ib_query_device), none without firmware LSO.
+		 */
+		if (r->drv_out_len >= sizeof(drv)) {
+			drv.tso_caps.max_tso = f->ctx->max_tso;
+			drv.tso_caps.supported_qpts = f->ctx->tso_qpts;
 			drv.response_length = sizeof(drv);
+		}
 		memcpy(r->drv_out, &drv,
 		       RTE_MIN(sizeof(drv), r->drv_out_len));
 	}
