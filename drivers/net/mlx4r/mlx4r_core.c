@@ -377,6 +377,7 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 		struct mlx4r_emu_dev_conf conf = {
 			.nb_ports = dev->args.nb_ports,
 			.catas_time_pct = dev->args.catas_time_pct,
+			.pro = dev->args.model_pro,
 		};
 
 		ret = mlx4r_emu_dev_create(dev->name, &conf);

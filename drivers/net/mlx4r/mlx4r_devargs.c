@@ -52,7 +52,7 @@ static const char * const mlx4r_wire_names[] = {
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
 	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
-	"catas_time_pct"
+	"catas_time_pct, model"
 
 const char *
 mlx4r_backend_name(enum mlx4r_backend b)
@@ -325,6 +325,22 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 				}
 				continue;
 			}
+			if (strcmp(key, MLX4R_ARG_MODEL) == 0) {
+				/* emulated device: which ConnectX-3 part */
+				if (pass != 0)
+					continue;
+				emu_key = key;
+				if (value != NULL &&
+				    strcmp(value, "cx3pro") == 0) {
+					args->model_pro = true;
+				} else if (value == NULL ||
+					   strcmp(value, "cx3") != 0) {
+					INIT_LOG(ERR, "devarg %s=%s: expected cx3 or cx3pro",
+						 key, value ? value : "");
+					ret = -EINVAL;
+				}
+				continue;
+			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {
 				if (pass == 0) {
 					ret = mlx4r_parse_uint(key, value, 1,
@@ -402,7 +418,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	if (args->reset.nb_sched > 0 && emu_key == NULL)
 		emu_key = MLX4R_ARG_FAULT;
 	if (emu_key != NULL && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct and fault apply to the emulated device only",
+		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model and fault apply to the emulated device only",
 			 name, emu_key, mlx4r_backend_name(args->backend));
 		ret = -EINVAL;
 		goto out;

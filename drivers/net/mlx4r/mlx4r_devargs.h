@@ -34,6 +34,7 @@
 #define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
 #define MLX4R_ARG_FAULT "fault"
 #define MLX4R_ARG_CATAS_TIME "catas_time_pct"
+#define MLX4R_ARG_MODEL "model"
 
 /** Backends of the hardware seam a device can be opened on. */
 enum mlx4r_backend {
@@ -102,6 +103,11 @@ struct mlx4r_args {
 	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
 	/** catas_time_pct=1..1000: emulated device's way back (0: default) */
 	uint16_t catas_time_pct;
+	/**
+	 * model=cx3|cx3pro: the emulated part, a ConnectX-3 (default) or a
+	 * ConnectX-3 Pro (tunnel offloads: mlx4r_emu_dev_conf.pro)
+	 */
+	bool model_pro;
 	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 

@@ -357,6 +357,7 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	"recovery_attempts=<1..100> "
 	"reset_deadline_ms=<ms> "
 	"reinit_timeout_ms=<ms> "
+	MLX4R_ARG_MODEL "=<cx3|cx3pro> "
 	"fault=<fault>[/<arg>]@<ms>[:...]");
 
 /*
