@@ -285,8 +285,11 @@ struct mlx4r_txq {
 	 * frames (upstream mlx4_txq.c csum_l2tun)
 	 */
 	uint8_t l2tun;
-	/** RTE_MBUF_F_TX_TCP_SEG while TCP_TSO is enabled, else 0 */
-	uint64_t tso;
+	/**
+	 * The ol_flags that ask for work: the checksum ones while checksum
+	 * offloads are enabled, RTE_MBUF_F_TX_TCP_SEG while TCP_TSO is
+	 */
+	uint64_t ofl;
 	uint32_t tso_max;          /**< largest TSO payload (tso_caps) */
 	uint32_t srcrb;            /**< srcrb flags of every WQE (host) */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */

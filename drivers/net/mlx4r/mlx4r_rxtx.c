@@ -775,6 +775,35 @@ refuse:
 	return -1;
 }
 
+/*
+ * The checksum flags of frame @p m (ol_flags @p ol, those of txq->ofl
+ * only): srcrb's IP_HDR_CSUM / TCP_UDP_CSUM, or on a ConnectX-3 Pro for a
+ * VXLAN frame the inner ones in the owner word (*op) and the outer IPv4
+ * one in srcrb (upstream mlx4_rxtx.c mlx4_tx_burst, mlx4_en en_tx.c
+ * mlx4_en_xmit; upstream sets both inner bits whatever was asked).
+ */
+static __rte_always_inline void
+mlx4r_tx_csum(const struct mlx4r_txq *txq, const struct rte_mbuf *m,
+	      uint64_t ol, uint32_t *flags, uint32_t *op)
+{
+	uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	bool ip = (ol & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+	bool tl = l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
+		  l4 == RTE_MBUF_F_TX_UDP_CKSUM;
+
+	if (unlikely(txq->l2tun) &&
+	    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) ==
+	    RTE_MBUF_F_TX_TUNNEL_VXLAN) {
+		*op |= (ip ? MLX4R_WQE_CTRL_IIP_CSUM : 0) |
+		       (tl ? MLX4R_WQE_CTRL_IL4_CSUM : 0);
+		if (ol & RTE_MBUF_F_TX_OUTER_IP_CKSUM)
+			*flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+	} else {
+		*flags |= (ip ? MLX4_WQE_CTRL_IP_HDR_CSUM : 0) |
+			  (tl ? MLX4_WQE_CTRL_TCP_UDP_CSUM : 0);
+	}
+}
+
 uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -782,9 +811,9 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf **elts;
 	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
 	uint8_t *sq;
-	uint64_t bytes = 0, tso;
+	uint64_t bytes = 0, ofl;
 	uint16_t i, sent = 0, posted = 0;
-	bool csum, lb;
+	bool lb;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
 		return 0;
@@ -813,8 +842,7 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	pending = txq->comp_pending;
 	thresh = txq->comp_thresh;
 	srcrb = txq->srcrb;
-	csum = txq->csum;
-	tso = txq->tso;
+	ofl = txq->ofl;
 	lb = txq->lb;
 	sq = txq->sq;
 	elts = txq->elts;
@@ -830,27 +858,35 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
 		uint32_t op = MLX4_OPCODE_SEND;
+		uint64_t ol = m->ol_flags & ofl;
 
 		ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
-		if (unlikely(m->ol_flags & tso)) {
-			int r = mlx4r_tx_lso(txq, m, pi,
-					     txbb_max - (pi - sq_ci), &ds);
+		/* one test for what needs no offload (txq->ofl) */
+		if (unlikely(ol != 0)) {
+			if (ol & RTE_MBUF_F_TX_TCP_SEG) {
+				int r = mlx4r_tx_lso(txq, m, pi,
+						     txbb_max - (pi - sq_ci),
+						     &ds);
 
-			if (r == 0)
-				break; /* ring full: the caller keeps the rest */
-			if (r < 0)
-				goto drop;
-			txbbs = (uint32_t)r;
-			/*
-			 * Both checksums, as mlx4_en on every LSO WQE (a GSO
-			 * skb is CHECKSUM_PARTIAL: en_tx.c mlx4_en_xmit); the
-			 * header-size bit as upstream and mlx4_en set it.
-			 */
-			op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
-			flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
-				 MLX4_WQE_CTRL_TCP_UDP_CSUM;
-			goto ctrl_seg;
+				if (r == 0)
+					break; /* ring full: the caller
+						* keeps the rest */
+				if (r < 0)
+					goto drop;
+				txbbs = (uint32_t)r;
+				/*
+				 * Both checksums, as mlx4_en on every LSO
+				 * WQE (a GSO skb is CHECKSUM_PARTIAL:
+				 * en_tx.c mlx4_en_xmit); the header-size
+				 * bit as upstream and mlx4_en set it.
+				 */
+				op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
+				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
+					 MLX4_WQE_CTRL_TCP_UDP_CSUM;
+				goto ctrl_seg;
+			}
+			mlx4r_tx_csum(txq, m, ol, &flags, &op);
 		}
 		if (pi + txbbs - sq_ci > txbb_max)
 			break; /* ring full: the caller keeps the rest */
@@ -877,38 +913,6 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		} else if (unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
 				    mlx4r_tx_segs(txq, m, pi) != 0)) {
 			goto refuse;
-		}
-		if (csum && (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM |
-					    RTE_MBUF_F_TX_L4_MASK |
-					    RTE_MBUF_F_TX_OUTER_IP_CKSUM))) {
-			uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
-			uint32_t ip = 0, tl = 0;
-
-			if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
-				ip = 1;
-			if (l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
-			    l4 == RTE_MBUF_F_TX_UDP_CKSUM)
-				tl = 1;
-			if (unlikely(txq->l2tun) &&
-			    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) ==
-			    RTE_MBUF_F_TX_TUNNEL_VXLAN) {
-				/*
-				 * A VXLAN frame on a ConnectX-3 Pro: the
-				 * mbuf's IP and L4 flags are the inner
-				 * headers' (owner_opcode bits), OUTER_IP
-				 * the outer IPv4 header's (upstream
-				 * mlx4_rxtx.c mlx4_tx_burst, mlx4_en
-				 * en_tx.c mlx4_en_xmit; upstream sets both
-				 * inner bits whatever was asked).
-				 */
-				op |= (ip ? MLX4R_WQE_CTRL_IIP_CSUM : 0) |
-				      (tl ? MLX4R_WQE_CTRL_IL4_CSUM : 0);
-				if (m->ol_flags & RTE_MBUF_F_TX_OUTER_IP_CKSUM)
-					flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
-			} else {
-				flags |= (ip ? MLX4_WQE_CTRL_IP_HDR_CSUM : 0) |
-					 (tl ? MLX4_WQE_CTRL_TCP_UDP_CSUM : 0);
-			}
 		}
 ctrl_seg:
 		pending += txbbs;
