@@ -485,7 +485,8 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			head->hash.rss =
 				rte_be_to_cpu_32(cqe->immed_rss_invalid);
 		head->ol_flags = ol | (csum ? mlx4r_rx_csum(st, pt) : 0);
-		if (unlikely(l2tun))
+		/* l2tun implies csum: one test when checksums are off */
+		if (csum && unlikely(l2tun))
 			mlx4r_rx_tunnel(head, cqe, pt);
 		e[0] = repl[used++];
 		mlx4r_rx_post_seg(rxq, w, 0, e[0]);
@@ -698,14 +699,13 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
  * above MLX4R_MAX_WQE_TXBBS (too many segments); and, beyond upstream,
  * what the device cannot send: a payload above tso_caps.max_tso, a
  * segment above MLX4R_TSO_MAX_FRAME, a tunnel (no tunnel TSO offered).
- * @return the WQE's TXBBs (*ds its DS count), 0 when the ring has no room
- *   for it (nothing written), or -1: refused (counted in tso_refused or,
- *   for memory the device cannot read, mr_miss), nothing written the
- *   device may read.
+ * @return the WQE's DS count, 0 when the ring has no room for it (nothing
+ *   written), or -1: refused (counted in tso_refused or, for memory the
+ *   device cannot read, mr_miss), nothing written the device may read.
  */
 static __rte_noinline int
 mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
-	     uint32_t room, uint32_t *ds)
+	     uint32_t room)
 {
 	uint8_t body[MLX4R_MAX_WQE_TXBBS * MLX4R_TXBB_SIZE] __rte_aligned(16);
 	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
@@ -768,8 +768,7 @@ mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
 	rte_io_wmb();
 	for (u = 4; u < n; u += 4)
 		memcpy(mlx4r_tx_dseg(txq, pi * 4 + u), body + (u - 1) * 16, 4);
-	*ds = n;
-	return (int)txbbs;
+	return (int)n;
 refuse:
 	txq->tso_refused++;
 	return -1;
@@ -802,6 +801,89 @@ mlx4r_tx_csum(const struct mlx4r_txq *txq, const struct rte_mbuf *m,
 		*flags |= (ip ? MLX4_WQE_CTRL_IP_HDR_CSUM : 0) |
 			  (tl ? MLX4_WQE_CTRL_TCP_UDP_CSUM : 0);
 	}
+}
+
+/*
+ * The data segments of a frame that is not TSO, at TXBB @p pi.
+ * @return false: refused (too many segments, unregistered memory).
+ */
+static __rte_always_inline bool
+mlx4r_tx_data(struct mlx4r_txq *txq, struct rte_mbuf *m,
+	      struct mlx4_wqe_ctrl_seg *ctrl, uint32_t pi, uint32_t nb_segs)
+{
+	if (likely(nb_segs == 1)) {
+		/*
+		 * One data segment, in the control segment's TXBB: the
+		 * owner word written last covers all of it.
+		 */
+		struct mlx4_wqe_data_seg *d =
+			(struct mlx4_wqe_data_seg *)(ctrl + 1);
+		uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
+		uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
+
+		if (unlikely(lkey == MLX4R_NO_LKEY)) {
+			lkey = mlx4r_mr_tx_miss(txq, m);
+			if (lkey == MLX4R_NO_LKEY)
+				return false;
+		}
+		d->lkey = lkey;
+		d->addr = rte_cpu_to_be_64(a);
+		d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
+						 m->data_len :
+						 MLX4_INLINE_SEG);
+		return true;
+	}
+	return !unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
+			 mlx4r_tx_segs(txq, m, pi) != 0);
+}
+
+/*
+ * The control segment of the WQE at TXBB @p pi, its owner word (opcode
+ * @p op, the owner bit of the pass over the @p cnt TXBBs) last: the completion request every
+ * comp_thresh TXBBs, the DS count, the flags, a VF's destination MAC.
+ */
+static __rte_always_inline void
+mlx4r_tx_ctrl(struct mlx4r_txq *txq, struct mlx4_wqe_ctrl_seg *ctrl,
+	      const struct rte_mbuf *m, uint32_t pi, uint32_t ds,
+	      uint32_t txbbs, uint32_t flags, uint32_t op, uint32_t cnt,
+	      bool lb, uint32_t *pending, uint32_t thresh)
+{
+	union {
+		uint32_t flags;
+		uint16_t flags16[2];
+	} rb;
+
+	*pending += txbbs;
+	if (*pending >= thresh) {
+		flags |= MLX4_WQE_CTRL_CQ_UPDATE;
+		*pending = 0;
+		txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
+	}
+	/*
+	 * The whole second word: no VLAN to insert (vlan_tag and ins_vlan,
+	 * which mlx4_en en_tx.c mlx4_en_xmit writes in every WQE, may hold
+	 * an older WQE's lkey bytes), no fence, the DS count.
+	 */
+	ctrl->bf_qpn = rte_cpu_to_be_32(ds);
+	rb.flags = rte_cpu_to_be_32(flags);
+	if (unlikely(lb)) {
+		/*
+		 * The destination MAC, for the eSwitch: its first two bytes
+		 * in the high half of srcrb_flags, the other four in imm
+		 * (upstream mlx4_rxtx.c mlx4_tx_burst).
+		 */
+		const uint8_t *dmac = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		memcpy(&rb.flags16[0], dmac, 2);
+		memcpy(&ctrl->imm, dmac + 2, 4);
+	} else {
+		ctrl->imm = 0;
+	}
+	ctrl->srcrb_flags = rb.flags;
+	/* the owner word hands the WQE over: write it last */
+	rte_io_wmb();
+	ctrl->owner_opcode = rte_cpu_to_be_32(op |
+		((pi & cnt) ? MLX4R_WQE_OWNER_BIT : 0));
 }
 
 uint16_t
@@ -848,33 +930,33 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	elts = txq->elts;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct mlx4_wqe_ctrl_seg *ctrl;
-		union {
-			uint32_t flags;
-			uint16_t flags16[2];
-		} rb;
 		uint32_t nb_segs = m->nb_segs;
 		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
-		uint32_t op = MLX4_OPCODE_SEND;
 		uint64_t ol = m->ol_flags & ofl;
-
-		ctrl = (struct mlx4_wqe_ctrl_seg *)
+		struct mlx4_wqe_ctrl_seg *ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
-		/* one test for what needs no offload (txq->ofl) */
+
+		/*
+		 * One test for what needs no offload (txq->ofl); the WQE of
+		 * an offloaded frame is written by the same code with its
+		 * own opcode (a constant for the others).
+		 */
 		if (unlikely(ol != 0)) {
+			uint32_t op = MLX4_OPCODE_SEND;
+
 			if (ol & RTE_MBUF_F_TX_TCP_SEG) {
 				int r = mlx4r_tx_lso(txq, m, pi,
-						     txbb_max - (pi - sq_ci),
-						     &ds);
+						     txbb_max - (pi - sq_ci));
 
 				if (r == 0)
 					break; /* ring full: the caller
 						* keeps the rest */
 				if (r < 0)
 					goto drop;
-				txbbs = (uint32_t)r;
+				ds = (uint32_t)r;
+				txbbs = (ds + 3) / 4;
 				/*
 				 * Both checksums, as mlx4_en on every LSO
 				 * WQE (a GSO skb is CHECKSUM_PARTIAL:
@@ -884,70 +966,27 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
 				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
 					 MLX4_WQE_CTRL_TCP_UDP_CSUM;
-				goto ctrl_seg;
-			}
-			mlx4r_tx_csum(txq, m, ol, &flags, &op);
-		}
-		if (pi + txbbs - sq_ci > txbb_max)
-			break; /* ring full: the caller keeps the rest */
-		if (likely(nb_segs == 1)) {
-			/*
-			 * One data segment, in the control segment's TXBB:
-			 * the owner word written last covers all of it.
-			 */
-			struct mlx4_wqe_data_seg *d =
-				(struct mlx4_wqe_data_seg *)(ctrl + 1);
-			uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
-			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
-
-			if (unlikely(lkey == MLX4R_NO_LKEY)) {
-				lkey = mlx4r_mr_tx_miss(txq, m);
-				if (lkey == MLX4R_NO_LKEY)
+			} else {
+				mlx4r_tx_csum(txq, m, ol, &flags, &op);
+				if (pi + txbbs - sq_ci > txbb_max)
+					break; /* ring full */
+				if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
+							    nb_segs)))
 					goto refuse;
 			}
-			d->lkey = lkey;
-			d->addr = rte_cpu_to_be_64(a);
-			d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
-							 m->data_len :
-							 MLX4_INLINE_SEG);
-		} else if (unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
-				    mlx4r_tx_segs(txq, m, pi) != 0)) {
-			goto refuse;
-		}
-ctrl_seg:
-		pending += txbbs;
-		if (pending >= thresh) {
-			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
-			pending = 0;
-			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
-		}
-		/*
-		 * The whole second word: no VLAN to insert (vlan_tag and
-		 * ins_vlan, which mlx4_en en_tx.c mlx4_en_xmit writes in
-		 * every WQE, may hold an older WQE's lkey bytes), no fence,
-		 * the DS count.
-		 */
-		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
-		rb.flags = rte_cpu_to_be_32(flags);
-		if (unlikely(lb)) {
-			/*
-			 * The destination MAC, for the eSwitch: its first two
-			 * bytes in the high half of srcrb_flags, the other
-			 * four in imm (upstream mlx4_rxtx.c mlx4_tx_burst).
-			 */
-			const uint8_t *dmac = rte_pktmbuf_mtod(m, uint8_t *);
-
-			memcpy(&rb.flags16[0], dmac, 2);
-			memcpy(&ctrl->imm, dmac + 2, 4);
+			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
+				      op, mask + 1, lb, &pending, thresh);
 		} else {
-			ctrl->imm = 0;
+			if (pi + txbbs - sq_ci > txbb_max)
+				break; /* ring full: the caller keeps the rest */
+			if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
+						    nb_segs)))
+				goto refuse;
+			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
+				      MLX4_OPCODE_SEND, mask + 1, lb,
+				      &pending, thresh);
 		}
-		ctrl->srcrb_flags = rb.flags;
 		elts[pi & mask] = m;
-		/* the owner word hands the WQE over: write it last */
-		rte_io_wmb();
-		ctrl->owner_opcode = rte_cpu_to_be_32(op |
-			((pi & (mask + 1)) ? MLX4R_WQE_OWNER_BIT : 0));
 		pi += txbbs;
 		bytes += m->pkt_len;
 		posted++;
