@@ -235,6 +235,9 @@ def case_kface_ibv_devinfo(env):
                "RSS caps from the extended QUERY_DEVICE")
         expect(re.search(r"rx_hash_fields_mask:\s+0xFF\b", out) is not None,
                "mlx4 driver data: Toeplitz over addresses and ports")
+        # tso_caps as mlx4_ib_query_device (max_gso_sz, RAW_PACKET)
+        expect(re.search(r"max_tso:\s+65536\b", out) is not None and
+               "SUPPORT_RAW_PACKET" in out, "mlx4 driver data: TSO caps")
 
 
 def case_kface_uverbs_abi(env):
