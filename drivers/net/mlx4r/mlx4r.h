@@ -73,9 +73,15 @@
  * of the driver's LSO WQE size.
  */
 static inline uint32_t
+mlx4r_tx_lso_seg(uint32_t hdr)
+{
+	return (4 + hdr + 15) & ~15u; /* bytes of the padded LSO segment */
+}
+
+static inline uint32_t
 mlx4r_tx_lso_ds(uint32_t hdr, uint32_t nd)
 {
-	return 1 + (4 + hdr + 15) / 16 + nd;
+	return 1 + mlx4r_tx_lso_seg(hdr) / 16 + nd;
 }
 
 /* Largest number of segments of an Rx WQE. */

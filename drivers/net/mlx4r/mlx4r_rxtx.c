@@ -17,7 +17,10 @@
  * WQE, so that each CQE releases everything up to it: mbufs go back to
  * their pools in bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
  * owner bit of the pass it was used in). One send doorbell (and the
- * backend's hook) per burst.
+ * backend's hook) per burst. A frame that asks for an offload the queue
+ * enabled (txq->ofl: checksums, TSO) is the one extra test: a TSO frame
+ * is an LSO WQE (mlx4r_tx_lso), a VXLAN frame on a ConnectX-3 Pro gets
+ * the inner checksum bits in its owner word (mlx4r_tx_csum).
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -29,7 +32,9 @@
  * record and one CQ doorbell record update per burst. The CQE's
  * immed_rss_invalid is the hash QP's Toeplitz hash (mlx4_en en_rx.c
  * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
- * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode).
+ * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode). On a ConnectX-3
+ * Pro with checksum offloads a tunnelled frame's CQE gives tunnel packet
+ * types (mlx4r_rx_tunnel).
  *
  * Both bursts start with the quiescence marker (MLX4R_BURST_ENTER, the
  * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
@@ -709,7 +714,7 @@ mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
 {
 	uint8_t body[MLX4R_MAX_WQE_TXBBS * MLX4R_TXBB_SIZE] __rte_aligned(16);
 	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
-	uint32_t lso = (4 + hdr + 15) & ~15u, n, u, txbbs;
+	uint32_t lso = mlx4r_tx_lso_seg(hdr), n, u, txbbs;
 	struct mlx4_wqe_data_seg *d;
 	struct rte_mbuf *s;
 	uint32_t w;
