@@ -86,7 +86,8 @@ def rx_dumps(out, port):
     got = []
     cur = None
     for line in out.splitlines():
-        m = re.match(r"port (\d+)/queue \d+: received \d+ packets", line)
+        # (the prompt may precede it: testpmd prints from the lcore)
+        m = re.search(r"port (\d+)/queue \d+: received \d+ packets", line)
         if m:
             cur = int(m.group(1))
             continue
@@ -94,85 +95,129 @@ def rx_dumps(out, port):
         if m and cur == port:
             got.append([int(m.group(1)), ""])
             continue
-        m = re.match(r"\s+ol_flags: (.*)", line)
+        m = re.search(r"ol_flags: (.*)", line)
         if m and cur == port and got and got[-1][1] == "":
             got[-1][1] = m.group(1)
     return got
 
 
-def case_testpmd_tso(env):
-    src = os.path.join(env.workdir, "in.pcap")
-    dst = os.path.join(env.workdir, "out.pcap")
-    frames = [tcp_frame(k) for k in range(FRAMES)]
-    write_pcap(src, frames)
-    rc, out = env.testpmd([
-        "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
-        "net_mlx4r0,wire=loopback",
-    ], [
-        "show port info 1",
-        "port stop all",
-        "port config 1 rx_offload ipv4_cksum on",
-        "port config 1 rx_offload tcp_cksum on",
-        "csum set ip hw 1",
-        "csum set tcp hw 1",
-        "tso set %d 1" % MSS,
-        "port start all",
-        "tso show 1",
-        "set verbose 1",
-        "set fwd csum",
-        "start",
-        "show port stats all",
-        "show port stats all",
-        "stop",
-        "set verbose 0",
-        "show port xstats 1",
-    ], testpmd_args=["--mbuf-size=8192", "--no-flush-rx"], delay=0.5)
+TSO_COMMANDS = [
+    "show port info {m}",
+    "port stop all",
+    "port config {m} rx_offload ipv4_cksum on",
+    "port config {m} rx_offload tcp_cksum on",
+    "csum set ip hw {m}",
+    "csum set tcp hw {m}",
+    "tso set %d {m}" % MSS,
+    "port start all",
+    "tso show {m}",
+    "set verbose 1",
+    "set fwd csum",
+    "start",
+    "show port stats all",
+    "show port stats all",
+    "stop",
+    "set verbose 0",
+    "show port xstats {m}",
+]
+TESTPMD_ARGS = ["--mbuf-size=8192", "--no-flush-rx"]
+
+
+def check_tso(out, rc, m, driver, dst, frames, xstat=True):
+    """What testpmd printed and port {pcap}'s file, for TSO on port m."""
     if re.search(r"(failed to initialize|Driver, cannot attach the device).*"
                  r"net_pcap0|net_pcap0.*not found", out) or \
-            "Infos for port 1" not in out:
+            "Infos for port %d" % m not in out:
         return st.skip("no net_pcap in this DPDK (librte-net-pcap23)")
     st.expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
-    st.expect_in(out, "Driver name: net_mlx4r", "port 1 is mlx4r")
+    st.expect(re.search(r"Infos for port %d\s.*?Driver name: %s\n" % (m, driver),
+                        out, re.S) is not None, "port %d is %s" % (m, driver))
     st.expect(re.search(r"TSO segment size for non-tunneled packets is %d"
-                        % MSS, out) is not None, "TSO at %d on port 1" % MSS)
+                        % MSS, out) is not None, "TSO at %d on port %d" % (MSS, m))
     cut = [MSS] * (PAYLOAD // MSS) + ([PAYLOAD % MSS] if PAYLOAD % MSS else [])
     want = [54 + c for c in cut] * FRAMES
-    rx = rx_dumps(out, 1)
+    rx = rx_dumps(out, m)
     st.expect(sorted(r[0] for r in rx) == sorted(want),
-              "port 1 received %d segments of %s bytes (got %s)"
-              % (len(want), sorted(set(want)), [r[0] for r in rx]))
+              "port %d received %d segments of %s bytes (got %s)"
+              % (m, len(want), sorted(set(want)), [r[0] for r in rx]))
     st.expect(all("RTE_MBUF_F_RX_IP_CKSUM_GOOD" in f and
                   "RTE_MBUF_F_RX_L4_CKSUM_GOOD" in f for _, f in rx),
               "each with IPv4 and TCP checksums the device found right")
-    refused = re.findall(r"tx_tso_refused:\s+(\d+)", out)
-    st.expect(refused and int(refused[-1]) == 0, "no TSO frame refused")
+    if xstat:
+        refused = re.findall(r"tx_tso_refused:\s+(\d+)", out)
+        st.expect(refused and int(refused[-1]) == 0, "no TSO frame refused")
     segs = read_pcap(dst)
-    st.expect(len(segs) == len(want), "%d segments forwarded to port 0 (%d)"
-              % (len(want), len(segs)))
+    st.expect(len(segs) == len(want), "%d segments forwarded to the pcap "
+              "port (%d)" % (len(want), len(segs)))
     by_flow = {}
-    for s in segs:
-        by_flow.setdefault(struct.unpack("!H", s[34:36])[0], []).append(s)
+    for seg in segs:
+        by_flow.setdefault(struct.unpack("!H", seg[34:36])[0], []).append(seg)
     for k in range(FRAMES):
         got = by_flow.get(1234 + k, [])
         st.expect(len(got) == len(cut), "frame %d: %d segments" %
                   (k, len(got)))
         orig = frames[k]
-        for j, s in enumerate(got):
-            ident, = struct.unpack("!H", s[18:20])
-            seq, = struct.unpack("!I", s[38:42])
-            fl = s[47]
+        for j, seg in enumerate(got):
+            ident, = struct.unpack("!H", seg[18:20])
+            seq, = struct.unpack("!I", seg[38:42])
+            fl = seg[47]
             want_fl = 0x10 | (0x80 if j == 0 else 0) | \
                 (0x09 if j == len(got) - 1 else 0)
             st.expect(ident == (ID0 + 16 * k + j) & 0xFFFF and
                       seq == (SEQ0 + 100000 * k + j * MSS) & 0xFFFFFFFF and
                       fl == want_fl and
-                      s[54:] == orig[54 + j * MSS:54 + j * MSS + cut[j]],
+                      seg[54:] == orig[54 + j * MSS:54 + j * MSS + cut[j]],
                       "frame %d segment %d: id 0x%04x seq 0x%08x flags "
                       "0x%02x, payload slice" % (k, j, ident, seq, fl))
     return 0
 
 
-CASES = {"testpmd_tso": case_testpmd_tso}
+def pcap_files(env):
+    src = os.path.join(env.workdir, "in.pcap")
+    dst = os.path.join(env.workdir, "out.pcap")
+    frames = [tcp_frame(k) for k in range(FRAMES)]
+    write_pcap(src, frames)
+    return src, dst, frames
+
+
+def case_testpmd_tso(env):
+    """mlx4r (port 1, loopback wire) beside net_pcap (port 0)."""
+    src, dst, frames = pcap_files(env)
+    rc, out = env.testpmd([
+        "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
+        "net_mlx4r0,wire=loopback",
+    ], [c.format(m=1) for c in TSO_COMMANDS], testpmd_args=TESTPMD_ARGS,
+        delay=0.5)
+    return check_tso(out, rc, 1, "net_mlx4r", dst, frames)
+
+
+def case_kface_upstream_tso(env):
+    """The same with Debian's own net_mlx4 on the emulated ConnectX-3
+    behind the kernel face (devtools/with-emu-cx3.sh, one port on the
+    loopback wire): upstream's LSO WQEs (mlx4_rxtx.c mlx4_tx_burst_tso),
+    segmented by the same device, side by side with mlx4r's. PCI devices
+    are probed before vdevs: net_mlx4 is port 0, net_pcap port 1."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        return st.skip("Debian's net_mlx4 is not installed (%s)" % path)
+    if not env.args.wrapper or not env.args.kface_lib:
+        return st.skip("no --wrapper/--kface-lib (the kernel face)")
+    src, dst, frames = pcap_files(env)
+    env.env["MLX4R_KFACE_LIB"] = os.path.abspath(env.args.kface_lib)
+    argv = [env.args.wrapper, "--ports", "1", "--wire", "loopback", "--",
+            "stdbuf", "-oL", env.args.testpmd, "-l", "0-1", "--no-huge",
+            "-m", "1024", "--file-prefix=mlx4r_it_" + env.case,
+            "-a", "0000:82:00.0", "--log-level=pmd.net.mlx4:info",
+            "--vdev", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
+            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"] + \
+        TESTPMD_ARGS
+    rc, out = env.run(argv, [c.format(m=0) for c in TSO_COMMANDS] + ["quit"],
+                      delay=0.5)
+    return check_tso(out, rc, 0, "net_mlx4", dst, frames, xstat=False)
+
+
+CASES = {"testpmd_tso": case_testpmd_tso,
+         "kface_upstream_tso": case_kface_upstream_tso}
 
 
 def main():
@@ -180,6 +225,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--wrapper", default=None)
+    ap.add_argument("--kface-lib", default=None)
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = st.Env(args, args.case)
