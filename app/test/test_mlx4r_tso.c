@@ -453,7 +453,8 @@ test_tso_caps(void)
 	TEST_ASSERT(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO,
 		    "TSO offered");
 	TEST_ASSERT(!(info.tx_offload_capa &
-		      RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM),
+		      (RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM |
+		       RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO)),
 		    "no tunnel offload on a ConnectX-3");
 	memset(&conf, 0, sizeof(conf));
 	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM;
@@ -476,6 +477,10 @@ test_tso_caps(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(pid, &info), "info");
 	TEST_ASSERT(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM,
 		    "outer checksum on a ConnectX-3 Pro");
+	TEST_ASSERT(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO,
+		    "VXLAN TSO on a ConnectX-3 Pro");
+	TEST_ASSERT(!(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_GRE_TNL_TSO),
+		    "no GRE TSO (the Pro's tunnel mode is VXLAN)");
 	hca_down();
 	/* the model devarg is the emulated device's */
 	TEST_ASSERT(rte_vdev_init(HCA, "model=cx3pro,backend=verbs") != 0,
@@ -821,6 +826,104 @@ test_tunnel_pro(void)
 }
 
 /*
+ * VXLAN TSO on a ConnectX-3 Pro: each segment's outer IPv4 length,
+ * identification and checksum, UDP length (checksum 0), inner IPv4
+ * length, identification and checksum, TCP sequence and checksum, byte
+ * by byte; the receive side sees tunnel frames with good checksums.
+ */
+static int
+test_tso_vxlan(void)
+{
+	static uint8_t d[FLAT], f[FLAT];
+	const uint32_t mss = 800, payload = 2500, hdr = 104;
+	struct rte_mbuf *m, *rx[16];
+	unsigned int got, k;
+	uint32_t len;
+
+	TEST_ASSERT_SUCCESS(port_start(TSO_OFFLOADS |
+				       RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM |
+				       RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO),
+			    "port");
+	len = vxlan_frame(d, payload, 0);
+	m = chain(d, len, 1000, 1000);
+	TEST_ASSERT_NOT_NULL(m, "mbufs");
+	m->outer_l2_len = 14;
+	m->outer_l3_len = 20;
+	m->l2_len = 8 + 8 + 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TUNNEL_VXLAN |
+		      RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_OUTER_IP_CKSUM |
+		      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(pid, 0, &m, 1), 1, "sent");
+	got = rx_all(rx, RTE_DIM(rx));
+	if (got != 4) {
+		rte_pktmbuf_free_bulk(rx, got);
+		TEST_FAIL("%u segments, expected 4", got);
+	}
+	for (k = 0; k < got; k++) {
+		uint32_t plen = RTE_MIN(mss, payload - k * mss);
+		uint32_t flen = rte_pktmbuf_pkt_len(rx[k]);
+		const uint8_t *p = rte_pktmbuf_read(rx[k], 0, flen, f);
+		uint32_t pt = rx[k]->packet_type;
+		uint64_t fl = rx[k]->ol_flags;
+
+		if (p != NULL && p != f)
+			memcpy(f, p, flen);
+		rte_pktmbuf_free(rx[k]);
+		rx[k] = NULL;
+		TEST_ASSERT_NOT_NULL(p, "segment %u read", k);
+		TEST_ASSERT_EQUAL(flen, hdr + plen, "segment %u length", k);
+		TEST_ASSERT_EQUAL(rd16(f + 16), flen - 14,
+				  "segment %u outer IPv4 length", k);
+		TEST_ASSERT_EQUAL(rd16(f + 18), 7 + k,
+				  "segment %u outer IPv4 identification", k);
+		TEST_ASSERT(ip4_ok(f + 14), "segment %u outer IPv4 checksum", k);
+		TEST_ASSERT_EQUAL(rd16(f + 38), flen - 34,
+				  "segment %u UDP length", k);
+		TEST_ASSERT_EQUAL(rd16(f + 40), 0, "segment %u UDP checksum 0",
+				  k);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(f + 42, d + 42, 22,
+					      "segment %u VXLAN, inner L2", k);
+		TEST_ASSERT_EQUAL(rd16(f + 66), flen - 64,
+				  "segment %u inner IPv4 length", k);
+		TEST_ASSERT_EQUAL(rd16(f + 68), k,
+				  "segment %u inner IPv4 identification", k);
+		TEST_ASSERT(ip4_ok(f + 64), "segment %u inner IPv4 checksum", k);
+		TEST_ASSERT_EQUAL_U(rd32(f + 88), k * mss,
+				    "segment %u TCP sequence", k);
+		TEST_ASSERT_EQUAL(f[97], RTE_TCP_ACK_FLAG, "segment %u flags",
+				  k);
+		TEST_ASSERT(l4_ok(f + 64, f + 84, flen - 84, IPPROTO_TCP),
+			    "segment %u inner TCP checksum", k);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(f + hdr, d + hdr + k * mss, plen,
+					      "segment %u payload", k);
+		TEST_ASSERT_EQUAL_U(pt, VXLAN_PTYPE, "segment %u ptype", k);
+		TEST_ASSERT_EQUAL_U(fl & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					  RTE_MBUF_F_RX_L4_CKSUM_MASK |
+					  RTE_MBUF_F_RX_OUTER_L4_CKSUM_MASK),
+				    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+				    RTE_MBUF_F_RX_L4_CKSUM_GOOD |
+				    RTE_MBUF_F_RX_OUTER_L4_CKSUM_GOOD,
+				    "segment %u Rx flags", k);
+	}
+	/* GRE is not a tunnel the Pro segments: refused */
+	m = chain(d, len, 1000, 1000);
+	TEST_ASSERT_NOT_NULL(m, "mbufs");
+	m->outer_l2_len = 14;
+	m->outer_l3_len = 20;
+	m->l2_len = 30;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TUNNEL_GRE |
+		      RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_IPV4;
+	TEST_ASSERT_SUCCESS(refused(m, "GRE TSO"), "GRE");
+	return TEST_SUCCESS;
+}
+
+/*
  * A ConnectX-3 (no tunnel offload): the mbuf's checksum flags go to the
  * outer headers, as upstream does without hw_csum_l2tun; the inner
  * headers are left as they are; Rx sees a plain UDP frame.
@@ -1012,6 +1115,7 @@ static struct unit_test_suite mlx4r_tso_suite = {
 		TEST_CASE_ST(NULL, hca_down, test_tso_max_payload),
 		TEST_CASE_ST(hca_proactive, hca_down, test_tso_reset),
 		TEST_CASE_ST(hca_pro, hca_down, test_tunnel_pro),
+		TEST_CASE_ST(hca_pro, hca_down, test_tso_vxlan),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tunnel_plain),
 		TEST_CASE(test_emu_lso_rules),
 		TEST_CASES_END()

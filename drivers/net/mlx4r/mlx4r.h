@@ -291,6 +291,8 @@ struct mlx4r_txq {
 	 * frames (upstream mlx4_txq.c csum_l2tun)
 	 */
 	uint8_t l2tun;
+	/** ConnectX-3 Pro with VXLAN_TNL_TSO: TSO of VXLAN frames */
+	uint8_t tso_vxlan;
 	/**
 	 * The ol_flags that ask for work: the checksum ones while checksum
 	 * offloads are enabled, RTE_MBUF_F_TX_TCP_SEG while TCP_TSO is

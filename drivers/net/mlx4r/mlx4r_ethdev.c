@@ -92,6 +92,9 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	if (port->l2tun_cap)
 		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM;
+	/* upstream adds GRE_TNL_TSO too: the Pro's tunnel mode is VXLAN */
+	if (port->l2tun_cap && port->tso_max != 0)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO;
 	info->tx_queue_offload_capa = info->tx_offload_capa;
 	info->reta_size = MLX4R_RETA_SIZE;
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;

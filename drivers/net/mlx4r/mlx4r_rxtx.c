@@ -703,7 +703,10 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
  * MLX4R_TSO_MAX_HDR bytes or not in the first mbuf, tso_segsz 0, a WQE
  * above MLX4R_MAX_WQE_TXBBS (too many segments); and, beyond upstream,
  * what the device cannot send: a payload above tso_caps.max_tso, a
- * segment above MLX4R_TSO_MAX_FRAME, a tunnel (no tunnel TSO offered).
+ * segment above MLX4R_TSO_MAX_FRAME, a tunnel other than VXLAN on a
+ * queue with VXLAN_TNL_TSO (ConnectX-3 Pro). A VXLAN frame's header is
+ * the outer headers (outer_l2_len + outer_l3_len, l2_len from the outer
+ * UDP header to the inner Ethernet one) and the inner ones, as upstream's.
  * @return the WQE's DS count, 0 when the ring has no room for it (nothing
  *   written), or -1: refused (counted in tso_refused or, for memory the
  *   device cannot read, mr_miss), nothing written the device may read.
@@ -713,16 +716,23 @@ mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
 	     uint32_t room)
 {
 	uint8_t body[MLX4R_MAX_WQE_TXBBS * MLX4R_TXBB_SIZE] __rte_aligned(16);
+	uint64_t tun = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK;
 	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
-	uint32_t lso = mlx4r_tx_lso_seg(hdr), n, u, txbbs;
+	uint32_t lso, n, u, txbbs;
 	struct mlx4_wqe_data_seg *d;
 	struct rte_mbuf *s;
 	uint32_t w;
 
+	/* a VXLAN frame: the outer headers too, as upstream counts them */
+	if (tun != 0) {
+		if (tun != RTE_MBUF_F_TX_TUNNEL_VXLAN || !txq->tso_vxlan)
+			goto refuse;
+		hdr += (uint32_t)m->outer_l2_len + m->outer_l3_len;
+	}
+	lso = mlx4r_tx_lso_seg(hdr);
 	if (hdr == 0 || hdr > MLX4R_TSO_MAX_HDR || hdr > m->data_len ||
 	    m->tso_segsz == 0 || hdr + m->tso_segsz > MLX4R_TSO_MAX_FRAME ||
-	    m->pkt_len - hdr > txq->tso_max ||
-	    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) != 0)
+	    m->pkt_len - hdr > txq->tso_max)
 		goto refuse;
 	n = mlx4r_tx_lso_ds(hdr, m->nb_segs - (m->data_len == hdr));
 	txbbs = (n + 3) / 4;
@@ -969,8 +979,19 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				 * bit as upstream and mlx4_en set it.
 				 */
 				op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
-				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
-					 MLX4_WQE_CTRL_TCP_UDP_CSUM;
+				if (likely(!(m->ol_flags &
+					     RTE_MBUF_F_TX_TUNNEL_MASK))) {
+					flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
+						 MLX4_WQE_CTRL_TCP_UDP_CSUM;
+				} else {
+					/* VXLAN: the inner ones, the outer IP */
+					op |= MLX4R_WQE_CTRL_IIP_CSUM |
+					      MLX4R_WQE_CTRL_IL4_CSUM;
+					if (m->ol_flags &
+					    RTE_MBUF_F_TX_OUTER_IP_CKSUM)
+						flags |=
+						    MLX4_WQE_CTRL_IP_HDR_CSUM;
+				}
 			} else {
 				mlx4r_tx_csum(txq, m, ol, &flags, &op);
 				if (pi + txbbs - sq_ci > txbb_max)

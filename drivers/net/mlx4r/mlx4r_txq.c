@@ -295,6 +295,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 		   ((txq->offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
 		    port->tso_max != 0 ? RTE_MBUF_F_TX_TCP_SEG : 0);
 	txq->tso_max = port->tso_max;
+	txq->tso_vxlan = port->l2tun_cap && port->tso_max != 0 &&
+			 (txq->offloads & RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO);
 	memset(txq->mr.e, 0, sizeof(txq->mr.e));
 	for (i = 0; i < RTE_DIM(steps); i++) {
 		memset(&mod, 0, sizeof(mod));

@@ -1169,6 +1169,38 @@ emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
 	acc->bytes += fr->len;
 }
 
+/*
+ * The outer headers of the segment @p f (@p len bytes) of a VXLAN LSO
+ * WQE (outer headers @p o): IPv4 total length and identification @p id,
+ * or IPv6 payload length; UDP length, UDP checksum 0 (what Linux's
+ * software GSO makes of a VXLAN skb without SKB_GSO_UDP_TUNNEL_CSUM,
+ * net/ipv4/udp_offload.c __skb_udp_tunnel_segment, and what mlx4_en
+ * offers: NETIF_F_GSO_UDP_TUNNEL only, en_netdev.c mlx4_en_init_netdev;
+ * RFC 7348 allows it over IPv4).
+ */
+static void
+emu_lso_outer(uint8_t *f, uint32_t len, const struct emu_pkt *o, uint32_t id)
+{
+	uint32_t v;
+
+	if (o->ipv == 4) {
+		v = len - o->l3;
+		f[o->l3 + 2] = (uint8_t)(v >> 8);
+		f[o->l3 + 3] = (uint8_t)v;
+		f[o->l3 + 4] = (uint8_t)(id >> 8);
+		f[o->l3 + 5] = (uint8_t)id;
+	} else {
+		v = len - o->l3 - 40;
+		f[o->l3 + 4] = (uint8_t)(v >> 8);
+		f[o->l3 + 5] = (uint8_t)v;
+	}
+	v = len - o->l4;
+	f[o->l4 + 4] = (uint8_t)(v >> 8);
+	f[o->l4 + 5] = (uint8_t)v;
+	f[o->l4 + 6] = 0;
+	f[o->l4 + 7] = 0;
+}
+
 /* Most data segments of an LSO WQE (63 16-byte units, two for control). */
 #define EMU_LSO_MAX_SEGS 62
 
@@ -1203,6 +1235,14 @@ emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
  *    frame the device can build (MLX4R_EMU_MAX_FRAME; the wire drops
  *    frames above the port's MTU, as for a send);
  *  - no VLAN insertion (qpn_vlan ins_vlan; not modelled for LSO).
+ * On a ConnectX-3 Pro, an LSO WQE with the inner checksum bits
+ * (MLX4R_WQE_CTRL_IIP_CSUM, _IL4_CSUM) is a VXLAN one (upstream
+ * mlx4_rxtx.c mlx4_tx_burst_tso_get_params counts the outer headers in
+ * its header for RTE_MBUF_F_TX_TUNNEL_*): the header must be Ethernet +
+ * IP + UDP to MLX4R_VXLAN_PORT + VXLAN + the TCP headers above; the
+ * inner ones are fixed as above, the outer ones by emu_lso_outer (IPv4
+ * identification + k as Linux's GSO does for the outer header too), the
+ * inner checksums by the bits, the outer IPv4 one by srcrb's flag.
  * Segments count as frames on the port (tx_frames, tx_bytes: what the
  * port's counters see), the WQE once in tx_lso. *total is the bytes sent.
  */
@@ -1218,10 +1258,14 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	struct { uint64_t addr; uint32_t len; } seg[EMU_LSO_MAX_SEGS];
 	uint32_t w, mss, hsz, units, k, nseg, n, si, so, payload = 0;
-	uint32_t seq0, tcp, id0 = 0;
+	uint32_t seq0, tcp, id0 = 0, oid0 = 0, in = 0;
 	uint8_t *f = qp->frame;
 	struct emu_frame fr;
-	struct emu_pkt p;
+	struct emu_pkt p, o = { 0 };
+	/* a ConnectX-3 Pro takes the inner checksum bits as a tunnel */
+	const bool tun = (w0 & (MLX4R_WQE_CTRL_IIP_CSUM |
+				MLX4R_WQE_CTRL_IL4_CSUM)) &&
+			 qp->ctx->dev->conf.pro && !qp->vf;
 
 	*verr = MLX4R_EMU_VERR_LSO;
 	emu_sq_read(qp, base, sizeof(*ctrl), (uint8_t *)&w, sizeof(w));
@@ -1236,6 +1280,16 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 		return false;
 	emu_sq_read(qp, base, sizeof(*ctrl) + 4, f, hsz);
 	emu_parse(f, hsz, &p);
+	if (tun) {
+		/* VXLAN: p the inner headers, o the outer ones */
+		o = p;
+		in = emu_vxlan_inner(f, &o);
+		if (in == 0)
+			return false;
+		emu_parse(f + in, hsz - in, &p);
+		p.l3 += in;
+		p.l4 += in;
+	}
 	if (p.proto != IPPROTO_TCP || p.frag ||
 	    p.l4 + (uint32_t)(f[p.l4 + 12] >> 4) * 4 != hsz)
 		return false;
@@ -1275,6 +1329,8 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 	       (uint32_t)f[tcp + 6] << 8 | f[tcp + 7];
 	if (p.ipv == 4)
 		id0 = (uint32_t)f[p.l3 + 4] << 8 | f[p.l3 + 5];
+	if (tun && o.ipv == 4)
+		oid0 = (uint32_t)f[o.l3 + 4] << 8 | f[o.l3 + 5];
 	nseg = payload == 0 ? 1 : (payload + mss - 1) / mss;
 	*total = 0;
 	for (k = 0, si = 0, so = 0; k < nseg; k++) {
@@ -1320,6 +1376,10 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 		fr.data = f;
 		fr.len = hsz + len;
 		fr.csum_known = 0;
+		if (tun) {
+			emu_lso_outer(f, fr.len, &o, oid0 + k);
+			emu_tx_inner_csum(f, fr.len, w0);
+		}
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(f, fr.len, flags);
