@@ -499,6 +499,9 @@ bool mlx4r_port_link_event(struct mlx4r_port *port);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+/* The same for a ConnectX-3 Pro's ports (tunnel CQEs). */
+uint16_t mlx4r_rx_burst_l2tun(void *rxq, struct rte_mbuf **pkts,
+			      uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
 			 uint32_t len);

@@ -118,7 +118,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	 * The bursts, set once: ethdev copies them into rte_eth_fp_ops at
 	 * every start; the driver never writes either afterwards.
 	 */
-	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
+	eth_dev->rx_pkt_burst = port->l2tun_cap ? mlx4r_rx_burst_l2tun :
+				mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
 	/*
 	 * Primary only: they read the rings' device memory, the primary's

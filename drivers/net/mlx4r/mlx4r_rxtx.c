@@ -34,7 +34,9 @@
  * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
  * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode). On a ConnectX-3
  * Pro with checksum offloads a tunnelled frame's CQE gives tunnel packet
- * types (mlx4r_rx_tunnel).
+ * types (mlx4r_rx_tunnel): the Pro's ports get their own copy of the
+ * burst (mlx4r_rx_burst_l2tun, chosen at probe), a ConnectX-3's has no
+ * test for it.
  *
  * Both bursts start with the quiescence marker (MLX4R_BURST_ENTER, the
  * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
@@ -230,7 +232,7 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
  * (upstream folds both levels into the same two flags). The device
  * recognises VXLAN only (mlx4_en's tunnel_offload_mode VXLAN).
  */
-static __rte_noinline void
+static __rte_always_inline void
 mlx4r_rx_tunnel(struct rte_mbuf *m, const struct mlx4_cqe *cqe, uint32_t pt)
 {
 	uint32_t tn = rte_be_to_cpu_32(cqe->vlan_my_qpn);
@@ -382,8 +384,14 @@ mlx4r_rx_chain(struct mlx4r_rxq *rxq, struct rte_mbuf **e, uint32_t w,
 	/* the last one's next is NULL already (raw from the pool) */
 }
 
-uint16_t
-mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * The Rx burst, compiled twice: @p tun says whether the port may see
+ * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
+ * ConnectX-3's burst has no test for them.
+ */
+static __rte_always_inline uint16_t
+mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool tun)
 {
 	struct mlx4r_rxq *rxq = q;
 	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
@@ -393,7 +401,7 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0, ol;
 	struct rte_mbuf **elts;
 	uint16_t port;
-	bool refill, csum, rss, l2tun;
+	bool refill, csum, rss;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
 		return 0;
@@ -409,7 +417,6 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	 */
 	ci0 = ci = rxq->cq_ci;
 	csum = rxq->csum;
-	l2tun = rxq->l2tun;
 	rss = rxq->rss_hash;
 	port = rxq->port_id;
 	mlx4r_mr_cache_sync(&rxq->mr);
@@ -489,10 +496,14 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		if (rss)
 			head->hash.rss =
 				rte_be_to_cpu_32(cqe->immed_rss_invalid);
-		head->ol_flags = ol | (csum ? mlx4r_rx_csum(st, pt) : 0);
-		/* l2tun implies csum: one test when checksums are off */
-		if (csum && unlikely(l2tun))
-			mlx4r_rx_tunnel(head, cqe, pt);
+		if (csum) {
+			head->ol_flags = ol | mlx4r_rx_csum(st, pt);
+			/* l2tun implies csum (read here: checksums are on) */
+			if (tun && unlikely(rxq->l2tun))
+				mlx4r_rx_tunnel(head, cqe, pt);
+		} else {
+			head->ol_flags = ol;
+		}
 		e[0] = repl[used++];
 		mlx4r_rx_post_seg(rxq, w, 0, e[0]);
 		bytes += len;
@@ -513,6 +524,18 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 out:
 	MLX4R_BURST_LEAVE(rxq);
 	return got;
+}
+
+uint16_t
+mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_rx_burst_tmpl(q, pkts, n, false);
+}
+
+uint16_t
+mlx4r_rx_burst_l2tun(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_rx_burst_tmpl(q, pkts, n, true);
 }
 
 /* The 16-byte unit u (free-running) of the SQ, modulo its size. */
@@ -949,7 +972,8 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
-		uint64_t ol = m->ol_flags & ofl;
+		/* no load of ol_flags while no offload is enabled */
+		uint64_t ol = unlikely(ofl != 0) ? m->ol_flags & ofl : 0;
 		struct mlx4_wqe_ctrl_seg *ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
 
