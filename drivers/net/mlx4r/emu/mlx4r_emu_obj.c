@@ -2395,12 +2395,17 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 
 			if (e->size != sizeof(*e))
 				return -EINVAL;
+			/*
+			 * What the card is given of an ETH spec: destination
+			 * MAC and VLAN tag with their masks. mlx4_ib takes
+			 * source MAC and EtherType masks without a word and
+			 * hands neither to the firmware (Linux mlx4 main.c
+			 * parse_flow_attr, IB_FLOW_SPEC_ETH: FIELDS_NOT_SUPPORTED
+			 * checks only what follows vlan_tag): such a rule
+			 * matches every source and EtherType.
+			 */
 			memcpy(f->dmac, e->val.dst_mac, 6);
 			memcpy(f->dmac_m, e->mask.dst_mac, 6);
-			memcpy(f->smac, e->val.src_mac, 6);
-			memcpy(f->smac_m, e->mask.src_mac, 6);
-			f->etype = rte_be_to_cpu_16(e->val.ether_type);
-			f->etype_m = rte_be_to_cpu_16(e->mask.ether_type);
 			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
 			f->vlan_m = rte_be_to_cpu_16(e->mask.vlan_tag);
 			f->has_vlan_spec = f->vlan_m != 0;
@@ -2433,11 +2438,25 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 			break;
 		}
 		default:
-			return -EOPNOTSUPP;
+			/* IPv6, tunnels, inner specs: parse_flow_attr -EINVAL */
+			return -EINVAL;
 		}
 		p += s->hdr.size;
 	}
 	return 0;
+}
+
+/*
+ * The priority the card honours: none for a rule on a UDP destination
+ * port, which it matches ahead of the others (upstream net_mlx4
+ * mlx4_flow.c mlx4_flow_merge_udp: "Due to HW/FW limitation, flow rule
+ * priority is not taken into account when matching UDP destination
+ * ports"; upstream refuses such rules at a nonzero priority).
+ */
+static uint16_t
+emu_flow_prio(const struct emu_flow *f)
+{
+	return f->l4 == IPPROTO_UDP && f->dport_m != 0 ? 0 : f->priority;
 }
 
 /* Order: class (normal, all-multicast, promiscuous), priority, age. */
@@ -2446,8 +2465,8 @@ emu_flow_before(const struct emu_flow *a, const struct emu_flow *b)
 {
 	if (a->cls != b->cls)
 		return a->cls < b->cls;
-	if (a->priority != b->priority)
-		return a->priority < b->priority;
+	if (emu_flow_prio(a) != emu_flow_prio(b))
+		return emu_flow_prio(a) < emu_flow_prio(b);
 	return a->seq < b->seq;
 }
 
@@ -2464,6 +2483,18 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	int ret;
 
 	if (attr == NULL || attr->comp_mask != 0)
+		return -EINVAL;
+	/*
+	 * Linux mlx4 main.c mlx4_ib_create_flow: flags other than DONT_TRAP
+	 * -EOPNOTSUPP; DONT_TRAP too, on any type but NORMAL, and on NORMAL
+	 * without the firmware's DMFS_UC_MC_SNIFFER capability, which the
+	 * emulated device does not have (mlx4_ib_add_dont_trap_rule).
+	 * __mlx4_ib_create_flow: a priority above MLX4_IB_FLOW_MAX_PRIO
+	 * (0xfff) -EINVAL.
+	 */
+	if (attr->flags != 0)
+		return -EOPNOTSUPP;
+	if (attr->priority > EMU_FLOW_MAX_PRIO)
 		return -EINVAL;
 	port = emu_dev_port(dev, attr->port);
 	if (port == NULL)
@@ -2490,9 +2521,15 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	case IBV_FLOW_ATTR_ALL_DEFAULT:
 		f->cls = 2;
 		break;
-	default:
+	case IBV_FLOW_ATTR_SNIFFER:
+		/* mlx4_ib mirrors the port: not modelled */
 		free(f);
 		ret = -EOPNOTSUPP;
+		goto out;
+	default:
+		/* mlx4_ib_create_flow: an unknown type -EINVAL */
+		free(f);
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = emu_flow_parse(f, attr);

@@ -234,6 +234,9 @@ struct emu_ind {
 	struct emu_wq **wqs;       /* entries */
 };
 
+/* Largest rule priority (Linux mlx4 main.c MLX4_IB_FLOW_MAX_PRIO). */
+#define EMU_FLOW_MAX_PRIO 0xfff
+
 struct emu_flow {
 	struct mlx4r_hw_flow hw;
 	TAILQ_ENTRY(emu_flow) next;
@@ -243,8 +246,7 @@ struct emu_flow {
 	uint16_t priority;
 	uint64_t seq;              /* creation order */
 	/* Match (normal rules); masks zero = any. */
-	uint8_t dmac[6], dmac_m[6], smac[6], smac_m[6];
-	uint16_t etype, etype_m;   /* host order */
+	uint8_t dmac[6], dmac_m[6];
 	uint16_t vlan, vlan_m;     /* host order, TCI */
 	uint32_t sip, sip_m, dip, dip_m; /* big-endian as on the wire */
 	uint8_t l4;                /* 0 any, IPPROTO_TCP or IPPROTO_UDP */

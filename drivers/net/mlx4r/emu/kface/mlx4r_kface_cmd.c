@@ -1159,8 +1159,14 @@ kf_ex_create_flow(struct kf_file *f, struct kf_req *r)
 			voff = offsetof(struct ibv_flow_spec_tcp_udp, val);
 			break;
 		default:
-			/* what mlx4_ib does not parse (main.c parse_flow_attr) */
-			return -EOPNOTSUPP;
+			/*
+			 * -EINVAL both for what uverbs does not know
+			 * (uverbs_cmd.c ib_uverbs_kern_spec_to_ib_spec_filter)
+			 * and for what it knows but mlx4_ib does not parse
+			 * (IPv6, tunnels: main.c parse_flow_attr, then
+			 * __mlx4_ib_create_flow).
+			 */
+			return -EINVAL;
 		}
 		/*
 		 * uverbs_cmd.c kern_spec_to_ib_spec_filter(): the value and
