@@ -34,6 +34,8 @@ LAYERS = [
     # queue life cycles, steering
     ['mlx4r_rxq', 'mlx4r_flow'],
     ['mlx4r_txq'],
+    # rte_flow: the application's rules (over steering's RSS contexts)
+    ['mlx4r_flow_api'],
     # queues in error repaired without a device reset
     ['mlx4r_repair'],
     # the device core

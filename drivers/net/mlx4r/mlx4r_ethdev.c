@@ -101,7 +101,8 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 			   RTE_ETH_LINK_SPEED_20G | RTE_ETH_LINK_SPEED_40G |
 			   RTE_ETH_LINK_SPEED_56G;
 	info->if_index = port->ifindex;
-	info->dev_capa = 0;
+	/* rte_flow rules stay through stop, start and resets */
+	info->dev_capa = RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP;
 	return 0;
 }
 
@@ -219,6 +220,7 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 	struct mlx4r_txq *txq;
 	uint16_t i;
 
+	mlx4r_flow_api_stop(port); /* rte_flow rules: on the Rx WQs too */
 	mlx4r_rss_stop(port);
 	/* the driver's list: the reset stops ports on its own thread */
 	MLX4R_FOREACH_RXQ(port, i, rxq)
@@ -582,6 +584,9 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	}
 	if (ret == 0)
 		ret = mlx4r_rss_start(port);
+	/* then the application's rte_flow rules, before the internal ones */
+	if (ret == 0)
+		ret = mlx4r_flow_api_start(port);
 	if (ret == 0)
 		ret = mlx4r_dev_lpbk(port, data->dev_conf.lpbk_mode != 0);
 	if (ret < 0) {
