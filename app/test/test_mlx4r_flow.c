@@ -931,6 +931,20 @@ test_flow_close(void)
 	return TEST_SUCCESS;
 }
 
+/* gen_dport: the generator's UDP destination port, 1..65535. */
+static int
+test_gen_dport_devarg(void)
+{
+	TEST_ASSERT(rte_vdev_init("net_mlx4r_flowg", "gen_dport=0") != 0,
+		    "gen_dport=0 refused");
+	TEST_ASSERT(rte_vdev_init("net_mlx4r_flowg", "gen_dport=65536") != 0,
+		    "gen_dport=65536 refused");
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_flowg", "gen_dport=4789"),
+			    "gen_dport=4789");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_flowg"), "uninit");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_flow_suite = {
 	.suite_name = "mlx4r rte_flow",
 	.setup = fl_setup,
@@ -945,6 +959,7 @@ static struct unit_test_suite mlx4r_flow_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_flow_isolate),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_kept),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_close),
+		TEST_CASE(test_gen_dport_devarg),
 		TEST_CASES_END()
 	}
 };

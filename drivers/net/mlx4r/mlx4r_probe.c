@@ -350,6 +350,7 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	MLX4R_ARG_GEN_RATE "[1|2]=<pps> "
 	MLX4R_ARG_GEN_SIZE "[1|2]=<bytes> "
 	MLX4R_ARG_GEN_FLOWS "[1|2]=<n> "
+	MLX4R_ARG_GEN_DPORT "[1|2]=<udp port> "
 	"recovery=<passive|proactive> "
 	"recovery_attempts=<1..100> "
 	"reset_deadline_ms=<ms> "
