@@ -81,6 +81,7 @@ kf_init_once(void)
 			ret = mlx4r_emu_wire_peer(dev, p);
 			memset(&gen, 0, sizeof(gen));
 			gen.nb_flows = kf_conf.gen_flows;
+			gen.dst_port = kf_conf.gen_dport;
 			if (ret == 0)
 				ret = mlx4r_emu_gen_start(dev, p, &gen);
 		}
@@ -666,13 +667,19 @@ kf_create_raw_qp(struct kf_file *f, struct kf_req *r,
 	rq_shift = rte_log2_u32(rq_gs * 16);
 	memset(&attr, 0, sizeof(attr));
 	attr.send_cq = scq->hw;
-	attr.cap.max_send_wr = q->max_send_wr;
-	attr.cap.max_send_sge = q->max_send_sge;
+	/*
+	 * A user QP's SQ is what the driver data says (log_sq_bb_count,
+	 * log_sq_stride: set_user_sq_size); mlx4_ib does not look at
+	 * max_send_wr, and libmlx4 lays out its spare WQEs for none too. A
+	 * QP without send WRs is one: upstream net_mlx4's drop QP
+	 * (mlx4_flow.c mlx4_drop_get, all caps zero). The model's SQ wants
+	 * one WR of one SGE at least; the geometry is the driver data's.
+	 */
+	attr.cap.max_send_wr = RTE_MAX(q->max_send_wr, 1u);
+	attr.cap.max_send_sge = RTE_MAX(q->max_send_sge, 1u);
 	/* the engine runs no inline data: refuse it rather than misread it */
 	if (q->max_inline_data != 0)
 		return -EOPNOTSUPP;
-	if (q->max_send_wr == 0)
-		return -EINVAL;
 	/*
 	 * The larger stride first, as mlx4_ib lays out a QP buffer (qp.c
 	 * create_qp_common for kernel QPs; libmlx4 qp.c mlx4_alloc_qp_buf
