@@ -97,10 +97,14 @@ def prompts_in(buf):
 
 
 def interact(env, argv, steps, timeout=90, wrapper=()):
-    """Run an interactive testpmd under the wrapper: send each step's
-    command when the prompt is back (so that nothing is typed ahead of a
-    slow start), then wait its pause; return (exit code, output)."""
-    full = [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+    """Run an interactive testpmd under the wrapper (wrapper None: without
+    it): send each step's command when the prompt is back (so that nothing
+    is typed ahead of a slow start), then wait its pause; return (exit
+    code, output). A step's command may be a function instead, called with
+    the output so far (it returns a line to note in the output, or raises
+    CaseFailed)."""
+    full = (list(argv) if wrapper is None else
+            [env.args.wrapper] + list(wrapper) + ["--"] + list(argv))
     print("$ " + " ".join(full), flush=True)
     p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -137,6 +141,18 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
                 break
             prompts = prompts_in(buf)
             text = buf.decode(errors="replace")
+        if callable(cmd):
+            try:
+                note = cmd(text)
+            except CaseFailed as e:
+                ctl_err = str(e)
+                break
+            with cond:
+                buf.extend(("\n[%s]\n" % note).encode())
+            prompts -= 1  # no new prompt: type the next command at once
+            if pause:
+                time.sleep(pause)
+            continue
         if cmd.startswith("!ctl "):
             # the emulated device's control socket, named by the wrapper
             m = re.search(r"control (\S+ctl\.sock)", text)

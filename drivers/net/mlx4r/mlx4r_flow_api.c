@@ -68,6 +68,15 @@
 
 #include "mlx4r.h"
 
+/*
+ * Upstream's messages about the last priority print it through
+ * MLX4_STR_EXPAND(MLX4_FLOW_PRIORITY_LAST), UINT32_C(0xfff): "0xfffU".
+ * mlx4r prints the same (what testpmd shows is compared side by side).
+ */
+#define MLX4R_FLOW_PRIO_MSG_MAX "maximum priority level is 0xfffU"
+#define MLX4R_FLOW_PRIO_MSG_RESERVED \
+	"priority level 0xfffU is reserved when not in isolated mode"
+
 /* Room for the attribute and the largest spec list (ETH, IPV4, TCP/UDP). */
 #define MLX4R_FLOW_ATTR_BUF 256
 
@@ -550,7 +559,7 @@ flow_parse(struct mlx4r_port *port, const struct rte_flow_attr *attr,
 	if (attr->priority > MLX4R_FLOW_PRIO_LAST)
 		return rte_flow_error_set(error, ENOTSUP,
 					  RTE_FLOW_ERROR_TYPE_ATTR_PRIORITY,
-					  NULL, "maximum priority level is 0xfff");
+					  NULL, MLX4R_FLOW_PRIO_MSG_MAX);
 	if (attr->egress)
 		return rte_flow_error_set(error, ENOTSUP,
 					  RTE_FLOW_ERROR_TYPE_ATTR_EGRESS, NULL,
@@ -801,13 +810,19 @@ mlx4r_flow_api_create(struct mlx4r_port *port,
 	/*
 	 * The last priority is the internal rules' (mlx4_flow_toggle:
 	 * EACCES outside isolated mode); refused at once, stopped or not.
+	 * A refusal of the device, or this one, reaches the application as
+	 * upstream's mlx4_flow_create gives it: type UNSPECIFIED, the
+	 * message kept.
 	 */
 	if (ret == 0 && !port->isolated && f->priority == MLX4R_FLOW_PRIO_LAST)
 		ret = rte_flow_error_set(error, EACCES,
-					 RTE_FLOW_ERROR_TYPE_ATTR_PRIORITY,
-					 NULL, "priority level 0xfff is reserved when not in isolated mode");
-	if (ret == 0 && port_runs(port))
+					 RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+					 NULL, MLX4R_FLOW_PRIO_MSG_RESERVED);
+	if (ret == 0 && port_runs(port)) {
 		ret = flow_on(port, f, error);
+		if (ret != 0 && error != NULL)
+			error->type = RTE_FLOW_ERROR_TYPE_UNSPECIFIED;
+	}
 	if (ret != 0) {
 		free(f);
 		return NULL;
@@ -858,7 +873,7 @@ mlx4r_flow_api_isolate(struct mlx4r_port *port, int enable,
 			if (f->priority == MLX4R_FLOW_PRIO_LAST)
 				return rte_flow_error_set(error, EACCES,
 					RTE_FLOW_ERROR_TYPE_HANDLE, f,
-					"priority level 0xfff is reserved when not in isolated mode");
+					MLX4R_FLOW_PRIO_MSG_RESERVED);
 	}
 	port->isolated = !!enable;
 	ret = port_runs(port) ? mlx4r_flow_sync(port) : 0;
