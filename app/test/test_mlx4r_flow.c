@@ -912,6 +912,85 @@ test_flow_kept(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Passive mode: the rules stay through the application's reset (its
+ * acknowledgement); one is created while the device is away; all go on
+ * the device at the next start, with the same handles.
+ */
+static int
+test_flow_passive(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_flow_error err;
+	struct rte_flow *f[2];
+	struct rule r;
+	unsigned int i;
+
+	rule_init(&r, 0);
+	rule_eth(&r, NULL);
+	rule_ipv4(&r, 0, 0);
+	rule_l4(&r, IPPROTO_UDP, 0, 4789);
+	act_queue(&r, 1);
+	f[0] = rule_create(&r, &err);
+	TEST_ASSERT_NOT_NULL(f[0], "create: %s", err.message);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	EXPECT_Q(FRAME(.dport = 4789), 1, "steered");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 1), "fatal");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_DRAINING)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_DRAINING,
+			  "waiting for the acknowledgement");
+	rte_errno = 0;
+	TEST_ASSERT_NULL(rule_create(&r, &err), "create before the ack");
+	TEST_ASSERT_EQUAL(rte_errno, EBUSY, "EBUSY during the reset");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledged");
+	/* the reset port takes rules in software */
+	rule_init(&r, 0);
+	rule_eth(&r, &own);
+	rule_ipv4(&r, 0, 0);
+	rule_l4(&r, IPPROTO_TCP, 0, 80);
+	act_queue(&r, 2);
+	f[1] = rule_create(&r, &err);
+	TEST_ASSERT_NOT_NULL(f[1], "create on the reset port: %s",
+			     err.message);
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > 1)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT(st.generation > 1, "the device is back");
+	TEST_ASSERT_SUCCESS(port_config(NB_RXQ), "configure again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	EXPECT_Q(FRAME(.dport = 4789), 1, "the rule from before the reset");
+	EXPECT_Q(FRAME(.proto = IPPROTO_TCP, .dport = 80), 2,
+		 "the rule made while the device was away");
+	EXPECT_Q(FRAME(.dport = 5000), 0, "the rest");
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f[0], &err),
+			    "the handle from before the reset");
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f[1], &err), "destroy");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+static int
+hca_passive(void)
+{
+	if (rte_vdev_init(HCA, "wire=loopback,recovery=passive") != 0 ||
+	    rte_eth_dev_get_port_by_name(HCA, &p1) != 0 ||
+	    rte_eth_macaddr_get(p1, &own) != 0)
+		return TEST_FAILED;
+	return port_config(NB_RXQ);
+}
+
 /* Closing a port with rules frees them (the device checks its objects). */
 static int
 test_flow_close(void)
@@ -959,6 +1038,7 @@ static struct unit_test_suite mlx4r_flow_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_flow_isolate),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_kept),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_close),
+		TEST_CASE_ST(hca_passive, hca_down, test_flow_passive),
 		TEST_CASE(test_gen_dport_devarg),
 		TEST_CASES_END()
 	}
