@@ -58,7 +58,11 @@ def expect_spread(phase, what, port=0):
 def telemetry(prefix, cmds):
     """Send each command to the DPDK telemetry socket of the process of
     file prefix @p prefix; return the decoded answers."""
-    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    # EAL's runtime directory (eal_get_runtime_dir): /var/run as root,
+    # else $XDG_RUNTIME_DIR or /tmp
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get(
+        "XDG_RUNTIME_DIR", "/tmp")
+    path = "%s/dpdk/%s/dpdk_telemetry.v2" % (base, prefix)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         s.connect(path)
