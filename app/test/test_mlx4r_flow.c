@@ -913,6 +913,59 @@ test_flow_kept(void)
 }
 
 /*
+ * The device refuses a rule (its steering table full: -ENOMEM, Linux
+ * mlx4 cmd.c mlx4_status_to_errno CMD_STAT_EXCEED_LIM; then a command
+ * that fails): create answers its errno with type UNSPECIFIED, as
+ * upstream's mlx4_flow_create, and leaves nothing. A start the device
+ * refuses (here its first rule, an internal one: the fault takes the
+ * next command) fails with its errno with an application rule waiting,
+ * and the next start puts that rule on.
+ */
+static int
+test_flow_device_refuses(void)
+{
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_flow_error err;
+	struct rte_flow *f;
+	struct rule r;
+	uint32_t objs;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	objs = emu_objects();
+	base(&r, 0);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW,
+						1, ENOMEM, 0), "fault");
+	rte_errno = 0;
+	memset(&err, 0, sizeof(err));
+	TEST_ASSERT_NULL(rule_create(&r, &err), "refused by the device");
+	TEST_ASSERT_EQUAL(rte_errno, ENOMEM, "its errno (%d)", rte_errno);
+	TEST_ASSERT_EQUAL((int)err.type, (int)RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+			  "type UNSPECIFIED");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "its RSS context gone");
+	/* the drop QP's creation refused */
+	act_drop(&r);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_QP,
+						1, EIO, 0), "fault");
+	rte_errno = 0;
+	TEST_ASSERT_NULL(rule_create(&r, &err), "no drop QP");
+	TEST_ASSERT_EQUAL(rte_errno, EIO, "its errno");
+	TEST_ASSERT_EQUAL(emu_objects(), objs, "its CQ gone");
+	/* at start */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	f = rule_create(&r, &err);
+	TEST_ASSERT_NOT_NULL(f, "create on a stopped port: %s", err.message);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW,
+						1, ENOMEM, 0), "fault");
+	TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -ENOMEM,
+			  "the start fails with the device's errno");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start again");
+	EXPECT_Q(FRAME(.sport = 7), Q_NONE, "the rule on, dropping");
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f, &err), "destroy");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
  * Passive mode: the rules stay through the application's reset (its
  * acknowledgement); one is created while the device is away; all go on
  * the device at the next start, with the same handles.
@@ -1038,6 +1091,7 @@ static struct unit_test_suite mlx4r_flow_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_flow_isolate),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_kept),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_close),
+		TEST_CASE_ST(hca_up, hca_down, test_flow_device_refuses),
 		TEST_CASE_ST(hca_passive, hca_down, test_flow_passive),
 		TEST_CASE(test_gen_dport_devarg),
 		TEST_CASES_END()
