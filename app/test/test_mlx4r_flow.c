@@ -471,6 +471,17 @@ test_flow_items(void)
 	EXPECT_Q(FRAME(.dst = &grp), 1, "the group: queue 1");
 	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f[2], &err), "destroy");
 	EXPECT_Q(FRAME(.dst = &grp), Q_NONE, "group not joined: nothing");
+	/*
+	 * eth alone: the promiscuous default rule, which takes what no other
+	 * rule takes (a ConnectX-3's ALL_DEFAULT), whatever its level.
+	 */
+	rule_init(&r, 0);
+	rule_eth(&r, NULL);
+	act_queue(&r, 1);
+	f[2] = rule_create(&r, &err);
+	TEST_ASSERT_NOT_NULL(f[2], "eth: %s", err.message);
+	EXPECT_Q(FRAME(.dst = &grp), 1, "the default rule: an unjoined group");
+	EXPECT_Q(FRAME(.dport = 0), 0, "the port's MAC: its internal rule");
 	TEST_ASSERT_SUCCESS(rte_flow_flush(p1, &err), "flush");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
