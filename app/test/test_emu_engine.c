@@ -887,7 +887,8 @@ flow_eth_init(struct flow_eth_udp *fa, const uint8_t *dmac, uint16_t prio)
 
 /*
  * What mlx4_ib takes and refuses, and what the card is given (Linux mlx4
- * main.c mlx4_ib_create_flow, __mlx4_ib_create_flow, parse_flow_attr):
+ * main.c mlx4_ib_create_flow, __mlx4_ib_create_flow, parse_flow_attr;
+ * uverbs_cmd.c ib_uverbs_ex_create_flow before them):
  * source MAC and EtherType of an ETH spec are accepted and never reach
  * the card (they match everything); priority above 0xfff -EINVAL; flags
  * -EOPNOTSUPP; an unknown type or spec -EINVAL. A rule on a UDP
@@ -928,6 +929,19 @@ test_flow_mlx4_ib(void)
 	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
 	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
 			  -EOPNOTSUPP, "DONT_TRAP (no sniffer capability)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_EGRESS << 1;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "an unknown flag (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.type = IBV_FLOW_ATTR_MC_DEFAULT;
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "DONT_TRAP on a default rule (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.num_of_specs = 11;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "11 specs (uverbs)");
 	flow_eth_init(&fa, port_mac, 0);
 	fa.attr.type = (enum ibv_flow_attr_type)0x77;
 	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,

@@ -2485,7 +2485,18 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	if (attr == NULL || attr->comp_mask != 0)
 		return -EINVAL;
 	/*
-	 * Linux mlx4 main.c mlx4_ib_create_flow: flags other than DONT_TRAP
+	 * uverbs first (Linux uverbs_cmd.c ib_uverbs_ex_create_flow):
+	 * flags beyond the known ones, DONT_TRAP on a default rule, more
+	 * than IB_FLOW_SPEC_SUPPORT_LAYERS (10) specs: -EINVAL.
+	 */
+	if (attr->flags >= (uint32_t)IBV_FLOW_ATTR_FLAGS_EGRESS << 1 ||
+	    ((attr->flags & IBV_FLOW_ATTR_FLAGS_DONT_TRAP) &&
+	     (attr->type == IBV_FLOW_ATTR_ALL_DEFAULT ||
+	      attr->type == IBV_FLOW_ATTR_MC_DEFAULT)) ||
+	    attr->num_of_specs > EMU_FLOW_MAX_SPECS)
+		return -EINVAL;
+	/*
+	 * Then Linux mlx4 main.c mlx4_ib_create_flow: flags other than DONT_TRAP
 	 * -EOPNOTSUPP; DONT_TRAP too, on any type but NORMAL, and on NORMAL
 	 * without the firmware's DMFS_UC_MC_SNIFFER capability, which the
 	 * emulated device does not have (mlx4_ib_add_dont_trap_rule).

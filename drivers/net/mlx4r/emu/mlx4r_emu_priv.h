@@ -236,6 +236,8 @@ struct emu_ind {
 
 /* Largest rule priority (Linux mlx4 main.c MLX4_IB_FLOW_MAX_PRIO). */
 #define EMU_FLOW_MAX_PRIO 0xfff
+/* Most specs of a rule (Linux rdma/ib_verbs.h IB_FLOW_SPEC_SUPPORT_LAYERS). */
+#define EMU_FLOW_MAX_SPECS 10
 
 struct emu_flow {
 	struct mlx4r_hw_flow hw;
