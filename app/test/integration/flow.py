@@ -10,7 +10,9 @@
   (injected through the telemetry socket); destroyed, RSS spreads again.
 - kface_flow_verbs: the same on mlx4r's verbs backend, through rdma-core
   and the emulated ConnectX-3 behind the kernel interface of mlx4_ib
-  (devtools/with-emu-cx3.sh), the catastrophic error by its control socket.
+  (devtools/with-emu-cx3.sh), the catastrophic error by its control socket;
+  port 1 has a drop rule for the same frames: it receives nothing, before
+  and after the recovery, and receives again once the rule is destroyed.
 - kface_flow_side_by_side: the same testpmd flow commands on Debian's own
   net_mlx4 and on mlx4r's verbs backend, on the same emulated card: what
   testpmd prints for each, side by side, must agree but for the documented
@@ -139,22 +141,34 @@ def line_buffered(argv):
 
 def case_kface_flow_verbs(env):
     run = 1.0
+    drop1 = ("flow create 1 ingress pattern eth / ipv4 / udp dst is 4789 / "
+             "end actions drop / end")
     steps = [("set fwd rxonly", 0), ("start", run), ("stop", 0),
-             (ACCEPT, 0), ("start", run), ("stop", 0),
-             ("!ctl fatal 100", 0), ("show port info 0", 3.0),
-             ("start", run), ("stop", 0), ("flow list 0", 0), ("quit", 0)]
+             (ACCEPT, 0), (drop1, 0), ("start", run), ("stop", 0),
+             # the next command at once, 3 s later: no prompt is awaited
+             # while the reset's events are printed (they may cut it)
+             ("!ctl fatal 100", 3.0),
+             ("start", run), ("stop", 0), ("flow list 0", 0),
+             ("flow destroy 1 rule 0", 0), ("start", run), ("stop", 0),
+             ("quit", 0)]
     rc, out = interact(env, testpmd_verbs(env, "flow_verbs"), steps,
                        wrapper=["--gen-flows", "16", "--gen-dport", "4789"])
     expect(rc == 0, "testpmd exits 0")
     expect_in(out, "net_mlx4r0: 2 port(s) on the verbs backend")
     expect_in(out, "Flow rule #0 created")
     ph = phases(out)
-    expect(len(ph) == 3, "three forwarding phases, got %d" % len(ph))
+    expect(len(ph) == 4, "four forwarding phases, got %d" % len(ph))
     expect_spread(ph[0], "without the rule")
     expect_steered(ph[1], "with the rule")
-    expect_spread(ph[1], "port 1, no rule", port=1)
+    rx1 = [p[0].get(1, (0, 0))[0] for p in ph]
+    expect(rx1[0] > 0 and rx1[1] == 0,
+           "port 1: receives, then its drop rule takes every frame (%r)" % rx1)
     expect_in(out, "Port 0: error recovery successful event")
     expect_steered(ph[2], "after the catastrophic error and the recovery")
+    expect_in(out, "Port 1: error recovery successful event")
+    expect(rx1[2] == 0, "port 1: still dropped after the recovery (%r)" % rx1)
+    expect(rx1[3] > 0, "port 1: receives again once its rule is destroyed (%r)"
+           % rx1)
 
 
 # The side-by-side commands, and what may differ (deliberately, documented
