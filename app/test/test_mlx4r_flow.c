@@ -28,6 +28,7 @@
 #include <rte_pmd_mlx4r.h>
 
 #include "test.h"
+#include "mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 2047
@@ -977,6 +978,53 @@ test_flow_device_refuses(void)
 }
 
 /*
+ * The hash QP of a rule goes to error (a local work queue catastrophic
+ * error, QP_FATAL): it cannot be repaired alone, as the port's RSS QP
+ * cannot; the device is reset and the rule steers again.
+ */
+static int
+test_flow_qp_error(void)
+{
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
+	struct rte_pmd_mlx4r_reset_state st;
+	const struct mlx4r_port *port;
+	struct rte_flow_error err;
+	struct rte_flow *f;
+	struct rule r;
+	uint32_t gen, qpn;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	port = rte_eth_devices[p1].data->dev_private;
+	rule_init(&r, 0);
+	rule_eth(&r, NULL);
+	rule_ipv4(&r, 0, 0);
+	rule_l4(&r, IPPROTO_UDP, 0, 4789);
+	act_queue(&r, 1);
+	f = rule_create(&r, &err);
+	TEST_ASSERT_NOT_NULL(f, "create: %s", err.message);
+	EXPECT_Q(FRAME(.dport = 4789), 1, "steered");
+	/* the rule's hash QP: the next number the device gave after the RSS QP */
+	qpn = port->rss_qp->qpn + 1;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	gen = st.generation;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(emu, qpn),
+			    "QP 0x%x to error", qpn);
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT(st.generation > gen, "the device was reset");
+	EXPECT_Q(FRAME(.dport = 4789), 1, "steered again");
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f, &err), "destroy");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
  * Passive mode: the rules stay through the application's reset (its
  * acknowledgement); one is created while the device is away; all go on
  * the device at the next start, with the same handles.
@@ -1103,6 +1151,7 @@ static struct unit_test_suite mlx4r_flow_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_flow_kept),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_close),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_device_refuses),
+		TEST_CASE_ST(hca_up, hca_down, test_flow_qp_error),
 		TEST_CASE_ST(hca_passive, hca_down, test_flow_passive),
 		TEST_CASE(test_gen_dport_devarg),
 		TEST_CASES_END()

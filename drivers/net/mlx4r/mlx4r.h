@@ -553,6 +553,8 @@ int mlx4r_flow_api_start(struct mlx4r_port *port);
 void mlx4r_flow_api_stop(struct mlx4r_port *port);
 /* Free every rule of the port (flush, close). */
 void mlx4r_flow_api_clean(struct mlx4r_port *port);
+/* Whether @p qp (a handle, compared only) is a QP of the port's rules. */
+bool mlx4r_flow_api_has_qp(const struct mlx4r_port *port, const void *qp);
 struct rte_flow_attr;
 struct rte_flow_item;
 struct rte_flow_action;

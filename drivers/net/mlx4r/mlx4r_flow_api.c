@@ -750,6 +750,21 @@ mlx4r_flow_api_stop(struct mlx4r_port *port)
 		flow_off(port, f);
 }
 
+bool
+mlx4r_flow_api_has_qp(const struct mlx4r_port *port, const void *qp)
+{
+	const struct rte_flow *f;
+
+	if (qp == NULL)
+		return false;
+	if (qp == (const void *)port->drop_qp)
+		return true;
+	TAILQ_FOREACH(f, &port->rte_flows, next)
+		if (qp == (const void *)f->qp)
+			return true;
+	return false;
+}
+
 void
 mlx4r_flow_api_clean(struct mlx4r_port *port)
 {
