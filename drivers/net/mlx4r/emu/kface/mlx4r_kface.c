@@ -114,6 +114,8 @@ kf_constructor(void)
 		    "MLX4R_KFACE_WIRE", "gen");
 	if (getenv("MLX4R_KFACE_GEN_FLOWS") != NULL)
 		kf_conf.gen_flows = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_FLOWS"));
+	kf_conf.pro = getenv("MLX4R_KFACE_PART") != NULL &&
+		      strcmp(getenv("MLX4R_KFACE_PART"), "4103") == 0;
 	kf_conf.nb_ports = getenv("MLX4R_KFACE_PORTS") != NULL &&
 			   strcmp(getenv("MLX4R_KFACE_PORTS"), "1") == 0 ? 1 : 2;
 	kf_copy_env(ifnames, sizeof(ifnames), "MLX4R_KFACE_IFNAMES", "");
