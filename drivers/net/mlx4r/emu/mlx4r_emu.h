@@ -84,16 +84,6 @@ struct mlx4r_emu_dev_conf {
 	 * segment (srcrb_flags16[0], imm), not from the frame.
 	 */
 	bool vf;
-	/**
-	 * A ConnectX-3 Pro (PCI device 0x1007, vendor_part_id 4103, Linux
-	 * mlx4_core main.c mlx4_pci_table) rather than a ConnectX-3 (0x1003,
-	 * 4099): query_device says so, which upstream net_mlx4 reads to turn
-	 * its tunnel checksum offloads on (mlx4.c mlx4_dev_spawn:
-	 * hw_csum_l2tun). The Pro's tunnel offloads themselves (VXLAN
-	 * steering, inner RSS, inner checksums) are not modelled by this
-	 * flag.
-	 */
-	bool pro;
 	struct rte_ether_addr mac[2]; /**< default 00:02:c9:<id>:<port> */
 	/**
 	 * Largest RSS indirection table and WQN range, a power of two
@@ -125,6 +115,15 @@ struct mlx4r_emu_dev_conf {
 	 * a ConnectX-3 keeps the FCS on request.
 	 */
 	bool no_fcs_keep;
+	/**
+	 * A ConnectX-3 Pro (PCI device 0x1007, vendor_part_id 4103: Linux
+	 * mlx4_core main.c mlx4_pci_table) rather than a ConnectX-3 (0x1003,
+	 * 4099): query_device says so, which upstream net_mlx4 reads to turn
+	 * its tunnel checksum offloads on (mlx4.c mlx4_dev_spawn:
+	 * hw_csum_l2tun). On this branch only the ids: the Pro's tunnel
+	 * offloads are engineer f2's (same field).
+	 */
+	bool pro;
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */

@@ -858,11 +858,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->hw.ops = &mlx4r_hw_emu_ops;
 	ctx->hw.nb_ports = dev->conf.nb_ports;
 	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
-	/*
-	 * PCI device ids of mlx4_core's table (main.c mlx4_pci_table):
-	 * ConnectX-3 PF and VF, ConnectX-3 Pro PF; mlx4_ib reports the PCI
-	 * device as vendor_part_id (main.c mlx4_ib_query_device)
-	 */
+	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
 				 dev->conf.pro ? MLX4R_PART_CX3_PRO :
 				 MLX4R_PART_CX3;
