@@ -457,12 +457,21 @@ def case_kface_part_pro(env):
     expect_in(out, "--part 4100: 4099 (ConnectX-3) or 4103 (ConnectX-3 Pro)")
     if not os.path.exists(UPSTREAM):
         raise Skip("Debian's net_mlx4 is not installed (%s)" % UPSTREAM)
-    rc, out = kface.interact(env, kface.testpmd_upstream(env, "part_pro"),
-                             [("show port info 0", 0), ("quit", 0)],
+    steps = [("show port 0 tx_offload capabilities", 0), ("quit", 0)]
+    rc, out = kface.interact(env, kface.testpmd_upstream(env, "part_pro"), steps,
                              wrapper=["--part", "4103", "--wire", "none"])
     expect(rc == 0, "testpmd exits 0")
     expect_in(out, "Probe PCI driver: net_mlx4 (15b3:1007) device: " + kface.BDF)
     expect_in(out, 'PCI information matches, using device "mlx4_0"')
+    # upstream turns its tunnel checksums on for the Pro's part id alone
+    # (mlx4.c mlx4_pci_probe: hw_csum_l2tun; mlx4_txq.c
+    # mlx4_get_tx_port_offloads: OUTER_IPV4_CKSUM)
+    expect_in(out, "OUTER_IPV4_CKSUM", "upstream offers the Pro's tunnel checksums")
+    rc, out = kface.interact(env, kface.testpmd_upstream(env, "part_cx3"), steps,
+                             wrapper=["--wire", "none"])
+    expect(rc == 0, "testpmd exits 0")
+    expect_in(out, "Probe PCI driver: net_mlx4 (15b3:1003) device: " + kface.BDF)
+    expect("OUTER_IPV4_CKSUM" not in out, "a ConnectX-3: no tunnel checksums")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
