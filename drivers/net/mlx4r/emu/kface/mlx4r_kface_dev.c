@@ -98,6 +98,14 @@ static struct {
 	struct rte_ether_addr mc[EMU_NETDEV_MC];
 } kf_nd[2] = { { .tap_fd = -1, .carrier = -1 }, { .tap_fd = -1, .carrier = -1 } };
 static uint8_t kf_tap_buf[MLX4R_EMU_MAX_FRAME]; /* the device thread's */
+/*
+ * TAPs to read (the device thread's): what ppoll() said readable, or a
+ * TAP whose last read filled a burst; and, while the thread is too busy to
+ * sleep, every KF_TAP_EVERY rounds, so that a busy round costs no read()
+ * that would find nothing.
+ */
+static bool kf_tap_ready[2];
+#define KF_TAP_EVERY 32
 
 /*
  * The netdev's receive side (the model calls it with the port's rx_lock
@@ -566,7 +574,7 @@ kf_q_trace(void)
 
 /* Frames the kernel sent on the TAPs: out of their ports. kf_q_lock held. */
 static unsigned int
-kf_tap_pump(void)
+kf_tap_pump(bool all)
 {
 	struct mlx4r_emu_dev *dev = kf_model();
 	unsigned int p, i, work = 0;
@@ -575,7 +583,9 @@ kf_tap_pump(void)
 
 	for (p = 0; dev != NULL && p < kf_conf.nb_ports && p < 2; p++) {
 		fd = kf_nd[p].tap_fd;
-		for (i = 0; fd >= 0 && i < KF_TAP_BURST; i++) {
+		if (fd < 0 || !(all || kf_tap_ready[p]))
+			continue;
+		for (i = 0; i < KF_TAP_BURST; i++) {
 			n = kf_real.read(fd, kf_tap_buf, sizeof(kf_tap_buf));
 			if (n <= 0)
 				break;
@@ -584,6 +594,8 @@ kf_tap_pump(void)
 					      (uint32_t)n);
 			work++;
 		}
+		/* a full burst: more may wait */
+		kf_tap_ready[p] = i == KF_TAP_BURST;
 	}
 	return work;
 }
@@ -598,20 +610,27 @@ kf_dev_wait(long ns)
 	struct pollfd pfd[4];
 	struct timespec ts = { .tv_sec = ns / 1000000000L,
 			       .tv_nsec = ns % 1000000000L };
-	unsigned int p;
-	nfds_t n = 0;
+	unsigned int p, tap[2];
+	nfds_t n = 0, tap0, i;
 	uint64_t v;
 
 	if (kf_wake_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = kf_wake_fd, .events = POLLIN };
 	if (kf_ctl_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = kf_ctl_fd, .events = POLLIN };
+	tap0 = n;
 	for (p = 0; p < kf_conf.nb_ports && p < 2; p++)
-		if (kf_nd[p].tap_fd >= 0)
+		if (kf_nd[p].tap_fd >= 0) {
+			tap[n - tap0] = p;
 			pfd[n++] = (struct pollfd){ .fd = kf_nd[p].tap_fd,
 						    .events = POLLIN };
-	if (ppoll(pfd, n, &ts, NULL) > 0 && kf_wake_fd >= 0 &&
-	    (pfd[0].revents & POLLIN) != 0 &&
+		}
+	if (ppoll(pfd, n, &ts, NULL) <= 0)
+		return;
+	for (i = tap0; i < n; i++)
+		if (pfd[i].revents != 0)
+			kf_tap_ready[tap[i - tap0]] = true;
+	if (kf_wake_fd >= 0 && (pfd[0].revents & POLLIN) != 0 &&
 	    kf_real.read(kf_wake_fd, &v, sizeof(v)) < 0)
 		v = 0; /* drained by another read: nothing to do */
 }
@@ -620,7 +639,7 @@ static void *
 kf_dev_thread(void *arg)
 {
 	struct timespec ts, last = { 0, 0 };
-	uint64_t before, idle = 0;
+	uint64_t before, idle = 0, round = 0;
 	unsigned int i, work, nb_q;
 
 	(void)arg;
@@ -638,7 +657,7 @@ kf_dev_thread(void *arg)
 			last = ts;
 		}
 		kf_ctl_poll();
-		work = kf_tap_pump();
+		work = kf_tap_pump(++round % KF_TAP_EVERY == 0);
 		for (i = 0; i < kf_nb_q; i++) {
 			if (kf_q[i].qp != NULL) {
 				if (emu_tx_pending(kf_q[i].qp)) {
