@@ -383,6 +383,8 @@ kf_catas_sync(void)
  *   status               the device's incarnation and catastrophic phase
  *   stats PORT           the port's counters (struct mlx4r_emu_port_stats)
  *                        that the netdev's traffic moves
+ *   netdev PORT          the port's netdev as the device took it from the
+ *                        TAP: up, MTU, groups, promiscuous, all-multicast
  */
 /* Nobody reads the socket at @p sa: connecting is refused. */
 static bool
@@ -444,6 +446,7 @@ kf_ctl_poll(void)
 	struct mlx4r_emu_dev *dev = kf_model();
 	struct mlx4r_emu_dev_info info;
 	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_netdev_info nd;
 	struct sockaddr_un from;
 	socklen_t flen = sizeof(from);
 	char buf[128], reply[256], word[16];
@@ -496,9 +499,20 @@ kf_ctl_poll(void)
 			snprintf(reply, sizeof(reply),
 				 "error: stats: port %u: %s", a,
 				 strerror(-ret));
+	} else if (sscanf(buf, "netdev %u", &a) == 1) {
+		ret = mlx4r_emu_netdev_info(dev, (uint8_t)a, &nd);
+		if (ret == 0 && a <= 2)
+			snprintf(reply, sizeof(reply),
+				 "up %d mtu %u groups %u promisc %d allmulti %d",
+				 nd.up, nd.mtu, nd.nb_mc,
+				 kf_nd[a - 1].promisc, kf_nd[a - 1].allmulti);
+		else
+			snprintf(reply, sizeof(reply),
+				 "error: netdev: port %u: %s", a,
+				 strerror(ret != 0 ? -ret : EINVAL));
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, stats PORT)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, stats PORT, netdev PORT)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
