@@ -14,7 +14,8 @@
  *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
  *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
  *  - every 10 ms, the ports' netdevs (the TAP interfaces in the private
- *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU, /proc/net/dev_mcast):
+ *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU; /proc/net/dev_mcast
+ *    every 100 ms):
  *    their state gates the port as mlx4_en's does (the model's netdev:
  *    up, MTU, promiscuous / all-multicast, the groups it joined);
  *  - the netdevs' traffic, as mlx4_en moves it (the bifurcation of a real
@@ -239,6 +240,7 @@ static void
 kf_netdev_sync(void)
 {
 	struct mlx4r_emu_dev *dev = kf_model();
+	static unsigned int mc_round; /* under kf_q_lock */
 	struct ifreq ifr;
 	unsigned int p;
 	short flags;
@@ -296,7 +298,14 @@ kf_netdev_sync(void)
 				kf_nd[p].carrier = carrier;
 		}
 	}
-	kf_netdev_mc_sync(dev);
+	/*
+	 * The groups every 10th sync (100 ms; reading the file costs half
+	 * of an idle device thread's time at every sync): mlx4_en too
+	 * applies them later, from a work queue (en_netdev.c
+	 * mlx4_en_set_rx_mode -> mlx4_en_do_set_rx_mode).
+	 */
+	if (mc_round++ % 10 == 0)
+		kf_netdev_mc_sync(dev);
 }
 
 bool
