@@ -104,8 +104,16 @@ def agent(sock_path, ifnames):
 
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     srv.bind(sock_path)
+    # the agent goes with testpmd (its parent), whatever happens to the test
+    srv.settimeout(1.0)
+    parent = os.getppid()
     while True:
-        req, peer = srv.recvfrom(4096)
+        try:
+            req, peer = srv.recvfrom(4096)
+        except socket.timeout:
+            if os.getppid() != parent:
+                return 0
+            continue
         w = req.decode().split()
         try:
             if w[0] == "send":
