@@ -415,53 +415,7 @@ static int
 wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
 	   uint32_t min_gen)
 {
-	struct rte_pmd_mlx4r_reset_state st;
-	unsigned int i;
-
-	for (i = 0; i < WAIT_MS * 10; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
-				    "state_get");
-		if (st.phase == ph && st.generation >= min_gen)
-			return TEST_SUCCESS;
-		rte_delay_us_sleep(100);
-	}
-	TEST_FAIL("phase %d generation >= %u not reached (phase %d, generation %u)",
-		  ph, min_gen, st.phase, st.generation);
-}
-
-/* Send n frames from @p tx, receive them on @p rx (loopback/xconnect). */
-static int
-traffic(uint16_t tx, uint16_t rx, unsigned int n)
-{
-	struct rte_mbuf *m[BURST], *r[BURST];
-	struct rte_ether_addr mac;
-	unsigned int i, got = 0, tries;
-	uint16_t sent;
-
-	TEST_ASSERT(n <= BURST, "n");
-	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(rx, &mac), "mac");
-	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, n), "alloc");
-	for (i = 0; i < n; i++) {
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 64);
-
-		TEST_ASSERT_NOT_NULL(p, "append");
-		memset(p, 0x5a, 64);
-		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
-	}
-	sent = rte_eth_tx_burst(tx, 0, m, n);
-	if (sent < n)
-		rte_pktmbuf_free_bulk(m + sent, n - sent);
-	TEST_ASSERT_EQUAL(sent, n, "frames sent");
-	for (tries = 0; tries < 1000 && got < n; tries++) {
-		uint16_t k = rte_eth_rx_burst(rx, 0, r, BURST);
-
-		got += k;
-		rte_pktmbuf_free_bulk(r, k);
-		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
-		rte_delay_us_sleep(50);
-	}
-	TEST_ASSERT_EQUAL(got, n, "frames received");
-	return TEST_SUCCESS;
+	return test_wait_phase(port, ph, min_gen, WAIT_MS);
 }
 
 /*
@@ -513,7 +467,7 @@ test_close_from_rmv_callback(void)
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS,
 			  "the same name probes again at once");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
 
@@ -537,7 +491,7 @@ test_close_from_rmv_callback(void)
 			  "probe after the callback");
 	heap_base = base;
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -611,7 +565,7 @@ test_events_success(void)
 			  TEST_SUCCESS, "outcome");
 	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 1, 0), TEST_SUCCESS,
 			  "proactive grammar");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
 
@@ -629,7 +583,7 @@ test_events_success(void)
 			  "passive grammar");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
 			  "set up and started after the outcome");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -718,7 +672,7 @@ test_events_quiescence_timeout(void)
 		if (!proactive)
 			TEST_ASSERT_EQUAL(port_up(p1, false, false),
 					  TEST_SUCCESS, "up again");
-		TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+		TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 				  "traffic");
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
@@ -754,7 +708,7 @@ test_events_operator_cancelled(void)
 	TEST_ASSERT_EQUAL_U(st.failed + st.succeeded, 0, "no other outcome");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late port counted");
 	TEST_ASSERT_EQUAL(ev_n(), 0, "no event");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 			  "the port works on");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
@@ -797,8 +751,8 @@ test_events_recover_from_failed(void)
 	TEST_ASSERT_EQUAL(rte_eth_devices[p2].data->dev_started, 0,
 			  "port 2 stays stopped");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start port 2");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "1 -> 2");
-	TEST_ASSERT_EQUAL(traffic(p2, p1, BURST), TEST_SUCCESS, "2 -> 1");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "1 -> 2");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p2, p1, BURST), TEST_SUCCESS, "2 -> 1");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();
@@ -853,7 +807,7 @@ test_events_fault_during_reinit(void)
 					    last ? 1 : 0), TEST_SUCCESS,
 				  "one announcement, one outcome");
 		if (!last)
-			TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+			TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 					  "traffic");
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
@@ -914,7 +868,7 @@ test_passive_ack_returns_at_once(void)
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
 			  "set up and started after the outcome");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -965,7 +919,7 @@ test_passive_unacked_port_refuses(void)
 	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
 	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1,
 			  "promiscuous applied at start");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();
@@ -999,7 +953,7 @@ test_refused_dev_reset_keeps_queues(void)
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start, no set-up needed");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_EQUAL(make_fail(p1, false), TEST_SUCCESS, "failed");
 	TEST_ASSERT_EQUAL(rte_eth_dev_reset(p1), -EIO, "FAILED");
 	TEST_ASSERT_NOT_NULL(data->rx_queues[0], "Rx queue kept");
@@ -1060,7 +1014,7 @@ test_calls_do_not_wait_for_a_phase(void)
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start 1");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();
