@@ -10,6 +10,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_spinlock.h>
 
 #include "test.h"
 #include "test_common.h"
@@ -116,4 +117,112 @@ test_stick_rxq(uint16_t port, bool on)
 	 * stores before the flag, as a real burst's would be.
 	 */
 	__atomic_store_n(&rxq->in_burst, on, __ATOMIC_RELEASE);
+}
+
+static struct test_ev test_evs[TEST_EV_MAX];
+static uint32_t test_nb_evs;
+static rte_spinlock_t test_ev_lock = RTE_SPINLOCK_INITIALIZER;
+
+static const enum rte_eth_event_type test_ev_types[] = {
+	RTE_ETH_EVENT_INTR_RESET,
+	RTE_ETH_EVENT_ERR_RECOVERING,
+	RTE_ETH_EVENT_RECOVERY_SUCCESS,
+	RTE_ETH_EVENT_RECOVERY_FAILED,
+	RTE_ETH_EVENT_INTR_RMV,
+	RTE_ETH_EVENT_INTR_LSC,
+	RTE_ETH_EVENT_DESTROY,
+};
+
+void
+test_ev_record(uint16_t port, enum rte_eth_event_type type)
+{
+	uint32_t n;
+
+	/*
+	 * Writers: event callbacks of several threads (EAL interrupt
+	 * thread, the driver's control thread, the case's own), serialised
+	 * by the lock. Readers (the case's thread, test_ev_n() and the
+	 * functions built on it) take no lock: the release store of the
+	 * count comes after the slot's stores, and their acquire load of
+	 * the count makes every slot below it visible.
+	 */
+	rte_spinlock_lock(&test_ev_lock);
+	n = __atomic_load_n(&test_nb_evs, __ATOMIC_RELAXED);
+	if (n < TEST_EV_MAX) {
+		test_evs[n].port = port;
+		test_evs[n].type = type;
+		__atomic_store_n(&test_nb_evs, n + 1, __ATOMIC_RELEASE);
+	}
+	rte_spinlock_unlock(&test_ev_lock);
+}
+
+static int
+test_ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg,
+	   void *ret)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	test_ev_record(port, type);
+	return 0;
+}
+
+void
+test_ev_register(bool on, rte_eth_dev_cb_fn cb)
+{
+	unsigned int i;
+
+	if (cb == NULL)
+		cb = test_ev_cb;
+	for (i = 0; i < RTE_DIM(test_ev_types); i++) {
+		if (on)
+			rte_eth_dev_callback_register(RTE_ETH_ALL,
+						      test_ev_types[i], cb,
+						      NULL);
+		else
+			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+							test_ev_types[i], cb,
+							NULL);
+	}
+}
+
+void
+test_ev_clear(void)
+{
+	rte_spinlock_lock(&test_ev_lock);
+	__atomic_store_n(&test_nb_evs, 0, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&test_ev_lock);
+}
+
+uint32_t
+test_ev_n(void)
+{
+	return __atomic_load_n(&test_nb_evs, __ATOMIC_ACQUIRE);
+}
+
+struct test_ev
+test_ev_at(uint32_t i)
+{
+	return test_evs[i];
+}
+
+unsigned int
+test_ev_count(uint16_t port, enum rte_eth_event_type type)
+{
+	uint32_t i, n = test_ev_n();
+	unsigned int c = 0;
+
+	for (i = 0; i < n; i++)
+		c += test_evs[i].port == port && test_evs[i].type == type;
+	return c;
+}
+
+int
+test_ev_next(uint16_t port, enum rte_eth_event_type type, int after)
+{
+	uint32_t i, n = test_ev_n();
+
+	for (i = after + 1; i < n; i++)
+		if (test_evs[i].port == port && test_evs[i].type == type)
+			return i;
+	return -1;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
@@ -63,5 +64,39 @@ int test_nothing_leaked(struct rte_mempool *mp, uint64_t heap_base);
  * BARRED until the flag clears or the deadline passes).
  */
 void test_stick_rxq(uint16_t port, bool on);
+
+/*
+ * Event recorder: the ethdev events of the reset's types (INTR_RESET,
+ * ERR_RECOVERING, RECOVERY_SUCCESS/FAILED, INTR_RMV, INTR_LSC, DESTROY)
+ * of every port, in the order the callbacks ran (the EAL interrupt
+ * thread, the driver's control thread, the caller's), the first
+ * TEST_EV_MAX of them.
+ */
+#define TEST_EV_MAX 256
+
+struct test_ev {
+	uint16_t port;
+	enum rte_eth_event_type type;
+};
+
+/**
+ * Register (@p on) or unregister @p cb, or the recorder's own callback
+ * when NULL, for every recorded type on RTE_ETH_ALL. A callback of its
+ * own calls test_ev_record() first.
+ */
+void test_ev_register(bool on, rte_eth_dev_cb_fn cb);
+/** Forget the recorded events (no callback may be running). */
+void test_ev_clear(void);
+/** Record one event (from an event callback). */
+void test_ev_record(uint16_t port, enum rte_eth_event_type type);
+/** Number of events recorded (at most TEST_EV_MAX). */
+uint32_t test_ev_n(void);
+/** Event @p i (< test_ev_n()). */
+struct test_ev test_ev_at(uint32_t i);
+/** Events of @p type on @p port. */
+unsigned int test_ev_count(uint16_t port, enum rte_eth_event_type type);
+/** Index of the first event of @p type on @p port after index @p after
+ * (-1: from the start), or -1. */
+int test_ev_next(uint16_t port, enum rte_eth_event_type type, int after);
 
 #endif /* MLX4R_TEST_COMMON_H */

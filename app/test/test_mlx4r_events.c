@@ -56,26 +56,9 @@ static uint64_t heap_base;
 static uint8_t *stuck;
 
 /*
- * Event recorder: every event of the watched types, in the order the
- * callbacks ran, with an action a case may arm for one event type.
+ * Events: test_common's recorder, through ev_cb, which may run an action
+ * a case armed for one event type.
  */
-#define MAX_EV 256
-static struct {
-	uint16_t port;
-	enum rte_eth_event_type type;
-} evs[MAX_EV];
-static uint32_t nb_evs;
-
-static const enum rte_eth_event_type watched[] = {
-	RTE_ETH_EVENT_INTR_RESET,
-	RTE_ETH_EVENT_ERR_RECOVERING,
-	RTE_ETH_EVENT_RECOVERY_SUCCESS,
-	RTE_ETH_EVENT_RECOVERY_FAILED,
-	RTE_ETH_EVENT_INTR_RMV,
-	RTE_ETH_EVENT_INTR_LSC,
-	RTE_ETH_EVENT_DESTROY,
-};
-
 /* What the callback does on the armed event (then disarms). */
 enum cb_action {
 	CB_NONE,
@@ -102,14 +85,9 @@ static struct {
 static int
 ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
 {
-	uint32_t i = __atomic_fetch_add(&nb_evs, 1, __ATOMIC_RELAXED);
-
 	RTE_SET_USED(arg);
 	RTE_SET_USED(ret);
-	if (i < MAX_EV) {
-		evs[i].port = port;
-		evs[i].type = type;
-	}
+	test_ev_record(port, type);
 	if (!__atomic_load_n(&cb.armed, __ATOMIC_ACQUIRE) || cb.type != type ||
 	    (cb.port != UINT16_MAX && cb.port != port))
 		return 0;
@@ -179,49 +157,15 @@ cb_wait_done(void)
 	return false;
 }
 
-static void
-ev_register(bool on)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(watched); i++) {
-		if (on)
-			rte_eth_dev_callback_register(RTE_ETH_ALL, watched[i],
-						      ev_cb, NULL);
-		else
-			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-							watched[i], ev_cb,
-							NULL);
-	}
-}
-
-static uint32_t
-ev_n(void)
-{
-	return RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
-		       (uint32_t)MAX_EV);
-}
-
-static unsigned int
-ev_count(uint16_t port, enum rte_eth_event_type type)
-{
-	uint32_t i, n = ev_n();
-	unsigned int c = 0;
-
-	for (i = 0; i < n; i++)
-		c += evs[i].port == port && evs[i].type == type;
-	return c;
-}
-
 /* Wait until @p port saw @p nb events of @p type. */
 static int
 ev_wait(uint16_t port, enum rte_eth_event_type type, unsigned int nb)
 {
 	unsigned int i;
 
-	for (i = 0; i < WAIT_MS && ev_count(port, type) < nb; i++)
+	for (i = 0; i < WAIT_MS && test_ev_count(port, type) < nb; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(port, type), nb,
+	TEST_ASSERT_EQUAL(test_ev_count(port, type), nb,
 			  "port %u: events of type %d", port, type);
 	return TEST_SUCCESS;
 }
@@ -258,15 +202,16 @@ ev_grammar(uint16_t port, bool proactive, unsigned int *rounds,
 		RTE_ETH_EVENT_ERR_RECOVERING : RTE_ETH_EVENT_INTR_RESET;
 	enum rte_eth_event_type prev = RTE_ETH_EVENT_MAX;
 	bool open = false, closed = false;
-	uint32_t i, n = ev_n();
+	uint32_t i, n = test_ev_n();
 
 	*rounds = 0;
 	*ok = 0;
 	*failed = 0;
 	for (i = 0; i < n; i++) {
-		enum rte_eth_event_type t = evs[i].type;
+		struct test_ev ev = test_ev_at(i);
+		enum rte_eth_event_type t = ev.type;
 
-		if (evs[i].port != port || t == RTE_ETH_EVENT_INTR_LSC)
+		if (ev.port != port || t == RTE_ETH_EVENT_INTR_LSC)
 			continue;
 		TEST_ASSERT(!closed, "port %u: event %d after DESTROY (#%u)",
 			    port, t, i);
@@ -322,7 +267,7 @@ suite_setup(void)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL)
 		return TEST_FAILED;
-	ev_register(true);
+	test_ev_register(true, ev_cb);
 	/* a first probe allocates what ethdev keeps for the process */
 	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
 		return TEST_FAILED;
@@ -332,7 +277,7 @@ suite_setup(void)
 static void
 suite_teardown(void)
 {
-	ev_register(false);
+	test_ev_register(false, ev_cb);
 	rte_mempool_free(mp);
 	mp = NULL;
 }
@@ -354,7 +299,7 @@ static int
 hca_up(const char *args)
 {
 	heap_base = test_heap_allocated();
-	__atomic_store_n(&nb_evs, 0, __ATOMIC_RELEASE);
+	test_ev_clear();
 	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
 	if (rte_eth_dev_get_port_by_name(HCA_PORT2, &p2) != 0)
@@ -707,7 +652,7 @@ test_events_operator_cancelled(void)
 	TEST_ASSERT_EQUAL_U(st.started, 1, "started");
 	TEST_ASSERT_EQUAL_U(st.failed + st.succeeded, 0, "no other outcome");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late port counted");
-	TEST_ASSERT_EQUAL(ev_n(), 0, "no event");
+	TEST_ASSERT_EQUAL(test_ev_n(), 0, "no event");
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 			  "the port works on");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
@@ -832,7 +777,7 @@ test_events_close_during_reset(void)
 			  TEST_SUCCESS, "announced");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close wins");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_DESTROY), 1, "closed");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_DESTROY), 1, "closed");
 	return ev_expect(p1, false, 1, 0, 0);
 }
 

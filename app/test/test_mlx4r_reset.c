@@ -48,80 +48,6 @@ static struct rte_mempool *mp;
 static uint16_t p1, p2;
 static uint64_t heap_base;
 
-/* Events, in the order they were raised. */
-#define MAX_EV 64
-static struct {
-	uint16_t port;
-	enum rte_eth_event_type type;
-} evs[MAX_EV];
-static uint32_t nb_evs;
-
-static const enum rte_eth_event_type watched[] = {
-	RTE_ETH_EVENT_INTR_RESET,
-	RTE_ETH_EVENT_ERR_RECOVERING,
-	RTE_ETH_EVENT_RECOVERY_SUCCESS,
-	RTE_ETH_EVENT_RECOVERY_FAILED,
-	RTE_ETH_EVENT_INTR_RMV,
-	RTE_ETH_EVENT_INTR_LSC,
-};
-
-static int
-ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
-{
-	uint32_t i = __atomic_fetch_add(&nb_evs, 1, __ATOMIC_RELAXED);
-
-	RTE_SET_USED(arg);
-	RTE_SET_USED(ret);
-	if (i < MAX_EV) {
-		evs[i].port = port;
-		evs[i].type = type;
-	}
-	return 0;
-}
-
-static void
-ev_register(bool on)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(watched); i++) {
-		if (on)
-			rte_eth_dev_callback_register(RTE_ETH_ALL, watched[i],
-						      ev_cb, NULL);
-		else
-			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-							watched[i], ev_cb,
-							NULL);
-	}
-}
-
-/* Number of recorded events of @p type on @p port. */
-static unsigned int
-ev_count(uint16_t port, enum rte_eth_event_type type)
-{
-	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
-			     (uint32_t)MAX_EV);
-	unsigned int i, c = 0;
-
-	for (i = 0; i < n; i++)
-		c += evs[i].port == port && evs[i].type == type;
-	return c;
-}
-
-/* Index of the first event of @p type on @p port, or -1. */
-static int
-ev_first(uint16_t port, enum rte_eth_event_type type)
-{
-	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
-			     (uint32_t)MAX_EV);
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (evs[i].port == port && evs[i].type == type)
-			return i;
-	return -1;
-}
-
 static int
 suite_setup(void)
 {
@@ -129,7 +55,7 @@ suite_setup(void)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL)
 		return TEST_FAILED;
-	ev_register(true);
+	test_ev_register(true, NULL);
 	/* a first probe allocates what ethdev keeps for the process */
 	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
 		return TEST_FAILED;
@@ -139,7 +65,7 @@ suite_setup(void)
 static void
 suite_teardown(void)
 {
-	ev_register(false);
+	test_ev_register(false, NULL);
 	rte_mempool_free(mp);
 	mp = NULL;
 }
@@ -149,7 +75,7 @@ static int
 hca_up(const char *args)
 {
 	heap_base = test_heap_allocated();
-	__atomic_store_n(&nb_evs, 0, __ATOMIC_RELEASE);
+	test_ev_clear();
 	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
 	if (rte_eth_dev_get_port_by_name(HCA_PORT2, &p2) != 0)
@@ -300,16 +226,16 @@ test_proactive_fatal(void)
 	TEST_ASSERT(rst->hist[0].trigger & (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH),
 		    "started by the error (trigger %#x)", rst->hist[0].trigger);
 	/* RECOVERY_SUCCESS is raised after LIVE: give it a moment */
-	for (i = 0; i < 1000 && ev_count(p1,
+	for (i = 0; i < 1000 && test_ev_count(p1,
 	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 1,
 			  "ERR_RECOVERING");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "RECOVERY_SUCCESS");
-	TEST_ASSERT(ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING) <
-		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), "order");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 0,
+	TEST_ASSERT(test_ev_next(p1, RTE_ETH_EVENT_ERR_RECOVERING, -1) <
+		    test_ev_next(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, -1), "order");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 0,
 			  "no INTR_RESET in proactive mode");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
@@ -514,15 +440,15 @@ test_proactive_failed(void)
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000),
 			  TEST_SUCCESS, "failed");
-	for (i = 0; i < 1000 && ev_count(p1, RTE_ETH_EVENT_INTR_RMV) == 0; i++)
+	for (i = 0; i < 1000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RMV) == 0; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_FAILED), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_FAILED), 1,
 			  "RECOVERY_FAILED");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RMV), 1, "RMV");
-	TEST_ASSERT(ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING) <
-		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_FAILED) &&
-		    ev_first(p1, RTE_ETH_EVENT_RECOVERY_FAILED) <
-		    ev_first(p1, RTE_ETH_EVENT_INTR_RMV), "order");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RMV), 1, "RMV");
+	TEST_ASSERT(test_ev_next(p1, RTE_ETH_EVENT_ERR_RECOVERING, -1) <
+		    test_ev_next(p1, RTE_ETH_EVENT_RECOVERY_FAILED, -1) &&
+		    test_ev_next(p1, RTE_ETH_EVENT_RECOVERY_FAILED, -1) <
+		    test_ev_next(p1, RTE_ETH_EVENT_INTR_RMV, -1), "order");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL_U(st.failed, 1, "failed count");
 	TEST_ASSERT_EQUAL_U(st.restarts, 1, "one retry");
@@ -672,10 +598,10 @@ test_async_fd_closed(void)
 	dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	for (i = 0; i < 2000 && ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
+	for (i = 0; i < 2000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
 	     i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
 	/* the emulated kernel disassociates the context after 20 ms */
 	rte_delay_us_sleep(300000);
 	wakeups = __atomic_load_n(&dev->async_wakeups, __ATOMIC_RELAXED);
@@ -759,7 +685,7 @@ test_queue_error(void)
 	TEST_ASSERT_EQUAL_U(txq->repairs, 1, "repaired");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 1, 100),
 			  TEST_SUCCESS, "live");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
 			  "no reset event");
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	{
@@ -790,24 +716,10 @@ test_no_reset_faults(void)
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_LIVE, "live");
 	TEST_ASSERT_EQUAL_U(st.started, 0, "no reset");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
 			  "no event");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
-}
-
-/* Index of the first event of @p type on @p port after event @p after. */
-static int
-ev_next(uint16_t port, enum rte_eth_event_type type, int after)
-{
-	uint32_t n = RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
-			     (uint32_t)MAX_EV);
-	uint32_t i;
-
-	for (i = after + 1; i < n; i++)
-		if (evs[i].port == port && evs[i].type == type)
-			return i;
-	return -1;
 }
 
 /* Wait (at most WAIT_MS) for the link of @p port to be @p status. */
@@ -863,14 +775,14 @@ test_reset_during_link_flap(void)
 	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
 			  "up again after the flap");
 	/* the event order, and an LSC up raised after the recovery */
-	down = ev_first(p1, RTE_ETH_EVENT_INTR_LSC);
-	rec = ev_first(p1, RTE_ETH_EVENT_ERR_RECOVERING);
-	ok = ev_first(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+	down = test_ev_next(p1, RTE_ETH_EVENT_INTR_LSC, -1);
+	rec = test_ev_next(p1, RTE_ETH_EVENT_ERR_RECOVERING, -1);
+	ok = test_ev_next(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, -1);
 	TEST_ASSERT(down >= 0 && rec > down && ok > rec,
 		    "LSC down (%d), ERR_RECOVERING (%d), RECOVERY_SUCCESS (%d)",
 		    down, rec, ok);
 	for (i = 0; i < WAIT_MS && up < 0; i++) {
-		up = ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
+		up = test_ev_next(p1, RTE_ETH_EVENT_INTR_LSC, ok);
 		if (up < 0)
 			rte_delay_us_sleep(1000);
 	}
@@ -902,7 +814,7 @@ test_log_lines(void)
 	TEST_ASSERT_NOT_NULL(f, "log stream");
 	rte_openlog_stream(f);
 	rte_pmd_mlx4r_inject_fault(p1, RTE_PMD_MLX4R_FAULT_FATAL, 0);
-	for (i = 0; i < 2000 && ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
+	for (i = 0; i < 2000 && test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
 	     i++)
 		rte_delay_us_sleep(1000);
 	rte_eth_dev_reset(p2);
@@ -952,12 +864,12 @@ test_passive_two_ports(void)
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "before");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	for (i = 0; i < 2000 && ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
+	for (i = 0; i < 2000 && test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
 	     i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "p1");
-	TEST_ASSERT_EQUAL(ev_count(p2, RTE_ETH_EVENT_INTR_RESET), 1, "p2");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "p1");
+	TEST_ASSERT_EQUAL(test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET), 1, "p2");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
 			  "no proactive events");
 	TEST_ASSERT_EQUAL(rte_eth_promiscuous_enable(p1), -EBUSY,
 			  "a started port waits for its reset");
@@ -975,12 +887,12 @@ test_passive_two_ports(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2 (last)");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
 			  TEST_SUCCESS, "live");
-	for (i = 0; i < 2000 && ev_count(p2,
+	for (i = 0; i < 2000 && test_ev_count(p2,
 	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "outcome on port 1");
-	TEST_ASSERT_EQUAL(ev_count(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "outcome on port 2");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
@@ -1006,17 +918,17 @@ test_passive_one_port(void)
 			  TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
-	for (i = 0; i < 2000 && ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
+	for (i = 0; i < 2000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
 	     i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "port reset");
 	/* the acknowledgement returns at once; the outcome says "back" */
-	for (i = 0; i < 2000 && ev_count(p1,
+	for (i = 0; i < 2000 && test_ev_count(p1,
 	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "outcome");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "port start");
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
