@@ -146,8 +146,9 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
             r = subprocess.run([sys.executable, env.args.ctl, "--socket", m.group(1)]
                                + cmd.split()[1:], capture_output=True, text=True)
             with cond:
-                buf.extend(("\n[ctl %s: %s%s]\n" % (cmd[5:], r.stdout.strip(),
-                                                   r.stderr.strip())).encode())
+                buf.extend(("\n[ctl %s: %s%s]\n[ctl at %.3f s]\n" % (
+                    cmd[5:], r.stdout.strip(), r.stderr.strip(),
+                    time.monotonic())).encode())
             if r.returncode != 0:
                 ctl_err = "mlx4r-emu-ctl %s: %s%s" % (cmd[5:], r.stdout, r.stderr)
                 break
@@ -666,6 +667,30 @@ def case_kface_verbs_close_during_recovery(env):
         leaked = exit_report(out)
         print("%s: testpmd ran %.1f s; %d objects the close left to the "
               "kernel's cleanup" % (mode, took, leaked))
+
+
+def case_kface_device_thread_idle(env):
+    """The device thread costs no core once no queue exists: it waits
+    20 ms at a time for one (mlx4r_kface_dev.c kf_dev_thread()). With the
+    ports closed, its idle waits over a second of wall-clock time stay
+    below one per 5 ms (a slower machine makes fewer, never more); a wait
+    timed on the wrong clock returns at once, by the hundred thousand."""
+    steps = [("start", 0.5), ("stop", 0), ("port stop all", 0),
+             ("port close all", 0.3), ("!ctl thread", 1.0), ("!ctl thread", 0),
+             ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "device_thread_idle"), steps)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    m = re.findall(r"\[ctl thread: queues (\d+) idle_waits (\d+)\]", out)
+    expect(len(m) == 2, "two answers of the device thread, got %r" % m)
+    expect(m[0][0] == "0" and m[1][0] == "0", "no queue left after the close")
+    t = [float(v) for v in re.findall(r"\[ctl at ([\d.]+) s\]", out)]
+    expect(len(t) == 2, "the times of both questions: %r" % t)
+    waits = int(m[1][1]) - int(m[0][1])
+    rate = waits / max(t[1] - t[0], 0.001)
+    print("device thread: %d idle waits in %.2f s (%.0f/s)" % (waits, t[1] - t[0], rate))
+    expect(waits >= 1 and rate <= 200,
+           "the idle device thread waits 20 ms at a time: %d waits in %.2f s"
+           % (waits, t[1] - t[0]))
 
 
 def case_kface_upstream_fatal(env):
