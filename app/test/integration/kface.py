@@ -85,10 +85,13 @@ class Env:
         return p.returncode, out
 
 
-# testpmd's prompt, which another thread's log line may cut anywhere (the
-# prompt and the logs share the output): count it with the whole log lines
-# that may sit between its characters.
-_LOG_LINE = r"(?:(?:mlx4r|net_mlx4|EAL|Port \d+:|\[ctl |\[tel )[^\n]*\n)*"
+# testpmd's prompt, which another thread's output may cut anywhere (the
+# prompt and the logs share the output, and cmdline writes the prompt one
+# character at a time): count it with the whole lines that may sit between
+# its characters: log lines, the harness's own, and testpmd's event lines,
+# which start with an empty line ("\nPort 0: reset event\n",
+# eth_event_callback()) and may come from the driver's thread at any time.
+_LOG_LINE = r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel )[^\n]*\n)*"
 PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
 
 
@@ -96,11 +99,13 @@ def prompts_in(buf):
     return len(PROMPT.findall(buf.decode(errors="replace")))
 
 
-def interact(env, argv, steps, timeout=90, wrapper=()):
-    """Run an interactive testpmd under the wrapper: send each step's
-    command when the prompt is back (so that nothing is typed ahead of a
-    slow start), then wait its pause; return (exit code, output)."""
-    full = [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
+    """Run an interactive testpmd under the wrapper (direct: without it):
+    send each step's command when the prompt is back (so that nothing is
+    typed ahead of a slow start), then wait its pause; return (exit code,
+    output)."""
+    full = list(argv) if direct else \
+        [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
     print("$ " + " ".join(full), flush=True)
     p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -218,6 +223,51 @@ class Skip(Exception):
 
 def port_blocks(out):
     return re.split(r"\n\s+port:\s+\d+\n", out)[1:]
+
+
+# A stand-in for testpmd's console (kface_harness_prompt): cmdline writes
+# the prompt one character at a time (lib/cmdline/cmdline.c
+# cmdline_write_char(): write() of 1 byte), and testpmd's event callback,
+# on the thread that raises the event, prints "\nPort N: <event> event\n"
+# (app/test-pmd/testpmd.c eth_event_callback(): printf, fflush) whenever
+# the driver raises it: here, in the middle of the prompt after "reset",
+# as mlx4r's RECOVERY_SUCCESS of a passive reset can (it follows the last
+# port's acknowledgement by a few milliseconds).
+FAKE_CONSOLE = r"""
+import os, sys
+def w(b):
+    os.write(1, b.encode())
+def prompt(cut=None):
+    for i, c in enumerate("testpmd> "):
+        if i == 4 and cut:
+            w(cut)
+        w(c)
+prompt()
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "quit":
+        w("\nBye...\n")
+        break
+    w(cmd + "\nDone\n")
+    prompt("\nPort 0: error recovery successful event\n" if cmd == "reset" else
+           "mlx4r_run_reset(): net_mlx4r0: live again\n\nPort 1: link state change event\n"
+           if cmd == "lsc" else None)
+"""
+
+
+def case_kface_harness_prompt(env):
+    """The harness itself: a prompt cut by an event line of testpmd (which
+    starts with an empty line) is still a prompt. Without it the harness
+    waited for a prompt that had come, until its deadline (90 s), then
+    closed testpmd's input, and testpmd said "Bye..." (the exit hang seen
+    once in kface_verbs_fatal_passive)."""
+    steps = [("reset", 0), ("lsc", 0), ("next", 0), ("quit", 0)]
+    rc, out = interact(env, [sys.executable, "-c", FAKE_CONSOLE], steps,
+                       timeout=15, direct=True)
+    expect(rc == 0, "the console exits 0")
+    expect_in(out, "next\nDone", "the step after the cut prompts was sent")
+    expect(prompts_in(out.encode()) == 4, "four prompts counted, got %d"
+           % prompts_in(out.encode()))
 
 
 def case_kface_ibv_devices(env):
