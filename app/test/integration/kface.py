@@ -660,8 +660,8 @@ def case_kface_verbs_operator_reset(env):
 
 def case_kface_verbs_close_during_recovery(env):
     """Close during a recovery through the kernel face: a catastrophic
-    error while forwarding, the device held away (8 s more absent than the
-    reload; reinit_timeout_ms and reset_deadline_ms 20 s, so that the
+    error while forwarding, the device held away (20 s more absent than
+    the reload; reinit_timeout_ms and reset_deadline_ms 60 s, so that the
     reset is still on however slow the machine), and testpmd closes both ports and quits while the reset is
     still on:
      - proactive: mlx4r closed the old context (RESETTING) and waits for
@@ -677,9 +677,9 @@ def case_kface_verbs_close_during_recovery(env):
     report at exit)."""
     env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     for mode, devargs, announce in (
-            ("proactive", ",reinit_timeout_ms=20000", "error recovering"),
-            ("passive", ",recovery=passive,reset_deadline_ms=20000", "reset")):
-        steps = [("start", 1.0), ("!ctl reappear 8000", 0), ("!ctl fatal 100", 0),
+            ("proactive", ",reinit_timeout_ms=60000", "error recovering"),
+            ("passive", ",recovery=passive,reset_deadline_ms=60000", "reset")):
+        steps = [("start", 1.0), ("!ctl reappear 20000", 0), ("!ctl fatal 100", 0),
                  ("show port info 0", 1.0), ("!ctl status", 0), ("stop", 0),
                  ("port stop all", 0), ("dump_mempool", 0), ("port close all", 0),
                  ("!ctl status", 0), ("quit", 0)]
