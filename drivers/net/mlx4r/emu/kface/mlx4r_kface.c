@@ -165,6 +165,16 @@ kf_exit_report(void)
 	size_t off = 0;
 	int fd, h;
 
+	/*
+	 * Other threads of the process may still run (exit() does not stop
+	 * them): open() and close() change kf_files[] under kf_fd_lock,
+	 * held here, so no file is freed under this walk (the release stores
+	 * of kf_open_node() pair with these acquire loads); a command in
+	 * flight on a file holds its lock, taken here to count its handles.
+	 * kf_async[] is counted as it is (an async close racing the report
+	 * may or may not be counted: the report is read after the process
+	 * ended, when nothing races it any more but the exit itself).
+	 */
 	pthread_mutex_lock(&kf_fd_lock);
 	for (fd = 0; fd < KF_MAX_FD; fd++) {
 		struct kf_file *f = __atomic_load_n(&kf_files[fd],
