@@ -590,6 +590,8 @@ def case_kface_verbs_operator_reset(env):
     RECOVERY_SUCCESS on both ports, generation 2, forwarding goes on; the
     rings' mbufs come back to the pool at the reset (counted) and every
     mbuf is back after the stop."""
+    if shutil.which("dpdk-telemetry.py") is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
     env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("stop", 0), ("port stop all", 0),
              ("dump_mempool", 0),
