@@ -171,9 +171,13 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
             if tel is None:
                 ctl_err = "no dpdk-telemetry.py (Debian package dpdk)"
                 break
-            r = subprocess.run([sys.executable, tel, "-f", prefix],
-                               input=cmd[5:] + "\n", capture_output=True,
-                               text=True, timeout=30)
+            try:
+                r = subprocess.run([sys.executable, tel, "-f", prefix],
+                                   input=cmd[5:] + "\n", capture_output=True,
+                                   text=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                ctl_err = "dpdk-telemetry.py %s: no answer in 30 s" % cmd[5:]
+                break
             answer = " ".join(l.strip() for l in r.stdout.splitlines()
                               if l.strip().startswith("{"))
             with cond:
