@@ -382,6 +382,7 @@ def expect_forwarded(out, nports=2):
 def case_kface_verbs_forward(env):
     """mlx4r backend=verbs in stock testpmd forwards on both ports of the
     emulated card through rdma-core's libibverbs and libmlx4."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("show port stats all", 1.0),
              ("show port stats all", 0), ("show port info 0", 0),
              ("stop", 0), ("quit", 0)]
@@ -393,6 +394,7 @@ def case_kface_verbs_forward(env):
     expect_forwarded(out)
     # no queue went to error on the way (a repair says so)
     expect(" in error " not in out, "no queue in error")
+    exit_report(out)
 
 
 BDF = "0000:82:00.0"
@@ -470,6 +472,7 @@ def case_kface_verbs_fatal(env):
     """A catastrophic error through the kernel face (DEVICE_FATAL, the
     device unregistered, commands EIO, then back under its name): mlx4r's
     verbs backend recovers by itself (proactive) and forwards again."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl fatal 100", 0), ("show port info 0", 3.0),
              ("stop", 0), ("start", 1.0), ("show port stats all", 1.0),
              ("show port stats all", 0), ("stop", 0), ("!ctl status", 0),
@@ -491,12 +494,14 @@ def case_kface_verbs_fatal(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+    exit_report(out)
 
 
 def case_kface_verbs_fatal_late(env):
     """The device reappears late (1.5 s more absent than the reload):
     mlx4r keeps polling for it within reinit_timeout_ms, without spending
     an attempt, and recovers in one."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl reappear 1500", 0), ("!ctl fatal 100", 0),
              ("show port info 0", 3.5), ("stop", 0), ("start", 1.0),
              ("show port stats all", 1.0), ("show port stats all", 0),
@@ -513,6 +518,7 @@ def case_kface_verbs_fatal_late(env):
     ph = phases(out)
     expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
            "both ports forward again: %r" % (ph[1:],))
+    exit_report(out)
 
 
 def case_kface_verbs_fatal_passive(env):
@@ -521,6 +527,7 @@ def case_kface_verbs_fatal_passive(env):
     waits for both acknowledgements (reset_deadline_ms 10 s: with the
     default 1 s, testpmd's port reset came after the deadline in 161 of
     166 runs, and the device was reset without them)."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl fatal 100", 1.0), ("stop", 0),
              ("port stop all", 0), ("port reset all", 1.5),
              # main's passive reset does not wait for the recovery: a
@@ -549,6 +556,7 @@ def case_kface_verbs_fatal_passive(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the reset: %r" % rates)
+    exit_report(out)
 
 
 def mempool_in_use(out):
