@@ -681,6 +681,59 @@ def case_kface_verbs_operator_reset(env):
     exit_report(out)
 
 
+def case_kface_verbs_operator_reset_passive(env):
+    """The operator's reset of the device in passive mode, while
+    forwarding (telemetry /mlx4r/reset): INTR_RESET on both ports; the
+    application's stop, port reset (the acknowledgements: the device is
+    reset once both gave theirs, reset_deadline_ms 10 s) and start; then
+    RECOVERY_SUCCESS on both ports, generation 2, forwarding again, every
+    mbuf back in the pool after the stop, nothing open at exit."""
+    if shutil.which("dpdk-telemetry.py") is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    steps = [("start", 1.0), ("!tel /mlx4r/reset,0", 1.0), ("stop", 0),
+             ("port stop all", 0), ("port reset all", 0.5),
+             # the start may come before the device is back (-EAGAIN
+             # until RECOVERY_SUCCESS, mlx4r_reset.rst): start again
+             ("port start all", 0.5), ("port start all", 0),
+             ("!tel /mlx4r/state,0", 0), ("start", 1.0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("stop", 0), ("port stop all", 0), ("dump_mempool", 0),
+             ("!ctl status", 0), ("quit", 0)]
+    rc, out = interact(env, ["stdbuf", "-oL"] + testpmd_mlx4r(
+        env, "verbs_operator_reset_passive",
+        ",recovery=passive,reset_deadline_ms=10000"), steps)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect(re.search(r"reset 1 started \(request\), passive mode", out)
+           is not None, "mlx4r: reset 1 started by a request, passive")
+    for p in (0, 1):
+        ev = [e for e in events_of(out, p) if e != "link state change"]
+        expect(ev == ["reset", "error recovery successful"],
+               "port %d: INTR_RESET then RECOVERY_SUCCESS (got %r)" % (p, ev))
+        expect(re.search(r"port %d \(physical port %d\) acknowledged the reset"
+                         % (p, p + 1), out) is not None,
+               "port %d acknowledged (testpmd's port reset)" % p)
+    expect("did not acknowledge" not in out, "no port missed the deadline")
+    expect(re.search(r'\[tel /mlx4r/state,0: .*"state": "live", "generation": 2',
+                     out) is not None, "live again, generation 2")
+    expect(re.search(r"\[ctl status: incarnation 1 catas none contexts 1\]", out)
+           is not None, "the emulated device: incarnation 1, one context")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for name, (ports, _) in zip(("before", "after the reset"), ph):
+        for p in (0, 1):
+            rx, tx = ports.get(p, (0, 0))
+            expect(rx > 0 and tx > 0, "%s: port %d forwards (RX %d, TX %d)"
+                   % (name, p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the reset: %r" % rates)
+    used = mempool_in_use(out)
+    expect(used == [0], "every mbuf back in the pool after the stop "
+           "(in use: %r)" % used)
+    exit_report(out)
+
+
 def case_kface_verbs_close_during_recovery(env):
     """Close during a recovery through the kernel face: a catastrophic
     error while forwarding, the device held away (20 s more absent than
