@@ -63,6 +63,8 @@ static bool kf_gone;
 static pthread_cond_t kf_q_cond = PTHREAD_COND_INITIALIZER;
 static struct kf_q kf_q[KF_MAX_Q];
 static unsigned int kf_nb_q;
+/* the device thread's waits with no queue (kf_q_lock; ctl "thread") */
+static uint64_t kf_idle_waits;
 static bool kf_thread_on;
 static pthread_t kf_thread;
 static int kf_nd_sock = -1;
@@ -246,6 +248,7 @@ kf_catas_sync(void)
  *   reappear MS          after it, absent MS longer (a slow re-creation)
  *   link PORT up|down    the cable of a port
  *   status               the device's incarnation and catastrophic phase
+ *   thread               the device thread: queues watched, idle waits
  */
 /* Nobody reads the socket at @p sa: connecting is refused. */
 static bool
@@ -338,6 +341,10 @@ kf_ctl_poll(void)
 					 strcmp(word, "up") == 0);
 		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
 			 "error: link: port %u: %s", a, strerror(-ret));
+	} else if (strncmp(buf, "thread", 6) == 0) {
+		/* kf_q_lock held (the device thread's loop) */
+		snprintf(reply, sizeof(reply), "queues %u idle_waits %" PRIu64,
+			 kf_nb_q, kf_idle_waits);
 	} else if (strncmp(buf, "status", 6) == 0 &&
 		   mlx4r_emu_dev_info(dev, &info) == 0) {
 		snprintf(reply, sizeof(reply),
@@ -347,7 +354,7 @@ kf_ctl_poll(void)
 			 info.nb_contexts);
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, thread)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
@@ -444,6 +451,8 @@ kf_dev_thread(void *arg)
 		}
 		kf_ctl_poll();
 		if (kf_nb_q == 0) {
+			/* ts is on kf_q_cond's clock, CLOCK_MONOTONIC */
+			kf_idle_waits++;
 			ts.tv_nsec += 20000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
@@ -515,6 +524,21 @@ kf_dev_start(void)
 {
 	pthread_mutex_lock(&kf_q_lock);
 	if (!kf_thread_on) {
+		pthread_condattr_t ca;
+
+		/*
+		 * The thread's idle wait is timed on CLOCK_MONOTONIC (its
+		 * deadline comes from it): PTHREAD_COND_INITIALIZER's clock
+		 * is CLOCK_REALTIME, against which a monotonic deadline is
+		 * long past, and the wait returned at once (the idle thread
+		 * spun). No thread waits on the condition yet, and it is only
+		 * used under kf_q_lock: it can be made again here.
+		 */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_destroy(&kf_q_cond);
+		pthread_cond_init(&kf_q_cond, &ca);
+		pthread_condattr_destroy(&ca);
 		kf_netdev_sync();
 		kf_catas_sync();
 		kf_ctl_bind();
