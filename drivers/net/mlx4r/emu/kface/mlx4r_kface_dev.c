@@ -80,6 +80,8 @@ static bool kf_gone;
 static int kf_wake_fd = -1;        /* eventfd: a queue to watch */
 static struct kf_q kf_q[KF_MAX_Q];
 static unsigned int kf_nb_q;
+/* the device thread's waits with no queue (kf_q_lock; ctl "thread") */
+static uint64_t kf_idle_waits;
 static bool kf_thread_on;
 static pthread_t kf_thread;
 static int kf_nd_sock = -1;
@@ -394,6 +396,7 @@ kf_catas_sync(void)
  *                        that the netdev's traffic moves
  *   netdev PORT          the port's netdev as the device took it from the
  *                        TAP: up, MTU, groups, promiscuous, all-multicast
+ *   thread               the device thread: queues watched, idle waits
  */
 /* Nobody reads the socket at @p sa: connecting is refused. */
 static bool
@@ -488,6 +491,10 @@ kf_ctl_poll(void)
 					 strcmp(word, "up") == 0);
 		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
 			 "error: link: port %u: %s", a, strerror(-ret));
+	} else if (strncmp(buf, "thread", 6) == 0) {
+		/* kf_q_lock held (the device thread's loop) */
+		snprintf(reply, sizeof(reply), "queues %u idle_waits %" PRIu64,
+			 kf_nb_q, kf_idle_waits);
 	} else if (strncmp(buf, "status", 6) == 0 &&
 		   mlx4r_emu_dev_info(dev, &info) == 0) {
 		snprintf(reply, sizeof(reply),
@@ -521,7 +528,7 @@ kf_ctl_poll(void)
 				 strerror(ret != 0 ? -ret : EINVAL));
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, stats PORT, netdev PORT)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, thread, stats PORT, netdev PORT)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
@@ -694,6 +701,8 @@ kf_dev_thread(void *arg)
 			}
 		}
 		nb_q = kf_nb_q;
+		if (work == 0 && nb_q == 0)
+			kf_idle_waits++; /* the wait below; read under the lock */
 		pthread_mutex_unlock(&kf_q_lock);
 		if (work != 0) {
 			idle = 0;
