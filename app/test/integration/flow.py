@@ -108,7 +108,7 @@ def case_testpmd_flow_queue(env):
              ("start", run), ("stop", 0),
              ("flow list 0", 0), ("flow destroy 0 rule 0", 0),
              ("start", run), ("stop", 0), ("quit", 0)]
-    rc, out = interact(env, argv, steps, wrapper=None)
+    rc, out = interact(env, argv, steps, direct=True)
     expect(rc == 0, "testpmd exits 0")
     expect_in(out, "Flow rule validated")
     expect_in(out, "Flow rule #0 created")

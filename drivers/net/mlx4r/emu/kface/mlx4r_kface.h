@@ -72,6 +72,7 @@ struct kf_conf {
 	char wire[16];             /* gen, xconnect, loopback, none */
 	uint16_t gen_flows;        /* flows of the generator (wire gen) */
 	uint16_t gen_dport;        /* its UDP destination port (0: 5000) */
+	bool pro;                  /* --part 4103: a ConnectX-3 Pro */
 	char ifname[2][16];        /* the ports' TAP interfaces ("" none) */
 	struct rte_ether_addr mac[2]; /* the ports' MAC addresses */
 	char dir[256];             /* private directory: sysfs, control */
