@@ -8,6 +8,8 @@
   "eth / ipv4 / udp dst is 4789 -> queue 1" takes every frame to queue 1,
   and still does after a catastrophic error and the proactive recovery
   (injected through the telemetry socket); destroyed, RSS spreads again.
+- testpmd_flow_isolate: testpmd --flow-isolate-all (isolated mode before
+  the port is configured): nothing received until the rule is created.
 - kface_flow_verbs: the same on mlx4r's verbs backend, through rdma-core
   and the emulated ConnectX-3 behind the kernel interface of mlx4_ib
   (devtools/with-emu-cx3.sh), the catastrophic error by its control socket;
@@ -126,6 +128,26 @@ def case_testpmd_flow_queue(env):
            is not None, "flow list: rule 0 kept")
     expect_in(out, "Flow rule #0 destroyed")
     expect_spread(ph[3], "rule destroyed")
+
+
+def case_testpmd_flow_isolate(env):
+    """testpmd --flow-isolate-all: isolated mode before the port is
+    configured; nothing is received until a rule asks for it, then only
+    what the rule takes."""
+    argv = ([env.args.testpmd] + kface.EAL + ["--file-prefix=flow_isolate",
+            "-d", env.plugin_name,
+            "--vdev", "net_mlx4r0,gen_flows=16,gen_dport=4789"] +
+            kface.TESTPMD + ["--rxq=2", "--txq=2", "--flow-isolate-all"])
+    run = 1.0
+    steps = [("set fwd rxonly", 0), ("start", run), ("stop", 0),
+             (ACCEPT, 0), ("start", run), ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, argv, steps, direct=True)
+    expect(rc == 0, "testpmd exits 0")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    rx = [p[0].get(0, (0, 0))[0] for p in ph]
+    expect(rx[0] == 0, "isolated, no rule: nothing received (%r)" % rx)
+    expect_steered(ph[1], "isolated, the rule")
 
 
 def testpmd_verbs(env, case, extra=()):
