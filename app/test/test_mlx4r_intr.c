@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * Rx interrupts (issue 14): an l3fwd-power-style loop on the emulated
+ * device through the ethdev API (rte_eth_dev_rx_intr_ctl_q, _enable,
+ * _disable, rte_epoll_wait): no event while no frame comes, one when the
+ * wire brings one, one event per arm, the arm sequence numbers, and the
+ * application's fd and epoll registration across a proactive reset.
+ *
+ * "No event" is asserted over a short window (NO_EVENT_MS): it says that
+ * nothing woke the epoll set while no CQE was written, not how fast
+ * anything is. Waits for an event have a generous deadline (EVENT_MS)
+ * and return as soon as the event comes.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_epoll.h>
+#include <rte_ethdev.h>
+#include <rte_interrupts.h>
+#include <rte_mbuf.h>
+#include <rte_pmd_mlx4r.h>
+
+#include "test.h"
+#include "test_common.h"
+#include "emu/mlx4r_emu.h"
+
+#define NB_MBUF 2047
+#define HCA_GEN "net_mlx4r_intg"
+#define HCA_LB "net_mlx4r_intl"
+#define NO_EVENT_MS 50
+#define EVENT_MS 5000
+
+static struct rte_mempool *mp;
+static uint16_t pid;
+static const char *hca;
+
+static int
+intr_setup(void)
+{
+	mp = rte_pktmbuf_pool_create("intr_mp", NB_MBUF, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	return mp == NULL ? TEST_FAILED : TEST_SUCCESS;
+}
+
+static void
+intr_teardown(void)
+{
+	rte_mempool_free(mp);
+	mp = NULL;
+}
+
+static int
+hca_up(const char *name, const char *args)
+{
+	hca = name;
+	if (rte_vdev_init(name, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(name, &pid) != 0)
+		return TEST_FAILED;
+	return TEST_SUCCESS;
+}
+
+static int
+hca_gen(void)
+{
+	return hca_up(HCA_GEN, "");
+}
+
+static int
+hca_lb(void)
+{
+	return hca_up(HCA_LB, "wire=loopback");
+}
+
+static void
+hca_down(void)
+{
+	rte_vdev_uninit(hca);
+}
+
+/* One Rx and one Tx queue, intr_conf.rxq as asked, started. */
+static int
+port_up(int rxq_intr)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = rxq_intr;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(pid, 1, 1, &conf),
+			    "configure");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(pid, 0, 128, SOCKET_ID_ANY,
+						   NULL, mp), "rxq");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(pid, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(pid), "start");
+	return TEST_SUCCESS;
+}
+
+/* Frames waiting in Rx queue 0, received and freed. */
+static unsigned int
+rx_drain(void)
+{
+	struct rte_mbuf *m[32];
+	unsigned int total = 0, i;
+	uint16_t n;
+
+	do {
+		n = rte_eth_rx_burst(pid, 0, m, RTE_DIM(m));
+		for (i = 0; i < n; i++)
+			rte_pktmbuf_free(m[i]);
+		total += n;
+	} while (n != 0);
+	return total;
+}
+
+/* Send @p n 64-byte frames on Tx queue 0 (loopback: to our own Rx). */
+static int
+tx_frames(unsigned int n)
+{
+	struct rte_ether_addr own;
+	struct rte_mbuf *m;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(pid, &own), "MAC");
+	for (i = 0; i < n; i++) {
+		struct rte_ether_hdr *eh;
+
+		m = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(m, "mbuf");
+		TEST_ASSERT_NOT_NULL(rte_pktmbuf_append(m, 64), "room");
+		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		memset(eh, 0x5a, 64);
+		eh->dst_addr = own;
+		eh->src_addr = own;
+		eh->ether_type = rte_cpu_to_be_16(0x88b5);
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(pid, 0, &m, 1), 1, "sent");
+	}
+	return TEST_SUCCESS;
+}
+
+/* Events of the calling thread's epoll set within @p ms. */
+static int
+wait_events(int ms)
+{
+	struct rte_epoll_event ev[4];
+
+	return rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev), ms);
+}
+
+/* Register Rx queue 0 in the calling thread's epoll set. */
+static int
+register_q0(void)
+{
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_ctl_q(pid, 0,
+			RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, NULL),
+			"rx_intr_ctl_q ADD");
+	return TEST_SUCCESS;
+}
+
+/* Stop and close the port: every mbuf back in the pool. */
+static int
+port_down(void)
+{
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(pid), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0,
+			  "every mbuf back in its pool");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Without intr_conf.rxq: enable and disable refuse (-EINVAL, as upstream
+ * net_mlx4 with no channel), and ethdev finds no interrupt handle.
+ */
+static int
+test_needs_intr_conf(void)
+{
+	TEST_ASSERT_EQUAL(port_up(0), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_enable(pid, 0), -EINVAL,
+			  "enable without intr_conf.rxq");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EINVAL,
+			  "disable without intr_conf.rxq");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_ctl_q(pid, 0,
+			RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, NULL),
+			-ENOTSUP, "no interrupt handle");
+	return port_down();
+}
+
+/*
+ * The l3fwd-power loop on the generator wire: armed, the lcore sleeps
+ * while the generator is silent (no event), and wakes when it sends; the
+ * event is taken by disable, the frames by the burst; a second disable
+ * finds no event (-EAGAIN, as upstream).
+ */
+static int
+test_sleep_and_wake(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(hca);
+
+	TEST_ASSERT_NOT_NULL(emu, "emulated device");
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stop(emu, 1), "generator off");
+	rx_drain();
+	TEST_ASSERT(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0) >= 0,
+		    "an fd for queue 0");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0,
+			  "no event while nothing arrives");
+	memset(&gc, 0, sizeof(gc));
+	gc.count = 4;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(emu, 1, &gc), "generator on");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "woken by the traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0),
+			    "the event taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 4, "the generator's frames");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EAGAIN,
+			  "no second event");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0,
+			  "quiet once the event is taken");
+	return port_down();
+}
+
+/*
+ * One event per arm, and the arm sequence number (libmlx4 cq.c
+ * mlx4_arm_cq / mlx4_cq_event): after an event the CQ is disarmed, so
+ * more frames raise nothing; an arm before the event is taken carries the
+ * same sequence number (with a new consumer index) and the device ignores
+ * it; taking the event (disable) counts it, and the next arm, with a CQE
+ * already past the consumer index, raises an event at once.
+ */
+static int
+test_one_event_per_arm(void)
+{
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0, "armed, quiet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame 1");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "event of frame 1");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame 2");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0,
+			  "disarmed by its event: none for frame 2");
+	TEST_ASSERT_EQUAL(rx_drain(), 2, "frames 1 and 2");
+	/* arm again, the event not taken: the last event's sn, stale */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "re-arm");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame 3");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0,
+			  "an arm with the last event's sequence number");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0),
+			    "the one event taken");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EAGAIN,
+			  "only one event for three frames");
+	/* counted: a new arm; frame 3 past ci already: an event at once */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "new arm");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1,
+			  "event for the CQE already there");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "frame 3");
+	/* consumed up to ci: arming now waits for the next frame */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0,
+			  "nothing past the consumer index");
+	TEST_ASSERT_EQUAL(tx_frames(2), TEST_SUCCESS, "frames 4, 5");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "event");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 2, "two frames");
+	return port_down();
+}
+
+/*
+ * Disable with no event leaves the CQ armed (a ConnectX-3 CQ cannot be
+ * disarmed but by its event): the next frame still raises one, and the
+ * next disable takes it. Enable/disable on a port without Rx queue are
+ * refused.
+ */
+static int
+test_disable_enable(void)
+{
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EAGAIN,
+			  "no event yet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1,
+			  "the arm outlives a disable without event");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_enable(pid, 1), -EINVAL,
+			  "no such queue");
+	return port_down();
+}
+
+/*
+ * Across a proactive reset: the context, the CQ and the completion
+ * channel are new, the application's fd and its epoll registration are
+ * the same. The driver wakes the sleeper once the queue is live again
+ * (its CQ is new, not armed); it arms the new CQ and sleeps; a frame
+ * wakes it. A stop drops the registration (as upstream's
+ * mlx4_rx_intr_vec_disable), the fd stays for the next start.
+ */
+static int
+test_fd_across_reset(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+	uint32_t gen;
+	int fd;
+
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0);
+	TEST_ASSERT(fd >= 0, "fd");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(pid, &st), "state");
+	TEST_ASSERT_EQUAL(st.proactive, 1, "proactive mode");
+	gen = st.generation;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(pid), "reset request");
+	/* asleep through the reset: the driver's wake ends the sleep */
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1,
+			  "woken when the queue is live again");
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(pid, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT(st.generation > gen, "a new generation");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0), fd,
+			  "the same fd after the reset");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EAGAIN,
+			  "a wake, not a CQ event");
+	TEST_ASSERT_EQUAL(rx_drain(), 0, "nothing received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0),
+			    "arm the new CQ");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0, "armed, quiet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1,
+			  "the registration made before the reset works");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame");
+	/* stop/start: registered again, as with any PMD */
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(pid), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(pid), "start");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0), fd,
+			  "the same fd after stop/start");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "event after restart");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame");
+	return port_down();
+}
+
+static struct unit_test_suite mlx4r_intr_suite = {
+	.suite_name = "mlx4r Rx interrupts",
+	.setup = intr_setup,
+	.teardown = intr_teardown,
+	.unit_test_cases = {
+		TEST_CASE_ST(hca_lb, hca_down, test_needs_intr_conf),
+		TEST_CASE_ST(hca_gen, hca_down, test_sleep_and_wake),
+		TEST_CASE_ST(hca_lb, hca_down, test_one_event_per_arm),
+		TEST_CASE_ST(hca_lb, hca_down, test_disable_enable),
+		TEST_CASE_ST(hca_lb, hca_down, test_fd_across_reset),
+		TEST_CASES_END()
+	}
+};
+
+static int
+mlx4r_intr_autotest(void)
+{
+	return unit_test_suite_runner(&mlx4r_intr_suite);
+}
+
+REGISTER_TEST_COMMAND(mlx4r_intr_autotest, mlx4r_intr_autotest);
