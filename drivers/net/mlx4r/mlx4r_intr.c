@@ -191,7 +191,13 @@ mlx4r_rxq_intr_view(struct mlx4r_rxq *rxq, const struct mlx4dv_cq *cv)
 	if (in == NULL || in->ch == NULL)
 		return;
 	in->arm_db = (volatile uint32_t *)cv->arm_db;
-	in->cq_db_reg = (uint8_t *)cv->cq_uar + MLX4_CQ_DOORBELL;
+	/* libmlx4 fills cq_uar only when asked (mlx4.c mlx4dv_get_cq) */
+	in->cq_db_reg = (cv->comp_mask & MLX4DV_CQ_MASK_UAR) &&
+			cv->cq_uar != NULL ?
+			(uint8_t *)cv->cq_uar + MLX4_CQ_DOORBELL : NULL;
+	if (in->cq_db_reg == NULL)
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: no CQ doorbell (libmlx4 without MLX4DV_CQ_MASK_UAR): Rx interrupts refused",
+			MLX4R_PORT_ARGS(rxq->port), rxq->queue_id);
 	in->cqn = cv->cqn;
 	/* a new CQ counts its events from libmlx4's start (verbs.c: 1) */
 	in->arm_sn = cv->arm_sn;
@@ -396,6 +402,10 @@ mlx4r_rx_intr_enable(struct rte_eth_dev *eth_dev, uint16_t idx)
 		/* barred: the kick after the unbar brings the caller back */
 		mlx4r_intr_leave(rxq);
 		return 0;
+	}
+	if (in->cq_db_reg == NULL) {
+		mlx4r_intr_leave(rxq);
+		return -ENOTSUP;
 	}
 	sn = in->arm_sn & 3;
 	ci = rxq->cq_ci & MLX4R_CQ_DB_CI_MASK;

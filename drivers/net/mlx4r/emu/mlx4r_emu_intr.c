@@ -86,6 +86,24 @@ emu_ctx_of(struct mlx4r_hw_ctx *h)
 	return container_of(h, struct emu_ctx, hw);
 }
 
+/*
+ * The channel is empty: its fd stops polling readable. Its file flags
+ * are not ours to trust (the kernel face hands out a dup() and the
+ * application may make it blocking), so poll first. ch->lock held.
+ */
+static void
+emu_ch_clear(struct emu_ch *ch)
+{
+	struct pollfd p = { .fd = ch->hw.fd, .events = POLLIN };
+	uint64_t v;
+	ssize_t n;
+
+	if (poll(&p, 1, 0) == 1) {
+		n = read(ch->hw.fd, &v, sizeof(v));
+		RTE_SET_USED(n);
+	}
+}
+
 /* Queue an event of @p cq on its channel and wake the fd's waiters. */
 static void
 emu_ch_push(struct emu_ch *ch, struct emu_cq *cq)
@@ -176,12 +194,8 @@ emu_cq_unbind_locked(struct emu_cq *cq, bool force)
 			ch->ev[j++ % EMU_CH_RING] = e;
 	}
 	ch->tail = j;
-	if (ch->head == ch->tail) {
-		uint64_t v;
-		ssize_t n = read(ch->hw.fd, &v, sizeof(v));
-
-		RTE_SET_USED(n);
-	}
+	if (ch->head == ch->tail)
+		emu_ch_clear(ch);
 	rte_spinlock_unlock(&ch->lock);
 	ch->users--;
 	cq->ch = NULL;
@@ -414,8 +428,6 @@ emu_get_cq_event(struct mlx4r_hw_channel *hch, struct mlx4r_hw_cq **out)
 {
 	struct emu_ch *ch = emu_ch(hch);
 	struct emu_cq *cq;
-	uint64_t v;
-	ssize_t n;
 
 	rte_spinlock_lock(&ch->lock);
 	if (ch->head == ch->tail) {
@@ -425,11 +437,8 @@ emu_get_cq_event(struct mlx4r_hw_channel *hch, struct mlx4r_hw_cq **out)
 	cq = ch->ev[ch->head++ % EMU_CH_RING];
 	/* counted at the read, as ib_uverbs_event_read does */
 	__atomic_fetch_add(&cq->ev_taken, 1, __ATOMIC_RELAXED);
-	if (ch->head == ch->tail) {
-		/* the last one: the fd stops polling readable */
-		n = read(hch->fd, &v, sizeof(v));
-		RTE_SET_USED(n);
-	}
+	if (ch->head == ch->tail)
+		emu_ch_clear(ch); /* the last one */
 	rte_spinlock_unlock(&ch->lock);
 	*out = &cq->hw;
 	return 0;

@@ -804,6 +804,8 @@ verbs_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
 
 	memset(&obj, 0, sizeof(obj));
 	memset(dv, 0, sizeof(*dv));
+	/* the UAR of the arm doorbell (as upstream mlx4_rxq.c asks it) */
+	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
 	obj.cq.in = container_of(cq, struct verbs_cq, pub)->ibv;
 	obj.cq.out = dv;
 	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_CQ), 0);
