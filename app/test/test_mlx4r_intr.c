@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
@@ -29,6 +30,7 @@
 
 #include "test.h"
 #include "test_common.h"
+#include "test_emu_util.h"
 #include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 2047
@@ -361,6 +363,270 @@ test_fd_across_reset(void)
 	return port_down();
 }
 
+/* Wait for RTE_PMD_MLX4R_RESET_LIVE in a generation after @p gen. */
+static int
+wait_live_after(uint32_t gen)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	unsigned int i;
+
+	for (i = 0; i < 50000; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(pid, &st),
+				    "state");
+		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("no new generation (phase %d)", st.phase);
+}
+
+/*
+ * A catastrophic error (proactive mode): the device dies under an armed,
+ * sleeping queue, comes back with new contexts, CQs and channels; the
+ * sleeper is woken once its queue is live, the same fd and registration
+ * serve the new CQ.
+ */
+static int
+test_fd_across_fatal(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	int fd;
+
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0);
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(pid, &st), "state");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(pid,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1,
+			  "woken when the queue is live again");
+	TEST_ASSERT_EQUAL(wait_live_after(st.generation), TEST_SUCCESS,
+			  "recovered");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0), fd,
+			  "the same fd");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 0), -EAGAIN,
+			  "a wake, not a CQ event");
+	rx_drain();
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0, "armed, quiet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "event on the new CQ");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame");
+	return port_down();
+}
+
+static unsigned int ev_reset, ev_back;
+
+static int
+count_event(uint16_t port, enum rte_eth_event_type type, void *arg,
+	    void *ret_param)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret_param);
+	/* the interrupt or control thread; the test polls (relaxed) */
+	if (type == RTE_ETH_EVENT_INTR_RESET)
+		__atomic_fetch_add(&ev_reset, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&ev_back, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int
+hca_passive(void)
+{
+	ev_reset = ev_back = 0;
+	if (hca_up(HCA_LB, "wire=loopback,recovery=passive") != TEST_SUCCESS)
+		return TEST_FAILED;
+	rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_INTR_RESET,
+				      count_event, NULL);
+	rte_eth_dev_callback_register(pid, RTE_ETH_EVENT_RECOVERY_SUCCESS,
+				      count_event, NULL);
+	return TEST_SUCCESS;
+}
+
+static void
+hca_passive_down(void)
+{
+	rte_eth_dev_callback_unregister(pid, RTE_ETH_EVENT_INTR_RESET,
+					count_event, NULL);
+	rte_eth_dev_callback_unregister(pid, RTE_ETH_EVENT_RECOVERY_SUCCESS,
+					count_event, NULL);
+	hca_down();
+}
+
+/*
+ * Passive mode: the application stops, resets and sets the port up
+ * again (testpmd's sequence); the stop drops its registration, as any
+ * stop does, and the queue's fd number is the same afterwards: it
+ * registers it again and sleeps on the new CQ.
+ */
+static int
+test_fd_across_passive(void)
+{
+	unsigned int i;
+	int fd;
+
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up");
+	fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0);
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(pid), "reset request");
+	for (i = 0; i < 5000 && __atomic_load_n(&ev_reset,
+						 __ATOMIC_RELAXED) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_reset, 1, "INTR_RESET");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(pid), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(pid), "reset");
+	for (i = 0; i < 5000 && __atomic_load_n(&ev_back,
+						 __ATOMIC_RELAXED) == 0; i++)
+		rte_delay_us_sleep(1000);
+	TEST_ASSERT_EQUAL(ev_back, 1, "RECOVERY_SUCCESS");
+	TEST_ASSERT_EQUAL(port_up(1), TEST_SUCCESS, "up again");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0), fd,
+			  "the same fd number");
+	TEST_ASSERT_EQUAL(register_q0(), TEST_SUCCESS, "register again");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, 0), "arm");
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0, "armed, quiet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(wait_events(EVENT_MS), 1, "event on the new CQ");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "taken");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame");
+	return port_down();
+}
+
+/*
+ * The emulated device's channel rules, through the seam as a driver
+ * would use it (a Tx CQ on a channel, armed by hand): one event per arm
+ * (the arm's sequence number), the fd readable exactly while an event
+ * waits, -EBUSY for a CQ whose events read are not all acknowledged
+ * (libibverbs would wait for ever) and for a channel that still has a CQ
+ * (ibv_destroy_comp_channel), the events of a destroyed CQ dropped.
+ */
+#define EMU_DEV "mlx4r_intr_emu"
+
+static int
+emu_txq_on(struct temu_env *e, struct mlx4r_hw_channel *ch,
+	   struct temu_txq *t)
+{
+	struct mlx4r_hw_qp_attr qa;
+	struct ibv_qp_attr a;
+
+	memset(t, 0, sizeof(*t));
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq_ch(e->ctx, 64, ch, &t->cq),
+			    "CQ on the channel");
+	memset(&qa, 0, sizeof(qa));
+	qa.send_cq = t->cq;
+	qa.cap.max_send_wr = 64;
+	qa.cap.max_send_sge = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_qp(e->pd, &qa, &t->qp), "QP");
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_INIT;
+	a.port_num = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(t->qp, &a,
+			    IBV_QP_STATE | IBV_QP_PORT), "INIT");
+	a.qp_state = IBV_QPS_RTR;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(t->qp, &a, IBV_QP_STATE),
+			    "RTR");
+	a.qp_state = IBV_QPS_RTS;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(t->qp, &a, IBV_QP_STATE),
+			    "RTS");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_qp_view(t->qp, &t->dv, &t->hook), "view");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_cq_view(t->cq, &t->cdv), "CQ view");
+	t->sq = (uint8_t *)t->dv.buf.buf + t->dv.sq.offset;
+	t->txbbs = t->dv.sq.wqe_cnt;
+	TEST_ASSERT_EQUAL(t->cdv.arm_sn, 1, "arm_sn starts at 1 (libmlx4)");
+	return TEST_SUCCESS;
+}
+
+/* The arm word of libmlx4's mlx4_arm_cq, then the model's notification. */
+static void
+emu_arm(struct temu_txq *t, uint32_t sn, uint32_t ci)
+{
+	*(volatile uint32_t *)t->cdv.arm_db =
+		rte_cpu_to_be_32((sn & 3) << 28 | MLX4_CQ_DB_REQ_NOT |
+				 (ci & 0xffffff));
+	rte_wmb();
+	mlx4r_hw_cq_armed(t->cq);
+}
+
+/* One completed send; the Tx engine runs in the doorbell's hook. */
+static void
+emu_send(struct temu_env *e, struct temu_txq *t)
+{
+	static uint8_t frame[64];
+
+	memset(frame, 0xff, 12);
+	temu_tx_post(t, frame, sizeof(frame), e->mr->lkey,
+		     MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(t);
+}
+
+static bool
+fd_ready(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static int
+test_emu_channel_rules(void)
+{
+	struct mlx4r_hw_channel *ch;
+	struct mlx4r_hw_cq *cq;
+	struct temu_env e;
+	struct temu_txq t;
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(temu_env_init(&e, EMU_DEV, NULL), "device");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_comp_channel(e.ctx, &ch),
+			    "channel");
+	TEST_ASSERT_EQUAL(emu_txq_on(&e, ch, &t), TEST_SUCCESS, "queue");
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_cq_event(ch, &cq), -EAGAIN, "empty");
+	TEST_ASSERT(!fd_ready(ch->fd, 0), "fd quiet while empty");
+	/* not armed: a CQE raises nothing */
+	emu_send(&e, &t);
+	TEST_ASSERT(!fd_ready(ch->fd, NO_EVENT_MS), "no arm, no event");
+	/* armed at ci 0 with a CQE past it: an event at once */
+	emu_arm(&t, 1, 0);
+	TEST_ASSERT(fd_ready(ch->fd, EVENT_MS), "event for the waiting CQE");
+	/* disarmed: more CQEs raise nothing more */
+	for (i = 0; i < 3; i++)
+		emu_send(&e, &t);
+	/* the same sequence number with a new ci: stale, ignored */
+	emu_arm(&t, 1, 1);
+	emu_send(&e, &t);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_cq_event(ch, &cq), "the event");
+	TEST_ASSERT(cq == t.cq, "of our CQ");
+	TEST_ASSERT(!fd_ready(ch->fd, NO_EVENT_MS),
+		    "one event for one arm, stale arm ignored");
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_cq_event(ch, &cq), -EAGAIN, "only one");
+	/* a read event not acknowledged: the CQ cannot go */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(t.qp), "QP");
+	t.qp = NULL;
+	TEST_ASSERT_EQUAL(mlx4r_hw_destroy_cq(t.cq), -EBUSY,
+			  "an event read, not acknowledged");
+	TEST_ASSERT_EQUAL(mlx4r_hw_destroy_comp_channel(ch), -EBUSY,
+			  "a CQ on the channel");
+	mlx4r_hw_ack_cq_events(t.cq, 1);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(t.cq), "acknowledged");
+	/* a CQ destroyed with an event nobody read: the event goes */
+	TEST_ASSERT_EQUAL(emu_txq_on(&e, ch, &t), TEST_SUCCESS, "queue 2");
+	emu_arm(&t, 1, 0);
+	emu_send(&e, &t);
+	TEST_ASSERT(fd_ready(ch->fd, EVENT_MS), "event of CQ 2");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(t.qp), "QP 2");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(t.cq), "unread: no ack due");
+	TEST_ASSERT(!fd_ready(ch->fd, 0), "its event dropped");
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_cq_event(ch, &cq), -EAGAIN, "none");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_comp_channel(ch), "channel");
+	temu_env_fini(&e);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mlx4r_intr_suite = {
 	.suite_name = "mlx4r Rx interrupts",
 	.setup = intr_setup,
@@ -371,6 +637,10 @@ static struct unit_test_suite mlx4r_intr_suite = {
 		TEST_CASE_ST(hca_lb, hca_down, test_one_event_per_arm),
 		TEST_CASE_ST(hca_lb, hca_down, test_disable_enable),
 		TEST_CASE_ST(hca_lb, hca_down, test_fd_across_reset),
+		TEST_CASE_ST(hca_lb, hca_down, test_fd_across_fatal),
+		TEST_CASE_ST(hca_passive, hca_passive_down,
+			     test_fd_across_passive),
+		TEST_CASE(test_emu_channel_rules),
 		TEST_CASES_END()
 	}
 };

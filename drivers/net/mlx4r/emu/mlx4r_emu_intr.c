@@ -213,11 +213,24 @@ emu_intr_scan(struct emu_dev *dev)
 	bool armed = false;
 	struct emu_ctx *ctx;
 	struct emu_wq *wq;
+	struct emu_qp *qp;
 
 	TAILQ_FOREACH(ctx, &dev->ctxs, next) {
 		if (TAILQ_EMPTY(&ctx->chs) || emu_ctx_frozen(ctx))
 			continue;
-		/* receive CQs: through their WQ's port (Tx CQs at their CQEs) */
+		/* send CQs: under their QP's engine lock */
+		TAILQ_FOREACH(qp, &ctx->qps, next) {
+			struct emu_cq *cq = qp->cq;
+
+			if (qp->hw.kind != MLX4R_HW_QP_RAW_TX || cq == NULL ||
+			    cq->ch == NULL)
+				continue;
+			rte_spinlock_lock(&qp->lock);
+			emu_cq_notify(cq, false);
+			armed |= cq->armed != 0;
+			rte_spinlock_unlock(&qp->lock);
+		}
+		/* receive CQs: through their WQ's port */
 		TAILQ_FOREACH(wq, &ctx->wqs, next) {
 			struct emu_cq *cq = wq->cq;
 			struct emu_port *port;
