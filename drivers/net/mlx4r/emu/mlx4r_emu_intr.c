@@ -27,18 +27,21 @@
  *    instead, when the driver says it armed (cq_armed), from its event
  *    thread, and at every CQE of a CQ with a channel. A CQ armed with
  *    MLX4_CQ_DB_REQ_NOT raises one event for the first CQE past ci (at
- *    once when there is one already: Linux mlx4 cq.c mlx4_cq_arm passes
- *    the consumer index for that) and is disarmed; MLX4_CQ_DB_REQ_NOT_SOL
+ *    once when there is one already: the arm word carries the consumer
+ *    index for that) and is disarmed; MLX4_CQ_DB_REQ_NOT_SOL
  *    only for an error CQE (raw Ethernet receives are never solicited).
  *    An arm word carrying the sequence number of the arm that raised the
  *    last event is stale and ignored: software counts every event it
  *    takes (libmlx4 cq.c mlx4_cq_event: arm_sn++) so that its next arm is
- *    a new one (the ConnectX PRM's cmd_sn; Linux mlx4_ib cq.c
- *    mlx4_ib_arm_cq passes mcq->arm_sn the same way).
+ *    a new one (Linux mlx4 cq.c mlx4_cq_completion counts every event
+ *    in arm_sn the same way, include/linux/mlx4/cq.h mlx4_cq_arm puts it
+ *    in the arm word).
  *  - The event thread plays the arm doorbell: it looks at every CQ with a
- *    channel when woken (cq_armed) and, while one is armed, once a
- *    millisecond, pumping the wire of an armed CQ's port (generator, TAP)
- *    since no Rx burst does while the application sleeps. With nothing
+ *    channel (send CQs under their QP's lock, receive CQs under their
+ *    port's rx_lock) when woken (cq_armed) and, while one is armed, once
+ *    a millisecond, pumping the wire of an armed receive CQ's port
+ *    (generator, TAP) since no Rx burst does while the application
+ *    sleeps. With nothing
  *    armed it sleeps until woken: the device is idle when the driver is.
  *    It runs while a channel exists.
  */
