@@ -67,7 +67,27 @@ def case_kface_intr_upstream(args):
                       "--log-level=pmd.net.mlx4:info"])
 
 
+def case_kface_intr_abi(args):
+    """The channel commands byte by byte (kface_intr_abi.py), raw system
+    calls under the wrapper."""
+    env = dict(os.environ)
+    env["MLX4R_KFACE_LIB"] = os.path.abspath(args.kface_lib)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "kface_intr_abi.py")
+    argv = [args.wrapper, "--ports", "1", "--", sys.executable, script]
+    print("$ " + " ".join(argv), flush=True)
+    with tempfile.TemporaryDirectory(prefix="mlx4r-kface-intr-") as d:
+        p = subprocess.run(argv, cwd=d, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+    print(p.stdout, flush=True)
+    if p.returncode != 0 or "kface_intr_abi: all checks passed" not in p.stdout:
+        print("FAIL: exit %d" % p.returncode)
+        return 1
+    return 0
+
+
 CASES = {
+    "kface_intr_abi": case_kface_intr_abi,
     "kface_intr_verbs": case_kface_intr_verbs,
     "kface_intr_upstream": case_kface_intr_upstream,
 }

@@ -137,6 +137,8 @@ int kf_comp_cq_create(struct kf_file *f, int fd, uint32_t cqe,
 /* DESTROY_CQ of a CQ: 1 if not on a channel (nothing done). */
 int kf_comp_cq_destroy(struct mlx4r_hw_cq *cq, uint32_t *reported);
 void kf_comp_release(struct kf_file *f);
+/* Is @p fd a completion channel of @p f? */
+bool kf_comp_check(struct kf_file *f, int fd);
 bool kf_comp_is(int fd);
 void kf_comp_close(int fd);
 ssize_t kf_comp_read(int fd, void *buf, size_t count, bool nonblock);

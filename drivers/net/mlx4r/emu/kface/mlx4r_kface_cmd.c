@@ -532,9 +532,12 @@ kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
 	uint32_t entries;
 	int ret;
 
-	/* uverbs_cmd.c create_cq(): GET_CONTEXT said num_comp_vectors 1 */
+	/* uverbs_cmd.c create_cq(): GET_CONTEXT said num_comp_vectors 1,
+	 * then the channel (-EBADF), before mlx4_ib sees the CQ */
 	if (comp_vector >= 1)
 		return -EINVAL;
+	if (comp_channel >= 0 && !kf_comp_check(f, comp_channel))
+		return -EBADF;
 	/* mlx4_ib cq.c mlx4_ib_create_cq(): 1..max_cqes entries, the
 	 * driver data (buf_addr, db_addr) from libmlx4 */
 	if (cqe < 1 || cqe > (uint32_t)ctx->dev->conf.max_cqe - 1)

@@ -119,6 +119,21 @@ kf_comp_create(struct kf_file *f, int *fd)
 	return 0;
 }
 
+bool
+kf_comp_check(struct kf_file *f, int fd)
+{
+	struct kf_comp *c;
+	bool ret;
+
+	if (fd < 0 || fd >= KF_COMP_MAX_FD)
+		return false;
+	pthread_mutex_lock(&kf_comp_lock);
+	c = kf_comps[fd];
+	ret = c != NULL && c->f == f && c->ch != NULL;
+	pthread_mutex_unlock(&kf_comp_lock);
+	return ret;
+}
+
 int
 kf_comp_cq_create(struct kf_file *f, int fd, uint32_t cqe,
 		  uint64_t user_handle, struct mlx4r_hw_cq **out)
