@@ -38,11 +38,12 @@
  *    in the arm word).
  *  - The event thread plays the arm doorbell: it looks at every CQ with a
  *    channel (send CQs under their QP's lock, receive CQs under their
- *    port's rx_lock) when woken (cq_armed) and, while one is armed, once
- *    a millisecond, pumping the wire of an armed receive CQ's port
- *    (generator, TAP) since no Rx burst does while the application
- *    sleeps. With nothing
- *    armed it sleeps until woken: the device is idle when the driver is.
+ *    port's rx_lock) when woken (cq_armed) and, while a receive CQ is
+ *    armed on a port whose frames come from a pump (generator, TAP), once
+ *    a millisecond, pumping it, since no Rx burst does while the
+ *    application sleeps; the other wires deliver from a Tx engine, whose
+ *    CQE raises the event. Otherwise it sleeps until woken: the device is
+ *    idle when the driver is.
  *    It runs while a channel exists.
  */
 
@@ -209,7 +210,27 @@ emu_cq_unbind_locked(struct emu_cq *cq, bool force)
  * The event thread.
  */
 
-/* Look at the CQs with a channel; true if one stays armed. dev->lock. */
+/*
+ * Does anything but a burst bring frames to @p port (the generator's
+ * wire, even while it is off: it may start any time; a TAP)? The other
+ * wires deliver from a Tx engine, which raises the event itself.
+ * rx_lock held.
+ */
+static bool
+emu_port_pumped(const struct emu_port *port)
+{
+	enum mlx4r_emu_wire_kind w = __atomic_load_n(&port->wire,
+						     __ATOMIC_RELAXED);
+
+	return w == MLX4R_EMU_WIRE_PEER ||
+	       (w == MLX4R_EMU_WIRE_TAP && port->tap_fd >= 0);
+}
+
+/*
+ * Look at the CQs with a channel; true if one stays armed on a port only
+ * a pump brings frames to (the thread then looks again in a millisecond).
+ * dev->lock held.
+ */
 static bool
 emu_intr_scan(struct emu_dev *dev)
 {
@@ -230,7 +251,6 @@ emu_intr_scan(struct emu_dev *dev)
 				continue;
 			rte_spinlock_lock(&qp->lock);
 			emu_cq_notify(cq, false);
-			armed |= cq->armed != 0;
 			rte_spinlock_unlock(&qp->lock);
 		}
 		/* receive CQs: through their WQ's port */
@@ -245,7 +265,6 @@ emu_intr_scan(struct emu_dev *dev)
 			if (p == 0) {
 				/* no port: no CQE can come; the arm waits */
 				emu_cq_take_arm(cq);
-				armed |= cq->armed != 0;
 				continue;
 			}
 			port = &dev->port[p - 1];
@@ -259,7 +278,7 @@ emu_intr_scan(struct emu_dev *dev)
 				emu_wire_pump(port);
 				emu_cq_notify(cq, false);
 			}
-			armed |= cq->armed != 0;
+			armed |= cq->armed != 0 && emu_port_pumped(port);
 			rte_spinlock_unlock(&port->rx_lock);
 		}
 	}
