@@ -79,8 +79,6 @@ struct mlx4r_rxq_intr {
 	void *cq_db_reg;             /**< cq_uar + MLX4_CQ_DOORBELL */
 	uint32_t cqn;                /**< CQ number */
 	uint32_t arm_sn;             /**< arm sequence number (events taken) */
-	uint64_t events;             /**< events taken (lcore) */
-	uint64_t kicks;              /**< wakes by the driver (control) */
 };
 
 static bool
@@ -253,8 +251,11 @@ mlx4r_rxq_intr_kick(struct mlx4r_rxq *rxq)
 	in = *mlx4r_intr_slot(rxq->port, rxq->queue_id);
 	if (in == NULL || in->ch == NULL)
 		return;
-	if (write(in->kick_fd, &one, sizeof(one)) == sizeof(one))
-		in->kicks++;
+	/* cannot fail: the counter overflows only after 2^64 - 2 wakes */
+	if (write(in->kick_fd, &one, sizeof(one)) != sizeof(one))
+		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: wake-up lost: %s",
+			MLX4R_PORT_ARGS(rxq->port), rxq->queue_id,
+			strerror(errno));
 }
 
 void
@@ -447,7 +448,6 @@ mlx4r_rx_intr_disable(struct rte_eth_dev *eth_dev, uint16_t idx)
 	} else if (ret == 0) {
 		/* counted, so the next arm is a new one (mlx4_cq_event) */
 		in->arm_sn++;
-		in->events++;
 		mlx4r_hw_ack_cq_events(cq, 1);
 	}
 	mlx4r_intr_leave(rxq);

@@ -204,8 +204,15 @@ struct emu_cq {
 	uint8_t fired_sn;          /* of the arm that raised the last event */
 	uint64_t ev_raised;        /* events raised (engine) */
 	uint64_t stale_arms;       /* arms ignored: sn of the last event */
-	uint64_t ev_taken;         /* atomic: events read from the channel */
-	uint64_t ev_acked;         /* atomic: events acknowledged */
+	/*
+	 * Events read from the channel (get_cq_event, under ch->lock) and
+	 * acknowledged (ack_cq_events, any thread): relaxed atomics, compared
+	 * at the CQ's destroy, which the caller orders after its own
+	 * acknowledgements (the same thread, or the queue proven quiescent:
+	 * the release of the lcore's in_burst marker, mlx4r_quiesce.c).
+	 */
+	uint64_t ev_taken;
+	uint64_t ev_acked;
 };
 
 /* A completion event channel (ibv_comp_channel). */
