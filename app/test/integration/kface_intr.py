@@ -12,6 +12,7 @@ only where the machine lacks Debian's net_mlx4).
 """
 
 import argparse
+import glob
 import os
 import subprocess
 import sys
@@ -20,7 +21,9 @@ import tempfile
 SKIP = 77
 EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "512"]
 BDF = "0000:82:00.0"
-UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+# Debian's net_mlx4, in the PMD directory of its DPDK (pmds-23.0 on
+# Debian 12's 22.11, pmds-25.0 on Debian 13's 24.11)
+UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_net_mlx4.so"
 STEPS = ["intr: step 1: armed, no frame: no event",
          "intr: step 2: one frame: woken, event taken, frame received",
          "intr: step 3: not armed: no event for a frame",
@@ -60,7 +63,7 @@ def case_kface_intr_verbs(args):
 def case_kface_intr_upstream(args):
     """Debian's net_mlx4 (mlx4_intr.c mlx4_rx_intr_enable/disable) on the
     emulated PCI function."""
-    if not os.path.exists(UPSTREAM):
+    if not glob.glob(UPSTREAM):
         print("SKIP: Debian's net_mlx4 is not installed (%s)" % UPSTREAM)
         return SKIP
     return run(args, ["--file-prefix=kface_intr_upstream", "-a", BDF,
