@@ -19,15 +19,25 @@
  * the device model's too), and the wake-up latency (frame sent to
  * rte_epoll_wait() returned) over NB_WAKES frames.
  *
- *   mlx4r-intr-app <EAL arguments>
+ * With "fatal" after the EAL arguments (a PMD that recovers: mlx4r), under
+ * devtools/with-emu-cx3.sh: 5. armed and asleep, a catastrophic error of
+ * the card (its control socket, MLX4R_KFACE_CTL): the wait ends when the
+ * queue is live again, the fd is the same, the new CQ raises the event of
+ * the next frame.
+ *
+ *   mlx4r-intr-app <EAL arguments> [-- fatal]
  */
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -41,6 +51,7 @@
 #define EVENT_MS 5000
 #define IDLE_MS 500
 #define NB_WAKES 20
+#define RECOVERY_MS 20000
 
 static struct rte_mempool *mp;
 static const uint16_t pid;
@@ -150,8 +161,59 @@ measure(void)
 	return 0;
 }
 
+/* Ask the emulated card for a catastrophic error (mlx4r-emu-ctl.py's). */
 static int
-run(void)
+ctl_fatal(void)
+{
+	const char *path = getenv("MLX4R_KFACE_CTL");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char msg[] = "fatal 100";
+	int s, ret;
+
+	CHECK(path != NULL && strlen(path) < sizeof(sa.sun_path),
+	      "step 5: no MLX4R_KFACE_CTL (run under with-emu-cx3.sh)");
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(s >= 0, "step 5: socket");
+	ret = sendto(s, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
+		     sizeof(sa));
+	close(s);
+	CHECK(ret == (int)sizeof(msg) - 1, "step 5: control socket %s", path);
+	return 0;
+}
+
+/* 5: asleep through a catastrophic error and the PMD's recovery. */
+static int
+across_fatal(void)
+{
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0), ret;
+
+	ret = rte_eth_dev_rx_intr_enable(pid, 0);
+	CHECK(ret == 0, "step 5: enable: %d", ret);
+	CHECK(ctl_fatal() == 0, "step 5");
+	ret = wait_events(RECOVERY_MS);
+	CHECK(ret == 1, "step 5: %d events through the recovery", ret);
+	CHECK(rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0) == fd,
+	      "step 5: another fd after the recovery");
+	ret = rte_eth_dev_rx_intr_disable(pid, 0);
+	CHECK(ret == -EAGAIN, "step 5: disable after the wake: %d", ret);
+	rx_poll(UINT32_MAX, 200);
+	ret = rte_eth_dev_rx_intr_enable(pid, 0);
+	CHECK(ret == 0, "step 5: enable the new CQ: %d", ret);
+	ret = wait_events(NO_EVENT_MS);
+	CHECK(ret == 0, "step 5: %d events, nothing sent", ret);
+	CHECK(tx_frame() == 0, "step 5");
+	ret = wait_events(EVENT_MS);
+	CHECK(ret == 1, "step 5: %d events for a frame on the new CQ", ret);
+	ret = rte_eth_dev_rx_intr_disable(pid, 0);
+	CHECK(ret == 0, "step 5: disable: %d", ret);
+	CHECK(rx_poll(1, 1000) == 1, "step 5: the frame not received");
+	printf("intr: step 5: asleep through a catastrophic error: woken when live, same fd, new CQ armed\n");
+	return 0;
+}
+
+static int
+run(bool fatal)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_link link;
@@ -209,6 +271,8 @@ run(void)
 	CHECK(rx_poll(1, 1000) == 1, "step 4: the frame not received");
 	printf("intr: step 4: armed with a frame waiting: event at once\n");
 	CHECK(measure() == 0, "figures");
+	if (fatal)
+		CHECK(across_fatal() == 0, "step 5");
 
 	CHECK(rte_eth_dev_stop(pid) == 0, "stop");
 	CHECK(rte_eth_dev_close(pid) == 0, "close");
@@ -221,14 +285,19 @@ main(int argc, char **argv)
 {
 	int ret;
 
-	if (rte_eal_init(argc, argv) < 0) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
 		printf("intr: FAILED: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
 	mp = rte_pktmbuf_pool_create("intr_mp", 2047, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
-	ret = mp == NULL ? -1 : run();
+	argc -= ret;
+	argv += ret;
+	ret = mp == NULL ? -1 :
+	      run(argc > 1 && strcmp(argv[1], "fatal") == 0);
 	rte_eal_cleanup();
 	return ret == 0 ? 0 : 1;
 }

@@ -31,7 +31,7 @@ STEPS = ["intr: step 1: armed, no frame: no event",
          "intr: all steps passed"]
 
 
-def run(args, eal):
+def run(args, eal, steps=STEPS):
     env = dict(os.environ)
     env["MLX4R_KFACE_LIB"] = os.path.abspath(args.kface_lib)
     plugin_dir = os.path.dirname(os.path.abspath(args.plugin))
@@ -44,7 +44,7 @@ def run(args, eal):
         p = subprocess.run(argv, cwd=d, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=90)
     print(p.stdout, flush=True)
-    missing = [s for s in STEPS if s not in p.stdout]
+    missing = [s for s in steps if s not in p.stdout]
     if p.returncode != 0 or missing:
         print("FAIL: exit %d, missing %r" % (p.returncode, missing))
         return 1
@@ -58,6 +58,19 @@ def case_kface_intr_verbs(args):
                       "-d", os.path.basename(args.plugin),
                       "--log-level=pmd.net.mlx4r*:info",
                       "--vdev", "net_mlx4r0,backend=verbs,ibdev=mlx4_0,ports=1"])
+
+
+def case_kface_intr_verbs_fatal(args):
+    """mlx4r backend=verbs asleep on an armed queue through a catastrophic
+    error of the card (the kernel face's channels die with the context;
+    proactive recovery makes new ones): woken once the queue is live, the
+    same fd, the next frame's event from the new CQ."""
+    return run(args, ["--no-pci", "--file-prefix=kface_intr_verbs_fatal",
+                      "-d", os.path.basename(args.plugin),
+                      "--log-level=pmd.net.mlx4r*:info",
+                      "--vdev", "net_mlx4r0,backend=verbs,ibdev=mlx4_0,ports=1",
+                      "--", "fatal"],
+               STEPS + ["intr: step 5: asleep through a catastrophic error"])
 
 
 def case_kface_intr_upstream(args):
@@ -92,6 +105,7 @@ def case_kface_intr_abi(args):
 CASES = {
     "kface_intr_abi": case_kface_intr_abi,
     "kface_intr_verbs": case_kface_intr_verbs,
+    "kface_intr_verbs_fatal": case_kface_intr_verbs_fatal,
     "kface_intr_upstream": case_kface_intr_upstream,
 }
 
