@@ -627,6 +627,52 @@ test_emu_channel_rules(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Two Rx queues: each its own fd and vector (efds[i] of queue i); an event
+ * of queue 0 wakes the registration of queue 0 only (non-IP frames: RSS
+ * entry 0).
+ */
+static int
+test_two_queues(void)
+{
+	struct rte_epoll_event ev[4];
+	struct rte_eth_conf conf;
+	uint16_t q;
+	int fd0, fd1;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(pid, 2, 1, &conf),
+			    "configure");
+	for (q = 0; q < 2; q++)
+		TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(pid, q, 128,
+				    SOCKET_ID_ANY, NULL, mp), "rxq %u", q);
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(pid, 0, 128, SOCKET_ID_ANY,
+						   NULL), "txq");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(pid), "start");
+	fd0 = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 0);
+	fd1 = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, 1);
+	TEST_ASSERT(fd0 >= 0 && fd1 >= 0 && fd0 != fd1, "one fd per queue");
+	for (q = 0; q < 2; q++) {
+		TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_ctl_q(pid, q,
+				RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD,
+				(void *)(uintptr_t)(q + 1)), "register %u", q);
+		TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_enable(pid, q),
+				    "arm %u", q);
+	}
+	TEST_ASSERT_EQUAL(wait_events(NO_EVENT_MS), 0, "armed, quiet");
+	TEST_ASSERT_EQUAL(tx_frames(1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev),
+					 EVENT_MS), 1, "one event");
+	TEST_ASSERT_EQUAL(ev[0].fd, fd0, "on queue 0's fd");
+	TEST_ASSERT(ev[0].epdata.data == (void *)1, "queue 0's registration");
+	TEST_ASSERT_EQUAL(rte_eth_dev_rx_intr_disable(pid, 1), -EAGAIN,
+			  "none for queue 1");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rx_intr_disable(pid, 0), "queue 0's");
+	TEST_ASSERT_EQUAL(rx_drain(), 1, "the frame, on queue 0");
+	return port_down();
+}
+
 static struct unit_test_suite mlx4r_intr_suite = {
 	.suite_name = "mlx4r Rx interrupts",
 	.setup = intr_setup,
@@ -636,6 +682,7 @@ static struct unit_test_suite mlx4r_intr_suite = {
 		TEST_CASE_ST(hca_gen, hca_down, test_sleep_and_wake),
 		TEST_CASE_ST(hca_lb, hca_down, test_one_event_per_arm),
 		TEST_CASE_ST(hca_lb, hca_down, test_disable_enable),
+		TEST_CASE_ST(hca_lb, hca_down, test_two_queues),
 		TEST_CASE_ST(hca_lb, hca_down, test_fd_across_reset),
 		TEST_CASE_ST(hca_lb, hca_down, test_fd_across_fatal),
 		TEST_CASE_ST(hca_passive, hca_passive_down,
