@@ -918,6 +918,145 @@ test_steering_domains(void)
 	return TEST_SUCCESS;
 }
 
+/* The netdev's receive side of test_netdev_bifurcation: what it took. */
+static struct {
+	uint32_t frames;
+	uint8_t last[64];
+	uint32_t last_len;
+	bool refuse;
+} nd_rx;
+
+static bool
+nd_rx_fn(void *arg, uint8_t port, const void *frame, uint32_t len)
+{
+	RTE_SET_USED(arg);
+	if (port != 1 || nd_rx.refuse)
+		return false;
+	nd_rx.frames++;
+	nd_rx.last_len = len;
+	memcpy(nd_rx.last, frame, RTE_MIN(len, (uint32_t)sizeof(nd_rx.last)));
+	return true;
+}
+
+/*
+ * The bifurcation (mlx4r_emu_engine.c emu_steer): what the netdev's rules
+ * take reaches its receive side, whole, one copy, never also a uverbs QP;
+ * its own default rules (ip link set promisc / allmulti, priority 0) come
+ * after every regular rule and before the uverbs default ones; what it
+ * sends leaves the port onto the wire, in the port's counters; DONT_TRAP
+ * (a copying rule) is refused.
+ */
+static int
+test_netdev_bifurcation(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0b };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4r_hw_flow *mac_fl, *mc_fl, *f2;
+	struct {
+		struct ibv_flow_attr attr;
+		struct ibv_flow_spec_eth eth;
+	} __rte_packed fa;
+	uint32_t len;
+
+	memset(&nd_rx, 0, sizeof(nd_rx));
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, nd_rx_fn, NULL),
+			    "receive side");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_set_rx(env.dev, 3, nd_rx_fn, NULL),
+			  -EINVAL, "port 3");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	/* its MAC and broadcast: the netdev's, not the ALL_DEFAULT QP's */
+	TEST_ASSERT(!send_to(nd_mac), "the netdev's MAC");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 1, "the netdev got it");
+	TEST_ASSERT_EQUAL(nd_rx.last_len, udp_frame(0, 5, 40), "whole");
+	TEST_ASSERT(memcmp(nd_rx.last, nd_mac, 6) == 0, "its bytes");
+	TEST_ASSERT(!send_to(bcast), "broadcast");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 2, "the netdev got broadcast");
+	/* another address: the uverbs ALL_DEFAULT rule's */
+	TEST_ASSERT(send_to(port_mac), "another unicast: the QP's");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 2, "not the netdev's too");
+	/* the netdev promiscuous: its ALL_DEFAULT (priority 0) first */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, true,
+							 false), "promisc");
+	TEST_ASSERT(!send_to(port_mac), "promiscuous netdev: not the QP's");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 3, "the netdev's");
+	/* a regular uverbs rule still beats it */
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, port_mac, &mac_fl), "MAC");
+	TEST_ASSERT(send_to(port_mac), "a regular rule beats the netdev's "
+		    "ALL_DEFAULT");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 3, "not the netdev's");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	/* all-multicast: groups ahead of the uverbs MC_DEFAULT rule */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 true), "allmulti");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
+					   &mc_fl), "MC_DEFAULT");
+	flow = mc_fl;
+	TEST_ASSERT(!send_to(grp), "all-multicast netdev: the group");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 4, "the netdev's");
+	TEST_ASSERT(!send_to(port_mac), "another unicast: nobody's now");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 false), "neither");
+	TEST_ASSERT(send_to(grp), "the group: the MC_DEFAULT QP's again");
+	/* a frame its receive side refuses is counted */
+	nd_rx.refuse = true;
+	TEST_ASSERT(!send_to(nd_mac), "refused");
+	nd_rx.refuse = false;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 5, "netdev_rx");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx_dropped - st0.netdev_rx_dropped, 1,
+			    "netdev_rx_dropped");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 1,
+			    "the unicast nobody took");
+	/* what the netdev sends: out of port 1 (loopback: back in) */
+	st0 = st1;
+	len = udp_frame(0, 6, 200);
+	memcpy(frame_at(0), nd_mac, 6);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0),
+						  len), "xmit");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 5, "looped back to the netdev");
+	memcpy(frame_at(0), peer_mac, 6);
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0),
+						RTE_ETHER_HDR_LEN - 1), -EINVAL,
+			  "shorter than a header");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_mtu(env.dev, 1, 68), "MTU");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -EMSGSIZE, "above the MTU");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_mtu(env.dev, 1, 1500), "MTU");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "unplug");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -ENOLINK, "no wire");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, false), "down");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -ENETDOWN, "netdev down");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, true), "up");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_tx - st0.netdev_tx, 1, "netdev_tx");
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 1, "tx_frames");
+	TEST_ASSERT_EQUAL_U(st1.tx_bytes - st0.tx_bytes, len, "tx_bytes");
+	TEST_ASSERT_EQUAL_U(st1.netdev_tx_dropped - st0.netdev_tx_dropped, 3,
+			    "netdev_tx_dropped (MTU, wire, down)");
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, 3, "tx_dropped");
+	/* DONT_TRAP: no copying rule (mlx4_ib_add_dont_trap_rule) */
+	memset(&fa, 0, sizeof(fa));
+	fa.attr.type = IBV_FLOW_ATTR_NORMAL;
+	fa.attr.size = sizeof(fa);
+	fa.attr.num_of_specs = 1;
+	fa.attr.port = 1;
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	fa.eth.type = IBV_FLOW_SPEC_ETH;
+	fa.eth.size = sizeof(fa.eth);
+	memcpy(fa.eth.val.dst_mac, nd_mac, 6);
+	memset(fa.eth.mask.dst_mac, 0xff, 6);
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f2),
+			  -EOPNOTSUPP, "DONT_TRAP refused");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "no receive side");
+	return TEST_SUCCESS;
+}
+
 static int
 test_rx_missed(void)
 {
@@ -1161,6 +1300,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
+		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),

@@ -145,6 +145,8 @@ emu_netdev_init(struct emu_port *port)
 	 */
 	port->nd.rx_pause = true;
 	port->nd.tx_pause = true;
+	__atomic_store_n(&port->nd.promisc, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.allmulti, false, __ATOMIC_RELAXED);
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -290,6 +292,41 @@ mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	rte_spinlock_unlock(&port->rx_lock);
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
+}
+
+int
+mlx4r_emu_netdev_set_rx_mode(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			     bool promisc, bool allmulti)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	/* read by the Rx engine (emu_steer): a frame racing sees either */
+	__atomic_store_n(&port->nd.promisc, promisc, __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.allmulti, allmulti, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_rx(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			mlx4r_emu_netdev_rx_t fn, void *arg)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	port->nd.rx_fn = fn;
+	port->nd.rx_arg = arg;
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
 /*
@@ -824,6 +861,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
+				 dev->conf.pro ? MLX4R_PART_CX3_PRO :
 				 MLX4R_PART_CX3;
 	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
 	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
@@ -2502,6 +2540,18 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	ret = -EINVAL;
 	if (qp->port != 0 && qp->port != attr->port)
 		goto out;
+	/*
+	 * mlx4_ib main.c mlx4_ib_create_flow: no flag but DONT_TRAP, and
+	 * DONT_TRAP (a rule that copies without stealing,
+	 * mlx4_ib_add_dont_trap_rule) needs the firmware's
+	 * MLX4_DEV_CAP_FLAG2_DMFS_UC_MC_SNIFFER (fw.c mlx4_QUERY_DEV_CAP),
+	 * which the emulated firmware does not report: -EOPNOTSUPP, so that
+	 * every rule steals what it matches (emu_steer).
+	 */
+	ret = -EOPNOTSUPP;
+	if (attr->flags != 0)
+		goto out;
+	ret = -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		ret = -ENOMEM;

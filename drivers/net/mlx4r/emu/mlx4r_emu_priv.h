@@ -400,6 +400,12 @@ struct emu_port {
 		uint32_t incarnation;  /* device incarnation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];
+		/* IFF_PROMISC / IFF_ALLMULTI: its default rules (atomics) */
+		bool promisc;
+		bool allmulti;
+		/* its receive side, under rx_lock */
+		mlx4r_emu_netdev_rx_t rx_fn;
+		void *rx_arg;
 	} nd;
 	/* Counters: atomics (relaxed), added once per burst. */
 	struct mlx4r_emu_port_stats st;

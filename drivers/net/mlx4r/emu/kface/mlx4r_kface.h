@@ -72,6 +72,7 @@ struct kf_conf {
 	uint8_t nb_ports;          /* 1 or 2 */
 	char wire[16];             /* gen, xconnect, loopback, none */
 	uint16_t gen_flows;        /* flows of the generator (wire gen) */
+	bool pro;                  /* --part 4103: a ConnectX-3 Pro */
 	char ifname[2][16];        /* the ports' TAP interfaces ("" none) */
 	struct rte_ether_addr mac[2]; /* the ports' MAC addresses */
 	char dir[256];             /* private directory: sysfs, control */

@@ -55,6 +55,7 @@ kf_init_once(void)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.nb_ports = kf_conf.nb_ports;
+	conf.pro = kf_conf.pro;
 	/*
 	 * The ports' MAC addresses, from the firmware on a card (QUERY_PORT
 	 * at mlx4_core's init); mlx4_en gives them to its netdevs
