@@ -28,7 +28,8 @@ LAYERS = [
     ['mlx4r_log', 'mlx4r_verbs_load', 'emu', 'mlx4r_registry'],
     # fault injection into the emulated device; memory registration; the
     # quiescence proof (bar, membarrier, drain, unbar)
-    ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce'],
+    # Rx interrupts (channels, arming, the stable fds)
+    ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce', 'mlx4r_intr'],
     # devargs (fault schedule syntax); the fast path (lkeys)
     ['mlx4r_devargs', 'mlx4r_rxtx'],
     # queue life cycles, steering

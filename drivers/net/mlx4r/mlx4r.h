@@ -136,6 +136,7 @@ struct mlx4r_port;
 struct mlx4r_dev;
 struct mlx4r_dev_events;
 struct mlx4r_reset;
+struct mlx4r_rxq_intr;
 
 /** One registered memory range (a mempool chunk). */
 struct mlx4r_mr_range {
@@ -389,6 +390,12 @@ struct mlx4r_port {
 	 */
 	struct mlx4r_rxq *rxqs[MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txqs[MLX4R_MAX_QUEUES]; /**< see rxqs */
+	/**
+	 * Rx interrupts (mlx4r_intr.c): the ethdev's intr_handle, whose
+	 * efds are the queues' stable fds; NULL until a start with
+	 * intr_conf.rxq. Control lock.
+	 */
+	struct rte_intr_handle *rx_intr;
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -443,6 +450,12 @@ struct mlx4r_dev {
 	 */
 	struct mlx4r_rxq *rxq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
+	/**
+	 * Rx interrupt state by port and queue index (mlx4r_intr.c):
+	 * made at a queue's first start with intr_conf.rxq, freed with the
+	 * device, so that the fd an application got stays valid.
+	 */
+	struct mlx4r_rxq_intr *rxq_intr[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
@@ -489,6 +502,24 @@ void mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx);
 int mlx4r_rxq_start(struct mlx4r_rxq *rxq);
 void mlx4r_rxq_stop(struct mlx4r_rxq *rxq);
 uint16_t mlx4r_round_desc(uint16_t nb_desc);
+
+/* mlx4r_intr.c: Rx interrupts (intr_conf.rxq). */
+int mlx4r_rx_intr_enable(struct rte_eth_dev *eth_dev, uint16_t idx);
+int mlx4r_rx_intr_disable(struct rte_eth_dev *eth_dev, uint16_t idx);
+/* At a queue's start: its channel (NULL without intr_conf.rxq). */
+int mlx4r_rxq_intr_attach(struct mlx4r_rxq *rxq, struct mlx4r_hw_channel **ch);
+/* With its CQ's view: the arm doorbell. */
+void mlx4r_rxq_intr_view(struct mlx4r_rxq *rxq, const struct mlx4dv_cq *cv);
+/* At its stop: events acknowledged before the CQ goes, channel after. */
+void mlx4r_rxq_intr_drain(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_intr_detach(struct mlx4r_rxq *rxq);
+/* The queue is live again: wake whoever sleeps on it. */
+void mlx4r_rxq_intr_kick(struct mlx4r_rxq *rxq);
+/* After mlx4r_port_unbar(): every live Rx queue of the port. */
+void mlx4r_intr_port_kick(struct mlx4r_port *port);
+int mlx4r_intr_port_start(struct mlx4r_port *port);
+void mlx4r_intr_port_stop(struct mlx4r_port *port, bool close);
+void mlx4r_intr_dev_free(struct mlx4r_dev *dev);
 
 /* mlx4r_txq.c */
 int mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,

@@ -473,6 +473,7 @@ mlx4r_dev_core_free(struct mlx4r_dev *dev)
 			}
 		}
 	}
+	mlx4r_intr_dev_free(dev);
 	if (dev->emu_owned && mlx4r_emu_dev_destroy(dev->name) < 0)
 		INIT_LOG(ERR, "%s: the emulated device stays", dev->name);
 	rte_free(dev);

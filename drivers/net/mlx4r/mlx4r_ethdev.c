@@ -601,6 +601,11 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
 			RTE_ETH_QUEUE_STATE_STOPPED :
 			RTE_ETH_QUEUE_STATE_STARTED;
+	ret = mlx4r_intr_port_start(port);
+	if (ret < 0) {
+		mlx4r_port_hw_stop(eth_dev);
+		return ret;
+	}
 	/* relaxed: read by mlx4r_port_link_event() without the lock */
 	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
@@ -1423,6 +1428,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.tx_queue_release = mlx4r_tx_queue_release,
 	.rx_queue_start = mlx4r_rx_queue_start,
 	.rx_queue_stop = mlx4r_rx_queue_stop,
+	.rx_queue_intr_enable = mlx4r_rx_intr_enable,
+	.rx_queue_intr_disable = mlx4r_rx_intr_disable,
 	.tx_queue_start = mlx4r_tx_queue_start,
 	.tx_queue_stop = mlx4r_tx_queue_stop,
 	.rxq_info_get = mlx4r_rxq_info_get,

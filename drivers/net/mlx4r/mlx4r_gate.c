@@ -212,6 +212,7 @@ mlx4r_g_stop(struct rte_eth_dev *eth_dev)
 	/* ethdev put its dummy bursts and queues in place before calling us */
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_stop_locked(port);
+	mlx4r_intr_port_stop(port, false);
 	pthread_mutex_unlock(&rst->lock);
 	return 0;
 }
@@ -234,6 +235,7 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 	mlx4r_stop_locked(port);
 	mlx4r_flow_api_clean(port); /* the rte_flow rules, off since stop */
 	mlx4r_port_release_queues(eth_dev);
+	mlx4r_intr_port_stop(port, true);
 	/* the control thread's view of the ports (control lock) */
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (rst->ports[i] == port)

@@ -371,6 +371,7 @@ mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 			return ret;
 		__atomic_store_n(&rxq->fault, 0, __ATOMIC_RELAXED);
 		mlx4r_queue_unbar(&rxq->barred);
+		mlx4r_rxq_intr_kick(rxq);
 	}
 	return 0;
 }

@@ -380,6 +380,10 @@ emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
 	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
 			 __ATOMIC_RELEASE);
 	cq->pi++;
+	/* an armed CQ raises its event (mlx4r_emu_intr.c) */
+	if (unlikely(cq->ch != NULL))
+		emu_cq_notify(cq, (op & MLX4_CQE_OPCODE_MASK) ==
+			      MLX4_CQE_OPCODE_ERROR);
 }
 
 static bool

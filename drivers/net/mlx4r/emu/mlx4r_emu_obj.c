@@ -849,6 +849,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	TAILQ_INIT(&ctx->pds);
 	TAILQ_INIT(&ctx->mrl);
 	TAILQ_INIT(&ctx->cqs);
+	TAILQ_INIT(&ctx->chs);
 	TAILQ_INIT(&ctx->qps);
 	TAILQ_INIT(&ctx->wqs);
 	TAILQ_INIT(&ctx->inds);
@@ -938,6 +939,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
+	struct emu_intr_thread *intr;
 	uint64_t leaked = 0;
 	struct emu_qp *qp;
 
@@ -973,6 +975,11 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 		emu_destroy_cq_locked(TAILQ_FIRST(&ctx->cqs));
 		leaked++;
 	}
+	while (!TAILQ_EMPTY(&ctx->chs)) {
+		emu_ch_destroy_locked(TAILQ_FIRST(&ctx->chs));
+		leaked++;
+	}
+	intr = emu_intr_detach_locked(dev);
 	while (!TAILQ_EMPTY(&ctx->mrl)) {
 		emu_dereg_mr_locked(TAILQ_FIRST(&ctx->mrl));
 		leaked++;
@@ -988,6 +995,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 	TAILQ_REMOVE(&dev->ctxs, ctx, next);
 	dev->nb_ctx--;
 	pthread_mutex_unlock(&dev->lock);
+	emu_intr_join(intr);
 	close(ctx->hw.async_fd);
 	close(ctx->efd);
 	close(ctx->tfd);
@@ -1504,9 +1512,10 @@ emu_ring_socket(struct emu_dev *dev, const struct mlx4r_hw_ctx *hctx)
  * CQ.
  */
 
-static int
-emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
-	      struct mlx4r_hw_cq **out)
+/* A CQ, its events on @p ch (NULL: none; mlx4r_emu_intr.c). */
+int
+emu_cq_alloc(struct mlx4r_hw_ctx *hctx, uint32_t cqe, struct emu_ch *ch,
+	     struct mlx4r_hw_cq **out)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
@@ -1515,6 +1524,9 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	int ret;
 
 	if (cqe == 0 || cqe >= dev->conf.max_cqe)
+		return -EINVAL;
+	/* uverbs_cmd.c create_cq(): the channel is one of the context's */
+	if (ch != NULL && ch->hw.ctx != hctx)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_CQ);
@@ -1551,6 +1563,10 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 		e->owner_sr_opcode = MLX4_CQE_OWNER_MASK;
 	}
 	cq->hw.ctx = hctx;
+	cq->ch = ch;
+	cq->fired_sn = UINT8_MAX; /* no event yet: any first arm counts */
+	if (ch != NULL)
+		ch->users++;
 	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
 	cq->hw.cqe = cnt - 1;
 	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
@@ -1562,11 +1578,20 @@ out:
 	return ret;
 }
 
+static int
+emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
+	      struct mlx4r_hw_cq **out)
+{
+	return emu_cq_alloc(hctx, cqe, NULL, out);
+}
+
 static void
 emu_destroy_cq_locked(struct emu_cq *cq)
 {
 	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
 
+	if (cq->ch != NULL)
+		emu_cq_unbind_locked(cq, true);
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
 	if (!cq->umem) {
@@ -1584,7 +1609,7 @@ emu_destroy_cq(struct mlx4r_hw_cq *hcq)
 	int ret = -EBUSY;
 
 	pthread_mutex_lock(&dev->lock);
-	if (!cq->user) {
+	if (!cq->user && (cq->ch == NULL || emu_cq_unbind_locked(cq, false) == 0)) {
 		emu_destroy_cq_locked(cq);
 		ret = 0;
 	}
@@ -1605,6 +1630,8 @@ emu_cq_view(struct mlx4r_hw_cq *hcq, struct mlx4dv_cq *dv)
 	dv->set_ci_db = (__be32 *)&cq->db[0];
 	dv->arm_db = (__be32 *)&cq->db[1];
 	dv->cqe_size = (int)cq->cqe_size;
+	/* libmlx4 verbs.c mlx4_create_cq_ex: arm_sn starts at 1 */
+	dv->arm_sn = 1;
 	/* Arming writes land in the CQ's own record page, never used. */
 	dv->cq_uar = &cq->db[2];
 	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
@@ -2715,6 +2742,12 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.create_cq = emu_create_cq,
 	.destroy_cq = emu_destroy_cq,
 	.cq_view = emu_cq_view,
+	.create_comp_channel = emu_create_comp_channel,
+	.destroy_comp_channel = emu_destroy_comp_channel,
+	.create_cq_ch = emu_create_cq_ch,
+	.get_cq_event = emu_get_cq_event,
+	.ack_cq_events = emu_ack_cq_events,
+	.cq_armed = emu_cq_armed,
 	.create_qp = emu_create_qp,
 	.create_rss_qp = emu_create_rss_qp,
 	.modify_qp = emu_modify_qp,

@@ -408,6 +408,8 @@ close(int fd)
 		__atomic_store_n(&kf_async[fd], NULL, __ATOMIC_RELAXED);
 		kf_cmd_async_closed(f);
 	}
+	if (kf_enabled && kf_comp_is(fd))
+		kf_comp_close(fd);
 	return kf_real.close(fd);
 }
 
@@ -423,6 +425,15 @@ read(int fd, void *buf, size_t count)
 	if (f != NULL) {
 		ret = kf_async_read(f, buf, count,
 				    fcntl(fd, F_GETFL) & O_NONBLOCK);
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return ret;
+	}
+	if (kf_enabled && kf_comp_is(fd)) {
+		ret = kf_comp_read(fd, buf, count,
+				   fcntl(fd, F_GETFL) & O_NONBLOCK);
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;

@@ -502,10 +502,31 @@ kf_dereg_mr(struct kf_file *f, struct kf_req *r)
  * Completion queues.
  */
 
+/*
+ * CREATE_COMP_CHANNEL (uverbs_cmd.c ib_uverbs_create_comp_channel): a new
+ * fd, its events read from it (mlx4r_kface_comp.c).
+ */
+static int
+kf_create_comp_channel(struct kf_file *f, struct kf_req *r)
+{
+	struct ib_uverbs_create_comp_channel_resp resp;
+	int fd, ret;
+
+	/* uobj_alloc() needs the context: -EINVAL before GET_CONTEXT */
+	if (f->ctx == NULL)
+		return -EINVAL;
+	ret = kf_comp_create(f, &fd);
+	if (ret != 0)
+		return ret;
+	memset(&resp, 0, sizeof(resp));
+	resp.fd = (uint32_t)fd;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
 static int
 kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
-		    uint32_t cqe, int32_t comp_channel, uint32_t *handle,
-		    uint32_t *granted)
+		    uint32_t cqe, int32_t comp_channel, uint32_t comp_vector,
+		    uint32_t *handle, uint32_t *granted)
 {
 	const struct mlx4_ib_create_cq *ucmd = (const void *)r->drv_in;
 	struct emu_ctx *ctx = (struct emu_ctx *)f->ctx;
@@ -513,9 +534,12 @@ kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
 	uint32_t entries;
 	int ret;
 
-	/* comp channels are not modelled: nobody asks completions events */
-	if (comp_channel >= 0)
-		return -EOPNOTSUPP;
+	/* uverbs_cmd.c create_cq(): GET_CONTEXT said num_comp_vectors 1,
+	 * then the channel (-EBADF), before mlx4_ib sees the CQ */
+	if (comp_vector >= 1)
+		return -EINVAL;
+	if (comp_channel >= 0 && !kf_comp_check(f, comp_channel))
+		return -EBADF;
 	/* mlx4_ib cq.c mlx4_ib_create_cq(): 1..max_cqes entries, the
 	 * driver data (buf_addr, db_addr) from libmlx4 */
 	if (cqe < 1 || cqe > (uint32_t)ctx->dev->conf.max_cqe - 1)
@@ -535,13 +559,20 @@ kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
 	ctx->umem.set = true;
 	ctx->umem.buf = (uint8_t *)(uintptr_t)ucmd->buf_addr;
 	ctx->umem.db = (uint32_t *)(uintptr_t)ucmd->db_addr;
-	ret = mlx4r_hw_emu_ops.create_cq(f->ctx, cqe, &cq);
+	/* on a channel: an fd of the file's, else -EBADF (create_cq()) */
+	if (comp_channel >= 0)
+		ret = kf_comp_cq_create(f, comp_channel, cqe, user_handle, &cq);
+	else
+		ret = mlx4r_hw_emu_ops.create_cq(f->ctx, cqe, &cq);
 	memset(&ctx->umem, 0, sizeof(ctx->umem));
 	if (ret != 0)
 		return ret;
 	ret = kf_obj_new(f, KF_OBJ_CQ, cq, user_handle, handle);
 	if (ret != 0) {
-		mlx4r_hw_emu_ops.destroy_cq(cq);
+		uint32_t n;
+
+		if (kf_comp_cq_destroy(cq, &n) == 1)
+			mlx4r_hw_emu_ops.destroy_cq(cq);
 		return ret;
 	}
 	*granted = cq->cqe;
@@ -564,8 +595,8 @@ kf_create_cq(struct kf_file *f, struct kf_req *r)
 		return -EINVAL;
 	memset(&resp, 0, sizeof(resp));
 	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
-				  cmd->comp_channel, &resp.cq_handle,
-				  &resp.cqe);
+				  cmd->comp_channel, cmd->comp_vector,
+				  &resp.cq_handle, &resp.cqe);
 	if (ret != 0)
 		return ret;
 	return kf_resp(r, &resp, sizeof(resp));
@@ -588,8 +619,8 @@ kf_ex_create_cq(struct kf_file *f, struct kf_req *r)
 		return -EINVAL;
 	memset(&resp, 0, sizeof(resp));
 	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
-				  cmd->comp_channel, &resp.base.cq_handle,
-				  &resp.base.cqe);
+				  cmd->comp_channel, cmd->comp_vector,
+				  &resp.base.cq_handle, &resp.base.cqe);
 	if (ret != 0)
 		return ret;
 	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
@@ -601,12 +632,22 @@ kf_destroy_cq(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_destroy_cq *cmd = (const void *)r->in;
 	struct ib_uverbs_destroy_cq_resp resp;
+	struct kf_obj *o = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
+	uint32_t reported = 0;
 	int ret;
 
-	ret = kf_obj_destroy(f, cmd->cq_handle, KF_OBJ_CQ);
+	if (o == NULL)
+		return -EINVAL;
+	/* a CQ on a channel: the events read from it (comp_events_reported) */
+	ret = kf_comp_cq_destroy(o->hw, &reported);
+	if (ret == 1)
+		ret = kf_obj_destroy(f, cmd->cq_handle, KF_OBJ_CQ);
+	else if (ret == 0)
+		kf_obj_free(o);
 	if (ret != 0)
 		return ret;
 	memset(&resp, 0, sizeof(resp));
+	resp.comp_events_reported = reported;
 	return kf_resp(r, &resp, sizeof(resp));
 }
 
@@ -1267,6 +1308,9 @@ static const struct kf_method kf_legacy[IB_USER_VERBS_CMD_THRESHOLD] = {
 		sizeof(struct ib_uverbs_reg_mr_resp), true, true),
 	[IB_USER_VERBS_CMD_DEREG_MR] = KF_M(kf_dereg_mr,
 		sizeof(struct ib_uverbs_dereg_mr), 0, false, false),
+	[IB_USER_VERBS_CMD_CREATE_COMP_CHANNEL] = KF_M(kf_create_comp_channel,
+		sizeof(struct ib_uverbs_create_comp_channel),
+		sizeof(struct ib_uverbs_create_comp_channel_resp), true, false),
 	[IB_USER_VERBS_CMD_CREATE_CQ] = KF_M(kf_create_cq,
 		sizeof(struct ib_uverbs_create_cq),
 		sizeof(struct ib_uverbs_create_cq_resp), true, true),
@@ -1426,6 +1470,8 @@ kf_cmd_release(struct kf_file *f)
 {
 	uint32_t h;
 
+	/* its channels read -EIO from now on (before f->lock: lock order) */
+	kf_comp_release(f);
 	pthread_mutex_lock(&f->lock);
 	for (h = 1; h < KF_MAX_OBJ; h++)
 		if (f->obj[h].kind == KF_OBJ_QP || f->obj[h].kind == KF_OBJ_WQ)
