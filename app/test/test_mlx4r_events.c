@@ -56,26 +56,9 @@ static uint64_t heap_base;
 static uint8_t *stuck;
 
 /*
- * Event recorder: every event of the watched types, in the order the
- * callbacks ran, with an action a case may arm for one event type.
+ * Events: test_common's recorder, through ev_cb, which may run an action
+ * a case armed for one event type.
  */
-#define MAX_EV 256
-static struct {
-	uint16_t port;
-	enum rte_eth_event_type type;
-} evs[MAX_EV];
-static uint32_t nb_evs;
-
-static const enum rte_eth_event_type watched[] = {
-	RTE_ETH_EVENT_INTR_RESET,
-	RTE_ETH_EVENT_ERR_RECOVERING,
-	RTE_ETH_EVENT_RECOVERY_SUCCESS,
-	RTE_ETH_EVENT_RECOVERY_FAILED,
-	RTE_ETH_EVENT_INTR_RMV,
-	RTE_ETH_EVENT_INTR_LSC,
-	RTE_ETH_EVENT_DESTROY,
-};
-
 /* What the callback does on the armed event (then disarms). */
 enum cb_action {
 	CB_NONE,
@@ -102,14 +85,9 @@ static struct {
 static int
 ev_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
 {
-	uint32_t i = __atomic_fetch_add(&nb_evs, 1, __ATOMIC_RELAXED);
-
 	RTE_SET_USED(arg);
 	RTE_SET_USED(ret);
-	if (i < MAX_EV) {
-		evs[i].port = port;
-		evs[i].type = type;
-	}
+	test_ev_record(port, type);
 	if (!__atomic_load_n(&cb.armed, __ATOMIC_ACQUIRE) || cb.type != type ||
 	    (cb.port != UINT16_MAX && cb.port != port))
 		return 0;
@@ -179,49 +157,15 @@ cb_wait_done(void)
 	return false;
 }
 
-static void
-ev_register(bool on)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(watched); i++) {
-		if (on)
-			rte_eth_dev_callback_register(RTE_ETH_ALL, watched[i],
-						      ev_cb, NULL);
-		else
-			rte_eth_dev_callback_unregister(RTE_ETH_ALL,
-							watched[i], ev_cb,
-							NULL);
-	}
-}
-
-static uint32_t
-ev_n(void)
-{
-	return RTE_MIN(__atomic_load_n(&nb_evs, __ATOMIC_ACQUIRE),
-		       (uint32_t)MAX_EV);
-}
-
-static unsigned int
-ev_count(uint16_t port, enum rte_eth_event_type type)
-{
-	uint32_t i, n = ev_n();
-	unsigned int c = 0;
-
-	for (i = 0; i < n; i++)
-		c += evs[i].port == port && evs[i].type == type;
-	return c;
-}
-
 /* Wait until @p port saw @p nb events of @p type. */
 static int
 ev_wait(uint16_t port, enum rte_eth_event_type type, unsigned int nb)
 {
 	unsigned int i;
 
-	for (i = 0; i < WAIT_MS && ev_count(port, type) < nb; i++)
+	for (i = 0; i < WAIT_MS && test_ev_count(port, type) < nb; i++)
 		rte_delay_us_sleep(1000);
-	TEST_ASSERT_EQUAL(ev_count(port, type), nb,
+	TEST_ASSERT_EQUAL(test_ev_count(port, type), nb,
 			  "port %u: events of type %d", port, type);
 	return TEST_SUCCESS;
 }
@@ -258,15 +202,16 @@ ev_grammar(uint16_t port, bool proactive, unsigned int *rounds,
 		RTE_ETH_EVENT_ERR_RECOVERING : RTE_ETH_EVENT_INTR_RESET;
 	enum rte_eth_event_type prev = RTE_ETH_EVENT_MAX;
 	bool open = false, closed = false;
-	uint32_t i, n = ev_n();
+	uint32_t i, n = test_ev_n();
 
 	*rounds = 0;
 	*ok = 0;
 	*failed = 0;
 	for (i = 0; i < n; i++) {
-		enum rte_eth_event_type t = evs[i].type;
+		struct test_ev ev = test_ev_at(i);
+		enum rte_eth_event_type t = ev.type;
 
-		if (evs[i].port != port || t == RTE_ETH_EVENT_INTR_LSC)
+		if (ev.port != port || t == RTE_ETH_EVENT_INTR_LSC)
 			continue;
 		TEST_ASSERT(!closed, "port %u: event %d after DESTROY (#%u)",
 			    port, t, i);
@@ -322,7 +267,7 @@ suite_setup(void)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL)
 		return TEST_FAILED;
-	ev_register(true);
+	test_ev_register(true, ev_cb);
 	/* a first probe allocates what ethdev keeps for the process */
 	if (rte_vdev_init(HCA, "") != 0 || rte_vdev_uninit(HCA) != 0)
 		return TEST_FAILED;
@@ -332,7 +277,7 @@ suite_setup(void)
 static void
 suite_teardown(void)
 {
-	ev_register(false);
+	test_ev_register(false, ev_cb);
 	rte_mempool_free(mp);
 	mp = NULL;
 }
@@ -354,7 +299,7 @@ static int
 hca_up(const char *args)
 {
 	heap_base = test_heap_allocated();
-	__atomic_store_n(&nb_evs, 0, __ATOMIC_RELEASE);
+	test_ev_clear();
 	TEST_ASSERT_SUCCESS(rte_vdev_init(HCA, args), "probe %s", args);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(HCA, &p1), "p1");
 	if (rte_eth_dev_get_port_by_name(HCA_PORT2, &p2) != 0)
@@ -415,53 +360,7 @@ static int
 wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
 	   uint32_t min_gen)
 {
-	struct rte_pmd_mlx4r_reset_state st;
-	unsigned int i;
-
-	for (i = 0; i < WAIT_MS * 10; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
-				    "state_get");
-		if (st.phase == ph && st.generation >= min_gen)
-			return TEST_SUCCESS;
-		rte_delay_us_sleep(100);
-	}
-	TEST_FAIL("phase %d generation >= %u not reached (phase %d, generation %u)",
-		  ph, min_gen, st.phase, st.generation);
-}
-
-/* Send n frames from @p tx, receive them on @p rx (loopback/xconnect). */
-static int
-traffic(uint16_t tx, uint16_t rx, unsigned int n)
-{
-	struct rte_mbuf *m[BURST], *r[BURST];
-	struct rte_ether_addr mac;
-	unsigned int i, got = 0, tries;
-	uint16_t sent;
-
-	TEST_ASSERT(n <= BURST, "n");
-	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(rx, &mac), "mac");
-	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, n), "alloc");
-	for (i = 0; i < n; i++) {
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 64);
-
-		TEST_ASSERT_NOT_NULL(p, "append");
-		memset(p, 0x5a, 64);
-		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
-	}
-	sent = rte_eth_tx_burst(tx, 0, m, n);
-	if (sent < n)
-		rte_pktmbuf_free_bulk(m + sent, n - sent);
-	TEST_ASSERT_EQUAL(sent, n, "frames sent");
-	for (tries = 0; tries < 1000 && got < n; tries++) {
-		uint16_t k = rte_eth_rx_burst(rx, 0, r, BURST);
-
-		got += k;
-		rte_pktmbuf_free_bulk(r, k);
-		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
-		rte_delay_us_sleep(50);
-	}
-	TEST_ASSERT_EQUAL(got, n, "frames received");
-	return TEST_SUCCESS;
+	return test_wait_phase(port, ph, min_gen, WAIT_MS);
 }
 
 /*
@@ -513,7 +412,7 @@ test_close_from_rmv_callback(void)
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS,
 			  "the same name probes again at once");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
 
@@ -537,7 +436,7 @@ test_close_from_rmv_callback(void)
 			  "probe after the callback");
 	heap_base = base;
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -611,7 +510,7 @@ test_events_success(void)
 			  TEST_SUCCESS, "outcome");
 	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 1, 0), TEST_SUCCESS,
 			  "proactive grammar");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
 
@@ -629,7 +528,7 @@ test_events_success(void)
 			  "passive grammar");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
 			  "set up and started after the outcome");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -718,7 +617,7 @@ test_events_quiescence_timeout(void)
 		if (!proactive)
 			TEST_ASSERT_EQUAL(port_up(p1, false, false),
 					  TEST_SUCCESS, "up again");
-		TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+		TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 				  "traffic");
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
@@ -753,8 +652,8 @@ test_events_operator_cancelled(void)
 	TEST_ASSERT_EQUAL_U(st.started, 1, "started");
 	TEST_ASSERT_EQUAL_U(st.failed + st.succeeded, 0, "no other outcome");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "late port counted");
-	TEST_ASSERT_EQUAL(ev_n(), 0, "no event");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+	TEST_ASSERT_EQUAL(test_ev_n(), 0, "no event");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 			  "the port works on");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
@@ -797,8 +696,8 @@ test_events_recover_from_failed(void)
 	TEST_ASSERT_EQUAL(rte_eth_devices[p2].data->dev_started, 0,
 			  "port 2 stays stopped");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start port 2");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "1 -> 2");
-	TEST_ASSERT_EQUAL(traffic(p2, p1, BURST), TEST_SUCCESS, "2 -> 1");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "1 -> 2");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p2, p1, BURST), TEST_SUCCESS, "2 -> 1");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();
@@ -853,7 +752,7 @@ test_events_fault_during_reinit(void)
 					    last ? 1 : 0), TEST_SUCCESS,
 				  "one announcement, one outcome");
 		if (!last)
-			TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS,
+			TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS,
 					  "traffic");
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 		TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "down");
@@ -878,7 +777,7 @@ test_events_close_during_reset(void)
 			  TEST_SUCCESS, "announced");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close wins");
-	TEST_ASSERT_EQUAL(ev_count(p1, RTE_ETH_EVENT_DESTROY), 1, "closed");
+	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_DESTROY), 1, "closed");
 	return ev_expect(p1, false, 1, 0, 0);
 }
 
@@ -914,7 +813,7 @@ test_passive_ack_returns_at_once(void)
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
 			  "set up and started after the outcome");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -965,7 +864,7 @@ test_passive_unacked_port_refuses(void)
 	TEST_ASSERT_EQUAL(port_up(p2, false, false), TEST_SUCCESS, "up 2");
 	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1,
 			  "promiscuous applied at start");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();
@@ -999,7 +898,7 @@ test_refused_dev_reset_keeps_queues(void)
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start, no set-up needed");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_EQUAL(make_fail(p1, false), TEST_SUCCESS, "failed");
 	TEST_ASSERT_EQUAL(rte_eth_dev_reset(p1), -EIO, "FAILED");
 	TEST_ASSERT_NOT_NULL(data->rx_queues[0], "Rx queue kept");
@@ -1060,7 +959,7 @@ test_calls_do_not_wait_for_a_phase(void)
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start 1");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop");
 	return hca_down();

@@ -85,11 +85,7 @@ static int
 hca_down(void)
 {
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit(HCA), "remove");
-	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
-			    "mbufs still in use after remove");
-	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
-			    "heap bytes leaked");
-	return TEST_SUCCESS;
+	return test_nothing_leaked(mp, heap_base);
 }
 
 /* Configure @p nq queue pairs and set them up (no start). */
@@ -122,24 +118,6 @@ port_up(uint16_t port, uint16_t nq)
 	TEST_ASSERT_SUCCESS(port_setup(port, nq), "set up port %u", port);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start %u", port);
 	return TEST_SUCCESS;
-}
-
-static int
-wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
-	   uint32_t min_gen, unsigned int ms)
-{
-	struct rte_pmd_mlx4r_reset_state st;
-	unsigned int i;
-
-	for (i = 0; i < ms * 10; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port, &st),
-				    "state_get");
-		if (st.phase == ph && st.generation >= min_gen)
-			return TEST_SUCCESS;
-		rte_delay_us_sleep(100);
-	}
-	TEST_FAIL("phase %d generation >= %u not reached in %u ms (phase %d, generation %u)",
-		  ph, min_gen, ms, st.phase, st.generation);
 }
 
 /* Frames of 64 bytes addressed to @p port, from mp. */
@@ -258,12 +236,12 @@ test_fp_ops_left_to_ethdev(void)
 			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
 			  TEST_SUCCESS, "in REINIT");
 	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
 		    "rte_eth_fp_ops written during the reset");
 	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, r, BURST), 0, "barred");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
 		    "rte_eth_fp_ops written by the reset");
@@ -273,10 +251,10 @@ test_fp_ops_left_to_ethdev(void)
 			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 2, 1000),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 2, 1000),
 			  TEST_SUCCESS, "in REINIT");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop during the reset");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 3, WAIT_MS),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 3, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT(fo->rx_pkt_burst != mlx4r_rx_burst &&
 		    fo->tx_pkt_burst != mlx4r_tx_burst &&
@@ -290,32 +268,6 @@ test_fp_ops_left_to_ethdev(void)
 		    "start: the real pair again");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
-}
-
-/* Send @p n frames from @p tx and receive them on @p rx (loopback). */
-static int
-traffic(uint16_t tx, uint16_t rx, unsigned int n)
-{
-	struct rte_mbuf *m[BURST], *r[BURST];
-	unsigned int got = 0, tries;
-	uint16_t sent;
-
-	TEST_ASSERT(n <= BURST, "n");
-	TEST_ASSERT_SUCCESS(frames(rx, m, n), "frames");
-	sent = rte_eth_tx_burst(tx, 0, m, n);
-	if (sent < n)
-		rte_pktmbuf_free_bulk(m + sent, n - sent);
-	TEST_ASSERT_EQUAL(sent, n, "frames sent");
-	for (tries = 0; tries < 1000 && got < n; tries++) {
-		uint16_t k = rte_eth_rx_burst(rx, 0, r, BURST);
-
-		got += k;
-		rte_pktmbuf_free_bulk(r, k);
-		rte_eth_tx_burst(tx, 0, NULL, 0); /* completions */
-		rte_delay_us_sleep(50);
-	}
-	TEST_ASSERT_EQUAL(got, n, "frames received");
-	return TEST_SUCCESS;
 }
 
 /*
@@ -374,7 +326,7 @@ test_queues_type_stable(void)
 	TEST_ASSERT_EQUAL_U(__atomic_load_n(&rxq1->refused, __ATOMIC_RELAXED),
 			    0, "a new set-up starts its counters at 0");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 
 	/* rte_eth_dev_reset() of a live port: its queues are released */
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "software reset");
@@ -386,17 +338,17 @@ test_queues_type_stable(void)
 
 	/* a passive reset of the device: the port acknowledges with dev_reset */
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1, 1000),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING, 1, 1000),
 			  TEST_SUCCESS, "draining");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "acknowledge");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT_EQUAL(mlx4r_tx_burst(txq0, NULL, 0), 0, "released");
 	TEST_ASSERT_SUCCESS(port_setup(p1, 2), "set up after the reset");
 	TEST_ASSERT(data->rx_queues[1] == rxq1 && data->tx_queues[0] == txq0,
 		    "a passive reset moved a queue structure");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
-	TEST_ASSERT_EQUAL(traffic(p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
@@ -437,7 +389,7 @@ test_walks_use_driver_list(void)
 	d2->rx_queues = NULL;
 	d2->tx_queues = NULL;
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p2, &st), "stats");
 	TEST_ASSERT_EQUAL(rte_eth_xstats_get_names(p2, names, n), n, "names");
@@ -448,7 +400,7 @@ test_walks_use_driver_list(void)
 	free(names);
 	free(xs);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
-	TEST_ASSERT_EQUAL(traffic(p1, p2, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "traffic");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop 1");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
 	return hca_down();
@@ -671,7 +623,7 @@ poll_across_control_calls(const char *mode, bool passive)
 			rte_pmd_mlx4r_reset(p1);
 
 		/* a failure stops the lcore first (below), then reports */
-		if (r != 0 || wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+		if (r != 0 || test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
 					 resets1 + 2, WAIT_MS) != TEST_SUCCESS) {
 			printf("  reset %u: request %d, or not live again\n",
 			       resets1, r);
@@ -727,7 +679,7 @@ poll_across_control_calls(const char *mode, bool passive)
 	__atomic_store_n(&poll.quit, true, __ATOMIC_RELAXED);
 	TEST_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0, "lcore");
 	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS, "step %u", i);
-	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 0, WAIT_MS),
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 0, WAIT_MS),
 			  TEST_SUCCESS, "live at the end");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	printf("  %s: %u device resets, then %u steps (stop/start %u, port reset %u, device reset %u, reset+stop %u, reset+port reset %u); resets %"

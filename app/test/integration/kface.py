@@ -85,10 +85,13 @@ class Env:
         return p.returncode, out
 
 
-# testpmd's prompt, which another thread's log line may cut anywhere (the
-# prompt and the logs share the output): count it with the whole log lines
-# that may sit between its characters.
-_LOG_LINE = r"(?:(?:mlx4r|net_mlx4|EAL|Port \d+:|\[ctl )[^\n]*\n)*"
+# testpmd's prompt, which another thread's output may cut anywhere (the
+# prompt and the logs share the output, and cmdline writes the prompt one
+# character at a time): count it with the whole lines that may sit between
+# its characters: log lines, the harness's own, and testpmd's event lines,
+# which start with an empty line ("\nPort 0: reset event\n",
+# eth_event_callback()) and may come from the driver's thread at any time.
+_LOG_LINE = r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel )[^\n]*\n)*"
 PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
 
 
@@ -96,11 +99,15 @@ def prompts_in(buf):
     return len(PROMPT.findall(buf.decode(errors="replace")))
 
 
-def interact(env, argv, steps, timeout=90, wrapper=()):
-    """Run an interactive testpmd under the wrapper: send each step's
-    command when the prompt is back (so that nothing is typed ahead of a
-    slow start), then wait its pause; return (exit code, output)."""
-    full = [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
+def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
+    """Run an interactive testpmd under the wrapper (direct: without it):
+    send each step's command when the prompt is back (so that nothing is
+    typed ahead of a slow start), then wait its pause; return (exit code,
+    output). A step's command may be a function instead, called with the
+    output so far (it returns a line to note in the output, or raises
+    CaseFailed)."""
+    full = list(argv) if direct else \
+        [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
     print("$ " + " ".join(full), flush=True)
     p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -137,6 +144,18 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
                 break
             prompts = prompts_in(buf)
             text = buf.decode(errors="replace")
+        if callable(cmd):
+            try:
+                note = cmd(text)
+            except CaseFailed as e:
+                ctl_err = str(e)
+                break
+            with cond:
+                buf.extend(("\n[%s]\n" % note).encode())
+            prompts -= 1  # no new prompt: type the next command at once
+            if pause:
+                time.sleep(pause)
+            continue
         if cmd.startswith("!ctl "):
             # the emulated device's control socket, named by the wrapper
             m = re.search(r"control (\S+ctl\.sock)", text)
@@ -146,12 +165,40 @@ def interact(env, argv, steps, timeout=90, wrapper=()):
             r = subprocess.run([sys.executable, env.args.ctl, "--socket", m.group(1)]
                                + cmd.split()[1:], capture_output=True, text=True)
             with cond:
-                buf.extend(("\n[ctl %s: %s%s]\n" % (cmd[5:], r.stdout.strip(),
-                                                   r.stderr.strip())).encode())
+                buf.extend(("\n[ctl %s: %s%s]\n[ctl at %.3f s]\n" % (
+                    cmd[5:], r.stdout.strip(), r.stderr.strip(),
+                    time.monotonic())).encode())
             if r.returncode != 0:
                 ctl_err = "mlx4r-emu-ctl %s: %s%s" % (cmd[5:], r.stdout, r.stderr)
                 break
             # the prompt is not printed again: type the next command at once
+            prompts -= 1
+            if pause:
+                time.sleep(pause)
+            continue
+        if cmd.startswith("!tel "):
+            # the stock telemetry client on testpmd's socket (its
+            # --file-prefix): one command, its JSON answer into the output
+            prefix = next((a.split("=", 1)[1] for a in argv
+                           if a.startswith("--file-prefix=")), "rte")
+            tel = shutil.which("dpdk-telemetry.py")
+            if tel is None:
+                ctl_err = "no dpdk-telemetry.py (Debian package dpdk)"
+                break
+            try:
+                r = subprocess.run([sys.executable, tel, "-f", prefix],
+                                   input=cmd[5:] + "\n", capture_output=True,
+                                   text=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                ctl_err = "dpdk-telemetry.py %s: no answer in 30 s" % cmd[5:]
+                break
+            answer = " ".join(l.strip() for l in r.stdout.splitlines()
+                              if l.strip().startswith("{"))
+            with cond:
+                buf.extend(("\n[tel %s: %s]\n" % (cmd[5:], answer)).encode())
+            if r.returncode != 0 or not answer:
+                ctl_err = "dpdk-telemetry.py %s: %s%s" % (cmd[5:], r.stdout, r.stderr)
+                break
             prompts -= 1
             if pause:
                 time.sleep(pause)
@@ -194,6 +241,51 @@ class Skip(Exception):
 
 def port_blocks(out):
     return re.split(r"\n\s+port:\s+\d+\n", out)[1:]
+
+
+# A stand-in for testpmd's console (kface_harness_prompt): cmdline writes
+# the prompt one character at a time (lib/cmdline/cmdline.c
+# cmdline_write_char(): write() of 1 byte), and testpmd's event callback,
+# on the thread that raises the event, prints "\nPort N: <event> event\n"
+# (app/test-pmd/testpmd.c eth_event_callback(): printf, fflush) whenever
+# the driver raises it: here, in the middle of the prompt after "reset",
+# as mlx4r's RECOVERY_SUCCESS of a passive reset can (it follows the last
+# port's acknowledgement by a few milliseconds).
+FAKE_CONSOLE = r"""
+import os, sys
+def w(b):
+    os.write(1, b.encode())
+def prompt(cut=None):
+    for i, c in enumerate("testpmd> "):
+        if i == 4 and cut:
+            w(cut)
+        w(c)
+prompt()
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "quit":
+        w("\nBye...\n")
+        break
+    w(cmd + "\nDone\n")
+    prompt("\nPort 0: error recovery successful event\n" if cmd == "reset" else
+           "mlx4r_run_reset(): net_mlx4r0: live again\n\nPort 1: link state change event\n"
+           if cmd == "lsc" else None)
+"""
+
+
+def case_kface_harness_prompt(env):
+    """The harness itself: a prompt cut by an event line of testpmd (which
+    starts with an empty line) is still a prompt. Without it the harness
+    waited for a prompt that had come, until its deadline (90 s), then
+    closed testpmd's input, and testpmd said "Bye..." (the exit hang seen
+    once in kface_verbs_fatal_passive)."""
+    steps = [("reset", 0), ("lsc", 0), ("next", 0), ("quit", 0)]
+    rc, out = interact(env, [sys.executable, "-c", FAKE_CONSOLE], steps,
+                       timeout=15, direct=True)
+    expect(rc == 0, "the console exits 0")
+    expect_in(out, "next\nDone", "the step after the cut prompts was sent")
+    expect(prompts_in(out.encode()) == 4, "four prompts counted, got %d"
+           % prompts_in(out.encode()))
 
 
 def case_kface_ibv_devices(env):
@@ -307,6 +399,7 @@ def expect_forwarded(out, nports=2):
 def case_kface_verbs_forward(env):
     """mlx4r backend=verbs in stock testpmd forwards on both ports of the
     emulated card through rdma-core's libibverbs and libmlx4."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("show port stats all", 1.0),
              ("show port stats all", 0), ("show port info 0", 0),
              ("stop", 0), ("quit", 0)]
@@ -318,6 +411,7 @@ def case_kface_verbs_forward(env):
     expect_forwarded(out)
     # no queue went to error on the way (a repair says so)
     expect(" in error " not in out, "no queue in error")
+    exit_report(out)
 
 
 BDF = "0000:82:00.0"
@@ -395,6 +489,7 @@ def case_kface_verbs_fatal(env):
     """A catastrophic error through the kernel face (DEVICE_FATAL, the
     device unregistered, commands EIO, then back under its name): mlx4r's
     verbs backend recovers by itself (proactive) and forwards again."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl fatal 100", 0), ("show port info 0", 3.0),
              ("stop", 0), ("start", 1.0), ("show port stats all", 1.0),
              ("show port stats all", 0), ("stop", 0), ("!ctl status", 0),
@@ -416,12 +511,14 @@ def case_kface_verbs_fatal(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+    exit_report(out)
 
 
 def case_kface_verbs_fatal_late(env):
     """The device reappears late (1.5 s more absent than the reload):
     mlx4r keeps polling for it within reinit_timeout_ms, without spending
     an attempt, and recovers in one."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl reappear 1500", 0), ("!ctl fatal 100", 0),
              ("show port info 0", 3.5), ("stop", 0), ("start", 1.0),
              ("show port stats all", 1.0), ("show port stats all", 0),
@@ -438,11 +535,16 @@ def case_kface_verbs_fatal_late(env):
     ph = phases(out)
     expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
            "both ports forward again: %r" % (ph[1:],))
+    exit_report(out)
 
 
 def case_kface_verbs_fatal_passive(env):
     """The same error in passive mode: INTR_RESET on both ports, the
-    application's stop / reset / start, and forwarding again."""
+    application's stop / reset / start, and forwarding again. The reset
+    waits for both acknowledgements (reset_deadline_ms 10 s: with the
+    default 1 s, testpmd's port reset came after the deadline in 161 of
+    166 runs, and the device was reset without them)."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
     steps = [("start", 1.0), ("!ctl fatal 100", 1.0), ("stop", 0),
              ("port stop all", 0), ("port reset all", 1.5),
              # main's passive reset does not wait for the recovery: a
@@ -451,10 +553,16 @@ def case_kface_verbs_fatal_passive(env):
              ("start", 1.0), ("show port stats all", 1.0),
              ("show port stats all", 0), ("stop", 0), ("quit", 0)]
     rc, out = interact(env, testpmd_mlx4r(env, "verbs_fatal_passive",
-                                          ",recovery=passive"), steps)
+                                          ",recovery=passive,reset_deadline_ms=10000"),
+                       steps)
     expect(rc == 0, "testpmd exits 0")
     for p in (0, 1):
         expect_in(out, "Port %d: reset event" % p)
+        expect(re.search(r"port %d \(physical port %d\) acknowledged the reset"
+                         % (p, p + 1), out) is not None,
+               "port %d acknowledged the reset (testpmd's port reset)" % p)
+    expect("did not acknowledge" not in out,
+           "the device was reset once both ports acknowledged, not at the deadline")
     expect(re.search(r"live again, generation 2", out) is not None,
            "mlx4r: live again in the device's next generation")
     ph = phases(out)
@@ -465,6 +573,267 @@ def case_kface_verbs_fatal_passive(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the reset: %r" % rates)
+    exit_report(out)
+
+
+def mempool_in_use(out):
+    """Mbufs in use per 'dump_mempool' (rte_mempool_dump() of every pool),
+    in order: populated_size - common_pool_count - total_cache_count, the
+    mbufs neither in the pool nor in an lcore's cache."""
+    res = []
+    for block in out.split("dump_mempool")[1:]:
+        block = block.split("testpmd>")[0]
+        vals = [re.search(r"\b%s=(\d+)" % n, block) for n in
+                ("populated_size", "common_pool_count", "total_cache_count")]
+        if all(v is not None for v in vals):
+            pop, common, cached = (int(v.group(1)) for v in vals)
+            res.append(pop - common - cached)
+    return res
+
+
+def exit_report(out):
+    """The kernel face's report at exit (MLX4R_KFACE_EXIT_REPORT=1)."""
+    m = re.search(r"mlx4r kface: at exit: (\d+) files, (\d+) async files, "
+                  r"(\d+) objects[^;]*; device: (\d+) contexts, (\d+) objects, "
+                  r"(\d+) MRs, (\d+) bytes pinned, (\d+) objects destroyed at close",
+                  out)
+    expect(m is not None, "the kernel face reported at exit (the process "
+           "went through exit(): no crash, no kill)")
+    names = ("files", "async files", "objects", "contexts", "model objects",
+             "MRs", "bytes pinned")
+    left = {n: int(v) for n, v in zip(names, m.groups())}
+    expect(all(v == 0 for v in left.values()),
+           "nothing left open on the device at exit: %r" % left)
+    return int(m.group(8))
+
+
+def events_of(out, port):
+    """testpmd's event lines of @p port, in order."""
+    return re.findall(r"Port %d: ([a-z ]+?) event" % port, out)
+
+
+def xstat(out, name):
+    return [int(v) for v in re.findall(r"\b%s:\s+(\d+)" % name, out)]
+
+
+def case_kface_verbs_operator_reset(env):
+    """Operator resets through the kernel face. testpmd's own sequence
+    (port stop all, port reset 0 and 1, port start all) resets each
+    port's software state: its queues are released and set up again, the
+    device is not reset (mlx4r_reset.rst, the errno table's note 1), no
+    reset event. An operator's reset of the device (telemetry
+    /mlx4r/reset, rte_pmd_mlx4r_reset()) while forwarding, proactive: the
+    verbs context is closed and opened again through the node (a second
+    GET_CONTEXT, every object made anew), ERR_RECOVERING then
+    RECOVERY_SUCCESS on both ports, generation 2, forwarding goes on; the
+    rings' mbufs come back to the pool at the reset (counted) and every
+    mbuf is back after the stop."""
+    if shutil.which("dpdk-telemetry.py") is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    steps = [("start", 1.0), ("stop", 0), ("port stop all", 0),
+             ("dump_mempool", 0),
+             ("port reset 0", 0), ("port reset 1", 0), ("port start all", 0),
+             ("!tel /mlx4r/state,0", 0), ("start", 1.0), ("show port stats all", 1.0),
+             ("show port stats all", 0),
+             ("!tel /mlx4r/reset,0", 1.0),
+             ("!tel /mlx4r/state,1", 0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("show port xstats 0", 0), ("stop", 0), ("port stop all", 0),
+             ("dump_mempool", 0), ("!ctl status", 0), ("quit", 0)]
+    # stdout line-buffered: testpmd's output in the order it happened,
+    # between the driver's log lines and the telemetry answers
+    rc, out = interact(env, ["stdbuf", "-oL"] +
+                       testpmd_mlx4r(env, "verbs_operator_reset"), steps)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    # testpmd's port reset: accepted, and no event of the device
+    expect("Fail to reset port" not in out and "Can not reset" not in out,
+           "testpmd's port reset accepted")
+    expect("Fail to start port" not in out, "port start after port reset")
+    expect(re.search(r'\[tel /mlx4r/state,0: .*"state": "live", "generation": 1, '
+                     r'"mode": "proactive", "resets_started": 0', out) is not None,
+           "after testpmd's port reset: live, generation 1, no device reset")
+    before_tel = out.split("[tel /mlx4r/reset,0")[0]
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    rates = pps(before_tel)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after testpmd's port reset: %r" % rates)
+    for name, (ports, _) in zip(("first", "after port reset, through the "
+                                 "device reset"), ph):
+        for p in (0, 1):
+            rx, tx = ports.get(p, (0, 0))
+            expect(rx > 0 and tx > 0, "%s: port %d forwards (RX %d, TX %d)"
+                   % (name, p, rx, tx))
+    # the operator's reset of the device, while forwarding
+    expect(re.search(r"\[tel /mlx4r/reset,0: \{.*\}\]", out) is not None,
+           "telemetry accepted the reset")
+    for p in (0, 1):
+        ev = events_of(out, p)
+        # nothing for testpmd's port reset, one round for the device's
+        expect(ev == ["error recovering", "error recovery successful"],
+               "port %d: ERR_RECOVERING then RECOVERY_SUCCESS, once (got %r)"
+               % (p, ev))
+    expect(re.search(r"reset 1 started \(request\), proactive mode", out)
+           is not None, "mlx4r: reset 1 started by a request (the operator's)")
+    expect(re.search(r"live again, generation 2", out) is not None,
+           "mlx4r: live again, generation 2")
+    expect(re.search(r'\[tel /mlx4r/state,1: .*"state": "live".*"generation": 2',
+                     out) is not None, "port 1 (same HCA): live, generation 2")
+    # a device reset through the kernel face: the same device, no
+    # catastrophic error (incarnation 1), the old context closed
+    expect(re.search(r"\[ctl status: incarnation 1 catas none contexts 1\]", out)
+           is not None, "the emulated device: incarnation 1, one context")
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the reset: %r" % rates)
+    expect(xstat(out, "reset_succeeded") == [1], "xstat reset_succeeded 1")
+    expect(xstat(out, "reset_generation") == [2], "xstat reset_generation 2")
+    rec = xstat(out, "reset_mbufs_reclaimed")
+    expect(len(rec) == 1 and rec[0] > 0,
+           "the reset took the rings' mbufs back (reset_mbufs_reclaimed %r)" % rec)
+    used = mempool_in_use(out)
+    expect(len(used) == 2 and used == [0, 0],
+           "every mbuf back in the pool after each stop (in use: %r)" % used)
+    exit_report(out)
+
+
+def case_kface_verbs_operator_reset_passive(env):
+    """The operator's reset of the device in passive mode, while
+    forwarding (telemetry /mlx4r/reset): INTR_RESET on both ports; the
+    application's stop, port reset (the acknowledgements: the device is
+    reset once both gave theirs, reset_deadline_ms 10 s) and start; then
+    RECOVERY_SUCCESS on both ports, generation 2, forwarding again, every
+    mbuf back in the pool after the stop, nothing open at exit."""
+    if shutil.which("dpdk-telemetry.py") is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    steps = [("start", 1.0), ("!tel /mlx4r/reset,0", 1.0), ("stop", 0),
+             ("port stop all", 0), ("port reset all", 0.5),
+             # the start may come before the device is back (-EAGAIN
+             # until RECOVERY_SUCCESS, mlx4r_reset.rst): start again
+             ("port start all", 0.5), ("port start all", 0),
+             ("!tel /mlx4r/state,0", 0), ("start", 1.0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("stop", 0), ("port stop all", 0), ("dump_mempool", 0),
+             ("!ctl status", 0), ("quit", 0)]
+    rc, out = interact(env, ["stdbuf", "-oL"] + testpmd_mlx4r(
+        env, "verbs_operator_reset_passive",
+        ",recovery=passive,reset_deadline_ms=10000"), steps)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    expect(re.search(r"reset 1 started \(request\), passive mode", out)
+           is not None, "mlx4r: reset 1 started by a request, passive")
+    for p in (0, 1):
+        ev = [e for e in events_of(out, p) if e != "link state change"]
+        expect(ev == ["reset", "error recovery successful"],
+               "port %d: INTR_RESET then RECOVERY_SUCCESS (got %r)" % (p, ev))
+        expect(re.search(r"port %d \(physical port %d\) acknowledged the reset"
+                         % (p, p + 1), out) is not None,
+               "port %d acknowledged (testpmd's port reset)" % p)
+    expect("did not acknowledge" not in out, "no port missed the deadline")
+    expect(re.search(r'\[tel /mlx4r/state,0: .*"state": "live", "generation": 2',
+                     out) is not None, "live again, generation 2")
+    expect(re.search(r"\[ctl status: incarnation 1 catas none contexts 1\]", out)
+           is not None, "the emulated device: incarnation 1, one context")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for name, (ports, _) in zip(("before", "after the reset"), ph):
+        for p in (0, 1):
+            rx, tx = ports.get(p, (0, 0))
+            expect(rx > 0 and tx > 0, "%s: port %d forwards (RX %d, TX %d)"
+                   % (name, p, rx, tx))
+    rates = pps(out)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports after the reset: %r" % rates)
+    used = mempool_in_use(out)
+    expect(used == [0], "every mbuf back in the pool after the stop "
+           "(in use: %r)" % used)
+    exit_report(out)
+
+
+def case_kface_verbs_close_during_recovery(env):
+    """Close during a recovery through the kernel face: a catastrophic
+    error while forwarding, the device held away (20 s more absent than
+    the reload; reinit_timeout_ms and reset_deadline_ms 60 s, so that the
+    reset is still on however slow the machine), and testpmd closes both ports and quits while the reset is
+    still on:
+     - proactive: mlx4r closed the old context (RESETTING) and waits for
+       the device to come back (REINIT);
+     - passive: mlx4r waits for the application's acknowledgements
+       (DRAINING) with the old context still open,
+       disassociated by the kernel: the close destroys (or forgets) its
+       objects and closes it.
+    Each port was announced (ERR_RECOVERING / INTR_RESET) and ends with its
+    close (DESTROY), no outcome (the event grammar of mlx4r_reset.rst);
+    testpmd exits 0 well before the device is back, every mbuf is back in
+    its pool, and nothing is left open on the device (the kernel face's
+    report at exit)."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    for mode, devargs, announce in (
+            ("proactive", ",reinit_timeout_ms=60000", "error recovering"),
+            ("passive", ",recovery=passive,reset_deadline_ms=60000", "reset")):
+        steps = [("start", 1.0), ("!ctl reappear 20000", 0), ("!ctl fatal 100", 0),
+                 ("show port info 0", 1.0), ("!ctl status", 0), ("stop", 0),
+                 ("port stop all", 0), ("dump_mempool", 0), ("port close all", 0),
+                 ("!ctl status", 0), ("quit", 0)]
+        t0 = time.monotonic()
+        rc, out = interact(env, ["stdbuf", "-oL"] + testpmd_mlx4r(
+            env, "verbs_close_recovery_" + mode, devargs), steps)
+        took = time.monotonic() - t0
+        what = mode + ": "
+        expect(rc == 0, what + "testpmd exits 0 (got %d)" % rc)
+        st = re.findall(r"\[ctl status: incarnation (\d+) catas (\w+) contexts (\d+)\]",
+                        out)
+        expect(len(st) == 2, what + "two status answers, got %r" % st)
+        expect(st[0][:2] == ("1", "gone") and st[1][:2] == ("1", "gone"),
+               what + "the device was away, before and after the close: %r" % st)
+        if mode == "proactive":
+            expect(re.search(r"the device is absent: waiting up to \d+ ms", out)
+                   is not None, what + "mlx4r was waiting for the device (REINIT)")
+            expect(st[0][2] == "0", what + "the old context closed in RESETTING")
+        else:
+            expect("acknowledged the reset" not in out,
+                   what + "no port acknowledged: the reset waited in DRAINING")
+            expect(st[0][2] == "1",
+                   what + "the disassociated context still open before the close")
+        expect(st[1][2] == "0", what + "no context left after the close")
+        for p in (0, 1):
+            ev = events_of(out, p)
+            expect(ev == [announce],
+                   what + "port %d: %s, then no outcome (got %r)" % (p, announce, ev))
+            expect_in(out, "Port %d is closed" % p)
+        expect("live again" not in out and "recovery failed" not in out,
+               what + "the reset ended with the close, neither live nor failed")
+        used = mempool_in_use(out)
+        expect(used == [0], what + "every mbuf back in the pool after the stop "
+               "(in use: %r)" % used)
+        leaked = exit_report(out)
+        print("%s: testpmd ran %.1f s; %d objects the close left to the "
+              "kernel's cleanup" % (mode, took, leaked))
+
+
+def case_kface_device_thread_idle(env):
+    """The device thread costs no core once no queue exists: it waits
+    20 ms at a time for one (mlx4r_kface_dev.c kf_dev_thread()). With the
+    ports closed, its idle waits over a second of wall-clock time stay
+    below one per 5 ms (a slower machine makes fewer, never more); a wait
+    timed on the wrong clock returns at once, by the hundred thousand."""
+    steps = [("start", 0.5), ("stop", 0), ("port stop all", 0),
+             ("port close all", 0.3), ("!ctl thread", 1.0), ("!ctl thread", 0),
+             ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "device_thread_idle"), steps)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    m = re.findall(r"\[ctl thread: queues (\d+) idle_waits (\d+)\]", out)
+    expect(len(m) == 2, "two answers of the device thread, got %r" % m)
+    expect(m[0][0] == "0" and m[1][0] == "0", "no queue left after the close")
+    t = [float(v) for v in re.findall(r"\[ctl at ([\d.]+) s\]", out)]
+    expect(len(t) == 2, "the times of both questions: %r" % t)
+    waits = int(m[1][1]) - int(m[0][1])
+    rate = waits / max(t[1] - t[0], 0.001)
+    print("device thread: %d idle waits in %.2f s (%.0f/s)" % (waits, t[1] - t[0], rate))
+    expect(waits >= 1 and rate <= 200,
+           "the idle device thread waits 20 ms at a time: %d waits in %.2f s"
+           % (waits, t[1] - t[0]))
 
 
 def case_kface_upstream_fatal(env):

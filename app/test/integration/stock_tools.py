@@ -683,68 +683,88 @@ class Hugepages:
             self.saved = None
 
 
-def case_proc_info_xstats(env):
-    # dpdk-proc-info is a secondary process: it needs the primary's memory
-    # shared, i.e. hugepages (--no-huge memory is private to a process).
-    # The primary (testpmd) forwards; proc-info attaches, loads the driver
-    # (whose secondary probe attaches to the primary's ports) and reads
-    # statistics and xstats from shared memory.
-    if shutil.which(env.args.proc_info) is None:
-        return skip("no dpdk-proc-info (%s)" % env.args.proc_info)
+def with_primary(env, commands, settle, secondaries):
+    """Forwarding testpmd primary (two mlx4r ports) on hugepages.
+
+    The primary runs @commands (one a second) in a thread; after @settle
+    seconds, secondaries(eal) runs the secondary processes, eal being the
+    EAL arguments that attach to the primary. Returns (SKIP, None) when the
+    hugepages cannot be had, else (what secondaries returned, the
+    primary's output); the primary must exit 0.
+    """
+    # --no-huge memory is private to a process: a secondary needs the
+    # primary's memory shared, i.e. hugepages.
     huge = Hugepages(192)
     why = huge.reserve()
     try:
         if why is not None:
-            return skip(why)
+            return skip(why), None
         prefix = "mlx4r_it_" + env.case
-        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
-               "--file-prefix=" + prefix]
-        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
+        eal = ["--huge-dir", huge.mnt, "--no-pci", "--file-prefix=" + prefix]
+        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1",
+                   "-m", "256"] + eal + [
             "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
             "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
         result = {}
 
         def run_primary():
-            result["primary"] = env.run(primary, [
-                "set fwd io", "start", "show port stats all",
-                "show port stats all", "show port stats all",
-                "show port stats all", "stop", "show port xstats all"],
-                delay=1.0)
+            result["primary"] = env.run(primary, commands, delay=1.0)
 
         t = threading.Thread(target=run_primary)
         t.start()
-        time.sleep(3.5)  # forwarding by now
-        secondary = [env.args.proc_info, "--huge-dir", huge.mnt,
-                     "--no-pci", "--file-prefix=" + prefix,
-                     "-d", env.plugin_name, "--"]
-        # one display per run: proc-info shows only the first one asked
-        rc, out = env.run(secondary + ["--xstats"], timeout=60)
-        rc2, out2 = env.run(secondary + ["--stats"], timeout=60)
-        t.join()
+        try:
+            time.sleep(settle)
+            got = secondaries(eal)
+        finally:
+            t.join()
         prc, pout = result["primary"]
         expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
-        expect(rc == 0 and rc2 == 0, "dpdk-proc-info exits 0 (got %d, %d)"
-               % (rc, rc2))
-        xs = {p: v for p, v in xstats_blocks(out)}
-        expect(set(xs) == {0, 1}, "proc-info lists xstats of both ports")
-        final = {p: v for p, v in xstats_blocks(pout)}
-        for p in (0, 1):
-            expect(xs[p]["rx_good_packets"] > 1000,
-                   "port %d: the running primary's counters "
-                   "(rx_good_packets %d)" % (p, xs[p]["rx_good_packets"]))
-            expect(xs[p]["rx_good_packets"] <= final[p]["rx_good_packets"],
-                   "port %d: no more than the primary counted in the end"
-                   % p)
-            for name in ("rx_steering_dropped", "rx_refused_bursts",
-                         "tx_unregistered_memory_dropped", "reset_started",
-                         "reset_generation", "reset_cancelled"):
-                expect(name in xs[p], "driver xstat %s listed" % name)
-            expect(xs[p]["reset_generation"] == 1,
-                   "port %d: reset_generation 1, as the primary's" % p)
-        expect(re.search(r"RX-packets:\s+[1-9]", out2) is not None,
-               "proc-info --stats shows received packets")
+        return got, pout
     finally:
         huge.release()
+
+
+def proc_info(env, eal, *args):
+    """Run dpdk-proc-info attached to the primary; (rc, output)."""
+    return env.run([env.args.proc_info] + eal +
+                   ["-d", env.plugin_name, "--"] + list(args), timeout=60)
+
+
+def case_proc_info_xstats(env):
+    # The primary (testpmd) forwards; proc-info attaches, loads the driver
+    # (whose secondary probe attaches to the primary's ports) and reads
+    # statistics and xstats from shared memory.
+    if shutil.which(env.args.proc_info) is None:
+        return skip("no dpdk-proc-info (%s)" % env.args.proc_info)
+    # one display per run: proc-info shows only the first one asked
+    runs, pout = with_primary(env, [
+        "set fwd io", "start", "show port stats all", "show port stats all",
+        "show port stats all", "show port stats all", "stop",
+        "show port xstats all"], 3.5,  # forwarding by then
+        lambda eal: (proc_info(env, eal, "--xstats"),
+                     proc_info(env, eal, "--stats")))
+    if pout is None:
+        return runs
+    (rc, out), (rc2, out2) = runs
+    expect(rc == 0 and rc2 == 0, "dpdk-proc-info exits 0 (got %d, %d)"
+           % (rc, rc2))
+    xs = {p: v for p, v in xstats_blocks(out)}
+    expect(set(xs) == {0, 1}, "proc-info lists xstats of both ports")
+    final = {p: v for p, v in xstats_blocks(pout)}
+    for p in (0, 1):
+        expect(xs[p]["rx_good_packets"] > 1000,
+               "port %d: the running primary's counters "
+               "(rx_good_packets %d)" % (p, xs[p]["rx_good_packets"]))
+        expect(xs[p]["rx_good_packets"] <= final[p]["rx_good_packets"],
+               "port %d: no more than the primary counted in the end" % p)
+        for name in ("rx_steering_dropped", "rx_refused_bursts",
+                     "tx_unregistered_memory_dropped", "reset_started",
+                     "reset_generation", "reset_cancelled"):
+            expect(name in xs[p], "driver xstat %s listed" % name)
+        expect(xs[p]["reset_generation"] == 1,
+               "port %d: reset_generation 1, as the primary's" % p)
+    expect(re.search(r"RX-packets:\s+[1-9]", out2) is not None,
+           "proc-info --stats shows received packets")
 
 
 def case_proc_info_reset(env):
@@ -755,62 +775,37 @@ def case_proc_info_reset(env):
     # statistics show the clearing.
     if shutil.which(env.args.proc_info) is None:
         return skip("no dpdk-proc-info (%s)" % env.args.proc_info)
-    huge = Hugepages(192)
-    why = huge.reserve()
-    try:
-        if why is not None:
-            return skip(why)
-        prefix = "mlx4r_it_" + env.case
-        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
-               "--file-prefix=" + prefix]
-        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
-            "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
-            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
-        result = {}
-
-        def run_primary():
-            result["primary"] = env.run(primary, [
-                "set fwd io", "start", "show port stats all", "stop"] +
-                ["show port stats all"] * 12, delay=1.0)
-
-        t = threading.Thread(target=run_primary)
-        t.start()
-        time.sleep(5.5)  # forwarding stopped by now
-        secondary = [env.args.proc_info, "--huge-dir", huge.mnt,
-                     "--no-pci", "--file-prefix=" + prefix,
-                     "-d", env.plugin_name, "--"]
-        rc1, before = env.run(secondary + ["--xstats"], timeout=60)
-        rc2, out2 = env.run(secondary + ["--stats-reset"], timeout=60)
-        rc3, out3 = env.run(secondary + ["--xstats-reset"], timeout=60)
-        rc4, after = env.run(secondary + ["--xstats"], timeout=60)
-        t.join()
-        prc, pout = result["primary"]
-        expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
-        expect((rc1, rc2, rc3, rc4) == (0, 0, 0, 0),
-               "dpdk-proc-info exits 0 (got %s)" % [rc1, rc2, rc3, rc4])
-        expect("Error" not in out3 and
-               "NIC extended statistics for port 0 cleared" in out3,
-               "--xstats-reset accepted")
-        xs0 = {p: v for p, v in xstats_blocks(before)}
-        xs1 = {p: v for p, v in xstats_blocks(after)}
-        expect(set(xs0) == {0, 1} and set(xs1) == {0, 1},
-               "xstats of both ports, before and after")
-        for p in (0, 1):
-            expect(xs0[p]["rx_good_packets"] > 1000,
-                   "port %d: counted before (rx_good_packets %d)"
-                   % (p, xs0[p]["rx_good_packets"]))
-            for name in ("rx_good_packets", "tx_good_packets",
-                         "rx_q0_packets", "tx_q0_packets"):
-                expect(xs1[p][name] == 0, "port %d: %s cleared (%d)"
-                       % (p, name, xs1[p][name]))
-            expect(xs1[p]["reset_generation"] == 1,
-                   "port %d: reset_generation read from the primary" % p)
-            st = last_port_stats(pout, p)
-            expect(st["rx"] == 0 and st["tx"] == 0,
-                   "port %d: the primary's counters were cleared (RX %d, "
-                   "TX %d)" % (p, st["rx"], st["tx"]))
-    finally:
-        huge.release()
+    runs, pout = with_primary(env, [
+        "set fwd io", "start", "show port stats all", "stop"] +
+        ["show port stats all"] * 12, 5.5,  # forwarding stopped by then
+        lambda eal: [proc_info(env, eal, a) for a in (
+            "--xstats", "--stats-reset", "--xstats-reset", "--xstats")])
+    if pout is None:
+        return runs
+    rcs = [r[0] for r in runs]
+    before, out3, after = runs[0][1], runs[2][1], runs[3][1]
+    expect(rcs == [0, 0, 0, 0], "dpdk-proc-info exits 0 (got %s)" % rcs)
+    expect("Error" not in out3 and
+           "NIC extended statistics for port 0 cleared" in out3,
+           "--xstats-reset accepted")
+    xs0 = {p: v for p, v in xstats_blocks(before)}
+    xs1 = {p: v for p, v in xstats_blocks(after)}
+    expect(set(xs0) == {0, 1} and set(xs1) == {0, 1},
+           "xstats of both ports, before and after")
+    for p in (0, 1):
+        expect(xs0[p]["rx_good_packets"] > 1000,
+               "port %d: counted before (rx_good_packets %d)"
+               % (p, xs0[p]["rx_good_packets"]))
+        for name in ("rx_good_packets", "tx_good_packets",
+                     "rx_q0_packets", "tx_q0_packets"):
+            expect(xs1[p][name] == 0, "port %d: %s cleared (%d)"
+                   % (p, name, xs1[p][name]))
+        expect(xs1[p]["reset_generation"] == 1,
+               "port %d: reset_generation read from the primary" % p)
+        st = last_port_stats(pout, p)
+        expect(st["rx"] == 0 and st["tx"] == 0,
+               "port %d: the primary's counters were cleared (RX %d, "
+               "TX %d)" % (p, st["rx"], st["tx"]))
 
 
 def case_secondary_bursts(env):
@@ -819,41 +814,19 @@ def case_secondary_bursts(env):
     # refusal (0, rte_errno ENOTSUP), not a call through NULL pointers.
     if env.args.mlx4r_test is None:
         return skip("no --mlx4r-test given")
-    huge = Hugepages(192)
-    why = huge.reserve()
-    try:
-        if why is not None:
-            return skip(why)
-        prefix = "mlx4r_it_" + env.case
-        mem = ["-m", "256", "--huge-dir", huge.mnt, "--no-pci",
-               "--file-prefix=" + prefix]
-        primary = ["stdbuf", "-oL", env.args.testpmd, "-l", "0-1"] + mem + [
-            "-d", env.plugin_name, "--vdev", "net_mlx4r0,ports=2",
-            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
-        result = {}
-
-        def run_primary():
-            result["primary"] = env.run(primary, [
-                "set fwd io", "start", "show port stats all",
-                "show port stats all", "show port stats all", "stop"],
-                delay=1.0)
-
-        t = threading.Thread(target=run_primary)
-        t.start()
-        time.sleep(2.5)  # forwarding by now
-        rc, out = env.run([env.args.mlx4r_test, "--proc-type=secondary",
-                           "-l", "0", "--huge-dir", huge.mnt, "--no-pci",
-                           "--file-prefix=" + prefix, "--",
-                           "mlx4r_secondary_autotest"], timeout=60)
-        t.join()
-        prc, pout = result["primary"]
-        expect(prc == 0, "testpmd exits 0 (got %d)" % prc)
-        expect(rc == 0, "the secondary exits 0 (got %d): %s" % (rc, out))
-        expect_in(out, "mlx4r_secondary_autotest: Test OK")
-        expect(out.count("bursts refused") == 2,
-               "both ports attached and refused")
-    finally:
-        huge.release()
+    run, pout = with_primary(env, [
+        "set fwd io", "start", "show port stats all", "show port stats all",
+        "show port stats all", "stop"], 2.5,  # forwarding by then
+        lambda eal: env.run([env.args.mlx4r_test, "--proc-type=secondary",
+                             "-l", "0"] + eal +
+                            ["--", "mlx4r_secondary_autotest"], timeout=60))
+    if pout is None:
+        return run
+    rc, out = run
+    expect(rc == 0, "the secondary exits 0 (got %d): %s" % (rc, out))
+    expect_in(out, "mlx4r_secondary_autotest: Test OK")
+    expect(out.count("bursts refused") == 2,
+           "both ports attached and refused")
 
 
 # -- coordinated soft reset (doc/guides/nics/mlx4r_reset.rst) --------------

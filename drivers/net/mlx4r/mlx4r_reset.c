@@ -792,8 +792,10 @@ mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 		struct mlx4r_port *port = rst->ports[i];
 
-		if (port != NULL && port->started)
+		if (port != NULL && port->started) {
 			mlx4r_port_unbar(port);
+			mlx4r_intr_port_kick(port);
+		}
 	}
 	rst->cancelled++;
 	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
@@ -965,6 +967,8 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 			if (port == NULL || !port->started)
 				continue;
 			mlx4r_port_unbar(port);
+			/* Rx interrupt sleepers arm the new CQs (mlx4r_intr.c) */
+			mlx4r_intr_port_kick(port);
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,

@@ -427,6 +427,10 @@ emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
 	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
 			 __ATOMIC_RELEASE);
 	cq->pi++;
+	/* an armed CQ raises its event (mlx4r_emu_intr.c) */
+	if (unlikely(cq->ch != NULL))
+		emu_cq_notify(cq, (op & MLX4_CQE_OPCODE_MASK) ==
+			      MLX4_CQE_OPCODE_ERROR);
 }
 
 static bool
@@ -590,10 +594,8 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	default:
 		break;
 	}
-	if (!emu_mac_match(d, f->dmac, f->dmac_m) ||
-	    !emu_mac_match(d + 6, f->smac, f->smac_m))
-		return false;
-	if ((p->etype & f->etype_m) != (f->etype & f->etype_m))
+	/* destination and VLAN only: what mlx4_ib gives the card (obj.c) */
+	if (!emu_mac_match(d, f->dmac, f->dmac_m))
 		return false;
 	if (f->has_vlan_spec &&
 	    (!p->vlan || (p->tci & f->vlan_m) != (f->vlan & f->vlan_m)))
@@ -658,9 +660,18 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
  *  3. the default rules, MLX4_FS_MC_DEFAULT / MLX4_FS_ALL_DEFAULT
  *     (ibv ALL_DEFAULT / MC_DEFAULT, mlx4_ib_create_flow): they catch
  *     only what no rule matched, as mlx4_en's own promiscuous mode uses
- *     them (en_netdev.c mlx4_en_set_promisc_mode).
+ *     them (en_netdev.c mlx4_en_set_promisc_mode). Among them by
+ *     priority: the netdev's own (IFF_PROMISC: ALL_DEFAULT, IFF_ALLMULTI:
+ *     MC_DEFAULT, mlx4_en_do_multicast) at priority 0, since mcg.c
+ *     mlx4_flow_steer_promisc_add sets none (trans_rule_ctrl_to_hw copies
+ *     rule->priority), first; then the uverbs ones, 0x1000 | priority.
+ * Every rule steals what it takes: mlx4_ib programs no DONT_TRAP
+ * (duplicating) rule unless asked (main.c mlx4_ib_add_dont_trap_rule,
+ * which the emulated device refuses), and a PF without SR-IOV has no
+ * eSwitch loopback, so a frame goes to one place, never to both the
+ * netdev and a uverbs QP.
  * Returns the uverbs rule that takes the frame, NULL when the netdev
- * takes it (counted), EMU_STEER_MISS when nothing does. rx_lock held.
+ * takes it, EMU_STEER_MISS when nothing does. rx_lock held.
  */
 static struct emu_flow *
 emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
@@ -671,10 +682,12 @@ emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
 	for (i = 0; i < port->nb_rules && port->rules[i]->cls == 0; i++)
 		if (emu_rule_match(port->rules[i], d, p))
 			return port->rules[i];
-	if (emu_netdev_claims(port, d)) {
-		EMU_INC(port->st.netdev_rx, 1);
+	if (emu_netdev_claims(port, d))
 		return NULL;
-	}
+	if (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ||
+	    (emu_mac_is_mcast(d) &&
+	     __atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED)))
+		return NULL;
 	for (; i < port->nb_rules; i++)
 		if (emu_rule_match(port->rules[i], d, p))
 			return port->rules[i];
@@ -927,8 +940,15 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	}
 	emu_parse(f->data, f->len, &p);
 	rule = emu_steer(port, f->data, &p);
-	if (rule == NULL)
-		return; /* the netdev took it */
+	if (rule == NULL) {
+		/* the netdev's: up its Rx ring to the kernel (en_rx.c) */
+		EMU_INC(port->st.netdev_rx, 1);
+		if (port->nd.rx_fn != NULL &&
+		    !port->nd.rx_fn(port->nd.rx_arg, port->num, f->data,
+				    f->len))
+			EMU_INC(port->st.netdev_rx_dropped, 1);
+		return;
+	}
 	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
 	qp = rule->qp;

@@ -33,6 +33,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,10 @@ kf_constructor(void)
 		    "MLX4R_KFACE_WIRE", "gen");
 	if (getenv("MLX4R_KFACE_GEN_FLOWS") != NULL)
 		kf_conf.gen_flows = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_FLOWS"));
+	if (getenv("MLX4R_KFACE_GEN_DPORT") != NULL)
+		kf_conf.gen_dport = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_DPORT"));
+	kf_conf.pro = getenv("MLX4R_KFACE_PART") != NULL &&
+		      strcmp(getenv("MLX4R_KFACE_PART"), "4103") == 0;
 	kf_conf.nb_ports = getenv("MLX4R_KFACE_PORTS") != NULL &&
 			   strcmp(getenv("MLX4R_KFACE_PORTS"), "1") == 0 ? 1 : 2;
 	kf_copy_env(ifnames, sizeof(ifnames), "MLX4R_KFACE_IFNAMES", "");
@@ -134,6 +139,93 @@ kf_constructor(void)
 		kf_conf.mac[p] = m;
 	}
 	kf_enabled = true;
+}
+
+/*
+ * MLX4R_KFACE_EXIT_REPORT=1: at exit (this library's destructor, after
+ * main() returned or exit() was called, so after rte_eal_cleanup() in a
+ * DPDK program), one line on stderr with what is still open on the
+ * device: the files of the node and their objects (the uverbs handles the
+ * kernel would destroy at the last close, uverbs_main.c
+ * ib_uverbs_cleanup_ufile()), and the model's own count of contexts,
+ * objects, MRs and pinned bytes. A program that closed its device leaves
+ * all of them 0; "destroyed at close" counts the objects a context still
+ * held when it was closed (the kernel's cleanup of a forgotten object).
+ * The integration cases (app/test/integration/kface.py) read it.
+ */
+static void
+kf_exit_report(void)
+{
+	static const char *const kind[] = {
+		[KF_OBJ_PD] = "pd", [KF_OBJ_MR] = "mr", [KF_OBJ_CQ] = "cq",
+		[KF_OBJ_QP] = "qp", [KF_OBJ_WQ] = "wq", [KF_OBJ_IND] = "ind",
+		[KF_OBJ_FLOW] = "flow",
+	};
+	unsigned int per_kind[KF_OBJ_FLOW + 1] = { 0 };
+	unsigned int files = 0, async = 0, objs = 0, k;
+	struct mlx4r_emu_dev_info info;
+	struct mlx4r_emu_dev *dev;
+	char kinds[128];
+	size_t off = 0;
+	int fd, h;
+
+	/*
+	 * Other threads of the process may still run (exit() does not stop
+	 * them): open() and close() change kf_files[] under kf_fd_lock,
+	 * held here, so no file is freed under this walk (the release stores
+	 * of kf_open_node() pair with these acquire loads); a command in
+	 * flight on a file holds its lock, taken here to count its handles.
+	 * kf_async[] is counted as it is (an async close racing the report
+	 * may or may not be counted: the report is read after the process
+	 * ended, when nothing races it any more but the exit itself).
+	 */
+	pthread_mutex_lock(&kf_fd_lock);
+	for (fd = 0; fd < KF_MAX_FD; fd++) {
+		struct kf_file *f = __atomic_load_n(&kf_files[fd],
+						    __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&kf_async[fd], __ATOMIC_ACQUIRE) != NULL)
+			async++;
+		if (f == NULL)
+			continue;
+		files++;
+		pthread_mutex_lock(&f->lock);
+		for (h = 1; h < KF_MAX_OBJ; h++) {
+			if (f->obj[h].kind == KF_OBJ_FREE)
+				continue;
+			objs++;
+			if ((unsigned int)f->obj[h].kind < RTE_DIM(per_kind))
+				per_kind[f->obj[h].kind]++;
+		}
+		pthread_mutex_unlock(&f->lock);
+	}
+	pthread_mutex_unlock(&kf_fd_lock);
+	kinds[0] = '\0';
+	for (k = KF_OBJ_PD; k < RTE_DIM(per_kind) && off < sizeof(kinds); k++)
+		if (per_kind[k] != 0)
+			off += (size_t)snprintf(kinds + off, sizeof(kinds) - off,
+						" %s %u", kind[k], per_kind[k]);
+	dev = kf_model();
+	if (dev == NULL || mlx4r_emu_dev_info(dev, &info) != 0) {
+		/* never opened here (the wrapper's own tools): no line */
+		if (files + async + objs != 0)
+			fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s, no device\n",
+				files, async, objs, kinds);
+		return;
+	}
+	fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s; device: %u contexts, %u objects, %u MRs, %" PRIu64 " bytes pinned, %" PRIu64 " objects destroyed at close, incarnation %u\n",
+		files, async, objs, kinds, info.nb_contexts, info.nb_objects,
+		info.nb_mrs, info.pinned_bytes, info.objects_leaked,
+		info.incarnation);
+}
+
+__attribute__((destructor)) static void
+kf_destructor(void)
+{
+	const char *v = getenv("MLX4R_KFACE_EXIT_REPORT");
+
+	if (kf_enabled && v != NULL && strcmp(v, "1") == 0)
+		kf_exit_report();
 }
 
 static bool
@@ -316,6 +408,8 @@ close(int fd)
 		__atomic_store_n(&kf_async[fd], NULL, __ATOMIC_RELAXED);
 		kf_cmd_async_closed(f);
 	}
+	if (kf_enabled && kf_comp_is(fd))
+		kf_comp_close(fd);
 	return kf_real.close(fd);
 }
 
@@ -331,6 +425,15 @@ read(int fd, void *buf, size_t count)
 	if (f != NULL) {
 		ret = kf_async_read(f, buf, count,
 				    fcntl(fd, F_GETFL) & O_NONBLOCK);
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return ret;
+	}
+	if (kf_enabled && kf_comp_is(fd)) {
+		ret = kf_comp_read(fd, buf, count,
+				   fcntl(fd, F_GETFL) & O_NONBLOCK);
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;
