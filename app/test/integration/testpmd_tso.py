@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The mlx4r authors
-"""TSO with stock dpdk-testpmd (issue 14): 22.11's ``tso set 800 <port>``
-and ``csum set ip|tcp hw <port>`` on mlx4r, fed by net_pcap.
+"""TSO and VXLAN checksums with stock dpdk-testpmd (issue 14): 22.11's
+``tso set 800 <port>``, ``csum set ip|tcp|outer-ip hw <port>`` and
+``csum parse-tunnel on <port>`` on mlx4r, fed by net_pcap, and the same on
+Debian's net_mlx4 behind the kernel face (the kface_* cases: side by side).
 
 Port 0 is net_pcap reading TCP/IPv4 frames of 3554 bytes from a file
 written here; the csum engine forwards them to port 1, mlx4r on the
@@ -219,8 +221,118 @@ def case_kface_upstream_tso(env):
     return check_tso(out, rc, 0, "net_mlx4", dst, frames, xstat=False)
 
 
+def vxlan_frame(k):
+    """VXLAN frame k: outer IPv4/UDP to 4789 (UDP checksum 0), inner
+    IPv4/TCP of 200 bytes whose checksums are 0 (the device's to set)."""
+    payload = bytes((i * 5 + k) & 0xFF for i in range(200))
+    tcp = struct.pack("!HHIIBBHHH", 2000 + k, 80, 1000 * k, 0, 5 << 4, 0x10,
+                      65535, 0, 0)
+    iip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), k, 0, 64,
+                      6, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    inner = bytes.fromhex("020000000012" "020000000011") + b"\x08\x00" + \
+        iip + tcp + payload
+    vx = b"\x08\0\0\0\0\0\x42\0"
+    udp = struct.pack("!HHHH", 49152, 4789, 16 + len(inner), 0)
+    oip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0,
+                                20 + len(udp) + len(vx) + len(inner), 7, 0,
+                                64, 17, 0, bytes([192, 168, 0, 1]),
+                                bytes([192, 168, 0, 2])))
+    oip[10:12] = struct.pack("!H", 0xFFFF - csum16(bytes(oip)))
+    return bytes.fromhex("020000000002" "020000000001") + b"\x08\x00" + \
+        bytes(oip) + udp + vx + inner
+
+
+VXLAN_COMMANDS = [
+    "show port info {m}",
+    "port stop all",
+    "port config {m} rx_offload ipv4_cksum on",
+    "port config {m} rx_offload tcp_cksum on",
+    "port config {m} rx_offload udp_cksum on",
+    "csum set ip hw {m}",
+    "csum set tcp hw {m}",
+    "csum set outer-ip hw {m}",
+    "csum parse-tunnel on {m}",
+    "port start all",
+    "csum show {m}",
+    "set verbose 1",
+    "set fwd csum",
+    "start",
+    "show port stats all",
+    "show port stats all",
+    "stop",
+]
+
+
+def check_vxlan(out, rc, m, driver, dst, n):
+    """Port m's device computed the inner checksums of n VXLAN frames."""
+    if "Infos for port %d" % m not in out:
+        return st.skip("no net_pcap in this DPDK (librte-net-pcap23)")
+    st.expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    st.expect(re.search(r"Infos for port %d\s.*?Driver name: %s\n" % (m, driver),
+                        out, re.S) is not None, "port %d is %s" % (m, driver))
+    st.expect_in(out, "Outer-Ip checksum offload is hw",
+                 "outer IPv4 checksum in hardware")
+    rx = rx_dumps(out, m)
+    st.expect(len(rx) == n, "port %d received %d VXLAN frames (%d)"
+              % (m, n, len(rx)))
+    st.expect(all("RTE_MBUF_F_RX_IP_CKSUM_GOOD" in f and
+                  "RTE_MBUF_F_RX_L4_CKSUM_GOOD" in f for _, f in rx),
+              "each with the checksum flags GOOD (%s)"
+              % sorted(set(f for _, f in rx)))
+    frames = [f for f in read_pcap(dst)
+              if f[12:14] == b"\x08\x00" and f[23] == 17]
+    st.expect(len(frames) == n, "%d VXLAN frames on to the pcap port (%d)"
+              % (n, len(frames)))
+    for k, f in enumerate(frames):
+        iip, tcp = f[64:84], f[84:]
+        pseudo = iip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
+        st.expect(csum16(iip) == 0xFFFF and csum16(pseudo + tcp) == 0xFFFF,
+                  "frame %d: inner IPv4 and TCP checksums right" % k)
+    return 0
+
+
+def case_testpmd_vxlan_csum(env):
+    """Inner checksums of VXLAN frames on mlx4r's ConnectX-3 Pro."""
+    src = os.path.join(env.workdir, "in.pcap")
+    dst = os.path.join(env.workdir, "out.pcap")
+    write_pcap(src, [vxlan_frame(k) for k in range(FRAMES)])
+    rc, out = env.testpmd([
+        "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
+        "net_mlx4r0,wire=loopback,model=cx3pro",
+    ], [c.format(m=1) for c in VXLAN_COMMANDS], testpmd_args=TESTPMD_ARGS,
+        delay=0.5)
+    return check_vxlan(out, rc, 1, "net_mlx4r", dst, FRAMES)
+
+
+def case_kface_upstream_vxlan_csum(env):
+    """The same with Debian's net_mlx4 on the kernel face's ConnectX-3 Pro
+    (--part 4103): side by side."""
+    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+    if not os.path.exists(path):
+        return st.skip("Debian's net_mlx4 is not installed (%s)" % path)
+    if not env.args.wrapper or not env.args.kface_lib:
+        return st.skip("no --wrapper/--kface-lib (the kernel face)")
+    src = os.path.join(env.workdir, "in.pcap")
+    dst = os.path.join(env.workdir, "out.pcap")
+    write_pcap(src, [vxlan_frame(k) for k in range(FRAMES)])
+    env.env["MLX4R_KFACE_LIB"] = os.path.abspath(env.args.kface_lib)
+    argv = [env.args.wrapper, "--ports", "1", "--wire", "loopback",
+            "--part", "4103", "--",
+            "stdbuf", "-oL", env.args.testpmd, "-l", "0-1", "--no-huge",
+            "-m", "1024", "--file-prefix=mlx4r_it_" + env.case,
+            "-a", "0000:82:00.0", "--log-level=pmd.net.mlx4:info",
+            "--vdev", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (src, dst),
+            "--", "-i", "--total-num-mbufs=16384", "--no-mlockall"] + \
+        TESTPMD_ARGS
+    rc, out = env.run(argv, [c.format(m=0) for c in VXLAN_COMMANDS] +
+                      ["quit"], delay=0.5)
+    return check_vxlan(out, rc, 0, "net_mlx4", dst, FRAMES)
+
+
 CASES = {"testpmd_tso": case_testpmd_tso,
-         "kface_upstream_tso": case_kface_upstream_tso}
+         "kface_upstream_tso": case_kface_upstream_tso,
+         "testpmd_vxlan_csum": case_testpmd_vxlan_csum,
+         "kface_upstream_vxlan_csum": case_kface_upstream_vxlan_csum}
 
 
 def main():
