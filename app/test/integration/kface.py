@@ -327,6 +327,12 @@ def case_kface_ibv_devinfo(env):
                "RSS caps from the extended QUERY_DEVICE")
         expect(re.search(r"rx_hash_fields_mask:\s+0xFF\b", out) is not None,
                "mlx4 driver data: Toeplitz over addresses and ports")
+    # a program without DPDK (no rte_eal_cleanup()): the device thread
+    # stops in the kernel face's atexit() handler, before its destructor
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    rc, out = env.run(["ibv_devinfo"])
+    expect(rc == 0, "ibv_devinfo exits 0")
+    exit_report(out)
 
 
 def case_kface_uverbs_abi(env):
@@ -592,13 +598,17 @@ def exit_report(out):
     """The kernel face's report at exit (MLX4R_KFACE_EXIT_REPORT=1)."""
     m = re.search(r"mlx4r kface: at exit: (\d+) files, (\d+) async files, "
                   r"(\d+) objects[^;]*; device: (\d+) contexts, (\d+) objects, "
-                  r"(\d+) MRs, (\d+) bytes pinned, (\d+) objects destroyed at close",
-                  out)
+                  r"(\d+) MRs, (\d+) bytes pinned, (\d+) objects destroyed at close, "
+                  r"incarnation \d+; device thread: ([a-z ]+)", out)
     expect(m is not None, "the kernel face reported at exit (the process "
            "went through exit(): no crash, no kill)")
+    # stopped and joined before the report (the kernel face's destructor):
+    # by rte_eal_cleanup() or at exit() (mlx4r_kface_dev.c kf_dev_stop())
+    expect(m.group(9) == "stopped",
+           "the device thread stopped before the exit report: %r" % m.group(9))
     names = ("files", "async files", "objects", "contexts", "model objects",
              "MRs", "bytes pinned")
-    left = {n: int(v) for n, v in zip(names, m.groups())}
+    left = {n: int(v) for n, v in zip(names, m.groups()[:7])}
     expect(all(v == 0 for v in left.values()),
            "nothing left open on the device at exit: %r" % left)
     return int(m.group(8))
@@ -849,6 +859,41 @@ def case_kface_upstream_fatal(env):
            "the device came back under its name (incarnation 2)")
 
 
+MODEL_LINE = re.compile(r"^mlx4r emu: \w+\(\): ", re.M)
+
+
+def case_kface_exit_with_device_open(env):
+    """A DPDK program that returns from main() with the device open
+    (app/test/integration/kface_exit_open.c): a catastrophic error under
+    way, which the model goes on with and logs, then rte_eal_cleanup(),
+    which closes the EAL's log stream (lib/eal/linux/eal.c
+    rte_eal_cleanup() -> rte_eal_log_cleanup(): fclose) and unmaps its
+    memory. The kernel face's device thread stopped and was joined before
+    it (its rte_eal_cleanup() interposer, mlx4r_kface_dev.c
+    kf_dev_stop()): gone from /proc/self/task when the call returns, and
+    no line of the model's after it; the program exits 0."""
+    if env.args.exit_open == "none":
+        raise Skip("mlx4r-kface-exit-open is not built (libibverbs-dev missing)")
+    rc, out = env.run([env.args.exit_open] + EAL_BASE +
+                      ["--no-pci", "--file-prefix=kface_exit_open"])
+    expect(rc == 0, "the program exits 0 (got %d)" % rc)
+    expect(re.search(r"opened mlx4_0; device thread: running", out) is not None,
+           "the device thread runs once the device is open")
+    expect_in(out, "[ctl fatal 200: ok]")
+    before, sep, after = out.partition("rte_eal_cleanup() returned 0; device thread: ")
+    expect(sep != "", "rte_eal_cleanup() returned 0")
+    expect(after.startswith("gone"),
+           "the device thread is gone when rte_eal_cleanup() returns: %r" % after[:20])
+    # the model logs here (the control command's line), so that its
+    # silence after the cleanup says something
+    expect(re.search(r"mlx4r emu: \w+\(\): mlx4_0: catastrophic error injected",
+                     before) is not None, "the model logged the injection")
+    late = MODEL_LINE.findall(after)
+    expect(not late, "no line of the model after rte_eal_cleanup(): %d (%r)" %
+           (len(late), [l for l in after.splitlines() if MODEL_LINE.match(l)]))
+    expect_in(after, "returning from main() with mlx4_0 open")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("case_")}
 
@@ -860,6 +905,8 @@ def main():
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--ctl", required=True)
+    ap.add_argument("--exit-open", default="none",
+                    help="mlx4r-kface-exit-open, or none (not built)")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = Env(args, args.case)

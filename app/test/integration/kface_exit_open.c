@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The mlx4r authors
+ */
+
+/*
+ * A DPDK program that leaves the emulated ConnectX-3 open: run under
+ * devtools/with-emu-cx3.sh by kface.py (case kface_exit_with_device_open).
+ * It opens the device through rdma-core (ibv_open_device(): the kernel
+ * face's device thread starts), injects a catastrophic error through the
+ * control socket, which the model will go on with (detected, unregistered,
+ * re-created: each a log line of the model's, through rte_log), calls
+ * rte_eal_cleanup(), waits a second and returns from main() with the
+ * device still open. It prints whether the device thread ("mlx4r-cx3" in
+ * /proc/self/task) runs after the open and after rte_eal_cleanup(); the
+ * case checks that nothing of the model is logged after it (the thread
+ * stopped before the EAL closed its log stream, mlx4r_kface_dev.c
+ * kf_dev_stop()) and that the program exits 0.
+ *
+ * Usage: mlx4r-kface-exit-open EAL-ARGS
+ */
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+static const char *
+device_thread(void)
+{
+	char path[300], comm[32];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/proc/self/task");
+	if (d == NULL)
+		return "unknown (no /proc/self/task)";
+	while ((de = readdir(d)) != NULL && !found) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue; /* a thread that just ended */
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strcmp(comm, "mlx4r-cx3\n") == 0)
+			found = true;
+		fclose(f);
+	}
+	closedir(d);
+	return found ? "running" : "gone";
+}
+
+/* One command on the emulated device's control socket; 0 when "ok". */
+static int
+ctl(const char *cmd)
+{
+	const char *dir = getenv("MLX4R_KFACE_DIR");
+	struct timeval tv = { .tv_sec = 10 };
+	struct sockaddr_un sa, me;
+	char reply[200];
+	ssize_t n;
+	int fd;
+
+	if (dir == NULL || strlen(dir) + sizeof("/ctl.sock") > sizeof(sa.sun_path)) {
+		printf("[ctl %s: no MLX4R_KFACE_DIR (not under with-emu-cx3.sh?)]\n",
+		       cmd);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl.sock", dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* an autobound address, so that the answer can come back */
+	memset(&me, 0, sizeof(me));
+	me.sun_family = AF_UNIX;
+	if (bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    sendto(fd, cmd, strlen(cmd), 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		printf("[ctl %s: %s]\n", cmd, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = recv(fd, reply, sizeof(reply) - 1, 0);
+	close(fd);
+	if (n < 0) {
+		printf("[ctl %s: no answer: %s]\n", cmd, strerror(errno));
+		return -1;
+	}
+	reply[n] = '\0';
+	printf("[ctl %s: %s]\n", cmd, reply);
+	return strcmp(reply, "ok") == 0 ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ibv_device **list;
+	struct ibv_context *ctx;
+	int n = 0, ret;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (rte_eal_init(argc, argv) < 0) {
+		printf("rte_eal_init(): %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	list = ibv_get_device_list(&n);
+	if (list == NULL || n < 1) {
+		printf("no RDMA device\n");
+		return 1;
+	}
+	ctx = ibv_open_device(list[0]);
+	if (ctx == NULL) {
+		printf("ibv_open_device(%s): %s\n",
+		       ibv_get_device_name(list[0]), strerror(errno));
+		return 1;
+	}
+	printf("opened %s; device thread: %s\n", ibv_get_device_name(list[0]),
+	       device_thread());
+	/* an error the model goes on with for a while, and logs */
+	if (ctl("reappear 300") != 0 || ctl("fatal 200") != 0)
+		return 1;
+	ret = rte_eal_cleanup();
+	printf("rte_eal_cleanup() returned %d; device thread: %s\n", ret,
+	       device_thread());
+	/* a device thread still running would go on with the error now */
+	usleep(1000 * 1000);
+	printf("returning from main() with %s open\n",
+	       ibv_get_device_name(list[0]));
+	return 0;
+}
