@@ -514,7 +514,26 @@ def case_kface_verbs_fatal(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+    # 200 ms away: a slow machine may reach REINIT after it is back
+    absence_lines(out, polled=False)
     exit_report(out)
+
+
+def absence_lines(out, polled):
+    """The verbs backend's words for a device away during a recovery
+    (mlx4r_verbs.c verbs_absent()): never the first probe's errors ("is
+    mlx4_ib loaded?", "cannot open mlx4_0: No such device"), and once per
+    absence ("mlx4_0 is absent since it was open here"), however many times mlx4r polls for it (@p polled: the case
+    holds the device away long enough for a poll to find it absent; else
+    at most once)."""
+    wrong = out.count("is mlx4_ib loaded?") + out.count("cannot open mlx4_0: No such device")
+    said = len(re.findall(r"mlx4r verbs: mlx4_0 is absent since it was open here", out))
+    print("verbs backend, while the device was away: %d first-probe lines, "
+          "%d absence lines" % (wrong, said))
+    expect(wrong == 0, "no first-probe error while the device is away "
+           "(%d lines say 'is mlx4_ib loaded?' or 'cannot open')" % wrong)
+    expect(said == 1 if polled else said <= 1,
+           "the absence said once, got %d lines" % said)
 
 
 def case_kface_verbs_fatal_late(env):
@@ -538,6 +557,8 @@ def case_kface_verbs_fatal_late(env):
     ph = phases(out)
     expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
            "both ports forward again: %r" % (ph[1:],))
+    # 1.5 s away: mlx4r polled for it (about 20 times)
+    absence_lines(out, polled=True)
     exit_report(out)
 
 
@@ -794,6 +815,8 @@ def case_kface_verbs_close_during_recovery(env):
         expect(len(st) == 2, what + "two status answers, got %r" % st)
         expect(st[0][:2] == ("1", "gone") and st[1][:2] == ("1", "gone"),
                what + "the device was away, before and after the close: %r" % st)
+        # proactive: 20 s away, polled for in REINIT; passive: no poll
+        absence_lines(out, polled=mode == "proactive")
         if mode == "proactive":
             expect(re.search(r"the device is absent: waiting up to \d+ ms", out)
                    is not None, what + "mlx4r was waiting for the device (REINIT)")
