@@ -902,6 +902,7 @@ def case_kface_exit_with_device_open(env):
     expect(rc == 0, "the program exits 0 (got %d)" % rc)
     expect(re.search(r"opened mlx4_0; device thread: running", out) is not None,
            "the device thread runs once the device is open")
+    expect_in(out, "a child forked with the device open exited: status 0")
     expect_in(out, "[ctl fatal 200: ok]")
     before, sep, after = out.partition("rte_eal_cleanup() returned 0; device thread: ")
     expect(sep != "", "rte_eal_cleanup() returned 0")

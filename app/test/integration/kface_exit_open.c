@@ -6,7 +6,8 @@
  * A DPDK program that leaves the emulated ConnectX-3 open: run under
  * devtools/with-emu-cx3.sh by kface.py (case kface_exit_with_device_open).
  * It opens the device through rdma-core (ibv_open_device(): the kernel
- * face's device thread starts), injects a catastrophic error through the
+ * face's device thread starts), forks a child that exits at once (with no
+ * device thread of its own: nothing to join), injects a catastrophic error through the
  * control socket, which the model will go on with (detected, unregistered,
  * re-created: each a log line of the model's, through rte_log), calls
  * rte_eal_cleanup(), waits a second and returns from main() with the
@@ -22,12 +23,14 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
@@ -108,6 +111,41 @@ ctl(const char *cmd)
 	return strcmp(reply, "ok") == 0 ? 0 : -1;
 }
 
+/*
+ * A child forked with the device open exits (exit(): atexit handlers and
+ * destructors): it has no device thread to stop (none to join), and leaves
+ * the parent's control socket alone (the commands that follow use it;
+ * the child's exit once unlinked it: "No such file or directory").
+ */
+static int
+fork_and_exit(void)
+{
+	int status = 0, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		exit(0);
+	/* a child stuck at its exit is killed after 10 s */
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10 * 1000);
+	}
+	if (i == 1000) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		printf("a child forked with the device open: stuck at exit\n");
+		return -1;
+	}
+	printf("a child forked with the device open exited: %s %d\n",
+	       WIFEXITED(status) ? "status" : "signal",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -133,6 +171,8 @@ main(int argc, char **argv)
 	}
 	printf("opened %s; device thread: %s\n", ibv_get_device_name(list[0]),
 	       device_thread());
+	if (fork_and_exit() != 0)
+		return 1;
 	/* an error the model goes on with for a while, and logs */
 	if (ctl("reappear 300") != 0 || ctl("fatal 200") != 0)
 		return 1;

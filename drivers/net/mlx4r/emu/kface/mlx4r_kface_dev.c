@@ -865,10 +865,60 @@ kf_dev_atexit(void)
 	kf_dev_stop();
 }
 
+/*
+ * fork(): the child has no device thread (only the forking thread goes
+ * on), so it must not join one at its exit (the pthread_t is the
+ * parent's: undefined behaviour), nor serve or unlink the parent's
+ * control socket (its destructor kf_ctl_unbind() did: the parent's
+ * socket was gone once a child exited), nor share the thread's eventfd
+ * and TAP files (a thread of the child's would take the parent's wake-ups
+ * and frames): the child drops its copies. kf_q_lock is taken around the
+ * fork so that the parent's thread is in no critical section at the copy
+ * (the forking thread holds no model lock at fork(): lock order kept). A
+ * child that opens a context starts a thread of its own.
+ */
+static void
+kf_dev_fork_prepare(void)
+{
+	pthread_mutex_lock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_parent(void)
+{
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_child(void)
+{
+	unsigned int p;
+
+	kf_thread_on = false;
+	/* the files the child shares with the parent's thread */
+	if (kf_ctl_fd >= 0)
+		kf_real.close(kf_ctl_fd);
+	kf_ctl_fd = -1;
+	kf_ctl_path[0] = '\0';
+	if (kf_wake_fd >= 0)
+		kf_real.close(kf_wake_fd);
+	kf_wake_fd = -1;
+	for (p = 0; p < 2; p++) {
+		if (kf_nd[p].tap_fd >= 0)
+			kf_real.close(kf_nd[p].tap_fd);
+		kf_nd[p].tap_fd = -1;
+		kf_nd[p].carrier = -1;
+		kf_nd[p].known = false;
+	}
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
 static void
 kf_dev_atexit_register(void)
 {
 	atexit(kf_dev_atexit);
+	pthread_atfork(kf_dev_fork_prepare, kf_dev_fork_parent,
+		       kf_dev_fork_child);
 }
 
 const char *
