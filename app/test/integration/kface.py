@@ -896,7 +896,8 @@ def case_kface_exit_with_device_open(env):
     kf_dev_stop()): gone from /proc/self/task when the call returns, and
     no line of the model's after it; the program exits 0."""
     if env.args.exit_open == "none":
-        raise Skip("mlx4r-kface-exit-open is not built (libibverbs-dev missing)")
+        raise Skip("mlx4r-kface-exit-open is not built (libibverbs-dev missing, "
+                   "or a sanitizer build: app/test/integration/meson.build)")
     rc, out = env.run([env.args.exit_open] + EAL_BASE +
                       ["--no-pci", "--file-prefix=kface_exit_open"])
     expect(rc == 0, "the program exits 0 (got %d)" % rc)
