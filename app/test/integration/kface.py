@@ -901,14 +901,17 @@ def case_kface_exit_with_device_open(env):
     rc, out = env.run([env.args.exit_open] + EAL_BASE +
                       ["--no-pci", "--file-prefix=kface_exit_open"])
     expect(rc == 0, "the program exits 0 (got %d)" % rc)
-    expect(re.search(r"opened mlx4_0; device thread: running", out) is not None,
-           "the device thread runs once the device is open")
+    expect(re.search(r"opened mlx4_0; device thread: running; event thread: running",
+                     out) is not None,
+           "the device thread runs once the device is open, the model's "
+           "event thread once a completion channel exists")
     expect_in(out, "a child forked with the device open exited: status 0")
     expect_in(out, "[ctl fatal 200: ok]")
     before, sep, after = out.partition("rte_eal_cleanup() returned 0; device thread: ")
     expect(sep != "", "rte_eal_cleanup() returned 0")
-    expect(after.startswith("gone"),
-           "the device thread is gone when rte_eal_cleanup() returns: %r" % after[:20])
+    expect(after.startswith("gone; event thread: gone"),
+           "the device and event threads are gone when rte_eal_cleanup() "
+           "returns: %r" % after[:40])
     # the model logs here (the control command's line), so that its
     # silence after the cleanup says something
     expect(re.search(r"mlx4r emu: \w+\(\): mlx4_0: catastrophic error injected",

@@ -6,13 +6,15 @@
  * A DPDK program that leaves the emulated ConnectX-3 open: run under
  * devtools/with-emu-cx3.sh by kface.py (case kface_exit_with_device_open).
  * It opens the device through rdma-core (ibv_open_device(): the kernel
- * face's device thread starts), forks a child that exits at once (with no
+ * face's device thread starts), arms a CQ on a completion channel (the
+ * model's event thread starts), forks a child that exits at once (with no
  * device thread of its own: nothing to join), injects a catastrophic error through the
  * control socket, which the model will go on with (detected, unregistered,
  * re-created: each a log line of the model's, through rte_log), calls
  * rte_eal_cleanup(), waits a second and returns from main() with the
  * device still open. It prints whether the device thread ("mlx4r-cx3" in
- * /proc/self/task) runs after the open and after rte_eal_cleanup(); the
+ * /proc/self/task) and the event thread ("mlx4r-emu-ev") run after the
+ * open and after rte_eal_cleanup(); the
  * case checks that nothing of the model is logged after it (the thread
  * stopped before the EAL closed its log stream, mlx4r_kface_dev.c
  * kf_dev_stop()) and that the program exits 0.
@@ -38,8 +40,9 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+/* Whether a thread named @p name runs in this process. */
 static const char *
-device_thread(void)
+thread_state(const char *name)
 {
 	char path[300], comm[32];
 	struct dirent *de;
@@ -58,9 +61,10 @@ device_thread(void)
 		f = fopen(path, "r");
 		if (f == NULL)
 			continue; /* a thread that just ended */
-		if (fgets(comm, sizeof(comm), f) != NULL &&
-		    strcmp(comm, "mlx4r-cx3\n") == 0)
-			found = true;
+		if (fgets(comm, sizeof(comm), f) != NULL) {
+			comm[strcspn(comm, "\n")] = '\0';
+			found = strcmp(comm, name) == 0;
+		}
 		fclose(f);
 	}
 	closedir(d);
@@ -149,8 +153,10 @@ fork_and_exit(void)
 int
 main(int argc, char **argv)
 {
+	struct ibv_comp_channel *ch;
 	struct ibv_device **list;
 	struct ibv_context *ctx;
+	struct ibv_cq *cq;
 	int n = 0, ret;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -169,16 +175,27 @@ main(int argc, char **argv)
 		       ibv_get_device_name(list[0]), strerror(errno));
 		return 1;
 	}
-	printf("opened %s; device thread: %s\n", ibv_get_device_name(list[0]),
-	       device_thread());
+	/*
+	 * An armed CQ on a completion channel: the model's event thread
+	 * ("mlx4r-emu-ev") runs while a channel exists.
+	 */
+	ch = ibv_create_comp_channel(ctx);
+	cq = ch != NULL ? ibv_create_cq(ctx, 64, NULL, ch, 0) : NULL;
+	if (cq == NULL || ibv_req_notify_cq(cq, 0) != 0) {
+		printf("completion channel and CQ: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("opened %s; device thread: %s; event thread: %s\n",
+	       ibv_get_device_name(list[0]), thread_state("mlx4r-cx3"),
+	       thread_state("mlx4r-emu-ev"));
 	if (fork_and_exit() != 0)
 		return 1;
 	/* an error the model goes on with for a while, and logs */
 	if (ctl("reappear 300") != 0 || ctl("fatal 200") != 0)
 		return 1;
 	ret = rte_eal_cleanup();
-	printf("rte_eal_cleanup() returned %d; device thread: %s\n", ret,
-	       device_thread());
+	printf("rte_eal_cleanup() returned %d; device thread: %s; event thread: %s\n",
+	       ret, thread_state("mlx4r-cx3"), thread_state("mlx4r-emu-ev"));
 	/* a device thread still running would go on with the error now */
 	usleep(1000 * 1000);
 	printf("returning from main() with %s open\n",

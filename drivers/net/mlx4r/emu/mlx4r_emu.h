@@ -198,6 +198,15 @@ int mlx4r_emu_dev_info(struct mlx4r_emu_dev *dev,
 		       struct mlx4r_emu_dev_info *info);
 
 /**
+ * Stop the device's own threads (the event thread) for good and join
+ * them, for a process that goes away with the device still in use (the
+ * kernel face's teardown before rte_eal_cleanup(), mlx4r_kface_dev.c
+ * kf_dev_stop()). Channels left raise no event afterwards, and a new one
+ * is refused (-ENODEV). Call it from one thread, once.
+ */
+void mlx4r_emu_dev_stop_threads(struct mlx4r_emu_dev *dev);
+
+/**
  * Live MRs of the device whose pinned pages overlap [addr, addr + len).
  * @return that count (0: none pins that memory), -EINVAL (NULL).
  */

@@ -475,6 +475,7 @@ struct emu_dev {
 	 */
 	struct emu_intr_thread *intr;
 	uint32_t nb_ch;            /* completion channels of all contexts */
+	bool intr_off;             /* stopped for good (mlx4r_emu_dev_stop_threads) */
 	struct emu_port port[EMU_MAX_PORTS];
 };
 

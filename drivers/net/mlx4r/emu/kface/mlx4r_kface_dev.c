@@ -95,6 +95,8 @@ static pthread_t kf_thread;
 static bool kf_thread_stop;        /* asked to leave its loop */
 static bool kf_thread_final;       /* stopped for good: no start after */
 static bool kf_thread_started;     /* it ran once (the exit report) */
+static bool kf_forked;             /* a child of fork(): no thread of the
+				    * parent's is here (kf_dev_fork_child) */
 static pthread_once_t kf_stop_once = PTHREAD_ONCE_INIT;
 static pthread_once_t kf_atexit_once = PTHREAD_ONCE_INIT;
 static int kf_nd_sock = -1;
@@ -817,12 +819,16 @@ kf_dev_untrack(void *hw)
  * once; with no eventfd it wakes within 20 ms). The thread reads the
  * flag under kf_q_lock at the top of each turn (it holds the lock there,
  * and around every call into the model), leaves the loop, drops the lock
- * and returns; the stopper joins it. The mutex orders the flag (no atomics needed); the
- * join orders everything the thread did before the stopper goes on, and
- * once it has returned the thread cannot log: it no longer exists.
+ * and returns; the stopper joins it. The mutex orders the flag (no
+ * atomics needed); the join orders everything the thread did before the
+ * stopper goes on, and once it has returned the thread cannot log: it no
+ * longer exists.
  * kf_thread_final, set in the same critical section, keeps kf_dev_start()
  * from starting a new one afterwards (a context asked for during the
  * EAL's teardown is refused, -ENODEV, as by a device being removed).
+ * Then the model's own event thread (completion channels, which pumps
+ * receive queues too) is stopped and joined the same way
+ * (mlx4r_emu_dev_stop_threads()).
  * The stop runs once (pthread_once): a second stopper (exit() on another
  * thread while rte_eal_cleanup() stops) waits until the first has
  * joined. The thread itself never stops itself (it calls no exit()).
@@ -830,11 +836,14 @@ kf_dev_untrack(void *hw)
 static void
 kf_dev_stop_once(void)
 {
+	struct mlx4r_emu_dev *dev;
 	bool on;
 
 	pthread_mutex_lock(&kf_q_lock);
 	kf_thread_final = true;
 	on = kf_thread_on;
+	/* set before the first start, which this lock orders after kf_init() */
+	dev = kf_forked ? NULL : kf_model();
 	kf_thread_stop = true;
 	pthread_mutex_unlock(&kf_q_lock);
 	/* wake it if it sleeps in kf_dev_wait() (or is about to: the
@@ -845,12 +854,14 @@ kf_dev_stop_once(void)
 		if (kf_real.write(kf_wake_fd, &one, sizeof(one)) < 0)
 			one = 0; /* the counter is full: it is awake anyway */
 	}
-	if (!on || pthread_equal(pthread_self(), kf_thread))
-		return;
-	pthread_join(kf_thread, NULL);
-	pthread_mutex_lock(&kf_q_lock);
-	kf_thread_on = false;
-	pthread_mutex_unlock(&kf_q_lock);
+	if (on && !pthread_equal(pthread_self(), kf_thread)) {
+		pthread_join(kf_thread, NULL);
+		pthread_mutex_lock(&kf_q_lock);
+		kf_thread_on = false;
+		pthread_mutex_unlock(&kf_q_lock);
+	}
+	/* the model's own thread (completion events) goes too */
+	mlx4r_emu_dev_stop_threads(dev);
 }
 
 void
@@ -895,6 +906,8 @@ kf_dev_fork_child(void)
 	unsigned int p;
 
 	kf_thread_on = false;
+	/* nor the model's event thread, which it must not join either */
+	kf_forked = true;
 	/* the files the child shares with the parent's thread */
 	if (kf_ctl_fd >= 0)
 		kf_real.close(kf_ctl_fd);
