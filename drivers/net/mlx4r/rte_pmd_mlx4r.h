@@ -114,6 +114,12 @@ struct rte_pmd_mlx4r_reset_state {
 	 * runs.
 	 */
 	uint64_t cancelled;
+	/**
+	 * Rx buffers of this port a proactive reset kept in its rings and
+	 * posted again into the new receive queues (not freed, not counted
+	 * in mbufs_reclaimed).
+	 */
+	uint64_t mbufs_kept;
 };
 
 /**
