@@ -812,14 +812,8 @@ mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
 		   uint64_t late0)
 {
 	struct mlx4r_reset *rst = dev->reset;
-	unsigned int i;
 
-	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
-		struct mlx4r_port *port = rst->ports[i];
-
-		if (port != NULL && port->started)
-			mlx4r_port_unbar(port);
-	}
+	mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
 	rst->cancelled++;
 	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
 		     MLX4R_RESET_CANCELLED);
@@ -984,13 +978,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	}
 	if (ret == 0) {
 		rst->generation++;
-		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
-			struct mlx4r_port *port = rst->ports[i];
-
-			if (port == NULL || !port->started)
-				continue;
-			mlx4r_port_unbar(port);
-		}
+		mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
 			     rst->late_clients - late0, MLX4R_RESET_LIVE);

@@ -328,6 +328,9 @@ inline bar_port()
 
 /*
  * mlx4r_port_unbar(): the rebuilt queue was written, fence, barred = 0.
+ * A reset unbars its ports with one fence after rebuilding all of them
+ * (mlx4r_ports_unbar()): for this port that is the same sequence, with
+ * only another port's barred store between the fence and its own.
  * NO_UNBAR_FENCE: without the fence; UNBAR_RELEASE: a release store of
  * barred = 0 instead of the fence (an alternative, not a bug).
  */
