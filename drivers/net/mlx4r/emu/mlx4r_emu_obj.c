@@ -1737,17 +1737,27 @@ emu_sq_buf_size(size_t sq_bytes)
 	return RTE_ALIGN_CEIL(sq_bytes + 16, 4096);
 }
 
-/* dev->lock held */
+/* Bytes of a QP's frame buffer and of an RSS QP's hash table. */
+#define EMU_QP_FRAME_SIZE (MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH)
+#define EMU_RSS_TBL_SIZE (sizeof(uint32_t) * 256 * EMU_RSS_INPUT_MAX)
+
+/*
+ * dev->lock held. The QP's other buffers go to the cache too: freed, the
+ * control thread's malloc arena would trim them back to the kernel at
+ * every reset (madvise, with a TLB shootdown to every CPU).
+ */
 static void
 emu_qp_free(struct emu_qp *qp)
 {
+	struct emu_dev *dev = qp->ctx->dev;
+
 	if (!qp->umem)
-		emu_ring_put(qp->ctx->dev, qp->sq,
+		emu_ring_put(dev, qp->sq,
 			     emu_sq_buf_size((size_t)qp->txbbs << qp->shift),
 			     4096);
-	free(qp->uar);
-	free(qp->frame);
-	free(qp->rss_tbl);
+	emu_ring_put(dev, qp->uar, 4096, 4096);
+	emu_ring_put(dev, qp->frame, EMU_QP_FRAME_SIZE, 64);
+	emu_ring_put(dev, qp->rss_tbl, EMU_RSS_TBL_SIZE, 64);
 	free(qp);
 }
 
@@ -1899,8 +1909,8 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	} else {
 		qp->sq = emu_ring_get(dev, emu_sq_buf_size(sq_bytes), 4096);
 	}
-	qp->uar = emu_zalloc(4096, 4096);
-	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
+	qp->uar = emu_ring_get(dev, 4096, 4096);
+	qp->frame = emu_ring_get(dev, EMU_QP_FRAME_SIZE, 64);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
 		emu_qp_free(qp);
 		ret = -ENOMEM;
@@ -1961,8 +1971,7 @@ emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
 		goto out;
 	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RSS);
 	if (qp != NULL)
-		qp->rss_tbl = malloc(sizeof(uint32_t) * 256 *
-				     EMU_RSS_INPUT_MAX);
+		qp->rss_tbl = emu_ring_get(dev, EMU_RSS_TBL_SIZE, 64);
 	if (qp == NULL || qp->rss_tbl == NULL) {
 		if (qp != NULL)
 			emu_qp_free(qp);

@@ -82,7 +82,7 @@ extern int mlx4r_emu_logtype;
  * Ring buffers of destroyed CQs, QPs and WQs a device keeps for its next
  * objects (emu_ring_get()): at most this many, of at most this many bytes.
  */
-#define EMU_RING_CACHE_MAX 256
+#define EMU_RING_CACHE_MAX 512
 #define EMU_RING_CACHE_BYTES (512ull << 20)
 #define EMU_CHK_STREAMS 8          /* streams a checker tracks */
 #define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
