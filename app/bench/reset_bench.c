@@ -20,7 +20,9 @@
  *   the queues up again and starts the ports. Printed: the driver's
  *   duration (last_us) and the gap from INTR_RESET to both ports started.
  *
- * Also printed: what the device's control thread ("mlx4r-rst-*") spent
+ * Also printed: the driver's duration less its wait for quiescence (the
+ * lcore out of its burst: last_quiesce_us), that is its own work and the
+ * device's, and what the device's control thread ("mlx4r-rst-*") spent
  * per reset, from its /proc schedstat: time on a CPU (the work) and time
  * runnable but waiting for one (the machine's load), so that a figure
  * taken on a busy machine says which of the two made it.
@@ -298,6 +300,7 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 	};
 	double drv[RB_MAX_RESETS], app[RB_MAX_RESETS];
 	double cpu[RB_MAX_RESETS], rq[RB_MAX_RESETS], csw[RB_MAX_RESETS];
+	double own[RB_MAX_RESETS];
 	uint64_t run0, wait0, run1, wait1, sw0, sw1;
 	long tid;
 	struct rte_pmd_mlx4r_reset_state st;
@@ -385,6 +388,8 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 		if (rte_pmd_mlx4r_reset_state_get(rb.port[0], &st) != 0)
 			break;
 		drv[i] = st.last_us / 1e3;
+		own[i] = (st.last_us - RTE_MIN(st.last_quiesce_us, st.last_us)) /
+			 1e3;
 		rb_schedstat(tid, &run1, &wait1, &sw1);
 		cpu[i] = (run1 - run0) / 1e6;
 		rq[i] = (wait1 - wait0) / 1e6;
@@ -405,6 +410,7 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 	rb_print("driver (request to LIVE)", drv, resets);
 	rb_print(proactive ? "application (to RECOVERY_SUCCESS)" :
 		 "application (INTR_RESET to started)", app, resets);
+	rb_print("driver after quiescence", own, resets);
 	if (tid != 0) {
 		rb_print("control thread on a CPU", cpu, resets);
 		rb_print("control thread waiting for one", rq, resets);

@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,9 @@ test_proactive_keeps_rx_buffers(void)
 			  TEST_SUCCESS, "recovered");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 256, "kept");
+	TEST_ASSERT(st.last_quiesce_us <= st.last_us,
+		    "quiescence %" PRIu64 " us within the reset's %" PRIu64,
+		    st.last_quiesce_us, st.last_us);
 	TEST_ASSERT(memcmp(before, rxq->elts, sizeof(before)) == 0,
 		    "the same mbufs in the same slots");
 	/* a new context: new keys, rewritten in every descriptor */

@@ -170,6 +170,8 @@ rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
 	st->cancelled = __atomic_load_n(&rst->cancelled, __ATOMIC_RELAXED);
 	st->mbufs_kept = __atomic_load_n(&port->rx_kept_posted,
 					 __ATOMIC_RELAXED);
+	st->last_quiesce_us = __atomic_load_n(&rst->quiesce_ns_last,
+					      __ATOMIC_RELAXED) / 1000;
 	mlx4r_registry_release(port_id);
 	return 0;
 }
