@@ -368,6 +368,42 @@ test_proactive_keeps_rx_buffers(void)
 	return hca_down();
 }
 
+/*
+ * The application stops a port while the reset waits for the device
+ * (REINIT, after DRAINING kept its Rx buffers for the replay): the stop
+ * gives them back at once, counted reclaimed, and the replay leaves the
+ * port stopped; started again later, it fills its rings anew.
+ */
+static int
+test_stop_returns_kept_buffers(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW, 300), "absent");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 2000),
+			  TEST_SUCCESS, "waiting for the device");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 256,
+			    "the Rx ring's buffers kept for the replay");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop during the reset");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "kept buffers back at the stop");
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 5000),
+			  TEST_SUCCESS, "recovered");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 0, "none posted again");
+	TEST_ASSERT_EQUAL_U(st.mbufs_reclaimed, 256, "all reclaimed");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "not replayed");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return hca_down();
+}
+
 /* Control calls during a proactive recovery: -EBUSY; stats still work. */
 static int
 test_proactive_ebusy(void)
@@ -992,6 +1028,7 @@ test_passive_two_ports(void)
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 0, "passive: nothing kept");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
 			    "every mbuf back while reset");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1 again");
@@ -1249,6 +1286,7 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_devargs_and_mode),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_fatal),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_keeps_rx_buffers),
+		TEST_CASE_ST(NULL, case_teardown, test_stop_returns_kept_buffers),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_ebusy),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_failed),
 		TEST_CASE_ST(NULL, case_teardown, test_reappear_slow),
