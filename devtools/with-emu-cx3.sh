@@ -7,6 +7,7 @@
 # there (doc/guides/nics/mlx4r_emu.rst):
 #
 #   devtools/with-emu-cx3.sh [--ports 1|2] [--wire KIND] [--pci BDF]
+#                            [--gen-flows N] [--gen-dport PORT]
 #                            [--part 4099|4103] [--lib PATH] [--] COMMAND [ARGS...]
 #
 #   --ports  physical ports of the card (default 2)
@@ -15,6 +16,8 @@
 #            loopback, none
 #   --gen-flows N  flows of the generator (wire gen, default 1; RSS spreads
 #            flows: source address and port vary)
+#   --gen-dport PORT  UDP destination port of the generator's frames
+#            (default 5000)
 #   --pci    PCI address of the function (default 0000:82:00.0)
 #   --part   4099: ConnectX-3 (PCI device 0x1003, default); 4103:
 #            ConnectX-3 Pro (0x1007)
@@ -36,11 +39,12 @@ ports=2
 wire=gen
 bdf=0000:82:00.0
 flows=1
+dport=5000
 part=4099
 lib=${MLX4R_KFACE_LIB:-$top/build/drivers/net/mlx4r/emu/kface/libmlx4r_kface.so}
 
 usage() {
-	sed -n '5,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--wire) wire=${2:-}; shift 2 ;;
 	--pci) bdf=${2:-}; shift 2 ;;
 	--gen-flows) flows=${2:-}; shift 2 ;;
+	--gen-dport) dport=${2:-}; shift 2 ;;
 	--part) part=${2:-}; shift 2 ;;
 	--lib) lib=${2:-}; shift 2 ;;
 	--) shift; break ;;
@@ -65,6 +70,9 @@ case $wire in gen|xconnect|loopback|none) ;;
 esac
 if ! [[ $flows =~ ^[0-9]+$ ]] || [ "$flows" -lt 1 ] || [ "$flows" -gt 1024 ]; then
 	echo "with-emu-cx3.sh: --gen-flows $flows: 1..1024" >&2; exit 2
+fi
+if ! [[ $dport =~ ^[0-9]+$ ]] || [ "$dport" -lt 1 ] || [ "$dport" -gt 65535 ]; then
+	echo "with-emu-cx3.sh: --gen-dport $dport: 1..65535" >&2; exit 2
 fi
 if [ "$wire" = xconnect ] && [ "$ports" != 2 ]; then
 	echo "with-emu-cx3.sh: --wire xconnect needs --ports 2" >&2; exit 2
@@ -197,6 +205,7 @@ export MLX4R_KFACE_DIR=$dir
 export MLX4R_KFACE_PORTS=$ports
 export MLX4R_KFACE_WIRE=$wire
 export MLX4R_KFACE_GEN_FLOWS=$flows
+export MLX4R_KFACE_GEN_DPORT=$dport
 export MLX4R_KFACE_PART=$part
 export MLX4R_KFACE_IFNAMES=$(IFS=,; echo "${ifnames[*]}")
 export MLX4R_KFACE_CTL=$dir/ctl.sock

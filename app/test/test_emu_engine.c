@@ -863,6 +863,120 @@ test_flow_rules(void)
 	return TEST_SUCCESS;
 }
 
+/* A NORMAL rule: ETH on @p dmac (and maybe more), maybe UDP. */
+struct flow_eth_udp {
+	struct ibv_flow_attr attr;
+	struct ibv_flow_spec_eth eth;
+	struct ibv_flow_spec_tcp_udp udp;
+} __rte_packed;
+
+static void
+flow_eth_init(struct flow_eth_udp *fa, const uint8_t *dmac, uint16_t prio)
+{
+	memset(fa, 0, sizeof(*fa));
+	fa->attr.type = IBV_FLOW_ATTR_NORMAL;
+	fa->attr.size = sizeof(fa->attr) + sizeof(fa->eth);
+	fa->attr.num_of_specs = 1;
+	fa->attr.port = 1;
+	fa->attr.priority = prio;
+	fa->eth.type = IBV_FLOW_SPEC_ETH;
+	fa->eth.size = sizeof(fa->eth);
+	memcpy(fa->eth.val.dst_mac, dmac, 6);
+	memset(fa->eth.mask.dst_mac, 0xff, 6);
+}
+
+/*
+ * What mlx4_ib takes and refuses, and what the card is given (Linux mlx4
+ * main.c mlx4_ib_create_flow, __mlx4_ib_create_flow, parse_flow_attr;
+ * uverbs_cmd.c ib_uverbs_ex_create_flow before them):
+ * source MAC and EtherType of an ETH spec are accepted and never reach
+ * the card (they match everything); priority above 0xfff -EINVAL; flags
+ * -EOPNOTSUPP; an unknown type or spec -EINVAL. A rule on a UDP
+ * destination port goes ahead of rules of any priority (upstream
+ * mlx4_flow_merge_udp).
+ */
+static int
+test_flow_mlx4_ib(void)
+{
+	static const uint8_t other[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct flow_eth_udp fa;
+	struct mlx4r_hw_flow *f1, *f2;
+	struct mlx4r_emu_port_stats st0, st1;
+
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	flow = NULL;
+	/* source MAC and EtherType: not the card's business */
+	flow_eth_init(&fa, port_mac, 0);
+	memcpy(fa.eth.val.src_mac, other, 6);
+	memset(fa.eth.mask.src_mac, 0xff, 6);
+	fa.eth.val.ether_type = RTE_BE16(0x86dd);
+	fa.eth.mask.ether_type = RTE_BE16(0xffff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			    "source MAC and EtherType masks taken");
+	TEST_ASSERT(send_to(port_mac),
+		    "another source, IPv4: matched all the same");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	/* refusals */
+	flow_eth_init(&fa, port_mac, 0x1000);
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "priority 0x1000");
+	flow_eth_init(&fa, port_mac, 0xfff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			    "priority 0xfff");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			  -EOPNOTSUPP, "DONT_TRAP (no sniffer capability)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_EGRESS << 1;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "an unknown flag (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.type = IBV_FLOW_ATTR_MC_DEFAULT;
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "DONT_TRAP on a default rule (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.num_of_specs = 11;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "11 specs (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.type = (enum ibv_flow_attr_type)0x77;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "unknown type");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.eth.type = IBV_FLOW_SPEC_IPV6;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "a spec mlx4_ib does not parse");
+	/*
+	 * UDP destination port: ahead of a rule of better priority. The
+	 * MAC rule at level 1 steers to the RSS QP; the UDP rule at level 5
+	 * to the Tx QP, which has no receive queue (drop).
+	 */
+	flow_eth_init(&fa, port_mac, 1);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1), "MAC");
+	flow_eth_init(&fa, port_mac, 5);
+	fa.attr.size += sizeof(fa.udp);
+	fa.attr.num_of_specs = 2;
+	fa.udp.type = IBV_FLOW_SPEC_UDP;
+	fa.udp.size = sizeof(fa.udp);
+	fa.udp.val.dst_port = RTE_BE16(4000);
+	fa.udp.mask.dst_port = RTE_BE16(0xffff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(txq.qp, &fa.attr, &f2),
+			    "UDP destination port");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT(!send_to(port_mac), "the UDP rule took it");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 1,
+			    "dropped by its QP");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f2), "");
+	TEST_ASSERT(send_to(port_mac), "the MAC rule once it is gone");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	return TEST_SUCCESS;
+}
+
 /*
  * Steering domains: uverbs rules first (MLX4_DOMAIN_UVERBS), then the
  * kernel netdev's rules for its MAC, broadcast and joined groups
@@ -1300,6 +1414,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
+		TEST_CASE_ST(setup, teardown, test_flow_mlx4_ib),
 		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),

@@ -103,7 +103,9 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
     """Run an interactive testpmd under the wrapper (direct: without it):
     send each step's command when the prompt is back (so that nothing is
     typed ahead of a slow start), then wait its pause; return (exit code,
-    output)."""
+    output). A step's command may be a function instead, called with the
+    output so far (it returns a line to note in the output, or raises
+    CaseFailed)."""
     full = list(argv) if direct else \
         [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
     print("$ " + " ".join(full), flush=True)
@@ -142,6 +144,18 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
                 break
             prompts = prompts_in(buf)
             text = buf.decode(errors="replace")
+        if callable(cmd):
+            try:
+                note = cmd(text)
+            except CaseFailed as e:
+                ctl_err = str(e)
+                break
+            with cond:
+                buf.extend(("\n[%s]\n" % note).encode())
+            prompts -= 1  # no new prompt: type the next command at once
+            if pause:
+                time.sleep(pause)
+            continue
         if cmd.startswith("!ctl "):
             # the emulated device's control socket, named by the wrapper
             m = re.search(r"control (\S+ctl\.sock)", text)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -86,6 +87,13 @@
 #define MLX4R_MAX_FLOWS 4096
 /* No VLAN in a steering rule. */
 #define MLX4R_NO_VLAN UINT16_MAX
+/*
+ * Last and lowest priority of a steering rule: mlx4_ib's largest
+ * (Linux mlx4 main.c MLX4_IB_FLOW_MAX_PRIO, __mlx4_ib_create_flow: above
+ * it -EINVAL), the one of upstream's internal rules (mlx4_flow.h
+ * MLX4_FLOW_PRIORITY_LAST).
+ */
+#define MLX4R_FLOW_PRIO_LAST 0xfffu
 
 #define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
 			    RTE_ETH_RSS_FRAG_IPV4 | \
@@ -128,6 +136,7 @@ struct mlx4r_port;
 struct mlx4r_dev;
 struct mlx4r_dev_events;
 struct mlx4r_reset;
+struct mlx4r_rxq_intr;
 
 /** One registered memory range (a mempool chunk). */
 struct mlx4r_mr_range {
@@ -325,6 +334,10 @@ struct mlx4r_flow_spec {
 	uint16_t vlan;                /**< its VLAN ID, or MLX4R_NO_VLAN */
 };
 
+/** The application's rte_flow rules of a port (mlx4r_flow_api.c). */
+struct rte_flow;
+TAILQ_HEAD(mlx4r_rte_flow_list, rte_flow);
+
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
 	struct mlx4r_dev *dev;        /**< the HCA this port belongs to */
@@ -364,6 +377,17 @@ struct mlx4r_port {
 	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /**< steering rules */
 	struct mlx4r_flow_spec flow_spec[MLX4R_MAX_FLOWS]; /**< of flows[] */
 	unsigned int nb_flows;        /**< rules in flows[] */
+	/**
+	 * The application's rte_flow rules (mlx4r_flow_api.c), in creation
+	 * order: kept across stop, start and resets, on the device while
+	 * the port runs (control lock).
+	 */
+	struct mlx4r_rte_flow_list rte_flows;
+	/** Isolated mode (rte_flow_isolate): no internal rules. */
+	bool isolated;
+	struct mlx4r_hw_cq *drop_cq;  /**< CQ of the drop QP */
+	struct mlx4r_hw_qp *drop_qp;  /**< QP of the drop rules */
+	unsigned int drop_refs;       /**< rules on drop_qp */
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
@@ -392,6 +416,12 @@ struct mlx4r_port {
 	 */
 	struct mlx4r_rxq *rxqs[MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txqs[MLX4R_MAX_QUEUES]; /**< see rxqs */
+	/**
+	 * Rx interrupts (mlx4r_intr.c): the ethdev's intr_handle, whose
+	 * efds are the queues' stable fds; NULL until a start with
+	 * intr_conf.rxq. Control lock.
+	 */
+	struct rte_intr_handle *rx_intr;
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -446,6 +476,12 @@ struct mlx4r_dev {
 	 */
 	struct mlx4r_rxq *rxq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
+	/**
+	 * Rx interrupt state by port and queue index (mlx4r_intr.c):
+	 * made at a queue's first start with intr_conf.rxq, freed with the
+	 * device, so that the fd an application got stays valid.
+	 */
+	struct mlx4r_rxq_intr *rxq_intr[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
@@ -493,6 +529,24 @@ int mlx4r_rxq_start(struct mlx4r_rxq *rxq);
 void mlx4r_rxq_stop(struct mlx4r_rxq *rxq);
 void mlx4r_rxq_keep(struct mlx4r_rxq *rxq);
 uint16_t mlx4r_round_desc(uint16_t nb_desc);
+
+/* mlx4r_intr.c: Rx interrupts (intr_conf.rxq). */
+int mlx4r_rx_intr_enable(struct rte_eth_dev *eth_dev, uint16_t idx);
+int mlx4r_rx_intr_disable(struct rte_eth_dev *eth_dev, uint16_t idx);
+/* At a queue's start: its channel (NULL without intr_conf.rxq). */
+int mlx4r_rxq_intr_attach(struct mlx4r_rxq *rxq, struct mlx4r_hw_channel **ch);
+/* With its CQ's view: the arm doorbell. */
+void mlx4r_rxq_intr_view(struct mlx4r_rxq *rxq, const struct mlx4dv_cq *cv);
+/* At its stop: events acknowledged before the CQ goes, channel after. */
+void mlx4r_rxq_intr_drain(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_intr_detach(struct mlx4r_rxq *rxq);
+/* The queue is live again: wake whoever sleeps on it. */
+void mlx4r_rxq_intr_kick(struct mlx4r_rxq *rxq);
+/* After mlx4r_port_unbar(): every live Rx queue of the port. */
+void mlx4r_intr_port_kick(struct mlx4r_port *port);
+int mlx4r_intr_port_start(struct mlx4r_port *port);
+void mlx4r_intr_port_stop(struct mlx4r_port *port, bool close);
+void mlx4r_intr_dev_free(struct mlx4r_dev *dev);
 
 /* mlx4r_txq.c */
 int mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
@@ -543,6 +597,40 @@ int mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
 int mlx4r_rss_range_close(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
+int mlx4r_rss_ctx_build(struct mlx4r_port *port, uint16_t first, uint32_t n,
+			const uint8_t *key, uint64_t fields,
+			struct mlx4r_hw_ind_table **ind,
+			struct mlx4r_hw_qp **qp);
+
+/*
+ * mlx4r_flow_api.c: rte_flow, ungated (control lock held; the gated
+ * rte_flow_ops are mlx4r_gate.c's).
+ */
+/* The port's rules onto the device (start), or off it (stop). */
+int mlx4r_flow_api_start(struct mlx4r_port *port);
+void mlx4r_flow_api_stop(struct mlx4r_port *port);
+/* Free every rule of the port (flush, close). */
+void mlx4r_flow_api_clean(struct mlx4r_port *port);
+/* Whether @p qp (a handle, compared only) is a QP of the port's rules. */
+bool mlx4r_flow_api_has_qp(const struct mlx4r_port *port, const void *qp);
+struct rte_flow_attr;
+struct rte_flow_item;
+struct rte_flow_action;
+struct rte_flow_error;
+int mlx4r_flow_api_validate(struct mlx4r_port *port,
+			    const struct rte_flow_attr *attr,
+			    const struct rte_flow_item pattern[],
+			    const struct rte_flow_action actions[],
+			    struct rte_flow_error *error);
+struct rte_flow *mlx4r_flow_api_create(struct mlx4r_port *port,
+				       const struct rte_flow_attr *attr,
+				       const struct rte_flow_item pattern[],
+				       const struct rte_flow_action actions[],
+				       struct rte_flow_error *error);
+int mlx4r_flow_api_destroy(struct mlx4r_port *port, struct rte_flow *flow,
+			   struct rte_flow_error *error);
+int mlx4r_flow_api_isolate(struct mlx4r_port *port, int enable,
+			   struct rte_flow_error *error);
 
 /** Monotonic time in nanoseconds (deadlines of the reset machine). */
 static inline uint64_t

@@ -34,6 +34,7 @@ static const char * const mlx4r_port_args[] = {
 	MLX4R_ARG_GEN_RATE,
 	MLX4R_ARG_GEN_SIZE,
 	MLX4R_ARG_GEN_FLOWS,
+	MLX4R_ARG_GEN_DPORT,
 };
 
 static const char * const mlx4r_backend_names[] = {
@@ -50,7 +51,8 @@ static const char * const mlx4r_wire_names[] = {
 };
 
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
-	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
+	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], gen_dport[1|2], " \
+	"recovery, " \
 	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
 	"catas_time_pct"
 
@@ -228,6 +230,9 @@ mlx4r_parse_port_arg(const char *base, const char *key, const char *value,
 					       MLX4R_EMU_GEN_MIN_FRAME,
 					       MLX4R_EMU_MAX_FRAME, &v);
 			pa->gen_size = v;
+		} else if (strcmp(base, MLX4R_ARG_GEN_DPORT) == 0) {
+			ret = mlx4r_parse_uint(key, value, 1, UINT16_MAX, &v);
+			pa->gen_dport = v;
 		} else {
 			ret = mlx4r_parse_uint(key, value, 1,
 					       MLX4R_EMU_GEN_MAX_FLOWS, &v);
@@ -262,6 +267,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 		args->port[i].wire = MLX4R_WIRE_GEN;
 		args->port[i].gen_size = MLX4R_EMU_GEN_MIN_FRAME;
 		args->port[i].gen_flows = 1;
+		args->port[i].gen_dport = 5000;
 	}
 	if (params == NULL || params[0] == '\0')
 		return 0;

@@ -27,6 +27,7 @@
 #define MLX4R_ARG_GEN_RATE "gen_rate"
 #define MLX4R_ARG_GEN_SIZE "gen_size"
 #define MLX4R_ARG_GEN_FLOWS "gen_flows"
+#define MLX4R_ARG_GEN_DPORT "gen_dport"
 #define MLX4R_ARG_IBDEV "ibdev"
 #define MLX4R_ARG_RECOVERY "recovery"
 #define MLX4R_ARG_ATTEMPTS "recovery_attempts"
@@ -91,6 +92,7 @@ struct mlx4r_port_args {
 	uint64_t gen_rate;     /**< gen_rate: frames per second, 0: max */
 	uint16_t gen_size;     /**< gen_size: frame bytes without FCS */
 	uint16_t gen_flows;    /**< gen_flows: flows of the generator */
+	uint16_t gen_dport;    /**< gen_dport: UDP destination port */
 };
 
 /** Parsed devargs of one vdev instance. */

@@ -101,7 +101,8 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 			   RTE_ETH_LINK_SPEED_20G | RTE_ETH_LINK_SPEED_40G |
 			   RTE_ETH_LINK_SPEED_56G;
 	info->if_index = port->ifindex;
-	info->dev_capa = 0;
+	/* rte_flow rules stay through stop, start and resets */
+	info->dev_capa = RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP;
 	return 0;
 }
 
@@ -219,6 +220,7 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 	struct mlx4r_txq *txq;
 	uint16_t i;
 
+	mlx4r_flow_api_stop(port); /* rte_flow rules: on the Rx WQs too */
 	mlx4r_rss_stop(port);
 	/* the driver's list: the reset stops ports on its own thread */
 	MLX4R_FOREACH_RXQ(port, i, rxq) {
@@ -586,6 +588,9 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	}
 	if (ret == 0)
 		ret = mlx4r_rss_start(port);
+	/* then the application's rte_flow rules, before the internal ones */
+	if (ret == 0)
+		ret = mlx4r_flow_api_start(port);
 	if (ret == 0)
 		ret = mlx4r_dev_lpbk(port, data->dev_conf.lpbk_mode != 0);
 	if (ret < 0) {
@@ -600,6 +605,11 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
 			RTE_ETH_QUEUE_STATE_STOPPED :
 			RTE_ETH_QUEUE_STATE_STARTED;
+	ret = mlx4r_intr_port_start(port);
+	if (ret < 0) {
+		mlx4r_port_hw_stop(eth_dev);
+		return ret;
+	}
 	/* relaxed: read by mlx4r_port_link_event() without the lock */
 	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
@@ -1422,6 +1432,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.tx_queue_release = mlx4r_tx_queue_release,
 	.rx_queue_start = mlx4r_rx_queue_start,
 	.rx_queue_stop = mlx4r_rx_queue_stop,
+	.rx_queue_intr_enable = mlx4r_rx_intr_enable,
+	.rx_queue_intr_disable = mlx4r_rx_intr_disable,
 	.tx_queue_start = mlx4r_tx_queue_start,
 	.tx_queue_stop = mlx4r_tx_queue_stop,
 	.rxq_info_get = mlx4r_rxq_info_get,

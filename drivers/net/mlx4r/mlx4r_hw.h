@@ -118,6 +118,24 @@
  *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
  *    index, written after the driver is done reading the CQEs it covers.
  *  - A CQ serves exactly one QP (send) or one WQ (receive).
+ *
+ * Completion events (Rx interrupts)
+ * ---------------------------------
+ * As libibverbs and libmlx4 do it (verbs.h ibv_create_comp_channel,
+ * ibv_get_cq_event, ibv_ack_cq_events; libmlx4 cq.c mlx4_arm_cq,
+ * mlx4_cq_event): a CQ created on a completion channel is armed by the
+ * driver itself through its view (dv.arm_db, dv.arm_sn, dv.cq_uar): the arm
+ * word sn << 28 | MLX4_CQ_DB_REQ_NOT | ci (sn: the driver's count of events
+ * taken, two bits; ci: its consumer index) into the doorbell record
+ * *arm_db first, a write barrier, then the 64-bit doorbell
+ * (sn << 28 | cmd | cqn) << 32 | ci at cq_uar + MLX4_CQ_DOORBELL. An armed
+ * CQ raises one event on its channel for the first CQE past ci (at once if
+ * there is one already) and is disarmed; an arm word with the sequence
+ * number of the arm that raised the last event is ignored, so the driver
+ * adds one to its sn for every event it takes (get_cq_event). Every event
+ * taken is acknowledged (ack_cq_events) before the CQ is destroyed.
+ * cq_armed() (NULL on hardware) is the emulated device's notification of
+ * an arm, after the doorbell.
  */
 
 #include <stdbool.h>
@@ -220,6 +238,16 @@ struct mlx4r_hw_cq {
 	struct mlx4r_hw_ctx *ctx; /**< owner */
 	uint32_t cqn;             /**< CQ number */
 	uint32_t cqe;             /**< usable entries (>= the requested) */
+};
+
+/** A completion event channel (ibv_comp_channel). */
+struct mlx4r_hw_channel {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	/**
+	 * Pollable (POLLIN) while an event waits; non-blocking. Owned by
+	 * the channel: closed by its destroy.
+	 */
+	int fd;
 };
 
 /** Kinds of QP the seam creates. */
@@ -439,8 +467,46 @@ struct mlx4r_hw_ops {
 	 */
 	int (*create_cq)(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 			 struct mlx4r_hw_cq **out);
-	/** ibv_destroy_cq. @return 0, -EBUSY (a QP or WQ uses it). */
+	/**
+	 * ibv_destroy_cq. @return 0, -EBUSY (a QP or WQ uses it, or events
+	 *   taken from its channel are not all acknowledged: libibverbs'
+	 *   ibv_destroy_cq would wait for them for ever).
+	 */
 	int (*destroy_cq)(struct mlx4r_hw_cq *cq);
+	/**
+	 * ibv_create_comp_channel; the fd is non-blocking. May be NULL
+	 * (the wrapper returns -ENOTSUP).
+	 * @return 0, -ENOMEM, -EMFILE, -EIO.
+	 */
+	int (*create_comp_channel)(struct mlx4r_hw_ctx *ctx,
+				   struct mlx4r_hw_channel **out);
+	/**
+	 * ibv_destroy_comp_channel. @return 0, -EBUSY (a CQ is bound to
+	 *   it: libibverbs verbs.c ibv_destroy_comp_channel).
+	 */
+	int (*destroy_comp_channel)(struct mlx4r_hw_channel *ch);
+	/**
+	 * ibv_create_cq(ctx, cqe, NULL, ch, 0): as create_cq, its events on
+	 * @p ch. @return as create_cq.
+	 */
+	int (*create_cq_ch)(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+			    struct mlx4r_hw_channel *ch,
+			    struct mlx4r_hw_cq **out);
+	/**
+	 * ibv_get_cq_event, never blocking: the CQ of the oldest event
+	 * waiting on @p ch, which the caller acknowledges later.
+	 * @return 0, -EAGAIN (none waits), -EIO (the context is gone).
+	 */
+	int (*get_cq_event)(struct mlx4r_hw_channel *ch,
+			    struct mlx4r_hw_cq **cq);
+	/** ibv_ack_cq_events: @p n events taken from the CQ's channel. */
+	void (*ack_cq_events)(struct mlx4r_hw_cq *cq, unsigned int n);
+	/**
+	 * The driver armed the CQ (after its doorbell): the emulated
+	 * device, which cannot see the UAR write, looks at the arm word.
+	 * NULL on hardware.
+	 */
+	void (*cq_armed)(struct mlx4r_hw_cq *cq);
 	/**
 	 * The CQ's view (mlx4dv_init_obj MLX4DV_OBJ_CQ): buffer, cqe_cnt,
 	 * cqe_size (32 or 64; a 64-byte entry holds its CQE in the second
@@ -735,6 +801,51 @@ static inline int
 mlx4r_hw_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
 {
 	return cq->ctx->ops->cq_view(cq, dv);
+}
+
+static inline int
+mlx4r_hw_create_comp_channel(struct mlx4r_hw_ctx *ctx,
+			     struct mlx4r_hw_channel **out)
+{
+	if (ctx->ops->create_comp_channel == NULL)
+		return -ENOTSUP;
+	return ctx->ops->create_comp_channel(ctx, out);
+}
+
+static inline int
+mlx4r_hw_destroy_comp_channel(struct mlx4r_hw_channel *ch)
+{
+	return ch->ctx->ops->destroy_comp_channel(ch);
+}
+
+static inline int
+mlx4r_hw_create_cq_ch(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		      struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	if (ch == NULL)
+		return ctx->ops->create_cq(ctx, cqe, out);
+	if (ctx->ops->create_cq_ch == NULL)
+		return -ENOTSUP;
+	return ctx->ops->create_cq_ch(ctx, cqe, ch, out);
+}
+
+static inline int
+mlx4r_hw_get_cq_event(struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **cq)
+{
+	return ch->ctx->ops->get_cq_event(ch, cq);
+}
+
+static inline void
+mlx4r_hw_ack_cq_events(struct mlx4r_hw_cq *cq, unsigned int n)
+{
+	cq->ctx->ops->ack_cq_events(cq, n);
+}
+
+static inline void
+mlx4r_hw_cq_armed(struct mlx4r_hw_cq *cq)
+{
+	if (cq->ctx->ops->cq_armed != NULL)
+		cq->ctx->ops->cq_armed(cq);
 }
 
 static inline int

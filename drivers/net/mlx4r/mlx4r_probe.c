@@ -94,6 +94,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	port->dev = dev;
 	port->eth_dev = eth_dev;
 	port->port_num = idx + 1;
+	TAILQ_INIT(&port->rte_flows);
 	ret = mlx4r_hw_port_mac(dev->ctx, port->port_num,
 				port->mac.addr_bytes);
 	if (ret < 0) {
@@ -349,6 +350,7 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	MLX4R_ARG_GEN_RATE "[1|2]=<pps> "
 	MLX4R_ARG_GEN_SIZE "[1|2]=<bytes> "
 	MLX4R_ARG_GEN_FLOWS "[1|2]=<n> "
+	MLX4R_ARG_GEN_DPORT "[1|2]=<udp port> "
 	"recovery=<passive|proactive> "
 	"recovery_attempts=<1..100> "
 	"reset_deadline_ms=<ms> "

@@ -812,8 +812,15 @@ mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
 		   uint64_t late0)
 {
 	struct mlx4r_reset *rst = dev->reset;
+	unsigned int i;
 
 	mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
+	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_port *port = rst->ports[i];
+
+		if (port != NULL && port->started)
+			mlx4r_intr_port_kick(port);
+	}
 	rst->cancelled++;
 	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
 		     MLX4R_RESET_CANCELLED);
@@ -979,6 +986,13 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	if (ret == 0) {
 		rst->generation++;
 		mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
+		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
+			struct mlx4r_port *port = rst->ports[i];
+
+			/* Rx interrupt sleepers arm the new CQs (mlx4r_intr.c) */
+			if (port != NULL && port->started)
+				mlx4r_intr_port_kick(port);
+		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
 			     rst->late_clients - late0, MLX4R_RESET_LIVE);

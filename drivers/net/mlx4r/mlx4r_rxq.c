@@ -191,9 +191,11 @@ mlx4r_rxq_detach(struct mlx4r_rxq *rxq)
 		rxq->wq = NULL;
 	}
 	if (rxq->cq != NULL) {
+		mlx4r_rxq_intr_drain(rxq);
 		mlx4r_hw_destroy_cq(rxq->cq);
 		rxq->cq = NULL;
 	}
+	mlx4r_rxq_intr_detach(rxq);
 	rxq->hook = (struct mlx4r_hw_hook){ NULL, NULL };
 }
 
@@ -280,6 +282,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	struct mlx4r_port *port = rxq->port;
 	struct mlx4r_dev *dev = port->dev;
 	struct mlx4r_hw_wq_attr wattr;
+	struct mlx4r_hw_channel *ch;
 	struct mlx4dv_rwq wv;
 	struct mlx4dv_cq cv;
 	uint32_t first, other, w, j, nelts, slots, len;
@@ -303,9 +306,13 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 			RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) ? 0 :
 		       sizeof(struct rte_mbuf) +
 		       rte_pktmbuf_priv_size(rxq->mp);
+	/* Rx interrupts: the CQ on a completion channel (mlx4r_intr.c) */
+	ret = mlx4r_rxq_intr_attach(rxq, &ch);
+	if (ret < 0)
+		goto error;
 	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
 	dev->ctx->buf_socket = rxq->socket;
-	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
+	ret = mlx4r_hw_create_cq_ch(dev->ctx, rxq->nb_desc, ch, &rxq->cq);
 	if (ret < 0) {
 		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: cannot create CQ: %s",
@@ -360,6 +367,7 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->cqe_shift = rte_log2_u32(cv.cqe_size);
 	rxq->cqe_off = cv.cqe_size - sizeof(struct mlx4_cqe);
 	rxq->cq_db = (volatile uint32_t *)cv.set_ci_db;
+	mlx4r_rxq_intr_view(rxq, &cv);
 	rxq->rq_ci = 0;
 	rxq->cq_ci = 0;
 	rxq->fault = 0; /* a new WQ: no error to repair */

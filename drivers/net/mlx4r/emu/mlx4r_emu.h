@@ -291,6 +291,7 @@ struct mlx4r_emu_gen_conf {
 	struct rte_ether_addr src_mac; /**< default 02:00:00:00:00:<id> */
 	uint32_t src_ip;     /**< host order (default 10.0.0.1) */
 	uint32_t dst_ip;     /**< host order (default 10.1.0.1) */
+	uint16_t dst_port;   /**< UDP destination port (default 5000) */
 };
 
 /** Generator counters. */

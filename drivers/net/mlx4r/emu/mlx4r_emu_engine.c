@@ -384,6 +384,10 @@ emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
 	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
 			 __ATOMIC_RELEASE);
 	cq->pi++;
+	/* an armed CQ raises its event (mlx4r_emu_intr.c) */
+	if (unlikely(cq->ch != NULL))
+		emu_cq_notify(cq, (op & MLX4_CQE_OPCODE_MASK) ==
+			      MLX4_CQE_OPCODE_ERROR);
 }
 
 static bool
@@ -547,10 +551,8 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	default:
 		break;
 	}
-	if (!emu_mac_match(d, f->dmac, f->dmac_m) ||
-	    !emu_mac_match(d + 6, f->smac, f->smac_m))
-		return false;
-	if ((p->etype & f->etype_m) != (f->etype & f->etype_m))
+	/* destination and VLAN only: what mlx4_ib gives the card (obj.c) */
+	if (!emu_mac_match(d, f->dmac, f->dmac_m))
 		return false;
 	if (f->has_vlan_spec &&
 	    (!p->vlan || (p->tci & f->vlan_m) != (f->vlan & f->vlan_m)))

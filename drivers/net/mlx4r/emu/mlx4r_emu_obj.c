@@ -944,6 +944,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	TAILQ_INIT(&ctx->pds);
 	TAILQ_INIT(&ctx->mrl);
 	TAILQ_INIT(&ctx->cqs);
+	TAILQ_INIT(&ctx->chs);
 	TAILQ_INIT(&ctx->qps);
 	TAILQ_INIT(&ctx->wqs);
 	TAILQ_INIT(&ctx->inds);
@@ -1033,6 +1034,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
+	struct emu_intr_thread *intr;
 	uint64_t leaked = 0;
 	struct emu_qp *qp;
 
@@ -1068,6 +1070,11 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 		emu_destroy_cq_locked(TAILQ_FIRST(&ctx->cqs));
 		leaked++;
 	}
+	while (!TAILQ_EMPTY(&ctx->chs)) {
+		emu_ch_destroy_locked(TAILQ_FIRST(&ctx->chs));
+		leaked++;
+	}
+	intr = emu_intr_detach_locked(dev);
 	while (!TAILQ_EMPTY(&ctx->mrl)) {
 		emu_dereg_mr_locked(TAILQ_FIRST(&ctx->mrl));
 		leaked++;
@@ -1083,6 +1090,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 	TAILQ_REMOVE(&dev->ctxs, ctx, next);
 	dev->nb_ctx--;
 	pthread_mutex_unlock(&dev->lock);
+	emu_intr_join(intr);
 	close(ctx->hw.async_fd);
 	close(ctx->efd);
 	close(ctx->tfd);
@@ -1599,9 +1607,10 @@ emu_ring_socket(struct emu_dev *dev, const struct mlx4r_hw_ctx *hctx)
  * CQ.
  */
 
-static int
-emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
-	      struct mlx4r_hw_cq **out)
+/* A CQ, its events on @p ch (NULL: none; mlx4r_emu_intr.c). */
+int
+emu_cq_alloc(struct mlx4r_hw_ctx *hctx, uint32_t cqe, struct emu_ch *ch,
+	     struct mlx4r_hw_cq **out)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
@@ -1610,6 +1619,9 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	int ret;
 
 	if (cqe == 0 || cqe >= dev->conf.max_cqe)
+		return -EINVAL;
+	/* uverbs_cmd.c create_cq(): the channel is one of the context's */
+	if (ch != NULL && ch->hw.ctx != hctx)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_CQ);
@@ -1647,6 +1659,10 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 		e->owner_sr_opcode = MLX4_CQE_OWNER_MASK;
 	}
 	cq->hw.ctx = hctx;
+	cq->ch = ch;
+	cq->fired_sn = UINT8_MAX; /* no event yet: any first arm counts */
+	if (ch != NULL)
+		ch->users++;
 	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
 	cq->hw.cqe = cnt - 1;
 	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
@@ -1658,11 +1674,20 @@ out:
 	return ret;
 }
 
+static int
+emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
+	      struct mlx4r_hw_cq **out)
+{
+	return emu_cq_alloc(hctx, cqe, NULL, out);
+}
+
 static void
 emu_destroy_cq_locked(struct emu_cq *cq)
 {
 	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
 
+	if (cq->ch != NULL)
+		emu_cq_unbind_locked(cq, true);
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
 	if (!cq->umem) {
@@ -1681,7 +1706,7 @@ emu_destroy_cq(struct mlx4r_hw_cq *hcq)
 	int ret = -EBUSY;
 
 	pthread_mutex_lock(&dev->lock);
-	if (!cq->user) {
+	if (!cq->user && (cq->ch == NULL || emu_cq_unbind_locked(cq, false) == 0)) {
 		emu_destroy_cq_locked(cq);
 		ret = 0;
 	}
@@ -1702,6 +1727,8 @@ emu_cq_view(struct mlx4r_hw_cq *hcq, struct mlx4dv_cq *dv)
 	dv->set_ci_db = (__be32 *)&cq->db[0];
 	dv->arm_db = (__be32 *)&cq->db[1];
 	dv->cqe_size = (int)cq->cqe_size;
+	/* libmlx4 verbs.c mlx4_create_cq_ex: arm_sn starts at 1 */
+	dv->arm_sn = 1;
 	/* Arming writes land in the CQ's own record page, never used. */
 	dv->cq_uar = &cq->db[2];
 	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
@@ -2552,12 +2579,17 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 
 			if (e->size != sizeof(*e))
 				return -EINVAL;
+			/*
+			 * What the card is given of an ETH spec: destination
+			 * MAC and VLAN tag with their masks. mlx4_ib takes
+			 * source MAC and EtherType masks without a word and
+			 * hands neither to the firmware (Linux mlx4 main.c
+			 * parse_flow_attr, IB_FLOW_SPEC_ETH: FIELDS_NOT_SUPPORTED
+			 * checks only what follows vlan_tag): such a rule
+			 * matches every source and EtherType.
+			 */
 			memcpy(f->dmac, e->val.dst_mac, 6);
 			memcpy(f->dmac_m, e->mask.dst_mac, 6);
-			memcpy(f->smac, e->val.src_mac, 6);
-			memcpy(f->smac_m, e->mask.src_mac, 6);
-			f->etype = rte_be_to_cpu_16(e->val.ether_type);
-			f->etype_m = rte_be_to_cpu_16(e->mask.ether_type);
 			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
 			f->vlan_m = rte_be_to_cpu_16(e->mask.vlan_tag);
 			f->has_vlan_spec = f->vlan_m != 0;
@@ -2590,11 +2622,25 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 			break;
 		}
 		default:
-			return -EOPNOTSUPP;
+			/* IPv6, tunnels, inner specs: parse_flow_attr -EINVAL */
+			return -EINVAL;
 		}
 		p += s->hdr.size;
 	}
 	return 0;
+}
+
+/*
+ * The priority the card honours: none for a rule on a UDP destination
+ * port, which it matches ahead of the others (upstream net_mlx4
+ * mlx4_flow.c mlx4_flow_merge_udp: "Due to HW/FW limitation, flow rule
+ * priority is not taken into account when matching UDP destination
+ * ports"; upstream refuses such rules at a nonzero priority).
+ */
+static uint16_t
+emu_flow_prio(const struct emu_flow *f)
+{
+	return f->l4 == IPPROTO_UDP && f->dport_m != 0 ? 0 : f->priority;
 }
 
 /* Order: class (normal, all-multicast, promiscuous), priority, age. */
@@ -2603,8 +2649,8 @@ emu_flow_before(const struct emu_flow *a, const struct emu_flow *b)
 {
 	if (a->cls != b->cls)
 		return a->cls < b->cls;
-	if (a->priority != b->priority)
-		return a->priority < b->priority;
+	if (emu_flow_prio(a) != emu_flow_prio(b))
+		return emu_flow_prio(a) < emu_flow_prio(b);
 	return a->seq < b->seq;
 }
 
@@ -2621,6 +2667,29 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	int ret;
 
 	if (attr == NULL || attr->comp_mask != 0)
+		return -EINVAL;
+	/*
+	 * uverbs first (Linux uverbs_cmd.c ib_uverbs_ex_create_flow):
+	 * flags beyond the known ones, DONT_TRAP on a default rule, more
+	 * than IB_FLOW_SPEC_SUPPORT_LAYERS (10) specs: -EINVAL.
+	 */
+	if (attr->flags >= (uint32_t)IBV_FLOW_ATTR_FLAGS_EGRESS << 1 ||
+	    ((attr->flags & IBV_FLOW_ATTR_FLAGS_DONT_TRAP) &&
+	     (attr->type == IBV_FLOW_ATTR_ALL_DEFAULT ||
+	      attr->type == IBV_FLOW_ATTR_MC_DEFAULT)) ||
+	    attr->num_of_specs > EMU_FLOW_MAX_SPECS)
+		return -EINVAL;
+	/*
+	 * Then Linux mlx4 main.c mlx4_ib_create_flow: flags other than DONT_TRAP
+	 * -EOPNOTSUPP; DONT_TRAP too, on any type but NORMAL, and on NORMAL
+	 * without the firmware's DMFS_UC_MC_SNIFFER capability, which the
+	 * emulated device does not have (mlx4_ib_add_dont_trap_rule).
+	 * __mlx4_ib_create_flow: a priority above MLX4_IB_FLOW_MAX_PRIO
+	 * (0xfff) -EINVAL.
+	 */
+	if (attr->flags != 0)
+		return -EOPNOTSUPP;
+	if (attr->priority > EMU_FLOW_MAX_PRIO)
 		return -EINVAL;
 	port = emu_dev_port(dev, attr->port);
 	if (port == NULL)
@@ -2659,9 +2728,15 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	case IBV_FLOW_ATTR_ALL_DEFAULT:
 		f->cls = 2;
 		break;
-	default:
+	case IBV_FLOW_ATTR_SNIFFER:
+		/* mlx4_ib mirrors the port: not modelled */
 		free(f);
 		ret = -EOPNOTSUPP;
+		goto out;
+	default:
+		/* mlx4_ib_create_flow: an unknown type -EINVAL */
+		free(f);
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = emu_flow_parse(f, attr);
@@ -2786,6 +2861,12 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.create_cq = emu_create_cq,
 	.destroy_cq = emu_destroy_cq,
 	.cq_view = emu_cq_view,
+	.create_comp_channel = emu_create_comp_channel,
+	.destroy_comp_channel = emu_destroy_comp_channel,
+	.create_cq_ch = emu_create_cq_ch,
+	.get_cq_event = emu_get_cq_event,
+	.ack_cq_events = emu_ack_cq_events,
+	.cq_armed = emu_cq_armed,
 	.create_qp = emu_create_qp,
 	.create_rss_qp = emu_create_rss_qp,
 	.modify_qp = emu_modify_qp,

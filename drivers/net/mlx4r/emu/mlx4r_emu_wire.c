@@ -429,6 +429,8 @@ emu_gen_defaults(struct mlx4r_emu_gen_conf *c, const struct emu_port *port)
 		c->src_ip = RTE_IPV4(10, 0, 0, 1);
 	if (c->dst_ip == 0)
 		c->dst_ip = RTE_IPV4(10, 1, 0, 1);
+	if (c->dst_port == 0)
+		c->dst_port = EMU_GEN_DPORT;
 }
 
 static uint32_t
@@ -465,7 +467,7 @@ emu_gen_build(const struct mlx4r_emu_gen_conf *c, uint16_t stream,
 	 */
 	v16 = rte_cpu_to_be_16((uint16_t)(1024 + 7 * flow));
 	memcpy(d + 34, &v16, 2);
-	v16 = rte_cpu_to_be_16(EMU_GEN_DPORT);
+	v16 = rte_cpu_to_be_16(c->dst_port);
 	memcpy(d + 36, &v16, 2);
 	v16 = rte_cpu_to_be_16((uint16_t)(len - 34));
 	memcpy(d + 38, &v16, 2);

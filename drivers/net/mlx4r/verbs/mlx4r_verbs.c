@@ -100,6 +100,12 @@ struct verbs_cq {
 	struct ibv_cq *ibv;
 };
 
+struct verbs_ch {
+	struct mlx4r_hw_channel pub;
+	struct mlx4r_verbs_obj obj;
+	struct ibv_comp_channel *ibv;
+};
+
 struct verbs_qp {
 	struct mlx4r_hw_qp pub;
 	struct mlx4r_verbs_obj obj;
@@ -655,8 +661,8 @@ verbs_dereg_mr(struct mlx4r_hw_mr *mr)
 }
 
 static int
-verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
-		struct mlx4r_hw_cq **out)
+verbs_cq_make(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+	      struct ibv_comp_channel *ch, struct mlx4r_hw_cq **out)
 {
 	struct mlx4dv_obj obj;
 	struct mlx4dv_cq dv;
@@ -669,7 +675,8 @@ verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 	if (c == NULL)
 		return -ENOMEM;
 	errno = 0;
-	c->ibv = ibv_create_cq(VCTX(ctx)->ibv, cqe, c, NULL, 0);
+	/* cq_context c: verbs_get_cq_event() finds the wrapper by it */
+	c->ibv = ibv_create_cq(VCTX(ctx)->ibv, cqe, c, ch, 0);
 	if (c->ibv == NULL) {
 		int ret = mlx4r_verbs_errno(errno, ENOMEM);
 
@@ -702,6 +709,89 @@ verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 }
 
 static int
+verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		struct mlx4r_hw_cq **out)
+{
+	return verbs_cq_make(ctx, cqe, NULL, out);
+}
+
+/*
+ * Completion channels (Rx interrupts), as upstream net_mlx4 uses them
+ * (mlx4_rxq.c mlx4_rxq_attach: ibv_create_comp_channel, the fd made
+ * non-blocking by mlx4_fd_set_non_blocking; mlx4_intr.c
+ * mlx4_rx_intr_disable: ibv_get_cq_event, ibv_ack_cq_events). Arming is
+ * the driver's own doorbell write (mlx4r_hw.h), not ibv_req_notify_cq:
+ * libmlx4's arm_sn, which mlx4_cq_event bumps inside ibv_get_cq_event,
+ * is not the driver's, and only the driver's goes into the doorbell.
+ */
+static int
+verbs_create_comp_channel(struct mlx4r_hw_ctx *ctx,
+			  struct mlx4r_hw_channel **out)
+{
+	struct verbs_ch *c;
+	int flags, ret;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	errno = 0;
+	c->ibv = ibv_create_comp_channel(VCTX(ctx)->ibv);
+	if (c->ibv == NULL) {
+		ret = mlx4r_verbs_errno(errno, ENOMEM);
+		free(c);
+		return ret;
+	}
+	flags = fcntl(c->ibv->fd, F_GETFL);
+	if (flags < 0 || fcntl(c->ibv->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		ibv_destroy_comp_channel(c->ibv);
+		free(c);
+		return ret;
+	}
+	c->pub.ctx = ctx;
+	c->pub.fd = c->ibv->fd;
+	verbs_track(VCTX(ctx), c, MLX4R_VERBS_CH);
+	*out = &c->pub;
+	return 0;
+}
+
+static int
+verbs_destroy_comp_channel(struct mlx4r_hw_channel *ch)
+{
+	return verbs_destroy_obj(&container_of(ch, struct verbs_ch,
+					       pub)->obj);
+}
+
+static int
+verbs_create_cq_ch(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		   struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	return verbs_cq_make(ctx, cqe, ch == NULL ? NULL :
+			     container_of(ch, struct verbs_ch, pub)->ibv, out);
+}
+
+static int
+verbs_get_cq_event(struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	struct verbs_ch *c = container_of(ch, struct verbs_ch, pub);
+	struct ibv_cq *cq;
+	void *cq_ctx;
+
+	errno = 0;
+	if (ibv_get_cq_event(c->ibv, &cq, &cq_ctx) != 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
+		       mlx4r_verbs_errno(errno, EIO);
+	*out = &((struct verbs_cq *)cq_ctx)->pub;
+	return 0;
+}
+
+static void
+verbs_ack_cq_events(struct mlx4r_hw_cq *cq, unsigned int n)
+{
+	ibv_ack_cq_events(container_of(cq, struct verbs_cq, pub)->ibv, n);
+}
+
+static int
 verbs_destroy_cq(struct mlx4r_hw_cq *cq)
 {
 	return verbs_destroy_obj(&container_of(cq, struct verbs_cq, pub)->obj);
@@ -714,6 +804,8 @@ verbs_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
 
 	memset(&obj, 0, sizeof(obj));
 	memset(dv, 0, sizeof(*dv));
+	/* the UAR of the arm doorbell (as upstream mlx4_rxq.c asks it) */
+	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
 	obj.cq.in = container_of(cq, struct verbs_cq, pub)->ibv;
 	obj.cq.out = dv;
 	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_CQ), 0);
@@ -1047,6 +1139,9 @@ verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 	case MLX4R_VERBS_CQ:
 		ret = ibv_destroy_cq(o->ibv);
 		break;
+	case MLX4R_VERBS_CH:
+		ret = ibv_destroy_comp_channel(o->ibv);
+		break;
 	case MLX4R_VERBS_MR:
 		ret = ibv_dereg_mr(o->ibv);
 		break;
@@ -1125,6 +1220,11 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.dereg_mr = verbs_dereg_mr,
 	.create_cq = verbs_create_cq,
 	.destroy_cq = verbs_destroy_cq,
+	.create_comp_channel = verbs_create_comp_channel,
+	.destroy_comp_channel = verbs_destroy_comp_channel,
+	.create_cq_ch = verbs_create_cq_ch,
+	.get_cq_event = verbs_get_cq_event,
+	.ack_cq_events = verbs_ack_cq_events,
 	.cq_view = verbs_cq_view,
 	.create_qp = verbs_create_qp,
 	.create_rss_qp = verbs_create_rss_qp,

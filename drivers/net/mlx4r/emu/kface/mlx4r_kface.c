@@ -115,6 +115,8 @@ kf_constructor(void)
 		    "MLX4R_KFACE_WIRE", "gen");
 	if (getenv("MLX4R_KFACE_GEN_FLOWS") != NULL)
 		kf_conf.gen_flows = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_FLOWS"));
+	if (getenv("MLX4R_KFACE_GEN_DPORT") != NULL)
+		kf_conf.gen_dport = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_DPORT"));
 	kf_conf.pro = getenv("MLX4R_KFACE_PART") != NULL &&
 		      strcmp(getenv("MLX4R_KFACE_PART"), "4103") == 0;
 	kf_conf.nb_ports = getenv("MLX4R_KFACE_PORTS") != NULL &&
@@ -406,6 +408,8 @@ close(int fd)
 		__atomic_store_n(&kf_async[fd], NULL, __ATOMIC_RELAXED);
 		kf_cmd_async_closed(f);
 	}
+	if (kf_enabled && kf_comp_is(fd))
+		kf_comp_close(fd);
 	return kf_real.close(fd);
 }
 
@@ -421,6 +425,15 @@ read(int fd, void *buf, size_t count)
 	if (f != NULL) {
 		ret = kf_async_read(f, buf, count,
 				    fcntl(fd, F_GETFL) & O_NONBLOCK);
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return ret;
+	}
+	if (kf_enabled && kf_comp_is(fd)) {
+		ret = kf_comp_read(fd, buf, count,
+				   fcntl(fd, F_GETFL) & O_NONBLOCK);
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;

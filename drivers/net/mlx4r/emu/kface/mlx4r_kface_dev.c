@@ -13,6 +13,12 @@
  *    QP, as the doorbell would (emu_tx_kick());
  *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
  *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
+ *  - the CQ arm word of every receive WQ's CQ on a completion channel
+ *    (libmlx4 cq.c mlx4_arm_cq writes it into the doorbell record before
+ *    the UAR doorbell): a new one is the arm doorbell, handed to the
+ *    model's event thread (cq_armed, mlx4r_emu_intr.c), which raises the
+ *    event at once if CQEs wait past the arm's consumer index (a new CQE
+ *    looks at the arm word itself);
  *  - every 10 ms, the ports' netdevs (the TAP interfaces in the private
  *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU; /proc/net/dev_mcast
  *    every 100 ms):
@@ -69,6 +75,7 @@
 struct kf_q {
 	struct emu_qp *qp;         /* a Tx QP, or */
 	struct emu_wq *wq;         /* a receive WQ */
+	uint32_t arm;              /* its CQ's arm word, as last seen */
 };
 
 static pthread_mutex_t kf_q_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -695,9 +702,19 @@ kf_dev_thread(void *arg)
 					work++;
 				}
 			} else {
+				struct emu_cq *cq = kf_q[i].wq->cq;
+
 				before = kf_port_frames(kf_q[i].wq);
 				emu_rx_hook(kf_q[i].wq);
 				work += kf_port_frames(kf_q[i].wq) != before;
+				/* the arm doorbell (see top); ch set at create */
+				if (cq->ch != NULL &&
+				    __atomic_load_n(&cq->db[1], __ATOMIC_RELAXED) !=
+				    kf_q[i].arm) {
+					kf_q[i].arm = __atomic_load_n(&cq->db[1],
+							__ATOMIC_RELAXED);
+					mlx4r_hw_emu_ops.cq_armed(&cq->hw);
+				}
 			}
 		}
 		nb_q = kf_nb_q;
@@ -728,6 +745,7 @@ kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq)
 	if (kf_nb_q < KF_MAX_Q) {
 		kf_q[kf_nb_q].qp = (struct emu_qp *)qp;
 		kf_q[kf_nb_q].wq = (struct emu_wq *)wq;
+		kf_q[kf_nb_q].arm = 0;
 		kf_nb_q++;
 	}
 	pthread_mutex_unlock(&kf_q_lock);
