@@ -189,6 +189,14 @@ struct mlx4r_emu_dev_info {
 	uint64_t rings_socket_any;
 	uint64_t rings_socket_set;
 	int last_ring_socket;
+	/**
+	 * Ring buffers (CQ entries, SQs, RQs) of new objects taken from the
+	 * device's cache of destroyed ones' (zeroed as new), and allocated
+	 * anew; bytes the cache holds now.
+	 */
+	uint64_t rings_reused;
+	uint64_t rings_allocated;
+	uint64_t ring_cache_bytes;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
 };
