@@ -272,6 +272,18 @@ struct mlx4r_rxq {
 	uint64_t flushed;          /**< WQEs whose frames an error lost */
 	uint32_t nb_wqe;           /**< WQEs granted */
 	uint32_t sges;             /**< data segments per WQE */
+	/**
+	 * Mbufs in elts kept by a reset's drain for the next start
+	 * (mlx4r_rxq_keep()): posted to no WQ, counted when posted again
+	 * (mbufs_kept) or freed (mbufs_reclaimed). 0 otherwise.
+	 */
+	uint32_t kept;
+	/**
+	 * Offset of the data buffer from its mbuf in the pool
+	 * (sizeof(struct rte_mbuf) + private size), or 0 when the pool's
+	 * mbufs carry pinned external buffers: posting reads buf_addr.
+	 */
+	uint32_t buf_off;
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
@@ -381,6 +393,20 @@ struct mlx4r_port {
 	struct rte_eth_dev *eth_dev;  /**< its ethdev */
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
+	/**
+	 * A reset's drain stops the port for its replay: the posted Rx
+	 * buffers stay in the queues' rings (mlx4r_rxq_keep()). Control
+	 * lock, only across that stop.
+	 */
+	bool keep_rx;
+	/**
+	 * Rx buffers a reset kept (mlx4r_rxq_keep()) that a start posted
+	 * again into a new WQ, and those freed instead (no start took
+	 * them): control lock; reported as mbufs_kept and in
+	 * mbufs_reclaimed (rte_pmd_mlx4r_reset_state).
+	 */
+	uint64_t rx_kept_posted;
+	uint64_t rx_kept_freed;
 	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
 	/**
 	 * The application set the link down (dev_set_link_down): the
@@ -564,6 +590,7 @@ int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 void mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx);
 int mlx4r_rxq_start(struct mlx4r_rxq *rxq);
 void mlx4r_rxq_stop(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_keep(struct mlx4r_rxq *rxq);
 uint16_t mlx4r_round_desc(uint16_t nb_desc);
 
 /* mlx4r_intr.c: Rx interrupts (intr_conf.rxq). */

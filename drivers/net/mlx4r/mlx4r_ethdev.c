@@ -231,8 +231,12 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 	mlx4r_flow_api_stop(port); /* rte_flow rules: on the Rx WQs too */
 	mlx4r_rss_stop(port);
 	/* the driver's list: the reset stops ports on its own thread */
-	MLX4R_FOREACH_RXQ(port, i, rxq)
-		mlx4r_rxq_stop(rxq);
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (port->keep_rx)
+			mlx4r_rxq_keep(rxq);
+		else
+			mlx4r_rxq_stop(rxq);
+	}
 	MLX4R_FOREACH_TXQ(port, i, txq)
 		mlx4r_txq_stop(txq);
 }

@@ -200,7 +200,9 @@ mlx4r_stop_locked(struct mlx4r_port *port)
 	if (rst->state == MLX4R_RST_LIVE)
 		mlx4r_dev_ops.dev_stop(port->eth_dev);
 	else
-		mlx4r_port_release_hw(dev, port); /* counted */
+		mlx4r_port_release_hw(dev, port, false); /* counted */
+	/* buffers a drain kept for the replay this stop cancels */
+	mlx4r_port_drop_kept(port);
 }
 
 static int
@@ -657,6 +659,7 @@ static const char * const mlx4r_rst_xstat_names[] = {
 	"reset_port_late",
 	"reset_mbufs_reclaimed",
 	"reset_cancelled",
+	"reset_mbufs_kept",
 };
 
 static int
@@ -706,8 +709,9 @@ mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
 	v[7] = rst->generation;
 	v[8] = rst->late_clients;
 	v[9] = pr->late;
-	v[10] = pr->mbufs_reclaimed;
+	v[10] = pr->mbufs_reclaimed + port->rx_kept_freed;
 	v[11] = rst->cancelled;
+	v[12] = port->rx_kept_posted;
 	pthread_mutex_unlock(&rst->lock);
 	if (base < 0)
 		return base;

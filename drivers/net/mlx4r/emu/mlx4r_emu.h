@@ -202,6 +202,14 @@ struct mlx4r_emu_dev_info {
 	uint64_t rings_socket_any;
 	uint64_t rings_socket_set;
 	int last_ring_socket;
+	/**
+	 * Ring buffers (CQ entries, SQs, RQs) of new objects taken from the
+	 * device's cache of destroyed ones' (zeroed as new), and allocated
+	 * anew; bytes the cache holds now.
+	 */
+	uint64_t rings_reused;
+	uint64_t rings_allocated;
+	uint64_t ring_cache_bytes;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
 };
@@ -209,6 +217,15 @@ struct mlx4r_emu_dev_info {
 /** @return 0, -EINVAL (NULL). */
 int mlx4r_emu_dev_info(struct mlx4r_emu_dev *dev,
 		       struct mlx4r_emu_dev_info *info);
+
+/**
+ * Stop the device's own threads (the event thread) for good and join
+ * them, for a process that goes away with the device still in use (the
+ * kernel face's teardown before rte_eal_cleanup(), mlx4r_kface_dev.c
+ * kf_dev_stop()). Channels left raise no event afterwards, and a new one
+ * is refused (-ENODEV). Call it from one thread, once.
+ */
+void mlx4r_emu_dev_stop_threads(struct mlx4r_emu_dev *dev);
 
 /**
  * Live MRs of the device whose pinned pages overlap [addr, addr + len).

@@ -98,13 +98,17 @@ emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key)
 	for (i = 0; i < EMU_RSS_INPUT_MAX; i++) {
 		for (k = 0; k < 8; k++)
 			w[k] = emu_key_window(key, EMU_RSS_KEY_LEN, i * 8 + k);
-		for (b = 0; b < 256; b++) {
-			uint32_t h = 0;
+		/*
+		 * The hash of byte b is that of b without its lowest set bit
+		 * (bit 7 - k of the byte, MSB first), xor that bit's window:
+		 * one xor per entry (a reset's RSS QP builds it anew).
+		 */
+		tbl[i][0] = 0;
+		for (b = 1; b < 256; b++) {
+			uint32_t low = b & -b;
 
-			for (k = 0; k < 8; k++)
-				if (b & (0x80 >> k))
-					h ^= w[k];
-			tbl[i][b] = h;
+			k = 7 - (unsigned int)__builtin_ctz(low);
+			tbl[i][b] = tbl[i][b ^ low] ^ w[k];
 		}
 	}
 }

@@ -321,6 +321,8 @@ emu_intr_start_locked(struct emu_dev *dev)
 
 	if (dev->intr != NULL)
 		return 0;
+	if (dev->intr_off)
+		return -ENODEV; /* the process is going */
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
@@ -353,7 +355,8 @@ emu_intr_detach_locked(struct emu_dev *dev)
 {
 	struct emu_intr_thread *t = dev->intr;
 
-	if (t == NULL || dev->nb_ch != 0)
+	/* stopped for good: it stays published (mlx4r_emu_dev_stop_threads) */
+	if (t == NULL || dev->nb_ch != 0 || dev->intr_off)
 		return NULL;
 	__atomic_store_n(&dev->intr, NULL, __ATOMIC_RELAXED);
 	return t;
@@ -374,6 +377,40 @@ emu_intr_join(struct emu_intr_thread *t)
 	pthread_join(t->tid, NULL);
 	close(t->efd);
 	free(t);
+}
+
+/*
+ * The process goes with channels left (the kernel face's teardown): the
+ * event thread stops and is joined here, before the EAL unmaps the
+ * memory it pumps frames into and closes the log stream. Its struct stays
+ * published in dev->intr, never freed: emu_cq_armed() loads it without
+ * dev->lock while a channel exists and may still ring its eventfd, which
+ * nobody reads any more; intr_off (dev->lock) keeps
+ * emu_intr_detach_locked() from handing it out for a second join and
+ * emu_intr_start_locked() from starting another. The stop flag's release
+ * store pairs with the thread's acquire load (emu_intr_main()); the join
+ * orders the rest.
+ */
+void
+mlx4r_emu_dev_stop_threads(struct mlx4r_emu_dev *edev)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_intr_thread *t;
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (dev == NULL)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	t = dev->intr_off ? NULL : dev->intr;
+	dev->intr_off = true;
+	pthread_mutex_unlock(&dev->lock);
+	if (t == NULL)
+		return;
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+	n = write(t->efd, &one, sizeof(one));
+	RTE_SET_USED(n);
+	pthread_join(t->tid, NULL);
 }
 
 /*

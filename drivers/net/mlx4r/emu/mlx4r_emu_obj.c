@@ -34,6 +34,22 @@
 
 #include "mlx4r_emu_priv.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#define EMU_ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define EMU_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define EMU_ASAN_POISON(p, n) RTE_SET_USED(p)
+#define EMU_ASAN_UNPOISON(p, n) RTE_SET_USED(p)
+#endif
+
 RTE_LOG_REGISTER_SUFFIX(mlx4r_emu_logtype, emu, NOTICE);
 
 static pthread_mutex_t emu_registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,6 +99,81 @@ emu_zalloc(size_t size, size_t align)
 		return NULL;
 	memset(p, 0, RTE_ALIGN_CEIL(size, align));
 	return p;
+}
+
+/*
+ * Ring buffers (CQ entries, SQ, RQ) are host memory: the driver's own
+ * allocation on a card (libmlx4 mlx4_alloc_buf(), or the allocator the
+ * driver hands it through MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), which the
+ * device only reads and writes through the objects created on it. A
+ * device model that frees them at every destroy gives the pages of large
+ * ones back to the kernel (glibc unmaps blocks above its mmap threshold)
+ * and takes page faults and zeroing again at the next create: the bulk of
+ * a reset's time at 16 queues x 4096 descriptors. So a destroyed object's
+ * ring goes to a cache of the device, and a create of the same size takes
+ * it back, zeroed exactly as a new one (emu_zalloc()): no object sees what
+ * an older one left, whatever its incarnation. Under AddressSanitizer a
+ * cached buffer is poisoned, so that an engine reading a destroyed
+ * object's ring is still caught. dev->lock held for both.
+ */
+static void *
+emu_ring_get(struct emu_dev *dev, size_t size, size_t align)
+{
+	uint32_t i;
+	void *p;
+
+	size = RTE_ALIGN_CEIL(size, align);
+	for (i = 0; i < dev->nb_ring_cache; i++) {
+		struct emu_ring_buf *b = &dev->ring_cache[i];
+
+		if (b->size != size || b->align != align)
+			continue;
+		p = b->p;
+		*b = dev->ring_cache[--dev->nb_ring_cache];
+		dev->ring_cache_bytes -= size;
+		dev->rings_reused++;
+		EMU_ASAN_UNPOISON(p, size);
+		memset(p, 0, size);
+		return p;
+	}
+	p = emu_zalloc(size, align);
+	if (p != NULL)
+		dev->rings_allocated++;
+	return p;
+}
+
+static void
+emu_ring_put(struct emu_dev *dev, void *p, size_t size, size_t align)
+{
+	struct emu_ring_buf *b;
+
+	if (p == NULL)
+		return;
+	size = RTE_ALIGN_CEIL(size, align);
+	if (dev->nb_ring_cache == EMU_RING_CACHE_MAX ||
+	    dev->ring_cache_bytes + size > EMU_RING_CACHE_BYTES) {
+		free(p);
+		return;
+	}
+	b = &dev->ring_cache[dev->nb_ring_cache++];
+	b->p = p;
+	b->size = size;
+	b->align = align;
+	dev->ring_cache_bytes += size;
+	EMU_ASAN_POISON(p, size);
+}
+
+/* The cache's buffers back to libc (the device goes away). */
+static void
+emu_ring_cache_free(struct emu_dev *dev)
+{
+	while (dev->nb_ring_cache > 0) {
+		struct emu_ring_buf *b = &dev->ring_cache[--dev->nb_ring_cache];
+
+		EMU_ASAN_UNPOISON(b->p, b->size);
+		free(b->p);
+	}
+	dev->ring_cache_bytes = 0;
 }
 
 uint64_t
@@ -561,6 +652,7 @@ mlx4r_emu_dev_destroy(const char *name)
 	pthread_mutex_unlock(&emu_registry_lock);
 	for (i = 0; i < dev->conf.nb_ports; i++)
 		emu_wire_port_fini(&dev->port[i]);
+	emu_ring_cache_free(dev);
 	pthread_cond_destroy(&dev->catas_cond);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
@@ -600,6 +692,9 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	info->mrs_unmapped = dev->mrs_unmapped;
 	info->rings_socket_any = dev->rings_socket_any;
 	info->rings_socket_set = dev->rings_socket_set;
+	info->rings_reused = dev->rings_reused;
+	info->rings_allocated = dev->rings_allocated;
+	info->ring_cache_bytes = dev->ring_cache_bytes;
 	info->last_ring_socket = dev->last_ring_socket;
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
@@ -1554,12 +1649,13 @@ emu_cq_alloc(struct mlx4r_hw_ctx *hctx, uint32_t cqe, struct emu_ch *ch,
 		cq->umem = true;
 	} else if (cq != NULL) {
 		cq->cqe_size = dev->conf.cqe_size;
-		cq->buf = emu_zalloc((size_t)cnt * cq->cqe_size, 4096);
+		cq->buf = emu_ring_get(dev, (size_t)cnt * cq->cqe_size, 4096);
 		cq->db = emu_zalloc(64, 64);
 	}
 	if (cq == NULL || cq->buf == NULL || cq->db == NULL) {
-		if (cq != NULL) {
-			free(cq->buf);
+		if (cq != NULL && !cq->umem) {
+			emu_ring_put(dev, cq->buf, (size_t)cnt * cq->cqe_size,
+				     4096);
 			free(cq->db);
 		}
 		free(cq);
@@ -1607,7 +1703,8 @@ emu_destroy_cq_locked(struct emu_cq *cq)
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
 	if (!cq->umem) {
-		free(cq->buf);
+		emu_ring_put(ctx->dev, cq->buf, (size_t)cq->cnt * cq->cqe_size,
+			     4096);
 		free(cq->db);
 	}
 	free(cq);
@@ -1672,14 +1769,34 @@ emu_qp_alloc(struct emu_ctx *ctx, struct emu_pd *pd,
 	return qp;
 }
 
+/* The SQ buffer of a raw QP: the SQ, then the dummy RQ's 16 bytes. */
+static size_t
+emu_sq_buf_size(size_t sq_bytes)
+{
+	return RTE_ALIGN_CEIL(sq_bytes + 16, 4096);
+}
+
+/* Bytes of a QP's frame buffer and of an RSS QP's hash table. */
+#define EMU_QP_FRAME_SIZE (MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH)
+#define EMU_RSS_TBL_SIZE (sizeof(uint32_t) * 256 * EMU_RSS_INPUT_MAX)
+
+/*
+ * dev->lock held. The QP's other buffers go to the cache too: freed, the
+ * control thread's malloc arena would trim them back to the kernel at
+ * every reset (madvise, with a TLB shootdown to every CPU).
+ */
 static void
 emu_qp_free(struct emu_qp *qp)
 {
+	struct emu_dev *dev = qp->ctx->dev;
+
 	if (!qp->umem)
-		free(qp->sq);
-	free(qp->uar);
-	free(qp->frame);
-	free(qp->rss_tbl);
+		emu_ring_put(dev, qp->sq,
+			     emu_sq_buf_size((size_t)qp->txbbs << qp->shift),
+			     4096);
+	emu_ring_put(dev, qp->uar, 4096, 4096);
+	emu_ring_put(dev, qp->frame, EMU_QP_FRAME_SIZE, 64);
+	emu_ring_put(dev, qp->rss_tbl, EMU_RSS_TBL_SIZE, 64);
 	free(qp);
 }
 
@@ -1822,22 +1939,22 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 		ret = -ENOMEM;
 		goto out;
 	}
+	qp->txbbs = g.wqe_cnt;
+	qp->shift = g.log_stride;
 	/* The SQ, then the dummy RQ (one 16-byte WQE), as libmlx4 lays out */
 	if (ctx->umem.set) {
 		qp->sq = ctx->umem.buf + ctx->umem.sq_offset;
 		qp->umem = true;
 	} else {
-		qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
+		qp->sq = emu_ring_get(dev, emu_sq_buf_size(sq_bytes), 4096);
 	}
-	qp->uar = emu_zalloc(4096, 4096);
-	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
+	qp->uar = emu_ring_get(dev, 4096, 4096);
+	qp->frame = emu_ring_get(dev, EMU_QP_FRAME_SIZE, 64);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
 		emu_qp_free(qp);
 		ret = -ENOMEM;
 		goto out;
 	}
-	qp->txbbs = g.wqe_cnt;
-	qp->shift = g.log_stride;
 	qp->spare = g.spare;
 	qp->ds_shift = (uint8_t)(g.log_stride - 4);
 	qp->ds_round = (uint8_t)((1u << (g.log_stride - 4)) - 1);
@@ -1893,8 +2010,7 @@ emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
 		goto out;
 	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RSS);
 	if (qp != NULL)
-		qp->rss_tbl = malloc(sizeof(uint32_t) * 256 *
-				     EMU_RSS_INPUT_MAX);
+		qp->rss_tbl = emu_ring_get(dev, EMU_RSS_TBL_SIZE, 64);
 	if (qp == NULL || qp->rss_tbl == NULL) {
 		if (qp != NULL)
 			emu_qp_free(qp);
@@ -2182,12 +2298,13 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		wq->rdb = ctx->umem.db;
 		wq->umem = true;
 	} else if (wq != NULL) {
-		wq->buf = emu_zalloc((size_t)cnt * sges * 16, 4096);
+		wq->buf = emu_ring_get(dev, (size_t)cnt * sges * 16, 4096);
 		wq->rdb = emu_zalloc(64, 64);
 	}
 	if (wq == NULL || wq->buf == NULL || wq->rdb == NULL) {
-		if (wq != NULL) {
-			free(wq->buf);
+		if (wq != NULL && !wq->umem) {
+			emu_ring_put(dev, wq->buf, (size_t)cnt * sges * 16,
+				     4096);
 			free(wq->rdb);
 		}
 		free(wq);
@@ -2197,7 +2314,8 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	ret = emu_wqn_alloc(ctx, ctx->log_wqs_range, wq);
 	if (ret != 0) {
 		if (!wq->umem) {
-			free(wq->buf);
+			emu_ring_put(dev, wq->buf, (size_t)cnt * sges * 16,
+				     4096);
 			free(wq->rdb);
 		}
 		free(wq);
@@ -2300,7 +2418,8 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 	TAILQ_REMOVE(&ctx->wqs, wq, next);
 	ctx->dev->nb_objects--;
 	if (!wq->umem) {
-		free(wq->buf);
+		emu_ring_put(ctx->dev, wq->buf,
+			     (size_t)wq->cnt * wq->sges * 16, 4096);
 		free(wq->rdb);
 	}
 	free(wq);

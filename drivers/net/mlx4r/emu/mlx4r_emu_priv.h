@@ -89,6 +89,12 @@ extern int mlx4r_emu_logtype;
 #define EMU_RSS_KEY_LEN 40
 #define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
+/*
+ * Ring buffers of destroyed CQs, QPs and WQs a device keeps for its next
+ * objects (emu_ring_get()): at most this many, of at most this many bytes.
+ */
+#define EMU_RING_CACHE_MAX 512
+#define EMU_RING_CACHE_BYTES (512ull << 20)
 #define EMU_CHK_STREAMS 8          /* streams a checker tracks */
 #define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
 #define EMU_NETDEV_MC 16           /* multicast addresses a netdev joins */
@@ -475,6 +481,16 @@ struct emu_dev {
 	uint32_t reinit_fail;
 	uint32_t fw_reset_ms;
 	uint32_t absent_ms;      /* after a fatal: absent this much longer */
+	/* Ring buffers kept for reuse (emu_ring_get(), dev->lock). */
+	struct emu_ring_buf {
+		void *p;
+		size_t size;     /* bytes, a multiple of align */
+		size_t align;
+	} ring_cache[EMU_RING_CACHE_MAX];
+	uint32_t nb_ring_cache;
+	uint64_t ring_cache_bytes;
+	uint64_t rings_reused;   /* ring buffers taken from the cache */
+	uint64_t rings_allocated; /* ring buffers allocated anew */
 	/*
 	 * The device's event thread (mlx4r_emu_intr.c), running while a
 	 * completion channel exists: it plays the CQ arm doorbell the model
@@ -482,6 +498,7 @@ struct emu_dev {
 	 */
 	struct emu_intr_thread *intr;
 	uint32_t nb_ch;            /* completion channels of all contexts */
+	bool intr_off;             /* stopped for good (mlx4r_emu_dev_stop_threads) */
 	struct emu_port port[EMU_MAX_PORTS];
 };
 

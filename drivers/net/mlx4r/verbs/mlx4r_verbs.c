@@ -228,9 +228,77 @@ verbs_set_allocator(struct verbs_ctx *vc)
 				vc->pub.name, strerror(ret));
 }
 
+/*
+ * The devices this process has had open, by name. A device that is not
+ * listed any more after it was open is away, not missing: after a
+ * catastrophic error the kernel unregisters it and registers it again
+ * under its name (Linux mlx4 catas.c mlx4_handle_error_state() ->
+ * main.c mlx4_restart_one(): mlx4_ib removes its ib_device and adds a
+ * new one), and the caller polls for it meanwhile (mlx4r_reset.c
+ * mlx4r_phase_reinit(), every few ms to 100 ms for up to
+ * reinit_timeout_ms). The first probe's error ("is mlx4_ib loaded?")
+ * would be wrong then, and repeated at every poll: an absence is said
+ * once, at NOTICE, when it starts, and each further poll at DEBUG.
+ */
+#define VERBS_MAX_SEEN 8
+
+static struct {
+	char name[IBV_SYSFS_NAME_MAX];
+	bool away;                 /* its absence said (until it is back) */
+} verbs_seen[VERBS_MAX_SEEN];
+static pthread_mutex_t verbs_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+verbs_seen_open(const char *name)
+{
+	unsigned int i, free_slot = VERBS_MAX_SEEN;
+
+	pthread_mutex_lock(&verbs_seen_lock);
+	for (i = 0; i < VERBS_MAX_SEEN; i++) {
+		if (strcmp(verbs_seen[i].name, name) == 0)
+			break;
+		if (verbs_seen[i].name[0] == '\0' && free_slot == VERBS_MAX_SEEN)
+			free_slot = i;
+	}
+	if (i == VERBS_MAX_SEEN && free_slot < VERBS_MAX_SEEN) {
+		i = free_slot;
+		snprintf(verbs_seen[i].name, sizeof(verbs_seen[i].name), "%s",
+			 name);
+	}
+	if (i < VERBS_MAX_SEEN)
+		verbs_seen[i].away = false;
+	pthread_mutex_unlock(&verbs_seen_lock);
+}
+
+/* Device @p name is not listed: @p why for a device never open here. */
+static void
+verbs_absent(const char *name, const char *why)
+{
+	bool seen = false, first = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&verbs_seen_lock);
+	for (i = 0; i < VERBS_MAX_SEEN; i++) {
+		if (strcmp(verbs_seen[i].name, name) == 0) {
+			seen = true;
+			first = !verbs_seen[i].away;
+			verbs_seen[i].away = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&verbs_seen_lock);
+	if (!seen)
+		mlx4r_verbs_log("%s", why);
+	else
+		mlx4r_verbs_log_level(first ? RTE_LOG_NOTICE : RTE_LOG_DEBUG,
+				      "%s is %s since it was open here (the kernel unregisters a device after a catastrophic error and registers it again): waiting for it to come back",
+				      name, first ? "absent" : "still absent");
+}
+
 static int
 verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 {
+	char why[384];
 	struct mlx4dv_context dv = { 0 };
 	struct ibv_device_attr attr;
 	struct ibv_device **list;
@@ -244,8 +312,10 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	list = ibv_get_device_list(&n);
 	if (list == NULL || n == 0) {
 		/* no device: NULL with ENOSYS, or an empty list */
-		mlx4r_verbs_log("no RDMA device on this machine (errno %d): is mlx4_ib loaded?",
-				errno);
+		snprintf(why, sizeof(why),
+			 "no RDMA device on this machine (errno %d): is mlx4_ib loaded?",
+			 errno);
+		verbs_absent(name, why);
 		if (list != NULL)
 			ibv_free_device_list(list);
 		return -ENODEV;
@@ -262,8 +332,9 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 			len += snprintf(names + len, sizeof(names) - len,
 					"%s%s", i ? " " : "",
 					ibv_get_device_name(list[i]));
-		mlx4r_verbs_log("no RDMA device named %s (found: %s)", name,
-				names);
+		snprintf(why, sizeof(why), "no RDMA device named %s (found: %s)",
+			 name, names);
+		verbs_absent(name, why);
 		ibv_free_device_list(list);
 		return -ENODEV;
 	}
@@ -277,11 +348,16 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		 * EAGAIN: a device in catastrophic error, still listed
 		 * (mlx4_ib_alloc_ucontext() refuses while !ib_active): the
 		 * caller polls until the kernel re-created it. Not logged:
-		 * that poll would repeat it.
+		 * that poll would repeat it. ENODEV: listed, but its node is
+		 * gone (unregistered between the listing and the open), an
+		 * absence as above.
 		 */
-		if (ret != -EAGAIN)
-			mlx4r_verbs_log("cannot open %s: %s", name,
-					strerror(-ret));
+		snprintf(why, sizeof(why), "cannot open %s: %s", name,
+			 strerror(-ret));
+		if (ret == -ENODEV)
+			verbs_absent(name, why);
+		else if (ret != -EAGAIN)
+			mlx4r_verbs_log("%s", why);
 		return ret;
 	}
 	/*
@@ -346,6 +422,7 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		LIST_INIT(&vc->objs[i]);
 	vc->pub.buf_socket = SOCKET_ID_ANY;
 	verbs_set_allocator(vc);
+	verbs_seen_open(name);
 	*out = &vc->pub;
 	return 0;
 error:

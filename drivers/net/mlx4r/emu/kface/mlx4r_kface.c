@@ -26,6 +26,9 @@
  *    of the model's context).
  * Everything else goes to libc. Without MLX4R_KFACE_DIR in the
  * environment the library answers nothing.
+ *
+ * It also interposes rte_eal_cleanup(), to stop the device thread before
+ * the EAL takes away what it uses (mlx4r_kface_dev.c kf_dev_stop()).
  */
 
 /* this file defines open, open64, stat, stat64, ...: no redirection */
@@ -46,6 +49,9 @@
 #include <sys/sysmacros.h>
 
 #include <rdma/rdma_user_ioctl_cmds.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
 
 #include "mlx4r_kface.h"
 
@@ -213,10 +219,10 @@ kf_exit_report(void)
 				files, async, objs, kinds);
 		return;
 	}
-	fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s; device: %u contexts, %u objects, %u MRs, %" PRIu64 " bytes pinned, %" PRIu64 " objects destroyed at close, incarnation %u\n",
+	fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s; device: %u contexts, %u objects, %u MRs, %" PRIu64 " bytes pinned, %" PRIu64 " objects destroyed at close, incarnation %u; device thread: %s\n",
 		files, async, objs, kinds, info.nb_contexts, info.nb_objects,
 		info.nb_mrs, info.pinned_bytes, info.objects_leaked,
-		info.incarnation);
+		info.incarnation, kf_dev_thread_state());
 }
 
 __attribute__((destructor)) static void
@@ -226,6 +232,26 @@ kf_destructor(void)
 
 	if (kf_enabled && v != NULL && strcmp(v, "1") == 0)
 		kf_exit_report();
+}
+
+/*
+ * rte_eal_cleanup() of a DPDK program (its call binds to this library,
+ * preloaded, before librte_eal's): the device thread stops and is joined
+ * first (kf_dev_stop()), then the EAL's own cleanup runs. A program that
+ * never calls it is covered by the atexit() handler of kf_dev_start().
+ */
+int
+rte_eal_cleanup(void)
+{
+	int (*real)(void);
+
+	kf_dev_stop();
+	real = (int (*)(void))dlsym(RTLD_NEXT, "rte_eal_cleanup");
+	if (real == NULL) {
+		rte_errno = ENOSYS;
+		return -1;
+	}
+	return real();
 }
 
 static bool

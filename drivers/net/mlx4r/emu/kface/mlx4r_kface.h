@@ -102,6 +102,13 @@ struct kf_file *kf_file_of_async(int fd);
 
 /* mlx4r_kface_dev.c: the device thread */
 int kf_dev_start(void);
+/*
+ * Stop the device thread for good and join it (rte_eal_cleanup(), exit());
+ * no start after it. Idempotent; a second caller waits for the first.
+ */
+void kf_dev_stop(void);
+/* "running", "stopped" or "never started" (the exit report). */
+const char *kf_dev_thread_state(void);
 /* Watch a Tx QP (qp) or a receive WQ (wq) from now on. */
 void kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq);
 /* Stop watching it; no engine runs on it when this returns. */

@@ -91,6 +91,14 @@ static unsigned int kf_nb_q;
 static uint64_t kf_idle_waits;
 static bool kf_thread_on;
 static pthread_t kf_thread;
+/* the device thread's lifetime: see kf_dev_stop() (all under kf_q_lock) */
+static bool kf_thread_stop;        /* asked to leave its loop */
+static bool kf_thread_final;       /* stopped for good: no start after */
+static bool kf_thread_started;     /* it ran once (the exit report) */
+static bool kf_forked;             /* a child of fork(): no thread of the
+				    * parent's is here (kf_dev_fork_child) */
+static pthread_once_t kf_stop_once = PTHREAD_ONCE_INIT;
+static pthread_once_t kf_atexit_once = PTHREAD_ONCE_INIT;
 static int kf_nd_sock = -1;
 static struct {
 	bool known;
@@ -681,7 +689,8 @@ kf_dev_thread(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&kf_q_lock);
-	for (;;) {
+	/* kf_q_lock held at the top of every turn: kf_dev_stop() */
+	while (!kf_thread_stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((ts.tv_sec - last.tv_sec) * 1000000000L +
 		    (ts.tv_nsec - last.tv_nsec) > 10000000L) {
@@ -735,6 +744,7 @@ kf_dev_thread(void *arg)
 		}
 		pthread_mutex_lock(&kf_q_lock);
 	}
+	pthread_mutex_unlock(&kf_q_lock);
 	return NULL;
 }
 
@@ -773,10 +783,179 @@ kf_dev_untrack(void *hw)
 	pthread_mutex_unlock(&kf_q_lock);
 }
 
+/*
+ * The device thread's lifetime. It runs the model (whose log lines go
+ * through rte_log) and the engines, which write into the application's
+ * memory (the DMA of posted receive buffers, often in EAL hugepages):
+ * it must be gone before the process takes any of that away, whatever
+ * the application closes or not. rte_eal_cleanup() (lib/eal/linux/eal.c
+ * in DPDK 22.11) removes the devices (eal_bus_cleanup()), then unmaps
+ * the EAL's memory (rte_eal_memory_detach()) and fcloses the log stream
+ * (rte_eal_log_cleanup(): a line written by another thread after it is
+ * written into a freed FILE). So the thread stops for good, and is
+ * joined, at the first of:
+ *  - rte_eal_cleanup(), which this library interposes (mlx4r_kface.c):
+ *    the stop comes before the real one runs anything, so even with a
+ *    device left open (no close, no remove) nothing of the EAL has gone
+ *    yet; the devices the EAL removes are closed with the engines
+ *    stopped, as a PCI function's are at its remove;
+ *  - exit() of a program that never calls rte_eal_cleanup() (a plain
+ *    rdma-core program, or a DPDK one that just returns from main()):
+ *    an atexit() handler, registered at the first start; exit() runs
+ *    atexit() handlers before any library's destructor (glibc's
+ *    __run_exit_handlers(): _dl_fini, which runs the destructors, was
+ *    registered first, so it runs last), so before DPDK's and this
+ *    library's own (the exit report).
+ * It does not stop at the last close of the device: the control socket
+ * (served by this thread) and the catastrophic error's course (the node
+ * disappearing and coming back, kf_catas_sync()) go on while no context
+ * is open, as the kernel's device goes on without users (a driver polls
+ * for the node in REINIT with its context closed; the harness asks
+ * "status" then).
+ *
+ * Handshake: the stopper sets kf_thread_stop under kf_q_lock, then
+ * rings kf_wake_fd (the thread sleeps in ppoll(), kf_dev_wait(), which
+ * it enters without the lock: a ring before it makes ppoll() return at
+ * once; with no eventfd it wakes within 20 ms). The thread reads the
+ * flag under kf_q_lock at the top of each turn (it holds the lock there,
+ * and around every call into the model), leaves the loop, drops the lock
+ * and returns; the stopper joins it. The mutex orders the flag (no
+ * atomics needed); the join orders everything the thread did before the
+ * stopper goes on, and once it has returned the thread cannot log: it no
+ * longer exists.
+ * kf_thread_final, set in the same critical section, keeps kf_dev_start()
+ * from starting a new one afterwards (a context asked for during the
+ * EAL's teardown is refused, -ENODEV, as by a device being removed).
+ * Then the model's own event thread (completion channels, which pumps
+ * receive queues too) is stopped and joined the same way
+ * (mlx4r_emu_dev_stop_threads()).
+ * The stop runs once (pthread_once): a second stopper (exit() on another
+ * thread while rte_eal_cleanup() stops) waits until the first has
+ * joined. The thread itself never stops itself (it calls no exit()).
+ */
+static void
+kf_dev_stop_once(void)
+{
+	struct mlx4r_emu_dev *dev;
+	bool on;
+
+	pthread_mutex_lock(&kf_q_lock);
+	kf_thread_final = true;
+	on = kf_thread_on;
+	/* set before the first start, which this lock orders after kf_init() */
+	dev = kf_forked ? NULL : kf_model();
+	kf_thread_stop = true;
+	pthread_mutex_unlock(&kf_q_lock);
+	/* wake it if it sleeps in kf_dev_wait() (or is about to: the
+	 * eventfd stays readable until it reads it) */
+	if (on && kf_wake_fd >= 0) {
+		uint64_t one = 1;
+
+		if (kf_real.write(kf_wake_fd, &one, sizeof(one)) < 0)
+			one = 0; /* the counter is full: it is awake anyway */
+	}
+	if (on && !pthread_equal(pthread_self(), kf_thread)) {
+		pthread_join(kf_thread, NULL);
+		pthread_mutex_lock(&kf_q_lock);
+		kf_thread_on = false;
+		pthread_mutex_unlock(&kf_q_lock);
+	}
+	/* the model's own thread (completion events) goes too */
+	mlx4r_emu_dev_stop_threads(dev);
+}
+
+void
+kf_dev_stop(void)
+{
+	pthread_once(&kf_stop_once, kf_dev_stop_once);
+}
+
+static void
+kf_dev_atexit(void)
+{
+	kf_dev_stop();
+}
+
+/*
+ * fork(): the child has no device thread (only the forking thread goes
+ * on), so it must not join one at its exit (the pthread_t is the
+ * parent's: undefined behaviour), nor serve or unlink the parent's
+ * control socket (its destructor kf_ctl_unbind() did: the parent's
+ * socket was gone once a child exited), nor share the thread's eventfd
+ * and TAP files (a thread of the child's would take the parent's wake-ups
+ * and frames): the child drops its copies. kf_q_lock is taken around the
+ * fork so that the parent's thread is in no critical section at the copy
+ * (the forking thread holds no model lock at fork(): lock order kept). A
+ * child that opens a context starts a thread of its own.
+ */
+static void
+kf_dev_fork_prepare(void)
+{
+	pthread_mutex_lock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_parent(void)
+{
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_child(void)
+{
+	unsigned int p;
+
+	kf_thread_on = false;
+	/* nor the model's event thread, which it must not join either */
+	kf_forked = true;
+	/* the files the child shares with the parent's thread */
+	if (kf_ctl_fd >= 0)
+		kf_real.close(kf_ctl_fd);
+	kf_ctl_fd = -1;
+	kf_ctl_path[0] = '\0';
+	if (kf_wake_fd >= 0)
+		kf_real.close(kf_wake_fd);
+	kf_wake_fd = -1;
+	for (p = 0; p < 2; p++) {
+		if (kf_nd[p].tap_fd >= 0)
+			kf_real.close(kf_nd[p].tap_fd);
+		kf_nd[p].tap_fd = -1;
+		kf_nd[p].carrier = -1;
+		kf_nd[p].known = false;
+	}
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+static void
+kf_dev_atexit_register(void)
+{
+	atexit(kf_dev_atexit);
+	pthread_atfork(kf_dev_fork_prepare, kf_dev_fork_parent,
+		       kf_dev_fork_child);
+}
+
+const char *
+kf_dev_thread_state(void)
+{
+	const char *st;
+
+	pthread_mutex_lock(&kf_q_lock);
+	st = kf_thread_on ? "running" : kf_thread_started ? "stopped" :
+	     "never started";
+	pthread_mutex_unlock(&kf_q_lock);
+	return st;
+}
+
 int
 kf_dev_start(void)
 {
+	pthread_once(&kf_atexit_once, kf_dev_atexit_register);
 	pthread_mutex_lock(&kf_q_lock);
+	if (kf_thread_final) {
+		/* the process is tearing down (kf_dev_stop()) */
+		pthread_mutex_unlock(&kf_q_lock);
+		return -ENODEV;
+	}
 	if (!kf_thread_on) {
 		if (kf_wake_fd < 0)
 			kf_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -788,8 +967,9 @@ kf_dev_start(void)
 			return -EAGAIN;
 		}
 		pthread_setname_np(kf_thread, "mlx4r-cx3");
-		pthread_detach(kf_thread);
+		/* joinable: kf_dev_stop() joins it */
 		kf_thread_on = true;
+		kf_thread_started = true;
 	}
 	pthread_mutex_unlock(&kf_q_lock);
 	return 0;
