@@ -191,6 +191,8 @@ struct mlx4r_emu_dev_info {
 	int last_ring_socket;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
+	uint64_t cq_overruns;  /**< CQs that overran (each once: then in
+				*   error, IBV_EVENT_CQ_ERR) */
 };
 
 /** @return 0, -EINVAL (NULL). */
