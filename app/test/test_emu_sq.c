@@ -575,6 +575,58 @@ test_headroom_walk(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The kface device thread's kick (emu_tx_kick(): no doorbell, the owner
+ * bit at the head says posted) takes at most a ring's worth of blocks a
+ * round, so that a driver that keeps posting does not hold the thread on
+ * one queue (the card's send scheduler serves its QPs in turn); the rest
+ * is still pending for the next round. A doorbell the model sees takes
+ * everything (test_headroom_walk).
+ */
+static int
+test_kick_budget(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct emu_qp *qp = container_of(txq.qp, struct emu_qp, hw);
+	const uint32_t n = txq.txbbs * 4;
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t kicks = 0;
+
+	memset(&walk_drv, 0, sizeof(walk_drv));
+	walk_drv.len = temu_frame_ip4(frame_at(1024), bcast, peer_mac,
+				      0x0a000001, 0x0a000002, IPPROTO_UDP,
+				      1000, 2000, 10, false);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, true), "up");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, walk_drv_rx,
+						    NULL), "receive side");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	walk_drv.limit = txq.txbbs - 33;
+	walk_drv.todo = n;
+	walk_drv.flags = MLX4_WQE_CTRL_CQ_UPDATE;
+	walk_drv_post();
+	while (emu_tx_pending(qp) && kicks < n) {
+		uint32_t before = walk_drv.calls;
+
+		emu_tx_kick(qp);
+		kicks++;
+		TEST_ASSERT(walk_drv.calls - before <= txq.txbbs,
+			    "kick %u: %u blocks, a ring (%u) at most", kicks,
+			    walk_drv.calls - before, txq.txbbs);
+		if (walk_drv.calls != n)
+			TEST_ASSERT_EQUAL(walk_drv.calls - before, txq.txbbs,
+					  "kick %u: a ring's worth", kicks);
+	}
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL(walk_drv.calls, n, "all %u sent", n);
+	TEST_ASSERT_EQUAL(kicks, n / txq.txbbs, "in %u rounds", n / txq.txbbs);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 0, "no error");
+	walk_drv_post();
+	TEST_ASSERT_EQUAL(walk_drv.bad, 0, "good CQEs only");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "");
+	return TEST_SUCCESS;
+}
+
 /* Post a two-TXBB WQE whose second TXBB starts with an empty segment. */
 static void
 post_two_txbb(uint32_t len, bool stamp)
@@ -868,6 +920,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
 		TEST_CASE_ST(setup, teardown, test_headroom_walk),
+		TEST_CASE_ST(setup, teardown, test_kick_budget),
 		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASE_ST(setup, teardown, test_zero_length_segment),
 		TEST_CASE_ST(setup, teardown, test_vlan_insertion_bytes),

@@ -1444,10 +1444,14 @@ emu_tx_headroom(struct emu_qp *qp, uint32_t end)
 	return end;
 }
 
-void
-emu_tx_hook(void *arg)
+/*
+ * The Tx engine on a doorbell: the posted WQEs, at most @p max blocks of
+ * them (then the rest waits for the next call: the kface device thread's
+ * next round, see emu_tx_kick()).
+ */
+static void
+emu_tx_run(struct emu_qp *qp, uint32_t max)
 {
-	struct emu_qp *qp = arg;
 	struct emu_dev *dev = qp->ctx->dev;
 	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
 						      MLX4_SEND_DOORBELL);
@@ -1484,7 +1488,7 @@ emu_tx_hook(void *arg)
 		goto out;
 	/* The posted WQEs: up to the first block of another pass. */
 	start = qp->head;
-	while (emu_tx_owned(qp, &ctrl, &w0)) {
+	while (owned < max && emu_tx_owned(qp, &ctrl, &w0)) {
 		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
 		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
 		if (unlikely(!emu_tx_room(qp, start, qp->head + n))) {
@@ -1507,7 +1511,8 @@ emu_tx_hook(void *arg)
 		qp->head += n;
 		owned += n;
 	}
-	if (owned == 0)
+	/* stopped by max: the walk goes on next time, the headroom then */
+	if (owned == 0 || owned >= max)
 		goto out;
 	bad = emu_tx_headroom(qp, qp->head);
 	if (unlikely(bad != qp->head)) {
@@ -1538,6 +1543,13 @@ out:
 		emu_port_add_stat(&port->st.tx_dropped, acc.dropped);
 		emu_port_add_stat(&port->st.tx_errors, acc.errors);
 	}
+}
+
+void
+emu_tx_hook(void *arg)
+{
+	/* a doorbell the model sees: everything posted, as the card would */
+	emu_tx_run(arg, UINT32_MAX);
 }
 
 int
@@ -1578,5 +1590,11 @@ emu_tx_kick(struct emu_qp *qp)
 
 	/* what the driver's write of the QP number to the UAR would do */
 	*db = qp->doorbell_qpn;
-	emu_tx_hook(qp);
+	/*
+	 * A ring's worth at most: while the driver keeps posting, the walk
+	 * would never end and the thread's other queues (the other port's,
+	 * the receive pumps) would wait; the card's send scheduler serves
+	 * its QPs in turn.
+	 */
+	emu_tx_run(qp, qp->txbbs);
 }

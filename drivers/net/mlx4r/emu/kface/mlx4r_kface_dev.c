@@ -10,7 +10,8 @@
  *  - the owner bit of the WQE at the head of every Tx QP in RTS (libmlx4,
  *    upstream net_mlx4 and mlx4r write it last, after a write barrier);
  *    when it says posted, the thread runs the model's Tx engine on the
- *    QP, as the doorbell would (emu_tx_kick());
+ *    QP, as the doorbell would, a ring's worth of blocks a round at most
+ *    (emu_tx_kick());
  *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
  *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
  *  - every 10 ms, the ports' netdevs (the TAP interfaces in the private
