@@ -51,8 +51,8 @@ def txonly_full_rate(env, argv):
                        wrapper=["--wire", "xconnect"])
     expect("Segmentation fault" not in out, "testpmd did not crash")
     expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
-    expect("posted at once" not in out and "blocks past the last one" not in out
-           and "prefetch headroom" not in out,
+    # both rules' log lines name it (mlx4r_emu_engine.c emu_tx_run)
+    expect("prefetch headroom" not in out,
            "the device found no prefetch headroom rule broken")
     rates = tx_pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
