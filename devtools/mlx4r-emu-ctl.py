@@ -11,6 +11,7 @@ the program that uses it.
     mlx4r-emu-ctl.py [--socket PATH] stats PORT
     mlx4r-emu-ctl.py [--socket PATH] netdev PORT
     mlx4r-emu-ctl.py [--socket PATH] thread
+    mlx4r-emu-ctl.py [--socket PATH] errors
 
 fatal: a catastrophic error, as Linux mlx4_core's catas.c goes through it:
 the chip stops, DETECT_MS later (default 100) IBV_EVENT_DEVICE_FATAL, the
@@ -18,7 +19,9 @@ device unregistered (contexts disassociated, commands EIO, the device not
 listed), then back under the same name (reappear MS: that much later
 after the next error, as a slow re-creation). stats: the counters of a
 port (frames into receive queues, dropped, taken by the netdev and refused
-by its TAP, sent, lost, sent by the netdev and lost). netdev: the port's
+by its TAP, sent, lost, sent by the netdev and lost, error CQEs of
+its send queues). errors: the CQs that overran (each is in error from
+then on). netdev: the port's
 netdev as the device took it from its TAP interface (up, MTU, multicast
 groups, promiscuous, all-multicast). The socket is MLX4R_KFACE_CTL
 (set in the wrapped command's environment), or --socket. Prints the

@@ -465,6 +465,168 @@ test_headroom_posted(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The driver of test_headroom_walk, on "its own core": called by the walk
+ * for every frame it sends (the netdev's receive side: loopback,
+ * broadcast), it touches memory only, as a driver polling beside the
+ * kface device thread does: it polls the CQEs written so far (one per
+ * WQE), frees what they report and posts while it has fewer than
+ * walk_drv.limit blocks outstanding.
+ */
+static struct {
+	uint32_t limit;   /* blocks it keeps outstanding at most */
+	uint32_t todo;    /* WQEs left to post */
+	uint32_t len;     /* frame length */
+	uint32_t calls;   /* frames it saw */
+	uint32_t bad;     /* CQEs other than a good send */
+	uint32_t flags;   /* of its WQEs */
+	bool cheat;       /* frees what it saw sent, without a CQE */
+	uint32_t base;    /* then: its tail when it began */
+} walk_drv;
+
+static void
+walk_drv_post(void)
+{
+	struct mlx4_cqe cqe;
+
+	if (walk_drv.cheat)
+		txq.tail = walk_drv.base + walk_drv.calls;
+	while (!walk_drv.cheat && temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe)) {
+		if ((cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK) !=
+		    MLX4_OPCODE_SEND)
+			walk_drv.bad++;
+		/* one-TXBB WQEs, each signalled: libmlx4's way, no stamp */
+		txq.tail++;
+	}
+	while (walk_drv.todo != 0 &&
+	       txq.head + 1 - txq.tail <= walk_drv.limit) {
+		temu_tx_post(&txq, frame_at(1024), walk_drv.len, env.mr->lkey,
+			     walk_drv.flags);
+		walk_drv.todo--;
+	}
+}
+
+static bool
+walk_drv_rx(void *arg, uint8_t port, const void *frame, uint32_t len)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(port);
+	RTE_SET_USED(frame);
+	RTE_SET_USED(len);
+	walk_drv.calls++;
+	walk_drv_post();
+	return true;
+}
+
+/*
+ * Issue 11: the kface device thread has no doorbell to see; it walks the
+ * SQ while the driver polls the CQEs of that walk, frees and posts again,
+ * so one walk takes more blocks than the ring holds. The headroom rule
+ * counts what the driver can have outstanding (freed: what the CQ
+ * consumer index says it consumed), not the blocks of the walk: four
+ * rings' worth in one walk with wqe_cnt - spare outstanding is no error.
+ * A driver that frees what it saw leave, without a CQE, is still caught
+ * at wqe_cnt - spare + 1 blocks past the last CQE it consumed.
+ */
+static int
+test_headroom_walk(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint32_t usable = txq.txbbs - 33, n = txq.txbbs * 4;
+	struct mlx4r_emu_port_stats st0, st1;
+
+	memset(&walk_drv, 0, sizeof(walk_drv));
+	walk_drv.len = temu_frame_ip4(frame_at(1024), bcast, peer_mac,
+				      0x0a000001, 0x0a000002, IPPROTO_UDP,
+				      1000, 2000, 10, false);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, true), "up");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, walk_drv_rx,
+						    NULL), "receive side");
+	/* within the rule: one doorbell, one walk of n WQEs */
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	walk_drv.limit = usable;
+	walk_drv.todo = n;
+	walk_drv.flags = MLX4_WQE_CTRL_CQ_UPDATE;
+	walk_drv_post();
+	temu_tx_doorbell(&txq);
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.doorbells - st0.doorbells, 1, "one walk");
+	TEST_ASSERT_EQUAL(walk_drv.calls, n, "all %u sent in it", n);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 0,
+			    "no error: never more than %u outstanding", usable);
+	walk_drv_post();
+	TEST_ASSERT_EQUAL(walk_drv.bad, 0, "good CQEs only");
+	TEST_ASSERT_EQUAL(txq.tail, txq.head, "all completed");
+	/* unsignalled WQEs freed as they leave: no CQE covers them */
+	walk_drv.cheat = true;
+	walk_drv.base = txq.tail;
+	walk_drv.flags = 0;
+	walk_drv.todo = usable + 5;
+	walk_drv.calls = 0;
+	walk_drv_post();
+	temu_tx_doorbell(&txq);
+	TEST_ASSERT_EQUAL(walk_drv.calls, usable, "the first %u sent", usable);
+	TEST_ASSERT_SUCCESS(tx_err_cqe(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+				       MLX4R_EMU_VERR_HEADROOM,
+				       walk_drv.base + usable),
+			    "then the headroom rule");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The kface device thread's kick (emu_tx_kick(): no doorbell, the owner
+ * bit at the head says posted) takes at most a ring's worth of blocks a
+ * round, so that a driver that keeps posting does not hold the thread on
+ * one queue (the card's send scheduler serves its QPs in turn); the rest
+ * is still pending for the next round. A doorbell the model sees takes
+ * everything (test_headroom_walk).
+ */
+static int
+test_kick_budget(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct emu_qp *qp = container_of(txq.qp, struct emu_qp, hw);
+	const uint32_t n = txq.txbbs * 4;
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t kicks = 0;
+
+	memset(&walk_drv, 0, sizeof(walk_drv));
+	walk_drv.len = temu_frame_ip4(frame_at(1024), bcast, peer_mac,
+				      0x0a000001, 0x0a000002, IPPROTO_UDP,
+				      1000, 2000, 10, false);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, true), "up");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, walk_drv_rx,
+						    NULL), "receive side");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	walk_drv.limit = txq.txbbs - 33;
+	walk_drv.todo = n;
+	walk_drv.flags = MLX4_WQE_CTRL_CQ_UPDATE;
+	walk_drv_post();
+	while (emu_tx_pending(qp) && kicks < n) {
+		uint32_t before = walk_drv.calls;
+
+		emu_tx_kick(qp);
+		kicks++;
+		TEST_ASSERT(walk_drv.calls - before <= txq.txbbs,
+			    "kick %u: %u blocks, a ring (%u) at most", kicks,
+			    walk_drv.calls - before, txq.txbbs);
+		if (walk_drv.calls != n)
+			TEST_ASSERT_EQUAL(walk_drv.calls - before, txq.txbbs,
+					  "kick %u: a ring's worth", kicks);
+	}
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL(walk_drv.calls, n, "all %u sent", n);
+	TEST_ASSERT_EQUAL(kicks, n / txq.txbbs, "in %u rounds", n / txq.txbbs);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 0, "no error");
+	walk_drv_post();
+	TEST_ASSERT_EQUAL(walk_drv.bad, 0, "good CQEs only");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "");
+	return TEST_SUCCESS;
+}
+
 /* Post a two-TXBB WQE whose second TXBB starts with an empty segment. */
 static void
 post_two_txbb(uint32_t len, bool stamp)
@@ -757,6 +919,8 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_owner_bit_only),
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
+		TEST_CASE_ST(setup, teardown, test_headroom_walk),
+		TEST_CASE_ST(setup, teardown, test_kick_budget),
 		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASE_ST(setup, teardown, test_zero_length_segment),
 		TEST_CASE_ST(setup, teardown, test_vlan_insertion_bytes),

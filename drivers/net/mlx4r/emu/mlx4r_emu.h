@@ -212,6 +212,8 @@ struct mlx4r_emu_dev_info {
 	uint64_t ring_cache_bytes;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
+	uint64_t cq_overruns;  /**< CQs that overran (each once: then in
+				*   error, IBV_EVENT_CQ_ERR) */
 };
 
 /** @return 0, -EINVAL (NULL). */
@@ -507,7 +509,8 @@ enum mlx4r_emu_vendor_err {
 	MLX4R_EMU_VERR_FLUSH = 0x58,   /**< flushed: QP/WQ in error */
 	/**
 	 * The driver broke the prefetch headroom: more than wqe_cnt - spare
-	 * TXBBs posted at once, or a TXBB of the 2 KB + 1 WQE past the
+	 * TXBBs outstanding (posted past what the CQEs it consumed freed,
+	 * emu_tx_room()), or a TXBB of the 2 KB + 1 WQE past the
 	 * last posted one that looks posted (owner bit of its pass).
 	 */
 	MLX4R_EMU_VERR_HEADROOM = 0x59,

@@ -405,6 +405,10 @@ emu_cqe_next_slow(struct emu_cq *cq)
 		cq->overrun = true;
 		cq->overruns++;
 		EMU_LOG(ERR, "CQ 0x%x overrun", cq->hw.cqn);
+		/* a counter only: read whenever (mlx4r_emu_dev_info) */
+		__atomic_fetch_add(&container_of(cq->hw.ctx, struct emu_ctx,
+						 hw)->dev->cq_overruns, 1,
+				   __ATOMIC_RELAXED);
 		emu_ctx_post_event(container_of(cq->hw.ctx, struct emu_ctx, hw),
 				   IBV_EVENT_CQ_ERR, &cq->hw, 0, 0);
 		return NULL;
@@ -1421,6 +1425,83 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 }
 
 /*
+ * A success CQE at CQ index @p cqe completes the WQEs of a Tx QP up to
+ * block @p end: the driver may free them once it consumed that CQE. When
+ * the list is full the newest entry takes the later end: then the driver
+ * seems to have freed more, never less, than it can have.
+ */
+static inline void
+emu_tx_done_push(struct emu_qp *qp, uint32_t cqe, uint32_t end)
+{
+	uint32_t w;
+
+	if (qp->nb_done == EMU_TX_DONE) {
+		qp->done[(qp->done_r + EMU_TX_DONE - 1) % EMU_TX_DONE].end = end;
+		return;
+	}
+	w = (qp->done_r + qp->nb_done) % EMU_TX_DONE;
+	qp->done[w].cqe = cqe;
+	qp->done[w].end = end;
+	qp->nb_done++;
+}
+
+/*
+ * Whether the driver can have block @p end of a Tx QP's WQE outstanding
+ * within the wqe_cnt - spare blocks the prefetch headroom leaves (libmlx4
+ * verbs.c create_qp_ex, upstream mlx4_txq.c mlx4_txq_fill_dv_obj_info
+ * remain_size), @p start being the head when this doorbell's walk began.
+ *
+ * A driver frees a WQE only once a CQE reported it or a later one
+ * (upstream mlx4_rxtx.c mlx4_txq_complete: up to the eocb saved for the
+ * signalled WQE; libmlx4 cq.c mlx4_poll_one: the tail past the CQE's
+ * wqe_index, qp.c wq_overflow) and it tells the CQ consumer index
+ * (set_ci, CQ doorbell record) before it posts into what it freed
+ * (mlx4_txq_complete writes set_ci before mlx4_tx_burst posts; libmlx4
+ * mlx4_poll_cq writes it before returning). So what it can have freed is
+ * at most the end of the last WQE whose CQE the consumer index covers.
+ * Blocks up to @p start were posted before the doorbell: when the walk
+ * runs in the doorbell (the UAR write the model sees), none of them can
+ * be reused by the time it ends, whatever the driver freed. The kface
+ * device thread has no doorbell: it walks the SQ while the driver, on its
+ * own core, polls the CQEs of that walk, frees and posts again (issue 11:
+ * upstream txonly at full rate, 992 blocks in one walk of a 1024-block
+ * ring with at most 512 descriptors outstanding): counting the blocks of
+ * the walk took that for a broken headroom.
+ *
+ * The consumer index is read only when the count from what is known
+ * exceeds the limit. It pairs with the driver's store of set_ci before
+ * its owner-bit stores (a write barrier in both drivers, see above): the
+ * owner bit of @p end, read with acquire, makes that set_ci visible.
+ */
+static bool
+emu_tx_room(struct emu_qp *qp, uint32_t start, uint32_t end)
+{
+	const uint32_t limit = qp->txbbs - qp->spare;
+	uint32_t base, ci, pi;
+
+	base = (int32_t)(qp->freed - start) > 0 ? qp->freed : start;
+	if (likely(end - base <= limit))
+		return true;
+	ci = rte_be_to_cpu_32(__atomic_load_n(&qp->cq->db[0],
+					      __ATOMIC_ACQUIRE)) &
+	     MLX4R_CQ_DB_CI_MASK;
+	pi = qp->cq->pi;
+	while (qp->nb_done != 0) {
+		uint32_t c = qp->done[qp->done_r].cqe;
+		uint32_t d_ci = (ci - c) & MLX4R_CQ_DB_CI_MASK;
+
+		/* consumed: ci in (c, pi] */
+		if (d_ci == 0 || d_ci > ((pi - c) & MLX4R_CQ_DB_CI_MASK))
+			break;
+		qp->freed = qp->done[qp->done_r].end;
+		qp->done_r = (qp->done_r + 1) % EMU_TX_DONE;
+		qp->nb_done--;
+	}
+	base = (int32_t)(qp->freed - start) > 0 ? qp->freed : start;
+	return end - base <= limit;
+}
+
+/*
  * Execute one WQE at qp->head (valid owner). Returns false with *syn /
  * *verr set when the WQE is bad.
  */
@@ -1603,6 +1684,9 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
 			cqe->byte_cnt = rte_cpu_to_be_32(total);
 			cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
+			/* once the driver consumed it, it may free this WQE */
+			emu_tx_done_push(qp, qp->cq->pi,
+					 qp->head + emu_wqe_blocks(qp, ds));
 			emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode |
 				       MLX4_CQE_IS_SEND_MASK));
 		}
@@ -1731,10 +1815,14 @@ emu_tx_headroom(struct emu_qp *qp, uint32_t end)
 	return end;
 }
 
-void
-emu_tx_hook(void *arg)
+/*
+ * The Tx engine on a doorbell: the posted WQEs, at most @p max blocks of
+ * them (then the rest waits for the next call: the kface device thread's
+ * next round, see emu_tx_kick()).
+ */
+static void
+emu_tx_run(struct emu_qp *qp, uint32_t max)
 {
-	struct emu_qp *qp = arg;
 	struct emu_dev *dev = qp->ctx->dev;
 	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
 						      MLX4_SEND_DOORBELL);
@@ -1742,7 +1830,7 @@ emu_tx_hook(void *arg)
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
 	struct emu_tx_acc acc = { 0, 0, 0, 0 };
-	uint32_t owned = 0, w0, n, bad;
+	uint32_t owned = 0, w0, n, bad, start;
 	uint8_t syn = 0, verr = 0;
 
 	/* dead device, or a queue of a incarnation before the reset */
@@ -1770,12 +1858,17 @@ emu_tx_hook(void *arg)
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
 	/* The posted WQEs: up to the first block of another pass. */
-	while (emu_tx_owned(qp, &ctrl, &w0)) {
+	start = qp->head;
+	while (owned < max && emu_tx_owned(qp, &ctrl, &w0)) {
 		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
-		if (unlikely(owned + n > qp->txbbs - qp->spare)) {
-			/* The device never owns more than wqe_cnt - spare. */
-			EMU_LOG(ERR, "QP 0x%x: %u blocks posted at once, more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
-				qp->hw.qpn, owned + n, qp->txbbs, qp->spare);
+		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
+		if (unlikely(!emu_tx_room(qp, start, qp->head + n))) {
+			uint32_t base = (int32_t)(qp->freed - start) > 0 ?
+					qp->freed : start;
+
+			EMU_LOG(ERR, "QP 0x%x: WQE %u makes %u blocks outstanding (posted past %u, not known freed), more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
+				qp->hw.qpn, qp->head, qp->head + n - base,
+				base, qp->txbbs, qp->spare);
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
@@ -1789,7 +1882,8 @@ emu_tx_hook(void *arg)
 		qp->head += n;
 		owned += n;
 	}
-	if (owned == 0)
+	/* stopped by max: the walk goes on next time, the headroom then */
+	if (owned == 0 || owned >= max)
 		goto out;
 	bad = emu_tx_headroom(qp, qp->head);
 	if (unlikely(bad != qp->head)) {
@@ -1820,6 +1914,13 @@ out:
 		emu_port_add_stat(&port->st.tx_dropped, acc.dropped);
 		emu_port_add_stat(&port->st.tx_errors, acc.errors);
 	}
+}
+
+void
+emu_tx_hook(void *arg)
+{
+	/* a doorbell the model sees: everything posted, as the card would */
+	emu_tx_run(arg, UINT32_MAX);
 }
 
 int
@@ -1860,5 +1961,11 @@ emu_tx_kick(struct emu_qp *qp)
 
 	/* what the driver's write of the QP number to the UAR would do */
 	*db = qp->doorbell_qpn;
-	emu_tx_hook(qp);
+	/*
+	 * A ring's worth at most: while the driver keeps posting, the walk
+	 * would never end and the thread's other queues (the other port's,
+	 * the receive pumps) would wait; the card's send scheduler serves
+	 * its QPs in turn.
+	 */
+	emu_tx_run(qp, qp->txbbs);
 }

@@ -699,6 +699,8 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
 	info->opens = dev->opens;
+	info->cq_overruns = __atomic_load_n(&dev->cq_overruns,
+					    __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -2106,6 +2108,9 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 	rte_spinlock_lock(&qp->lock);
 	if (next == IBV_QPS_RESET) {
 		qp->head = 0;
+		qp->freed = 0;
+		qp->nb_done = 0;
+		qp->done_r = 0;
 		qp->hr_done = 0;
 		qp->port = 0;
 	}

@@ -185,6 +185,9 @@ struct emu_mr {
 	uintptr_t pin_end;
 };
 
+/* CQEs of a Tx QP whose WQE ends the model tracks (struct emu_qp done) */
+#define EMU_TX_DONE 8
+
 struct emu_cq {
 	struct mlx4r_hw_cq hw;
 	TAILQ_ENTRY(emu_cq) next;
@@ -329,6 +332,19 @@ struct emu_qp {
 	uint32_t hr_done;          /* headroom checked up to here (engine) */
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
+	/*
+	 * What the driver can have freed (engine, emu_tx_headroom_room()):
+	 * freed, the end of the last WQE whose CQE the driver consumed (as
+	 * its CQ consumer index said when last read); then the CQEs written
+	 * since, oldest first: the CQ index of each and the end of its WQE
+	 * (when full, the newest entry takes the later ends).
+	 */
+	uint32_t freed;
+	uint8_t nb_done, done_r;
+	struct {
+		uint32_t cqe;
+		uint32_t end;
+	} done[EMU_TX_DONE];
 	struct emu_mr_cache mrc;   /* last good gather lkey (engine) */
 	bool vf;                   /* eSwitch loopback by control seg MAC */
 	uint8_t *uar;              /* this QP's emulated UAR page */
@@ -470,6 +486,7 @@ struct emu_dev {
 	int last_ring_socket;
 	uint64_t events, acks;
 	uint64_t opens;            /* open_device calls reaching the device */
+	uint64_t cq_overruns;      /* CQs that overran (atomic: engines) */
 	/* Manual clock. */
 	bool manual_clock;
 	uint64_t manual_ns;        /* atomic */

@@ -10,7 +10,8 @@
  *  - the owner bit of the WQE at the head of every Tx QP in RTS (libmlx4,
  *    upstream net_mlx4 and mlx4r write it last, after a write barrier);
  *    when it says posted, the thread runs the model's Tx engine on the
- *    QP, as the doorbell would (emu_tx_kick());
+ *    QP, as the doorbell would, a ring's worth of blocks a round at most
+ *    (emu_tx_kick());
  *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
  *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
  *  - the CQ arm word of every receive WQ's CQ on a completion channel
@@ -510,6 +511,10 @@ kf_ctl_poll(void)
 		/* kf_q_lock held (the device thread's loop) */
 		snprintf(reply, sizeof(reply), "queues %u idle_waits %" PRIu64,
 			 kf_nb_q, kf_idle_waits);
+	} else if (strncmp(buf, "errors", 6) == 0 &&
+		   mlx4r_emu_dev_info(dev, &info) == 0) {
+		snprintf(reply, sizeof(reply), "cq_overruns %" PRIu64,
+			 info.cq_overruns);
 	} else if (strncmp(buf, "status", 6) == 0 &&
 		   mlx4r_emu_dev_info(dev, &info) == 0) {
 		snprintf(reply, sizeof(reply),
@@ -521,11 +526,11 @@ kf_ctl_poll(void)
 		ret = mlx4r_emu_port_stats(dev, (uint8_t)a, &st);
 		if (ret == 0)
 			snprintf(reply, sizeof(reply),
-				 "rx %" PRIu64 " dropped %" PRIu64 " netdev_rx %" PRIu64 " netdev_rx_dropped %" PRIu64 " tx %" PRIu64 " tx_dropped %" PRIu64 " netdev_tx %" PRIu64 " netdev_tx_dropped %" PRIu64,
+				 "rx %" PRIu64 " dropped %" PRIu64 " netdev_rx %" PRIu64 " netdev_rx_dropped %" PRIu64 " tx %" PRIu64 " tx_dropped %" PRIu64 " netdev_tx %" PRIu64 " netdev_tx_dropped %" PRIu64 " tx_errors %" PRIu64,
 				 st.rx_frames, st.rx_dropped, st.netdev_rx,
 				 st.netdev_rx_dropped, st.tx_frames,
 				 st.tx_dropped, st.netdev_tx,
-				 st.netdev_tx_dropped);
+				 st.netdev_tx_dropped, st.tx_errors);
 		else
 			snprintf(reply, sizeof(reply),
 				 "error: stats: port %u: %s", a,
