@@ -171,6 +171,24 @@ def nic(name, port=None):
     return get
 
 
+def more_than(get, n):
+    """@p get's value is above @p n (counts that depend on the timing)."""
+    def above(text):
+        v = get(text)
+        return v is not None and v > n
+    above.__name__ = "%s > %d" % (get.__name__, n)
+    return above
+
+
+def csum_bad(what):
+    """The csum engine's Bad-<what> of every port in a 'stop', summed."""
+    def get(text):
+        vals = [int(v) for v in re.findall(r"Bad-%s: (\d+)" % what, text)]
+        return sum(vals) if vals else None
+    get.__name__ = "Bad-" + what
+    return get
+
+
 def rx_pkt(what):
     """What 'set verbose 1' printed of the received frames: the set of
     the values of @p what (hw ptype, ol_flags, length, nb_segs)."""
@@ -406,7 +424,9 @@ def case_kface_parity_rx(env):
     (start tx_first 1) through promiscuous off, the unicast MAC filter,
     the multicast filter, allmulticast, promiscuous on; the frames' packet
     types and Rx flags (set verbose 1); basic and per-queue statistics and
-    their reset; CRC keeping."""
+    their reset; CRC keeping; Tx checksums (the csum engine's frames
+    checked by the receiving port); scattered Rx of 6000-byte frames, with
+    the MTU given at configure and through rte_eth_dev_set_mtu()."""
     need_upstream()
     script = [
         (None, "set fwd rxonly", 0),
@@ -452,6 +472,45 @@ def case_kface_parity_rx(env):
         (None, "set verbose 1", 0),
         ("~csum_verbose", "start tx_first 1", 0.5), ("csum", "stop", 0),
         (None, "set verbose 0", 0),
+        # Tx checksums on the wire: the csum engine forwards each frame
+        # back with the IPv4 and UDP checksums left to the device, the
+        # other port checks them (its Rx flags: Bad-ipcsum, Bad-l4csum)
+        (None, "port stop all", 0),
+        (None, "port config 0 rx_offload ipv4_cksum on", 0),
+        (None, "port config 0 rx_offload udp_cksum on", 0),
+        (None, "set fwd csum", 0),
+        ("txcsum_ip", "csum set ip hw 0", 0),
+        ("txcsum_udp", "csum set udp hw 0", 0),
+        (None, "csum set ip hw 1", 0),
+        (None, "csum set udp hw 1", 0),
+        (None, "port start all", 0.3),
+        (None, "start tx_first 1", 1.0), ("txcsum", "stop", 0),
+        # scattered Rx on the wire: 6000-byte frames of three segments,
+        # received in 2048-byte mbufs
+        (None, "port stop all", 0),
+        (None, "set fwd rxonly", 0),
+        (None, "port config 0 rx_offload scatter on", 0),
+        (None, "port config 1 rx_offload scatter on", 0),
+        (None, "port config 0 tx_offload multi_segs on", 0),
+        (None, "port config 1 tx_offload multi_segs on", 0),
+        (None, "port config mtu 0 9000", 0),
+        (None, "port config mtu 1 9000", 0),
+        ("txpkts", "set txpkts 2000,2000,2000", 0),
+        (None, "port start all", 0.3),
+        (None, "set verbose 1", 0),
+        ("~cfgmtu_verbose", "start tx_first 1", 0.5), ("cfgmtu", "stop", 0),
+        (None, "set verbose 0", 0),
+        # the same MTU through rte_eth_dev_set_mtu() (testpmd calls it on
+        # a port that needs no reconfiguration)
+        (None, "port stop all", 0),
+        (None, "port config mtu 0 9000", 0),
+        (None, "port config mtu 1 9000", 0),
+        (None, "clear port stats all", 0),
+        (None, "port start all", 0.3),
+        (None, "set verbose 1", 0),
+        ("~scatter_verbose", "start tx_first 1", 0.5), ("scatter", "stop", 0),
+        (None, "set verbose 0", 0),
+        ("scatter_stats", "show port stats 1", 0),
     ]
     later = add_rows(script, ROWS_LATER_RX)
     facts = run(env, "rx", script, wire="xconnect")
@@ -495,6 +554,23 @@ def case_kface_parity_rx(env):
     r.same("Basic stats", "stats_clear", nic("RX-packets"), 0)
     r.same("CRC offload", "crc_cfg", errno_of, 0)
     r.same("CRC offload", "crc", rx1, 32)
+    r.same("L3/L4 checksum offload", "txcsum_ip", errno_of, 0)
+    r.same("L3/L4 checksum offload", "txcsum_udp", errno_of, 0)
+    # port 1 forwards what it receives back to itself, through port 0's
+    # Tx: more than the 32 of the first burst, each checked
+    r.same("L3/L4 checksum offload", "txcsum", more_than(fwd_rx(1), 32), True)
+    r.same("L3/L4 checksum offload", "txcsum", csum_bad("ipcsum"), 0)
+    r.same("L3/L4 checksum offload", "txcsum", csum_bad("l4csum"), 0)
+    r.same("Scattered Rx", "txpkts", errno_of, 0)
+    r.differs("MTU update", "cfgmtu", rx1, 0, 32,
+              "an MTU given with rte_eth_dev_configure() (testpmd's port config "
+              "mtu on a port to reconfigure): upstream keeps it in ethdev only, "
+              "its netdev (the port's MTU) stays at 1500 and the device drops "
+              "the 6000-byte frames; mlx4r sets the netdev's MTU at configure")
+    r.same("Scattered Rx", "scatter", rx1, 32)
+    r.same("Scattered Rx", "scatter_verbose", rx_pkt("length"), "6000")
+    r.same("Scattered Rx", "scatter_verbose", rx_pkt("nb_segs"), "3")
+    r.same("Scattered Rx", "scatter_stats", nic("RX-bytes"), 32 * 6000)
     r.differs("CRC offload", "crc_verbose", rx_pkt("length"), "64", "68",
               "with KEEP_CRC mlx4r leaves the FCS in the mbuf's length; upstream "
               "strips 4 bytes from the length (mlx4_rxtx.c mlx4_rx_burst: "
