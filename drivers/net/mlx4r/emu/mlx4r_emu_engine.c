@@ -1353,8 +1353,9 @@ emu_tx_hook(void *arg)
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
 	struct emu_tx_acc acc = { 0, 0, 0, 0 };
-	uint32_t owned = 0, w0, n, bad;
+	uint32_t owned = 0, since, w0, n, bad;
 	uint8_t syn = 0, verr = 0;
+	bool signalled;
 
 	/* dead device, or a queue of a incarnation before the reset */
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
@@ -1381,16 +1382,33 @@ emu_tx_hook(void *arg)
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
 	/* The posted WQEs: up to the first block of another pass. */
+	since = 0;
 	while (emu_tx_owned(qp, &ctrl, &w0)) {
 		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
-		if (unlikely(owned + n > qp->txbbs - qp->spare)) {
-			/* The device never owns more than wqe_cnt - spare. */
+		/*
+		 * The device never owns more than wqe_cnt - spare blocks
+		 * (libmlx4 verbs.c create_qp_ex: sq_spare_wqes; upstream
+		 * mlx4_txq.c: remain_size less 2 KB + one WQE): the blocks
+		 * of this pass, from the last send CQE the driver could have
+		 * read. On the seam the driver runs the pass inline (its
+		 * burst's hook): none of this pass. On the kernel face
+		 * (umem) the device thread runs beside the driver's lcore,
+		 * which reuses blocks as soon as their CQE is written, in
+		 * the middle of a long pass: counted from the pass's start,
+		 * that reuse looked like an overrun and put upstream's and
+		 * backend=verbs' Tx QPs in error (kface_parity_rx's csum
+		 * loop).
+		 */
+		if (unlikely(since + n > qp->txbbs - qp->spare)) {
 			EMU_LOG(ERR, "QP 0x%x: %u blocks posted at once, more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
-				qp->hw.qpn, owned + n, qp->txbbs, qp->spare);
+				qp->hw.qpn, since + n, qp->txbbs, qp->spare);
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
 		}
+		/* read before the CQE: then the driver may rewrite the WQE */
+		signalled = (ctrl->srcrb_flags &
+			     RTE_BE32(MLX4_WQE_CTRL_CQ_UPDATE)) != 0;
 		if (unlikely(!emu_tx_one(qp, port, ctrl, w0, &held, &acc,
 					 &syn, &verr))) {
 			EMU_LOG(DEBUG, "QP 0x%x WQE %u: syndrome 0x%x "
@@ -1399,6 +1417,7 @@ emu_tx_hook(void *arg)
 		}
 		qp->head += n;
 		owned += n;
+		since = signalled && qp->umem ? 0 : since + n;
 	}
 	if (owned == 0)
 		goto out;
