@@ -421,6 +421,7 @@ def case_kface_parity_port(env):
                   "upstream claims the row without the ops (Function not "
                   "supported in PMD); mlx4r has them")
     r.same("Link up/down", "link_down", errno_of, 0)
+    r.same("Link status event", "link_down", lsc_on(0), True)
     r.differs("Link status event", "link_down", lsc_on(1), True, False,
               "port 0's link going down: upstream raises LSC on port 1 too "
               "(mlx4_intr.c mlx4_interrupt_handler() takes every port event "
