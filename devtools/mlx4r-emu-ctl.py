@@ -8,13 +8,19 @@ the program that uses it.
     mlx4r-emu-ctl.py [--socket PATH] reappear MS
     mlx4r-emu-ctl.py [--socket PATH] link PORT up|down
     mlx4r-emu-ctl.py [--socket PATH] status
+    mlx4r-emu-ctl.py [--socket PATH] stats PORT
+    mlx4r-emu-ctl.py [--socket PATH] netdev PORT
     mlx4r-emu-ctl.py [--socket PATH] thread
 
 fatal: a catastrophic error, as Linux mlx4_core's catas.c goes through it:
 the chip stops, DETECT_MS later (default 100) IBV_EVENT_DEVICE_FATAL, the
 device unregistered (contexts disassociated, commands EIO, the device not
 listed), then back under the same name (reappear MS: that much later
-after the next error, as a slow re-creation). The socket is MLX4R_KFACE_CTL
+after the next error, as a slow re-creation). stats: the counters of a
+port (frames into receive queues, dropped, taken by the netdev and refused
+by its TAP, sent, lost, sent by the netdev and lost). netdev: the port's
+netdev as the device took it from its TAP interface (up, MTU, multicast
+groups, promiscuous, all-multicast). The socket is MLX4R_KFACE_CTL
 (set in the wrapped command's environment), or --socket. Prints the
 device's answer; exits 1 if it is an error, 2 if nobody answers. status:
 the incarnation, the catastrophic phase and the contexts open; thread: the
@@ -49,7 +55,7 @@ def main():
         s.bind(me)
         s.settimeout(args.timeout)
         s.sendto(" ".join(args.command).encode(), args.socket)
-        reply = s.recv(256).decode()
+        reply = s.recv(512).decode()
     except (OSError, socket.timeout) as e:
         print("mlx4r-emu-ctl: %s: %s (is a program using the device?)" %
               (args.socket, e), file=sys.stderr)

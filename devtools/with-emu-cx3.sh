@@ -7,7 +7,8 @@
 # there (doc/guides/nics/mlx4r_emu.rst):
 #
 #   devtools/with-emu-cx3.sh [--ports 1|2] [--wire KIND] [--pci BDF]
-#                            [--lib PATH] [--] COMMAND [ARGS...]
+#                            [--gen-flows N] [--gen-dport PORT]
+#                            [--part 4099|4103] [--lib PATH] [--] COMMAND [ARGS...]
 #
 #   --ports  physical ports of the card (default 2)
 #   --wire   what the ports are cabled to: gen (the model's traffic
@@ -15,7 +16,11 @@
 #            loopback, none
 #   --gen-flows N  flows of the generator (wire gen, default 1; RSS spreads
 #            flows: source address and port vary)
+#   --gen-dport PORT  UDP destination port of the generator's frames
+#            (default 5000)
 #   --pci    PCI address of the function (default 0000:82:00.0)
+#   --part   4099: ConnectX-3 (PCI device 0x1003, default); 4103:
+#            ConnectX-3 Pro (0x1007)
 #   --lib    libmlx4r_kface.so (default: the build tree's, or
 #            $MLX4R_KFACE_LIB)
 #
@@ -34,10 +39,12 @@ ports=2
 wire=gen
 bdf=0000:82:00.0
 flows=1
+dport=5000
+part=4099
 lib=${MLX4R_KFACE_LIB:-$top/build/drivers/net/mlx4r/emu/kface/libmlx4r_kface.so}
 
 usage() {
-	sed -n '5,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -47,6 +54,8 @@ while [ $# -gt 0 ]; do
 	--wire) wire=${2:-}; shift 2 ;;
 	--pci) bdf=${2:-}; shift 2 ;;
 	--gen-flows) flows=${2:-}; shift 2 ;;
+	--gen-dport) dport=${2:-}; shift 2 ;;
+	--part) part=${2:-}; shift 2 ;;
 	--lib) lib=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
@@ -62,9 +71,19 @@ esac
 if ! [[ $flows =~ ^[0-9]+$ ]] || [ "$flows" -lt 1 ] || [ "$flows" -gt 1024 ]; then
 	echo "with-emu-cx3.sh: --gen-flows $flows: 1..1024" >&2; exit 2
 fi
+if ! [[ $dport =~ ^[0-9]+$ ]] || [ "$dport" -lt 1 ] || [ "$dport" -gt 65535 ]; then
+	echo "with-emu-cx3.sh: --gen-dport $dport: 1..65535" >&2; exit 2
+fi
 if [ "$wire" = xconnect ] && [ "$ports" != 2 ]; then
 	echo "with-emu-cx3.sh: --wire xconnect needs --ports 2" >&2; exit 2
 fi
+# the part number is the PCI device id (mlx4_core main.c mlx4_pci_table;
+# mlx4_ib main.c mlx4_ib_query_device: vendor_part_id = pdev->device)
+case $part in
+	4099) pcidev=1003; partname=ConnectX-3 ;;
+	4103) pcidev=1007; partname="ConnectX-3 Pro" ;;
+	*) echo "with-emu-cx3.sh: --part $part: 4099 (ConnectX-3) or 4103 (ConnectX-3 Pro)" >&2; exit 2 ;;
+esac
 if ! [[ $bdf =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]]; then
 	echo "with-emu-cx3.sh: --pci $bdf: not a PCI address (dddd:bb:dd.f)" >&2; exit 2
 fi
@@ -93,15 +112,15 @@ w() {
 # pci.c pci_scan_one(): vendor, device, subsystem ids, class, numa_node,
 # resource, the driver link) and as mlx4_core binds it.
 w "$pcidir/vendor" 0x15b3
-w "$pcidir/device" 0x1003
+w "$pcidir/device" "0x$pcidev"
 w "$pcidir/subsystem_vendor" 0x15b3
 w "$pcidir/subsystem_device" 0x0050
 w "$pcidir/class" 0x020000
 w "$pcidir/numa_node" 0
 w "$pcidir/irq" 0
-w "$pcidir/modalias" "pci:v000015B3d00001003sv000015B3sd00000050bc02sc00i00"
-printf 'DRIVER=mlx4_core\nPCI_CLASS=20000\nPCI_ID=15B3:1003\nPCI_SUBSYS_ID=15B3:0050\nPCI_SLOT_NAME=%s\nMODALIAS=pci:v000015B3d00001003sv000015B3sd00000050bc02sc00i00\n' \
-	"$bdf" > "$pcidir/uevent"
+w "$pcidir/modalias" "pci:v000015B3d0000${pcidev}sv000015B3sd00000050bc02sc00i00"
+printf 'DRIVER=mlx4_core\nPCI_CLASS=20000\nPCI_ID=15B3:%s\nPCI_SUBSYS_ID=15B3:0050\nPCI_SLOT_NAME=%s\nMODALIAS=pci:v000015B3d0000%ssv000015B3sd00000050bc02sc00i00\n' \
+	"$pcidev" "$bdf" "$pcidev" > "$pcidir/uevent"
 # BAR 0 (1 MB, the HCR and ICM doorbells) and BAR 2 (UARs, 8 MB), as lspci
 # shows a ConnectX-3; six BARs, then the ROM and the unused lines.
 {
@@ -134,7 +153,8 @@ w "$ib/node_type" "1: CA"
 w "$ib/node_guid" "0002:c903:0000:0001"
 w "$ib/sys_image_guid" "0002:c903:0000:0001"
 w "$ib/fw_ver" "2.42.5000"
-w "$ib/hca_type" "MT4099"
+# mlx4_ib main.c hca_type_show(): "MT%d" of the PCI device id
+w "$ib/hca_type" "MT$part"
 w "$ib/hw_rev" "1"
 w "$ib/board_id" "MT_1090120019"
 w "$ib/node_desc" "$(hostname) $ibdev"
@@ -177,7 +197,7 @@ ln -s "../../devices/pci${bus}/$bdf/infiniband_verbs/uverbs0" "$sys/class/infini
 w "$sys/class/infiniband_verbs/abi_version" 6
 mkdir -p "$sys/class/net"
 
-echo "mlx4r emu: ConnectX-3 (15b3:1003) at PCI $bdf, RDMA device $ibdev, ports ${ports}, netdevs ${ifnames[*]}, wire $wire, control $dir/ctl.sock" >&2
+echo "mlx4r emu: $partname (15b3:$pcidev) at PCI $bdf, RDMA device $ibdev, ports ${ports}, netdevs ${ifnames[*]}, wire $wire, control $dir/ctl.sock" >&2
 
 export SYSFS_PATH=$sys
 export SYSFS_PCI_DEVICES=$sys/bus/pci/devices
@@ -185,6 +205,8 @@ export MLX4R_KFACE_DIR=$dir
 export MLX4R_KFACE_PORTS=$ports
 export MLX4R_KFACE_WIRE=$wire
 export MLX4R_KFACE_GEN_FLOWS=$flows
+export MLX4R_KFACE_GEN_DPORT=$dport
+export MLX4R_KFACE_PART=$part
 export MLX4R_KFACE_IFNAMES=$(IFS=,; echo "${ifnames[*]}")
 export MLX4R_KFACE_CTL=$dir/ctl.sock
 export MLX4R_EMU_PCI=$bdf

@@ -20,6 +20,13 @@
  *   the queues up again and starts the ports. Printed: the driver's
  *   duration (last_us) and the gap from INTR_RESET to both ports started.
  *
+ * Also printed: the driver's duration less its wait for quiescence (the
+ * lcore out of its burst: last_quiesce_us), that is its own work and the
+ * device's, and what the device's control thread ("mlx4r-rst-*") spent
+ * per reset, from its /proc schedstat: time on a CPU (the work) and time
+ * runnable but waiting for one (the machine's load), so that a figure
+ * taken on a busy machine says which of the two made it.
+ *
  * After each configuration the ports are stopped and the pool must be
  * back to what it was before the start (mbufs lost: 0).
  *
@@ -27,6 +34,7 @@
  *                                   [--config QxD[,QxD...]]
  */
 
+#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -176,6 +184,82 @@ rb_port_setup(uint16_t port, const struct rb_config *c,
 	return ret;
 }
 
+/* The thread id of the device's control thread, 0 if not found. */
+static long
+rb_ctl_tid(void)
+{
+	struct dirent *d;
+	long tid = 0;
+	DIR *dir = opendir("/proc/self/task");
+
+	if (dir == NULL)
+		return 0;
+	while (tid == 0 && (d = readdir(dir)) != NULL) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 d->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strncmp(comm, "mlx4r-rst", 9) == 0)
+			tid = atol(d->d_name);
+		fclose(f);
+	}
+	closedir(dir);
+	return tid;
+}
+
+/* Context switches of thread @p tid (voluntary + involuntary). */
+static uint64_t
+rb_switches(long tid)
+{
+	char path[64], line[128];
+	uint64_t n = 0, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/status", tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *c = strstr(line, "ctxt_switches:");
+
+		if (c != NULL &&
+		    sscanf(c, "ctxt_switches: %" SCNu64, &v) == 1)
+			n += v;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * ns on a CPU and ns runnable waiting for one, of thread @p tid, and
+ * its context switches in *sw.
+ */
+static void
+rb_schedstat(long tid, uint64_t *run, uint64_t *wait, uint64_t *sw)
+{
+	char path[64];
+	FILE *f;
+
+	*run = *wait = *sw = 0;
+	if (tid == 0)
+		return;
+	*sw = rb_switches(tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%" SCNu64 " %" SCNu64, run, wait) != 2)
+		*run = *wait = 0;
+	fclose(f);
+}
+
 static int
 rb_cmp(const void *a, const void *b)
 {
@@ -215,6 +299,10 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 		RTE_ETH_EVENT_RECOVERY_FAILED,
 	};
 	double drv[RB_MAX_RESETS], app[RB_MAX_RESETS];
+	double cpu[RB_MAX_RESETS], rq[RB_MAX_RESETS], csw[RB_MAX_RESETS];
+	double own[RB_MAX_RESETS];
+	uint64_t run0, wait0, run1, wait1, sw0, sw1;
+	long tid;
 	struct rte_pmd_mlx4r_reset_state st;
 	unsigned int nb_mbuf = 2 * 2 * c->queues * c->desc + 8192;
 	struct rte_mempool *mp;
@@ -241,6 +329,7 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 		goto out_pool;
 	}
 	memset(&rb_ev, 0, sizeof(rb_ev));
+	tid = rb_ctl_tid();
 	for (p = 0; p < 2; p++)
 		for (e = 0; e < RTE_DIM(evs); e++)
 			rte_eth_dev_callback_register(rb.port[p], evs[e],
@@ -265,6 +354,7 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 	for (i = 0; i < resets; i++) {
 		uint64_t t0 = rte_rdtsc(), t1;
 
+		rb_schedstat(tid, &run0, &wait0, &sw0);
 		if (rte_pmd_mlx4r_reset(rb.port[0]) != 0)
 			break;
 		if (proactive) {
@@ -298,6 +388,12 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 		if (rte_pmd_mlx4r_reset_state_get(rb.port[0], &st) != 0)
 			break;
 		drv[i] = st.last_us / 1e3;
+		own[i] = (st.last_us - RTE_MIN(st.last_quiesce_us, st.last_us)) /
+			 1e3;
+		rb_schedstat(tid, &run1, &wait1, &sw1);
+		cpu[i] = (run1 - run0) / 1e6;
+		rq[i] = (wait1 - wait0) / 1e6;
+		csw[i] = (double)(sw1 - sw0);
 		rte_delay_ms(5); /* traffic again between two resets */
 	}
 	__atomic_store_n(&rb.run, 0, __ATOMIC_RELAXED);
@@ -314,6 +410,15 @@ rb_run(const struct rb_config *c, bool proactive, unsigned int resets)
 	rb_print("driver (request to LIVE)", drv, resets);
 	rb_print(proactive ? "application (to RECOVERY_SUCCESS)" :
 		 "application (INTR_RESET to started)", app, resets);
+	rb_print("driver after quiescence", own, resets);
+	if (tid != 0) {
+		rb_print("control thread on a CPU", cpu, resets);
+		rb_print("control thread waiting for one", rq, resets);
+		qsort(csw, resets, sizeof(*csw), rb_cmp);
+		printf("    %-30s median %9.0f  p90 %9.0f  max %9.0f\n",
+		       "control thread switches", csw[resets / 2],
+		       csw[(resets * 9) / 10], csw[resets - 1]);
+	}
 	for (p = 0; p < 2; p++)
 		rte_eth_dev_stop(rb.port[p]);
 	printf("    mbufs lost: %d\n",

@@ -40,8 +40,9 @@
  * moreover be >= 0 (a negative one is a counter that lies), and two
  * independent witnesses are checked: the checker's own gap count (lost
  * sequence numbers) may not exceed what the ledger says did not arrive,
- * and what the driver says it reclaimed from its rings at resets must
- * cover the frames lost in rings.
+ * and what the driver says it reclaimed from its rings at resets, with
+ * the Rx buffers a proactive reset kept and posted again
+ * (reset_mbufs_kept), must cover the frames lost in rings.
  */
 
 #include <errno.h>

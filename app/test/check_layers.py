@@ -28,12 +28,15 @@ LAYERS = [
     ['mlx4r_log', 'mlx4r_verbs_load', 'emu', 'mlx4r_registry'],
     # fault injection into the emulated device; memory registration; the
     # quiescence proof (bar, membarrier, drain, unbar)
-    ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce'],
+    # Rx interrupts (channels, arming, the stable fds)
+    ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce', 'mlx4r_intr'],
     # devargs (fault schedule syntax); the fast path (lkeys)
     ['mlx4r_devargs', 'mlx4r_rxtx'],
     # queue life cycles, steering
     ['mlx4r_rxq', 'mlx4r_flow'],
     ['mlx4r_txq'],
+    # rte_flow: the application's rules (over steering's RSS contexts)
+    ['mlx4r_flow_api'],
     # queues in error repaired without a device reset
     ['mlx4r_repair'],
     # the device core

@@ -863,6 +863,120 @@ test_flow_rules(void)
 	return TEST_SUCCESS;
 }
 
+/* A NORMAL rule: ETH on @p dmac (and maybe more), maybe UDP. */
+struct flow_eth_udp {
+	struct ibv_flow_attr attr;
+	struct ibv_flow_spec_eth eth;
+	struct ibv_flow_spec_tcp_udp udp;
+} __rte_packed;
+
+static void
+flow_eth_init(struct flow_eth_udp *fa, const uint8_t *dmac, uint16_t prio)
+{
+	memset(fa, 0, sizeof(*fa));
+	fa->attr.type = IBV_FLOW_ATTR_NORMAL;
+	fa->attr.size = sizeof(fa->attr) + sizeof(fa->eth);
+	fa->attr.num_of_specs = 1;
+	fa->attr.port = 1;
+	fa->attr.priority = prio;
+	fa->eth.type = IBV_FLOW_SPEC_ETH;
+	fa->eth.size = sizeof(fa->eth);
+	memcpy(fa->eth.val.dst_mac, dmac, 6);
+	memset(fa->eth.mask.dst_mac, 0xff, 6);
+}
+
+/*
+ * What mlx4_ib takes and refuses, and what the card is given (Linux mlx4
+ * main.c mlx4_ib_create_flow, __mlx4_ib_create_flow, parse_flow_attr;
+ * uverbs_cmd.c ib_uverbs_ex_create_flow before them):
+ * source MAC and EtherType of an ETH spec are accepted and never reach
+ * the card (they match everything); priority above 0xfff -EINVAL; flags
+ * -EOPNOTSUPP; an unknown type or spec -EINVAL. A rule on a UDP
+ * destination port goes ahead of rules of any priority (upstream
+ * mlx4_flow_merge_udp).
+ */
+static int
+test_flow_mlx4_ib(void)
+{
+	static const uint8_t other[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct flow_eth_udp fa;
+	struct mlx4r_hw_flow *f1, *f2;
+	struct mlx4r_emu_port_stats st0, st1;
+
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	flow = NULL;
+	/* source MAC and EtherType: not the card's business */
+	flow_eth_init(&fa, port_mac, 0);
+	memcpy(fa.eth.val.src_mac, other, 6);
+	memset(fa.eth.mask.src_mac, 0xff, 6);
+	fa.eth.val.ether_type = RTE_BE16(0x86dd);
+	fa.eth.mask.ether_type = RTE_BE16(0xffff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			    "source MAC and EtherType masks taken");
+	TEST_ASSERT(send_to(port_mac),
+		    "another source, IPv4: matched all the same");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	/* refusals */
+	flow_eth_init(&fa, port_mac, 0x1000);
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "priority 0x1000");
+	flow_eth_init(&fa, port_mac, 0xfff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			    "priority 0xfff");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1),
+			  -EOPNOTSUPP, "DONT_TRAP (no sniffer capability)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_EGRESS << 1;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "an unknown flag (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.type = IBV_FLOW_ATTR_MC_DEFAULT;
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "DONT_TRAP on a default rule (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.num_of_specs = 11;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "11 specs (uverbs)");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.attr.type = (enum ibv_flow_attr_type)0x77;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "unknown type");
+	flow_eth_init(&fa, port_mac, 0);
+	fa.eth.type = IBV_FLOW_SPEC_IPV6;
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f1), -EINVAL,
+			  "a spec mlx4_ib does not parse");
+	/*
+	 * UDP destination port: ahead of a rule of better priority. The
+	 * MAC rule at level 1 steers to the RSS QP; the UDP rule at level 5
+	 * to the Tx QP, which has no receive queue (drop).
+	 */
+	flow_eth_init(&fa, port_mac, 1);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(rss, &fa.attr, &f1), "MAC");
+	flow_eth_init(&fa, port_mac, 5);
+	fa.attr.size += sizeof(fa.udp);
+	fa.attr.num_of_specs = 2;
+	fa.udp.type = IBV_FLOW_SPEC_UDP;
+	fa.udp.size = sizeof(fa.udp);
+	fa.udp.val.dst_port = RTE_BE16(4000);
+	fa.udp.mask.dst_port = RTE_BE16(0xffff);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(txq.qp, &fa.attr, &f2),
+			    "UDP destination port");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT(!send_to(port_mac), "the UDP rule took it");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 1,
+			    "dropped by its QP");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f2), "");
+	TEST_ASSERT(send_to(port_mac), "the MAC rule once it is gone");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(f1), "");
+	return TEST_SUCCESS;
+}
+
 /*
  * Steering domains: uverbs rules first (MLX4_DOMAIN_UVERBS), then the
  * kernel netdev's rules for its MAC, broadcast and joined groups
@@ -915,6 +1029,145 @@ test_steering_domains(void)
 		"a unicast address is no group");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(bc_fl), "");
 	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	return TEST_SUCCESS;
+}
+
+/* The netdev's receive side of test_netdev_bifurcation: what it took. */
+static struct {
+	uint32_t frames;
+	uint8_t last[64];
+	uint32_t last_len;
+	bool refuse;
+} nd_rx;
+
+static bool
+nd_rx_fn(void *arg, uint8_t port, const void *frame, uint32_t len)
+{
+	RTE_SET_USED(arg);
+	if (port != 1 || nd_rx.refuse)
+		return false;
+	nd_rx.frames++;
+	nd_rx.last_len = len;
+	memcpy(nd_rx.last, frame, RTE_MIN(len, (uint32_t)sizeof(nd_rx.last)));
+	return true;
+}
+
+/*
+ * The bifurcation (mlx4r_emu_engine.c emu_steer): what the netdev's rules
+ * take reaches its receive side, whole, one copy, never also a uverbs QP;
+ * its own default rules (ip link set promisc / allmulti, priority 0) come
+ * after every regular rule and before the uverbs default ones; what it
+ * sends leaves the port onto the wire, in the port's counters; DONT_TRAP
+ * (a copying rule) is refused.
+ */
+static int
+test_netdev_bifurcation(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0b };
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4r_hw_flow *mac_fl, *mc_fl, *f2;
+	struct {
+		struct ibv_flow_attr attr;
+		struct ibv_flow_spec_eth eth;
+	} __rte_packed fa;
+	uint32_t len;
+
+	memset(&nd_rx, 0, sizeof(nd_rx));
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, nd_rx_fn, NULL),
+			    "receive side");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_set_rx(env.dev, 3, nd_rx_fn, NULL),
+			  -EINVAL, "port 3");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	/* its MAC and broadcast: the netdev's, not the ALL_DEFAULT QP's */
+	TEST_ASSERT(!send_to(nd_mac), "the netdev's MAC");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 1, "the netdev got it");
+	TEST_ASSERT_EQUAL(nd_rx.last_len, udp_frame(0, 5, 40), "whole");
+	TEST_ASSERT(memcmp(nd_rx.last, nd_mac, 6) == 0, "its bytes");
+	TEST_ASSERT(!send_to(bcast), "broadcast");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 2, "the netdev got broadcast");
+	/* another address: the uverbs ALL_DEFAULT rule's */
+	TEST_ASSERT(send_to(port_mac), "another unicast: the QP's");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 2, "not the netdev's too");
+	/* the netdev promiscuous: its ALL_DEFAULT (priority 0) first */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, true,
+							 false), "promisc");
+	TEST_ASSERT(!send_to(port_mac), "promiscuous netdev: not the QP's");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 3, "the netdev's");
+	/* a regular uverbs rule still beats it */
+	TEST_ASSERT_SUCCESS(temu_flow_mac(rss, 1, port_mac, &mac_fl), "MAC");
+	TEST_ASSERT(send_to(port_mac), "a regular rule beats the netdev's "
+		    "ALL_DEFAULT");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 3, "not the netdev's");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_fl), "");
+	/* all-multicast: groups ahead of the uverbs MC_DEFAULT rule */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 true), "allmulti");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "");
+	TEST_ASSERT_SUCCESS(temu_flow_kind(rss, 1, IBV_FLOW_ATTR_MC_DEFAULT,
+					   &mc_fl), "MC_DEFAULT");
+	flow = mc_fl;
+	TEST_ASSERT(!send_to(grp), "all-multicast netdev: the group");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 4, "the netdev's");
+	TEST_ASSERT(!send_to(port_mac), "another unicast: nobody's now");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 false), "neither");
+	TEST_ASSERT(send_to(grp), "the group: the MC_DEFAULT QP's again");
+	/* a frame its receive side refuses is counted */
+	nd_rx.refuse = true;
+	TEST_ASSERT(!send_to(nd_mac), "refused");
+	nd_rx.refuse = false;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 5, "netdev_rx");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx_dropped - st0.netdev_rx_dropped, 1,
+			    "netdev_rx_dropped");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 1,
+			    "the unicast nobody took");
+	/* what the netdev sends: out of port 1 (loopback: back in) */
+	st0 = st1;
+	len = udp_frame(0, 6, 200);
+	memcpy(frame_at(0), nd_mac, 6);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0),
+						  len), "xmit");
+	TEST_ASSERT_EQUAL(nd_rx.frames, 5, "looped back to the netdev");
+	memcpy(frame_at(0), peer_mac, 6);
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0),
+						RTE_ETHER_HDR_LEN - 1), -EINVAL,
+			  "shorter than a header");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_mtu(env.dev, 1, 68), "MTU");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -EMSGSIZE, "above the MTU");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_mtu(env.dev, 1, 1500), "MTU");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "unplug");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -ENOLINK, "no wire");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, false), "down");
+	TEST_ASSERT_EQUAL(mlx4r_emu_netdev_xmit(env.dev, 1, frame_at(0), len),
+			  -ENETDOWN, "netdev down");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_up(env.dev, 1, true), "up");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.netdev_tx - st0.netdev_tx, 1, "netdev_tx");
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 1, "tx_frames");
+	TEST_ASSERT_EQUAL_U(st1.tx_bytes - st0.tx_bytes, len, "tx_bytes");
+	TEST_ASSERT_EQUAL_U(st1.netdev_tx_dropped - st0.netdev_tx_dropped, 3,
+			    "netdev_tx_dropped (MTU, wire, down)");
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, 3, "tx_dropped");
+	/* DONT_TRAP: no copying rule (mlx4_ib_add_dont_trap_rule) */
+	memset(&fa, 0, sizeof(fa));
+	fa.attr.type = IBV_FLOW_ATTR_NORMAL;
+	fa.attr.size = sizeof(fa);
+	fa.attr.num_of_specs = 1;
+	fa.attr.port = 1;
+	fa.attr.flags = IBV_FLOW_ATTR_FLAGS_DONT_TRAP;
+	fa.eth.type = IBV_FLOW_SPEC_ETH;
+	fa.eth.size = sizeof(fa.eth);
+	memcpy(fa.eth.val.dst_mac, nd_mac, 6);
+	memset(fa.eth.mask.dst_mac, 0xff, 6);
+	TEST_ASSERT_EQUAL(mlx4r_hw_create_flow(rss, &fa.attr, &f2),
+			  -EOPNOTSUPP, "DONT_TRAP refused");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "no receive side");
 	return TEST_SUCCESS;
 }
 
@@ -1161,6 +1414,8 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
+		TEST_CASE_ST(setup, teardown, test_flow_mlx4_ib),
+		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),

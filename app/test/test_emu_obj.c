@@ -346,6 +346,81 @@ test_qp_state_machine(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A destroyed object's ring is kept by the device for the next object of
+ * its size, and given to it exactly as a new one: CQ entries zeroed and
+ * hardware-owned, the SQ zeroed then stamped at INIT, whatever the old
+ * object left there (emu_ring_get()).
+ */
+static int
+test_ring_reuse(void)
+{
+	struct mlx4r_emu_dev_info a, b;
+	struct mlx4r_hw_qp_attr qa;
+	struct mlx4r_hw_cq *cq, *cq2;
+	struct mlx4r_hw_qp *qp;
+	struct mlx4r_hw_hook hook;
+	struct mlx4dv_cq dv;
+	struct mlx4dv_qp qv;
+	void *old_cq, *old_sq;
+	uint32_t i, j;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &a), "info");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 1000, &cq), "cq");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_cq_view(cq, &dv), "view");
+	old_cq = dv.buf.buf;
+	memset(dv.buf.buf, 0xa5, dv.buf.length);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "destroy");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &b), "info");
+	TEST_ASSERT_EQUAL_U(b.ring_cache_bytes - a.ring_cache_bytes,
+			    dv.buf.length, "kept");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 1000, &cq), "again");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_cq_view(cq, &dv), "view");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_info(env.dev, &b), "info");
+	TEST_ASSERT_EQUAL_U(b.rings_reused - a.rings_reused, 1, "reused");
+	TEST_ASSERT(dv.buf.buf == old_cq, "the same buffer");
+	for (i = 0; i < dv.cqe_cnt; i++) {
+		const uint8_t *e = (const uint8_t *)dv.buf.buf +
+				   i * dv.cqe_size;
+
+		for (j = 0; j < (uint32_t)dv.cqe_size; j++)
+			TEST_ASSERT_EQUAL(e[j], j == (uint32_t)dv.cqe_size - 1 ?
+					  MLX4_CQE_OWNER_MASK : 0,
+					  "CQE %u byte %u as new", i, j);
+	}
+	/* the SQ of a QP, through a CQ of another size */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 64, &cq2), "cq2");
+	memset(&qa, 0, sizeof(qa));
+	qa.send_cq = cq2;
+	qa.cap.max_send_wr = 512;
+	qa.cap.max_send_sge = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_qp(env.pd, &qa, &qp), "qp");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_qp_view(qp, &qv, &hook), "view");
+	old_sq = qv.buf.buf;
+	memset(qv.buf.buf, 0x5a, qv.buf.length);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp), "destroy QP");
+	qa.cap.max_send_wr = 512; /* the create wrote what it granted */
+	qa.cap.max_send_sge = 1;
+	qa.cap.max_recv_wr = 0;
+	qa.cap.max_recv_sge = 0;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_qp(env.pd, &qa, &qp), "qp again");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_qp_view(qp, &qv, &hook), "view");
+	TEST_ASSERT(qv.buf.buf == old_sq, "the same SQ buffer");
+	for (i = 0; i < qv.buf.length; i++)
+		TEST_ASSERT_EQUAL(((const uint8_t *)qv.buf.buf)[i], 0,
+				  "SQ byte %u as new", i);
+	TEST_ASSERT_SUCCESS(qp_move(qp, IBV_QPS_INIT,
+				    IBV_QP_STATE | IBV_QP_PORT, 1), "INIT");
+	for (i = 0; i < qv.sq.wqe_cnt; i++)
+		TEST_ASSERT_EQUAL(*(uint32_t *)((uint8_t *)qv.buf.buf + i * 64),
+				  RTE_BE32(MLX4R_WQE_OWNER_BIT),
+				  "TXBB %u stamped", i);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp), "destroy QP");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq2), "destroy CQ");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "destroy CQ");
+	return TEST_SUCCESS;
+}
+
 static int
 test_qp_create_checks(void)
 {
@@ -598,6 +673,7 @@ static struct unit_test_suite emu_obj_suite = {
 		TEST_CASE_ST(setup, teardown, test_ids_never_reused),
 		TEST_CASE_ST(setup, teardown, test_qp_state_machine),
 		TEST_CASE_ST(setup, teardown, test_qp_create_checks),
+		TEST_CASE_ST(setup, teardown, test_ring_reuse),
 		TEST_CASE_ST(setup, teardown, test_wq_ind_rss_flow),
 		TEST_CASE_ST(setup, teardown, test_close_cleans_up),
 		TEST_CASE(test_netdev),

@@ -183,6 +183,59 @@ xstat(uint16_t port, const char *name)
 	return v;
 }
 
+/*
+ * Rx buffers of a pool whose mbufs carry a private area: the ring is
+ * posted from each mbuf's address without reading the mbuf (the buffer
+ * after the mbuf and its private area, mlx4r_rxq.c mlx4r_rxq_buf()), so
+ * the device must write where the application reads, and never into the
+ * private area.
+ */
+static int
+test_rx_pool_private_area(void)
+{
+	struct rte_mbuf *tx[8], *ref[8], *rx[8];
+	struct rte_ether_addr mac;
+	struct rte_mempool *pp;
+	struct rte_eth_conf conf;
+	unsigned int i, j;
+	uint16_t n;
+
+	pp = rte_pktmbuf_pool_create("dp_priv_mp", 1023, 0, 64,
+				     RTE_MBUF_DEFAULT_BUF_SIZE,
+				     SOCKET_ID_ANY);
+	TEST_ASSERT_NOT_NULL(pp, "pool with a private area");
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, pp, 0), TEST_SUCCESS,
+			  "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(tx); i++) {
+		tx[i] = make_frame(&mac, 200 + i, i);
+		ref[i] = make_frame(&mac, 200 + i, i);
+		TEST_ASSERT(tx[i] != NULL && ref[i] != NULL, "frame");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, RTE_DIM(tx)),
+			  RTE_DIM(tx), "sent");
+	n = rx_some(p1, 0, rx, RTE_DIM(rx));
+	TEST_ASSERT_EQUAL(n, RTE_DIM(rx), "received");
+	for (i = 0; i < n; i++) {
+		const uint8_t *priv = (const uint8_t *)(rx[i] + 1);
+
+		TEST_ASSERT(rx[i]->pool == pp, "from the queue's pool");
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 200 + i, "length");
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[i], void *),
+					      rte_pktmbuf_mtod(ref[i], void *),
+					      200 + i, "content of frame %u", i);
+		for (j = 0; j < 64; j++)
+			TEST_ASSERT_EQUAL(priv[j], 0, "private area byte %u", j);
+	}
+	rte_pktmbuf_free_bulk(rx, n);
+	rte_pktmbuf_free_bulk(ref, RTE_DIM(ref));
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(pp), 0, "all back");
+	rte_mempool_free(pp);
+	return TEST_SUCCESS;
+}
+
 /* Frames of many sizes cross the loopback wire unchanged. */
 static int
 test_loopback_byte_exact(void)
@@ -1875,6 +1928,7 @@ static struct unit_test_suite datapath_suite = {
 	.teardown = dp_teardown,
 	.unit_test_cases = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_loopback_byte_exact),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rx_pool_private_area),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_shared_mbufs),

@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,16 +261,146 @@ test_proactive_fatal(void)
 	TEST_ASSERT_EQUAL(reta[0].reta[63], 1, "reta kept");
 	TEST_ASSERT_EQUAL(data->nb_rx_queues, 2, "queues kept");
 	/*
-	 * Every mbuf the rings held (posted Rx buffers, Tx frames waiting
-	 * for completion) was counted back, and only the refilled Rx rings
-	 * hold mbufs now: none leaked, none freed twice.
+	 * Every mbuf the rings held was counted: the posted Rx buffers kept
+	 * and posted again (2 x 256), the Tx frames waiting for completion
+	 * back to the pool; only the Rx rings hold mbufs now: none leaked,
+	 * none freed twice.
 	 */
-	TEST_ASSERT_EQUAL_U(st.mbufs_reclaimed, inuse, "all counted");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 2 * 256, "Rx buffers kept");
+	TEST_ASSERT_EQUAL_U(st.mbufs_reclaimed + st.mbufs_kept, inuse,
+			    "all counted");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 2 * 256,
 			    "mbufs in use after recovery");
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "after");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "after stop");
+	return hca_down();
+}
+
+/* First data segment of WQE @p w of @p rxq (the driver's view). */
+static const struct mlx4_wqe_data_seg *
+rx_dseg(const struct mlx4r_rxq *rxq, uint32_t w)
+{
+	return (const struct mlx4_wqe_data_seg *)
+		(rxq->wqes + ((size_t)w << rxq->wqe_shift));
+}
+
+/*
+ * A proactive reset keeps the posted Rx buffers: the same mbufs, in the
+ * same slots, posted into the new WQ with the new context's lkeys, and
+ * frames received after it land in them with their data; none is freed
+ * (mbufs_kept, mbufs_reclaimed, the pool's count). A passive reset's
+ * application releases its queues: nothing kept there.
+ */
+static int
+test_proactive_keeps_rx_buffers(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct rte_mbuf *before[256], *m[BURST], *r[BURST];
+	struct rte_ether_addr mac;
+	struct mlx4r_rxq *rxq;
+	uint32_t lkey_before, w, i, got = 0, tries;
+	uint64_t addr_before;
+	uint16_t sent;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "before");
+	rxq = rte_eth_devices[p1].data->rx_queues[0];
+	TEST_ASSERT_EQUAL_U(rxq->nb_wqe * rxq->sges, 256, "ring size");
+	memcpy(before, rxq->elts, sizeof(before));
+	lkey_before = rx_dseg(rxq, 0)->lkey;
+	addr_before = rx_dseg(rxq, 0)->addr;
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset");
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 5000),
+			  TEST_SUCCESS, "recovered");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 256, "kept");
+	TEST_ASSERT(st.last_quiesce_us <= st.last_us,
+		    "quiescence %" PRIu64 " us within the reset's %" PRIu64,
+		    st.last_quiesce_us, st.last_us);
+	TEST_ASSERT(memcmp(before, rxq->elts, sizeof(before)) == 0,
+		    "the same mbufs in the same slots");
+	/* a new context: new keys, rewritten in every descriptor */
+	TEST_ASSERT(rx_dseg(rxq, 0)->lkey != lkey_before,
+		    "lkey 0x%x not rewritten", rte_be_to_cpu_32(lkey_before));
+	TEST_ASSERT_EQUAL_U(rx_dseg(rxq, 0)->addr, addr_before, "address");
+	for (w = 1; w < rxq->nb_wqe; w++)
+		TEST_ASSERT_EQUAL_U(rx_dseg(rxq, w)->lkey,
+				    rx_dseg(rxq, 0)->lkey, "lkey of WQE %u", w);
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 256,
+			    "only the Rx ring holds mbufs");
+	/* frames land in the kept buffers, with their bytes */
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "mac");
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, BURST), "alloc");
+	for (i = 0; i < BURST; i++) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m[i], 100);
+
+		TEST_ASSERT_NOT_NULL(p, "append");
+		memset(p, i, 100);
+		memcpy(p, &mac, RTE_ETHER_ADDR_LEN);
+	}
+	sent = rte_eth_tx_burst(p1, 0, m, BURST);
+	TEST_ASSERT_EQUAL(sent, BURST, "sent");
+	for (tries = 0; tries < 1000 && got < BURST; tries++) {
+		uint16_t k = rte_eth_rx_burst(p1, 0, r + got, BURST - got);
+
+		got += k;
+		rte_eth_tx_burst(p1, 0, NULL, 0);
+		rte_delay_us_sleep(50);
+	}
+	TEST_ASSERT_EQUAL(got, BURST, "received");
+	for (i = 0; i < got; i++) {
+		const uint8_t *d = rte_pktmbuf_mtod(r[i], const uint8_t *);
+		uint32_t j, k;
+
+		for (k = 0; k < RTE_DIM(before) && before[k] != r[i]; k++)
+			;
+		TEST_ASSERT(k < RTE_DIM(before), "frame %u in a kept buffer", i);
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(r[i]), 100, "length");
+		for (j = RTE_ETHER_ADDR_LEN; j < 100; j++)
+			TEST_ASSERT_EQUAL(d[j], d[RTE_ETHER_ADDR_LEN],
+					  "frame %u byte %u", i, j);
+	}
+	rte_pktmbuf_free_bulk(r, got);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "after stop");
+	return hca_down();
+}
+
+/*
+ * The application stops a port while the reset waits for the device
+ * (REINIT, after DRAINING kept its Rx buffers for the replay): the stop
+ * gives them back at once, counted reclaimed, and the replay leaves the
+ * port stopped; started again later, it fills its rings anew.
+ */
+static int
+test_stop_returns_kept_buffers(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_REAPPEAR_SLOW, 300), "absent");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 2000),
+			  TEST_SUCCESS, "waiting for the device");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 256,
+			    "the Rx ring's buffers kept for the replay");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop during the reset");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
+			    "kept buffers back at the stop");
+	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 5000),
+			  TEST_SUCCESS, "recovered");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 0, "none posted again");
+	TEST_ASSERT_EQUAL_U(st.mbufs_reclaimed, 256, "all reclaimed");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "not replayed");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p1, BURST), TEST_SUCCESS, "traffic");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return hca_down();
 }
 
@@ -897,6 +1028,7 @@ test_passive_two_ports(void)
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
 	TEST_ASSERT_EQUAL(st.generation, 2, "generation");
 	TEST_ASSERT_EQUAL_U(st.late_clients, 0, "no late client");
+	TEST_ASSERT_EQUAL_U(st.mbufs_kept, 0, "passive: nothing kept");
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0,
 			    "every mbuf back while reset");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1 again");
@@ -1153,6 +1285,8 @@ static struct unit_test_suite reset_suite = {
 	.unit_test_cases = {
 		TEST_CASE_ST(NULL, case_teardown, test_devargs_and_mode),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_fatal),
+		TEST_CASE_ST(NULL, case_teardown, test_proactive_keeps_rx_buffers),
+		TEST_CASE_ST(NULL, case_teardown, test_stop_returns_kept_buffers),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_ebusy),
 		TEST_CASE_ST(NULL, case_teardown, test_proactive_failed),
 		TEST_CASE_ST(NULL, case_teardown, test_reappear_slow),

@@ -103,7 +103,9 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
     """Run an interactive testpmd under the wrapper (direct: without it):
     send each step's command when the prompt is back (so that nothing is
     typed ahead of a slow start), then wait its pause; return (exit code,
-    output)."""
+    output). A step's command may be a function instead, called with the
+    output so far (it returns a line to note in the output, or raises
+    CaseFailed)."""
     full = list(argv) if direct else \
         [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
     print("$ " + " ".join(full), flush=True)
@@ -142,6 +144,18 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
                 break
             prompts = prompts_in(buf)
             text = buf.decode(errors="replace")
+        if callable(cmd):
+            try:
+                note = cmd(text)
+            except CaseFailed as e:
+                ctl_err = str(e)
+                break
+            with cond:
+                buf.extend(("\n[%s]\n" % note).encode())
+            prompts -= 1  # no new prompt: type the next command at once
+            if pause:
+                time.sleep(pause)
+            continue
         if cmd.startswith("!ctl "):
             # the emulated device's control socket, named by the wrapper
             m = re.search(r"control (\S+ctl\.sock)", text)
@@ -313,6 +327,15 @@ def case_kface_ibv_devinfo(env):
                "RSS caps from the extended QUERY_DEVICE")
         expect(re.search(r"rx_hash_fields_mask:\s+0xFF\b", out) is not None,
                "mlx4 driver data: Toeplitz over addresses and ports")
+        # tso_caps as mlx4_ib_query_device (max_gso_sz, RAW_PACKET)
+        expect(re.search(r"max_tso:\s+65536\b", out) is not None and
+               "SUPPORT_RAW_PACKET" in out, "mlx4 driver data: TSO caps")
+    # a program without DPDK (no rte_eal_cleanup()): the device thread
+    # stops in the kernel face's atexit() handler, before its destructor
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    rc, out = env.run(["ibv_devinfo"])
+    expect(rc == 0, "ibv_devinfo exits 0")
+    exit_report(out)
 
 
 def case_kface_uverbs_abi(env):
@@ -494,7 +517,26 @@ def case_kface_verbs_fatal(env):
     rates = pps(out)
     expect(len(rates) == 2 and all(r > 0 for r in rates),
            "Rx-pps > 0 on both ports after the recovery: %r" % rates)
+    # 200 ms away: a slow machine may reach REINIT after it is back
+    absence_lines(out, polled=False)
     exit_report(out)
+
+
+def absence_lines(out, polled):
+    """The verbs backend's words for a device away during a recovery
+    (mlx4r_verbs.c verbs_absent()): never the first probe's errors ("is
+    mlx4_ib loaded?", "cannot open mlx4_0: No such device"), and once per
+    absence ("mlx4_0 is absent since it was open here"), however many times mlx4r polls for it (@p polled: the case
+    holds the device away long enough for a poll to find it absent; else
+    at most once)."""
+    wrong = out.count("is mlx4_ib loaded?") + out.count("cannot open mlx4_0: No such device")
+    said = len(re.findall(r"mlx4r verbs: mlx4_0 is absent since it was open here", out))
+    print("verbs backend, while the device was away: %d first-probe lines, "
+          "%d absence lines" % (wrong, said))
+    expect(wrong == 0, "no first-probe error while the device is away "
+           "(%d lines say 'is mlx4_ib loaded?' or 'cannot open')" % wrong)
+    expect(said == 1 if polled else said <= 1,
+           "the absence said once, got %d lines" % said)
 
 
 def case_kface_verbs_fatal_late(env):
@@ -518,6 +560,8 @@ def case_kface_verbs_fatal_late(env):
     ph = phases(out)
     expect(len(ph) == 2 and all(rx > 0 and tx > 0 for rx, tx in ph[1][0].values()),
            "both ports forward again: %r" % (ph[1:],))
+    # 1.5 s away: mlx4r polled for it (about 20 times)
+    absence_lines(out, polled=True)
     exit_report(out)
 
 
@@ -578,13 +622,17 @@ def exit_report(out):
     """The kernel face's report at exit (MLX4R_KFACE_EXIT_REPORT=1)."""
     m = re.search(r"mlx4r kface: at exit: (\d+) files, (\d+) async files, "
                   r"(\d+) objects[^;]*; device: (\d+) contexts, (\d+) objects, "
-                  r"(\d+) MRs, (\d+) bytes pinned, (\d+) objects destroyed at close",
-                  out)
+                  r"(\d+) MRs, (\d+) bytes pinned, (\d+) objects destroyed at close, "
+                  r"incarnation \d+; device thread: ([a-z ]+)", out)
     expect(m is not None, "the kernel face reported at exit (the process "
            "went through exit(): no crash, no kill)")
+    # stopped and joined before the report (the kernel face's destructor):
+    # by rte_eal_cleanup() or at exit() (mlx4r_kface_dev.c kf_dev_stop())
+    expect(m.group(9) == "stopped",
+           "the device thread stopped before the exit report: %r" % m.group(9))
     names = ("files", "async files", "objects", "contexts", "model objects",
              "MRs", "bytes pinned")
-    left = {n: int(v) for n, v in zip(names, m.groups())}
+    left = {n: int(v) for n, v in zip(names, m.groups()[:7])}
     expect(all(v == 0 for v in left.values()),
            "nothing left open on the device at exit: %r" % left)
     return int(m.group(8))
@@ -770,6 +818,8 @@ def case_kface_verbs_close_during_recovery(env):
         expect(len(st) == 2, what + "two status answers, got %r" % st)
         expect(st[0][:2] == ("1", "gone") and st[1][:2] == ("1", "gone"),
                what + "the device was away, before and after the close: %r" % st)
+        # proactive: 20 s away, polled for in REINIT; passive: no poll
+        absence_lines(out, polled=mode == "proactive")
         if mode == "proactive":
             expect(re.search(r"the device is absent: waiting up to \d+ ms", out)
                    is not None, what + "mlx4r was waiting for the device (REINIT)")
@@ -835,6 +885,46 @@ def case_kface_upstream_fatal(env):
            "the device came back under its name (incarnation 2)")
 
 
+MODEL_LINE = re.compile(r"^mlx4r emu: \w+\(\): ", re.M)
+
+
+def case_kface_exit_with_device_open(env):
+    """A DPDK program that returns from main() with the device open
+    (app/test/integration/kface_exit_open.c): a catastrophic error under
+    way, which the model goes on with and logs, then rte_eal_cleanup(),
+    which closes the EAL's log stream (lib/eal/linux/eal.c
+    rte_eal_cleanup() -> rte_eal_log_cleanup(): fclose) and unmaps its
+    memory. The kernel face's device thread stopped and was joined before
+    it (its rte_eal_cleanup() interposer, mlx4r_kface_dev.c
+    kf_dev_stop()): gone from /proc/self/task when the call returns, and
+    no line of the model's after it; the program exits 0."""
+    if env.args.exit_open == "none":
+        raise Skip("mlx4r-kface-exit-open is not built (libibverbs-dev missing, "
+                   "or a sanitizer build: app/test/integration/meson.build)")
+    rc, out = env.run([env.args.exit_open] + EAL_BASE +
+                      ["--no-pci", "--file-prefix=kface_exit_open"])
+    expect(rc == 0, "the program exits 0 (got %d)" % rc)
+    expect(re.search(r"opened mlx4_0; device thread: running; event thread: running",
+                     out) is not None,
+           "the device thread runs once the device is open, the model's "
+           "event thread once a completion channel exists")
+    expect_in(out, "a child forked with the device open exited: status 0")
+    expect_in(out, "[ctl fatal 200: ok]")
+    before, sep, after = out.partition("rte_eal_cleanup() returned 0; device thread: ")
+    expect(sep != "", "rte_eal_cleanup() returned 0")
+    expect(after.startswith("gone; event thread: gone"),
+           "the device and event threads are gone when rte_eal_cleanup() "
+           "returns: %r" % after[:40])
+    # the model logs here (the control command's line), so that its
+    # silence after the cleanup says something
+    expect(re.search(r"mlx4r emu: \w+\(\): mlx4_0: catastrophic error injected",
+                     before) is not None, "the model logged the injection")
+    late = MODEL_LINE.findall(after)
+    expect(not late, "no line of the model after rte_eal_cleanup(): %d (%r)" %
+           (len(late), [l for l in after.splitlines() if MODEL_LINE.match(l)]))
+    expect_in(after, "returning from main() with mlx4_0 open")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("case_")}
 
@@ -846,6 +936,8 @@ def main():
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--ctl", required=True)
+    ap.add_argument("--exit-open", default="none",
+                    help="mlx4r-kface-exit-open, or none (not built)")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     env = Env(args, args.case)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -55,6 +56,35 @@
 /* TXBBs of the largest Tx WQE (control + MLX4R_MAX_TX_SEGS segments). */
 #define MLX4R_MAX_WQE_TXBBS \
 	(((1 + MLX4R_MAX_TX_SEGS) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE)
+/*
+ * TSO: the largest header (L2 + L3 + L4) of a TSO frame, upstream's
+ * (mlx4.h MLX4_MAX_TSO_HEADER), and the largest segment a port sends
+ * (header + MSS: MTU + Ethernet header + one VLAN tag). An LSO WQE is at
+ * most MLX4R_MAX_WQE_TXBBS, as upstream's (mlx4_rxtx.c
+ * mlx4_tx_burst_tso_get_params, MLX4_MAX_WQE_SIZE).
+ */
+#define MLX4R_TSO_MAX_HDR 192
+#define MLX4R_TSO_MAX_FRAME (MLX4R_MAX_MTU + RTE_ETHER_HDR_LEN + 4)
+
+/**
+ * DS count (16-byte units) of an LSO WQE of a @p hdr -byte header and
+ * @p nd data segments: the control segment, struct mlx4_wqe_lso_seg with
+ * the header inline padded to 16 bytes (libmlx4 qp.c mlx4_calc_sq_wqe_size,
+ * Linux mlx4_ib qp.c build_lso_seg), the data segments. The one place
+ * of the driver's LSO WQE size.
+ */
+static inline uint32_t
+mlx4r_tx_lso_seg(uint32_t hdr)
+{
+	return (4 + hdr + 15) & ~15u; /* bytes of the padded LSO segment */
+}
+
+static inline uint32_t
+mlx4r_tx_lso_ds(uint32_t hdr, uint32_t nd)
+{
+	return 1 + mlx4r_tx_lso_seg(hdr) / 16 + nd;
+}
+
 /* Largest number of segments of an Rx WQE. */
 #define MLX4R_MAX_RX_SEGS 16
 /* Entries of the RSS redirection table (the device's indirection table). */
@@ -86,6 +116,13 @@
 #define MLX4R_MAX_FLOWS 4096
 /* No VLAN in a steering rule. */
 #define MLX4R_NO_VLAN UINT16_MAX
+/*
+ * Last and lowest priority of a steering rule: mlx4_ib's largest
+ * (Linux mlx4 main.c MLX4_IB_FLOW_MAX_PRIO, __mlx4_ib_create_flow: above
+ * it -EINVAL), the one of upstream's internal rules (mlx4_flow.h
+ * MLX4_FLOW_PRIORITY_LAST).
+ */
+#define MLX4R_FLOW_PRIO_LAST 0xfffu
 
 #define MLX4R_RSS_OFFLOADS (RTE_ETH_RSS_IPV4 | \
 			    RTE_ETH_RSS_FRAG_IPV4 | \
@@ -128,6 +165,7 @@ struct mlx4r_port;
 struct mlx4r_dev;
 struct mlx4r_dev_events;
 struct mlx4r_reset;
+struct mlx4r_rxq_intr;
 
 /** One registered memory range (a mempool chunk). */
 struct mlx4r_mr_range {
@@ -191,6 +229,12 @@ struct mlx4r_rxq {
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t sges_log;          /**< log2 of data segments per WQE */
 	uint8_t csum;              /**< report checksum flags in ol_flags */
+	/**
+	 * ConnectX-3 Pro with checksum offloads: a tunnelled frame's CQE
+	 * (MLX4R_CQE_L2_TUNNEL) gives tunnel packet types and the outer
+	 * UDP checksum flag (upstream mlx4_rxq.c csum_l2tun, l2tun_offload)
+	 */
+	uint8_t l2tun;
 	uint8_t rss_hash;          /**< report the RSS hash (RX_RSS_HASH) */
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
 	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
@@ -228,6 +272,18 @@ struct mlx4r_rxq {
 	uint64_t flushed;          /**< WQEs whose frames an error lost */
 	uint32_t nb_wqe;           /**< WQEs granted */
 	uint32_t sges;             /**< data segments per WQE */
+	/**
+	 * Mbufs in elts kept by a reset's drain for the next start
+	 * (mlx4r_rxq_keep()): posted to no WQ, counted when posted again
+	 * (mbufs_kept) or freed (mbufs_reclaimed). 0 otherwise.
+	 */
+	uint32_t kept;
+	/**
+	 * Offset of the data buffer from its mbuf in the pool
+	 * (sizeof(struct rte_mbuf) + private size), or 0 when the pool's
+	 * mbufs carry pinned external buffers: posting reads buf_addr.
+	 */
+	uint32_t buf_off;
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */
 	int socket;                /**< NUMA node of the queue */
@@ -251,6 +307,19 @@ struct mlx4r_txq {
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
 	uint8_t lb;                /**< VF: destination MAC in each WQE */
 	uint8_t csum;              /**< checksum offloads enabled */
+	/**
+	 * ConnectX-3 Pro with OUTER_IPV4_CKSUM: inner checksums of VXLAN
+	 * frames (upstream mlx4_txq.c csum_l2tun)
+	 */
+	uint8_t l2tun;
+	/** ConnectX-3 Pro with VXLAN_TNL_TSO: TSO of VXLAN frames */
+	uint8_t tso_vxlan;
+	/**
+	 * The ol_flags that ask for work: the checksum ones while checksum
+	 * offloads are enabled, RTE_MBUF_F_TX_TCP_SEG while TCP_TSO is
+	 */
+	uint64_t ofl;
+	uint32_t tso_max;          /**< largest TSO payload (tso_caps) */
 	uint32_t srcrb;            /**< srcrb flags of every WQE (host) */
 	uint32_t sq_pi;            /**< TXBBs posted (free-running) */
 	uint32_t sq_ci;            /**< TXBBs completed (free-running) */
@@ -280,6 +349,7 @@ struct mlx4r_txq {
 	uint64_t obytes;           /**< bytes sent (single writer) */
 	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
+	uint64_t tso_refused;      /**< TSO frames refused (mlx4r_tx_lso) */
 	uint64_t mr_ondemand;      /**< pools registered by the burst */
 	/**
 	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
@@ -313,12 +383,30 @@ struct mlx4r_flow_spec {
 	uint16_t vlan;                /**< its VLAN ID, or MLX4R_NO_VLAN */
 };
 
+/** The application's rte_flow rules of a port (mlx4r_flow_api.c). */
+struct rte_flow;
+TAILQ_HEAD(mlx4r_rte_flow_list, rte_flow);
+
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
 	struct mlx4r_dev *dev;        /**< the HCA this port belongs to */
 	struct rte_eth_dev *eth_dev;  /**< its ethdev */
 	uint8_t port_num;             /**< verbs port number, 1-based */
 	bool started;                 /**< between dev_start and dev_stop */
+	/**
+	 * A reset's drain stops the port for its replay: the posted Rx
+	 * buffers stay in the queues' rings (mlx4r_rxq_keep()). Control
+	 * lock, only across that stop.
+	 */
+	bool keep_rx;
+	/**
+	 * Rx buffers a reset kept (mlx4r_rxq_keep()) that a start posted
+	 * again into a new WQ, and those freed instead (no start took
+	 * them): control lock; reported as mbufs_kept and in
+	 * mbufs_reclaimed (rte_pmd_mlx4r_reset_state).
+	 */
+	uint64_t rx_kept_posted;
+	uint64_t rx_kept_freed;
 	bool gen_unplugged;           /**< generator wire off for lpbk_mode */
 	/**
 	 * The application set the link down (dev_set_link_down): the
@@ -338,6 +426,17 @@ struct mlx4r_port {
 	struct mlx4r_hw_flow *flows[MLX4R_MAX_FLOWS]; /**< steering rules */
 	struct mlx4r_flow_spec flow_spec[MLX4R_MAX_FLOWS]; /**< of flows[] */
 	unsigned int nb_flows;        /**< rules in flows[] */
+	/**
+	 * The application's rte_flow rules (mlx4r_flow_api.c), in creation
+	 * order: kept across stop, start and resets, on the device while
+	 * the port runs (control lock).
+	 */
+	struct mlx4r_rte_flow_list rte_flows;
+	/** Isolated mode (rte_flow_isolate): no internal rules. */
+	bool isolated;
+	struct mlx4r_hw_cq *drop_cq;  /**< CQ of the drop QP */
+	struct mlx4r_hw_qp *drop_qp;  /**< QP of the drop rules */
+	unsigned int drop_refs;       /**< rules on drop_qp */
 	uint16_t reta[MLX4R_RETA_SIZE]; /**< RSS redirection table */
 	uint8_t rss_key[MLX4R_RSS_KEY_LEN]; /**< RSS hash key */
 	uint64_t rss_hf;              /**< RTE_ETH_RSS_* hashed */
@@ -354,6 +453,17 @@ struct mlx4r_port {
 	char fw_ver[64];
 	/** The device keeps the FCS on request (SCATTER_FCS), at probe. */
 	bool keep_crc_cap;
+	/**
+	 * Largest TSO payload, 0 without TSO: tso_caps.max_tso when
+	 * supported_qpts has RAW_PACKET (upstream mlx4.c priv->tso,
+	 * tso_max_payload_sz).
+	 */
+	uint32_t tso_max;
+	/**
+	 * A ConnectX-3 Pro: tunnel (VXLAN) checksum offloads (upstream
+	 * mlx4.c hw_csum_l2tun: vendor_part_id 0x1007).
+	 */
+	bool l2tun_cap;
 	char netdev[16];              /**< its kernel netdev, "" if none */
 	unsigned int ifindex;         /**< interface index of the netdev */
 	struct mlx4r_hw_port_counters cnt_base; /**< at the last reset */
@@ -366,6 +476,12 @@ struct mlx4r_port {
 	 */
 	struct mlx4r_rxq *rxqs[MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txqs[MLX4R_MAX_QUEUES]; /**< see rxqs */
+	/**
+	 * Rx interrupts (mlx4r_intr.c): the ethdev's intr_handle, whose
+	 * efds are the queues' stable fds; NULL until a start with
+	 * intr_conf.rxq. Control lock.
+	 */
+	struct rte_intr_handle *rx_intr;
 };
 
 /** The device core: one per HCA (vdev instance). */
@@ -420,6 +536,12 @@ struct mlx4r_dev {
 	 */
 	struct mlx4r_rxq *rxq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_txq *txq_store[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
+	/**
+	 * Rx interrupt state by port and queue index (mlx4r_intr.c):
+	 * made at a queue's first start with intr_conf.rxq, freed with the
+	 * device, so that the fd an application got stays valid.
+	 */
+	struct mlx4r_rxq_intr *rxq_intr[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 };
 
@@ -439,6 +561,9 @@ bool mlx4r_port_link_event(struct mlx4r_port *port);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+/* The same for a ConnectX-3 Pro's ports (tunnel CQEs). */
+uint16_t mlx4r_rx_burst_l2tun(void *rxq, struct rte_mbuf **pkts,
+			      uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
 			 uint32_t len);
@@ -465,7 +590,26 @@ int mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 void mlx4r_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t idx);
 int mlx4r_rxq_start(struct mlx4r_rxq *rxq);
 void mlx4r_rxq_stop(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_keep(struct mlx4r_rxq *rxq);
 uint16_t mlx4r_round_desc(uint16_t nb_desc);
+
+/* mlx4r_intr.c: Rx interrupts (intr_conf.rxq). */
+int mlx4r_rx_intr_enable(struct rte_eth_dev *eth_dev, uint16_t idx);
+int mlx4r_rx_intr_disable(struct rte_eth_dev *eth_dev, uint16_t idx);
+/* At a queue's start: its channel (NULL without intr_conf.rxq). */
+int mlx4r_rxq_intr_attach(struct mlx4r_rxq *rxq, struct mlx4r_hw_channel **ch);
+/* With its CQ's view: the arm doorbell. */
+void mlx4r_rxq_intr_view(struct mlx4r_rxq *rxq, const struct mlx4dv_cq *cv);
+/* At its stop: events acknowledged before the CQ goes, channel after. */
+void mlx4r_rxq_intr_drain(struct mlx4r_rxq *rxq);
+void mlx4r_rxq_intr_detach(struct mlx4r_rxq *rxq);
+/* The queue is live again: wake whoever sleeps on it. */
+void mlx4r_rxq_intr_kick(struct mlx4r_rxq *rxq);
+/* After mlx4r_port_unbar(): every live Rx queue of the port. */
+void mlx4r_intr_port_kick(struct mlx4r_port *port);
+int mlx4r_intr_port_start(struct mlx4r_port *port);
+void mlx4r_intr_port_stop(struct mlx4r_port *port, bool close);
+void mlx4r_intr_dev_free(struct mlx4r_dev *dev);
 
 /* mlx4r_txq.c */
 int mlx4r_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
@@ -516,6 +660,40 @@ int mlx4r_rss_reta_table(const struct mlx4r_port *port, const uint16_t *reta,
 int mlx4r_rss_range_close(struct mlx4r_port *port);
 int mlx4r_flow_sync(struct mlx4r_port *port);
 uint64_t mlx4r_rss_hf_to_fields(uint64_t rss_hf);
+int mlx4r_rss_ctx_build(struct mlx4r_port *port, uint16_t first, uint32_t n,
+			const uint8_t *key, uint64_t fields,
+			struct mlx4r_hw_ind_table **ind,
+			struct mlx4r_hw_qp **qp);
+
+/*
+ * mlx4r_flow_api.c: rte_flow, ungated (control lock held; the gated
+ * rte_flow_ops are mlx4r_gate.c's).
+ */
+/* The port's rules onto the device (start), or off it (stop). */
+int mlx4r_flow_api_start(struct mlx4r_port *port);
+void mlx4r_flow_api_stop(struct mlx4r_port *port);
+/* Free every rule of the port (flush, close). */
+void mlx4r_flow_api_clean(struct mlx4r_port *port);
+/* Whether @p qp (a handle, compared only) is a QP of the port's rules. */
+bool mlx4r_flow_api_has_qp(const struct mlx4r_port *port, const void *qp);
+struct rte_flow_attr;
+struct rte_flow_item;
+struct rte_flow_action;
+struct rte_flow_error;
+int mlx4r_flow_api_validate(struct mlx4r_port *port,
+			    const struct rte_flow_attr *attr,
+			    const struct rte_flow_item pattern[],
+			    const struct rte_flow_action actions[],
+			    struct rte_flow_error *error);
+struct rte_flow *mlx4r_flow_api_create(struct mlx4r_port *port,
+				       const struct rte_flow_attr *attr,
+				       const struct rte_flow_item pattern[],
+				       const struct rte_flow_action actions[],
+				       struct rte_flow_error *error);
+int mlx4r_flow_api_destroy(struct mlx4r_port *port, struct rte_flow *flow,
+			   struct rte_flow_error *error);
+int mlx4r_flow_api_isolate(struct mlx4r_port *port, int enable,
+			   struct rte_flow_error *error);
 
 /** Monotonic time in nanoseconds (deadlines of the reset machine). */
 static inline uint64_t

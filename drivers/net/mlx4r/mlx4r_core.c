@@ -294,6 +294,7 @@ mlx4r_dev_wire(struct mlx4r_dev *dev, unsigned int idx)
 		gen.rate_pps = pa->gen_rate;
 		gen.frame_size = pa->gen_size;
 		gen.nb_flows = pa->gen_flows;
+		gen.dst_port = pa->gen_dport;
 		ret = mlx4r_emu_gen_start(emu, p, &gen);
 		break;
 	case MLX4R_WIRE_XCONNECT:
@@ -377,6 +378,7 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 		struct mlx4r_emu_dev_conf conf = {
 			.nb_ports = dev->args.nb_ports,
 			.catas_time_pct = dev->args.catas_time_pct,
+			.pro = dev->args.model_pro,
 		};
 
 		ret = mlx4r_emu_dev_create(dev->name, &conf);
@@ -472,6 +474,7 @@ mlx4r_dev_core_free(struct mlx4r_dev *dev)
 			}
 		}
 	}
+	mlx4r_intr_dev_free(dev);
 	if (dev->emu_owned && mlx4r_emu_dev_destroy(dev->name) < 0)
 		INIT_LOG(ERR, "%s: the emulated device stays", dev->name);
 	rte_free(dev);

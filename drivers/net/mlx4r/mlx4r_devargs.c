@@ -34,6 +34,7 @@ static const char * const mlx4r_port_args[] = {
 	MLX4R_ARG_GEN_RATE,
 	MLX4R_ARG_GEN_SIZE,
 	MLX4R_ARG_GEN_FLOWS,
+	MLX4R_ARG_GEN_DPORT,
 };
 
 static const char * const mlx4r_backend_names[] = {
@@ -50,9 +51,10 @@ static const char * const mlx4r_wire_names[] = {
 };
 
 #define MLX4R_VALID_ARGS "ports, backend, ibdev, max_queues, wire[1|2], " \
-	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], recovery, " \
+	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], gen_dport[1|2], " \
+	"recovery, " \
 	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
-	"catas_time_pct"
+	"catas_time_pct, model"
 
 const char *
 mlx4r_backend_name(enum mlx4r_backend b)
@@ -228,6 +230,9 @@ mlx4r_parse_port_arg(const char *base, const char *key, const char *value,
 					       MLX4R_EMU_GEN_MIN_FRAME,
 					       MLX4R_EMU_MAX_FRAME, &v);
 			pa->gen_size = v;
+		} else if (strcmp(base, MLX4R_ARG_GEN_DPORT) == 0) {
+			ret = mlx4r_parse_uint(key, value, 1, UINT16_MAX, &v);
+			pa->gen_dport = v;
 		} else {
 			ret = mlx4r_parse_uint(key, value, 1,
 					       MLX4R_EMU_GEN_MAX_FLOWS, &v);
@@ -262,6 +267,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 		args->port[i].wire = MLX4R_WIRE_GEN;
 		args->port[i].gen_size = MLX4R_EMU_GEN_MIN_FRAME;
 		args->port[i].gen_flows = 1;
+		args->port[i].gen_dport = 5000;
 	}
 	if (params == NULL || params[0] == '\0')
 		return 0;
@@ -322,6 +328,22 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 							       1000, &v);
 					args->catas_time_pct = v;
 					emu_key = key;
+				}
+				continue;
+			}
+			if (strcmp(key, MLX4R_ARG_MODEL) == 0) {
+				/* emulated device: which ConnectX-3 part */
+				if (pass != 0)
+					continue;
+				emu_key = key;
+				if (value != NULL &&
+				    strcmp(value, "cx3pro") == 0) {
+					args->model_pro = true;
+				} else if (value == NULL ||
+					   strcmp(value, "cx3") != 0) {
+					INIT_LOG(ERR, "devarg %s=%s: expected cx3 or cx3pro",
+						 key, value ? value : "");
+					ret = -EINVAL;
 				}
 				continue;
 			}
@@ -402,7 +424,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	if (args->reset.nb_sched > 0 && emu_key == NULL)
 		emu_key = MLX4R_ARG_FAULT;
 	if (emu_key != NULL && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct and fault apply to the emulated device only",
+		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model and fault apply to the emulated device only",
 			 name, emu_key, mlx4r_backend_name(args->backend));
 		ret = -EINVAL;
 		goto out;

@@ -27,6 +27,7 @@
 #define MLX4R_ARG_GEN_RATE "gen_rate"
 #define MLX4R_ARG_GEN_SIZE "gen_size"
 #define MLX4R_ARG_GEN_FLOWS "gen_flows"
+#define MLX4R_ARG_GEN_DPORT "gen_dport"
 #define MLX4R_ARG_IBDEV "ibdev"
 #define MLX4R_ARG_RECOVERY "recovery"
 #define MLX4R_ARG_ATTEMPTS "recovery_attempts"
@@ -34,6 +35,7 @@
 #define MLX4R_ARG_REAPPEAR "reinit_timeout_ms"
 #define MLX4R_ARG_FAULT "fault"
 #define MLX4R_ARG_CATAS_TIME "catas_time_pct"
+#define MLX4R_ARG_MODEL "model"
 
 /** Backends of the hardware seam a device can be opened on. */
 enum mlx4r_backend {
@@ -91,6 +93,7 @@ struct mlx4r_port_args {
 	uint64_t gen_rate;     /**< gen_rate: frames per second, 0: max */
 	uint16_t gen_size;     /**< gen_size: frame bytes without FCS */
 	uint16_t gen_flows;    /**< gen_flows: flows of the generator */
+	uint16_t gen_dport;    /**< gen_dport: UDP destination port */
 };
 
 /** Parsed devargs of one vdev instance. */
@@ -102,6 +105,11 @@ struct mlx4r_args {
 	char ibdev[64];              /**< ibdev=<rdma device> (verbs) */
 	/** catas_time_pct=1..1000: emulated device's way back (0: default) */
 	uint16_t catas_time_pct;
+	/**
+	 * model=cx3|cx3pro: the emulated part, a ConnectX-3 (default) or a
+	 * ConnectX-3 Pro (tunnel offloads: mlx4r_emu_dev_conf.pro)
+	 */
+	bool model_pro;
 	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 

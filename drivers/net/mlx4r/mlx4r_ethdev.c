@@ -87,6 +87,14 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 				RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	/* upstream mlx4_txq.c mlx4_get_tx_port_offloads */
+	if (port->tso_max != 0)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	if (port->l2tun_cap)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM;
+	/* upstream adds GRE_TNL_TSO too: the Pro's tunnel mode is VXLAN */
+	if (port->l2tun_cap && port->tso_max != 0)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO;
 	info->tx_queue_offload_capa = info->tx_offload_capa;
 	info->reta_size = MLX4R_RETA_SIZE;
 	info->hash_key_size = MLX4R_RSS_KEY_LEN;
@@ -101,7 +109,8 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 			   RTE_ETH_LINK_SPEED_20G | RTE_ETH_LINK_SPEED_40G |
 			   RTE_ETH_LINK_SPEED_56G;
 	info->if_index = port->ifindex;
-	info->dev_capa = 0;
+	/* rte_flow rules stay through stop, start and resets */
+	info->dev_capa = RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP;
 	return 0;
 }
 
@@ -219,10 +228,15 @@ mlx4r_port_hw_stop(struct rte_eth_dev *eth_dev)
 	struct mlx4r_txq *txq;
 	uint16_t i;
 
+	mlx4r_flow_api_stop(port); /* rte_flow rules: on the Rx WQs too */
 	mlx4r_rss_stop(port);
 	/* the driver's list: the reset stops ports on its own thread */
-	MLX4R_FOREACH_RXQ(port, i, rxq)
-		mlx4r_rxq_stop(rxq);
+	MLX4R_FOREACH_RXQ(port, i, rxq) {
+		if (port->keep_rx)
+			mlx4r_rxq_keep(rxq);
+		else
+			mlx4r_rxq_stop(rxq);
+	}
 	MLX4R_FOREACH_TXQ(port, i, txq)
 		mlx4r_txq_stop(txq);
 }
@@ -583,6 +597,9 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 	}
 	if (ret == 0)
 		ret = mlx4r_rss_start(port);
+	/* then the application's rte_flow rules, before the internal ones */
+	if (ret == 0)
+		ret = mlx4r_flow_api_start(port);
 	if (ret == 0)
 		ret = mlx4r_dev_lpbk(port, data->dev_conf.lpbk_mode != 0);
 	if (ret < 0) {
@@ -597,6 +614,11 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
 			RTE_ETH_QUEUE_STATE_STOPPED :
 			RTE_ETH_QUEUE_STATE_STARTED;
+	ret = mlx4r_intr_port_start(port);
+	if (ret < 0) {
+		mlx4r_port_hw_stop(eth_dev);
+		return ret;
+	}
 	/* relaxed: read by mlx4r_port_link_event() without the lock */
 	__atomic_store_n(&port->started, true, __ATOMIC_RELAXED);
 	mlx4r_link_read(port, &link);
@@ -1080,6 +1102,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->oerrors = 0;
 		txq->mr_miss = 0;
 		txq->mr_ondemand = 0;
+		txq->tso_refused = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -1097,6 +1120,7 @@ enum {
 	MLX4R_XS_RX_DEVICE_ERRORS,
 	MLX4R_XS_TX_LINK_DOWN_DROPPED,
 	MLX4R_XS_TX_UNREGISTERED,
+	MLX4R_XS_TX_TSO_REFUSED,
 	MLX4R_XS_TX_MR_ONDEMAND,
 	MLX4R_XS_MR_FREED,
 	MLX4R_XS_RX_REFUSED,
@@ -1114,6 +1138,7 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_TX_LINK_DOWN_DROPPED] = "tx_link_down_dropped",
 	[MLX4R_XS_TX_UNREGISTERED] = "tx_unregistered_memory_dropped",
 	/* memory registration (mlx4r_mr.c) */
+	[MLX4R_XS_TX_TSO_REFUSED] = "tx_tso_refused",
 	[MLX4R_XS_TX_MR_ONDEMAND] = "tx_mr_registered_on_demand",
 	[MLX4R_XS_MR_FREED] = "mr_dropped_memory_freed",
 	[MLX4R_XS_RX_REFUSED] = "rx_refused_bursts",
@@ -1174,6 +1199,7 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	v[MLX4R_XS_MR_FREED] = port->dev->mr_freed;
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
+		v[MLX4R_XS_TX_TSO_REFUSED] += txq->tso_refused;
 		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
@@ -1350,8 +1376,33 @@ mlx4r_ptypes(struct rte_eth_dev *eth_dev, size_t *n)
 		RTE_PTYPE_L4_NONFRAG,
 		RTE_PTYPE_UNKNOWN,
 	};
+	/* a ConnectX-3 Pro adds VXLAN (upstream mlx4_ethdev.c ptypes_l2tun) */
+	static const uint32_t ptypes_l2tun[] = {
+		RTE_PTYPE_L2_ETHER,
+		RTE_PTYPE_L3_IPV4,
+		RTE_PTYPE_L3_IPV4_EXT,
+		RTE_PTYPE_L3_IPV4_EXT_UNKNOWN,
+		RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+		RTE_PTYPE_L4_FRAG,
+		RTE_PTYPE_L4_TCP,
+		RTE_PTYPE_L4_UDP,
+		RTE_PTYPE_L4_NONFRAG,
+		RTE_PTYPE_TUNNEL_VXLAN,
+		RTE_PTYPE_INNER_L2_ETHER,
+		RTE_PTYPE_INNER_L3_IPV4,
+		RTE_PTYPE_INNER_L3_IPV4_EXT,
+		RTE_PTYPE_INNER_L3_IPV6_EXT_UNKNOWN,
+		RTE_PTYPE_INNER_L4_FRAG,
+		RTE_PTYPE_INNER_L4_TCP,
+		RTE_PTYPE_INNER_L4_UDP,
+		RTE_PTYPE_INNER_L4_NONFRAG,
+		RTE_PTYPE_UNKNOWN,
+	};
 
-	RTE_SET_USED(eth_dev);
+	if (mlx4r_port_of(eth_dev)->l2tun_cap) {
+		*n = RTE_DIM(ptypes_l2tun) - 1;
+		return ptypes_l2tun;
+	}
 	*n = RTE_DIM(ptypes) - 1;
 	return ptypes;
 }
@@ -1419,6 +1470,8 @@ const struct eth_dev_ops mlx4r_dev_ops = {
 	.tx_queue_release = mlx4r_tx_queue_release,
 	.rx_queue_start = mlx4r_rx_queue_start,
 	.rx_queue_stop = mlx4r_rx_queue_stop,
+	.rx_queue_intr_enable = mlx4r_rx_intr_enable,
+	.rx_queue_intr_disable = mlx4r_rx_intr_disable,
 	.tx_queue_start = mlx4r_tx_queue_start,
 	.tx_queue_stop = mlx4r_tx_queue_stop,
 	.rxq_info_get = mlx4r_rxq_info_get,

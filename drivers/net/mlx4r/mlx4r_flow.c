@@ -79,6 +79,12 @@ mlx4r_flow_create(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
 	attr->type = spec->type;
 	attr->size = sizeof(*attr);
 	attr->port = port->port_num;
+	/*
+	 * The lowest priority, as upstream's mlx4_flow_internal gives its
+	 * rules (MLX4_FLOW_PRIORITY_LAST): the application's rte_flow rules
+	 * (mlx4r_flow_api.c), at 0..0xffe, come first.
+	 */
+	attr->priority = MLX4R_FLOW_PRIO_LAST;
 	if (spec->type == IBV_FLOW_ATTR_NORMAL) {
 		attr->num_of_specs = 1;
 		attr->size += sizeof(*eth);
@@ -157,6 +163,9 @@ mlx4r_flow_wanted(const struct mlx4r_port *port, struct mlx4r_flow_spec *w)
 	unsigned int i, j, nb_addr = 0, n = 0;
 	uint16_t vlan = MLX4R_NO_VLAN;
 
+	/* isolated mode: only the application's rules (mlx4_flow_sync) */
+	if (port->isolated)
+		return 0;
 	for (i = 0; i < MLX4R_MAX_MAC + port->nb_mc + 1; i++) {
 		const struct rte_ether_addr *mac =
 			i < MLX4R_MAX_MAC ? &data->mac_addrs[i] :
@@ -287,6 +296,7 @@ out:
 	return ret;
 }
 
+/* The internal rules, the hash QP and the table go (flows first). */
 void
 mlx4r_rss_stop(struct mlx4r_port *port)
 {
@@ -396,12 +406,9 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 		struct mlx4r_hw_qp **qp)
 {
 	struct rte_eth_dev_data *data = port->eth_dev->data;
-	struct mlx4r_hw_wq *wqs[MLX4R_RETA_SIZE];
-	struct ibv_rx_hash_conf conf;
-	struct ibv_qp_attr mod;
 	bool rss = data->dev_conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS;
 	uint16_t first = 0;
-	uint32_t i, n = 1;
+	uint32_t n = 1;
 	int ret;
 
 	*ind = NULL;
@@ -411,9 +418,38 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 		if (ret < 0)
 			return ret;
 	}
+	return mlx4r_rss_ctx_build(port, first, n, port->rss_key,
+				   rss ? mlx4r_rss_hf_to_fields(port->rss_hf) :
+				   0, ind, qp);
+}
+
+/*
+ * An RSS context: the indirection table over Rx queues first..first+n-1
+ * (n a power of two, first a multiple of n) and a hash QP over it with
+ * @p key (MLX4R_RSS_KEY_LEN bytes) and verbs hash @p fields, ready to
+ * receive; nothing is left on failure. Upstream's mlx4_rss_attach makes
+ * the same pair for each of its contexts.
+ */
+int
+mlx4r_rss_ctx_build(struct mlx4r_port *port, uint16_t first, uint32_t n,
+		    const uint8_t *key, uint64_t fields,
+		    struct mlx4r_hw_ind_table **ind, struct mlx4r_hw_qp **qp)
+{
+	struct mlx4r_hw_wq *wqs[MLX4R_RETA_SIZE];
+	struct ibv_rx_hash_conf conf;
+	struct ibv_qp_attr mod;
+	uint32_t i;
+	int ret;
+
+	*ind = NULL;
+	*qp = NULL;
+	if (n == 0 || n > MLX4R_RETA_SIZE || !rte_is_power_of_2(n))
+		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		const struct mlx4r_rxq *rxq = mlx4r_port_rxq(port, first + i);
 
+		if (rxq == NULL || rxq->wq == NULL)
+			return -EINVAL;
 		wqs[i] = rxq->wq;
 		if (wqs[i]->wq_num != wqs[0]->wq_num + i) {
 			DRV_LOG(ERR, MLX4R_PORT_FMT ": the WQ numbers of Rx queues %u..%u are not consecutive (0x%x then 0x%x)",
@@ -433,9 +469,8 @@ mlx4r_rss_build(struct mlx4r_port *port, struct mlx4r_hw_ind_table **ind,
 	memset(&conf, 0, sizeof(conf));
 	conf.rx_hash_function = IBV_RX_HASH_FUNC_TOEPLITZ;
 	conf.rx_hash_key_len = MLX4R_RSS_KEY_LEN;
-	conf.rx_hash_key = port->rss_key;
-	conf.rx_hash_fields_mask = rss ? mlx4r_rss_hf_to_fields(port->rss_hf) :
-				   0;
+	conf.rx_hash_key = (uint8_t *)(uintptr_t)key;
+	conf.rx_hash_fields_mask = fields;
 	ret = mlx4r_hw_create_rss_qp(port->dev->pd, *ind, &conf, qp);
 	if (ret < 0) {
 		DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot create the hash QP: %s",
@@ -559,6 +594,7 @@ mlx4r_rss_update(struct mlx4r_port *port)
 		return -ENOMEM;
 	ret = mlx4r_rss_build_all(port, nw);
 	if (ret == 0) {
+		/* the application's rules have contexts of their own */
 		mlx4r_rss_stop(port);
 		mlx4r_rss_install(port, nw);
 	}

@@ -24,6 +24,8 @@
 #include <rte_string_fns.h>
 
 #include <ethdev_driver.h>
+#include <rte_flow.h>
+#include <rte_flow_driver.h>
 
 #include "mlx4r.h"
 #include "mlx4r_gate.h"
@@ -198,7 +200,9 @@ mlx4r_stop_locked(struct mlx4r_port *port)
 	if (rst->state == MLX4R_RST_LIVE)
 		mlx4r_dev_ops.dev_stop(port->eth_dev);
 	else
-		mlx4r_port_release_hw(dev, port); /* counted */
+		mlx4r_port_release_hw(dev, port, false); /* counted */
+	/* buffers a drain kept for the replay this stop cancels */
+	mlx4r_port_drop_kept(port);
 }
 
 static int
@@ -210,6 +214,7 @@ mlx4r_g_stop(struct rte_eth_dev *eth_dev)
 	/* ethdev put its dummy bursts and queues in place before calling us */
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_stop_locked(port);
+	mlx4r_intr_port_stop(port, false);
 	pthread_mutex_unlock(&rst->lock);
 	return 0;
 }
@@ -230,7 +235,9 @@ mlx4r_g_close(struct rte_eth_dev *eth_dev)
 		mlx4r_reset_stop_thread(dev);
 	pthread_mutex_lock(&rst->lock);
 	mlx4r_stop_locked(port);
+	mlx4r_flow_api_clean(port); /* the rte_flow rules, off since stop */
 	mlx4r_port_release_queues(eth_dev);
+	mlx4r_intr_port_stop(port, true);
 	/* the control thread's view of the ports (control lock) */
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (rst->ports[i] == port)
@@ -652,6 +659,7 @@ static const char * const mlx4r_rst_xstat_names[] = {
 	"reset_port_late",
 	"reset_mbufs_reclaimed",
 	"reset_cancelled",
+	"reset_mbufs_kept",
 };
 
 static int
@@ -701,8 +709,9 @@ mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
 	v[7] = rst->generation;
 	v[8] = rst->late_clients;
 	v[9] = pr->late;
-	v[10] = pr->mbufs_reclaimed;
+	v[10] = pr->mbufs_reclaimed + port->rx_kept_freed;
 	v[11] = rst->cancelled;
+	v[12] = port->rx_kept_posted;
 	pthread_mutex_unlock(&rst->lock);
 	if (base < 0)
 		return base;
@@ -711,6 +720,123 @@ mlx4r_g_xstats_get(struct rte_eth_dev *e, struct rte_eth_xstat *xs,
 		xs[base + i].value = v[i];
 	}
 	return base + RTE_DIM(v);
+}
+
+/*
+ * rte_flow (mlx4r_flow_api.c): ethdev calls these through the table
+ * flow_ops_get hands out, not through eth_dev_ops. Create and isolate
+ * change the configuration (the errno of mlx4r_gate_err(), in an
+ * rte_flow_error); validate, destroy and flush always work, in software
+ * while a reset runs (the port's rules are off the device then).
+ */
+static int
+mlx4r_g_flow_err(struct rte_flow_error *error, int ret)
+{
+	return rte_flow_error_set(error, -ret, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+				  NULL, ret == -EBUSY ?
+				  "the device is being reset" :
+				  "the device failed to recover");
+}
+
+static int
+mlx4r_g_flow_validate(struct rte_eth_dev *e, const struct rte_flow_attr *attr,
+		      const struct rte_flow_item pattern[],
+		      const struct rte_flow_action actions[],
+		      struct rte_flow_error *error)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	int ret;
+
+	pthread_mutex_lock(&port->dev->reset->lock);
+	ret = mlx4r_flow_api_validate(port, attr, pattern, actions, error);
+	pthread_mutex_unlock(&port->dev->reset->lock);
+	return ret;
+}
+
+static struct rte_flow *
+mlx4r_g_flow_create(struct rte_eth_dev *e, const struct rte_flow_attr *attr,
+		    const struct rte_flow_item pattern[],
+		    const struct rte_flow_action actions[],
+		    struct rte_flow_error *error)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_dev *dev = port->dev;
+	struct rte_flow *f = NULL;
+	int ret = mlx4r_gate_err(dev, true, port);
+
+	if (ret == 0) {
+		pthread_mutex_lock(&dev->reset->lock);
+		ret = mlx4r_gate_err(dev, true, port);
+		if (ret == 0)
+			f = mlx4r_flow_api_create(port, attr, pattern, actions,
+						  error);
+		pthread_mutex_unlock(&dev->reset->lock);
+	}
+	if (ret != 0)
+		mlx4r_g_flow_err(error, ret);
+	return f;
+}
+
+static int
+mlx4r_g_flow_destroy(struct rte_eth_dev *e, struct rte_flow *flow,
+		     struct rte_flow_error *error)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	int ret;
+
+	pthread_mutex_lock(&port->dev->reset->lock);
+	ret = mlx4r_flow_api_destroy(port, flow, error);
+	pthread_mutex_unlock(&port->dev->reset->lock);
+	return ret;
+}
+
+static int
+mlx4r_g_flow_flush(struct rte_eth_dev *e, struct rte_flow_error *error)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+
+	RTE_SET_USED(error);
+	pthread_mutex_lock(&port->dev->reset->lock);
+	mlx4r_flow_api_clean(port);
+	pthread_mutex_unlock(&port->dev->reset->lock);
+	return 0;
+}
+
+static int
+mlx4r_g_flow_isolate(struct rte_eth_dev *e, int enable,
+		     struct rte_flow_error *error)
+{
+	struct mlx4r_port *port = mlx4r_port_of(e);
+	struct mlx4r_dev *dev = port->dev;
+	int ret = mlx4r_gate_err(dev, true, port);
+
+	if (ret == 0) {
+		pthread_mutex_lock(&dev->reset->lock);
+		ret = mlx4r_gate_err(dev, true, port);
+		if (ret == 0)
+			ret = mlx4r_flow_api_isolate(port, enable, error);
+		else
+			ret = mlx4r_g_flow_err(error, ret);
+		pthread_mutex_unlock(&dev->reset->lock);
+		return ret;
+	}
+	return mlx4r_g_flow_err(error, ret);
+}
+
+static const struct rte_flow_ops mlx4r_gated_flow_ops = {
+	.validate = mlx4r_g_flow_validate,
+	.create = mlx4r_g_flow_create,
+	.destroy = mlx4r_g_flow_destroy,
+	.flush = mlx4r_g_flow_flush,
+	.isolate = mlx4r_g_flow_isolate,
+};
+
+static int
+mlx4r_g_flow_ops_get(struct rte_eth_dev *e, const struct rte_flow_ops **ops)
+{
+	RTE_SET_USED(e);
+	*ops = &mlx4r_gated_flow_ops;
+	return 0;
 }
 
 static pthread_once_t mlx4r_gated_once = PTHREAD_ONCE_INIT;
@@ -727,6 +853,7 @@ mlx4r_gated_build(void)
 	mlx4r_gated_ops.dev_set_link_up = mlx4r_g_link_up;
 	mlx4r_gated_ops.dev_set_link_down = mlx4r_g_link_down;
 	mlx4r_gated_ops.dev_infos_get = mlx4r_g_infos_get;
+	mlx4r_gated_ops.flow_ops_get = mlx4r_g_flow_ops_get;
 	mlx4r_gated_ops.fw_version_get = mlx4r_g_fw_version;
 	mlx4r_gated_ops.link_update = mlx4r_g_link_update;
 	mlx4r_gated_ops.promiscuous_enable = mlx4r_g_promisc_on;

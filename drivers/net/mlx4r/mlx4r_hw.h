@@ -118,6 +118,24 @@
  *    posted; the CQ doorbell record (dv.set_ci_db) the 24-bit consumer
  *    index, written after the driver is done reading the CQEs it covers.
  *  - A CQ serves exactly one QP (send) or one WQ (receive).
+ *
+ * Completion events (Rx interrupts)
+ * ---------------------------------
+ * As libibverbs and libmlx4 do it (verbs.h ibv_create_comp_channel,
+ * ibv_get_cq_event, ibv_ack_cq_events; libmlx4 cq.c mlx4_arm_cq,
+ * mlx4_cq_event): a CQ created on a completion channel is armed by the
+ * driver itself through its view (dv.arm_db, dv.arm_sn, dv.cq_uar): the arm
+ * word sn << 28 | MLX4_CQ_DB_REQ_NOT | ci (sn: the driver's count of events
+ * taken, two bits; ci: its consumer index) into the doorbell record
+ * *arm_db first, a write barrier, then the 64-bit doorbell
+ * (sn << 28 | cmd | cqn) << 32 | ci at cq_uar + MLX4_CQ_DOORBELL. An armed
+ * CQ raises one event on its channel for the first CQE past ci (at once if
+ * there is one already) and is disarmed; an arm word with the sequence
+ * number of the arm that raised the last event is ignored, so the driver
+ * adds one to its sn for every event it takes (get_cq_event). Every event
+ * taken is acknowledged (ack_cq_events) before the CQ is destroyed.
+ * cq_armed() (NULL on hardware) is the emulated device's notification of
+ * an arm, after the doorbell.
  */
 
 #include <stdbool.h>
@@ -151,6 +169,36 @@ extern "C" {
 #define MLX4R_TXBB_SHIFT 6
 /** First word of a stamped (free) TXBB, without its owner bit. */
 #define MLX4R_TXBB_STAMP 0x7fffffffu
+/**
+ * LSO (TSO): the opcode is rdma-core's MLX4_OPCODE_LSO, the WQE a control
+ * segment, struct mlx4_wqe_lso_seg (mss << 16 | header size, then the
+ * header inline), padded to 16 bytes, then data segments of the payload.
+ * owner_opcode bit 6 says the inline header spans more than the first
+ * 64 bytes (Linux mlx4_ib qp.c build_lso_seg "blh", set when the LSO
+ * segment is above 64 bytes; mlx4_en en_tx.c mlx4_en_xmit and upstream
+ * mlx4_rxtx.c mlx4_tx_burst set it on every LSO WQE).
+ */
+#define MLX4R_WQE_CTRL_LSO_BLH (1u << 6)
+/**
+ * owner_opcode bits 28 and 27 (Linux include/linux/mlx4/qp.h
+ * MLX4_WQE_CTRL_IIP, _ILP; upstream mlx4_prm.h MLX4_WQE_CTRL_IIP_HDR_CSUM,
+ * _IL4_HDR_CSUM): the inner IP and TCP/UDP checksums of a tunnelled frame
+ * (ConnectX-3 Pro); srcrb's IP_HDR_CSUM is then the outer IPv4 one.
+ */
+#define MLX4R_WQE_CTRL_IIP_CSUM (1u << 28)
+#define MLX4R_WQE_CTRL_IL4_CSUM (1u << 27)
+/**
+ * Receive CQE vlan_my_qpn bits of a tunnelled frame (ConnectX-3 Pro;
+ * Linux include/linux/mlx4/cq.h, upstream mlx4_prm.h): the status bits
+ * then describe the inner headers, these the outer ones.
+ */
+#define MLX4R_CQE_L2_TUNNEL_IPOK (1u << 31) /**< outer IPv4 checksum ok */
+#define MLX4R_CQE_L2_TUNNEL (1u << 27)      /**< a tunnelled frame */
+#define MLX4R_CQE_L2_TUNNEL_CSUM (1u << 26) /**< outer UDP checksum ok */
+#define MLX4R_CQE_L2_TUNNEL_IPV4 (1u << 25) /**< outer IPv4 (else IPv6) */
+/** The VXLAN UDP port a ConnectX-3 Pro recognises (IANA; mlx4_en
+ * en_netdev.c mlx4_udp_tunnel_sync -> mlx4_config_vxlan_port). */
+#define MLX4R_VXLAN_PORT 4789
 /** Receive CQE status bits (host order of mlx4_cqe.status). */
 #define MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK (1u << 2)
 #define MLX4R_CQE_STATUS_IPV6F (1u << 12)  /**< IPv6 fragment */
@@ -187,6 +235,15 @@ struct mlx4r_hw_ctx {
 	 * MLX4_DEV_CAP_FLAG_FCS_KEEP).
 	 */
 	uint32_t raw_packet_caps;
+	/**
+	 * TSO (ibv_query_device_ex tso_caps), at open: the largest LSO
+	 * payload in bytes (0: no TSO) and the QP types that do it (bit
+	 * 1 << IBV_QPT_*). Linux mlx4_ib main.c mlx4_ib_query_device: the
+	 * firmware's max_gso_sz (mlx4_core fw.c mlx4_QUERY_DEV_CAP,
+	 * QUERY_DEV_CAP_MAX_GSO_OFFSET) with RAW_PACKET on an Ethernet port.
+	 */
+	uint32_t max_tso;
+	uint32_t tso_qpts;   /**< supported_qpts of tso_caps */
 	uint8_t nb_ports;    /**< physical ports (1 or 2) */
 	/**
 	 * NUMA node of the rings (SQ/RQ/CQ buffers) of the objects created
@@ -220,6 +277,16 @@ struct mlx4r_hw_cq {
 	struct mlx4r_hw_ctx *ctx; /**< owner */
 	uint32_t cqn;             /**< CQ number */
 	uint32_t cqe;             /**< usable entries (>= the requested) */
+};
+
+/** A completion event channel (ibv_comp_channel). */
+struct mlx4r_hw_channel {
+	struct mlx4r_hw_ctx *ctx; /**< owner */
+	/**
+	 * Pollable (POLLIN) while an event waits; non-blocking. Owned by
+	 * the channel: closed by its destroy.
+	 */
+	int fd;
 };
 
 /** Kinds of QP the seam creates. */
@@ -439,8 +506,46 @@ struct mlx4r_hw_ops {
 	 */
 	int (*create_cq)(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 			 struct mlx4r_hw_cq **out);
-	/** ibv_destroy_cq. @return 0, -EBUSY (a QP or WQ uses it). */
+	/**
+	 * ibv_destroy_cq. @return 0, -EBUSY (a QP or WQ uses it, or events
+	 *   taken from its channel are not all acknowledged: libibverbs'
+	 *   ibv_destroy_cq would wait for them for ever).
+	 */
 	int (*destroy_cq)(struct mlx4r_hw_cq *cq);
+	/**
+	 * ibv_create_comp_channel; the fd is non-blocking. May be NULL
+	 * (the wrapper returns -ENOTSUP).
+	 * @return 0, -ENOMEM, -EMFILE, -EIO.
+	 */
+	int (*create_comp_channel)(struct mlx4r_hw_ctx *ctx,
+				   struct mlx4r_hw_channel **out);
+	/**
+	 * ibv_destroy_comp_channel. @return 0, -EBUSY (a CQ is bound to
+	 *   it: libibverbs verbs.c ibv_destroy_comp_channel).
+	 */
+	int (*destroy_comp_channel)(struct mlx4r_hw_channel *ch);
+	/**
+	 * ibv_create_cq(ctx, cqe, NULL, ch, 0): as create_cq, its events on
+	 * @p ch. @return as create_cq.
+	 */
+	int (*create_cq_ch)(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+			    struct mlx4r_hw_channel *ch,
+			    struct mlx4r_hw_cq **out);
+	/**
+	 * ibv_get_cq_event, never blocking: the CQ of the oldest event
+	 * waiting on @p ch, which the caller acknowledges later.
+	 * @return 0, -EAGAIN (none waits), -EIO (the context is gone).
+	 */
+	int (*get_cq_event)(struct mlx4r_hw_channel *ch,
+			    struct mlx4r_hw_cq **cq);
+	/** ibv_ack_cq_events: @p n events taken from the CQ's channel. */
+	void (*ack_cq_events)(struct mlx4r_hw_cq *cq, unsigned int n);
+	/**
+	 * The driver armed the CQ (after its doorbell): the emulated
+	 * device, which cannot see the UAR write, looks at the arm word.
+	 * NULL on hardware.
+	 */
+	void (*cq_armed)(struct mlx4r_hw_cq *cq);
 	/**
 	 * The CQ's view (mlx4dv_init_obj MLX4DV_OBJ_CQ): buffer, cqe_cnt,
 	 * cqe_size (32 or 64; a 64-byte entry holds its CQE in the second
@@ -735,6 +840,51 @@ static inline int
 mlx4r_hw_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
 {
 	return cq->ctx->ops->cq_view(cq, dv);
+}
+
+static inline int
+mlx4r_hw_create_comp_channel(struct mlx4r_hw_ctx *ctx,
+			     struct mlx4r_hw_channel **out)
+{
+	if (ctx->ops->create_comp_channel == NULL)
+		return -ENOTSUP;
+	return ctx->ops->create_comp_channel(ctx, out);
+}
+
+static inline int
+mlx4r_hw_destroy_comp_channel(struct mlx4r_hw_channel *ch)
+{
+	return ch->ctx->ops->destroy_comp_channel(ch);
+}
+
+static inline int
+mlx4r_hw_create_cq_ch(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		      struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	if (ch == NULL)
+		return ctx->ops->create_cq(ctx, cqe, out);
+	if (ctx->ops->create_cq_ch == NULL)
+		return -ENOTSUP;
+	return ctx->ops->create_cq_ch(ctx, cqe, ch, out);
+}
+
+static inline int
+mlx4r_hw_get_cq_event(struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **cq)
+{
+	return ch->ctx->ops->get_cq_event(ch, cq);
+}
+
+static inline void
+mlx4r_hw_ack_cq_events(struct mlx4r_hw_cq *cq, unsigned int n)
+{
+	cq->ctx->ops->ack_cq_events(cq, n);
+}
+
+static inline void
+mlx4r_hw_cq_armed(struct mlx4r_hw_cq *cq)
+{
+	if (cq->ctx->ops->cq_armed != NULL)
+		cq->ctx->ops->cq_armed(cq);
 }
 
 static inline int

@@ -163,10 +163,15 @@ rte_pmd_mlx4r_reset_state_get(uint16_t port_id,
 					   __ATOMIC_RELAXED);
 	st->mbufs_reclaimed = __atomic_load_n(
 		&rst->port[port->port_num - 1].mbufs_reclaimed,
-		__ATOMIC_RELAXED);
+		__ATOMIC_RELAXED) +
+		__atomic_load_n(&port->rx_kept_freed, __ATOMIC_RELAXED);
 	st->last_us = __atomic_load_n(&rst->last_us, __ATOMIC_RELAXED);
 	st->worst_us = __atomic_load_n(&rst->worst_us, __ATOMIC_RELAXED);
 	st->cancelled = __atomic_load_n(&rst->cancelled, __ATOMIC_RELAXED);
+	st->mbufs_kept = __atomic_load_n(&port->rx_kept_posted,
+					 __ATOMIC_RELAXED);
+	st->last_quiesce_us = __atomic_load_n(&rst->quiesce_ns_last,
+					      __ATOMIC_RELAXED) / 1000;
 	mlx4r_registry_release(port_id);
 	return 0;
 }

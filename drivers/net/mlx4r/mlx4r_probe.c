@@ -94,6 +94,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	port->dev = dev;
 	port->eth_dev = eth_dev;
 	port->port_num = idx + 1;
+	TAILQ_INIT(&port->rte_flows);
 	ret = mlx4r_hw_port_mac(dev->ctx, port->port_num,
 				port->mac.addr_bytes);
 	if (ret < 0) {
@@ -105,6 +106,10 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	mlx4r_port_netdev_probe(port);
 	port->keep_crc_cap = (dev->ctx->raw_packet_caps &
 			      IBV_RAW_PACKET_CAP_SCATTER_FCS) != 0;
+	port->tso_max = dev->ctx->max_tso != 0 &&
+			(dev->ctx->tso_qpts & (1u << IBV_QPT_RAW_PACKET)) ?
+			dev->ctx->max_tso : 0;
+	port->l2tun_cap = dev->ctx->vendor_part_id == MLX4R_PART_CX3_PRO;
 	if (mlx4r_port_fw_read(port) < 0)
 		INIT_LOG(WARNING, MLX4R_PORT_FMT ": no firmware version from the device",
 			 MLX4R_PORT_ARGS(port));
@@ -114,7 +119,8 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	 * The bursts, set once: ethdev copies them into rte_eth_fp_ops at
 	 * every start; the driver never writes either afterwards.
 	 */
-	eth_dev->rx_pkt_burst = mlx4r_rx_burst;
+	eth_dev->rx_pkt_burst = port->l2tun_cap ? mlx4r_rx_burst_l2tun :
+				mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
 	/*
 	 * Primary only: they read the rings' device memory, the primary's
@@ -349,10 +355,12 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	MLX4R_ARG_GEN_RATE "[1|2]=<pps> "
 	MLX4R_ARG_GEN_SIZE "[1|2]=<bytes> "
 	MLX4R_ARG_GEN_FLOWS "[1|2]=<n> "
+	MLX4R_ARG_GEN_DPORT "[1|2]=<udp port> "
 	"recovery=<passive|proactive> "
 	"recovery_attempts=<1..100> "
 	"reset_deadline_ms=<ms> "
 	"reinit_timeout_ms=<ms> "
+	MLX4R_ARG_MODEL "=<cx3|cx3pro> "
 	"fault=<fault>[/<arg>]@<ms>[:...]");
 
 /*

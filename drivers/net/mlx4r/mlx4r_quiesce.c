@@ -327,3 +327,22 @@ mlx4r_port_unbar(struct mlx4r_port *port)
 	mlx4r_process_fence();
 	mlx4r_port_set_barred(port, 0);
 }
+
+/*
+ * Unbar the started ones of @p n ports of one HCA, all rebuilt: one fence
+ * for all of them, then each port's relaxed stores. The fence follows
+ * every write of every rebuilt queue, and only barred stores follow it,
+ * so each port gets what mlx4r_port_unbar() gives it (file comment),
+ * with one membarrier() (an IPI to every CPU running the process) instead
+ * of one per port. Control lock held.
+ */
+void
+mlx4r_ports_unbar(struct mlx4r_port *const *ports, unsigned int n)
+{
+	unsigned int i;
+
+	mlx4r_process_fence();
+	for (i = 0; i < n; i++)
+		if (ports[i] != NULL && ports[i]->started)
+			mlx4r_port_set_barred(ports[i], 0);
+}

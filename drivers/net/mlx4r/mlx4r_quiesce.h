@@ -50,5 +50,7 @@ int mlx4r_queue_quiesce(uint8_t *barred, const uint8_t *in_burst,
 void mlx4r_queue_unbar(uint8_t *barred);
 /* Unbar the port's (rebuilt) queues: fence, then barred = 0. */
 void mlx4r_port_unbar(struct mlx4r_port *port);
+/* The same for the started ones of n ports of an HCA, with one fence. */
+void mlx4r_ports_unbar(struct mlx4r_port *const *ports, unsigned int n);
 
 #endif /* MLX4R_QUIESCE_H */

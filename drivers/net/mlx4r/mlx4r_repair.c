@@ -312,7 +312,8 @@ mlx4r_rxq_resume(struct mlx4r_rxq *rxq)
  * lcore found an error CQE (fault set) and the Tx queues whose QP is in
  * @p qp_errs (QP events). Control lock held; the device is live. Each
  * queue is barred and proven quiescent alone; the others run on.
- * @return 0; -EIO for a QP that cannot be repaired alone (the RSS QP);
+ * @return 0; -EIO for a QP that cannot be repaired alone (the RSS QP,
+ *   the hash or drop QP of an rte_flow rule);
  *   -ETIMEDOUT (a queue not quiescent by @p deadline_ns), -EINTR (close),
  *   or a command's errno: the caller resets the device.
  */
@@ -331,6 +332,12 @@ mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		if (port->rss_qp != NULL &&
 		    qp_errs[k] == (void *)port->rss_qp) {
 			DRV_LOG(ERR, "port %u: the RSS QP is in error: a device reset is needed",
+				port->eth_dev->data->port_id);
+			return -EIO;
+		}
+		/* a rule's QP, as the RSS QP: its rule would drop for ever */
+		if (mlx4r_flow_api_has_qp(port, qp_errs[k])) {
+			DRV_LOG(ERR, "port %u: the QP of an rte_flow rule is in error: a device reset is needed",
 				port->eth_dev->data->port_id);
 			return -EIO;
 		}
@@ -364,6 +371,7 @@ mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 			return ret;
 		__atomic_store_n(&rxq->fault, 0, __ATOMIC_RELAXED);
 		mlx4r_queue_unbar(&rxq->barred);
+		mlx4r_rxq_intr_kick(rxq);
 	}
 	return 0;
 }

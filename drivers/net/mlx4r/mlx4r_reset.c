@@ -147,9 +147,12 @@ static TAILQ_HEAD(, mlx4r_dying) mlx4r_dying_list =
 	TAILQ_HEAD_INITIALIZER(mlx4r_dying_list);
 static pthread_mutex_t mlx4r_dying_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Mbufs a stopped-now port's rings hold (the stop frees them). */
+/*
+ * Mbufs a stopped-now port's rings hold that the stop frees: the Tx
+ * rings', and the Rx rings' unless @p keep_rx (mlx4r_rxq_keep()).
+ */
 static uint64_t
-mlx4r_port_pending_mbufs(struct mlx4r_port *port)
+mlx4r_port_pending_mbufs(struct mlx4r_port *port, bool keep_rx)
 {
 	struct mlx4r_rxq *rxq;
 	struct mlx4r_txq *txq;
@@ -159,7 +162,7 @@ mlx4r_port_pending_mbufs(struct mlx4r_port *port)
 
 	/* the driver's list, never ethdev's arrays (mlx4r_port.rxqs) */
 	MLX4R_FOREACH_RXQ(port, i, rxq) {
-		if (rxq->elts == NULL)
+		if (rxq->elts == NULL || keep_rx)
 			continue;
 		for (j = 0; j < rxq->nb_wqe * rxq->sges; j++)
 			n += rxq->elts[j] != NULL;
@@ -176,21 +179,43 @@ mlx4r_port_pending_mbufs(struct mlx4r_port *port)
 
 /*
  * Stop a port's device objects and take back its mbufs, counted; its
- * queues are barred and quiescent. Control lock held.
+ * queues are barred and quiescent. A port the reset replays (proactive)
+ * keeps its posted Rx buffers for the new WQs (mlx4r_rxq_keep()), unless
+ * @p keep_rx is false. Control lock held.
  */
 void
-mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port)
+mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port,
+		      bool keep_rx)
 {
 	struct mlx4r_reset *rst = dev->reset;
 	uint64_t n;
 
 	if (!port->started)
 		return;
-	n = mlx4r_port_pending_mbufs(port);
+	keep_rx = keep_rx && rst->port[port->port_num - 1].restart;
+	n = mlx4r_port_pending_mbufs(port, keep_rx);
 	rst->port[port->port_num - 1].mbufs_reclaimed += n;
 	rst->mbufs_reclaimed += n;
 	/* the ethdev stop op: lpbk off, flows, RSS, queues (frees mbufs) */
+	port->keep_rx = keep_rx;
 	mlx4r_dev_ops.dev_stop(port->eth_dev);
+	port->keep_rx = false;
+}
+
+/*
+ * The Rx buffers a reset kept for a replay that will not come (the reset
+ * failed for good, the application stopped the port meanwhile; control
+ * lock held): back to their pools, counted.
+ */
+void
+mlx4r_port_drop_kept(struct mlx4r_port *port)
+{
+	struct mlx4r_rxq *rxq;
+	uint16_t i;
+
+	MLX4R_FOREACH_RXQ(port, i, rxq)
+		if (rxq->kept != 0 && rxq->wq == NULL)
+			mlx4r_rxq_stop(rxq);
 }
 
 /*
@@ -554,7 +579,7 @@ mlx4r_phase_draining(struct mlx4r_dev *dev)
 	mlx4r_set_state(rst, MLX4R_RST_DRAINING);
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 		if (rst->ports[i] != NULL)
-			mlx4r_port_release_hw(dev, rst->ports[i]);
+			mlx4r_port_release_hw(dev, rst->ports[i], true);
 	}
 	RST_LOG(NOTICE, "%s: drained, %" PRIu64 " mbufs back to their pools",
 		dev->name, rst->mbufs_reclaimed - before);
@@ -604,7 +629,7 @@ mlx4r_reinit_undo(struct mlx4r_dev *dev)
 
 		if (port != NULL && port->started) {
 			mlx4r_port_bar(port);
-			mlx4r_port_release_hw(dev, port);
+			mlx4r_port_release_hw(dev, port, true);
 		}
 	}
 	mlx4r_phase_resetting(dev);
@@ -789,11 +814,12 @@ mlx4r_reset_cancel(struct mlx4r_dev *dev, uint64_t t0, uint32_t trigger,
 	struct mlx4r_reset *rst = dev->reset;
 	unsigned int i;
 
+	mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 		struct mlx4r_port *port = rst->ports[i];
 
 		if (port != NULL && port->started)
-			mlx4r_port_unbar(port);
+			mlx4r_intr_port_kick(port);
 	}
 	rst->cancelled++;
 	mlx4r_record(rst, t0, trigger, 0, rst->late_clients - late0,
@@ -959,12 +985,13 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	}
 	if (ret == 0) {
 		rst->generation++;
+		mlx4r_ports_unbar(rst->ports, MLX4R_MAX_PORTS);
 		for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 			struct mlx4r_port *port = rst->ports[i];
 
-			if (port == NULL || !port->started)
-				continue;
-			mlx4r_port_unbar(port);
+			/* Rx interrupt sleepers arm the new CQs (mlx4r_intr.c) */
+			if (port != NULL && port->started)
+				mlx4r_intr_port_kick(port);
 		}
 		rst->succeeded++;
 		mlx4r_record(rst, t0, trigger, attempt,
@@ -976,6 +1003,9 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 		mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 		return;
 	}
+	for (i = 0; i < MLX4R_MAX_PORTS; i++)
+		if (rst->ports[i] != NULL)
+			mlx4r_port_drop_kept(rst->ports[i]);
 	rst->failed++;
 	mlx4r_record(rst, t0, trigger, attempt, rst->late_clients - late0,
 		     MLX4R_RESET_FAILED);

@@ -145,7 +145,9 @@ int mlx4r_reset_reap(const char *name);
 void mlx4r_reset_free(struct mlx4r_dev *dev);
 void mlx4r_reset_post(struct mlx4r_dev *dev, uint32_t req);
 /* For the gate (mlx4r_gate.c), control lock held unless said. */
-void mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port);
+void mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port,
+			   bool keep_rx);
+void mlx4r_port_drop_kept(struct mlx4r_port *port);
 /* No lock held: no event is raised on the closing port from now on. */
 void mlx4r_raise_fence(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev);
 const char *mlx4r_reset_state_name(enum mlx4r_rst_state s);

@@ -148,23 +148,42 @@ mlx4r_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t idx,
 	return 0;
 }
 
+/*
+ * Give the ring's mbufs back to the pool. Every posted buffer is a raw
+ * object of rxq->mp, never handed out (the burst replaces a buffer before
+ * it delivers it, mlx4r_rxtx.c): refcnt 1, nb_segs 1, next NULL, the
+ * state rte_mempool_put() expects of an mbuf (rte_mbuf_raw_free()), so
+ * they go back in bulk without a read of any of them. Mbufs a reset kept
+ * for a start that does not take them are counted reclaimed here.
+ */
 static void
 mlx4r_rxq_free_ring(struct mlx4r_rxq *rxq)
 {
-	uint32_t i;
+	void *objs[64];
+	uint32_t i, n = 0, nelts = rxq->nb_wqe * rxq->sges;
 
 	if (rxq->elts == NULL)
 		return;
-	for (i = 0; i < rxq->nb_wqe * rxq->sges; i++) {
-		if (rxq->elts[i] != NULL)
-			rte_pktmbuf_free_seg(rxq->elts[i]);
+	for (i = 0; i < nelts; i++) {
+		if (rxq->elts[i] == NULL)
+			continue;
+		objs[n++] = rxq->elts[i];
+		if (n == RTE_DIM(objs)) {
+			rte_mempool_put_bulk(rxq->mp, objs, n);
+			n = 0;
+		}
 	}
+	if (n != 0)
+		rte_mempool_put_bulk(rxq->mp, objs, n);
+	rxq->port->rx_kept_freed += rxq->kept;
+	rxq->kept = 0;
 	rte_free(rxq->elts);
 	rxq->elts = NULL;
 }
 
-void
-mlx4r_rxq_stop(struct mlx4r_rxq *rxq)
+/* Destroy the queue's device objects; its ring (elts) stays. */
+static void
+mlx4r_rxq_detach(struct mlx4r_rxq *rxq)
 {
 	if (rxq->wq != NULL) {
 		mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RESET);
@@ -172,11 +191,60 @@ mlx4r_rxq_stop(struct mlx4r_rxq *rxq)
 		rxq->wq = NULL;
 	}
 	if (rxq->cq != NULL) {
+		mlx4r_rxq_intr_drain(rxq);
 		mlx4r_hw_destroy_cq(rxq->cq);
 		rxq->cq = NULL;
 	}
-	mlx4r_rxq_free_ring(rxq);
+	mlx4r_rxq_intr_detach(rxq);
 	rxq->hook = (struct mlx4r_hw_hook){ NULL, NULL };
+}
+
+void
+mlx4r_rxq_stop(struct mlx4r_rxq *rxq)
+{
+	mlx4r_rxq_detach(rxq);
+	mlx4r_rxq_free_ring(rxq);
+}
+
+/*
+ * Stop for a reset's replay (the queue barred and quiescent, control lock
+ * held): the WQ and the CQ are destroyed with the device, the mbufs posted
+ * in them stay in the ring, host memory the device no longer knows, for
+ * mlx4r_rxq_start() to post into the new WQ (doc/guides/nics/
+ * mlx4r_reset.rst, "What a reset keeps"). The frames the device completed
+ * and nobody polled are lost with the CQ, as at any stop.
+ */
+void
+mlx4r_rxq_keep(struct mlx4r_rxq *rxq)
+{
+	uint32_t i, n = 0, nelts = rxq->nb_wqe * rxq->sges;
+
+	mlx4r_rxq_detach(rxq);
+	if (rxq->elts == NULL)
+		return;
+	for (i = 0; i < nelts; i++)
+		n += rxq->elts[i] != NULL;
+	if (n != nelts) {
+		/* a partial ring (a start that failed): not worth keeping */
+		mlx4r_rxq_free_ring(rxq);
+		return;
+	}
+	rxq->kept = n;
+}
+
+/*
+ * Where the device is to write into @p m, a raw mbuf of the queue's pool:
+ * its buffer, computed from the mbuf's address when the pool's layout
+ * gives it (rte_pktmbuf_init() puts the buffer right after the mbuf and
+ * its private area, as rte_mbuf_to_baddr() computes it; detach and free
+ * restore it, rte_pktmbuf_detach()), so that posting a ring reads no mbuf.
+ */
+static inline uintptr_t
+mlx4r_rxq_buf(const struct mlx4r_rxq *rxq, struct rte_mbuf *m)
+{
+	if (likely(rxq->buf_off != 0))
+		return (uintptr_t)m + rxq->buf_off;
+	return (uintptr_t)m->buf_addr;
 }
 
 /* Segments per WQE for the port's MTU; -EINVAL if it needs scatter. */
@@ -214,21 +282,37 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	struct mlx4r_port *port = rxq->port;
 	struct mlx4r_dev *dev = port->dev;
 	struct mlx4r_hw_wq_attr wattr;
+	struct mlx4r_hw_channel *ch;
 	struct mlx4dv_rwq wv;
 	struct mlx4dv_cq cv;
-	uint32_t first, other, w, j, nelts, slots;
+	uint32_t first, other, w, j, nelts, slots, len;
 	int ret;
 
 	ret = mlx4r_rxq_segments(rxq, &first, &other);
-	if (ret < 0)
+	if (ret < 0) {
+		mlx4r_rxq_free_ring(rxq);
 		return ret;
+	}
+	/* a ring kept by a reset serves only a WQE of the same layout */
+	if (rxq->elts != NULL &&
+	    ((uint32_t)ret != rxq->sges || first != rxq->seg_first_len ||
+	     other != rxq->seg_len))
+		mlx4r_rxq_free_ring(rxq);
 	rxq->sges = ret;
 	rxq->sges_log = rte_log2_u32(rxq->sges);
 	rxq->seg_first_len = first;
 	rxq->seg_len = other;
+	rxq->buf_off = (rte_pktmbuf_priv_flags(rxq->mp) &
+			RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) ? 0 :
+		       sizeof(struct rte_mbuf) +
+		       rte_pktmbuf_priv_size(rxq->mp);
+	/* Rx interrupts: the CQ on a completion channel (mlx4r_intr.c) */
+	ret = mlx4r_rxq_intr_attach(rxq, &ch);
+	if (ret < 0)
+		goto error;
 	/* the rings on the queue's node (the verbs backend, mlx4r_hw.h) */
 	dev->ctx->buf_socket = rxq->socket;
-	ret = mlx4r_hw_create_cq(dev->ctx, rxq->nb_desc, &rxq->cq);
+	ret = mlx4r_hw_create_cq_ch(dev->ctx, rxq->nb_desc, ch, &rxq->cq);
 	if (ret < 0) {
 		dev->ctx->buf_socket = SOCKET_ID_ANY;
 		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: cannot create CQ: %s",
@@ -270,6 +354,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 		ret = -EINVAL;
 		goto error;
 	}
+	if (rxq->elts != NULL && rxq->nb_wqe != wv.rq.wqe_cnt)
+		mlx4r_rxq_free_ring(rxq);
 	rxq->nb_wqe = wv.rq.wqe_cnt;
 	rxq->wqe_mask = wv.rq.wqe_cnt - 1;
 	rxq->wqe_shift = wv.rq.wqe_shift;
@@ -281,34 +367,52 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->cqe_shift = rte_log2_u32(cv.cqe_size);
 	rxq->cqe_off = cv.cqe_size - sizeof(struct mlx4_cqe);
 	rxq->cq_db = (volatile uint32_t *)cv.set_ci_db;
+	mlx4r_rxq_intr_view(rxq, &cv);
 	rxq->rq_ci = 0;
 	rxq->cq_ci = 0;
 	rxq->fault = 0; /* a new WQ: no error to repair */
 	rxq->csum = (rxq->offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
+	rxq->l2tun = rxq->csum && rxq->port->l2tun_cap;
 	nelts = rxq->nb_wqe * rxq->sges;
-	rxq->elts = rte_zmalloc_socket("mlx4r_rxq_elts",
-				       nelts * sizeof(*rxq->elts),
-				       RTE_CACHE_LINE_SIZE, rxq->socket);
 	if (rxq->elts == NULL) {
-		ret = -ENOMEM;
-		goto error;
+		rxq->elts = rte_zmalloc_socket("mlx4r_rxq_elts",
+					       nelts * sizeof(*rxq->elts),
+					       RTE_CACHE_LINE_SIZE,
+					       rxq->socket);
+		if (rxq->elts == NULL) {
+			ret = -ENOMEM;
+			goto error;
+		}
+		/*
+		 * Raw objects, as the burst refills (mlx4r_rxtx.c): the
+		 * burst writes what a received mbuf needs
+		 * (mlx4r_rx_rearm()), so none is read or written here.
+		 */
+		if (rte_mempool_get_bulk(rxq->mp, (void **)rxq->elts,
+					 nelts) != 0) {
+			DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: %u mbufs wanted from %s, not available",
+				MLX4R_PORT_ARGS(port), rxq->queue_id, nelts,
+				rxq->mp->name);
+			memset(rxq->elts, 0, nelts * sizeof(*rxq->elts));
+			ret = -ENOMEM;
+			goto error;
+		}
 	}
-	if (rte_pktmbuf_alloc_bulk(rxq->mp, rxq->elts, nelts) != 0) {
-		DRV_LOG(ERR, MLX4R_PORT_FMT " Rx queue %u: %u mbufs wanted from %s, not available",
-			MLX4R_PORT_ARGS(port), rxq->queue_id, nelts,
-			rxq->mp->name);
-		memset(rxq->elts, 0, nelts * sizeof(*rxq->elts));
-		ret = -ENOMEM;
-		goto error;
-	}
+	/*
+	 * Every descriptor written whole, for the new WQ: a kept ring's
+	 * buffers get the new context's lkeys (mlx4r_mr_rekey()), their
+	 * addresses and byte counts again; nothing of the old WQ is read.
+	 */
 	memset(&rxq->mr.e, 0, sizeof(rxq->mr.e));
 	mlx4r_mr_cache_sync(&rxq->mr);
+	len = rte_pktmbuf_data_room_size(rxq->mp);
 	for (w = 0; w < rxq->nb_wqe; w++) {
 		struct mlx4_wqe_data_seg *d = (struct mlx4_wqe_data_seg *)
 			(rxq->wqes + ((size_t)w << rxq->wqe_shift));
 
 		for (j = 0; j < slots; j++) {
 			struct rte_mbuf *m;
+			uintptr_t buf;
 			uint32_t off;
 
 			if (j >= rxq->sges) {
@@ -318,15 +422,14 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 				continue;
 			}
 			m = rxq->elts[(w << rxq->sges_log) + j];
+			buf = mlx4r_rxq_buf(rxq, m);
 			off = j == 0 ? RTE_PKTMBUF_HEADROOM : 0;
-			m->data_off = off;
 			d[j].byte_count = rte_cpu_to_be_32(j == 0 ? first :
 							   other);
-			d[j].lkey = mlx4r_mr_lookup(&rxq->mr,
-						    (uintptr_t)m->buf_addr,
+			d[j].lkey = mlx4r_mr_lookup(&rxq->mr, buf,
+						    rxq->buf_off != 0 ? len :
 						    m->buf_len);
-			d[j].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
-						     off);
+			d[j].addr = rte_cpu_to_be_64(buf + off);
 			if (d[j].lkey == MLX4R_NO_LKEY) {
 				ret = -EFAULT;
 				goto error;
@@ -342,6 +445,9 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	}
 	rte_io_wmb();
 	*rxq->rq_db = rte_cpu_to_be_32(rxq->nb_wqe & 0xffff);
+	/* posted again: counted kept, no longer the ring's to free */
+	port->rx_kept_posted += rxq->kept;
+	rxq->kept = 0;
 	/* stays barred: the caller unbars (mlx4r_reset.c) */
 	return 0;
 error:

@@ -17,7 +17,10 @@
  * WQE, so that each CQE releases everything up to it: mbufs go back to
  * their pools in bulk and every TXBB of theirs is stamped invalid (0x7fffffff with the
  * owner bit of the pass it was used in). One send doorbell (and the
- * backend's hook) per burst.
+ * backend's hook) per burst. A frame that asks for an offload the queue
+ * enabled (txq->ofl: checksums, TSO) is the one extra test: a TSO frame
+ * is an LSO WQE (mlx4r_tx_lso), a VXLAN frame on a ConnectX-3 Pro gets
+ * the inner checksum bits in its owner word (mlx4r_tx_csum).
  *
  * Rx: every WQE of the WQ always holds 'sges' posted mbufs (the first with
  * headroom). A CQE gives the frame length; the segments it filled are
@@ -29,7 +32,11 @@
  * record and one CQ doorbell record update per burst. The CQE's
  * immed_rss_invalid is the hash QP's Toeplitz hash (mlx4_en en_rx.c
  * mlx4_en_process_rx_cq reads it so): it goes to mbuf->hash.rss, flagged
- * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode).
+ * RTE_MBUF_F_RX_RSS_HASH while the port hashes (RSS mode). On a ConnectX-3
+ * Pro with checksum offloads a tunnelled frame's CQE gives tunnel packet
+ * types (mlx4r_rx_tunnel): the Pro's ports get their own copy of the
+ * burst (mlx4r_rx_burst_l2tun, chosen at probe), a ConnectX-3's has no
+ * test for it.
  *
  * Both bursts start with the quiescence marker (MLX4R_BURST_ENTER, the
  * lcore's side of mlx4r_quiesce.c): no atomic read-modify-write, no
@@ -216,6 +223,31 @@ mlx4r_rx_csum(uint32_t st, uint32_t pt)
 	return f;
 }
 
+/*
+ * A tunnelled frame's CQE on a ConnectX-3 Pro (MLX4R_CQE_L2_TUNNEL in
+ * vlan_my_qpn): the status bits, read into @p pt and the checksum flags,
+ * describe the inner headers; vlan_my_qpn the outer ones. As upstream
+ * (mlx4_rxtx.c rxq_cq_to_pkt_type, rxq_cq_to_ol_flags), with the types
+ * moved to the INNER_ fields and the outer UDP checksum as its own flag
+ * (upstream folds both levels into the same two flags). The device
+ * recognises VXLAN only (mlx4_en's tunnel_offload_mode VXLAN).
+ */
+static __rte_always_inline void
+mlx4r_rx_tunnel(struct rte_mbuf *m, const struct mlx4_cqe *cqe, uint32_t pt)
+{
+	uint32_t tn = rte_be_to_cpu_32(cqe->vlan_my_qpn);
+
+	if (!(tn & MLX4R_CQE_L2_TUNNEL))
+		return;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L4_UDP |
+		((tn & MLX4R_CQE_L2_TUNNEL_IPV4) ?
+		 RTE_PTYPE_L3_IPV4_EXT_UNKNOWN : RTE_PTYPE_L3_IPV6_EXT_UNKNOWN) |
+		RTE_PTYPE_TUNNEL_VXLAN | RTE_PTYPE_INNER_L2_ETHER |
+		((pt & (RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK)) << 16);
+	if (tn & MLX4R_CQE_L2_TUNNEL_CSUM)
+		m->ol_flags |= RTE_MBUF_F_RX_OUTER_L4_CKSUM_GOOD;
+}
+
 /* A range missing from the cache: the device's table, then the cache. */
 static __rte_noinline uint32_t
 mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
@@ -352,8 +384,14 @@ mlx4r_rx_chain(struct mlx4r_rxq *rxq, struct rte_mbuf **e, uint32_t w,
 	/* the last one's next is NULL already (raw from the pool) */
 }
 
-uint16_t
-mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * The Rx burst, compiled twice: @p tun says whether the port may see
+ * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
+ * ConnectX-3's burst has no test for them.
+ */
+static __rte_always_inline uint16_t
+mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool tun)
 {
 	struct mlx4r_rxq *rxq = q;
 	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
@@ -458,7 +496,14 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		if (rss)
 			head->hash.rss =
 				rte_be_to_cpu_32(cqe->immed_rss_invalid);
-		head->ol_flags = ol | (csum ? mlx4r_rx_csum(st, pt) : 0);
+		if (csum) {
+			head->ol_flags = ol | mlx4r_rx_csum(st, pt);
+			/* l2tun implies csum (read here: checksums are on) */
+			if (tun && unlikely(rxq->l2tun))
+				mlx4r_rx_tunnel(head, cqe, pt);
+		} else {
+			head->ol_flags = ol;
+		}
 		e[0] = repl[used++];
 		mlx4r_rx_post_seg(rxq, w, 0, e[0]);
 		bytes += len;
@@ -479,6 +524,18 @@ mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 out:
 	MLX4R_BURST_LEAVE(rxq);
 	return got;
+}
+
+uint16_t
+mlx4r_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_rx_burst_tmpl(q, pkts, n, false);
+}
+
+uint16_t
+mlx4r_rx_burst_l2tun(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_rx_burst_tmpl(q, pkts, n, true);
 }
 
 /* The 16-byte unit u (free-running) of the SQ, modulo its size. */
@@ -654,6 +711,219 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
 	return 0;
 }
 
+/*
+ * The LSO WQE of a TSO frame (RTE_MBUF_F_TX_TCP_SEG, TCP_TSO enabled)
+ * from TXBB @p pi on, all but what the burst writes in the control
+ * segment, as upstream builds it (mlx4_rxtx.c mlx4_tx_burst_tso): the
+ * LSO segment (tso_segsz << 16 | header size, the l2_len + l3_len +
+ * l4_len header bytes of the first mbuf inline), then a data segment for
+ * the rest of the first mbuf (none when it holds only the header) and one
+ * per further mbuf. Written through a copy of the WQE so that the first
+ * word of each TXBB after the first goes last, after a barrier (the
+ * device may prefetch those TXBBs: upstream mlx4_tx_burst_fill_tso_hdr's
+ * pv[], libmlx4 qp.c mlx4_post_send). Refused, as upstream refuses them
+ * (mlx4_tx_burst_tso_get_params): a header of 0 or more than
+ * MLX4R_TSO_MAX_HDR bytes or not in the first mbuf, tso_segsz 0, a WQE
+ * above MLX4R_MAX_WQE_TXBBS (too many segments); and, beyond upstream,
+ * what the device cannot send: a payload above tso_caps.max_tso, a
+ * segment above MLX4R_TSO_MAX_FRAME, a tunnel other than VXLAN on a
+ * queue with VXLAN_TNL_TSO (ConnectX-3 Pro). A VXLAN frame's header is
+ * the outer headers (outer_l2_len + outer_l3_len, l2_len from the outer
+ * UDP header to the inner Ethernet one) and the inner ones, as upstream's.
+ * @return the WQE's DS count, 0 when the ring has no room for it (nothing
+ *   written), or -1: refused (counted in tso_refused or, for memory the
+ *   device cannot read, mr_miss), nothing written the device may read.
+ */
+static __rte_noinline int
+mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
+	     uint32_t room)
+{
+	uint8_t body[MLX4R_MAX_WQE_TXBBS * MLX4R_TXBB_SIZE] __rte_aligned(16);
+	uint64_t tun = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK;
+	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	uint32_t lso, n, u, txbbs;
+	struct mlx4_wqe_data_seg *d;
+	struct rte_mbuf *s;
+	uint32_t w;
+
+	/* a VXLAN frame: the outer headers too, as upstream counts them */
+	if (tun != 0) {
+		if (tun != RTE_MBUF_F_TX_TUNNEL_VXLAN || !txq->tso_vxlan)
+			goto refuse;
+		hdr += (uint32_t)m->outer_l2_len + m->outer_l3_len;
+	}
+	lso = mlx4r_tx_lso_seg(hdr);
+	if (hdr == 0 || hdr > MLX4R_TSO_MAX_HDR || hdr > m->data_len ||
+	    m->tso_segsz == 0 || hdr + m->tso_segsz > MLX4R_TSO_MAX_FRAME ||
+	    m->pkt_len - hdr > txq->tso_max)
+		goto refuse;
+	n = mlx4r_tx_lso_ds(hdr, m->nb_segs - (m->data_len == hdr));
+	txbbs = (n + 3) / 4;
+	if (txbbs > MLX4R_MAX_WQE_TXBBS)
+		goto refuse;
+	if (txbbs > room)
+		return 0;
+	/* the WQE from its second 16-byte unit on */
+	w = rte_cpu_to_be_32((uint32_t)m->tso_segsz << 16 | hdr);
+	memcpy(body, &w, sizeof(w));
+	memcpy(body + 4, rte_pktmbuf_mtod(m, const void *), hdr);
+	memset(body + 4 + hdr, 0, lso - 4 - hdr);
+	d = (struct mlx4_wqe_data_seg *)(body + lso);
+	for (s = m; s != NULL; s = s->next) {
+		uintptr_t a = rte_pktmbuf_mtod(s, uintptr_t);
+		uint32_t len = s->data_len, lkey;
+
+		if (s == m) {
+			a += hdr;
+			len -= hdr;
+			if (len == 0)
+				continue;
+		}
+		lkey = mlx4r_mr_lkey(&txq->mr, a, len);
+		if (unlikely(lkey == MLX4R_NO_LKEY)) {
+			lkey = mlx4r_mr_tx_miss(txq, s);
+			if (lkey == MLX4R_NO_LKEY) {
+				txq->mr_miss++;
+				return -1;
+			}
+		}
+		d->lkey = lkey;
+		d->addr = rte_cpu_to_be_64(a);
+		/* an empty segment: an inline one of no data (see above) */
+		d->byte_count = rte_cpu_to_be_32(len != 0 ? len :
+						 MLX4_INLINE_SEG);
+		d++;
+	}
+	for (u = 1; u < n; u++) {
+		uint8_t *to = (uint8_t *)mlx4r_tx_dseg(txq, pi * 4 + u);
+		const uint8_t *from = body + (u - 1) * 16;
+
+		if (u % 4 == 0)
+			memcpy(to + 4, from + 4, 12);
+		else
+			memcpy(to, from, 16);
+	}
+	rte_io_wmb();
+	for (u = 4; u < n; u += 4)
+		memcpy(mlx4r_tx_dseg(txq, pi * 4 + u), body + (u - 1) * 16, 4);
+	return (int)n;
+refuse:
+	txq->tso_refused++;
+	return -1;
+}
+
+/*
+ * The checksum flags of frame @p m (ol_flags @p ol, those of txq->ofl
+ * only): srcrb's IP_HDR_CSUM / TCP_UDP_CSUM, or on a ConnectX-3 Pro for a
+ * VXLAN frame the inner ones in the owner word (*op) and the outer IPv4
+ * one in srcrb (upstream mlx4_rxtx.c mlx4_tx_burst, mlx4_en en_tx.c
+ * mlx4_en_xmit; upstream sets both inner bits whatever was asked).
+ */
+static __rte_always_inline void
+mlx4r_tx_csum(const struct mlx4r_txq *txq, const struct rte_mbuf *m,
+	      uint64_t ol, uint32_t *flags, uint32_t *op)
+{
+	uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	bool ip = (ol & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+	bool tl = l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
+		  l4 == RTE_MBUF_F_TX_UDP_CKSUM;
+
+	if (unlikely(txq->l2tun) &&
+	    (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) ==
+	    RTE_MBUF_F_TX_TUNNEL_VXLAN) {
+		*op |= (ip ? MLX4R_WQE_CTRL_IIP_CSUM : 0) |
+		       (tl ? MLX4R_WQE_CTRL_IL4_CSUM : 0);
+		if (ol & RTE_MBUF_F_TX_OUTER_IP_CKSUM)
+			*flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+	} else {
+		*flags |= (ip ? MLX4_WQE_CTRL_IP_HDR_CSUM : 0) |
+			  (tl ? MLX4_WQE_CTRL_TCP_UDP_CSUM : 0);
+	}
+}
+
+/*
+ * The data segments of a frame that is not TSO, at TXBB @p pi.
+ * @return false: refused (too many segments, unregistered memory).
+ */
+static __rte_always_inline bool
+mlx4r_tx_data(struct mlx4r_txq *txq, struct rte_mbuf *m,
+	      struct mlx4_wqe_ctrl_seg *ctrl, uint32_t pi, uint32_t nb_segs)
+{
+	if (likely(nb_segs == 1)) {
+		/*
+		 * One data segment, in the control segment's TXBB: the
+		 * owner word written last covers all of it.
+		 */
+		struct mlx4_wqe_data_seg *d =
+			(struct mlx4_wqe_data_seg *)(ctrl + 1);
+		uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
+		uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
+
+		if (unlikely(lkey == MLX4R_NO_LKEY)) {
+			lkey = mlx4r_mr_tx_miss(txq, m);
+			if (lkey == MLX4R_NO_LKEY)
+				return false;
+		}
+		d->lkey = lkey;
+		d->addr = rte_cpu_to_be_64(a);
+		d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
+						 m->data_len :
+						 MLX4_INLINE_SEG);
+		return true;
+	}
+	return !unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
+			 mlx4r_tx_segs(txq, m, pi) != 0);
+}
+
+/*
+ * The control segment of the WQE at TXBB @p pi, its owner word (opcode
+ * @p op, the owner bit of the pass over the @p cnt TXBBs) last: the completion request every
+ * comp_thresh TXBBs, the DS count, the flags, a VF's destination MAC.
+ */
+static __rte_always_inline void
+mlx4r_tx_ctrl(struct mlx4r_txq *txq, struct mlx4_wqe_ctrl_seg *ctrl,
+	      const struct rte_mbuf *m, uint32_t pi, uint32_t ds,
+	      uint32_t txbbs, uint32_t flags, uint32_t op, uint32_t cnt,
+	      bool lb, uint32_t *pending, uint32_t thresh)
+{
+	union {
+		uint32_t flags;
+		uint16_t flags16[2];
+	} rb;
+
+	*pending += txbbs;
+	if (*pending >= thresh) {
+		flags |= MLX4_WQE_CTRL_CQ_UPDATE;
+		*pending = 0;
+		txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
+	}
+	/*
+	 * The whole second word: no VLAN to insert (vlan_tag and ins_vlan,
+	 * which mlx4_en en_tx.c mlx4_en_xmit writes in every WQE, may hold
+	 * an older WQE's lkey bytes), no fence, the DS count.
+	 */
+	ctrl->bf_qpn = rte_cpu_to_be_32(ds);
+	rb.flags = rte_cpu_to_be_32(flags);
+	if (unlikely(lb)) {
+		/*
+		 * The destination MAC, for the eSwitch: its first two bytes
+		 * in the high half of srcrb_flags, the other four in imm
+		 * (upstream mlx4_rxtx.c mlx4_tx_burst).
+		 */
+		const uint8_t *dmac = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		memcpy(&rb.flags16[0], dmac, 2);
+		memcpy(&ctrl->imm, dmac + 2, 4);
+	} else {
+		ctrl->imm = 0;
+	}
+	ctrl->srcrb_flags = rb.flags;
+	/* the owner word hands the WQE over: write it last */
+	rte_io_wmb();
+	ctrl->owner_opcode = rte_cpu_to_be_32(op |
+		((pi & cnt) ? MLX4R_WQE_OWNER_BIT : 0));
+}
+
 uint16_t
 mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -661,9 +931,9 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf **elts;
 	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
 	uint8_t *sq;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, ofl;
 	uint16_t i, sent = 0, posted = 0;
-	bool csum, lb;
+	bool lb;
 
 	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
 		return 0;
@@ -692,93 +962,81 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	pending = txq->comp_pending;
 	thresh = txq->comp_thresh;
 	srcrb = txq->srcrb;
-	csum = txq->csum;
+	ofl = txq->ofl;
 	lb = txq->lb;
 	sq = txq->sq;
 	elts = txq->elts;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct mlx4_wqe_ctrl_seg *ctrl;
-		union {
-			uint32_t flags;
-			uint16_t flags16[2];
-		} rb;
 		uint32_t nb_segs = m->nb_segs;
 		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
-
-		if (pi + txbbs - sq_ci > txbb_max)
-			break; /* ring full: the caller keeps the rest */
-		ctrl = (struct mlx4_wqe_ctrl_seg *)
+		/* no load of ol_flags while no offload is enabled */
+		uint64_t ol = unlikely(ofl != 0) ? m->ol_flags & ofl : 0;
+		struct mlx4_wqe_ctrl_seg *ctrl = (struct mlx4_wqe_ctrl_seg *)
 			(sq + ((size_t)(pi & mask) << MLX4R_TXBB_SHIFT));
-		if (likely(nb_segs == 1)) {
-			/*
-			 * One data segment, in the control segment's TXBB:
-			 * the owner word written last covers all of it.
-			 */
-			struct mlx4_wqe_data_seg *d =
-				(struct mlx4_wqe_data_seg *)(ctrl + 1);
-			uintptr_t a = rte_pktmbuf_mtod(m, uintptr_t);
-			uint32_t lkey = mlx4r_mr_lkey(&txq->mr, a, m->data_len);
 
-			if (unlikely(lkey == MLX4R_NO_LKEY)) {
-				lkey = mlx4r_mr_tx_miss(txq, m);
-				if (lkey == MLX4R_NO_LKEY)
+		/*
+		 * One test for what needs no offload (txq->ofl); the WQE of
+		 * an offloaded frame is written by the same code with its
+		 * own opcode (a constant for the others).
+		 */
+		if (unlikely(ol != 0)) {
+			uint32_t op = MLX4_OPCODE_SEND;
+
+			if (ol & RTE_MBUF_F_TX_TCP_SEG) {
+				int r = mlx4r_tx_lso(txq, m, pi,
+						     txbb_max - (pi - sq_ci));
+
+				if (r == 0)
+					break; /* ring full: the caller
+						* keeps the rest */
+				if (r < 0)
+					goto drop;
+				ds = (uint32_t)r;
+				txbbs = (ds + 3) / 4;
+				/*
+				 * Both checksums, as mlx4_en on every LSO
+				 * WQE (a GSO skb is CHECKSUM_PARTIAL:
+				 * en_tx.c mlx4_en_xmit); the header-size
+				 * bit as upstream and mlx4_en set it.
+				 */
+				op = MLX4_OPCODE_LSO | MLX4R_WQE_CTRL_LSO_BLH;
+				if (likely(!(m->ol_flags &
+					     RTE_MBUF_F_TX_TUNNEL_MASK))) {
+					flags |= MLX4_WQE_CTRL_IP_HDR_CSUM |
+						 MLX4_WQE_CTRL_TCP_UDP_CSUM;
+				} else {
+					/* VXLAN: the inner ones, the outer IP */
+					op |= MLX4R_WQE_CTRL_IIP_CSUM |
+					      MLX4R_WQE_CTRL_IL4_CSUM;
+					if (m->ol_flags &
+					    RTE_MBUF_F_TX_OUTER_IP_CKSUM)
+						flags |=
+						    MLX4_WQE_CTRL_IP_HDR_CSUM;
+				}
+			} else {
+				mlx4r_tx_csum(txq, m, ol, &flags, &op);
+				if (pi + txbbs - sq_ci > txbb_max)
+					break; /* ring full */
+				if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
+							    nb_segs)))
 					goto refuse;
 			}
-			d->lkey = lkey;
-			d->addr = rte_cpu_to_be_64(a);
-			d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
-							 m->data_len :
-							 MLX4_INLINE_SEG);
-		} else if (unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
-				    mlx4r_tx_segs(txq, m, pi) != 0)) {
-			goto refuse;
-		}
-		if (csum && (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM |
-					    RTE_MBUF_F_TX_L4_MASK))) {
-			uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
-
-			if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
-				flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
-			if (l4 == RTE_MBUF_F_TX_TCP_CKSUM ||
-			    l4 == RTE_MBUF_F_TX_UDP_CKSUM)
-				flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
-		}
-		pending += txbbs;
-		if (pending >= thresh) {
-			flags |= MLX4_WQE_CTRL_CQ_UPDATE;
-			pending = 0;
-			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + txbbs;
-		}
-		/*
-		 * The whole second word: no VLAN to insert (vlan_tag and
-		 * ins_vlan, which mlx4_en en_tx.c mlx4_en_xmit writes in
-		 * every WQE, may hold an older WQE's lkey bytes), no fence,
-		 * the DS count.
-		 */
-		ctrl->bf_qpn = rte_cpu_to_be_32(ds);
-		rb.flags = rte_cpu_to_be_32(flags);
-		if (unlikely(lb)) {
-			/*
-			 * The destination MAC, for the eSwitch: its first two
-			 * bytes in the high half of srcrb_flags, the other
-			 * four in imm (upstream mlx4_rxtx.c mlx4_tx_burst).
-			 */
-			const uint8_t *dmac = rte_pktmbuf_mtod(m, uint8_t *);
-
-			memcpy(&rb.flags16[0], dmac, 2);
-			memcpy(&ctrl->imm, dmac + 2, 4);
+			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
+				      op, mask + 1, lb, &pending, thresh);
 		} else {
-			ctrl->imm = 0;
+			if (pi + txbbs - sq_ci > txbb_max)
+				break; /* ring full: the caller keeps the rest */
+			if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
+						    nb_segs)))
+				goto refuse;
+			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
+				      MLX4_OPCODE_SEND, mask + 1, lb,
+				      &pending, thresh);
 		}
-		ctrl->srcrb_flags = rb.flags;
 		elts[pi & mask] = m;
-		/* the owner word hands the WQE over: write it last */
-		rte_io_wmb();
-		ctrl->owner_opcode = rte_cpu_to_be_32(MLX4_OPCODE_SEND |
-			((pi & (mask + 1)) ? MLX4R_WQE_OWNER_BIT : 0));
 		pi += txbbs;
 		bytes += m->pkt_len;
 		posted++;
@@ -791,6 +1049,7 @@ refuse:
 		 */
 		if (nb_segs <= MLX4R_MAX_TX_SEGS)
 			txq->mr_miss++;
+drop:
 		txq->oerrors++;
 		rte_pktmbuf_free(m);
 		sent++;

@@ -211,6 +211,7 @@ mlx4r_tel_state(const char *cmd, const char *params, struct rte_tel_data *d)
 	mlx4r_tel_dict_add_uint(d, "restarts", st.restarts);
 	mlx4r_tel_dict_add_uint(d, "late_clients", st.late_clients);
 	mlx4r_tel_dict_add_uint(d, "mbufs_reclaimed", st.mbufs_reclaimed);
+	mlx4r_tel_dict_add_uint(d, "mbufs_kept", st.mbufs_kept);
 	mlx4r_tel_dict_add_uint(d, "last_recovery_us", st.last_us);
 	mlx4r_tel_dict_add_uint(d, "worst_recovery_us", st.worst_us);
 	return 0;

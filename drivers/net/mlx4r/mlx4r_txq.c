@@ -288,6 +288,15 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->csum = (txq->offloads & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) != 0;
+	txq->l2tun = port->l2tun_cap &&
+		     (txq->offloads & RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM);
+	txq->ofl = (txq->csum ? RTE_MBUF_F_TX_IP_CKSUM |
+		    RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_OUTER_IP_CKSUM : 0) |
+		   ((txq->offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+		    port->tso_max != 0 ? RTE_MBUF_F_TX_TCP_SEG : 0);
+	txq->tso_max = port->tso_max;
+	txq->tso_vxlan = port->l2tun_cap && port->tso_max != 0 &&
+			 (txq->offloads & RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO);
 	memset(txq->mr.e, 0, sizeof(txq->mr.e));
 	for (i = 0; i < RTE_DIM(steps); i++) {
 		memset(&mod, 0, sizeof(mod));

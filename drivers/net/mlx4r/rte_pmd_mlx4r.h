@@ -114,6 +114,18 @@ struct rte_pmd_mlx4r_reset_state {
 	 * runs.
 	 */
 	uint64_t cancelled;
+	/**
+	 * Rx buffers of this port a proactive reset kept in its rings and
+	 * posted again into the new receive queues (not freed, not counted
+	 * in mbufs_reclaimed).
+	 */
+	uint64_t mbufs_kept;
+	/**
+	 * Of the last reset's last_us, the wait until every queue was
+	 * proven quiescent (the bar to the last lcore out of its burst);
+	 * the rest is the driver's and the device's own work.
+	 */
+	uint64_t last_quiesce_us;
 };
 
 /**

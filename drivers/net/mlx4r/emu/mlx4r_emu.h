@@ -115,6 +115,28 @@ struct mlx4r_emu_dev_conf {
 	 * a ConnectX-3 keeps the FCS on request.
 	 */
 	bool no_fcs_keep;
+	/**
+	 * A ConnectX-3 Pro (PCI device 0x1007, vendor_part_id 4103: Linux
+	 * mlx4_core main.c mlx4_pci_table) rather than a ConnectX-3 (0x1003,
+	 * 4099): the tunnel (VXLAN) offloads of mlx4_core's
+	 * MLX4_DEV_CAP_FLAG2_VXLAN_OFFLOADS, which upstream net_mlx4 takes
+	 * from the part id (mlx4.c hw_csum_l2tun). Tx: inner IP and TCP/UDP
+	 * checksums (owner_opcode MLX4R_WQE_CTRL_IIP_CSUM, _IL4_CSUM) of a
+	 * VXLAN frame; Rx: a VXLAN frame's CQE describes the inner headers
+	 * in its status and the outer ones in vlan_my_qpn
+	 * (MLX4R_CQE_L2_TUNNEL*). VXLAN is UDP to MLX4R_VXLAN_PORT. Ignored
+	 * with vf (no Pro VF is modelled). Default false: a ConnectX-3,
+	 * whose firmware ignores those WQE bits and sets none of the CQE's.
+	 */
+	bool pro;
+	/**
+	 * Largest LSO payload, the firmware's max_gso_sz (QUERY_DEV_CAP: a
+	 * power of two), which mlx4_ib reports as tso_caps.max_tso
+	 * (default 65536, what a ConnectX-3 reports). no_tso: firmware
+	 * without LSO (max_gso_sz 0: no tso_caps, LSO WQEs are bad opcodes).
+	 */
+	uint32_t max_gso;
+	bool no_tso;  /**< firmware without LSO */
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */
@@ -180,6 +202,14 @@ struct mlx4r_emu_dev_info {
 	uint64_t rings_socket_any;
 	uint64_t rings_socket_set;
 	int last_ring_socket;
+	/**
+	 * Ring buffers (CQ entries, SQs, RQs) of new objects taken from the
+	 * device's cache of destroyed ones' (zeroed as new), and allocated
+	 * anew; bytes the cache holds now.
+	 */
+	uint64_t rings_reused;
+	uint64_t rings_allocated;
+	uint64_t ring_cache_bytes;
 	uint64_t async_events; /**< events queued to contexts */
 	uint64_t async_acks;   /**< events acknowledged */
 };
@@ -187,6 +217,15 @@ struct mlx4r_emu_dev_info {
 /** @return 0, -EINVAL (NULL). */
 int mlx4r_emu_dev_info(struct mlx4r_emu_dev *dev,
 		       struct mlx4r_emu_dev_info *info);
+
+/**
+ * Stop the device's own threads (the event thread) for good and join
+ * them, for a process that goes away with the device still in use (the
+ * kernel face's teardown before rte_eal_cleanup(), mlx4r_kface_dev.c
+ * kf_dev_stop()). Channels left raise no event afterwards, and a new one
+ * is refused (-ENODEV). Call it from one thread, once.
+ */
+void mlx4r_emu_dev_stop_threads(struct mlx4r_emu_dev *dev);
 
 /**
  * Live MRs of the device whose pinned pages overlap [addr, addr + len).
@@ -274,6 +313,7 @@ struct mlx4r_emu_gen_conf {
 	struct rte_ether_addr src_mac; /**< default 02:00:00:00:00:<id> */
 	uint32_t src_ip;     /**< host order (default 10.0.0.1) */
 	uint32_t dst_ip;     /**< host order (default 10.1.0.1) */
+	uint16_t dst_port;   /**< UDP destination port (default 5000) */
 };
 
 /** Generator counters. */
@@ -341,6 +381,15 @@ struct mlx4r_emu_port_stats {
 				*   was down (port closed) */
 	uint64_t rx_oversize; /**< frames larger than the port's MTU */
 	uint64_t netdev_rx;   /**< frames the netdev's own rules took */
+	uint64_t netdev_rx_dropped; /**< of those, frames its receive side
+				     *   (mlx4r_emu_netdev_set_rx) refused */
+	uint64_t netdev_tx;   /**< frames the netdev sent to the wire
+			       *   (mlx4r_emu_netdev_xmit), also in tx_frames */
+	uint64_t netdev_tx_dropped; /**< frames the netdev sent that the port
+				     *   lost (down, MTU, no wire), also in
+				     *   tx_dropped */
+	uint64_t tx_lso;      /**< LSO WQEs executed (their segments are
+			       *   in tx_frames and tx_bytes) */
 };
 
 /** @return 0, -EINVAL. */
@@ -396,6 +445,44 @@ int mlx4r_emu_netdev_mc_add(struct mlx4r_emu_dev *dev, uint8_t port,
 /** ip maddr del. @return 0, -EINVAL, -ENOENT (not joined). */
 int mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *dev, uint8_t port,
 			    const struct rte_ether_addr *mac);
+/**
+ * ip link set promisc / allmulti on the netdev: mlx4_en adds its own
+ * default rules, MLX4_FS_ALL_DEFAULT / MLX4_FS_MC_DEFAULT (Linux
+ * en_netdev.c mlx4_en_set_promisc_mode, mlx4_en_do_multicast), at
+ * priority 0 (mcg.c mlx4_flow_steer_promisc_add sets none), so that they
+ * come before the uverbs default rules (MLX4_DOMAIN_UVERBS, 0x1000 |
+ * priority) and after every regular rule (mlx4r_emu_engine.c emu_steer).
+ * @return 0, -EINVAL.
+ */
+int mlx4r_emu_netdev_set_rx_mode(struct mlx4r_emu_dev *dev, uint8_t port,
+				 bool promisc, bool allmulti);
+
+/**
+ * The receive side of the netdev (mlx4_en's Rx ring, en_rx.c
+ * mlx4_en_process_rx_cq -> the kernel's stack): called for every frame the
+ * netdev's rules take, from the thread that delivers it (a Tx engine of the
+ * port wired to this one, or this port's pump), with the port's receive
+ * lock held: it must not call back into the device. It returns false when
+ * it could not take the frame (counted in netdev_rx_dropped). NULL (the
+ * default): the frame is only counted, in netdev_rx.
+ */
+typedef bool (*mlx4r_emu_netdev_rx_t)(void *arg, uint8_t port,
+				      const void *frame, uint32_t len);
+/** @return 0, -EINVAL (port). */
+int mlx4r_emu_netdev_set_rx(struct mlx4r_emu_dev *dev, uint8_t port,
+			    mlx4r_emu_netdev_rx_t fn, void *arg);
+/**
+ * A frame the netdev transmits (mlx4_en en_tx.c mlx4_en_xmit): out of the
+ * port onto its wire, counted in the port's tx_frames / tx_bytes and in
+ * netdev_tx, or in tx_dropped and netdev_tx_dropped when lost. The caller
+ * holds none of the device's locks.
+ * @return 0; -EINVAL (port, NULL, shorter than an Ethernet header);
+ * -EIO (catastrophic error); -ENETDOWN (netdev down: mlx4_en's port is
+ * closed); -EMSGSIZE (larger than the port's MTU allows); -ENOLINK
+ * (link down, no wire, the far end refused it).
+ */
+int mlx4r_emu_netdev_xmit(struct mlx4r_emu_dev *dev, uint8_t port,
+			  const void *frame, uint32_t len);
 
 /*
  * Faults.
@@ -424,6 +511,13 @@ enum mlx4r_emu_vendor_err {
 	 * last posted one that looks posted (owner bit of its pass).
 	 */
 	MLX4R_EMU_VERR_HEADROOM = 0x59,
+	/**
+	 * A bad LSO WQE (mlx4r_emu_engine.c emu_tx_lso): MSS or header size
+	 * 0, a header that is not Ethernet + IPv4/IPv6 + TCP ending where
+	 * the header size says, more than the WQE holds, beyond 64 bytes
+	 * without MLX4R_WQE_CTRL_LSO_BLH, VLAN insertion asked.
+	 */
+	MLX4R_EMU_VERR_LSO = 0x5a,
 };
 
 /** Commands for mlx4r_emu_fault_cmd() (bit mask). */

@@ -98,13 +98,17 @@ emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key)
 	for (i = 0; i < EMU_RSS_INPUT_MAX; i++) {
 		for (k = 0; k < 8; k++)
 			w[k] = emu_key_window(key, EMU_RSS_KEY_LEN, i * 8 + k);
-		for (b = 0; b < 256; b++) {
-			uint32_t h = 0;
+		/*
+		 * The hash of byte b is that of b without its lowest set bit
+		 * (bit 7 - k of the byte, MSB first), xor that bit's window:
+		 * one xor per entry (a reset's RSS QP builds it anew).
+		 */
+		tbl[i][0] = 0;
+		for (b = 1; b < 256; b++) {
+			uint32_t low = b & -b;
 
-			for (k = 0; k < 8; k++)
-				if (b & (0x80 >> k))
-					h ^= w[k];
-			tbl[i][b] = h;
+			k = 7 - (unsigned int)__builtin_ctz(low);
+			tbl[i][b] = tbl[i][b ^ low] ^ w[k];
 		}
 	}
 }
@@ -307,6 +311,53 @@ emu_tx_csum(uint8_t *d, uint32_t len, uint32_t flags)
 }
 
 /*
+ * The inner frame of a VXLAN frame (UDP to MLX4R_VXLAN_PORT, the I flag
+ * set, room for the 8-byte VXLAN header and an Ethernet header): its
+ * offset in @p d, 0 if @p d is not one. What a ConnectX-3 Pro in mlx4_en's
+ * tunnel_offload_mode VXLAN parses (Linux en_netdev.c
+ * mlx4_udp_tunnel_sync sets the port, mlx4_en_features_check offloads
+ * only UDP to it).
+ */
+static uint32_t
+emu_vxlan_inner(const uint8_t *d, const struct emu_pkt *p)
+{
+	uint32_t at;
+
+	if (p->proto != IPPROTO_UDP || p->frag ||
+	    p->l4_len < 8 + 8 + RTE_ETHER_HDR_LEN ||
+	    (uint16_t)(d[p->l4 + 2] << 8 | d[p->l4 + 3]) != MLX4R_VXLAN_PORT)
+		return 0;
+	at = p->l4 + 8u;
+	if (!(d[at] & 0x08)) /* RFC 7348: the I flag, a valid VNI */
+		return 0;
+	return at + 8;
+}
+
+/*
+ * Inner checksums of a tunnelled frame (ConnectX-3 Pro): owner_opcode's
+ * MLX4R_WQE_CTRL_IIP_CSUM (inner IPv4 header) and _IL4_CSUM (inner
+ * TCP/UDP), set by mlx4_en for an encapsulated skb (en_tx.c
+ * mlx4_en_xmit) and by upstream for RTE_MBUF_F_TX_TUNNEL_* (mlx4_rxtx.c
+ * mlx4_tx_burst). Computed before the outer ones, which cover them.
+ */
+static void
+emu_tx_inner_csum(uint8_t *d, uint32_t len, uint32_t w0)
+{
+	struct emu_pkt p;
+	uint32_t in, flags = 0;
+
+	emu_parse(d, len, &p);
+	in = emu_vxlan_inner(d, &p);
+	if (in == 0)
+		return;
+	if (w0 & MLX4R_WQE_CTRL_IIP_CSUM)
+		flags |= MLX4_WQE_CTRL_IP_HDR_CSUM;
+	if (w0 & MLX4R_WQE_CTRL_IL4_CSUM)
+		flags |= MLX4_WQE_CTRL_TCP_UDP_CSUM;
+	emu_tx_csum(d + in, p.l4 + p.l4_len - in, flags);
+}
+
+/*
  * CQs.
  */
 
@@ -380,6 +431,10 @@ emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
 	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
 			 __ATOMIC_RELEASE);
 	cq->pi++;
+	/* an armed CQ raises its event (mlx4r_emu_intr.c) */
+	if (unlikely(cq->ch != NULL))
+		emu_cq_notify(cq, (op & MLX4_CQE_OPCODE_MASK) ==
+			      MLX4_CQE_OPCODE_ERROR);
 }
 
 static bool
@@ -543,10 +598,8 @@ emu_rule_match(const struct emu_flow *f, const uint8_t *d,
 	default:
 		break;
 	}
-	if (!emu_mac_match(d, f->dmac, f->dmac_m) ||
-	    !emu_mac_match(d + 6, f->smac, f->smac_m))
-		return false;
-	if ((p->etype & f->etype_m) != (f->etype & f->etype_m))
+	/* destination and VLAN only: what mlx4_ib gives the card (obj.c) */
+	if (!emu_mac_match(d, f->dmac, f->dmac_m))
 		return false;
 	if (f->has_vlan_spec &&
 	    (!p->vlan || (p->tci & f->vlan_m) != (f->vlan & f->vlan_m)))
@@ -611,9 +664,18 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
  *  3. the default rules, MLX4_FS_MC_DEFAULT / MLX4_FS_ALL_DEFAULT
  *     (ibv ALL_DEFAULT / MC_DEFAULT, mlx4_ib_create_flow): they catch
  *     only what no rule matched, as mlx4_en's own promiscuous mode uses
- *     them (en_netdev.c mlx4_en_set_promisc_mode).
+ *     them (en_netdev.c mlx4_en_set_promisc_mode). Among them by
+ *     priority: the netdev's own (IFF_PROMISC: ALL_DEFAULT, IFF_ALLMULTI:
+ *     MC_DEFAULT, mlx4_en_do_multicast) at priority 0, since mcg.c
+ *     mlx4_flow_steer_promisc_add sets none (trans_rule_ctrl_to_hw copies
+ *     rule->priority), first; then the uverbs ones, 0x1000 | priority.
+ * Every rule steals what it takes: mlx4_ib programs no DONT_TRAP
+ * (duplicating) rule unless asked (main.c mlx4_ib_add_dont_trap_rule,
+ * which the emulated device refuses), and a PF without SR-IOV has no
+ * eSwitch loopback, so a frame goes to one place, never to both the
+ * netdev and a uverbs QP.
  * Returns the uverbs rule that takes the frame, NULL when the netdev
- * takes it (counted), EMU_STEER_MISS when nothing does. rx_lock held.
+ * takes it, EMU_STEER_MISS when nothing does. rx_lock held.
  */
 static struct emu_flow *
 emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
@@ -624,10 +686,12 @@ emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
 	for (i = 0; i < port->nb_rules && port->rules[i]->cls == 0; i++)
 		if (emu_rule_match(port->rules[i], d, p))
 			return port->rules[i];
-	if (emu_netdev_claims(port, d)) {
-		EMU_INC(port->st.netdev_rx, 1);
+	if (emu_netdev_claims(port, d))
 		return NULL;
-	}
+	if (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ||
+	    (emu_mac_is_mcast(d) &&
+	     __atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED)))
+		return NULL;
 	for (; i < port->nb_rules; i++)
 		if (emu_rule_match(port->rules[i], d, p))
 			return port->rules[i];
@@ -736,6 +800,45 @@ emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
 }
 
 /*
+ * A VXLAN frame on a ConnectX-3 Pro: the CQE's status and checksum field
+ * describe the inner headers, vlan_my_qpn's MLX4R_CQE_L2_TUNNEL* bits
+ * the outer ones (what upstream net_mlx4 reads: mlx4_rxtx.c
+ * rxq_cq_to_pkt_type, mlx4_cqe_flags; mlx4_en en_rx.c
+ * mlx4_en_process_rx_cq sets csum_level 1 on MLX4_CQE_L2_TUNNEL).
+ * @return the vlan_my_qpn bits (0: not a tunnelled frame, *st and *csum
+ *   untouched).
+ */
+static uint32_t
+emu_rx_tunnel(const struct emu_port *port, const struct emu_frame *f,
+	      const struct emu_pkt *p, uint32_t *st, uint16_t *csum)
+{
+	const uint8_t *d = f->data;
+	struct emu_frame in;
+	struct emu_pkt ip;
+	uint32_t at, bits = MLX4R_CQE_L2_TUNNEL;
+	uint16_t oc;
+
+	at = emu_vxlan_inner(d, p);
+	if (at == 0)
+		return 0;
+	if (p->ipv == 4) {
+		bits |= MLX4R_CQE_L2_TUNNEL_IPV4;
+		if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
+			bits |= MLX4R_CQE_L2_TUNNEL_IPOK;
+	}
+	oc = (f->csum_known & EMU_CSUM_L4_OK) ? 0xffff :
+	     emu_rx_csum_field(d, f->len, p);
+	if (oc == 0xffff || emu_udp_no_csum(d, p))
+		bits |= MLX4R_CQE_L2_TUNNEL_CSUM;
+	in.data = d + at;
+	in.len = p->l4 + p->l4_len - at;
+	in.csum_known = 0;
+	emu_parse(in.data, in.len, &ip);
+	*st = emu_rx_status(port, &in, &ip, csum);
+	return bits;
+}
+
+/*
  * A receive WQ in the error state completes every WQE posted to it with a
  * flush error (IB: outstanding and newly posted work requests of a queue
  * in error complete with IBV_WC_WR_FLUSH_ERR), as many as its CQ holds.
@@ -813,7 +916,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	struct mlx4_cqe *cqe;
 	struct emu_pkt p;
 	const uint8_t *wqe;
-	uint32_t i, hash, pi, off, status, len;
+	uint32_t i, hash, pi, off, status, len, tun;
 	uint8_t fcs[RTE_ETHER_CRC_LEN];
 	uint16_t csum;
 	enum ibv_qp_state qs;
@@ -841,8 +944,15 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	}
 	emu_parse(f->data, f->len, &p);
 	rule = emu_steer(port, f->data, &p);
-	if (rule == NULL)
-		return; /* the netdev took it */
+	if (rule == NULL) {
+		/* the netdev's: up its Rx ring to the kernel (en_rx.c) */
+		EMU_INC(port->st.netdev_rx, 1);
+		if (port->nd.rx_fn != NULL &&
+		    !port->nd.rx_fn(port->nd.rx_arg, port->num, f->data,
+				    f->len))
+			EMU_INC(port->st.netdev_rx_dropped, 1);
+		return;
+	}
 	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
 	qp = rule->qp;
@@ -909,7 +1019,9 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		return;
 	}
 	status = emu_rx_status(port, f, &p, &csum);
-	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num);
+	tun = unlikely(port->dev->conf.pro) && !port->dev->conf.vf ?
+	      emu_rx_tunnel(port, f, &p, &status, &csum) : 0;
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | tun);
 	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
 	cqe->g_mlpath_rqpn = 0;
 	cqe->ts_47_16 = 0;
@@ -1044,6 +1156,270 @@ emu_wqe_blocks(const struct emu_qp *qp, uint32_t ds)
 	return (ds + qp->ds_round) >> qp->ds_shift;
 }
 
+/* Copy @p len bytes at byte @p off of the WQE at @p base, modulo the SQ. */
+static void
+emu_sq_read(const struct emu_qp *qp, uint32_t base, uint32_t off,
+	    uint8_t *dst, uint32_t len)
+{
+	const uint32_t size = qp->txbbs << qp->shift;
+	uint32_t at = (base + off) & (size - 1);
+	uint32_t n = RTE_MIN(len, size - at);
+
+	memcpy(dst, qp->sq + at, n);
+	memcpy(dst + n, qp->sq, len - n);
+}
+
+/* Hand one frame to the port's loopback or its wire (emu_tx_one's). */
+static void
+emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
+	    const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t flags,
+	    struct emu_frame *fr, rte_spinlock_t **held,
+	    struct emu_tx_acc *acc)
+{
+	if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
+		if (unlikely(qp->vf) &&
+		    (memcmp(&ctrl->srcrb_flags16[0], fr->data, 2) != 0 ||
+		     memcmp(&ctrl->imm, fr->data + 2, 4) != 0)) {
+			acc->dropped++;
+			return;
+		}
+		emu_lock_switch(held, &port->rx_lock);
+		emu_rx_deliver(port, fr);
+	} else if (!emu_wire_tx(port, fr, held)) {
+		acc->dropped++;
+		return;
+	}
+	acc->frames++;
+	acc->bytes += fr->len;
+}
+
+/*
+ * The outer headers of the segment @p f (@p len bytes) of a VXLAN LSO
+ * WQE (outer headers @p o): IPv4 total length and identification @p id,
+ * or IPv6 payload length; UDP length, UDP checksum 0 (what Linux's
+ * software GSO makes of a VXLAN skb without SKB_GSO_UDP_TUNNEL_CSUM,
+ * net/ipv4/udp_offload.c __skb_udp_tunnel_segment, and what mlx4_en
+ * offers: NETIF_F_GSO_UDP_TUNNEL only, en_netdev.c mlx4_en_init_netdev;
+ * RFC 7348 allows it over IPv4).
+ */
+static void
+emu_lso_outer(uint8_t *f, uint32_t len, const struct emu_pkt *o, uint32_t id)
+{
+	uint32_t v;
+
+	if (o->ipv == 4) {
+		v = len - o->l3;
+		f[o->l3 + 2] = (uint8_t)(v >> 8);
+		f[o->l3 + 3] = (uint8_t)v;
+		f[o->l3 + 4] = (uint8_t)(id >> 8);
+		f[o->l3 + 5] = (uint8_t)id;
+	} else {
+		v = len - o->l3 - 40;
+		f[o->l3 + 4] = (uint8_t)(v >> 8);
+		f[o->l3 + 5] = (uint8_t)v;
+	}
+	v = len - o->l4;
+	f[o->l4 + 4] = (uint8_t)(v >> 8);
+	f[o->l4 + 5] = (uint8_t)v;
+	f[o->l4 + 6] = 0;
+	f[o->l4 + 7] = 0;
+}
+
+/* Most data segments of an LSO WQE (63 16-byte units, two for control). */
+#define EMU_LSO_MAX_SEGS 62
+
+/*
+ * An LSO WQE (MLX4_OPCODE_LSO): the control segment, then
+ * struct mlx4_wqe_lso_seg (mss << 16 | header size, the header inline)
+ * padded to 16 bytes, then data segments of the payload (Linux mlx4_ib
+ * qp.c build_lso_seg, mlx4_en en_tx.c mlx4_en_xmit, upstream mlx4_rxtx.c
+ * mlx4_tx_burst_tso). The device sends ceil(payload / mss) frames (one
+ * for no payload), each the header then the next mss bytes, and fixes
+ * each header as TCP segmentation does (Linux net/ipv4/tcp_offload.c
+ * tcp_gso_segment, net/ipv4/af_inet.c inet_gso_segment; the LSO the
+ * mlx4_en driver hands it: NETIF_F_TSO, a GSO skb's headers once):
+ *  - IPv4: total length of the segment, identification + k for the k-th
+ *    segment, header checksum (MLX4_WQE_CTRL_IP_HDR_CSUM);
+ *  - IPv6: payload length of the segment;
+ *  - TCP: sequence number + k * mss; FIN and PSH on the last segment
+ *    only, CWR on the first only; the checksum with the pseudo header of
+ *    the segment (MLX4_WQE_CTRL_TCP_UDP_CSUM).
+ * The checksums follow srcrb's flags as for a send (mlx4_en sets both
+ * on every LSO WQE: a GSO skb is CHECKSUM_PARTIAL); what the hardware
+ * does without them is not known, the model leaves the field as the
+ * header has it. Rules (the WQE is bad otherwise: a local QP operation
+ * error, or a local length error for lengths):
+ *  - mss and header size not 0; the header Ethernet (one VLAN tag at
+ *    most) + IPv4/IPv6 + TCP, not a fragment, TCP's data offset ending
+ *    exactly at the header size;
+ *  - the LSO segment inside the DS count (max_sq_desc_sz, as a send),
+ *    and MLX4R_WQE_CTRL_LSO_BLH in owner_opcode when the LSO segment is
+ *    above 64 bytes (mlx4_ib qp.c build_lso_seg sets "blh" then);
+ *  - the payload at most max_gso_sz (tso_caps.max_tso); header + mss a
+ *    frame the device can build (MLX4R_EMU_MAX_FRAME; the wire drops
+ *    frames above the port's MTU, as for a send);
+ *  - no VLAN insertion (qpn_vlan ins_vlan; not modelled for LSO).
+ * On a ConnectX-3 Pro, an LSO WQE with the inner checksum bits
+ * (MLX4R_WQE_CTRL_IIP_CSUM, _IL4_CSUM) is a VXLAN one (upstream
+ * mlx4_rxtx.c mlx4_tx_burst_tso_get_params counts the outer headers in
+ * its header for RTE_MBUF_F_TX_TUNNEL_*): the header must be Ethernet +
+ * IP + UDP to MLX4R_VXLAN_PORT + VXLAN + the TCP headers above; the
+ * inner ones are fixed as above, the outer ones by emu_lso_outer (IPv4
+ * identification + k as Linux's GSO does for the outer header too), the
+ * inner checksums by the bits, the outer IPv4 one by srcrb's flag.
+ * Segments count as frames on the port (tx_frames, tx_bytes: what the
+ * port's counters see), the WQE once in tx_lso. *total is the bytes sent.
+ */
+static bool
+emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
+	   const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0, uint32_t ds,
+	   rte_spinlock_t **held, struct emu_tx_acc *acc,
+	   uint8_t *syn, uint8_t *verr, uint32_t *total)
+{
+	const uint32_t size_mask = (qp->txbbs << qp->shift) - 1;
+	const uint32_t base = (qp->head & (qp->txbbs - 1)) << qp->shift;
+	uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
+	struct { uint64_t addr; uint32_t len; } seg[EMU_LSO_MAX_SEGS];
+	uint32_t w, mss, hsz, units, k, nseg, n, si, so, payload = 0;
+	uint32_t seq0, tcp, id0 = 0, oid0 = 0, in = 0;
+	uint8_t *f = qp->frame;
+	struct emu_frame fr;
+	struct emu_pkt p, o = { 0 };
+	/* a ConnectX-3 Pro takes the inner checksum bits as a tunnel */
+	const bool tun = (w0 & (MLX4R_WQE_CTRL_IIP_CSUM |
+				MLX4R_WQE_CTRL_IL4_CSUM)) &&
+			 qp->ctx->dev->conf.pro && !qp->vf;
+
+	*verr = MLX4R_EMU_VERR_LSO;
+	emu_sq_read(qp, base, sizeof(*ctrl), (uint8_t *)&w, sizeof(w));
+	w = rte_be_to_cpu_32(w);
+	mss = w >> 16;
+	hsz = w & 0xffff;
+	units = (4 + hsz + 15) / 16;
+	if (mss == 0 || hsz == 0 || 1 + units > ds ||
+	    hsz + mss > MLX4R_EMU_MAX_FRAME ||
+	    (units > 4 && !(w0 & MLX4R_WQE_CTRL_LSO_BLH)) ||
+	    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
+		return false;
+	emu_sq_read(qp, base, sizeof(*ctrl) + 4, f, hsz);
+	emu_parse(f, hsz, &p);
+	if (tun) {
+		/* VXLAN: p the inner headers, o the outer ones */
+		o = p;
+		in = emu_vxlan_inner(f, &o);
+		if (in == 0)
+			return false;
+		emu_parse(f + in, hsz - in, &p);
+		p.l3 += in;
+		p.l4 += in;
+	}
+	if (p.proto != IPPROTO_TCP || p.frag ||
+	    p.l4 + (uint32_t)(f[p.l4 + 12] >> 4) * 4 != hsz)
+		return false;
+	/* the gather list: checked whole before anything is sent */
+	for (k = 1 + units, n = 0; k < ds; k++) {
+		const struct mlx4_wqe_data_seg *s = (const void *)
+			(qp->sq + ((base + k * 16) & size_mask));
+		uint32_t bc = rte_be_to_cpu_32(s->byte_count);
+		uint64_t addr = rte_be_to_cpu_64(s->addr);
+		uint32_t len;
+
+		if (bc & MLX4_INLINE_SEG) {
+			if ((bc & ~MLX4_INLINE_SEG) == 0)
+				continue; /* an empty segment, as for a send */
+			*verr = MLX4R_EMU_VERR_INLINE;
+			return false;
+		}
+		len = bc != 0 ? bc : 1u << 31;
+		if (!emu_mr_check_cached(qp->ctx, &qp->mrc,
+					 rte_be_to_cpu_32(s->lkey),
+					 qp->pd->hw.pdn, addr, len, 0, verr)) {
+			*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
+			return false;
+		}
+		if (len > port->dev->conf.max_gso - payload) {
+			*syn = MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR;
+			*verr = MLX4R_EMU_VERR_LENGTH;
+			return false;
+		}
+		seg[n].addr = addr;
+		seg[n].len = len;
+		payload += len;
+		n++;
+	}
+	tcp = p.l4;
+	seq0 = (uint32_t)f[tcp + 4] << 24 | (uint32_t)f[tcp + 5] << 16 |
+	       (uint32_t)f[tcp + 6] << 8 | f[tcp + 7];
+	if (p.ipv == 4)
+		id0 = (uint32_t)f[p.l3 + 4] << 8 | f[p.l3 + 5];
+	if (tun && o.ipv == 4)
+		oid0 = (uint32_t)f[o.l3 + 4] << 8 | f[o.l3 + 5];
+	nseg = payload == 0 ? 1 : (payload + mss - 1) / mss;
+	*total = 0;
+	for (k = 0, si = 0, so = 0; k < nseg; k++) {
+		uint32_t len = RTE_MIN(mss, payload - k * mss);
+		uint32_t got = 0, v;
+
+		if (k != 0) /* the header again, the previous one's fixed */
+			emu_sq_read(qp, base, sizeof(*ctrl) + 4, f, hsz);
+		while (got < len) {
+			uint32_t c = RTE_MIN(len - got, seg[si].len - so);
+
+			memcpy(f + hsz + got,
+			       (const void *)(uintptr_t)(seg[si].addr + so), c);
+			got += c;
+			so += c;
+			if (so == seg[si].len) {
+				si++;
+				so = 0;
+			}
+		}
+		if (p.ipv == 4) {
+			v = hsz - p.l3 + len;
+			f[p.l3 + 2] = (uint8_t)(v >> 8);
+			f[p.l3 + 3] = (uint8_t)v;
+			v = (id0 + k) & 0xffff;
+			f[p.l3 + 4] = (uint8_t)(v >> 8);
+			f[p.l3 + 5] = (uint8_t)v;
+		} else {
+			v = hsz - p.l3 - 40 + len;
+			f[p.l3 + 4] = (uint8_t)(v >> 8);
+			f[p.l3 + 5] = (uint8_t)v;
+		}
+		v = seq0 + k * mss;
+		f[tcp + 4] = (uint8_t)(v >> 24);
+		f[tcp + 5] = (uint8_t)(v >> 16);
+		f[tcp + 6] = (uint8_t)(v >> 8);
+		f[tcp + 7] = (uint8_t)v;
+		if (k != nseg - 1)
+			f[tcp + 13] &= (uint8_t)~(RTE_TCP_FIN_FLAG |
+						  RTE_TCP_PSH_FLAG);
+		if (k != 0)
+			f[tcp + 13] &= (uint8_t)~RTE_TCP_CWR_FLAG;
+		fr.data = f;
+		fr.len = hsz + len;
+		fr.csum_known = 0;
+		if (tun) {
+			emu_lso_outer(f, fr.len, &o, oid0 + k);
+			emu_tx_inner_csum(f, fr.len, w0);
+		}
+		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
+			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
+			fr.csum_known = emu_tx_csum(f, fr.len, flags);
+		if (unlikely(!(flags & MLX4_WQE_CTRL_SOLICIT))) {
+			uint32_t icrc = rte_cpu_to_le_32(emu_crc32(f, fr.len));
+
+			memcpy(f + fr.len, &icrc, 4);
+			fr.len += 4;
+		}
+		*total += fr.len;
+		emu_tx_emit(qp, port, ctrl, flags, &fr, held, acc);
+	}
+	emu_port_add_stat(&port->st.tx_lso, 1);
+	return true;
+}
+
 /*
  * Execute one WQE at qp->head (valid owner). Returns false with *syn /
  * *verr set when the WQE is bad.
@@ -1065,7 +1441,9 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	struct mlx4_cqe *cqe;
 
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
-	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP) {
+	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP &&
+	    (opcode != MLX4_OPCODE_LSO || qp->ctx->dev->conf.max_gso == 0)) {
+		/* LSO only where the firmware reports max_gso_sz */
 		*verr = MLX4R_EMU_VERR_OPCODE;
 		return false;
 	}
@@ -1077,11 +1455,15 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	 * and mlx4_en (en_tx.c mlx4_en_xmit) build multi-TXBB WQEs of many
 	 * segments on 1-SGE QPs.
 	 */
-	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
+	if (ds > qp->max_ds || ds < (opcode == MLX4_OPCODE_NOP ? 1u : 2u)) {
 		*verr = MLX4R_EMU_VERR_DS;
 		return false;
 	}
-	if (opcode == MLX4_OPCODE_SEND) {
+	if (unlikely(opcode == MLX4_OPCODE_LSO)) {
+		if (!emu_tx_lso(qp, port, ctrl, w0, ds, held, acc, syn, verr,
+				&total))
+			return false;
+	} else if (opcode == MLX4_OPCODE_SEND) {
 		/*
 		 * One data segment and nothing to change in the frame (no
 		 * VLAN insertion, no checksum offload, no ICRC to append):
@@ -1094,7 +1476,9 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			(flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 				  MLX4_WQE_CTRL_TCP_UDP_CSUM |
 				  MLX4_WQE_CTRL_SOLICIT)) ==
-			MLX4_WQE_CTRL_SOLICIT;
+			MLX4_WQE_CTRL_SOLICIT &&
+			!(w0 & (MLX4R_WQE_CTRL_IIP_CSUM |
+				MLX4R_WQE_CTRL_IL4_CSUM));
 
 		fr.data = qp->frame;
 		for (k = 1; k < ds; k++) {
@@ -1160,6 +1544,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			total += 4;
 		}
 		fr.csum_known = 0;
+		/* a ConnectX-3 ignores the inner checksum bits */
+		if (unlikely(w0 & (MLX4R_WQE_CTRL_IIP_CSUM |
+				   MLX4R_WQE_CTRL_IL4_CSUM)) &&
+		    qp->ctx->dev->conf.pro && !qp->vf)
+			emu_tx_inner_csum(qp->frame, total, w0);
 		if (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
 			     MLX4_WQE_CTRL_TCP_UDP_CSUM))
 			fr.csum_known = emu_tx_csum(qp->frame, total, flags);

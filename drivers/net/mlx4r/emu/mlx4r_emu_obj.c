@@ -34,6 +34,22 @@
 
 #include "mlx4r_emu_priv.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#define EMU_ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define EMU_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define EMU_ASAN_POISON(p, n) RTE_SET_USED(p)
+#define EMU_ASAN_UNPOISON(p, n) RTE_SET_USED(p)
+#endif
+
 RTE_LOG_REGISTER_SUFFIX(mlx4r_emu_logtype, emu, NOTICE);
 
 static pthread_mutex_t emu_registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,6 +99,81 @@ emu_zalloc(size_t size, size_t align)
 		return NULL;
 	memset(p, 0, RTE_ALIGN_CEIL(size, align));
 	return p;
+}
+
+/*
+ * Ring buffers (CQ entries, SQ, RQ) are host memory: the driver's own
+ * allocation on a card (libmlx4 mlx4_alloc_buf(), or the allocator the
+ * driver hands it through MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS), which the
+ * device only reads and writes through the objects created on it. A
+ * device model that frees them at every destroy gives the pages of large
+ * ones back to the kernel (glibc unmaps blocks above its mmap threshold)
+ * and takes page faults and zeroing again at the next create: the bulk of
+ * a reset's time at 16 queues x 4096 descriptors. So a destroyed object's
+ * ring goes to a cache of the device, and a create of the same size takes
+ * it back, zeroed exactly as a new one (emu_zalloc()): no object sees what
+ * an older one left, whatever its incarnation. Under AddressSanitizer a
+ * cached buffer is poisoned, so that an engine reading a destroyed
+ * object's ring is still caught. dev->lock held for both.
+ */
+static void *
+emu_ring_get(struct emu_dev *dev, size_t size, size_t align)
+{
+	uint32_t i;
+	void *p;
+
+	size = RTE_ALIGN_CEIL(size, align);
+	for (i = 0; i < dev->nb_ring_cache; i++) {
+		struct emu_ring_buf *b = &dev->ring_cache[i];
+
+		if (b->size != size || b->align != align)
+			continue;
+		p = b->p;
+		*b = dev->ring_cache[--dev->nb_ring_cache];
+		dev->ring_cache_bytes -= size;
+		dev->rings_reused++;
+		EMU_ASAN_UNPOISON(p, size);
+		memset(p, 0, size);
+		return p;
+	}
+	p = emu_zalloc(size, align);
+	if (p != NULL)
+		dev->rings_allocated++;
+	return p;
+}
+
+static void
+emu_ring_put(struct emu_dev *dev, void *p, size_t size, size_t align)
+{
+	struct emu_ring_buf *b;
+
+	if (p == NULL)
+		return;
+	size = RTE_ALIGN_CEIL(size, align);
+	if (dev->nb_ring_cache == EMU_RING_CACHE_MAX ||
+	    dev->ring_cache_bytes + size > EMU_RING_CACHE_BYTES) {
+		free(p);
+		return;
+	}
+	b = &dev->ring_cache[dev->nb_ring_cache++];
+	b->p = p;
+	b->size = size;
+	b->align = align;
+	dev->ring_cache_bytes += size;
+	EMU_ASAN_POISON(p, size);
+}
+
+/* The cache's buffers back to libc (the device goes away). */
+static void
+emu_ring_cache_free(struct emu_dev *dev)
+{
+	while (dev->nb_ring_cache > 0) {
+		struct emu_ring_buf *b = &dev->ring_cache[--dev->nb_ring_cache];
+
+		EMU_ASAN_UNPOISON(b->p, b->size);
+		free(b->p);
+	}
+	dev->ring_cache_bytes = 0;
 }
 
 uint64_t
@@ -145,6 +236,8 @@ emu_netdev_init(struct emu_port *port)
 	 */
 	port->nd.rx_pause = true;
 	port->nd.tx_pause = true;
+	__atomic_store_n(&port->nd.promisc, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.allmulti, false, __ATOMIC_RELAXED);
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -292,6 +385,41 @@ mlx4r_emu_netdev_mc_del(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	return ret;
 }
 
+int
+mlx4r_emu_netdev_set_rx_mode(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			     bool promisc, bool allmulti)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	/* read by the Rx engine (emu_steer): a frame racing sees either */
+	__atomic_store_n(&port->nd.promisc, promisc, __ATOMIC_RELAXED);
+	__atomic_store_n(&port->nd.allmulti, allmulti, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int
+mlx4r_emu_netdev_set_rx(struct mlx4r_emu_dev *edev, uint8_t port_num,
+			mlx4r_emu_netdev_rx_t fn, void *arg)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+
+	if (port == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	rte_spinlock_lock(&port->rx_lock);
+	port->nd.rx_fn = fn;
+	port->nd.rx_arg = arg;
+	rte_spinlock_unlock(&port->rx_lock);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
 /*
  * Devices.
  */
@@ -322,6 +450,14 @@ emu_dev_conf_check(struct mlx4r_emu_dev_conf *c, uint32_t index)
 		return -EINVAL;
 	if (c->max_sq_desc_sz == 0)
 		c->max_sq_desc_sz = EMU_MAX_SQ_DESC_SZ;
+	/* QUERY_DEV_CAP_MAX_GSO_OFFSET: log2 of max_gso_sz (fw.c) */
+	if (c->max_gso == 0)
+		c->max_gso = EMU_MAX_GSO_DEFAULT;
+	if (!rte_is_power_of_2(c->max_gso) || c->max_gso < 1024 ||
+	    c->max_gso > EMU_MAX_GSO)
+		return -EINVAL;
+	if (c->no_tso)
+		c->max_gso = 0;
 	/*
 	 * A send WQE holds at least a control and a data segment, and the
 	 * 6-bit DS count of the control segment says at most 63 x 16 bytes.
@@ -516,6 +652,7 @@ mlx4r_emu_dev_destroy(const char *name)
 	pthread_mutex_unlock(&emu_registry_lock);
 	for (i = 0; i < dev->conf.nb_ports; i++)
 		emu_wire_port_fini(&dev->port[i]);
+	emu_ring_cache_free(dev);
 	pthread_cond_destroy(&dev->catas_cond);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
@@ -555,6 +692,9 @@ mlx4r_emu_dev_info(struct mlx4r_emu_dev *edev, struct mlx4r_emu_dev_info *info)
 	info->mrs_unmapped = dev->mrs_unmapped;
 	info->rings_socket_any = dev->rings_socket_any;
 	info->rings_socket_set = dev->rings_socket_set;
+	info->rings_reused = dev->rings_reused;
+	info->rings_allocated = dev->rings_allocated;
+	info->ring_cache_bytes = dev->ring_cache_bytes;
 	info->last_ring_socket = dev->last_ring_socket;
 	info->async_events = dev->events;
 	info->async_acks = dev->acks;
@@ -812,6 +952,7 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	TAILQ_INIT(&ctx->pds);
 	TAILQ_INIT(&ctx->mrl);
 	TAILQ_INIT(&ctx->cqs);
+	TAILQ_INIT(&ctx->chs);
 	TAILQ_INIT(&ctx->qps);
 	TAILQ_INIT(&ctx->wqs);
 	TAILQ_INIT(&ctx->inds);
@@ -823,7 +964,12 @@ emu_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	ctx->hw.buf_socket = SOCKET_ID_ANY; /* ignored: libc buffers */
 	/* PCI device ids of mlx4_core's table: ConnectX-3 PF and VF */
 	ctx->hw.vendor_part_id = dev->conf.vf ? MLX4R_PART_CX3_VF :
+				 dev->conf.pro ? MLX4R_PART_CX3_PRO :
 				 MLX4R_PART_CX3;
+	/* mlx4_ib main.c mlx4_ib_query_device: tso_caps from max_gso_sz */
+	ctx->hw.max_tso = dev->conf.max_gso;
+	ctx->hw.tso_qpts = dev->conf.max_gso != 0 ?
+			   1u << IBV_QPT_RAW_PACKET : 0;
 	/* Linux mlx4_ib main.c mlx4_ib_query_device (FCS_KEEP) */
 	ctx->hw.raw_packet_caps = dev->conf.no_fcs_keep ? 0 :
 				  IBV_RAW_PACKET_CAP_SCATTER_FCS;
@@ -900,6 +1046,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
+	struct emu_intr_thread *intr;
 	uint64_t leaked = 0;
 	struct emu_qp *qp;
 
@@ -935,6 +1082,11 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 		emu_destroy_cq_locked(TAILQ_FIRST(&ctx->cqs));
 		leaked++;
 	}
+	while (!TAILQ_EMPTY(&ctx->chs)) {
+		emu_ch_destroy_locked(TAILQ_FIRST(&ctx->chs));
+		leaked++;
+	}
+	intr = emu_intr_detach_locked(dev);
 	while (!TAILQ_EMPTY(&ctx->mrl)) {
 		emu_dereg_mr_locked(TAILQ_FIRST(&ctx->mrl));
 		leaked++;
@@ -950,6 +1102,7 @@ emu_close_device(struct mlx4r_hw_ctx *hctx)
 	TAILQ_REMOVE(&dev->ctxs, ctx, next);
 	dev->nb_ctx--;
 	pthread_mutex_unlock(&dev->lock);
+	emu_intr_join(intr);
 	close(ctx->hw.async_fd);
 	close(ctx->efd);
 	close(ctx->tfd);
@@ -1466,9 +1619,10 @@ emu_ring_socket(struct emu_dev *dev, const struct mlx4r_hw_ctx *hctx)
  * CQ.
  */
 
-static int
-emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
-	      struct mlx4r_hw_cq **out)
+/* A CQ, its events on @p ch (NULL: none; mlx4r_emu_intr.c). */
+int
+emu_cq_alloc(struct mlx4r_hw_ctx *hctx, uint32_t cqe, struct emu_ch *ch,
+	     struct mlx4r_hw_cq **out)
 {
 	struct emu_ctx *ctx = emu_ctx(hctx);
 	struct emu_dev *dev = ctx->dev;
@@ -1477,6 +1631,9 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 	int ret;
 
 	if (cqe == 0 || cqe >= dev->conf.max_cqe)
+		return -EINVAL;
+	/* uverbs_cmd.c create_cq(): the channel is one of the context's */
+	if (ch != NULL && ch->hw.ctx != hctx)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	ret = emu_cmd_check(ctx, MLX4R_EMU_OP_CREATE_CQ);
@@ -1492,12 +1649,13 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 		cq->umem = true;
 	} else if (cq != NULL) {
 		cq->cqe_size = dev->conf.cqe_size;
-		cq->buf = emu_zalloc((size_t)cnt * cq->cqe_size, 4096);
+		cq->buf = emu_ring_get(dev, (size_t)cnt * cq->cqe_size, 4096);
 		cq->db = emu_zalloc(64, 64);
 	}
 	if (cq == NULL || cq->buf == NULL || cq->db == NULL) {
-		if (cq != NULL) {
-			free(cq->buf);
+		if (cq != NULL && !cq->umem) {
+			emu_ring_put(dev, cq->buf, (size_t)cnt * cq->cqe_size,
+				     4096);
 			free(cq->db);
 		}
 		free(cq);
@@ -1513,6 +1671,10 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 		e->owner_sr_opcode = MLX4_CQE_OWNER_MASK;
 	}
 	cq->hw.ctx = hctx;
+	cq->ch = ch;
+	cq->fired_sn = UINT8_MAX; /* no event yet: any first arm counts */
+	if (ch != NULL)
+		ch->users++;
 	cq->hw.cqn = dev->next_id[EMU_OBJ_CQ]++ & 0xffffff;
 	cq->hw.cqe = cnt - 1;
 	TAILQ_INSERT_TAIL(&ctx->cqs, cq, next);
@@ -1524,15 +1686,25 @@ out:
 	return ret;
 }
 
+static int
+emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
+	      struct mlx4r_hw_cq **out)
+{
+	return emu_cq_alloc(hctx, cqe, NULL, out);
+}
+
 static void
 emu_destroy_cq_locked(struct emu_cq *cq)
 {
 	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
 
+	if (cq->ch != NULL)
+		emu_cq_unbind_locked(cq, true);
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
 	if (!cq->umem) {
-		free(cq->buf);
+		emu_ring_put(ctx->dev, cq->buf, (size_t)cq->cnt * cq->cqe_size,
+			     4096);
 		free(cq->db);
 	}
 	free(cq);
@@ -1546,7 +1718,7 @@ emu_destroy_cq(struct mlx4r_hw_cq *hcq)
 	int ret = -EBUSY;
 
 	pthread_mutex_lock(&dev->lock);
-	if (!cq->user) {
+	if (!cq->user && (cq->ch == NULL || emu_cq_unbind_locked(cq, false) == 0)) {
 		emu_destroy_cq_locked(cq);
 		ret = 0;
 	}
@@ -1567,6 +1739,8 @@ emu_cq_view(struct mlx4r_hw_cq *hcq, struct mlx4dv_cq *dv)
 	dv->set_ci_db = (__be32 *)&cq->db[0];
 	dv->arm_db = (__be32 *)&cq->db[1];
 	dv->cqe_size = (int)cq->cqe_size;
+	/* libmlx4 verbs.c mlx4_create_cq_ex: arm_sn starts at 1 */
+	dv->arm_sn = 1;
 	/* Arming writes land in the CQ's own record page, never used. */
 	dv->cq_uar = &cq->db[2];
 	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
@@ -1595,14 +1769,34 @@ emu_qp_alloc(struct emu_ctx *ctx, struct emu_pd *pd,
 	return qp;
 }
 
+/* The SQ buffer of a raw QP: the SQ, then the dummy RQ's 16 bytes. */
+static size_t
+emu_sq_buf_size(size_t sq_bytes)
+{
+	return RTE_ALIGN_CEIL(sq_bytes + 16, 4096);
+}
+
+/* Bytes of a QP's frame buffer and of an RSS QP's hash table. */
+#define EMU_QP_FRAME_SIZE (MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH)
+#define EMU_RSS_TBL_SIZE (sizeof(uint32_t) * 256 * EMU_RSS_INPUT_MAX)
+
+/*
+ * dev->lock held. The QP's other buffers go to the cache too: freed, the
+ * control thread's malloc arena would trim them back to the kernel at
+ * every reset (madvise, with a TLB shootdown to every CPU).
+ */
 static void
 emu_qp_free(struct emu_qp *qp)
 {
+	struct emu_dev *dev = qp->ctx->dev;
+
 	if (!qp->umem)
-		free(qp->sq);
-	free(qp->uar);
-	free(qp->frame);
-	free(qp->rss_tbl);
+		emu_ring_put(dev, qp->sq,
+			     emu_sq_buf_size((size_t)qp->txbbs << qp->shift),
+			     4096);
+	emu_ring_put(dev, qp->uar, 4096, 4096);
+	emu_ring_put(dev, qp->frame, EMU_QP_FRAME_SIZE, 64);
+	emu_ring_put(dev, qp->rss_tbl, EMU_RSS_TBL_SIZE, 64);
 	free(qp);
 }
 
@@ -1745,22 +1939,22 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 		ret = -ENOMEM;
 		goto out;
 	}
+	qp->txbbs = g.wqe_cnt;
+	qp->shift = g.log_stride;
 	/* The SQ, then the dummy RQ (one 16-byte WQE), as libmlx4 lays out */
 	if (ctx->umem.set) {
 		qp->sq = ctx->umem.buf + ctx->umem.sq_offset;
 		qp->umem = true;
 	} else {
-		qp->sq = emu_zalloc(RTE_ALIGN_CEIL(sq_bytes + 16, 4096), 4096);
+		qp->sq = emu_ring_get(dev, emu_sq_buf_size(sq_bytes), 4096);
 	}
-	qp->uar = emu_zalloc(4096, 4096);
-	qp->frame = malloc(MLX4R_EMU_MAX_FRAME + EMU_TX_GROWTH);
+	qp->uar = emu_ring_get(dev, 4096, 4096);
+	qp->frame = emu_ring_get(dev, EMU_QP_FRAME_SIZE, 64);
 	if (qp->sq == NULL || qp->uar == NULL || qp->frame == NULL) {
 		emu_qp_free(qp);
 		ret = -ENOMEM;
 		goto out;
 	}
-	qp->txbbs = g.wqe_cnt;
-	qp->shift = g.log_stride;
 	qp->spare = g.spare;
 	qp->ds_shift = (uint8_t)(g.log_stride - 4);
 	qp->ds_round = (uint8_t)((1u << (g.log_stride - 4)) - 1);
@@ -1816,8 +2010,7 @@ emu_create_rss_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_ind_table *hind,
 		goto out;
 	qp = emu_qp_alloc(ctx, pd, MLX4R_HW_QP_RSS);
 	if (qp != NULL)
-		qp->rss_tbl = malloc(sizeof(uint32_t) * 256 *
-				     EMU_RSS_INPUT_MAX);
+		qp->rss_tbl = emu_ring_get(dev, EMU_RSS_TBL_SIZE, 64);
 	if (qp == NULL || qp->rss_tbl == NULL) {
 		if (qp != NULL)
 			emu_qp_free(qp);
@@ -2105,12 +2298,13 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 		wq->rdb = ctx->umem.db;
 		wq->umem = true;
 	} else if (wq != NULL) {
-		wq->buf = emu_zalloc((size_t)cnt * sges * 16, 4096);
+		wq->buf = emu_ring_get(dev, (size_t)cnt * sges * 16, 4096);
 		wq->rdb = emu_zalloc(64, 64);
 	}
 	if (wq == NULL || wq->buf == NULL || wq->rdb == NULL) {
-		if (wq != NULL) {
-			free(wq->buf);
+		if (wq != NULL && !wq->umem) {
+			emu_ring_put(dev, wq->buf, (size_t)cnt * sges * 16,
+				     4096);
 			free(wq->rdb);
 		}
 		free(wq);
@@ -2120,7 +2314,8 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	ret = emu_wqn_alloc(ctx, ctx->log_wqs_range, wq);
 	if (ret != 0) {
 		if (!wq->umem) {
-			free(wq->buf);
+			emu_ring_put(dev, wq->buf, (size_t)cnt * sges * 16,
+				     4096);
 			free(wq->rdb);
 		}
 		free(wq);
@@ -2223,7 +2418,8 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 	TAILQ_REMOVE(&ctx->wqs, wq, next);
 	ctx->dev->nb_objects--;
 	if (!wq->umem) {
-		free(wq->buf);
+		emu_ring_put(ctx->dev, wq->buf,
+			     (size_t)wq->cnt * wq->sges * 16, 4096);
 		free(wq->rdb);
 	}
 	free(wq);
@@ -2395,12 +2591,17 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 
 			if (e->size != sizeof(*e))
 				return -EINVAL;
+			/*
+			 * What the card is given of an ETH spec: destination
+			 * MAC and VLAN tag with their masks. mlx4_ib takes
+			 * source MAC and EtherType masks without a word and
+			 * hands neither to the firmware (Linux mlx4 main.c
+			 * parse_flow_attr, IB_FLOW_SPEC_ETH: FIELDS_NOT_SUPPORTED
+			 * checks only what follows vlan_tag): such a rule
+			 * matches every source and EtherType.
+			 */
 			memcpy(f->dmac, e->val.dst_mac, 6);
 			memcpy(f->dmac_m, e->mask.dst_mac, 6);
-			memcpy(f->smac, e->val.src_mac, 6);
-			memcpy(f->smac_m, e->mask.src_mac, 6);
-			f->etype = rte_be_to_cpu_16(e->val.ether_type);
-			f->etype_m = rte_be_to_cpu_16(e->mask.ether_type);
 			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
 			f->vlan_m = rte_be_to_cpu_16(e->mask.vlan_tag);
 			f->has_vlan_spec = f->vlan_m != 0;
@@ -2433,11 +2634,25 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 			break;
 		}
 		default:
-			return -EOPNOTSUPP;
+			/* IPv6, tunnels, inner specs: parse_flow_attr -EINVAL */
+			return -EINVAL;
 		}
 		p += s->hdr.size;
 	}
 	return 0;
+}
+
+/*
+ * The priority the card honours: none for a rule on a UDP destination
+ * port, which it matches ahead of the others (upstream net_mlx4
+ * mlx4_flow.c mlx4_flow_merge_udp: "Due to HW/FW limitation, flow rule
+ * priority is not taken into account when matching UDP destination
+ * ports"; upstream refuses such rules at a nonzero priority).
+ */
+static uint16_t
+emu_flow_prio(const struct emu_flow *f)
+{
+	return f->l4 == IPPROTO_UDP && f->dport_m != 0 ? 0 : f->priority;
 }
 
 /* Order: class (normal, all-multicast, promiscuous), priority, age. */
@@ -2446,8 +2661,8 @@ emu_flow_before(const struct emu_flow *a, const struct emu_flow *b)
 {
 	if (a->cls != b->cls)
 		return a->cls < b->cls;
-	if (a->priority != b->priority)
-		return a->priority < b->priority;
+	if (emu_flow_prio(a) != emu_flow_prio(b))
+		return emu_flow_prio(a) < emu_flow_prio(b);
 	return a->seq < b->seq;
 }
 
@@ -2465,6 +2680,29 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 
 	if (attr == NULL || attr->comp_mask != 0)
 		return -EINVAL;
+	/*
+	 * uverbs first (Linux uverbs_cmd.c ib_uverbs_ex_create_flow):
+	 * flags beyond the known ones, DONT_TRAP on a default rule, more
+	 * than IB_FLOW_SPEC_SUPPORT_LAYERS (10) specs: -EINVAL.
+	 */
+	if (attr->flags >= (uint32_t)IBV_FLOW_ATTR_FLAGS_EGRESS << 1 ||
+	    ((attr->flags & IBV_FLOW_ATTR_FLAGS_DONT_TRAP) &&
+	     (attr->type == IBV_FLOW_ATTR_ALL_DEFAULT ||
+	      attr->type == IBV_FLOW_ATTR_MC_DEFAULT)) ||
+	    attr->num_of_specs > EMU_FLOW_MAX_SPECS)
+		return -EINVAL;
+	/*
+	 * Then Linux mlx4 main.c mlx4_ib_create_flow: flags other than DONT_TRAP
+	 * -EOPNOTSUPP; DONT_TRAP too, on any type but NORMAL, and on NORMAL
+	 * without the firmware's DMFS_UC_MC_SNIFFER capability, which the
+	 * emulated device does not have (mlx4_ib_add_dont_trap_rule).
+	 * __mlx4_ib_create_flow: a priority above MLX4_IB_FLOW_MAX_PRIO
+	 * (0xfff) -EINVAL.
+	 */
+	if (attr->flags != 0)
+		return -EOPNOTSUPP;
+	if (attr->priority > EMU_FLOW_MAX_PRIO)
+		return -EINVAL;
 	port = emu_dev_port(dev, attr->port);
 	if (port == NULL)
 		return -EINVAL;
@@ -2475,6 +2713,18 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	ret = -EINVAL;
 	if (qp->port != 0 && qp->port != attr->port)
 		goto out;
+	/*
+	 * mlx4_ib main.c mlx4_ib_create_flow: no flag but DONT_TRAP, and
+	 * DONT_TRAP (a rule that copies without stealing,
+	 * mlx4_ib_add_dont_trap_rule) needs the firmware's
+	 * MLX4_DEV_CAP_FLAG2_DMFS_UC_MC_SNIFFER (fw.c mlx4_QUERY_DEV_CAP),
+	 * which the emulated firmware does not report: -EOPNOTSUPP, so that
+	 * every rule steals what it matches (emu_steer).
+	 */
+	ret = -EOPNOTSUPP;
+	if (attr->flags != 0)
+		goto out;
+	ret = -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		ret = -ENOMEM;
@@ -2490,9 +2740,15 @@ emu_create_flow(struct mlx4r_hw_qp *hqp, struct ibv_flow_attr *attr,
 	case IBV_FLOW_ATTR_ALL_DEFAULT:
 		f->cls = 2;
 		break;
-	default:
+	case IBV_FLOW_ATTR_SNIFFER:
+		/* mlx4_ib mirrors the port: not modelled */
 		free(f);
 		ret = -EOPNOTSUPP;
+		goto out;
+	default:
+		/* mlx4_ib_create_flow: an unknown type -EINVAL */
+		free(f);
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = emu_flow_parse(f, attr);
@@ -2617,6 +2873,12 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.create_cq = emu_create_cq,
 	.destroy_cq = emu_destroy_cq,
 	.cq_view = emu_cq_view,
+	.create_comp_channel = emu_create_comp_channel,
+	.destroy_comp_channel = emu_destroy_comp_channel,
+	.create_cq_ch = emu_create_cq_ch,
+	.get_cq_event = emu_get_cq_event,
+	.ack_cq_events = emu_ack_cq_events,
+	.cq_armed = emu_cq_armed,
 	.create_qp = emu_create_qp,
 	.create_rss_qp = emu_create_rss_qp,
 	.modify_qp = emu_modify_qp,

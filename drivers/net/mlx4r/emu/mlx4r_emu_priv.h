@@ -24,6 +24,10 @@
  *                                 holds one rx_lock or one chk_lock, never
  *                                 both (emu_lock_switch())
  *   ctx->ev_lock       (spinlock) a context's async event queue
+ *   ch->lock           (spinlock) a completion channel's events
+ *                                 (mlx4r_emu_intr.c); taken inside the
+ *                                 engine locks, which also guard the arm
+ *                                 state of their CQs
  * Hooks take only spinlocks; the control path takes dev->lock, then the
  * spinlocks it needs to publish a change to the engine.
  */
@@ -57,6 +61,13 @@ extern int mlx4r_emu_logtype;
 #define EMU_MAX_SGE 32             /* query_device max_sge (see below) */
 #define EMU_MAX_SQ_DESC_SZ 1008    /* default max_sq_desc_sz, bytes */
 /*
+ * max_gso_sz: default and largest (a ConnectX-3 reports 65536; the field
+ * is 5 bits of log2, mlx4_core fw.c mlx4_QUERY_DEV_CAP; the model stops
+ * at 256 KB).
+ */
+#define EMU_MAX_GSO_DEFAULT 65536u
+#define EMU_MAX_GSO (1u << 18)
+/*
  * Send queue geometry, as Linux mlx4_ib (drivers/infiniband/hw/mlx4/
  * mlx4_ib.h, qp.c) and libmlx4 (providers/mlx4/verbs.c create_qp_ex)
  * define it: strides of at least 64 bytes, and 2 KB + one WQE of
@@ -78,6 +89,12 @@ extern int mlx4r_emu_logtype;
 #define EMU_RSS_KEY_LEN 40
 #define EMU_RSS_INPUT_MAX 36       /* IPv6 + ports */
 #define EMU_CHK_WINDOW 256         /* sequence numbers a checker tracks */
+/*
+ * Ring buffers of destroyed CQs, QPs and WQs a device keeps for its next
+ * objects (emu_ring_get()): at most this many, of at most this many bytes.
+ */
+#define EMU_RING_CACHE_MAX 512
+#define EMU_RING_CACHE_BYTES (512ull << 20)
 #define EMU_CHK_STREAMS 8          /* streams a checker tracks */
 #define EMU_RX_PUMP_MAX 32         /* TAP frames read per pump */
 #define EMU_NETDEV_MC 16           /* multicast addresses a netdev joins */
@@ -187,6 +204,40 @@ struct emu_cq {
 	bool umem;                 /* buf and db are the user's (kface) */
 	bool overrun;              /* CQ in error after an overrun */
 	uint64_t overruns;         /* CQEs lost to the overrun */
+	/*
+	 * Completion events (mlx4r_emu_intr.c). ch is set at creation.
+	 * The arm state is the engine's: under the lock of the CQ's user
+	 * (its WQ's port rx_lock, its QP's lock).
+	 */
+	struct emu_ch *ch;         /* its completion channel, or NULL */
+	uint32_t arm_seen;         /* arm word (db[1]) last taken, host */
+	uint32_t arm_ci;           /* consumer index of the pending arm */
+	uint8_t armed;             /* 0, MLX4_CQ_DB_REQ_NOT(_SOL) >> 24 */
+	uint8_t arm_sn;            /* sequence number of the pending arm */
+	uint8_t fired_sn;          /* of the arm that raised the last event */
+	uint64_t ev_raised;        /* events raised (engine) */
+	uint64_t stale_arms;       /* arms ignored: sn of the last event */
+	/*
+	 * Events read from the channel (get_cq_event, under ch->lock) and
+	 * acknowledged (ack_cq_events, any thread): relaxed atomics, compared
+	 * at the CQ's destroy, which the caller orders after its own
+	 * acknowledgements (the same thread, or the queue proven quiescent:
+	 * the release of the lcore's in_burst marker, mlx4r_quiesce.c).
+	 */
+	uint64_t ev_taken;
+	uint64_t ev_acked;
+};
+
+/* A completion event channel (ibv_comp_channel). */
+#define EMU_CH_RING 1024
+struct emu_ch {
+	struct mlx4r_hw_channel hw;
+	TAILQ_ENTRY(emu_ch) next;
+	rte_spinlock_t lock;
+	uint32_t head, tail;       /* events waiting: ev[head..tail) */
+	struct emu_cq *ev[EMU_CH_RING];
+	uint32_t users;            /* CQs bound to it (dev->lock) */
+	uint64_t lost;             /* events lost to a full ring */
 };
 
 /* A receive work queue. Engine state under its port's rx_lock. */
@@ -234,6 +285,11 @@ struct emu_ind {
 	struct emu_wq **wqs;       /* entries */
 };
 
+/* Largest rule priority (Linux mlx4 main.c MLX4_IB_FLOW_MAX_PRIO). */
+#define EMU_FLOW_MAX_PRIO 0xfff
+/* Most specs of a rule (Linux rdma/ib_verbs.h IB_FLOW_SPEC_SUPPORT_LAYERS). */
+#define EMU_FLOW_MAX_SPECS 10
+
 struct emu_flow {
 	struct mlx4r_hw_flow hw;
 	TAILQ_ENTRY(emu_flow) next;
@@ -243,8 +299,7 @@ struct emu_flow {
 	uint16_t priority;
 	uint64_t seq;              /* creation order */
 	/* Match (normal rules); masks zero = any. */
-	uint8_t dmac[6], dmac_m[6], smac[6], smac_m[6];
-	uint16_t etype, etype_m;   /* host order */
+	uint8_t dmac[6], dmac_m[6];
 	uint16_t vlan, vlan_m;     /* host order, TCI */
 	uint32_t sip, sip_m, dip, dip_m; /* big-endian as on the wire */
 	uint8_t l4;                /* 0 any, IPPROTO_TCP or IPPROTO_UDP */
@@ -362,6 +417,12 @@ struct emu_port {
 		uint32_t incarnation;  /* device incarnation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];
+		/* IFF_PROMISC / IFF_ALLMULTI: its default rules (atomics) */
+		bool promisc;
+		bool allmulti;
+		/* its receive side, under rx_lock */
+		mlx4r_emu_netdev_rx_t rx_fn;
+		void *rx_arg;
 	} nd;
 	/* Counters: atomics (relaxed), added once per burst. */
 	struct mlx4r_emu_port_stats st;
@@ -420,6 +481,24 @@ struct emu_dev {
 	uint32_t reinit_fail;
 	uint32_t fw_reset_ms;
 	uint32_t absent_ms;      /* after a fatal: absent this much longer */
+	/* Ring buffers kept for reuse (emu_ring_get(), dev->lock). */
+	struct emu_ring_buf {
+		void *p;
+		size_t size;     /* bytes, a multiple of align */
+		size_t align;
+	} ring_cache[EMU_RING_CACHE_MAX];
+	uint32_t nb_ring_cache;
+	uint64_t ring_cache_bytes;
+	uint64_t rings_reused;   /* ring buffers taken from the cache */
+	uint64_t rings_allocated; /* ring buffers allocated anew */
+	/*
+	 * The device's event thread (mlx4r_emu_intr.c), running while a
+	 * completion channel exists: it plays the CQ arm doorbell the model
+	 * cannot see. intr_efd wakes it (cq_armed, stop); dev->lock.
+	 */
+	struct emu_intr_thread *intr;
+	uint32_t nb_ch;            /* completion channels of all contexts */
+	bool intr_off;             /* stopped for good (mlx4r_emu_dev_stop_threads) */
 	struct emu_port port[EMU_MAX_PORTS];
 };
 
@@ -444,6 +523,7 @@ struct emu_ctx {
 	TAILQ_HEAD(, emu_ind) inds;
 	TAILQ_HEAD(, emu_flow) flows;
 	TAILQ_HEAD(, emu_wqn_range) wqn_ranges; /* newest first */
+	TAILQ_HEAD(, emu_ch) chs;  /* completion channels */
 	/*
 	 * log2 of the WQN range the next WQ opens (libmlx4's
 	 * mlx4dv_set_context_attr(LOG_WQS_RANGE_SZ)); back to 0 after each
@@ -535,6 +615,23 @@ struct emu_qp *emu_dev_find_qp(struct emu_dev *dev, uint32_t qpn);
 struct emu_wq *emu_dev_find_wq(struct emu_dev *dev, uint32_t wqn);
 struct emu_port *emu_dev_port(struct emu_dev *dev, uint8_t port);
 struct emu_dev *emu_dev_from_ctx(struct mlx4r_hw_ctx *ctx);
+
+/* mlx4r_emu_intr.c */
+int emu_cq_alloc(struct mlx4r_hw_ctx *hctx, uint32_t cqe, struct emu_ch *ch,
+		 struct mlx4r_hw_cq **out);
+void emu_cq_notify(struct emu_cq *cq, bool err_cqe);
+int emu_cq_unbind_locked(struct emu_cq *cq, bool force);
+void emu_ch_destroy_locked(struct emu_ch *ch);
+struct emu_intr_thread *emu_intr_detach_locked(struct emu_dev *dev);
+void emu_intr_join(struct emu_intr_thread *t);
+int emu_create_comp_channel(struct mlx4r_hw_ctx *hctx,
+			    struct mlx4r_hw_channel **out);
+int emu_destroy_comp_channel(struct mlx4r_hw_channel *hch);
+int emu_create_cq_ch(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
+		     struct mlx4r_hw_channel *hch, struct mlx4r_hw_cq **out);
+int emu_get_cq_event(struct mlx4r_hw_channel *hch, struct mlx4r_hw_cq **out);
+void emu_ack_cq_events(struct mlx4r_hw_cq *hcq, unsigned int n);
+void emu_cq_armed(struct mlx4r_hw_cq *hcq);
 
 /* mlx4r_emu_engine.c */
 void emu_tx_hook(void *arg);

@@ -429,6 +429,8 @@ emu_gen_defaults(struct mlx4r_emu_gen_conf *c, const struct emu_port *port)
 		c->src_ip = RTE_IPV4(10, 0, 0, 1);
 	if (c->dst_ip == 0)
 		c->dst_ip = RTE_IPV4(10, 1, 0, 1);
+	if (c->dst_port == 0)
+		c->dst_port = EMU_GEN_DPORT;
 }
 
 static uint32_t
@@ -465,7 +467,7 @@ emu_gen_build(const struct mlx4r_emu_gen_conf *c, uint16_t stream,
 	 */
 	v16 = rte_cpu_to_be_16((uint16_t)(1024 + 7 * flow));
 	memcpy(d + 34, &v16, 2);
-	v16 = rte_cpu_to_be_16(EMU_GEN_DPORT);
+	v16 = rte_cpu_to_be_16(c->dst_port);
 	memcpy(d + 36, &v16, 2);
 	v16 = rte_cpu_to_be_16((uint16_t)(len - 34));
 	memcpy(d + 38, &v16, 2);
@@ -688,4 +690,54 @@ emu_wire_pump(struct emu_port *port)
 			emu_rx_deliver(port, &f);
 		}
 	}
+}
+
+/*
+ * A frame of the kernel's netdev (mlx4_en en_tx.c mlx4_en_xmit): it leaves
+ * the port as a uverbs QP's would, onto the port's wire, in the port's
+ * counters. mlx4_en transmits only while its port is open (en_netdev.c
+ * mlx4_en_start_port; the netdev down is mlx4_en_stop_port), nothing
+ * larger than the MTU the port was opened with (SET_PORT general,
+ * MLX4_EN_EFF_MTU), and nothing on a dead device (catas.c: the netdevs
+ * are detached until mlx4_restart_one). No lock of the device is held
+ * on entry; emu_wire_tx() takes the one of the port the frame arrives at.
+ */
+int
+mlx4r_emu_netdev_xmit(struct mlx4r_emu_dev *edev, uint8_t port_num,
+		      const void *frame, uint32_t len)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_port *port = emu_dev_port(dev, port_num);
+	rte_spinlock_t *held = NULL;
+	struct emu_frame f;
+	int ret = 0;
+	bool ok;
+
+	if (port == NULL || frame == NULL || len < RTE_ETHER_HDR_LEN)
+		return -EINVAL;
+	if (__atomic_load_n(&dev->fatal, __ATOMIC_RELAXED))
+		ret = -EIO;
+	else if (!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED))
+		ret = -ENETDOWN;
+	else if (len > EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
+							  __ATOMIC_RELAXED)))
+		ret = -EMSGSIZE;
+	if (ret == 0) {
+		f.data = frame;
+		f.len = len;
+		f.csum_known = 0;
+		ok = emu_wire_tx(port, &f, &held);
+		if (held != NULL)
+			rte_spinlock_unlock(held);
+		if (ok) {
+			emu_port_add_stat(&port->st.tx_frames, 1);
+			emu_port_add_stat(&port->st.tx_bytes, len);
+			emu_port_add_stat(&port->st.netdev_tx, 1);
+			return 0;
+		}
+		ret = -ENOLINK;
+	}
+	emu_port_add_stat(&port->st.tx_dropped, 1);
+	emu_port_add_stat(&port->st.netdev_tx_dropped, 1);
+	return ret;
 }

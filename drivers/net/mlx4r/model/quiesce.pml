@@ -328,6 +328,9 @@ inline bar_port()
 
 /*
  * mlx4r_port_unbar(): the rebuilt queue was written, fence, barred = 0.
+ * A reset unbars its ports with one fence after rebuilding all of them
+ * (mlx4r_ports_unbar()): for this port that is the same sequence, with
+ * only another port's barred store between the fence and its own.
  * NO_UNBAR_FENCE: without the fence; UNBAR_RELEASE: a release store of
  * barred = 0 instead of the fence (an alternative, not a bug).
  */
@@ -368,7 +371,10 @@ inline repair()
  *   drain wait with a deadline), DRAINING / RESETTING (the rings and the
  *   context freed), REINIT (a new context: the generation changes; the
  *   proactive replay rebuilds the rings of a started port in the same
- *   queue structure), mlx4r_port_unbar(); a quiescence timeout leaves the
+ *   queue structure; the Rx buffers it keeps, mlx4r_rxq_keep(), are host
+ *   memory of that structure that only the control thread touches while
+ *   the queue is barred, so rings models the device objects and their
+ *   buffers alone), mlx4r_port_unbar(); a quiescence timeout leaves the
  *   device as it is (FAILED: nothing freed, the queue stays barred);
  *   FP_OPS_REWRITE: its end writes the real burst function into fp_ops
  *   again (the old code);

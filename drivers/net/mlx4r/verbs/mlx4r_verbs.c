@@ -100,6 +100,12 @@ struct verbs_cq {
 	struct ibv_cq *ibv;
 };
 
+struct verbs_ch {
+	struct mlx4r_hw_channel pub;
+	struct mlx4r_verbs_obj obj;
+	struct ibv_comp_channel *ibv;
+};
+
 struct verbs_qp {
 	struct mlx4r_hw_qp pub;
 	struct mlx4r_verbs_obj obj;
@@ -222,9 +228,77 @@ verbs_set_allocator(struct verbs_ctx *vc)
 				vc->pub.name, strerror(ret));
 }
 
+/*
+ * The devices this process has had open, by name. A device that is not
+ * listed any more after it was open is away, not missing: after a
+ * catastrophic error the kernel unregisters it and registers it again
+ * under its name (Linux mlx4 catas.c mlx4_handle_error_state() ->
+ * main.c mlx4_restart_one(): mlx4_ib removes its ib_device and adds a
+ * new one), and the caller polls for it meanwhile (mlx4r_reset.c
+ * mlx4r_phase_reinit(), every few ms to 100 ms for up to
+ * reinit_timeout_ms). The first probe's error ("is mlx4_ib loaded?")
+ * would be wrong then, and repeated at every poll: an absence is said
+ * once, at NOTICE, when it starts, and each further poll at DEBUG.
+ */
+#define VERBS_MAX_SEEN 8
+
+static struct {
+	char name[IBV_SYSFS_NAME_MAX];
+	bool away;                 /* its absence said (until it is back) */
+} verbs_seen[VERBS_MAX_SEEN];
+static pthread_mutex_t verbs_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+verbs_seen_open(const char *name)
+{
+	unsigned int i, free_slot = VERBS_MAX_SEEN;
+
+	pthread_mutex_lock(&verbs_seen_lock);
+	for (i = 0; i < VERBS_MAX_SEEN; i++) {
+		if (strcmp(verbs_seen[i].name, name) == 0)
+			break;
+		if (verbs_seen[i].name[0] == '\0' && free_slot == VERBS_MAX_SEEN)
+			free_slot = i;
+	}
+	if (i == VERBS_MAX_SEEN && free_slot < VERBS_MAX_SEEN) {
+		i = free_slot;
+		snprintf(verbs_seen[i].name, sizeof(verbs_seen[i].name), "%s",
+			 name);
+	}
+	if (i < VERBS_MAX_SEEN)
+		verbs_seen[i].away = false;
+	pthread_mutex_unlock(&verbs_seen_lock);
+}
+
+/* Device @p name is not listed: @p why for a device never open here. */
+static void
+verbs_absent(const char *name, const char *why)
+{
+	bool seen = false, first = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&verbs_seen_lock);
+	for (i = 0; i < VERBS_MAX_SEEN; i++) {
+		if (strcmp(verbs_seen[i].name, name) == 0) {
+			seen = true;
+			first = !verbs_seen[i].away;
+			verbs_seen[i].away = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&verbs_seen_lock);
+	if (!seen)
+		mlx4r_verbs_log("%s", why);
+	else
+		mlx4r_verbs_log_level(first ? RTE_LOG_NOTICE : RTE_LOG_DEBUG,
+				      "%s is %s since it was open here (the kernel unregisters a device after a catastrophic error and registers it again): waiting for it to come back",
+				      name, first ? "absent" : "still absent");
+}
+
 static int
 verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 {
+	char why[384];
 	struct mlx4dv_context dv = { 0 };
 	struct ibv_device_attr attr;
 	struct ibv_device **list;
@@ -238,8 +312,10 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 	list = ibv_get_device_list(&n);
 	if (list == NULL || n == 0) {
 		/* no device: NULL with ENOSYS, or an empty list */
-		mlx4r_verbs_log("no RDMA device on this machine (errno %d): is mlx4_ib loaded?",
-				errno);
+		snprintf(why, sizeof(why),
+			 "no RDMA device on this machine (errno %d): is mlx4_ib loaded?",
+			 errno);
+		verbs_absent(name, why);
 		if (list != NULL)
 			ibv_free_device_list(list);
 		return -ENODEV;
@@ -256,8 +332,9 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 			len += snprintf(names + len, sizeof(names) - len,
 					"%s%s", i ? " " : "",
 					ibv_get_device_name(list[i]));
-		mlx4r_verbs_log("no RDMA device named %s (found: %s)", name,
-				names);
+		snprintf(why, sizeof(why), "no RDMA device named %s (found: %s)",
+			 name, names);
+		verbs_absent(name, why);
 		ibv_free_device_list(list);
 		return -ENODEV;
 	}
@@ -271,11 +348,16 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 		 * EAGAIN: a device in catastrophic error, still listed
 		 * (mlx4_ib_alloc_ucontext() refuses while !ib_active): the
 		 * caller polls until the kernel re-created it. Not logged:
-		 * that poll would repeat it.
+		 * that poll would repeat it. ENODEV: listed, but its node is
+		 * gone (unregistered between the listing and the open), an
+		 * absence as above.
 		 */
-		if (ret != -EAGAIN)
-			mlx4r_verbs_log("cannot open %s: %s", name,
-					strerror(-ret));
+		snprintf(why, sizeof(why), "cannot open %s: %s", name,
+			 strerror(-ret));
+		if (ret == -ENODEV)
+			verbs_absent(name, why);
+		else if (ret != -EAGAIN)
+			mlx4r_verbs_log("%s", why);
 		return ret;
 	}
 	/*
@@ -328,14 +410,19 @@ verbs_open_device(const char *name, struct mlx4r_hw_ctx **out)
 
 		/* none known when the extended query is missing */
 		memset(&ax, 0, sizeof(ax));
-		if (ibv_query_device_ex(ibv, NULL, &ax) == 0)
+		if (ibv_query_device_ex(ibv, NULL, &ax) == 0) {
 			vc->pub.raw_packet_caps = ax.raw_packet_caps;
+			/* as upstream mlx4.c reads them (priv->tso) */
+			vc->pub.max_tso = ax.tso_caps.max_tso;
+			vc->pub.tso_qpts = ax.tso_caps.supported_qpts;
+		}
 	}
 	snprintf(vc->pub.name, sizeof(vc->pub.name), "%s", name);
 	for (i = 0; i < MLX4R_VERBS_KINDS; i++)
 		LIST_INIT(&vc->objs[i]);
 	vc->pub.buf_socket = SOCKET_ID_ANY;
 	verbs_set_allocator(vc);
+	verbs_seen_open(name);
 	*out = &vc->pub;
 	return 0;
 error:
@@ -655,8 +742,8 @@ verbs_dereg_mr(struct mlx4r_hw_mr *mr)
 }
 
 static int
-verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
-		struct mlx4r_hw_cq **out)
+verbs_cq_make(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+	      struct ibv_comp_channel *ch, struct mlx4r_hw_cq **out)
 {
 	struct mlx4dv_obj obj;
 	struct mlx4dv_cq dv;
@@ -669,7 +756,8 @@ verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 	if (c == NULL)
 		return -ENOMEM;
 	errno = 0;
-	c->ibv = ibv_create_cq(VCTX(ctx)->ibv, cqe, c, NULL, 0);
+	/* cq_context c: verbs_get_cq_event() finds the wrapper by it */
+	c->ibv = ibv_create_cq(VCTX(ctx)->ibv, cqe, c, ch, 0);
 	if (c->ibv == NULL) {
 		int ret = mlx4r_verbs_errno(errno, ENOMEM);
 
@@ -702,6 +790,89 @@ verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
 }
 
 static int
+verbs_create_cq(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		struct mlx4r_hw_cq **out)
+{
+	return verbs_cq_make(ctx, cqe, NULL, out);
+}
+
+/*
+ * Completion channels (Rx interrupts), as upstream net_mlx4 uses them
+ * (mlx4_rxq.c mlx4_rxq_attach: ibv_create_comp_channel, the fd made
+ * non-blocking by mlx4_fd_set_non_blocking; mlx4_intr.c
+ * mlx4_rx_intr_disable: ibv_get_cq_event, ibv_ack_cq_events). Arming is
+ * the driver's own doorbell write (mlx4r_hw.h), not ibv_req_notify_cq:
+ * libmlx4's arm_sn, which mlx4_cq_event bumps inside ibv_get_cq_event,
+ * is not the driver's, and only the driver's goes into the doorbell.
+ */
+static int
+verbs_create_comp_channel(struct mlx4r_hw_ctx *ctx,
+			  struct mlx4r_hw_channel **out)
+{
+	struct verbs_ch *c;
+	int flags, ret;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	errno = 0;
+	c->ibv = ibv_create_comp_channel(VCTX(ctx)->ibv);
+	if (c->ibv == NULL) {
+		ret = mlx4r_verbs_errno(errno, ENOMEM);
+		free(c);
+		return ret;
+	}
+	flags = fcntl(c->ibv->fd, F_GETFL);
+	if (flags < 0 || fcntl(c->ibv->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		ibv_destroy_comp_channel(c->ibv);
+		free(c);
+		return ret;
+	}
+	c->pub.ctx = ctx;
+	c->pub.fd = c->ibv->fd;
+	verbs_track(VCTX(ctx), c, MLX4R_VERBS_CH);
+	*out = &c->pub;
+	return 0;
+}
+
+static int
+verbs_destroy_comp_channel(struct mlx4r_hw_channel *ch)
+{
+	return verbs_destroy_obj(&container_of(ch, struct verbs_ch,
+					       pub)->obj);
+}
+
+static int
+verbs_create_cq_ch(struct mlx4r_hw_ctx *ctx, uint32_t cqe,
+		   struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	return verbs_cq_make(ctx, cqe, ch == NULL ? NULL :
+			     container_of(ch, struct verbs_ch, pub)->ibv, out);
+}
+
+static int
+verbs_get_cq_event(struct mlx4r_hw_channel *ch, struct mlx4r_hw_cq **out)
+{
+	struct verbs_ch *c = container_of(ch, struct verbs_ch, pub);
+	struct ibv_cq *cq;
+	void *cq_ctx;
+
+	errno = 0;
+	if (ibv_get_cq_event(c->ibv, &cq, &cq_ctx) != 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
+		       mlx4r_verbs_errno(errno, EIO);
+	*out = &((struct verbs_cq *)cq_ctx)->pub;
+	return 0;
+}
+
+static void
+verbs_ack_cq_events(struct mlx4r_hw_cq *cq, unsigned int n)
+{
+	ibv_ack_cq_events(container_of(cq, struct verbs_cq, pub)->ibv, n);
+}
+
+static int
 verbs_destroy_cq(struct mlx4r_hw_cq *cq)
 {
 	return verbs_destroy_obj(&container_of(cq, struct verbs_cq, pub)->obj);
@@ -714,6 +885,8 @@ verbs_cq_view(struct mlx4r_hw_cq *cq, struct mlx4dv_cq *dv)
 
 	memset(&obj, 0, sizeof(obj));
 	memset(dv, 0, sizeof(*dv));
+	/* the UAR of the arm doorbell (as upstream mlx4_rxq.c asks it) */
+	dv->comp_mask = MLX4DV_CQ_MASK_UAR;
 	obj.cq.in = container_of(cq, struct verbs_cq, pub)->ibv;
 	obj.cq.out = dv;
 	return mlx4r_verbs_errno(mlx4dv_init_obj(&obj, MLX4DV_OBJ_CQ), 0);
@@ -1047,6 +1220,9 @@ verbs_destroy_obj(struct mlx4r_verbs_obj *o)
 	case MLX4R_VERBS_CQ:
 		ret = ibv_destroy_cq(o->ibv);
 		break;
+	case MLX4R_VERBS_CH:
+		ret = ibv_destroy_comp_channel(o->ibv);
+		break;
 	case MLX4R_VERBS_MR:
 		ret = ibv_dereg_mr(o->ibv);
 		break;
@@ -1125,6 +1301,11 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.dereg_mr = verbs_dereg_mr,
 	.create_cq = verbs_create_cq,
 	.destroy_cq = verbs_destroy_cq,
+	.create_comp_channel = verbs_create_comp_channel,
+	.destroy_comp_channel = verbs_destroy_comp_channel,
+	.create_cq_ch = verbs_create_cq_ch,
+	.get_cq_event = verbs_get_cq_event,
+	.ack_cq_events = verbs_ack_cq_events,
 	.cq_view = verbs_cq_view,
 	.create_qp = verbs_create_qp,
 	.create_rss_qp = verbs_create_rss_qp,

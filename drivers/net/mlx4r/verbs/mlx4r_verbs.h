@@ -129,6 +129,7 @@ enum mlx4r_verbs_obj_kind {
 	MLX4R_VERBS_IND,
 	MLX4R_VERBS_WQ,
 	MLX4R_VERBS_CQ,
+	MLX4R_VERBS_CH,
 	MLX4R_VERBS_MR,
 	MLX4R_VERBS_PD,
 	MLX4R_VERBS_KINDS,
@@ -204,6 +205,9 @@ void mlx4r_verbs_buf_free(void *ptr, void *data);
 
 /** Log on pmd.net.mlx4r.verbs (adds the newline). */
 void mlx4r_verbs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** The same at @p level (RTE_LOG_*). */
+void mlx4r_verbs_log_level(uint32_t level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /** The backend, exported by librte_net_mlx4r_verbs.so. */
 extern const struct mlx4r_hw_ops mlx4r_hw_verbs_ops;

@@ -38,6 +38,18 @@ mlx4r_verbs_log(const char *fmt, ...)
 	rte_log(RTE_LOG_ERR, mlx4r_verbs_logtype, "mlx4r verbs: %s\n", buf);
 }
 
+void
+mlx4r_verbs_log_level(uint32_t level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	rte_log(level, mlx4r_verbs_logtype, "mlx4r verbs: %s\n", buf);
+}
+
 int
 mlx4r_verbs_errno(int err, int fallback)
 {

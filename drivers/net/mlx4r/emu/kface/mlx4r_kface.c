@@ -29,6 +29,9 @@
  *    (mlx4r_kface_netdev.c).
  * Everything else goes to libc. Without MLX4R_KFACE_DIR in the
  * environment the library answers nothing.
+ *
+ * It also interposes rte_eal_cleanup(), to stop the device thread before
+ * the EAL takes away what it uses (mlx4r_kface_dev.c kf_dev_stop()).
  */
 
 /* this file defines open, open64, stat, stat64, ...: no redirection */
@@ -49,6 +52,9 @@
 #include <sys/sysmacros.h>
 
 #include <rdma/rdma_user_ioctl_cmds.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
 
 #include "mlx4r_kface.h"
 
@@ -118,6 +124,10 @@ kf_constructor(void)
 		    "MLX4R_KFACE_WIRE", "gen");
 	if (getenv("MLX4R_KFACE_GEN_FLOWS") != NULL)
 		kf_conf.gen_flows = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_FLOWS"));
+	if (getenv("MLX4R_KFACE_GEN_DPORT") != NULL)
+		kf_conf.gen_dport = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_DPORT"));
+	kf_conf.pro = getenv("MLX4R_KFACE_PART") != NULL &&
+		      strcmp(getenv("MLX4R_KFACE_PART"), "4103") == 0;
 	kf_conf.nb_ports = getenv("MLX4R_KFACE_PORTS") != NULL &&
 			   strcmp(getenv("MLX4R_KFACE_PORTS"), "1") == 0 ? 1 : 2;
 	kf_copy_env(ifnames, sizeof(ifnames), "MLX4R_KFACE_IFNAMES", "");
@@ -212,10 +222,10 @@ kf_exit_report(void)
 				files, async, objs, kinds);
 		return;
 	}
-	fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s; device: %u contexts, %u objects, %u MRs, %" PRIu64 " bytes pinned, %" PRIu64 " objects destroyed at close, incarnation %u\n",
+	fprintf(stderr, "mlx4r kface: at exit: %u files, %u async files, %u objects%s; device: %u contexts, %u objects, %u MRs, %" PRIu64 " bytes pinned, %" PRIu64 " objects destroyed at close, incarnation %u; device thread: %s\n",
 		files, async, objs, kinds, info.nb_contexts, info.nb_objects,
 		info.nb_mrs, info.pinned_bytes, info.objects_leaked,
-		info.incarnation);
+		info.incarnation, kf_dev_thread_state());
 }
 
 __attribute__((destructor)) static void
@@ -225,6 +235,26 @@ kf_destructor(void)
 
 	if (kf_enabled && v != NULL && strcmp(v, "1") == 0)
 		kf_exit_report();
+}
+
+/*
+ * rte_eal_cleanup() of a DPDK program (its call binds to this library,
+ * preloaded, before librte_eal's): the device thread stops and is joined
+ * first (kf_dev_stop()), then the EAL's own cleanup runs. A program that
+ * never calls it is covered by the atexit() handler of kf_dev_start().
+ */
+int
+rte_eal_cleanup(void)
+{
+	int (*real)(void);
+
+	kf_dev_stop();
+	real = (int (*)(void))dlsym(RTLD_NEXT, "rte_eal_cleanup");
+	if (real == NULL) {
+		rte_errno = ENOSYS;
+		return -1;
+	}
+	return real();
 }
 
 static bool
@@ -407,6 +437,8 @@ close(int fd)
 		__atomic_store_n(&kf_async[fd], NULL, __ATOMIC_RELAXED);
 		kf_cmd_async_closed(f);
 	}
+	if (kf_enabled && kf_comp_is(fd))
+		kf_comp_close(fd);
 	return kf_real.close(fd);
 }
 
@@ -422,6 +454,15 @@ read(int fd, void *buf, size_t count)
 	if (f != NULL) {
 		ret = kf_async_read(f, buf, count,
 				    fcntl(fd, F_GETFL) & O_NONBLOCK);
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return ret;
+	}
+	if (kf_enabled && kf_comp_is(fd)) {
+		ret = kf_comp_read(fd, buf, count,
+				   fcntl(fd, F_GETFL) & O_NONBLOCK);
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;

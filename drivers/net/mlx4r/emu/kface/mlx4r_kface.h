@@ -18,6 +18,7 @@
  *                      drivers/infiniband/hw/mlx4 check and answer them
  *   mlx4r_kface_dev.c  the device thread: the doorbells the model cannot
  *                      see, the netdevs' state
+ *   mlx4r_kface_comp.c completion channels (Rx interrupts)
  *
  * Every libc call of the library itself goes to libc's own symbol (kf_real),
  * never through its own interposers.
@@ -71,6 +72,8 @@ struct kf_conf {
 	uint8_t nb_ports;          /* 1 or 2 */
 	char wire[16];             /* gen, xconnect, loopback, none */
 	uint16_t gen_flows;        /* flows of the generator (wire gen) */
+	uint16_t gen_dport;        /* its UDP destination port (0: 5000) */
+	bool pro;                  /* --part 4103: a ConnectX-3 Pro */
 	char ifname[2][16];        /* the ports' TAP interfaces ("" none) */
 	struct rte_ether_addr mac[2]; /* the ports' MAC addresses */
 	char dir[256];             /* private directory: sysfs, control */
@@ -99,6 +102,13 @@ struct kf_file *kf_file_of_async(int fd);
 
 /* mlx4r_kface_dev.c: the device thread */
 int kf_dev_start(void);
+/*
+ * Stop the device thread for good and join it (rte_eal_cleanup(), exit());
+ * no start after it. Idempotent; a second caller waits for the first.
+ */
+void kf_dev_stop(void);
+/* "running", "stopped" or "never started" (the exit report). */
+const char *kf_dev_thread_state(void);
 /* Watch a Tx QP (qp) or a receive WQ (wq) from now on. */
 void kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq);
 /* Stop watching it; no engine runs on it when this returns. */
@@ -134,5 +144,19 @@ void kf_cmd_async_closed(struct kf_file *f);
  */
 ssize_t kf_async_read(struct kf_file *f, void *buf, size_t count,
 		      bool nonblock);
+
+/* mlx4r_kface_comp.c: completion channels */
+int kf_comp_create(struct kf_file *f, int *fd);
+/* CREATE_CQ on channel @p fd: -EBADF if it is not one of @p f's. */
+int kf_comp_cq_create(struct kf_file *f, int fd, uint32_t cqe,
+		      uint64_t user_handle, struct mlx4r_hw_cq **out);
+/* DESTROY_CQ of a CQ: 1 if not on a channel (nothing done). */
+int kf_comp_cq_destroy(struct mlx4r_hw_cq *cq, uint32_t *reported);
+void kf_comp_release(struct kf_file *f);
+/* Is @p fd a completion channel of @p f? */
+bool kf_comp_check(struct kf_file *f, int fd);
+bool kf_comp_is(int fd);
+void kf_comp_close(int fd);
+ssize_t kf_comp_read(int fd, void *buf, size_t count, bool nonblock);
 
 #endif /* MLX4R_KFACE_H */

@@ -55,6 +55,7 @@ kf_init_once(void)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.nb_ports = kf_conf.nb_ports;
+	conf.pro = kf_conf.pro;
 	/*
 	 * The ports' MAC addresses, from the firmware on a card (QUERY_PORT
 	 * at mlx4_core's init); mlx4_en gives them to its netdevs
@@ -81,6 +82,7 @@ kf_init_once(void)
 			ret = mlx4r_emu_wire_peer(dev, p);
 			memset(&gen, 0, sizeof(gen));
 			gen.nb_flows = kf_conf.gen_flows;
+			gen.dst_port = kf_conf.gen_dport;
 			if (ret == 0)
 				ret = mlx4r_emu_gen_start(dev, p, &gen);
 		}
@@ -367,8 +369,15 @@ kf_ex_query_device(struct kf_file *f, struct kf_req *r)
 			drv.response_length = offsetof(typeof(drv), rss_caps) +
 					      sizeof(drv.rss_caps);
 		}
-		if (r->drv_out_len >= sizeof(drv))
+		/*
+		 * tso_caps: max_gso_sz with RAW_PACKET on an Ethernet port
+		 * (mlx4_ib_query_device), none without firmware LSO.
+		 */
+		if (r->drv_out_len >= sizeof(drv)) {
+			drv.tso_caps.max_tso = f->ctx->max_tso;
+			drv.tso_caps.supported_qpts = f->ctx->tso_qpts;
 			drv.response_length = sizeof(drv);
+		}
 		memcpy(r->drv_out, &drv,
 		       RTE_MIN(sizeof(drv), r->drv_out_len));
 	}
@@ -500,10 +509,31 @@ kf_dereg_mr(struct kf_file *f, struct kf_req *r)
  * Completion queues.
  */
 
+/*
+ * CREATE_COMP_CHANNEL (uverbs_cmd.c ib_uverbs_create_comp_channel): a new
+ * fd, its events read from it (mlx4r_kface_comp.c).
+ */
+static int
+kf_create_comp_channel(struct kf_file *f, struct kf_req *r)
+{
+	struct ib_uverbs_create_comp_channel_resp resp;
+	int fd, ret;
+
+	/* uobj_alloc() needs the context: -EINVAL before GET_CONTEXT */
+	if (f->ctx == NULL)
+		return -EINVAL;
+	ret = kf_comp_create(f, &fd);
+	if (ret != 0)
+		return ret;
+	memset(&resp, 0, sizeof(resp));
+	resp.fd = (uint32_t)fd;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
 static int
 kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
-		    uint32_t cqe, int32_t comp_channel, uint32_t *handle,
-		    uint32_t *granted)
+		    uint32_t cqe, int32_t comp_channel, uint32_t comp_vector,
+		    uint32_t *handle, uint32_t *granted)
 {
 	const struct mlx4_ib_create_cq *ucmd = (const void *)r->drv_in;
 	struct emu_ctx *ctx = (struct emu_ctx *)f->ctx;
@@ -511,9 +541,12 @@ kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
 	uint32_t entries;
 	int ret;
 
-	/* comp channels are not modelled: nobody asks completions events */
-	if (comp_channel >= 0)
-		return -EOPNOTSUPP;
+	/* uverbs_cmd.c create_cq(): GET_CONTEXT said num_comp_vectors 1,
+	 * then the channel (-EBADF), before mlx4_ib sees the CQ */
+	if (comp_vector >= 1)
+		return -EINVAL;
+	if (comp_channel >= 0 && !kf_comp_check(f, comp_channel))
+		return -EBADF;
 	/* mlx4_ib cq.c mlx4_ib_create_cq(): 1..max_cqes entries, the
 	 * driver data (buf_addr, db_addr) from libmlx4 */
 	if (cqe < 1 || cqe > (uint32_t)ctx->dev->conf.max_cqe - 1)
@@ -533,13 +566,20 @@ kf_create_cq_common(struct kf_file *f, struct kf_req *r, uint64_t user_handle,
 	ctx->umem.set = true;
 	ctx->umem.buf = (uint8_t *)(uintptr_t)ucmd->buf_addr;
 	ctx->umem.db = (uint32_t *)(uintptr_t)ucmd->db_addr;
-	ret = mlx4r_hw_emu_ops.create_cq(f->ctx, cqe, &cq);
+	/* on a channel: an fd of the file's, else -EBADF (create_cq()) */
+	if (comp_channel >= 0)
+		ret = kf_comp_cq_create(f, comp_channel, cqe, user_handle, &cq);
+	else
+		ret = mlx4r_hw_emu_ops.create_cq(f->ctx, cqe, &cq);
 	memset(&ctx->umem, 0, sizeof(ctx->umem));
 	if (ret != 0)
 		return ret;
 	ret = kf_obj_new(f, KF_OBJ_CQ, cq, user_handle, handle);
 	if (ret != 0) {
-		mlx4r_hw_emu_ops.destroy_cq(cq);
+		uint32_t n;
+
+		if (kf_comp_cq_destroy(cq, &n) == 1)
+			mlx4r_hw_emu_ops.destroy_cq(cq);
 		return ret;
 	}
 	*granted = cq->cqe;
@@ -562,8 +602,8 @@ kf_create_cq(struct kf_file *f, struct kf_req *r)
 		return -EINVAL;
 	memset(&resp, 0, sizeof(resp));
 	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
-				  cmd->comp_channel, &resp.cq_handle,
-				  &resp.cqe);
+				  cmd->comp_channel, cmd->comp_vector,
+				  &resp.cq_handle, &resp.cqe);
 	if (ret != 0)
 		return ret;
 	return kf_resp(r, &resp, sizeof(resp));
@@ -586,8 +626,8 @@ kf_ex_create_cq(struct kf_file *f, struct kf_req *r)
 		return -EINVAL;
 	memset(&resp, 0, sizeof(resp));
 	ret = kf_create_cq_common(f, r, cmd->user_handle, cmd->cqe,
-				  cmd->comp_channel, &resp.base.cq_handle,
-				  &resp.base.cqe);
+				  cmd->comp_channel, cmd->comp_vector,
+				  &resp.base.cq_handle, &resp.base.cqe);
 	if (ret != 0)
 		return ret;
 	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
@@ -599,12 +639,22 @@ kf_destroy_cq(struct kf_file *f, struct kf_req *r)
 {
 	const struct ib_uverbs_destroy_cq *cmd = (const void *)r->in;
 	struct ib_uverbs_destroy_cq_resp resp;
+	struct kf_obj *o = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
+	uint32_t reported = 0;
 	int ret;
 
-	ret = kf_obj_destroy(f, cmd->cq_handle, KF_OBJ_CQ);
+	if (o == NULL)
+		return -EINVAL;
+	/* a CQ on a channel: the events read from it (comp_events_reported) */
+	ret = kf_comp_cq_destroy(o->hw, &reported);
+	if (ret == 1)
+		ret = kf_obj_destroy(f, cmd->cq_handle, KF_OBJ_CQ);
+	else if (ret == 0)
+		kf_obj_free(o);
 	if (ret != 0)
 		return ret;
 	memset(&resp, 0, sizeof(resp));
+	resp.comp_events_reported = reported;
 	return kf_resp(r, &resp, sizeof(resp));
 }
 
@@ -666,13 +716,19 @@ kf_create_raw_qp(struct kf_file *f, struct kf_req *r,
 	rq_shift = rte_log2_u32(rq_gs * 16);
 	memset(&attr, 0, sizeof(attr));
 	attr.send_cq = scq->hw;
-	attr.cap.max_send_wr = q->max_send_wr;
-	attr.cap.max_send_sge = q->max_send_sge;
+	/*
+	 * A user QP's SQ is what the driver data says (log_sq_bb_count,
+	 * log_sq_stride: set_user_sq_size); mlx4_ib does not look at
+	 * max_send_wr, and libmlx4 lays out its spare WQEs for none too. A
+	 * QP without send WRs is one: upstream net_mlx4's drop QP
+	 * (mlx4_flow.c mlx4_drop_get, all caps zero). The model's SQ wants
+	 * one WR of one SGE at least; the geometry is the driver data's.
+	 */
+	attr.cap.max_send_wr = RTE_MAX(q->max_send_wr, 1u);
+	attr.cap.max_send_sge = RTE_MAX(q->max_send_sge, 1u);
 	/* the engine runs no inline data: refuse it rather than misread it */
 	if (q->max_inline_data != 0)
 		return -EOPNOTSUPP;
-	if (q->max_send_wr == 0)
-		return -EINVAL;
 	/*
 	 * The larger stride first, as mlx4_ib lays out a QP buffer (qp.c
 	 * create_qp_common for kernel QPs; libmlx4 qp.c mlx4_alloc_qp_buf
@@ -1159,8 +1215,14 @@ kf_ex_create_flow(struct kf_file *f, struct kf_req *r)
 			voff = offsetof(struct ibv_flow_spec_tcp_udp, val);
 			break;
 		default:
-			/* what mlx4_ib does not parse (main.c parse_flow_attr) */
-			return -EOPNOTSUPP;
+			/*
+			 * -EINVAL both for what uverbs does not know
+			 * (uverbs_cmd.c ib_uverbs_kern_spec_to_ib_spec_filter)
+			 * and for what it knows but mlx4_ib does not parse
+			 * (IPv6, tunnels: main.c parse_flow_attr, then
+			 * __mlx4_ib_create_flow).
+			 */
+			return -EINVAL;
 		}
 		/*
 		 * uverbs_cmd.c kern_spec_to_ib_spec_filter(): the value and
@@ -1253,6 +1315,9 @@ static const struct kf_method kf_legacy[IB_USER_VERBS_CMD_THRESHOLD] = {
 		sizeof(struct ib_uverbs_reg_mr_resp), true, true),
 	[IB_USER_VERBS_CMD_DEREG_MR] = KF_M(kf_dereg_mr,
 		sizeof(struct ib_uverbs_dereg_mr), 0, false, false),
+	[IB_USER_VERBS_CMD_CREATE_COMP_CHANNEL] = KF_M(kf_create_comp_channel,
+		sizeof(struct ib_uverbs_create_comp_channel),
+		sizeof(struct ib_uverbs_create_comp_channel_resp), true, false),
 	[IB_USER_VERBS_CMD_CREATE_CQ] = KF_M(kf_create_cq,
 		sizeof(struct ib_uverbs_create_cq),
 		sizeof(struct ib_uverbs_create_cq_resp), true, true),
@@ -1412,6 +1477,8 @@ kf_cmd_release(struct kf_file *f)
 {
 	uint32_t h;
 
+	/* its channels read -EIO from now on (before f->lock: lock order) */
+	kf_comp_release(f);
 	pthread_mutex_lock(&f->lock);
 	for (h = 1; h < KF_MAX_OBJ; h++)
 		if (f->obj[h].kind == KF_OBJ_QP || f->obj[h].kind == KF_OBJ_WQ)

@@ -13,12 +13,32 @@
  *    QP, as the doorbell would (emu_tx_kick());
  *  - every receive WQ: the model's Rx engine reads the RQ doorbell record
  *    and pumps the port's wire into the posted WQEs (emu_rx_hook());
+ *  - the CQ arm word of every receive WQ's CQ on a completion channel
+ *    (libmlx4 cq.c mlx4_arm_cq writes it into the doorbell record before
+ *    the UAR doorbell): a new one is the arm doorbell, handed to the
+ *    model's event thread (cq_armed, mlx4r_emu_intr.c), which raises the
+ *    event at once if CQEs wait past the arm's consumer index (a new CQE
+ *    looks at the arm word itself);
  *  - every 10 ms, the ports' netdevs (the TAP interfaces in the private
- *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU): their state gates the
- *    port as mlx4_en's does (the model's netdev: up, MTU).
- * It sleeps when it finds nothing to do (20 us, then up to 1 ms), and
- * waits on a condition variable while no queue exists: an idle device
- * costs no core.
+ *    network namespace, SIOCGIFFLAGS, SIOCGIFMTU; /proc/net/dev_mcast
+ *    every 100 ms):
+ *    their state gates the port as mlx4_en's does (the model's netdev:
+ *    up, MTU, promiscuous / all-multicast, the groups it joined);
+ *  - the netdevs' traffic, as mlx4_en moves it (the bifurcation of a real
+ *    mlx4: doc/guides/nics/mlx4r_emu.rst): what the kernel transmits on
+ *    a TAP (read from its file) leaves the port onto the wire
+ *    (mlx4r_emu_netdev_xmit(), en_tx.c mlx4_en_xmit), and what the
+ *    netdev's steering rules take on arrival is written to its TAP
+ *    (kf_netdev_rx(), en_rx.c mlx4_en_process_rx_cq), the kernel of the
+ *    namespace receiving it. No queue of its own: the kernel's TAP queue
+ *    (txqueuelen frames, drops counted in the TAP's tx_dropped) holds
+ *    what the thread has not read, at most KF_TAP_BURST frames a port
+ *    are read a round, and a frame the TAP refuses is counted in the
+ *    port's netdev_rx_dropped.
+ * It sleeps when it finds nothing to do, in ppoll() on the TAP files, the
+ * control socket and an eventfd that a new queue rings (20 us, doubling
+ * to 1 ms while queues exist, whose doorbells it must look at; 20 ms
+ * without any): an idle device costs no core.
  *
  * Queues are tracked under kf_q_lock, which the thread holds while it runs
  * the engines; the command layer untracks a queue (and takes the lock
@@ -33,10 +53,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,10 +70,12 @@
 #include "mlx4r_emu_priv.h"
 
 #define KF_MAX_Q 512
+#define KF_TAP_BURST 32            /* frames read from a TAP a round */
 
 struct kf_q {
 	struct emu_qp *qp;         /* a Tx QP, or */
 	struct emu_wq *wq;         /* a receive WQ */
+	uint32_t arm;              /* its CQ's arm word, as last seen */
 };
 
 static pthread_mutex_t kf_q_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,21 +84,67 @@ static char kf_ctl_path[108];      /* the socket bound, to unlink at exit */
 static uint32_t kf_seen_gen;
 /* the device is unregistered (catastrophic error, GONE): read by stat() */
 static bool kf_gone;
-static pthread_cond_t kf_q_cond = PTHREAD_COND_INITIALIZER;
+static int kf_wake_fd = -1;        /* eventfd: a queue to watch */
 static struct kf_q kf_q[KF_MAX_Q];
 static unsigned int kf_nb_q;
 /* the device thread's waits with no queue (kf_q_lock; ctl "thread") */
 static uint64_t kf_idle_waits;
 static bool kf_thread_on;
 static pthread_t kf_thread;
+/* the device thread's lifetime: see kf_dev_stop() (all under kf_q_lock) */
+static bool kf_thread_stop;        /* asked to leave its loop */
+static bool kf_thread_final;       /* stopped for good: no start after */
+static bool kf_thread_started;     /* it ran once (the exit report) */
+static bool kf_forked;             /* a child of fork(): no thread of the
+				    * parent's is here (kf_dev_fork_child) */
+static pthread_once_t kf_stop_once = PTHREAD_ONCE_INIT;
+static pthread_once_t kf_atexit_once = PTHREAD_ONCE_INIT;
 static int kf_nd_sock = -1;
 static struct {
 	bool known;
 	bool up;
+	bool promisc;
+	bool allmulti;
 	int mtu;
-	int tap_fd;                /* attached: the carrier is ours */
+	/*
+	 * attached: the carrier is ours, and the netdev's traffic; set once
+	 * by the device thread (release), read by kf_netdev_rx (acquire)
+	 */
+	int tap_fd;
 	int carrier;               /* last carrier set (-1: none yet) */
+	uint32_t nb_mc;            /* groups given to the model */
+	struct rte_ether_addr mc[EMU_NETDEV_MC];
 } kf_nd[2] = { { .tap_fd = -1, .carrier = -1 }, { .tap_fd = -1, .carrier = -1 } };
+static uint8_t kf_tap_buf[MLX4R_EMU_MAX_FRAME]; /* the device thread's */
+/*
+ * TAPs to read (the device thread's): what ppoll() said readable, or a
+ * TAP whose last read filled a burst; and, while the thread is too busy to
+ * sleep, every KF_TAP_EVERY rounds, so that a busy round costs no read()
+ * that would find nothing.
+ */
+static bool kf_tap_ready[2];
+#define KF_TAP_EVERY 32
+
+/*
+ * The netdev's receive side (the model calls it with the port's rx_lock
+ * held, in the device thread, which runs every engine of the kernel
+ * face): the frame into the kernel through the TAP. A TAP write does not
+ * block; it fails (EIO) while the interface is down.
+ */
+static bool
+kf_netdev_rx(void *arg, uint8_t port, const void *frame, uint32_t len)
+{
+	int fd;
+
+	(void)arg;
+	if (port < 1 || port > 2)
+		return false;
+	/* pairs with kf_tap_attach's release store */
+	fd = __atomic_load_n(&kf_nd[port - 1].tap_fd, __ATOMIC_ACQUIRE);
+	if (fd < 0)
+		return false;
+	return kf_real.write(fd, frame, len) == (ssize_t)len;
+}
 
 /*
  * Attach to a port's TAP interface: a TAP has carrier only while a file
@@ -100,7 +170,74 @@ kf_tap_attach(unsigned int p)
 		kf_real.close(fd);
 		return;
 	}
-	kf_nd[p].tap_fd = fd;
+	/* pairs with kf_netdev_rx's acquire load */
+	__atomic_store_n(&kf_nd[p].tap_fd, fd, __ATOMIC_RELEASE);
+	if (kf_model() != NULL)
+		mlx4r_emu_netdev_set_rx(kf_model(), (uint8_t)(p + 1),
+					kf_netdev_rx, NULL);
+}
+
+/*
+ * The multicast groups the kernel joined on the TAP interfaces
+ * (/proc/net/dev_mcast of the namespace: index, name, users, global,
+ * address), as mlx4_en attaches them (en_netdev.c mlx4_en_do_multicast:
+ * a steering rule per address, MLX4_DOMAIN_NIC), into the model's
+ * netdevs; at most EMU_NETDEV_MC a port, the others are not steered to
+ * it (mlx4r_emu_netdev_mc_add -ENOSPC).
+ */
+static void
+kf_netdev_mc_sync(struct mlx4r_emu_dev *dev)
+{
+	struct rte_ether_addr now[2][EMU_NETDEV_MC];
+	uint32_t nb[2] = { 0, 0 }, i, j;
+	char line[160], name[IFNAMSIZ + 1], hex[40];
+	unsigned int p, k, b;
+	FILE *f;
+
+	f = fopen("/proc/net/dev_mcast", "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%*d %16s %*d %*d %39s", name, hex) != 2 ||
+		    strlen(hex) != 12)
+			continue;
+		for (p = 0; p < kf_conf.nb_ports && p < 2; p++) {
+			if (strcmp(name, kf_conf.ifname[p]) != 0 ||
+			    nb[p] == EMU_NETDEV_MC)
+				continue;
+			for (k = 0; k < 6; k++) {
+				if (sscanf(hex + 2 * k, "%2x", &b) != 1)
+					break;
+				now[p][nb[p]].addr_bytes[k] = (uint8_t)b;
+			}
+			if (k == 6)
+				nb[p]++;
+		}
+	}
+	fclose(f);
+	for (p = 0; p < kf_conf.nb_ports && p < 2; p++) {
+		/* left: in the model, not in the kernel any more */
+		for (i = 0; i < kf_nd[p].nb_mc; i++) {
+			for (j = 0; j < nb[p]; j++)
+				if (rte_is_same_ether_addr(&kf_nd[p].mc[i],
+							   &now[p][j]))
+					break;
+			if (j == nb[p])
+				mlx4r_emu_netdev_mc_del(dev, (uint8_t)(p + 1),
+							&kf_nd[p].mc[i]);
+		}
+		for (j = 0; j < nb[p]; j++) {
+			for (i = 0; i < kf_nd[p].nb_mc; i++)
+				if (rte_is_same_ether_addr(&kf_nd[p].mc[i],
+							   &now[p][j]))
+					break;
+			if (i == kf_nd[p].nb_mc)
+				mlx4r_emu_netdev_mc_add(dev, (uint8_t)(p + 1),
+							&now[p][j]);
+		}
+		memcpy(kf_nd[p].mc, now[p], sizeof(now[p]));
+		kf_nd[p].nb_mc = nb[p];
+	}
 }
 
 void
@@ -120,8 +257,10 @@ static void
 kf_netdev_sync(void)
 {
 	struct mlx4r_emu_dev *dev = kf_model();
+	static unsigned int mc_round; /* under kf_q_lock */
 	struct ifreq ifr;
 	unsigned int p;
+	short flags;
 	bool up;
 
 	if (dev == NULL)
@@ -138,7 +277,8 @@ kf_netdev_sync(void)
 			 kf_conf.ifname[p]);
 		if (kf_real.ioctl(kf_nd_sock, SIOCGIFFLAGS, &ifr) != 0)
 			continue;
-		up = (ifr.ifr_flags & IFF_UP) != 0;
+		flags = ifr.ifr_flags; /* SIOCGIFMTU reuses the union */
+		up = (flags & IFF_UP) != 0;
 		if (kf_real.ioctl(kf_nd_sock, SIOCGIFMTU, &ifr) != 0)
 			continue;
 		if (!kf_nd[p].known || kf_nd[p].mtu != ifr.ifr_mtu) {
@@ -150,6 +290,16 @@ kf_netdev_sync(void)
 		if (!kf_nd[p].known || kf_nd[p].up != up) {
 			mlx4r_emu_netdev_set_up(dev, (uint8_t)(p + 1), up);
 			kf_nd[p].up = up;
+		}
+		/* ip link set promisc / allmulti: mlx4_en's default rules */
+		if (!kf_nd[p].known ||
+		    kf_nd[p].promisc != !!(flags & IFF_PROMISC) ||
+		    kf_nd[p].allmulti != !!(flags & IFF_ALLMULTI)) {
+			kf_nd[p].promisc = (flags & IFF_PROMISC) != 0;
+			kf_nd[p].allmulti = (flags & IFF_ALLMULTI) != 0;
+			mlx4r_emu_netdev_set_rx_mode(dev, (uint8_t)(p + 1),
+						     kf_nd[p].promisc,
+						     kf_nd[p].allmulti);
 		}
 		kf_nd[p].known = true;
 		if (kf_nd[p].tap_fd < 0)
@@ -165,6 +315,14 @@ kf_netdev_sync(void)
 				kf_nd[p].carrier = carrier;
 		}
 	}
+	/*
+	 * The groups every 10th sync (100 ms; reading the file costs half
+	 * of an idle device thread's time at every sync): mlx4_en too
+	 * applies them later, from a work queue (en_netdev.c
+	 * mlx4_en_set_rx_mode -> mlx4_en_do_set_rx_mode).
+	 */
+	if (mc_round++ % 10 == 0)
+		kf_netdev_mc_sync(dev);
 }
 
 bool
@@ -204,6 +362,7 @@ kf_netdev_recreate(void)
 		ifr.ifr_mtu = 1500;
 		kf_real.ioctl(kf_nd_sock, SIOCSIFMTU, &ifr);
 		kf_nd[p].known = false;
+		kf_nd[p].nb_mc = 0; /* the new netdev joined none */
 	}
 	kf_netdev_sync();
 }
@@ -248,6 +407,10 @@ kf_catas_sync(void)
  *   reappear MS          after it, absent MS longer (a slow re-creation)
  *   link PORT up|down    the cable of a port
  *   status               the device's incarnation and catastrophic phase
+ *   stats PORT           the port's counters (struct mlx4r_emu_port_stats)
+ *                        that the netdev's traffic moves
+ *   netdev PORT          the port's netdev as the device took it from the
+ *                        TAP: up, MTU, groups, promiscuous, all-multicast
  *   thread               the device thread: queues watched, idle waits
  */
 /* Nobody reads the socket at @p sa: connecting is refused. */
@@ -309,9 +472,11 @@ kf_ctl_poll(void)
 	static const char *const phase[] = { "none", "dead", "error", "gone" };
 	struct mlx4r_emu_dev *dev = kf_model();
 	struct mlx4r_emu_dev_info info;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_netdev_info nd;
 	struct sockaddr_un from;
 	socklen_t flen = sizeof(from);
-	char buf[128], reply[160], word[16];
+	char buf[128], reply[256], word[16];
 	unsigned int a = 0;
 	ssize_t n;
 	int ret;
@@ -352,9 +517,33 @@ kf_ctl_poll(void)
 			 info.incarnation,
 			 phase[RTE_MIN((unsigned int)info.catas, 3u)],
 			 info.nb_contexts);
+	} else if (sscanf(buf, "stats %u", &a) == 1) {
+		ret = mlx4r_emu_port_stats(dev, (uint8_t)a, &st);
+		if (ret == 0)
+			snprintf(reply, sizeof(reply),
+				 "rx %" PRIu64 " dropped %" PRIu64 " netdev_rx %" PRIu64 " netdev_rx_dropped %" PRIu64 " tx %" PRIu64 " tx_dropped %" PRIu64 " netdev_tx %" PRIu64 " netdev_tx_dropped %" PRIu64,
+				 st.rx_frames, st.rx_dropped, st.netdev_rx,
+				 st.netdev_rx_dropped, st.tx_frames,
+				 st.tx_dropped, st.netdev_tx,
+				 st.netdev_tx_dropped);
+		else
+			snprintf(reply, sizeof(reply),
+				 "error: stats: port %u: %s", a,
+				 strerror(-ret));
+	} else if (sscanf(buf, "netdev %u", &a) == 1) {
+		ret = mlx4r_emu_netdev_info(dev, (uint8_t)a, &nd);
+		if (ret == 0 && a <= 2)
+			snprintf(reply, sizeof(reply),
+				 "up %d mtu %u groups %u promisc %d allmulti %d",
+				 nd.up, nd.mtu, nd.nb_mc,
+				 kf_nd[a - 1].promisc, kf_nd[a - 1].allmulti);
+		else
+			snprintf(reply, sizeof(reply),
+				 "error: netdev: port %u: %s", a,
+				 strerror(ret != 0 ? -ret : EINVAL));
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, thread)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, thread, stats PORT, netdev PORT)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
@@ -428,16 +617,80 @@ kf_q_trace(void)
 	}
 }
 
+/* Frames the kernel sent on the TAPs: out of their ports. kf_q_lock held. */
+static unsigned int
+kf_tap_pump(bool all)
+{
+	struct mlx4r_emu_dev *dev = kf_model();
+	unsigned int p, i, work = 0;
+	ssize_t n;
+	int fd;
+
+	for (p = 0; dev != NULL && p < kf_conf.nb_ports && p < 2; p++) {
+		fd = kf_nd[p].tap_fd;
+		if (fd < 0 || !(all || kf_tap_ready[p]))
+			continue;
+		for (i = 0; i < KF_TAP_BURST; i++) {
+			n = kf_real.read(fd, kf_tap_buf, sizeof(kf_tap_buf));
+			if (n <= 0)
+				break;
+			/* lost frames are in the port's counters */
+			mlx4r_emu_netdev_xmit(dev, (uint8_t)(p + 1), kf_tap_buf,
+					      (uint32_t)n);
+			work++;
+		}
+		/* a full burst: more may wait */
+		kf_tap_ready[p] = i == KF_TAP_BURST;
+	}
+	return work;
+}
+
+/*
+ * Sleep up to @p ns, or until a TAP has a frame, the control socket a
+ * command or kf_dev_track() a queue (kf_wake_fd). kf_q_lock not held.
+ */
+static void
+kf_dev_wait(long ns)
+{
+	struct pollfd pfd[4];
+	struct timespec ts = { .tv_sec = ns / 1000000000L,
+			       .tv_nsec = ns % 1000000000L };
+	unsigned int p, tap[2];
+	nfds_t n = 0, tap0, i;
+	uint64_t v;
+
+	if (kf_wake_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = kf_wake_fd, .events = POLLIN };
+	if (kf_ctl_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = kf_ctl_fd, .events = POLLIN };
+	tap0 = n;
+	for (p = 0; p < kf_conf.nb_ports && p < 2; p++)
+		if (kf_nd[p].tap_fd >= 0) {
+			tap[n - tap0] = p;
+			pfd[n++] = (struct pollfd){ .fd = kf_nd[p].tap_fd,
+						    .events = POLLIN };
+		}
+	if (ppoll(pfd, n, &ts, NULL) <= 0)
+		return;
+	for (i = tap0; i < n; i++)
+		if (pfd[i].revents != 0)
+			kf_tap_ready[tap[i - tap0]] = true;
+	if (kf_wake_fd >= 0 && (pfd[0].revents & POLLIN) != 0 &&
+	    kf_real.read(kf_wake_fd, &v, sizeof(v)) < 0)
+		v = 0; /* drained by another read: nothing to do */
+}
+
 static void *
 kf_dev_thread(void *arg)
 {
 	struct timespec ts, last = { 0, 0 };
-	uint64_t before, idle = 0;
-	unsigned int i, work;
+	uint64_t before, idle = 0, round = 0;
+	unsigned int i, work, nb_q;
 
 	(void)arg;
 	pthread_mutex_lock(&kf_q_lock);
-	for (;;) {
+	/* kf_q_lock held at the top of every turn: kf_dev_stop() */
+	while (!kf_thread_stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((ts.tv_sec - last.tv_sec) * 1000000000L +
 		    (ts.tv_nsec - last.tv_nsec) > 10000000L) {
@@ -450,18 +703,7 @@ kf_dev_thread(void *arg)
 			last = ts;
 		}
 		kf_ctl_poll();
-		if (kf_nb_q == 0) {
-			/* ts is on kf_q_cond's clock, CLOCK_MONOTONIC */
-			kf_idle_waits++;
-			ts.tv_nsec += 20000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&kf_q_cond, &kf_q_lock, &ts);
-			continue;
-		}
-		work = 0;
+		work = kf_tap_pump(++round % KF_TAP_EVERY == 0);
 		for (i = 0; i < kf_nb_q; i++) {
 			if (kf_q[i].qp != NULL) {
 				if (emu_tx_pending(kf_q[i].qp)) {
@@ -469,25 +711,40 @@ kf_dev_thread(void *arg)
 					work++;
 				}
 			} else {
+				struct emu_cq *cq = kf_q[i].wq->cq;
+
 				before = kf_port_frames(kf_q[i].wq);
 				emu_rx_hook(kf_q[i].wq);
 				work += kf_port_frames(kf_q[i].wq) != before;
+				/* the arm doorbell (see top); ch set at create */
+				if (cq->ch != NULL &&
+				    __atomic_load_n(&cq->db[1], __ATOMIC_RELAXED) !=
+				    kf_q[i].arm) {
+					kf_q[i].arm = __atomic_load_n(&cq->db[1],
+							__ATOMIC_RELAXED);
+					mlx4r_hw_emu_ops.cq_armed(&cq->hw);
+				}
 			}
 		}
+		nb_q = kf_nb_q;
+		if (work == 0 && nb_q == 0)
+			kf_idle_waits++; /* the wait below; read under the lock */
 		pthread_mutex_unlock(&kf_q_lock);
 		if (work != 0) {
 			idle = 0;
 			sched_yield();
+		} else if (nb_q == 0) {
+			/* no doorbell to watch: the files wake it */
+			kf_dev_wait(20000000L);
 		} else {
 			/* 20 us, doubling to 1 ms while nothing happens */
-			ts.tv_sec = 0;
-			ts.tv_nsec = RTE_MIN(20000L << RTE_MIN(idle / 64, 6u),
-					     1000000L);
+			kf_dev_wait(RTE_MIN(20000L << RTE_MIN(idle / 64, 6u),
+					    1000000L));
 			idle++;
-			nanosleep(&ts, NULL);
 		}
 		pthread_mutex_lock(&kf_q_lock);
 	}
+	pthread_mutex_unlock(&kf_q_lock);
 	return NULL;
 }
 
@@ -498,10 +755,17 @@ kf_dev_track(struct mlx4r_hw_qp *qp, struct mlx4r_hw_wq *wq)
 	if (kf_nb_q < KF_MAX_Q) {
 		kf_q[kf_nb_q].qp = (struct emu_qp *)qp;
 		kf_q[kf_nb_q].wq = (struct emu_wq *)wq;
+		kf_q[kf_nb_q].arm = 0;
 		kf_nb_q++;
 	}
-	pthread_cond_signal(&kf_q_cond);
 	pthread_mutex_unlock(&kf_q_lock);
+	/* wake the thread if it sleeps in kf_dev_wait() */
+	if (kf_wake_fd >= 0) {
+		uint64_t one = 1;
+
+		if (kf_real.write(kf_wake_fd, &one, sizeof(one)) < 0)
+			one = 0; /* the counter is full: it is awake anyway */
+	}
 }
 
 void
@@ -519,26 +783,182 @@ kf_dev_untrack(void *hw)
 	pthread_mutex_unlock(&kf_q_lock);
 }
 
+/*
+ * The device thread's lifetime. It runs the model (whose log lines go
+ * through rte_log) and the engines, which write into the application's
+ * memory (the DMA of posted receive buffers, often in EAL hugepages):
+ * it must be gone before the process takes any of that away, whatever
+ * the application closes or not. rte_eal_cleanup() (lib/eal/linux/eal.c
+ * in DPDK 22.11) removes the devices (eal_bus_cleanup()), then unmaps
+ * the EAL's memory (rte_eal_memory_detach()) and fcloses the log stream
+ * (rte_eal_log_cleanup(): a line written by another thread after it is
+ * written into a freed FILE). So the thread stops for good, and is
+ * joined, at the first of:
+ *  - rte_eal_cleanup(), which this library interposes (mlx4r_kface.c):
+ *    the stop comes before the real one runs anything, so even with a
+ *    device left open (no close, no remove) nothing of the EAL has gone
+ *    yet; the devices the EAL removes are closed with the engines
+ *    stopped, as a PCI function's are at its remove;
+ *  - exit() of a program that never calls rte_eal_cleanup() (a plain
+ *    rdma-core program, or a DPDK one that just returns from main()):
+ *    an atexit() handler, registered at the first start; exit() runs
+ *    atexit() handlers before any library's destructor (glibc's
+ *    __run_exit_handlers(): _dl_fini, which runs the destructors, was
+ *    registered first, so it runs last), so before DPDK's and this
+ *    library's own (the exit report).
+ * It does not stop at the last close of the device: the control socket
+ * (served by this thread) and the catastrophic error's course (the node
+ * disappearing and coming back, kf_catas_sync()) go on while no context
+ * is open, as the kernel's device goes on without users (a driver polls
+ * for the node in REINIT with its context closed; the harness asks
+ * "status" then).
+ *
+ * Handshake: the stopper sets kf_thread_stop under kf_q_lock, then
+ * rings kf_wake_fd (the thread sleeps in ppoll(), kf_dev_wait(), which
+ * it enters without the lock: a ring before it makes ppoll() return at
+ * once; with no eventfd it wakes within 20 ms). The thread reads the
+ * flag under kf_q_lock at the top of each turn (it holds the lock there,
+ * and around every call into the model), leaves the loop, drops the lock
+ * and returns; the stopper joins it. The mutex orders the flag (no
+ * atomics needed); the join orders everything the thread did before the
+ * stopper goes on, and once it has returned the thread cannot log: it no
+ * longer exists.
+ * kf_thread_final, set in the same critical section, keeps kf_dev_start()
+ * from starting a new one afterwards (a context asked for during the
+ * EAL's teardown is refused, -ENODEV, as by a device being removed).
+ * Then the model's own event thread (completion channels, which pumps
+ * receive queues too) is stopped and joined the same way
+ * (mlx4r_emu_dev_stop_threads()).
+ * The stop runs once (pthread_once): a second stopper (exit() on another
+ * thread while rte_eal_cleanup() stops) waits until the first has
+ * joined. The thread itself never stops itself (it calls no exit()).
+ */
+static void
+kf_dev_stop_once(void)
+{
+	struct mlx4r_emu_dev *dev;
+	bool on;
+
+	pthread_mutex_lock(&kf_q_lock);
+	kf_thread_final = true;
+	on = kf_thread_on;
+	/* set before the first start, which this lock orders after kf_init() */
+	dev = kf_forked ? NULL : kf_model();
+	kf_thread_stop = true;
+	pthread_mutex_unlock(&kf_q_lock);
+	/* wake it if it sleeps in kf_dev_wait() (or is about to: the
+	 * eventfd stays readable until it reads it) */
+	if (on && kf_wake_fd >= 0) {
+		uint64_t one = 1;
+
+		if (kf_real.write(kf_wake_fd, &one, sizeof(one)) < 0)
+			one = 0; /* the counter is full: it is awake anyway */
+	}
+	if (on && !pthread_equal(pthread_self(), kf_thread)) {
+		pthread_join(kf_thread, NULL);
+		pthread_mutex_lock(&kf_q_lock);
+		kf_thread_on = false;
+		pthread_mutex_unlock(&kf_q_lock);
+	}
+	/* the model's own thread (completion events) goes too */
+	mlx4r_emu_dev_stop_threads(dev);
+}
+
+void
+kf_dev_stop(void)
+{
+	pthread_once(&kf_stop_once, kf_dev_stop_once);
+}
+
+static void
+kf_dev_atexit(void)
+{
+	kf_dev_stop();
+}
+
+/*
+ * fork(): the child has no device thread (only the forking thread goes
+ * on), so it must not join one at its exit (the pthread_t is the
+ * parent's: undefined behaviour), nor serve or unlink the parent's
+ * control socket (its destructor kf_ctl_unbind() did: the parent's
+ * socket was gone once a child exited), nor share the thread's eventfd
+ * and TAP files (a thread of the child's would take the parent's wake-ups
+ * and frames): the child drops its copies. kf_q_lock is taken around the
+ * fork so that the parent's thread is in no critical section at the copy
+ * (the forking thread holds no model lock at fork(): lock order kept). A
+ * child that opens a context starts a thread of its own.
+ */
+static void
+kf_dev_fork_prepare(void)
+{
+	pthread_mutex_lock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_parent(void)
+{
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+static void
+kf_dev_fork_child(void)
+{
+	unsigned int p;
+
+	kf_thread_on = false;
+	/* nor the model's event thread, which it must not join either */
+	kf_forked = true;
+	/* the files the child shares with the parent's thread */
+	if (kf_ctl_fd >= 0)
+		kf_real.close(kf_ctl_fd);
+	kf_ctl_fd = -1;
+	kf_ctl_path[0] = '\0';
+	if (kf_wake_fd >= 0)
+		kf_real.close(kf_wake_fd);
+	kf_wake_fd = -1;
+	for (p = 0; p < 2; p++) {
+		if (kf_nd[p].tap_fd >= 0)
+			kf_real.close(kf_nd[p].tap_fd);
+		kf_nd[p].tap_fd = -1;
+		kf_nd[p].carrier = -1;
+		kf_nd[p].known = false;
+	}
+	pthread_mutex_unlock(&kf_q_lock);
+}
+
+static void
+kf_dev_atexit_register(void)
+{
+	atexit(kf_dev_atexit);
+	pthread_atfork(kf_dev_fork_prepare, kf_dev_fork_parent,
+		       kf_dev_fork_child);
+}
+
+const char *
+kf_dev_thread_state(void)
+{
+	const char *st;
+
+	pthread_mutex_lock(&kf_q_lock);
+	st = kf_thread_on ? "running" : kf_thread_started ? "stopped" :
+	     "never started";
+	pthread_mutex_unlock(&kf_q_lock);
+	return st;
+}
+
 int
 kf_dev_start(void)
 {
+	pthread_once(&kf_atexit_once, kf_dev_atexit_register);
 	pthread_mutex_lock(&kf_q_lock);
+	if (kf_thread_final) {
+		/* the process is tearing down (kf_dev_stop()) */
+		pthread_mutex_unlock(&kf_q_lock);
+		return -ENODEV;
+	}
 	if (!kf_thread_on) {
-		pthread_condattr_t ca;
-
-		/*
-		 * The thread's idle wait is timed on CLOCK_MONOTONIC (its
-		 * deadline comes from it): PTHREAD_COND_INITIALIZER's clock
-		 * is CLOCK_REALTIME, against which a monotonic deadline is
-		 * long past, and the wait returned at once (the idle thread
-		 * spun). No thread waits on the condition yet, and it is only
-		 * used under kf_q_lock: it can be made again here.
-		 */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_destroy(&kf_q_cond);
-		pthread_cond_init(&kf_q_cond, &ca);
-		pthread_condattr_destroy(&ca);
+		if (kf_wake_fd < 0)
+			kf_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		kf_netdev_sync();
 		kf_catas_sync();
 		kf_ctl_bind();
@@ -547,8 +967,9 @@ kf_dev_start(void)
 			return -EAGAIN;
 		}
 		pthread_setname_np(kf_thread, "mlx4r-cx3");
-		pthread_detach(kf_thread);
+		/* joinable: kf_dev_stop() joins it */
 		kf_thread_on = true;
+		kf_thread_started = true;
 	}
 	pthread_mutex_unlock(&kf_q_lock);
 	return 0;
