@@ -492,8 +492,12 @@ mlx4r_link_read(struct mlx4r_port *port, struct rte_eth_link *link)
  * dev_set_link_up/down: the netdev's IFF_UP, as upstream's
  * mlx4_dev_set_link. mlx4_en closes the port while its interface is down
  * (en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing is received,
- * the port is not active (the link reads down, and the port event raises
- * LSC). The choice is the port's (link_down): a start
+ * the port is not active (the link reads down). The link ethdev keeps is
+ * the port event's to set (PORT_ERR / PORT_ACTIVE, mlx4r_port_link_event()
+ * on the interrupt thread), which raises LSC when it changed, as upstream's
+ * mlx4_dev_set_link() leaves it to its interrupt handler: set here, the
+ * event found it unchanged and raised nothing on the emulated backend
+ * (kface_parity_port). The choice is the port's (link_down): a start
  * and a proactive reset keep it, as ethdev wants a link set down to stay
  * down until set up. Between two contexts of a reset (a passive port the
  * application reset) it is only recorded, and applied at the start.
@@ -503,7 +507,6 @@ mlx4r_dev_set_link(struct rte_eth_dev *eth_dev, bool up)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	bool old = port->link_down;
-	struct rte_eth_link link;
 	int ret;
 
 	port->link_down = !up;
@@ -517,8 +520,6 @@ mlx4r_dev_set_link(struct rte_eth_dev *eth_dev, bool up)
 			up ? "up" : "down", strerror(-ret));
 		return ret;
 	}
-	mlx4r_link_read(port, &link);
-	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
 }
 

@@ -23,7 +23,10 @@
  *    Linux mlx4_ib main.c mlx4_ib_mmap()), close();
  *  - read() of the async event file GET_CONTEXT made (uverbs_main.c
  *    ib_uverbs_event_read()); poll() works on it as it is (an epoll fd
- *    of the model's context).
+ *    of the model's context);
+ *  - ioctl() of the ports' netdevs that mlx4_en answers itself: ethtool
+ *    pause parameters and link settings, the MTU's bounds
+ *    (mlx4r_kface_netdev.c).
  * Everything else goes to libc. Without MLX4R_KFACE_DIR in the
  * environment the library answers nothing.
  *
@@ -497,6 +500,7 @@ ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
 	void *arg;
+	int ret;
 
 	kf_resolve();
 
@@ -510,6 +514,12 @@ ioctl(int fd, unsigned long req, ...)
 		 * marks every ioctl method unsupported and uses write.
 		 */
 		errno = ENOTTY;
+		return -1;
+	}
+	if (kf_netdev_ioctl(req, arg, &ret)) {
+		if (ret == 0)
+			return 0;
+		errno = -ret;
 		return -1;
 	}
 	return kf_real.ioctl(fd, req, arg);

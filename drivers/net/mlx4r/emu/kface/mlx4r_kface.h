@@ -119,6 +119,13 @@ bool kf_dev_gone(void);
 void kf_dev_lock(void);
 void kf_dev_unlock(void);
 
+/*
+ * mlx4r_kface_netdev.c: an ioctl() of the ports' netdevs that mlx4_en
+ * answers itself (ethtool pause and link settings, the MTU's bounds).
+ * @return 1 if answered (*ret: 0 or a negative errno), 0 to pass it on.
+ */
+int kf_netdev_ioctl(unsigned long req, void *arg, int *ret);
+
 /* mlx4r_kface_cmd.c */
 /* The model's device (after kf_init()), or NULL. */
 struct mlx4r_emu_dev *kf_model(void);
