@@ -2395,10 +2395,10 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 
 			if (e->size != sizeof(*e))
 				return -EINVAL;
-			memcpy(f->dmac, e->val.dst_mac, 6);
-			memcpy(f->dmac_m, e->mask.dst_mac, 6);
-			memcpy(f->smac, e->val.src_mac, 6);
-			memcpy(f->smac_m, e->mask.src_mac, 6);
+			f->dmac_m = emu_mac48(e->mask.dst_mac);
+			f->dmac_v = emu_mac48(e->val.dst_mac) & f->dmac_m;
+			f->smac_m = emu_mac48(e->mask.src_mac);
+			f->smac_v = emu_mac48(e->val.src_mac) & f->smac_m;
 			f->etype = rte_be_to_cpu_16(e->val.ether_type);
 			f->etype_m = rte_be_to_cpu_16(e->mask.ether_type);
 			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
