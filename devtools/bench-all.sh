@@ -28,7 +28,7 @@
 # the summary gives the median of the rounds' ratios and of each
 # driver's Mpps. Each figure is printed with the load average of the
 # moment (the machine may be shared). --quick: fewer, shorter rounds
-# (about 3 minutes instead of 15). --write-doc: replace the generated
+# (about 8 minutes instead of 12). --write-doc: replace the generated
 # table of doc/guides/nics/mlx4r_perf.rst (between its "bench-all"
 # markers) with this run's. Environment: MLX4R_BUILD (build directory,
 # default build), BENCH_ROUNDS, BENCH_SECONDS, TESTPMD. Run it through a
@@ -393,7 +393,7 @@ rec() { # <QxD>: the driver's median ms of that row
 			"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.3f", a / b }')"
 	done
 	printf "   %-38s  %-14s  %-13s  %s\n" \
-		"mlx4r_*, emu_* instr. / frame (model)" "$CG_TOTAL ($CG_MODEL)" "" ""
+		"driver + model instr. / frame (model)" "$CG_TOTAL ($CG_MODEL)" "" ""
 	sed -n 's/^  \(.*[^ ]\)  *\([0-9][0-9.]*\) instructions\/frame.*/\1|\2/p' \
 		"$summary" | while IFS='|' read -r name v; do
 		case $name in
