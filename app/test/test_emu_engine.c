@@ -977,6 +977,76 @@ test_flow_mlx4_ib(void)
 	return TEST_SUCCESS;
 }
 
+/* A frame from @p smac to @p dmac: true if rxq (the default rule's) got it. */
+static bool
+send_from_to(const uint8_t *smac, const uint8_t *dmac)
+{
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 5, 40);
+
+	memcpy(frame_at(0), dmac, 6);
+	memcpy(frame_at(0) + 6, smac, 6);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	return temu_rx_poll(&rxq, &cqe);
+}
+
+/*
+ * Masked MAC rules (ibv_flow_spec_eth: a bit of the address counts where
+ * its mask bit is set, Linux mlx4_ib main.c parse_flow_attr copies both
+ * into the rule): bits of the rule's value outside its mask do not
+ * count, nor do the frame's (the source address is not matched at all,
+ * test_flow_mlx4_ib).
+ */
+static int
+test_flow_mac_masks(void)
+{
+	/* value bits outside the mask set on purpose */
+	static const uint8_t dval[6] = { 0x02, 0x00, 0x00, 0xde, 0xad, 0xbe };
+	static const uint8_t dmsk[6] = { 0xff, 0xff, 0xff, 0x00, 0x00, 0x00 };
+	static const uint8_t d_in[6] = { 0x02, 0x00, 0x00, 0x11, 0x22, 0x33 };
+	static const uint8_t d_out[6] = { 0x02, 0x00, 0x01, 0x11, 0x22, 0x33 };
+	static const uint8_t s_in[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x77 };
+	struct {
+		struct ibv_flow_attr attr;
+		struct ibv_flow_spec_eth eth;
+	} __rte_packed fa;
+	struct temu_rxq q, *qs[1] = { &q };
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	struct mlx4_cqe cqe;
+
+	temu_rxq_post(&rxq, 32);
+	TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 64, 1, 2048, &q), "rxq");
+	temu_rxq_post(&q, 32);
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, 0, 0, NULL,
+					    &ind2, &qp2), "rss");
+	memset(&fa, 0, sizeof(fa));
+	fa.attr.type = IBV_FLOW_ATTR_NORMAL;
+	fa.attr.size = sizeof(fa);
+	fa.attr.num_of_specs = 1;
+	fa.attr.port = 1;
+	fa.eth.type = IBV_FLOW_SPEC_ETH;
+	fa.eth.size = sizeof(fa.eth);
+	memcpy(fa.eth.val.dst_mac, dval, 6);
+	memcpy(fa.eth.mask.dst_mac, dmsk, 6);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_flow(qp2, &fa.attr, &fl2), "rule");
+	TEST_ASSERT(!send_from_to(s_in, d_in), "the masked part agrees: "
+		    "not the default queue's");
+	TEST_ASSERT(temu_cq_poll(&q.cdv, &q.cq_ci, &cqe), "the rule's queue");
+	TEST_ASSERT(send_from_to(s_in, d_out), "destination differs in a "
+		    "masked bit: default queue");
+	TEST_ASSERT(!temu_cq_poll(&q.cdv, &q.cq_ci, &cqe), "nothing else on "
+		    "the rule's queue");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
+	temu_rxq_destroy(&q);
+	return TEST_SUCCESS;
+}
+
 /*
  * Steering domains: uverbs rules first (MLX4_DOMAIN_UVERBS), then the
  * kernel netdev's rules for its MAC, broadcast and joined groups
@@ -1189,6 +1259,67 @@ test_rx_missed(void)
 	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
 	temu_tx_doorbell(&txq);
 	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "posted: received");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The receive copy, byte for byte, at every frame size around its
+ * 32-to-64-byte inline path (two overlapping 32-byte copies): into one
+ * 256-byte segment, and scattered over 48-byte segments; nothing is
+ * written past the frame.
+ */
+static int
+test_rx_copy_sizes(void)
+{
+	struct temu_rxq q1, q4, *qs[1];
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	struct mlx4_cqe cqe;
+	uint32_t len, i, pass;
+	uint8_t *d;
+
+	for (pass = 0; pass < 2; pass++) {
+		struct temu_rxq *q = pass == 0 ? &q1 : &q4;
+
+		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, pass == 0 ? 1 : 4,
+						    pass == 0 ? 256 : 48, q),
+				    "rxq %u", pass);
+		temu_rxq_post(q, 128);
+		qs[0] = q;
+		TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, 0, 0,
+						    NULL, &ind2, &qp2), "rss");
+		TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2),
+				    "flow");
+		for (len = RTE_ETHER_HDR_LEN; len <= 140; len++) {
+			uint8_t *f = frame_at(0);
+
+			memcpy(f, port_mac, 6);
+			memcpy(f + 6, peer_mac, 6);
+			for (i = 12; i < len; i++)
+				f[i] = (uint8_t)(i * 7 + len);
+			temu_tx_post(&txq, f, len, TX_LKEY, 0);
+			temu_tx_doorbell(&txq);
+			temu_tx_reclaim(&txq);
+			TEST_ASSERT(temu_cq_poll(&q->cdv, &q->cq_ci, &cqe),
+				    "pass %u: %u bytes received", pass, len);
+			TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.byte_cnt), len,
+					    "pass %u: byte count", pass);
+			d = temu_rxq_data(q, rte_be_to_cpu_16(cqe.wqe_index));
+			/* the segments of a WQE are contiguous here */
+			TEST_ASSERT_BUFFERS_ARE_EQUAL(d, f, len,
+						      "pass %u: %u bytes", pass,
+						      len);
+			for (i = len; i < q->sges * q->seg_size; i++)
+				TEST_ASSERT_EQUAL(d[i], 0xee, "pass %u, %u bytes: "
+						  "byte %u written", pass, len,
+						  i);
+		}
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
+		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
+		temu_rxq_destroy(q);
+	}
 	return TEST_SUCCESS;
 }
 
@@ -1413,11 +1544,13 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rss_spread),
 		TEST_CASE_ST(setup, teardown, test_wqn_ranges),
 		TEST_CASE_ST(setup, teardown, test_flow_rules),
+		TEST_CASE_ST(setup, teardown, test_flow_mac_masks),
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
 		TEST_CASE_ST(setup, teardown, test_flow_mlx4_ib),
 		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
+		TEST_CASE_ST(setup, teardown, test_rx_copy_sizes),
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),

@@ -2605,8 +2605,8 @@ emu_flow_parse(struct emu_flow *f, const struct ibv_flow_attr *attr)
 			 * checks only what follows vlan_tag): such a rule
 			 * matches every source and EtherType.
 			 */
-			memcpy(f->dmac, e->val.dst_mac, 6);
-			memcpy(f->dmac_m, e->mask.dst_mac, 6);
+			f->dmac_m = emu_mac48(e->mask.dst_mac);
+			f->dmac_v = emu_mac48(e->val.dst_mac) & f->dmac_m;
 			f->vlan = rte_be_to_cpu_16(e->val.vlan_tag);
 			f->vlan_m = rte_be_to_cpu_16(e->mask.vlan_tag);
 			f->has_vlan_spec = f->vlan_m != 0;

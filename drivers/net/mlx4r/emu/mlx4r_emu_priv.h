@@ -301,8 +301,12 @@ struct emu_flow {
 	uint8_t cls;               /* 0 normal, 1 all-multicast, 2 promisc */
 	uint16_t priority;
 	uint64_t seq;              /* creation order */
-	/* Match (normal rules); masks zero = any. */
-	uint8_t dmac[6], dmac_m[6];
+	/*
+	 * Match (normal rules); masks zero = any. The destination MAC as
+	 * emu_mac48() words: the mask, and the value already masked (v & m),
+	 * so that a frame's address is loaded once and compared once.
+	 */
+	uint64_t dmac_v, dmac_m;
 	uint16_t vlan, vlan_m;     /* host order, TCI */
 	uint32_t sip, sip_m, dip, dip_m; /* big-endian as on the wire */
 	uint8_t l4;                /* 0 any, IPPROTO_TCP or IPPROTO_UDP */
@@ -700,6 +704,22 @@ uint64_t emu_dev_clock(struct emu_dev *dev);
  * apart: 2^64 is 1 modulo 0xffff, like 2^16, so each carry out adds 1.
  * Returns at most 33 bits: room for more additions before the fold.
  */
+/*
+ * The 6 bytes of a MAC address at @p a (any alignment) in a 48-bit
+ * integer, memory order: (x & m) == v of two such words is the masked
+ * byte-by-byte compare of the addresses.
+ */
+static inline uint64_t
+emu_mac48(const uint8_t *a)
+{
+	uint32_t lo;
+	uint16_t hi;
+
+	memcpy(&lo, a, 4);
+	memcpy(&hi, a + 4, 2);
+	return lo | (uint64_t)hi << 32;
+}
+
 static inline uint64_t
 emu_csum_add(uint64_t sum, const void *buf, size_t len)
 {

@@ -1,0 +1,422 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+#
+# Every figure of issue 15 in one command (prints figures, asserts
+# nothing):
+#
+#   devtools/bench-all.sh [--quick] [--write-doc] [--no-callgrind]
+#
+#   1. the driver's fast path against upstream net_mlx4 on the same fake
+#      rings (devtools/bench-fastpath.sh), cycles per packet, ratio;
+#   2. the whole emulated forward, stock dpdk-testpmd io, one forwarding
+#      lcore, two ports, 64 B: mlx4r (generator + checker wire) against
+#      net_null;
+#   3. a looping forward between two ports ('start tx_first'), one lcore:
+#      mlx4r wire=xconnect against a memif pair and against vhost-user +
+#      virtio_user (Debian's DPDK PMDs), 64 B, and mlx4r against memif at
+#      1500 B;
+#   4. recovery times (build/app/mlx4r-reset-bench, proactive);
+#   5. resident memory (VmRSS) and DPDK heap (testpmd's dump_socket_mem)
+#      of testpmd with mlx4r against net_null, default configuration and
+#      per queue x descriptor count;
+#   6. instructions per forwarded frame (devtools/callgrind-fwd.sh):
+#      what limits figure 2, independent of the machine's load.
+#
+# Figures 2 and 3 are same-run ratios: every round runs the contenders
+# back to back, alternating which goes first, and prints its own ratio;
+# the summary gives the median of the rounds' ratios and of each
+# driver's Mpps. Each figure is printed with the load average of the
+# moment (the machine may be shared). --quick: fewer, shorter rounds
+# (about 8 minutes instead of 12). --write-doc: replace the generated
+# table of doc/guides/nics/mlx4r_perf.rst (between its "bench-all"
+# markers) with this run's. Environment: MLX4R_BUILD (build directory,
+# default build), BENCH_ROUNDS, BENCH_SECONDS, TESTPMD. Run it through a
+# private /var/run/dpdk (tools' isolated-test.sh --cmd) when other DPDK
+# processes share the machine.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(realpath "${MLX4R_BUILD:-$top/build}")
+quick=0
+write_doc=0
+callgrind=1
+for a in "$@"; do
+	case $a in
+	--quick) quick=1 ;;
+	--write-doc) write_doc=1 ;;
+	--no-callgrind) callgrind=0 ;;
+	*) echo "usage: $0 [--quick] [--write-doc] [--no-callgrind]" >&2
+	   exit 2 ;;
+	esac
+done
+if [ $quick = 1 ]; then
+	rounds=${BENCH_ROUNDS:-3}; seconds=${BENCH_SECONDS:-2}
+	fp_args="7 1000"; resets=5; cg_seconds=10; cg_short=4; cg_long=10
+	reset_configs=1x512,4x512,16x4096
+else
+	rounds=${BENCH_ROUNDS:-7}; seconds=${BENCH_SECONDS:-3}
+	fp_args="31 2000"; resets=20; cg_seconds=40; cg_short=6; cg_long=18
+	reset_configs=1x512,4x512,16x512,16x4096
+fi
+testpmd=${TESTPMD:-dpdk-testpmd}
+wrap=
+plugin_dir=$build/drivers/net/mlx4r
+out_dir=$build/bench-all
+doc=$top/doc/guides/nics/mlx4r_perf.rst
+if [ ! -f "$plugin_dir/librte_net_mlx4r.so" ]; then
+	echo "no $plugin_dir/librte_net_mlx4r.so: build first (MLX4R_BUILD)" >&2
+	exit 1
+fi
+mkdir -p "$out_dir"
+tmp=$(mktemp -d /tmp/mlx4r-bench-all.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export LD_LIBRARY_PATH=$plugin_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+summary=$out_dir/summary.txt
+: > "$summary"
+mem="--no-huge -m 1024"
+tp_app="-i --nb-cores=1 --rxq=1 --txq=1 --burst=32 --total-num-mbufs=16384 --no-mlockall"
+mlx4r_gen="-d librte_net_mlx4r.so --vdev net_mlx4r0,ports=2,gen_size=60"
+mlx4r_x="-d librte_net_mlx4r.so --vdev net_mlx4r0,ports=2,wire=xconnect"
+memif="--vdev net_memif0,role=server,id=0,socket=$tmp/memif.sock --vdev net_memif1,role=client,id=0,socket=$tmp/memif.sock"
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+# median of the numbers on stdin, one a line
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a";
+	else if (NR % 2) print v[(NR + 1) / 2];
+	else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+say() { echo "$@" | tee -a "$summary"; }
+
+# EAL refuses a -d path under a world-writable directory: bare names.
+cd /
+
+# tp <frame bytes> <start command> <attach devargs or -> <EAL args...>:
+# Mpps, the sum of both ports' Rx-pps over the measuring interval (the
+# second 'show port stats all'). With attach devargs, the second port is
+# hot-plugged after the first started (virtio_user connects to the vhost
+# socket that net_vhost creates when its port starts).
+tp() {
+	local len=$1 start=$2 attach=$3; shift 3
+	local out pps
+	rm -f "$tmp/vhost.sock"
+	out=$({
+		if [ "$attach" != - ]; then
+			sleep 1
+			echo "port attach $attach"
+			sleep 1
+			echo "port start 1"
+			sleep 1
+		fi
+		echo "set fwd io"
+		echo "$start"
+		sleep 1
+		echo "show port stats all"
+		sleep "$seconds"
+		echo "show port stats all"
+		echo "stop"
+		echo "quit"
+	} | timeout $((seconds + 60)) $wrap stdbuf -oL "$testpmd" -l 0-1 $mem \
+		--no-pci --file-prefix=mlx4r_bench_all "$@" -- $tp_app \
+		--txpkts="$len" 2>&1) || true
+	pps=$(echo "$out" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | tail -2 |
+	      awk '{ s += $1 } END { printf "%.2f", s / 1e6 }')
+	if [ "$pps" = "0.00" ]; then
+		echo "$out" | tail -30 >&2
+	fi
+	echo "$pps"
+}
+
+# race <title> <frame bytes> <start> then pairs "<name> <attach> <args>"
+# given as variables A_*, B_*, C_* (name, attach, args): rounds of the
+# contenders back to back, the order rotated each round; ratios A/B, A/C.
+race() {
+	local title=$1 len=$2 start=$3 n=$4
+	local r i k name v
+	local -a names atts args
+	names=("$A_name" "$B_name" "${C_name:-}")
+	atts=("$A_att" "$B_att" "${C_att:-}")
+	args=("$A_args" "$B_args" "${C_args:-}")
+	say "== $title, $len B, '$start', $seconds s each, $rounds rounds (load $(load))"
+	for k in $(seq 0 $((n - 1))); do : > "$tmp/race.$k"; done
+	for r in $(seq "$rounds"); do
+		local line="  round $r:"
+		declare -A got=()
+		for i in $(seq 0 $((n - 1))); do
+			k=$(( (i + r) % n ))
+			# shellcheck disable=SC2086
+			v=$(tp "$len" "$start" "${atts[$k]}" ${args[$k]})
+			got[$k]=$v
+			echo "$v" >> "$tmp/race.$k"
+		done
+		for k in $(seq 0 $((n - 1))); do
+			line="$line ${names[$k]} ${got[$k]}"
+		done
+		line="$line Mpps"
+		for k in $(seq 1 $((n - 1))); do
+			v=$(awk -v a="${got[0]}" -v b="${got[$k]}" \
+				'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+			echo "$v" >> "$tmp/ratio.$k"
+			line="$line, ${names[0]}/${names[$k]} $v"
+		done
+		say "$line (load $(load))"
+		unset got
+	done
+	for k in $(seq 0 $((n - 1))); do
+		v=$(median < "$tmp/race.$k")
+		eval "MED_$k=$v"
+		say "  median ${names[$k]}: $v Mpps"
+	done
+	for k in $(seq 1 $((n - 1))); do
+		v=$(median < "$tmp/ratio.$k")
+		eval "RATIO_$k=$v"
+		rm -f "$tmp/ratio.$k"
+		say "  median of the rounds' ratios ${names[0]}/${names[$k]}: $v"
+	done
+}
+
+# mem_one <EAL and app args...>: "<VmRSS MB> <DPDK heap allocated MB>"
+# of a testpmd forwarding for 2 s (its rings and pools set up, touched).
+mem_one() {
+	local pid rss heap i
+	rm -f "$tmp/in"
+	mkfifo "$tmp/in"
+	timeout 120 stdbuf -oL "$testpmd" -l 0-1 $mem --no-pci \
+		--file-prefix=mlx4r_bench_all "$@" < "$tmp/in" \
+		> "$tmp/mem.log" 2>&1 &
+	pid=$!
+	exec 3> "$tmp/in"
+	echo "set fwd io" >&3
+	echo "start" >&3
+	# set up (pool populated, queues started) once forwarding started;
+	# a loaded machine may take a while
+	for i in $(seq 120); do
+		grep -q "io packet forwarding" "$tmp/mem.log" && break
+		sleep 0.5
+	done
+	sleep 2
+	# timeout's child: stdbuf has exec'd testpmd
+	rss=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' \
+	      "/proc/$(pgrep -P $pid | head -1)/status" 2>/dev/null || echo n/a)
+	echo "dump_socket_mem" >&3
+	sleep 1
+	echo "stop" >&3
+	echo "quit" >&3
+	exec 3>&-
+	wait $pid || true
+	heap=$(sed -n 's/^Total *: .* alloc: \([0-9.]*\)(.*/\1/p' \
+	       "$tmp/mem.log" | head -1)
+	printf "%s %.1f\n" "$rss" "${heap:-0}"
+}
+
+memory() {
+	local qd q d a n m
+	say "== memory: testpmd VmRSS and DPDK heap in use (MB), net_null vs mlx4r, 2 ports, $mem (load $(load))"
+	n=$(mem_one --vdev net_null0 --vdev net_null1 -- -i --nb-cores=1 --no-mlockall)
+	# shellcheck disable=SC2086
+	m=$(mem_one $mlx4r_gen -- -i --nb-cores=1 --no-mlockall)
+	say "  default (testpmd's own pool and descriptor counts): net_null $n, mlx4r $m" \
+	    "$(echo "$n $m" | awk '{ printf "(RSS %+.2f %%)", ($3 / $1 - 1) * 100 }')"
+	MEM_DEFAULT="$n $m"
+	MEM_ROWS=
+	for qd in 1x512 1x4096 4x512 16x512 16x4096; do
+		q=${qd%x*}; d=${qd#*x}
+		a="-- -i --nb-cores=1 --no-mlockall --rxq=$q --txq=$q --rxd=$d --txd=$d --total-num-mbufs=180000"
+		# shellcheck disable=SC2086
+		n=$(mem_one --vdev net_null0 --vdev net_null1 $a)
+		# shellcheck disable=SC2086
+		m=$(mem_one $mlx4r_gen $a)
+		say "  $qd, 180000 mbufs: net_null $n, mlx4r $m $(echo "$n $m" |
+		    awk '{ printf "(RSS %+.1f MB, %+.2f %%)", $3 - $1, ($3 / $1 - 1) * 100 }')"
+		MEM_ROWS="$MEM_ROWS$qd $n $m
+"
+	done
+}
+
+recovery() {
+	say "== recovery, proactive, $resets operator resets per row (load $(load))"
+	timeout 900 "$build/app/mlx4r-reset-bench" --no-huge -m 3072 --no-pci \
+		-l 0-1 --file-prefix=mlx4r_bench_all -- --resets "$resets" \
+		--mode proactive --config "$reset_configs" 2>&1 |
+		grep -E "queues x|driver|application|mbufs lost" |
+		tee "$tmp/reset.log" | tee -a "$summary" || true
+}
+
+fastpath() {
+	say "== driver fast path vs upstream net_mlx4 (bench-fastpath.sh $fp_args, load $(load))"
+	# shellcheck disable=SC2086
+	MLX4R_BUILD=$build "$top/devtools/bench-fastpath.sh" $fp_args \
+		> "$tmp/fp.log" 2>&1 || true
+	grep -E "^median|median of the rounds|best round|^  (upstream|mlx4r) " \
+		"$tmp/fp.log" | tee -a "$summary" || tail -5 "$tmp/fp.log"
+	FP_RATIO=$(sed -n "s/.*median of the rounds' ratios \([0-9.]*\).*/\1/p" \
+		   "$tmp/fp.log")
+}
+
+# Where the forwarding lcore's time goes (sampled; perf's cpu-clock, as
+# a guest may have no hardware counters): the mlx4r 64 B forward.
+profile() {
+	command -v perf > /dev/null || { say "== perf: not installed, skipped"; return 0; }
+	say "== perf record -e cpu-clock, mlx4r 64 B forward, $((seconds * 4)) s (load $(load))"
+	# long enough that EAL's and testpmd's start-up weigh little
+	wrap="perf record -q -e cpu-clock -o $out_dir/perf.data --"
+	# shellcheck disable=SC2086
+	seconds=$((seconds * 4)) tp 64 start - $mlx4r_gen > /dev/null
+	wrap=
+	perf report -i "$out_dir/perf.data" --stdio --sort symbol 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -14 | tee -a "$summary" || true
+}
+
+# cg_total <seconds> <frame bytes> <start> <attach or -> <EAL args...>:
+# "<frames> <instructions>" of a whole testpmd run under callgrind.
+cg_total() {
+	local sec=$1 len=$2 start=$3 attach=$4; shift 4
+	local f i
+	rm -f "$tmp/vhost.sock"
+	{
+		if [ "$attach" != - ]; then
+			sleep 15
+			echo "port attach $attach"
+			sleep 5
+			echo "port start 1"
+			sleep 5
+		fi
+		echo "set fwd io"
+		echo "$start"
+		sleep "$sec"
+		echo "stop"
+		echo "quit"
+	} | timeout 600 valgrind --tool=callgrind \
+		--callgrind-out-file="$tmp/cgt.cg" "$testpmd" -l 0-1 \
+		--no-huge -m 512 --no-pci --file-prefix=mlx4r_bench_all "$@" \
+		-- $tp_app --txpkts="$len" > "$tmp/cgt.log" 2>&1 || true
+	f=$(grep -A1 "Accumulated forward" "$tmp/cgt.log" |
+	    sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p')
+	i=$(callgrind_annotate "$tmp/cgt.cg" 2>/dev/null |
+	    sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+	rm -f "$tmp/cgt.cg"
+	echo "${f:-0} ${i:-0}"
+}
+
+# Instructions per forwarded frame of the whole process (testpmd, the
+# PMDs, the device model), every contender: two runs of different
+# lengths, the difference divided by the frames' difference (start-up
+# cancels out).
+cg_drivers() {
+	local d name start att args a b
+	say "== instructions per forwarded frame, whole testpmd, every contender (callgrind, two runs of $cg_short and $cg_long s)"
+	for d in "net_null|start|-|--vdev net_null0 --vdev net_null1" \
+		 "mlx4r gen|start|-|$mlx4r_gen" \
+		 "memif loop|start tx_first|-|$memif" \
+		 "vhost loop|start tx_first|net_virtio_user0,path=$tmp/vhost.sock,queues=1|--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1" \
+		 "mlx4r loop|start tx_first|-|$mlx4r_x"; do
+		IFS='|' read -r name start att args <<< "$d"
+		# shellcheck disable=SC2086
+		a=$(cg_total "$cg_short" 64 "$start" "$att" $args)
+		# shellcheck disable=SC2086
+		b=$(cg_total "$cg_long" 64 "$start" "$att" $args)
+		echo "$name $a $b" | awk '{ n = NF
+			f1 = $(n - 3); i1 = $(n - 2); f2 = $(n - 1); i2 = $n
+			df = f2 - f1; di = i2 - i1
+			sub(/ [0-9]+ [0-9]+ [0-9]+ [0-9]+$/, "")
+			# runs are timed: under load the longer may forward
+			# fewer frames; the slope holds while they differ
+			if (df != 0 && (df > 0 ? df : -df) * 5 > f1 + f2)
+				printf "  %-12s %7.1f instructions/frame (runs of %.0f and %.0f frames)\n", $0, di / df, f1, f2
+			else printf "  %-12s n/a (runs of %.0f and %.0f frames)\n", $0, f1, f2 }' | tee -a "$summary"
+	done
+}
+
+instructions() {
+	say "== instructions per forwarded frame (callgrind-fwd.sh $cg_seconds s; load-independent)"
+	MLX4R_BUILD=$build "$top/devtools/callgrind-fwd.sh" "$cg_seconds" \
+		"$out_dir/cg" 2>&1 | tee "$tmp/cg.txt" | tee -a "$summary" || true
+	CG_TOTAL=$(awk '$1 == "total" { print $2 }' "$tmp/cg.txt")
+	CG_MODEL=$(sed -n 's/^ *device model (emu_\*, memcpy) *//p' "$tmp/cg.txt")
+}
+
+say "bench-all: $(git -C "$top" describe --always --dirty 2>/dev/null || echo tree), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'), $(nproc) cores, $( [ $quick = 1 ] && echo quick || echo full) run"
+fastpath
+A_name=mlx4r A_att=- A_args=$mlx4r_gen
+B_name=net_null B_att=- B_args="--vdev net_null0 --vdev net_null1"
+C_name= C_att= C_args=
+race "whole forward, generator in, checker out" 64 start 2
+FWD_M=$MED_0 FWD_N=$MED_1 FWD_R=$RATIO_1
+A_name=mlx4r A_att=- A_args=$mlx4r_x
+B_name=memif B_att=- B_args=$memif
+C_name=vhost C_att="net_virtio_user0,path=$tmp/vhost.sock,queues=1"
+C_args="--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1"
+race "looping forward, 2 ports" 64 "start tx_first" 3
+LOOP_M=$MED_0 LOOP_MEMIF=$MED_1 LOOP_VH=$MED_2 LOOP_R1=$RATIO_1 LOOP_R2=$RATIO_2
+C_name=
+race "looping forward, 2 ports" 1500 "start tx_first" 2
+BIG_M=$MED_0 BIG_MEMIF=$MED_1 BIG_R=$RATIO_1
+recovery
+memory
+profile
+CG_TOTAL=n/a CG_MODEL=n/a
+if [ $callgrind = 1 ] && command -v valgrind > /dev/null; then
+	instructions
+	cg_drivers
+fi
+
+# The RST table (written into the guide with --write-doc).
+rec() { # <QxD>: the driver's median ms of that row
+	awk -v qd="$1" '
+	/queues x/ { split($0, w, " "); cur = w[1] "x" w[4] }
+	/driver \(request to LIVE\)/ && cur == qd { print $(NF - 5); exit }' \
+		"$tmp/reset.log"
+}
+{
+	echo ".. table:: issue 15's figures, one run of \`\`devtools/bench-all.sh$( [ $quick = 1 ] && echo ' --quick')\`\` ($(date -u +%Y-%m-%d), load average $(load))"
+	echo
+	echo "   ======================================  ==============  =============  ============"
+	echo "   figure                                  mlx4r           other          mlx4r/other"
+	echo "   ======================================  ==============  =============  ============"
+	printf "   %-38s  %-14s  %-13s  %s\n" \
+		"fast path, Rx+Tx cycles (upstream)" "" "" "${FP_RATIO:-n/a}" \
+		"64 B forward vs net_null, Mpps" "$FWD_M" "$FWD_N" "$FWD_R" \
+		"64 B loop vs memif pair, Mpps" "$LOOP_M" "$LOOP_MEMIF" "$LOOP_R1" \
+		"64 B loop vs vhost + virtio_user" "$LOOP_M" "$LOOP_VH" "$LOOP_R2" \
+		"1500 B loop vs memif pair, Mpps" "$BIG_M" "$BIG_MEMIF" "$BIG_R"
+	for qd in ${reset_configs//,/ }; do
+		printf "   %-38s  %-14s  %-13s  %s\n" "recovery $qd, proactive, ms" \
+			"$(rec "$qd")" "" ""
+	done
+	set -- $MEM_DEFAULT
+	printf "   %-38s  %-14s  %-13s  %s\n" \
+		"RSS, testpmd default, MB (net_null)" "$3" "$1" \
+		"$(awk -v a="$3" -v b="$1" 'BEGIN { printf "%.3f", a / b }')"
+	echo "$MEM_ROWS" | while read -r qd n _ m _; do
+		[ -n "$qd" ] || continue
+		printf "   %-38s  %-14s  %-13s  %s\n" \
+			"RSS, $qd, 180000 mbufs, MB" "$m" "$n" \
+			"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.3f", a / b }')"
+	done
+	printf "   %-38s  %-14s  %-13s  %s\n" \
+		"driver + model instr. / frame (model)" "$CG_TOTAL ($CG_MODEL)" "" ""
+	sed -n 's/^  \(.*[^ ]\)  *\([0-9][0-9.]*\) instructions\/frame.*/\1|\2/p' \
+		"$summary" | while IFS='|' read -r name v; do
+		case $name in
+		mlx4r*) printf "   %-38s  %-14s  %-13s  %s\n" \
+			"testpmd instr. / frame, $name" "$v" "" "" ;;
+		*) printf "   %-38s  %-14s  %-13s  %s\n" \
+			"testpmd instr. / frame, $name" "" "$v" "" ;;
+		esac
+	done
+	echo "   ======================================  ==============  =============  ============"
+} > "$out_dir/table.rst"
+echo
+cat "$out_dir/table.rst"
+echo "summary: $summary, table: $out_dir/table.rst"
+
+if [ $write_doc = 1 ]; then
+	if ! grep -q '^\.\. bench-all begin' "$doc"; then
+		echo "no '.. bench-all begin' marker in $doc" >&2
+		exit 1
+	fi
+	awk -v t="$out_dir/table.rst" '
+	/^\.\. bench-all begin/ { print; print ""; while ((getline l < t) > 0) print l; print ""; skip = 1; next }
+	/^\.\. bench-all end/ { skip = 0 }
+	!skip' "$doc" > "$tmp/doc" && cat "$tmp/doc" > "$doc"
+	echo "updated $doc"
+fi
