@@ -107,11 +107,15 @@ fp_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median of @p n (at most 64) values; @p v is left as it was. */
 static double
-fp_median(double *v, unsigned int n)
+fp_median(const double *v, unsigned int n)
 {
-	qsort(v, n, sizeof(*v), fp_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), fp_cmp);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void
@@ -212,8 +216,13 @@ main(int argc, char **argv)
 		 * same load), then their median: robust to other processes.
 		 */
 		double rr[64], tr[64], sr[64];
+		unsigned int best = 0;
 
 		for (r = 0; r < rounds; r++) {
+			if (rx[0][r] + tx[0][r] + rx[1][r] + tx[1][r] <
+			    rx[0][best] + tx[0][best] + rx[1][best] +
+			    tx[1][best])
+				best = r;
 			rr[r] = rx[1][r] / rx[0][r];
 			tr[r] = tx[1][r] / tx[0][r];
 			sr[r] = (rx[1][r] + tx[1][r]) / (rx[0][r] + tx[0][r]);
@@ -224,10 +233,16 @@ main(int argc, char **argv)
 		       fp_median(tx[1], rounds), fp_median(tr, rounds));
 		printf("rx+tx cycles/packet, mlx4r / upstream: median of the rounds' ratios %.2f\n",
 		       fp_median(sr, rounds));
-		/* the least disturbed round of each: a floor under load */
-		printf("best round: upstream rx %.1f tx %.1f, mlx4r rx %.1f tx %.1f: rx+tx ratio %.2f\n",
-		       rx[0][0], tx[0][0], rx[1][0], tx[1][0],
-		       (rx[1][0] + tx[1][0]) / (rx[0][0] + tx[0][0]));
+		/*
+		 * The least disturbed round (fewest cycles of both drivers
+		 * together): a floor under load. Before, fp_median() sorted
+		 * the arrays in place, and this line printed each driver's
+		 * minimum as if they were one round.
+		 */
+		printf("best round (%u): upstream rx %.1f tx %.1f, mlx4r rx %.1f tx %.1f: rx+tx ratio %.2f\n",
+		       best + 1, rx[0][best], tx[0][best], rx[1][best],
+		       tx[1][best], (rx[1][best] + tx[1][best]) /
+		       (rx[0][best] + tx[0][best]));
 	}
 	rte_eal_cleanup();
 	return 0;
