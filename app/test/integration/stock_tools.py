@@ -876,11 +876,16 @@ def case_testpmd_reset_passive(env):
 
 def case_testpmd_reset_proactive(env):
     # The default mode recovers by itself: testpmd prints both events and
-    # the port keeps forwarding without any command.
-    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@1500"], [
+    # the port keeps forwarding without any command. The fault comes
+    # 3 s after the device's creation: after "start" (1.5 s after the
+    # first prompt; each command waits for testpmd's prompt), while the
+    # port forwards.
+    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@3000"], [
         "show port info 0",
         "set fwd io",
         "start",
+        "show port stats 0",
+        "show port stats 0",
         "show port stats 0",
         "show port stats 0",
         "show port stats 0",
