@@ -32,8 +32,11 @@ SKIP = 77
 # (cmdline writes it one character at a time; the driver's log lines and
 # testpmd's event lines, "\nPort 0: link state change event", come from
 # other threads): counted with the whole lines that may sit between its
-# characters, as kface.py does.
-_LOG_LINE = r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel )[^\n]*\n)*"
+# characters, as kface.py does, and the forwarding lcore's lines of
+# "set verbose 1" (as kface_parity.py counts them).
+_LOG_LINE = (r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel |"
+             r"port \d+/queue \d+: |  )[^\n]*\n)*")
+PROMPT_WAIT = 20
 TESTPMD_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
 
 
@@ -97,10 +100,20 @@ class Env:
             try:
                 for i, line in enumerate(stdin_lines):
                     if prompt is not None:
+                        # a prompt the regex missed (cut by a line it
+                        # does not know) must not hang the case: after
+                        # PROMPT_WAIT s without it, the line is typed
+                        # anyway, and the output says so
+                        waited = time.monotonic() + PROMPT_WAIT
                         with cond:
                             while prompts() <= i and not eof.is_set() \
-                                    and not expired.is_set():
+                                    and not expired.is_set() \
+                                    and time.monotonic() < waited:
                                 cond.wait(1.0)
+                            if prompts() <= i and not eof.is_set():
+                                buf.extend(b"\n[harness: no prompt before "
+                                           b"%r, typed anyway]\n"
+                                           % line.encode())
                         if eof.is_set() or expired.is_set():
                             break
                     if delay:
