@@ -35,7 +35,7 @@ SKIP = 77
 # characters, as kface.py does, and the forwarding lcore's lines of
 # "set verbose 1" (as kface_parity.py counts them).
 _LOG_LINE = (r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel |"
-             r"port \d+/queue \d+: |  )[^\n]*\n)*")
+             r"port \d+/queue \d+: |  |-----|port=\d|rx: |tx: )[^\n]*\n)*")
 PROMPT_WAIT = 20
 TESTPMD_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
 
@@ -97,6 +97,7 @@ class Env:
             return len(prompt.findall(buf.decode(errors="replace")))
 
         def feed():
+            missed = 0
             try:
                 for i, line in enumerate(stdin_lines):
                     if prompt is not None:
@@ -106,11 +107,12 @@ class Env:
                         # anyway, and the output says so
                         waited = time.monotonic() + PROMPT_WAIT
                         with cond:
-                            while prompts() <= i and not eof.is_set() \
+                            while prompts() <= i - missed and not eof.is_set() \
                                     and not expired.is_set() \
                                     and time.monotonic() < waited:
                                 cond.wait(1.0)
-                            if prompts() <= i and not eof.is_set():
+                            if prompts() <= i - missed and not eof.is_set():
+                                missed += 1  # the next waits one fewer
                                 buf.extend(b"\n[harness: no prompt before "
                                            b"%r, typed anyway]\n"
                                            % line.encode())
