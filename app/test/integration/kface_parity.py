@@ -100,8 +100,12 @@ def run(env, case, script, wire="gen", extra=()):
     for t in TARGETS:
         m0, m1 = MACS[t]
         steps = [(cmd.format(mac0=m0, mac1=m1), pause) for _, cmd, pause in script]
-        steps.append(("quit", 0))
         argv, wrapper, direct = argv_of(env, t, case, wire, extra)
+        # the model's counters of the netdevs, last (kface.interact()'s
+        # "!ctl": no prompt of their own)
+        ctl = [] if direct else [("!ctl stats %d" % p, 0) for p in (1, 2)]
+        steps += ctl
+        steps.append(("quit", 0))
         rc, out = kface.interact(env, argv, steps, timeout=150,
                                  wrapper=wrapper, direct=direct)
         expect(rc == 0, "%s: testpmd exits 0 (got %d)" % (t, rc))
@@ -116,8 +120,18 @@ def run(env, case, script, wire="gen", extra=()):
             with open("%s.%s.%s" % (os.environ["PARITY_DUMP"], case, t), "w") as f:
                 for i, sec in enumerate(secs):
                     f.write("=== %d %r\n%s\n" % (i, steps[i][0] if i < len(steps) else None, sec))
-        expect(len(secs) >= len(steps),
-               "%s: an answer to every command (%d of %d)" % (t, len(secs), len(steps)))
+        expect(len(secs) >= len(steps) - len(ctl),
+               "%s: an answer to every command (%d of %d)"
+               % (t, len(secs), len(steps) - len(ctl)))
+        # the kernel sent nothing on the netdevs (QUIET_KERNEL): a frame
+        # of its own would be counted with the test's at the other port
+        # of the cable (mlx4r_emu_wire.c mlx4r_emu_netdev_xmit() counts
+        # them in netdev_tx)
+        for p, n in re.findall(r"\[ctl stats (\d): [^\]]*?netdev_tx (\d+)", out):
+            expect(int(n) == 0, "%s: the kernel sent no frame of its own on "
+                   "port %s's netdev (netdev_tx %s)" % (t, p, n))
+        expect(len(re.findall(r"\[ctl stats \d: ", out)) == len(ctl),
+               "%s: the model's counters of every netdev read" % t)
         # a tag "~x": the answer and the next one (what the forwarding
         # lcore prints, set verbose, comes after the next prompt too)
         facts[t] = {}

@@ -28,6 +28,18 @@ EAL_COMMON = ["--no-huge", "-m", "1024", "--no-pci", "--log-level=pmd.net.mlx4r*
 SKIP = 77
 
 
+# testpmd's prompt, which another thread's output may cut anywhere
+# (cmdline writes it one character at a time; the driver's log lines and
+# testpmd's event lines, "\nPort 0: link state change event", come from
+# other threads): counted with the whole lines that may sit between its
+# characters, as kface.py does, and the forwarding lcore's lines of
+# "set verbose 1" (as kface_parity.py counts them).
+_LOG_LINE = (r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel |"
+             r"port \d+/queue \d+: |  |-----|port=\d|rx: |tx: )[^\n]*\n)*")
+PROMPT_WAIT = 20
+TESTPMD_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
+
+
 class CaseFailed(Exception):
     pass
 
@@ -49,48 +61,100 @@ class Env:
             "-d", self.plugin_name,
         ] + [a for v in extra_vdev for a in ("--vdev", v)]
 
-    def run(self, argv, stdin_lines=(), delay=0.0, timeout=120, env=None):
+    def run(self, argv, stdin_lines=(), delay=0.0, timeout=120, env=None,
+            prompt=None):
         """Run argv, feed stdin lines (with a pause before each), return
-        (exit code, combined output)."""
+        (exit code, combined output). With @p prompt (a compiled regex of
+        the tool's prompt), each line waits for the tool's next prompt
+        before its pause: nothing is typed ahead of a slow start, so each
+        pause is time the previous command really had (a "start" then
+        "stop" typed ahead of a start-up that took longer than the pauses
+        stopped the forwarding at once: testpmd_fwd_txonly's "port 0 sent
+        64 frames" under load)."""
         print("$ " + " ".join(argv), flush=True)
         p = subprocess.Popen(argv, cwd=self.workdir, env=env or self.env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT)
         expired = threading.Event()
+        buf = bytearray()
+        cond = threading.Condition()
+
+        def reader():
+            # the feeder below waits on cond for the prompts this appends
+            while True:
+                b = p.stdout.read1(4096)
+                with cond:
+                    if not b:
+                        eof.set()
+                        cond.notify_all()
+                        return
+                    buf.extend(b)
+                    cond.notify_all()
+
+        eof = threading.Event()
+
+        def prompts():
+            return len(prompt.findall(buf.decode(errors="replace")))
 
         def feed():
+            missed = 0
             try:
-                for line in stdin_lines:
+                for i, line in enumerate(stdin_lines):
+                    if prompt is not None:
+                        # a prompt the regex missed (cut by a line it
+                        # does not know) must not hang the case: after
+                        # PROMPT_WAIT s without it, the line is typed
+                        # anyway, and the output says so
+                        waited = time.monotonic() + PROMPT_WAIT
+                        with cond:
+                            while prompts() <= i - missed and not eof.is_set() \
+                                    and not expired.is_set() \
+                                    and time.monotonic() < waited:
+                                cond.wait(1.0)
+                            if prompts() <= i - missed and not eof.is_set():
+                                missed += 1  # the next waits one fewer
+                                buf.extend(b"\n[harness: no prompt before "
+                                           b"%r, typed anyway]\n"
+                                           % line.encode())
+                        if eof.is_set() or expired.is_set():
+                            break
                     if delay:
                         time.sleep(delay)
-                    p.stdin.write(line + "\n")
+                    p.stdin.write((line + "\n").encode())
                     p.stdin.flush()
                 p.stdin.close()
-            except (BrokenPipeError, ValueError):
+            except (BrokenPipeError, ValueError, OSError):
                 pass  # the tool exited early; its output says why
 
         def kill():
             expired.set()
             p.kill()
 
+        rd = threading.Thread(target=reader, daemon=True)
         writer = threading.Thread(target=feed, daemon=True)
         watchdog = threading.Timer(timeout, kill)
+        rd.start()
         writer.start()
         watchdog.start()
-        out = p.stdout.read()
+        rd.join()
         p.wait()
         watchdog.cancel()
         writer.join(1)
+        # universal newlines, as a text-mode pipe gives them (cmdline
+        # ends its lines with "\r\n")
+        out = buf.decode(errors="replace").replace("\r\n", "\n") \
+            .replace("\r", "\n")
         print(out, flush=True)
         if expired.is_set():
             raise CaseFailed("timed out after %ds" % timeout)
         return p.returncode, out
 
-    def testpmd(self, vdevs, commands, testpmd_args=(), delay=0.3):
-        argv = ["stdbuf", "-oL", self.args.testpmd] + self.eal(vdevs) + [
+    def testpmd(self, vdevs, commands, testpmd_args=(), delay=0.3, wrap=()):
+        argv = list(wrap) + ["stdbuf", "-oL", self.args.testpmd] + self.eal(vdevs) + [
             "--", "-i", "--total-num-mbufs=16384", "--no-mlockall",
         ] + list(testpmd_args)
-        return self.run(argv, list(commands) + ["quit"], delay=delay)
+        return self.run(argv, list(commands) + ["quit"], delay=delay,
+                        prompt=TESTPMD_PROMPT)
 
 
 def expect(cond, what):
@@ -360,7 +424,7 @@ def case_testpmd_fwd_mac(env):
                % (p, mac_run[p]["rx_good_packets"]))
 
 
-def case_testpmd_fwd_txonly(env):
+def case_testpmd_fwd_txonly(env, wrap=()):
     # txonly on cross-connected ports: nothing is polled, so each port's
     # receive ring fills and the rest is missed. Then rxonly drains the
     # rings: every frame one port sent is accounted for at the other one,
@@ -373,7 +437,7 @@ def case_testpmd_fwd_txonly(env):
         "start",
         "stop",
         "show port stats all",
-    ], delay=0.5)
+    ], delay=0.5, wrap=wrap)
     expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
     st = {p: last_port_stats(out, p) for p in (0, 1)}
     for p, q in ((0, 1), (1, 0)):
@@ -385,6 +449,14 @@ def case_testpmd_fwd_txonly(env):
                "every frame port %d sent (%d) reached port %d: "
                "%d received + %d missed"
                % (p, st[p]["tx"], q, st[q]["rx"], st[q]["missed"]))
+
+
+def case_testpmd_slow_start(env):
+    # testpmd_fwd_txonly behind a start-up 2 s longer than usual, longer
+    # than the pauses before "stop", as under load: each command waits for testpmd's prompt,
+    # so "start" and "stop" still have their 0.5 s between them (typed
+    # ahead, they ran back to back: "port 0 sent 64 frames").
+    case_testpmd_fwd_txonly(env, wrap=["sh", "-c", 'sleep 2; exec "$@"', "sh"])
 
 
 def case_testpmd_fwd_rxonly(env):
@@ -876,11 +948,16 @@ def case_testpmd_reset_passive(env):
 
 def case_testpmd_reset_proactive(env):
     # The default mode recovers by itself: testpmd prints both events and
-    # the port keeps forwarding without any command.
-    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@1500"], [
+    # the port keeps forwarding without any command. The fault comes
+    # 3 s after the device's creation: after "start" (1.5 s after the
+    # first prompt; each command waits for testpmd's prompt), while the
+    # port forwards.
+    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@3000"], [
         "show port info 0",
         "set fwd io",
         "start",
+        "show port stats 0",
+        "show port stats 0",
         "show port stats 0",
         "show port stats 0",
         "show port stats 0",
