@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A ConnectX-3 HCA has one or two physical ports (devarg ports). */
