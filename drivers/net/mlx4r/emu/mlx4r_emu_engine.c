@@ -906,35 +906,21 @@ emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 }
 
 /*
- * Deliver a frame that arrived at @p port. Called with port->rx_lock held
- * (from the Tx engine of a port wired to this one, or from this port's
- * pump).
+ * Whether @p port takes a frame at all: the device is alive, the port
+ * open, the frame within its MTU. Counts what it refuses.
  */
-void
-emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
+static inline bool
+emu_rx_gate(struct emu_port *port, const struct emu_frame *f)
 {
-	struct emu_ctx *ctx;
-	struct emu_flow *rule;
-	struct emu_qp *qp;
-	struct emu_wq *wq;
-	struct mlx4_cqe *cqe;
-	struct emu_pkt p;
-	const uint8_t *wqe;
-	uint32_t i, hash, pi, off, status, len, tun;
-	uint8_t fcs[RTE_ETHER_CRC_LEN];
-	uint16_t csum;
-	enum ibv_qp_state qs;
-	uint8_t verr = 0;
-
 	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)))
-		return;
+		return false;
 	/*
 	 * While the netdev is down mlx4_en keeps the port closed (Linux
 	 * en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing comes in.
 	 */
 	if (unlikely(!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED))) {
 		EMU_INC(port->st.rx_port_down, 1);
-		return;
+		return false;
 	}
 	/*
 	 * The port takes frames up to its MTU: mlx4_en_start_port programs
@@ -944,8 +930,32 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	if (unlikely(f->len > EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
 							  __ATOMIC_RELAXED)))) {
 		EMU_INC(port->st.rx_oversize, 1);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/*
+ * What the receive side decides from a frame's headers and the port's
+ * steering, before it looks at a WQE: steering domain and rule, the RSS
+ * QP and its hash, the WQ, the CQE's status and checksum field. Returns
+ * false when the frame does not go to a WQ (the netdev's, or dropped:
+ * counted here). v->same sets whether the verdict holds for a frame that
+ * differs from this one only in L4 payload bytes from l4 + 16 on (nothing
+ * here read them: no tunnel, no checksum computed over the payload), see
+ * emu_rx_deliver_run(). port->rx_lock held.
+ */
+static bool
+emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
+		struct emu_rx_verdict *v)
+{
+	struct emu_flow *rule;
+	struct emu_qp *qp;
+	struct emu_wq *wq;
+	struct emu_pkt p;
+	enum ibv_qp_state qs;
+	uint32_t hash;
+
 	emu_parse(f->data, f->len, &p);
 	rule = emu_steer(port, f->data, &p);
 	if (rule == NULL) {
@@ -955,7 +965,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		    !port->nd.rx_fn(port->nd.rx_arg, port->num, f->data,
 				    f->len))
 			EMU_INC(port->st.netdev_rx_dropped, 1);
-		return;
+		return false;
 	}
 	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
@@ -967,6 +977,47 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	wq = qp->ind->wqs[hash & qp->ind->mask];
 	if (wq->state != IBV_WQS_RDY || wq->port != port->num)
 		goto drop;
+	v->qp = qp;
+	v->wq = wq;
+	v->hash = hash;
+	v->status = emu_rx_status(port, f, &p, &v->csum);
+	v->tun = unlikely(port->dev->conf.pro) && !port->dev->conf.vf ?
+		 emu_rx_tunnel(port, f, &p, &v->status, &v->csum) : 0;
+	/* emu_rx_status() summed the payload unless the sums were known */
+	v->same = v->tun == 0 &&
+		  (p.ipv == 0 ||
+		   (p.proto != 0 && (f->csum_known & EMU_CSUM_L4_OK)));
+	return true;
+drop:
+	EMU_INC(port->st.rx_dropped, 1);
+	return false;
+}
+
+/*
+ * The per-frame part of a delivery into the WQ of verdict @p v: the
+ * QP's and the WQ's state (a WQ goes to error on a bad WQE, the QP may be
+ * moved meanwhile), the posted WQE, its MR checks, the copy and the CQE,
+ * every one for every frame. port->rx_lock held.
+ */
+static inline void
+emu_rx_place(struct emu_port *port, const struct emu_frame *f,
+	     const struct emu_rx_verdict *v)
+{
+	struct emu_wq *wq = v->wq;
+	struct emu_ctx *ctx;
+	struct mlx4_cqe *cqe;
+	const uint8_t *wqe;
+	uint32_t i, pi, off, len;
+	uint8_t fcs[RTE_ETHER_CRC_LEN];
+	enum ibv_qp_state qs;
+	uint8_t verr = 0;
+
+	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
+	if (unlikely((qs != IBV_QPS_RTR && qs != IBV_QPS_RTS) ||
+		     wq->state != IBV_WQS_RDY || wq->port != port->num)) {
+		EMU_INC(port->st.rx_dropped, 1);
+		return;
+	}
 	/* Pairs with the driver's doorbell record store (see top). */
 	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
 	if (((pi - wq->ci) & 0xffff) == 0) {
@@ -1022,17 +1073,14 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	status = emu_rx_status(port, f, &p, &csum);
-	tun = unlikely(port->dev->conf.pro) && !port->dev->conf.vf ?
-	      emu_rx_tunnel(port, f, &p, &status, &csum) : 0;
-	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | tun);
-	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
+	cqe->immed_rss_invalid = rte_cpu_to_be_32(v->hash);
 	cqe->g_mlpath_rqpn = 0;
 	cqe->ts_47_16 = 0;
-	cqe->status = rte_cpu_to_be_32(status);
+	cqe->status = rte_cpu_to_be_32(v->status);
 	cqe->byte_cnt = rte_cpu_to_be_32(len);
 	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	memcpy(&cqe->checksum, &csum, sizeof(csum));
+	memcpy(&cqe->checksum, &v->csum, sizeof(v->csum));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;
@@ -1049,15 +1097,39 @@ prot_error:
 	 * are not supported for WQs"), so the driver learns it from the
 	 * CQEs only.
 	 */
-	RTE_SET_USED(ctx);
 	emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
 		    MLX4_CQE_SYNDROME_LOCAL_PROT_ERR, verr, false);
 	wq->ci++;
 	wq->state = IBV_WQS_ERR;
 	EMU_INC(port->st.rx_errors, 1 + emu_wq_flush(wq));
-	return;
-drop:
-	EMU_INC(port->st.rx_dropped, 1);
+}
+
+/*
+ * Deliver a frame that arrived at @p port. Called with port->rx_lock held
+ * (from the Tx engine of a port wired to this one, or from this port's
+ * pump).
+ */
+void
+emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
+{
+	struct emu_rx_verdict v;
+
+	if (emu_rx_gate(port, f) && emu_rx_classify(port, f, &v))
+		emu_rx_place(port, f, &v);
+}
+
+void
+emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
+		   struct emu_rx_run *run)
+{
+	if (!emu_rx_gate(port, f))
+		return;
+	if (!run->valid) {
+		if (!emu_rx_classify(port, f, &run->v))
+			return;
+		run->valid = run->v.same;
+	}
+	emu_rx_place(port, f, &run->v);
 }
 
 void

@@ -658,6 +658,32 @@ void emu_cq_armed(struct mlx4r_hw_cq *hcq);
 void emu_tx_hook(void *arg);
 void emu_rx_hook(void *arg);
 void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
+/*
+ * A run of frames into one port (its rx_lock held throughout): the receive
+ * verdict of the run's first frame (steering, RSS, WQ, CQE status) serves
+ * the frames after it, whose WQE, MR, copy and CQE are each done and
+ * checked as emu_rx_deliver() does. The caller clears @p valid before
+ * the first frame and whenever the next frame may differ from the one
+ * before it otherwise than in L4 payload bytes from l4 + 16 on (a
+ * sequence number), in its length or in csum_known, or rx_lock was
+ * released in between (steering may have changed). The engine keeps
+ * valid clear itself when the verdict read more than that.
+ */
+struct emu_rx_verdict {
+	struct emu_qp *qp;         /* RSS QP of the rule that took it */
+	struct emu_wq *wq;
+	uint32_t hash;
+	uint32_t status;           /* CQE status, vlan_my_qpn tunnel bits */
+	uint32_t tun;
+	uint16_t csum;             /* CQE checksum field */
+	bool same;                 /* holds for the next frame of a run */
+};
+struct emu_rx_run {
+	struct emu_rx_verdict v;
+	bool valid;
+};
+void emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
+			struct emu_rx_run *run);
 uint32_t emu_wq_flush(struct emu_wq *wq);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);

@@ -625,6 +625,7 @@ emu_gen_pump(struct emu_port *port)
 	struct emu_gen *g = &port->gen;
 	uint64_t n, drop, seq, v64;
 	uint32_t flow;
+	struct emu_rx_run run;
 	struct emu_frame f;
 	bool up;
 
@@ -651,12 +652,20 @@ emu_gen_pump(struct emu_port *port)
 	g->issued += n;
 	g->st.sent += n;
 	g->st.bytes += n * f.len;
+	/*
+	 * The frames of one flow differ only in their sequence number (past
+	 * l4 + 16): one receive verdict for each run of them (rx_lock held
+	 * throughout, emu_rx_deliver_run()).
+	 */
+	run.valid = false;
 	while (n-- > 0) {
-		if (flow != g->cur_flow)
+		if (flow != g->cur_flow) {
 			emu_gen_set_flow(g, flow);
+			run.valid = false;
+		}
 		v64 = rte_cpu_to_be_64(seq);
 		memcpy(g->frame + EMU_STAMP_OFF + 8, &v64, 8);
-		emu_rx_deliver(port, &f);
+		emu_rx_deliver_run(port, &f, &run);
 		if (++flow == g->conf.nb_flows) {
 			flow = 0;
 			seq++;
