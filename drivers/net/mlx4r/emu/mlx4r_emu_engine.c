@@ -116,19 +116,6 @@ emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key)
 /*
  * Packet parsing, shared by steering, RSS and checksum status.
  */
-struct emu_pkt {
-	uint16_t etype;    /* after at most one VLAN tag */
-	uint16_t tci;
-	uint16_t l3;       /* offset of the IP header */
-	uint16_t l4;       /* offset of TCP/UDP, 0 if none */
-	uint16_t l4_len;   /* L4 header + payload, per the IP header */
-	uint8_t ipv;       /* 4, 6 or 0 */
-	uint8_t proto;     /* IPPROTO_TCP/UDP or 0 */
-	bool vlan;
-	bool frag;
-	bool ipopt;
-};
-
 static void
 emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
 {
@@ -641,6 +628,22 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
 
 #define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
 
+#define EMU_ND_PROMISC 1u
+#define EMU_ND_ALLMULTI 2u
+
+/*
+ * The netdev's promiscuous and all-multicast flags, which steering reads
+ * (they are stored without rx_lock: obj.c, a relaxed read each).
+ */
+static inline uint8_t
+emu_nd_flags(const struct emu_port *port)
+{
+	return (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ?
+		EMU_ND_PROMISC : 0) |
+	       (__atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED) ?
+		EMU_ND_ALLMULTI : 0);
+}
+
 /*
  * Steering domains of device-managed flow steering, highest first:
  *  1. the uverbs rules (mlx4_ib main.c __mlx4_ib_create_flow: priority
@@ -670,7 +673,8 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
  * takes it, EMU_STEER_MISS when nothing does. rx_lock held.
  */
 static struct emu_flow *
-emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
+emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p,
+	  uint8_t nd_flags)
 {
 	uint32_t i;
 
@@ -680,9 +684,8 @@ emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
 			return port->rules[i];
 	if (emu_netdev_claims(port, d))
 		return NULL;
-	if (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ||
-	    (emu_mac_is_mcast(d) &&
-	     __atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED)))
+	if ((nd_flags & EMU_ND_PROMISC) ||
+	    (emu_mac_is_mcast(d) && (nd_flags & EMU_ND_ALLMULTI)))
 		return NULL;
 	for (; i < port->nb_rules; i++)
 		if (emu_rule_match(port->rules[i], d, p))
@@ -754,13 +757,16 @@ emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
  * mlx4_en copes with does.
  */
 static uint32_t
-emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
-	      const struct emu_pkt *p, uint16_t *csum)
+emu_rx_status_hdr(const struct emu_port *port, const struct emu_frame *f,
+		  const struct emu_pkt *p, uint16_t *csum, uint8_t *sum,
+		  bool *udp0)
 {
 	const uint8_t *d = f->data;
 	uint32_t st = 0;
 
 	*csum = 0;
+	*sum = EMU_RX_SUM_NONE;
+	*udp0 = false;
 	if (p->ipv == 4) {
 		st |= MLX4R_CQE_STATUS_IPV4;
 		if (p->frag)
@@ -777,17 +783,52 @@ emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
 	if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
 		st |= MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
 	if (p->proto == 0) {
-		*csum = emu_rx_csum_field(d, f->len, p);
+		*sum = EMU_RX_SUM_L3;
 		return st;
 	}
 	st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
 	      MLX4R_CQE_STATUS_UDP;
 	/* computed on Tx (offload, generator): right by construction */
-	*csum = (f->csum_known & EMU_CSUM_L4_OK) ? 0xffff :
-		emu_rx_csum_field(d, f->len, p);
-	if ((*csum == 0xffff || emu_udp_no_csum(d, p)) &&
+	if (f->csum_known & EMU_CSUM_L4_OK) {
+		*csum = 0xffff;
+		if (!port->dev->conf.rx_csum_field_only)
+			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		return st;
+	}
+	*udp0 = emu_udp_no_csum(d, p);
+	*sum = EMU_RX_SUM_L4;
+	return st;
+}
+
+/*
+ * The part of the status that sums the payload (@p sum from
+ * emu_rx_status_hdr()): the checksum field, and for TCP/UDP whether the
+ * segment's checksum is right (or an IPv4 UDP one is absent, @p udp0).
+ */
+static inline void
+emu_rx_status_sum(const struct emu_port *port, const struct emu_frame *f,
+		  const struct emu_pkt *p, uint8_t sum, bool udp0,
+		  uint32_t *st, uint16_t *csum)
+{
+	if (sum == EMU_RX_SUM_NONE)
+		return;
+	*csum = emu_rx_csum_field(f->data, f->len, p);
+	if (sum == EMU_RX_SUM_L4 && (*csum == 0xffff || udp0) &&
 	    !port->dev->conf.rx_csum_field_only)
-		st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		*st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+}
+
+/* emu_rx_status_hdr() and emu_rx_status_sum(): the whole status. */
+static uint32_t
+emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
+	      const struct emu_pkt *p, uint16_t *csum)
+{
+	uint32_t st;
+	uint8_t sum;
+	bool udp0;
+
+	st = emu_rx_status_hdr(port, f, p, csum, &sum, &udp0);
+	emu_rx_status_sum(port, f, p, sum, udp0, &st, csum);
 	return st;
 }
 
@@ -940,9 +981,13 @@ emu_rx_gate(struct emu_port *port, const struct emu_frame *f)
  * steering, before it looks at a WQE: steering domain and rule, the RSS
  * QP and its hash, the WQ, the CQE's status and checksum field. Returns
  * false when the frame does not go to a WQ (the netdev's, or dropped:
- * counted here). v->same sets whether the verdict holds for a frame that
- * differs from this one only in L4 payload bytes from l4 + 16 on (nothing
- * here read them: no tunnel, no checksum computed over the payload), see
+ * counted here). Nothing here reads a byte past v->key_len (the
+ * headers up to the first 8 bytes of TCP/UDP), except for a tunnelled
+ * frame, or one that may be (UDP to the VXLAN port on a ConnectX-3 Pro):
+ * v->same is false then. The sums over the payload are left to
+ * emu_rx_place() (v->sum), which makes them for every frame. So the
+ * verdict holds for any frame of the same length, csum_known and first
+ * key_len bytes while the steering it read is unchanged: see
  * emu_rx_deliver_run(). port->rx_lock held.
  */
 static bool
@@ -956,8 +1001,9 @@ emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
 	enum ibv_qp_state qs;
 	uint32_t hash;
 
+	v->nd_flags = emu_nd_flags(port);
 	emu_parse(f->data, f->len, &p);
-	rule = emu_steer(port, f->data, &p);
+	rule = emu_steer(port, f->data, &p, v->nd_flags);
 	if (rule == NULL) {
 		/* the netdev's: up its Rx ring to the kernel (en_rx.c) */
 		EMU_INC(port->st.netdev_rx, 1);
@@ -980,13 +1026,29 @@ emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
 	v->qp = qp;
 	v->wq = wq;
 	v->hash = hash;
-	v->status = emu_rx_status(port, f, &p, &v->csum);
-	v->tun = unlikely(port->dev->conf.pro) && !port->dev->conf.vf ?
-		 emu_rx_tunnel(port, f, &p, &v->status, &v->csum) : 0;
-	/* emu_rx_status() summed the payload unless the sums were known */
-	v->same = v->tun == 0 &&
-		  (p.ipv == 0 ||
-		   (p.proto != 0 && (f->csum_known & EMU_CSUM_L4_OK)));
+	v->p = p;
+	v->status = emu_rx_status_hdr(port, f, &p, &v->csum, &v->sum,
+				      &v->udp0);
+	v->same = true;
+	if (unlikely(port->dev->conf.pro) && !port->dev->conf.vf &&
+	    p.proto == IPPROTO_UDP) {
+		v->tun = emu_rx_tunnel(port, f, &p, &v->status, &v->csum);
+		if (v->tun != 0)
+			v->sum = EMU_RX_SUM_NONE; /* all of it, inner too */
+		/* emu_vxlan_inner() read the VXLAN flags */
+		v->same = (uint16_t)(f->data[p.l4 + 2] << 8 |
+				     f->data[p.l4 + 3]) != MLX4R_VXLAN_PORT;
+	} else {
+		v->tun = 0;
+	}
+	if (p.l4 != 0)
+		v->key_len = p.l4 + 8u;
+	else if (p.ipv == 4)
+		v->key_len = p.l3 + (f->data[p.l3] & 0xf) * 4u;
+	else if (p.ipv == 6)
+		v->key_len = p.l3 + 40u;
+	else /* what emu_parse() may have read of an IP header */
+		v->key_len = RTE_MIN(f->len, p.l3 + 40u);
 	return true;
 drop:
 	EMU_INC(port->st.rx_dropped, 1);
@@ -1010,6 +1072,8 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	uint32_t i, pi, off, len;
 	uint8_t fcs[RTE_ETHER_CRC_LEN];
 	enum ibv_qp_state qs;
+	uint32_t status;
+	uint16_t csum;
 	uint8_t verr = 0;
 
 	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
@@ -1073,14 +1137,17 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
+	status = v->status;
+	csum = v->csum;
+	emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status, &csum);
 	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
 	cqe->immed_rss_invalid = rte_cpu_to_be_32(v->hash);
 	cqe->g_mlpath_rqpn = 0;
 	cqe->ts_47_16 = 0;
-	cqe->status = rte_cpu_to_be_32(v->status);
+	cqe->status = rte_cpu_to_be_32(status);
 	cqe->byte_cnt = rte_cpu_to_be_32(len);
 	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	memcpy(&cqe->checksum, &v->csum, sizeof(v->csum));
+	memcpy(&cqe->checksum, &csum, sizeof(csum));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;
@@ -1124,12 +1191,44 @@ emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 {
 	if (!emu_rx_gate(port, f))
 		return;
-	if (!run->valid) {
+	if (!run->valid || run->v.nd_flags != emu_nd_flags(port)) {
+		run->valid = false;
 		if (!emu_rx_classify(port, f, &run->v))
 			return;
 		run->valid = run->v.same;
 	}
 	emu_rx_place(port, f, &run->v);
+}
+
+void
+emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
+		  rte_spinlock_t **held, struct emu_rx_run *run)
+{
+	struct emu_rx_verdict *v = &run->v;
+
+	/* taken anew: the steering may have changed while it was not held */
+	if (*held != &port->rx_lock) {
+		run->valid = false;
+		emu_lock_switch(held, &port->rx_lock);
+	}
+	if (!emu_rx_gate(port, f))
+		return;
+	if (!run->valid || run->port != port || run->len != f->len ||
+	    run->csum_known != f->csum_known ||
+	    v->nd_flags != emu_nd_flags(port) ||
+	    memcmp(run->key, f->data, v->key_len) != 0) {
+		run->valid = false;
+		if (!emu_rx_classify(port, f, v))
+			return;
+		if (v->same && v->key_len <= sizeof(run->key)) {
+			memcpy(run->key, f->data, v->key_len);
+			run->port = port;
+			run->len = f->len;
+			run->csum_known = f->csum_known;
+			run->valid = true;
+		}
+	}
+	emu_rx_place(port, f, v);
 }
 
 void
@@ -1223,6 +1322,8 @@ emu_crc32(const uint8_t *d, uint32_t len)
 
 struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
+	/* the receive verdict of this doorbell's frames (emu_rx_deliver_tx) */
+	struct emu_rx_run *rx;
 };
 
 /* Blocks of a WQE of @p ds 16-byte units (0 for ds 0). */
@@ -1259,9 +1360,8 @@ emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
 			acc->dropped++;
 			return;
 		}
-		emu_lock_switch(held, &port->rx_lock);
-		emu_rx_deliver(port, fr);
-	} else if (!emu_wire_tx(port, fr, held)) {
+		emu_rx_deliver_tx(port, fr, held, acc->rx);
+	} else if (!emu_wire_tx(port, fr, held, acc->rx)) {
 		acc->dropped++;
 		return;
 	}
@@ -1736,12 +1836,11 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			     memcmp(&ctrl->imm, fr.data + 2, 4) != 0)) {
 				acc->dropped++;
 			} else {
-				emu_lock_switch(held, &port->rx_lock);
-				emu_rx_deliver(port, &fr);
+				emu_rx_deliver_tx(port, &fr, held, acc->rx);
 				acc->frames++;
 				acc->bytes += total;
 			}
-		} else if (emu_wire_tx(port, &fr, held)) {
+		} else if (emu_wire_tx(port, &fr, held, acc->rx)) {
 			acc->frames++;
 			acc->bytes += total;
 		} else {
@@ -1901,7 +2000,8 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	const struct mlx4_wqe_ctrl_seg *ctrl;
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
-	struct emu_tx_acc acc = { 0, 0, 0, 0 };
+	struct emu_rx_run rx_run;
+	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run };
 	uint32_t owned = 0, w0, n, bad, start;
 	uint8_t syn = 0, verr = 0;
 
@@ -1909,6 +2009,7 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
 		return;
 	emu_dev_run_timers(dev);
+	rx_run.valid = false;
 	/* Written by this thread just before (the doorbell itself). */
 	if (*db != qp->doorbell_qpn)
 		return;

@@ -371,11 +371,13 @@ mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port_num)
  * Transmit side of a wire. Called by the Tx engine (qp->lock held, and at
  * most one port spinlock: *held, which this switches to the rx_lock of
  * the port the frame arrives at, or to the chk_lock of the checker that
- * takes it). Returns false when the frame was dropped.
+ * takes it). @p run: the Tx engine's receive verdict of the doorbell
+ * (emu_rx_deliver_tx()), NULL for a frame on its own (the kernel's).
+ * Returns false when the frame was dropped.
  */
 bool
 emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
-	    rte_spinlock_t **held)
+	    rte_spinlock_t **held, struct emu_rx_run *run)
 {
 	struct emu_port *to = NULL;
 
@@ -399,6 +401,11 @@ emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 		return write(port->tap_fd, f->data, f->len) == (ssize_t)f->len;
 	default:
 		return false;
+	}
+	if (run != NULL) {
+		/* the Tx engine's doorbell: one verdict per run of a flow */
+		emu_rx_deliver_tx(to, f, held, run);
+		return true;
 	}
 	emu_lock_switch(held, &to->rx_lock);
 	emu_rx_deliver(to, f);
@@ -735,7 +742,7 @@ mlx4r_emu_netdev_xmit(struct mlx4r_emu_dev *edev, uint8_t port_num,
 		f.data = frame;
 		f.len = len;
 		f.csum_known = 0;
-		ok = emu_wire_tx(port, &f, &held);
+		ok = emu_wire_tx(port, &f, &held, NULL);
 		if (held != NULL)
 			rte_spinlock_unlock(held);
 		if (ok) {
