@@ -312,6 +312,101 @@ test_tx_short_frame(void)
 			       MLX4R_EMU_VERR_LENGTH, w);
 }
 
+/*
+ * The Tx engine's one-segment send fast path (emu_tx_send1()) still makes
+ * every check: one doorbell of good, good, bad, good sends (CQE asked on
+ * each), the bad one with @p addr / @p len / @p lkey. The two good ones
+ * go out with their send CQEs, the bad one gets its error CQE (@p syn,
+ * @p vendor), the last one is flushed, nothing else is sent. Fails if
+ * the fast path lets the bad WQE out.
+ */
+static int
+check_tx_run_bad(const uint8_t *addr, uint32_t len, uint32_t lkey,
+		 uint8_t syn, uint8_t vendor)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint32_t good = udp_frame(0, 3, 20), w[4], i;
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_rxq_post(&rxq, 8);
+	for (i = 0; i < 4; i++)
+		w[i] = temu_tx_post(&txq, i == 2 ? addr : frame_at(0),
+				    i == 2 ? len : good,
+				    i == 2 ? lkey : TX_LKEY,
+				    MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	for (i = 0; i < 4; i++) {
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "Tx CQE %u", i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), w[i],
+				  "CQE %u: its WQE", i);
+		if (i < 2) {
+			TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+					  (MLX4_CQE_IS_SEND_MASK |
+					   MLX4_CQE_OPCODE_MASK),
+					  MLX4_CQE_IS_SEND_MASK |
+					  MLX4_OPCODE_SEND, "%u sent", i);
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), good,
+					  "%u: length", i);
+			continue;
+		}
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome, i == 2 ? syn :
+				  MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "CQE %u: syndrome", i);
+		if (i == 2)
+			TEST_ASSERT_EQUAL(ecqe.vendor_err, vendor, "vendor");
+	}
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "no more");
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), good, "len");
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "the bad one not sent");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 2, "two sent");
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 2,
+			    "the bad one, one flushed");
+	return TEST_SUCCESS;
+}
+
+static int
+test_tx_run_bad_lkey(void)
+{
+	return check_tx_run_bad(frame_at(0), 60, TX_LKEY ^ 0x1000,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_LKEY);
+}
+
+static int
+test_tx_run_out_of_bounds(void)
+{
+	return check_tx_run_bad(frame_at(TEMU_BUF_SIZE - 32), 64, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_BOUNDS);
+}
+
+static int
+test_tx_run_short(void)
+{
+	return check_tx_run_bad(frame_at(0), 10, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				MLX4R_EMU_VERR_LENGTH);
+}
+
+/* A byte count of 0 is 2^31 bytes: past the MR. */
+static int
+test_tx_run_zero_len(void)
+{
+	return check_tx_run_bad(frame_at(0), 0, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_BOUNDS);
+}
+
 /* Many passes over a small SQ and CQ: owner parity on both sides. */
 static int
 test_tx_ring_wrap(void)
@@ -1652,6 +1747,10 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_bad_ds),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_opcode),
 		TEST_CASE_ST(setup, teardown, test_tx_short_frame),
+		TEST_CASE_ST(setup, teardown, test_tx_run_bad_lkey),
+		TEST_CASE_ST(setup, teardown, test_tx_run_out_of_bounds),
+		TEST_CASE_ST(setup, teardown, test_tx_run_short),
+		TEST_CASE_ST(setup, teardown, test_tx_run_zero_len),
 		TEST_CASE_ST(setup, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),

@@ -1673,6 +1673,23 @@ emu_tx_room(struct emu_qp *qp, uint32_t start, uint32_t end)
 	return end - base <= limit;
 }
 
+/* The send CQE of the WQE at qp->head (@p ds units), asked by CQ_UPDATE. */
+static inline void
+emu_tx_cqe(struct emu_qp *qp, uint32_t opcode, uint32_t ds, uint32_t total)
+{
+	struct mlx4_cqe *cqe = emu_cqe_next(qp->cq);
+
+	if (cqe == NULL)
+		return;
+	memset(cqe, 0, offsetof(struct mlx4_cqe, owner_sr_opcode));
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
+	cqe->byte_cnt = rte_cpu_to_be_32(total);
+	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
+	/* once the driver consumed it, it may free this WQE */
+	emu_tx_done_push(qp, qp->cq->pi, qp->head + emu_wqe_blocks(qp, ds));
+	emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode | MLX4_CQE_IS_SEND_MASK));
+}
+
 /*
  * Execute one WQE at qp->head (valid owner). Returns false with *syn /
  * *verr set when the WQE is bad.
@@ -1691,7 +1708,6 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	uint32_t k, total = 0;
 	struct emu_frame fr;
-	struct mlx4_cqe *cqe;
 
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP &&
@@ -1847,21 +1863,68 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			acc->dropped++;
 		}
 	}
-	if (flags & MLX4_WQE_CTRL_CQ_UPDATE) {
-		cqe = emu_cqe_next(qp->cq);
-		if (cqe != NULL) {
-			memset(cqe, 0, offsetof(struct mlx4_cqe,
-						owner_sr_opcode));
-			cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
-			cqe->byte_cnt = rte_cpu_to_be_32(total);
-			cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
-			/* once the driver consumed it, it may free this WQE */
-			emu_tx_done_push(qp, qp->cq->pi,
-					 qp->head + emu_wqe_blocks(qp, ds));
-			emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode |
-				       MLX4_CQE_IS_SEND_MASK));
-		}
+	if (flags & MLX4_WQE_CTRL_CQ_UPDATE)
+		emu_tx_cqe(qp, opcode, ds, total);
+	return true;
+}
+
+/*
+ * The one-segment send fast path of the Tx engine, for the WQE every
+ * driver posts for a one-segment mbuf: opcode SEND, DS 2 (control and
+ * one data segment: one TXBB), SOLICIT (no ICRC), no checksum offload, no
+ * VLAN insertion, no forced loopback. Such a WQE, when its segment
+ * points into a good MR with a length the device takes, is executed
+ * here as emu_tx_one() would, with the same checks (lkey, PD, bounds:
+ * emu_mr_check_cached(); length: 14 to MLX4R_EMU_MAX_FRAME bytes, not
+ * inline) and the same frame, wire and CQE. Anything else, a WQE that
+ * fails one of them included, returns false without a side effect (the
+ * MR cache holds only good keys) and goes to emu_tx_one(), which
+ * executes it or reports its error. DS 2 is within every QP's max_ds
+ * (max_sq_desc_sz is at least 32 bytes, obj.c).
+ */
+static inline bool
+emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
+	     const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
+	     rte_spinlock_t **held, struct emu_tx_acc *acc)
+{
+	const uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
+	const struct mlx4_wqe_data_seg *s;
+	struct emu_frame fr;
+	uint64_t addr;
+	uint32_t bc;
+	uint8_t verr;
+
+	if ((w0 & (MLX4R_WQE_OPCODE_MASK | MLX4R_WQE_CTRL_IIP_CSUM |
+		   MLX4R_WQE_CTRL_IL4_CSUM)) != MLX4_OPCODE_SEND ||
+	    (ctrl->fence_size & MLX4R_WQE_DS_MASK) != 2 ||
+	    (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM | MLX4_WQE_CTRL_TCP_UDP_CSUM |
+		      MLX4_WQE_CTRL_SOLICIT | MLX4R_WQE_CTRL_FORCE_LOOPBACK)) !=
+	    MLX4_WQE_CTRL_SOLICIT ||
+	    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
+		return false;
+	s = (const void *)(qp->sq +
+			   ((((qp->head & (qp->txbbs - 1)) << qp->shift) + 16) &
+			    ((qp->txbbs << qp->shift) - 1)));
+	bc = rte_be_to_cpu_32(s->byte_count);
+	/* inline, 0 (2^31 bytes), shorter than a header, longer than a frame */
+	if (bc < RTE_ETHER_HDR_LEN || bc > MLX4R_EMU_MAX_FRAME)
+		return false;
+	addr = rte_be_to_cpu_64(s->addr);
+	if (!emu_mr_check_cached(qp->ctx, &qp->mrc, rte_be_to_cpu_32(s->lkey),
+				 qp->pd->hw.pdn, addr, bc, 0, &verr))
+		return false;
+	fr.data = (const uint8_t *)(uintptr_t)addr;
+	fr.len = bc;
+	fr.csum_known = 0;
+	if (emu_wire_tx(port, &fr, held, acc->rx)) {
+		acc->frames++;
+		acc->bytes += bc;
+	} else {
+		acc->dropped++;
 	}
+	if (flags & MLX4_WQE_CTRL_CQ_UPDATE)
+		emu_tx_cqe(qp, MLX4_OPCODE_SEND, 2, bc);
 	return true;
 }
 
@@ -2045,6 +2108,11 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
+		}
+		if (likely(emu_tx_send1(qp, port, ctrl, w0, &held, &acc))) {
+			qp->head += n;
+			owned += n;
+			continue;
 		}
 		if (unlikely(!emu_tx_one(qp, port, ctrl, w0, &held, &acc,
 					 &syn, &verr))) {
