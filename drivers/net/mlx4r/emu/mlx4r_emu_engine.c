@@ -922,7 +922,7 @@ emu_eth_fcs(const uint8_t *d, uint32_t len)
 }
 
 /* Bytes [off, off + n) of the frame as delivered: data, then @p fcs. */
-static void
+static __rte_always_inline void
 emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 	    uint32_t off, uint32_t n)
 {
@@ -1061,7 +1061,7 @@ drop:
  * moved meanwhile), the posted WQE, its MR checks, the copy and the CQE,
  * every one for every frame. port->rx_lock held.
  */
-static inline void
+static __rte_always_inline void
 emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	     const struct emu_rx_verdict *v)
 {
