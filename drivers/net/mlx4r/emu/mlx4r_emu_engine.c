@@ -184,12 +184,18 @@ emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
 	uint64_t sum;
 
 	if (p->ipv == 4) {
-		sum = emu_csum_add(0, d + p->l3 + 12, 8);
-		ph[0] = 0;
-		ph[1] = p->proto;
-		ph[2] = (uint8_t)(p->l4_len >> 8);
-		ph[3] = (uint8_t)p->l4_len;
-		return emu_csum_add(sum, ph, 4);
+		uint64_t a;
+		uint32_t w;
+
+		/*
+		 * Addresses as one 8-byte word, then the word of bytes
+		 * 0, proto, length: what emu_csum_add() makes of them (a
+		 * sum of memory-order words with the carry added back).
+		 */
+		memcpy(&a, d + p->l3 + 12, 8);
+		w = rte_cpu_to_be_32((uint32_t)p->proto << 16 | p->l4_len);
+		sum = a + w;
+		return sum + (sum < w);
 	}
 	sum = emu_csum_add(0, d + p->l3 + 8, 32);
 	memset(ph, 0, 8);
