@@ -8,7 +8,8 @@
 #
 #   devtools/with-emu-cx3.sh [--ports 1|2] [--wire KIND] [--pci BDF]
 #                            [--gen-flows N] [--gen-dport PORT]
-#                            [--part 4099|4103] [--lib PATH] [--] COMMAND [ARGS...]
+#                            [--part 4099|4100|4103] [--vf] [--lib PATH]
+#                            [--] COMMAND [ARGS...]
 #
 #   --ports  physical ports of the card (default 2)
 #   --wire   what the ports are cabled to: gen (the model's traffic
@@ -20,7 +21,9 @@
 #            (default 5000)
 #   --pci    PCI address of the function (default 0000:82:00.0)
 #   --part   4099: ConnectX-3 (PCI device 0x1003, default); 4103:
-#            ConnectX-3 Pro (0x1007)
+#            ConnectX-3 Pro (0x1007); 4100: a ConnectX-3 SR-IOV virtual
+#            function (0x1004) as a guest sees it
+#   --vf     the same as --part 4100
 #   --lib    libmlx4r_kface.so (default: the build tree's, or
 #            $MLX4R_KFACE_LIB)
 #
@@ -44,7 +47,7 @@ part=4099
 lib=${MLX4R_KFACE_LIB:-$top/build/drivers/net/mlx4r/emu/kface/libmlx4r_kface.so}
 
 usage() {
-	sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--gen-flows) flows=${2:-}; shift 2 ;;
 	--gen-dport) dport=${2:-}; shift 2 ;;
 	--part) part=${2:-}; shift 2 ;;
+	--vf) part=4100; shift ;;
 	--lib) lib=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
@@ -81,9 +85,17 @@ fi
 # mlx4_ib main.c mlx4_ib_query_device: vendor_part_id = pdev->device)
 case $part in
 	4099) pcidev=1003; partname=ConnectX-3 ;;
+	4100) pcidev=1004; partname="ConnectX-3 VF" ;;
 	4103) pcidev=1007; partname="ConnectX-3 Pro" ;;
-	*) echo "with-emu-cx3.sh: --part $part: 4099 (ConnectX-3) or 4103 (ConnectX-3 Pro)" >&2; exit 2 ;;
+	*) echo "with-emu-cx3.sh: --part $part: 4099 (ConnectX-3), 4100 (ConnectX-3 VF) or 4103 (ConnectX-3 Pro)" >&2; exit 2 ;;
 esac
+# A VF as the guest it is passed through to sees it: its own PCI function
+# (subsystem 15b3:61b0), no physfn link (the PF is the host's: Linux
+# drivers/pci/iov.c pci_iov_sysfs_link() makes it on the host only), no
+# sriov_* files; mlx4_core binds it as a slave (main.c mlx4_pci_table:
+# MLX4_PCI_DEV_IS_VF), whose commands the host's PF answers.
+subsys=0050
+[ "$part" != 4100 ] || subsys=61b0
 if ! [[ $bdf =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]]; then
 	echo "with-emu-cx3.sh: --pci $bdf: not a PCI address (dddd:bb:dd.f)" >&2; exit 2
 fi
@@ -114,13 +126,13 @@ w() {
 w "$pcidir/vendor" 0x15b3
 w "$pcidir/device" "0x$pcidev"
 w "$pcidir/subsystem_vendor" 0x15b3
-w "$pcidir/subsystem_device" 0x0050
+w "$pcidir/subsystem_device" "0x$subsys"
 w "$pcidir/class" 0x020000
 w "$pcidir/numa_node" 0
 w "$pcidir/irq" 0
-w "$pcidir/modalias" "pci:v000015B3d0000${pcidev}sv000015B3sd00000050bc02sc00i00"
-printf 'DRIVER=mlx4_core\nPCI_CLASS=20000\nPCI_ID=15B3:%s\nPCI_SUBSYS_ID=15B3:0050\nPCI_SLOT_NAME=%s\nMODALIAS=pci:v000015B3d0000%ssv000015B3sd00000050bc02sc00i00\n' \
-	"$pcidev" "$bdf" "$pcidev" > "$pcidir/uevent"
+w "$pcidir/modalias" "pci:v000015B3d0000${pcidev}sv000015B3sd0000${subsys^^}bc02sc00i00"
+printf 'DRIVER=mlx4_core\nPCI_CLASS=20000\nPCI_ID=15B3:%s\nPCI_SUBSYS_ID=15B3:%s\nPCI_SLOT_NAME=%s\nMODALIAS=pci:v000015B3d0000%ssv000015B3sd0000%sbc02sc00i00\n' \
+	"$pcidev" "${subsys^^}" "$bdf" "$pcidev" "${subsys^^}" > "$pcidir/uevent"
 # BAR 0 (1 MB, the HCR and ICM doorbells) and BAR 2 (UARs, 8 MB), as lspci
 # shows a ConnectX-3; six BARs, then the ROM and the unused lines.
 {

@@ -696,6 +696,20 @@ hca_vf(void)
 	return hca_up("");
 }
 
+/* A VF cabled to nothing: what it receives came through its eSwitch. */
+static int
+hca_vf_unplugged(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.vf = true;
+	mlx4r_emu_dev_destroy(HCA);
+	if (mlx4r_emu_dev_create(HCA, &conf) != 0)
+		return TEST_FAILED;
+	return hca_up("wire=none");
+}
+
 static int
 test_vf_loopback(void)
 {
@@ -714,6 +728,32 @@ test_vf_loopback(void)
 	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
 	got = rx_some(p1, 0, rx, BURST);
 	TEST_ASSERT_EQUAL(got, BURST, "looped back by the eSwitch");
+	for (i = 0; i < got; i++)
+		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 80, "length");
+	rte_pktmbuf_free_bulk(rx, got);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Without lpbk_mode too, a VF's eSwitch switches by the control segment's
+ * MAC: frames to the port's own MAC (which the WQEs of a VF carry) come
+ * back to its Rx instead of leaving by the wire (unplugged here: lost).
+ */
+static int
+test_vf_eswitch_local(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_eth_conf conf;
+	unsigned int i, got;
+
+	memset(&conf, 0, sizeof(conf));
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
+			  "up");
+	TEST_ASSERT_EQUAL(frames_to(p1, tx, BURST, 80), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, BURST), BURST, "sent");
+	got = rx_some(p1, 0, rx, BURST);
+	TEST_ASSERT_EQUAL(got, BURST, "switched back to the VF by the eSwitch");
 	for (i = 0; i < got; i++)
 		TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[i]), 80, "length");
 	rte_pktmbuf_free_bulk(rx, got);
@@ -1939,6 +1979,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback_mr64, hca_down_emu,
 			     test_no_stale_vlan_insertion),
 		TEST_CASE_ST(hca_vf, hca_down_emu, test_vf_loopback),
+		TEST_CASE_ST(hca_vf_unplugged, hca_down_emu, test_vf_eswitch_local),
 		TEST_CASE_ST(hca_loopback, hca_down, test_scattered_rx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_reta),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rss_not_pow2),

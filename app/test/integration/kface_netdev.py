@@ -475,9 +475,9 @@ def case_kface_part_pro(env):
     expect(re.search(r"^0x1007$", out, re.M) is not None, "PCI device 0x1007")
     rc, out = env.run(["ibv_devinfo"])
     expect(re.search(r"vendor_part_id:\s+4099\b", out) is not None, "4099 by default")
-    rc, out = env.run(["true"], wrapper=["--part", "4100"])
-    expect(rc == 2, "--part 4100 refused (exit 2, got %d)" % rc)
-    expect_in(out, "--part 4100: 4099 (ConnectX-3) or 4103 (ConnectX-3 Pro)")
+    rc, out = env.run(["true"], wrapper=["--part", "4101"])
+    expect(rc == 2, "--part 4101 refused (exit 2, got %d)" % rc)
+    expect_in(out, "--part 4101: 4099 (ConnectX-3), 4100 (ConnectX-3 VF) or 4103 (ConnectX-3 Pro)")
     if not os.path.exists(UPSTREAM):
         raise Skip("Debian's net_mlx4 is not installed (%s)" % UPSTREAM)
     steps = [("show port 0 tx_offload capabilities", 0), ("quit", 0)]

@@ -105,6 +105,25 @@ mlx4r_flow_create(struct mlx4r_port *port, struct mlx4r_hw_qp *qp,
 			eth->mask.vlan_tag = RTE_BE16(0x0fff);
 		}
 	}
+	if (spec->type == IBV_FLOW_ATTR_ALL_DEFAULT) {
+		/*
+		 * Promiscuous: an Ethernet spec under an all-zero mask, whose
+		 * value names a multicast destination (ff:00:00:00:00:00), as
+		 * upstream's mlx4_flow_merge_eth makes it. A PF's card
+		 * ignores it under that mask; on a VF the PF's resource
+		 * tracker takes a rule only with an Ethernet header whose
+		 * unicast destination is the VF's, and passes multicast ones
+		 * (Linux resource_tracker.c
+		 * mlx4_QP_FLOW_STEERING_ATTACH_wrapper,
+		 * validate_eth_header_mac): without a spec the rule is
+		 * refused with EINVAL.
+		 */
+		attr->num_of_specs = 1;
+		attr->size += sizeof(*eth);
+		eth->type = IBV_FLOW_SPEC_ETH;
+		eth->size = sizeof(*eth);
+		eth->val.dst_mac[0] = 0xff;
+	}
 	ret = mlx4r_hw_create_flow(qp, attr, out);
 	if (ret < 0)
 		DRV_LOG(ERR, MLX4R_PORT_FMT ": cannot add a steering rule (type %d): %s",

@@ -1352,6 +1352,28 @@ emu_sq_read(const struct emu_qp *qp, uint32_t base, uint32_t off,
 	memcpy(dst + n, qp->sq, len - n);
 }
 
+/*
+ * A VF's frame that the eSwitch switches back to the function itself:
+ * the eSwitch takes the destination from the control segment
+ * (srcrb_flags16[0], imm), which a multi-function device's drivers fill
+ * on every send so that VFs and the PF reach each other without the wire
+ * (mlx4_en en_main.c mlx4_en_update_loopback_state:
+ * MLX4_EN_FLAG_ENABLE_HW_LOOPBACK when mlx4_is_mfunc(), en_tx.c
+ * mlx4_en_xmit; upstream net_mlx4 mlx4_rxtx.c mlx4_tx_burst when txq->lb,
+ * mlx4_txq.c: lb = priv->vf). The model's eSwitch knows one vport per
+ * port, this VF's, with the port's MAC: a frame whose control segment
+ * names it goes to the port's Rx, not the wire; any other MAC (0 when the
+ * driver leaves it out) leaves by the wire.
+ */
+static inline bool
+emu_vf_local(const struct emu_qp *qp, const struct emu_port *port,
+	     const struct mlx4_wqe_ctrl_seg *ctrl)
+{
+	return unlikely(qp->vf) &&
+	       memcmp(&ctrl->srcrb_flags16[0], port->mac.addr_bytes, 2) == 0 &&
+	       memcmp(&ctrl->imm, port->mac.addr_bytes + 2, 4) == 0;
+}
+
 /* Hand one frame to the port's loopback or its wire (emu_tx_one's). */
 static void
 emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
@@ -1359,7 +1381,8 @@ emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
 	    struct emu_frame *fr, rte_spinlock_t **held,
 	    struct emu_tx_acc *acc)
 {
-	if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
+	if ((flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) ||
+	    emu_vf_local(qp, port, ctrl)) {
 		if (unlikely(qp->vf) &&
 		    (memcmp(&ctrl->srcrb_flags16[0], fr->data, 2) != 0 ||
 		     memcmp(&ctrl->imm, fr->data + 2, 4) != 0)) {
@@ -1841,7 +1864,8 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			total += 4;
 		}
 		fr.len = total;
-		if (flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) {
+		if ((flags & MLX4R_WQE_CTRL_FORCE_LOOPBACK) ||
+		    emu_vf_local(qp, port, ctrl)) {
 			/*
 			 * A VF's eSwitch delivers a looped-back frame to the
 			 * vport of the destination MAC the control segment

@@ -128,6 +128,8 @@ kf_constructor(void)
 		kf_conf.gen_dport = (uint16_t)atoi(getenv("MLX4R_KFACE_GEN_DPORT"));
 	kf_conf.pro = getenv("MLX4R_KFACE_PART") != NULL &&
 		      strcmp(getenv("MLX4R_KFACE_PART"), "4103") == 0;
+	kf_conf.vf = getenv("MLX4R_KFACE_PART") != NULL &&
+		     strcmp(getenv("MLX4R_KFACE_PART"), "4100") == 0;
 	kf_conf.nb_ports = getenv("MLX4R_KFACE_PORTS") != NULL &&
 			   strcmp(getenv("MLX4R_KFACE_PORTS"), "1") == 0 ? 1 : 2;
 	kf_copy_env(ifnames, sizeof(ifnames), "MLX4R_KFACE_IFNAMES", "");

@@ -19,6 +19,7 @@
  *   mlx4r_kface_dev.c  the device thread: the doorbells the model cannot
  *                      see, the netdevs' state
  *   mlx4r_kface_comp.c completion channels (Rx interrupts)
+ *   mlx4r_kface_vf.c   what the PF refuses from a VF (SR-IOV)
  *
  * Every libc call of the library itself goes to libc's own symbol (kf_real),
  * never through its own interposers.
@@ -74,6 +75,7 @@ struct kf_conf {
 	uint16_t gen_flows;        /* flows of the generator (wire gen) */
 	uint16_t gen_dport;        /* its UDP destination port (0: 5000) */
 	bool pro;                  /* --part 4103: a ConnectX-3 Pro */
+	bool vf;                   /* --part 4100: a ConnectX-3 VF */
 	char ifname[2][16];        /* the ports' TAP interfaces ("" none) */
 	struct rte_ether_addr mac[2]; /* the ports' MAC addresses */
 	char dir[256];             /* private directory: sysfs, control */
@@ -158,5 +160,15 @@ bool kf_comp_check(struct kf_file *f, int fd);
 bool kf_comp_is(int fd);
 void kf_comp_close(int fd);
 ssize_t kf_comp_read(int fd, void *buf, size_t count, bool nonblock);
+
+/* mlx4r_kface_vf.c: a VF (--part 4100) */
+struct ibv_flow_attr;
+bool kf_vf(void);
+/*
+ * A steering rule of a VF, as the PF's resource tracker takes it: 0 (the
+ * rule as the PF executes it: @p attr, its specs in a buffer of @p cap
+ * bytes, may have gained an Ethernet spec in front) or -EINVAL.
+ */
+int kf_vf_flow_check(struct ibv_flow_attr *attr, size_t cap);
 
 #endif /* MLX4R_KFACE_H */

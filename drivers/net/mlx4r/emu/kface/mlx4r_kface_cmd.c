@@ -56,6 +56,8 @@ kf_init_once(void)
 	memset(&conf, 0, sizeof(conf));
 	conf.nb_ports = kf_conf.nb_ports;
 	conf.pro = kf_conf.pro;
+	/* PCI device 0x1004: vendor_part_id 4100, the eSwitch's Tx rules */
+	conf.vf = kf_conf.vf;
 	/*
 	 * The ports' MAC addresses, from the firmware on a card (QUERY_PORT
 	 * at mlx4_core's init); mlx4_en gives them to its netdevs
@@ -1255,6 +1257,12 @@ kf_ex_create_flow(struct kf_file *f, struct kf_req *r)
 	if (spec != end)
 		return -EINVAL;
 	buf.attr.size = (uint16_t)(out - buf.raw);
+	/* a VF's rule goes through the PF's resource tracker */
+	if (kf_vf()) {
+		ret = kf_vf_flow_check(&buf.attr, sizeof(buf.raw));
+		if (ret != 0)
+			return ret;
+	}
 	ret = mlx4r_hw_emu_ops.create_flow(qp->hw, &buf.attr, &flow);
 	if (ret != 0)
 		return ret;
