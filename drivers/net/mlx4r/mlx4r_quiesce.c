@@ -118,13 +118,65 @@ mlx4r_membarrier_register(void)
  * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
  * grace period stands in, documented as the weaker guarantee.
  */
+/*
+ * A secondary process polls queues of this one's (mlx4r_mp.c): set once
+ * the primary handed one its command file, never cleared (a secondary's
+ * exit is not told). Seq_cst, with the fence's own full barrier before
+ * its load below: a fence that reads false ran its W2 (the bar) before
+ * the store here, which precedes the answer the secondary waits for
+ * before its first burst, whose R2 then reads the bar.
+ */
+static bool mlx4r_fence_secondaries;
+
+bool
+mlx4r_quiesce_global(bool set)
+{
+	if (set)
+		__atomic_store_n(&mlx4r_fence_secondaries, true,
+				 __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&mlx4r_fence_secondaries, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Secondary, before its first burst: the primary's fence is
+ * membarrier(GLOBAL_EXPEDITED), which reaches the threads of processes
+ * registered for it (Linux kernel/sched/membarrier.c). @return 0 or
+ * -ENOTSUP (kernel < 4.16, seccomp): then this process does not forward.
+ */
+int
+mlx4r_quiesce_register_secondary(void)
+{
+	static int ok; /* 1 registered, -1 refused; probes are serial */
+	long q;
+
+	if (ok == 0) {
+		q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+		ok = q >= 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+		     syscall(__NR_membarrier,
+			     MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0)
+		     == 0 ? 1 : -1;
+		if (ok < 0)
+			DRV_LOG(WARNING, "membarrier(GLOBAL_EXPEDITED) unavailable: this secondary process does not forward (its bursts return 0, rte_errno ENOTSUP)");
+	}
+	return ok > 0 ? 0 : -ENOTSUP;
+}
+
 void
 mlx4r_process_fence(void)
 {
 	if (mlx4r_membarrier_ok > 0 &&
 	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
-	    == 0)
-		return;
+	    == 0) {
+		/*
+		 * The threads of the secondaries that forward: the same
+		 * barrier on each of them (registered before their first
+		 * burst, mlx4r_quiesce_register_secondary()).
+		 */
+		if (!mlx4r_quiesce_global(false) ||
+		    syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+			    0, 0) == 0)
+			return;
+	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	rte_delay_us_sleep(10000);
 }
