@@ -395,21 +395,6 @@ mlx4r_mp_map(int fd, off_t off, uint32_t gen)
 	return map;
 }
 
-/* Secondary: the process's view of @p port_id, if it is a forwarding mlx4r port. */
-static struct mlx4r_proc *
-mlx4r_mp_proc_of(uint16_t port_id)
-{
-	struct rte_eth_dev *eth_dev;
-
-	if (port_id >= RTE_MAX_ETHPORTS)
-		return NULL;
-	eth_dev = &rte_eth_devices[port_id];
-	if (eth_dev->state == RTE_ETH_DEV_UNUSED ||
-	    eth_dev->dev_ops != mlx4r_mp_secondary_ops())
-		return NULL;
-	return eth_dev->process_private;
-}
-
 /* Secondary, EAL's multi-process thread: the primary's new context. */
 static int
 mlx4r_mp_remap_do(const struct rte_mp_msg *msg, const void *peer)
@@ -422,14 +407,15 @@ mlx4r_mp_remap_do(const struct rte_mp_msg *msg, const void *peer)
 		goto out;
 	memcpy(&rm, msg->param, sizeof(rm));
 	for (i = 0; i < rm.nb_ports && i < MLX4R_MAX_PORTS; i++) {
-		struct mlx4r_proc *pp = mlx4r_mp_proc_of(rm.port_id[i]);
 		struct mlx4r_uar_map *map;
 
-		if (pp == NULL)
-			continue;
+		if (rm.port_id[i] >= RTE_MAX_ETHPORTS ||
+		    rte_eth_devices[rm.port_id[i]].process_private == NULL)
+			continue; /* not forwarding here (checked again below) */
 		map = mlx4r_mp_map(msg->fds[0], (off_t)rm.uar_off, rm.gen);
 		if (map != NULL)
-			mlx4r_mp_map_publish(pp, map);
+			mlx4r_mp_map_publish(&rte_eth_devices[rm.port_id[i]],
+					     mlx4r_mp_secondary_ops(), map);
 	}
 out:
 	/* the message's file is this process's: the mappings hold it */
@@ -494,8 +480,8 @@ mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
 	pp = calloc(1, sizeof(*pp));
 	if (pp == NULL)
 		return -ENOMEM;
-	/* found by a REMAP from now on (mlx4r_mp_proc_of()) */
-	eth_dev->process_private = pp;
+	/* found by a REMAP from now on (mlx4r_mp_remap_do()) */
+	mlx4r_mp_proc_set(eth_dev, pp);
 	memset(&msg, 0, sizeof(msg));
 	strlcpy(msg.name, MLX4R_MP_NAME, sizeof(msg.name));
 	msg.len_param = sizeof(req);
@@ -521,16 +507,17 @@ mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
 				   (off_t)res->v[MLX4R_MP_FD_UAR_OFF],
 				   (uint32_t)res->v[MLX4R_MP_FD_GEN]);
 		ret = map != NULL ? 0 : -errno;
+		/* -EALREADY: a REMAP of a newer context came first */
 		if (map != NULL)
-			mlx4r_mp_map_publish(pp, map);
+			mlx4r_mp_map_publish(eth_dev, mlx4r_mp_secondary_ops(),
+					     map);
 	}
 	for (i = 0; i < reply.msgs[0].num_fds; i++)
 		close(reply.msgs[0].fds[i]);
 out:
 	free(reply.msgs);
 	if (ret < 0) {
-		eth_dev->process_private = NULL;
-		free(pp);
+		mlx4r_mp_secondary_detach(eth_dev);
 		return ret;
 	}
 	/* the primary's choice (mlx4r_probe.c), by the shared port */

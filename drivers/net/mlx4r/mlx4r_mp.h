@@ -44,10 +44,15 @@ struct mlx4r_mp_remap {
 };
 
 /*
- * Secondary: @p map becomes @p pp's, unless it has one as new (then
- * @p map is unmapped and freed). mlx4r_mp_link.c.
+ * Secondary: @p map becomes @p eth_dev's (a port of @p ops whose view is
+ * set), unless it has one as new; else @p map is unmapped and freed.
+ * @return 0, -ENODEV, -EALREADY. mlx4r_mp_link.c.
  */
-void mlx4r_mp_map_publish(struct mlx4r_proc *pp, struct mlx4r_uar_map *map);
+int mlx4r_mp_map_publish(struct rte_eth_dev *eth_dev,
+			 const struct eth_dev_ops *ops,
+			 struct mlx4r_uar_map *map);
+/* Secondary: set @p eth_dev's view (process_private), under the maps' lock. */
+void mlx4r_mp_proc_set(struct rte_eth_dev *eth_dev, struct mlx4r_proc *pp);
 /*
  * Secondary, at probe: make @p eth_dev forward (its bursts, its mapping of
  * the primary's UAR) when the backend allows it. @return 0 (forwarding),

@@ -10,6 +10,7 @@
  * secondary's UAR pages (published by mlx4r_mp.c, unmapped at close).
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -28,6 +29,9 @@
 #include "mlx4r.h"
 #include "mlx4r_mp.h"
 #include "mlx4r_quiesce.h"
+
+static_assert(sizeof(struct mlx4r_mp_remap) <= RTE_MP_MAX_PARAM_LEN,
+	      "a REMAP fits one message");
 
 /*
  * Primary, with the control lock: @p dev has a new context (a reset's
@@ -81,47 +85,74 @@ mlx4r_mp_repair(uint16_t port_id)
 static pthread_mutex_t mlx4r_mp_map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * Secondary: @p map becomes the port's, unless it has one as new. The
- * release store pairs with the acquire load of mlx4r_tx_burst_secondary():
- * a burst that loads the new map finds its fields written. The older map
- * stays mapped, listed, until the port's close: a burst may have loaded it
- * before (it then refuses, its gen not being the queue's, or rings a page
- * that is still mapped).
+ * Secondary: @p map becomes @p eth_dev's, unless the port is not (or no
+ * longer) a forwarding mlx4r port of this process (its process_private
+ * NULL, its ops not @p ops) or has a map as new: then @p map is unmapped
+ * and freed. The port's view is looked up under the lock, against its
+ * close (mlx4r_mp_secondary_detach()) and its probe (mlx4r_mp.c), which
+ * set process_private under it. The release store pairs with the acquire
+ * load of mlx4r_tx_burst_secondary(): a burst that loads the new map
+ * finds its fields written. The older map stays mapped, listed, until the
+ * port's close: a burst may have loaded it before (it then refuses, its
+ * gen not being the queue's, or rings a page that is still mapped).
+ * @return 0 (published), -ENODEV (not a port for it), -EALREADY.
  */
-void
-mlx4r_mp_map_publish(struct mlx4r_proc *pp, struct mlx4r_uar_map *map)
+int
+mlx4r_mp_map_publish(struct rte_eth_dev *eth_dev,
+		     const struct eth_dev_ops *ops, struct mlx4r_uar_map *map)
 {
 	struct mlx4r_uar_map *cur;
+	struct mlx4r_proc *pp;
+	int ret = 0;
 
 	pthread_mutex_lock(&mlx4r_mp_map_lock);
-	cur = pp->map;
-	if (cur != NULL && (int32_t)(map->gen - cur->gen) <= 0) {
-		pthread_mutex_unlock(&mlx4r_mp_map_lock);
+	pp = eth_dev->process_private;
+	if (pp == NULL || eth_dev->dev_ops != ops) {
+		ret = -ENODEV;
+	} else {
+		cur = pp->map;
+		if (cur != NULL && (int32_t)(map->gen - cur->gen) <= 0) {
+			ret = -EALREADY;
+		} else {
+			map->older = cur;
+			__atomic_store_n(&pp->map, map, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&mlx4r_mp_map_lock);
+	if (ret < 0) {
 		munmap(map->uar, map->page);
 		free(map);
-		return;
 	}
-	map->older = cur;
-	__atomic_store_n(&pp->map, map, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/* Secondary: @p pp becomes @p eth_dev's view (NULL: none any more). */
+void
+mlx4r_mp_proc_set(struct rte_eth_dev *eth_dev, struct mlx4r_proc *pp)
+{
+	pthread_mutex_lock(&mlx4r_mp_map_lock);
+	eth_dev->process_private = pp;
 	pthread_mutex_unlock(&mlx4r_mp_map_lock);
 }
 
 void
 mlx4r_mp_secondary_detach(struct rte_eth_dev *eth_dev)
 {
-	struct mlx4r_proc *pp = eth_dev->process_private;
 	struct mlx4r_uar_map *map, *older;
+	struct mlx4r_proc *pp;
 
-	if (pp == NULL)
-		return;
 	/* the application polls no queue of a port it closes (ethdev) */
 	pthread_mutex_lock(&mlx4r_mp_map_lock);
+	pp = eth_dev->process_private;
 	eth_dev->process_private = NULL;
+	pthread_mutex_unlock(&mlx4r_mp_map_lock);
+	if (pp == NULL)
+		return; /* not forwarding here */
+	/* no REMAP finds the port any more: the maps are ours alone */
 	for (map = pp->map; map != NULL; map = older) {
 		older = map->older;
 		munmap(map->uar, map->page);
 		free(map);
 	}
-	pthread_mutex_unlock(&mlx4r_mp_map_lock);
 	free(pp);
 }

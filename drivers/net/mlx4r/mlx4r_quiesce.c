@@ -59,6 +59,17 @@
  * runs W1 and R2, however late. Queue structures are therefore
  * type-stable for the life of the device (mlx4r_rxq.c, mlx4r_txq.c).
  *
+ * Lcores of secondary processes (mlx4r_mp.c: a secondary forwards on the
+ * verbs backend). The queue structures, hence in_burst and barred, are in
+ * DPDK's shared memory; only the barrier must reach the other process's
+ * threads: the secondary registers with membarrier(REGISTER_GLOBAL_
+ * EXPEDITED) before its first burst, and once one did, the fence adds
+ * membarrier(GLOBAL_EXPEDITED), the same IPI'd full barrier on every
+ * running thread of every registered process (Linux
+ * kernel/sched/membarrier.c). The argument above is then word for word
+ * the same for a secondary's lcore; its acknowledgement is its in_burst
+ * store W3, which R1 reads in shared memory.
+ *
  * A queue in error. A burst that finds an error CQE stores barred = 1 on
  * its own queue (mlx4r_rxtx.c mlx4r_queue_fault()), between its W1 and W3,
  * so that later bursts refuse it until the control thread repaired it
