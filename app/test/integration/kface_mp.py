@@ -213,6 +213,18 @@ def inner(conf):
             else:
                 time.sleep(4.0)
             sec.mark("after the reset")
+        if conf["scenario"] == "operator":
+            # an operator's reset of the device, on the primary's telemetry
+            sec.mark("operator reset")
+            r = subprocess.run([sys.executable, conf["telemetry"], "-f",
+                                "mlx4r_mp_" + conf["case"]],
+                               input="/mlx4r/reset,0\n", capture_output=True,
+                               text=True, timeout=30)
+            sec.mark("tel reset: %s" % " ".join(
+                l.strip() for l in r.stdout.splitlines()
+                if l.strip().startswith("{")))
+            time.sleep(2.0)
+            sec.mark("after the reset")
         if conf["scenario"] == "primary_first":
             prim.cmd("quit")
             results["primary"] = prim.wait()
@@ -258,6 +270,9 @@ def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
     proc_info = shutil.which("dpdk-proc-info")
     if proc_info is None:
         raise Skip("no dpdk-proc-info (Debian package dpdk)")
+    telemetry = shutil.which("dpdk-telemetry.py")
+    if scenario == "operator" and telemetry is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
     huge = Hugepages(pages)
     why = huge.reserve()
     try:
@@ -266,7 +281,8 @@ def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
         conf = {"case": env.case, "huge": huge.mnt, "driver": driver,
                 "devargs": devargs, "plugin": env.plugin_name,
                 "testpmd": env.args.testpmd, "proc_info": proc_info,
-                "ctl": env.args.ctl, "scenario": scenario}
+                "ctl": env.args.ctl, "scenario": scenario,
+                "telemetry": telemetry}
         rc, out = env.run([sys.executable, os.path.abspath(__file__),
                            "--inner", json.dumps(conf)], timeout=150)
     finally:
@@ -385,6 +401,30 @@ def case_kface_mp_verbs_reset_passive(env):
         expect(re.search(r"port %d \(physical port %d\) acknowledged the reset"
                          % (p, p + 1), pout) is not None,
                "port %d acknowledged the reset (testpmd's port reset)" % p)
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    after = sout.split("[after the reset")[-1]
+    rx = last_rates(after)
+    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
+    expect(len(rx) == 2 and all(r > 0 for r in rx) and
+           len(tx) == 2 and all(r > 0 for r in tx),
+           "the secondary receives and sends again after the reset: "
+           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_operator_reset(env):
+    """An operator's reset of the device (telemetry /mlx4r/reset on the
+    primary, proactive) while the secondary forwards: a new verbs
+    context, both recovery events, the secondary receiving and sending
+    again through the new UAR; no mbuf lost."""
+    pout, sout, res = run_inner(env, "operator")
+    m = re.search(r"\[tel reset: (.*) ", sout)
+    expect(m is not None and '"/mlx4r/reset"' in m.group(1),
+           "telemetry answered the reset: %s" % (m.group(1) if m else None))
+    for p in (0, 1):
+        expect_in(pout, "Port %d: error recovering event" % p)
+        expect_in(pout, "Port %d: error recovery successful event" % p)
     expect(re.search(r"live again, generation 2", pout) is not None,
            "mlx4r: live again (generation 2: one reset)")
     after = sout.split("[after the reset")[-1]
