@@ -10,6 +10,11 @@
 #
 #   MLX4R_BUILD=build devtools/callgrind-fwd.sh [seconds] [outprefix]
 #
+# CG_LOOP=1: the looping forward of bench-all.sh instead (wire=xconnect,
+# 'start tx_first': testpmd's first burst goes round between the two
+# ports, each port's Tx engine delivering into the other's Rx engine);
+# CG_SIZE: its frame size (default 64).
+#
 # seconds: how long testpmd forwards under valgrind (default 40; about
 # 10^5 frames per 3 s on a 2-core guest). outprefix: where the callgrind
 # file (<outprefix>.cg) and testpmd's output (<outprefix>.log) go
@@ -30,20 +35,25 @@ if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate \
 	echo "valgrind (callgrind) not installed: skipped" >&2
 	exit 0
 fi
+vdev="net_mlx4r0,ports=2,gen_size=60" start=start size=64
+if [ "${CG_LOOP:-0}" = 1 ]; then
+	vdev="net_mlx4r0,ports=2,wire=xconnect" start="start tx_first"
+	size=${CG_SIZE:-64}
+fi
 export LD_LIBRARY_PATH=$plugin_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # EAL refuses a -d path under a world-writable directory: bare name.
 cd /
 {
 	echo "set fwd io"
-	echo "start"
+	echo "$start"
 	sleep "$seconds"
 	echo "stop"
 	echo "quit"
 } | valgrind --tool=callgrind --callgrind-out-file="$out.cg" \
 	"$testpmd" -l 0-1 --no-huge -m 512 --no-pci \
 	--file-prefix=mlx4r_cgfwd -d librte_net_mlx4r.so \
-	--vdev net_mlx4r0,ports=2,gen_size=60 -- -i --nb-cores=1 \
-	--rxq=1 --txq=1 --txpkts=64 --burst=32 --total-num-mbufs=16384 \
+	--vdev "$vdev" -- -i --nb-cores=1 \
+	--rxq=1 --txq=1 --txpkts="$size" --burst=32 --total-num-mbufs=16384 \
 	--no-mlockall > "$out.log" 2>&1
 frames=$(grep -A1 "Accumulated forward" "$out.log" |
 	 sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p')

@@ -312,6 +312,101 @@ test_tx_short_frame(void)
 			       MLX4R_EMU_VERR_LENGTH, w);
 }
 
+/*
+ * The Tx engine's one-segment send fast path (emu_tx_send1()) still makes
+ * every check: one doorbell of good, good, bad, good sends (CQE asked on
+ * each), the bad one with @p addr / @p len / @p lkey. The two good ones
+ * go out with their send CQEs, the bad one gets its error CQE (@p syn,
+ * @p vendor), the last one is flushed, nothing else is sent. Fails if
+ * the fast path lets the bad WQE out.
+ */
+static int
+check_tx_run_bad(const uint8_t *addr, uint32_t len, uint32_t lkey,
+		 uint8_t syn, uint8_t vendor)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint32_t good = udp_frame(0, 3, 20), w[4], i;
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_rxq_post(&rxq, 8);
+	for (i = 0; i < 4; i++)
+		w[i] = temu_tx_post(&txq, i == 2 ? addr : frame_at(0),
+				    i == 2 ? len : good,
+				    i == 2 ? lkey : TX_LKEY,
+				    MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	for (i = 0; i < 4; i++) {
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "Tx CQE %u", i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), w[i],
+				  "CQE %u: its WQE", i);
+		if (i < 2) {
+			TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+					  (MLX4_CQE_IS_SEND_MASK |
+					   MLX4_CQE_OPCODE_MASK),
+					  MLX4_CQE_IS_SEND_MASK |
+					  MLX4_OPCODE_SEND, "%u sent", i);
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), good,
+					  "%u: length", i);
+			continue;
+		}
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome, i == 2 ? syn :
+				  MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "CQE %u: syndrome", i);
+		if (i == 2)
+			TEST_ASSERT_EQUAL(ecqe.vendor_err, vendor, "vendor");
+	}
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "no more");
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), good, "len");
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "the bad one not sent");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_frames - st0.tx_frames, 2, "two sent");
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 2,
+			    "the bad one, one flushed");
+	return TEST_SUCCESS;
+}
+
+static int
+test_tx_run_bad_lkey(void)
+{
+	return check_tx_run_bad(frame_at(0), 60, TX_LKEY ^ 0x1000,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_LKEY);
+}
+
+static int
+test_tx_run_out_of_bounds(void)
+{
+	return check_tx_run_bad(frame_at(TEMU_BUF_SIZE - 32), 64, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_BOUNDS);
+}
+
+static int
+test_tx_run_short(void)
+{
+	return check_tx_run_bad(frame_at(0), 10, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				MLX4R_EMU_VERR_LENGTH);
+}
+
+/* A byte count of 0 is 2^31 bytes: past the MR. */
+static int
+test_tx_run_zero_len(void)
+{
+	return check_tx_run_bad(frame_at(0), 0, TX_LKEY,
+				MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+				MLX4R_EMU_VERR_BOUNDS);
+}
+
 /* Many passes over a small SQ and CQ: owner parity on both sides. */
 static int
 test_tx_ring_wrap(void)
@@ -1424,6 +1519,125 @@ test_rx_out_of_bounds_warm(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The Tx engine's frames of one doorbell share a receive verdict while
+ * their headers are the same (emu_rx_deliver_tx()): the payload is still
+ * summed for each frame, and a frame whose headers differ is steered on
+ * its own. One doorbell: A, A' (A's headers, a payload byte changed, so
+ * its UDP checksum is wrong), B (to the netdev's MAC: the kernel's), A,
+ * A'. Fails if the checksum status or field is taken from the frame
+ * before, or if B is taken for A.
+ */
+static int
+test_tx_run_verdict(void)
+{
+	const uint32_t ok = MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			    MLX4R_CQE_STATUS_IP_HDR_CSUM_OK |
+			    MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t len, i, st;
+	uint8_t *a = frame_at(0), *a2 = frame_at(256), *b = frame_at(512);
+	const uint8_t *order[5];
+	struct mlx4_cqe cqe;
+	uint16_t c;
+
+	len = udp_frame(0, 7, 40);
+	memcpy(a2, a, len);
+	a2[14 + 20 + 8 + 5] ^= 0x5a;
+	memcpy(b, a, len);
+	memcpy(b, nd_mac, 6);
+	order[0] = a;
+	order[1] = a2;
+	order[2] = b;
+	order[3] = a;
+	order[4] = a2;
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_rxq_post(&rxq, 5);
+	for (i = 0; i < 5; i++)
+		temu_tx_post(&txq, order[i], len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	for (i = 0; i < 5; i++) {
+		if (order[i] == b)
+			continue;
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		st = rte_be_to_cpu_32(cqe.status);
+		c = rte_be_to_cpu_16(cqe.checksum);
+		if (order[i] == a) {
+			TEST_ASSERT_EQUAL(st, ok, "frame %u: good", i);
+			TEST_ASSERT_EQUAL(c, 0xffff, "frame %u: field", i);
+		} else {
+			TEST_ASSERT_EQUAL(st, ok & ~MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK,
+					  "frame %u: bad UDP checksum", i);
+			TEST_ASSERT_EQUAL(c, l4_sum(a2, len),
+					  "frame %u: its own sum", i);
+		}
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "B not to the WQ");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_frames - st0.rx_frames, 4, "A, A' twice");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, 1, "B the kernel's");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Frames of one doorbell with one verdict still meet each WQE's checks:
+ * four identical frames, the third receive WQE with an lkey no MR has.
+ * Frames 1-2 land, 3 gets a protection error CQE, the WQ goes to error
+ * (WQE 4 flushed), frame 4 is dropped (the WQ's state, for each frame).
+ */
+static int
+test_tx_run_bad_rx_wqe(void)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_wqe_data_seg *seg;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 9, 30), i, w;
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	w = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 4);
+	seg = (void *)((uint8_t *)rxq.dv.buf.buf + rxq.dv.rq.offset +
+		       ((size_t)((w + 2) & (rxq.cnt - 1)) <<
+			rxq.dv.rq.wqe_shift));
+	seg->lkey = rte_cpu_to_be_32(rxq.mr->lkey ^ 0x00ffff00);
+	for (i = 0; i < 4; i++)
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	for (i = 0; i < 4; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(w + i), "CQE %u: its WQE", i);
+		if (i < 2) {
+			TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+					  MLX4_CQE_OPCODE_MASK,
+					  MLX4_RECV_OPCODE_SEND, "%u received",
+					  i);
+			continue;
+		}
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome, i == 2 ?
+				  MLX4_CQE_SYNDROME_LOCAL_PROT_ERR :
+				  MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "CQE %u: syndrome", i);
+		if (i == 2)
+			TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LKEY,
+					  "lkey");
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no more");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_frames - st0.rx_frames, 2, "frames 1-2");
+	TEST_ASSERT_EQUAL_U(st1.rx_errors - st0.rx_errors, 2,
+			    "the bad WQE, one flushed");
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 1,
+			    "frame 4: WQ in error");
+	return TEST_SUCCESS;
+}
+
 /* Rx CQ owner parity over many passes (CQEs of the device's size). */
 static int
 test_rx_cq_wrap(void)
@@ -1533,6 +1747,10 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_bad_ds),
 		TEST_CASE_ST(setup, teardown, test_tx_bad_opcode),
 		TEST_CASE_ST(setup, teardown, test_tx_short_frame),
+		TEST_CASE_ST(setup, teardown, test_tx_run_bad_lkey),
+		TEST_CASE_ST(setup, teardown, test_tx_run_out_of_bounds),
+		TEST_CASE_ST(setup, teardown, test_tx_run_short),
+		TEST_CASE_ST(setup, teardown, test_tx_run_zero_len),
 		TEST_CASE_ST(setup, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),
@@ -1554,6 +1772,8 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
+		TEST_CASE_ST(setup, teardown, test_tx_run_verdict),
+		TEST_CASE_ST(setup, teardown, test_tx_run_bad_rx_wqe),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun_after_drain),
 		TEST_CASES_END()

@@ -266,6 +266,131 @@ test_gen_count_missed(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * One pump of a one-flow generator is one run of frames with one receive
+ * verdict (emu_rx_deliver_run()): every frame's own WQE is still checked.
+ * Eight frames in one pump; the fourth WQE of every queue has an lkey no
+ * MR has: frames 1-3 land, frame 4 gets a protection error CQE on its
+ * WQE, the WQ goes to error and flushes WQEs 5-8, frames 5-8 are dropped
+ * (the WQ's state, read for each frame); nothing lands in the bad WQE's
+ * buffer.
+ */
+static int
+test_gen_run_checks(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	unsigned int q, i, hit = 4, n;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	for (q = 0; q < 4; q++) {
+		struct temu_rxq *r = &rxq[0][q];
+		struct mlx4_wqe_data_seg *seg;
+
+		temu_rxq_post(r, 8);
+		seg = (void *)((uint8_t *)r->dv.buf.buf + r->dv.rq.offset +
+			       ((size_t)3 << r->dv.rq.wqe_shift));
+		seg->lkey = rte_cpu_to_be_32(r->mr->lkey ^ 0x00ffff00);
+	}
+	memset(&gc, 0, sizeof(gc));
+	gc.count = 8;
+	gc.nb_flows = 1;
+	gc.burst = 32;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	mlx4r_hw_hook_call(&rxq[0][0].hook);
+	for (q = 0; q < 4; q++) {
+		struct temu_rxq *r = &rxq[0][q];
+
+		if (!temu_cq_poll(&r->cdv, &r->cq_ci, &cqe))
+			continue;
+		TEST_ASSERT_EQUAL(hit, 4, "one flow, one WQ (%u and %u)",
+				  hit, q);
+		hit = q;
+		for (i = 0; i < 8; i++) {
+			if (i > 0)
+				TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci,
+							 &cqe), "CQE %u", i);
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), i,
+					  "CQE %u: its WQE", i);
+			if (i < 3) {
+				TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+						  MLX4_CQE_OPCODE_MASK,
+						  MLX4_RECV_OPCODE_SEND,
+						  "frame %u received", i);
+				continue;
+			}
+			memcpy(&ecqe, &cqe, sizeof(ecqe));
+			TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode &
+					  MLX4_CQE_OPCODE_MASK,
+					  MLX4_CQE_OPCODE_ERROR, "CQE %u: error",
+					  i);
+			TEST_ASSERT_EQUAL(ecqe.syndrome, i == 3 ?
+					  MLX4_CQE_SYNDROME_LOCAL_PROT_ERR :
+					  MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+					  "CQE %u: syndrome", i);
+			if (i == 3)
+				TEST_ASSERT_EQUAL(ecqe.vendor_err,
+						  MLX4R_EMU_VERR_LKEY, "lkey");
+		}
+		TEST_ASSERT(!temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "no more");
+		for (i = 0; i < r->seg_size; i++)
+			TEST_ASSERT_EQUAL(r->mem[3 * (size_t)r->sges *
+						 r->seg_size + i], 0xee,
+					  "bad WQE's byte %u not written", i);
+	}
+	TEST_ASSERT(hit < 4, "frames came");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.rx_frames, 3, "frames 1-3");
+	TEST_ASSERT_EQUAL_U(st.rx_errors, 5, "the bad WQE, 4 flushed");
+	TEST_ASSERT_EQUAL_U(st.rx_dropped, 4, "frames 5-8: WQ in error");
+	TEST_ASSERT_EQUAL_U(st.rx_missed, 0, "none missed");
+	/* the other queues: nothing taken from them */
+	for (q = 0; q < 4; q++) {
+		n = 0;
+		if (q != hit)
+			while (temu_cq_poll(&rxq[0][q].cdv, &rxq[0][q].cq_ci,
+					    &cqe))
+				n++;
+		TEST_ASSERT_EQUAL(n, 0, "WQ %u untouched", q);
+	}
+	return TEST_SUCCESS;
+}
+
+/*
+ * A one-flow run that outlasts the WQEs: each frame reads the doorbell
+ * record (5 land, 7 missed), and frames posted later land.
+ */
+static int
+test_gen_run_missed(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_port_stats st;
+	unsigned int q, n;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	for (q = 0; q < 4; q++)
+		temu_rxq_post(&rxq[0][q], 5);
+	memset(&gc, 0, sizeof(gc));
+	gc.count = 20;
+	gc.nb_flows = 1;
+	gc.burst = 12;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	n = drain_port(0, NULL, false);
+	TEST_ASSERT_EQUAL(n, 5, "as many as the WQ had");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.rx_missed, 7, "the rest of the run missed");
+	for (q = 0; q < 4; q++)
+		temu_rxq_post(&rxq[0][q], 8);
+	n = drain_port(0, NULL, false);
+	TEST_ASSERT_EQUAL(n, 8, "the last 8, on WQEs posted since");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.rx_frames, 13, "delivered");
+	TEST_ASSERT_EQUAL_U(st.rx_missed, 7, "none more missed");
+	return TEST_SUCCESS;
+}
+
 static int
 send_frame(unsigned int p, const void *frame, uint32_t len)
 {
@@ -705,6 +830,8 @@ static struct unit_test_suite emu_wire_suite = {
 		TEST_CASE_ST(setup, teardown, test_gen_rate_flows),
 		TEST_CASE_ST(setup, teardown, test_gen_frames_exact),
 		TEST_CASE_ST(setup, teardown, test_gen_count_missed),
+		TEST_CASE_ST(setup, teardown, test_gen_run_checks),
+		TEST_CASE_ST(setup, teardown, test_gen_run_missed),
 		TEST_CASE_ST(setup, teardown, test_checker_counts),
 		TEST_CASE_ST(setup, teardown, test_forward_accounting),
 		TEST_CASE_ST(setup, teardown, test_xconnect_link),

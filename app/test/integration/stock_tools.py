@@ -24,6 +24,8 @@ import tempfile
 import threading
 import time
 
+from hugepages import Hugepages
+
 EAL_COMMON = ["--no-huge", "-m", "1024", "--no-pci", "--log-level=pmd.net.mlx4r*:info"]
 SKIP = 77
 
@@ -707,56 +709,6 @@ def case_testpmd_mtu(env):
            "MTU 1600: received (%d)" % blocks[1]["rx_good_packets"])
     expect_in(out, "MTU: 1600")
     expect_in(out, "MTU (9700) > device max MTU (9600)")
-
-
-class Hugepages:
-    """2 MB hugepages reserved for one case on a private hugetlbfs mount,
-    given back afterwards."""
-
-    def __init__(self, pages):
-        self.pages = pages
-        self.saved = None
-        self.mnt = None
-
-    def reserve(self):
-        """None on success, else why not."""
-        path = "/proc/sys/vm/nr_hugepages"
-        if os.geteuid() != 0:
-            return "not root: cannot reserve hugepages"
-        if not os.path.exists("/sys/kernel/mm/hugepages/hugepages-2048kB"):
-            return "no 2 MB hugepage support in this kernel"
-        with open(path) as f:
-            self.saved = int(f.read())
-        try:
-            with open(path, "w") as f:
-                f.write(str(self.saved + self.pages))
-        except OSError as e:
-            return "cannot reserve hugepages: %s" % e
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/"
-                  "free_hugepages") as f:
-            free = int(f.read())
-        if free < self.pages:
-            return "only %d free hugepages of the %d needed" % (free,
-                                                                 self.pages)
-        self.mnt = tempfile.mkdtemp(prefix="mlx4r-it-huge-")
-        r = subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M",
-                            "nodev", self.mnt], capture_output=True,
-                           text=True)
-        if r.returncode != 0:
-            os.rmdir(self.mnt)
-            self.mnt = None
-            return "cannot mount hugetlbfs: %s" % r.stderr.strip()
-        return None
-
-    def release(self):
-        if self.mnt is not None:
-            subprocess.run(["umount", self.mnt])
-            os.rmdir(self.mnt)
-            self.mnt = None
-        if self.saved is not None:
-            with open("/proc/sys/vm/nr_hugepages", "w") as f:
-                f.write(str(self.saved))
-            self.saved = None
 
 
 def with_primary(env, commands, settle, secondaries):

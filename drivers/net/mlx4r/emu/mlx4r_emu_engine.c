@@ -116,19 +116,6 @@ emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key)
 /*
  * Packet parsing, shared by steering, RSS and checksum status.
  */
-struct emu_pkt {
-	uint16_t etype;    /* after at most one VLAN tag */
-	uint16_t tci;
-	uint16_t l3;       /* offset of the IP header */
-	uint16_t l4;       /* offset of TCP/UDP, 0 if none */
-	uint16_t l4_len;   /* L4 header + payload, per the IP header */
-	uint8_t ipv;       /* 4, 6 or 0 */
-	uint8_t proto;     /* IPPROTO_TCP/UDP or 0 */
-	bool vlan;
-	bool frag;
-	bool ipopt;
-};
-
 static void
 emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
 {
@@ -197,12 +184,18 @@ emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
 	uint64_t sum;
 
 	if (p->ipv == 4) {
-		sum = emu_csum_add(0, d + p->l3 + 12, 8);
-		ph[0] = 0;
-		ph[1] = p->proto;
-		ph[2] = (uint8_t)(p->l4_len >> 8);
-		ph[3] = (uint8_t)p->l4_len;
-		return emu_csum_add(sum, ph, 4);
+		uint64_t a;
+		uint32_t w;
+
+		/*
+		 * Addresses as one 8-byte word, then the word of bytes
+		 * 0, proto, length: what emu_csum_add() makes of them (a
+		 * sum of memory-order words with the carry added back).
+		 */
+		memcpy(&a, d + p->l3 + 12, 8);
+		w = rte_cpu_to_be_32((uint32_t)p->proto << 16 | p->l4_len);
+		sum = a + w;
+		return sum + (sum < w);
 	}
 	sum = emu_csum_add(0, d + p->l3 + 8, 32);
 	memset(ph, 0, 8);
@@ -641,6 +634,22 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
 
 #define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
 
+#define EMU_ND_PROMISC 1u
+#define EMU_ND_ALLMULTI 2u
+
+/*
+ * The netdev's promiscuous and all-multicast flags, which steering reads
+ * (they are stored without rx_lock: obj.c, a relaxed read each).
+ */
+static inline uint8_t
+emu_nd_flags(const struct emu_port *port)
+{
+	return (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ?
+		EMU_ND_PROMISC : 0) |
+	       (__atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED) ?
+		EMU_ND_ALLMULTI : 0);
+}
+
 /*
  * Steering domains of device-managed flow steering, highest first:
  *  1. the uverbs rules (mlx4_ib main.c __mlx4_ib_create_flow: priority
@@ -670,7 +679,8 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
  * takes it, EMU_STEER_MISS when nothing does. rx_lock held.
  */
 static struct emu_flow *
-emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
+emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p,
+	  uint8_t nd_flags)
 {
 	uint32_t i;
 
@@ -680,9 +690,8 @@ emu_steer(struct emu_port *port, const uint8_t *d, const struct emu_pkt *p)
 			return port->rules[i];
 	if (emu_netdev_claims(port, d))
 		return NULL;
-	if (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ||
-	    (emu_mac_is_mcast(d) &&
-	     __atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED)))
+	if ((nd_flags & EMU_ND_PROMISC) ||
+	    (emu_mac_is_mcast(d) && (nd_flags & EMU_ND_ALLMULTI)))
 		return NULL;
 	for (; i < port->nb_rules; i++)
 		if (emu_rule_match(port->rules[i], d, p))
@@ -754,13 +763,16 @@ emu_rss_hash(const struct emu_qp *qp, const uint8_t *d,
  * mlx4_en copes with does.
  */
 static uint32_t
-emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
-	      const struct emu_pkt *p, uint16_t *csum)
+emu_rx_status_hdr(const struct emu_port *port, const struct emu_frame *f,
+		  const struct emu_pkt *p, uint16_t *csum, uint8_t *sum,
+		  bool *udp0)
 {
 	const uint8_t *d = f->data;
 	uint32_t st = 0;
 
 	*csum = 0;
+	*sum = EMU_RX_SUM_NONE;
+	*udp0 = false;
 	if (p->ipv == 4) {
 		st |= MLX4R_CQE_STATUS_IPV4;
 		if (p->frag)
@@ -777,17 +789,52 @@ emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
 	if ((f->csum_known & EMU_CSUM_L3_OK) || emu_l3_ok(d, p))
 		st |= MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
 	if (p->proto == 0) {
-		*csum = emu_rx_csum_field(d, f->len, p);
+		*sum = EMU_RX_SUM_L3;
 		return st;
 	}
 	st |= p->proto == IPPROTO_TCP ? MLX4R_CQE_STATUS_TCP :
 	      MLX4R_CQE_STATUS_UDP;
 	/* computed on Tx (offload, generator): right by construction */
-	*csum = (f->csum_known & EMU_CSUM_L4_OK) ? 0xffff :
-		emu_rx_csum_field(d, f->len, p);
-	if ((*csum == 0xffff || emu_udp_no_csum(d, p)) &&
+	if (f->csum_known & EMU_CSUM_L4_OK) {
+		*csum = 0xffff;
+		if (!port->dev->conf.rx_csum_field_only)
+			st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		return st;
+	}
+	*udp0 = emu_udp_no_csum(d, p);
+	*sum = EMU_RX_SUM_L4;
+	return st;
+}
+
+/*
+ * The part of the status that sums the payload (@p sum from
+ * emu_rx_status_hdr()): the checksum field, and for TCP/UDP whether the
+ * segment's checksum is right (or an IPv4 UDP one is absent, @p udp0).
+ */
+static inline void
+emu_rx_status_sum(const struct emu_port *port, const struct emu_frame *f,
+		  const struct emu_pkt *p, uint8_t sum, bool udp0,
+		  uint32_t *st, uint16_t *csum)
+{
+	if (sum == EMU_RX_SUM_NONE)
+		return;
+	*csum = emu_rx_csum_field(f->data, f->len, p);
+	if (sum == EMU_RX_SUM_L4 && (*csum == 0xffff || udp0) &&
 	    !port->dev->conf.rx_csum_field_only)
-		st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+		*st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
+}
+
+/* emu_rx_status_hdr() and emu_rx_status_sum(): the whole status. */
+static uint32_t
+emu_rx_status(const struct emu_port *port, const struct emu_frame *f,
+	      const struct emu_pkt *p, uint16_t *csum)
+{
+	uint32_t st;
+	uint8_t sum;
+	bool udp0;
+
+	st = emu_rx_status_hdr(port, f, p, csum, &sum, &udp0);
+	emu_rx_status_sum(port, f, p, sum, udp0, &st, csum);
 	return st;
 }
 
@@ -881,7 +928,7 @@ emu_eth_fcs(const uint8_t *d, uint32_t len)
 }
 
 /* Bytes [off, off + n) of the frame as delivered: data, then @p fcs. */
-static void
+static __rte_always_inline void
 emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 	    uint32_t off, uint32_t n)
 {
@@ -906,35 +953,21 @@ emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 }
 
 /*
- * Deliver a frame that arrived at @p port. Called with port->rx_lock held
- * (from the Tx engine of a port wired to this one, or from this port's
- * pump).
+ * Whether @p port takes a frame at all: the device is alive, the port
+ * open, the frame within its MTU. Counts what it refuses.
  */
-void
-emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
+static inline bool
+emu_rx_gate(struct emu_port *port, const struct emu_frame *f)
 {
-	struct emu_ctx *ctx;
-	struct emu_flow *rule;
-	struct emu_qp *qp;
-	struct emu_wq *wq;
-	struct mlx4_cqe *cqe;
-	struct emu_pkt p;
-	const uint8_t *wqe;
-	uint32_t i, hash, pi, off, status, len, tun;
-	uint8_t fcs[RTE_ETHER_CRC_LEN];
-	uint16_t csum;
-	enum ibv_qp_state qs;
-	uint8_t verr = 0;
-
 	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)))
-		return;
+		return false;
 	/*
 	 * While the netdev is down mlx4_en keeps the port closed (Linux
 	 * en_netdev.c mlx4_en_stop_port: mlx4_CLOSE_PORT): nothing comes in.
 	 */
 	if (unlikely(!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED))) {
 		EMU_INC(port->st.rx_port_down, 1);
-		return;
+		return false;
 	}
 	/*
 	 * The port takes frames up to its MTU: mlx4_en_start_port programs
@@ -944,10 +977,39 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	if (unlikely(f->len > EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
 							  __ATOMIC_RELAXED)))) {
 		EMU_INC(port->st.rx_oversize, 1);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/*
+ * What the receive side decides from a frame's headers and the port's
+ * steering, before it looks at a WQE: steering domain and rule, the RSS
+ * QP and its hash, the WQ, the CQE's status and checksum field. Returns
+ * false when the frame does not go to a WQ (the netdev's, or dropped:
+ * counted here). Nothing here reads a byte past v->key_len (the
+ * headers up to the first 8 bytes of TCP/UDP), except for a tunnelled
+ * frame, or one that may be (UDP to the VXLAN port on a ConnectX-3 Pro):
+ * v->same is false then. The sums over the payload are left to
+ * emu_rx_place() (v->sum), which makes them for every frame. So the
+ * verdict holds for any frame of the same length, csum_known and first
+ * key_len bytes while the steering it read is unchanged: see
+ * emu_rx_deliver_run(). port->rx_lock held.
+ */
+static bool
+emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
+		struct emu_rx_verdict *v)
+{
+	struct emu_flow *rule;
+	struct emu_qp *qp;
+	struct emu_wq *wq;
+	struct emu_pkt p;
+	enum ibv_qp_state qs;
+	uint32_t hash;
+
+	v->nd_flags = emu_nd_flags(port);
 	emu_parse(f->data, f->len, &p);
-	rule = emu_steer(port, f->data, &p);
+	rule = emu_steer(port, f->data, &p, v->nd_flags);
 	if (rule == NULL) {
 		/* the netdev's: up its Rx ring to the kernel (en_rx.c) */
 		EMU_INC(port->st.netdev_rx, 1);
@@ -955,7 +1017,7 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		    !port->nd.rx_fn(port->nd.rx_arg, port->num, f->data,
 				    f->len))
 			EMU_INC(port->st.netdev_rx_dropped, 1);
-		return;
+		return false;
 	}
 	if (rule == EMU_STEER_MISS || rule->qp->hw.kind != MLX4R_HW_QP_RSS)
 		goto drop;
@@ -967,6 +1029,65 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	wq = qp->ind->wqs[hash & qp->ind->mask];
 	if (wq->state != IBV_WQS_RDY || wq->port != port->num)
 		goto drop;
+	v->qp = qp;
+	v->wq = wq;
+	v->hash = hash;
+	v->p = p;
+	v->status = emu_rx_status_hdr(port, f, &p, &v->csum, &v->sum,
+				      &v->udp0);
+	v->same = true;
+	if (unlikely(port->dev->conf.pro) && !port->dev->conf.vf &&
+	    p.proto == IPPROTO_UDP) {
+		v->tun = emu_rx_tunnel(port, f, &p, &v->status, &v->csum);
+		if (v->tun != 0)
+			v->sum = EMU_RX_SUM_NONE; /* all of it, inner too */
+		/* emu_vxlan_inner() read the VXLAN flags */
+		v->same = (uint16_t)(f->data[p.l4 + 2] << 8 |
+				     f->data[p.l4 + 3]) != MLX4R_VXLAN_PORT;
+	} else {
+		v->tun = 0;
+	}
+	if (p.l4 != 0)
+		v->key_len = p.l4 + 8u;
+	else if (p.ipv == 4)
+		v->key_len = p.l3 + (f->data[p.l3] & 0xf) * 4u;
+	else if (p.ipv == 6)
+		v->key_len = p.l3 + 40u;
+	else /* what emu_parse() may have read of an IP header */
+		v->key_len = RTE_MIN(f->len, p.l3 + 40u);
+	return true;
+drop:
+	EMU_INC(port->st.rx_dropped, 1);
+	return false;
+}
+
+/*
+ * The per-frame part of a delivery into the WQ of verdict @p v: the
+ * QP's and the WQ's state (a WQ goes to error on a bad WQE, the QP may be
+ * moved meanwhile), the posted WQE, its MR checks, the copy and the CQE,
+ * every one for every frame. port->rx_lock held.
+ */
+static __rte_always_inline void
+emu_rx_place(struct emu_port *port, const struct emu_frame *f,
+	     const struct emu_rx_verdict *v)
+{
+	struct emu_wq *wq = v->wq;
+	struct emu_ctx *ctx;
+	struct mlx4_cqe *cqe;
+	const uint8_t *wqe;
+	uint32_t i, pi, off, len;
+	uint8_t fcs[RTE_ETHER_CRC_LEN];
+	enum ibv_qp_state qs;
+	uint32_t status;
+	uint16_t csum;
+	uint8_t verr = 0;
+
+	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
+	if (unlikely((qs != IBV_QPS_RTR && qs != IBV_QPS_RTS) ||
+		     wq->state != IBV_WQS_RDY || wq->port != port->num)) {
+		EMU_INC(port->st.rx_dropped, 1);
+		return;
+	}
 	/* Pairs with the driver's doorbell record store (see top). */
 	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
 	if (((pi - wq->ci) & 0xffff) == 0) {
@@ -1022,11 +1143,11 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	status = emu_rx_status(port, f, &p, &csum);
-	tun = unlikely(port->dev->conf.pro) && !port->dev->conf.vf ?
-	      emu_rx_tunnel(port, f, &p, &status, &csum) : 0;
-	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | tun);
-	cqe->immed_rss_invalid = rte_cpu_to_be_32(hash);
+	status = v->status;
+	csum = v->csum;
+	emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status, &csum);
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
+	cqe->immed_rss_invalid = rte_cpu_to_be_32(v->hash);
 	cqe->g_mlpath_rqpn = 0;
 	cqe->ts_47_16 = 0;
 	cqe->status = rte_cpu_to_be_32(status);
@@ -1049,15 +1170,71 @@ prot_error:
 	 * are not supported for WQs"), so the driver learns it from the
 	 * CQEs only.
 	 */
-	RTE_SET_USED(ctx);
 	emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
 		    MLX4_CQE_SYNDROME_LOCAL_PROT_ERR, verr, false);
 	wq->ci++;
 	wq->state = IBV_WQS_ERR;
 	EMU_INC(port->st.rx_errors, 1 + emu_wq_flush(wq));
-	return;
-drop:
-	EMU_INC(port->st.rx_dropped, 1);
+}
+
+/*
+ * Deliver a frame that arrived at @p port. Called with port->rx_lock held
+ * (from the Tx engine of a port wired to this one, or from this port's
+ * pump).
+ */
+void
+emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
+{
+	struct emu_rx_verdict v;
+
+	if (emu_rx_gate(port, f) && emu_rx_classify(port, f, &v))
+		emu_rx_place(port, f, &v);
+}
+
+void
+emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
+		   struct emu_rx_run *run)
+{
+	if (!emu_rx_gate(port, f))
+		return;
+	if (!run->valid || run->v.nd_flags != emu_nd_flags(port)) {
+		run->valid = false;
+		if (!emu_rx_classify(port, f, &run->v))
+			return;
+		run->valid = run->v.same;
+	}
+	emu_rx_place(port, f, &run->v);
+}
+
+void
+emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
+		  rte_spinlock_t **held, struct emu_rx_run *run)
+{
+	struct emu_rx_verdict *v = &run->v;
+
+	/* taken anew: the steering may have changed while it was not held */
+	if (*held != &port->rx_lock) {
+		run->valid = false;
+		emu_lock_switch(held, &port->rx_lock);
+	}
+	if (!emu_rx_gate(port, f))
+		return;
+	if (!run->valid || run->port != port || run->len != f->len ||
+	    run->csum_known != f->csum_known ||
+	    v->nd_flags != emu_nd_flags(port) ||
+	    memcmp(run->key, f->data, v->key_len) != 0) {
+		run->valid = false;
+		if (!emu_rx_classify(port, f, v))
+			return;
+		if (v->same && v->key_len <= sizeof(run->key)) {
+			memcpy(run->key, f->data, v->key_len);
+			run->port = port;
+			run->len = f->len;
+			run->csum_known = f->csum_known;
+			run->valid = true;
+		}
+	}
+	emu_rx_place(port, f, v);
 }
 
 void
@@ -1151,6 +1328,8 @@ emu_crc32(const uint8_t *d, uint32_t len)
 
 struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
+	/* the receive verdict of this doorbell's frames (emu_rx_deliver_tx) */
+	struct emu_rx_run *rx;
 };
 
 /* Blocks of a WQE of @p ds 16-byte units (0 for ds 0). */
@@ -1187,9 +1366,8 @@ emu_tx_emit(struct emu_qp *qp, struct emu_port *port,
 			acc->dropped++;
 			return;
 		}
-		emu_lock_switch(held, &port->rx_lock);
-		emu_rx_deliver(port, fr);
-	} else if (!emu_wire_tx(port, fr, held)) {
+		emu_rx_deliver_tx(port, fr, held, acc->rx);
+	} else if (!emu_wire_tx(port, fr, held, acc->rx)) {
 		acc->dropped++;
 		return;
 	}
@@ -1501,6 +1679,23 @@ emu_tx_room(struct emu_qp *qp, uint32_t start, uint32_t end)
 	return end - base <= limit;
 }
 
+/* The send CQE of the WQE at qp->head (@p ds units), asked by CQ_UPDATE. */
+static inline void
+emu_tx_cqe(struct emu_qp *qp, uint32_t opcode, uint32_t ds, uint32_t total)
+{
+	struct mlx4_cqe *cqe = emu_cqe_next(qp->cq);
+
+	if (cqe == NULL)
+		return;
+	memset(cqe, 0, offsetof(struct mlx4_cqe, owner_sr_opcode));
+	cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
+	cqe->byte_cnt = rte_cpu_to_be_32(total);
+	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
+	/* once the driver consumed it, it may free this WQE */
+	emu_tx_done_push(qp, qp->cq->pi, qp->head + emu_wqe_blocks(qp, ds));
+	emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode | MLX4_CQE_IS_SEND_MASK));
+}
+
 /*
  * Execute one WQE at qp->head (valid owner). Returns false with *syn /
  * *verr set when the WQE is bad.
@@ -1519,7 +1714,6 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	uint32_t k, total = 0;
 	struct emu_frame fr;
-	struct mlx4_cqe *cqe;
 
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP &&
@@ -1664,33 +1858,79 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			     memcmp(&ctrl->imm, fr.data + 2, 4) != 0)) {
 				acc->dropped++;
 			} else {
-				emu_lock_switch(held, &port->rx_lock);
-				emu_rx_deliver(port, &fr);
+				emu_rx_deliver_tx(port, &fr, held, acc->rx);
 				acc->frames++;
 				acc->bytes += total;
 			}
-		} else if (emu_wire_tx(port, &fr, held)) {
+		} else if (emu_wire_tx(port, &fr, held, acc->rx)) {
 			acc->frames++;
 			acc->bytes += total;
 		} else {
 			acc->dropped++;
 		}
 	}
-	if (flags & MLX4_WQE_CTRL_CQ_UPDATE) {
-		cqe = emu_cqe_next(qp->cq);
-		if (cqe != NULL) {
-			memset(cqe, 0, offsetof(struct mlx4_cqe,
-						owner_sr_opcode));
-			cqe->vlan_my_qpn = rte_cpu_to_be_32(qp->hw.qpn);
-			cqe->byte_cnt = rte_cpu_to_be_32(total);
-			cqe->wqe_index = rte_cpu_to_be_16((uint16_t)qp->head);
-			/* once the driver consumed it, it may free this WQE */
-			emu_tx_done_push(qp, qp->cq->pi,
-					 qp->head + emu_wqe_blocks(qp, ds));
-			emu_cqe_commit(qp->cq, cqe, (uint8_t)(opcode |
-				       MLX4_CQE_IS_SEND_MASK));
-		}
+	if (flags & MLX4_WQE_CTRL_CQ_UPDATE)
+		emu_tx_cqe(qp, opcode, ds, total);
+	return true;
+}
+
+/*
+ * The one-segment send fast path of the Tx engine, for the WQE every
+ * driver posts for a one-segment mbuf: opcode SEND, DS 2 (control and
+ * one data segment: one TXBB), SOLICIT (no ICRC), no checksum offload, no
+ * VLAN insertion, no forced loopback. Such a WQE, when its segment
+ * points into a good MR with a length the device takes, is executed
+ * here as emu_tx_one() would, with the same checks (lkey, PD, bounds:
+ * emu_mr_check_cached(); length: 14 to MLX4R_EMU_MAX_FRAME bytes, not
+ * inline) and the same frame, wire and CQE. Anything else, a WQE that
+ * fails one of them included, returns false without a side effect (the
+ * MR cache holds only good keys) and goes to emu_tx_one(), which
+ * executes it or reports its error. DS 2 is within every QP's max_ds
+ * (max_sq_desc_sz is at least 32 bytes, obj.c).
+ */
+static inline bool
+emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
+	     const struct mlx4_wqe_ctrl_seg *ctrl, uint32_t w0,
+	     rte_spinlock_t **held, struct emu_tx_acc *acc)
+{
+	const uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
+	const struct mlx4_wqe_data_seg *s;
+	struct emu_frame fr;
+	uint64_t addr;
+	uint32_t bc;
+	uint8_t verr;
+
+	if ((w0 & (MLX4R_WQE_OPCODE_MASK | MLX4R_WQE_CTRL_IIP_CSUM |
+		   MLX4R_WQE_CTRL_IL4_CSUM)) != MLX4_OPCODE_SEND ||
+	    (ctrl->fence_size & MLX4R_WQE_DS_MASK) != 2 ||
+	    (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM | MLX4_WQE_CTRL_TCP_UDP_CSUM |
+		      MLX4_WQE_CTRL_SOLICIT | MLX4R_WQE_CTRL_FORCE_LOOPBACK)) !=
+	    MLX4_WQE_CTRL_SOLICIT ||
+	    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
+		return false;
+	s = (const void *)(qp->sq +
+			   ((((qp->head & (qp->txbbs - 1)) << qp->shift) + 16) &
+			    ((qp->txbbs << qp->shift) - 1)));
+	bc = rte_be_to_cpu_32(s->byte_count);
+	/* inline, 0 (2^31 bytes), shorter than a header, longer than a frame */
+	if (bc < RTE_ETHER_HDR_LEN || bc > MLX4R_EMU_MAX_FRAME)
+		return false;
+	addr = rte_be_to_cpu_64(s->addr);
+	if (!emu_mr_check_cached(qp->ctx, &qp->mrc, rte_be_to_cpu_32(s->lkey),
+				 qp->pd->hw.pdn, addr, bc, 0, &verr))
+		return false;
+	fr.data = (const uint8_t *)(uintptr_t)addr;
+	fr.len = bc;
+	fr.csum_known = 0;
+	if (emu_wire_tx(port, &fr, held, acc->rx)) {
+		acc->frames++;
+		acc->bytes += bc;
+	} else {
+		acc->dropped++;
 	}
+	if (flags & MLX4_WQE_CTRL_CQ_UPDATE)
+		emu_tx_cqe(qp, MLX4_OPCODE_SEND, 2, bc);
 	return true;
 }
 
@@ -1829,7 +2069,8 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	const struct mlx4_wqe_ctrl_seg *ctrl;
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
-	struct emu_tx_acc acc = { 0, 0, 0, 0 };
+	struct emu_rx_run rx_run;
+	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run };
 	uint32_t owned = 0, w0, n, bad, start;
 	uint8_t syn = 0, verr = 0;
 
@@ -1837,6 +2078,7 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
 		return;
 	emu_dev_run_timers(dev);
+	rx_run.valid = false;
 	/* Written by this thread just before (the doorbell itself). */
 	if (*db != qp->doorbell_qpn)
 		return;
@@ -1872,6 +2114,11 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 			syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
+		}
+		if (likely(emu_tx_send1(qp, port, ctrl, w0, &held, &acc))) {
+			qp->head += n;
+			owned += n;
+			continue;
 		}
 		if (unlikely(!emu_tx_one(qp, port, ctrl, w0, &held, &acc,
 					 &syn, &verr))) {

@@ -658,6 +658,68 @@ void emu_cq_armed(struct mlx4r_hw_cq *hcq);
 void emu_tx_hook(void *arg);
 void emu_rx_hook(void *arg);
 void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
+/*
+ * Runs of frames into one port, its rx_lock held throughout: the receive
+ * verdict of a run's first frame (steering, RSS, WQ, the header part of
+ * the CQE status: emu_rx_classify()) serves the frames after it, whose
+ * port gate, QP and WQ state, WQE, MR checks, copy, payload checksum and
+ * CQE are each done and checked as emu_rx_deliver() does.
+ *
+ * emu_rx_deliver_run(): the caller (the generator) clears @p valid before
+ * the first frame and whenever the next frame may differ from the one
+ * before it otherwise than in bytes from l4 + 8 on (the L4 payload: a
+ * sequence number), in its length or in csum_known, or rx_lock was
+ * released in between (rules and the netdev's addresses change under
+ * it). emu_rx_deliver_tx() (the Tx engine, one run per doorbell) finds
+ * that out itself: the same port, rx_lock held since the verdict
+ * (*held), length, csum_known and the header bytes the verdict read.
+ * Both also compare the netdev's promiscuous and all-multicast flags
+ * (stored without rx_lock) with those the verdict read.
+ */
+#define EMU_RX_SUM_NONE 0          /* checksum field final */
+#define EMU_RX_SUM_L3 1            /* sum the IP payload per frame */
+#define EMU_RX_SUM_L4 2            /* sum the TCP/UDP segment per frame */
+#define EMU_RX_KEY_MAX 96          /* header bytes a verdict may hold */
+struct emu_pkt {
+	uint16_t etype;    /* after at most one VLAN tag */
+	uint16_t tci;
+	uint16_t l3;       /* offset of the IP header */
+	uint16_t l4;       /* offset of TCP/UDP, 0 if none */
+	uint16_t l4_len;   /* L4 header + payload, per the IP header */
+	uint8_t ipv;       /* 4, 6 or 0 */
+	uint8_t proto;     /* IPPROTO_TCP/UDP or 0 */
+	bool vlan;
+	bool frag;
+	bool ipopt;
+};
+
+struct emu_rx_verdict {
+	struct emu_qp *qp;         /* RSS QP of the rule that took it */
+	struct emu_wq *wq;
+	struct emu_pkt p;
+	uint32_t hash;
+	uint32_t status;           /* CQE status (header part) */
+	uint32_t tun;              /* vlan_my_qpn tunnel bits */
+	uint32_t key_len;          /* header bytes the verdict read */
+	uint16_t csum;             /* CQE checksum field (EMU_RX_SUM_NONE) */
+	uint8_t sum;               /* EMU_RX_SUM_*: left per frame */
+	uint8_t nd_flags;          /* netdev flags steering read */
+	bool udp0;                 /* IPv4 UDP without a checksum */
+	bool same;                 /* may serve the next frame of a run */
+};
+struct emu_rx_run {
+	struct emu_rx_verdict v;
+	bool valid;
+	/* emu_rx_deliver_tx(): what the verdict was made from */
+	const struct emu_port *port;
+	uint32_t len;
+	uint32_t csum_known;
+	uint8_t key[EMU_RX_KEY_MAX];
+};
+void emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
+			struct emu_rx_run *run);
+void emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
+		       rte_spinlock_t **held, struct emu_rx_run *run);
 uint32_t emu_wq_flush(struct emu_wq *wq);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
@@ -689,7 +751,7 @@ emu_lock_switch(rte_spinlock_t **held, rte_spinlock_t *want)
 
 /* mlx4r_emu_wire.c */
 bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
-		 rte_spinlock_t **held);
+		 rte_spinlock_t **held, struct emu_rx_run *run);
 void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);

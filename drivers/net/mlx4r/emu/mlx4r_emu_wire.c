@@ -371,11 +371,13 @@ mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port_num)
  * Transmit side of a wire. Called by the Tx engine (qp->lock held, and at
  * most one port spinlock: *held, which this switches to the rx_lock of
  * the port the frame arrives at, or to the chk_lock of the checker that
- * takes it). Returns false when the frame was dropped.
+ * takes it). @p run: the Tx engine's receive verdict of the doorbell
+ * (emu_rx_deliver_tx()), NULL for a frame on its own (the kernel's).
+ * Returns false when the frame was dropped.
  */
 bool
 emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
-	    rte_spinlock_t **held)
+	    rte_spinlock_t **held, struct emu_rx_run *run)
 {
 	struct emu_port *to = NULL;
 
@@ -399,6 +401,11 @@ emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 		return write(port->tap_fd, f->data, f->len) == (ssize_t)f->len;
 	default:
 		return false;
+	}
+	if (run != NULL) {
+		/* the Tx engine's doorbell: one verdict per run of a flow */
+		emu_rx_deliver_tx(to, f, held, run);
+		return true;
 	}
 	emu_lock_switch(held, &to->rx_lock);
 	emu_rx_deliver(to, f);
@@ -625,6 +632,7 @@ emu_gen_pump(struct emu_port *port)
 	struct emu_gen *g = &port->gen;
 	uint64_t n, drop, seq, v64;
 	uint32_t flow;
+	struct emu_rx_run run;
 	struct emu_frame f;
 	bool up;
 
@@ -651,12 +659,20 @@ emu_gen_pump(struct emu_port *port)
 	g->issued += n;
 	g->st.sent += n;
 	g->st.bytes += n * f.len;
+	/*
+	 * The frames of one flow differ only in their sequence number (past
+	 * l4 + 16): one receive verdict for each run of them (rx_lock held
+	 * throughout, emu_rx_deliver_run()).
+	 */
+	run.valid = false;
 	while (n-- > 0) {
-		if (flow != g->cur_flow)
+		if (flow != g->cur_flow) {
 			emu_gen_set_flow(g, flow);
+			run.valid = false;
+		}
 		v64 = rte_cpu_to_be_64(seq);
 		memcpy(g->frame + EMU_STAMP_OFF + 8, &v64, 8);
-		emu_rx_deliver(port, &f);
+		emu_rx_deliver_run(port, &f, &run);
 		if (++flow == g->conf.nb_flows) {
 			flow = 0;
 			seq++;
@@ -726,7 +742,7 @@ mlx4r_emu_netdev_xmit(struct mlx4r_emu_dev *edev, uint8_t port_num,
 		f.data = frame;
 		f.len = len;
 		f.csum_known = 0;
-		ok = emu_wire_tx(port, &f, &held);
+		ok = emu_wire_tx(port, &f, &held, NULL);
 		if (held != NULL)
 			rte_spinlock_unlock(held);
 		if (ok) {
