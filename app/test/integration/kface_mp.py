@@ -10,7 +10,8 @@ backend, or Debian's net_mlx4 side by side) and forwards nothing; a stock
 dpdk-testpmd secondary (--proc-type=secondary, lcores of its own ids)
 forwards in io mode. Both run under one devtools/with-emu-cx3.sh, on
 hugepages (a secondary needs the primary's memory shared): the case
-reserves them, and skips with the reason when it cannot. Each case runs
+reserves them (hugepages.py: one hugepage case at a time on the
+machine), and skips with the reason when it cannot. Each case runs
 this script again inside the wrapper (--inner), which drives the
 processes, each command typed at its testpmd prompt, and prints their
 outputs; the case checks them. Exit 0 (pass), 1 (fail) or 77 (skipped).
@@ -30,56 +31,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kface import (Env, CaseFailed, Skip, SKIP, expect, expect_in,  # noqa: E402
                    fwd_stats)
+# one hugepage case at a time on the machine (hugepages.py)
+from hugepages import Hugepages  # noqa: E402
 
 UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 BDF = "0000:82:00.0"
 PROMPT = "testpmd> "
-
-
-class Hugepages:
-    """2 MB hugepages for one case on a private hugetlbfs mount, given
-    back afterwards (as stock_tools.py's)."""
-
-    def __init__(self, pages):
-        self.pages = pages
-        self.saved = None
-        self.mnt = None
-
-    def reserve(self):
-        path = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
-        if os.geteuid() != 0:
-            return "not root: cannot reserve hugepages"
-        if not os.path.exists(path):
-            return "no 2 MB hugepage support in this kernel"
-        with open(path) as f:
-            self.saved = int(f.read())
-        try:
-            with open(path, "w") as f:
-                f.write(str(self.saved + self.pages))
-        except OSError as e:
-            return "cannot reserve hugepages: %s" % e
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
-            free = int(f.read())
-        if free < self.pages:
-            return "only %d free hugepages of the %d needed" % (free, self.pages)
-        self.mnt = tempfile.mkdtemp(prefix="mlx4r-mp-huge-")
-        r = subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M",
-                            "nodev", self.mnt], capture_output=True, text=True)
-        if r.returncode != 0:
-            os.rmdir(self.mnt)
-            self.mnt = None
-            return "cannot mount hugetlbfs: %s" % r.stderr.strip()
-        return None
-
-    def release(self):
-        if self.mnt is not None:
-            subprocess.run(["umount", self.mnt])
-            os.rmdir(self.mnt)
-            self.mnt = None
-        if self.saved is not None:
-            with open("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "w") as f:
-                f.write(str(self.saved))
-            self.saved = None
 
 
 # -- inside the wrapper ------------------------------------------------------
