@@ -30,6 +30,9 @@ LAYERS = [
     # quiescence proof (bar, membarrier, drain, unbar)
     # Rx interrupts (channels, arming, the stable fds)
     ['mlx4r_fault', 'mlx4r_mr', 'mlx4r_quiesce', 'mlx4r_intr'],
+    # the multi-process messages of the lower layers (a secondary's queue
+    # in error, a reset's new context) and a secondary's UAR maps
+    ['mlx4r_mp_link'],
     # devargs (fault schedule syntax); the fast path (lkeys)
     ['mlx4r_devargs', 'mlx4r_rxtx'],
     # queue life cycles, steering

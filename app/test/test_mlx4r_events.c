@@ -1647,9 +1647,11 @@ REGISTER_TEST_COMMAND(mlx4r_events_autotest, mlx4r_events_autotest);
 /*
  * Item 7, run in a secondary process by the integration case
  * secondary_bursts (app/test/integration/stock_tools.py) while a primary
- * forwards on net_mlx4r ports: the bursts of a secondary refuse (0,
- * rte_errno ENOTSUP) instead of calling through NULL pointers, the reset
- * calls say -ENOTSUP, port information works.
+ * forwards on net_mlx4r ports of the emulated backend: the bursts of a
+ * secondary refuse (0, rte_errno ENOTSUP: the engine is the primary's,
+ * doc/guides/nics/mlx4r.rst "Multi-process") instead of calling through
+ * NULL pointers, the reset calls say -ENOTSUP, port information works.
+ * On the verbs backend a secondary forwards (kface_mp.py).
  */
 static int
 mlx4r_secondary_autotest(void)

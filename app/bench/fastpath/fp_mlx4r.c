@@ -18,6 +18,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_mp.h"
 
 #include "fp.h"
 
@@ -37,6 +38,13 @@ mlx4r_mr_tx_miss(struct mlx4r_txq *txq, struct rte_mbuf *seg)
 {
 	RTE_SET_USED(txq);
 	rte_panic("fp mlx4r: Tx MR miss at %p\n", seg->buf_addr);
+}
+
+/* A queue in error seen by a secondary process: never here. */
+void
+mlx4r_mp_repair(uint16_t port_id)
+{
+	rte_panic("fp mlx4r: a secondary's repair request, port %u\n", port_id);
 }
 
 /* The device table whose generation the bursts compare (never bumped). */

@@ -838,8 +838,10 @@ def case_proc_info_reset(env):
 
 def case_secondary_bursts(env):
     # A secondary process (mlx4r-test, with the driver built in) attaches
-    # to a forwarding primary's ports and calls their bursts: a defined
-    # refusal (0, rte_errno ENOTSUP), not a call through NULL pointers.
+    # to a forwarding primary's ports of the emulated backend and calls
+    # their bursts: a defined refusal (0, rte_errno ENOTSUP: the engine
+    # runs in the primary's bursts), not a call through NULL pointers. On
+    # the verbs backend secondaries forward (kface_mp.py).
     if env.args.mlx4r_test is None:
         return skip("no --mlx4r-test given")
     run, pout = with_primary(env, [

@@ -357,6 +357,14 @@ struct mlx4r_txq {
 	 * repair (mlx4r_repair.c) and by start.
 	 */
 	uint8_t fault;
+	/*
+	 * A secondary process's burst (mlx4r_tx_burst_secondary()): its own
+	 * mapping of the UAR, struct mlx4r_proc of rte_eth_devices[port_id],
+	 * for the device context of generation ctx_gen (struct mlx4r_dev
+	 * mp_gen when the QP was made). Written at start, with the queue.
+	 */
+	uint16_t port_id;          /**< ethdev port (the same in every process) */
+	uint32_t ctx_gen;          /**< mp_gen of the QP's device context */
 	/* control path only below */
 	struct mlx4r_port *port;   /**< owning port */
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
@@ -543,6 +551,32 @@ struct mlx4r_dev {
 	 */
 	struct mlx4r_rxq_intr *rxq_intr[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
+	/**
+	 * Generation of dev->ctx for secondary processes (mlx4r_mp.c):
+	 * bumped by the primary each time it opens a device context, whose
+	 * UAR a secondary must map again. Control lock.
+	 */
+	uint32_t mp_gen;
+};
+
+/**
+ * A secondary process's view of a port's device context (its
+ * eth_dev->process_private, mlx4r_mp.c): the UAR page of the context of
+ * generation gen, mapped from the command file the primary passed. Never
+ * changed once published; a newer context gets a new one, and the old
+ * mapping stays until the port is closed in this process, for a burst
+ * that loaded it before.
+ */
+struct mlx4r_uar_map {
+	uint32_t gen;                 /**< struct mlx4r_dev mp_gen */
+	uint8_t *uar;                 /**< the UAR page, in this process */
+	size_t page;                  /**< its size */
+	struct mlx4r_uar_map *older;  /**< the previous mapping */
+};
+
+/** eth_dev->process_private of a port in a secondary process. */
+struct mlx4r_proc {
+	struct mlx4r_uar_map *map;    /**< the newest mapping (atomic) */
 };
 
 /* mlx4r_ethdev.c */
@@ -565,6 +599,9 @@ uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mlx4r_rx_burst_l2tun(void *rxq, struct rte_mbuf **pkts,
 			      uint16_t n);
 uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+/* Of a secondary process: its own UAR mapping (struct mlx4r_proc). */
+uint16_t mlx4r_tx_burst_secondary(void *txq, struct rte_mbuf **pkts,
+				  uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
 			 uint32_t len);
 int mlx4r_rx_descriptor_status(void *rxq, uint16_t offset);

@@ -24,6 +24,7 @@
 #include "mlx4r_compat.h"
 #include "mlx4r_core.h"
 #include "mlx4r_quiesce.h"
+#include "mlx4r_mp.h"
 #include "mlx4r_registry.h"
 
 /* The default RSS key (the well-known Toeplitz key of the Microsoft spec). */
@@ -664,6 +665,7 @@ mlx4r_port_close(struct rte_eth_dev *eth_dev)
 {
 	/* the public calls of this process no longer find it */
 	mlx4r_registry_del(mlx4r_port_of(eth_dev));
+	mlx4r_mp_secondary_detach(eth_dev);
 	return 0;
 }
 

@@ -138,6 +138,7 @@
  * an arm, after the doorbell.
  */
 
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -254,6 +255,19 @@ struct mlx4r_hw_ctx {
 	 * ignores it (libc buffers).
 	 */
 	int buf_socket;
+	/**
+	 * Another process may drive this context's queues (a secondary
+	 * forwarding, mlx4r_mp.c): the rings and doorbell records are in
+	 * DPDK's shared memory, and cmd_fd, passed to that process, maps the
+	 * UAR page at offset uar_mmap_off (libmlx4 mlx4.c
+	 * mlx4_alloc_context(): uar_mmap_offset 0; Linux mlx4_ib main.c
+	 * mlx4_ib_mmap(): the context's UAR at page offset 0). false
+	 * (the value at open) on the emulated backend, whose engine is the
+	 * primary's private memory.
+	 */
+	bool mp_shareable;
+	int cmd_fd;          /**< the uverbs command file (mp_shareable) */
+	off_t uar_mmap_off;  /**< mmap offset of the UAR page on cmd_fd */
 	char name[64];       /**< device name it was opened with */
 };
 

@@ -14,9 +14,34 @@
  *                 and imissed;
  *   STATS_RESET   rte_eth_stats_reset() in the primary;
  *   XSTATS_RESET  rte_eth_xstats_reset() in the primary.
+ *   CMD_FD        the device context's uverbs command file (SCM_RIGHTS),
+ *                 its generation and the UAR's mmap offset: a secondary
+ *                 that forwards maps the UAR page from it (verbs backend).
  * The primary runs the request on EAL's multi-process thread, with the
  * port held against its close (mlx4r_registry_hold(), as telemetry does)
  * and the port's gated operations, which take the control lock.
+ *
+ * Forwarding in a secondary (verbs backend). The rings, doorbell records
+ * and queue structures are in DPDK's shared memory (the verbs backend's
+ * BUF_ALLOCATORS), at the same addresses in every process; what a process
+ * needs of its own is the UAR, the page the Tx doorbell is written to,
+ * mapped from the command file (upstream net_mlx4 mlx4.c
+ * mlx4_tx_uar_init_secondary(), mlx4_mp.c MLX4_MP_REQ_VERBS_CMD_FD).
+ * The secondary asks CMD_FD at probe and publishes the mapping in its
+ * eth_dev->process_private (struct mlx4r_proc); its Tx burst rings
+ * through it (mlx4r_tx_burst_secondary()). A reset opens a new context:
+ * the primary sends every secondary the new file (REMAP, a one-way
+ * message, mlx4r_mp_remap()), and until a secondary mapped it, its Tx
+ * bursts refuse (the queue's ctx_gen is not its map's).
+ *
+ * The reset's quiescence covers a secondary's lcores without asking them
+ * anything: the in-burst markers and barred flags are in shared memory,
+ * and the secondary registers with membarrier(GLOBAL_EXPEDITED) before
+ * its first burst, so the primary's fence reaches its threads too
+ * (mlx4r_quiesce.c mlx4r_process_fence()). A secondary that hangs inside
+ * a burst is an lcore that does not leave, as in the primary: the drain's
+ * deadline, and nothing is freed under it. One that never reads the REMAP
+ * message only refuses its own Tx bursts; the primary waits for nothing.
  */
 
 #include <assert.h>
@@ -26,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include <rte_common.h>
 #include <rte_eal.h>
@@ -37,7 +64,9 @@
 #include "mlx4r.h"
 #include "mlx4r_gate.h"
 #include "mlx4r_mp.h"
+#include "mlx4r_quiesce.h"
 #include "mlx4r_registry.h"
+#include "mlx4r_reset.h"
 
 #define MLX4R_MP_NAME "net_mlx4r_stats"
 /* how long a secondary waits for the primary's answer */
@@ -49,7 +78,12 @@ enum mlx4r_mp_op {
 	MLX4R_MP_XSTATS,
 	MLX4R_MP_STATS_RESET,
 	MLX4R_MP_XSTATS_RESET,
+	MLX4R_MP_CMD_FD,
 };
+
+/* CMD_FD's answer in v[] (the file in fds[0]) */
+#define MLX4R_MP_FD_GEN 0     /* struct mlx4r_dev mp_gen of the context */
+#define MLX4R_MP_FD_UAR_OFF 1 /* mmap offset of its UAR page */
 
 struct mlx4r_mp_req {
 	uint32_t op;      /**< enum mlx4r_mp_op */
@@ -67,6 +101,43 @@ static_assert(sizeof(struct mlx4r_mp_res) <= RTE_MP_MAX_PARAM_LEN,
 	      "an answer fits one message");
 
 /* Primary: carry out @p req for the port it names. */
+/*
+ * Primary: the command file of @p dev's context for a secondary, under
+ * the control lock (the reset publishes a new context under it), sent
+ * before the lock is let go (the file is closed with the context).
+ */
+static int
+mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, struct rte_mp_msg *out,
+		const void *peer)
+{
+	struct mlx4r_mp_res *res = (struct mlx4r_mp_res *)out->param;
+	struct mlx4r_reset *rst = dev->reset;
+	int ret;
+
+	pthread_mutex_lock(&rst->lock);
+	if (dev->ctx == NULL) {
+		res->result = -EAGAIN; /* a reset between two contexts */
+	} else if (!dev->ctx->mp_shareable) {
+		res->result = -ENOTSUP; /* emulated: the engine is ours */
+	} else {
+		/*
+		 * From now on the reset's fence reaches the secondaries
+		 * (mlx4r_quiesce.c); set before the answer that lets one
+		 * start polling.
+		 */
+		mlx4r_quiesce_global(true);
+		res->result = 0;
+		res->n = 2;
+		res->v[MLX4R_MP_FD_GEN] = dev->mp_gen;
+		res->v[MLX4R_MP_FD_UAR_OFF] = (uint64_t)dev->ctx->uar_mmap_off;
+		out->num_fds = 1;
+		out->fds[0] = dev->ctx->cmd_fd;
+	}
+	ret = rte_mp_reply(out, peer);
+	pthread_mutex_unlock(&rst->lock);
+	return ret;
+}
+
 static int
 mlx4r_mp_do(const struct mlx4r_mp_req *req, struct mlx4r_mp_res *res)
 {
@@ -127,10 +198,25 @@ mlx4r_mp_primary(const struct rte_mp_msg *msg, const void *peer)
 		res->result = -EINVAL;
 	} else {
 		memcpy(&req, msg->param, sizeof(req));
+		if (req.op == MLX4R_MP_CMD_FD) {
+			struct mlx4r_port *port =
+				mlx4r_registry_hold(req.port_id);
+			int ret;
+
+			if (port == NULL) {
+				res->result = -ENODEV;
+				return rte_mp_reply(&out, peer);
+			}
+			ret = mlx4r_mp_cmd_fd(port->dev, &out, peer);
+			mlx4r_registry_release(req.port_id);
+			return ret;
+		}
 		res->result = mlx4r_mp_do(&req, res);
 	}
 	return rte_mp_reply(&out, peer);
 }
+
+static int mlx4r_mp_repair_do(const struct rte_mp_msg *msg, const void *peer);
 
 void
 mlx4r_mp_init(void)
@@ -150,6 +236,11 @@ mlx4r_mp_init(void)
 				 rte_strerror(rte_errno));
 		return;
 	}
+	/* a secondary's lcore met a queue in error (mlx4r_mp_repair()) */
+	if (rte_mp_action_register(MLX4R_MP_REPAIR, mlx4r_mp_repair_do) < 0 &&
+	    rte_errno != EEXIST)
+		INIT_LOG(WARNING, "no repair of queues for secondary processes: %s",
+			 rte_strerror(rte_errno));
 	registered = true;
 }
 
@@ -273,4 +364,165 @@ mlx4r_mp_secondary_ops(void)
 {
 	pthread_once(&mlx4r_mp_once, mlx4r_mp_build);
 	return &mlx4r_mp_ops;
+}
+
+/*
+ * Forwarding in a secondary process (see the file comment).
+ */
+
+/* Secondary: map the UAR page of the context of generation @p gen. */
+static struct mlx4r_uar_map *
+mlx4r_mp_map(int fd, off_t off, uint32_t gen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct mlx4r_uar_map *map;
+	void *uar;
+
+	uar = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	if (uar == MAP_FAILED) {
+		DRV_LOG(ERR, "cannot map the UAR of the primary's device context (generation %u): %s",
+			gen, strerror(errno));
+		return NULL;
+	}
+	map = calloc(1, sizeof(*map));
+	if (map == NULL) {
+		munmap(uar, page);
+		return NULL;
+	}
+	map->gen = gen;
+	map->uar = uar;
+	map->page = page;
+	return map;
+}
+
+/* Secondary, EAL's multi-process thread: the primary's new context. */
+static int
+mlx4r_mp_remap_do(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct mlx4r_mp_remap rm;
+	unsigned int i;
+
+	RTE_SET_USED(peer);
+	if (msg->len_param != sizeof(rm) || msg->num_fds != 1)
+		goto out;
+	memcpy(&rm, msg->param, sizeof(rm));
+	for (i = 0; i < rm.nb_ports && i < MLX4R_MAX_PORTS; i++) {
+		struct mlx4r_uar_map *map;
+
+		if (rm.port_id[i] >= RTE_MAX_ETHPORTS ||
+		    rte_eth_devices[rm.port_id[i]].process_private == NULL)
+			continue; /* not forwarding here (checked again below) */
+		map = mlx4r_mp_map(msg->fds[0], (off_t)rm.uar_off, rm.gen);
+		if (map != NULL)
+			mlx4r_mp_map_publish(&rte_eth_devices[rm.port_id[i]],
+					     mlx4r_mp_secondary_ops(), map);
+	}
+out:
+	/* the message's file is this process's: the mappings hold it */
+	for (i = 0; i < (unsigned int)msg->num_fds; i++)
+		close(msg->fds[i]);
+	return 0;
+}
+
+/* Primary, EAL's multi-process thread: a secondary's queue in error. */
+static int
+mlx4r_mp_repair_do(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct mlx4r_port *port;
+	uint16_t port_id;
+
+	RTE_SET_USED(peer);
+	if (msg->len_param != sizeof(port_id))
+		return 0;
+	memcpy(&port_id, msg->param, sizeof(port_id));
+	port = mlx4r_registry_hold(port_id);
+	if (port == NULL)
+		return 0;
+	port->dev->events->request(port->dev, MLX4R_REQ_REPAIR);
+	mlx4r_registry_release(port_id);
+	return 0;
+}
+
+int
+mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
+{
+	static bool registered; /* probes run one at a time (EAL) */
+	const struct timespec ts = {
+		.tv_sec = MLX4R_MP_TIMEOUT_MS / 1000,
+		.tv_nsec = (MLX4R_MP_TIMEOUT_MS % 1000) * 1000000,
+	};
+	struct mlx4r_port *port = eth_dev->data->dev_private;
+	uint16_t port_id = eth_dev->data->port_id;
+	struct mlx4r_mp_req req = { .op = MLX4R_MP_CMD_FD, .port_id = port_id };
+	struct mlx4r_uar_map *map = NULL;
+	const struct mlx4r_mp_res *res;
+	struct rte_mp_reply reply;
+	struct mlx4r_proc *pp;
+	struct rte_mp_msg msg;
+	int ret, i;
+
+	/* the engine runs in the primary's bursts: nothing to share */
+	if (port->dev->args.backend != MLX4R_BACKEND_VERBS)
+		return -ENOTSUP;
+	/*
+	 * Before the first burst: the primary's reset fence must reach this
+	 * process's threads (mlx4r_quiesce.c).
+	 */
+	ret = mlx4r_quiesce_register_secondary();
+	if (ret < 0)
+		return ret;
+	if (!registered) {
+		ret = rte_mp_action_register(MLX4R_MP_REMAP, mlx4r_mp_remap_do);
+		if (ret < 0 && rte_errno != EEXIST)
+			return -rte_errno;
+		registered = true;
+	}
+	pp = calloc(1, sizeof(*pp));
+	if (pp == NULL)
+		return -ENOMEM;
+	/* found by a REMAP from now on (mlx4r_mp_remap_do()) */
+	mlx4r_mp_proc_set(eth_dev, pp);
+	memset(&msg, 0, sizeof(msg));
+	strlcpy(msg.name, MLX4R_MP_NAME, sizeof(msg.name));
+	msg.len_param = sizeof(req);
+	memcpy(msg.param, &req, sizeof(req));
+	memset(&reply, 0, sizeof(reply));
+	if (rte_mp_request_sync(&msg, &reply, &ts) < 0 ||
+	    reply.nb_received != 1) {
+		ret = rte_errno != 0 ? -rte_errno : -EIO;
+		goto out;
+	}
+	res = (const struct mlx4r_mp_res *)reply.msgs[0].param;
+	if (reply.msgs[0].len_param != sizeof(*res)) {
+		ret = -EIO;
+	} else if (res->result == -EAGAIN) {
+		/* between two contexts of a reset: its REMAP will follow */
+		ret = 0;
+	} else if (res->result < 0) {
+		ret = res->result;
+	} else if (reply.msgs[0].num_fds != 1 || res->n != 2) {
+		ret = -EIO;
+	} else {
+		map = mlx4r_mp_map(reply.msgs[0].fds[0],
+				   (off_t)res->v[MLX4R_MP_FD_UAR_OFF],
+				   (uint32_t)res->v[MLX4R_MP_FD_GEN]);
+		ret = map != NULL ? 0 : -errno;
+		/* -EALREADY: a REMAP of a newer context came first */
+		if (map != NULL)
+			mlx4r_mp_map_publish(eth_dev, mlx4r_mp_secondary_ops(),
+					     map);
+	}
+	for (i = 0; i < reply.msgs[0].num_fds; i++)
+		close(reply.msgs[0].fds[i]);
+out:
+	free(reply.msgs);
+	if (ret < 0) {
+		mlx4r_mp_secondary_detach(eth_dev);
+		return ret;
+	}
+	/* the primary's choice (mlx4r_probe.c), by the shared port */
+	eth_dev->rx_pkt_burst = port->l2tun_cap ? mlx4r_rx_burst_l2tun :
+				mlx4r_rx_burst;
+	eth_dev->tx_pkt_burst = mlx4r_tx_burst_secondary;
+	return 0;
 }

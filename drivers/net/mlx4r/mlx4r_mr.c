@@ -60,6 +60,7 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
 #include <rte_mempool.h>
@@ -397,7 +398,12 @@ mlx4r_mr_tx_miss(struct mlx4r_txq *txq, struct rte_mbuf *seg)
 		return MLX4R_NO_LKEY;
 	mp = RTE_MBUF_CLONED(seg) ? rte_mbuf_from_indirect(seg)->pool :
 	     seg->pool;
-	if (mp == NULL)
+	/*
+	 * A secondary process registers nothing: the protection domain is
+	 * the primary's (mlx4r_mp.c). Memory the primary registered (the
+	 * pools of its queues, any pool it sent from) is found above.
+	 */
+	if (mp == NULL || rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return MLX4R_NO_LKEY;
 	/* another lcore may have registered it meanwhile: n is then 0 */
 	n = mlx4r_mr_register_mempool(dev, mp);

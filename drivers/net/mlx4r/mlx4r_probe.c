@@ -171,10 +171,11 @@ mlx4r_dev_destroy(struct mlx4r_dev *dev)
 }
 
 /*
- * The bursts of a secondary process: a defined refusal. The rings' device
- * memory, the doorbells and the emulated device are the primary's private
- * memory (mlx4r_dev_ops_secondary), so a secondary cannot send or receive
- * on the port; before, its burst pointers were NULL, which ethdev's
+ * The bursts of a secondary process on the emulated backend (and where
+ * forwarding could not be set up, mlx4r_mp_secondary_attach()): a defined
+ * refusal. The emulated device and its rings are the primary's private
+ * memory, its engine runs in the primary's bursts, so a secondary cannot
+ * send or receive on the port; before, its burst pointers were NULL, which ethdev's
  * rte_eth_fp_ops entry took at the secondary's probe
  * (rte_eth_dev_probing_finish()), and a burst called there crashed. Like
  * ethdev's dummy bursts (ethdev_private.c): 0 packets, rte_errno ENOTSUP;
@@ -196,6 +197,7 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 	char pname[RTE_ETH_NAME_MAX_LEN];
 	struct rte_eth_dev *eth_dev;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < MLX4R_MAX_PORTS; i++) {
 		if (mlx4r_port_name(name, i, pname, sizeof(pname)) < 0)
@@ -214,6 +216,11 @@ mlx4r_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 		/* copied into rte_eth_fp_ops by rte_eth_dev_probing_finish() */
 		eth_dev->rx_pkt_burst = mlx4r_burst_secondary;
 		eth_dev->tx_pkt_burst = mlx4r_burst_secondary;
+		/* the verbs backend's queues forward here too (mlx4r_mp.c) */
+		ret = mlx4r_mp_secondary_attach(eth_dev);
+		if (ret < 0 && ret != -ENOTSUP)
+			INIT_LOG(ERR, "%s: no forwarding in this process (%s): its bursts return 0",
+				 pname, strerror(-ret));
 		rte_eth_dev_probing_finish(eth_dev);
 		mlx4r_registry_add(eth_dev->data->port_id,
 				   eth_dev->data->dev_private);

@@ -59,6 +59,17 @@
  * runs W1 and R2, however late. Queue structures are therefore
  * type-stable for the life of the device (mlx4r_rxq.c, mlx4r_txq.c).
  *
+ * Lcores of secondary processes (mlx4r_mp.c: a secondary forwards on the
+ * verbs backend). The queue structures, hence in_burst and barred, are in
+ * DPDK's shared memory; only the barrier must reach the other process's
+ * threads: the secondary registers with membarrier(REGISTER_GLOBAL_
+ * EXPEDITED) before its first burst, and once one did, the fence adds
+ * membarrier(GLOBAL_EXPEDITED), the same IPI'd full barrier on every
+ * running thread of every registered process (Linux
+ * kernel/sched/membarrier.c). The argument above is then word for word
+ * the same for a secondary's lcore; its acknowledgement is its in_burst
+ * store W3, which R1 reads in shared memory.
+ *
  * A queue in error. A burst that finds an error CQE stores barred = 1 on
  * its own queue (mlx4r_rxtx.c mlx4r_queue_fault()), between its W1 and W3,
  * so that later bursts refuse it until the control thread repaired it
@@ -118,13 +129,65 @@ mlx4r_membarrier_register(void)
  * Without membarrier (kernel < 4.14, seccomp), there is no proof: a 10 ms
  * grace period stands in, documented as the weaker guarantee.
  */
+/*
+ * A secondary process polls queues of this one's (mlx4r_mp.c): set once
+ * the primary handed one its command file, never cleared (a secondary's
+ * exit is not told). Seq_cst, with the fence's own full barrier before
+ * its load below: a fence that reads false ran its W2 (the bar) before
+ * the store here, which precedes the answer the secondary waits for
+ * before its first burst, whose R2 then reads the bar.
+ */
+static bool mlx4r_fence_secondaries;
+
+bool
+mlx4r_quiesce_global(bool set)
+{
+	if (set)
+		__atomic_store_n(&mlx4r_fence_secondaries, true,
+				 __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&mlx4r_fence_secondaries, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Secondary, before its first burst: the primary's fence is
+ * membarrier(GLOBAL_EXPEDITED), which reaches the threads of processes
+ * registered for it (Linux kernel/sched/membarrier.c). @return 0 or
+ * -ENOTSUP (kernel < 4.16, seccomp): then this process does not forward.
+ */
+int
+mlx4r_quiesce_register_secondary(void)
+{
+	static int ok; /* 1 registered, -1 refused; probes are serial */
+	long q;
+
+	if (ok == 0) {
+		q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+		ok = q >= 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+		     syscall(__NR_membarrier,
+			     MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0)
+		     == 0 ? 1 : -1;
+		if (ok < 0)
+			DRV_LOG(WARNING, "membarrier(GLOBAL_EXPEDITED) unavailable: this secondary process does not forward (its bursts return 0, rte_errno ENOTSUP)");
+	}
+	return ok > 0 ? 0 : -ENOTSUP;
+}
+
 void
 mlx4r_process_fence(void)
 {
 	if (mlx4r_membarrier_ok > 0 &&
 	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
-	    == 0)
-		return;
+	    == 0) {
+		/*
+		 * The threads of the secondaries that forward: the same
+		 * barrier on each of them (registered before their first
+		 * burst, mlx4r_quiesce_register_secondary()).
+		 */
+		if (!mlx4r_quiesce_global(false) ||
+		    syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+			    0, 0) == 0)
+			return;
+	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	rte_delay_us_sleep(10000);
 }

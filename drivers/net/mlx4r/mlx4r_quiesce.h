@@ -20,6 +20,13 @@
 void mlx4r_quiesce_init(void);
 /* Order every store of the caller before every later load of any thread. */
 void mlx4r_process_fence(void);
+/*
+ * @p set: a secondary forwards from now on, the fence reaches its threads
+ * too. @return whether one does.
+ */
+bool mlx4r_quiesce_global(bool set);
+/* Secondary: registered for the primary's fence. @return 0, -ENOTSUP. */
+int mlx4r_quiesce_register_secondary(void);
 /* Bar every queue of the port: bursts refuse from the next fence on. */
 void mlx4r_port_bar(struct mlx4r_port *port);
 /*

@@ -73,6 +73,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_fault.h"
+#include "mlx4r_mp.h"
 #include "mlx4r_quiesce.h"
 #include "mlx4r_registry.h"
 #include "mlx4r_reset.h"
@@ -676,8 +677,11 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 				mlx4r_hw_close_device(ctx);
 			return -EINTR;
 		}
-		if (ret == 0)
+		if (ret == 0) {
 			dev->ctx = ctx;
+			dev->mp_gen++; /* secondaries map its UAR again */
+			mlx4r_mp_remap(dev);
+		}
 		/*
 		 * A device that is not back yet, after a catastrophic error
 		 * (Linux mlx4 catas.c, mlx4_ib main.c): listed but dying,

@@ -57,11 +57,13 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_io.h>
 #include <rte_mbuf.h>
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_mp.h"
 
 /* Most frames handled by one Rx burst call. */
 #define MLX4R_RX_BURST_MAX 64
@@ -145,7 +147,8 @@
  * the error path only.
  */
 static __rte_noinline __rte_cold void
-mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port)
+mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port,
+		  uint16_t port_id)
 {
 	struct mlx4r_dev *dev = port->dev;
 
@@ -157,7 +160,11 @@ mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port)
 	 */
 	__atomic_store_n(fault, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(barred, 1, __ATOMIC_RELAXED);
-	dev->events->request(dev, MLX4R_REQ_REPAIR);
+	/* a secondary's lcore: the primary's control thread, by message */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		mlx4r_mp_repair(port_id);
+	else
+		dev->events->request(dev, MLX4R_REQ_REPAIR);
 }
 
 static __rte_always_inline struct mlx4_cqe *
@@ -457,7 +464,7 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 			     MLX4_CQE_OPCODE_ERROR)) {
 			/* the WQ is in error: left to its repair, with this */
 			mlx4r_queue_fault(&rxq->fault, &rxq->barred,
-					  rxq->port);
+					  rxq->port, rxq->port_id);
 			break;
 		}
 		ci++;
@@ -631,7 +638,7 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 			 * freed below, the rest is left to the repair.
 			 */
 			mlx4r_queue_fault(&txq->fault, &txq->barred,
-					  txq->port);
+					  txq->port, txq->port_id);
 			ret = -EIO;
 			break;
 		}
@@ -924,10 +931,17 @@ mlx4r_tx_ctrl(struct mlx4r_txq *txq, struct mlx4_wqe_ctrl_seg *ctrl,
 		((pi & cnt) ? MLX4R_WQE_OWNER_BIT : 0));
 }
 
-uint16_t
-mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * @p sec: the burst of a secondary process, which rings the doorbell
+ * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
+ * constant, so that the primary's burst is the code it was.
+ */
+static __rte_always_inline uint16_t
+mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool sec)
 {
 	struct mlx4r_txq *txq = q;
+	volatile uint32_t *sdb;
 	struct rte_mbuf **elts;
 	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
 	uint8_t *sq;
@@ -944,6 +958,30 @@ mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	/* queue state only past the bar check (see mlx4r_rx_burst) */
+	if (sec) {
+		const struct mlx4r_proc *pp =
+			rte_eth_devices[txq->port_id].process_private;
+		/*
+		 * Acquire: pairs with the release store of the map by this
+		 * process's multi-process thread (mlx4r_mp.c
+		 * mlx4r_mp_map_publish()), whose fields are then visible.
+		 * A map of an older context (the primary's reset made a new
+		 * one, whose UAR this process has not mapped yet) refuses:
+		 * its doorbell would ring another context's page.
+		 */
+		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
+			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
+
+		if (unlikely(map == NULL || map->gen != txq->ctx_gen)) {
+			MLX4R_BURST_REFUSED(txq, n);
+			MLX4R_BURST_LEAVE(txq);
+			return 0;
+		}
+		sdb = (volatile uint32_t *)(map->uar +
+			((uintptr_t)txq->sdb & (map->page - 1)));
+	} else {
+		sdb = txq->sdb;
+	}
 	mlx4r_mr_cache_sync(&txq->mr);
 	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
 		/* the QP is in error, the queue barred until its repair */
@@ -1061,11 +1099,25 @@ drop:
 		txq->sq_pi = pi;
 		/* WQEs in memory before the doorbell reaches the device */
 		rte_wmb();
-		rte_write32_relaxed(txq->doorbell_qpn, txq->sdb);
+		rte_write32_relaxed(txq->doorbell_qpn, sdb);
 	}
-	mlx4r_hw_hook_call(&txq->hook);
+	/* no hook in a secondary: forwarding needs a backend without one */
+	if (!sec)
+		mlx4r_hw_hook_call(&txq->hook);
 	MLX4R_BURST_LEAVE(txq);
 	return sent;
+}
+
+uint16_t
+mlx4r_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_tx_burst_tmpl(q, pkts, n, false);
+}
+
+uint16_t
+mlx4r_tx_burst_secondary(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return mlx4r_tx_burst_tmpl(q, pkts, n, true);
 }
 
 /*

@@ -239,6 +239,8 @@ mlx4r_txq_start(struct mlx4r_txq *txq)
 	txq->sq = (uint8_t *)qv.buf.buf + qv.sq.offset;
 	txq->txbb_cnt = qv.sq.wqe_cnt;
 	txq->sdb = (volatile uint32_t *)qv.sdb;
+	txq->port_id = port->eth_dev->data->port_id;
+	txq->ctx_gen = dev->mp_gen;
 	txq->doorbell_qpn = qv.doorbell_qpn;
 	txq->cqes = cv.buf.buf;
 	txq->cqe_cnt = cv.cqe_cnt;

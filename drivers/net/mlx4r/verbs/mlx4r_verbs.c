@@ -223,9 +223,23 @@ verbs_set_allocator(struct verbs_ctx *vc)
 	ret = mlx4dv_set_context_attr(vc->ibv,
 				      MLX4DV_SET_CTX_ATTR_BUF_ALLOCATORS,
 				      &alctr);
-	if (ret != 0)
+	if (ret != 0) {
 		mlx4r_verbs_log("%s: rings stay in libmlx4's memory (mlx4dv_set_context_attr(BUF_ALLOCATORS): %s)",
 				vc->pub.name, strerror(ret));
+		return;
+	}
+	/*
+	 * Rings and doorbell records in DPDK memory, which a secondary
+	 * process shares (hugepages), and the UAR its own mapping of the
+	 * command file: libmlx4 maps the context's UAR at offset 0 of it
+	 * (mlx4.c mlx4_alloc_context(), uar_mmap_offset), as upstream
+	 * net_mlx4's secondaries do with the file its primary passes them
+	 * (mlx4.c mlx4_tx_uar_init_secondary(), mlx4_mp.c
+	 * MLX4_MP_REQ_VERBS_CMD_FD).
+	 */
+	vc->pub.mp_shareable = true;
+	vc->pub.cmd_fd = vc->ibv->cmd_fd;
+	vc->pub.uar_mmap_off = 0;
 }
 
 /*

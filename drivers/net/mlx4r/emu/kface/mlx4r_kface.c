@@ -339,6 +339,23 @@ kf_open_node(int flags)
 		errno = ret;
 		return -1;
 	}
+	/*
+	 * The file's pages are the context's UAR and BlueFlame pages (see
+	 * mmap() below): one page each, the same memory in every process
+	 * that maps them, as the UAR of a ucontext is one page of the card
+	 * for every mapping of its file (Linux mlx4_ib main.c
+	 * mlx4_ib_mmap(): io_remap_pfn_range() of to_mucontext()->uar.pfn).
+	 * A process that received the file (SCM_RIGHTS: upstream net_mlx4's
+	 * secondaries, mlx4_mp.c MLX4_MP_REQ_VERBS_CMD_FD) maps it with
+	 * libc's mmap(), the file being unknown to its kernel face.
+	 */
+	if (ftruncate(fd, 2 * sysconf(_SC_PAGESIZE)) != 0) {
+		ret = errno;
+		kf_real.close(fd);
+		free(f);
+		errno = ret;
+		return -1;
+	}
 	f->fd = fd;
 	f->async_fd = -1;
 	f->next_handle = 1;
@@ -541,18 +558,17 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	 * Linux mlx4_ib main.c mlx4_ib_mmap(): one page, at page offset 0
 	 * the UAR, at 1 the BlueFlame registers (bf_reg_size != 0), 3 the
 	 * clock page (not offered: query_device_ex reports no core clock
-	 * offset); anything else -EINVAL. Both pages are plain memory here:
-	 * the device thread does not need doorbells, it watches the owner
-	 * bits and doorbell records (mlx4r_kface_dev.c).
+	 * offset); anything else -EINVAL. Both pages are plain memory here,
+	 * the file's own (kf_open_node()): the device thread does not need
+	 * doorbells, it watches the owner bits and doorbell records
+	 * (mlx4r_kface_dev.c).
 	 */
 	if (f->ctx == NULL || len != (size_t)page ||
 	    (off != 0 && off != page) || !(flags & MAP_SHARED)) {
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
-	return kf_real.mmap(addr, len, prot | PROT_READ,
-			    (flags & ~MAP_SHARED) | MAP_SHARED | MAP_ANONYMOUS,
-			    -1, 0);
+	return kf_real.mmap(addr, len, prot | PROT_READ, flags, fd, off);
 }
 
 void *

@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+"""Integration cases: secondary processes that forward, on the emulated
+ConnectX-3 behind the kernel face (doc/guides/nics/mlx4r.rst,
+"Multi-process").
+
+A stock dpdk-testpmd primary starts the ports of the card (mlx4r's verbs
+backend, or Debian's net_mlx4 side by side) and forwards nothing; a stock
+dpdk-testpmd secondary (--proc-type=secondary, lcores of its own ids)
+forwards in io mode. Both run under one devtools/with-emu-cx3.sh, on
+hugepages (a secondary needs the primary's memory shared): the case
+reserves them (hugepages.py: one hugepage case at a time on the
+machine), and skips with the reason when it cannot. Each case runs
+this script again inside the wrapper (--inner), which drives the
+processes, each command typed at its testpmd prompt, and prints their
+outputs; the case checks them. Exit 0 (pass), 1 (fail) or 77 (skipped).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kface import (Env, CaseFailed, Skip, SKIP, expect, expect_in,  # noqa: E402
+                   fwd_stats)
+# one hugepage case at a time on the machine (hugepages.py)
+from hugepages import Hugepages  # noqa: E402
+
+UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
+BDF = "0000:82:00.0"
+PROMPT = "testpmd> "
+
+
+# -- inside the wrapper ------------------------------------------------------
+
+class Testpmd:
+    """A testpmd whose commands are typed at its prompts."""
+
+    def __init__(self, name, argv):
+        self.name = name
+        self.out = []
+        self.cond = threading.Condition()
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.prompts = 0
+        self.typed = 0
+        self.t = threading.Thread(target=self._read)
+        self.t.start()
+
+    def _read(self):
+        buf = ""
+        while True:
+            c = self.p.stdout.read(1)
+            if c == "":
+                break
+            buf += c
+            with self.cond:
+                self.out.append(c)
+                if buf.endswith(PROMPT):
+                    self.prompts += 1
+                    self.cond.notify_all()
+            if len(buf) > 64:
+                buf = buf[-16:]
+        with self.cond:
+            self.prompts = 1 << 30  # exited: nothing more to wait for
+            self.cond.notify_all()
+
+    def cmd(self, line, pause=0.0, timeout=60):
+        """Wait for the prompt after the last command, type @line, then
+        pause."""
+        with self.cond:
+            end = time.monotonic() + timeout
+            while self.prompts < 1 + self.typed:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+        if self.p.poll() is None:
+            self.mark("typed %s" % line)
+            try:
+                self.p.stdin.write(line + "\n")
+                self.p.stdin.flush()
+            except BrokenPipeError:
+                pass
+        self.typed += 1
+        if pause:
+            time.sleep(pause)
+
+    def mark(self, what):
+        with self.cond:
+            self.out.append("\n[%s %.3f]\n" % (what, time.monotonic()))
+
+    def wait(self, timeout=60):
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+            self.mark("killed after %d s" % timeout)
+        self.t.join()
+        return rc
+
+    def text(self):
+        with self.cond:
+            return "".join(self.out)
+
+
+def inner(conf):
+    eal = ["--huge-dir", conf["huge"], "--file-prefix=mlx4r_mp_" + conf["case"]]
+    tpmd = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+    if conf["driver"] == "mlx4r":
+        devargs = "net_mlx4r0,backend=verbs,ibdev=mlx4_0,ports=2" + conf["devargs"]
+        pargs = ["-d", conf["plugin"], "--no-pci", "--vdev", devargs,
+                 "--log-level=pmd.net.mlx4r*:info"]
+        sargs = ["-d", conf["plugin"], "--no-pci",
+                 "--log-level=pmd.net.mlx4r*:info"]
+    else:
+        pargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
+        sargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
+    # lcore ids of its own: a mempool's per-lcore caches are shared
+    # memory, indexed by lcore id
+    prim = Testpmd("primary", ["stdbuf", "-oL", conf["testpmd"], "-l", "0-1",
+                               "-m", "256"] + eal + pargs + tpmd)
+    sec = None
+    results = {}
+
+    def pool(what):
+        pi = subprocess.run([conf["proc_info"]] + eal + sargs[:-1] +
+                            ["--", "--show-mempool=mb_pool_0"],
+                            capture_output=True, text=True, timeout=60)
+        prim.mark("proc-info %s rc=%d\n%s%s" % (what, pi.returncode,
+                                               pi.stdout, pi.stderr))
+
+    try:
+        prim.cmd("show port info 0")
+        time.sleep(1.0)
+        # the pool with the ports started and nothing forwarded yet
+        pool("before")
+        sec = Testpmd("secondary", ["stdbuf", "-oL", conf["testpmd"],
+                                    "--lcores=2@0,3@1", "--proc-type=secondary"]
+                      + eal + sargs + tpmd)
+        sec.cmd("set fwd io")
+        sec.cmd("start", 1.5)
+        sec.cmd("show port stats all", 1.0)
+        sec.cmd("show port stats all", 0.5)
+        if conf["scenario"] in ("reset", "reset_passive"):
+            ctl = os.environ["MLX4R_KFACE_CTL"]
+            sec.mark("fatal")
+            r = subprocess.run([sys.executable, conf["ctl"], "--socket", ctl,
+                                "fatal", "100"], capture_output=True, text=True)
+            sec.mark("ctl fatal: %s%s" % (r.stdout.strip(), r.stderr.strip()))
+            if conf["scenario"] == "reset_passive":
+                # the primary's application acknowledges and restarts,
+                # while the secondary's lcore keeps polling the queues
+                time.sleep(1.0)
+                prim.cmd("port stop all")
+                prim.cmd("port reset all", 1.5)
+                # a start during the recovery may be refused: again
+                prim.cmd("port start all", 1.5)
+                prim.cmd("port start all", 1.0)
+            else:
+                time.sleep(4.0)
+            sec.mark("after the reset")
+        if conf["scenario"] == "operator":
+            # an operator's reset of the device, on the primary's telemetry
+            sec.mark("operator reset")
+            r = subprocess.run([sys.executable, conf["telemetry"], "-f",
+                                "mlx4r_mp_" + conf["case"]],
+                               input="/mlx4r/reset,0\n", capture_output=True,
+                               text=True, timeout=30)
+            sec.mark("tel reset: %s" % " ".join(
+                l.strip() for l in r.stdout.splitlines()
+                if l.strip().startswith("{")))
+            time.sleep(2.0)
+            sec.mark("after the reset")
+        if conf["scenario"] == "primary_first":
+            prim.cmd("quit")
+            results["primary"] = prim.wait()
+            sec.mark("primary exited rc=%d" % results["primary"])
+            # testpmd's secondary quits by itself when told (see the case)
+            results["secondary"] = sec.wait()
+            return results, prim, sec
+        sec.cmd("show port stats all", 1.0)
+        sec.cmd("show port stats all")
+        sec.cmd("stop")
+        sec.cmd("quit")
+        results["secondary"] = sec.wait()
+        prim.cmd("show port stats all")
+        # every mbuf back in the pool once the ports are stopped
+        prim.cmd("port stop all", 0.5)
+        pool("after")
+        prim.cmd("quit")
+        results["primary"] = prim.wait()
+        return results, prim, sec
+    finally:
+        for t in (prim, sec):
+            if t is not None and t.p.poll() is None:
+                t.p.kill()
+                t.wait()
+
+
+def inner_main(conf):
+    results, prim, sec = inner(conf)
+    print("=== primary (rc %s)" % results.get("primary"))
+    print(prim.text())
+    print("=== secondary (rc %s)" % results.get("secondary"))
+    print(sec.text() if sec else "")
+    print("=== results %s" % json.dumps(results))
+    return 0
+
+
+# -- the cases ---------------------------------------------------------------
+
+def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
+    if driver == "upstream" and not os.path.exists(UPSTREAM):
+        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)"
+                   % UPSTREAM)
+    proc_info = shutil.which("dpdk-proc-info")
+    if proc_info is None:
+        raise Skip("no dpdk-proc-info (Debian package dpdk)")
+    telemetry = shutil.which("dpdk-telemetry.py")
+    if scenario == "operator" and telemetry is None:
+        raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
+    huge = Hugepages(pages)
+    why = huge.reserve()
+    try:
+        if why is not None:
+            raise Skip(why)
+        conf = {"case": env.case, "huge": huge.mnt, "driver": driver,
+                "devargs": devargs, "plugin": env.plugin_name,
+                "testpmd": env.args.testpmd, "proc_info": proc_info,
+                "ctl": env.args.ctl, "scenario": scenario,
+                "telemetry": telemetry}
+        rc, out = env.run([sys.executable, os.path.abspath(__file__),
+                           "--inner", json.dumps(conf)], timeout=150)
+    finally:
+        huge.release()
+    expect(rc == 0, "the inner driver exits 0 (got %d)" % rc)
+    m = re.search(r"=== primary \(rc \S+\)\n(.*)=== secondary \(rc \S+\)\n(.*)"
+                  r"=== results (.*)\n", out, re.S)
+    expect(m is not None, "both outputs printed")
+    return m.group(1), m.group(2), json.loads(m.group(3))
+
+
+def last_rates(out):
+    """Rx-pps of the last 'show port stats all' (two ports)."""
+    return [int(v) for v in re.findall(r"Rx-pps:\s+(\d+)", out)][-2:]
+
+
+def in_use(pout, what):
+    """mb_pool_0's mbufs in use, as proc-info @what saw them."""
+    i = pout.find("[proc-info %s rc=0" % what)
+    expect(i >= 0, "proc-info %s exits 0" % what)
+    m = re.search(r"Count: avail \((\d+)\), in use \((\d+)\)", pout[i:])
+    expect(m is not None, "proc-info %s shows mb_pool_0" % what)
+    return int(m.group(2))
+
+
+def expect_secondary_forwarded(sout):
+    st = fwd_stats(sout)
+    expect(set(st) == {0, 1}, "the secondary's forward statistics of both ports: %r" % st)
+    for p, (rx, tx) in sorted(st.items()):
+        expect(rx > 0 and tx > 0,
+               "the secondary forwarded on port %d (RX %d, TX %d)" % (p, rx, tx))
+    rates = last_rates(sout)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports in the secondary, got %r" % rates)
+
+
+def expect_clean_exits(res, pout, sout, stop_keeps_rx=False):
+    """Both exit 0; no mbuf lost: after port stop all, the pool has
+    every mbuf back (mlx4r's stop frees the posted Rx buffers), or, with
+    @stop_keeps_rx (upstream net_mlx4 keeps its Rx buffers posted while
+    stopped), as many in use as before any frame."""
+    expect(res.get("secondary") == 0, "the secondary exits 0 (got %s)" % res.get("secondary"))
+    expect(res.get("primary") == 0, "the primary exits 0 (got %s)" % res.get("primary"))
+    before, after = in_use(pout, "before"), in_use(pout, "after")
+    print("mb_pool_0 in use: %d before the secondary, %d after port stop all"
+          % (before, after))
+    expect(before > 0, "Rx buffers posted at start (%d in use)" % before)
+    want = before if stop_keeps_rx else 0
+    expect(after == want, "no mbuf lost: %d in use after port stop all, "
+           "expected %d" % (after, want))
+
+
+def case_kface_mp_verbs_forward(env):
+    """mlx4r's verbs backend: a stock testpmd secondary forwards on both
+    ports (its own mapping of the UAR, from the command file the primary
+    passed); the primary counts the same frames (the queues are shared);
+    no mbuf lost."""
+    pout, sout, res = run_inner(env, "forward")
+    expect_in(pout, "net_mlx4r0: 2 port(s) on the verbs backend")
+    expect("no forwarding in this process" not in sout,
+           "the secondary's ports forward")
+    expect_secondary_forwarded(sout)
+    expect_clean_exits(res, pout, sout)
+    # the primary's view of the shared queue counters
+    rx = [int(v) for v in re.findall(r"RX-packets:\s+(\d+)\s+RX-missed", pout)]
+    expect(len(rx) >= 2 and all(v > 0 for v in rx[-2:]),
+           "the primary counts what the secondary received: %r" % rx[-2:])
+
+
+def case_kface_mp_upstream_forward(env):
+    """Side by side: Debian's net_mlx4 as the primary and in a stock
+    testpmd secondary forwards on the kernel face (its secondary maps the
+    UAR from the command file its primary passes: mlx4_mp.c
+    MLX4_MP_REQ_VERBS_CMD_FD, mlx4.c mlx4_tx_uar_init_secondary())."""
+    pout, sout, res = run_inner(env, "forward", driver="upstream")
+    expect_in(pout, "Probe PCI driver: net_mlx4")
+    expect_secondary_forwarded(sout)
+    expect_clean_exits(res, pout, sout, stop_keeps_rx=True)
+
+
+def case_kface_mp_verbs_reset(env):
+    """A catastrophic error while the secondary forwards: the primary's
+    reset proves the secondary's lcore quiescent (membarrier
+    GLOBAL_EXPEDITED, the shared in-burst markers), recovers (proactive),
+    sends the new command file; the secondary forwards again through its
+    new UAR mapping; no mbuf lost."""
+    pout, sout, res = run_inner(env, "reset")
+    expect_in(sout, "ctl fatal: ok")
+    for p in (0, 1):
+        expect_in(pout, "Port %d: error recovering event" % p)
+        expect_in(pout, "Port %d: error recovery successful event" % p)
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    after = sout.split("[after the reset")[-1]
+    rates = last_rates(after)
+    expect(len(rates) == 2 and all(r > 0 for r in rates),
+           "Rx-pps > 0 on both ports in the secondary after the reset, got %r" % rates)
+    # Tx through the new context's UAR, which the REMAP message mapped
+    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
+    expect(len(tx) == 2 and all(r > 0 for r in tx),
+           "Tx-pps > 0 on both ports in the secondary after the reset, got %r" % tx)
+    expect_secondary_forwarded(sout)
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_reset_passive(env):
+    """The same error in passive mode: the primary's application stops,
+    resets and starts the ports while the secondary's lcore polls them
+    (barred: its bursts refuse); the secondary forwards again, through
+    the new context's UAR; no mbuf lost."""
+    pout, sout, res = run_inner(env, "reset_passive",
+                                devargs=",recovery=passive,reset_deadline_ms=10000")
+    expect_in(sout, "ctl fatal: ok")
+    for p in (0, 1):
+        expect_in(pout, "Port %d: reset event" % p)
+        expect(re.search(r"port %d \(physical port %d\) acknowledged the reset"
+                         % (p, p + 1), pout) is not None,
+               "port %d acknowledged the reset (testpmd's port reset)" % p)
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    after = sout.split("[after the reset")[-1]
+    rx = last_rates(after)
+    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
+    expect(len(rx) == 2 and all(r > 0 for r in rx) and
+           len(tx) == 2 and all(r > 0 for r in tx),
+           "the secondary receives and sends again after the reset: "
+           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_operator_reset(env):
+    """An operator's reset of the device (telemetry /mlx4r/reset on the
+    primary, proactive) while the secondary forwards: a new verbs
+    context, both recovery events, the secondary receiving and sending
+    again through the new UAR; no mbuf lost."""
+    pout, sout, res = run_inner(env, "operator")
+    m = re.search(r"\[tel reset: (.*) ", sout)
+    expect(m is not None and '"/mlx4r/reset"' in m.group(1),
+           "telemetry answered the reset: %s" % (m.group(1) if m else None))
+    for p in (0, 1):
+        expect_in(pout, "Port %d: error recovering event" % p)
+        expect_in(pout, "Port %d: error recovery successful event" % p)
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    after = sout.split("[after the reset")[-1]
+    rx = last_rates(after)
+    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
+    expect(len(rx) == 2 and all(r > 0 for r in rx) and
+           len(tx) == 2 and all(r > 0 for r in tx),
+           "the secondary receives and sends again after the reset: "
+           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_primary_first(env):
+    """The primary exits while the secondary forwards. Stock testpmd's
+    own order: the primary's exit tells the secondaries (its
+    "primary exiting" request), the secondary stops forwarding, closes
+    its ports (this process's view only: mlx4r_port_close() unmaps its
+    UAR) and answers, then the primary closes the ports. Both exit 0."""
+    pout, sout, res = run_inner(env, "primary_first")
+    expect(res.get("primary") == 0, "the primary exits 0 (got %s)" % res.get("primary"))
+    expect(res.get("secondary") == 0,
+           "the secondary exits 0 after the primary (got %s)" % res.get("secondary"))
+    expect_in(sout, "Received notification of primary exiting")
+    expect_secondary_forwarded(sout)
+    expect_in(pout, "Port 0 is closed")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--inner":
+        return inner_main(json.loads(sys.argv[2]))
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--wrapper", required=True)
+    ap.add_argument("--kface-lib", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--ctl", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    env = Env(args, args.case)
+    try:
+        CASES[args.case](env)
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return SKIP
+    except CaseFailed as e:
+        print("FAIL: %s: %s" % (args.case, e))
+        return 1
+    finally:
+        shutil.rmtree(env.workdir, ignore_errors=True)
+    print("PASS: " + args.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
