@@ -558,6 +558,7 @@ int mlx4r_flow_ctrl_record(struct mlx4r_port *port,
 int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
+void mlx4r_port_queue_states(struct mlx4r_port *port, bool started);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);

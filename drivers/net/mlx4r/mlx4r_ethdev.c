@@ -535,6 +535,40 @@ mlx4r_dev_set_link_down(struct rte_eth_dev *eth_dev)
 	return mlx4r_dev_set_link(eth_dev, false);
 }
 
+/*
+ * ethdev's queue states of @p port (rte_eth_rx/tx_queue_info_get(), and
+ * ethdev's own "already started/stopped" answers of the queue start and
+ * stop calls): all stopped when @p started is false; else each queue's
+ * own, stopped only if the application stopped it (or deferred its
+ * start). They say what the application asked: a reset's stop of the
+ * port (mlx4r_port_release_hw()) sets them back to the application's
+ * view, so that a queue stop during the reset reaches the gate (-EBUSY)
+ * instead of ethdev's "already stopped" (0, and the queue running after
+ * the replay), and testpmd's "start" during a reset does not find the
+ * queues stopped and disable its streams for good.
+ */
+void
+mlx4r_port_queue_states(struct mlx4r_port *port, bool started)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		txq = mlx4r_port_txq(port, i);
+		data->tx_queue_state[i] = started && txq != NULL &&
+			!txq->stopped ? RTE_ETH_QUEUE_STATE_STARTED :
+					RTE_ETH_QUEUE_STATE_STOPPED;
+	}
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		rxq = mlx4r_port_rxq(port, i);
+		data->rx_queue_state[i] = started && rxq != NULL &&
+			!rxq->stopped ? RTE_ETH_QUEUE_STATE_STARTED :
+					RTE_ETH_QUEUE_STATE_STOPPED;
+	}
+}
+
 static int
 mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 {
@@ -606,14 +640,7 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		mlx4r_port_hw_stop(eth_dev);
 		return ret;
 	}
-	for (i = 0; i < data->nb_tx_queues; i++)
-		data->tx_queue_state[i] = mlx4r_port_txq(port, i)->stopped ?
-			RTE_ETH_QUEUE_STATE_STOPPED :
-			RTE_ETH_QUEUE_STATE_STARTED;
-	for (i = 0; i < data->nb_rx_queues; i++)
-		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
-			RTE_ETH_QUEUE_STATE_STOPPED :
-			RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_port_queue_states(port, true);
 	ret = mlx4r_intr_port_start(port);
 	if (ret < 0) {
 		mlx4r_port_hw_stop(eth_dev);
@@ -631,7 +658,6 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	struct rte_eth_link link;
-	uint16_t i;
 
 	if (!port->started)
 		return 0;
@@ -644,10 +670,7 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 	__atomic_store_n(&port->started, false, __ATOMIC_RELAXED);
 	mlx4r_dev_lpbk(port, false);
 	mlx4r_port_hw_stop(eth_dev);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		eth_dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		eth_dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	mlx4r_port_queue_states(port, false);
 	mlx4r_link_read(port, &link);
 	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
