@@ -534,7 +534,10 @@ def case_testpmd_show_port(env):
                  "MTU: 1500", "Promiscuous mode: enabled",
                  "Maximum number of MAC addresses: 16",
                  "Hash key size in bytes: 40", "Redirection table size: 64",
-                 "Max segment number per packet: 31",
+                 # tx_desc_lim: a TSO frame's bound (the largest header
+                 # inline), a frame of the MTU's
+                 "Max segment number per packet: 18",
+                 "Max segment number per MTU/TSO: 31",
                  "Max possible number of RXDs per queue: 8192",
                  "Min possible number of RXDs per queue: 64",
                  "RXDs number alignment: 64",
@@ -553,7 +556,8 @@ def case_testpmd_show_port(env):
            "xstats rx_missed_errors equals RX-missed (%d)" % st["missed"])
     for name in ("rx_steering_dropped", "rx_device_errors",
                  "tx_link_down_dropped", "tx_unregistered_memory_dropped",
-                 "rx_refused_bursts", "tx_refused_packets"):
+                 "rx_refused_bursts", "tx_refused_packets",
+                 "tx_too_many_segs"):
         expect(xs.get(name) == 0, "xstat %s is 0" % name)
 
 

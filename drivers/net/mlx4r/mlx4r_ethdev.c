@@ -63,7 +63,15 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 		.nb_align = MLX4R_MIN_DESC,
 	};
 	info->tx_desc_lim = info->rx_desc_lim;
-	info->tx_desc_lim.nb_seg_max = MLX4R_MAX_TX_SEGS;
+	/*
+	 * Segments a WQE takes (upstream advertises none): 31 for a frame
+	 * of the MTU, fewer for a TSO frame, whose header is inline
+	 * (MLX4R_MAX_TSO_SEGS for the largest header: the bound any TSO
+	 * frame may count on); the burst stops at a frame of more, and
+	 * tx_prepare says EINVAL for it (mlx4r_tx_prepare()).
+	 */
+	info->tx_desc_lim.nb_seg_max = port->tso_max != 0 ?
+				       MLX4R_MAX_TSO_SEGS : MLX4R_MAX_TX_SEGS;
 	info->tx_desc_lim.nb_mtu_seg_max = MLX4R_MAX_TX_SEGS;
 	info->default_rxportconf.ring_size = MLX4R_DEFAULT_DESC;
 	info->default_txportconf.ring_size = MLX4R_DEFAULT_DESC;
@@ -1126,6 +1134,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->mr_miss = 0;
 		txq->mr_ondemand = 0;
 		txq->tso_refused = 0;
+		txq->too_many_segs = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -1152,6 +1161,7 @@ enum {
 	MLX4R_XS_RX_QUEUE_FLUSHED,
 	MLX4R_XS_TX_QUEUE_REPAIRS,
 	MLX4R_XS_TX_QUEUE_FLUSHED,
+	MLX4R_XS_TX_TOO_MANY_SEGS,
 	MLX4R_XS_NB,
 };
 
@@ -1171,6 +1181,8 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_RX_QUEUE_FLUSHED] = "rx_queue_flushed_wqes",
 	[MLX4R_XS_TX_QUEUE_REPAIRS] = "tx_queue_repairs",
 	[MLX4R_XS_TX_QUEUE_FLUSHED] = "tx_queue_flushed_packets",
+	/* bursts stopped at a frame of more segments than a WQE holds */
+	[MLX4R_XS_TX_TOO_MANY_SEGS] = "tx_too_many_segs",
 };
 
 static int
@@ -1223,6 +1235,7 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
 		v[MLX4R_XS_TX_TSO_REFUSED] += txq->tso_refused;
+		v[MLX4R_XS_TX_TOO_MANY_SEGS] += txq->too_many_segs;
 		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);
