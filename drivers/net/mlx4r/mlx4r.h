@@ -395,6 +395,8 @@ struct mlx4r_flow_spec {
 /** The application's rte_flow rules of a port (mlx4r_flow_api.c). */
 struct rte_flow;
 TAILQ_HEAD(mlx4r_rte_flow_list, rte_flow);
+struct mlx4r_flow_rss;
+LIST_HEAD(mlx4r_flow_rss_list, mlx4r_flow_rss);
 
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
@@ -443,6 +445,12 @@ struct mlx4r_port {
 	struct mlx4r_rte_flow_list rte_flows;
 	/** Isolated mode (rte_flow_isolate): no internal rules. */
 	bool isolated;
+	/**
+	 * The RSS contexts (indirection table and hash QP) of the rules on
+	 * the device, each shared by the rules of the same queues, key and
+	 * hash fields (mlx4r_flow_api.c rss_get()).
+	 */
+	struct mlx4r_flow_rss_list flow_rss;
 	struct mlx4r_hw_cq *drop_cq;  /**< CQ of the drop QP */
 	struct mlx4r_hw_qp *drop_qp;  /**< QP of the drop rules */
 	unsigned int drop_refs;       /**< rules on drop_qp */

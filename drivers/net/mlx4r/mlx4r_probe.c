@@ -95,6 +95,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	port->eth_dev = eth_dev;
 	port->port_num = idx + 1;
 	TAILQ_INIT(&port->rte_flows);
+	LIST_INIT(&port->flow_rss);
 	ret = mlx4r_hw_port_mac(dev->ctx, port->port_num,
 				port->mac.addr_bytes);
 	if (ret < 0) {
