@@ -1331,6 +1331,7 @@ call_close(uint16_t p)
 }
 
 static int call_rxq_stop(uint16_t p) { return rte_eth_dev_rx_queue_stop(p, 0); }
+static int call_rxq_start(uint16_t p) { return rte_eth_dev_rx_queue_start(p, 0); }
 static int call_txq_stop(uint16_t p) { return rte_eth_dev_tx_queue_stop(p, 0); }
 static int call_mtu(uint16_t p) { return rte_eth_dev_set_mtu(p, 1400); }
 static int call_promisc_off(uint16_t p) { return rte_eth_promiscuous_disable(p); }
@@ -1399,21 +1400,26 @@ static const struct phase_call {
 	const char *name;
 	int (*fn)(uint16_t port);
 	bool stopped;	/* the port stopped before the reset */
+	bool rxq_stopped; /* its Rx queue 0 stopped before the reset */
 	int want;	/* the answer during the reset */
 	enum after after;
 } phase_calls[] = {
-	{ "stop", call_stop, false, 0, A_STOPPED },
-	{ "start (started)", call_start, false, 0, A_STARTED },
-	{ "queue states", call_qstates, false, 0, A_STARTED },
-	{ "rx queue stop", call_rxq_stop, false, -EBUSY, A_STARTED },
-	{ "tx queue stop", call_txq_stop, false, -EBUSY, A_STARTED },
-	{ "mtu", call_mtu, false, -EBUSY, A_STARTED },
-	{ "promiscuous off", call_promisc_off, false, -EBUSY, A_STARTED },
-	{ "flow create", call_flow_create, false, -EBUSY, A_STARTED },
-	{ "close", call_close, false, 0, A_CLOSED },
-	{ "start", call_start, true, -EBUSY, A_STOPPED },
-	{ "configure", call_configure, true, -EBUSY, A_UNCONFIGURED },
-	{ "rx queue setup", call_rxq_setup, true, -EBUSY, A_NO_RXQ },
+	{ "stop", call_stop, false, false, 0, A_STOPPED },
+	{ "start (started)", call_start, false, false, 0, A_STARTED },
+	{ "queue states", call_qstates, false, false, 0, A_STARTED },
+	{ "rx queue stop", call_rxq_stop, false, false, -EBUSY, A_STARTED },
+	{ "tx queue stop", call_txq_stop, false, false, -EBUSY, A_STARTED },
+	{ "rx queue start", call_rxq_start, false, true, -EBUSY,
+	  A_RXQ_STOPPED },
+	{ "stop (rx queue stopped)", call_stop, false, true, 0, A_STOPPED },
+	{ "mtu", call_mtu, false, false, -EBUSY, A_STARTED },
+	{ "promiscuous off", call_promisc_off, false, false, -EBUSY,
+	  A_STARTED },
+	{ "flow create", call_flow_create, false, false, -EBUSY, A_STARTED },
+	{ "close", call_close, false, false, 0, A_CLOSED },
+	{ "start", call_start, true, false, -EBUSY, A_STOPPED },
+	{ "configure", call_configure, true, false, -EBUSY, A_UNCONFIGURED },
+	{ "rx queue setup", call_rxq_setup, true, false, -EBUSY, A_NO_RXQ },
 };
 
 struct call_arg {
@@ -1470,6 +1476,13 @@ check_after(enum after after)
 				  RTE_ETH_QUEUE_STATE_STOPPED, "Rx queue state");
 		TEST_ASSERT_EQUAL(tx, RTE_ETH_QUEUE_STATE_STARTED,
 				  "Tx queue state");
+		if (after == A_RXQ_STOPPED) {
+			/* stopped by the application: still, and barred */
+			TEST_ASSERT_EQUAL(mlx4r_port_rxq(mlx4r_port_of(
+					  &rte_eth_devices[p1]), 0)->stopped, 1,
+					  "stopped in the driver too");
+			TEST_ASSERT_SUCCESS(call_rxq_start(p1), "queue start");
+		}
 		break;
 	case A_STOPPED:
 		TEST_ASSERT_EQUAL(d->dev_started, 0, "stopped");
@@ -1518,6 +1531,8 @@ calls_in_phase(enum rte_pmd_mlx4r_reset_phase ph, const struct phase_call *c)
 	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promiscuous");
 	if (c->stopped)
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop before");
+	if (c->rxq_stopped)
+		TEST_ASSERT_SUCCESS(call_rxq_stop(p1), "rx queue stop before");
 	TEST_ASSERT_EQUAL(phase_hold(ph), TEST_SUCCESS, "hold %d", ph);
 	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, call_thread, &a), "thread");
 	TEST_ASSERT_SUCCESS(pthread_join(t, NULL), "join");
