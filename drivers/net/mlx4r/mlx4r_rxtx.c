@@ -934,8 +934,9 @@ mlx4r_tx_ctrl(struct mlx4r_txq *txq, struct mlx4_wqe_ctrl_seg *ctrl,
 }
 
 /*
- * Data segments a WQE takes for frame @p m (TSO or not), or UINT32_MAX
- * when its TSO header is not one the device takes (mlx4r_tx_lso()).
+ * TXBBs of the WQE of frame @p m (TSO or not, as the burst builds it), or
+ * UINT32_MAX when its TSO header is not one the device takes
+ * (mlx4r_tx_lso()).
  */
 static uint32_t
 mlx4r_tx_wqe_txbbs(const struct rte_mbuf *m)
