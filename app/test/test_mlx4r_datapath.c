@@ -19,6 +19,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -486,13 +487,21 @@ test_empty_segment_tx(void)
 	return TEST_SUCCESS;
 }
 
-/* The largest frame: MLX4R_MAX_TX_SEGS segments; one more is refused. */
+/*
+ * The largest frame: MLX4R_MAX_TX_SEGS segments. One more than a WQE
+ * holds: tx_prepare says EINVAL, the burst stops at it (it stays with the
+ * application), counted in oerrors and tx_too_many_segs each time it is
+ * offered, and the ring is intact (the frames around it go out whole).
+ * A frame that would also be larger than the room the ring has left is
+ * told apart from a full ring (before: the burst stopped uncounted).
+ */
 static int
 test_max_segments_tx(void)
 {
 	uint16_t len[MLX4R_MAX_TX_SEGS + 1];
 	uint8_t expect[(MLX4R_MAX_TX_SEGS + 1) * 40];
-	struct rte_mbuf *m, *rx[1];
+	struct rte_mbuf *m, *big, *rx[4], *tx[3];
+	struct rte_eth_dev_info info;
 	struct rte_ether_addr mac;
 	struct rte_eth_stats st;
 	unsigned int i;
@@ -500,9 +509,13 @@ test_max_segments_tx(void)
 	for (i = 0; i < RTE_DIM(len); i++)
 		len[i] = 40;
 	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_mtu_seg_max, MLX4R_MAX_TX_SEGS,
+			  "nb_mtu_seg_max");
 	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
 	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS, 7, expect);
 	TEST_ASSERT_NOT_NULL(m, "chain");
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(p1, 0, &m, 1), 1, "prepared");
 	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1, "sent");
 	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
 	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(rx[0]), MLX4R_MAX_TX_SEGS * 40,
@@ -510,13 +523,51 @@ test_max_segments_tx(void)
 	TEST_ASSERT_BUFFERS_ARE_EQUAL(rte_pktmbuf_mtod(rx[0], void *), expect,
 				      MLX4R_MAX_TX_SEGS * 40, "content");
 	rte_pktmbuf_free(rx[0]);
-	m = make_chain(&mac, len, MLX4R_MAX_TX_SEGS + 1, 7, expect);
-	TEST_ASSERT_NOT_NULL(m, "chain");
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &m, 1), 1,
-			  "taken (and dropped)");
-	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 0, "not sent");
+	/* one segment more, between two frames */
+	big = make_chain(&mac, len, MLX4R_MAX_TX_SEGS + 1, 7, expect);
+	TEST_ASSERT_NOT_NULL(big, "chain");
+	tx[0] = make_frame(&mac, 60, 1);
+	tx[1] = big;
+	tx[2] = make_frame(&mac, 60, 2);
+	TEST_ASSERT(tx[0] != NULL && tx[2] != NULL, "frames");
+	rte_errno = 0;
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(p1, 0, tx, 3), 1,
+			  "prepare stops at it");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "prepare's errno");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, 3), 1,
+			  "the burst stops at it");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &tx[1], 1), 0,
+			  "offered again: refused again");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &tx[2], 1), 1, "the next");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 3), 2, "both around it");
+	TEST_ASSERT(rte_pktmbuf_pkt_len(rx[0]) == 60 &&
+		    rte_pktmbuf_pkt_len(rx[1]) == 60 &&
+		    rx[0]->nb_segs == 1 && rx[1]->nb_segs == 1,
+		    "whole: %u %u", rte_pktmbuf_pkt_len(rx[0]),
+		    rte_pktmbuf_pkt_len(rx[1]));
+	rte_pktmbuf_free_bulk(rx, 2);
+	/*
+	 * More segments than the ring has room: the burst reads only
+	 * nb_segs of a frame it refuses, so one mbuf that says 2000 stands
+	 * for such a chain (the ring has 256 TXBBs, the frame would need
+	 * 501). It is refused and counted, not taken for a full ring.
+	 */
+	big->next = NULL;
+	rte_pktmbuf_free(big); /* the real chain back */
+	tx[1] = make_frame(&mac, 60, 3);
+	TEST_ASSERT_NOT_NULL(tx[1], "frame");
+	tx[1]->nb_segs = 2000;
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(p1, 0, &tx[1], 1), 0,
+			  "prepare refuses it");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, &tx[1], 1), 0,
+			  "the burst stops at it");
+	tx[1]->nb_segs = 1;
+	rte_pktmbuf_free(tx[1]);
 	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
-	TEST_ASSERT_EQUAL_U(st.oerrors, 1, "counted");
+	TEST_ASSERT_EQUAL_U(st.oerrors, 3, "counted each time");
+	TEST_ASSERT_EQUAL_U(st.opackets, 3, "the others sent");
+	TEST_ASSERT_EQUAL_U(xstat(p1, "tx_too_many_segs"), 3,
+			    "tx_too_many_segs");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
 }

@@ -522,6 +522,104 @@ test_flow_rss(void)
 	return TEST_SUCCESS;
 }
 
+/* A rule to UDP port @p dport on the port's MAC, RSS over first..first+n-1
+ * (@p n 0: QUEUE @p first). */
+static struct rte_flow *
+rule_udp_to(uint16_t dport, uint16_t first, uint32_t n)
+{
+	struct rte_flow_error err;
+	struct rule r;
+
+	rule_init(&r, 0);
+	rule_eth(&r, &own);
+	rule_ipv4(&r, 0, 0);
+	rule_l4(&r, IPPROTO_UDP, 0, dport);
+	if (n == 0)
+		act_queue(&r, first);
+	else
+		act_rss(&r, first, n);
+	return rule_create(&r, &err);
+}
+
+/* Where the frames to each rule of test_flow_rss_shared go. */
+static int
+rss_shared_steering(const char *when)
+{
+	int q;
+
+	q = rx_queue_of(FRAME(.dport = 5000));
+	TEST_ASSERT(q == 2 || q == 3, "%s: 5000 on 2..3: %d", when, q);
+	q = rx_queue_of(FRAME(.dport = 6000, .sport = 1111));
+	TEST_ASSERT(q == 2 || q == 3, "%s: 6000 on 2..3: %d", when, q);
+	q = rx_queue_of(FRAME(.dport = 7000));
+	TEST_ASSERT(q == 0 || q == 1, "%s: 7000 on 0..1: %d", when, q);
+	EXPECT_Q(FRAME(.dport = 8000), 1, "queue 1");
+	EXPECT_Q(FRAME(.dport = 9000), 1, "queue 1 too");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Rules of the same queues, key and hash fields share one RSS context
+ * (an indirection table and a hash QP), as upstream's mlx4_rss_get: a
+ * second one adds only its rule to the device; other queues (or QUEUE
+ * rather than RSS) get their own context; the context goes with its last
+ * rule. The sharing stays through a stop and start and a proactive reset.
+ */
+static int
+test_flow_rss_shared(void)
+{
+	struct rte_flow_error err;
+	struct rte_flow *f[5];
+	uint32_t o0, one, ctx;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	o0 = emu_objects();
+	f[0] = rule_udp_to(5000, 2, 2);
+	TEST_ASSERT_NOT_NULL(f[0], "RSS 2..3");
+	ctx = emu_objects() - o0; /* a rule, its table and hash QP */
+	f[1] = rule_udp_to(6000, 2, 2);
+	TEST_ASSERT_NOT_NULL(f[1], "RSS 2..3 again");
+	one = emu_objects() - o0 - ctx;
+	TEST_ASSERT_EQUAL(one, 1, "the same context: the rule alone (%u of %u)",
+			  one, ctx);
+	f[2] = rule_udp_to(7000, 0, 2);
+	TEST_ASSERT_NOT_NULL(f[2], "RSS 0..1");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 2 * ctx + 1,
+			  "other queues: a context of their own");
+	f[3] = rule_udp_to(8000, 1, 0);
+	f[4] = rule_udp_to(9000, 1, 0);
+	TEST_ASSERT(f[3] != NULL && f[4] != NULL, "QUEUE 1 twice");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 3 * ctx + 2,
+			  "QUEUE 1: one context for both");
+	TEST_ASSERT_EQUAL(rss_shared_steering("created"), TEST_SUCCESS,
+			  "steering");
+	TEST_ASSERT_SUCCESS(reset_and_wait(), "reset");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 3 * ctx + 2,
+			  "shared again after the reset");
+	TEST_ASSERT_EQUAL(rss_shared_steering("after the reset"), TEST_SUCCESS,
+			  "steering");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 3 * ctx + 2,
+			  "shared again after stop and start");
+	/* the first rule leaves: its context stays for the other */
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f[0], &err), "destroy");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 3 * ctx + 1, "the rule only");
+	EXPECT_Q(FRAME(.dport = 5000), 0, "5000: internal rules");
+	{
+		int q = rx_queue_of(FRAME(.dport = 6000, .sport = 1111));
+
+		TEST_ASSERT(q == 2 || q == 3, "6000 still on 2..3: %d", q);
+	}
+	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f[1], &err), "destroy");
+	TEST_ASSERT_EQUAL(emu_objects() - o0, 2 * ctx + 1,
+			  "the last rule: the context goes");
+	TEST_ASSERT_SUCCESS(rte_flow_flush(p1, &err), "flush");
+	TEST_ASSERT_EQUAL(emu_objects(), o0, "every context gone");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* DROP, and a rule without a fate (upstream: drop), through the drop QP. */
 static int
 test_flow_drop(void)
@@ -1144,6 +1242,7 @@ static struct unit_test_suite mlx4r_flow_suite = {
 		TEST_CASE_ST(hca_up, hca_down, test_flow_queue),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_items),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_rss),
+		TEST_CASE_ST(hca_up, hca_down, test_flow_rss_shared),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_drop),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_priority),
 		TEST_CASE_ST(hca_up, hca_down, test_flow_errors),

@@ -17,6 +17,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -1193,6 +1197,377 @@ test_close_during_phases(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Control calls from another thread during each phase of a proactive reset
+ * (issue 14): each one answers the errno table of mlx4r_reset.rst (-EBUSY
+ * for what needs the device or changes the configuration; stop, close and
+ * the queries work), and once the device is back the port is in exactly
+ * the state the application last asked for (ethdev's view and the
+ * driver's agree) and forwards. The phase is held open while the call is
+ * made and checked to be still on when it returned. Two ports: the calls
+ * go to p1, p2 holds BARRED (an lcore inside its burst), DRAINING (its
+ * ERR_RECOVERING callback) and RESETTING (its LSC callback, which the
+ * removal of the interrupt handler waits for); REINIT is a slow firmware
+ * reset.
+ */
+static volatile int hold_type = -1;	/**< event type hold_cb holds */
+static volatile bool hold_in, hold_release;
+
+static int
+hold_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ret);
+	if (port != p2 || (int)__atomic_load_n(&hold_type, __ATOMIC_ACQUIRE) !=
+			  (int)type)
+		return 0;
+	/*
+	 * Other side: the case's thread, which waits for hold_in (acquire)
+	 * before its calls and sets hold_release (release) after them;
+	 * the callback's thread (control or interrupt) is held meanwhile.
+	 */
+	__atomic_store_n(&hold_in, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&hold_release, __ATOMIC_ACQUIRE))
+		rte_delay_us_sleep(100);
+	__atomic_store_n(&hold_type, -1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static const enum rte_eth_event_type hold_types[] = {
+	RTE_ETH_EVENT_ERR_RECOVERING,
+	RTE_ETH_EVENT_INTR_LSC,
+};
+
+static int
+hold_wait_in(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS * 10; i++) {
+		if (__atomic_load_n(&hold_in, __ATOMIC_ACQUIRE))
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("callback not called");
+}
+
+/* Hold p1's reset in phase @p ph (a request or a fatal error). */
+static int
+phase_hold(enum rte_pmd_mlx4r_reset_phase ph)
+{
+	unsigned int i;
+
+	__atomic_store_n(&hold_in, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&hold_release, false, __ATOMIC_RELAXED);
+	for (i = 0; i < RTE_DIM(hold_types); i++)
+		rte_eth_dev_callback_register(p2, hold_types[i], hold_cb, NULL);
+	switch (ph) {
+	case RTE_PMD_MLX4R_RESET_BARRED:
+		test_stick_rxq(p2, true);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		break;
+	case RTE_PMD_MLX4R_RESET_DRAINING:
+		__atomic_store_n(&hold_type, RTE_ETH_EVENT_ERR_RECOVERING,
+				 __ATOMIC_RELEASE);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		TEST_ASSERT_EQUAL(hold_wait_in(), TEST_SUCCESS, "held");
+		break;
+	case RTE_PMD_MLX4R_RESET_RESETTING:
+		__atomic_store_n(&hold_type, RTE_ETH_EVENT_INTR_LSC,
+				 __ATOMIC_RELEASE);
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p2,
+				    RTE_PMD_MLX4R_FAULT_LINK_FLAP, 20), "flap");
+		TEST_ASSERT_EQUAL(hold_wait_in(), TEST_SUCCESS, "held");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
+		break;
+	default: /* REINIT */
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300),
+				    "slow");
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
+				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
+		break;
+	}
+	return test_wait_phase(p2, ph, 1, WAIT_MS);
+}
+
+static void
+phase_release(void)
+{
+	unsigned int i;
+
+	test_stick_rxq(p2, false);
+	__atomic_store_n(&hold_release, true, __ATOMIC_RELEASE);
+	/* the callback returns before the reset goes on */
+	for (i = 0; i < RTE_DIM(hold_types); i++)
+		while (rte_eth_dev_callback_unregister(p2, hold_types[i],
+						       hold_cb, NULL) == -EAGAIN)
+			rte_delay_us_sleep(100);
+}
+
+/* ethdev's queue states of p1 (what testpmd's "start" reads). */
+static int
+qstates(uint16_t port, uint8_t *rx, uint8_t *tx)
+{
+	struct rte_eth_rxq_info ri;
+	struct rte_eth_txq_info ti;
+
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_info_get(port, 0, &ri), "rxq info");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_info_get(port, 0, &ti), "txq info");
+	*rx = ri.queue_state;
+	*tx = ti.queue_state;
+	return TEST_SUCCESS;
+}
+
+static int call_stop(uint16_t p) { return rte_eth_dev_stop(p); }
+static int call_start(uint16_t p) { return rte_eth_dev_start(p); }
+/* ethdev closes only a stopped port: stop, then close (both work) */
+static int
+call_close(uint16_t p)
+{
+	int ret = rte_eth_dev_stop(p);
+
+	return ret != 0 ? ret : rte_eth_dev_close(p);
+}
+
+static int call_rxq_stop(uint16_t p) { return rte_eth_dev_rx_queue_stop(p, 0); }
+static int call_rxq_start(uint16_t p) { return rte_eth_dev_rx_queue_start(p, 0); }
+static int call_txq_stop(uint16_t p) { return rte_eth_dev_tx_queue_stop(p, 0); }
+static int call_mtu(uint16_t p) { return rte_eth_dev_set_mtu(p, 1400); }
+static int call_promisc_off(uint16_t p) { return rte_eth_promiscuous_disable(p); }
+
+/* testpmd's "start" during a reset: it reads the queue states. */
+static int
+call_qstates(uint16_t p)
+{
+	uint8_t rx = 0xff, tx = 0xff;
+
+	if (qstates(p, &rx, &tx) != TEST_SUCCESS)
+		return -EIO;
+	return rx == RTE_ETH_QUEUE_STATE_STARTED &&
+	       tx == RTE_ETH_QUEUE_STATE_STARTED ? 0 : -ENOTRECOVERABLE;
+}
+
+static int
+call_configure(uint16_t p)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	return rte_eth_dev_configure(p, 1, 1, &conf);
+}
+
+static int
+call_rxq_setup(uint16_t p)
+{
+	return rte_eth_rx_queue_setup(p, 0, 256, SOCKET_ID_ANY, NULL, mp);
+}
+
+static int
+call_flow_create(uint16_t p)
+{
+	struct rte_flow_attr attr = { .ingress = 1 };
+	struct rte_flow_item pat[] = {
+		{ .type = RTE_FLOW_ITEM_TYPE_ETH },
+		{ .type = RTE_FLOW_ITEM_TYPE_END },
+	};
+	struct rte_flow_action_queue q = { .index = 0 };
+	struct rte_flow_action act[] = {
+		{ .type = RTE_FLOW_ACTION_TYPE_QUEUE, .conf = &q },
+		{ .type = RTE_FLOW_ACTION_TYPE_END },
+	};
+	struct rte_flow_error err;
+	struct rte_flow *f = rte_flow_create(p, &attr, pat, act, &err);
+
+	if (f != NULL) {
+		rte_flow_destroy(p, f, &err);
+		return 0;
+	}
+	return -rte_errno;
+}
+
+/* What p1 must be once the device is back. */
+enum after {
+	A_STARTED,	/* started, every queue started */
+	A_STOPPED,	/* stopped, configured, its queues set up */
+	A_UNCONFIGURED, /* a refused configure: ethdev's rollback */
+	A_NO_RXQ,	/* a refused set-up: ethdev released the queue first */
+	A_RXQ_STOPPED,	/* started, Rx queue 0 stopped by the application */
+	A_CLOSED,
+};
+
+static const struct phase_call {
+	const char *name;
+	int (*fn)(uint16_t port);
+	bool stopped;	/* the port stopped before the reset */
+	bool rxq_stopped; /* its Rx queue 0 stopped before the reset */
+	int want;	/* the answer during the reset */
+	enum after after;
+} phase_calls[] = {
+	{ "stop", call_stop, false, false, 0, A_STOPPED },
+	{ "start (started)", call_start, false, false, 0, A_STARTED },
+	{ "queue states", call_qstates, false, false, 0, A_STARTED },
+	{ "rx queue stop", call_rxq_stop, false, false, -EBUSY, A_STARTED },
+	{ "tx queue stop", call_txq_stop, false, false, -EBUSY, A_STARTED },
+	{ "rx queue start", call_rxq_start, false, true, -EBUSY,
+	  A_RXQ_STOPPED },
+	{ "stop (rx queue stopped)", call_stop, false, true, 0, A_STOPPED },
+	{ "mtu", call_mtu, false, false, -EBUSY, A_STARTED },
+	{ "promiscuous off", call_promisc_off, false, false, -EBUSY,
+	  A_STARTED },
+	{ "flow create", call_flow_create, false, false, -EBUSY, A_STARTED },
+	{ "close", call_close, false, false, 0, A_CLOSED },
+	{ "start", call_start, true, false, -EBUSY, A_STOPPED },
+	{ "configure", call_configure, true, false, -EBUSY, A_UNCONFIGURED },
+	{ "rx queue setup", call_rxq_setup, true, false, -EBUSY, A_NO_RXQ },
+};
+
+struct call_arg {
+	const struct phase_call *c;
+	int ret;
+};
+
+static void *
+call_thread(void *arg)
+{
+	struct call_arg *a = arg;
+
+	a->ret = a->c->fn(p1);
+	return NULL;
+}
+
+static int
+wait_link_up(uint16_t port)
+{
+	struct rte_eth_link l;
+	unsigned int i;
+
+	for (i = 0; i < WAIT_MS * 10; i++) {
+		TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(port, &l), "link");
+		if (l.link_status == RTE_ETH_LINK_UP)
+			return TEST_SUCCESS;
+		rte_delay_us_sleep(100);
+	}
+	TEST_FAIL("port %u: link down", port);
+}
+
+/* p1 as @p after says, then made to forward (set up again if need be). */
+static int
+check_after(enum after after)
+{
+	struct rte_eth_dev_data *d = rte_eth_devices[p1].data;
+	uint8_t rx, tx;
+	uint16_t mtu;
+
+	/* RESETTING was held by p2's link flap (20 ms down): its end */
+	TEST_ASSERT_EQUAL(wait_link_up(p2), TEST_SUCCESS, "p2 link");
+	if (after == A_CLOSED)
+		return test_traffic(mp, p2, p2, BURST);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_mtu(p1, &mtu), "mtu");
+	TEST_ASSERT_EQUAL(mtu, RTE_ETHER_MTU, "MTU as the application left it");
+	TEST_ASSERT_EQUAL(rte_eth_promiscuous_get(p1), 1, "promiscuous kept");
+	switch (after) {
+	case A_STARTED:
+	case A_RXQ_STOPPED:
+		TEST_ASSERT_EQUAL(d->dev_started, 1, "started");
+		TEST_ASSERT_EQUAL(qstates(p1, &rx, &tx), TEST_SUCCESS, "states");
+		TEST_ASSERT_EQUAL(rx, after == A_STARTED ?
+				  RTE_ETH_QUEUE_STATE_STARTED :
+				  RTE_ETH_QUEUE_STATE_STOPPED, "Rx queue state");
+		TEST_ASSERT_EQUAL(tx, RTE_ETH_QUEUE_STATE_STARTED,
+				  "Tx queue state");
+		if (after == A_RXQ_STOPPED) {
+			/* stopped by the application: still, and barred */
+			TEST_ASSERT_EQUAL(mlx4r_port_rxq(mlx4r_port_of(
+					  &rte_eth_devices[p1]), 0)->stopped, 1,
+					  "stopped in the driver too");
+			TEST_ASSERT_SUCCESS(call_rxq_start(p1), "queue start");
+		}
+		break;
+	case A_STOPPED:
+		TEST_ASSERT_EQUAL(d->dev_started, 0, "stopped");
+		TEST_ASSERT_EQUAL(qstates(p1, &rx, &tx), TEST_SUCCESS, "states");
+		TEST_ASSERT(rx == RTE_ETH_QUEUE_STATE_STOPPED &&
+			    tx == RTE_ETH_QUEUE_STATE_STOPPED,
+			    "queue states of a stopped port: %u %u", rx, tx);
+		TEST_ASSERT_EQUAL(mlx4r_port_of(&rte_eth_devices[p1])->started,
+				  false, "stopped in the driver too");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start after");
+		break;
+	case A_UNCONFIGURED:
+		TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EINVAL,
+				  "not configured");
+		TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "again");
+		break;
+	default: /* A_NO_RXQ */
+		TEST_ASSERT_EQUAL(rte_eth_dev_start(p1), -EINVAL,
+				  "Rx queue released");
+		TEST_ASSERT_SUCCESS(call_rxq_setup(p1), "set up again");
+		TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+		break;
+	}
+	return test_traffic(mp, p1, p1, BURST);
+}
+
+static int
+calls_in_phase(enum rte_pmd_mlx4r_reset_phase ph, const struct phase_call *c)
+{
+	struct call_arg a = { .c = c, .ret = INT_MIN };
+	struct rte_eth_conf conf;
+	pthread_t t;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=loopback,reset_deadline_ms=10000"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up 1");
+	/* p2 raises LSC events (RESETTING is held by its callback) */
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.lsc = 1;
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p2, 1, 1, &conf), "conf 2");
+	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p2, 0, 256, SOCKET_ID_ANY,
+						   NULL, mp), "rxq 2");
+	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p2, 0, 256, SOCKET_ID_ANY,
+						   NULL), "txq 2");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p2), "start 2");
+	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promiscuous");
+	if (c->stopped)
+		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop before");
+	if (c->rxq_stopped)
+		TEST_ASSERT_SUCCESS(call_rxq_stop(p1), "rx queue stop before");
+	TEST_ASSERT_EQUAL(phase_hold(ph), TEST_SUCCESS, "hold %d", ph);
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, call_thread, &a), "thread");
+	TEST_ASSERT_SUCCESS(pthread_join(t, NULL), "join");
+	TEST_ASSERT_EQUAL(test_wait_phase(p2, ph, 1, 1), TEST_SUCCESS,
+			  "%s returned after phase %d ended", c->name, ph);
+	phase_release();
+	TEST_ASSERT_EQUAL(a.ret, c->want, "phase %d: %s: %d (%s)", ph, c->name,
+			  a.ret, rte_strerror(-a.ret));
+	TEST_ASSERT_EQUAL(test_wait_phase(p2, RTE_PMD_MLX4R_RESET_LIVE, 2,
+					  WAIT_MS), TEST_SUCCESS, "back");
+	TEST_ASSERT_EQUAL(check_after(c->after), TEST_SUCCESS,
+			  "phase %d: after %s", ph, c->name);
+	return hca_down();
+}
+
+static int
+test_calls_during_phases_end_as_asked(void)
+{
+	static const enum rte_pmd_mlx4r_reset_phase phases[] = {
+		RTE_PMD_MLX4R_RESET_BARRED,
+		RTE_PMD_MLX4R_RESET_DRAINING,
+		RTE_PMD_MLX4R_RESET_RESETTING,
+		RTE_PMD_MLX4R_RESET_REINIT,
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < RTE_DIM(phases); i++)
+		for (j = 0; j < RTE_DIM(phase_calls); j++)
+			TEST_ASSERT_EQUAL(calls_in_phase(phases[i],
+							 &phase_calls[j]),
+					  TEST_SUCCESS, "phase %d, %s",
+					  phases[i], phase_calls[j].name);
+	return TEST_SUCCESS;
+}
+
 /* Bursts on lcore 1 while the main lcore resets the device. */
 static volatile bool stress_stop;
 static uint64_t stress_rx, stress_tx;
@@ -1302,6 +1677,8 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),
 		TEST_CASE_ST(NULL, case_teardown, test_close_during_phases),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_calls_during_phases_end_as_asked),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_stress_bursts_during_resets),
 		TEST_CASES_END()

@@ -19,6 +19,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pmd_mlx4r.h>
@@ -469,6 +470,8 @@ test_tso_caps(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(pid, &info), "info");
 	TEST_ASSERT(!(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO),
 		    "no TSO without tso_caps");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_seg_max, 31,
+			  "nb_seg_max without TSO: the MTU frame's");
 	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	TEST_ASSERT_EQUAL(rte_eth_dev_configure(pid, 1, 1, &conf), -EINVAL,
 			  "TSO refused");
@@ -554,6 +557,91 @@ refused(struct rte_mbuf *m, const char *what)
 }
 
 /*
+ * One TSO frame of more segments than its WQE holds: tx_prepare says
+ * EINVAL, the burst stops at it (it stays with the application, which
+ * frees it here), counted in oerrors and tx_too_many_segs, not in
+ * tx_tso_refused; nothing on the wire.
+ */
+static int
+stopped(struct rte_mbuf *m, const char *what)
+{
+	uint64_t r0 = xstat("tx_tso_refused"), t0 = xstat("tx_too_many_segs");
+	struct mlx4r_emu_port_stats s0 = emu_stats(), s1;
+	struct rte_eth_stats e0, e1;
+	struct rte_mbuf *rx[4];
+
+	TEST_ASSERT_NOT_NULL(m, "mbufs for %s", what);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(pid, &e0), "stats");
+	rte_errno = 0;
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(pid, 0, &m, 1), 0,
+			  "%s: prepare refuses it", what);
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "%s: prepare's errno", what);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(pid, 0, &m, 1), 0,
+			  "%s: the burst stops at it", what);
+	TEST_ASSERT_EQUAL(rx_all(rx, RTE_DIM(rx)), 0, "%s: nothing back",
+			  what);
+	s1 = emu_stats();
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(pid, &e1), "stats");
+	TEST_ASSERT_EQUAL_U(xstat("tx_too_many_segs") - t0, 1,
+			    "%s: tx_too_many_segs", what);
+	TEST_ASSERT_EQUAL_U(xstat("tx_tso_refused") - r0, 0,
+			    "%s: not tx_tso_refused", what);
+	TEST_ASSERT_EQUAL_U(e1.oerrors - e0.oerrors, 1, "%s: oerrors", what);
+	TEST_ASSERT_EQUAL_U(s1.tx_frames - s0.tx_frames, 0, "%s: wire", what);
+	rte_pktmbuf_free(m);
+	return TEST_SUCCESS;
+}
+
+/*
+ * nb_seg_max with TSO: what any TSO frame may count on, the largest
+ * header inline (192 bytes, 13 units): 18 data segments, 19 mbufs when the
+ * first holds only the header; tx_prepare reads the mbufs only, so chains
+ * of that header are checked there (no TCP header that long parses).
+ */
+static int
+test_tso_seg_limits(void)
+{
+	static uint8_t d[FLAT];
+	struct rte_eth_dev_info info;
+	struct rte_mbuf *m;
+	uint32_t hdr, len;
+
+	TEST_ASSERT_SUCCESS(port_start(TSO_OFFLOADS), "port");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(pid, &info), "info");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_seg_max, 18, "nb_seg_max");
+	TEST_ASSERT_EQUAL(info.tx_desc_lim.nb_mtu_seg_max, 31,
+			  "nb_mtu_seg_max");
+	len = tcp_frame(d, false, 0, 17 * 10 + 10, RTE_TCP_ACK_FLAG, &hdr);
+	/* 192 header bytes and 10 of payload in the first, 17 more */
+	m = chain(d, len + 138, 202, 10);
+	TEST_ASSERT_EQUAL(m != NULL ? m->nb_segs : 0, 18, "18 mbufs");
+	tso_mark(m, false, 192, 100);
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(pid, 0, &m, 1), 1, "18: ok");
+	rte_pktmbuf_free(m);
+	m = chain(d, len + 148, 202, 10);
+	TEST_ASSERT_EQUAL(m != NULL ? m->nb_segs : 0, 19, "19 mbufs");
+	tso_mark(m, false, 192, 100);
+	rte_errno = 0;
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(pid, 0, &m, 1), 0, "19: refused");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "EINVAL");
+	rte_pktmbuf_free(m);
+	/* the header alone in the first mbuf: 19 */
+	m = chain(d, len + 138, 192, 10);
+	TEST_ASSERT_EQUAL(m != NULL ? m->nb_segs : 0, 19, "19 mbufs");
+	tso_mark(m, false, 192, 100);
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(pid, 0, &m, 1), 1,
+			  "19, header alone: ok");
+	rte_pktmbuf_free(m);
+	/* a TSO header the device does not take: EINVAL too */
+	m = chain(d, len, 2048, 2048);
+	tso_mark(m, false, 194, 100);
+	TEST_ASSERT_EQUAL(rte_eth_tx_prepare(pid, 0, &m, 1), 0, "header 194");
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(pid), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
  * What the driver refuses, as upstream (mlx4_rxtx.c
  * mlx4_tx_burst_tso_get_params) and beyond; the queue goes on.
  */
@@ -605,7 +693,22 @@ test_tso_refused(void)
 	m = chain(d, len, 54, 10);
 	TEST_ASSERT_EQUAL(m != NULL ? m->nb_segs : 0, 29, "29 mbufs");
 	tso_mark(m, false, hdr, 100);
-	TEST_ASSERT_SUCCESS(refused(m, "28 payload mbufs"), "too many");
+	TEST_ASSERT_SUCCESS(stopped(m, "28 payload mbufs"), "too many");
+	/*
+	 * The largest header that parses (IPv6, 40 bytes of TCP options:
+	 * 114 bytes, an LSO segment of 8 units): 23 data segments, the
+	 * payload starting in the first mbuf; 24 are too many.
+	 */
+	len = tcp_frame(d, true, 40, 22 * 10 + 10, RTE_TCP_ACK_FLAG, &hdr);
+	TEST_ASSERT_EQUAL(hdr, 114, "header");
+	TEST_ASSERT_SUCCESS(tso_one(true, 40, 22 * 10 + 10, 100, 124, 10),
+			    "23 segments");
+	len = tcp_frame(d, true, 40, 23 * 10 + 10, RTE_TCP_ACK_FLAG, &hdr);
+	m = chain(d, len, 124, 10);
+	TEST_ASSERT_EQUAL(m != NULL ? m->nb_segs : 0, 24, "24 mbufs");
+	tso_mark(m, true, hdr, 100);
+	TEST_ASSERT_SUCCESS(stopped(m, "24 segments, 114-byte header"),
+			    "too many");
 	/* and the queue still sends */
 	TEST_ASSERT_SUCCESS(tso_one(false, 0, 3000, 800, 54, 1600), "after");
 	return TEST_SUCCESS;
@@ -1112,6 +1215,7 @@ static struct unit_test_suite mlx4r_tso_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_tso_ipv4),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tso_ipv6),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tso_refused),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tso_seg_limits),
 		TEST_CASE_ST(NULL, hca_down, test_tso_max_payload),
 		TEST_CASE_ST(hca_proactive, hca_down, test_tso_reset),
 		TEST_CASE_ST(hca_pro, hca_down, test_tunnel_pro),

@@ -29,7 +29,9 @@ Exit 0 (pass), 1 (fail) or 77 (skipped: Debian's net_mlx4 missing).
 
 import os
 import re
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (the kernel-face harness: interact(), Env)
@@ -93,14 +95,96 @@ def sections(out):
     return secs
 
 
+# A window's frames on the wire, counted exactly: MARK before the
+# window's "start tx_first 1" notes what port 0 (the model's port 1) has
+# sent so far; SETTLE, before its "stop", waits until the model has put
+# the window's 32 frames of port 0 on the cable (sent, or dropped at the
+# sender: the model counts a frame after the other port took it,
+# mlx4r_emu_engine.c emu_tx_run(), mlx4r_emu_wire.c). On the kernel face a
+# device thread plays the hardware's part and sends a frame some time
+# after the driver posted it: on a loaded machine a frame of one window
+# could reach the other port after the next window's start had flushed
+# its queues and taken its counters (testpmd start_packet_forwarding():
+# flush_fwd_rx_queues(), then fwd_stats_reset()), and count in that
+# window (kface_parity_rx once saw 33 of 32). After SETTLE no frame of
+# the window is left to arrive, so each window counts its own frames and
+# no other. The emulated backend needs no SETTLE (dropped there): its
+# engine runs in the Tx burst (emu_tx_hook(), everything posted), so the
+# frames are on the cable when tx_first's burst returns.
+MARK = "!mark"
+SETTLE = "!settle"
+WINDOW_FRAMES = 32  # testpmd's tx_first burst: one burst per port
+
+
+def window(tag, verbose=False, pause=0.5):
+    """One rxonly window: port 0 sends a burst, port 1's count is the
+    "stop"'s (tagged @p tag); @p verbose: the start's answer too, under
+    "~" + @p verbose (the frames set verbose prints)."""
+    return [(None, MARK, 0),
+            ("~" + verbose if verbose else None, "start tx_first 1", pause),
+            (None, SETTLE, 0), (tag, "stop", 0)]
+
+
+def _model_sent(env, text):
+    """What port 0 (the model's port 1) has sent, dropped at the sender
+    or failed: the model's counters through its control socket."""
+    m = re.search(r"control (\S+ctl\.sock)", text)
+    if m is None:
+        raise CaseFailed("the wrapper names no control socket")
+    r = subprocess.run([sys.executable, env.args.ctl, "--socket", m.group(1),
+                        "stats", "1"], capture_output=True, text=True)
+    vals = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", r.stdout)}
+    if r.returncode != 0 or "tx" not in vals:
+        raise CaseFailed("mlx4r-emu-ctl stats 1: %s%s" % (r.stdout, r.stderr))
+    return vals["tx"] + vals.get("tx_dropped", 0) + vals.get("tx_errors", 0)
+
+
+def _wire_steps(env):
+    """MARK and SETTLE as kface.interact() steps (functions of the output
+    so far, see there), sharing the mark."""
+    mark = [0]
+
+    def do_mark(text):
+        mark[0] = _model_sent(env, text)
+        return "mark: port 0 sent %d" % mark[0]
+
+    def do_settle(text):
+        deadline = time.monotonic() + 30
+        while True:
+            sent = _model_sent(env, text) - mark[0]
+            if sent >= WINDOW_FRAMES:
+                break
+            if time.monotonic() > deadline:
+                raise CaseFailed("port 0 put %d of the window's %d frames on "
+                                 "the wire in 30 s" % (sent, WINDOW_FRAMES))
+            time.sleep(0.01)
+        # port 1's lcore polls what arrived before the stop (it spins)
+        time.sleep(0.1)
+        return "settled: port 0 sent %d" % sent
+    return do_mark, do_settle
+
+
 def run(env, case, script, wire="gen", extra=()):
     """Run @p script (a list of (tag, command, pause); tag None: not
-    looked at) on every target; return {target: {tag: answer}}."""
+    looked at; MARK / SETTLE: see window()) on every target; return
+    {target: {tag: answer}}."""
     facts = {}
     for t in TARGETS:
         m0, m1 = MACS[t]
-        steps = [(cmd.format(mac0=m0, mac1=m1), pause) for _, cmd, pause in script]
         argv, wrapper, direct = argv_of(env, t, case, wire, extra)
+        do_mark, do_settle = _wire_steps(env)
+        # MARK and SETTLE print no prompt: the answer (section) of each
+        # other step of the script, in order
+        steps, sec_of = [], []
+        for _, cmd, pause in script:
+            if cmd in (MARK, SETTLE):
+                sec_of.append(None)
+                if not direct:
+                    steps.append((do_mark if cmd == MARK else do_settle, 0))
+                continue
+            sec_of.append(sum(k is not None for k in sec_of))
+            steps.append((cmd.format(mac0=m0, mac1=m1), pause))
+        nb_secs = sum(k is not None for k in sec_of)
         # the model's counters of the netdevs, last (kface.interact()'s
         # "!ctl": no prompt of their own)
         ctl = [] if direct else [("!ctl stats %d" % p, 0) for p in (1, 2)]
@@ -118,11 +202,12 @@ def run(env, case, script, wire="gen", extra=()):
         secs = sections(out)
         if os.environ.get("PARITY_DUMP"):
             with open("%s.%s.%s" % (os.environ["PARITY_DUMP"], case, t), "w") as f:
+                cmds = [c for c, _ in steps if not callable(c)]
                 for i, sec in enumerate(secs):
-                    f.write("=== %d %r\n%s\n" % (i, steps[i][0] if i < len(steps) else None, sec))
-        expect(len(secs) >= len(steps) - len(ctl),
+                    f.write("=== %d %r\n%s\n" % (i, cmds[i] if i < len(cmds) else None, sec))
+        expect(len(secs) >= nb_secs,
                "%s: an answer to every command (%d of %d)"
-               % (t, len(secs), len(steps) - len(ctl)))
+               % (t, len(secs), nb_secs))
         # the kernel sent nothing on the netdevs (QUIET_KERNEL): a frame
         # of its own would be counted with the test's at the other port
         # of the cable (mlx4r_emu_wire.c mlx4r_emu_netdev_xmit() counts
@@ -136,10 +221,11 @@ def run(env, case, script, wire="gen", extra=()):
         # lcore prints, set verbose, comes after the next prompt too)
         facts[t] = {}
         for i, (tag, _, _) in enumerate(script):
+            k = sec_of[i]
             if tag and tag.startswith("~"):
-                facts[t][tag[1:]] = secs[i] + secs[i + 1]
+                facts[t][tag[1:]] = secs[k] + secs[k + 1]
             elif tag:
-                facts[t][tag] = secs[i]
+                facts[t][tag] = secs[k]
     return facts
 
 
@@ -475,27 +561,27 @@ def case_kface_parity_rx(env):
     script = [
         (None, "set fwd rxonly", 0),
         ("promisc_off_set", "set promisc all off", 0),
-        (None, "start tx_first 1", 0.5), ("promisc_off", "stop", 0),
+        *window("promisc_off"),
         (None, "set eth-peer 0 {mac1}", 0),
-        (None, "start tx_first 1", 0.5), ("own_mac", "stop", 0),
+        *window("own_mac"),
         (None, "set eth-peer 0 02:00:00:00:00:77", 0),
         ("mac_add", "mac_addr add 1 02:00:00:00:00:77", 0),
-        (None, "start tx_first 1", 0.5), ("added_mac", "stop", 0),
+        *window("added_mac"),
         ("mac_rm", "mac_addr remove 1 02:00:00:00:00:77", 0),
-        (None, "start tx_first 1", 0.5), ("removed_mac", "stop", 0),
+        *window("removed_mac"),
         (None, "set eth-peer 0 01:00:5e:00:00:05", 0),
-        (None, "start tx_first 1", 0.5), ("mc_none", "stop", 0),
+        *window("mc_none"),
         ("mc_add", "mcast_addr add 1 01:00:5e:00:00:05", 0),
-        (None, "start tx_first 1", 0.5), ("mc_added", "stop", 0),
+        *window("mc_added"),
         ("mc_rm", "mcast_addr remove 1 01:00:5e:00:00:05", 0),
         ("allmulti_set", "set allmulti 1 on", 0),
-        (None, "start tx_first 1", 0.5), ("allmulti", "stop", 0),
+        *window("allmulti"),
         (None, "set allmulti 1 off", 0),
         (None, "set promisc 1 on", 0),
         (None, "set eth-peer 0 02:00:00:00:00:78", 0),
         (None, "clear port stats all", 0),
         (None, "set verbose 1", 0),
-        ("~verbose", "start tx_first 1", 0.5), ("promisc_on", "stop", 0),
+        *window("promisc_on", verbose="verbose"),
         (None, "set verbose 0", 0),
         ("stats", "show port stats 1", 0),
         ("xstats", "show port xstats 1", 0),
@@ -505,7 +591,7 @@ def case_kface_parity_rx(env):
         ("crc_cfg", "port config 1 rx_offload keep_crc on", 0),
         (None, "port start 1", 0.3),
         (None, "set verbose 1", 0),
-        ("~crc_verbose", "start tx_first 1", 0.5), ("crc", "stop", 0),
+        *window("crc", verbose="crc_verbose"),
         (None, "set verbose 0", 0),
         ("crc_stats", "show port stats 1", 0),
         (None, "port stop 1", 0),
@@ -514,7 +600,7 @@ def case_kface_parity_rx(env):
         ("csum_cfg_udp", "port config 1 rx_offload udp_cksum on", 0),
         (None, "port start 1", 0.3),
         (None, "set verbose 1", 0),
-        ("~csum_verbose", "start tx_first 1", 0.5), ("csum", "stop", 0),
+        *window("csum", verbose="csum_verbose"),
         (None, "set verbose 0", 0),
         # Tx checksums on the wire: the csum engine forwards each frame
         # back with the IPv4 and UDP checksums left to the device, the
@@ -545,7 +631,7 @@ def case_kface_parity_rx(env):
         ("txpkts", "set txpkts 2000,2000,2000", 0),
         (None, "port start all", 0.3),
         (None, "set verbose 1", 0),
-        ("~cfgmtu_verbose", "start tx_first 1", 0.5), ("cfgmtu", "stop", 0),
+        *window("cfgmtu", verbose="cfgmtu_verbose"),
         (None, "set verbose 0", 0),
         # the same MTU through rte_eth_dev_set_mtu() (testpmd calls it on
         # a port that needs no reconfiguration)
@@ -555,7 +641,7 @@ def case_kface_parity_rx(env):
         (None, "clear port stats all", 0),
         (None, "port start all", 0.3),
         (None, "set verbose 1", 0),
-        ("~scatter_verbose", "start tx_first 1", 0.5), ("scatter", "stop", 0),
+        *window("scatter", verbose="scatter_verbose"),
         (None, "set verbose 0", 0),
         ("scatter_stats", "show port stats 1", 0),
     ]

@@ -102,6 +102,22 @@ class Env:
             missed = 0
             try:
                 for i, line in enumerate(stdin_lines):
+                    if line.startswith("!wait "):
+                        # not typed: wait (at most PROMPT_WAIT s) until
+                        # the output matches the regex, e.g. an event
+                        # testpmd prints; it has no prompt of its own
+                        pat = re.compile(line[6:])
+                        waited = time.monotonic() + PROMPT_WAIT
+                        with cond:
+                            while not pat.search(buf.decode(errors="replace")) \
+                                    and not eof.is_set() and not expired.is_set() \
+                                    and time.monotonic() < waited:
+                                cond.wait(1.0)
+                            if not pat.search(buf.decode(errors="replace")):
+                                buf.extend(b"\n[harness: %r never came]\n"
+                                           % line[6:].encode())
+                        missed += 1
+                        continue
                     if prompt is not None:
                         # a prompt the regex missed (cut by a line it
                         # does not know) must not hang the case: after
@@ -536,7 +552,10 @@ def case_testpmd_show_port(env):
                  "MTU: 1500", "Promiscuous mode: enabled",
                  "Maximum number of MAC addresses: 16",
                  "Hash key size in bytes: 40", "Redirection table size: 64",
-                 "Max segment number per packet: 31",
+                 # tx_desc_lim: a TSO frame's bound (the largest header
+                 # inline), a frame of the MTU's
+                 "Max segment number per packet: 18",
+                 "Max segment number per MTU/TSO: 31",
                  "Max possible number of RXDs per queue: 8192",
                  "Min possible number of RXDs per queue: 64",
                  "RXDs number alignment: 64",
@@ -555,7 +574,8 @@ def case_testpmd_show_port(env):
            "xstats rx_missed_errors equals RX-missed (%d)" % st["missed"])
     for name in ("rx_steering_dropped", "rx_device_errors",
                  "tx_link_down_dropped", "tx_unregistered_memory_dropped",
-                 "rx_refused_bursts", "tx_refused_packets"):
+                 "rx_refused_bursts", "tx_refused_packets",
+                 "tx_too_many_segs"):
         expect(xs.get(name) == 0, "xstat %s is 0" % name)
 
 
@@ -932,6 +952,39 @@ def case_testpmd_reset_proactive(env):
            "traffic continues after the recovery (RX-packets %s)" % after)
     expect(re.search(r"reset_succeeded:\s+1\b", out) is not None,
            "xstat reset_succeeded: 1")
+
+
+def case_testpmd_start_during_reset(env):
+    # testpmd's "start" typed while a proactive reset is on (issue 14):
+    # the catastrophic error 5 s after probe, once testpmd started the
+    # port, and a firmware reset of 3 s hold the reset in REINIT; "start"
+    # is typed on the error recovering event. testpmd's start reads the
+    # queues' states (rte_eth_rx_queue_info_get()) to enable its streams:
+    # they must say what the application asked (started), not the
+    # driver's own stop of the reset, or the streams stay disabled and
+    # nothing is forwarded after the recovery.
+    rc, out = env.testpmd(["net_mlx4r0,fault=fw_reset_slow/3000@4900:fatal@5000"], [
+        "set fwd io",
+        "!wait Port 0: error recovering event",
+        "start",
+        "!wait Port 0: error recovery successful event",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "show port stats 0",
+        "stop",
+    ], delay=0.5)
+    expect(rc == 0, "testpmd exits 0 (got %d)" % rc)
+    recovering = out.find("Port 0: error recovering event")
+    started = out.find("io packet forwarding - ports=")
+    success = out.find("Port 0: error recovery successful event")
+    expect(0 <= recovering < started < success,
+           "start during the reset: recovering event at %d, start at %d, "
+           "recovery successful at %d" % (recovering, started, success))
+    expect("Not all ports were started" not in out, "the port stays started")
+    after = rx_after(out, "error recovery successful event")
+    expect(len(after) >= 2 and after[-1] > after[0],
+           "forwarding after the recovery (RX-packets %s)" % after)
 
 
 def case_testpmd_mcast_addr(env):

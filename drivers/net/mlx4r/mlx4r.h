@@ -53,6 +53,14 @@
  * (QUERY_DEV_CAP max_sq_desc_sz) is above it.
  */
 #define MLX4R_MAX_TX_SEGS 31
+/*
+ * Segments of any TSO frame: a WQE of 32 units less the control segment
+ * and the LSO segment of the largest header inline (4 + 192 bytes, 13
+ * units: mlx4r_tx_lso_ds()); 19 when the first mbuf holds only the header.
+ * tx_desc_lim.nb_seg_max with TSO (ethdev: "for TSO packets, the total
+ * number of data descriptors").
+ */
+#define MLX4R_MAX_TSO_SEGS 18
 /* TXBBs of the largest Tx WQE (control + MLX4R_MAX_TX_SEGS segments). */
 #define MLX4R_MAX_WQE_TXBBS \
 	(((1 + MLX4R_MAX_TX_SEGS) * 16 + MLX4R_TXBB_SIZE - 1) / MLX4R_TXBB_SIZE)
@@ -350,6 +358,7 @@ struct mlx4r_txq {
 	uint64_t oerrors;          /**< frames refused or failed */
 	uint64_t mr_miss;          /**< frames from unregistered memory */
 	uint64_t tso_refused;      /**< TSO frames refused (mlx4r_tx_lso) */
+	uint64_t too_many_segs;    /**< bursts stopped: more segs than a WQE */
 	uint64_t mr_ondemand;      /**< pools registered by the burst */
 	/**
 	 * The QP is in error (an error CQE, or QP_FATAL): set by the lcore
@@ -394,6 +403,8 @@ struct mlx4r_flow_spec {
 /** The application's rte_flow rules of a port (mlx4r_flow_api.c). */
 struct rte_flow;
 TAILQ_HEAD(mlx4r_rte_flow_list, rte_flow);
+struct mlx4r_flow_rss;
+LIST_HEAD(mlx4r_flow_rss_list, mlx4r_flow_rss);
 
 /** One physical port: the private data of its ethdev. */
 struct mlx4r_port {
@@ -442,6 +453,12 @@ struct mlx4r_port {
 	struct mlx4r_rte_flow_list rte_flows;
 	/** Isolated mode (rte_flow_isolate): no internal rules. */
 	bool isolated;
+	/**
+	 * The RSS contexts (indirection table and hash QP) of the rules on
+	 * the device, each shared by the rules of the same queues, key and
+	 * hash fields (mlx4r_flow_api.c rss_get()).
+	 */
+	struct mlx4r_flow_rss_list flow_rss;
 	struct mlx4r_hw_cq *drop_cq;  /**< CQ of the drop QP */
 	struct mlx4r_hw_qp *drop_qp;  /**< QP of the drop rules */
 	unsigned int drop_refs;       /**< rules on drop_qp */
@@ -592,6 +609,7 @@ int mlx4r_flow_ctrl_record(struct mlx4r_port *port,
 int mlx4r_port_fw_read(struct mlx4r_port *port);
 /* Update the link from the device; true: raise RTE_ETH_EVENT_INTR_LSC. */
 bool mlx4r_port_link_event(struct mlx4r_port *port);
+void mlx4r_port_queue_states(struct mlx4r_port *port, bool started);
 
 /* mlx4r_rxtx.c */
 uint16_t mlx4r_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
@@ -602,6 +620,7 @@ uint16_t mlx4r_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 /* Of a secondary process: its own UAR mapping (struct mlx4r_proc). */
 uint16_t mlx4r_tx_burst_secondary(void *txq, struct rte_mbuf **pkts,
 				  uint16_t n);
+uint16_t mlx4r_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint32_t mlx4r_mr_lookup(struct mlx4r_mr_cache *c, uintptr_t addr,
 			 uint32_t len);
 int mlx4r_rx_descriptor_status(void *rxq, uint16_t offset);

@@ -64,7 +64,15 @@ mlx4r_dev_infos_get(struct rte_eth_dev *eth_dev,
 		.nb_align = MLX4R_MIN_DESC,
 	};
 	info->tx_desc_lim = info->rx_desc_lim;
-	info->tx_desc_lim.nb_seg_max = MLX4R_MAX_TX_SEGS;
+	/*
+	 * Segments a WQE takes (upstream advertises none): 31 for a frame
+	 * of the MTU, fewer for a TSO frame, whose header is inline
+	 * (MLX4R_MAX_TSO_SEGS for the largest header: the bound any TSO
+	 * frame may count on); the burst stops at a frame of more, and
+	 * tx_prepare says EINVAL for it (mlx4r_tx_prepare()).
+	 */
+	info->tx_desc_lim.nb_seg_max = port->tso_max != 0 ?
+				       MLX4R_MAX_TSO_SEGS : MLX4R_MAX_TX_SEGS;
 	info->tx_desc_lim.nb_mtu_seg_max = MLX4R_MAX_TX_SEGS;
 	info->default_rxportconf.ring_size = MLX4R_DEFAULT_DESC;
 	info->default_txportconf.ring_size = MLX4R_DEFAULT_DESC;
@@ -536,6 +544,40 @@ mlx4r_dev_set_link_down(struct rte_eth_dev *eth_dev)
 	return mlx4r_dev_set_link(eth_dev, false);
 }
 
+/*
+ * ethdev's queue states of @p port (rte_eth_rx/tx_queue_info_get(), and
+ * ethdev's own "already started/stopped" answers of the queue start and
+ * stop calls): all stopped when @p started is false; else each queue's
+ * own, stopped only if the application stopped it (or deferred its
+ * start). They say what the application asked: a reset's stop of the
+ * port (mlx4r_port_release_hw()) sets them back to the application's
+ * view, so that a queue stop during the reset reaches the gate (-EBUSY)
+ * instead of ethdev's "already stopped" (0, and the queue running after
+ * the replay), and testpmd's "start" during a reset does not find the
+ * queues stopped and disable its streams for good.
+ */
+void
+mlx4r_port_queue_states(struct mlx4r_port *port, bool started)
+{
+	struct rte_eth_dev_data *data = port->eth_dev->data;
+	struct mlx4r_rxq *rxq;
+	struct mlx4r_txq *txq;
+	uint16_t i;
+
+	for (i = 0; i < data->nb_tx_queues; i++) {
+		txq = mlx4r_port_txq(port, i);
+		data->tx_queue_state[i] = started && txq != NULL &&
+			!txq->stopped ? RTE_ETH_QUEUE_STATE_STARTED :
+					RTE_ETH_QUEUE_STATE_STOPPED;
+	}
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		rxq = mlx4r_port_rxq(port, i);
+		data->rx_queue_state[i] = started && rxq != NULL &&
+			!rxq->stopped ? RTE_ETH_QUEUE_STATE_STARTED :
+					RTE_ETH_QUEUE_STATE_STOPPED;
+	}
+}
+
 static int
 mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 {
@@ -607,14 +649,7 @@ mlx4r_dev_start(struct rte_eth_dev *eth_dev)
 		mlx4r_port_hw_stop(eth_dev);
 		return ret;
 	}
-	for (i = 0; i < data->nb_tx_queues; i++)
-		data->tx_queue_state[i] = mlx4r_port_txq(port, i)->stopped ?
-			RTE_ETH_QUEUE_STATE_STOPPED :
-			RTE_ETH_QUEUE_STATE_STARTED;
-	for (i = 0; i < data->nb_rx_queues; i++)
-		data->rx_queue_state[i] = mlx4r_port_rxq(port, i)->stopped ?
-			RTE_ETH_QUEUE_STATE_STOPPED :
-			RTE_ETH_QUEUE_STATE_STARTED;
+	mlx4r_port_queue_states(port, true);
 	ret = mlx4r_intr_port_start(port);
 	if (ret < 0) {
 		mlx4r_port_hw_stop(eth_dev);
@@ -632,7 +667,6 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 {
 	struct mlx4r_port *port = mlx4r_port_of(eth_dev);
 	struct rte_eth_link link;
-	uint16_t i;
 
 	if (!port->started)
 		return 0;
@@ -645,10 +679,7 @@ mlx4r_dev_stop(struct rte_eth_dev *eth_dev)
 	__atomic_store_n(&port->started, false, __ATOMIC_RELAXED);
 	mlx4r_dev_lpbk(port, false);
 	mlx4r_port_hw_stop(eth_dev);
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
-		eth_dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
-		eth_dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	mlx4r_port_queue_states(port, false);
 	mlx4r_link_read(port, &link);
 	rte_eth_linkstatus_set(eth_dev, &link);
 	return 0;
@@ -1105,6 +1136,7 @@ mlx4r_stats_reset(struct rte_eth_dev *eth_dev)
 		txq->mr_miss = 0;
 		txq->mr_ondemand = 0;
 		txq->tso_refused = 0;
+		txq->too_many_segs = 0;
 	}
 	if (mlx4r_hw_port_counters(port->dev->ctx, port->port_num,
 				   &port->cnt_base) < 0)
@@ -1131,6 +1163,7 @@ enum {
 	MLX4R_XS_RX_QUEUE_FLUSHED,
 	MLX4R_XS_TX_QUEUE_REPAIRS,
 	MLX4R_XS_TX_QUEUE_FLUSHED,
+	MLX4R_XS_TX_TOO_MANY_SEGS,
 	MLX4R_XS_NB,
 };
 
@@ -1150,6 +1183,8 @@ static const char * const mlx4r_xstat_names[MLX4R_XS_NB] = {
 	[MLX4R_XS_RX_QUEUE_FLUSHED] = "rx_queue_flushed_wqes",
 	[MLX4R_XS_TX_QUEUE_REPAIRS] = "tx_queue_repairs",
 	[MLX4R_XS_TX_QUEUE_FLUSHED] = "tx_queue_flushed_packets",
+	/* bursts stopped at a frame of more segments than a WQE holds */
+	[MLX4R_XS_TX_TOO_MANY_SEGS] = "tx_too_many_segs",
 };
 
 static int
@@ -1202,6 +1237,7 @@ mlx4r_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	MLX4R_FOREACH_TXQ(port, i, txq) {
 		v[MLX4R_XS_TX_UNREGISTERED] += txq->mr_miss;
 		v[MLX4R_XS_TX_TSO_REFUSED] += txq->tso_refused;
+		v[MLX4R_XS_TX_TOO_MANY_SEGS] += txq->too_many_segs;
 		v[MLX4R_XS_TX_MR_ONDEMAND] += txq->mr_ondemand;
 		v[MLX4R_XS_TX_REFUSED] += __atomic_load_n(&txq->refused,
 							  __ATOMIC_RELAXED);

@@ -33,9 +33,13 @@
  * mlx4_en_ethtool_add_mac_rule_by_ipv4): "eth / ipv4 / udp dst is 4789"
  * then steers what the port receives on its address.
  *
- * Each rule that steers to queues has its own RSS context (indirection
- * table and hash QP, mlx4r_rss_ctx_build()), as upstream's mlx4_rss_get
- * makes one per distinct queue set; DROP rules share one drop QP (a raw
+ * Rules that steer to the same queues with the same hash key and fields
+ * share one RSS context (indirection table and hash QP,
+ * mlx4r_rss_ctx_build()), counted by the rules on it (rss_get()), as
+ * upstream's mlx4_rss_get shares one per distinct queue set, key and
+ * fields (mlx4_rxq.c, refcnt): a hash QP and a table per rule would spend
+ * a QP number of the device's range and an indirection table on each;
+ * DROP rules share one drop QP (a raw
  * QP without receive queue: frames steered to it are discarded, upstream's
  * mlx4_drop_get). A rule whose queues no longer exist (fewer Rx queues
  * after a reconfigure) drops, as upstream's mlx4_flow_toggle does.
@@ -97,9 +101,26 @@ struct rte_flow {
 	uint64_t buf[MLX4R_FLOW_ATTR_BUF / 8];
 	/* on the device (the port runs) */
 	struct mlx4r_hw_flow *hw;     /* the rule, NULL when off */
-	struct mlx4r_hw_ind_table *ind; /* its RSS context, or NULL */
-	struct mlx4r_hw_qp *qp;       /* hash QP of the context */
+	struct mlx4r_flow_rss *rss;   /* its RSS context, or NULL */
 	bool on_drop;                 /* rule on the drop QP */
+};
+
+/*
+ * An RSS context on the device, shared by the rules on it that steer to
+ * the same queues with the same key and hash fields (upstream's struct
+ * mlx4_rss). Made by the first rule that goes on the device, destroyed
+ * with the last that leaves it: a stop, a reset and a start take every
+ * rule off and put them back, so the rules share again after them.
+ */
+struct mlx4r_flow_rss {
+	LIST_ENTRY(mlx4r_flow_rss) next;
+	uint32_t refs;                /* rules on it */
+	uint16_t first;               /* queues first..first+n-1 */
+	uint32_t n;
+	uint64_t fields;              /* verbs hash fields */
+	uint8_t key[MLX4R_RSS_KEY_LEN];
+	struct mlx4r_hw_ind_table *ind;
+	struct mlx4r_hw_qp *qp;       /* hash QP over ind */
 };
 
 static struct ibv_flow_attr *
@@ -645,6 +666,59 @@ drop_put(struct mlx4r_port *port)
 	port->drop_cq = NULL;
 }
 
+/*
+ * The RSS context of rule @p f: the one of the same queues, key and
+ * fields when the port has it, else a new one (upstream's mlx4_rss_get
+ * and mlx4_rss_attach in one: mlx4r makes a context's device objects
+ * with it).
+ */
+static int
+rss_get(struct mlx4r_port *port, const struct rte_flow *f,
+	struct mlx4r_flow_rss **out)
+{
+	struct mlx4r_flow_rss *r;
+	int ret;
+
+	LIST_FOREACH(r, &port->flow_rss, next) {
+		if (r->first == f->queue_first && r->n == f->queue_num &&
+		    r->fields == f->fields &&
+		    memcmp(r->key, f->key, sizeof(r->key)) == 0) {
+			r->refs++;
+			*out = r;
+			return 0;
+		}
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	ret = mlx4r_rss_ctx_build(port, f->queue_first, f->queue_num, f->key,
+				  f->fields, &r->ind, &r->qp);
+	if (ret < 0) {
+		free(r);
+		return ret;
+	}
+	r->refs = 1;
+	r->first = f->queue_first;
+	r->n = f->queue_num;
+	r->fields = f->fields;
+	memcpy(r->key, f->key, sizeof(r->key));
+	LIST_INSERT_HEAD(&port->flow_rss, r, next);
+	*out = r;
+	return 0;
+}
+
+/* A rule leaves @p r; the last one destroys it (its rule is gone). */
+static void
+rss_put(struct mlx4r_flow_rss *r)
+{
+	if (--r->refs != 0)
+		return;
+	LIST_REMOVE(r, next);
+	mlx4r_hw_destroy_qp(r->qp);
+	mlx4r_hw_destroy_ind_table(r->ind);
+	free(r);
+}
+
 static void
 flow_off(struct mlx4r_port *port, struct rte_flow *f)
 {
@@ -652,13 +726,9 @@ flow_off(struct mlx4r_port *port, struct rte_flow *f)
 		mlx4r_hw_destroy_flow(f->hw);
 		f->hw = NULL;
 	}
-	if (f->qp != NULL) {
-		mlx4r_hw_destroy_qp(f->qp);
-		f->qp = NULL;
-	}
-	if (f->ind != NULL) {
-		mlx4r_hw_destroy_ind_table(f->ind);
-		f->ind = NULL;
+	if (f->rss != NULL) {
+		rss_put(f->rss);
+		f->rss = NULL;
 	}
 	if (f->on_drop) {
 		f->on_drop = false;
@@ -696,11 +766,10 @@ flow_on(struct mlx4r_port *port, struct rte_flow *f,
 			goto error;
 		f->on_drop = true;
 	} else {
-		ret = mlx4r_rss_ctx_build(port, f->queue_first, f->queue_num,
-					  f->key, f->fields, &f->ind, &f->qp);
+		ret = rss_get(port, f, &f->rss);
 		if (ret < 0)
 			goto error;
-		qp = f->qp;
+		qp = f->rss->qp;
 	}
 	if (f->own_mac) {
 		memcpy(f->eth->val.dst_mac, data->mac_addrs[0].addr_bytes,
@@ -753,14 +822,14 @@ mlx4r_flow_api_stop(struct mlx4r_port *port)
 bool
 mlx4r_flow_api_has_qp(const struct mlx4r_port *port, const void *qp)
 {
-	const struct rte_flow *f;
+	const struct mlx4r_flow_rss *r;
 
 	if (qp == NULL)
 		return false;
 	if (qp == (const void *)port->drop_qp)
 		return true;
-	TAILQ_FOREACH(f, &port->rte_flows, next)
-		if (qp == (const void *)f->qp)
+	LIST_FOREACH(r, &port->flow_rss, next)
+		if (qp == (const void *)r->qp)
 			return true;
 	return false;
 }

@@ -203,6 +203,8 @@ mlx4r_stop_locked(struct mlx4r_port *port)
 		mlx4r_port_release_hw(dev, port, false); /* counted */
 	/* buffers a drain kept for the replay this stop cancels */
 	mlx4r_port_drop_kept(port);
+	/* the application's stop, also of a port a reset stopped before */
+	mlx4r_port_queue_states(port, false);
 }
 
 static int

@@ -524,5 +524,7 @@ out:
 	eth_dev->rx_pkt_burst = port->l2tun_cap ? mlx4r_rx_burst_l2tun :
 				mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst_secondary;
+	/* reads only the mbufs: the same in every process */
+	eth_dev->tx_pkt_prepare = mlx4r_tx_prepare;
 	return 0;
 }

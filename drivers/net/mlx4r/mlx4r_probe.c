@@ -95,6 +95,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	port->eth_dev = eth_dev;
 	port->port_num = idx + 1;
 	TAILQ_INIT(&port->rte_flows);
+	LIST_INIT(&port->flow_rss);
 	ret = mlx4r_hw_port_mac(dev->ctx, port->port_num,
 				port->mac.addr_bytes);
 	if (ret < 0) {
@@ -122,6 +123,7 @@ mlx4r_port_create(struct rte_vdev_device *vdev, struct mlx4r_dev *dev,
 	eth_dev->rx_pkt_burst = port->l2tun_cap ? mlx4r_rx_burst_l2tun :
 				mlx4r_rx_burst;
 	eth_dev->tx_pkt_burst = mlx4r_tx_burst;
+	eth_dev->tx_pkt_prepare = mlx4r_tx_prepare;
 	/*
 	 * Primary only: they read the rings' device memory, the primary's
 	 * own (a secondary gets ethdev's -ENOTSUP).

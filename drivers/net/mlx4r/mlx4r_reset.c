@@ -201,6 +201,13 @@ mlx4r_port_release_hw(struct mlx4r_dev *dev, struct mlx4r_port *port,
 	port->keep_rx = keep_rx;
 	mlx4r_dev_ops.dev_stop(port->eth_dev);
 	port->keep_rx = false;
+	/*
+	 * The driver's stop, not the application's: ethdev still has the
+	 * port started, and its queue states stay the application's
+	 * (mlx4r_port_queue_states()); the application's own stop in a
+	 * reset sets them stopped (mlx4r_stop_locked()).
+	 */
+	mlx4r_port_queue_states(port, true);
 }
 
 /*

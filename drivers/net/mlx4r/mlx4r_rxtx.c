@@ -58,6 +58,7 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_io.h>
 #include <rte_mbuf.h>
 
@@ -730,16 +731,18 @@ mlx4r_tx_segs(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi)
  * device may prefetch those TXBBs: upstream mlx4_tx_burst_fill_tso_hdr's
  * pv[], libmlx4 qp.c mlx4_post_send). Refused, as upstream refuses them
  * (mlx4_tx_burst_tso_get_params): a header of 0 or more than
- * MLX4R_TSO_MAX_HDR bytes or not in the first mbuf, tso_segsz 0, a WQE
- * above MLX4R_MAX_WQE_TXBBS (too many segments); and, beyond upstream,
+ * MLX4R_TSO_MAX_HDR bytes or not in the first mbuf, tso_segsz 0; and a
+ * WQE above MLX4R_MAX_WQE_TXBBS (too many segments: -2, the burst stops
+ * at the frame as upstream's does, mlx4r_tx_burst()); and, beyond upstream,
  * what the device cannot send: a payload above tso_caps.max_tso, a
  * segment above MLX4R_TSO_MAX_FRAME, a tunnel other than VXLAN on a
  * queue with VXLAN_TNL_TSO (ConnectX-3 Pro). A VXLAN frame's header is
  * the outer headers (outer_l2_len + outer_l3_len, l2_len from the outer
  * UDP header to the inner Ethernet one) and the inner ones, as upstream's.
  * @return the WQE's DS count, 0 when the ring has no room for it (nothing
- *   written), or -1: refused (counted in tso_refused or, for memory the
- *   device cannot read, mr_miss), nothing written the device may read.
+ *   written), -1: refused (counted in tso_refused or, for memory the
+ *   device cannot read, mr_miss), nothing written the device may read,
+ *   or -2: more segments than a WQE holds (nothing written, not counted).
  */
 static __rte_noinline int
 mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
@@ -767,7 +770,7 @@ mlx4r_tx_lso(struct mlx4r_txq *txq, struct rte_mbuf *m, uint32_t pi,
 	n = mlx4r_tx_lso_ds(hdr, m->nb_segs - (m->data_len == hdr));
 	txbbs = (n + 3) / 4;
 	if (txbbs > MLX4R_MAX_WQE_TXBBS)
-		goto refuse;
+		return -2; /* too many segments: the burst stops at it */
 	if (txbbs > room)
 		return 0;
 	/* the WQE from its second 16-byte unit on */
@@ -850,9 +853,14 @@ mlx4r_tx_csum(const struct mlx4r_txq *txq, const struct rte_mbuf *m,
 
 /*
  * The data segments of a frame that is not TSO, at TXBB @p pi.
- * @return false: refused (too many segments, unregistered memory).
+ * @return 0, MLX4R_TX_UNREG: refused (unregistered memory), or
+ *   MLX4R_TX_TOO_MANY: more than MLX4R_MAX_TX_SEGS segments (nothing
+ *   written).
  */
-static __rte_always_inline bool
+#define MLX4R_TX_UNREG 1
+#define MLX4R_TX_TOO_MANY 2
+
+static __rte_always_inline int
 mlx4r_tx_data(struct mlx4r_txq *txq, struct rte_mbuf *m,
 	      struct mlx4_wqe_ctrl_seg *ctrl, uint32_t pi, uint32_t nb_segs)
 {
@@ -869,17 +877,18 @@ mlx4r_tx_data(struct mlx4r_txq *txq, struct rte_mbuf *m,
 		if (unlikely(lkey == MLX4R_NO_LKEY)) {
 			lkey = mlx4r_mr_tx_miss(txq, m);
 			if (lkey == MLX4R_NO_LKEY)
-				return false;
+				return MLX4R_TX_UNREG;
 		}
 		d->lkey = lkey;
 		d->addr = rte_cpu_to_be_64(a);
 		d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
 						 m->data_len :
 						 MLX4_INLINE_SEG);
-		return true;
+		return 0;
 	}
-	return !unlikely(nb_segs > MLX4R_MAX_TX_SEGS ||
-			 mlx4r_tx_segs(txq, m, pi) != 0);
+	if (unlikely(nb_segs > MLX4R_MAX_TX_SEGS))
+		return MLX4R_TX_TOO_MANY;
+	return unlikely(mlx4r_tx_segs(txq, m, pi) != 0) ? MLX4R_TX_UNREG : 0;
 }
 
 /*
@@ -929,6 +938,53 @@ mlx4r_tx_ctrl(struct mlx4r_txq *txq, struct mlx4_wqe_ctrl_seg *ctrl,
 	rte_io_wmb();
 	ctrl->owner_opcode = rte_cpu_to_be_32(op |
 		((pi & cnt) ? MLX4R_WQE_OWNER_BIT : 0));
+}
+
+/*
+ * TXBBs of the WQE of frame @p m (TSO or not, as the burst builds it), or
+ * UINT32_MAX when its TSO header is not one the device takes
+ * (mlx4r_tx_lso()).
+ */
+static uint32_t
+mlx4r_tx_wqe_txbbs(const struct rte_mbuf *m)
+{
+	uint32_t hdr;
+
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG))
+		return (1 + m->nb_segs + 3) / 4;
+	hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	if (m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK)
+		hdr += (uint32_t)m->outer_l2_len + m->outer_l3_len;
+	if (hdr == 0 || hdr > MLX4R_TSO_MAX_HDR || hdr > m->data_len ||
+	    m->tso_segsz == 0)
+		return UINT32_MAX;
+	return (mlx4r_tx_lso_ds(hdr, m->nb_segs - (m->data_len == hdr)) + 3) /
+	       4;
+}
+
+/*
+ * tx_pkt_prepare (rte_eth_tx_prepare()): the frames a WQE can take. A
+ * frame of more segments than its WQE holds (MLX4R_MAX_TX_SEGS; with TSO,
+ * fewer as the header inline grows: mlx4r_tx_lso_ds()) or with a TSO
+ * header the device does not take stops it, rte_errno EINVAL: the burst
+ * would stop at it (mlx4r_tx_burst()). Reads only the mbufs, not the
+ * queue. Nothing to compute for the checksums: the device needs no
+ * pseudo-header in them (upstream net_mlx4 has no tx_prepare).
+ */
+uint16_t
+mlx4r_tx_prepare(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	RTE_SET_USED(q);
+	for (i = 0; i < n; i++) {
+		if (unlikely(mlx4r_tx_wqe_txbbs(pkts[i]) >
+			     MLX4R_MAX_WQE_TXBBS)) {
+			rte_errno = EINVAL;
+			break;
+		}
+	}
+	return i;
 }
 
 /*
@@ -1007,6 +1063,7 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t nb_segs = m->nb_segs;
+		int r;
 		uint32_t ds = 1 + nb_segs;
 		uint32_t txbbs = (ds + 3) / 4;
 		uint32_t flags = srcrb;
@@ -1024,12 +1081,14 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 			uint32_t op = MLX4_OPCODE_SEND;
 
 			if (ol & RTE_MBUF_F_TX_TCP_SEG) {
-				int r = mlx4r_tx_lso(txq, m, pi,
-						     txbb_max - (pi - sq_ci));
+				r = mlx4r_tx_lso(txq, m, pi,
+						 txbb_max - (pi - sq_ci));
 
 				if (r == 0)
 					break; /* ring full: the caller
 						* keeps the rest */
+				if (r == -2)
+					goto too_many;
 				if (r < 0)
 					goto drop;
 				ds = (uint32_t)r;
@@ -1056,20 +1115,33 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 				}
 			} else {
 				mlx4r_tx_csum(txq, m, ol, &flags, &op);
-				if (pi + txbbs - sq_ci > txbb_max)
+				if (pi + txbbs - sq_ci > txbb_max) {
+					if (nb_segs > MLX4R_MAX_TX_SEGS)
+						goto too_many;
 					break; /* ring full */
-				if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
-							    nb_segs)))
-					goto refuse;
+				}
+				r = mlx4r_tx_data(txq, m, ctrl, pi, nb_segs);
+				if (unlikely(r != 0))
+					goto refused;
 			}
 			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
 				      op, mask + 1, lb, &pending, thresh);
 		} else {
-			if (pi + txbbs - sq_ci > txbb_max)
+			/*
+			 * A frame of more segments than a WQE holds may
+			 * look larger than the room left: told apart from
+			 * a full ring there, else it would stop every
+			 * burst uncounted. Tested only past a full ring and
+			 * for a frame of several segments (mlx4r_tx_data()).
+			 */
+			if (pi + txbbs - sq_ci > txbb_max) {
+				if (nb_segs > MLX4R_MAX_TX_SEGS)
+					goto too_many;
 				break; /* ring full: the caller keeps the rest */
-			if (unlikely(!mlx4r_tx_data(txq, m, ctrl, pi,
-						    nb_segs)))
-				goto refuse;
+			}
+			r = mlx4r_tx_data(txq, m, ctrl, pi, nb_segs);
+			if (unlikely(r != 0))
+				goto refused;
 			mlx4r_tx_ctrl(txq, ctrl, m, pi, ds, txbbs, flags,
 				      MLX4_OPCODE_SEND, mask + 1, lb,
 				      &pending, thresh);
@@ -1080,17 +1152,29 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		posted++;
 		sent++;
 		continue;
-refuse:
-		/*
-		 * Too many segments, or memory the device cannot read
-		 * (not registered): dropped and counted.
-		 */
-		if (nb_segs <= MLX4R_MAX_TX_SEGS)
-			txq->mr_miss++;
+refused:
+		if (r == MLX4R_TX_TOO_MANY)
+			goto too_many;
+		/* memory the device cannot read (not registered): dropped */
+		txq->mr_miss++;
 drop:
 		txq->oerrors++;
 		rte_pktmbuf_free(m);
 		sent++;
+		continue;
+too_many:
+		/*
+		 * More segments than one WQE holds (MLX4R_MAX_TX_SEGS, fewer
+		 * with TSO's inline header): nothing written; the burst
+		 * stops at the frame, which stays with the caller, as
+		 * upstream's does (mlx4_tx_burst_segs() and
+		 * mlx4_tx_burst_tso_get_params() fail, mlx4_tx_burst()
+		 * stops); counted each time it is offered. tx_prepare
+		 * (mlx4r_tx_prepare()) says EINVAL for it.
+		 */
+		txq->oerrors++;
+		txq->too_many_segs++;
+		break;
 	}
 	txq->comp_pending = pending;
 	if (pi != txq->sq_pi) {
