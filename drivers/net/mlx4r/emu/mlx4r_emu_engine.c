@@ -1902,7 +1902,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
  * The one-segment send fast path of the Tx engine, for the WQE every
  * driver posts for a one-segment mbuf: opcode SEND, DS 2 (control and
  * one data segment: one TXBB), SOLICIT (no ICRC), no checksum offload, no
- * VLAN insertion, no forced loopback. Such a WQE, when its segment
+ * VLAN insertion, no forced loopback, not a VF's. Such a WQE, when its segment
  * points into a good MR with a length the device takes, is executed
  * here as emu_tx_one() would, with the same checks (lkey, PD, bounds:
  * emu_mr_check_cached(); length: 14 to MLX4R_EMU_MAX_FRAME bytes, not
@@ -1925,7 +1925,9 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	uint32_t bc;
 	uint8_t verr;
 
-	if ((w0 & (MLX4R_WQE_OPCODE_MASK | MLX4R_WQE_CTRL_IIP_CSUM |
+	/* a VF's sends go through its eSwitch (emu_vf_local()): emu_tx_one */
+	if (unlikely(qp->vf) ||
+	    (w0 & (MLX4R_WQE_OPCODE_MASK | MLX4R_WQE_CTRL_IIP_CSUM |
 		   MLX4R_WQE_CTRL_IL4_CSUM)) != MLX4_OPCODE_SEND ||
 	    (ctrl->fence_size & MLX4R_WQE_DS_MASK) != 2 ||
 	    (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM | MLX4_WQE_CTRL_TCP_UDP_CSUM |
