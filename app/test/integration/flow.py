@@ -23,11 +23,9 @@
 Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason).
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
 import socket
 import sys
 import time
@@ -316,27 +314,8 @@ CASES = {name[5:]: fn for name, fn in globals().items()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = kface.Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return kface.SKIP
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return kface.run_cases(CASES, options=kface.OPTIONS, make_env=kface.Env,
+                           doc=__doc__)
 
 
 if __name__ == "__main__":

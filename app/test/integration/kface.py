@@ -10,7 +10,6 @@ they print. Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason: only
 where the machine lacks a program).
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -20,11 +19,17 @@ import tempfile
 import threading
 import time
 
-SKIP = 77
+from casemain import SKIP, CaseFailed, Skip, run_cases  # noqa: F401
 
-
-class CaseFailed(Exception):
-    pass
+# The options of the kface scripts (kface.py, kface_netdev.py,
+# kface_oracle.py, kface_parity.py, flow.py): what Env needs.
+OPTIONS = (
+    ("--wrapper", dict(required=True)),
+    ("--kface-lib", dict(required=True)),
+    ("--plugin", dict(required=True)),
+    ("--testpmd", dict(default="dpdk-testpmd")),
+    ("--ctl", dict(required=True)),
+)
 
 
 def expect(cond, what):
@@ -47,6 +52,10 @@ class Env:
         self.plugin_name = os.path.basename(args.plugin)
         ld = self.env.get("LD_LIBRARY_PATH")
         self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
+
+    def close(self):
+        """run_cases() calls it after the case."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def run(self, argv, stdin_lines=(), delay=0.0, timeout=60, wrapper=()):
         """Run argv under the wrapper (with its options), feeding stdin
@@ -233,10 +242,6 @@ def need(prog):
     if path is None:
         raise Skip("%s is not installed (Debian ibverbs-utils; devtools/setup.sh installs it)" % prog)
     return path
-
-
-class Skip(Exception):
-    pass
 
 
 def port_blocks(out):
@@ -930,29 +935,10 @@ CASES = {name[5:]: fn for name, fn in globals().items()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("--exit-open", default="none",
-                    help="mlx4r-kface-exit-open, or none (not built)")
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return SKIP
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return run_cases(CASES, options=OPTIONS + (
+        ("--exit-open", dict(default="none",
+                             help="mlx4r-kface-exit-open, or none (not built)")),
+    ), make_env=Env, doc=__doc__)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,14 @@ too (drivers/net/mlx4/mlx4_intr.c). Exit 0 (pass), 1 (fail) or 77 (skipped:
 only where the machine lacks Debian's net_mlx4).
 """
 
-import argparse
 import glob
 import os
 import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from casemain import SKIP, run_cases
+
 EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "512"]
 BDF = "0000:82:00.0"
 # Debian's net_mlx4, in the PMD directory of its DPDK (pmds-23.0 on
@@ -111,14 +111,12 @@ CASES = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--app", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    return CASES[args.case](args)
+    return run_cases(CASES, options=(
+        ("--wrapper", dict(required=True)),
+        ("--kface-lib", dict(required=True)),
+        ("--plugin", dict(required=True)),
+        ("--app", dict(required=True)),
+    ), doc=__doc__)
 
 
 if __name__ == "__main__":

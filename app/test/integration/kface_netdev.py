@@ -14,11 +14,9 @@ doc/guides/nics/mlx4r_emu.rst decides: testpmd's port 1, or cx3p2, or
 nobody. Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason).
 """
 
-import argparse
 import fcntl
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
@@ -30,7 +28,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (shared helpers: Env, the prompt, expect)
 from kface import CaseFailed, Skip, expect, expect_in  # noqa: E402
 
-SKIP = 77
 UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 MAC1 = "00:02:c9:00:00:01"      # cx3p1, port 1 (testpmd port 0)
 MAC2 = "00:02:c9:00:00:02"      # cx3p2, port 2 (testpmd port 1)
@@ -503,27 +500,8 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "agent":
         return agent(sys.argv[2], sys.argv[3:])
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = kface.Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return SKIP
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return kface.run_cases(CASES, options=kface.OPTIONS, make_env=kface.Env,
+                           doc=__doc__)
 
 
 if __name__ == "__main__":

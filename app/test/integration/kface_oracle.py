@@ -11,14 +11,12 @@ through its control socket, what it counted. Exit 0 (pass), 1 (fail) or 77
 (skipped: the machine lacks Debian's net_mlx4).
 """
 
-import argparse
 import os
 import re
-import shutil
 import sys
 
-from kface import (SKIP, CaseFailed, Env, Skip, expect, expect_in, interact,
-                   testpmd_mlx4r, testpmd_upstream, fwd_stats)
+from kface import (OPTIONS, Env, Skip, expect, expect_in, interact,
+                   run_cases, testpmd_mlx4r, testpmd_upstream, fwd_stats)
 
 UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 
@@ -97,27 +95,7 @@ CASES = {name[5:]: fn for name, fn in globals().items()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return SKIP
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return run_cases(CASES, options=OPTIONS, make_env=Env, doc=__doc__)
 
 
 if __name__ == "__main__":

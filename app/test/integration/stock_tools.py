@@ -14,7 +14,6 @@ Each case prints what it ran and what the tool printed, and exits 0 (pass),
 1 (fail) or 77 (skipped, with the reason).
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -24,10 +23,10 @@ import tempfile
 import threading
 import time
 
+from casemain import SKIP, CaseFailed, run_cases
 from hugepages import Hugepages
 
 EAL_COMMON = ["--no-huge", "-m", "1024", "--no-pci", "--log-level=pmd.net.mlx4r*:info"]
-SKIP = 77
 
 
 # testpmd's prompt, which another thread's output may cut anywhere
@@ -40,10 +39,6 @@ _LOG_LINE = (r"(?:\n|(?:mlx4r|net_mlx4|EAL|Port \d+[: ]|\[ctl |\[tel |"
              r"port \d+/queue \d+: |  |-----|port=\d|rx: |tx: )[^\n]*\n)*")
 PROMPT_WAIT = 20
 TESTPMD_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
-
-
-class CaseFailed(Exception):
-    pass
 
 
 class Env:
@@ -1195,24 +1190,13 @@ CASES = {name[5:]: fn for name, fn in globals().items()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--dpdk-test", default="dpdk-test")
-    ap.add_argument("--proc-info", default="dpdk-proc-info")
-    ap.add_argument("--mlx4r-test", default=None)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = Env(args, args.case)
-    try:
-        ret = CASES[args.case](env)
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    if ret == SKIP:
-        return SKIP
-    print("PASS: " + args.case)
-    return 0
+    return run_cases(CASES, options=(
+        ("--plugin", dict(required=True)),
+        ("--testpmd", dict(default="dpdk-testpmd")),
+        ("--dpdk-test", dict(default="dpdk-test")),
+        ("--proc-info", dict(default="dpdk-proc-info")),
+        ("--mlx4r-test", dict(default=None)),
+    ), make_env=Env, doc=__doc__)
 
 
 if __name__ == "__main__":

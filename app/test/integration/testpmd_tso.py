@@ -338,24 +338,12 @@ CASES = {"testpmd_tso": case_testpmd_tso,
 
 
 def main():
-    import argparse
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--wrapper", default=None)
-    ap.add_argument("--kface-lib", default=None)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = st.Env(args, args.case)
-    try:
-        ret = CASES[args.case](env)
-    except st.CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    if ret == st.SKIP:
-        return st.SKIP
-    print("PASS: " + args.case)
-    return 0
+    return st.run_cases(CASES, options=(
+        ("--plugin", dict(required=True)),
+        ("--testpmd", dict(default="dpdk-testpmd")),
+        ("--wrapper", dict(default=None)),
+        ("--kface-lib", dict(default=None)),
+    ), make_env=st.Env, doc=__doc__)
 
 
 if __name__ == "__main__":

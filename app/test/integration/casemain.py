@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The mlx4r authors
+"""The command line every integration script shares: run_cases().
+
+A script names its cases in a table (name: function), its options in
+another ((flag, argparse keywords), ...), and ends with
+``sys.exit(run_cases(CASES, options=..., make_env=Env, doc=__doc__))``.
+Exit 0 (pass), 1 (fail) or 77 (skipped, with the reason), as meson test
+reads them.
+"""
+
+import argparse
+
+SKIP = 77
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
+    """Run the case argv names (sys.argv[1:] by default) and return its
+    exit code. The case gets make_env(args, case), or the parsed args
+    without make_env; an environment with a close() is closed after the
+    case, whatever its end. A case ends:
+    - raising Skip: "SKIP: <reason>", 77;
+    - raising CaseFailed: "FAIL: <case>: <what>", 1;
+    - returning SKIP (it said why): 77;
+    - returning another non-zero code (it said why): that code;
+    - otherwise: "PASS: <case>", 0."""
+    ap = argparse.ArgumentParser(description=doc)
+    for flag, kwargs in options:
+        ap.add_argument(flag, **kwargs)
+    ap.add_argument("case", choices=sorted(cases))
+    args = ap.parse_args(argv)
+    env = make_env(args, args.case) if make_env else args
+    try:
+        ret = cases[args.case](env)
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return SKIP
+    except CaseFailed as e:
+        print("FAIL: %s: %s" % (args.case, e))
+        return 1
+    finally:
+        close = getattr(env, "close", None)
+        if close is not None:
+            close()
+    if ret:
+        return ret
+    print("PASS: " + args.case)
+    return 0
