@@ -28,12 +28,14 @@
 #include <rte_pmd_mlx4r.h>
 
 #include "test.h"
+#include "test_common.h"
 #include "mlx4r.h"
 #include "emu/mlx4r_emu.h"
 
 #define NB_MBUF 2047
 #define HCA "net_mlx4r_flow"
 #define NB_RXQ 4
+#define WAIT_MS 5000 /* for the device to come back */
 
 static struct rte_mempool *mp;
 static uint16_t p1;
@@ -71,15 +73,22 @@ port_config(uint16_t nb_rxq)
 	return TEST_SUCCESS;
 }
 
-/* A loopback HCA, its port configured with NB_RXQ queues, not started. */
+/* A HCA with @p devargs, its port configured with NB_RXQ queues, not started. */
 static int
-hca_up(void)
+hca_with(const char *devargs)
 {
-	if (rte_vdev_init(HCA, "wire=loopback") != 0 ||
+	if (rte_vdev_init(HCA, devargs) != 0 ||
 	    rte_eth_dev_get_port_by_name(HCA, &p1) != 0 ||
 	    rte_eth_macaddr_get(p1, &own) != 0)
 		return TEST_FAILED;
 	return port_config(NB_RXQ);
+}
+
+/* On a loopback wire. */
+static int
+hca_up(void)
+{
+	return hca_with("wire=loopback");
 }
 
 static void
@@ -221,20 +230,11 @@ static int
 reset_and_wait(void)
 {
 	struct rte_pmd_mlx4r_reset_state st;
-	uint32_t gen;
-	unsigned int i;
 
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
-	gen = st.generation;
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "reset request");
-	for (i = 0; i < 50000; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
-				    "state");
-		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
-			return TEST_SUCCESS;
-		rte_delay_us_sleep(100);
-	}
-	TEST_FAIL("no new generation after the reset (phase %d)", st.phase);
+	return test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+			       st.generation + 1, WAIT_MS);
 }
 
 /*
@@ -367,6 +367,17 @@ act_drop(struct rule *r)
 		.type = RTE_FLOW_ACTION_TYPE_DROP };
 }
 
+/* The acceptance rule of issue 14: eth / ipv4 / udp dst is 4789 -> queue 1. */
+static void
+rule_vxlan(struct rule *r)
+{
+	rule_init(r, 0);
+	rule_eth(r, NULL);
+	rule_ipv4(r, 0, 0);
+	rule_l4(r, IPPROTO_UDP, 0, 4789);
+	act_queue(r, 1);
+}
+
 static struct rte_flow *
 rule_create(struct rule *r, struct rte_flow_error *err)
 {
@@ -397,11 +408,7 @@ test_flow_queue(void)
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
 	objs = emu_objects();
-	rule_init(&r, 0);
-	rule_eth(&r, NULL);
-	rule_ipv4(&r, 0, 0);
-	rule_l4(&r, IPPROTO_UDP, 0, 4789);
-	act_queue(&r, 1);
+	rule_vxlan(&r);
 	TEST_ASSERT_SUCCESS(rule_validate(&r, &err), "validate: %s",
 			    err.message);
 	f = rule_create(&r, &err);
@@ -923,11 +930,7 @@ test_flow_isolate(void)
 	struct rule r;
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
-	rule_init(&r, 0);
-	rule_eth(&r, NULL);
-	rule_ipv4(&r, 0, 0);
-	rule_l4(&r, IPPROTO_UDP, 0, 4789);
-	act_queue(&r, 1);
+	rule_vxlan(&r);
 	f[0] = rule_create(&r, &err);
 	TEST_ASSERT_NOT_NULL(f[0], "create: %s", err.message);
 	TEST_ASSERT_SUCCESS(rte_flow_isolate(p1, 1, &err), "isolate");
@@ -974,11 +977,7 @@ test_flow_kept(void)
 	uint64_t d;
 
 	objs = emu_objects();
-	rule_init(&r, 0);
-	rule_eth(&r, NULL);
-	rule_ipv4(&r, 0, 0);
-	rule_l4(&r, IPPROTO_UDP, 0, 4789);
-	act_queue(&r, 1);
+	rule_vxlan(&r);
 	f[0] = rule_create(&r, &err);
 	TEST_ASSERT_NOT_NULL(f[0], "create on a stopped port: %s",
 			     err.message);
@@ -1090,15 +1089,10 @@ test_flow_qp_error(void)
 	struct rte_flow *f;
 	struct rule r;
 	uint32_t gen, qpn;
-	unsigned int i;
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
 	port = rte_eth_devices[p1].data->dev_private;
-	rule_init(&r, 0);
-	rule_eth(&r, NULL);
-	rule_ipv4(&r, 0, 0);
-	rule_l4(&r, IPPROTO_UDP, 0, 4789);
-	act_queue(&r, 1);
+	rule_vxlan(&r);
 	f = rule_create(&r, &err);
 	TEST_ASSERT_NOT_NULL(f, "create: %s", err.message);
 	EXPECT_Q(FRAME(.dport = 4789), 1, "steered");
@@ -1108,14 +1102,9 @@ test_flow_qp_error(void)
 	gen = st.generation;
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(emu, qpn),
 			    "QP 0x%x to error", qpn);
-	for (i = 0; i < 50000; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
-				    "state");
-		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > gen)
-			break;
-		rte_delay_us_sleep(100);
-	}
-	TEST_ASSERT(st.generation > gen, "the device was reset");
+	TEST_ASSERT_SUCCESS(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
+					    gen + 1, WAIT_MS),
+			    "the device was reset");
 	EXPECT_Q(FRAME(.dport = 4789), 1, "steered again");
 	TEST_ASSERT_SUCCESS(rte_flow_destroy(p1, f, &err), "destroy");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
@@ -1130,32 +1119,20 @@ test_flow_qp_error(void)
 static int
 test_flow_passive(void)
 {
-	struct rte_pmd_mlx4r_reset_state st;
 	struct rte_flow_error err;
 	struct rte_flow *f[2];
 	struct rule r;
-	unsigned int i;
 
-	rule_init(&r, 0);
-	rule_eth(&r, NULL);
-	rule_ipv4(&r, 0, 0);
-	rule_l4(&r, IPPROTO_UDP, 0, 4789);
-	act_queue(&r, 1);
+	rule_vxlan(&r);
 	f[0] = rule_create(&r, &err);
 	TEST_ASSERT_NOT_NULL(f[0], "create: %s", err.message);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
 	EXPECT_Q(FRAME(.dport = 4789), 1, "steered");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 1), "fatal");
-	for (i = 0; i < 50000; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
-				    "state");
-		if (st.phase == RTE_PMD_MLX4R_RESET_DRAINING)
-			break;
-		rte_delay_us_sleep(100);
-	}
-	TEST_ASSERT_EQUAL(st.phase, RTE_PMD_MLX4R_RESET_DRAINING,
-			  "waiting for the acknowledgement");
+	TEST_ASSERT_SUCCESS(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_DRAINING,
+					    0, WAIT_MS),
+			    "waiting for the acknowledgement");
 	rte_errno = 0;
 	TEST_ASSERT_NULL(rule_create(&r, &err), "create before the ack");
 	TEST_ASSERT_EQUAL(rte_errno, EBUSY, "EBUSY during the reset");
@@ -1170,14 +1147,8 @@ test_flow_passive(void)
 	f[1] = rule_create(&r, &err);
 	TEST_ASSERT_NOT_NULL(f[1], "create on the reset port: %s",
 			     err.message);
-	for (i = 0; i < 50000; i++) {
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
-				    "state");
-		if (st.phase == RTE_PMD_MLX4R_RESET_LIVE && st.generation > 1)
-			break;
-		rte_delay_us_sleep(100);
-	}
-	TEST_ASSERT(st.generation > 1, "the device is back");
+	TEST_ASSERT_SUCCESS(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2,
+					    WAIT_MS), "the device is back");
 	TEST_ASSERT_SUCCESS(port_config(NB_RXQ), "configure again");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
 	EXPECT_Q(FRAME(.dport = 4789), 1, "the rule from before the reset");
@@ -1194,11 +1165,7 @@ test_flow_passive(void)
 static int
 hca_passive(void)
 {
-	if (rte_vdev_init(HCA, "wire=loopback,recovery=passive") != 0 ||
-	    rte_eth_dev_get_port_by_name(HCA, &p1) != 0 ||
-	    rte_eth_macaddr_get(p1, &own) != 0)
-		return TEST_FAILED;
-	return port_config(NB_RXQ);
+	return hca_with("wire=loopback,recovery=passive");
 }
 
 /* Closing a port with rules frees them (the device checks its objects). */
