@@ -174,6 +174,34 @@ rx_some(uint16_t port, uint16_t q, struct rte_mbuf **m, uint16_t want)
 	return got;
 }
 
+/* Destinations of the filter tests: another unicast MAC, a group, broadcast. */
+static const struct rte_ether_addr other = {
+	.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+static const struct rte_ether_addr mcast = {
+	.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+static const struct rte_ether_addr bcast = {
+	.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/*
+ * One 64-byte frame to @p dst out of p1's queue 0, on a loopback wire:
+ * @p want of it (1: received, 0: filtered) back on its queue 0.
+ */
+static int
+send_expect(const struct rte_ether_addr *dst, uint16_t want, const char *what)
+{
+	struct rte_mbuf *m[1], *rx[4];
+
+	m[0] = make_frame(dst, 64, 0);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent %s", what);
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), want, "%s", what);
+	if (want != 0)
+		rte_pktmbuf_free(rx[0]);
+	return TEST_SUCCESS;
+}
+
+#define SEND_EXPECT(dst, want, what) \
+	TEST_ASSERT_SUCCESS(send_expect((dst), (want), (what)), "%s", (what))
+
 static uint64_t
 xstat(uint16_t port, const char *name)
 {
@@ -1172,23 +1200,8 @@ test_rss_two_ports(void)
 static int
 test_mac_filter_modes(void)
 {
-	static const struct rte_ether_addr other = {
-		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
-	static const struct rte_ether_addr mcast = {
-		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
-	static const struct rte_ether_addr bcast = {
-		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	struct rte_mbuf *m[1], *rx[4];
 	struct rte_ether_addr added = other;
 	unsigned int base = rte_mempool_in_use_count(mp);
-
-#define SEND_EXPECT(dst, want, what) do { \
-	m[0] = make_frame((dst), 64, 0); \
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
-	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
-	if ((want) != 0) \
-		rte_pktmbuf_free(rx[0]); \
-} while (0)
 
 	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
 	SEND_EXPECT(&bcast, 1, "broadcast is received");
@@ -1213,7 +1226,6 @@ test_mac_filter_modes(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_default_mac_addr_set(p1, &added),
 			    "set default MAC");
 	SEND_EXPECT(&other, 1, "the new default MAC is received");
-#undef SEND_EXPECT
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
 	return TEST_SUCCESS;
@@ -1307,27 +1319,14 @@ test_rss_hash_mbuf(void)
 static int
 test_promisc_steering(void)
 {
-	static const struct rte_ether_addr other = {
-		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
 	static const struct rte_ether_addr grp = {
 		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x09 } };
 	static const struct rte_ether_addr joined = {
 		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a } };
-	static const struct rte_ether_addr bcast = {
-		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
 	struct mlx4r_emu_port_stats st0, st1;
 	struct rte_ether_addr own;
-	struct rte_mbuf *m[1], *rx[4];
 	unsigned int mode;
-
-#define SEND_EXPECT(dst, want, what) do { \
-	m[0] = make_frame((dst), 64, 0); \
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
-	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
-	if ((want) != 0) \
-		rte_pktmbuf_free(rx[0]); \
-} while (0)
 
 	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
 	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &own), "MAC");
@@ -1354,7 +1353,6 @@ test_promisc_steering(void)
 			TEST_ASSERT_SUCCESS(rte_eth_promiscuous_disable(p1),
 					    "promiscuous off");
 	}
-#undef SEND_EXPECT
 	TEST_ASSERT_SUCCESS(rte_eth_allmulticast_disable(p1), "off");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
@@ -1467,25 +1465,11 @@ test_rss_update_fails(void)
 static int
 test_filter_change_fails(void)
 {
-	static const struct rte_ether_addr other = {
-		.addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
-	static const struct rte_ether_addr mcast = {
-		.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
-	static const struct rte_ether_addr bcast = {
-		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
 	struct rte_ether_addr own;
-	struct rte_mbuf *m[1], *rx[4];
 	unsigned int base = rte_mempool_in_use_count(mp), k;
 	uint32_t objs;
 
-#define SEND_EXPECT(dst, want, what) do { \
-	m[0] = make_frame((dst), 64, 0); \
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent " what); \
-	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), (want), what); \
-	if ((want) != 0) \
-		rte_pktmbuf_free(rx[0]); \
-} while (0)
 #define FAIL_NEXT_RULE() \
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_CREATE_FLOW, \
 						1, ENOMEM, 0), "fault")
@@ -1544,7 +1528,6 @@ test_filter_change_fails(void)
 	SEND_EXPECT(&mcast, 0, "multicast filtered again");
 	SEND_EXPECT(&other, 1, "the added MAC kept");
 #undef FAIL_NEXT_RULE
-#undef SEND_EXPECT
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base, "baseline");
 	return TEST_SUCCESS;
