@@ -226,3 +226,13 @@ test_ev_next(uint16_t port, enum rte_eth_event_type type, int after)
 			return i;
 	return -1;
 }
+
+unsigned int
+test_ev_wait(uint16_t port, enum rte_eth_event_type type, unsigned int ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms && test_ev_count(port, type) == 0; i++)
+		rte_delay_us_sleep(1000);
+	return test_ev_count(port, type);
+}

@@ -98,5 +98,11 @@ unsigned int test_ev_count(uint16_t port, enum rte_eth_event_type type);
 /** Index of the first event of @p type on @p port after index @p after
  * (-1: from the start), or -1. */
 int test_ev_next(uint16_t port, enum rte_eth_event_type type, int after);
+/**
+ * Wait up to @p ms for an event of @p type on @p port (polls every
+ * millisecond). @return test_ev_count() then (0: none came).
+ */
+unsigned int test_ev_wait(uint16_t port, enum rte_eth_event_type type,
+			  unsigned int ms);
 
 #endif /* MLX4R_TEST_COMMON_H */

@@ -105,19 +105,13 @@ case_teardown(void)
 	mlx4r_emu_dev_destroy(HCA);
 }
 
+/* Configure @p port with @p conf and @p nq queue pairs of 256, start it. */
 static int
-port_up(uint16_t port, uint16_t nq, bool rss)
+port_up_conf(uint16_t port, uint16_t nq, const struct rte_eth_conf *conf)
 {
-	struct rte_eth_conf conf;
 	uint16_t q;
 
-	memset(&conf, 0, sizeof(conf));
-	if (rss) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IPV4 |
-						   RTE_ETH_RSS_NONFRAG_IPV4_UDP;
-	}
-	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, nq, nq, &conf),
+	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(port, nq, nq, conf),
 			    "configure %u", port);
 	for (q = 0; q < nq; q++) {
 		TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(port, q, 256,
@@ -127,6 +121,20 @@ port_up(uint16_t port, uint16_t nq, bool rss)
 	}
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "start %u", port);
 	return TEST_SUCCESS;
+}
+
+static int
+port_up(uint16_t port, uint16_t nq, bool rss)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	if (rss) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IPV4 |
+						   RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	}
+	return port_up_conf(port, nq, &conf);
 }
 
 static int
@@ -231,9 +239,7 @@ test_proactive_fatal(void)
 	TEST_ASSERT(rst->hist[0].trigger & (MLX4R_REQ_FATAL | MLX4R_REQ_HEALTH),
 		    "started by the error (trigger %#x)", rst->hist[0].trigger);
 	/* RECOVERY_SUCCESS is raised after LIVE: give it a moment */
-	for (i = 0; i < 1000 && test_ev_count(p1,
-	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 1,
 			  "ERR_RECOVERING");
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
@@ -557,26 +563,20 @@ test_proactive_failed(void)
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	struct rte_eth_conf conf;
-	int i;
 
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery_attempts=2"),
 			  TEST_SUCCESS, "probe");
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.rmv = 1;
-	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "conf");
-	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
-						   NULL, mp), "rxq");
-	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
-						   NULL), "txq");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, &conf), TEST_SUCCESS,
+			  "up with removal events");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_REINIT_FAIL, 10), "reinit");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_FAILED, 1, 3000),
 			  TEST_SUCCESS, "failed");
-	for (i = 0; i < 1000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RMV) == 0; i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p1, RTE_ETH_EVENT_INTR_RMV, 1000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_FAILED), 1,
 			  "RECOVERY_FAILED");
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RMV), 1, "RMV");
@@ -724,7 +724,6 @@ test_async_fd_closed(void)
 	};
 	struct mlx4r_dev *dev;
 	uint64_t wakeups;
-	int i;
 
 	TEST_ASSERT_SUCCESS(mlx4r_emu_dev_create(HCA, &conf), "device");
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive,reset_deadline_ms=5000"),
@@ -733,9 +732,7 @@ test_async_fd_closed(void)
 	dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	for (i = 0; i < 2000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
-	     i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 2000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
 	/* the emulated kernel disassociates the context after 20 ms */
 	rte_delay_us_sleep(300000);
@@ -891,12 +888,8 @@ test_reset_during_link_flap(void)
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.lsc = 1;
-	TEST_ASSERT_SUCCESS(rte_eth_dev_configure(p1, 1, 1, &conf), "cfg");
-	TEST_ASSERT_SUCCESS(rte_eth_rx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
-						   NULL, mp), "rxq");
-	TEST_ASSERT_SUCCESS(rte_eth_tx_queue_setup(p1, 0, 256, SOCKET_ID_ANY,
-						   NULL), "txq");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start");
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, &conf), TEST_SUCCESS,
+			  "up with link events");
 	TEST_ASSERT_EQUAL(wait_link(p1, RTE_ETH_LINK_UP), TEST_SUCCESS,
 			  "up after start");
 	/* long enough for the reset to end while the link is down */
@@ -949,9 +942,7 @@ test_log_lines(void)
 	TEST_ASSERT_NOT_NULL(f, "log stream");
 	rte_openlog_stream(f);
 	rte_pmd_mlx4r_inject_fault(p1, RTE_PMD_MLX4R_FAULT_FATAL, 0);
-	for (i = 0; i < 2000 && test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
-	     i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p2, RTE_ETH_EVENT_INTR_RESET, 2000);
 	rte_eth_dev_reset(p2);
 	rte_eth_dev_reset(p1);
 	i = test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS);
@@ -990,7 +981,6 @@ test_passive_two_ports(void)
 {
 	struct rte_pmd_mlx4r_reset_state st;
 	struct rte_eth_conf conf;
-	int i;
 
 	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=xconnect,recovery=passive"),
 			  TEST_SUCCESS, "probe");
@@ -999,9 +989,7 @@ test_passive_two_ports(void)
 	TEST_ASSERT_EQUAL(test_traffic(mp, p1, p2, BURST), TEST_SUCCESS, "before");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
-	for (i = 0; i < 2000 && test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET) == 0;
-	     i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p2, RTE_ETH_EVENT_INTR_RESET, 2000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "p1");
 	TEST_ASSERT_EQUAL(test_ev_count(p2, RTE_ETH_EVENT_INTR_RESET), 1, "p2");
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_ERR_RECOVERING), 0,
@@ -1022,9 +1010,7 @@ test_passive_two_ports(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p2), "ack 2 (last)");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 2000),
 			  TEST_SUCCESS, "live");
-	for (i = 0; i < 2000 && test_ev_count(p2,
-	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS, 2000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "outcome on port 1");
 	TEST_ASSERT_EQUAL(test_ev_count(p2, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
@@ -1048,22 +1034,16 @@ test_passive_two_ports(void)
 static int
 test_passive_one_port(void)
 {
-	int i;
-
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
 			  TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
-	for (i = 0; i < 2000 && test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET) == 0;
-	     i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 2000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_INTR_RESET), 1, "event");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "port stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_reset(p1), "port reset");
 	/* the acknowledgement returns at once; the outcome says "back" */
-	for (i = 0; i < 2000 && test_ev_count(p1,
-	     RTE_ETH_EVENT_RECOVERY_SUCCESS) == 0; i++)
-		rte_delay_us_sleep(1000);
+	test_ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 2000);
 	TEST_ASSERT_EQUAL(test_ev_count(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS), 1,
 			  "outcome");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "port start");
