@@ -302,6 +302,22 @@ sync_all(struct resetcoord_client **c, unsigned int n, uint32_t ms)
 	return -1;
 }
 
+/*
+ * @p r manages p1 with @p pc, and a client "lcore-a" uses its queue 0,
+ * its drain callback drain_count() on @p drained (none when NULL).
+ */
+static int
+add_p1_client(struct resetcoord *r, const struct resetcoord_port_conf *pc,
+	      unsigned int *drained, struct resetcoord_client **c)
+{
+	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, pc), "add");
+	*c = resetcoord_client_register(r, "lcore-a",
+					drained != NULL ? drain_count : NULL,
+					drained);
+	resetcoord_client_use(*c, p1, 0, 0);
+	return TEST_SUCCESS;
+}
+
 static int
 test_proactive(void)
 {
@@ -353,9 +369,7 @@ test_proactive_failed_then_removed(void)
 	struct resetcoord *r = make(100, 2000);
 	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
@@ -387,9 +401,7 @@ test_ops_change_in_sync_only(void)
 	unsigned int drained = 0;
 	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, &drained, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RMV);
 	TEST_ASSERT_SUCCESS(wait_events(2), "begin and removed");
 	TEST_ASSERT(resetcoord_client_pending(c), "pending");
@@ -430,9 +442,7 @@ test_passive(void)
 	restore_calls = 0;
 	restore_ret = 0;
 	pc.restore = restore_cb;
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_EQUAL(restore_calls, 0, "nothing before the ack");
@@ -470,9 +480,7 @@ test_passive_restore_fails(void)
 	restore_calls = 0;
 	restore_ret = -EAGAIN;
 	pc.restore = restore_cb;
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	/* the client sees the reset only once it began (as in test_passive) */
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
@@ -628,9 +636,7 @@ test_reset_during_restore(void)
 	restore2_calls = 0;
 	restore2_started = -1;
 	pc.restore = restore_raise_cb;
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(sync_all(&c, 1, 1500), "client resumes");
@@ -678,9 +684,7 @@ test_reset_during_recovery(void)
 	restore3_after_outcome = 0;
 	outcome_raised = 0;
 	pc.restore = restore_after_cb;
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_EQUAL(resetcoord_client_sync(c), -EAGAIN, "ack");
@@ -744,9 +748,7 @@ test_coalesce(void)
 	struct resetcoord_port_stats st;
 	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
@@ -776,9 +778,7 @@ test_event_order(void)
 	struct resetcoord_port_stats st;
 	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", drain_count, &drained);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, &drained, &c), "add");
 	/*
 	 * The control thread is held in the notify callback of the first
 	 * RESET_BEGIN while the client acknowledges and the outcome and the
@@ -867,9 +867,7 @@ test_port_closed_during_reset(void)
 	struct resetcoord *r = make(100, 500);
 	struct resetcoord_client *c;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, NULL, &c), "add");
 	raise_event(p1, RTE_ETH_EVENT_INTR_RESET);
 	TEST_ASSERT_SUCCESS(wait_events(1), "begin");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
@@ -897,9 +895,7 @@ test_port_closed_while_idle(void)
 	struct resetcoord_client *c;
 	uint16_t old = p1;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, NULL, &c), "add");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(p1), "close");
 	TEST_ASSERT_SUCCESS(wait_events(2), "the close is notified");
@@ -1080,9 +1076,7 @@ test_event_queue_overflow(void)
 	struct resetcoord_client *c;
 	unsigned int i;
 
-	TEST_ASSERT_SUCCESS(resetcoord_port_add(r, p1, &pc1), "add");
-	c = resetcoord_client_register(r, "lcore-a", NULL, NULL);
-	resetcoord_client_use(c, p1, 0, 0);
+	TEST_ASSERT_SUCCESS(add_p1_client(r, &pc1, NULL, &c), "add");
 	gate_arm(RESETCOORD_EVENT_RESET_BEGIN);
 	raise_event(p1, RTE_ETH_EVENT_ERR_RECOVERING);
 	TEST_ASSERT_SUCCESS(gate_wait_entered(), "control thread held");
