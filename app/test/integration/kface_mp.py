@@ -17,7 +17,6 @@ processes, each command typed at its testpmd prompt, and prints their
 outputs; the case checks them. Exit 0 (pass), 1 (fail) or 77 (skipped).
 """
 
-import argparse
 import json
 import os
 import re
@@ -29,8 +28,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kface import (Env, CaseFailed, Skip, SKIP, expect, expect_in,  # noqa: E402
-                   fwd_stats)
+from kface import (OPTIONS, Env, Skip, expect, expect_in,  # noqa: E402
+                   fwd_stats, run_cases)
 # one hugepage case at a time on the machine (hugepages.py)
 from hugepages import Hugepages  # noqa: E402
 
@@ -416,27 +415,7 @@ CASES = {name[5:]: fn for name, fn in globals().items()
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--inner":
         return inner_main(json.loads(sys.argv[2]))
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return SKIP
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return run_cases(CASES, options=OPTIONS, make_env=Env, doc=__doc__)
 
 
 if __name__ == "__main__":

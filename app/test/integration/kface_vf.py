@@ -26,7 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (the kernel-face harness: interact(), Env)
 import kface_parity  # noqa: E402  (its prompt, QUIET_KERNEL, sections())
-from kface import CaseFailed, Skip, expect  # noqa: E402
+from kface import Skip, expect  # noqa: E402
 
 RUN = 1.5
 # (command, pause): the same on both targets
@@ -196,29 +196,8 @@ CASES = {n[len("case_"):]: f for n, f in globals().items() if n.startswith("case
 
 
 def main():
-    import argparse
-    import shutil
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--wrapper", required=True)
-    ap.add_argument("--kface-lib", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    env = kface.Env(args, args.case)
-    try:
-        CASES[args.case](env)
-    except Skip as e:
-        print("SKIP: %s" % e)
-        return 77
-    except CaseFailed as e:
-        print("FAIL: %s: %s" % (args.case, e))
-        return 1
-    finally:
-        shutil.rmtree(env.workdir, ignore_errors=True)
-    print("PASS: " + args.case)
-    return 0
+    return kface.run_cases(CASES, options=kface.OPTIONS, make_env=kface.Env,
+                           doc=__doc__)
 
 
 if __name__ == "__main__":
