@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -1336,6 +1337,94 @@ test_netdev_bifurcation(void)
 	return TEST_SUCCESS;
 }
 
+/* The other thread of test_netdev_rx_mode_race: toggles the netdev. */
+static struct {
+	uint32_t toggles;
+	bool done;
+	int err;
+} rxm;
+
+static void *
+rxm_writer(void *arg)
+{
+	uint32_t i;
+
+	RTE_SET_USED(arg);
+	for (i = 0; i < rxm.toggles && rxm.err == 0; i++)
+		rxm.err = mlx4r_emu_netdev_set_rx_mode(env.dev, 1,
+						       (i & 1) == 0,
+						       (i & 1) != 0);
+	/* read by the sender's loop: release, its acquire load sees err */
+	__atomic_store_n(&rxm.done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The netdev's promiscuous and all-multicast flags change while frames
+ * flow (mlx4r_emu_engine.c emu_nd_flags): another thread switches
+ * between promiscuous alone and all-multicast alone while this one sends
+ * doorbells of eight frames to a group the netdev has not joined. Both
+ * modes give the netdev the frame, so every one must reach it; a frame
+ * that read the flags half changed (neither set) is dropped (no uverbs
+ * rule here). Then, the flags cleared, the next doorbell's frame follows
+ * them at once. Two separate stores of the flags (as before) did not
+ * fail it in three runs on x86: they are back to back in one cache line
+ * and leave the store buffer together, so a reader hardly ever falls
+ * between them (a preemption there would do it); it guards the
+ * behaviour, emu_nd_flags() gives the reasoning.
+ */
+static int
+test_netdev_rx_mode_race(void)
+{
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x2c };
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t len, i, sent = 0;
+	pthread_t th;
+
+	memset(&nd_rx, 0, sizeof(nd_rx));
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, nd_rx_fn, NULL),
+			    "receive side");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "no uverbs rule");
+	flow = NULL;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, true,
+							 false), "promisc");
+	len = udp_frame(0, 5, 40);
+	memcpy(frame_at(0), grp, 6);
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	memset(&rxm, 0, sizeof(rxm));
+	rxm.toggles = 1u << 20;
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, rxm_writer, NULL),
+			    "writer");
+	/* at least one doorbell; then until the writer is through */
+	do {
+		for (i = 0; i < 8; i++)
+			temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		sent += 8;
+	} while (!__atomic_load_n(&rxm.done, __ATOMIC_ACQUIRE));
+	pthread_join(th, NULL);
+	TEST_ASSERT_SUCCESS(rxm.err, "set_rx_mode");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 0,
+			    "none dropped (of %u)", sent);
+	TEST_ASSERT_EQUAL(nd_rx.frames, sent, "all the netdev's");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, sent, "netdev_rx");
+	/* neither: the next doorbell's frame is nobody's */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 false), "neither");
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT_EQUAL_U(st0.rx_dropped - st1.rx_dropped, 1,
+			    "dropped at once");
+	TEST_ASSERT_EQUAL(nd_rx.frames, sent, "not the netdev's");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "no receive side");
+	return TEST_SUCCESS;
+}
+
 static int
 test_rx_missed(void)
 {
@@ -1766,6 +1855,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
 		TEST_CASE_ST(setup, teardown, test_flow_mlx4_ib),
 		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
+		TEST_CASE_ST(setup, teardown, test_netdev_rx_mode_race),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_copy_sizes),

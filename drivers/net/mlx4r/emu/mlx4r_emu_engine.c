@@ -634,20 +634,27 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
 
 #define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
 
-#define EMU_ND_PROMISC 1u
-#define EMU_ND_ALLMULTI 2u
-
 /*
- * The netdev's promiscuous and all-multicast flags, which steering reads
- * (they are stored without rx_lock: obj.c, a relaxed read each).
+ * The netdev's promiscuous and all-multicast flags, which steering reads.
+ * Writer: mlx4r_emu_netdev_set_rx_mode (obj.c), under dev->lock, not
+ * rx_lock (the Rx paths hold that across a run). Readers: the verdict of
+ * emu_rx_classify and the per-frame recheck of the run paths
+ * (emu_rx_deliver_run, emu_rx_deliver_tx), which read it once per frame
+ * without a lock. Both flags are one byte, stored and loaded whole, so a
+ * frame sees the old pair or the new one, never a half-changed pair (two
+ * separate stores would let a frame racing promisc -> allmulti see
+ * neither, and a multicast frame both modes take would be lost; on
+ * x86 that takes a preemption between the two stores, so
+ * test_netdev_rx_mode_race guards it rather than catches it). Relaxed suffices: the byte is the whole
+ * message (no other data is read because of it); a frame of a doorbell
+ * rung after set_rx_mode returned, in that thread or one synchronised
+ * with it, reads the new value by coherence of the one location; a frame
+ * in flight during the change takes either, as on the card.
  */
 static inline uint8_t
 emu_nd_flags(const struct emu_port *port)
 {
-	return (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ?
-		EMU_ND_PROMISC : 0) |
-	       (__atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED) ?
-		EMU_ND_ALLMULTI : 0);
+	return __atomic_load_n(&port->nd.rx_mode, __ATOMIC_RELAXED);
 }
 
 /*
