@@ -1669,6 +1669,82 @@ test_tx_run_verdict(void)
 	return TEST_SUCCESS;
 }
 
+/* @p n frames of @p len bytes at frame_at(0), one doorbell. */
+static void
+tx_doorbell_n(uint32_t n, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+}
+
+/* @p n receive CQEs, for WQEs @p first, first + 1...; then no more. */
+static int
+expect_rx_wqes(uint32_t n, uint16_t first)
+{
+	struct mlx4_cqe cqe;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "frame %u: received", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(first + i), "frame %u: WQE", i);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "%u frames only", n);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The Rx engine reads a WQ's doorbell record again only once it has used
+ * the WQEs the value it read covers (emu_rx_place, wq->pi_seen): two
+ * WQEs posted, a doorbell of four frames: two land, two are missed (fails
+ * if the kept value is trusted past what it covers); three more posted,
+ * three frames land in WQEs 2-4 (fails if the record is not read again
+ * when the kept value is used up); the WQ reset and made ready with one
+ * WQE posted: one frame lands in WQE 0, the next is missed (fails if the
+ * reset leaves the kept value).
+ */
+static int
+test_rx_doorbell_record(void)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t len = udp_frame(0, 11, 30);
+	int ret;
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_rxq_post(&rxq, 2);
+	tx_doorbell_n(4, len);
+	ret = expect_rx_wqes(2, 0);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 2, "two missed");
+	temu_rxq_post(&rxq, 3);
+	tx_doorbell_n(3, len);
+	ret = expect_rx_wqes(3, 2);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT_EQUAL_U(st0.rx_missed - st1.rx_missed, 0, "none missed");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
+	rxq.pi = 0;
+	temu_rxq_post(&rxq, 1);
+	tx_doorbell_n(2, len);
+	ret = expect_rx_wqes(1, 0);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 1,
+			    "after the reset: one missed");
+	return TEST_SUCCESS;
+}
+
 /*
  * Frames of one doorbell with one verdict still meet each WQE's checks:
  * four identical frames, the third receive WQE with an lkey no MR has.
@@ -1864,6 +1940,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
 		TEST_CASE_ST(setup, teardown, test_tx_run_verdict),
 		TEST_CASE_ST(setup, teardown, test_tx_run_bad_rx_wqe),
+		TEST_CASE_ST(setup, teardown, test_rx_doorbell_record),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun_after_drain),
 		TEST_CASES_END()

@@ -27,7 +27,10 @@
  *    rest of the WQE.
  *  - RQ: the driver writes receive WQEs, then the doorbell record (after a
  *    write barrier); the engine, on any lcore, loads the record with
- *    acquire before it reads the WQEs it covers.
+ *    acquire before it reads the WQEs it covers. It keeps the value it
+ *    read (wq->pi_seen) and loads the record again only once it has
+ *    consumed every WQE that value covers: the WQEs below it were
+ *    published by that acquire load and stay posted until consumed.
  *  - CQ: the engine writes a CQE body, then the owner byte with release;
  *    the driver loads the owner byte, then (after a read barrier) the
  *    body. The driver stores the consumer index when it is done with the
@@ -907,6 +910,8 @@ emu_wq_flush(struct emu_wq *wq)
 		wq->ci++;
 		n++;
 	}
+	/* ci may have passed the record's value the Rx path kept */
+	wq->pi_seen = pi;
 	return n;
 }
 
@@ -1095,12 +1100,25 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	/* Pairs with the driver's doorbell record store (see top). */
-	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
+	/*
+	 * The doorbell record once per WQ's posted batch, not per frame:
+	 * the driver's producer index only grows (libmlx4 verbs.c
+	 * mlx4_post_wq_recv, upstream mlx4_rxtx.c mlx4_rx_burst: rq_db is
+	 * the count of WQEs posted), so WQEs between ci and the value last
+	 * read are still posted; the record is read again when ci reaches
+	 * it, and a frame then finding no WQE is missed as before.
+	 */
+	pi = wq->pi_seen;
 	if (((pi - wq->ci) & 0xffff) == 0) {
-		wq->missed++;
-		EMU_INC(port->st.rx_missed, 1);
-		return;
+		/* Pairs with the driver's doorbell record store (see top). */
+		pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb,
+						      __ATOMIC_ACQUIRE));
+		wq->pi_seen = pi;
+		if (((pi - wq->ci) & 0xffff) == 0) {
+			wq->missed++;
+			EMU_INC(port->st.rx_missed, 1);
+			return;
+		}
 	}
 	ctx = wq->ctx;
 	/*

@@ -2406,6 +2406,7 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 	if (next == IBV_WQS_RESET) {
 		/* libmlx4 mlx4_modify_wq() zeroes the doorbell record too */
 		wq->ci = 0;
+		wq->pi_seen = 0;
 		__atomic_store_n(wq->rdb, 0, __ATOMIC_RELAXED);
 	}
 	wq->state = next;

@@ -256,6 +256,7 @@ struct emu_wq {
 	uint32_t sges;             /* data segments per WQE, power of two */
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
+	uint32_t pi_seen;          /* *rdb as last read (engine, rx_lock) */
 	struct emu_mr_cache mrc;   /* last good scatter lkey (engine) */
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
