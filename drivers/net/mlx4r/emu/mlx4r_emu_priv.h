@@ -421,6 +421,7 @@ struct emu_port {
 	struct emu_gen gen;        /* under rx_lock */
 	rte_spinlock_t chk_lock;
 	struct emu_chk_stream chk[EMU_CHK_STREAMS];
+	struct emu_chk_stream *chk_last; /* last frame's stream, chk_lock */
 	struct mlx4r_emu_chk_stats chk_st;
 	/*
 	 * The kernel netdev of the port (mlx4_en's interface). up and mtu
