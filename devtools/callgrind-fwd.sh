@@ -63,14 +63,28 @@ if [ -z "$frames" ] || [ "$frames" = 0 ]; then
 	exit 1
 fi
 echo "instructions per forwarded frame (self cost; $frames frames):"
-callgrind_annotate --threshold=100 "$out.cg" 2>/dev/null | awk -v n="$frames" '
-/^ *[0-9,]+ .*(emu_|mlx4r_|memcpy|memmove)/ {
-	gsub(",", "", $1); f = $0; sub(/.*:/, "", f); sub(/ .*/, "", f)
-	if ($1 / n >= 0.5) printf "  %-30s %7.1f\n", f, $1 / n
-	if (f ~ /^emu_|memcpy|memmove/) model += $1; else drv += $1
+# Only the function summary (--auto=no: a -g build would otherwise add
+# annotated source lines, whose counts matched too). Each row is
+# "count (pct) file:function [object]"; a -g build splits a function into
+# one row per source file its code came from (inlined headers:
+# rte_byteorder.h:emu_tx_run), so rows are summed by function name.
+callgrind_annotate --auto=no --threshold=100 "$out.cg" 2>/dev/null |
+awk -v n="$frames" '
+/^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
+	c = $1; gsub(",", "", c)
+	f = $0; sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", f)
+	sub(/ .*/, "", f); sub(/.*:/, "", f)
+	if (f !~ /^(emu_|mlx4r_)|memcpy|memmove/)
+		next
+	self[f] += c
+	if (f ~ /^emu_|memcpy|memmove/) model += c; else drv += c
 }
 END {
-	printf "  %-30s %7.1f\n", "device model (emu_*, memcpy)", model / n
-	printf "  %-30s %7.1f\n", "driver (mlx4r_*)", drv / n
-	printf "  %-30s %7.1f\n", "total", (model + drv) / n
-}'
+	# a sort key first: functions by cost, then the three totals
+	for (f in self)
+		if (self[f] / n >= 0.5)
+			printf "%f|  %-30s %7.1f\n", self[f] / n, f, self[f] / n
+	printf "-1|  %-30s %7.1f\n", "device model (emu_*, memcpy)", model / n
+	printf "-2|  %-30s %7.1f\n", "driver (mlx4r_*)", drv / n
+	printf "-3|  %-30s %7.1f\n", "total", (model + drv) / n
+}' | sort -t'|' -k1,1gr | cut -d'|' -f2-

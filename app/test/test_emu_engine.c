@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -1336,6 +1337,94 @@ test_netdev_bifurcation(void)
 	return TEST_SUCCESS;
 }
 
+/* The other thread of test_netdev_rx_mode_race: toggles the netdev. */
+static struct {
+	uint32_t toggles;
+	bool done;
+	int err;
+} rxm;
+
+static void *
+rxm_writer(void *arg)
+{
+	uint32_t i;
+
+	RTE_SET_USED(arg);
+	for (i = 0; i < rxm.toggles && rxm.err == 0; i++)
+		rxm.err = mlx4r_emu_netdev_set_rx_mode(env.dev, 1,
+						       (i & 1) == 0,
+						       (i & 1) != 0);
+	/* read by the sender's loop: release, its acquire load sees err */
+	__atomic_store_n(&rxm.done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The netdev's promiscuous and all-multicast flags change while frames
+ * flow (mlx4r_emu_engine.c emu_nd_flags): another thread switches
+ * between promiscuous alone and all-multicast alone while this one sends
+ * doorbells of eight frames to a group the netdev has not joined. Both
+ * modes give the netdev the frame, so every one must reach it; a frame
+ * that read the flags half changed (neither set) is dropped (no uverbs
+ * rule here). Then, the flags cleared, the next doorbell's frame follows
+ * them at once. Two separate stores of the flags (as before) did not
+ * fail it in three runs on x86: they are back to back in one cache line
+ * and leave the store buffer together, so a reader hardly ever falls
+ * between them (a preemption there would do it); it guards the
+ * behaviour, emu_nd_flags() gives the reasoning.
+ */
+static int
+test_netdev_rx_mode_race(void)
+{
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x2c };
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t len, i, sent = 0;
+	pthread_t th;
+
+	memset(&nd_rx, 0, sizeof(nd_rx));
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, nd_rx_fn, NULL),
+			    "receive side");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow), "no uverbs rule");
+	flow = NULL;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, true,
+							 false), "promisc");
+	len = udp_frame(0, 5, 40);
+	memcpy(frame_at(0), grp, 6);
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	memset(&rxm, 0, sizeof(rxm));
+	rxm.toggles = 1u << 20;
+	TEST_ASSERT_SUCCESS(pthread_create(&th, NULL, rxm_writer, NULL),
+			    "writer");
+	/* at least one doorbell; then until the writer is through */
+	do {
+		for (i = 0; i < 8; i++)
+			temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+		temu_tx_doorbell(&txq);
+		temu_tx_reclaim(&txq);
+		sent += 8;
+	} while (!__atomic_load_n(&rxm.done, __ATOMIC_ACQUIRE));
+	pthread_join(th, NULL);
+	TEST_ASSERT_SUCCESS(rxm.err, "set_rx_mode");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_dropped - st0.rx_dropped, 0,
+			    "none dropped (of %u)", sent);
+	TEST_ASSERT_EQUAL(nd_rx.frames, sent, "all the netdev's");
+	TEST_ASSERT_EQUAL_U(st1.netdev_rx - st0.netdev_rx, sent, "netdev_rx");
+	/* neither: the next doorbell's frame is nobody's */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx_mode(env.dev, 1, false,
+							 false), "neither");
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT_EQUAL_U(st0.rx_dropped - st1.rx_dropped, 1,
+			    "dropped at once");
+	TEST_ASSERT_EQUAL(nd_rx.frames, sent, "not the netdev's");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_netdev_set_rx(env.dev, 1, NULL, NULL),
+			    "no receive side");
+	return TEST_SUCCESS;
+}
+
 static int
 test_rx_missed(void)
 {
@@ -1580,6 +1669,82 @@ test_tx_run_verdict(void)
 	return TEST_SUCCESS;
 }
 
+/* @p n frames of @p len bytes at frame_at(0), one doorbell. */
+static void
+tx_doorbell_n(uint32_t n, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+}
+
+/* @p n receive CQEs, for WQEs @p first, first + 1...; then no more. */
+static int
+expect_rx_wqes(uint32_t n, uint16_t first)
+{
+	struct mlx4_cqe cqe;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "frame %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "frame %u: received", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(first + i), "frame %u: WQE", i);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "%u frames only", n);
+	return TEST_SUCCESS;
+}
+
+/*
+ * The Rx engine reads a WQ's doorbell record again only once it has used
+ * the WQEs the value it read covers (emu_rx_place, wq->pi_seen): two
+ * WQEs posted, a doorbell of four frames: two land, two are missed (fails
+ * if the kept value is trusted past what it covers); three more posted,
+ * three frames land in WQEs 2-4 (fails if the record is not read again
+ * when the kept value is used up); the WQ reset and made ready with one
+ * WQE posted: one frame lands in WQE 0, the next is missed (fails if the
+ * reset leaves the kept value).
+ */
+static int
+test_rx_doorbell_record(void)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	uint32_t len = udp_frame(0, 11, 30);
+	int ret;
+
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_rxq_post(&rxq, 2);
+	tx_doorbell_n(4, len);
+	ret = expect_rx_wqes(2, 0);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 2, "two missed");
+	temu_rxq_post(&rxq, 3);
+	tx_doorbell_n(3, len);
+	ret = expect_rx_wqes(3, 2);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	TEST_ASSERT_EQUAL_U(st0.rx_missed - st1.rx_missed, 0, "none missed");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RDY), "");
+	rxq.pi = 0;
+	temu_rxq_post(&rxq, 1);
+	tx_doorbell_n(2, len);
+	ret = expect_rx_wqes(1, 0);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 1,
+			    "after the reset: one missed");
+	return TEST_SUCCESS;
+}
+
 /*
  * Frames of one doorbell with one verdict still meet each WQE's checks:
  * four identical frames, the third receive WQE with an lkey no MR has.
@@ -1766,6 +1931,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_steering_domains),
 		TEST_CASE_ST(setup, teardown, test_flow_mlx4_ib),
 		TEST_CASE_ST(setup, teardown, test_netdev_bifurcation),
+		TEST_CASE_ST(setup, teardown, test_netdev_rx_mode_race),
 		TEST_CASE_ST(setup, teardown, test_rx_missed),
 		TEST_CASE_ST(setup, teardown, test_rx_scatter),
 		TEST_CASE_ST(setup, teardown, test_rx_copy_sizes),
@@ -1774,6 +1940,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
 		TEST_CASE_ST(setup, teardown, test_tx_run_verdict),
 		TEST_CASE_ST(setup, teardown, test_tx_run_bad_rx_wqe),
+		TEST_CASE_ST(setup, teardown, test_rx_doorbell_record),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun_after_drain),
 		TEST_CASES_END()

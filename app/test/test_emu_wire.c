@@ -441,6 +441,51 @@ test_checker_counts(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The checker keeps the stream of the frame before (mlx4r_emu_wire.c
+ * emu_chk_stream): two streams interleaved, A0 A1 B0 B1 A2 B2, are
+ * counted apart (fails if the kept stream serves a frame of another id:
+ * B0 would be a copy of A0); after a reset, B5 (B the stream kept) starts
+ * a new stream, five lost (fails if the kept stream serves a frame once
+ * it is no longer in use, i.e. if the reset does not forget it: B's old
+ * state would count two).
+ */
+static int
+test_checker_streams(void)
+{
+	static const struct { uint16_t stream; uint64_t seq; } fr[] = {
+		{ 42, 0 }, { 42, 1 }, { 43, 0 }, { 43, 1 }, { 42, 2 }, { 43, 2 },
+	};
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_chk_stats cs;
+	uint8_t f[256];
+	unsigned int i;
+	int len;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer");
+	memset(&gc, 0, sizeof(gc));
+	gc.frame_size = 80;
+	for (i = 0; i < RTE_DIM(fr); i++) {
+		len = mlx4r_emu_gen_frame(&gc, fr[i].stream, 0, fr[i].seq, f,
+					  sizeof(f));
+		TEST_ASSERT_EQUAL(len, 80, "frame");
+		send_frame(1, f, (uint32_t)len);
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.received, 6, "received");
+	TEST_ASSERT_EQUAL_U(cs.unique, 6, "unique");
+	TEST_ASSERT_EQUAL_U(cs.duplicated, 0, "no copies");
+	TEST_ASSERT_EQUAL_U(cs.out_of_order, 0, "in order");
+	TEST_ASSERT_EQUAL_U(cs.lost, 0, "none lost");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_reset(env.dev, 2), "reset");
+	len = mlx4r_emu_gen_frame(&gc, 43, 0, 5, f, sizeof(f));
+	send_frame(1, f, (uint32_t)len);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.unique, 1, "one since the reset");
+	TEST_ASSERT_EQUAL_U(cs.lost, 5, "a new stream: 0-4 lost");
+	return TEST_SUCCESS;
+}
+
 /* Generator on port 1 -> test forwards Rx to port 2's Tx -> checker. */
 static int
 test_forward_accounting(void)
@@ -833,6 +878,7 @@ static struct unit_test_suite emu_wire_suite = {
 		TEST_CASE_ST(setup, teardown, test_gen_run_checks),
 		TEST_CASE_ST(setup, teardown, test_gen_run_missed),
 		TEST_CASE_ST(setup, teardown, test_checker_counts),
+		TEST_CASE_ST(setup, teardown, test_checker_streams),
 		TEST_CASE_ST(setup, teardown, test_forward_accounting),
 		TEST_CASE_ST(setup, teardown, test_xconnect_link),
 		TEST_CASE_ST(setup, teardown, test_two_lcores),

@@ -27,7 +27,10 @@
  *    rest of the WQE.
  *  - RQ: the driver writes receive WQEs, then the doorbell record (after a
  *    write barrier); the engine, on any lcore, loads the record with
- *    acquire before it reads the WQEs it covers.
+ *    acquire before it reads the WQEs it covers. It keeps the value it
+ *    read (wq->pi_seen) and loads the record again only once it has
+ *    consumed every WQE that value covers: the WQEs below it were
+ *    published by that acquire load and stay posted until consumed.
  *  - CQ: the engine writes a CQE body, then the owner byte with release;
  *    the driver loads the owner byte, then (after a read barrier) the
  *    body. The driver stores the consumer index when it is done with the
@@ -634,20 +637,27 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
 
 #define EMU_STEER_MISS ((struct emu_flow *)(uintptr_t)1)
 
-#define EMU_ND_PROMISC 1u
-#define EMU_ND_ALLMULTI 2u
-
 /*
- * The netdev's promiscuous and all-multicast flags, which steering reads
- * (they are stored without rx_lock: obj.c, a relaxed read each).
+ * The netdev's promiscuous and all-multicast flags, which steering reads.
+ * Writer: mlx4r_emu_netdev_set_rx_mode (obj.c), under dev->lock, not
+ * rx_lock (the Rx paths hold that across a run). Readers: the verdict of
+ * emu_rx_classify and the per-frame recheck of the run paths
+ * (emu_rx_deliver_run, emu_rx_deliver_tx), which read it once per frame
+ * without a lock. Both flags are one byte, stored and loaded whole, so a
+ * frame sees the old pair or the new one, never a half-changed pair (two
+ * separate stores would let a frame racing promisc -> allmulti see
+ * neither, and a multicast frame both modes take would be lost; on
+ * x86 that takes a preemption between the two stores, so
+ * test_netdev_rx_mode_race guards it rather than catches it). Relaxed suffices: the byte is the whole
+ * message (no other data is read because of it); a frame of a doorbell
+ * rung after set_rx_mode returned, in that thread or one synchronised
+ * with it, reads the new value by coherence of the one location; a frame
+ * in flight during the change takes either, as on the card.
  */
 static inline uint8_t
 emu_nd_flags(const struct emu_port *port)
 {
-	return (__atomic_load_n(&port->nd.promisc, __ATOMIC_RELAXED) ?
-		EMU_ND_PROMISC : 0) |
-	       (__atomic_load_n(&port->nd.allmulti, __ATOMIC_RELAXED) ?
-		EMU_ND_ALLMULTI : 0);
+	return __atomic_load_n(&port->nd.rx_mode, __ATOMIC_RELAXED);
 }
 
 /*
@@ -900,6 +910,8 @@ emu_wq_flush(struct emu_wq *wq)
 		wq->ci++;
 		n++;
 	}
+	/* ci may have passed the record's value the Rx path kept */
+	wq->pi_seen = pi;
 	return n;
 }
 
@@ -1088,12 +1100,25 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 		EMU_INC(port->st.rx_dropped, 1);
 		return;
 	}
-	/* Pairs with the driver's doorbell record store (see top). */
-	pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb, __ATOMIC_ACQUIRE));
+	/*
+	 * The doorbell record once per WQ's posted batch, not per frame:
+	 * the driver's producer index only grows (libmlx4 verbs.c
+	 * mlx4_post_wq_recv, upstream mlx4_rxtx.c mlx4_rx_burst: rq_db is
+	 * the count of WQEs posted), so WQEs between ci and the value last
+	 * read are still posted; the record is read again when ci reaches
+	 * it, and a frame then finding no WQE is missed as before.
+	 */
+	pi = wq->pi_seen;
 	if (((pi - wq->ci) & 0xffff) == 0) {
-		wq->missed++;
-		EMU_INC(port->st.rx_missed, 1);
-		return;
+		/* Pairs with the driver's doorbell record store (see top). */
+		pi = rte_be_to_cpu_32(__atomic_load_n(wq->rdb,
+						      __ATOMIC_ACQUIRE));
+		wq->pi_seen = pi;
+		if (((pi - wq->ci) & 0xffff) == 0) {
+			wq->missed++;
+			EMU_INC(port->st.rx_missed, 1);
+			return;
+		}
 	}
 	ctx = wq->ctx;
 	/*

@@ -236,8 +236,8 @@ emu_netdev_init(struct emu_port *port)
 	 */
 	port->nd.rx_pause = true;
 	port->nd.tx_pause = true;
-	__atomic_store_n(&port->nd.promisc, false, __ATOMIC_RELAXED);
-	__atomic_store_n(&port->nd.allmulti, false, __ATOMIC_RELAXED);
+	/* the Rx paths read it without rx_lock: emu_nd_flags (engine.c) */
+	__atomic_store_n(&port->nd.rx_mode, 0, __ATOMIC_RELAXED);
 	rte_spinlock_lock(&port->rx_lock);
 	port->nd.nb_mc = 0;
 	rte_spinlock_unlock(&port->rx_lock);
@@ -395,9 +395,16 @@ mlx4r_emu_netdev_set_rx_mode(struct mlx4r_emu_dev *edev, uint8_t port_num,
 	if (port == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
-	/* read by the Rx engine (emu_steer): a frame racing sees either */
-	__atomic_store_n(&port->nd.promisc, promisc, __ATOMIC_RELAXED);
-	__atomic_store_n(&port->nd.allmulti, allmulti, __ATOMIC_RELAXED);
+	/*
+	 * Both flags in one store: the reader (engine.c emu_nd_flags, the
+	 * Rx paths, per frame, without rx_lock) sees the old pair or the new
+	 * one, never one flag changed and not the other. Relaxed is enough:
+	 * nothing else is published with it (see emu_nd_flags).
+	 */
+	__atomic_store_n(&port->nd.rx_mode,
+			 (uint8_t)((promisc ? EMU_ND_PROMISC : 0) |
+				   (allmulti ? EMU_ND_ALLMULTI : 0)),
+			 __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
@@ -2399,6 +2406,7 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 	if (next == IBV_WQS_RESET) {
 		/* libmlx4 mlx4_modify_wq() zeroes the doorbell record too */
 		wq->ci = 0;
+		wq->pi_seen = 0;
 		__atomic_store_n(wq->rdb, 0, __ATOMIC_RELAXED);
 	}
 	wq->state = next;

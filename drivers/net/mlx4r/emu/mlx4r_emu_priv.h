@@ -256,6 +256,7 @@ struct emu_wq {
 	uint32_t sges;             /* data segments per WQE, power of two */
 	uint32_t shift;            /* log2(sges * 16) */
 	uint32_t ci;               /* WQEs consumed (engine) */
+	uint32_t pi_seen;          /* *rdb as last read (engine, rx_lock) */
 	struct emu_mr_cache mrc;   /* last good scatter lkey (engine) */
 	uint32_t users;            /* indirection tables holding it */
 	struct emu_wqn_range *range; /* WQN range its number came from */
@@ -420,6 +421,7 @@ struct emu_port {
 	struct emu_gen gen;        /* under rx_lock */
 	rte_spinlock_t chk_lock;
 	struct emu_chk_stream chk[EMU_CHK_STREAMS];
+	struct emu_chk_stream *chk_last; /* last frame's stream, chk_lock */
 	struct mlx4r_emu_chk_stats chk_st;
 	/*
 	 * The kernel netdev of the port (mlx4_en's interface). up and mtu
@@ -437,9 +439,13 @@ struct emu_port {
 		uint32_t incarnation;  /* device incarnation it was made in */
 		uint32_t nb_mc;        /* multicast addresses joined */
 		struct rte_ether_addr mc[EMU_NETDEV_MC];
-		/* IFF_PROMISC / IFF_ALLMULTI: its default rules (atomics) */
-		bool promisc;
-		bool allmulti;
+		/*
+		 * IFF_PROMISC / IFF_ALLMULTI (its default rules): one byte of
+		 * EMU_ND_* bits, stored whole by mlx4r_emu_netdev_set_rx_mode
+		 * (obj.c) and read whole, without rx_lock, by the Rx paths
+		 * (engine.c emu_nd_flags): see there for the order.
+		 */
+		uint8_t rx_mode;
 		/* its receive side, under rx_lock */
 		mlx4r_emu_netdev_rx_t rx_fn;
 		void *rx_arg;
@@ -657,6 +663,9 @@ void emu_cq_armed(struct mlx4r_hw_cq *hcq);
 /* mlx4r_emu_engine.c */
 void emu_tx_hook(void *arg);
 void emu_rx_hook(void *arg);
+#define EMU_ND_PROMISC 1u           /* nd.rx_mode: IFF_PROMISC */
+#define EMU_ND_ALLMULTI 2u          /* nd.rx_mode: IFF_ALLMULTI */
+
 void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
 /*
  * Runs of frames into one port, its rx_lock held throughout: the receive

@@ -104,6 +104,7 @@ emu_wire_port_fini(struct emu_port *port)
 	port->tap_fd = -1;
 	for (i = 0; i < EMU_CHK_STREAMS; i++)
 		free(port->chk[i].flows);
+	port->chk_last = NULL;
 	free(port->gen.frame);
 	port->gen.frame = NULL;
 	free(port->rx_frame);
@@ -233,7 +234,7 @@ mlx4r_emu_wire_kind(struct mlx4r_emu_dev *dev, uint8_t port_num)
  */
 
 static struct emu_chk_stream *
-emu_chk_stream(struct emu_port *port, uint16_t id)
+emu_chk_stream_find(struct emu_port *port, uint16_t id)
 {
 	unsigned int i;
 
@@ -257,6 +258,24 @@ emu_chk_stream(struct emu_port *port, uint16_t id)
 		return s;
 	}
 	return NULL;
+}
+
+/*
+ * The stream @p id: the one of the frame before when it has that id (a
+ * generator's frames come as one stream, doorbell after doorbell), else
+ * found or made among chk[]. A stream stops being used only in
+ * mlx4r_emu_chk_reset, which forgets chk_last.
+ */
+static inline struct emu_chk_stream *
+emu_chk_stream(struct emu_port *port, uint16_t id)
+{
+	struct emu_chk_stream *s = port->chk_last;
+
+	if (likely(s != NULL && s->id == id))
+		return s;
+	s = emu_chk_stream_find(port, id);
+	port->chk_last = s;
+	return s;
 }
 
 static inline bool
@@ -363,6 +382,7 @@ mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port_num)
 	memset(&port->chk_st, 0, sizeof(port->chk_st));
 	for (i = 0; i < EMU_CHK_STREAMS; i++)
 		port->chk[i].used = false;
+	port->chk_last = NULL;
 	rte_spinlock_unlock(&port->chk_lock);
 	return 0;
 }
