@@ -334,14 +334,31 @@ model_wqe(uint32_t idx, uint8_t *op, uint32_t *bytes, uint8_t *syn,
 
 	*syn = MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR;
 	*op = (uint8_t)opcode;
-	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP) {
+	/*
+	 * LSO too: the emulated firmware always reports a max_gso_sz
+	 * (mlx4r_emu_obj.c, QUERY_DEV_CAP), and the engine then takes the
+	 * opcode (emu_tx_one), checking its DS count as a SEND's.
+	 */
+	if (opcode != MLX4_OPCODE_SEND && opcode != MLX4_OPCODE_NOP &&
+	    opcode != MLX4_OPCODE_LSO) {
 		*verr = MLX4R_EMU_VERR_OPCODE;
 		return false;
 	}
 	if (ds > fz.eqp->max_ds ||
-	    ds < (opcode == MLX4_OPCODE_SEND ? 2u : 1u)) {
+	    ds < (opcode == MLX4_OPCODE_NOP ? 1u : 2u)) {
 		*verr = MLX4R_EMU_VERR_DS;
 		return false;
+	}
+	if (opcode == MLX4_OPCODE_LSO) {
+		/*
+		 * What the engine makes of an LSO WQE (its header, MSS and
+		 * segments) is not modelled here: from this WQE on, the
+		 * CQEs are only checked to be well formed (check_cqe()).
+		 * mlx4r_tso_autotest and test_emu_lso_rules check LSO.
+		 */
+		fz.armed = false;
+		*bytes = 0;
+		return true;
 	}
 	if (opcode == MLX4_OPCODE_SEND) {
 		for (k = 1; k < ds; k++) {
@@ -465,7 +482,7 @@ check_cqe(const struct mlx4_cqe *cqe, bool send)
 			   e->syndrome == MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
 			   "syndrome 0x%x", e->syndrome);
 		FUZZ_CHECK(e->vendor_err >= MLX4R_EMU_VERR_OPCODE &&
-			   e->vendor_err <= MLX4R_EMU_VERR_HEADROOM,
+			   e->vendor_err <= MLX4R_EMU_VERR_LSO,
 			   "vendor error 0x%x", e->vendor_err);
 		/* flushes, and only flushes, are WR_FLUSH_ERR */
 		FUZZ_CHECK((e->syndrome == MLX4_CQE_SYNDROME_WR_FLUSH_ERR) ==
