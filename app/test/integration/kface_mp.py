@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -275,6 +274,18 @@ def expect_secondary_forwarded(sout):
            "Rx-pps > 0 on both ports in the secondary, got %r" % rates)
 
 
+def expect_forwarding_after_reset(sout):
+    """The secondary's last rates after its "[after the reset" mark: both
+    ports receive and send again."""
+    after = sout.split("[after the reset")[-1]
+    rx = last_rates(after)
+    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
+    expect(len(rx) == 2 and all(r > 0 for r in rx) and
+           len(tx) == 2 and all(r > 0 for r in tx),
+           "the secondary receives and sends again after the reset: "
+           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+
+
 def expect_clean_exits(res, pout, sout, stop_keeps_rx=False):
     """Both exit 0; no mbuf lost: after port stop all, the pool has
     every mbuf back (mlx4r's stop frees the posted Rx buffers), or, with
@@ -359,13 +370,7 @@ def case_kface_mp_verbs_reset_passive(env):
                "port %d acknowledged the reset (testpmd's port reset)" % p)
     expect(re.search(r"live again, generation 2", pout) is not None,
            "mlx4r: live again (generation 2: one reset)")
-    after = sout.split("[after the reset")[-1]
-    rx = last_rates(after)
-    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
-    expect(len(rx) == 2 and all(r > 0 for r in rx) and
-           len(tx) == 2 and all(r > 0 for r in tx),
-           "the secondary receives and sends again after the reset: "
-           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+    expect_forwarding_after_reset(sout)
     expect_clean_exits(res, pout, sout)
 
 
@@ -383,13 +388,7 @@ def case_kface_mp_verbs_operator_reset(env):
         expect_in(pout, "Port %d: error recovery successful event" % p)
     expect(re.search(r"live again, generation 2", pout) is not None,
            "mlx4r: live again (generation 2: one reset)")
-    after = sout.split("[after the reset")[-1]
-    rx = last_rates(after)
-    tx = [int(v) for v in re.findall(r"Tx-pps:\s+(\d+)", after)][-2:]
-    expect(len(rx) == 2 and all(r > 0 for r in rx) and
-           len(tx) == 2 and all(r > 0 for r in tx),
-           "the secondary receives and sends again after the reset: "
-           "Rx-pps %r, Tx-pps %r" % (rx, tx))
+    expect_forwarding_after_reset(sout)
     expect_clean_exits(res, pout, sout)
 
 

@@ -244,16 +244,20 @@ mlx4r_mp_init(void)
 	registered = true;
 }
 
-/* Secondary: ask the primary; 0 and @p res, or a negative errno. */
+/*
+ * Secondary: send @p op for @p port_id to the primary and wait for its
+ * one answer (MLX4R_MP_TIMEOUT_MS). 0 and @p reply, whose msgs the caller
+ * frees, or a negative errno (@p reply.msgs freed).
+ */
 static int
-mlx4r_mp_ask(uint16_t port_id, enum mlx4r_mp_op op, struct mlx4r_mp_res *res)
+mlx4r_mp_request(uint16_t port_id, enum mlx4r_mp_op op,
+		 struct rte_mp_reply *reply)
 {
 	const struct timespec ts = {
 		.tv_sec = MLX4R_MP_TIMEOUT_MS / 1000,
 		.tv_nsec = (MLX4R_MP_TIMEOUT_MS % 1000) * 1000000,
 	};
 	struct mlx4r_mp_req req = { .op = op, .port_id = port_id };
-	struct rte_mp_reply reply;
 	struct rte_mp_msg msg;
 	int ret;
 
@@ -261,13 +265,28 @@ mlx4r_mp_ask(uint16_t port_id, enum mlx4r_mp_op op, struct mlx4r_mp_res *res)
 	strlcpy(msg.name, MLX4R_MP_NAME, sizeof(msg.name));
 	msg.len_param = sizeof(req);
 	memcpy(msg.param, &req, sizeof(req));
-	memset(&reply, 0, sizeof(reply));
-	if (rte_mp_request_sync(&msg, &reply, &ts) < 0 ||
-	    reply.nb_received != 1) {
+	memset(reply, 0, sizeof(*reply));
+	if (rte_mp_request_sync(&msg, reply, &ts) < 0 ||
+	    reply->nb_received != 1) {
 		ret = rte_errno != 0 ? -rte_errno : -EIO;
+		free(reply->msgs);
+		reply->msgs = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/* Secondary: ask the primary; 0 and @p res, or a negative errno. */
+static int
+mlx4r_mp_ask(uint16_t port_id, enum mlx4r_mp_op op, struct mlx4r_mp_res *res)
+{
+	struct rte_mp_reply reply;
+	int ret;
+
+	ret = mlx4r_mp_request(port_id, op, &reply);
+	if (ret < 0) {
 		DRV_LOG(ERR, "port %u: no answer from the primary process: %s",
 			port_id, rte_strerror(-ret));
-		free(reply.msgs);
 		return ret;
 	}
 	if (reply.msgs[0].len_param != sizeof(*res)) {
@@ -447,18 +466,12 @@ int
 mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
 {
 	static bool registered; /* probes run one at a time (EAL) */
-	const struct timespec ts = {
-		.tv_sec = MLX4R_MP_TIMEOUT_MS / 1000,
-		.tv_nsec = (MLX4R_MP_TIMEOUT_MS % 1000) * 1000000,
-	};
 	struct mlx4r_port *port = eth_dev->data->dev_private;
 	uint16_t port_id = eth_dev->data->port_id;
-	struct mlx4r_mp_req req = { .op = MLX4R_MP_CMD_FD, .port_id = port_id };
 	struct mlx4r_uar_map *map = NULL;
 	const struct mlx4r_mp_res *res;
 	struct rte_mp_reply reply;
 	struct mlx4r_proc *pp;
-	struct rte_mp_msg msg;
 	int ret, i;
 
 	/* the engine runs in the primary's bursts: nothing to share */
@@ -482,16 +495,9 @@ mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
 		return -ENOMEM;
 	/* found by a REMAP from now on (mlx4r_mp_remap_do()) */
 	mlx4r_mp_proc_set(eth_dev, pp);
-	memset(&msg, 0, sizeof(msg));
-	strlcpy(msg.name, MLX4R_MP_NAME, sizeof(msg.name));
-	msg.len_param = sizeof(req);
-	memcpy(msg.param, &req, sizeof(req));
-	memset(&reply, 0, sizeof(reply));
-	if (rte_mp_request_sync(&msg, &reply, &ts) < 0 ||
-	    reply.nb_received != 1) {
-		ret = rte_errno != 0 ? -rte_errno : -EIO;
+	ret = mlx4r_mp_request(port_id, MLX4R_MP_CMD_FD, &reply);
+	if (ret < 0)
 		goto out;
-	}
 	res = (const struct mlx4r_mp_res *)reply.msgs[0].param;
 	if (reply.msgs[0].len_param != sizeof(*res)) {
 		ret = -EIO;
