@@ -53,6 +53,9 @@ struct fp_driver {
 	void *(*tx_create)(struct rte_mempool *mp, struct fp_tx_ring *r,
 			   uint32_t nb_desc);
 	uint16_t (*tx_burst)(void *q, struct rte_mbuf **pkts, uint16_t n);
+	/* what create allocated; the mbufs go back with the pool */
+	void (*rx_destroy)(void *q);
+	void (*tx_destroy)(void *q);
 };
 
 extern const struct fp_driver fp_upstream;
@@ -61,6 +64,8 @@ extern const struct fp_driver fp_mlx4r;
 /* fp_dev.c */
 void fp_rx_ring_alloc(struct fp_rx_ring *r, uint32_t nb_wqe);
 void fp_tx_ring_alloc(struct fp_tx_ring *r, uint32_t nb_txbb);
+void fp_rx_ring_free(struct fp_rx_ring *r);
+void fp_tx_ring_free(struct fp_tx_ring *r);
 /* Deliver n frames of len bytes into the next posted WQEs. */
 void fp_dev_rx(struct fp_rx_ring *r, uint32_t n, uint32_t len);
 /* Execute the posted WQEs; a CQE for each that asks for one. */

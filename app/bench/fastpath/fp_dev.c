@@ -108,6 +108,26 @@ fp_tx_ring_alloc(struct fp_tx_ring *r, uint32_t nb_txbb)
 			rte_cpu_to_be_32(0x7fffffff | (1u << 31));
 }
 
+void
+fp_rx_ring_free(struct fp_rx_ring *r)
+{
+	free(r->wqes);
+	free(r->cqes);
+	free((void *)(uintptr_t)r->rq_db);
+	free((void *)(uintptr_t)r->cq_db);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+fp_tx_ring_free(struct fp_tx_ring *r)
+{
+	free(r->sq);
+	free(r->cqes);
+	free((void *)(uintptr_t)r->cq_db);
+	free((void *)(uintptr_t)r->sdb);
+	memset(r, 0, sizeof(*r));
+}
+
 /* A UDP/IPv4 frame as a generator would send it. */
 static const uint8_t fp_frame[64] = {
 	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,

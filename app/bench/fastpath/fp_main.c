@@ -128,6 +128,15 @@ fp_case_init(struct fp_case *c, const struct fp_driver *drv)
 	c->txq = drv->tx_create(fp_mp, &c->txr, FP_DESC);
 }
 
+static void
+fp_case_fini(struct fp_case *c)
+{
+	c->drv->rx_destroy(c->rxq);
+	c->drv->tx_destroy(c->txq);
+	fp_rx_ring_free(&c->rxr);
+	fp_tx_ring_free(&c->txr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -184,6 +193,7 @@ main(int argc, char **argv)
 			fp_run_tx(&cases[0], iters);
 		printf("fp-bench: %s %s: %u packets\n", drv->name, path,
 		       iters * fp_burst);
+		fp_case_fini(&cases[0]);
 		rte_eal_cleanup();
 		return 0;
 	}
@@ -244,6 +254,8 @@ main(int argc, char **argv)
 		       tx[1][best], (rx[1][best] + tx[1][best]) /
 		       (rx[0][best] + tx[0][best]));
 	}
+	for (d = 0; d < nd; d++)
+		fp_case_fini(&cases[d]);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -140,10 +140,31 @@ fp_ours_tx_create(struct rte_mempool *mp, struct fp_tx_ring *r,
 	return txq;
 }
 
+static void
+fp_ours_rx_destroy(void *q)
+{
+	struct mlx4r_rxq *rxq = q;
+
+	free(rxq->elts);
+	rte_free(rxq);
+}
+
+static void
+fp_ours_tx_destroy(void *q)
+{
+	struct mlx4r_txq *txq = q;
+
+	free(txq->sig);
+	free(txq->elts);
+	rte_free(txq);
+}
+
 const struct fp_driver fp_mlx4r = {
 	.name = "mlx4r",
 	.rx_create = fp_ours_rx_create,
 	.rx_burst = mlx4r_rx_burst,
 	.tx_create = fp_ours_tx_create,
 	.tx_burst = mlx4r_tx_burst,
+	.rx_destroy = fp_ours_rx_destroy,
+	.tx_destroy = fp_ours_tx_destroy,
 };

@@ -146,10 +146,34 @@ fp_up_tx_create(struct rte_mempool *mp, struct fp_tx_ring *r,
 	return txq;
 }
 
+static void
+fp_up_rx_destroy(void *q)
+{
+	struct rxq *rxq = q;
+
+	free((void *)rxq->elts);
+	free(rxq);
+}
+
+static void
+fp_up_tx_destroy(void *q)
+{
+	struct txq *txq = q;
+
+	free(rte_eth_devices[FP_UP_PORT].process_private);
+	rte_eth_devices[FP_UP_PORT].process_private = NULL;
+	free(txq->bounce_buf);
+	free(txq->priv);
+	free((void *)txq->elts);
+	free(txq);
+}
+
 const struct fp_driver fp_upstream = {
 	.name = "upstream",
 	.rx_create = fp_up_rx_create,
 	.rx_burst = mlx4_rx_burst,
 	.tx_create = fp_up_tx_create,
 	.tx_burst = mlx4_tx_burst,
+	.rx_destroy = fp_up_rx_destroy,
+	.tx_destroy = fp_up_tx_destroy,
 };
