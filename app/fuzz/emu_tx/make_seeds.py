@@ -102,6 +102,11 @@ def ring(seed_dir):
         send() + bytes([DOORBELL, RXPOLL]),
         'sq_raw': setup() + bytes([RAW, 0, 0, 63]) + bytes(range(64)) +
         bytes([DOORBELL]),
+        # LSO whose first word (here the data segment's byte count, 60)
+        # gives MSS 0: the engine's LSO error, vendor error VERR_LSO, the
+        # last of the list check_cqe() accepts
+        'lso_mss_zero': setup() + frame + send(opc=0x80 | 0x0e) +
+        bytes([DOORBELL]),
     }
     os.makedirs(seed_dir, exist_ok=True)
     for name, prog in seeds.items():
