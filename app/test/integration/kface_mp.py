@@ -112,6 +112,13 @@ class Testpmd:
             return "".join(self.out)
 
 
+def uar_maps(pid):
+    """Mappings of the emulated uverbs command file in process @pid (the
+    kernel face's memfd, mlx4r_kface.c): a secondary's UAR pages."""
+    with open("/proc/%d/maps" % pid) as f:
+        return sum(1 for line in f if "memfd:uverbs0" in line)
+
+
 def inner(conf):
     eal = ["--huge-dir", conf["huge"], "--file-prefix=mlx4r_mp_" + conf["case"]]
     tpmd = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
@@ -168,17 +175,21 @@ def inner(conf):
             else:
                 time.sleep(4.0)
             sec.mark("after the reset")
-        if conf["scenario"] == "operator":
-            # an operator's reset of the device, on the primary's telemetry
-            sec.mark("operator reset")
-            r = subprocess.run([sys.executable, conf["telemetry"], "-f",
-                                "mlx4r_mp_" + conf["case"]],
-                               input="/mlx4r/reset,0\n", capture_output=True,
-                               text=True, timeout=30)
-            sec.mark("tel reset: %s" % " ".join(
-                l.strip() for l in r.stdout.splitlines()
-                if l.strip().startswith("{")))
-            time.sleep(2.0)
+        if conf["scenario"] in ("operator", "operator3"):
+            sec.mark("uar maps before %d" % uar_maps(sec.p.pid))
+            for _ in range(3 if conf["scenario"] == "operator3" else 1):
+                # an operator's reset of the device, on the primary's
+                # telemetry
+                sec.mark("operator reset")
+                r = subprocess.run([sys.executable, conf["telemetry"], "-f",
+                                    "mlx4r_mp_" + conf["case"]],
+                                   input="/mlx4r/reset,0\n",
+                                   capture_output=True, text=True, timeout=30)
+                sec.mark("tel reset: %s" % " ".join(
+                    l.strip() for l in r.stdout.splitlines()
+                    if l.strip().startswith("{")))
+                time.sleep(2.0)
+            sec.mark("uar maps after %d" % uar_maps(sec.p.pid))
             sec.mark("after the reset")
         if conf["scenario"] == "primary_first":
             prim.cmd("quit")
@@ -388,6 +399,29 @@ def case_kface_mp_verbs_operator_reset(env):
         expect_in(pout, "Port %d: error recovery successful event" % p)
     expect(re.search(r"live again, generation 2", pout) is not None,
            "mlx4r: live again (generation 2: one reset)")
+    expect_forwarding_after_reset(sout)
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_repeated_resets(env):
+    """Three operator resets while the secondary forwards: each new
+    context's UAR replaces the old one's in place in the secondary
+    (mlx4r_mp_link.c mlx4r_mp_map_in_place()), so it maps as many pages
+    after them as before (it kept every old page, and each dead
+    context's file with it, until the port's close); it forwards again
+    through the newest; no mbuf lost."""
+    pout, sout, res = run_inner(env, "operator3")
+    expect(re.search(r"live again, generation 4", pout) is not None,
+           "mlx4r: live again (generation 4: three resets)")
+    before = re.search(r"\[uar maps before (\d+) ", sout)
+    after = re.search(r"\[uar maps after (\d+) ", sout)
+    expect(before is not None and after is not None,
+           "the secondary's mappings counted before and after")
+    nb, na = int(before.group(1)), int(after.group(1))
+    print("secondary: %d UAR mapping(s) before the resets, %d after" % (nb, na))
+    expect(nb >= 1, "the secondary maps the UAR (%d mappings)" % nb)
+    expect(na == nb, "as many UAR mappings after three resets as before: "
+           "%d, then %d" % (nb, na))
     expect_forwarding_after_reset(sout)
     expect_clean_exits(res, pout, sout)
 

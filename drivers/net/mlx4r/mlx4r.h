@@ -585,7 +585,8 @@ struct mlx4r_dev {
  * that loaded it before.
  */
 struct mlx4r_uar_map {
-	uint32_t gen;                 /**< struct mlx4r_dev mp_gen */
+	uint32_t gen;                 /**< struct mlx4r_dev mp_gen (atomic:
+				       *   rewritten with the page in place) */
 	uint8_t *uar;                 /**< the UAR page, in this process */
 	size_t page;                  /**< its size */
 	struct mlx4r_uar_map *older;  /**< the previous mapping */

@@ -85,16 +85,66 @@ mlx4r_mp_repair(uint16_t port_id)
 static pthread_mutex_t mlx4r_mp_map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
+ * Map lock held: @p cur's address now maps @p map's page (the UAR of a
+ * newer context), in one step: mremap() moves the new mapping over the
+ * old one, whose page (and with it the old context's file) goes; then
+ * cur's gen becomes map's. The other side is every Tx burst of this
+ * process (mlx4r_tx_burst_secondary()), which loads gen (acquire) and
+ * writes the page only when gen is its queue's ctx_gen:
+ * - before the release store of gen, a burst sees the old gen. A newer
+ *   context exists only once the primary's reset proved every queue of
+ *   the device out of its burst and destroyed the old one, and each
+ *   queue is started again on the new context (ctx_gen) before it is
+ *   unbarred, a stopped one staying barred: no burst that passed the
+ *   check with the old gen is still inside, and every later one sees
+ *   ctx_gen != gen and refuses without touching the page;
+ * - after it, a burst that reads the new gen writes the page the
+ *   syscall installed: mremap() returns after the old translation is
+ *   gone from every CPU (the kernel's TLB shootdown), and the acquire
+ *   load orders the doorbell write after it.
+ * Without this, each reset left one more page and one more dead
+ * context's file mapped in every secondary until the port's close.
+ * @return 0, or -errno (@p map left as it was, @p cur's address still
+ *   this process's).
+ */
+static int
+mlx4r_mp_map_in_place(struct mlx4r_uar_map *cur, struct mlx4r_uar_map *map)
+{
+	int err;
+
+	if (map->page == cur->page &&
+	    mremap(map->uar, map->page, cur->page, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   cur->uar) != MAP_FAILED) {
+		__atomic_store_n(&cur->gen, map->gen, __ATOMIC_RELEASE);
+		free(map);
+		return 0;
+	}
+	err = map->page == cur->page ? errno : EINVAL;
+	/*
+	 * A failed move may have unmapped the target first: take the
+	 * address back (a no-op, EEXIST, when the old page is still there),
+	 * so that nothing else is mapped where the older map's munmap() at
+	 * close will go. No burst writes it: its gen is not the queues'.
+	 */
+	(void)mmap(cur->uar, cur->page, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	return -err;
+}
+
+/*
  * Secondary: @p map becomes @p eth_dev's, unless the port is not (or no
  * longer) a forwarding mlx4r port of this process (its process_private
  * NULL, its ops not @p ops) or has a map as new: then @p map is unmapped
  * and freed. The port's view is looked up under the lock, against its
  * close (mlx4r_mp_secondary_detach()) and its probe (mlx4r_mp.c), which
- * set process_private under it. The release store pairs with the acquire
- * load of mlx4r_tx_burst_secondary(): a burst that loads the new map
- * finds its fields written. The older map stays mapped, listed, until the
- * port's close: a burst may have loaded it before (it then refuses, its
- * gen not being the queue's, or rings a page that is still mapped).
+ * set process_private under it. A port that has a map keeps it, its
+ * page replaced in place (mlx4r_mp_map_in_place()); the first map, or a
+ * newer one the move failed for, is published by a release store that
+ * pairs with the acquire load of mlx4r_tx_burst_secondary(): a burst
+ * that loads the new map finds its fields written. An older map
+ * replaced that way stays, listed, until the port's close: a burst may
+ * have loaded it before (it then refuses, its gen not being the
+ * queue's).
  * @return 0 (published), -ENODEV (not a port for it), -EALREADY.
  */
 int
@@ -113,13 +163,15 @@ mlx4r_mp_map_publish(struct rte_eth_dev *eth_dev,
 		cur = pp->map;
 		if (cur != NULL && (int32_t)(map->gen - cur->gen) <= 0) {
 			ret = -EALREADY;
+		} else if (cur != NULL && mlx4r_mp_map_in_place(cur, map) == 0) {
+			map = NULL; /* its page is cur's now */
 		} else {
 			map->older = cur;
 			__atomic_store_n(&pp->map, map, __ATOMIC_RELEASE);
 		}
 	}
 	pthread_mutex_unlock(&mlx4r_mp_map_lock);
-	if (ret < 0) {
+	if (ret < 0 && map != NULL) {
 		munmap(map->uar, map->page);
 		free(map);
 	}

@@ -1023,12 +1023,17 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		 * mlx4r_mp_map_publish()), whose fields are then visible.
 		 * A map of an older context (the primary's reset made a new
 		 * one, whose UAR this process has not mapped yet) refuses:
-		 * its doorbell would ring another context's page.
+		 * its doorbell would ring another context's page. gen is
+		 * rewritten in place when the page is (release, after the
+		 * page moved: mlx4r_mp_link.c mlx4r_mp_map_in_place()); the
+		 * acquire load orders the doorbell write after it.
 		 */
 		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
 			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
 
-		if (unlikely(map == NULL || map->gen != txq->ctx_gen)) {
+		if (unlikely(map == NULL ||
+			     __atomic_load_n(&map->gen, __ATOMIC_ACQUIRE) !=
+			     txq->ctx_gen)) {
 			MLX4R_BURST_REFUSED(txq, n);
 			MLX4R_BURST_LEAVE(txq);
 			return 0;
