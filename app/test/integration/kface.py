@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 
-from casemain import SKIP, CaseFailed, Skip, run_cases  # noqa: F401
+from casemain import CaseFailed, Skip, need_upstream_pmd, run_cases  # noqa: F401
 
 # The options of the kface scripts (kface.py, kface_netdev.py,
 # kface_oracle.py, kface_parity.py, flow.py): what Env needs.
@@ -430,7 +430,8 @@ BDF = "0000:82:00.0"
 
 def testpmd_upstream(env, case, extra=()):
     """stock testpmd with Debian's own net_mlx4 (auto-loaded from the PMD
-    directory) on the emulated PCI function"""
+    directory) on the emulated PCI function; Skip without it"""
+    need_upstream_pmd(env.args)
     return ([env.args.testpmd] + EAL_BASE + ["--file-prefix=kface_" + case,
             "-a", BDF, "--log-level=pmd.net.mlx4:info"] + TESTPMD + list(extra))
 
@@ -458,9 +459,7 @@ def case_kface_upstream_forward(env):
     """Debian's stock net_mlx4 on the emulated ConnectX-3: io and mac
     forwarding over 4-queue RSS, promiscuous off and on, an MTU change
     (which reaches the kernel's netdev) and a port stop/start."""
-    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
-    if not os.path.exists(path):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)" % path)
+    need_upstream_pmd(env.args)
     run = 1.5
     steps = [("start", run), ("stop", 0),
              ("set promisc all off", 0), ("start", run), ("stop", 0),
@@ -877,9 +876,7 @@ def case_kface_device_thread_idle(env):
 def case_kface_upstream_fatal(env):
     """Upstream net_mlx4 on a catastrophic error through the kernel face:
     its removal event on each port, nothing crashes, testpmd exits."""
-    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
-    if not os.path.exists(path):
-        raise Skip("Debian's net_mlx4 is not installed (%s)" % path)
+    need_upstream_pmd(env.args)
     steps = [("start", 1.0), ("!ctl fatal 100", 2.0), ("!ctl status", 0),
              ("stop", 0), ("quit", 0)]
     rc, out = interact(env, testpmd_upstream(env, "upstream_fatal"), steps)
