@@ -371,6 +371,13 @@ def case_kface_wrapper_errors(env):
 EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "1024"]
 EAL = EAL_BASE + ["--no-pci", "--log-level=pmd.net.mlx4r*:info"]
 TESTPMD = ["--", "-i", "--total-num-mbufs=16384", "--no-mlockall"]
+# Upstream net_mlx4's log, and the PCI bus's probe line ("Probe PCI driver:
+# net_mlx4 (15b3:1003) device: ..."), which the cases check. DPDK 22.11
+# logs that line as EAL, at INFO (drivers/bus/pci/pci_common.c
+# rte_pci_probe_one_driver: RTE_LOG(INFO, EAL)); 24.11 under the bus's own
+# log type, bus.pci, whose default level is NOTICE (the same function:
+# PCI_LOG(INFO), and RTE_LOG_REGISTER_DEFAULT(pci_bus_logtype, NOTICE)).
+UPSTREAM_LOG = ["--log-level=pmd.net.mlx4:info", "--log-level=bus.pci:info"]
 
 
 def testpmd_mlx4r(env, case, devargs="", extra=()):
@@ -433,7 +440,7 @@ def testpmd_upstream(env, case, extra=()):
     directory) on the emulated PCI function; Skip without it"""
     need_upstream_pmd(env.args)
     return ([env.args.testpmd] + EAL_BASE + ["--file-prefix=kface_" + case,
-            "-a", BDF, "--log-level=pmd.net.mlx4:info"] + TESTPMD + list(extra))
+            "-a", BDF] + UPSTREAM_LOG + TESTPMD + list(extra))
 
 
 def phases(out):

@@ -27,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kface import (OPTIONS, Env, Skip, expect, expect_in,  # noqa: E402
+from kface import (OPTIONS, UPSTREAM_LOG, Env, Skip, expect, expect_in,  # noqa: E402
                    fwd_stats, need_upstream_pmd, run_cases)
 # one hugepage case at a time on the machine (hugepages.py)
 from hugepages import Hugepages  # noqa: E402
@@ -121,8 +121,8 @@ def inner(conf):
         sargs = ["-d", conf["plugin"], "--no-pci",
                  "--log-level=pmd.net.mlx4r*:info"]
     else:
-        pargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
-        sargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
+        pargs = ["-a", BDF] + UPSTREAM_LOG
+        sargs = ["-a", BDF] + UPSTREAM_LOG
     # lcore ids of its own: a mempool's per-lcore caches are shared
     # memory, indexed by lcore id
     prim = Testpmd("primary", ["stdbuf", "-oL", conf["testpmd"], "-l", "0-1",

@@ -287,10 +287,7 @@ PRELUDE = ("for f in /proc/sys/net/ipv6/conf/{all,default,cx3p1,cx3p2}/disable_i
 
 
 def upstream_argv(env, case, extra=()):
-    kface.need_upstream_pmd(env.args)
-    return ([env.args.testpmd] + kface.EAL_BASE + ["--file-prefix=kface_" + case,
-            "-a", kface.BDF, "--log-level=pmd.net.mlx4:info"] + kface.TESTPMD
-            + ["--forward-mode=rxonly"] + list(extra))
+    return kface.testpmd_upstream(env, case, ["--forward-mode=rxonly"] + list(extra))
 
 
 def wait_running(s):
