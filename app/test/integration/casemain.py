@@ -10,8 +10,20 @@ reads them.
 """
 
 import argparse
+import os
+import re
 
 SKIP = 77
+
+# Options every script of run_cases() takes, before its own: meson.build
+# gives them to each case (app/test/integration/meson.build, casemain_args).
+SHARED_OPTIONS = (
+    # Debian's own net_mlx4, the oracle of the emulated device: the file
+    # its runtime package installs in the directory EAL loads PMDs from
+    # (RTE_EAL_PMD_PATH of the DPDK the tree is built against).
+    ("--upstream-pmd", dict(default=None,
+                            help="upstream net_mlx4 in EAL's PMD directory")),
+)
 
 
 class CaseFailed(Exception):
@@ -20,6 +32,21 @@ class CaseFailed(Exception):
 
 class Skip(Exception):
     pass
+
+
+def need_upstream_pmd(args):
+    """The path of Debian's net_mlx4 (--upstream-pmd), which EAL loads on
+    its own from its PMD directory; Skip, saying which file and package,
+    when it is not installed or no path was given."""
+    path = args.upstream_pmd
+    if not path:
+        raise Skip("no --upstream-pmd (Debian's net_mlx4) given")
+    if not os.path.exists(path):
+        # librte_net_mlx4.so.<major> comes in librte-net-mlx4-<major>
+        m = re.search(r"\.so\.(\d+)$", path)
+        raise Skip("Debian's net_mlx4 is not installed (%s%s)" % (
+            path, "; package librte-net-mlx4-" + m.group(1) if m else ""))
+    return path
 
 
 def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
@@ -33,7 +60,7 @@ def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
     - returning another non-zero code (it said why): that code;
     - otherwise: "PASS: <case>", 0."""
     ap = argparse.ArgumentParser(description=doc)
-    for flag, kwargs in options:
+    for flag, kwargs in SHARED_OPTIONS + tuple(options):
         ap.add_argument(flag, **kwargs)
     ap.add_argument("case", choices=sorted(cases))
     args = ap.parse_args(argv)

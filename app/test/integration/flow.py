@@ -31,7 +31,7 @@ import sys
 import time
 
 import kface
-from kface import CaseFailed, Skip, expect, expect_in, interact, phases
+from kface import CaseFailed, expect, expect_in, interact, phases
 
 ACCEPT = ("flow create 0 ingress pattern eth / ipv4 / udp dst is 4789 / end "
           "actions queue index 1 / end")
@@ -263,9 +263,7 @@ def answers(out, cmds):
 
 
 def case_kface_flow_side_by_side(env):
-    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
-    if not os.path.exists(path):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)" % path)
+    kface.need_upstream_pmd(env.args)
     run = 1.0
     steps = ([("show port info 0", 0), ("set fwd rxonly", 0)] +
              [(c, 0) for c in SIDE_BY_SIDE] +

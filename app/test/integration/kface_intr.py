@@ -11,19 +11,15 @@ too (drivers/net/mlx4/mlx4_intr.c). Exit 0 (pass), 1 (fail) or 77 (skipped:
 only where the machine lacks Debian's net_mlx4).
 """
 
-import glob
 import os
 import subprocess
 import sys
 import tempfile
 
-from casemain import SKIP, run_cases
+from casemain import need_upstream_pmd, run_cases
 
 EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "512"]
 BDF = "0000:82:00.0"
-# Debian's net_mlx4, in the PMD directory of its DPDK (pmds-23.0 on
-# Debian 12's 22.11, pmds-25.0 on Debian 13's 24.11)
-UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_net_mlx4.so"
 STEPS = ["intr: step 1: armed, no frame: no event",
          "intr: step 2: one frame: woken, event taken, frame received",
          "intr: step 3: not armed: no event for a frame",
@@ -76,9 +72,7 @@ def case_kface_intr_verbs_fatal(args):
 def case_kface_intr_upstream(args):
     """Debian's net_mlx4 (mlx4_intr.c mlx4_rx_intr_enable/disable) on the
     emulated PCI function."""
-    if not glob.glob(UPSTREAM):
-        print("SKIP: Debian's net_mlx4 is not installed (%s)" % UPSTREAM)
-        return SKIP
+    need_upstream_pmd(args)
     return run(args, ["--file-prefix=kface_intr_upstream", "-a", BDF,
                       "--log-level=pmd.net.mlx4:info"])
 

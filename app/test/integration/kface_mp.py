@@ -27,12 +27,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kface import (OPTIONS, Env, Skip, expect, expect_in,  # noqa: E402
-                   fwd_stats, run_cases)
+from kface import (OPTIONS, UPSTREAM_LOG, Env, Skip, expect, expect_in,  # noqa: E402
+                   fwd_stats, need_upstream_pmd, run_cases)
 # one hugepage case at a time on the machine (hugepages.py)
 from hugepages import Hugepages  # noqa: E402
 
-UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 BDF = "0000:82:00.0"
 PROMPT = "testpmd> "
 
@@ -129,8 +128,8 @@ def inner(conf):
         sargs = ["-d", conf["plugin"], "--no-pci",
                  "--log-level=pmd.net.mlx4r*:info"]
     else:
-        pargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
-        sargs = ["-a", BDF, "--log-level=pmd.net.mlx4:info"]
+        pargs = ["-a", BDF] + UPSTREAM_LOG
+        sargs = ["-a", BDF] + UPSTREAM_LOG
     # lcore ids of its own: a mempool's per-lcore caches are shared
     # memory, indexed by lcore id
     prim = Testpmd("primary", ["stdbuf", "-oL", conf["testpmd"], "-l", "0-1",
@@ -230,9 +229,8 @@ def inner_main(conf):
 # -- the cases ---------------------------------------------------------------
 
 def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
-    if driver == "upstream" and not os.path.exists(UPSTREAM):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)"
-                   % UPSTREAM)
+    if driver == "upstream":
+        need_upstream_pmd(env.args)
     proc_info = shutil.which("dpdk-proc-info")
     if proc_info is None:
         raise Skip("no dpdk-proc-info (Debian package dpdk)")

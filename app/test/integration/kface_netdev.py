@@ -26,9 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (shared helpers: Env, the prompt, expect)
-from kface import CaseFailed, Skip, expect, expect_in  # noqa: E402
+from kface import CaseFailed, expect, expect_in  # noqa: E402
 
-UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 MAC1 = "00:02:c9:00:00:01"      # cx3p1, port 1 (testpmd port 0)
 MAC2 = "00:02:c9:00:00:02"      # cx3p2, port 2 (testpmd port 1)
 OTHER = "02:00:00:00:00:99"     # nobody's unicast address
@@ -288,12 +287,7 @@ PRELUDE = ("for f in /proc/sys/net/ipv6/conf/{all,default,cx3p1,cx3p2}/disable_i
 
 
 def upstream_argv(env, case, extra=()):
-    if not os.path.exists(UPSTREAM):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)"
-                   % UPSTREAM)
-    return ([env.args.testpmd] + kface.EAL_BASE + ["--file-prefix=kface_" + case,
-            "-a", kface.BDF, "--log-level=pmd.net.mlx4:info"] + kface.TESTPMD
-            + ["--forward-mode=rxonly"] + list(extra))
+    return kface.testpmd_upstream(env, case, ["--forward-mode=rxonly"] + list(extra))
 
 
 def wait_running(s):
@@ -475,8 +469,7 @@ def case_kface_part_pro(env):
     rc, out = env.run(["true"], wrapper=["--part", "4101"])
     expect(rc == 2, "--part 4101 refused (exit 2, got %d)" % rc)
     expect_in(out, "--part 4101: 4099 (ConnectX-3), 4100 (ConnectX-3 VF) or 4103 (ConnectX-3 Pro)")
-    if not os.path.exists(UPSTREAM):
-        raise Skip("Debian's net_mlx4 is not installed (%s)" % UPSTREAM)
+    kface.need_upstream_pmd(env.args)
     steps = [("show port 0 tx_offload capabilities", 0), ("quit", 0)]
     rc, out = kface.interact(env, kface.testpmd_upstream(env, "part_pro"), steps,
                              wrapper=["--part", "4103", "--wire", "none"])

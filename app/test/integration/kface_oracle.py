@@ -11,14 +11,11 @@ through its control socket, what it counted. Exit 0 (pass), 1 (fail) or 77
 (skipped: the machine lacks Debian's net_mlx4).
 """
 
-import os
 import re
 import sys
 
-from kface import (OPTIONS, Env, Skip, expect, expect_in, interact,
+from kface import (OPTIONS, Env, expect, expect_in, interact, need_upstream_pmd,
                    run_cases, testpmd_mlx4r, testpmd_upstream, fwd_stats)
-
-UPSTREAM = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 
 # Traffic time of a case: a few seconds at full rate, 10 s at most.
 RUN = 2.5
@@ -75,9 +72,7 @@ def case_kface_oracle_upstream_txonly(env):
     device thread walks the SQ while the driver, on its own core, polls the
     CQEs of that walk, frees and posts again; the device must count what
     the driver can have outstanding, not what one walk took."""
-    if not os.path.exists(UPSTREAM):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)"
-                   % UPSTREAM)
+    need_upstream_pmd(env.args)
     out = txonly_full_rate(env, testpmd_upstream(
         env, "oracle_txonly", ["--forward-mode=txonly", "--flow-isolate-all"]))
     expect_in(out, "Probe PCI driver: net_mlx4 (15b3:1003) device: 0000:82:00.0")

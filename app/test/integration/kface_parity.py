@@ -35,9 +35,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (the kernel-face harness: interact(), Env)
-from kface import Skip, expect  # noqa: E402
+from kface import CaseFailed, expect  # noqa: E402
 
-UPSTREAM_PMD = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
 TARGETS = ("upstream", "verbs", "emu")
 # the ports' MAC addresses: the kernel face's (with-emu-cx3.sh, the
 # firmware's), the emulated backend's (mlx4r_emu_obj.c: 00:02:c9, the
@@ -403,12 +402,6 @@ class Rows:
         expect(not self.failed, "rows that do not agree:\n  " + "\n  ".join(self.failed))
 
 
-def need_upstream():
-    if not os.path.exists(UPSTREAM_PMD):
-        raise Skip("Debian's net_mlx4 is not installed (%s; package librte-net-mlx4-23)"
-                   % UPSTREAM_PMD)
-
-
 def add_rows(script, later):
     """The place for the rows of other parts (rte_flow, TSO, inner
     checksums, Rx interrupts): each of @p later is (steps, check), the
@@ -430,7 +423,7 @@ def case_kface_parity_port(env):
     per port): link status, FW version, MTU update (and its bounds),
     flow control, RSS (what upstream refuses), packet types, checksum
     offload capabilities, queue start/stop, link up/down, VLAN filter."""
-    need_upstream()
+    kface.need_upstream_pmd(env.args)
     script = [
         # upstream's link comes up after the start, with its LSC event
         # (the netdev up, then its carrier): its port info comes last of
@@ -557,7 +550,7 @@ def case_kface_parity_rx(env):
     their reset; CRC keeping; Tx checksums (the csum engine's frames
     checked by the receiving port); scattered Rx of 6000-byte frames, with
     the MTU given at configure and through rte_eth_dev_set_mtu()."""
-    need_upstream()
+    kface.need_upstream_pmd(env.args)
     script = [
         (None, "set fwd rxonly", 0),
         ("promisc_off_set", "set promisc all off", 0),

@@ -26,7 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kface  # noqa: E402  (the kernel-face harness: interact(), Env)
 import kface_parity  # noqa: E402  (its prompt, QUIET_KERNEL, sections())
-from kface import Skip, expect  # noqa: E402
+from kface import expect  # noqa: E402
 
 RUN = 1.5
 # (command, pause): the same on both targets
@@ -116,8 +116,7 @@ def facts(sec):
 def case_kface_vf_side_by_side(env):
     """upstream net_mlx4 and mlx4r backend=verbs on the emulated VF: the
     same answers, row by row."""
-    if not os.path.exists(kface_parity.UPSTREAM_PMD):
-        raise Skip("Debian's net_mlx4 is not installed (%s)" % kface_parity.UPSTREAM_PMD)
+    kface.need_upstream_pmd(env.args)
     up = facts(run(env, "upstream"))
     vb = facts(run(env, "verbs"))
     # Deliberate (doc/guides/nics/mlx4r.rst, row SR-IOV): upstream keeps a

@@ -27,6 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stock_tools as st  # noqa: E402
+from casemain import need_upstream_pmd  # noqa: E402
 
 MSS = 800
 PAYLOAD = 3500
@@ -204,9 +205,7 @@ def case_kface_upstream_tso(env):
     loopback wire): upstream's LSO WQEs (mlx4_rxtx.c mlx4_tx_burst_tso),
     segmented by the same device, side by side with mlx4r's. PCI devices
     are probed before vdevs: net_mlx4 is port 0, net_pcap port 1."""
-    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
-    if not os.path.exists(path):
-        return st.skip("Debian's net_mlx4 is not installed (%s)" % path)
+    need_upstream_pmd(env.args)
     if not env.args.wrapper or not env.args.kface_lib:
         return st.skip("no --wrapper/--kface-lib (the kernel face)")
     src, dst, frames = pcap_files(env)
@@ -309,9 +308,7 @@ def case_testpmd_vxlan_csum(env):
 def case_kface_upstream_vxlan_csum(env):
     """The same with Debian's net_mlx4 on the kernel face's ConnectX-3 Pro
     (--part 4103): side by side."""
-    path = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_mlx4.so"
-    if not os.path.exists(path):
-        return st.skip("Debian's net_mlx4 is not installed (%s)" % path)
+    need_upstream_pmd(env.args)
     if not env.args.wrapper or not env.args.kface_lib:
         return st.skip("no --wrapper/--kface-lib (the kernel face)")
     src = os.path.join(env.workdir, "in.pcap")
