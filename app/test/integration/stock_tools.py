@@ -12,6 +12,13 @@ wherever the checkout lives.
 
 Each case prints what it ran and what the tool printed, and exits 0 (pass),
 1 (fail) or 77 (skipped, with the reason).
+
+The private working directory, /tmp/mlx4r-it-<random> (tempfile's
+directory: $TMPDIR), is removed when the case ends (Env.close(), called
+by casemain.run_cases()). When the case failed, its path is printed;
+with MLX4R_KEEP_TMP=1 in the environment it is kept then, for a look at
+what the tools left there. A case killed by meson test's timeout
+(SIGTERM) leaves it.
 """
 
 import os
@@ -180,6 +187,18 @@ class Env:
         self.env = dict(os.environ)
         ld = self.env.get("LD_LIBRARY_PATH")
         self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
+
+    def close(self):
+        """After the case (run_cases(), which set case_failed): the
+        working directory goes, unless the case failed and
+        MLX4R_KEEP_TMP=1 (see the module's documentation)."""
+        if getattr(self, "case_failed", True):
+            if os.environ.get("MLX4R_KEEP_TMP") == "1":
+                print("working directory kept: %s" % self.workdir, flush=True)
+                return
+            print("working directory %s removed (MLX4R_KEEP_TMP=1 keeps "
+                  "it)" % self.workdir, flush=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def eal(self, extra_vdev, lcores="0-1"):
         return ["-l", lcores] + EAL_COMMON + [
