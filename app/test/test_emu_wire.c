@@ -7,8 +7,9 @@
  * size, flows spread by RSS, frames exactly the reference frames, count,
  * missed frames), checker (received,
  * lost, out-of-order, duplicated), generator -> forwarder -> checker with
- * every frame accounted for, cross-connect, link down, and a TAP interface
- * with real kernel traffic in a network namespace of its own.
+ * every frame accounted for, cross-connect, link down, a port's wire state
+ * after its fini and a new init, and a TAP interface with real kernel
+ * traffic in a network namespace of its own.
  */
 
 #include <errno.h>
@@ -32,6 +33,7 @@
 
 #include "test.h"
 #include "test_emu_util.h"
+#include "emu/mlx4r_emu_priv.h"
 
 #define DEV "t_emu_wire"
 
@@ -486,6 +488,72 @@ test_checker_streams(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A port's fini, then init again (mlx4r_emu_wire.c emu_wire_port_fini(),
+ * emu_wire_port_init()): the checker is as new. Streams 42 and 43 seen
+ * before, with counters; after the fini and init the counters read 0 and
+ * stream 42's frame 5 starts a new stream, five lost (fails if the fini
+ * leaves the streams marked used, their flows freed: the counters of
+ * before, and frame 5 counted against stream 42's freed state), and the
+ * port's steering table is empty and cabled to nothing.
+ */
+static int
+test_checker_reinit(void)
+{
+	static const struct { uint16_t stream; uint64_t seq; } fr[] = {
+		{ 42, 0 }, { 42, 1 }, { 43, 0 }, { 42, 2 },
+	};
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_chk_stats cs;
+	struct emu_port *port;
+	uint8_t f[256];
+	unsigned int i;
+	int len;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer");
+	memset(&gc, 0, sizeof(gc));
+	gc.frame_size = 80;
+	for (i = 0; i < RTE_DIM(fr); i++) {
+		len = mlx4r_emu_gen_frame(&gc, fr[i].stream, 0, fr[i].seq, f,
+					  sizeof(f));
+		TEST_ASSERT_EQUAL(len, 80, "frame");
+		send_frame(1, f, (uint32_t)len);
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.received, 4, "received before");
+	/* port 2's rules leave with the fini: their flows go first */
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(mac_flow[1]), "MAC flow");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(flow[1]), "default flow");
+	mac_flow[1] = NULL;
+	flow[1] = NULL;
+	port = emu_dev_port((struct emu_dev *)env.dev, 2);
+	TEST_ASSERT_NOT_NULL(port, "port 2");
+	emu_wire_port_fini(port);
+	emu_wire_port_init(port);
+	TEST_ASSERT_NOT_NULL(port->rx_frame, "pump buffer again");
+	TEST_ASSERT_EQUAL(mlx4r_emu_wire_kind(env.dev, 2),
+			  (int)MLX4R_EMU_WIRE_NONE, "cabled to nothing");
+	TEST_ASSERT_EQUAL_U(port->nb_rules, 0, "no rule");
+	TEST_ASSERT_EQUAL_U(port->rules_cap, 0, "no table");
+	for (i = 0; i < EMU_CHK_STREAMS; i++)
+		TEST_ASSERT(!port->chk[i].used && port->chk[i].flows == NULL,
+			    "checker stream %u unused, nothing kept", i);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.received, 0, "received after the init");
+	TEST_ASSERT_EQUAL_U(cs.unique, 0, "unique after the init");
+	TEST_ASSERT_EQUAL_U(cs.bytes, 0, "bytes after the init");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer again");
+	len = mlx4r_emu_gen_frame(&gc, 42, 0, 5, f, sizeof(f));
+	send_frame(1, f, (uint32_t)len);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.received, 1, "one frame since the init");
+	TEST_ASSERT_EQUAL_U(cs.unique, 1, "unique");
+	TEST_ASSERT_EQUAL_U(cs.lost, 5, "a new stream: 0-4 lost");
+	TEST_ASSERT_EQUAL_U(cs.duplicated + cs.out_of_order, 0,
+			    "no copy, in order");
+	return TEST_SUCCESS;
+}
+
 /* Generator on port 1 -> test forwards Rx to port 2's Tx -> checker. */
 static int
 test_forward_accounting(void)
@@ -879,6 +947,7 @@ static struct unit_test_suite emu_wire_suite = {
 		TEST_CASE_ST(setup, teardown, test_gen_run_missed),
 		TEST_CASE_ST(setup, teardown, test_checker_counts),
 		TEST_CASE_ST(setup, teardown, test_checker_streams),
+		TEST_CASE_ST(setup, teardown, test_checker_reinit),
 		TEST_CASE_ST(setup, teardown, test_forward_accounting),
 		TEST_CASE_ST(setup, teardown, test_xconnect_link),
 		TEST_CASE_ST(setup, teardown, test_two_lcores),

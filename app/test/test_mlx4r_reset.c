@@ -19,10 +19,12 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
@@ -39,6 +41,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_quiesce.h"
 #include "mlx4r_reset.h"
 #include "rte_pmd_mlx4r.h"
 #include "emu/mlx4r_emu.h"
@@ -1101,6 +1104,92 @@ unstick_later(void *arg)
 }
 
 /*
+ * A secondary process that dies inside a burst (mlx4r_quiesce.c, "A
+ * secondary that dies"): a marker of its tag counts while it lives (an
+ * operator's reset is cancelled, as for any lcore that does not leave)
+ * and stops counting once it exited: the next reset completes, the
+ * marker reads 0, the stop returns. The secondary is a child process,
+ * named by its pid, start time and PID namespace as a secondary names
+ * itself in its command-file request (mlx4r_mp.c). Fails without the
+ * tags: the second reset is cancelled too (then the stop never returns).
+ */
+static int
+test_dead_secondary_marker(void)
+{
+	struct rte_pmd_mlx4r_reset_state st;
+	struct mlx4r_rxq *rxq;
+	unsigned int i;
+	int status, ret;
+	pid_t child;
+	uint8_t tag;
+
+	child = fork();
+	TEST_ASSERT(child >= 0, "fork: %s", strerror(errno));
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	tag = mlx4r_quiesce_tag_secondary(child, mlx4r_proc_start_time(child),
+					  mlx4r_pidns_id());
+	if (tag == MLX4R_TAG_UNTRACKED) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		TEST_SKIP("no pidfd_open() here (Linux < 5.3)");
+	}
+	TEST_ASSERT(tag >= MLX4R_TAG_FIRST_SECONDARY, "a secondary's tag (%u)",
+		    tag);
+	TEST_ASSERT_EQUAL(mlx4r_quiesce_tag_secondary(child,
+			  mlx4r_proc_start_time(child), mlx4r_pidns_id()), tag,
+			  "the same process, the same tag (another port)");
+	TEST_ASSERT_EQUAL(mlx4r_quiesce_tag_secondary(child, 1,
+			  mlx4r_pidns_id()), MLX4R_TAG_UNTRACKED,
+			  "another start time: not that process");
+	TEST_ASSERT_EQUAL(mlx4r_quiesce_tag_secondary(child,
+			  mlx4r_proc_start_time(child), mlx4r_pidns_id() + 1),
+			  MLX4R_TAG_UNTRACKED, "another PID namespace");
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback,reset_deadline_ms=100"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	/* the child's lcore inside a burst of Rx queue 0 */
+	rxq = rte_eth_devices[p1].data->rx_queues[0];
+	__atomic_store_n(&rxq->in_burst, tag, __ATOMIC_RELAXED);
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "operator, alive");
+	for (i = 0; i < WAIT_MS; i++) {
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st),
+				    "state");
+		if (st.cancelled != 0)
+			break;
+		rte_delay_us_sleep(1000);
+	}
+	TEST_ASSERT_EQUAL_U(st.cancelled, 1, "cancelled: the process lives");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "the port was late");
+	TEST_ASSERT_EQUAL(st.generation, 1, "not reset");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&rxq->in_burst, __ATOMIC_RELAXED),
+			  tag, "a live lcore's marker is left alone");
+	/* it dies inside the burst */
+	TEST_ASSERT_SUCCESS(kill(child, SIGKILL), "kill");
+	TEST_ASSERT_EQUAL(waitpid(child, &status, 0), child, "waitpid");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "operator, dead");
+	ret = test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS);
+	if (ret != TEST_SUCCESS) /* or the teardown's stop waits for ever */
+		__atomic_store_n(&rxq->in_burst, 0, __ATOMIC_RELEASE);
+	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS,
+			  "the reset completes: live, generation 2");
+	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(p1, &st), "state");
+	TEST_ASSERT_EQUAL_U(st.succeeded, 1, "succeeded");
+	TEST_ASSERT_EQUAL_U(st.cancelled, 1, "not cancelled again");
+	TEST_ASSERT_EQUAL_U(st.late_clients, 1, "no late client more");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&rxq->in_burst, __ATOMIC_RELAXED),
+			  0, "the dead process's marker cleared");
+	/* and again with the marker set after its death: the stop too */
+	__atomic_store_n(&rxq->in_burst, tag, __ATOMIC_RELAXED);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "the stop returns");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&rxq->in_burst, __ATOMIC_RELAXED),
+			  0, "cleared by the stop");
+	return hca_down();
+}
+
+/*
  * Close (remove) during each phase wins and leaks nothing: BARRED (an
  * lcore inside a burst), DRAINING (passive, nobody acks), REINIT (slow
  * firmware reset), FAILED, and at random points of proactive resets.
@@ -1657,6 +1746,7 @@ static struct unit_test_suite reset_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_passive_one_port),
 		TEST_CASE_ST(NULL, case_teardown, test_passive_late_client),
 		TEST_CASE_ST(NULL, case_teardown, test_close_during_phases),
+		TEST_CASE_ST(NULL, case_teardown, test_dead_secondary_marker),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_calls_during_phases_end_as_asked),
 		TEST_CASE_ST(NULL, case_teardown,

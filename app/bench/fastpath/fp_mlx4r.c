@@ -22,6 +22,9 @@
 
 #include "fp.h"
 
+/* The primary's in-burst marker value (mlx4r_quiesce.c defines it). */
+uint8_t mlx4r_burst_tag = MLX4R_TAG_PRIMARY;
+
 /* A miss means the harness registered too little: stop there. */
 int
 mlx4r_mr_find(struct mlx4r_dev *dev, uintptr_t addr, size_t len,

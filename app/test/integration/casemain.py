@@ -53,7 +53,8 @@ def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
     """Run the case argv names (sys.argv[1:] by default) and return its
     exit code. The case gets make_env(args, case), or the parsed args
     without make_env; an environment with a close() is closed after the
-    case, whatever its end. A case ends:
+    case, whatever its end, its case_failed set first (True unless the
+    case passed or skipped). A case ends:
     - raising Skip: "SKIP: <reason>", 77;
     - raising CaseFailed: "FAIL: <case>: <what>", 1;
     - returning SKIP (it said why): 77;
@@ -65,9 +66,12 @@ def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
     ap.add_argument("case", choices=sorted(cases))
     args = ap.parse_args(argv)
     env = make_env(args, args.case) if make_env else args
+    failed = True  # until the case returns or skips
     try:
         ret = cases[args.case](env)
+        failed = bool(ret) and ret != SKIP
     except Skip as e:
+        failed = False
         print("SKIP: %s" % e)
         return SKIP
     except CaseFailed as e:
@@ -76,6 +80,7 @@ def run_cases(cases, argv=None, options=(), make_env=None, doc=None):
     finally:
         close = getattr(env, "close", None)
         if close is not None:
+            env.case_failed = failed
             close()
     if ret:
         return ret

@@ -12,6 +12,13 @@ wherever the checkout lives.
 
 Each case prints what it ran and what the tool printed, and exits 0 (pass),
 1 (fail) or 77 (skipped, with the reason).
+
+The private working directory, /tmp/mlx4r-it-<random> (tempfile's
+directory: $TMPDIR), is removed when the case ends (Env.close(), called
+by casemain.run_cases()). When the case failed, its path is printed;
+with MLX4R_KEEP_TMP=1 in the environment it is kept then, for a look at
+what the tools left there. A case killed by meson test's timeout
+(SIGTERM) leaves it.
 """
 
 import os
@@ -41,6 +48,135 @@ PROMPT_WAIT = 20
 TESTPMD_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "testpmd> "))
 
 
+def run_tool(argv, stdin_lines=(), delay=0.0, timeout=120, env=None,
+             cwd=None, prompt=None, strict=False, prompt_wait=PROMPT_WAIT):
+    """Run argv, feed stdin lines (with a pause before each), return
+    (exit code, combined output). With @p prompt (a compiled regex of
+    the tool's prompt), each line waits for the tool's next prompt
+    before its pause: nothing is typed ahead of a slow start, so each
+    pause is time the previous command really had (a "start" then
+    "stop" typed ahead of a start-up that took longer than the pauses
+    stopped the forwarding at once: testpmd_fwd_txonly's "port 0 sent
+    64 frames" under load). A line "!wait REGEX" is not typed: the next
+    line waits until the output matches REGEX. A prompt or a !wait
+    output that does not come within PROMPT_WAIT s is noted in the
+    output and the line typed anyway; with @p strict, the tool is killed
+    instead and the case fails (CaseFailed naming the line). install.py
+    drives its testpmd through this too. @p prompt_wait: that bound, in
+    seconds (PROMPT_WAIT)."""
+    print("$ " + " ".join(argv), flush=True)
+    p = subprocess.Popen(argv, cwd=cwd, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    expired = threading.Event()
+    missing = []  # strict: what never came
+    buf = bytearray()
+    cond = threading.Condition()
+
+    def reader():
+        # the feeder below waits on cond for the prompts this appends
+        while True:
+            b = p.stdout.read1(4096)
+            with cond:
+                if not b:
+                    eof.set()
+                    cond.notify_all()
+                    return
+                buf.extend(b)
+                cond.notify_all()
+
+    eof = threading.Event()
+
+    def prompts():
+        return len(prompt.findall(buf.decode(errors="replace")))
+
+    def gave_up(note, failure):
+        # the wait of one line ran out (the tool still runs): note it
+        # in the output, or (strict) kill the tool and fail the case
+        if strict:
+            missing.append(failure)
+            p.kill()
+            return True
+        buf.extend(b"\n[harness: %s]\n" % note.encode())
+        return False
+
+    def feed():
+        missed = 0
+        try:
+            for i, line in enumerate(stdin_lines):
+                if line.startswith("!wait "):
+                    # not typed: wait (at most PROMPT_WAIT s) until
+                    # the output matches the regex, e.g. an event
+                    # testpmd prints; it has no prompt of its own
+                    pat = re.compile(line[6:])
+                    waited = time.monotonic() + prompt_wait
+                    with cond:
+                        while not pat.search(buf.decode(errors="replace")) \
+                                and not eof.is_set() and not expired.is_set() \
+                                and time.monotonic() < waited:
+                            cond.wait(1.0)
+                        if not pat.search(buf.decode(errors="replace")) and \
+                                gave_up("%r never came" % line[6:],
+                                        "%r never came within %g s"
+                                        % (line[6:], prompt_wait)):
+                            return
+                    missed += 1
+                    continue
+                if prompt is not None:
+                    # a prompt the regex missed (cut by a line it
+                    # does not know) must not hang the case: after
+                    # PROMPT_WAIT s without it, the line is typed
+                    # anyway, and the output says so (strict: fail)
+                    waited = time.monotonic() + prompt_wait
+                    with cond:
+                        while prompts() <= i - missed and not eof.is_set() \
+                                and not expired.is_set() \
+                                and time.monotonic() < waited:
+                            cond.wait(1.0)
+                        if prompts() <= i - missed and not eof.is_set() \
+                                and not expired.is_set():
+                            if gave_up("no prompt before %r, typed anyway"
+                                       % line,
+                                       "no prompt within %g s before %r"
+                                       % (prompt_wait, line)):
+                                return
+                            missed += 1  # the next waits one fewer
+                    if eof.is_set() or expired.is_set():
+                        break
+                if delay:
+                    time.sleep(delay)
+                p.stdin.write((line + "\n").encode())
+                p.stdin.flush()
+            p.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the tool exited early; its output says why
+
+    def kill():
+        expired.set()
+        p.kill()
+
+    rd = threading.Thread(target=reader, daemon=True)
+    writer = threading.Thread(target=feed, daemon=True)
+    watchdog = threading.Timer(timeout, kill)
+    rd.start()
+    writer.start()
+    watchdog.start()
+    rd.join()
+    p.wait()
+    watchdog.cancel()
+    writer.join(1)
+    # universal newlines, as a text-mode pipe gives them (cmdline
+    # ends its lines with "\r\n")
+    out = buf.decode(errors="replace").replace("\r\n", "\n") \
+        .replace("\r", "\n")
+    print(out, flush=True)
+    if expired.is_set():
+        raise CaseFailed("timed out after %ds" % timeout)
+    if missing:
+        raise CaseFailed(missing[0])
+    return p.returncode, out
+
+
 class Env:
     def __init__(self, args, case):
         self.args = args
@@ -52,6 +188,18 @@ class Env:
         ld = self.env.get("LD_LIBRARY_PATH")
         self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
 
+    def close(self):
+        """After the case (run_cases(), which set case_failed): the
+        working directory goes, unless the case failed and
+        MLX4R_KEEP_TMP=1 (see the module's documentation)."""
+        if getattr(self, "case_failed", True):
+            if os.environ.get("MLX4R_KEEP_TMP") == "1":
+                print("working directory kept: %s" % self.workdir, flush=True)
+                return
+            print("working directory %s removed (MLX4R_KEEP_TMP=1 keeps "
+                  "it)" % self.workdir, flush=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def eal(self, extra_vdev, lcores="0-1"):
         return ["-l", lcores] + EAL_COMMON + [
             "--file-prefix=mlx4r_it_" + self.case,
@@ -60,107 +208,9 @@ class Env:
 
     def run(self, argv, stdin_lines=(), delay=0.0, timeout=120, env=None,
             prompt=None):
-        """Run argv, feed stdin lines (with a pause before each), return
-        (exit code, combined output). With @p prompt (a compiled regex of
-        the tool's prompt), each line waits for the tool's next prompt
-        before its pause: nothing is typed ahead of a slow start, so each
-        pause is time the previous command really had (a "start" then
-        "stop" typed ahead of a start-up that took longer than the pauses
-        stopped the forwarding at once: testpmd_fwd_txonly's "port 0 sent
-        64 frames" under load)."""
-        print("$ " + " ".join(argv), flush=True)
-        p = subprocess.Popen(argv, cwd=self.workdir, env=env or self.env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT)
-        expired = threading.Event()
-        buf = bytearray()
-        cond = threading.Condition()
-
-        def reader():
-            # the feeder below waits on cond for the prompts this appends
-            while True:
-                b = p.stdout.read1(4096)
-                with cond:
-                    if not b:
-                        eof.set()
-                        cond.notify_all()
-                        return
-                    buf.extend(b)
-                    cond.notify_all()
-
-        eof = threading.Event()
-
-        def prompts():
-            return len(prompt.findall(buf.decode(errors="replace")))
-
-        def feed():
-            missed = 0
-            try:
-                for i, line in enumerate(stdin_lines):
-                    if line.startswith("!wait "):
-                        # not typed: wait (at most PROMPT_WAIT s) until
-                        # the output matches the regex, e.g. an event
-                        # testpmd prints; it has no prompt of its own
-                        pat = re.compile(line[6:])
-                        waited = time.monotonic() + PROMPT_WAIT
-                        with cond:
-                            while not pat.search(buf.decode(errors="replace")) \
-                                    and not eof.is_set() and not expired.is_set() \
-                                    and time.monotonic() < waited:
-                                cond.wait(1.0)
-                            if not pat.search(buf.decode(errors="replace")):
-                                buf.extend(b"\n[harness: %r never came]\n"
-                                           % line[6:].encode())
-                        missed += 1
-                        continue
-                    if prompt is not None:
-                        # a prompt the regex missed (cut by a line it
-                        # does not know) must not hang the case: after
-                        # PROMPT_WAIT s without it, the line is typed
-                        # anyway, and the output says so
-                        waited = time.monotonic() + PROMPT_WAIT
-                        with cond:
-                            while prompts() <= i - missed and not eof.is_set() \
-                                    and not expired.is_set() \
-                                    and time.monotonic() < waited:
-                                cond.wait(1.0)
-                            if prompts() <= i - missed and not eof.is_set():
-                                missed += 1  # the next waits one fewer
-                                buf.extend(b"\n[harness: no prompt before "
-                                           b"%r, typed anyway]\n"
-                                           % line.encode())
-                        if eof.is_set() or expired.is_set():
-                            break
-                    if delay:
-                        time.sleep(delay)
-                    p.stdin.write((line + "\n").encode())
-                    p.stdin.flush()
-                p.stdin.close()
-            except (BrokenPipeError, ValueError, OSError):
-                pass  # the tool exited early; its output says why
-
-        def kill():
-            expired.set()
-            p.kill()
-
-        rd = threading.Thread(target=reader, daemon=True)
-        writer = threading.Thread(target=feed, daemon=True)
-        watchdog = threading.Timer(timeout, kill)
-        rd.start()
-        writer.start()
-        watchdog.start()
-        rd.join()
-        p.wait()
-        watchdog.cancel()
-        writer.join(1)
-        # universal newlines, as a text-mode pipe gives them (cmdline
-        # ends its lines with "\r\n")
-        out = buf.decode(errors="replace").replace("\r\n", "\n") \
-            .replace("\r", "\n")
-        print(out, flush=True)
-        if expired.is_set():
-            raise CaseFailed("timed out after %ds" % timeout)
-        return p.returncode, out
+        """run_tool() in the case's working directory and environment."""
+        return run_tool(argv, stdin_lines, delay=delay, timeout=timeout,
+                        env=env or self.env, cwd=self.workdir, prompt=prompt)
 
     def testpmd(self, vdevs, commands, testpmd_args=(), delay=0.3, wrap=()):
         argv = list(wrap) + ["stdbuf", "-oL", self.args.testpmd] + self.eal(vdevs) + [
@@ -186,6 +236,50 @@ def field_values(out, name):
 
 
 # --------------------------------------------------------------------------
+
+# A stand-in for testpmd's console (case harness_prompt_strict): its
+# first prompt after 1 s, then one per line read, each line echoed with
+# the time since the prompt before it; the line "hang" gets no prompt.
+_CONSOLE = r"""
+import sys, time
+time.sleep(1.0)
+t = time.monotonic()
+sys.stdout.write("testpmd> "); sys.stdout.flush()
+for line in sys.stdin:
+    print("got %s after %.2f s" % (line.strip(), time.monotonic() - t))
+    if line.strip() == "hang":
+        time.sleep(60)
+    t = time.monotonic()
+    sys.stdout.write("testpmd> "); sys.stdout.flush()
+"""
+
+
+def case_harness_prompt_strict(env):
+    # run_tool() itself, as install.py's testpmd_forward uses it: a line
+    # is typed only once the prompt before it came (the console's first
+    # prompt comes after 1 s: the first line is read after it, not
+    # typed ahead), and, strict, a prompt that never comes fails the
+    # case within prompt_wait, naming the line.
+    argv = [sys.executable, "-c", _CONSOLE]
+    rc, out = run_tool(argv, ["one", "two"], delay=0.2, timeout=30,
+                       prompt=TESTPMD_PROMPT, strict=True, prompt_wait=5)
+    expect(rc == 0, "the console exits 0 (got %d)" % rc)
+    got = re.findall(r"got (\w+) after ([\d.]+) s", out)
+    expect([g[0] for g in got] == ["one", "two"], "both lines read (%s)" % got)
+    expect(all(float(g[1]) >= 0.2 for g in got),
+           "each typed after its prompt and the pause (%s)" % got)
+    t0 = time.monotonic()
+    try:
+        run_tool(argv, ["hang", "after"], timeout=30, prompt=TESTPMD_PROMPT,
+                 strict=True, prompt_wait=2)
+    except CaseFailed as e:
+        took = time.monotonic() - t0
+        expect(str(e) == "no prompt within 2 s before 'after'",
+               "strict: the missing prompt fails, naming the line (%s)" % e)
+        expect(took < 10, "within the bound, not the timeout (%.1f s)" % took)
+    else:
+        expect(False, "strict: a missing prompt fails the case")
+
 
 def case_testpmd_probe(env):
     rc, out = env.testpmd(["net_mlx4r0"], ["show port info 0"])

@@ -204,7 +204,24 @@ struct mlx4r_mr_cache {
  * control side sets barred, issues membarrier(PRIVATE_EXPEDITED) as the
  * fence of both sides, then waits until in_burst reads 0. No atomic RMW,
  * no fence in the burst. Both are accessed with __atomic builtins only.
+ * The value stored is the process's tag, mlx4r_burst_tag: so a marker
+ * left set by a secondary that died inside a burst is told from a live
+ * lcore's, and stops counting once that process is proven gone.
  */
+
+/* The primary's lcores' in_burst value; also every unnamed process's. */
+#define MLX4R_TAG_PRIMARY 1
+/* First tag the primary gives a forwarding secondary (mlx4r_mp.c). */
+#define MLX4R_TAG_FIRST_SECONDARY 2
+/* A secondary the primary could not name (no pidfd, tags used up). */
+#define MLX4R_TAG_UNTRACKED 255
+/*
+ * This process's in_burst value: MLX4R_TAG_PRIMARY, or the tag the
+ * primary gave this secondary (mlx4r_mp_secondary_attach(), before its
+ * first burst). Relaxed atomics: set once per process, before its lcores
+ * poll the queues (and again with the same value by a later attach).
+ */
+extern uint8_t mlx4r_burst_tag;
 
 /*
  * First byte of every queue structure, checked by the bursts before they
@@ -231,7 +248,7 @@ struct mlx4r_mr_cache {
 struct mlx4r_rxq {
 	/* the guard: valid for the life of the device */
 	uint8_t tag;               /**< MLX4R_RXQ_TAG (offset 0) */
-	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t in_burst;          /**< process tag while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint64_t refused;          /**< bursts refused while barred */
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */
@@ -309,7 +326,7 @@ struct mlx4r_rxq {
 struct mlx4r_txq {
 	/* the guard: valid for the life of the device */
 	uint8_t tag;               /**< MLX4R_TXQ_TAG (offset 0) */
-	uint8_t in_burst;          /**< set while a burst runs (one writer) */
+	uint8_t in_burst;          /**< process tag while a burst runs (one writer) */
 	uint8_t barred;            /**< set by the control path: refuse */
 	uint64_t refused;          /**< packets refused while barred */
 	RTE_MARKER reinit;         /**< set-up zeroes from here on */

@@ -947,7 +947,7 @@ mlx4r_vlan_offload_set(struct rte_eth_dev *eth_dev, int mask)
 
 /* Bar a queue and wait, without a deadline, until no burst is inside. */
 static void
-mlx4r_queue_stop_wait(uint8_t *barred, const uint8_t *in_burst,
+mlx4r_queue_stop_wait(uint8_t *barred, uint8_t *in_burst,
 		      uint16_t port_id, const char *dir, uint16_t idx)
 {
 	while (mlx4r_queue_quiesce(barred, in_burst,

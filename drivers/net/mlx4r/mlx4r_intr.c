@@ -352,12 +352,14 @@ mlx4r_intr_port_stop(struct mlx4r_port *port, bool close)
 
 /*
  * The lcore side: like a burst, inside the queue's marker (mlx4r_rxtx.c
- * MLX4R_BURST_ENTER/LEAVE, the lcore's half of mlx4r_quiesce.c).
+ * MLX4R_BURST_ENTER/LEAVE, the lcore's half of mlx4r_quiesce.c). Only a
+ * primary has the Rx interrupt ops (a secondary's are
+ * mlx4r_dev_ops_secondary's): its lcores' tag.
  */
 static inline bool
 mlx4r_intr_enter(struct mlx4r_rxq *rxq)
 {
-	__atomic_store_n(&rxq->in_burst, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&rxq->in_burst, MLX4R_TAG_PRIMARY, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return !__atomic_load_n(&rxq->barred, __ATOMIC_ACQUIRE);
 }

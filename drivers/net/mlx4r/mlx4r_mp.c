@@ -16,7 +16,10 @@
  *   XSTATS_RESET  rte_eth_xstats_reset() in the primary.
  *   CMD_FD        the device context's uverbs command file (SCM_RIGHTS),
  *                 its generation and the UAR's mmap offset: a secondary
- *                 that forwards maps the UAR page from it (verbs backend).
+ *                 that forwards maps the UAR page from it (verbs backend);
+ *                 and the tag its lcores store in the in-burst markers,
+ *                 for the secondary that names itself (pid, start time,
+ *                 PID namespace): see "A secondary that dies" below.
  * The primary runs the request on EAL's multi-process thread, with the
  * port held against its close (mlx4r_registry_hold(), as telemetry does)
  * and the port's gated operations, which take the control lock.
@@ -42,6 +45,12 @@
  * a burst is an lcore that does not leave, as in the primary: the drain's
  * deadline, and nothing is freed under it. One that never reads the REMAP
  * message only refuses its own Tx bursts; the primary waits for nothing.
+ *
+ * A secondary that dies inside a burst leaves its marker set. Its markers
+ * carry the tag CMD_FD gave it, for which the primary holds a pidfd
+ * (mlx4r_quiesce_tag_secondary()): once the process has exited, its
+ * markers stop counting (mlx4r_quiesce.c), so the primary's stop, close
+ * and resets do not wait for an lcore that is gone.
  */
 
 #include <assert.h>
@@ -84,10 +93,14 @@ enum mlx4r_mp_op {
 /* CMD_FD's answer in v[] (the file in fds[0]) */
 #define MLX4R_MP_FD_GEN 0     /* struct mlx4r_dev mp_gen of the context */
 #define MLX4R_MP_FD_UAR_OFF 1 /* mmap offset of its UAR page */
+#define MLX4R_MP_FD_TAG 2     /* the asking process's in_burst tag */
 
 struct mlx4r_mp_req {
 	uint32_t op;      /**< enum mlx4r_mp_op */
 	uint16_t port_id; /**< ethdev port id (the same in every process) */
+	int32_t pid;      /**< CMD_FD: the asking process, getpid() */
+	uint64_t start;   /**< CMD_FD: its mlx4r_proc_start_time() */
+	uint64_t pidns;   /**< CMD_FD: its mlx4r_pidns_id() */
 };
 
 struct mlx4r_mp_res {
@@ -107,8 +120,8 @@ static_assert(sizeof(struct mlx4r_mp_res) <= RTE_MP_MAX_PARAM_LEN,
  * before the lock is let go (the file is closed with the context).
  */
 static int
-mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, struct rte_mp_msg *out,
-		const void *peer)
+mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, const struct mlx4r_mp_req *req,
+		struct rte_mp_msg *out, const void *peer)
 {
 	struct mlx4r_mp_res *res = (struct mlx4r_mp_res *)out->param;
 	struct mlx4r_reset *rst = dev->reset;
@@ -117,6 +130,9 @@ mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, struct rte_mp_msg *out,
 	pthread_mutex_lock(&rst->lock);
 	if (dev->ctx == NULL) {
 		res->result = -EAGAIN; /* a reset between two contexts */
+		res->n = 3;
+		res->v[MLX4R_MP_FD_TAG] = mlx4r_quiesce_tag_secondary(
+			req->pid, req->start, req->pidns);
 	} else if (!dev->ctx->mp_shareable) {
 		res->result = -ENOTSUP; /* emulated: the engine is ours */
 	} else {
@@ -127,9 +143,11 @@ mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, struct rte_mp_msg *out,
 		 */
 		mlx4r_quiesce_global(true);
 		res->result = 0;
-		res->n = 2;
+		res->n = 3;
 		res->v[MLX4R_MP_FD_GEN] = dev->mp_gen;
 		res->v[MLX4R_MP_FD_UAR_OFF] = (uint64_t)dev->ctx->uar_mmap_off;
+		res->v[MLX4R_MP_FD_TAG] = mlx4r_quiesce_tag_secondary(
+			req->pid, req->start, req->pidns);
 		out->num_fds = 1;
 		out->fds[0] = dev->ctx->cmd_fd;
 	}
@@ -207,7 +225,7 @@ mlx4r_mp_primary(const struct rte_mp_msg *msg, const void *peer)
 				res->result = -ENODEV;
 				return rte_mp_reply(&out, peer);
 			}
-			ret = mlx4r_mp_cmd_fd(port->dev, &out, peer);
+			ret = mlx4r_mp_cmd_fd(port->dev, &req, &out, peer);
 			mlx4r_registry_release(req.port_id);
 			return ret;
 		}
@@ -261,6 +279,12 @@ mlx4r_mp_request(uint16_t port_id, enum mlx4r_mp_op op,
 	struct rte_mp_msg msg;
 	int ret;
 
+	if (op == MLX4R_MP_CMD_FD) {
+		/* names this process for the tag of its markers */
+		req.pid = (int32_t)getpid();
+		req.start = mlx4r_proc_start_time(getpid());
+		req.pidns = mlx4r_pidns_id();
+	}
 	memset(&msg, 0, sizeof(msg));
 	strlcpy(msg.name, MLX4R_MP_NAME, sizeof(msg.name));
 	msg.len_param = sizeof(req);
@@ -503,12 +527,23 @@ mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev)
 		ret = -EIO;
 	} else if (res->result == -EAGAIN) {
 		/* between two contexts of a reset: its REMAP will follow */
+		if (res->n == 3)
+			__atomic_store_n(&mlx4r_burst_tag,
+					 (uint8_t)res->v[MLX4R_MP_FD_TAG],
+					 __ATOMIC_RELAXED);
 		ret = 0;
 	} else if (res->result < 0) {
 		ret = res->result;
-	} else if (reply.msgs[0].num_fds != 1 || res->n != 2) {
+	} else if (reply.msgs[0].num_fds != 1 || res->n != 3) {
 		ret = -EIO;
 	} else {
+		/*
+		 * Before this process's first burst (its lcores are launched
+		 * after the probe; the same value for every port).
+		 */
+		__atomic_store_n(&mlx4r_burst_tag,
+				 (uint8_t)res->v[MLX4R_MP_FD_TAG],
+				 __ATOMIC_RELAXED);
 		map = mlx4r_mp_map(reply.msgs[0].fds[0],
 				   (off_t)res->v[MLX4R_MP_FD_UAR_OFF],
 				   (uint32_t)res->v[MLX4R_MP_FD_GEN]);

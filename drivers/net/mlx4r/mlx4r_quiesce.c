@@ -70,6 +70,31 @@
  * the same for a secondary's lcore; its acknowledgement is its in_burst
  * store W3, which R1 reads in shared memory.
  *
+ * A secondary that dies inside a burst (SIGKILL, a crash) never stores
+ * W3: its marker stays set for good, and every wait for it -- the stop
+ * and close of the port, which have no deadline, a reset's drain -- would
+ * wait for an lcore that no longer exists (the primary could neither stop
+ * nor close the port, nor exit). So W1 stores the process's tag
+ * (mlx4r_burst_tag): MLX4R_TAG_PRIMARY in the primary, and in a
+ * forwarding secondary the tag the primary gave it with its command file
+ * (mlx4r_mp.c), for which the primary holds a pidfd of that process
+ * (mlx4r_quiesce_tag_secondary()). R1 reading a secondary's tag asks the
+ * pidfd: readable means the whole thread group has exited (Linux
+ * kernel/pid.c pidfd_poll(), "thread_group_exited"), and a process has
+ * left its address space before (kernel/exit.c do_exit(): exit_mm()
+ * before exit_notify()), so none of its threads can touch a queue again,
+ * and each of its stores was made before the poll() that saw it exit
+ * (the kernel's locks between exit_notify() and pidfd_poll()). The
+ * marker is then stale: R1 clears it with a compare-and-swap from that
+ * tag to 0 (control path only; it fails, and the marker counts, if a
+ * live lcore of another process stored its own tag meanwhile) and goes
+ * on as for a marker read 0. Tags are never given twice, so the swap
+ * cannot clear a live lcore's marker of the same value. A marker of the
+ * primary's tag, or of MLX4R_TAG_UNTRACKED (a secondary the primary
+ * could not name: no pidfd_open(), Linux < 5.3, or another PID
+ * namespace, or tags used up), is waited for as before: a slow lcore
+ * cannot be told from a dead one there.
+ *
  * A queue in error. A burst that finds an error CQE stores barred = 1 on
  * its own queue (mlx4r_rxtx.c mlx4r_queue_fault()), between its W1 and W3,
  * so that later bursts refuse it until the control thread repaired it
@@ -83,11 +108,16 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <rte_common.h>
@@ -200,6 +230,169 @@ mlx4r_quiesce_init(void)
 }
 
 /*
+ * Tags of the processes whose lcores poll the queues (file comment).
+ */
+
+uint8_t mlx4r_burst_tag = MLX4R_TAG_PRIMARY;
+
+/* Primary: the secondaries given a tag, by tag; mlx4r_tags_lock. */
+static struct {
+	pid_t pid;              /**< in the primary's PID namespace */
+	uint64_t start;         /**< its start time (/proc/<pid>/stat) */
+	int pidfd;              /**< -1 once it was seen exited (closed) */
+} mlx4r_tags[MLX4R_TAG_UNTRACKED]; /* [2, mlx4r_tags_next) given */
+static uint8_t mlx4r_tags_next = MLX4R_TAG_FIRST_SECONDARY;
+static pthread_mutex_t mlx4r_tags_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Has the process of tag @p t exited, every thread of it? Its pidfd is
+ * closed when it has. mlx4r_tags_lock held.
+ */
+static bool
+mlx4r_tag_exited(unsigned int t)
+{
+	struct pollfd pfd = { .fd = mlx4r_tags[t].pidfd, .events = POLLIN };
+
+	if (pfd.fd < 0)
+		return true;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return false;
+	close(pfd.fd);
+	mlx4r_tags[t].pidfd = -1;
+	return true;
+}
+
+uint64_t
+mlx4r_proc_start_time(pid_t pid)
+{
+	unsigned long long start = 0;
+	char path[64], buf[1024], *p;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* field 22, starttime; fields 3.. follow the ")" of the comm */
+	p = strrchr(buf, ')');
+	for (i = 2; p != NULL && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+uint64_t
+mlx4r_pidns_id(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+uint8_t
+mlx4r_quiesce_tag_secondary(pid_t pid, uint64_t start, uint64_t pidns)
+{
+	const char *why = NULL;
+	uint8_t tag = MLX4R_TAG_UNTRACKED;
+	unsigned int i;
+	int fd;
+
+	/* a pid of another namespace names another process here */
+	if (pid <= 0 || start == 0 || pidns == 0 ||
+	    pidns != mlx4r_pidns_id()) {
+		why = "not named in this PID namespace";
+		goto log;
+	}
+	pthread_mutex_lock(&mlx4r_tags_lock);
+	/* the same process again (another port): its tag */
+	for (i = MLX4R_TAG_FIRST_SECONDARY; i < mlx4r_tags_next; i++) {
+		if (mlx4r_tags[i].pid == pid &&
+		    mlx4r_tags[i].start == start && !mlx4r_tag_exited(i)) {
+			tag = (uint8_t)i;
+			goto out;
+		}
+	}
+	if (mlx4r_tags_next == MLX4R_TAG_UNTRACKED) {
+		why = "tags used up"; /* never given twice */
+		goto out;
+	}
+#ifdef __NR_pidfd_open
+	fd = (int)syscall(__NR_pidfd_open, pid, 0);
+#else
+	fd = -1;
+	errno = ENOSYS;
+#endif
+	if (fd < 0) {
+		why = errno == ESRCH ? "it has exited" : "no pidfd_open()";
+		goto out;
+	}
+	/*
+	 * The pidfd names whatever process has the pid now: the one that
+	 * asked only if it started when it says (a pid freed and taken
+	 * again since would have another start time).
+	 */
+	if (mlx4r_proc_start_time(pid) != start) {
+		close(fd);
+		why = "its pid names another process";
+		goto out;
+	}
+	tag = mlx4r_tags_next++;
+	mlx4r_tags[tag].pid = pid;
+	mlx4r_tags[tag].start = start;
+	mlx4r_tags[tag].pidfd = fd;
+out:
+	pthread_mutex_unlock(&mlx4r_tags_lock);
+log:
+	if (why != NULL)
+		RST_LOG(WARNING, "secondary process %d not tracked (%s): if it dies inside a burst, the stop of its queues waits for it",
+			(int)pid, why);
+	return tag;
+}
+
+/*
+ * Is the marker at @p m set by a live lcore? R1 of the file comment
+ * (acquire, pairs with the burst's release of 0), then, for a
+ * secondary's tag, whether that process is gone: then the stale marker
+ * is cleared (compare-and-swap, control path) and reads as clear.
+ */
+static bool
+mlx4r_marker_busy(uint8_t *m)
+{
+	uint8_t v = __atomic_load_n(m, __ATOMIC_ACQUIRE);
+	bool gone;
+
+	if (v == 0)
+		return false;
+	if (v < MLX4R_TAG_FIRST_SECONDARY || v == MLX4R_TAG_UNTRACKED)
+		return true;
+	pthread_mutex_lock(&mlx4r_tags_lock);
+	/* only tags given are stored; the check costs nothing */
+	gone = v < mlx4r_tags_next && mlx4r_tag_exited(v);
+	pthread_mutex_unlock(&mlx4r_tags_lock);
+	if (!gone)
+		return true;
+	/*
+	 * Acquire on success: nothing of ours moves above the proof. On
+	 * failure a live lcore's tag is there (never a dead one's value:
+	 * tags are not given twice): busy.
+	 */
+	if (!__atomic_compare_exchange_n(m, &v, 0, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_ACQUIRE))
+		return true;
+	RST_LOG(WARNING, "secondary process %d exited inside a burst: its queue marker cleared",
+		(int)mlx4r_tags[v].pid);
+	return false;
+}
+
+/*
  * Queues of a port.
  */
 
@@ -253,7 +446,7 @@ mlx4r_port_quiescent(struct mlx4r_port *port, const char **dir, uint16_t *q)
 	uint16_t i;
 
 	MLX4R_FOREACH_RXQ(port, i, rxq) {
-		if (__atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE)) {
+		if (mlx4r_marker_busy(&rxq->in_burst)) {
 			if (dir != NULL)
 				*dir = "Rx";
 			if (q != NULL)
@@ -262,7 +455,7 @@ mlx4r_port_quiescent(struct mlx4r_port *port, const char **dir, uint16_t *q)
 		}
 	}
 	MLX4R_FOREACH_TXQ(port, i, txq) {
-		if (__atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE)) {
+		if (mlx4r_marker_busy(&txq->in_burst)) {
 			if (dir != NULL)
 				*dir = "Tx";
 			if (q != NULL)
@@ -323,7 +516,7 @@ mlx4r_port_drain_wait(struct mlx4r_port *port, uint64_t deadline_ns,
  * proved it), so this costs a load; the rest is defence.
  */
 void
-mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
+mlx4r_queue_retire(uint8_t *barred, uint8_t *in_burst)
 {
 	uint64_t warn = mlx4r_now_ns() + 1000000000ull;
 
@@ -331,7 +524,7 @@ mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
 		return;
 	__atomic_store_n(barred, 1, __ATOMIC_RELAXED); /* W2 */
 	mlx4r_process_fence();
-	while (__atomic_load_n(in_burst, __ATOMIC_ACQUIRE)) { /* R1 */
+	while (mlx4r_marker_busy(in_burst)) { /* R1 */
 		if (mlx4r_now_ns() >= warn) {
 			RST_LOG(WARNING, "an lcore is still inside a released queue");
 			warn = mlx4r_now_ns() + 1000000000ull;
@@ -348,14 +541,14 @@ mlx4r_queue_retire(uint8_t *barred, const uint8_t *in_burst)
  * Control lock held.
  */
 int
-mlx4r_queue_quiesce(uint8_t *barred, const uint8_t *in_burst,
+mlx4r_queue_quiesce(uint8_t *barred, uint8_t *in_burst,
 		    uint64_t deadline_ns, bool *closing)
 {
 	unsigned int spins = 0;
 
 	__atomic_store_n(barred, 1, __ATOMIC_RELAXED); /* W2 */
 	mlx4r_process_fence();
-	while (__atomic_load_n(in_burst, __ATOMIC_ACQUIRE)) { /* R1 */
+	while (mlx4r_marker_busy(in_burst)) { /* R1 */
 		if (closing != NULL &&
 		    __atomic_load_n(closing, __ATOMIC_RELAXED))
 			return -EINTR;

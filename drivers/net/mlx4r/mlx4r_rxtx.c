@@ -78,8 +78,9 @@
  * comment holds the proof. Per burst: a relaxed store, a compiler-only
  * fence, an acquire load and a release store: on x86 three plain moves.
  *
- * - in_burst = 1, relaxed: one writer (this lcore), read by
- *   mlx4r_port_drain_wait(); an atomic, so no C11 data race.
+ * - in_burst = this process's tag (mlx4r_burst_tag, non-zero), relaxed:
+ *   one writer (this lcore), read by mlx4r_port_drain_wait(); an atomic,
+ *   so no C11 data race. The tag is a load of a read-mostly global.
  * - __atomic_signal_fence(SEQ_CST) keeps the compiler from moving that
  *   store below the load of barred, and emits nothing. The CPU may still
  *   let the load pass the store (store buffer): that is what the control
@@ -92,7 +93,9 @@
  *   sees every access the burst made.
  */
 #define MLX4R_BURST_ENTER(q) do { \
-	__atomic_store_n(&(q)->in_burst, 1, __ATOMIC_RELAXED); \
+	__atomic_store_n(&(q)->in_burst, \
+			 __atomic_load_n(&mlx4r_burst_tag, __ATOMIC_RELAXED), \
+			 __ATOMIC_RELAXED); \
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); \
 } while (0)
 

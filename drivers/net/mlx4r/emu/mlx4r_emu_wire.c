@@ -86,14 +86,41 @@ mlx4r_emu_clock_now(struct mlx4r_emu_dev *edev)
  * Ports.
  */
 
-void
-emu_wire_port_init(struct emu_port *port)
+/*
+ * The state of a port's wire, generator, checker and steering table as a
+ * new port has it: nothing cabled, generator off, no stream known, no
+ * rule. Its memory is freed (emu_wire_port_fini()) or was never there.
+ */
+static void
+emu_wire_port_clear(struct emu_port *port)
 {
 	port->tap_fd = -1;
 	port->wire = MLX4R_EMU_WIRE_NONE;
+	port->peer = NULL;
+	port->rx_frame = NULL;
+	port->rules = NULL;
+	port->nb_rules = 0;
+	port->rules_cap = 0;
+	memset(&port->gen, 0, sizeof(port->gen));
+	memset(port->chk, 0, sizeof(port->chk));
+	port->chk_last = NULL;
+	memset(&port->chk_st, 0, sizeof(port->chk_st));
+}
+
+void
+emu_wire_port_init(struct emu_port *port)
+{
+	emu_wire_port_clear(port);
 	port->rx_frame = malloc(MLX4R_EMU_MAX_FRAME);
 }
 
+/*
+ * Close the TAP, free what the port allocated, and leave it as
+ * emu_wire_port_init() finds a new one: a checker stream still marked
+ * used with its flows freed would be found again by the next frame of
+ * its id (emu_chk_stream_find()), a use after free, and its counters and
+ * the steering table's size would outlive the arrays they describe.
+ */
 void
 emu_wire_port_fini(struct emu_port *port)
 {
@@ -101,16 +128,12 @@ emu_wire_port_fini(struct emu_port *port)
 
 	if (port->tap_fd >= 0)
 		close(port->tap_fd);
-	port->tap_fd = -1;
 	for (i = 0; i < EMU_CHK_STREAMS; i++)
 		free(port->chk[i].flows);
-	port->chk_last = NULL;
 	free(port->gen.frame);
-	port->gen.frame = NULL;
 	free(port->rx_frame);
 	free(port->rules);
-	port->rx_frame = NULL;
-	port->rules = NULL;
+	emu_wire_port_clear(port);
 }
 
 /* Unplug a port's wire; emu_wire_lock held. */
