@@ -180,7 +180,7 @@ emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
 }
 
 /* Sum of the pseudo header of @p p. */
-static uint64_t
+static inline uint64_t
 emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
 {
 	uint8_t ph[40];
@@ -225,6 +225,14 @@ emu_udp_no_csum(const uint8_t *d, const struct emu_pkt *p)
 	       d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0;
 }
 
+/* emu_rx_csum_field() of a TCP or UDP frame (p->proto set). */
+static inline uint16_t
+emu_l4_csum_field(const uint8_t *d, const struct emu_pkt *p)
+{
+	return emu_csum_fold(emu_csum_add(emu_pseudo_sum(d, p), d + p->l4,
+					  p->l4_len));
+}
+
 /*
  * The CQE's checksum field, as mlx4_en reads it (Linux en_rx.c
  * mlx4_en_process_rx_cq and check_csum): for TCP/UDP the one's complement
@@ -243,7 +251,7 @@ emu_rx_csum_field(const uint8_t *d, uint32_t len, const struct emu_pkt *p)
 	uint8_t ph[4];
 
 	if (p->proto != 0) {
-		sum = emu_csum_add(emu_pseudo_sum(d, p), d + p->l4, p->l4_len);
+		return emu_l4_csum_field(d, p);
 	} else if (p->ipv == 4) {
 		uint32_t ihl = (d[p->l3] & 0xf) * 4u;
 		uint32_t tot = (uint32_t)(d[p->l3 + 2] << 8 | d[p->l3 + 3]);
@@ -821,14 +829,16 @@ emu_rx_status_hdr(const struct emu_port *port, const struct emu_frame *f,
  * emu_rx_status_hdr()): the checksum field, and for TCP/UDP whether the
  * segment's checksum is right (or an IPv4 UDP one is absent, @p udp0).
  */
-static inline void
+static __rte_always_inline void
 emu_rx_status_sum(const struct emu_port *port, const struct emu_frame *f,
 		  const struct emu_pkt *p, uint8_t sum, bool udp0,
 		  uint32_t *st, uint16_t *csum)
 {
 	if (sum == EMU_RX_SUM_NONE)
 		return;
-	*csum = emu_rx_csum_field(f->data, f->len, p);
+	/* TCP/UDP (every frame of a forward) inline, the rest called */
+	*csum = sum == EMU_RX_SUM_L4 ? emu_l4_csum_field(f->data, p) :
+		emu_rx_csum_field(f->data, f->len, p);
 	if (sum == EMU_RX_SUM_L4 && (*csum == 0xffff || udp0) &&
 	    !port->dev->conf.rx_csum_field_only)
 		*st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
