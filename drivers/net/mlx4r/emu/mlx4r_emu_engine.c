@@ -1241,9 +1241,13 @@ emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 	emu_rx_place(port, f, &run->v);
 }
 
-void
-emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
-		  rte_spinlock_t **held, struct emu_rx_run *run)
+/*
+ * emu_rx_deliver_tx(), inline into the Tx engine's send paths (no call
+ * per frame on a loopback or cross-connect wire: emu_wire_port()).
+ */
+static __rte_always_inline void
+emu_rx_deliver_tx_in(struct emu_port *port, const struct emu_frame *f,
+		     rte_spinlock_t **held, struct emu_rx_run *run)
 {
 	struct emu_rx_verdict *v = &run->v;
 
@@ -1270,6 +1274,13 @@ emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
 		}
 	}
 	emu_rx_place(port, f, v);
+}
+
+void
+emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
+		  rte_spinlock_t **held, struct emu_rx_run *run)
+{
+	emu_rx_deliver_tx_in(port, f, held, run);
 }
 
 void
@@ -1955,6 +1966,8 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	const uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	const struct mlx4_wqe_data_seg *s;
+	enum mlx4r_emu_wire_kind w;
+	struct emu_port *to;
 	struct emu_frame fr;
 	uint64_t addr;
 	uint32_t bc;
@@ -1984,7 +1997,12 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	fr.data = (const uint8_t *)(uintptr_t)addr;
 	fr.len = bc;
 	fr.csum_known = 0;
-	if (emu_wire_tx(port, &fr, held, acc->rx)) {
+	to = emu_wire_port(port, &w);
+	if (likely(to != NULL)) {
+		emu_rx_deliver_tx_in(to, &fr, held, acc->rx);
+		acc->frames++;
+		acc->bytes += bc;
+	} else if (emu_wire_tx_other(port, w, &fr, held)) {
 		acc->frames++;
 		acc->bytes += bc;
 	} else {

@@ -762,6 +762,46 @@ emu_lock_switch(rte_spinlock_t **held, rte_spinlock_t *want)
 /* mlx4r_emu_wire.c */
 bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 		 rte_spinlock_t **held, struct emu_rx_run *run);
+
+bool emu_wire_tx_other(struct emu_port *port, enum mlx4r_emu_wire_kind w,
+		       const struct emu_frame *f, rte_spinlock_t **held);
+
+/*
+ * The port whose receive side gets what @p port transmits, when its wire
+ * is a loopback (the port itself) or a cross-connect (the peer) and the
+ * links it crosses are up; else NULL and *w the port's other wire, for
+ * emu_wire_tx_other() (MLX4R_EMU_WIRE_NONE: the frame is lost). The first
+ * part of emu_wire_tx(), inline so that the Tx engine calls nothing per
+ * frame on these wires.
+ */
+static inline struct emu_port *
+emu_wire_port(struct emu_port *port, enum mlx4r_emu_wire_kind *w)
+{
+	struct emu_port *to;
+
+	*w = MLX4R_EMU_WIRE_NONE;
+	if (!__atomic_load_n(&port->link_up, __ATOMIC_RELAXED))
+		return NULL;
+	switch (__atomic_load_n(&port->wire, __ATOMIC_RELAXED)) {
+	case MLX4R_EMU_WIRE_LOOPBACK:
+		return port;
+	case MLX4R_EMU_WIRE_XCONNECT:
+		to = port->peer;
+		if (to == NULL ||
+		    !__atomic_load_n(&to->link_up, __ATOMIC_RELAXED))
+			return NULL;
+		return to;
+	case MLX4R_EMU_WIRE_PEER:
+		*w = MLX4R_EMU_WIRE_PEER;
+		return NULL;
+	case MLX4R_EMU_WIRE_TAP:
+		*w = MLX4R_EMU_WIRE_TAP;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);
