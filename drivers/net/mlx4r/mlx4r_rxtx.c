@@ -559,52 +559,48 @@ mlx4r_tx_dseg(const struct mlx4r_txq *txq, uint32_t u)
  * single-segment, direct mbuf of refcnt 1 (the common case) goes straight
  * to rte_mempool_put_bulk() without touching its second cache line (a
  * one-segment packet has next NULL: the mbuf library's invariant);
- * anything else through rte_pktmbuf_prefree_seg(), segment by segment.
+ * anything else through rte_pktmbuf_prefree_seg(), segment by segment
+ * (mlx4r_tx_free_chain()). The run's pool and count are the caller's
+ * locals (in registers: nothing else can reach them), its mbufs in objs.
  */
-struct mlx4r_tx_free {
-	struct rte_mempool *pool;
-	uint32_t n;
-	void *objs[MLX4R_TX_FREE_BULK];
-};
-
-static __rte_always_inline void
-mlx4r_tx_free_flush(struct mlx4r_tx_free *f)
+static __rte_always_inline bool
+mlx4r_tx_free_simple(const struct rte_mbuf *m)
 {
-	if (f->n != 0)
-		rte_mempool_put_bulk(f->pool, f->objs, f->n);
-	f->n = 0;
+	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+	       rte_mbuf_refcnt_read(m) == 1;
 }
 
+/* Add @p m to the run (@p pool, @p n mbufs in objs), flushing it first. */
 static __rte_always_inline void
-mlx4r_tx_free_add(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+mlx4r_tx_free_add(void **objs, struct rte_mempool **pool, uint32_t *n,
+		  struct rte_mbuf *m)
 {
-	if (f->n == RTE_DIM(f->objs) || (f->n != 0 && m->pool != f->pool))
-		mlx4r_tx_free_flush(f);
-	f->pool = m->pool;
-	f->objs[f->n++] = m;
+	if (*n == MLX4R_TX_FREE_BULK || (*n != 0 && m->pool != *pool)) {
+		rte_mempool_put_bulk(*pool, objs, *n);
+		*n = 0;
+	}
+	*pool = m->pool;
+	objs[(*n)++] = m;
 }
 
+/* The segments of @p m that prefree releases, in runs of their own. */
 static __rte_noinline void
-mlx4r_tx_free_chain(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+mlx4r_tx_free_chain(struct rte_mbuf *m)
 {
+	void *objs[MLX4R_TX_FREE_BULK];
+	struct rte_mempool *pool = NULL;
+	uint32_t n = 0;
+
 	while (m != NULL) {
 		struct rte_mbuf *next = m->next;
 
 		m = rte_pktmbuf_prefree_seg(m);
 		if (m != NULL)
-			mlx4r_tx_free_add(f, m);
+			mlx4r_tx_free_add(objs, &pool, &n, m);
 		m = next;
 	}
-}
-
-static __rte_always_inline void
-mlx4r_tx_free_pkt(struct mlx4r_tx_free *f, struct rte_mbuf *m)
-{
-	if (likely(m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-		   rte_mbuf_refcnt_read(m) == 1))
-		mlx4r_tx_free_add(f, m);
-	else
-		mlx4r_tx_free_chain(f, m);
+	if (n != 0)
+		rte_mempool_put_bulk(pool, objs, n);
 }
 
 /*
@@ -615,11 +611,12 @@ mlx4r_tx_free_pkt(struct mlx4r_tx_free *f, struct rte_mbuf *m)
 int
 mlx4r_txq_complete(struct mlx4r_txq *txq)
 {
-	struct mlx4r_tx_free fr;
+	void *objs[MLX4R_TX_FREE_BULK];
+	struct rte_mempool *pool = NULL;
 	struct rte_mbuf **elts;
 	uint32_t ci = txq->cq_ci;
 	uint32_t tail = txq->sq_ci;
-	uint32_t idx, cnt;
+	uint32_t idx, cnt, n = 0;
 	uint8_t *sq;
 	int ret = 0;
 
@@ -651,28 +648,38 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 		return ret;
 	*txq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
 	txq->cq_ci = ci;
-	fr.n = 0;
-	fr.pool = NULL;
 	/* locals: the stores below could alias the queue's fields */
 	cnt = txq->txbb_cnt;
 	elts = txq->elts;
 	sq = txq->sq;
 	for (idx = txq->sq_ci; idx != tail; idx++) {
 		struct rte_mbuf **e = &elts[idx & (cnt - 1)];
+		struct rte_mbuf *m = *e;
 
-		if (*e != NULL) {
-			mlx4r_tx_free_pkt(&fr, *e);
+		if (m != NULL) {
 			*e = NULL;
+			if (likely(mlx4r_tx_free_simple(m))) {
+				mlx4r_tx_free_add(objs, &pool, &n, m);
+			} else {
+				/* a run's mbufs go back before a chain's */
+				if (n != 0)
+					rte_mempool_put_bulk(pool, objs, n);
+				n = 0;
+				mlx4r_tx_free_chain(m);
+			}
 		}
-		/* stamp the TXBB invalid for the next pass of the ring */
+		/*
+		 * Stamp the TXBB invalid for the next pass of the ring (two
+		 * constants: no byte swap per TXBB).
+		 */
 		*(uint32_t *)(sq + ((size_t)(idx & (cnt - 1)) <<
-				    MLX4R_TXBB_SHIFT)) =
-			rte_cpu_to_be_32(MLX4R_TXBB_STAMP |
-					 ((idx & cnt) ? MLX4R_WQE_OWNER_BIT :
-					  0));
+				    MLX4R_TXBB_SHIFT)) = (idx & cnt) ?
+			RTE_BE32(MLX4R_TXBB_STAMP | MLX4R_WQE_OWNER_BIT) :
+			RTE_BE32(MLX4R_TXBB_STAMP);
 	}
 	txq->sq_ci = tail;
-	mlx4r_tx_free_flush(&fr);
+	if (n != 0)
+		rte_mempool_put_bulk(pool, objs, n);
 	return ret;
 }
 
