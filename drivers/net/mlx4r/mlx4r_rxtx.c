@@ -392,70 +392,48 @@ mlx4r_rx_chain(struct mlx4r_rxq *rxq, struct rte_mbuf **e, uint32_t w,
 	/* the last one's next is NULL already (raw from the pool) */
 }
 
-/*
- * The Rx burst, compiled twice: @p tun says whether the port may see
- * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
- * ConnectX-3's burst has no test for them.
- */
-static __rte_always_inline uint16_t
-mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
-		    const bool tun)
-{
-	struct mlx4r_rxq *rxq = q;
-	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
-	struct rte_mbuf *extra[MLX4R_MAX_RX_SEGS];
-	uint32_t nb, i, ci, ci0, rq_ci, wqe_mask, sges_log, first_len;
-	uint32_t used = 0, got = 0;
-	uint64_t bytes = 0, ol;
-	struct rte_mbuf **elts;
-	uint16_t port;
-	bool refill, csum, rss;
+/* What the frames of an Rx burst advance (mlx4r_rx_frames()). */
+struct mlx4r_rx_pos {
+	uint32_t ci;       /**< CQ consumer index */
+	uint32_t rq_ci;    /**< WQEs consumed */
+	uint32_t used;     /**< replacements taken from repl[] */
+	uint32_t got;      /**< frames returned */
+	uint64_t bytes;    /**< their bytes */
+};
 
-	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
-		return 0;
-	MLX4R_BURST_ENTER(rxq);
-	if (MLX4R_BURST_BARRED(rxq)) {
-		MLX4R_BURST_REFUSED(rxq, 1);
-		MLX4R_BURST_LEAVE(rxq);
-		return 0;
-	}
-	/*
-	 * Queue state is read only past the bar check: a reset may rebuild
-	 * the queue (indexes back to 0) between a stale read and the check.
-	 */
-	ci0 = ci = rxq->cq_ci;
-	csum = rxq->csum;
-	rss = rxq->rss_hash;
-	port = rxq->port_id;
-	mlx4r_mr_cache_sync(&rxq->mr);
-	mlx4r_hw_hook_call(&rxq->hook);
-	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
-	/* how many CQEs are ours: owner bytes only */
-	for (nb = 0; nb < n; nb++)
-		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci + nb,
-						      rxq->cqe_mask,
-						      rxq->cqe_shift,
-						      rxq->cqe_off),
-					ci + nb, rxq->cqe_cnt))
-			break;
-	if (nb == 0)
-		goto out;
-	/* read the bodies only after the owner bytes said they are ours */
-	rte_io_rmb();
-	/* one replacement per frame; a scattered frame takes more below */
-	refill = rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) == 0;
-	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
-	/* locals: the mbuf and WQE stores could alias the queue's fields */
-	rq_ci = rxq->rq_ci;
-	wqe_mask = rxq->wqe_mask;
-	sges_log = rxq->sges_log;
-	first_len = rxq->seg_first_len;
-	elts = rxq->elts;
+/*
+ * The frames of the @p nb software-owned CQEs from pos->ci on (their
+ * bodies readable: after the read barrier), each given a replacement
+ * from @p repl, up to the first error CQE. Compiled per combination of
+ * @p csum (checksum flags) and @p rss (the hash in the mbuf) the burst
+ * meets, constants in the common one (neither: mlx4r_rx_burst_tmpl()),
+ * so that a queue reporting neither tests neither per frame; @p tun as
+ * in mlx4r_rx_burst_tmpl(). The queue's fields in locals: the mbuf and
+ * WQE stores could alias them as far as the compiler knows.
+ */
+static __rte_always_inline void
+mlx4r_rx_frames(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
+		struct rte_mbuf **repl, struct mlx4r_rx_pos *pos,
+		const bool csum, const bool rss, const bool tun)
+{
+	struct rte_mbuf *extra[MLX4R_MAX_RX_SEGS];
+	uint8_t *cqes = rxq->cqes;
+	const uint32_t cqe_mask = rxq->cqe_mask;
+	const uint32_t cqe_shift = rxq->cqe_shift;
+	const uint32_t cqe_off = rxq->cqe_off;
+	const uint32_t wqe_mask = rxq->wqe_mask;
+	const uint32_t sges_log = rxq->sges_log;
+	const uint32_t first_len = rxq->seg_first_len;
+	const uint16_t port = rxq->port_id;
+	struct rte_mbuf **elts = rxq->elts;
+	const uint64_t ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
+	uint32_t ci = pos->ci, rq_ci = pos->rq_ci, used = pos->used;
+	uint32_t got = pos->got, i;
+	uint64_t bytes = pos->bytes;
+
 	for (i = 0; i < nb; i++) {
-		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, ci,
-						     rxq->cqe_mask,
-						     rxq->cqe_shift,
-						     rxq->cqe_off);
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(cqes, ci, cqe_mask,
+						     cqe_shift, cqe_off);
 		uint32_t w = rq_ci & wqe_mask;
 		struct rte_mbuf **e = &elts[w << sges_log];
 		struct rte_mbuf *head;
@@ -471,11 +449,6 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		ci++;
 		rq_ci++;
 		len = rte_be_to_cpu_32(cqe->byte_cnt);
-		if (!refill) {
-			/* the frame is lost, its buffers stay posted */
-			rxq->rx_nombuf++;
-			continue;
-		}
 		nseg = 1;
 		if (unlikely(len > first_len)) {
 			nseg += (len - first_len + rxq->seg_len - 1) /
@@ -517,21 +490,119 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		bytes += len;
 		pkts[got++] = head;
 	}
-	if (refill && used < nb)
-		rte_mempool_put_bulk(rxq->mp, (void **)&repl[used], nb - used);
-	if (ci == ci0)
+	pos->ci = ci;
+	pos->rq_ci = rq_ci;
+	pos->used = used;
+	pos->got = got;
+	pos->bytes = bytes;
+}
+
+/*
+ * No replacement for the burst (the pool empty): the frames of the @p nb
+ * CQEs from pos->ci on are lost up to the first error CQE, their buffers
+ * stay posted (rx_nombuf).
+ */
+static __rte_noinline void
+mlx4r_rx_drop(struct mlx4r_rxq *rxq, uint32_t nb, struct mlx4r_rx_pos *pos)
+{
+	uint32_t i;
+
+	for (i = 0; i < nb; i++) {
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, pos->ci,
+						     rxq->cqe_mask,
+						     rxq->cqe_shift,
+						     rxq->cqe_off);
+
+		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+			     MLX4_CQE_OPCODE_ERROR)) {
+			mlx4r_queue_fault(&rxq->fault, &rxq->barred,
+					  rxq->port, rxq->port_id);
+			break;
+		}
+		pos->ci++;
+		pos->rq_ci++;
+		rxq->rx_nombuf++;
+	}
+}
+
+/*
+ * The Rx burst, compiled twice: @p tun says whether the port may see
+ * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
+ * ConnectX-3's burst has no test for them.
+ */
+static __rte_always_inline uint16_t
+mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool tun)
+{
+	struct mlx4r_rxq *rxq = q;
+	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
+	struct mlx4r_rx_pos pos;
+	uint32_t nb, ci0;
+	bool csum, rss;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(rxq);
+	if (MLX4R_BURST_BARRED(rxq)) {
+		MLX4R_BURST_REFUSED(rxq, 1);
+		MLX4R_BURST_LEAVE(rxq);
+		return 0;
+	}
+	/*
+	 * Queue state is read only past the bar check: a reset may rebuild
+	 * the queue (indexes back to 0) between a stale read and the check.
+	 */
+	ci0 = rxq->cq_ci;
+	pos.got = 0;
+	csum = rxq->csum;
+	rss = rxq->rss_hash;
+	mlx4r_mr_cache_sync(&rxq->mr);
+	mlx4r_hw_hook_call(&rxq->hook);
+	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
+	/* how many CQEs are ours: owner bytes only */
+	for (nb = 0; nb < n; nb++)
+		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci0 + nb,
+						      rxq->cqe_mask,
+						      rxq->cqe_shift,
+						      rxq->cqe_off),
+					ci0 + nb, rxq->cqe_cnt))
+			break;
+	if (nb == 0)
 		goto out;
-	rxq->rq_ci = rq_ci;
+	/* read the bodies only after the owner bytes said they are ours */
+	rte_io_rmb();
+	pos.ci = ci0;
+	pos.rq_ci = rxq->rq_ci;
+	pos.used = 0;
+	pos.bytes = 0;
+	/* one replacement per frame; a scattered frame takes more */
+	if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) != 0)) {
+		mlx4r_rx_drop(rxq, nb, &pos);
+	} else {
+		if (likely(!csum && !rss))
+			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, false,
+					false, tun);
+		else
+			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, csum, rss,
+					tun);
+		if (pos.used < nb)
+			rte_mempool_put_bulk(rxq->mp, (void **)&repl[pos.used],
+					     nb - pos.used);
+	}
+	if (pos.ci == ci0)
+		goto out;
+	rxq->rq_ci = pos.rq_ci;
 	/* the WQEs are rewritten before the device may see them again */
 	rte_io_wmb();
-	*rxq->rq_db = rte_cpu_to_be_32((rq_ci + wqe_mask + 1) & 0xffff);
-	*rxq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
-	rxq->cq_ci = ci;
-	rxq->ipackets += got;
-	rxq->ibytes += bytes;
+	*rxq->rq_db = rte_cpu_to_be_32((pos.rq_ci + rxq->wqe_mask + 1) &
+				       0xffff);
+	*rxq->cq_db = rte_cpu_to_be_32(pos.ci & MLX4R_CQ_DB_CI_MASK);
+	rxq->cq_ci = pos.ci;
+	rxq->ipackets += pos.got;
+	rxq->ibytes += pos.bytes;
 out:
 	MLX4R_BURST_LEAVE(rxq);
-	return got;
+	return pos.got;
 }
 
 uint16_t
