@@ -1065,79 +1065,41 @@ mlx4r_tx_prepare(void *q, struct rte_mbuf **pkts, uint16_t n)
 	return i;
 }
 
+/* What the frames of a Tx burst advance (mlx4r_tx_frames()). */
+struct mlx4r_tx_pos {
+	uint32_t pi;       /**< SQ producer index (TXBBs) */
+	uint32_t pending;  /**< TXBBs since the last completion request */
+	uint16_t sent;     /**< frames taken (posted or dropped) */
+	uint16_t posted;   /**< frames posted */
+	uint64_t bytes;    /**< their bytes */
+};
+
 /*
- * @p sec: the burst of a secondary process, which rings the doorbell
- * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
- * constant, so that the primary's burst is the code it was.
+ * The WQEs of frames @p pkts[0, n) from pos->pi on, up to a full ring or
+ * a frame of too many segments. Compiled twice: @p plain for a queue with
+ * no offload enabled (txq->ofl 0) that is not a VF's (txq->lb false), the
+ * common case, whose loop has neither test (constants); the other with
+ * both from the queue. The queue's fields in locals: the WQE stores below
+ * may alias them as far as the compiler knows, which would reload each
+ * per frame.
  */
-static __rte_always_inline uint16_t
-mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
-		    const bool sec)
+static __rte_always_inline void
+mlx4r_tx_frames(struct mlx4r_txq *txq, struct rte_mbuf **pkts, uint16_t n,
+		struct mlx4r_tx_pos *pos, const bool plain)
 {
-	struct mlx4r_txq *txq = q;
-	volatile uint32_t *sdb;
-	struct rte_mbuf **elts;
-	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
-	uint8_t *sq;
-	uint64_t bytes = 0, ofl;
+	const uint32_t mask = txq->txbb_cnt - 1;
+	const uint32_t sq_ci = txq->sq_ci;
+	const uint32_t txbb_max = txq->txbb_max;
+	const uint32_t thresh = txq->comp_thresh;
+	const uint32_t srcrb = txq->srcrb;
+	const uint64_t ofl = plain ? 0 : txq->ofl;
+	const bool lb = plain ? false : txq->lb;
+	uint8_t *sq = txq->sq;
+	struct rte_mbuf **elts = txq->elts;
+	uint32_t pi = pos->pi, pending = pos->pending;
+	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
-	bool lb;
 
-	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
-		return 0;
-	MLX4R_BURST_ENTER(txq);
-	if (MLX4R_BURST_BARRED(txq)) {
-		MLX4R_BURST_REFUSED(txq, n);
-		MLX4R_BURST_LEAVE(txq);
-		return 0;
-	}
-	/* queue state only past the bar check (see mlx4r_rx_burst) */
-	if (sec) {
-		const struct mlx4r_proc *pp =
-			rte_eth_devices[txq->port_id].process_private;
-		/*
-		 * Acquire: pairs with the release store of the map by this
-		 * process's multi-process thread (mlx4r_mp.c
-		 * mlx4r_mp_map_publish()), whose fields are then visible.
-		 * A map of an older context (the primary's reset made a new
-		 * one, whose UAR this process has not mapped yet) refuses:
-		 * its doorbell would ring another context's page.
-		 */
-		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
-			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
-
-		if (unlikely(map == NULL || map->gen != txq->ctx_gen)) {
-			MLX4R_BURST_REFUSED(txq, n);
-			MLX4R_BURST_LEAVE(txq);
-			return 0;
-		}
-		sdb = (volatile uint32_t *)(map->uar +
-			((uintptr_t)txq->sdb & (map->page - 1)));
-	} else {
-		sdb = txq->sdb;
-	}
-	mlx4r_mr_cache_sync(&txq->mr);
-	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
-		/* the QP is in error, the queue barred until its repair */
-		MLX4R_BURST_REFUSED(txq, n);
-		MLX4R_BURST_LEAVE(txq);
-		return 0;
-	}
-	/*
-	 * The queue's fields in locals: the WQE stores below may alias them
-	 * as far as the compiler knows, which would reload each per frame.
-	 */
-	mask = txq->txbb_cnt - 1;
-	pi = txq->sq_pi;
-	sq_ci = txq->sq_ci;
-	txbb_max = txq->txbb_max;
-	pending = txq->comp_pending;
-	thresh = txq->comp_thresh;
-	srcrb = txq->srcrb;
-	ofl = txq->ofl;
-	lb = txq->lb;
-	sq = txq->sq;
-	elts = txq->elts;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t nb_segs = m->nb_segs;
@@ -1254,11 +1216,77 @@ too_many:
 		txq->too_many_segs++;
 		break;
 	}
-	txq->comp_pending = pending;
-	if (pi != txq->sq_pi) {
-		txq->opackets += posted;
-		txq->obytes += bytes;
-		txq->sq_pi = pi;
+	pos->pi = pi;
+	pos->pending = pending;
+	pos->sent = sent;
+	pos->posted = posted;
+	pos->bytes = bytes;
+}
+
+/*
+ * @p sec: the burst of a secondary process, which rings the doorbell
+ * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
+ * constant, so that the primary's burst is the code it was.
+ */
+static __rte_always_inline uint16_t
+mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool sec)
+{
+	struct mlx4r_txq *txq = q;
+	struct mlx4r_tx_pos pos;
+	volatile uint32_t *sdb;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(txq);
+	if (MLX4R_BURST_BARRED(txq)) {
+		MLX4R_BURST_REFUSED(txq, n);
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
+	}
+	/* queue state only past the bar check (see mlx4r_rx_burst) */
+	if (sec) {
+		const struct mlx4r_proc *pp =
+			rte_eth_devices[txq->port_id].process_private;
+		/*
+		 * Acquire: pairs with the release store of the map by this
+		 * process's multi-process thread (mlx4r_mp.c
+		 * mlx4r_mp_map_publish()), whose fields are then visible.
+		 * A map of an older context (the primary's reset made a new
+		 * one, whose UAR this process has not mapped yet) refuses:
+		 * its doorbell would ring another context's page.
+		 */
+		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
+			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
+
+		if (unlikely(map == NULL || map->gen != txq->ctx_gen)) {
+			MLX4R_BURST_REFUSED(txq, n);
+			MLX4R_BURST_LEAVE(txq);
+			return 0;
+		}
+		sdb = (volatile uint32_t *)(map->uar +
+			((uintptr_t)txq->sdb & (map->page - 1)));
+	} else {
+		sdb = txq->sdb;
+	}
+	mlx4r_mr_cache_sync(&txq->mr);
+	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
+		/* the QP is in error, the queue barred until its repair */
+		MLX4R_BURST_REFUSED(txq, n);
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
+	}
+	pos.pi = txq->sq_pi;
+	pos.pending = txq->comp_pending;
+	if (likely(txq->ofl == 0 && !txq->lb))
+		mlx4r_tx_frames(txq, pkts, n, &pos, true);
+	else
+		mlx4r_tx_frames(txq, pkts, n, &pos, false);
+	txq->comp_pending = pos.pending;
+	if (pos.pi != txq->sq_pi) {
+		txq->opackets += pos.posted;
+		txq->obytes += pos.bytes;
+		txq->sq_pi = pos.pi;
 		/* WQEs in memory before the doorbell reaches the device */
 		rte_wmb();
 		rte_write32_relaxed(txq->doorbell_qpn, sdb);
@@ -1267,7 +1295,7 @@ too_many:
 	if (!sec)
 		mlx4r_hw_hook_call(&txq->hook);
 	MLX4R_BURST_LEAVE(txq);
-	return sent;
+	return pos.sent;
 }
 
 uint16_t
