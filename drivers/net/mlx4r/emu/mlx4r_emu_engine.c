@@ -1993,9 +1993,14 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	    MLX4_WQE_CTRL_SOLICIT ||
 	    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
 		return false;
-	s = (const void *)(qp->sq +
-			   ((((qp->head & (qp->txbbs - 1)) << qp->shift) + 16) &
-			    ((qp->txbbs << qp->shift) - 1)));
+	/*
+	 * The data segment follows the control segment in the WQE's first
+	 * block: a block is 1 << qp->shift >= 64 bytes (EMU_SQ_MIN_STRIDE),
+	 * so it does not wrap.
+	 */
+	RTE_BUILD_BUG_ON((1u << EMU_SQ_MIN_STRIDE) <
+			 sizeof(*ctrl) + sizeof(*s));
+	s = (const struct mlx4_wqe_data_seg *)(ctrl + 1);
 	bc = rte_be_to_cpu_32(s->byte_count);
 	/* inline, 0 (2^31 bytes), shorter than a header, longer than a frame */
 	if (bc < RTE_ETHER_HDR_LEN || bc > MLX4R_EMU_MAX_FRAME)
@@ -2023,17 +2028,28 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	return true;
 }
 
+/*
+ * The first word of block @p idx of an SQ of @p txbbs blocks of
+ * 1 << @p shift bytes at @p sq; true if it is posted.
+ */
+static __rte_always_inline bool
+emu_sq_posted(const uint8_t *sq, uint32_t txbbs, uint32_t shift,
+	      uint32_t idx, const struct mlx4_wqe_ctrl_seg **ctrl,
+	      uint32_t *w0)
+{
+	*ctrl = (const void *)(sq + ((size_t)(idx & (txbbs - 1)) << shift));
+	/* Pairs with the driver's barrier before the owner word. */
+	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
+					       __ATOMIC_ACQUIRE));
+	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & txbbs);
+}
+
 /* The first word of block @p idx of the SQ; true if it is posted. */
 static inline bool
 emu_tx_owned_at(const struct emu_qp *qp, uint32_t idx,
 		const struct mlx4_wqe_ctrl_seg **ctrl, uint32_t *w0)
 {
-	*ctrl = (const void *)(qp->sq + ((size_t)(idx & (qp->txbbs - 1)) <<
-					 qp->shift));
-	/* Pairs with the driver's barrier before the owner word. */
-	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
-					       __ATOMIC_ACQUIRE));
-	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & qp->txbbs);
+	return emu_sq_posted(qp->sq, qp->txbbs, qp->shift, idx, ctrl, w0);
 }
 
 static inline bool
@@ -2160,8 +2176,9 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	rte_spinlock_t *held = NULL;
 	struct emu_rx_run rx_run;
 	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run };
-	uint32_t owned = 0, w0, n, bad, start;
-	uint8_t syn = 0, verr = 0;
+	uint32_t owned = 0, w0, n, bad, start, txbbs, shift, limit, base;
+	uint8_t syn = 0, verr = 0, ds_round, ds_shift;
+	const uint8_t *sq;
 
 	/* dead device, or a queue of a incarnation before the reset */
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
@@ -2188,15 +2205,37 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	}
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
-	/* The posted WQEs: up to the first block of another pass. */
+	/*
+	 * The posted WQEs: up to the first block of another pass. The SQ's
+	 * geometry in locals (the frames' stores could alias the QP as far
+	 * as the compiler knows), and emu_tx_room()'s first test with its
+	 * base kept: qp->freed only moves in its second part.
+	 */
 	start = qp->head;
-	while (owned < max && emu_tx_owned(qp, &ctrl, &w0)) {
-		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
-		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
-		if (unlikely(!emu_tx_room(qp, start, qp->head + n))) {
-			uint32_t base = (int32_t)(qp->freed - start) > 0 ?
-					qp->freed : start;
+	sq = qp->sq;
+	txbbs = qp->txbbs;
+	shift = qp->shift;
+	ds_round = qp->ds_round;
+	ds_shift = qp->ds_shift;
+	limit = qp->txbbs - qp->spare;
+	base = (int32_t)(qp->freed - start) > 0 ? qp->freed : start;
+	while (owned < max) {
+		uint32_t idx = qp->head;
 
+		if (!emu_sq_posted(sq, txbbs, shift, idx, &ctrl, &w0))
+			break;
+		/* emu_wqe_blocks() */
+		n = ((ctrl->fence_size & MLX4R_WQE_DS_MASK) + ds_round) >>
+		    ds_shift;
+		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
+		if (unlikely(idx + n - base > limit)) {
+			if (likely(emu_tx_room(qp, start, idx + n))) {
+				base = (int32_t)(qp->freed - start) > 0 ?
+				       qp->freed : start;
+				goto room;
+			}
+			base = (int32_t)(qp->freed - start) > 0 ?
+			       qp->freed : start;
 			EMU_LOG(ERR, "QP 0x%x: WQE %u makes %u blocks outstanding (posted past %u, not known freed), more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
 				qp->hw.qpn, qp->head, qp->head + n - base,
 				base, qp->txbbs, qp->spare);
@@ -2204,6 +2243,7 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
 		}
+room:
 		if (likely(emu_tx_send1(qp, port, ctrl, w0, &held, &acc))) {
 			qp->head += n;
 			owned += n;
