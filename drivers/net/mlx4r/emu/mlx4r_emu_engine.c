@@ -1079,6 +1079,10 @@ emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
 	} else {
 		v->tun = 0;
 	}
+	v->cqe_head[0] = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
+	v->cqe_head[1] = rte_cpu_to_be_32(hash);
+	v->cqe_head[2] = 0; /* g_mlpath_rqpn */
+	v->cqe_head[3] = 0; /* sl_vid, rlid (ts_47_16) */
 	if (p.l4 != 0)
 		v->key_len = p.l4 + 8u;
 	else if (p.ipv == 4)
@@ -1110,9 +1114,10 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	uint32_t i, pi, off, len;
 	uint8_t fcs[RTE_ETHER_CRC_LEN];
 	enum ibv_qp_state qs;
-	uint32_t status;
+	uint32_t status, w4;
 	uint16_t csum;
 	uint8_t verr = 0;
+	uint64_t w8;
 
 	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
 	if (unlikely((qs != IBV_QPS_RTR && qs != IBV_QPS_RTS) ||
@@ -1191,14 +1196,23 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	status = v->status;
 	csum = v->csum;
 	emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status, &csum);
-	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
-	cqe->immed_rss_invalid = rte_cpu_to_be_32(v->hash);
-	cqe->g_mlpath_rqpn = 0;
-	cqe->ts_47_16 = 0;
-	cqe->status = rte_cpu_to_be_32(status);
-	cqe->byte_cnt = rte_cpu_to_be_32(len);
-	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	memcpy(&cqe->checksum, &csum, sizeof(csum));
+	/*
+	 * Every byte but the owner's, in four stores: the verdict's first
+	 * 16 (vlan_my_qpn, immed_rss_invalid, g_mlpath_rqpn, ts_47_16),
+	 * status and byte_cnt as one little-endian word, wqe_index and
+	 * checksum (memory order) as another, the timestamp bytes 0.
+	 */
+	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
+	RTE_BUILD_BUG_ON(offsetof(struct mlx4_cqe, status) != 16 ||
+			 offsetof(struct mlx4_cqe, byte_cnt) != 20 ||
+			 offsetof(struct mlx4_cqe, wqe_index) != 24 ||
+			 offsetof(struct mlx4_cqe, checksum) != 26 ||
+			 offsetof(struct mlx4_cqe, reserved3) != 28);
+	memcpy(cqe, v->cqe_head, sizeof(v->cqe_head));
+	w8 = (uint64_t)rte_cpu_to_be_32(len) << 32 | rte_cpu_to_be_32(status);
+	memcpy(&cqe->status, &w8, sizeof(w8));
+	w4 = (uint32_t)csum << 16 | rte_cpu_to_be_16((uint16_t)wq->ci);
+	memcpy(&cqe->wqe_index, &w4, sizeof(w4));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;

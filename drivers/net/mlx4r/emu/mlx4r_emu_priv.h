@@ -711,6 +711,8 @@ struct emu_rx_verdict {
 	uint32_t status;           /* CQE status (header part) */
 	uint32_t tun;              /* vlan_my_qpn tunnel bits */
 	uint32_t key_len;          /* header bytes the verdict read */
+	/* the CQE's first 16 bytes: QPN and tunnel bits, hash, zeros */
+	uint32_t cqe_head[4];
 	uint16_t csum;             /* CQE checksum field (EMU_RX_SUM_NONE) */
 	uint8_t sum;               /* EMU_RX_SUM_*: left per frame */
 	uint8_t nd_flags;          /* netdev flags steering read */
