@@ -190,7 +190,7 @@ emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
 }
 
 /* Sum of the pseudo header of @p p. */
-static inline uint64_t
+static __rte_always_inline uint64_t
 emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
 {
 	uint8_t ph[40];
@@ -236,7 +236,7 @@ emu_udp_no_csum(const uint8_t *d, const struct emu_pkt *p)
 }
 
 /* emu_rx_csum_field() of a TCP or UDP frame (p->proto set). */
-static inline uint16_t
+static __rte_always_inline uint16_t
 emu_l4_csum_field(const uint8_t *d, const struct emu_pkt *p)
 {
 	return emu_csum_fold(emu_csum_add(emu_pseudo_sum(d, p), d + p->l4,
@@ -964,7 +964,9 @@ static __rte_always_inline void
 emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 	    uint32_t off, uint32_t n)
 {
-	uint32_t k = off < f->len ? RTE_MIN(n, f->len - off) : 0;
+	/* all of it from the frame (no FCS bytes): the common case first */
+	uint32_t k = likely(off + n <= f->len) ? n :
+		     off < f->len ? f->len - off : 0;
 
 	/*
 	 * 32 to 64 bytes (minimum-size frames): two fixed 32-byte copies
