@@ -570,6 +570,38 @@ test_checksums(void)
 }
 
 /*
+ * The checksum field and status of UDP segments of 8 to 48 bytes (every
+ * length modulo 8 twice, each summed as 8-byte words and a tail), right,
+ * then with their last byte changed (what the tail sums): 0xffff and L4 OK,
+ * then the sum of pseudo header and segment and no L4 OK.
+ */
+static int
+test_checksum_tails(void)
+{
+	const uint32_t good = MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			      MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
+	uint8_t *f = frame_at(0);
+	uint32_t payload, len, st;
+
+	for (payload = 0; payload <= 40; payload++) {
+		len = udp_frame(0, (uint16_t)(1000 + payload), payload);
+		TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+		TEST_ASSERT_EQUAL(st, good | MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK,
+				  "payload %u: good", payload);
+		TEST_ASSERT_EQUAL(last_csum, 0xffff, "payload %u: field",
+				  payload);
+		f[len - 1] ^= 0x5a;
+		TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+		TEST_ASSERT_EQUAL(st, good, "payload %u: last byte bad",
+				  payload);
+		TEST_ASSERT_EQUAL(last_csum, l4_sum(f, len),
+				  "payload %u: the sum of pseudo header and segment",
+				  payload);
+	}
+	return TEST_SUCCESS;
+}
+
+/*
  * Firmware that reports a good checksum only in the CQE's checksum field
  * (mlx4_en's test: IPOK + TCP/UDP + 0xffff) and leaves the status bit clear.
  */
@@ -1920,6 +1952,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),
 		TEST_CASE_ST(setup, teardown, test_checksums),
+		TEST_CASE_ST(setup, teardown, test_checksum_tails),
 		TEST_CASE_ST(setup_csum_field_only, teardown,
 			     test_csum_field_only),
 		TEST_CASE(test_toeplitz_vectors),

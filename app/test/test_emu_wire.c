@@ -649,6 +649,15 @@ test_xconnect_link(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_link_set(env.dev, 1, true), "up");
 	send_frame(0, f, 92);
 	TEST_ASSERT_EQUAL(drain_port(1, per_q, false), 1, "up again");
+	/* The receiving end's link down: dropped at the sender's too. */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_link_set(env.dev, 2, false), "2 down");
+	send_frame(0, f, 92);
+	TEST_ASSERT_EQUAL(drain_port(1, per_q, false), 0, "peer's link down");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.tx_dropped, 2, "dropped");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_link_set(env.dev, 2, true), "2 up");
+	send_frame(0, f, 92);
+	TEST_ASSERT_EQUAL(drain_port(1, per_q, false), 1, "both up again");
 
 	/* Across two devices. */
 	TEST_ASSERT_SUCCESS(temu_env_init(&e2, "t_emu_wire2", NULL), "dev 2");

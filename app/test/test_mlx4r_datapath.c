@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
@@ -1869,6 +1870,111 @@ test_generator_wire(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The receive pool empty: the frames of the burst are dropped and
+ * counted (rx_nombuf), their buffers stay posted, and the queue takes
+ * frames again once the pool has mbufs (mlx4r_rx_drop()).
+ */
+static int
+test_rx_pool_empty(void)
+{
+	struct rte_mbuf *m[4], *rx[4], **held;
+	struct rte_eth_stats st;
+	unsigned int nh = 0, i;
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(frames_to(p1, m, 4, 64), "frames");
+	held = malloc(NB_MBUF * sizeof(*held));
+	TEST_ASSERT_NOT_NULL(held, "array");
+	while (nh < NB_MBUF && (held[nh] = rte_pktmbuf_alloc(mp)) != NULL)
+		nh++;
+	if (rte_eth_stats_reset(p1) != 0 ||
+	    rte_eth_tx_burst(p1, 0, m, 4) != 4) {
+		printf("reset or send failed\n");
+		goto out;
+	}
+	if (rte_eth_rx_burst(p1, 0, rx, 4) != 0) {
+		printf("a frame received without a buffer to repost\n");
+		goto out;
+	}
+	if (rte_eth_stats_get(p1, &st) != 0 || st.rx_nombuf != 4 ||
+	    st.ipackets != 0) {
+		printf("rx_nombuf %" PRIu64 " ipackets %" PRIu64
+		       ", expected 4 and 0\n", st.rx_nombuf, st.ipackets);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	for (i = 0; i < nh; i++)
+		rte_pktmbuf_free(held[i]);
+	free(held);
+	TEST_ASSERT_SUCCESS(ret, "with the pool empty");
+	/* the buffers stayed posted: the next frames land */
+	TEST_ASSERT_SUCCESS(frames_to(p1, m, 4, 64), "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 4), 4, "sent again");
+	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 4), 4, "received again");
+	rte_pktmbuf_free_bulk(rx, 4);
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.rx_nombuf, 4, "no more dropped");
+	TEST_ASSERT_EQUAL_U(st.ipackets, 4, "received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * Checksum flags and the RSS hash together (the Rx burst's frames loop
+ * compiled with both: mlx4r_rx_frames()): each frame has both, and its
+ * packet type.
+ */
+static int
+test_rx_hash_and_csum(void)
+{
+	const uint64_t good = RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[8], *rx[8];
+	unsigned int i, q, n, seen = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_RSS_HASH |
+			       RTE_ETH_RX_OFFLOAD_CHECKSUM;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp,
+				       RTE_ETH_RX_OFFLOAD_CHECKSUM),
+			  TEST_SUCCESS, "up with 2 Rx queues");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < RTE_DIM(m); i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
+			  "sent");
+	for (q = 0; q < 2; q++) {
+		n = rx_some(p1, q, rx, RTE_DIM(rx));
+		for (i = 0; i < n; i++) {
+			TEST_ASSERT(rx[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH,
+				    "RSS hash flag");
+			TEST_ASSERT_EQUAL(rx[i]->hash.rss & 1, q,
+					  "hash picked queue %u", q);
+			TEST_ASSERT_EQUAL_U(rx[i]->ol_flags &
+					    (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					     RTE_MBUF_F_RX_L4_CKSUM_MASK), good,
+					    "good checksums");
+			TEST_ASSERT_EQUAL(rx[i]->packet_type,
+					  RTE_PTYPE_L2_ETHER |
+					  RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP,
+					  "UDP ptype");
+		}
+		seen += n;
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(seen, RTE_DIM(m), "all received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Frames that find no posted WQE are counted as imissed. */
 static int
 test_rx_missed(void)
@@ -2032,6 +2138,8 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_xconnect, hca_down, test_xconnect),
 		TEST_CASE(test_generator_wire),
 		TEST_CASE(test_rx_missed),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rx_pool_empty),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rx_hash_and_csum),
 		TEST_CASE_ST(hca_loopback, hca_down, test_link_events),
 		TEST_CASE_ST(hca_loopback, hca_down, test_bad_args),
 		TEST_CASES_END()

@@ -395,70 +395,48 @@ mlx4r_rx_chain(struct mlx4r_rxq *rxq, struct rte_mbuf **e, uint32_t w,
 	/* the last one's next is NULL already (raw from the pool) */
 }
 
-/*
- * The Rx burst, compiled twice: @p tun says whether the port may see
- * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
- * ConnectX-3's burst has no test for them.
- */
-static __rte_always_inline uint16_t
-mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
-		    const bool tun)
-{
-	struct mlx4r_rxq *rxq = q;
-	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
-	struct rte_mbuf *extra[MLX4R_MAX_RX_SEGS];
-	uint32_t nb, i, ci, ci0, rq_ci, wqe_mask, sges_log, first_len;
-	uint32_t used = 0, got = 0;
-	uint64_t bytes = 0, ol;
-	struct rte_mbuf **elts;
-	uint16_t port;
-	bool refill, csum, rss;
+/* What the frames of an Rx burst advance (mlx4r_rx_frames()). */
+struct mlx4r_rx_pos {
+	uint32_t ci;       /**< CQ consumer index */
+	uint32_t rq_ci;    /**< WQEs consumed */
+	uint32_t used;     /**< replacements taken from repl[] */
+	uint32_t got;      /**< frames returned */
+	uint64_t bytes;    /**< their bytes */
+};
 
-	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
-		return 0;
-	MLX4R_BURST_ENTER(rxq);
-	if (MLX4R_BURST_BARRED(rxq)) {
-		MLX4R_BURST_REFUSED(rxq, 1);
-		MLX4R_BURST_LEAVE(rxq);
-		return 0;
-	}
-	/*
-	 * Queue state is read only past the bar check: a reset may rebuild
-	 * the queue (indexes back to 0) between a stale read and the check.
-	 */
-	ci0 = ci = rxq->cq_ci;
-	csum = rxq->csum;
-	rss = rxq->rss_hash;
-	port = rxq->port_id;
-	mlx4r_mr_cache_sync(&rxq->mr);
-	mlx4r_hw_hook_call(&rxq->hook);
-	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
-	/* how many CQEs are ours: owner bytes only */
-	for (nb = 0; nb < n; nb++)
-		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci + nb,
-						      rxq->cqe_mask,
-						      rxq->cqe_shift,
-						      rxq->cqe_off),
-					ci + nb, rxq->cqe_cnt))
-			break;
-	if (nb == 0)
-		goto out;
-	/* read the bodies only after the owner bytes said they are ours */
-	rte_io_rmb();
-	/* one replacement per frame; a scattered frame takes more below */
-	refill = rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) == 0;
-	ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
-	/* locals: the mbuf and WQE stores could alias the queue's fields */
-	rq_ci = rxq->rq_ci;
-	wqe_mask = rxq->wqe_mask;
-	sges_log = rxq->sges_log;
-	first_len = rxq->seg_first_len;
-	elts = rxq->elts;
+/*
+ * The frames of the @p nb software-owned CQEs from pos->ci on (their
+ * bodies readable: after the read barrier), each given a replacement
+ * from @p repl, up to the first error CQE. Compiled per combination of
+ * @p csum (checksum flags) and @p rss (the hash in the mbuf) the burst
+ * meets, constants in the common one (neither: mlx4r_rx_burst_tmpl()),
+ * so that a queue reporting neither tests neither per frame; @p tun as
+ * in mlx4r_rx_burst_tmpl(). The queue's fields in locals: the mbuf and
+ * WQE stores could alias them as far as the compiler knows.
+ */
+static __rte_always_inline void
+mlx4r_rx_frames(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
+		struct rte_mbuf **repl, struct mlx4r_rx_pos *pos,
+		const bool csum, const bool rss, const bool tun)
+{
+	struct rte_mbuf *extra[MLX4R_MAX_RX_SEGS];
+	uint8_t *cqes = rxq->cqes;
+	const uint32_t cqe_mask = rxq->cqe_mask;
+	const uint32_t cqe_shift = rxq->cqe_shift;
+	const uint32_t cqe_off = rxq->cqe_off;
+	const uint32_t wqe_mask = rxq->wqe_mask;
+	const uint32_t sges_log = rxq->sges_log;
+	const uint32_t first_len = rxq->seg_first_len;
+	const uint16_t port = rxq->port_id;
+	struct rte_mbuf **elts = rxq->elts;
+	const uint64_t ol = rss ? RTE_MBUF_F_RX_RSS_HASH : 0;
+	uint32_t ci = pos->ci, rq_ci = pos->rq_ci, used = pos->used;
+	uint32_t got = pos->got, i;
+	uint64_t bytes = pos->bytes;
+
 	for (i = 0; i < nb; i++) {
-		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, ci,
-						     rxq->cqe_mask,
-						     rxq->cqe_shift,
-						     rxq->cqe_off);
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(cqes, ci, cqe_mask,
+						     cqe_shift, cqe_off);
 		uint32_t w = rq_ci & wqe_mask;
 		struct rte_mbuf **e = &elts[w << sges_log];
 		struct rte_mbuf *head;
@@ -474,11 +452,6 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		ci++;
 		rq_ci++;
 		len = rte_be_to_cpu_32(cqe->byte_cnt);
-		if (!refill) {
-			/* the frame is lost, its buffers stay posted */
-			rxq->rx_nombuf++;
-			continue;
-		}
 		nseg = 1;
 		if (unlikely(len > first_len)) {
 			nseg += (len - first_len + rxq->seg_len - 1) /
@@ -520,21 +493,119 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		bytes += len;
 		pkts[got++] = head;
 	}
-	if (refill && used < nb)
-		rte_mempool_put_bulk(rxq->mp, (void **)&repl[used], nb - used);
-	if (ci == ci0)
+	pos->ci = ci;
+	pos->rq_ci = rq_ci;
+	pos->used = used;
+	pos->got = got;
+	pos->bytes = bytes;
+}
+
+/*
+ * No replacement for the burst (the pool empty): the frames of the @p nb
+ * CQEs from pos->ci on are lost up to the first error CQE, their buffers
+ * stay posted (rx_nombuf).
+ */
+static __rte_noinline void
+mlx4r_rx_drop(struct mlx4r_rxq *rxq, uint32_t nb, struct mlx4r_rx_pos *pos)
+{
+	uint32_t i;
+
+	for (i = 0; i < nb; i++) {
+		struct mlx4_cqe *cqe = mlx4r_cqe_get(rxq->cqes, pos->ci,
+						     rxq->cqe_mask,
+						     rxq->cqe_shift,
+						     rxq->cqe_off);
+
+		if (unlikely((cqe->owner_sr_opcode & MLX4_CQE_OPCODE_MASK) ==
+			     MLX4_CQE_OPCODE_ERROR)) {
+			mlx4r_queue_fault(&rxq->fault, &rxq->barred,
+					  rxq->port, rxq->port_id);
+			break;
+		}
+		pos->ci++;
+		pos->rq_ci++;
+		rxq->rx_nombuf++;
+	}
+}
+
+/*
+ * The Rx burst, compiled twice: @p tun says whether the port may see
+ * tunnel CQEs (a ConnectX-3 Pro: mlx4r_rx_burst_l2tun), so that a
+ * ConnectX-3's burst has no test for them.
+ */
+static __rte_always_inline uint16_t
+mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool tun)
+{
+	struct mlx4r_rxq *rxq = q;
+	struct rte_mbuf *repl[MLX4R_RX_BURST_MAX];
+	struct mlx4r_rx_pos pos;
+	uint32_t nb, ci0;
+	bool csum, rss;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_RXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(rxq);
+	if (MLX4R_BURST_BARRED(rxq)) {
+		MLX4R_BURST_REFUSED(rxq, 1);
+		MLX4R_BURST_LEAVE(rxq);
+		return 0;
+	}
+	/*
+	 * Queue state is read only past the bar check: a reset may rebuild
+	 * the queue (indexes back to 0) between a stale read and the check.
+	 */
+	ci0 = rxq->cq_ci;
+	pos.got = 0;
+	csum = rxq->csum;
+	rss = rxq->rss_hash;
+	mlx4r_mr_cache_sync(&rxq->mr);
+	mlx4r_hw_hook_call(&rxq->hook);
+	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
+	/* how many CQEs are ours: owner bytes only */
+	for (nb = 0; nb < n; nb++)
+		if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci0 + nb,
+						      rxq->cqe_mask,
+						      rxq->cqe_shift,
+						      rxq->cqe_off),
+					ci0 + nb, rxq->cqe_cnt))
+			break;
+	if (nb == 0)
 		goto out;
-	rxq->rq_ci = rq_ci;
+	/* read the bodies only after the owner bytes said they are ours */
+	rte_io_rmb();
+	pos.ci = ci0;
+	pos.rq_ci = rxq->rq_ci;
+	pos.used = 0;
+	pos.bytes = 0;
+	/* one replacement per frame; a scattered frame takes more */
+	if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) != 0)) {
+		mlx4r_rx_drop(rxq, nb, &pos);
+	} else {
+		if (likely(!csum && !rss))
+			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, false,
+					false, tun);
+		else
+			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, csum, rss,
+					tun);
+		if (pos.used < nb)
+			rte_mempool_put_bulk(rxq->mp, (void **)&repl[pos.used],
+					     nb - pos.used);
+	}
+	if (pos.ci == ci0)
+		goto out;
+	rxq->rq_ci = pos.rq_ci;
 	/* the WQEs are rewritten before the device may see them again */
 	rte_io_wmb();
-	*rxq->rq_db = rte_cpu_to_be_32((rq_ci + wqe_mask + 1) & 0xffff);
-	*rxq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
-	rxq->cq_ci = ci;
-	rxq->ipackets += got;
-	rxq->ibytes += bytes;
+	*rxq->rq_db = rte_cpu_to_be_32((pos.rq_ci + rxq->wqe_mask + 1) &
+				       0xffff);
+	*rxq->cq_db = rte_cpu_to_be_32(pos.ci & MLX4R_CQ_DB_CI_MASK);
+	rxq->cq_ci = pos.ci;
+	rxq->ipackets += pos.got;
+	rxq->ibytes += pos.bytes;
 out:
 	MLX4R_BURST_LEAVE(rxq);
-	return got;
+	return pos.got;
 }
 
 uint16_t
@@ -562,52 +633,48 @@ mlx4r_tx_dseg(const struct mlx4r_txq *txq, uint32_t u)
  * single-segment, direct mbuf of refcnt 1 (the common case) goes straight
  * to rte_mempool_put_bulk() without touching its second cache line (a
  * one-segment packet has next NULL: the mbuf library's invariant);
- * anything else through rte_pktmbuf_prefree_seg(), segment by segment.
+ * anything else through rte_pktmbuf_prefree_seg(), segment by segment
+ * (mlx4r_tx_free_chain()). The run's pool and count are the caller's
+ * locals (in registers: nothing else can reach them), its mbufs in objs.
  */
-struct mlx4r_tx_free {
-	struct rte_mempool *pool;
-	uint32_t n;
-	void *objs[MLX4R_TX_FREE_BULK];
-};
-
-static __rte_always_inline void
-mlx4r_tx_free_flush(struct mlx4r_tx_free *f)
+static __rte_always_inline bool
+mlx4r_tx_free_simple(const struct rte_mbuf *m)
 {
-	if (f->n != 0)
-		rte_mempool_put_bulk(f->pool, f->objs, f->n);
-	f->n = 0;
+	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+	       rte_mbuf_refcnt_read(m) == 1;
 }
 
+/* Add @p m to the run (@p pool, @p n mbufs in objs), flushing it first. */
 static __rte_always_inline void
-mlx4r_tx_free_add(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+mlx4r_tx_free_add(void **objs, struct rte_mempool **pool, uint32_t *n,
+		  struct rte_mbuf *m)
 {
-	if (f->n == RTE_DIM(f->objs) || (f->n != 0 && m->pool != f->pool))
-		mlx4r_tx_free_flush(f);
-	f->pool = m->pool;
-	f->objs[f->n++] = m;
+	if (*n == MLX4R_TX_FREE_BULK || (*n != 0 && m->pool != *pool)) {
+		rte_mempool_put_bulk(*pool, objs, *n);
+		*n = 0;
+	}
+	*pool = m->pool;
+	objs[(*n)++] = m;
 }
 
+/* The segments of @p m that prefree releases, in runs of their own. */
 static __rte_noinline void
-mlx4r_tx_free_chain(struct mlx4r_tx_free *f, struct rte_mbuf *m)
+mlx4r_tx_free_chain(struct rte_mbuf *m)
 {
+	void *objs[MLX4R_TX_FREE_BULK];
+	struct rte_mempool *pool = NULL;
+	uint32_t n = 0;
+
 	while (m != NULL) {
 		struct rte_mbuf *next = m->next;
 
 		m = rte_pktmbuf_prefree_seg(m);
 		if (m != NULL)
-			mlx4r_tx_free_add(f, m);
+			mlx4r_tx_free_add(objs, &pool, &n, m);
 		m = next;
 	}
-}
-
-static __rte_always_inline void
-mlx4r_tx_free_pkt(struct mlx4r_tx_free *f, struct rte_mbuf *m)
-{
-	if (likely(m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-		   rte_mbuf_refcnt_read(m) == 1))
-		mlx4r_tx_free_add(f, m);
-	else
-		mlx4r_tx_free_chain(f, m);
+	if (n != 0)
+		rte_mempool_put_bulk(pool, objs, n);
 }
 
 /*
@@ -618,11 +685,12 @@ mlx4r_tx_free_pkt(struct mlx4r_tx_free *f, struct rte_mbuf *m)
 int
 mlx4r_txq_complete(struct mlx4r_txq *txq)
 {
-	struct mlx4r_tx_free fr;
+	void *objs[MLX4R_TX_FREE_BULK];
+	struct rte_mempool *pool = NULL;
 	struct rte_mbuf **elts;
 	uint32_t ci = txq->cq_ci;
 	uint32_t tail = txq->sq_ci;
-	uint32_t idx, cnt;
+	uint32_t idx, cnt, n = 0;
 	uint8_t *sq;
 	int ret = 0;
 
@@ -654,28 +722,38 @@ mlx4r_txq_complete(struct mlx4r_txq *txq)
 		return ret;
 	*txq->cq_db = rte_cpu_to_be_32(ci & MLX4R_CQ_DB_CI_MASK);
 	txq->cq_ci = ci;
-	fr.n = 0;
-	fr.pool = NULL;
 	/* locals: the stores below could alias the queue's fields */
 	cnt = txq->txbb_cnt;
 	elts = txq->elts;
 	sq = txq->sq;
 	for (idx = txq->sq_ci; idx != tail; idx++) {
 		struct rte_mbuf **e = &elts[idx & (cnt - 1)];
+		struct rte_mbuf *m = *e;
 
-		if (*e != NULL) {
-			mlx4r_tx_free_pkt(&fr, *e);
+		if (m != NULL) {
 			*e = NULL;
+			if (likely(mlx4r_tx_free_simple(m))) {
+				mlx4r_tx_free_add(objs, &pool, &n, m);
+			} else {
+				/* a run's mbufs go back before a chain's */
+				if (n != 0)
+					rte_mempool_put_bulk(pool, objs, n);
+				n = 0;
+				mlx4r_tx_free_chain(m);
+			}
 		}
-		/* stamp the TXBB invalid for the next pass of the ring */
+		/*
+		 * Stamp the TXBB invalid for the next pass of the ring (two
+		 * constants: no byte swap per TXBB).
+		 */
 		*(uint32_t *)(sq + ((size_t)(idx & (cnt - 1)) <<
-				    MLX4R_TXBB_SHIFT)) =
-			rte_cpu_to_be_32(MLX4R_TXBB_STAMP |
-					 ((idx & cnt) ? MLX4R_WQE_OWNER_BIT :
-					  0));
+				    MLX4R_TXBB_SHIFT)) = (idx & cnt) ?
+			RTE_BE32(MLX4R_TXBB_STAMP | MLX4R_WQE_OWNER_BIT) :
+			RTE_BE32(MLX4R_TXBB_STAMP);
 	}
 	txq->sq_ci = tail;
-	mlx4r_tx_free_flush(&fr);
+	if (n != 0)
+		rte_mempool_put_bulk(pool, objs, n);
 	return ret;
 }
 
@@ -990,84 +1068,41 @@ mlx4r_tx_prepare(void *q, struct rte_mbuf **pkts, uint16_t n)
 	return i;
 }
 
+/* What the frames of a Tx burst advance (mlx4r_tx_frames()). */
+struct mlx4r_tx_pos {
+	uint32_t pi;       /**< SQ producer index (TXBBs) */
+	uint32_t pending;  /**< TXBBs since the last completion request */
+	uint16_t sent;     /**< frames taken (posted or dropped) */
+	uint16_t posted;   /**< frames posted */
+	uint64_t bytes;    /**< their bytes */
+};
+
 /*
- * @p sec: the burst of a secondary process, which rings the doorbell
- * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
- * constant, so that the primary's burst is the code it was.
+ * The WQEs of frames @p pkts[0, n) from pos->pi on, up to a full ring or
+ * a frame of too many segments. Compiled twice: @p plain for a queue with
+ * no offload enabled (txq->ofl 0) that is not a VF's (txq->lb false), the
+ * common case, whose loop has neither test (constants); the other with
+ * both from the queue. The queue's fields in locals: the WQE stores below
+ * may alias them as far as the compiler knows, which would reload each
+ * per frame.
  */
-static __rte_always_inline uint16_t
-mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
-		    const bool sec)
+static __rte_always_inline void
+mlx4r_tx_frames(struct mlx4r_txq *txq, struct rte_mbuf **pkts, uint16_t n,
+		struct mlx4r_tx_pos *pos, const bool plain)
 {
-	struct mlx4r_txq *txq = q;
-	volatile uint32_t *sdb;
-	struct rte_mbuf **elts;
-	uint32_t mask, pi, sq_ci, txbb_max, pending, thresh, srcrb;
-	uint8_t *sq;
-	uint64_t bytes = 0, ofl;
+	const uint32_t mask = txq->txbb_cnt - 1;
+	const uint32_t sq_ci = txq->sq_ci;
+	const uint32_t txbb_max = txq->txbb_max;
+	const uint32_t thresh = txq->comp_thresh;
+	const uint32_t srcrb = txq->srcrb;
+	const uint64_t ofl = plain ? 0 : txq->ofl;
+	const bool lb = plain ? false : txq->lb;
+	uint8_t *sq = txq->sq;
+	struct rte_mbuf **elts = txq->elts;
+	uint32_t pi = pos->pi, pending = pos->pending;
+	uint64_t bytes = 0;
 	uint16_t i, sent = 0, posted = 0;
-	bool lb;
 
-	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
-		return 0;
-	MLX4R_BURST_ENTER(txq);
-	if (MLX4R_BURST_BARRED(txq)) {
-		MLX4R_BURST_REFUSED(txq, n);
-		MLX4R_BURST_LEAVE(txq);
-		return 0;
-	}
-	/* queue state only past the bar check (see mlx4r_rx_burst) */
-	if (sec) {
-		const struct mlx4r_proc *pp =
-			rte_eth_devices[txq->port_id].process_private;
-		/*
-		 * Acquire: pairs with the release store of the map by this
-		 * process's multi-process thread (mlx4r_mp.c
-		 * mlx4r_mp_map_publish()), whose fields are then visible.
-		 * A map of an older context (the primary's reset made a new
-		 * one, whose UAR this process has not mapped yet) refuses:
-		 * its doorbell would ring another context's page. gen is
-		 * rewritten in place when the page is (release, after the
-		 * page moved: mlx4r_mp_link.c mlx4r_mp_map_in_place()); the
-		 * acquire load orders the doorbell write after it.
-		 */
-		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
-			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
-
-		if (unlikely(map == NULL ||
-			     __atomic_load_n(&map->gen, __ATOMIC_ACQUIRE) !=
-			     txq->ctx_gen)) {
-			MLX4R_BURST_REFUSED(txq, n);
-			MLX4R_BURST_LEAVE(txq);
-			return 0;
-		}
-		sdb = (volatile uint32_t *)(map->uar +
-			((uintptr_t)txq->sdb & (map->page - 1)));
-	} else {
-		sdb = txq->sdb;
-	}
-	mlx4r_mr_cache_sync(&txq->mr);
-	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
-		/* the QP is in error, the queue barred until its repair */
-		MLX4R_BURST_REFUSED(txq, n);
-		MLX4R_BURST_LEAVE(txq);
-		return 0;
-	}
-	/*
-	 * The queue's fields in locals: the WQE stores below may alias them
-	 * as far as the compiler knows, which would reload each per frame.
-	 */
-	mask = txq->txbb_cnt - 1;
-	pi = txq->sq_pi;
-	sq_ci = txq->sq_ci;
-	txbb_max = txq->txbb_max;
-	pending = txq->comp_pending;
-	thresh = txq->comp_thresh;
-	srcrb = txq->srcrb;
-	ofl = txq->ofl;
-	lb = txq->lb;
-	sq = txq->sq;
-	elts = txq->elts;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t nb_segs = m->nb_segs;
@@ -1184,11 +1219,82 @@ too_many:
 		txq->too_many_segs++;
 		break;
 	}
-	txq->comp_pending = pending;
-	if (pi != txq->sq_pi) {
-		txq->opackets += posted;
-		txq->obytes += bytes;
-		txq->sq_pi = pi;
+	pos->pi = pi;
+	pos->pending = pending;
+	pos->sent = sent;
+	pos->posted = posted;
+	pos->bytes = bytes;
+}
+
+/*
+ * @p sec: the burst of a secondary process, which rings the doorbell
+ * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
+ * constant, so that the primary's burst is the code it was.
+ */
+static __rte_always_inline uint16_t
+mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
+		    const bool sec)
+{
+	struct mlx4r_txq *txq = q;
+	struct mlx4r_tx_pos pos;
+	volatile uint32_t *sdb;
+
+	if (!MLX4R_QUEUE_IS(q, MLX4R_TXQ_TAG))
+		return 0;
+	MLX4R_BURST_ENTER(txq);
+	if (MLX4R_BURST_BARRED(txq)) {
+		MLX4R_BURST_REFUSED(txq, n);
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
+	}
+	/* queue state only past the bar check (see mlx4r_rx_burst) */
+	if (sec) {
+		const struct mlx4r_proc *pp =
+			rte_eth_devices[txq->port_id].process_private;
+		/*
+		 * Acquire: pairs with the release store of the map by this
+		 * process's multi-process thread (mlx4r_mp.c
+		 * mlx4r_mp_map_publish()), whose fields are then visible.
+		 * A map of an older context (the primary's reset made a new
+		 * one, whose UAR this process has not mapped yet) refuses:
+		 * its doorbell would ring another context's page. gen is
+		 * rewritten in place when the page is (release, after the
+		 * page moved: mlx4r_mp_link.c mlx4r_mp_map_in_place()); the
+		 * acquire load orders the doorbell write after it.
+		 */
+		const struct mlx4r_uar_map *map = pp == NULL ? NULL :
+			__atomic_load_n(&pp->map, __ATOMIC_ACQUIRE);
+
+		if (unlikely(map == NULL ||
+			     __atomic_load_n(&map->gen, __ATOMIC_ACQUIRE) !=
+			     txq->ctx_gen)) {
+			MLX4R_BURST_REFUSED(txq, n);
+			MLX4R_BURST_LEAVE(txq);
+			return 0;
+		}
+		sdb = (volatile uint32_t *)(map->uar +
+			((uintptr_t)txq->sdb & (map->page - 1)));
+	} else {
+		sdb = txq->sdb;
+	}
+	mlx4r_mr_cache_sync(&txq->mr);
+	if (unlikely(mlx4r_txq_complete(txq) != 0)) {
+		/* the QP is in error, the queue barred until its repair */
+		MLX4R_BURST_REFUSED(txq, n);
+		MLX4R_BURST_LEAVE(txq);
+		return 0;
+	}
+	pos.pi = txq->sq_pi;
+	pos.pending = txq->comp_pending;
+	if (likely(txq->ofl == 0 && !txq->lb))
+		mlx4r_tx_frames(txq, pkts, n, &pos, true);
+	else
+		mlx4r_tx_frames(txq, pkts, n, &pos, false);
+	txq->comp_pending = pos.pending;
+	if (pos.pi != txq->sq_pi) {
+		txq->opackets += pos.posted;
+		txq->obytes += pos.bytes;
+		txq->sq_pi = pos.pi;
 		/* WQEs in memory before the doorbell reaches the device */
 		rte_wmb();
 		rte_write32_relaxed(txq->doorbell_qpn, sdb);
@@ -1197,7 +1303,7 @@ too_many:
 	if (!sec)
 		mlx4r_hw_hook_call(&txq->hook);
 	MLX4R_BURST_LEAVE(txq);
-	return sent;
+	return pos.sent;
 }
 
 uint16_t

@@ -37,6 +37,16 @@
  *    CQEs; the engine loads it with acquire before it reuses an entry.
  */
 
+/*
+ * DPDK's generic byte swaps and atomics, what its non-x86 builds use: on
+ * x86 rte_bswap32/64 are asm volatile, which the compiler can neither
+ * fold into a compare with a constant (the WQE's flags and opcode tests)
+ * nor schedule; the generic ones are __builtin_bswap (15 instructions a
+ * frame fewer on the looping forward, devtools/callgrind-fwd.sh). The
+ * spinlocks are then the generic __atomic ones, on the same lock words
+ * as the other files' (an exchange of 0 and 1 either way).
+ */
+#define RTE_FORCE_INTRINSICS
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -180,7 +190,7 @@ emu_parse(const uint8_t *d, uint32_t len, struct emu_pkt *p)
 }
 
 /* Sum of the pseudo header of @p p. */
-static uint64_t
+static __rte_always_inline uint64_t
 emu_pseudo_sum(const uint8_t *d, const struct emu_pkt *p)
 {
 	uint8_t ph[40];
@@ -225,6 +235,14 @@ emu_udp_no_csum(const uint8_t *d, const struct emu_pkt *p)
 	       d[p->l4 + 6] == 0 && d[p->l4 + 7] == 0;
 }
 
+/* emu_rx_csum_field() of a TCP or UDP frame (p->proto set). */
+static __rte_always_inline uint16_t
+emu_l4_csum_field(const uint8_t *d, const struct emu_pkt *p)
+{
+	return emu_csum_fold(emu_csum_add(emu_pseudo_sum(d, p), d + p->l4,
+					  p->l4_len));
+}
+
 /*
  * The CQE's checksum field, as mlx4_en reads it (Linux en_rx.c
  * mlx4_en_process_rx_cq and check_csum): for TCP/UDP the one's complement
@@ -243,7 +261,7 @@ emu_rx_csum_field(const uint8_t *d, uint32_t len, const struct emu_pkt *p)
 	uint8_t ph[4];
 
 	if (p->proto != 0) {
-		sum = emu_csum_add(emu_pseudo_sum(d, p), d + p->l4, p->l4_len);
+		return emu_l4_csum_field(d, p);
 	} else if (p->ipv == 4) {
 		uint32_t ihl = (d[p->l3] & 0xf) * 4u;
 		uint32_t tot = (uint32_t)(d[p->l3 + 2] << 8 | d[p->l3 + 3]);
@@ -821,14 +839,16 @@ emu_rx_status_hdr(const struct emu_port *port, const struct emu_frame *f,
  * emu_rx_status_hdr()): the checksum field, and for TCP/UDP whether the
  * segment's checksum is right (or an IPv4 UDP one is absent, @p udp0).
  */
-static inline void
+static __rte_always_inline void
 emu_rx_status_sum(const struct emu_port *port, const struct emu_frame *f,
 		  const struct emu_pkt *p, uint8_t sum, bool udp0,
 		  uint32_t *st, uint16_t *csum)
 {
 	if (sum == EMU_RX_SUM_NONE)
 		return;
-	*csum = emu_rx_csum_field(f->data, f->len, p);
+	/* TCP/UDP (every frame of a forward) inline, the rest called */
+	*csum = sum == EMU_RX_SUM_L4 ? emu_l4_csum_field(f->data, p) :
+		emu_rx_csum_field(f->data, f->len, p);
 	if (sum == EMU_RX_SUM_L4 && (*csum == 0xffff || udp0) &&
 	    !port->dev->conf.rx_csum_field_only)
 		*st |= MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK;
@@ -944,7 +964,9 @@ static __rte_always_inline void
 emu_rx_copy(uint8_t *dst, const struct emu_frame *f, const uint8_t *fcs,
 	    uint32_t off, uint32_t n)
 {
-	uint32_t k = off < f->len ? RTE_MIN(n, f->len - off) : 0;
+	/* all of it from the frame (no FCS bytes): the common case first */
+	uint32_t k = likely(off + n <= f->len) ? n :
+		     off < f->len ? f->len - off : 0;
 
 	/*
 	 * 32 to 64 bytes (minimum-size frames): two fixed 32-byte copies
@@ -1059,6 +1081,10 @@ emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
 	} else {
 		v->tun = 0;
 	}
+	v->cqe_head[0] = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
+	v->cqe_head[1] = rte_cpu_to_be_32(hash);
+	v->cqe_head[2] = 0; /* g_mlpath_rqpn */
+	v->cqe_head[3] = 0; /* sl_vid, rlid (ts_47_16) */
 	if (p.l4 != 0)
 		v->key_len = p.l4 + 8u;
 	else if (p.ipv == 4)
@@ -1090,9 +1116,10 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	uint32_t i, pi, off, len;
 	uint8_t fcs[RTE_ETHER_CRC_LEN];
 	enum ibv_qp_state qs;
-	uint32_t status;
+	uint32_t status, w4;
 	uint16_t csum;
 	uint8_t verr = 0;
+	uint64_t w8;
 
 	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
 	if (unlikely((qs != IBV_QPS_RTR && qs != IBV_QPS_RTS) ||
@@ -1171,14 +1198,23 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	status = v->status;
 	csum = v->csum;
 	emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status, &csum);
-	cqe->vlan_my_qpn = rte_cpu_to_be_32(wq->hw.wq_num | v->tun);
-	cqe->immed_rss_invalid = rte_cpu_to_be_32(v->hash);
-	cqe->g_mlpath_rqpn = 0;
-	cqe->ts_47_16 = 0;
-	cqe->status = rte_cpu_to_be_32(status);
-	cqe->byte_cnt = rte_cpu_to_be_32(len);
-	cqe->wqe_index = rte_cpu_to_be_16((uint16_t)wq->ci);
-	memcpy(&cqe->checksum, &csum, sizeof(csum));
+	/*
+	 * Every byte but the owner's, in four stores: the verdict's first
+	 * 16 (vlan_my_qpn, immed_rss_invalid, g_mlpath_rqpn, ts_47_16),
+	 * status and byte_cnt as one little-endian word, wqe_index and
+	 * checksum (memory order) as another, the timestamp bytes 0.
+	 */
+	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
+	RTE_BUILD_BUG_ON(offsetof(struct mlx4_cqe, status) != 16 ||
+			 offsetof(struct mlx4_cqe, byte_cnt) != 20 ||
+			 offsetof(struct mlx4_cqe, wqe_index) != 24 ||
+			 offsetof(struct mlx4_cqe, checksum) != 26 ||
+			 offsetof(struct mlx4_cqe, reserved3) != 28);
+	memcpy(cqe, v->cqe_head, sizeof(v->cqe_head));
+	w8 = (uint64_t)rte_cpu_to_be_32(len) << 32 | rte_cpu_to_be_32(status);
+	memcpy(&cqe->status, &w8, sizeof(w8));
+	w4 = (uint32_t)csum << 16 | rte_cpu_to_be_16((uint16_t)wq->ci);
+	memcpy(&cqe->wqe_index, &w4, sizeof(w4));
 	cqe->reserved3 = 0;
 	cqe->ts_15_8 = 0;
 	cqe->ts_7_0 = 0;
@@ -1231,9 +1267,13 @@ emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 	emu_rx_place(port, f, &run->v);
 }
 
-void
-emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
-		  rte_spinlock_t **held, struct emu_rx_run *run)
+/*
+ * emu_rx_deliver_tx(), inline into the Tx engine's send paths (no call
+ * per frame on a loopback or cross-connect wire: emu_wire_port()).
+ */
+static __rte_always_inline void
+emu_rx_deliver_tx_in(struct emu_port *port, const struct emu_frame *f,
+		     rte_spinlock_t **held, struct emu_rx_run *run)
 {
 	struct emu_rx_verdict *v = &run->v;
 
@@ -1260,6 +1300,13 @@ emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
 		}
 	}
 	emu_rx_place(port, f, v);
+}
+
+void
+emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
+		  rte_spinlock_t **held, struct emu_rx_run *run)
+{
+	emu_rx_deliver_tx_in(port, f, held, run);
 }
 
 void
@@ -1945,6 +1992,8 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	const uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	const struct mlx4_wqe_data_seg *s;
+	enum mlx4r_emu_wire_kind w;
+	struct emu_port *to;
 	struct emu_frame fr;
 	uint64_t addr;
 	uint32_t bc;
@@ -1960,9 +2009,14 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	    MLX4_WQE_CTRL_SOLICIT ||
 	    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
 		return false;
-	s = (const void *)(qp->sq +
-			   ((((qp->head & (qp->txbbs - 1)) << qp->shift) + 16) &
-			    ((qp->txbbs << qp->shift) - 1)));
+	/*
+	 * The data segment follows the control segment in the WQE's first
+	 * block: a block is 1 << qp->shift >= 64 bytes (EMU_SQ_MIN_STRIDE),
+	 * so it does not wrap.
+	 */
+	RTE_BUILD_BUG_ON((1u << EMU_SQ_MIN_STRIDE) <
+			 sizeof(*ctrl) + sizeof(*s));
+	s = (const struct mlx4_wqe_data_seg *)(ctrl + 1);
 	bc = rte_be_to_cpu_32(s->byte_count);
 	/* inline, 0 (2^31 bytes), shorter than a header, longer than a frame */
 	if (bc < RTE_ETHER_HDR_LEN || bc > MLX4R_EMU_MAX_FRAME)
@@ -1974,7 +2028,12 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	fr.data = (const uint8_t *)(uintptr_t)addr;
 	fr.len = bc;
 	fr.csum_known = 0;
-	if (emu_wire_tx(port, &fr, held, acc->rx)) {
+	to = emu_wire_port(port, &w);
+	if (likely(to != NULL)) {
+		emu_rx_deliver_tx_in(to, &fr, held, acc->rx);
+		acc->frames++;
+		acc->bytes += bc;
+	} else if (emu_wire_tx_other(port, w, &fr, held)) {
 		acc->frames++;
 		acc->bytes += bc;
 	} else {
@@ -1985,17 +2044,28 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	return true;
 }
 
+/*
+ * The first word of block @p idx of an SQ of @p txbbs blocks of
+ * 1 << @p shift bytes at @p sq; true if it is posted.
+ */
+static __rte_always_inline bool
+emu_sq_posted(const uint8_t *sq, uint32_t txbbs, uint32_t shift,
+	      uint32_t idx, const struct mlx4_wqe_ctrl_seg **ctrl,
+	      uint32_t *w0)
+{
+	*ctrl = (const void *)(sq + ((size_t)(idx & (txbbs - 1)) << shift));
+	/* Pairs with the driver's barrier before the owner word. */
+	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
+					       __ATOMIC_ACQUIRE));
+	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & txbbs);
+}
+
 /* The first word of block @p idx of the SQ; true if it is posted. */
 static inline bool
 emu_tx_owned_at(const struct emu_qp *qp, uint32_t idx,
 		const struct mlx4_wqe_ctrl_seg **ctrl, uint32_t *w0)
 {
-	*ctrl = (const void *)(qp->sq + ((size_t)(idx & (qp->txbbs - 1)) <<
-					 qp->shift));
-	/* Pairs with the driver's barrier before the owner word. */
-	*w0 = rte_be_to_cpu_32(__atomic_load_n(&(*ctrl)->owner_opcode,
-					       __ATOMIC_ACQUIRE));
-	return !!(*w0 & MLX4R_WQE_OWNER_BIT) == !!(idx & qp->txbbs);
+	return emu_sq_posted(qp->sq, qp->txbbs, qp->shift, idx, ctrl, w0);
 }
 
 static inline bool
@@ -2122,8 +2192,9 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	rte_spinlock_t *held = NULL;
 	struct emu_rx_run rx_run;
 	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run };
-	uint32_t owned = 0, w0, n, bad, start;
-	uint8_t syn = 0, verr = 0;
+	uint32_t owned = 0, w0, n, bad, start, txbbs, shift, limit, base;
+	uint8_t syn = 0, verr = 0, ds_round, ds_shift;
+	const uint8_t *sq;
 
 	/* dead device, or a queue of a incarnation before the reset */
 	if (unlikely(emu_ctx_frozen(qp->ctx)))
@@ -2150,15 +2221,37 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	}
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
-	/* The posted WQEs: up to the first block of another pass. */
+	/*
+	 * The posted WQEs: up to the first block of another pass. The SQ's
+	 * geometry in locals (the frames' stores could alias the QP as far
+	 * as the compiler knows), and emu_tx_room()'s first test with its
+	 * base kept: qp->freed only moves in its second part.
+	 */
 	start = qp->head;
-	while (owned < max && emu_tx_owned(qp, &ctrl, &w0)) {
-		n = emu_wqe_blocks(qp, ctrl->fence_size & MLX4R_WQE_DS_MASK);
-		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
-		if (unlikely(!emu_tx_room(qp, start, qp->head + n))) {
-			uint32_t base = (int32_t)(qp->freed - start) > 0 ?
-					qp->freed : start;
+	sq = qp->sq;
+	txbbs = qp->txbbs;
+	shift = qp->shift;
+	ds_round = qp->ds_round;
+	ds_shift = qp->ds_shift;
+	limit = qp->txbbs - qp->spare;
+	base = (int32_t)(qp->freed - start) > 0 ? qp->freed : start;
+	while (owned < max) {
+		uint32_t idx = qp->head;
 
+		if (!emu_sq_posted(sq, txbbs, shift, idx, &ctrl, &w0))
+			break;
+		/* emu_wqe_blocks() */
+		n = ((ctrl->fence_size & MLX4R_WQE_DS_MASK) + ds_round) >>
+		    ds_shift;
+		/* at most wqe_cnt - spare blocks outstanding: emu_tx_room() */
+		if (unlikely(idx + n - base > limit)) {
+			if (likely(emu_tx_room(qp, start, idx + n))) {
+				base = (int32_t)(qp->freed - start) > 0 ?
+				       qp->freed : start;
+				goto room;
+			}
+			base = (int32_t)(qp->freed - start) > 0 ?
+			       qp->freed : start;
 			EMU_LOG(ERR, "QP 0x%x: WQE %u makes %u blocks outstanding (posted past %u, not known freed), more than wqe_cnt %u - the %u spare ones of the prefetch headroom (libmlx4 verbs.c create_qp_ex)",
 				qp->hw.qpn, qp->head, qp->head + n - base,
 				base, qp->txbbs, qp->spare);
@@ -2166,6 +2259,7 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 			verr = MLX4R_EMU_VERR_HEADROOM;
 			goto wqe_error;
 		}
+room:
 		if (likely(emu_tx_send1(qp, port, ctrl, w0, &held, &acc))) {
 			qp->head += n;
 			owned += n;

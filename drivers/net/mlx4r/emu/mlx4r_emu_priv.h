@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_spinlock.h>
@@ -710,6 +711,8 @@ struct emu_rx_verdict {
 	uint32_t status;           /* CQE status (header part) */
 	uint32_t tun;              /* vlan_my_qpn tunnel bits */
 	uint32_t key_len;          /* header bytes the verdict read */
+	/* the CQE's first 16 bytes: QPN and tunnel bits, hash, zeros */
+	uint32_t cqe_head[4];
 	uint16_t csum;             /* CQE checksum field (EMU_RX_SUM_NONE) */
 	uint8_t sum;               /* EMU_RX_SUM_*: left per frame */
 	uint8_t nd_flags;          /* netdev flags steering read */
@@ -761,6 +764,46 @@ emu_lock_switch(rte_spinlock_t **held, rte_spinlock_t *want)
 /* mlx4r_emu_wire.c */
 bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 		 rte_spinlock_t **held, struct emu_rx_run *run);
+
+bool emu_wire_tx_other(struct emu_port *port, enum mlx4r_emu_wire_kind w,
+		       const struct emu_frame *f, rte_spinlock_t **held);
+
+/*
+ * The port whose receive side gets what @p port transmits, when its wire
+ * is a loopback (the port itself) or a cross-connect (the peer) and the
+ * links it crosses are up; else NULL and *w the port's other wire, for
+ * emu_wire_tx_other() (MLX4R_EMU_WIRE_NONE: the frame is lost). The first
+ * part of emu_wire_tx(), inline so that the Tx engine calls nothing per
+ * frame on these wires.
+ */
+static inline struct emu_port *
+emu_wire_port(struct emu_port *port, enum mlx4r_emu_wire_kind *w)
+{
+	struct emu_port *to;
+
+	*w = MLX4R_EMU_WIRE_NONE;
+	if (!__atomic_load_n(&port->link_up, __ATOMIC_RELAXED))
+		return NULL;
+	switch (__atomic_load_n(&port->wire, __ATOMIC_RELAXED)) {
+	case MLX4R_EMU_WIRE_LOOPBACK:
+		return port;
+	case MLX4R_EMU_WIRE_XCONNECT:
+		to = port->peer;
+		if (to == NULL ||
+		    !__atomic_load_n(&to->link_up, __ATOMIC_RELAXED))
+			return NULL;
+		return to;
+	case MLX4R_EMU_WIRE_PEER:
+		*w = MLX4R_EMU_WIRE_PEER;
+		return NULL;
+	case MLX4R_EMU_WIRE_TAP:
+		*w = MLX4R_EMU_WIRE_TAP;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 void emu_wire_pump(struct emu_port *port);
 void emu_wire_port_init(struct emu_port *port);
 void emu_wire_port_fini(struct emu_port *port);
@@ -791,48 +834,68 @@ emu_mac48(const uint8_t *a)
 	return lo | (uint64_t)hi << 32;
 }
 
+/*
+ * The one's complement sum of @p len bytes at @p buf added to @p sum, as
+ * memory-order 16-bit words (RFC 1071: computed on 64-bit words, folded
+ * to 33 bits at most). Each word's carry is added back at once (add, then
+ * add-with-carry of 0: RFC 1071's end-around carry), so no separate carry
+ * count. The tail of a buffer of 8 bytes or more is one 8-byte load
+ * ending at its last byte, shifted right so that the bytes already summed
+ * leave and the others keep their place in the word (a little-endian
+ * load: byte j of the word is buf[j]); shorter buffers by 4, 2 and 1.
+ */
 static inline uint64_t
 emu_csum_add(uint64_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	uint64_t s = sum, c = 0, q;
+	const size_t all = len;
+	uint64_t s = sum, q;
 	uint32_t w;
 	uint16_t h;
 
+	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
 	/* 32 bytes an iteration: loop overhead for 4 words (1500-byte frames) */
 	while (len >= 32) {
 		uint64_t v[4];
 
 		memcpy(v, p, 32);
 		s += v[0];
-		c += s < v[0];
+		s += s < v[0];
 		s += v[1];
-		c += s < v[1];
+		s += s < v[1];
 		s += v[2];
-		c += s < v[2];
+		s += s < v[2];
 		s += v[3];
-		c += s < v[3];
+		s += s < v[3];
 		p += 32;
 		len -= 32;
 	}
 	while (len >= 8) {
 		memcpy(&q, p, 8);
 		s += q;
-		c += s < q;
+		s += s < q;
 		p += 8;
 		len -= 8;
+	}
+	if (len != 0 && all >= 8) {
+		/* bytes p[0, len) at their places, the ones before out */
+		memcpy(&q, p + len - 8, 8);
+		q >>= 64 - 8 * len;
+		s += q;
+		s += s < q;
+		len = 0;
 	}
 	if (len >= 4) {
 		memcpy(&w, p, 4);
 		s += w;
-		c += s < w;
+		s += s < w;
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&h, p, 2);
 		s += h;
-		c += s < h;
+		s += s < h;
 		p += 2;
 		len -= 2;
 	}
@@ -841,21 +904,26 @@ emu_csum_add(uint64_t sum, const void *buf, size_t len)
 
 		memcpy(&h, last, 2);
 		s += h;
-		c += s < h;
+		s += s < h;
 	}
-	s += c;
-	s += s < c;
 	return (s & 0xffffffffull) + (s >> 32);
 }
 
+/*
+ * @p sum folded to 16 bits with end-around carries: x + (x rotated by
+ * half its width) holds in its upper half the sum of both halves plus the
+ * carry out of the lower one (the fold of Linux's csum_fold()), for 64
+ * then 32 bits.
+ */
 static inline uint16_t
 emu_csum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffffffffull) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t t;
+
+	sum = (sum + ((sum >> 32) | (sum << 32))) >> 32;
+	t = (uint32_t)sum;
+	t = (t + ((t >> 16) | (t << 16))) >> 16;
+	return (uint16_t)t;
 }
 
 /* mlx4r_emu_fault.c */

@@ -411,6 +411,27 @@ mlx4r_emu_chk_reset(struct mlx4r_emu_dev *dev, uint8_t port_num)
 }
 
 /*
+ * The wires that do not deliver into a port (emu_wire_port() returned
+ * NULL, @p w what it read): the checker, the TAP device; none, or a link
+ * down, drops the frame (false).
+ */
+bool
+emu_wire_tx_other(struct emu_port *port, enum mlx4r_emu_wire_kind w,
+		  const struct emu_frame *f, rte_spinlock_t **held)
+{
+	switch (w) {
+	case MLX4R_EMU_WIRE_PEER:
+		emu_lock_switch(held, &port->chk_lock);
+		emu_chk_frame(port, f);
+		return true;
+	case MLX4R_EMU_WIRE_TAP:
+		return write(port->tap_fd, f->data, f->len) == (ssize_t)f->len;
+	default:
+		return false;
+	}
+}
+
+/*
  * Transmit side of a wire. Called by the Tx engine (qp->lock held, and at
  * most one port spinlock: *held, which this switches to the rx_lock of
  * the port the frame arrives at, or to the chk_lock of the checker that
@@ -422,29 +443,12 @@ bool
 emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 	    rte_spinlock_t **held, struct emu_rx_run *run)
 {
-	struct emu_port *to = NULL;
+	enum mlx4r_emu_wire_kind w;
+	/* a loopback or a cross-connect with its links up */
+	struct emu_port *to = emu_wire_port(port, &w);
 
-	if (!__atomic_load_n(&port->link_up, __ATOMIC_RELAXED))
-		return false;
-	switch (__atomic_load_n(&port->wire, __ATOMIC_RELAXED)) {
-	case MLX4R_EMU_WIRE_LOOPBACK:
-		to = port;
-		break;
-	case MLX4R_EMU_WIRE_XCONNECT:
-		to = port->peer;
-		if (to == NULL ||
-		    !__atomic_load_n(&to->link_up, __ATOMIC_RELAXED))
-			return false;
-		break;
-	case MLX4R_EMU_WIRE_PEER:
-		emu_lock_switch(held, &port->chk_lock);
-		emu_chk_frame(port, f);
-		return true;
-	case MLX4R_EMU_WIRE_TAP:
-		return write(port->tap_fd, f->data, f->len) == (ssize_t)f->len;
-	default:
-		return false;
-	}
+	if (to == NULL)
+		return emu_wire_tx_other(port, w, f, held);
 	if (run != NULL) {
 		/* the Tx engine's doorbell: one verdict per run of a flow */
 		emu_rx_deliver_tx(to, f, held, run);
