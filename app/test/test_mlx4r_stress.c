@@ -967,6 +967,32 @@ dump_ports(unsigned int round)
 	printf("  mbufs in use %u\n", rte_mempool_in_use_count(mp));
 }
 
+/*
+ * An open port whose last reset ended FAILED (ports answer -EIO) is
+ * brought back by an operator's reset, and that reset waited for.
+ */
+static int
+revive_failed(const struct ctl *ctl)
+{
+	unsigned int s;
+
+	for (s = 0; s < 2; s++) {
+		struct rte_pmd_mlx4r_reset_state st;
+
+		if (ctl[s].closed)
+			continue;
+		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port_of[s],
+								  &st), "");
+		if (st.phase == RTE_PMD_MLX4R_RESET_FAILED) {
+			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(port_of[s]),
+					    "reset from FAILED");
+			TEST_ASSERT_EQUAL(settle(), TEST_SUCCESS,
+					  "settle after FAILED");
+		}
+	}
+	return TEST_SUCCESS;
+}
+
 static int
 one_round(unsigned int round)
 {
@@ -1033,20 +1059,7 @@ one_round(unsigned int round)
 	TEST_ASSERT_NOT_NULL(emu, "emulated device");
 	mlx4r_emu_fault_clear(emu);
 	TEST_ASSERT_EQUAL(settle(), TEST_SUCCESS, "settle");
-	for (s = 0; s < 2; s++) {
-		struct rte_pmd_mlx4r_reset_state st;
-
-		if (ctl[s].closed)
-			continue;
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset_state_get(port_of[s],
-								  &st), "");
-		if (st.phase == RTE_PMD_MLX4R_RESET_FAILED) {
-			TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(port_of[s]),
-					    "reset from FAILED");
-			TEST_ASSERT_EQUAL(settle(), TEST_SUCCESS,
-					  "settle after FAILED");
-		}
-	}
+	TEST_ASSERT_EQUAL(revive_failed(ctl), TEST_SUCCESS, "after the settle");
 
 	{
 		struct rte_pmd_mlx4r_reset_state st;
@@ -1100,6 +1113,12 @@ one_round(unsigned int round)
 	 * leaks (checked below).
 	 */
 	if (round % 4 == 3) {
+		/*
+		 * The reset the settle after the stop waited for may have
+		 * ended FAILED, where a start is -EIO: brought back first.
+		 */
+		TEST_ASSERT_EQUAL(revive_failed(ctl), TEST_SUCCESS,
+				  "round %u: before the removal", round);
 		for (s = 0; s < 2; s++) {
 			if (ctl[s].closed)
 				continue;
