@@ -452,27 +452,46 @@ test_checker_counts(void)
  * it is no longer in use, i.e. if the reset does not forget it: B's old
  * state would count two).
  */
+/* A generator frame of each stream and sequence number. */
+struct gen_fr {
+	uint16_t stream;
+	uint64_t seq;
+};
+
+/* The frames of @p fr, in order, sent on port 1 (to port 2, its peer). */
+static int
+send_gen_frames(const struct mlx4r_emu_gen_conf *gc, const struct gen_fr *fr,
+		unsigned int n)
+{
+	uint8_t f[256];
+	unsigned int i;
+	int len;
+
+	for (i = 0; i < n; i++) {
+		len = mlx4r_emu_gen_frame(gc, fr[i].stream, 0, fr[i].seq, f,
+					  sizeof(f));
+		TEST_ASSERT_EQUAL(len, (int)gc->frame_size, "frame");
+		send_frame(1, f, (uint32_t)len);
+	}
+	return TEST_SUCCESS;
+}
+
 static int
 test_checker_streams(void)
 {
-	static const struct { uint16_t stream; uint64_t seq; } fr[] = {
+	static const struct gen_fr fr[] = {
 		{ 42, 0 }, { 42, 1 }, { 43, 0 }, { 43, 1 }, { 42, 2 }, { 43, 2 },
 	};
 	struct mlx4r_emu_gen_conf gc;
 	struct mlx4r_emu_chk_stats cs;
 	uint8_t f[256];
-	unsigned int i;
 	int len;
 
 	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer");
 	memset(&gc, 0, sizeof(gc));
 	gc.frame_size = 80;
-	for (i = 0; i < RTE_DIM(fr); i++) {
-		len = mlx4r_emu_gen_frame(&gc, fr[i].stream, 0, fr[i].seq, f,
-					  sizeof(f));
-		TEST_ASSERT_EQUAL(len, 80, "frame");
-		send_frame(1, f, (uint32_t)len);
-	}
+	TEST_ASSERT_EQUAL(send_gen_frames(&gc, fr, RTE_DIM(fr)), TEST_SUCCESS,
+			  "frames");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
 	TEST_ASSERT_EQUAL_U(cs.received, 6, "received");
 	TEST_ASSERT_EQUAL_U(cs.unique, 6, "unique");
@@ -500,7 +519,7 @@ test_checker_streams(void)
 static int
 test_checker_reinit(void)
 {
-	static const struct { uint16_t stream; uint64_t seq; } fr[] = {
+	static const struct gen_fr fr[] = {
 		{ 42, 0 }, { 42, 1 }, { 43, 0 }, { 42, 2 },
 	};
 	struct mlx4r_emu_gen_conf gc;
@@ -513,12 +532,8 @@ test_checker_reinit(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer");
 	memset(&gc, 0, sizeof(gc));
 	gc.frame_size = 80;
-	for (i = 0; i < RTE_DIM(fr); i++) {
-		len = mlx4r_emu_gen_frame(&gc, fr[i].stream, 0, fr[i].seq, f,
-					  sizeof(f));
-		TEST_ASSERT_EQUAL(len, 80, "frame");
-		send_frame(1, f, (uint32_t)len);
-	}
+	TEST_ASSERT_EQUAL(send_gen_frames(&gc, fr, RTE_DIM(fr)), TEST_SUCCESS,
+			  "frames");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
 	TEST_ASSERT_EQUAL_U(cs.received, 4, "received before");
 	/* port 2's rules leave with the fini: their flows go first */

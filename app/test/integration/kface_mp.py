@@ -78,13 +78,7 @@ class Testpmd:
     def cmd(self, line, pause=0.0, timeout=60):
         """Wait for the prompt after the last command, type @line, then
         pause."""
-        with self.cond:
-            end = time.monotonic() + timeout
-            while self.prompts < 1 + self.typed:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
+        self.sync(timeout)
         if self.p.poll() is None:
             self.mark("typed %s" % line)
             try:
