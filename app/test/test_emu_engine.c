@@ -602,6 +602,50 @@ test_checksum_tails(void)
 }
 
 /*
+ * The checksum field and status of UDP segments long enough for the
+ * engine's 32-byte steps (four sums of their own, added together at the
+ * end): right, then filled with 0xff bytes (a carry out of every word of
+ * every sum) and with one byte changed in each 8-byte word of a step, in
+ * turn: 0xffff and L4 OK, then the reference sum (rte_raw_cksum) and no
+ * L4 OK. Fails if a sum is left out, or a carry of one is lost.
+ */
+static int
+test_checksum_long(void)
+{
+	static const uint32_t payloads[] = { 24, 56, 57, 100, 255, 511, 1000,
+					     1471, 1472 };
+	const uint32_t good = MLX4R_CQE_STATUS_IPV4 | MLX4R_CQE_STATUS_UDP |
+			      MLX4R_CQE_STATUS_IP_HDR_CSUM_OK;
+	uint8_t *f = frame_at(0), *l4 = f + 14 + 20;
+	uint32_t i, k, len, st;
+
+	for (i = 0; i < RTE_DIM(payloads); i++) {
+		len = udp_frame(0, (uint16_t)(2000 + i), payloads[i]);
+		TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+		TEST_ASSERT_EQUAL(st, good | MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK,
+				  "payload %u: good", payloads[i]);
+		TEST_ASSERT_EQUAL(last_csum, 0xffff, "payload %u: field",
+				  payloads[i]);
+		memset(l4 + 8, 0xff, payloads[i]);
+		for (k = 0; k <= 4; k++) {
+			/* k = 4: all 0xff; else byte 6 of word k of a step (of step 0,
+			 * word 0: the checksum field itself) */
+			if (k < 4)
+				l4[32 * ((payloads[i] + 8) / 64) + 8 * k + 6] =
+					0x3c;
+			TEST_ASSERT_SUCCESS(rx_status(len, 0, &st), "");
+			TEST_ASSERT_EQUAL(st, good,
+					  "payload %u, word %u: bad", payloads[i],
+					  k);
+			TEST_ASSERT_EQUAL(last_csum, l4_sum(f, len),
+					  "payload %u, word %u: the sum",
+					  payloads[i], k);
+		}
+	}
+	return TEST_SUCCESS;
+}
+
+/*
  * Firmware that reports a good checksum only in the CQE's checksum field
  * (mlx4_en's test: IPOK + TCP/UDP + 0xffff) and leaves the status bit clear.
  */
@@ -1953,6 +1997,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_force_loopback),
 		TEST_CASE_ST(setup, teardown, test_checksums),
 		TEST_CASE_ST(setup, teardown, test_checksum_tails),
+		TEST_CASE_ST(setup, teardown, test_checksum_long),
 		TEST_CASE_ST(setup_csum_field_only, teardown,
 			     test_csum_field_only),
 		TEST_CASE(test_toeplitz_vectors),

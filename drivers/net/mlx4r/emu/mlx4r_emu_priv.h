@@ -839,7 +839,13 @@ emu_mac48(const uint8_t *a)
  * memory-order 16-bit words (RFC 1071: computed on 64-bit words, folded
  * to 33 bits at most). Each word's carry is added back at once (add, then
  * add-with-carry of 0: RFC 1071's end-around carry), so no separate carry
- * count. The tail of a buffer of 8 bytes or more is one 8-byte load
+ * count; 32 bytes a step go into four sums of their own, so that the
+ * add/add-with-carry pairs of one step do not wait for each other (one
+ * sum's chain is 2 cycles a word: at 1500 B that chain, not the number of
+ * instructions, was the time, 2.7 x the loop with the carries counted
+ * apart; four sums, 0.8 x: mlx4r_perf.rst, "The 1500 B checksum"). The
+ * four are added together with end-around carries, which one's complement
+ * addition allows in any order. The tail of a buffer of 8 bytes or more is one 8-byte load
  * ending at its last byte, shifted right so that the bytes already summed
  * leave and the others keep their place in the word (a little-endian
  * load: byte j of the word is buf[j]); shorter buffers by 4, 2 and 1.
@@ -854,21 +860,32 @@ emu_csum_add(uint64_t sum, const void *buf, size_t len)
 	uint16_t h;
 
 	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
-	/* 32 bytes an iteration: loop overhead for 4 words (1500-byte frames) */
-	while (len >= 32) {
-		uint64_t v[4];
+	if (len >= 32) {
+		uint64_t s1 = 0, s2 = 0, s3 = 0, v0, v1, v2, v3;
 
-		memcpy(v, p, 32);
-		s += v[0];
-		s += s < v[0];
-		s += v[1];
-		s += s < v[1];
-		s += v[2];
-		s += s < v[2];
-		s += v[3];
-		s += s < v[3];
-		p += 32;
-		len -= 32;
+		/* one load a word (a 32-byte copy goes through the stack) */
+		do {
+			memcpy(&v0, p, 8);
+			memcpy(&v1, p + 8, 8);
+			memcpy(&v2, p + 16, 8);
+			memcpy(&v3, p + 24, 8);
+			s += v0;
+			s += s < v0;
+			s1 += v1;
+			s1 += s1 < v1;
+			s2 += v2;
+			s2 += s2 < v2;
+			s3 += v3;
+			s3 += s3 < v3;
+			p += 32;
+			len -= 32;
+		} while (len >= 32);
+		s1 += s3;
+		s1 += s1 < s3;
+		s += s2;
+		s += s < s2;
+		s += s1;
+		s += s < s1;
 	}
 	while (len >= 8) {
 		memcpy(&q, p, 8);
