@@ -1233,6 +1233,81 @@ test_mac_filter_modes(void)
 }
 
 /*
+ * p1 up with RSS over two Rx queues (UDP over IPv4 hashed) and
+ * @p rx_offloads, @p nb UDP frames of distinct addresses and ports sent
+ * round the port's loopback: @p check sees each received mbuf with its
+ * queue and the port's key; every frame must come back. The port is left
+ * stopped.
+ */
+static int
+rss_two_queues(uint64_t rx_offloads, unsigned int nb,
+	       int (*check)(const struct rte_mbuf *m, unsigned int q,
+			    const uint8_t *key))
+{
+	struct rte_eth_rss_conf rc;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m[16], *rx[16];
+	uint8_t key[40];
+	unsigned int i, q, n, seen = 0;
+
+	RTE_VERIFY(nb <= RTE_DIM(m));
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rxmode.offloads = rx_offloads;
+	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, rx_offloads &
+				       ~RTE_ETH_RX_OFFLOAD_RSS_HASH),
+			  TEST_SUCCESS, "up with 2 Rx queues");
+	memset(&rc, 0, sizeof(rc));
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (i = 0; i < nb; i++)
+		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
+				     IPPROTO_UDP, false);
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, nb), nb, "sent");
+	for (q = 0; q < 2; q++) {
+		n = rx_some(p1, q, rx, RTE_DIM(rx));
+		for (i = 0; i < n; i++) {
+			int ret = check(rx[i], q, key);
+
+			if (ret != TEST_SUCCESS) {
+				rte_pktmbuf_free_bulk(rx, n);
+				return ret;
+			}
+		}
+		seen += n;
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_EQUAL(seen, nb, "all received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/* The hash flag, the Toeplitz hash of the frame, the queue it picked. */
+static int
+check_rss_hash(const struct rte_mbuf *m, unsigned int q, const uint8_t *key)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(ip + 1);
+	uint32_t t[3] = {
+		rte_be_to_cpu_32(ip->src_addr),
+		rte_be_to_cpu_32(ip->dst_addr),
+		(uint32_t)rte_be_to_cpu_16(u->src_port) << 16 |
+		rte_be_to_cpu_16(u->dst_port),
+	};
+	uint32_t h = rte_softrss(t, 3, key);
+
+	TEST_ASSERT(m->ol_flags & RTE_MBUF_F_RX_RSS_HASH, "RSS hash flag");
+	TEST_ASSERT_EQUAL_U(m->hash.rss, h, "Toeplitz hash of the frame");
+	TEST_ASSERT_EQUAL(h & 1, q, "hash picked queue %u", q);
+	return TEST_SUCCESS;
+}
+
+/*
  * The CQE's RSS hash reaches the mbuf (RTE_MBUF_F_RX_RSS_HASH, hash.rss)
  * while the port hashes, and equals the Toeplitz hash of the frame's
  * addresses and ports with the port's key; without RSS there is no flag.
@@ -1241,65 +1316,21 @@ static int
 test_rss_hash_mbuf(void)
 {
 	struct rte_eth_dev_info info;
-	struct rte_eth_rss_conf rc;
 	struct rte_eth_conf conf;
 	struct rte_ether_addr mac;
-	struct rte_mbuf *m[16], *rx[16];
-	uint8_t key[40];
-	unsigned int i, q, n, seen = 0;
+	struct rte_mbuf *m[1], *rx[1];
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(p1, &info), "info");
 	TEST_ASSERT(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH,
 		    "RSS hash offload listed");
-	memset(&conf, 0, sizeof(conf));
-	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_RSS_HASH;
-	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
-	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp, 0), TEST_SUCCESS,
-			  "up with 2 Rx queues");
-	memset(&rc, 0, sizeof(rc));
-	rc.rss_key = key;
-	rc.rss_key_len = sizeof(key);
-	TEST_ASSERT_SUCCESS(rte_eth_dev_rss_hash_conf_get(p1, &rc), "key");
-	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
-	for (i = 0; i < RTE_DIM(m); i++)
-		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
-				     IPPROTO_UDP, false);
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
-			  "sent");
-	for (q = 0; q < 2; q++) {
-		n = rx_some(p1, q, rx, RTE_DIM(rx));
-		for (i = 0; i < n; i++) {
-			const struct rte_ipv4_hdr *ip =
-				rte_pktmbuf_mtod_offset(rx[i],
-					const struct rte_ipv4_hdr *,
-					sizeof(struct rte_ether_hdr));
-			const struct rte_udp_hdr *u =
-				(const struct rte_udp_hdr *)(ip + 1);
-			uint32_t t[3] = {
-				rte_be_to_cpu_32(ip->src_addr),
-				rte_be_to_cpu_32(ip->dst_addr),
-				(uint32_t)rte_be_to_cpu_16(u->src_port) << 16 |
-				rte_be_to_cpu_16(u->dst_port),
-			};
-			uint32_t h = rte_softrss(t, 3, key);
-
-			TEST_ASSERT(rx[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH,
-				    "RSS hash flag");
-			TEST_ASSERT_EQUAL_U(rx[i]->hash.rss, h,
-					    "Toeplitz hash of the frame");
-			TEST_ASSERT_EQUAL(h & 1, q, "hash picked queue %u", q);
-		}
-		seen += n;
-		rte_pktmbuf_free_bulk(rx, n);
-	}
-	TEST_ASSERT_EQUAL(seen, RTE_DIM(m), "all received");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_SUCCESS(rss_two_queues(RTE_ETH_RX_OFFLOAD_RSS_HASH, 16,
+					   check_rss_hash), "hashed");
 
 	/* without RSS the CQE carries no hash worth reporting */
 	memset(&conf, 0, sizeof(conf));
 	TEST_ASSERT_EQUAL(port_up_conf(p1, 1, 1, &conf, mp, 0), TEST_SUCCESS,
 			  "up without RSS");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
 	m[0] = make_ip_frame(&mac, 0x0a000001, 1024, IPPROTO_UDP, false);
 	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
 	TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, 1), 1, "received");
@@ -1922,6 +1953,24 @@ out:
 	return TEST_SUCCESS;
 }
 
+/* check_rss_hash(), good checksum flags and the UDP packet type. */
+static int
+check_hash_and_csum(const struct rte_mbuf *m, unsigned int q,
+		    const uint8_t *key)
+{
+	const uint64_t good = RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+
+	if (check_rss_hash(m, q, key) != TEST_SUCCESS)
+		return TEST_FAILED;
+	TEST_ASSERT_EQUAL_U(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK |
+					   RTE_MBUF_F_RX_L4_CKSUM_MASK), good,
+			    "good checksums");
+	TEST_ASSERT_EQUAL(m->packet_type, RTE_PTYPE_L2_ETHER |
+			  RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP, "UDP ptype");
+	return TEST_SUCCESS;
+}
+
 /*
  * Checksum flags and the RSS hash together (the Rx burst's frames loop
  * compiled with both: mlx4r_rx_frames()): each frame has both, and its
@@ -1930,49 +1979,9 @@ out:
 static int
 test_rx_hash_and_csum(void)
 {
-	const uint64_t good = RTE_MBUF_F_RX_IP_CKSUM_GOOD |
-			      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	struct rte_eth_conf conf;
-	struct rte_ether_addr mac;
-	struct rte_mbuf *m[8], *rx[8];
-	unsigned int i, q, n, seen = 0;
-
-	memset(&conf, 0, sizeof(conf));
-	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_RSS_HASH |
-			       RTE_ETH_RX_OFFLOAD_CHECKSUM;
-	conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP;
-	TEST_ASSERT_EQUAL(port_up_conf(p1, 2, 1, &conf, mp,
-				       RTE_ETH_RX_OFFLOAD_CHECKSUM),
-			  TEST_SUCCESS, "up with 2 Rx queues");
-	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
-	for (i = 0; i < RTE_DIM(m); i++)
-		m[i] = make_ip_frame(&mac, 0x0a000001 + i, 1024 + i,
-				     IPPROTO_UDP, false);
-	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, RTE_DIM(m)), RTE_DIM(m),
-			  "sent");
-	for (q = 0; q < 2; q++) {
-		n = rx_some(p1, q, rx, RTE_DIM(rx));
-		for (i = 0; i < n; i++) {
-			TEST_ASSERT(rx[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH,
-				    "RSS hash flag");
-			TEST_ASSERT_EQUAL(rx[i]->hash.rss & 1, q,
-					  "hash picked queue %u", q);
-			TEST_ASSERT_EQUAL_U(rx[i]->ol_flags &
-					    (RTE_MBUF_F_RX_IP_CKSUM_MASK |
-					     RTE_MBUF_F_RX_L4_CKSUM_MASK), good,
-					    "good checksums");
-			TEST_ASSERT_EQUAL(rx[i]->packet_type,
-					  RTE_PTYPE_L2_ETHER |
-					  RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP,
-					  "UDP ptype");
-		}
-		seen += n;
-		rte_pktmbuf_free_bulk(rx, n);
-	}
-	TEST_ASSERT_EQUAL(seen, RTE_DIM(m), "all received");
-	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
-	return TEST_SUCCESS;
+	return rss_two_queues(RTE_ETH_RX_OFFLOAD_RSS_HASH |
+			      RTE_ETH_RX_OFFLOAD_CHECKSUM, 8,
+			      check_hash_and_csum);
 }
 
 /* Frames that find no posted WQE are counted as imissed. */
