@@ -6,6 +6,7 @@ the program that uses it.
 
     mlx4r-emu-ctl.py [--socket PATH] fatal [DETECT_MS]
     mlx4r-emu-ctl.py [--socket PATH] reappear MS
+    mlx4r-emu-ctl.py [--socket PATH] slow MS COUNT
     mlx4r-emu-ctl.py [--socket PATH] link PORT up|down
     mlx4r-emu-ctl.py [--socket PATH] status
     mlx4r-emu-ctl.py [--socket PATH] stats PORT
@@ -17,7 +18,9 @@ fatal: a catastrophic error, as Linux mlx4_core's catas.c goes through it:
 the chip stops, DETECT_MS later (default 100) IBV_EVENT_DEVICE_FATAL, the
 device unregistered (contexts disassociated, commands EIO, the device not
 listed), then back under the same name (reappear MS: that much later
-after the next error, as a slow re-creation). stats: the counters of a
+after the next error, as a slow re-creation). slow: the next COUNT
+commands that create or modify a CQ, QP or WQ take MS each, then succeed
+(a firmware that takes its time). stats: the counters of a
 port (frames into receive queues, dropped, taken by the netdev and refused
 by its TAP, sent, lost, sent by the netdev and lost, error CQEs of
 its send queues). errors: the CQs that overran (each is in error from

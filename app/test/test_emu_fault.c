@@ -410,7 +410,21 @@ test_cmd_fail_timeout(void)
 	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(txq.qp, &qa, IBV_QP_STATE),
 			    "next one works");
 	TEST_ASSERT_EQUAL(mlx4r_emu_fault_cmd(env.dev, 1, 1, 0, 0), -EINVAL,
-			  "errno must be positive");
+			  "errno 0 needs a delay");
+	TEST_ASSERT_EQUAL(mlx4r_emu_fault_cmd(env.dev, 1, 1, -EIO, 10),
+			  -EINVAL, "errno must not be negative");
+	/* errno 0: a slow command that succeeds (the kernel face's "slow") */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(env.dev,
+						MLX4R_EMU_OP_CREATE_CQ, 1, 0,
+						60), "");
+	t0 = now_ms();
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 8, &cq), "slow, works");
+	TEST_ASSERT_GE_U(now_ms() - t0, 55, "after its delay");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "");
+	t0 = now_ms();
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 8, &cq), "next one");
+	TEST_ASSERT(now_ms() - t0 < 55, "the next one without the delay");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "");
 	return TEST_SUCCESS;
 }
 

@@ -257,8 +257,11 @@ def answers(out, cmds):
         body = body.split("testpmd> ")[0]
         body = re.sub(r"cause: 0x[0-9a-f]+, ", "", body)
         body = re.sub(r"port_flow_complain\(\): ", "", body)
+        # log lines are not answers: mlx4r's, upstream net_mlx4's (DPDK
+        # 22.11 "net_mlx4: ", 24.11 "MLX4: "), EAL's
         res.append("\n".join(l.rstrip() for l in body.strip().splitlines()
-                              if not l.startswith(("mlx4r", "net_mlx4", "EAL"))))
+                              if not l.startswith(("mlx4r", "net_mlx4",
+                                                   "MLX4: ", "EAL"))))
     return res
 
 

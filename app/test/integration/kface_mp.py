@@ -155,11 +155,71 @@ def inner(conf):
     try:
         prim.cmd("show port info 0")
         time.sleep(1.0)
-        # the pool with the ports started and nothing forwarded yet
-        pool("before")
+        # the pool with the ports started and nothing forwarded yet (a
+        # proc-info is a secondary too: attach_during_reset's must be
+        # the first, so it counts after the reset)
+        if conf["scenario"] != "attach_during_reset":
+            pool("before")
         sec_argv = ["stdbuf", "-oL", conf["testpmd"], "--lcores=2@0,3@1",
                     "--proc-type=secondary"] + eal + sargs + tpmd
-        sec = Testpmd("secondary", sec_argv)
+        tel = [sys.executable, conf["telemetry"], "-f",
+               "mlx4r_mp_" + conf["case"]] if conf["telemetry"] else None
+        if conf["scenario"] in ("attach_during_reset",
+                                "attach_during_slow_reset"):
+            ctl = os.environ["MLX4R_KFACE_CTL"]
+            if conf["scenario"] == "attach_during_reset":
+                # a catastrophic error whose device comes back 3 s late:
+                # the primary's reset is on (REINIT, between two
+                # contexts) for longer than the 2 s a secondary waits
+                # for an answer; the secondary probes meanwhile, the
+                # first one to ask for the command file
+                ctls = [["reappear", "3000"], ["fatal", "100"]]
+            else:
+                # an operator's reset that meets a slow firmware: its
+                # next 2 object commands take 2.5 s each, under the
+                # primary's control lock (DRAINING's release of the
+                # QPs, modify to RESET)
+                ctls = [["slow", "2500", "2"]]
+            for c in ctls:
+                r = subprocess.run([sys.executable, conf["ctl"], "--socket",
+                                    ctl] + c, capture_output=True, text=True)
+                prim.mark("ctl %s: %s%s" % (c[0], r.stdout.strip(),
+                                            r.stderr.strip()))
+            if conf["scenario"] == "attach_during_slow_reset":
+                r = subprocess.run(tel, input="/mlx4r/reset,0\n",
+                                   capture_output=True, text=True, timeout=30)
+                prim.mark("tel reset: %s" % " ".join(
+                    l.strip() for l in r.stdout.splitlines()
+                    if l.strip().startswith("{")))
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            sec = Testpmd("secondary", sec_argv)
+            sec.sync()  # probed, its prompt
+            sec.mark("probed in %.1f s" % (time.monotonic() - t0))
+            r = subprocess.run(tel, input="/mlx4r/state,0\n",
+                               capture_output=True, text=True, timeout=30)
+            sec.mark("state at its probe: %s" % " ".join(
+                l.strip() for l in r.stdout.splitlines()
+                if l.strip().startswith("{")))
+            # until the primary is live again (generation 2), the
+            # secondary not forwarding yet
+            state = ""
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                r = subprocess.run(tel, input="/mlx4r/state,0\n",
+                                   capture_output=True, text=True, timeout=30)
+                state = " ".join(l.strip() for l in r.stdout.splitlines()
+                                 if l.strip().startswith("{"))
+                if '"state": "live", "generation": 2,' in state:
+                    break
+                time.sleep(0.2)
+            sec.mark("state after: %s" % state)
+            time.sleep(0.5)
+            if conf["scenario"] == "attach_during_reset":
+                pool("before")
+            sec.mark("after the reset")
+        else:
+            sec = Testpmd("secondary", sec_argv)
         sec.cmd("set fwd io")
         sec.cmd("start", 1.5)
         sec.cmd("show port stats all", 1.0)
@@ -303,7 +363,8 @@ def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
     if proc_info is None:
         raise Skip("no dpdk-proc-info (Debian package dpdk)")
     telemetry = shutil.which("dpdk-telemetry.py")
-    if scenario in ("operator", "kill") and telemetry is None:
+    if scenario in ("operator", "kill", "attach_during_reset",
+                    "attach_during_slow_reset") and telemetry is None:
         raise Skip("dpdk-telemetry.py is not installed (Debian package dpdk)")
     huge = Hugepages(pages)
     why = huge.reserve()
@@ -466,6 +527,74 @@ def case_kface_mp_verbs_operator_reset(env):
     expect(re.search(r"live again, generation 2", pout) is not None,
            "mlx4r: live again (generation 2: one reset)")
     expect_forwarding_after_reset(sout)
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_attach_during_reset(env):
+    """A secondary probes while the primary's reset is on, for longer
+    than the 2 s it waits for an answer (a catastrophic error whose
+    device comes back 3 s late: REINIT waits for it), and it is the
+    first secondary to ask for the command file. The primary answers at
+    once, from what it publishes under its own small lock (not the
+    control lock): "between two contexts", with the secondary's tag; it
+    counts the secondary in its fences from then on and sends it the new
+    context's file when REINIT opens it. After the reset the secondary
+    receives and sends (Tx through the new UAR); no mbuf lost. Before,
+    the answer said "between two contexts" but the primary did not
+    count the secondary as one that forwards: no REMAP came, and its Tx
+    refused for good (nor did the primary's later fences reach it)."""
+    pout, sout, res = run_inner(env, "attach_during_reset")
+    expect_in(pout, "[ctl fatal: ok")
+    m = re.search(r"\[probed in ([\d.]+) s ", sout)
+    expect(m is not None, "the secondary probed")
+    print("secondary probed in %s s" % m.group(1))
+    m = re.search(r"\[state at its probe: (.*) [\d.]+\]", sout)
+    expect(m is not None and '"state": "reinit"' in m.group(1),
+           "the primary was still in its reset (REINIT) when the secondary "
+           "had probed: %s" % (m.group(1) if m else None))
+    expect("no answer from the primary" not in sout and
+           "no forwarding in this process" not in sout,
+           "the secondary got its answer and forwards")
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    expect_forwarding_after_reset(sout)
+    expect_secondary_forwarded(sout)
+    expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_verbs_attach_slow_reset(env):
+    """A secondary probes while the primary's reset holds its control
+    lock for longer than the 2 s the secondary waits for an answer: an
+    operator's reset that meets a slow firmware (the kernel face's
+    "slow 2500 2": two object commands of 2.5 s, the release of the QPs
+    in DRAINING, under the control lock). The primary's multi-process thread answers from the
+    context it published under its own lock, without the control lock:
+    the secondary gets its answer at once (the new context's file, or
+    "between two contexts" and the file after), and after the reset it
+    receives and sends; no mbuf lost. Before, the answer waited for the
+    control lock: the secondary's request timed out ("no forwarding in
+    this process (Connection timed out)") and its ports never
+    forwarded."""
+    pout, sout, res = run_inner(env, "attach_during_slow_reset")
+    expect_in(pout, "[ctl slow: ok")
+    expect_in(pout, '[tel reset: {"/mlx4r/reset": {"result": 0}}')
+    m = re.search(r"\[probed in ([\d.]+) s ", sout)
+    expect(m is not None, "the secondary probed")
+    print("secondary probed in %s s" % m.group(1))
+    m = re.search(r"\[state at its probe: (.*) [\d.]+\]", sout)
+    # the slow commands: the release of the QPs in DRAINING (modify to
+    # RESET), then REINIT's replay
+    expect(m is not None and re.search(r'"state": "(draining|resetting|'
+                                       r'reinit)"', m.group(1)) is not None,
+           "the primary was still in its reset when the secondary had "
+           "probed: %s" % (m.group(1) if m else None))
+    expect("no answer from the primary" not in sout and
+           "no forwarding in this process" not in sout,
+           "the secondary got its answer and forwards")
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    expect_forwarding_after_reset(sout)
+    expect_secondary_forwarded(sout)
     expect_clean_exits(res, pout, sout)
 
 

@@ -586,11 +586,26 @@ struct mlx4r_dev {
 	struct mlx4r_rxq_intr *rxq_intr[MLX4R_MAX_PORTS][MLX4R_MAX_QUEUES];
 	struct mlx4r_reset *reset;       /**< reset machine (mlx4r_reset.c) */
 	/**
-	 * Generation of dev->ctx for secondary processes (mlx4r_mp.c):
-	 * bumped by the primary each time it opens a device context, whose
-	 * UAR a secondary must map again. Control lock.
+	 * What a secondary's CMD_FD request needs of dev->ctx (mlx4r_mp.c),
+	 * published by mlx4r_mp_publish() / mlx4r_mp_unpublish()
+	 * (mlx4r_mp_link.c) under mp_lock, a lock of its own, so that EAL's
+	 * multi-process thread answers without the control lock, which a
+	 * reset or a slow command may hold. Written by the primary's control
+	 * path (probe, the close of a context, REINIT's open) with mp_lock
+	 * (and the control lock, but at probe and free); read by the
+	 * multi-process thread with mp_lock. Primary only.
+	 */
+	pthread_mutex_t mp_lock;
+	/**
+	 * Generation of the context for secondary processes: bumped each
+	 * time the primary opens a new one, whose UAR a secondary must map
+	 * again. Written under mp_lock and the control lock; read under
+	 * either (the queues' ctx_gen: control lock).
 	 */
 	uint32_t mp_gen;
+	int mp_cmd_fd;        /**< its command file; -1 between two contexts */
+	bool mp_shareable;    /**< a secondary may forward (verbs backend) */
+	int64_t mp_uar_off;   /**< mmap offset of its UAR page on mp_cmd_fd */
 };
 
 /**

@@ -26,6 +26,7 @@
 
 #include "mlx4r.h"
 #include "mlx4r_core.h"
+#include "mlx4r_mp.h"
 #include "emu/mlx4r_emu.h"
 
 static void mlx4r_dev_async_events(void *arg);
@@ -435,6 +436,8 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 void
 mlx4r_dev_ctx_close(struct mlx4r_dev *dev)
 {
+	/* no secondary's CMD_FD answer carries its file from now on */
+	mlx4r_mp_unpublish(dev);
 	/* every MR before its PD (the ranges stay for a reset's re-open) */
 	mlx4r_mr_drop_keys(dev);
 	if (dev->pd != NULL) {

@@ -21,8 +21,11 @@
  *                 for the secondary that names itself (pid, start time,
  *                 PID namespace): see "A secondary that dies" below.
  * The primary runs the request on EAL's multi-process thread, with the
- * port held against its close (mlx4r_registry_hold(), as telemetry does)
- * and the port's gated operations, which take the control lock.
+ * port held against its close (mlx4r_registry_hold(), as telemetry does):
+ * the statistics through the port's gated operations, which take the
+ * control lock for a moment; CMD_FD with the device's mp_lock only, from
+ * the context the primary publishes under it (mlx4r_mp_publish()), so
+ * that a secondary's probe never waits for a reset or a device command.
  *
  * Forwarding in a secondary (verbs backend). The rings, doorbell records
  * and queue structures are in DPDK's shared memory (the verbs backend's
@@ -113,48 +116,56 @@ struct mlx4r_mp_res {
 static_assert(sizeof(struct mlx4r_mp_res) <= RTE_MP_MAX_PARAM_LEN,
 	      "an answer fits one message");
 
-/* Primary: carry out @p req for the port it names. */
 /*
- * Primary: the command file of @p dev's context for a secondary, under
- * the control lock (the reset publishes a new context under it), sent
- * before the lock is let go (the file is closed with the context).
+ * Primary, EAL's multi-process thread: the command file of @p dev's
+ * context for a secondary, from what mlx4r_mp_publish() published under
+ * mp_lock (mlx4r_mp_link.c, whose comment has the handshake), never
+ * under the control lock: a reset holds that one for its steps, a device
+ * command for its duration, and a secondary waits MLX4R_MP_TIMEOUT_MS
+ * for the answer only. Between two contexts of a reset the answer is
+ * -EAGAIN ("a REMAP will follow": the secondary polls barred queues and
+ * maps the new context's UAR when REINIT sends it, as after any reset).
+ * The answer is sent before mp_lock is let go (the file is closed only
+ * after mlx4r_mp_unpublish()).
  */
 static int
 mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, const struct mlx4r_mp_req *req,
 		struct rte_mp_msg *out, const void *peer)
 {
 	struct mlx4r_mp_res *res = (struct mlx4r_mp_res *)out->param;
-	struct mlx4r_reset *rst = dev->reset;
 	int ret;
 
-	pthread_mutex_lock(&rst->lock);
-	if (dev->ctx == NULL) {
-		res->result = -EAGAIN; /* a reset between two contexts */
-		res->n = 3;
-		res->v[MLX4R_MP_FD_TAG] = mlx4r_quiesce_tag_secondary(
-			req->pid, req->start, req->pidns);
-	} else if (!dev->ctx->mp_shareable) {
+	pthread_mutex_lock(&dev->mp_lock);
+	if (!dev->mp_shareable) {
 		res->result = -ENOTSUP; /* emulated: the engine is ours */
 	} else {
 		/*
 		 * From now on the reset's fence reaches the secondaries
-		 * (mlx4r_quiesce.c); set before the answer that lets one
-		 * start polling.
+		 * (mlx4r_quiesce.c), and a new context is sent to them
+		 * (mlx4r_mp_publish() reads it under mp_lock): set before the
+		 * answer that lets one start polling, whether it carries the
+		 * file or says a REMAP will follow.
 		 */
 		mlx4r_quiesce_global(true);
-		res->result = 0;
 		res->n = 3;
-		res->v[MLX4R_MP_FD_GEN] = dev->mp_gen;
-		res->v[MLX4R_MP_FD_UAR_OFF] = (uint64_t)dev->ctx->uar_mmap_off;
 		res->v[MLX4R_MP_FD_TAG] = mlx4r_quiesce_tag_secondary(
 			req->pid, req->start, req->pidns);
-		out->num_fds = 1;
-		out->fds[0] = dev->ctx->cmd_fd;
+		if (dev->mp_cmd_fd < 0) {
+			res->result = -EAGAIN; /* a reset between two contexts */
+		} else {
+			res->result = 0;
+			res->v[MLX4R_MP_FD_GEN] = dev->mp_gen;
+			res->v[MLX4R_MP_FD_UAR_OFF] = (uint64_t)dev->mp_uar_off;
+			out->num_fds = 1;
+			out->fds[0] = dev->mp_cmd_fd;
+		}
 	}
 	ret = rte_mp_reply(out, peer);
-	pthread_mutex_unlock(&rst->lock);
+	pthread_mutex_unlock(&dev->mp_lock);
 	return ret;
 }
+
+/* Primary: carry out @p req for the port it names. */
 
 static int
 mlx4r_mp_do(const struct mlx4r_mp_req *req, struct mlx4r_mp_res *res)

@@ -15,6 +15,7 @@
  * layers send are in mlx4r_mp_link.c.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <ethdev_driver.h>
@@ -64,7 +65,14 @@ int mlx4r_mp_secondary_attach(struct rte_eth_dev *eth_dev);
 void mlx4r_mp_secondary_detach(struct rte_eth_dev *eth_dev);
 /* Secondary, an lcore's queue in error: ask the primary to repair it. */
 void mlx4r_mp_repair(uint16_t port_id);
-/* Primary, control lock: @p dev opened a new context; tell secondaries. */
-void mlx4r_mp_remap(struct mlx4r_dev *dev);
+/*
+ * Primary: publish @p dev->ctx for the secondaries' CMD_FD requests
+ * (struct mlx4r_dev mp_lock); with @p new_ctx (a reset's REINIT opened
+ * it; control lock held), a new mp_gen, and the secondaries that forward
+ * are sent its command file (REMAP).
+ */
+void mlx4r_mp_publish(struct mlx4r_dev *dev, bool new_ctx);
+/* Primary: dev->ctx is about to be closed: no CMD_FD answer sends its file. */
+void mlx4r_mp_unpublish(struct mlx4r_dev *dev);
 
 #endif /* MLX4R_MP_H */

@@ -5,9 +5,10 @@
 /*
  * The multi-process messages that the lower layers send (mlx4r_mp.c has
  * the requests and their handlers): a secondary's lcore asks the primary
- * to repair a queue in error (the fast path's error path), the primary's
- * reset tells the secondaries of a new device context, and the maps of a
- * secondary's UAR pages (published by mlx4r_mp.c, unmapped at close).
+ * to repair a queue in error (the fast path's error path), the primary
+ * publishes its device context for the secondaries' requests and its
+ * reset tells them of a new one, and the maps of a secondary's UAR pages
+ * (published by mlx4r_mp.c, unmapped at close).
  */
 
 #include <assert.h>
@@ -34,36 +35,80 @@ static_assert(sizeof(struct mlx4r_mp_remap) <= RTE_MP_MAX_PARAM_LEN,
 	      "a REMAP fits one message");
 
 /*
- * Primary, with the control lock: @p dev has a new context (a reset's
- * REINIT); tell the secondaries, which map its UAR (mlx4r_mp_remap_do()).
- * One way: the primary waits for no answer, a secondary that does not
- * read it refuses its own Tx bursts (ctx_gen) and no one else's.
+ * Primary: tell the secondaries of @p dev's new context (mp_lock held),
+ * which map its UAR (mlx4r_mp_remap_do()). One way: the primary waits
+ * for no answer, a secondary that does not read it refuses its own Tx
+ * bursts (ctx_gen) and no one else's.
  */
-void
+static void
 mlx4r_mp_remap(struct mlx4r_dev *dev)
 {
 	struct mlx4r_mp_remap *rm;
 	struct rte_mp_msg msg;
 	unsigned int i;
 
-	if (!mlx4r_quiesce_global(false) || dev->ctx == NULL ||
-	    !dev->ctx->mp_shareable)
-		return; /* no secondary ever asked to forward */
 	memset(&msg, 0, sizeof(msg));
 	strlcpy(msg.name, MLX4R_MP_REMAP, sizeof(msg.name));
 	msg.len_param = sizeof(*rm);
 	rm = (struct mlx4r_mp_remap *)msg.param;
 	rm->gen = dev->mp_gen;
-	rm->uar_off = dev->ctx->uar_mmap_off;
+	rm->uar_off = dev->mp_uar_off;
 	for (i = 0; i < MLX4R_MAX_PORTS; i++)
 		if (dev->ports[i] != NULL)
 			rm->port_id[rm->nb_ports++] =
 				dev->ports[i]->eth_dev->data->port_id;
 	msg.num_fds = 1;
-	msg.fds[0] = dev->ctx->cmd_fd; /* the kernel dups it in the message */
+	msg.fds[0] = dev->mp_cmd_fd; /* the kernel dups it in the message */
 	if (rte_mp_sendmsg(&msg) < 0)
 		RST_LOG(WARNING, "%s: cannot tell the secondary processes of the new device context: %s (their Tx bursts refuse until they probe again)",
 			dev->name, rte_strerror(rte_errno));
+}
+
+/*
+ * The publication of the context for the secondaries. The other side is
+ * EAL's multi-process thread answering a secondary's CMD_FD
+ * (mlx4r_mp.c mlx4r_mp_cmd_fd()), with mp_lock only: it reads the
+ * published file, offset and generation, counts the secondary among
+ * those that forward (mlx4r_quiesce_global(true)) and sends its answer,
+ * all before it lets mp_lock go. Here, with mp_lock: the new context's
+ * fields, then the same flag read to decide on the REMAP. The mutex
+ * orders the two critical sections one way or the other, and that is all
+ * the order needed:
+ * - the answer first: it said "between two contexts" (mp_cmd_fd -1, the
+ *   old context unpublished before its close) or gave the old file, and
+ *   set the flag; this side then reads the flag set and sends the new
+ *   file (REMAP), which the secondary maps as after any reset;
+ * - the publication first: the answer carries the new file and
+ *   generation, and a REMAP sent before (to the secondaries counted
+ *   then) does not concern it.
+ * So no secondary is told "a REMAP will follow" and then missed. The
+ * file sent is never closed meanwhile: mlx4r_mp_unpublish() takes mp_lock
+ * before the context's close.
+ */
+void
+mlx4r_mp_publish(struct mlx4r_dev *dev, bool new_ctx)
+{
+	struct mlx4r_hw_ctx *ctx = dev->ctx;
+
+	pthread_mutex_lock(&dev->mp_lock);
+	if (new_ctx)
+		dev->mp_gen++; /* secondaries map its UAR again */
+	/* the backend's, the same for every context of the device */
+	dev->mp_shareable = ctx != NULL && ctx->mp_shareable;
+	dev->mp_cmd_fd = dev->mp_shareable ? ctx->cmd_fd : -1;
+	dev->mp_uar_off = dev->mp_shareable ? (int64_t)ctx->uar_mmap_off : 0;
+	if (new_ctx && dev->mp_cmd_fd >= 0 && mlx4r_quiesce_global(false))
+		mlx4r_mp_remap(dev);
+	pthread_mutex_unlock(&dev->mp_lock);
+}
+
+void
+mlx4r_mp_unpublish(struct mlx4r_dev *dev)
+{
+	/* mp_shareable stays: a CMD_FD now is told "between two contexts" */
+	pthread_mutex_lock(&dev->mp_lock);
+	dev->mp_cmd_fd = -1;
+	pthread_mutex_unlock(&dev->mp_lock);
 }
 
 void

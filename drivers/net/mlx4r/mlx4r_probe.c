@@ -278,14 +278,19 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	}
 	strlcpy(dev->name, name, sizeof(dev->name));
 	rte_spinlock_init(&dev->ev_lock);
+	pthread_mutex_init(&dev->mp_lock, NULL);
+	dev->mp_cmd_fd = -1;
 	mlx4r_mr_init(dev);
 	dev->args = args;
 	dev->socket_id = vdev->device.numa_node;
 	/* the device core tells the reset machine and the ports of events */
 	dev->events = &mlx4r_reset_dev_events;
 	ret = mlx4r_dev_open(dev);
-	if (ret == 0)
+	if (ret == 0) {
+		/* for the secondaries' CMD_FD (mlx4r_mp.c), from mp_init on */
+		mlx4r_mp_publish(dev, false);
 		ret = mlx4r_reset_init(dev);
+	}
 	if (ret < 0)
 		goto error;
 	for (i = 0; i < args.nb_ports; i++) {

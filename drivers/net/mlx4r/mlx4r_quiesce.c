@@ -161,8 +161,9 @@ mlx4r_membarrier_register(void)
  */
 /*
  * A secondary process polls queues of this one's (mlx4r_mp.c): set once
- * the primary handed one its command file, never cleared (a secondary's
- * exit is not told). Seq_cst, with the fence's own full barrier before
+ * the primary answered one's CMD_FD (with the command file, or "between
+ * two contexts" during a reset), never cleared (a secondary's exit is
+ * not told). Seq_cst, with the fence's own full barrier before
  * its load below: a fence that reads false ran its W2 (the bar) before
  * the store here, which precedes the answer the secondary waits for
  * before its first burst, whose R2 then reads the bar.

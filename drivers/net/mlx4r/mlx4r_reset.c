@@ -686,8 +686,8 @@ mlx4r_phase_reinit(struct mlx4r_dev *dev, uint32_t *attempt)
 		}
 		if (ret == 0) {
 			dev->ctx = ctx;
-			dev->mp_gen++; /* secondaries map its UAR again */
-			mlx4r_mp_remap(dev);
+			/* a new mp_gen; secondaries map its UAR again */
+			mlx4r_mp_publish(dev, true);
 		}
 		/*
 		 * A device that is not back yet, after a catastrophic error

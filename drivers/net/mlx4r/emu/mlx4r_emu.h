@@ -586,7 +586,8 @@ void mlx4r_emu_fault_catas_hold(struct mlx4r_emu_dev *dev, bool hold);
 /**
  * Make the next @p count commands in @p op_mask fail with -err, after
  * sleeping @p delay_ms (a firmware command timeout: err = ETIMEDOUT and a
- * delay). count 0 clears. @return 0, -EINVAL (err <= 0).
+ * delay), or with err 0 succeed after it (slow commands). count 0
+ * clears. @return 0, -EINVAL (err < 0, or err 0 without a delay).
  */
 int mlx4r_emu_fault_cmd(struct mlx4r_emu_dev *dev, uint32_t op_mask,
 			uint32_t count, int err, uint32_t delay_ms);

@@ -311,7 +311,8 @@ mlx4r_emu_fault_cmd(struct mlx4r_emu_dev *edev, uint32_t op_mask,
 {
 	struct emu_dev *dev = (struct emu_dev *)edev;
 
-	if (count != 0 && err <= 0)
+	/* err 0: slow commands that succeed, after their delay */
+	if (count != 0 && (err < 0 || (err == 0 && delay_ms == 0)))
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	dev->cmd_mask = op_mask;

@@ -26,22 +26,48 @@
  * Loads execute in program order: the acquire load of barred and of
  * in_burst (variants reorder them).
  *
+ * Lcores and their tags (mlx4r_burst_tag, mlx4r_quiesce.c "A secondary
+ * that dies inside a burst"). W1 stores the process's tag, not 1. The
+ * queue is first polled by the lcore of a forwarding secondary (SEC, tag
+ * TAG_SEC) that may be killed (SIGKILL) at any step, inside a burst or
+ * not, or never; its exit completes later (every store of it visible,
+ * its pidfd readable: kernel/exit.c do_exit(), kernel/pid.c
+ * pidfd_poll()). Once it is gone, a new lcore (NEW, tag TAG_NEW: a new
+ * secondary, tags are never given twice) takes the queue over. The
+ * control thread's R1 is mlx4r_marker_busy(): the load, then for a
+ * secondary's tag whether its process exited (a step of its own), then
+ * a compare-and-swap from that tag to 0 (one atomic step on memory,
+ * after which the marker reads as clear).
+ *
  * Ghost state (what the C code cannot see, and the assertions check):
  * alive[a] (the memory at address a is a queue structure), rings (the
  * queue's rings and device objects exist), gen (the generation of the
- * device context the rings belong to).
+ * device context the rings belong to), wby[a] (the process whose store
+ * the visible in_burst of address a is: coherence order), inside[p]
+ * (lcore p is between its W1 and W3; a killed one stays inside).
  *
- * Properties (assertions, exhaustive within the bounds): a burst that
- * passes the bar check uses a live queue structure, live rings, of the
- * current generation, not in error, and never ethdev's dummy queue object
- * as a queue; between two control operations ethdev's fp_ops entry is
- * whole (never the real burst function with ethdev's dummy queue array);
- * at the end a started port that did not fail and has no repair pending
- * is unbarred (the lcore's own store of barred never overwrites an
- * unbar, mlx4r_quiesce.c "A queue in error"); no deadlock (every process
- * ends or sits at an end label).
+ * Properties (assertions, exhaustive within the bounds):
+ * (a) a burst of a live lcore that passes the bar check uses a live
+ * queue structure, live rings, of the current generation, not in error,
+ * and never ethdev's dummy queue object as a queue;
+ * (b) the dead-marker cleanup only ever overwrites the dead process's
+ * own store (or a 0): never a live lcore's marker, whether the new lcore
+ * stored its tag before the control thread's load or between the
+ * liveness check and the swap;
+ * (c) no deadlock (every process ends or sits at an end label): in
+ * particular the stop's wait (no deadline) ends when the dead process's
+ * marker is the only one left, and a reset's drain never times out then
+ * (its deadline is taken only while a live or still exiting lcore is
+ * inside a burst: a timing assumption, the deadline is far longer than a
+ * burst or an exit), so the reset completes;
+ * and between two control operations ethdev's fp_ops entry is whole
+ * (never the real burst function with ethdev's dummy queue array); at the
+ * end a started port that did not fail and has no repair pending is
+ * unbarred (the lcore's own store of barred never overwrites an unbar,
+ * mlx4r_quiesce.c "A queue in error").
  *
- * Variants (-D), each a bug of issue 12 the model must catch:
+ * Variants (-D), each a bug the model must catch (issue 12, and the
+ * dead-marker cleanup of rel3):
  *   NO_MEMBARRIER   bar/unbar with a fence of the control thread only
  *   NO_UNBAR_FENCE  unbar without the fence before barred = 0
  *   HOIST           a queue load hoisted above the load of barred
@@ -55,23 +81,52 @@
  *                   of a port stopped meanwhile
  *   BAR_AFTER_LEAVE the lcore bars its queue in error after it left the
  *                   burst (not before its release store of in_burst = 0)
- * Bounds: one lcore, BURSTS bursts, one error CQE; one port with one
+ *   STALE_STORE     the cleanup stores 0 once the process was seen
+ *                   exited, instead of the compare-and-swap from its tag
+ *   TAG_REUSE       the new lcore's process gets the dead one's tag
+ *                   again (the swap cannot tell the two apart)
+ *   NO_STALE_CHECK  every non-zero marker counts (before rel3: the stop
+ *                   waits for the dead lcore for ever)
+ * NO_KILL (not a bug): the secondary is never killed.
+ * Bounds: two lcores one after the other on the queue (BURSTS bursts of
+ * the secondary, killed at any step or not at all, then NBURSTS of the
+ * new one), one error CQE in all, met by either; one port with one
  * queue, ROUNDS control operations (each a device reset, a stop, a queue
  * release and set-up, a start, or a queue repair) after the first start,
- * and the repair of the lcore's last error.
+ * and the repair of the last error. The death of the secondary falls
+ * between two steps of its burst, but not inside mlx4r_queue_fault()
+ * (the error CQE, the queue's bar and the repair request are one step):
+ * a secondary killed between reading an error CQE and barring its queue
+ * leaves the queue in error without a repair request, outside the model.
  */
 
 #ifndef BURSTS
 #define BURSTS 3
+#endif
+#ifndef NBURSTS
+#define NBURSTS 1
 #endif
 #ifndef ROUNDS
 #define ROUNDS 3
 #endif
 
 /* processes owning a store buffer */
-#define LC 0 /* the lcore */
-#define CT 1 /* the control thread */
-#define NP 2
+#define SEC 0 /* the secondary's lcore, which may die */
+#define NEW 1 /* the lcore that takes the queue over after it */
+#define CT  2 /* the control thread (primary) */
+#define NP  3
+
+/*
+ * in_burst values (mlx4r.h): 0 outside, else the process's tag;
+ * MLX4R_TAG_PRIMARY (1) and MLX4R_TAG_UNTRACKED (255) always count, and
+ * no lcore of the model has them.
+ */
+#define TAG_SEC 2
+#ifdef TAG_REUSE
+#define TAG_NEW 2
+#else
+#define TAG_NEW 3
+#endif
 
 /* fields of a queue structure at address a (two addresses) */
 #define BARRED(a)  ((a) * 3 + 0)
@@ -94,29 +149,45 @@ byte seq[NP];
 bool alive[2];
 bool rings;
 byte gen;
+byte wby[2] = CT;   /* whose store the visible in_burst of a is */
+bool inside[2];     /* lcore SEC / NEW between its W1 and W3 */
 
 /* rte_eth_fp_ops[port]: burst function and queue data, written apart */
 byte fp_fn = F_DUMMY;
 byte fp_qd = Q_DUMMY;
 
 byte cur = 0;       /* the queue's address in the driver's list */
-bool lcore_done = false; /* the lcore finished its bursts */
+bool killed;        /* SIGKILL sent to the secondary */
+bool sec_exited;    /* its exit completed: stores visible, pidfd readable */
+bool new_done;      /* the new lcore finished its bursts */
+bool texit[4];      /* by tag: the pidfd of its process is readable */
 bool control_done = false;
 bool stopped_end, failed_end; /* how the control thread left the port */
+bool erred;         /* the error CQE was met (at most once) */
 bool qerr;          /* ghost: the queue met an error CQE, not repaired */
-bool repair_req;    /* MLX4R_REQ_REPAIR posted by the lcore */
+bool repair_req;    /* MLX4R_REQ_REPAIR posted by an lcore */
 
 #define S(p, v) ((p) * NV + (v))
 
-/* A store of process p: into its buffer. */
+/* The ghost writer of field v's visible value (in_burst fields only). */
+#define WBY(p, v) \
+	if \
+	:: ((v) % 3) == 1 -> wby[(v) / 3] = (p) \
+	:: else -> skip \
+	fi
+
+/* A store of process p: into its buffer (st_: inside a d_step). */
+inline st_(p, v, x)
+{
+	pend[S(p, v)] = 1;
+	pval[S(p, v)] = x;
+	seq[p]++;
+	pseq[S(p, v)] = seq[p]
+}
+
 inline st(p, v, x)
 {
-	d_step {
-		pend[S(p, v)] = 1;
-		pval[S(p, v)] = x;
-		seq[p]++;
-		pseq[S(p, v)] = seq[p]
-	}
+	d_step { st_(p, v, x) }
 }
 
 /* A load of process p: its own pending store first. */
@@ -137,7 +208,9 @@ inline flush(p)
 	do
 	:: k < NV ->
 		if
-		:: pend[S(p, k)] -> mem[k] = pval[S(p, k)]; pend[S(p, k)] = 0
+		:: pend[S(p, k)] ->
+			mem[k] = pval[S(p, k)]; pend[S(p, k)] = 0;
+			WBY(p, k)
 		:: else -> skip
 		fi;
 		k++
@@ -153,15 +226,15 @@ inline fence(p)
 
 /*
  * mlx4r_process_fence(): membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
- * a full barrier on every thread of the process. NO_MEMBARRIER: only the
- * caller's own fence.
+ * then (GLOBAL_EXPEDITED) the same on the registered secondaries: a full
+ * barrier on every thread. NO_MEMBARRIER: only the caller's own fence.
  */
 inline membarrier()
 {
 #ifdef NO_MEMBARRIER
 	fence(CT)
 #else
-	d_step { flush(CT); flush(LC); k = 0 }
+	d_step { flush(CT); flush(SEC); flush(NEW); k = 0 }
 #endif
 }
 
@@ -180,7 +253,8 @@ inline membarrier()
 #define OLDEST(i) true
 #endif
 #define COMMIT(i) \
-	:: d_step { pend[i] && OLDEST(i) -> mem[(i) % NV] = pval[i]; pend[i] = 0 }
+	:: d_step { pend[i] && OLDEST(i) -> mem[(i) % NV] = pval[i]; \
+		    pend[i] = 0; WBY((i) / NV, (i) % NV) }
 
 /* Stores become visible by themselves, one at a time, at any moment. */
 active proctype memory()
@@ -198,25 +272,29 @@ end:	do
 	COMMIT(9)
 	COMMIT(10)
 	COMMIT(11)
+	COMMIT(12)
+	COMMIT(13)
+	COMMIT(14)
+	COMMIT(15)
+	COMMIT(16)
+	COMMIT(17)
 	od
 }
 
 /*
- * The polling lcore: rte_eth_rx_burst() (loads fp_ops' function and
- * queue data, without synchronisation, one after the other), then
- * mlx4r_rx_burst(): MLX4R_QUEUE_IS, MLX4R_BURST_ENTER, MLX4R_BURST_BARRED
- * (acquire), the queue's use, MLX4R_BURST_LEAVE (release). The use may
- * meet an error CQE (at most once): mlx4r_queue_fault() bars the queue
- * itself (relaxed store) and asks the control thread for its repair,
- * before it leaves.
+ * The bursts of lcore p (tag t, n of them): rte_eth_rx_burst() (loads
+ * fp_ops' function and queue data, without synchronisation, one after
+ * the other), then mlx4r_rx_burst(): MLX4R_QUEUE_IS, MLX4R_BURST_ENTER
+ * (in_burst = mlx4r_burst_tag), MLX4R_BURST_BARRED (acquire), the
+ * queue's use, MLX4R_BURST_LEAVE (release). The use may meet the error
+ * CQE (once in all): mlx4r_queue_fault() bars the queue itself (relaxed
+ * store) and asks the control thread for its repair, before it leaves.
  */
-active proctype lcore()
+inline bursts(p, t, n)
 {
-	byte b = 0, fn, qd, bar, g, k, tag;
-	bool erred = false;
-
+	b = 0;
 	do
-	:: b < BURSTS ->
+	:: b < n ->
 		b++;
 		fn = fp_fn;
 		qd = fp_qd;
@@ -247,26 +325,26 @@ active proctype lcore()
 			fi
 		:: else -> skip
 		fi;
-		/* MLX4R_BURST_ENTER: in_burst = 1 (relaxed), signal fence */
-		st(LC, INBURST(qd), 1);
+		/* MLX4R_BURST_ENTER: in_burst = t (relaxed), signal fence */
+		d_step { st_(p, INBURST(qd), t); inside[p] = 1 };
 #ifdef HOIST
-		ld(LC, QGEN(qd), g); /* the compiler hoisted a queue load */
+		ld(p, QGEN(qd), g); /* the compiler hoisted a queue load */
 #endif
 		/* MLX4R_BURST_BARRED: acquire; freed memory reads 0 */
 		if
-		:: alive[qd] -> ld(LC, BARRED(qd), bar)
+		:: alive[qd] -> ld(p, BARRED(qd), bar)
 		:: else -> bar = 0
 		fi;
 		if
 		:: bar != 0 ->
 			/* refused (MLX4R_BURST_REFUSED), leave */
-			d_step { flush(LC); k = 0 };
-			st(LC, INBURST(qd), 0);
+			d_step { flush(p); k = 0 };
+			d_step { st_(p, INBURST(qd), 0); inside[p] = 0 };
 			goto next
 		:: else -> skip
 		fi;
 #ifndef HOIST
-		ld(LC, QGEN(qd), g);
+		ld(p, QGEN(qd), g);
 #endif
 		/*
 		 * The burst uses the queue: rings, CQEs, doorbells; never a
@@ -275,46 +353,142 @@ active proctype lcore()
 use:		assert(alive[qd] && rings && g == gen && !qerr);
 		if
 		:: !erred ->
-			/* an error CQE: mlx4r_queue_fault() */
-			erred = true;
-			qerr = 1;
+			/* the error CQE: mlx4r_queue_fault() */
+			d_step {
+				erred = true;
+				me = true;
+				qerr = 1;
 #ifndef BAR_AFTER_LEAVE
-			st(LC, BARRED(qd), 1);
+				st_(p, BARRED(qd), 1);
 #endif
-			repair_req = 1
+				repair_req = 1
+			}
 		:: true -> skip
 		fi;
 		assert(alive[qd] && rings && g == gen);
 		/* MLX4R_BURST_LEAVE: release (earlier stores first) */
-		d_step { flush(LC); k = 0 };
-		st(LC, INBURST(qd), 0);
+		d_step { flush(p); k = 0 };
+		d_step { st_(p, INBURST(qd), 0); inside[p] = 0 };
 #ifdef BAR_AFTER_LEAVE
 		if
-		:: erred && repair_req -> st(LC, BARRED(qd), 1)
+		:: me && repair_req -> st(p, BARRED(qd), 1)
 		:: else -> skip
 		fi;
 #endif
 next:		skip
 	:: else -> break
 	od;
-	lcore_done = true
+	skip /* a break may not jump into a d_step */
+}
+
+/*
+ * The lcore of a forwarding secondary: its bursts, unless it is killed
+ * first, at any step. Its exit completes after (kernel/exit.c do_exit():
+ * exit_mm(), then exit_notify(), with the kernel's barriers): every
+ * store of it is visible when its pidfd reads as exited.
+ */
+active proctype secondary()
+{
+	byte b, fn, qd, bar, g, k, tag;
+	bool me = false; /* this lcore met the error CQE */
+
+	{ bursts(SEC, TAG_SEC, BURSTS) } unless { killed };
+	d_step { flush(SEC); k = 0; texit[TAG_SEC] = 1; sec_exited = 1 }
+}
+
+/* SIGKILL of the secondary, at any moment, or never (NO_KILL: never). */
+active proctype killer()
+{
+	if
+#ifndef NO_KILL
+	:: killed = 1
+#endif
+	:: skip
+	fi
+}
+
+/*
+ * The lcore that polls the queue once the secondary is gone: a new
+ * secondary (its own tag) started after the first one exited.
+ * TAG_REUSE: it gets the dead one's tag, whose entry of mlx4r_tags[] then
+ * names it (its pidfd is not readable).
+ */
+active proctype successor()
+{
+	byte b, fn, qd, bar, g, k, tag;
+	bool me = false; /* this lcore met the error CQE */
+
+	sec_exited;
+#ifdef TAG_REUSE
+	texit[TAG_NEW] = 0;
+#endif
+	bursts(NEW, TAG_NEW, NBURSTS);
+	new_done = true
+}
+
+/*
+ * mlx4r_marker_busy(): R1 (acquire) into mk; 0 is clear; a secondary's
+ * tag whose process exited (gone: mlx4r_tag_exited() under
+ * mlx4r_tags_lock, one step) is cleared by a compare-and-swap from mk to
+ * 0 (one atomic step on memory; it fails when another store came after
+ * the one read) and reads as clear. (b): the cleanup overwrites only the
+ * dead process's store, or a 0. STALE_STORE: 0 stored whatever the
+ * marker holds now (as if visible at once: one of its behaviours, enough
+ * to show the bug). NO_STALE_CHECK: every non-zero value counts.
+ */
+inline marker_busy(busy)
+{
+	ld(CT, INBURST(cur), mk);
+	if
+	:: mk == 0 -> busy = 0
+	:: else ->
+		gone = texit[mk];
+#ifdef NO_STALE_CHECK
+		busy = 1
+#else
+		if
+		:: !gone -> busy = 1
+		:: else ->
+			d_step {
+#ifndef STALE_STORE
+				if
+				:: mem[INBURST(cur)] == mk ->
+#endif
+					assert(mem[INBURST(cur)] == 0 ||
+					       wby[cur] == SEC);
+					mem[INBURST(cur)] = 0;
+					wby[cur] = CT;
+					busy = 0
+#ifndef STALE_STORE
+				:: else -> busy = 1
+				fi
+#endif
+			}
+		fi
+#endif
+	fi
 }
 
 /*
  * The wait for bursts in flight: mlx4r_port_drain_wait() (a device reset,
  * with a deadline) or mlx4r_queue_retire() / the stop's wait (without).
- * r is 1 when quiescence was proven, 0 at the deadline.
+ * r is 1 when quiescence was proven, 0 at the deadline. The C code spins
+ * on R1; here a look that found the marker busy waits until the marker or
+ * its process's exit changed (the same behaviours, but a wait that can
+ * never end is a deadlock the search reports). The deadline is taken only
+ * while an lcore that is alive, or still exiting, is inside a burst.
  */
 inline drain_wait(deadline, r)
 {
 	do
 	:: true ->
-		ld(CT, INBURST(cur), r);
+		marker_busy(busy);
 		if
-		:: r == 0 -> r = 1; break
-		:: else -> r = 0
+		:: !busy -> r = 1; break
+		:: else -> (mem[INBURST(cur)] != mk || texit[mk] != gone)
 		fi
-	:: deadline -> r = 0; break
+	:: deadline && ((inside[SEC] && !sec_exited) || inside[NEW]) ->
+		r = 0; break
 	od;
 	skip /* a break may not jump into a d_step */
 }
@@ -390,13 +564,14 @@ inline repair()
  *   mlx4r_port_unbar(), ethdev's eth_dev_fp_ops_setup() (function, then
  *   queue array);
  * - the repair of a queue in error, when the lcore asked for it (and at
- *   the end, once the lcore is done, if it did).
+ *   the end, once the lcores are done, if one did).
  * Between two operations ethdev's fp_ops entry is whole: never the real
  * burst function with ethdev's dummy queue array.
  */
 active proctype control()
 {
-	byte round = 0, r, k;
+	byte round = 0, r, k, mk;
+	bool busy, gone;
 	bool failed = false, stopped = false;
 
 	/* probe, configure, queue set-up, start */
@@ -450,6 +625,7 @@ active proctype control()
 				alive[cur] = 1;
 				mem[BARRED(cur)] = 1;
 				mem[INBURST(cur)] = 0;
+				wby[cur] = CT;
 				mem[QGEN(cur)] = 0
 			}
 #else
@@ -467,8 +643,8 @@ active proctype control()
 		assert(!(fp_fn == F_REAL && fp_qd == Q_DUMMY))
 	:: else -> break
 	od;
-	/* the lcore's last request, once it is done */
-	lcore_done;
+	/* the lcores' last request, once they are done */
+	sec_exited && new_done;
 	if
 	:: repair_req && !stopped && !failed -> repair()
 	:: else -> skip

@@ -406,6 +406,8 @@ kf_catas_sync(void)
  * one command per datagram, one answer back.
  *   fatal [DETECT_MS]    catastrophic error (mlx4r_emu_fault_fatal())
  *   reappear MS          after it, absent MS longer (a slow re-creation)
+ *   slow MS COUNT        the next COUNT object commands (create/modify of
+ *                        CQ, QP, WQ) take MS each, then succeed
  *   link PORT up|down    the cable of a port
  *   status               the device's incarnation and catastrophic phase
  *   stats PORT           the port's counters (struct mlx4r_emu_port_stats)
@@ -478,7 +480,7 @@ kf_ctl_poll(void)
 	struct sockaddr_un from;
 	socklen_t flen = sizeof(from);
 	char buf[128], reply[256], word[16];
-	unsigned int a = 0;
+	unsigned int a = 0, c = 0;
 	ssize_t n;
 	int ret;
 
@@ -501,6 +503,15 @@ kf_ctl_poll(void)
 		ret = mlx4r_emu_fault_reappear_delay(dev, a);
 		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
 			 "error: reappear: %s", strerror(-ret));
+	} else if (sscanf(buf, "slow %u %u", &a, &c) == 2) {
+		/* a firmware that takes its time, each command a ms */
+		ret = mlx4r_emu_fault_cmd(dev, MLX4R_EMU_OP_CREATE_CQ |
+					  MLX4R_EMU_OP_CREATE_QP |
+					  MLX4R_EMU_OP_MODIFY_QP |
+					  MLX4R_EMU_OP_CREATE_WQ |
+					  MLX4R_EMU_OP_MODIFY_WQ, c, 0, a);
+		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
+			 "error: slow: %s", strerror(-ret));
 	} else if (sscanf(buf, "link %u %15s", &a, word) == 2 &&
 		   (strcmp(word, "up") == 0 || strcmp(word, "down") == 0)) {
 		ret = mlx4r_emu_link_set(dev, (uint8_t)a,
@@ -548,7 +559,7 @@ kf_ctl_poll(void)
 				 strerror(ret != 0 ? -ret : EINVAL));
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, link PORT up|down, status, thread, stats PORT, netdev PORT)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, slow MS COUNT, link PORT up|down, status, thread, stats PORT, netdev PORT)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
