@@ -166,7 +166,6 @@ mlx4r_mp_cmd_fd(struct mlx4r_dev *dev, const struct mlx4r_mp_req *req,
 }
 
 /* Primary: carry out @p req for the port it names. */
-
 static int
 mlx4r_mp_do(const struct mlx4r_mp_req *req, struct mlx4r_mp_res *res)
 {
