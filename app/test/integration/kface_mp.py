@@ -530,6 +530,28 @@ def case_kface_mp_verbs_operator_reset(env):
     expect_clean_exits(res, pout, sout)
 
 
+def expect_probed_in_reset(pout, sout, res, states):
+    """The secondary probed while the primary's reset was in one of
+    @states (a regex of reset states), got its answer, and after the one
+    reset (generation 2) it received and sent; both exited cleanly."""
+    m = re.search(r"\[probed in ([\d.]+) s ", sout)
+    expect(m is not None, "the secondary probed")
+    print("secondary probed in %s s" % m.group(1))
+    m = re.search(r"\[state at its probe: (.*) [\d.]+\]", sout)
+    expect(m is not None and
+           re.search(r'"state": "(%s)"' % states, m.group(1)) is not None,
+           "the primary was still in its reset (%s) when the secondary had "
+           "probed: %s" % (states, m.group(1) if m else None))
+    expect("no answer from the primary" not in sout and
+           "no forwarding in this process" not in sout,
+           "the secondary got its answer and forwards")
+    expect(re.search(r"live again, generation 2", pout) is not None,
+           "mlx4r: live again (generation 2: one reset)")
+    expect_forwarding_after_reset(sout)
+    expect_secondary_forwarded(sout)
+    expect_clean_exits(res, pout, sout)
+
+
 def case_kface_mp_verbs_attach_during_reset(env):
     """A secondary probes while the primary's reset is on, for longer
     than the 2 s it waits for an answer (a catastrophic error whose
@@ -545,21 +567,7 @@ def case_kface_mp_verbs_attach_during_reset(env):
     refused for good (nor did the primary's later fences reach it)."""
     pout, sout, res = run_inner(env, "attach_during_reset")
     expect_in(pout, "[ctl fatal: ok")
-    m = re.search(r"\[probed in ([\d.]+) s ", sout)
-    expect(m is not None, "the secondary probed")
-    print("secondary probed in %s s" % m.group(1))
-    m = re.search(r"\[state at its probe: (.*) [\d.]+\]", sout)
-    expect(m is not None and '"state": "reinit"' in m.group(1),
-           "the primary was still in its reset (REINIT) when the secondary "
-           "had probed: %s" % (m.group(1) if m else None))
-    expect("no answer from the primary" not in sout and
-           "no forwarding in this process" not in sout,
-           "the secondary got its answer and forwards")
-    expect(re.search(r"live again, generation 2", pout) is not None,
-           "mlx4r: live again (generation 2: one reset)")
-    expect_forwarding_after_reset(sout)
-    expect_secondary_forwarded(sout)
-    expect_clean_exits(res, pout, sout)
+    expect_probed_in_reset(pout, sout, res, r"reinit")
 
 
 def case_kface_mp_verbs_attach_slow_reset(env):
@@ -567,8 +575,9 @@ def case_kface_mp_verbs_attach_slow_reset(env):
     lock for longer than the 2 s the secondary waits for an answer: an
     operator's reset that meets a slow firmware (the kernel face's
     "slow 2500 2": two object commands of 2.5 s, the release of the QPs
-    in DRAINING, under the control lock). The primary's multi-process thread answers from the
-    context it published under its own lock, without the control lock:
+    in DRAINING, under the control lock). The primary's multi-process
+    thread answers from the context it published under its own lock,
+    without the control lock:
     the secondary gets its answer at once (the new context's file, or
     "between two contexts" and the file after), and after the reset it
     receives and sends; no mbuf lost. Before, the answer waited for the
@@ -578,24 +587,9 @@ def case_kface_mp_verbs_attach_slow_reset(env):
     pout, sout, res = run_inner(env, "attach_during_slow_reset")
     expect_in(pout, "[ctl slow: ok")
     expect_in(pout, '[tel reset: {"/mlx4r/reset": {"result": 0}}')
-    m = re.search(r"\[probed in ([\d.]+) s ", sout)
-    expect(m is not None, "the secondary probed")
-    print("secondary probed in %s s" % m.group(1))
-    m = re.search(r"\[state at its probe: (.*) [\d.]+\]", sout)
     # the slow commands: the release of the QPs in DRAINING (modify to
     # RESET), then REINIT's replay
-    expect(m is not None and re.search(r'"state": "(draining|resetting|'
-                                       r'reinit)"', m.group(1)) is not None,
-           "the primary was still in its reset when the secondary had "
-           "probed: %s" % (m.group(1) if m else None))
-    expect("no answer from the primary" not in sout and
-           "no forwarding in this process" not in sout,
-           "the secondary got its answer and forwards")
-    expect(re.search(r"live again, generation 2", pout) is not None,
-           "mlx4r: live again (generation 2: one reset)")
-    expect_forwarding_after_reset(sout)
-    expect_secondary_forwarded(sout)
-    expect_clean_exits(res, pout, sout)
+    expect_probed_in_reset(pout, sout, res, r"draining|resetting|reinit")
 
 
 def case_kface_mp_verbs_repeated_resets(env):

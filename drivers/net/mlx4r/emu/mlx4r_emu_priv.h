@@ -834,21 +834,29 @@ emu_mac48(const uint8_t *a)
 	return lo | (uint64_t)hi << 32;
 }
 
+/* @p s + @p v with the carry out added back (RFC 1071's end-around carry). */
+static __rte_always_inline uint64_t
+emu_csum_word(uint64_t s, uint64_t v)
+{
+	s += v;
+	return s + (s < v); /* add, then add-with-carry of 0 */
+}
+
 /*
  * The one's complement sum of @p len bytes at @p buf added to @p sum, as
  * memory-order 16-bit words (RFC 1071: computed on 64-bit words, folded
- * to 33 bits at most). Each word's carry is added back at once (add, then
- * add-with-carry of 0: RFC 1071's end-around carry), so no separate carry
- * count; 32 bytes a step go into four sums of their own, so that the
- * add/add-with-carry pairs of one step do not wait for each other (one
- * sum's chain is 2 cycles a word: at 1500 B that chain, not the number of
- * instructions, was the time, 2.7 x the loop with the carries counted
- * apart; four sums, 0.8 x: mlx4r_perf.rst, "The 1500 B checksum"). The
- * four are added together with end-around carries, which one's complement
- * addition allows in any order. The tail of a buffer of 8 bytes or more is one 8-byte load
- * ending at its last byte, shifted right so that the bytes already summed
- * leave and the others keep their place in the word (a little-endian
- * load: byte j of the word is buf[j]); shorter buffers by 4, 2 and 1.
+ * to 33 bits at most), each word's carry added back at once
+ * (emu_csum_word()). 32 bytes a step go into four sums of their own, so
+ * that the words of one step do not wait for each other: one sum's chain
+ * is 2 cycles a word, and at 1500 B that chain, not the number of
+ * instructions, was the time (1.7 x the loop with the carries counted
+ * apart; four sums 0.7 x: devtools/csum_cost.c, mlx4r_perf.rst "The
+ * 1500 B checksum"). The four are added together at the end, which one's
+ * complement addition allows in any order. The tail of a buffer of 8
+ * bytes or more is one 8-byte load ending at its last byte, shifted right
+ * so that the bytes already summed leave and the others keep their place
+ * in the word (a little-endian load: byte j of the word is buf[j]);
+ * shorter buffers by 4, 2 and 1.
  */
 static inline uint64_t
 emu_csum_add(uint64_t sum, const void *buf, size_t len)
@@ -869,50 +877,35 @@ emu_csum_add(uint64_t sum, const void *buf, size_t len)
 			memcpy(&v1, p + 8, 8);
 			memcpy(&v2, p + 16, 8);
 			memcpy(&v3, p + 24, 8);
-			s += v0;
-			s += s < v0;
-			s1 += v1;
-			s1 += s1 < v1;
-			s2 += v2;
-			s2 += s2 < v2;
-			s3 += v3;
-			s3 += s3 < v3;
+			s = emu_csum_word(s, v0);
+			s1 = emu_csum_word(s1, v1);
+			s2 = emu_csum_word(s2, v2);
+			s3 = emu_csum_word(s3, v3);
 			p += 32;
 			len -= 32;
 		} while (len >= 32);
-		s1 += s3;
-		s1 += s1 < s3;
-		s += s2;
-		s += s < s2;
-		s += s1;
-		s += s < s1;
+		s = emu_csum_word(s, s2);
+		s = emu_csum_word(s, emu_csum_word(s1, s3));
 	}
-	while (len >= 8) {
+	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&q, p, 8);
-		s += q;
-		s += s < q;
-		p += 8;
-		len -= 8;
+		s = emu_csum_word(s, q);
 	}
 	if (len != 0 && all >= 8) {
 		/* bytes p[0, len) at their places, the ones before out */
 		memcpy(&q, p + len - 8, 8);
-		q >>= 64 - 8 * len;
-		s += q;
-		s += s < q;
+		s = emu_csum_word(s, q >> (64 - 8 * len));
 		len = 0;
 	}
 	if (len >= 4) {
 		memcpy(&w, p, 4);
-		s += w;
-		s += s < w;
+		s = emu_csum_word(s, w);
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&h, p, 2);
-		s += h;
-		s += s < h;
+		s = emu_csum_word(s, h);
 		p += 2;
 		len -= 2;
 	}
@@ -920,8 +913,7 @@ emu_csum_add(uint64_t sum, const void *buf, size_t len)
 		uint8_t last[2] = { *p, 0 };
 
 		memcpy(&h, last, 2);
-		s += h;
-		s += s < h;
+		s = emu_csum_word(s, h);
 	}
 	return (s & 0xffffffffull) + (s >> 32);
 }
