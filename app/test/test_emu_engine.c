@@ -1525,34 +1525,48 @@ test_rx_missed(void)
 /*
  * The receive copy, byte for byte, at every frame size around its
  * 32-to-64-byte inline path (two overlapping 32-byte copies): into one
- * 256-byte segment, and scattered over 48-byte segments; nothing is
- * written past the frame.
+ * 256-byte segment, and scattered over 48-byte segments; then around the
+ * large-frame copy's threshold (rep movsb from 1280 bytes on x86 with
+ * ERMS, libc's memcpy below) and up to the MTU's 1514, into one
+ * 2048-byte segment, every remainder of 8 and of 64 at its start. Nothing
+ * is written past the frame.
  */
 static int
 test_rx_copy_sizes(void)
 {
-	struct temu_rxq q1, q4, *qs[1];
+	static const uint16_t large[] = {
+		1023, 1024, 1025, 1200, 1272, 1276, 1277, 1278, 1279, 1280,
+		1281, 1282, 1283, 1284, 1285, 1286, 1287, 1288, 1289, 1290,
+		1291, 1292, 1293, 1294, 1295, 1296, 1303, 1311, 1319, 1327,
+		1335, 1343, 1344, 1345, 1400, 1499, 1500, 1507, 1512, 1513,
+		1514,
+	};
+	static const uint32_t sges[] = { 1, 4, 1 }, seg[] = { 256, 48, 2048 };
+	struct temu_rxq q[3], *qs[1];
 	struct mlx4r_hw_ind_table *ind2;
 	struct mlx4r_hw_qp *qp2;
 	struct mlx4r_hw_flow *fl2;
 	struct mlx4_cqe cqe;
-	uint32_t len, i, pass;
+	uint32_t len, i, j, n, pass;
 	uint8_t *d;
 
-	for (pass = 0; pass < 2; pass++) {
-		struct temu_rxq *q = pass == 0 ? &q1 : &q4;
+	for (pass = 0; pass < RTE_DIM(q); pass++) {
+		struct temu_rxq *r = &q[pass];
 
-		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, pass == 0 ? 1 : 4,
-						    pass == 0 ? 256 : 48, q),
+		TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, sges[pass],
+						    seg[pass], r),
 				    "rxq %u", pass);
-		temu_rxq_post(q, 128);
-		qs[0] = q;
+		temu_rxq_post(r, 128);
+		qs[0] = r;
 		TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, 0, 0,
 						    NULL, &ind2, &qp2), "rss");
 		TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2),
 				    "flow");
-		for (len = RTE_ETHER_HDR_LEN; len <= 140; len++) {
+		n = pass < 2 ? 140 - RTE_ETHER_HDR_LEN + 1 : RTE_DIM(large);
+		for (j = 0; j < n; j++) {
 			uint8_t *f = frame_at(0);
+
+			len = pass < 2 ? RTE_ETHER_HDR_LEN + j : large[j];
 
 			memcpy(f, port_mac, 6);
 			memcpy(f + 6, peer_mac, 6);
@@ -1561,16 +1575,16 @@ test_rx_copy_sizes(void)
 			temu_tx_post(&txq, f, len, TX_LKEY, 0);
 			temu_tx_doorbell(&txq);
 			temu_tx_reclaim(&txq);
-			TEST_ASSERT(temu_cq_poll(&q->cdv, &q->cq_ci, &cqe),
+			TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci, &cqe),
 				    "pass %u: %u bytes received", pass, len);
 			TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.byte_cnt), len,
 					    "pass %u: byte count", pass);
-			d = temu_rxq_data(q, rte_be_to_cpu_16(cqe.wqe_index));
+			d = temu_rxq_data(r, rte_be_to_cpu_16(cqe.wqe_index));
 			/* the segments of a WQE are contiguous here */
 			TEST_ASSERT_BUFFERS_ARE_EQUAL(d, f, len,
 						      "pass %u: %u bytes", pass,
 						      len);
-			for (i = len; i < q->sges * q->seg_size; i++)
+			for (i = len; i < r->sges * r->seg_size; i++)
 				TEST_ASSERT_EQUAL(d[i], 0xee, "pass %u, %u bytes: "
 						  "byte %u written", pass, len,
 						  i);
@@ -1578,7 +1592,7 @@ test_rx_copy_sizes(void)
 		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
 		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
 		TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
-		temu_rxq_destroy(q);
+		temu_rxq_destroy(r);
 	}
 	return TEST_SUCCESS;
 }
