@@ -1944,6 +1944,109 @@ test_rx_doorbell_record(void)
 }
 
 /*
+ * A one-segment receive WQE (the driver's default) that cannot hold the
+ * frame: its byte count one less than the frame's length (a length
+ * error CQE, nothing written past the byte count), then an invalid lkey
+ * (it ends the WQE's list: no segment, a length error too); a byte count
+ * of exactly the frame's length takes it. Length errors consume the WQE
+ * and leave the WQ working.
+ */
+static int
+test_rx_one_sge_short(void)
+{
+	uint32_t len = udp_frame(0, 3, 100), i, w;
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_wqe_data_seg *seg[3];
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint8_t *d;
+
+	TEST_ASSERT_EQUAL(rxq.sges, 1, "one segment a WQE");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	w = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 4);
+	for (i = 0; i < 3; i++)
+		seg[i] = (void *)((uint8_t *)rxq.dv.buf.buf +
+				  rxq.dv.rq.offset +
+				  ((size_t)((w + i) & (rxq.cnt - 1)) <<
+				   rxq.dv.rq.wqe_shift));
+	seg[0]->byte_count = rte_cpu_to_be_32(len - 1);
+	seg[1]->lkey = rte_cpu_to_be_32(MLX4_INVALID_LKEY);
+	seg[2]->byte_count = rte_cpu_to_be_32(len);
+	tx_doorbell_n(4, len);
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome,
+				  MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				  "CQE %u: length error", i);
+		TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LENGTH,
+				  "CQE %u: vendor", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index),
+				  (uint16_t)(w + i), "CQE %u: its WQE", i);
+	}
+	d = temu_rxq_data(&rxq, (uint16_t)w);
+	for (i = len - 1; i < rxq.seg_size; i++)
+		TEST_ASSERT_EQUAL(d[i], 0xee, "byte %u past the count", i);
+	for (i = 2; i < 4; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "CQE %u: received", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(w + i), "CQE %u: its WQE", i);
+		TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.byte_cnt), len,
+				    "CQE %u: length", i);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(temu_rxq_data(&rxq,
+							    (uint16_t)(w + i)),
+					      frame_at(0), len, "CQE %u", i);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no more");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_errors - st0.rx_errors, 2, "two errors");
+	TEST_ASSERT_EQUAL_U(st1.rx_frames - st0.rx_frames, 2, "two frames");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A one-segment receive WQE in an MR registered without LOCAL_WRITE: the
+ * device may not write it (a local protection error naming the lkey,
+ * the WQ to error), the frame not written.
+ */
+static int
+test_rx_read_only_mr(void)
+{
+	uint32_t len = udp_frame(0, 5, 30), i;
+	struct mlx4_wqe_data_seg *seg;
+	struct mlx4r_hw_mr *ro;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint8_t *buf = frame_at(4096);
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, buf, 2048, 0, &ro), "mr");
+	memset(buf, 0xee, 2048);
+	i = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 1);
+	seg = (void *)((uint8_t *)rxq.dv.buf.buf + rxq.dv.rq.offset +
+		       ((size_t)i << rxq.dv.rq.wqe_shift));
+	seg->addr = rte_cpu_to_be_64((uintptr_t)buf);
+	seg->lkey = rte_cpu_to_be_32(ro->lkey);
+	tx_doorbell_n(1, len);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "opcode");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			  "syndrome");
+	TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LKEY, "access");
+	for (i = 0; i < len; i++)
+		TEST_ASSERT_EQUAL(buf[i], 0xee, "byte %u written", i);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(ro), "dereg");
+	return TEST_SUCCESS;
+}
+
+/*
  * Frames of one doorbell with one verdict still meet each WQE's checks:
  * four identical frames, the third receive WQE with an lkey no MR has.
  * Frames 1-2 land, 3 gets a protection error CQE, the WQ goes to error
@@ -2138,6 +2241,8 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
+		TEST_CASE_ST(setup, teardown, test_rx_one_sge_short),
+		TEST_CASE_ST(setup, teardown, test_rx_read_only_mr),
 		TEST_CASE_ST(setup, teardown, test_tx_run_verdict),
 		TEST_CASE_ST(setup, teardown, test_tx_run_key_bytes),
 		TEST_CASE_ST(setup, teardown, test_tx_run_bad_rx_wqe),

@@ -1168,33 +1168,56 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 		len += RTE_ETHER_CRC_LEN;
 	}
 	wqe = wq->buf + ((size_t)(wq->ci & (wq->cnt - 1)) << wq->shift);
-	off = 0;
-	for (i = 0; i < wq->sges && off < len; i++) {
-		const struct mlx4_wqe_data_seg *s =
-			(const void *)(wqe + i * sizeof(*s));
+	if (likely(wq->sges == 1 && len != 0)) {
+		/*
+		 * A one-segment WQE (the driver's default: no Rx scatter):
+		 * the loop below for i = 0, without it. The same checks in
+		 * the same order: an invalid lkey ends the WQE's list (no
+		 * segment: length error), the MR check of the whole
+		 * segment, then the bytes it holds against the frame's (the
+		 * part that fits is written, as the loop writes it, before
+		 * the length error).
+		 */
+		const struct mlx4_wqe_data_seg *s = (const void *)wqe;
 		uint32_t lkey = rte_be_to_cpu_32(s->lkey);
 		uint32_t bc = rte_be_to_cpu_32(s->byte_count);
 		uint64_t addr = rte_be_to_cpu_64(s->addr);
-		uint32_t n;
 
-		if (lkey == MLX4_INVALID_LKEY)
-			break;
+		if (unlikely(lkey == MLX4_INVALID_LKEY))
+			goto length_error;
 		if (!emu_mr_check_cached(ctx, &wq->mrc, lkey, wq->pd->hw.pdn,
 					 addr, bc, IBV_ACCESS_LOCAL_WRITE,
 					 &verr))
 			goto prot_error;
-		n = RTE_MIN(bc, len - off);
-		emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, off, n);
-		off += n;
-	}
-	if (off < len) {
-		/* Frame larger than the WQE: consumed with an error CQE. */
-		if (emu_err_cqe(wq->cq, wq->hw.wq_num,
-				(uint16_t)wq->ci, MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
-				MLX4R_EMU_VERR_LENGTH, false))
-			wq->ci++;
-		EMU_INC(port->st.rx_errors, 1);
-		return;
+		if (unlikely(bc < len)) {
+			emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, 0, bc);
+			goto length_error;
+		}
+		emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, 0, len);
+	} else {
+		off = 0;
+		for (i = 0; i < wq->sges && off < len; i++) {
+			const struct mlx4_wqe_data_seg *s =
+				(const void *)(wqe + i * sizeof(*s));
+			uint32_t lkey = rte_be_to_cpu_32(s->lkey);
+			uint32_t bc = rte_be_to_cpu_32(s->byte_count);
+			uint64_t addr = rte_be_to_cpu_64(s->addr);
+			uint32_t n;
+
+			if (lkey == MLX4_INVALID_LKEY)
+				break;
+			if (!emu_mr_check_cached(ctx, &wq->mrc, lkey,
+						 wq->pd->hw.pdn, addr, bc,
+						 IBV_ACCESS_LOCAL_WRITE,
+						 &verr))
+				goto prot_error;
+			n = RTE_MIN(bc, len - off);
+			emu_rx_copy((uint8_t *)(uintptr_t)addr, f, fcs, off,
+				    n);
+			off += n;
+		}
+		if (off < len)
+			goto length_error;
 	}
 	cqe = emu_cqe_next(wq->cq);
 	if (cqe == NULL) {
@@ -1228,6 +1251,14 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	wq->ci++;
 	EMU_INC(port->st.rx_frames, 1);
 	EMU_INC(port->st.rx_bytes, len);
+	return;
+length_error:
+	/* Frame larger than the WQE: consumed with an error CQE. */
+	if (emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
+			MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+			MLX4R_EMU_VERR_LENGTH, false))
+		wq->ci++;
+	EMU_INC(port->st.rx_errors, 1);
 	return;
 prot_error:
 	/*
