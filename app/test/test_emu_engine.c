@@ -1759,6 +1759,128 @@ test_tx_run_verdict(void)
 	return TEST_SUCCESS;
 }
 
+/* What became of a frame at the receive side: where, and its CQE. */
+struct rx_fate {
+	uint32_t where;            /* 0: nowhere, 1: rxq, 2: the test's */
+	uint8_t opcode;
+	uint32_t status;
+	uint32_t byte_cnt;
+	uint32_t hash;
+	uint16_t checksum;
+};
+
+/* The next CQE of @p q into @p fate (where = @p where), if any. */
+static bool
+rx_fate_poll(struct temu_rxq *q, uint32_t where, struct rx_fate *fate)
+{
+	struct mlx4_cqe cqe;
+
+	if (!temu_rx_poll(q, &cqe))
+		return false;
+	fate->where = where;
+	fate->opcode = cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK;
+	fate->status = rte_be_to_cpu_32(cqe.status);
+	fate->byte_cnt = rte_be_to_cpu_32(cqe.byte_cnt);
+	fate->hash = rte_be_to_cpu_32(cqe.immed_rss_invalid);
+	fate->checksum = rte_be_to_cpu_16(cqe.checksum);
+	return true;
+}
+
+/*
+ * The fates of the frames @p f[0..n-1] (@p len bytes each) of one
+ * doorbell, which land in @p q (a MAC rule) or in rxq (the default
+ * rule) or nowhere; every frame but the last lands in @p q.
+ */
+static int
+rx_fates(struct temu_rxq *q, uint8_t *const *f, uint32_t n, uint32_t len,
+	 struct rx_fate *fate)
+{
+	uint32_t i;
+
+	memset(fate, 0, n * sizeof(*fate));
+	temu_rxq_post(q, n);
+	for (i = 0; i < n; i++)
+		temu_tx_post(&txq, f[i], len, TX_LKEY, 0);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	for (i = 0; i + 1 < n; i++)
+		TEST_ASSERT(rx_fate_poll(q, 2, &fate[i]), "frame %u", i);
+	if (!rx_fate_poll(q, 2, &fate[n - 1]))
+		rx_fate_poll(&rxq, 1, &fate[n - 1]);
+	TEST_ASSERT(!temu_rx_poll(q, &(struct mlx4_cqe){ 0 }), "no more");
+	TEST_ASSERT(!temu_rx_poll(&rxq, &(struct mlx4_cqe){ 0 }), "no more");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A run's verdict holds for a frame only if every byte of its key (the
+ * headers up to the first 8 of UDP: 42 bytes here) is the run's
+ * (emu_rx_key_same()). Frame A (IPv4 UDP without a checksum, to a MAC
+ * rule of an RSS QP hashing addresses and ports) and, for each byte
+ * position 0..42, B = A with that byte changed: B alone in a doorbell,
+ * then A, B in one; B must fare the same both times (queue, status,
+ * hash, checksum field, byte count). Fails if the compare leaves out
+ * the key's first byte (steering: the MAC), a byte of its middle (the
+ * IP header's checksum, the hash) or its last (UDP's checksum no longer
+ * absent). Byte 42, the payload's first, is outside the key: summed per
+ * frame, so B fares the same there as well.
+ */
+static int
+test_tx_run_key_bytes(void)
+{
+	const uint64_t fields = IBV_RX_HASH_SRC_IPV4 | IBV_RX_HASH_DST_IPV4 |
+		IBV_RX_HASH_SRC_PORT_UDP | IBV_RX_HASH_DST_PORT_UDP;
+	struct temu_rxq q, *qs[1] = { &q };
+	struct mlx4r_hw_ind_table *ind2;
+	struct mlx4r_hw_qp *qp2;
+	struct mlx4r_hw_flow *fl2;
+	uint8_t *a = frame_at(0), *b = frame_at(256), *fr[2];
+	struct rx_fate alone, run[2], fa;
+	uint32_t len, i, apart = 0;
+
+	TEST_ASSERT_SUCCESS(temu_rxq_create(&env, 128, 1, 256, &q), "rxq");
+	TEST_ASSERT_SUCCESS(temu_rss_create(&env, 1, qs, NULL, 0, fields,
+					    NULL, &ind2, &qp2), "rss");
+	TEST_ASSERT_SUCCESS(temu_flow_mac(qp2, 1, port_mac, &fl2), "flow");
+	temu_rxq_post(&rxq, 32);
+	len = udp_frame(0, 1234, 20);
+	a[14 + 20 + 6] = 0; /* no UDP checksum (IPv4) */
+	a[14 + 20 + 7] = 0;
+	fr[0] = a;
+	TEST_ASSERT_SUCCESS(rx_fates(&q, fr, 1, len, &fa), "A");
+	TEST_ASSERT_EQUAL(fa.where, 2, "A to the MAC rule");
+	TEST_ASSERT(fa.status & MLX4R_CQE_STATUS_TCP_UDP_CSUM_OK, "A's UDP");
+	TEST_ASSERT(fa.hash != 0, "A hashed");
+	for (i = 0; i <= 14 + 20 + 8; i++) {
+		memcpy(b, a, len);
+		b[i] ^= 0x80;
+		fr[0] = b;
+		TEST_ASSERT_SUCCESS(rx_fates(&q, fr, 1, len, &alone),
+				    "byte %u: B", i);
+		fr[0] = a;
+		fr[1] = b;
+		TEST_ASSERT_SUCCESS(rx_fates(&q, fr, 2, len, run),
+				    "byte %u: A, B", i);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(&run[0], &fa, sizeof(fa),
+					      "byte %u: A", i);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(&run[1], &alone, sizeof(alone),
+					      "byte %u: B after A as alone "
+					      "(%u/%x/%x vs %u/%x/%x)", i,
+					      run[1].where, run[1].status,
+					      run[1].hash, alone.where,
+					      alone.status, alone.hash);
+		if (memcmp(&alone, &fa, sizeof(fa)) != 0)
+			apart++;
+	}
+	/* the cases the test is for: B and A apart at these bytes */
+	TEST_ASSERT(apart >= 30, "%u bytes tell B from A", apart);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_flow(fl2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_ind_table(ind2), "");
+	temu_rxq_destroy(&q);
+	return TEST_SUCCESS;
+}
+
 /* @p n frames of @p len bytes at frame_at(0), one doorbell. */
 static void
 tx_doorbell_n(uint32_t n, uint32_t len)
@@ -1832,6 +1954,109 @@ test_rx_doorbell_record(void)
 	mlx4r_emu_port_stats(env.dev, 1, &st1);
 	TEST_ASSERT_EQUAL_U(st1.rx_missed - st0.rx_missed, 1,
 			    "after the reset: one missed");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A one-segment receive WQE (the driver's default) that cannot hold the
+ * frame: its byte count one less than the frame's length (a length
+ * error CQE, nothing written past the byte count), then an invalid lkey
+ * (it ends the WQE's list: no segment, a length error too); a byte count
+ * of exactly the frame's length takes it. Length errors consume the WQE
+ * and leave the WQ working.
+ */
+static int
+test_rx_one_sge_short(void)
+{
+	uint32_t len = udp_frame(0, 3, 100), i, w;
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_wqe_data_seg *seg[3];
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint8_t *d;
+
+	TEST_ASSERT_EQUAL(rxq.sges, 1, "one segment a WQE");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	w = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 4);
+	for (i = 0; i < 3; i++)
+		seg[i] = (void *)((uint8_t *)rxq.dv.buf.buf +
+				  rxq.dv.rq.offset +
+				  ((size_t)((w + i) & (rxq.cnt - 1)) <<
+				   rxq.dv.rq.wqe_shift));
+	seg[0]->byte_count = rte_cpu_to_be_32(len - 1);
+	seg[1]->lkey = rte_cpu_to_be_32(MLX4_INVALID_LKEY);
+	seg[2]->byte_count = rte_cpu_to_be_32(len);
+	tx_doorbell_n(4, len);
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome,
+				  MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				  "CQE %u: length error", i);
+		TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LENGTH,
+				  "CQE %u: vendor", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index),
+				  (uint16_t)(w + i), "CQE %u: its WQE", i);
+	}
+	d = temu_rxq_data(&rxq, (uint16_t)w);
+	for (i = len - 1; i < rxq.seg_size; i++)
+		TEST_ASSERT_EQUAL(d[i], 0xee, "byte %u past the count", i);
+	for (i = 2; i < 4; i++) {
+		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "CQE %u: received", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)(w + i), "CQE %u: its WQE", i);
+		TEST_ASSERT_EQUAL_U(rte_be_to_cpu_32(cqe.byte_cnt), len,
+				    "CQE %u: length", i);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(temu_rxq_data(&rxq,
+							    (uint16_t)(w + i)),
+					      frame_at(0), len, "CQE %u", i);
+	}
+	TEST_ASSERT(!temu_rx_poll(&rxq, &cqe), "no more");
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.rx_errors - st0.rx_errors, 2, "two errors");
+	TEST_ASSERT_EQUAL_U(st1.rx_frames - st0.rx_frames, 2, "two frames");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A one-segment receive WQE in an MR registered without LOCAL_WRITE: the
+ * device may not write it (a local protection error naming the lkey,
+ * the WQ to error), the frame not written.
+ */
+static int
+test_rx_read_only_mr(void)
+{
+	uint32_t len = udp_frame(0, 5, 30), i;
+	struct mlx4_wqe_data_seg *seg;
+	struct mlx4r_hw_mr *ro;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	uint8_t *buf = frame_at(4096);
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, buf, 2048, 0, &ro), "mr");
+	memset(buf, 0xee, 2048);
+	i = rxq.pi & (rxq.cnt - 1);
+	temu_rxq_post(&rxq, 1);
+	seg = (void *)((uint8_t *)rxq.dv.buf.buf + rxq.dv.rq.offset +
+		       ((size_t)i << rxq.dv.rq.wqe_shift));
+	seg->addr = rte_cpu_to_be_64((uintptr_t)buf);
+	seg->lkey = rte_cpu_to_be_32(ro->lkey);
+	tx_doorbell_n(1, len);
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "opcode");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+			  "syndrome");
+	TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LKEY, "access");
+	for (i = 0; i < len; i++)
+		TEST_ASSERT_EQUAL(buf[i], 0xee, "byte %u written", i);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(ro), "dereg");
 	return TEST_SUCCESS;
 }
 
@@ -2030,7 +2255,10 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup64, teardown, test_rx_cq_wrap),
 		TEST_CASE_ST(setup, teardown, test_rx_out_of_bounds_warm),
+		TEST_CASE_ST(setup, teardown, test_rx_one_sge_short),
+		TEST_CASE_ST(setup, teardown, test_rx_read_only_mr),
 		TEST_CASE_ST(setup, teardown, test_tx_run_verdict),
+		TEST_CASE_ST(setup, teardown, test_tx_run_key_bytes),
 		TEST_CASE_ST(setup, teardown, test_tx_run_bad_rx_wqe),
 		TEST_CASE_ST(setup, teardown, test_rx_doorbell_record),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
