@@ -21,16 +21,13 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${MLX4R_BUILD:-$top/build}
+build=$(realpath "${MLX4R_BUILD:-$top/build}")
 seconds=${1:-5}
 modes=${2:-both}
 rounds=${BENCH_ROUNDS:-3}
 testpmd=${TESTPMD:-dpdk-testpmd}
 dpdk_test=${DPDK_TEST:-dpdk-test}
 plugin_dir=$build/drivers/net/mlx4r
-huge_dir=
-huge_pages=1024
-huge_saved=
 
 if [ ! -f "$plugin_dir/librte_net_mlx4r.so" ]; then
 	echo "no $plugin_dir/librte_net_mlx4r.so: build first (MLX4R_BUILD)" >&2
@@ -41,39 +38,9 @@ export LD_LIBRARY_PATH=$plugin_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # by bare name from a directory that does not hold it.
 cd /
 
-huge_release() {
-	if [ -n "$huge_dir" ]; then
-		rm -f "$huge_dir"/mlx4r_bench* 2>/dev/null || true
-		umount "$huge_dir" 2>/dev/null || true
-		rmdir "$huge_dir" 2>/dev/null || true
-		huge_dir=
-	fi
-	if [ -n "$huge_saved" ]; then
-		echo "$huge_saved" > /proc/sys/vm/nr_hugepages
-		huge_saved=
-	fi
-}
+# shellcheck source=devtools/bench-huge.sh
+. "$top/devtools/bench-huge.sh"
 trap huge_release EXIT
-
-# Reserve hugepages on a private mount; 0 on success.
-huge_reserve() {
-	local got
-	[ "$(id -u)" = 0 ] || { echo "hugepages: not root"; return 1; }
-	huge_saved=$(cat /proc/sys/vm/nr_hugepages)
-	echo "$huge_pages" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
-	got=$(cat /proc/sys/vm/nr_hugepages)
-	if [ "$got" -lt 512 ]; then
-		echo "hugepages: only $got of $huge_pages could be reserved"
-		return 1
-	fi
-	huge_dir=$(mktemp -d /run/mlx4r-bench-huge.XXXXXX)
-	if ! mount -t hugetlbfs -o pagesize=2M nodev "$huge_dir"; then
-		echo "hugepages: cannot mount hugetlbfs"
-		return 1
-	fi
-	echo "hugepages: $got x 2 MB reserved, hugetlbfs on $huge_dir"
-	return 0
-}
 
 # testpmd io forwarding; prints "<label> <Mpps>" (Rx-pps of both ports,
 # averaged over the measuring interval, as testpmd computes it).
