@@ -352,26 +352,37 @@ instructions() {
 
 say "bench-all: $(git -C "$top" describe --always --dirty 2>/dev/null || echo tree), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'), $(nproc) cores, $( [ $quick = 1 ] && echo quick || echo full) run"
 fastpath
-A_name=mlx4r A_att=- A_args=$mlx4r_gen
-B_name=net_null B_att=- B_args="--vdev net_null0 --vdev net_null1"
-C_name= C_att= C_args=
-race "whole forward, generator in, checker out" 64 start 2
-FWD_M=$MED_0 FWD_N=$MED_1 FWD_R=$RATIO_1
-A_name=mlx4r A_att=- A_args=$mlx4r_x
-B_name=memif B_att=- B_args=$memif
-C_name=vhost C_att="net_virtio_user0,path=$tmp/vhost.sock,queues=1"
-C_args="--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1"
-race "looping forward, 2 ports" 64 "start tx_first" 3
-LOOP_M=$MED_0 LOOP_MEMIF=$MED_1 LOOP_VH=$MED_2 LOOP_R1=$RATIO_1 LOOP_R2=$RATIO_2
-C_name=
-race "looping forward, 2 ports" 1500 "start tx_first" 2
-BIG_M=$MED_0 BIG_MEMIF=$MED_1 BIG_R=$RATIO_1
+# goal2_races <prefix>: goal 2's three races on the current $mem; their
+# medians and ratios in <prefix>FWD_*, <prefix>LOOP_*, <prefix>BIG_*.
+goal2_races() {
+	local p=$1
+	A_name=mlx4r A_att=- A_args=$mlx4r_gen
+	B_name=net_null B_att=- B_args="--vdev net_null0 --vdev net_null1"
+	C_name= C_att= C_args=
+	race "whole forward, generator in, checker out" 64 start 2
+	printf -v "${p}FWD_M" %s "$MED_0"; printf -v "${p}FWD_N" %s "$MED_1"
+	printf -v "${p}FWD_R" %s "$RATIO_1"
+	A_name=mlx4r A_att=- A_args=$mlx4r_x
+	B_name=memif B_att=- B_args=$memif
+	C_name=vhost C_att="net_virtio_user0,path=$tmp/vhost.sock,queues=1"
+	C_args="--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1"
+	race "looping forward, 2 ports" 64 "start tx_first" 3
+	printf -v "${p}LOOP_M" %s "$MED_0"; printf -v "${p}LOOP_MEMIF" %s "$MED_1"
+	printf -v "${p}LOOP_VH" %s "$MED_2"
+	printf -v "${p}LOOP_R1" %s "$RATIO_1"; printf -v "${p}LOOP_R2" %s "$RATIO_2"
+	C_name=
+	race "looping forward, 2 ports" 1500 "start tx_first" 2
+	printf -v "${p}BIG_M" %s "$MED_0"; printf -v "${p}BIG_MEMIF" %s "$MED_1"
+	printf -v "${p}BIG_R" %s "$RATIO_1"
+}
+
+goal2_races ""
 # The same three races on 2 MB hugepages (root; skipped, with the reason,
 # otherwise). Without them every mbuf and ring is on 4 KB pages, and
-# mlx4r's receive buffers, wherever the mempool's cache puts them, cost
-# the model's copy and the driver a page walk each far more often than
-# memif's ring slots, one after the other, do ("Hugepages" in
-# mlx4r_perf.rst). One file per memory segment list
+# mlx4r's receive buffers, wherever the mempool's cache put them, cost
+# the model's copy and the driver's receive and completion a page walk
+# far more often than memif's ring slots, one after the other
+# ("Hugepages" in mlx4r_perf.rst). One file per memory segment list
 # (--single-file-segments) for every contender: vhost-user takes at most
 # 8 memory regions from virtio_user.
 # (not in a $(...): huge_reserve sets huge_dir and huge_saved here)
@@ -379,21 +390,7 @@ if huge_reserve > "$tmp/huge.txt"; then
 	say "$(cat "$tmp/huge.txt")"
 	mem_nohuge=$mem
 	mem="-m 1024 --huge-dir $huge_dir --single-file-segments"
-	A_name=mlx4r A_att=- A_args=$mlx4r_gen
-	B_name=net_null B_att=- B_args="--vdev net_null0 --vdev net_null1"
-	C_name= C_att= C_args=
-	race "whole forward, generator in, checker out" 64 start 2
-	HFWD_M=$MED_0 HFWD_N=$MED_1 HFWD_R=$RATIO_1
-	A_name=mlx4r A_att=- A_args=$mlx4r_x
-	B_name=memif B_att=- B_args=$memif
-	C_name=vhost C_att="net_virtio_user0,path=$tmp/vhost.sock,queues=1"
-	C_args="--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1"
-	race "looping forward, 2 ports" 64 "start tx_first" 3
-	HLOOP_M=$MED_0 HLOOP_MEMIF=$MED_1 HLOOP_VH=$MED_2
-	HLOOP_R1=$RATIO_1 HLOOP_R2=$RATIO_2
-	C_name=
-	race "looping forward, 2 ports" 1500 "start tx_first" 2
-	HBIG_M=$MED_0 HBIG_MEMIF=$MED_1 HBIG_R=$RATIO_1
+	goal2_races H
 	mem=$mem_nohuge
 	huge_release
 else

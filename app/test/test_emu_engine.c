@@ -1649,6 +1649,26 @@ test_rx_scatter(void)
 }
 
 /*
+ * The next CQE of the receive queue is an error CQE with syndrome @p syn
+ * and vendor error @p vendor, for WQE @p widx.
+ */
+static int
+expect_rx_error(uint8_t syn, uint8_t vendor, uint16_t widx)
+{
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
+	memcpy(&ecqe, &cqe, sizeof(ecqe));
+	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_CQE_OPCODE_ERROR, "opcode");
+	TEST_ASSERT_EQUAL(ecqe.syndrome, syn, "syndrome");
+	TEST_ASSERT_EQUAL(ecqe.vendor_err, vendor, "vendor error");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index), widx, "its WQE");
+	return TEST_SUCCESS;
+}
+
+/*
  * A receive WQE whose buffer runs past its MR, after frames were
  * scattered with the same key (the engine's cache of it warm): a local
  * protection error CQE naming the bounds, the frame not written.
@@ -1659,7 +1679,6 @@ test_rx_out_of_bounds_warm(void)
 	uint32_t len = udp_frame(0, 1, 10), i, w;
 	size_t size = (size_t)rxq.cnt * rxq.sges * rxq.seg_size;
 	struct mlx4_wqe_data_seg *seg;
-	struct mlx4_err_cqe ecqe;
 	struct mlx4_cqe cqe;
 	uint8_t *past;
 
@@ -1683,15 +1702,9 @@ test_rx_out_of_bounds_warm(void)
 	temu_tx_post(&txq, frame_at(0), len, TX_LKEY, 0);
 	temu_tx_doorbell(&txq);
 	temu_tx_reclaim(&txq);
-	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
-	memcpy(&ecqe, &cqe, sizeof(ecqe));
-	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
-			  MLX4_CQE_OPCODE_ERROR, "opcode");
-	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
-			  "syndrome");
-	TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_BOUNDS, "bounds");
-	TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index), (uint16_t)w,
-			  "that WQE");
+	TEST_ASSERT_SUCCESS(expect_rx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+					    MLX4R_EMU_VERR_BOUNDS, (uint16_t)w),
+			    "bounds error CQE");
 	for (i = 0; i < 16; i++)
 		TEST_ASSERT_EQUAL(past[i], 0xee, "byte %u not written", i);
 	return TEST_SUCCESS;
@@ -1970,7 +1983,6 @@ test_rx_one_sge_short(void)
 	uint32_t len = udp_frame(0, 3, 100), i, w;
 	struct mlx4r_emu_port_stats st0, st1;
 	struct mlx4_wqe_data_seg *seg[3];
-	struct mlx4_err_cqe ecqe;
 	struct mlx4_cqe cqe;
 	uint8_t *d;
 
@@ -1987,19 +1999,11 @@ test_rx_one_sge_short(void)
 	seg[1]->lkey = rte_cpu_to_be_32(MLX4_INVALID_LKEY);
 	seg[2]->byte_count = rte_cpu_to_be_32(len);
 	tx_doorbell_n(4, len);
-	for (i = 0; i < 2; i++) {
-		TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "CQE %u", i);
-		memcpy(&ecqe, &cqe, sizeof(ecqe));
-		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
-				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
-		TEST_ASSERT_EQUAL(ecqe.syndrome,
-				  MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
-				  "CQE %u: length error", i);
-		TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LENGTH,
-				  "CQE %u: vendor", i);
-		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(ecqe.wqe_index),
-				  (uint16_t)(w + i), "CQE %u: its WQE", i);
-	}
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT_SUCCESS(expect_rx_error(
+				MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR,
+				MLX4R_EMU_VERR_LENGTH, (uint16_t)(w + i)),
+				"CQE %u: length error", i);
 	d = temu_rxq_data(&rxq, (uint16_t)w);
 	for (i = len - 1; i < rxq.seg_size; i++)
 		TEST_ASSERT_EQUAL(d[i], 0xee, "byte %u past the count", i);
@@ -2033,8 +2037,6 @@ test_rx_read_only_mr(void)
 	uint32_t len = udp_frame(0, 5, 30), i;
 	struct mlx4_wqe_data_seg *seg;
 	struct mlx4r_hw_mr *ro;
-	struct mlx4_err_cqe ecqe;
-	struct mlx4_cqe cqe;
 	uint8_t *buf = frame_at(4096);
 
 	TEST_ASSERT_SUCCESS(mlx4r_hw_reg_mr(env.pd, buf, 2048, 0, &ro), "mr");
@@ -2046,13 +2048,9 @@ test_rx_read_only_mr(void)
 	seg->addr = rte_cpu_to_be_64((uintptr_t)buf);
 	seg->lkey = rte_cpu_to_be_32(ro->lkey);
 	tx_doorbell_n(1, len);
-	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "error CQE");
-	memcpy(&ecqe, &cqe, sizeof(ecqe));
-	TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
-			  MLX4_CQE_OPCODE_ERROR, "opcode");
-	TEST_ASSERT_EQUAL(ecqe.syndrome, MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
-			  "syndrome");
-	TEST_ASSERT_EQUAL(ecqe.vendor_err, MLX4R_EMU_VERR_LKEY, "access");
+	TEST_ASSERT_SUCCESS(expect_rx_error(MLX4_CQE_SYNDROME_LOCAL_PROT_ERR,
+					    MLX4R_EMU_VERR_LKEY, (uint16_t)i),
+			    "access error CQE");
 	for (i = 0; i < len; i++)
 		TEST_ASSERT_EQUAL(buf[i], 0xee, "byte %u written", i);
 	TEST_ASSERT_SUCCESS(mlx4r_hw_dereg_mr(ro), "dereg");

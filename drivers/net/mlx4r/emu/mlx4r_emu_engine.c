@@ -968,22 +968,19 @@ emu_eth_fcs(const uint8_t *d, uint32_t len)
 
 /*
  * The receive copy of a large frame, the model's stand-in for the card's
- * DMA write. The receive buffer it writes was posted one ring earlier
- * (512 WQEs of each port by default), so its lines are no longer in this
- * core's L2, and they lie wherever the mempool's cache put the mbuf, so
- * the hardware prefetchers do not see a stream (memif's ring slots, one
- * after the other, do). A copy with vector stores must read each line in
- * before writing it (read for ownership). x86's "rep movsb" on a CPU with
- * ERMS (enhanced rep movsb/stosb, CPUID.(EAX=7):EBX bit 9) may write whole
- * lines without reading them first (Intel's optimization manual, "Enhanced
- * REP MOVSB and STOSB operation"), and leaves them in the cache, where the
- * driver and the next send read them. Measured in testpmd's looping
- * forward (mlx4r_perf.rst, "The 1500 B copy"): 1.0 to 1.25 times libc's
- * memcpy from 640 to 1500 bytes, 0.87 to 0.94 at 512 to 600 bytes, hence
- * EMU_RX_COPY_REP_MIN; non-temporal stores, which send the lines to
- * memory for the send's gather to read back, 0.2 to 0.6. glibc's memcpy
- * takes rep movsb only from 2112 bytes on this CPU (its
- * x86_rep_movsb_threshold).
+ * DMA write into a buffer posted one ring earlier (512 WQEs of each port
+ * by default), whose lines have left this core's L2 by then. x86's
+ * "rep movsb" on a CPU with ERMS (enhanced rep movsb/stosb,
+ * CPUID.(EAX=7):EBX bit 9) may write whole lines without reading them in
+ * first (Intel's optimization manual, "Enhanced REP MOVSB and STOSB
+ * operation"), where vector stores read each line for ownership; why it
+ * gains here was not measured (no PMU in the guests). Measured in
+ * testpmd's looping forward (mlx4r_perf.rst, "The 1500 B copy"): 1.0 to
+ * 1.25 times libc's memcpy from 640 to 1500 bytes, 0.87 to 0.94 at 512
+ * to 600 bytes, hence EMU_RX_COPY_REP_MIN; non-temporal stores, which
+ * send the lines to memory for the send's gather to read back, 0.2 to
+ * 0.6. glibc's memcpy takes rep movsb only from 2112 bytes on this CPU
+ * (its x86_rep_movsb_threshold).
  */
 #ifndef EMU_RX_COPY_REP_MIN
 #define EMU_RX_COPY_REP_MIN 640
