@@ -442,6 +442,49 @@ test_close_from_rmv_callback(void)
 }
 
 /*
+ * One port closed from its RECOVERY_FAILED callback while the other stays
+ * open, both configured with intr_conf.rmv: the closed port gets no
+ * INTR_RMV (it was released), the other one gets it right after its
+ * RECOVERY_FAILED. The control thread picks the ports that asked for
+ * INTR_RMV after the outcome's callbacks ran; it used to read each one's
+ * eth_dev->data to do it, unfenced, and DPDK 24.11's
+ * rte_eth_dev_release_port() leaves data NULL: a crash of the control
+ * thread there (on 22.11, which zeroes the data in place, a read of a
+ * released port's data). The stress suite met it at random; this makes
+ * it certain.
+ */
+static int
+test_close_from_failed_callback(void)
+{
+	struct rte_eth_dev_info info;
+
+	TEST_ASSERT_EQUAL(hca_up("ports=2,wire=loopback,recovery_attempts=1"),
+			  TEST_SUCCESS, "probe");
+	TEST_ASSERT(p2 != UINT16_MAX, "two ports");
+	TEST_ASSERT_EQUAL(port_up(p1, true, false), TEST_SUCCESS, "up 1");
+	TEST_ASSERT_EQUAL(port_up(p2, true, false), TEST_SUCCESS, "up 2");
+	cb_arm(RTE_ETH_EVENT_RECOVERY_FAILED, CB_CLOSE, 0);
+	cb.port = p1;
+	TEST_ASSERT_EQUAL(make_fail(p2, false), TEST_SUCCESS, "fault");
+	TEST_ASSERT(cb_wait_done(), "the RECOVERY_FAILED callback closed port 1");
+	TEST_ASSERT_SUCCESS(cb.ret[0], "stop from the callback");
+	TEST_ASSERT_SUCCESS(cb.ret[1], "close from the callback");
+	TEST_ASSERT(rte_eth_dev_info_get(p1, &info) != 0, "port 1 released");
+	TEST_ASSERT_EQUAL(ev_wait(p2, RTE_ETH_EVENT_INTR_RMV, 1), TEST_SUCCESS,
+			  "INTR_RMV on the port left open");
+	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_DESTROY, 1), TEST_SUCCESS,
+			  "DESTROY of port 1");
+	TEST_ASSERT_EQUAL_U(test_ev_count(p1, RTE_ETH_EVENT_INTR_RMV), 0,
+			    "no INTR_RMV on the port closed before it");
+	TEST_ASSERT_EQUAL(ev_expect(p1, true, 1, 0, 1), TEST_SUCCESS,
+			  "port 1: announced, failed, closed");
+	TEST_ASSERT_EQUAL(ev_expect(p2, true, 1, 0, 1), TEST_SUCCESS,
+			  "port 2: announced, failed, removed");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p2), "stop 2");
+	return hca_down();
+}
+
+/*
  * Item 5 and the callback contexts: the last port closed from its LSC
  * callback, on the EAL interrupt thread inside the driver's async-event
  * handler. The close cannot wait for the control thread (which may be
@@ -1599,6 +1642,8 @@ static struct unit_test_suite events_suite = {
 	.unit_test_cases = {
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_close_from_rmv_callback),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_close_from_failed_callback),
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_close_from_lsc_callback),
 		TEST_CASE_ST(NULL, case_teardown, test_events_success),

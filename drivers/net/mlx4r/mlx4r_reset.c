@@ -327,6 +327,15 @@ mlx4r_nap(struct mlx4r_reset *rst, uint32_t ms)
  * removes the port from open_devs under rq_lock, then waits until no
  * other thread raises on it. No lock is held while callbacks run. Called
  * by the control thread and by the interrupt thread (LSC).
+ *
+ * INTR_RMV goes only to the ports whose application asked for it
+ * (intr_conf.rmv), and that is read here, under rq_lock with the port in
+ * open_devs, for the same reason: once close has fenced the port, ethdev
+ * releases it, and DPDK 24.11's rte_eth_dev_release_port() leaves
+ * eth_dev->data NULL (22.11 zeroes the data in place). Reading it after
+ * the outcome was raised, without the fence, crashed the control thread
+ * when the application closed the port in between (the stress suite's
+ * removal at the end of a round that ended FAILED).
  */
 static void
 mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
@@ -341,7 +350,9 @@ mlx4r_raise_one(struct mlx4r_reset *rst, struct rte_eth_dev *eth_dev,
 		if (rst->open_devs[i] == eth_dev)
 			break;
 	if (rst->closing || i == RTE_DIM(rst->open_devs) ||
-	    rst->nb_raisers[i] == RTE_DIM(rst->raisers[i])) {
+	    rst->nb_raisers[i] == RTE_DIM(rst->raisers[i]) ||
+	    (ev == RTE_ETH_EVENT_INTR_RMV &&
+	     !eth_dev->data->dev_conf.intr_conf.rmv)) {
 		pthread_mutex_unlock(&rst->rq_lock);
 		return;
 	}
@@ -890,7 +901,7 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 	uint64_t t0 = mlx4r_now_ns();
 	uint64_t late0;
 	uint32_t attempt = 1;
-	unsigned int i, j, n;
+	unsigned int i, n;
 	bool from_failed;
 	char why[64];
 	int ret;
@@ -1025,12 +1036,8 @@ mlx4r_run_reset(struct mlx4r_dev *dev, uint32_t trigger)
 		dev->name, attempt, rst->last_us);
 	pthread_mutex_unlock(&rst->lock);
 	mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_RECOVERY_FAILED);
-	/* removal events where the application asked for them */
-	for (i = 0, j = 0; i < n; i++) {
-		if (eth_devs[i]->data->dev_conf.intr_conf.rmv)
-			eth_devs[j++] = eth_devs[i];
-	}
-	mlx4r_raise(rst, eth_devs, j, RTE_ETH_EVENT_INTR_RMV);
+	/* removal events where the application asked for them (raise_one) */
+	mlx4r_raise(rst, eth_devs, n, RTE_ETH_EVENT_INTR_RMV);
 }
 
 /* Health check, fault schedule (control thread, no lock held). */
