@@ -320,6 +320,41 @@ test_rx_error(void)
 	return hca_down();
 }
 
+/*
+ * What a forwarding secondary killed inside mlx4r_queue_fault(), after
+ * it marked its queue in error but before it asked for the repair,
+ * leaves: fault set, the error CQE not consumed, no request, no bar. The
+ * next burst meets the same CQE and must do what the dead one did not;
+ * it used to return at once on fault set, and the queue stayed in error
+ * for ever with no repair (and no device reset: nothing asked for one).
+ */
+static int
+test_rx_error_after_dead_reporter(void)
+{
+	struct mlx4r_emu_dev *emu;
+	struct mlx4r_rxq *rxq;
+	uint64_t base;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback", 1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(0, 8), TEST_SUCCESS, "before");
+	base = rte_mempool_in_use_count(mp);
+	rxq = rxq_of(0);
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(emu, rxq->wq->wq_num),
+			    "WQ to error");
+	/* the dead reporter's one store */
+	__atomic_store_n(&rxq->fault, 1, __ATOMIC_RELAXED);
+	TEST_ASSERT_EQUAL(drain_rx(1, 10), 0, "the flushes are no frames");
+	TEST_ASSERT_EQUAL(wait_repairs(false, 0, 1), TEST_SUCCESS,
+			  "repaired after the next burst met the CQE again");
+	TEST_ASSERT_EQUAL(generation(), 1, "no device reset");
+	TEST_ASSERT_EQUAL_U(xstat("rx_queue_repairs"), 1, "one repair");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), base,
+			    "the ring keeps its mbufs, posted again");
+	TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS, "after");
+	return hca_down();
+}
+
 /* Bursts on Tx queue 1 (lcore 1) while queue 0 is repaired. */
 static volatile bool fwd_stop;
 static uint64_t fwd_sent;
@@ -451,6 +486,8 @@ static struct unit_test_suite repair_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_tx_error_cqe),
 		TEST_CASE_ST(NULL, case_teardown, test_tx_qp_fatal),
 		TEST_CASE_ST(NULL, case_teardown, test_rx_error),
+		TEST_CASE_ST(NULL, case_teardown,
+			     test_rx_error_after_dead_reporter),
 		TEST_CASE_ST(NULL, case_teardown, test_others_keep_forwarding),
 		TEST_CASE_ST(NULL, case_teardown, test_repair_fails),
 		TEST_CASES_END()

@@ -144,11 +144,28 @@
 	       __atomic_load_n((const uint8_t *)(q), __ATOMIC_RELAXED) == (t))
 
 /*
- * A queue met an error CQE (an lcore, inside a burst): report it once,
- * bar the queue (its later bursts refuse it; the lcore's store of barred
- * is the one mlx4r_quiesce.c "A queue in error" orders before the
- * repair's unbar), wake the control thread. The request takes a mutex:
- * the error path only.
+ * A queue met an error CQE (an lcore, inside a burst): mark it in error,
+ * wake the control thread, bar the queue (its later bursts refuse it; the
+ * lcore's store of barred is the one mlx4r_quiesce.c "A queue in error"
+ * orders before the repair's unbar). The request takes a mutex, or sends
+ * a message from a secondary: the error path only.
+ *
+ * A forwarding secondary may be killed at any instruction of this, and
+ * nothing is lost if the next burst that passes the bar finishes the job:
+ * the error CQE is still there (the caller stops before consuming it), so
+ * that burst comes here again, and so no early return when fault is set
+ * already (a secondary killed after that store left the queue in error,
+ * never barred and never repaired: its successor returned at once, for
+ * ever). The order makes every point of death recoverable: fault before
+ * the request (the control thread reads it once it took the request:
+ * the request's mutex, or the message's system call, orders it before),
+ * the request before the bar (a bar without a request refuses every later
+ * burst, and nothing would ever repair the queue). A second call while a
+ * repair is pending, or while the control thread repairs a Tx queue from
+ * its QP's event, adds a request the repair coalesces and a bar the
+ * repair makes anyway. Model: model/quiesce.pml (the secondary killed
+ * between these steps; FAULT_ONCE and BAR_BEFORE_REQUEST are the two
+ * orders that stall).
  */
 static __rte_noinline __rte_cold void
 mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port,
@@ -156,19 +173,13 @@ mlx4r_queue_fault(uint8_t *fault, uint8_t *barred, struct mlx4r_port *port,
 {
 	struct mlx4r_dev *dev = port->dev;
 
-	if (__atomic_load_n(fault, __ATOMIC_RELAXED))
-		return;
-	/*
-	 * Read by the control thread after it took the request, which the
-	 * request's mutex orders after this store.
-	 */
 	__atomic_store_n(fault, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(barred, 1, __ATOMIC_RELAXED);
 	/* a secondary's lcore: the primary's control thread, by message */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		mlx4r_mp_repair(port_id);
 	else
 		dev->events->request(dev, MLX4R_REQ_REPAIR);
+	__atomic_store_n(barred, 1, __ATOMIC_RELAXED);
 }
 
 static __rte_always_inline struct mlx4_cqe *

@@ -27,9 +27,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (name, model, -D macros, expected: None = pass, else a part of the
 # counterexample's message)
-USE = "assertion violated (((alive[qd]&&rings)&&(g==gen))&& !(qerr))"
+USE = "assertion violated (((alive[qd]&&rings)&&(g==gen))&& !((qerr&&reported)))"
 # (b): the dead-marker cleanup overwrote a live lcore's store
 LIVE_CLEARED = "assertion violated ((mem[((cur*3)+1)]==0)||(wby[cur]==0))"
+# the end: a started port's queue left in error, never repaired
+QERR_LEFT = "assertion violated ((( !(control_done)||stopped_end)||failed_end)|| !(qerr))"
 LIVE_DEAD = "assertion violated (( !(ctx_dead)||ev_pend)||(req&3))"
 CHECKS = [
     ("quiesce", "quiesce.pml", [], None),
@@ -65,6 +67,12 @@ CHECKS = [
     ("quiesce-tag-reuse", "quiesce.pml", ["TAG_REUSE"], LIVE_CLEARED),
     ("quiesce-no-stale-check", "quiesce.pml", ["NO_STALE_CHECK"],
      "invalid end state"),
+    # a secondary killed inside mlx4r_queue_fault(): with an early return
+    # on the fault flag, or the bar before the request, the queue is left
+    # in error for good (no one reports it again, or every burst refuses)
+    ("quiesce-fault-once", "quiesce.pml", ["FAULT_ONCE"], QERR_LEFT),
+    ("quiesce-bar-before-request", "quiesce.pml", ["BAR_BEFORE_REQUEST"],
+     "||repair_req)||(mem[((cur*3)+0)]==0))"),
     ("reset", "reset.pml", [], None),
     ("reset-timeout-no-announce", "reset.pml", ["TIMEOUT_NO_ANNOUNCE"],
      "assertion violated announced"),

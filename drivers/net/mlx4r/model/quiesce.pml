@@ -48,8 +48,10 @@
  *
  * Properties (assertions, exhaustive within the bounds):
  * (a) a burst of a live lcore that passes the bar check uses a live
- * queue structure, live rings, of the current generation, not in error,
- * and never ethdev's dummy queue object as a queue;
+ * queue structure, live rings, of the current generation, not in error
+ * once the error was reported whole (a burst passes the bar of a queue
+ * whose reporter was killed half-way: it meets the error CQE again and
+ * reports it), and never ethdev's dummy queue object as a queue;
  * (b) the dead-marker cleanup only ever overwrites the dead process's
  * own store (or a 0): never a live lcore's marker, whether the new lcore
  * stored its tag before the control thread's load or between the
@@ -64,7 +66,9 @@
  * (never the real burst function with ethdev's dummy queue array); at the
  * end a started port that did not fail and has no repair pending is
  * unbarred (the lcore's own store of barred never overwrites an unbar,
- * mlx4r_quiesce.c "A queue in error").
+ * mlx4r_quiesce.c "A queue in error") and its queue is not left in error
+ * (mlx4r_rxtx.c mlx4r_queue_fault(): a report cut by a kill is finished
+ * by the next lcore).
  *
  * Variants (-D), each a bug the model must catch (issue 12, and the
  * dead-marker cleanup of rel3):
@@ -87,6 +91,12 @@
  *                   again (the swap cannot tell the two apart)
  *   NO_STALE_CHECK  every non-zero marker counts (before rel3: the stop
  *                   waits for the dead lcore for ever)
+ *   FAULT_ONCE      mlx4r_queue_fault() returns when the fault flag is set
+ *                   already (before 2026-12-03: a secondary killed after
+ *                   that store leaves a queue no one reports again)
+ *   BAR_BEFORE_REQUEST the bar stored before the repair is asked for (a
+ *                   secondary killed between them leaves a queue barred
+ *                   for good, with no repair to come)
  * NO_KILL (not a bug): the secondary is never killed.
  * Bounds: two lcores one after the other on the queue (BURSTS bursts of
  * the secondary, killed at any step or not at all, then NBURSTS of the
@@ -94,10 +104,11 @@
  * queue, ROUNDS control operations (each a device reset, a stop, a queue
  * release and set-up, a start, or a queue repair) after the first start,
  * and the repair of the last error. The death of the secondary falls
- * between two steps of its burst, but not inside mlx4r_queue_fault()
- * (the error CQE, the queue's bar and the repair request are one step):
- * a secondary killed between reading an error CQE and barring its queue
- * leaves the queue in error without a repair request, outside the model.
+ * between any two steps of its burst, also between the stores of
+ * mlx4r_queue_fault() (the fault flag, the request, the bar): then the
+ * error CQE, not consumed, is met again by the next lcore, whose report
+ * must be whole (FAULT_ONCE and BAR_BEFORE_REQUEST are the two orders
+ * that leave the queue in error for ever).
  */
 
 #ifndef BURSTS
@@ -160,11 +171,15 @@ byte cur = 0;       /* the queue's address in the driver's list */
 bool killed;        /* SIGKILL sent to the secondary */
 bool sec_exited;    /* its exit completed: stores visible, pidfd readable */
 bool new_done;      /* the new lcore finished its bursts */
+bool ctl_ops_done;  /* the control thread made its last operation */
 bool texit[4];      /* by tag: the pidfd of its process is readable */
 bool control_done = false;
 bool stopped_end, failed_end; /* how the control thread left the port */
 bool erred;         /* the error CQE was met (at most once) */
 bool qerr;          /* ghost: the queue met an error CQE, not repaired */
+bool reported;      /* ghost: mlx4r_queue_fault() done for it, whole */
+bool qfault;        /* the queue's fault flag (sequentially consistent:
+                     * the control thread reads it after the request) */
 bool repair_req;    /* MLX4R_REQ_REPAIR posted by an lcore */
 
 #define S(p, v) ((p) * NV + (v))
@@ -287,8 +302,14 @@ end:	do
  * the other), then mlx4r_rx_burst(): MLX4R_QUEUE_IS, MLX4R_BURST_ENTER
  * (in_burst = mlx4r_burst_tag), MLX4R_BURST_BARRED (acquire), the
  * queue's use, MLX4R_BURST_LEAVE (release). The use may meet the error
- * CQE (once in all): mlx4r_queue_fault() bars the queue itself (relaxed
- * store) and asks the control thread for its repair, before it leaves.
+ * CQE (once in all), and then mlx4r_queue_fault(), one step per store, so
+ * that the secondary may be killed between them: the fault flag, the
+ * request of the repair, the bar of the queue (a relaxed store of its
+ * own), before it leaves. The error CQE is not consumed: a later burst
+ * that passes the bar meets it again (the report of a killed secondary
+ * left unfinished) and reports it. FAULT_ONCE: mlx4r_queue_fault()
+ * returns at once when the fault flag is set already; BAR_BEFORE_REQUEST:
+ * the bar stored before the request.
  */
 inline bursts(p, t, n)
 {
@@ -348,24 +369,34 @@ inline bursts(p, t, n)
 #endif
 		/*
 		 * The burst uses the queue: rings, CQEs, doorbells; never a
-		 * queue in error before its repair
+		 * queue in error reported whole (bar and request) before its
+		 * repair
 		 */
-use:		assert(alive[qd] && rings && g == gen && !qerr);
+use:		assert(alive[qd] && rings && g == gen && !(qerr && reported));
 		if
-		:: !erred ->
-			/* the error CQE: mlx4r_queue_fault() */
-			d_step {
-				erred = true;
-				me = true;
-				qerr = 1;
-#ifndef BAR_AFTER_LEAVE
-				st_(p, BARRED(qd), 1);
-#endif
-				repair_req = 1
-			}
-		:: true -> skip
+		:: qerr -> skip /* a report left unfinished: the CQE again */
+		:: !qerr && !erred -> d_step { erred = true; qerr = 1 }
+		:: !qerr -> goto used
 		fi;
-		assert(alive[qd] && rings && g == gen);
+		/* mlx4r_queue_fault() */
+		me = true;
+#ifdef FAULT_ONCE
+		if
+		:: qfault -> goto used
+		:: else -> skip
+		fi;
+#endif
+		qfault = 1;
+#if defined(BAR_BEFORE_REQUEST)
+		st(p, BARRED(qd), 1);
+		d_step { repair_req = 1; reported = 1 };
+#elif defined(BAR_AFTER_LEAVE)
+		d_step { repair_req = 1; reported = 1 };
+#else
+		repair_req = 1;
+		d_step { st_(p, BARRED(qd), 1); reported = 1 };
+#endif
+used:		assert(alive[qd] && rings && g == gen);
 		/* MLX4R_BURST_LEAVE: release (earlier stores first) */
 		d_step { flush(p); k = 0 };
 		d_step { st_(p, INBURST(qd), 0); inside[p] = 0 };
@@ -423,6 +454,17 @@ active proctype successor()
 	texit[TAG_NEW] = 0;
 #endif
 	bursts(NEW, TAG_NEW, NBURSTS);
+	/*
+	 * An lcore polls until the application stops it. Once the control
+	 * thread made its last operation and its stores are visible (a
+	 * store buffer drains), one more burst sees the port as it stays:
+	 * enough to meet an error CQE that a killed secondary left with its
+	 * report unfinished.
+	 */
+	ctl_ops_done && !pend[S(CT, 0)] && !pend[S(CT, 1)] &&
+	    !pend[S(CT, 2)] && !pend[S(CT, 3)] && !pend[S(CT, 4)] &&
+	    !pend[S(CT, 5)];
+	bursts(NEW, TAG_NEW, 1);
 	new_done = true
 }
 
@@ -521,7 +563,7 @@ inline unbar_port()
 /* The queue's rings and device objects built for the current context. */
 inline build_rings()
 {
-	d_step { rings = 1; qerr = 0 };
+	d_step { rings = 1; qerr = 0; reported = 0; qfault = 0 };
 	st(CT, QGEN(cur), gen)
 }
 
@@ -535,7 +577,7 @@ inline repair()
 	st(CT, BARRED(cur), 1);
 	membarrier();
 	drain_wait(false, r);
-	d_step { qerr = 0; repair_req = 0 };
+	d_step { qerr = 0; reported = 0; qfault = 0; repair_req = 0 };
 	unbar_port()
 }
 
@@ -644,6 +686,7 @@ active proctype control()
 	:: else -> break
 	od;
 	/* the lcores' last request, once they are done */
+	ctl_ops_done = true;
 	sec_exited && new_done;
 	if
 	:: repair_req && !stopped && !failed -> repair()
@@ -655,11 +698,14 @@ active proctype control()
 /*
  * At the end, all stores visible: a started port that did not fail and
  * has no repair pending is unbarred (no unbar lost to the lcore's own
- * store of barred).
+ * store of barred); and its queue is not in error (an error CQE met by
+ * a secondary killed before its report was whole is reported by the next
+ * lcore, and repaired).
  */
 active proctype final()
 {
 	timeout ->
 	assert(!control_done || stopped_end || failed_end || repair_req ||
-	       mem[BARRED(cur)] == 0)
+	       mem[BARRED(cur)] == 0);
+	assert(!control_done || stopped_end || failed_end || !qerr)
 }
