@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,72 @@
 static TAILQ_HEAD(, test_command) commands =
 	TAILQ_HEAD_INITIALIZER(commands);
 static char binary_dir[PATH_MAX];
+
+/*
+ * The failures of the suite running now, for the summary that
+ * unit_test_suite_runner() prints on stderr: each failed case with the
+ * first failure message it printed. A runner nested in a case (the
+ * harness's own tests) keeps its own and restores the outer one.
+ *
+ * test_fail_log() may run on another lcore (an assertion in a function
+ * launched with rte_eal_remote_launch()); the exchange on @c taken lets
+ * one writer fill @c first, and the case reads it only after
+ * rte_eal_wait_lcore() returned, which orders that lcore's writes before
+ * the main lcore's reads.
+ */
+#define TEST_FAILURES_KEPT 16
+struct test_failures {
+	uint8_t taken;		/* @c first holds a message */
+	char first[704];	/* of the case running now */
+	unsigned int n;		/* failed cases */
+	char kept[TEST_FAILURES_KEPT][800];
+};
+static struct test_failures *failures;
+
+void
+test_fail_log(const char *file, int line, const char *func,
+	      const char *fmt, ...)
+{
+	struct test_failures *f = failures;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf(" + FAIL %s:%d (%s): %s\n", file, line, func, msg);
+	if (f != NULL && __atomic_exchange_n(&f->taken, 1, __ATOMIC_ACQ_REL) == 0)
+		snprintf(f->first, sizeof(f->first), "%s:%d (%s): %s",
+			 file, line, func, msg);
+}
+
+/* Keep case @p name's first failure message for the suite's summary. */
+static void
+keep_failure(struct test_failures *f, const char *name)
+{
+	if (f->n < TEST_FAILURES_KEPT)
+		snprintf(f->kept[f->n], sizeof(f->kept[0]), "%s: %s", name,
+			 f->taken ? f->first : "(no assertion message)");
+	f->n++;
+}
+
+/* Print the suite's failures on stderr, after its summary on stdout. */
+static void
+print_failures(const struct test_failures *f, const char *suite_name)
+{
+	unsigned int i;
+
+	if (f->n == 0)
+		return;
+	fprintf(stderr, "mlx4r-test: suite \"%s\": %u failed\n", suite_name,
+		f->n);
+	for (i = 0; i < f->n && i < TEST_FAILURES_KEPT; i++)
+		fprintf(stderr, "mlx4r-test:   %s\n", f->kept[i]);
+	if (f->n > TEST_FAILURES_KEPT)
+		fprintf(stderr, "mlx4r-test:   and %u more\n",
+			f->n - TEST_FAILURES_KEPT);
+	fflush(stderr);
+}
 
 void
 add_test_command(struct test_command *t)
@@ -48,8 +116,11 @@ int
 unit_test_suite_runner(struct unit_test_suite *suite)
 {
 	unsigned int passed = 0, failed = 0, skipped = 0, total = 0;
+	struct test_failures mine = { .n = 0 }, *outer = failures;
 	const struct unit_test_case *tc;
 	int ret;
+
+	failures = &mine;
 
 	printf(" + ------------------------------------------------------- +\n");
 	printf(" + Test Suite : %s\n", suite->suite_name);
@@ -64,6 +135,7 @@ unit_test_suite_runner(struct unit_test_suite *suite)
 		}
 		if (ret != TEST_SUCCESS) {
 			printf(" + Suite setup FAILED (%d)\n", ret);
+			keep_failure(&mine, "suite setup");
 			for (tc = suite->unit_test_cases; tc->testcase; tc++)
 				failed++;
 			goto summary;
@@ -77,6 +149,7 @@ unit_test_suite_runner(struct unit_test_suite *suite)
 			skipped++;
 			continue;
 		}
+		__atomic_store_n(&mine.taken, 0, __ATOMIC_RELAXED);
 		ret = TEST_SUCCESS;
 		if (tc->setup != NULL)
 			ret = tc->setup();
@@ -102,6 +175,7 @@ unit_test_suite_runner(struct unit_test_suite *suite)
 			failed++;
 			printf(" + TestCase [%2u] : %s failed\n", total,
 			       tc->name);
+			keep_failure(&mine, tc->name);
 		}
 	}
 	if (suite->teardown != NULL)
@@ -115,6 +189,8 @@ summary:
 	printf(" + Tests Failed :  %2u\n", failed);
 	printf(" + ------------------------------------------------------- +\n");
 	fflush(stdout);
+	print_failures(&mine, suite->suite_name);
+	failures = outer;
 	if (failed > 0)
 		return TEST_FAILED;
 	if (passed == 0)

@@ -31,10 +31,16 @@
 #define TEST_FAILED (-1)
 #define TEST_SKIPPED 77
 
-/* Print a failure with its location; used by every assertion below. */
+/*
+ * Print a failure with its location on stdout, and keep it for the
+ * suite's closing summary on stderr (test.c): a runner that shows only
+ * the tail of a long log (meson's --print-errorlogs keeps the last 100
+ * lines, stderr after stdout) still shows which case failed and why.
+ */
+void test_fail_log(const char *file, int line, const char *func,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #define TEST_FAIL_LOG_(fmt, ...) \
-	printf(" + FAIL %s:%d (%s): " fmt "\n", __FILE__, __LINE__, \
-	       __func__, ##__VA_ARGS__)
+	test_fail_log(__FILE__, __LINE__, __func__, fmt, ##__VA_ARGS__)
 
 /** Fail the current case unless @p cond holds; the message is printf-like. */
 #define TEST_ASSERT(cond, msg, ...) do { \

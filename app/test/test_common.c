@@ -2,6 +2,9 @@
  * Copyright(c) 2026 The mlx4r authors
  */
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -235,4 +238,107 @@ test_ev_wait(uint16_t port, enum rte_eth_event_type type, unsigned int ms)
 	for (i = 0; i < ms && test_ev_count(port, type) == 0; i++)
 		rte_delay_us_sleep(1000);
 	return test_ev_count(port, type);
+}
+
+/*
+ * The capture's stream (test_common.h): written by whichever thread logs,
+ * under glibc's lock of the FILE; the buffer under log_cap.lock, which
+ * test_log_capture_wait() and _stop() on the main lcore take too.
+ */
+static struct {
+	pthread_mutex_t lock;
+	FILE *stream;		/* created once, never closed */
+	bool on;		/* capturing */
+	bool lost;		/* a line did not fit (out of memory) */
+	char *text;
+	size_t len, size;
+} log_cap = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static ssize_t
+log_cap_write(void *cookie, const char *buf, size_t size)
+{
+	size_t need;
+	char *p;
+
+	RTE_SET_USED(cookie);
+	pthread_mutex_lock(&log_cap.lock);
+	if (!log_cap.on) {
+		pthread_mutex_unlock(&log_cap.lock);
+		return fwrite(buf, 1, size, stderr);
+	}
+	need = log_cap.len + size + 1;
+	if (need > log_cap.size) {
+		p = realloc(log_cap.text, RTE_MAX(need, 2 * log_cap.size));
+		if (p == NULL) {
+			log_cap.lost = true;
+			pthread_mutex_unlock(&log_cap.lock);
+			return size;
+		}
+		log_cap.text = p;
+		log_cap.size = RTE_MAX(need, 2 * log_cap.size);
+	}
+	memcpy(log_cap.text + log_cap.len, buf, size);
+	log_cap.len += size;
+	log_cap.text[log_cap.len] = '\0';
+	pthread_mutex_unlock(&log_cap.lock);
+	return size;
+}
+
+int
+test_log_capture_start(void)
+{
+	cookie_io_functions_t io = { .write = log_cap_write };
+
+	if (log_cap.stream == NULL) {
+		log_cap.stream = fopencookie(NULL, "w", io);
+		if (log_cap.stream == NULL)
+			return TEST_FAILED;
+		/* each write at once: nothing left in a buffer at the stop */
+		setvbuf(log_cap.stream, NULL, _IONBF, 0);
+	}
+	pthread_mutex_lock(&log_cap.lock);
+	free(log_cap.text);
+	log_cap.text = NULL;
+	log_cap.len = log_cap.size = 0;
+	log_cap.lost = false;
+	log_cap.on = true;
+	pthread_mutex_unlock(&log_cap.lock);
+	rte_openlog_stream(log_cap.stream);
+	return TEST_SUCCESS;
+}
+
+bool
+test_log_capture_wait(const char *needle, unsigned int ms)
+{
+	unsigned int i;
+	bool found;
+
+	for (i = 0;; i++) {
+		pthread_mutex_lock(&log_cap.lock);
+		found = log_cap.text != NULL && strstr(log_cap.text, needle);
+		pthread_mutex_unlock(&log_cap.lock);
+		if (found || i >= ms)
+			return found;
+		rte_delay_us_sleep(1000);
+	}
+}
+
+char *
+test_log_capture_stop(void)
+{
+	char *text;
+
+	rte_openlog_stream(NULL);
+	pthread_mutex_lock(&log_cap.lock);
+	log_cap.on = false;
+	if (log_cap.lost) {
+		free(log_cap.text);
+		text = NULL;
+	} else {
+		text = log_cap.text != NULL ? log_cap.text : strdup("");
+	}
+	log_cap.text = NULL;
+	log_cap.len = log_cap.size = 0;
+	pthread_mutex_unlock(&log_cap.lock);
+	return text;
 }

@@ -105,4 +105,28 @@ int test_ev_next(uint16_t port, enum rte_eth_event_type type, int after);
 unsigned int test_ev_wait(uint16_t port, enum rte_eth_event_type type,
 			  unsigned int ms);
 
+/*
+ * Log capture for lines other threads write (the control thread's, the
+ * device model's): rte_openlog_stream() of one stream that lives until
+ * the process exits, so that a thread still inside rte_log() on it when
+ * the capture ends writes to a valid FILE (an open_memstream() closed
+ * at the end of a case is freed under such a thread). Outside a capture
+ * the stream forwards to stderr. One capture at a time.
+ */
+/** Start capturing the DPDK log (the captured text starts empty). */
+int test_log_capture_start(void);
+/**
+ * Wait up to @p ms for @p needle in the captured text (polls every
+ * millisecond): a line another thread logs after the state a case
+ * waited for (the control thread logs "live again" after it published
+ * the phase LIVE). @return true once found.
+ */
+bool test_log_capture_wait(const char *needle, unsigned int ms);
+/**
+ * Stop capturing; the DPDK log goes where it went before the start.
+ * @return the captured text (the caller frees it), or NULL if out of
+ *   memory or if a line did not fit.
+ */
+char *test_log_capture_stop(void);
+
 #endif /* MLX4R_TEST_COMMON_H */

@@ -12,6 +12,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 
@@ -99,6 +102,64 @@ static struct unit_test_suite inner_passing = {
 	}
 };
 
+/*
+ * Run @p suite with stderr sent to a temporary file; its text, up to
+ * @p len - 1 bytes, lands in @p buf. Returns the runner's result.
+ */
+static int
+run_capturing_stderr(struct unit_test_suite *suite, char *buf, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved, ret;
+	size_t n;
+
+	buf[0] = '\0';
+	if (tmp == NULL)
+		return -errno;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	if (saved < 0 || dup2(fileno(tmp), STDERR_FILENO) < 0) {
+		fclose(tmp);
+		return -errno;
+	}
+	ret = unit_test_suite_runner(suite);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, len - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+	return ret;
+}
+
+/*
+ * A failing suite names its failed cases and their first assertion on
+ * stderr after its summary: meson --print-errorlogs shows only a long
+ * log's last 100 lines, stderr after stdout, and the EAL's and the
+ * driver's log lines are on stderr too.
+ */
+static int
+test_failure_summary(void)
+{
+	char err[4096];
+
+	TEST_ASSERT_EQUAL(run_capturing_stderr(&inner_mixed, err, sizeof(err)),
+			  TEST_FAILED, "the mixed suite fails");
+	TEST_ASSERT_NOT_NULL(strstr(err,
+		"mlx4r-test: suite \"inner mixed (one failure expected)\": 1 failed\n"),
+		"the count on stderr: \"%s\"", err);
+	TEST_ASSERT_NOT_NULL(strstr(err, "mlx4r-test:   inner_fail: "),
+			     "the failed case named: \"%s\"", err);
+	TEST_ASSERT_NOT_NULL(strstr(err, "(inner_fail): assertion '0' failed: on purpose\n"),
+			     "its assertion and message: \"%s\"", err);
+	TEST_ASSERT_NULL(strstr(err, "inner_pass"), "only the failed case");
+	TEST_ASSERT_EQUAL(run_capturing_stderr(&inner_passing, err, sizeof(err)),
+			  TEST_SUCCESS, "the passing suite passes");
+	TEST_ASSERT_STR_EQUAL(err, "", "nothing on stderr when all pass");
+	return TEST_SUCCESS;
+}
+
 static int
 test_runner(void)
 {
@@ -119,6 +180,7 @@ static struct unit_test_suite harness_suite = {
 	.unit_test_cases = {
 		TEST_CASE(test_assertions),
 		TEST_CASE(test_runner),
+		TEST_CASE(test_failure_summary),
 		TEST_CASES_END()
 	}
 };
