@@ -466,6 +466,54 @@ test_headroom_posted(void)
 }
 
 /*
+ * The device keeps what the driver can have freed as the CQEs it wrote
+ * and the WQE ends they report, 8 of them (EMU_TX_DONE). Ten doorbells
+ * of one signalled WQE each, all consumed, fill that list; a doorbell of
+ * wqe_cnt - spare + 1 signalled WQEs after them is still one TXBB too
+ * many: none of its CQEs has been consumed when the walk reaches the
+ * last. (The list once lent its newest entry, consumed long before, the
+ * ends of the new walk's WQEs, and the last WQE was sent: found by
+ * fuzz_emu_tx.)
+ */
+static int
+test_headroom_after_completions(void)
+{
+	const uint32_t usable = txq.txbbs - 33;
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 5, 10), i;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "no wire");
+	for (i = 0; i < 10; i++) {
+		temu_tx_post(&txq, frame_at(0), len, env.mr->lkey,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+		temu_tx_doorbell(&txq);
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "completion %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_OPCODE_SEND, "good %u", i);
+		temu_tx_reclaim(&txq);
+	}
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	for (i = 0; i < usable + 1; i++)
+		temu_tx_post(&txq, frame_at(0), len, env.mr->lkey,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, usable,
+			    "the first %u sent", usable);
+	TEST_ASSERT_EQUAL_U(st1.tx_errors - st0.tx_errors, 1, "one error");
+	for (i = 0; i < usable; i++) {
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "completion %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_OPCODE_SEND, "good %u", i);
+	}
+	return tx_err_cqe(MLX4_CQE_SYNDROME_LOCAL_QP_OP_ERR,
+			  MLX4R_EMU_VERR_HEADROOM, txq.head - 1);
+}
+
+/*
  * The driver of test_headroom_walk, on "its own core": called by the walk
  * for every frame it sends (the netdev's receive side: loopback,
  * broadcast), it touches memory only, as a driver polling beside the
@@ -920,6 +968,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
 		TEST_CASE_ST(setup, teardown, test_headroom_walk),
+		TEST_CASE_ST(setup, teardown, test_headroom_after_completions),
 		TEST_CASE_ST(setup, teardown, test_kick_budget),
 		TEST_CASE_ST(setup, teardown, test_solicit),
 		TEST_CASE_ST(setup, teardown, test_zero_length_segment),

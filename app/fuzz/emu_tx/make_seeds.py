@@ -85,6 +85,11 @@ def ring(seed_dir):
         (send() + bytes([DOORBELL])) * 80,
         'burst_over_headroom': setup(c2=7) + frame + send() * 60 +
         bytes([DOORBELL]),
+        # ten completions consumed fill the device's list of them, then
+        # a doorbell over the headroom: still the headroom error
+        'headroom_after_completions': setup(c2=7) + frame +
+        (send() + bytes([DOORBELL, STAMP])) * 10 + send() * 60 +
+        bytes([DOORBELL]),
         'stride_256': setup(c1=4) + frame +
         wqe([(SEG_BUF, 0, 10)] * 4, flags=SOLICIT | CQ_UPDATE) +
         bytes([DOORBELL, STAMP]) * 2,

@@ -1841,9 +1841,12 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 
 /*
  * A success CQE at CQ index @p cqe completes the WQEs of a Tx QP up to
- * block @p end: the driver may free them once it consumed that CQE. When
- * the list is full the newest entry takes the later end: then the driver
- * seems to have freed more, never less, than it can have.
+ * block @p end: the driver may free them once it consumed that CQE. The
+ * list holds the CQEs of the current walk only (emu_tx_run() empties it
+ * as a walk begins). When it is full the newest entry takes the later
+ * end: once the driver consumed that entry's CQE it seems to have freed
+ * more, never less, than it can have, and that CQE being of this walk,
+ * not before the walk has written it.
  */
 static inline void
 emu_tx_done_push(struct emu_qp *qp, uint32_t cqe, uint32_t end)
@@ -2370,6 +2373,17 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	 * base kept: qp->freed only moves in its second part.
 	 */
 	start = qp->head;
+	/*
+	 * The completions an earlier walk listed all end at or before
+	 * start (that walk left qp->head past them), so none can move base
+	 * past start any more: dropped. Kept, a list filled by earlier walks
+	 * would lend its newest entry, a CQE the driver consumed long ago,
+	 * the ends of this walk's WQEs (emu_tx_done_push() when full), and
+	 * the driver would seem to have freed WQEs it has not seen complete:
+	 * the headroom rule then let a doorbell take more than wqe_cnt -
+	 * spare blocks (found by fuzz_emu_tx; test_headroom_after_completions).
+	 */
+	qp->nb_done = 0;
 	sq = qp->sq;
 	txbbs = qp->txbbs;
 	shift = qp->shift;

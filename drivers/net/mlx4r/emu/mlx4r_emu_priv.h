@@ -339,11 +339,11 @@ struct emu_qp {
 	uint32_t max_ds;           /* DS limit: max_sq_desc_sz / 16 */
 	uint32_t head;             /* strides consumed (engine) */
 	/*
-	 * What the driver can have freed (engine, emu_tx_headroom_room()):
+	 * What the driver can have freed (engine, emu_tx_room()):
 	 * freed, the end of the last WQE whose CQE the driver consumed (as
 	 * its CQ consumer index said when last read); then the CQEs written
-	 * since, oldest first: the CQ index of each and the end of its WQE
-	 * (when full, the newest entry takes the later ends).
+	 * in the current walk, oldest first: the CQ index of each and the
+	 * end of its WQE (when full, the newest entry takes the later ends).
 	 */
 	uint32_t freed;
 	uint8_t nb_done, done_r;
