@@ -19,6 +19,7 @@
 #include "test_common.h"
 
 #include "mlx4r.h"
+#include "emu/mlx4r_emu.h"
 
 static void
 count_zone(const struct rte_memzone *mz, void *arg)
@@ -54,6 +55,16 @@ test_wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
 	}
 	TEST_FAIL("phase %d generation >= %u not reached in %u ms (phase %d, generation %u)",
 		  ph, min_gen, ms, st.phase, st.generation);
+}
+
+int
+test_device_hold(const char *hca, bool hold)
+{
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(hca);
+
+	TEST_ASSERT_NOT_NULL(emu, "no emulated device %s", hca);
+	mlx4r_emu_fault_catas_hold(emu, hold);
+	return TEST_SUCCESS;
 }
 
 #define TEST_TRAFFIC_MAX 32

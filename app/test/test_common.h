@@ -44,6 +44,18 @@ int test_wait_phase(uint16_t port, enum rte_pmd_mlx4r_reset_phase ph,
 		    uint32_t min_gen, unsigned int ms);
 
 /**
+ * Hold the emulated device @p hca (an HCA's vdev name) in its catastrophic
+ * error, ERROR then GONE, while @p hold is true (mlx4r_emu_fault_catas_hold):
+ * a reset started by a fatal error then waits in REINIT until released,
+ * by construction. A delay (fw_reset_slow, reappear_slow) runs on the
+ * control thread and a loaded machine can starve the case's thread past
+ * it, so that the phase it waits for is already over. An HCA removed
+ * takes its emulated device, and the hold, with it.
+ * @return TEST_SUCCESS, or TEST_FAILED when @p hca has no emulated device.
+ */
+int test_device_hold(const char *hca, bool hold);
+
+/**
  * Send @p n (at most 32) 64-byte frames from queue 0 of @p tx, addressed to
  * @p rx's MAC, and receive all of them on any Rx queue of @p rx (loopback or
  * xconnect wire), freeing them. Mbufs come from @p mp.

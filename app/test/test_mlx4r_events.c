@@ -770,15 +770,17 @@ test_events_fault_during_reinit(void)
 		TEST_ASSERT_EQUAL(hca_up(args[m]), TEST_SUCCESS, "probe");
 		TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
 				  "up");
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-				    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300),
-				    "slow");
+		/* REINIT until released: the device held in its error */
+		TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS,
+				  "hold");
 		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 		TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1),
 				  TEST_SUCCESS, "reinit");
 		/* as the new context's handler would: a queue error */
 		mlx4r_reset_post(dev_of(p1), MLX4R_REQ_QUEUE);
+		TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS,
+				  "release");
 		TEST_ASSERT_EQUAL(wait_phase(p1, last ?
 					     RTE_PMD_MLX4R_RESET_FAILED :
 					     RTE_PMD_MLX4R_RESET_LIVE, 1),
@@ -839,8 +841,8 @@ test_passive_ack_returns_at_once(void)
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback,recovery=passive"),
 			  TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 500), "slow");
+	/* the device held in its error: back only when released */
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_INTR_RESET, 1),
@@ -852,6 +854,8 @@ test_passive_ack_returns_at_once(void)
 		    st.phase);
 	TEST_ASSERT_EQUAL(port_conf(p1, 1, false, false), -EAGAIN,
 			  "set-up until the device is back");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS,
+			  "release");
 	TEST_ASSERT_EQUAL(ev_wait(p1, RTE_ETH_EVENT_RECOVERY_SUCCESS, 1),
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS,
@@ -928,8 +932,7 @@ test_refused_dev_reset_keeps_queues(void)
 			  TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, false, false), TEST_SUCCESS, "up");
 	data = rte_eth_devices[p1].data;
-	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1),
@@ -938,6 +941,8 @@ test_refused_dev_reset_keeps_queues(void)
 	TEST_ASSERT_EQUAL(rte_eth_dev_reset(p1), -EBUSY, "proactive");
 	TEST_ASSERT_NOT_NULL(data->rx_queues[0], "Rx queue kept");
 	TEST_ASSERT_NOT_NULL(data->tx_queues[0], "Tx queue kept");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS,
+			  "release");
 	TEST_ASSERT_EQUAL(wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2),
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_start(p1), "start, no set-up needed");

@@ -231,9 +231,8 @@ test_fp_ops_left_to_ethdev(void)
 		    fo->rxq.data == data->rx_queues &&
 		    fo->txq.data == data->tx_queues, "started: real pair");
 	snap = *fo;
-	/* a catastrophic error and a slow firmware reset: REINIT lasts */
-	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	/* a catastrophic error, the device held in it: REINIT lasts */
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
@@ -241,19 +240,20 @@ test_fp_ops_left_to_ethdev(void)
 	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
 		    "rte_eth_fp_ops written during the reset");
 	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, 0, r, BURST), 0, "barred");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS, "release");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT(memcmp(fo, &snap, sizeof(snap)) == 0,
 		    "rte_eth_fp_ops written by the reset");
 
 	/* a stop during the reset: it waits for the phase, ethdev's pair stays */
-	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 2, 1000),
 			  TEST_SUCCESS, "in REINIT");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop during the reset");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS, "release");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 3, WAIT_MS),
 			  TEST_SUCCESS, "live");
 	TEST_ASSERT(fo->rx_pkt_burst != mlx4r_rx_burst &&

@@ -446,6 +446,11 @@ test_proactive_ebusy(void)
 
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
+	/*
+	 * In REINIT until released (the device held in its error), then a
+	 * slow firmware reset that the reset's time shows.
+	 */
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
@@ -472,6 +477,7 @@ test_proactive_ebusy(void)
 			  "a barred Rx queue gives nothing");
 	rte_pktmbuf_free_bulk(held, RTE_DIM(held));
 	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &stats), "stats");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS, "release");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE, 2, 3000),
 			  TEST_SUCCESS, "back");
 	TEST_ASSERT_SUCCESS(rte_eth_promiscuous_enable(p1), "promisc after");
@@ -671,11 +677,13 @@ test_coalesce_and_restart(void)
 			    RTE_PMD_MLX4R_FAULT_CMD_FAIL, 1), "cmd fail");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 100), "slow");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
 			  TEST_SUCCESS, "reinit");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request meanwhile");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, false), TEST_SUCCESS, "release");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_LIVE,
 				     st.generation + 1, 3000),
 			  TEST_SUCCESS, "live after a command failure");
@@ -1255,8 +1263,8 @@ test_dead_secondary_marker(void)
 
 /*
  * Close (remove) during each phase wins and leaks nothing: BARRED (an
- * lcore inside a burst), DRAINING (passive, nobody acks), REINIT (slow
- * firmware reset), FAILED, and at random points of proactive resets.
+ * lcore inside a burst), DRAINING (passive, nobody acks), REINIT (the
+ * device held in its error), FAILED, and at random points of proactive resets.
  */
 static int
 test_close_during_phases(void)
@@ -1294,11 +1302,10 @@ test_close_during_phases(void)
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	TEST_ASSERT_EQUAL(hca_down(), TEST_SUCCESS, "close in DRAINING");
 
-	/* REINIT */
+	/* REINIT: the device held in its error, removed with the HCA */
 	TEST_ASSERT_EQUAL(hca_up("wire=loopback"), TEST_SUCCESS, "probe");
 	TEST_ASSERT_EQUAL(port_up(p1, 1, false), TEST_SUCCESS, "up");
-	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-			    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300), "slow");
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	TEST_ASSERT_EQUAL(test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 1000),
@@ -1340,8 +1347,8 @@ test_close_during_phases(void)
  * made and checked to be still on when it returned. Two ports: the calls
  * go to p1, p2 holds BARRED (an lcore inside its burst), DRAINING (its
  * ERR_RECOVERING callback) and RESETTING (its LSC callback, which the
- * removal of the interrupt handler waits for); REINIT is a slow firmware
- * reset.
+ * removal of the interrupt handler waits for); REINIT is the device held
+ * in its error (test_device_hold).
  */
 static volatile int hold_type = -1;	/**< event type hold_cb holds */
 static volatile bool hold_in, hold_release;
@@ -1413,10 +1420,9 @@ phase_hold(enum rte_pmd_mlx4r_reset_phase ph)
 		TEST_ASSERT_EQUAL(hold_wait_in(), TEST_SUCCESS, "held");
 		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_reset(p1), "request");
 		break;
-	default: /* REINIT */
-		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
-				    RTE_PMD_MLX4R_FAULT_FW_RESET_SLOW, 300),
-				    "slow");
+	default: /* REINIT: the device held in its error */
+		TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS,
+				  "hold");
 		TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 				    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 		break;
@@ -1430,6 +1436,9 @@ phase_release(void)
 	unsigned int i;
 
 	test_stick_rxq(p2, false);
+	/* REINIT's hold; no emulated device: the HCA was removed */
+	if (mlx4r_emu_dev_lookup(HCA) != NULL)
+		test_device_hold(HCA, false);
 	__atomic_store_n(&hold_release, true, __ATOMIC_RELEASE);
 	/* the callback returns before the reset goes on */
 	for (i = 0; i < RTE_DIM(hold_types); i++)
