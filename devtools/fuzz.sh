@@ -11,6 +11,10 @@
 # only read. Exit status 1 when a target crashed, broke an invariant,
 # leaked or raised a sanitizer report (its last lines are printed).
 # Reproduce a finding with: <build-dir>/app/fuzz/mlx4r-fuzz-<target> <file>
+# (a failed target's new findings are printed in base64 too, so that a CI
+# log, whose machine keeps no files, holds the input).
+# MLX4R_FUZZ_TRACE=1 in the environment traces the emu_tx target's
+# operations and the CQEs its reference model expects.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +48,8 @@ for t in "${targets[@]}"; do
 	work=$build/fuzz-corpus/$t
 	log=$build/fuzz-artifacts/$t.log
 	mkdir -p "$work"
+	mark=$build/fuzz-artifacts/.start-$t
+	touch "$mark"
 	echo "fuzz: $t for ${secs} s" >&2
 	if "$exe" -max_total_time="$secs" -print_final_stats=1 -error_exitcode=1 \
 		-artifact_prefix="$build/fuzz-artifacts/$t-" \
@@ -53,6 +59,15 @@ for t in "${targets[@]}"; do
 	else
 		echo "fuzz: $t FAILED (log $log):" >&2
 		grep -v '^    #' "$log" | tail -25 >&2
+		# The input itself, for a CI machine whose files are gone
+		# with it: small enough to print (at most 64 KB of them).
+		find "$build/fuzz-artifacts" -maxdepth 1 -type f \
+			-name "$t-*" -newer "$mark" -size -65k -print0 |
+		while IFS= read -r -d '' a; do
+			echo "fuzz: $t: $(basename "$a"), $(stat -c %s "$a") bytes; to reproduce: base64 -d > in <<EOF, then $exe in" >&2
+			base64 -w 76 "$a" >&2
+			echo "EOF" >&2
+		done
 		failed+=("$t")
 	fi
 done
