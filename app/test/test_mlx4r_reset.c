@@ -391,7 +391,6 @@ static int
 test_stop_returns_kept_buffers(void)
 {
 	struct rte_pmd_mlx4r_reset_state st;
-	struct mlx4r_emu_dev *emu;
 	unsigned int kept, left;
 	int ret;
 
@@ -405,9 +404,7 @@ test_stop_returns_kept_buffers(void)
 	 * the emulated device come back before the control thread took the
 	 * fatal event: the reset never waited in REINIT.
 	 */
-	emu = mlx4r_emu_dev_lookup(HCA);
-	TEST_ASSERT_NOT_NULL(emu, "emulated device");
-	mlx4r_emu_fault_catas_hold(emu, true);
+	TEST_ASSERT_EQUAL(test_device_hold(HCA, true), TEST_SUCCESS, "hold");
 	TEST_ASSERT_SUCCESS(rte_pmd_mlx4r_inject_fault(p1,
 			    RTE_PMD_MLX4R_FAULT_FATAL, 0), "fatal");
 	ret = test_wait_phase(p1, RTE_PMD_MLX4R_RESET_REINIT, 1, 2000);
@@ -415,7 +412,7 @@ test_stop_returns_kept_buffers(void)
 	if (ret == TEST_SUCCESS)
 		ret = rte_eth_dev_stop(p1);
 	left = rte_mempool_in_use_count(mp);
-	mlx4r_emu_fault_catas_hold(emu, false);
+	test_device_hold(HCA, false);
 	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS,
 			  "waiting for the device, then stopped");
 	TEST_ASSERT_EQUAL_U(kept, 256,
@@ -1433,12 +1430,13 @@ phase_hold(enum rte_pmd_mlx4r_reset_phase ph)
 static void
 phase_release(void)
 {
+	struct mlx4r_emu_dev *emu = mlx4r_emu_dev_lookup(HCA);
 	unsigned int i;
 
 	test_stick_rxq(p2, false);
 	/* REINIT's hold; no emulated device: the HCA was removed */
-	if (mlx4r_emu_dev_lookup(HCA) != NULL)
-		test_device_hold(HCA, false);
+	if (emu != NULL)
+		mlx4r_emu_fault_catas_hold(emu, false);
 	__atomic_store_n(&hold_release, true, __ATOMIC_RELEASE);
 	/* the callback returns before the reset goes on */
 	for (i = 0; i < RTE_DIM(hold_types); i++)

@@ -1845,8 +1845,8 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
  * list holds the CQEs of the current walk only (emu_tx_run() empties it
  * as a walk begins). When it is full the newest entry takes the later
  * end: once the driver consumed that entry's CQE it seems to have freed
- * more, never less, than it can have, and that CQE being of this walk,
- * not before the walk has written it.
+ * more, never less, than it can have; that CQE is of this walk, so the
+ * driver cannot have consumed it before the walk wrote it.
  */
 static inline void
 emu_tx_done_push(struct emu_qp *qp, uint32_t cqe, uint32_t end)
