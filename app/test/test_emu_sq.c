@@ -7,7 +7,7 @@
  * mlx4_ib and the card (doc/guides/nics/mlx4r_hardware.rst, "Transmit"):
  * the SQ geometry libmlx4 makes of the capabilities asked and what mlx4_ib
  * accepts of it, the WQE size limit of the firmware, ownership by the
- * owner bit alone, the prefetch headroom, SOLICIT (no ICRC), empty and
+ * owner bit alone, no walk without a send doorbell, the prefetch headroom, SOLICIT (no ICRC), empty and
  * zero-length data segments, the VLAN insertion bytes of the control
  * segment, and a VF's loopback by the destination MAC of the control
  * segment.
@@ -514,6 +514,40 @@ test_headroom_after_completions(void)
 }
 
 /*
+ * The walk starts at the send doorbell (libmlx4 qp.c mlx4_post_send): a
+ * WQE posted and the hook called without the QP number written to the
+ * UAR is not sent; with the doorbell it is.
+ */
+static int
+test_doorbell_needed(void)
+{
+	struct mlx4r_emu_port_stats st0, st1;
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 5, 10);
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_none(env.dev, 1), "no wire");
+	mlx4r_emu_port_stats(env.dev, 1, &st0);
+	temu_tx_post(&txq, frame_at(0), len, env.mr->lkey,
+		     MLX4_WQE_CTRL_CQ_UPDATE);
+	rte_wmb();
+	mlx4r_hw_hook_call(&txq.hook);
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT(!temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+		    "no CQE without a doorbell");
+	TEST_ASSERT_EQUAL_U(st1.doorbells - st0.doorbells, 0, "no doorbell");
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, 0, "not sent");
+	temu_tx_doorbell(&txq);
+	mlx4r_emu_port_stats(env.dev, 1, &st1);
+	TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+		    "a CQE after the doorbell");
+	TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+			  MLX4_OPCODE_SEND, "a good send");
+	TEST_ASSERT_EQUAL_U(st1.tx_dropped - st0.tx_dropped, 1,
+			    "sent (dropped: no wire)");
+	return TEST_SUCCESS;
+}
+
+/*
  * The driver of test_headroom_walk, on "its own core": called by the walk
  * for every frame it sends (the netdev's receive side: loopback,
  * broadcast), it touches memory only, as a driver polling beside the
@@ -965,6 +999,7 @@ static struct unit_test_suite emu_sq_suite = {
 		TEST_CASE_ST(setup, teardown, test_ds_limit),
 		TEST_CASE_ST(setup_desc512, teardown, test_ds_limit_desc_sz),
 		TEST_CASE_ST(setup, teardown, test_owner_bit_only),
+		TEST_CASE_ST(setup, teardown, test_doorbell_needed),
 		TEST_CASE_ST(setup, teardown, test_headroom_posted),
 		TEST_CASE_ST(setup, teardown, test_headroom_stale),
 		TEST_CASE_ST(setup, teardown, test_headroom_walk),

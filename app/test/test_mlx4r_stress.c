@@ -8,7 +8,8 @@
  * unit suite so that CI's ASan/UBSan build runs it too.
  *
  * Per round, one two-port HCA on loopback wires, passive and proactive
- * rounds in turn, and:
+ * rounds in turn, the emulated device's engine at the bursts' hooks or,
+ * in every other pair of rounds, on its own thread (engine=thread), and:
  *  - two control threads, one per port, making random control calls on
  *    their port (stop, start, rte_eth_dev_reset() and the set-up again,
  *    configure with one or two queue pairs, queue set-up, promiscuous and
@@ -1005,10 +1006,17 @@ one_round(unsigned int round)
 	int ret;
 
 	lcore = rte_get_next_lcore(-1, 1, 0);
+	/*
+	 * Rounds 2, 3, 6 and 7 with the emulated device's engine on its own
+	 * thread (engine=thread): completions then arrive while the pollers
+	 * and the control threads run, and every queue destroyed by a stop,
+	 * reset or close is taken back from a thread that may be in it.
+	 */
 	snprintf(args, sizeof(args),
 		 "ports=2,wire=loopback,recovery=%s,recovery_attempts=2,"
-		 "reset_deadline_ms=100,reinit_timeout_ms=500",
-		 mode ? "proactive" : "passive");
+		 "reset_deadline_ms=100,reinit_timeout_ms=500%s",
+		 mode ? "proactive" : "passive",
+		 (round / 2) % 2 ? ",engine=thread" : "");
 	t_round = rte_get_timer_cycles();
 	cur_mode = mode;
 	heap_base = test_heap_allocated();
@@ -1138,9 +1146,10 @@ one_round(unsigned int round)
 	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), 0, "mbufs");
 	TEST_ASSERT_EQUAL_U(test_heap_allocated(), heap_base,
 			    "round %u: heap bytes leaked", round);
-	printf("  round %u (%s%s%s): calls %" PRIu64 "/%" PRIu64
+	printf("  round %u (%s%s%s%s): calls %" PRIu64 "/%" PRIu64
 	       ", announcements %u/%u, longest call %.1f ms (%s) / %.1f ms (%s), round %.1f s\n",
 	       round, mode ? "proactive" : "passive",
+	       (round / 2) % 2 ? ", engine thread" : "",
 	       ctl[0].close_port ? ", port 1 closed during a reset" : "",
 	       round % 4 == 3 ? ", removed during a reset" : "",
 	       ctl[0].beat, ctl[1].beat, ev[0].announce, ev[1].announce,

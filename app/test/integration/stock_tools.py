@@ -976,11 +976,12 @@ def rx_after(out, marker):
     return field_values(out[i:], "RX-packets") if i >= 0 else []
 
 
-def case_testpmd_reset_passive(env):
+def reset_passive(env, extra=""):
     # A catastrophic error scheduled by devarg 1.5 s after probe: testpmd
     # prints the reset event; the operator's sequence brings the port back
     # and forwarding resumes.
-    rc, out = env.testpmd(["net_mlx4r0,recovery=passive,fault=fatal@1500"], [
+    rc, out = env.testpmd(["net_mlx4r0,recovery=passive,fault=fatal@1500" +
+                           extra], [
         "show port info 0",
         "set fwd io",
         "start",
@@ -1009,13 +1010,23 @@ def case_testpmd_reset_passive(env):
            "forwarding again after the reset (RX-packets %s)" % after)
 
 
-def case_testpmd_reset_proactive(env):
+def case_testpmd_reset_passive(env):
+    reset_passive(env)
+
+
+def case_testpmd_reset_passive_thread(env):
+    # the same with the emulated device's engine on its own thread: the
+    # queues it serves are destroyed by the reset while it runs
+    reset_passive(env, ",engine=thread")
+
+
+def reset_proactive(env, extra=""):
     # The default mode recovers by itself: testpmd prints both events and
     # the port keeps forwarding without any command. The fault comes
     # 3 s after the device's creation: after "start" (1.5 s after the
     # first prompt; each command waits for testpmd's prompt), while the
     # port forwards.
-    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@3000"], [
+    rc, out = env.testpmd(["net_mlx4r0,fault=fatal@3000" + extra], [
         "show port info 0",
         "set fwd io",
         "start",
@@ -1041,6 +1052,16 @@ def case_testpmd_reset_proactive(env):
            "traffic continues after the recovery (RX-packets %s)" % after)
     expect(re.search(r"reset_succeeded:\s+1\b", out) is not None,
            "xstat reset_succeeded: 1")
+
+
+def case_testpmd_reset_proactive(env):
+    reset_proactive(env)
+
+
+def case_testpmd_reset_proactive_thread(env):
+    # the same with engine=thread: the recovery rebuilds the queues that
+    # the device's thread was serving
+    reset_proactive(env, ",engine=thread")
 
 
 def case_testpmd_start_during_reset(env):

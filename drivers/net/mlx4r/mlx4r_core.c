@@ -380,6 +380,7 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 			.nb_ports = dev->args.nb_ports,
 			.catas_time_pct = dev->args.catas_time_pct,
 			.pro = dev->args.model_pro,
+			.engine_thread = dev->args.engine_thread,
 		};
 
 		ret = mlx4r_emu_dev_create(dev->name, &conf);

@@ -54,7 +54,7 @@ static const char * const mlx4r_wire_names[] = {
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], gen_dport[1|2], " \
 	"recovery, " \
 	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
-	"catas_time_pct, model"
+	"catas_time_pct, model, engine"
 
 const char *
 mlx4r_backend_name(enum mlx4r_backend b)
@@ -347,6 +347,22 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 				}
 				continue;
 			}
+			if (strcmp(key, MLX4R_ARG_ENGINE) == 0) {
+				/* emulated device: hooks or its own thread */
+				if (pass != 0)
+					continue;
+				emu_key = key;
+				if (value != NULL &&
+				    strcmp(value, "thread") == 0) {
+					args->engine_thread = true;
+				} else if (value == NULL ||
+					   strcmp(value, "hook") != 0) {
+					INIT_LOG(ERR, "devarg %s=%s: expected hook or thread",
+						 key, value ? value : "");
+					ret = -EINVAL;
+				}
+				continue;
+			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {
 				if (pass == 0) {
 					ret = mlx4r_parse_uint(key, value, 1,
@@ -424,7 +440,7 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	if (args->reset.nb_sched > 0 && emu_key == NULL)
 		emu_key = MLX4R_ARG_FAULT;
 	if (emu_key != NULL && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model and fault apply to the emulated device only",
+		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model, engine and fault apply to the emulated device only",
 			 name, emu_key, mlx4r_backend_name(args->backend));
 		ret = -EINVAL;
 		goto out;

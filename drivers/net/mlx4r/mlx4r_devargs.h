@@ -38,6 +38,7 @@
 #define MLX4R_ARG_FAULT "fault"
 #define MLX4R_ARG_CATAS_TIME "catas_time_pct"
 #define MLX4R_ARG_MODEL "model"
+#define MLX4R_ARG_ENGINE "engine"
 
 /** Backends of the hardware seam a device can be opened on. */
 enum mlx4r_backend {
@@ -112,6 +113,12 @@ struct mlx4r_args {
 	 * ConnectX-3 Pro (tunnel offloads: mlx4r_emu_dev_conf.pro)
 	 */
 	bool model_pro;
+	/**
+	 * engine=hook|thread: where the emulated device's engine runs, at
+	 * the bursts' hooks (default) or on a thread of its own
+	 * (mlx4r_emu_dev_conf.engine_thread)
+	 */
+	bool engine_thread;
 	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 

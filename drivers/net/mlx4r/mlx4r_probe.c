@@ -375,6 +375,7 @@ RTE_PMD_REGISTER_PARAM_STRING(MLX4R_DRIVER_NAME,
 	"reset_deadline_ms=<ms> "
 	"reinit_timeout_ms=<ms> "
 	MLX4R_ARG_MODEL "=<cx3|cx3pro> "
+	MLX4R_ARG_ENGINE "=<hook|thread> "
 	"fault=<fault>[/<arg>]@<ms>[:...]");
 
 /*

@@ -137,6 +137,15 @@ struct mlx4r_emu_dev_conf {
 	 */
 	uint32_t max_gso;
 	bool no_tso;  /**< firmware without LSO */
+	/**
+	 * Run the device's engine on a thread of its own, as the card works
+	 * beside the CPU, instead of at the bursts' hooks on the lcores
+	 * (mlx4r_emu_thread.c): every queue's hook is NULL, as on hardware;
+	 * the thread takes send doorbells and fills receive WQEs on its own,
+	 * and sleeps when nothing happens. Default false: the hooks
+	 * (deterministic, and the lcore pays for the device's work).
+	 */
+	bool engine_thread;
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */

@@ -2322,16 +2322,15 @@ emu_tx_headroom(struct emu_qp *qp, uint32_t end)
 }
 
 /*
- * The Tx engine on a doorbell: the posted WQEs, at most @p max blocks of
- * them (then the rest waits for the next call: the kface device thread's
- * next round, see emu_tx_kick()).
+ * The Tx engine after a doorbell: the posted WQEs, at most @p max blocks
+ * of them (then the rest waits for the next call: the device thread's
+ * next round, see emu_tx_kick() and emu_tx_engine()). true when @p max
+ * cut the walk short: more may be posted, and the doorbell is spent.
  */
-static void
-emu_tx_run(struct emu_qp *qp, uint32_t max)
+static bool
+emu_tx_walk(struct emu_qp *qp, uint32_t max)
 {
 	struct emu_dev *dev = qp->ctx->dev;
-	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
-						      MLX4_SEND_DOORBELL);
 	const struct mlx4_wqe_ctrl_seg *ctrl;
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
@@ -2340,16 +2339,9 @@ emu_tx_run(struct emu_qp *qp, uint32_t max)
 	uint32_t owned = 0, w0, n, bad, start, txbbs, shift, limit, base;
 	uint8_t syn = 0, verr = 0, ds_round, ds_shift;
 	const uint8_t *sq;
+	bool cut = false;
 
-	/* dead device, or a queue of a incarnation before the reset */
-	if (unlikely(emu_ctx_frozen(qp->ctx)))
-		return;
-	emu_dev_run_timers(dev);
 	rx_run.valid = false;
-	/* Written by this thread just before (the doorbell itself). */
-	if (*db != qp->doorbell_qpn)
-		return;
-	*db = 0;
 	rte_spinlock_lock(&qp->lock);
 	port = emu_dev_port(dev, qp->port);
 	if (port == NULL)
@@ -2431,7 +2423,8 @@ room:
 		owned += n;
 	}
 	/* stopped by max: the walk goes on next time, the headroom then */
-	if (owned == 0 || owned >= max)
+	cut = owned >= max;
+	if (owned == 0 || cut)
 		goto out;
 	bad = emu_tx_headroom(qp, qp->head);
 	if (unlikely(bad != qp->head)) {
@@ -2462,6 +2455,28 @@ out:
 		emu_port_add_stat(&port->st.tx_dropped, acc.dropped);
 		emu_port_add_stat(&port->st.tx_errors, acc.errors);
 	}
+	return cut;
+}
+
+/*
+ * The Tx engine at a doorbell rung by the thread that calls it (the
+ * burst's hook, or emu_tx_kick()): a doorbell the model sees at once.
+ */
+static void
+emu_tx_run(struct emu_qp *qp, uint32_t max)
+{
+	volatile uint32_t *db = (volatile uint32_t *)(qp->uar +
+						      MLX4_SEND_DOORBELL);
+
+	/* dead device, or a queue of a incarnation before the reset */
+	if (unlikely(emu_ctx_frozen(qp->ctx)))
+		return;
+	emu_dev_run_timers(qp->ctx->dev);
+	/* Written by this thread just before (the doorbell itself). */
+	if (*db != qp->doorbell_qpn)
+		return;
+	*db = 0;
+	emu_tx_walk(qp, max);
 }
 
 void
@@ -2516,4 +2531,46 @@ emu_tx_kick(struct emu_qp *qp)
 	 * its QPs in turn.
 	 */
 	emu_tx_run(qp, qp->txbbs);
+}
+
+/*
+ * engine=thread: a QP's part of a turn of the device's engine thread
+ * (mlx4r_emu_thread.c), which no burst hook helps. The card starts on the
+ * send doorbell, which names the QP, and walks the owner bits from where
+ * it stopped (PRM; libmlx4 qp.c mlx4_post_send writes only the QPN): a WQE
+ * posted with no doorbell after it waits, as it does on the card.
+ *
+ * The other side is the driver's doorbell write, after its WQEs (their
+ * owner words last) and a write barrier (mlx4r_rxtx.c, upstream
+ * mlx4_rxtx.c mlx4_tx_burst): the exchange is an acquire, so the walk
+ * sees every WQE written before the doorbell it took; one rung after the
+ * exchange stays in the page for the next turn, and one rung before it
+ * is taken with its WQEs. The read-then-clear of emu_tx_run(), right on
+ * the writer's own thread, would lose a doorbell rung between its load
+ * and its store here. A walk cut short by its budget (EMU_TX_TURN blocks,
+ * so that the other queues get their turn, as the card's send scheduler
+ * serves its QPs in turn) goes on at the next turn without a doorbell
+ * (eng_more: the engine thread's alone).
+ * true if the QP had work.
+ */
+#define EMU_TX_TURN 64u
+
+bool
+emu_tx_engine(struct emu_qp *qp)
+{
+	uint32_t *db = (uint32_t *)(qp->uar + MLX4_SEND_DOORBELL);
+
+	/* dead device, or a queue of a incarnation before the reset */
+	if (unlikely(emu_ctx_frozen(qp->ctx)))
+		return false;
+	if (!qp->eng_more) {
+		if (__atomic_load_n(db, __ATOMIC_RELAXED) == 0)
+			return false;
+		/* another QP's number rings no QP (emu_tx_run() ignores it) */
+		if (__atomic_exchange_n(db, 0, __ATOMIC_ACQUIRE) !=
+		    qp->doorbell_qpn)
+			return false;
+	}
+	qp->eng_more = emu_tx_walk(qp, EMU_TX_TURN);
+	return true;
 }

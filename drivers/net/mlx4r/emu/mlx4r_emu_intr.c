@@ -404,6 +404,8 @@ mlx4r_emu_dev_stop_threads(struct mlx4r_emu_dev *edev)
 	pthread_mutex_lock(&dev->lock);
 	t = dev->intr_off ? NULL : dev->intr;
 	dev->intr_off = true;
+	/* the engine thread too (engine_thread): it fills those buffers */
+	emu_engine_stop_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (t == NULL)
 		return;

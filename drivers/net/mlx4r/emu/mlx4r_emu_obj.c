@@ -655,6 +655,7 @@ mlx4r_emu_dev_destroy(const char *name)
 		mlx4r_emu_wire_none((struct mlx4r_emu_dev *)dev,
 				    (uint8_t)(i + 1));
 	TAILQ_REMOVE(&emu_registry, dev, next);
+	emu_engine_stop_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
 	pthread_mutex_unlock(&emu_registry_lock);
 	for (i = 0; i < dev->conf.nb_ports; i++)
@@ -1982,6 +1983,14 @@ emu_create_qp(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_qp_attr *attr,
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, next);
 	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
+	if (dev->conf.engine_thread) {
+		/* last: the thread may take the QP from here on */
+		ret = emu_engine_add_qp(dev, qp);
+		if (ret != 0) {
+			emu_destroy_qp_locked(qp);
+			goto out;
+		}
+	}
 	*out = &qp->hw;
 out:
 	pthread_mutex_unlock(&dev->lock);
@@ -2139,6 +2148,8 @@ emu_destroy_qp_locked(struct emu_qp *qp)
 {
 	struct emu_ctx *ctx = qp->ctx;
 
+	/* first: back from the engine thread, which then leaves it alone */
+	emu_engine_del(ctx->dev, qp->eng_slot);
 	if (qp->hw.kind == MLX4R_HW_QP_RAW_TX)
 		qp->cq->user = false;
 	else
@@ -2188,8 +2199,9 @@ emu_qp_view(struct mlx4r_hw_qp *hqp, struct mlx4dv_qp *dv,
 	dv->buf.buf = qp->sq;
 	dv->buf.length = ((size_t)qp->txbbs << qp->shift) + 16;
 	dv->comp_mask = 0; /* no UAR mmap offset: no secondary process */
-	hook->fn = emu_tx_hook;
-	hook->arg = qp;
+	/* the engine thread's QP needs no help, as on hardware */
+	hook->fn = qp->eng_slot != 0 ? NULL : emu_tx_hook;
+	hook->arg = qp->eng_slot != 0 ? NULL : qp;
 	return 0;
 }
 
@@ -2352,6 +2364,14 @@ emu_create_wq(struct mlx4r_hw_pd *hpd, struct mlx4r_hw_wq_attr *attr,
 	TAILQ_INSERT_TAIL(&ctx->wqs, wq, next);
 	emu_ring_socket(dev, hpd->ctx);
 	dev->nb_objects++;
+	if (dev->conf.engine_thread) {
+		/* last: the thread may take the WQ from here on */
+		ret = emu_engine_add_wq(dev, wq);
+		if (ret != 0) {
+			emu_destroy_wq_locked(wq);
+			goto out;
+		}
+	}
 	*out = &wq->hw;
 out:
 	pthread_mutex_unlock(&dev->lock);
@@ -2425,6 +2445,8 @@ emu_destroy_wq_locked(struct emu_wq *wq)
 {
 	struct emu_ctx *ctx = wq->ctx;
 
+	/* first: back from the engine thread, which then leaves it alone */
+	emu_engine_del(ctx->dev, wq->eng_slot);
 	wq->cq->user = false;
 	wq->pd->users--;
 	emu_wqn_release(ctx, wq);
@@ -2467,8 +2489,8 @@ emu_wq_view(struct mlx4r_hw_wq *hwq, struct mlx4dv_rwq *dv,
 	dv->rq.offset = 0;
 	dv->buf.buf = wq->buf;
 	dv->buf.length = (size_t)wq->cnt << wq->shift;
-	hook->fn = emu_rx_hook;
-	hook->arg = wq;
+	hook->fn = wq->eng_slot != 0 ? NULL : emu_rx_hook;
+	hook->arg = wq->eng_slot != 0 ? NULL : wq;
 	return 0;
 }
 

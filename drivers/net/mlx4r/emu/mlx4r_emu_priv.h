@@ -266,6 +266,7 @@ struct emu_wq {
 	bool scatter_fcs;          /* IBV_WQ_FLAGS_SCATTER_FCS: FCS kept */
 	enum ibv_wq_state state;   /* engine copy of hw.state */
 	uint64_t missed;           /* frames that found no posted WQE */
+	uint32_t eng_slot;         /* engine thread's slot + 1 (dev->lock) */
 };
 
 /*
@@ -356,6 +357,8 @@ struct emu_qp {
 	uint8_t *uar;              /* this QP's emulated UAR page */
 	uint32_t doorbell_qpn;     /* be32(qpn << 8) */
 	uint32_t lost_db;          /* doorbells to lose */
+	uint32_t eng_slot;         /* engine thread's slot + 1 (dev->lock) */
+	bool eng_more;             /* walk cut by its budget (engine thread) */
 	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME
 				    * + EMU_TX_GROWTH */
 	/* RSS QP */
@@ -527,6 +530,12 @@ struct emu_dev {
 	struct emu_intr_thread *intr;
 	uint32_t nb_ch;            /* completion channels of all contexts */
 	bool intr_off;             /* stopped for good (mlx4r_emu_dev_stop_threads) */
+	/*
+	 * conf.engine_thread: the thread that runs the engine, as the card
+	 * does, instead of the bursts' hooks (mlx4r_emu_thread.c); created
+	 * with the first queue, dev->lock.
+	 */
+	struct emu_engine *engine;
 	struct emu_port port[EMU_MAX_PORTS];
 };
 
@@ -743,6 +752,20 @@ void emu_sq_stamp_all(struct emu_qp *qp);
  */
 bool emu_tx_pending(struct emu_qp *qp);
 void emu_tx_kick(struct emu_qp *qp);
+bool emu_tx_engine(struct emu_qp *qp);
+
+/*
+ * mlx4r_emu_thread.c: the engine thread of a device created with
+ * conf.engine_thread. emu_engine_add_*() (dev->lock) give the queue to
+ * the thread, starting it if needed (-ENOMEM, -EAGAIN, -ENOSPC: a full
+ * table); emu_engine_del() (dev->lock) takes it back and returns once
+ * the thread can no longer be touching it, so that it can be freed.
+ * emu_engine_stop_locked() (dev->lock) stops and joins the thread.
+ */
+int emu_engine_add_qp(struct emu_dev *dev, struct emu_qp *qp);
+int emu_engine_add_wq(struct emu_dev *dev, struct emu_wq *wq);
+void emu_engine_del(struct emu_dev *dev, uint32_t slot);
+void emu_engine_stop_locked(struct emu_dev *dev);
 void emu_port_add_stat(uint64_t *ctr, uint64_t n);
 
 /*
