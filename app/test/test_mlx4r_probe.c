@@ -227,6 +227,10 @@ test_bad_devargs(void)
 		{ "wire=none,wire=gen", "devarg \"wire\" given more than once" },
 		{ "catas_time_pct=0", "devarg catas_time_pct=0:" },
 		{ "catas_time_pct=1e2", "devarg catas_time_pct=1e2:" },
+		{ "engine=fast", "devarg engine=fast: expected hook or thread" },
+		{ "engine=", "devarg engine=: expected hook or thread" },
+		{ "engine=hook,engine=thread",
+		  "devarg \"engine\" given more than once" },
 		{ "recovery=active", "devarg recovery=active:" },
 		{ "recovery=", "devarg recovery=:" },
 		{ "recovery_attempts=0", "devarg recovery_attempts=0:" },
@@ -272,6 +276,8 @@ test_bad_devargs(void)
 		  "devarg wire with backend=verbs" },
 		{ "backend=verbs,fault=fatal@10",
 		  "devarg fault with backend=verbs" },
+		{ "backend=verbs,engine=thread",
+		  "devarg engine with backend=verbs" },
 	};
 	unsigned int i;
 
