@@ -15,7 +15,10 @@
 #   3. a looping forward between two ports ('start tx_first'), one lcore:
 #      mlx4r wire=xconnect against a memif pair and against vhost-user +
 #      virtio_user (Debian's DPDK PMDs), 64 B, and mlx4r against memif at
-#      1500 B;
+#      1500 B; figures 2 and 3 also with the emulated device's engine on
+#      its own thread (engine=thread: the forwarding lcore runs the driver
+#      only), each such run between two measures of the cross-core round
+#      trip (devtools/xcore_rtt.c) that bounds it;
 #   4. recovery times (build/app/mlx4r-reset-bench, proactive);
 #   5. resident memory (VmRSS) and DPDK heap (testpmd's dump_socket_mem)
 #      of testpmd with mlx4r against net_null, default configuration and
@@ -132,34 +135,66 @@ tp() {
 # given as variables A_*, B_*, C_* (name, attach, args): rounds of the
 # contenders back to back, the order rotated each round; ratios A/B, A/C.
 race() {
-	local title=$1 len=$2 start=$3 n=$4
-	local r i k name v
+	local title=$1 len=$2 start=$3 n
+	local r i k name v rtt=
 	local -a names atts args
-	names=("$A_name" "$B_name" "${C_name:-}")
-	atts=("$A_att" "$B_att" "${C_att:-}")
-	args=("$A_args" "$B_args" "${C_args:-}")
+	# the contenders: A and B, then C if named; D (mlx4r with
+	# engine=thread) last, if named, compared with B and C as A is
+	names=("$A_name" "$B_name")
+	atts=("$A_att" "$B_att")
+	args=("$A_args" "$B_args")
+	if [ -n "${C_name:-}" ]; then
+		names+=("$C_name"); atts+=("$C_att"); args+=("$C_args")
+	fi
+	local nb=${#names[@]}
+	if [ -n "${D_name:-}" ]; then
+		names+=("$D_name"); atts+=("$D_att"); args+=("$D_args")
+	fi
+	n=${#names[@]}
 	say "== $title, $len B, '$start', $seconds s each, $rounds rounds, $mem (load $(load))"
 	for k in $(seq 0 $((n - 1))); do : > "$tmp/race.$k"; done
+	: > "$tmp/rtt"
 	for r in $(seq "$rounds"); do
 		local line="  round $r:"
 		declare -A got=()
 		for i in $(seq 0 $((n - 1))); do
 			k=$(( (i + r) % n ))
+			if [ "$k" -ge "$nb" ]; then
+				# what engine=thread pays per line (xcore_rtt.c)
+				rtt=$("$tmp/xcore_rtt" 0 1 200000 2>/dev/null |
+				      awk '{ print $1 }')
+				echo "${rtt:-n/a}" >> "$tmp/rtt"
+			fi
 			# shellcheck disable=SC2086
 			v=$(tp "$len" "$start" "${atts[$k]}" ${args[$k]})
 			got[$k]=$v
 			echo "$v" >> "$tmp/race.$k"
+			if [ "$k" -ge "$nb" ]; then
+				# and after: the placement may change
+				v=$("$tmp/xcore_rtt" 0 1 200000 2>/dev/null |
+				    awk '{ print $1 }')
+				echo "${v:-n/a}" >> "$tmp/rtt"
+				rtt="$rtt/${v:-n/a}"
+			fi
 		done
 		for k in $(seq 0 $((n - 1))); do
 			line="$line ${names[$k]} ${got[$k]}"
 		done
 		line="$line Mpps"
-		for k in $(seq 1 $((n - 1))); do
+		for k in $(seq 1 $((nb - 1))); do
 			v=$(awk -v a="${got[0]}" -v b="${got[$k]}" \
 				'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 			echo "$v" >> "$tmp/ratio.$k"
 			line="$line, ${names[0]}/${names[$k]} $v"
+			if [ "$n" -gt "$nb" ]; then
+				v=$(awk -v a="${got[$nb]}" -v b="${got[$k]}" \
+					'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+				echo "$v" >> "$tmp/ratio.d$k"
+				line="$line, ${names[$nb]}/${names[$k]} $v"
+			fi
 		done
+		[ "$n" -gt "$nb" ] &&
+			line="$line, cross-core round trip before/after $rtt ns"
 		say "$line (load $(load))"
 		unset got
 	done
@@ -168,12 +203,24 @@ race() {
 		eval "MED_$k=$v"
 		say "  median ${names[$k]}: $v Mpps"
 	done
-	for k in $(seq 1 $((n - 1))); do
+	for k in $(seq 1 $((nb - 1))); do
 		v=$(median < "$tmp/ratio.$k")
 		eval "RATIO_$k=$v"
 		rm -f "$tmp/ratio.$k"
 		say "  median of the rounds' ratios ${names[0]}/${names[$k]}: $v"
+		if [ "$n" -gt "$nb" ]; then
+			v=$(median < "$tmp/ratio.d$k")
+			eval "RATIO_D$k=$v"
+			rm -f "$tmp/ratio.d$k"
+			say "  median of the rounds' ratios ${names[$nb]}/${names[$k]}: $v"
+		fi
 	done
+	if [ "$n" -gt "$nb" ]; then
+		MED_D=$(eval "echo \$MED_$nb")
+		RTT=$(grep -v n/a "$tmp/rtt" | median |
+		      awk '{ printf($1 == "n/a" ? "n/a" : "%.0f", $1) }')
+		say "  median cross-core round trip around the ${names[$nb]} runs: $RTT ns"
+	fi
 }
 
 # mem_one <EAL and app args...>: "<VmRSS MB> <DPDK heap allocated MB>"
@@ -350,6 +397,8 @@ instructions() {
 	CG_MODEL=$(sed -n 's/^ *device model (emu_\*, memcpy) *//p' "$tmp/cg.txt")
 }
 
+# the cross-core round trip printed beside the engine=thread figures
+cc -O2 -pthread "$top/devtools/xcore_rtt.c" -o "$tmp/xcore_rtt"
 say "bench-all: $(git -C "$top" describe --always --dirty 2>/dev/null || echo tree), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'), $(nproc) cores, $( [ $quick = 1 ] && echo quick || echo full) run"
 fastpath
 # goal2_races <prefix>: goal 2's three races on the current $mem; their
@@ -359,21 +408,31 @@ goal2_races() {
 	A_name=mlx4r A_att=- A_args=$mlx4r_gen
 	B_name=net_null B_att=- B_args="--vdev net_null0 --vdev net_null1"
 	C_name= C_att= C_args=
-	race "whole forward, generator in, checker out" 64 start 2
+	D_name=mlx4r-thread D_att=- D_args="$mlx4r_gen,engine=thread"
+	race "whole forward, generator in, checker out" 64 start
 	printf -v "${p}FWD_M" %s "$MED_0"; printf -v "${p}FWD_N" %s "$MED_1"
 	printf -v "${p}FWD_R" %s "$RATIO_1"
+	printf -v "${p}FWD_T" %s "$MED_D"; printf -v "${p}FWD_RT" %s "$RATIO_D1"
+	printf -v "${p}FWD_RTT" %s "$RTT"
 	A_name=mlx4r A_att=- A_args=$mlx4r_x
 	B_name=memif B_att=- B_args=$memif
 	C_name=vhost C_att="net_virtio_user0,path=$tmp/vhost.sock,queues=1"
 	C_args="--vdev net_vhost0,iface=$tmp/vhost.sock,queues=1"
-	race "looping forward, 2 ports" 64 "start tx_first" 3
+	D_name=mlx4r-thread D_att=- D_args="$mlx4r_x,engine=thread"
+	race "looping forward, 2 ports" 64 "start tx_first"
 	printf -v "${p}LOOP_M" %s "$MED_0"; printf -v "${p}LOOP_MEMIF" %s "$MED_1"
 	printf -v "${p}LOOP_VH" %s "$MED_2"
 	printf -v "${p}LOOP_R1" %s "$RATIO_1"; printf -v "${p}LOOP_R2" %s "$RATIO_2"
+	printf -v "${p}LOOP_T" %s "$MED_D"
+	printf -v "${p}LOOP_RT1" %s "$RATIO_D1"; printf -v "${p}LOOP_RT2" %s "$RATIO_D2"
+	printf -v "${p}LOOP_RTT" %s "$RTT"
 	C_name=
-	race "looping forward, 2 ports" 1500 "start tx_first" 2
+	race "looping forward, 2 ports" 1500 "start tx_first"
 	printf -v "${p}BIG_M" %s "$MED_0"; printf -v "${p}BIG_MEMIF" %s "$MED_1"
 	printf -v "${p}BIG_R" %s "$RATIO_1"
+	printf -v "${p}BIG_T" %s "$MED_D"; printf -v "${p}BIG_RT" %s "$RATIO_D1"
+	printf -v "${p}BIG_RTT" %s "$RTT"
+	D_name=
 }
 
 goal2_races ""
@@ -415,48 +474,58 @@ rec() { # <QxD>: the driver's median ms of that row
 {
 	echo ".. table:: issue 15's figures, one run of \`\`devtools/bench-all.sh$( [ $quick = 1 ] && echo ' --quick')\`\` ($(date -u +%Y-%m-%d), load average $(load))"
 	echo
-	echo "   ======================================  ==============  =============  ============"
-	echo "   figure                                  mlx4r           other          mlx4r/other"
-	echo "   ======================================  ==============  =============  ============"
-	printf "   %-38s  %-14s  %-13s  %s\n" \
+	echo "   ======================================  ====================  =============  ============"
+	echo "   figure                                  mlx4r                 other          mlx4r/other"
+	echo "   ======================================  ====================  =============  ============"
+	printf "   %-38s  %-20s  %-13s  %s\n" \
 		"fast path, Rx+Tx cycles (upstream)" "" "" "${FP_RATIO:-n/a}" \
 		"64 B forward vs net_null, Mpps" "$FWD_M" "$FWD_N" "$FWD_R" \
 		"64 B loop vs memif pair, Mpps" "$LOOP_M" "$LOOP_MEMIF" "$LOOP_R1" \
 		"64 B loop vs vhost + virtio_user" "$LOOP_M" "$LOOP_VH" "$LOOP_R2" \
-		"1500 B loop vs memif pair, Mpps" "$BIG_M" "$BIG_MEMIF" "$BIG_R"
+		"1500 B loop vs memif pair, Mpps" "$BIG_M" "$BIG_MEMIF" "$BIG_R" \
+		"engine=thread: 64 B fwd vs net_null" "$FWD_T" "$FWD_N" "$FWD_RT" \
+		"engine=thread: 64 B loop vs memif" "$LOOP_T" "$LOOP_MEMIF" "$LOOP_RT1" \
+		"engine=thread: 64 B loop vs vhost" "$LOOP_T" "$LOOP_VH" "$LOOP_RT2" \
+		"engine=thread: 1500 B loop vs memif" "$BIG_T" "$BIG_MEMIF" "$BIG_RT" \
+		"cross-core round trip ns, 3 races" "$FWD_RTT / $LOOP_RTT / $BIG_RTT" "" ""
 	if [ -n "${HFWD_R:-}" ]; then
-		printf "   %-38s  %-14s  %-13s  %s\n" \
+		printf "   %-38s  %-20s  %-13s  %s\n" \
 			"hugepages: 64 B fwd vs net_null" "$HFWD_M" "$HFWD_N" "$HFWD_R" \
 			"hugepages: 64 B loop vs memif" "$HLOOP_M" "$HLOOP_MEMIF" "$HLOOP_R1" \
 			"hugepages: 64 B loop vs vhost" "$HLOOP_M" "$HLOOP_VH" "$HLOOP_R2" \
-			"hugepages: 1500 B loop vs memif" "$HBIG_M" "$HBIG_MEMIF" "$HBIG_R"
+			"hugepages: 1500 B loop vs memif" "$HBIG_M" "$HBIG_MEMIF" "$HBIG_R" \
+			"hugepages, thread: 64 B fwd vs null" "$HFWD_T" "$HFWD_N" "$HFWD_RT" \
+			"hugepages, thread: 64 B loop vs memif" "$HLOOP_T" "$HLOOP_MEMIF" "$HLOOP_RT1" \
+			"hugepages, thread: 64 B loop vs vhost" "$HLOOP_T" "$HLOOP_VH" "$HLOOP_RT2" \
+			"hugepages, thread: 1500 B vs memif" "$HBIG_T" "$HBIG_MEMIF" "$HBIG_RT" \
+			"hugepages: cross-core trip ns, 3 races" "$HFWD_RTT / $HLOOP_RTT / $HBIG_RTT" "" ""
 	fi
 	for qd in ${reset_configs//,/ }; do
-		printf "   %-38s  %-14s  %-13s  %s\n" "recovery $qd, proactive, ms" \
+		printf "   %-38s  %-20s  %-13s  %s\n" "recovery $qd, proactive, ms" \
 			"$(rec "$qd")" "" ""
 	done
 	set -- $MEM_DEFAULT
-	printf "   %-38s  %-14s  %-13s  %s\n" \
+	printf "   %-38s  %-20s  %-13s  %s\n" \
 		"RSS, testpmd default, MB (net_null)" "$3" "$1" \
 		"$(awk -v a="$3" -v b="$1" 'BEGIN { printf "%.3f", a / b }')"
 	echo "$MEM_ROWS" | while read -r qd n _ m _; do
 		[ -n "$qd" ] || continue
-		printf "   %-38s  %-14s  %-13s  %s\n" \
+		printf "   %-38s  %-20s  %-13s  %s\n" \
 			"RSS, $qd, 180000 mbufs, MB" "$m" "$n" \
 			"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.3f", a / b }')"
 	done
-	printf "   %-38s  %-14s  %-13s  %s\n" \
+	printf "   %-38s  %-20s  %-13s  %s\n" \
 		"driver + model instr. / frame (model)" "$CG_TOTAL ($CG_MODEL)" "" ""
 	sed -n 's/^  \(.*[^ ]\)  *\([0-9][0-9.]*\) instructions\/frame.*/\1|\2/p' \
 		"$summary" | while IFS='|' read -r name v; do
 		case $name in
-		mlx4r*) printf "   %-38s  %-14s  %-13s  %s\n" \
+		mlx4r*) printf "   %-38s  %-20s  %-13s  %s\n" \
 			"testpmd instr. / frame, $name" "$v" "" "" ;;
-		*) printf "   %-38s  %-14s  %-13s  %s\n" \
+		*) printf "   %-38s  %-20s  %-13s  %s\n" \
 			"testpmd instr. / frame, $name" "" "$v" "" ;;
 		esac
 	done
-	echo "   ======================================  ==============  =============  ============"
+	echo "   ======================================  ====================  =============  ============"
 } > "$out_dir/table.rst"
 echo
 cat "$out_dir/table.rst"
