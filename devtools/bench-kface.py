@@ -61,6 +61,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
     ap.add_argument("--fatal", action="store_true")
     args = ap.parse_args()
+    # absolute: the inner script runs from / (EAL refuses -d plugins under
+    # a world-writable directory, so the plugin comes by LD_LIBRARY_PATH)
+    args.build = os.path.abspath(args.build)
     plugin_dir = os.path.join(args.build, "drivers", "net", "mlx4r")
     lib = os.path.join(plugin_dir, "emu", "kface", "libmlx4r_kface.so")
     cmd = [os.path.join(TOP, "devtools", "with-emu-cx3.sh"), "--lib", lib,

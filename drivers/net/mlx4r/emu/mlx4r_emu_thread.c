@@ -18,7 +18,7 @@
  * for the driver.
  *
  * The thread turns over a table of queues: a send QP's turn is
- * emu_tx_engine() (the doorbell, then at most a ring's worth of WQEs), a
+ * emu_tx_engine() (the doorbell, then at most EMU_TX_TURN blocks), a
  * receive WQ's is what its hook does (emu_rx_hook(): the port's wire into
  * the posted WQEs). With nothing to do for EMU_ENGINE_IDLE_NS, it naps,
  * 50 us doubling to 1 ms, so that an idle device costs little; the first
@@ -34,8 +34,10 @@
  * running and waits for the counter to move on. The turn's end is a
  * release store, read with acquire: every access of the turn to the
  * queue happens before the caller frees it. The turn never takes
- * dev->lock, so the wait under it cannot deadlock, and it is bounded by
- * one turn (about a ring's worth of WQEs per queue). The same technique
+ * dev->lock, and the locks it does take (a QP's lock, a port's rx_lock)
+ * are never held by a thread that waits for it, so the wait under
+ * dev->lock cannot deadlock; it is bounded by one turn (at most 64 blocks
+ * per send queue and a pump per receive queue). The same technique
  * as the driver's lcores and their in_burst markers (mlx4r_quiesce.c),
  * with one reader to wait for.
  */
