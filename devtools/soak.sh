@@ -9,6 +9,8 @@
 # so that a crash or a hang ends a batch, not the count. Prints the totals
 # as the table of doc/guides/nics/mlx4r_reset.rst ("Soak").
 #   devtools/soak.sh [build-dir] [faults] [batch]
+# SOAK_ENGINE=thread in the environment: the emulated device's engine on
+# its own thread (devarg engine=thread) instead of the bursts' hooks.
 # A hang is a batch that did not end within 30 s of a fault (the command
 # says so) or within the batch timeout (killed); a crash is a batch killed
 # by any other signal.
@@ -71,7 +73,7 @@ while [ "$faults" -lt "$target" ]; do
 done
 rm -f "$log"
 secs=$(( $(date +%s) - t0 ))
-printf '\nsoak: %d batches, %d s\n' "$batches" "$secs"
+printf '\nsoak: %d batches, %d s, engine %s\n' "$batches" "$secs" "${SOAK_ENGINE:-hook}"
 printf '%-28s %s\n' "faults injected" "$faults (passive ${mfaults[passive]}, proactive ${mfaults[proactive]})" \
 	"resets" "$resets" "recovered" "$recovered" \
 	"failed (then operator reset)" "$failed ($operator)" \

@@ -9,7 +9,8 @@
  * adds up the figures; see doc/guides/nics/mlx4r_reset.rst, "Soak".
  *
  * One process: one two-port HCA on loopback wires in the mode SOAK_MODE
- * (passive or proactive), lcore 1 forwarding on both ports at full load
+ * (passive or proactive), the emulated device's engine SOAK_ENGINE (hook,
+ * the default, or thread: devarg engine), lcore 1 forwarding on both ports at full load
  * (bursts of 32 out and in, without pause), and the main thread injecting
  * SOAK_FAULTS faults, every kind in turn: fatal; cmd_fail and cmd_timeout
  * (each with a filter change to meet it); reinit_fail, fw_reset_slow and
@@ -325,6 +326,7 @@ mlx4r_soak(void)
 	};
 	const char *mode = getenv("SOAK_MODE");
 	const char *n_env = getenv("SOAK_FAULTS");
+	const char *engine;
 	unsigned long nb = n_env != NULL ? strtoul(n_env, NULL, 10) : 90;
 	struct rte_pmd_mlx4r_reset_state st;
 	uint64_t t0, started0, succeeded0, failed0;
@@ -345,10 +347,18 @@ mlx4r_soak(void)
 					    SOCKET_ID_ANY, "stack");
 	if (mp == NULL)
 		return TEST_FAILED;
+	engine = getenv("SOAK_ENGINE");
+	if (engine != NULL && strcmp(engine, "hook") != 0 &&
+	    strcmp(engine, "thread") != 0) {
+		printf("SOAK-ERROR SOAK_ENGINE=%s: expected hook or thread\n",
+		       engine);
+		return TEST_FAILED;
+	}
 	snprintf(args, sizeof(args),
 		 "ports=2,wire=loopback,recovery=%s,recovery_attempts=2,"
 		 "reset_deadline_ms=200,reinit_timeout_ms=2000,"
-		 "catas_time_pct=1", mode);
+		 "catas_time_pct=1,engine=%s", mode,
+		 engine != NULL ? engine : "hook");
 	if (rte_vdev_init(HCA, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(HCA, &port_of[0]) != 0 ||
 	    rte_eth_dev_get_port_by_name(HCA_PORT2, &port_of[1]) != 0) {
