@@ -144,6 +144,27 @@ mlx4r_parse_uint(const char *key, const char *value, uint64_t min,
 	return 0;
 }
 
+/*
+ * A devarg of two values, @p off (the default) and @p on: *@p out says
+ * which. @return 0, or -EINVAL with one log line naming key and value.
+ */
+static int
+mlx4r_parse_choice(const char *key, const char *value, const char *off,
+		   const char *on, bool *out)
+{
+	if (value != NULL && strcmp(value, on) == 0) {
+		*out = true;
+		return 0;
+	}
+	if (value != NULL && strcmp(value, off) == 0) {
+		*out = false;
+		return 0;
+	}
+	INIT_LOG(ERR, "devarg %s=%s: expected %s or %s", key,
+		 value != NULL ? value : "", off, on);
+	return -EINVAL;
+}
+
 static int
 mlx4r_parse_backend(const char *key, const char *value,
 		    struct mlx4r_args *args)
@@ -336,15 +357,9 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 				if (pass != 0)
 					continue;
 				emu_key = key;
-				if (value != NULL &&
-				    strcmp(value, "cx3pro") == 0) {
-					args->model_pro = true;
-				} else if (value == NULL ||
-					   strcmp(value, "cx3") != 0) {
-					INIT_LOG(ERR, "devarg %s=%s: expected cx3 or cx3pro",
-						 key, value ? value : "");
-					ret = -EINVAL;
-				}
+				ret = mlx4r_parse_choice(key, value, "cx3",
+							 "cx3pro",
+							 &args->model_pro);
 				continue;
 			}
 			if (strcmp(key, MLX4R_ARG_ENGINE) == 0) {
@@ -352,15 +367,9 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 				if (pass != 0)
 					continue;
 				emu_key = key;
-				if (value != NULL &&
-				    strcmp(value, "thread") == 0) {
-					args->engine_thread = true;
-				} else if (value == NULL ||
-					   strcmp(value, "hook") != 0) {
-					INIT_LOG(ERR, "devarg %s=%s: expected hook or thread",
-						 key, value ? value : "");
-					ret = -EINVAL;
-				}
+				ret = mlx4r_parse_choice(key, value, "hook",
+							 "thread",
+							 &args->engine_thread);
 				continue;
 			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {

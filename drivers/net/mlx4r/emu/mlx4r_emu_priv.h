@@ -755,6 +755,21 @@ void emu_tx_kick(struct emu_qp *qp);
 bool emu_tx_engine(struct emu_qp *qp);
 
 /*
+ * Frames a receive WQ's port has received so far (relaxed: a counter, for
+ * the device threads' "did this turn do anything" test); 0 while unbound.
+ */
+static inline uint64_t
+emu_wq_port_rx_frames(const struct emu_wq *wq)
+{
+	uint8_t p = __atomic_load_n(&wq->port, __ATOMIC_ACQUIRE);
+
+	if (p == 0)
+		return 0;
+	return __atomic_load_n(&wq->ctx->dev->port[p - 1].st.rx_frames,
+			       __ATOMIC_RELAXED);
+}
+
+/*
  * mlx4r_emu_thread.c: the engine thread of a device created with
  * conf.engine_thread. emu_engine_add_*() (dev->lock) give the queue to
  * the thread, starting it if needed (-ENOMEM, -EAGAIN, -ENOSPC: a full

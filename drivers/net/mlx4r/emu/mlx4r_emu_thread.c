@@ -70,18 +70,6 @@ struct emu_engine {
 	} slot[EMU_ENGINE_SLOTS];
 };
 
-/* The frames a receive WQ's port received (the turn's work test). */
-static uint64_t
-emu_engine_rx_frames(struct emu_wq *wq)
-{
-	uint8_t p = __atomic_load_n(&wq->port, __ATOMIC_ACQUIRE);
-
-	if (p == 0)
-		return 0;
-	return __atomic_load_n(&wq->ctx->dev->port[p - 1].st.rx_frames,
-			       __ATOMIC_RELAXED);
-}
-
 static bool
 emu_engine_turn(struct emu_engine *eng)
 {
@@ -106,9 +94,9 @@ emu_engine_turn(struct emu_engine *eng)
 		if (qp != NULL) {
 			work |= emu_tx_engine(qp);
 		} else if (wq != NULL) {
-			before = emu_engine_rx_frames(wq);
+			before = emu_wq_port_rx_frames(wq);
 			emu_rx_hook(wq);
-			work |= emu_engine_rx_frames(wq) != before;
+			work |= emu_wq_port_rx_frames(wq) != before;
 		}
 	}
 	/* even: release, so that emu_engine_del()'s acquire orders the free */

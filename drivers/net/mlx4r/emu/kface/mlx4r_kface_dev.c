@@ -567,17 +567,6 @@ kf_ctl_poll(void)
 		       (struct sockaddr *)&from, flen);
 }
 
-static uint64_t
-kf_port_frames(struct emu_wq *wq)
-{
-	uint8_t p = __atomic_load_n(&wq->port, __ATOMIC_ACQUIRE);
-
-	if (p == 0)
-		return 0;
-	return __atomic_load_n(&wq->ctx->dev->port[p - 1].st.rx_frames,
-			       __ATOMIC_RELAXED);
-}
-
 static bool
 kf_trace_on(void)
 {
@@ -729,9 +718,9 @@ kf_dev_thread(void *arg)
 			} else {
 				struct emu_cq *cq = kf_q[i].wq->cq;
 
-				before = kf_port_frames(kf_q[i].wq);
+				before = emu_wq_port_rx_frames(kf_q[i].wq);
 				emu_rx_hook(kf_q[i].wq);
-				work += kf_port_frames(kf_q[i].wq) != before;
+				work += emu_wq_port_rx_frames(kf_q[i].wq) != before;
 				/* the arm doorbell (see top); ch set at create */
 				if (cq->ch != NULL &&
 				    __atomic_load_n(&cq->db[1], __ATOMIC_RELAXED) !=
