@@ -8,6 +8,7 @@ the program that uses it.
     mlx4r-emu-ctl.py [--socket PATH] reappear MS
     mlx4r-emu-ctl.py [--socket PATH] slow MS COUNT
     mlx4r-emu-ctl.py [--socket PATH] link PORT up|down
+    mlx4r-emu-ctl.py [--socket PATH] qp_error PORT
     mlx4r-emu-ctl.py [--socket PATH] status
     mlx4r-emu-ctl.py [--socket PATH] stats PORT
     mlx4r-emu-ctl.py [--socket PATH] netdev PORT
@@ -20,7 +21,9 @@ device unregistered (contexts disassociated, commands EIO, the device not
 listed), then back under the same name (reappear MS: that much later
 after the next error, as a slow re-creation). slow: the next COUNT
 commands that create or modify a CQ, QP or WQ take MS each, then succeed
-(a firmware that takes its time). stats: the counters of a
+(a firmware that takes its time). qp_error: the oldest send QP of the
+port to the error state, as a local work queue catastrophic error
+(IBV_EVENT_QP_FATAL on its context; answers its QP number). stats: the counters of a
 port (frames into receive queues, dropped, taken by the netdev and refused
 by its TAP, sent, lost, sent by the netdev and lost, error CQEs of
 its send queues). errors: the CQs that overran (each is in error from

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -660,6 +661,104 @@ test_netdev(void)
 	return TEST_SUCCESS;
 }
 
+/* A raw Tx QP on its own CQ, for the event cases. */
+static int
+event_qp(struct mlx4r_hw_cq **cq, struct mlx4r_hw_qp **qp)
+{
+	struct mlx4r_hw_qp_attr qa;
+
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_cq(env.ctx, 64, cq), "cq");
+	memset(&qa, 0, sizeof(qa));
+	qa.send_cq = *cq;
+	qa.cap.max_send_wr = 64;
+	qa.cap.max_send_sge = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_hw_create_qp(env.pd, &qa, qp), "qp");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The events of a destroyed QP that nobody read are dropped (Linux 6.1
+ * uverbs_main.c ib_uverbs_release_uevent(), from uverbs_free_qp()): no
+ * event may name a handle whose memory is gone, which the allocator may
+ * already have given to a new QP. The other events stay, in order.
+ */
+static int
+test_destroy_drops_unread_events(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct mlx4r_hw_cq *cq, *cq2;
+	struct mlx4r_hw_qp *qp, *qp2;
+	struct pollfd pfd = { .fd = env.ctx->async_fd, .events = POLLIN };
+
+	TEST_ASSERT_EQUAL(event_qp(&cq, &qp), TEST_SUCCESS, "qp");
+	TEST_ASSERT_EQUAL(event_qp(&cq2, &qp2), TEST_SUCCESS, "qp 2");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev, qp->qpn), "");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev, qp2->qpn), "");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev, qp->qpn), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp), "destroy, unread");
+	TEST_ASSERT_EQUAL(poll(&pfd, 1, 0), 1, "the other QP's is pending");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(env.ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_QP_FATAL, "QP_FATAL");
+	TEST_ASSERT(ev.element.qp == qp2, "of the QP alive");
+	mlx4r_hw_ack_async_event(env.ctx, &ev);
+	TEST_ASSERT_EQUAL(mlx4r_hw_get_async_event(env.ctx, &ev), -EAGAIN,
+			  "none of the destroyed QP");
+	TEST_ASSERT_EQUAL(poll(&pfd, 1, 0), 0, "and the fd says so");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_qp(qp2), "destroy 2");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq2), "cq 2");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "cq");
+	return TEST_SUCCESS;
+}
+
+struct destroyer {
+	struct mlx4r_hw_qp *qp;
+	int ret;
+	bool done;
+};
+
+static void *
+destroy_qp_thread(void *arg)
+{
+	struct destroyer *d = arg;
+
+	d->ret = mlx4r_hw_destroy_qp(d->qp);
+	__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * An event read names a QP whose destroy then waits until the event is
+ * acknowledged, as libibverbs' ibv_cmd_destroy_qp waits for
+ * events_completed to reach the kernel's events_reported (rdma-core 44
+ * libibverbs/cmd_qp.c): the reader may use the handle until its ack.
+ */
+static int
+test_destroy_waits_for_ack(void)
+{
+	struct mlx4r_hw_async_event ev;
+	struct destroyer d = { .ret = -1 };
+	struct mlx4r_hw_cq *cq;
+	pthread_t t;
+
+	TEST_ASSERT_EQUAL(event_qp(&cq, &d.qp), TEST_SUCCESS, "qp");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(env.dev, d.qp->qpn), "");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(env.ctx, &ev), "event");
+	TEST_ASSERT(ev.element.qp == d.qp, "names the QP");
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, destroy_qp_thread, &d),
+			    "thread");
+	usleep(30000);
+	TEST_ASSERT(!__atomic_load_n(&d.done, __ATOMIC_ACQUIRE),
+		    "the destroy waits for the acknowledgement");
+	TEST_ASSERT_EQUAL(ev.element.qp->qpn, d.qp->qpn,
+			  "the handle is still good");
+	mlx4r_hw_ack_async_event(env.ctx, &ev);
+	TEST_ASSERT_SUCCESS(pthread_join(t, NULL), "join");
+	TEST_ASSERT(d.done, "done once acknowledged");
+	TEST_ASSERT_SUCCESS(d.ret, "destroyed");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_destroy_cq(cq), "cq");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_obj_suite = {
 	.suite_name = "emulated ConnectX-3: objects",
 	.setup = NULL,
@@ -676,6 +775,9 @@ static struct unit_test_suite emu_obj_suite = {
 		TEST_CASE_ST(setup, teardown, test_ring_reuse),
 		TEST_CASE_ST(setup, teardown, test_wq_ind_rss_flow),
 		TEST_CASE_ST(setup, teardown, test_close_cleans_up),
+		TEST_CASE_ST(setup, teardown,
+			     test_destroy_drops_unread_events),
+		TEST_CASE_ST(setup, teardown, test_destroy_waits_for_ack),
 		TEST_CASE(test_netdev),
 		TEST_CASES_END()
 	}

@@ -880,6 +880,41 @@ def case_kface_device_thread_idle(env):
            % (waits, t[1] - t[0]))
 
 
+def case_kface_verbs_qp_error(env):
+    """A send QP in error through the kernel face (IBV_EVENT_QP_FATAL read
+    by libibverbs from the async file): mlx4r's verbs backend repairs the
+    queue without a device reset, then a port stop and start destroys the
+    QP whose event it read. libibverbs' destroy waits until that event is
+    acknowledged (cmd_qp.c ibv_cmd_destroy_qp: events_completed against the
+    events_reported the kernel face now answers); the backend
+    acknowledges in ack_async_event, after the driver kept the handle, so
+    the stop returns and forwarding goes on."""
+    env.env["MLX4R_KFACE_EXIT_REPORT"] = "1"
+    steps = [("start", 1.0), ("!ctl qp_error 1", 1.0), ("stop", 0),
+             ("show port xstats 0", 0), ("port stop all", 0),
+             ("port start all", 1.0), ("start", 1.0),
+             ("show port stats all", 1.0), ("show port stats all", 0),
+             ("stop", 0), ("quit", 0)]
+    rc, out = interact(env, testpmd_mlx4r(env, "verbs_qp_error"), steps,
+                       timeout=60)
+    expect(rc == 0, "testpmd exits 0 (no destroy left waiting)")
+    expect(re.search(r"\[ctl qp_error 1: ok qp 0x[0-9a-f]+\]", out) is not None,
+           "the device put a send QP of port 1 in error")
+    expect_in(out, "QP error event 1", "the driver heard of it (QP_FATAL)")
+    expect(re.search(r"port 0 Tx queue 0: QP 0x[0-9a-f]+ in error .*: repaired",
+                     out) is not None, "port 0's Tx queue repaired")
+    expect(xstat(out, "tx_queue_repairs")[:1] == [1],
+           "tx_queue_repairs 1: %r" % xstat(out, "tx_queue_repairs"))
+    expect(re.search(r"reset \d+ started", out) is None, "no device reset")
+    ph = phases(out)
+    expect(len(ph) == 2, "two forwarding phases, got %d" % len(ph))
+    for p, (rx, tx) in sorted(ph[1][0].items()):
+        expect(rx > 0 and tx > 0,
+               "after the repair and the restart, port %d forwards "
+               "(RX %d, TX %d)" % (p, rx, tx))
+    exit_report(out)
+
+
 def case_kface_upstream_fatal(env):
     """Upstream net_mlx4 on a catastrophic error through the kernel face:
     its removal event on each port, nothing crashes, testpmd exits."""

@@ -541,10 +541,18 @@ struct mlx4r_dev {
 	/**
 	 * QPs an async event said are in error (QP_FATAL, ...), for the
 	 * control thread to find among its queues: handles compared, never
-	 * dereferenced (the QP may be gone). Under ev_lock.
+	 * dereferenced. A handle is taken out when its QP is destroyed
+	 * (mlx4r_dev_destroy_qp()), so it never stands for a later QP the
+	 * allocator put at the same address. Under qp_err_lock.
 	 */
 	void *qp_errs[8];
 	unsigned int nb_qp_errs;
+	/**
+	 * A leaf lock (nothing is taken under it), so that the destroys,
+	 * which run under the control lock, may take it: ev_lock may not be
+	 * taken there (mlx4r_reset.h).
+	 */
+	rte_spinlock_t qp_err_lock;
 	/** the context's async event stream ended (interrupt thread) */
 	bool async_ended;
 	uint64_t async_wakeups;          /**< calls of the async handler */
@@ -663,6 +671,38 @@ int mlx4r_tx_descriptor_status(void *txq, uint16_t offset);
 int mlx4r_txq_complete(struct mlx4r_txq *txq);
 
 /* mlx4r_repair.c: queues in error, repaired without a device reset. */
+/*
+ * Destroy a QP and forget the async events that named it (dev->qp_errs):
+ * every destroy of a QP goes through it. Inline: the queues' and the
+ * steering's files sit below the device core (check_layers.py).
+ */
+static inline int
+mlx4r_dev_destroy_qp(struct mlx4r_dev *dev, struct mlx4r_hw_qp *qp)
+{
+	unsigned int i;
+	int ret;
+
+	ret = mlx4r_hw_destroy_qp(qp);
+	if (ret != 0)
+		return ret;
+	/*
+	 * Gone: the allocator may give its address to the next QP. Every
+	 * event naming it that the interrupt thread read was acknowledged
+	 * before the destroy returned, and so kept before
+	 * (mlx4r_dev_async_events(), which keeps the handle, then
+	 * acknowledges); those not read were dropped (uverbs_main.c
+	 * ib_uverbs_release_uevent()). qp_err_lock orders the keeping
+	 * before this look.
+	 */
+	rte_spinlock_lock(&dev->qp_err_lock);
+	for (i = 0; i < dev->nb_qp_errs; )
+		if (dev->qp_errs[i] == (void *)qp)
+			dev->qp_errs[i] = dev->qp_errs[--dev->nb_qp_errs];
+		else
+			i++;
+	rte_spinlock_unlock(&dev->qp_err_lock);
+	return 0;
+}
 int mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 		      unsigned int nb_qp_errs, uint64_t deadline_ns,
 		      bool *closing);

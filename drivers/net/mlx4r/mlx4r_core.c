@@ -138,13 +138,21 @@ mlx4r_dev_async_events(void *arg)
 			 */
 			DRV_LOG(ERR, "%s: QP error event %d", dev->name,
 				ev.event_type);
-			rte_spinlock_lock(&dev->ev_lock);
+			/*
+			 * Kept before the event is acknowledged (below): the
+			 * QP's destroy cannot return before that (libibverbs
+			 * ibv_cmd_destroy_qp waits for the acknowledgement),
+			 * and mlx4r_dev_destroy_qp() takes the handle out
+			 * after it returned, under qp_err_lock, whose unlock
+			 * here is ordered before its lock there.
+			 */
+			rte_spinlock_lock(&dev->qp_err_lock);
 			if (dev->nb_qp_errs < RTE_DIM(dev->qp_errs)) {
 				dev->qp_errs[dev->nb_qp_errs++] =
 					ev.element.qp;
 				kept = true;
 			}
-			rte_spinlock_unlock(&dev->ev_lock);
+			rte_spinlock_unlock(&dev->qp_err_lock);
 			/* too many at once: reset the HCA */
 			dev->events->request(dev, kept ? MLX4R_REQ_REPAIR :
 					     MLX4R_REQ_QUEUE);
@@ -184,19 +192,21 @@ mlx4r_dev_async_events(void *arg)
 }
 
 /*
- * Take the QPs that async events reported in error (control thread, no
- * lock held: ev_lock is never taken under the control lock).
+ * Take the QPs that async events reported in error (control thread). To
+ * compare them with the queues' QPs, the caller holds the control lock
+ * from before this until after the comparison: no QP can be destroyed
+ * meanwhile, and so no handle taken can stand for a new QP.
  */
 unsigned int
 mlx4r_dev_take_qp_errors(struct mlx4r_dev *dev, void **qps, unsigned int max)
 {
 	unsigned int n;
 
-	rte_spinlock_lock(&dev->ev_lock);
+	rte_spinlock_lock(&dev->qp_err_lock);
 	n = RTE_MIN(dev->nb_qp_errs, max);
 	memcpy(qps, dev->qp_errs, n * sizeof(*qps));
 	dev->nb_qp_errs = 0;
-	rte_spinlock_unlock(&dev->ev_lock);
+	rte_spinlock_unlock(&dev->qp_err_lock);
 	return n;
 }
 

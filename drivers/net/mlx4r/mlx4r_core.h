@@ -64,7 +64,10 @@ void mlx4r_dev_core_free(struct mlx4r_dev *dev);
 int mlx4r_dev_intr_install(struct mlx4r_dev *dev);
 /* Control thread, device live, no lock: 0, or -EIO (catastrophic error). */
 int mlx4r_dev_health(struct mlx4r_dev *dev);
-/* Take the QPs async events said are in error (no lock held). */
+/*
+ * Take the QPs async events said are in error (qp_err_lock, a leaf: under
+ * any other lock).
+ */
 unsigned int mlx4r_dev_take_qp_errors(struct mlx4r_dev *dev, void **qps,
 				      unsigned int max);
 void mlx4r_dev_intr_uninstall(struct mlx4r_dev *dev);

@@ -322,7 +322,7 @@ mlx4r_rss_stop(struct mlx4r_port *port)
 	mlx4r_flow_destroy_all(port->flows, port->nb_flows);
 	port->nb_flows = 0;
 	if (port->rss_qp != NULL) {
-		mlx4r_hw_destroy_qp(port->rss_qp);
+		mlx4r_dev_destroy_qp(port->dev, port->rss_qp);
 		port->rss_qp = NULL;
 	}
 	if (port->ind != NULL) {
@@ -513,7 +513,7 @@ mlx4r_rss_ctx_build(struct mlx4r_port *port, uint16_t first, uint32_t n,
 	return 0;
 error:
 	if (*qp != NULL)
-		mlx4r_hw_destroy_qp(*qp);
+		mlx4r_dev_destroy_qp(port->dev, *qp);
 	mlx4r_hw_destroy_ind_table(*ind);
 	*qp = NULL;
 	*ind = NULL;
@@ -548,7 +548,7 @@ mlx4r_rss_build_all(struct mlx4r_port *port, struct mlx4r_rss_objs *nw)
 					    nw->nb_flows, nw->flows);
 	}
 	if (ret < 0) {
-		mlx4r_hw_destroy_qp(nw->qp);
+		mlx4r_dev_destroy_qp(port->dev, nw->qp);
 		mlx4r_hw_destroy_ind_table(nw->ind);
 	}
 	return ret;

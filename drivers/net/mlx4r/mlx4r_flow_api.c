@@ -660,7 +660,7 @@ drop_put(struct mlx4r_port *port)
 {
 	if (--port->drop_refs != 0)
 		return;
-	mlx4r_hw_destroy_qp(port->drop_qp);
+	mlx4r_dev_destroy_qp(port->dev, port->drop_qp);
 	mlx4r_hw_destroy_cq(port->drop_cq);
 	port->drop_qp = NULL;
 	port->drop_cq = NULL;
@@ -709,12 +709,12 @@ rss_get(struct mlx4r_port *port, const struct rte_flow *f,
 
 /* A rule leaves @p r; the last one destroys it (its rule is gone). */
 static void
-rss_put(struct mlx4r_flow_rss *r)
+rss_put(struct mlx4r_port *port, struct mlx4r_flow_rss *r)
 {
 	if (--r->refs != 0)
 		return;
 	LIST_REMOVE(r, next);
-	mlx4r_hw_destroy_qp(r->qp);
+	mlx4r_dev_destroy_qp(port->dev, r->qp);
 	mlx4r_hw_destroy_ind_table(r->ind);
 	free(r);
 }
@@ -727,7 +727,7 @@ flow_off(struct mlx4r_port *port, struct rte_flow *f)
 		f->hw = NULL;
 	}
 	if (f->rss != NULL) {
-		rss_put(f->rss);
+		rss_put(port, f->rss);
 		f->rss = NULL;
 	}
 	if (f->on_drop) {

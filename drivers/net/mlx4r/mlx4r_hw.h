@@ -355,6 +355,50 @@ struct mlx4r_hw_wq_attr {
 	uint32_t create_flags;  /**< enum ibv_wq_flags: SCATTER_FCS only */
 };
 
+/** What an async event's element is, by its type. */
+enum mlx4r_hw_ev_elem {
+	MLX4R_HW_EV_NONE, /**< nothing used (DEVICE_FATAL, the SRQ events) */
+	MLX4R_HW_EV_QP,   /**< element.qp */
+	MLX4R_HW_EV_CQ,   /**< element.cq */
+	MLX4R_HW_EV_WQ,   /**< element.wq */
+	MLX4R_HW_EV_PORT, /**< element.port_num */
+};
+
+/*
+ * The element of an event of type @p t, as rdma-core's
+ * ibv_ack_async_event() (libibverbs/device.c) and uverbs'
+ * ib_uverbs_qp_event_handler() & co read it.
+ */
+static inline enum mlx4r_hw_ev_elem
+mlx4r_hw_event_elem(enum ibv_event_type t)
+{
+	switch (t) {
+	case IBV_EVENT_CQ_ERR:
+		return MLX4R_HW_EV_CQ;
+	case IBV_EVENT_QP_FATAL:
+	case IBV_EVENT_QP_REQ_ERR:
+	case IBV_EVENT_QP_ACCESS_ERR:
+	case IBV_EVENT_COMM_EST:
+	case IBV_EVENT_SQ_DRAINED:
+	case IBV_EVENT_PATH_MIG:
+	case IBV_EVENT_PATH_MIG_ERR:
+	case IBV_EVENT_QP_LAST_WQE_REACHED:
+		return MLX4R_HW_EV_QP;
+	case IBV_EVENT_WQ_FATAL:
+		return MLX4R_HW_EV_WQ;
+	case IBV_EVENT_PORT_ACTIVE:
+	case IBV_EVENT_PORT_ERR:
+	case IBV_EVENT_LID_CHANGE:
+	case IBV_EVENT_PKEY_CHANGE:
+	case IBV_EVENT_SM_CHANGE:
+	case IBV_EVENT_CLIENT_REREGISTER:
+	case IBV_EVENT_GID_CHANGE:
+		return MLX4R_HW_EV_PORT;
+	default:
+		return MLX4R_HW_EV_NONE;
+	}
+}
+
 /** An asynchronous event (ibv_async_event with seam handles). */
 struct mlx4r_hw_async_event {
 	union {
@@ -364,6 +408,8 @@ struct mlx4r_hw_async_event {
 		int port_num;           /**< IBV_EVENT_PORT_ACTIVE/ERR */
 	} element;
 	enum ibv_event_type event_type; /**< what happened */
+	/** the backend's own element (verbs: rdma-core's), for the ack */
+	void *be_element;
 };
 
 /** Optional per-port hardware counters. */
@@ -674,7 +720,12 @@ struct mlx4r_hw_ops {
 	 */
 	int (*get_async_event)(struct mlx4r_hw_ctx *ctx,
 			       struct mlx4r_hw_async_event *ev);
-	/** ibv_ack_async_event. */
+	/**
+	 * ibv_ack_async_event. Until an event naming a QP or a CQ is
+	 * acknowledged, its handle stays valid: the object's destroy waits
+	 * for it (rdma-core libibverbs/cmd_qp.c ibv_cmd_destroy_qp, cmd_cq.c
+	 * ibv_cmd_destroy_cq); the emulated device waits as well.
+	 */
 	void (*ack_async_event)(struct mlx4r_hw_ctx *ctx,
 				struct mlx4r_hw_async_event *ev);
 };

@@ -278,6 +278,7 @@ mlx4r_probe(struct rte_vdev_device *vdev)
 	}
 	strlcpy(dev->name, name, sizeof(dev->name));
 	rte_spinlock_init(&dev->ev_lock);
+	rte_spinlock_init(&dev->qp_err_lock);
 	pthread_mutex_init(&dev->mp_lock, NULL);
 	dev->mp_cmd_fd = -1;
 	mlx4r_mr_init(dev);

@@ -1097,9 +1097,13 @@ mlx4r_run_repairs(struct mlx4r_dev *dev)
 	uint64_t deadline;
 	int ret = 0;
 
-	/* ev_lock before the control lock, never under it */
-	n = mlx4r_dev_take_qp_errors(dev, qp_errs, RTE_DIM(qp_errs));
+	/*
+	 * Taken under the control lock, which the destroys hold: a handle
+	 * taken is that of a QP alive until the comparisons are done
+	 * (mlx4r_dev_destroy_qp() takes out those of destroyed QPs).
+	 */
 	pthread_mutex_lock(&rst->lock);
+	n = mlx4r_dev_take_qp_errors(dev, qp_errs, RTE_DIM(qp_errs));
 	if (rst->state != MLX4R_RST_LIVE) {
 		pthread_mutex_unlock(&rst->lock);
 		return 0;

@@ -26,6 +26,8 @@
  *    telemetry, by the ops and by the control thread; never held across
  *    anything that can block.
  *  - mlx4r_dev.ev_lock (spinlock, ports[] against the interrupt thread).
+ *  - mlx4r_dev.qp_err_lock (spinlock, the QPs async events said are in
+ *    error): a leaf, taken under any of the above, nothing under it.
  * The EAL interrupt thread never takes the control lock: the control
  * thread may therefore unregister the interrupt callback (which spins
  * while the callback runs) without deadlock, as long as it does not hold

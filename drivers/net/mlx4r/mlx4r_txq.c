@@ -150,7 +150,7 @@ mlx4r_txq_stop(struct mlx4r_txq *txq)
 	if (txq->qp != NULL) {
 		/* nothing is executed any more: every mbuf is ours */
 		mlx4r_hw_modify_qp(txq->qp, &attr, IBV_QP_STATE);
-		mlx4r_hw_destroy_qp(txq->qp);
+		mlx4r_dev_destroy_qp(txq->port->dev, txq->qp);
 		txq->qp = NULL;
 	}
 	if (txq->cq != NULL) {

@@ -648,6 +648,13 @@ int mlx4r_emu_fault_link_flap(struct mlx4r_emu_dev *dev, uint8_t port,
  * @return 0, -ENOENT (no such QP/WQ number).
  */
 int mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *dev, uint32_t qpn);
+/*
+ * The same for the oldest send QP of physical port @p port (from INIT on):
+ * for a program that drives the device through the kernel face and knows
+ * no QP number (mlx4r-emu-ctl.py qp_error). @return its QP number, or
+ * -ENOENT.
+ */
+int mlx4r_emu_fault_qp_error_port(struct mlx4r_emu_dev *dev, uint8_t port);
 /**
  * Lose the next @p count send doorbells of a QP: the WQEs stay posted
  * until a later doorbell. @return 0, -ENOENT.

@@ -415,6 +415,41 @@ mlx4r_emu_fault_link_flap(struct mlx4r_emu_dev *dev, uint8_t port,
 	return emu_link_change((struct emu_dev *)dev, port, false, down_ms);
 }
 
+/* A QP to error, as a local work queue catastrophic error; dev->lock. */
+static void
+emu_qp_error_locked(struct emu_qp *qp)
+{
+	rte_spinlock_lock(&qp->lock);
+	__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&qp->lock);
+	qp->hw.state = IBV_QPS_ERR;
+	emu_ctx_post_event(qp->ctx, IBV_EVENT_QP_FATAL, &qp->hw, 0, 0);
+}
+
+int
+mlx4r_emu_fault_qp_error_port(struct mlx4r_emu_dev *edev, uint8_t port)
+{
+	struct emu_dev *dev = (struct emu_dev *)edev;
+	struct emu_ctx *ctx;
+	struct emu_qp *qp;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&dev->lock);
+	TAILQ_FOREACH(ctx, &dev->ctxs, next) {
+		TAILQ_FOREACH(qp, &ctx->qps, next)
+			if (qp->hw.kind == MLX4R_HW_QP_RAW_TX &&
+			    qp->port == port && qp->hw.state != IBV_QPS_RESET)
+				break;
+		if (qp != NULL) {
+			emu_qp_error_locked(qp);
+			ret = (int)qp->hw.qpn;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
 int
 mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *edev, uint32_t qpn)
 {
@@ -427,11 +462,7 @@ mlx4r_emu_fault_qp_error(struct mlx4r_emu_dev *edev, uint32_t qpn)
 	pthread_mutex_lock(&dev->lock);
 	qp = emu_dev_find_qp(dev, qpn);
 	if (qp != NULL) {
-		rte_spinlock_lock(&qp->lock);
-		__atomic_store_n(&qp->state, IBV_QPS_ERR, __ATOMIC_RELEASE);
-		rte_spinlock_unlock(&qp->lock);
-		qp->hw.state = IBV_QPS_ERR;
-		emu_ctx_post_event(qp->ctx, IBV_EVENT_QP_FATAL, &qp->hw, 0, 0);
+		emu_qp_error_locked(qp);
 		goto out;
 	}
 	wq = emu_dev_find_wq(dev, qpn);

@@ -784,6 +784,104 @@ emu_ev_ready_locked(struct emu_ctx *ctx, const struct mlx4r_hw_async_event *ev)
 		ctx->ev_lost++;
 }
 
+/*
+ * The counters of the object @p ev names (a QP or a CQ), or NULL for a
+ * port or device event; the emulated device posts QP_FATAL
+ * (mlx4r_emu_fault_qp_error()) and CQ_ERR (an overrun), never a WQ event.
+ */
+static struct emu_ev_count *
+emu_ev_count_of(const struct mlx4r_hw_async_event *ev)
+{
+	switch (mlx4r_hw_event_elem(ev->event_type)) {
+	case MLX4R_HW_EV_CQ:
+		return ev->element.cq == NULL ? NULL :
+		       &emu_cq(ev->element.cq)->evc;
+	case MLX4R_HW_EV_QP:
+		return ev->element.qp == NULL ? NULL :
+		       &emu_qp(ev->element.qp)->evc;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * An object is being destroyed: the events naming it that nobody read
+ * are dropped, as uverbs drops those of a destroyed uobject
+ * (Linux 6.1 uverbs_main.c ib_uverbs_release_uevent(), from
+ * uverbs_free_qp() & co), so that no event names a handle whose memory
+ * is gone. ev_lock taken here; the caller holds dev->lock, under which
+ * nothing can post a new event for the object (it is off the context's
+ * lists). @return the events read for it, for emu_ev_wait_acks().
+ */
+static uint32_t
+emu_ctx_forget_events(struct emu_ctx *ctx, const void *element,
+		      const struct emu_ev_count *evc)
+{
+	uint32_t i, w, dropped = 0, nread;
+	uint64_t val;
+
+	rte_spinlock_lock(&ctx->ev_lock);
+	for (i = w = ctx->ready_head; i != ctx->ready_tail; i++) {
+		struct mlx4r_hw_async_event *ev = &ctx->ready[i % EMU_EV_RING];
+
+		if (emu_ev_count_of(ev) != NULL &&
+		    (const void *)ev->element.qp == element) {
+			dropped++;
+			continue;
+		}
+		if (w != i)
+			ctx->ready[w % EMU_EV_RING] = *ev;
+		w++;
+	}
+	ctx->ready_tail = w;
+	/* the eventfd is a semaphore: one count per ready event */
+	for (i = 0; i < dropped; i++)
+		if (read(ctx->efd, &val, sizeof(val)) != sizeof(val))
+			EMU_LOG(ERR, "eventfd out of step");
+	for (i = 0; i < ctx->nb_delayed; ) {
+		const struct mlx4r_hw_async_event *ev = &ctx->delayed[i].ev;
+
+		if (emu_ev_count_of(ev) != NULL &&
+		    (const void *)ev->element.qp == element)
+			ctx->delayed[i] = ctx->delayed[--ctx->nb_delayed];
+		else
+			i++;
+	}
+	nread = evc->read;
+	rte_spinlock_unlock(&ctx->ev_lock);
+	return nread;
+}
+
+/*
+ * Wait, without dev->lock, until the driver acknowledged the @p nread
+ * events it read naming a destroyed object (emu_ctx_forget_events()),
+ * whose memory is freed after: libibverbs' destroy waits for ever
+ * (cmd_qp.c ibv_cmd_destroy_qp: pthread_cond_wait until
+ * events_completed == events_reported); so does this, saying so after a
+ * second. The acquire pairs with the release of emu_ack_async_event():
+ * whatever the driver did with the event before acknowledging it is done
+ * before the memory goes.
+ */
+static void
+emu_ev_wait_acks(struct emu_dev *dev, struct emu_ev_count *evc, uint32_t nread,
+		 const char *what, uint32_t num)
+{
+	const struct timespec nap = { .tv_nsec = 50000 };
+	uint64_t t0 = emu_mono_ns();
+	bool said = false;
+
+	while (__atomic_load_n(&evc->acked, __ATOMIC_ACQUIRE) != nread) {
+		if (!said && emu_mono_ns() - t0 > 1000000000ull) {
+			said = true;
+			EMU_LOG(ERR, "%s: destroy of %s 0x%x waits for the acknowledgement of %u async event(s) read for it (ibv_ack_async_event), as libibverbs does, for ever",
+				dev->name, what, num,
+				nread - __atomic_load_n(&evc->acked,
+						       __ATOMIC_RELAXED));
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
 void
 emu_ctx_post_event(struct emu_ctx *ctx, enum ibv_event_type type,
 		   void *element, int port, uint64_t delay_ns)
@@ -892,9 +990,15 @@ emu_get_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
 	emu_ctx_ev_close_due(ctx, now);
 	emu_ev_rearm_locked(ctx);
 	if (ctx->ready_head != ctx->ready_tail) {
+		struct emu_ev_count *evc;
+
 		*ev = ctx->ready[ctx->ready_head++ % EMU_EV_RING];
 		if (read(ctx->efd, &val, sizeof(val)) != sizeof(val))
 			EMU_LOG(ERR, "eventfd out of step");
+		/* events_reported of its object: its destroy waits for it */
+		evc = emu_ev_count_of(ev);
+		if (evc != NULL)
+			evc->read++;
 		ret = 0;
 	} else if (ctx->ev_closed) {
 		/* a closed event queue: read() fails with EIO (legacy) */
@@ -907,7 +1011,15 @@ emu_get_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
 static void
 emu_ack_async_event(struct mlx4r_hw_ctx *hctx, struct mlx4r_hw_async_event *ev)
 {
-	RTE_SET_USED(ev);
+	struct emu_ev_count *evc = emu_ev_count_of(ev);
+
+	/*
+	 * events_completed (libibverbs device.c ibv_ack_async_event()): the
+	 * release pairs with the acquire of emu_ev_wait_acks() on a
+	 * destroying thread, which frees the object once the count is full.
+	 */
+	if (evc != NULL)
+		__atomic_fetch_add(&evc->acked, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&emu_ctx(hctx)->dev->acks, 1, __ATOMIC_RELAXED);
 }
 
@@ -1704,7 +1816,7 @@ emu_create_cq(struct mlx4r_hw_ctx *hctx, uint32_t cqe,
 }
 
 static void
-emu_destroy_cq_locked(struct emu_cq *cq)
+emu_cq_unlink_locked(struct emu_cq *cq)
 {
 	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
 
@@ -1712,6 +1824,14 @@ emu_destroy_cq_locked(struct emu_cq *cq)
 		emu_cq_unbind_locked(cq, true);
 	TAILQ_REMOVE(&ctx->cqs, cq, next);
 	ctx->dev->nb_objects--;
+}
+
+/* Its memory, once off the lists (dev->lock held). */
+static void
+emu_cq_free_locked(struct emu_cq *cq)
+{
+	struct emu_ctx *ctx = emu_ctx(cq->hw.ctx);
+
 	if (!cq->umem) {
 		emu_ring_put(ctx->dev, cq->buf, (size_t)cq->cnt * cq->cqe_size,
 			     4096);
@@ -1720,20 +1840,35 @@ emu_destroy_cq_locked(struct emu_cq *cq)
 	free(cq);
 }
 
+/* At the close of its context: no event is read any more. */
+static void
+emu_destroy_cq_locked(struct emu_cq *cq)
+{
+	emu_cq_unlink_locked(cq);
+	emu_cq_free_locked(cq);
+}
+
 static int
 emu_destroy_cq(struct mlx4r_hw_cq *hcq)
 {
 	struct emu_cq *cq = emu_cq(hcq);
-	struct emu_dev *dev = emu_ctx(hcq->ctx)->dev;
-	int ret = -EBUSY;
+	struct emu_ctx *ctx = emu_ctx(hcq->ctx);
+	struct emu_dev *dev = ctx->dev;
+	uint32_t nread;
 
 	pthread_mutex_lock(&dev->lock);
-	if (!cq->user && (cq->ch == NULL || emu_cq_unbind_locked(cq, false) == 0)) {
-		emu_destroy_cq_locked(cq);
-		ret = 0;
+	if (cq->user || (cq->ch != NULL && emu_cq_unbind_locked(cq, false) != 0)) {
+		pthread_mutex_unlock(&dev->lock);
+		return -EBUSY;
 	}
+	emu_cq_unlink_locked(cq);
+	nread = emu_ctx_forget_events(ctx, hcq, &cq->evc);
 	pthread_mutex_unlock(&dev->lock);
-	return ret;
+	emu_ev_wait_acks(dev, &cq->evc, nread, "CQ", hcq->cqn);
+	pthread_mutex_lock(&dev->lock);
+	emu_cq_free_locked(cq);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
 static int
@@ -2143,8 +2278,9 @@ out:
 	return ret;
 }
 
+/* Off the engine thread and the context's lists (dev->lock held). */
 static void
-emu_destroy_qp_locked(struct emu_qp *qp)
+emu_qp_unlink_locked(struct emu_qp *qp)
 {
 	struct emu_ctx *ctx = qp->ctx;
 
@@ -2157,23 +2293,42 @@ emu_destroy_qp_locked(struct emu_qp *qp)
 	qp->pd->users--;
 	TAILQ_REMOVE(&ctx->qps, qp, next);
 	ctx->dev->nb_objects--;
+}
+
+/* At the close of its context, or a create undone: no event to wait for. */
+static void
+emu_destroy_qp_locked(struct emu_qp *qp)
+{
+	emu_qp_unlink_locked(qp);
 	emu_qp_free(qp);
 }
 
+/*
+ * ibv_destroy_qp: the QP goes (no event names it any more, those not read
+ * are dropped), then, without dev->lock, the wait for the events read
+ * for it to be acknowledged, then its memory.
+ */
 static int
 emu_destroy_qp(struct mlx4r_hw_qp *hqp)
 {
 	struct emu_qp *qp = emu_qp(hqp);
-	struct emu_dev *dev = qp->ctx->dev;
-	int ret = -EBUSY;
+	struct emu_ctx *ctx = qp->ctx;
+	struct emu_dev *dev = ctx->dev;
+	uint32_t nread;
 
 	pthread_mutex_lock(&dev->lock);
-	if (qp->flows == 0) {
-		emu_destroy_qp_locked(qp);
-		ret = 0;
+	if (qp->flows != 0) {
+		pthread_mutex_unlock(&dev->lock);
+		return -EBUSY;
 	}
+	emu_qp_unlink_locked(qp);
+	nread = emu_ctx_forget_events(ctx, hqp, &qp->evc);
 	pthread_mutex_unlock(&dev->lock);
-	return ret;
+	emu_ev_wait_acks(dev, &qp->evc, nread, "QP", hqp->qpn);
+	pthread_mutex_lock(&dev->lock);
+	emu_qp_free(qp);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
 static int

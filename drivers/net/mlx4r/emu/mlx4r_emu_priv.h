@@ -189,6 +189,19 @@ struct emu_mr {
 /* CQEs of a Tx QP whose WQE ends the model tracks (struct emu_qp done) */
 #define EMU_TX_DONE 8
 
+/*
+ * The async events one object was named in, read and acknowledged: its
+ * destroy waits until every event read was acknowledged, as libibverbs'
+ * ibv_cmd_destroy_qp/cq wait for events_completed (async_events_completed)
+ * to reach the events_reported the kernel returns (rdma-core 44
+ * libibverbs/cmd_qp.c, cmd_cq.c); the driver may use the handle in an
+ * event until it acknowledges it (mlx4r_emu_obj.c emu_ev_wait_acks()).
+ */
+struct emu_ev_count {
+	uint32_t read;   /* events get_async_event returned (ctx->ev_lock) */
+	uint32_t acked;  /* ack_async_event calls (atomic) */
+};
+
 struct emu_cq {
 	struct mlx4r_hw_cq hw;
 	TAILQ_ENTRY(emu_cq) next;
@@ -220,6 +233,7 @@ struct emu_cq {
 	uint8_t arm_sn;            /* sequence number of the pending arm */
 	uint8_t fired_sn;          /* of the arm that raised the last event */
 	uint64_t ev_raised;        /* events raised (engine) */
+	struct emu_ev_count evc;   /* async events naming it (CQ_ERR) */
 	uint64_t stale_arms;       /* arms ignored: sn of the last event */
 	/*
 	 * Events read from the channel (get_cq_event, under ch->lock) and
@@ -359,6 +373,7 @@ struct emu_qp {
 	uint32_t lost_db;          /* doorbells to lose */
 	uint32_t eng_slot;         /* engine thread's slot + 1 (dev->lock) */
 	bool eng_more;             /* walk cut by its budget (engine thread) */
+	struct emu_ev_count evc;   /* async events naming it (QP_FATAL) */
 	uint8_t *frame;            /* gather buffer, MLX4R_EMU_MAX_FRAME
 				    * + EMU_TX_GROWTH */
 	/* RSS QP */

@@ -34,6 +34,7 @@
  * re-created it (a new kernel index, the same name).
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1279,11 +1280,15 @@ verbs_get_async_event(struct mlx4r_hw_ctx *ctx,
 		return mlx4r_verbs_errno(errno, EAGAIN);
 	mlx4r_verbs_event_from_ibv(&e, ev);
 	/*
-	 * Acknowledge at once: the seam's event holds our handles, not
-	 * rdma-core's, and nothing here waits for a destroy that an
-	 * unacknowledged event would block.
+	 * Not acknowledged yet: until the driver did (verbs_ack_async_event),
+	 * ibv_destroy_qp/cq of the object the event names waits
+	 * (libibverbs/cmd_qp.c ibv_cmd_destroy_qp: events_completed against
+	 * events_reported), so that our handle in the event, which the
+	 * object's destroy frees, stays valid while the driver uses it.
 	 */
-	ibv_ack_async_event(&e);
+	static_assert(sizeof(e.element) == sizeof(ev->be_element),
+		      "rdma-core's element is one pointer");
+	memcpy(&ev->be_element, &e.element, sizeof(ev->be_element));
 	return 0;
 }
 
@@ -1291,9 +1296,13 @@ static void
 verbs_ack_async_event(struct mlx4r_hw_ctx *ctx,
 		      struct mlx4r_hw_async_event *ev)
 {
-	/* acknowledged in get_async_event already */
+	struct ibv_async_event e;
+
 	(void)ctx;
-	(void)ev;
+	memset(&e, 0, sizeof(e));
+	e.event_type = ev->event_type;
+	memcpy(&e.element, &ev->be_element, sizeof(e.element));
+	ibv_ack_async_event(&e);
 }
 
 const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {

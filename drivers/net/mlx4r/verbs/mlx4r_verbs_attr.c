@@ -106,30 +106,17 @@ mlx4r_verbs_event_from_ibv(const struct ibv_async_event *e,
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->event_type = e->event_type;
-	switch (e->event_type) {
-	case IBV_EVENT_CQ_ERR:
+	switch (mlx4r_hw_event_elem(e->event_type)) {
+	case MLX4R_HW_EV_CQ:
 		ev->element.cq = e->element.cq->cq_context;
 		break;
-	case IBV_EVENT_QP_FATAL:
-	case IBV_EVENT_QP_REQ_ERR:
-	case IBV_EVENT_QP_ACCESS_ERR:
-	case IBV_EVENT_COMM_EST:
-	case IBV_EVENT_SQ_DRAINED:
-	case IBV_EVENT_PATH_MIG:
-	case IBV_EVENT_PATH_MIG_ERR:
-	case IBV_EVENT_QP_LAST_WQE_REACHED:
+	case MLX4R_HW_EV_QP:
 		ev->element.qp = e->element.qp->qp_context;
 		break;
-	case IBV_EVENT_WQ_FATAL:
+	case MLX4R_HW_EV_WQ:
 		ev->element.wq = e->element.wq->wq_context;
 		break;
-	case IBV_EVENT_PORT_ACTIVE:
-	case IBV_EVENT_PORT_ERR:
-	case IBV_EVENT_LID_CHANGE:
-	case IBV_EVENT_PKEY_CHANGE:
-	case IBV_EVENT_SM_CHANGE:
-	case IBV_EVENT_CLIENT_REREGISTER:
-	case IBV_EVENT_GID_CHANGE:
+	case MLX4R_HW_EV_PORT:
 		ev->element.port_num = e->element.port_num;
 		break;
 	default: /* DEVICE_FATAL and the SRQ events carry nothing we use */

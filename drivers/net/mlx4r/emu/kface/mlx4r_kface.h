@@ -53,6 +53,13 @@ struct kf_obj {
 	enum kf_obj_kind kind;
 	uint64_t user_handle;      /* given at create (CQ, QP, WQ) */
 	void *hw;                  /* the seam's handle */
+	/*
+	 * Async events read naming it (uverbs' uobject events_reported,
+	 * Linux 6.1 uverbs_main.c ib_uverbs_async_handler()): the destroy
+	 * answers it, and libibverbs waits for as many acknowledgements
+	 * before it returns (cmd_qp.c ibv_cmd_destroy_qp & co).
+	 */
+	uint32_t events_reported;
 };
 
 /* A file of the device node (one per open()), and its context. */

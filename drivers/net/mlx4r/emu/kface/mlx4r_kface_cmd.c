@@ -642,11 +642,12 @@ kf_destroy_cq(struct kf_file *f, struct kf_req *r)
 	const struct ib_uverbs_destroy_cq *cmd = (const void *)r->in;
 	struct ib_uverbs_destroy_cq_resp resp;
 	struct kf_obj *o = kf_obj_get(f, cmd->cq_handle, KF_OBJ_CQ);
-	uint32_t reported = 0;
+	uint32_t reported = 0, async_reported;
 	int ret;
 
 	if (o == NULL)
 		return -EINVAL;
+	async_reported = o->events_reported;
 	/* a CQ on a channel: the events read from it (comp_events_reported) */
 	ret = kf_comp_cq_destroy(o->hw, &reported);
 	if (ret == 1)
@@ -657,6 +658,7 @@ kf_destroy_cq(struct kf_file *f, struct kf_req *r)
 		return ret;
 	memset(&resp, 0, sizeof(resp));
 	resp.comp_events_reported = reported;
+	resp.async_events_reported = async_reported;
 	return kf_resp(r, &resp, sizeof(resp));
 }
 
@@ -934,10 +936,12 @@ kf_destroy_qp(struct kf_file *f, struct kf_req *r)
 	const struct ib_uverbs_destroy_qp *cmd = (const void *)r->in;
 	struct kf_obj *o = kf_obj_get(f, cmd->qp_handle, KF_OBJ_QP);
 	struct ib_uverbs_destroy_qp_resp resp;
+	uint32_t reported;
 	int ret;
 
 	if (o == NULL)
 		return -EINVAL;
+	reported = o->events_reported;
 	kf_dev_untrack(o->hw);
 	ret = mlx4r_hw_emu_ops.destroy_qp(o->hw);
 	if (ret != 0) {
@@ -947,6 +951,7 @@ kf_destroy_qp(struct kf_file *f, struct kf_req *r)
 	}
 	kf_obj_free(o);
 	memset(&resp, 0, sizeof(resp));
+	resp.events_reported = reported;
 	return kf_resp(r, &resp, sizeof(resp));
 }
 
@@ -1067,12 +1072,14 @@ kf_ex_destroy_wq(struct kf_file *f, struct kf_req *r)
 	const struct ib_uverbs_ex_destroy_wq *cmd = (const void *)r->in;
 	struct kf_obj *o = kf_obj_get(f, cmd->wq_handle, KF_OBJ_WQ);
 	struct ib_uverbs_ex_destroy_wq_resp resp;
+	uint32_t reported;
 	int ret;
 
 	if (cmd->comp_mask != 0)
 		return -EINVAL;
 	if (o == NULL)
 		return -EINVAL;
+	reported = o->events_reported;
 	kf_dev_untrack(o->hw);
 	ret = mlx4r_hw_emu_ops.destroy_wq(o->hw);
 	if (ret != 0) {
@@ -1081,6 +1088,7 @@ kf_ex_destroy_wq(struct kf_file *f, struct kf_req *r)
 	}
 	kf_obj_free(o);
 	memset(&resp, 0, sizeof(resp));
+	resp.events_reported = reported;
 	resp.response_length = (uint32_t)RTE_MIN(sizeof(resp), r->out_len);
 	return kf_resp(r, &resp, sizeof(resp));
 }
@@ -1525,23 +1533,18 @@ kf_event_element(struct kf_file *f, const struct mlx4r_hw_async_event *ev)
 {
 	uint32_t h;
 
-	switch (ev->event_type) {
-	case IBV_EVENT_CQ_ERR:
-	case IBV_EVENT_QP_FATAL:
-	case IBV_EVENT_QP_REQ_ERR:
-	case IBV_EVENT_QP_ACCESS_ERR:
-	case IBV_EVENT_COMM_EST:
-	case IBV_EVENT_SQ_DRAINED:
-	case IBV_EVENT_PATH_MIG:
-	case IBV_EVENT_PATH_MIG_ERR:
-	case IBV_EVENT_QP_LAST_WQE_REACHED:
-	case IBV_EVENT_WQ_FATAL:
+	switch (mlx4r_hw_event_elem(ev->event_type)) {
+	case MLX4R_HW_EV_QP:
+	case MLX4R_HW_EV_CQ:
+	case MLX4R_HW_EV_WQ:
 		/* the user_handle given at create (uverbs_main.c
 		 * ib_uverbs_qp_event_handler() & co) */
 		for (h = 1; h < KF_MAX_OBJ; h++)
 			if (f->obj[h].kind != KF_OBJ_FREE &&
-			    f->obj[h].hw == (void *)ev->element.qp)
+			    f->obj[h].hw == (void *)ev->element.qp) {
+				f->obj[h].events_reported++;
 				return f->obj[h].user_handle;
+			}
 		return 0;
 	default:
 		/* device events: element.port_num (ib_uverbs_event_handler) */

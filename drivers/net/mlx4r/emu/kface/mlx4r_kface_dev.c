@@ -518,6 +518,16 @@ kf_ctl_poll(void)
 					 strcmp(word, "up") == 0);
 		snprintf(reply, sizeof(reply), ret == 0 ? "ok" :
 			 "error: link: port %u: %s", a, strerror(-ret));
+	} else if (sscanf(buf, "qp_error %u", &a) == 1) {
+		/* a send QP of the port to error: QP_FATAL on its context */
+		ret = a >= 1 && a <= 2 ?
+		      mlx4r_emu_fault_qp_error_port(dev, (uint8_t)a) : -EINVAL;
+		if (ret >= 0)
+			snprintf(reply, sizeof(reply), "ok qp 0x%x", ret);
+		else
+			snprintf(reply, sizeof(reply),
+				 "error: qp_error: port %u: %s", a,
+				 strerror(-ret));
 	} else if (strncmp(buf, "thread", 6) == 0) {
 		/* kf_q_lock held (the device thread's loop) */
 		snprintf(reply, sizeof(reply), "queues %u idle_waits %" PRIu64,
@@ -559,7 +569,7 @@ kf_ctl_poll(void)
 				 strerror(ret != 0 ? -ret : EINVAL));
 	} else {
 		snprintf(reply, sizeof(reply),
-			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, slow MS COUNT, link PORT up|down, status, thread, stats PORT, netdev PORT)",
+			 "error: unknown command \"%.60s\" (fatal [ms], reappear MS, slow MS COUNT, link PORT up|down, qp_error PORT, status, thread, stats PORT, netdev PORT)",
 			 buf);
 	}
 	if (flen > sizeof(sa_family_t))
