@@ -13,6 +13,7 @@ where the machine lacks a program).
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -118,9 +119,12 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
     full = list(argv) if direct else \
         [env.args.wrapper] + list(wrapper) + ["--"] + list(argv)
     print("$ " + " ".join(full), flush=True)
+    # a session of its own: on a timeout the whole group goes, the
+    # program inside the wrapper's unshare too (a testpmd left behind
+    # holds its --file-prefix and fails the next run of the case)
     p = subprocess.Popen(full, cwd=env.workdir, env=env.env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
+                         stderr=subprocess.STDOUT, start_new_session=True)
     buf = bytearray()
     cond = threading.Condition()
 
@@ -227,7 +231,10 @@ def interact(env, argv, steps, timeout=90, wrapper=(), direct=False):
         p.wait(max(1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         expired = True
-        p.kill()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         p.wait()
     t.join(5)
     out = buf.decode(errors="replace")
