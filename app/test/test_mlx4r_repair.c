@@ -557,6 +557,55 @@ test_destroyed_qp_forgotten(void)
 	return hca_down();
 }
 
+/*
+ * A QP error event that comes after the queue was repaired (its flush
+ * CQEs, met by a burst, came first) names a QP the device holds as
+ * working: ignored, not repaired again (which would drop what was posted
+ * since), when the device says so (query_qp_state: QUERY_QP); taken as
+ * it is when the device cannot say (the query fails).
+ */
+static int
+test_stale_qp_event_ignored(void)
+{
+	struct mlx4r_emu_dev *emu;
+	struct mlx4r_dev *dev;
+	struct mlx4r_txq *txq;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback", 1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(0, 8), TEST_SUCCESS, "before");
+	dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
+	txq = txq_of(0);
+	/* what the interrupt thread keeps for a QP_FATAL, for a QP in RTS */
+	rte_spinlock_lock(&dev->qp_err_lock);
+	dev->qp_errs[dev->nb_qp_errs++] = txq->qp;
+	rte_spinlock_unlock(&dev->qp_err_lock);
+	dev->events->request(dev, MLX4R_REQ_REPAIR);
+	for (i = 0; i < 20000 && txq->stale_events == 0; i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_EQUAL_U(txq->stale_events, 1, "found stale");
+	TEST_ASSERT_EQUAL_U(txq->repairs, 0, "not repaired");
+	TEST_ASSERT_EQUAL(generation(), 1, "no device reset");
+	TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS, "after");
+	/* the device cannot say: the event is taken as it is (no burst) */
+	emu = mlx4r_emu_dev_lookup(HCA);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_QUERY_QP, 1,
+						EIO, 0), "query fails");
+	rte_spinlock_lock(&dev->qp_err_lock);
+	dev->qp_errs[dev->nb_qp_errs++] = txq->qp;
+	rte_spinlock_unlock(&dev->qp_err_lock);
+	dev->events->request(dev, MLX4R_REQ_REPAIR);
+	for (i = 0; i < 20000 && txq->repairs == 0; i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_EQUAL_U(txq->repairs, 1, "repaired");
+	TEST_ASSERT_EQUAL_U(txq->stale_events, 1, "not found stale");
+	for (i = 0; i < 20000 && txq->barred; i++)
+		rte_delay_us_sleep(100);
+	TEST_ASSERT_EQUAL(generation(), 1, "no device reset");
+	TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS, "after the repair");
+	return hca_down();
+}
+
 static struct unit_test_suite repair_suite = {
 	.suite_name = "mlx4r queue repair",
 	.setup = suite_setup,
@@ -572,6 +621,7 @@ static struct unit_test_suite repair_suite = {
 		TEST_CASE_ST(NULL, case_teardown,
 			     test_qp_event_of_stopped_queue),
 		TEST_CASE_ST(NULL, case_teardown, test_destroyed_qp_forgotten),
+		TEST_CASE_ST(NULL, case_teardown, test_stale_qp_event_ignored),
 		TEST_CASES_END()
 	},
 };

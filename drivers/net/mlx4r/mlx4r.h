@@ -396,6 +396,8 @@ struct mlx4r_txq {
 	struct mlx4r_hw_cq *cq;    /**< CQ (NULL while stopped) */
 	struct mlx4r_hw_qp *qp;    /**< raw QP (NULL while stopped) */
 	uint64_t repairs;          /**< QP repaired without a device reset */
+	/** QP error events about it found stale (repaired since) */
+	uint64_t stale_events;
 	uint64_t flushed;          /**< frames failed or flushed, freed */
 	uint16_t queue_id;         /**< index in the port */
 	uint16_t nb_desc;          /**< descriptors, rounded as documented */

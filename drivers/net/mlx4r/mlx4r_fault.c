@@ -173,7 +173,8 @@ mlx4r_fault_parse_sched(const char *value, struct mlx4r_reset_args *ra)
 
 /* Commands a cmd_fail/cmd_timeout fault hits: not open, not queries. */
 #define MLX4R_FAULT_CMD_MASK (MLX4R_EMU_OP_ALL & \
-	~(MLX4R_EMU_OP_OPEN | MLX4R_EMU_OP_QUERY | MLX4R_EMU_OP_QUERY_PORT))
+	~(MLX4R_EMU_OP_OPEN | MLX4R_EMU_OP_QUERY | MLX4R_EMU_OP_QUERY_PORT | \
+	  MLX4R_EMU_OP_QUERY_QP))
 
 /*
  * Inject @p fault. @p port stays a client meanwhile (held or under the

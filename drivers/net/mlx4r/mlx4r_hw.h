@@ -648,6 +648,15 @@ struct mlx4r_hw_ops {
 	 */
 	int (*modify_qp)(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
 			 int attr_mask);
+	/**
+	 * ibv_query_qp for IBV_QP_STATE: the state the device holds the QP
+	 * in, which it moves to error by itself (Linux mlx4_ib qp.c
+	 * mlx4_ib_query_qp(): the firmware's QUERY_QP, not the last state
+	 * set). Optional: NULL where the backend cannot tell.
+	 * @return 0, -EIO (the firmware does not answer), -errno.
+	 */
+	int (*query_qp_state)(struct mlx4r_hw_qp *qp,
+			      enum ibv_qp_state *state);
 	/** ibv_destroy_qp. @return 0, -EBUSY (flows attached). */
 	int (*destroy_qp)(struct mlx4r_hw_qp *qp);
 	/**
@@ -972,6 +981,15 @@ mlx4r_hw_modify_qp(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
 		   int attr_mask)
 {
 	return qp->ctx->ops->modify_qp(qp, attr, attr_mask);
+}
+
+/* -ENOTSUP when the backend cannot tell. */
+static inline int
+mlx4r_hw_query_qp_state(struct mlx4r_hw_qp *qp, enum ibv_qp_state *state)
+{
+	if (qp->ctx->ops->query_qp_state == NULL)
+		return -ENOTSUP;
+	return qp->ctx->ops->query_qp_state(qp, state);
 }
 
 static inline int

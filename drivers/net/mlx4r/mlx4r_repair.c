@@ -308,6 +308,35 @@ mlx4r_rxq_resume(struct mlx4r_rxq *rxq)
 }
 
 /*
+ * A QP event about a Tx queue whose QP the device holds as working: the
+ * queue was repaired since the event was raised (its flush CQEs, met by a
+ * burst, came first), and another trip through RESET would drop the
+ * frames posted after that repair. The state is the device's
+ * (mlx4_ib_query_qp(): QUERY_QP), not the one last set. When the device
+ * cannot say (no query in the backend, a command failing), the event is
+ * taken as it is. Control lock held.
+ */
+static bool
+mlx4r_txq_event_stale(struct mlx4r_txq *txq)
+{
+	static const char *const name[] = {
+		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT",
+		[IBV_QPS_RTR] = "RTR", [IBV_QPS_RTS] = "RTS",
+	};
+	enum ibv_qp_state st;
+
+	if (mlx4r_hw_query_qp_state(txq->qp, &st) != 0 ||
+	    st == IBV_QPS_ERR || st == IBV_QPS_SQE)
+		return false;
+	DRV_LOG(NOTICE, "port %u Tx queue %u: QP 0x%x named by an error event, but the device holds it in %s: an event of before its last repair, ignored",
+		txq->port->eth_dev->data->port_id, txq->queue_id,
+		txq->qp->qpn, (unsigned int)st < RTE_DIM(name) &&
+		name[st] != NULL ? name[st] : "another state");
+	txq->stale_events++;
+	return true;
+}
+
+/*
  * Repair the queues of a started port that are in error: those whose
  * lcore found an error CQE (fault set) and the Tx queues whose QP is in
  * @p qp_errs (QP events). Control lock held; the device is live. Each
@@ -342,7 +371,9 @@ mlx4r_port_repair(struct mlx4r_port *port, void *const *qp_errs,
 			return -EIO;
 		}
 		MLX4R_FOREACH_TXQ(port, i, txq)
-			if (txq->qp != NULL && qp_errs[k] == (void *)txq->qp)
+			if (txq->qp != NULL && qp_errs[k] == (void *)txq->qp &&
+			    !__atomic_load_n(&txq->fault, __ATOMIC_RELAXED) &&
+			    !mlx4r_txq_event_stale(txq))
 				__atomic_store_n(&txq->fault, 1,
 						 __ATOMIC_RELAXED);
 	}

@@ -546,7 +546,8 @@ enum mlx4r_emu_op {
 	MLX4R_EMU_OP_CREATE_IND = 1u << 9,
 	MLX4R_EMU_OP_CREATE_FLOW = 1u << 10,
 	MLX4R_EMU_OP_QUERY_PORT = 1u << 11, /**< query_port (QUERY_PORT) */
-	MLX4R_EMU_OP_ALL = (1u << 12) - 1,
+	MLX4R_EMU_OP_QUERY_QP = 1u << 12,   /**< query_qp_state (QUERY_QP) */
+	MLX4R_EMU_OP_ALL = (1u << 13) - 1,
 };
 
 /**

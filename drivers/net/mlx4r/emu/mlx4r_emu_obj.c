@@ -2278,6 +2278,29 @@ out:
 	return ret;
 }
 
+/*
+ * QUERY_QP's state: the engine's copy, which an error CQE or a local
+ * catastrophic error moved to ERR (mlx4_ib_query_qp() asks the firmware;
+ * a firmware command: EIO on a dead device, an injected command fault).
+ */
+static int
+emu_query_qp_state(struct mlx4r_hw_qp *hqp, enum ibv_qp_state *state)
+{
+	struct emu_qp *qp = emu_qp(hqp);
+	struct emu_dev *dev = qp->ctx->dev;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = emu_cmd_check(qp->ctx, MLX4R_EMU_OP_QUERY_QP);
+	if (ret == 0) {
+		rte_spinlock_lock(&qp->lock);
+		*state = qp->state;
+		rte_spinlock_unlock(&qp->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
 /* Off the engine thread and the context's lists (dev->lock held). */
 static void
 emu_qp_unlink_locked(struct emu_qp *qp)
@@ -3072,6 +3095,7 @@ const struct mlx4r_hw_ops mlx4r_hw_emu_ops = {
 	.create_qp = emu_create_qp,
 	.create_rss_qp = emu_create_rss_qp,
 	.modify_qp = emu_modify_qp,
+	.query_qp_state = emu_query_qp_state,
 	.destroy_qp = emu_destroy_qp,
 	.qp_view = emu_qp_view,
 	.create_wq = emu_create_wq,

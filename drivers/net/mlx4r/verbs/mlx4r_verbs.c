@@ -994,6 +994,22 @@ verbs_modify_qp(struct mlx4r_hw_qp *qp, struct ibv_qp_attr *attr,
 }
 
 static int
+verbs_query_qp_state(struct mlx4r_hw_qp *qp, enum ibv_qp_state *state)
+{
+	struct ibv_qp_init_attr init;
+	struct ibv_qp_attr attr;
+	int ret;
+
+	memset(&attr, 0, sizeof(attr));
+	ret = ibv_query_qp(container_of(qp, struct verbs_qp, pub)->ibv, &attr,
+			   IBV_QP_STATE, &init);
+	if (ret != 0)
+		return mlx4r_verbs_errno(ret, EIO);
+	*state = attr.qp_state;
+	return 0;
+}
+
+static int
 verbs_destroy_qp(struct mlx4r_hw_qp *qp)
 {
 	return verbs_destroy_obj(&container_of(qp, struct verbs_qp, pub)->obj);
@@ -1333,6 +1349,7 @@ const struct mlx4r_hw_ops mlx4r_hw_verbs_ops = {
 	.create_qp = verbs_create_qp,
 	.create_rss_qp = verbs_create_rss_qp,
 	.modify_qp = verbs_modify_qp,
+	.query_qp_state = verbs_query_qp_state,
 	.destroy_qp = verbs_destroy_qp,
 	.qp_view = verbs_qp_view,
 	.create_wq = verbs_create_wq,

@@ -930,6 +930,35 @@ kf_modify_qp(struct kf_file *f, struct kf_req *r)
 	return ret;
 }
 
+/*
+ * QUERY_QP (uverbs_cmd.c ib_uverbs_query_qp(); mlx4_ib_query_qp() asks the
+ * firmware for the state): the state, which the device moves to error by
+ * itself; libmlx4 (mlx4_query_qp()) fills the capabilities from its own
+ * copy, so they are left 0 here, as the other attributes of a raw packet
+ * QP (no address vector, no PSNs) are.
+ */
+static int
+kf_query_qp(struct kf_file *f, struct kf_req *r)
+{
+	const struct ib_uverbs_query_qp *cmd = (const void *)r->in;
+	struct kf_obj *o = kf_obj_get(f, cmd->qp_handle, KF_OBJ_QP);
+	struct ib_uverbs_query_qp_resp resp;
+	enum ibv_qp_state st;
+	int ret;
+
+	if (o == NULL)
+		return -EINVAL;
+	kf_dev_lock();
+	ret = mlx4r_hw_emu_ops.query_qp_state(o->hw, &st);
+	kf_dev_unlock();
+	if (ret != 0)
+		return ret;
+	memset(&resp, 0, sizeof(resp));
+	resp.qp_state = (uint8_t)st;
+	resp.cur_qp_state = (uint8_t)st;
+	return kf_resp(r, &resp, sizeof(resp));
+}
+
 static int
 kf_destroy_qp(struct kf_file *f, struct kf_req *r)
 {
@@ -1343,6 +1372,9 @@ static const struct kf_method kf_legacy[IB_USER_VERBS_CMD_THRESHOLD] = {
 	[IB_USER_VERBS_CMD_CREATE_QP] = KF_M(kf_create_qp,
 		sizeof(struct ib_uverbs_create_qp),
 		sizeof(struct ib_uverbs_create_qp_resp), true, true),
+	[IB_USER_VERBS_CMD_QUERY_QP] = KF_M(kf_query_qp,
+		sizeof(struct ib_uverbs_query_qp),
+		sizeof(struct ib_uverbs_query_qp_resp), true, true),
 	[IB_USER_VERBS_CMD_MODIFY_QP] = KF_M(kf_modify_qp,
 		sizeof(struct ib_uverbs_modify_qp), 0, false, true),
 	[IB_USER_VERBS_CMD_DESTROY_QP] = KF_M(kf_destroy_qp,
