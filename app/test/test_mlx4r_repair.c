@@ -558,6 +558,19 @@ test_destroyed_qp_forgotten(void)
 }
 
 /*
+ * What the interrupt thread does for a QP_FATAL (mlx4r_dev_async_events()):
+ * the handle kept, a repair asked for.
+ */
+static void
+event_kept(struct mlx4r_dev *dev, void *qp)
+{
+	rte_spinlock_lock(&dev->qp_err_lock);
+	dev->qp_errs[dev->nb_qp_errs++] = qp;
+	rte_spinlock_unlock(&dev->qp_err_lock);
+	dev->events->request(dev, MLX4R_REQ_REPAIR);
+}
+
+/*
  * A QP error event that comes after the queue was repaired (its flush
  * CQEs, met by a burst, came first) names a QP the device holds as
  * working: ignored, not repaired again (which would drop what was posted
@@ -576,11 +589,8 @@ test_stale_qp_event_ignored(void)
 	TEST_ASSERT_EQUAL(traffic(0, 8), TEST_SUCCESS, "before");
 	dev = mlx4r_port_of(&rte_eth_devices[p1])->dev;
 	txq = txq_of(0);
-	/* what the interrupt thread keeps for a QP_FATAL, for a QP in RTS */
-	rte_spinlock_lock(&dev->qp_err_lock);
-	dev->qp_errs[dev->nb_qp_errs++] = txq->qp;
-	rte_spinlock_unlock(&dev->qp_err_lock);
-	dev->events->request(dev, MLX4R_REQ_REPAIR);
+	/* a QP_FATAL kept for a QP in RTS */
+	event_kept(dev, txq->qp);
 	for (i = 0; i < 20000 && txq->stale_events == 0; i++)
 		rte_delay_us_sleep(100);
 	TEST_ASSERT_EQUAL_U(txq->stale_events, 1, "found stale");
@@ -591,10 +601,7 @@ test_stale_qp_event_ignored(void)
 	emu = mlx4r_emu_dev_lookup(HCA);
 	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_QUERY_QP, 1,
 						EIO, 0), "query fails");
-	rte_spinlock_lock(&dev->qp_err_lock);
-	dev->qp_errs[dev->nb_qp_errs++] = txq->qp;
-	rte_spinlock_unlock(&dev->qp_err_lock);
-	dev->events->request(dev, MLX4R_REQ_REPAIR);
+	event_kept(dev, txq->qp);
 	for (i = 0; i < 20000 && txq->repairs == 0; i++)
 		rte_delay_us_sleep(100);
 	TEST_ASSERT_EQUAL_U(txq->repairs, 1, "repaired");
