@@ -2212,6 +2212,55 @@ test_cq_overrun_after_drain(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A QP's move to RESET cleans its CQ as libmlx4 does (rdma-core
+ * providers/mlx4/verbs.c mlx4_modify_qp() -> cq.c __mlx4_cq_clean()):
+ * from libmlx4's own consumer index, which a direct-verbs driver never
+ * moves (0 here), the QP's entries are counted, and that index advanced
+ * by them is written into the doorbell record: the driver's index (2
+ * polled of 5) is gone from it, and the driver must write it again. A
+ * second RESET finds nothing more from there (the next entry is the
+ * device's) and leaves the record alone. The same at a WQ's RESET
+ * (mlx4_modify_wq()).
+ */
+static int
+test_reset_cleans_cq_as_libmlx4(void)
+{
+	struct ibv_qp_attr mod = { .qp_state = IBV_QPS_RESET };
+	struct mlx4_cqe cqe;
+	uint32_t i, len = udp_frame(0, 1, 10);
+
+	temu_rxq_post(&rxq, 8); /* the loopback brings the 5 frames back */
+	for (i = 0; i < 5; i++)
+		temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+			     MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	temu_tx_reclaim(&txq);
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe), "CQE %u",
+			    i);
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(*txq.cdv.set_ci_db), 2,
+			  "the driver's index");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(txq.qp, &mod, IBV_QP_STATE),
+			    "RESET");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(*txq.cdv.set_ci_db), 5,
+			  "libmlx4's index: 0 + the QP's 5 entries");
+	*txq.cdv.set_ci_db = rte_cpu_to_be_32(txq.cq_ci);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_qp(txq.qp, &mod, IBV_QP_STATE),
+			    "RESET again");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(*txq.cdv.set_ci_db), 2,
+			  "nothing more to clean: the record left alone");
+	/* a WQ: the frames it received (5, 1 polled), the same way */
+	TEST_ASSERT(temu_rx_poll(&rxq, &cqe), "a frame received");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(*rxq.cdv.set_ci_db), 1,
+			  "the driver's Rx index");
+	TEST_ASSERT_EQUAL(mlx4r_hw_modify_wq(rxq.wq, IBV_WQS_RESET), 0,
+			  "WQ RESET");
+	TEST_ASSERT_EQUAL(rte_be_to_cpu_32(*rxq.cdv.set_ci_db), 5,
+			  "libmlx4's index: 0 + the WQ's 5 entries");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_engine_suite = {
 	.suite_name = "emulated ConnectX-3: engine",
 	.unit_test_cases = {
@@ -2260,6 +2309,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_rx_doorbell_record),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun),
 		TEST_CASE_ST(setup, teardown, test_cq_overrun_after_drain),
+		TEST_CASE_ST(setup, teardown, test_reset_cleans_cq_as_libmlx4),
 		TEST_CASES_END()
 	}
 };

@@ -390,6 +390,64 @@ emu_cqe_at(struct emu_cq *cq, uint32_t pi)
 		(cq->cqe_size - 32));
 }
 
+/* libmlx4 cq.c get_sw_cqe(): the owner bit is the pass parity of @p n. */
+static inline bool
+emu_cqe_sw(struct emu_cq *cq, uint32_t n)
+{
+	return !(emu_cqe_at(cq, n)->owner_sr_opcode & MLX4_CQE_OWNER_MASK) ==
+	       !(n & cq->cnt);
+}
+
+/*
+ * What libmlx4 does to the CQ of a QP or WQ moved to RESET (rdma-core 44
+ * providers/mlx4/verbs.c mlx4_modify_qp(), mlx4_modify_wq() ->
+ * cq.c __mlx4_cq_clean()), done here for the seam, where the emulated
+ * device stands for libmlx4 too (a CQ in user memory is the kernel
+ * face's: the real libmlx4 does it there): from libmlx4's own consumer
+ * index, which a direct-verbs driver never moves, the entries that look
+ * software-owned (at most cnt - 1) are swept backwards, those of
+ * @p qpn removed by moving the older others up, and when any was removed,
+ * that index, advanced by their number, is written into the CQ's
+ * doorbell record (mlx4_update_cons_index()). The driver's own consumer
+ * index is then lost from the record: a driver must write it again. The
+ * engine rereads the record from there (ci_seen). Lock of the CQ's user
+ * held; its QP or WQ is in RESET (no CQE comes from it any more).
+ */
+void
+emu_cq_libmlx4_clean(struct emu_cq *cq, uint32_t qpn)
+{
+	uint32_t prod, nfreed = 0;
+
+	if (cq->umem)
+		return;
+	for (prod = cq->lib_ci; emu_cqe_sw(cq, prod); prod++)
+		if (prod == cq->lib_ci + cq->cnt - 1)
+			break;
+	while ((int32_t)(--prod - cq->lib_ci) >= 0) {
+		struct mlx4_cqe *cqe = emu_cqe_at(cq, prod);
+
+		if ((rte_be_to_cpu_32(cqe->vlan_my_qpn) &
+		     MLX4R_CQ_DB_CI_MASK) == qpn) {
+			nfreed++;
+		} else if (nfreed != 0) {
+			struct mlx4_cqe *dest = emu_cqe_at(cq, prod + nfreed);
+			uint8_t owner = dest->owner_sr_opcode &
+					MLX4_CQE_OWNER_MASK;
+
+			memcpy(dest, cqe, sizeof(*cqe));
+			dest->owner_sr_opcode = owner |
+				(dest->owner_sr_opcode & ~MLX4_CQE_OWNER_MASK);
+		}
+	}
+	if (nfreed == 0)
+		return;
+	cq->lib_ci += nfreed;
+	__atomic_store_n(&cq->db[0],
+			 rte_cpu_to_be_32(cq->lib_ci & MLX4R_CQ_DB_CI_MASK),
+			 __ATOMIC_RELEASE);
+	cq->ci_seen = cq->lib_ci & MLX4R_CQ_DB_CI_MASK;
+}
+
 /*
  * The next CQE to write, or NULL when the CQ is full (overrun: the CQ is
  * in error from then on, its context gets IBV_EVENT_CQ_ERR).

@@ -2264,6 +2264,10 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 		qp->done_r = 0;
 		qp->hr_done = 0;
 		qp->port = 0;
+		/* the state first: no CQE comes from it during the sweep */
+		__atomic_store_n(&qp->state, next, __ATOMIC_RELEASE);
+		if (qp->hw.kind == MLX4R_HW_QP_RAW_TX)
+			emu_cq_libmlx4_clean(qp->cq, hqp->qpn);
 	}
 	if (port != 0) {
 		qp->port = port;
@@ -2601,13 +2605,17 @@ emu_modify_wq(struct mlx4r_hw_wq *hwq, enum ibv_wq_state next)
 	port = emu_dev_port(dev, wq->port);
 	if (port != NULL)
 		rte_spinlock_lock(&port->rx_lock);
+	wq->state = next;
 	if (next == IBV_WQS_RESET) {
-		/* libmlx4 mlx4_modify_wq() zeroes the doorbell record too */
+		/*
+		 * libmlx4 mlx4_modify_wq() cleans the WQ's CQ and zeroes the
+		 * doorbell record too
+		 */
+		emu_cq_libmlx4_clean(wq->cq, hwq->wq_num);
 		wq->ci = 0;
 		wq->pi_seen = 0;
 		__atomic_store_n(wq->rdb, 0, __ATOMIC_RELAXED);
 	}
-	wq->state = next;
 	if (next == IBV_WQS_ERR)
 		emu_wq_flush(wq);
 	if (port != NULL)

@@ -217,6 +217,13 @@ struct emu_cq {
 	 * (emu_cqe_next()).
 	 */
 	uint32_t ci_seen;
+	/*
+	 * libmlx4's own consumer index of the CQ (struct mlx4_cq cons_index):
+	 * 0 at creation, moved only by its clean at a QP's or WQ's RESET
+	 * (emu_cq_libmlx4_clean()), since a direct-verbs driver polls the CQ
+	 * itself. Under the lock of the CQ's user.
+	 */
+	uint32_t lib_ci;
 	bool user;                 /* bound to a QP or WQ */
 	bool umem;                 /* buf and db are the user's (kface) */
 	bool overrun;              /* CQ in error after an overrun */
@@ -757,6 +764,8 @@ void emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 void emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
 		       rte_spinlock_t **held, struct emu_rx_run *run);
 uint32_t emu_wq_flush(struct emu_wq *wq);
+/* libmlx4's clean of a CQ at its QP's or WQ's RESET (mlx4r_emu_engine.c). */
+void emu_cq_libmlx4_clean(struct emu_cq *cq, uint32_t qpn);
 void emu_rss_table_init(uint32_t (*tbl)[256], const uint8_t *key);
 void emu_sq_stamp_all(struct emu_qp *qp);
 /*
