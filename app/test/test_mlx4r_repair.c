@@ -613,6 +613,43 @@ test_stale_qp_event_ignored(void)
 	return hca_down();
 }
 
+/*
+ * A Tx repair with the CQ in its third pass: libmlx4's clean at the QP's
+ * RESET (emu_cq_libmlx4_clean(), after __mlx4_cq_clean()) counts from its
+ * own index 0 the entries that look like the first pass's, those of this
+ * third pass, and writes that small index into the CQ's doorbell record.
+ * The repair must write the driver's index again, or the device takes
+ * the CQ for full at its next CQE (an overrun: CQ_ERR, a device reset).
+ */
+static int
+test_repair_after_cq_wraps(void)
+{
+	struct mlx4r_txq *txq;
+	struct rte_mbuf *m[BURST];
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback", 1), TEST_SUCCESS, "up");
+	txq = txq_of(0);
+	for (i = 0; i < 100000; i++) {
+		uint32_t pass = txq->cq_ci / txq->cqe_cnt;
+
+		if (pass >= 2 && pass % 2 == 0 && txq->cq_ci % txq->cqe_cnt > 0)
+			break;
+		TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS, "round %u",
+				  i);
+	}
+	TEST_ASSERT(txq->cq_ci / txq->cqe_cnt >= 2, "the CQ wrapped twice");
+	spoil_lkeys(txq);
+	TEST_ASSERT_EQUAL(make_frames(m, 4, 1), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 4), 4, "posted");
+	TEST_ASSERT_EQUAL(wait_repairs(true, 0, 1), TEST_SUCCESS, "repaired");
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS,
+				  "after the repair, round %u", i);
+	TEST_ASSERT_EQUAL(generation(), 1, "no CQ overrun, no device reset");
+	return hca_down();
+}
+
 static struct unit_test_suite repair_suite = {
 	.suite_name = "mlx4r queue repair",
 	.setup = suite_setup,
@@ -629,6 +666,7 @@ static struct unit_test_suite repair_suite = {
 			     test_qp_event_of_stopped_queue),
 		TEST_CASE_ST(NULL, case_teardown, test_destroyed_qp_forgotten),
 		TEST_CASE_ST(NULL, case_teardown, test_stale_qp_event_ignored),
+		TEST_CASE_ST(NULL, case_teardown, test_repair_after_cq_wraps),
 		TEST_CASES_END()
 	},
 };
