@@ -23,6 +23,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_io.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -650,6 +651,51 @@ test_repair_after_cq_wraps(void)
 	return hca_down();
 }
 
+/*
+ * A flush CQE that comes late: the QP in error flushes its WQEs when the
+ * device gets to them, here while the repair's RESET is still under way
+ * (a MODIFY_QP that takes 300 ms; the WQEs' doorbell rung meanwhile, as
+ * a device that had not yet taken it would). The repair reads the CQEs
+ * once the QP is in RESET, so it finds these too: one repair. Read
+ * before the RESET, the late CQEs stayed past the
+ * consumer index and a burst after the repair took them for a new error
+ * (a second repair).
+ */
+static int
+test_late_flush_cqe(void)
+{
+	struct mlx4r_emu_dev *emu;
+	struct rte_mbuf *m[BURST];
+	struct mlx4r_txq *txq;
+	unsigned int i;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback", 1), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(0, 8), TEST_SUCCESS, "before");
+	emu = mlx4r_emu_dev_lookup(HCA);
+	txq = txq_of(0);
+	/* 4 WQEs posted, their doorbell lost: the device has not got them */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_lost_doorbell(emu, txq->qp->qpn,
+							   1), "lose it");
+	TEST_ASSERT_EQUAL(make_frames(m, 4, 1), TEST_SUCCESS, "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 4), 4, "posted");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_cmd(emu, MLX4R_EMU_OP_MODIFY_QP, 1,
+						0, 300), "a slow RESET");
+	TEST_ASSERT_SUCCESS(mlx4r_emu_fault_qp_error(emu, txq->qp->qpn),
+			    "QP in error");
+	/* the repair is in its RESET: the device takes the doorbell now */
+	rte_delay_us_sleep(100000);
+	rte_write32(txq->doorbell_qpn, txq->sdb);
+	mlx4r_hw_hook_call(&txq->hook);
+	TEST_ASSERT_EQUAL(wait_repairs(true, 0, 1), TEST_SUCCESS, "repaired");
+	for (i = 0; i < 4; i++)
+		TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS,
+				  "after the repair, round %u", i);
+	TEST_ASSERT_EQUAL_U(txq_of(0)->repairs, 1,
+			    "one repair: no late CQE taken for a new error");
+	TEST_ASSERT_EQUAL(generation(), 1, "no device reset");
+	return hca_down();
+}
+
 static struct unit_test_suite repair_suite = {
 	.suite_name = "mlx4r queue repair",
 	.setup = suite_setup,
@@ -667,6 +713,7 @@ static struct unit_test_suite repair_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_destroyed_qp_forgotten),
 		TEST_CASE_ST(NULL, case_teardown, test_stale_qp_event_ignored),
 		TEST_CASE_ST(NULL, case_teardown, test_repair_after_cq_wraps),
+		TEST_CASE_ST(NULL, case_teardown, test_late_flush_cqe),
 		TEST_CASES_END()
 	},
 };

@@ -5,7 +5,8 @@
 /*
  * Where a queue in error is repaired without a device reset: the Tx QP
  * back through RESET -> INIT -> RTR -> RTS, the receive WQ through
- * RESET -> RDY, as mlx5 repairs its queues, on the control thread, with
+ * RESET -> RDY (the CQEs read once in RESET, when the device writes no
+ * more for the queue), as mlx5 repairs its queues, on the control thread, with
  * the queue barred and proven quiescent on its own (mlx4r_quiesce.c) while
  * the port's other queues keep running.
  *
@@ -112,18 +113,19 @@ mlx4r_repair_note(struct mlx4r_repair_cqes *r, const struct mlx4_cqe *cqe)
 	}
 }
 
-/* Move a Tx QP back to RTS through RESET (control lock held). */
+/*
+ * Move a Tx QP through @p steps (control lock held): RESET alone, then
+ * INIT -> RTR -> RTS.
+ */
 static int
-mlx4r_txq_qp_restart(struct mlx4r_txq *txq)
+mlx4r_txq_qp_move(struct mlx4r_txq *txq, const enum ibv_qp_state *steps,
+		  unsigned int nb_steps)
 {
-	static const enum ibv_qp_state steps[] = {
-		IBV_QPS_RESET, IBV_QPS_INIT, IBV_QPS_RTR, IBV_QPS_RTS,
-	};
 	struct ibv_qp_attr mod;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < RTE_DIM(steps); i++) {
+	for (i = 0; i < nb_steps; i++) {
 		memset(&mod, 0, sizeof(mod));
 		mod.qp_state = steps[i];
 		mod.port_num = txq->port->port_num;
@@ -144,12 +146,27 @@ mlx4r_txq_qp_restart(struct mlx4r_txq *txq)
 static int
 mlx4r_txq_repair(struct mlx4r_txq *txq)
 {
+	static const enum ibv_qp_state reset[] = { IBV_QPS_RESET };
+	static const enum ibv_qp_state up[] = {
+		IBV_QPS_INIT, IBV_QPS_RTR, IBV_QPS_RTS,
+	};
 	struct mlx4r_repair_cqes r = { .wqe_index = -1 };
 	uint32_t mask = txq->txbb_cnt - 1;
 	uint32_t ci = txq->cq_ci, idx, sent = 0, lost = 0, k;
 	bool past = false;
 	int ret;
 
+	/*
+	 * RESET before the CQEs are read: a QP in error flushes its WQEs
+	 * with CQEs the device writes when it gets to them, possibly after
+	 * the burst found the first error; once in RESET it writes no more
+	 * for them, so the CQEs read below are all there will be (read
+	 * before, a late flush CQE would stay past the consumer index and
+	 * look like a new error after the repair).
+	 */
+	ret = mlx4r_txq_qp_move(txq, reset, RTE_DIM(reset));
+	if (ret < 0)
+		return ret;
 	/* what the device said since the last completion reaped */
 	for (k = 0; k < txq->cqe_cnt; k++) {
 		struct mlx4_cqe *cqe = mlx4r_repair_cqe(txq->cqes, ci,
@@ -181,7 +198,7 @@ mlx4r_txq_repair(struct mlx4r_txq *txq)
 		rte_pktmbuf_free(*e);
 		*e = NULL;
 	}
-	ret = mlx4r_txq_qp_restart(txq);
+	ret = mlx4r_txq_qp_move(txq, up, RTE_DIM(up));
 	if (ret < 0)
 		return ret;
 	/* RESET emptied the SQ and INIT stamped it: indexes from 0 */
@@ -204,6 +221,20 @@ mlx4r_txq_repair(struct mlx4r_txq *txq)
 	return 0;
 }
 
+/* Move a receive WQ to @p st (control lock held); say why not. */
+static int
+mlx4r_rxq_wq_move(struct mlx4r_rxq *rxq, enum ibv_wq_state st)
+{
+	int ret = mlx4r_hw_modify_wq(rxq->wq, st);
+
+	if (ret < 0)
+		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x to %s: %s",
+			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
+			st == IBV_WQS_RESET ? "RESET" : "ready",
+			strerror(-ret));
+	return ret;
+}
+
 /* Repair an Rx queue in error; it is barred and quiescent. */
 static int
 mlx4r_rxq_repair(struct mlx4r_rxq *rxq)
@@ -212,6 +243,10 @@ mlx4r_rxq_repair(struct mlx4r_rxq *rxq)
 	uint32_t ci = rxq->cq_ci, k;
 	int ret;
 
+	/* RESET first, as for Tx: no CQE comes for the WQ after it */
+	ret = mlx4r_rxq_wq_move(rxq, IBV_WQS_RESET);
+	if (ret < 0)
+		return ret;
 	/* the error, the flushes (and frames after it: lost as well) */
 	for (k = 0; k < rxq->cqe_cnt; k++) {
 		struct mlx4_cqe *cqe = mlx4r_repair_cqe(rxq->cqes, ci,
@@ -223,15 +258,9 @@ mlx4r_rxq_repair(struct mlx4r_rxq *rxq)
 		mlx4r_repair_note(&r, cqe);
 		ci++;
 	}
-	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RESET);
-	if (ret == 0)
-		ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RDY);
-	if (ret < 0) {
-		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x through RESET to ready: %s",
-			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
-			strerror(-ret));
+	ret = mlx4r_rxq_wq_move(rxq, IBV_WQS_RDY);
+	if (ret < 0)
 		return ret;
-	}
 	/*
 	 * RESET emptied the WQ: every WQE, still holding its mbufs (the
 	 * device wrote nothing for a failed or flushed one), is posted
@@ -263,13 +292,9 @@ mlx4r_rxq_pause(struct mlx4r_rxq *rxq)
 	uint32_t ci = rxq->cq_ci, k;
 	int ret;
 
-	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RESET);
-	if (ret < 0) {
-		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x to RESET: %s",
-			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
-			strerror(-ret));
+	ret = mlx4r_rxq_wq_move(rxq, IBV_WQS_RESET);
+	if (ret < 0)
 		return ret;
-	}
 	for (k = 0; k < rxq->cqe_cnt; k++) {
 		if (mlx4r_repair_cqe(rxq->cqes, ci, rxq->cqe_mask,
 				     rxq->cqe_shift, rxq->cqe_off,
@@ -293,13 +318,9 @@ mlx4r_rxq_resume(struct mlx4r_rxq *rxq)
 {
 	int ret;
 
-	ret = mlx4r_hw_modify_wq(rxq->wq, IBV_WQS_RDY);
-	if (ret < 0) {
-		DRV_LOG(ERR, "port %u Rx queue %u: WQ 0x%x to ready: %s",
-			rxq->port_id, rxq->queue_id, rxq->wq->wq_num,
-			strerror(-ret));
+	ret = mlx4r_rxq_wq_move(rxq, IBV_WQS_RDY);
+	if (ret < 0)
 		return ret;
-	}
 	rxq->rq_ci = 0;
 	rxq->fault = 0; /* through RESET: no error left */
 	rte_io_wmb(); /* the WQEs before the doorbell record */
