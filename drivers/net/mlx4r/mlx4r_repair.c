@@ -6,9 +6,9 @@
  * Where a queue in error is repaired without a device reset: the Tx QP
  * back through RESET -> INIT -> RTR -> RTS, the receive WQ through
  * RESET -> RDY (the CQEs read once in RESET, when the device writes no
- * more for the queue), as mlx5 repairs its queues, on the control thread, with
- * the queue barred and proven quiescent on its own (mlx4r_quiesce.c) while
- * the port's other queues keep running.
+ * more for the queue), as mlx5 repairs its queues, on the control
+ * thread, with the queue barred and proven quiescent on its own
+ * (mlx4r_quiesce.c) while the port's other queues keep running.
  *
  * How a queue gets here: every completion in error moves its work queue
  * to the error state, and the device then completes every outstanding

@@ -2264,10 +2264,6 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 		qp->done_r = 0;
 		qp->hr_done = 0;
 		qp->port = 0;
-		/* the state first: no CQE comes from it during the sweep */
-		__atomic_store_n(&qp->state, next, __ATOMIC_RELEASE);
-		if (qp->hw.kind == MLX4R_HW_QP_RAW_TX)
-			emu_cq_libmlx4_clean(qp->cq, hqp->qpn);
 	}
 	if (port != 0) {
 		qp->port = port;
@@ -2275,6 +2271,9 @@ emu_modify_qp(struct mlx4r_hw_qp *hqp, struct ibv_qp_attr *attr,
 			emu_sq_stamp_all(qp);
 	}
 	__atomic_store_n(&qp->state, next, __ATOMIC_RELEASE);
+	/* libmlx4's CQ clean; qp->lock keeps the Tx engine off meanwhile */
+	if (next == IBV_QPS_RESET && qp->hw.kind == MLX4R_HW_QP_RAW_TX)
+		emu_cq_libmlx4_clean(qp->cq, hqp->qpn);
 	rte_spinlock_unlock(&qp->lock);
 	hqp->state = next;
 out:
