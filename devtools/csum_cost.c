@@ -11,21 +11,28 @@
  *  - one chain: each carry added back at once (add, add-with-carry: the
  *    fifth round's), 2 cycles a word of latency on one register;
  *  - four sums: four such chains, one per word of a 32-byte step, added
- *    together at the end (emu_csum_add() since "The 1500 B checksum").
+ *    together at the end (emu_csum_add() since "The 1500 B checksum");
+ *  - AVX2: the model's vector sum (emu/mlx4r_emu_csum.h, this very
+ *    code) over the 32-byte multiple, four sums for the rest, as
+ *    emu_csum_add() does on a CPU that has it (skipped otherwise).
  * Prints TSC cycles per segment (the best of 40 rounds of each, taken in
- * turn) and each against "carries apart", after checking that all three
- * give the same folded sum.
+ * turn) and each against "carries apart", after checking that all of
+ * them give the same folded sum. The segment's length is the argument
+ * (default 1486).
  *
- *   cc -O3 -march=corei7 devtools/csum_cost.c -o /tmp/csum_cost
- *   /tmp/csum_cost
+ *   cc -O3 -march=corei7 -Idrivers/net/mlx4r/emu devtools/csum_cost.c \
+ *      -o /tmp/csum_cost
+ *   /tmp/csum_cost [bytes]
  */
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <x86intrin.h>
 
-#define SEG_LEN 1486u
+#include "mlx4r_emu_csum.h"
+
 #define CALLS 20000u
 #define ROUNDS 40u
 
@@ -91,6 +98,16 @@ sum_four(const uint8_t *p, size_t len)
 	return s[0];
 }
 
+static __attribute__((noinline)) uint64_t
+sum_avx2(const uint8_t *p, size_t len)
+{
+	size_t b = len & ~(size_t)31;
+	uint64_t s = emu_csum_vec_avx2(p, b), t = sum_four(p + b, len - b);
+
+	s += t;
+	return s + (s < t);
+}
+
 static uint16_t
 fold(uint64_t s)
 {
@@ -102,9 +119,9 @@ fold(uint64_t s)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	static uint8_t buf[2048] __attribute__((aligned(64)));
+	static uint8_t buf[16384] __attribute__((aligned(64)));
 	static const struct {
 		const char *name;
 		uint64_t (*fn)(const uint8_t *, size_t);
@@ -112,33 +129,44 @@ main(void)
 		{ "carries apart", sum_carries_apart },
 		{ "one chain", sum_one_chain },
 		{ "four sums", sum_four },
+		{ "AVX2", sum_avx2 },
 	};
-	double best[3] = { 1e30, 1e30, 1e30 };
-	unsigned int i, k, r;
+	double best[4] = { 1e30, 1e30, 1e30, 1e30 };
+	unsigned int i, k, r, nway = 3;
+	size_t seg = argc > 1 ? strtoul(argv[1], NULL, 0) : 1486;
 	uint64_t sink = 0;
+
+	if (seg == 0 || seg > sizeof(buf) - 16) {
+		printf("segment length %zu: 1 to %zu bytes\n", seg,
+		       sizeof(buf) - 16);
+		return 1;
+	}
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		nway = 4;
 
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)((i * 131 + 7) ^ (i >> 3));
-	for (k = 1; k < 3; k++)
-		if (fold(way[k].fn(buf + 14, SEG_LEN)) !=
-		    fold(way[0].fn(buf + 14, SEG_LEN))) {
+	for (k = 1; k < nway; k++)
+		if (fold(way[k].fn(buf + 14, seg)) !=
+		    fold(way[0].fn(buf + 14, seg))) {
 			printf("%s: wrong sum\n", way[k].name);
 			return 1;
 		}
 	for (r = 0; r < ROUNDS; r++)
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < nway; k++) {
 			uint64_t t0 = __rdtsc();
 			double c;
 
 			/* the offset depends on the last sum: no hoisting */
 			for (i = 0; i < CALLS; i++)
-				sink += way[k].fn(buf + 14 + (sink & 1), SEG_LEN);
+				sink += way[k].fn(buf + 14 + (sink & 1), seg);
 			c = (double)(__rdtsc() - t0) / CALLS;
 			if (c < best[k])
 				best[k] = c;
 		}
-	for (k = 0; k < 3; k++)
-		printf("%-14s %6.1f TSC cycles per %u bytes (%.2f x carries apart)\n",
-		       way[k].name, best[k], SEG_LEN, best[k] / best[0]);
+	for (k = 0; k < nway; k++)
+		printf("%-14s %6.1f TSC cycles per %zu bytes (%.2f x carries apart)\n",
+		       way[k].name, best[k], seg, best[k] / best[0]);
 	return sink == 42 ? 2 : 0;
 }

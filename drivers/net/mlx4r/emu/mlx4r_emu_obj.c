@@ -595,6 +595,7 @@ mlx4r_emu_dev_create(const char *name, const struct mlx4r_emu_dev_conf *conf)
 	int ret;
 
 	emu_mem_cb_once();
+	emu_csum_pick();
 	pthread_mutex_lock(&emu_registry_lock);
 	ret = emu_dev_new_locked(name, conf, &dev);
 	pthread_mutex_unlock(&emu_registry_lock);
@@ -622,6 +623,7 @@ mlx4r_emu_dev_get(const char *name)
 	if (name == NULL)
 		return NULL;
 	emu_mem_cb_once();
+	emu_csum_pick();
 	pthread_mutex_lock(&emu_registry_lock);
 	dev = emu_dev_find_locked(name);
 	if (dev == NULL && emu_dev_new_locked(name, NULL, &dev) != 0)

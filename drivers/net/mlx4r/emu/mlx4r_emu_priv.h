@@ -45,6 +45,7 @@
 
 #include "mlx4r_hw.h"
 #include "mlx4r_emu.h"
+#include "mlx4r_emu_csum.h"
 
 extern int mlx4r_emu_logtype;
 #define EMU_LOG(level, fmt, ...) \
@@ -896,6 +897,16 @@ emu_mac48(const uint8_t *a)
 	return lo | (uint64_t)hi << 32;
 }
 
+/*
+ * The vector sum emu_csum_add() uses for long buffers: chosen once, when
+ * the first emulated device is made (emu_csum_pick(), after EAL has
+ * parsed --force-max-simd-bitwidth), read relaxed by every sum after
+ * (a value set before any device exists; the unit tests set it
+ * themselves to check each way).
+ */
+extern enum emu_csum_isa emu_csum_isa;
+void emu_csum_pick(void);
+
 /* @p s + @p v with the carry out added back (RFC 1071's end-around carry). */
 static __rte_always_inline uint64_t
 emu_csum_word(uint64_t s, uint64_t v)
@@ -930,6 +941,25 @@ emu_csum_add(uint64_t sum, const void *buf, size_t len)
 	uint16_t h;
 
 	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
+#ifdef EMU_CSUM_HAVE_X86_VEC
+	/*
+	 * The 32-byte multiple of a long buffer in AVX2 registers when
+	 * the CPU has them (emu_csum_pick()); the rest starts at an even
+	 * offset, so its words keep their place.
+	 */
+	if (len >= EMU_CSUM_VEC_MIN) {
+		enum emu_csum_isa isa = __atomic_load_n(&emu_csum_isa,
+							__ATOMIC_RELAXED);
+
+		if (isa != EMU_CSUM_SCALAR) {
+			size_t b = len & ~(size_t)31;
+
+			s = emu_csum_word(s, emu_csum_vec_avx2(p, b));
+			p += b;
+			len -= b;
+		}
+	}
+#endif
 	if (len >= 32) {
 		uint64_t s1 = 0, s2 = 0, s3 = 0, v0, v1, v2, v3;
 
