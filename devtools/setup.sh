@@ -35,6 +35,9 @@ packages=(
 	libasan8 libubsan1
 	# the model check of the reset protocol (drivers/net/mlx4r/model)
 	spin
+	# the integration harness's backtraces of a process that missed its
+	# deadline (kface_mp.py where_is())
+	gdb
 	# install and package tests (app/test/integration/install.py):
 	# dpdk-pmdinfo.py reads ELF with pyelftools; dpkg-buildpackage of
 	# debian/ needs debhelper (and build-essential); lintian checks the

@@ -53,6 +53,7 @@ class Env:
         self.plugin_name = os.path.basename(args.plugin)
         ld = self.env.get("LD_LIBRARY_PATH")
         self.env["LD_LIBRARY_PATH"] = self.plugin_dir + (":" + ld if ld else "")
+        self.last_output = ""  # run()'s, also when it failed
 
     def close(self):
         """run_cases() calls it after the case."""
@@ -60,13 +61,23 @@ class Env:
 
     def run(self, argv, stdin_lines=(), delay=0.0, timeout=60, wrapper=()):
         """Run argv under the wrapper (with its options), feeding stdin
-        lines with a pause before each; return (exit code, output)."""
+        lines with a pause before each; return (exit code, output).
+
+        The program runs in a session of its own. On the timeout its
+        whole group gets SIGTERM (a harness inside may print what it has:
+        kface_mp.py's inner driver does), then SIGKILL after
+        TERM_GRACE s; what it printed until then is kept and printed
+        (killing the wrapper alone left its children holding the pipe,
+        and the read waited for them until meson's own timeout, which
+        keeps no output)."""
         full = [self.args.wrapper] + list(wrapper) + ["--"] + list(argv)
         print("$ " + " ".join(full), flush=True)
         p = subprocess.Popen(full, cwd=self.workdir, env=self.env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
         expired = threading.Event()
+        chunks = []
 
         def feed():
             try:
@@ -79,20 +90,56 @@ class Env:
             except (BrokenPipeError, ValueError):
                 pass
 
-        def kill():
-            expired.set()
-            p.kill()
+        def read():
+            for line in p.stdout:
+                chunks.append(line)
 
         writer = threading.Thread(target=feed, daemon=True)
-        watchdog = threading.Timer(timeout, kill)
+        reader = threading.Thread(target=read, daemon=True)
         writer.start()
-        watchdog.start()
-        out = p.stdout.read()
-        p.wait()
-        watchdog.cancel()
+        reader.start()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            expired.set()
+            killpg_gently(p)
+        # the group's last members may still hold the pipe a moment
+        reader.join(10)
+        out = "".join(chunks)
+        if expired.is_set():
+            out += "\n[killed after %d s: the output up to then]\n" % timeout
         print(out, flush=True)
+        self.last_output = out
         expect(not expired.is_set(), "%s finished within %d s" % (argv[0], timeout))
         return p.returncode, out
+
+
+# seconds between the SIGTERM and the SIGKILL of a timed-out group
+TERM_GRACE = 20
+
+
+def killpg_gently(p):
+    """SIGTERM to @p's process group (its session); SIGKILL to what is
+    left of the group after TERM_GRACE s. The group is watched, not @p:
+    the wrapper's shell dies at once on the SIGTERM, the program it runs
+    may need the grace to print."""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + TERM_GRACE
+    while time.monotonic() < end:
+        p.poll()  # reap the leader, or it stays in the group as a zombie
+        try:
+            os.killpg(p.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    p.wait()
 
 
 # testpmd's prompt, which another thread's output may cut anywhere (the
@@ -373,6 +420,40 @@ def case_kface_wrapper_errors(env):
     m = re.search(r"dir=(\S+)", out)
     expect(m is not None and not os.path.exists(m.group(1)),
            "the private directory is removed")
+
+
+def case_kface_wrapper_timeout(env):
+    """A program under the wrapper that outlives its timeout, with a
+    child holding the output pipe (as a harness's testpmds do): the run
+    ends within the timeout and the grace, not when the child would; the
+    program's SIGTERM handler prints within the grace; what it printed
+    is kept; the child is gone."""
+    # the child writes its pid, then holds stdout for a minute; the
+    # program says when SIGTERM comes, then exits
+    prog = ('sleep 60 & echo child=$!; echo before; '
+            'trap "echo term seen; exit 3" TERM; wait')
+    t0 = time.monotonic()
+    try:
+        env.run(["sh", "-c", prog], timeout=3)
+        failed = None
+    except CaseFailed as e:
+        failed = str(e)
+    took = time.monotonic() - t0
+    expect(failed is not None and "finished within 3 s" in failed,
+           "the run fails on its timeout, got %r" % failed)
+    expect(took < 3 + TERM_GRACE, "the run ends %.1f s after its start: "
+           "not waiting for the pipe's last holder (60 s)" % took)
+    out = env.last_output
+    for what in ("before", "term seen", "[killed after 3 s"):
+        expect_in(out, what, "the output kept has %r: %r" % (what, out))
+    m = re.search(r"child=(\d+)", out)
+    expect(m is not None, "the child's pid printed")
+    try:
+        os.kill(int(m.group(1)), 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    expect(not alive, "the child holding the pipe was killed with its group")
 
 
 EAL_BASE = ["-l", "0-1", "--no-huge", "-m", "1024"]

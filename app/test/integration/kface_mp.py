@@ -21,13 +21,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kface import (OPTIONS, UPSTREAM_LOG, Env, Skip, expect, expect_in,  # noqa: E402
+from kface import (OPTIONS, CaseFailed, UPSTREAM_LOG, Env, Skip, expect, expect_in,  # noqa: E402
                    fwd_stats, need_upstream_pmd, run_cases)
 # one hugepage case at a time on the machine (hugepages.py)
 from hugepages import Hugepages  # noqa: E402
@@ -38,6 +39,11 @@ PROMPT = "testpmd> "
 # kface_mp_verbs_secondary_killed): about one in four does, 16 miss all
 # about once in a hundred runs (the case then passes, saying so)
 KILL_ROUNDS = 16
+# seconds the inner driver takes at most (the slowest case, secondary
+# killed with all its rounds, about 60 s): then it prints what it has,
+# with each live process's threads (where_is()); run_inner's timeout is
+# 30 s later (two backtraces), meson's (180 s) later still
+INNER_DEADLINE = 120
 
 
 # -- inside the wrapper ------------------------------------------------------
@@ -124,6 +130,54 @@ def uar_maps(pid):
     kernel face's memfd, mlx4r_kface.c): a secondary's UAR pages."""
     with open("/proc/%d/maps" % pid) as f:
         return sum(1 for line in f if "memfd:uverbs0" in line)
+
+
+class Deadline(Exception):
+    """The inner driver's own deadline (SIGALRM), or the outer harness's
+    SIGTERM: what the processes printed, and where they are, is still
+    worth printing."""
+
+
+def on_deadline(signum, frame):
+    # once: the dump and the kills after it are not cut short again
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Deadline("%s: %s" % (signal.Signals(signum).name,
+                               "the inner driver's deadline"
+                               if signum == signal.SIGALRM else
+                               "the case's timeout"))
+
+
+def where_is(pid):
+    """Where process @pid's threads are: each thread's name, state and
+    kernel wait channel (/proc), then gdb's backtrace of every thread
+    when gdb is installed (devtools/setup.sh installs it)."""
+    lines = []
+    try:
+        for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            try:
+                with open(base + "stat") as f:
+                    stat = f.read()
+                with open(base + "wchan") as f:
+                    wchan = f.read().strip()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            state = stat[stat.rindex(")") + 2:].split()[0]
+            lines.append("  thread %s %-16s %s %s" % (tid, name, state, wchan))
+    except OSError as e:
+        lines.append("  /proc/%d: %s" % (pid, e))
+    gdb = shutil.which("gdb")
+    if gdb is not None:
+        try:
+            r = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx",
+                                "-ex", "thread apply all bt 24"],
+                               capture_output=True, text=True, timeout=15)
+            lines.append(r.stdout.strip())
+        except subprocess.TimeoutExpired:
+            lines.append("  gdb: no backtrace in 15 s")
+    return "\n".join(lines)
 
 
 def inner(conf):
@@ -242,6 +296,17 @@ def inner(conf):
             else:
                 time.sleep(4.0)
             sec.mark("after the reset")
+        if conf["scenario"] == "stall":
+            # the harness's own check (case kface_mp_harness_deadline): a
+            # primary stopped (SIGSTOP) while the secondary forwards, and
+            # the driver waiting on it past its deadline
+            os.kill(prim.p.pid, signal.SIGSTOP)
+            sec.mark("primary stopped")
+            signal.alarm(3)
+            prim.cmd("show port stats all")
+            prim.cmd("show port stats all")
+            prim.sync()
+            time.sleep(3600)
         if conf["scenario"] in ("operator", "operator3"):
             sec.mark("uar maps before %d" % uar_maps(sec.p.pid))
             for _ in range(3 if conf["scenario"] == "operator3" else 1):
@@ -337,6 +402,13 @@ def inner(conf):
         prim.cmd("quit")
         results["primary"] = prim.wait()
         return results, prim, sec
+    except Deadline as e:
+        results["deadline"] = str(e)
+        for t in (prim, sec):
+            if t is not None and t.p.poll() is None:
+                t.mark("%s: still running, its threads:\n%s"
+                       % (e, where_is(t.p.pid)))
+        return results, prim, sec
     finally:
         for t in (prim, sec):
             if t is not None and t.p.poll() is None:
@@ -345,7 +417,16 @@ def inner(conf):
 
 
 def inner_main(conf):
-    results, prim, sec = inner(conf)
+    # The driver's own deadline, before the case's timeout of its run
+    # (run_inner) and meson's: on it, or on the case's SIGTERM, the
+    # processes' outputs and threads are printed (Deadline), not lost.
+    signal.signal(signal.SIGALRM, on_deadline)
+    signal.signal(signal.SIGTERM, on_deadline)
+    signal.alarm(conf.get("deadline", INNER_DEADLINE))
+    try:
+        results, prim, sec = inner(conf)
+    finally:
+        signal.alarm(0)
     print("=== primary (rc %s)" % results.get("primary"))
     print(prim.text())
     print("=== secondary (rc %s)" % results.get("secondary"))
@@ -356,7 +437,8 @@ def inner_main(conf):
 
 # -- the cases ---------------------------------------------------------------
 
-def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
+def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256,
+              deadline=INNER_DEADLINE):
     if driver == "upstream":
         need_upstream_pmd(env.args)
     proc_info = shutil.which("dpdk-proc-info")
@@ -375,16 +457,21 @@ def run_inner(env, scenario, driver="mlx4r", devargs="", pages=256):
                 "devargs": devargs, "plugin": env.plugin_name,
                 "testpmd": env.args.testpmd, "proc_info": proc_info,
                 "ctl": env.args.ctl, "scenario": scenario,
-                "telemetry": telemetry}
+                "telemetry": telemetry, "deadline": deadline}
         rc, out = env.run([sys.executable, os.path.abspath(__file__),
-                           "--inner", json.dumps(conf)], timeout=150)
+                           "--inner", json.dumps(conf)],
+                          timeout=deadline + 30)
     finally:
         huge.release()
     expect(rc == 0, "the inner driver exits 0 (got %d)" % rc)
     m = re.search(r"=== primary \(rc \S+\)\n(.*)=== secondary \(rc \S+\)\n(.*)"
                   r"=== results (.*)\n", out, re.S)
     expect(m is not None, "both outputs printed")
-    return m.group(1), m.group(2), json.loads(m.group(3))
+    results = json.loads(m.group(3))
+    expect("deadline" not in results,
+           "the scenario ended in time (%s; the processes' threads are in "
+           "their outputs above)" % results.get("deadline"))
+    return m.group(1), m.group(2), results
 
 
 def last_rates(out):
@@ -528,6 +615,43 @@ def case_kface_mp_verbs_operator_reset(env):
            "mlx4r: live again (generation 2: one reset)")
     expect_forwarding_after_reset(sout)
     expect_clean_exits(res, pout, sout)
+
+
+def case_kface_mp_harness_deadline(env):
+    """The harness's own deadline: a primary that stops answering (its
+    process stopped) while the secondary forwards. The inner driver gives
+    up at its deadline (3 s after the stop here), and the case still has both outputs, each live
+    process's threads (their names and states, and gdb's backtraces when
+    gdb is installed), and the failure says so; the processes are gone
+    after."""
+    try:
+        run_inner(env, "stall")
+        failed = None
+    except CaseFailed as e:
+        failed = str(e)
+    expect(failed is not None and "the scenario ended in time" in failed
+           and "inner driver's deadline" in failed,
+           "the case fails on the inner deadline, got %r" % failed)
+    out = env.last_output
+    expect_in(out, "[primary stopped")
+    m = re.search(r"=== primary \(rc \S+\)\n(.*)=== secondary \(rc \S+\)\n"
+                  r"(.*)=== results ", out, re.S)
+    expect(m is not None, "both outputs printed")
+    for who, part in (("primary", m.group(1)), ("secondary", m.group(2))):
+        m = re.search(r"SIGALRM: the inner driver's deadline: still "
+                      r"running, its threads:\n  thread (\d+) ", part)
+        expect(m is not None, "the %s's threads listed" % who)
+        expect(re.search(r"  thread \d+ \S+\s+%s " %
+                         ("T" if who == "primary" else "[RS]"), part)
+               is not None,
+               "the %s's state (%s)" % (who, "stopped" if who == "primary"
+                                        else "running or sleeping"))
+        if shutil.which("gdb"):
+            expect(re.search(r"\n#0 ", part) is not None,
+                   "gdb's backtrace of the %s" % who)
+    for pid in re.findall(r"  thread (\d+) ", out):
+        expect(not os.path.exists("/proc/%s" % pid),
+               "thread %s gone after the case" % pid)
 
 
 def expect_probed_in_reset(pout, sout, res, states):
