@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,12 @@ static struct mlx4r_hw_flow *flow;
 static const uint8_t port_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x66 };
 
-/* Threads of this process named @p comm (/proc/self/task/<tid>/comm). */
+/*
+ * Threads of this process named @p comm (/proc/self/task/<tid>/comm);
+ * @p tid (if not NULL): the last one's id.
+ */
 static unsigned int
-threads_named(const char *comm)
+threads_named_tid(const char *comm, pid_t *tid)
 {
 	char path[300], name[32];
 	struct dirent *d;
@@ -67,12 +71,22 @@ threads_named(const char *comm)
 			continue;
 		if (fgets(name, sizeof(name), f) != NULL) {
 			name[strcspn(name, "\n")] = '\0';
-			n += strcmp(name, comm) == 0;
+			if (strcmp(name, comm) == 0) {
+				n++;
+				if (tid != NULL)
+					*tid = (pid_t)atoi(d->d_name);
+			}
 		}
 		fclose(f);
 	}
 	closedir(dir);
 	return n;
+}
+
+static unsigned int
+threads_named(const char *comm)
+{
+	return threads_named_tid(comm, NULL);
 }
 
 /* Port 1 in loopback, two 64-WR Tx queues, an Rx queue taking everything. */
@@ -305,6 +319,56 @@ test_thread_ends_with_device(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * engine_cpu (devarg engine_cpu): the thread is pinned to that CPU from
+ * its start, here one the creating thread may not run on (the EAL pins
+ * this thread to its lcore), so an inherited affinity shows; a CPU the
+ * process may not use fails the first queue with -EINVAL, no thread left.
+ */
+static int
+test_thread_pinned(void)
+{
+	struct mlx4r_emu_dev_conf conf;
+	cpu_set_t mine, its;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int cpu;
+	pid_t tid = 0;
+
+	teardown();
+	TEST_ASSERT_SUCCESS(sched_getaffinity(0, sizeof(mine), &mine),
+			    "this thread's affinity");
+	for (cpu = 0; cpu < (unsigned int)ncpu && CPU_ISSET(cpu, &mine); cpu++)
+		;
+	if (cpu == (unsigned int)ncpu)
+		cpu = 0; /* every CPU is this thread's: any shows the pin */
+	memset(&conf, 0, sizeof(conf));
+	conf.engine_thread = true;
+	conf.engine_cpu_set = true;
+	conf.engine_cpu = cpu;
+	TEST_ASSERT_SUCCESS(temu_env_init(&env, DEV, &conf), "pinned device");
+	TEST_ASSERT_SUCCESS(temu_txq_create(&env, 1, 64, &txq), "its QP");
+	TEST_ASSERT_EQUAL(threads_named_tid("mlx4r-emu-eng", &tid), 1,
+			  "its engine thread");
+	TEST_ASSERT_SUCCESS(sched_getaffinity(tid, sizeof(its), &its),
+			    "the thread's affinity");
+	TEST_ASSERT_EQUAL(CPU_COUNT(&its), 1, "one CPU, got %d",
+			  CPU_COUNT(&its));
+	TEST_ASSERT(CPU_ISSET(cpu, &its), "pinned to CPU %u", cpu);
+	teardown();
+
+	/* the last CPU a cpu_set_t holds: not this machine's */
+	if (ncpu >= CPU_SETSIZE)
+		return TEST_SUCCESS;
+	conf.engine_cpu = CPU_SETSIZE - 1;
+	TEST_ASSERT_SUCCESS(temu_env_init(&env, DEV, &conf), "device");
+	TEST_ASSERT_FAIL(temu_txq_create(&env, 1, 64, &txq),
+			 "a QP whose engine cannot run on CPU %d",
+			 CPU_SETSIZE - 1);
+	TEST_ASSERT_EQUAL(threads_named("mlx4r-emu-eng"), 0,
+			  "no engine thread left");
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite emu_thread_suite = {
 	.suite_name = "emulated ConnectX-3: the engine thread",
 	.unit_test_cases = {
@@ -314,6 +378,7 @@ static struct unit_test_suite emu_thread_suite = {
 		TEST_CASE_ST(setup, teardown, test_thread_long_walk),
 		TEST_CASE_ST(setup, teardown, test_thread_destroy_while_busy),
 		TEST_CASE_ST(setup, teardown, test_thread_ends_with_device),
+		TEST_CASE_ST(setup, teardown, test_thread_pinned),
 		TEST_CASES_END()
 	},
 };

@@ -231,6 +231,14 @@ test_bad_devargs(void)
 		{ "engine=", "devarg engine=: expected hook or thread" },
 		{ "engine=hook,engine=thread",
 		  "devarg \"engine\" given more than once" },
+		{ "engine_cpu=0", "devarg engine_cpu=0 needs engine=thread" },
+		{ "engine=hook,engine_cpu=1",
+		  "devarg engine_cpu=1 needs engine=thread" },
+		{ "engine=thread,engine_cpu=one", "devarg engine_cpu=one:" },
+		{ "engine=thread,engine_cpu=-1", "devarg engine_cpu=-1:" },
+		{ "engine=thread,engine_cpu=", "devarg engine_cpu: a value" },
+		{ "engine=thread,engine_cpu=1048576",
+		  "devarg engine_cpu=1048576: expected a decimal integer in 0.." },
 		{ "recovery=active", "devarg recovery=active:" },
 		{ "recovery=", "devarg recovery=:" },
 		{ "recovery_attempts=0", "devarg recovery_attempts=0:" },
@@ -278,6 +286,8 @@ test_bad_devargs(void)
 		  "devarg fault with backend=verbs" },
 		{ "backend=verbs,engine=thread",
 		  "devarg engine with backend=verbs" },
+		{ "backend=verbs,engine_cpu=0",
+		  "devarg engine_cpu with backend=verbs" },
 	};
 	unsigned int i;
 
@@ -324,6 +334,32 @@ test_bad_devargs(void)
 					  "ports=2,wire=xconnect"),
 			    "xconnect refused");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"), "remove");
+	{
+		/* the main lcore's CPU: accepted, with a warning naming it */
+		unsigned int main_lc = rte_get_main_lcore();
+		int cpu = rte_lcore_to_cpu_id(main_lc);
+		char devargs[64], want[96];
+		char *log;
+		int ret;
+
+		TEST_ASSERT(cpu >= 0, "the main lcore's CPU");
+		snprintf(devargs, sizeof(devargs),
+			 "engine=thread,engine_cpu=%d", cpu);
+		snprintf(want, sizeof(want),
+			 "devarg engine_cpu=%d: lcore %u may run on CPU %d too",
+			 cpu, main_lc, cpu);
+		TEST_ASSERT_EQUAL(test_log_capture_start(), TEST_SUCCESS,
+				  "log stream");
+		ret = rte_vdev_init("net_mlx4r_good", devargs);
+		log = test_log_capture_stop();
+		TEST_ASSERT_SUCCESS(ret, "%s refused", devargs);
+		TEST_ASSERT(log != NULL && strstr(log, want) != NULL,
+			    "%s: no warning \"%s\" in: %s", devargs, want,
+			    log != NULL ? log : "(lost)");
+		free(log);
+		TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_mlx4r_good"),
+				    "remove");
+	}
 	/* the edges of the fault schedule, the queue before max_queues */
 	TEST_ASSERT_SUCCESS(rte_vdev_init("net_mlx4r_good",
 			"fault=qp_error/3@86400000:fatal/0@0:"

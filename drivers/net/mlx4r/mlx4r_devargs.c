@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sched.h>
 
 #include <rte_common.h>
 #include <rte_kvargs.h>
@@ -54,7 +56,7 @@ static const char * const mlx4r_wire_names[] = {
 	"gen_rate[1|2], gen_size[1|2], gen_flows[1|2], gen_dport[1|2], " \
 	"recovery, " \
 	"recovery_attempts, reset_deadline_ms, reinit_timeout_ms, fault, " \
-	"catas_time_pct, model, engine"
+	"catas_time_pct, model, engine, engine_cpu"
 
 const char *
 mlx4r_backend_name(enum mlx4r_backend b)
@@ -138,6 +140,48 @@ mlx4r_parse_uint(const char *key, const char *value, uint64_t min,
 	if (mlx4r_parse_dec(value, max, &v) < 0 || v < min) {
 		INIT_LOG(ERR, "devarg %s=%s: expected a decimal integer in %" PRIu64 "..%" PRIu64,
 			 key, value, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * engine_cpu=N: a CPU of this machine, online. Whether the process may
+ * run on it (its cgroup's cpuset) is known when the thread is pinned,
+ * at the first queue (mlx4r_emu_thread.c emu_engine_start()): the EAL
+ * has pinned the calling thread to its lcore by now, so that thread's
+ * affinity does not say. @return 0, or -EINVAL with one log line naming
+ * key and value.
+ */
+static int
+mlx4r_parse_cpu(const char *key, const char *value, unsigned int *out)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char path[64], on = '1';
+	uint64_t v;
+	FILE *f;
+	int ret;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	ret = mlx4r_parse_uint(key, value, 0,
+			       RTE_MIN((uint64_t)ncpu, (uint64_t)CPU_SETSIZE) - 1,
+			       &v);
+	if (ret != 0)
+		return ret;
+	/* cpu0 often has no "online" file: it cannot go offline */
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%" PRIu64
+		 "/online", v);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		if (fread(&on, 1, 1, f) != 1)
+			on = '1';
+		fclose(f);
+	}
+	if (on != '1') {
+		INIT_LOG(ERR, "devarg %s=%s: CPU %" PRIu64 " is offline",
+			 key, value, v);
 		return -EINVAL;
 	}
 	*out = v;
@@ -372,6 +416,16 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 							 &args->engine_thread);
 				continue;
 			}
+			if (strcmp(key, MLX4R_ARG_ENGINE_CPU) == 0) {
+				/* emulated device: its engine thread's CPU */
+				if (pass != 0)
+					continue;
+				emu_key = key;
+				ret = mlx4r_parse_cpu(key, value,
+						      &args->engine_cpu);
+				args->engine_cpu_set = ret == 0;
+				continue;
+			}
 			if (strcmp(key, MLX4R_ARG_MAX_QUEUES) == 0) {
 				if (pass == 0) {
 					ret = mlx4r_parse_uint(key, value, 1,
@@ -449,8 +503,14 @@ mlx4r_parse_args(const char *name, const char *params, struct mlx4r_args *args)
 	if (args->reset.nb_sched > 0 && emu_key == NULL)
 		emu_key = MLX4R_ARG_FAULT;
 	if (emu_key != NULL && args->backend != MLX4R_BACKEND_EMU) {
-		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model, engine and fault apply to the emulated device only",
+		INIT_LOG(ERR, "%s: devarg %s with backend=%s: wire, gen_*, catas_time_pct, model, engine, engine_cpu and fault apply to the emulated device only",
 			 name, emu_key, mlx4r_backend_name(args->backend));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (args->engine_cpu_set && !args->engine_thread) {
+		INIT_LOG(ERR, "%s: devarg %s=%u needs engine=thread (the hooks run on the lcores that poll)",
+			 name, MLX4R_ARG_ENGINE_CPU, args->engine_cpu);
 		ret = -EINVAL;
 		goto out;
 	}

@@ -39,6 +39,7 @@
 #define MLX4R_ARG_CATAS_TIME "catas_time_pct"
 #define MLX4R_ARG_MODEL "model"
 #define MLX4R_ARG_ENGINE "engine"
+#define MLX4R_ARG_ENGINE_CPU "engine_cpu"
 
 /** Backends of the hardware seam a device can be opened on. */
 enum mlx4r_backend {
@@ -119,6 +120,13 @@ struct mlx4r_args {
 	 * (mlx4r_emu_dev_conf.engine_thread)
 	 */
 	bool engine_thread;
+	/**
+	 * engine_cpu=N (with engine=thread): the CPU the engine's thread is
+	 * pinned to (mlx4r_emu_dev_conf.engine_cpu); unset, it runs where
+	 * the thread that created it may
+	 */
+	bool engine_cpu_set;
+	unsigned int engine_cpu;
 	struct mlx4r_reset_args reset; /**< recovery, fault, ... */
 };
 

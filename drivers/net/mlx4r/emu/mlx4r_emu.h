@@ -146,6 +146,14 @@ struct mlx4r_emu_dev_conf {
 	 * (deterministic, and the lcore pays for the device's work).
 	 */
 	bool engine_thread;
+	/**
+	 * With engine_thread: pin the thread to CPU engine_cpu
+	 * (engine_cpu_set); the first queue's creation fails with -EINVAL
+	 * when the process may not run there. Unset (the default), it runs
+	 * where the thread that creates the first queue may run.
+	 */
+	bool engine_cpu_set;
+	unsigned int engine_cpu;
 };
 
 /** Default of mlx4r_emu_dev_conf.catas_time_pct. */

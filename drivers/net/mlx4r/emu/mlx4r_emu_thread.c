@@ -152,6 +152,40 @@ emu_engine_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Start @p eng's thread, on dev->conf.engine_cpu when it is set.
+ * @return 0, -EINVAL (the process may not run on that CPU: its cgroup's
+ * cpuset, or a CPU gone offline since the probe), or -EAGAIN.
+ */
+static int
+emu_engine_start(struct emu_dev *dev, struct emu_engine *eng)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int ret;
+
+	if (!dev->conf.engine_cpu_set)
+		return pthread_create(&eng->tid, NULL, emu_engine_main, eng) ?
+		       -EAGAIN : 0;
+	if (dev->conf.engine_cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(dev->conf.engine_cpu, &set);
+	if (pthread_attr_init(&attr) != 0)
+		return -EAGAIN;
+	ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	if (ret == 0)
+		ret = pthread_create(&eng->tid, &attr, emu_engine_main, eng);
+	pthread_attr_destroy(&attr);
+	if (ret == EINVAL) {
+		/* glibc: sched_setaffinity in the new thread refused it */
+		EMU_LOG(ERR, "%s: engine_cpu=%u: this process may not run on CPU %u: the engine thread is not started",
+			dev->name, dev->conf.engine_cpu, dev->conf.engine_cpu);
+		return -EINVAL;
+	}
+	return ret != 0 ? -EAGAIN : 0;
+}
+
 /* dev->lock held: the thread of @p dev, started if it is not. */
 static int
 emu_engine_get_locked(struct emu_dev *dev, struct emu_engine **out)
@@ -169,12 +203,14 @@ emu_engine_get_locked(struct emu_dev *dev, struct emu_engine **out)
 		/*
 		 * Created from the thread that creates the first queue (the
 		 * EAL's main thread or a control thread, in DPDK): it runs
-		 * where that thread may run, not on the forwarding lcores.
+		 * where that thread may run, not on the forwarding lcores,
+		 * unless engine_cpu pins it (devarg engine_cpu). The pin is
+		 * set before it starts, so none of its turns runs elsewhere.
 		 */
-		ret = pthread_create(&eng->tid, NULL, emu_engine_main, eng);
+		ret = emu_engine_start(dev, eng);
 		if (ret != 0) {
 			free(eng);
-			return -EAGAIN;
+			return ret;
 		}
 		pthread_setname_np(eng->tid, "mlx4r-emu-eng");
 		dev->engine = eng;
