@@ -76,7 +76,7 @@ class Env:
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
-        expired = threading.Event()
+        expired = False
         chunks = []
 
         def feed():
@@ -101,16 +101,16 @@ class Env:
         try:
             p.wait(timeout)
         except subprocess.TimeoutExpired:
-            expired.set()
+            expired = True
             killpg_gently(p)
         # the group's last members may still hold the pipe a moment
         reader.join(10)
         out = "".join(chunks)
-        if expired.is_set():
+        if expired:
             out += "\n[killed after %d s: the output up to then]\n" % timeout
         print(out, flush=True)
         self.last_output = out
-        expect(not expired.is_set(), "%s finished within %d s" % (argv[0], timeout))
+        expect(not expired, "%s finished within %d s" % (argv[0], timeout))
         return p.returncode, out
 
 

@@ -386,19 +386,6 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 	} else {
 		dev->ops = &mlx4r_hw_emu_ops;
 	}
-	if (dev->args.backend == MLX4R_BACKEND_EMU && dev->args.engine_cpu_set) {
-		unsigned int l;
-
-		/* both spin: on one CPU each runs only in the other's slices */
-		RTE_LCORE_FOREACH(l) {
-			rte_cpuset_t cs = rte_lcore_cpuset(l);
-
-			if (CPU_ISSET(dev->args.engine_cpu, &cs))
-				INIT_LOG(WARNING, "%s: devarg engine_cpu=%u: lcore %u may run on CPU %u too: the device's thread and a polling lcore would share it",
-					 dev->name, dev->args.engine_cpu, l,
-					 dev->args.engine_cpu);
-		}
-	}
 	if (dev->args.backend == MLX4R_BACKEND_EMU) {
 		struct mlx4r_emu_dev_conf conf = {
 			.nb_ports = dev->args.nb_ports,
@@ -408,6 +395,17 @@ mlx4r_dev_open(struct mlx4r_dev *dev)
 			.engine_cpu_set = dev->args.engine_cpu_set,
 			.engine_cpu = dev->args.engine_cpu,
 		};
+		unsigned int l;
+
+		/* both spin: on one CPU each runs only in the other's slices */
+		RTE_LCORE_FOREACH(l) {
+			rte_cpuset_t cs = rte_lcore_cpuset(l);
+
+			if (conf.engine_cpu_set && CPU_ISSET(conf.engine_cpu, &cs))
+				INIT_LOG(WARNING, "%s: devarg engine_cpu=%u: lcore %u may run on CPU %u too: the device's thread and a polling lcore would share it",
+					 dev->name, conf.engine_cpu, l,
+					 conf.engine_cpu);
+		}
 
 		ret = mlx4r_emu_dev_create(dev->name, &conf);
 		if (ret == 0) {

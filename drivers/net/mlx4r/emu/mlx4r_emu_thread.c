@@ -167,16 +167,19 @@ emu_engine_start(struct emu_dev *dev, struct emu_engine *eng)
 	if (!dev->conf.engine_cpu_set)
 		return pthread_create(&eng->tid, NULL, emu_engine_main, eng) ?
 		       -EAGAIN : 0;
-	if (dev->conf.engine_cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	CPU_ZERO(&set);
-	CPU_SET(dev->conf.engine_cpu, &set);
-	if (pthread_attr_init(&attr) != 0)
-		return -EAGAIN;
-	ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	if (ret == 0)
-		ret = pthread_create(&eng->tid, &attr, emu_engine_main, eng);
-	pthread_attr_destroy(&attr);
+	if (dev->conf.engine_cpu >= CPU_SETSIZE) {
+		ret = EINVAL; /* not a CPU a cpu_set_t can name */
+	} else {
+		CPU_ZERO(&set);
+		CPU_SET(dev->conf.engine_cpu, &set);
+		if (pthread_attr_init(&attr) != 0)
+			return -EAGAIN;
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (ret == 0)
+			ret = pthread_create(&eng->tid, &attr, emu_engine_main,
+					     eng);
+		pthread_attr_destroy(&attr);
+	}
 	if (ret == EINVAL) {
 		/* glibc: sched_setaffinity in the new thread refused it */
 		EMU_LOG(ERR, "%s: engine_cpu=%u: this process may not run on CPU %u: the engine thread is not started",
