@@ -270,7 +270,7 @@ test_gen_count_missed(void)
 
 /*
  * One pump of a one-flow generator is one run of frames with one receive
- * verdict (emu_rx_deliver_run()): every frame's own WQE is still checked.
+ * verdict (emu_rx_deliver_seq()): every frame's own WQE is still checked.
  * Eight frames in one pump; the fourth WQE of every queue has an lkey no
  * MR has: frames 1-3 land, frame 4 gets a protection error CQE on its
  * WQE, the WQ goes to error and flushes WQEs 5-8, frames 5-8 are dropped

@@ -1901,6 +1901,17 @@ test_generator_wire(void)
 	return TEST_SUCCESS;
 }
 
+/* Give back the @p nh mbufs a test took from the pool to starve it. */
+static void
+free_held(struct rte_mbuf **held, unsigned int nh)
+{
+	unsigned int i;
+
+	for (i = 0; i < nh; i++)
+		rte_pktmbuf_free(held[i]);
+	free(held);
+}
+
 /*
  * The receive pool empty: the frames of the burst are dropped and
  * counted (rx_nombuf), their buffers stay posted, and the queue takes
@@ -1911,7 +1922,7 @@ test_rx_pool_empty(void)
 {
 	struct rte_mbuf *m[4], *rx[4], **held;
 	struct rte_eth_stats st;
-	unsigned int nh = 0, i;
+	unsigned int nh = 0;
 	int ret = TEST_FAILED;
 
 	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
@@ -1937,9 +1948,7 @@ test_rx_pool_empty(void)
 	}
 	ret = TEST_SUCCESS;
 out:
-	for (i = 0; i < nh; i++)
-		rte_pktmbuf_free(held[i]);
-	free(held);
+	free_held(held, nh);
 	TEST_ASSERT_SUCCESS(ret, "with the pool empty");
 	/* the buffers stayed posted: the next frames land */
 	TEST_ASSERT_SUCCESS(frames_to(p1, m, 4, 64), "frames");
@@ -1949,6 +1958,66 @@ out:
 	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
 	TEST_ASSERT_EQUAL_U(st.rx_nombuf, 4, "no more dropped");
 	TEST_ASSERT_EQUAL_U(st.ipackets, 4, "received");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The Rx burst takes a replacement for every frame it may return before
+ * it counts the frames (mlx4r_rx_burst_tmpl()): a short burst gives the
+ * ones it did not use back at once (the pool loses one mbuf per frame
+ * received, no more), and a pool too short for the whole burst but not
+ * for the frames there still delivers them (the CQEs counted, as many
+ * asked): nothing dropped, rx_nombuf 0.
+ */
+static int
+test_rx_pool_short(void)
+{
+	struct rte_mbuf *m[2], *rx[4], **held;
+	struct rte_eth_stats st;
+	unsigned int nh = 0, avail;
+	uint16_t got;
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_reset(p1), "reset");
+	TEST_ASSERT_SUCCESS(frames_to(p1, m, 2, 64), "frames");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 2), 2, "sent");
+	avail = rte_mempool_avail_count(mp);
+	got = rte_eth_rx_burst(p1, 0, rx, 4);
+	TEST_ASSERT_EQUAL(got, 2, "the two frames in a burst of 4");
+	TEST_ASSERT_EQUAL_U(rte_mempool_avail_count(mp), avail - 2,
+			    "two replacements kept, the other two returned");
+	rte_pktmbuf_free_bulk(rx, got);
+	/* three mbufs left for a burst of four, two frames waiting */
+	TEST_ASSERT_SUCCESS(frames_to(p1, m, 2, 64), "frames");
+	held = malloc(NB_MBUF * sizeof(*held));
+	TEST_ASSERT_NOT_NULL(held, "array");
+	if (rte_eth_tx_burst(p1, 0, m, 2) != 2) {
+		printf("send failed\n");
+		goto out;
+	}
+	while (nh < NB_MBUF && rte_mempool_avail_count(mp) > 3 &&
+	       (held[nh] = rte_pktmbuf_alloc(mp)) != NULL)
+		nh++;
+	if (rte_mempool_avail_count(mp) != 3) {
+		printf("pool at %u mbufs, not 3\n",
+		       rte_mempool_avail_count(mp));
+		goto out;
+	}
+	got = rte_eth_rx_burst(p1, 0, rx, 4);
+	if (got != 2 || rte_eth_stats_get(p1, &st) != 0 ||
+	    st.rx_nombuf != 0 || rte_mempool_avail_count(mp) != 1) {
+		printf("got %u (expected 2), rx_nombuf %" PRIu64
+		       " (expected 0), pool at %u (expected 1)\n", got,
+		       st.rx_nombuf, rte_mempool_avail_count(mp));
+		goto out;
+	}
+	rte_pktmbuf_free_bulk(rx, got);
+	ret = TEST_SUCCESS;
+out:
+	free_held(held, nh);
+	TEST_ASSERT_SUCCESS(ret, "with the pool short");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
 	return TEST_SUCCESS;
 }
@@ -2148,6 +2217,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE(test_generator_wire),
 		TEST_CASE(test_rx_missed),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rx_pool_empty),
+		TEST_CASE_ST(hca_loopback, hca_down, test_rx_pool_short),
 		TEST_CASE_ST(hca_loopback, hca_down, test_rx_hash_and_csum),
 		TEST_CASE_ST(hca_loopback, hca_down, test_link_events),
 		TEST_CASE_ST(hca_loopback, hca_down, test_bad_args),

@@ -1163,6 +1163,50 @@ emu_rx_gate(struct emu_port *port, const struct emu_frame *f)
 }
 
 /*
+ * emu_rx_gate() as a bound on a frame's length (emu_rx_run.rx_lim): the
+ * largest frame @p port takes plus one, or 0 when it takes none.
+ */
+static __rte_always_inline uint32_t
+emu_rx_gate_lim(const struct emu_port *port)
+{
+	if (unlikely(__atomic_load_n(&port->dev->fatal, __ATOMIC_RELAXED)) ||
+	    unlikely(!__atomic_load_n(&port->nd.up, __ATOMIC_RELAXED)))
+		return 0;
+	return EMU_PORT_MAX_FRAME(__atomic_load_n(&port->nd.mtu,
+						  __ATOMIC_RELAXED)) + 1;
+}
+
+/*
+ * emu_rx_gate() for a frame of run @p run, on what the gate read at the
+ * run's first frame at @p port: one compare a frame instead of three
+ * loads and three tests. The three inputs are written by other threads
+ * under dev->lock, not the rx_lock (mlx4r_emu_fault_fatal(): "a burst
+ * in flight may finish"; mlx4r_emu_netdev_set_up() and _set_mtu()), and
+ * read relaxed either way, so a frame could already see them as of an
+ * earlier moment; sampled, that moment is the start of the run (one Tx
+ * doorbell's walk, one generator pump), as a frame already in a card's
+ * pipeline when the port closes still arrives. A frame the sample refuses goes through the live gate,
+ * which counts it (rx_port_down, rx_oversize) or, the port open
+ * meanwhile, takes it and renews the sample: the sample only ever lets
+ * in what the port took at the run's start.
+ */
+static __rte_always_inline bool
+emu_rx_gate_run(struct emu_port *port, const struct emu_frame *f,
+		struct emu_rx_run *run)
+{
+	if (unlikely(run->gate != port)) {
+		run->gate = port;
+		run->rx_lim = emu_rx_gate_lim(port);
+	}
+	if (likely(f->len < run->rx_lim))
+		return true;
+	if (!emu_rx_gate(port, f))
+		return false;
+	run->rx_lim = emu_rx_gate_lim(port);
+	return true;
+}
+
+/*
  * What the receive side decides from a frame's headers and the port's
  * steering, before it looks at a WQE: steering domain and rule, the RSS
  * QP and its hash, the WQ, the CQE's status and checksum field. Returns
@@ -1429,11 +1473,11 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 		emu_rx_place(port, f, &v);
 }
 
-void
+static __rte_always_inline void
 emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 		   struct emu_rx_run *run)
 {
-	if (!emu_rx_gate(port, f))
+	if (!emu_rx_gate_run(port, f, run))
 		return;
 	if (!run->valid || run->v.nd_flags != emu_nd_flags(port)) {
 		run->valid = false;
@@ -1442,6 +1486,20 @@ emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
 		run->valid = run->v.same;
 	}
 	emu_rx_place(port, f, &run->v);
+}
+
+void
+emu_rx_deliver_seq(struct emu_port *port, const struct emu_frame *f,
+		   struct emu_rx_run *run, uint8_t *seq_at, uint64_t seq,
+		   uint64_t n)
+{
+	uint64_t v64;
+
+	for (; n != 0; n--, seq++) {
+		v64 = rte_cpu_to_be_64(seq);
+		memcpy(seq_at, &v64, sizeof(v64));
+		emu_rx_deliver_run(port, f, run);
+	}
 }
 
 #if defined(RTE_ARCH_X86) && defined(__SSE2__)
@@ -1509,7 +1567,7 @@ emu_rx_deliver_tx_in(struct emu_port *port, const struct emu_frame *f,
 		run->valid = false;
 		emu_lock_switch(held, &port->rx_lock);
 	}
-	if (!emu_rx_gate(port, f))
+	if (!emu_rx_gate_run(port, f, run))
 		return;
 	/*
 	 * The key compare last: with the run valid and of the frame's
@@ -1635,6 +1693,18 @@ struct emu_tx_acc {
 	uint64_t frames, bytes, dropped, errors;
 	/* the receive verdict of this doorbell's frames (emu_rx_deliver_tx) */
 	struct emu_rx_run *rx;
+	/*
+	 * emu_wire_port() of the QP's port at the start of the walk, for
+	 * emu_tx_send1(): the port that receives, or NULL and the other
+	 * wire. Cabling and links are read without a lock either way
+	 * (mlx4r_emu_wire.c: "re-cable a port while its queues are idle,
+	 * or accept that a frame in flight takes the old wire"); read once
+	 * a walk, the frames in flight are one doorbell's, not one. The
+	 * rule is what keeps a cross-connected peer alive: its device is
+	 * unwired and freed only while nothing sends to it.
+	 */
+	struct emu_port *to;
+	enum mlx4r_emu_wire_kind w;
 };
 
 /* Blocks of a WQE of @p ds 16-byte units (0 for ds 0). */
@@ -2228,8 +2298,6 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	const uint32_t flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
 	const uint8_t *qv = (const uint8_t *)ctrl + 4; /* qpn_vlan */
 	const struct mlx4_wqe_data_seg *s;
-	enum mlx4r_emu_wire_kind w;
-	struct emu_port *to;
 	struct emu_frame fr;
 	uint64_t addr;
 	uint32_t bc;
@@ -2264,12 +2332,17 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 	fr.data = (const uint8_t *)(uintptr_t)addr;
 	fr.len = bc;
 	fr.csum_known = 0;
-	to = emu_wire_port(port, &w);
-	if (likely(to != NULL)) {
-		emu_rx_deliver_tx_in(to, &fr, held, acc->rx);
+	if (likely(acc->to != NULL)) {
+		emu_rx_deliver_tx_in(acc->to, &fr, held, acc->rx);
 		acc->frames++;
 		acc->bytes += bc;
-	} else if (emu_wire_tx_other(port, w, &fr, held)) {
+	} else if (acc->w == MLX4R_EMU_WIRE_PEER) {
+		/* the checker: called directly, not through the wire switch */
+		emu_lock_switch(held, &port->chk_lock);
+		emu_chk_frame(port, &fr);
+		acc->frames++;
+		acc->bytes += bc;
+	} else if (emu_wire_tx_other(port, acc->w, &fr, held)) {
 		acc->frames++;
 		acc->bytes += bc;
 	} else {
@@ -2426,13 +2499,15 @@ emu_tx_walk(struct emu_qp *qp, uint32_t max)
 	struct emu_port *port;
 	rte_spinlock_t *held = NULL;
 	struct emu_rx_run rx_run;
-	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run };
+	struct emu_tx_acc acc = { 0, 0, 0, 0, &rx_run, NULL,
+				  MLX4R_EMU_WIRE_NONE };
 	uint32_t owned = 0, w0, n, bad, start, txbbs, shift, limit, base;
 	uint8_t syn = 0, verr = 0, ds_round, ds_shift;
 	const uint8_t *sq;
 	bool cut = false;
 
 	rx_run.valid = false;
+	rx_run.gate = NULL;
 	rte_spinlock_lock(&qp->lock);
 	port = emu_dev_port(dev, qp->port);
 	if (port == NULL)
@@ -2449,6 +2524,7 @@ emu_tx_walk(struct emu_qp *qp, uint32_t max)
 	}
 	if (qp->state != IBV_QPS_RTS)
 		goto out;
+	acc.to = emu_wire_port(port, &acc.w);
 	/*
 	 * The posted WQEs: up to the first block of another pass. The SQ's
 	 * geometry in locals (the frames' stores could alias the QP as far

@@ -707,7 +707,7 @@ void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
  * port gate, QP and WQ state, WQE, MR checks, copy, payload checksum and
  * CQE are each done and checked as emu_rx_deliver() does.
  *
- * emu_rx_deliver_run(): the caller (the generator) clears @p valid before
+ * emu_rx_deliver_seq(): the caller (the generator) clears @p valid before
  * the first frame and whenever the next frame may differ from the one
  * before it otherwise than in bytes from l4 + 8 on (the L4 payload: a
  * sequence number), in its length or in csum_known, or rx_lock was
@@ -754,14 +754,29 @@ struct emu_rx_verdict {
 struct emu_rx_run {
 	struct emu_rx_verdict v;
 	bool valid;
+	/*
+	 * emu_rx_gate() of port gate as a bound on the frame's length,
+	 * sampled at the run's first frame there (emu_rx_gate_run()):
+	 * EMU_PORT_MAX_FRAME(mtu) + 1 when the port takes frames, 0 when
+	 * the device is dead or the netdev down. NULL gate: not sampled.
+	 */
+	const struct emu_port *gate;
+	uint32_t rx_lim;
 	/* emu_rx_deliver_tx(): what the verdict was made from */
 	const struct emu_port *port;
 	uint32_t len;
 	uint32_t csum_known;
 	uint8_t key[EMU_RX_KEY_MAX];
 };
-void emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
-			struct emu_rx_run *run);
+/*
+ * @p n frames of one flow into @p port: @p f with the big-endian @p seq,
+ * seq + 1, ... stored at @p seq_at (inside f's data, past l4 + 8) before
+ * each is delivered, the loop here so that each frame's delivery is
+ * inline in it (the generator's pump).
+ */
+void emu_rx_deliver_seq(struct emu_port *port, const struct emu_frame *f,
+			struct emu_rx_run *run, uint8_t *seq_at, uint64_t seq,
+			uint64_t n);
 void emu_rx_deliver_tx(struct emu_port *port, const struct emu_frame *f,
 		       rte_spinlock_t **held, struct emu_rx_run *run);
 uint32_t emu_wq_flush(struct emu_wq *wq);
@@ -830,6 +845,8 @@ bool emu_wire_tx(struct emu_port *port, const struct emu_frame *f,
 
 bool emu_wire_tx_other(struct emu_port *port, enum mlx4r_emu_wire_kind w,
 		       const struct emu_frame *f, rte_spinlock_t **held);
+/* The checker's count of a frame; port->chk_lock held (mlx4r_emu_wire.c). */
+void emu_chk_frame(struct emu_port *port, const struct emu_frame *f);
 
 /*
  * The port whose receive side gets what @p port transmits, when its wire
