@@ -196,6 +196,15 @@ mlx4r_cqe_sw_owned(const struct mlx4_cqe *cqe, uint32_t ci, uint32_t cnt)
 	return !(cqe->owner_sr_opcode & MLX4_CQE_OWNER_MASK) == !(ci & cnt);
 }
 
+/* Whether the Rx queue's CQE @p ci is software-owned (its owner byte). */
+static __rte_always_inline int
+mlx4r_rxq_cqe_owned(const struct mlx4r_rxq *rxq, uint32_t ci)
+{
+	return mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci, rxq->cqe_mask,
+						rxq->cqe_shift, rxq->cqe_off),
+				  ci, rxq->cqe_cnt);
+}
+
 static __rte_always_inline uint32_t
 mlx4r_rx_ptype(uint32_t st)
 {
@@ -582,11 +591,7 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 	mlx4r_hw_hook_call(&rxq->hook);
 	n = RTE_MIN(n, (uint16_t)MLX4R_RX_BURST_MAX);
 	/* an idle queue: one owner byte, no replacement taken */
-	if (n == 0 || !mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes, ci0,
-							rxq->cqe_mask,
-							rxq->cqe_shift,
-							rxq->cqe_off),
-					  ci0, rxq->cqe_cnt))
+	if (n == 0 || !mlx4r_rxq_cqe_owned(rxq, ci0))
 		goto out;
 	pos.ci = ci0;
 	pos.rq_ci = rxq->rq_ci;
@@ -602,14 +607,8 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 	 */
 	nb = n;
 	if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) != 0)) {
-		for (nb = 1; nb < n; nb++)
-			if (!mlx4r_cqe_sw_owned(mlx4r_cqe_get(rxq->cqes,
-							      ci0 + nb,
-							      rxq->cqe_mask,
-							      rxq->cqe_shift,
-							      rxq->cqe_off),
-						ci0 + nb, rxq->cqe_cnt))
-				break;
+		for (nb = 1; nb < n && mlx4r_rxq_cqe_owned(rxq, ci0 + nb); nb++)
+			;
 		if (rte_mempool_get_bulk(rxq->mp, (void **)repl, nb) != 0) {
 			rte_io_rmb();
 			mlx4r_rx_drop(rxq, nb, &pos);

@@ -1185,10 +1185,11 @@ emu_rx_gate_lim(const struct emu_port *port)
  * read relaxed either way, so a frame could already see them as of an
  * earlier moment; sampled, that moment is the start of the run (one Tx
  * doorbell's walk, one generator pump), as a frame already in a card's
- * pipeline when the port closes still arrives. A frame the sample refuses goes through the live gate,
- * which counts it (rx_port_down, rx_oversize) or, the port open
- * meanwhile, takes it and renews the sample: the sample only ever lets
- * in what the port took at the run's start.
+ * pipeline when the port closes still arrives. A frame the sample
+ * refuses goes through the live gate, which counts it (rx_port_down,
+ * rx_oversize) or, the port open meanwhile, takes it and renews the
+ * sample: the sample only ever lets in what the port took at the run's
+ * start.
  */
 static __rte_always_inline bool
 emu_rx_gate_run(struct emu_port *port, const struct emu_frame *f,
@@ -1699,9 +1700,10 @@ struct emu_tx_acc {
 	 * wire. Cabling and links are read without a lock either way
 	 * (mlx4r_emu_wire.c: "re-cable a port while its queues are idle,
 	 * or accept that a frame in flight takes the old wire"); read once
-	 * a walk, the frames in flight are one doorbell's, not one. The
-	 * rule is what keeps a cross-connected peer alive: its device is
-	 * unwired and freed only while nothing sends to it.
+	 * a walk, the frames in flight are one doorbell's, not one. Nothing
+	 * here keeps a cross-connected peer's device alive: the rule asks
+	 * that it be unwired and freed only while nothing sends to it, as
+	 * it did when the peer was read for every frame.
 	 */
 	struct emu_port *to;
 	enum mlx4r_emu_wire_kind w;
@@ -2506,8 +2508,7 @@ emu_tx_walk(struct emu_qp *qp, uint32_t max)
 	const uint8_t *sq;
 	bool cut = false;
 
-	rx_run.valid = false;
-	rx_run.gate = NULL;
+	emu_rx_run_init(&rx_run);
 	rte_spinlock_lock(&qp->lock);
 	port = emu_dev_port(dev, qp->port);
 	if (port == NULL)

@@ -768,6 +768,13 @@ struct emu_rx_run {
 	uint32_t csum_known;
 	uint8_t key[EMU_RX_KEY_MAX];
 };
+/* A run before its first frame: no verdict, no gate sampled. */
+static inline void
+emu_rx_run_init(struct emu_rx_run *run)
+{
+	run->valid = false;
+	run->gate = NULL;
+}
 /*
  * @p n frames of one flow into @p port: @p f with the big-endian @p seq,
  * seq + 1, ... stored at @p seq_at (inside f's data, past l4 + 8) before

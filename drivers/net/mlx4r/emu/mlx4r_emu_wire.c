@@ -719,8 +719,7 @@ emu_gen_pump(struct emu_port *port)
 	 * l4 + 16): one receive verdict for each run of them (rx_lock held
 	 * throughout, emu_rx_deliver_seq()).
 	 */
-	run.valid = false;
-	run.gate = NULL;
+	emu_rx_run_init(&run);
 	if (g->conf.nb_flows == 1) {
 		/* one flow: the frames differ in their sequence number only */
 		if (g->cur_flow != 0)
