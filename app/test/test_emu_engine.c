@@ -2147,7 +2147,8 @@ test_rx_read_only_mr(void)
  * Frames of one doorbell with one verdict still meet each WQE's checks:
  * four identical frames, the third receive WQE with an lkey no MR has.
  * Frames 1-2 land, 3 gets a protection error CQE, the WQ goes to error
- * (WQE 4 flushed), frame 4 is dropped (the WQ's state, for each frame).
+ * (WQE 4 flushed), frame 4 is dropped (the error ends the run: frame 4's
+ * verdict finds the WQ in error).
  */
 static int
 test_tx_run_bad_rx_wqe(void)

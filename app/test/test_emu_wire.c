@@ -274,8 +274,9 @@ test_gen_count_missed(void)
  * Eight frames in one pump; the fourth WQE of every queue has an lkey no
  * MR has: frames 1-3 land, frame 4 gets a protection error CQE on its
  * WQE, the WQ goes to error and flushes WQEs 5-8, frames 5-8 are dropped
- * (the WQ's state, read for each frame); nothing lands in the bad WQE's
- * buffer.
+ * (the error ends the run: frame 5's verdict finds the WQ in error);
+ * nothing lands in the bad WQE's buffer. The rx_frames count is the
+ * run's, added when it ends.
  */
 static int
 test_gen_run_checks(void)

@@ -471,8 +471,11 @@ emu_cqe_next_slow(struct emu_cq *cq)
 	 * full from there, and the overrun check below is the same as if it
 	 * were read for every CQE.
 	 */
-	if (((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt)
+	if (((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt) {
+		cq->room = cq->cnt - ((cq->pi - cq->ci_seen) &
+				      MLX4R_CQ_DB_CI_MASK);
 		return emu_cqe_at(cq, cq->pi);
+	}
 	/*
 	 * Pairs with the driver's consumer index store (see top): the
 	 * driver read the CQEs up to ci before it stored ci, so the entries
@@ -493,15 +496,21 @@ emu_cqe_next_slow(struct emu_cq *cq)
 				   IBV_EVENT_CQ_ERR, &cq->hw, 0, 0);
 		return NULL;
 	}
+	cq->room = cq->cnt - ((cq->pi - ci) & MLX4R_CQ_DB_CI_MASK);
 	return emu_cqe_at(cq, cq->pi);
 }
 
-/* emu_cqe_next_slow(), its common case inline: room below ci_seen. */
+/*
+ * emu_cqe_next_slow(), its common case inline: room below ci_seen, as
+ * counted down since the slow path last measured it (cq->room: the same
+ * verdict, one test instead of two loads and a subtraction; a clean that
+ * moved ci_seen since only makes it count short, and the slow path
+ * measures again).
+ */
 static inline struct mlx4_cqe *
 emu_cqe_next(struct emu_cq *cq)
 {
-	if (likely(!cq->overrun &&
-		   ((cq->pi - cq->ci_seen) & MLX4R_CQ_DB_CI_MASK) < cq->cnt))
+	if (likely(cq->room != 0))
 		return emu_cqe_at(cq, cq->pi);
 	return emu_cqe_next_slow(cq);
 }
@@ -515,6 +524,7 @@ emu_cqe_commit(struct emu_cq *cq, struct mlx4_cqe *cqe, uint8_t op)
 	__atomic_store_n(&cqe->owner_sr_opcode, (uint8_t)(op | owner),
 			 __ATOMIC_RELEASE);
 	cq->pi++;
+	cq->room--; /* emu_cqe_next() found it non-zero */
 	/* an armed CQ raises its event (mlx4r_emu_intr.c) */
 	if (unlikely(cq->ch != NULL))
 		emu_cq_notify(cq, (op & MLX4_CQE_OPCODE_MASK) ==
@@ -602,20 +612,18 @@ bad_key:
  * increments of emu_dereg_mr_locked() and emu_mem_event(), which come
  * after their stores to the slot; an entry filled from a slot read after
  * a generation was loaded carries that generation, so a change to the
- * slot that the fill may have missed has bumped mr_gen past it.
+ * slot that the fill may have missed has bumped mr_gen past it. The
+ * miss (emu_mr_check_fill()) takes @p gen as emu_mr_check_cached() loaded
+ * it, before the fill reads the slot.
  */
-static inline bool
-emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
-		    uint32_t lkey, uint32_t pdn, uint64_t addr, uint32_t len,
-		    uint32_t need, uint8_t *verr)
+static __rte_noinline bool
+emu_mr_check_fill(struct emu_ctx *ctx, struct emu_mr_cache *c,
+		  uint32_t lkey, const struct emu_pd *pd, uint64_t addr,
+		  uint32_t len, uint32_t need, uint8_t *verr, uint64_t gen)
 {
-	uint64_t gen = __atomic_load_n(&ctx->mr_gen, __ATOMIC_ACQUIRE);
 	struct emu_mr_slot *s;
 
-	if (likely(lkey == c->lkey && gen == c->gen && addr >= c->start &&
-		   addr + len <= c->end && addr + len >= addr))
-		return true;
-	if (!emu_mr_check(ctx, lkey, pdn, addr, len, need, verr))
+	if (!emu_mr_check(ctx, lkey, pd->hw.pdn, addr, len, need, verr))
 		return false;
 	/* emu_mr_check() saw these fields under this lkey */
 	s = &ctx->mrs[(lkey >> 8) % EMU_MR_SLOTS];
@@ -627,6 +635,24 @@ emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
 	c->lkey = lkey;
 	c->gen = gen;
 	return true;
+}
+
+/*
+ * The hit inline, the table's check and the fill called
+ * (emu_mr_check_fill()): the PD's number is read only there, and the
+ * caller's registers are not spent on the miss's arguments.
+ */
+static __rte_always_inline bool
+emu_mr_check_cached(struct emu_ctx *ctx, struct emu_mr_cache *c,
+		    uint32_t lkey, const struct emu_pd *pd, uint64_t addr,
+		    uint32_t len, uint32_t need, uint8_t *verr)
+{
+	uint64_t gen = __atomic_load_n(&ctx->mr_gen, __ATOMIC_ACQUIRE);
+
+	if (likely(lkey == c->lkey && gen == c->gen && addr >= c->start &&
+		   addr + len <= c->end && addr + len >= addr))
+		return true;
+	return emu_mr_check_fill(ctx, c, lkey, pd, addr, len, need, verr, gen);
 }
 
 /*
@@ -725,8 +751,8 @@ emu_netdev_claims(const struct emu_port *port, const uint8_t *d)
  * The netdev's promiscuous and all-multicast flags, which steering reads.
  * Writer: mlx4r_emu_netdev_set_rx_mode (obj.c), under dev->lock, not
  * rx_lock (the Rx paths hold that across a run). Readers: the verdict of
- * emu_rx_classify and the per-frame recheck of the run paths
- * (emu_rx_deliver_run, emu_rx_deliver_tx), which read it once per frame
+ * emu_rx_classify and the recheck of the run paths (emu_rx_deliver_tx
+ * once per frame, emu_rx_deliver_seq once per run of one flow's frames),
  * without a lock. Both flags are one byte, stored and loaded whole, so a
  * frame sees the old pair or the new one, never a half-changed pair (two
  * separate stores would let a frame racing promisc -> allmulti see
@@ -1219,7 +1245,7 @@ emu_rx_gate_run(struct emu_port *port, const struct emu_frame *f,
  * emu_rx_place() (v->sum), which makes them for every frame. So the
  * verdict holds for any frame of the same length, csum_known and first
  * key_len bytes while the steering it read is unchanged: see
- * emu_rx_deliver_run(). port->rx_lock held.
+ * emu_rx_deliver_seq() and emu_rx_deliver_tx_in(). port->rx_lock held.
  */
 static bool
 emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
@@ -1276,6 +1302,15 @@ emu_rx_classify(struct emu_port *port, const struct emu_frame *f,
 	v->cqe_head[1] = rte_cpu_to_be_32(hash);
 	v->cqe_head[2] = 0; /* g_mlpath_rqpn */
 	v->cqe_head[3] = 0; /* sl_vid, rlid (ts_47_16) */
+	/*
+	 * status and byte_cnt as emu_rx_place() stores them, for the
+	 * frames a verdict serves (all of this one's length: see
+	 * emu_rx_deliver_tx_in() and emu_rx_deliver_seq()) when no sum
+	 * is left per frame
+	 */
+	v->cqe_w8 = (uint64_t)rte_cpu_to_be_32(f->len + (wq->scatter_fcs ?
+							RTE_ETHER_CRC_LEN : 0))
+		    << 32 | rte_cpu_to_be_32(v->status);
 	if (p.l4 != 0)
 		v->key_len = p.l4 + 8u;
 	else if (p.ipv == 4)
@@ -1292,13 +1327,26 @@ drop:
 
 /*
  * The per-frame part of a delivery into the WQ of verdict @p v: the
- * QP's and the WQ's state (a WQ goes to error on a bad WQE, the QP may be
- * moved meanwhile), the posted WQE, its MR checks, the copy and the CQE,
- * every one for every frame. port->rx_lock held.
+ * posted WQE, its MR checks, the copy and the CQE, every one for every
+ * frame. The QP's and the WQ's state are the verdict's: emu_rx_classify()
+ * tested them for the run's first frame, and they serve the run as the
+ * port gate's sample does (emu_rx_gate_run()). The WQ's state and ci
+ * change under rx_lock only (emu_modify_wq(), mlx4r_emu_obj.c), which the
+ * run holds throughout, or here: a WQ this frame puts in error (a
+ * protection error) ends the run, false returned. The RSS QP's state is
+ * stored without rx_lock (emu_modify_qp(): "a stale state for one frame
+ * is what hardware does too") and, read once a run, is now stale for at
+ * most a run (one generator pump, one doorbell's walk): the frames a card
+ * already has in its pipeline when the QP leaves RTR. The QP and the WQ
+ * stay allocated meanwhile: ibv_destroy_flow takes rx_lock before the
+ * QP can go, ibv_destroy_wq before the WQ (mlx4r_emu_obj.c).
+ * @p tally: where the frames received and their bytes are counted, to be
+ * added to port->st by the caller when its run ends; NULL: to port->st
+ * at once. port->rx_lock held.
  */
-static __rte_always_inline void
+static __rte_always_inline bool
 emu_rx_place(struct emu_port *port, const struct emu_frame *f,
-	     const struct emu_rx_verdict *v)
+	     const struct emu_rx_verdict *v, struct emu_rx_tally *tally)
 {
 	struct emu_wq *wq = v->wq;
 	struct emu_ctx *ctx;
@@ -1306,18 +1354,11 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	const uint8_t *wqe;
 	uint32_t i, pi, off, len;
 	uint8_t fcs[RTE_ETHER_CRC_LEN];
-	enum ibv_qp_state qs;
 	uint32_t status, w4;
 	uint16_t csum;
 	uint8_t verr = 0;
 	uint64_t w8;
 
-	qs = __atomic_load_n(&v->qp->state, __ATOMIC_ACQUIRE);
-	if (unlikely((qs != IBV_QPS_RTR && qs != IBV_QPS_RTS) ||
-		     wq->state != IBV_WQS_RDY || wq->port != port->num)) {
-		EMU_INC(port->st.rx_dropped, 1);
-		return;
-	}
 	/*
 	 * The doorbell record once per WQ's posted batch, not per frame:
 	 * the driver's producer index only grows (libmlx4 verbs.c
@@ -1335,7 +1376,7 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 		if (((pi - wq->ci) & 0xffff) == 0) {
 			wq->missed++;
 			EMU_INC(port->st.rx_missed, 1);
-			return;
+			return true;
 		}
 	}
 	ctx = wq->ctx;
@@ -1370,7 +1411,7 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 
 		if (unlikely(lkey == MLX4_INVALID_LKEY))
 			goto length_error;
-		if (!emu_mr_check_cached(ctx, &wq->mrc, lkey, wq->pd->hw.pdn,
+		if (!emu_mr_check_cached(ctx, &wq->mrc, lkey, wq->pd,
 					 addr, bc, IBV_ACCESS_LOCAL_WRITE,
 					 &verr))
 			goto prot_error;
@@ -1392,7 +1433,7 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 			if (lkey == MLX4_INVALID_LKEY)
 				break;
 			if (!emu_mr_check_cached(ctx, &wq->mrc, lkey,
-						 wq->pd->hw.pdn, addr, bc,
+						 wq->pd, addr, bc,
 						 IBV_ACCESS_LOCAL_WRITE,
 						 &verr))
 				goto prot_error;
@@ -1407,11 +1448,8 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	cqe = emu_cqe_next(wq->cq);
 	if (cqe == NULL) {
 		EMU_INC(port->st.rx_dropped, 1);
-		return;
+		return true;
 	}
-	status = v->status;
-	csum = v->csum;
-	emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status, &csum);
 	/*
 	 * Every byte but the owner's, in four stores: the verdict's first
 	 * 16 (vlan_my_qpn, immed_rss_invalid, g_mlpath_rqpn, ts_47_16),
@@ -1425,7 +1463,18 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 			 offsetof(struct mlx4_cqe, checksum) != 26 ||
 			 offsetof(struct mlx4_cqe, reserved3) != 28);
 	memcpy(cqe, v->cqe_head, sizeof(v->cqe_head));
-	w8 = (uint64_t)rte_cpu_to_be_32(len) << 32 | rte_cpu_to_be_32(status);
+	if (likely(v->sum == EMU_RX_SUM_NONE)) {
+		/* status and checksum field final: the verdict's word */
+		w8 = v->cqe_w8;
+		csum = v->csum;
+	} else {
+		status = v->status;
+		csum = v->csum;
+		emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status,
+				  &csum);
+		w8 = (uint64_t)rte_cpu_to_be_32(len) << 32 |
+		     rte_cpu_to_be_32(status);
+	}
 	memcpy(&cqe->status, &w8, sizeof(w8));
 	w4 = (uint32_t)csum << 16 | rte_cpu_to_be_16((uint16_t)wq->ci);
 	memcpy(&cqe->wqe_index, &w4, sizeof(w4));
@@ -1434,9 +1483,14 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 	cqe->ts_7_0 = 0;
 	emu_cqe_commit(wq->cq, cqe, MLX4_RECV_OPCODE_SEND);
 	wq->ci++;
-	EMU_INC(port->st.rx_frames, 1);
-	EMU_INC(port->st.rx_bytes, len);
-	return;
+	if (tally != NULL) {
+		tally->frames++;
+		tally->bytes += len;
+	} else {
+		EMU_INC(port->st.rx_frames, 1);
+		EMU_INC(port->st.rx_bytes, len);
+	}
+	return true;
 length_error:
 	/* Frame larger than the WQE: consumed with an error CQE. */
 	if (emu_err_cqe(wq->cq, wq->hw.wq_num, (uint16_t)wq->ci,
@@ -1444,7 +1498,7 @@ length_error:
 			MLX4R_EMU_VERR_LENGTH, false))
 		wq->ci++;
 	EMU_INC(port->st.rx_errors, 1);
-	return;
+	return true;
 prot_error:
 	/*
 	 * A receive WQE the device may not write: an error CQE, the WQ goes
@@ -1458,6 +1512,7 @@ prot_error:
 	wq->ci++;
 	wq->state = IBV_WQS_ERR;
 	EMU_INC(port->st.rx_errors, 1 + emu_wq_flush(wq));
+	return false;
 }
 
 /*
@@ -1471,36 +1526,60 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 	struct emu_rx_verdict v;
 
 	if (emu_rx_gate(port, f) && emu_rx_classify(port, f, &v))
-		emu_rx_place(port, f, &v);
+		emu_rx_place(port, f, &v, NULL);
 }
 
-static __rte_always_inline void
-emu_rx_deliver_run(struct emu_port *port, const struct emu_frame *f,
-		   struct emu_rx_run *run)
-{
-	if (!emu_rx_gate_run(port, f, run))
-		return;
-	if (!run->valid || run->v.nd_flags != emu_nd_flags(port)) {
-		run->valid = false;
-		if (!emu_rx_classify(port, f, &run->v))
-			return;
-		run->valid = run->v.same;
-	}
-	emu_rx_place(port, f, &run->v);
-}
-
+/*
+ * The generator's run (one flow: the same frame but for its sequence
+ * number, rx_lock held throughout). The gate's sample, the verdict and
+ * the netdev flags it read are taken or checked at the run's first
+ * frame, and again only after a frame the gate refused or the verdict
+ * could not serve (a tunnelled one: v->same false) or that ended the
+ * verdict (emu_rx_place() false); for the frames between, the frame's
+ * length and headers being those checked, what the checks would find is
+ * what they found, but for the inputs other threads store without
+ * rx_lock (dead device, netdev up, MTU, promiscuous and all-multicast
+ * flags, the RSS QP's state), which count as of the run's first frame:
+ * see emu_rx_gate_run() and emu_rx_place().
+ */
 void
 emu_rx_deliver_seq(struct emu_port *port, const struct emu_frame *f,
 		   struct emu_rx_run *run, uint8_t *seq_at, uint64_t seq,
 		   uint64_t n)
 {
+	/*
+	 * The frame in locals: the compiler cannot tell that the stores into
+	 * receive buffers and CQEs leave *f alone, and would load it again
+	 * for every frame.
+	 */
+	const struct emu_frame fr = *f;
+	struct emu_rx_tally tally = { 0, 0 };
+	bool checked = false;
 	uint64_t v64;
 
 	for (; n != 0; n--, seq++) {
 		v64 = rte_cpu_to_be_64(seq);
 		memcpy(seq_at, &v64, sizeof(v64));
-		emu_rx_deliver_run(port, f, run);
+		if (unlikely(!checked)) {
+			if (!emu_rx_gate_run(port, &fr, run))
+				continue;
+			if (!run->valid ||
+			    run->v.nd_flags != emu_nd_flags(port)) {
+				run->valid = false;
+				if (!emu_rx_classify(port, f, &run->v))
+					continue;
+				run->valid = run->v.same;
+			}
+			/* fr.len < run->rx_lim now, for every frame of it */
+			checked = run->valid;
+		}
+		if (unlikely(!emu_rx_place(port, &fr, &run->v, &tally))) {
+			run->valid = false;
+			checked = false;
+		}
 	}
+	EMU_INC(port->st.rx_frames, tally.frames);
+	EMU_INC(port->st.rx_bytes, tally.bytes);
 }
 
 #if defined(RTE_ARCH_X86) && defined(__SSE2__)
@@ -1591,7 +1670,8 @@ emu_rx_deliver_tx_in(struct emu_port *port, const struct emu_frame *f,
 			run->valid = true;
 		}
 	}
-	emu_rx_place(port, f, v);
+	if (unlikely(!emu_rx_place(port, f, v, NULL)))
+		run->valid = false;
 }
 
 void
@@ -1916,7 +1996,7 @@ emu_tx_lso(struct emu_qp *qp, struct emu_port *port,
 		len = bc != 0 ? bc : 1u << 31;
 		if (!emu_mr_check_cached(qp->ctx, &qp->mrc,
 					 rte_be_to_cpu_32(s->lkey),
-					 qp->pd->hw.pdn, addr, len, 0, verr)) {
+					 qp->pd, addr, len, 0, verr)) {
 			*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
 			return false;
 		}
@@ -2186,7 +2266,7 @@ emu_tx_one(struct emu_qp *qp, struct emu_port *port,
 			len = bc != 0 ? bc : 1u << 31;
 			if (!emu_mr_check_cached(qp->ctx, &qp->mrc,
 						 rte_be_to_cpu_32(s->lkey),
-						 qp->pd->hw.pdn, addr, len, 0,
+						 qp->pd, addr, len, 0,
 						 verr)) {
 				*syn = MLX4_CQE_SYNDROME_LOCAL_PROT_ERR;
 				return false;
@@ -2329,7 +2409,7 @@ emu_tx_send1(struct emu_qp *qp, struct emu_port *port,
 		return false;
 	addr = rte_be_to_cpu_64(s->addr);
 	if (!emu_mr_check_cached(qp->ctx, &qp->mrc, rte_be_to_cpu_32(s->lkey),
-				 qp->pd->hw.pdn, addr, bc, 0, &verr))
+				 qp->pd, addr, bc, 0, &verr))
 		return false;
 	fr.data = (const uint8_t *)(uintptr_t)addr;
 	fr.len = bc;

@@ -219,6 +219,14 @@ struct emu_cq {
 	 */
 	uint32_t ci_seen;
 	/*
+	 * The entries emu_cqe_next() may still hand out without a look at
+	 * ci_seen or overrun (engine): cnt - (pi - ci_seen) when
+	 * emu_cqe_next_slow() last found room, one fewer each CQE written
+	 * since, 0 when it did not (overrun) and at creation. Never more
+	 * than the room ci_seen leaves: ci_seen only grows.
+	 */
+	uint32_t room;
+	/*
 	 * libmlx4's own consumer index of the CQ (struct mlx4_cq cons_index):
 	 * 0 at creation, moved only by its clean at a QP's or WQ's RESET
 	 * (emu_cq_libmlx4_clean()), since a direct-verbs driver polls the CQ
@@ -703,9 +711,13 @@ void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
 /*
  * Runs of frames into one port, its rx_lock held throughout: the receive
  * verdict of a run's first frame (steering, RSS, WQ, the header part of
- * the CQE status: emu_rx_classify()) serves the frames after it, whose
- * port gate, QP and WQ state, WQE, MR checks, copy, payload checksum and
- * CQE are each done and checked as emu_rx_deliver() does.
+ * the CQE status, the QP's and the WQ's state: emu_rx_classify()) serves
+ * the frames after it, whose WQE, MR checks, copy, payload checksum and
+ * CQE are each done and checked as emu_rx_deliver() does. The port gate
+ * and the inputs of the verdict that other threads store without rx_lock
+ * (the RSS QP's state; for emu_rx_deliver_seq() the netdev's flags too)
+ * are sampled at the run's first frame (emu_rx_gate_run(),
+ * emu_rx_place()).
  *
  * emu_rx_deliver_seq(): the caller (the generator) clears @p valid before
  * the first frame and whenever the next frame may differ from the one
@@ -715,8 +727,9 @@ void emu_rx_deliver(struct emu_port *port, const struct emu_frame *f);
  * it). emu_rx_deliver_tx() (the Tx engine, one run per doorbell) finds
  * that out itself: the same port, rx_lock held since the verdict
  * (*held), length, csum_known and the header bytes the verdict read.
- * Both also compare the netdev's promiscuous and all-multicast flags
- * (stored without rx_lock) with those the verdict read.
+ * emu_rx_deliver_tx() also compares the netdev's promiscuous and
+ * all-multicast flags (stored without rx_lock) with those the verdict
+ * read, for every frame; emu_rx_deliver_seq() at a run's first frame.
  */
 #define EMU_RX_SUM_NONE 0          /* checksum field final */
 #define EMU_RX_SUM_L3 1            /* sum the IP payload per frame */
@@ -745,11 +758,18 @@ struct emu_rx_verdict {
 	uint32_t key_len;          /* header bytes the verdict read */
 	/* the CQE's first 16 bytes: QPN and tunnel bits, hash, zeros */
 	uint32_t cqe_head[4];
+	/* its status and byte_cnt (sum EMU_RX_SUM_NONE: final) */
+	uint64_t cqe_w8;
 	uint16_t csum;             /* CQE checksum field (EMU_RX_SUM_NONE) */
 	uint8_t sum;               /* EMU_RX_SUM_*: left per frame */
 	uint8_t nd_flags;          /* netdev flags steering read */
 	bool udp0;                 /* IPv4 UDP without a checksum */
 	bool same;                 /* may serve the next frame of a run */
+};
+/* Frames received and their bytes, counted over a run (emu_rx_place()). */
+struct emu_rx_tally {
+	uint64_t frames;
+	uint64_t bytes;
 };
 struct emu_rx_run {
 	struct emu_rx_verdict v;

@@ -318,8 +318,9 @@ emu_bit_set(uint64_t *m, uint64_t seq, bool v)
 		m[seq / 64] &= ~(1ull << (seq % 64));
 }
 
-void
-emu_chk_frame(struct emu_port *port, const struct emu_frame *f)
+/* emu_chk_frame(), every case. */
+static __rte_noinline void
+emu_chk_frame_all(struct emu_port *port, const struct emu_frame *f)
 {
 	struct mlx4r_emu_chk_stats *st = &port->chk_st;
 	const uint8_t *d = f->data;
@@ -385,6 +386,55 @@ emu_chk_frame(struct emu_port *port, const struct emu_frame *f)
 	return;
 foreign:
 	st->foreign += 1;
+}
+
+/*
+ * A frame the port sent to the peer, checked. The common case here (a
+ * generator's frame of the stream of the frame before, the next of its
+ * flow), with as few registers as it needs, and everything else in
+ * emu_chk_frame_all(), which tests it all again: the fast case has
+ * no side effect until it is known to be one, so that the two count
+ * every frame once. Without the split, the common case paid for the
+ * rare ones' registers (five saved and restored, about 13 instructions
+ * a frame: callgrind-fwd.sh).
+ */
+void
+emu_chk_frame(struct emu_port *port, const struct emu_frame *f)
+{
+	struct mlx4r_emu_chk_stats *st = &port->chk_st;
+	const uint8_t *d = f->data;
+	struct emu_chk_stream *s = port->chk_last;
+	struct emu_chk_flow *fl;
+	uint32_t magic, h;
+	uint16_t stream, flow;
+	uint64_t seq;
+
+	if (unlikely(f->len < EMU_STAMP_OFF + EMU_STAMP_LEN || s == NULL))
+		goto all;
+	memcpy(&h, d + 12, sizeof(h));
+	memcpy(&magic, d + EMU_STAMP_OFF, 4);
+	memcpy(&stream, d + EMU_STAMP_OFF + 4, 2);
+	memcpy(&flow, d + EMU_STAMP_OFF + 6, 2);
+	if (unlikely((rte_be_to_cpu_32(h) >> 8) != 0x080045 ||
+		     d[23] != IPPROTO_UDP ||
+		     rte_be_to_cpu_32(magic) != EMU_STAMP_MAGIC ||
+		     rte_be_to_cpu_16(stream) != s->id ||
+		     rte_be_to_cpu_16(flow) >= MLX4R_EMU_GEN_MAX_FLOWS))
+		goto all;
+	memcpy(&seq, d + EMU_STAMP_OFF + 8, 8);
+	seq = rte_be_to_cpu_64(seq);
+	fl = &s->flows[rte_be_to_cpu_16(flow)];
+	if (unlikely(seq != fl->next))
+		goto all;
+	/* emu_chk_frame_all()'s in-order case */
+	st->bytes += f->len;
+	st->received += 1;
+	emu_bit_set(fl->seen, seq, true);
+	fl->next = seq + 1;
+	st->unique += 1;
+	return;
+all:
+	emu_chk_frame_all(port, f);
 }
 
 int
