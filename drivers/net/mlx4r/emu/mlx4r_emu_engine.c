@@ -1338,8 +1338,11 @@ drop:
  * is what hardware does too") and, read once a run, is now stale for at
  * most a run (one generator pump, one doorbell's walk): the frames a card
  * already has in its pipeline when the QP leaves RTR. The QP and the WQ
- * stay allocated meanwhile: ibv_destroy_flow takes rx_lock before the
- * QP can go, ibv_destroy_wq before the WQ (mlx4r_emu_obj.c).
+ * stay allocated while the run holds rx_lock (mlx4r_emu_obj.c): the rule
+ * that led to them leaves the steering table only under it
+ * (emu_destroy_flow_locked(), emu_detach_flows_locked()), a QP with rules
+ * is not destroyed (EBUSY), nor a WQ that an indirection table holds, nor
+ * a table that a QP holds (users).
  * @p tally: where the frames received and their bytes are counted, to be
  * added to port->st by the caller when its run ends; NULL: to port->st
  * at once. port->rx_lock held.
@@ -1463,13 +1466,12 @@ emu_rx_place(struct emu_port *port, const struct emu_frame *f,
 			 offsetof(struct mlx4_cqe, checksum) != 26 ||
 			 offsetof(struct mlx4_cqe, reserved3) != 28);
 	memcpy(cqe, v->cqe_head, sizeof(v->cqe_head));
+	csum = v->csum;
 	if (likely(v->sum == EMU_RX_SUM_NONE)) {
 		/* status and checksum field final: the verdict's word */
 		w8 = v->cqe_w8;
-		csum = v->csum;
 	} else {
 		status = v->status;
-		csum = v->csum;
 		emu_rx_status_sum(port, f, &v->p, v->sum, v->udp0, &status,
 				  &csum);
 		w8 = (uint64_t)rte_cpu_to_be_32(len) << 32 |

@@ -318,35 +318,46 @@ emu_bit_set(uint64_t *m, uint64_t seq, bool v)
 		m[seq / 64] &= ~(1ull << (seq % 64));
 }
 
+/*
+ * Whether @p f is a generator's frame (IPv4 without options, UDP, the
+ * stamp with a flow in range): its stream, flow and sequence number.
+ */
+static __rte_always_inline bool
+emu_chk_stamp(const struct emu_frame *f, uint16_t *stream, uint16_t *flow,
+	      uint64_t *seq)
+{
+	const uint8_t *d = f->data;
+	uint32_t magic, h;
+
+	if (f->len < EMU_STAMP_OFF + EMU_STAMP_LEN)
+		return false;
+	/* EtherType 0x0800 and IPv4 without options: bytes 12-14, one load */
+	memcpy(&h, d + 12, sizeof(h));
+	memcpy(&magic, d + EMU_STAMP_OFF, 4);
+	memcpy(stream, d + EMU_STAMP_OFF + 4, 2);
+	memcpy(flow, d + EMU_STAMP_OFF + 6, 2);
+	memcpy(seq, d + EMU_STAMP_OFF + 8, 8);
+	*stream = rte_be_to_cpu_16(*stream);
+	*flow = rte_be_to_cpu_16(*flow);
+	*seq = rte_be_to_cpu_64(*seq);
+	return (rte_be_to_cpu_32(h) >> 8) == 0x080045 &&
+	       d[23] == IPPROTO_UDP &&
+	       rte_be_to_cpu_32(magic) == EMU_STAMP_MAGIC &&
+	       *flow < MLX4R_EMU_GEN_MAX_FLOWS;
+}
+
 /* emu_chk_frame(), every case. */
 static __rte_noinline void
 emu_chk_frame_all(struct emu_port *port, const struct emu_frame *f)
 {
 	struct mlx4r_emu_chk_stats *st = &port->chk_st;
-	const uint8_t *d = f->data;
 	struct emu_chk_stream *s;
 	struct emu_chk_flow *fl;
-	uint32_t magic, h;
 	uint16_t stream, flow;
 	uint64_t seq, q;
 
 	st->bytes += f->len;
-	if (f->len < EMU_STAMP_OFF + EMU_STAMP_LEN)
-		goto foreign;
-	/* EtherType 0x0800 and IPv4 without options: bytes 12-14, one load */
-	memcpy(&h, d + 12, sizeof(h));
-	if ((rte_be_to_cpu_32(h) >> 8) != 0x080045 || d[23] != IPPROTO_UDP)
-		goto foreign;
-	memcpy(&magic, d + EMU_STAMP_OFF, 4);
-	if (rte_be_to_cpu_32(magic) != EMU_STAMP_MAGIC)
-		goto foreign;
-	memcpy(&stream, d + EMU_STAMP_OFF + 4, 2);
-	memcpy(&flow, d + EMU_STAMP_OFF + 6, 2);
-	memcpy(&seq, d + EMU_STAMP_OFF + 8, 8);
-	stream = rte_be_to_cpu_16(stream);
-	flow = rte_be_to_cpu_16(flow);
-	seq = rte_be_to_cpu_64(seq);
-	if (flow >= MLX4R_EMU_GEN_MAX_FLOWS)
+	if (!emu_chk_stamp(f, &stream, &flow, &seq))
 		goto foreign;
 	s = emu_chk_stream(port, stream);
 	if (s == NULL)
@@ -402,28 +413,15 @@ void
 emu_chk_frame(struct emu_port *port, const struct emu_frame *f)
 {
 	struct mlx4r_emu_chk_stats *st = &port->chk_st;
-	const uint8_t *d = f->data;
 	struct emu_chk_stream *s = port->chk_last;
 	struct emu_chk_flow *fl;
-	uint32_t magic, h;
 	uint16_t stream, flow;
 	uint64_t seq;
 
-	if (unlikely(f->len < EMU_STAMP_OFF + EMU_STAMP_LEN || s == NULL))
+	if (unlikely(s == NULL || !emu_chk_stamp(f, &stream, &flow, &seq) ||
+		     stream != s->id))
 		goto all;
-	memcpy(&h, d + 12, sizeof(h));
-	memcpy(&magic, d + EMU_STAMP_OFF, 4);
-	memcpy(&stream, d + EMU_STAMP_OFF + 4, 2);
-	memcpy(&flow, d + EMU_STAMP_OFF + 6, 2);
-	if (unlikely((rte_be_to_cpu_32(h) >> 8) != 0x080045 ||
-		     d[23] != IPPROTO_UDP ||
-		     rte_be_to_cpu_32(magic) != EMU_STAMP_MAGIC ||
-		     rte_be_to_cpu_16(stream) != s->id ||
-		     rte_be_to_cpu_16(flow) >= MLX4R_EMU_GEN_MAX_FLOWS))
-		goto all;
-	memcpy(&seq, d + EMU_STAMP_OFF + 8, 8);
-	seq = rte_be_to_cpu_64(seq);
-	fl = &s->flows[rte_be_to_cpu_16(flow)];
+	fl = &s->flows[flow];
 	if (unlikely(seq != fl->next))
 		goto all;
 	/* emu_chk_frame_all()'s in-order case */
