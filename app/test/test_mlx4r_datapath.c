@@ -351,6 +351,66 @@ test_ring_wrap_and_completions(void)
 }
 
 /*
+ * @p n frames out and back, all received and freed, then the Tx
+ * completions polled: how many mbufs the port holds beyond @p base.
+ */
+static int
+tx_held_after(unsigned int n, unsigned int base, unsigned int *held)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	unsigned int k, got = 0;
+	uint16_t r;
+	int t;
+
+	while (n != 0) {
+		k = RTE_MIN(n, (unsigned int)BURST);
+		TEST_ASSERT_EQUAL(frames_to(p1, tx, k, 60), TEST_SUCCESS,
+				  "frames");
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, tx, k), k, "sent");
+		r = rx_some(p1, 0, rx, k);
+		TEST_ASSERT_EQUAL(r, k, "back");
+		rte_pktmbuf_free_bulk(rx, r);
+		got += r;
+		n -= k;
+	}
+	for (t = 0; t < 4; t++)
+		rte_eth_tx_burst(p1, 0, NULL, 0);
+	*held = rte_mempool_in_use_count(mp) - base;
+	return TEST_SUCCESS;
+}
+
+/*
+ * Completion moderation, exact: a completion is asked every comp_thresh
+ * TXBBs (one a 64-byte frame) and frees every frame up to and including
+ * the WQE that asked, none after it. So comp_thresh - 1 frames stay
+ * held, one more and none is.
+ */
+static int
+test_tx_completion_exact(void)
+{
+	struct mlx4r_txq *txq;
+	unsigned int base, held, th;
+
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	txq = mlx4r_port_txq(mlx4r_port_of(&rte_eth_devices[p1]), 0);
+	th = txq->comp_thresh;
+	TEST_ASSERT(th > 1, "a threshold (%u)", th);
+	/* the Rx ring posted: what the port holds at rest */
+	base = rte_mempool_in_use_count(mp);
+	TEST_ASSERT_EQUAL(tx_held_after(th, base, &held), TEST_SUCCESS,
+			  "first");
+	TEST_ASSERT_EQUAL(held, 0, "%u frames: all freed", th);
+	TEST_ASSERT_EQUAL(tx_held_after(th - 1, base, &held), TEST_SUCCESS,
+			  "short");
+	TEST_ASSERT_EQUAL(held, th - 1, "%u frames: none asked", th - 1);
+	TEST_ASSERT_EQUAL(tx_held_after(1, base, &held), TEST_SUCCESS,
+			  "one more");
+	TEST_ASSERT_EQUAL(held, 0, "the one that asked frees them all");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
+/*
  * Tx completion gives back only what the driver held: an mbuf the
  * application still references (refcnt 2) loses one reference and stays
  * out of the pool; an indirect clone is detached, its parent released by
@@ -1565,6 +1625,81 @@ test_filter_change_fails(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Leave in every free mbuf of @p pool values a last use could have left
+ * (the mbuf library resets them at rte_pktmbuf_alloc(), not at free).
+ */
+static void
+stale_mbufs(struct rte_mempool *pool)
+{
+	static void *objs[NB_MBUF];
+	unsigned int n = 0, i;
+
+	while (n < RTE_DIM(objs) && rte_mempool_get(pool, &objs[n]) == 0)
+		n++;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = objs[i];
+
+		m->ol_flags = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_RSS_HASH |
+			      RTE_MBUF_F_RX_IP_CKSUM_BAD |
+			      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		m->packet_type = RTE_PTYPE_L2_ETHER_VLAN | RTE_PTYPE_L3_IPV6 |
+				 RTE_PTYPE_TUNNEL_GRE;
+	}
+	rte_mempool_put_bulk(pool, objs, n);
+}
+
+/*
+ * A queue without checksum offloads nor hash (the Rx burst's
+ * one-segment loop): each frame's packet type from its CQE, and no flag,
+ * in buffers whose last use left other values (the burst takes them raw
+ * from the pool: it must write both fields). UDP, TCP and a non-IP frame.
+ */
+static int
+test_ptype_no_offload(void)
+{
+	struct rte_mbuf *m[BURST], *rx[BURST];
+	uint32_t want[BURST];
+	struct rte_ether_addr mac;
+	unsigned int round, i;
+
+	stale_mbufs(mp);
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < BURST; i++) {
+			if (i % 3 == 2) {
+				m[i] = make_frame(&mac, 64, i);
+				want[i] = RTE_PTYPE_L2_ETHER;
+			} else {
+				m[i] = make_ip_frame(&mac, 0x0a000001 + i,
+						     1000 + i, i % 3 ?
+						     IPPROTO_TCP : IPPROTO_UDP,
+						     false);
+				want[i] = RTE_PTYPE_L2_ETHER |
+					  RTE_PTYPE_L3_IPV4 | (i % 3 ?
+					  RTE_PTYPE_L4_TCP : RTE_PTYPE_L4_UDP);
+			}
+			TEST_ASSERT_NOT_NULL(m[i], "frame %u", i);
+		}
+		TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, BURST), BURST,
+				  "sent");
+		TEST_ASSERT_EQUAL(rx_some(p1, 0, rx, BURST), BURST,
+				  "received");
+		for (i = 0; i < BURST; i++) {
+			TEST_ASSERT_EQUAL(rx[i]->packet_type, want[i],
+					  "round %u frame %u: ptype 0x%x",
+					  round, i, rx[i]->packet_type);
+			TEST_ASSERT_EQUAL_U(rx[i]->ol_flags, 0,
+					    "round %u frame %u: no flag",
+					    round, i);
+		}
+		rte_pktmbuf_free_bulk(rx, BURST);
+	}
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	return TEST_SUCCESS;
+}
+
 /* Packet types and checksum flags come from the CQE. */
 static int
 test_ptype_csum_flags(void)
@@ -2189,6 +2324,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_rx_pool_private_area),
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_completion_exact),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_shared_mbufs),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),
@@ -2208,6 +2344,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down, test_mac_filter_modes),
 		TEST_CASE_ST(hca_loopback, hca_down, test_promisc_steering),
 		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_csum_flags),
+		TEST_CASE_ST(hca_loopback, hca_down, test_ptype_no_offload),
 		TEST_CASE(test_csum_field_only),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_offload),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_csum_not_enabled),

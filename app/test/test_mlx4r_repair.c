@@ -133,7 +133,14 @@ generation(void)
 	return st.generation;
 }
 
-/* Frames to our own MAC (loopback: they come back), flow @p flow. */
+/* The number the next frame of make_frames() carries (payload bytes). */
+static uint32_t next_seq;
+#define SEQ_OFF 40
+
+/*
+ * Frames to our own MAC (loopback: they come back), flow @p flow, each
+ * numbered (next_seq, at SEQ_OFF).
+ */
 static int
 make_frames(struct rte_mbuf **m, unsigned int n, uint8_t flow)
 {
@@ -154,6 +161,8 @@ make_frames(struct rte_mbuf **m, unsigned int n, uint8_t flow)
 		p[29] = flow;
 		p[30] = 10;
 		p[33] = 1;
+		memcpy(p + SEQ_OFF, &next_seq, sizeof(next_seq));
+		next_seq++;
 	}
 	return TEST_SUCCESS;
 }
@@ -177,12 +186,19 @@ drain_rx(unsigned int want, unsigned int tries)
 	return got;
 }
 
-/* n frames out of Tx queue @p q and back: all of them? */
+/*
+ * n frames out of Tx queue @p q and back: all of them, each the one sent,
+ * in order (one flow: one Rx queue)? A repair posts the WQ again from
+ * WQE 0 while its CQ goes on, so a burst that took a CQE's buffer from
+ * the wrong WQE returns a stale buffer: its number says so.
+ */
 static int
 traffic(uint16_t q, unsigned int n)
 {
-	struct rte_mbuf *m[BURST];
-	uint16_t sent;
+	struct rte_mbuf *m[BURST], *r[BURST];
+	uint32_t seq = next_seq, got = 0, v;
+	unsigned int t;
+	uint16_t sent, k, i, rq;
 
 	TEST_ASSERT(n <= BURST, "n");
 	TEST_ASSERT_EQUAL(make_frames(m, n, 1), TEST_SUCCESS, "frames");
@@ -191,7 +207,27 @@ traffic(uint16_t q, unsigned int n)
 		rte_pktmbuf_free_bulk(m + sent, n - sent);
 	TEST_ASSERT_EQUAL(sent, n, "sent");
 	rte_eth_tx_burst(p1, q, NULL, 0); /* completions */
-	TEST_ASSERT_EQUAL(drain_rx(n, 2000), n, "frames back");
+	for (t = 0; t < 2000 && got < n; t++) {
+		for (rq = 0; rq < rte_eth_devices[p1].data->nb_rx_queues;
+		     rq++) {
+			k = rte_eth_rx_burst(p1, rq, r, BURST);
+			for (i = 0; i < k; i++) {
+				memcpy(&v, rte_pktmbuf_mtod_offset(r[i],
+					const uint8_t *, SEQ_OFF), sizeof(v));
+				if (r[i]->pkt_len != 64 || v != seq + got) {
+					rte_pktmbuf_free_bulk(r, k);
+					TEST_FAIL("frame %u back: %u bytes, number %u, %u wanted",
+						  got, r[i]->pkt_len, v,
+						  seq + got);
+				}
+				got++;
+			}
+			rte_pktmbuf_free_bulk(r, k);
+		}
+		if (got < n)
+			rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT_EQUAL(got, n, "frames back");
 	return TEST_SUCCESS;
 }
 
@@ -696,6 +732,97 @@ test_late_flush_cqe(void)
 	return hca_down();
 }
 
+/* The CQE at Rx queue @p rxq's consumer index, once software owns it. */
+static struct mlx4_cqe *
+rx_cqe_ready(struct mlx4r_rxq *rxq)
+{
+	uint32_t ci = rxq->cq_ci;
+	struct mlx4_cqe *cqe = (struct mlx4_cqe *)(rxq->cqes +
+		((size_t)(ci & rxq->cqe_mask) << rxq->cqe_shift) +
+		rxq->cqe_off);
+
+	if (!(cqe->owner_sr_opcode & MLX4_CQE_OWNER_MASK) !=
+	    !(ci & rxq->cqe_cnt))
+		return NULL;
+	rte_io_rmb();
+	return cqe;
+}
+
+/*
+ * A success CQE whose byte count exceeds what its WQE holds by @p over
+ * bytes, on a port of @p nq queues (1: the burst's one-segment loop; 2:
+ * RSS, the hash reported, the general loop). A card completes such a
+ * frame with a length error instead, so the CQ is not to be trusted:
+ * the burst takes no frame from it (the bytes past the WQE's buffers
+ * would have been the next WQEs' mbufs, or past the burst's replacement
+ * array), bars the queue, and the repair puts it back with the same
+ * mbufs, no device reset.
+ */
+static int
+rx_oversized(uint16_t nq, uint32_t over)
+{
+	struct rte_mbuf *m[BURST], *r[BURST];
+	struct mlx4_cqe *cqe = NULL;
+	struct rte_eth_stats st;
+	struct mlx4r_rxq *rxq = NULL;
+	uint64_t base;
+	unsigned int t;
+	uint16_t q = 0;
+
+	TEST_ASSERT_EQUAL(hca_up("wire=loopback", nq), TEST_SUCCESS, "up");
+	TEST_ASSERT_EQUAL(traffic(0, 8), TEST_SUCCESS, "before");
+	TEST_ASSERT_EQUAL(make_frames(m, 1, 1), TEST_SUCCESS, "frame");
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(p1, 0, m, 1), 1, "sent");
+	for (t = 0; t < 20000 && cqe == NULL; t++) {
+		rte_eth_tx_burst(p1, 0, NULL, 0); /* completions */
+		for (q = 0; q < nq && cqe == NULL; q++) {
+			rxq = rxq_of(q);
+			cqe = rx_cqe_ready(rxq);
+		}
+		if (cqe == NULL)
+			rte_delay_us_sleep(100);
+	}
+	TEST_ASSERT_NOT_NULL(cqe, "the frame's CQE");
+	q--;
+	/* no Tx burst from here on: what the Tx ring holds stays */
+	base = rte_mempool_in_use_count(mp);
+	TEST_ASSERT_EQUAL(nq == 1 || rxq->rss_hash, true,
+			  "the loop meant: %u queues, hash %u", nq,
+			  rxq->rss_hash);
+	cqe->byte_cnt = rte_cpu_to_be_32(rxq->seg_first_len +
+					 (rxq->sges - 1) * rxq->seg_len +
+					 over);
+	TEST_ASSERT_EQUAL(rte_eth_rx_burst(p1, q, r, BURST), 0,
+			  "no frame from a CQE of %u bytes too many", over);
+	TEST_ASSERT_EQUAL(wait_repairs(false, q, 1), TEST_SUCCESS,
+			  "repaired");
+	TEST_ASSERT_EQUAL(generation(), 1, "no device reset");
+	TEST_ASSERT_EQUAL_U(xstat("rx_queue_flushed_wqes"), 1,
+			    "the one WQE lost");
+	TEST_ASSERT_SUCCESS(rte_eth_stats_get(p1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.ierrors, 1, "ierrors");
+	TEST_ASSERT_EQUAL_U(st.ipackets, 8, "no frame received");
+	TEST_ASSERT_EQUAL_U(rte_mempool_in_use_count(mp), base,
+			    "the frame's mbuf posted again, no other taken");
+	TEST_ASSERT_EQUAL(traffic(0, BURST), TEST_SUCCESS, "after");
+	return hca_down();
+}
+
+static int
+test_rx_oversized_cqe(void)
+{
+	static const uint32_t over[] = { 1, 0x7fff0000 };
+	unsigned int i;
+	uint16_t nq;
+
+	for (nq = 1; nq <= 2; nq++)
+		for (i = 0; i < RTE_DIM(over); i++)
+			TEST_ASSERT_EQUAL(rx_oversized(nq, over[i]),
+					  TEST_SUCCESS, "%u queues, %u over",
+					  nq, over[i]);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite repair_suite = {
 	.suite_name = "mlx4r queue repair",
 	.setup = suite_setup,
@@ -714,6 +841,7 @@ static struct unit_test_suite repair_suite = {
 		TEST_CASE_ST(NULL, case_teardown, test_stale_qp_event_ignored),
 		TEST_CASE_ST(NULL, case_teardown, test_repair_after_cq_wraps),
 		TEST_CASE_ST(NULL, case_teardown, test_late_flush_cqe),
+		TEST_CASE_ST(NULL, case_teardown, test_rx_oversized_cqe),
 		TEST_CASES_END()
 	},
 };

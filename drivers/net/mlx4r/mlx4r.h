@@ -261,6 +261,11 @@ struct mlx4r_rxq {
 	 */
 	uint8_t l2tun;
 	uint8_t rss_hash;          /**< report the RSS hash (RX_RSS_HASH) */
+	/**
+	 * one data segment per 16-byte WQE (no Rx scatter): the burst's
+	 * one-segment loop may serve the queue (mlx4r_rx_frames1())
+	 */
+	uint8_t seg1;
 	uint16_t port_id;          /**< ethdev port, for mbuf->port */
 	uint16_t cqe_off;          /**< offset of the CQE in a CQ entry */
 	uint32_t rq_ci;            /**< WQEs consumed (free-running) */

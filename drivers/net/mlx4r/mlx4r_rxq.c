@@ -371,6 +371,8 @@ mlx4r_rxq_start(struct mlx4r_rxq *rxq)
 	rxq->rq_ci = 0;
 	rxq->cq_ci = 0;
 	rxq->fault = 0; /* a new WQ: no error to repair */
+	rxq->seg1 = rxq->sges == 1 &&
+		    rxq->wqe_shift == rte_log2_u32(sizeof(struct mlx4_wqe_data_seg));
 	rxq->csum = (rxq->offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
 	rxq->l2tun = rxq->csum && rxq->port->l2tun_cap;
 	nelts = rxq->nb_wqe * rxq->sges;

@@ -279,12 +279,30 @@ mlx4r_rx_tunnel(struct rte_mbuf *m, const struct mlx4_cqe *cqe, uint32_t pt)
 		m->ol_flags |= RTE_MBUF_F_RX_OUTER_L4_CKSUM_GOOD;
 }
 
-/* A range missing from the cache: the device's table, then the cache. */
+/*
+ * mlx4r_mr_lkey() past the first entry: the cache's other entries, then
+ * the device's table. A hit moves to the front, so that a queue fed from
+ * one pool at a time (the common case: an Rx queue's own pool, a Tx
+ * burst of one Rx queue's mbufs) takes the inline test only. The cache is
+ * the queue's, written by its lcore alone (the burst, and
+ * mlx4r_mr_cache_sync() at its start).
+ */
 static __rte_noinline uint32_t
-mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
+mlx4r_mr_lkey_slow(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
 	struct mlx4r_mr_range r;
+	unsigned int i;
 
+	for (i = 1; i < MLX4R_MR_CACHE; i++) {
+		const struct mlx4r_mr_range *c = &mc->e[i];
+
+		if (addr >= c->start && addr + len <= c->end) {
+			r = *c;
+			mc->e[i] = mc->e[0];
+			mc->e[0] = r;
+			return r.lkey_be;
+		}
+	}
 	if (mlx4r_mr_find(mc->dev, addr, len, &r) < 0)
 		return MLX4R_NO_LKEY;
 	mc->e[mc->next++ % MLX4R_MR_CACHE] = r;
@@ -294,20 +312,17 @@ mlx4r_mr_miss(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 /*
  * Lkey of the registered range that holds all of [addr, addr + len),
  * big-endian; NO_LKEY if none. The device checks the same bounds on the
- * lkey (an MR covers exactly what was registered).
+ * lkey (an MR covers exactly what was registered). The first entry
+ * inline (a zeroed entry holds nothing: end 0), the rest called.
  */
 static __rte_always_inline uint32_t
 mlx4r_mr_lkey(struct mlx4r_mr_cache *mc, uintptr_t addr, uint32_t len)
 {
-	unsigned int i;
+	const struct mlx4r_mr_range *c = &mc->e[0];
 
-	for (i = 0; i < MLX4R_MR_CACHE; i++) {
-		const struct mlx4r_mr_range *c = &mc->e[i];
-
-		if (addr >= c->start && addr + len <= c->end)
-			return c->lkey_be;
-	}
-	return mlx4r_mr_miss(mc, addr, len);
+	if (likely(addr >= c->start && addr + len <= c->end))
+		return c->lkey_be;
+	return mlx4r_mr_lkey_slow(mc, addr, len);
 }
 
 uint32_t
@@ -425,6 +440,26 @@ struct mlx4r_rx_pos {
 };
 
 /*
+ * Whether a completed frame of @p len bytes fits the WQE's segments. The
+ * device writes no more than the WQE holds: a frame that does not fit
+ * completes with a length error (MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR), so
+ * a success CQE counting more bytes is a CQ the driver cannot trust, and
+ * its frame would take more buffers than the WQE has (the next WQEs', or
+ * past the replacement array). Such a CQE is treated as an error CQE: left
+ * unconsumed, the queue barred and repaired (mlx4r_repair.c counts it as
+ * a flushed completion). Cold: called only past the first segment.
+ */
+static __rte_noinline bool
+mlx4r_rx_len_fits(struct mlx4r_rxq *rxq, uint32_t len)
+{
+	if (len - rxq->seg_first_len <= (rxq->sges - 1) * rxq->seg_len)
+		return true;
+	rxq->ierrors++;
+	mlx4r_queue_fault(&rxq->fault, &rxq->barred, rxq->port, rxq->port_id);
+	return false;
+}
+
+/*
  * The frames of the software-owned CQEs from pos->ci on, at most @p nb,
  * each given a replacement from @p repl, up to the first CQE the device
  * still owns or the first error CQE. Each CQE's owner byte is tested
@@ -477,19 +512,23 @@ mlx4r_rx_frames(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
 					  rxq->port, rxq->port_id);
 			break;
 		}
-		ci++;
-		rq_ci++;
 		len = rte_be_to_cpu_32(cqe->byte_cnt);
 		nseg = 1;
 		if (unlikely(len > first_len)) {
+			if (unlikely(!mlx4r_rx_len_fits(rxq, len)))
+				break;
 			nseg += (len - first_len + rxq->seg_len - 1) /
 				rxq->seg_len;
 			if (rte_mempool_get_bulk(rxq->mp, (void **)extra,
 						 nseg - 1) != 0) {
+				ci++;
+				rq_ci++;
 				rxq->rx_nombuf++;
 				continue;
 			}
 		}
+		ci++;
+		rq_ci++;
 		st = rte_be_to_cpu_32(cqe->status);
 		/* IPOK and the checksum field at 0xffff: L4 good too */
 		if (csum && (st & MLX4R_CQE_STATUS_IP_HDR_CSUM_OK) &&
@@ -525,6 +564,97 @@ mlx4r_rx_frames(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
 	pos->rq_ci = rq_ci;
 	pos->used = used;
 	pos->got = got;
+	pos->bytes = bytes;
+}
+
+/*
+ * mlx4r_rx_frames() for the common queue: one data segment per 16-byte
+ * WQE (rxq->seg1), neither checksum flags nor the hash reported, every
+ * frame in one buffer. The same tests in the same order; what the general
+ * loop computes per frame from the queue's geometry is constant or
+ * derived here: the mbuf's rearm word (port included), the WQE as an
+ * array index (no shift through %cl, which the CQE's index needs), the
+ * elts entry the WQE's own, one count for frames, replacements and CQEs
+ * (no frame is skipped: none takes more than its one buffer, see
+ * mlx4r_rx_len_fits()).
+ */
+static __rte_always_inline void
+mlx4r_rx_frames1(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
+		 struct rte_mbuf **repl, struct mlx4r_rx_pos *pos,
+		 const uint32_t cqe_size)
+{
+	const uint8_t *cqes = rxq->cqes + (cqe_size - sizeof(struct mlx4_cqe));
+	const uint32_t cqe_cnt = rxq->cqe_cnt;
+	struct mlx4_wqe_data_seg *wqes = (void *)rxq->wqes;
+	struct rte_mbuf **elts = rxq->elts;
+	const uint32_t wqe_mask = rxq->wqe_mask;
+	const uint32_t first_len = rxq->seg_first_len;
+	struct mlx4r_mr_cache *mc = &rxq->mr;
+	const uint32_t ci0 = pos->ci, end = ci0 + nb;
+	/* the WQE of CQE ci is rq_ci's: one a CQE (no frame is skipped) */
+	const uint32_t dw = pos->rq_ci - ci0;
+	struct rte_mbuf **out = pkts;
+	uint32_t bytes = 0; /* at most MLX4R_RX_BURST_MAX segments' worth */
+	uint64_t rearm;
+	uint32_t ci;
+
+	/* the mbuf's rearm word: mlx4r_rx_rearm()'s, built once */
+	{
+		struct rte_mbuf tmp;
+
+		mlx4r_rx_rearm(&tmp, RTE_PKTMBUF_HEADROOM, 1, rxq->port_id);
+		memcpy(&rearm, (uint8_t *)&tmp +
+		       offsetof(struct rte_mbuf, rearm_data), sizeof(rearm));
+	}
+	for (ci = ci0; ci != end; ci++) {
+		const struct mlx4_cqe *cqe = (const void *)
+			(cqes + (size_t)(ci & (cqe_cnt - 1)) * cqe_size);
+		uint32_t w = (ci + dw) & wqe_mask;
+		/*
+		 * owner and opcode from one load of their byte (a byte the
+		 * device writes at once): the opcode is the one written with
+		 * the owner bit tested
+		 */
+		const uint8_t op = cqe->owner_sr_opcode;
+		struct rte_mbuf *head, *m;
+		uint32_t len, st;
+
+		if (!(op & MLX4_CQE_OWNER_MASK) != !(ci & cqe_cnt))
+			break;
+		/* the body only after the owner byte said it is ours */
+		rte_io_rmb();
+		if (unlikely((op & MLX4_CQE_OPCODE_MASK) ==
+			     MLX4_CQE_OPCODE_ERROR)) {
+			mlx4r_queue_fault(&rxq->fault, &rxq->barred,
+					  rxq->port, rxq->port_id);
+			break;
+		}
+		len = rte_be_to_cpu_32(cqe->byte_cnt);
+		if (unlikely(len > first_len)) {
+			mlx4r_rx_len_fits(rxq, len); /* false: sges is 1 */
+			break;
+		}
+		st = rte_be_to_cpu_32(cqe->status);
+		head = elts[w];
+		memcpy((uint8_t *)head + offsetof(struct rte_mbuf, rearm_data),
+		       &rearm, sizeof(rearm));
+		head->packet_type = mlx4r_ptype_table[MLX4R_PTYPE_IDX(st)];
+		head->pkt_len = len;
+		head->data_len = len;
+		head->ol_flags = 0;
+		m = *repl++;
+		elts[w] = m;
+		/* mlx4r_rx_post_seg() for segment 0 */
+		wqes[w].lkey = mlx4r_mr_lkey(mc, (uintptr_t)m->buf_addr, 1);
+		wqes[w].addr = rte_cpu_to_be_64((uintptr_t)m->buf_addr +
+						RTE_PKTMBUF_HEADROOM);
+		bytes += len;
+		*out++ = head;
+	}
+	pos->ci = ci;
+	pos->rq_ci = ci + dw;
+	pos->used = ci - ci0;
+	pos->got = ci - ci0;
 	pos->bytes = bytes;
 }
 
@@ -616,7 +746,15 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		}
 	}
 	if (nb != 0) {
-		if (likely(!csum && !rss))
+		if (likely(!csum && !rss && rxq->seg1)) {
+			/* the CQE's size a constant: no shift through %cl */
+			if (rxq->cqe_shift == 6)
+				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
+						 64);
+			else
+				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
+						 32);
+		} else if (likely(!csum && !rss))
 			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, false,
 					false, tun);
 		else
@@ -1261,6 +1399,79 @@ too_many:
 }
 
 /*
+ * mlx4r_tx_frames() for a plain queue (no offload, not a VF's) while its
+ * frames are of one segment each in registered memory: the same WQE (a
+ * control and a data segment in one TXBB, the owner word last) with what
+ * the general loop computes per frame constant here (one TXBB, DS count
+ * 2, the source flags' byte order) and the ring's room counted once: at
+ * most @p n and the room, no frame dropped, so one count for frames
+ * taken and posted. Stops at the first frame it cannot take as the
+ * common one (several segments, an lkey the cache does not have), which
+ * mlx4r_tx_frames() then takes on.
+ */
+static __rte_always_inline void
+mlx4r_tx_frames1(struct mlx4r_txq *txq, struct rte_mbuf **pkts, uint16_t n,
+		 struct mlx4r_tx_pos *pos)
+{
+	const uint32_t cnt = txq->txbb_cnt;
+	const uint32_t thresh = txq->comp_thresh;
+	const uint32_t flags = rte_cpu_to_be_32(txq->srcrb);
+	uint8_t *sq = txq->sq;
+	struct rte_mbuf **elts = txq->elts;
+	struct mlx4r_mr_cache *mc = &txq->mr;
+	uint32_t pi = pos->pi, pending = pos->pending;
+	const uint32_t room = txq->txbb_max - (pi - txq->sq_ci);
+	const uint16_t lim = RTE_MIN((uint32_t)n, room);
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < lim; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct mlx4_wqe_ctrl_seg *ctrl = (struct mlx4_wqe_ctrl_seg *)
+			(sq + ((size_t)(pi & (cnt - 1)) << MLX4R_TXBB_SHIFT));
+		struct mlx4_wqe_data_seg *d =
+			(struct mlx4_wqe_data_seg *)(ctrl + 1);
+		uintptr_t a;
+		uint32_t lkey, f = flags;
+
+		if (unlikely(m->nb_segs != 1))
+			break;
+		a = rte_pktmbuf_mtod(m, uintptr_t);
+		lkey = mlx4r_mr_lkey(mc, a, m->data_len);
+		if (unlikely(lkey == MLX4R_NO_LKEY))
+			break;
+		/* mlx4r_tx_data() for one segment */
+		d->lkey = lkey;
+		d->addr = rte_cpu_to_be_64(a);
+		d->byte_count = rte_cpu_to_be_32(m->data_len != 0 ?
+						 m->data_len :
+						 MLX4_INLINE_SEG);
+		/* mlx4r_tx_ctrl() for one TXBB, DS 2, no MAC */
+		if (++pending >= thresh) {
+			f |= RTE_BE32(MLX4_WQE_CTRL_CQ_UPDATE);
+			pending = 0;
+			txq->sig[txq->sig_pi++ & txq->sig_mask] = pi + 1;
+		}
+		ctrl->bf_qpn = RTE_BE32(2);
+		ctrl->srcrb_flags = f;
+		ctrl->imm = 0;
+		/* the owner word hands the WQE over: write it last */
+		rte_io_wmb();
+		ctrl->owner_opcode = (pi & cnt) ?
+			RTE_BE32(MLX4_OPCODE_SEND | MLX4R_WQE_OWNER_BIT) :
+			RTE_BE32(MLX4_OPCODE_SEND);
+		elts[pi & (cnt - 1)] = m;
+		pi++;
+		bytes += m->pkt_len;
+	}
+	pos->pi = pi;
+	pos->pending = pending;
+	pos->sent = i;
+	pos->posted = i;
+	pos->bytes = bytes;
+}
+
+/*
  * @p sec: the burst of a secondary process, which rings the doorbell
  * through its own mapping of the UAR (struct mlx4r_proc, mlx4r_mp.c); a
  * constant, so that the primary's burst is the code it was.
@@ -1320,10 +1531,25 @@ mlx4r_tx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 	}
 	pos.pi = txq->sq_pi;
 	pos.pending = txq->comp_pending;
-	if (likely(txq->ofl == 0 && !txq->lb))
-		mlx4r_tx_frames(txq, pkts, n, &pos, true);
-	else
+	if (likely(txq->ofl == 0 && !txq->lb)) {
+		mlx4r_tx_frames1(txq, pkts, n, &pos);
+		if (unlikely(pos.sent < n)) {
+			/* the rest from the first frame it did not take */
+			struct mlx4r_tx_pos more = {
+				.pi = pos.pi, .pending = pos.pending,
+			};
+
+			mlx4r_tx_frames(txq, pkts + pos.sent, n - pos.sent,
+					&more, true);
+			pos.pi = more.pi;
+			pos.pending = more.pending;
+			pos.sent += more.sent;
+			pos.posted += more.posted;
+			pos.bytes += more.bytes;
+		}
+	} else {
 		mlx4r_tx_frames(txq, pkts, n, &pos, false);
+	}
 	txq->comp_pending = pos.pending;
 	if (pos.pi != txq->sq_pi) {
 		txq->opackets += pos.posted;
