@@ -411,6 +411,47 @@ test_tx_run_zero_len(void)
 				MLX4R_EMU_VERR_BOUNDS);
 }
 
+/*
+ * A NOP of a data segment (DS 2, the size of the run's sends) between two
+ * sends of one doorbell: the run of one-segment sends
+ * (emu_tx_send1_run()) tests each WQE's opcode, so the NOP sends nothing
+ * and completes as a NOP; the sends after it go on.
+ */
+static int
+test_tx_run_nop(void)
+{
+	struct temu_seg seg;
+	struct mlx4_cqe cqe;
+	uint32_t len = udp_frame(0, 3, 10), i, rx = 0;
+	static const uint8_t want_op[] = { MLX4_OPCODE_SEND, MLX4_OPCODE_NOP,
+					   MLX4_OPCODE_SEND };
+
+	temu_rxq_post(&rxq, 4);
+	seg.addr = frame_at(0);
+	seg.len = len;
+	seg.lkey = TX_LKEY;
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+		     MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_post_raw(&txq, MLX4_OPCODE_NOP, &seg, 1,
+			 MLX4_WQE_CTRL_CQ_UPDATE, 0, false);
+	temu_tx_post(&txq, frame_at(0), len, TX_LKEY,
+		     MLX4_WQE_CTRL_CQ_UPDATE);
+	temu_tx_doorbell(&txq);
+	for (i = 0; i < 3; i++) {
+		TEST_ASSERT(temu_cq_poll(&txq.cdv, &txq.cq_ci, &cqe),
+			    "Tx CQE %u", i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  want_op[i], "Tx CQE %u: opcode", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), i,
+				  "Tx CQE %u: its WQE", i);
+	}
+	temu_tx_reclaim(&txq);
+	while (temu_rx_poll(&rxq, &cqe))
+		rx++;
+	TEST_ASSERT_EQUAL(rx, 2, "two frames: the NOP sends none");
+	return TEST_SUCCESS;
+}
+
 /* Many passes over a small SQ and CQ: owner parity on both sides. */
 static int
 test_tx_ring_wrap(void)
@@ -2364,6 +2405,7 @@ static struct unit_test_suite emu_engine_suite = {
 		TEST_CASE_ST(setup, teardown, test_tx_run_out_of_bounds),
 		TEST_CASE_ST(setup, teardown, test_tx_run_short),
 		TEST_CASE_ST(setup, teardown, test_tx_run_zero_len),
+		TEST_CASE_ST(setup, teardown, test_tx_run_nop),
 		TEST_CASE_ST(setup, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup64, teardown, test_tx_ring_wrap),
 		TEST_CASE_ST(setup, teardown, test_force_loopback),

@@ -362,6 +362,232 @@ test_gen_run_checks(void)
 }
 
 /*
+ * The queue of port 1 that holds a CQE (the one flow's), or NULL. The
+ * hook pumps the generator first.
+ */
+static struct temu_rxq *
+gen_hit_queue(void)
+{
+	unsigned int q;
+
+	mlx4r_hw_hook_call(&rxq[0][0].hook);
+	for (q = 0; q < 4; q++) {
+		struct temu_rxq *r = &rxq[0][q];
+		const struct mlx4_cqe *c = (const void *)
+			((uint8_t *)r->cdv.buf.buf +
+			 (size_t)(r->cq_ci & (r->cdv.cqe_cnt - 1)) *
+			 r->cdv.cqe_size + (r->cdv.cqe_size - 32));
+
+		if (!(c->owner_sr_opcode & MLX4_CQE_OWNER_MASK) ==
+		    !(r->cq_ci & r->cdv.cqe_cnt))
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * The generator's run places its frames in a batch (emu_rx_place_seq())
+ * while each is the common case; each frame's WQE is still checked on
+ * its own, and the frame that is not the common case gets what a frame
+ * alone would. Eight frames in one pump, every queue's WQE 3 too short
+ * for the frame (30 bytes: a length error, the 30 bytes written, the WQ
+ * goes on) and WQE 6 a segment that runs past its MR's end though the
+ * frame would fit inside the MR (a protection error: the model checks
+ * the whole segment, the WQ goes to error, WQEs 7-8 flushed, frames 7-8
+ * dropped).
+ */
+static int
+test_gen_batch_wqe_checks(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4_err_cqe ecqe;
+	struct mlx4_cqe cqe;
+	struct temu_rxq *r;
+	uint8_t *tail = NULL;
+	unsigned int q, i;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	for (q = 0; q < 4; q++) {
+		uint8_t *ring;
+		struct mlx4_wqe_data_seg *seg;
+
+		r = &rxq[0][q];
+		temu_rxq_post(r, 8);
+		ring = (uint8_t *)r->dv.buf.buf + r->dv.rq.offset;
+		seg = (void *)(ring + ((size_t)2 << r->dv.rq.wqe_shift));
+		seg->byte_count = rte_cpu_to_be_32(30);
+		/* the MR's last 64 bytes, the segment seg_size long */
+		tail = r->mem + (size_t)r->cnt * r->sges * r->seg_size - 64;
+		memset(tail, 0xee, 64);
+		seg = (void *)(ring + ((size_t)5 << r->dv.rq.wqe_shift));
+		seg->addr = rte_cpu_to_be_64((uintptr_t)tail);
+	}
+	memset(&gc, 0, sizeof(gc));
+	gc.count = 8;
+	gc.nb_flows = 1;
+	gc.burst = 32;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	r = gen_hit_queue();
+	TEST_ASSERT_NOT_NULL(r, "frames came");
+	tail = r->mem + (size_t)r->cnt * r->sges * r->seg_size - 64;
+	for (i = 0; i < 8; i++) {
+		TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "CQE %u",
+			    i);
+		memcpy(&ecqe, &cqe, sizeof(ecqe));
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), i,
+				  "CQE %u: its WQE", i);
+		if (i != 2 && i < 5) {
+			TEST_ASSERT_EQUAL(cqe.owner_sr_opcode &
+					  MLX4_CQE_OPCODE_MASK,
+					  MLX4_RECV_OPCODE_SEND,
+					  "frame %u received", i);
+			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(cqe.byte_cnt), 60,
+					  "frame %u: its length", i);
+			continue;
+		}
+		TEST_ASSERT_EQUAL(ecqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_CQE_OPCODE_ERROR, "CQE %u: error", i);
+		TEST_ASSERT_EQUAL(ecqe.syndrome, i == 2 ?
+				  MLX4_CQE_SYNDROME_LOCAL_LENGTH_ERR : i == 5 ?
+				  MLX4_CQE_SYNDROME_LOCAL_PROT_ERR :
+				  MLX4_CQE_SYNDROME_WR_FLUSH_ERR,
+				  "CQE %u: syndrome 0x%x", i, ecqe.syndrome);
+		if (i == 5)
+			TEST_ASSERT_EQUAL(ecqe.vendor_err,
+					  MLX4R_EMU_VERR_BOUNDS, "bounds");
+	}
+	TEST_ASSERT(!temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "no more");
+	/* WQE 3: the 30 bytes that fit, as frame 1's; nothing after them */
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(temu_rxq_data(r, 2), temu_rxq_data(r, 0),
+				      30, "the part that fits");
+	for (i = 30; i < r->seg_size; i++)
+		TEST_ASSERT_EQUAL(temu_rxq_data(r, 2)[i], 0xee,
+				  "short WQE's byte %u not written", i);
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_EQUAL(tail[i], 0xee, "MR tail byte %u written", i);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_EQUAL_U(st.rx_frames, 4, "frames 1, 2, 4, 5");
+	TEST_ASSERT_EQUAL_U(st.rx_bytes, 4 * 60, "their bytes");
+	TEST_ASSERT_EQUAL_U(st.rx_errors, 4, "short, bounds, 2 flushed");
+	TEST_ASSERT_EQUAL_U(st.rx_dropped, 2, "frames 7-8: WQ in error");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A CQ the driver does not poll overruns in the middle of a batch: the
+ * driver keeps posting WQEs (a ring's worth at a time) without polling,
+ * until the CQ's entries are all written; the next frame finds the CQ
+ * full: IBV_EVENT_CQ_ERR, the frame dropped, every CQE kept (none
+ * written over), the frames after it dropped too.
+ */
+static int
+test_gen_batch_cq_overrun(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_hw_async_event ev;
+	struct mlx4r_emu_port_stats st;
+	struct mlx4r_emu_gen_stats gs;
+	struct mlx4_cqe cqe;
+	struct temu_rxq *r;
+	unsigned int q, i, cnt = rxq[0][0].cdv.cqe_cnt, wqes, posted;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	wqes = RTE_MIN(cnt, rxq[0][0].cnt);
+	for (q = 0; q < 4; q++)
+		temu_rxq_post(&rxq[0][q], wqes);
+	memset(&gc, 0, sizeof(gc));
+	gc.count = cnt + 8;
+	gc.nb_flows = 1;
+	gc.burst = 8; /* a pump: 8 frames */
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	r = gen_hit_queue();
+	TEST_ASSERT_NOT_NULL(r, "frames came");
+	posted = wqes;
+	for (;;) {
+		TEST_ASSERT_SUCCESS(mlx4r_emu_gen_stats(env.dev, 1, &gs),
+				    "stats");
+		if (gs.sent >= cnt + 8)
+			break;
+		if (gs.sent < posted) {
+			mlx4r_hw_hook_call(&rxq[0][0].hook);
+			continue;
+		}
+		/* the WQEs taken posted again, the CQ not polled */
+		temu_rxq_post(r, RTE_MIN(wqes, cnt + 8 - posted));
+		posted += RTE_MIN(wqes, cnt + 8 - posted);
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_emu_port_stats(env.dev, 1, &st), "stats");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_get_async_event(env.ctx, &ev), "event");
+	TEST_ASSERT_EQUAL(ev.event_type, IBV_EVENT_CQ_ERR, "CQ error");
+	TEST_ASSERT(ev.element.cq == r->cq, "the Rx CQ");
+	mlx4r_hw_ack_async_event(env.ctx, &ev);
+	TEST_ASSERT_EQUAL_U(st.rx_frames, cnt, "as many as the CQ holds");
+	TEST_ASSERT_EQUAL_U(st.rx_dropped, 8, "the 8 past it");
+	TEST_ASSERT_EQUAL_U(st.rx_missed, 0, "none missed");
+	for (i = 0; i < cnt; i++) {
+		TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci, &cqe),
+			    "entry %u kept", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index),
+				  (uint16_t)i, "in order, none written over");
+	}
+	TEST_ASSERT(!temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "no more");
+	return TEST_SUCCESS;
+}
+
+/*
+ * A WQ moved to RESET and back starts from WQE 0 again while its CQ goes
+ * on (libmlx4 mlx4_modify_wq() zeroes the doorbell record; the driver's
+ * repair relies on it): a batch's CQEs name their WQE by the WQ's
+ * index, not the CQ's, and its frames land in those WQEs' buffers.
+ */
+static int
+test_gen_batch_after_wq_reset(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4_cqe cqe;
+	struct temu_rxq *r;
+	unsigned int q, i;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 1), "peer");
+	for (q = 0; q < 4; q++)
+		temu_rxq_post(&rxq[0][q], 8);
+	memset(&gc, 0, sizeof(gc));
+	gc.count = 5;
+	gc.nb_flows = 1;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "start");
+	r = gen_hit_queue();
+	TEST_ASSERT_NOT_NULL(r, "frames came");
+	for (i = 0; i < 5; i++)
+		TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "CQE %u",
+			    i);
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(r->wq, IBV_WQS_RESET), "RST");
+	TEST_ASSERT_SUCCESS(mlx4r_hw_modify_wq(r->wq, IBV_WQS_RDY), "RDY");
+	/* the driver's index again (libmlx4's clean wrote its own) */
+	*r->cdv.set_ci_db = rte_cpu_to_be_32(r->cq_ci);
+	r->pi = 0;
+	temu_rxq_post(r, 8);
+	gc.count = 6;
+	TEST_ASSERT_SUCCESS(mlx4r_emu_gen_start(env.dev, 1, &gc), "again");
+	mlx4r_hw_hook_call(&rxq[0][0].hook);
+	for (i = 0; i < 6; i++) {
+		TEST_ASSERT(temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "CQE %u",
+			    i);
+		TEST_ASSERT_EQUAL(cqe.owner_sr_opcode & MLX4_CQE_OPCODE_MASK,
+				  MLX4_RECV_OPCODE_SEND, "frame %u", i);
+		TEST_ASSERT_EQUAL(rte_be_to_cpu_16(cqe.wqe_index), i,
+				  "CQE %u: WQE %u of the new pass", i, i);
+		TEST_ASSERT_EQUAL(temu_rxq_data(r, (uint16_t)i)[0] & 1, 0,
+				  "frame %u in its WQE's buffer (unicast)", i);
+		TEST_ASSERT(temu_rxq_data(r, (uint16_t)i)[0] != 0xee ||
+			    temu_rxq_data(r, (uint16_t)i)[1] != 0xee,
+			    "frame %u written", i);
+	}
+	TEST_ASSERT(!temu_cq_poll(&r->cdv, &r->cq_ci, &cqe), "no more");
+	return TEST_SUCCESS;
+}
+
+/*
  * A one-flow run that outlasts the WQEs: each frame reads the doorbell
  * record (5 land, 7 missed), and frames posted later land.
  */
@@ -441,6 +667,59 @@ test_checker_counts(void)
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_reset(env.dev, 2), "reset");
 	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
 	TEST_ASSERT_EQUAL_U(cs.received, 0, "reset");
+	return TEST_SUCCESS;
+}
+
+/*
+ * The checker's window (EMU_CHK_WINDOW = 256 sequence numbers, a bit
+ * each, reused every 256): 1 and 3 are skipped, 3 comes late after 10,
+ * 2 to 300 otherwise in order, 257 reusing 1's bit; then 257 again is a
+ * copy, not 1's late arrival, and 1 itself, 299 behind, is too old to
+ * tell (a late frame). Fails if a frame in order, with a number still
+ * missing in the window, leaves its bit as the number it replaces left
+ * it, or if 3's late arrival lets the checker forget that 1 is missing.
+ */
+static int
+test_checker_window(void)
+{
+	struct mlx4r_emu_gen_conf gc;
+	struct mlx4r_emu_chk_stats cs;
+	uint8_t f[256];
+	uint64_t seq;
+	int len;
+
+	TEST_ASSERT_SUCCESS(mlx4r_emu_wire_peer(env.dev, 2), "peer");
+	memset(&gc, 0, sizeof(gc));
+	gc.frame_size = 64;
+	for (seq = 0; seq <= 300; seq++) {
+		if (seq == 1 || seq == 3)
+			continue;
+		len = mlx4r_emu_gen_frame(&gc, 42, 0, seq, f, sizeof(f));
+		TEST_ASSERT_EQUAL(len, 64, "frame");
+		send_frame(1, f, (uint32_t)len);
+		if (seq == 10) {
+			len = mlx4r_emu_gen_frame(&gc, 42, 0, 3, f,
+						  sizeof(f));
+			send_frame(1, f, (uint32_t)len);
+		}
+	}
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.lost, 1, "1 lost");
+	TEST_ASSERT_EQUAL_U(cs.out_of_order, 1, "3 late");
+	len = mlx4r_emu_gen_frame(&gc, 42, 0, 257, f, sizeof(f));
+	send_frame(1, f, (uint32_t)len);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.duplicated, 1, "257 again: a copy");
+	TEST_ASSERT_EQUAL_U(cs.out_of_order, 1, "not a late one");
+	TEST_ASSERT_EQUAL_U(cs.lost, 1, "1 still lost");
+	len = mlx4r_emu_gen_frame(&gc, 42, 0, 1, f, sizeof(f));
+	send_frame(1, f, (uint32_t)len);
+	TEST_ASSERT_SUCCESS(mlx4r_emu_chk_stats(env.dev, 2, &cs), "stats");
+	TEST_ASSERT_EQUAL_U(cs.out_of_order, 2, "1: too old, late");
+	TEST_ASSERT_EQUAL_U(cs.duplicated, 1, "no more copies");
+	TEST_ASSERT_EQUAL_U(cs.lost, 0, "none lost");
+	TEST_ASSERT_EQUAL_U(cs.received, 302, "received");
+	TEST_ASSERT_EQUAL_U(cs.unique, 301, "unique");
 	return TEST_SUCCESS;
 }
 
@@ -970,7 +1249,11 @@ static struct unit_test_suite emu_wire_suite = {
 		TEST_CASE_ST(setup, teardown, test_gen_count_missed),
 		TEST_CASE_ST(setup, teardown, test_gen_run_checks),
 		TEST_CASE_ST(setup, teardown, test_gen_run_missed),
+		TEST_CASE_ST(setup, teardown, test_gen_batch_wqe_checks),
+		TEST_CASE_ST(setup, teardown, test_gen_batch_cq_overrun),
+		TEST_CASE_ST(setup, teardown, test_gen_batch_after_wq_reset),
 		TEST_CASE_ST(setup, teardown, test_checker_counts),
+		TEST_CASE_ST(setup, teardown, test_checker_window),
 		TEST_CASE_ST(setup, teardown, test_checker_streams),
 		TEST_CASE_ST(setup, teardown, test_checker_reinit),
 		TEST_CASE_ST(setup, teardown, test_forward_accounting),

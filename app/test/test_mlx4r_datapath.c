@@ -411,6 +411,51 @@ test_tx_completion_exact(void)
 }
 
 /*
+ * A Tx burst of mbufs from two pools, interleaved: each goes back to its
+ * own pool at completion (the completion frees in runs of one pool), and
+ * each pool's count of mbufs in use is as before.
+ */
+static int
+test_tx_free_two_pools(void)
+{
+	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_ether_addr mac;
+	unsigned int base, small_base, i, round;
+	uint16_t n;
+
+	base = rte_mempool_in_use_count(mp);
+	small_base = rte_mempool_in_use_count(small_mp);
+	TEST_ASSERT_EQUAL(port_up(p1), TEST_SUCCESS, "up");
+	TEST_ASSERT_SUCCESS(rte_eth_macaddr_get(p1, &mac), "MAC");
+	for (round = 0; round < 8; round++) {
+		for (i = 0; i < BURST; i++) {
+			struct rte_mempool *pool = (i + round) % 2 ? small_mp :
+						   mp;
+			struct rte_ether_hdr *eh;
+
+			tx[i] = rte_pktmbuf_alloc(pool);
+			TEST_ASSERT_NOT_NULL(tx[i], "mbuf %u", i);
+			eh = (void *)rte_pktmbuf_append(tx[i], 64);
+			TEST_ASSERT_NOT_NULL(eh, "append");
+			memset(eh, 0, 64);
+			eh->dst_addr = mac;
+			eh->ether_type = rte_cpu_to_be_16(0x88b5);
+		}
+		n = rte_eth_tx_burst(p1, 0, tx, BURST);
+		TEST_ASSERT_EQUAL(n, BURST, "round %u: sent", round);
+		n = rx_some(p1, 0, rx, BURST);
+		TEST_ASSERT_EQUAL(n, BURST, "round %u: back", round);
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(p1), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(small_mp), small_base,
+			  "every small mbuf back in its pool");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), base,
+			  "every mbuf of the queue's pool back in it");
+	return TEST_SUCCESS;
+}
+
+/*
  * Tx completion gives back only what the driver held: an mbuf the
  * application still references (refcnt 2) loses one reference and stays
  * out of the pool; an indirect clone is detached, its parent released by
@@ -2325,6 +2370,7 @@ static struct unit_test_suite datapath_suite = {
 		TEST_CASE_ST(hca_loopback, hca_down,
 			     test_ring_wrap_and_completions),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_completion_exact),
+		TEST_CASE_ST(hca_loopback, hca_down, test_tx_free_two_pools),
 		TEST_CASE_ST(hca_loopback, hca_down, test_tx_shared_mbufs),
 		TEST_CASE_ST(hca_loopback, hca_down, test_multiseg_tx),
 		TEST_CASE_ST(hca_loopback, hca_down, test_empty_segment_tx),

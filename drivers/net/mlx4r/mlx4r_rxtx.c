@@ -569,19 +569,21 @@ mlx4r_rx_frames(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
 
 /*
  * mlx4r_rx_frames() for the common queue: one data segment per 16-byte
- * WQE (rxq->seg1), neither checksum flags nor the hash reported, every
- * frame in one buffer. The same tests in the same order; what the general
- * loop computes per frame from the queue's geometry is constant or
- * derived here: the mbuf's rearm word (port included), the WQE as an
- * array index (no shift through %cl, which the CQE's index needs), the
- * elts entry the WQE's own, one count for frames, replacements and CQEs
- * (no frame is skipped: none takes more than its one buffer, see
+ * WQE (rxq->seg1), no checksum flags reported, every frame in one
+ * buffer; compiled per CQE size (@p cqe_size, a constant: no shift
+ * through %cl) and per @p rss (the hash reported, as a port with RSS
+ * does: testpmd with several queues, the fast-path harness). The same
+ * tests in the same order; what the general loop computes per frame from
+ * the queue's geometry is constant or derived here: the mbuf's rearm
+ * word (port included), the WQE as an array index, the elts entry the
+ * WQE's own, one count for frames, replacements and CQEs (no frame is
+ * skipped: none takes more than its one buffer, see
  * mlx4r_rx_len_fits()).
  */
 static __rte_always_inline void
 mlx4r_rx_frames1(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
 		 struct rte_mbuf **repl, struct mlx4r_rx_pos *pos,
-		 const uint32_t cqe_size)
+		 const uint32_t cqe_size, const bool rss)
 {
 	const uint8_t *cqes = rxq->cqes + (cqe_size - sizeof(struct mlx4_cqe));
 	const uint32_t cqe_cnt = rxq->cqe_cnt;
@@ -641,7 +643,14 @@ mlx4r_rx_frames1(struct mlx4r_rxq *rxq, struct rte_mbuf **pkts, uint32_t nb,
 		head->packet_type = mlx4r_ptype_table[MLX4R_PTYPE_IDX(st)];
 		head->pkt_len = len;
 		head->data_len = len;
-		head->ol_flags = 0;
+		if (rss) {
+			/* the hash QP's Toeplitz hash, as mlx4_en reads it */
+			head->hash.rss =
+				rte_be_to_cpu_32(cqe->immed_rss_invalid);
+			head->ol_flags = RTE_MBUF_F_RX_RSS_HASH;
+		} else {
+			head->ol_flags = 0;
+		}
 		m = *repl++;
 		elts[w] = m;
 		/* mlx4r_rx_post_seg() for segment 0 */
@@ -746,14 +755,20 @@ mlx4r_rx_burst_tmpl(void *q, struct rte_mbuf **pkts, uint16_t n,
 		}
 	}
 	if (nb != 0) {
-		if (likely(!csum && !rss && rxq->seg1)) {
+		if (likely(!csum && rxq->seg1)) {
 			/* the CQE's size a constant: no shift through %cl */
-			if (rxq->cqe_shift == 6)
+			if (rxq->cqe_shift == 6 && !rss)
 				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
-						 64);
+						 64, false);
+			else if (!rss)
+				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
+						 32, false);
+			else if (rxq->cqe_shift == 6)
+				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
+						 64, true);
 			else
 				mlx4r_rx_frames1(rxq, pkts, nb, repl, &pos,
-						 32);
+						 32, true);
 		} else if (likely(!csum && !rss))
 			mlx4r_rx_frames(rxq, pkts, nb, repl, &pos, false,
 					false, tun);
@@ -812,8 +827,23 @@ mlx4r_tx_dseg(const struct mlx4r_txq *txq, uint32_t u)
 static __rte_always_inline bool
 mlx4r_tx_free_simple(const struct rte_mbuf *m)
 {
-	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-	       rte_mbuf_refcnt_read(m) == 1;
+	/*
+	 * refcnt and nb_segs, adjacent 16-bit fields, both 1: one load
+	 * (0x00010001 in either byte order)
+	 */
+	const uint32_t one_one = 0x00010001u;
+	uint32_t rs;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
+			 offsetof(struct rte_mbuf, refcnt) + 2 ||
+			 sizeof(m->refcnt) != 2 || sizeof(m->nb_segs) != 2);
+	memcpy(&rs, (const uint8_t *)m + offsetof(struct rte_mbuf, refcnt),
+	       sizeof(rs));
+	/*
+	 * A plain read of refcnt, as rte_mbuf_refcnt_read() is (an mbuf
+	 * the device is done with is the driver's alone at refcnt 1)
+	 */
+	return rs == one_one && RTE_MBUF_DIRECT(m);
 }
 
 /* Add @p m to the run (@p pool, @p n mbufs in objs), flushing it first. */
@@ -821,12 +851,16 @@ static __rte_always_inline void
 mlx4r_tx_free_add(void **objs, struct rte_mempool **pool, uint32_t *n,
 		  struct rte_mbuf *m)
 {
-	if (*n == MLX4R_TX_FREE_BULK || (*n != 0 && m->pool != *pool)) {
-		rte_mempool_put_bulk(*pool, objs, *n);
-		*n = 0;
+	/* the run's pool (NULL before the first): the common case first */
+	if (likely(m->pool == *pool && *n < MLX4R_TX_FREE_BULK)) {
+		objs[(*n)++] = m;
+		return;
 	}
+	if (*n != 0)
+		rte_mempool_put_bulk(*pool, objs, *n);
 	*pool = m->pool;
-	objs[(*n)++] = m;
+	objs[0] = m;
+	*n = 1;
 }
 
 /* The segments of @p m that prefree releases, in runs of their own. */

@@ -1532,6 +1532,111 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
 }
 
 /*
+ * emu_rx_place() for up to @p n frames of the generator's run at once,
+ * frame j being @p f with the big-endian seq + j at @p seq_at, while each
+ * is the common case: the verdict's CQE word final (no payload sum), a
+ * one-segment WQE without FCS, its lkey the one the WQ's MR cache holds
+ * and its buffer large enough, a CQ without a completion channel. The
+ * WQEs posted and the CQ's room are counted once for the batch, as
+ * emu_rx_place() counts them (the doorbell record read when the WQEs
+ * seen run out, the room counted down); every frame's WQE, its lkey
+ * against the cache (the table's generation read for each, as there),
+ * its byte count and the CQE are the frame's own. The indexes in locals,
+ * stored when the batch ends. Returns the frames placed: it stops before
+ * the first frame that is not that case (0: the next frame), which
+ * emu_rx_place() then takes with its errors and counters. port->rx_lock
+ * held, the verdict valid for the run (see emu_rx_place()).
+ */
+static __rte_always_inline uint64_t
+emu_rx_place_seq(const struct emu_frame *f, const struct emu_rx_verdict *v,
+		 uint8_t *seq_at, uint64_t seq, uint64_t n,
+		 struct emu_rx_tally *tally)
+{
+	struct emu_wq *wq = v->wq;
+	struct emu_cq *cq = wq->cq;
+	struct emu_ctx *ctx = wq->ctx;
+	const struct emu_mr_cache *mc = &wq->mrc;
+	const uint8_t *wbuf = wq->buf;
+	uint8_t *cbuf = cq->buf;
+	const uint32_t wmask = wq->cnt - 1, wshift = wq->shift;
+	const uint32_t ccnt = cq->cnt, csize = cq->cqe_size;
+	const uint32_t len = f->len;
+	const uint64_t w8 = v->cqe_w8;
+	const uint32_t csum16 = (uint32_t)v->csum << 16;
+	uint32_t ci = wq->ci, cpi = cq->pi, avail, k, j;
+	uint64_t v64;
+
+	if (unlikely(v->sum != EMU_RX_SUM_NONE || wq->sges != 1 ||
+		     wq->scatter_fcs || cq->ch != NULL || len == 0))
+		return 0;
+	/* emu_rx_place()'s doorbell record rule */
+	avail = (wq->pi_seen - ci) & 0xffff;
+	if (avail == 0) {
+		/* Pairs with the driver's doorbell record store (see top). */
+		wq->pi_seen = rte_be_to_cpu_32(__atomic_load_n(wq->rdb,
+							       __ATOMIC_ACQUIRE));
+		avail = (wq->pi_seen - ci) & 0xffff;
+	}
+	k = (uint32_t)RTE_MIN(n, (uint64_t)RTE_MIN(avail, cq->room));
+	for (j = 0; j < k; j++) {
+		const struct mlx4_wqe_data_seg *s = (const void *)
+			(wbuf + ((size_t)(ci & wmask) << wshift));
+		const uint32_t lkey = rte_be_to_cpu_32(s->lkey);
+		const uint32_t bc = rte_be_to_cpu_32(s->byte_count);
+		const uint64_t addr = rte_be_to_cpu_64(s->addr);
+		const uint64_t gen = __atomic_load_n(&ctx->mr_gen,
+						     __ATOMIC_ACQUIRE);
+		struct mlx4_cqe *cqe;
+		uint32_t w4;
+
+		/*
+		 * emu_mr_check_cached()'s hit for the whole segment, as
+		 * emu_rx_place() checks it, and a segment that holds the
+		 * frame; anything else is emu_rx_place()'s
+		 */
+		if (unlikely(lkey == MLX4_INVALID_LKEY || lkey != mc->lkey ||
+			     gen != mc->gen || addr < mc->start ||
+			     addr + bc > mc->end || addr + bc < addr ||
+			     bc < len))
+			break;
+		v64 = rte_cpu_to_be_64(seq + j);
+		memcpy(seq_at, &v64, sizeof(v64));
+		emu_rx_copy((uint8_t *)(uintptr_t)addr, f, NULL, 0, len);
+		/* emu_rx_place()'s CQE, its last word with the owner byte */
+		cqe = (struct mlx4_cqe *)(cbuf +
+			(size_t)(cpi & (ccnt - 1)) * csize + (csize - 32));
+		memcpy(cqe, v->cqe_head, sizeof(v->cqe_head));
+		memcpy(&cqe->status, &w8, sizeof(w8));
+		w4 = csum16 | rte_cpu_to_be_16((uint16_t)ci);
+		memcpy(&cqe->wqe_index, &w4, sizeof(w4));
+		/*
+		 * reserved3, ts_15_8, ts_7_0 (0) and owner_sr_opcode in one
+		 * store, with emu_cqe_commit()'s release. It pairs with the
+		 * driver's read of the owner byte, then its read barrier,
+		 * then the body (mlx4r_rxtx.c mlx4r_rx_frames1()): the owner
+		 * byte comes with or after every other byte of the CQE, and
+		 * the three bytes stored with it are not ones the driver
+		 * reads before the owner
+		 */
+		RTE_BUILD_BUG_ON(offsetof(struct mlx4_cqe, owner_sr_opcode) !=
+				 31);
+		__atomic_store_n((uint32_t *)(void *)&cqe->reserved3,
+				 (uint32_t)(MLX4_RECV_OPCODE_SEND |
+					    ((cpi & ccnt) ?
+					     MLX4_CQE_OWNER_MASK : 0)) << 24,
+				 __ATOMIC_RELEASE);
+		ci++;
+		cpi++;
+	}
+	wq->ci = ci;
+	cq->pi = cpi;
+	cq->room -= j;
+	tally->frames += j;
+	tally->bytes += (uint64_t)j * len;
+	return j;
+}
+
+/*
  * The generator's run (one flow: the same frame but for its sequence
  * number, rx_lock held throughout). The gate's sample, the verdict and
  * the netdev flags it read are taken or checked at the run's first
@@ -1542,7 +1647,9 @@ emu_rx_deliver(struct emu_port *port, const struct emu_frame *f)
  * what they found, but for the inputs other threads store without
  * rx_lock (dead device, netdev up, MTU, promiscuous and all-multicast
  * flags, the RSS QP's state), which count as of the run's first frame:
- * see emu_rx_gate_run() and emu_rx_place().
+ * see emu_rx_gate_run() and emu_rx_place(). The frames after the checks
+ * go in batches (emu_rx_place_seq()), a frame the batch does not take
+ * through emu_rx_place().
  */
 void
 emu_rx_deliver_seq(struct emu_port *port, const struct emu_frame *f,
@@ -1557,28 +1664,42 @@ emu_rx_deliver_seq(struct emu_port *port, const struct emu_frame *f,
 	const struct emu_frame fr = *f;
 	struct emu_rx_tally tally = { 0, 0 };
 	bool checked = false;
-	uint64_t v64;
+	uint64_t v64, k;
 
-	for (; n != 0; n--, seq++) {
-		v64 = rte_cpu_to_be_64(seq);
-		memcpy(seq_at, &v64, sizeof(v64));
+	while (n != 0) {
 		if (unlikely(!checked)) {
+			v64 = rte_cpu_to_be_64(seq);
+			memcpy(seq_at, &v64, sizeof(v64));
 			if (!emu_rx_gate_run(port, &fr, run))
-				continue;
+				goto next;
 			if (!run->valid ||
 			    run->v.nd_flags != emu_nd_flags(port)) {
 				run->valid = false;
 				if (!emu_rx_classify(port, f, &run->v))
-					continue;
+					goto next;
 				run->valid = run->v.same;
 			}
 			/* fr.len < run->rx_lim now, for every frame of it */
 			checked = run->valid;
+			if (!checked)
+				goto one; /* a verdict for this frame only */
 		}
+		k = emu_rx_place_seq(&fr, &run->v, seq_at, seq, n, &tally);
+		n -= k;
+		seq += k;
+		if (n == 0)
+			break;
+		/* the next frame is not the batch's case */
+		v64 = rte_cpu_to_be_64(seq);
+		memcpy(seq_at, &v64, sizeof(v64));
+one:
 		if (unlikely(!emu_rx_place(port, &fr, &run->v, &tally))) {
 			run->valid = false;
 			checked = false;
 		}
+next:
+		n--;
+		seq++;
 	}
 	EMU_INC(port->st.rx_frames, tally.frames);
 	EMU_INC(port->st.rx_bytes, tally.bytes);
@@ -2570,6 +2691,135 @@ emu_tx_headroom(struct emu_qp *qp, uint32_t end)
 }
 
 /*
+ * emu_tx_send1() for the run of WQEs from block @p idx on, at most @p max,
+ * while each is its case with nothing to fill or count apart: posted, of
+ * one block (DS 2) within the headroom rule's bound as the walk last
+ * measured it (@p base, @p limit), the lkey the QP's MR cache holds, a
+ * port or the checker to take the frame. Each WQE's owner, opcode,
+ * flags, VLAN bits, byte count and lkey are its own, tested as
+ * emu_tx_send1() tests them, its frame delivered and its CQE written if
+ * it asks for one (qp->head moved to it first: emu_tx_cqe()); the
+ * counters are the run's, added to @p acc when it ends. Stops before the
+ * first WQE that is not that case, which the walk then takes one at a
+ * time. Returns the WQEs executed, qp->head past them. qp->lock held.
+ * Compiled once per wire kind (@p chk: the checker, else acc->to) and
+ * called, once a walk (again only past a WQE of another kind): inline in
+ * the walk, whose own state takes the registers, the loop's lived on the
+ * stack (callgrind-fwd.sh: 106 instructions a frame, 80 called).
+ */
+static __rte_always_inline uint32_t
+emu_tx_send1_run_tmpl(struct emu_qp *qp, struct emu_port *port,
+		      const uint8_t *sq, uint32_t txbbs, uint32_t shift,
+		      uint32_t idx, uint32_t base, uint32_t limit, uint32_t max,
+		      rte_spinlock_t **held, struct emu_tx_acc *acc,
+		      const bool chk)
+{
+	const struct emu_ctx *ctx = qp->ctx;
+	const struct emu_mr_cache *mc = &qp->mrc;
+	struct emu_port *to = acc->to;
+	uint64_t bytes = 0;
+	uint32_t k;
+
+	if (chk) /* one lock for the run: the checker's */
+		emu_lock_switch(held, &port->chk_lock);
+	for (k = 0; k < max; k++) {
+		const struct mlx4_wqe_ctrl_seg *ctrl;
+		const struct mlx4_wqe_data_seg *s;
+		const uint8_t *qv;
+		struct emu_frame fr;
+		uint32_t w0, flags, bc, lkey;
+		uint64_t addr, gen;
+
+		if (!emu_sq_posted(sq, txbbs, shift, idx + k, &ctrl, &w0) ||
+		    (ctrl->fence_size & MLX4R_WQE_DS_MASK) != 2 ||
+		    idx + k + 1 - base > limit)
+			break;
+		/* emu_tx_send1()'s tests, in its order */
+		flags = rte_be_to_cpu_32(ctrl->srcrb_flags);
+		qv = (const uint8_t *)ctrl + 4;
+		if ((w0 & (MLX4R_WQE_OPCODE_MASK | MLX4R_WQE_CTRL_IIP_CSUM |
+			   MLX4R_WQE_CTRL_IL4_CSUM)) != MLX4_OPCODE_SEND ||
+		    (flags & (MLX4_WQE_CTRL_IP_HDR_CSUM |
+			      MLX4_WQE_CTRL_TCP_UDP_CSUM |
+			      MLX4_WQE_CTRL_SOLICIT |
+			      MLX4R_WQE_CTRL_FORCE_LOOPBACK)) !=
+		    MLX4_WQE_CTRL_SOLICIT ||
+		    (qv[2] & (EMU_WQE_INS_CVLAN | EMU_WQE_INS_SVLAN)))
+			break;
+		s = (const struct mlx4_wqe_data_seg *)(ctrl + 1);
+		bc = rte_be_to_cpu_32(s->byte_count);
+		if (bc < RTE_ETHER_HDR_LEN || bc > MLX4R_EMU_MAX_FRAME)
+			break;
+		addr = rte_be_to_cpu_64(s->addr);
+		lkey = rte_be_to_cpu_32(s->lkey);
+		/* emu_mr_check_cached()'s hit; a miss is emu_tx_send1()'s */
+		gen = __atomic_load_n(&ctx->mr_gen, __ATOMIC_ACQUIRE);
+		if (!(lkey == mc->lkey && gen == mc->gen &&
+		      addr >= mc->start && addr + bc <= mc->end &&
+		      addr + bc >= addr))
+			break;
+		fr.data = (const uint8_t *)(uintptr_t)addr;
+		fr.len = bc;
+		fr.csum_known = 0;
+		if (!chk)
+			emu_rx_deliver_tx_in(to, &fr, held, acc->rx);
+		else
+			emu_chk_frame(port, &fr);
+		bytes += bc;
+		if (flags & MLX4_WQE_CTRL_CQ_UPDATE) {
+			qp->head = idx + k;
+			emu_tx_cqe(qp, MLX4_OPCODE_SEND, 2, bc);
+		}
+	}
+	qp->head = idx + k;
+	acc->frames += k;
+	acc->bytes += bytes;
+	return k;
+}
+
+/* The run into a port (acc->to): wire loopback or cross-connect. */
+static __rte_noinline uint32_t
+emu_tx_send1_run_port(struct emu_qp *qp, struct emu_port *port,
+		      const uint8_t *sq, uint32_t txbbs, uint32_t shift,
+		      uint32_t idx, uint32_t base, uint32_t limit, uint32_t max,
+		      rte_spinlock_t **held, struct emu_tx_acc *acc)
+{
+	return emu_tx_send1_run_tmpl(qp, port, sq, txbbs, shift, idx, base,
+				     limit, max, held, acc, false);
+}
+
+/*
+ * The run to the checker (wire peer): chk_lock taken once for the run,
+ * as nothing in it takes another engine lock (emu_tx_cqe()'s channel and
+ * event locks nest inside them: mlx4r_emu_priv.h).
+ */
+static __rte_noinline uint32_t
+emu_tx_send1_run_chk(struct emu_qp *qp, struct emu_port *port,
+		     const uint8_t *sq, uint32_t txbbs, uint32_t shift,
+		     uint32_t idx, uint32_t base, uint32_t limit, uint32_t max,
+		     rte_spinlock_t **held, struct emu_tx_acc *acc)
+{
+	return emu_tx_send1_run_tmpl(qp, port, sq, txbbs, shift, idx, base,
+				     limit, max, held, acc, true);
+}
+
+/* emu_tx_send1_run_tmpl() for the walk's wire; 0 for the other wires. */
+static __rte_always_inline uint32_t
+emu_tx_send1_run(struct emu_qp *qp, struct emu_port *port, const uint8_t *sq,
+		 uint32_t txbbs, uint32_t shift, uint32_t idx, uint32_t base,
+		 uint32_t limit, uint32_t max, rte_spinlock_t **held,
+		 struct emu_tx_acc *acc)
+{
+	if (acc->to != NULL)
+		return emu_tx_send1_run_port(qp, port, sq, txbbs, shift, idx,
+					     base, limit, max, held, acc);
+	if (acc->w == MLX4R_EMU_WIRE_PEER)
+		return emu_tx_send1_run_chk(qp, port, sq, txbbs, shift, idx,
+					    base, limit, max, held, acc);
+	return 0;
+}
+
+/*
  * The Tx engine after a doorbell: the posted WQEs, at most @p max blocks
  * of them (then the rest waits for the next call: the device thread's
  * next round, see emu_tx_kick() and emu_tx_engine()). true when @p max
@@ -2636,6 +2886,18 @@ emu_tx_walk(struct emu_qp *qp, uint32_t max)
 	while (owned < max) {
 		uint32_t idx = qp->head;
 
+		/* a VF's sends take its eSwitch: emu_tx_one() */
+		if (likely(!qp->vf)) {
+			uint32_t k = emu_tx_send1_run(qp, port, sq, txbbs,
+						      shift, idx, base, limit,
+						      max - owned, &held,
+						      &acc);
+
+			owned += k;
+			idx += k;
+			if (owned >= max)
+				break;
+		}
 		if (!emu_sq_posted(sq, txbbs, shift, idx, &ctrl, &w0))
 			break;
 		/* emu_wqe_blocks() */

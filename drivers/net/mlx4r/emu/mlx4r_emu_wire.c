@@ -31,9 +31,6 @@
 
 #include "mlx4r_emu_priv.h"
 
-#define EMU_STAMP_MAGIC 0x4d345245u /* "M4RE" */
-#define EMU_STAMP_OFF 42            /* Ethernet + IPv4 + UDP */
-#define EMU_STAMP_LEN 16
 #define EMU_GEN_DPORT 5000
 
 static pthread_mutex_t emu_wire_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -302,52 +299,29 @@ emu_chk_stream(struct emu_port *port, uint16_t id)
 }
 
 static inline bool
-emu_bit_test(const uint64_t *m, uint64_t seq)
+emu_chk_missing(const struct emu_chk_flow *fl, uint64_t seq)
 {
 	seq %= EMU_CHK_WINDOW;
-	return (m[seq / 64] >> (seq % 64)) & 1;
+	return (fl->missing[seq / 64] >> (seq % 64)) & 1;
 }
 
+/* Mark @p seq missing (@p v) or not, nmissing kept the count of bits set. */
 static inline void
-emu_bit_set(uint64_t *m, uint64_t seq, bool v)
+emu_chk_set_missing(struct emu_chk_flow *fl, uint64_t seq, bool v)
 {
+	uint64_t *w, b;
+
 	seq %= EMU_CHK_WINDOW;
-	if (v)
-		m[seq / 64] |= 1ull << (seq % 64);
-	else
-		m[seq / 64] &= ~(1ull << (seq % 64));
+	w = &fl->missing[seq / 64];
+	b = 1ull << (seq % 64);
+	if (v == !(*w & b)) {
+		*w ^= b;
+		fl->nmissing += v ? 1 : -1;
+	}
 }
 
-/*
- * Whether @p f is a generator's frame (IPv4 without options, UDP, the
- * stamp with a flow in range): its stream, flow and sequence number.
- */
-static __rte_always_inline bool
-emu_chk_stamp(const struct emu_frame *f, uint16_t *stream, uint16_t *flow,
-	      uint64_t *seq)
-{
-	const uint8_t *d = f->data;
-	uint32_t magic, h;
-
-	if (f->len < EMU_STAMP_OFF + EMU_STAMP_LEN)
-		return false;
-	/* EtherType 0x0800 and IPv4 without options: bytes 12-14, one load */
-	memcpy(&h, d + 12, sizeof(h));
-	memcpy(&magic, d + EMU_STAMP_OFF, 4);
-	memcpy(stream, d + EMU_STAMP_OFF + 4, 2);
-	memcpy(flow, d + EMU_STAMP_OFF + 6, 2);
-	memcpy(seq, d + EMU_STAMP_OFF + 8, 8);
-	*stream = rte_be_to_cpu_16(*stream);
-	*flow = rte_be_to_cpu_16(*flow);
-	*seq = rte_be_to_cpu_64(*seq);
-	return (rte_be_to_cpu_32(h) >> 8) == 0x080045 &&
-	       d[23] == IPPROTO_UDP &&
-	       rte_be_to_cpu_32(magic) == EMU_STAMP_MAGIC &&
-	       *flow < MLX4R_EMU_GEN_MAX_FLOWS;
-}
-
-/* emu_chk_frame(), every case. */
-static __rte_noinline void
+/* emu_chk_frame(), every case (chk_lock held). */
+void
 emu_chk_frame_all(struct emu_port *port, const struct emu_frame *f)
 {
 	struct mlx4r_emu_chk_stats *st = &port->chk_st;
@@ -362,77 +336,40 @@ emu_chk_frame_all(struct emu_port *port, const struct emu_frame *f)
 	s = emu_chk_stream(port, stream);
 	if (s == NULL)
 		goto foreign;
+	/* unique is received - duplicated: made when read */
 	st->received += 1;
 	fl = &s->flows[flow];
 	if (likely(seq == fl->next)) {
 		/* the next one (every frame of a lossless run): no gap */
-		emu_bit_set(fl->seen, seq, true);
+		emu_chk_set_missing(fl, seq, false);
 		fl->next = seq + 1;
-		st->unique += 1;
 	} else if (seq > fl->next) {
 		/* Sequence numbers skipped are lost until they show up. */
-		if (seq - fl->next >= EMU_CHK_WINDOW)
-			memset(fl->seen, 0, sizeof(fl->seen));
-		else
+		if (seq - fl->next >= EMU_CHK_WINDOW) {
+			memset(fl->missing, 0xff, sizeof(fl->missing));
+			fl->nmissing = EMU_CHK_WINDOW;
+		} else {
 			for (q = fl->next; q < seq; q++)
-				emu_bit_set(fl->seen, q, false);
+				emu_chk_set_missing(fl, q, true);
+		}
 		st->lost += seq - fl->next;
-		emu_bit_set(fl->seen, seq, true);
+		emu_chk_set_missing(fl, seq, false);
 		fl->next = seq + 1;
-		st->unique += 1;
 	} else if (fl->next - seq > EMU_CHK_WINDOW) {
 		/* Too old to tell: taken as a late frame, not a copy. */
 		st->out_of_order += 1;
-		st->unique += 1;
 		if (st->lost > 0)
 			st->lost--;
-	} else if (emu_bit_test(fl->seen, seq)) {
+	} else if (!emu_chk_missing(fl, seq)) {
 		st->duplicated += 1;
 	} else {
-		emu_bit_set(fl->seen, seq, true);
+		emu_chk_set_missing(fl, seq, false);
 		st->out_of_order += 1;
-		st->unique += 1;
 		st->lost--;
 	}
 	return;
 foreign:
 	st->foreign += 1;
-}
-
-/*
- * A frame the port sent to the peer, checked. The common case here (a
- * generator's frame of the stream of the frame before, the next of its
- * flow), with as few registers as it needs, and everything else in
- * emu_chk_frame_all(), which tests it all again: the fast case has
- * no side effect until it is known to be one, so that the two count
- * every frame once. Without the split, the common case paid for the
- * rare ones' registers (five saved and restored, about 13 instructions
- * a frame: callgrind-fwd.sh).
- */
-void
-emu_chk_frame(struct emu_port *port, const struct emu_frame *f)
-{
-	struct mlx4r_emu_chk_stats *st = &port->chk_st;
-	struct emu_chk_stream *s = port->chk_last;
-	struct emu_chk_flow *fl;
-	uint16_t stream, flow;
-	uint64_t seq;
-
-	if (unlikely(s == NULL || !emu_chk_stamp(f, &stream, &flow, &seq) ||
-		     stream != s->id))
-		goto all;
-	fl = &s->flows[flow];
-	if (unlikely(seq != fl->next))
-		goto all;
-	/* emu_chk_frame_all()'s in-order case */
-	st->bytes += f->len;
-	st->received += 1;
-	emu_bit_set(fl->seen, seq, true);
-	fl->next = seq + 1;
-	st->unique += 1;
-	return;
-all:
-	emu_chk_frame_all(port, f);
 }
 
 int
@@ -446,6 +383,8 @@ mlx4r_emu_chk_stats(struct mlx4r_emu_dev *dev, uint8_t port_num,
 	rte_spinlock_lock(&port->chk_lock);
 	*st = port->chk_st;
 	rte_spinlock_unlock(&port->chk_lock);
+	/* every stamped frame but a copy is a distinct one */
+	st->unique = st->received - st->duplicated;
 	return 0;
 }
 
