@@ -1440,8 +1440,9 @@ too_many:
  * 2, the source flags' byte order) and the ring's room counted once: at
  * most @p n and the room, no frame dropped, so one count for frames
  * taken and posted. Stops at the first frame it cannot take as the
- * common one (several segments, an lkey the cache does not have), which
- * mlx4r_tx_frames() then takes on.
+ * common one (several segments, or memory neither the lkey cache nor the
+ * device's table holds), which mlx4r_tx_frames() then takes on (for the
+ * latter: mlx4r_mr_tx_miss(), else the drop).
  */
 static __rte_always_inline void
 mlx4r_tx_frames1(struct mlx4r_txq *txq, struct rte_mbuf **pkts, uint16_t n,
