@@ -840,8 +840,11 @@ mlx4r_tx_free_simple(const struct rte_mbuf *m)
 	memcpy(&rs, (const uint8_t *)m + offsetof(struct rte_mbuf, refcnt),
 	       sizeof(rs));
 	/*
-	 * A plain read of refcnt, as rte_mbuf_refcnt_read() is (an mbuf
-	 * the device is done with is the driver's alone at refcnt 1)
+	 * A plain load where rte_mbuf_refcnt_read() is a relaxed atomic one.
+	 * At refcnt 1 no other thread holds the mbuf; above it, another
+	 * holder may drop its reference meanwhile, and either value read is
+	 * right: 1, the driver's alone now; more, prefree's atomic decrement
+	 * decides (mlx4r_tx_free_chain()), as with rte_mbuf_refcnt_read()
 	 */
 	return rs == one_one && RTE_MBUF_DIRECT(m);
 }
